@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Per-session accounting, called by both entry points with the packet's
+ * direction. The common packet (TCP data of a known session) costs one
+ * inlined per-CPU array update, one per-CPU session lookup and a jiffies
+ * read: no atomics, no precise clock read, no shared cache line.
+ */
+#ifndef EDGESHIFT_BPF_ACCOUNT_H
+#define EDGESHIFT_BPF_ACCOUNT_H
+
+#include "maps.h"
+#include "parse.h"
+#include "clock.h"
+
+/*
+ * A TCP packet consults the shared state while the session is young on
+ * this CPU, so the ACK that completes a handshake is seen without a state
+ * lookup on every data packet.
+ */
+#define ES_YOUNG_PKTS	4
+
+struct es_ctx {
+	struct es_pkt		pkt;
+	struct es_iface_stats	*ifs;	/* looked up only when needed */
+	__u64			tick_ns;	/* jiffies-resolution now */
+	__u64			now;		/* precise now, read only when needed */
+	__u64			bytes;
+	__u32			segs;
+	__u32			dir;
+	__u32			ifindex;
+	bool			created;
+};
+
+/* Too large for the BPF stack; lives in .bss and is never written. */
+struct es_iface_stats es_iface_stats_zero;
+
+static __always_inline struct es_iface_stats *es_ifs(struct es_ctx *c)
+{
+	struct es_iface_stats *s;
+
+	if (c->ifs)
+		return c->ifs;
+	s = bpf_map_lookup_elem(&es_iface_stats, &c->ifindex);
+	if (!s) {
+		bpf_map_update_elem(&es_iface_stats, &c->ifindex,
+				    &es_iface_stats_zero, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&es_iface_stats, &c->ifindex);
+	}
+	c->ifs = s;
+	return s;
+}
+
+static __always_inline __u64 es_now(struct es_ctx *c)
+{
+	if (!c->now)
+		c->now = bpf_ktime_get_ns();
+	return c->now;
+}
+
+static __always_inline __u32 es_log2(__u64 v)
+{
+	__u32 r = 0, s;
+
+	s = (v > 0xFFFFFFFFULL) << 5; v >>= s; r |= s;
+	s = (v > 0xFFFF) << 4; v >>= s; r |= s;
+	s = (v > 0xFF) << 3; v >>= s; r |= s;
+	s = (v > 0xF) << 2; v >>= s; r |= s;
+	s = (v > 0x3) << 1; v >>= s; r |= s;
+	r |= (v >> 1);
+	return r;
+}
+
+static __always_inline __u32 es_lat_bucket(__u64 ns)
+{
+	__u32 b;
+
+	if (ns < (1ULL << ES_LAT_BUCKET_SHIFT))
+		return 0;
+	b = es_log2(ns) - ES_LAT_BUCKET_SHIFT + 1;
+	return b < ES_LAT_BUCKETS ? b : ES_LAT_BUCKETS - 1;
+}
+
+static __always_inline void es_lat_observe(struct es_ctx *c, __u32 kind, __u64 ns)
+{
+	struct es_iface_stats *ifs = es_ifs(c);
+	__u32 b = es_lat_bucket(ns);
+
+	if (!ifs || kind >= ES_LAT_MAX || b >= ES_LAT_BUCKETS)
+		return;
+	ifs->lat_count[kind]++;
+	ifs->lat_sum_ns[kind] += ns;
+	ifs->lat_hist[kind][b]++;
+}
+
+/* A request/response sample also goes into the session's own figures. */
+static __always_inline void es_rr_sample(struct es_ctx *c, struct es_session_state *st,
+					 __u32 kind, __u64 ns)
+{
+	st->lat_last_ns = ns;
+	__sync_fetch_and_add(&st->lat_sum_ns, ns);
+	__sync_fetch_and_add(&st->lat_count, 1);
+	if (ns > st->lat_max_ns)
+		st->lat_max_ns = ns;
+	es_lat_observe(c, kind, ns);
+}
+
+static __always_inline void es_emit_close(struct es_ctx *c, __u32 flags)
+{
+	struct es_close_event ev = {};
+	struct es_session_key4 *k4 = &c->pkt.k4;
+
+	if (c->pkt.family == ES_FAMILY_INET6) {
+		ev.key = c->pkt.k6;
+	} else {
+		ev.key.addr_lo[10] = 0xff;
+		ev.key.addr_lo[11] = 0xff;
+		__builtin_memcpy(&ev.key.addr_lo[12], &k4->addr_lo, 4);
+		ev.key.addr_hi[10] = 0xff;
+		ev.key.addr_hi[11] = 0xff;
+		__builtin_memcpy(&ev.key.addr_hi[12], &k4->addr_hi, 4);
+		ev.key.port_lo = k4->port_lo;
+		ev.key.port_hi = k4->port_hi;
+		ev.key.ifindex = k4->ifindex;
+		ev.key.proto = k4->proto;
+	}
+	ev.family = c->pkt.family;
+	ev.flags = flags;
+	ev.closed_ns = es_now(c);
+	bpf_ringbuf_output(&es_events, &ev, sizeof(ev), 0);
+}
+
+/* Set state bits; the CPU that makes the session closed reports it once. */
+static __always_inline void es_state_set(struct es_ctx *c, struct es_session_state *st,
+					 __u32 bits)
+{
+	const __u32 both_fin = ES_STATE_FIN_RX | ES_STATE_FIN_TX;
+	__u32 old, flags;
+
+	old = __sync_fetch_and_or(&st->flags, bits);
+	flags = old | bits;
+	if (old & ES_STATE_CLOSED)
+		return;
+	if (!(flags & ES_STATE_RST) && (flags & both_fin) != both_fin)
+		return;
+	old = __sync_fetch_and_or(&st->flags, ES_STATE_CLOSED);
+	if (old & ES_STATE_CLOSED)
+		return;
+	st->closed_ns = es_now(c);
+	es_emit_close(c, flags | ES_STATE_CLOSED);
+}
+
+static __always_inline void es_hs_sample(struct es_ctx *c, struct es_session_state *st)
+{
+	__u64 t = __sync_lock_test_and_set(&st->hs_ts_ns, 0);
+	__u64 now = es_now(c);
+
+	if (t && now > t) {
+		st->tcp_rtt_ns = now - t;
+		es_lat_observe(c, ES_LAT_TCP_HANDSHAKE, now - t);
+	}
+}
+
+/*
+ * Handshake RTT: from our SYN leaving to the SYN-ACK arriving when we open,
+ * from our SYN-ACK leaving to the peer's ACK arriving when the peer opens.
+ */
+static __always_inline void es_tcp_state(struct es_ctx *c, struct es_session_state *st)
+{
+	__u8 f = c->pkt.tcp_flags;
+	bool rx = c->dir == ES_DIR_RX;
+
+	if (f & TCP_FLAG_SYN) {
+		if (!(st->flags & ES_STATE_SYN_SEEN))
+			__sync_fetch_and_or(&st->flags, ES_STATE_SYN_SEEN);
+		if (!rx)
+			st->hs_ts_ns = es_now(c);
+		else if ((f & TCP_FLAG_ACK) && st->hs_ts_ns)
+			es_hs_sample(c, st);
+	} else if (rx && (f & TCP_FLAG_ACK) && st->hs_ts_ns &&
+		   (st->flags & ES_STATE_RX_INITIATED)) {
+		es_hs_sample(c, st);
+	}
+	if (f & TCP_FLAG_RST)
+		es_state_set(c, st, ES_STATE_RST);
+	else if (f & TCP_FLAG_FIN)
+		es_state_set(c, st, rx ? ES_STATE_FIN_RX : ES_STATE_FIN_TX);
+}
+
+/*
+ * Request/response latency for UDP and ICMP. Who opened the session decides
+ * what a request is: in a peer-opened session a request arrives and the
+ * reply leaves (service time); in a locally opened one it is the reverse
+ * (response time as the client sees it on this interface).
+ */
+static __always_inline void es_rr_state(struct es_ctx *c, struct es_session_state *st)
+{
+	bool peer_opened = st->flags & ES_STATE_RX_INITIATED;
+	bool is_request = (c->dir == ES_DIR_RX) == peer_opened;
+	__u64 t, now;
+
+	if (is_request) {
+		if (!st->req_ts_ns)
+			__sync_val_compare_and_swap(&st->req_ts_ns, 0, es_now(c));
+		return;
+	}
+	if (!st->req_ts_ns)
+		return;
+	t = __sync_lock_test_and_set(&st->req_ts_ns, 0);
+	now = es_now(c);
+	if (t && now > t)
+		es_rr_sample(c, st, peer_opened ? ES_LAT_SERVICE : ES_LAT_RESPONSE,
+			     now - t);
+}
+
+static __always_inline struct es_session_state *es_state_get(struct es_ctx *c, void *map,
+							     void *key)
+{
+	struct es_session_state *st, init = {};
+	__u8 f = c->pkt.tcp_flags;
+
+	st = bpf_map_lookup_elem(map, key);
+	if (st)
+		return st;
+	init.created_ns = es_now(c);
+	/*
+	 * The opener is whoever sent the first packet we saw, except that a
+	 * bare SYN always comes from the opener and a SYN-ACK from the other.
+	 */
+	if (c->pkt.proto == IPPROTO_TCP && (f & TCP_FLAG_SYN))
+		init.flags = ((c->dir == ES_DIR_RX) == !(f & TCP_FLAG_ACK)) ?
+			     ES_STATE_RX_INITIATED : 0;
+	else if (c->dir == ES_DIR_RX)
+		init.flags = ES_STATE_RX_INITIATED;
+	bpf_map_update_elem(map, key, &init, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+static __always_inline struct es_session_counters *es_counters_get(struct es_ctx *c,
+								   void *map, void *key)
+{
+	struct es_session_counters *sc, init = {};
+	struct es_iface_stats *ifs;
+
+	sc = bpf_map_lookup_elem(map, key);
+	if (sc)
+		return sc;
+	/*
+	 * NOEXIST: if another CPU inserts the same session first, our insert
+	 * fails and we add to its entry instead of zeroing its counts.
+	 */
+	if (!bpf_map_update_elem(map, key, &init, BPF_NOEXIST)) {
+		c->created = true;
+		ifs = es_ifs(c);
+		if (ifs)
+			ifs->sessions_created++;
+	}
+	return bpf_map_lookup_elem(map, key);
+}
+
+static __always_inline bool es_needs_state(struct es_ctx *c, struct es_session_counters *sc)
+{
+	if (c->created || c->pkt.proto != IPPROTO_TCP)
+		return true;
+	if (c->pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST))
+		return true;
+	return sc->pkts[ES_DIR_RX] + sc->pkts[ES_DIR_TX] < ES_YOUNG_PKTS;
+}
+
+static __always_inline void es_skip(struct es_ctx *c, __u32 reason)
+{
+	struct es_iface_stats *ifs = es_ifs(c);
+
+	if (ifs && reason < ES_SKIP_MAX)
+		ifs->skipped[c->dir & 1][reason]++;
+}
+
+static __always_inline void es_session_account(struct es_ctx *c, void *sessions,
+					       void *states, void *key)
+{
+	struct es_session_counters *sc;
+	struct es_session_state *st;
+	__u32 dir = c->dir & 1;
+
+	sc = es_counters_get(c, sessions, key);
+	if (!sc) {
+		es_skip(c, ES_SKIP_MAP_FULL);
+		return;
+	}
+	if (es_needs_state(c, sc)) {
+		st = es_state_get(c, states, key);
+		if (st) {
+			if (c->pkt.proto == IPPROTO_TCP)
+				es_tcp_state(c, st);
+			else
+				es_rr_state(c, st);
+		}
+	}
+	if (!sc->first_ns)
+		sc->first_ns = c->tick_ns;
+	sc->last_ns = c->tick_ns;
+	sc->pkts[dir] += c->segs;
+	sc->bytes[dir] += c->bytes;
+	sc->tcp_flags[dir] |= c->pkt.tcp_flags;
+}
+
+static __always_inline void es_iface_count(struct es_ctx *c)
+{
+	struct es_iface_traffic *t;
+	struct es_iface_stats *s;
+	__u32 dir = c->dir & 1;
+
+	if (c->ifindex < ES_IFINDEX_FAST) {
+		t = bpf_map_lookup_elem(&es_iface_traffic, &c->ifindex);
+		if (t) {
+			t->pkts[dir] += c->segs;
+			t->bytes[dir] += c->bytes;
+		}
+		return;
+	}
+	s = es_ifs(c);
+	if (s) {
+		s->pkts[dir] += c->segs;
+		s->bytes[dir] += c->bytes;
+	}
+}
+
+/*
+ * Account one packet (or GSO super-packet of segs segments) of len bytes.
+ * Never changes the packet and never drops it.
+ */
+static __always_inline void es_account(void *data, void *data_end, __u32 ifindex,
+				       __u32 dir, __u64 len, __u32 segs)
+{
+	struct es_ctx c;
+	int skip;
+
+	c.ifs = NULL;
+	c.now = 0;
+	c.created = false;
+	c.ifindex = ifindex;
+	c.dir = dir & 1;
+	c.segs = segs ? segs : 1;
+	c.pkt.hdr_len = 0;
+	c.pkt.tcp_flags = 0;
+	skip = es_parse(data, data_end, &c.pkt);
+	c.bytes = len;
+	if (skip < 0 && c.segs > 1)
+		c.bytes += (__u64)(c.segs - 1) * c.pkt.hdr_len;
+	es_iface_count(&c);
+	if (skip >= 0) {
+		es_skip(&c, skip);
+		return;
+	}
+	c.tick_ns = es_tick_ns();
+	if (c.pkt.family == ES_FAMILY_INET6) {
+		__builtin_memset(c.pkt.k6.reserved, 0, sizeof(c.pkt.k6.reserved));
+		c.pkt.k6.ifindex = ifindex;
+		es_session_account(&c, &es_sessions6, &es_session_state6, &c.pkt.k6);
+	} else {
+		__builtin_memset(c.pkt.k4.reserved, 0, sizeof(c.pkt.k4.reserved));
+		c.pkt.k4.ifindex = ifindex;
+		es_session_account(&c, &es_sessions4, &es_session_state4, &c.pkt.k4);
+	}
+}
+
+#endif /* EDGESHIFT_BPF_ACCOUNT_H */

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Maps of the accounting data plane. The agent pins all of them under its
+ * pin directory (default /sys/fs/bpf/edgeshift) and sets the session map
+ * size before load; max_entries below are defaults.
+ */
+#ifndef EDGESHIFT_BPF_MAPS_H
+#define EDGESHIFT_BPF_MAPS_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <edgeshift/session.h>
+
+#define ES_DEFAULT_SESSIONS	65536
+#define ES_MAX_IFACES		1024
+
+/* Hot path: one entry per session, one value copy per CPU, no atomics. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, ES_DEFAULT_SESSIONS);
+	__type(key, struct es_session_key4);
+	__type(value, struct es_session_counters);
+} es_sessions4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, ES_DEFAULT_SESSIONS);
+	__type(key, struct es_session_key6);
+	__type(value, struct es_session_counters);
+} es_sessions6 SEC(".maps");
+
+/* Per-session state shared by all CPUs; touched only on state changes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ES_DEFAULT_SESSIONS);
+	__type(key, struct es_session_key4);
+	__type(value, struct es_session_state);
+} es_session_state4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ES_DEFAULT_SESSIONS);
+	__type(key, struct es_session_key6);
+	__type(value, struct es_session_state);
+} es_session_state6 SEC(".maps");
+
+/* Exact per-interface totals: one inlined array lookup per packet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ES_IFINDEX_FAST);
+	__type(key, __u32);
+	__type(value, struct es_iface_traffic);
+} es_iface_traffic SEC(".maps");
+
+/* Per-interface counters of rarer events. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, ES_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct es_iface_stats);
+} es_iface_stats SEC(".maps");
+
+/* Totals of collected sessions; written by the agent only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ES_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct es_iface_closed);
+} es_iface_closed SEC(".maps");
+
+/* Interface names and owning pod; written by the agent only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ES_MAX_IFACES);
+	__type(key, __u32);
+	__type(value, struct es_iface_info);
+} es_ifaces SEC(".maps");
+
+/* Layout version of this pin directory; written by the agent only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct es_meta);
+} es_meta SEC(".maps");
+
+/* Close notifications (struct es_close_event) for prompt collection. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} es_events SEC(".maps");
+
+#endif /* EDGESHIFT_BPF_MAPS_H */
