@@ -28,7 +28,8 @@ TOOLS		:= edgeshift es-traffic es-flood es-bench-xdp
 TOOL_BINS	:= $(patsubst %,$(BUILD)/%,$(TOOLS))
 TEST_SRCS	:= $(wildcard selftests/test_*.c)
 TEST_BINS	:= $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(TEST_SRCS))
-HDRS		:= $(wildcard include/edgeshift/*.h lib/*.h agent/*.h bpf/lib/*.h)
+BPF_HDRS	:= $(wildcard include/edgeshift/*.h bpf/lib/*.h)
+HDRS		:= $(BPF_HDRS) $(wildcard lib/*.h agent/*.h)
 
 .PHONY: all check demo drill bench install deps clean
 all: $(BUILD)/edgeshiftd $(TOOL_BINS) $(TEST_BINS)
@@ -41,7 +42,7 @@ $(BUILD)/vmlinux.h:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp
 	mv $@.tmp $@
 
-$(BUILD)/%.tmp.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(HDRS)
+$(BUILD)/%.tmp.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h $(BPF_HDRS)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.bpf.o: $(BUILD)/%.tmp.bpf.o

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * edgeshiftd configuration: a JSON file, then command-line flags on top.
+ * Every field is validated; an error names the field and what it expects.
+ */
+#ifndef EDGESHIFT_AGENT_CONFIG_H
+#define EDGESHIFT_AGENT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define ES_CFG_MAX_IFACES	64
+#define ES_CFG_NAME_MAX		64
+
+enum es_layout_policy {
+	ES_LAYOUT_REBUILD,	/* drop pins of another layout, with a warning */
+	ES_LAYOUT_REFUSE,	/* exit with a message; the operator decides */
+};
+
+/* One interface rule: a name or fnmatch(3) pattern, optionally owned by a pod. */
+struct es_iface_rule {
+	char	match[ES_CFG_NAME_MAX];
+	char	pod_namespace[ES_CFG_NAME_MAX];
+	char	pod_name[ES_CFG_NAME_MAX];
+};
+
+struct es_config {
+	char			node_name[ES_CFG_NAME_MAX];
+	char			pin_path[256];
+	char			listen[128];		/* "addr:port" or "[v6]:port" */
+	unsigned int		session_map_size;
+	struct es_iface_rule	ifaces[ES_CFG_MAX_IFACES];
+	unsigned int		n_ifaces;
+	unsigned int		idle_timeout_ms;
+	unsigned int		closed_linger_ms;
+	unsigned int		gc_interval_ms;
+	enum es_layout_policy	on_layout_mismatch;
+	bool			per_session_metrics;
+	unsigned int		per_session_max;
+};
+
+void es_config_defaults(struct es_config *cfg);
+
+/* Load path into cfg (over the defaults). 0, or -1 with err filled. */
+int es_config_load_file(struct es_config *cfg, const char *path, char *err, size_t err_len);
+
+/* Parse JSON text (for tests and flags); same contract as the file loader. */
+int es_config_load_string(struct es_config *cfg, const char *json, char *err, size_t err_len);
+
+/* Add an interface rule given on the command line ("name" or "name=ns/pod"). */
+int es_config_add_iface(struct es_config *cfg, const char *spec, char *err, size_t err_len);
+
+/* Cross-field checks after everything is applied. */
+int es_config_validate(const struct es_config *cfg, char *err, size_t err_len);
+
+/* Rule for ifname, or NULL when the agent should leave it alone. */
+const struct es_iface_rule *es_config_match(const struct es_config *cfg, const char *ifname);
+
+#endif /* EDGESHIFT_AGENT_CONFIG_H */

@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <edgeshift/session.h>
+#include "accounting.skel.h"
+#include "log.h"
+#include "datapath.h"
+
+#define ATTACHED_XDP	(1U << 0)
+#define ATTACHED_TCX	(1U << 1)
+
+static int mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX];
+	char *p;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* The pin directory must be on bpffs; mount the standard one when absent. */
+static int ensure_bpffs(const char *pin_path, char *err, size_t err_len)
+{
+	struct statfs st;
+
+	if (!strncmp(pin_path, "/sys/fs/bpf", 11) &&
+	    (statfs("/sys/fs/bpf", &st) || st.f_type != BPF_FS_MAGIC)) {
+		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700")) {
+			snprintf(err, err_len, "cannot mount bpffs at /sys/fs/bpf: %s",
+				 strerror(errno));
+			return -errno;
+		}
+		es_info("bpffs_mounted", "path=/sys/fs/bpf");
+	}
+	if (mkdir_p(pin_path)) {
+		snprintf(err, err_len, "cannot create pin directory %s: %s", pin_path,
+			 strerror(errno));
+		return -errno;
+	}
+	if (statfs(pin_path, &st) || st.f_type != BPF_FS_MAGIC) {
+		snprintf(err, err_len, "pin directory %s is not on a bpf filesystem", pin_path);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static void unpin_maps(const char *pin_path)
+{
+	char path[PATH_MAX];
+	int i;
+
+	for (i = 0; i < ES_MAP_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_path, es_map_name(i));
+		unlink(path);
+	}
+}
+
+/*
+ * Decide what to do with maps already pinned: reuse them when they were
+ * made by this layout with this size, otherwise refuse or drop them as the
+ * config says. Old bytes are never read with new structs.
+ */
+static int check_existing_pins(struct es_datapath *dp, const struct es_config *cfg,
+			       char *err, size_t err_len)
+{
+	char path[PATH_MAX];
+	struct es_meta meta = {};
+	__u32 zero = 0;
+	int fd, ok;
+
+	snprintf(path, sizeof(path), "%s/es_meta", dp->pin_path);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	ok = !bpf_map_lookup_elem(fd, &zero, &meta) &&
+	     meta.layout_version == ES_MAP_LAYOUT_VERSION &&
+	     meta.session_map_size == cfg->session_map_size;
+	close(fd);
+	if (ok)
+		return 0;
+	if (cfg->on_layout_mismatch == ES_LAYOUT_REFUSE) {
+		snprintf(err, err_len,
+			 "pinned maps in %s have layout version %u and %u sessions, this agent "
+			 "wants version %u and %u sessions; run 'edgeshiftd --cleanup' or set "
+			 "on_layout_mismatch to \"rebuild\"", dp->pin_path, meta.layout_version,
+			 meta.session_map_size, ES_MAP_LAYOUT_VERSION, cfg->session_map_size);
+		return -EPROTO;
+	}
+	es_warn("layout_mismatch_rebuild",
+		"pin_path=%s pinned_version=%u pinned_sessions=%u version=%u sessions=%u",
+		dp->pin_path, meta.layout_version, meta.session_map_size,
+		ES_MAP_LAYOUT_VERSION, cfg->session_map_size);
+	unpin_maps(dp->pin_path);
+	dp->rebuilt = true;
+	return 0;
+}
+
+static void set_pin_paths(struct es_datapath *dp)
+{
+	char path[PATH_MAX];
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, dp->skel->obj) {
+		if (bpf_map__is_internal(map))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dp->pin_path, bpf_map__name(map));
+		bpf_map__set_pin_path(map, path);
+	}
+}
+
+static void fill_maps(struct es_datapath *dp)
+{
+	struct accounting *s = dp->skel;
+
+	dp->maps.ncpus = libbpf_num_possible_cpus();
+	dp->maps.fd[ES_MAP_SESSIONS4] = bpf_map__fd(s->maps.es_sessions4);
+	dp->maps.fd[ES_MAP_SESSIONS6] = bpf_map__fd(s->maps.es_sessions6);
+	dp->maps.fd[ES_MAP_STATE4] = bpf_map__fd(s->maps.es_session_state4);
+	dp->maps.fd[ES_MAP_STATE6] = bpf_map__fd(s->maps.es_session_state6);
+	dp->maps.fd[ES_MAP_IFACE_TRAFFIC] = bpf_map__fd(s->maps.es_iface_traffic);
+	dp->maps.fd[ES_MAP_IFACE_STATS] = bpf_map__fd(s->maps.es_iface_stats);
+	dp->maps.fd[ES_MAP_IFACE_CLOSED] = bpf_map__fd(s->maps.es_iface_closed);
+	dp->maps.fd[ES_MAP_IFACES] = bpf_map__fd(s->maps.es_ifaces);
+	dp->maps.fd[ES_MAP_META] = bpf_map__fd(s->maps.es_meta);
+	dp->maps.fd[ES_MAP_EVENTS] = bpf_map__fd(s->maps.es_events);
+}
+
+static int write_meta(struct es_datapath *dp, const struct es_config *cfg)
+{
+	struct es_meta meta = {};
+	struct timespec ts;
+	__u32 zero = 0;
+
+	if (!bpf_map_lookup_elem(dp->maps.fd[ES_MAP_META], &zero, &meta) &&
+	    meta.layout_version == ES_MAP_LAYOUT_VERSION)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	meta.layout_version = ES_MAP_LAYOUT_VERSION;
+	meta.session_map_size = cfg->session_map_size;
+	meta.created_realtime_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return bpf_map_update_elem(dp->maps.fd[ES_MAP_META], &zero, &meta, BPF_ANY) ? -errno : 0;
+}
+
+static struct es_attachment *att_get(struct es_datapath *dp, __u32 ifindex, bool create)
+{
+	struct es_attachment *a;
+	unsigned int i;
+
+	for (i = 0; i < dp->n_att; i++) {
+		if (dp->att[i].ifindex == ifindex)
+			return &dp->att[i];
+	}
+	if (!create)
+		return NULL;
+	a = realloc(dp->att, (dp->n_att + 1) * sizeof(*a));
+	if (!a)
+		return NULL;
+	dp->att = a;
+	a = &dp->att[dp->n_att++];
+	memset(a, 0, sizeof(*a));
+	a->ifindex = ifindex;
+	a->info.ifindex = ifindex;
+	return a;
+}
+
+const struct es_attachment *es_datapath_find(const struct es_datapath *dp, __u32 ifindex)
+{
+	return att_get((struct es_datapath *)dp, ifindex, false);
+}
+
+static void link_pin_path(const struct es_datapath *dp, const char *kind, __u32 ifindex,
+			  char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/links/%s_%u", dp->pin_path, kind, ifindex);
+}
+
+/* The interface a pinned link is attached to, 0 when it is defunct. */
+static __u32 link_ifindex(struct bpf_link *link)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_link_get_info_by_fd(bpf_link__fd(link), &info, &len))
+		return 0;
+	if (info.type == BPF_LINK_TYPE_XDP)
+		return info.xdp.ifindex;
+	if (info.type == BPF_LINK_TYPE_TCX)
+		return info.tcx.ifindex;
+	return 0;
+}
+
+/* Swap a pinned link to this agent's program: one atomic replace, no gap. */
+static void adopt_link(struct es_datapath *dp, const char *name)
+{
+	bool is_xdp = !strncmp(name, "xdp_", 4);
+	struct bpf_program *prog = is_xdp ? dp->skel->progs.es_xdp_ingress :
+				   dp->skel->progs.es_tc_egress;
+	char path[PATH_MAX];
+	struct es_attachment *a;
+	struct bpf_link *link;
+	__u32 ifindex;
+
+	snprintf(path, sizeof(path), "%s/links/%s", dp->pin_path, name);
+	link = bpf_link__open(path);
+	if (!link)
+		return;
+	ifindex = link_ifindex(link);
+	if (!ifindex || bpf_link__update_program(link, prog)) {
+		es_warn("stale_link_removed", "pin=%s", path);
+		bpf_link__unpin(link);
+		bpf_link__destroy(link);
+		return;
+	}
+	a = att_get(dp, ifindex, true);
+	if (!a) {
+		bpf_link__destroy(link);
+		return;
+	}
+	a->adopted = true;
+	if (is_xdp)
+		a->xdp = link;
+	else
+		a->tcx = link;
+	bpf_map_lookup_elem(dp->maps.fd[ES_MAP_IFACES], &ifindex, &a->info);
+	dp->adopted_links++;
+}
+
+static void adopt_links(struct es_datapath *dp)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/links", dp->pin_path);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		if (!strncmp(de->d_name, "xdp_", 4) || !strncmp(de->d_name, "tcx_", 4))
+			adopt_link(dp, de->d_name);
+	}
+	closedir(dir);
+}
+
+int es_datapath_open(struct es_datapath *dp, const struct es_config *cfg,
+		     char *err, size_t err_len)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	memset(dp, 0, sizeof(*dp));
+	snprintf(dp->pin_path, sizeof(dp->pin_path), "%s", cfg->pin_path);
+	ret = ensure_bpffs(dp->pin_path, err, err_len);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/links", dp->pin_path);
+	if (mkdir_p(path)) {
+		snprintf(err, err_len, "cannot create %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	ret = check_existing_pins(dp, cfg, err, err_len);
+	if (ret)
+		return ret;
+	dp->skel = accounting__open();
+	if (!dp->skel) {
+		snprintf(err, err_len, "cannot open the BPF object: %s", strerror(errno));
+		return -errno;
+	}
+	bpf_map__set_max_entries(dp->skel->maps.es_sessions4, cfg->session_map_size);
+	bpf_map__set_max_entries(dp->skel->maps.es_sessions6, cfg->session_map_size);
+	bpf_map__set_max_entries(dp->skel->maps.es_session_state4, cfg->session_map_size);
+	bpf_map__set_max_entries(dp->skel->maps.es_session_state6, cfg->session_map_size);
+	set_pin_paths(dp);
+	ret = accounting__load(dp->skel);
+	if (ret) {
+		snprintf(err, err_len, "cannot load the BPF programs or reuse the pins in %s: %s",
+			 dp->pin_path, strerror(-ret));
+		goto fail;
+	}
+	fill_maps(dp);
+	ret = write_meta(dp, cfg);
+	if (ret) {
+		snprintf(err, err_len, "cannot write es_meta: %s", strerror(-ret));
+		goto fail;
+	}
+	adopt_links(dp);
+	return 0;
+fail:
+	accounting__destroy(dp->skel);
+	dp->skel = NULL;
+	return ret;
+}
+
+static void info_fill(struct es_attachment *a, const char *ifname,
+		      const struct es_iface_rule *rule)
+{
+	memset(a->info.ifname, 0, sizeof(a->info.ifname));
+	snprintf(a->info.ifname, sizeof(a->info.ifname), "%s", ifname);
+	memset(a->info.pod_namespace, 0, sizeof(a->info.pod_namespace));
+	memset(a->info.pod_name, 0, sizeof(a->info.pod_name));
+	if (rule) {
+		snprintf(a->info.pod_namespace, sizeof(a->info.pod_namespace), "%s",
+			 rule->pod_namespace);
+		snprintf(a->info.pod_name, sizeof(a->info.pod_name), "%s", rule->pod_name);
+	}
+	a->info.ifindex = a->ifindex;
+	a->info.attached = (a->xdp ? ATTACHED_XDP : 0) | (a->tcx ? ATTACHED_TCX : 0);
+}
+
+static struct bpf_link *attach_one(struct es_datapath *dp, bool xdp, __u32 ifindex)
+{
+	char path[PATH_MAX];
+	struct bpf_link *link;
+	int err;
+
+	if (xdp)
+		link = bpf_program__attach_xdp(dp->skel->progs.es_xdp_ingress, ifindex);
+	else
+		link = bpf_program__attach_tcx(dp->skel->progs.es_tc_egress, ifindex, NULL);
+	if (!link)
+		return NULL;
+	link_pin_path(dp, xdp ? "xdp" : "tcx", ifindex, path, sizeof(path));
+	unlink(path);
+	err = bpf_link__pin(link, path);
+	if (err) {
+		bpf_link__destroy(link);
+		errno = -err;
+		return NULL;
+	}
+	return link;
+}
+
+int es_datapath_attach(struct es_datapath *dp, __u32 ifindex, const char *ifname,
+		       const struct es_iface_rule *rule)
+{
+	struct es_attachment *a = att_get(dp, ifindex, true);
+	int err = 0;
+
+	if (!a)
+		return -ENOMEM;
+	a->wanted = true;
+	if (!a->xdp) {
+		a->xdp = attach_one(dp, true, ifindex);
+		if (!a->xdp)
+			err = -errno;
+	}
+	if (!err && !a->tcx) {
+		a->tcx = attach_one(dp, false, ifindex);
+		if (!a->tcx)
+			err = -errno;
+	}
+	info_fill(a, ifname, rule);
+	bpf_map_update_elem(dp->maps.fd[ES_MAP_IFACES], &ifindex, &a->info, BPF_ANY);
+	if (err)
+		es_error("attach_failed", "ifname=%s ifindex=%u error=\"%s\"", ifname, ifindex,
+			 strerror(-err));
+	else
+		es_info("attached", "ifname=%s ifindex=%u pod=%s/%s adopted=%d", ifname, ifindex,
+			a->info.pod_namespace, a->info.pod_name, a->adopted);
+	return err;
+}
+
+static void drop_link(struct bpf_link **link)
+{
+	if (!*link)
+		return;
+	bpf_link__unpin(*link);
+	bpf_link__destroy(*link);
+	*link = NULL;
+}
+
+static void forget_iface(struct es_datapath *dp, __u32 ifindex)
+{
+	struct es_iface_traffic *zero;
+	size_t stride = sizeof(struct es_iface_traffic);
+
+	bpf_map_delete_elem(dp->maps.fd[ES_MAP_IFACE_STATS], &ifindex);
+	bpf_map_delete_elem(dp->maps.fd[ES_MAP_IFACE_CLOSED], &ifindex);
+	if (ifindex >= ES_IFINDEX_FAST)
+		return;
+	/* A reused ifindex must start from zero, not from its predecessor. */
+	zero = calloc(dp->maps.ncpus, stride);
+	if (zero)
+		bpf_map_update_elem(dp->maps.fd[ES_MAP_IFACE_TRAFFIC], &ifindex, zero, BPF_ANY);
+	free(zero);
+}
+
+void es_datapath_detach(struct es_datapath *dp, __u32 ifindex, bool forget_counters)
+{
+	struct es_attachment *a = att_get(dp, ifindex, false);
+
+	if (!a)
+		return;
+	drop_link(&a->xdp);
+	drop_link(&a->tcx);
+	bpf_map_delete_elem(dp->maps.fd[ES_MAP_IFACES], &ifindex);
+	if (forget_counters)
+		forget_iface(dp, ifindex);
+	es_info("detached", "ifname=%s ifindex=%u", a->info.ifname, ifindex);
+	*a = dp->att[--dp->n_att];
+}
+
+void es_datapath_drop_unwanted(struct es_datapath *dp)
+{
+	unsigned int i = 0;
+
+	while (i < dp->n_att) {
+		if (dp->att[i].wanted)
+			i++;
+		else
+			es_datapath_detach(dp, dp->att[i].ifindex, false);
+	}
+}
+
+void es_datapath_close(struct es_datapath *dp)
+{
+	unsigned int i;
+
+	/* Links stay pinned: closing our fds leaves the programs attached. */
+	for (i = 0; i < dp->n_att; i++) {
+		if (dp->att[i].xdp)
+			bpf_link__destroy(dp->att[i].xdp);
+		if (dp->att[i].tcx)
+			bpf_link__destroy(dp->att[i].tcx);
+	}
+	free(dp->att);
+	dp->att = NULL;
+	dp->n_att = 0;
+	accounting__destroy(dp->skel);
+	dp->skel = NULL;
+}
+
+int es_datapath_cleanup(const char *pin_path)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/links", pin_path);
+	dir = opendir(path);
+	if (dir) {
+		while ((de = readdir(dir))) {
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/links/%s", pin_path, de->d_name);
+			unlink(path);
+		}
+		closedir(dir);
+		snprintf(path, sizeof(path), "%s/links", pin_path);
+		rmdir(path);
+	}
+	unpin_maps(pin_path);
+	if (rmdir(pin_path) && errno != ENOENT)
+		return -errno;
+	return 0;
+}

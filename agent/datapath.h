@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The agent's hold on the kernel side: the loaded skeleton, the pinned maps
+ * it shares with earlier and later agents, and one pinned XDP link and one
+ * pinned tcx link per attached interface. Pins outlive the agent, so a
+ * restart (or a crash) never interrupts accounting.
+ */
+#ifndef EDGESHIFT_AGENT_DATAPATH_H
+#define EDGESHIFT_AGENT_DATAPATH_H
+
+#include <stdbool.h>
+#include <edgeshift/session.h>
+#include "es_maps.h"
+#include "config.h"
+
+struct accounting;
+struct bpf_link;
+
+struct es_attachment {
+	__u32			ifindex;
+	struct bpf_link		*xdp;
+	struct bpf_link		*tcx;
+	struct es_iface_info	info;
+	bool			adopted;	/* found pinned at start */
+	bool			wanted;		/* matched a rule since start */
+};
+
+struct es_datapath {
+	struct accounting	*skel;
+	struct es_maps		maps;		/* fds owned by skel */
+	char			pin_path[256];
+	struct es_attachment	*att;
+	unsigned int		n_att;
+	unsigned int		adopted_links;
+	bool			rebuilt;	/* old pins of another layout were dropped */
+};
+
+/* Load the programs, reuse or create the pins, adopt pinned links. */
+int es_datapath_open(struct es_datapath *dp, const struct es_config *cfg,
+		     char *err, size_t err_len);
+void es_datapath_close(struct es_datapath *dp);
+
+/* Attach both programs to an interface (idempotent); 0 or -errno. */
+int es_datapath_attach(struct es_datapath *dp, __u32 ifindex, const char *ifname,
+		       const struct es_iface_rule *rule);
+/* Detach and unpin; forget_counters also drops its per-interface entries. */
+void es_datapath_detach(struct es_datapath *dp, __u32 ifindex, bool forget_counters);
+/* Detach adopted links whose interface no rule wants any more. */
+void es_datapath_drop_unwanted(struct es_datapath *dp);
+
+const struct es_attachment *es_datapath_find(const struct es_datapath *dp, __u32 ifindex);
+
+/* Remove every pin under pin_path (maps and links): detaches the programs. */
+int es_datapath_cleanup(const char *pin_path);
+
+#endif /* EDGESHIFT_AGENT_DATAPATH_H */

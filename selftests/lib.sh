@@ -1,0 +1,154 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Shared helpers of the shell selftests: TAP output, per-run namespaces and
+# veth pairs, the agent, and cleanup that runs however the test ends.
+# Source it; then call es_plan N before the first check.
+
+ES_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ES_BUILD=${ES_BUILD:-$ES_ROOT/build}
+# Short, per-run prefix: interface names have 15 characters at most.
+ES_PREFIX=${ES_PREFIX:-es$(printf '%04x' $((RANDOM % 65536)))$$}
+ES_PREFIX=${ES_PREFIX:0:9}
+ES_TMP=$(mktemp -d "/tmp/$ES_PREFIX.XXXXXX")
+ES_PIN_ROOT=/sys/fs/bpf
+ES_TEST_N=0
+ES_FAILED=0
+ES_NETNS=()
+ES_PIDS=()
+ES_PINS=()
+
+es_plan() { echo "TAP version 13"; echo "1..$1"; }
+
+es_diag() { sed 's/^/# /'; }
+
+es_ok() { ES_TEST_N=$((ES_TEST_N + 1)); echo "ok $ES_TEST_N - $1"; }
+
+es_not_ok() {
+	ES_TEST_N=$((ES_TEST_N + 1))
+	ES_FAILED=$((ES_FAILED + 1))
+	echo "not ok $ES_TEST_N - $1"
+	[ -n "${2:-}" ] && printf '%s\n' "$2" | es_diag
+	return 0
+}
+
+es_skip() { ES_TEST_N=$((ES_TEST_N + 1)); echo "ok $ES_TEST_N - $1 # SKIP $2"; }
+
+# es_expect_eq NAME GOT WANT
+es_expect_eq() {
+	if [ "$2" = "$3" ]; then es_ok "$1"; else es_not_ok "$1" "got '$2', want '$3'"; fi
+}
+
+# es_expect_ge NAME GOT MIN
+es_expect_ge() {
+	if [ -n "$2" ] && [ "$2" -ge "$3" ] 2>/dev/null; then es_ok "$1"
+	else es_not_ok "$1" "got '$2', want at least $3"; fi
+}
+
+# es_expect_le NAME GOT MAX
+es_expect_le() {
+	if [ -n "$2" ] && [ "$2" -le "$3" ] 2>/dev/null; then es_ok "$1"
+	else es_not_ok "$1" "got '$2', want at most $3"; fi
+}
+
+# es_check NAME CMD...: ok when CMD exits 0; its output becomes the diagnostic.
+es_check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then es_ok "$name"; else es_not_ok "$name" "$out"; fi
+}
+
+es_require_root() {
+	if [ "$(id -u)" != 0 ]; then
+		es_plan 1
+		es_skip "$1" "needs root"
+		exit 0
+	fi
+}
+
+es_ns() { echo "$ES_PREFIX-$1"; }
+
+es_netns_add() {
+	ip netns add "$(es_ns "$1")" || return 1
+	ES_NETNS+=("$(es_ns "$1")")
+	ip -n "$(es_ns "$1")" link set lo up
+}
+
+# Run in a namespace's network only: the mount namespace (and so bpffs)
+# stays the host's, unlike `ip netns exec`, which remounts /sys.
+es_in() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$(es_ns "$ns")" "$@"
+}
+
+# es_veth NS_A IF_A ADDR4_A NS_B IF_B ADDR4_B [ADDR6_A ADDR6_B]
+es_veth() {
+	local na nb
+	na=$(es_ns "$1"); nb=$(es_ns "$4")
+	ip link add "$ES_PREFIX$2" netns "$na" type veth peer name "$ES_PREFIX$5" netns "$nb" || return 1
+	ip -n "$na" addr add "$3/24" dev "$ES_PREFIX$2"
+	ip -n "$nb" addr add "$6/24" dev "$ES_PREFIX$5"
+	if [ -n "${7:-}" ]; then
+		ip -n "$na" addr add "$7/64" dev "$ES_PREFIX$2" nodad
+		ip -n "$nb" addr add "$8/64" dev "$ES_PREFIX$5" nodad
+	fi
+	ip -n "$na" link set "$ES_PREFIX$2" up
+	ip -n "$nb" link set "$ES_PREFIX$5" up
+}
+
+es_ifname() { echo "$ES_PREFIX$1"; }
+
+es_pin_path() { echo "$ES_PIN_ROOT/$ES_PREFIX-${1:-pins}"; }
+
+# es_agent_start NS NAME [edgeshiftd args...]: starts the agent in NS with
+# its own pin directory and log, and waits until /healthz answers.
+ES_AGENT_PORT=9464
+es_agent_start() {
+	local ns=$1 name=$2 i
+	shift 2
+	ES_PINS+=("$(es_pin_path "$name")")
+	es_in "$ns" "$ES_BUILD/edgeshiftd" -p "$(es_pin_path "$name")" \
+		-l "127.0.0.1:$ES_AGENT_PORT" --node-name "$ES_PREFIX-$ns" \
+		--log-level debug "$@" >>"$ES_TMP/agent-$name.log" 2>&1 &
+	ES_AGENT_PID=$!
+	ES_PIDS+=("$ES_AGENT_PID")
+	for i in $(seq 100); do
+		es_in "$ns" curl -sf -m 1 "http://127.0.0.1:$ES_AGENT_PORT/healthz" >/dev/null 2>&1 && return 0
+		kill -0 "$ES_AGENT_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "# agent did not become ready; its log:"
+	es_diag <"$ES_TMP/agent-$name.log"
+	return 1
+}
+
+es_agent_log() { cat "$ES_TMP/agent-$1.log" 2>/dev/null; }
+
+# es_api NS PATH: GET from the agent in NS.
+es_api() { es_in "$1" curl -sf -m 5 "http://127.0.0.1:$ES_AGENT_PORT$2"; }
+
+# es_metric NS 'name{labels...}': the value of the first matching series.
+es_metric() {
+	es_api "$1" /metrics | awk -v m="$2" 'index($0, m) == 1 { print $NF; exit }'
+}
+
+es_bg() { "$@" & ES_PIDS+=("$!"); }
+
+es_cleanup() {
+	local p ns
+	for p in "${ES_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${ES_PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	for p in "${ES_PINS[@]}"; do
+		"$ES_BUILD/edgeshiftd" --cleanup -p "$p" 2>/dev/null || rm -rf "$p"
+	done
+	for ns in "${ES_NETNS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$ES_TMP"
+}
+trap es_cleanup EXIT
+
+es_done() { [ "$ES_FAILED" = 0 ]; exit $?; }

@@ -1,0 +1,26 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Runs every selftest (C binaries and shell tests, each printing TAP)
+# through prove. Extra arguments select tests by file name substring.
+set -u
+cd "$(dirname "$0")/.."
+[ -d /sys/fs/bpf ] && ! mountpoint -q /sys/fs/bpf && mount -t bpf bpf /sys/fs/bpf
+
+tests=()
+for t in build/selftests/test_* selftests/*.sh; do
+	case "$t" in
+	*/lib.sh|*/run.sh) continue ;;
+	esac
+	[ -x "$t" ] || continue
+	if [ $# -gt 0 ]; then
+		keep=0
+		for f in "$@"; do case "$t" in *"$f"*) keep=1 ;; esac; done
+		[ "$keep" = 1 ] || continue
+	fi
+	tests+=("$t")
+done
+if [ ${#tests[@]} = 0 ]; then
+	echo "run.sh: no test selected" >&2
+	exit 1
+fi
+exec prove -v --timer --exec '' "${tests[@]}"
