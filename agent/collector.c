@@ -112,8 +112,9 @@ static int close_reason(const struct es_agent *a, const struct es_session *s, __
 	__u64 linger = a->cfg.closed_linger_ms * 1000000ULL;
 	__u64 idle = a->cfg.idle_timeout_ms * 1000000ULL;
 
-	if (s->has_state && (s->st.flags & ES_STATE_CLOSED) && s->st.closed_ns + linger <= now)
-		return s->st.flags & ES_STATE_RST ? ES_CLOSE_RST : ES_CLOSE_FIN;
+	if (s->has_state && (s->st.flags & ES_STATE_CLOSED))
+		return s->st.closed_ns && s->st.closed_ns + linger <= now ?
+		       (s->st.flags & ES_STATE_RST ? ES_CLOSE_RST : ES_CLOSE_FIN) : -1;
 	if (s->c.last_ns + idle <= now)
 		return ES_CLOSE_IDLE;
 	return -1;

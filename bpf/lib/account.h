@@ -142,10 +142,11 @@ static __always_inline void es_state_set(struct es_ctx *c, struct es_session_sta
 		return;
 	if (!(flags & ES_STATE_RST) && (flags & both_fin) != both_fin)
 		return;
+	/* closed_ns first: the agent may read the entry as soon as CLOSED is set. */
+	st->closed_ns = es_now(c);
 	old = __sync_fetch_and_or(&st->flags, ES_STATE_CLOSED);
 	if (old & ES_STATE_CLOSED)
 		return;
-	st->closed_ns = es_now(c);
 	es_emit_close(c, flags | ES_STATE_CLOSED);
 }
 
