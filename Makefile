@@ -18,7 +18,7 @@ BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 LIBBPF_LIBS	:= $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 LDLIBS		:= $(LIBBPF_LIBS) -lmnl -ljansson -lmicrohttpd -lcurl -lpthread
 
-BPF_OBJS	:= accounting xdp_pass
+BPF_OBJS	:= accounting xdp_pass bench_naive
 SKELS		:= $(patsubst %,$(BUILD)/%.skel.h,$(BPF_OBJS))
 LIB_SRCS	:= $(wildcard lib/*.c)
 LIB_OBJS	:= $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))

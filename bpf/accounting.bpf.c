@@ -27,6 +27,13 @@
 	(void *)(long)__v;						\
 })
 
+/*
+ * Close events are built on the stack, which gives their type no BTF; this
+ * read-only instance puts struct es_close_event into the object's BTF so the
+ * layout test and bpftool can see it.
+ */
+const volatile struct es_close_event es_close_event_btf;
+
 SEC("xdp")
 int es_xdp_ingress(struct xdp_md *ctx)
 {

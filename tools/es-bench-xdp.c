@@ -17,6 +17,7 @@
 #include <edgeshift/session.h>
 #include "accounting.skel.h"
 #include "xdp_pass.skel.h"
+#include "bench_naive.skel.h"
 #include "pkt_build.h"
 
 #define BENCH_ROUNDS	7
@@ -221,9 +222,11 @@ int main(int argc, char **argv)
 		{ .name = "udp_existing_v4", .what = "UDP request of a known IPv4 session" },
 		{ .name = "tcp_existing_v6", .what = "TCP ACK of a known IPv6 session" },
 		{ .name = "udp_new_v4", .what = "first packet of a new UDP session" },
+		{ .name = "naive_tcp_existing_v4", .what = "same TCP ACK, naive design (shared LRU, 44-byte key, ktime, atomics)" },
 	};
 	struct accounting *acct = NULL;
 	struct xdp_pass *pass = NULL;
+	struct bench_naive *naive = NULL;
 	struct es_pkt_spec spec;
 	struct bench_opts o = {};
 	int acct_fd, pass_fd, err = 1;
@@ -241,6 +244,9 @@ int main(int argc, char **argv)
 		goto out;
 	pass = xdp_pass__open_and_load();
 	if (!pass)
+		goto out;
+	naive = bench_naive__open_and_load();
+	if (!naive)
 		goto out;
 	acct_fd = bpf_program__fd(acct->progs.es_xdp_ingress);
 	pass_fd = bpf_program__fd(pass->progs.es_xdp_pass);
@@ -261,14 +267,19 @@ int main(int argc, char **argv)
 	spec.payload = 18;
 	if (!err)
 		err = bench_new(&cases[3], acct_fd, pass_fd, &spec, o.new_sessions);
+	spec_tcp_ack(&spec);
+	if (!err)
+		err = bench_repeated(&cases[4], bpf_program__fd(naive->progs.es_xdp_naive),
+				     pass_fd, &spec, o.repeat);
 	if (err) {
 		fprintf(stderr, "es-bench-xdp: BPF_PROG_TEST_RUN failed: %s\n", strerror(-err));
 		goto out;
 	}
-	report(cases, 4, &o);
+	report(cases, 5, &o);
 out:
 	if (err && !acct)
 		fprintf(stderr, "es-bench-xdp: cannot load the BPF programs (root? bpffs?)\n");
+	bench_naive__destroy(naive);
 	xdp_pass__destroy(pass);
 	accounting__destroy(acct);
 	return err ? 1 : 0;

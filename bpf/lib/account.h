@@ -246,8 +246,8 @@ static __always_inline struct es_session_counters *es_counters_get(struct es_ctx
 	if (sc)
 		return sc;
 	/*
-	 * NOEXIST: if another CPU inserts the same session first, our insert
-	 * fails and we add to its entry instead of zeroing its counts.
+	 * NOEXIST: when two CPUs create the same session at once only one
+	 * insert succeeds, so sessions_created counts each session once.
 	 */
 	if (!bpf_map_update_elem(map, key, &init, BPF_NOEXIST)) {
 		c->created = true;
@@ -343,6 +343,7 @@ static __always_inline void es_account(void *data, void *data_end, __u32 ifindex
 	c.segs = segs ? segs : 1;
 	c.pkt.hdr_len = 0;
 	c.pkt.tcp_flags = 0;
+	c.pkt.ports_fixed = 0;
 	skip = es_parse(data, data_end, &c.pkt);
 	c.bytes = len;
 	if (skip < 0 && c.segs > 1)

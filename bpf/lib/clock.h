@@ -4,9 +4,10 @@
  * bpf_ktime_get_ns() costs more than the rest of the accounting on this
  * kind of machine, while bpf_jiffies64() is inlined by the verifier into a
  * single load. The first call anchors jiffies to the coarse monotonic clock
- * (which is updated at the same tick), later calls scale jiffies by the
- * kernel's CONFIG_HZ. Without a known CONFIG_HZ it falls back to the coarse
- * clock helper.
+ * (updated at the same tick); later calls scale jiffies by the kernel's
+ * CONFIG_HZ. The anchor is one 64-bit offset, so a reader on any CPU sees
+ * either no anchor or a whole one; two CPUs anchoring at once differ by at
+ * most a tick. Without a known CONFIG_HZ the coarse clock helper is used.
  */
 #ifndef EDGESHIFT_BPF_CLOCK_H
 #define EDGESHIFT_BPF_CLOCK_H
@@ -16,25 +17,34 @@
 
 extern unsigned int CONFIG_HZ __kconfig __weak;
 
-/* Separate scalars: clang splits a static struct, which BTF cannot express. */
-__u64 es_clock_j0;		/* jiffies at the anchor */
-__u64 es_clock_mono0;		/* coarse CLOCK_MONOTONIC ns at the anchor */
-__u64 es_clock_ns_per_jiffy;	/* 0 until anchored */
+/* CLOCK_MONOTONIC ns minus jiffies * ns per jiffy (mod 2^64); 0: not anchored. */
+__u64 es_clock_offset;
+
+/* A switch, not a division: a division per packet costs several ns. */
+static __always_inline __u64 es_ns_per_jiffy(void)
+{
+	switch (CONFIG_HZ) {
+	case 100:	return 10000000;
+	case 250:	return 4000000;
+	case 300:	return 3333333;	/* drifts 1 ns per tick from the anchor */
+	case 1000:	return 1000000;
+	default:	return 0;
+	}
+}
 
 static __always_inline __u64 es_tick_ns(void)
 {
-	__u64 j = bpf_jiffies64();
+	__u64 npj = es_ns_per_jiffy(), j, off;
 
-	if (!es_clock_ns_per_jiffy) {
-		if (!CONFIG_HZ)
-			return bpf_ktime_get_coarse_ns();
-		es_clock_j0 = j;
-		es_clock_mono0 = bpf_ktime_get_coarse_ns();
-		/* Publish the anchor before the scale that marks it valid. */
-		asm volatile("" ::: "memory");
-		es_clock_ns_per_jiffy = 1000000000ULL / CONFIG_HZ;
+	if (!npj)
+		return bpf_ktime_get_coarse_ns();
+	j = bpf_jiffies64();
+	off = es_clock_offset;
+	if (!off) {
+		off = bpf_ktime_get_coarse_ns() - j * npj;
+		es_clock_offset = off;
 	}
-	return es_clock_mono0 + (__s64)(j - es_clock_j0) * es_clock_ns_per_jiffy;
+	return off + j * npj;
 }
 
 #endif /* EDGESHIFT_BPF_CLOCK_H */

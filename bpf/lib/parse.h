@@ -53,6 +53,7 @@ struct es_pkt {
 	__u8	family;		/* ES_FAMILY_INET or ES_FAMILY_INET6 */
 	__u8	proto;		/* L4 protocol */
 	__u8	tcp_flags;	/* flag byte of a TCP header, else 0 */
+	__u8	ports_fixed;	/* non-echo ICMP: ports are (0, type) whatever the order */
 };
 
 /* Ports for ICMP: echo request and reply share the identifier. */
@@ -61,6 +62,7 @@ static __always_inline void es_icmp_ports(struct es_pkt *p, __u8 type, __u16 id,
 {
 	p->sport = echo ? id : 0;
 	p->dport = echo ? id : bpf_htons(type);
+	p->ports_fixed = !echo;
 }
 
 static __always_inline int es_parse_l4(void *l4, void *data_end, struct es_pkt *p)
@@ -132,8 +134,8 @@ static __always_inline void es_key4_fill(struct es_pkt *p, __be32 saddr, __be32 
 
 	k->addr_lo = src_lo ? saddr : daddr;
 	k->addr_hi = src_lo ? daddr : saddr;
-	k->port_lo = src_lo ? p->sport : p->dport;
-	k->port_hi = src_lo ? p->dport : p->sport;
+	k->port_lo = src_lo || p->ports_fixed ? p->sport : p->dport;
+	k->port_hi = src_lo || p->ports_fixed ? p->dport : p->sport;
 	k->proto = p->proto;
 }
 
@@ -159,8 +161,8 @@ static __always_inline void es_key6_fill(struct es_pkt *p, struct ipv6hdr *ip6h)
 
 	__builtin_memcpy(k->addr_lo, src_lo ? (void *)&ip6h->saddr : (void *)&ip6h->daddr, 16);
 	__builtin_memcpy(k->addr_hi, src_lo ? (void *)&ip6h->daddr : (void *)&ip6h->saddr, 16);
-	k->port_lo = src_lo ? p->sport : p->dport;
-	k->port_hi = src_lo ? p->dport : p->sport;
+	k->port_lo = src_lo || p->ports_fixed ? p->sport : p->dport;
+	k->port_hi = src_lo || p->ports_fixed ? p->dport : p->sport;
 	k->proto = p->proto;
 }
 
@@ -217,6 +219,8 @@ static __always_inline int es_parse_ipv6(void *l3, void *data_end, struct es_pkt
 		else
 			cur += (oh->hdrlen + 1) * 8;
 	}
+	if (nexthdr == NEXTHDR_FRAGMENT)
+		return ES_SKIP_FRAGMENT;
 	if (nexthdr == NEXTHDR_HOP || nexthdr == NEXTHDR_ROUTING ||
 	    nexthdr == NEXTHDR_DEST || nexthdr == NEXTHDR_AUTH)
 		return ES_SKIP_IPV6_EXT;
