@@ -15,7 +15,9 @@ for ns in a b; do
 	es_in $ns sysctl -q -w net.ipv4.tcp_timestamps=0 net.ipv4.tcp_sack=0 \
 		net.ipv4.tcp_window_scaling=0
 done
-link_stat() { es_in b ip -s -j link show dev "$VB" | jq ".[0].stats64.$1.$2"; }
+# What the peer transmitted is what reached our interface: a veth pair drops nothing.
+VA=$(es_ifname va)
+link_stat() { es_in a ip -s -j link show dev "$VA" | jq ".[0].stats64.tx.$2"; }
 es_agent_start b main -i "$VB=test/server" || exit 1
 es_ok "agent attached to $VB"
 LBL="node=\"$ES_PREFIX-b\",interface=\"$VB\",namespace=\"test\",pod=\"server\""
@@ -63,8 +65,8 @@ icmp_case() {
 		"$(echo "$s" | jq -r '.[0] | "\(.rx.packets)/\(.rx.bytes) \(.tx.packets)/\(.tx.bytes)"')" \
 		"5/$((5 * frame)) 5/$((5 * frame))"
 }
-icmp_case ipv4 icmp 10.253.0.1 98
-icmp_case ipv6 icmpv6 fd00:253::1 118
+icmp_case ipv4 icmp 10.253.0.2 98
+icmp_case ipv6 icmpv6 fd00:253::2 118
 
 tcp_segs() { es_in b awk '/^Tcp:/ { if (h) { print $11, $12; exit } h = 1 }' /proc/net/snmp; }
 tcp_case() {
@@ -99,10 +101,13 @@ tcp_case ipv6 fd00:253::1 7101 $((14 + 40 + 20))
 sleep 0.2
 m_rx=$(es_metric b "edgeshift_interface_packets_total{$LBL,direction=\"rx\"}")
 m_rxb=$(es_metric b "edgeshift_interface_bytes_total{$LBL,direction=\"rx\"}")
-es_expect_eq "interface rx packets equal the link's rx packets" \
+es_expect_eq "interface rx packets equal the packets the peer sent" \
 	"$((m_rx - m0_rx))" "$(( $(link_stat rx packets) - rx0_pkts ))"
-es_expect_eq "interface rx bytes equal the link's rx bytes" \
-	"$((m_rxb - m0_rxb))" "$(( $(link_stat rx bytes) - rx0_bytes ))"
+# veth's own counters, once XDP runs on the pair, count bytes after the
+# Ethernet header is pulled; ours count the whole frame.
+rx_pkts=$(( $(link_stat rx packets) - rx0_pkts ))
+es_expect_eq "interface rx bytes equal the bytes the peer sent (+14 per frame)" \
+	"$((m_rxb - m0_rxb))" "$(( $(link_stat rx bytes) - rx0_bytes + 14 * rx_pkts ))"
 es_expect_ge "ARP counted as skipped non_ip" \
 	"$(es_metric b "edgeshift_skipped_packets_total{$LBL,direction=\"rx\",reason=\"non_ip\"}")" 1
 es_expect_eq "no well-formed packet counted as malformed" \

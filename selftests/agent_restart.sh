@@ -20,10 +20,9 @@ xdp_id=$(link_id xdp); tcx_id=$(link_id tcx)
 
 es_bg es_in b "$T" udp-server --port 7200 --timeout 60
 sleep 0.2
-es_in a "$T" udp-client --to 10.254.0.2 --port 7200 --count 800 --size 64 --rate 200 \
-	--timeout 30 --json >"$ES_TMP/client.json" 2>"$ES_TMP/client.err" &
-client=$!
-ES_PIDS+=("$client")
+es_bg --out "$ES_TMP/client.json" es_in a "$T" udp-client --to 10.254.0.2 --port 7200 \
+	--count 800 --size 64 --rate 200 --timeout 30 --json
+client=$ES_BG_PID
 sleep 1
 rx_pkts() { jq '[.sessions[] | select(.endpoint_hi | endswith(":7200")) | .rx.packets] | add // 0'; }
 before=$(es_api b "/v1/sessions?proto=udp" | rx_pkts)

@@ -106,11 +106,10 @@ es_agent_start() {
 	local ns=$1 name=$2 i
 	shift 2
 	ES_PINS+=("$(es_pin_path "$name")")
-	es_in "$ns" "$ES_BUILD/edgeshiftd" -p "$(es_pin_path "$name")" \
-		-l "127.0.0.1:$ES_AGENT_PORT" --node-name "$ES_PREFIX-$ns" \
-		--log-level debug "$@" >>"$ES_TMP/agent-$name.log" 2>&1 &
-	ES_AGENT_PID=$!
-	ES_PIDS+=("$ES_AGENT_PID")
+	es_bg --log "$ES_TMP/agent-$name.log" es_in "$ns" "$ES_BUILD/edgeshiftd" \
+		-p "$(es_pin_path "$name")" -l "127.0.0.1:$ES_AGENT_PORT" \
+		--node-name "$ES_PREFIX-$ns" --log-level debug "$@"
+	ES_AGENT_PID=$ES_BG_PID
 	for i in $(seq 100); do
 		es_in "$ns" curl -sf -m 1 "http://127.0.0.1:$ES_AGENT_PORT/healthz" >/dev/null 2>&1 && return 0
 		kill -0 "$ES_AGENT_PID" 2>/dev/null || break
@@ -131,7 +130,24 @@ es_metric() {
 	es_api "$1" /metrics | awk -v m="$2" 'index($0, m) == 1 { print $NF; exit }'
 }
 
-es_bg() { "$@" & ES_PIDS+=("$!"); }
+# es_bg [--out FILE | --log FILE] [es_in NS] CMD...: start CMD in the background and
+# remember it for cleanup. nsenter replaces itself with CMD, so the pid
+# recorded is CMD's own (a backgrounded shell function would record a
+# subshell, and killing that would orphan CMD). --out takes stdout,
+# --log stdout and stderr; the rest goes to a log: it is not TAP.
+es_bg() {
+	local out=$ES_TMP/background.log err=$ES_TMP/background.log
+	if [ "$1" = --out ]; then out=$2; shift 2; fi
+	if [ "$1" = --log ]; then out=$2; err=$2; shift 2; fi
+	if [ "$1" = es_in ]; then
+		local ns=$2
+		shift 2
+		set -- nsenter --net="/run/netns/$(es_ns "$ns")" "$@"
+	fi
+	"$@" >>"$out" 2>>"$err" &
+	ES_BG_PID=$!
+	ES_PIDS+=("$ES_BG_PID")
+}
 
 es_cleanup() {
 	local p ns

@@ -16,15 +16,13 @@ MAC=$(es_in b ip -j link show dev "$VB" | jq -r '.[0].address')
 
 es_bg es_in b "$T" udp-server --port 7500 --timeout 60
 sleep 0.2
-es_in a "$T" udp-client --to 10.244.0.2 --port 7500 --count 1200 --size 64 --rate 100 \
-	--timeout 40 --json >"$ES_TMP/live.json" 2>/dev/null &
-live=$!
-ES_PIDS+=("$live")
+es_bg --out "$ES_TMP/live.json" es_in a "$T" udp-client --to 10.244.0.2 --port 7500 \
+	--count 1200 --size 64 --rate 100 --timeout 40 --json
+live=$ES_BG_PID
 sleep 1
-es_in a "$ES_BUILD/es-flood" --dev "$VA" --dst-mac "$MAC" --src-net 10.200.0.0/16 \
-	--dst 10.244.0.2 --count 1000000 --timeout 60 --json >"$ES_TMP/flood.json" 2>/dev/null &
-flood=$!
-ES_PIDS+=("$flood")
+es_bg --out "$ES_TMP/flood.json" es_in a "$ES_BUILD/es-flood" --dev "$VA" --dst-mac "$MAC" \
+	--src-net 10.200.0.0/16 --dst 10.244.0.2 --count 1000000 --timeout 60 --json
+flood=$ES_BG_PID
 
 # The agent must answer throughout the flood.
 fail=0 worst=0

@@ -146,8 +146,8 @@ static const struct mode_desc modes[MODE_COUNT] = {
 		OPT_BIT(OPT_SIZE) | OPT_BIT(OPT_RATE) | OPT_BIT(OPT_SRC_PORT),
 		OPT_BIT(OPT_TO) | OPT_BIT(OPT_PORT) | OPT_BIT(OPT_COUNT) |
 		OPT_BIT(OPT_SIZE),
-		"--to ADDR --port P --count N --size S [--rate R] [--src-port SP]\n"
-		"           [--timeout S]\n"
+		"--to ADDR --port P --count N --size S\n"
+		"           [--rate R] [--src-port SP] [--timeout S]\n"
 		"      N requests of S payload bytes (1..65507) from one socket, so one\n"
 		"      session; each waits up to 1 s for its own echo or is lost.\n"
 		"      --rate R requests per second (0, the default: back to back).\n"
@@ -158,8 +158,8 @@ static const struct mode_desc modes[MODE_COUNT] = {
 		OPT_BIT(OPT_TO) | OPT_BIT(OPT_PORT) | OPT_BIT(OPT_DURATION) |
 		OPT_BIT(OPT_SIZE) | OPT_BIT(OPT_SRC_PORT),
 		OPT_BIT(OPT_TO) | OPT_BIT(OPT_PORT) | OPT_BIT(OPT_DURATION),
-		"--to ADDR --port P --duration S [--size S] [--src-port SP]\n"
-		"           [--timeout S]\n"
+		"--to ADDR --port P --duration S\n"
+		"           [--size S] [--src-port SP] [--timeout S]\n"
 		"      Back-to-back request/response against a udp-server for S\n"
 		"      seconds (payload --size, default 1); reports transactions/s.",
 	},
@@ -181,8 +181,8 @@ static const struct mode_desc modes[MODE_COUNT] = {
 		OPT_BIT(OPT_CHUNK) | OPT_BIT(OPT_SRC_PORT) |
 		OPT_BIT(OPT_REPLY_BYTES),
 		OPT_BIT(OPT_TO) | OPT_BIT(OPT_PORT) | OPT_BIT(OPT_BYTES),
-		"--to ADDR --port P --bytes B [--chunk C] [--src-port SP]\n"
-		"           [--reply-bytes R] [--timeout S]\n"
+		"--to ADDR --port P --bytes B\n"
+		"           [--chunk C] [--src-port SP] [--reply-bytes R] [--timeout S]\n"
 		"      Sends B bytes in writes of C (default 64Ki), shuts down its\n"
 		"      side, reads the server's count to EOF. Exit status 0 only when\n"
 		"      the count equals B (and R bytes came back, if asked). Asking for\n"
@@ -193,7 +193,8 @@ static const struct mode_desc modes[MODE_COUNT] = {
 		OPT_BIT(OPT_TO) | OPT_BIT(OPT_PORT) | OPT_BIT(OPT_DURATION) |
 		OPT_BIT(OPT_SRC_PORT),
 		OPT_BIT(OPT_TO) | OPT_BIT(OPT_PORT) | OPT_BIT(OPT_DURATION),
-		"--to ADDR --port P --duration S [--src-port SP] [--timeout S]\n"
+		"--to ADDR --port P --duration S\n"
+		"           [--src-port SP] [--timeout S]\n"
 		"      One connection, 1-byte request / 1-byte response for S seconds\n"
 		"      against 'tcp-server --rr'; reports transactions/s.",
 	},
@@ -950,9 +951,10 @@ static void emit(const struct opts *o, json_t *out)
 	fflush(stdout);
 }
 
-static double round3(double v)
+/* Microsecond resolution is all the clocks here give; drop the noise. */
+static double round6(double v)
 {
-	return round(v * 1000) / 1000;
+	return round(v * 1e6) / 1e6;
 }
 
 static void set_int(json_t *obj, const char *key, uint64_t v)
@@ -962,7 +964,7 @@ static void set_int(json_t *obj, const char *key, uint64_t v)
 
 static void set_real(json_t *obj, const char *key, double v)
 {
-	json_object_set_new(obj, key, json_real(round3(v)));
+	json_object_set_new(obj, key, json_real(round6(v)));
 }
 
 static void set_str(json_t *obj, const char *key, const char *v)
@@ -1043,8 +1045,8 @@ static int udp_request(struct udp_flow *f, uint64_t seq, uint64_t deadline,
 		       uint64_t *rtt)
 {
 	uint64_t t0, limit;
+	int rev, err;
 	ssize_t n;
-	int rev;
 
 	seq_stamp(f->tx, f->size, seq);
 	limit = now_ns() + REQUEST_TIMEOUT_NS;
@@ -1059,9 +1061,10 @@ static int udp_request(struct udp_flow *f, uint64_t seq, uint64_t deadline,
 		if (rev <= 0)
 			return 0;
 		n = recv(f->fd, f->rx, MAX_UDP_PAYLOAD + 1, MSG_DONTWAIT);
+		err = n < 0 ? errno : 0;
 		if (rev & POLLERR || n < 0)
 			drain_errqueue(f->fd);
-		if (n < 0 && errno == ECONNREFUSED) {
+		if (err == ECONNREFUSED) {
 			f->refused++;
 			return 0;
 		}
@@ -1421,7 +1424,11 @@ static int udp_server(const struct opts *o, struct run *r, json_t *out)
 
 /* ---- TCP ---- */
 
-/* Connected non-blocking socket, or -1; *connect_ns is the handshake time. */
+/*
+ * Connected non-blocking socket; *connect_ns is the handshake time. -1 when
+ * the socket could not be set up, -2 with errno set when the connection
+ * failed.
+ */
 static int tcp_connect(const struct opts *o, struct run *r,
 		       uint64_t *connect_ns)
 {
@@ -1454,10 +1461,26 @@ static int tcp_connect(const struct opts *o, struct run *r,
 	*connect_ns = now_ns() - t0;
 	return fd;
 fail:
+	err = errno;
 	fprintf(stderr, PROG ": cannot connect to %s port %u: %s\n",
-		o->to, o->port, strerror(errno));
+		o->to, o->port, strerror(err));
 	close(fd);
-	return -1;
+	errno = err;
+	return -2;
+}
+
+/* The summary of a run that did not get a connection. */
+static int connect_failed(const struct opts *o, json_t *out, int err)
+{
+	char buf[160];
+
+	snprintf(buf, sizeof(buf), "connect: %s", strerror(err));
+	set_str(out, "mode", modes[o->mode].name);
+	set_str(out, "to", o->to);
+	set_int(out, "port", o->port);
+	set_str(out, "error", buf);
+	set_str(out, "stopped_by", stop_reason(false));
+	return EXIT_FAIL;
 }
 
 struct tcp_reply {
@@ -1522,7 +1545,7 @@ static int tcp_client(const struct opts *o, struct run *r, json_t *out)
 	uint64_t want_extra = o->reply_bytes;
 	bool ok = false, have_count;
 	uint8_t *buf;
-	int fd;
+	int fd, err;
 
 	buf = malloc(o->chunk > IO_BUF_LEN ? o->chunk : IO_BUF_LEN);
 	if (!buf) {
@@ -1532,8 +1555,9 @@ static int tcp_client(const struct opts *o, struct run *r, json_t *out)
 	fill_pattern(buf, o->chunk);
 	fd = tcp_connect(o, r, &connect_ns);
 	if (fd < 0) {
+		err = errno;
 		free(buf);
-		return EXIT_FAIL;
+		return fd == -2 ? connect_failed(o, out, err) : EXIT_FAIL;
 	}
 	t0 = now_ns();
 	set_str(out, "mode", modes[o->mode].name);
@@ -1606,7 +1630,7 @@ static int tcp_rr(const struct opts *o, struct run *r, json_t *out)
 	int64_t trans;
 	uint8_t *buf;
 	bool done;
-	int fd;
+	int fd, err;
 
 	buf = malloc(IO_BUF_LEN);
 	if (!buf) {
@@ -1615,8 +1639,9 @@ static int tcp_rr(const struct opts *o, struct run *r, json_t *out)
 	}
 	fd = tcp_connect(o, r, &connect_ns);
 	if (fd < 0) {
+		err = errno;
 		free(buf);
-		return EXIT_FAIL;
+		return fd == -2 ? connect_failed(o, out, err) : EXIT_FAIL;
 	}
 	setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
 	set_str(out, "mode", modes[o->mode].name);

@@ -1,0 +1,19 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Runs last: every test before it must have removed what it made.
+# Test objects carry the per-run prefix "es" + 7 hex/decimal characters.
+echo "TAP version 13"
+echo "1..3"
+pat='^es[0-9a-f]{7}-'
+ns=$(ip netns list | awk '{ print $1 }' | grep -E "$pat")
+pins=$(ls /sys/fs/bpf 2>/dev/null | grep -E "$pat")
+procs=$(pgrep -af 'edgeshiftd|es-traffic|es-flood|prometheus --config.file=/tmp/es' | grep -E '/sys/fs/bpf/es[0-9a-f]{7}-|/tmp/es[0-9a-f]{7}' | grep -v defunct)
+n=0
+check() {
+	n=$((n + 1))
+	if [ -z "$2" ]; then echo "ok $n - no leftover $1"
+	else echo "not ok $n - no leftover $1"; printf '%s\n' "$2" | sed 's/^/# /'; fi
+}
+check "network namespaces" "$ns"
+check "pin directories" "$pins"
+check "processes" "$procs"
