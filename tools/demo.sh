@@ -24,9 +24,9 @@ sleep 0.3
 es_in a ping -q -c 4 -i 0.2 10.242.0.2 | tail -1 | sed 's/^/  ping:  /'
 es_in a ping -q -c 4 -i 0.2 fd00:242::2 | tail -1 | sed 's/^/  ping6: /'
 es_in a "$ES_BUILD/es-traffic" udp-client --to 10.242.0.2 --port 5353 --count 200 --size 200 \
-	--rate 400 | sed 's/^/  /'
+	--rate 400 --json | jq -r '"  udp:   \(.sent) sent, \(.received) answered, rtt p50 \(.rtt_us.p50) us"'
 es_in a "$ES_BUILD/es-traffic" tcp-client --to 10.242.0.2 --port 8080 --bytes 20000000 \
-	| sed 's/^/  /'
+	--json | jq -r '"  tcp:   \(.sent) bytes sent, \(.tcp_info.segs_out) segments, \(.throughput_mbps | floor) Mbit/s"'
 es_in a iperf3 -c 10.242.0.2 -p 5201 -t 2 | grep -E 'sender|receiver' | sed 's/^/  iperf3: /'
 sleep 0.5
 

@@ -292,7 +292,8 @@ static __always_inline void es_session_account(struct es_ctx *c, void *sessions,
 		if (st) {
 			if (c->pkt.proto == IPPROTO_TCP)
 				es_tcp_state(c, st);
-			else
+			else if (!c->pkt.ports_fixed)
+				/* ICMP errors, NDP, MLD: no request/reply pairs */
 				es_rr_state(c, st);
 		}
 	}
