@@ -97,9 +97,10 @@ static json_t *status_json(struct es_agent *a)
 	pthread_mutex_lock(&a->lock);
 	for (i = 0; i < a->dp.n_att; i++) {
 		const struct es_attachment *at = &a->dp.att[i];
-		json_t *e = json_pack("{s:i,s:s,s:b,s:b,s:b}", "ifindex", at->ifindex,
-				      "name", at->info.ifname, "xdp", at->xdp != NULL,
-				      "tcx", at->tcx != NULL, "adopted", at->adopted);
+		json_t *e = json_pack("{s:i,s:s,s:s,s:b,s:b}", "ifindex", at->ifindex,
+				      "name", at->info.ifname,
+				      "rx_hook", !at->rx ? "none" : at->rx_xdp ? "xdp" : "tc",
+				      "tx_hook", at->tcx != NULL, "adopted", at->adopted);
 
 		if (at->info.pod_name[0])
 			json_object_set_new(e, "pod", json_sprintf("%s/%s", at->info.pod_namespace,
@@ -159,43 +160,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			   "unknown path (try /metrics, /v1/sessions, /v1/status, /healthz)");
 }
 
-static int parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6)
-{
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	char host[128];
-	const char *colon = strrchr(listen, ':');
-	long port;
-	char *end;
-
-	if (!colon || (size_t)(colon - listen) >= sizeof(host))
-		return -1;
-	port = strtol(colon + 1, &end, 10);
-	if (*end || port < 1 || port > 65535)
-		return -1;
-	memcpy(host, listen, colon - listen);
-	host[colon - listen] = '\0';
-	memset(ss, 0, sizeof(*ss));
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		host[strlen(host) - 1] = '\0';
-		*v6 = 1;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		return inet_pton(AF_INET6, host + 1, &s6->sin6_addr) == 1 ? 0 : -1;
-	}
-	*v6 = 0;
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons(port);
-	return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : -1;
-}
-
 struct MHD_Daemon *es_api_start(struct es_agent *a, char *err, size_t err_len)
 {
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *d;
 	int v6;
 
-	if (parse_listen(a->cfg.listen, &ss, &v6)) {
+	if (es_config_parse_listen(a->cfg.listen, &ss, &v6)) {
 		snprintf(err, err_len, "config: field 'listen' must be \"IPv4:port\" or "
 			 "\"[IPv6]:port\", got \"%s\"", a->cfg.listen);
 		return NULL;

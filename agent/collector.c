@@ -34,10 +34,12 @@ static int on_close_event(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*ev))
 		return 0;
-	a->gc.close_events++;
 	due = ev->closed_ns + a->cfg.closed_linger_ms * 1000000ULL;
+	pthread_mutex_lock(&a->lock);
+	a->gc.close_events++;
 	if (!a->close_due_ns || due < a->close_due_ns)
 		a->close_due_ns = due;
+	pthread_mutex_unlock(&a->lock);
 	return 0;
 }
 
@@ -74,12 +76,10 @@ static void fold_closed(struct es_agent *a, __u32 ifindex,
 
 	bpf_map_lookup_elem(fd, &ifindex, &tot);
 	tot.deleted++;
-	if (reason >= 0) {
-		tot.sessions[reason]++;
-		for (d = 0; d < ES_DIR_MAX; d++) {
-			tot.pkts[d] += c->pkts[d];
-			tot.bytes[d] += c->bytes[d];
-		}
+	tot.sessions[reason]++;
+	for (d = 0; d < ES_DIR_MAX; d++) {
+		tot.pkts[d] += c->pkts[d];
+		tot.bytes[d] += c->bytes[d];
 	}
 	bpf_map_update_elem(fd, &ifindex, &tot, BPF_ANY);
 }
@@ -101,9 +101,10 @@ static void collect(struct es_agent *a, const struct es_session *s, int reason, 
 					   key, buf))
 		return;	/* evicted meanwhile: nothing left to fold */
 	bpf_map_delete_elem(m->fd[v6 ? ES_MAP_STATE6 : ES_MAP_STATE4], key);
+	if (reason < 0)
+		return;	/* its interface is gone: nothing to fold it into */
 	es_counters_merge(&c, buf, m->ncpus);
-	if (reason >= 0)
-		a->gc.collected[reason]++;
+	a->gc.collected[reason]++;
 	fold_closed(a, s->key.ifindex, &c, reason);
 }
 
@@ -118,6 +119,14 @@ static int close_reason(const struct es_agent *a, const struct es_session *s, __
 	if (s->c.last_ns + idle <= now)
 		return ES_CLOSE_IDLE;
 	return -1;
+}
+
+/* When a closed session that is still lingering becomes due, else 0. */
+static __u64 closed_due(const struct es_agent *a, const struct es_session *s)
+{
+	if (!s->has_state || !(s->st.flags & ES_STATE_CLOSED) || !s->st.closed_ns)
+		return 0;
+	return s->st.closed_ns + a->cfg.closed_linger_ms * 1000000ULL;
 }
 
 static struct es_iface_active *active_slot(struct es_snapshot *snap, __u32 ifindex)
@@ -210,9 +219,14 @@ static __u64 sum_deleted(struct es_agent *a)
  * LRU evictions are not reported by the kernel: what was created and is
  * neither alive nor collected by us was evicted.
  */
-static void update_evictions(struct es_agent *a, const struct es_snapshot *snap)
+/*
+ * created is read before the table, so a session created meanwhile counts
+ * as live but not as created: the estimate errs low, never high.
+ */
+static void update_evictions(struct es_agent *a, const struct es_snapshot *snap,
+			     __u64 created)
 {
-	__u64 created = sum_created(a), deleted = sum_deleted(a);
+	__u64 deleted = sum_deleted(a);
 	__u64 live = snap->entries[0] + snap->entries[1];
 
 	if (created > deleted + live && created - deleted - live > a->gc.evictions)
@@ -223,12 +237,15 @@ void es_collector_run(struct es_agent *a)
 {
 	struct es_snapshot snap = {}, old;
 	struct es_session_table t;
-	__u64 start = es_mono_ns(), now;
+	__u64 start = es_mono_ns(), now, created, next_due = 0, due;
 	bool *gone;
 	void *buf;
 	size_t i;
 	int reason;
 
+	pthread_mutex_lock(&a->lock);
+	created = sum_created(a);
+	pthread_mutex_unlock(&a->lock);
 	if (es_session_table_read(&t, &a->dp.maps)) {
 		es_warn("gc_read_failed", "error=\"%m\"");
 		return;
@@ -239,21 +256,29 @@ void es_collector_run(struct es_agent *a)
 	pthread_mutex_lock(&a->lock);
 	for (i = 0; gone && buf && i < t.n; i++) {
 		reason = close_reason(a, &t.v[i], now);
-		if (reason < 0 && es_datapath_find(&a->dp, t.v[i].key.ifindex))
+		if (reason < 0 && es_datapath_find(&a->dp, t.v[i].key.ifindex)) {
+			due = closed_due(a, &t.v[i]);
+			if (due && (!next_due || due < next_due))
+				next_due = due;
 			continue;
+		}
 		collect(a, &t.v[i], reason, buf);
 		gone[i] = true;
 	}
 	if (gone) {
 		snapshot_build(a, &snap, &t, gone);
 		snap.taken_mono_ns = now;
-		update_evictions(a, &snap);
+		update_evictions(a, &snap, created);
 		old = a->snap;
 		a->snap = snap;
 		free(old.ifaces);
 		free(old.top);
 	}
-	a->close_due_ns = 0;
+	/* Closes still lingering, and any event that came after the read. */
+	if (next_due && (!a->close_due_ns || a->close_due_ns <= now || next_due < a->close_due_ns))
+		a->close_due_ns = next_due;
+	else if (a->close_due_ns <= now)
+		a->close_due_ns = 0;
 	a->gc.runs++;
 	a->gc.last_duration_ns = es_mono_ns() - start;
 	pthread_mutex_unlock(&a->lock);

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <fnmatch.h>
+#include <stdlib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -157,6 +161,21 @@ static int parse_layout_policy(struct es_config *cfg, json_t *v, char *err, size
 	return 0;
 }
 
+int es_rx_hook_parse(const char *s, enum es_rx_hook *hook)
+{
+	if (!s)
+		return -1;
+	if (!strcmp(s, "auto"))
+		*hook = ES_RX_AUTO;
+	else if (!strcmp(s, "xdp"))
+		*hook = ES_RX_XDP;
+	else if (!strcmp(s, "tc"))
+		*hook = ES_RX_TC;
+	else
+		return -1;
+	return 0;
+}
+
 static int parse_field(struct es_config *cfg, const char *key, json_t *v,
 		       char *err, size_t err_len)
 {
@@ -182,6 +201,9 @@ static int parse_field(struct es_config *cfg, const char *key, json_t *v,
 		return parse_layout_policy(cfg, v, err, err_len);
 	if (!strcmp(key, "metrics"))
 		return parse_metrics(cfg, v, err, err_len);
+	if (!strcmp(key, "rx_hook"))
+		return es_rx_hook_parse(json_string_value(v), &cfg->rx_hook) ?
+		       fail(err, err_len, key, "must be \"auto\", \"xdp\" or \"tc\"") : 0;
 	if (!strcmp(key, "interfaces")) {
 		if (!json_is_array(v))
 			return fail(err, err_len, key, "must be an array");
@@ -256,12 +278,44 @@ int es_config_add_iface(struct es_config *cfg, const char *spec, char *err, size
 	return 0;
 }
 
+int es_config_parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	char host[128];
+	const char *colon = strrchr(listen, ':');
+	long port;
+	char *end;
+
+	if (!colon || (size_t)(colon - listen) >= sizeof(host))
+		return -1;
+	port = strtol(colon + 1, &end, 10);
+	if (*end || port < 1 || port > 65535)
+		return -1;
+	memcpy(host, listen, colon - listen);
+	host[colon - listen] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		host[strlen(host) - 1] = '\0';
+		*v6 = 1;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		return inet_pton(AF_INET6, host + 1, &s6->sin6_addr) == 1 ? 0 : -1;
+	}
+	*v6 = 0;
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(port);
+	return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : -1;
+}
+
 int es_config_validate(const struct es_config *cfg, char *err, size_t err_len)
 {
-	const char *colon = strrchr(cfg->listen, ':');
+	struct sockaddr_storage ss;
+	int v6;
 
-	if (!colon || colon == cfg->listen || !colon[1])
-		return fail(err, err_len, "listen", "must be \"address:port\"");
+	if (es_config_parse_listen(cfg->listen, &ss, &v6))
+		return fail(err, err_len, "listen",
+			    "must be \"IPv4-address:port\" or \"[IPv6-address]:port\"");
 	if (cfg->pin_path[0] != '/')
 		return fail(err, err_len, "pin_path", "must be an absolute path");
 	if (cfg->closed_linger_ms >= cfg->idle_timeout_ms)

@@ -17,11 +17,18 @@ enum es_layout_policy {
 	ES_LAYOUT_REFUSE,	/* exit with a message; the operator decides */
 };
 
+/* Where packets arriving on an interface are counted. */
+enum es_rx_hook {
+	ES_RX_AUTO,	/* tcx on veth (XDP there disables GSO on the peer), XDP elsewhere */
+	ES_RX_XDP,
+	ES_RX_TC,
+};
+
 /* One interface rule: a name or fnmatch(3) pattern, optionally owned by a pod. */
 struct es_iface_rule {
 	char	match[ES_CFG_NAME_MAX];
 	char	pod_namespace[ES_CFG_NAME_MAX];
-	char	pod_name[ES_CFG_NAME_MAX];
+	char	pod_name[256];	/* Kubernetes allows 253 */
 };
 
 struct es_config {
@@ -35,6 +42,7 @@ struct es_config {
 	unsigned int		closed_linger_ms;
 	unsigned int		gc_interval_ms;
 	enum es_layout_policy	on_layout_mismatch;
+	enum es_rx_hook		rx_hook;
 	bool			per_session_metrics;
 	unsigned int		per_session_max;
 };
@@ -52,6 +60,14 @@ int es_config_add_iface(struct es_config *cfg, const char *spec, char *err, size
 
 /* Cross-field checks after everything is applied. */
 int es_config_validate(const struct es_config *cfg, char *err, size_t err_len);
+
+struct sockaddr_storage;
+
+/* Parse "a.b.c.d:port" or "[v6]:port"; 0 or -1. */
+int es_config_parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6);
+
+/* Parse "auto", "xdp" or "tc"; 0 or -1. */
+int es_rx_hook_parse(const char *s, enum es_rx_hook *hook);
 
 /* Rule for ifname, or NULL when the agent should leave it alone. */
 const struct es_iface_rule *es_config_match(const struct es_config *cfg, const char *ifname);

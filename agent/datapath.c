@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/utsname.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -18,8 +19,15 @@
 #include "log.h"
 #include "datapath.h"
 
+#define ES_MAX_IFACES_FORGET	1024
+
 #define ATTACHED_XDP	(1U << 0)
 #define ATTACHED_TCX	(1U << 1)
+#define ATTACHED_TCI	(1U << 2)
+
+/* Pinned link names: links/<kind>_<ifindex>. */
+enum link_kind { LINK_XDP, LINK_TC_INGRESS, LINK_TC_EGRESS, LINK_KINDS };
+static const char *const link_prefix[LINK_KINDS] = { "xdp", "tci", "tcx" };
 
 static int mkdir_p(const char *path)
 {
@@ -211,12 +219,31 @@ static __u32 link_ifindex(struct bpf_link *link)
 	return 0;
 }
 
-/* Swap a pinned link to this agent's program: one atomic replace, no gap. */
-static void adopt_link(struct es_datapath *dp, const char *name)
+static struct bpf_program *link_prog(struct es_datapath *dp, enum link_kind k)
 {
-	bool is_xdp = !strncmp(name, "xdp_", 4);
-	struct bpf_program *prog = is_xdp ? dp->skel->progs.es_xdp_ingress :
-				   dp->skel->progs.es_tc_egress;
+	if (k == LINK_XDP)
+		return dp->skel->progs.es_xdp_ingress;
+	if (k == LINK_TC_INGRESS)
+		return dp->skel->progs.es_tc_ingress;
+	return dp->skel->progs.es_tc_egress;
+}
+
+static int link_kind_of(const char *name)
+{
+	size_t len;
+	int k;
+
+	for (k = 0; k < LINK_KINDS; k++) {
+		len = strlen(link_prefix[k]);
+		if (!strncmp(name, link_prefix[k], len) && name[len] == '_')
+			return k;
+	}
+	return -1;
+}
+
+/* Swap a pinned link to this agent's program: one atomic replace, no gap. */
+static void adopt_link(struct es_datapath *dp, const char *name, enum link_kind k)
+{
 	char path[PATH_MAX];
 	struct es_attachment *a;
 	struct bpf_link *link;
@@ -227,22 +254,21 @@ static void adopt_link(struct es_datapath *dp, const char *name)
 	if (!link)
 		return;
 	ifindex = link_ifindex(link);
-	if (!ifindex || bpf_link__update_program(link, prog)) {
+	a = ifindex ? att_get(dp, ifindex, true) : NULL;
+	if (!a || (k == LINK_TC_EGRESS ? a->tcx != NULL : a->rx != NULL) ||
+	    bpf_link__update_program(link, link_prog(dp, k))) {
 		es_warn("stale_link_removed", "pin=%s", path);
 		bpf_link__unpin(link);
 		bpf_link__destroy(link);
 		return;
 	}
-	a = att_get(dp, ifindex, true);
-	if (!a) {
-		bpf_link__destroy(link);
-		return;
-	}
 	a->adopted = true;
-	if (is_xdp)
-		a->xdp = link;
-	else
+	if (k == LINK_TC_EGRESS) {
 		a->tcx = link;
+	} else {
+		a->rx = link;
+		a->rx_xdp = k == LINK_XDP;
+	}
 	bpf_map_lookup_elem(dp->maps.fd[ES_MAP_IFACES], &ifindex, &a->info);
 	dp->adopted_links++;
 }
@@ -252,16 +278,41 @@ static void adopt_links(struct es_datapath *dp)
 	char path[PATH_MAX];
 	struct dirent *de;
 	DIR *dir;
+	int k;
 
 	snprintf(path, sizeof(path), "%s/links", dp->pin_path);
 	dir = opendir(path);
 	if (!dir)
 		return;
 	while ((de = readdir(dir))) {
-		if (!strncmp(de->d_name, "xdp_", 4) || !strncmp(de->d_name, "tcx_", 4))
-			adopt_link(dp, de->d_name);
+		k = link_kind_of(de->d_name);
+		if (k >= 0)
+			adopt_link(dp, de->d_name, k);
 	}
 	closedir(dir);
+}
+
+/*
+ * libbpf reads CONFIG_HZ from the kernel's published config and refuses to
+ * load without one; where there is none, say HZ is unknown and the
+ * programs use the coarse clock helper instead of jiffies.
+ */
+static struct accounting *open_skeleton(void)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	char path[PATH_MAX];
+	struct utsname u;
+
+	if (!access("/proc/config.gz", R_OK))
+		return accounting__open();
+	uname(&u);
+	snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+	if (!access(path, R_OK))
+		return accounting__open();
+	es_warn("no_kernel_config", "clock=coarse_helper reason=\"no /proc/config.gz or %s\"",
+		path);
+	opts.kconfig = "CONFIG_HZ=0\n";
+	return accounting__open_opts(&opts);
 }
 
 int es_datapath_open(struct es_datapath *dp, const struct es_config *cfg,
@@ -283,7 +334,7 @@ int es_datapath_open(struct es_datapath *dp, const struct es_config *cfg,
 	ret = check_existing_pins(dp, cfg, err, err_len);
 	if (ret)
 		return ret;
-	dp->skel = accounting__open();
+	dp->skel = open_skeleton();
 	if (!dp->skel) {
 		snprintf(err, err_len, "cannot open the BPF object: %s", strerror(errno));
 		return -errno;
@@ -326,22 +377,23 @@ static void info_fill(struct es_attachment *a, const char *ifname,
 		snprintf(a->info.pod_name, sizeof(a->info.pod_name), "%s", rule->pod_name);
 	}
 	a->info.ifindex = a->ifindex;
-	a->info.attached = (a->xdp ? ATTACHED_XDP : 0) | (a->tcx ? ATTACHED_TCX : 0);
+	a->info.attached = (a->rx ? (a->rx_xdp ? ATTACHED_XDP : ATTACHED_TCI) : 0) |
+			   (a->tcx ? ATTACHED_TCX : 0);
 }
 
-static struct bpf_link *attach_one(struct es_datapath *dp, bool xdp, __u32 ifindex)
+static struct bpf_link *attach_one(struct es_datapath *dp, enum link_kind k, __u32 ifindex)
 {
 	char path[PATH_MAX];
 	struct bpf_link *link;
 	int err;
 
-	if (xdp)
-		link = bpf_program__attach_xdp(dp->skel->progs.es_xdp_ingress, ifindex);
+	if (k == LINK_XDP)
+		link = bpf_program__attach_xdp(link_prog(dp, k), ifindex);
 	else
-		link = bpf_program__attach_tcx(dp->skel->progs.es_tc_egress, ifindex, NULL);
+		link = bpf_program__attach_tcx(link_prog(dp, k), ifindex, NULL);
 	if (!link)
 		return NULL;
-	link_pin_path(dp, xdp ? "xdp" : "tcx", ifindex, path, sizeof(path));
+	link_pin_path(dp, link_prefix[k], ifindex, path, sizeof(path));
 	unlink(path);
 	err = bpf_link__pin(link, path);
 	if (err) {
@@ -352,22 +404,43 @@ static struct bpf_link *attach_one(struct es_datapath *dp, bool xdp, __u32 ifind
 	return link;
 }
 
+static void drop_link(struct bpf_link **link);
+
+/*
+ * A receive hook of the other kind is replaced new-first: packets in the
+ * instant both run are counted twice rather than lost.
+ */
+static int attach_rx(struct es_datapath *dp, struct es_attachment *a, bool want_xdp)
+{
+	struct bpf_link *old = NULL, *link;
+
+	if (a->rx && a->rx_xdp == want_xdp)
+		return 0;
+	if (a->rx)
+		old = a->rx;
+	link = attach_one(dp, want_xdp ? LINK_XDP : LINK_TC_INGRESS, a->ifindex);
+	if (!link)
+		return -errno;
+	a->rx = link;
+	a->rx_xdp = want_xdp;
+	drop_link(&old);
+	return 0;
+}
+
 int es_datapath_attach(struct es_datapath *dp, __u32 ifindex, const char *ifname,
-		       const struct es_iface_rule *rule)
+		       const struct es_iface_rule *rule, bool want_xdp)
 {
 	struct es_attachment *a = att_get(dp, ifindex, true);
-	int err = 0;
+	bool was_complete;
+	int err;
 
 	if (!a)
 		return -ENOMEM;
+	was_complete = a->wanted && a->rx && a->tcx && a->rx_xdp == want_xdp;
 	a->wanted = true;
-	if (!a->xdp) {
-		a->xdp = attach_one(dp, true, ifindex);
-		if (!a->xdp)
-			err = -errno;
-	}
+	err = attach_rx(dp, a, want_xdp);
 	if (!err && !a->tcx) {
-		a->tcx = attach_one(dp, false, ifindex);
+		a->tcx = attach_one(dp, LINK_TC_EGRESS, ifindex);
 		if (!a->tcx)
 			err = -errno;
 	}
@@ -376,9 +449,10 @@ int es_datapath_attach(struct es_datapath *dp, __u32 ifindex, const char *ifname
 	if (err)
 		es_error("attach_failed", "ifname=%s ifindex=%u error=\"%s\"", ifname, ifindex,
 			 strerror(-err));
-	else
-		es_info("attached", "ifname=%s ifindex=%u pod=%s/%s adopted=%d", ifname, ifindex,
-			a->info.pod_namespace, a->info.pod_name, a->adopted);
+	else if (!was_complete)
+		es_info("attached", "ifname=%s ifindex=%u rx_hook=%s pod=%s%s%s adopted=%d",
+			ifname, ifindex, a->rx_xdp ? "xdp" : "tc", a->info.pod_namespace,
+			a->info.pod_name[0] ? "/" : "-", a->info.pod_name, a->adopted);
 	return err;
 }
 
@@ -413,7 +487,7 @@ void es_datapath_detach(struct es_datapath *dp, __u32 ifindex, bool forget_count
 
 	if (!a)
 		return;
-	drop_link(&a->xdp);
+	drop_link(&a->rx);
 	drop_link(&a->tcx);
 	bpf_map_delete_elem(dp->maps.fd[ES_MAP_IFACES], &ifindex);
 	if (forget_counters)
@@ -422,9 +496,30 @@ void es_datapath_detach(struct es_datapath *dp, __u32 ifindex, bool forget_count
 	*a = dp->att[--dp->n_att];
 }
 
+static void forget_unattached(struct es_datapath *dp, enum es_map_id id)
+{
+	__u32 key, next, *prev = NULL, stale[ES_MAX_IFACES_FORGET];
+	unsigned int n = 0, i;
+
+	while (n < ES_MAX_IFACES_FORGET &&
+	       !bpf_map_get_next_key(dp->maps.fd[id], prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!att_get(dp, key, false))
+			stale[n++] = key;
+	}
+	for (i = 0; i < n; i++) {
+		bpf_map_delete_elem(dp->maps.fd[ES_MAP_IFACES], &stale[i]);
+		forget_iface(dp, stale[i]);
+	}
+}
+
 void es_datapath_drop_unwanted(struct es_datapath *dp)
 {
+	struct es_iface_traffic *v, *zero;
 	unsigned int i = 0;
+	__u32 ifx;
+	int cpu;
 
 	while (i < dp->n_att) {
 		if (dp->att[i].wanted)
@@ -432,6 +527,29 @@ void es_datapath_drop_unwanted(struct es_datapath *dp)
 		else
 			es_datapath_detach(dp, dp->att[i].ifindex, false);
 	}
+	/*
+	 * Interfaces that went away while no agent ran left their counters
+	 * behind; an interface that reuses the ifindex must not inherit them.
+	 */
+	forget_unattached(dp, ES_MAP_IFACE_STATS);
+	forget_unattached(dp, ES_MAP_IFACE_CLOSED);
+	forget_unattached(dp, ES_MAP_IFACES);
+	v = calloc(dp->maps.ncpus, sizeof(*v));
+	zero = calloc(dp->maps.ncpus, sizeof(*zero));
+	for (ifx = 1; v && zero && ifx < ES_IFINDEX_FAST; ifx++) {
+		if (att_get(dp, ifx, false) ||
+		    bpf_map_lookup_elem(dp->maps.fd[ES_MAP_IFACE_TRAFFIC], &ifx, v))
+			continue;
+		for (cpu = 0; cpu < dp->maps.ncpus; cpu++) {
+			if (v[cpu].pkts[0] || v[cpu].pkts[1]) {
+				bpf_map_update_elem(dp->maps.fd[ES_MAP_IFACE_TRAFFIC], &ifx, zero,
+						    BPF_ANY);
+				break;
+			}
+		}
+	}
+	free(v);
+	free(zero);
 }
 
 void es_datapath_close(struct es_datapath *dp)
@@ -440,8 +558,8 @@ void es_datapath_close(struct es_datapath *dp)
 
 	/* Links stay pinned: closing our fds leaves the programs attached. */
 	for (i = 0; i < dp->n_att; i++) {
-		if (dp->att[i].xdp)
-			bpf_link__destroy(dp->att[i].xdp);
+		if (dp->att[i].rx)
+			bpf_link__destroy(dp->att[i].rx);
 		if (dp->att[i].tcx)
 			bpf_link__destroy(dp->att[i].tcx);
 	}

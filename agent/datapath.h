@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The agent's hold on the kernel side: the loaded skeleton, the pinned maps
- * it shares with earlier and later agents, and one pinned XDP link and one
- * pinned tcx link per attached interface. Pins outlive the agent, so a
+ * it shares with earlier and later agents, and per attached interface one
+ * pinned receive link (XDP, or tcx ingress) and one pinned tcx egress link. Pins outlive the agent, so a
  * restart (or a crash) never interrupts accounting.
  */
 #ifndef EDGESHIFT_AGENT_DATAPATH_H
@@ -18,8 +18,9 @@ struct bpf_link;
 
 struct es_attachment {
 	__u32			ifindex;
-	struct bpf_link		*xdp;
-	struct bpf_link		*tcx;
+	struct bpf_link		*rx;		/* XDP or tcx ingress link */
+	struct bpf_link		*tcx;		/* tcx egress link */
+	bool			rx_xdp;		/* rx is an XDP link */
 	struct es_iface_info	info;
 	bool			adopted;	/* found pinned at start */
 	bool			wanted;		/* matched a rule since start */
@@ -40,9 +41,13 @@ int es_datapath_open(struct es_datapath *dp, const struct es_config *cfg,
 		     char *err, size_t err_len);
 void es_datapath_close(struct es_datapath *dp);
 
-/* Attach both programs to an interface (idempotent); 0 or -errno. */
+/*
+ * Attach the receive (XDP when want_xdp, else tcx ingress) and transmit
+ * programs to an interface; idempotent, and switches the receive hook when
+ * it differs from the pinned one. 0 or -errno.
+ */
 int es_datapath_attach(struct es_datapath *dp, __u32 ifindex, const char *ifname,
-		       const struct es_iface_rule *rule);
+		       const struct es_iface_rule *rule, bool want_xdp);
 /* Detach and unpin; forget_counters also drops its per-interface entries. */
 void es_datapath_detach(struct es_datapath *dp, __u32 ifindex, bool forget_counters);
 /* Detach adopted links whose interface no rule wants any more. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,6 +28,28 @@ static int attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
+static int linkinfo_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **kind = data;
+
+	if (mnl_attr_get_type(attr) == IFLA_INFO_KIND &&
+	    mnl_attr_validate(attr, MNL_TYPE_STRING) >= 0)
+		*kind = attr;
+	return MNL_CB_OK;
+}
+
+static void link_kind(const struct nlattr *linkinfo, char *buf, size_t len)
+{
+	const struct nlattr *kind = NULL;
+
+	if (!linkinfo)
+		return;
+	mnl_attr_parse_nested(linkinfo, linkinfo_cb, &kind);
+	if (kind)
+		snprintf(buf, len, "%.*s", (int)mnl_attr_get_payload_len(kind),
+			 (const char *)mnl_attr_get_payload(kind));
+}
+
 static int link_msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
@@ -42,6 +65,7 @@ static int link_msg_cb(const struct nlmsghdr *nlh, void *data)
 	ev.ifindex = ifm->ifi_index;
 	ev.removed = nlh->nlmsg_type == RTM_DELLINK;
 	strncpy(ev.ifname, mnl_attr_get_str(tb[IFLA_IFNAME]), sizeof(ev.ifname) - 1);
+	link_kind(tb[IFLA_LINKINFO], ev.kind, sizeof(ev.kind));
 	d->cb(&ev, d->arg);
 	return MNL_CB_OK;
 }

@@ -15,6 +15,7 @@ struct mnl_socket;
 struct es_link_event {
 	unsigned int	ifindex;
 	char		ifname[IF_NAMESIZE];
+	char		kind[16];	/* rtnl link kind ("veth", "macvlan"...), "" for a NIC */
 	bool		removed;
 };
 

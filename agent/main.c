@@ -40,6 +40,7 @@ static void usage(FILE *f)
 		"      --idle-timeout-ms N     collect sessions idle this long (default 300000)\n"
 		"      --node-name NAME        node label of every metric (default hostname)\n"
 		"      --log-level LEVEL       debug, info, warn or error (default info)\n"
+		"      --rx-hook auto|xdp|tc   receive hook (default auto: tc on veth, XDP elsewhere)\n"
 		"      --check-config          validate the configuration and exit\n"
 		"      --cleanup               remove every pin (detaches the programs) and exit\n"
 		"  -V, --version               print the version and exit\n",
@@ -75,6 +76,7 @@ static int parse_args(int argc, char **argv, struct es_config *cfg, struct optio
 		{ "idle-timeout-ms", required_argument, NULL, 'T' },
 		{ "node-name", required_argument, NULL, 'N' },
 		{ "log-level", required_argument, NULL, 'L' },
+		{ "rx-hook", required_argument, NULL, 'R' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "cleanup", no_argument, NULL, 'X' },
 		{ "version", no_argument, NULL, 'V' },
@@ -130,6 +132,10 @@ static int parse_args(int argc, char **argv, struct es_config *cfg, struct optio
 				return fprintf(stderr, "edgeshiftd: --log-level must be debug, info, warn or error\n"), -1;
 			es_log_set_level(lvl);
 			break;
+		case 'R':
+			if (es_rx_hook_parse(optarg, &cfg->rx_hook))
+				return fprintf(stderr, "edgeshiftd: --rx-hook must be auto, xdp or tc\n"), -1;
+			break;
 		case 'C':
 			o->check_only = true;
 			break;
@@ -145,6 +151,13 @@ static int parse_args(int argc, char **argv, struct es_config *cfg, struct optio
 	return 0;
 }
 
+static bool es_rx_wants_xdp(enum es_rx_hook hook, const char *kind)
+{
+	if (hook != ES_RX_AUTO)
+		return hook == ES_RX_XDP;
+	return strcmp(kind, "veth") != 0;
+}
+
 static void on_link(const struct es_link_event *ev, void *arg)
 {
 	struct es_agent *a = arg;
@@ -157,7 +170,11 @@ static void on_link(const struct es_link_event *ev, void *arg)
 	} else {
 		rule = es_config_match(&a->cfg, ev->ifname);
 		if (rule)
-			es_datapath_attach(&a->dp, ev->ifindex, ev->ifname, rule);
+			es_datapath_attach(&a->dp, ev->ifindex, ev->ifname, rule,
+					   es_rx_wants_xdp(a->cfg.rx_hook, ev->kind));
+		else if (es_datapath_find(&a->dp, ev->ifindex))
+			/* renamed out of every rule */
+			es_datapath_detach(&a->dp, ev->ifindex, true);
 	}
 	pthread_mutex_unlock(&a->lock);
 }

@@ -28,7 +28,9 @@ struct iface_row {
 	struct es_iface_stats	stats;
 	struct es_iface_closed	closed;
 	__u64			active[ES_PROTO_SLOTS];
-	char			labels[640];	/* node, interface, namespace, pod */
+	char			labels[1024];	/* node, interface, namespace, pod */
+	char			ns[140];	/* escaped for a label value */
+	char			pod[520];
 };
 
 static void header(FILE *f, const char *name, const char *type, const char *help)
@@ -93,7 +95,7 @@ static struct iface_row *collect_rows(struct es_agent *a, size_t *n)
 {
 	const struct es_maps *m = &a->dp.maps;
 	struct iface_row *rows;
-	char ifn[40], ns[140], pod[140], node[140];
+	char ifn[40], node[140];
 	unsigned int i;
 	size_t s;
 	__u32 ifx;
@@ -117,11 +119,11 @@ static struct iface_row *collect_rows(struct es_agent *a, size_t *n)
 		sum_stats(m, ifx, &rows[i].stats);
 		bpf_map_lookup_elem(m->fd[ES_MAP_IFACE_CLOSED], &ifx, &rows[i].closed);
 		label_escape(ifn, sizeof(ifn), rows[i].info.ifname);
-		label_escape(ns, sizeof(ns), rows[i].info.pod_namespace);
-		label_escape(pod, sizeof(pod), rows[i].info.pod_name);
+		label_escape(rows[i].ns, sizeof(rows[i].ns), rows[i].info.pod_namespace);
+		label_escape(rows[i].pod, sizeof(rows[i].pod), rows[i].info.pod_name);
 		snprintf(rows[i].labels, sizeof(rows[i].labels),
 			 "node=\"%s\",interface=\"%s\",namespace=\"%s\",pod=\"%s\"",
-			 node, ifn, ns, pod);
+			 node, ifn, rows[i].ns, rows[i].pod);
 	}
 	return rows;
 }
@@ -201,6 +203,11 @@ static void render_latency(FILE *f, const struct iface_row *r, size_t n)
 	size_t i;
 	int k, b;
 
+	header(f, "edgeshift_close_events_lost_total", "counter",
+	       "Close events the full ring buffer refused; the periodic scan still collects them.");
+	for (i = 0; i < n; i++)
+		fprintf(f, "edgeshift_close_events_lost_total{%s} %llu\n", r[i].labels,
+			(unsigned long long)r[i].stats.close_events_lost);
 	header(f, "edgeshift_latency_seconds", "histogram",
 	       "Latency samples: tcp_handshake (handshake RTT), service (request in to reply out), response (request out to reply in).");
 	for (i = 0; i < n; i++) {
@@ -208,7 +215,7 @@ static void render_latency(FILE *f, const struct iface_row *r, size_t n)
 			cum = 0;
 			for (b = 0; b < ES_LAT_BUCKETS - 1; b++) {
 				cum += r[i].stats.lat_hist[k][b];
-				fprintf(f, "edgeshift_latency_seconds_bucket{%s,kind=\"%s\",le=\"%.9g\"} %llu\n",
+				fprintf(f, "edgeshift_latency_seconds_bucket{%s,kind=\"%s\",le=\"%.12g\"} %llu\n",
 					r[i].labels, lat_names[k],
 					(double)(1ULL << (b + ES_LAT_BUCKET_SHIFT)) / 1e9, cum);
 			}
@@ -249,7 +256,7 @@ static void render_pods(FILE *f, const struct iface_row *r, size_t n, const char
 				    !strcmp(r[j].info.pod_namespace, r[i].info.pod_namespace))
 					sum += r[j].traffic.bytes[d] + r[j].stats.bytes[d];
 			fprintf(f, "edgeshift_pod_bytes_total{node=\"%s\",namespace=\"%s\",pod=\"%s\",direction=\"%s\"} %llu\n",
-				node, r[i].info.pod_namespace, r[i].info.pod_name, dir_names[d], sum);
+				node, r[i].ns, r[i].pod, dir_names[d], sum);
 		}
 	}
 }

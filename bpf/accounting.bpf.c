@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Entry points of the accounting data plane: XDP on ingress and tcx on
- * egress of every interface the agent attaches to. Both only read the
- * packet and always let it pass.
+ * Entry points of the accounting data plane: XDP (or tcx, see
+ * es_tc_ingress) on ingress and tcx on egress of every interface the agent
+ * attaches to. All only read the packet and always let it pass.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -11,7 +11,7 @@
 #define TC_ACT_UNSPEC	(-1)
 
 /* Headers the parser must see in the linear part of an skb. */
-#define ES_PULL_LEN	(14 + 40 + 4 * 8 + 60)
+#define ES_PULL_LEN	256
 
 /*
  * Load a __sk_buff field with one instruction. clang otherwise folds field
@@ -45,8 +45,12 @@ int es_xdp_ingress(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-SEC("tcx/egress")
-int es_tc_egress(struct __sk_buff *skb)
+/*
+ * tcx sees an skb with its Ethernet header in front (tcx pushes it back at
+ * ingress) and, for GSO and GRO packets, a super-packet of gso_segs wire
+ * segments.
+ */
+static __always_inline void es_tc_account(struct __sk_buff *skb, __u32 dir)
 {
 	__u32 len = skb->len, segs = skb->gso_segs, ifindex = skb->ifindex;
 	__u32 pull = len < ES_PULL_LEN ? len : ES_PULL_LEN;
@@ -56,7 +60,24 @@ int es_tc_egress(struct __sk_buff *skb)
 		bpf_skb_pull_data(skb, pull);
 	data = es_skb_field(skb, data);
 	data_end = es_skb_field(skb, data_end);
-	es_account(data, data_end, ifindex, ES_DIR_TX, len, segs);
+	es_account(data, data_end, ifindex, dir, len, segs);
+}
+
+SEC("tcx/egress")
+int es_tc_egress(struct __sk_buff *skb)
+{
+	es_tc_account(skb, ES_DIR_TX);
+	return TC_ACT_UNSPEC;
+}
+
+/*
+ * Receive hook for interfaces where XDP costs more than it saves: on a veth,
+ * an XDP program turns off GSO on the peer, so every segment travels alone.
+ */
+SEC("tcx/ingress")
+int es_tc_ingress(struct __sk_buff *skb)
+{
+	es_tc_account(skb, ES_DIR_RX);
 	return TC_ACT_UNSPEC;
 }
 

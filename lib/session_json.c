@@ -87,9 +87,9 @@ int es_session_query_set(struct es_session_query *q, const char *key, const char
 
 /* Interface names, looked up once per ifindex. */
 struct iface_cache {
-	struct es_iface_info	info[64];
-	bool			found[64];
-	unsigned int		n;
+	struct es_iface_info	*info;
+	bool			*found;
+	unsigned int		n, cap;
 	int			fd;
 };
 
@@ -101,8 +101,20 @@ static const struct es_iface_info *iface_lookup(struct iface_cache *c, __u32 ifi
 		if (c->info[i].ifindex == ifindex)
 			return c->found[i] ? &c->info[i] : NULL;
 	}
-	if (c->n == 64)
-		return NULL;
+	if (c->n == c->cap) {
+		unsigned int cap = c->cap ? c->cap * 2 : 16;
+		struct es_iface_info *ni = realloc(c->info, cap * sizeof(*ni));
+		bool *nf;
+
+		if (!ni)
+			return NULL;
+		c->info = ni;
+		nf = realloc(c->found, cap * sizeof(*nf));
+		if (!nf)
+			return NULL;
+		c->found = nf;
+		c->cap = cap;
+	}
 	i = c->n++;
 	memset(&c->info[i], 0, sizeof(c->info[i]));
 	c->found[i] = c->fd >= 0 && !bpf_map_lookup_elem(c->fd, &ifindex, &c->info[i]);
@@ -286,5 +298,7 @@ json_t *es_sessions_json(struct es_session_table *t, const struct es_session_que
 							time(NULL)));
 	root = json_pack("{s:s,s:I,s:I,s:s,s:o}", "node", node, "matched", (json_int_t)kept,
 			 "count", (json_int_t)shown, "sort", sort_names[q->sort], "sessions", arr);
+	free(ic.info);
+	free(ic.found);
 	return root;
 }

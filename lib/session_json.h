@@ -43,7 +43,7 @@ int es_session_query_set(struct es_session_query *q, const char *key, const char
 
 /*
  * Filter and sort t in place against q, then build
- * {"node", "total", "count", "sessions": [...]}. ifaces_fd is the es_ifaces
+ * {"node", "matched", "count", "sort", "sessions": [...]}. ifaces_fd is the es_ifaces
  * map, used to name interfaces and pods.
  */
 json_t *es_sessions_json(struct es_session_table *t, const struct es_session_query *q,

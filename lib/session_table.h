@@ -38,7 +38,7 @@ void es_key4_from_key6(struct es_session_key4 *k4, const struct es_session_key6 
 /* "addr:port" / "[addr]:port" of one endpoint (lo or hi) into buf. */
 void es_session_endpoint(const struct es_session *s, bool hi, char *buf, size_t len);
 const char *es_proto_name(unsigned int proto);
-/* Parse "tcp", "udp", "icmp", "icmpv6" (or a number); -1 if unknown. */
+/* Parse "tcp", "udp", "icmp" or "icmpv6"; -1 if unknown. */
 int es_proto_parse(const char *name);
 
 static inline unsigned long long es_session_bytes(const struct es_session *s)

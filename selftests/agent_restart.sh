@@ -1,5 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
+# The XDP receive hook is used here; the tcx one is adopted the same way.
 # kill -9 of the agent under traffic: packets keep flowing, counting goes
 # on while no agent runs, the restarted agent adopts the pinned maps and
 # links (same link, new program) and nothing is reset. Then pins of another
@@ -13,7 +14,7 @@ es_veth a va 10.254.0.1 b vb 10.254.0.2 || exit 1
 VB=$(es_ifname vb)
 PIN=$(es_pin_path main)
 T=$ES_BUILD/es-traffic
-es_agent_start b main -i "$VB" || exit 1
+es_agent_start b main --rx-hook xdp -i "$VB" || exit 1
 IFX=$(es_in b cat "/sys/class/net/$VB/ifindex" 2>/dev/null || es_in b ip -j link show dev "$VB" | jq '.[0].ifindex')
 link_id() { bpftool link show pinned "$PIN/links/$1_$IFX" -j 2>/dev/null | jq .id; }
 xdp_id=$(link_id xdp); tcx_id=$(link_id tcx)
@@ -35,7 +36,7 @@ sleep 0.5
 dead2=$("$ES_BUILD/edgeshift" --api http://127.0.0.1:1 --pin-path "$PIN" sessions --proto udp --json 2>/dev/null | rx_pkts)
 es_expect_ge "still counting" "$dead2" $((dead + 50))
 
-es_agent_start b main -i "$VB" || exit 1
+es_agent_start b main --rx-hook xdp -i "$VB" || exit 1
 es_check "restarted agent adopted both links" grep -q "adopted_links=2" "$ES_TMP/agent-main.log"
 es_expect_eq "status reports the interface as adopted" \
 	"$(es_api b /v1/status | jq ".interfaces[] | select(.ifindex == $IFX) | .adopted")" true
@@ -62,7 +63,7 @@ bpftool map update pinned "$PIN/es_meta" key 0 0 0 0 \
 	value 0x63 0 0 0 0 0 1 0 0 0 0 0 0 0 0 0 || es_diag <<<"bpftool update failed"
 cfg=$ES_TMP/refuse.json
 echo '{"on_layout_mismatch": "refuse"}' >"$cfg"
-out=$(es_in b "$ES_BUILD/edgeshiftd" --config "$cfg" -p "$PIN" -i "$VB" -l 127.0.0.1:9464 2>&1)
+out=$(es_in b "$ES_BUILD/edgeshiftd" --config "$cfg" --rx-hook xdp -p "$PIN" -i "$VB" -l 127.0.0.1:9464 2>&1)
 rc=$?
 if [ $rc != 0 ] && grep -q "layout version 99" <<<"$out"; then
 	es_ok "other layout refused with a clear message"
@@ -71,7 +72,7 @@ else
 fi
 es_expect_eq "refusal left the pinned maps alone" \
 	"$(bpftool map dump pinned "$PIN/es_meta" -j | jq '.[0].formatted.value.layout_version')" 99
-es_agent_start b main -i "$VB" || exit 1
+es_agent_start b main --rx-hook xdp -i "$VB" || exit 1
 es_check "rebuild warns" grep -q "layout_mismatch_rebuild" "$ES_TMP/agent-main.log"
 es_expect_eq "rebuilt maps carry this layout version" \
 	"$(bpftool map dump pinned "$PIN/es_meta" -j | jq '.[0].formatted.value.layout_version')" 1

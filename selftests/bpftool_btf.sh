@@ -38,8 +38,8 @@ es_check "counter fields are named" grep -q '"pkts":' <<<"$dump"
 es_expect_eq "es_ifaces names the pod" \
 	"$(bpftool map dump pinned "$PIN/es_ifaces" -j | jq -r '.[0].formatted.value.pod_name')" pod1
 IFX=$(es_in b ip -j link show dev "$VB" | jq '.[0].ifindex')
-es_expect_eq "pinned XDP link type" \
-	"$(bpftool link show pinned "$PIN/links/xdp_$IFX" -j | jq -r .type)" xdp
+es_expect_eq "pinned receive link: tcx ingress (veth, rx_hook auto)" \
+	"$(bpftool link show pinned "$PIN/links/tci_$IFX" -j | jq -r '"\(.type) \(.attach_type)"')" "tcx tcx_ingress"
 es_expect_eq "pinned tcx link type and direction" \
 	"$(bpftool link show pinned "$PIN/links/tcx_$IFX" -j | jq -r '"\(.type) \(.attach_type)"')" "tcx tcx_egress"
 # The reset session is collected after the linger: its totals go to es_iface_closed.

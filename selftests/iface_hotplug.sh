@@ -18,15 +18,16 @@ es_veth a xa 10.247.0.1 b xb 10.247.0.2 || exit 1
 HB=$(es_ifname hb)
 attached=""
 for i in $(seq 30); do
-	attached=$(es_api b /v1/status | jq -r ".interfaces[] | select(.name == \"$HB\") | \"\(.xdp)/\(.tcx)\"")
+	attached=$(es_api b /v1/status | jq -r ".interfaces[] | select(.name == \"$HB\") | \"\(.rx_hook)/\(.tx_hook)\"")
 	[ -n "$attached" ] && break
 	sleep 0.1
 done
-es_expect_eq "new interface matching the pattern attached (xdp/tcx)" "$attached" "true/true"
+# A veth gets the tcx receive hook under rx_hook auto.
+es_expect_eq "new interface matching the pattern attached (rx/tx hooks)" "$attached" "tc/true"
 es_expect_eq "non-matching interface left alone" \
 	"$(es_api b /v1/status | jq '.interfaces | length')" 1
 IFX=$(es_in b ip -j link show dev "$HB" | jq '.[0].ifindex')
-es_check "links pinned" test -e "$PIN/links/xdp_$IFX" -a -e "$PIN/links/tcx_$IFX"
+es_check "links pinned" test -e "$PIN/links/tci_$IFX" -a -e "$PIN/links/tcx_$IFX"
 es_in a ping -q -c 2 -i 0.2 10.248.0.2 >/dev/null
 sleep 0.2
 es_expect_eq "traffic on the new interface accounted" \
@@ -40,6 +41,6 @@ for i in $(seq 30); do
 	sleep 0.1
 done
 es_expect_eq "removed interface detached" "$gone" 0
-es_check "its link pins removed" test ! -e "$PIN/links/xdp_$IFX" -a ! -e "$PIN/links/tcx_$IFX"
+es_check "its link pins removed" test ! -e "$PIN/links/tci_$IFX" -a ! -e "$PIN/links/tcx_$IFX"
 es_check "agent log names attach and detach" grep -q "event=detached ifname=$HB" "$ES_TMP/agent-main.log"
 es_done

@@ -201,7 +201,8 @@ LAYOUT_TEST(es_iface_stats,
 	MEMBER(es_iface_stats, sessions_created),
 	MEMBER(es_iface_stats, lat_count),
 	MEMBER(es_iface_stats, lat_sum_ns),
-	MEMBER(es_iface_stats, lat_hist))
+	MEMBER(es_iface_stats, lat_hist),
+	MEMBER(es_iface_stats, close_events_lost))
 {
 	check_layout(&es_iface_stats_desc);
 }

@@ -279,14 +279,15 @@ static void print_status_table(json_t *root)
 	       json_integer_value(json_object_get(sm, "entries_ipv6")),
 	       json_integer_value(json_object_get(sm, "capacity")),
 	       json_integer_value(json_object_get(sm, "evictions")));
-	printf("%-8s %-16s %-24s %-5s %-5s\n", "IFINDEX", "INTERFACE", "POD", "XDP", "TCX");
+	printf("%-8s %-16s %-24s %-8s %-8s\n", "IFINDEX", "INTERFACE", "POD", "RX_HOOK",
+	       "TX_HOOK");
 	json_array_foreach(ifs, i, e)
-		printf("%-8lld %-16s %-24s %-5s %-5s\n",
+		printf("%-8lld %-16s %-24s %-8s %-8s\n",
 		       json_integer_value(json_object_get(e, "ifindex")),
 		       json_string_value(json_object_get(e, "name")),
 		       json_string_value(json_object_get(e, "pod")) ?: "-",
-		       json_is_true(json_object_get(e, "xdp")) ? "yes" : "no",
-		       json_is_true(json_object_get(e, "tcx")) ? "yes" : "no");
+		       json_string_value(json_object_get(e, "rx_hook")) ?: "?",
+		       json_is_true(json_object_get(e, "tx_hook")) ? "tc" : "none");
 }
 
 /* Status from the pins alone: what is attached and how full the maps are. */
@@ -310,9 +311,15 @@ static json_t *status_from_pins(const struct cli *c)
 		k = &key;
 		if (bpf_map_lookup_elem(m.fd[ES_MAP_IFACES], &key, &info))
 			continue;
-		json_array_append_new(ifs, json_pack("{s:i,s:s,s:b,s:b}", "ifindex", key,
-						     "name", info.ifname, "xdp", info.attached & 1,
-						     "tcx", (info.attached >> 1) & 1));
+		json_t *e = json_pack("{s:i,s:s,s:s,s:b}", "ifindex", key, "name", info.ifname,
+				      "rx_hook", info.attached & 1 ? "xdp" :
+						 info.attached & 4 ? "tc" : "none",
+				      "tx_hook", (info.attached >> 1) & 1);
+
+		if (info.pod_name[0])
+			json_object_set_new(e, "pod", json_sprintf("%s/%s", info.pod_namespace,
+								    info.pod_name));
+		json_array_append_new(ifs, e);
 	}
 	if (es_session_table_read(&t, &m))
 		t.n = 0, t.v = NULL;
@@ -322,7 +329,7 @@ static json_t *status_from_pins(const struct cli *c)
 			 "layout_version", meta.layout_version, "pin_path", c->pin_path,
 			 "interfaces", ifs, "session_map", "capacity", meta.session_map_size,
 			 "entries_ipv4", (json_int_t)n4, "entries_ipv6", (json_int_t)(t.n - n4),
-			 "evictions", 0);
+			 "evictions", -1);
 	es_session_table_free(&t);
 	es_maps_close(&m);
 	return root;

@@ -31,7 +31,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <linux/errqueue.h>
 #include <linux/tcp.h>
 #include <jansson.h>
 
@@ -972,12 +971,23 @@ static void set_str(json_t *obj, const char *key, const char *v)
 	json_object_set_new(obj, key, json_string(v));
 }
 
+static const char *error_reason(int err)
+{
+	if (err == ETIMEDOUT)
+		return "timeout";
+	if (err == EINTR && stop_signal)
+		return "signal";
+	return "error";
+}
+
+/* Records the error and why the run ended; stderr gets it too. */
 static void set_error(json_t *obj, const char *what, int err)
 {
 	char buf[160];
 
 	snprintf(buf, sizeof(buf), "%s: %s", what, strerror(err));
 	set_str(obj, "error", buf);
+	set_str(obj, "stopped_by", error_reason(err));
 	fprintf(stderr, PROG ": %s\n", buf);
 }
 
@@ -1479,7 +1489,7 @@ static int connect_failed(const struct opts *o, json_t *out, int err)
 	set_str(out, "to", o->to);
 	set_int(out, "port", o->port);
 	set_str(out, "error", buf);
-	set_str(out, "stopped_by", stop_reason(false));
+	set_str(out, "stopped_by", error_reason(err));
 	return EXIT_FAIL;
 }
 
@@ -1591,6 +1601,8 @@ static int tcp_client(const struct opts *o, struct run *r, json_t *out)
 	set_real(out, "throughput_mbps",
 		 elapsed ? sent * 8.0 / secs(elapsed) / 1e6 : 0);
 	json_object_set_new(out, "tcp_info", tcp_stats_json(&st));
+	if (!json_object_get(out, "stopped_by"))
+		set_str(out, "stopped_by", "completed");
 	close(fd);
 	free(buf);
 	if (!ok && !json_object_get(out, "error"))
@@ -1669,7 +1681,8 @@ static int tcp_rr(const struct opts *o, struct run *r, json_t *out)
 	set_real(out, "mean_rtt_us", trans > 0 ? elapsed / 1000.0 / trans : 0);
 	set_real(out, "connect_us", connect_ns / 1000.0);
 	json_object_set_new(out, "tcp_info", tcp_stats_json(&st));
-	set_str(out, "stopped_by", stop_reason(done));
+	if (!json_object_get(out, "stopped_by"))
+		set_str(out, "stopped_by", stop_reason(done));
 	close(fd);
 	free(buf);
 	return done && !json_object_get(out, "error") ? EXIT_SUCCESS : EXIT_FAIL;

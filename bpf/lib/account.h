@@ -126,7 +126,13 @@ static __always_inline void es_emit_close(struct es_ctx *c, __u32 flags)
 	ev.family = c->pkt.family;
 	ev.flags = flags;
 	ev.closed_ns = es_now(c);
-	bpf_ringbuf_output(&es_events, &ev, sizeof(ev), 0);
+	if (bpf_ringbuf_output(&es_events, &ev, sizeof(ev), 0)) {
+		struct es_iface_stats *ifs = es_ifs(c);
+
+		/* The agent's periodic scan still finds the session. */
+		if (ifs)
+			ifs->close_events_lost++;
+	}
 }
 
 /* Set state bits; the CPU that makes the session closed reports it once. */
@@ -220,7 +226,12 @@ static __always_inline struct es_session_state *es_state_get(struct es_ctx *c, v
 	__u8 f = c->pkt.tcp_flags;
 
 	st = bpf_map_lookup_elem(map, key);
-	if (st)
+	/*
+	 * A new counters entry with an old state entry: the two LRU maps
+	 * evicted independently, and the state belongs to an earlier session
+	 * of the same tuple (maybe CLOSED). Start it afresh.
+	 */
+	if (st && !c->created)
 		return st;
 	init.created_ns = es_now(c);
 	/*
@@ -232,7 +243,7 @@ static __always_inline struct es_session_state *es_state_get(struct es_ctx *c, v
 			     ES_STATE_RX_INITIATED : 0;
 	else if (c->dir == ES_DIR_RX)
 		init.flags = ES_STATE_RX_INITIATED;
-	bpf_map_update_elem(map, key, &init, BPF_NOEXIST);
+	bpf_map_update_elem(map, key, &init, st ? BPF_EXIST : BPF_NOEXIST);
 	return bpf_map_lookup_elem(map, key);
 }
 

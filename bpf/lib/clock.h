@@ -7,7 +7,8 @@
  * (updated at the same tick); later calls scale jiffies by the kernel's
  * CONFIG_HZ. The anchor is one 64-bit offset, so a reader on any CPU sees
  * either no anchor or a whole one; two CPUs anchoring at once differ by at
- * most a tick. Without a known CONFIG_HZ the coarse clock helper is used.
+ * most a tick. With CONFIG_HZ unknown (the agent passes CONFIG_HZ=0 when
+ * the kernel publishes no config) the coarse clock helper is used.
  */
 #ifndef EDGESHIFT_BPF_CLOCK_H
 #define EDGESHIFT_BPF_CLOCK_H
@@ -26,7 +27,7 @@ static __always_inline __u64 es_ns_per_jiffy(void)
 	switch (CONFIG_HZ) {
 	case 100:	return 10000000;
 	case 250:	return 4000000;
-	case 300:	return 3333333;	/* drifts 1 ns per tick from the anchor */
+	case 300:	return 3333333;	/* 1/3 ns short per tick: 8.6 ms a day */
 	case 1000:	return 1000000;
 	default:	return 0;
 	}

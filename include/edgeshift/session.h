@@ -137,7 +137,8 @@ struct es_session_state {
 
 /*
  * Width of the latency histograms: bucket i counts samples below 2^(i+10) ns
- * (about 1 us for i = 0, 8.6 s for i = 23); the last bucket takes the rest.
+ * (about 1 us for i = 0, 4.3 s for i = 22); the last bucket (23) takes
+ * everything above.
  */
 #define ES_LAT_BUCKETS 24
 #define ES_LAT_BUCKET_SHIFT 10
@@ -173,6 +174,7 @@ struct es_iface_stats {
 	__u64	lat_count[ES_LAT_MAX];		/* latency samples per es_lat_kind */
 	__u64	lat_sum_ns[ES_LAT_MAX];		/* sum of samples per es_lat_kind */
 	__u64	lat_hist[ES_LAT_MAX][ES_LAT_BUCKETS];	/* log2 histogram, see ES_LAT_BUCKETS */
+	__u64	close_events_lost;		/* close events the full ring buffer refused */
 };
 
 /* Reasons a session ended, index of es_iface_closed.sessions. */
@@ -225,10 +227,10 @@ struct es_meta {
  */
 struct es_iface_info {
 	char	ifname[16];		/* interface name when attached (IFNAMSIZ) */
-	char	pod_namespace[64];	/* Kubernetes namespace of the owning pod, or "" */
-	char	pod_name[64];		/* name of the owning pod, or "" */
+	char	pod_namespace[64];	/* Kubernetes namespace of the owning pod (<= 63), or "" */
+	char	pod_name[256];		/* name of the owning pod (<= 253), or "" */
 	__u32	ifindex;		/* same as the key */
-	__u32	attached;		/* bit 0: XDP link pinned, bit 1: tcx egress link pinned */
+	__u32	attached;		/* bit 0: XDP, bit 1: tcx egress, bit 2: tcx ingress link pinned */
 };
 
 #endif /* EDGESHIFT_SESSION_H */
