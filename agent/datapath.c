@@ -15,7 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <edgeshift/session.h>
-#include "accounting.skel.h"
+#include "accounting_skel.h"
 #include "log.h"
 #include "datapath.h"
 
@@ -339,10 +339,7 @@ int es_datapath_open(struct es_datapath *dp, const struct es_config *cfg,
 		snprintf(err, err_len, "cannot open the BPF object: %s", strerror(errno));
 		return -errno;
 	}
-	bpf_map__set_max_entries(dp->skel->maps.es_sessions4, cfg->session_map_size);
-	bpf_map__set_max_entries(dp->skel->maps.es_sessions6, cfg->session_map_size);
-	bpf_map__set_max_entries(dp->skel->maps.es_session_state4, cfg->session_map_size);
-	bpf_map__set_max_entries(dp->skel->maps.es_session_state6, cfg->session_map_size);
+	es_accounting_size_sessions(dp->skel, cfg->session_map_size);
 	set_pin_paths(dp);
 	ret = accounting__load(dp->skel);
 	if (ret) {

@@ -128,73 +128,95 @@ static struct iface_row *collect_rows(struct es_agent *a, size_t *n)
 	return rows;
 }
 
-static void render_traffic(FILE *f, const struct iface_row *r, size_t n)
+/* A metric with one series per interface and per value of one extra label. */
+struct family {
+	const char		*name;
+	const char		*type;
+	const char		*help;
+	const char		*label;		/* extra label, NULL for none */
+	const char *const	*values;	/* its values */
+	int			n_values;
+	__u64			(*value)(const struct iface_row *r, int k);
+};
+
+static __u64 v_pkts(const struct iface_row *r, int d)
+{
+	return r->traffic.pkts[d] + r->stats.pkts[d];
+}
+
+static __u64 v_bytes(const struct iface_row *r, int d)
+{
+	return r->traffic.bytes[d] + r->stats.bytes[d];
+}
+
+static __u64 v_active(const struct iface_row *r, int k) { return r->active[k]; }
+static __u64 v_created(const struct iface_row *r, int k) { (void)k; return r->stats.sessions_created; }
+static __u64 v_closed(const struct iface_row *r, int k) { return r->closed.sessions[k]; }
+static __u64 v_closed_bytes(const struct iface_row *r, int d) { return r->closed.bytes[d]; }
+static __u64 v_closed_pkts(const struct iface_row *r, int d) { return r->closed.pkts[d]; }
+static __u64 v_lost(const struct iface_row *r, int k) { (void)k; return r->stats.close_events_lost; }
+
+static const struct family families[] = {
+	{ "edgeshift_interface_packets_total", "counter",
+	  "Packets seen on the interface by direction (rx: receive hook, tx: tcx egress).",
+	  "direction", dir_names, ES_DIR_MAX, v_pkts },
+	{ "edgeshift_interface_bytes_total", "counter",
+	  "L2 bytes seen on the interface by direction.",
+	  "direction", dir_names, ES_DIR_MAX, v_bytes },
+	{ "edgeshift_sessions_active", "gauge",
+	  "Sessions in the session maps at the latest collection scan.",
+	  "protocol", proto_slot_names, ES_PROTO_SLOTS, v_active },
+	{ "edgeshift_sessions_created_total", "counter",
+	  "Session entries created by the data plane.", NULL, NULL, 1, v_created },
+	{ "edgeshift_sessions_closed_total", "counter",
+	  "Sessions collected by the agent, by reason.",
+	  "reason", close_names, ES_CLOSE_MAX, v_closed },
+	{ "edgeshift_closed_session_bytes_total", "counter",
+	  "Bytes of collected sessions, by direction.",
+	  "direction", dir_names, ES_DIR_MAX, v_closed_bytes },
+	{ "edgeshift_closed_session_packets_total", "counter",
+	  "Packets of collected sessions, by direction.",
+	  "direction", dir_names, ES_DIR_MAX, v_closed_pkts },
+	{ "edgeshift_close_events_lost_total", "counter",
+	  "Close events the full ring buffer refused; the periodic scan still collects them.",
+	  NULL, NULL, 1, v_lost },
+};
+
+static void render_family(FILE *f, const struct family *fam, const struct iface_row *r,
+			  size_t n)
 {
 	size_t i;
-	int d;
+	int k;
 
-	header(f, "edgeshift_interface_packets_total", "counter",
-	       "Packets seen on the interface by direction (rx: XDP ingress, tx: tcx egress).");
-	for (i = 0; i < n; i++)
-		for (d = 0; d < ES_DIR_MAX; d++)
-			fprintf(f, "edgeshift_interface_packets_total{%s,direction=\"%s\"} %llu\n",
-				r[i].labels, dir_names[d],
-				(unsigned long long)(r[i].traffic.pkts[d] + r[i].stats.pkts[d]));
-	header(f, "edgeshift_interface_bytes_total", "counter",
-	       "L2 bytes seen on the interface by direction.");
-	for (i = 0; i < n; i++)
-		for (d = 0; d < ES_DIR_MAX; d++)
-			fprintf(f, "edgeshift_interface_bytes_total{%s,direction=\"%s\"} %llu\n",
-				r[i].labels, dir_names[d],
-				(unsigned long long)(r[i].traffic.bytes[d] + r[i].stats.bytes[d]));
+	header(f, fam->name, fam->type, fam->help);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < fam->n_values; k++) {
+			if (fam->label)
+				fprintf(f, "%s{%s,%s=\"%s\"} %llu\n", fam->name, r[i].labels,
+					fam->label, fam->values[k],
+					(unsigned long long)fam->value(&r[i], k));
+			else
+				fprintf(f, "%s{%s} %llu\n", fam->name, r[i].labels,
+					(unsigned long long)fam->value(&r[i], k));
+		}
+	}
+}
+
+static void render_iface_families(FILE *f, const struct iface_row *r, size_t n)
+{
+	size_t i;
+	int d, s;
+
+	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+		render_family(f, &families[i], r, n);
 	header(f, "edgeshift_skipped_packets_total", "counter",
 	       "Packets passed without session accounting, by reason.");
 	for (i = 0; i < n; i++)
 		for (d = 0; d < ES_DIR_MAX; d++)
-			for (int s = 0; s < ES_SKIP_MAX; s++)
+			for (s = 0; s < ES_SKIP_MAX; s++)
 				fprintf(f, "edgeshift_skipped_packets_total{%s,direction=\"%s\",reason=\"%s\"} %llu\n",
 					r[i].labels, dir_names[d], skip_names[s],
 					(unsigned long long)r[i].stats.skipped[d][s]);
-}
-
-static void render_sessions(FILE *f, const struct iface_row *r, size_t n)
-{
-	size_t i;
-	int k, d;
-
-	header(f, "edgeshift_sessions_active", "gauge",
-	       "Sessions in the session maps at the latest collection scan.");
-	for (i = 0; i < n; i++)
-		for (k = 0; k < ES_PROTO_SLOTS; k++)
-			fprintf(f, "edgeshift_sessions_active{%s,protocol=\"%s\"} %llu\n",
-				r[i].labels, proto_slot_names[k],
-				(unsigned long long)r[i].active[k]);
-	header(f, "edgeshift_sessions_created_total", "counter",
-	       "Session entries created by the data plane.");
-	for (i = 0; i < n; i++)
-		fprintf(f, "edgeshift_sessions_created_total{%s} %llu\n", r[i].labels,
-			(unsigned long long)r[i].stats.sessions_created);
-	header(f, "edgeshift_sessions_closed_total", "counter",
-	       "Sessions collected by the agent, by reason.");
-	for (i = 0; i < n; i++)
-		for (k = 0; k < ES_CLOSE_MAX; k++)
-			fprintf(f, "edgeshift_sessions_closed_total{%s,reason=\"%s\"} %llu\n",
-				r[i].labels, close_names[k],
-				(unsigned long long)r[i].closed.sessions[k]);
-	header(f, "edgeshift_closed_session_bytes_total", "counter",
-	       "Bytes of collected sessions, by direction.");
-	for (i = 0; i < n; i++)
-		for (d = 0; d < ES_DIR_MAX; d++)
-			fprintf(f, "edgeshift_closed_session_bytes_total{%s,direction=\"%s\"} %llu\n",
-				r[i].labels, dir_names[d],
-				(unsigned long long)r[i].closed.bytes[d]);
-	header(f, "edgeshift_closed_session_packets_total", "counter",
-	       "Packets of collected sessions, by direction.");
-	for (i = 0; i < n; i++)
-		for (d = 0; d < ES_DIR_MAX; d++)
-			fprintf(f, "edgeshift_closed_session_packets_total{%s,direction=\"%s\"} %llu\n",
-				r[i].labels, dir_names[d],
-				(unsigned long long)r[i].closed.pkts[d]);
 }
 
 static void render_latency(FILE *f, const struct iface_row *r, size_t n)
@@ -203,11 +225,6 @@ static void render_latency(FILE *f, const struct iface_row *r, size_t n)
 	size_t i;
 	int k, b;
 
-	header(f, "edgeshift_close_events_lost_total", "counter",
-	       "Close events the full ring buffer refused; the periodic scan still collects them.");
-	for (i = 0; i < n; i++)
-		fprintf(f, "edgeshift_close_events_lost_total{%s} %llu\n", r[i].labels,
-			(unsigned long long)r[i].stats.close_events_lost);
 	header(f, "edgeshift_latency_seconds", "histogram",
 	       "Latency samples: tcp_handshake (handshake RTT), service (request in to reply out), response (request out to reply in).");
 	for (i = 0; i < n; i++) {
@@ -339,8 +356,7 @@ char *es_metrics_render(struct es_agent *a, size_t *len)
 	rows = collect_rows(a, &n);
 	render_node(f, a, node);
 	if (rows) {
-		render_traffic(f, rows, n);
-		render_sessions(f, rows, n);
+		render_iface_families(f, rows, n);
 		render_latency(f, rows, n);
 		render_pods(f, rows, n, node);
 	}

@@ -72,6 +72,16 @@ es_netns_add() {
 	ip -n "$(es_ns "$1")" link set lo up
 }
 
+# es_no_ipv6 NS...: no IPv6 on interfaces created after this in NS, so no
+# link-local chatter (router solicitations, MLD) moves counters mid-check.
+es_no_ipv6() {
+	local ns
+	for ns in "$@"; do
+		es_in "$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1
+	done
+}
+
 # Run in a namespace's network only: the mount namespace (and so bpffs)
 # stays the host's, unlike `ip netns exec`, which remounts /sys.
 es_in() {

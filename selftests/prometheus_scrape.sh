@@ -12,10 +12,7 @@ fi
 es_plan 7
 
 es_netns_add a && es_netns_add b || exit 1
-for ns in a b; do
-	# No IPv6 chatter (router solicitations) to move the counters mid-check.
-	es_in $ns sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
+es_no_ipv6 a b
 es_veth a va 10.245.0.1 b vb 10.245.0.2 || exit 1
 VB=$(es_ifname vb)
 es_agent_start b main -i "$VB=shop/cart" || exit 1

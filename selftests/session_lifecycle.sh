@@ -8,10 +8,7 @@ es_require_root session_lifecycle
 es_plan 15
 
 es_netns_add a && es_netns_add b || exit 1
-for ns in a b; do
-	# No IPv6 link-local chatter: it would add idle sessions of its own.
-	es_in $ns sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-done
+es_no_ipv6 a b
 es_veth a va 10.249.0.1 b vb 10.249.0.2 || exit 1
 VB=$(es_ifname vb)
 T=$ES_BUILD/es-traffic

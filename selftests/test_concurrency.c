@@ -15,7 +15,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <edgeshift/session.h>
-#include "accounting.skel.h"
+#include "accounting_skel.h"
 #include "pkt_build.h"
 #include "harness.h"
 
@@ -109,10 +109,7 @@ FIXTURE_SETUP(conc)
 	skel = accounting__open();
 	ASSERT_OK_PTR(skel, "accounting__open");
 	self->skel = skel;
-	bpf_map__set_max_entries(skel->maps.es_sessions4, MAP_SIZE);
-	bpf_map__set_max_entries(skel->maps.es_sessions6, MAP_SIZE);
-	bpf_map__set_max_entries(skel->maps.es_session_state4, MAP_SIZE);
-	bpf_map__set_max_entries(skel->maps.es_session_state6, MAP_SIZE);
+	es_accounting_size_sessions(skel, MAP_SIZE);
 	ASSERT_OK(accounting__load(skel), "accounting__load");
 	self->xdp_fd = bpf_program__fd(skel->progs.es_xdp_ingress);
 	self->tc_fd = bpf_program__fd(skel->progs.es_tc_egress);

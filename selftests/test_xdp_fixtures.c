@@ -21,7 +21,7 @@
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
 #include <edgeshift/session.h>
-#include "accounting.skel.h"
+#include "accounting_skel.h"
 #include "pkt_build.h"
 #include "harness.h"
 
@@ -111,10 +111,7 @@ FIXTURE_SETUP(acct)
 	ASSERT_OK_PTR(skel, "accounting__open");
 	self->skel = skel;
 	/* Small maps: the tests create a handful of sessions. */
-	bpf_map__set_max_entries(skel->maps.es_sessions4, MAP_SIZE);
-	bpf_map__set_max_entries(skel->maps.es_sessions6, MAP_SIZE);
-	bpf_map__set_max_entries(skel->maps.es_session_state4, MAP_SIZE);
-	bpf_map__set_max_entries(skel->maps.es_session_state6, MAP_SIZE);
+	es_accounting_size_sessions(skel, MAP_SIZE);
 	ASSERT_OK(accounting__load(skel), "accounting__load");
 	self->xdp_fd = bpf_program__fd(skel->progs.es_xdp_ingress);
 	self->tc_fd = bpf_program__fd(skel->progs.es_tc_egress);

@@ -15,7 +15,7 @@
 #include <linux/bpf.h>
 #include <jansson.h>
 #include <edgeshift/session.h>
-#include "accounting.skel.h"
+#include "accounting_skel.h"
 #include "xdp_pass.skel.h"
 #include "bench_naive.skel.h"
 #include "pkt_build.h"
@@ -236,10 +236,7 @@ int main(int argc, char **argv)
 	acct = accounting__open();
 	if (!acct)
 		goto out;
-	bpf_map__set_max_entries(acct->maps.es_sessions4, 1 << 20);
-	bpf_map__set_max_entries(acct->maps.es_sessions6, 1 << 20);
-	bpf_map__set_max_entries(acct->maps.es_session_state4, 1 << 20);
-	bpf_map__set_max_entries(acct->maps.es_session_state6, 1 << 20);
+	es_accounting_size_sessions(acct, 1 << 20);
 	if (accounting__load(acct))
 		goto out;
 	pass = xdp_pass__open_and_load();
