@@ -13,15 +13,12 @@
 #include <math.h>
 #include <net/if.h>
 #include <sched.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -31,14 +28,10 @@
 #include <linux/if_packet.h>
 #include <jansson.h>
 #include "pkt_build.h"
+#include "tool_util.h"
 
 #define PROG			"es-flood"
-#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
-
-#define NSEC_PER_USEC		1000ULL
-#define NSEC_PER_MSEC		1000000ULL
-#define NSEC_PER_SEC		1000000000ULL
-#define PROGRESS_NS		(500 * NSEC_PER_MSEC)
+#define KEY_COL			18	/* table: key width, indent included */
 
 #define PORT_FIRST		1024
 #define PORTS_PER_ADDR		(65535 - PORT_FIRST + 1)
@@ -93,6 +86,12 @@ static const struct option long_opts[] = {
 	{ }
 };
 
+static const struct es_tool_cli cli = {
+	.prog	= PROG,
+	.opts	= long_opts,
+	.help	= OPT_HELP,
+};
+
 struct flood_opts {
 	unsigned long	given;
 	const char	*dev;
@@ -135,72 +134,8 @@ struct flood {
 	uint64_t		sent;
 	uint64_t		retries;
 	uint64_t		calls;
-	bool			tty;
-	bool			shown;
-	uint64_t		next_progress;
+	struct es_tool_progress	progress;
 };
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-static void setup_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	/* No SA_RESTART: a blocked send must return so the run can end. */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
-static void sleep_until(uint64_t t)
-{
-	struct timespec ts = {
-		.tv_sec = t / NSEC_PER_SEC,
-		.tv_nsec = t % NSEC_PER_SEC,
-	};
-
-	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-}
-
-static double secs(uint64_t ns)
-{
-	return (double)ns / NSEC_PER_SEC;
-}
-
-static const char *opt_name(int id)
-{
-	const struct option *o;
-
-	for (o = long_opts; o->name; o++)
-		if (o->val == id)
-			return o->name;
-	return "?";
-}
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '" PROG " --help'.\n");
-	return -1;
-}
 
 static void print_usage(void)
 {
@@ -228,56 +163,6 @@ static void print_usage(void)
 	       "Counts take k/m/g (x1000) or ki/mi/gi (x1024) suffixes. Progress goes\n"
 	       "to stderr when it is a terminal. Exit status: 0 when N frames were\n"
 	       "sent, 1 otherwise (summary still printed), 2 on a usage error.\n");
-}
-
-static int parse_u64(int id, const char *s, uint64_t min, uint64_t max,
-		     uint64_t *out)
-{
-	static const struct {
-		const char	*suffix;
-		uint64_t	mul;
-	} sfx[] = {
-		{ "", 1 }, { "k", 1000 }, { "m", 1000000 }, { "g", 1000000000 },
-		{ "ki", 1ULL << 10 }, { "mi", 1ULL << 20 }, { "gi", 1ULL << 30 },
-	};
-	unsigned long long v;
-	char *end;
-	size_t i;
-
-	if (*s < '0' || *s > '9')
-		goto bad;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		goto bad;
-	for (i = 0; i < ARRAY_SIZE(sfx); i++)
-		if (!strcasecmp(end, sfx[i].suffix))
-			break;
-	if (i == ARRAY_SIZE(sfx) || v > max / sfx[i].mul)
-		goto bad;
-	v *= sfx[i].mul;
-	if (v < min || v > max)
-		goto bad;
-	*out = v;
-	return 0;
-bad:
-	return usage_error("--%s: '%s' is not an integer in %" PRIu64 "..%" PRIu64,
-			   opt_name(id), s, min, max);
-}
-
-static int parse_double(int id, const char *s, double min, double max,
-			double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < min || v > max)
-		return usage_error("--%s: '%s' is not a number in %g..%g",
-				   opt_name(id), s, min, max);
-	*out = v;
-	return 0;
 }
 
 static int hex_digit(char c)
@@ -310,8 +195,8 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	if (!*p)
 		return 0;
 bad:
-	return usage_error("--dst-mac: '%s' is not a MAC address like "
-			   "02:00:00:00:00:01", s);
+	return es_tool_usage_error(&cli, "--dst-mac: '%s' is not a MAC address "
+				   "like 02:00:00:00:00:01", s);
 }
 
 /* "addr" into the pkt_build layout; AF_INET, AF_INET6 or 0. */
@@ -358,13 +243,14 @@ static int parse_net(const char *s, struct flood_opts *o)
 	if (!o->family)
 		goto bad;
 	max = o->family == AF_INET ? 32 : 128;
-	if (parse_u64(OPT_SRC_NET, slash + 1, 0, max, &len))
+	if (es_tool_parse_u64(&cli, OPT_SRC_NET, slash + 1, 0, max, &len))
 		return -1;
 	o->prefix = len;
 	mask_addr(&o->net, o->family, o->prefix);
 	return 0;
 bad:
-	return usage_error("--src-net: '%s' is not a network like 10.200.0.0/16", s);
+	return es_tool_usage_error(&cli, "--src-net: '%s' is not a network like "
+				   "10.200.0.0/16", s);
 }
 
 static int parse_proto(const char *s, uint8_t *proto)
@@ -374,7 +260,8 @@ static int parse_proto(const char *s, uint8_t *proto)
 	else if (!strcasecmp(s, "tcp"))
 		*proto = IPPROTO_TCP;
 	else
-		return usage_error("--proto: '%s' is neither udp nor tcp", s);
+		return es_tool_usage_error(&cli, "--proto: '%s' is neither udp "
+					   "nor tcp", s);
 	return 0;
 }
 
@@ -385,7 +272,8 @@ static int set_opt(struct flood_opts *o, int id, const char *arg)
 	switch (id) {
 	case OPT_DEV:
 		if (!*arg || strlen(arg) >= IFNAMSIZ)
-			return usage_error("--dev: '%s' is not an interface name", arg);
+			return es_tool_usage_error(&cli, "--dev: '%s' is not an "
+						   "interface name", arg);
 		o->dev = arg;
 		return 0;
 	case OPT_DST_MAC:
@@ -397,30 +285,28 @@ static int set_opt(struct flood_opts *o, int id, const char *arg)
 		o->dst = arg;
 		return 0;
 	case OPT_COUNT:
-		return parse_u64(id, arg, 1, MAX_COUNT, &o->count);
+		return es_tool_parse_u64(&cli, id, arg, 1, MAX_COUNT, &o->count);
 	case OPT_RATE:
-		return parse_double(id, arg, 0, 1e9, &o->rate);
+		return es_tool_parse_double(&cli, id, arg, 0, 1e9, &o->rate);
 	case OPT_SIZE:
-		return parse_u64(id, arg, 1, MAX_FRAME, &o->size);
+		return es_tool_parse_u64(&cli, id, arg, 1, MAX_FRAME, &o->size);
 	case OPT_PROTO:
 		return parse_proto(arg, &o->proto);
 	case OPT_DPORT:
-		if (parse_u64(id, arg, 1, 65535, &v))
-			return -1;
-		o->dport = v;
-		return 0;
+		return es_tool_parse_port(&cli, id, arg, &o->dport);
 	case OPT_BATCH:
-		if (parse_u64(id, arg, 1, MAX_BATCH, &v))
+		if (es_tool_parse_u64(&cli, id, arg, 1, MAX_BATCH, &v))
 			return -1;
 		o->batch = v;
 		return 0;
 	case OPT_TIMEOUT:
-		return parse_double(id, arg, 0.001, MAX_TIMEOUT_S, &o->timeout);
+		return es_tool_parse_double(&cli, id, arg, 0.001, MAX_TIMEOUT_S,
+					    &o->timeout);
 	case OPT_JSON:
 		o->json = true;
 		return 0;
 	}
-	return usage_error("internal: unhandled option %d", id);
+	return es_tool_usage_error(&cli, "internal: unhandled option %d", id);
 }
 
 static int check_args(struct flood_opts *o)
@@ -430,14 +316,16 @@ static int check_args(struct flood_opts *o)
 
 	for (id = OPT_DEV; id <= OPT_HELP; id++)
 		if (missing & OPT_BIT(id))
-			return usage_error("--%s is required", opt_name(id));
+			return es_tool_usage_error(&cli, "--%s is required",
+						   es_tool_opt_name(&cli, id));
 	fam = parse_addr(o->dst, &o->dst_addr);
 	if (!fam)
-		return usage_error("--dst: '%s' is not an IPv4 or IPv6 address",
-				   o->dst);
+		return es_tool_usage_error(&cli, "--dst: '%s' is not an IPv4 or "
+					   "IPv6 address", o->dst);
 	if (fam != o->family)
-		return usage_error("--dst %s and --src-net %s are not the same "
-				   "address family", o->dst, o->src_net);
+		return es_tool_usage_error(&cli, "--dst %s and --src-net %s are "
+					   "not the same address family",
+					   o->dst, o->src_net);
 	return 0;
 }
 
@@ -451,13 +339,8 @@ static int parse_args(int argc, char **argv, struct flood_opts *o)
 	o->dport = DEFAULT_DPORT;
 	o->batch = DEFAULT_BATCH;
 	o->timeout = DEFAULT_TIMEOUT_S;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
-		if (c == ':')
-			return usage_error("--%s needs a value", opt_name(optopt));
-		if (c == '?')
-			return usage_error("unknown option '%s'", argv[optind - 1]);
-		if (c == 'h' || c == OPT_HELP) {
+	while ((c = es_tool_next_opt(&cli, argc, argv, NULL)) > 0) {
+		if (c == OPT_HELP) {
 			print_usage();
 			return 1;
 		}
@@ -465,9 +348,7 @@ static int parse_args(int argc, char **argv, struct flood_opts *o)
 		if (set_opt(o, c, optarg))
 			return -1;
 	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
-	return check_args(o);
+	return c < 0 ? -1 : check_args(o);
 }
 
 /*
@@ -490,9 +371,9 @@ static int tuple_space_init(const struct flood_opts *o, struct tuple_space *ts)
 		ts->hosts--;
 	capacity = ts->hosts * PORTS_PER_ADDR;
 	if (o->count > capacity)
-		return usage_error("--count %" PRIu64 " exceeds the %" PRIu64
-				   " distinct tuples of --src-net %s",
-				   o->count, capacity, o->src_net);
+		return es_tool_usage_error(&cli, "--count %" PRIu64 " exceeds the %"
+					   PRIu64 " distinct tuples of --src-net %s",
+					   o->count, capacity, o->src_net);
 	return 0;
 }
 
@@ -632,23 +513,12 @@ static int setup_frames(struct flood *f, unsigned int mtu)
 
 static void progress(struct flood *f, uint64_t t0)
 {
-	uint64_t now;
+	uint64_t now = es_tool_now_ns();
 
-	if (!f->tty)
-		return;
-	now = now_ns();
-	if (now < f->next_progress)
-		return;
-	f->next_progress = now + PROGRESS_NS;
-	fprintf(stderr, "\r\033[K" PROG ": %" PRIu64 "/%" PRIu64 " frames, "
-		"%.0f pps, %" PRIu64 " retries", f->sent, f->o->count,
-		now > t0 ? f->sent / secs(now - t0) : 0, f->retries);
-	f->shown = true;
-}
-
-static bool transient(int err)
-{
-	return err == ENOBUFS || err == EAGAIN || err == EINTR;
+	es_tool_progress(&f->progress, "%" PRIu64 "/%" PRIu64 " frames, "
+			 "%.0f pps, %" PRIu64 " retries", f->sent, f->o->count,
+			 now > t0 ? f->sent / es_tool_secs(now - t0) : 0,
+			 f->retries);
 }
 
 /*
@@ -670,19 +540,19 @@ static int64_t send_frames(struct flood *f, unsigned int n, uint64_t deadline)
 			spins = 0;
 			continue;
 		}
-		if (r < 0 && !transient(errno)) {
+		if (r < 0 && !es_tool_send_transient(errno)) {
 			fprintf(stderr, PROG ": sendmmsg on %s: %s\n", f->o->dev,
 				strerror(errno));
 			return -1;
 		}
 		f->retries++;
-		if (stop_signal || now_ns() >= deadline)
+		if (es_tool_stop_signal() || es_tool_now_ns() >= deadline)
 			break;
 		/* Give the receiver a moment to drain before asking again. */
 		if (spins++ < RETRY_SPINS)
 			sched_yield();
 		else
-			sleep_until(now_ns() + RETRY_SLEEP_NS);
+			es_tool_sleep_until(es_tool_now_ns() + RETRY_SLEEP_NS);
 	}
 	return off;
 }
@@ -695,11 +565,11 @@ static uint64_t paced(struct flood *f, uint64_t t0, uint64_t want,
 
 	if (f->o->rate <= 0)
 		return want;
-	allowed = (uint64_t)(secs(now_ns() - t0) * f->o->rate) + 1;
+	allowed = (uint64_t)(es_tool_secs(es_tool_now_ns() - t0) * f->o->rate) + 1;
 	if (allowed > f->sent)
 		return allowed - f->sent < want ? allowed - f->sent : want;
 	due = t0 + (uint64_t)(f->sent / f->o->rate * NSEC_PER_SEC);
-	sleep_until(due < deadline ? due : deadline);
+	es_tool_sleep_until(due < deadline ? due : deadline);
 	return 0;
 }
 
@@ -709,7 +579,8 @@ static int flood_run(struct flood *f, uint64_t t0, uint64_t deadline)
 	uint64_t n, i;
 	int64_t done;
 
-	while (f->sent < o->count && !stop_signal && now_ns() < deadline) {
+	while (f->sent < o->count && !es_tool_stop_signal() &&
+	       es_tool_now_ns() < deadline) {
 		n = o->count - f->sent;
 		if (n > o->batch)
 			n = o->batch;
@@ -744,7 +615,7 @@ static json_t *report(const struct flood *f, uint64_t elapsed)
 {
 	const struct flood_opts *o = f->o;
 	char smac[18], dmac[18], first[64], last[64];
-	double s = secs(elapsed);
+	double s = es_tool_secs(elapsed);
 	json_t *j;
 
 	mac_str(f->src_mac, smac, sizeof(smac));
@@ -773,28 +644,8 @@ static json_t *report(const struct flood *f, uint64_t elapsed)
 		      "qdisc_bypass", f->qdisc_bypass,
 		      "first_tuple", first,
 		      "last_tuple", f->sent ? last : "-",
-		      "stopped_by", f->sent == o->count ? "completed" :
-				    stop_signal ? "signal" : "timeout");
+		      "stopped_by", es_tool_stop_reason(f->sent == o->count));
 	return j;
-}
-
-static void print_table(json_t *j)
-{
-	const char *key;
-	json_t *v;
-
-	printf(PROG "\n");
-	json_object_foreach(j, key, v) {
-		printf("  %-16s ", key);
-		if (json_is_integer(v))
-			printf("%" JSON_INTEGER_FORMAT "\n", json_integer_value(v));
-		else if (json_is_real(v))
-			printf("%.3f\n", json_real_value(v));
-		else if (json_is_string(v))
-			printf("%s\n", json_string_value(v));
-		else
-			printf("%s\n", json_is_true(v) ? "yes" : "no");
-	}
 }
 
 static void flood_free(struct flood *f)
@@ -821,25 +672,19 @@ int main(int argc, char **argv)
 	f.o = &o;
 	if (tuple_space_init(&o, &f.ts))
 		return EXIT_USAGE;
-	setup_signals();
-	t0 = now_ns();
+	es_tool_setup_signals(false);
+	t0 = es_tool_now_ns();
 	deadline = t0 + (uint64_t)(o.timeout * NSEC_PER_SEC);
 	if (open_socket(&f) || check_dev(&f, &mtu) || setup_frames(&f, mtu))
 		goto out;
-	f.tty = isatty(STDERR_FILENO);
-	t0 = now_ns();
+	es_tool_progress_init(&f.progress, PROG);
+	t0 = es_tool_now_ns();
 	err = flood_run(&f, t0, deadline);
-	if (f.shown)
-		fputs("\r\033[K", stderr);
-	j = report(&f, now_ns() - t0);
+	es_tool_progress_clear(&f.progress);
+	j = report(&f, es_tool_now_ns() - t0);
 	if (!j)
 		goto out;
-	if (o.json) {
-		json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(12));
-		putchar('\n');
-	} else {
-		print_table(j);
-	}
+	es_tool_emit(j, o.json, PROG, KEY_COL);
 	json_decref(j);
 	rc = !err && f.sent == o.count ? EXIT_SUCCESS : EXIT_FAIL;
 out:

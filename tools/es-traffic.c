@@ -17,15 +17,11 @@
 #include <math.h>
 #include <netdb.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
 #include <arpa/inet.h>
@@ -33,15 +29,12 @@
 #include <sys/socket.h>
 #include <linux/tcp.h>
 #include <jansson.h>
+#include "tool_util.h"
 
 #define PROG			"es-traffic"
-#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#define KEY_COL			24	/* table: key width, indent included */
 
-#define NSEC_PER_USEC		1000ULL
-#define NSEC_PER_MSEC		1000000ULL
-#define NSEC_PER_SEC		1000000000ULL
 #define REQUEST_TIMEOUT_NS	NSEC_PER_SEC
-#define PROGRESS_NS		(500 * NSEC_PER_MSEC)
 #define POLL_SLICE_MS		200
 #define ACK_WAIT_NS		NSEC_PER_SEC
 #define SERVER_RETRY_NS		(100 * NSEC_PER_MSEC)
@@ -119,6 +112,12 @@ static const struct option long_opts[] = {
 	{ "json",	 no_argument,	    NULL, OPT_JSON },
 	{ "help",	 no_argument,	    NULL, OPT_HELP },
 	{ }
+};
+
+static const struct es_tool_cli cli = {
+	.prog	= PROG,
+	.opts	= long_opts,
+	.help	= OPT_HELP,
 };
 
 struct mode_desc {
@@ -220,11 +219,9 @@ struct opts {
 };
 
 struct run {
-	uint64_t	start;
-	uint64_t	deadline;
-	bool		tty;		/* progress lines only on a terminal */
-	bool		shown;		/* a progress line is on screen */
-	uint64_t	next_progress;
+	uint64_t		start;
+	uint64_t		deadline;
+	struct es_tool_progress	progress;
 };
 
 struct tcp_stats {
@@ -234,74 +231,6 @@ struct tcp_stats {
 	uint64_t	bytes_received;
 	uint64_t	bytes_acked;
 };
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
-
-static void setup_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	/* No SA_RESTART: a blocked call must return so the run can end. */
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
-static void sleep_until(uint64_t t)
-{
-	struct timespec ts = {
-		.tv_sec = t / NSEC_PER_SEC,
-		.tv_nsec = t % NSEC_PER_SEC,
-	};
-
-	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-}
-
-static void sleep_ns(uint64_t ns)
-{
-	sleep_until(now_ns() + ns);
-}
-
-static double secs(uint64_t ns)
-{
-	return (double)ns / NSEC_PER_SEC;
-}
-
-static const char *opt_name(int id)
-{
-	const struct option *o;
-
-	for (o = long_opts; o->name; o++)
-		if (o->val == id)
-			return o->name;
-	return "?";
-}
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '" PROG " --help'.\n");
-	return -1;
-}
 
 static void print_usage(FILE *f, int only)
 {
@@ -324,75 +253,15 @@ static void print_usage(FILE *f, int only)
 		"Exit status: 0 success, 1 failure (summary still printed), 2 usage.\n");
 }
 
-static int parse_u64(int id, const char *s, uint64_t min, uint64_t max,
-		     uint64_t *out)
-{
-	static const struct {
-		const char	*suffix;
-		uint64_t	mul;
-	} sfx[] = {
-		{ "", 1 }, { "k", 1000 }, { "m", 1000000 }, { "g", 1000000000 },
-		{ "ki", 1ULL << 10 }, { "mi", 1ULL << 20 }, { "gi", 1ULL << 30 },
-	};
-	unsigned long long v;
-	char *end;
-	size_t i;
-
-	if (*s < '0' || *s > '9')
-		goto bad;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		goto bad;
-	for (i = 0; i < ARRAY_SIZE(sfx); i++)
-		if (!strcasecmp(end, sfx[i].suffix))
-			break;
-	if (i == ARRAY_SIZE(sfx) || v > max / sfx[i].mul)
-		goto bad;
-	v *= sfx[i].mul;
-	if (v < min || v > max)
-		goto bad;
-	*out = v;
-	return 0;
-bad:
-	return usage_error("--%s: '%s' is not an integer in %" PRIu64 "..%" PRIu64,
-			   opt_name(id), s, min, max);
-}
-
-static int parse_double(int id, const char *s, double min, double max,
-			double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < min || v > max)
-		return usage_error("--%s: '%s' is not a number in %g..%g",
-				   opt_name(id), s, min, max);
-	*out = v;
-	return 0;
-}
-
-static int parse_port(int id, const char *s, uint16_t *port)
-{
-	uint64_t v;
-
-	if (parse_u64(id, s, 1, 65535, &v))
-		return -1;
-	*port = v;
-	return 0;
-}
-
 static int set_opt(struct opts *o, int id, const char *arg)
 {
 	uint64_t v;
 
 	switch (id) {
 	case OPT_PORT:
-		return parse_port(id, arg, &o->port);
+		return es_tool_parse_port(&cli, id, arg, &o->port);
 	case OPT_SRC_PORT:
-		return parse_port(id, arg, &o->src_port);
+		return es_tool_parse_port(&cli, id, arg, &o->src_port);
 	case OPT_BIND:
 		o->bind = arg;
 		return 0;
@@ -400,27 +269,32 @@ static int set_opt(struct opts *o, int id, const char *arg)
 		o->to = arg;
 		return 0;
 	case OPT_COUNT:
-		return parse_u64(id, arg, 1, MAX_UDP_COUNT, &o->count);
+		return es_tool_parse_u64(&cli, id, arg, 1, MAX_UDP_COUNT,
+					 &o->count);
 	case OPT_SIZE:
-		if (parse_u64(id, arg, 1, MAX_UDP_PAYLOAD, &v))
+		if (es_tool_parse_u64(&cli, id, arg, 1, MAX_UDP_PAYLOAD, &v))
 			return -1;
 		o->size = v;
 		return 0;
 	case OPT_RATE:
-		return parse_double(id, arg, 0, MAX_RATE, &o->rate);
+		return es_tool_parse_double(&cli, id, arg, 0, MAX_RATE, &o->rate);
 	case OPT_TIMEOUT:
-		return parse_double(id, arg, 0.001, MAX_TIMEOUT_S, &o->timeout);
+		return es_tool_parse_double(&cli, id, arg, 0.001, MAX_TIMEOUT_S,
+					    &o->timeout);
 	case OPT_DURATION:
-		return parse_double(id, arg, 0.001, MAX_TIMEOUT_S, &o->duration);
+		return es_tool_parse_double(&cli, id, arg, 0.001, MAX_TIMEOUT_S,
+					    &o->duration);
 	case OPT_BYTES:
-		return parse_u64(id, arg, 0, MAX_TCP_BYTES, &o->bytes);
+		return es_tool_parse_u64(&cli, id, arg, 0, MAX_TCP_BYTES,
+					 &o->bytes);
 	case OPT_CHUNK:
-		if (parse_u64(id, arg, 1, MAX_CHUNK, &v))
+		if (es_tool_parse_u64(&cli, id, arg, 1, MAX_CHUNK, &v))
 			return -1;
 		o->chunk = v;
 		return 0;
 	case OPT_REPLY_BYTES:
-		return parse_u64(id, arg, 0, MAX_REPLY_BYTES, &o->reply_bytes);
+		return es_tool_parse_u64(&cli, id, arg, 0, MAX_REPLY_BYTES,
+					 &o->reply_bytes);
 	case OPT_ONCE:
 		o->once = true;
 		return 0;
@@ -431,7 +305,7 @@ static int set_opt(struct opts *o, int id, const char *arg)
 		o->json = true;
 		return 0;
 	}
-	return usage_error("internal: unhandled option %d", id);
+	return es_tool_usage_error(&cli, "internal: unhandled option %d", id);
 }
 
 static int check_required(const struct opts *o)
@@ -441,8 +315,9 @@ static int check_required(const struct opts *o)
 
 	for (id = OPT_PORT; id <= OPT_HELP; id++)
 		if (missing & OPT_BIT(id))
-			return usage_error("%s needs --%s", modes[o->mode].name,
-					   opt_name(id));
+			return es_tool_usage_error(&cli, "%s needs --%s",
+						   modes[o->mode].name,
+						   es_tool_opt_name(&cli, id));
 	return 0;
 }
 
@@ -453,8 +328,8 @@ static int set_defaults(struct opts *o)
 	if (!(o->given & OPT_BIT(OPT_TIMEOUT)))
 		o->timeout = rr ? o->duration + RR_TIMEOUT_SLACK_S : DEFAULT_TIMEOUT_S;
 	if (rr && o->duration > o->timeout)
-		return usage_error("--duration %g exceeds --timeout %g",
-				   o->duration, o->timeout);
+		return es_tool_usage_error(&cli, "--duration %g exceeds --timeout %g",
+					   o->duration, o->timeout);
 	if (o->mode == MODE_UDP_RR && !o->size)
 		o->size = 1;
 	if (!o->chunk)
@@ -479,68 +354,35 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	if (argc < 2)
-		return usage_error("missing MODE (udp-server, udp-client, udp-rr, "
-				   "tcp-server, tcp-client, tcp-rr)");
+		return es_tool_usage_error(&cli, "missing MODE (udp-server, "
+					   "udp-client, udp-rr, tcp-server, "
+					   "tcp-client, tcp-rr)");
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		print_usage(stdout, -1);
 		return 1;
 	}
 	m = find_mode(argv[1]);
 	if (m < 0)
-		return usage_error("unknown mode '%s'", argv[1]);
+		return es_tool_usage_error(&cli, "unknown mode '%s'", argv[1]);
 	o->mode = m;
 	argc--;
 	argv++;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
-		if (c == ':')
-			return usage_error("--%s needs a value", opt_name(optopt));
-		if (c == '?')
-			return usage_error("%s: unknown option '%s'", modes[m].name,
-					   argv[optind - 1]);
-		if (c == 'h')
-			c = OPT_HELP;
+	while ((c = es_tool_next_opt(&cli, argc, argv, modes[m].name)) > 0) {
 		if (c == OPT_HELP) {
 			print_usage(stdout, m);
 			return 1;
 		}
 		if (!((modes[m].allowed | OPTS_COMMON) & OPT_BIT(c)))
-			return usage_error("--%s is not an option of %s",
-					   opt_name(c), modes[m].name);
+			return es_tool_usage_error(&cli, "--%s is not an option of %s",
+						   es_tool_opt_name(&cli, c),
+						   modes[m].name);
 		o->given |= OPT_BIT(c);
 		if (set_opt(o, c, optarg))
 			return -1;
 	}
-	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
-	if (check_required(o))
+	if (c < 0 || check_required(o))
 		return -1;
 	return set_defaults(o);
-}
-
-static void progress(struct run *r, const char *fmt, ...)
-{
-	uint64_t now;
-	va_list ap;
-
-	if (!r->tty)
-		return;
-	now = now_ns();
-	if (now < r->next_progress)
-		return;
-	r->next_progress = now + PROGRESS_NS;
-	fputs("\r\033[K" PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	r->shown = true;
-}
-
-static void progress_clear(struct run *r)
-{
-	if (r->shown)
-		fputs("\r\033[K", stderr);
-	r->shown = false;
 }
 
 /*
@@ -555,9 +397,9 @@ static int wait_fd(int fd, short events, uint64_t deadline)
 	int ms, n;
 
 	for (;;) {
-		if (stop_signal)
+		if (es_tool_stop_signal())
 			return 0;
-		now = now_ns();
+		now = es_tool_now_ns();
 		if (now >= deadline)
 			return 0;
 		ms = (deadline - now + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;
@@ -569,13 +411,6 @@ static int wait_fd(int fd, short events, uint64_t deadline)
 		if (n < 0 && errno != EINTR)
 			return -1;
 	}
-}
-
-static const char *stop_reason(bool done)
-{
-	if (done)
-		return "completed";
-	return stop_signal ? "signal" : "timeout";
 }
 
 static void set_port(struct sockaddr_storage *ss, uint16_t port)
@@ -617,7 +452,7 @@ static int resolve(int id, const char *host, uint16_t port,
 	err = getaddrinfo(host, NULL, &hints, &res);
 	if (err) {
 		fprintf(stderr, PROG ": --%s: cannot resolve '%s': %s\n",
-			opt_name(id), host, gai_strerror(err));
+			es_tool_opt_name(&cli, id), host, gai_strerror(err));
 		return -1;
 	}
 	memset(ss, 0, sizeof(*ss));
@@ -761,11 +596,6 @@ static void enable_recverr(int fd, int family)
 	setsockopt_int(fd, IPPROTO_IP, IP_RECVERR, 1);
 }
 
-static bool transient_send_error(int err)
-{
-	return err == ENOBUFS || err == EAGAIN || err == EINTR;
-}
-
 static void put_be64(uint8_t *p, uint64_t v)
 {
 	int i;
@@ -825,19 +655,19 @@ static json_t *tcp_stats_json(const struct tcp_stats *st)
  */
 static void wait_acked(int fd, uint64_t deadline)
 {
-	uint64_t limit = now_ns() + ACK_WAIT_NS;
+	uint64_t limit = es_tool_now_ns() + ACK_WAIT_NS;
 	struct tcp_info ti;
 	socklen_t len;
 
 	if (limit > deadline)
 		limit = deadline;
-	while (!stop_signal && now_ns() < limit) {
+	while (!es_tool_stop_signal() && es_tool_now_ns() < limit) {
 		len = sizeof(ti);
 		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
 			return;
 		if (!ti.tcpi_unacked)
 			return;
-		sleep_ns(NSEC_PER_MSEC);
+		es_tool_sleep_ns(NSEC_PER_MSEC);
 	}
 }
 
@@ -861,7 +691,7 @@ static int write_all(int fd, const void *buf, size_t len, uint64_t deadline)
 		if (rev < 0)
 			return -1;
 		if (!rev) {
-			errno = stop_signal ? EINTR : ETIMEDOUT;
+			errno = es_tool_stop_signal() ? EINTR : ETIMEDOUT;
 			return -1;
 		}
 	}
@@ -884,70 +714,10 @@ static ssize_t read_some(int fd, void *buf, size_t len, uint64_t deadline)
 		if (rev < 0)
 			return -1;
 		if (!rev) {
-			errno = stop_signal ? EINTR : ETIMEDOUT;
+			errno = es_tool_stop_signal() ? EINTR : ETIMEDOUT;
 			return -1;
 		}
 	}
-}
-
-/* ---- output ---- */
-
-static void print_scalar(json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_INTEGER:
-		printf("%" JSON_INTEGER_FORMAT "\n", json_integer_value(v));
-		break;
-	case JSON_REAL:
-		printf("%.3f\n", json_real_value(v));
-		break;
-	case JSON_STRING:
-		printf("%s\n", json_string_value(v));
-		break;
-	case JSON_TRUE:
-		printf("yes\n");
-		break;
-	case JSON_FALSE:
-		printf("no\n");
-		break;
-	default:
-		printf("-\n");
-		break;
-	}
-}
-
-static void print_object(json_t *obj, int depth)
-{
-	const char *key;
-	json_t *v, *e;
-	size_t i;
-
-	json_object_foreach(obj, key, v) {
-		if (json_is_object(v)) {
-			printf("%*s%s:\n", depth * 2, "", key);
-			print_object(v, depth + 1);
-		} else if (json_is_array(v)) {
-			json_array_foreach(v, i, e) {
-				printf("%*s%s[%zu]:\n", depth * 2, "", key, i);
-				print_object(e, depth + 1);
-			}
-		} else {
-			printf("%*s%-*s ", depth * 2, "", 24 - depth * 2, key);
-			print_scalar(v);
-		}
-	}
-}
-
-static void emit(const struct opts *o, json_t *out)
-{
-	if (o->json) {
-		json_dumpf(out, stdout, JSON_COMPACT | JSON_REAL_PRECISION(12));
-		putchar('\n');
-	} else {
-		printf(PROG " %s\n", modes[o->mode].name);
-		print_object(out, 1);
-	}
-	fflush(stdout);
 }
 
 /* Microsecond resolution is all the clocks here give; drop the noise. */
@@ -975,7 +745,7 @@ static const char *error_reason(int err)
 {
 	if (err == ETIMEDOUT)
 		return "timeout";
-	if (err == EINTR && stop_signal)
+	if (err == EINTR && es_tool_stop_signal())
 		return "signal";
 	return "error";
 }
@@ -1036,14 +806,14 @@ static int udp_send(struct udp_flow *f, uint64_t limit)
 	for (;;) {
 		if (send(f->fd, f->tx, f->size, 0) == (ssize_t)f->size)
 			return 0;
-		if (!transient_send_error(errno)) {
+		if (!es_tool_send_transient(errno)) {
 			note_send_error(f, errno);
 			return -1;
 		}
 		f->send_retries++;
-		if (stop_signal || now_ns() >= limit)
+		if (es_tool_stop_signal() || es_tool_now_ns() >= limit)
 			return -1;
-		sleep_ns(20 * NSEC_PER_USEC);
+		es_tool_sleep_ns(20 * NSEC_PER_USEC);
 	}
 }
 
@@ -1059,10 +829,10 @@ static int udp_request(struct udp_flow *f, uint64_t seq, uint64_t deadline,
 	ssize_t n;
 
 	seq_stamp(f->tx, f->size, seq);
-	limit = now_ns() + REQUEST_TIMEOUT_NS;
+	limit = es_tool_now_ns() + REQUEST_TIMEOUT_NS;
 	if (limit > deadline)
 		limit = deadline;
-	t0 = now_ns();
+	t0 = es_tool_now_ns();
 	if (udp_send(f, limit))
 		return 0;
 	f->sent++;
@@ -1081,7 +851,7 @@ static int udp_request(struct udp_flow *f, uint64_t seq, uint64_t deadline,
 		if (n < 0)
 			continue;
 		if ((size_t)n == f->size && !memcmp(f->rx, f->tx, f->size)) {
-			*rtt = now_ns() - t0;
+			*rtt = es_tool_now_ns() - t0;
 			f->received++;
 			return 1;
 		}
@@ -1202,31 +972,33 @@ static int udp_client(const struct opts *o, struct run *r, json_t *out)
 		free(rtts);
 		return EXIT_FAIL;
 	}
-	t0 = now_ns();
+	t0 = es_tool_now_ns();
 	for (seq = 0; seq < o->count; seq++) {
 		if (o->rate > 0) {
 			uint64_t due = t0 + (uint64_t)(seq * (NSEC_PER_SEC / o->rate));
 
-			sleep_until(due < r->deadline ? due : r->deadline);
+			es_tool_sleep_until(due < r->deadline ? due : r->deadline);
 		}
-		if (stop_signal || now_ns() >= r->deadline)
+		if (es_tool_stop_signal() || es_tool_now_ns() >= r->deadline)
 			break;
 		/* RTTs are below REQUEST_TIMEOUT_NS, so they fit 32 bits. */
 		if (udp_request(&f, seq, r->deadline, &rtt))
 			rtts[f.received - 1] = rtt;
-		progress(r, "%" PRIu64 "/%" PRIu64 " sent, %" PRIu64 " received",
-			 f.sent, o->count, f.received);
+		es_tool_progress(&r->progress, "%" PRIu64 "/%" PRIu64 " sent, %"
+				 PRIu64 " received", f.sent, o->count,
+				 f.received);
 	}
-	elapsed = now_ns() - t0;
+	elapsed = es_tool_now_ns() - t0;
 
 	set_str(out, "mode", modes[o->mode].name);
 	udp_flow_json(o, &f, out);
 	set_int(out, "count", o->count);
-	set_real(out, "elapsed_s", secs(elapsed));
+	set_real(out, "elapsed_s", es_tool_secs(elapsed));
 	set_real(out, "rate_target", o->rate);
-	set_real(out, "rate_achieved", elapsed ? f.sent / secs(elapsed) : 0);
+	set_real(out, "rate_achieved",
+		 elapsed ? f.sent / es_tool_secs(elapsed) : 0);
 	json_object_set_new(out, "rtt_us", rtt_json(rtts, f.received));
-	set_str(out, "stopped_by", stop_reason(seq == o->count));
+	set_str(out, "stopped_by", es_tool_stop_reason(seq == o->count));
 	udp_flow_close(&f);
 	free(rtts);
 	return f.received == o->count ? EXIT_SUCCESS : EXIT_FAIL;
@@ -1241,29 +1013,30 @@ static int udp_rr(const struct opts *o, struct run *r, json_t *out)
 
 	if (udp_flow_open(o, &f))
 		return EXIT_FAIL;
-	t0 = now_ns();
+	t0 = es_tool_now_ns();
 	end = t0 + (uint64_t)(o->duration * NSEC_PER_SEC);
 	if (end > r->deadline)
 		end = r->deadline;
-	while (!stop_signal && now_ns() < end) {
+	while (!es_tool_stop_signal() && es_tool_now_ns() < end) {
 		if (udp_request(&f, seq++, r->deadline, &rtt))
 			rtt_sum += rtt;
-		progress(r, "%.1f s, %" PRIu64 " transactions",
-			 secs(now_ns() - t0), f.received);
+		es_tool_progress(&r->progress, "%.1f s, %" PRIu64 " transactions",
+				 es_tool_secs(es_tool_now_ns() - t0), f.received);
 	}
-	elapsed = now_ns() - t0;
-	done = !stop_signal && elapsed >= (uint64_t)(o->duration * NSEC_PER_SEC);
-	tps = elapsed ? f.received / secs(elapsed) : 0;
+	elapsed = es_tool_now_ns() - t0;
+	done = !es_tool_stop_signal() &&
+	       elapsed >= (uint64_t)(o->duration * NSEC_PER_SEC);
+	tps = elapsed ? f.received / es_tool_secs(elapsed) : 0;
 
 	set_str(out, "mode", modes[o->mode].name);
 	udp_flow_json(o, &f, out);
 	set_real(out, "duration_s", o->duration);
-	set_real(out, "elapsed_s", secs(elapsed));
+	set_real(out, "elapsed_s", es_tool_secs(elapsed));
 	set_int(out, "transactions", f.received);
 	set_real(out, "tps", tps);
 	set_real(out, "mean_rtt_us",
 		 f.received ? rtt_sum / 1000.0 / f.received : 0);
-	set_str(out, "stopped_by", stop_reason(done));
+	set_str(out, "stopped_by", es_tool_stop_reason(done));
 	udp_flow_close(&f);
 	return done && f.received ? EXIT_SUCCESS : EXIT_FAIL;
 }
@@ -1329,7 +1102,7 @@ static void udp_echo(int fd, struct msghdr *in, size_t len,
 		.msg_iovlen = 1,
 		.msg_control = ctl.buf,
 	};
-	uint64_t limit = now_ns() + SERVER_RETRY_NS;
+	uint64_t limit = es_tool_now_ns() + SERVER_RETRY_NS;
 
 	memset(&ctl, 0, sizeof(ctl));
 	m.msg_controllen = reply_control(in, ctl.buf, sizeof(ctl.buf));
@@ -1344,11 +1117,11 @@ static void udp_echo(int fd, struct msghdr *in, size_t len,
 			m.msg_controllen = 0;
 			continue;
 		}
-		if (!transient_send_error(errno) || stop_signal ||
-		    now_ns() >= limit)
+		if (!es_tool_send_transient(errno) || es_tool_stop_signal() ||
+		    es_tool_now_ns() >= limit)
 			break;
 		st->send_retries++;
-		sleep_ns(20 * NSEC_PER_USEC);
+		es_tool_sleep_ns(20 * NSEC_PER_USEC);
 	}
 	st->send_errors++;
 	drain_errqueue(fd);
@@ -1415,8 +1188,8 @@ static int udp_server(const struct opts *o, struct run *r, json_t *out)
 		if (rev <= 0)
 			break;
 		done = udp_serve_ready(o, fd, buf, &st);
-		progress(r, "%" PRIu64 " datagrams, %" PRIu64 " bytes",
-			 st.datagrams, st.bytes);
+		es_tool_progress(&r->progress, "%" PRIu64 " datagrams, %" PRIu64
+				 " bytes", st.datagrams, st.bytes);
 	}
 	set_str(out, "mode", modes[o->mode].name);
 	set_str(out, "bind", o->bind ? o->bind : "::");
@@ -1425,8 +1198,8 @@ static int udp_server(const struct opts *o, struct run *r, json_t *out)
 	set_int(out, "bytes", st.bytes);
 	set_int(out, "send_retries", st.send_retries);
 	set_int(out, "send_errors", st.send_errors);
-	set_real(out, "elapsed_s", secs(now_ns() - r->start));
-	set_str(out, "stopped_by", done ? "count" : stop_reason(false));
+	set_real(out, "elapsed_s", es_tool_secs(es_tool_now_ns() - r->start));
+	set_str(out, "stopped_by", done ? "count" : es_tool_stop_reason(false));
 	close(fd);
 	free(buf);
 	return EXIT_SUCCESS;
@@ -1452,14 +1225,14 @@ static int tcp_connect(const struct opts *o, struct run *r,
 		return -1;
 	if (set_nonblock(fd))
 		goto fail;
-	t0 = now_ns();
+	t0 = es_tool_now_ns();
 	if (connect(fd, (struct sockaddr *)&dst, dlen) && errno != EINPROGRESS)
 		goto fail;
 	rev = wait_fd(fd, POLLOUT, r->deadline);
 	if (rev < 0)
 		goto fail;
 	if (!rev) {
-		errno = stop_signal ? EINTR : ETIMEDOUT;
+		errno = es_tool_stop_signal() ? EINTR : ETIMEDOUT;
 		goto fail;
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen))
@@ -1468,7 +1241,7 @@ static int tcp_connect(const struct opts *o, struct run *r,
 		errno = err;
 		goto fail;
 	}
-	*connect_ns = now_ns() - t0;
+	*connect_ns = es_tool_now_ns() - t0;
 	return fd;
 fail:
 	err = errno;
@@ -1541,8 +1314,8 @@ static int tcp_send_payload(const struct opts *o, struct run *r, int fd,
 			return -1;
 		left -= n;
 		*sent += n;
-		progress(r, "sent %" PRIu64 " of %" PRIu64 " bytes", *sent,
-			 o->bytes);
+		es_tool_progress(&r->progress, "sent %" PRIu64 " of %" PRIu64
+				 " bytes", *sent, o->bytes);
 	}
 	return 0;
 }
@@ -1569,7 +1342,7 @@ static int tcp_client(const struct opts *o, struct run *r, json_t *out)
 		free(buf);
 		return fd == -2 ? connect_failed(o, out, err) : EXIT_FAIL;
 	}
-	t0 = now_ns();
+	t0 = es_tool_now_ns();
 	set_str(out, "mode", modes[o->mode].name);
 	if (tcp_send_payload(o, r, fd, buf, &sent)) {
 		set_error(out, "send", errno);
@@ -1578,7 +1351,7 @@ static int tcp_client(const struct opts *o, struct run *r, json_t *out)
 	} else if (tcp_read_reply(fd, buf, &rep, r->deadline)) {
 		set_error(out, "reading the count", errno);
 	}
-	elapsed = now_ns() - t0;
+	elapsed = es_tool_now_ns() - t0;
 	/* after EOF and before close(), so the counts are final */
 	tcp_stats_get(fd, &st);
 	have_count = rep.count_len == sizeof(rep.count);
@@ -1597,9 +1370,9 @@ static int tcp_client(const struct opts *o, struct run *r, json_t *out)
 	set_int(out, "reply_bytes_requested", want_extra);
 	set_int(out, "reply_bytes_received", rep.extra);
 	set_real(out, "connect_us", connect_ns / 1000.0);
-	set_real(out, "elapsed_s", secs(elapsed));
+	set_real(out, "elapsed_s", es_tool_secs(elapsed));
 	set_real(out, "throughput_mbps",
-		 elapsed ? sent * 8.0 / secs(elapsed) / 1e6 : 0);
+		 elapsed ? sent * 8.0 / es_tool_secs(elapsed) / 1e6 : 0);
 	json_object_set_new(out, "tcp_info", tcp_stats_json(&st));
 	if (!json_object_get(out, "stopped_by"))
 		set_str(out, "stopped_by", "completed");
@@ -1617,7 +1390,7 @@ static int64_t tcp_rr_loop(struct run *r, int fd, uint64_t t0, uint64_t end)
 	int64_t n = 0;
 	ssize_t got;
 
-	while (!stop_signal && now_ns() < end) {
+	while (!es_tool_stop_signal() && es_tool_now_ns() < end) {
 		req = n & 0xff;
 		if (write_all(fd, &req, 1, r->deadline))
 			return -1;
@@ -1628,8 +1401,8 @@ static int64_t tcp_rr_loop(struct run *r, int fd, uint64_t t0, uint64_t end)
 			return -1;
 		}
 		n++;
-		progress(r, "%.1f s, %" PRId64 " transactions",
-			 secs(now_ns() - t0), n);
+		es_tool_progress(&r->progress, "%.1f s, %" PRId64 " transactions",
+				 es_tool_secs(es_tool_now_ns() - t0), n);
 	}
 	return n;
 }
@@ -1657,32 +1430,32 @@ static int tcp_rr(const struct opts *o, struct run *r, json_t *out)
 	}
 	setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
 	set_str(out, "mode", modes[o->mode].name);
-	t0 = now_ns();
+	t0 = es_tool_now_ns();
 	end = t0 + (uint64_t)(o->duration * NSEC_PER_SEC);
 	if (end > r->deadline)
 		end = r->deadline;
 	trans = tcp_rr_loop(r, fd, t0, end);
-	elapsed = now_ns() - t0;
+	elapsed = es_tool_now_ns() - t0;
 	if (trans < 0)
 		set_error(out, "request/response", errno);
 	else if (shutdown(fd, SHUT_WR) || tcp_read_reply(fd, buf, &rep, r->deadline))
 		set_error(out, "closing", errno);
 	tcp_stats_get(fd, &st);
-	done = trans > 0 && !stop_signal &&
+	done = trans > 0 && !es_tool_stop_signal() &&
 	       elapsed >= (uint64_t)(o->duration * NSEC_PER_SEC);
 
 	set_str(out, "to", o->to);
 	set_int(out, "port", o->port);
 	set_int(out, "src_port", local_port(fd));
 	set_real(out, "duration_s", o->duration);
-	set_real(out, "elapsed_s", secs(elapsed));
+	set_real(out, "elapsed_s", es_tool_secs(elapsed));
 	set_int(out, "transactions", trans > 0 ? trans : 0);
-	set_real(out, "tps", trans > 0 ? trans / secs(elapsed) : 0);
+	set_real(out, "tps", trans > 0 ? trans / es_tool_secs(elapsed) : 0);
 	set_real(out, "mean_rtt_us", trans > 0 ? elapsed / 1000.0 / trans : 0);
 	set_real(out, "connect_us", connect_ns / 1000.0);
 	json_object_set_new(out, "tcp_info", tcp_stats_json(&st));
 	if (!json_object_get(out, "stopped_by"))
-		set_str(out, "stopped_by", stop_reason(done));
+		set_str(out, "stopped_by", es_tool_stop_reason(done));
 	close(fd);
 	free(buf);
 	return done && !json_object_get(out, "error") ? EXIT_SUCCESS : EXIT_FAIL;
@@ -1782,9 +1555,9 @@ static json_t *serve_conn(const struct opts *o, struct run *r, int fd,
 	json_object_set_new(j, "tcp_info", tcp_stats_json(&st));
 	*received += c.received;
 	if (!o->json) {
-		progress_clear(r);
+		es_tool_progress_clear(&r->progress);
 		printf(PROG " tcp-server connection\n");
-		print_object(j, 1);
+		es_tool_print_object(j, 1, KEY_COL);
 		fflush(stdout);
 	}
 	return j;
@@ -1815,8 +1588,8 @@ static int tcp_accept_loop(const struct opts *o, struct run *r, int lfd,
 		json_array_append_new(conns, serve_conn(o, r, fd, &peer, buf,
 							received));
 		close(fd);
-		progress(r, "%zu connections, %" PRIu64 " bytes",
-			 json_array_size(conns), *received);
+		es_tool_progress(&r->progress, "%zu connections, %" PRIu64
+				 " bytes", json_array_size(conns), *received);
 	}
 	free(buf);
 	return 0;
@@ -1849,9 +1622,9 @@ static int tcp_server(const struct opts *o, struct run *r, json_t *out)
 	json_object_set_new(out, "rr", json_boolean(o->rr));
 	set_int(out, "connections_total", json_array_size(conns));
 	set_int(out, "bytes_received", received);
-	set_real(out, "elapsed_s", secs(now_ns() - r->start));
+	set_real(out, "elapsed_s", es_tool_secs(es_tool_now_ns() - r->start));
 	set_str(out, "stopped_by",
-		stop_reason(o->once && json_array_size(conns)));
+		es_tool_stop_reason(o->once && json_array_size(conns)));
 	/* the table printed each connection already */
 	if (o->json)
 		json_object_set_new(out, "connections", conns);
@@ -1874,6 +1647,7 @@ static const mode_fn mode_fns[MODE_COUNT] = {
 int main(int argc, char **argv)
 {
 	struct run r = { 0 };
+	char title[64];
 	struct opts o;
 	json_t *out;
 	int rc;
@@ -1881,17 +1655,19 @@ int main(int argc, char **argv)
 	rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc < 0 ? EXIT_USAGE : EXIT_SUCCESS;
-	setup_signals();
-	r.start = now_ns();
+	es_tool_setup_signals(true);
+	r.start = es_tool_now_ns();
 	r.deadline = r.start + (uint64_t)(o.timeout * NSEC_PER_SEC);
-	r.tty = isatty(STDERR_FILENO);
+	es_tool_progress_init(&r.progress, PROG);
 	out = json_object();
 	if (!out)
 		return EXIT_FAIL;
 	rc = mode_fns[o.mode](&o, &r, out);
-	progress_clear(&r);
-	if (json_object_size(out))
-		emit(&o, out);
+	es_tool_progress_clear(&r.progress);
+	if (json_object_size(out)) {
+		snprintf(title, sizeof(title), PROG " %s", modes[o.mode].name);
+		es_tool_emit(out, o.json, title, KEY_COL);
+	}
 	json_decref(out);
 	return rc;
 }
