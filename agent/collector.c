@@ -255,8 +255,14 @@ void es_collector_run(struct es_agent *a)
 	now = es_mono_ns();
 	pthread_mutex_lock(&a->lock);
 	for (i = 0; gone && buf && i < t.n; i++) {
+		if (!es_datapath_find(&a->dp, t.v[i].key.ifindex)) {
+			/* its interface is gone: drop it, fold it nowhere */
+			collect(a, &t.v[i], -1, buf);
+			gone[i] = true;
+			continue;
+		}
 		reason = close_reason(a, &t.v[i], now);
-		if (reason < 0 && es_datapath_find(&a->dp, t.v[i].key.ifindex)) {
+		if (reason < 0) {
 			due = closed_due(a, &t.v[i]);
 			if (due && (!next_due || due < next_due))
 				next_due = due;

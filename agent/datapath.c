@@ -342,6 +342,26 @@ int es_datapath_open(struct es_datapath *dp, const struct es_config *cfg,
 	es_accounting_size_sessions(dp->skel, cfg->session_map_size);
 	set_pin_paths(dp);
 	ret = accounting__load(dp->skel);
+	if (ret && cfg->on_layout_mismatch == ES_LAYOUT_REBUILD) {
+		/*
+		 * Pins whose map definitions differ from ours although es_meta
+		 * matched (a build that changed a struct without bumping the
+		 * layout version): same policy, rebuild them.
+		 */
+		es_warn("pinned_maps_incompatible_rebuild", "pin_path=%s error=\"%s\"",
+			dp->pin_path, strerror(-ret));
+		accounting__destroy(dp->skel);
+		unpin_maps(dp->pin_path);
+		dp->rebuilt = true;
+		dp->skel = open_skeleton();
+		if (!dp->skel) {
+			snprintf(err, err_len, "cannot open the BPF object: %s", strerror(errno));
+			return -errno;
+		}
+		es_accounting_size_sessions(dp->skel, cfg->session_map_size);
+		set_pin_paths(dp);
+		ret = accounting__load(dp->skel);
+	}
 	if (ret) {
 		snprintf(err, err_len, "cannot load the BPF programs or reuse the pins in %s: %s",
 			 dp->pin_path, strerror(-ret));

@@ -7,7 +7,7 @@
 # layout version are refused or rebuilt as configured, never misread.
 . "$(dirname "$0")/lib.sh"
 es_require_root agent_restart
-es_plan 16
+es_plan 18
 
 es_netns_add a && es_netns_add b || exit 1
 es_veth a va 10.254.0.1 b vb 10.254.0.2 || exit 1
@@ -75,9 +75,25 @@ es_expect_eq "refusal left the pinned maps alone" \
 es_agent_start b main --rx-hook xdp -i "$VB" || exit 1
 es_check "rebuild warns" grep -q "layout_mismatch_rebuild" "$ES_TMP/agent-main.log"
 es_expect_eq "rebuilt maps carry this layout version" \
-	"$(bpftool map dump pinned "$PIN/es_meta" -j | jq '.[0].formatted.value.layout_version')" 1
+	"$(bpftool map dump pinned "$PIN/es_meta" -j | jq '.[0].formatted.value.layout_version')" \
+	"$("$ES_BUILD/edgeshiftd" --version | sed 's/.*map layout \([0-9]*\).*/\1/')"
 es_in a ping -q -c 3 -i 0.2 10.254.0.2 >/dev/null
 sleep 0.2
 es_expect_eq "accounting works on the rebuilt maps" \
 	"$(es_api b '/v1/sessions?proto=icmp' | jq '.sessions[0].rx.packets')" 3
+
+# A pinned map whose definition differs although es_meta matches (a build
+# that changed a struct without bumping the version) is rebuilt too.
+kill -TERM "$ES_AGENT_PID"
+wait "$ES_AGENT_PID"
+rm -f "$PIN/es_iface_stats"
+bpftool map create "$PIN/es_iface_stats" type percpu_hash key 4 value 8 entries 16 \
+	name es_iface_stats || es_diag <<<"bpftool map create failed"
+es_agent_start b main --rx-hook xdp -i "$VB" || exit 1
+es_check "incompatible pinned map rebuilt with a warning" \
+	grep -q "pinned_maps_incompatible_rebuild" "$ES_TMP/agent-main.log"
+es_in a ping -q -c 2 -i 0.2 10.254.0.2 >/dev/null
+sleep 0.2
+es_expect_eq "and accounting works" \
+	"$(es_api b '/v1/sessions?proto=icmp' | jq '.sessions[0].rx.packets')" 2
 es_done

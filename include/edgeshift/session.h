@@ -20,7 +20,7 @@
  * es_meta map and refuses (or rebuilds, as configured) a pin directory
  * whose version differs, so old bytes are never read with new structs.
  */
-#define ES_MAP_LAYOUT_VERSION 1
+#define ES_MAP_LAYOUT_VERSION 2
 
 /* Direction of a packet relative to the interface the program sits on. */
 enum es_dir {
