@@ -116,7 +116,8 @@ static int close_reason(const struct es_agent *a, const struct es_session *s, __
 	if (s->has_state && (s->st.flags & ES_STATE_CLOSED))
 		return s->st.closed_ns && s->st.closed_ns + linger <= now ?
 		       (s->st.flags & ES_STATE_RST ? ES_CLOSE_RST : ES_CLOSE_FIN) : -1;
-	if (s->c.last_ns + idle <= now)
+	/* last_ns 0: inserted this instant, its first packet not yet counted. */
+	if (s->c.last_ns && s->c.last_ns + idle <= now)
 		return ES_CLOSE_IDLE;
 	return -1;
 }
@@ -157,6 +158,8 @@ static void snapshot_build(struct es_agent *a, struct es_snapshot *snap,
 
 	snap->n_ifaces = a->dp.n_att;
 	snap->ifaces = calloc(snap->n_ifaces + 1, sizeof(*snap->ifaces));
+	if (!snap->ifaces)
+		snap->n_ifaces = 0;
 	for (i = 0; snap->ifaces && i < snap->n_ifaces; i++)
 		snap->ifaces[i].ifindex = a->dp.att[i].ifindex;
 	for (i = 0; i < t->n; i++) {
@@ -248,10 +251,14 @@ void es_collector_run(struct es_agent *a)
 	pthread_mutex_unlock(&a->lock);
 	if (es_session_table_read(&t, &a->dp.maps)) {
 		es_warn("gc_read_failed", "error=\"%m\"");
+		/* Not again at once: the next periodic scan retries. */
+		pthread_mutex_lock(&a->lock);
+		a->close_due_ns = 0;
+		pthread_mutex_unlock(&a->lock);
 		return;
 	}
 	gone = calloc(t.n + 1, sizeof(*gone));
-	buf = calloc(a->dp.maps.ncpus, 64);
+	buf = calloc(a->dp.maps.ncpus, es_percpu_stride(sizeof(struct es_session_counters)));
 	now = es_mono_ns();
 	pthread_mutex_lock(&a->lock);
 	for (i = 0; gone && buf && i < t.n; i++) {

@@ -142,7 +142,7 @@ static void fill_maps(struct es_datapath *dp)
 {
 	struct accounting *s = dp->skel;
 
-	dp->maps.ncpus = libbpf_num_possible_cpus();
+	dp->maps.ncpus = libbpf_num_possible_cpus();	/* checked at open */
 	dp->maps.fd[ES_MAP_SESSIONS4] = bpf_map__fd(s->maps.es_sessions4);
 	dp->maps.fd[ES_MAP_SESSIONS6] = bpf_map__fd(s->maps.es_sessions6);
 	dp->maps.fd[ES_MAP_STATE4] = bpf_map__fd(s->maps.es_session_state4);
@@ -323,6 +323,10 @@ int es_datapath_open(struct es_datapath *dp, const struct es_config *cfg,
 
 	memset(dp, 0, sizeof(*dp));
 	snprintf(dp->pin_path, sizeof(dp->pin_path), "%s", cfg->pin_path);
+	if (libbpf_num_possible_cpus() <= 0) {
+		snprintf(err, err_len, "cannot read the number of possible CPUs");
+		return -EINVAL;
+	}
 	ret = ensure_bpffs(dp->pin_path, err, err_len);
 	if (ret)
 		return ret;
@@ -431,6 +435,8 @@ static int attach_rx(struct es_datapath *dp, struct es_attachment *a, bool want_
 {
 	struct bpf_link *old = NULL, *link;
 
+	if (a->rx && !link_ifindex(a->rx))
+		drop_link(&a->rx);	/* its interface went away unseen */
 	if (a->rx && a->rx_xdp == want_xdp)
 		return 0;
 	if (a->rx)

@@ -24,6 +24,7 @@ struct es_attachment {
 	struct es_iface_info	info;
 	bool			adopted;	/* found pinned at start */
 	bool			wanted;		/* matched a rule since start */
+	bool			seen;		/* present in the latest link dump */
 };
 
 struct es_datapath {

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -59,6 +60,12 @@ static int link_msg_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
 		return MNL_CB_OK;
+	/*
+	 * Bridge-port messages (AF_BRIDGE) name the port but say nothing of
+	 * the link itself; a DELLINK of that family means "left the bridge".
+	 */
+	if (ifm->ifi_family != AF_UNSPEC)
+		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*ifm), attr_cb, tb);
 	if (!tb[IFLA_IFNAME])
 		return MNL_CB_OK;
@@ -81,6 +88,9 @@ int es_iface_watch_open(struct es_iface_watch *w)
 		es_iface_watch_close(w);
 		return -errno;
 	}
+	/* Room for a burst of pod churn; an overflow still triggers a resync. */
+	setsockopt(mnl_socket_get_fd(w->events), SOL_SOCKET, SO_RCVBUFFORCE,
+		   &(int){ 4 << 20 }, sizeof(int));
 	return 0;
 }
 

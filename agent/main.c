@@ -158,6 +158,15 @@ static bool es_rx_wants_xdp(enum es_rx_hook hook, const char *kind)
 	return strcmp(kind, "veth") != 0;
 }
 
+static void mark_seen(struct es_agent *a, unsigned int ifindex)
+{
+	unsigned int i;
+
+	for (i = 0; i < a->dp.n_att; i++)
+		if (a->dp.att[i].ifindex == ifindex)
+			a->dp.att[i].seen = true;
+}
+
 static void on_link(const struct es_link_event *ev, void *arg)
 {
 	struct es_agent *a = arg;
@@ -175,6 +184,7 @@ static void on_link(const struct es_link_event *ev, void *arg)
 		else if (es_datapath_find(&a->dp, ev->ifindex))
 			/* renamed out of every rule */
 			es_datapath_detach(&a->dp, ev->ifindex, true);
+		mark_seen(a, ev->ifindex);
 	}
 	pthread_mutex_unlock(&a->lock);
 }
@@ -194,6 +204,32 @@ static int epoll_add(int ep, int fd, int tag)
 }
 
 enum { TAG_SIGNAL, TAG_NETLINK, TAG_EVENTS };
+
+/*
+ * Notifications were lost (the socket overflowed, or a read failed): dump
+ * the links again, attach what is new and detach what is no longer there.
+ */
+static void resync_links(struct es_agent *a, struct es_iface_watch *w)
+{
+	unsigned int i = 0;
+
+	es_warn("netlink_resync", "reason=lost_notifications");
+	pthread_mutex_lock(&a->lock);
+	for (i = 0; i < a->dp.n_att; i++)
+		a->dp.att[i].seen = false;
+	pthread_mutex_unlock(&a->lock);
+	if (es_iface_watch_dump(w, on_link, a))
+		return;
+	pthread_mutex_lock(&a->lock);
+	i = 0;
+	while (i < a->dp.n_att) {
+		if (a->dp.att[i].seen)
+			i++;
+		else
+			es_datapath_detach(&a->dp, a->dp.att[i].ifindex, true);
+	}
+	pthread_mutex_unlock(&a->lock);
+}
 
 static int next_timeout_ms(struct es_agent *a, __u64 next_gc)
 {
@@ -235,8 +271,8 @@ static int run_loop(struct es_agent *a, struct es_iface_watch *w, int sfd)
 					es_info("signal", "signo=%u", si.ssi_signo);
 				stop = true;
 			} else if (evs[i].data.u32 == TAG_NETLINK) {
-				if (es_iface_watch_process(w, on_link, a) == -ENOBUFS)
-					es_iface_watch_dump(w, on_link, a);
+				if (es_iface_watch_process(w, on_link, a))
+					resync_links(a, w);
 			} else {
 				es_collector_consume(a);
 			}

@@ -25,6 +25,12 @@ struct es_session_table {
 	size_t			n;
 };
 
+/* Bytes one CPU's copy of a per-CPU map value takes in user-space buffers. */
+static inline size_t es_percpu_stride(size_t value_size)
+{
+	return (value_size + 7) & ~(size_t)7;
+}
+
 /* Read all sessions; 0 or -errno. The table must be freed. */
 int es_session_table_read(struct es_session_table *t, const struct es_maps *m);
 void es_session_table_free(struct es_session_table *t);

@@ -205,6 +205,10 @@ static __always_inline void es_rr_state(struct es_ctx *c, struct es_session_stat
 	bool is_request = (c->dir == ES_DIR_RX) == peer_opened;
 	__u64 t, now;
 
+	/* ICMP echo says itself what is a request, whoever was seen first. */
+	if (c->pkt.icmp_echo)
+		is_request = c->pkt.icmp_echo == ES_ICMP_ECHO_REQUEST;
+
 	if (is_request) {
 		if (!st->req_ts_ns)
 			__sync_val_compare_and_swap(&st->req_ts_ns, 0, es_now(c));
@@ -236,10 +240,15 @@ static __always_inline struct es_session_state *es_state_get(struct es_ctx *c, v
 	init.created_ns = es_now(c);
 	/*
 	 * The opener is whoever sent the first packet we saw, except that a
-	 * bare SYN always comes from the opener and a SYN-ACK from the other.
+	 * bare SYN or an echo request always comes from the opener, and a
+	 * SYN-ACK or an echo reply from the other side.
 	 */
 	if (c->pkt.proto == IPPROTO_TCP && (f & TCP_FLAG_SYN))
 		init.flags = ((c->dir == ES_DIR_RX) == !(f & TCP_FLAG_ACK)) ?
+			     ES_STATE_RX_INITIATED : 0;
+	else if (c->pkt.icmp_echo)
+		init.flags = ((c->dir == ES_DIR_RX) ==
+			      (c->pkt.icmp_echo == ES_ICMP_ECHO_REQUEST)) ?
 			     ES_STATE_RX_INITIATED : 0;
 	else if (c->dir == ES_DIR_RX)
 		init.flags = ES_STATE_RX_INITIATED;
@@ -356,6 +365,7 @@ static __always_inline void es_account(void *data, void *data_end, __u32 ifindex
 	c.pkt.hdr_len = 0;
 	c.pkt.tcp_flags = 0;
 	c.pkt.ports_fixed = 0;
+	c.pkt.icmp_echo = 0;
 	skip = es_parse(data, data_end, &c.pkt);
 	c.bytes = len;
 	if (skip < 0 && c.segs > 1)

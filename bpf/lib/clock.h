@@ -5,7 +5,9 @@
  * kind of machine, while bpf_jiffies64() is inlined by the verifier into a
  * single load. The first call anchors jiffies to the coarse monotonic clock
  * (updated at the same tick); later calls scale jiffies by the kernel's
- * CONFIG_HZ. The anchor is one 64-bit offset, so a reader on any CPU sees
+ * CONFIG_HZ. jiffies moves before the coarse clock at a tick, so all
+ * timestamps of one program instance may read up to one tick early, all
+ * alike. The anchor is one 64-bit offset, so a reader on any CPU sees
  * either no anchor or a whole one; two CPUs anchoring at once differ by at
  * most a tick. With CONFIG_HZ unknown (the agent passes CONFIG_HZ=0 when
  * the kernel publishes no config) the coarse clock helper is used.
@@ -27,7 +29,7 @@ static __always_inline __u64 es_ns_per_jiffy(void)
 	switch (CONFIG_HZ) {
 	case 100:	return 10000000;
 	case 250:	return 4000000;
-	case 300:	return 3333333;	/* 1/3 ns short per tick: 8.6 ms a day */
+	case 300:	return 3333333;	/* the kernel's TICK_NSEC at 300 Hz, also truncated */
 	case 1000:	return 1000000;
 	default:	return 0;
 	}

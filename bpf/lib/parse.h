@@ -54,12 +54,17 @@ struct es_pkt {
 	__u8	proto;		/* L4 protocol */
 	__u8	tcp_flags;	/* flag byte of a TCP header, else 0 */
 	__u8	ports_fixed;	/* non-echo ICMP: ports are (0, type) whatever the order */
+	__u8	icmp_echo;	/* 1: echo request, 2: echo reply, 0: not ICMP echo */
 };
 
 /* Ports for ICMP: echo request and reply share the identifier. */
+#define ES_ICMP_ECHO_REQUEST	1
+#define ES_ICMP_ECHO_REPLY	2
+
 static __always_inline void es_icmp_ports(struct es_pkt *p, __u8 type, __u16 id,
-					  bool echo)
+					  bool echo, bool reply)
 {
+	p->icmp_echo = echo ? (reply ? ES_ICMP_ECHO_REPLY : ES_ICMP_ECHO_REQUEST) : 0;
 	p->sport = echo ? id : 0;
 	p->dport = echo ? id : bpf_htons(type);
 	p->ports_fixed = !echo;
@@ -101,7 +106,8 @@ static __always_inline int es_parse_l4(void *l4, void *data_end, struct es_pkt *
 		if ((void *)(ih + 1) > data_end)
 			return ES_SKIP_TRUNCATED;
 		es_icmp_ports(p, ih->type, ih->un.echo.id,
-			      ih->type == ICMP_ECHO || ih->type == ICMP_ECHOREPLY);
+			      ih->type == ICMP_ECHO || ih->type == ICMP_ECHOREPLY,
+			      ih->type == ICMP_ECHOREPLY);
 		l4_len = sizeof(*ih);
 		break;
 	}
@@ -114,6 +120,7 @@ static __always_inline int es_parse_l4(void *l4, void *data_end, struct es_pkt *
 			return ES_SKIP_TRUNCATED;
 		es_icmp_ports(p, ih->icmp6_type, ih->icmp6_dataun.u_echo.identifier,
 			      ih->icmp6_type == ICMPV6_ECHO_REQUEST ||
+			      ih->icmp6_type == ICMPV6_ECHO_REPLY,
 			      ih->icmp6_type == ICMPV6_ECHO_REPLY);
 		l4_len = sizeof(*ih);
 		break;
