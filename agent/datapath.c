@@ -125,6 +125,51 @@ static int check_existing_pins(struct es_datapath *dp, const struct es_config *c
 	return 0;
 }
 
+/*
+ * A pinned map whose definition differs from ours although es_meta matched
+ * (a build that changed a struct without bumping the layout version) would
+ * make the load fail. Decide before loading, so that a load failing for
+ * another reason (verifier, memory) never costs the pinned totals.
+ */
+static int check_pin_definitions(struct es_datapath *dp, const struct es_config *cfg,
+				 char *err, size_t err_len)
+{
+	struct bpf_map_info info;
+	__u32 len = sizeof(info);
+	struct bpf_map *map;
+	bool same = true;
+	int fd;
+
+	bpf_object__for_each_map(map, dp->skel->obj) {
+		if (bpf_map__is_internal(map) || !bpf_map__pin_path(map))
+			continue;
+		fd = bpf_obj_get(bpf_map__pin_path(map));
+		if (fd < 0)
+			continue;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (!bpf_map_get_info_by_fd(fd, &info, &len))
+			same &= info.type == bpf_map__type(map) &&
+				info.key_size == bpf_map__key_size(map) &&
+				info.value_size == bpf_map__value_size(map) &&
+				info.max_entries == bpf_map__max_entries(map) &&
+				info.map_flags == bpf_map__map_flags(map);
+		close(fd);
+	}
+	if (same)
+		return 0;
+	if (cfg->on_layout_mismatch == ES_LAYOUT_REFUSE) {
+		snprintf(err, err_len, "pinned maps in %s differ from this agent's definitions; "
+			 "run 'edgeshiftd --cleanup' or set on_layout_mismatch to \"rebuild\"",
+			 dp->pin_path);
+		return -EPROTO;
+	}
+	es_warn("pinned_maps_incompatible_rebuild", "pin_path=%s", dp->pin_path);
+	unpin_maps(dp->pin_path);
+	dp->rebuilt = true;
+	return 0;
+}
+
 static void set_pin_paths(struct es_datapath *dp)
 {
 	char path[PATH_MAX];
@@ -345,27 +390,10 @@ int es_datapath_open(struct es_datapath *dp, const struct es_config *cfg,
 	}
 	es_accounting_size_sessions(dp->skel, cfg->session_map_size);
 	set_pin_paths(dp);
+	ret = check_pin_definitions(dp, cfg, err, err_len);
+	if (ret)
+		goto fail;
 	ret = accounting__load(dp->skel);
-	if (ret && cfg->on_layout_mismatch == ES_LAYOUT_REBUILD) {
-		/*
-		 * Pins whose map definitions differ from ours although es_meta
-		 * matched (a build that changed a struct without bumping the
-		 * layout version): same policy, rebuild them.
-		 */
-		es_warn("pinned_maps_incompatible_rebuild", "pin_path=%s error=\"%s\"",
-			dp->pin_path, strerror(-ret));
-		accounting__destroy(dp->skel);
-		unpin_maps(dp->pin_path);
-		dp->rebuilt = true;
-		dp->skel = open_skeleton();
-		if (!dp->skel) {
-			snprintf(err, err_len, "cannot open the BPF object: %s", strerror(errno));
-			return -errno;
-		}
-		es_accounting_size_sessions(dp->skel, cfg->session_map_size);
-		set_pin_paths(dp);
-		ret = accounting__load(dp->skel);
-	}
 	if (ret) {
 		snprintf(err, err_len, "cannot load the BPF programs or reuse the pins in %s: %s",
 			 dp->pin_path, strerror(-ret));
