@@ -18,7 +18,10 @@ done
 # What the peer transmitted is what reached our interface: a veth pair drops nothing.
 VA=$(es_ifname va)
 link_stat() { es_in a ip -s -j link show dev "$VA" | jq ".[0].stats64.tx.$2"; }
-es_agent_start b main --rx-hook "${ES_RX_HOOK:-auto}" -i "$VB=test/server" || exit 1
+# A long linger: closed TCP sessions are read back after they close.
+echo '{"closed_linger_ms": 10000}' >"$ES_TMP/cfg.json"
+es_agent_start b main --config "$ES_TMP/cfg.json" --rx-hook "${ES_RX_HOOK:-auto}" \
+	-i "$VB=test/server" || exit 1
 es_ok "agent attached to $VB (receive hook ${ES_RX_HOOK:-auto})"
 LBL="node=\"$ES_PREFIX-b\",interface=\"$VB\",namespace=\"test\",pod=\"server\""
 # Baselines once the link is quiet, so both sides cover the same packets.
