@@ -10,7 +10,6 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
-#include <sys/utsname.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -337,27 +336,15 @@ static void adopt_links(struct es_datapath *dp)
 	closedir(dir);
 }
 
-/*
- * libbpf reads CONFIG_HZ from the kernel's published config and refuses to
- * load without one; where there is none, say HZ is unknown and the
- * programs use the coarse clock helper instead of jiffies.
- */
 static struct accounting *open_skeleton(void)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts);
-	char path[PATH_MAX];
-	struct utsname u;
+	struct accounting *skel;
+	bool coarse;
 
-	if (!access("/proc/config.gz", R_OK))
-		return accounting__open();
-	uname(&u);
-	snprintf(path, sizeof(path), "/boot/config-%s", u.release);
-	if (!access(path, R_OK))
-		return accounting__open();
-	es_warn("no_kernel_config", "clock=coarse_helper reason=\"no /proc/config.gz or %s\"",
-		path);
-	opts.kconfig = "CONFIG_HZ=0\n";
-	return accounting__open_opts(&opts);
+	skel = es_accounting_open(&coarse);
+	if (skel && coarse)
+		es_warn("no_kernel_config", "clock=coarse_helper");
+	return skel;
 }
 
 int es_datapath_open(struct es_datapath *dp, const struct es_config *cfg,

@@ -10,15 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include "es_names.h"
 #include "agent.h"
 
-static const char *const dir_names[ES_DIR_MAX] = { "rx", "tx" };
-static const char *const skip_names[ES_SKIP_MAX] = {
-	"non_ip", "vlan", "truncated", "fragment", "bad_header", "other_proto",
-	"ipv6_ext_chain", "map_full",
-};
-static const char *const close_names[ES_CLOSE_MAX] = { "fin", "rst", "idle" };
-static const char *const lat_names[ES_LAT_MAX] = { "tcp_handshake", "service", "response" };
 static const char *const proto_slot_names[ES_PROTO_SLOTS] = { "tcp", "udp", "icmp", "icmpv6" };
 
 /* Everything read for one interface, copied out under the agent lock. */
@@ -159,10 +153,10 @@ static __u64 v_lost(const struct iface_row *r, int k) { (void)k; return r->stats
 static const struct family families[] = {
 	{ "edgeshift_interface_packets_total", "counter",
 	  "Packets seen on the interface by direction (rx: receive hook, tx: tcx egress).",
-	  "direction", dir_names, ES_DIR_MAX, v_pkts },
+	  "direction", es_dir_names, ES_DIR_MAX, v_pkts },
 	{ "edgeshift_interface_bytes_total", "counter",
 	  "L2 bytes seen on the interface by direction.",
-	  "direction", dir_names, ES_DIR_MAX, v_bytes },
+	  "direction", es_dir_names, ES_DIR_MAX, v_bytes },
 	{ "edgeshift_sessions_active", "gauge",
 	  "Sessions in the session maps at the latest collection scan.",
 	  "protocol", proto_slot_names, ES_PROTO_SLOTS, v_active },
@@ -170,13 +164,13 @@ static const struct family families[] = {
 	  "Session entries created by the data plane.", NULL, NULL, 1, v_created },
 	{ "edgeshift_sessions_closed_total", "counter",
 	  "Sessions collected by the agent, by reason.",
-	  "reason", close_names, ES_CLOSE_MAX, v_closed },
+	  "reason", es_close_names, ES_CLOSE_MAX, v_closed },
 	{ "edgeshift_closed_session_bytes_total", "counter",
 	  "Bytes of collected sessions, by direction.",
-	  "direction", dir_names, ES_DIR_MAX, v_closed_bytes },
+	  "direction", es_dir_names, ES_DIR_MAX, v_closed_bytes },
 	{ "edgeshift_closed_session_packets_total", "counter",
 	  "Packets of collected sessions, by direction.",
-	  "direction", dir_names, ES_DIR_MAX, v_closed_pkts },
+	  "direction", es_dir_names, ES_DIR_MAX, v_closed_pkts },
 	{ "edgeshift_close_events_lost_total", "counter",
 	  "Close events the full ring buffer refused; the periodic scan still collects them.",
 	  NULL, NULL, 1, v_lost },
@@ -215,7 +209,7 @@ static void render_iface_families(FILE *f, const struct iface_row *r, size_t n)
 		for (d = 0; d < ES_DIR_MAX; d++)
 			for (s = 0; s < ES_SKIP_MAX; s++)
 				fprintf(f, "edgeshift_skipped_packets_total{%s,direction=\"%s\",reason=\"%s\"} %llu\n",
-					r[i].labels, dir_names[d], skip_names[s],
+					r[i].labels, es_dir_names[d], es_skip_names[s],
 					(unsigned long long)r[i].stats.skipped[d][s]);
 }
 
@@ -233,16 +227,16 @@ static void render_latency(FILE *f, const struct iface_row *r, size_t n)
 			for (b = 0; b < ES_LAT_BUCKETS - 1; b++) {
 				cum += r[i].stats.lat_hist[k][b];
 				fprintf(f, "edgeshift_latency_seconds_bucket{%s,kind=\"%s\",le=\"%.12g\"} %llu\n",
-					r[i].labels, lat_names[k],
+					r[i].labels, es_lat_names[k],
 					(double)(1ULL << (b + ES_LAT_BUCKET_SHIFT)) / 1e9, cum);
 			}
 			cum += r[i].stats.lat_hist[k][ES_LAT_BUCKETS - 1];
 			fprintf(f, "edgeshift_latency_seconds_bucket{%s,kind=\"%s\",le=\"+Inf\"} %llu\n",
-				r[i].labels, lat_names[k], cum);
+				r[i].labels, es_lat_names[k], cum);
 			fprintf(f, "edgeshift_latency_seconds_sum{%s,kind=\"%s\"} %.9f\n",
-				r[i].labels, lat_names[k], r[i].stats.lat_sum_ns[k] / 1e9);
+				r[i].labels, es_lat_names[k], r[i].stats.lat_sum_ns[k] / 1e9);
 			fprintf(f, "edgeshift_latency_seconds_count{%s,kind=\"%s\"} %llu\n",
-				r[i].labels, lat_names[k],
+				r[i].labels, es_lat_names[k],
 				(unsigned long long)r[i].stats.lat_count[k]);
 		}
 	}
@@ -273,7 +267,7 @@ static void render_pods(FILE *f, const struct iface_row *r, size_t n, const char
 				    !strcmp(r[j].info.pod_namespace, r[i].info.pod_namespace))
 					sum += r[j].traffic.bytes[d] + r[j].stats.bytes[d];
 			fprintf(f, "edgeshift_pod_bytes_total{node=\"%s\",namespace=\"%s\",pod=\"%s\",direction=\"%s\"} %llu\n",
-				node, r[i].ns, r[i].pod, dir_names[d], sum);
+				node, r[i].ns, r[i].pod, es_dir_names[d], sum);
 		}
 	}
 }
@@ -337,7 +331,7 @@ static void render_per_session(FILE *f, struct es_agent *a, const char *node)
 		for (d = 0; d < ES_DIR_MAX; d++)
 			fprintf(f, "edgeshift_session_bytes_total{node=\"%s\",ifindex=\"%u\",protocol=\"%s\",endpoint_lo=\"%s\",endpoint_hi=\"%s\",direction=\"%s\"} %llu\n",
 				node, s->key.ifindex, es_proto_name(s->key.proto), lo, hi,
-				dir_names[d], (unsigned long long)s->c.bytes[d]);
+				es_dir_names[d], (unsigned long long)s->c.bytes[d]);
 	}
 	pthread_mutex_unlock(&a->lock);
 }

@@ -7,8 +7,38 @@
 #ifndef EDGESHIFT_ACCOUNTING_SKEL_H
 #define EDGESHIFT_ACCOUNTING_SKEL_H
 
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/utsname.h>
 #include <edgeshift/session.h>
 #include "accounting.skel.h"
+
+/*
+ * Open the object. libbpf reads CONFIG_HZ from the kernel's published
+ * config and refuses to load without one; where there is none, say HZ is
+ * unknown (*coarse_clock set) and the programs use the coarse clock helper.
+ */
+static inline struct accounting *es_accounting_open(bool *coarse_clock)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	char path[PATH_MAX];
+	struct utsname u;
+
+	if (coarse_clock)
+		*coarse_clock = false;
+	if (!access("/proc/config.gz", R_OK))
+		return accounting__open();
+	uname(&u);
+	snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+	if (!access(path, R_OK))
+		return accounting__open();
+	if (coarse_clock)
+		*coarse_clock = true;
+	opts.kconfig = "CONFIG_HZ=0\n";
+	return accounting__open_opts(&opts);
+}
 
 /* Call between open and load: max_entries of each session and state map. */
 static inline void es_accounting_size_sessions(struct accounting *skel, __u32 entries)

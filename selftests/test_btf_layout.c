@@ -13,7 +13,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <edgeshift/session.h>
-#include "accounting.skel.h"
+#include "accounting_skel.h"
 #include "harness.h"
 
 struct member_desc {
@@ -290,7 +290,7 @@ static struct bpf_map *find_map(struct accounting *skel, const char *name)
 /* Sizes as libbpf derives them from the object, before any load. */
 TEST(map_sizes_opened)
 {
-	struct accounting *skel = accounting__open();
+	struct accounting *skel = es_accounting_open(NULL);
 	unsigned int i;
 	char what[128];
 
@@ -344,7 +344,7 @@ TEST(map_sizes_loaded)
 	unsigned int i;
 
 	es_harness_require_root();
-	skel = accounting__open();
+	skel = es_accounting_open(NULL);
 	ASSERT_OK_PTR(skel, "accounting__open");
 	bpf_map__set_max_entries(skel->maps.es_sessions4, 1024);
 	bpf_map__set_max_entries(skel->maps.es_sessions6, 1024);

@@ -106,7 +106,7 @@ FIXTURE_SETUP(conc)
 	es_harness_require_root();
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || pick_cpus(self->cpu) < 2)
 		SKIP("needs two CPUs to run on");
-	skel = accounting__open();
+	skel = es_accounting_open(NULL);
 	ASSERT_OK_PTR(skel, "accounting__open");
 	self->skel = skel;
 	es_accounting_size_sessions(skel, MAP_SIZE);

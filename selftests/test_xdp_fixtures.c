@@ -22,6 +22,7 @@
 #include <linux/tcp.h>
 #include <edgeshift/session.h>
 #include "accounting_skel.h"
+#include "es_names.h"
 #include "pkt_build.h"
 #include "harness.h"
 
@@ -107,7 +108,7 @@ FIXTURE_SETUP(acct)
 	struct accounting *skel;
 
 	es_harness_require_root();
-	skel = accounting__open();
+	skel = es_accounting_open(NULL);
 	ASSERT_OK_PTR(skel, "accounting__open");
 	self->skel = skel;
 	/* Small maps: the tests create a handful of sessions. */
@@ -834,16 +835,6 @@ static void check_session_effect(FIXTURE_DATA(acct) *self,
 	EXPECT_EQ(lo_stats(self).sessions_created, 1, "es_iface_stats.sessions_created");
 }
 
-static const char *const skip_name[ES_SKIP_MAX] = {
-	[ES_SKIP_NON_IP] = "NON_IP",
-	[ES_SKIP_VLAN] = "VLAN",
-	[ES_SKIP_TRUNCATED] = "TRUNCATED",
-	[ES_SKIP_FRAGMENT] = "FRAGMENT",
-	[ES_SKIP_BAD_HEADER] = "BAD_HEADER",
-	[ES_SKIP_OTHER_PROTO] = "OTHER_PROTO",
-	[ES_SKIP_IPV6_EXT] = "IPV6_EXT",
-	[ES_SKIP_MAP_FULL] = "MAP_FULL",
-};
 
 static void check_skip_effect(FIXTURE_DATA(acct) *self, const struct pkt_fixture *fx)
 {
@@ -852,8 +843,8 @@ static void check_skip_effect(FIXTURE_DATA(acct) *self, const struct pkt_fixture
 
 	for (r = 0; r < ES_SKIP_MAX; r++)
 		if (s.skipped[ES_DIR_RX][r] && r != fx->skip_reason)
-			TEST_LOG("counted as skipped[RX][%s] instead of %s", skip_name[r],
-				 skip_name[fx->skip_reason]);
+			TEST_LOG("counted as skipped[RX][%s] instead of %s", es_skip_names[r],
+				 es_skip_names[fx->skip_reason]);
 
 	EXPECT_EQ(s.skipped[ES_DIR_RX][fx->skip_reason], 1, "skipped[RX][expected reason]");
 	EXPECT_EQ(skipped_total(&s, ES_DIR_RX), 1, "skipped[RX] over all reasons");

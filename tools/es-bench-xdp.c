@@ -233,7 +233,7 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &o))
 		return 2;
-	acct = accounting__open();
+	acct = es_accounting_open(NULL);
 	if (!acct)
 		goto out;
 	es_accounting_size_sessions(acct, 1 << 20);
