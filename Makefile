@@ -16,23 +16,28 @@ ES_CFLAGS	:= $(CFLAGS) -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 		   -Wall -Werror -Iinclude -I$(BUILD)
 LIBBPF_LIBS	:= $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
-LDLIBS		:= $(LIBBPF_LIBS) -lmnl -ljansson -lmicrohttpd -lcurl -lpthread
+LDLIBS		:= -Wl,--as-needed $(LIBBPF_LIBS) -lmnl -ljansson -lmicrohttpd -lcurl \
+		   -lzstd -larchive -lpthread -lm
 
 BPF_OBJS	:= accounting xdp_pass bench_naive
 SKELS		:= $(patsubst %,$(BUILD)/%.skel.h,$(BPF_OBJS))
 LIB_SRCS	:= $(wildcard lib/*.c)
 LIB_OBJS	:= $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
-AGENT_SRCS	:= $(wildcard agent/*.c)
-AGENT_OBJS	:= $(patsubst agent/%.c,$(BUILD)/agent/%.o,$(AGENT_SRCS))
-TOOLS		:= edgeshift es-traffic es-flood es-bench-xdp
+# Programs built from a directory of their own: DIR:BINARY. A directory
+# joins the build once it holds a .c file.
+PROG_DIRS	:= agent:edgeshiftd cli:edgeshift cni:edgeshift-cni scheduler:edgeshift-scheduler
+PROGS		:= $(foreach p,$(PROG_DIRS),$(if $(wildcard $(firstword $(subst :, ,$p))/*.c),$p))
+PROG_BINS	:= $(foreach p,$(PROGS),$(BUILD)/$(lastword $(subst :, ,$p)))
+# Every tools/NAME.c is a single-file program build/NAME.
+TOOLS		:= $(patsubst tools/%.c,%,$(wildcard tools/*.c))
 TOOL_BINS	:= $(patsubst %,$(BUILD)/%,$(TOOLS))
 TEST_SRCS	:= $(wildcard selftests/test_*.c)
 TEST_BINS	:= $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(TEST_SRCS))
 BPF_HDRS	:= $(wildcard include/edgeshift/*.h bpf/lib/*.h)
-HDRS		:= $(BPF_HDRS) $(wildcard lib/*.h agent/*.h)
+HDRS		:= $(BPF_HDRS) $(wildcard lib/*.h $(foreach p,$(PROGS),$(firstword $(subst :, ,$p))/*.h))
 
 .PHONY: all check demo drill bench install deps clean
-all: $(BUILD)/edgeshiftd $(TOOL_BINS) $(TEST_BINS)
+all: $(PROG_BINS) $(TOOL_BINS) $(TEST_BINS)
 
 deps:
 	bash tools/install-deps
@@ -56,15 +61,18 @@ $(BUILD)/lib/%.o: lib/%.c $(HDRS) $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(ES_CFLAGS) -c $< -o $@
 
-$(BUILD)/agent/%.o: agent/%.c $(HDRS) $(SKELS)
-	@mkdir -p $(@D)
-	$(CC) $(ES_CFLAGS) -c $< -o $@
+define prog_rules
+$(BUILD)/$(1)/%.o: $(1)/%.c $$(HDRS) $$(SKELS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ES_CFLAGS) -I$(1) -c $$< -o $$@
 
-$(BUILD)/edgeshiftd: $(AGENT_OBJS) $(LIB_OBJS)
-	$(CC) $(ES_CFLAGS) $^ -o $@ $(LDLIBS)
+$(BUILD)/$(2): $$(patsubst $(1)/%.c,$(BUILD)/$(1)/%.o,$$(wildcard $(1)/*.c)) $$(LIB_OBJS)
+	$$(CC) $$(ES_CFLAGS) $$^ -o $$@ $$(LDLIBS)
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rules,$(firstword $(subst :, ,$p)),$(lastword $(subst :, ,$p)))))
 
 $(BUILD)/%: tools/%.c $(LIB_OBJS) $(HDRS) $(SKELS)
-	$(CC) $(ES_CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS) -lm
+	$(CC) $(ES_CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
 $(BUILD)/selftests/%: selftests/%.c selftests/harness.h $(LIB_OBJS) $(HDRS) $(SKELS)
 	@mkdir -p $(@D)
@@ -85,6 +93,8 @@ bench: deps
 install: all
 	install -D -m 0755 $(BUILD)/edgeshiftd $(DESTDIR)$(PREFIX)/sbin/edgeshiftd
 	install -D -m 0755 $(BUILD)/edgeshift $(DESTDIR)$(PREFIX)/bin/edgeshift
+	$(if $(wildcard cni/*.c),install -D -m 0755 $(BUILD)/edgeshift-cni $(DESTDIR)/opt/cni/bin/edgeshift-cni)
+	$(if $(wildcard scheduler/*.c),install -D -m 0755 $(BUILD)/edgeshift-scheduler $(DESTDIR)$(PREFIX)/sbin/edgeshift-scheduler)
 
 clean:
 	rm -rf $(BUILD)

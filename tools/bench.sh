@@ -13,6 +13,24 @@ T=$ES_BUILD/es-traffic
 step() { printf '\n== %s\n' "$*" >&2; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
+# Each area adds its own benchmark as tools/bench.d/NAME.sh: it prints its
+# table and writes build/bench/NAME.json. ES_BENCH_ONLY=NAME runs only that
+# one ("core" names the accounting benchmark in this file).
+run_bench_d() {
+	local b name
+	for b in "$(dirname "$0")"/bench.d/*.sh; do
+		[ -f "$b" ] || continue
+		name=$(basename "$b" .sh)
+		[ -n "${ES_BENCH_ONLY:-}" ] && [ "$ES_BENCH_ONLY" != "$name" ] && continue
+		step "bench.d/$name"
+		bash "$b" || echo "bench.d/$name failed (exit $?)" >&2
+	done
+}
+if [ -n "${ES_BENCH_ONLY:-}" ] && [ "$ES_BENCH_ONLY" != core ]; then
+	run_bench_d
+	exit 0
+fi
+
 step "1. XDP per-packet cost (BPF_PROG_TEST_RUN, pinned to one CPU)"
 taskset -c 1 "$ES_BUILD/es-bench-xdp" >&2
 taskset -c 1 "$ES_BUILD/es-bench-xdp" --json >"$OUT/xdp.json"
@@ -100,3 +118,6 @@ jq -r '["TCP throughput Gbit/s (iperf3)", .tcp_throughput_bps.without / 1e9, .tc
 	["agent RSS KiB: empty vs full", .agent_rss_kib.empty, .agent_rss_kib.full, (.agent_rss_kib.full / .agent_rss_kib.empty)] | @tsv' "$r" |
 	awk -F'\t' '{ printf "%-44s %14.3f %14.3f %8.3fx\n", $1, $2, $3, $4 }'
 echo "JSON: $r"
+
+es_cleanup
+run_bench_d
