@@ -74,6 +74,12 @@ $(foreach p,$(PROGS),$(eval $(call prog_rules,$(firstword $(subst :, ,$p)),$(las
 $(BUILD)/%: tools/%.c $(LIB_OBJS) $(HDRS) $(SKELS)
 	$(CC) $(ES_CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
+# C tests of the CNI plugin link its objects, all but main().
+CNI_TEST_OBJS	:= $(patsubst cni/%.c,$(BUILD)/cni/%.o,$(filter-out cni/main.c,$(wildcard cni/*.c)))
+$(BUILD)/selftests/test_cni_%: selftests/test_cni_%.c selftests/harness.h $(CNI_TEST_OBJS) $(LIB_OBJS) $(HDRS) $(SKELS)
+	@mkdir -p $(@D)
+	$(CC) $(ES_CFLAGS) -Iselftests -Icni $< $(CNI_TEST_OBJS) $(LIB_OBJS) -o $@ $(LDLIBS)
+
 $(BUILD)/selftests/%: selftests/%.c selftests/harness.h $(LIB_OBJS) $(HDRS) $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(ES_CFLAGS) -Iselftests $< $(LIB_OBJS) -o $@ $(LDLIBS)
