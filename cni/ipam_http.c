@@ -305,7 +305,7 @@ static int call(const struct ipam_conf *c, int i, long long deadline, const char
 	req.total_ms = left < c->server_ms ? left : c->server_ms;
 	req.connect_ms = req.total_ms < c->connect_ms ? req.total_ms : c->connect_ms;
 	if (http_perform(&req, r)) {
-		note(at, s, OUT_UNREACHABLE, "did not answer within %ld ms: %s", req.total_ms, r->error);
+		note(at, s, OUT_UNREACHABLE, "did not answer: %s", r->error);
 		return -1;
 	}
 	return 0;
