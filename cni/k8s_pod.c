@@ -103,7 +103,7 @@ int k8s_pod_annotation(const char *kubeconfig, const char *ns, const char *pod,
 	};
 	if (http_perform(&req, &r)) {
 		cni_fail(err, CNI_ERR_KUBE_API,
-			 "kubernetes: API server %s did not answer within %ld ms: %s", kc.server,
+			 "kubernetes: API server %s did not answer (timeout %ld ms): %s", kc.server,
 			 timeout_ms, r.error);
 		goto out;
 	}
