@@ -1,7 +1,62 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Placeholder until the HTTP IPAM client lands: every call fails clearly. */
+/*
+ * Client of the HTTP IPAM API (docs/cni-ipam-api.md): servers tried in
+ * order within one time budget; the most telling failure is reported
+ * with every server's own reason in the details.
+ */
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include "http_client.h"
 #include "ipam_http.h"
+
+#define MAX_SERVERS		16
+#define DEFAULT_TOTAL_MS	10000
+#define DEFAULT_CONNECT_MS	1000
+#define DEFAULT_SERVER_MS	3000
+
+struct ipam_server {
+	const char	*url, *user, *password, *ca_file;
+};
+
+struct ipam_conf {
+	struct ipam_server	srv[MAX_SERVERS];
+	int			n;
+	const char		*network;	/* overrides the caller's */
+	long			total_ms, connect_ms, server_ms;
+};
+
+/*
+ * What one server's answer means, in the order of how telling it is when
+ * every server failed: the highest one seen is reported.
+ */
+enum outcome {
+	OUT_OK,
+	OUT_NOT_FOUND,		/* get/release: no such allocation here */
+	OUT_UNREACHABLE,
+	OUT_BAD_ANSWER,
+	OUT_UNKNOWN_NETWORK,
+	OUT_AUTH,
+	OUT_EXHAUSTED,
+};
+
+static const int outcome_code[] = {
+	[OUT_UNREACHABLE]	= CNI_ERR_IPAM_UNREACHABLE,
+	[OUT_BAD_ANSWER]	= CNI_ERR_IPAM_BAD_ANSWER,
+	[OUT_UNKNOWN_NETWORK]	= CNI_ERR_INVALID_CONFIG,
+	[OUT_AUTH]		= CNI_ERR_IPAM_AUTH,
+	[OUT_EXHAUSTED]		= CNI_ERR_IPAM_EXHAUSTED,
+};
+
+/* The failures of one operation, server by server. */
+struct attempt {
+	enum outcome	worst;
+	char		worst_msg[240];
+	char		details[768];
+};
 
 int ipam_http_handles(const json_t *ipam)
 {
@@ -10,29 +65,561 @@ int ipam_http_handles(const json_t *ipam)
 	return t && (!strcmp(t, "vdhcp") || !strcmp(t, "edgeshift-http"));
 }
 
+/* ------------------------------------------------------------------ */
+/* Validation */
+
+static int only_known_keys(const json_t *obj, const char *const *keys, const char *where,
+			   struct cni_error *err)
+{
+	const char *k, *const *p;
+	json_t *v;
+
+	json_object_foreach((json_t *)obj, k, v) {
+		for (p = keys; *p && strcmp(*p, k); p++)
+			;
+		if (!*p)
+			return cni_fail(err, CNI_ERR_INVALID_CONFIG, "%s.%s: unknown field", where, k);
+	}
+	return 0;
+}
+
+static int opt_ms(const json_t *ipam, const char *key, long def, long min, long max, long *out,
+		  struct cni_error *err)
+{
+	const json_t *v = json_object_get(ipam, key);
+
+	*out = def;
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+		return cni_fail(err, CNI_ERR_INVALID_CONFIG,
+				"ipam.%s: want an integer of milliseconds in %ld..%ld", key, min, max);
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int opt_str(const json_t *obj, const char *key, const char *where, const char **out,
+		   struct cni_error *err)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "%s.%s: want a string", where, key);
+	*out = json_string_value(v);
+	return 0;
+}
+
+static int parse_server(const json_t *s, int i, struct ipam_server *out, struct cni_error *err)
+{
+	static const char *const keys[] = { "url", "user", "password", "caFile", NULL };
+	char where[32];
+
+	snprintf(where, sizeof(where), "ipam.servers[%d]", i);
+	if (!json_is_object(s))
+		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "%s: want an object with url, user, password",
+				where);
+	if (only_known_keys(s, keys, where, err) || opt_str(s, "url", where, &out->url, err) ||
+	    opt_str(s, "user", where, &out->user, err) ||
+	    opt_str(s, "password", where, &out->password, err) ||
+	    opt_str(s, "caFile", where, &out->ca_file, err))
+		return -1;
+	if (!out->url || (strncmp(out->url, "http://", 7) && strncmp(out->url, "https://", 8)) ||
+	    strlen(out->url) < 9 || strlen(out->url) > 1024)
+		return cni_fail(err, CNI_ERR_INVALID_CONFIG,
+				"%s.url: want an http:// or https:// URL", where);
+	if (!out->user != !out->password)
+		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "%s.%s: user and password go together",
+				where, out->user ? "password" : "user");
+	if (out->user && (!*out->user || strchr(out->user, ':')))
+		return cni_fail(err, CNI_ERR_INVALID_CONFIG,
+				"%s.user: want a non-empty name without ':'", where);
+	return 0;
+}
+
+static int parse_conf(const json_t *ipam, struct ipam_conf *c, struct cni_error *err)
+{
+	static const char *const keys[] = { "type", "servers", "network", "timeoutMs",
+					    "connectTimeoutMs", "serverTimeoutMs", NULL };
+	const json_t *servers = json_object_get(ipam, "servers"), *s;
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	if (!json_is_object(ipam))
+		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "ipam: want an object");
+	if (!ipam_http_handles(ipam))
+		return cni_fail(err, CNI_ERR_INVALID_CONFIG,
+				"ipam.type: want \"vdhcp\" or \"edgeshift-http\"");
+	if (only_known_keys(ipam, keys, "ipam", err) ||
+	    opt_str(ipam, "network", "ipam", &c->network, err) ||
+	    opt_ms(ipam, "timeoutMs", DEFAULT_TOTAL_MS, 100, 600000, &c->total_ms, err) ||
+	    opt_ms(ipam, "connectTimeoutMs", DEFAULT_CONNECT_MS, 10, 600000, &c->connect_ms, err) ||
+	    opt_ms(ipam, "serverTimeoutMs", DEFAULT_SERVER_MS, 10, 600000, &c->server_ms, err))
+		return -1;
+	if (c->network && (!*c->network || strlen(c->network) > 63))
+		return cni_fail(err, CNI_ERR_INVALID_CONFIG, "ipam.network: want 1-63 characters");
+	if (!json_is_array(servers) || !json_array_size(servers) ||
+	    json_array_size(servers) > MAX_SERVERS)
+		return cni_fail(err, CNI_ERR_INVALID_CONFIG,
+				"ipam.servers: want an array of 1 to %d servers", MAX_SERVERS);
+	json_array_foreach(servers, i, s)
+		if (parse_server(s, i, &c->srv[c->n++], err))
+			return -1;
+	return 0;
+}
+
 int ipam_http_validate(const json_t *ipam, struct cni_error *err)
 {
-	(void)ipam;
-	return cni_fail(err, CNI_ERR_UNSUPPORTED_FIELD, "ipam: HTTP IPAM is not built yet");
+	struct ipam_conf c;
+
+	return parse_conf(ipam, &c, err);
 }
+
+/* ------------------------------------------------------------------ */
+/* Talking to the servers */
+
+static void note(struct attempt *at, const struct ipam_server *s, enum outcome o,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void note(struct attempt *at, const struct ipam_server *s, enum outcome o,
+		 const char *fmt, ...)
+{
+	size_t used = strlen(at->details);
+	char msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(at->details + used, sizeof(at->details) - used, "%s%s: %s",
+		 used ? "; " : "", s->url, msg);
+	if (o > at->worst || !at->worst_msg[0]) {
+		at->worst = o;
+		snprintf(at->worst_msg, sizeof(at->worst_msg), "server %s %s", s->url, msg);
+	}
+}
+
+static int attempt_fail(struct attempt *at, const char *what, struct cni_error *err)
+{
+	cni_fail(err, outcome_code[at->worst], "ipam %s: %s", what, at->worst_msg);
+	snprintf(err->details, sizeof(err->details), "%s", at->details);
+	return -1;
+}
+
+/* The server's {"error", "message"} body, or a note that it has none. */
+static void error_text(const struct http_response *r, char *kind, size_t klen, char *msg,
+		       size_t mlen)
+{
+	json_t *j = r->body ? json_loads(r->body, 0, NULL) : NULL;
+	const char *k = json_string_value(json_object_get(j, "error"));
+	const char *m = json_string_value(json_object_get(j, "message"));
+
+	snprintf(kind, klen, "%s", k ? k : "");
+	snprintf(msg, mlen, "%s", m ? m : "(no API error body)");
+	json_decref(j);
+}
+
+/* Classifies a non-2xx answer (or none); `ok404` is the 404 kind that means "not here". */
+static enum outcome classify(const struct ipam_server *s, const struct http_response *r,
+			     struct attempt *at)
+{
+	char kind[64], msg[160];
+
+	if (!r->status) {
+		note(at, s, OUT_UNREACHABLE, "did not answer: %s", r->error);
+		return OUT_UNREACHABLE;
+	}
+	error_text(r, kind, sizeof(kind), msg, sizeof(msg));
+	if (r->status == 401 || r->status == 403) {
+		note(at, s, OUT_AUTH, "refused the credentials of user \"%s\" (HTTP %ld)",
+		     s->user ? s->user : "", r->status);
+		return OUT_AUTH;
+	}
+	if (r->status == 409 && !strcmp(kind, "exhausted")) {
+		note(at, s, OUT_EXHAUSTED, "has no free address: %s", msg);
+		return OUT_EXHAUSTED;
+	}
+	if (r->status == 404 && !strcmp(kind, "unknown-network")) {
+		note(at, s, OUT_UNKNOWN_NETWORK, "does not serve the network: %s", msg);
+		return OUT_UNKNOWN_NETWORK;
+	}
+	if (r->status == 404 && !strcmp(kind, "unknown-allocation"))
+		return OUT_NOT_FOUND;
+	if (r->status >= 500 && kind[0]) {
+		note(at, s, OUT_UNREACHABLE, "failed (HTTP %ld): %s", r->status, msg);
+		return OUT_UNREACHABLE;
+	}
+	note(at, s, OUT_BAD_ANSWER, "answered HTTP %ld, not the IPAM API: %s", r->status,
+	     kind[0] ? msg : "no API error body");
+	return OUT_BAD_ANSWER;
+}
+
+static char *alloc_url(const struct ipam_server *s, const char *network, const char *cid,
+		       const char *ifname)
+{
+	char *n = http_escape(network), *c = cid ? http_escape(cid) : NULL;
+	char *i = ifname ? http_escape(ifname) : NULL, *url = NULL;
+	const char *slash = s->url[strlen(s->url) - 1] == '/' ? "" : "/";
+	int ret;
+
+	if (!n || (cid && !c) || (ifname && !i))
+		goto out;
+	if (cid)
+		ret = asprintf(&url, "%s%sv1/networks/%s/allocations/%s/%s", s->url, slash, n, c, i);
+	else
+		ret = asprintf(&url, "%s%sv1/networks/%s/allocations", s->url, slash, n);
+	if (ret < 0)
+		url = NULL;
+out:
+	free(n);
+	free(c);
+	free(i);
+	return url;
+}
+
+/*
+ * One request to server i within what is left of the budget. Returns 0
+ * when an answer arrived; -1 otherwise, noted in `at`.
+ */
+static int call(const struct ipam_conf *c, int i, long long deadline, const char *method,
+		const char *url, const char *body, struct http_response *r, struct attempt *at)
+{
+	const struct ipam_server *s = &c->srv[i];
+	long left = (long)(deadline - http_now_ms());
+	struct http_request req = {
+		.method = method, .url = url, .body = body, .user = s->user,
+		.password = s->password, .ca_file = s->ca_file,
+	};
+
+	memset(r, 0, sizeof(*r));
+	if (!url) {
+		note(at, s, OUT_UNREACHABLE, "not asked: out of memory");
+		return -1;
+	}
+	if (left <= 0) {
+		note(at, s, OUT_UNREACHABLE, "not asked: the %ld ms of ipam.timeoutMs were spent",
+		     c->total_ms);
+		return -1;
+	}
+	req.total_ms = left < c->server_ms ? left : c->server_ms;
+	req.connect_ms = req.total_ms < c->connect_ms ? req.total_ms : c->connect_ms;
+	if (http_perform(&req, r)) {
+		note(at, s, OUT_UNREACHABLE, "did not answer: %s", r->error);
+		return -1;
+	}
+	return 0;
+}
+
+static const char *net_name(const struct ipam_conf *c, const char *network)
+{
+	return c->network ? c->network : network;
+}
+
+/* ------------------------------------------------------------------ */
+/* Results */
+
+/* "A/N" with a valid IPv4 or IPv6 address and prefix. */
+static int valid_cidr(const char *s)
+{
+	char buf[INET6_ADDRSTRLEN + 5], *slash, *end;
+	unsigned char a[16];
+	long p;
+	int v6;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return 0;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	v6 = !!strchr(buf, ':');
+	p = strtol(slash + 1, &end, 10);
+	return !*end && end != slash + 1 && p >= 0 && p <= (v6 ? 128 : 32) &&
+	       inet_pton(v6 ? AF_INET6 : AF_INET, buf, a) == 1;
+}
+
+static int valid_ip(const char *s)
+{
+	unsigned char a[16];
+
+	return s && (inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1);
+}
+
+/* Copies a string field when present; -1 if present but not valid. */
+static int copy_field(json_t *dst, const json_t *src, const char *key, int (*ok)(const char *))
+{
+	const json_t *v = json_object_get(src, key);
+
+	if (!v)
+		return 0;
+	if (!ok(json_string_value(v)))
+		return -1;
+	json_object_set_new(dst, key, json_string(json_string_value(v)));
+	return 0;
+}
+
+static int is_string(const char *s)
+{
+	return s != NULL;
+}
+
+static int convert_ips(const json_t *in, json_t *out)
+{
+	const json_t *ip;
+	json_t *ips = json_array();
+	size_t i;
+
+	json_object_set_new(out, "ips", ips);
+	if (!json_is_array(in) || !json_array_size(in))
+		return -1;
+	json_array_foreach(in, i, ip) {
+		json_t *o = json_object();
+
+		json_array_append_new(ips, o);
+		if (!json_object_get(ip, "address") || copy_field(o, ip, "address", valid_cidr) ||
+		    copy_field(o, ip, "gateway", valid_ip))
+			return -1;
+	}
+	return 0;
+}
+
+static int convert_routes(const json_t *in, json_t *out)
+{
+	const json_t *r;
+	json_t *routes;
+	size_t i;
+
+	if (!in)
+		return 0;
+	if (!json_is_array(in))
+		return -1;
+	routes = json_array();
+	json_object_set_new(out, "routes", routes);
+	json_array_foreach(in, i, r) {
+		json_t *o = json_object();
+
+		json_array_append_new(routes, o);
+		if (!json_object_get(r, "dst") || copy_field(o, r, "dst", valid_cidr) ||
+		    copy_field(o, r, "gw", valid_ip))
+			return -1;
+	}
+	return 0;
+}
+
+static int string_array(const json_t *in, json_t *dns, const char *key, int (*ok)(const char *))
+{
+	const json_t *a = json_object_get(in, key), *v;
+	size_t i;
+
+	if (!a)
+		return 0;
+	if (!json_is_array(a))
+		return -1;
+	json_array_foreach(a, i, v)
+		if (!ok(json_string_value(v)))
+			return -1;
+	json_object_set_new(dns, key, json_deep_copy(a));
+	return 0;
+}
+
+static int convert_dns(const json_t *in, json_t *out)
+{
+	json_t *dns;
+
+	if (!in)
+		return 0;
+	if (!json_is_object(in))
+		return -1;
+	dns = json_object();
+	json_object_set_new(out, "dns", dns);
+	return string_array(in, dns, "nameservers", valid_ip) ||
+	       copy_field(dns, in, "domain", is_string) ||
+	       string_array(in, dns, "search", is_string) ||
+	       string_array(in, dns, "options", is_string);
+}
+
+/* The server's allocation as a CNI 1.x IPAM result, or NULL if malformed. */
+static json_t *to_result(const char *body)
+{
+	json_t *a = body ? json_loads(body, 0, NULL) : NULL, *out = json_object();
+
+	if (!json_is_object(a) || convert_ips(json_object_get(a, "ips"), out) ||
+	    convert_routes(json_object_get(a, "routes"), out) ||
+	    convert_dns(json_object_get(a, "dns"), out)) {
+		json_decref(out);
+		out = NULL;
+	}
+	json_decref(a);
+	return out;
+}
+
+/* ------------------------------------------------------------------ */
+/* Operations */
 
 int ipam_http_add(const json_t *ipam, const char *network, const char *container_id,
 		  const char *ifname, json_t **result, struct cni_error *err)
 {
-	(void)ipam, (void)network, (void)container_id, (void)ifname, (void)result;
-	return cni_fail(err, CNI_ERR_UNSUPPORTED_FIELD, "ipam: HTTP IPAM is not built yet");
+	struct attempt at = { 0 };
+	struct ipam_conf c;
+	long long deadline;
+	json_t *req;
+	char *body;
+	int i;
+
+	*result = NULL;
+	if (parse_conf(ipam, &c, err))
+		return -1;
+	network = net_name(&c, network);
+	req = json_pack("{s:s,s:s}", "containerId", container_id ? container_id : "",
+			"ifname", ifname ? ifname : "");
+	body = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (!body)
+		return cni_fail(err, CNI_ERR_IO, "ipam allocate: out of memory");
+	deadline = http_now_ms() + c.total_ms;
+	for (i = 0; i < c.n && !*result; i++) {
+		char *url = alloc_url(&c.srv[i], network, NULL, NULL);
+		struct http_response r;
+
+		if (!call(&c, i, deadline, "POST", url, body, &r, &at)) {
+			if (r.status == 200 || r.status == 201) {
+				*result = to_result(r.body);
+				if (!*result)
+					note(&at, &c.srv[i], OUT_BAD_ANSWER,
+					     "answered an allocation that is not the API's: %.80s",
+					     r.body ? r.body : "(empty)");
+			} else {
+				classify(&c.srv[i], &r, &at);
+			}
+		}
+		http_response_free(&r);
+		free(url);
+	}
+	free(body);
+	return *result ? 0 : attempt_fail(&at, "allocate", err);
+}
+
+/* Has the server released it (1), not held it (0), or failed (-1)? */
+static int release_one(const struct ipam_conf *c, int i, long long deadline, const char *url,
+		       struct attempt *at)
+{
+	struct http_response r;
+	json_t *j;
+	int ret = -1;
+
+	if (call(c, i, deadline, "DELETE", url, NULL, &r, at))
+		goto out;
+	if (r.status != 200) {
+		classify(&c->srv[i], &r, at);
+		goto out;
+	}
+	j = r.body ? json_loads(r.body, 0, NULL) : NULL;
+	if (json_is_boolean(json_object_get(j, "released")))
+		ret = json_is_true(json_object_get(j, "released"));
+	else
+		note(at, &c->srv[i], OUT_BAD_ANSWER, "answered a release without \"released\"");
+	json_decref(j);
+out:
+	http_response_free(&r);
+	return ret;
 }
 
 int ipam_http_del(const json_t *ipam, const char *network, const char *container_id,
 		  const char *ifname, struct cni_error *err)
 {
-	(void)ipam, (void)network, (void)container_id, (void)ifname;
-	return cni_fail(err, CNI_ERR_UNSUPPORTED_FIELD, "ipam: HTTP IPAM is not built yet");
+	struct attempt at = { 0 };
+	int i, released = 0, failed = 0;
+	struct ipam_conf c;
+	long long deadline;
+
+	if (parse_conf(ipam, &c, err))
+		return -1;
+	network = net_name(&c, network);
+	deadline = http_now_ms() + c.total_ms;
+	/* After a failover the allocation lives on a later server: ask all. */
+	for (i = 0; i < c.n; i++) {
+		char *url = alloc_url(&c.srv[i], network, container_id, ifname);
+		int r = release_one(&c, i, deadline, url, &at);
+
+		free(url);
+		if (r > 0)
+			released = 1;
+		else if (r < 0)
+			failed = 1;
+	}
+	if (released || !failed)
+		return 0;
+	return attempt_fail(&at, "release", err);
+}
+
+/* Same addresses, whatever their spelling. */
+static int same_ips(const json_t *a, const json_t *b)
+{
+	const json_t *x, *y;
+	size_t i, j;
+
+	if (json_array_size(a) != json_array_size(b))
+		return 0;
+	json_array_foreach(a, i, x) {
+		int found = 0;
+
+		json_array_foreach(b, j, y) {
+			const char *sx = json_string_value(json_object_get(x, "address"));
+			const char *sy = json_string_value(json_object_get(y, "address"));
+
+			if (sx && sy && !strcasecmp(sx, sy))
+				found = 1;
+		}
+		if (!found)
+			return 0;
+	}
+	return 1;
 }
 
 int ipam_http_check(const json_t *ipam, const char *network, const char *container_id,
 		    const char *ifname, const json_t *ips, struct cni_error *err)
 {
-	(void)ipam, (void)network, (void)container_id, (void)ifname, (void)ips;
-	return cni_fail(err, CNI_ERR_UNSUPPORTED_FIELD, "ipam: HTTP IPAM is not built yet");
+	struct attempt at = { 0 };
+	struct ipam_conf c;
+	long long deadline;
+	int i, answered = 0, ret = 1;
+
+	if (parse_conf(ipam, &c, err))
+		return -1;
+	network = net_name(&c, network);
+	deadline = http_now_ms() + c.total_ms;
+	for (i = 0; i < c.n && ret > 0; i++) {
+		char *url = alloc_url(&c.srv[i], network, container_id, ifname);
+		struct http_response r;
+		json_t *res = NULL;
+
+		if (!call(&c, i, deadline, "GET", url, NULL, &r, &at)) {
+			if (r.status != 200) {
+				answered |= classify(&c.srv[i], &r, &at) == OUT_NOT_FOUND;
+			} else if (!(res = to_result(r.body))) {
+				note(&at, &c.srv[i], OUT_BAD_ANSWER, "answered an allocation that is not the API's");
+			} else if (same_ips(json_object_get(res, "ips"), ips)) {
+				ret = 0;
+			} else {
+				ret = cni_fail(err, CNI_ERR_UNKNOWN_CONTAINER,
+					       "ipam check: server %s holds other addresses for %s/%s in network '%s'",
+					       c.srv[i].url, container_id, ifname, network);
+			}
+		}
+		json_decref(res);
+		http_response_free(&r);
+		free(url);
+	}
+	if (ret <= 0)
+		return ret;
+	if (answered) {
+		cni_fail(err, CNI_ERR_UNKNOWN_CONTAINER,
+			 "ipam check: no server that answered holds an allocation for %s/%s in network '%s'",
+			 container_id, ifname, network);
+		snprintf(err->details, sizeof(err->details), "%s", at.details);
+		return -1;
+	}
+	return attempt_fail(&at, "check", err);
 }

@@ -4,6 +4,14 @@
  * servers tried in order, each with url, user and password. The REST API
  * is defined in docs/cni-ipam-api.md; tools/es-ipamd.c is its reference
  * server.
+ *
+ * `network` is the network configuration's "name"; an "ipam.network"
+ * field overrides it. Every call re-validates `ipam` (code 7 on error)
+ * and is bounded by ipam.timeoutMs over all servers. Failures: 100 no
+ * server answered, 101 credentials refused, 102 no free address, 103 not
+ * the API's answer, 7 network unknown to every server; err->details lists
+ * each server's own reason. No global state: the calls are thread-safe
+ * once curl_global_init() has run (libcurl runs it on first use).
  */
 #ifndef EDGESHIFT_CNI_IPAM_HTTP_H
 #define EDGESHIFT_CNI_IPAM_HTTP_H
@@ -25,11 +33,20 @@ int ipam_http_validate(const json_t *ipam, struct cni_error *err);
 int ipam_http_add(const json_t *ipam, const char *network, const char *container_id,
 		  const char *ifname, json_t **result, struct cni_error *err);
 
-/* Releases it; an allocation the server does not know is not an error. */
+/*
+ * Releases it on every server (a failover may have put it on a later one);
+ * an allocation no server knows is not an error. Fails (100) only when a
+ * server could not be asked and none released it, so DEL is retried
+ * rather than the address leaked.
+ */
 int ipam_http_del(const json_t *ipam, const char *network, const char *container_id,
 		  const char *ifname, struct cni_error *err);
 
-/* Confirms the server still holds the allocation with these addresses. */
+/*
+ * Confirms a server still holds the allocation with these addresses: `ips`
+ * is the "ips" array of the prevResult. Code 3 when none holds it or the
+ * addresses differ.
+ */
 int ipam_http_check(const json_t *ipam, const char *network, const char *container_id,
 		    const char *ifname, const json_t *ips, struct cni_error *err);
 

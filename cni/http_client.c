@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* One bounded HTTP exchange over libcurl. */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "http_client.h"
+
+#define MAX_RESPONSE	(1024 * 1024)
+
+struct sink {
+	struct http_response	*resp;
+	int			overflow;
+};
+
+static size_t sink_write(char *data, size_t size, size_t n, void *cls)
+{
+	struct sink *s = cls;
+	struct http_response *r = s->resp;
+	size_t len = size * n;
+	char *p;
+
+	if (r->len + len > MAX_RESPONSE) {
+		s->overflow = 1;
+		return 0;
+	}
+	p = realloc(r->body, r->len + len + 1);
+	if (!p)
+		return 0;
+	memcpy(p + r->len, data, len);
+	r->body = p;
+	r->len += len;
+	r->body[r->len] = '\0';
+	return len;
+}
+
+long long http_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+char *http_escape(const char *s)
+{
+	char *e = curl_easy_escape(NULL, s, 0), *copy;
+
+	if (!e)
+		return NULL;
+	copy = strdup(e);
+	curl_free(e);
+	return copy;
+}
+
+static void set_blob(CURL *c, CURLoption opt, const struct http_blob *b)
+{
+	struct curl_blob blob = {
+		.data = (void *)b->data, .len = b->len, .flags = CURL_BLOB_COPY,
+	};
+
+	curl_easy_setopt(c, opt, &blob);
+}
+
+static void set_tls(CURL *c, const struct http_request *req)
+{
+	if (req->ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
+	if (req->ca.data)
+		set_blob(c, CURLOPT_CAINFO_BLOB, &req->ca);
+	if (req->cert_file)
+		curl_easy_setopt(c, CURLOPT_SSLCERT, req->cert_file);
+	if (req->cert.data)
+		set_blob(c, CURLOPT_SSLCERT_BLOB, &req->cert);
+	if (req->key_file)
+		curl_easy_setopt(c, CURLOPT_SSLKEY, req->key_file);
+	if (req->key.data)
+		set_blob(c, CURLOPT_SSLKEY_BLOB, &req->key);
+	if (req->insecure) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+}
+
+static struct curl_slist *headers(const struct http_request *req)
+{
+	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
+	char auth[4096];
+
+	if (req->body)
+		h = curl_slist_append(h, "Content-Type: application/json");
+	if (req->bearer) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", req->bearer);
+		h = curl_slist_append(h, auth);
+	}
+	/* No "100-continue" round trip before a small body. */
+	return curl_slist_append(h, "Expect:");
+}
+
+int http_perform(const struct http_request *req, struct http_response *resp)
+{
+	struct sink sink = { .resp = resp };
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *h = NULL;
+	CURLcode rc;
+	CURL *c;
+
+	memset(resp, 0, sizeof(*resp));
+	c = curl_easy_init();
+	if (!c) {
+		snprintf(resp->error, sizeof(resp->error), "cannot start libcurl");
+		return -1;
+	}
+	h = headers(req);
+	curl_easy_setopt(c, CURLOPT_URL, req->url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+	if (req->body)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, req->connect_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->total_ms);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+	if (req->user) {
+		curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+		curl_easy_setopt(c, CURLOPT_USERNAME, req->user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, req->password ? req->password : "");
+	}
+	set_tls(c, req);
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	} else if (sink.overflow) {
+		snprintf(resp->error, sizeof(resp->error), "answer over %d bytes", MAX_RESPONSE);
+	} else {
+		snprintf(resp->error, sizeof(resp->error), "%s",
+			 *errbuf ? errbuf : curl_easy_strerror(rc));
+	}
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	if (rc != CURLE_OK) {
+		resp->status = 0;
+		return -1;
+	}
+	return 0;
+}
+
+void http_response_free(struct http_response *resp)
+{
+	free(resp->body);
+	resp->body = NULL;
+	resp->len = 0;
+}
