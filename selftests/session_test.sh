@@ -82,7 +82,7 @@ es_expect_eq "usage: --rate missing is exit status 2" "$?" 2
 "$ES" session-test --emit-manifests "$ES_TMP/k8s" --to node-2 --rate 7 --max-sessions 13 \
 	--namespace mec 2>/dev/null
 es_expect_eq "manifests: sink and 13 session pods of es-session send" \
-	"$(ls "$ES_TMP/k8s" | wc -l) $(cat "$ES_TMP"/k8s/01-session-*.yaml | grep -c '"es-session", "send"') $(grep -c 'nodeName: node-2' "$ES_TMP/k8s/00-sink.yaml")" \
+	"$(find "$ES_TMP/k8s" -type f | wc -l) $(cat "$ES_TMP"/k8s/01-session-*.yaml | grep -c '"es-session", "send"') $(grep -c 'nodeName: node-2' "$ES_TMP/k8s/00-sink.yaml")" \
 	"14 13 1"
 "$ES" session-test --emit-manifests "$ES_TMP/k8s-iperf" --to node-2 --rate 7 --max-sessions 3 \
 	--generator iperf3 2>/dev/null
