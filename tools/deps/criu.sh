@@ -77,7 +77,9 @@ es_criu_build() {
 }
 
 if ! es_criu_ok; then
-	es_criu_add_src && es_criu_build || true
+	if es_criu_add_src; then
+		es_criu_build || true
+	fi
 	if es_criu_ok; then
 		log "criu: $(criu --version | awk '/^Version:/ { print $2 }') installed, criu check passes"
 	else
