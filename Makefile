@@ -106,3 +106,8 @@ clean:
 	rm -rf $(BUILD)
 
 .SECONDARY:
+
+# The migration drills' service runs inside busybox containers: static, no lib/.
+$(BUILD)/es-counter: tools/es-counter.c
+	@mkdir -p $(@D)
+	$(CC) $(ES_CFLAGS) -static $< -o $@
