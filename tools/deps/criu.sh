@@ -4,15 +4,26 @@
 # on kernels with a [vvar_vclock] mapping, so CRIU 4.1.1 is built from the
 # upstream tarball Debian's archive carries for trixie (deb-src only: no
 # binary package comes from trixie). Does nothing when a working CRIU >= 4.1
-# is on PATH.
+# is on PATH with our patches (the stamp records their checksum).
+#
+# Patch: since Linux 6.16 getsockopt(SO_PASSCRED/SO_PASSSEC) fails with
+# EOPNOTSUPP on inet sockets, and 4.1.1 then refuses to dump any process
+# with a TCP or UDP socket.
 ES_CRIU_VERSION=4.1.1
 ES_CRIU_SRC_LIST=/etc/apt/sources.list.d/edgeshift-trixie-src.sources
+ES_CRIU_PATCHES=("$(cd "$DEPS_DIR" && pwd)"/criu-*.patch)
+ES_CRIU_STAMP=/usr/local/lib/edgeshift/criu.stamp
+
+es_criu_patch_sum() {
+	cat "${ES_CRIU_PATCHES[@]}" | sha256sum | awk '{ print $1 }'
+}
 
 es_criu_ok() {
 	local v
 	v=$(criu --version 2>/dev/null | awk '/^Version:/ { print $2 }')
 	[ -n "$v" ] || return 1
 	printf '4.1\n%s\n' "$v" | sort -V -C || return 1
+	[ "$(cat "$ES_CRIU_STAMP" 2>/dev/null)" = "$(es_criu_patch_sum)" ] || return 1
 	criu check >/dev/null 2>&1
 }
 
@@ -67,12 +78,18 @@ es_criu_build() {
 	fi
 	log "criu: building $ES_CRIU_VERSION (about 30 s)"
 	if ! (cd "$dir" && tar xf "criu_$ES_CRIU_VERSION.orig.tar.xz" &&
-	      cd "criu-$ES_CRIU_VERSION" && make -j"$(nproc)" criu >build.log 2>&1 &&
+	      cd "criu-$ES_CRIU_VERSION" &&
+	      for p in "${ES_CRIU_PATCHES[@]}"; do patch -s -p1 <"$p" || exit 1; done &&
+	      make -j"$(nproc)" criu >build.log 2>&1 &&
 	      install -m 0755 criu/criu /usr/local/sbin/criu); then
-		log "criu: build failed; see $dir/criu-$ES_CRIU_VERSION/build.log"
+		log "criu: build failed:"
+		tail -n 15 "$dir/criu-$ES_CRIU_VERSION/build.log" >&2 || true
+		rm -rf "$dir"
 		return 1
 	fi
 	rm -rf "$dir"
+	mkdir -p "$(dirname "$ES_CRIU_STAMP")"
+	es_criu_patch_sum >"$ES_CRIU_STAMP"
 	hash -r
 }
 
