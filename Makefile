@@ -17,7 +17,7 @@ BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 		   -Wall -Werror -Iinclude -I$(BUILD)
 LIBBPF_LIBS	:= $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 LDLIBS		:= -Wl,--as-needed $(LIBBPF_LIBS) -lmnl -ljansson -lmicrohttpd -lcurl \
-		   -lzstd -larchive -lpthread -lm
+		   -lzstd -larchive -lcrypto -lpthread -lm
 
 BPF_OBJS	:= accounting xdp_pass bench_naive
 SKELS		:= $(patsubst %,$(BUILD)/%.skel.h,$(BPF_OBJS))
