@@ -262,7 +262,8 @@ int es_mig_stop_source(struct es_migrator *m, struct es_migration *mg)
 {
 	int ret;
 
-	if (mg->state != ES_MIG_RESTORED)
+	if (mg->state != ES_MIG_RESTORED &&
+	    !(mg->state == ES_MIG_RUNNING && mg->ph[ES_PH_RESTORE].end_ns))
 		return mig_fail(m, mg, "the source stops only once the target runs the container");
 	phase_begin(m, mg, ES_PH_STOP);
 	ret = es_container_destroy(&m->rt, mg->container);
@@ -317,13 +318,16 @@ static void *worker(void *arg)
 		event(m, mg, "failed", json_pack("{s:s,s:s}", "phase", mg->phase, "reason",
 						 mg->error));
 	} else {
-		pthread_mutex_lock(&m->lock);
-		mg->state = ES_MIG_RESTORED;
-		mg->phase = "restored";
-		pthread_mutex_unlock(&m->lock);
+		/* with stop_source the answer stays "running" until the source is stopped */
 		if (mg->stop_source && es_mig_stop_source(m, mg))
 			event(m, mg, "failed", json_pack("{s:s,s:s}", "phase", "stop_source",
 							 "reason", mg->error));
+		pthread_mutex_lock(&m->lock);
+		if (mg->state != ES_MIG_DONE) {
+			mg->state = ES_MIG_RESTORED;
+			mg->phase = "restored";
+		}
+		pthread_mutex_unlock(&m->lock);
 	}
 	staging_dir(m, mg, stage, sizeof(stage));
 	es_rm_rf(stage);
