@@ -301,8 +301,10 @@ static int runc(struct es_runtime *rt, const char *name, unsigned int timeout_ms
 			snprintf(out, sizeof(out), "%s", p ? p + 1 : tail);
 			free(tail);
 		}
-		snprintf(err, err_len, "runc %s %s: %s%s", verb, name,
+		snprintf(err, err_len, "runc %s %s: %s%.300s", verb, name,
 			 ret == -ETIMEDOUT ? "timed out: " : "", out[0] ? out : "failed");
+		if (strstr(err, "log file: "))	/* the log goes with the staging directory */
+			*strstr(err, "log file: ") = '\0';
 		for (char *p = err; *p; p++)
 			if (*p == '\n')
 				*p = ' ';
@@ -344,6 +346,25 @@ out:
 	return ret;
 }
 
+/* The first CRIU error of a log worth showing (not the harmless rlimit one). */
+static void criu_reason(const char *log, char *err, size_t err_len)
+{
+	char *text = es_read_file(log, 4 << 20, NULL), *line, *save = NULL;
+	size_t used = strlen(err);
+
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *e = strstr(line, "Error (");
+
+		if (!e || strstr(line, "rlimit") || strstr(line, "Dumping FAILED") ||
+		    strstr(line, "Restoring FAILED"))
+			continue;
+		snprintf(err + used, err_len - used, " (criu: %s)", e);
+		break;
+	}
+	free(text);
+}
+
 int es_container_restore(struct es_runtime *rt, const char *name, const char *image_dir,
 			 char *err, size_t err_len)
 {
@@ -364,13 +385,10 @@ int es_container_restore(struct es_runtime *rt, const char *name, const char *im
 					   "--image-path", image_dir, "--work-path", work, name,
 					   NULL });
 	if (ret) {
-		char log[ES_PATH + 64], *text;
+		char log[ES_PATH + 64];
 
 		snprintf(log, sizeof(log), "%s/restore.log", work);
-		text = es_read_file(log, 1 << 20, NULL);
-		if (text && strstr(text, "Error"))
-			es_warn("criu_restore_failed", "name=%s log=%s", name, log);
-		free(text);
+		criu_reason(log, err, err_len);
 	}
 	return ret;
 }
@@ -382,16 +400,24 @@ int es_container_checkpoint(struct es_runtime *rt, const char *name, const char 
 	json_t *spec = es_container_spec(rt, name);
 	bool tcp = spec && json_is_true(json_object_get(spec, "tcp_established"));
 
+	char log[ES_PATH + 64];
+	int ret;
+
 	json_decref(spec);
 	snprintf(work, sizeof(work), "%s.work", image_dir);
 	es_mkdir_p(image_dir, 0700);
 	es_mkdir_p(work, 0700);
-	return runc(rt, name, rt->cfg->checkpoint_timeout_ms, 0, err, err_len,
+	ret = runc(rt, name, rt->cfg->checkpoint_timeout_ms, 0, err, err_len,
 		    tcp ? (const char *[]){ "checkpoint", "--leave-running", "--tcp-established",
 					    "--image-path", image_dir, "--work-path", work, name,
 					    NULL }
 			: (const char *[]){ "checkpoint", "--leave-running", "--image-path",
 					    image_dir, "--work-path", work, name, NULL });
+	if (ret && err) {
+		snprintf(log, sizeof(log), "%s/dump.log", work);
+		criu_reason(log, err, err_len);
+	}
+	return ret;
 }
 
 int es_container_pause(struct es_runtime *rt, const char *name, char *err, size_t err_len)
