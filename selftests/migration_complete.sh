@@ -12,7 +12,7 @@ command -v criu >/dev/null || { es_plan 1; es_skip migration_complete "criu miss
 es_plan 10
 MIG_IMAGE_MB=24
 mig_setup complete || exit 1
-es_expect_eq "B starts without the image" "$(ls "$MIG_STATE_B/images" 2>/dev/null | grep -c .)" 0
+es_expect_eq "B starts without the image" "$(find "$MIG_STATE_B/images" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)" 0
 code=$(mig_run_counter c2 --mem-mb 4 --write-kb 64)
 es_expect_eq "container started on A" "$code" 200
 mig_wait_service a
@@ -25,7 +25,7 @@ mig_migrate --container c2 --to "$MIG_NODE_B" --mode complete --stop-source --js
 rc=$?
 es_expect_eq "migrate exits 0" "$rc" 0
 [ "$rc" = 0 ] || es_diag <"$ES_TMP/mig.err"
-es_expect_eq "source stopped at once (--stop-source)" "$(jq -r .state "$ES_TMP/mig.json")" done
+es_expect_eq "source stopped at once (--stop-source)" "$(jq -r .state "$ES_TMP/mig.json")" "done"
 es_expect_eq "image sent" "$(jq -r .image_sent "$ES_TMP/mig.json")" true
 es_check "image at B under the same digest" test -d "$MIG_STATE_B/images/$MIG_IMAGE/rootfs/opt/ballast"
 after=$(mig_check b)

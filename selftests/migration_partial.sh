@@ -50,12 +50,12 @@ if [ ! -e "$rootb/etc/es-image-file" ] && [ -e "$MIG_STATE_B/images/$MIG_IMAGE/r
 else
 	es_not_ok "file deleted from the image layer stays deleted"
 fi
-es_expect_eq "opaque directory stays opaque" "$(ls "$rootb/srv/opaque" | tr '\n' ' ')" "three "
+es_expect_eq "opaque directory stays opaque" "$(find "$rootb/srv/opaque" -mindepth 1 -printf '%f ')" "three "
 es_expect_eq "new file carried" "$(cat "$rootb/data/hello")" hello
 
 es_expect_eq "source still answers before stop" "$(mig_request a 7)" 6
 mig_migrate --stop-source-of "$id" --json >"$ES_TMP/stop.json" 2>&1
-es_expect_eq "stop-source answers done" "$(jq -r .state "$ES_TMP/stop.json")" done
+es_expect_eq "stop-source answers done" "$(jq -r .state "$ES_TMP/stop.json")" "done"
 es_expect_eq "source stopped: no answer on A" "$(mig_request a 8)" lost
 es_expect_eq "target keeps answering" "$(mig_request b 9)" 7
 
