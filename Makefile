@@ -17,7 +17,7 @@ BPF_CFLAGS	:= -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) \
 		   -Wall -Werror -Iinclude -I$(BUILD)
 LIBBPF_LIBS	:= $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
 LDLIBS		:= -Wl,--as-needed $(LIBBPF_LIBS) -lmnl -ljansson -lmicrohttpd -lcurl \
-		   -lzstd -larchive -lpthread -lm -lyaml
+		   -lzstd -larchive -lcrypto -lyaml -lpthread -lm
 
 BPF_OBJS	:= accounting xdp_pass bench_naive
 SKELS		:= $(patsubst %,$(BUILD)/%.skel.h,$(BPF_OBJS))
@@ -106,3 +106,8 @@ clean:
 	rm -rf $(BUILD)
 
 .SECONDARY:
+
+# The migration drills' service runs inside busybox containers: static, no lib/.
+$(BUILD)/es-counter: tools/es-counter.c
+	@mkdir -p $(@D)
+	$(CC) $(ES_CFLAGS) -static $< -o $@

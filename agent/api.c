@@ -14,6 +14,7 @@
 #include "log.h"
 #include "session_json.h"
 #include "agent.h"
+#include "migrate_api.h"
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *type,
 			     char *body, size_t len)
@@ -139,9 +140,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	char *body;
 
 	(void)version;
-	(void)upload;
-	(void)upload_len;
-	(void)req_ctx;
+	if (es_mig_api_owns(url))
+		return es_mig_api_handle(a->mig, c, url, method, upload, upload_len, req_ctx);
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served");
 	if (!strcmp(url, "/healthz"))
@@ -171,11 +171,13 @@ struct MHD_Daemon *es_api_start(struct es_agent *a, char *err, size_t err_len)
 			 "\"[IPv6]:port\", got \"%s\"", a->cfg.listen);
 		return NULL;
 	}
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	/* a thread per connection: a migration upload or restore never delays /metrics */
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 			     (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, handle, a,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 			     MHD_OPTION_CONNECTION_TIMEOUT, 10U,
 			     MHD_OPTION_CONNECTION_LIMIT, 64U,
+			     MHD_OPTION_NOTIFY_COMPLETED, es_mig_api_completed, NULL,
 			     MHD_OPTION_END);
 	if (!d)
 		snprintf(err, err_len, "cannot listen on %s: %s", a->cfg.listen, strerror(errno));

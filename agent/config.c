@@ -27,6 +27,7 @@ void es_config_defaults(struct es_config *cfg)
 	cfg->gc_interval_ms = 1000;
 	cfg->on_layout_mismatch = ES_LAYOUT_REBUILD;
 	cfg->per_session_max = 100;
+	es_mig_config_defaults(&cfg->mig);
 }
 
 static int fail(char *err, size_t len, const char *field, const char *want)
@@ -204,6 +205,10 @@ static int parse_field(struct es_config *cfg, const char *key, json_t *v,
 	if (!strcmp(key, "rx_hook"))
 		return es_rx_hook_parse(json_string_value(v), &cfg->rx_hook) ?
 		       fail(err, err_len, key, "must be \"auto\", \"xdp\" or \"tc\"") : 0;
+	if (!strcmp(key, "state_dir"))
+		return es_mig_config_state_dir(&cfg->mig, v, err, err_len);
+	if (!strcmp(key, "migration"))
+		return es_mig_config_parse(&cfg->mig, v, err, err_len);
 	if (!strcmp(key, "interfaces")) {
 		if (!json_is_array(v))
 			return fail(err, err_len, key, "must be an array");

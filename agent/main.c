@@ -19,6 +19,7 @@
 #include "log.h"
 #include "iface_watch.h"
 #include "agent.h"
+#include "migrate.h"
 
 #define ERR_LEN 512
 
@@ -295,6 +296,14 @@ static int block_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+static int es_agent_migrator_open(struct es_agent *a, char *err, size_t len)
+{
+	static struct es_migrator mig;
+
+	a->mig = &mig;
+	return es_migrator_init(&mig, &a->cfg.mig, a->cfg.node_name, err, len);
+}
+
 static int agent_run(struct es_agent *a)
 {
 	struct MHD_Daemon *http = NULL;
@@ -321,6 +330,11 @@ static int agent_run(struct es_agent *a)
 	pthread_mutex_lock(&a->lock);
 	es_datapath_drop_unwanted(&a->dp);
 	pthread_mutex_unlock(&a->lock);
+	ret = es_agent_migrator_open(a, err, sizeof(err));
+	if (ret) {
+		es_error("migration_setup_failed", "error=\"%s\"", err);
+		goto out;
+	}
 	ret = es_collector_open(a);
 	if (ret) {
 		es_error("ring_buffer_failed", "error=\"%s\"", strerror(-ret));
@@ -339,6 +353,8 @@ out:
 	es_collector_close(a);
 	es_iface_watch_close(&w);
 	es_datapath_close(&a->dp);
+	if (a->mig)
+		es_migrator_close(a->mig);
 	close(sfd);
 	es_info("stopped", "data_plane=left_attached error=%d", ret);
 	return ret;

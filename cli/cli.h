@@ -19,6 +19,7 @@ struct cli {
 	const char	*pin_path;	/* bpffs directory of the pinned maps */
 	long		timeout_ms;	/* per HTTP request */
 	int		json;		/* print JSON instead of a table */
+	const char	*token;		/* $EDGESHIFT_TOKEN: sent as a bearer token when set */
 };
 
 /*

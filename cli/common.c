@@ -50,12 +50,18 @@ static json_t *api_request(const struct cli *c, const char *path, json_t *body,
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (c->token) {
+		char auth[512];
+
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
+		hdrs = curl_slist_append(hdrs, auth);
+	}
 	if (body) {
 		text = json_dumps(body, JSON_COMPACT);
-		hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, text ?: "{}");
 	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 	if (rc != CURLE_OK) {
@@ -64,11 +70,11 @@ static json_t *api_request(const struct cli *c, const char *path, json_t *body,
 		j = json_loads(b.data ? b.data : "", 0, &jerr);
 		if (!j)
 			snprintf(err, err_len, "%.300s: not JSON: %.150s", url, jerr.text);
-		else if (code != 200)
+		else if (code / 100 != 2)
 			snprintf(err, err_len, "%.300s: HTTP %ld: %.150s", url, code,
 				 json_string_value(json_object_get(j, "error")) ?: "?");
 	}
-	if (j && code != 200) {
+	if (j && code / 100 != 2) {
 		json_decref(j);
 		j = NULL;
 		errno = EINVAL;	/* the agent answered: no fallback */

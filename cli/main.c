@@ -25,7 +25,9 @@ static const struct cli_command commands[] = {
 	  "           [--proto tcp|udp|icmp|icmpv6] [--interface NAME] [--addr IP]\n"
 	  "           [--port N] [--state open|closed|any] [--json]" },
 	{ "status", cmd_status, "status [--json]" },
-	{ "migrate", cmd_migrate, "migrate --container ID --to NODE --mode partial|complete [--json]" },
+	{ "migrate", cmd_migrate, "migrate --container ID --to NODE --mode partial|complete\n"
+	  "           [--stop-source] [--wait-s N] [--json]\n"
+	  "  migrate --stop-source-of ID | --status ID | --merge-logs FILE... [--id ID] [--json]" },
 	{ "place", cmd_place, "place --regions FILE --request FILE [--json]" },
 	{ "session-test", cmd_session_test, "session-test --to ADDR --rate MBIT [--json] ..." },
 };
@@ -62,7 +64,8 @@ int main(int argc, char **argv)
 		{}
 	};
 	struct cli c = { .api = getenv("EDGESHIFT_API") ?: DEFAULT_API,
-			 .pin_path = ES_DEFAULT_PIN_PATH, .timeout_ms = 2000 };
+			 .pin_path = ES_DEFAULT_PIN_PATH, .timeout_ms = 2000,
+			 .token = getenv("EDGESHIFT_TOKEN") };
 	const struct cli_command *cmd;
 	int opt, ret;
 

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The migration event log (Paper D's log repository): one JSON object per
+ * line, appended on each node, merged by `edgeshift migrate --merge-logs`.
+ * Stable format, version 1; every line has
+ *   v        1
+ *   ts       RFC 3339 UTC time with microseconds, for people
+ *   ts_ns    CLOCK_REALTIME nanoseconds, for arithmetic across nodes
+ *   node     the node that logged it
+ *   role     "source" or "target"
+ *   migration, container, event
+ * and, by event: mode, to, from (requested), bytes (checkpoint_end: the
+ * CRIU image size; transfer_end: bytes on the wire), raw_bytes, objects,
+ * reason (failed), elapsed_ms. Events: requested, checkpoint_start,
+ * checkpoint_end, transfer_start, transfer_end, restore_start,
+ * restore_end, source_stopped, failed.
+ */
+#ifndef EDGESHIFT_EVENT_LOG_H
+#define EDGESHIFT_EVENT_LOG_H
+
+#include <pthread.h>
+#include <jansson.h>
+
+struct es_event_log {
+	pthread_mutex_t	lock;
+	int		fd;
+	char		node[64];
+};
+
+int es_event_log_open(struct es_event_log *l, const char *path, const char *node);
+void es_event_log_close(struct es_event_log *l);
+
+/* Append one event; fields (may be NULL) is consumed. */
+void es_event(struct es_event_log *l, const char *role, const char *migration,
+	      const char *container, const char *event, json_t *fields);
+
+#endif

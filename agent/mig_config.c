@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "mig_config.h"
+
+void es_mig_config_defaults(struct es_mig_config *m)
+{
+	memset(m, 0, sizeof(*m));
+	snprintf(m->state_dir, sizeof(m->state_dir), "/var/lib/edgeshift");
+	snprintf(m->runc, sizeof(m->runc), "runc");
+	m->compression_level = 3;
+	m->connect_timeout_ms = 3000;
+	m->request_timeout_ms = 10000;
+	m->stall_timeout_ms = 5000;
+	m->transfer_timeout_ms = 600000;
+	m->checkpoint_timeout_ms = 60000;
+	m->restore_timeout_ms = 60000;
+}
+
+static int fail(char *err, size_t len, const char *field, const char *want)
+{
+	snprintf(err, len, "config: field '%s' %s", field, want);
+	return -1;
+}
+
+static int copy_string(json_t *v, const char *field, char *dst, size_t len, char *err,
+		       size_t err_len)
+{
+	const char *s = json_string_value(v);
+
+	if (!s || !*s || strlen(s) >= len)
+		return fail(err, err_len, field, "must be a non-empty string of reasonable length");
+	strcpy(dst, s);
+	return 0;
+}
+
+static int copy_path(json_t *v, const char *field, char *dst, size_t len, char *err,
+		     size_t err_len)
+{
+	if (copy_string(v, field, dst, len, err, err_len))
+		return -1;
+	if (dst[0] != '/')
+		return fail(err, err_len, field, "must be an absolute path");
+	return 0;
+}
+
+static int read_token_file(struct es_mig_config *m, json_t *v, char *err, size_t err_len)
+{
+	char path[256];
+	size_t n;
+	FILE *f;
+
+	if (copy_path(v, "migration.token_file", path, sizeof(path), err, err_len))
+		return -1;
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, err_len, "config: field 'migration.token_file': %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	n = fread(m->token, 1, sizeof(m->token) - 1, f);
+	fclose(f);
+	m->token[n] = '\0';
+	while (n && (m->token[n - 1] == '\n' || m->token[n - 1] == '\r' || m->token[n - 1] == ' '))
+		m->token[--n] = '\0';
+	if (n < 16)
+		return fail(err, err_len, "migration.token_file", "must hold a token of 16 characters or more");
+	return 0;
+}
+
+static int parse_peers(struct es_mig_config *m, json_t *v, char *err, size_t err_len)
+{
+	const char *name;
+	char field[96];
+	json_t *url;
+
+	if (!json_is_object(v))
+		return fail(err, err_len, "migration.peers", "must be an object {\"node\": \"http://addr:port\"}");
+	m->n_peers = 0;
+	json_object_foreach(v, name, url) {
+		struct es_mig_peer *p = &m->peers[m->n_peers];
+		const char *u = json_string_value(url);
+
+		snprintf(field, sizeof(field), "migration.peers.%.60s", name);
+		if (m->n_peers >= ES_MIG_MAX_PEERS)
+			return fail(err, err_len, "migration.peers", "has too many entries (at most 32)");
+		if (!*name || strlen(name) >= sizeof(p->name))
+			return fail(err, err_len, field, "needs a node name of 1 to 63 characters");
+		if (!u || (strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) ||
+		    strlen(u) >= sizeof(p->url))
+			return fail(err, err_len, field, "must be an http:// or https:// URL");
+		strcpy(p->name, name);
+		strcpy(p->url, u);
+		while (strlen(p->url) > 8 && p->url[strlen(p->url) - 1] == '/')
+			p->url[strlen(p->url) - 1] = '\0';
+		m->n_peers++;
+	}
+	return 0;
+}
+
+static int get_ms(json_t *v, const char *field, unsigned int lo, unsigned int hi,
+		  unsigned int *dst, char *err, size_t err_len)
+{
+	char want[96];
+
+	snprintf(want, sizeof(want), "must be an integer from %u to %u", lo, hi);
+	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+		return fail(err, err_len, field, want);
+	*dst = json_integer_value(v);
+	return 0;
+}
+
+static const struct {
+	const char	*key;
+	size_t		off;
+	unsigned int	lo, hi;
+} uint_fields[] = {
+	{ "compression_level", offsetof(struct es_mig_config, compression_level), 1, 19 },
+	{ "connect_timeout_ms", offsetof(struct es_mig_config, connect_timeout_ms), 100, 600000 },
+	{ "request_timeout_ms", offsetof(struct es_mig_config, request_timeout_ms), 100, 600000 },
+	{ "stall_timeout_ms", offsetof(struct es_mig_config, stall_timeout_ms), 500, 600000 },
+	{ "transfer_timeout_ms", offsetof(struct es_mig_config, transfer_timeout_ms), 1000, 86400000 },
+	{ "checkpoint_timeout_ms", offsetof(struct es_mig_config, checkpoint_timeout_ms), 1000, 3600000 },
+	{ "restore_timeout_ms", offsetof(struct es_mig_config, restore_timeout_ms), 1000, 3600000 },
+};
+
+static int parse_key(struct es_mig_config *m, const char *key, json_t *v, char *err,
+		     size_t err_len)
+{
+	char field[96];
+	size_t i;
+
+	snprintf(field, sizeof(field), "migration.%.70s", key);
+	for (i = 0; i < sizeof(uint_fields) / sizeof(uint_fields[0]); i++)
+		if (!strcmp(key, uint_fields[i].key))
+			return get_ms(v, field, uint_fields[i].lo, uint_fields[i].hi,
+				      (unsigned int *)((char *)m + uint_fields[i].off), err, err_len);
+	if (!strcmp(key, "token")) {
+		if (copy_string(v, field, m->token, sizeof(m->token), err, err_len))
+			return -1;
+		return strlen(m->token) < 16 ? fail(err, err_len, field, "must be 16 characters or more") : 0;
+	}
+	if (!strcmp(key, "token_file"))
+		return read_token_file(m, v, err, err_len);
+	if (!strcmp(key, "peers"))
+		return parse_peers(m, v, err, err_len);
+	if (!strcmp(key, "event_log"))
+		return copy_path(v, field, m->event_log, sizeof(m->event_log), err, err_len);
+	if (!strcmp(key, "runc"))
+		return copy_string(v, field, m->runc, sizeof(m->runc), err, err_len);
+	return fail(err, err_len, field, "is not a known field (token, token_file, peers, "
+		    "event_log, runc, compression_level, *_timeout_ms)");
+}
+
+int es_mig_config_parse(struct es_mig_config *m, json_t *v, char *err, size_t err_len)
+{
+	const char *key;
+	json_t *e;
+
+	if (!json_is_object(v))
+		return fail(err, err_len, "migration", "must be an object");
+	json_object_foreach(v, key, e) {
+		if (parse_key(m, key, e, err, err_len))
+			return -1;
+	}
+	return 0;
+}
+
+int es_mig_config_state_dir(struct es_mig_config *m, json_t *v, char *err, size_t err_len)
+{
+	return copy_path(v, "state_dir", m->state_dir, sizeof(m->state_dir), err, err_len);
+}
+
+const struct es_mig_peer *es_mig_peer_find(const struct es_mig_config *m, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->n_peers; i++)
+		if (!strcmp(m->peers[i].name, name))
+			return &m->peers[i];
+	return NULL;
+}

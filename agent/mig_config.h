@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The "migration" part of edgeshiftd's configuration: where containers,
+ * images and checkpoints live, who the peers are, the shared token that
+ * authenticates agents to each other, the event log and every timeout.
+ */
+#ifndef EDGESHIFT_MIG_CONFIG_H
+#define EDGESHIFT_MIG_CONFIG_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#define ES_MIG_MAX_PEERS	32
+#define ES_MIG_TOKEN_MAX	256
+
+struct es_mig_peer {
+	char	name[64];	/* node name, as given to `edgeshift migrate --to` */
+	char	url[256];	/* base URL of its agent, "http://addr:port" */
+};
+
+struct es_mig_config {
+	char			state_dir[256];	/* images/, containers/, migrations/, runc/ */
+	char			event_log[256];	/* JSON lines; default STATE_DIR/events.log */
+	char			token[ES_MIG_TOKEN_MAX];	/* empty: migration API refused */
+	struct es_mig_peer	peers[ES_MIG_MAX_PEERS];
+	unsigned int		n_peers;
+	char			runc[128];	/* runtime binary */
+	unsigned int		compression_level;	/* zstd, 1..19 */
+	unsigned int		connect_timeout_ms;	/* TCP connect to a peer */
+	unsigned int		request_timeout_ms;	/* control requests to a peer */
+	unsigned int		stall_timeout_ms;	/* a transfer moving < 1 KiB/s this long fails */
+	unsigned int		transfer_timeout_ms;	/* one object, end to end */
+	unsigned int		checkpoint_timeout_ms;	/* runc checkpoint */
+	unsigned int		restore_timeout_ms;	/* runc restore at the target */
+};
+
+void es_mig_config_defaults(struct es_mig_config *m);
+/* Parse the "migration" object; 0, or -1 with err naming the field. */
+int es_mig_config_parse(struct es_mig_config *m, json_t *v, char *err, size_t err_len);
+/* Parse "state_dir" (top-level key). */
+int es_mig_config_state_dir(struct es_mig_config *m, json_t *v, char *err, size_t err_len);
+const struct es_mig_peer *es_mig_peer_find(const struct es_mig_config *m, const char *name);
+
+#endif

@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The source side of a migration: the phases and the worker running them. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
+#include "log.h"
+#include "fs_util.h"
+#include "layer_archive.h"
+#include "transfer.h"
+#include "migrate.h"
+
+static const char *const phase_names[ES_PH_MAX] = { "checkpoint", "transfer", "restore",
+						    "stop_source" };
+static const char *const object_names[ES_MIG_OBJECTS] = { "image", "layer", "checkpoint" };
+enum { OBJ_IMAGE, OBJ_LAYER, OBJ_CHECKPOINT };
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void event(struct es_migrator *m, struct es_migration *mg, const char *ev, json_t *f)
+{
+	es_event(&m->log, "source", mg->id, mg->container, ev, f);
+}
+
+static void phase_begin(struct es_migrator *m, struct es_migration *mg, int ph)
+{
+	char ev[48];
+
+	pthread_mutex_lock(&m->lock);
+	mg->phase = phase_names[ph];
+	mg->ph[ph].start_ns = realtime_ns();
+	pthread_mutex_unlock(&m->lock);
+	snprintf(ev, sizeof(ev), "%s_start", phase_names[ph]);
+	if (ph != ES_PH_STOP)
+		event(m, mg, ev, NULL);
+}
+
+static void phase_end(struct es_migrator *m, struct es_migration *mg, int ph, json_t *f)
+{
+	char ev[48];
+
+	pthread_mutex_lock(&m->lock);
+	mg->ph[ph].end_ns = realtime_ns();
+	pthread_mutex_unlock(&m->lock);
+	if (!f)
+		f = json_object();
+	json_object_set_new(f, "elapsed_ms",
+			    json_real((mg->ph[ph].end_ns - mg->ph[ph].start_ns) / 1e6));
+	snprintf(ev, sizeof(ev), "%s_end", phase_names[ph]);
+	event(m, mg, ph == ES_PH_STOP ? "source_stopped" : ev, f);
+}
+
+static int mig_fail(struct es_migrator *m, struct es_migration *mg, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int mig_fail(struct es_migrator *m, struct es_migration *mg, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&m->lock);
+	va_start(ap, fmt);
+	vsnprintf(mg->error, sizeof(mg->error), fmt, ap);
+	va_end(ap);
+	pthread_mutex_unlock(&m->lock);
+	return -1;
+}
+
+static void staging_dir(struct es_migrator *m, struct es_migration *mg, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/migrations/out-%s", m->cfg->state_dir, mg->id);
+}
+
+int es_mig_prepare(struct es_migrator *m, struct es_migration *mg)
+{
+	json_t *req, *resp = NULL;
+	char err[512];
+	int code;
+
+	req = json_pack("{s:s,s:s,s:s,s:s,s:O}", "id", mg->id, "container", mg->container,
+			"mode", mg->complete ? "complete" : "partial", "from", m->node,
+			"spec", mg->spec);
+	code = es_peer_json(m->cfg, mg->url, "POST", "/v1/migrations/incoming", req,
+			    m->cfg->request_timeout_ms, &resp, err, sizeof(err));
+	json_decref(req);
+	if (code != 200) {
+		json_decref(resp);
+		return mig_fail(m, mg, "target %s refused the migration: %s", mg->to, err);
+	}
+	mg->target_has_image = json_is_true(json_object_get(resp, "have_image"));
+	json_decref(resp);
+	return 0;
+}
+
+static int pack_object(struct es_migrator *m, struct es_migration *mg, int i, const char *dir)
+{
+	struct es_mig_object *o = &mg->obj[i];
+	struct es_archive_stats st;
+	char stage[ES_PATH], err[512];
+	int ret;
+
+	staging_dir(m, mg, stage, sizeof(stage));
+	snprintf(o->path, sizeof(o->path), "%s/%s.tar.zst", stage, o->name);
+	ret = es_archive_pack(dir, o->path, m->cfg->compression_level, &st, err, sizeof(err));
+	if (ret)
+		return mig_fail(m, mg, "packing the %s: %s", o->name, err);
+	ret = es_sha256_file(o->path, o->sha256);
+	if (ret)
+		return mig_fail(m, mg, "checksum of the %s: %s", o->name, strerror(-ret));
+	o->bytes = es_tree_bytes(o->path);
+	o->raw_bytes = st.raw_bytes;
+	o->present = true;
+	return 0;
+}
+
+/*
+ * The dump and the writable layer must describe the same instant (CRIU
+ * checks the size of every open file on restore), so both are taken while
+ * the container is paused; it resumes before anything is sent.
+ */
+int es_mig_checkpoint(struct es_migrator *m, struct es_migration *mg)
+{
+	char stage[ES_PATH], ck[ES_PATH + 16], upper[ES_PATH], err[1024];
+	uint64_t t0;
+	int ret;
+
+	phase_begin(m, mg, ES_PH_CHECKPOINT);
+	staging_dir(m, mg, stage, sizeof(stage));
+	snprintf(ck, sizeof(ck), "%s/checkpoint", stage);
+	if (m->fault && !strcmp(m->fault, "checkpoint_fail"))
+		return mig_fail(m, mg, "checkpoint of %s: injected fault", mg->container);
+	t0 = realtime_ns();
+	ret = es_container_pause(&m->rt, mg->container, err, sizeof(err));
+	if (ret)
+		return mig_fail(m, mg, "checkpoint of %s: %s", mg->container, err);
+	ret = es_container_checkpoint(&m->rt, mg->container, ck, err, sizeof(err));
+	if (ret)
+		mig_fail(m, mg, "checkpoint of %s: %s", mg->container, err);
+	es_ct_path(&m->rt, mg->container, ES_CT_UPPER, upper, sizeof(upper));
+	if (!ret)
+		ret = pack_object(m, mg, OBJ_LAYER, upper);
+	if (es_container_resume(&m->rt, mg->container, err, sizeof(err))) {
+		es_error("container_resume_failed", "name=%s error=\"%s\"", mg->container, err);
+		if (!ret)
+			ret = mig_fail(m, mg, "resume of %s after the checkpoint: %s",
+				       mg->container, err);
+	}
+	mg->freeze_ns = realtime_ns() - t0;
+	if (ret)
+		return -1;
+	mg->ph[ES_PH_CHECKPOINT].bytes = es_tree_bytes(ck);
+	if (pack_object(m, mg, OBJ_CHECKPOINT, ck))
+		return -1;
+	phase_end(m, mg, ES_PH_CHECKPOINT,
+		  json_pack("{s:I,s:I,s:f}", "bytes", (json_int_t)mg->ph[ES_PH_CHECKPOINT].bytes,
+			    "layer_raw_bytes", (json_int_t)mg->obj[OBJ_LAYER].raw_bytes,
+			    "freeze_ms", mg->freeze_ns / 1e6));
+	return 0;
+}
+
+struct progress {
+	struct es_migrator	*m;
+	struct es_migration	*mg;
+	uint64_t		base;	/* bytes of the objects before this one */
+};
+
+static void on_progress(void *arg, uint64_t sent)
+{
+	struct progress *p = arg;
+
+	pthread_mutex_lock(&p->m->lock);
+	p->mg->bytes_sent = p->base + sent;
+	pthread_mutex_unlock(&p->m->lock);
+}
+
+static int send_object(struct es_migrator *m, struct es_migration *mg, int i, uint64_t base)
+{
+	struct progress p = { m, mg, base };
+	char path[256], err[700];
+	int code;
+
+	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s/objects/%s", mg->id,
+		 mg->obj[i].name);
+	code = es_peer_put_file(m->cfg, mg->url, path, mg->obj[i].path, on_progress, &p, err,
+				sizeof(err));
+	if (code != 200)
+		return mig_fail(m, mg, "transfer of the %s to %s: %s", mg->obj[i].name, mg->to, err);
+	return 0;
+}
+
+int es_mig_transfer(struct es_migrator *m, struct es_migration *mg)
+{
+	struct es_mig_phase *ph = &mg->ph[ES_PH_TRANSFER];
+	json_t *spec = mg->spec;
+	char image_dir[ES_PATH];
+	uint64_t base = 0;
+	int i;
+
+	phase_begin(m, mg, ES_PH_TRANSFER);
+	if (mg->complete || !mg->target_has_image) {
+		snprintf(image_dir, sizeof(image_dir), "%s/images/%s", m->cfg->state_dir,
+			 json_string_value(json_object_get(spec, "image")));
+		if (pack_object(m, mg, OBJ_IMAGE, image_dir))
+			return -1;
+	}
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < ES_MIG_OBJECTS; i++)
+		mg->bytes_total += mg->obj[i].present ? mg->obj[i].bytes : 0;
+	pthread_mutex_unlock(&m->lock);
+	for (i = 0; i < ES_MIG_OBJECTS; i++) {
+		if (!mg->obj[i].present)
+			continue;
+		if (send_object(m, mg, i, base))
+			return -1;
+		base += mg->obj[i].bytes;
+		ph->bytes += mg->obj[i].bytes;
+		ph->raw_bytes += mg->obj[i].raw_bytes;
+	}
+	phase_end(m, mg, ES_PH_TRANSFER,
+		  json_pack("{s:I,s:I,s:b}", "bytes", (json_int_t)ph->bytes, "raw_bytes",
+			    (json_int_t)ph->raw_bytes, "image_sent", mg->obj[OBJ_IMAGE].present));
+	return 0;
+}
+
+int es_mig_restore(struct es_migrator *m, struct es_migration *mg)
+{
+	json_t *req = json_object(), *objs = json_object(), *resp = NULL;
+	char path[256], err[1024];
+	int i, code;
+
+	phase_begin(m, mg, ES_PH_RESTORE);
+	for (i = 0; i < ES_MIG_OBJECTS; i++)
+		if (mg->obj[i].present)
+			json_object_set_new(objs, mg->obj[i].name,
+					    json_pack("{s:s,s:I}", "sha256", mg->obj[i].sha256,
+						      "bytes", (json_int_t)mg->obj[i].bytes));
+	json_object_set_new(req, "objects", objs);
+	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s/restore", mg->id);
+	code = es_peer_json(m->cfg, mg->url, "POST", path, req,
+			    m->cfg->restore_timeout_ms + m->cfg->request_timeout_ms, &resp, err,
+			    sizeof(err));
+	json_decref(req);
+	if (code != 200) {
+		json_decref(resp);
+		return mig_fail(m, mg, "restore at %s: %s", mg->to, err);
+	}
+	mg->restore_target_ms = json_real_value(json_object_get(resp, "restore_ms"));
+	json_decref(resp);
+	phase_end(m, mg, ES_PH_RESTORE, json_pack("{s:s}", "target_status", "running"));
+	return 0;
+}
+
+int es_mig_stop_source(struct es_migrator *m, struct es_migration *mg)
+{
+	int ret;
+
+	if (mg->state != ES_MIG_RESTORED &&
+	    !(mg->state == ES_MIG_RUNNING && mg->ph[ES_PH_RESTORE].end_ns))
+		return mig_fail(m, mg, "the source stops only once the target runs the container");
+	phase_begin(m, mg, ES_PH_STOP);
+	ret = es_container_destroy(&m->rt, mg->container);
+	if (ret)
+		return mig_fail(m, mg, "stopping %s: %s", mg->container, strerror(-ret));
+	phase_end(m, mg, ES_PH_STOP, NULL);
+	pthread_mutex_lock(&m->lock);
+	mg->state = ES_MIG_DONE;
+	mg->phase = "done";
+	pthread_mutex_unlock(&m->lock);
+	return 0;
+}
+
+/* Remove whatever the target made for this migration; best effort. */
+static void abort_target(struct es_migrator *m, struct es_migration *mg)
+{
+	char path[256], err[512];
+
+	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s", mg->id);
+	if (es_peer_json(m->cfg, mg->url, "DELETE", path, NULL, m->cfg->request_timeout_ms,
+			 NULL, err, sizeof(err)) != 200)
+		es_warn("migration_abort_unanswered", "id=%s target=%s error=\"%s\"", mg->id,
+			mg->to, err);
+}
+
+struct worker_arg {
+	struct es_migrator	*m;
+	struct es_migration	*mg;
+};
+
+static void *worker(void *arg)
+{
+	struct worker_arg *wa = arg;
+	struct es_migrator *m = wa->m;
+	struct es_migration *mg = wa->mg;
+	char stage[ES_PATH];
+	int ret;
+
+	free(wa);
+	ret = es_mig_prepare(m, mg);
+	if (!ret)
+		ret = es_mig_checkpoint(m, mg);
+	if (!ret)
+		ret = es_mig_transfer(m, mg);
+	if (!ret)
+		ret = es_mig_restore(m, mg);
+	if (ret) {
+		abort_target(m, mg);
+		pthread_mutex_lock(&m->lock);
+		mg->state = ES_MIG_FAILED;
+		pthread_mutex_unlock(&m->lock);
+		event(m, mg, "failed", json_pack("{s:s,s:s}", "phase", mg->phase, "reason",
+						 mg->error));
+	} else {
+		/* with stop_source the answer stays "running" until the source is stopped */
+		if (mg->stop_source && es_mig_stop_source(m, mg))
+			event(m, mg, "failed", json_pack("{s:s,s:s}", "phase", "stop_source",
+							 "reason", mg->error));
+		pthread_mutex_lock(&m->lock);
+		if (mg->state != ES_MIG_DONE) {
+			mg->state = ES_MIG_RESTORED;
+			mg->phase = "restored";
+		}
+		pthread_mutex_unlock(&m->lock);
+	}
+	staging_dir(m, mg, stage, sizeof(stage));
+	es_rm_rf(stage);
+	return NULL;
+}
+
+static int start_fail(int *code, int c, char *err, size_t len, const char *fmt, const char *arg)
+{
+	*code = c;
+	snprintf(err, len, fmt, arg);
+	return -1;
+}
+
+static bool busy(struct es_migrator *m, const char *container)
+{
+	struct es_migration *mg;
+	bool found = false;
+
+	pthread_mutex_lock(&m->lock);
+	for (mg = m->list; mg; mg = mg->next)
+		if (!strcmp(mg->container, container) && mg->state == ES_MIG_RUNNING)
+			found = true;
+	pthread_mutex_unlock(&m->lock);
+	return found;
+}
+
+static int check_request(struct es_migrator *m, json_t *req, int *code, char *err, size_t len)
+{
+	const char *ct = json_string_value(json_object_get(req, "container"));
+	const char *to = json_string_value(json_object_get(req, "to"));
+	const char *mode = json_string_value(json_object_get(req, "mode"));
+
+	if (!ct || !es_safe_name(ct))
+		return start_fail(code, 400, err, len, "field 'container' must name a container%s", "");
+	if (!es_container_exists(&m->rt, ct))
+		return start_fail(code, 404, err, len, "no container \"%s\" on this node", ct);
+	if (!to || !es_mig_peer_find(m->cfg, to))
+		return start_fail(code, 400, err, len,
+				  "field 'to': \"%s\" is not a peer in migration.peers", to ?: "");
+	if (!mode || (strcmp(mode, "partial") && strcmp(mode, "complete")))
+		return start_fail(code, 400, err, len, "field 'mode' must be \"partial\" or \"complete\"%s", "");
+	if (busy(m, ct))
+		return start_fail(code, 409, err, len, "container \"%s\" is already migrating", ct);
+	return 0;
+}
+
+struct es_migration *es_mig_start(struct es_migrator *m, json_t *req, int *http_code,
+				  char *err, size_t err_len)
+{
+	struct worker_arg *wa;
+	struct es_migration *mg;
+	unsigned char rnd[8];
+	pthread_t t;
+	int i;
+
+	if (check_request(m, req, http_code, err, err_len))
+		return NULL;
+	mg = calloc(1, sizeof(*mg));
+	if (!mg || getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
+		free(mg);
+		start_fail(http_code, 500, err, err_len, "%s", "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < 8; i++)
+		sprintf(mg->id + 2 * i, "%02x", rnd[i]);
+	snprintf(mg->container, sizeof(mg->container), "%s",
+		 json_string_value(json_object_get(req, "container")));
+	snprintf(mg->to, sizeof(mg->to), "%s", json_string_value(json_object_get(req, "to")));
+	snprintf(mg->url, sizeof(mg->url), "%s", es_mig_peer_find(m->cfg, mg->to)->url);
+	mg->complete = !strcmp(json_string_value(json_object_get(req, "mode")), "complete");
+	mg->stop_source = json_is_true(json_object_get(req, "stop_source"));
+	mg->spec = es_container_spec(&m->rt, mg->container);
+	mg->requested_ns = realtime_ns();
+	mg->phase = "requested";
+	for (i = 0; i < ES_MIG_OBJECTS; i++)
+		mg->obj[i].name = object_names[i];
+	if (!mg->spec) {
+		free(mg);
+		start_fail(http_code, 500, err, err_len, "container %s has no readable spec",
+			   json_string_value(json_object_get(req, "container")));
+		return NULL;
+	}
+	event(m, mg, "requested", json_pack("{s:s,s:s,s:s}", "mode",
+					    mg->complete ? "complete" : "partial", "from", m->node,
+					    "to", mg->to));
+	pthread_mutex_lock(&m->lock);
+	mg->next = m->list;
+	m->list = mg;
+	pthread_mutex_unlock(&m->lock);
+	wa = malloc(sizeof(*wa));
+	if (wa)
+		*wa = (struct worker_arg){ m, mg };
+	if (!wa || pthread_create(&t, NULL, worker, wa)) {
+		free(wa);
+		pthread_mutex_lock(&m->lock);
+		mg->state = ES_MIG_FAILED;
+		snprintf(mg->error, sizeof(mg->error), "cannot start the worker thread");
+		pthread_mutex_unlock(&m->lock);
+		start_fail(http_code, 500, err, err_len, "%s", "cannot start the worker thread");
+		return NULL;
+	}
+	pthread_detach(t);
+	*http_code = 202;
+	return mg;
+}

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The target side of a migration. Everything arriving is staged under
+ * STATE/migrations/in-ID; a container being restored carries a
+ * "restoring" marker until runc reports it running, so an agent that dies
+ * mid-restore removes it on its next start (es_runtime_recover) and a
+ * failed restore removes it at once: nothing half-restored stays.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "log.h"
+#include "fs_util.h"
+#include "layer_archive.h"
+#include "migrate.h"
+
+static const char *const objects[] = { "image", "layer", "checkpoint" };
+
+static int answer(json_t **resp, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int answer(json_t **resp, int code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	*resp = json_pack("{s:s}", "error", msg);
+	return code;
+}
+
+static void in_dir(struct es_migrator *m, const char *id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/migrations/in-%s", m->cfg->state_dir, id);
+}
+
+static json_t *load_manifest(struct es_migrator *m, const char *id)
+{
+	char path[ES_PATH];
+
+	in_dir(m, id, path, sizeof(path));
+	strncat(path, "/manifest.json", sizeof(path) - strlen(path) - 1);
+	return json_load_file(path, 0, NULL);
+}
+
+/* An older incoming migration of the same container is abandoned: drop it. */
+static void drop_superseded(struct es_migrator *m, const char *container)
+{
+	char path[ES_PATH];
+	struct dirent *d;
+	json_t *man;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/migrations", m->cfg->state_dir);
+	dir = opendir(path);
+	while (dir && (d = readdir(dir))) {
+		if (strncmp(d->d_name, "in-", 3) || !es_safe_name(d->d_name + 3))
+			continue;
+		man = load_manifest(m, d->d_name + 3);
+		if (man && !strcmp(json_string_value(json_object_get(man, "container")) ?: "",
+				   container)) {
+			in_dir(m, d->d_name + 3, path, sizeof(path));
+			es_info("migration_superseded", "id=%s container=%s", d->d_name + 3,
+				container);
+			es_rm_rf(path);
+		}
+		json_decref(man);
+	}
+	if (dir)
+		closedir(dir);
+}
+
+int es_mig_in_prepare(struct es_migrator *m, json_t *req, json_t **resp)
+{
+	const char *id = json_string_value(json_object_get(req, "id"));
+	const char *ct = json_string_value(json_object_get(req, "container"));
+	const char *mode = json_string_value(json_object_get(req, "mode"));
+	json_t *spec = json_object_get(req, "spec");
+	char path[ES_PATH], err[512];
+
+	if (!id || !es_safe_name(id) || !ct || !es_safe_name(ct))
+		return answer(resp, 400, "fields 'id' and 'container' must be safe names");
+	if (!mode || (strcmp(mode, "partial") && strcmp(mode, "complete")))
+		return answer(resp, 400, "field 'mode' must be \"partial\" or \"complete\"");
+	if (es_spec_validate(spec, err, sizeof(err)))
+		return answer(resp, 400, "%s", err);
+	if (strcmp(json_string_value(json_object_get(spec, "name")), ct))
+		return answer(resp, 400, "spec.name differs from 'container'");
+	if (es_container_exists(&m->rt, ct))
+		return answer(resp, 409, "container \"%s\" already exists on node %s", ct, m->node);
+	drop_superseded(m, ct);
+	in_dir(m, id, path, sizeof(path));
+	if (mkdir(path, 0700))
+		return answer(resp, errno == EEXIST ? 409 : 500, "staging %s: %s", id,
+			      strerror(errno));
+	strncat(path, "/manifest.json", sizeof(path) - strlen(path) - 1);
+	if (json_dump_file(req, path, JSON_COMPACT))
+		return answer(resp, 500, "cannot write %s", path);
+	es_event(&m->log, "target", id, ct, "transfer_start",
+		 json_pack("{s:s,s:s}", "from", json_string_value(json_object_get(req, "from")) ?: "?",
+			   "mode", mode));
+	*resp = json_pack("{s:b}", "have_image",
+			  es_image_present(&m->rt, json_string_value(json_object_get(spec, "image"))));
+	return 200;
+}
+
+int es_mig_in_object_path(struct es_migrator *m, const char *id, const char *object,
+			  char *buf, size_t len)
+{
+	struct stat st;
+	size_t i;
+
+	if (!es_safe_name(id))
+		return -1;
+	for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
+		if (!strcmp(object, objects[i]))
+			break;
+	if (i == sizeof(objects) / sizeof(objects[0]))
+		return -1;
+	in_dir(m, id, buf, len);
+	if (lstat(buf, &st) || !S_ISDIR(st.st_mode))
+		return -1;
+	snprintf(buf + strlen(buf), len - strlen(buf), "/%s.tar.zst", object);
+	return 0;
+}
+
+/* The object arrived whole and unchanged: its sha256 (computed while it was received). */
+static int verify_object(struct es_migrator *m, const char *id, const char *name,
+			 json_t *want, uint64_t *bytes, json_t **resp)
+{
+	const char *sha = json_string_value(json_object_get(want, "sha256"));
+	char path[ES_PATH], got[65];
+	struct stat st;
+	int ret;
+
+	es_mig_in_object_path(m, id, name, path, sizeof(path));
+	if (!sha || lstat(path, &st))
+		return answer(resp, 400, "object %s was not received", name);
+	ret = es_sha256_file(path, got);
+	if (ret)
+		return answer(resp, 500, "object %s: %s", name, strerror(-ret));
+	if (strcmp(got, sha) || (json_int_t)st.st_size !=
+	    json_integer_value(json_object_get(want, "bytes")))
+		return answer(resp, 422, "object %s: checksum mismatch (got %.16s..., want %.16s...)",
+			      name, got, sha);
+	*bytes += st.st_size;
+	return 0;
+}
+
+static int install_image(struct es_migrator *m, const char *id, const char *digest,
+			 json_t **resp)
+{
+	char tmp[ES_PATH], dst[ES_PATH], src[ES_PATH], err[512];
+	struct es_archive_stats st;
+	int ret;
+
+	if (es_image_present(&m->rt, digest))
+		return 0;
+	snprintf(tmp, sizeof(tmp), "%s/images/.in-%s", m->cfg->state_dir, id);
+	snprintf(dst, sizeof(dst), "%s/images/%s", m->cfg->state_dir, digest);
+	es_mig_in_object_path(m, id, "image", src, sizeof(src));
+	es_rm_rf(tmp);
+	if (mkdir(tmp, 0700))
+		return answer(resp, 500, "%s: %s", tmp, strerror(errno));
+	ret = es_archive_unpack(src, tmp, &st, err, sizeof(err));
+	if (!ret && rename(tmp, dst))
+		ret = -errno, snprintf(err, sizeof(err), "%.400s: %s", dst, strerror(errno));
+	if (ret) {
+		es_rm_rf(tmp);
+		return answer(resp, ret == -EPERM ? 400 : 500, "image: %s", err);
+	}
+	return 0;
+}
+
+/* Writable layer into the new container's upper directory, marked restoring. */
+static int stage_container(struct es_migrator *m, const char *id, const char *ct,
+			   json_t **resp)
+{
+	char path[ES_PATH], src[ES_PATH], err[512];
+	struct es_archive_stats st;
+	int ret;
+
+	es_ct_path(&m->rt, ct, ES_CT_DIR, path, sizeof(path));
+	if (mkdir(path, 0700))
+		return answer(resp, errno == EEXIST ? 409 : 500, "container \"%s\" %s on node %s",
+			      ct, errno == EEXIST ? "already exists" : strerror(errno), m->node);
+	es_ct_path(&m->rt, ct, ES_CT_RESTORING, path, sizeof(path));
+	if (es_write_file(path, id, strlen(id)))
+		return answer(resp, 500, "cannot mark %s restoring", ct);
+	es_ct_path(&m->rt, ct, ES_CT_UPPER, path, sizeof(path));
+	if (mkdir(path, 0755))
+		return answer(resp, 500, "%s: %s", path, strerror(errno));
+	es_mig_in_object_path(m, id, "layer", src, sizeof(src));
+	ret = es_archive_unpack(src, path, &st, err, sizeof(err));
+	if (ret)
+		return answer(resp, ret == -EPERM ? 400 : 500, "writable layer: %s", err);
+	es_info("layer_unpacked", "container=%s entries=%llu whiteouts=%llu opaque_dirs=%llu",
+		ct, (unsigned long long)st.entries, (unsigned long long)st.whiteouts,
+		(unsigned long long)st.opaque_dirs);
+	return 0;
+}
+
+static int unpack_checkpoint(struct es_migrator *m, const char *id, char *ck, size_t len,
+			     json_t **resp)
+{
+	struct es_archive_stats st;
+	char src[ES_PATH], err[512];
+	int ret;
+
+	in_dir(m, id, ck, len);
+	strncat(ck, "/checkpoint", len - strlen(ck) - 1);
+	es_mig_in_object_path(m, id, "checkpoint", src, sizeof(src));
+	if (mkdir(ck, 0700) && errno != EEXIST)
+		return answer(resp, 500, "%s: %s", ck, strerror(errno));
+	ret = es_archive_unpack(src, ck, &st, err, sizeof(err));
+	return ret ? answer(resp, ret == -EPERM ? 400 : 500, "checkpoint: %s", err) : 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int restore_locked(struct es_migrator *m, const char *id, json_t *man, json_t *req,
+			  json_t **resp)
+{
+	json_t *spec = json_object_get(man, "spec"), *objs = json_object_get(req, "objects");
+	const char *ct = json_string_value(json_object_get(man, "container"));
+	const char *digest = json_string_value(json_object_get(spec, "image"));
+	char ck[ES_PATH], err[1024], marker[ES_PATH];
+	uint64_t bytes = 0, t0;
+	int code;
+
+	if ((code = verify_object(m, id, "layer", json_object_get(objs, "layer"), &bytes, resp)) ||
+	    (code = verify_object(m, id, "checkpoint", json_object_get(objs, "checkpoint"), &bytes,
+				  resp)))
+		return code;
+	if (json_object_get(objs, "image") &&
+	    ((code = verify_object(m, id, "image", json_object_get(objs, "image"), &bytes, resp)) ||
+	     (code = install_image(m, id, digest, resp))))
+		return code;
+	if (!es_image_present(&m->rt, digest))
+		return answer(resp, 412, "image %.12s is not on node %s and was not sent", digest,
+			      m->node);
+	es_event(&m->log, "target", id, ct, "transfer_end",
+		 json_pack("{s:I}", "bytes", (json_int_t)bytes));
+	if ((code = stage_container(m, id, ct, resp)))
+		return code;
+	if ((code = unpack_checkpoint(m, id, ck, sizeof(ck), resp)))
+		return code;
+	if (es_container_bundle(&m->rt, spec, true, err, sizeof(err)))
+		return answer(resp, 500, "%s", err);
+	t0 = now_ns();
+	es_event(&m->log, "target", id, ct, "restore_start", NULL);
+	if (es_container_restore(&m->rt, ct, ck, err, sizeof(err)))
+		return answer(resp, 500, "%s", err);
+	if (m->fault && !strcmp(m->fault, "restore_crash")) {
+		es_error("fault_injected", "fault=restore_crash id=%s", id);
+		_exit(3);	/* dies with the container half-restored: the next start removes it */
+	}
+	es_ct_path(&m->rt, ct, ES_CT_RESTORING, marker, sizeof(marker));
+	unlink(marker);
+	es_event(&m->log, "target", id, ct, "restore_end",
+		 json_pack("{s:f}", "elapsed_ms", (now_ns() - t0) / 1e6));
+	*resp = json_pack("{s:s,s:f}", "status", "running", "restore_ms", (now_ns() - t0) / 1e6);
+	return 200;
+}
+
+int es_mig_in_restore(struct es_migrator *m, const char *id, json_t *req, json_t **resp)
+{
+	json_t *man = es_safe_name(id) ? load_manifest(m, id) : NULL;
+	const char *ct;
+	char path[ES_PATH];
+	int code;
+
+	if (!man)
+		return answer(resp, 404, "no incoming migration \"%s\"", id);
+	ct = json_string_value(json_object_get(man, "container"));
+	pthread_mutex_lock(&m->rt.lock);
+	code = restore_locked(m, id, man, req, resp);
+	if (code != 200 && code != 409) {
+		es_ct_path(&m->rt, ct, ES_CT_RESTORING, path, sizeof(path));
+		if (!access(path, F_OK))
+			es_container_destroy(&m->rt, ct);
+	}
+	pthread_mutex_unlock(&m->rt.lock);
+	if (code != 200)
+		es_event(&m->log, "target", id, ct, "failed",
+			 json_pack("{s:s,s:s}", "phase", "restore", "reason",
+				   json_string_value(json_object_get(*resp, "error")) ?: "?"));
+	in_dir(m, id, path, sizeof(path));
+	es_rm_rf(path);
+	json_decref(man);
+	return code;
+}
+
+int es_mig_in_abort(struct es_migrator *m, const char *id, json_t **resp)
+{
+	json_t *man = es_safe_name(id) ? load_manifest(m, id) : NULL;
+	const char *ct = json_string_value(json_object_get(man, "container"));
+	char path[ES_PATH], *owner;
+	bool removed = false;
+
+	if (!man) {
+		*resp = json_pack("{s:b}", "aborted", 0);
+		return 200;	/* nothing staged: nothing to remove */
+	}
+	pthread_mutex_lock(&m->rt.lock);
+	es_ct_path(&m->rt, ct, ES_CT_RESTORING, path, sizeof(path));
+	owner = es_read_file(path, 64, NULL);
+	if (owner && !strcmp(owner, id)) {
+		es_container_destroy(&m->rt, ct);
+		removed = true;
+	}
+	free(owner);
+	pthread_mutex_unlock(&m->rt.lock);
+	in_dir(m, id, path, sizeof(path));
+	es_rm_rf(path);
+	es_event(&m->log, "target", id, ct, "failed",
+		 json_pack("{s:s,s:s}", "phase", "transfer", "reason", "aborted by the source"));
+	*resp = json_pack("{s:b,s:b}", "aborted", 1, "container_removed", removed);
+	json_decref(man);
+	return 200;
+}

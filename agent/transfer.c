@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <curl/curl.h>
+#include "transfer.h"
+
+struct body {
+	char	*data;
+	size_t	len;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+	struct body *b = arg;
+	char *nd;
+
+	if (b->len + size * n > (1 << 20))
+		return 0;	/* a control answer is small */
+	nd = realloc(b->data, b->len + size * n + 1);
+	if (!nd)
+		return 0;
+	b->data = nd;
+	memcpy(b->data + b->len, p, size * n);
+	b->len += size * n;
+	b->data[b->len] = '\0';
+	return size * n;
+}
+
+static CURL *peer_handle(const struct es_mig_config *cfg, const char *base, const char *path,
+			 struct curl_slist **hdrs, struct body *b)
+{
+	char url[768], auth[ES_MIG_TOKEN_MAX + 32];
+	CURL *h = curl_easy_init();
+
+	if (!h)
+		return NULL;
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", cfg->token);
+	*hdrs = curl_slist_append(*hdrs, auth);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	return h;
+}
+
+static int finish(CURL *h, CURLcode rc, struct body *b, json_t **resp, const char *what,
+		  char *err, size_t err_len)
+{
+	long code = 0;
+	json_t *j;
+
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+	if (rc != CURLE_OK) {
+		snprintf(err, err_len, "%s: %s", what, curl_easy_strerror(rc));
+		return 0;
+	}
+	j = b->data ? json_loads(b->data, 0, NULL) : NULL;
+	if (code != 200 && code != 202)
+		snprintf(err, err_len, "%s: HTTP %ld: %.300s", what, code,
+			 json_string_value(json_object_get(j, "error")) ?: "(no reason given)");
+	if (resp)
+		*resp = j;
+	else
+		json_decref(j);
+	return code;
+}
+
+int es_peer_json(const struct es_mig_config *cfg, const char *base, const char *method,
+		 const char *path, json_t *body, unsigned int timeout_ms, json_t **resp,
+		 char *err, size_t err_len)
+{
+	struct curl_slist *hdrs = NULL;
+	struct body b = {};
+	char *text = NULL, what[400];
+	CURLcode rc;
+	CURL *h;
+	int code;
+
+	if (resp)
+		*resp = NULL;
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+	h = peer_handle(cfg, base, path, &hdrs, &b);
+	if (!h) {
+		curl_slist_free_all(hdrs);
+		snprintf(err, err_len, "out of memory");
+		return 0;
+	}
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	if (body) {
+		text = json_dumps(body, JSON_COMPACT);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, text ?: "{}");
+	}
+	snprintf(what, sizeof(what), "%s %s%s", method, base, path);
+	rc = curl_easy_perform(h);
+	code = finish(h, rc, &b, resp, what, err, err_len);
+	free(text);
+	free(b.data);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	return code;
+}
+
+struct upload {
+	es_progress_fn	fn;
+	void		*arg;
+};
+
+static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	struct upload *u = p;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	if (u->fn)
+		u->fn(u->arg, ulnow);
+	return 0;
+}
+
+int es_peer_put_file(const struct es_mig_config *cfg, const char *base, const char *path,
+		     const char *file, es_progress_fn progress, void *arg, char *err,
+		     size_t err_len)
+{
+	struct upload u = { progress, arg };
+	struct curl_slist *hdrs = NULL;
+	struct body b = {};
+	char what[400];
+	struct stat st;
+	CURLcode rc;
+	FILE *f;
+	CURL *h;
+	int code;
+
+	f = fopen(file, "rb");
+	if (!f || fstat(fileno(f), &st)) {
+		snprintf(err, err_len, "%s: %s", file, strerror(errno));
+		if (f)
+			fclose(f);
+		return 0;
+	}
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/zstd");
+	hdrs = curl_slist_append(hdrs, "Expect:");	/* no 100-continue round trip */
+	h = peer_handle(cfg, base, path, &hdrs, &b);
+	if (!h) {
+		fclose(f);
+		curl_slist_free_all(hdrs);
+		return 0;
+	}
+	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(h, CURLOPT_READDATA, f);
+	curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)cfg->transfer_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)(cfg->stall_timeout_ms + 999) / 1000);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, &u);
+	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+	snprintf(what, sizeof(what), "PUT %s%s", base, path);
+	rc = curl_easy_perform(h);
+	code = finish(h, rc, &b, NULL, what, err, err_len);
+	fclose(f);
+	free(b.data);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	return code;
+}

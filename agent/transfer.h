@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * HTTP client of one agent towards a peer (libcurl): JSON control requests
+ * and streamed object uploads, every one carrying the shared token
+ * ("Authorization: Bearer ...") and bounded by the configured timeouts (a
+ * connect timeout, a whole-request timeout, and a stall timeout: an upload
+ * moving under 1 KiB/s for stall_timeout_ms fails, so a cut link ends the
+ * transfer instead of hanging it).
+ */
+#ifndef EDGESHIFT_TRANSFER_H
+#define EDGESHIFT_TRANSFER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "mig_config.h"
+
+/*
+ * method + base + path with body (may be NULL). Returns the HTTP status
+ * (0 when no answer came) and the decoded answer in *resp (may be NULL).
+ */
+int es_peer_json(const struct es_mig_config *cfg, const char *base, const char *method,
+		 const char *path, json_t *body, unsigned int timeout_ms, json_t **resp,
+		 char *err, size_t err_len);
+
+/* Called with the bytes of the current upload sent so far. */
+typedef void (*es_progress_fn)(void *arg, uint64_t sent);
+
+/* PUT a file; returns the HTTP status (200 success) or 0 with err set. */
+int es_peer_put_file(const struct es_mig_config *cfg, const char *base, const char *path,
+		     const char *file, es_progress_fn progress, void *arg, char *err,
+		     size_t err_len);
+
+#endif

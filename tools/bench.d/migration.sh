@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Migration benchmark under Paper D's conditions (10 MB/s, 200 ms RTT):
+# partial and complete migration of a small container and of a Paper-D-
+# sized one (image about 900 MB, memory 33 MB, writable layer 20 MB). Each
+# time is set against its lower bound measured in the same run: bytes sent
+# / link rate + 3 RTTs (prepare, transfer, restore requests), and against
+# Paper D (partial 6.91 s, complete 124.90 s). Writes build/bench/migration.json.
+#
+# The link is the WAN emulator (es_wan) when selftests/lib.sh has it;
+# otherwise a tbf rate limit on the veth pair, which has no delay (this
+# kernel has no netem): then the RTT term is what was measured (ping).
+# ES_MIG_BENCH_SIZES="small" (default "small paper") picks the containers.
+. "$(dirname "$0")/../../selftests/lib.sh"
+# shellcheck source=selftests/migration.inc
+. "$ES_ROOT/selftests/migration.inc"
+OUT=$ES_BUILD/bench
+mkdir -p "$OUT"
+RATE_MBS=10
+SIZES=${ES_MIG_BENCH_SIZES:-small paper}
+export MIG_STALL_MS=10000
+
+link_nodes() {
+	if declare -F es_wan >/dev/null; then
+		es_wan "$MIG_NS_A" "$MIG_IP_A" "$MIG_NS_B" "$MIG_IP_B" --delay-ms 100 --rate "${RATE_MBS}MB/s"
+		LINK="es_wan 100 ms each way, ${RATE_MBS} MB/s"
+	else
+		es_veth "$MIG_NS_A" va "$MIG_IP_A" "$MIG_NS_B" vb "$MIG_IP_B" || return 1
+		es_in "$MIG_NS_A" tc qdisc add dev "$(es_ifname va)" root tbf rate "$((RATE_MBS * 8))mbit" burst 256kb latency 500ms
+		es_in "$MIG_NS_B" tc qdisc add dev "$(es_ifname vb)" root tbf rate "$((RATE_MBS * 8))mbit" burst 256kb latency 500ms
+		LINK="veth + tbf ${RATE_MBS} MB/s, no delay (es_wan not merged yet)"
+	fi
+}
+
+rtt_s() {
+	es_in "$MIG_NS_A" ping -c 5 -i 0.2 -q "$MIG_IP_B" | awk -F/ '/rtt/ { print $5 / 1000 }'
+}
+
+# run_case NAME MODE IMAGE_MB MEM_MB LAYER_KB
+run_case() {
+	local name=$1 mode=$2 mem=$4 layer=$5 ct=$1-$2 j t bytes bound
+	mig_run_counter "$ct" --mem-mb "$mem" --write-kb "$layer" >/dev/null
+	mig_wait_service a
+	if [ "$mode" = complete ]; then rm -rf "$MIG_STATE_B/images/$MIG_IMAGE"
+	else mkdir -p "$MIG_STATE_B/images" && cp -a "$MIG_STATE_A/images/$MIG_IMAGE" "$MIG_STATE_B/images/" 2>/dev/null; fi
+	j=$ES_TMP/$ct.json
+	mig_migrate --container "$ct" --to "$MIG_NODE_B" --mode "$mode" --stop-source --json --wait-s 900 >"$j" 2>/dev/null
+	mig_api b DELETE "/v1/containers/$ct" >/dev/null
+	t=$(jq '.migration_ms / 1000' "$j")
+	bytes=$(jq '[.objects[].bytes] | add' "$j")
+	bound=$(awk -v b="$bytes" -v r="$RATE_MBS" -v rtt="$RTT" 'BEGIN { print b / (r * 1e6) + 3 * rtt }')
+	jq -c --arg name "$name" --arg link "$LINK" --argjson bound "$bound" --argjson rtt "$RTT" \
+		--argjson image_mb "$3" --argjson mem_mb "$mem" --argjson layer_kb "$layer" '{
+		container: $name, mode, state, link: $link, image_mb: $image_mb, memory_mb: $mem_mb,
+		layer_kb: $layer_kb, migration_s: (.migration_ms / 1000), lower_bound_s: $bound,
+		ratio_to_bound: ((.migration_ms / 1000) / $bound),
+		ratio_to_paper_d: ((.migration_ms / 1000) / (if .mode == "partial" then 6.91 else 124.90 end)),
+		rtt_s: $rtt, freeze_ms, bytes_sent: ([.objects[].bytes] | add),
+		raw_bytes: ([.objects[].raw_bytes] | add),
+		phases: [.phases[] | {name, s: (.ms / 1000), bytes}], objects }' "$j" >>"$OUT/migration.jsonl"
+	printf '%-6s %-9s %9.2f %9.2f %7.2f %7.2f %10.1f %10.1f %8.1f\n' "$name" "$mode" "$t" "$bound" \
+		"$(awk -v t="$t" -v b="$bound" 'BEGIN { print t / b }')" \
+		"$(jq '(.migration_ms / 1000) / (if .mode == "partial" then 6.91 else 124.90 end)' "$j")" \
+		"$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')" \
+		"$(jq '[.objects[].raw_bytes] | add / 1e6' "$j")" "$(jq .freeze_ms "$j")"
+}
+
+rm -f "$OUT/migration.jsonl"
+es_netns_add "$MIG_NS_A" && es_netns_add "$MIG_NS_B" || exit 1
+link_nodes || exit 1
+mkdir -p "$MIG_STATE_A" "$MIG_STATE_B"
+mig_agent a && mig_agent b || exit 1
+RTT=$(rtt_s)
+printf '%-6s %-9s %9s %9s %7s %7s %10s %10s %8s\n' SIZE MODE TIME_S BOUND_S /BOUND /PAPER_D SENT_MB RAW_MB FREEZE_MS
+for size in $SIZES; do
+	case $size in
+	small) img=0 mem=4 layer=1024 ;;
+	paper) img=900 mem=33 layer=20480 ;;
+	*) echo "unknown size $size" >&2; continue ;;
+	esac
+	MIG_IMAGE=$(bash "$ES_ROOT/tools/es-image.sh" --state-dir "$MIG_STATE_A" --image-mb "$img" --build "$ES_BUILD") || exit 1
+	run_case "$size" partial "$img" "$mem" "$layer"
+	run_case "$size" complete "$img" "$mem" "$layer"
+done
+jq -s --arg link "$LINK" '{link: $link, runs: .}' "$OUT/migration.jsonl" >"$OUT/migration.json"
+rm -f "$OUT/migration.jsonl"
+echo "link: $LINK; RTT measured ${RTT}s; results in $OUT/migration.json"
