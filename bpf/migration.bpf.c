@@ -102,12 +102,17 @@ static __noinline int es_mig_ingress(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data;
+	struct es_mig_config *cfg;
 	struct es_mig_session *s;
 	struct es_mig_key k;
 	__u64 old, seq;
 	__u32 len, st;
 	int reason;
 
+	/* No migration on this node: one array lookup, not two hash lookups per packet. */
+	cfg = es_mig_cfg();
+	if (!cfg || !cfg->active)
+		return XDP_PASS;
 	if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
 		return XDP_PASS;
 	if (es_mig_key_of(eth + 1, data_end, false, &k, &len))

@@ -270,6 +270,18 @@ void es_mig_dp_close(struct es_mig_dp *dp)
 	}
 }
 
+void es_mig_dp_from_skel(struct es_mig_dp *dp, struct migration *skel)
+{
+	memset(dp, 0, sizeof(*dp));
+	dp->ctl_fd = bpf_program__fd(skel->progs.es_mig_ctl);
+	dp->sessions_fd = bpf_map__fd(skel->maps.es_mig_sessions);
+	dp->replay_fd = bpf_map__fd(skel->maps.es_mig_replay);
+	dp->services_fd = bpf_map__fd(skel->maps.es_mig_services);
+	dp->remote_fd = bpf_map__fd(skel->maps.es_mig_remote);
+	dp->config_fd = bpf_map__fd(skel->maps.es_mig_config);
+	dp->events_fd = bpf_map__fd(skel->maps.es_mig_events);
+}
+
 int es_mig_cleanup_pins(const char *pin_path)
 {
 	char path[PATH_MAX];
@@ -307,12 +319,34 @@ int es_mig_config_get(const struct es_mig_dp *dp, struct es_mig_config *cfg)
 	return bpf_map_lookup_elem(dp->config_fd, &zero, cfg) ? -errno : 0;
 }
 
+/*
+ * The ingress program skips its lookups while nothing migrates: switch them
+ * on before an entry exists, off once both maps are empty.
+ */
+int es_mig_set_active(const struct es_mig_dp *dp, bool on)
+{
+	struct es_mig_config cfg;
+	__u32 zero = 0;
+	__u8 key[sizeof(struct es_mig_key)];
+
+	if (!on && (!bpf_map_get_next_key(dp->sessions_fd, NULL, key) ||
+		    !bpf_map_get_next_key(dp->services_fd, NULL, key)))
+		return 0;
+	if (bpf_map_lookup_elem(dp->config_fd, &zero, &cfg))
+		return -errno;
+	if (cfg.active == on)
+		return 0;
+	cfg.active = on;
+	return bpf_map_update_elem(dp->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
 int es_mig_config_set(const struct es_mig_dp *dp, __u32 local_addr, __u16 tunnel_port_host,
 		      __u32 default_replay_limit)
 {
 	struct es_mig_config cfg = {};
 	__u32 zero = 0;
 
+	bpf_map_lookup_elem(dp->config_fd, &zero, &cfg);
 	cfg.layout_version = ES_MIG_LAYOUT_VERSION;
 	cfg.local_addr = local_addr;
 	cfg.tunnel_port = htons(tunnel_port_host);
@@ -330,12 +364,16 @@ int es_mig_service_set(const struct es_mig_dp *dp, const struct es_mig_svc_key *
 	svc.node_addr = node_addr;
 	svc.flags = flags;
 	svc.replay_limit = replay_limit;
+	if (es_mig_set_active(dp, true))
+		return -errno;
 	return bpf_map_update_elem(dp->services_fd, key, &svc, BPF_ANY) ? -errno : 0;
 }
 
 int es_mig_service_del(const struct es_mig_dp *dp, const struct es_mig_svc_key *key)
 {
-	return bpf_map_delete_elem(dp->services_fd, key) ? -errno : 0;
+	if (bpf_map_delete_elem(dp->services_fd, key))
+		return -errno;
+	return es_mig_set_active(dp, false);
 }
 
 /* ---- sessions ---- */
@@ -408,6 +446,9 @@ int es_mig_start(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32
 	unsigned int st;
 	int ret;
 
+	ret = es_mig_set_active(dp, true);
+	if (ret)
+		return ret;
 	ret = cmd_run(dp, key, ES_MIG_CMD_CREATE, &cmd);
 	if (ret != -EEXIST)
 		return ret;
@@ -567,12 +608,15 @@ int es_mig_finish(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		  unsigned int *records_deleted)
 {
 	struct es_mig_cmd cmd = {};
-	int n;
+	int n, ret;
 
 	n = es_mig_records_delete(dp, key, 0, ES_MIG_SEQ_MASK);
 	if (records_deleted)
 		*records_deleted = n < 0 ? 0 : n;
-	return cmd_run(dp, key, ES_MIG_CMD_DELETE, &cmd);
+	ret = cmd_run(dp, key, ES_MIG_CMD_DELETE, &cmd);
+	if (!ret)
+		ret = es_mig_set_active(dp, false);
+	return ret;
 }
 
 /* ---- the replay buffer ---- */

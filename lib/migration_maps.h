@@ -62,6 +62,9 @@ int es_mig_detach(const char *pin_path, enum es_mig_hook hook, unsigned int ifin
 int es_mig_dp_open(struct es_mig_dp *dp, const char *pin_path, char *err, size_t err_len);
 void es_mig_dp_close(struct es_mig_dp *dp);
 
+/* The handles of a loaded, unpinned object (tests, benchmarks); owned by skel. */
+void es_mig_dp_from_skel(struct es_mig_dp *dp, struct migration *skel);
+
 /* Remove the migration pins (programs, maps, links), not the accounting ones. */
 int es_mig_cleanup_pins(const char *pin_path);
 
@@ -70,6 +73,12 @@ int es_mig_cleanup_pins(const char *pin_path);
 int es_mig_config_set(const struct es_mig_dp *dp, __u32 local_addr, __u16 tunnel_port_host,
 		      __u32 default_replay_limit);
 int es_mig_config_get(const struct es_mig_dp *dp, struct es_mig_config *cfg);
+/*
+ * es_mig_config.active: on, the ingress program looks sessions and services
+ * up; off (only when both maps are empty), it does not. The functions
+ * below that add or remove entries keep it right.
+ */
+int es_mig_set_active(const struct es_mig_dp *dp, bool on);
 /* A service that runs on node_addr (another node): handoff detection. */
 int es_mig_service_set(const struct es_mig_dp *dp, const struct es_mig_svc_key *key,
 		       __u32 node_addr, __u32 flags, __u32 replay_limit);

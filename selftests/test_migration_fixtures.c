@@ -96,13 +96,7 @@ FIXTURE_SETUP(mig)
 	self->skel = skel;
 	bpf_map__set_max_entries(skel->maps.es_mig_replay, 64);
 	ASSERT_OK(migration__load(skel), "migration__load");
-	self->dp.ctl_fd = bpf_program__fd(skel->progs.es_mig_ctl);
-	self->dp.sessions_fd = bpf_map__fd(skel->maps.es_mig_sessions);
-	self->dp.replay_fd = bpf_map__fd(skel->maps.es_mig_replay);
-	self->dp.services_fd = bpf_map__fd(skel->maps.es_mig_services);
-	self->dp.remote_fd = bpf_map__fd(skel->maps.es_mig_remote);
-	self->dp.config_fd = bpf_map__fd(skel->maps.es_mig_config);
-	self->dp.events_fd = bpf_map__fd(skel->maps.es_mig_events);
+	es_mig_dp_from_skel(&self->dp, skel);
 	self->ingress_fd = bpf_program__fd(skel->progs.es_mig_xdp_ingress);
 	self->wan_fd = bpf_program__fd(skel->progs.es_mig_xdp_wan);
 	self->ctr_fd = bpf_program__fd(skel->progs.es_mig_tc_ctr);
@@ -247,6 +241,7 @@ static void make_session(FIXTURE_DATA(mig) *self, unsigned int st, uint32_t limi
 		.replay_limit = limit,
 	};
 
+	ASSERT_OK(es_mig_set_active(&self->dp, true), "active");
 	ASSERT_EQ(es_mig_ctl(&self->dp, &cmd), 0, "ES_MIG_CMD_CREATE");
 }
 
@@ -343,6 +338,26 @@ TEST_F(mig, not_migrating_passes_unchanged)
 	EXPECT_TRUE(!memcmp(r.out, pkt, len), "bytes unchanged");
 	EXPECT_TRUE(es_mig_session_get(&self->dp, &self->key, &(struct es_mig_session){}) != 0,
 		    "no session made without a service entry");
+}
+
+TEST_F(mig, inactive_node_does_not_look_sessions_up)
+{
+	uint8_t pkt[PKT_MAX];
+	struct run r;
+	size_t len = request(1, pkt);
+
+	make_session(self, ES_MIG_FORWARDING, 16);
+	ASSERT_OK(bpf_map_update_elem(self->dp.config_fd, &(__u32){ 0 },
+				      &(struct es_mig_config){ .layout_version = ES_MIG_LAYOUT_VERSION,
+				      .local_addr = inet_addr(LOCAL), .tunnel_port = htons(TUN_PORT) },
+				      BPF_ANY), "config with active 0");
+	run_xdp(self->ingress_fd, 1, pkt, len, &r);
+	ASSERT_EQ(r.retval, XDP_PASS, "verdict");
+	EXPECT_EQ(session(self).seq_state & ES_MIG_SEQ_MASK, 0, "session not touched");
+	ASSERT_OK(es_mig_finish(&self->dp, &self->key, NULL), "finish");
+	ASSERT_OK(es_mig_set_active(&self->dp, true), "active again");
+	ASSERT_OK(es_mig_set_active(&self->dp, false), "inactive: maps empty");
+	ASSERT_OK(es_mig_config_get(&self->dp, &(struct es_mig_config){}), "config");
 }
 
 TEST_F(mig, forwarding_encapsulates_and_mirrors)

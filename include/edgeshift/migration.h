@@ -157,6 +157,9 @@ struct es_mig_config {
 	__u16	tunnel_port;	/* UDP port of the tunnel on every node, network order */
 	__u16	reserved;	/* zero */
 	__u32	default_replay_limit;	/* replay_limit when a command gives 0 */
+	__u32	active;		/* 1 while any session or service entry exists; 0 lets the
+				 * ingress program skip its lookups (set by the library) */
+	__u32	reserved2;	/* zero */
 };
 
 /*
