@@ -368,6 +368,9 @@ static __always_inline int es_mig_ctl_abort(struct es_mig_cmd *cmd, struct es_mi
 		new = ((__u64)ES_MIG_ABORTED << ES_MIG_STATE_SHIFT) | (old & ES_MIG_SEQ_MASK);
 		if (__sync_val_compare_and_swap(&s->seq_state, old, new) != old)
 			continue;
+		s->abort_seq = old & ES_MIG_SEQ_MASK;
+		if (st == ES_MIG_HOLD)
+			__sync_fetch_and_or(&s->flags, ES_MIG_F_ABORT_HELD);
 		s->abort_reason = ES_MIG_ABORT_AGENT;
 		s->changed_ns = bpf_ktime_get_ns();
 		cmd->seq_state = new;

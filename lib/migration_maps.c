@@ -597,11 +597,58 @@ out:
 	return ret;
 }
 
+/* Send the records in [from, to] that exist to the source, in order. */
+static int send_records(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			__u32 dst, __u64 from, __u64 to, unsigned int *sent)
+{
+	struct es_mig_record rec;
+	__u64 seq;
+	int fd, ret = 0;
+
+	fd = es_mig_tunnel_open(dp);
+	if (fd < 0)
+		return fd;
+	for (seq = from; seq <= to && !ret; seq++) {
+		if (es_mig_record_get(dp, key, seq, &rec))
+			continue;
+		ret = es_mig_tunnel_send(dp, fd, dst, seq, &rec);
+		if (!ret && sent)
+			(*sent)++;
+	}
+	close(fd);
+	return ret;
+}
+
+/*
+ * An abort during HOLD leaves the held requests in the buffer only: send
+ * them to the source before anything deletes them (late, and possibly
+ * after newer ones, but not lost).
+ */
+static int send_held_after_abort(const struct es_mig_dp *dp, const struct es_mig_key *key)
+{
+	struct es_mig_cmd cmd = {};
+	struct es_mig_session s;
+	int ret;
+
+	ret = es_mig_session_get(dp, key, &s);
+	if (ret || !(s.flags & ES_MIG_F_ABORT_HELD))
+		return ret;
+	ret = send_records(dp, key, s.source_addr, s.hold_seq + 1, s.abort_seq, NULL);
+	if (ret)
+		return ret;
+	cmd.flags = s.flags & ~ES_MIG_F_ABORT_HELD;
+	return cmd_run(dp, key, ES_MIG_CMD_CONFIGURE, &cmd);
+}
+
 int es_mig_abort(const struct es_mig_dp *dp, const struct es_mig_key *key)
 {
 	struct es_mig_cmd cmd = {};
+	int ret;
 
-	return cmd_run(dp, key, ES_MIG_CMD_ABORT, &cmd);
+	ret = cmd_run(dp, key, ES_MIG_CMD_ABORT, &cmd);
+	if (!ret)
+		ret = send_held_after_abort(dp, key);
+	return ret;
 }
 
 int es_mig_finish(const struct es_mig_dp *dp, const struct es_mig_key *key,
@@ -610,6 +657,9 @@ int es_mig_finish(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	struct es_mig_cmd cmd = {};
 	int n, ret;
 
+	ret = send_held_after_abort(dp, key);
+	if (ret && ret != -ENOENT)
+		return ret;
 	n = es_mig_records_delete(dp, key, 0, ES_MIG_SEQ_MASK);
 	if (records_deleted)
 		*records_deleted = n < 0 ? 0 : n;

@@ -9,7 +9,7 @@
 # nothing; a full replay buffer aborts cleanly.
 . "$(dirname "$0")/lib.sh"
 es_require_root migration_forwarding
-es_plan 32
+es_plan 35
 
 M=$ES_BUILD/es-migctl
 T=$ES_BUILD/es-traffic
@@ -174,9 +174,25 @@ es_expect_eq "session aborted, reason buffer_full" \
 es_expect_eq "mirrored 5, forwarded 20" \
 	"$(echo "$s" | jq -r '"\(.packets.mirrored) \(.packets.forwarded)"')" "5 20"
 es_check "finish after abort" mt finish --session "$S2"
+
+# --- an abort during the checkpoint window sends what was held ---
+S3="$USER:5002>$SVC:7000"
+mt start --session "$S3" --source $SRC --limit 100
+mt hold --session "$S3" >/dev/null
+es_bg --out "$ES_TMP/client3.json" es_in u "$T" udp-client --to $SVC --port 7000 --src-port 5002 \
+	--count 10 --size 16 --rate 20 --json
+CLIENT=$ES_BG_PID
+sleep 0.3
+es_check "abort during hold (restore failed)" mt abort --session "$S3"
+wait "$CLIENT"
+es_expect_eq "abort during hold: 10 sent, 10 answered, 0 lost" \
+	"$(jq -r '"\(.sent) \(.received) \(.lost)"' "$ES_TMP/client3.json")" "10 10 0"
+es_expect_eq "aborted with the held request sent" \
+	"$(show "$S3" | jq -r '"\(.state) \(.packets.held) \(.held_unsent)"')" "aborted 1 false"
+mt finish --session "$S3" >/dev/null
 kill -TERM "$OLD_PID"; wait "$OLD_PID" 2>/dev/null
-es_expect_eq "old instance got each request up to cut-over once, and the 20 of the aborted session" \
-	"$(jq .datagrams "$ES_TMP/old.json")" "$((CUT + 20))"
+es_expect_eq "old instance got each request up to cut-over once, and the 30 of the aborted sessions" \
+	"$(jq .datagrams "$ES_TMP/old.json")" "$((CUT + 30))"
 
 # --- cleanup of the pins ---
 mt service --service $SVC:7000 --del

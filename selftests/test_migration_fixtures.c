@@ -62,7 +62,8 @@ static void netns_setup(FIXTURE_DATA(mig) *self)
 	int fd;
 
 	ASSERT_OK(unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)");
-	ASSERT_OK(sh("ip link set lo up && "
+	ASSERT_OK(sh("sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 "
+		     "net.ipv6.conf.default.disable_ipv6=1 && ip link set lo up && "
 		     "ip link add w0 type veth peer name w1 && "
 		     "ip addr add " LOCAL "/24 dev w0 && ip link set w0 up && ip link set w1 up && "
 		     "ip neigh replace " NEXT_HOP " lladdr 02:00:00:00:09:02 nud permanent dev w0 && "
@@ -593,6 +594,71 @@ TEST_F(mig, hold_buffers_without_sending)
 	EXPECT_EQ(session(self).held, 1, "held");
 	EXPECT_EQ(session(self).forwarded, 1, "forwarded");
 	EXPECT_EQ(answered(self, 2), 0, "request 2 buffered");
+}
+
+/* Packets w0 sent, from this namespace's /proc/net/dev. */
+static unsigned long long w0_tx_packets(void)
+{
+	unsigned long long v[16] = {};
+	char line[512];
+	FILE *f = fopen("/proc/net/dev", "r");
+
+	ASSERT_OK_PTR(f, "/proc/net/dev");
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, "w0:"))
+			continue;
+		sscanf(strchr(line, ':') + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+		       &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
+	}
+	fclose(f);
+	return v[9];
+}
+
+TEST_F(mig, abort_in_hold_sends_the_held_requests)
+{
+	uint8_t pkt[PKT_MAX];
+	unsigned long long tx;
+	struct es_mig_session s;
+	struct run r;
+	size_t len;
+	int i;
+
+	make_session(self, ES_MIG_FORWARDING, 16);
+	ASSERT_OK(es_mig_hold(&self->dp, &self->key, NULL), "hold");
+	for (i = 1; i <= 2; i++) {
+		len = request(i, pkt);
+		run_xdp(self->ingress_fd, 1, pkt, len, &r);
+		ASSERT_EQ(r.retval, XDP_DROP, "held");
+	}
+	tx = w0_tx_packets();
+	ASSERT_OK(es_mig_abort(&self->dp, &self->key), "abort");
+	s = session(self);
+	EXPECT_EQ(s.seq_state >> ES_MIG_STATE_SHIFT, ES_MIG_ABORTED, "aborted");
+	EXPECT_EQ(s.abort_seq, 2, "abort_seq");
+	EXPECT_EQ(s.flags & ES_MIG_F_ABORT_HELD, 0, "held requests sent, flag cleared");
+	EXPECT_EQ(w0_tx_packets() - tx, 2, "two tunnel packets left towards the source");
+}
+
+TEST_F(mig, buffer_full_in_hold_marks_held_requests)
+{
+	uint8_t pkt[PKT_MAX];
+	struct es_mig_session s;
+	struct run r;
+	size_t len;
+	int i;
+
+	make_session(self, ES_MIG_FORWARDING, 2);
+	ASSERT_OK(es_mig_hold(&self->dp, &self->key, NULL), "hold");
+	for (i = 1; i <= 3; i++) {
+		len = request(i, pkt);
+		run_xdp(self->ingress_fd, 1, pkt, len, &r);
+		ASSERT_EQ(r.retval, i < 3 ? XDP_DROP : XDP_REDIRECT, "held, then forwarded");
+	}
+	s = session(self);
+	EXPECT_EQ(s.seq_state >> ES_MIG_STATE_SHIFT, ES_MIG_ABORTED, "aborted");
+	EXPECT_TRUE(s.flags & ES_MIG_F_ABORT_HELD, "held requests still to send");
+	EXPECT_EQ(s.abort_seq, 3, "abort_seq");
+	EXPECT_EQ(answered(self, 1) | answered(self, 2), 0, "records 1 and 2 kept");
 }
 
 TEST_F(mig, cutover_passes_to_the_local_container)

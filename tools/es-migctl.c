@@ -161,8 +161,8 @@ static json_t *session_json(const struct es_mig_session *s)
 	char src[INET_ADDRSTRLEN];
 
 	inet_ntop(AF_INET, &s->source_addr, src, sizeof(src));
-	return json_pack("{s:s, s:I, s:s, s:b, s:I, s:I, s:I, s:I, s:i, s:s, s:{s:I, s:I, s:I, "
-			 "s:I, s:I, s:I, s:I, s:I, s:I}}",
+	return json_pack("{s:s, s:I, s:s, s:b, s:I, s:I, s:I, s:I, s:i, s:s, s:I, s:b, "
+			 "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 			 "state", es_mig_state_name(s->seq_state >> ES_MIG_STATE_SHIFT),
 			 "seq", (json_int_t)(s->seq_state & ES_MIG_SEQ_MASK),
 			 "source", src, "mirror", !!(s->flags & ES_MIG_F_MIRROR),
@@ -170,6 +170,8 @@ static json_t *session_json(const struct es_mig_session *s)
 			 "hold_seq", (json_int_t)s->hold_seq, "cut_seq", (json_int_t)s->cut_seq,
 			 "replay_limit", (int)s->replay_limit,
 			 "abort_reason", es_mig_abort_name(s->abort_reason),
+			 "abort_seq", (json_int_t)s->abort_seq,
+			 "held_unsent", !!(s->flags & ES_MIG_F_ABORT_HELD),
 			 "packets",
 			 "forwarded", (json_int_t)s->forwarded, "mirrored", (json_int_t)s->mirrored,
 			 "held", (json_int_t)s->held, "old_replies", (json_int_t)s->old_replies,

@@ -92,6 +92,9 @@ static __always_inline void es_mig_abort(struct es_mig_session *s, const struct 
 			return;
 		new = ((__u64)ES_MIG_ABORTED << ES_MIG_STATE_SHIFT) | (old & ES_MIG_SEQ_MASK);
 		if (__sync_val_compare_and_swap(&s->seq_state, old, new) == old) {
+			s->abort_seq = old & ES_MIG_SEQ_MASK;
+			if (st == ES_MIG_HOLD)
+				__sync_fetch_and_or(&s->flags, ES_MIG_F_ABORT_HELD);
 			s->abort_reason = reason;
 			s->changed_ns = bpf_ktime_get_ns();
 			es_mig_emit(k, ES_MIG_EV_ABORT, reason, s->source_addr, old & ES_MIG_SEQ_MASK);

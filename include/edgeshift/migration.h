@@ -56,6 +56,8 @@ struct es_mig_key {
 /* Bits of es_mig_session.flags. */
 #define ES_MIG_F_MIRROR		(1U << 0)	/* keep a copy of each request in es_mig_replay */
 #define ES_MIG_F_AUTO		(1U << 1)	/* created by the data plane on handoff detection */
+#define ES_MIG_F_ABORT_HELD	(1U << 2)	/* aborted in HOLD: records (hold_seq, abort_seq] were
+						 * never sent; user space sends them, then clears it */
 
 /* Reasons in es_mig_session.abort_reason and es_mig_event.reason. */
 enum es_mig_abort_reason {
@@ -85,6 +87,7 @@ struct es_mig_session {
 	__u64	hold_seq;	/* ctl: last sequence number sent to the source when HOLD began */
 	__u32	replay_limit;	/* records past the cursor this session may hold in es_mig_replay */
 	__u32	abort_reason;	/* es_mig_abort_reason, set with ES_MIG_ABORTED */
+	__u64	abort_seq;	/* BPF+ctl: last sequence number assigned when it was aborted */
 	__u64	forwarded;	/* BPF: requests encapsulated to the source */
 	__u64	mirrored;	/* BPF: requests copied into es_mig_replay */
 	__u64	held;		/* BPF: requests buffered but not sent during HOLD */
