@@ -9,7 +9,7 @@
 # nothing; a full replay buffer aborts cleanly.
 . "$(dirname "$0")/lib.sh"
 es_require_root migration_forwarding
-es_plan 35
+es_plan 36
 
 M=$ES_BUILD/es-migctl
 T=$ES_BUILD/es-traffic
@@ -121,6 +121,8 @@ H=$(mt hold --session "$S1")
 # The checkpoint would be taken here; requests meanwhile are held.
 es_expect_ge "hold: hold_seq" "$H" 20
 es_check "source answered every request up to hold_seq" mt wait --session "$S1" --seq "$H" --timeout-ms 3000
+es_expect_eq "old instance's receive queue empty (sock_diag): nothing a checkpoint would drop" \
+	"$(es_in c1 "$M" rqueue --service $SVC:7000 --json | jq -r '"\(.sockets) \(.bytes)"')" "1 0"
 sleep 0.15
 sent=$(mt resume --session "$S1" --cursor "$H")
 s=$(show "$S1")

@@ -28,6 +28,7 @@
 #include "migration_maps.h"
 #include "migration.skel.h"
 #include "pkt_build.h"
+#include "udp_rqueue.h"
 #include "harness.h"
 
 #define PKT_MAX		2048
@@ -739,6 +740,35 @@ TEST_F(mig, ctl_refuses_what_would_cross_a_request)
 	EXPECT_EQ(es_mig_ctl(&self->dp, &cmd), 0, "at the seq it expects");
 	EXPECT_EQ(session(self).cut_seq, 1, "cut_seq");
 	EXPECT_EQ(es_mig_abort(&self->dp, &self->key), -ESTALE, "no abort after cut-over");
+}
+
+/* The checkpoint's guard: sock_diag sees datagrams queued and not read. */
+TEST_F(mig, udp_receive_queue_measured)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(7999) };
+	unsigned int sockets;
+	uint64_t bytes;
+	char buf[64] = "request";
+	int rx, tx, i;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rx = socket(AF_INET, SOCK_DGRAM, 0);
+	tx = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_OK(bind(rx, (struct sockaddr *)&a, sizeof(a)), "bind");
+	ASSERT_OK(es_udp_rqueue(a.sin_addr.s_addr, a.sin_port, &bytes, &sockets), "sock_diag");
+	EXPECT_EQ(sockets, 1, "one socket");
+	EXPECT_EQ(bytes, 0, "empty queue");
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(sendto(tx, buf, sizeof(buf), 0, (struct sockaddr *)&a, sizeof(a)),
+			  (ssize_t)sizeof(buf), "sendto");
+	ASSERT_OK(es_udp_rqueue(a.sin_addr.s_addr, a.sin_port, &bytes, &sockets), "sock_diag");
+	EXPECT_GE(bytes, 3 * sizeof(buf), "three datagrams queued");
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(recv(rx, buf, sizeof(buf), 0), (ssize_t)sizeof(buf), "recv");
+	ASSERT_OK(es_udp_rqueue(0, a.sin_port, &bytes, &sockets), "sock_diag, any address");
+	EXPECT_EQ(bytes, 0, "drained");
+	close(rx);
+	close(tx);
 }
 
 TEST_HARNESS_MAIN

@@ -16,6 +16,7 @@
 #include <jansson.h>
 #include "migration_maps.h"
 #include "tool_util.h"
+#include "udp_rqueue.h"
 
 #define PROG		"es-migctl"
 #define KEY_COL		22
@@ -80,6 +81,7 @@ static const char usage[] =
 	"  replay --session S                     replay into the local container, cut over\n"
 	"  abort | finish | show | records --session S\n"
 	"  events [--count N] [--timeout-ms T]    print data plane events\n"
+	"  rqueue --service ADDR:PORT             bytes queued on its UDP sockets (this netns)\n"
 	"  cleanup                                remove the migration pins\n"
 	"  S is USER_ADDR:PORT>SERVICE_ADDR:PORT[/udp]\n";
 
@@ -311,6 +313,24 @@ static int cmd_session(const struct es_mig_dp *dp, const char *cmd, const struct
 	return ret ? fail(cmd, ret) : 0;
 }
 
+static int cmd_rqueue(const struct opts *o)
+{
+	unsigned int sockets;
+	uint64_t bytes;
+	json_t *out;
+	int ret;
+
+	if (!o->has_svc)
+		return es_tool_usage_error(&cli, "rqueue needs --service") ? 2 : 2;
+	ret = es_udp_rqueue(o->svc.svc_addr, o->svc.svc_port, &bytes, &sockets);
+	if (ret)
+		return fail("sock_diag", ret);
+	out = json_pack("{s:I, s:i}", "bytes", (json_int_t)bytes, "sockets", (int)sockets);
+	es_tool_emit(out, o->json, "receive queue", KEY_COL);
+	json_decref(out);
+	return 0;
+}
+
 static int cmd_load(const struct opts *o)
 {
 	struct es_mig_load_opts lo = { .sessions = o->sessions, .records = o->records };
@@ -407,6 +427,8 @@ int main(int argc, char **argv)
 		return cmd_attach(&o);
 	if (!strcmp(cmd, "cleanup"))
 		return es_mig_cleanup_pins(o.pin) ? 1 : 0;
+	if (!strcmp(cmd, "rqueue"))
+		return cmd_rqueue(&o);
 	if (es_mig_dp_open(&dp, o.pin, err, sizeof(err))) {
 		fprintf(stderr, PROG ": %s\n", err);
 		return 1;
