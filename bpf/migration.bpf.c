@@ -6,6 +6,8 @@
  *                      then forwarding + mirroring of migrating sessions
  *  es_mig_xdp_wan      both nodes, interface facing the other nodes:
  *                      accounting, then tunnel decapsulation
+ *  es_mig_tc_ingress   the same as es_mig_xdp_ingress on tcx ingress (veth),
+ *                      without accounting
  *  es_mig_tc_ctr       tcx ingress of a container's host-side interface:
  *                      on the target, dropping replies already answered;
  *                      on the source, sending replies back through the tunnel
@@ -66,10 +68,11 @@ static __noinline int es_mig_encap_xdp(struct xdp_md *ctx, __u32 dst, __u64 seq,
 }
 
 /* Copy request seq into the replay buffer: 0, or why it cannot be. */
-static __always_inline int es_mig_mirror(struct xdp_md *ctx, struct es_mig_session *s,
+static __always_inline int es_mig_mirror(void *ctx, bool skb, struct es_mig_session *s,
 					 const struct es_mig_key *k, __u64 seq, __u32 len)
 {
 	struct es_mig_record *rec = NULL;
+	long err;
 	int reason;
 
 	reason = es_mig_record_new(s, k, seq, len, &rec);
@@ -77,16 +80,102 @@ static __always_inline int es_mig_mirror(struct xdp_md *ctx, struct es_mig_sessi
 		return reason;
 	if (!rec || len == 0 || len > ES_MIG_RECORD_BYTES)
 		return ES_MIG_ABORT_TOO_BIG;
-	if (bpf_xdp_load_bytes(ctx, ES_ETH_HLEN, rec->data, len))
+	/* skb is a constant in each caller: only one helper is ever reached. */
+	if (skb)
+		err = bpf_skb_load_bytes(ctx, ES_ETH_HLEN, rec->data, len);
+	else
+		err = bpf_xdp_load_bytes(ctx, ES_ETH_HLEN, rec->data, len);
+	if (err)
 		return ES_MIG_ABORT_TOO_BIG;
 	__sync_fetch_and_add(&s->mirrored, 1);
 	return 0;
 }
 
-static __always_inline int es_mig_forward(struct xdp_md *ctx, struct es_mig_session *s, __u64 seq)
-{
-	__u32 act = XDP_DROP;
+enum es_mig_verdict { ES_MIG_V_PASS, ES_MIG_V_DROP, ES_MIG_V_FORWARD };
 
+/*
+ * What becomes of a user's request (k, IP length len) at the target: the
+ * part both receive hooks share. *sp and *seqp are set for ES_MIG_V_FORWARD.
+ */
+static __always_inline int es_mig_decide(void *ctx, bool skb, const struct es_mig_key *k,
+					 __u32 len, struct es_mig_session **sp, __u64 *seqp)
+{
+	struct es_mig_session *s;
+	__u64 old, seq;
+	__u32 st;
+	int reason;
+
+	s = bpf_map_lookup_elem(&es_mig_sessions, k);
+	if (!s) {
+		s = es_mig_detect(k);
+		if (!s)
+			return ES_MIG_V_PASS;
+	}
+	/* One atomic gives the request its number and the state it met. */
+	old = __sync_fetch_and_add(&s->seq_state, 1);
+	st = es_mig_state_of(old);
+	seq = (old & ES_MIG_SEQ_MASK) + 1;
+	*sp = s;
+	*seqp = seq;
+	switch (st) {
+	case ES_MIG_FORWARDING:
+	case ES_MIG_HOLD:
+	case ES_MIG_REPLAYING:
+		if (!(s->flags & ES_MIG_F_MIRROR))
+			return ES_MIG_V_FORWARD;
+		reason = es_mig_mirror(ctx, skb, s, k, seq, len);
+		if (reason) {
+			/* Not buffered: it must reach the source now, whatever the state. */
+			es_mig_abort(s, k, reason);
+			return ES_MIG_V_FORWARD;
+		}
+		if (st == ES_MIG_HOLD) {
+			/* Buffered; the agent sends it after the checkpoint, in order. */
+			__sync_fetch_and_add(&s->held, 1);
+			return ES_MIG_V_DROP;
+		}
+		return ES_MIG_V_FORWARD;
+	case ES_MIG_ABORTED:
+		return ES_MIG_V_FORWARD;
+	case ES_MIG_CUTOVER:
+		__sync_fetch_and_add(&s->passed_local, 1);
+		return ES_MIG_V_PASS;
+	default:
+		return ES_MIG_V_PASS;
+	}
+}
+
+/* No migration on this node: one array lookup, not two hash lookups per packet. */
+static __always_inline bool es_mig_inactive(void)
+{
+	struct es_mig_config *cfg = es_mig_cfg();
+
+	return !cfg || !cfg->active;
+}
+
+/* Target side, XDP: a user's request. */
+static __noinline int es_mig_ingress(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct es_mig_session *s = NULL;
+	struct es_mig_key k;
+	__u32 len, act = XDP_DROP;
+	__u64 seq = 0;
+	int v;
+
+	if (es_mig_inactive())
+		return XDP_PASS;
+	if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return XDP_PASS;
+	if (es_mig_key_of(eth + 1, data_end, false, &k, &len))
+		return XDP_PASS;
+	v = es_mig_decide(ctx, false, &k, len, &s, &seq);
+	if (v == ES_MIG_V_PASS)
+		return XDP_PASS;
+	if (v == ES_MIG_V_DROP || !s)
+		return XDP_DROP;
 	if (es_mig_encap_xdp(ctx, s->source_addr, seq, &act)) {
 		/* Headers may be half built: the request cannot pass as it came. */
 		__sync_fetch_and_add(&s->fwd_errors, 1);
@@ -94,65 +183,6 @@ static __always_inline int es_mig_forward(struct xdp_md *ctx, struct es_mig_sess
 	}
 	__sync_fetch_and_add(&s->forwarded, 1);
 	return act;
-}
-
-/* Target side: what becomes of a user's request. */
-static __noinline int es_mig_ingress(struct xdp_md *ctx)
-{
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct es_mig_config *cfg;
-	struct es_mig_session *s;
-	struct es_mig_key k;
-	__u64 old, seq;
-	__u32 len, st;
-	int reason;
-
-	/* No migration on this node: one array lookup, not two hash lookups per packet. */
-	cfg = es_mig_cfg();
-	if (!cfg || !cfg->active)
-		return XDP_PASS;
-	if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
-		return XDP_PASS;
-	if (es_mig_key_of(eth + 1, data_end, false, &k, &len))
-		return XDP_PASS;
-	s = bpf_map_lookup_elem(&es_mig_sessions, &k);
-	if (!s) {
-		s = es_mig_detect(&k);
-		if (!s)
-			return XDP_PASS;
-	}
-	/* One atomic gives the request its number and the state it met. */
-	old = __sync_fetch_and_add(&s->seq_state, 1);
-	st = es_mig_state_of(old);
-	seq = (old & ES_MIG_SEQ_MASK) + 1;
-	switch (st) {
-	case ES_MIG_FORWARDING:
-	case ES_MIG_HOLD:
-	case ES_MIG_REPLAYING:
-		if (!(s->flags & ES_MIG_F_MIRROR))
-			return es_mig_forward(ctx, s, seq);
-		reason = es_mig_mirror(ctx, s, &k, seq, len);
-		if (reason) {
-			/* Not buffered: it must reach the source now, whatever the state. */
-			es_mig_abort(s, &k, reason);
-			return es_mig_forward(ctx, s, seq);
-		}
-		if (st == ES_MIG_HOLD) {
-			/* Buffered; the agent sends it after the checkpoint, in order. */
-			__sync_fetch_and_add(&s->held, 1);
-			return XDP_DROP;
-		}
-		return es_mig_forward(ctx, s, seq);
-	case ES_MIG_ABORTED:
-		return es_mig_forward(ctx, s, seq);
-	case ES_MIG_CUTOVER:
-		__sync_fetch_and_add(&s->passed_local, 1);
-		return XDP_PASS;
-	default:
-		return XDP_PASS;
-	}
 }
 
 /*
@@ -229,37 +259,108 @@ int es_mig_xdp_wan(struct xdp_md *ctx)
 	return act < 0 ? XDP_PASS : act;
 }
 
-/* Source side: send a reply of the old container back to the user's node. */
-static __noinline int es_mig_encap_reply(struct __sk_buff *skb, struct es_mig_remote *r)
+/*
+ * Put the tunnel headers in front of an skb's IP packet and send it to
+ * dst: TC_ACT_REDIRECT, or TC_ACT_SHOT when it cannot be.
+ */
+static __noinline int es_mig_encap_skb(struct __sk_buff *skb, __u32 dst, __u64 seq, __u32 type)
 {
 	struct bpf_fib_lookup fib;
 	struct es_mig_config *cfg;
 	struct es_mig_outer o;
-	__u32 inner_len, peer;
-	__u64 seq;
+	__u32 inner_len;
 
 	cfg = es_mig_cfg();
-	peer = r->peer_addr;
-	if (!cfg || !cfg->local_addr || !cfg->tunnel_port || !peer)
-		goto err;
+	if (!cfg || !cfg->local_addr || !cfg->tunnel_port || !dst)
+		return TC_ACT_SHOT;
 	inner_len = skb->len - ES_ETH_HLEN;
-	seq = __sync_fetch_and_add(&r->replies, 1) + 1;
-	es_mig_outer_fill(&o, cfg->local_addr, peer, cfg->tunnel_port, inner_len,
-			  ES_MIG_TUN_REPLY, seq);
-	es_mig_fib_init(&fib, skb->ifindex, cfg->local_addr, peer, ES_MIG_ENCAP_LEN + inner_len);
+	es_mig_outer_fill(&o, cfg->local_addr, dst, cfg->tunnel_port, inner_len, type, seq);
+	es_mig_fib_init(&fib, skb->ifindex, cfg->local_addr, dst, ES_MIG_ENCAP_LEN + inner_len);
 	if (bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_SKIP_NEIGH) !=
 	    BPF_FIB_LKUP_RET_SUCCESS)
-		goto err;
+		return TC_ACT_SHOT;
 	if (bpf_skb_adjust_room(skb, ES_MIG_ENCAP_LEN, BPF_ADJ_ROOM_MAC,
 				BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L4_UDP))
-		goto err;
+		return TC_ACT_SHOT;
 	if (bpf_skb_store_bytes(skb, ES_ETH_HLEN, &o, sizeof(o), 0))
-		goto err;
+		return TC_ACT_SHOT;
 	/* The neighbour subsystem fills the Ethernet header, resolving it if needed. */
 	return bpf_redirect_neigh(fib.ifindex, NULL, 0, 0);
-err:
-	__sync_fetch_and_add(&r->errors, 1);
-	return TC_ACT_SHOT;
+}
+
+/* Source side: send a reply of the old container back to the user's node. */
+static __always_inline int es_mig_encap_reply(struct __sk_buff *skb, struct es_mig_remote *r)
+{
+	__u64 seq = __sync_fetch_and_add(&r->replies, 1) + 1;
+	int act = es_mig_encap_skb(skb, r->peer_addr, seq, ES_MIG_TUN_REPLY);
+
+	if (act == TC_ACT_SHOT)
+		__sync_fetch_and_add(&r->errors, 1);
+	return act;
+}
+
+/*
+ * The UDP session key of an skb's IPv4 packet (reply: from the service),
+ * read with bpf_skb_load_bytes; 0, or -1 when it is not one.
+ */
+static __always_inline int es_mig_skb_key(struct __sk_buff *skb, bool reply,
+					  struct es_mig_key *k, __u32 *len)
+{
+	struct iphdr iph;
+	struct udphdr uh;
+	__u16 proto;
+
+	if (bpf_skb_load_bytes(skb, 12, &proto, sizeof(proto)) || proto != bpf_htons(ETH_P_IP))
+		return -1;
+	if (bpf_skb_load_bytes(skb, ES_ETH_HLEN, &iph, sizeof(iph)) || iph.version != 4 ||
+	    iph.ihl != 5 || iph.protocol != IPPROTO_UDP ||
+	    (iph.frag_off & bpf_htons(ES_IP_MF | ES_IP_OFFSET)))
+		return -1;
+	if (bpf_skb_load_bytes(skb, ES_ETH_HLEN + sizeof(iph), &uh, sizeof(uh)))
+		return -1;
+	__builtin_memset(k, 0, sizeof(*k));
+	k->user_addr = reply ? iph.daddr : iph.saddr;
+	k->svc_addr = reply ? iph.saddr : iph.daddr;
+	k->user_port = reply ? uh.dest : uh.source;
+	k->svc_port = reply ? uh.source : uh.dest;
+	k->proto = IPPROTO_UDP;
+	*len = bpf_ntohs(iph.tot_len);
+	/* A GSO super-packet is several requests: it cannot be one record. */
+	if (skb->gso_segs > 1 || *len > skb->len - ES_ETH_HLEN)
+		*len = ES_MIG_RECORD_BYTES + 1;
+	return 0;
+}
+
+/* Target side, tcx: a user's request (for veth, where XDP costs the peer its GSO). */
+static __noinline int es_mig_tc_request(struct __sk_buff *skb)
+{
+	struct es_mig_session *s = NULL;
+	struct es_mig_key k;
+	__u64 seq = 0;
+	__u32 len;
+	int v, act;
+
+	if (es_mig_inactive() || es_mig_skb_key(skb, false, &k, &len))
+		return TC_ACT_UNSPEC;
+	v = es_mig_decide(skb, true, &k, len, &s, &seq);
+	if (v == ES_MIG_V_PASS)
+		return TC_ACT_UNSPEC;
+	if (v == ES_MIG_V_DROP || !s)
+		return TC_ACT_SHOT;
+	act = es_mig_encap_skb(skb, s->source_addr, seq, ES_MIG_TUN_REQUEST);
+	__sync_fetch_and_add(act == TC_ACT_SHOT ? &s->fwd_errors : &s->forwarded, 1);
+	return act;
+}
+
+/*
+ * The same as es_mig_xdp_ingress on tcx ingress, without the accounting:
+ * tcx runs several programs on one hook, so the accounting agent's own
+ * es_tc_ingress stays attached next to it.
+ */
+SEC("tcx/ingress")
+int es_mig_tc_ingress(struct __sk_buff *skb)
+{
+	return es_mig_tc_request(skb);
 }
 
 /* A reply leaving a container, seen at its host-side interface. */
@@ -268,24 +369,11 @@ int es_mig_tc_ctr(struct __sk_buff *skb)
 {
 	struct es_mig_session *s;
 	struct es_mig_remote *r;
-	struct es_mig_key k = {};
-	struct iphdr iph;
-	struct udphdr uh;
-	__u16 proto;
+	struct es_mig_key k;
+	__u32 len;
 
-	if (bpf_skb_load_bytes(skb, 12, &proto, sizeof(proto)) || proto != bpf_htons(ETH_P_IP))
+	if (es_mig_skb_key(skb, true, &k, &len))
 		return TC_ACT_UNSPEC;
-	if (bpf_skb_load_bytes(skb, ES_ETH_HLEN, &iph, sizeof(iph)) || iph.version != 4 ||
-	    iph.ihl != 5 || iph.protocol != IPPROTO_UDP ||
-	    (iph.frag_off & bpf_htons(ES_IP_MF | ES_IP_OFFSET)))
-		return TC_ACT_UNSPEC;
-	if (bpf_skb_load_bytes(skb, ES_ETH_HLEN + sizeof(iph), &uh, sizeof(uh)))
-		return TC_ACT_UNSPEC;
-	k.user_addr = iph.daddr;
-	k.svc_addr = iph.saddr;
-	k.user_port = uh.dest;
-	k.svc_port = uh.source;
-	k.proto = IPPROTO_UDP;
 	s = bpf_map_lookup_elem(&es_mig_sessions, &k);
 	if (s)
 		return es_mig_new_reply(s, &k) ? TC_ACT_SHOT : TC_ACT_UNSPEC;

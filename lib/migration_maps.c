@@ -29,11 +29,11 @@
 #define MIG_RESUME_TRIES	1000
 
 static const char *const hook_prog[ES_MIG_HOOK_MAX] = {
-	"es_mig_xdp_ingress", "es_mig_xdp_wan", "es_mig_tc_ctr",
+	"es_mig_xdp_ingress", "es_mig_xdp_wan", "es_mig_tc_ctr", "es_mig_tc_ingress",
 };
-static const char *const hook_name[ES_MIG_HOOK_MAX] = { "user", "wan", "ctr" };
+static const char *const hook_name[ES_MIG_HOOK_MAX] = { "user", "wan", "ctr", "usertc" };
 static const char *const prog_pins[] = {
-	"es_mig_xdp_ingress", "es_mig_xdp_wan", "es_mig_tc_ctr", "es_mig_ctl",
+	"es_mig_xdp_ingress", "es_mig_xdp_wan", "es_mig_tc_ctr", "es_mig_tc_ingress", "es_mig_ctl",
 };
 static const char *const map_pins[] = {
 	"es_mig_sessions", "es_mig_replay", "es_mig_services", "es_mig_remote",
@@ -159,6 +159,11 @@ void es_mig_unload(struct migration *skel)
 	migration__destroy(skel);
 }
 
+const char *es_mig_hook_name(enum es_mig_hook hook)
+{
+	return hook < ES_MIG_HOOK_MAX ? hook_name[hook] : "unknown";
+}
+
 static void link_path(const char *pin_path, enum es_mig_hook hook, unsigned int ifindex,
 		      char *buf, size_t len)
 {
@@ -181,7 +186,8 @@ int es_mig_attach(const char *pin_path, enum es_mig_hook hook, unsigned int ifin
 		return ret;
 	}
 	link_fd = bpf_link_create(prog_fd, ifindex,
-				  hook == ES_MIG_HOOK_CTR ? BPF_TCX_INGRESS : BPF_XDP, NULL);
+				  hook == ES_MIG_HOOK_USER || hook == ES_MIG_HOOK_WAN ?
+				  BPF_XDP : BPF_TCX_INGRESS, NULL);
 	close(prog_fd);
 	if (link_fd < 0) {
 		ret = -errno;

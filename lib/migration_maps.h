@@ -35,7 +35,8 @@ enum es_mig_hook {
 	ES_MIG_HOOK_USER = 0,	/* XDP es_mig_xdp_ingress: interface facing the users (target) */
 	ES_MIG_HOOK_WAN = 1,	/* XDP es_mig_xdp_wan: interface facing the other nodes */
 	ES_MIG_HOOK_CTR = 2,	/* tcx ingress es_mig_tc_ctr: a container's host-side interface */
-	ES_MIG_HOOK_MAX = 3,
+	ES_MIG_HOOK_USER_TC = 3,	/* tcx ingress es_mig_tc_ingress: users' interface on a veth */
+	ES_MIG_HOOK_MAX = 4,
 };
 
 struct es_mig_load_opts {
@@ -54,6 +55,7 @@ int es_mig_load(const char *pin_path, const struct es_mig_load_opts *opts,
 void es_mig_unload(struct migration *skel);
 
 /* Attach a pinned program to an interface and pin the link (links/mig_<hook>_<ifindex>). */
+const char *es_mig_hook_name(enum es_mig_hook hook);	/* user, wan, ctr, usertc */
 int es_mig_attach(const char *pin_path, enum es_mig_hook hook, unsigned int ifindex,
 		  char *err, size_t err_len);
 int es_mig_detach(const char *pin_path, enum es_mig_hook hook, unsigned int ifindex);

@@ -8,7 +8,7 @@
 # state; hold, resume, replay and cut-over lose nothing and duplicate
 # nothing; a full replay buffer aborts cleanly.
 . "$(dirname "$0")/lib.sh"
-es_require_root migration_forwarding
+es_require_root "migration_forwarding (${ES_MIG_USER_HOOK:-user})"
 es_plan 36
 
 M=$ES_BUILD/es-migctl
@@ -46,10 +46,14 @@ for ns in t r s; do
 	es_in $ns sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
 		net.ipv4.conf.default.rp_filter=0
 done
-# XDP_REDIRECT into a veth needs NAPI on its peer: GRO turns it on without XDP there.
-es_in r ethtool -K "$(es_ifname rt)" gro on >/dev/null
-# A veth sender leaves UDP checksums to offload; XDP_REDIRECT does not finish them (a NIC's frames are whole).
-es_in u ethtool -K "$(es_ifname uu)" tx off >/dev/null
+# The users' interface runs the XDP forwarder, or with ES_MIG_USER_HOOK=usertc its tcx variant.
+USER_HOOK=${ES_MIG_USER_HOOK:-user}
+if [ "$USER_HOOK" = user ]; then
+	# XDP_REDIRECT into a veth needs NAPI on its peer: GRO turns it on without XDP there.
+	es_in r ethtool -K "$(es_ifname rt)" gro on >/dev/null
+	# A veth sender leaves UDP checksums to offload; XDP_REDIRECT does not finish them.
+	es_in u ethtool -K "$(es_ifname uu)" tx off >/dev/null
+fi
 # Neighbours resolved before the first forwarded packet (the XDP FIB lookup does not resolve).
 es_in t ping -c1 -W1 $N.2.2 >/dev/null
 es_in s ping -c1 -W1 $N.3.2 >/dev/null
@@ -61,7 +65,7 @@ node() { # NS PIN LOCAL: load, configure, attach the node's programs
 attach() { es_in "$1" "$M" attach --pin "$2" --hook "$3" --dev "$(es_ifname "$4")"; }
 nodes() { node t "$PT" $TGT && node s "$PS" $SRC; }
 attach_all() {
-	attach t "$PT" user tu && attach t "$PT" wan tw && attach t "$PT" ctr tc &&
+	attach t "$PT" "$USER_HOOK" tu && attach t "$PT" wan tw && attach t "$PT" ctr tc &&
 	attach s "$PS" wan sw && attach s "$PS" ctr sc
 }
 es_check "target and source nodes loaded and configured" nodes
@@ -201,6 +205,6 @@ mt service --service $SVC:7000 --del
 "$M" cleanup --pin "$PT"; "$M" cleanup --pin "$PS"
 es_expect_eq "migration pins and links removed" \
 	"$(find "$PT" "$PS" -name 'es_mig_*' -o -name 'prog_es_mig_*' -o -name 'mig_*' | wc -l)" 0
-es_expect_eq "no XDP program left on the target's interfaces" \
-	"$(es_in t ip -j link show | jq '[.[] | select(.xdp)] | length')" 0
+es_expect_eq "no XDP or tcx program left on the target's interfaces" \
+	"$(es_in t ip -j link show | jq '[.[] | select(.xdp)] | length') $(es_in t bpftool -j net | jq '[.[0].tc[]?] | length')" "0 0"
 es_done

@@ -47,7 +47,7 @@ FIXTURE(mig) {
 	struct migration	*skel;
 	struct es_mig_dp	dp;
 	struct es_mig_key	key;
-	int			ingress_fd, wan_fd, ctr_fd;
+	int			ingress_fd, wan_fd, ctr_fd, tc_ingress_fd;
 	unsigned int		w0;
 	uint8_t			w0_mac[6];
 };
@@ -102,6 +102,7 @@ FIXTURE_SETUP(mig)
 	self->ingress_fd = bpf_program__fd(skel->progs.es_mig_xdp_ingress);
 	self->wan_fd = bpf_program__fd(skel->progs.es_mig_xdp_wan);
 	self->ctr_fd = bpf_program__fd(skel->progs.es_mig_tc_ctr);
+	self->tc_ingress_fd = bpf_program__fd(skel->progs.es_mig_tc_ingress);
 	ASSERT_OK(es_mig_config_set(&self->dp, inet_addr(LOCAL), TUN_PORT, 1024), "config");
 	snprintf(key, sizeof(key), "%s:%u>%s:%u/udp", USER, USER_PORT, SVC, SVC_PORT);
 	ASSERT_OK(es_mig_key_parse(key, &self->key, NULL, 0), "session key");
@@ -740,6 +741,54 @@ TEST_F(mig, ctl_refuses_what_would_cross_a_request)
 	EXPECT_EQ(es_mig_ctl(&self->dp, &cmd), 0, "at the seq it expects");
 	EXPECT_EQ(session(self).cut_seq, 1, "cut_seq");
 	EXPECT_EQ(es_mig_abort(&self->dp, &self->key), -ESTALE, "no abort after cut-over");
+}
+
+/* The tcx variant of the forwarder: same decisions on an skb. */
+TEST_F(mig, tcx_forwarding_encapsulates_and_mirrors)
+{
+	uint8_t pkt[PKT_MAX];
+	struct es_mig_record rec;
+	struct es_mig_tunhdr th;
+	struct run r;
+	size_t len = request(1, pkt);
+
+	make_session(self, ES_MIG_FORWARDING, 16);
+	run_tc(self->tc_ingress_fd, pkt, len, &r);
+	ASSERT_EQ((int)r.retval, TC_ACT_REDIRECT, "verdict: redirected to the neighbour");
+	ASSERT_EQ(r.out_len, len + ES_MIG_ENCAP_LEN, "tunnel headers added");
+	EXPECT_EQ(ip_csum(r.out + ETH_HLEN), 0, "outer checksum valid");
+	EXPECT_TRUE(!memcmp(r.out + ETH_HLEN + 16, &(uint32_t){ inet_addr(SOURCE) }, 4),
+		    "outer destination: source node");
+	memcpy(&th, r.out + ETH_HLEN + 28, sizeof(th));
+	EXPECT_EQ(th.type, ES_MIG_TUN_REQUEST, "tunnel type request");
+	EXPECT_EQ(be64toh(th.seq), 1, "sequence number");
+	EXPECT_TRUE(!memcmp(r.out + ETH_HLEN + ES_MIG_ENCAP_LEN, pkt + ETH_HLEN, len - ETH_HLEN),
+		    "inner packet unchanged");
+	ASSERT_OK(es_mig_record_get(&self->dp, &self->key, 1, &rec), "record");
+	EXPECT_TRUE(rec.len == len - ETH_HLEN && !memcmp(rec.data, pkt + ETH_HLEN, rec.len),
+		    "record bytes: the request");
+	EXPECT_EQ(session(self).forwarded, 1, "forwarded");
+}
+
+TEST_F(mig, tcx_hold_cutover_and_idle)
+{
+	uint8_t pkt[PKT_MAX];
+	struct run r;
+	size_t len = request(1, pkt);
+
+	run_tc(self->tc_ingress_fd, pkt, len, &r);
+	EXPECT_EQ((int)r.retval, TC_ACT_UNSPEC, "no migration: next program");
+	make_session(self, ES_MIG_FORWARDING, 16);
+	ASSERT_OK(es_mig_hold(&self->dp, &self->key, NULL), "hold");
+	run_tc(self->tc_ingress_fd, pkt, len, &r);
+	EXPECT_EQ((int)r.retval, TC_ACT_SHOT, "held");
+	EXPECT_EQ(session(self).held, 1, "held");
+	ASSERT_OK(es_mig_ctl(&self->dp, &(struct es_mig_cmd){ .key = self->key,
+		  .op = ES_MIG_CMD_SET_STATE, .from = ES_MIG_HOLD, .to = ES_MIG_CUTOVER,
+		  .expect_seq = ES_MIG_ANY_SEQ }), "cut over");
+	run_tc(self->tc_ingress_fd, pkt, len, &r);
+	EXPECT_EQ((int)r.retval, TC_ACT_UNSPEC, "passed to the local container");
+	EXPECT_EQ(session(self).passed_local, 1, "passed_local");
 }
 
 /* The checkpoint's guard: sock_diag sees datagrams queued and not read. */

@@ -71,7 +71,7 @@ struct opts {
 static const char usage[] =
 	"usage: " PROG " COMMAND [--pin DIR] [options]   (DIR default " DEFAULT_PIN ")\n"
 	"  load [--records N] [--sessions N]      load and pin the programs and maps\n"
-	"  attach --hook user|wan|ctr --dev IF    attach one program, pin the link\n"
+	"  attach --hook user|usertc|wan|ctr --dev IF  attach one program, pin the link\n"
 	"  config --local ADDR --port P [--limit N]  tunnel address/port, default replay bound\n"
 	"  service --service ADDR:PORT --node ADDR [--forward] [--mirror] [--limit N] | --del\n"
 	"  start --session S --source ADDR [--no-mirror] [--limit N]\n"
@@ -347,15 +347,14 @@ static int cmd_load(const struct opts *o)
 
 static int cmd_attach(const struct opts *o)
 {
-	static const char *const hooks[ES_MIG_HOOK_MAX] = { "user", "wan", "ctr" };
 	unsigned int ifindex, h;
 	char err[512];
 
 	for (h = 0; h < ES_MIG_HOOK_MAX; h++)
-		if (o->hook && !strcmp(o->hook, hooks[h]))
+		if (o->hook && !strcmp(o->hook, es_mig_hook_name(h)))
 			break;
 	if (h == ES_MIG_HOOK_MAX)
-		return es_tool_usage_error(&cli, "--hook must be user, wan or ctr") ? 2 : 2;
+		return es_tool_usage_error(&cli, "--hook must be user, usertc, wan or ctr") ? 2 : 2;
 	ifindex = o->dev ? if_nametoindex(o->dev) : 0;
 	if (!ifindex)
 		return es_tool_usage_error(&cli, "--dev '%s': no such interface",
