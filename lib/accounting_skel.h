@@ -16,27 +16,34 @@
 #include "accounting.skel.h"
 
 /*
- * Open the object. libbpf reads CONFIG_HZ from the kernel's published
- * config and refuses to load without one; where there is none, say HZ is
- * unknown (*coarse_clock set) and the programs use the coarse clock helper.
+ * libbpf reads CONFIG_HZ from the kernel's published config and refuses to
+ * load without one. True when there is none: then open with
+ * ES_KCONFIG_FALLBACK and the programs use the coarse clock helper.
  */
-static inline struct accounting *es_accounting_open(bool *coarse_clock)
+#define ES_KCONFIG_FALLBACK	"CONFIG_HZ=0\n"
+static inline bool es_kernel_config_missing(void)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts);
 	char path[PATH_MAX];
 	struct utsname u;
 
-	if (coarse_clock)
-		*coarse_clock = false;
 	if (!access("/proc/config.gz", R_OK))
-		return accounting__open();
+		return false;
 	uname(&u);
 	snprintf(path, sizeof(path), "/boot/config-%s", u.release);
-	if (!access(path, R_OK))
-		return accounting__open();
+	return access(path, R_OK) != 0;
+}
+
+/* Open the object; *coarse_clock says whether the fallback was needed. */
+static inline struct accounting *es_accounting_open(bool *coarse_clock)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	bool missing = es_kernel_config_missing();
+
 	if (coarse_clock)
-		*coarse_clock = true;
-	opts.kconfig = "CONFIG_HZ=0\n";
+		*coarse_clock = missing;
+	if (!missing)
+		return accounting__open();
+	opts.kconfig = ES_KCONFIG_FALLBACK;
 	return accounting__open_opts(&opts);
 }
 

@@ -13,6 +13,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <edgeshift/session.h>
+#include <edgeshift/migration.h>
 #include "accounting_skel.h"
 #include "harness.h"
 
@@ -41,8 +42,8 @@ struct struct_desc {
 	};								\
 	TEST(layout_##s)
 
-/* build/selftests/test_btf_layout -> build/accounting.bpf.o */
-static struct btf *load_object_btf(void)
+/* build/selftests/test_btf_layout -> build/<object> */
+static struct btf *load_object_btf(const char *object)
 {
 	char exe[PATH_MAX], obj[PATH_MAX + 32];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -50,11 +51,11 @@ static struct btf *load_object_btf(void)
 
 	ASSERT_GT(n, 0, "readlink /proc/self/exe");
 	exe[n] = '\0';
-	snprintf(obj, sizeof(obj), "%s/../accounting.bpf.o", dirname(exe));
+	snprintf(obj, sizeof(obj), "%s/../%s", dirname(exe), object);
 	btf = btf__parse(obj, NULL);
 	if (!btf)
 		TEST_LOG("cannot parse BTF of %s", obj);
-	ASSERT_OK_PTR(btf, "btf__parse(accounting.bpf.o)");
+	ASSERT_OK_PTR(btf, "btf__parse(object)");
 	return btf;
 }
 
@@ -112,9 +113,9 @@ static void check_btf_member(struct btf *btf, const struct btf_type *t,
 		*btf_end = bit_off / 8 + size;
 }
 
-static void check_layout(const struct struct_desc *d)
+static void check_layout_in(const struct struct_desc *d, const char *object)
 {
-	struct btf *btf = load_object_btf();
+	struct btf *btf = load_object_btf(object);
 	const struct btf_type *t;
 	size_t btf_end = 0, sum = 0;
 	unsigned int i;
@@ -123,7 +124,7 @@ static void check_layout(const struct struct_desc *d)
 	check_c_layout(d);
 	id = btf__find_by_name_kind(btf, d->name, BTF_KIND_STRUCT);
 	if (id <= 0)
-		TEST_LOG("struct %s is not in the BTF of accounting.bpf.o", d->name);
+		TEST_LOG("struct %s is not in the BTF of %s", d->name, object);
 	ASSERT_GT(id, 0, "BTF type id");
 	t = btf__type_by_id(btf, id);
 	ASSERT_OK_PTR(t, "btf__type_by_id");
@@ -135,6 +136,11 @@ static void check_layout(const struct struct_desc *d)
 	}
 	EXPECT_EQ(sum, (size_t)t->size, "BTF: sum of member sizes vs struct size");
 	btf__free(btf);
+}
+
+static void check_layout(const struct struct_desc *d)
+{
+	check_layout_in(d, "accounting.bpf.o");
 }
 
 LAYOUT_TEST(es_session_key4,
@@ -354,6 +360,104 @@ TEST(map_sizes_loaded)
 	for (i = 0; i < N_MAP_DESCS; i++)
 		check_loaded_map(skel, &map_descs[i]);
 	accounting__destroy(skel);
+}
+
+/* The migration ABI (include/edgeshift/migration.h) against migration.bpf.o. */
+LAYOUT_TEST(es_mig_key,
+	MEMBER(es_mig_key, user_addr), MEMBER(es_mig_key, svc_addr),
+	MEMBER(es_mig_key, user_port), MEMBER(es_mig_key, svc_port),
+	MEMBER(es_mig_key, proto), MEMBER(es_mig_key, reserved))
+{
+	check_layout_in(&es_mig_key_desc, "migration.bpf.o");
+}
+
+LAYOUT_TEST(es_mig_session,
+	MEMBER(es_mig_session, seq_state), MEMBER(es_mig_session, source_addr),
+	MEMBER(es_mig_session, flags), MEMBER(es_mig_session, cursor),
+	MEMBER(es_mig_session, replayed), MEMBER(es_mig_session, cut_seq),
+	MEMBER(es_mig_session, hold_seq), MEMBER(es_mig_session, replay_limit),
+	MEMBER(es_mig_session, abort_reason), MEMBER(es_mig_session, abort_seq),
+	MEMBER(es_mig_session, forwarded), MEMBER(es_mig_session, mirrored),
+	MEMBER(es_mig_session, held), MEMBER(es_mig_session, old_replies),
+	MEMBER(es_mig_session, new_replies), MEMBER(es_mig_session, suppressed_old),
+	MEMBER(es_mig_session, suppressed_new), MEMBER(es_mig_session, passed_local),
+	MEMBER(es_mig_session, fwd_errors), MEMBER(es_mig_session, created_ns),
+	MEMBER(es_mig_session, changed_ns))
+{
+	check_layout_in(&es_mig_session_desc, "migration.bpf.o");
+}
+
+LAYOUT_TEST(es_mig_record_key,
+	MEMBER(es_mig_record_key, session), MEMBER(es_mig_record_key, seq))
+{
+	check_layout_in(&es_mig_record_key_desc, "migration.bpf.o");
+}
+
+LAYOUT_TEST(es_mig_record,
+	MEMBER(es_mig_record, ts_ns), MEMBER(es_mig_record, len),
+	MEMBER(es_mig_record, answered), MEMBER(es_mig_record, data),
+	MEMBER(es_mig_record, reserved))
+{
+	check_layout_in(&es_mig_record_desc, "migration.bpf.o");
+}
+
+LAYOUT_TEST(es_mig_svc_key,
+	MEMBER(es_mig_svc_key, svc_addr), MEMBER(es_mig_svc_key, svc_port),
+	MEMBER(es_mig_svc_key, proto), MEMBER(es_mig_svc_key, reserved))
+{
+	check_layout_in(&es_mig_svc_key_desc, "migration.bpf.o");
+}
+
+LAYOUT_TEST(es_mig_svc,
+	MEMBER(es_mig_svc, node_addr), MEMBER(es_mig_svc, flags),
+	MEMBER(es_mig_svc, replay_limit), MEMBER(es_mig_svc, reserved),
+	MEMBER(es_mig_svc, handoffs))
+{
+	check_layout_in(&es_mig_svc_desc, "migration.bpf.o");
+}
+
+LAYOUT_TEST(es_mig_config,
+	MEMBER(es_mig_config, layout_version), MEMBER(es_mig_config, local_addr),
+	MEMBER(es_mig_config, tunnel_port), MEMBER(es_mig_config, reserved),
+	MEMBER(es_mig_config, default_replay_limit), MEMBER(es_mig_config, active),
+	MEMBER(es_mig_config, reserved2))
+{
+	check_layout_in(&es_mig_config_desc, "migration.bpf.o");
+}
+
+LAYOUT_TEST(es_mig_remote,
+	MEMBER(es_mig_remote, peer_addr), MEMBER(es_mig_remote, reserved),
+	MEMBER(es_mig_remote, delivered), MEMBER(es_mig_remote, last_seq),
+	MEMBER(es_mig_remote, replies), MEMBER(es_mig_remote, errors),
+	MEMBER(es_mig_remote, created_ns))
+{
+	check_layout_in(&es_mig_remote_desc, "migration.bpf.o");
+}
+
+LAYOUT_TEST(es_mig_event,
+	MEMBER(es_mig_event, key), MEMBER(es_mig_event, type),
+	MEMBER(es_mig_event, reason), MEMBER(es_mig_event, node_addr),
+	MEMBER(es_mig_event, reserved), MEMBER(es_mig_event, seq),
+	MEMBER(es_mig_event, ts_ns))
+{
+	check_layout_in(&es_mig_event_desc, "migration.bpf.o");
+}
+
+LAYOUT_TEST(es_mig_tunhdr,
+	MEMBER(es_mig_tunhdr, magic), MEMBER(es_mig_tunhdr, version),
+	MEMBER(es_mig_tunhdr, type), MEMBER(es_mig_tunhdr, reserved),
+	MEMBER(es_mig_tunhdr, seq))
+{
+	check_layout_in(&es_mig_tunhdr_desc, "migration.bpf.o");
+}
+
+LAYOUT_TEST(es_mig_cmd,
+	MEMBER(es_mig_cmd, key), MEMBER(es_mig_cmd, op), MEMBER(es_mig_cmd, from),
+	MEMBER(es_mig_cmd, to), MEMBER(es_mig_cmd, flags), MEMBER(es_mig_cmd, source_addr),
+	MEMBER(es_mig_cmd, replay_limit), MEMBER(es_mig_cmd, expect_seq),
+	MEMBER(es_mig_cmd, value), MEMBER(es_mig_cmd, seq_state))
+{
+	check_layout_in(&es_mig_cmd_desc, "migration.bpf.o");
 }
 
 TEST_HARNESS_MAIN

@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The migration data plane's packet work, shared by the entry points of
+ * bpf/migration.bpf.c: request forwarding and mirroring on the target,
+ * tunnel decapsulation on both nodes, reply encapsulation on the source,
+ * and the first-reply-wins claim that keeps the user from seeing a reply
+ * twice. The protocol is in docs/migration-dataplane.md.
+ */
+#ifndef EDGESHIFT_BPF_MIG_H
+#define EDGESHIFT_BPF_MIG_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include "mig_maps.h"
+
+#ifndef ETH_P_IP
+#define ETH_P_IP	0x0800
+#endif
+#define ES_ETH_HLEN	14
+#define ES_AF_INET	2
+#define ES_IP_MF	0x2000
+#define ES_IP_OFFSET	0x1FFF
+#define ES_MIG_CAS_TRIES	8
+
+/* What the tunnel puts between the Ethernet header and the user's packet. */
+struct es_mig_outer {
+	struct iphdr		ip;
+	struct udphdr		udp;
+	struct es_mig_tunhdr	tun;
+} __attribute__((packed));
+
+_Static_assert(sizeof(struct es_mig_outer) == ES_MIG_ENCAP_LEN, "tunnel header size");
+
+/* Zeroes to create a record from: too large for the stack, never written. */
+struct es_mig_record es_mig_record_zero;
+
+/* Record and session structs have no other user in this object's BTF. */
+const volatile struct es_mig_event es_mig_event_btf;
+const volatile struct es_mig_tunhdr es_mig_tunhdr_btf;
+
+static __always_inline struct es_mig_config *es_mig_cfg(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&es_mig_config, &zero);
+}
+
+static __always_inline __u64 es_mig_seq_state(struct es_mig_session *s)
+{
+	return *(volatile __u64 *)&s->seq_state;
+}
+
+static __always_inline __u32 es_mig_state_of(__u64 seq_state)
+{
+	return seq_state >> ES_MIG_STATE_SHIFT;
+}
+
+static __always_inline void es_mig_emit(const struct es_mig_key *k, __u32 type, __u32 reason,
+					__u32 node, __u64 seq)
+{
+	struct es_mig_event *ev;
+
+	ev = bpf_ringbuf_reserve(&es_mig_events, sizeof(*ev), 0);
+	if (!ev)
+		return;
+	ev->key = *k;
+	ev->type = type;
+	ev->reason = reason;
+	ev->node_addr = node;
+	ev->reserved = 0;
+	ev->seq = seq;
+	ev->ts_ns = bpf_ktime_get_ns();
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/*
+ * Give up the migration of a session whose requests can no longer all be
+ * buffered: the source keeps serving, forwarding goes on, nothing is lost.
+ */
+static __always_inline void es_mig_abort(struct es_mig_session *s, const struct es_mig_key *k,
+					 __u32 reason)
+{
+	__u64 old, new;
+	__u32 st;
+	int i;
+
+	for (i = 0; i < ES_MIG_CAS_TRIES; i++) {
+		old = es_mig_seq_state(s);
+		st = es_mig_state_of(old);
+		if (st != ES_MIG_FORWARDING && st != ES_MIG_HOLD && st != ES_MIG_REPLAYING)
+			return;
+		new = ((__u64)ES_MIG_ABORTED << ES_MIG_STATE_SHIFT) | (old & ES_MIG_SEQ_MASK);
+		if (__sync_val_compare_and_swap(&s->seq_state, old, new) == old) {
+			s->abort_seq = old & ES_MIG_SEQ_MASK;
+			if (st == ES_MIG_HOLD)
+				__sync_fetch_and_or(&s->flags, ES_MIG_F_ABORT_HELD);
+			s->abort_reason = reason;
+			s->changed_ns = bpf_ktime_get_ns();
+			es_mig_emit(k, ES_MIG_EV_ABORT, reason, s->source_addr, old & ES_MIG_SEQ_MASK);
+			return;
+		}
+	}
+}
+
+/*
+ * Make the record of request seq and return it, or the es_mig_abort_reason
+ * that forbids buffering it.
+ */
+static __always_inline int es_mig_record_new(struct es_mig_session *s, const struct es_mig_key *k,
+					     __u64 seq, __u32 len, struct es_mig_record **out)
+{
+	struct es_mig_record_key rk = {};
+	struct es_mig_record *rec;
+
+	if (len > ES_MIG_RECORD_BYTES)
+		return ES_MIG_ABORT_TOO_BIG;
+	if (seq - s->cursor > s->replay_limit)
+		return ES_MIG_ABORT_BUFFER_FULL;
+	rk.session = *k;
+	rk.seq = seq;
+	if (bpf_map_update_elem(&es_mig_replay, &rk, &es_mig_record_zero, BPF_NOEXIST))
+		return ES_MIG_ABORT_MAP_FULL;
+	rec = bpf_map_lookup_elem(&es_mig_replay, &rk);
+	if (!rec)
+		return ES_MIG_ABORT_MAP_FULL;
+	rec->ts_ns = bpf_ktime_get_ns();
+	rec->len = len;
+	*out = rec;
+	return 0;
+}
+
+/*
+ * A reply to request seq is about to reach the user: claim the request for
+ * this reply's side (ES_MIG_ANS_OLD or _NEW). True when the other side's
+ * reply got there first, so this one must be dropped. Requests without a
+ * record (before the cursor, after cut-over) have a single answerer.
+ */
+static __always_inline bool es_mig_claim_lost(const struct es_mig_key *k, __u64 seq, __u32 side)
+{
+	struct es_mig_record_key rk = {};
+	struct es_mig_record *rec;
+	__u32 prev;
+
+	rk.session = *k;
+	rk.seq = seq;
+	rec = bpf_map_lookup_elem(&es_mig_replay, &rk);
+	if (!rec)
+		return false;
+	prev = __sync_fetch_and_or(&rec->answered, side);
+	return prev & (ES_MIG_ANS_OLD | ES_MIG_ANS_NEW) & ~side;
+}
+
+/* RFC 1071 checksum of a 20-byte IPv4 header whose check field is 0. */
+static __always_inline __u16 es_mig_ip_csum(const void *iph)
+{
+	const __u16 *p = (const __u16 *)iph;
+	__u32 sum = 0;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < 10; i++)
+		sum += p[i];
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum;
+}
+
+static __always_inline void es_mig_outer_fill(struct es_mig_outer *o, __u32 src, __u32 dst,
+					      __u16 port, __u32 inner_len, __u8 type, __u64 seq)
+{
+	__u32 udp_len = sizeof(o->udp) + sizeof(o->tun) + inner_len;
+
+	__builtin_memset(o, 0, sizeof(*o));
+	o->ip.version = 4;
+	o->ip.ihl = 5;
+	o->ip.tot_len = bpf_htons(sizeof(o->ip) + udp_len);
+	o->ip.ttl = 64;
+	o->ip.protocol = IPPROTO_UDP;
+	o->ip.saddr = src;
+	o->ip.daddr = dst;
+	o->ip.check = es_mig_ip_csum((const void *)o);
+	/* UDP checksum 0 (none), allowed over IPv4; the inner packet keeps its own. */
+	o->udp.source = port;
+	o->udp.dest = port;
+	o->udp.len = bpf_htons(udp_len);
+	o->tun.magic = bpf_htons(ES_MIG_TUN_MAGIC);
+	o->tun.version = ES_MIG_TUN_VERSION;
+	o->tun.type = type;
+	o->tun.seq = bpf_cpu_to_be64(seq);
+}
+
+static __always_inline void es_mig_fib_init(struct bpf_fib_lookup *fib, __u32 ifindex,
+					    __u32 src, __u32 dst, __u32 tot_len)
+{
+	__builtin_memset(fib, 0, sizeof(*fib));
+	fib->family = ES_AF_INET;
+	fib->l4_protocol = IPPROTO_UDP;
+	fib->tot_len = tot_len;
+	fib->ifindex = ifindex;
+	fib->ipv4_src = src;
+	fib->ipv4_dst = dst;
+}
+
+/*
+ * The session key of a request (user -> service) from its IPv4 header at
+ * l3. 0, or -1 when it is not a whole IPv4 UDP datagram; *l3_len is the IP
+ * packet's length.
+ */
+static __always_inline int es_mig_key_of(void *l3, void *data_end, bool reply,
+					 struct es_mig_key *k, __u32 *l3_len)
+{
+	struct iphdr *iph = l3;
+	struct udphdr *uh;
+	__u32 ihl, tot;
+
+	if ((void *)(iph + 1) > data_end)
+		return -1;
+	if (iph->version != 4 || iph->ihl < 5 || iph->protocol != IPPROTO_UDP)
+		return -1;
+	if (iph->frag_off & bpf_htons(ES_IP_MF | ES_IP_OFFSET))
+		return -1;
+	ihl = iph->ihl * 4;
+	uh = l3 + ihl;
+	if ((void *)(uh + 1) > data_end)
+		return -1;
+	tot = bpf_ntohs(iph->tot_len);
+	if (tot < ihl + sizeof(*uh) || l3 + tot > data_end)
+		return -1;
+	__builtin_memset(k, 0, sizeof(*k));
+	k->proto = IPPROTO_UDP;
+	k->user_addr = reply ? iph->daddr : iph->saddr;
+	k->svc_addr = reply ? iph->saddr : iph->daddr;
+	k->user_port = reply ? uh->dest : uh->source;
+	k->svc_port = reply ? uh->source : uh->dest;
+	*l3_len = tot;
+	return 0;
+}
+
+/*
+ * Handoff detection: the first request of a user for a service that runs
+ * on another node makes a session entry (forwarding at once when the
+ * service entry says so) and an event for the agent.
+ */
+static __always_inline struct es_mig_session *es_mig_detect(const struct es_mig_key *k)
+{
+	struct es_mig_svc_key sk = {};
+	struct es_mig_session ns = {};
+	struct es_mig_config *cfg;
+	struct es_mig_svc *svc;
+	__u32 state;
+
+	sk.svc_addr = k->svc_addr;
+	sk.svc_port = k->svc_port;
+	sk.proto = k->proto;
+	svc = bpf_map_lookup_elem(&es_mig_services, &sk);
+	if (!svc) {
+		sk.svc_port = 0;
+		svc = bpf_map_lookup_elem(&es_mig_services, &sk);
+		if (!svc)
+			return NULL;
+	}
+	state = svc->flags & ES_MIG_SVC_FORWARD ? ES_MIG_FORWARDING : ES_MIG_NONE;
+	ns.seq_state = (__u64)state << ES_MIG_STATE_SHIFT;
+	ns.source_addr = svc->node_addr;
+	ns.flags = ES_MIG_F_AUTO | (svc->flags & ES_MIG_SVC_MIRROR ? ES_MIG_F_MIRROR : 0);
+	ns.replay_limit = svc->replay_limit;
+	if (!ns.replay_limit) {
+		cfg = es_mig_cfg();
+		ns.replay_limit = cfg ? cfg->default_replay_limit : 0;
+	}
+	ns.created_ns = bpf_ktime_get_ns();
+	ns.changed_ns = ns.created_ns;
+	if (!bpf_map_update_elem(&es_mig_sessions, k, &ns, BPF_NOEXIST)) {
+		__sync_fetch_and_add(&svc->handoffs, 1);
+		es_mig_emit(k, ES_MIG_EV_HANDOFF, 0, svc->node_addr, 0);
+	}
+	return bpf_map_lookup_elem(&es_mig_sessions, k);
+}
+
+/* Source side: note a tunnelled request before it goes to the old container. */
+static __always_inline void es_mig_remote_seen(const struct es_mig_key *k, __u32 peer, __u64 seq)
+{
+	struct es_mig_remote *r, nr = {};
+
+	r = bpf_map_lookup_elem(&es_mig_remote, k);
+	if (!r) {
+		nr.peer_addr = peer;
+		nr.created_ns = bpf_ktime_get_ns();
+		bpf_map_update_elem(&es_mig_remote, k, &nr, BPF_NOEXIST);
+		r = bpf_map_lookup_elem(&es_mig_remote, k);
+		if (!r)
+			return;
+	}
+	/* A user that moves on again answers through its newest node. */
+	r->peer_addr = peer;
+	r->last_seq = seq;
+	__sync_fetch_and_add(&r->delivered, 1);
+}
+
+/* Target side: a reply of the old container came back; true to drop it. */
+static __always_inline bool es_mig_old_reply(const struct es_mig_key *k, __u64 seq)
+{
+	struct es_mig_session *s;
+
+	s = bpf_map_lookup_elem(&es_mig_sessions, k);
+	if (!s)
+		return false;
+	/* The source numbers its replies in order, so the highest is the count. */
+	if (seq > s->old_replies)
+		s->old_replies = seq;
+	if (!es_mig_claim_lost(k, seq, ES_MIG_ANS_OLD))
+		return false;
+	__sync_fetch_and_add(&s->suppressed_old, 1);
+	return true;
+}
+
+/*
+ * Target side: a reply of the restored container. It received the
+ * requests after the cursor in order, one reply each, so its n-th reply
+ * answers request cursor + n. True to drop it.
+ */
+static __always_inline bool es_mig_new_reply(struct es_mig_session *s, const struct es_mig_key *k)
+{
+	__u32 st = es_mig_state_of(es_mig_seq_state(s));
+	__u64 n;
+
+	if (st == ES_MIG_ABORTED) {
+		/* Its migration is over; the old container answers everything. */
+		__sync_fetch_and_add(&s->suppressed_new, 1);
+		return true;
+	}
+	if (st != ES_MIG_REPLAYING && st != ES_MIG_CUTOVER)
+		return false;
+	n = __sync_fetch_and_add(&s->new_replies, 1) + 1;
+	if (!es_mig_claim_lost(k, s->cursor + n, ES_MIG_ANS_NEW))
+		return false;
+	__sync_fetch_and_add(&s->suppressed_new, 1);
+	return true;
+}
+
+#endif /* EDGESHIFT_BPF_MIG_H */

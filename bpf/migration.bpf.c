@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Entry points of the migration data plane (docs/migration-dataplane.md):
+ *
+ *  es_mig_xdp_ingress  target node, interface facing the users: accounting,
+ *                      then forwarding + mirroring of migrating sessions
+ *  es_mig_xdp_wan      both nodes, interface facing the other nodes:
+ *                      accounting, then tunnel decapsulation
+ *  es_mig_tc_ingress   the same as es_mig_xdp_ingress on tcx ingress (veth),
+ *                      without accounting
+ *  es_mig_tc_ctr       tcx ingress of a container's host-side interface:
+ *                      on the target, dropping replies already answered;
+ *                      on the source, sending replies back through the tunnel
+ *  es_mig_ctl          syscall program: user space's only way to change a
+ *                      session entry, with the same atomics as the packet path
+ *
+ * The accounting maps are the same as accounting.bpf.c's; pinned under one
+ * directory, both objects share them.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "lib/account.h"
+#include "lib/mig.h"
+
+#define TC_ACT_UNSPEC	(-1)
+#define TC_ACT_SHOT	2
+#define EINVAL		22
+#define ENOENT		2
+#define EEXIST		17
+#define EAGAIN		11
+#define ESTALE		116
+
+/* Send a request to the source node: 0 with *act set, or -1. */
+static __noinline int es_mig_encap_xdp(struct xdp_md *ctx, __u32 dst, __u64 seq, __u32 *act)
+{
+	struct bpf_fib_lookup fib;
+	struct es_mig_config *cfg;
+	struct es_mig_outer *o;
+	void *data, *data_end;
+	struct ethhdr *eth;
+	__u32 inner_len;
+	long rc;
+
+	cfg = es_mig_cfg();
+	if (!cfg || !cfg->local_addr || !cfg->tunnel_port || !dst)
+		return -1;
+	if (bpf_xdp_adjust_head(ctx, -(int)ES_MIG_ENCAP_LEN))
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	o = data + ES_ETH_HLEN;
+	if ((void *)(o + 1) > data_end)
+		return -1;
+	inner_len = data_end - (void *)(o + 1);
+	es_mig_outer_fill(o, cfg->local_addr, dst, cfg->tunnel_port, inner_len,
+			  ES_MIG_TUN_REQUEST, seq);
+	es_mig_fib_init(&fib, ctx->ingress_ifindex, cfg->local_addr, dst,
+			ES_MIG_ENCAP_LEN + inner_len);
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+		return -1;
+	__builtin_memcpy(eth->h_dest, fib.dmac, 6);
+	__builtin_memcpy(eth->h_source, fib.smac, 6);
+	eth->h_proto = bpf_htons(ETH_P_IP);
+	*act = fib.ifindex == ctx->ingress_ifindex ? XDP_TX : bpf_redirect(fib.ifindex, 0);
+	return 0;
+}
+
+/* Copy request seq into the replay buffer: 0, or why it cannot be. */
+static __always_inline int es_mig_mirror(void *ctx, bool skb, struct es_mig_session *s,
+					 const struct es_mig_key *k, __u64 seq, __u32 len)
+{
+	struct es_mig_record *rec = NULL;
+	long err;
+	int reason;
+
+	reason = es_mig_record_new(s, k, seq, len, &rec);
+	if (reason)
+		return reason;
+	if (!rec || len == 0 || len > ES_MIG_RECORD_BYTES)
+		return ES_MIG_ABORT_TOO_BIG;
+	/* skb is a constant in each caller: only one helper is ever reached. */
+	if (skb)
+		err = bpf_skb_load_bytes(ctx, ES_ETH_HLEN, rec->data, len);
+	else
+		err = bpf_xdp_load_bytes(ctx, ES_ETH_HLEN, rec->data, len);
+	if (err)
+		return ES_MIG_ABORT_TOO_BIG;
+	__sync_fetch_and_add(&s->mirrored, 1);
+	return 0;
+}
+
+enum es_mig_verdict { ES_MIG_V_PASS, ES_MIG_V_DROP, ES_MIG_V_FORWARD };
+
+/*
+ * What becomes of a user's request (k, IP length len) at the target: the
+ * part both receive hooks share. *sp and *seqp are set for ES_MIG_V_FORWARD.
+ */
+static __always_inline int es_mig_decide(void *ctx, bool skb, const struct es_mig_key *k,
+					 __u32 len, struct es_mig_session **sp, __u64 *seqp)
+{
+	struct es_mig_session *s;
+	__u64 old, seq;
+	__u32 st;
+	int reason;
+
+	s = bpf_map_lookup_elem(&es_mig_sessions, k);
+	if (!s) {
+		s = es_mig_detect(k);
+		if (!s)
+			return ES_MIG_V_PASS;
+	}
+	/* One atomic gives the request its number and the state it met. */
+	old = __sync_fetch_and_add(&s->seq_state, 1);
+	st = es_mig_state_of(old);
+	seq = (old & ES_MIG_SEQ_MASK) + 1;
+	*sp = s;
+	*seqp = seq;
+	switch (st) {
+	case ES_MIG_FORWARDING:
+	case ES_MIG_HOLD:
+	case ES_MIG_REPLAYING:
+		if (!(s->flags & ES_MIG_F_MIRROR))
+			return ES_MIG_V_FORWARD;
+		reason = es_mig_mirror(ctx, skb, s, k, seq, len);
+		if (reason) {
+			/* Not buffered: it must reach the source now, whatever the state. */
+			es_mig_abort(s, k, reason);
+			return ES_MIG_V_FORWARD;
+		}
+		if (st == ES_MIG_HOLD) {
+			/* Buffered; the agent sends it after the checkpoint, in order. */
+			__sync_fetch_and_add(&s->held, 1);
+			return ES_MIG_V_DROP;
+		}
+		return ES_MIG_V_FORWARD;
+	case ES_MIG_ABORTED:
+		return ES_MIG_V_FORWARD;
+	case ES_MIG_CUTOVER:
+		__sync_fetch_and_add(&s->passed_local, 1);
+		return ES_MIG_V_PASS;
+	default:
+		return ES_MIG_V_PASS;
+	}
+}
+
+/* No migration on this node: one array lookup, not two hash lookups per packet. */
+static __always_inline bool es_mig_inactive(void)
+{
+	struct es_mig_config *cfg = es_mig_cfg();
+
+	return !cfg || !cfg->active;
+}
+
+/* Target side, XDP: a user's request. */
+static __noinline int es_mig_ingress(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct es_mig_session *s = NULL;
+	struct es_mig_key k;
+	__u32 len, act = XDP_DROP;
+	__u64 seq = 0;
+	int v;
+
+	if (es_mig_inactive())
+		return XDP_PASS;
+	if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return XDP_PASS;
+	if (es_mig_key_of(eth + 1, data_end, false, &k, &len))
+		return XDP_PASS;
+	v = es_mig_decide(ctx, false, &k, len, &s, &seq);
+	if (v == ES_MIG_V_PASS)
+		return XDP_PASS;
+	if (v == ES_MIG_V_DROP || !s)
+		return XDP_DROP;
+	if (es_mig_encap_xdp(ctx, s->source_addr, seq, &act)) {
+		/* Headers may be half built: the request cannot pass as it came. */
+		__sync_fetch_and_add(&s->fwd_errors, 1);
+		return XDP_DROP;
+	}
+	__sync_fetch_and_add(&s->forwarded, 1);
+	return act;
+}
+
+/*
+ * A tunnel packet for this node: note it, strip the outer headers and pass
+ * the user's packet to the stack. -1 when the packet is not one.
+ */
+static __noinline int es_mig_decap(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data, copy;
+	struct es_mig_config *cfg;
+	struct es_mig_outer *o;
+	struct es_mig_key k;
+	__u32 len;
+	__u64 seq;
+
+	o = data + ES_ETH_HLEN;
+	if ((void *)(o + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
+		return -1;
+	if (o->ip.version != 4 || o->ip.ihl != 5 || o->ip.protocol != IPPROTO_UDP)
+		return -1;
+	cfg = es_mig_cfg();
+	if (!cfg || !cfg->tunnel_port || o->ip.daddr != cfg->local_addr ||
+	    o->udp.dest != cfg->tunnel_port)
+		return -1;
+	if (o->tun.magic != bpf_htons(ES_MIG_TUN_MAGIC) || o->tun.version != ES_MIG_TUN_VERSION)
+		return XDP_DROP;
+	seq = bpf_be64_to_cpu(o->tun.seq);
+	if (o->tun.type == ES_MIG_TUN_REQUEST) {
+		if (!es_mig_key_of(o + 1, data_end, false, &k, &len))
+			es_mig_remote_seen(&k, o->ip.saddr, seq);
+	} else if (o->tun.type == ES_MIG_TUN_REPLY) {
+		if (!es_mig_key_of(o + 1, data_end, true, &k, &len) && es_mig_old_reply(&k, seq))
+			return XDP_DROP;
+	} else {
+		return XDP_DROP;
+	}
+	__builtin_memcpy(&copy, eth, sizeof(copy));
+	if (bpf_xdp_adjust_head(ctx, ES_MIG_ENCAP_LEN))
+		return XDP_DROP;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	if ((void *)(eth + 1) > data_end)
+		return XDP_DROP;
+	__builtin_memcpy(eth, &copy, sizeof(copy));
+	return XDP_PASS;
+}
+
+/* A call of its own: its stack and the forwarding path's are never live together. */
+static __noinline void es_mig_account(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+
+	es_account(data, data_end, ctx->ingress_ifindex, ES_DIR_RX, data_end - data, 1);
+}
+
+SEC("xdp")
+int es_mig_xdp_ingress(struct xdp_md *ctx)
+{
+	es_mig_account(ctx);
+	return es_mig_ingress(ctx);
+}
+
+SEC("xdp")
+int es_mig_xdp_wan(struct xdp_md *ctx)
+{
+	int act;
+
+	es_mig_account(ctx);
+	act = es_mig_decap(ctx);
+	return act < 0 ? XDP_PASS : act;
+}
+
+/*
+ * Put the tunnel headers in front of an skb's IP packet and send it to
+ * dst: TC_ACT_REDIRECT, or TC_ACT_SHOT when it cannot be.
+ */
+static __noinline int es_mig_encap_skb(struct __sk_buff *skb, __u32 dst, __u64 seq, __u32 type)
+{
+	struct bpf_fib_lookup fib;
+	struct es_mig_config *cfg;
+	struct es_mig_outer o;
+	__u32 inner_len;
+
+	cfg = es_mig_cfg();
+	if (!cfg || !cfg->local_addr || !cfg->tunnel_port || !dst)
+		return TC_ACT_SHOT;
+	inner_len = skb->len - ES_ETH_HLEN;
+	es_mig_outer_fill(&o, cfg->local_addr, dst, cfg->tunnel_port, inner_len, type, seq);
+	es_mig_fib_init(&fib, skb->ifindex, cfg->local_addr, dst, ES_MIG_ENCAP_LEN + inner_len);
+	if (bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_SKIP_NEIGH) !=
+	    BPF_FIB_LKUP_RET_SUCCESS)
+		return TC_ACT_SHOT;
+	if (bpf_skb_adjust_room(skb, ES_MIG_ENCAP_LEN, BPF_ADJ_ROOM_MAC,
+				BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L4_UDP))
+		return TC_ACT_SHOT;
+	if (bpf_skb_store_bytes(skb, ES_ETH_HLEN, &o, sizeof(o), 0))
+		return TC_ACT_SHOT;
+	/* The neighbour subsystem fills the Ethernet header, resolving it if needed. */
+	return bpf_redirect_neigh(fib.ifindex, NULL, 0, 0);
+}
+
+/* Source side: send a reply of the old container back to the user's node. */
+static __always_inline int es_mig_encap_reply(struct __sk_buff *skb, struct es_mig_remote *r)
+{
+	__u64 seq = __sync_fetch_and_add(&r->replies, 1) + 1;
+	int act = es_mig_encap_skb(skb, r->peer_addr, seq, ES_MIG_TUN_REPLY);
+
+	if (act == TC_ACT_SHOT)
+		__sync_fetch_and_add(&r->errors, 1);
+	return act;
+}
+
+/*
+ * The UDP session key of an skb's IPv4 packet (reply: from the service),
+ * read with bpf_skb_load_bytes; 0, or -1 when it is not one.
+ */
+static __always_inline int es_mig_skb_key(struct __sk_buff *skb, bool reply,
+					  struct es_mig_key *k, __u32 *len)
+{
+	struct iphdr iph;
+	struct udphdr uh;
+	__u16 proto;
+
+	if (bpf_skb_load_bytes(skb, 12, &proto, sizeof(proto)) || proto != bpf_htons(ETH_P_IP))
+		return -1;
+	if (bpf_skb_load_bytes(skb, ES_ETH_HLEN, &iph, sizeof(iph)) || iph.version != 4 ||
+	    iph.ihl != 5 || iph.protocol != IPPROTO_UDP ||
+	    (iph.frag_off & bpf_htons(ES_IP_MF | ES_IP_OFFSET)))
+		return -1;
+	if (bpf_skb_load_bytes(skb, ES_ETH_HLEN + sizeof(iph), &uh, sizeof(uh)))
+		return -1;
+	__builtin_memset(k, 0, sizeof(*k));
+	k->user_addr = reply ? iph.daddr : iph.saddr;
+	k->svc_addr = reply ? iph.saddr : iph.daddr;
+	k->user_port = reply ? uh.dest : uh.source;
+	k->svc_port = reply ? uh.source : uh.dest;
+	k->proto = IPPROTO_UDP;
+	*len = bpf_ntohs(iph.tot_len);
+	/* A GSO super-packet is several requests: it cannot be one record. */
+	if (skb->gso_segs > 1 || *len > skb->len - ES_ETH_HLEN)
+		*len = ES_MIG_RECORD_BYTES + 1;
+	return 0;
+}
+
+/* Target side, tcx: a user's request (for veth, where XDP costs the peer its GSO). */
+static __noinline int es_mig_tc_request(struct __sk_buff *skb)
+{
+	struct es_mig_session *s = NULL;
+	struct es_mig_key k;
+	__u64 seq = 0;
+	__u32 len;
+	int v, act;
+
+	if (es_mig_inactive() || es_mig_skb_key(skb, false, &k, &len))
+		return TC_ACT_UNSPEC;
+	v = es_mig_decide(skb, true, &k, len, &s, &seq);
+	if (v == ES_MIG_V_PASS)
+		return TC_ACT_UNSPEC;
+	if (v == ES_MIG_V_DROP || !s)
+		return TC_ACT_SHOT;
+	act = es_mig_encap_skb(skb, s->source_addr, seq, ES_MIG_TUN_REQUEST);
+	__sync_fetch_and_add(act == TC_ACT_SHOT ? &s->fwd_errors : &s->forwarded, 1);
+	return act;
+}
+
+/*
+ * The same as es_mig_xdp_ingress on tcx ingress, without the accounting:
+ * tcx runs several programs on one hook, so the accounting agent's own
+ * es_tc_ingress stays attached next to it.
+ */
+SEC("tcx/ingress")
+int es_mig_tc_ingress(struct __sk_buff *skb)
+{
+	return es_mig_tc_request(skb);
+}
+
+/* A reply leaving a container, seen at its host-side interface. */
+SEC("tcx/ingress")
+int es_mig_tc_ctr(struct __sk_buff *skb)
+{
+	struct es_mig_session *s;
+	struct es_mig_remote *r;
+	struct es_mig_key k;
+	__u32 len;
+
+	if (es_mig_skb_key(skb, true, &k, &len))
+		return TC_ACT_UNSPEC;
+	s = bpf_map_lookup_elem(&es_mig_sessions, &k);
+	if (s)
+		return es_mig_new_reply(s, &k) ? TC_ACT_SHOT : TC_ACT_UNSPEC;
+	r = bpf_map_lookup_elem(&es_mig_remote, &k);
+	if (r)
+		return es_mig_encap_reply(skb, r);
+	return TC_ACT_UNSPEC;
+}
+
+/* ---- es_mig_ctl ---- */
+
+static __always_inline int es_mig_ctl_create(struct es_mig_cmd *cmd, struct es_mig_key *k)
+{
+	struct es_mig_session ns = {};
+	struct es_mig_config *cfg;
+
+	if (cmd->to >= ES_MIG_STATE_MAX)
+		return -EINVAL;
+	ns.seq_state = (__u64)cmd->to << ES_MIG_STATE_SHIFT;
+	ns.source_addr = cmd->source_addr;
+	ns.flags = cmd->flags;
+	ns.replay_limit = cmd->replay_limit;
+	if (!ns.replay_limit) {
+		cfg = es_mig_cfg();
+		ns.replay_limit = cfg ? cfg->default_replay_limit : 0;
+	}
+	ns.created_ns = bpf_ktime_get_ns();
+	ns.changed_ns = ns.created_ns;
+	if (bpf_map_update_elem(&es_mig_sessions, k, &ns, BPF_NOEXIST))
+		return -EEXIST;
+	cmd->seq_state = ns.seq_state;
+	return 0;
+}
+
+/* State change that cannot cross a request: compare-and-swap on seq_state. */
+static __always_inline int es_mig_ctl_set_state(struct es_mig_cmd *cmd, struct es_mig_session *s)
+{
+	__u64 old, new, expect = cmd->expect_seq;
+	__u32 to = cmd->to;
+	int i;
+
+	if (to >= ES_MIG_STATE_MAX)
+		return -EINVAL;
+	for (i = 0; i < ES_MIG_CAS_TRIES; i++) {
+		old = es_mig_seq_state(s);
+		cmd->seq_state = old;
+		if (es_mig_state_of(old) != cmd->from)
+			return -ESTALE;
+		if (expect != ES_MIG_ANY_SEQ && (old & ES_MIG_SEQ_MASK) != expect)
+			return -EAGAIN;
+		new = ((__u64)to << ES_MIG_STATE_SHIFT) | (old & ES_MIG_SEQ_MASK);
+		if (__sync_val_compare_and_swap(&s->seq_state, old, new) != old)
+			continue;
+		if (to == ES_MIG_HOLD)
+			s->hold_seq = old & ES_MIG_SEQ_MASK;
+		if (to == ES_MIG_CUTOVER)
+			s->cut_seq = old & ES_MIG_SEQ_MASK;
+		s->changed_ns = bpf_ktime_get_ns();
+		cmd->seq_state = new;
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+/* Abort is refused after cut-over: the old container may be gone by then. */
+static __always_inline int es_mig_ctl_abort(struct es_mig_cmd *cmd, struct es_mig_session *s)
+{
+	__u64 old, new;
+	__u32 st;
+	int i;
+
+	for (i = 0; i < ES_MIG_CAS_TRIES; i++) {
+		old = es_mig_seq_state(s);
+		cmd->seq_state = old;
+		st = es_mig_state_of(old);
+		if (st == ES_MIG_ABORTED)
+			return 0;
+		if (st == ES_MIG_NONE || st == ES_MIG_CUTOVER)
+			return -ESTALE;
+		new = ((__u64)ES_MIG_ABORTED << ES_MIG_STATE_SHIFT) | (old & ES_MIG_SEQ_MASK);
+		if (__sync_val_compare_and_swap(&s->seq_state, old, new) != old)
+			continue;
+		s->abort_seq = old & ES_MIG_SEQ_MASK;
+		if (st == ES_MIG_HOLD)
+			__sync_fetch_and_or(&s->flags, ES_MIG_F_ABORT_HELD);
+		s->abort_reason = ES_MIG_ABORT_AGENT;
+		s->changed_ns = bpf_ktime_get_ns();
+		cmd->seq_state = new;
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+SEC("syscall")
+int es_mig_ctl(struct es_mig_cmd *cmd)
+{
+	struct es_mig_session *s;
+	struct es_mig_key k;
+
+	__builtin_memcpy(&k, &cmd->key, sizeof(k));
+	if (cmd->op == ES_MIG_CMD_CREATE)
+		return es_mig_ctl_create(cmd, &k);
+	if (cmd->op == ES_MIG_CMD_DELETE)
+		return bpf_map_delete_elem(&es_mig_sessions, &k) ? -ENOENT : 0;
+	s = bpf_map_lookup_elem(&es_mig_sessions, &k);
+	if (!s)
+		return -ENOENT;
+	switch (cmd->op) {
+	case ES_MIG_CMD_SET_STATE:
+		return es_mig_ctl_set_state(cmd, s);
+	case ES_MIG_CMD_SET_CURSOR:
+		s->cursor = cmd->value;
+		break;
+	case ES_MIG_CMD_SET_REPLAYED:
+		s->replayed = cmd->value;
+		break;
+	case ES_MIG_CMD_ABORT:
+		return es_mig_ctl_abort(cmd, s);
+	case ES_MIG_CMD_CONFIGURE:
+		s->flags = cmd->flags;
+		if (cmd->source_addr)
+			s->source_addr = cmd->source_addr;
+		if (cmd->replay_limit)
+			s->replay_limit = cmd->replay_limit;
+		break;
+	default:
+		return -EINVAL;
+	}
+	cmd->seq_state = es_mig_seq_state(s);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Migration data plane ABI shared by bpf/migration.bpf.c and user space
+ * (lib/migration_maps.c): the per-session migration state, the replay
+ * buffer, the tunnel header between nodes, the map of services running on
+ * other nodes, and the events raised for the agent.
+ *
+ * The protocol these serve is in docs/migration-dataplane.md. Every struct
+ * is free of implicit padding, like session.h. Change any of them and bump
+ * ES_MIG_LAYOUT_VERSION.
+ *
+ * Only IPv4 user sessions are forwarded so far; the tunnel between nodes
+ * is IPv4 + UDP.
+ */
+#ifndef EDGESHIFT_MIGRATION_H
+#define EDGESHIFT_MIGRATION_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Version of the pinned migration maps (es_mig_config.layout_version). */
+#define ES_MIG_LAYOUT_VERSION	1
+
+/*
+ * Where a session is in its migration (es_mig_session.seq_state >> 56).
+ * The numbers are part of the ABI: bpftool prints them.
+ */
+enum es_mig_state {
+	ES_MIG_NONE = 0,	/* known, not migrating: requests pass to the local stack */
+	ES_MIG_FORWARDING = 1,	/* requests go to the source node, a copy to the replay buffer */
+	ES_MIG_HOLD = 2,	/* checkpoint window: requests are buffered, not sent; the agent sends them after */
+	ES_MIG_REPLAYING = 3,	/* as FORWARDING, and the agent replays the buffer into the restored container */
+	ES_MIG_CUTOVER = 4,	/* requests pass to the local (restored) container; replies deduplicated */
+	ES_MIG_ABORTED = 5,	/* migration given up: requests still go to the source, nothing is buffered */
+	ES_MIG_STATE_MAX = 6,
+};
+
+/* seq_state packs the state (top 8 bits) and the last assigned sequence number. */
+#define ES_MIG_STATE_SHIFT	56
+#define ES_MIG_SEQ_MASK		((1ULL << ES_MIG_STATE_SHIFT) - 1)
+
+/*
+ * Key of a migrating session, oriented user -> service (a request's source
+ * and destination). Replies build it from their destination and source.
+ */
+struct es_mig_key {
+	__u32	user_addr;	/* the user's IPv4 address, network order */
+	__u32	svc_addr;	/* the service's IPv4 address, network order */
+	__u16	user_port;	/* the user's port, network order */
+	__u16	svc_port;	/* the service's port, network order */
+	__u8	proto;		/* IPPROTO_UDP (IPPROTO_TCP reserved) */
+	__u8	reserved[3];	/* zero */
+};
+
+/* Bits of es_mig_session.flags. */
+#define ES_MIG_F_MIRROR		(1U << 0)	/* keep a copy of each request in es_mig_replay */
+#define ES_MIG_F_AUTO		(1U << 1)	/* created by the data plane on handoff detection */
+#define ES_MIG_F_ABORT_HELD	(1U << 2)	/* aborted in HOLD: records (hold_seq, abort_seq] were
+						 * never sent; user space sends them, then clears it */
+
+/* Reasons in es_mig_session.abort_reason and es_mig_event.reason. */
+enum es_mig_abort_reason {
+	ES_MIG_ABORT_NONE = 0,
+	ES_MIG_ABORT_BUFFER_FULL = 1,	/* replay_limit records outstanding */
+	ES_MIG_ABORT_MAP_FULL = 2,	/* es_mig_replay has no free entry */
+	ES_MIG_ABORT_TOO_BIG = 3,	/* a request longer than ES_MIG_RECORD_BYTES */
+	ES_MIG_ABORT_AGENT = 4,		/* the agent aborted (restore failed, target lost...) */
+	ES_MIG_ABORT_MAX = 5,
+};
+
+/*
+ * Migration state of one session on the target node (es_mig_sessions, a
+ * hash keyed by es_mig_key). Created by the agent (es_mig_ctl) or by the
+ * ingress program on handoff detection. Fields marked "BPF" are written by
+ * the packet programs with atomic instructions; the others by es_mig_ctl,
+ * the only way user space changes an entry (a whole-value map update would
+ * race with the programs' atomics).
+ */
+struct es_mig_session {
+	__u64	seq_state;	/* BPF+ctl: state << 56 | last request sequence number assigned (1, 2, ...) */
+	__u32	source_addr;	/* node running the old container: tunnel destination, network order */
+	__u32	flags;		/* ES_MIG_F_* */
+	__u64	cursor;		/* ctl: last sequence number already in the checkpoint: replay starts after it */
+	__u64	replayed;	/* ctl: last sequence number replayed into the restored container */
+	__u64	cut_seq;	/* ctl: last sequence number sent to the source (set at cut-over) */
+	__u64	hold_seq;	/* ctl: last sequence number sent to the source when HOLD began */
+	__u32	replay_limit;	/* records past the cursor this session may hold in es_mig_replay */
+	__u32	abort_reason;	/* es_mig_abort_reason, set with ES_MIG_ABORTED */
+	__u64	abort_seq;	/* BPF+ctl: last sequence number assigned when it was aborted */
+	__u64	forwarded;	/* BPF: requests encapsulated to the source */
+	__u64	mirrored;	/* BPF: requests copied into es_mig_replay */
+	__u64	held;		/* BPF: requests buffered but not sent during HOLD */
+	__u64	old_replies;	/* BPF: highest reply ordinal the source sent back (answers 1..n) */
+	__u64	new_replies;	/* BPF: replies of the restored container seen (answer cursor+1..) */
+	__u64	suppressed_old;	/* BPF: source replies dropped: the restored container answered first */
+	__u64	suppressed_new;	/* BPF: restored container replies dropped: already answered */
+	__u64	passed_local;	/* BPF: requests passed to the local container after cut-over */
+	__u64	fwd_errors;	/* BPF: requests that could not be encapsulated or routed (dropped) */
+	__u64	created_ns;	/* CLOCK_MONOTONIC ns when the entry was made */
+	__u64	changed_ns;	/* CLOCK_MONOTONIC ns of the latest state change */
+};
+
+/* Longest request (IP header to end of payload) the replay buffer holds. */
+#define ES_MIG_RECORD_BYTES	1500
+
+/* Bits of es_mig_record.answered. */
+#define ES_MIG_ANS_OLD		(1U << 0)	/* the source's reply to it passed to the user */
+#define ES_MIG_ANS_NEW		(1U << 1)	/* the restored container's reply passed to the user */
+#define ES_MIG_ANS_REPLAYED	(1U << 2)	/* user space replayed it into the restored container */
+
+/* Key of the replay buffer: one record per mirrored request. */
+struct es_mig_record_key {
+	struct es_mig_key	session;	/* the session it belongs to */
+	__u64			seq;		/* its sequence number in that session */
+};
+
+/*
+ * One buffered request (es_mig_replay, a hash keyed by es_mig_record_key;
+ * its max_entries bounds all sessions together, replay_limit each one).
+ * Pinned, so it survives an agent restart until the agent deletes it
+ * after cut-over or abort.
+ */
+struct es_mig_record {
+	__u64	ts_ns;		/* CLOCK_MONOTONIC ns when the request arrived */
+	__u32	len;		/* bytes of data used: the IP packet as received */
+	__u32	answered;	/* ES_MIG_ANS_* bits, set atomically: first reply wins */
+	__u8	data[ES_MIG_RECORD_BYTES];	/* IPv4 header, UDP header, payload */
+	__u8	reserved[4];	/* zero; keeps the size a multiple of 8 */
+};
+
+/* A service running on another node (es_mig_services, a hash). */
+struct es_mig_svc_key {
+	__u32	svc_addr;	/* service IPv4 address, network order */
+	__u16	svc_port;	/* service port, network order; 0: every port */
+	__u8	proto;		/* IPPROTO_UDP */
+	__u8	reserved;	/* zero */
+};
+
+/* Bits of es_mig_svc.flags. */
+#define ES_MIG_SVC_FORWARD	(1U << 0)	/* start forwarding a newly seen user at once */
+#define ES_MIG_SVC_MIRROR	(1U << 1)	/* and mirror its requests from the first one */
+
+struct es_mig_svc {
+	__u32	node_addr;	/* node running it: tunnel destination, network order */
+	__u32	flags;		/* ES_MIG_SVC_* */
+	__u32	replay_limit;	/* replay_limit of sessions created from this entry */
+	__u32	reserved;	/* zero */
+	__u64	handoffs;	/* BPF: users seen arriving here for it (events raised) */
+};
+
+/*
+ * Node settings of the migration programs (es_mig_config, an array of
+ * one). Written by the agent; the programs forward and decapsulate only
+ * when local_addr and tunnel_port are set.
+ */
+struct es_mig_config {
+	__u32	layout_version;	/* ES_MIG_LAYOUT_VERSION of the maps' creator */
+	__u32	local_addr;	/* this node's tunnel address (outer source), network order */
+	__u16	tunnel_port;	/* UDP port of the tunnel on every node, network order */
+	__u16	reserved;	/* zero */
+	__u32	default_replay_limit;	/* replay_limit when a command gives 0 */
+	__u32	active;		/* 1 while any session or service entry exists; 0 lets the
+				 * ingress program skip its lookups (set by the library) */
+	__u32	reserved2;	/* zero */
+};
+
+/*
+ * Header after the outer IPv4 + UDP headers of the tunnel between nodes,
+ * followed by the user's IPv4 packet unchanged.
+ */
+#define ES_MIG_TUN_MAGIC	0x4553	/* "ES" */
+#define ES_MIG_TUN_VERSION	1
+
+enum es_mig_tun_type {
+	ES_MIG_TUN_REQUEST = 1,	/* target -> source: a user's request, seq = its number */
+	ES_MIG_TUN_REPLY = 2,	/* source -> target: the old container's reply, seq = its ordinal */
+};
+
+struct es_mig_tunhdr {
+	__be16	magic;		/* ES_MIG_TUN_MAGIC, network order */
+	__u8	version;	/* ES_MIG_TUN_VERSION */
+	__u8	type;		/* es_mig_tun_type */
+	__u32	reserved;	/* zero */
+	__be64	seq;		/* network order */
+};
+
+/* Outer headers the tunnel adds in front of the user's IP packet. */
+#define ES_MIG_ENCAP_LEN	(20 + 8 + 16)	/* IPv4 + UDP + es_mig_tunhdr */
+
+/*
+ * Source-side view of a session whose requests arrive through the tunnel
+ * (es_mig_remote, a hash keyed by es_mig_key): its replies go back to
+ * peer_addr, encapsulated. Created by the decapsulating program on the
+ * first tunnelled request; deleted by the agent when the old container
+ * stops.
+ */
+struct es_mig_remote {
+	__u32	peer_addr;	/* target node that sent the requests, network order */
+	__u32	reserved;	/* zero */
+	__u64	delivered;	/* BPF: tunnelled requests passed to the old container */
+	__u64	last_seq;	/* BPF: sequence number of the latest of them */
+	__u64	replies;	/* BPF: replies encapsulated back (the latest one's ordinal) */
+	__u64	errors;		/* BPF: replies that could not be encapsulated or routed */
+	__u64	created_ns;	/* CLOCK_MONOTONIC ns of the first tunnelled request */
+};
+
+/* Kinds of es_mig_event. */
+enum es_mig_event_type {
+	ES_MIG_EV_HANDOFF = 1,	/* a user reached this node for a service of node_addr */
+	ES_MIG_EV_ABORT = 2,	/* the data plane aborted a session (reason) */
+};
+
+/* Record of es_mig_events, a ring buffer read by the agent. */
+struct es_mig_event {
+	struct es_mig_key	key;	/* the session */
+	__u32	type;		/* es_mig_event_type */
+	__u32	reason;		/* ES_MIG_EV_ABORT: es_mig_abort_reason */
+	__u32	node_addr;	/* ES_MIG_EV_HANDOFF: node running the service */
+	__u32	reserved;	/* zero */
+	__u64	seq;		/* last sequence number assigned when it happened */
+	__u64	ts_ns;		/* CLOCK_MONOTONIC ns */
+};
+
+/* Commands of es_mig_ctl, the syscall program through which user space changes sessions. */
+enum es_mig_cmd_op {
+	ES_MIG_CMD_CREATE = 1,	/* new entry in state, with source_addr, flags, replay_limit */
+	ES_MIG_CMD_SET_STATE = 2,	/* from -> to; expect_seq != ES_MIG_ANY_SEQ: only if seq equals it */
+	ES_MIG_CMD_SET_CURSOR = 3,	/* cursor = value */
+	ES_MIG_CMD_SET_REPLAYED = 4,	/* replayed = value */
+	ES_MIG_CMD_ABORT = 5,	/* any state but NONE -> ABORTED, abort_reason = ES_MIG_ABORT_AGENT */
+	ES_MIG_CMD_DELETE = 6,	/* remove the entry */
+	ES_MIG_CMD_CONFIGURE = 7,	/* flags = flags; source_addr, replay_limit when not 0 */
+	ES_MIG_CMD_MAX = 8,
+};
+
+#define ES_MIG_ANY_SEQ	(~0ULL)
+
+/*
+ * Context of es_mig_ctl (BPF_PROG_TEST_RUN ctx_in, copied back): the
+ * command, and on return the entry's seq_state as it was when the command
+ * applied or failed. The program's return value is 0 or -errno: -ENOENT
+ * no entry, -EEXIST entry exists (CREATE), -ESTALE state is not `from`,
+ * -EAGAIN seq moved past expect_seq (retry after sending what it added).
+ */
+struct es_mig_cmd {
+	struct es_mig_key	key;	/* the session */
+	__u32	op;		/* es_mig_cmd_op */
+	__u32	from;		/* SET_STATE: required current state */
+	__u32	to;		/* CREATE, SET_STATE: new state */
+	__u32	flags;		/* CREATE, CONFIGURE: ES_MIG_F_* */
+	__u32	source_addr;	/* CREATE, CONFIGURE: tunnel destination, network order */
+	__u32	replay_limit;	/* CREATE, CONFIGURE: 0 for es_mig_config.default_replay_limit (CONFIGURE: unchanged) */
+	__u64	expect_seq;	/* SET_STATE: ES_MIG_ANY_SEQ or the seq that must still be the last */
+	__u64	value;		/* SET_CURSOR, SET_REPLAYED */
+	__u64	seq_state;	/* out: seq_state when applied (or why not) */
+};
+
+#endif /* EDGESHIFT_MIGRATION_H */

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * How many bytes wait in the receive queues of the UDP sockets bound to an
+ * IPv4 address and port in the caller's network namespace (sock_diag).
+ * The migration's checkpoint waits for 0: a CRIU image drops a UDP
+ * socket's receive queue, so a datagram still queued at the checkpoint
+ * would be in no image.
+ */
+#ifndef EDGESHIFT_UDP_RQUEUE_H
+#define EDGESHIFT_UDP_RQUEUE_H
+
+#include <stdint.h>
+
+/*
+ * addr and port in network order; addr 0 matches any local address.
+ * 0 with *bytes and *sockets set (both 0 when no socket matches), or -errno.
+ */
+int es_udp_rqueue(uint32_t addr, uint16_t port, uint64_t *bytes, unsigned int *sockets);
+
+#endif /* EDGESHIFT_UDP_RQUEUE_H */
