@@ -93,7 +93,7 @@ void es_migrator_close(struct es_migrator *m);
  * Start a migration in a worker thread; returns it (owned by m) or NULL
  * with err (and *http_code) set. req: {container, to, mode, stop_source}.
  */
-struct es_migration *es_mig_start(struct es_migrator *m, json_t *req, int *http_code,
+struct es_migration *es_migration_begin(struct es_migrator *m, json_t *req, int *http_code,
 				  char *err, size_t err_len);
 /* Phases (the worker runs them in order); 0 or -1 with mg->error set. */
 int es_mig_prepare(struct es_migrator *m, struct es_migration *mg);

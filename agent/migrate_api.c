@@ -237,7 +237,7 @@ static enum MHD_Result migrations(struct es_migrator *m, struct MHD_Connection *
 	if (!*rest && !strcmp(method, "GET"))
 		return send_json(c, MHD_HTTP_OK, es_mig_list_json(m));
 	if (!*rest && !strcmp(method, "POST")) {
-		mg = body ? es_mig_start(m, body, &code, err, sizeof(err)) : NULL;
+		mg = body ? es_migration_begin(m, body, &code, err, sizeof(err)) : NULL;
 		if (!body)
 			return send_error(c, MHD_HTTP_BAD_REQUEST, "body must be JSON");
 		return mg ? send_json(c, code, json_pack("{s:s}", "id", mg->id))

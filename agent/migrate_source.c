@@ -374,7 +374,7 @@ static int check_request(struct es_migrator *m, json_t *req, int *code, char *er
 	return 0;
 }
 
-struct es_migration *es_mig_start(struct es_migrator *m, json_t *req, int *http_code,
+struct es_migration *es_migration_begin(struct es_migrator *m, json_t *req, int *http_code,
 				  char *err, size_t err_len)
 {
 	struct worker_arg *wa;
