@@ -19,6 +19,7 @@
 #define ES_PROTO_SLOTS	4	/* tcp, udp, icmp, icmpv6 */
 
 struct ring_buffer;
+struct es_node_signals;
 
 /* Per-interface figures of the latest collection scan. */
 struct es_iface_active {
@@ -52,6 +53,7 @@ struct es_agent {
 	struct ring_buffer	*events;
 	__u64			close_due_ns;	/* earliest pending close, 0 if none */
 	time_t			start_time;
+	struct es_node_signals	*signals;	/* node_signals.c: placement signals */
 };
 
 static inline __u64 es_mono_ns(void)

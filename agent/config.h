@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "node_signals.h"
 
 #define ES_CFG_MAX_IFACES	64
 #define ES_CFG_NAME_MAX		64
@@ -45,6 +46,7 @@ struct es_config {
 	enum es_rx_hook		rx_hook;
 	bool			per_session_metrics;
 	unsigned int		per_session_max;
+	struct es_signals_config	signals;
 };
 
 void es_config_defaults(struct es_config *cfg);

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "iface_watch.h"
 #include "agent.h"
+#include "node_signals.h"
 
 #define ERR_LEN 512
 
@@ -256,6 +257,7 @@ static int run_loop(struct es_agent *a, struct es_iface_watch *w, int sfd)
 		if (es_mono_ns() >= next_gc ||
 		    (a->close_due_ns && es_mono_ns() >= a->close_due_ns)) {
 			es_collector_run(a);
+			es_node_signals_sample(a);
 			next_gc = es_mono_ns() + interval;
 		}
 		n = epoll_wait(ep, evs, 8, next_timeout_ms(a, next_gc));
@@ -326,6 +328,7 @@ static int agent_run(struct es_agent *a)
 		es_error("ring_buffer_failed", "error=\"%s\"", strerror(-ret));
 		goto out;
 	}
+	a->signals = es_node_signals_new(a->cfg.signals.window_ms);
 	http = es_api_start(a, err, sizeof(err));
 	if (!http) {
 		es_error("http_failed", "error=\"%s\"", err);
@@ -337,6 +340,8 @@ static int agent_run(struct es_agent *a)
 out:
 	es_api_stop(http);
 	es_collector_close(a);
+	es_node_signals_free(a->signals);
+	a->signals = NULL;
 	es_iface_watch_close(&w);
 	es_datapath_close(&a->dp);
 	close(sfd);
