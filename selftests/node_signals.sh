@@ -11,7 +11,7 @@ if ! command -v iperf3 >/dev/null; then
 	es_skip "node signals" "iperf3 missing (tools/install-deps installs it)"
 	exit 0
 fi
-es_plan 18
+es_plan 19
 
 echo '{"signals": {"window_ms": 500}}' >"$ES_TMP/bad.json"
 out=$("$ES_BUILD/edgeshiftd" --check-config -c "$ES_TMP/bad.json" 2>&1)
@@ -39,6 +39,7 @@ es_bg es_in a ping -q -i 0.2 -w 30 10.250.0.2
 es_in a iperf3 -c 10.250.0.2 -u -b 30M -l 1400 -t 4.5 >/dev/null
 j=$(es_api b /v1/node)
 sel() { jq -r --arg n "$1" ".interfaces[] | select(.name == \$n) | $2" <<<"$j"; }
+# shellcheck disable=SC2317 # called through es_check
 within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
 
 es_expect_eq "window reported" "$(jq -r .window_s <<<"$j")" 3
