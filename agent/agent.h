@@ -20,6 +20,7 @@
 
 struct ring_buffer;
 struct es_migrator;
+struct es_node_signals;
 
 /* Per-interface figures of the latest collection scan. */
 struct es_iface_active {
@@ -54,6 +55,7 @@ struct es_agent {
 	__u64			close_due_ns;	/* earliest pending close, 0 if none */
 	time_t			start_time;
 	struct es_migrator	*mig;		/* containers and migrations (migrate.h) */
+	struct es_node_signals	*signals;	/* node_signals.c: placement signals */
 };
 
 static inline __u64 es_mono_ns(void)

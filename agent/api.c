@@ -15,6 +15,7 @@
 #include "session_json.h"
 #include "agent.h"
 #include "migrate_api.h"
+#include "node_signals.h"
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *type,
 			     char *body, size_t len)
@@ -156,8 +157,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return handle_sessions(a, c);
 	if (!strcmp(url, "/v1/status"))
 		return reply_json(c, MHD_HTTP_OK, status_json(a));
+	if (!strcmp(url, "/v1/node"))
+		return reply_json(c, MHD_HTTP_OK, es_node_signals_json(a));
 	return reply_error(c, MHD_HTTP_NOT_FOUND,
-			   "unknown path (try /metrics, /v1/sessions, /v1/status, /healthz)");
+			   "unknown path (try /metrics, /v1/sessions, /v1/status, /v1/node, /healthz)");
 }
 
 struct MHD_Daemon *es_api_start(struct es_agent *a, char *err, size_t err_len)

@@ -28,6 +28,7 @@ void es_config_defaults(struct es_config *cfg)
 	cfg->on_layout_mismatch = ES_LAYOUT_REBUILD;
 	cfg->per_session_max = 100;
 	es_mig_config_defaults(&cfg->mig);
+	es_signals_config_defaults(&cfg->signals);
 }
 
 static int fail(char *err, size_t len, const char *field, const char *want)
@@ -200,6 +201,8 @@ static int parse_field(struct es_config *cfg, const char *key, json_t *v,
 		return get_uint(v, key, 100, 600000, &cfg->gc_interval_ms, err, err_len);
 	if (!strcmp(key, "on_layout_mismatch"))
 		return parse_layout_policy(cfg, v, err, err_len);
+	if (!strcmp(key, "signals"))
+		return es_signals_config_parse(&cfg->signals, v, err, err_len);
 	if (!strcmp(key, "metrics"))
 		return parse_metrics(cfg, v, err, err_len);
 	if (!strcmp(key, "rx_hook"))

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "mig_config.h"
+#include "node_signals.h"
 
 #define ES_CFG_MAX_IFACES	64
 #define ES_CFG_NAME_MAX		64
@@ -47,6 +48,7 @@ struct es_config {
 	bool			per_session_metrics;
 	unsigned int		per_session_max;
 	struct es_mig_config	mig;		/* containers and migration (issue 4) */
+	struct es_signals_config	signals;
 };
 
 void es_config_defaults(struct es_config *cfg);

@@ -20,6 +20,7 @@
 #include "iface_watch.h"
 #include "agent.h"
 #include "migrate.h"
+#include "node_signals.h"
 
 #define ERR_LEN 512
 
@@ -257,6 +258,7 @@ static int run_loop(struct es_agent *a, struct es_iface_watch *w, int sfd)
 		if (es_mono_ns() >= next_gc ||
 		    (a->close_due_ns && es_mono_ns() >= a->close_due_ns)) {
 			es_collector_run(a);
+			es_node_signals_sample(a);
 			next_gc = es_mono_ns() + interval;
 		}
 		n = epoll_wait(ep, evs, 8, next_timeout_ms(a, next_gc));
@@ -340,6 +342,7 @@ static int agent_run(struct es_agent *a)
 		es_error("ring_buffer_failed", "error=\"%s\"", strerror(-ret));
 		goto out;
 	}
+	a->signals = es_node_signals_new(a->cfg.signals.window_ms);
 	http = es_api_start(a, err, sizeof(err));
 	if (!http) {
 		es_error("http_failed", "error=\"%s\"", err);
@@ -351,6 +354,8 @@ static int agent_run(struct es_agent *a)
 out:
 	es_api_stop(http);
 	es_collector_close(a);
+	es_node_signals_free(a->signals);
+	a->signals = NULL;
 	es_iface_watch_close(&w);
 	es_datapath_close(&a->dp);
 	if (a->mig)

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include "es_names.h"
 #include "agent.h"
+#include "node_signals.h"
 
 static const char *const proto_slot_names[ES_PROTO_SLOTS] = { "tcp", "udp", "icmp", "icmpv6" };
 
@@ -355,7 +356,23 @@ char *es_metrics_render(struct es_agent *a, size_t *len)
 		render_pods(f, rows, n, node);
 	}
 	render_per_session(f, a, node);
+	es_node_signals_render_metrics(f, a, node);
 	free(rows);
 	fclose(f);
 	return buf;
+}
+
+void es_iface_read_traffic(const struct es_maps *m, __u32 ifindex, struct es_iface_traffic *out)
+{
+	sum_traffic(m, ifindex, out);
+}
+
+void es_iface_read_stats(const struct es_maps *m, __u32 ifindex, struct es_iface_stats *out)
+{
+	sum_stats(m, ifindex, out);
+}
+
+void es_label_escape(char *dst, size_t len, const char *src)
+{
+	label_escape(dst, len, src);
 }

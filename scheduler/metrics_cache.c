@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The node inputs the verbs decide with. A background thread queries
+ * Prometheus every refresh_interval_ms (each query bounded by timeout_ms)
+ * and swaps in a new snapshot when every query answered. A request takes a
+ * reference to the current snapshot under a mutex held for a few
+ * instructions, so it never waits on Prometheus; a snapshot older than
+ * max_staleness_ms is not used at all.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include "log.h"
+#include "es_sched.h"
+
+struct metrics_cache {
+	const struct sched_config	*cfg;
+	pthread_t			thread;
+	pthread_mutex_t			lock;
+	pthread_cond_t			wake;
+	bool				stop;
+	bool				failing;	/* the latest refresh failed */
+	struct metrics_snapshot		*cur;
+	uint64_t			refresh_ok, refresh_failed;
+	uint64_t			last_attempt_ns;
+	char				last_error[512];
+};
+
+struct metrics_snapshot *metrics_snapshot_new(struct node_metrics *nodes, size_t n,
+					      uint64_t fetched_ns)
+{
+	struct metrics_snapshot *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->refs = 1;
+	s->nodes = nodes;
+	s->n = n;
+	s->fetched_ns = fetched_ns;
+	return s;
+}
+
+static void snapshot_unref(struct metrics_snapshot *s)
+{
+	if (s && --s->refs == 0) {
+		free(s->nodes);
+		free(s);
+	}
+}
+
+void metrics_snapshot_put(struct metrics_cache *mc, struct metrics_snapshot *s)
+{
+	pthread_mutex_lock(&mc->lock);
+	snapshot_unref(s);
+	pthread_mutex_unlock(&mc->lock);
+}
+
+static int cmp_name(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct node_metrics *)elem)->name);
+}
+
+const struct node_metrics *metrics_snapshot_find(const struct metrics_snapshot *s,
+						 const char *node)
+{
+	return bsearch(node, s->nodes, s->n, sizeof(*s->nodes), cmp_name);
+}
+
+struct metrics_snapshot *metrics_cache_get(struct metrics_cache *mc, char *why, size_t len)
+{
+	uint64_t bound = mc->cfg->max_staleness_ms * 1000000ULL, now = sched_now_ns();
+	struct metrics_snapshot *s;
+
+	pthread_mutex_lock(&mc->lock);
+	s = mc->cur;
+	if (s && now - s->fetched_ns <= bound) {
+		s->refs++;
+	} else {
+		if (s)
+			snprintf(why, len, "edgeshift metrics are %.1f s old (bound %.1f s); last refresh error: %s",
+				 (now - s->fetched_ns) / 1e9, bound / 1e9, mc->last_error);
+		else
+			snprintf(why, len, "no edgeshift metrics from Prometheus yet: %s",
+				 mc->last_error[0] ? mc->last_error : "first refresh still running");
+		s = NULL;
+	}
+	pthread_mutex_unlock(&mc->lock);
+	return s;
+}
+
+static void refresh(struct metrics_cache *mc, CURL *curl)
+{
+	struct metrics_snapshot *s = NULL, *old;
+	struct node_metrics *nodes = NULL;
+	uint64_t start = sched_now_ns();
+	char err[512];
+	size_t n = 0;
+	int ret;
+
+	ret = prom_fetch(mc->cfg, curl, &nodes, &n, err, sizeof(err));
+	if (!ret) {
+		s = metrics_snapshot_new(nodes, n, start);
+		if (!s) {
+			free(nodes);
+			snprintf(err, sizeof(err), "out of memory");
+		}
+	}
+	pthread_mutex_lock(&mc->lock);
+	mc->last_attempt_ns = start;
+	if (s) {
+		old = mc->cur;
+		mc->cur = s;
+		snapshot_unref(old);
+		if (mc->failing || !mc->refresh_ok)
+			es_info("metrics_available", "nodes=%zu", n);
+		mc->failing = false;
+		mc->refresh_ok++;
+		mc->last_error[0] = '\0';
+	} else {
+		/* Once per outage, not at every refresh. */
+		if (!mc->failing)
+			es_warn("metrics_refresh_failed", "error=\"%s\"", err);
+		mc->failing = true;
+		mc->refresh_failed++;
+		snprintf(mc->last_error, sizeof(mc->last_error), "%s", err);
+	}
+	pthread_mutex_unlock(&mc->lock);
+	es_debug("metrics_refresh", "ok=%d nodes=%zu duration_ms=%.1f", s != NULL, n,
+		 (sched_now_ns() - start) / 1e6);
+}
+
+static void *refresher(void *arg)
+{
+	struct metrics_cache *mc = arg;
+	struct timespec deadline;
+	CURL *curl = curl_easy_init();
+
+	pthread_mutex_lock(&mc->lock);
+	while (!mc->stop) {
+		pthread_mutex_unlock(&mc->lock);
+		if (curl)
+			refresh(mc, curl);
+		pthread_mutex_lock(&mc->lock);
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += mc->cfg->refresh_ms / 1000;
+		deadline.tv_nsec += (mc->cfg->refresh_ms % 1000) * 1000000L;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+		while (!mc->stop && pthread_cond_timedwait(&mc->wake, &mc->lock, &deadline) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&mc->lock);
+	curl_easy_cleanup(curl);
+	return NULL;
+}
+
+struct metrics_cache *metrics_cache_start(const struct sched_config *cfg)
+{
+	struct metrics_cache *mc = calloc(1, sizeof(*mc));
+	pthread_condattr_t ca;
+
+	if (!mc)
+		return NULL;
+	mc->cfg = cfg;
+	pthread_mutex_init(&mc->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&mc->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&mc->thread, NULL, refresher, mc)) {
+		free(mc);
+		return NULL;
+	}
+	return mc;
+}
+
+/* Returns within one query timeout: curl bounds every transfer. */
+void metrics_cache_stop(struct metrics_cache *mc)
+{
+	if (!mc)
+		return;
+	pthread_mutex_lock(&mc->lock);
+	mc->stop = true;
+	pthread_cond_signal(&mc->wake);
+	pthread_mutex_unlock(&mc->lock);
+	pthread_join(mc->thread, NULL);
+	snapshot_unref(mc->cur);
+	pthread_mutex_destroy(&mc->lock);
+	pthread_cond_destroy(&mc->wake);
+	free(mc);
+}
+
+void metrics_cache_counters(struct metrics_cache *mc, uint64_t *ok, uint64_t *failed,
+			    double *age_s)
+{
+	pthread_mutex_lock(&mc->lock);
+	*ok = mc->refresh_ok;
+	*failed = mc->refresh_failed;
+	*age_s = mc->cur ? (sched_now_ns() - mc->cur->fetched_ns) / 1e9 : -1;
+	pthread_mutex_unlock(&mc->lock);
+}
+
+static json_t *node_json(const struct node_metrics *m)
+{
+	json_t *j = json_pack("{s:s}", "node", m->name);
+	int s;
+
+	for (s = 0; s < SIG_MAX; s++)
+		json_object_set_new(j, sched_signal_names[s], m->has[s] ? json_real(m->v[s]) : json_null());
+	return j;
+}
+
+/* GET /v1/nodes: what the verbs would decide with now. */
+json_t *metrics_cache_json(struct metrics_cache *mc)
+{
+	char why[600] = "";
+	struct metrics_snapshot *s = metrics_cache_get(mc, why, sizeof(why));
+	json_t *root = json_object(), *arr = json_array();
+	size_t i;
+
+	json_object_set_new(root, "usable", json_boolean(s != NULL));
+	json_object_set_new(root, "max_staleness_s", json_real(mc->cfg->max_staleness_ms / 1e3));
+	if (s) {
+		json_object_set_new(root, "age_s", json_real((sched_now_ns() - s->fetched_ns) / 1e9));
+		for (i = 0; i < s->n; i++)
+			json_array_append_new(arr, node_json(&s->nodes[i]));
+		metrics_snapshot_put(mc, s);
+	} else {
+		json_object_set_new(root, "error", json_string(why));
+	}
+	json_object_set_new(root, "nodes", arr);
+	return root;
+}

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Client of Prometheus's HTTP query API (GET /api/v1/query, instant
+ * vectors). Each signal is one query returning one sample per node, keyed
+ * by the node label. A refresh succeeds only when every query does, so a
+ * snapshot never mixes answers of different moments with gaps.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include "es_sched.h"
+
+#define MAX_BODY	(64u << 20)
+
+struct buf {
+	char	*p;
+	size_t	len;
+};
+
+static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct buf *b = arg;
+	size_t n = size * nmemb;
+	char *np;
+
+	if (b->len + n > MAX_BODY)
+		return 0;
+	np = realloc(b->p, b->len + n + 1);
+	if (!np)
+		return 0;
+	memcpy(np + b->len, data, n);
+	b->p = np;
+	b->len += n;
+	b->p[b->len] = '\0';
+	return n;
+}
+
+/* One sample of the answer. */
+struct triple {
+	const char	*node;	/* points into the parsed JSON */
+	int		sig;
+	double		v;
+};
+
+struct triples {
+	struct triple	*v;
+	size_t		n, cap;
+	json_t		*docs[SIG_MAX];
+};
+
+static int push(struct triples *t, const char *node, int sig, double v)
+{
+	struct triple *nv;
+
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 256;
+		nv = realloc(t->v, t->cap * sizeof(*nv));
+		if (!nv)
+			return -1;
+		t->v = nv;
+	}
+	t->v[t->n++] = (struct triple){ node, sig, v };
+	return 0;
+}
+
+static int http_get(CURL *curl, const char *url, struct buf *b, long timeout_ms,
+		    char *err, size_t len)
+{
+	long code = 0;
+	CURLcode rc;
+
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, b);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	rc = curl_easy_perform(curl);
+	if (rc != CURLE_OK) {
+		snprintf(err, len, "%s", curl_easy_strerror(rc));
+		return -1;
+	}
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+	if (code != 200) {
+		snprintf(err, len, "HTTP status %ld", code);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse {"status":"success","data":{"resultType":"vector","result":[...]}}. */
+static int parse_vector(json_t *doc, const char *label, int sig, struct triples *t,
+			char *err, size_t len)
+{
+	json_t *data = json_object_get(doc, "data"), *res, *e, *val;
+	const char *status = json_string_value(json_object_get(doc, "status"));
+	const char *node, *s, *type;
+	size_t i;
+	double v;
+
+	if (!status || strcmp(status, "success")) {
+		snprintf(err, len, "status %s: %s", status ? status : "missing",
+			 json_string_value(json_object_get(doc, "error")) ?: "no error text");
+		return -1;
+	}
+	type = json_string_value(json_object_get(data, "resultType"));
+	res = json_object_get(data, "result");
+	if (!type || strcmp(type, "vector") || !json_is_array(res)) {
+		snprintf(err, len, "answer is not an instant vector (resultType %s)", type ?: "missing");
+		return -1;
+	}
+	json_array_foreach(res, i, e) {
+		node = json_string_value(json_object_get(json_object_get(e, "metric"), label));
+		val = json_object_get(e, "value");
+		s = json_string_value(json_array_get(val, 1));
+		if (!node || !*node || strlen(node) >= sizeof(((struct node_metrics *)0)->name) || !s)
+			continue;	/* no node label: not a per-node answer */
+		v = strtod(s, NULL);
+		if (!isnan(v) && push(t, node, sig, v)) {
+			snprintf(err, len, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int run_query(const struct sched_config *cfg, CURL *curl, int sig, struct triples *t,
+		     char *err, size_t len)
+{
+	struct buf b = {};
+	json_error_t jerr;
+	char *q, *url = NULL, why[200];
+	int ret = -1;
+
+	q = curl_easy_escape(curl, cfg->queries[sig], 0);
+	if (!q || asprintf(&url, "%s/api/v1/query?query=%s", cfg->prom_url, q) < 0) {
+		snprintf(err, len, "out of memory");
+		goto out;
+	}
+	if (http_get(curl, url, &b, cfg->prom_timeout_ms, why, sizeof(why))) {
+		snprintf(err, len, "query %s at %s: %s", sched_signal_names[sig], cfg->prom_url, why);
+		goto out;
+	}
+	t->docs[sig] = json_loadb(b.p, b.len, 0, &jerr);
+	if (!t->docs[sig]) {
+		snprintf(err, len, "query %s: answer is not JSON: %s", sched_signal_names[sig], jerr.text);
+		goto out;
+	}
+	if (parse_vector(t->docs[sig], cfg->node_label, sig, t, why, sizeof(why))) {
+		snprintf(err, len, "query %s: %s", sched_signal_names[sig], why);
+		goto out;
+	}
+	ret = 0;
+out:
+	curl_free(q);
+	free(url);
+	free(b.p);
+	return ret;
+}
+
+static int cmp_triple(const void *x, const void *y)
+{
+	const struct triple *a = x, *b = y;
+
+	return strcmp(a->node, b->node);
+}
+
+/* Sorted triples into one entry per node. */
+static struct node_metrics *merge(struct triples *t, size_t *n)
+{
+	struct node_metrics *nodes = calloc(t->n + 1, sizeof(*nodes)), *cur = NULL;
+	size_t i;
+
+	*n = 0;
+	if (!nodes)
+		return NULL;
+	qsort(t->v, t->n, sizeof(*t->v), cmp_triple);
+	for (i = 0; i < t->n; i++) {
+		if (!cur || strcmp(cur->name, t->v[i].node)) {
+			cur = &nodes[(*n)++];
+			strcpy(cur->name, t->v[i].node);
+		}
+		/* Several series for one node: keep the largest, the cautious choice. */
+		if (!cur->has[t->v[i].sig] || t->v[i].v > cur->v[t->v[i].sig])
+			cur->v[t->v[i].sig] = t->v[i].v;
+		cur->has[t->v[i].sig] = true;
+	}
+	return nodes;
+}
+
+int prom_fetch(const struct sched_config *cfg, void *curl, struct node_metrics **nodes,
+	       size_t *n, char *err, size_t len)
+{
+	struct triples t = {};
+	int sig, ret = 0;
+
+	for (sig = 0; sig < SIG_MAX && !ret; sig++)
+		ret = run_query(cfg, curl, sig, &t, err, len);
+	if (!ret) {
+		*nodes = merge(&t, n);
+		if (!*nodes) {
+			snprintf(err, len, "out of memory");
+			ret = -1;
+		}
+	}
+	for (sig = 0; sig < SIG_MAX; sig++)
+		json_decref(t.docs[sig]);
+	free(t.v);
+	return ret;
+}
