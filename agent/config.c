@@ -27,6 +27,7 @@ void es_config_defaults(struct es_config *cfg)
 	cfg->gc_interval_ms = 1000;
 	cfg->on_layout_mismatch = ES_LAYOUT_REBUILD;
 	cfg->per_session_max = 100;
+	snprintf(cfg->cni_state_dir, sizeof(cfg->cni_state_dir), "/run/edgeshift/cni");
 }
 
 static int fail(char *err, size_t len, const char *field, const char *want)
@@ -186,6 +187,9 @@ static int parse_field(struct es_config *cfg, const char *key, json_t *v,
 		return get_string(v, key, cfg->node_name, sizeof(cfg->node_name), err, err_len);
 	if (!strcmp(key, "pin_path"))
 		return get_string(v, key, cfg->pin_path, sizeof(cfg->pin_path), err, err_len);
+	if (!strcmp(key, "cni_state_dir"))
+		return get_string(v, key, cfg->cni_state_dir, sizeof(cfg->cni_state_dir), err,
+				  err_len);
 	if (!strcmp(key, "listen"))
 		return get_string(v, key, cfg->listen, sizeof(cfg->listen), err, err_len);
 	if (!strcmp(key, "session_map_size"))

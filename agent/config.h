@@ -45,6 +45,7 @@ struct es_config {
 	enum es_rx_hook		rx_hook;
 	bool			per_session_metrics;
 	unsigned int		per_session_max;
+	char			cni_state_dir[256];	/* edgeshift-cni's pod records (agent/pods.c) */
 };
 
 void es_config_defaults(struct es_config *cfg);

@@ -34,6 +34,15 @@ struct cni_link {
 /* A socket in the pod's namespace (c->pod_ns); the caller closes it. */
 int cni_pod_nl(struct cni_ctx *c, struct nl *nl);
 
+/* Code 4 when the pod already has an interface named CNI_IFNAME. */
+int cni_pod_name_free(struct cni_ctx *c);
+/*
+ * A move into the pod that failed half way (moved, then the rename
+ * failed) leaves the link in the pod under its old name: delete it
+ * (name NULL) or bring it back to the host under name.
+ */
+int cni_pod_unmove(struct cni_ctx *c, int ifindex, const char *name);
+
 /* Per kind of delegate (macvlan.c, host_device.c). */
 int macvlan_add(struct cni_ctx *c, struct cni_link *out);
 int macvlan_del(struct cni_ctx *c);

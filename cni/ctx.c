@@ -28,3 +28,35 @@ void cni_attachment_path(const struct cni_ctx *c, char *buf, size_t len)
 	state_attachment_path(c->conf.state_dir, c->conf.name, c->env.container_id, c->env.ifname,
 			      buf, len);
 }
+
+int cni_pod_name_free(struct cni_ctx *c)
+{
+	struct nl_link l;
+	struct nl pod;
+	int ret;
+
+	if (cni_pod_nl(c, &pod))
+		return -1;
+	ret = nl_link_get(&pod, 0, c->env.ifname, &l);
+	nl_close(&pod);
+	if (!ret)
+		return cni_fail(&c->err, CNI_ERR_INVALID_ENV,
+				"CNI_IFNAME: the pod already has an interface named %s", c->env.ifname);
+	return 0;
+}
+
+int cni_pod_unmove(struct cni_ctx *c, int ifindex, const char *name)
+{
+	struct nl_link_change back = { .name = name, .netns_fd = c->host_ns };
+	struct nl_link l;
+	struct nl pod;
+	int ret;
+
+	if (!nl_link_get(&c->nl, ifindex, NULL, &l))
+		return 0;	/* never left */
+	if (cni_pod_nl(c, &pod))
+		return -1;
+	ret = name ? nl_link_set(&pod, ifindex, &back) : nl_link_del(&pod, ifindex);
+	nl_close(&pod);
+	return ret;
+}

@@ -108,8 +108,11 @@ static json_t *saved_state(struct cni_ctx *c, const struct nl_link *l)
 		nl_addr_format(&a[i], s, sizeof(s), true);
 		json_array_append_new(addrs, json_string(s));
 	}
+	/* our own tag left by an interrupted attempt is not the owner's alias */
 	return json_pack("{s:s, s:i, s:b, s:s, s:o}", "name", l->name, "mtu", l->mtu,
-			 "up", !!(l->flags & IFF_UP), "alias", l->alias, "addresses", addrs);
+			 "up", !!(l->flags & IFF_UP), "alias",
+			 strncmp(l->alias, ALIAS_TAG, strlen(ALIAS_TAG)) ? l->alias : "",
+			 "addresses", addrs);
 }
 
 static void owner_alias(struct cni_ctx *c, const char *orig, char *buf, size_t len)
@@ -125,13 +128,14 @@ int host_device_add(struct cni_ctx *c, struct cni_link *out)
 	struct nl pod;
 	int ret;
 
-	if (find_device(c, &l))
+	if (cni_pod_name_free(c) || find_device(c, &l))
 		return -1;
 	json_object_set_new(c->att, "hostDevice", saved_state(c, &l));
 	owner_alias(c, l.name, alias, sizeof(alias));
 	mv.alias = alias;
 	ret = nl_link_set(&c->nl, l.ifindex, &mv);
 	if (ret) {
+		cni_pod_unmove(c, l.ifindex, l.name);
 		devpool_release(c);
 		if (ret == -EEXIST || ret == -ENOTUNIQ || ret == -EBUSY)
 			return cni_fail(&c->err, CNI_ERR_INVALID_ENV,

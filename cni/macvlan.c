@@ -78,7 +78,7 @@ int macvlan_add(struct cni_ctx *c, struct cni_link *out)
 	char name[IF_NAMESIZE];
 	int ifindex, ret;
 
-	if (find_master(c, &m))
+	if (cni_pod_name_free(c) || find_master(c, &m))
 		return -1;
 	if (c->d->mtu > m.mtu)
 		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG,
@@ -96,7 +96,8 @@ int macvlan_add(struct cni_ctx *c, struct cni_link *out)
 		return cni_fail(&c->err, CNI_ERR_IO, "cannot create a macvlan on %s: %s", m.name,
 				strerror(-ret));
 	if (move_into_pod(c, ifindex, out)) {
-		nl_link_del(&c->nl, ifindex);
+		if (nl_link_del(&c->nl, ifindex))
+			cni_pod_unmove(c, ifindex, NULL);
 		return -1;
 	}
 	return 0;

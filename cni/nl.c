@@ -157,6 +157,7 @@ int nl_link_get(struct nl *nl, int ifindex, const char *name, struct nl_link *ou
 struct link_iter {
 	nl_link_cb	cb;
 	void		*arg;
+	int		stopped;
 };
 
 static int link_iter_cb(const struct nlmsghdr *nlh, void *arg)
@@ -164,8 +165,12 @@ static int link_iter_cb(const struct nlmsghdr *nlh, void *arg)
 	struct link_iter *it = arg;
 	struct nl_link l;
 
+	/* the rest of the dump is read anyway: it would answer the next request */
+	if (it->stopped)
+		return MNL_CB_OK;
 	parse_link(nlh, &l);
-	return it->cb(&l, it->arg) ? MNL_CB_STOP : MNL_CB_OK;
+	it->stopped = it->cb(&l, it->arg);
+	return MNL_CB_OK;
 }
 
 int nl_link_foreach(struct nl *nl, nl_link_cb cb, void *arg)
@@ -173,7 +178,7 @@ int nl_link_foreach(struct nl *nl, nl_link_cb cb, void *arg)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
 	struct nlmsghdr *nlh = msg_start(buf, RTM_GETLINK, NLM_F_DUMP, &ifi, sizeof(ifi));
-	struct link_iter it = { cb, arg };
+	struct link_iter it = { cb, arg, 0 };
 
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	return nl_talk(nl, nlh, link_iter_cb, &it);
