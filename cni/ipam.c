@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include "cni_version.h"
 #include "ipam_exec.h"
 #include "ipam_http.h"
 #include "ipam.h"
@@ -40,9 +42,49 @@ static char *ipam_conf(struct cni_ctx *c, size_t *len)
 	return s;
 }
 
+/*
+ * The highest version both sides speak, from the plugin's VERSION answer:
+ * Debian's plugins stop at 1.0.0 while a 1.1.0 network is valid.
+ */
+static int common_version(struct cni_ctx *c, const char *type, const char *conf, size_t len,
+			  char *out, size_t out_len)
+{
+	json_t *info = NULL, *v;
+	struct cni_error e = {};
+	int best = -1, n;
+	size_t i;
+
+	if (ipam_exec(type, c->env.path, "VERSION", conf, len, &info, &e))
+		return -1;
+	json_array_foreach(json_object_get(info, "supportedVersions"), i, v) {
+		n = cni_version_num(json_string_value(v));
+		if (n > best && n <= c->conf.vnum) {
+			best = n;
+			snprintf(out, out_len, "%s", json_string_value(v));
+		}
+	}
+	json_decref(info);
+	return best < 0 ? -1 : 0;
+}
+
+static char *with_version(const char *conf, size_t *len, const char *ver)
+{
+	json_t *j = json_loadb(conf, *len, 0, NULL);
+	char *s;
+
+	if (!j)
+		return NULL;
+	json_object_set_new(j, "cniVersion", json_string(ver));
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	*len = s ? strlen(s) : 0;
+	return s;
+}
+
 static int run_exec(struct cni_ctx *c, const char *command, json_t **result)
 {
 	const char *type = json_string_value(json_object_get(c->d->ipam, "type"));
+	char ver[16], *older;
 	size_t len;
 	char *conf = ipam_conf(c, &len);
 	int ret;
@@ -50,6 +92,15 @@ static int run_exec(struct cni_ctx *c, const char *command, json_t **result)
 	if (!conf)
 		return cni_fail(&c->err, CNI_ERR_IO, "out of memory");
 	ret = ipam_exec(type, c->env.path, command, conf, len, result, &c->err);
+	if (ret && c->err.code == CNI_ERR_INCOMPATIBLE_VERSION &&
+	    !common_version(c, type, conf, len, ver, sizeof(ver))) {
+		older = with_version(conf, &len, ver);
+		if (older) {
+			memset(&c->err, 0, sizeof(c->err));
+			ret = ipam_exec(type, c->env.path, command, older, len, result, &c->err);
+			free(older);
+		}
+	}
 	free(conf);
 	return ret;
 }
