@@ -84,6 +84,21 @@ static int pump(int in_fd, const char *in, size_t in_len, int out_fd, char **out
 	return 0;
 }
 
+/*
+ * CNI_ARGS may carry EDGESHIFT_NETWORK, which the standard plugins do not
+ * know and refuse unless told to ignore what they do not know.
+ */
+static void ignore_unknown_args(void)
+{
+	const char *args = getenv("CNI_ARGS");
+	char *s;
+
+	if (!args || !*args || strstr(args, "IgnoreUnknown="))
+		return;
+	if (asprintf(&s, "IgnoreUnknown=1;%s", args) > 0)
+		setenv("CNI_ARGS", s, 1);
+}
+
 static int run_plugin(const char *bin, const char *command, const char *conf, size_t conf_len,
 		      char **out, size_t *out_len, int *status)
 {
@@ -108,6 +123,7 @@ static int run_plugin(const char *bin, const char *command, const char *conf, si
 		dup2(in[0], 0);
 		dup2(outp[1], 1);
 		setenv("CNI_COMMAND", command, 1);
+		ignore_unknown_args();
 		execl(bin, bin, (char *)NULL);
 		_exit(127);
 	}
