@@ -14,6 +14,7 @@ ip -n "$(es_ns wire)" addr add 10.97.0.254/24 dev "$(es_ifname m0p)"
 CNI_PINS=$(es_pin_path agent)
 conf=$(cni_conf ours macvlan 1.0.0 "{\"master\":\"$CNI_MASTER\",
 	\"ipam\":{\"type\":\"host-local\",\"subnet\":\"10.97.0.0/24\",\"dataDir\":\"$ES_TMP/hl\"}}")
+pins_of() { find "$CNI_PINS/links" -name "*_$1" | wc -l; }
 pod_args() { echo "K8S_POD_NAMESPACE=shop;K8S_POD_NAME=$1;K8S_POD_INFRA_CONTAINER_ID=x"; }
 metric_pod() { es_api host /metrics | grep -c "pod=\"$1\""; }
 session_pods() { es_in host "$ES_BUILD/edgeshift" sessions --json | jq -r '[.sessions[]?.pod // empty] | unique | join(",")'; }
@@ -30,7 +31,7 @@ P2=$(cni_pod late)
 r=$(cni_exec "$CNI_BIN" ADD late "$P2" eth0 "$conf" "$(pod_args late-0)")
 IDX=$(es_in late ip -j link show dev eth0 | jq -r '.[0].ifindex')
 es_expect_eq "ADD with the agent running pins tcx links for the pod interface" \
-	"$(ls "$CNI_PINS/links" | grep -c "_$IDX\$")" 2
+	"$(pins_of "$IDX")" 2
 es_expect_eq "pod interface ifindex is not used by a host link" \
 	"$(ip -n "$(es_ns host)" -j link show | jq "[.[] | select(.ifindex == $IDX)] | length")" 0
 for p in early late; do es_in "$p" ping -c 3 -i 0.2 -W 1 10.97.0.254 >/dev/null; done
@@ -41,7 +42,7 @@ es_expect_ge "/metrics names the pod added while running" "$(metric_pod late-0)"
 
 # 3. DEL and a vanished namespace take the pods out.
 cni_exec "$CNI_BIN" DEL late "$P2" eth0 "$conf" "$(pod_args late-0)" >/dev/null
-es_expect_eq "DEL unpins the pod's links" "$(ls "$CNI_PINS/links" | grep -c "_$IDX\$")" 0
+es_expect_eq "DEL unpins the pod's links" "$(pins_of "$IDX")" 0
 ip netns del "$(es_ns early)"
 for _ in $(seq 30); do [ -e "$CNI_STATE/pods/early-eth0.json" ] || break; sleep 0.1; done
 es_expect_eq "a record whose netns is gone is forgotten by the agent" \

@@ -56,8 +56,8 @@ meta=$(jq -c -n --arg m "$CNI_MASTER" --arg a "$D1" --arg b "$D2" --arg s "$CNI_
 	{name: "macvlan", type: "macvlan", master: $m, promiscMode: true, ipam: {}},
 	{name: "data", type: "host-device", devices: [$a, $b], ipam: $i}]}')
 for i in 1 2 3; do cni_pod "m$i" >/dev/null; done
-r1=$(cni_exec "$CNI_BIN" ADD m1 "/run/netns/$(es_ns m1)" eth0 "$meta" "EDGESHIFT_NETWORK=data")
-r2=$(cni_exec "$CNI_BIN" ADD m2 "/run/netns/$(es_ns m2)" eth0 "$meta" "IgnoreUnknown=1;EDGESHIFT_NETWORK=data")
+cni_exec "$CNI_BIN" ADD m1 "/run/netns/$(es_ns m1)" eth0 "$meta" "EDGESHIFT_NETWORK=data" >/dev/null
+cni_exec "$CNI_BIN" ADD m2 "/run/netns/$(es_ns m2)" eth0 "$meta" "IgnoreUnknown=1;EDGESHIFT_NETWORK=data" >/dev/null
 r3=$(cni_exec "$CNI_BIN" ADD m3 "/run/netns/$(es_ns m3)" eth0 "$meta" "EDGESHIFT_NETWORK=data")
 kinds=$(for i in 1 2; do es_in "m$i" ip -j -d link show dev eth0 | jq -r '.[0].linkinfo.info_kind'; done | sort -u)
 es_expect_eq "pool: two pods get the two devices" "$kinds" veth

@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck disable=SC2034 # variables for the tests that source this
 # Helpers of the CNI selftests (sourced after lib.sh): a test "host"
 # namespace the plugins run in, stand-in NICs, and observations of a pod's
 # interface through `ip -j`.

@@ -43,7 +43,7 @@ es_expect_eq "CHECK fails with code 7 naming the missing address" \
 	"$(jq -r '"\(.code) \(.msg | test("address"))"' <<<"$out")" "7 true"
 es_check "DEL" cni_exec "$CNI_BIN" DEL ca2 "$P" eth1 "$conf"
 es_check "DEL again (idempotent)" cni_exec "$CNI_BIN" DEL ca2 "$P" eth1 "$conf"
-es_check "DEL with a missing netns" cni_exec "$CNI_BIN" DEL ca3 /run/netns/nonexistent-$ES_PREFIX eth0 "$conf"
+es_check "DEL with a missing netns" cni_exec "$CNI_BIN" DEL ca3 "/run/netns/nonexistent-$ES_PREFIX" eth0 "$conf"
 es_expect_eq "address released on DEL" "$(grep -rl ca2 "$ES_TMP/hl-bridge" 2>/dev/null | wc -l)" 0
 
 # fifty ADDs in parallel on one network, one pod namespace each

@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# edgeshift-cni against the reference plugins, same configs, one run:
+# ADD+DEL time per pod (median of per-pod ratios) and iperf3 between two
+# macvlan pods and between two host-device pods (veth stand-ins).
+. "$(dirname "$0")/../../selftests/lib.sh"
+. "$(dirname "$0")/../../selftests/cni_lib.bash"
+OUT=$ES_BUILD/bench
+mkdir -p "$OUT"
+PODS=${ES_BENCH_CNI_PODS:-30}
+SECS=${ES_BENCH_SECS:-3}
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+now_ns() { date +%s%N; }
+cni_host || exit 1
+for i in a b; do cni_pod "$i" >/dev/null; done
+cfg="{\"master\":\"$CNI_MASTER\",\"mode\":\"bridge\",\"ipam\":{\"type\":\"static\",\"addresses\":[{\"address\":\"10.99.0.@N@/24\"}]}}"
+conf() { cni_conf "$1" macvlan 1.0.0 "${cfg//@N@/$2}" '{"dataplane": false}'; }
+bin() { if [ "$1" = ours ]; then echo "$CNI_BIN"; else echo "$CNI_REF/$2"; fi; }
+
+echo "ADD+DEL of $PODS macvlan pods, alternating edgeshift-cni and the reference" >&2
+: >"$OUT/cni_adddel"
+for n in $(seq "$PODS"); do
+	t_ours=0; t_ref=0
+	for who in ours ref; do
+		c=$(conf "$who" 10)
+		t0=$(now_ns)
+		cni_exec "$(bin "$who" macvlan)" ADD "b$n" /run/netns/"$(es_ns a)" eth0 "$c" >/dev/null || echo "ADD failed ($who)" >&2
+		cni_exec "$(bin "$who" macvlan)" DEL "b$n" /run/netns/"$(es_ns a)" eth0 "$c" >/dev/null
+		eval "t_$who=$(( $(now_ns) - t0 ))"
+	done
+	echo "$t_ours $t_ref" >>"$OUT/cni_adddel"
+done
+add_ratio=$(awk '{ print $1 / $2 }' "$OUT/cni_adddel" | median)
+ours_ms=$(awk '{ print $1 / 1e6 }' "$OUT/cni_adddel" | median)
+ref_ms=$(awk '{ print $2 / 1e6 }' "$OUT/cni_adddel" | median)
+
+iperf_pair() {	# KIND WHO: Gbit/s between pods a and b
+	local who=$2 kind=$1 ca cb r
+	if [ "$kind" = macvlan ]; then
+		ca=$(conf "$who" 1); cb=$(conf "$who" 2)
+	else
+		ca=$(cni_conf "$who" host-device 1.0.0 "{\"device\":\"$HDA\",\"ipam\":{\"type\":\"static\",\"addresses\":[{\"address\":\"10.99.0.1/24\"}]}}" '{"dataplane": false}')
+		cb=$(cni_conf "$who" host-device 1.0.0 "{\"device\":\"$HDB\",\"ipam\":{\"type\":\"static\",\"addresses\":[{\"address\":\"10.99.0.2/24\"}]}}" '{"dataplane": false}')
+	fi
+	cni_exec "$(bin "$who" "$kind")" ADD pa /run/netns/"$(es_ns a)" eth0 "$ca" >/dev/null
+	cni_exec "$(bin "$who" "$kind")" ADD pb /run/netns/"$(es_ns b)" eth0 "$cb" >/dev/null
+	es_bg es_in b iperf3 -s -1 -p 5299
+	sleep 0.3
+	r=$(es_in a iperf3 -c 10.99.0.2 -p 5299 -t "$SECS" -J | jq '.end.sum_received.bits_per_second / 1e9')
+	wait "$ES_BG_PID" 2>/dev/null
+	cni_exec "$(bin "$who" "$kind")" DEL pa /run/netns/"$(es_ns a)" eth0 "$ca" >/dev/null
+	cni_exec "$(bin "$who" "$kind")" DEL pb /run/netns/"$(es_ns b)" eth0 "$cb" >/dev/null
+	echo "$r"
+}
+HDA=$(es_ifname hda); HDB=$(es_ifname hdb)
+cni_standin "$HDA" 1500 192.168.98.1/24 && cni_standin "$HDB" 1500 192.168.98.2/24
+ip -n "$(es_ns wire)" link add "$(es_ifname br)" type bridge
+for p in "${HDA}p" "${HDB}p"; do ip -n "$(es_ns wire)" link set "$p" master "$(es_ifname br)"; done
+ip -n "$(es_ns wire)" link set "$(es_ifname br)" up
+declare -A tp
+for kind in macvlan host-device; do
+	for who in ours ref; do
+		echo "iperf3 $kind $who" >&2
+		tp[$kind-$who]=$(iperf_pair "$kind" "$who")
+	done
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }'; }
+mv_ratio=$(ratio "${tp[macvlan-ours]}" "${tp[macvlan-ref]}")
+hd_ratio=$(ratio "${tp[host-device-ours]}" "${tp[host-device-ref]}")
+printf '\n%-40s %12s %12s %8s %8s\n' figure edgeshift reference ratio goal
+printf '%-40s %12s %12s %8.3f %8s\n' "ADD+DEL per macvlan pod (ms, median)" "$ours_ms" "$ref_ms" "$add_ratio" "<=0.5"
+printf '%-40s %12.2f %12.2f %8s %8s\n' "iperf3 macvlan pods (Gbit/s)" "${tp[macvlan-ours]}" "${tp[macvlan-ref]}" "$mv_ratio" ">=0.98"
+printf '%-40s %12.2f %12.2f %8s %8s\n' "iperf3 host-device pods (Gbit/s)" "${tp[host-device-ours]}" "${tp[host-device-ref]}" "$hd_ratio" ">=0.98"
+jq -n --argjson ar "$add_ratio" --argjson om "$ours_ms" --argjson rm "$ref_ms" --argjson pods "$PODS" \
+	--argjson mv "$mv_ratio" --argjson hd "$hd_ratio" \
+	'{add_del: {pods: $pods, ours_ms_median: $om, ref_ms_median: $rm, ratio_median: $ar},
+	  iperf3: {macvlan_ratio: $mv, host_device_ratio: $hd}}' >"$OUT/cni.json"
