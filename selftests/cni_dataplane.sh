@@ -20,14 +20,14 @@ metric_pod() { es_api host /metrics | grep -c "pod=\"$1\""; }
 session_pods() { es_in host "$ES_BUILD/edgeshift" sessions --json | jq -r '[.sessions[]?.pod // empty] | unique | join(",")'; }
 
 # 1. No agent yet: ADD succeeds and leaves only a record.
-P1=$(cni_pod early)
+cni_pod early || exit 1; P1=$(cni_pod_path early)
 r=$(cni_exec "$CNI_BIN" ADD early "$P1" eth0 "$conf" "$(pod_args early-0)")
 es_expect_eq "ADD without an agent succeeds" "$(jq -r '.interfaces[0].name' <<<"$r")" eth0
 es_expect_eq "... and leaves a pod record" "$(jq -r .podName "$CNI_STATE/pods/early-eth0.json")" early-0
 
 # 2. The agent starts and adopts it; then a pod added while it runs.
 es_agent_start host agent --cni-state-dir "$CNI_STATE" || exit 1
-P2=$(cni_pod late)
+cni_pod late || exit 1; P2=$(cni_pod_path late)
 r=$(cni_exec "$CNI_BIN" ADD late "$P2" eth0 "$conf" "$(pod_args late-0)")
 IDX=$(es_in late ip -j link show dev eth0 | jq -r '.[0].ifindex')
 es_expect_eq "ADD with the agent running pins tcx links for the pod interface" \

@@ -9,7 +9,7 @@ es_require_root "cni errors"
 cni_require "cni errors"
 es_plan 17
 cni_host || exit 1
-P=$(cni_pod pod)
+cni_pod pod || exit 1; P=$(cni_pod_path pod)
 links() { { ip -n "$(es_ns host)" -br link; es_in pod ip -br link; } | awk '{ print $1 }' | sort | tr '\n' ' '; }
 clean=$(links)
 # err NAME CONF WANT_CODE WANT_SUBSTRING [CMD]

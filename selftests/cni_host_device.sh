@@ -17,7 +17,7 @@ hl() { echo "{\"type\":\"host-local\",\"subnet\":\"10.95.0.0/24\",\"rangeStart\"
 
 before=$(cni_host_link "$D1")
 conf=$(cni_conf ours host-device 1.0.0 "{\"device\":\"$D1\",\"ipam\":$(hl ours)}")
-P=$(cni_pod pa)
+cni_pod pa || exit 1; P=$(cni_pod_path pa)
 out=$(cni_exec "$CNI_BIN" ADD c1 "$P" net0 "$conf")
 addr=$(jq -r '.ips[0].address' <<<"$out")
 es_expect_eq "ADD: the NIC is net0 in the pod with its address" \
@@ -32,7 +32,7 @@ es_expect_eq "DEL: name, MTU, addresses and up state restored" "$(cni_host_link 
 # under its pod name first, as the kernel does with a NIC.
 leak() {	# WHO BIN CONF: ADD, lose the namespace, DEL; prints "rc addresses-left"
 	local p rc
-	p=$(cni_pod "gone$1")
+	cni_pod "gone$1" || exit 1; p=$(cni_pod_path "gone$1")
 	cni_exec "$2" ADD "c$1" "$p" net0 "$3" >/dev/null
 	es_in "gone$1" ip link set net0 netns "$(es_ns host)"
 	ip netns del "$(es_ns "gone$1")"

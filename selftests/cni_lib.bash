@@ -37,12 +37,13 @@ cni_standin() {
 	ip -n "$(es_ns wire)" link set "${1}p" up
 }
 
-# cni_pod NAME: a pod namespace; prints its path.
+# cni_pod NAME: a pod namespace (not in a subshell: it must be registered
+# for cleanup); cni_pod_path NAME prints its path.
 cni_pod() {
 	es_netns_add "$1" >/dev/null || return 1
 	es_no_ipv6 "$1"
-	echo "/run/netns/$(es_ns "$1")"
 }
+cni_pod_path() { echo "/run/netns/$(es_ns "$1")"; }
 
 # cni_conf PLUGIN KIND VERSION CONFIG_JSON [EXTRA_JSON]: the network config
 # for edgeshift-cni ("ours") or the reference plugin ("ref").

@@ -12,7 +12,7 @@ SCEN=$(dirname "$0")/cni_scenarios.json
 N=$(jq '.scenarios | length' "$SCEN")
 es_plan $((N * 5))
 cni_host || exit 1
-POD=$(cni_pod pod)
+cni_pod pod || exit 1; POD=$(cni_pod_path pod)
 DEV=$(es_ifname hd0)
 DEVMAC=02:e5:00:00:00:99
 
@@ -29,8 +29,6 @@ for i in $(seq 0 $((N - 1))); do
 	for who in ours ref; do
 		[ "$kind" = host-device ] && standin
 		before=$(cni_host_link "$DEV")
-		extra="{}"
-		[ "$who" = ref ] && extra='{"ipam": (.ipam)}'
 		conf=$(cni_conf "$who" "$kind" "$ver" "$cfg")
 		if [ "$who" = ref ] && [ "$(jq -r '.ipam.type // ""' <<<"$conf")" = host-local ]; then
 			conf=$(jq -c --arg d "$ES_TMP/hl-ref" '.ipam.dataDir = $d' <<<"$conf")
