@@ -111,3 +111,14 @@ clean:
 $(BUILD)/es-counter: tools/es-counter.c
 	@mkdir -p $(@D)
 	$(CC) $(ES_CFLAGS) -static $< -o $@
+
+# libFuzzer harness of edgeshift-cni's config parser; FUZZ_SECS bounds the run.
+FUZZ_SECS	?= 600
+CNI_FUZZ_SRCS	:= cni/fuzz/fuzz_conf.c cni/cni_conf.c cni/cni_env.c cni/cni_version.c cni/cni_error.c
+.PHONY: fuzz-cni
+fuzz-cni: $(BUILD)/fuzz_cni_conf
+	@mkdir -p $(BUILD)/fuzz-corpus
+	$(BUILD)/fuzz_cni_conf -max_total_time=$(FUZZ_SECS) -max_len=4096 $(BUILD)/fuzz-corpus cni/fuzz/corpus
+$(BUILD)/fuzz_cni_conf: $(CNI_FUZZ_SRCS) $(HDRS)
+	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Ilib -Icni \
+		$(CNI_FUZZ_SRCS) -o $@ -ljansson

@@ -29,6 +29,7 @@ void es_config_defaults(struct es_config *cfg)
 	cfg->per_session_max = 100;
 	es_mig_config_defaults(&cfg->mig);
 	es_signals_config_defaults(&cfg->signals);
+	snprintf(cfg->cni_state_dir, sizeof(cfg->cni_state_dir), "/run/edgeshift/cni");
 }
 
 static int fail(char *err, size_t len, const char *field, const char *want)
@@ -188,6 +189,9 @@ static int parse_field(struct es_config *cfg, const char *key, json_t *v,
 		return get_string(v, key, cfg->node_name, sizeof(cfg->node_name), err, err_len);
 	if (!strcmp(key, "pin_path"))
 		return get_string(v, key, cfg->pin_path, sizeof(cfg->pin_path), err, err_len);
+	if (!strcmp(key, "cni_state_dir"))
+		return get_string(v, key, cfg->cni_state_dir, sizeof(cfg->cni_state_dir), err,
+				  err_len);
 	if (!strcmp(key, "listen"))
 		return get_string(v, key, cfg->listen, sizeof(cfg->listen), err, err_len);
 	if (!strcmp(key, "session_map_size"))

@@ -49,6 +49,7 @@ struct es_config {
 	unsigned int		per_session_max;
 	struct es_mig_config	mig;		/* containers and migration (issue 4) */
 	struct es_signals_config	signals;
+	char			cni_state_dir[256];	/* edgeshift-cni's pod records (agent/pods.c) */
 };
 
 void es_config_defaults(struct es_config *cfg);

@@ -18,6 +18,7 @@
 #include <microhttpd.h>
 #include "log.h"
 #include "iface_watch.h"
+#include "pods.h"
 #include "agent.h"
 #include "migrate.h"
 #include "node_signals.h"
@@ -43,6 +44,7 @@ static void usage(FILE *f)
 		"      --node-name NAME        node label of every metric (default hostname)\n"
 		"      --log-level LEVEL       debug, info, warn or error (default info)\n"
 		"      --rx-hook auto|xdp|tc   receive hook (default auto: tc on veth, XDP elsewhere)\n"
+		"      --cni-state-dir DIR     edgeshift-cni's pod records (default /run/edgeshift/cni)\n"
 		"      --check-config          validate the configuration and exit\n"
 		"      --cleanup               remove every pin (detaches the programs) and exit\n"
 		"  -V, --version               print the version and exit\n",
@@ -80,6 +82,7 @@ static int parse_args(int argc, char **argv, struct es_config *cfg, struct optio
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "rx-hook", required_argument, NULL, 'R' },
 		{ "check-config", no_argument, NULL, 'C' },
+		{ "cni-state-dir", required_argument, NULL, 'D' },
 		{ "cleanup", no_argument, NULL, 'X' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -138,6 +141,9 @@ static int parse_args(int argc, char **argv, struct es_config *cfg, struct optio
 			if (es_rx_hook_parse(optarg, &cfg->rx_hook))
 				return fprintf(stderr, "edgeshiftd: --rx-hook must be auto, xdp or tc\n"), -1;
 			break;
+		case 'D':
+			snprintf(cfg->cni_state_dir, sizeof(cfg->cni_state_dir), "%s", optarg);
+			break;
 		case 'C':
 			o->check_only = true;
 			break;
@@ -176,7 +182,8 @@ static void on_link(const struct es_link_event *ev, void *arg)
 
 	pthread_mutex_lock(&a->lock);
 	if (ev->removed) {
-		if (es_datapath_find(&a->dp, ev->ifindex))
+		/* a pod interface leaving the host netns is not a removal */
+		if (es_datapath_find(&a->dp, ev->ifindex) && !es_pods_owns(ev->ifindex))
 			es_datapath_detach(&a->dp, ev->ifindex, true);
 	} else {
 		rule = es_config_match(&a->cfg, ev->ifname);
@@ -205,7 +212,7 @@ static int epoll_add(int ep, int fd, int tag)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
-enum { TAG_SIGNAL, TAG_NETLINK, TAG_EVENTS };
+enum { TAG_SIGNAL, TAG_NETLINK, TAG_EVENTS, TAG_PODS };
 
 /*
  * Notifications were lost (the socket overflowed, or a read failed): dump
@@ -225,7 +232,7 @@ static void resync_links(struct es_agent *a, struct es_iface_watch *w)
 	pthread_mutex_lock(&a->lock);
 	i = 0;
 	while (i < a->dp.n_att) {
-		if (a->dp.att[i].seen)
+		if (a->dp.att[i].seen || es_pods_owns(a->dp.att[i].ifindex))
 			i++;
 		else
 			es_datapath_detach(&a->dp, a->dp.att[i].ifindex, true);
@@ -252,13 +259,15 @@ static int run_loop(struct es_agent *a, struct es_iface_watch *w, int sfd)
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0 || epoll_add(ep, sfd, TAG_SIGNAL) ||
 	    epoll_add(ep, es_iface_watch_fd(w), TAG_NETLINK) ||
-	    epoll_add(ep, es_collector_fd(a), TAG_EVENTS))
+	    epoll_add(ep, es_collector_fd(a), TAG_EVENTS) ||
+	    (es_pods_fd() >= 0 && epoll_add(ep, es_pods_fd(), TAG_PODS)))
 		return -errno;
 	while (!stop) {
 		if (es_mono_ns() >= next_gc ||
 		    (a->close_due_ns && es_mono_ns() >= a->close_due_ns)) {
 			es_collector_run(a);
 			es_node_signals_sample(a);
+			es_pods_scan(a);
 			next_gc = es_mono_ns() + interval;
 		}
 		n = epoll_wait(ep, evs, 8, next_timeout_ms(a, next_gc));
@@ -276,6 +285,8 @@ static int run_loop(struct es_agent *a, struct es_iface_watch *w, int sfd)
 			} else if (evs[i].data.u32 == TAG_NETLINK) {
 				if (es_iface_watch_process(w, on_link, a))
 					resync_links(a, w);
+			} else if (evs[i].data.u32 == TAG_PODS) {
+				es_pods_process(a);
 			} else {
 				es_collector_consume(a);
 			}
@@ -329,6 +340,7 @@ static int agent_run(struct es_agent *a)
 		es_error("netlink_failed", "error=\"%s\"", strerror(-ret));
 		goto out;
 	}
+	es_pods_open(a);
 	pthread_mutex_lock(&a->lock);
 	es_datapath_drop_unwanted(&a->dp);
 	pthread_mutex_unlock(&a->lock);
@@ -357,6 +369,7 @@ out:
 	es_node_signals_free(a->signals);
 	a->signals = NULL;
 	es_iface_watch_close(&w);
+	es_pods_close();
 	es_datapath_close(&a->dp);
 	if (a->mig)
 		es_migrator_close(a->mig);
@@ -380,6 +393,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (o.cleanup) {
+		es_pods_cleanup(agent.cfg.pin_path);
 		ret = es_datapath_cleanup(agent.cfg.pin_path);
 		if (ret)
 			fprintf(stderr, "edgeshiftd: cannot remove %s: %s\n", agent.cfg.pin_path,

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ADD: the delegate's link in the pod, IPAM, addresses and routes, the
+ * attachment record, the data-plane hook. Whatever fails after the link
+ * exists undoes everything before it, IPAM included.
+ */
+#include <limits.h>
+#include <string.h>
+#include "netns.h"
+#include "state.h"
+#include "ipam.h"
+#include "devpool.h"
+#include "select.h"
+#include "dataplane.h"
+#include "cni_result.h"
+#include "commands.h"
+
+/* A result in the 1.1 shape to start from: prevResult when chained. */
+static json_t *start_result(struct cni_ctx *c)
+{
+	static const char *const lists[] = { "interfaces", "ips", "routes" };
+	json_t *res, *ip;
+	size_t i;
+
+	if (!c->conf.prev_result)
+		return cni_result_new();
+	res = json_deep_copy(c->conf.prev_result);
+	json_object_del(res, "cniVersion");
+	for (i = 0; i < 3; i++)
+		if (!json_is_array(json_object_get(res, lists[i])))
+			json_object_set_new(res, lists[i], json_array());
+	if (!json_is_object(json_object_get(res, "dns")))
+		json_object_set_new(res, "dns", json_object());
+	json_array_foreach(json_object_get(res, "ips"), i, ip)
+		json_object_del(ip, "version");
+	return res;
+}
+
+static void undo(struct cni_ctx *c, bool ipam_done)
+{
+	struct cni_error saved = c->err;
+
+	if (ipam_done)
+		cni_ipam_del(c);
+	if (c->d->kind == CNI_KIND_MACVLAN)
+		macvlan_del(c);
+	else
+		host_device_del(c);
+	devpool_release(c);
+	c->err = saved;
+}
+
+static int configure(struct cni_ctx *c, json_t *res, const struct cni_link *l, json_t *ipam)
+{
+	int iface = cni_result_add_iface(res, c->env.ifname, l->mac, l->mtu, c->env.netns);
+	struct nl pod;
+	int ret;
+
+	if (ipam && cni_result_merge_ipam(res, ipam, iface, &c->err))
+		return -1;
+	if (cni_pod_nl(c, &pod))
+		return -1;
+	ret = ipam_apply(&pod, l->ifindex, res, iface, &c->err);
+	nl_close(&pod);
+	return ret;
+}
+
+static int save_attachment(struct cni_ctx *c, const struct cni_link *l, json_t *res)
+{
+	char path[PATH_MAX];
+	int ret;
+
+	json_object_set_new(c->att, "ifindex", json_integer(l->ifindex));
+	json_object_set(c->att, "result", res);
+	cni_attachment_path(c, path, sizeof(path));
+	ret = state_write(path, c->att);
+	if (ret)
+		return cni_fail(&c->err, CNI_ERR_IO, "stateDir: cannot write %s: %s", path,
+				strerror(-ret));
+	return 0;
+}
+
+int cmd_add(struct cni_ctx *c)
+{
+	json_t *res = NULL, *ipam = NULL, *out;
+	struct cni_link l = {};
+	int ret;
+
+	cni_pod_identity(c);
+	if (cni_select_delegate(c))
+		return -1;
+	c->pod_ns = netns_open(c->env.netns);
+	if (c->pod_ns < 0)
+		return cni_fail(&c->err, CNI_ERR_UNKNOWN_CONTAINER, "CNI_NETNS: cannot open %s: %s",
+				c->env.netns, strerror(-c->pod_ns));
+	c->att = json_pack("{s:s, s:s, s:s, s:s, s:s}", "network", c->conf.name,
+			   "delegate", c->d->name, "containerID", c->env.container_id,
+			   "ifname", c->env.ifname, "netns", c->env.netns);
+	ret = c->d->kind == CNI_KIND_MACVLAN ? macvlan_add(c, &l) : host_device_add(c, &l);
+	if (ret)
+		return -1;
+	if (cni_ipam_add(c, &ipam)) {
+		undo(c, false);
+		return -1;
+	}
+	res = start_result(c);
+	if (configure(c, res, &l, ipam) || save_attachment(c, &l, res)) {
+		undo(c, true);
+		ret = -1;
+		goto out;
+	}
+	cni_dataplane_attach(c, &l);
+	out = cni_result_for_version(res, c->conf.version);
+	cni_print(out);
+	json_decref(out);
+out:
+	json_decref(ipam);
+	json_decref(res);
+	return ret;
+}

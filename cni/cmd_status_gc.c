@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * STATUS (ready to ADD?) and GC (drop attachments the runtime no longer
+ * knows), both from CNI 1.1.0.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "netns.h"
+#include "state.h"
+#include "ipam_exec.h"
+#include "ipam_http.h"
+#include "commands.h"
+
+static int needs_1_1(struct cni_ctx *c, const char *cmd)
+{
+	if (c->conf.vnum >= 10100)
+		return 0;
+	return cni_fail(&c->err, CNI_ERR_INCOMPATIBLE_VERSION,
+			"cniVersion: %s needs 1.1.0, the config has %s", cmd, c->conf.version);
+}
+
+static int delegate_ready(struct cni_ctx *c, struct cni_delegate *d)
+{
+	char bin[PATH_MAX];
+	struct nl_link l;
+
+	if (d->kind == CNI_KIND_MACVLAN && d->master[0] && nl_link_get(&c->nl, 0, d->master, &l))
+		return cni_fail(&c->err, CNI_ERR_NOT_AVAILABLE, "%s%smaster: %s does not exist",
+				d->field, d->field[0] ? "." : "", d->master);
+	if (!d->ipam)
+		return 0;
+	if (ipam_http_handles(d->ipam)) {
+		if (ipam_http_validate(d->ipam, &c->err))
+			return c->err.code = CNI_ERR_NOT_AVAILABLE, -1;
+		return 0;
+	}
+	if (ipam_exec_find(json_string_value(json_object_get(d->ipam, "type")), c->env.path, bin,
+			   sizeof(bin), &c->err))
+		return c->err.code = CNI_ERR_NOT_AVAILABLE, -1;
+	return 0;
+}
+
+int cmd_status(struct cni_ctx *c)
+{
+	unsigned int i;
+
+	if (needs_1_1(c, "STATUS"))
+		return -1;
+	for (i = 0; i < c->conf.n_del; i++)
+		if (delegate_ready(c, &c->conf.del[i]))
+			return -1;
+	return 0;
+}
+
+static int still_valid(const json_t *valid, const char *cid, const char *ifname)
+{
+	json_t *a;
+	size_t i;
+
+	json_array_foreach(valid, i, a)
+		if (!strcmp(json_string_value(json_object_get(a, "containerID")) ?: "", cid) &&
+		    !strcmp(json_string_value(json_object_get(a, "ifname")) ?: "", ifname))
+			return 1;
+	return 0;
+}
+
+/* Runs DEL for one stale record; the context is reused, so restore it. */
+static int collect(struct cni_ctx *c, json_t *rec)
+{
+	struct cni_env saved = c->env;
+	int ret;
+
+	c->env.container_id = json_string_value(json_object_get(rec, "containerID"));
+	c->env.ifname = json_string_value(json_object_get(rec, "ifname"));
+	c->env.netns = json_string_value(json_object_get(rec, "netns")) ?: "";
+	c->att = rec;
+	c->pod_ns = c->env.netns[0] ? netns_open(c->env.netns) : -1;
+	if (c->pod_ns < 0)
+		c->pod_ns = -1;
+	ret = cni_del_attachment(c);
+	if (c->pod_ns >= 0)
+		close(c->pod_ns);
+	c->pod_ns = -1;
+	c->att = NULL;
+	c->env = saved;
+	return ret;
+}
+
+int cmd_gc(struct cni_ctx *c)
+{
+	json_t *valid = json_object_get(c->conf.root, "cni.dev/valid-attachments"), *rec;
+	char dir[PATH_MAX * 2], path[PATH_MAX * 3];
+	struct dirent *de;
+	int ret = 0;
+	DIR *d;
+
+	if (needs_1_1(c, "GC"))
+		return -1;
+	if (valid && !json_is_array(valid))
+		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG,
+				"cni.dev/valid-attachments: must be an array");
+	snprintf(dir, sizeof(dir), "%s/attachments/%s", c->conf.state_dir, c->conf.name);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !strstr(de->d_name, ".json"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		rec = state_read(path);
+		if (!json_is_string(json_object_get(rec, "containerID")) ||
+		    !json_is_string(json_object_get(rec, "ifname")) ||
+		    still_valid(valid, json_string_value(json_object_get(rec, "containerID")),
+				json_string_value(json_object_get(rec, "ifname")))) {
+			json_decref(rec);
+			continue;
+		}
+		if (collect(c, rec))
+			ret = -1;	/* keep going; report the last failure */
+		json_decref(rec);
+	}
+	closedir(d);
+	return ret;
+}

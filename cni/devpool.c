@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Claims on the devices of a host-device pool. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include "state.h"
+#include "devpool.h"
+
+static void pool_dir(struct cni_ctx *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/pool/%s", c->conf.state_dir, c->d->name);
+}
+
+static int pool_lock(struct cni_ctx *c)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 8];
+	int fd;
+
+	pool_dir(c, dir, sizeof(dir));
+	if (state_mkdir_p(dir))
+		return -errno;
+	snprintf(path, sizeof(path), "%s/.lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* Owner of a claim: 1 ours, 0 someone else's, -1 no claim. */
+static int claim_owner(struct cni_ctx *c, const char *path)
+{
+	json_t *j = state_read(path);
+	int ours;
+
+	if (!j)
+		return access(path, F_OK) ? -1 : 0;
+	ours = !strcmp(json_string_value(json_object_get(j, "containerID")) ?: "",
+		       c->env.container_id) &&
+	       !strcmp(json_string_value(json_object_get(j, "ifname")) ?: "", c->env.ifname);
+	json_decref(j);
+	return ours;
+}
+
+int devpool_claim(struct cni_ctx *c, char dev[IF_NAMESIZE])
+{
+	char dir[PATH_MAX], path[PATH_MAX + IF_NAMESIZE + 2];
+	unsigned int i, busy = 0, absent = 0;
+	struct nl_link l;
+	json_t *j;
+	int lock, owner, ret = -1;
+
+	lock = pool_lock(c);
+	if (lock < 0)
+		return cni_fail(&c->err, CNI_ERR_IO, "devices: cannot lock the pool in %s: %s",
+				c->conf.state_dir, strerror(-lock));
+	pool_dir(c, dir, sizeof(dir));
+	for (i = 0; i < c->d->n_pool && ret; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, c->d->pool[i]);
+		owner = claim_owner(c, path);
+		if (owner == 0) {
+			busy++;
+			continue;
+		}
+		if (owner < 0 && nl_link_get(&c->nl, 0, c->d->pool[i], &l)) {
+			absent++;
+			continue;
+		}
+		j = json_pack("{s:s, s:s, s:s}", "containerID", c->env.container_id,
+			      "ifname", c->env.ifname, "netns", c->env.netns);
+		if (owner < 0 && state_write(path, j)) {
+			json_decref(j);
+			break;
+		}
+		json_decref(j);
+		snprintf(dev, IF_NAMESIZE, "%s", c->d->pool[i]);
+		ret = 0;
+	}
+	close(lock);
+	if (ret)
+		cni_fail(&c->err, CNI_ERR_NO_FREE_DEVICE,
+			 "%s%sdevices: no free device in delegate \"%s\" (%u in use, %u absent of %u)",
+			 c->d->field, c->d->field[0] ? "." : "", c->d->name, busy, absent,
+			 c->d->n_pool);
+	return ret;
+}
+
+void devpool_release(struct cni_ctx *c)
+{
+	char dir[PATH_MAX], path[PATH_MAX + IF_NAMESIZE + 2];
+	unsigned int i;
+	int lock;
+
+	if (!c->d->n_pool)
+		return;
+	lock = pool_lock(c);
+	pool_dir(c, dir, sizeof(dir));
+	for (i = 0; i < c->d->n_pool; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, c->d->pool[i]);
+		if (claim_owner(c, path) == 1)
+			unlink(path);
+	}
+	if (lock >= 0)
+		close(lock);
+}

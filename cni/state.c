@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Records under the state directory. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "state.h"
+
+int state_mkdir_p(const char *path)
+{
+	char tmp[PATH_MAX], *p;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int state_write(const char *path, const json_t *j)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX + 32], *slash;
+	int fd, ret = 0;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		ret = state_mkdir_p(dir);
+		if (ret)
+			return ret;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (json_dumpfd(j, fd, JSON_COMPACT) || write(fd, "\n", 1) != 1)
+		ret = -EIO;
+	if (close(fd) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+json_t *state_read(const char *path)
+{
+	return json_load_file(path, 0, NULL);
+}
+
+void state_attachment_path(const char *state_dir, const char *network, const char *cid,
+			   const char *ifname, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/attachments/%s/%.128s-%s.json", state_dir, network, cid, ifname);
+}
+
+void state_pod_path(const char *state_dir, const char *cid, const char *ifname,
+		    char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/pods/%.128s-%s.json", state_dir, cid, ifname);
+}

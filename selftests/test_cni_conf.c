@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * edgeshift-cni's configuration parser, versions and results, table
+ * driven: every bad configuration gets the spec's code and a message
+ * naming the field; results convert to each version's shape.
+ */
+#include <string.h>
+#include "harness.h"
+#include "cni_conf.h"
+#include "cni_env.h"
+#include "cni_result.h"
+#include "cni_version.h"
+
+static const struct {
+	const char	*conf;
+	int		code;		/* 0: parses */
+	const char	*field;		/* substring of the message */
+} cases[] = {
+	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"t\",\"kind\":\"macvlan\"}", 0, "" },
+	{ "{\"cniVersion\":\"1.1.0\",\"name\":\"n\",\"type\":\"t\",\"kind\":\"host-device\",\"device\":\"eth1\"}", 0, "" },
+	{ "{\"cniVersion\":\"0.2.0\",\"name\":\"n\",\"type\":\"t\",\"kind\":\"macvlan\"}", 1, "cniVersion" },
+	{ "{\"name\":\"n\",\"type\":\"t\",\"kind\":\"macvlan\"}", 1, "cniVersion" },
+	{ "{\"cniVersion\":\"1.0.0\",", 6, "JSON" },
+	{ "[1,2]", 6, "object" },
+	{ "{\"cniVersion\":\"1.0.0\",\"type\":\"t\",\"kind\":\"macvlan\"}", 7, "name" },
+	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"t\",\"kind\":\"ipvlan\"}", 7, "kind" },
+	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"t\",\"kind\":\"macvlan\",\"mode\":\"x\"}", 7, "mode" },
+	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"t\",\"kind\":\"macvlan\",\"mtu\":-1}", 7, "mtu" },
+	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"t\",\"kind\":\"macvlan\",\"mac\":\"01:00:00:00:00:01\"}", 7, "mac" },
+	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"t\",\"kind\":\"macvlan\",\"master\":7}", 7, "master" },
+	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"t\",\"kind\":\"host-device\"}", 7, "device" },
+	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"t\",\"kind\":\"host-device\",\"device\":\"a\",\"hwaddr\":\"02:00:00:00:00:01\"}", 7, "only one" },
+	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"t\",\"kind\":\"macvlan\",\"ipam\":{\"type\":\"../x\"}}", 7, "ipam.type" },
+	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"m\",\"type\":\"multicni\",\"plugins\":[{\"name\":\"a\",\"type\":\"macvlan\"},{\"name\":\"b\",\"type\":\"host-device\",\"devices\":[\"x\",\"x\"]}],\"default\":\"a\"}", 7, "plugins[1].devices[1]" },
+	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"m\",\"type\":\"multicni\",\"plugins\":[{\"name\":\"a\",\"type\":\"macvlan\"},{\"name\":\"b\",\"type\":\"macvlan\"}]}", 7, "default" },
+	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"m\",\"type\":\"multicni\",\"plugins\":[{\"name\":\"a\",\"type\":\"macvlan\"}],\"default\":\"z\"}", 7, "default" },
+	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"t\",\"kind\":\"macvlan\",\"stateDir\":\"rel\"}", 7, "stateDir" },
+};
+
+TEST(conf_table)
+{
+	struct cni_error err;
+	struct cni_conf c;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&err, 0, sizeof(err));
+		ret = cni_conf_parse(cases[i].conf, strlen(cases[i].conf), &c, &err);
+		if (err.code != cases[i].code || (ret != 0) != (cases[i].code != 0) ||
+		    !strstr(err.msg, cases[i].field))
+			TEST_LOG("case %zu: code %d msg \"%s\"", i, err.code, err.msg);
+		EXPECT_EQ(err.code, cases[i].code, "error code");
+		EXPECT_TRUE(strstr(err.msg, cases[i].field) != NULL, "message names the field");
+		cni_conf_free(&c);
+	}
+}
+
+TEST(paper_b_multicni_keeps_its_field_names)
+{
+	const char *j = "{\"name\":\"multicni\",\"type\":\"multicni\",\"cniVersion\":\"1.0.0\","
+		"\"kubeconfig\":\"/k\",\"default\":\"macvlan\",\"plugins\":["
+		"{\"name\":\"macvlan\",\"type\":\"macvlan\",\"master\":\"NIC\",\"promiscMode\":true,"
+		"\"ipam\":{\"type\":\"vdhcp\",\"servers\":[{\"url\":\"http://h:1/p/\",\"user\":\"u\",\"password\":\"p\"}]}},"
+		"{\"name\":\"host-device\",\"type\":\"host-device\",\"devices\":[\"NIC1\",\"NIC2\"],"
+		"\"ipam\":{\"type\":\"vdhcp\",\"servers\":[]}}]}";
+	struct cni_error err = {};
+	struct cni_conf c;
+
+	ASSERT_OK(cni_conf_parse(j, strlen(j), &c, &err), err.msg);
+	EXPECT_EQ(c.n_del, 2u, "delegates");
+	EXPECT_EQ(c.default_idx, 0, "default");
+	EXPECT_TRUE(c.del[0].promisc, "promiscMode");
+	EXPECT_EQ(c.del[1].n_pool, 2u, "devices");
+	EXPECT_TRUE(!strcmp(c.kubeconfig, "/k"), "kubeconfig");
+	cni_conf_free(&c);
+}
+
+TEST(result_shapes_per_version)
+{
+	json_t *r = cni_result_new(), *v;
+	unsigned char mac[6] = { 2, 0, 0, 0, 0, 1 };
+	struct cni_error err = {};
+	json_t *ipam = json_loads("{\"ips\":[{\"version\":\"4\",\"address\":\"10.0.0.2/24\"}]}", 0, NULL);
+
+	cni_result_add_iface(r, "eth0", mac, 1400, "/run/netns/x");
+	ASSERT_OK(cni_result_merge_ipam(r, ipam, 0, &err), err.msg);
+	v = cni_result_for_version(r, "0.3.1");
+	EXPECT_TRUE(!strcmp(json_string_value(json_object_get(json_array_get(
+		json_object_get(v, "ips"), 0), "version")), "4"), "0.3.1 ips carry version");
+	EXPECT_TRUE(!json_object_get(json_array_get(json_object_get(v, "interfaces"), 0), "mtu"),
+		    "no mtu before 1.1");
+	json_decref(v);
+	v = cni_result_for_version(r, "1.1.0");
+	EXPECT_TRUE(!json_object_get(json_array_get(json_object_get(v, "ips"), 0), "version"),
+		    "1.x ips have no version");
+	EXPECT_EQ(json_integer_value(json_object_get(json_array_get(json_object_get(v, "interfaces"), 0),
+						     "mtu")), 1400, "1.1 interfaces carry mtu");
+	json_decref(v);
+	json_decref(ipam);
+	json_decref(r);
+}
+
+TEST(cni_args)
+{
+	char v[32];
+
+	EXPECT_EQ(cni_args_get("IgnoreUnknown=1;EDGESHIFT_NETWORK=data;K=v", "EDGESHIFT_NETWORK",
+			       v, sizeof(v)), 1, "found");
+	EXPECT_TRUE(!strcmp(v, "data"), "value");
+	EXPECT_EQ(cni_args_get("EDGESHIFT_NETWORKX=1", "EDGESHIFT_NETWORK", v, sizeof(v)), 0,
+		  "prefix of another key");
+	EXPECT_EQ(cni_version_num("1.1.0") > cni_version_num("1.0.0"), 1, "order");
+}
+
+TEST_HARNESS_MAIN
