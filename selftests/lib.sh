@@ -178,3 +178,42 @@ es_cleanup() {
 trap es_cleanup EXIT
 
 es_done() { [ "$ES_FAILED" = 0 ]; exit $?; }
+
+# es_wan A_NS A_IP B_NS B_IP [es-wan run options...]: A_IP/24 in A and
+# B_IP/24 in B, one L2 segment through es-wan (delay, rate, loss; see
+# docs/wan-emulator.md) in namespace "wan". Endpoints send MTU-sized
+# frames (no TSO/GSO) so loss and the rate act per frame.
+es_wan() {
+	local a=$1 aip=$2 b=$3 bip=$4 i
+	shift 4
+	es_netns_add wan || return 1
+	es_no_ipv6 wan
+	ip link add "${ES_PREFIX}wa" netns "$(es_ns "$a")" type veth peer name "${ES_PREFIX}wwa" netns "$(es_ns wan)" &&
+	ip link add "${ES_PREFIX}wb" netns "$(es_ns "$b")" type veth peer name "${ES_PREFIX}wwb" netns "$(es_ns wan)" || return 1
+	es_wan_end "$a" wa "$aip" && es_wan_end "$b" wb "$bip" || return 1
+	ip -n "$(es_ns wan)" link set "${ES_PREFIX}wwa" up && ip -n "$(es_ns wan)" link set "${ES_PREFIX}wwb" up
+	ES_WAN_CTL=$ES_TMP/wan.ctl
+	es_bg --log "$ES_TMP/wan.log" es_in wan "$ES_BUILD/es-wan" run --a "${ES_PREFIX}wwa" \
+		--b "${ES_PREFIX}wwb" --control "$ES_WAN_CTL" "$@"
+	for i in $(seq 100); do
+		es_wan_stats >/dev/null 2>&1 && return 0
+		kill -0 "$ES_BG_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "# es-wan did not start; its log:"
+	es_diag <"$ES_TMP/wan.log"
+	return 1
+}
+
+# es_wan_end NS IF IP: an endpoint of es_wan, up with IP/24.
+es_wan_end() {
+	es_in "$1" ethtool -K "$ES_PREFIX$2" tso off gso off >/dev/null 2>&1
+	ip -n "$(es_ns "$1")" addr add "$3/24" dev "$ES_PREFIX$2" &&
+	ip -n "$(es_ns "$1")" link set "$ES_PREFIX$2" up
+}
+
+# es_wan_ctl SETTING...: e.g. loss=100, or a2b.delay-ms=50 rate=10MB/s
+es_wan_ctl() { "$ES_BUILD/es-wan" ctl --control "$ES_WAN_CTL" "$@"; }
+
+# es_wan_stats: the relay's per-direction counters as JSON
+es_wan_stats() { "$ES_BUILD/es-wan" stats --control "$ES_WAN_CTL" --json; }
