@@ -195,6 +195,7 @@ es_wan() {
 	ES_WAN_CTL=$ES_TMP/wan.ctl
 	es_bg --log "$ES_TMP/wan.log" es_in wan "$ES_BUILD/es-wan" run --a "${ES_PREFIX}wwa" \
 		--b "${ES_PREFIX}wwb" --control "$ES_WAN_CTL" "$@"
+	ES_WAN_PID=$ES_BG_PID
 	for i in $(seq 100); do
 		es_wan_stats >/dev/null 2>&1 && return 0
 		kill -0 "$ES_BG_PID" 2>/dev/null || break
