@@ -34,31 +34,6 @@ within() {
 	else es_not_ok "$1" "measured '$2', configured $3, tolerance $4 %"; fi
 }
 
-# rtt N: "mean min" of N pings a -> b, in ms (the first, ARP-resolving one is dropped)
-rtt() {
-	es_in a ping -c 1 -W 3 "$B_IP" >/dev/null
-	es_in a ping -c "$1" -i 0.05 -W 3 "$B_IP" |
-		awk -F'time=' '/time=/ { split($2, t, " "); s += t[1]; n++; if (!m || t[1] < m) m = t[1] }
-			END { if (n) printf "%.4f %.4f\n", s / n, m }'
-}
-
-# goodput FROM TO TO_IP SKIP IPERF_ARGS...: the receiver's payload rate in
-# bytes/s, from the iperf3 server's one-second intervals after the first SKIP
-# (and before the last, partial one)
-goodput() {
-	local from=$1 to=$2 ip=$3 skip=$4 i
-	shift 4
-	rm -f "$ES_TMP/srv.json"
-	es_bg --out "$ES_TMP/srv.json" es_in "$to" iperf3 -s -1 -J -p 5201
-	for i in $(seq 50); do
-		es_in "$to" ss -ltn | grep -q ':5201 ' && break
-		sleep 0.05
-	done
-	es_in "$from" iperf3 -c "$ip" -p 5201 "$@" >/dev/null 2>&1
-	wait "$ES_BG_PID"
-	jq --argjson s "$skip" '[.intervals[$s:-1][].sum.bits_per_second] | add / length / 8' "$ES_TMP/srv.json"
-}
-
 es_netns_add a && es_netns_add b || exit 1
 es_no_ipv6 a b
 for ns in a b; do
@@ -73,37 +48,37 @@ else
 	es_not_ok "es_wan starts the relay (100 ms, 10 MB/s)"
 	exit 1
 fi
-read -r mean min <<<"$(rtt 20)"
+read -r mean min <<<"$(es_ping_rtt a "$B_IP" 20)"
 within "RTT mean at 2x100 ms" "$mean" 200 5
 within "RTT min at 2x100 ms" "$min" 200 5
-within "UDP goodput at 10 MB/s" "$(goodput a b "$B_IP" 1 -u -b 120M -l 1472 -t 4)" \
+within "UDP goodput at 10 MB/s" "$(es_iperf_goodput a b "$B_IP" 1 -u -b 120M -l 1472 -t 4)" \
 	"$(awk -v s="$UDP_SHARE" 'BEGIN { print 10e6 * s }')" 5
-within "TCP goodput at 10 MB/s over 200 ms RTT" "$(goodput a b "$B_IP" 3 -t 7)" \
+within "TCP goodput at 10 MB/s over 200 ms RTT" "$(es_iperf_goodput a b "$B_IP" 3 -t 7)" \
 	"$(awk -v s="$TCP_SHARE" 'BEGIN { print 10e6 * s }')" 5
 es_expect_ge "queue drops were counted under UDP overload" \
 	"$(es_wan_stats | jq .a2b.dropped_queue)" 1
 
 es_check "ctl sets 10 ms and 100 Mbit/s while running" es_wan_ctl delay-ms=10 rate=100Mbit/s
-read -r mean min <<<"$(rtt 40)"
+read -r mean min <<<"$(es_ping_rtt a "$B_IP" 40)"
 within "RTT mean at 2x10 ms" "$mean" 20 5
 within "RTT min at 2x10 ms" "$min" 20 5
-within "UDP goodput at 100 Mbit/s" "$(goodput a b "$B_IP" 1 -u -b 150M -l 1472 -t 3)" \
+within "UDP goodput at 100 Mbit/s" "$(es_iperf_goodput a b "$B_IP" 1 -u -b 150M -l 1472 -t 3)" \
 	"$(awk -v s="$UDP_SHARE" 'BEGIN { print 12.5e6 * s }')" 5
 
 es_check "ctl sets each direction apart" \
 	es_wan_ctl a2b.delay-ms=5 b2a.delay-ms=20 a2b.rate=100Mbit/s b2a.rate=4MB/s
-read -r mean min <<<"$(rtt 40)"
+read -r mean min <<<"$(es_ping_rtt a "$B_IP" 40)"
 within "RTT min with 5 ms a2b + 20 ms b2a" "$min" 25 5
-within "UDP goodput a2b at 100 Mbit/s" "$(goodput a b "$B_IP" 1 -u -b 150M -l 1472 -t 3)" \
+within "UDP goodput a2b at 100 Mbit/s" "$(es_iperf_goodput a b "$B_IP" 1 -u -b 150M -l 1472 -t 3)" \
 	"$(awk -v s="$UDP_SHARE" 'BEGIN { print 12.5e6 * s }')" 5
-within "UDP goodput b2a at 4 MB/s" "$(goodput b a "$A_IP" 1 -u -b 50M -l 1472 -t 3)" \
+within "UDP goodput b2a at 4 MB/s" "$(es_iperf_goodput b a "$A_IP" 1 -u -b 50M -l 1472 -t 3)" \
 	"$(awk -v s="$UDP_SHARE" 'BEGIN { print 4e6 * s }')" 5
 
 es_wan_ctl delay-ms=2 rate=100Mbit/s a2b.loss=10
 before=$(es_wan_stats | jq .a2b.received)
-goodput a b "$B_IP" 0 -u -b 8M -l 1000 -t 3 >/dev/null
-lost=$(jq '.end.sum.lost_packets' "$ES_TMP/srv.json")
-sent=$(jq '.end.sum.packets' "$ES_TMP/srv.json")
+es_iperf_goodput a b "$B_IP" 0 -u -b 8M -l 1000 -t 3 >/dev/null
+lost=$(jq '.end.sum.lost_packets' "$ES_TMP/iperf3-server.json")
+sent=$(jq '.end.sum.packets' "$ES_TMP/iperf3-server.json")
 # 10 % of n datagrams: mean 0.1 n, standard deviation sqrt(0.09 n); allow 4.5
 if awk -v l="$lost" -v n="$sent" 'BEGIN { d = l - 0.1 * n; exit !(n > 1000 && d * d <= 4.5 * 4.5 * 0.09 * n) }'
 then es_ok "10 % loss: $lost of $sent datagrams lost"
@@ -112,11 +87,11 @@ read -r rx lost_ctr <<<"$(es_wan_stats | jq -r '"\(.a2b.received) \(.a2b.dropped
 es_expect_ge "the relay counted its loss drops" "$lost_ctr" $(((rx - before) / 20))
 
 es_wan_ctl loss=0
-rm -f "$ES_TMP/srv.json"
-es_bg --out "$ES_TMP/srv.json" es_in b iperf3 -s -1 -J -p 5201
+rm -f "$ES_TMP/iperf3-server.json"
+es_bg --out "$ES_TMP/iperf3-server.json" es_in b iperf3 -s -1 -J -p 5201
 SRV=$ES_BG_PID
-sleep 0.3
-es_in a iperf3 -c "$B_IP" -p 5201 -t 5 -i 0.5 >"$ES_TMP/cli.txt" 2>&1 &
+for _ in $(seq 50); do es_in b ss -ltn | grep -q ':5201 ' && break; sleep 0.05; done
+es_in a iperf3 -c "$B_IP" -p 5201 -t 5 >"$ES_TMP/cli.txt" 2>&1 &
 CLI=$!
 sleep 1.5
 es_wan_ctl loss=100
@@ -126,10 +101,10 @@ if wait "$CLI"; then es_ok "a transfer survives a 1.5 s cut (loss 100) and compl
 else es_not_ok "a transfer survives a 1.5 s cut (loss 100) and completes" "$(cat "$ES_TMP/cli.txt")"; fi
 wait "$SRV"
 es_expect_eq "no ping crosses the cut" "$cut_ping" 0
-rates=$(jq -r '[.intervals[].sum.bits_per_second / 8e6 | floor] | @tsv' "$ES_TMP/srv.json")
+rates=$(jq -r '[.intervals[].sum.bits_per_second / 8e6 | floor] | @tsv' "$ES_TMP/iperf3-server.json")
 if awk -v r="$rates" 'BEGIN { n = split(r, v, "\t"); for (i = 1; i <= n; i++) if (v[i] == 0) z = 1; exit !(z && v[n - 1] >= 6) }'
-then es_ok "the cut stops the transfer and the repair resumes it (MB/s per 0.5 s: $rates)"
-else es_not_ok "the cut stops the transfer and the repair resumes it" "MB/s per 0.5 s: $rates"; fi
+then es_ok "the cut stops the transfer and the repair resumes it (MB/s per second: $rates)"
+else es_not_ok "the cut stops the transfer and the repair resumes it" "MB/s per second: $rates"; fi
 
 kill -USR1 "$ES_WAN_PID"
 sleep 0.2
