@@ -178,3 +178,71 @@ es_cleanup() {
 trap es_cleanup EXIT
 
 es_done() { [ "$ES_FAILED" = 0 ]; exit $?; }
+
+# es_wan A_NS A_IP B_NS B_IP [es-wan run options...]: A_IP/24 in A and
+# B_IP/24 in B, one L2 segment through es-wan (delay, rate, loss; see
+# docs/wan-emulator.md) in namespace "wan". Endpoints send MTU-sized
+# frames (no TSO/GSO) so loss and the rate act per frame.
+es_wan() {
+	local a=$1 aip=$2 b=$3 bip=$4
+	shift 4
+	es_netns_add wan || return 1
+	es_no_ipv6 wan
+	ip link add "${ES_PREFIX}wa" netns "$(es_ns "$a")" type veth peer name "${ES_PREFIX}wwa" netns "$(es_ns wan)" &&
+	ip link add "${ES_PREFIX}wb" netns "$(es_ns "$b")" type veth peer name "${ES_PREFIX}wwb" netns "$(es_ns wan)" || return 1
+	es_wan_end "$a" wa "$aip" && es_wan_end "$b" wb "$bip" || return 1
+	ip -n "$(es_ns wan)" link set "${ES_PREFIX}wwa" up && ip -n "$(es_ns wan)" link set "${ES_PREFIX}wwb" up
+	ES_WAN_CTL=$ES_TMP/wan.ctl
+	es_bg --log "$ES_TMP/wan.log" es_in wan "$ES_BUILD/es-wan" run --a "${ES_PREFIX}wwa" \
+		--b "${ES_PREFIX}wwb" --control "$ES_WAN_CTL" "$@"
+	ES_WAN_PID=$ES_BG_PID
+	export ES_WAN_PID
+	for _ in $(seq 100); do
+		es_wan_stats >/dev/null 2>&1 && return 0
+		kill -0 "$ES_BG_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "# es-wan did not start; its log:"
+	es_diag <"$ES_TMP/wan.log"
+	return 1
+}
+
+# es_wan_end NS IF IP: an endpoint of es_wan, up with IP/24.
+es_wan_end() {
+	es_in "$1" ethtool -K "$ES_PREFIX$2" tso off gso off >/dev/null 2>&1
+	ip -n "$(es_ns "$1")" addr add "$3/24" dev "$ES_PREFIX$2" &&
+	ip -n "$(es_ns "$1")" link set "$ES_PREFIX$2" up
+}
+
+# es_wan_ctl SETTING...: e.g. loss=100, or a2b.delay-ms=50 rate=10MB/s
+es_wan_ctl() { "$ES_BUILD/es-wan" ctl --control "$ES_WAN_CTL" "$@"; }
+
+# es_wan_stats: the relay's per-direction counters as JSON
+es_wan_stats() { "$ES_BUILD/es-wan" stats --control "$ES_WAN_CTL" --json; }
+
+# es_ping_rtt NS IP N: "mean min" round-trip time in ms of N pings from NS,
+# after one that resolves ARP
+es_ping_rtt() {
+	es_in "$1" ping -c 1 -W 3 "$2" >/dev/null
+	es_in "$1" ping -c "$3" -i 0.02 -W 3 "$2" |
+		awk -F'time=' '/time=/ { split($2, t, " "); s += t[1]; n++; if (!m || t[1] < m) m = t[1] }
+			END { if (n) printf "%.4f %.4f\n", s / n, m }'
+}
+
+# es_iperf_goodput FROM TO TO_IP SKIP IPERF3_CLIENT_ARGS...: payload bytes/s
+# at an iperf3 server in TO, over its one-second intervals after the first
+# SKIP and before the last, partial one (the server JSON stays in
+# $ES_TMP/iperf3-server.json)
+es_iperf_goodput() {
+	local from=$1 to=$2 ip=$3 skip=$4 srv=$ES_TMP/iperf3-server.json
+	shift 4
+	rm -f "$srv"
+	es_bg --out "$srv" es_in "$to" iperf3 -s -1 -J -p 5201
+	for _ in $(seq 50); do
+		es_in "$to" ss -ltn | grep -q ':5201 ' && break
+		sleep 0.05
+	done
+	es_in "$from" iperf3 -c "$ip" -p 5201 "$@" >/dev/null 2>&1
+	wait "$ES_BG_PID"
+	jq --argjson s "$skip" '[.intervals[$s:-1][].sum.bits_per_second] | add / length / 8' "$srv"
+}
