@@ -66,7 +66,7 @@
 #define MIN_AUTO_LIMIT		(100 * 1514ULL)
 #define IDLE_WAIT_NS		(200 * NSEC_PER_MSEC)
 #define SLACK_INIT_NS		(20 * NSEC_PER_USEC)
-#define SLACK_MAX_NS		(100 * NSEC_PER_USEC)
+#define SLACK_MAX_NS		(50 * NSEC_PER_USEC)
 #define SLACK_OUTLIER_NS	(500 * NSEC_PER_USEC)
 #define RX_ROUNDS		4	/* batches per socket between departures */
 #define CTL_MSG_MAX		4096
@@ -102,6 +102,8 @@ struct qent {
 	uint64_t	dep;
 	uint32_t	len;		/* vnet header + frame */
 	uint32_t	wire;		/* bytes the rate is charged for */
+	uint32_t	paced;		/* dep set by the rate, not the delay */
+	uint32_t	pad;
 };
 #define QENT_WRAP	UINT32_MAX
 
@@ -489,6 +491,7 @@ static void admit(struct wan *w, struct dir *d, const uint8_t *buf,
 	e->dep = dep;
 	e->len = len;
 	e->wire = wire;
+	e->paced = dep > base;
 	memcpy(e + 1, buf, len);
 	ring_commit(&d->q, e);
 	d->last_dep = dep;
@@ -657,14 +660,16 @@ static void receive_all(struct wan *w, struct dir *d)
 }
 
 /*
- * Sends every frame of d due by cutoff; returns the next departure or
- * UINT64_MAX.
+ * Sends every frame of d due by now, and paced frames due within the slack
+ * (their exact instant only shapes the rate, which is kept on average).
+ * Returns the next departure or UINT64_MAX; *exact when it must not leave
+ * early.
  */
-static uint64_t send_due(struct dir *d, uint64_t cutoff)
+static uint64_t send_due(struct dir *d, uint64_t now, uint64_t slack, bool *exact)
 {
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
-	uint64_t now, late;
+	uint64_t late;
 	size_t pos, left;
 	struct qent *e;
 	int n, i, sent;
@@ -675,7 +680,7 @@ static uint64_t send_due(struct dir *d, uint64_t cutoff)
 		for (left = d->q.frames; n < BATCH && left; left--) {
 			pos = ring_norm(&d->q, pos);
 			e = (struct qent *)(d->q.buf + pos);
-			if (e->dep > cutoff)
+			if (e->dep > now && (!e->paced || e->dep > now + slack))
 				break;
 			/* a received frame's "checksum verified" means nothing on send */
 			((struct virtio_net_hdr *)(e + 1))->flags &=
@@ -711,7 +716,10 @@ static uint64_t send_due(struct dir *d, uint64_t cutoff)
 		}
 	}
 	e = ring_peek(&d->q);
-	return e ? e->dep : UINT64_MAX;
+	if (!e)
+		return UINT64_MAX;
+	*exact = !e->paced;
+	return e->dep;
 }
 
 /* ---- counters as JSON ---- */
@@ -878,18 +886,23 @@ static void set_realtime(struct wan *w)
 }
 
 /*
- * The slack is the mean lateness of timed wake-ups: the loop wakes that much
- * before a departure and sends what is due within it, so departures are on
- * time on average without spinning (a spinning real-time task would starve
- * ksoftirqd, which delivers the very frames we relay).
+ * The slack is how early the loop wakes before a departure: a high quantile
+ * of how late timed wake-ups are (it rises fast and decays slowly), capped
+ * so that spinning the rest stays short. Spinning is only for frames whose
+ * delay must be exact, and brief: a real-time task spinning on the CPU that
+ * must run ksoftirqd, which delivers the very frames we relay, stalls the
+ * relay by milliseconds.
  */
 static void learn_slack(struct wan *w, uint64_t target, uint64_t woke)
 {
-	int64_t late = woke > target ? woke - target : 0;
+	uint64_t late = woke > target ? woke - target : 0;
 
-	if (late > (int64_t)SLACK_OUTLIER_NS)
+	if (late > SLACK_OUTLIER_NS)
 		return;		/* descheduled: not the timer's fault */
-	w->slack_ns = (int64_t)w->slack_ns + (late - (int64_t)w->slack_ns) / 16;
+	if (late > w->slack_ns)
+		w->slack_ns += (late - w->slack_ns) / 4;
+	else
+		w->slack_ns -= (w->slack_ns - late) / 32;
 	if (w->slack_ns > SLACK_MAX_NS)
 		w->slack_ns = SLACK_MAX_NS;
 }
@@ -905,7 +918,7 @@ static void show_progress(struct wan *w)
 			 b->dropped_queue);
 }
 
-static void wait_events(struct wan *w, uint64_t next)
+static void wait_events(struct wan *w, uint64_t next, bool exact)
 {
 	struct pollfd pfd[3] = {
 		{ .fd = w->fd[A2B], .events = POLLIN },
@@ -925,8 +938,12 @@ static void wait_events(struct wan *w, uint64_t next)
 	ts.tv_sec = (target - now) / NSEC_PER_SEC;
 	ts.tv_nsec = (target - now) % NSEC_PER_SEC;
 	n = ppoll(pfd, w->ctl_fd >= 0 ? 3 : 2, &ts, NULL);
-	if (n == 0 && next != UINT64_MAX && target > now)
-		learn_slack(w, target, es_tool_now_ns());
+	if (n == 0 && next != UINT64_MAX && target > now) {
+		now = es_tool_now_ns();
+		learn_slack(w, target, now);
+		while (exact && now < next)
+			now = es_tool_now_ns();
+	}
 	if (n <= 0)
 		return;
 	for (i = 0; i < NDIR; i++)
@@ -939,6 +956,7 @@ static void wait_events(struct wan *w, uint64_t next)
 static void relay(struct wan *w)
 {
 	uint64_t next, n, end = UINT64_MAX;
+	bool exact, e;
 	int i;
 
 	if (w->duration > 0)
@@ -949,17 +967,20 @@ static void relay(struct wan *w)
 		if (now >= end)
 			break;
 		next = UINT64_MAX;
+		exact = false;
 		for (i = 0; i < NDIR; i++) {
-			n = send_due(&w->dir[i], now + w->slack_ns);
-			if (n < next)
+			n = send_due(&w->dir[i], now, w->slack_ns, &e);
+			if (n < next) {
 				next = n;
+				exact = e;
+			}
 		}
 		show_progress(w);
 		if (want_stats) {
 			want_stats = 0;
 			print_stats_line(w);
 		}
-		wait_events(w, next);
+		wait_events(w, next, exact);
 	}
 }
 

@@ -81,7 +81,7 @@ for c in 10:10MB/s:1e7 100:10MB/s:1e7 10:100Mbit/s:1.25e7 10:400Mbit/s:5e7 1:1Gb
 	IFS=: read -r d name bps <<<"$c"
 	step "TCP at $name, $d ms each way"
 	es_wan_ctl delay-ms="$d" "rate=$name"
-	g=$(es_iperf_goodput a b "$B_IP" 3 -t $((SECS + 4)))
+	g=$(es_iperf_goodput a b "$B_IP" 3 -t $((SECS + 6)))
 	jq -nc --arg n "$name" --argjson d "$d" --argjson b "$bps" --argjson g "$g" --argjson s "$share_tcp" '{rate: {
 		proto: "tcp", rate: $n, delay_ms: $d, goodput_bytes_per_s: $g, ratio: ($g / ($b * $s)) }}' >>"$rows"
 done
