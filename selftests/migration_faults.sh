@@ -6,8 +6,7 @@
 # restore. Each time the source keeps answering, the migration ends as
 # failed with the reason on the command line and in the log, nothing
 # half-restored stays at the target; then a retry succeeds.
-# The link cut is an iptables DROP in both namespaces until the WAN
-# emulator (es_wan_ctl loss=100) is merged.
+# The link cut is the WAN emulator dropping every frame (es_wan_ctl loss=100).
 . "$(dirname "$0")/lib.sh"
 es_require_root migration_faults
 # shellcheck source=selftests/migration.inc
@@ -24,7 +23,8 @@ es_expect_eq "container started on A" "$code" 200
 mig_wait_service a
 
 mig_request a 1 >/dev/null
-shape() { es_in "$MIG_NS_A" tc qdisc "$1" dev "$(es_ifname va)" root tbf rate 16mbit burst 64kb latency 400ms; }
+# A slower WAN for the faults that must strike mid-transfer.
+shape() { if [ "$1" = add ]; then es_wan_ctl rate=2MB/s; else es_wan_ctl rate=10MB/s; fi >/dev/null; }
 
 # try_migrate NAME: a migration that must fail; checks the CLI and the source.
 try_migrate() {
@@ -97,11 +97,9 @@ for _ in $(seq 100); do
 	[ "$(mig_api a GET /v1/migrations | head -n 1 | jq '[.[] | select(.state == "running" and .bytes_sent > 500000)] | length')" = 1 ] && break
 	sleep 0.05
 done
-es_in "$MIG_NS_A" iptables -I OUTPUT -d "$MIG_IP_B" -j DROP
-es_in "$MIG_NS_B" iptables -I INPUT -s "$MIG_IP_A" -j DROP
+es_wan_ctl loss=100 >/dev/null
 fault_checks cut "transfer|timeout|timed out"
-es_in "$MIG_NS_A" iptables -D OUTPUT -d "$MIG_IP_B" -j DROP
-es_in "$MIG_NS_B" iptables -D INPUT -s "$MIG_IP_A" -j DROP
+es_wan_ctl loss=0 >/dev/null
 no_container_at_b cut
 shape del
 
