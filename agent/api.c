@@ -175,7 +175,7 @@ struct MHD_Daemon *es_api_start(struct es_agent *a, char *err, size_t err_len)
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 			     (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, handle, a,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-			     MHD_OPTION_CONNECTION_TIMEOUT, 10U,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (a->cfg.mig.server_timeout_ms + 999) / 1000,
 			     MHD_OPTION_CONNECTION_LIMIT, 64U,
 			     MHD_OPTION_NOTIFY_COMPLETED, es_mig_api_completed, NULL,
 			     MHD_OPTION_END);

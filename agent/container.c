@@ -39,7 +39,7 @@ void es_ct_path(const struct es_runtime *rt, const char *name, enum es_ct_dir wh
 		char *buf, size_t len)
 {
 	static const char *const leaf[] = { "", "/upper", "/work", "/rootfs", "/spec.json",
-					    "/restoring" };
+					    "/restoring", "/migration" };
 
 	snprintf(buf, len, "%s/containers/%s%s", rt->cfg->state_dir, name, leaf[what]);
 }

@@ -16,6 +16,9 @@ void es_mig_config_defaults(struct es_mig_config *m)
 	m->transfer_timeout_ms = 600000;
 	m->checkpoint_timeout_ms = 60000;
 	m->restore_timeout_ms = 60000;
+	m->poll_interval_ms = 200;
+	m->resolve_timeout_ms = 30000;
+	m->server_timeout_ms = 10000;
 }
 
 static int fail(char *err, size_t len, const char *field, const char *want)
@@ -123,6 +126,9 @@ static const struct {
 	{ "transfer_timeout_ms", offsetof(struct es_mig_config, transfer_timeout_ms), 1000, 86400000 },
 	{ "checkpoint_timeout_ms", offsetof(struct es_mig_config, checkpoint_timeout_ms), 1000, 3600000 },
 	{ "restore_timeout_ms", offsetof(struct es_mig_config, restore_timeout_ms), 1000, 3600000 },
+	{ "poll_interval_ms", offsetof(struct es_mig_config, poll_interval_ms), 20, 10000 },
+	{ "resolve_timeout_ms", offsetof(struct es_mig_config, resolve_timeout_ms), 1000, 3600000 },
+	{ "server_timeout_ms", offsetof(struct es_mig_config, server_timeout_ms), 1000, 3600000 },
 };
 
 static int parse_key(struct es_mig_config *m, const char *key, json_t *v, char *err,
@@ -150,7 +156,7 @@ static int parse_key(struct es_mig_config *m, const char *key, json_t *v, char *
 	if (!strcmp(key, "runc"))
 		return copy_string(v, field, m->runc, sizeof(m->runc), err, err_len);
 	return fail(err, err_len, field, "is not a known field (token, token_file, peers, "
-		    "event_log, runc, compression_level, *_timeout_ms)");
+		    "event_log, runc, compression_level, poll_interval_ms, *_timeout_ms)");
 }
 
 int es_mig_config_parse(struct es_mig_config *m, json_t *v, char *err, size_t err_len)

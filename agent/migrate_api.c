@@ -12,7 +12,8 @@
  *   POST   /v1/migrations/ID/stop-source              once the target runs it
  *   POST   /v1/migrations/incoming                    (peer) prepare
  *   PUT    /v1/migrations/incoming/ID/objects/NAME    (peer) an archive, streamed
- *   POST   /v1/migrations/incoming/ID/restore         (peer) verify and restore
+ *   POST   /v1/migrations/incoming/ID/restore         (peer) verify and restore, 202
+ *   GET    /v1/migrations/incoming/ID                 (peer) the restore's outcome
  *   DELETE /v1/migrations/incoming/ID                 (peer) abort, remove all
  */
 #include <errno.h>
@@ -215,7 +216,18 @@ static enum MHD_Result incoming(struct es_migrator *m, struct MHD_Connection *c,
 	if (strchr(id, '/') && !strcmp(strchr(id, '/'), "/restore") && !strcmp(method, "POST")) {
 		*strchr(id, '/') = '\0';
 		code = body ? es_mig_in_restore(m, id, body, &resp) : 400;
+		if (code == 202 && (es_mig_fault(m, "restore_reply_lost") ||
+				    es_mig_fault(m, "restore_outcome_lost"))) {
+			json_decref(resp);
+			return MHD_NO;	/* the answer is lost: the connection just closes */
+		}
 		return resp ? send_json(c, code, resp) : send_error(c, code, "body must be JSON");
+	}
+	if (!strchr(id, '/') && !strcmp(method, "GET")) {
+		if (es_mig_fault(m, "restore_outcome_lost"))
+			return MHD_NO;
+		code = es_mig_in_status(m, id, &resp);
+		return send_json(c, code, resp);
 	}
 	if (!strchr(id, '/') && !strcmp(method, "DELETE")) {
 		code = es_mig_in_abort(m, id, &resp);

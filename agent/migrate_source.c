@@ -135,7 +135,7 @@ int es_mig_checkpoint(struct es_migrator *m, struct es_migration *mg)
 	phase_begin(m, mg, ES_PH_CHECKPOINT);
 	staging_dir(m, mg, stage, sizeof(stage));
 	snprintf(ck, sizeof(ck), "%s/checkpoint", stage);
-	if (m->fault && !strcmp(m->fault, "checkpoint_fail"))
+	if (es_mig_fault(m, "checkpoint_fail"))
 		return mig_fail(m, mg, "checkpoint of %s: injected fault", mg->container);
 	t0 = realtime_ns();
 	ret = es_container_pause(&m->rt, mg->container, err, sizeof(err));
@@ -244,16 +244,15 @@ int es_mig_restore(struct es_migrator *m, struct es_migration *mg)
 						      "bytes", (json_int_t)mg->obj[i].bytes));
 	json_object_set_new(req, "objects", objs);
 	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s/restore", mg->id);
-	code = es_peer_json(m->cfg, mg->url, "POST", path, req,
-			    m->cfg->restore_timeout_ms + m->cfg->request_timeout_ms, &resp, err,
-			    sizeof(err));
+	code = es_peer_json(m->cfg, mg->url, "POST", path, req, m->cfg->request_timeout_ms, &resp,
+			    err, sizeof(err));
 	json_decref(req);
-	if (code != 200) {
-		json_decref(resp);
-		return mig_fail(m, mg, "restore at %s: %s", mg->to, err);
-	}
-	mg->restore_target_ms = json_real_value(json_object_get(resp, "restore_ms"));
 	json_decref(resp);
+	/* no answer is no verdict: the target says what it runs (migrate_outcome.c) */
+	if (code && code != 202)
+		return mig_fail(m, mg, "restore at %s: %s", mg->to, err);
+	if (es_mig_await_restore(m, mg, code == 202))
+		return -1;
 	phase_end(m, mg, ES_PH_RESTORE, json_pack("{s:s}", "target_status", "running"));
 	return 0;
 }
@@ -275,18 +274,6 @@ int es_mig_stop_source(struct es_migrator *m, struct es_migration *mg)
 	mg->phase = "done";
 	pthread_mutex_unlock(&m->lock);
 	return 0;
-}
-
-/* Remove whatever the target made for this migration; best effort. */
-static void abort_target(struct es_migrator *m, struct es_migration *mg)
-{
-	char path[256], err[512];
-
-	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s", mg->id);
-	if (es_peer_json(m->cfg, mg->url, "DELETE", path, NULL, m->cfg->request_timeout_ms,
-			 NULL, err, sizeof(err)) != 200)
-		es_warn("migration_abort_unanswered", "id=%s target=%s error=\"%s\"", mg->id,
-			mg->to, err);
 }
 
 struct worker_arg {
@@ -311,7 +298,8 @@ static void *worker(void *arg)
 	if (!ret)
 		ret = es_mig_restore(m, mg);
 	if (ret) {
-		abort_target(m, mg);
+		/* from the restore on, the target may run it: settle that */
+		es_mig_abort_target(m, mg, mg->ph[ES_PH_RESTORE].start_ns != 0);
 		pthread_mutex_lock(&m->lock);
 		mg->state = ES_MIG_FAILED;
 		pthread_mutex_unlock(&m->lock);
