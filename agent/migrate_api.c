@@ -156,7 +156,11 @@ static enum MHD_Result object_done(struct MHD_Connection *c, struct req *r)
 	}
 	es_sha256_final(r->sha, hex);
 	r->sha = NULL;
-	if (close(r->fd)) {
+	/* kept beside the object: the restore checks it without reading it again */
+	snprintf(r->path + strlen(r->path) - strlen(".tar.zst"), 16, ".sha256");
+	if (es_write_file(r->path, hex, 64))
+		r->failed = true;
+	if (close(r->fd) || r->failed) {
 		r->fd = -1;
 		return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the object");
 	}

@@ -39,7 +39,7 @@ restart_b restore_slow
 start slow
 mig_migrate --container slow --to "$MIG_NODE_B" --mode partial --stop-source --json --wait-s 90 \
 	>"$ES_TMP/slow.json" 2>"$ES_TMP/slow.err"
-es_expect_eq "slow restore: migration done" "$(jq -r .state "$ES_TMP/slow.json")" done
+es_expect_eq "slow restore: migration done" "$(jq -r .state "$ES_TMP/slow.json")" "done"
 es_expect_ge "slow restore: restore phase lasted over 10 s (ms)" \
 	"$(jq '[.phases[] | select(.name == "restore") | .ms] | first | floor' "$ES_TMP/slow.json")" 10000
 es_expect_eq "slow restore: counter continues at B" "$(mig_request b 4)" 4
