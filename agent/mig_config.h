@@ -35,6 +35,10 @@ struct es_mig_config {
 	unsigned int		poll_interval_ms;	/* source asks the target for the restore's outcome */
 	unsigned int		resolve_timeout_ms;	/* source retries to settle a lost outcome this long */
 	unsigned int		server_timeout_ms;	/* the agent's listener drops a connection idle this long */
+	char			tls_cert[256];	/* PEM certificate of the listener: HTTPS when set */
+	char			tls_key[256];	/* its PEM private key */
+	char			tls_ca[256];	/* PEM CA bundle that https:// peers are checked against */
+	char			*tls_cert_pem, *tls_key_pem;	/* their contents, read at start */
 };
 
 void es_mig_config_defaults(struct es_mig_config *m);

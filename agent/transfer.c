@@ -50,6 +50,8 @@ static CURL *peer_handle(const struct es_mig_config *cfg, const char *base, cons
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (cfg->tls_ca[0])	/* https:// peers: their certificates are checked against it */
+		curl_easy_setopt(h, CURLOPT_CAINFO, cfg->tls_ca);
 	return h;
 }
 
