@@ -14,6 +14,8 @@
  *   args             command line inside the container (array of strings)
  *   env              optional array of "K=V"
  *   tcp_established  checkpoint and restore established TCP connections
+ *   service_ip       optional IPv4 address the node holds while the container
+ *                    runs there (service_ip.h): it moves with the container
  */
 #ifndef EDGESHIFT_CONTAINER_H
 #define EDGESHIFT_CONTAINER_H
