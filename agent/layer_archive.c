@@ -214,8 +214,8 @@ static int copy_entry_data(struct archive *a, struct archive *ext)
 	return r == ARCHIVE_EOF ? 0 : -1;
 }
 
-int es_archive_unpack(const char *archive_path, const char *dest,
-		      struct es_archive_stats *st, char *err, size_t err_len)
+static int unpack(const char *archive_path, int fd, const char *dest,
+		  struct es_archive_stats *st, char *err, size_t err_len)
 {
 	struct archive *a = archive_read_new(), *ext = archive_write_disk_new();
 	struct archive_entry *e;
@@ -235,8 +235,9 @@ int es_archive_unpack(const char *archive_path, const char *dest,
 				       ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR |
 				       ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 				       ARCHIVE_EXTRACT_SECURE_NODOTDOT);
-	if (archive_read_open_filename(a, archive_path, BLOCK) != ARCHIVE_OK) {
-		ret = arc_fail(a, -EBADMSG, archive_path, err, err_len);
+	if ((archive_path ? archive_read_open_filename(a, archive_path, BLOCK)
+			  : archive_read_open_fd(a, fd, BLOCK)) != ARCHIVE_OK) {
+		ret = arc_fail(a, -EBADMSG, archive_path ?: "stream", err, err_len);
 		goto out;
 	}
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
@@ -260,9 +261,21 @@ int es_archive_unpack(const char *archive_path, const char *dest,
 			goto out;
 		}
 	}
-	ret = r == ARCHIVE_EOF ? 0 : arc_fail(a, -EBADMSG, archive_path, err, err_len);
+	ret = r == ARCHIVE_EOF ? 0 : arc_fail(a, -EBADMSG, archive_path ?: "stream", err, err_len);
 out:
 	archive_write_free(ext);
 	archive_read_free(a);
 	return ret;
+}
+
+int es_archive_unpack(const char *archive_path, const char *dest,
+		      struct es_archive_stats *st, char *err, size_t err_len)
+{
+	return unpack(archive_path, -1, dest, st, err, err_len);
+}
+
+int es_archive_unpack_fd(int fd, const char *dest, struct es_archive_stats *st, char *err,
+			 size_t err_len)
+{
+	return unpack(NULL, fd, dest, st, err, err_len);
 }

@@ -38,4 +38,8 @@ int es_archive_pack_fd(const char *dir, int fd, int zstd_level, struct es_archiv
 int es_archive_unpack(const char *archive_path, const char *dest,
 		      struct es_archive_stats *st, char *err, size_t err_len);
 
+/* The same from fd (a pipe fed while the archive arrives); fd is not closed. */
+int es_archive_unpack_fd(int fd, const char *dest, struct es_archive_stats *st, char *err,
+			 size_t err_len);
+
 #endif

@@ -143,6 +143,12 @@ bool es_mig_abort_target(struct es_migrator *m, struct es_migration *mg, bool se
 
 /* $EDGESHIFTD_FAULT (comma-separated) names fault. */
 bool es_mig_fault(const struct es_migrator *m, const char *fault);
+/* The image is unpacked while it arrives (stream_unpack.h), installed once verified. */
+struct es_stream_unpack;
+struct es_stream_unpack *es_mig_in_image_begin(struct es_migrator *m, const char *id);
+/* whole: the upload ended complete (else the staging is dropped). */
+void es_mig_in_image_end(struct es_migrator *m, const char *id, struct es_stream_unpack *u,
+			 bool whole);
 /* Staging path of an uploaded object; -1 for an unknown object name or id. */
 int es_mig_in_object_path(struct es_migrator *m, const char *id, const char *object,
 			  char *buf, size_t len);

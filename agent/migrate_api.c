@@ -28,6 +28,7 @@
 #include "fs_util.h"
 #include "migrate.h"
 #include "migrate_api.h"
+#include "stream_unpack.h"
 
 #define JSON_BODY_MAX	(1 << 20)
 
@@ -40,6 +41,9 @@ struct req {
 	uint64_t		bytes;
 	char			path[ES_PATH];
 	bool			failed;
+	char			id[40];
+	struct es_stream_unpack	*unpack;	/* the image, unpacked as it arrives */
+	struct es_migrator	*m;
 };
 
 bool es_mig_api_owns(const char *url)
@@ -130,12 +134,18 @@ static enum MHD_Result object_chunk(struct es_migrator *m, struct MHD_Connection
 			r->failed = true;
 		if (r->fd < 0)
 			r->failed = true;
+		if (!r->failed && !strcmp(name, "image")) {
+			snprintf(r->id, sizeof(r->id), "%s", id);
+			r->unpack = es_mig_in_image_begin(m, id);
+		}
 	}
 	if (*len && !r->failed) {
 		if (write(r->fd, data, *len) != (ssize_t)*len)
 			r->failed = true;
 		else
 			es_sha256_update(r->sha, data, *len);
+		if (r->unpack)
+			es_stream_unpack_feed(r->unpack, data, *len);
 		r->bytes += *len;
 	}
 	*len = 0;
@@ -143,10 +153,15 @@ static enum MHD_Result object_chunk(struct es_migrator *m, struct MHD_Connection
 	return MHD_YES;
 }
 
-static enum MHD_Result object_done(struct MHD_Connection *c, struct req *r)
+static enum MHD_Result object_done(struct es_migrator *m, struct MHD_Connection *c,
+				   struct req *r)
 {
 	char hex[65];
 
+	if (r->unpack) {
+		es_mig_in_image_end(m, r->id, r->unpack, !r->failed);
+		r->unpack = NULL;
+	}
 	if (r->failed || r->fd < 0) {
 		if (r->fd >= 0)
 			unlink(r->path);
@@ -309,6 +324,7 @@ enum MHD_Result es_mig_api_handle(struct es_migrator *m, struct MHD_Connection *
 		if (!r)
 			return MHD_NO;
 		r->fd = -1;
+		r->m = m;
 		*req_ctx = r;
 		if (!token_ok(m, c)) {
 			r->refused = true;
@@ -328,7 +344,7 @@ enum MHD_Result es_mig_api_handle(struct es_migrator *m, struct MHD_Connection *
 	if (!strcmp(method, "PUT"))
 		return *upload_len ? object_chunk(m, c, r, url, upload, upload_len)
 				   : (object_chunk(m, c, r, url, upload, upload_len),
-				      object_done(c, r));
+				      object_done(m, c, r));
 	if (*upload_len) {
 		if (r->len + *upload_len > JSON_BODY_MAX)
 			return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
@@ -354,6 +370,8 @@ void es_mig_api_completed(void *cls, struct MHD_Connection *c, void **req_ctx,
 	(void)c;
 	if (!r)
 		return;
+	if (r->unpack)	/* the upload broke off: drop what was unpacked */
+		es_mig_in_image_end(r->m, r->id, r->unpack, false);
 	if (r->fd >= 0) {	/* the upload broke off: drop the partial object */
 		close(r->fd);
 		unlink(r->path);

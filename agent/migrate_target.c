@@ -18,6 +18,7 @@
 #include "fs_util.h"
 #include "layer_archive.h"
 #include "migrate.h"
+#include "stream_unpack.h"
 
 static const char *const objects[] = { "image", "layer", "checkpoint" };
 
@@ -164,17 +165,77 @@ static int verify_object(struct es_migrator *m, const char *id, const char *name
 	return 0;
 }
 
+/* Where an incoming image is unpacked before it is verified and installed. */
+static void image_stage(struct es_migrator *m, const char *id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/images/.in-%s", m->cfg->state_dir, id);
+}
+
+/* The outcome of the image's unpacking while it arrived ("ok", "error N text"). */
+static void unpack_result_path(struct es_migrator *m, const char *id, char *buf, size_t len)
+{
+	in_dir(m, id, buf, len);
+	strncat(buf, "/image.unpacked", len - strlen(buf) - 1);
+}
+
+struct es_stream_unpack *es_mig_in_image_begin(struct es_migrator *m, const char *id)
+{
+	char dir[ES_PATH];
+
+	unpack_result_path(m, id, dir, sizeof(dir));
+	unlink(dir);
+	image_stage(m, id, dir, sizeof(dir));
+	es_rm_rf(dir);
+	if (mkdir(dir, 0700))
+		return NULL;	/* the restore unpacks the received file instead */
+	return es_stream_unpack_start(dir);
+}
+
+void es_mig_in_image_end(struct es_migrator *m, const char *id, struct es_stream_unpack *u,
+			 bool whole)
+{
+	char err[512] = "", path[ES_PATH], text[600];
+	int ret = es_stream_unpack_finish(u, err, sizeof(err));
+
+	if (whole) {
+		snprintf(text, sizeof(text), ret ? "error %d %s" : "ok", ret, err);
+		unpack_result_path(m, id, path, sizeof(path));
+		if (es_write_file(path, text, strlen(text)))
+			ret = -EIO;
+	}
+	if (!whole || ret) {
+		image_stage(m, id, path, sizeof(path));
+		es_rm_rf(path);
+	}
+}
+
 static int install_image(struct es_migrator *m, const char *id, const char *digest,
 			 json_t **resp)
 {
-	char tmp[ES_PATH], dst[ES_PATH], src[ES_PATH], err[512];
+	char tmp[ES_PATH], dst[ES_PATH], src[ES_PATH], err[512], *done;
 	struct es_archive_stats st;
-	int ret;
+	int ret, code;
 
 	if (es_image_present(&m->rt, digest))
 		return 0;
-	snprintf(tmp, sizeof(tmp), "%s/images/.in-%s", m->cfg->state_dir, id);
+	image_stage(m, id, tmp, sizeof(tmp));
 	snprintf(dst, sizeof(dst), "%s/images/%s", m->cfg->state_dir, digest);
+	unpack_result_path(m, id, src, sizeof(src));
+	done = es_read_file(src, 1024, NULL);
+	if (done && !strcmp(done, "ok")) {	/* unpacked while it arrived, now verified */
+		free(done);
+		if (!rename(tmp, dst))
+			return 0;
+		ret = errno;
+		es_rm_rf(tmp);
+		return answer(resp, 500, "image: %.400s: %s", dst, strerror(ret));
+	}
+	if (done && sscanf(done, "error %d %n", &ret, &code) == 1) {
+		answer(resp, ret == -EPERM ? 400 : 500, "image: %.500s", done + code);
+		free(done);
+		return ret == -EPERM ? 400 : 500;
+	}
+	free(done);
 	es_mig_in_object_path(m, id, "image", src, sizeof(src));
 	es_rm_rf(tmp);
 	if (mkdir(tmp, 0700))
@@ -363,6 +424,8 @@ static void *restore_worker(void *arg)
 			 json_pack("{s:s,s:s}", "phase", "restore", "reason", rec->error));
 	}
 	in_dir(m, rec->id, path, sizeof(path));
+	es_rm_rf(path);
+	image_stage(m, rec->id, path, sizeof(path));
 	es_rm_rf(path);
 	pthread_mutex_lock(&m->lock);
 	rec->done = true;
@@ -565,6 +628,8 @@ int es_mig_in_abort(struct es_migrator *m, const char *id, json_t **resp)
 	free(owner);
 	pthread_mutex_unlock(&m->rt.lock);
 	in_dir(m, id, path, sizeof(path));
+	es_rm_rf(path);
+	image_stage(m, id, path, sizeof(path));
 	es_rm_rf(path);
 	es_event(&m->log, "target", id, ct, "failed",
 		 json_pack("{s:s,s:s}", "phase", removed ? "restore" : "transfer", "reason",
