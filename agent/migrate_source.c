@@ -227,10 +227,11 @@ static int stream_object(struct es_migrator *m, struct es_migration *mg, int i, 
 				  &o->bytes, err, sizeof(err));
 	close(fds[0]);	/* a broken upload stops the packer (EPIPE) */
 	pthread_join(t, NULL);
-	if (pk.ret)
-		return mig_fail(m, mg, "packing the %s: %s", o->name, pk.err);
+	/* a broken upload also breaks the packer's pipe: the upload's reason first */
 	if (code != 200)
 		return mig_fail(m, mg, "transfer of the %s to %s: %s", o->name, mg->to, err);
+	if (pk.ret)
+		return mig_fail(m, mg, "packing the %s: %s", o->name, pk.err);
 	o->raw_bytes = pk.st.raw_bytes;
 	o->present = true;
 	return 0;

@@ -180,8 +180,15 @@ static void unpack_result_path(struct es_migrator *m, const char *id, char *buf,
 
 struct es_stream_unpack *es_mig_in_image_begin(struct es_migrator *m, const char *id)
 {
+	json_t *man = load_manifest(m, id);
+	const char *digest = json_string_value(json_object_get(json_object_get(man, "spec"),
+							       "image"));
+	bool have = digest && es_image_present(&m->rt, digest);
 	char dir[ES_PATH];
 
+	json_decref(man);
+	if (have)
+		return NULL;	/* installed already: the restore will not unpack it */
 	unpack_result_path(m, id, dir, sizeof(dir));
 	unlink(dir);
 	image_stage(m, id, dir, sizeof(dir));
