@@ -16,6 +16,7 @@
 #include "agent.h"
 #include "migrate_api.h"
 #include "node_signals.h"
+#include "api_tls.h"
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *type,
 			     char *body, size_t len)
@@ -166,6 +167,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 struct MHD_Daemon *es_api_start(struct es_agent *a, char *err, size_t err_len)
 {
 	struct sockaddr_storage ss;
+	struct MHD_OptionItem tls[3];
+	unsigned int tls_flag = es_api_tls_options(&a->cfg.mig, tls);
 	struct MHD_Daemon *d;
 	int v6;
 
@@ -176,12 +179,12 @@ struct MHD_Daemon *es_api_start(struct es_agent *a, char *err, size_t err_len)
 	}
 	/* a thread per connection: a migration upload or restore never delays /metrics */
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-			     (v6 ? MHD_USE_IPv6 : 0), 0, NULL, NULL, handle, a,
+			     (v6 ? MHD_USE_IPv6 : 0) | tls_flag, 0, NULL, NULL, handle, a,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-			     MHD_OPTION_CONNECTION_TIMEOUT, 10U,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (a->cfg.mig.server_timeout_ms + 999) / 1000,
 			     MHD_OPTION_CONNECTION_LIMIT, 64U,
 			     MHD_OPTION_NOTIFY_COMPLETED, es_mig_api_completed, NULL,
-			     MHD_OPTION_END);
+			     MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
 	if (!d)
 		snprintf(err, err_len, "cannot listen on %s: %s", a->cfg.listen, strerror(errno));
 	return d;

@@ -8,10 +8,12 @@
 #include <unistd.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
 #include "log.h"
 #include "fs_util.h"
 #include "proc_exec.h"
 #include "container.h"
+#include "service_ip.h"
 
 #define RUNC_ERR	1024
 #define QUICK_MS	15000U	/* runc state, pause, resume, delete */
@@ -39,7 +41,7 @@ void es_ct_path(const struct es_runtime *rt, const char *name, enum es_ct_dir wh
 		char *buf, size_t len)
 {
 	static const char *const leaf[] = { "", "/upper", "/work", "/rootfs", "/spec.json",
-					    "/restoring" };
+					    "/restoring", "/migration" };
 
 	snprintf(buf, len, "%s/containers/%s%s", rt->cfg->state_dir, name, leaf[what]);
 }
@@ -99,15 +101,18 @@ int es_spec_validate(json_t *spec, char *err, size_t err_len)
 		return spec_fail(err, err_len, "(top)", "must be a JSON object");
 	json_object_foreach(spec, key, v)
 		if (strcmp(key, "name") && strcmp(key, "image") && strcmp(key, "args") &&
-		    strcmp(key, "env") && strcmp(key, "tcp_established"))
-			return spec_fail(err, err_len, key,
-					 "is not a known field (name, image, args, env, tcp_established)");
+		    strcmp(key, "env") && strcmp(key, "tcp_established") && strcmp(key, "service_ip"))
+			return spec_fail(err, err_len, key, "is not a known field (name, image, args, "
+					 "env, tcp_established, service_ip)");
 	name = json_string_value(json_object_get(spec, "name"));
 	if (!name || !es_safe_name(name))
 		return spec_fail(err, err_len, "name", "must match [A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
 	image = json_string_value(json_object_get(spec, "image"));
 	if (!image || !es_hex_digest(image))
 		return spec_fail(err, err_len, "image", "must be a sha256 digest (64 hex digits)");
+	v = json_object_get(spec, "service_ip");
+	if (v && (!json_is_string(v) || inet_pton(AF_INET, json_string_value(v), &(struct in_addr){}) != 1))
+		return spec_fail(err, err_len, "service_ip", "must be an IPv4 address");
 	v = json_object_get(spec, "tcp_established");
 	if (v && !json_is_boolean(v))
 		return spec_fail(err, err_len, "tcp_established", "must be true or false");
@@ -317,6 +322,14 @@ static void bundle_dir(const struct es_runtime *rt, const char *name, char *buf,
 	es_ct_path(rt, name, ES_CT_DIR, buf, len);
 }
 
+/* The container's service IP onto (add) or off this node; 0 without one. */
+static int service_ip(json_t *spec, bool add, char *err, size_t err_len)
+{
+	const char *ip = json_string_value(json_object_get(spec, "service_ip"));
+
+	return ip ? es_service_ip_set(ip, add, err, err_len) : 0;
+}
+
 int es_container_run(struct es_runtime *rt, json_t *spec, char *err, size_t err_len)
 {
 	const char *name;
@@ -334,8 +347,10 @@ int es_container_run(struct es_runtime *rt, json_t *spec, char *err, size_t err_
 		goto out;
 	}
 	bundle_dir(rt, name, bundle, sizeof(bundle));
-	ret = runc(rt, name, QUICK_MS, ES_EXEC_NULL_STDIO, err, err_len,
-		   (const char *[]){ "run", "--detach", "--bundle", bundle, name, NULL });
+	ret = service_ip(spec, true, err, err_len);
+	if (!ret)
+		ret = runc(rt, name, QUICK_MS, ES_EXEC_NULL_STDIO, err, err_len,
+			   (const char *[]){ "run", "--detach", "--bundle", bundle, name, NULL });
 	if (ret)
 		es_container_destroy(rt, name);
 	else
@@ -373,7 +388,11 @@ int es_container_restore(struct es_runtime *rt, const char *name, const char *im
 	bool tcp = spec && json_is_true(json_object_get(spec, "tcp_established"));
 	int ret;
 
+	/* sockets bound to the service IP need it here before CRIU rebinds them */
+	ret = service_ip(spec, true, err, err_len);
 	json_decref(spec);
+	if (ret)
+		return ret;
 	bundle_dir(rt, name, bundle, sizeof(bundle));
 	snprintf(work, sizeof(work), "%s.work", image_dir);
 	es_mkdir_p(work, 0700);
@@ -433,10 +452,17 @@ int es_container_resume(struct es_runtime *rt, const char *name, char *err, size
 int es_container_destroy(struct es_runtime *rt, const char *name)
 {
 	char path[ES_PATH];
+	char err[256];
+	json_t *spec;
 	int ret;
 
 	if (!es_safe_name(name))
 		return -EINVAL;
+	/* first the address goes, so the dying copy cannot reset moved connections */
+	spec = es_container_spec(rt, name);
+	if (spec && service_ip(spec, false, err, sizeof(err)))
+		es_warn("service_ip_remove_failed", "name=%s error=\"%s\"", name, err);
+	json_decref(spec);
 	runc(rt, name, QUICK_MS, 0, NULL, 0, (const char *[]){ "delete", "--force", name, NULL });
 	es_ct_path(rt, name, ES_CT_ROOTFS, path, sizeof(path));
 	if (umount2(path, MNT_DETACH) && errno != EINVAL && errno != ENOENT)
@@ -511,6 +537,15 @@ void es_runtime_recover(struct es_runtime *rt)
 		es_warn("half_restored_container_removed", "name=%s", d->d_name);
 		es_container_destroy(rt, d->d_name);
 	}
+	if (dir)
+		closedir(dir);
+	snprintf(path, sizeof(path), "%s/images", rt->cfg->state_dir);
+	dir = opendir(path);
+	while (dir && (d = readdir(dir)))
+		if (!strncmp(d->d_name, ".in-", 4) && es_safe_name(d->d_name + 4)) {
+			snprintf(path, sizeof(path), "%s/images/%s", rt->cfg->state_dir, d->d_name);
+			es_rm_rf(path);	/* an image that was arriving */
+		}
 	if (dir)
 		closedir(dir);
 	snprintf(path, sizeof(path), "%s/migrations", rt->cfg->state_dir);

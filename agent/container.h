@@ -14,6 +14,8 @@
  *   args             command line inside the container (array of strings)
  *   env              optional array of "K=V"
  *   tcp_established  checkpoint and restore established TCP connections
+ *   service_ip       optional IPv4 address the node holds while the container
+ *                    runs there (service_ip.h): it moves with the container
  */
 #ifndef EDGESHIFT_CONTAINER_H
 #define EDGESHIFT_CONTAINER_H
@@ -30,7 +32,13 @@ struct es_runtime {
 	pthread_mutex_t			lock;	/* serialises create, restore, destroy */
 };
 
-enum es_ct_dir { ES_CT_DIR, ES_CT_UPPER, ES_CT_WORK, ES_CT_ROOTFS, ES_CT_SPEC, ES_CT_RESTORING };
+/*
+ * ES_CT_RESTORING marks a container being restored (removed at the next
+ * start if the agent dies first); ES_CT_ORIGIN holds the id of the
+ * migration that brought it, so a source can ask for it by that id.
+ */
+enum es_ct_dir { ES_CT_DIR, ES_CT_UPPER, ES_CT_WORK, ES_CT_ROOTFS, ES_CT_SPEC, ES_CT_RESTORING,
+		 ES_CT_ORIGIN };
 
 int es_runtime_init(struct es_runtime *rt, const struct es_mig_config *cfg, const char *node);
 /* Remove what a crash left half-made: containers marked restoring, staging. */

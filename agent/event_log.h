@@ -13,7 +13,8 @@
  * CRIU image size; transfer_end: bytes on the wire), raw_bytes, objects,
  * reason (failed), elapsed_ms. Events: requested, checkpoint_start,
  * checkpoint_end, transfer_start, transfer_end, restore_start,
- * restore_end, source_stopped, failed.
+ * restore_end, source_stopped, failed, unresolved (the target's outcome
+ * stayed unknown: a copy may run there too).
  */
 #ifndef EDGESHIFT_EVENT_LOG_H
 #define EDGESHIFT_EVENT_LOG_H

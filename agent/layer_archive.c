@@ -46,25 +46,32 @@ static int copy_disk_data(struct archive *disk, struct archive *w, char *buf)
 	return n < 0 ? -1 : 0;
 }
 
-static struct archive *open_writer(const char *out_path, int level, char *err, size_t err_len)
+/* A writer into out_path, or into fd when out_path is NULL. */
+static struct archive *open_writer(const char *out_path, int fd, int level, char *err,
+				   size_t err_len)
 {
 	struct archive *w = archive_write_new();
 	char opt[64];
+	int r;
 
 	snprintf(opt, sizeof(opt), "zstd:compression-level=%d", level);
 	if (!w || archive_write_add_filter_zstd(w) != ARCHIVE_OK ||
 	    archive_write_set_options(w, opt) != ARCHIVE_OK ||
-	    archive_write_set_format_pax_restricted(w) != ARCHIVE_OK ||
-	    archive_write_open_filename(w, out_path) != ARCHIVE_OK) {
-		arc_fail(w, -EIO, out_path, err, err_len);
-		archive_write_free(w);
-		return NULL;
-	}
-	return w;
+	    archive_write_set_format_pax_restricted(w) != ARCHIVE_OK)
+		goto fail;
+	if (!out_path)	/* a pipe: hand every compressed block on at once */
+		archive_write_set_bytes_in_last_block(w, 1);
+	r = out_path ? archive_write_open_filename(w, out_path) : archive_write_open_fd(w, fd);
+	if (r == ARCHIVE_OK)
+		return w;
+fail:
+	arc_fail(w, -EIO, out_path ?: "stream", err, err_len);
+	archive_write_free(w);
+	return NULL;
 }
 
-int es_archive_pack(const char *dir, const char *out_path, int zstd_level,
-		    struct es_archive_stats *st, char *err, size_t err_len)
+static int pack(const char *dir, const char *out_path, int fd, int zstd_level,
+		struct es_archive_stats *st, char *err, size_t err_len)
 {
 	struct archive *disk = archive_read_disk_new(), *w;
 	struct archive_entry *e = NULL;
@@ -73,7 +80,7 @@ int es_archive_pack(const char *dir, const char *out_path, int zstd_level,
 	int ret = -EIO, r;
 
 	memset(st, 0, sizeof(*st));
-	w = open_writer(out_path, zstd_level, err, err_len);
+	w = open_writer(out_path, fd, zstd_level, err, err_len);
 	if (!w || !disk || !buf)
 		goto out;
 	archive_read_disk_set_symlink_physical(disk);
@@ -113,13 +120,26 @@ int es_archive_pack(const char *dir, const char *out_path, int zstd_level,
 			goto out;
 		}
 	}
-	ret = archive_write_close(w) == ARCHIVE_OK ? 0 : arc_fail(w, -EIO, out_path, err, err_len);
+	ret = archive_write_close(w) == ARCHIVE_OK ? 0
+	      : arc_fail(w, -EIO, out_path ?: "stream", err, err_len);
 out:
 	archive_entry_free(e);
 	archive_read_free(disk);
 	archive_write_free(w);
 	free(buf);
 	return ret;
+}
+
+int es_archive_pack(const char *dir, const char *out_path, int zstd_level,
+		    struct es_archive_stats *st, char *err, size_t err_len)
+{
+	return pack(dir, out_path, -1, zstd_level, st, err, err_len);
+}
+
+int es_archive_pack_fd(const char *dir, int fd, int zstd_level, struct es_archive_stats *st,
+		       char *err, size_t err_len)
+{
+	return pack(dir, NULL, fd, zstd_level, st, err, err_len);
 }
 
 /* A name from the archive, relative and without "..": else refuse. */
@@ -194,8 +214,8 @@ static int copy_entry_data(struct archive *a, struct archive *ext)
 	return r == ARCHIVE_EOF ? 0 : -1;
 }
 
-int es_archive_unpack(const char *archive_path, const char *dest,
-		      struct es_archive_stats *st, char *err, size_t err_len)
+static int unpack(const char *archive_path, int fd, const char *dest,
+		  struct es_archive_stats *st, char *err, size_t err_len)
 {
 	struct archive *a = archive_read_new(), *ext = archive_write_disk_new();
 	struct archive_entry *e;
@@ -215,8 +235,9 @@ int es_archive_unpack(const char *archive_path, const char *dest,
 				       ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR |
 				       ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 				       ARCHIVE_EXTRACT_SECURE_NODOTDOT);
-	if (archive_read_open_filename(a, archive_path, BLOCK) != ARCHIVE_OK) {
-		ret = arc_fail(a, -EBADMSG, archive_path, err, err_len);
+	if ((archive_path ? archive_read_open_filename(a, archive_path, BLOCK)
+			  : archive_read_open_fd(a, fd, BLOCK)) != ARCHIVE_OK) {
+		ret = arc_fail(a, -EBADMSG, archive_path ?: "stream", err, err_len);
 		goto out;
 	}
 	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
@@ -240,9 +261,21 @@ int es_archive_unpack(const char *archive_path, const char *dest,
 			goto out;
 		}
 	}
-	ret = r == ARCHIVE_EOF ? 0 : arc_fail(a, -EBADMSG, archive_path, err, err_len);
+	ret = r == ARCHIVE_EOF ? 0 : arc_fail(a, -EBADMSG, archive_path ?: "stream", err, err_len);
 out:
 	archive_write_free(ext);
 	archive_read_free(a);
 	return ret;
+}
+
+int es_archive_unpack(const char *archive_path, const char *dest,
+		      struct es_archive_stats *st, char *err, size_t err_len)
+{
+	return unpack(archive_path, -1, dest, st, err, err_len);
+}
+
+int es_archive_unpack_fd(int fd, const char *dest, struct es_archive_stats *st, char *err,
+			 size_t err_len)
+{
+	return unpack(NULL, fd, dest, st, err, err_len);
 }

@@ -27,8 +27,19 @@ struct es_archive_stats {
 int es_archive_pack(const char *dir, const char *out_path, int zstd_level,
 		    struct es_archive_stats *st, char *err, size_t err_len);
 
+/*
+ * The same into fd (a pipe to the uploader), which is not closed: the
+ * caller packs while the bytes are sent.
+ */
+int es_archive_pack_fd(const char *dir, int fd, int zstd_level, struct es_archive_stats *st,
+		       char *err, size_t err_len);
+
 /* Unpack archive_path under dest (which must exist); 0 or -errno. */
 int es_archive_unpack(const char *archive_path, const char *dest,
 		      struct es_archive_stats *st, char *err, size_t err_len);
+
+/* The same from fd (a pipe fed while the archive arrives); fd is not closed. */
+int es_archive_unpack_fd(int fd, const char *dest, struct es_archive_stats *st, char *err,
+			 size_t err_len);
 
 #endif

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "mig_config.h"
 
 void es_mig_config_defaults(struct es_mig_config *m)
@@ -16,6 +18,9 @@ void es_mig_config_defaults(struct es_mig_config *m)
 	m->transfer_timeout_ms = 600000;
 	m->checkpoint_timeout_ms = 60000;
 	m->restore_timeout_ms = 60000;
+	m->poll_interval_ms = 200;
+	m->resolve_timeout_ms = 30000;
+	m->server_timeout_ms = 10000;
 }
 
 static int fail(char *err, size_t len, const char *field, const char *want)
@@ -123,7 +128,39 @@ static const struct {
 	{ "transfer_timeout_ms", offsetof(struct es_mig_config, transfer_timeout_ms), 1000, 86400000 },
 	{ "checkpoint_timeout_ms", offsetof(struct es_mig_config, checkpoint_timeout_ms), 1000, 3600000 },
 	{ "restore_timeout_ms", offsetof(struct es_mig_config, restore_timeout_ms), 1000, 3600000 },
+	{ "poll_interval_ms", offsetof(struct es_mig_config, poll_interval_ms), 20, 10000 },
+	{ "resolve_timeout_ms", offsetof(struct es_mig_config, resolve_timeout_ms), 1000, 3600000 },
+	{ "server_timeout_ms", offsetof(struct es_mig_config, server_timeout_ms), 1000, 3600000 },
 };
+
+/* A PEM file, read now so a bad path fails at start, naming the field. */
+static int read_pem(json_t *v, const char *field, char path[256], char **pem, char *err,
+		    size_t err_len)
+{
+	FILE *f;
+	long n;
+
+	if (copy_path(v, field, path, 256, err, err_len))
+		return -1;
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, err_len, "config: field '%s': %s: %s", field, path, strerror(errno));
+		return -1;
+	}
+	free(*pem);
+	*pem = NULL;
+	if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) > 0 && n < (1 << 20) && !fseek(f, 0, SEEK_SET)) {
+		*pem = calloc(1, n + 1);
+		if (*pem && fread(*pem, 1, n, f) != (size_t)n) {
+			free(*pem);
+			*pem = NULL;
+		}
+	}
+	fclose(f);
+	if (!*pem || !strstr(*pem, "-----BEGIN "))
+		return fail(err, err_len, field, "must name a PEM file (under 1 MiB)");
+	return 0;
+}
 
 static int parse_key(struct es_mig_config *m, const char *key, json_t *v, char *err,
 		     size_t err_len)
@@ -147,10 +184,22 @@ static int parse_key(struct es_mig_config *m, const char *key, json_t *v, char *
 		return parse_peers(m, v, err, err_len);
 	if (!strcmp(key, "event_log"))
 		return copy_path(v, field, m->event_log, sizeof(m->event_log), err, err_len);
+	if (!strcmp(key, "tls_cert"))
+		return read_pem(v, field, m->tls_cert, &m->tls_cert_pem, err, err_len);
+	if (!strcmp(key, "tls_key"))
+		return read_pem(v, field, m->tls_key, &m->tls_key_pem, err, err_len);
+	if (!strcmp(key, "tls_ca")) {
+		if (copy_path(v, field, m->tls_ca, sizeof(m->tls_ca), err, err_len))
+			return -1;
+		if (access(m->tls_ca, R_OK))
+			return fail(err, err_len, field, "must name a readable PEM file");
+		return 0;
+	}
 	if (!strcmp(key, "runc"))
 		return copy_string(v, field, m->runc, sizeof(m->runc), err, err_len);
 	return fail(err, err_len, field, "is not a known field (token, token_file, peers, "
-		    "event_log, runc, compression_level, *_timeout_ms)");
+		    "event_log, runc, compression_level, poll_interval_ms, *_timeout_ms, tls_cert, "
+		    "tls_key, tls_ca)");
 }
 
 int es_mig_config_parse(struct es_mig_config *m, json_t *v, char *err, size_t err_len)
@@ -164,6 +213,9 @@ int es_mig_config_parse(struct es_mig_config *m, json_t *v, char *err, size_t er
 		if (parse_key(m, key, e, err, err_len))
 			return -1;
 	}
+	if (!m->tls_cert[0] != !m->tls_key[0])
+		return fail(err, err_len, m->tls_cert[0] ? "migration.tls_key" : "migration.tls_cert",
+			    "is needed too: tls_cert and tls_key go together");
 	return 0;
 }
 

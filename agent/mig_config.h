@@ -31,7 +31,14 @@ struct es_mig_config {
 	unsigned int		stall_timeout_ms;	/* a transfer moving < 1 KiB/s this long fails */
 	unsigned int		transfer_timeout_ms;	/* one object, end to end */
 	unsigned int		checkpoint_timeout_ms;	/* runc checkpoint */
-	unsigned int		restore_timeout_ms;	/* runc restore at the target */
+	unsigned int		restore_timeout_ms;	/* the target's restore phase (unpack, runc restore) */
+	unsigned int		poll_interval_ms;	/* source asks the target for the restore's outcome */
+	unsigned int		resolve_timeout_ms;	/* source retries to settle a lost outcome this long */
+	unsigned int		server_timeout_ms;	/* the agent's listener drops a connection idle this long */
+	char			tls_cert[256];	/* PEM certificate of the listener: HTTPS when set */
+	char			tls_key[256];	/* its PEM private key */
+	char			tls_ca[256];	/* PEM CA bundle that https:// peers are checked against */
+	char			*tls_cert_pem, *tls_key_pem;	/* their contents, read at start */
 };
 
 void es_mig_config_defaults(struct es_mig_config *m);

@@ -122,6 +122,8 @@ json_t *es_mig_json(struct es_migrator *m, struct es_migration *mg)
 		json_object_set_new(j, "target_restore_ms", json_real(mg->restore_target_ms));
 	if (mg->error[0])
 		json_object_set_new(j, "error", json_string(mg->error));
+	if (mg->target_state)
+		json_object_set_new(j, "target_state", json_string(mg->target_state));
 	pthread_mutex_unlock(&m->lock);
 	return j;
 }
@@ -141,4 +143,15 @@ json_t *es_mig_list_json(struct es_migrator *m)
 		pthread_mutex_unlock(&m->lock);
 	}
 	return a;
+}
+
+bool es_mig_fault(const struct es_migrator *m, const char *fault)
+{
+	size_t n = strlen(fault);
+	const char *p;
+
+	for (p = m->fault; p && (p = strstr(p, fault)); p += n)
+		if ((p == m->fault || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return true;
+	return false;
 }

@@ -69,10 +69,26 @@ struct es_migration {
 	uint64_t		freeze_ns;	/* source paused for the dump and layer */
 	uint64_t		bytes_sent, bytes_total;
 	uint64_t		restore_target_ms;
+	const char		*target_state;	/* running, absent, unknown (lost outcome) */
 	struct es_mig_phase	ph[ES_PH_MAX];
 	struct es_mig_object	obj[ES_MIG_OBJECTS];
 	json_t			*spec;
 	struct es_migration	*next;
+};
+
+/* Target side: an incoming migration whose restore was asked for. */
+enum es_mig_in_state { ES_IN_RESTORING, ES_IN_RUNNING, ES_IN_FAILED };
+
+struct es_mig_in {
+	char			id[40];
+	char			container[64];
+	enum es_mig_in_state	state;
+	bool			abort_requested;	/* the source gave up: remove when done */
+	bool			done;			/* its thread ended: may be pruned */
+	double			restore_ms;
+	int			code;			/* HTTP status of a failure */
+	char			error[512];
+	struct es_mig_in	*next;
 };
 
 struct es_migrator {
@@ -82,6 +98,7 @@ struct es_migrator {
 	char				node[64];
 	pthread_mutex_t			lock;	/* the list and every progress field */
 	struct es_migration		*list;
+	struct es_mig_in		*incoming;	/* restores asked of this node */
 	const char			*fault;	/* $EDGESHIFTD_FAULT, for fault tests */
 };
 
@@ -108,8 +125,30 @@ json_t *es_mig_list_json(struct es_migrator *m);
 
 /* Target side (migrate_target.c); HTTP status and JSON answer. */
 int es_mig_in_prepare(struct es_migrator *m, json_t *req, json_t **resp);
+/* Starts the restore in a thread: 202, then es_mig_in_status tells the outcome. */
 int es_mig_in_restore(struct es_migrator *m, const char *id, json_t *req, json_t **resp);
+/* {state: restoring|running|failed|absent, ...} of migration id on this node. */
+int es_mig_in_status(struct es_migrator *m, const char *id, json_t **resp);
+/* Remove everything of id, including a container it restored. */
 int es_mig_in_abort(struct es_migrator *m, const char *id, json_t **resp);
+
+/* Source side (migrate_outcome.c). */
+/* After POST restore (posted: the target answered 202): wait for its outcome. */
+int es_mig_await_restore(struct es_migrator *m, struct es_migration *mg, bool posted);
+/*
+ * Ask the target to remove what it has of mg; with settle, retry for
+ * resolve_timeout_ms. true when the target confirmed.
+ */
+bool es_mig_abort_target(struct es_migrator *m, struct es_migration *mg, bool settle);
+
+/* $EDGESHIFTD_FAULT (comma-separated) names fault. */
+bool es_mig_fault(const struct es_migrator *m, const char *fault);
+/* The image is unpacked while it arrives (stream_unpack.h), installed once verified. */
+struct es_stream_unpack;
+struct es_stream_unpack *es_mig_in_image_begin(struct es_migrator *m, const char *id);
+/* whole: the upload ended complete (else the staging is dropped). */
+void es_mig_in_image_end(struct es_migrator *m, const char *id, struct es_stream_unpack *u,
+			 bool whole);
 /* Staging path of an uploaded object; -1 for an unknown object name or id. */
 int es_mig_in_object_path(struct es_migrator *m, const char *id, const char *object,
 			  char *buf, size_t len);

@@ -12,7 +12,8 @@
  *   POST   /v1/migrations/ID/stop-source              once the target runs it
  *   POST   /v1/migrations/incoming                    (peer) prepare
  *   PUT    /v1/migrations/incoming/ID/objects/NAME    (peer) an archive, streamed
- *   POST   /v1/migrations/incoming/ID/restore         (peer) verify and restore
+ *   POST   /v1/migrations/incoming/ID/restore         (peer) verify and restore, 202
+ *   GET    /v1/migrations/incoming/ID                 (peer) the restore's outcome
  *   DELETE /v1/migrations/incoming/ID                 (peer) abort, remove all
  */
 #include <errno.h>
@@ -27,6 +28,7 @@
 #include "fs_util.h"
 #include "migrate.h"
 #include "migrate_api.h"
+#include "stream_unpack.h"
 
 #define JSON_BODY_MAX	(1 << 20)
 
@@ -39,6 +41,9 @@ struct req {
 	uint64_t		bytes;
 	char			path[ES_PATH];
 	bool			failed;
+	char			id[40];
+	struct es_stream_unpack	*unpack;	/* the image, unpacked as it arrives */
+	struct es_migrator	*m;
 };
 
 bool es_mig_api_owns(const char *url)
@@ -129,12 +134,18 @@ static enum MHD_Result object_chunk(struct es_migrator *m, struct MHD_Connection
 			r->failed = true;
 		if (r->fd < 0)
 			r->failed = true;
+		if (!r->failed && !strcmp(name, "image")) {
+			snprintf(r->id, sizeof(r->id), "%s", id);
+			r->unpack = es_mig_in_image_begin(m, id);
+		}
 	}
 	if (*len && !r->failed) {
 		if (write(r->fd, data, *len) != (ssize_t)*len)
 			r->failed = true;
 		else
 			es_sha256_update(r->sha, data, *len);
+		if (r->unpack)
+			es_stream_unpack_feed(r->unpack, data, *len);
 		r->bytes += *len;
 	}
 	*len = 0;
@@ -142,10 +153,15 @@ static enum MHD_Result object_chunk(struct es_migrator *m, struct MHD_Connection
 	return MHD_YES;
 }
 
-static enum MHD_Result object_done(struct MHD_Connection *c, struct req *r)
+static enum MHD_Result object_done(struct es_migrator *m, struct MHD_Connection *c,
+				   struct req *r)
 {
 	char hex[65];
 
+	if (r->unpack) {
+		es_mig_in_image_end(m, r->id, r->unpack, !r->failed);
+		r->unpack = NULL;
+	}
 	if (r->failed || r->fd < 0) {
 		if (r->fd >= 0)
 			unlink(r->path);
@@ -155,7 +171,11 @@ static enum MHD_Result object_done(struct MHD_Connection *c, struct req *r)
 	}
 	es_sha256_final(r->sha, hex);
 	r->sha = NULL;
-	if (close(r->fd)) {
+	/* kept beside the object: the restore checks it without reading it again */
+	snprintf(r->path + strlen(r->path) - strlen(".tar.zst"), 16, ".sha256");
+	if (es_write_file(r->path, hex, 64))
+		r->failed = true;
+	if (close(r->fd) || r->failed) {
 		r->fd = -1;
 		return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the object");
 	}
@@ -215,7 +235,18 @@ static enum MHD_Result incoming(struct es_migrator *m, struct MHD_Connection *c,
 	if (strchr(id, '/') && !strcmp(strchr(id, '/'), "/restore") && !strcmp(method, "POST")) {
 		*strchr(id, '/') = '\0';
 		code = body ? es_mig_in_restore(m, id, body, &resp) : 400;
+		if (code == 202 && (es_mig_fault(m, "restore_reply_lost") ||
+				    es_mig_fault(m, "restore_outcome_lost"))) {
+			json_decref(resp);
+			return MHD_NO;	/* the answer is lost: the connection just closes */
+		}
 		return resp ? send_json(c, code, resp) : send_error(c, code, "body must be JSON");
+	}
+	if (!strchr(id, '/') && !strcmp(method, "GET")) {
+		if (es_mig_fault(m, "restore_outcome_lost"))
+			return MHD_NO;
+		code = es_mig_in_status(m, id, &resp);
+		return send_json(c, code, resp);
 	}
 	if (!strchr(id, '/') && !strcmp(method, "DELETE")) {
 		code = es_mig_in_abort(m, id, &resp);
@@ -293,6 +324,7 @@ enum MHD_Result es_mig_api_handle(struct es_migrator *m, struct MHD_Connection *
 		if (!r)
 			return MHD_NO;
 		r->fd = -1;
+		r->m = m;
 		*req_ctx = r;
 		if (!token_ok(m, c)) {
 			r->refused = true;
@@ -312,7 +344,7 @@ enum MHD_Result es_mig_api_handle(struct es_migrator *m, struct MHD_Connection *
 	if (!strcmp(method, "PUT"))
 		return *upload_len ? object_chunk(m, c, r, url, upload, upload_len)
 				   : (object_chunk(m, c, r, url, upload, upload_len),
-				      object_done(c, r));
+				      object_done(m, c, r));
 	if (*upload_len) {
 		if (r->len + *upload_len > JSON_BODY_MAX)
 			return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
@@ -338,6 +370,8 @@ void es_mig_api_completed(void *cls, struct MHD_Connection *c, void **req_ctx,
 	(void)c;
 	if (!r)
 		return;
+	if (r->unpack)	/* the upload broke off: drop what was unpacked */
+		es_mig_in_image_end(r->m, r->id, r->unpack, false);
 	if (r->fd >= 0) {	/* the upload broke off: drop the partial object */
 		close(r->fd);
 		unlink(r->path);

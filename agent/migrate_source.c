@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The source side of a migration: the phases and the worker running them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,7 +136,7 @@ int es_mig_checkpoint(struct es_migrator *m, struct es_migration *mg)
 	phase_begin(m, mg, ES_PH_CHECKPOINT);
 	staging_dir(m, mg, stage, sizeof(stage));
 	snprintf(ck, sizeof(ck), "%s/checkpoint", stage);
-	if (m->fault && !strcmp(m->fault, "checkpoint_fail"))
+	if (es_mig_fault(m, "checkpoint_fail"))
 		return mig_fail(m, mg, "checkpoint of %s: injected fault", mg->container);
 	t0 = realtime_ns();
 	ret = es_container_pause(&m->rt, mg->container, err, sizeof(err));
@@ -157,8 +158,6 @@ int es_mig_checkpoint(struct es_migrator *m, struct es_migration *mg)
 	if (ret)
 		return -1;
 	mg->ph[ES_PH_CHECKPOINT].bytes = es_tree_bytes(ck);
-	if (pack_object(m, mg, OBJ_CHECKPOINT, ck))
-		return -1;
 	phase_end(m, mg, ES_PH_CHECKPOINT,
 		  json_pack("{s:I,s:I,s:f}", "bytes", (json_int_t)mg->ph[ES_PH_CHECKPOINT].bytes,
 			    "layer_raw_bytes", (json_int_t)mg->obj[OBJ_LAYER].raw_bytes,
@@ -178,7 +177,64 @@ static void on_progress(void *arg, uint64_t sent)
 
 	pthread_mutex_lock(&p->m->lock);
 	p->mg->bytes_sent = p->base + sent;
+	if (p->mg->bytes_sent > p->mg->bytes_total)	/* a streamed object grows it */
+		p->mg->bytes_total = p->mg->bytes_sent;
 	pthread_mutex_unlock(&p->m->lock);
+}
+
+struct packer {
+	const char		*dir;
+	int			fd, level, ret;
+	struct es_archive_stats	st;
+	char			err[512];
+};
+
+static void *packer_main(void *arg)
+{
+	struct packer *p = arg;
+
+	p->ret = es_archive_pack_fd(p->dir, p->fd, p->level, &p->st, p->err, sizeof(p->err));
+	close(p->fd);	/* the uploader sees the end of the object */
+	return NULL;
+}
+
+/*
+ * Pack dir while it is sent: a packer thread writes the compressed archive
+ * into a pipe that the upload drains, so packing hides behind the link;
+ * the sha256 is taken over the bytes as they go out.
+ */
+static int stream_object(struct es_migrator *m, struct es_migration *mg, int i, const char *dir,
+			 uint64_t base)
+{
+	struct packer pk = { .dir = dir, .level = m->cfg->compression_level };
+	struct progress p = { m, mg, base };
+	struct es_mig_object *o = &mg->obj[i];
+	char path[256], err[700];
+	int fds[2], code;
+	pthread_t t;
+
+	if (pipe2(fds, O_CLOEXEC))
+		return mig_fail(m, mg, "packing the %s: %s", o->name, strerror(errno));
+	fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
+	pk.fd = fds[1];
+	if (pthread_create(&t, NULL, packer_main, &pk)) {
+		close(fds[0]);
+		close(fds[1]);
+		return mig_fail(m, mg, "packing the %s: cannot start a thread", o->name);
+	}
+	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s/objects/%s", mg->id, o->name);
+	code = es_peer_put_stream(m->cfg, mg->url, path, fds[0], on_progress, &p, o->sha256,
+				  &o->bytes, err, sizeof(err));
+	close(fds[0]);	/* a broken upload stops the packer (EPIPE) */
+	pthread_join(t, NULL);
+	/* a broken upload also breaks the packer's pipe: the upload's reason first */
+	if (code != 200)
+		return mig_fail(m, mg, "transfer of the %s to %s: %s", o->name, mg->to, err);
+	if (pk.ret)
+		return mig_fail(m, mg, "packing the %s: %s", o->name, pk.err);
+	o->raw_bytes = pk.st.raw_bytes;
+	o->present = true;
+	return 0;
 }
 
 static int send_object(struct es_migrator *m, struct es_migration *mg, int i, uint64_t base)
@@ -196,29 +252,30 @@ static int send_object(struct es_migrator *m, struct es_migration *mg, int i, ui
 	return 0;
 }
 
+/* Image (complete mode, or a target without it) and checkpoint stream; the layer was packed paused. */
 int es_mig_transfer(struct es_migrator *m, struct es_migration *mg)
 {
 	struct es_mig_phase *ph = &mg->ph[ES_PH_TRANSFER];
-	json_t *spec = mg->spec;
-	char image_dir[ES_PATH];
+	char dir[ES_PATH + 16];
 	uint64_t base = 0;
-	int i;
+	int i, ret;
 
 	phase_begin(m, mg, ES_PH_TRANSFER);
-	if (mg->complete || !mg->target_has_image) {
-		snprintf(image_dir, sizeof(image_dir), "%s/images/%s", m->cfg->state_dir,
-			 json_string_value(json_object_get(spec, "image")));
-		if (pack_object(m, mg, OBJ_IMAGE, image_dir))
-			return -1;
-	}
 	pthread_mutex_lock(&m->lock);
-	for (i = 0; i < ES_MIG_OBJECTS; i++)
-		mg->bytes_total += mg->obj[i].present ? mg->obj[i].bytes : 0;
+	mg->bytes_total = mg->obj[OBJ_LAYER].bytes;
 	pthread_mutex_unlock(&m->lock);
 	for (i = 0; i < ES_MIG_OBJECTS; i++) {
-		if (!mg->obj[i].present)
+		if (i == OBJ_IMAGE && !mg->complete && mg->target_has_image)
 			continue;
-		if (send_object(m, mg, i, base))
+		if (i == OBJ_IMAGE)
+			snprintf(dir, sizeof(dir), "%s/images/%s", m->cfg->state_dir,
+				 json_string_value(json_object_get(mg->spec, "image")));
+		else if (i == OBJ_CHECKPOINT)
+			snprintf(dir, sizeof(dir), "%s/migrations/out-%s/checkpoint",
+				 m->cfg->state_dir, mg->id);
+		ret = i == OBJ_LAYER ? send_object(m, mg, i, base)
+				     : stream_object(m, mg, i, dir, base);
+		if (ret)
 			return -1;
 		base += mg->obj[i].bytes;
 		ph->bytes += mg->obj[i].bytes;
@@ -244,16 +301,15 @@ int es_mig_restore(struct es_migrator *m, struct es_migration *mg)
 						      "bytes", (json_int_t)mg->obj[i].bytes));
 	json_object_set_new(req, "objects", objs);
 	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s/restore", mg->id);
-	code = es_peer_json(m->cfg, mg->url, "POST", path, req,
-			    m->cfg->restore_timeout_ms + m->cfg->request_timeout_ms, &resp, err,
-			    sizeof(err));
+	code = es_peer_json(m->cfg, mg->url, "POST", path, req, m->cfg->request_timeout_ms, &resp,
+			    err, sizeof(err));
 	json_decref(req);
-	if (code != 200) {
-		json_decref(resp);
-		return mig_fail(m, mg, "restore at %s: %s", mg->to, err);
-	}
-	mg->restore_target_ms = json_real_value(json_object_get(resp, "restore_ms"));
 	json_decref(resp);
+	/* no answer is no verdict: the target says what it runs (migrate_outcome.c) */
+	if (code && code != 202)
+		return mig_fail(m, mg, "restore at %s: %s", mg->to, err);
+	if (es_mig_await_restore(m, mg, code == 202))
+		return -1;
 	phase_end(m, mg, ES_PH_RESTORE, json_pack("{s:s}", "target_status", "running"));
 	return 0;
 }
@@ -275,18 +331,6 @@ int es_mig_stop_source(struct es_migrator *m, struct es_migration *mg)
 	mg->phase = "done";
 	pthread_mutex_unlock(&m->lock);
 	return 0;
-}
-
-/* Remove whatever the target made for this migration; best effort. */
-static void abort_target(struct es_migrator *m, struct es_migration *mg)
-{
-	char path[256], err[512];
-
-	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s", mg->id);
-	if (es_peer_json(m->cfg, mg->url, "DELETE", path, NULL, m->cfg->request_timeout_ms,
-			 NULL, err, sizeof(err)) != 200)
-		es_warn("migration_abort_unanswered", "id=%s target=%s error=\"%s\"", mg->id,
-			mg->to, err);
 }
 
 struct worker_arg {
@@ -311,7 +355,8 @@ static void *worker(void *arg)
 	if (!ret)
 		ret = es_mig_restore(m, mg);
 	if (ret) {
-		abort_target(m, mg);
+		/* from the restore on, the target may run it: settle that */
+		es_mig_abort_target(m, mg, mg->ph[ES_PH_RESTORE].start_ns != 0);
 		pthread_mutex_lock(&m->lock);
 		mg->state = ES_MIG_FAILED;
 		pthread_mutex_unlock(&m->lock);

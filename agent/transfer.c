@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <curl/curl.h>
+#include "fs_util.h"
 #include "transfer.h"
 
 struct body {
@@ -48,6 +50,8 @@ static CURL *peer_handle(const struct es_mig_config *cfg, const char *base, cons
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (cfg->tls_ca[0])	/* https:// peers: their certificates are checked against it */
+		curl_easy_setopt(h, CURLOPT_CAINFO, cfg->tls_ca);
 	return h;
 }
 
@@ -127,6 +131,86 @@ static int on_progress(void *p, curl_off_t dltotal, curl_off_t dlnow, curl_off_t
 	return 0;
 }
 
+struct stream_src {
+	int			fd;
+	struct es_sha256	*sha;
+	uint64_t		bytes;
+	int			err;
+};
+
+/* curl asks for body bytes: whatever the packer has written to the pipe. */
+static size_t on_stream_read(char *buf, size_t size, size_t n, void *arg)
+{
+	struct stream_src *s = arg;
+	ssize_t r;
+
+	do
+		r = read(s->fd, buf, size * n);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		s->err = errno;
+		return CURL_READFUNC_ABORT;
+	}
+	es_sha256_update(s->sha, buf, r);
+	s->bytes += r;
+	return r;
+}
+
+static void upload_opts(CURL *h, const struct es_mig_config *cfg, struct upload *u)
+{
+	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)cfg->transfer_timeout_ms);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)(cfg->stall_timeout_ms + 999) / 1000);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, u);
+	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
+}
+
+int es_peer_put_stream(const struct es_mig_config *cfg, const char *base, const char *path,
+		       int fd, es_progress_fn progress, void *arg, char sha256[65],
+		       uint64_t *bytes, char *err, size_t err_len)
+{
+	struct stream_src src = { .fd = fd, .sha = es_sha256_new() };
+	struct upload u = { progress, arg };
+	struct curl_slist *hdrs = NULL;
+	struct body b = {};
+	char what[400];
+	CURLcode rc;
+	CURL *h;
+	int code;
+
+	if (!src.sha) {
+		snprintf(err, err_len, "out of memory");
+		return 0;
+	}
+	hdrs = curl_slist_append(hdrs, "Content-Type: application/zstd");
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	hdrs = curl_slist_append(hdrs, "Transfer-Encoding: chunked");	/* length unknown yet */
+	h = peer_handle(cfg, base, path, &hdrs, &b);
+	if (!h) {
+		curl_slist_free_all(hdrs);
+		es_sha256_final(src.sha, sha256);
+		snprintf(err, err_len, "out of memory");
+		return 0;
+	}
+	upload_opts(h, cfg, &u);
+	curl_easy_setopt(h, CURLOPT_READFUNCTION, on_stream_read);
+	curl_easy_setopt(h, CURLOPT_READDATA, &src);
+	snprintf(what, sizeof(what), "PUT %s%s", base, path);
+	rc = curl_easy_perform(h);
+	code = finish(h, rc, &b, NULL, what, err, err_len);
+	if (src.err)
+		snprintf(err, err_len, "%s: reading the packed stream: %s", what, strerror(src.err));
+	es_sha256_final(src.sha, sha256);
+	*bytes = src.bytes;
+	free(b.data);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	return src.err ? 0 : code;
+}
+
 int es_peer_put_file(const struct es_mig_config *cfg, const char *base, const char *path,
 		     const char *file, es_progress_fn progress, void *arg, char *err,
 		     size_t err_len)
@@ -156,16 +240,9 @@ int es_peer_put_file(const struct es_mig_config *cfg, const char *base, const ch
 		curl_slist_free_all(hdrs);
 		return 0;
 	}
-	curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+	upload_opts(h, cfg, &u);
 	curl_easy_setopt(h, CURLOPT_READDATA, f);
 	curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)cfg->transfer_timeout_ms);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1024L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)(cfg->stall_timeout_ms + 999) / 1000);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, &u);
-	curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 512L * 1024);
 	snprintf(what, sizeof(what), "PUT %s%s", base, path);
 	rc = curl_easy_perform(h);
 	code = finish(h, rc, &b, NULL, what, err, err_len);

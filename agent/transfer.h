@@ -31,4 +31,13 @@ int es_peer_put_file(const struct es_mig_config *cfg, const char *base, const ch
 		     const char *file, es_progress_fn progress, void *arg, char *err,
 		     size_t err_len);
 
+/*
+ * PUT what is read from fd until its end (a pipe the packer writes into
+ * while the bytes go out), chunked; the sha256 and size of what was sent
+ * come back for the restore request, which the target checks them against.
+ */
+int es_peer_put_stream(const struct es_mig_config *cfg, const char *base, const char *path,
+		       int fd, es_progress_fn progress, void *arg, char sha256[65],
+		       uint64_t *bytes, char *err, size_t err_len);
+
 #endif

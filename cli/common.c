@@ -50,6 +50,8 @@ static json_t *api_request(const struct cli *c, const char *path, json_t *body,
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	if (getenv("EDGESHIFT_CA"))	/* an https --api checked against this CA file */
+		curl_easy_setopt(h, CURLOPT_CAINFO, getenv("EDGESHIFT_CA"));
 	if (c->token) {
 		char auth[512];
 

@@ -9,7 +9,7 @@ es_require_root migration_security
 # shellcheck source=selftests/migration.inc
 . "$(dirname "$0")/migration.inc"
 
-es_plan 15
+es_plan 16
 mig_setup partial || exit 1
 url=http://$MIG_IP_B:$MIG_PORT
 
@@ -65,6 +65,19 @@ tar("device", [("dev", "null-again", None)])
 tar("good", [("file", "ok", "x")])
 PY
 for t in dotdot absolute symlink device good; do zstd -q -f "$ES_TMP/$t.tar" -o "$ES_TMP/$t.tar.zst"; done
+# restore ID BODY: ask B to restore; the HTTP status of its outcome (the
+# restore runs asynchronously: 202, then the status says how it ended).
+restore() {
+	local code st
+	code=$(mig_api b POST "/v1/migrations/incoming/$1/restore" "$2" | tail -n 1)
+	[ "$code" = 202 ] || { echo "$code"; return; }
+	for _ in $(seq 100); do
+		st=$(mig_api b GET "/v1/migrations/incoming/$1" | head -n 1)
+		[ "$(jq -r .state <<<"$st")" = restoring ] || break
+		sleep 0.1
+	done
+	jq -r '.code // .state' <<<"$st"
+}
 # attack NAME: stage it as the writable layer of a migration and restore.
 attack() {
 	local id=atk$RANDOM sha bytes
@@ -73,8 +86,8 @@ attack() {
 	put "/v1/migrations/incoming/$id/objects/checkpoint" "$ES_TMP/good.tar.zst" >/dev/null
 	sha=$(sha256sum "$ES_TMP/$1.tar.zst" | cut -d' ' -f1); bytes=$(stat -c %s "$ES_TMP/$1.tar.zst")
 	gsha=$(sha256sum "$ES_TMP/good.tar.zst" | cut -d' ' -f1); gbytes=$(stat -c %s "$ES_TMP/good.tar.zst")
-	mig_api b POST "/v1/migrations/incoming/$id/restore" \
-		"{\"objects\":{\"layer\":{\"sha256\":\"$sha\",\"bytes\":$bytes},\"checkpoint\":{\"sha256\":\"$gsha\",\"bytes\":$gbytes}}}" | tail -n 1
+	restore "$id" \
+		"{\"objects\":{\"layer\":{\"sha256\":\"$sha\",\"bytes\":$bytes},\"checkpoint\":{\"sha256\":\"$gsha\",\"bytes\":$gbytes}}}"
 }
 for t in dotdot absolute symlink device; do
 	code=$(attack "$t")
@@ -94,7 +107,20 @@ id=sum$RANDOM
 prep "$id" victim >/dev/null
 put "/v1/migrations/incoming/$id/objects/layer" "$ES_TMP/good.tar.zst" >/dev/null
 put "/v1/migrations/incoming/$id/objects/checkpoint" "$ES_TMP/good.tar.zst" >/dev/null
-code=$(mig_api b POST "/v1/migrations/incoming/$id/restore" \
-	"{\"objects\":{\"layer\":{\"sha256\":\"$(printf '0%.0s' {1..64})\",\"bytes\":1},\"checkpoint\":{\"sha256\":\"0\",\"bytes\":1}}}" | tail -n 1)
+code=$(restore "$id" \
+	"{\"objects\":{\"layer\":{\"sha256\":\"$(printf '0%.0s' {1..64})\",\"bytes\":1},\"checkpoint\":{\"sha256\":\"0\",\"bytes\":1}}}")
 es_expect_eq "checksum mismatch refused" "$code" 422
+# An image is unpacked while it arrives (into private staging): a hostile
+# one is refused the same way, and nothing of it stays.
+id=img$RANDOM
+fake=$(printf 'f%.0s' {1..64})
+mig_api b POST /v1/migrations/incoming "{\"id\":\"$id\",\"container\":\"victim\",\"mode\":\"complete\",\"from\":\"t\",\"spec\":{\"name\":\"victim\",\"image\":\"$fake\",\"args\":[\"/bin/true\"]}}" >/dev/null
+objs=""
+for o in image:dotdot layer:good checkpoint:good; do
+	put "/v1/migrations/incoming/$id/objects/${o%%:*}" "$ES_TMP/${o#*:}.tar.zst" >/dev/null
+	objs="$objs\"${o%%:*}\":{\"sha256\":\"$(sha256sum "$ES_TMP/${o#*:}.tar.zst" | cut -d' ' -f1)\",\"bytes\":$(stat -c %s "$ES_TMP/${o#*:}.tar.zst")},"
+done
+code=$(restore "$id" "{\"objects\":{${objs%,}}}")
+left=$(find "$ES_TMP" "$MIG_STATE_B/images" -name "escaped-*" -o -name ".in-*" -o -name "$fake" 2>/dev/null)
+es_expect_eq "hostile image refused while streamed, nothing left" "$code:${left:-none}" "400:none"
 es_done

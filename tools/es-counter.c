@@ -193,6 +193,8 @@ static int listen_socket(int type, const char *bind_addr, int port)
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (type == SOCK_DGRAM)
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
 	    (type == SOCK_STREAM && listen(fd, 16))) {
 		fprintf(stderr, "es-counter: bind %s:%d: %s\n", bind_addr, port, strerror(errno));
@@ -202,21 +204,40 @@ static int listen_socket(int type, const char *bind_addr, int port)
 	return fd;
 }
 
+/*
+ * The reply leaves from the address the request was sent to (IP_PKTINFO):
+ * a service IP on the node's loopback answers as itself, not as whatever
+ * address the route back would pick.
+ */
 static void serve_udp(struct server *s)
 {
-	struct sockaddr_storage from;
-	socklen_t fl = sizeof(from);
 	char req[LINE_MAX_LEN], out[LINE_MAX_LEN];
+	char ctl[CMSG_SPACE(sizeof(struct in_pktinfo))] = {};
+	struct sockaddr_storage from;
+	struct iovec iov = { req, sizeof(req) - 1 };
+	struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+			     .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *cm;
 	ssize_t n;
 	size_t r;
 
-	n = recvfrom(s->udp_fd, req, sizeof(req) - 1, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+	n = recvmsg(s->udp_fd, &mh, MSG_DONTWAIT);
 	if (n <= 0)
 		return;
 	req[n] = '\0';
 	r = handle_request(s, req, out, sizeof(out));
-	if (r)
-		sendto(s->udp_fd, out, r, 0, (struct sockaddr *)&from, fl);
+	if (!r)
+		return;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo *pi = (struct in_pktinfo *)CMSG_DATA(cm);
+
+			pi->ipi_spec_dst = pi->ipi_addr;
+			pi->ipi_ifindex = 0;
+		}
+	iov = (struct iovec){ out, r };
+	mh.msg_flags = 0;
+	sendmsg(s->udp_fd, &mh, 0);
 }
 
 static void accept_tcp(struct server *s)
@@ -433,10 +454,14 @@ static int client_request(const struct client_opts *o, int *fd, unsigned long lo
 	uint64_t sent, recv_ns;
 	int n, answered;
 
+	static unsigned int conn;	/* connections made: a TCP one that survives stays 1 */
+
 	n = snprintf(req, sizeof(req), "SEQ %llu%s", seq, o->tcp ? "\n" : "");
 	snprintf(want, sizeof(want), "SEQ %llu ", seq);
-	if (*fd < 0)
+	if (*fd < 0) {
 		*fd = client_connect(o);
+		conn += *fd >= 0;
+	}
 	sent = now_ns(CLOCK_REALTIME);
 	answered = *fd >= 0 && send(*fd, req, n, MSG_NOSIGNAL) == n &&
 		   !await_reply(*fd, want, o->timeout_ms, out, sizeof(out)) &&
@@ -448,8 +473,8 @@ static int client_request(const struct client_opts *o, int *fd, unsigned long lo
 	}
 	if (answered)
 		fprintf(o->log, "{\"seq\":%llu,\"sent_ns\":%" PRIu64 ",\"recv_ns\":%" PRIu64
-			",\"rtt_us\":%.1f,\"counter\":%llu}\n", seq, sent, recv_ns,
-			(recv_ns - sent) / 1e3, *counter);
+			",\"rtt_us\":%.1f,\"counter\":%llu,\"conn\":%u}\n", seq, sent, recv_ns,
+			(recv_ns - sent) / 1e3, *counter, conn);
 	else
 		fprintf(o->log, "{\"seq\":%llu,\"sent_ns\":%" PRIu64 ",\"lost\":true}\n", seq, sent);
 	fflush(o->log);
@@ -553,7 +578,7 @@ int main(int argc, char **argv)
 		"       es-counter client --to ADDR --port N [--tcp] [--rate PER_S]\n"
 		"                        [--count N | --duration S] [--timeout-ms MS]\n"
 		"                        [--start-seq N] [--log FILE] [--check]\n"
-		"Client log: one JSON line per request {seq, sent_ns, recv_ns, rtt_us, counter}\n"
+		"Client log: one JSON line per request {seq, sent_ns, recv_ns, rtt_us, counter, conn}\n"
 		"or {seq, sent_ns, lost: true}; CLOCK_REALTIME nanoseconds.\n");
 	return 2;
 }

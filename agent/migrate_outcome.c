@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The source learns the outcome of the target's restore by asking for it
+ * (GET /v1/migrations/incoming/ID) rather than from the answer to the
+ * restore request: a restore may take longer than any connection stays
+ * idle, and an answer can be lost on the way. The source decides only on
+ * what the target says it runs:
+ *
+ *   running    the migration succeeded (even if the 202 was lost)
+ *   failed     the target removed what it made: the migration failed
+ *   absent     the target holds nothing of it (its agent restarted): failed
+ *   no answer  until restore_timeout_ms + request_timeout_ms: the outcome is
+ *              lost; the source asks the target to remove its copy and
+ *              retries that for resolve_timeout_ms. Only if the target
+ *              never confirms does the migration end with target_state
+ *              "unknown" and an "unresolved" event: the one case where a
+ *              copy may run on both nodes, and it is said loudly.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "log.h"
+#include "transfer.h"
+#include "migrate.h"
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+static void set_error(struct es_migrator *m, struct es_migration *mg, const char *target_state,
+		      const char *fmt, const char *a, const char *b)
+{
+	pthread_mutex_lock(&m->lock);
+	snprintf(mg->error, sizeof(mg->error), fmt, a, b);
+	mg->target_state = target_state;
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* 1: running, -1: failed or absent (mg->error set), 0: still restoring or no answer. */
+static int ask_outcome(struct es_migrator *m, struct es_migration *mg, bool posted, char *err,
+		       size_t err_len)
+{
+	const char *state;
+	json_t *resp = NULL;
+	char path[256];
+	int code, ret = 0;
+
+	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s", mg->id);
+	code = es_peer_json(m->cfg, mg->url, "GET", path, NULL, m->cfg->request_timeout_ms,
+			    &resp, err, err_len);
+	state = json_string_value(json_object_get(resp, "state"));
+	if (code != 200 || !state) {
+		if (code)
+			snprintf(err, err_len, "HTTP %d without a state", code);
+	} else if (!strcmp(state, "running")) {
+		pthread_mutex_lock(&m->lock);
+		mg->restore_target_ms = json_real_value(json_object_get(resp, "restore_ms"));
+		mg->target_state = "running";
+		pthread_mutex_unlock(&m->lock);
+		ret = 1;
+	} else if (!strcmp(state, "failed")) {
+		set_error(m, mg, "absent", "restore at %s: %.400s", mg->to,
+			  json_string_value(json_object_get(resp, "error")) ?: "failed");
+		ret = -1;
+	} else if (!strcmp(state, "absent")) {
+		set_error(m, mg, "absent", "restore at %s: %s", mg->to,
+			  posted ? "the target lost the migration (its agent restarted?)"
+				 : "the restore request went unanswered and never started");
+		ret = -1;
+	}
+	json_decref(resp);
+	return ret;
+}
+
+int es_mig_await_restore(struct es_migrator *m, struct es_migration *mg, bool posted)
+{
+	uint64_t deadline = mono_ms() + m->cfg->restore_timeout_ms + m->cfg->request_timeout_ms;
+	char err[512] = "no answer";
+	char limit[32];
+	int ret;
+
+	for (;;) {
+		ret = ask_outcome(m, mg, posted, err, sizeof(err));
+		if (ret)
+			return ret > 0 ? 0 : -1;
+		if (mono_ms() >= deadline)
+			break;
+		usleep(m->cfg->poll_interval_ms * 1000);
+	}
+	snprintf(limit, sizeof(limit), "%u", m->cfg->restore_timeout_ms + m->cfg->request_timeout_ms);
+	set_error(m, mg, "unknown", "restore at %s: no outcome within %s ms", mg->to, limit);
+	es_warn("restore_outcome_lost", "id=%s target=%s last_error=\"%s\"", mg->id, mg->to, err);
+	return -1;
+}
+
+bool es_mig_abort_target(struct es_migrator *m, struct es_migration *mg, bool settle)
+{
+	uint64_t deadline = mono_ms() + (settle ? m->cfg->resolve_timeout_ms : 0);
+	unsigned int pause_ms = m->cfg->poll_interval_ms;
+	char path[256], err[512];
+	size_t n;
+
+	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s", mg->id);
+	for (;;) {
+		if (es_peer_json(m->cfg, mg->url, "DELETE", path, NULL, m->cfg->request_timeout_ms,
+				 NULL, err, sizeof(err)) == 200) {
+			if (settle) {
+				pthread_mutex_lock(&m->lock);
+				mg->target_state = "absent";
+				pthread_mutex_unlock(&m->lock);
+			}
+			return true;
+		}
+		if (mono_ms() >= deadline)
+			break;
+		usleep(pause_ms * 1000);
+		pause_ms = pause_ms * 2 > 2000 ? 2000 : pause_ms * 2;
+	}
+	es_warn("migration_abort_unanswered", "id=%s target=%s error=\"%s\"", mg->id, mg->to, err);
+	if (!settle)
+		return false;
+	pthread_mutex_lock(&m->lock);
+	mg->target_state = "unknown";
+	n = strlen(mg->error);
+	snprintf(mg->error + n, sizeof(mg->error) - n, "; UNRESOLVED: %s may run %s too "
+		 "(ask GET /v1/migrations/incoming/%s there, remove it with DELETE)",
+		 mg->to, mg->container, mg->id);
+	pthread_mutex_unlock(&m->lock);
+	es_event(&m->log, "source", mg->id, mg->container, "unresolved",
+		 json_pack("{s:s,s:s}", "to", mg->to, "reason", err));
+	return false;
+}
