@@ -45,8 +45,9 @@ fault_checks() {
 		es_not_ok "$name: migration failed with the reason on the command line" \
 			"exit $rc: $(cat "$ES_TMP/$name.err")"
 	fi
+	# At least: the checkpoint case keeps a TCP client counting meanwhile.
 	want=$(( $(jq .counter <<<"$(mig_check a)") + 1 ))
-	es_expect_eq "$name: source keeps answering" "$(mig_request a "$RANDOM")" "$want"
+	es_expect_ge "$name: source keeps answering" "$(mig_request a "$RANDOM")" "$want"
 	if grep "\"event\":\"failed\"" "$ES_TMP/events-a.log" | grep -q "$(jq -r .id "$ES_TMP/$name.json")"; then
 		es_ok "$name: failure in the source's event log"
 	else
