@@ -7,9 +7,7 @@
 # / link rate + 3 RTTs (prepare, transfer, restore requests), and against
 # Paper D (partial 6.91 s, complete 124.90 s). Writes build/bench/migration.json.
 #
-# The link is the WAN emulator (es_wan) when selftests/lib.sh has it;
-# otherwise a tbf rate limit on the veth pair, which has no delay (this
-# kernel has no netem): then the RTT term is what was measured (ping).
+# The link is the WAN emulator (es_wan, docs/wan-emulator.md).
 # ES_MIG_BENCH_SIZES="small" (default "small paper") picks the containers.
 . "$(dirname "$0")/../../selftests/lib.sh"
 # shellcheck source=selftests/migration.inc
@@ -21,15 +19,12 @@ SIZES=${ES_MIG_BENCH_SIZES:-small paper}
 export MIG_STALL_MS=10000
 
 link_nodes() {
-	if declare -F es_wan >/dev/null; then
-		es_wan "$MIG_NS_A" "$MIG_IP_A" "$MIG_NS_B" "$MIG_IP_B" --delay-ms 100 --rate "${RATE_MBS}MB/s"
-		LINK="es_wan 100 ms each way, ${RATE_MBS} MB/s"
-	else
-		es_veth "$MIG_NS_A" va "$MIG_IP_A" "$MIG_NS_B" vb "$MIG_IP_B" || return 1
-		es_in "$MIG_NS_A" tc qdisc add dev "$(es_ifname va)" root tbf rate "$((RATE_MBS * 8))mbit" burst 256kb latency 500ms
-		es_in "$MIG_NS_B" tc qdisc add dev "$(es_ifname vb)" root tbf rate "$((RATE_MBS * 8))mbit" burst 256kb latency 500ms
-		LINK="veth + tbf ${RATE_MBS} MB/s, no delay (es_wan not merged yet)"
-	fi
+	es_wan "$MIG_NS_A" "$MIG_IP_A" "$MIG_NS_B" "$MIG_IP_B" --delay-ms 100 --rate "${RATE_MBS}MB/s" || return 1
+	# One bandwidth-delay product is 2 MB: let TCP's windows grow past it.
+	for ns in "$MIG_NS_A" "$MIG_NS_B"; do
+		es_in "$ns" sysctl -qw net.ipv4.tcp_rmem="4096 131072 33554432" net.ipv4.tcp_wmem="4096 65536 33554432"
+	done
+	LINK="es_wan 100 ms each way, ${RATE_MBS} MB/s"
 }
 
 rtt_s() {
