@@ -16,12 +16,10 @@ K=$ES_TMP/kube
 mkdir -p "$K/pods/ns1"
 (
 	cd "$K" || exit 1
-	ec='-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes'
-	# shellcheck disable=SC2086
-	openssl req -x509 $ec -keyout ca.key -out ca.pem -days 2 -subj /CN=es-test-ca &&
+	ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+	openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.pem -days 2 -subj /CN=es-test-ca &&
 	printf 'subjectAltName=IP:127.0.0.1\n' >srv.ext &&
-	# shellcheck disable=SC2086
-	openssl req $ec -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 &&
+	openssl req "${ec[@]}" -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 &&
 	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem \
 		-days 2 -extfile srv.ext
 ) >"$ES_TMP/pki.log" 2>&1 || { es_diag <"$ES_TMP/pki.log"; exit 1; }
