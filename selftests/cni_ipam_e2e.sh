@@ -96,7 +96,7 @@ leftovers() {
 	{
 		ip -n "$(es_ns host)" -br link | awk '{ print $1 }' | grep -v -e "^lo$" -e "^$CNI_MASTER" -e "^$D1"
 		es_in f ip -br link | awk '$1 != "lo" { print $1 }'
-		find "$CNI_STATE" -type f ! -name .lock 2>/dev/null
+		find "$CNI_STATE" -type f ! -name .lock ! -path '*/ifindex/free/*' 2>/dev/null
 		flock -n -E 99 "$CNI_STATE/pool/data/.lock" true 2>/dev/null; [ $? = 99 ] && echo "pool lock held"
 	} | tr '\n' ' '
 }
