@@ -184,33 +184,36 @@ int nl_link_foreach(struct nl *nl, nl_link_cb cb, void *arg)
 	return nl_talk(nl, nlh, link_iter_cb, &it);
 }
 
-int nl_macvlan_add(struct nl *nl, const char *name, int master, int mode, unsigned int mtu,
-		   const unsigned char *mac, int *ifindex)
+int nl_macvlan_add(struct nl *nl, const struct nl_macvlan *m, int *ifindex)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = m->ifindex };
 	struct nlmsghdr *nlh = msg_start(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL,
 					 &ifi, sizeof(ifi));
 	struct nlattr *info, *data;
 	struct nl_link l;
 	int ret;
 
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	mnl_attr_put_u32(nlh, IFLA_LINK, master);
-	if (mtu)
-		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-	if (mac)
-		mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, m->name);
+	mnl_attr_put_u32(nlh, IFLA_LINK, m->master);
+	if (m->netns_fd > 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, m->netns_fd);
+	if (m->mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, m->mtu);
+	if (m->mac)
+		mnl_attr_put(nlh, IFLA_ADDRESS, 6, m->mac);
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "macvlan");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	mnl_attr_put_u32(nlh, IFLA_MACVLAN_MODE, mode);
+	mnl_attr_put_u32(nlh, IFLA_MACVLAN_MODE, m->mode);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
 	ret = nl_talk(nl, nlh, NULL, NULL);
-	if (ret)
+	if (ret || m->netns_fd > 0) {
+		*ifindex = m->ifindex;
 		return ret;
-	ret = nl_link_get(nl, 0, name, &l);
+	}
+	ret = nl_link_get(nl, 0, m->name, &l);
 	if (!ret)
 		*ifindex = l.ifindex;
 	return ret;

@@ -66,8 +66,22 @@ int nl_link_get(struct nl *nl, int ifindex, const char *name, struct nl_link *ou
 typedef int (*nl_link_cb)(const struct nl_link *l, void *arg);	/* nonzero stops */
 int nl_link_foreach(struct nl *nl, nl_link_cb cb, void *arg);
 
-int nl_macvlan_add(struct nl *nl, const char *name, int master, int mode, unsigned int mtu,
-		   const unsigned char *mac, int *ifindex);
+struct nl_macvlan {
+	const char		*name;
+	int			master;		/* ifindex in the socket's namespace */
+	int			mode;		/* IFLA_MACVLAN_MODE_* */
+	unsigned int		mtu;		/* 0: the master's */
+	const unsigned char	*mac;		/* NULL: random */
+	int			netns_fd;	/* > 0: created there, with ifindex */
+	int			ifindex;	/* > 0: this index (-EBUSY when taken) */
+};
+
+/*
+ * Creates a macvlan; *ifindex is its index. With netns_fd the link is
+ * created in that namespace directly and nothing is read back (the
+ * socket cannot see it): give ifindex then.
+ */
+int nl_macvlan_add(struct nl *nl, const struct nl_macvlan *m, int *ifindex);
 int nl_link_del(struct nl *nl, int ifindex);
 int nl_link_set(struct nl *nl, int ifindex, const struct nl_link_change *c);
 
