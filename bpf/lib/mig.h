@@ -39,7 +39,7 @@ struct es_mig_record es_mig_record_zero;
 const volatile struct es_mig_event es_mig_event_btf;
 const volatile struct es_mig_tunhdr es_mig_tunhdr_btf;
 
-static __always_inline struct es_mig_config *es_mig_cfg(void)
+static __always_inline struct es_mig_node_config *es_mig_cfg(void)
 {
 	__u32 zero = 0;
 
@@ -246,7 +246,7 @@ static __always_inline struct es_mig_session *es_mig_detect(const struct es_mig_
 {
 	struct es_mig_svc_key sk = {};
 	struct es_mig_session ns = {};
-	struct es_mig_config *cfg;
+	struct es_mig_node_config *cfg;
 	struct es_mig_svc *svc;
 	__u32 state;
 
