@@ -180,7 +180,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	if (ev->type != ES_MIG_EV_HANDOFF)
 		return 0;
 	es_event(&z->m->log, "target", "-", "-", "zdm_handoff",
-		 json_pack("{s:s,s:s,s:I,s:b}", "session", key, "node", node, "seq",
+		 json_pack("{s:s,s:s,s:I,s:b}", "session", key, "source_node", node, "seq",
 			   (json_int_t)ev->seq, "auto", z->cfg->auto_migrate));
 	if (!z->cfg->auto_migrate)
 		return 0;
