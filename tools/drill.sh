@@ -4,7 +4,7 @@
 #
 #   tools/drill.sh [SCENARIO.json] [--rate R] [--count N] [--handoff-at K]
 #                  [--mode partial|complete] [--delay-ms D] [--wan-rate R]
-#                  [--out DIR] [--json] [--quiet]
+#                  [--fault KIND] [--replay-limit N] [--out DIR] [--json] [--quiet]
 #
 # The emulated site: a user namespace with two access links (old AP to
 # node 1, new AP to node 2), two edge nodes each running edgeshiftd with the
@@ -32,6 +32,7 @@ while [ $# -gt 0 ]; do
 	--delay-ms) OVR[delay_ms]=$2; shift 2 ;;
 	--wan-rate) OVR[wan_rate]=$2; shift 2 ;;
 	--fault) OVR[fault]=$2; shift 2 ;;
+	--replay-limit) OVR[replay_limit]=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	--json) JSON=1; shift ;;
 	--quiet) QUIET=1; shift ;;
@@ -150,10 +151,11 @@ agent() { # N [extra env]: (re)start node N's agent
 	local n=$1 cfg
 	if [ "$n" = 1 ]; then cfg=$(node_config 1 "$ST1" "$NODE2" "$W2" "$W1")
 	else cfg=$(node_config 2 "$ST2" "$NODE1" "$W1" "$W2"); fi
-	es_agent_start n$n "n$n-$((++STARTS))" --config "$cfg" -l "0.0.0.0:$PORT" \
+	# the same pin directory across restarts, as on a real node
+	es_agent_start n$n "n$n" --config "$cfg" -l "0.0.0.0:$PORT" \
 		--node-name "$([ "$n" = 1 ] && echo "$NODE1" || echo "$NODE2")" || return 1
 	eval "AGENT$n=\$ES_AGENT_PID"
-	eval "PIN$n=\$(es_pin_path n$n-$STARTS)"
+	eval "PIN$n=\$(es_pin_path n$n)"
 }
 api() { # N METHOD PATH
 	es_in n"$1" curl -s -m 30 -X "$2" -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$3"
@@ -166,8 +168,9 @@ IMAGE=$(bash "$ES_ROOT/tools/es-image.sh" --state-dir "$ST1" --image-mb "$IMAGE_
 if [ "$MODE" = partial ]; then
 	mkdir -p "$ST2/images" && cp -a "$ST1/images/$IMAGE" "$ST2/images/"
 fi
-[ "$FAULT" = restore_fail ] && export EDGESHIFTD_FAULT=restore_fail
 agent 1 || die "agent on node 1"
+# the target's agent dies right after runc restore: the restore never completes
+[ "$FAULT" = restore_fail ] && export EDGESHIFTD_FAULT=restore_crash
 agent 2 || die "agent on node 2"
 unset EDGESHIFTD_FAULT
 
@@ -184,7 +187,13 @@ check 1 >/dev/null 2>&1 || die "service does not answer on node 1"
 # ---- faults, started in the background at their moment ----
 fault_runner() {
 	local phase_ev=${FAULT_AT}_start
-	[ "$FAULT" = none ] || [ "$FAULT" = restore_fail ] || [ "$FAULT" = buffer_full ] && return
+	if [ "$FAULT" = restore_fail ]; then
+		# node 2's agent exits in the restore; it comes back without the fault
+		while kill -0 "$AGENT2" 2>/dev/null; do sleep 0.1; done
+		echo "fault: node 2's agent died in the restore" >"$OUT/fault.log"
+		sleep 1; agent 2 >>"$OUT/fault.log" 2>&1
+		return
+	fi
 	for _ in $(seq 600); do
 		grep -q "\"event\":\"$phase_ev\"" "$OUT"/events-node*.log 2>/dev/null && break
 		sleep 0.05
@@ -199,10 +208,19 @@ fault_runner() {
 }
 
 say "user: $COUNT requests at $RATE/s from $USER_IP:$USER_PORT, handoff to node 2 at request $HANDOFF"
-if [ "$FAULT" != none ] && [ "$FAULT" != restore_fail ] && [ "$FAULT" != buffer_full ]; then
+if [ "$FAULT" != none ] && [ "$FAULT" != buffer_full ]; then
 	fault_runner &
 	FAULT_PID=$!
 fi
+# bpftool's view of node 2's migration map while the session migrates
+dp_dump() {
+	for _ in $(seq 600); do
+		grep -q '"event":"zdm_hold"' "$OUT/events-node2.log" 2>/dev/null && break
+		sleep 0.05
+	done
+	bpftool -j map dump pinned "$PIN2/es_mig_sessions" >"$OUT/bpftool-sessions.json" 2>/dev/null
+}
+dp_dump &
 PROGRESS=--progress
 [ "$QUIET" = 1 ] && PROGRESS=""
 es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" --bind "$USER_IP:$USER_PORT" --rate "$RATE" \
