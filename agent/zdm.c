@@ -334,9 +334,9 @@ static void abort_migration(struct es_zdm *z, struct es_zdm_mig *zm)
 		es_zdm_query_add(extra, sizeof(extra), "remove", zm->container);
 	es_zdm_query_add(extra, sizeof(extra), "reason", reason);
 	zm->error[0] = '\0';
+	/* es_mig_remote stays: the target keeps forwarding the session here */
 	if (target(z, zm, "abort", extra, NULL))
 		es_warn("zdm_abort_unanswered", "id=%s error=\"%s\"", zm->id, zm->error);
-	remote_forget(z, zm);
 	snprintf(zm->error, sizeof(zm->error), "%s", reason);
 	set_step(z, zm, ES_ZDM_FAILED, json_pack("{s:s,s:b}", "reason", reason,
 						 "restored_removed", restored));
@@ -523,12 +523,28 @@ out:
 	return zm;
 }
 
+/* The agent died inside the engine's checkpoint, with the container paused. */
+static void resume_if_paused(struct es_zdm *z, struct es_zdm_mig *zm)
+{
+	json_t *st = es_container_state(&z->m->rt, zm->container);
+	char err[512];
+
+	if (!strcmp(json_string_value(json_object_get(st, "status")) ?: "", "paused")) {
+		if (es_container_resume(&z->m->rt, zm->container, err, sizeof(err)))
+			es_error("zdm_resume_failed", "container=%s error=\"%s\"", zm->container, err);
+		else
+			event(z, zm, "zdm_container_resumed", NULL);
+	}
+	json_decref(st);
+}
+
 static void *recover_thread(void *arg)
 {
 	struct es_zdm_mig *zm = arg;
 	struct es_zdm *z = &es_zdm_agent;
 
 	event(z, zm, "zdm_recovered", json_pack("{s:s}", "step", step_names[zm->step]));
+	resume_if_paused(z, zm);
 	if (zm->step >= ES_ZDM_CUT_OVER) {
 		complete(z, zm);
 	} else {

@@ -79,6 +79,9 @@ static int op_start(struct op_ctx *o, json_t **resp)
 
 	if (!arg(o->c, "source") || inet_pton(AF_INET, arg(o->c, "source"), &src) != 1)
 		return answer(resp, 400, "field 'source' must be the source's tunnel address%s", 0);
+	/* an earlier migration of this session that failed: start afresh */
+	if (state_now(o, &s) == ES_MIG_ABORTED)
+		es_mig_finish(&o->z->dp, &o->key, NULL);
 	ret = es_mig_start(&o->z->dp, &o->key, src, true, o->z->cfg->replay_limit);
 	if (ret == -EBUSY && state_now(o, &s) != ES_MIG_ABORTED)
 		ret = 0;	/* asked again: it is past forwarding already */
@@ -177,7 +180,9 @@ static int op_finish(struct op_ctx *o, json_t **resp)
 
 /*
  * Give up: requests keep going to the source (held ones are sent), the
- * buffer is dropped and a restored container, if any, is removed.
+ * buffer is dropped and a restored container, if any, is removed. The
+ * entry stays, ABORTED: the session keeps being forwarded and raises no
+ * new handoff (no automatic retry loop); a later start replaces it.
  */
 static int op_abort(struct op_ctx *o, json_t **resp)
 {
@@ -189,7 +194,10 @@ static int op_abort(struct op_ctx *o, json_t **resp)
 	ret = es_mig_abort(&o->z->dp, &o->key);
 	if (ret == -ESTALE && state_now(o, &s) == ES_MIG_CUTOVER)
 		return answer(resp, 409, "already cut over: the old container may be gone%s", 0);
-	es_mig_finish(&o->z->dp, &o->key, &n);
+	if (ret && ret != -ESTALE && ret != -ENOENT)
+		return answer(resp, 500, "cannot abort the session: %s", ret);
+	ret = es_mig_records_delete(&o->z->dp, &o->key, 0, ES_MIG_SEQ_MASK);
+	n = ret > 0 ? ret : 0;
 	if (ct && es_safe_name(ct) && es_container_exists(&o->z->m->rt, ct))
 		es_container_destroy(&o->z->m->rt, ct);
 	log_ev(o, "zdm_aborted", json_pack("{s:i,s:s}", "records_dropped", n, "reason",

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Entry points of the migration data plane (docs/migration-dataplane.md):
+ * Entry points of the migration data plane (docs/migration.md):
  *
  *  es_mig_xdp_ingress  target node, interface facing the users: accounting,
  *                      then forwarding + mirroring of migrating sessions

@@ -4,7 +4,7 @@
  * agent's migration state machine, the tools and the tests. Everything
  * lives in pins under one directory, so any process (a restarted agent)
  * picks up where another left off. The protocol, and the order of the
- * calls below, is in docs/migration-dataplane.md.
+ * calls below, is in docs/migration.md.
  *
  * Functions return 0 or -errno unless said otherwise; a message for the
  * operator goes to err when it is given.

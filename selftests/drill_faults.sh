@@ -17,7 +17,8 @@ drill_expect_failed_clean "restore fails"
 es_expect_eq "restore fails: the target dropped the replay buffer" \
 	"$(grep -h '"event":"zdm_aborted"' "$ES_TMP/restore/events-node2.log" | jq -s 'length > 0 and (.[0].records_dropped >= 1)')" true
 
-drill_run full --rate 50 --count 150 --handoff-at 30 --replay-limit 8
+# 30 records: the hold (about 15 requests) fits, the transfer does not
+drill_run full --rate 50 --count 200 --handoff-at 30 --replay-limit 30
 drill_expect_failed_clean "replay buffer full"
 es_expect_eq "replay buffer full: the data plane aborted the session itself" \
 	"$(grep -h '"event":"zdm_dp_abort"' "$ES_TMP/full/events-node2.log" | jq -rs '.[0].reason')" buffer_full

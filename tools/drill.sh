@@ -229,8 +229,8 @@ es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" --bind "$USER_IP:$USER
 [ -n "${FAULT_PID:-}" ] && wait "$FAULT_PID"
 
 say "migration outcome"
-state=""
-for _ in $(seq 600); do
+state=none
+[ "$HANDOFF" -gt 0 ] && for _ in $(seq 600); do
 	api 1 GET /v1/zdm/migrations >"$OUT/zdm.json" 2>/dev/null
 	state=$(jq -r '.[0].state // empty' "$OUT/zdm.json" 2>/dev/null)
 	[ "$state" = done ] || [ "$state" = failed ] && break

@@ -4,7 +4,7 @@
  * bpf/migration.bpf.c: request forwarding and mirroring on the target,
  * tunnel decapsulation on both nodes, reply encapsulation on the source,
  * and the first-reply-wins claim that keeps the user from seeing a reply
- * twice. The protocol is in docs/migration-dataplane.md.
+ * twice. The protocol is in docs/migration.md.
  */
 #ifndef EDGESHIFT_BPF_MIG_H
 #define EDGESHIFT_BPF_MIG_H

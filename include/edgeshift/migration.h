@@ -5,7 +5,7 @@
  * buffer, the tunnel header between nodes, the map of services running on
  * other nodes, and the events raised for the agent.
  *
- * The protocol these serve is in docs/migration-dataplane.md. Every struct
+ * The protocol these serve is in docs/migration.md. Every struct
  * is free of implicit padding, like session.h. Change any of them and bump
  * ES_MIG_LAYOUT_VERSION.
  *
