@@ -10,7 +10,7 @@ es_require_root drill_faults
 command -v criu >/dev/null || { es_plan 1; es_skip drill_faults "criu missing (tools/install-deps)"; exit 0; }
 # shellcheck source=selftests/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 20
+es_plan 16
 
 drill_run restore --rate 20 --count 100 --handoff-at 30 --fault restore_fail
 drill_expect_failed_clean "restore fails"
@@ -18,7 +18,7 @@ es_expect_eq "restore fails: the target dropped the replay buffer" \
 	"$(grep -h '"event":"zdm_aborted"' "$ES_TMP/restore/events-node2.log" | jq -s 'length > 0 and (.[0].records_dropped >= 1)')" true
 
 # 30 records: the hold (about 15 requests) fits, the transfer does not
-drill_run full --rate 50 --count 200 --handoff-at 30 --replay-limit 30
+drill_run full --rate 50 --count 200 --handoff-at 30 --replay-limit 30 --fault buffer_full
 drill_expect_failed_clean "replay buffer full"
 es_expect_eq "replay buffer full: the data plane aborted the session itself" \
 	"$(grep -h '"event":"zdm_dp_abort"' "$ES_TMP/full/events-node2.log" | jq -rs '.[0].reason')" buffer_full
