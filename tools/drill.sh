@@ -41,7 +41,10 @@ while [ $# -gt 0 ]; do
 	*) SCENARIO=$1; shift ;;
 	esac
 done
-[ -r "$SCENARIO" ] && jq -e . "$SCENARIO" >/dev/null || { echo "drill: $SCENARIO is not readable JSON" >&2; exit 2; }
+if ! [ -r "$SCENARIO" ] || ! jq -e . "$SCENARIO" >/dev/null; then
+	echo "drill: $SCENARIO is not readable JSON" >&2
+	exit 2
+fi
 sc() { local v=${OVR[$1]:-}; [ -n "$v" ] && { echo "$v"; return; }; jq -r "$2 // \"$3\"" "$SCENARIO"; }
 RATE=$(sc rate .rate 10)
 COUNT=$(sc count .count 200)
@@ -103,7 +106,8 @@ say "site: user $(es_ns u), node 1 $(es_ns n1), node 2 $(es_ns n2), WAN $(es_ns 
 for ns in u n1 n2; do es_netns_add $ns || die "namespace $ns"; done
 es_no_ipv6 u n1 n2
 es_wan n1 "$W1" n2 "$W2" --delay-ms "$DELAY" --rate "$WRATE" >/dev/null || die "WAN emulator"
-es_veth u ua "$AP1.2" n1 ap "$AP1.1" && es_veth u ub "$AP2.2" n2 ap "$AP2.1" || die "access links"
+es_veth u ua "$AP1.2" n1 ap "$AP1.1" || die "access link 1"
+es_veth u ub "$AP2.2" n2 ap "$AP2.1" || die "access link 2"
 IF_AP=$(es_ifname ap)
 for ns in u n1 n2; do
 	for dev in $(es_in $ns ip -j link show | jq -r '.[] | select(.ifname != "lo") | .ifname'); do
@@ -146,13 +150,12 @@ node_config() { # N STATE PEER_NAME PEER_IP MY_W
 JSON
 	echo "$ES_TMP/config-$1.json"
 }
-STARTS=0
 agent() { # N [extra env]: (re)start node N's agent
 	local n=$1 cfg
 	if [ "$n" = 1 ]; then cfg=$(node_config 1 "$ST1" "$NODE2" "$W2" "$W1")
 	else cfg=$(node_config 2 "$ST2" "$NODE1" "$W1" "$W2"); fi
 	# the same pin directory across restarts, as on a real node
-	es_agent_start n$n "n$n" --config "$cfg" -l "0.0.0.0:$PORT" \
+	es_agent_start "n$n" "n$n" --config "$cfg" -l "0.0.0.0:$PORT" \
 		--node-name "$([ "$n" = 1 ] && echo "$NODE1" || echo "$NODE2")" || return 1
 	eval "AGENT$n=\$ES_AGENT_PID"
 	eval "PIN$n=\$(es_pin_path n$n)"
@@ -233,12 +236,12 @@ state=none
 [ "$HANDOFF" -gt 0 ] && for _ in $(seq 600); do
 	api 1 GET /v1/zdm/migrations >"$OUT/zdm.json" 2>/dev/null
 	state=$(jq -r '.[0].state // empty' "$OUT/zdm.json" 2>/dev/null)
-	[ "$state" = done ] || [ "$state" = failed ] && break
+	if [ "$state" = "done" ] || [ "$state" = failed ]; then break; fi
 	sleep 0.1
 done
 # where the service runs now, and its counter (asked from inside that node)
 where=1
-[ "$state" = done ] && where=2
+[ "$state" = "done" ] && where=2
 check "$where" >"$OUT/check.json" 2>/dev/null || echo '{}' >"$OUT/check.json"
 old=$(runc --root "$ST1/runc" list -q 2>/dev/null | grep -cx svc)
 new=$(runc --root "$ST2/runc" list -q 2>/dev/null | grep -cx svc)
@@ -246,7 +249,9 @@ jq -n --arg s "$state" --argjson o "$old" --argjson n "$new" --arg w "$where" --
 	--arg m "$MODE" --argjson r "$RATE" --argjson d "$DELAY" --arg wr "$WRATE" --argjson h "$HANDOFF" \
 	'{migration_state: $s, old_running: $o, new_running: $n, serving_node: $w, fault: $f, mode: $m,
 	  rate: $r, wan_delay_ms: $d, wan_rate: $wr, handoff_at: $h}' >"$OUT/site.json"
+REPORT_ARGS=()
+[ "$JSON" = 1 ] && REPORT_ARGS=(--json)
 "$ES_BUILD/es-drill-report" --client "$OUT/client.jsonl" --summary "$OUT/client-summary.json" \
 	--events "$OUT/events-node1.log" --events "$OUT/events-node2.log" --check "$OUT/check.json" \
 	--site "$OUT/site.json" --zdm "$OUT/zdm.json" --json-out "$OUT/report.json" --svg "$OUT/response-time.svg" \
-	$([ "$JSON" = 1 ] && echo --json)
+	"${REPORT_ARGS[@]}"
