@@ -288,7 +288,7 @@ static void response_times(struct drill *d, json_t *out)
 		"forwarding", rt_json(mean_rt(d, handoff, cut, &n1)),
 		"after_cutover", rt_json(mean_rt(d, cut, end, &n2))));
 	json_object_set_new(out, "max_gap_ms", json_pack("{s:o,s:o,s:o}",
-		"before_handoff", rt_json(handoff != end ? max_gap_ms(d, 0, handoff) : NAN),
+		"before_handoff", rt_json(max_gap_ms(d, 0, handoff)),
 		"during_migration", rt_json(handoff != end ? max_gap_ms(d, handoff, done ?: end) : NAN),
 		"request_interval", rt_json(rate > 0 ? 1000 / rate : NAN)));
 	json_object_set_new(out, "per_request", per);
