@@ -92,6 +92,10 @@ demo: deps
 	$(MAKE) all
 	bash tools/demo.sh
 
+drill: deps
+	$(MAKE) all
+	bash tools/drill.sh $(DRILL)
+
 bench: deps
 	$(MAKE) all
 	bash tools/bench.sh

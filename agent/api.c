@@ -17,6 +17,7 @@
 #include "migrate_api.h"
 #include "node_signals.h"
 #include "api_tls.h"
+#include "zdm.h"
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *type,
 			     char *body, size_t len)
@@ -142,6 +143,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	char *body;
 
 	(void)version;
+	if (es_zdm_api_owns(url))
+		return es_zdm_api_handle(c, url, method);
 	if (es_mig_api_owns(url))
 		return es_mig_api_handle(a->mig, c, url, method, upload, upload_len, req_ctx);
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))

@@ -216,6 +216,8 @@ static int parse_field(struct es_config *cfg, const char *key, json_t *v,
 		return es_mig_config_state_dir(&cfg->mig, v, err, err_len);
 	if (!strcmp(key, "migration"))
 		return es_mig_config_parse(&cfg->mig, v, err, err_len);
+	if (!strcmp(key, "zero_downtime"))
+		return es_zdm_config_parse(&cfg->zdm, v, err, err_len);
 	if (!strcmp(key, "interfaces")) {
 		if (!json_is_array(v))
 			return fail(err, err_len, key, "must be an array");

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include "mig_config.h"
 #include "node_signals.h"
+#include "zdm_config.h"
 
 #define ES_CFG_MAX_IFACES	64
 #define ES_CFG_NAME_MAX		64
@@ -50,6 +51,7 @@ struct es_config {
 	struct es_mig_config	mig;		/* containers and migration (issue 4) */
 	struct es_signals_config	signals;
 	char			cni_state_dir[256];	/* edgeshift-cni's pod records (agent/pods.c) */
+	struct es_zdm_config	zdm;		/* zero-downtime migration (zdm.h) */
 };
 
 void es_config_defaults(struct es_config *cfg);

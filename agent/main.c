@@ -22,6 +22,7 @@
 #include "agent.h"
 #include "migrate.h"
 #include "node_signals.h"
+#include "zdm.h"
 
 #define ERR_LEN 512
 
@@ -349,6 +350,11 @@ static int agent_run(struct es_agent *a)
 		es_error("migration_setup_failed", "error=\"%s\"", err);
 		goto out;
 	}
+	ret = es_zdm_start(&es_zdm_agent, &a->cfg, a->mig, err, sizeof(err));
+	if (ret) {
+		es_error("zero_downtime_setup_failed", "error=\"%s\"", err);
+		goto out;
+	}
 	ret = es_collector_open(a);
 	if (ret) {
 		es_error("ring_buffer_failed", "error=\"%s\"", strerror(-ret));
@@ -365,6 +371,7 @@ static int agent_run(struct es_agent *a)
 	ret = run_loop(a, &w, sfd);
 out:
 	es_api_stop(http);
+	es_zdm_stop(&es_zdm_agent);
 	es_collector_close(a);
 	es_node_signals_free(a->signals);
 	a->signals = NULL;
@@ -394,6 +401,7 @@ int main(int argc, char **argv)
 	}
 	if (o.cleanup) {
 		es_pods_cleanup(agent.cfg.pin_path);
+		es_mig_cleanup_pins(agent.cfg.pin_path);
 		ret = es_datapath_cleanup(agent.cfg.pin_path);
 		if (ret)
 			fprintf(stderr, "edgeshiftd: cannot remove %s: %s\n", agent.cfg.pin_path,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Entry points of the migration data plane (docs/migration-dataplane.md):
+ * Entry points of the migration data plane (docs/migration.md):
  *
  *  es_mig_xdp_ingress  target node, interface facing the users: accounting,
  *                      then forwarding + mirroring of migrating sessions
@@ -11,6 +11,8 @@
  *  es_mig_tc_ctr       tcx ingress of a container's host-side interface:
  *                      on the target, dropping replies already answered;
  *                      on the source, sending replies back through the tunnel
+ *  es_mig_tc_egress    tcx egress of the users' interface: the same for
+ *                      containers in the node's own network namespace
  *  es_mig_ctl          syscall program: user space's only way to change a
  *                      session entry, with the same atomics as the packet path
  *
@@ -34,7 +36,7 @@
 static __noinline int es_mig_encap_xdp(struct xdp_md *ctx, __u32 dst, __u64 seq, __u32 *act)
 {
 	struct bpf_fib_lookup fib;
-	struct es_mig_config *cfg;
+	struct es_mig_node_config *cfg;
 	struct es_mig_outer *o;
 	void *data, *data_end;
 	struct ethhdr *eth;
@@ -148,7 +150,7 @@ static __always_inline int es_mig_decide(void *ctx, bool skb, const struct es_mi
 /* No migration on this node: one array lookup, not two hash lookups per packet. */
 static __always_inline bool es_mig_inactive(void)
 {
-	struct es_mig_config *cfg = es_mig_cfg();
+	struct es_mig_node_config *cfg = es_mig_cfg();
 
 	return !cfg || !cfg->active;
 }
@@ -194,7 +196,7 @@ static __noinline int es_mig_decap(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data, copy;
-	struct es_mig_config *cfg;
+	struct es_mig_node_config *cfg;
 	struct es_mig_outer *o;
 	struct es_mig_key k;
 	__u32 len;
@@ -266,7 +268,7 @@ int es_mig_xdp_wan(struct xdp_md *ctx)
 static __noinline int es_mig_encap_skb(struct __sk_buff *skb, __u32 dst, __u64 seq, __u32 type)
 {
 	struct bpf_fib_lookup fib;
-	struct es_mig_config *cfg;
+	struct es_mig_node_config *cfg;
 	struct es_mig_outer o;
 	__u32 inner_len;
 
@@ -363,9 +365,8 @@ int es_mig_tc_ingress(struct __sk_buff *skb)
 	return es_mig_tc_request(skb);
 }
 
-/* A reply leaving a container, seen at its host-side interface. */
-SEC("tcx/ingress")
-int es_mig_tc_ctr(struct __sk_buff *skb)
+/* A container's reply: claim it (target) or send it back through the tunnel (source). */
+static __always_inline int es_mig_ctr_reply(struct __sk_buff *skb)
 {
 	struct es_mig_session *s;
 	struct es_mig_remote *r;
@@ -383,12 +384,34 @@ int es_mig_tc_ctr(struct __sk_buff *skb)
 	return TC_ACT_UNSPEC;
 }
 
+/* A reply leaving a container, seen at its host-side interface. */
+SEC("tcx/ingress")
+int es_mig_tc_ctr(struct __sk_buff *skb)
+{
+	return es_mig_ctr_reply(skb);
+}
+
+/*
+ * A container sharing the node's network namespace (the agent's runc
+ * containers) has no host-side interface: its replies are seen leaving
+ * the users' interface. Only locally sent packets are the container's;
+ * forwarded ones (the old container's replies, decapsulated and claimed by
+ * es_mig_xdp_wan) have an ingress interface and pass.
+ */
+SEC("tcx/egress")
+int es_mig_tc_egress(struct __sk_buff *skb)
+{
+	if (skb->ingress_ifindex)
+		return TC_ACT_UNSPEC;
+	return es_mig_ctr_reply(skb);
+}
+
 /* ---- es_mig_ctl ---- */
 
 static __always_inline int es_mig_ctl_create(struct es_mig_cmd *cmd, struct es_mig_key *k)
 {
 	struct es_mig_session ns = {};
-	struct es_mig_config *cfg;
+	struct es_mig_node_config *cfg;
 
 	if (cmd->to >= ES_MIG_STATE_MAX)
 		return -EINVAL;

@@ -43,5 +43,6 @@ int cmd_status(const struct cli *c, int argc, char **argv);
 int cmd_migrate(const struct cli *c, int argc, char **argv);
 int cmd_place(const struct cli *c, int argc, char **argv);
 int cmd_session_test(const struct cli *c, int argc, char **argv);
+int cmd_zdm(const struct cli *c, int argc, char **argv);
 
 #endif

@@ -30,10 +30,13 @@
 
 static const char *const hook_prog[ES_MIG_HOOK_MAX] = {
 	"es_mig_xdp_ingress", "es_mig_xdp_wan", "es_mig_tc_ctr", "es_mig_tc_ingress",
+	"es_mig_tc_egress",
 };
-static const char *const hook_name[ES_MIG_HOOK_MAX] = { "user", "wan", "ctr", "usertc" };
+static const char *const hook_name[ES_MIG_HOOK_MAX] = { "user", "wan", "ctr", "usertc",
+							 "egress" };
 static const char *const prog_pins[] = {
-	"es_mig_xdp_ingress", "es_mig_xdp_wan", "es_mig_tc_ctr", "es_mig_tc_ingress", "es_mig_ctl",
+	"es_mig_xdp_ingress", "es_mig_xdp_wan", "es_mig_tc_ctr", "es_mig_tc_ingress",
+	"es_mig_tc_egress", "es_mig_ctl",
 };
 static const char *const map_pins[] = {
 	"es_mig_sessions", "es_mig_replay", "es_mig_services", "es_mig_remote",
@@ -96,7 +99,7 @@ static int pin_programs(struct migration *skel, const char *pin_path)
 
 static int write_layout(struct migration *skel)
 {
-	struct es_mig_config cfg = {};
+	struct es_mig_node_config cfg = {};
 	__u32 zero = 0;
 	int fd = bpf_map__fd(skel->maps.es_mig_config);
 
@@ -186,8 +189,9 @@ int es_mig_attach(const char *pin_path, enum es_mig_hook hook, unsigned int ifin
 		return ret;
 	}
 	link_fd = bpf_link_create(prog_fd, ifindex,
-				  hook == ES_MIG_HOOK_USER || hook == ES_MIG_HOOK_WAN ?
-				  BPF_XDP : BPF_TCX_INGRESS, NULL);
+				  hook == ES_MIG_HOOK_USER || hook == ES_MIG_HOOK_WAN ? BPF_XDP :
+				  hook == ES_MIG_HOOK_EGRESS ? BPF_TCX_EGRESS : BPF_TCX_INGRESS,
+				  NULL);
 	close(prog_fd);
 	if (link_fd < 0) {
 		ret = -errno;
@@ -231,7 +235,7 @@ int es_mig_dp_open(struct es_mig_dp *dp, const char *pin_path, char *err, size_t
 {
 	int *fds[] = { &dp->sessions_fd, &dp->replay_fd, &dp->services_fd, &dp->remote_fd,
 		       &dp->config_fd, &dp->events_fd };
-	struct es_mig_config cfg = {};
+	struct es_mig_node_config cfg = {};
 	__u32 zero = 0;
 	size_t i;
 
@@ -318,7 +322,7 @@ int es_mig_cleanup_pins(const char *pin_path)
 
 /* ---- node settings and services ---- */
 
-int es_mig_config_get(const struct es_mig_dp *dp, struct es_mig_config *cfg)
+int es_mig_config_get(const struct es_mig_dp *dp, struct es_mig_node_config *cfg)
 {
 	__u32 zero = 0;
 
@@ -331,7 +335,7 @@ int es_mig_config_get(const struct es_mig_dp *dp, struct es_mig_config *cfg)
  */
 int es_mig_set_active(const struct es_mig_dp *dp, bool on)
 {
-	struct es_mig_config cfg;
+	struct es_mig_node_config cfg;
 	__u32 zero = 0;
 	__u8 key[sizeof(struct es_mig_key)];
 
@@ -349,7 +353,7 @@ int es_mig_set_active(const struct es_mig_dp *dp, bool on)
 int es_mig_config_set(const struct es_mig_dp *dp, __u32 local_addr, __u16 tunnel_port_host,
 		      __u32 default_replay_limit)
 {
-	struct es_mig_config cfg = {};
+	struct es_mig_node_config cfg = {};
 	__u32 zero = 0;
 
 	bpf_map_lookup_elem(dp->config_fd, &zero, &cfg);
@@ -808,7 +812,7 @@ int es_mig_inject(int fd, const struct es_mig_record *rec)
 int es_mig_tunnel_open(const struct es_mig_dp *dp)
 {
 	struct sockaddr_in src = { .sin_family = AF_INET };
-	struct es_mig_config cfg;
+	struct es_mig_node_config cfg;
 	int fd, ret;
 
 	ret = es_mig_config_get(dp, &cfg);
@@ -835,7 +839,7 @@ int es_mig_tunnel_send(const struct es_mig_dp *dp, int fd, __u32 dst, __u64 seq,
 	__u8 buf[sizeof(struct es_mig_tunhdr) + ES_MIG_RECORD_BYTES];
 	struct sockaddr_in to = { .sin_family = AF_INET };
 	struct es_mig_tunhdr th = {};
-	struct es_mig_config cfg;
+	struct es_mig_node_config cfg;
 	size_t len;
 	int ret;
 

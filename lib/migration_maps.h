@@ -4,7 +4,7 @@
  * agent's migration state machine, the tools and the tests. Everything
  * lives in pins under one directory, so any process (a restarted agent)
  * picks up where another left off. The protocol, and the order of the
- * calls below, is in docs/migration-dataplane.md.
+ * calls below, is in docs/migration.md.
  *
  * Functions return 0 or -errno unless said otherwise; a message for the
  * operator goes to err when it is given.
@@ -36,7 +36,9 @@ enum es_mig_hook {
 	ES_MIG_HOOK_WAN = 1,	/* XDP es_mig_xdp_wan: interface facing the other nodes */
 	ES_MIG_HOOK_CTR = 2,	/* tcx ingress es_mig_tc_ctr: a container's host-side interface */
 	ES_MIG_HOOK_USER_TC = 3,	/* tcx ingress es_mig_tc_ingress: users' interface on a veth */
-	ES_MIG_HOOK_MAX = 4,
+	ES_MIG_HOOK_EGRESS = 4,	/* tcx egress es_mig_tc_egress: users' interface, containers in
+				 * the node's network namespace */
+	ES_MIG_HOOK_MAX = 5,
 };
 
 struct es_mig_load_opts {
@@ -55,7 +57,7 @@ int es_mig_load(const char *pin_path, const struct es_mig_load_opts *opts,
 void es_mig_unload(struct migration *skel);
 
 /* Attach a pinned program to an interface and pin the link (links/mig_<hook>_<ifindex>). */
-const char *es_mig_hook_name(enum es_mig_hook hook);	/* user, wan, ctr, usertc */
+const char *es_mig_hook_name(enum es_mig_hook hook);	/* user, wan, ctr, usertc, egress */
 int es_mig_attach(const char *pin_path, enum es_mig_hook hook, unsigned int ifindex,
 		  char *err, size_t err_len);
 int es_mig_detach(const char *pin_path, enum es_mig_hook hook, unsigned int ifindex);
@@ -74,7 +76,7 @@ int es_mig_cleanup_pins(const char *pin_path);
 
 int es_mig_config_set(const struct es_mig_dp *dp, __u32 local_addr, __u16 tunnel_port_host,
 		      __u32 default_replay_limit);
-int es_mig_config_get(const struct es_mig_dp *dp, struct es_mig_config *cfg);
+int es_mig_config_get(const struct es_mig_dp *dp, struct es_mig_node_config *cfg);
 /*
  * es_mig_config.active: on, the ingress program looks sessions and services
  * up; off (only when both maps are empty), it does not. The functions

@@ -416,13 +416,13 @@ LAYOUT_TEST(es_mig_svc,
 	check_layout_in(&es_mig_svc_desc, "migration.bpf.o");
 }
 
-LAYOUT_TEST(es_mig_config,
-	MEMBER(es_mig_config, layout_version), MEMBER(es_mig_config, local_addr),
-	MEMBER(es_mig_config, tunnel_port), MEMBER(es_mig_config, reserved),
-	MEMBER(es_mig_config, default_replay_limit), MEMBER(es_mig_config, active),
-	MEMBER(es_mig_config, reserved2))
+LAYOUT_TEST(es_mig_node_config,
+	MEMBER(es_mig_node_config, layout_version), MEMBER(es_mig_node_config, local_addr),
+	MEMBER(es_mig_node_config, tunnel_port), MEMBER(es_mig_node_config, reserved),
+	MEMBER(es_mig_node_config, default_replay_limit), MEMBER(es_mig_node_config, active),
+	MEMBER(es_mig_node_config, reserved2))
 {
-	check_layout_in(&es_mig_config_desc, "migration.bpf.o");
+	check_layout_in(&es_mig_node_config_desc, "migration.bpf.o");
 }
 
 LAYOUT_TEST(es_mig_remote,

@@ -351,7 +351,7 @@ TEST_F(mig, inactive_node_does_not_look_sessions_up)
 
 	make_session(self, ES_MIG_FORWARDING, 16);
 	ASSERT_OK(bpf_map_update_elem(self->dp.config_fd, &(__u32){ 0 },
-				      &(struct es_mig_config){ .layout_version = ES_MIG_LAYOUT_VERSION,
+				      &(struct es_mig_node_config){ .layout_version = ES_MIG_LAYOUT_VERSION,
 				      .local_addr = inet_addr(LOCAL), .tunnel_port = htons(TUN_PORT) },
 				      BPF_ANY), "config with active 0");
 	run_xdp(self->ingress_fd, 1, pkt, len, &r);
@@ -360,7 +360,7 @@ TEST_F(mig, inactive_node_does_not_look_sessions_up)
 	ASSERT_OK(es_mig_finish(&self->dp, &self->key, NULL), "finish");
 	ASSERT_OK(es_mig_set_active(&self->dp, true), "active again");
 	ASSERT_OK(es_mig_set_active(&self->dp, false), "inactive: maps empty");
-	ASSERT_OK(es_mig_config_get(&self->dp, &(struct es_mig_config){}), "config");
+	ASSERT_OK(es_mig_config_get(&self->dp, &(struct es_mig_node_config){}), "config");
 }
 
 TEST_F(mig, forwarding_encapsulates_and_mirrors)

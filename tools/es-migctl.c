@@ -3,7 +3,7 @@
  * es-migctl: drives the migration data plane by hand, one step per
  * command, through lib/migration_maps (the calls the agent's migration
  * state machine makes). For tests, drills and operators; see
- * docs/migration-dataplane.md for the order of the steps.
+ * docs/migration.md for the order of the steps.
  */
 #include <errno.h>
 #include <getopt.h>

@@ -4,7 +4,7 @@
  * bpf/migration.bpf.c: request forwarding and mirroring on the target,
  * tunnel decapsulation on both nodes, reply encapsulation on the source,
  * and the first-reply-wins claim that keeps the user from seeing a reply
- * twice. The protocol is in docs/migration-dataplane.md.
+ * twice. The protocol is in docs/migration.md.
  */
 #ifndef EDGESHIFT_BPF_MIG_H
 #define EDGESHIFT_BPF_MIG_H
@@ -39,7 +39,7 @@ struct es_mig_record es_mig_record_zero;
 const volatile struct es_mig_event es_mig_event_btf;
 const volatile struct es_mig_tunhdr es_mig_tunhdr_btf;
 
-static __always_inline struct es_mig_config *es_mig_cfg(void)
+static __always_inline struct es_mig_node_config *es_mig_cfg(void)
 {
 	__u32 zero = 0;
 
@@ -246,7 +246,7 @@ static __always_inline struct es_mig_session *es_mig_detect(const struct es_mig_
 {
 	struct es_mig_svc_key sk = {};
 	struct es_mig_session ns = {};
-	struct es_mig_config *cfg;
+	struct es_mig_node_config *cfg;
 	struct es_mig_svc *svc;
 	__u32 state;
 

@@ -54,7 +54,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct es_mig_config);
+	__type(value, struct es_mig_node_config);
 } es_mig_config SEC(".maps");
 
 /* Handoff and abort notifications (struct es_mig_event). */

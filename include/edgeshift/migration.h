@@ -5,7 +5,7 @@
  * buffer, the tunnel header between nodes, the map of services running on
  * other nodes, and the events raised for the agent.
  *
- * The protocol these serve is in docs/migration-dataplane.md. Every struct
+ * The protocol these serve is in docs/migration.md. Every struct
  * is free of implicit padding, like session.h. Change any of them and bump
  * ES_MIG_LAYOUT_VERSION.
  *
@@ -26,7 +26,7 @@
  * Where a session is in its migration (es_mig_session.seq_state >> 56).
  * The numbers are part of the ABI: bpftool prints them.
  */
-enum es_mig_state {
+enum es_mig_session_state {
 	ES_MIG_NONE = 0,	/* known, not migrating: requests pass to the local stack */
 	ES_MIG_FORWARDING = 1,	/* requests go to the source node, a copy to the replay buffer */
 	ES_MIG_HOLD = 2,	/* checkpoint window: requests are buffered, not sent; the agent sends them after */
@@ -154,7 +154,7 @@ struct es_mig_svc {
  * one). Written by the agent; the programs forward and decapsulate only
  * when local_addr and tunnel_port are set.
  */
-struct es_mig_config {
+struct es_mig_node_config {
 	__u32	layout_version;	/* ES_MIG_LAYOUT_VERSION of the maps' creator */
 	__u32	local_addr;	/* this node's tunnel address (outer source), network order */
 	__u16	tunnel_port;	/* UDP port of the tunnel on every node, network order */

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The "zero_downtime" part of edgeshiftd's configuration: this node's
+ * tunnel address, the interfaces facing the users and the other nodes, the
+ * replay buffer's bounds, the policy on handoff, the services (which
+ * container serves which address, on which node) and the step timeouts.
+ * Absent: no migration data plane is loaded.
+ */
+#ifndef EDGESHIFT_ZDM_CONFIG_H
+#define EDGESHIFT_ZDM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#define ES_ZDM_MAX_IFACES	8
+#define ES_ZDM_MAX_SERVICES	16
+
+struct es_zdm_service {
+	uint32_t	addr;		/* network order */
+	uint16_t	port;		/* network order */
+	char		container[64];	/* the container that serves it */
+	char		node[64];	/* the node it runs on at start */
+};
+
+struct es_zdm_config {
+	bool			enabled;
+	uint32_t		tunnel_addr;	/* network order */
+	unsigned int		tunnel_port;
+	char			user_ifaces[ES_ZDM_MAX_IFACES][16];
+	unsigned int		n_user;
+	char			wan_ifaces[ES_ZDM_MAX_IFACES][16];
+	unsigned int		n_wan;
+	unsigned int		replay_limit;	/* records past the cursor per session */
+	unsigned int		records;	/* es_mig_replay entries, all sessions */
+	bool			auto_migrate;	/* start a migration on a handoff event */
+	bool			complete;	/* mode of automatic migrations */
+	struct es_zdm_service	services[ES_ZDM_MAX_SERVICES];
+	unsigned int		n_services;
+	unsigned int		hold_timeout_ms;	/* old container answers all before the checkpoint */
+	unsigned int		cutover_timeout_ms;	/* old container answers its last after cut-over */
+	unsigned int		peer_retry_ms;		/* a peer agent that does not answer (restart) */
+};
+
+void es_zdm_config_defaults(struct es_zdm_config *z);
+/* Parse the "zero_downtime" object; 0, or -1 with err naming the field. */
+int es_zdm_config_parse(struct es_zdm_config *z, json_t *v, char *err, size_t err_len);
+const struct es_zdm_service *es_zdm_service_find(const struct es_zdm_config *z, uint32_t addr,
+						 uint16_t port);
+
+#endif
