@@ -27,6 +27,15 @@
 
 #define MIG_WAIT_STEP_NS	(2 * 1000 * 1000)
 #define MIG_RESUME_TRIES	1000
+/*
+ * Replayed requests in flight to the restored container: a UDP socket's
+ * receive buffer holds a few hundred small datagrams, and a burst of every
+ * buffered request (hundreds at 100 requests/s) overflows it, losing
+ * requests that never take effect.
+ */
+#define MIG_REPLAY_WINDOW	32
+/* No answer from the restored container for this long: give up (abort). */
+#define MIG_REPLAY_STALL_MS	3000
 
 static const char *const hook_prog[ES_MIG_HOOK_MAX] = {
 	"es_mig_xdp_ingress", "es_mig_xdp_wan", "es_mig_tc_ctr", "es_mig_tc_ingress",
@@ -563,6 +572,38 @@ out:
 	return ret;
 }
 
+/*
+ * Waits until the restored container has answered all but `window` of the
+ * requests replayed up to `sent` (its replies are counted by the reply
+ * hook from the cursor on). -ETIMEDOUT when it stops answering.
+ */
+static int replay_wait_window(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			      __u64 cursor, __u64 sent, __u64 window)
+{
+	const struct timespec step = { .tv_nsec = 200 * 1000 };
+	struct es_mig_session s;
+	__u64 answered, last = 0;
+	long waited_us = 0;
+	int ret;
+
+	for (;;) {
+		ret = es_mig_session_get(dp, key, &s);
+		if (ret)
+			return ret;
+		answered = s.new_replies;	/* the n-th answers cursor + n */
+		if (sent - cursor <= answered + window)
+			return 0;
+		if (answered != last) {
+			last = answered;
+			waited_us = 0;
+		}
+		if (waited_us >= MIG_REPLAY_STALL_MS * 1000L)
+			return -ETIMEDOUT;
+		nanosleep(&step, NULL);
+		waited_us += 200;
+	}
+}
+
 int es_mig_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			  unsigned int *replayed)
 {
@@ -586,7 +627,9 @@ int es_mig_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *k
 	head = seq_of(ss);
 	for (tries = 0; tries < MIG_RESUME_TRIES; tries++) {
 		for (; next <= head; next++) {
-			ret = es_mig_record_get(dp, key, next, &rec);
+			ret = replay_wait_window(dp, key, s.cursor, next - 1, MIG_REPLAY_WINDOW);
+			if (!ret)
+				ret = es_mig_record_get(dp, key, next, &rec);
 			if (!ret)
 				ret = es_mig_inject(fd, &rec);
 			if (!ret)
