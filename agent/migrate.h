@@ -129,12 +129,18 @@ int es_mig_in_prepare(struct es_migrator *m, json_t *req, json_t **resp);
 int es_mig_in_restore(struct es_migrator *m, const char *id, json_t *req, json_t **resp);
 /* {state: restoring|running|failed|absent, ...} of migration id on this node. */
 int es_mig_in_status(struct es_migrator *m, const char *id, json_t **resp);
+/* The same, answered once the restore is no longer "restoring" or after wait_ms. */
+int es_mig_in_status_wait(struct es_migrator *m, const char *id, unsigned int wait_ms,
+			  json_t **resp);
 /* Remove everything of id, including a container it restored. */
 int es_mig_in_abort(struct es_migrator *m, const char *id, json_t **resp);
 
 /* Source side (migrate_outcome.c). */
 /* After POST restore (posted: the target answered 202): wait for its outcome. */
 int es_mig_await_restore(struct es_migrator *m, struct es_migration *mg, bool posted);
+/* The target's status answer: 1 running, -1 failed or absent (mg->error set), 0 restoring. */
+int es_mig_restore_outcome(struct es_migrator *m, struct es_migration *mg, json_t *resp,
+			   bool posted);
 /*
  * Ask the target to remove what it has of mg; with settle, retry for
  * resolve_timeout_ms. true when the target confirmed.

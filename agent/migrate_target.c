@@ -583,6 +583,28 @@ int es_mig_in_status(struct es_migrator *m, const char *id, json_t **resp)
 	return 200;
 }
 
+/*
+ * A long poll: the answer leaves as soon as the restore ends, so the source
+ * learns of it one way after it happened instead of up to a poll interval
+ * plus a round trip later.
+ */
+int es_mig_in_status_wait(struct es_migrator *m, const char *id, unsigned int wait_ms,
+			  json_t **resp)
+{
+	uint64_t deadline = now_ns() + wait_ms * 1000000ULL;
+	int code;
+
+	for (;;) {
+		code = es_mig_in_status(m, id, resp);
+		if (code != 200 || strcmp(json_string_value(json_object_get(*resp, "state")) ?: "",
+					  "restoring") || now_ns() >= deadline)
+			return code;
+		json_decref(*resp);
+		*resp = NULL;
+		usleep(5000);
+	}
+}
+
 /* The source gave up: a restore in progress removes its container when it ends. */
 static bool abort_restore(struct es_migrator *m, const char *id, bool *pending)
 {
