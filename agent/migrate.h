@@ -138,9 +138,6 @@ int es_mig_in_abort(struct es_migrator *m, const char *id, json_t **resp);
 /* Source side (migrate_outcome.c). */
 /* After POST restore (posted: the target answered 202): wait for its outcome. */
 int es_mig_await_restore(struct es_migrator *m, struct es_migration *mg, bool posted);
-/* The target's status answer: 1 running, -1 failed or absent (mg->error set), 0 restoring. */
-int es_mig_restore_outcome(struct es_migrator *m, struct es_migration *mg, json_t *resp,
-			   bool posted);
 /*
  * Ask the target to remove what it has of mg; with settle, retry for
  * resolve_timeout_ms. true when the target confirmed.

@@ -12,8 +12,7 @@
  *   POST   /v1/migrations/ID/stop-source              once the target runs it
  *   POST   /v1/migrations/incoming                    (peer) prepare
  *   PUT    /v1/migrations/incoming/ID/objects/NAME    (peer) an archive, streamed
- *   POST   /v1/migrations/incoming/ID/restore         (peer) verify and restore, 202 once
- *                                                     done or after the body's wait_ms
+ *   POST   /v1/migrations/incoming/ID/restore         (peer) verify and restore, 202
  *   GET    /v1/migrations/incoming/ID[?wait_ms=N]     (peer) the restore's outcome, N: long poll
  *   DELETE /v1/migrations/incoming/ID                 (peer) abort, remove all
  */
@@ -229,13 +228,6 @@ static unsigned int wait_ms_arg(struct MHD_Connection *c)
 	return n > ES_MIG_WAIT_MAX_MS ? ES_MIG_WAIT_MAX_MS : n;
 }
 
-static unsigned int wait_ms_body(json_t *body)
-{
-	json_int_t n = json_integer_value(json_object_get(body, "wait_ms"));
-
-	return n > ES_MIG_WAIT_MAX_MS ? ES_MIG_WAIT_MAX_MS : n < 0 ? 0 : n;
-}
-
 static enum MHD_Result incoming(struct es_migrator *m, struct MHD_Connection *c,
 				const char *url, const char *method, json_t *body)
 {
@@ -254,11 +246,6 @@ static enum MHD_Result incoming(struct es_migrator *m, struct MHD_Connection *c,
 	if (strchr(id, '/') && !strcmp(strchr(id, '/'), "/restore") && !strcmp(method, "POST")) {
 		*strchr(id, '/') = '\0';
 		code = body ? es_mig_in_restore(m, id, body, &resp) : 400;
-		if (code == 202 && json_integer_value(json_object_get(body, "wait_ms")) > 0) {
-			/* saves the source a round trip when the restore is quick */
-			json_decref(resp);
-			es_mig_in_status_wait(m, id, wait_ms_body(body), &resp);
-		}
 		if (code == 202 && (es_mig_fault(m, "restore_reply_lost") ||
 				    es_mig_fault(m, "restore_outcome_lost"))) {
 			json_decref(resp);

@@ -52,7 +52,8 @@ static unsigned int wait_ms(const struct es_migrator *m)
 	return w > 5000 ? 5000 : w;
 }
 
-int es_mig_restore_outcome(struct es_migrator *m, struct es_migration *mg, json_t *resp,
+/* The target's status answer: 1 running, -1 failed or absent (mg->error set), 0 restoring. */
+static int restore_outcome(struct es_migrator *m, struct es_migration *mg, json_t *resp,
 			   bool posted)
 {
 	const char *state = json_string_value(json_object_get(resp, "state"));
@@ -95,7 +96,7 @@ static int ask_outcome(struct es_migrator *m, struct es_migration *mg, bool post
 		if (code)
 			snprintf(err, err_len, "HTTP %d without a state", code);
 	} else {
-		ret = es_mig_restore_outcome(m, mg, resp, posted);
+		ret = restore_outcome(m, mg, resp, posted);
 	}
 	json_decref(resp);
 	return ret;

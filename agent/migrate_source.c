@@ -291,7 +291,7 @@ int es_mig_restore(struct es_migrator *m, struct es_migration *mg)
 {
 	json_t *req = json_object(), *objs = json_object(), *resp = NULL;
 	char path[256], err[1024];
-	int i, code, ret;
+	int i, code;
 
 	phase_begin(m, mg, ES_PH_RESTORE);
 	for (i = 0; i < ES_MIG_OBJECTS; i++)
@@ -300,8 +300,6 @@ int es_mig_restore(struct es_migrator *m, struct es_migration *mg)
 					    json_pack("{s:s,s:I}", "sha256", mg->obj[i].sha256,
 						      "bytes", (json_int_t)mg->obj[i].bytes));
 	json_object_set_new(req, "objects", objs);
-	/* a quick restore is answered at once, without a status request */
-	json_object_set_new(req, "wait_ms", json_integer(m->cfg->request_timeout_ms / 2));
 	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s/restore", mg->id);
 	code = es_peer_json(m->cfg, mg->url, "POST", path, req, m->cfg->request_timeout_ms, &resp,
 			    err, sizeof(err));
@@ -311,9 +309,8 @@ int es_mig_restore(struct es_migrator *m, struct es_migration *mg)
 		json_decref(resp);
 		return mig_fail(m, mg, "restore at %s: %s", mg->to, err);
 	}
-	ret = code == 202 ? es_mig_restore_outcome(m, mg, resp, true) : 0;
 	json_decref(resp);
-	if (ret < 0 || (!ret && es_mig_await_restore(m, mg, code == 202)))
+	if (es_mig_await_restore(m, mg, code == 202))
 		return -1;
 	phase_end(m, mg, ES_PH_RESTORE, json_pack("{s:s}", "target_status", "running"));
 	return 0;

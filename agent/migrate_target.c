@@ -476,9 +476,14 @@ int es_mig_in_restore(struct es_migrator *m, const char *id, json_t *req, json_t
 	pthread_mutex_lock(&m->lock);
 	rec = in_find(m, id);
 	if (rec) {
+		/*
+		 * Asked again (libcurl resends a request whose reused connection
+		 * closed unanswered): the same answer, the restore runs once.
+		 */
 		pthread_mutex_unlock(&m->lock);
 		json_decref(man);
-		return answer(resp, 409, "the restore of %s was already asked for", id);
+		*resp = json_pack("{s:s,s:s}", "id", id, "state", "restoring");
+		return 202;
 	}
 	rec = calloc(1, sizeof(*rec));
 	j = rec ? calloc(1, sizeof(*j)) : NULL;
