@@ -19,7 +19,7 @@ LIBBPF_LIBS	:= $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf 
 LDLIBS		:= -Wl,--as-needed $(LIBBPF_LIBS) -lmnl -ljansson -lmicrohttpd -lcurl \
 		   -lzstd -larchive -lcrypto -lyaml -lpthread -lm
 
-BPF_OBJS	:= accounting xdp_pass bench_naive migration
+BPF_OBJS	:= accounting xdp_pass bench_naive migration peer_tcp
 SKELS		:= $(patsubst %,$(BUILD)/%.skel.h,$(BPF_OBJS))
 LIB_SRCS	:= $(wildcard lib/*.c)
 LIB_OBJS	:= $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))

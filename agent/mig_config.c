@@ -131,6 +131,7 @@ static const struct {
 	{ "poll_interval_ms", offsetof(struct es_mig_config, poll_interval_ms), 20, 10000 },
 	{ "resolve_timeout_ms", offsetof(struct es_mig_config, resolve_timeout_ms), 1000, 3600000 },
 	{ "server_timeout_ms", offsetof(struct es_mig_config, server_timeout_ms), 1000, 3600000 },
+	{ "peer_init_cwnd", offsetof(struct es_mig_config, peer_init_cwnd), 0, 65535 },
 };
 
 /* A PEM file, read now so a bad path fails at start, naming the field. */
@@ -199,7 +200,7 @@ static int parse_key(struct es_mig_config *m, const char *key, json_t *v, char *
 		return copy_string(v, field, m->runc, sizeof(m->runc), err, err_len);
 	return fail(err, err_len, field, "is not a known field (token, token_file, peers, "
 		    "event_log, runc, compression_level, poll_interval_ms, *_timeout_ms, tls_cert, "
-		    "tls_key, tls_ca)");
+		    "tls_key, tls_ca, peer_init_cwnd)");
 }
 
 int es_mig_config_parse(struct es_mig_config *m, json_t *v, char *err, size_t err_len)

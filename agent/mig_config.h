@@ -35,6 +35,7 @@ struct es_mig_config {
 	unsigned int		poll_interval_ms;	/* source asks the target for the restore's outcome */
 	unsigned int		resolve_timeout_ms;	/* source retries to settle a lost outcome this long */
 	unsigned int		server_timeout_ms;	/* the agent's listener drops a connection idle this long */
+	unsigned int		peer_init_cwnd;	/* segments, TCP to peers; 0: the kernel's (peer_tcp.h) */
 	char			tls_cert[256];	/* PEM certificate of the listener: HTTPS when set */
 	char			tls_key[256];	/* its PEM private key */
 	char			tls_ca[256];	/* PEM CA bundle that https:// peers are checked against */

@@ -7,6 +7,7 @@
 #include "log.h"
 #include "fs_util.h"
 #include "migrate.h"
+#include "peer_tcp.h"
 
 int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, const char *node,
 		     char *err, size_t err_len)
@@ -34,6 +35,8 @@ int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, con
 		snprintf(err, err_len, "event_log %s: %s", path, strerror(-ret));
 		return ret;
 	}
+	if (es_peer_tcp_attach(cfg, err, err_len))
+		return -EINVAL;
 	if (m->fault)
 		es_warn("fault_injection_enabled", "fault=%s", m->fault);
 	if (!cfg->token[0])
@@ -44,6 +47,7 @@ int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, con
 void es_migrator_close(struct es_migrator *m)
 {
 	es_event_log_close(&m->log);
+	es_peer_tcp_detach();
 }
 
 struct es_migration *es_mig_find(struct es_migrator *m, const char *id)

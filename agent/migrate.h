@@ -129,6 +129,9 @@ int es_mig_in_prepare(struct es_migrator *m, json_t *req, json_t **resp);
 int es_mig_in_restore(struct es_migrator *m, const char *id, json_t *req, json_t **resp);
 /* {state: restoring|running|failed|absent, ...} of migration id on this node. */
 int es_mig_in_status(struct es_migrator *m, const char *id, json_t **resp);
+/* The same, answered once the restore is no longer "restoring" or after wait_ms. */
+int es_mig_in_status_wait(struct es_migrator *m, const char *id, unsigned int wait_ms,
+			  json_t **resp);
 /* Remove everything of id, including a container it restored. */
 int es_mig_in_abort(struct es_migrator *m, const char *id, json_t **resp);
 

@@ -13,7 +13,7 @@
  *   POST   /v1/migrations/incoming                    (peer) prepare
  *   PUT    /v1/migrations/incoming/ID/objects/NAME    (peer) an archive, streamed
  *   POST   /v1/migrations/incoming/ID/restore         (peer) verify and restore, 202
- *   GET    /v1/migrations/incoming/ID                 (peer) the restore's outcome
+ *   GET    /v1/migrations/incoming/ID[?wait_ms=N]     (peer) the restore's outcome, N: long poll
  *   DELETE /v1/migrations/incoming/ID                 (peer) abort, remove all
  */
 #include <errno.h>
@@ -217,6 +217,17 @@ static enum MHD_Result containers(struct es_migrator *m, struct MHD_Connection *
 	return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET, POST or DELETE");
 }
 
+#define ES_MIG_WAIT_MAX_MS	10000
+
+/* ?wait_ms=N of a status request, bounded (a long poll holds a thread). */
+static unsigned int wait_ms_arg(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "wait_ms");
+	unsigned long n = v ? strtoul(v, NULL, 10) : 0;
+
+	return n > ES_MIG_WAIT_MAX_MS ? ES_MIG_WAIT_MAX_MS : n;
+}
+
 static enum MHD_Result incoming(struct es_migrator *m, struct MHD_Connection *c,
 				const char *url, const char *method, json_t *body)
 {
@@ -245,7 +256,7 @@ static enum MHD_Result incoming(struct es_migrator *m, struct MHD_Connection *c,
 	if (!strchr(id, '/') && !strcmp(method, "GET")) {
 		if (es_mig_fault(m, "restore_outcome_lost"))
 			return MHD_NO;
-		code = es_mig_in_status(m, id, &resp);
+		code = es_mig_in_status_wait(m, id, wait_ms_arg(c), &resp);
 		return send_json(c, code, resp);
 	}
 	if (!strchr(id, '/') && !strcmp(method, "DELETE")) {

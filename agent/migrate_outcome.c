@@ -41,37 +41,62 @@ static void set_error(struct es_migrator *m, struct es_migration *mg, const char
 	pthread_mutex_unlock(&m->lock);
 }
 
-/* 1: running, -1: failed or absent (mg->error set), 0: still restoring or no answer. */
-static int ask_outcome(struct es_migrator *m, struct es_migration *mg, bool posted, char *err,
-		       size_t err_len)
+/*
+ * How long the target may hold a status request open (a long poll): well
+ * inside the request's own timeout.
+ */
+static unsigned int wait_ms(const struct es_migrator *m)
 {
-	const char *state;
-	json_t *resp = NULL;
-	char path[256];
-	int code, ret = 0;
+	unsigned int w = m->cfg->request_timeout_ms / 2;
 
-	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s", mg->id);
-	code = es_peer_json(m->cfg, mg->url, "GET", path, NULL, m->cfg->request_timeout_ms,
-			    &resp, err, err_len);
-	state = json_string_value(json_object_get(resp, "state"));
-	if (code != 200 || !state) {
-		if (code)
-			snprintf(err, err_len, "HTTP %d without a state", code);
-	} else if (!strcmp(state, "running")) {
+	return w > 5000 ? 5000 : w;
+}
+
+/* The target's status answer: 1 running, -1 failed or absent (mg->error set), 0 restoring. */
+static int restore_outcome(struct es_migrator *m, struct es_migration *mg, json_t *resp,
+			   bool posted)
+{
+	const char *state = json_string_value(json_object_get(resp, "state"));
+
+	if (!state)
+		return 0;
+	if (!strcmp(state, "running")) {
 		pthread_mutex_lock(&m->lock);
 		mg->restore_target_ms = json_real_value(json_object_get(resp, "restore_ms"));
 		mg->target_state = "running";
 		pthread_mutex_unlock(&m->lock);
-		ret = 1;
-	} else if (!strcmp(state, "failed")) {
+		return 1;
+	}
+	if (!strcmp(state, "failed")) {
 		set_error(m, mg, "absent", "restore at %s: %.400s", mg->to,
 			  json_string_value(json_object_get(resp, "error")) ?: "failed");
-		ret = -1;
-	} else if (!strcmp(state, "absent")) {
+		return -1;
+	}
+	if (!strcmp(state, "absent")) {
 		set_error(m, mg, "absent", "restore at %s: %s", mg->to,
 			  posted ? "the target lost the migration (its agent restarted?)"
 				 : "the restore request went unanswered and never started");
-		ret = -1;
+		return -1;
+	}
+	return 0;
+}
+
+/* 1: running, -1: failed or absent (mg->error set), 0: still restoring or no answer. */
+static int ask_outcome(struct es_migrator *m, struct es_migration *mg, bool posted, char *err,
+		       size_t err_len)
+{
+	json_t *resp = NULL;
+	char path[256];
+	int code, ret = 0;
+
+	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s?wait_ms=%u", mg->id, wait_ms(m));
+	code = es_peer_json(m->cfg, mg->url, "GET", path, NULL, m->cfg->request_timeout_ms,
+			    &resp, err, err_len);
+	if (code != 200 || !json_string_value(json_object_get(resp, "state"))) {
+		if (code)
+			snprintf(err, err_len, "HTTP %d without a state", code);
+	} else {
+		ret = restore_outcome(m, mg, resp, posted);
 	}
 	json_decref(resp);
 	return ret;
@@ -84,13 +109,18 @@ int es_mig_await_restore(struct es_migrator *m, struct es_migration *mg, bool po
 	char limit[32];
 	int ret;
 
+	uint64_t asked;
+
 	for (;;) {
+		asked = mono_ms();
 		ret = ask_outcome(m, mg, posted, err, sizeof(err));
 		if (ret)
 			return ret > 0 ? 0 : -1;
 		if (mono_ms() >= deadline)
 			break;
-		usleep(m->cfg->poll_interval_ms * 1000);
+		/* no long poll (no answer, or an older target): pace the questions */
+		if (mono_ms() - asked < m->cfg->poll_interval_ms)
+			usleep((m->cfg->poll_interval_ms - (mono_ms() - asked)) * 1000);
 	}
 	snprintf(limit, sizeof(limit), "%u", m->cfg->restore_timeout_ms + m->cfg->request_timeout_ms);
 	set_error(m, mg, "unknown", "restore at %s: no outcome within %s ms", mg->to, limit);

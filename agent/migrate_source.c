@@ -304,10 +304,12 @@ int es_mig_restore(struct es_migrator *m, struct es_migration *mg)
 	code = es_peer_json(m->cfg, mg->url, "POST", path, req, m->cfg->request_timeout_ms, &resp,
 			    err, sizeof(err));
 	json_decref(req);
-	json_decref(resp);
 	/* no answer is no verdict: the target says what it runs (migrate_outcome.c) */
-	if (code && code != 202)
+	if (code && code != 202) {
+		json_decref(resp);
 		return mig_fail(m, mg, "restore at %s: %s", mg->to, err);
+	}
+	json_decref(resp);
 	if (es_mig_await_restore(m, mg, code == 202))
 		return -1;
 	phase_end(m, mg, ES_PH_RESTORE, json_pack("{s:s}", "target_status", "running"));

@@ -476,9 +476,14 @@ int es_mig_in_restore(struct es_migrator *m, const char *id, json_t *req, json_t
 	pthread_mutex_lock(&m->lock);
 	rec = in_find(m, id);
 	if (rec) {
+		/*
+		 * Asked again (libcurl resends a request whose reused connection
+		 * closed unanswered): the same answer, the restore runs once.
+		 */
 		pthread_mutex_unlock(&m->lock);
 		json_decref(man);
-		return answer(resp, 409, "the restore of %s was already asked for", id);
+		*resp = json_pack("{s:s,s:s}", "id", id, "state", "restoring");
+		return 202;
 	}
 	rec = calloc(1, sizeof(*rec));
 	j = rec ? calloc(1, sizeof(*j)) : NULL;
@@ -581,6 +586,28 @@ int es_mig_in_status(struct es_migrator *m, const char *id, json_t **resp)
 			  ? "running" : "failed");
 	json_decref(st);
 	return 200;
+}
+
+/*
+ * A long poll: the answer leaves as soon as the restore ends, so the source
+ * learns of it one way after it happened instead of up to a poll interval
+ * plus a round trip later.
+ */
+int es_mig_in_status_wait(struct es_migrator *m, const char *id, unsigned int wait_ms,
+			  json_t **resp)
+{
+	uint64_t deadline = now_ns() + wait_ms * 1000000ULL;
+	int code;
+
+	for (;;) {
+		code = es_mig_in_status(m, id, resp);
+		if (code != 200 || strcmp(json_string_value(json_object_get(*resp, "state")) ?: "",
+					  "restoring") || now_ns() >= deadline)
+			return code;
+		json_decref(*resp);
+		*resp = NULL;
+		usleep(5000);
+	}
 }
 
 /* The source gave up: a restore in progress removes its container when it ends. */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +32,58 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/*
+ * One pool of connections to the peers for the whole agent (a libcurl
+ * share handle): the requests of a migration reuse the connection its
+ * prepare opened, so only the first pays the handshake (TCP and TLS), and
+ * the congestion window one object opened carries the next one and the
+ * restore. Over a 200 ms RTT each new connection costs a round trip plus a
+ * slow start from ten segments.
+ */
+static CURLSH *peer_pool;
+static pthread_mutex_t pool_locks[CURL_LOCK_DATA_LAST];
+static pthread_once_t pool_once = PTHREAD_ONCE_INIT;
+
+static void pool_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *arg)
+{
+	(void)h;
+	(void)access;
+	(void)arg;
+	pthread_mutex_lock(&pool_locks[data]);
+}
+
+static void pool_unlock(CURL *h, curl_lock_data data, void *arg)
+{
+	(void)h;
+	(void)arg;
+	pthread_mutex_unlock(&pool_locks[data]);
+}
+
+static void pool_init(void)
+{
+	int i;
+
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&pool_locks[i], NULL);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	peer_pool = curl_share_init();
+	if (!peer_pool)
+		return;	/* every request opens its own connection */
+	curl_share_setopt(peer_pool, CURLSHOPT_LOCKFUNC, pool_lock);
+	curl_share_setopt(peer_pool, CURLSHOPT_UNLOCKFUNC, pool_unlock);
+	curl_share_setopt(peer_pool, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	curl_share_setopt(peer_pool, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(peer_pool, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+}
+
 static CURL *peer_handle(const struct es_mig_config *cfg, const char *base, const char *path,
 			 struct curl_slist **hdrs, struct body *b)
 {
 	char url[768], auth[ES_MIG_TOKEN_MAX + 32];
-	CURL *h = curl_easy_init();
+	CURL *h;
 
+	pthread_once(&pool_once, pool_init);
+	h = curl_easy_init();
 	if (!h)
 		return NULL;
 	snprintf(url, sizeof(url), "%s%s", base, path);
@@ -50,6 +97,11 @@ static CURL *peer_handle(const struct es_mig_config *cfg, const char *base, cons
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (peer_pool)
+		curl_easy_setopt(h, CURLOPT_SHARE, peer_pool);
+	/* never reuse a connection the peer's listener may be closing as idle */
+	curl_easy_setopt(h, CURLOPT_MAXAGE_CONN,
+			 (long)(cfg->server_timeout_ms > 4000 ? cfg->server_timeout_ms / 2000 : 1));
 	if (cfg->tls_ca[0])	/* https:// peers: their certificates are checked against it */
 		curl_easy_setopt(h, CURLOPT_CAINFO, cfg->tls_ca);
 	return h;

@@ -17,14 +17,21 @@ mkdir -p "$OUT"
 RATE_MBS=10
 SIZES=${ES_MIG_BENCH_SIZES:-small paper}
 export MIG_STALL_MS=10000
+DELAY_MS=100
+# The agents start their peer connections with one bandwidth-delay product
+# in flight (docs/migration.md, "TCP between agents"): the operator knows
+# the path; ES_MIG_BENCH_IW=0 keeps the kernel's ten segments.
+BDP_SEGS=$((RATE_MBS * 1000000 * 2 * DELAY_MS / 1000 / 1448))
+IW=${ES_MIG_BENCH_IW:-$BDP_SEGS}
+export MIG_CONFIG_EXTRA="\"peer_init_cwnd\": $IW"
 
 link_nodes() {
-	es_wan "$MIG_NS_A" "$MIG_IP_A" "$MIG_NS_B" "$MIG_IP_B" --delay-ms 100 --rate "${RATE_MBS}MB/s" || return 1
+	es_wan "$MIG_NS_A" "$MIG_IP_A" "$MIG_NS_B" "$MIG_IP_B" --delay-ms "$DELAY_MS" --rate "${RATE_MBS}MB/s" || return 1
 	# One bandwidth-delay product is 2 MB: let TCP's windows grow past it.
 	for ns in "$MIG_NS_A" "$MIG_NS_B"; do
 		es_in "$ns" sysctl -qw net.ipv4.tcp_rmem="4096 131072 33554432" net.ipv4.tcp_wmem="4096 65536 33554432"
 	done
-	LINK="es_wan 100 ms each way, ${RATE_MBS} MB/s"
+	LINK="es_wan $DELAY_MS ms each way, ${RATE_MBS} MB/s, 1-BDP queue; peer initial cwnd $IW segments"
 }
 
 rtt_s() {
