@@ -494,11 +494,33 @@ int es_datapath_attach(struct es_datapath *dp, __u32 ifindex, const char *ifname
 	return err;
 }
 
+/*
+ * Whether the link's pin still holds this very link: a pod's pooled
+ * ifindex may already carry the next pod's pins when the first is dropped.
+ */
+static bool pin_holds(struct bpf_link *link)
+{
+	struct bpf_link_info pinned = {}, ours = {};
+	__u32 len_p = sizeof(pinned), len_o = sizeof(ours);
+	const char *path = bpf_link__pin_path(link);
+	bool same;
+	int fd;
+
+	fd = path ? bpf_obj_get(path) : -1;
+	if (fd < 0)
+		return false;
+	same = !bpf_link_get_info_by_fd(fd, &pinned, &len_p) &&
+	       !bpf_link_get_info_by_fd(bpf_link__fd(link), &ours, &len_o) && pinned.id == ours.id;
+	close(fd);
+	return same;
+}
+
 static void drop_link(struct bpf_link **link)
 {
 	if (!*link)
 		return;
-	bpf_link__unpin(*link);
+	if (pin_holds(*link))
+		bpf_link__unpin(*link);
 	bpf_link__destroy(*link);
 	*link = NULL;
 }
@@ -630,5 +652,58 @@ int es_datapath_cleanup(const char *pin_path)
 	unpin_maps(pin_path);
 	if (rmdir(pin_path) && errno != ENOENT)
 		return -errno;
+	return 0;
+}
+
+/* A tcx link attached at ifindex (in the namespace of the one who asks) as type. */
+static bool tcx_link_at(struct bpf_link *link, __u32 ifindex, enum bpf_attach_type type)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+
+	return !bpf_link_get_info_by_fd(bpf_link__fd(link), &info, &len) &&
+	       info.type == BPF_LINK_TYPE_TCX && info.tcx.ifindex == ifindex &&
+	       info.tcx.attach_type == type;
+}
+
+int es_datapath_adopt_pod(struct es_datapath *dp, __u32 ifindex, const char *ifname,
+			  const struct es_iface_rule *rule)
+{
+	static const enum link_kind kinds[2] = { LINK_TC_INGRESS, LINK_TC_EGRESS };
+	static const enum bpf_attach_type types[2] = { BPF_TCX_INGRESS, BPF_TCX_EGRESS };
+	struct es_attachment *a = att_get(dp, ifindex, false);
+	struct bpf_link *link[2] = {};
+	char path[PATH_MAX];
+	int k, err = 0;
+
+	if (a && ((a->rx && link_ifindex(a->rx)) || (a->tcx && link_ifindex(a->tcx))))
+		return -EBUSY;	/* live links of our own: es_datapath_attach decides */
+	for (k = 0; k < 2 && !err; k++) {
+		link_pin_path(dp, link_prefix[kinds[k]], ifindex, path, sizeof(path));
+		link[k] = bpf_link__open(path);
+		/* the same program is a no-op; another one is swapped in place, no RCU wait */
+		if (!link[k] || !tcx_link_at(link[k], ifindex, types[k]) ||
+		    bpf_link__update_program(link[k], link_prog(dp, kinds[k])))
+			err = -ENOENT;
+	}
+	if (!err)
+		a = att_get(dp, ifindex, true);
+	if (err || !a) {
+		for (k = 0; k < 2; k++)
+			if (link[k])
+				bpf_link__destroy(link[k]);	/* closes; the pins stay */
+		return err ?: -ENOMEM;
+	}
+	drop_link(&a->rx);	/* defunct: their interface went away unseen */
+	drop_link(&a->tcx);
+	a->rx = link[0];
+	a->rx_xdp = false;
+	a->tcx = link[1];
+	a->wanted = true;
+	a->adopted = true;
+	info_fill(a, ifname, rule);
+	bpf_map_update_elem(dp->maps.fd[ES_MAP_IFACES], &ifindex, &a->info, BPF_ANY);
+	es_info("attached", "ifname=%s ifindex=%u rx_hook=tc pod=%s%s%s adopted=1", ifname,
+		ifindex, a->info.pod_namespace, a->info.pod_name[0] ? "/" : "-", a->info.pod_name);
 	return 0;
 }

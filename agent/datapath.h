@@ -56,6 +56,15 @@ void es_datapath_drop_unwanted(struct es_datapath *dp);
 
 const struct es_attachment *es_datapath_find(const struct es_datapath *dp, __u32 ifindex);
 
+/*
+ * Take over the tcx links edgeshift-cni attached to a pod interface and
+ * pinned as links/tci_<ifindex>, tcx_<ifindex>: no new attach (no RCU wait
+ * under the RTNL), no netns switch. -ENOENT when they are not both there
+ * on this interface, -EBUSY when we hold live links on it: attach then.
+ */
+int es_datapath_adopt_pod(struct es_datapath *dp, __u32 ifindex, const char *ifname,
+			  const struct es_iface_rule *rule);
+
 /* Remove every pin under pin_path (maps and links): detaches the programs. */
 int es_datapath_cleanup(const char *pin_path);
 

@@ -149,6 +149,18 @@ static int attach_in(struct es_agent *a, int ns, unsigned int ifindex, const cha
 	return ret;
 }
 
+/* The plugin attached and pinned the links already: keep them. */
+static int adopt_links(struct es_agent *a, unsigned int ifindex, const char *ifname,
+		       const struct es_iface_rule *rule)
+{
+	int ret;
+
+	pthread_mutex_lock(&a->lock);
+	ret = es_datapath_adopt_pod(&a->dp, ifindex, ifname, rule);
+	pthread_mutex_unlock(&a->lock);
+	return ret;
+}
+
 static void forget(struct es_agent *a, struct pod *p, const char *why)
 {
 	if (p->attached) {
@@ -196,16 +208,26 @@ static void adopt_record(struct es_agent *a, const char *file)
 			es_warn("pod_ifindex_collision", "record=%s ifindex=%u host_iface=%s",
 				file, p->ifindex, path);
 		else
-			p->attached = !attach_in(a, ns, p->ifindex, ifname, &rule);
+			p->attached = (json_is_true(json_object_get(rec, "attached")) &&
+				       !adopt_links(a, p->ifindex, ifname, &rule)) ||
+				      !attach_in(a, ns, p->ifindex, ifname, &rule);
 	}
 	close(ns);
 out:
 	json_decref(rec);
 }
 
+static bool is_record(const char *name)
+{
+	size_t l = strlen(name);
+
+	return name[0] != '.' && l > 5 && !strcmp(name + l - 5, ".json");
+}
+
 void es_pods_scan(struct es_agent *a)
 {
 	struct dirent *de;
+	struct pod *p;
 	unsigned int i;
 	DIR *dir;
 
@@ -214,14 +236,16 @@ void es_pods_scan(struct es_agent *a)
 	for (i = 0; i < pods.n; i++)
 		pods.v[i].seen = false;
 	dir = opendir(pods.dir);
-	while (dir && (de = readdir(dir))) {
-		size_t l = strlen(de->d_name);
-
-		if (de->d_name[0] != '.' && l > 5 && !strcmp(de->d_name + l - 5, ".json"))
-			adopt_record(a, de->d_name);
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		if (is_record(de->d_name) && (p = pod_get(de->d_name, false)))
+			p->seen = true;
 	}
-	if (dir)
-		closedir(dir);
+	/*
+	 * Removed records first: a pooled ifindex may already belong to a new
+	 * record, whose interface must not lose what is adopted for it next.
+	 */
 	i = 0;
 	while (i < pods.n) {
 		if (pods.v[i].seen)
@@ -229,6 +253,12 @@ void es_pods_scan(struct es_agent *a)
 		else
 			forget(a, &pods.v[i], "record_removed");
 	}
+	rewinddir(dir);
+	while ((de = readdir(dir))) {
+		if (is_record(de->d_name))
+			adopt_record(a, de->d_name);
+	}
+	closedir(dir);
 }
 
 int es_pods_open(struct es_agent *a)

@@ -40,6 +40,7 @@ static void undo(struct cni_ctx *c, bool ipam_done)
 {
 	struct cni_error saved = c->err;
 
+	cni_dataplane_abort(c);
 	if (ipam_done)
 		cni_ipam_del(c);
 	if (c->d->kind == CNI_KIND_MACVLAN)
@@ -99,6 +100,7 @@ int cmd_add(struct cni_ctx *c)
 	ret = c->d->kind == CNI_KIND_MACVLAN ? macvlan_add(c, &l) : host_device_add(c, &l);
 	if (ret)
 		return -1;
+	cni_dataplane_start(c, &l);
 	if (cni_ipam_add(c, &ipam)) {
 		undo(c, false);
 		return -1;

@@ -47,6 +47,7 @@ int cni_del_attachment(struct cni_ctx *c)
 	devpool_release(c);
 	cni_attachment_path(c, path, sizeof(path));
 	unlink(path);
+	cni_dataplane_forget(c);
 	return 0;
 }
 

@@ -9,6 +9,8 @@
 #include "cni_error.h"
 #include "nl.h"
 
+struct cni_hook;
+
 struct cni_ctx {
 	struct cni_env		env;
 	struct cni_conf		conf;
@@ -22,6 +24,8 @@ struct cni_ctx {
 	char			pod_namespace[64];	/* K8S_POD_NAMESPACE or "" */
 	char			pod_name[256];		/* K8S_POD_NAME or "" */
 	json_t			*att;		/* attachment record (state.h) */
+	struct cni_hook		*hook;		/* accounting attach in flight (dataplane.c) */
+	int			hook_ret;	/* -EEXIST: the ifindex's pins are taken */
 };
 
 /* The pod's interface as ADD left it. */

@@ -2,7 +2,10 @@
 /* Attaching the accounting programs to a pod interface. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -28,23 +31,51 @@ static void link_pin(const struct cni_ctx *c, int k, int ifindex, char *buf, siz
 	snprintf(buf, len, "%s/links/%s_%d", c->conf.pin_path, hooks[k].link, ifindex);
 }
 
-/* Attaches both hooks inside the pod; fills fds, 0 or -errno. */
-static int attach_in_pod(struct cni_ctx *c, int ifindex, int prog[2], int link[2])
-{
-	int k, ret = 0;
+/*
+ * The attach in flight. A tcx attach waits for an RCU grace period under
+ * the RTNL (10 ms here, twice per pod), so it runs in a thread of its own
+ * from the moment the link exists, while IPAM runs; the thread enters the
+ * pod namespace itself and the plugin's never changes.
+ */
+struct cni_hook {
+	pthread_t	thread;
+	bool		threaded;
+	int		pod_ns;
+	int		ifindex;
+	int		prog[2];
+	int		link[2];
+	int		ret;	/* 0 attached, -errno */
+};
 
-	ret = netns_enter(c->pod_ns);
-	for (k = 0; k < 2 && !ret; k++) {
-		link[k] = bpf_link_create(prog[k], ifindex, hooks[k].type, NULL);
-		if (link[k] < 0)
-			ret = -errno;
+static void *attach_in_pod(void *arg)
+{
+	struct cni_hook *h = arg;
+	int k;
+
+	h->ret = netns_enter(h->pod_ns);
+	for (k = 0; k < 2 && !h->ret; k++) {
+		h->link[k] = bpf_link_create(h->prog[k], h->ifindex, hooks[k].type, NULL);
+		if (h->link[k] < 0)
+			h->ret = -errno;
 	}
-	if (netns_enter(c->host_ns) && !ret)
-		ret = -errno;
-	return ret;
+	return NULL;
 }
 
-static int pin_links(struct cni_ctx *c, int ifindex, const int link[2])
+static void hook_free(struct cni_hook *h)
+{
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		if (h->prog[k] >= 0)
+			close(h->prog[k]);
+		if (h->link[k] >= 0)
+			close(h->link[k]);	/* pinned links stay attached */
+	}
+	free(h);
+}
+
+/* 0 pins free, -EEXIST: a host interface has the ifindex (and its links). */
+static int pins_free(const struct cni_ctx *c, int ifindex)
 {
 	char path[PATH_MAX];
 	int k;
@@ -52,12 +83,63 @@ static int pin_links(struct cni_ctx *c, int ifindex, const int link[2])
 	for (k = 0; k < 2; k++) {
 		link_pin(c, k, ifindex, path, sizeof(path));
 		if (!access(path, F_OK))
-			return -EEXIST;	/* a host interface with the same ifindex */
+			return -EEXIST;
 	}
+	return 0;
+}
+
+/* NULL when the agent has pinned no programs, or the attach cannot run. */
+static struct cni_hook *hook_start(struct cni_ctx *c, int ifindex)
+{
+	struct cni_hook *h = calloc(1, sizeof(*h));
+	char path[PATH_MAX];
+	int k;
+
+	if (!h)
+		return NULL;
+	h->prog[0] = h->prog[1] = h->link[0] = h->link[1] = -1;
+	h->pod_ns = c->pod_ns;
+	h->ifindex = ifindex;
+	for (k = 0; k < 2; k++) {
+		snprintf(path, sizeof(path), "%s/progs/%s", c->conf.pin_path, hooks[k].prog);
+		h->prog[k] = bpf_obj_get(path);
+		if (h->prog[k] < 0) {
+			hook_free(h);
+			return NULL;
+		}
+	}
+	h->threaded = !pthread_create(&h->thread, NULL, attach_in_pod, h);
+	if (!h->threaded) {
+		attach_in_pod(h);
+		if (netns_enter(c->host_ns) && !h->ret)
+			h->ret = -errno;
+	}
+	return h;
+}
+
+static int hook_wait(struct cni_hook *h)
+{
+	if (h->threaded)
+		pthread_join(h->thread, NULL);
+	h->threaded = false;
+	return h->ret;
+}
+
+static int pin_links(struct cni_ctx *c, int ifindex, const int link[2])
+{
+	char path[PATH_MAX];
+	int k, ret;
+
 	for (k = 0; k < 2; k++) {
 		link_pin(c, k, ifindex, path, sizeof(path));
-		if (bpf_obj_pin(link[k], path))
-			return -errno;
+		if (!bpf_obj_pin(link[k], path))
+			continue;
+		ret = -errno;
+		while (k-- > 0) {
+			link_pin(c, k, ifindex, path, sizeof(path));
+			unlink(path);
+		}
+		return ret;
 	}
 	return 0;
 }
@@ -80,31 +162,39 @@ static void name_iface(struct cni_ctx *c, int ifindex)
 	close(fd);
 }
 
+void cni_dataplane_start(struct cni_ctx *c, const struct cni_link *l)
+{
+	if (!c->conf.dataplane || c->hook)
+		return;
+	c->hook_ret = pins_free(c, l->ifindex);
+	if (!c->hook_ret)
+		c->hook = hook_start(c, l->ifindex);
+}
+
+void cni_dataplane_abort(struct cni_ctx *c)
+{
+	if (!c->hook)
+		return;
+	hook_wait(c->hook);
+	hook_free(c->hook);
+	c->hook = NULL;
+}
+
 /* 1 attached, 0 no pinned programs (no agent yet), -errno on failure. */
 static int attach(struct cni_ctx *c, int ifindex)
 {
-	int prog[2] = { -1, -1 }, link[2] = { -1, -1 }, k, ret = 0;
-	char path[PATH_MAX];
+	int ret = c->hook_ret;
 
-	for (k = 0; k < 2 && !ret; k++) {
-		snprintf(path, sizeof(path), "%s/progs/%s", c->conf.pin_path, hooks[k].prog);
-		prog[k] = bpf_obj_get(path);
-		if (prog[k] < 0)
-			ret = errno == ENOENT ? 1 : -errno;
+	if (!ret && c->hook) {
+		ret = hook_wait(c->hook);
+		if (!ret)
+			ret = pin_links(c, ifindex, c->hook->link);
+		if (!ret)
+			name_iface(c, ifindex);
+		ret = ret ? ret : 1;
 	}
-	if (!ret)
-		ret = attach_in_pod(c, ifindex, prog, link);
-	if (!ret)
-		ret = pin_links(c, ifindex, link);
-	if (!ret)
-		name_iface(c, ifindex);
-	for (k = 0; k < 2; k++) {
-		if (prog[k] >= 0)
-			close(prog[k]);
-		if (link[k] >= 0)
-			close(link[k]);	/* pinned links stay attached */
-	}
-	return ret == 1 ? 0 : ret ? ret : 1;
+	cni_dataplane_abort(c);
+	return ret;
 }
 
 void cni_dataplane_attach(struct cni_ctx *c, const struct cni_link *l)
@@ -115,6 +205,7 @@ void cni_dataplane_attach(struct cni_ctx *c, const struct cni_link *l)
 
 	if (!c->conf.dataplane)
 		return;
+	cni_dataplane_start(c, l);
 	ret = attach(c, l->ifindex);
 	if (ret < 0)
 		fprintf(stderr, "edgeshift-cni: accounting not attached to %s (ifindex %d): %s\n",
@@ -159,7 +250,13 @@ void cni_dataplane_detach(struct cni_ctx *c)
 		if (fd >= 0)
 			close(fd);
 	}
+	json_decref(rec);
+}
+
+void cni_dataplane_forget(struct cni_ctx *c)
+{
+	char path[PATH_MAX];
+
 	state_pod_path(c->conf.state_dir, c->env.container_id, c->env.ifname, path, sizeof(path));
 	unlink(path);
-	json_decref(rec);
 }

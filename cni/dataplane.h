@@ -13,9 +13,25 @@
 
 #include "cni_ctx.h"
 
-/* Never fails the ADD: problems are reported on stderr and in the record. */
+/*
+ * Starts attaching the programs as soon as the pod's link exists, before
+ * it is up (its first packet is accounted), in the background of IPAM.
+ */
+void cni_dataplane_start(struct cni_ctx *c, const struct cni_link *l);
+/* ADD failed: the attach is waited for and undone. */
+void cni_dataplane_abort(struct cni_ctx *c);
+/*
+ * Finishes the attach (pins, names) and writes the pod record. Never fails
+ * the ADD: problems are reported on stderr and in the record.
+ */
 void cni_dataplane_attach(struct cni_ctx *c, const struct cni_link *l);
-/* Unpins what ADD pinned and drops the pod record. */
+/* Unpins what ADD pinned. */
 void cni_dataplane_detach(struct cni_ctx *c);
+/*
+ * Drops the pod record, last: the agent then lets go of the links, which
+ * waits for an RCU grace period under the RTNL that DEL's own netlink
+ * requests must not queue behind.
+ */
+void cni_dataplane_forget(struct cni_ctx *c);
 
 #endif

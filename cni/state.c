@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
@@ -29,8 +30,9 @@ int state_mkdir_p(const char *path)
 
 int state_write(const char *path, const json_t *j)
 {
-	char dir[PATH_MAX], tmp[PATH_MAX + 32], *slash;
+	char dir[PATH_MAX], tmp[PATH_MAX + 32], *slash, *text;
 	int fd, ret = 0;
+	size_t len;
 
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
@@ -40,12 +42,24 @@ int state_write(const char *path, const json_t *j)
 		if (ret)
 			return ret;
 	}
+	/*
+	 * One write, not one per token. No fsync: the records describe links and
+	 * pins that do not outlive a reboot either (the default stateDir is a tmpfs).
+	 */
+	text = json_dumps(j, JSON_COMPACT);
+	len = text ? strlen(text) : 0;
+	if (!text)
+		return -ENOMEM;
+	text[len++] = '\n';	/* over the NUL: the text is not a string any more */
 	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
+	if (fd < 0) {
+		free(text);
 		return -errno;
-	if (json_dumpfd(j, fd, JSON_COMPACT) || write(fd, "\n", 1) != 1)
+	}
+	if (write(fd, text, len) != (ssize_t)len)
 		ret = -EIO;
+	free(text);
 	if (close(fd) && !ret)
 		ret = -errno;
 	if (!ret && rename(tmp, path))

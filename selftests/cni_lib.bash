@@ -45,6 +45,16 @@ cni_pod() {
 }
 cni_pod_path() { echo "/run/netns/$(es_ns "$1")"; }
 
+# cni_gone NAME: waits (3 s at most) until the pod's eth0 is gone:
+# edgeshift-cni's DEL deletes the macvlan in the background.
+cni_gone() {
+	local _
+	for _ in $(seq 300); do
+		es_in "$1" ip link show dev eth0 >/dev/null 2>&1 || return 0
+		sleep 0.01
+	done
+}
+
 # cni_conf PLUGIN KIND VERSION CONFIG_JSON [EXTRA_JSON]: the network config
 # for edgeshift-cni ("ours") or the reference plugin ("ref").
 cni_conf() {

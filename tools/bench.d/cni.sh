@@ -27,13 +27,9 @@ bin() {
 	esac
 }
 
-gone() {	# NS: waits (untimed) until the pod's eth0 is gone: edgeshift-cni
-	local i	# deletes it in the background, which must not overlap the next run
-	for i in $(seq 300); do
-		es_in "$1" ip link show dev eth0 >/dev/null 2>&1 || return 0
-		sleep 0.01
-	done
-}
+# gone NS: waits (untimed) until edgeshift-cni's background delete is
+# done, which must not overlap the next run
+gone() { cni_gone "$1"; }
 
 # adddel NAME CFG DATAPLANE: ADD+DEL of $PODS pods, alternating edgeshift-cni
 # and the reference; prints "ratio ours_ms ref_ms" (medians, per-pod pairs)
