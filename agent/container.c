@@ -441,12 +441,27 @@ int es_container_checkpoint(struct es_runtime *rt, const char *name, const char 
 
 int es_container_pause(struct es_runtime *rt, const char *name, char *err, size_t err_len)
 {
-	return runc(rt, name, QUICK_MS, 0, err, err_len, (const char *[]){ "pause", name, NULL });
+	int ret;
+
+	if (rt->before_pause) {
+		ret = rt->before_pause(rt->quiesce_arg, name, err, err_len);
+		if (ret)
+			return ret;
+	}
+	ret = runc(rt, name, QUICK_MS, 0, err, err_len, (const char *[]){ "pause", name, NULL });
+	if (ret && rt->after_resume)
+		rt->after_resume(rt->quiesce_arg, name);
+	return ret;
 }
 
 int es_container_resume(struct es_runtime *rt, const char *name, char *err, size_t err_len)
 {
-	return runc(rt, name, QUICK_MS, 0, err, err_len, (const char *[]){ "resume", name, NULL });
+	int ret;
+
+	ret = runc(rt, name, QUICK_MS, 0, err, err_len, (const char *[]){ "resume", name, NULL });
+	if (rt->after_resume)
+		rt->after_resume(rt->quiesce_arg, name);
+	return ret;
 }
 
 int es_container_destroy(struct es_runtime *rt, const char *name)

@@ -30,6 +30,15 @@ struct es_runtime {
 	const struct es_mig_config	*cfg;
 	char				node[64];
 	pthread_mutex_t			lock;	/* serialises create, restore, destroy */
+	/*
+	 * Optional, set once at start: called before a pause (a checkpoint) to
+	 * quiesce the container's traffic (an error refuses the pause), and
+	 * after the resume, or a failed pause, to let it flow again.
+	 */
+	int				(*before_pause)(void *arg, const char *name,
+							char *err, size_t err_len);
+	void				(*after_resume)(void *arg, const char *name);
+	void				*quiesce_arg;
 };
 
 /*

@@ -100,6 +100,16 @@ static void set_step(struct es_zdm *z, struct es_zdm_mig *zm, enum es_zdm_step s
 	      json_pack("{s:s,s:o}", "step", step_names[s], "detail", f ?: json_object()));
 }
 
+void es_zdm_event(struct es_zdm *z, struct es_zdm_mig *zm, const char *ev, json_t *f)
+{
+	event(z, zm, ev, f);
+}
+
+void es_zdm_set_step(struct es_zdm *z, struct es_zdm_mig *zm, enum es_zdm_step s, json_t *f)
+{
+	set_step(z, zm, s, f);
+}
+
 static int fail(struct es_zdm *z, struct es_zdm_mig *zm, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -151,11 +161,11 @@ static uint64_t jint(json_t *o, const char *a, const char *b)
 }
 
 /*
- * The old container read everything it was sent (its replies reached the
- * target); confirm its socket's receive queue is empty, since a CRIU image
- * drops it. The container shares this agent's network namespace.
+ * The old container answered everything it was delivered; confirm its
+ * socket's receive queue is empty, since a CRIU image drops it. The
+ * container shares this agent's network namespace.
  */
-static int drain(struct es_zdm *z, struct es_zdm_mig *zm)
+int es_zdm_drain(struct es_zdm *z, struct es_zdm_mig *zm)
 {
 	uint64_t bytes = 0;
 	unsigned int socks = 0, waited;
@@ -255,20 +265,26 @@ static int run(struct es_zdm *z, struct es_zdm_mig *zm)
 	if (target(z, zm, "start", extra, NULL))
 		return -1;
 	set_step(z, zm, ES_ZDM_FORWARDING, NULL);
-	if (target(z, zm, "hold", NULL, &r))
+	/*
+	 * The engine's prepare talks to the target before its pause; the hold
+	 * (zdm_hold.c) spans the pause only and is local to this node.
+	 */
+	zm->quiesce = true;
+	if (start_engine(z, zm) || wait_engine(z, zm, WAIT_CHECKPOINT)) {
+		zm->quiesce = false;
 		return -1;
-	zm->hold_seq = jint(json_object_get(r, "session"), "hold_seq", NULL);
+	}
+	set_step(z, zm, ES_ZDM_CHECKPOINTED, json_pack("{s:I,s:i}", "cursor",
+						       (json_int_t)zm->hold_seq, "held_sent",
+						       zm->held_sent));
+	extra[0] = '\0';
+	if (!zm->keep_cursor)
+		snprintf(extra, sizeof(extra), "&cursor=%llu", (unsigned long long)zm->hold_seq);
+	if (target(z, zm, "cursor", extra, &r))
+		return -1;
+	zm->hold_seq = jint(json_object_get(r, "session"), "cursor", NULL);
 	json_decref(r);
-	set_step(z, zm, ES_ZDM_HELD, json_pack("{s:I}", "hold_seq", (json_int_t)zm->hold_seq));
-	if (drain(z, zm) || start_engine(z, zm) || wait_engine(z, zm, WAIT_CHECKPOINT))
-		return -1;
-	set_step(z, zm, ES_ZDM_CHECKPOINTED, json_pack("{s:I}", "cursor", (json_int_t)zm->hold_seq));
-	snprintf(extra, sizeof(extra), "&cursor=%llu", (unsigned long long)zm->hold_seq);
-	if (target(z, zm, "resume", extra, &r))
-		return -1;
-	zm->held_sent = jint(r, "held_sent", NULL);
-	json_decref(r);
-	set_step(z, zm, ES_ZDM_RESUMED, json_pack("{s:i}", "held_sent", zm->held_sent));
+	set_step(z, zm, ES_ZDM_RESUMED, json_pack("{s:I}", "cursor", (json_int_t)zm->hold_seq));
 	if (wait_engine(z, zm, WAIT_RESTORED))
 		return -1;
 	set_step(z, zm, ES_ZDM_RESTORED, NULL);
@@ -318,6 +334,8 @@ static void abort_migration(struct es_zdm *z, struct es_zdm_mig *zm)
 	bool restored = false;
 
 	snprintf(reason, sizeof(reason), "%s", zm->error[0] ? zm->error : "unknown");
+	/* held requests exist only in this node's data plane: deliver them first */
+	es_zdm_hold_release(z, zm);
 	if (zm->mg) {
 		wait_engine(z, zm, WAIT_END);
 		pthread_mutex_lock(&z->m->lock);

@@ -10,9 +10,11 @@
  *
  *   source                         target
  *   requested                      start: forward + mirror     (T6)
- *                                  hold, wait answered         (cursor)
- *   receive queue empty, engine: prepare, checkpoint (T1)
- *                                  resume(cursor)
+ *   engine: prepare
+ *   engine: checkpoint (T1), inside it, all local (zdm_hold.c):
+ *     hold tunnelled requests, wait answered, receive queue empty,
+ *     pause, dump, resume, deliver the held requests, open
+ *                                  cursor: records up to it deleted
  *   engine: transfer, restore (T2-T5)
  *                                  replay, cut over, wait the
  *                                  old container's last answer (T7, T8)
@@ -43,9 +45,9 @@ struct es_migration;
 enum es_zdm_step {
 	ES_ZDM_REQUESTED = 0,
 	ES_ZDM_FORWARDING,	/* target forwards and mirrors */
-	ES_ZDM_HELD,		/* target holds; the old container answered everything */
-	ES_ZDM_CHECKPOINTED,	/* the engine's checkpoint is taken */
-	ES_ZDM_RESUMED,		/* held requests sent, forwarding again; transfer, restore */
+	ES_ZDM_HELD,		/* source holds tunnelled requests; the old container answered everything */
+	ES_ZDM_CHECKPOINTED,	/* the engine's checkpoint is taken, held requests delivered */
+	ES_ZDM_RESUMED,		/* the target knows the cursor; transfer, restore */
 	ES_ZDM_RESTORED,	/* the restored container runs at the target */
 	ES_ZDM_CUT_OVER,	/* replayed and cut over; the old container answered its last */
 	ES_ZDM_SOURCE_STOPPED,
@@ -65,7 +67,11 @@ struct es_zdm_mig {
 	bool			complete;
 	enum es_zdm_step	step;
 	uint64_t		step_ns[ES_ZDM_STEP_MAX];	/* CLOCK_REALTIME */
-	uint64_t		hold_seq, cut_seq;
+	uint64_t		hold_seq, cut_seq;	/* hold_seq: the cursor */
+	bool			keep_cursor;	/* nothing delivered before the hold: the
+						 * target keeps the cursor it started with */
+	volatile bool		quiesce;	/* the next pause of the container holds */
+	volatile bool		holding;	/* the source-side hold is on */
 	unsigned int		held_sent, replayed;
 	char			error[512];
 	struct es_migration	*mg;
@@ -104,6 +110,15 @@ json_t *es_zdm_list_json(struct es_zdm *z);
 /* Finish or abort what a killed agent left (STATE/zdm/), in a thread. */
 void es_zdm_recover(struct es_zdm *z);
 const char *es_zdm_step_name(enum es_zdm_step s);
+
+/* zdm_hold.c: the source-side hold around the engine's pause (container.h hooks). */
+void es_zdm_hold_install(struct es_zdm *z);
+/* Deliver what a hold kept and open it (an abort, a restarted agent); 0 when not holding. */
+int es_zdm_hold_release(struct es_zdm *z, struct es_zdm_mig *zm);
+/* zdm.c helpers the hold uses. */
+void es_zdm_event(struct es_zdm *z, struct es_zdm_mig *zm, const char *ev, json_t *f);
+void es_zdm_set_step(struct es_zdm *z, struct es_zdm_mig *zm, enum es_zdm_step s, json_t *f);
+int es_zdm_drain(struct es_zdm *z, struct es_zdm_mig *zm);
 
 /* zdm_target.c: the target's data-plane steps; HTTP status and JSON answer. */
 int es_zdm_target_op(struct es_zdm *z, const char *op, struct MHD_Connection *c, json_t **resp);

@@ -248,6 +248,7 @@ int es_zdm_start(struct es_zdm *z, const struct es_config *acfg, struct es_migra
 	es_info("zdm_ready", "pin_path=%s user_ifaces=%u wan_ifaces=%u services=%u auto=%d t=%llu",
 		acfg->pin_path, z->cfg->n_user, z->cfg->n_wan, z->cfg->n_services,
 		z->cfg->auto_migrate, (unsigned long long)realtime_ns());
+	es_zdm_hold_install(z);
 	es_zdm_recover(z);
 	return 0;
 }

@@ -93,46 +93,35 @@ static int op_start(struct op_ctx *o, json_t **resp)
 	return 200;
 }
 
-/* Hold, then wait until the source answered every request sent before it. */
-static int op_hold(struct op_ctx *o, json_t **resp)
-{
-	struct es_mig_session s;
-	__u64 hold_seq = 0;
-	int ret;
-
-	ret = es_mig_hold(&o->z->dp, &o->key, &hold_seq);
-	if (ret == -ESTALE && state_now(o, &s) == ES_MIG_HOLD) {
-		hold_seq = s.hold_seq;
-		ret = 0;
-	}
-	if (ret)
-		return answer(resp, 409, "cannot hold the session: %s", ret);
-	log_ev(o, "zdm_hold", json_pack("{s:I}", "hold_seq", (json_int_t)hold_seq));
-	ret = es_mig_wait_answered(&o->z->dp, &o->key, hold_seq, o->z->cfg->hold_timeout_ms);
-	if (ret)
-		return answer(resp, 504, "the source did not answer every request before the hold: %s",
-			      ret);
-	log_ev(o, "zdm_old_quiet", json_pack("{s:I}", "hold_seq", (json_int_t)hold_seq));
-	return 200;
-}
-
-static int op_resume(struct op_ctx *o, json_t **resp)
+/*
+ * The source checkpointed behind its own hold and tells the last request
+ * its image holds; without one, nothing had reached the old container
+ * since forwarding began and the cursor set then stands.
+ */
+static int op_cursor(struct op_ctx *o, json_t **resp)
 {
 	const char *cur = arg(o->c, "cursor");
 	struct es_mig_session s;
-	unsigned int sent = 0;
-	int ret;
+	unsigned long long c;
+	char *end = NULL;
+	int ret = 0;
 
-	if (!cur)
-		return answer(resp, 400, "field 'cursor' is required%s", 0);
-	ret = es_mig_resume(&o->z->dp, &o->key, strtoull(cur, NULL, 10), &sent);
-	if (ret == -ESTALE && state_now(o, &s) == ES_MIG_FORWARDING &&
-	    s.cursor == strtoull(cur, NULL, 10))
-		ret = 0;
+	if (cur) {
+		c = strtoull(cur, &end, 10);
+		if (!*cur || *end)
+			return answer(resp, 400, "field 'cursor' must be a number%s", 0);
+		ret = es_mig_cursor_set(&o->z->dp, &o->key, c);
+		/* asked again after a lost answer: it is set already */
+		if (ret == -ESTALE && state_now(o, &s) < ES_MIG_ABORTED && s.cursor == c)
+			ret = 0;
+	} else if (state_now(o, &s) != ES_MIG_FORWARDING) {
+		ret = -ESTALE;
+	}
 	if (ret)
-		return answer(resp, 409, "cannot resume the session: %s", ret);
-	log_ev(o, "zdm_resumed", json_pack("{s:s,s:i}", "cursor", cur, "held_sent", sent));
-	*resp = json_pack("{s:i}", "held_sent", sent);
+		return answer(resp, 409, "cannot set the cursor: %s", ret);
+	state_now(o, &s);
+	log_ev(o, "zdm_cursor", json_pack("{s:I,s:b}", "cursor", (json_int_t)s.cursor,
+					  "from_source", cur != NULL));
 	return 200;
 }
 
@@ -222,10 +211,8 @@ int es_zdm_target_op(struct es_zdm *z, const char *op, struct MHD_Connection *c,
 	es_mig_key_format(&o.key, o.key_text, sizeof(o.key_text));
 	if (!strcmp(op, "start"))
 		code = op_start(&o, resp);
-	else if (!strcmp(op, "hold"))
-		code = op_hold(&o, resp);
-	else if (!strcmp(op, "resume"))
-		code = op_resume(&o, resp);
+	else if (!strcmp(op, "cursor"))
+		code = op_cursor(&o, resp);
 	else if (!strcmp(op, "cutover"))
 		code = op_cutover(&o, resp);
 	else if (!strcmp(op, "finish"))
@@ -235,7 +222,7 @@ int es_zdm_target_op(struct es_zdm *z, const char *op, struct MHD_Connection *c,
 	else if (!strcmp(op, "status"))
 		code = 200;
 	else
-		return answer(resp, 404, "unknown step (start, hold, resume, cutover, finish, abort, "
+		return answer(resp, 404, "unknown step (start, cursor, cutover, finish, abort, "
 			      "status)%s", 0);
 	if (!*resp)
 		*resp = json_object();

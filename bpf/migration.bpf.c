@@ -197,6 +197,7 @@ static __noinline int es_mig_decap(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data, copy;
 	struct es_mig_node_config *cfg;
+	struct es_mig_held *held;
 	struct es_mig_outer *o;
 	struct es_mig_key k;
 	__u32 len;
@@ -215,8 +216,17 @@ static __noinline int es_mig_decap(struct xdp_md *ctx)
 		return XDP_DROP;
 	seq = bpf_be64_to_cpu(o->tun.seq);
 	if (o->tun.type == ES_MIG_TUN_REQUEST) {
-		if (!es_mig_key_of(o + 1, data_end, false, &k, &len))
-			es_mig_remote_seen(&k, o->ip.saddr, seq);
+		if (!es_mig_key_of(o + 1, data_end, false, &k, &len)) {
+			held = es_mig_remote_seen(&k, o->ip.saddr, seq, len);
+			/* Held at the source: the agent delivers it after the checkpoint. */
+			if (held) {
+				if (!len || len > ES_MIG_RECORD_BYTES ||
+				    bpf_xdp_load_bytes(ctx, ES_ETH_HLEN + ES_MIG_ENCAP_LEN,
+						       held->data, len))
+					held->len = 0;	/* the agent reports it, never delivers junk */
+				return XDP_DROP;
+			}
+		}
 	} else if (o->tun.type == ES_MIG_TUN_REPLY) {
 		if (!es_mig_key_of(o + 1, data_end, true, &k, &len) && es_mig_old_reply(&k, seq))
 			return XDP_DROP;
@@ -490,6 +500,83 @@ static __always_inline int es_mig_ctl_abort(struct es_mig_cmd *cmd, struct es_mi
 	return -EAGAIN;
 }
 
+/* ---- es_mig_ctl, source side: the hold word of es_mig_remote ---- */
+
+static __always_inline int es_mig_ctl_src_hold(struct es_mig_cmd *cmd, struct es_mig_key *k)
+{
+	struct es_mig_remote *r, nr = {};
+	__u64 old, new;
+	int i;
+
+	r = bpf_map_lookup_elem(&es_mig_remote, k);
+	if (!r) {
+		nr.peer_addr = cmd->source_addr;
+		nr.created_ns = bpf_ktime_get_ns();
+		bpf_map_update_elem(&es_mig_remote, k, &nr, BPF_NOEXIST);
+		r = bpf_map_lookup_elem(&es_mig_remote, k);
+		if (!r)
+			return -ENOENT;
+	}
+	for (i = 0; i < ES_MIG_CAS_TRIES; i++) {
+		old = *(volatile __u64 *)&r->hold;
+		cmd->seq_state = old;
+		if (old >> ES_MIG_STATE_SHIFT != ES_MIG_SRC_OPEN)
+			return -ESTALE;
+		new = ((__u64)ES_MIG_SRC_HOLD << ES_MIG_STATE_SHIFT) | (old & ES_MIG_SEQ_MASK);
+		if (__sync_val_compare_and_swap(&r->hold, old, new) != old)
+			continue;
+		r->hold_at = old & ES_MIG_SEQ_MASK;
+		r->released = 0;
+		r->hold_ns = bpf_ktime_get_ns();
+		cmd->seq_state = new;
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+/* Open again only when no request arrived since the last one the agent delivered. */
+static __always_inline int es_mig_ctl_src_release(struct es_mig_cmd *cmd, struct es_mig_key *k)
+{
+	struct es_mig_remote *r = bpf_map_lookup_elem(&es_mig_remote, k);
+	__u64 old, new;
+	int i;
+
+	if (!r)
+		return -ENOENT;
+	r->released = cmd->value;
+	for (i = 0; i < ES_MIG_CAS_TRIES; i++) {
+		old = *(volatile __u64 *)&r->hold;
+		cmd->seq_state = old;
+		if (old >> ES_MIG_STATE_SHIFT != ES_MIG_SRC_HOLD)
+			return -ESTALE;
+		if (cmd->expect_seq != ES_MIG_ANY_SEQ && (old & ES_MIG_SEQ_MASK) != cmd->expect_seq)
+			return -EAGAIN;
+		new = ((__u64)ES_MIG_SRC_OPEN << ES_MIG_STATE_SHIFT) | (old & ES_MIG_SEQ_MASK);
+		if (__sync_val_compare_and_swap(&r->hold, old, new) != old)
+			continue;
+		r->hold_ns = bpf_ktime_get_ns();
+		cmd->seq_state = new;
+		return 0;
+	}
+	return -EAGAIN;
+}
+
+static __always_inline int es_mig_ctl_src(struct es_mig_cmd *cmd, struct es_mig_key *k)
+{
+	struct es_mig_remote *r;
+
+	if (cmd->op == ES_MIG_CMD_SRC_HOLD)
+		return es_mig_ctl_src_hold(cmd, k);
+	if (cmd->op == ES_MIG_CMD_SRC_RELEASE)
+		return es_mig_ctl_src_release(cmd, k);
+	r = bpf_map_lookup_elem(&es_mig_remote, k);
+	if (!r)
+		return -ENOENT;
+	__sync_fetch_and_and(&r->flags, ~(__u32)cmd->value);
+	cmd->seq_state = r->hold;
+	return 0;
+}
+
 SEC("syscall")
 int es_mig_ctl(struct es_mig_cmd *cmd)
 {
@@ -497,6 +584,8 @@ int es_mig_ctl(struct es_mig_cmd *cmd)
 	struct es_mig_key k;
 
 	__builtin_memcpy(&k, &cmd->key, sizeof(k));
+	if (cmd->op >= ES_MIG_CMD_SRC_HOLD && cmd->op <= ES_MIG_CMD_SRC_CLEAR)
+		return es_mig_ctl_src(cmd, &k);
 	if (cmd->op == ES_MIG_CMD_CREATE)
 		return es_mig_ctl_create(cmd, &k);
 	if (cmd->op == ES_MIG_CMD_DELETE)

@@ -49,7 +49,7 @@ static const char *const prog_pins[] = {
 };
 static const char *const map_pins[] = {
 	"es_mig_sessions", "es_mig_replay", "es_mig_services", "es_mig_remote",
-	"es_mig_config", "es_mig_events",
+	"es_mig_config", "es_mig_events", "es_mig_held",
 };
 
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
@@ -243,7 +243,7 @@ static int open_pin(const char *pin_path, const char *name, char *err, size_t er
 int es_mig_dp_open(struct es_mig_dp *dp, const char *pin_path, char *err, size_t err_len)
 {
 	int *fds[] = { &dp->sessions_fd, &dp->replay_fd, &dp->services_fd, &dp->remote_fd,
-		       &dp->config_fd, &dp->events_fd };
+		       &dp->config_fd, &dp->events_fd, &dp->held_fd };
 	struct es_mig_node_config cfg = {};
 	__u32 zero = 0;
 	size_t i;
@@ -279,7 +279,7 @@ fail:
 void es_mig_dp_close(struct es_mig_dp *dp)
 {
 	int *fds[] = { &dp->ctl_fd, &dp->sessions_fd, &dp->replay_fd, &dp->services_fd,
-		       &dp->remote_fd, &dp->config_fd, &dp->events_fd };
+		       &dp->remote_fd, &dp->config_fd, &dp->events_fd, &dp->held_fd };
 	size_t i;
 
 	for (i = 0; i < ARRAY_LEN(fds); i++) {
@@ -299,6 +299,7 @@ void es_mig_dp_from_skel(struct es_mig_dp *dp, struct migration *skel)
 	dp->remote_fd = bpf_map__fd(skel->maps.es_mig_remote);
 	dp->config_fd = bpf_map__fd(skel->maps.es_mig_config);
 	dp->events_fd = bpf_map__fd(skel->maps.es_mig_events);
+	dp->held_fd = bpf_map__fd(skel->maps.es_mig_held);
 }
 
 int es_mig_cleanup_pins(const char *pin_path)
@@ -572,6 +573,24 @@ out:
 	return ret;
 }
 
+int es_mig_cursor_set(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 cursor)
+{
+	struct es_mig_session s;
+	int ret;
+
+	ret = es_mig_session_get(dp, key, &s);
+	if (ret)
+		return ret;
+	if (state_of(s.seq_state) != ES_MIG_FORWARDING)
+		return -ESTALE;
+	if (cursor > seq_of(s.seq_state))
+		return -ERANGE;
+	ret = set_value(dp, key, ES_MIG_CMD_SET_CURSOR, cursor);
+	if (!ret)
+		es_mig_records_delete(dp, key, 1, cursor);
+	return ret;
+}
+
 /*
  * Waits until the restored container has answered all but `window` of the
  * requests replayed up to `sent` (its replies are counted by the reply
@@ -722,6 +741,142 @@ int es_mig_finish(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	return ret;
 }
 
+/* ---- the source-side hold ---- */
+
+int es_mig_remote_get(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		      struct es_mig_remote *r)
+{
+	return bpf_map_lookup_elem(dp->remote_fd, key, r) ? -errno : 0;
+}
+
+int es_mig_src_hold(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32 peer_addr,
+		    __u64 *hold_at)
+{
+	struct es_mig_cmd cmd = { .source_addr = peer_addr };
+	struct es_mig_remote r;
+	int ret;
+
+	ret = es_mig_set_active(dp, true);
+	if (!ret)
+		ret = cmd_run(dp, key, ES_MIG_CMD_SRC_HOLD, &cmd);
+	if (ret && ret != -ESTALE)
+		return ret;
+	ret = es_mig_remote_get(dp, key, &r);
+	if (!ret && hold_at)
+		*hold_at = r.hold_at;
+	return ret;
+}
+
+int es_mig_src_wait_quiet(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			  __u64 hold_at, unsigned int timeout_ms)
+{
+	const struct timespec step = { .tv_nsec = 200 * 1000 };
+	__u64 end = mono_ns() + timeout_ms * 1000000ULL;
+	struct es_mig_remote r;
+	int ret;
+
+	for (;;) {
+		ret = es_mig_remote_get(dp, key, &r);
+		if (ret)
+			return ret;
+		if (r.replies >= hold_at)
+			return 0;
+		if (mono_ns() >= end)
+			return -ETIMEDOUT;
+		nanosleep(&step, NULL);
+	}
+}
+
+static int held_get(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 ordinal,
+		    struct es_mig_held *h)
+{
+	struct es_mig_record_key hk = { .session = *key, .seq = ordinal };
+
+	return bpf_map_lookup_elem(dp->held_fd, &hk, h) ? -errno : 0;
+}
+
+int es_mig_src_cursor(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 *cursor)
+{
+	struct es_mig_remote r;
+	struct es_mig_held h;
+	int ret;
+
+	ret = es_mig_remote_get(dp, key, &r);
+	if (ret)
+		return ret;
+	if (r.flags & ES_MIG_RF_HOLD_BROKEN)
+		return -EPROTO;
+	if (r.hold_at)
+		*cursor = r.last_seq;
+	else if (!held_get(dp, key, 1, &h))
+		*cursor = h.seq - 1;
+	else
+		*cursor = ES_MIG_ANY_SEQ;
+	return 0;
+}
+
+/* Deliver held requests (from, to] in order; advances *released. */
+static int deliver_held(const struct es_mig_dp *dp, const struct es_mig_key *key, int fd,
+			__u64 from, __u64 to, __u64 *released)
+{
+	struct es_mig_record_key hk = { .session = *key };
+	struct es_mig_held h;
+	int ret;
+
+	for (hk.seq = from + 1; hk.seq <= to; hk.seq++) {
+		/* absent: it could not be kept and was delivered at once (hold broken) */
+		if (bpf_map_lookup_elem(dp->held_fd, &hk, &h))
+			continue;
+		ret = es_mig_inject_packet(fd, h.data, h.len);
+		if (ret)
+			return ret;
+		bpf_map_delete_elem(dp->held_fd, &hk);
+		(*released)++;
+	}
+	return 0;
+}
+
+int es_mig_src_release(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		       unsigned int *sent)
+{
+	struct es_mig_cmd cmd;
+	struct es_mig_remote r;
+	__u64 next, head, released;
+	int fd, ret, tries;
+
+	if (sent)
+		*sent = 0;
+	ret = es_mig_remote_get(dp, key, &r);
+	if (ret)
+		return ret;
+	if (r.hold >> ES_MIG_STATE_SHIFT != ES_MIG_SRC_HOLD)
+		return -ESTALE;
+	fd = es_mig_inject_open();
+	if (fd < 0)
+		return fd;
+	released = r.released;
+	/* an agent that died while releasing goes on after what it delivered */
+	next = r.hold_at + r.released;
+	head = seq_of(r.hold);
+	for (tries = 0; tries < MIG_RESUME_TRIES; tries++) {
+		ret = deliver_held(dp, key, fd, next, head, &released);
+		if (ret)
+			break;
+		next = head;
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.expect_seq = head;
+		cmd.value = released;
+		ret = cmd_run(dp, key, ES_MIG_CMD_SRC_RELEASE, &cmd);
+		if (ret != -EAGAIN)
+			break;
+		head = seq_of(cmd.seq_state);
+	}
+	close(fd);
+	if (sent)
+		*sent = released - r.released;
+	return ret;
+}
+
 /* ---- the replay buffer ---- */
 
 int es_mig_record_get(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 seq,
@@ -836,20 +991,25 @@ int es_mig_inject_open(void)
 	return fd < 0 ? -errno : fd;
 }
 
-int es_mig_inject(int fd, const struct es_mig_record *rec)
+int es_mig_inject_packet(int fd, const __u8 *data, __u32 len)
 {
 	__u8 pkt[ES_MIG_RECORD_BYTES];
 	struct sockaddr_in dst = { .sin_family = AF_INET };
 
-	if (rec->len < 20 || rec->len > ES_MIG_RECORD_BYTES)
+	if (len < 20 || len > ES_MIG_RECORD_BYTES)
 		return -EINVAL;
-	memcpy(pkt, rec->data, rec->len);
-	if (udp4_fix_csum(pkt, rec->len))
+	memcpy(pkt, data, len);
+	if (udp4_fix_csum(pkt, len))
 		return -EINVAL;
 	memcpy(&dst.sin_addr, pkt + 16, 4);
-	if (sendto(fd, pkt, rec->len, 0, (struct sockaddr *)&dst, sizeof(dst)) != (ssize_t)rec->len)
+	if (sendto(fd, pkt, len, 0, (struct sockaddr *)&dst, sizeof(dst)) != (ssize_t)len)
 		return -errno;
 	return 0;
+}
+
+int es_mig_inject(int fd, const struct es_mig_record *rec)
+{
+	return es_mig_inject_packet(fd, rec->data, rec->len);
 }
 
 int es_mig_tunnel_open(const struct es_mig_dp *dp)

@@ -27,6 +27,7 @@ struct es_mig_dp {
 	int	remote_fd;	/* es_mig_remote */
 	int	config_fd;	/* es_mig_config */
 	int	events_fd;	/* es_mig_events */
+	int	held_fd;	/* es_mig_held (source side) */
 	char	pin_path[256];
 };
 
@@ -125,6 +126,13 @@ int es_mig_resume(const struct es_mig_dp *dp, const struct es_mig_key *key, __u6
 		  unsigned int *sent);
 
 /*
+ * The checkpoint was taken with the source-side hold (es_mig_src_hold):
+ * cursor = the last request delivered before it, records up to it
+ * deleted. The session stays FORWARDING; -ESTALE in any other state.
+ */
+int es_mig_cursor_set(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 cursor);
+
+/*
  * The restored container is running: FORWARDING -> REPLAYING, every
  * buffered request after the cursor is injected into it in order, then
  * REPLAYING -> CUTOVER at a moment when nothing is left to replay, so no
@@ -159,11 +167,51 @@ int es_mig_records_count(const struct es_mig_dp *dp, const struct es_mig_key *ke
  */
 int es_mig_inject_open(void);
 int es_mig_inject(int fd, const struct es_mig_record *rec);
+int es_mig_inject_packet(int fd, const __u8 *data, __u32 len);
 
 /* Send a recorded request to the source through the tunnel (UDP socket from es_mig_tunnel_open). */
 int es_mig_tunnel_open(const struct es_mig_dp *dp);
 int es_mig_tunnel_send(const struct es_mig_dp *dp, int fd, __u32 dst, __u64 seq,
 		       const struct es_mig_record *rec);
+
+/* ---- the source-side hold (the old container's node) ---- */
+
+int es_mig_remote_get(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		      struct es_mig_remote *r);
+
+/*
+ * OPEN -> HOLD on es_mig_remote (made with peer_addr when absent): later
+ * tunnelled requests are kept in es_mig_held. *hold_at: requests delivered
+ * before the hold. Asked again while holding, it answers the same.
+ */
+int es_mig_src_hold(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32 peer_addr,
+		    __u64 *hold_at);
+
+/*
+ * Wait until the old container answered every request delivered before
+ * the hold (replies >= hold_at): it read them all, so a checkpoint now
+ * holds exactly their effects. Local: no round trip to the target.
+ */
+int es_mig_src_wait_quiet(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			  __u64 hold_at, unsigned int timeout_ms);
+
+/*
+ * The cursor to tell the target: the sequence number of the last request
+ * delivered before the hold, or ES_MIG_ANY_SEQ when none was (the target
+ * keeps its own, set when forwarding started). -EPROTO when a request
+ * could not be kept during the hold (the cursor is not exact).
+ */
+int es_mig_src_cursor(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 *cursor);
+
+/*
+ * After the checkpoint: deliver the held requests to the old container in
+ * arrival order (raw socket into this node's stack), deleting each, then
+ * HOLD -> OPEN only when no request arrived since the last one delivered
+ * (else deliver the newcomers and try again). *sent counts them. -ESTALE
+ * when not holding.
+ */
+int es_mig_src_release(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		       unsigned int *sent);
 
 /* ---- names and text ---- */
 

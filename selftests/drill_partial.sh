@@ -12,7 +12,7 @@ es_require_root drill_partial
 command -v criu >/dev/null || { es_plan 1; es_skip drill_partial "criu missing (tools/install-deps)"; exit 0; }
 # shellcheck source=selftests/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 15
+es_plan 16
 
 drill_run r10 --mode partial --rate 10 --count 80 --handoff-at 30
 drill_expect_done "partial, 10/s"
@@ -21,6 +21,10 @@ es_expect_ge "partial, 10/s: requests replayed into the restored container" "$(d
 es_expect_eq "bpftool map dump during the drill shows the session migrating (state 1-4)" \
 	"$(jq '[.[] | .formatted.value.seq_state / 72057594037927936 | floor | select(. >= 1 and . <= 4)] | length' \
 		"$ES_TMP/r10/bpftool-sessions.json" 2>/dev/null)" 1
+# es_mig_remote.hold >> 56 on the source: 1 while it holds for the checkpoint
+es_expect_eq "bpftool map dump on the source shows the session held for the checkpoint" \
+	"$(jq '[.[] | .formatted.value.hold / 72057594037927936 | floor | select(. == 1)] | length' \
+		"$ES_TMP/r10/bpftool-remote.json" 2>/dev/null)" 1
 drill_run r100 --mode partial --rate 100 --count 600 --handoff-at 100
 drill_expect_done "partial, 100/s"
 drill_run r1 --mode partial --rate 1 --count 16 --handoff-at 6

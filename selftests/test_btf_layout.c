@@ -426,12 +426,22 @@ LAYOUT_TEST(es_mig_node_config,
 }
 
 LAYOUT_TEST(es_mig_remote,
-	MEMBER(es_mig_remote, peer_addr), MEMBER(es_mig_remote, reserved),
+	MEMBER(es_mig_remote, peer_addr), MEMBER(es_mig_remote, flags),
 	MEMBER(es_mig_remote, delivered), MEMBER(es_mig_remote, last_seq),
 	MEMBER(es_mig_remote, replies), MEMBER(es_mig_remote, errors),
-	MEMBER(es_mig_remote, created_ns))
+	MEMBER(es_mig_remote, created_ns), MEMBER(es_mig_remote, hold),
+	MEMBER(es_mig_remote, hold_at), MEMBER(es_mig_remote, held),
+	MEMBER(es_mig_remote, released), MEMBER(es_mig_remote, hold_ns))
 {
 	check_layout_in(&es_mig_remote_desc, "migration.bpf.o");
+}
+
+LAYOUT_TEST(es_mig_held,
+	MEMBER(es_mig_held, seq), MEMBER(es_mig_held, ts_ns),
+	MEMBER(es_mig_held, len), MEMBER(es_mig_held, reserved),
+	MEMBER(es_mig_held, data), MEMBER(es_mig_held, reserved2))
+{
+	check_layout_in(&es_mig_held_desc, "migration.bpf.o");
 }
 
 LAYOUT_TEST(es_mig_event,

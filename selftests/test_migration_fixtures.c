@@ -820,4 +820,105 @@ TEST_F(mig, udp_receive_queue_measured)
 	close(tx);
 }
 
+/* ---- the source-side hold (the old container's node) ---- */
+
+static struct es_mig_remote remote(FIXTURE_DATA(mig) *self)
+{
+	struct es_mig_remote r = {};
+
+	ASSERT_OK(es_mig_remote_get(&self->dp, &self->key, &r), "es_mig_remote entry");
+	return r;
+}
+
+/* A request tagged tag through the tunnel to this node (the source), sequence seq. */
+static void tunnel_request(FIXTURE_DATA(mig) *self, uint8_t tag, uint64_t seq, uint32_t verdict)
+{
+	uint8_t req[PKT_MAX], tun[PKT_MAX];
+	size_t len = request(tag, req), tlen;
+	struct run r;
+
+	tlen = tunnel_pkt(req, len, LOCAL, SOURCE, ES_MIG_TUN_REQUEST, seq, tun);
+	run_xdp(self->wan_fd, 1, tun, tlen, &r);
+	ASSERT_EQ(r.retval, verdict, "tunnelled request's verdict");
+}
+
+TEST_F(mig, source_hold_keeps_tunnelled_requests)
+{
+	struct es_mig_record_key hk = { .session = self->key, .seq = 2 };
+	struct es_mig_cmd cmd = { .key = self->key, .op = ES_MIG_CMD_SRC_RELEASE, .expect_seq = 2 };
+	uint8_t req[PKT_MAX], rep[PKT_MAX];
+	size_t len = request(42, req);
+	struct es_mig_held h;
+	__u64 hold_at = 99, cursor = 0;
+	struct run r;
+
+	ASSERT_OK(es_mig_config_set(&self->dp, inet_addr(SOURCE), TUN_PORT, 1024), "config");
+	tunnel_request(self, 41, 41, XDP_PASS);
+	ASSERT_OK(es_mig_src_hold(&self->dp, &self->key, inet_addr(LOCAL), &hold_at), "hold");
+	EXPECT_EQ(hold_at, 1, "hold_at: requests delivered before the hold");
+	EXPECT_EQ(es_mig_src_wait_quiet(&self->dp, &self->key, hold_at, 20), -ETIMEDOUT,
+		  "not quiet before the old container answered");
+	run_tc(self->ctr_fd, rep, reply(41, rep), &r);
+	EXPECT_EQ(es_mig_src_wait_quiet(&self->dp, &self->key, hold_at, 20), 0,
+		  "quiet once it answered");
+	tunnel_request(self, 42, 42, XDP_DROP);
+	tunnel_request(self, 43, 43, XDP_DROP);
+	EXPECT_EQ(remote(self).hold >> ES_MIG_STATE_SHIFT, ES_MIG_SRC_HOLD, "state: hold");
+	EXPECT_EQ(remote(self).hold & ES_MIG_SEQ_MASK, 3, "arrivals");
+	EXPECT_EQ(remote(self).held, 2, "held");
+	EXPECT_EQ(remote(self).delivered, 1, "delivered");
+	EXPECT_EQ(remote(self).last_seq, 41, "last_seq: the last delivered");
+	ASSERT_OK(bpf_map_lookup_elem(self->dp.held_fd, &hk, &h), "held request, arrival 2");
+	EXPECT_EQ(h.seq, 42, "its tunnel sequence number");
+	ASSERT_EQ(h.len, len - ETH_HLEN, "its length");
+	EXPECT_TRUE(!memcmp(h.data, req + ETH_HLEN, h.len), "the user's packet unchanged");
+	ASSERT_OK(es_mig_src_cursor(&self->dp, &self->key, &cursor), "cursor");
+	EXPECT_EQ(cursor, 41, "cursor: the last request delivered before the hold");
+	ASSERT_OK(es_mig_src_hold(&self->dp, &self->key, inet_addr(LOCAL), &hold_at), "asked twice");
+	EXPECT_EQ(hold_at, 1, "asked twice: the same hold");
+	/* a release that missed a newcomer must not open */
+	EXPECT_EQ(es_mig_ctl(&self->dp, &cmd), -EAGAIN,
+		  "release at a stale arrival count");
+	EXPECT_EQ(remote(self).hold >> ES_MIG_STATE_SHIFT, ES_MIG_SRC_HOLD, "still holding");
+}
+
+TEST_F(mig, source_release_delivers_held_in_order_then_opens)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(SVC_PORT) };
+	struct timeval tv = { .tv_sec = 1 };
+	uint8_t buf[PKT_MAX];
+	unsigned int sent = 0;
+	__u64 hold_at = 99, cursor = 0;
+	int fd, i;
+
+	ASSERT_OK(sh("ip addr add " SVC "/32 dev lo"), "service address on lo");
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_GE(fd, 0, "service socket");
+	a.sin_addr.s_addr = inet_addr(SVC);
+	ASSERT_OK(bind(fd, (struct sockaddr *)&a, sizeof(a)), "bind the service");
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ASSERT_OK(es_mig_config_set(&self->dp, inet_addr(SOURCE), TUN_PORT, 1024), "config");
+	/* nothing tunnelled yet: the hold makes the entry */
+	ASSERT_OK(es_mig_src_hold(&self->dp, &self->key, inet_addr(LOCAL), &hold_at), "hold");
+	EXPECT_EQ(hold_at, 0, "nothing delivered before");
+	ASSERT_OK(es_mig_src_cursor(&self->dp, &self->key, &cursor), "cursor");
+	EXPECT_EQ(cursor, ES_MIG_ANY_SEQ, "no cursor to tell: the target keeps its own");
+	for (i = 5; i <= 7; i++)
+		tunnel_request(self, i, i, XDP_DROP);
+	ASSERT_OK(es_mig_src_cursor(&self->dp, &self->key, &cursor), "cursor");
+	EXPECT_EQ(cursor, 4, "cursor: before the first held request");
+	ASSERT_OK(es_mig_src_release(&self->dp, &self->key, &sent), "release");
+	EXPECT_EQ(sent, 3, "held requests delivered");
+	for (i = 5; i <= 7; i++) {
+		ASSERT_EQ(recv(fd, buf, sizeof(buf), 0), PAYLOAD, "a held request reached the service");
+		EXPECT_EQ(buf[0], i, "in arrival order");
+	}
+	EXPECT_EQ(remote(self).hold >> ES_MIG_STATE_SHIFT, ES_MIG_SRC_OPEN, "open again");
+	EXPECT_EQ(remote(self).released, 3, "released");
+	EXPECT_EQ(es_mig_src_release(&self->dp, &self->key, &sent), -ESTALE, "not holding");
+	tunnel_request(self, 8, 8, XDP_PASS);
+	EXPECT_EQ(remote(self).last_seq, 8, "the next one is delivered at once");
+	close(fd);
+}
+
 TEST_HARNESS_MAIN

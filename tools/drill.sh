@@ -215,11 +215,19 @@ if [ "$FAULT" != none ] && [ "$FAULT" != buffer_full ]; then
 	fault_runner &
 	FAULT_PID=$!
 fi
-# bpftool's view of node 2's migration map while the session migrates
+# bpftool's view of the migration maps while the session migrates: node 2's
+# session (forwarding), node 1's source-side entry (holding for the checkpoint)
 dp_dump() {
+	local held='[.[] | .formatted.value.hold / 72057594037927936 | floor | select(. == 1)] | length'
 	for _ in $(seq 600); do
-		grep -q '"event":"zdm_hold"' "$OUT/events-node2.log" 2>/dev/null && break
+		grep -q '"step":"forwarding"' "$OUT/events-node1.log" 2>/dev/null && break
 		sleep 0.05
+	done
+	# the hold lasts about the checkpoint's pause: look until it is seen
+	for _ in $(seq 300); do
+		bpftool -j map dump pinned "$PIN1/es_mig_remote" >"$OUT/bpftool-remote.json" 2>/dev/null
+		[ "$(jq "$held" "$OUT/bpftool-remote.json" 2>/dev/null)" = 1 ] && break
+		grep -q '"event":"zdm_resumed"' "$OUT/events-node1.log" 2>/dev/null && break
 	done
 	bpftool -j map dump pinned "$PIN2/es_mig_sessions" >"$OUT/bpftool-sessions.json" 2>/dev/null
 }

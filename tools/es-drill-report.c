@@ -181,7 +181,7 @@ static const struct {
 } phases[] = {
 	{ "handoff detected -> migration requested", "zdm_handoff", "target", "zdm_requested", NULL },
 	{ "forwarding + mirroring set up", "zdm_requested", NULL, "zdm_forwarding", "target" },
-	{ "checkpoint window (hold .. resume)", "zdm_hold", "target", "zdm_resumed", "target" },
+	{ "checkpoint window (source hold .. release)", "zdm_hold", "source", "zdm_resumed", "source" },
 	{ "checkpoint (CRIU, left running)", "checkpoint_start", "source", "checkpoint_end", "source" },
 	{ "transfer", "transfer_start", "source", "transfer_end", "target" },
 	{ "restore", "restore_start", "target", "restore_end", "target" },
@@ -295,7 +295,7 @@ static void response_times(struct drill *d, json_t *out)
 	/* the request sent at each step, for plots and benchmarks */
 	json_object_set_new(out, "markers", json_pack("{s:f,s:f,s:f}",
 		"handoff", handoff != end ? seq_at(d, handoff) : 0.0,
-		"checkpoint", ev_ts(d, "zdm_hold", "target") ? seq_at(d, ev_ts(d, "zdm_hold", "target")) : 0.0,
+		"checkpoint", ev_ts(d, "zdm_hold", "source") ? seq_at(d, ev_ts(d, "zdm_hold", "source")) : 0.0,
 		"cutover", ev_ts(d, "zdm_cutover", "target") ? seq_at(d, cut) : 0.0));
 }
 
@@ -327,7 +327,7 @@ static int plot(struct drill *d, const char *path)
 		    "response time (ms)");
 	if ((t = json_integer_value(json_object_get(d->summary, "handoff_ns"))))
 		es_svg_marker(&s, seq_at(d, t), "handoff", "#7b3294", 0);
-	if ((t = ev_ts(d, "zdm_hold", "target")))
+	if ((t = ev_ts(d, "zdm_hold", "source")))
 		es_svg_marker(&s, seq_at(d, t), "checkpoint", "#666", 1);
 	if ((t = ev_ts(d, "zdm_cutover", "target")))
 		es_svg_marker(&s, seq_at(d, t), "cut-over", "#1b9e77", 0);

@@ -278,10 +278,24 @@ static __always_inline struct es_mig_session *es_mig_detect(const struct es_mig_
 	return bpf_map_lookup_elem(&es_mig_sessions, k);
 }
 
-/* Source side: note a tunnelled request before it goes to the old container. */
-static __always_inline void es_mig_remote_seen(const struct es_mig_key *k, __u32 peer, __u64 seq)
+/* Zeroes to create a held request from: too large for the stack, never written. */
+struct es_mig_held es_mig_held_zero;
+
+/*
+ * Source side: a tunnelled request (sequence number seq, user's packet of
+ * len bytes at off in the frame). Its single fetch_add on the hold word
+ * gives it its arrival ordinal and the state it met: OPEN, it goes to the
+ * old container (*rem set: the caller copies nothing); HOLD, the caller
+ * copies it into *held and drops it. A request that cannot be kept is
+ * delivered and the hold marked broken: late order beats a lost request.
+ */
+static __always_inline struct es_mig_held *es_mig_remote_seen(const struct es_mig_key *k,
+							      __u32 peer, __u64 seq, __u32 len)
 {
+	struct es_mig_record_key hk = {};
 	struct es_mig_remote *r, nr = {};
+	struct es_mig_held *h;
+	__u64 old;
 
 	r = bpf_map_lookup_elem(&es_mig_remote, k);
 	if (!r) {
@@ -290,12 +304,30 @@ static __always_inline void es_mig_remote_seen(const struct es_mig_key *k, __u32
 		bpf_map_update_elem(&es_mig_remote, k, &nr, BPF_NOEXIST);
 		r = bpf_map_lookup_elem(&es_mig_remote, k);
 		if (!r)
-			return;
+			return NULL;
 	}
 	/* A user that moves on again answers through its newest node. */
 	r->peer_addr = peer;
+	old = __sync_fetch_and_add(&r->hold, 1);
+	if (old >> ES_MIG_STATE_SHIFT == ES_MIG_SRC_HOLD) {
+		hk.session = *k;
+		hk.seq = (old & ES_MIG_SEQ_MASK) + 1;
+		if (len && len <= ES_MIG_RECORD_BYTES &&
+		    !bpf_map_update_elem(&es_mig_held, &hk, &es_mig_held_zero, BPF_NOEXIST)) {
+			h = bpf_map_lookup_elem(&es_mig_held, &hk);
+			if (h) {
+				h->seq = seq;
+				h->ts_ns = bpf_ktime_get_ns();
+				h->len = len;
+				__sync_fetch_and_add(&r->held, 1);
+				return h;
+			}
+		}
+		__sync_fetch_and_or(&r->flags, ES_MIG_RF_HOLD_BROKEN);
+	}
 	r->last_seq = seq;
 	__sync_fetch_and_add(&r->delivered, 1);
+	return NULL;
 }
 
 /* Target side: a reply of the old container came back; true to drop it. */

@@ -14,6 +14,7 @@
 #define ES_MIG_DEFAULT_SESSIONS	4096
 #define ES_MIG_DEFAULT_RECORDS	4096
 #define ES_MIG_MAX_SERVICES	1024
+#define ES_MIG_DEFAULT_HELD	1024
 
 /* Target side: where each user session is in its migration. */
 struct {
@@ -49,6 +50,17 @@ struct {
 	__type(key, struct es_mig_key);
 	__type(value, struct es_mig_remote);
 } es_mig_remote SEC(".maps");
+
+/*
+ * Source side: requests kept during a hold (es_mig_remote.hold), keyed by
+ * arrival ordinal; the agent delivers and deletes them after the checkpoint.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ES_MIG_DEFAULT_HELD);
+	__type(key, struct es_mig_record_key);
+	__type(value, struct es_mig_held);
+} es_mig_held SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -20,7 +20,7 @@
 #endif
 
 /* Version of the pinned migration maps (es_mig_config.layout_version). */
-#define ES_MIG_LAYOUT_VERSION	1
+#define ES_MIG_LAYOUT_VERSION	2	/* 2: source-side hold (es_mig_remote.hold, es_mig_held) */
 
 /*
  * Where a session is in its migration (es_mig_session.seq_state >> 56).
@@ -189,20 +189,55 @@ struct es_mig_tunhdr {
 #define ES_MIG_ENCAP_LEN	(20 + 8 + 16)	/* IPv4 + UDP + es_mig_tunhdr */
 
 /*
+ * Source-side hold (es_mig_remote.hold >> 56): while the source agent
+ * checkpoints the old container, tunnelled requests are kept in es_mig_held
+ * instead of being delivered, so the checkpoint holds exactly the requests
+ * delivered before the hold. The numbers are part of the ABI.
+ */
+enum es_mig_src_state {
+	ES_MIG_SRC_OPEN = 0,	/* tunnelled requests go to the old container */
+	ES_MIG_SRC_HOLD = 1,	/* tunnelled requests are kept in es_mig_held, in arrival order */
+	ES_MIG_SRC_STATE_MAX = 2,
+};
+
+/* Bits of es_mig_remote.flags. */
+#define ES_MIG_RF_HOLD_BROKEN	(1U << 0)	/* a request met HOLD but could not be kept and was
+						 * delivered: the checkpoint's cursor is not exact */
+
+/*
  * Source-side view of a session whose requests arrive through the tunnel
  * (es_mig_remote, a hash keyed by es_mig_key): its replies go back to
  * peer_addr, encapsulated. Created by the decapsulating program on the
- * first tunnelled request; deleted by the agent when the old container
- * stops.
+ * first tunnelled request (or by the source-side hold); deleted by the
+ * agent when the old container stops.
  */
 struct es_mig_remote {
 	__u32	peer_addr;	/* target node that sent the requests, network order */
-	__u32	reserved;	/* zero */
+	__u32	flags;		/* BPF+ctl: ES_MIG_RF_* */
 	__u64	delivered;	/* BPF: tunnelled requests passed to the old container */
 	__u64	last_seq;	/* BPF: sequence number of the latest of them */
 	__u64	replies;	/* BPF: replies encapsulated back (the latest one's ordinal) */
 	__u64	errors;		/* BPF: replies that could not be encapsulated or routed */
 	__u64	created_ns;	/* CLOCK_MONOTONIC ns of the first tunnelled request */
+	__u64	hold;		/* BPF+ctl: es_mig_src_state << 56 | tunnelled requests arrived (1, 2, ...) */
+	__u64	hold_at;	/* ctl: arrivals when the latest hold began (all delivered) */
+	__u64	held;		/* BPF: requests kept in es_mig_held while holding */
+	__u64	released;	/* ctl: held requests the agent delivered after the checkpoint */
+	__u64	hold_ns;	/* ctl: CLOCK_MONOTONIC ns of the latest hold or release */
+};
+
+/*
+ * A request kept at the source during its hold (es_mig_held, a hash keyed
+ * by es_mig_record_key whose seq is the request's arrival ordinal,
+ * es_mig_remote.hold's count). The agent delivers them in that order.
+ */
+struct es_mig_held {
+	__u64	seq;		/* the request's sequence number in the tunnel header */
+	__u64	ts_ns;		/* CLOCK_MONOTONIC ns when it arrived */
+	__u32	len;		/* bytes of data used: the user's IP packet */
+	__u32	reserved;	/* zero */
+	__u8	data[ES_MIG_RECORD_BYTES];	/* IPv4 header, UDP header, payload */
+	__u8	reserved2[4];	/* zero; keeps the size a multiple of 8 */
 };
 
 /* Kinds of es_mig_event. */
@@ -231,7 +266,13 @@ enum es_mig_cmd_op {
 	ES_MIG_CMD_ABORT = 5,	/* any state but NONE -> ABORTED, abort_reason = ES_MIG_ABORT_AGENT */
 	ES_MIG_CMD_DELETE = 6,	/* remove the entry */
 	ES_MIG_CMD_CONFIGURE = 7,	/* flags = flags; source_addr, replay_limit when not 0 */
-	ES_MIG_CMD_MAX = 8,
+	/* Source side: on es_mig_remote (seq_state out: its hold word). */
+	ES_MIG_CMD_SRC_HOLD = 8,	/* OPEN -> HOLD, hold_at = arrivals; the entry is made
+					 * (peer_addr = source_addr) when absent */
+	ES_MIG_CMD_SRC_RELEASE = 9,	/* HOLD -> OPEN only if arrivals == expect_seq;
+					 * released = value */
+	ES_MIG_CMD_SRC_CLEAR = 10,	/* flags &= ~value (ES_MIG_RF_*) */
+	ES_MIG_CMD_MAX = 11,
 };
 
 #define ES_MIG_ANY_SEQ	(~0ULL)
@@ -249,10 +290,10 @@ struct es_mig_cmd {
 	__u32	from;		/* SET_STATE: required current state */
 	__u32	to;		/* CREATE, SET_STATE: new state */
 	__u32	flags;		/* CREATE, CONFIGURE: ES_MIG_F_* */
-	__u32	source_addr;	/* CREATE, CONFIGURE: tunnel destination, network order */
+	__u32	source_addr;	/* CREATE, CONFIGURE: tunnel destination; SRC_HOLD: peer; network order */
 	__u32	replay_limit;	/* CREATE, CONFIGURE: 0 for es_mig_config.default_replay_limit (CONFIGURE: unchanged) */
-	__u64	expect_seq;	/* SET_STATE: ES_MIG_ANY_SEQ or the seq that must still be the last */
-	__u64	value;		/* SET_CURSOR, SET_REPLAYED */
+	__u64	expect_seq;	/* SET_STATE, SRC_RELEASE: ES_MIG_ANY_SEQ or the seq that must still be the last */
+	__u64	value;		/* SET_CURSOR, SET_REPLAYED, SRC_RELEASE, SRC_CLEAR */
 	__u64	seq_state;	/* out: seq_state when applied (or why not) */
 };
 
