@@ -10,7 +10,7 @@ es_require_root drill_faults
 command -v criu >/dev/null || { es_plan 1; es_skip drill_faults "criu missing (tools/install-deps)"; exit 0; }
 # shellcheck source=selftests/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 16
+es_plan 20
 
 drill_run restore --rate 20 --count 100 --handoff-at 30 --fault restore_fail
 drill_expect_failed_clean "restore fails"
@@ -32,4 +32,8 @@ drill_run ktgt --rate 20 --count 120 --handoff-at 30 --fault kill_target_agent
 drill_expect_clean "target agent killed in the transfer"
 es_expect_eq "target agent killed: the migration ended (done or failed), drill passed" \
 	"$(drill_q '.migration.state | test("done|failed")') $DRILL_RC" "true 0"
+# The target node's agent dies for good in the checkpoint: its data plane
+# keeps forwarding (no hold sits at the target), the source gives up.
+drill_run tdies --rate 20 --count 120 --handoff-at 30 --fault target_dies
+drill_expect_failed_clean "target node dies"
 es_done
