@@ -81,6 +81,31 @@ static int save_attachment(struct cni_ctx *c, const struct cni_link *l, json_t *
 	return 0;
 }
 
+/*
+ * A DHCP client sends from the pod's link: up it goes before the IPAM
+ * runs, once the accounting programs are attached (first packet counted).
+ */
+static int link_up_for_ipam(struct cni_ctx *c, const struct cni_link *l)
+{
+	struct nl_link_change up = { .up = 1 };
+	struct nl pod;
+	int ret;
+
+	if (!cni_ipam_needs_link(c))
+		return 0;
+	cni_dataplane_wait(c);
+	if (cni_pod_nl(c, &pod))
+		return -1;
+	ret = nl_link_set(&pod, l->ifindex, &up);
+	nl_close(&pod);
+	if (ret)
+		return cni_fail(&c->err, CNI_ERR_IO, "cannot bring %s up for ipam %s: %s",
+				c->env.ifname,
+				json_string_value(json_object_get(c->d->ipam, "type")),
+				strerror(-ret));
+	return 0;
+}
+
 int cmd_add(struct cni_ctx *c)
 {
 	json_t *res = NULL, *ipam = NULL, *out;
@@ -101,7 +126,7 @@ int cmd_add(struct cni_ctx *c)
 	if (ret)
 		return -1;
 	cni_dataplane_start(c, &l);
-	if (cni_ipam_add(c, &ipam)) {
+	if (link_up_for_ipam(c, &l) || cni_ipam_add(c, &ipam)) {
 		undo(c, false);
 		return -1;
 	}

@@ -171,6 +171,12 @@ void cni_dataplane_start(struct cni_ctx *c, const struct cni_link *l)
 		c->hook = hook_start(c, l->ifindex);
 }
 
+void cni_dataplane_wait(struct cni_ctx *c)
+{
+	if (c->hook)
+		hook_wait(c->hook);
+}
+
 void cni_dataplane_abort(struct cni_ctx *c)
 {
 	if (!c->hook)

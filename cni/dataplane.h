@@ -18,6 +18,8 @@
  * it is up (its first packet is accounted), in the background of IPAM.
  */
 void cni_dataplane_start(struct cni_ctx *c, const struct cni_link *l);
+/* Waits for that attach: nothing is sent before the programs are there. */
+void cni_dataplane_wait(struct cni_ctx *c);
 /* ADD failed: the attach is waited for and undone. */
 void cni_dataplane_abort(struct cni_ctx *c);
 /*

@@ -105,6 +105,19 @@ static int run_exec(struct cni_ctx *c, const char *command, json_t **result)
 	return ret;
 }
 
+/*
+ * Debian 12's dhcp daemon (containernetworking-plugins 1.1.1) binds its
+ * packet socket before it brings a down link up; the socket then holds
+ * ENETDOWN, the first DHCPDISCOVER fails with it and the daemon retries
+ * only after 1 to 3 s.
+ */
+bool cni_ipam_needs_link(const struct cni_ctx *c)
+{
+	const char *type = json_string_value(json_object_get(c->d->ipam, "type"));
+
+	return type && !strcmp(type, "dhcp");
+}
+
 int cni_ipam_add(struct cni_ctx *c, json_t **result)
 {
 	*result = NULL;

@@ -7,6 +7,7 @@
 #ifndef EDGESHIFT_CNI_IPAM_H
 #define EDGESHIFT_CNI_IPAM_H
 
+#include <stdbool.h>
 #include <jansson.h>
 #include "cni_ctx.h"
 
@@ -16,6 +17,11 @@ int cni_ipam_add(struct cni_ctx *c, json_t **result);
 int cni_ipam_del(struct cni_ctx *c);
 /* Asks the IPAM to confirm the allocation behind prev (a 1.1 result). */
 int cni_ipam_check(struct cni_ctx *c, const json_t *prev);
+/*
+ * True when the IPAM talks over the pod's interface (dhcp), which must
+ * then be up before it runs.
+ */
+bool cni_ipam_needs_link(const struct cni_ctx *c);
 
 /*
  * In the current (pod) namespace: adds the result's addresses of
