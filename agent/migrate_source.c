@@ -291,7 +291,7 @@ int es_mig_restore(struct es_migrator *m, struct es_migration *mg)
 {
 	json_t *req = json_object(), *objs = json_object(), *resp = NULL;
 	char path[256], err[1024];
-	int i, code;
+	int i, code, outcome;
 
 	phase_begin(m, mg, ES_PH_RESTORE);
 	for (i = 0; i < ES_MIG_OBJECTS; i++)
@@ -300,17 +300,24 @@ int es_mig_restore(struct es_migrator *m, struct es_migration *mg)
 					    json_pack("{s:s,s:I}", "sha256", mg->obj[i].sha256,
 						      "bytes", (json_int_t)mg->obj[i].bytes));
 	json_object_set_new(req, "objects", objs);
-	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s/restore", mg->id);
+	/* the outcome comes in the answer when the restore ends within the long poll */
+	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s/restore?wait_ms=%u", mg->id,
+		 es_mig_wait_ms(m));
 	code = es_peer_json(m->cfg, mg->url, "POST", path, req, m->cfg->request_timeout_ms, &resp,
 			    err, sizeof(err));
 	json_decref(req);
 	/* no answer is no verdict: the target says what it runs (migrate_outcome.c) */
-	if (code && code != 202) {
+	if (code && code != 202 && code != 200) {
 		json_decref(resp);
 		return mig_fail(m, mg, "restore at %s: %s", mg->to, err);
 	}
+	outcome = es_mig_restore_answer(m, mg, code, resp);
 	json_decref(resp);
-	if (es_mig_await_restore(m, mg, code == 202))
+	/*
+	 * A long-polled request without an answer may have started the
+	 * restore (the target may have died in it): ask as if it had.
+	 */
+	if (outcome < 0 || (!outcome && es_mig_await_restore(m, mg, true)))
 		return -1;
 	phase_end(m, mg, ES_PH_RESTORE, json_pack("{s:s}", "target_status", "running"));
 	return 0;
@@ -340,6 +347,54 @@ struct worker_arg {
 	struct es_migration	*mg;
 };
 
+struct prepare_run {
+	struct es_migrator	*m;
+	struct es_migration	*mg;
+	int			ret;
+	char			error[512];	/* its reason, kept from the checkpoint's */
+};
+
+static void *prepare_main(void *arg)
+{
+	struct prepare_run *p = arg;
+
+	p->ret = es_mig_prepare(p->m, p->mg);
+	if (p->ret) {
+		pthread_mutex_lock(&p->m->lock);
+		snprintf(p->error, sizeof(p->error), "%s", p->mg->error);
+		pthread_mutex_unlock(&p->m->lock);
+	}
+	return NULL;
+}
+
+/*
+ * The prepare (a handshake and a request: two round trips) runs while the
+ * container is checkpointed: over a long path it used to add both round
+ * trips to every migration. The checkpoint leaves the source running, so
+ * one taken for a target that then refuses costs only the pause. The
+ * prepare's refusal is the reason given, whatever the checkpoint did.
+ */
+static int prepare_and_checkpoint(struct es_migrator *m, struct es_migration *mg)
+{
+	struct prepare_run p = { .m = m, .mg = mg };
+	pthread_t t;
+	int ret;
+
+	if (pthread_create(&t, NULL, prepare_main, &p)) {
+		ret = es_mig_prepare(m, mg);
+		return ret ?: es_mig_checkpoint(m, mg);
+	}
+	ret = es_mig_checkpoint(m, mg);
+	pthread_join(t, NULL);
+	if (!p.ret)
+		return ret;
+	pthread_mutex_lock(&m->lock);
+	snprintf(mg->error, sizeof(mg->error), "%s", p.error);
+	mg->phase = "requested";	/* the phase that failed, as the log always said */
+	pthread_mutex_unlock(&m->lock);
+	return -1;
+}
+
 static void *worker(void *arg)
 {
 	struct worker_arg *wa = arg;
@@ -349,9 +404,7 @@ static void *worker(void *arg)
 	int ret;
 
 	free(wa);
-	ret = es_mig_prepare(m, mg);
-	if (!ret)
-		ret = es_mig_checkpoint(m, mg);
+	ret = prepare_and_checkpoint(m, mg);
 	if (!ret)
 		ret = es_mig_transfer(m, mg);
 	if (!ret)

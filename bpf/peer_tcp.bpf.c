@@ -9,6 +9,14 @@
  * or from a peer's agent change. (The initial receive window is no knob:
  * the kernel caps it at 64 KiB, the SYN's unscaled window, and a sockops
  * RWND_INIT reply can only lower it; the receiver opens it as data comes.)
+ *
+ * Past the first flight the congestion control takes over, and BBR's
+ * start-up (this machine's default) sends about 2.9 times the path's
+ * product before it measures the bandwidth: a bottleneck queue of one
+ * product overflows and thousands of frames are sent twice. A clamp on the
+ * congestion window between one and two products (queue plus pipe) keeps
+ * the link full and the queue from overflowing, and the congestion control
+ * of these sockets can be chosen here too.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_endian.h>
@@ -17,9 +25,16 @@
 
 #define AF_INET		2
 #define SOL_TCP		6
+#define SOL_SOCKET	1
+#define SO_RCVBUF	8
+#define TCP_CONGESTION	13
 #define TCP_BPF_IW	1001
+#define TCP_BPF_SNDCWND_CLAMP	1002
 
 const volatile __u32 init_cwnd = 0;	/* segments; 0 leaves the kernel's */
+const volatile __u32 cwnd_clamp = 0;	/* segments; 0 leaves the window unclamped */
+const volatile char congestion[ES_PEER_TCP_CC_MAX] = {};	/* "" leaves the node's default */
+const volatile __u32 rcvbuf = 0;	/* bytes; 0 leaves the receive buffer to autotuning */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -42,16 +57,41 @@ static bool is_peer(struct bpf_sock_ops *skops, bool active)
 	return !active || p->port == bpf_ntohl(skops->remote_port);
 }
 
+/*
+ * In this order: a new congestion control resets the slow-start threshold
+ * that the clamp sets (to the clamp), and the initial window is the last
+ * word on the first flight.
+ */
+static void tune(struct bpf_sock_ops *skops)
+{
+	char cc[ES_PEER_TCP_CC_MAX];
+	int iw = init_cwnd, clamp = cwnd_clamp, rb = rcvbuf;
+
+	if (congestion[0]) {
+		__builtin_memcpy(cc, (const char *)congestion, sizeof(cc));
+		bpf_setsockopt(skops, SOL_TCP, TCP_CONGESTION, cc, sizeof(cc));
+	}
+	if (clamp)
+		bpf_setsockopt(skops, SOL_TCP, TCP_BPF_SNDCWND_CLAMP, &clamp, sizeof(clamp));
+	if (iw)
+		bpf_setsockopt(skops, SOL_TCP, TCP_BPF_IW, &iw, sizeof(iw));
+	if (rb)
+		bpf_setsockopt(skops, SOL_SOCKET, SO_RCVBUF, &rb, sizeof(rb));
+}
+
 SEC("sockops")
 int es_peer_tcp(struct bpf_sock_ops *skops)
 {
-	int iw = init_cwnd;
-
 	switch (skops->op) {
+	case BPF_SOCK_OPS_RWND_INIT:
+		/* a passive connection's first window: as wide as the buffer allows */
+		if (rcvbuf && is_peer(skops, false))
+			skops->reply = rcvbuf / 2 / 1448;
+		break;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
-		if (iw && is_peer(skops, skops->op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB))
-			bpf_setsockopt(skops, SOL_TCP, TCP_BPF_IW, &iw, sizeof(iw));
+		if (is_peer(skops, skops->op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB))
+			tune(skops);
 		break;
 	}
 	return 1;
