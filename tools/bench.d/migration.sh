@@ -32,11 +32,13 @@ CLAMP=${ES_MIG_BENCH_CLAMP:-$((BDP_SEGS * 3 / 2))}
 CC=${ES_MIG_BENCH_CC:-}
 # The target's receive buffer: 2 BDP (the kernel doubles it) when the node
 # allows it (net.core.rmem_max), else autotuning (ES_MIG_BENCH_RCVBUF=0).
-RCVBUF=$((RATE_MBS * 1000000 * 2 * DELAY_MS / 1000))
+RCVBUF=$((RATE_MBS * 1000000 * 2 * 2 * DELAY_MS / 1000))
 [ "$(cat /proc/sys/net/core/rmem_max)" -ge "$RCVBUF" ] || RCVBUF=0
 RCVBUF=${ES_MIG_BENCH_RCVBUF:-$RCVBUF}
 MIG_CONFIG_EXTRA="\"peer_init_cwnd\": $IW, \"peer_cwnd_clamp\": $CLAMP, \"peer_rcvbuf\": $RCVBUF"
+# shellcheck disable=SC2089,SC2090 # JSON text, quotes meant literally
 [ -n "$CC" ] && MIG_CONFIG_EXTRA+=", \"peer_congestion\": \"$CC\""
+# shellcheck disable=SC2090
 export MIG_CONFIG_EXTRA
 
 link_nodes() {
