@@ -347,54 +347,6 @@ struct worker_arg {
 	struct es_migration	*mg;
 };
 
-struct prepare_run {
-	struct es_migrator	*m;
-	struct es_migration	*mg;
-	int			ret;
-	char			error[512];	/* its reason, kept from the checkpoint's */
-};
-
-static void *prepare_main(void *arg)
-{
-	struct prepare_run *p = arg;
-
-	p->ret = es_mig_prepare(p->m, p->mg);
-	if (p->ret) {
-		pthread_mutex_lock(&p->m->lock);
-		snprintf(p->error, sizeof(p->error), "%s", p->mg->error);
-		pthread_mutex_unlock(&p->m->lock);
-	}
-	return NULL;
-}
-
-/*
- * The prepare (a handshake and a request: two round trips) runs while the
- * container is checkpointed: over a long path it used to add both round
- * trips to every migration. The checkpoint leaves the source running, so
- * one taken for a target that then refuses costs only the pause. The
- * prepare's refusal is the reason given, whatever the checkpoint did.
- */
-static int prepare_and_checkpoint(struct es_migrator *m, struct es_migration *mg)
-{
-	struct prepare_run p = { .m = m, .mg = mg };
-	pthread_t t;
-	int ret;
-
-	if (pthread_create(&t, NULL, prepare_main, &p)) {
-		ret = es_mig_prepare(m, mg);
-		return ret ?: es_mig_checkpoint(m, mg);
-	}
-	ret = es_mig_checkpoint(m, mg);
-	pthread_join(t, NULL);
-	if (!p.ret)
-		return ret;
-	pthread_mutex_lock(&m->lock);
-	snprintf(mg->error, sizeof(mg->error), "%s", p.error);
-	mg->phase = "requested";	/* the phase that failed, as the log always said */
-	pthread_mutex_unlock(&m->lock);
-	return -1;
-}
-
 static void *worker(void *arg)
 {
 	struct worker_arg *wa = arg;
@@ -404,7 +356,14 @@ static void *worker(void *arg)
 	int ret;
 
 	free(wa);
-	ret = prepare_and_checkpoint(m, mg);
+	/*
+	 * The prepare stays before the checkpoint: run beside it, it saved
+	 * about 0.16 s at 200 ms RTT, but an agent killed in the pause leaves
+	 * the container frozen, which a restarted agent does not yet undo.
+	 */
+	ret = es_mig_prepare(m, mg);
+	if (!ret)
+		ret = es_mig_checkpoint(m, mg);
 	if (!ret)
 		ret = es_mig_transfer(m, mg);
 	if (!ret)
