@@ -200,12 +200,9 @@ static int parse_key(struct es_mig_config *m, const char *key, json_t *v, char *
 	}
 	if (!strcmp(key, "runc"))
 		return copy_string(v, field, m->runc, sizeof(m->runc), err, err_len);
-	if (!strcmp(key, "peer_congestion"))
-		return copy_string(v, field, m->peer_congestion, sizeof(m->peer_congestion), err,
-				   err_len);
 	return fail(err, err_len, field, "is not a known field (token, token_file, peers, "
 		    "event_log, runc, compression_level, poll_interval_ms, *_timeout_ms, tls_cert, "
-		    "tls_key, tls_ca, peer_init_cwnd, peer_cwnd_clamp, peer_congestion, peer_rcvbuf)");
+		    "tls_key, tls_ca, peer_init_cwnd, peer_cwnd_clamp, peer_rcvbuf)");
 }
 
 int es_mig_config_parse(struct es_mig_config *m, json_t *v, char *err, size_t err_len)

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,23 +100,6 @@ static int fill_peers(const struct es_mig_config *cfg)
 	return n;
 }
 
-/* The kernel must have it (built in or loaded): a sockops program loads nothing. */
-static bool congestion_available(const char *name)
-{
-	char list[512], *tok, *save;
-	FILE *f = fopen("/proc/sys/net/ipv4/tcp_available_congestion_control", "r");
-	bool found = false;
-
-	if (!f)
-		return false;
-	if (fgets(list, sizeof(list), f))
-		for (tok = strtok_r(list, " \n", &save); tok && !found;
-		     tok = strtok_r(NULL, " \n", &save))
-			found = !strcmp(tok, name);
-	fclose(f);
-	return found;
-}
-
 /* SO_RCVBUF is capped at net.core.rmem_max: a silent cap would undercut autotuning. */
 static unsigned long rmem_max(void)
 {
@@ -136,14 +118,8 @@ int es_peer_tcp_attach(const struct es_mig_config *cfg, char *err, size_t err_le
 	char cg[600];
 	int fd = -1, ret;
 
-	if (!cfg->peer_init_cwnd && !cfg->peer_cwnd_clamp && !cfg->peer_congestion[0] &&
-	    !cfg->peer_rcvbuf)
+	if (!cfg->peer_init_cwnd && !cfg->peer_cwnd_clamp && !cfg->peer_rcvbuf)
 		return 0;
-	if (cfg->peer_congestion[0] && !congestion_available(cfg->peer_congestion)) {
-		snprintf(err, err_len, "config: field 'migration.peer_congestion': \"%s\" is not in "
-			 "this kernel's tcp_available_congestion_control", cfg->peer_congestion);
-		return -1;
-	}
 	if (cfg->peer_rcvbuf && cfg->peer_rcvbuf > rmem_max()) {
 		snprintf(err, err_len, "config: field 'migration.peer_rcvbuf': %u is above "
 			 "net.core.rmem_max (%lu), which caps it", cfg->peer_rcvbuf, rmem_max());
@@ -157,8 +133,6 @@ int es_peer_tcp_attach(const struct es_mig_config *cfg, char *err, size_t err_le
 	skel->rodata->init_cwnd = cfg->peer_init_cwnd;
 	skel->rodata->cwnd_clamp = cfg->peer_cwnd_clamp;
 	skel->rodata->rcvbuf = cfg->peer_rcvbuf;
-	memcpy((char *)skel->rodata->congestion, cfg->peer_congestion,
-	       sizeof(skel->rodata->congestion));
 	ret = peer_tcp__load(skel);
 	if (ret) {
 		snprintf(err, err_len, "peer_tcp: loading the sockops program: %s", strerror(-ret));
@@ -183,8 +157,8 @@ int es_peer_tcp_attach(const struct es_mig_config *cfg, char *err, size_t err_le
 		snprintf(err, err_len, "peer_tcp: attaching to cgroup %s: %s", cg, strerror(-ret));
 		goto fail;
 	}
-	es_info("peer_tcp_attached", "cgroup=%s init_cwnd=%u cwnd_clamp=%u congestion=%s", cg,
-		cfg->peer_init_cwnd, cfg->peer_cwnd_clamp, cfg->peer_congestion[0] ? cfg->peer_congestion : "default");
+	es_info("peer_tcp_attached", "cgroup=%s init_cwnd=%u cwnd_clamp=%u rcvbuf=%u", cg,
+		cfg->peer_init_cwnd, cfg->peer_cwnd_clamp, cfg->peer_rcvbuf);
 	return 0;
 fail:
 	peer_tcp__destroy(skel);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The initial congestion window, a clamp on the window and the congestion
- * control of the agent's TCP connections with its migration peers
- * (migration.peer_init_cwnd, peer_cwnd_clamp, peer_congestion): a sockops
+ * The initial congestion window, a clamp on it and the receive buffer of
+ * the agent's TCP connections with its migration peers
+ * (migration.peer_init_cwnd, peer_cwnd_clamp, peer_rcvbuf): a sockops
  * program (bpf/peer_tcp.bpf.c)
  * attached to the agent's own cgroup through a link the process holds, so
  * it goes away with the agent and never touches the node's routes or

@@ -12,7 +12,6 @@
 #endif
 
 #define ES_PEER_TCP_MAX	64	/* entries of the es_peers map */
-#define ES_PEER_TCP_CC_MAX	16	/* congestion control name, NUL included (TCP_CA_NAME_MAX) */
 
 struct es_peer_tcp {
 	__u32	port;	/* TCP port of the peer's agent, host byte order */

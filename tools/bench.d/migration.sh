@@ -24,22 +24,16 @@ DELAY_MS=100
 # the path; ES_MIG_BENCH_IW=0 keeps the kernel's ten segments.
 # Past the first flight the window is clamped between the pipe (one BDP)
 # and pipe plus queue (two): BBR's start-up would otherwise overshoot the
-# emulator's 1-BDP queue (ES_MIG_BENCH_CLAMP=0 leaves it unclamped;
-# ES_MIG_BENCH_CC=cubic|reno|bbr picks the peers' congestion control).
+# emulator's 1-BDP queue (ES_MIG_BENCH_CLAMP=0 leaves it unclamped).
 BDP_SEGS=$((RATE_MBS * 1000000 * 2 * DELAY_MS / 1000 / 1448))
 IW=${ES_MIG_BENCH_IW:-$BDP_SEGS}
 CLAMP=${ES_MIG_BENCH_CLAMP:-$((BDP_SEGS * 3 / 2))}
-CC=${ES_MIG_BENCH_CC:-}
 # The target's receive buffer: 2 BDP (the kernel doubles it) when the node
 # allows it (net.core.rmem_max), else autotuning (ES_MIG_BENCH_RCVBUF=0).
 RCVBUF=$((RATE_MBS * 1000000 * 2 * 2 * DELAY_MS / 1000))
 [ "$(cat /proc/sys/net/core/rmem_max)" -ge "$RCVBUF" ] || RCVBUF=0
 RCVBUF=${ES_MIG_BENCH_RCVBUF:-$RCVBUF}
-MIG_CONFIG_EXTRA="\"peer_init_cwnd\": $IW, \"peer_cwnd_clamp\": $CLAMP, \"peer_rcvbuf\": $RCVBUF"
-# shellcheck disable=SC2089,SC2090 # JSON text, quotes meant literally
-[ -n "$CC" ] && MIG_CONFIG_EXTRA+=", \"peer_congestion\": \"$CC\""
-# shellcheck disable=SC2090
-export MIG_CONFIG_EXTRA
+export MIG_CONFIG_EXTRA="\"peer_init_cwnd\": $IW, \"peer_cwnd_clamp\": $CLAMP, \"peer_rcvbuf\": $RCVBUF"
 
 link_nodes() {
 	es_wan "$MIG_NS_A" "$MIG_IP_A" "$MIG_NS_B" "$MIG_IP_B" --delay-ms "$DELAY_MS" --rate "${RATE_MBS}MB/s" || return 1
@@ -47,7 +41,7 @@ link_nodes() {
 	for ns in "$MIG_NS_A" "$MIG_NS_B"; do
 		es_in "$ns" sysctl -qw net.ipv4.tcp_rmem="4096 131072 33554432" net.ipv4.tcp_wmem="4096 65536 33554432"
 	done
-	LINK="es_wan $DELAY_MS ms each way, ${RATE_MBS} MB/s, 1-BDP queue; peer initial cwnd $IW segments, clamp $CLAMP, congestion ${CC:-default}, rcvbuf $RCVBUF"
+	LINK="es_wan $DELAY_MS ms each way, ${RATE_MBS} MB/s, 1-BDP queue; peer initial cwnd $IW segments, clamp $CLAMP, rcvbuf $RCVBUF"
 }
 
 rtt_s() {
