@@ -132,6 +132,8 @@ static const struct {
 	{ "resolve_timeout_ms", offsetof(struct es_mig_config, resolve_timeout_ms), 1000, 3600000 },
 	{ "server_timeout_ms", offsetof(struct es_mig_config, server_timeout_ms), 1000, 3600000 },
 	{ "peer_init_cwnd", offsetof(struct es_mig_config, peer_init_cwnd), 0, 65535 },
+	{ "peer_cwnd_clamp", offsetof(struct es_mig_config, peer_cwnd_clamp), 0, 65535 },
+	{ "peer_rcvbuf", offsetof(struct es_mig_config, peer_rcvbuf), 0, 1U << 30 },
 };
 
 /* A PEM file, read now so a bad path fails at start, naming the field. */
@@ -200,7 +202,7 @@ static int parse_key(struct es_mig_config *m, const char *key, json_t *v, char *
 		return copy_string(v, field, m->runc, sizeof(m->runc), err, err_len);
 	return fail(err, err_len, field, "is not a known field (token, token_file, peers, "
 		    "event_log, runc, compression_level, poll_interval_ms, *_timeout_ms, tls_cert, "
-		    "tls_key, tls_ca, peer_init_cwnd)");
+		    "tls_key, tls_ca, peer_init_cwnd, peer_cwnd_clamp, peer_rcvbuf)");
 }
 
 int es_mig_config_parse(struct es_mig_config *m, json_t *v, char *err, size_t err_len)

@@ -36,6 +36,8 @@ struct es_mig_config {
 	unsigned int		resolve_timeout_ms;	/* source retries to settle a lost outcome this long */
 	unsigned int		server_timeout_ms;	/* the agent's listener drops a connection idle this long */
 	unsigned int		peer_init_cwnd;	/* segments, TCP to peers; 0: the kernel's (peer_tcp.h) */
+	unsigned int		peer_cwnd_clamp;	/* segments, TCP to peers; 0: unclamped */
+	unsigned int		peer_rcvbuf;	/* bytes, TCP to peers; 0: autotuning */
 	char			tls_cert[256];	/* PEM certificate of the listener: HTTPS when set */
 	char			tls_key[256];	/* its PEM private key */
 	char			tls_ca[256];	/* PEM CA bundle that https:// peers are checked against */

@@ -136,6 +136,14 @@ int es_mig_in_status_wait(struct es_migrator *m, const char *id, unsigned int wa
 int es_mig_in_abort(struct es_migrator *m, const char *id, json_t **resp);
 
 /* Source side (migrate_outcome.c). */
+/* How long the target may hold a restore or status request open (a long poll). */
+unsigned int es_mig_wait_ms(const struct es_migrator *m);
+/*
+ * The answer to POST restore?wait_ms (code, resp): 1 the target runs it, -1
+ * failed (mg->error set), 0 no outcome in it (202: still restoring, or a
+ * target without the long poll): then es_mig_await_restore.
+ */
+int es_mig_restore_answer(struct es_migrator *m, struct es_migration *mg, int code, json_t *resp);
 /* After POST restore (posted: the target answered 202): wait for its outcome. */
 int es_mig_await_restore(struct es_migrator *m, struct es_migration *mg, bool posted);
 /*

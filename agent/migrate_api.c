@@ -12,7 +12,8 @@
  *   POST   /v1/migrations/ID/stop-source              once the target runs it
  *   POST   /v1/migrations/incoming                    (peer) prepare
  *   PUT    /v1/migrations/incoming/ID/objects/NAME    (peer) an archive, streamed
- *   POST   /v1/migrations/incoming/ID/restore         (peer) verify and restore, 202
+ *   POST   /v1/migrations/incoming/ID/restore[?wait_ms=N] (peer) verify and restore, 202;
+ *                                                      N: long poll, 200 with the outcome
  *   GET    /v1/migrations/incoming/ID[?wait_ms=N]     (peer) the restore's outcome, N: long poll
  *   DELETE /v1/migrations/incoming/ID                 (peer) abort, remove all
  */
@@ -250,6 +251,11 @@ static enum MHD_Result incoming(struct es_migrator *m, struct MHD_Connection *c,
 				    es_mig_fault(m, "restore_outcome_lost"))) {
 			json_decref(resp);
 			return MHD_NO;	/* the answer is lost: the connection just closes */
+		}
+		/* ?wait_ms=N: the outcome in this answer when it comes in time (no extra round trip) */
+		if (code == 202 && wait_ms_arg(c)) {
+			json_decref(resp);
+			code = es_mig_in_status_wait(m, id, wait_ms_arg(c), &resp);
 		}
 		return resp ? send_json(c, code, resp) : send_error(c, code, "body must be JSON");
 	}

@@ -45,7 +45,7 @@ static void set_error(struct es_migrator *m, struct es_migration *mg, const char
  * How long the target may hold a status request open (a long poll): well
  * inside the request's own timeout.
  */
-static unsigned int wait_ms(const struct es_migrator *m)
+unsigned int es_mig_wait_ms(const struct es_migrator *m)
 {
 	unsigned int w = m->cfg->request_timeout_ms / 2;
 
@@ -74,11 +74,19 @@ static int restore_outcome(struct es_migrator *m, struct es_migration *mg, json_
 	}
 	if (!strcmp(state, "absent")) {
 		set_error(m, mg, "absent", "restore at %s: %s", mg->to,
-			  posted ? "the target lost the migration (its agent restarted?)"
+			  posted ? "the target lost the migration (its agent restarted?, or the "
+				   "long-polled restore request never reached it)"
 				 : "the restore request went unanswered and never started");
 		return -1;
 	}
 	return 0;
+}
+
+int es_mig_restore_answer(struct es_migrator *m, struct es_migration *mg, int code, json_t *resp)
+{
+	if (code != 200 || !json_string_value(json_object_get(resp, "state")))
+		return 0;
+	return restore_outcome(m, mg, resp, true);
 }
 
 /* 1: running, -1: failed or absent (mg->error set), 0: still restoring or no answer. */
@@ -89,7 +97,7 @@ static int ask_outcome(struct es_migrator *m, struct es_migration *mg, bool post
 	char path[256];
 	int code, ret = 0;
 
-	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s?wait_ms=%u", mg->id, wait_ms(m));
+	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s?wait_ms=%u", mg->id, es_mig_wait_ms(m));
 	code = es_peer_json(m->cfg, mg->url, "GET", path, NULL, m->cfg->request_timeout_ms,
 			    &resp, err, err_len);
 	if (code != 200 || !json_string_value(json_object_get(resp, "state"))) {

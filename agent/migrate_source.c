@@ -291,7 +291,7 @@ int es_mig_restore(struct es_migrator *m, struct es_migration *mg)
 {
 	json_t *req = json_object(), *objs = json_object(), *resp = NULL;
 	char path[256], err[1024];
-	int i, code;
+	int i, code, outcome;
 
 	phase_begin(m, mg, ES_PH_RESTORE);
 	for (i = 0; i < ES_MIG_OBJECTS; i++)
@@ -300,17 +300,24 @@ int es_mig_restore(struct es_migrator *m, struct es_migration *mg)
 					    json_pack("{s:s,s:I}", "sha256", mg->obj[i].sha256,
 						      "bytes", (json_int_t)mg->obj[i].bytes));
 	json_object_set_new(req, "objects", objs);
-	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s/restore", mg->id);
+	/* the outcome comes in the answer when the restore ends within the long poll */
+	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s/restore?wait_ms=%u", mg->id,
+		 es_mig_wait_ms(m));
 	code = es_peer_json(m->cfg, mg->url, "POST", path, req, m->cfg->request_timeout_ms, &resp,
 			    err, sizeof(err));
 	json_decref(req);
 	/* no answer is no verdict: the target says what it runs (migrate_outcome.c) */
-	if (code && code != 202) {
+	if (code && code != 202 && code != 200) {
 		json_decref(resp);
 		return mig_fail(m, mg, "restore at %s: %s", mg->to, err);
 	}
+	outcome = es_mig_restore_answer(m, mg, code, resp);
 	json_decref(resp);
-	if (es_mig_await_restore(m, mg, code == 202))
+	/*
+	 * A long-polled request without an answer may have started the
+	 * restore (the target may have died in it): ask as if it had.
+	 */
+	if (outcome < 0 || (!outcome && es_mig_await_restore(m, mg, true)))
 		return -1;
 	phase_end(m, mg, ES_PH_RESTORE, json_pack("{s:s}", "target_status", "running"));
 	return 0;
@@ -349,6 +356,11 @@ static void *worker(void *arg)
 	int ret;
 
 	free(wa);
+	/*
+	 * The prepare stays before the checkpoint: run beside it, it saved
+	 * about 0.16 s at 200 ms RTT, but an agent killed in the pause leaves
+	 * the container frozen, which a restarted agent does not yet undo.
+	 */
 	ret = es_mig_prepare(m, mg);
 	if (!ret)
 		ret = es_mig_checkpoint(m, mg);

@@ -100,19 +100,39 @@ static int fill_peers(const struct es_mig_config *cfg)
 	return n;
 }
 
+/* SO_RCVBUF is capped at net.core.rmem_max: a silent cap would undercut autotuning. */
+static unsigned long rmem_max(void)
+{
+	FILE *f = fopen("/proc/sys/net/core/rmem_max", "r");
+	unsigned long v = 0;
+
+	if (f && fscanf(f, "%lu", &v) != 1)
+		v = 0;
+	if (f)
+		fclose(f);
+	return v;
+}
+
 int es_peer_tcp_attach(const struct es_mig_config *cfg, char *err, size_t err_len)
 {
 	char cg[600];
 	int fd = -1, ret;
 
-	if (!cfg->peer_init_cwnd)
+	if (!cfg->peer_init_cwnd && !cfg->peer_cwnd_clamp && !cfg->peer_rcvbuf)
 		return 0;
+	if (cfg->peer_rcvbuf && cfg->peer_rcvbuf > rmem_max()) {
+		snprintf(err, err_len, "config: field 'migration.peer_rcvbuf': %u is above "
+			 "net.core.rmem_max (%lu), which caps it", cfg->peer_rcvbuf, rmem_max());
+		return -1;
+	}
 	skel = peer_tcp__open();
 	if (!skel) {
 		snprintf(err, err_len, "peer_tcp: cannot open the BPF object");
 		return -1;
 	}
 	skel->rodata->init_cwnd = cfg->peer_init_cwnd;
+	skel->rodata->cwnd_clamp = cfg->peer_cwnd_clamp;
+	skel->rodata->rcvbuf = cfg->peer_rcvbuf;
 	ret = peer_tcp__load(skel);
 	if (ret) {
 		snprintf(err, err_len, "peer_tcp: loading the sockops program: %s", strerror(-ret));
@@ -137,7 +157,8 @@ int es_peer_tcp_attach(const struct es_mig_config *cfg, char *err, size_t err_le
 		snprintf(err, err_len, "peer_tcp: attaching to cgroup %s: %s", cg, strerror(-ret));
 		goto fail;
 	}
-	es_info("peer_tcp_attached", "cgroup=%s init_cwnd=%u", cg, cfg->peer_init_cwnd);
+	es_info("peer_tcp_attached", "cgroup=%s init_cwnd=%u cwnd_clamp=%u rcvbuf=%u", cg,
+		cfg->peer_init_cwnd, cfg->peer_cwnd_clamp, cfg->peer_rcvbuf);
 	return 0;
 fail:
 	peer_tcp__destroy(skel);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The initial congestion window of the agent's TCP connections with its
- * migration peers (migration.peer_init_cwnd): a sockops program (bpf/peer_tcp.bpf.c)
+ * The initial congestion window, a clamp on it and the receive buffer of
+ * the agent's TCP connections with its migration peers
+ * (migration.peer_init_cwnd, peer_cwnd_clamp, peer_rcvbuf): a sockops
+ * program (bpf/peer_tcp.bpf.c)
  * attached to the agent's own cgroup through a link the process holds, so
  * it goes away with the agent and never touches the node's routes or
  * sysctls.
@@ -12,7 +14,7 @@
 #include <stddef.h>
 #include "mig_config.h"
 
-/* 0 (also when peer_init_cwnd is 0: nothing to do), or -1 with err set. */
+/* 0 (also when none of the three is set: nothing to do), or -1 with err set. */
 int es_peer_tcp_attach(const struct es_mig_config *cfg, char *err, size_t err_len);
 void es_peer_tcp_detach(void);
 

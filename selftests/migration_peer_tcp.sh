@@ -9,8 +9,8 @@ es_require_root migration_peer_tcp
 # shellcheck source=selftests/migration.inc
 . "$(dirname "$0")/migration.inc"
 
-es_plan 4
-export MIG_CONFIG_EXTRA='"peer_init_cwnd": 500'
+es_plan 5
+export MIG_CONFIG_EXTRA='"peer_init_cwnd": 500, "peer_cwnd_clamp": 700, "peer_rcvbuf": 1048576'
 mig_setup partial || exit 1
 
 # hold NS IP PORT: an idle connection from NS (same cgroup as the agents)
@@ -26,6 +26,9 @@ field() {
 hold "$MIG_NS_A" "$MIG_IP_B" "$MIG_PORT"
 es_expect_eq "connection to the peer's agent starts with cwnd 500" \
 	"$(field "$MIG_NS_A" "dst $MIG_IP_B:$MIG_PORT" cwnd)" 500
+# the peer's agent accepted it with the configured receive buffer (the kernel doubles it)
+es_expect_eq "the accepting agent's receive buffer is 2 MiB" \
+	"$(es_in "$MIG_NS_B" ss -tinmH "src $MIG_IP_B:$MIG_PORT" | grep -o 'rb[0-9]*' | head -n 1)" rb2097152
 
 # Another port of the same peer is not its agent: the kernel's window.
 mkdir -p "$ES_TMP/counter"
@@ -42,5 +45,5 @@ MIG_CONFIG_EXTRA="" mig_agent a || exit 1
 hold "$MIG_NS_A" "$MIG_IP_B" "$MIG_PORT"
 es_expect_eq "after the agent restarted without it: cwnd 10" \
 	"$(field "$MIG_NS_A" "dst $MIG_IP_B:$MIG_PORT" cwnd)" 10
-if es_agent_log a1 | grep -q "peer_tcp_attached.*init_cwnd=500"; then es_ok "the agent logged the attachment"
+if es_agent_log a1 | grep -q "peer_tcp_attached.*init_cwnd=500 cwnd_clamp=700 rcvbuf=1048576"; then es_ok "the agent logged the attachment"
 else es_not_ok "the agent logged the attachment" "$(es_agent_log a1 | tail -3)"; fi
