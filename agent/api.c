@@ -14,43 +14,11 @@
 #include "log.h"
 #include "session_json.h"
 #include "agent.h"
+#include "http_reply.h"
 #include "migrate_api.h"
 #include "node_signals.h"
 #include "api_tls.h"
 #include "zdm.h"
-
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *type,
-			     char *body, size_t len)
-{
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-
-	r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", type);
-	ret = MHD_queue_response(c, code, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned int code, json_t *j)
-{
-	char *body = json_dumps(j, JSON_COMPACT);
-
-	json_decref(j);
-	if (!body)
-		return MHD_NO;
-	return reply(c, code, "application/json", body, strlen(body));
-}
-
-static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned int code,
-				   const char *msg)
-{
-	return reply_json(c, code, json_pack("{s:s}", "error", msg));
-}
 
 struct query_ctx {
 	struct es_session_query	*q;
@@ -82,13 +50,13 @@ static enum MHD_Result handle_sessions(struct es_agent *a, struct MHD_Connection
 	es_session_query_init(&q);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_arg, &qc);
 	if (qc.failed)
-		return reply_error(c, MHD_HTTP_BAD_REQUEST, qc.err);
+		return es_http_reply_error(c, MHD_HTTP_BAD_REQUEST, qc.err);
 	err = es_session_table_read(&t, &a->dp.maps);
 	if (err)
-		return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, strerror(-err));
+		return es_http_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, strerror(-err));
 	j = es_sessions_json(&t, &q, a->dp.maps.fd[ES_MAP_IFACES], a->cfg.node_name);
 	es_session_table_free(&t);
-	return reply_json(c, MHD_HTTP_OK, j);
+	return es_http_reply_json(c, MHD_HTTP_OK, j);
 }
 
 static json_t *status_json(struct es_agent *a)
@@ -148,22 +116,22 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (es_mig_api_owns(url))
 		return es_mig_api_handle(a->mig, c, url, method, upload, upload_len, req_ctx);
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served");
+		return es_http_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served");
 	if (!strcmp(url, "/healthz"))
-		return reply(c, MHD_HTTP_OK, "text/plain", strdup("ok\n"), 3);
+		return es_http_reply(c, MHD_HTTP_OK, "text/plain", strdup("ok\n"));
 	if (!strcmp(url, "/metrics")) {
 		body = es_metrics_render(a, &len);
 		if (!body)
-			return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-		return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4", body, len);
+			return es_http_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		return es_http_reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4", body);
 	}
 	if (!strcmp(url, "/v1/sessions"))
 		return handle_sessions(a, c);
 	if (!strcmp(url, "/v1/status"))
-		return reply_json(c, MHD_HTTP_OK, status_json(a));
+		return es_http_reply_json(c, MHD_HTTP_OK, status_json(a));
 	if (!strcmp(url, "/v1/node"))
-		return reply_json(c, MHD_HTTP_OK, es_node_signals_json(a));
-	return reply_error(c, MHD_HTTP_NOT_FOUND,
+		return es_http_reply_json(c, MHD_HTTP_OK, es_node_signals_json(a));
+	return es_http_reply_error(c, MHD_HTTP_NOT_FOUND,
 			   "unknown path (try /metrics, /v1/sessions, /v1/status, /v1/node, /healthz)");
 }
 

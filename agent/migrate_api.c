@@ -26,6 +26,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include "log.h"
+#include "http_reply.h"
 #include "fs_util.h"
 #include "migrate.h"
 #include "migrate_api.h"
@@ -50,45 +51,6 @@ struct req {
 bool es_mig_api_owns(const char *url)
 {
 	return !strncmp(url, "/v1/containers", 14) || !strncmp(url, "/v1/migrations", 14);
-}
-
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned int code, json_t *j)
-{
-	char *body = json_dumps(j, JSON_COMPACT);
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-
-	json_decref(j);
-	if (!body)
-		return MHD_NO;
-	r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	ret = MHD_queue_response(c, code, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned int code, const char *msg)
-{
-	return send_json(c, code, json_pack("{s:s}", "error", msg));
-}
-
-static bool token_ok(const struct es_migrator *m, struct MHD_Connection *c)
-{
-	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-	const char *t = m->cfg->token;
-	size_t i, n = strlen(t);
-	unsigned char diff = 0;
-
-	if (!n || !h || strncmp(h, "Bearer ", 7) || strlen(h + 7) != n)
-		return false;
-	for (i = 0; i < n; i++)	/* constant time */
-		diff |= (unsigned char)h[7 + i] ^ (unsigned char)t[i];
-	return !diff;
 }
 
 static void peer_addr(struct MHD_Connection *c, char *buf, size_t len)
@@ -166,7 +128,7 @@ static enum MHD_Result object_done(struct es_migrator *m, struct MHD_Connection 
 	if (r->failed || r->fd < 0) {
 		if (r->fd >= 0)
 			unlink(r->path);
-		return send_error(c, r->fd < 0 ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
+		return es_http_reply_error(c, r->fd < 0 ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
 				  r->fd < 0 ? "unknown migration or object (objects: image, layer, "
 					      "checkpoint)" : "cannot store the object");
 	}
@@ -178,10 +140,10 @@ static enum MHD_Result object_done(struct es_migrator *m, struct MHD_Connection 
 		r->failed = true;
 	if (close(r->fd) || r->failed) {
 		r->fd = -1;
-		return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the object");
+		return es_http_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the object");
 	}
 	r->fd = -1;
-	return send_json(c, MHD_HTTP_OK, json_pack("{s:I,s:s}", "bytes", (json_int_t)r->bytes,
+	return es_http_reply_json(c, MHD_HTTP_OK, json_pack("{s:I,s:s}", "bytes", (json_int_t)r->bytes,
 						   "sha256", hex));
 }
 
@@ -193,29 +155,29 @@ static enum MHD_Result containers(struct es_migrator *m, struct MHD_Connection *
 	int ret;
 
 	if (name && !es_safe_name(name))
-		return send_error(c, MHD_HTTP_BAD_REQUEST, "container names are [A-Za-z0-9_.-]");
+		return es_http_reply_error(c, MHD_HTTP_BAD_REQUEST, "container names are [A-Za-z0-9_.-]");
 	if (!strcmp(method, "GET"))
-		return send_json(c, MHD_HTTP_OK, name ? es_container_state(&m->rt, name)
+		return es_http_reply_json(c, MHD_HTTP_OK, name ? es_container_state(&m->rt, name)
 						      : es_container_list(&m->rt));
 	if (!strcmp(method, "DELETE") && name) {
 		if (!es_container_exists(&m->rt, name))
-			return send_error(c, MHD_HTTP_NOT_FOUND, "no such container");
+			return es_http_reply_error(c, MHD_HTTP_NOT_FOUND, "no such container");
 		ret = es_container_destroy(&m->rt, name);
-		return ret ? send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, strerror(-ret))
-			   : send_json(c, MHD_HTTP_OK, json_pack("{s:s}", "removed", name));
+		return ret ? es_http_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, strerror(-ret))
+			   : es_http_reply_json(c, MHD_HTTP_OK, json_pack("{s:s}", "removed", name));
 	}
 	if (!strcmp(method, "POST") && !name) {
 		if (!body)
-			return send_error(c, MHD_HTTP_BAD_REQUEST, "body must be a JSON spec");
+			return es_http_reply_error(c, MHD_HTTP_BAD_REQUEST, "body must be a JSON spec");
 		ret = es_container_run(&m->rt, body, err, sizeof(err));
 		if (ret)
-			return send_error(c, ret == -EEXIST ? MHD_HTTP_CONFLICT :
+			return es_http_reply_error(c, ret == -EEXIST ? MHD_HTTP_CONFLICT :
 					  ret == -EINVAL || ret == -ENOENT ? MHD_HTTP_BAD_REQUEST :
 					  MHD_HTTP_INTERNAL_SERVER_ERROR, err);
-		return send_json(c, MHD_HTTP_OK, es_container_state(&m->rt,
+		return es_http_reply_json(c, MHD_HTTP_OK, es_container_state(&m->rt,
 				 json_string_value(json_object_get(body, "name"))));
 	}
-	return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET, POST or DELETE");
+	return es_http_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET, POST or DELETE");
 }
 
 #define ES_MIG_WAIT_MAX_MS	10000
@@ -239,10 +201,10 @@ static enum MHD_Result incoming(struct es_migrator *m, struct MHD_Connection *c,
 
 	if (!*rest && !strcmp(method, "POST")) {
 		code = body ? es_mig_in_prepare(m, body, &resp) : 400;
-		return resp ? send_json(c, code, resp) : send_error(c, code, "body must be JSON");
+		return resp ? es_http_reply_json(c, code, resp) : es_http_reply_error(c, code, "body must be JSON");
 	}
 	if (*rest != '/' || strlen(rest + 1) >= sizeof(id))
-		return send_error(c, MHD_HTTP_NOT_FOUND, "unknown incoming path");
+		return es_http_reply_error(c, MHD_HTTP_NOT_FOUND, "unknown incoming path");
 	snprintf(id, sizeof(id), "%s", rest + 1);
 	if (strchr(id, '/') && !strcmp(strchr(id, '/'), "/restore") && !strcmp(method, "POST")) {
 		*strchr(id, '/') = '\0';
@@ -257,19 +219,19 @@ static enum MHD_Result incoming(struct es_migrator *m, struct MHD_Connection *c,
 			json_decref(resp);
 			code = es_mig_in_status_wait(m, id, wait_ms_arg(c), &resp);
 		}
-		return resp ? send_json(c, code, resp) : send_error(c, code, "body must be JSON");
+		return resp ? es_http_reply_json(c, code, resp) : es_http_reply_error(c, code, "body must be JSON");
 	}
 	if (!strchr(id, '/') && !strcmp(method, "GET")) {
 		if (es_mig_fault(m, "restore_outcome_lost"))
 			return MHD_NO;
 		code = es_mig_in_status_wait(m, id, wait_ms_arg(c), &resp);
-		return send_json(c, code, resp);
+		return es_http_reply_json(c, code, resp);
 	}
 	if (!strchr(id, '/') && !strcmp(method, "DELETE")) {
 		code = es_mig_in_abort(m, id, &resp);
-		return send_json(c, code, resp);
+		return es_http_reply_json(c, code, resp);
 	}
-	return send_error(c, MHD_HTTP_NOT_FOUND, "unknown incoming path or method");
+	return es_http_reply_error(c, MHD_HTTP_NOT_FOUND, "unknown incoming path or method");
 }
 
 static enum MHD_Result migrations(struct es_migrator *m, struct MHD_Connection *c,
@@ -283,29 +245,29 @@ static enum MHD_Result migrations(struct es_migrator *m, struct MHD_Connection *
 	if (!strncmp(rest, "/incoming", 9) && (!rest[9] || rest[9] == '/'))
 		return incoming(m, c, url, method, body);
 	if (!*rest && !strcmp(method, "GET"))
-		return send_json(c, MHD_HTTP_OK, es_mig_list_json(m));
+		return es_http_reply_json(c, MHD_HTTP_OK, es_mig_list_json(m));
 	if (!*rest && !strcmp(method, "POST")) {
 		mg = body ? es_migration_begin(m, body, &code, err, sizeof(err)) : NULL;
 		if (!body)
-			return send_error(c, MHD_HTTP_BAD_REQUEST, "body must be JSON");
-		return mg ? send_json(c, code, json_pack("{s:s}", "id", mg->id))
-			  : send_error(c, code, err);
+			return es_http_reply_error(c, MHD_HTTP_BAD_REQUEST, "body must be JSON");
+		return mg ? es_http_reply_json(c, code, json_pack("{s:s}", "id", mg->id))
+			  : es_http_reply_error(c, code, err);
 	}
 	if (*rest != '/' || strlen(rest + 1) >= sizeof(id))
-		return send_error(c, MHD_HTTP_NOT_FOUND, "unknown migration path");
+		return es_http_reply_error(c, MHD_HTTP_NOT_FOUND, "unknown migration path");
 	snprintf(id, sizeof(id), "%s", rest + 1);
 	if (strchr(id, '/') && !strcmp(strchr(id, '/'), "/stop-source") && !strcmp(method, "POST")) {
 		*strchr(id, '/') = '\0';
 		mg = es_mig_find(m, id);
 		if (!mg)
-			return send_error(c, MHD_HTTP_NOT_FOUND, "no such migration");
+			return es_http_reply_error(c, MHD_HTTP_NOT_FOUND, "no such migration");
 		if (es_mig_stop_source(m, mg))
-			return send_error(c, MHD_HTTP_CONFLICT, mg->error);
-		return send_json(c, MHD_HTTP_OK, es_mig_json(m, mg));
+			return es_http_reply_error(c, MHD_HTTP_CONFLICT, mg->error);
+		return es_http_reply_json(c, MHD_HTTP_OK, es_mig_json(m, mg));
 	}
 	mg = strcmp(method, "GET") ? NULL : es_mig_find(m, id);
-	return mg ? send_json(c, MHD_HTTP_OK, es_mig_json(m, mg))
-		  : send_error(c, MHD_HTTP_NOT_FOUND, "no such migration");
+	return mg ? es_http_reply_json(c, MHD_HTTP_OK, es_mig_json(m, mg))
+		  : es_http_reply_error(c, MHD_HTTP_NOT_FOUND, "no such migration");
 }
 
 static enum MHD_Result dispatch(struct es_migrator *m, struct MHD_Connection *c,
@@ -317,14 +279,14 @@ static enum MHD_Result dispatch(struct es_migrator *m, struct MHD_Connection *c,
 	if (r->body) {
 		body = json_loadb(r->body, r->len, 0, NULL);
 		if (!body)
-			return send_error(c, MHD_HTTP_BAD_REQUEST, "body is not valid JSON");
+			return es_http_reply_error(c, MHD_HTTP_BAD_REQUEST, "body is not valid JSON");
 	}
 	if (!strncmp(url, "/v1/containers", 14) && (!url[14] || url[14] == '/'))
 		ret = containers(m, c, url, method, body);
 	else if (!url[14] || url[14] == '/')
 		ret = migrations(m, c, url, method, body);
 	else
-		ret = send_error(c, MHD_HTTP_NOT_FOUND, "unknown path");
+		ret = es_http_reply_error(c, MHD_HTTP_NOT_FOUND, "unknown path");
 	json_decref(body);
 	return ret;
 }
@@ -343,12 +305,12 @@ enum MHD_Result es_mig_api_handle(struct es_migrator *m, struct MHD_Connection *
 		r->fd = -1;
 		r->m = m;
 		*req_ctx = r;
-		if (!token_ok(m, c)) {
+		if (!es_http_bearer_ok(c, m->cfg->token)) {
 			r->refused = true;
 			peer_addr(c, peer, sizeof(peer));
 			es_warn("auth_refused", "peer=%s method=%s path=\"%.200s\" reason=%s", peer,
 				method, url, m->cfg->token[0] ? "bad_or_missing_token" : "no_token_configured");
-			return send_error(c, MHD_HTTP_UNAUTHORIZED,
+			return es_http_reply_error(c, MHD_HTTP_UNAUTHORIZED,
 					  m->cfg->token[0] ? "missing or wrong token" :
 					  "this agent has no migration.token configured");
 		}
@@ -364,7 +326,7 @@ enum MHD_Result es_mig_api_handle(struct es_migrator *m, struct MHD_Connection *
 				      object_done(m, c, r));
 	if (*upload_len) {
 		if (r->len + *upload_len > JSON_BODY_MAX)
-			return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
+			return es_http_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
 		char *nb = realloc(r->body, r->len + *upload_len);
 
 		if (!nb)

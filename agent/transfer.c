@@ -9,28 +9,7 @@
 #include <curl/curl.h>
 #include "fs_util.h"
 #include "transfer.h"
-
-struct body {
-	char	*data;
-	size_t	len;
-};
-
-static size_t on_body(char *p, size_t size, size_t n, void *arg)
-{
-	struct body *b = arg;
-	char *nd;
-
-	if (b->len + size * n > (1 << 20))
-		return 0;	/* a control answer is small */
-	nd = realloc(b->data, b->len + size * n + 1);
-	if (!nd)
-		return 0;
-	b->data = nd;
-	memcpy(b->data + b->len, p, size * n);
-	b->len += size * n;
-	b->data[b->len] = '\0';
-	return size * n;
-}
+#include "http_body.h"
 
 /*
  * One pool of connections to the peers for the whole agent (a libcurl
@@ -77,7 +56,7 @@ static void pool_init(void)
 }
 
 static CURL *peer_handle(const struct es_mig_config *cfg, const char *base, const char *path,
-			 struct curl_slist **hdrs, struct body *b)
+			 struct curl_slist **hdrs, struct es_http_body *b)
 {
 	char url[768], auth[ES_MIG_TOKEN_MAX + 32];
 	CURL *h;
@@ -93,7 +72,7 @@ static CURL *peer_handle(const struct es_mig_config *cfg, const char *base, cons
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->connect_timeout_ms);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, es_http_body_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -107,7 +86,7 @@ static CURL *peer_handle(const struct es_mig_config *cfg, const char *base, cons
 	return h;
 }
 
-static int finish(CURL *h, CURLcode rc, struct body *b, json_t **resp, const char *what,
+static int finish(CURL *h, CURLcode rc, struct es_http_body *b, json_t **resp, const char *what,
 		  char *err, size_t err_len)
 {
 	long code = 0;
@@ -134,7 +113,7 @@ int es_peer_json(const struct es_mig_config *cfg, const char *base, const char *
 		 char *err, size_t err_len)
 {
 	struct curl_slist *hdrs = NULL;
-	struct body b = {};
+	struct es_http_body b = { .max = 1 << 20 };	/* a control answer is small */
 	char *text = NULL, what[400];
 	CURLcode rc;
 	CURL *h;
@@ -227,7 +206,7 @@ int es_peer_put_stream(const struct es_mig_config *cfg, const char *base, const 
 	struct stream_src src = { .fd = fd, .sha = es_sha256_new() };
 	struct upload u = { progress, arg };
 	struct curl_slist *hdrs = NULL;
-	struct body b = {};
+	struct es_http_body b = { .max = 1 << 20 };	/* a control answer is small */
 	char what[400];
 	CURLcode rc;
 	CURL *h;
@@ -269,7 +248,7 @@ int es_peer_put_file(const struct es_mig_config *cfg, const char *base, const ch
 {
 	struct upload u = { progress, arg };
 	struct curl_slist *hdrs = NULL;
-	struct body b = {};
+	struct es_http_body b = { .max = 1 << 20 };	/* a control answer is small */
 	char what[400];
 	struct stat st;
 	CURLcode rc;

@@ -7,33 +7,15 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include "cli.h"
+#include "http_body.h"
 #include "es_maps.h"
-
-struct buf {
-	char	*data;
-	size_t	len;
-};
-
-static size_t on_body(char *p, size_t size, size_t n, void *arg)
-{
-	struct buf *b = arg;
-	char *nd = realloc(b->data, b->len + size * n + 1);
-
-	if (!nd)
-		return 0;
-	b->data = nd;
-	memcpy(b->data + b->len, p, size * n);
-	b->len += size * n;
-	b->data[b->len] = '\0';
-	return size * n;
-}
 
 static json_t *api_request(const struct cli *c, const char *path, json_t *body,
 			   char *err, size_t err_len)
 {
 	struct curl_slist *hdrs = NULL;
 	char *text = NULL;
-	struct buf b = {};
+	struct es_http_body b = {};
 	json_error_t jerr;
 	char url[1024];
 	json_t *j = NULL;
@@ -47,7 +29,7 @@ static json_t *api_request(const struct cli *c, const char *path, json_t *body,
 	snprintf(url, sizeof(url), "%s%s", c->api, path);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, es_http_body_write);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	if (getenv("EDGESHIFT_CA"))	/* an https --api checked against this CA file */

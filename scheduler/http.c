@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <microhttpd.h>
 #include "log.h"
+#include "http_reply.h"
 #include "es_sched.h"
 
 #define MAX_BODY	(64u << 20)
@@ -31,33 +32,6 @@ struct body {
 	size_t	len;
 	bool	too_big;
 };
-
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *type,
-			     char *text)
-{
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-
-	if (!text)
-		return MHD_NO;
-	r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(text);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", type);
-	ret = MHD_queue_response(c, code, r);
-	MHD_destroy_response(r);
-	return ret;
-}
-
-static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned int code, json_t *j)
-{
-	char *text = json_dumps(j, JSON_COMPACT);
-
-	json_decref(j);
-	return reply(c, code, "application/json", text);
-}
 
 static bool ends_with(const char *s, const char *sfx)
 {
@@ -116,25 +90,25 @@ static enum MHD_Result handle_verb(struct MHD_Connection *c, enum ext_verb verb,
 
 	if (b->too_big) {
 		__atomic_add_fetch(&srv.requests[verb][1], 1, __ATOMIC_RELAXED);
-		return reply_json(c, 413,
+		return es_http_reply_json(c, 413,
 				  json_pack("{s:s}", "Error", "edgeshift-scheduler: request body above 64 MiB"));
 	}
 	res = extender_handle(srv.cfg, srv.mc, verb, b->p ? b->p : "", b->len, &status);
 	__atomic_add_fetch(&srv.requests[verb][status != 200 || json_string_length(
 			   json_object_get(res, "Error")) > 0], 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&srv.duration_ns[verb], sched_now_ns() - start, __ATOMIC_RELAXED);
-	return reply_json(c, status, res);
+	return es_http_reply_json(c, status, res);
 }
 
 static enum MHD_Result handle_get(struct MHD_Connection *c, const char *url)
 {
 	if (!strcmp(url, "/healthz"))
-		return reply(c, MHD_HTTP_OK, "text/plain", strdup("ok\n"));
+		return es_http_reply(c, MHD_HTTP_OK, "text/plain", strdup("ok\n"));
 	if (!strcmp(url, "/metrics"))
-		return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4", render_metrics());
+		return es_http_reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4", render_metrics());
 	if (!strcmp(url, "/v1/nodes"))
-		return reply_json(c, MHD_HTTP_OK, metrics_cache_json(srv.mc));
-	return reply_json(c, MHD_HTTP_NOT_FOUND, json_pack("{s:s}", "Error",
+		return es_http_reply_json(c, MHD_HTTP_OK, metrics_cache_json(srv.mc));
+	return es_http_reply_json(c, MHD_HTTP_NOT_FOUND, json_pack("{s:s}", "Error",
 			  "unknown path (POST .../filter, .../prioritize; GET /v1/nodes, /metrics, /healthz)"));
 }
 
@@ -168,7 +142,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
 		return handle_get(c, url);
 	if (strcmp(method, "POST"))
-		return reply_json(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+		return es_http_reply_json(c, MHD_HTTP_METHOD_NOT_ALLOWED,
 				  json_pack("{s:s}", "Error", "only GET and POST are served"));
 	if (!b) {
 		b = calloc(1, sizeof(*b));
@@ -184,7 +158,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return handle_verb(c, VERB_FILTER, b);
 	if (ends_with(url, "/prioritize"))
 		return handle_verb(c, VERB_PRIORITIZE, b);
-	return reply_json(c, MHD_HTTP_NOT_FOUND, json_pack("{s:s}", "Error",
+	return es_http_reply_json(c, MHD_HTTP_NOT_FOUND, json_pack("{s:s}", "Error",
 			  "unknown verb (the URL must end in /filter or /prioritize)"));
 }
 

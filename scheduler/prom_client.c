@@ -11,31 +11,9 @@
 #include <string.h>
 #include <curl/curl.h>
 #include "es_sched.h"
+#include "http_body.h"
 
 #define MAX_BODY	(64u << 20)
-
-struct buf {
-	char	*p;
-	size_t	len;
-};
-
-static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct buf *b = arg;
-	size_t n = size * nmemb;
-	char *np;
-
-	if (b->len + n > MAX_BODY)
-		return 0;
-	np = realloc(b->p, b->len + n + 1);
-	if (!np)
-		return 0;
-	memcpy(np + b->len, data, n);
-	b->p = np;
-	b->len += n;
-	b->p[b->len] = '\0';
-	return n;
-}
 
 /* One sample of the answer. */
 struct triple {
@@ -65,14 +43,14 @@ static int push(struct triples *t, const char *node, int sig, double v)
 	return 0;
 }
 
-static int http_get(CURL *curl, const char *url, struct buf *b, long timeout_ms,
+static int http_get(CURL *curl, const char *url, struct es_http_body *b, long timeout_ms,
 		    char *err, size_t len)
 {
 	long code = 0;
 	CURLcode rc;
 
 	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, es_http_body_write);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, b);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
@@ -129,7 +107,7 @@ static int parse_vector(json_t *doc, const char *label, int sig, struct triples 
 static int run_query(const struct sched_config *cfg, CURL *curl, int sig, struct triples *t,
 		     char *err, size_t len)
 {
-	struct buf b = {};
+	struct es_http_body b = { .max = MAX_BODY };
 	json_error_t jerr;
 	char *q, *url = NULL, why[200];
 	int ret = -1;
@@ -143,7 +121,7 @@ static int run_query(const struct sched_config *cfg, CURL *curl, int sig, struct
 		snprintf(err, len, "query %s at %s: %s", sched_signal_names[sig], cfg->prom_url, why);
 		goto out;
 	}
-	t->docs[sig] = json_loadb(b.p, b.len, 0, &jerr);
+	t->docs[sig] = json_loadb(b.data, b.len, 0, &jerr);
 	if (!t->docs[sig]) {
 		snprintf(err, len, "query %s: answer is not JSON: %s", sched_signal_names[sig], jerr.text);
 		goto out;
@@ -156,7 +134,7 @@ static int run_query(const struct sched_config *cfg, CURL *curl, int sig, struct
 out:
 	curl_free(q);
 	free(url);
-	free(b.p);
+	free(b.data);
 	return ret;
 }
 
