@@ -40,6 +40,22 @@ static int choose(struct cni_ctx *c)
 	return 0;
 }
 
+/* The pod's link against prevResult's interface entry and the delegate. */
+static int check_link(struct cni_ctx *c, const struct nl_link *l, const json_t *iface)
+{
+	const char *mac = json_string_value(json_object_get(iface, "mac"));
+	unsigned char want[6];
+	int ret;
+
+	ret = c->d->kind == CNI_KIND_MACVLAN ? macvlan_check(c, l) : host_device_check(c, l);
+	if (ret)
+		return ret;
+	if (mac && (cni_parse_mac(mac, want) || memcmp(want, l->mac, 6)))
+		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG,
+				"mac: %s's address differs from prevResult's %s", c->env.ifname, mac);
+	return 0;
+}
+
 int cmd_check(struct cni_ctx *c)
 {
 	const json_t *prev = c->conf.prev_result;
@@ -65,16 +81,18 @@ int cmd_check(struct cni_ctx *c)
 		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG,
 				"prevResult: no interface %s in sandbox %s", c->env.ifname,
 				c->env.netns);
-	ret = c->d->kind == CNI_KIND_MACVLAN ?
-	      macvlan_check(c, json_array_get(json_object_get(prev, "interfaces"), iface)) :
-	      host_device_check(c, json_array_get(json_object_get(prev, "interfaces"), iface));
-	if (ret || cni_ipam_check(c, prev) || cni_pod_nl(c, &pod))
+	if (cni_pod_nl(c, &pod))
 		return -1;
 	ret = nl_link_get(&pod, 0, c->env.ifname, &l);
+	if (ret)
+		cni_fail(&c->err, CNI_ERR_INVALID_CONFIG, "CNI_IFNAME: %s is missing from the pod",
+			 c->env.ifname);
+	else
+		ret = check_link(c, &l, json_array_get(json_object_get(prev, "interfaces"), iface));
+	if (!ret)
+		ret = cni_ipam_check(c, prev);
 	if (!ret)
 		ret = ipam_verify(&pod, l.ifindex, prev, iface, &c->err);
-	else
-		cni_fail(&c->err, CNI_ERR_INVALID_CONFIG, "%s is missing", c->env.ifname);
 	nl_close(&pod);
 	return ret ? -1 : 0;
 }

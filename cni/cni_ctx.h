@@ -50,9 +50,9 @@ int cni_pod_unmove(struct cni_ctx *c, int ifindex, const char *name);
 /* Per kind of delegate (macvlan.c, host_device.c). */
 int macvlan_add(struct cni_ctx *c, struct cni_link *out);
 int macvlan_del(struct cni_ctx *c);
-int macvlan_check(struct cni_ctx *c, const json_t *iface);
+int macvlan_check(struct cni_ctx *c, const struct nl_link *l);
 int host_device_add(struct cni_ctx *c, struct cni_link *out);
 int host_device_del(struct cni_ctx *c);
-int host_device_check(struct cni_ctx *c, const json_t *iface);
+int host_device_check(struct cni_ctx *c, const struct nl_link *l);
 
 #endif

@@ -286,26 +286,10 @@ int host_device_del(struct cni_ctx *c)
 	return restore_in_host(c, ifindex, saved, alias);
 }
 
-int host_device_check(struct cni_ctx *c, const json_t *iface)
+int host_device_check(struct cni_ctx *c, const struct nl_link *l)
 {
-	const char *mac = json_string_value(json_object_get(iface, "mac"));
-	unsigned char want[6];
-	struct nl_link l;
-	struct nl pod;
-	int ret;
-
-	if (cni_pod_nl(c, &pod))
-		return -1;
-	ret = nl_link_get(&pod, 0, c->env.ifname, &l);
-	nl_close(&pod);
-	if (ret)
-		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG, "CNI_IFNAME: %s is missing from the pod",
-				c->env.ifname);
-	if (strncmp(l.alias, ALIAS_TAG, strlen(ALIAS_TAG)))
+	if (strncmp(l->alias, ALIAS_TAG, strlen(ALIAS_TAG)))
 		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG,
 				"%s in the pod is not a device edgeshift-cni moved there", c->env.ifname);
-	if (mac && (cni_parse_mac(mac, want) || memcmp(want, l.mac, 6)))
-		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG,
-				"mac: %s's address differs from prevResult's %s", c->env.ifname, mac);
 	return 0;
 }

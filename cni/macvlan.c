@@ -294,32 +294,16 @@ int macvlan_del(struct cni_ctx *c)
 	return 0;
 }
 
-int macvlan_check(struct cni_ctx *c, const json_t *iface)
+int macvlan_check(struct cni_ctx *c, const struct nl_link *l)
 {
-	const char *mac = json_string_value(json_object_get(iface, "mac"));
-	unsigned char want[6];
-	struct nl_link l;
-	struct nl pod;
-	int ret;
-
-	if (cni_pod_nl(c, &pod))
-		return -1;
-	ret = nl_link_get(&pod, 0, c->env.ifname, &l);
-	nl_close(&pod);
-	if (ret)
-		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG, "CNI_IFNAME: %s is missing from the pod",
-				c->env.ifname);
-	if (strcmp(l.kind, "macvlan"))
+	if (strcmp(l->kind, "macvlan"))
 		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG, "%s is a \"%s\", not a macvlan",
-				c->env.ifname, l.kind);
-	if (l.macvlan_mode != c->d->mode)
+				c->env.ifname, l->kind);
+	if (l->macvlan_mode != c->d->mode)
 		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG, "mode: %s has another macvlan mode",
 				c->env.ifname);
-	if (c->d->mtu && l.mtu != c->d->mtu)
+	if (c->d->mtu && l->mtu != c->d->mtu)
 		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG, "mtu: %s has MTU %u, want %u",
-				c->env.ifname, l.mtu, c->d->mtu);
-	if (mac && (cni_parse_mac(mac, want) || memcmp(want, l.mac, 6)))
-		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG,
-				"mac: %s's address differs from prevResult's %s", c->env.ifname, mac);
+				c->env.ifname, l->mtu, c->d->mtu);
 	return 0;
 }
