@@ -527,13 +527,70 @@ int es_mig_wait_answered(const struct es_mig_dp *dp, const struct es_mig_key *ke
 	}
 }
 
+/*
+ * A state change no request may slip past: step() handles every sequence
+ * number up to the head seen, then finish() changes the state only if the
+ * head is still that one; otherwise (-EAGAIN, *head updated) the newcomers
+ * are handled first and it tries again.
+ */
+struct drain {
+	const struct es_mig_dp	*dp;
+	const struct es_mig_key	*key;
+	int			fd;		/* tunnel or injection socket */
+	__u32			dst;		/* send_to_source: the source node */
+	__u32			from, to;	/* switch_state: the state change */
+	__u64			cursor;		/* replay_step: last in the checkpoint */
+	__u64			released;	/* release_held: delivered by earlier calls */
+	unsigned int		done;		/* sequence numbers handled by step() */
+	int (*step)(struct drain *d, __u64 seq);
+	int (*finish)(struct drain *d, __u64 *head);
+};
+
+static int drain_then_switch(struct drain *d, __u64 next, __u64 head)
+{
+	int tries, ret;
+
+	for (tries = 0; tries < MIG_RESUME_TRIES; tries++) {
+		for (; next <= head; next++) {
+			ret = d->step(d, next);
+			if (ret)
+				return ret;
+		}
+		ret = d->finish(d, &head);
+		if (ret != -EAGAIN)
+			return ret;
+	}
+	return -EAGAIN;
+}
+
+static int switch_state(struct drain *d, __u64 *head)
+{
+	__u64 ss = 0;
+	int ret = set_state(d->dp, d->key, d->from, d->to, *head, &ss);
+
+	*head = seq_of(ss);
+	return ret;
+}
+
+static int send_to_source(struct drain *d, __u64 seq)
+{
+	struct es_mig_record rec;
+	int ret = es_mig_record_get(d->dp, d->key, seq, &rec);
+
+	if (!ret)
+		ret = es_mig_tunnel_send(d->dp, d->fd, d->dst, seq, &rec);
+	if (!ret)
+		d->done++;
+	return ret;
+}
+
 int es_mig_resume(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 cursor,
 		  unsigned int *sent)
 {
-	struct es_mig_record rec;
 	struct es_mig_session s;
-	__u64 next, head, ss;
-	int fd, ret, tries;
+	struct drain d = { .dp = dp, .key = key, .step = send_to_source,
+			   .finish = switch_state, .from = ES_MIG_HOLD, .to = ES_MIG_FORWARDING };
+	int ret;
 
 	if (sent)
 		*sent = 0;
@@ -546,30 +603,14 @@ int es_mig_resume(const struct es_mig_dp *dp, const struct es_mig_key *key, __u6
 	if (ret)
 		return ret;
 	es_mig_records_delete(dp, key, 1, cursor);
-	fd = es_mig_tunnel_open(dp);
-	if (fd < 0)
-		return fd;
-	next = s.hold_seq + 1;
-	head = seq_of(s.seq_state);
-	for (tries = 0; tries < MIG_RESUME_TRIES; tries++) {
-		for (; next <= head; next++) {
-			ret = es_mig_record_get(dp, key, next, &rec);
-			if (!ret)
-				ret = es_mig_tunnel_send(dp, fd, s.source_addr, next, &rec);
-			if (ret)
-				goto out;
-			if (sent)
-				(*sent)++;
-		}
-		/* Only when no request came in since the last one sent. */
-		ret = set_state(dp, key, ES_MIG_HOLD, ES_MIG_FORWARDING, head, &ss);
-		if (ret != -EAGAIN)
-			goto out;
-		head = seq_of(ss);
-	}
-	ret = -EAGAIN;
-out:
-	close(fd);
+	d.fd = es_mig_tunnel_open(dp);
+	if (d.fd < 0)
+		return d.fd;
+	d.dst = s.source_addr;
+	ret = drain_then_switch(&d, s.hold_seq + 1, seq_of(s.seq_state));
+	close(d.fd);
+	if (sent)
+		*sent = d.done;
 	return ret;
 }
 
@@ -623,13 +664,31 @@ static int replay_wait_window(const struct es_mig_dp *dp, const struct es_mig_ke
 	}
 }
 
+static int replay_step(struct drain *d, __u64 seq)
+{
+	struct es_mig_record rec;
+	int ret;
+
+	ret = replay_wait_window(d->dp, d->key, d->cursor, seq - 1, MIG_REPLAY_WINDOW);
+	if (!ret)
+		ret = es_mig_record_get(d->dp, d->key, seq, &rec);
+	if (!ret)
+		ret = es_mig_inject(d->fd, &rec);
+	if (!ret)
+		ret = set_value(d->dp, d->key, ES_MIG_CMD_SET_REPLAYED, seq);
+	if (!ret)
+		d->done++;
+	return ret;
+}
+
 int es_mig_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			  unsigned int *replayed)
 {
-	struct es_mig_record rec;
 	struct es_mig_session s;
-	__u64 next, head, ss = 0;
-	int fd, ret, tries;
+	struct drain d = { .dp = dp, .key = key, .step = replay_step, .finish = switch_state,
+			   .from = ES_MIG_REPLAYING, .to = ES_MIG_CUTOVER };
+	__u64 ss = 0;
+	int ret;
 
 	if (replayed)
 		*replayed = 0;
@@ -639,33 +698,15 @@ int es_mig_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *k
 	ret = es_mig_session_get(dp, key, &s);
 	if (ret)
 		return ret;
-	fd = es_mig_inject_open();
-	if (fd < 0)
-		return fd;
-	next = (s.replayed > s.cursor ? s.replayed : s.cursor) + 1;
-	head = seq_of(ss);
-	for (tries = 0; tries < MIG_RESUME_TRIES; tries++) {
-		for (; next <= head; next++) {
-			ret = replay_wait_window(dp, key, s.cursor, next - 1, MIG_REPLAY_WINDOW);
-			if (!ret)
-				ret = es_mig_record_get(dp, key, next, &rec);
-			if (!ret)
-				ret = es_mig_inject(fd, &rec);
-			if (!ret)
-				ret = set_value(dp, key, ES_MIG_CMD_SET_REPLAYED, next);
-			if (ret)
-				goto out;
-			if (replayed)
-				(*replayed)++;
-		}
-		ret = set_state(dp, key, ES_MIG_REPLAYING, ES_MIG_CUTOVER, head, &ss);
-		if (ret != -EAGAIN)
-			goto out;
-		head = seq_of(ss);
-	}
-	ret = -EAGAIN;
-out:
-	close(fd);
+	d.fd = es_mig_inject_open();
+	if (d.fd < 0)
+		return d.fd;
+	d.cursor = s.cursor;
+	ret = drain_then_switch(&d, (s.replayed > s.cursor ? s.replayed : s.cursor) + 1,
+				seq_of(ss));
+	close(d.fd);
+	if (replayed)
+		*replayed = d.done;
 	return ret;
 }
 
@@ -815,34 +856,38 @@ int es_mig_src_cursor(const struct es_mig_dp *dp, const struct es_mig_key *key, 
 	return 0;
 }
 
-/* Deliver held requests (from, to] in order; advances *released. */
-static int deliver_held(const struct es_mig_dp *dp, const struct es_mig_key *key, int fd,
-			__u64 from, __u64 to, __u64 *released)
+/* A held request, delivered in order; absent: it could not be kept and went at once. */
+static int release_held(struct drain *d, __u64 seq)
 {
-	struct es_mig_record_key hk = { .session = *key };
+	struct es_mig_record_key hk = { .session = *d->key, .seq = seq };
 	struct es_mig_held h;
 	int ret;
 
-	for (hk.seq = from + 1; hk.seq <= to; hk.seq++) {
-		/* absent: it could not be kept and was delivered at once (hold broken) */
-		if (bpf_map_lookup_elem(dp->held_fd, &hk, &h))
-			continue;
-		ret = es_mig_inject_packet(fd, h.data, h.len);
-		if (ret)
-			return ret;
-		bpf_map_delete_elem(dp->held_fd, &hk);
-		(*released)++;
-	}
+	if (bpf_map_lookup_elem(d->dp->held_fd, &hk, &h))
+		return 0;
+	ret = es_mig_inject_packet(d->fd, h.data, h.len);
+	if (ret)
+		return ret;
+	bpf_map_delete_elem(d->dp->held_fd, &hk);
+	d->done++;
 	return 0;
+}
+
+static int release_hold(struct drain *d, __u64 *head)
+{
+	struct es_mig_cmd cmd = { .expect_seq = *head, .value = d->released + d->done };
+	int ret = cmd_run(d->dp, d->key, ES_MIG_CMD_SRC_RELEASE, &cmd);
+
+	*head = seq_of(cmd.seq_state);
+	return ret;
 }
 
 int es_mig_src_release(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		       unsigned int *sent)
 {
-	struct es_mig_cmd cmd;
+	struct drain d = { .dp = dp, .key = key, .step = release_held, .finish = release_hold };
 	struct es_mig_remote r;
-	__u64 next, head, released;
-	int fd, ret, tries;
+	int ret;
 
 	if (sent)
 		*sent = 0;
@@ -851,29 +896,15 @@ int es_mig_src_release(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		return ret;
 	if (r.hold >> ES_MIG_STATE_SHIFT != ES_MIG_SRC_HOLD)
 		return -ESTALE;
-	fd = es_mig_inject_open();
-	if (fd < 0)
-		return fd;
-	released = r.released;
+	d.fd = es_mig_inject_open();
+	if (d.fd < 0)
+		return d.fd;
+	d.released = r.released;
 	/* an agent that died while releasing goes on after what it delivered */
-	next = r.hold_at + r.released;
-	head = seq_of(r.hold);
-	for (tries = 0; tries < MIG_RESUME_TRIES; tries++) {
-		ret = deliver_held(dp, key, fd, next, head, &released);
-		if (ret)
-			break;
-		next = head;
-		memset(&cmd, 0, sizeof(cmd));
-		cmd.expect_seq = head;
-		cmd.value = released;
-		ret = cmd_run(dp, key, ES_MIG_CMD_SRC_RELEASE, &cmd);
-		if (ret != -EAGAIN)
-			break;
-		head = seq_of(cmd.seq_state);
-	}
-	close(fd);
+	ret = drain_then_switch(&d, r.hold_at + r.released + 1, seq_of(r.hold));
+	close(d.fd);
 	if (sent)
-		*sent = released - r.released;
+		*sent = d.done;
 	return ret;
 }
 
