@@ -157,15 +157,22 @@ es_bg() {
 	"$@" >>"$out" 2>>"$err" &
 	ES_BG_PID=$!
 	ES_PIDS+=("$ES_BG_PID")
+	# A subshell's additions to ES_PIDS are lost: the file keeps them all.
+	echo "$ES_BG_PID" >>"$ES_TMP/bg.pids"
 }
 
 es_cleanup() {
-	local p ns
-	for p in "${ES_PIDS[@]}"; do
+	local p ns pids
+	pids=$(cat "$ES_TMP/bg.pids" 2>/dev/null)
+	for p in "${ES_PIDS[@]}" $pids; do
 		kill "$p" 2>/dev/null
 	done
 	for p in "${ES_PIDS[@]}"; do
 		wait "$p" 2>/dev/null
+	done
+	# started by subshells: not our children, so poll until they are gone
+	for p in $pids; do
+		for _ in $(seq 40); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
 	done
 	for p in "${ES_PINS[@]}"; do
 		"$ES_BUILD/edgeshiftd" --cleanup -p "$p" 2>/dev/null || rm -rf "$p"

@@ -87,14 +87,8 @@ ST2=$ES_TMP/state-2
 export EDGESHIFT_TOKEN=$TOKEN
 
 drill_cleanup() {
-	local st c p
+	local st c
 	[ -n "${FAULT_PID:-}" ] && kill "$FAULT_PID" 2>/dev/null
-	for p in $(cat "$ES_TMP/agent.pids" 2>/dev/null); do
-		kill "$p" 2>/dev/null
-	done
-	for p in $(cat "$ES_TMP/agent.pids" 2>/dev/null); do
-		for _ in $(seq 40); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
-	done
 	for st in "$ST1" "$ST2"; do
 		[ -d "$st/runc" ] || continue
 		for c in $(runc --root "$st/runc" list -q 2>/dev/null); do
@@ -165,9 +159,6 @@ agent() { # N [extra env]: (re)start node N's agent
 	es_agent_start "n$n" "n$n" --config "$cfg" -l "0.0.0.0:$PORT" \
 		--node-name "$([ "$n" = 1 ] && echo "$NODE1" || echo "$NODE2")" || return 1
 	eval "AGENT$n=\$ES_AGENT_PID"
-	# Agents restarted by the fault runner (a subshell) are not in
-	# ES_PIDS: the cleanup reads them from this file.
-	echo "$ES_AGENT_PID" >>"$ES_TMP/agent.pids"
 	eval "PIN$n=\$(es_pin_path n$n)"
 }
 api() { # N METHOD PATH
