@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include "es_maps.h"
 #include "config.h"
+#include "config_field.h"
 
 #define SESSIONS_MIN	1024U
 #define SESSIONS_MAX	(1U << 24)
@@ -32,42 +33,6 @@ void es_config_defaults(struct es_config *cfg)
 	snprintf(cfg->cni_state_dir, sizeof(cfg->cni_state_dir), "/run/edgeshift/cni");
 }
 
-static int fail(char *err, size_t len, const char *field, const char *want)
-{
-	snprintf(err, len, "config: field '%s' %s", field, want);
-	return -1;
-}
-
-static int get_string(json_t *v, const char *field, char *dst, size_t dst_len,
-		      char *err, size_t err_len)
-{
-	const char *s;
-
-	if (!json_is_string(v))
-		return fail(err, err_len, field, "must be a string");
-	s = json_string_value(v);
-	if (!*s || strlen(s) >= dst_len)
-		return fail(err, err_len, field, "must be a non-empty string of reasonable length");
-	strcpy(dst, s);
-	return 0;
-}
-
-static int get_uint(json_t *v, const char *field, unsigned int lo, unsigned int hi,
-		    unsigned int *dst, char *err, size_t err_len)
-{
-	char want[96];
-	json_int_t n;
-
-	snprintf(want, sizeof(want), "must be an integer from %u to %u", lo, hi);
-	if (!json_is_integer(v))
-		return fail(err, err_len, field, want);
-	n = json_integer_value(v);
-	if (n < lo || n > hi)
-		return fail(err, err_len, field, want);
-	*dst = n;
-	return 0;
-}
-
 static int set_pod(struct es_iface_rule *r, const char *pod, const char *field,
 		   char *err, size_t err_len)
 {
@@ -76,7 +41,7 @@ static int set_pod(struct es_iface_rule *r, const char *pod, const char *field,
 	if (!slash || slash == pod || !slash[1] ||
 	    (size_t)(slash - pod) >= sizeof(r->pod_namespace) ||
 	    strlen(slash + 1) >= sizeof(r->pod_name))
-		return fail(err, err_len, field, "must be \"namespace/name\"");
+		return es_cfg_fail(err, err_len, field, "must be \"namespace/name\"");
 	memcpy(r->pod_namespace, pod, slash - pod);
 	r->pod_namespace[slash - pod] = '\0';
 	strcpy(r->pod_name, slash + 1);
@@ -91,35 +56,35 @@ static int parse_iface(struct es_config *cfg, json_t *v, size_t i, char *err, si
 	const char *key;
 
 	if (cfg->n_ifaces >= ES_CFG_MAX_IFACES)
-		return fail(err, err_len, "interfaces", "has too many entries (at most 64)");
+		return es_cfg_fail(err, err_len, "interfaces", "has too many entries (at most 64)");
 	r = &cfg->ifaces[cfg->n_ifaces];
 	memset(r, 0, sizeof(*r));
 	snprintf(field, sizeof(field), "interfaces[%zu]", i);
 	if (json_is_string(v)) {
-		if (get_string(v, field, r->match, 16, err, err_len))
+		if (es_cfg_string(v, field, r->match, 16, err, err_len))
 			return -1;
 		cfg->n_ifaces++;
 		return 0;
 	}
 	if (!json_is_object(v))
-		return fail(err, err_len, field, "must be a name or {\"match\": ..., \"pod\": ...}");
+		return es_cfg_fail(err, err_len, field, "must be a name or {\"match\": ..., \"pod\": ...}");
 	json_object_foreach(v, key, m) {
 		if (strcmp(key, "match") && strcmp(key, "pod")) {
 			snprintf(field, sizeof(field), "interfaces[%zu].%s", i, key);
-			return fail(err, err_len, field, "is not a known field (match, pod)");
+			return es_cfg_fail(err, err_len, field, "is not a known field (match, pod)");
 		}
 	}
 	m = json_object_get(v, "match");
 	snprintf(field, sizeof(field), "interfaces[%zu].match", i);
 	if (!m)
-		return fail(err, err_len, field, "is required");
-	if (get_string(m, field, r->match, 16, err, err_len))
+		return es_cfg_fail(err, err_len, field, "is required");
+	if (es_cfg_string(m, field, r->match, 16, err, err_len))
 		return -1;
 	pod = json_object_get(v, "pod");
 	snprintf(field, sizeof(field), "interfaces[%zu].pod", i);
 	if (pod && (!json_is_string(pod) ||
 		    set_pod(r, json_string_value(pod), field, err, err_len)))
-		return fail(err, err_len, field, "must be \"namespace/name\"");
+		return es_cfg_fail(err, err_len, field, "must be \"namespace/name\"");
 	cfg->n_ifaces++;
 	return 0;
 }
@@ -130,21 +95,21 @@ static int parse_metrics(struct es_config *cfg, json_t *v, char *err, size_t err
 	json_t *m;
 
 	if (!json_is_object(v))
-		return fail(err, err_len, "metrics", "must be an object");
+		return es_cfg_fail(err, err_len, "metrics", "must be an object");
 	json_object_foreach(v, key, m) {
 		if (!strcmp(key, "per_session")) {
 			if (!json_is_boolean(m))
-				return fail(err, err_len, "metrics.per_session", "must be true or false");
+				return es_cfg_fail(err, err_len, "metrics.per_session", "must be true or false");
 			cfg->per_session_metrics = json_is_true(m);
 		} else if (!strcmp(key, "per_session_max")) {
-			if (get_uint(m, "metrics.per_session_max", 1, 10000,
+			if (es_cfg_uint(m, "metrics.per_session_max", 1, 10000,
 				     &cfg->per_session_max, err, err_len))
 				return -1;
 		} else {
 			char field[96];
 
 			snprintf(field, sizeof(field), "metrics.%s", key);
-			return fail(err, err_len, field,
+			return es_cfg_fail(err, err_len, field,
 				    "is not a known field (per_session, per_session_max)");
 		}
 	}
@@ -160,7 +125,7 @@ static int parse_layout_policy(struct es_config *cfg, json_t *v, char *err, size
 	else if (s && !strcmp(s, "refuse"))
 		cfg->on_layout_mismatch = ES_LAYOUT_REFUSE;
 	else
-		return fail(err, err_len, "on_layout_mismatch", "must be \"rebuild\" or \"refuse\"");
+		return es_cfg_fail(err, err_len, "on_layout_mismatch", "must be \"rebuild\" or \"refuse\"");
 	return 0;
 }
 
@@ -186,23 +151,23 @@ static int parse_field(struct es_config *cfg, const char *key, json_t *v,
 	json_t *e;
 
 	if (!strcmp(key, "node_name"))
-		return get_string(v, key, cfg->node_name, sizeof(cfg->node_name), err, err_len);
+		return es_cfg_string(v, key, cfg->node_name, sizeof(cfg->node_name), err, err_len);
 	if (!strcmp(key, "pin_path"))
-		return get_string(v, key, cfg->pin_path, sizeof(cfg->pin_path), err, err_len);
+		return es_cfg_string(v, key, cfg->pin_path, sizeof(cfg->pin_path), err, err_len);
 	if (!strcmp(key, "cni_state_dir"))
-		return get_string(v, key, cfg->cni_state_dir, sizeof(cfg->cni_state_dir), err,
+		return es_cfg_string(v, key, cfg->cni_state_dir, sizeof(cfg->cni_state_dir), err,
 				  err_len);
 	if (!strcmp(key, "listen"))
-		return get_string(v, key, cfg->listen, sizeof(cfg->listen), err, err_len);
+		return es_cfg_string(v, key, cfg->listen, sizeof(cfg->listen), err, err_len);
 	if (!strcmp(key, "session_map_size"))
-		return get_uint(v, key, SESSIONS_MIN, SESSIONS_MAX, &cfg->session_map_size,
+		return es_cfg_uint(v, key, SESSIONS_MIN, SESSIONS_MAX, &cfg->session_map_size,
 				err, err_len);
 	if (!strcmp(key, "idle_timeout_ms"))
-		return get_uint(v, key, 1000, 86400000, &cfg->idle_timeout_ms, err, err_len);
+		return es_cfg_uint(v, key, 1000, 86400000, &cfg->idle_timeout_ms, err, err_len);
 	if (!strcmp(key, "closed_linger_ms"))
-		return get_uint(v, key, 0, 600000, &cfg->closed_linger_ms, err, err_len);
+		return es_cfg_uint(v, key, 0, 600000, &cfg->closed_linger_ms, err, err_len);
 	if (!strcmp(key, "gc_interval_ms"))
-		return get_uint(v, key, 100, 600000, &cfg->gc_interval_ms, err, err_len);
+		return es_cfg_uint(v, key, 100, 600000, &cfg->gc_interval_ms, err, err_len);
 	if (!strcmp(key, "on_layout_mismatch"))
 		return parse_layout_policy(cfg, v, err, err_len);
 	if (!strcmp(key, "signals"))
@@ -211,7 +176,7 @@ static int parse_field(struct es_config *cfg, const char *key, json_t *v,
 		return parse_metrics(cfg, v, err, err_len);
 	if (!strcmp(key, "rx_hook"))
 		return es_rx_hook_parse(json_string_value(v), &cfg->rx_hook) ?
-		       fail(err, err_len, key, "must be \"auto\", \"xdp\" or \"tc\"") : 0;
+		       es_cfg_fail(err, err_len, key, "must be \"auto\", \"xdp\" or \"tc\"") : 0;
 	if (!strcmp(key, "state_dir"))
 		return es_mig_config_state_dir(&cfg->mig, v, err, err_len);
 	if (!strcmp(key, "migration"))
@@ -220,7 +185,7 @@ static int parse_field(struct es_config *cfg, const char *key, json_t *v,
 		return es_zdm_config_parse(&cfg->zdm, v, err, err_len);
 	if (!strcmp(key, "interfaces")) {
 		if (!json_is_array(v))
-			return fail(err, err_len, key, "must be an array");
+			return es_cfg_fail(err, err_len, key, "must be an array");
 		cfg->n_ifaces = 0;
 		json_array_foreach(v, i, e) {
 			if (parse_iface(cfg, e, i, err, err_len))
@@ -228,7 +193,7 @@ static int parse_field(struct es_config *cfg, const char *key, json_t *v,
 		}
 		return 0;
 	}
-	return fail(err, err_len, key, "is not a known field");
+	return es_cfg_fail(err, err_len, key, "is not a known field");
 }
 
 static int load_json(struct es_config *cfg, json_t *root, json_error_t *jerr,
@@ -280,9 +245,9 @@ int es_config_add_iface(struct es_config *cfg, const char *spec, char *err, size
 	size_t name_len = eq ? (size_t)(eq - spec) : strlen(spec);
 
 	if (cfg->n_ifaces >= ES_CFG_MAX_IFACES)
-		return fail(err, err_len, "--interface", "given too many times (at most 64)");
+		return es_cfg_fail(err, err_len, "--interface", "given too many times (at most 64)");
 	if (!name_len || name_len >= 16)
-		return fail(err, err_len, "--interface", "must be NAME or NAME=namespace/pod");
+		return es_cfg_fail(err, err_len, "--interface", "must be NAME or NAME=namespace/pod");
 	r = &cfg->ifaces[cfg->n_ifaces];
 	memset(r, 0, sizeof(*r));
 	memcpy(r->match, spec, name_len);
@@ -328,12 +293,12 @@ int es_config_validate(const struct es_config *cfg, char *err, size_t err_len)
 	int v6;
 
 	if (es_config_parse_listen(cfg->listen, &ss, &v6))
-		return fail(err, err_len, "listen",
+		return es_cfg_fail(err, err_len, "listen",
 			    "must be \"IPv4-address:port\" or \"[IPv6-address]:port\"");
 	if (cfg->pin_path[0] != '/')
-		return fail(err, err_len, "pin_path", "must be an absolute path");
+		return es_cfg_fail(err, err_len, "pin_path", "must be an absolute path");
 	if (cfg->closed_linger_ms >= cfg->idle_timeout_ms)
-		return fail(err, err_len, "closed_linger_ms", "must be below idle_timeout_ms");
+		return es_cfg_fail(err, err_len, "closed_linger_ms", "must be below idle_timeout_ms");
 	return 0;
 }
 

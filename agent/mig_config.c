@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "mig_config.h"
+#include "config_field.h"
 
 void es_mig_config_defaults(struct es_mig_config *m)
 {
@@ -23,30 +24,13 @@ void es_mig_config_defaults(struct es_mig_config *m)
 	m->server_timeout_ms = 10000;
 }
 
-static int fail(char *err, size_t len, const char *field, const char *want)
-{
-	snprintf(err, len, "config: field '%s' %s", field, want);
-	return -1;
-}
-
-static int copy_string(json_t *v, const char *field, char *dst, size_t len, char *err,
-		       size_t err_len)
-{
-	const char *s = json_string_value(v);
-
-	if (!s || !*s || strlen(s) >= len)
-		return fail(err, err_len, field, "must be a non-empty string of reasonable length");
-	strcpy(dst, s);
-	return 0;
-}
-
 static int copy_path(json_t *v, const char *field, char *dst, size_t len, char *err,
 		     size_t err_len)
 {
-	if (copy_string(v, field, dst, len, err, err_len))
+	if (es_cfg_string(v, field, dst, len, err, err_len))
 		return -1;
 	if (dst[0] != '/')
-		return fail(err, err_len, field, "must be an absolute path");
+		return es_cfg_fail(err, err_len, field, "must be an absolute path");
 	return 0;
 }
 
@@ -70,7 +54,7 @@ static int read_token_file(struct es_mig_config *m, json_t *v, char *err, size_t
 	while (n && (m->token[n - 1] == '\n' || m->token[n - 1] == '\r' || m->token[n - 1] == ' '))
 		m->token[--n] = '\0';
 	if (n < 16)
-		return fail(err, err_len, "migration.token_file", "must hold a token of 16 characters or more");
+		return es_cfg_fail(err, err_len, "migration.token_file", "must hold a token of 16 characters or more");
 	return 0;
 }
 
@@ -81,7 +65,7 @@ static int parse_peers(struct es_mig_config *m, json_t *v, char *err, size_t err
 	json_t *url;
 
 	if (!json_is_object(v))
-		return fail(err, err_len, "migration.peers", "must be an object {\"node\": \"http://addr:port\"}");
+		return es_cfg_fail(err, err_len, "migration.peers", "must be an object {\"node\": \"http://addr:port\"}");
 	m->n_peers = 0;
 	json_object_foreach(v, name, url) {
 		struct es_mig_peer *p = &m->peers[m->n_peers];
@@ -89,30 +73,18 @@ static int parse_peers(struct es_mig_config *m, json_t *v, char *err, size_t err
 
 		snprintf(field, sizeof(field), "migration.peers.%.60s", name);
 		if (m->n_peers >= ES_MIG_MAX_PEERS)
-			return fail(err, err_len, "migration.peers", "has too many entries (at most 32)");
+			return es_cfg_fail(err, err_len, "migration.peers", "has too many entries (at most 32)");
 		if (!*name || strlen(name) >= sizeof(p->name))
-			return fail(err, err_len, field, "needs a node name of 1 to 63 characters");
+			return es_cfg_fail(err, err_len, field, "needs a node name of 1 to 63 characters");
 		if (!u || (strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) ||
 		    strlen(u) >= sizeof(p->url))
-			return fail(err, err_len, field, "must be an http:// or https:// URL");
+			return es_cfg_fail(err, err_len, field, "must be an http:// or https:// URL");
 		strcpy(p->name, name);
 		strcpy(p->url, u);
 		while (strlen(p->url) > 8 && p->url[strlen(p->url) - 1] == '/')
 			p->url[strlen(p->url) - 1] = '\0';
 		m->n_peers++;
 	}
-	return 0;
-}
-
-static int get_ms(json_t *v, const char *field, unsigned int lo, unsigned int hi,
-		  unsigned int *dst, char *err, size_t err_len)
-{
-	char want[96];
-
-	snprintf(want, sizeof(want), "must be an integer from %u to %u", lo, hi);
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return fail(err, err_len, field, want);
-	*dst = json_integer_value(v);
 	return 0;
 }
 
@@ -161,7 +133,7 @@ static int read_pem(json_t *v, const char *field, char path[256], char **pem, ch
 	}
 	fclose(f);
 	if (!*pem || !strstr(*pem, "-----BEGIN "))
-		return fail(err, err_len, field, "must name a PEM file (under 1 MiB)");
+		return es_cfg_fail(err, err_len, field, "must name a PEM file (under 1 MiB)");
 	return 0;
 }
 
@@ -174,12 +146,12 @@ static int parse_key(struct es_mig_config *m, const char *key, json_t *v, char *
 	snprintf(field, sizeof(field), "migration.%.70s", key);
 	for (i = 0; i < sizeof(uint_fields) / sizeof(uint_fields[0]); i++)
 		if (!strcmp(key, uint_fields[i].key))
-			return get_ms(v, field, uint_fields[i].lo, uint_fields[i].hi,
+			return es_cfg_uint(v, field, uint_fields[i].lo, uint_fields[i].hi,
 				      (unsigned int *)((char *)m + uint_fields[i].off), err, err_len);
 	if (!strcmp(key, "token")) {
-		if (copy_string(v, field, m->token, sizeof(m->token), err, err_len))
+		if (es_cfg_string(v, field, m->token, sizeof(m->token), err, err_len))
 			return -1;
-		return strlen(m->token) < 16 ? fail(err, err_len, field, "must be 16 characters or more") : 0;
+		return strlen(m->token) < 16 ? es_cfg_fail(err, err_len, field, "must be 16 characters or more") : 0;
 	}
 	if (!strcmp(key, "token_file"))
 		return read_token_file(m, v, err, err_len);
@@ -195,12 +167,12 @@ static int parse_key(struct es_mig_config *m, const char *key, json_t *v, char *
 		if (copy_path(v, field, m->tls_ca, sizeof(m->tls_ca), err, err_len))
 			return -1;
 		if (access(m->tls_ca, R_OK))
-			return fail(err, err_len, field, "must name a readable PEM file");
+			return es_cfg_fail(err, err_len, field, "must name a readable PEM file");
 		return 0;
 	}
 	if (!strcmp(key, "runc"))
-		return copy_string(v, field, m->runc, sizeof(m->runc), err, err_len);
-	return fail(err, err_len, field, "is not a known field (token, token_file, peers, "
+		return es_cfg_string(v, field, m->runc, sizeof(m->runc), err, err_len);
+	return es_cfg_fail(err, err_len, field, "is not a known field (token, token_file, peers, "
 		    "event_log, runc, compression_level, poll_interval_ms, *_timeout_ms, tls_cert, "
 		    "tls_key, tls_ca, peer_init_cwnd, peer_cwnd_clamp, peer_rcvbuf)");
 }
@@ -211,13 +183,13 @@ int es_mig_config_parse(struct es_mig_config *m, json_t *v, char *err, size_t er
 	json_t *e;
 
 	if (!json_is_object(v))
-		return fail(err, err_len, "migration", "must be an object");
+		return es_cfg_fail(err, err_len, "migration", "must be an object");
 	json_object_foreach(v, key, e) {
 		if (parse_key(m, key, e, err, err_len))
 			return -1;
 	}
 	if (!m->tls_cert[0] != !m->tls_key[0])
-		return fail(err, err_len, m->tls_cert[0] ? "migration.tls_key" : "migration.tls_cert",
+		return es_cfg_fail(err, err_len, m->tls_cert[0] ? "migration.tls_key" : "migration.tls_cert",
 			    "is needed too: tls_cert and tls_key go together");
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "node_signals.h"
+#include "config_field.h"
 
 #define WINDOW_MIN_MS	1000U
 #define WINDOW_MAX_MS	3600000U
@@ -22,8 +23,10 @@ void es_signals_config_defaults(struct es_signals_config *sc)
 
 static int fail(char *err, size_t len, const char *field, const char *want)
 {
-	snprintf(err, len, "config: field 'signals.%s' %s", field, want);
-	return -1;
+	char f[128];
+
+	snprintf(f, sizeof(f), "signals.%s", field);
+	return es_cfg_fail(err, len, f, want);
 }
 
 static int parse_caps(struct es_signals_config *sc, json_t *v, char *err, size_t err_len)

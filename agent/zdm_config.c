@@ -5,6 +5,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include "zdm_config.h"
+#include "config_field.h"
 
 void es_zdm_config_defaults(struct es_zdm_config *z)
 {
@@ -18,26 +19,22 @@ void es_zdm_config_defaults(struct es_zdm_config *z)
 	z->peer_retry_ms = 15000;
 }
 
+/* Refusals name the field in full: "zero_downtime.FIELD". */
 static int fail(char *err, size_t len, const char *field, const char *what)
 {
-	snprintf(err, len, "config: zero_downtime.%s %s", field, what);
-	return -1;
+	char f[128];
+
+	snprintf(f, sizeof(f), "zero_downtime.%s", field);
+	return es_cfg_fail(err, len, f, what);
 }
 
-static int get_uint(json_t *v, const char *f, unsigned int lo, unsigned int hi, unsigned int *out,
-		    char *err, size_t len)
+static int get_uint(json_t *v, const char *field, unsigned int lo, unsigned int hi,
+		    unsigned int *out, char *err, size_t len)
 {
-	json_int_t n;
+	char f[128];
 
-	if (!json_is_integer(v))
-		return fail(err, len, f, "must be an integer");
-	n = json_integer_value(v);
-	if (n < lo || n > hi) {
-		snprintf(err, len, "config: zero_downtime.%s must be in %u..%u", f, lo, hi);
-		return -1;
-	}
-	*out = n;
-	return 0;
+	snprintf(f, sizeof(f), "zero_downtime.%s", field);
+	return es_cfg_uint(v, f, lo, hi, out, err, len);
 }
 
 static int get_ifaces(json_t *v, const char *f, char (*out)[16], unsigned int *n, char *err,

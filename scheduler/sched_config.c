@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "es_sched.h"
+#include "config_field.h"
 
 const char *const sched_signal_names[SIG_MAX] = {
 	"capacity", "throughput", "sessions", "latency",
@@ -57,54 +58,13 @@ void sched_config_free(struct sched_config *cfg)
 	}
 }
 
-static int fail(char *err, size_t len, const char *field, const char *want)
-{
-	snprintf(err, len, "config: field '%s' %s", field, want);
-	return -1;
-}
-
-static int get_string(json_t *v, const char *field, char *dst, size_t dst_len,
-		      char *err, size_t len)
-{
-	const char *s = json_string_value(v);
-
-	if (!s || !*s || strlen(s) >= dst_len)
-		return fail(err, len, field, "must be a non-empty string of reasonable length");
-	strcpy(dst, s);
-	return 0;
-}
-
-static int get_uint(json_t *v, const char *field, unsigned int lo, unsigned int hi,
-		    unsigned int *dst, char *err, size_t len)
-{
-	char want[96];
-
-	snprintf(want, sizeof(want), "must be an integer from %u to %u", lo, hi);
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return fail(err, len, field, want);
-	*dst = json_integer_value(v);
-	return 0;
-}
-
-static int get_number(json_t *v, const char *field, double lo, double hi, double *dst,
-		      char *err, size_t len)
-{
-	char want[96];
-
-	snprintf(want, sizeof(want), "must be a number from %g to %g", lo, hi);
-	if (!json_is_number(v) || json_number_value(v) < lo || json_number_value(v) > hi)
-		return fail(err, len, field, want);
-	*dst = json_number_value(v);
-	return 0;
-}
-
 static int unknown(char *err, size_t len, const char *obj, const char *key, const char *known)
 {
 	char field[160], want[200];
 
 	snprintf(field, sizeof(field), "%s%s%s", obj, *obj ? "." : "", key);
 	snprintf(want, sizeof(want), "is not a known field (%s)", known);
-	return fail(err, len, field, want);
+	return es_cfg_fail(err, len, field, want);
 }
 
 static int parse_queries(struct sched_config *cfg, json_t *v, char *err, size_t len)
@@ -115,7 +75,7 @@ static int parse_queries(struct sched_config *cfg, json_t *v, char *err, size_t 
 	int s;
 
 	if (!json_is_object(v))
-		return fail(err, len, "prometheus.queries", "must be an object");
+		return es_cfg_fail(err, len, "prometheus.queries", "must be an object");
 	json_object_foreach(v, key, q) {
 		for (s = 0; s < SIG_MAX && strcmp(key, sched_signal_names[s]); s++)
 			;
@@ -124,7 +84,7 @@ static int parse_queries(struct sched_config *cfg, json_t *v, char *err, size_t 
 				       "capacity, throughput, sessions, latency");
 		snprintf(field, sizeof(field), "prometheus.queries.%s", key);
 		if (!json_is_string(q) || !*json_string_value(q) || json_string_length(q) > 4096)
-			return fail(err, len, field, "must be a PromQL expression (1 to 4096 characters)");
+			return es_cfg_fail(err, len, field, "must be a PromQL expression (1 to 4096 characters)");
 		free(cfg->queries[s]);
 		cfg->queries[s] = strdup(json_string_value(q));
 	}
@@ -138,18 +98,18 @@ static int parse_prometheus(struct sched_config *cfg, json_t *v, char *err, size
 	int ret = 0;
 
 	if (!json_is_object(v))
-		return fail(err, len, "prometheus", "must be an object");
+		return es_cfg_fail(err, len, "prometheus", "must be an object");
 	json_object_foreach(v, key, m) {
 		if (!strcmp(key, "url"))
-			ret = get_string(m, "prometheus.url", cfg->prom_url, sizeof(cfg->prom_url), err, len);
+			ret = es_cfg_string(m, "prometheus.url", cfg->prom_url, sizeof(cfg->prom_url), err, len);
 		else if (!strcmp(key, "timeout_ms"))
-			ret = get_uint(m, "prometheus.timeout_ms", 10, 60000, &cfg->prom_timeout_ms, err, len);
+			ret = es_cfg_uint(m, "prometheus.timeout_ms", 10, 60000, &cfg->prom_timeout_ms, err, len);
 		else if (!strcmp(key, "refresh_interval_ms"))
-			ret = get_uint(m, "prometheus.refresh_interval_ms", 100, 600000, &cfg->refresh_ms, err, len);
+			ret = es_cfg_uint(m, "prometheus.refresh_interval_ms", 100, 600000, &cfg->refresh_ms, err, len);
 		else if (!strcmp(key, "max_staleness_ms"))
-			ret = get_uint(m, "prometheus.max_staleness_ms", 100, 3600000, &cfg->max_staleness_ms, err, len);
+			ret = es_cfg_uint(m, "prometheus.max_staleness_ms", 100, 3600000, &cfg->max_staleness_ms, err, len);
 		else if (!strcmp(key, "node_label"))
-			ret = get_string(m, "prometheus.node_label", cfg->node_label, sizeof(cfg->node_label), err, len);
+			ret = es_cfg_string(m, "prometheus.node_label", cfg->node_label, sizeof(cfg->node_label), err, len);
 		else if (!strcmp(key, "queries"))
 			ret = parse_queries(cfg, m, err, len);
 		else
@@ -168,12 +128,12 @@ static int parse_filter(struct sched_config *cfg, json_t *v, char *err, size_t l
 	int ret;
 
 	if (!json_is_object(v))
-		return fail(err, len, "filter", "must be an object");
+		return es_cfg_fail(err, len, "filter", "must be an object");
 	json_object_foreach(v, key, m) {
 		if (!strcmp(key, "max_utilisation"))
-			ret = get_number(m, "filter.max_utilisation", 0, 10, &cfg->max_utilisation, err, len);
+			ret = es_cfg_number(m, "filter.max_utilisation", 0, 10, &cfg->max_utilisation, err, len);
 		else if (!strcmp(key, "max_sessions"))
-			ret = get_number(m, "filter.max_sessions", 0, 1e9, &cfg->max_sessions, err, len);
+			ret = es_cfg_number(m, "filter.max_sessions", 0, 1e9, &cfg->max_sessions, err, len);
 		else
 			return unknown(err, len, "filter", key, "max_utilisation, max_sessions");
 		if (ret)
@@ -189,14 +149,14 @@ static int parse_weights(struct sched_config *cfg, json_t *v, char *err, size_t 
 	int ret;
 
 	if (!json_is_object(v))
-		return fail(err, len, "score.weights", "must be an object");
+		return es_cfg_fail(err, len, "score.weights", "must be an object");
 	json_object_foreach(v, key, m) {
 		if (!strcmp(key, "bandwidth"))
-			ret = get_number(m, "score.weights.bandwidth", 0, 1000, &cfg->w_bandwidth, err, len);
+			ret = es_cfg_number(m, "score.weights.bandwidth", 0, 1000, &cfg->w_bandwidth, err, len);
 		else if (!strcmp(key, "sessions"))
-			ret = get_number(m, "score.weights.sessions", 0, 1000, &cfg->w_sessions, err, len);
+			ret = es_cfg_number(m, "score.weights.sessions", 0, 1000, &cfg->w_sessions, err, len);
 		else if (!strcmp(key, "latency"))
-			ret = get_number(m, "score.weights.latency", 0, 1000, &cfg->w_latency, err, len);
+			ret = es_cfg_number(m, "score.weights.latency", 0, 1000, &cfg->w_latency, err, len);
 		else
 			return unknown(err, len, "score.weights", key, "bandwidth, sessions, latency");
 		if (ret)
@@ -212,14 +172,14 @@ static int parse_score(struct sched_config *cfg, json_t *v, char *err, size_t le
 	int ret;
 
 	if (!json_is_object(v))
-		return fail(err, len, "score", "must be an object");
+		return es_cfg_fail(err, len, "score", "must be an object");
 	json_object_foreach(v, key, m) {
 		if (!strcmp(key, "weights"))
 			ret = parse_weights(cfg, m, err, len);
 		else if (!strcmp(key, "session_capacity"))
-			ret = get_number(m, "score.session_capacity", 0, 1e9, &cfg->session_capacity, err, len);
+			ret = es_cfg_number(m, "score.session_capacity", 0, 1e9, &cfg->session_capacity, err, len);
 		else if (!strcmp(key, "latency_reference_ms"))
-			ret = get_number(m, "score.latency_reference_ms", 0.001, 1e6,
+			ret = es_cfg_number(m, "score.latency_reference_ms", 0.001, 1e6,
 					 &cfg->latency_reference_ms, err, len);
 		else
 			return unknown(err, len, "score", key,
@@ -238,19 +198,19 @@ static int parse_classes(struct sched_config *cfg, json_t *v, char *err, size_t 
 	json_t *m, *slo;
 
 	if (!json_is_object(v) || !json_object_size(v) || json_object_size(v) > SCHED_MAX_CLASSES)
-		return fail(err, len, "latency_classes", "must be an object of 1 to 16 classes");
+		return es_cfg_fail(err, len, "latency_classes", "must be an object of 1 to 16 classes");
 	cfg->n_classes = 0;
 	json_object_foreach(v, key, m) {
 		snprintf(field, sizeof(field), "latency_classes.%s", key);
 		if (!*key || strlen(key) >= SCHED_NAME_MAX)
-			return fail(err, len, field, "must be named with 1 to 63 characters");
+			return es_cfg_fail(err, len, field, "must be named with 1 to 63 characters");
 		slo = json_object_get(m, "slo_ms");
 		if (!json_is_object(m) || json_object_size(m) != 1 || !slo)
-			return fail(err, len, field, "must be {\"slo_ms\": N} (0: no SLO)");
+			return es_cfg_fail(err, len, field, "must be {\"slo_ms\": N} (0: no SLO)");
 		c = &cfg->classes[cfg->n_classes++];
 		strcpy(c->name, key);
 		snprintf(field, sizeof(field), "latency_classes.%s.slo_ms", key);
-		if (get_number(slo, field, 0, 1e6, &c->slo_ms, err, len))
+		if (es_cfg_number(slo, field, 0, 1e6, &c->slo_ms, err, len))
 			return -1;
 	}
 	return 0;
@@ -264,7 +224,7 @@ static int parse_choice(json_t *v, const char *field, const char *a, const char 
 
 	snprintf(want, sizeof(want), "must be \"%s\" or \"%s\"", a, b);
 	if (!s || (strcmp(s, a) && strcmp(s, b)))
-		return fail(err, len, field, want);
+		return es_cfg_fail(err, len, field, want);
 	*dst = !strcmp(s, b);
 	return 0;
 }
@@ -273,7 +233,7 @@ static int parse_bandwidth(struct sched_config *cfg, json_t *v, char *err, size_
 {
 	if (!json_is_string(v) || policy_parse_quantity(json_string_value(v),
 							 &cfg->default_bandwidth_bps))
-		return fail(err, len, "default_bandwidth",
+		return es_cfg_fail(err, len, "default_bandwidth",
 			    "must be a bit/s quantity such as \"0\", \"500k\", \"7M\" or \"7Mi\"");
 	return 0;
 }
@@ -284,9 +244,9 @@ static int parse_field(struct sched_config *cfg, const char *key, json_t *v, cha
 	int choice, ret;
 
 	if (!strcmp(key, "listen"))
-		return get_string(v, key, cfg->listen, sizeof(cfg->listen), err, len);
+		return es_cfg_string(v, key, cfg->listen, sizeof(cfg->listen), err, len);
 	if (!strcmp(key, "threads"))
-		return get_uint(v, key, 1, 64, &cfg->threads, err, len);
+		return es_cfg_uint(v, key, 1, 64, &cfg->threads, err, len);
 	if (!strcmp(key, "prometheus"))
 		return parse_prometheus(cfg, v, err, len);
 	if (!strcmp(key, "filter"))
@@ -296,12 +256,12 @@ static int parse_field(struct sched_config *cfg, const char *key, json_t *v, cha
 	if (!strcmp(key, "latency_classes"))
 		return parse_classes(cfg, v, err, len);
 	if (!strcmp(key, "default_latency_class"))
-		return get_string(v, key, cfg->default_class, sizeof(cfg->default_class), err, len);
+		return es_cfg_string(v, key, cfg->default_class, sizeof(cfg->default_class), err, len);
 	if (!strcmp(key, "default_bandwidth"))
 		return parse_bandwidth(cfg, v, err, len);
 	if (!strcmp(key, "no_data_score")) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 10)
-			return fail(err, len, key, "must be an integer from 0 to 10");
+			return es_cfg_fail(err, len, key, "must be an integer from 0 to 10");
 		cfg->no_data_score = json_integer_value(v);
 		return 0;
 	}
@@ -378,19 +338,19 @@ int sched_config_validate(struct sched_config *cfg, char *err, size_t len)
 	int s;
 
 	if (strncmp(cfg->prom_url, "http://", 7) && strncmp(cfg->prom_url, "https://", 8))
-		return fail(err, len, "prometheus.url", "must start with http:// or https://");
+		return es_cfg_fail(err, len, "prometheus.url", "must start with http:// or https://");
 	if (cfg->max_staleness_ms < cfg->refresh_ms)
-		return fail(err, len, "prometheus.max_staleness_ms",
+		return es_cfg_fail(err, len, "prometheus.max_staleness_ms",
 			    "must be at least prometheus.refresh_interval_ms");
 	if (cfg->w_bandwidth + cfg->w_sessions + cfg->w_latency <= 0)
-		return fail(err, len, "score.weights", "must not all be 0");
+		return es_cfg_fail(err, len, "score.weights", "must not all be 0");
 	if (!sched_class_find(cfg, cfg->default_class))
-		return fail(err, len, "default_latency_class", "must name one of latency_classes");
+		return es_cfg_fail(err, len, "default_latency_class", "must name one of latency_classes");
 	for (s = 0; s < SIG_MAX; s++) {
 		if (cfg->queries[s])
 			continue;
 		if (asprintf(&q, default_queries[s], cfg->node_label) < 0)
-			return fail(err, len, "prometheus.queries", "cannot be built (out of memory)");
+			return es_cfg_fail(err, len, "prometheus.queries", "cannot be built (out of memory)");
 		cfg->queries[s] = q;
 	}
 	return 0;

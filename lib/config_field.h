@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Checked reads of JSON configuration fields (agent, scheduler): every
+ * refusal reads "config: field 'NAME' WANT", naming the field in full.
+ */
+#ifndef EDGESHIFT_CONFIG_FIELD_H
+#define EDGESHIFT_CONFIG_FIELD_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+/* Writes the refusal into err; returns -1. */
+int es_cfg_fail(char *err, size_t len, const char *field, const char *want);
+/* A non-empty string shorter than dst_len, copied into dst. */
+int es_cfg_string(json_t *v, const char *field, char *dst, size_t dst_len, char *err,
+		  size_t len);
+/* An integer in [lo, hi]. */
+int es_cfg_uint(json_t *v, const char *field, unsigned int lo, unsigned int hi,
+		unsigned int *dst, char *err, size_t len);
+/* A number in [lo, hi]. */
+int es_cfg_number(json_t *v, const char *field, double lo, double hi, double *dst,
+		  char *err, size_t len);
+
+#endif
