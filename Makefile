@@ -21,26 +21,44 @@ LDLIBS		:= -Wl,--as-needed $(LIBBPF_LIBS) -lmnl -ljansson -lmicrohttpd -lcurl \
 
 BPF_OBJS	:= accounting xdp_pass bench_naive migration peer_tcp
 SKELS		:= $(patsubst %,$(BUILD)/%.skel.h,$(BPF_OBJS))
-LIB_SRCS	:= $(wildcard lib/*.c)
-LIB_OBJS	:= $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
-# Programs built from a directory of their own: DIR:BINARY. A directory
-# joins the build once it holds a .c file.
-PROG_DIRS	:= agent:edgeshiftd cli:edgeshift cni:edgeshift-cni scheduler:edgeshift-scheduler
-PROGS		:= $(foreach p,$(PROG_DIRS),$(if $(wildcard $(firstword $(subst :, ,$p))/*.c),$p))
-PROG_BINS	:= $(foreach p,$(PROGS),$(BUILD)/$(lastword $(subst :, ,$p)))
-# Every tools/NAME.c is a single-file program build/NAME.
-TOOLS		:= $(patsubst tools/%.c,%,$(wildcard tools/*.c))
-TOOL_BINS	:= $(patsubst %,$(BUILD)/%,$(TOOLS))
-TEST_SRCS	:= $(wildcard selftests/test_*.c)
-TEST_BINS	:= $(patsubst selftests/%.c,$(BUILD)/selftests/%,$(TEST_SRCS))
 BPF_HDRS	:= $(wildcard include/edgeshift/*.h bpf/lib/*.h)
-HDRS		:= $(BPF_HDRS) $(wildcard lib/*.h $(foreach p,$(PROGS),$(firstword $(subst :, ,$p))/*.h))
+
+# Every user-space object records the headers it read (-MMD) and rebuilds
+# when one of those changes, not when any header of the tree does. The
+# skeletons are order-only: they must exist before the first compile, and
+# the recorded dependencies take over from then on.
+DEPFLAGS	= -MMD -MP -MF $(@:.o=.d)
+
+# lib/: libedgeshift.a is what the product links; lib/testing/ is
+# libestest.a, linked by tests, fixtures, benchmarks and drills only.
+LIB_SRCS	:= $(filter-out lib/testing/%,$(wildcard lib/*/*.c))
+LIB_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+TESTLIB_SRCS	:= $(wildcard lib/testing/*.c)
+TESTLIB_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(TESTLIB_SRCS))
+LIBES		:= $(BUILD)/libedgeshift.a
+LIBESTEST	:= $(BUILD)/libestest.a
+
+# Programs built from a directory of their own (and its subdirectories):
+# DIR:BINARY. A directory joins the build once it holds a .c file.
+PROG_DIRS	:= agent:edgeshiftd cli:edgeshift cni:edgeshift-cni scheduler:edgeshift-scheduler
+prog_srcs	= $(filter-out $(1)/fuzz/%,$(wildcard $(1)/*.c $(1)/*/*.c))
+PROGS		:= $(foreach p,$(PROG_DIRS),$(if $(call prog_srcs,$(firstword $(subst :, ,$p))),$p))
+PROG_BINS	:= $(foreach p,$(PROGS),$(BUILD)/$(lastword $(subst :, ,$p)))
+
+# tools/KIND/NAME.c is a single-file program build/NAME. Operator tools
+# (ops/) are product and link libedgeshift.a alone; the other kinds
+# (fixtures, bench, drill) may link the testing library too.
+OPS_TOOLS	:= $(wildcard tools/ops/*.c)
+TEST_TOOLS	:= $(filter-out tools/fixtures/es-counter.c,$(wildcard tools/fixtures/*.c tools/bench/*.c tools/drill/*.c))
+TOOL_BINS	:= $(patsubst %.c,$(BUILD)/%,$(notdir $(OPS_TOOLS) $(TEST_TOOLS))) $(BUILD)/es-counter
+TEST_SRCS	:= $(wildcard selftests/*/test_*.c)
+TEST_BINS	:= $(patsubst %.c,$(BUILD)/selftests/%,$(notdir $(TEST_SRCS)))
 
 .PHONY: all check demo drill bench install deps clean
 all: $(PROG_BINS) $(TOOL_BINS) $(TEST_BINS)
 
 deps:
-	bash tools/install-deps
+	bash tools/setup/install-deps
 
 $(BUILD)/vmlinux.h:
 	@mkdir -p $(@D)
@@ -57,32 +75,44 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@.tmp
 	mv $@.tmp $@
 
-$(BUILD)/lib/%.o: lib/%.c $(HDRS) $(SKELS)
+# One rule for every user-space object: build/PATH.o from PATH.c.
+$(BUILD)/%.o: %.c | $(SKELS)
 	@mkdir -p $(@D)
-	$(CC) $(ES_CFLAGS) -c $< -o $@
+	$(CC) $(ES_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(LIBES): $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(LIBESTEST): $(TESTLIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
 
 define prog_rules
-$(BUILD)/$(1)/%.o: $(1)/%.c $$(HDRS) $$(SKELS)
-	@mkdir -p $$(@D)
-	$$(CC) $$(ES_CFLAGS) -I$(1) -c $$< -o $$@
-
-$(BUILD)/$(2): $$(patsubst $(1)/%.c,$(BUILD)/$(1)/%.o,$$(wildcard $(1)/*.c)) $$(LIB_OBJS)
+$(BUILD)/$(2): $$(patsubst %.c,$(BUILD)/%.o,$$(call prog_srcs,$(1))) $$(LIBES)
 	$$(CC) $$(ES_CFLAGS) $$^ -o $$@ $$(LDLIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rules,$(firstword $(subst :, ,$p)),$(lastword $(subst :, ,$p)))))
 
-$(BUILD)/%: tools/%.c $(LIB_OBJS) $(HDRS) $(SKELS)
-	$(CC) $(ES_CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
+define tool_rule
+$(BUILD)/$(notdir $(basename $(1))): $(BUILD)/$(basename $(1)).o $(2)
+	$$(CC) $$(ES_CFLAGS) $$^ -o $$@ $$(LDLIBS)
+endef
+$(foreach t,$(OPS_TOOLS),$(eval $(call tool_rule,$(t),$(LIBES))))
+$(foreach t,$(TEST_TOOLS),$(eval $(call tool_rule,$(t),$(LIBESTEST) $(LIBES))))
 
 # C tests of the CNI plugin link its objects, all but main().
-CNI_TEST_OBJS	:= $(patsubst cni/%.c,$(BUILD)/cni/%.o,$(filter-out cni/main.c,$(wildcard cni/*.c)))
-$(BUILD)/selftests/test_cni_%: selftests/test_cni_%.c selftests/harness.h $(CNI_TEST_OBJS) $(LIB_OBJS) $(HDRS) $(SKELS)
-	@mkdir -p $(@D)
-	$(CC) $(ES_CFLAGS) -Iselftests -Icni $< $(CNI_TEST_OBJS) $(LIB_OBJS) -o $@ $(LDLIBS)
+CNI_TEST_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(filter-out cni/main.c,$(wildcard cni/*.c)))
+define test_rule
+$(BUILD)/selftests/$(notdir $(basename $(1))): $(BUILD)/$(basename $(1)).o $(if $(findstring test_cni_,$(1)),$(CNI_TEST_OBJS)) $(LIBESTEST) $(LIBES)
+	$$(CC) $$(ES_CFLAGS) $$^ -o $$@ $$(LDLIBS)
+endef
+$(foreach t,$(TEST_SRCS),$(eval $(call test_rule,$(t))))
+$(BUILD)/selftests/%.o: ES_CFLAGS += -Iselftests -Icni
+# The agent's rooms include each other's doors as "ROOM/door.h".
+$(BUILD)/agent/%.o: ES_CFLAGS += -Iagent
 
-$(BUILD)/selftests/%: selftests/%.c selftests/harness.h $(LIB_OBJS) $(HDRS) $(SKELS)
-	@mkdir -p $(@D)
-	$(CC) $(ES_CFLAGS) -Iselftests $< $(LIB_OBJS) -o $@ $(LDLIBS)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 check: deps
 	$(MAKE) all
@@ -90,15 +120,15 @@ check: deps
 
 demo: deps
 	$(MAKE) all
-	bash tools/demo.sh
+	bash tools/demo/demo.sh
 
 drill: deps
 	$(MAKE) all
-	bash tools/drill.sh $(DRILL)
+	bash tools/drill/drill.sh $(DRILL)
 
 bench: deps
 	$(MAKE) all
-	bash tools/bench.sh
+	bash tools/bench/bench.sh
 
 install: all
 	install -D -m 0755 $(BUILD)/edgeshiftd $(DESTDIR)$(PREFIX)/sbin/edgeshiftd
@@ -112,7 +142,7 @@ clean:
 .SECONDARY:
 
 # The migration drills' service runs inside busybox containers: static, no lib/.
-$(BUILD)/es-counter: tools/es-counter.c
+$(BUILD)/es-counter: tools/fixtures/es-counter.c
 	@mkdir -p $(@D)
 	$(CC) $(ES_CFLAGS) -static $< -o $@
 
@@ -123,6 +153,6 @@ CNI_FUZZ_SRCS	:= cni/fuzz/fuzz_conf.c cni/cni_conf.c cni/cni_env.c cni/cni_versi
 fuzz-cni: $(BUILD)/fuzz_cni_conf
 	@mkdir -p $(BUILD)/fuzz-corpus
 	$(BUILD)/fuzz_cni_conf -max_total_time=$(FUZZ_SECS) -max_len=4096 $(BUILD)/fuzz-corpus cni/fuzz/corpus
-$(BUILD)/fuzz_cni_conf: $(CNI_FUZZ_SRCS) $(HDRS)
+$(BUILD)/fuzz_cni_conf: $(CNI_FUZZ_SRCS)
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Ilib -Icni \
 		$(CNI_FUZZ_SRCS) -o $@ -ljansson

@@ -16,13 +16,13 @@
 #include <sys/signalfd.h>
 #include <bpf/libbpf.h>
 #include <microhttpd.h>
-#include "log.h"
-#include "iface_watch.h"
-#include "pods.h"
-#include "agent.h"
-#include "migrate.h"
-#include "node_signals.h"
-#include "zdm.h"
+#include "util/log.h"
+#include "core/iface_watch.h"
+#include "core/pods.h"
+#include "core/agent.h"
+#include "migration/migrate.h"
+#include "signals/node_signals.h"
+#include "zdm/zdm.h"
 
 #define ERR_LEN 512
 

@@ -14,7 +14,7 @@
 #include <jansson.h>
 #include "cli.h"
 #include "session_test.h"
-#include "tool_util.h"
+#include "tool/tool_util.h"
 
 enum {
 	OPT_TO = 1, OPT_PORT, OPT_RATE, OPT_SIZE, OPT_STEP, OPT_SETTLE, OPT_MAX, OPT_SLO,

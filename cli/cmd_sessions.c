@@ -9,9 +9,9 @@
 #include <string.h>
 #include <jansson.h>
 #include "cli.h"
-#include "es_maps.h"
-#include "session_json.h"
-#include "session_table.h"
+#include "bpf/es_maps.h"
+#include "json/session_json.h"
+#include "bpf/session_table.h"
 
 static json_t *sessions_from_pins(const struct cli *c, const struct es_session_query *q)
 {

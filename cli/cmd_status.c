@@ -7,8 +7,8 @@
 #include <bpf/bpf.h>
 #include <edgeshift/session.h>
 #include "cli.h"
-#include "es_maps.h"
-#include "session_table.h"
+#include "bpf/es_maps.h"
+#include "bpf/session_table.h"
 
 static void print_status_table(json_t *root)
 {

@@ -7,8 +7,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include "cli.h"
-#include "http_body.h"
-#include "es_maps.h"
+#include "http/http_body.h"
+#include "bpf/es_maps.h"
 
 static json_t *api_request(const struct cli *c, const char *path, json_t *body,
 			   char *err, size_t err_len)

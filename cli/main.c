@@ -11,7 +11,7 @@
 #include <curl/curl.h>
 #include <edgeshift/session.h>
 #include "cli.h"
-#include "es_maps.h"
+#include "bpf/es_maps.h"
 
 struct cli_command {
 	const char	*name;

@@ -15,7 +15,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include "session_test.h"
-#include "tool_util.h"
+#include "tool/tool_util.h"
 
 #define PROBE_LEN	64
 

@@ -16,9 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include "session_pacer.h"
+#include "sesstest/session_pacer.h"
 #include "session_test.h"
-#include "tool_util.h"
+#include "tool/tool_util.h"
 
 #define STATS_TRIES		10
 #define STATS_WAIT_MS		300

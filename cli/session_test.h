@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <jansson.h>
-#include "session_wire.h"
+#include "sesstest/session_wire.h"
 
 enum st_stat { ST_MEAN, ST_P50, ST_P99 };
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/if_link.h>
-#include "es_maps.h"
+#include "bpf/es_maps.h"
 #include "cni_version.h"
 #include "cni_conf.h"
 

@@ -2,7 +2,7 @@
 /*
  * Client of edgeshift's HTTP IPAM service (Paper B's "vdhcp"): a list of
  * servers tried in order, each with url, user and password. The REST API
- * is defined in docs/cni-ipam-api.md; tools/es-ipamd.c is its reference
+ * is defined in docs/cni-ipam-api.md; tools/ops/es-ipamd.c is its reference
  * server.
  *
  * `network` is the network configuration's "name"; an "ipam.network"

@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include "log.h"
+#include "util/log.h"
 #include "es_sched.h"
 
 struct ext_args {

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <microhttpd.h>
-#include "log.h"
-#include "http_reply.h"
+#include "util/log.h"
+#include "http/http_reply.h"
 #include "es_sched.h"
 
 #define MAX_BODY	(64u << 20)

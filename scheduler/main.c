@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
-#include "log.h"
+#include "util/log.h"
 #include "es_sched.h"
 
 #define ERR_LEN 1024

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
-#include "log.h"
+#include "util/log.h"
 #include "es_sched.h"
 
 struct metrics_cache {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <curl/curl.h>
 #include "es_sched.h"
-#include "http_body.h"
+#include "http/http_body.h"
 
 #define MAX_BODY	(64u << 20)
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "es_sched.h"
-#include "config_field.h"
+#include "util/config_field.h"
 
 const char *const sched_signal_names[SIG_MAX] = {
 	"capacity", "throughput", "sessions", "latency",

@@ -1,13 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Runs every selftest (C binaries and shell tests, each printing TAP)
-# through prove. Extra arguments select tests by file name substring.
+# through prove: the C tests, then each area's folder (selftests/AREA/),
+# then the leftover check, which must come last. Extra arguments select
+# tests by file name substring.
 set -u
 cd "$(dirname "$0")/.."
 [ -d /sys/fs/bpf ] && ! mountpoint -q /sys/fs/bpf && mount -t bpf bpf /sys/fs/bpf
 
 tests=()
-for t in build/selftests/test_* selftests/*.sh; do
+for t in build/selftests/test_* selftests/*/*.sh selftests/zz_leftovers.sh; do
 	case "$t" in
 	*/lib.sh|*/run.sh) continue ;;
 	esac

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Collection of ended sessions. A session is collected when it was closed
+ * (FIN both ways or RST) longer ago than closed_linger_ms, so trailing ACKs
+ * still land in its entry, or when it has been idle for idle_timeout_ms.
+ * Its final counters are read and deleted in one syscall and folded into the
+ * pinned per-interface closed totals, so exported counters never go back.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <netinet/in.h>
+#include "util/log.h"
+#include "core/agent.h"
+
+int es_proto_slot(unsigned int proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:	return 0;
+	case IPPROTO_UDP:	return 1;
+	case IPPROTO_ICMP:	return 2;
+	case IPPROTO_ICMPV6:	return 3;
+	default:		return -1;
+	}
+}
+
+static int on_close_event(void *ctx, void *data, size_t len)
+{
+	const struct es_close_event *ev = data;
+	struct es_agent *a = ctx;
+	__u64 due;
+
+	if (len < sizeof(*ev))
+		return 0;
+	due = ev->closed_ns + a->cfg.closed_linger_ms * 1000000ULL;
+	pthread_mutex_lock(&a->lock);
+	a->gc.close_events++;
+	if (!a->close_due_ns || due < a->close_due_ns)
+		a->close_due_ns = due;
+	pthread_mutex_unlock(&a->lock);
+	return 0;
+}
+
+int es_collector_open(struct es_agent *a)
+{
+	a->events = ring_buffer__new(a->dp.maps.fd[ES_MAP_EVENTS], on_close_event, a, NULL);
+	return a->events ? 0 : -errno;
+}
+
+int es_collector_fd(struct es_agent *a)
+{
+	return ring_buffer__epoll_fd(a->events);
+}
+
+void es_collector_consume(struct es_agent *a)
+{
+	ring_buffer__consume(a->events);
+}
+
+void es_collector_close(struct es_agent *a)
+{
+	ring_buffer__free(a->events);
+	a->events = NULL;
+	free(a->snap.ifaces);
+	free(a->snap.top);
+}
+
+static void fold_closed(struct es_agent *a, __u32 ifindex,
+			const struct es_session_counters *c, int reason)
+{
+	int fd = a->dp.maps.fd[ES_MAP_IFACE_CLOSED];
+	struct es_iface_closed tot = {};
+	int d;
+
+	bpf_map_lookup_elem(fd, &ifindex, &tot);
+	tot.deleted++;
+	tot.sessions[reason]++;
+	for (d = 0; d < ES_DIR_MAX; d++) {
+		tot.pkts[d] += c->pkts[d];
+		tot.bytes[d] += c->bytes[d];
+	}
+	bpf_map_update_elem(fd, &ifindex, &tot, BPF_ANY);
+}
+
+/* Read-and-delete the session; reason < 0 drops it without counting. */
+static void collect(struct es_agent *a, const struct es_session *s, int reason, void *buf)
+{
+	bool v6 = s->family == ES_FAMILY_INET6;
+	const struct es_maps *m = &a->dp.maps;
+	struct es_session_counters c;
+	struct es_session_key4 k4;
+	const void *key = &s->key;
+
+	if (!v6) {
+		es_key4_from_key6(&k4, &s->key);
+		key = &k4;
+	}
+	if (bpf_map_lookup_and_delete_elem(m->fd[v6 ? ES_MAP_SESSIONS6 : ES_MAP_SESSIONS4],
+					   key, buf))
+		return;	/* evicted meanwhile: nothing left to fold */
+	bpf_map_delete_elem(m->fd[v6 ? ES_MAP_STATE6 : ES_MAP_STATE4], key);
+	if (reason < 0)
+		return;	/* its interface is gone: nothing to fold it into */
+	es_counters_merge(&c, buf, m->ncpus);
+	a->gc.collected[reason]++;
+	fold_closed(a, s->key.ifindex, &c, reason);
+}
+
+static int close_reason(const struct es_agent *a, const struct es_session *s, __u64 now)
+{
+	__u64 linger = a->cfg.closed_linger_ms * 1000000ULL;
+	__u64 idle = a->cfg.idle_timeout_ms * 1000000ULL;
+
+	if (s->has_state && (s->st.flags & ES_STATE_CLOSED))
+		return s->st.closed_ns && s->st.closed_ns + linger <= now ?
+		       (s->st.flags & ES_STATE_RST ? ES_CLOSE_RST : ES_CLOSE_FIN) : -1;
+	/* last_ns 0: inserted this instant, its first packet not yet counted. */
+	if (s->c.last_ns && s->c.last_ns + idle <= now)
+		return ES_CLOSE_IDLE;
+	return -1;
+}
+
+/* When a closed session that is still lingering becomes due, else 0. */
+static __u64 closed_due(const struct es_agent *a, const struct es_session *s)
+{
+	if (!s->has_state || !(s->st.flags & ES_STATE_CLOSED) || !s->st.closed_ns)
+		return 0;
+	return s->st.closed_ns + a->cfg.closed_linger_ms * 1000000ULL;
+}
+
+static struct es_iface_active *active_slot(struct es_snapshot *snap, __u32 ifindex)
+{
+	size_t i;
+
+	for (i = 0; i < snap->n_ifaces; i++) {
+		if (snap->ifaces[i].ifindex == ifindex)
+			return &snap->ifaces[i];
+	}
+	return NULL;
+}
+
+static int cmp_bytes_desc(const void *x, const void *y)
+{
+	unsigned long long a = es_session_bytes(x), b = es_session_bytes(y);
+
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+/* Build the snapshot from the sessions still alive after collection. */
+static void snapshot_build(struct es_agent *a, struct es_snapshot *snap,
+			   struct es_session_table *t, const bool *gone)
+{
+	struct es_iface_active *ia;
+	size_t i, live = 0;
+	int slot;
+
+	snap->n_ifaces = a->dp.n_att;
+	snap->ifaces = calloc(snap->n_ifaces + 1, sizeof(*snap->ifaces));
+	if (!snap->ifaces)
+		snap->n_ifaces = 0;
+	for (i = 0; snap->ifaces && i < snap->n_ifaces; i++)
+		snap->ifaces[i].ifindex = a->dp.att[i].ifindex;
+	for (i = 0; i < t->n; i++) {
+		if (gone[i])
+			continue;
+		snap->entries[t->v[i].family == ES_FAMILY_INET6]++;
+		ia = snap->ifaces ? active_slot(snap, t->v[i].key.ifindex) : NULL;
+		slot = es_proto_slot(t->v[i].key.proto);
+		if (ia && slot >= 0)
+			ia->active[slot]++;
+		t->v[live++] = t->v[i];
+	}
+	if (!a->cfg.per_session_metrics)
+		return;
+	qsort(t->v, live, sizeof(*t->v), cmp_bytes_desc);
+	snap->n_top = live < a->cfg.per_session_max ? live : a->cfg.per_session_max;
+	snap->top = malloc((snap->n_top + 1) * sizeof(*snap->top));
+	if (snap->top)
+		memcpy(snap->top, t->v, snap->n_top * sizeof(*snap->top));
+	else
+		snap->n_top = 0;
+}
+
+static __u64 sum_created(struct es_agent *a)
+{
+	size_t stride = sizeof(struct es_iface_stats);
+	struct es_iface_stats *v;
+	__u64 total = 0;
+	unsigned int i;
+	int cpu;
+
+	v = calloc(a->dp.maps.ncpus, stride);
+	if (!v)
+		return 0;
+	for (i = 0; i < a->dp.n_att; i++) {
+		if (bpf_map_lookup_elem(a->dp.maps.fd[ES_MAP_IFACE_STATS], &a->dp.att[i].ifindex, v))
+			continue;
+		for (cpu = 0; cpu < a->dp.maps.ncpus; cpu++)
+			total += v[cpu].sessions_created;
+	}
+	free(v);
+	return total;
+}
+
+static __u64 sum_deleted(struct es_agent *a)
+{
+	struct es_iface_closed c;
+	__u64 total = 0;
+	unsigned int i;
+
+	for (i = 0; i < a->dp.n_att; i++) {
+		if (!bpf_map_lookup_elem(a->dp.maps.fd[ES_MAP_IFACE_CLOSED],
+					 &a->dp.att[i].ifindex, &c))
+			total += c.deleted;
+	}
+	return total;
+}
+
+/*
+ * LRU evictions are not reported by the kernel: what was created and is
+ * neither alive nor collected by us was evicted.
+ */
+/*
+ * created is read before the table, so a session created meanwhile counts
+ * as live but not as created: the estimate errs low, never high.
+ */
+static void update_evictions(struct es_agent *a, const struct es_snapshot *snap,
+			     __u64 created)
+{
+	__u64 deleted = sum_deleted(a);
+	__u64 live = snap->entries[0] + snap->entries[1];
+
+	if (created > deleted + live && created - deleted - live > a->gc.evictions)
+		a->gc.evictions = created - deleted - live;
+}
+
+void es_collector_run(struct es_agent *a)
+{
+	struct es_snapshot snap = {}, old;
+	struct es_session_table t;
+	__u64 start = es_mono_ns(), now, created, next_due = 0, due;
+	bool *gone;
+	void *buf;
+	size_t i;
+	int reason;
+
+	pthread_mutex_lock(&a->lock);
+	created = sum_created(a);
+	pthread_mutex_unlock(&a->lock);
+	if (es_session_table_read(&t, &a->dp.maps)) {
+		es_warn("gc_read_failed", "error=\"%m\"");
+		/* Not again at once: the next periodic scan retries. */
+		pthread_mutex_lock(&a->lock);
+		a->close_due_ns = 0;
+		pthread_mutex_unlock(&a->lock);
+		return;
+	}
+	gone = calloc(t.n + 1, sizeof(*gone));
+	buf = calloc(a->dp.maps.ncpus, es_percpu_stride(sizeof(struct es_session_counters)));
+	now = es_mono_ns();
+	pthread_mutex_lock(&a->lock);
+	for (i = 0; gone && buf && i < t.n; i++) {
+		if (!es_datapath_find(&a->dp, t.v[i].key.ifindex)) {
+			/* its interface is gone: drop it, fold it nowhere */
+			collect(a, &t.v[i], -1, buf);
+			gone[i] = true;
+			continue;
+		}
+		reason = close_reason(a, &t.v[i], now);
+		if (reason < 0) {
+			due = closed_due(a, &t.v[i]);
+			if (due && (!next_due || due < next_due))
+				next_due = due;
+			continue;
+		}
+		collect(a, &t.v[i], reason, buf);
+		gone[i] = true;
+	}
+	if (gone) {
+		snapshot_build(a, &snap, &t, gone);
+		snap.taken_mono_ns = now;
+		update_evictions(a, &snap, created);
+		old = a->snap;
+		a->snap = snap;
+		free(old.ifaces);
+		free(old.top);
+	}
+	/* Closes still lingering, and any event that came after the read. */
+	if (next_due && (!a->close_due_ns || a->close_due_ns <= now || next_due < a->close_due_ns))
+		a->close_due_ns = next_due;
+	else if (a->close_due_ns <= now)
+		a->close_due_ns = 0;
+	a->gc.runs++;
+	a->gc.last_duration_ns = es_mono_ns() - start;
+	pthread_mutex_unlock(&a->lock);
+	free(gone);
+	free(buf);
+	es_session_table_free(&t);
+}

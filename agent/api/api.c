@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * HTTP server (libmicrohttpd, one internal thread): GET /metrics,
+ * /v1/sessions, /v1/status and /healthz. Handlers only read maps and the
+ * snapshot, so a slow client never delays accounting or collection.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <jansson.h>
+#include "util/log.h"
+#include "json/session_json.h"
+#include "core/agent.h"
+#include "http/http_reply.h"
+#include "migrate_api.h"
+#include "signals/node_signals.h"
+#include "api_tls.h"
+#include "zdm/zdm.h"
+
+struct query_ctx {
+	struct es_session_query	*q;
+	char			err[256];
+	int			failed;
+};
+
+static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				 const char *value)
+{
+	struct query_ctx *qc = cls;
+
+	(void)kind;
+	if (qc->failed)
+		return MHD_NO;
+	if (es_session_query_set(qc->q, key, value ? value : "", qc->err, sizeof(qc->err)))
+		qc->failed = 1;
+	return qc->failed ? MHD_NO : MHD_YES;
+}
+
+static enum MHD_Result handle_sessions(struct es_agent *a, struct MHD_Connection *c)
+{
+	struct es_session_query q;
+	struct query_ctx qc = { .q = &q };
+	struct es_session_table t;
+	json_t *j;
+	int err;
+
+	es_session_query_init(&q);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_arg, &qc);
+	if (qc.failed)
+		return es_http_reply_error(c, MHD_HTTP_BAD_REQUEST, qc.err);
+	err = es_session_table_read(&t, &a->dp.maps);
+	if (err)
+		return es_http_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, strerror(-err));
+	j = es_sessions_json(&t, &q, a->dp.maps.fd[ES_MAP_IFACES], a->cfg.node_name);
+	es_session_table_free(&t);
+	return es_http_reply_json(c, MHD_HTTP_OK, j);
+}
+
+static json_t *status_json(struct es_agent *a)
+{
+	json_t *ifs = json_array(), *root;
+	struct es_gc_stats gc;
+	size_t entries[2];
+	unsigned int i;
+
+	pthread_mutex_lock(&a->lock);
+	for (i = 0; i < a->dp.n_att; i++) {
+		const struct es_attachment *at = &a->dp.att[i];
+		json_t *e = json_pack("{s:i,s:s,s:s,s:b,s:b}", "ifindex", at->ifindex,
+				      "name", at->info.ifname,
+				      "rx_hook", !at->rx ? "none" : at->rx_xdp ? "xdp" : "tc",
+				      "tx_hook", at->tcx != NULL, "adopted", at->adopted);
+
+		if (at->info.pod_name[0])
+			json_object_set_new(e, "pod", json_sprintf("%s/%s", at->info.pod_namespace,
+								    at->info.pod_name));
+		json_array_append_new(ifs, e);
+	}
+	gc = a->gc;
+	entries[0] = a->snap.entries[0];
+	entries[1] = a->snap.entries[1];
+	pthread_mutex_unlock(&a->lock);
+	root = json_pack("{s:s,s:s,s:i,s:s,s:I,s:o}", "node", a->cfg.node_name,
+			 "version", ES_VERSION, "layout_version", ES_MAP_LAYOUT_VERSION,
+			 "pin_path", a->dp.pin_path,
+			 "uptime_s", (json_int_t)(time(NULL) - a->start_time), "interfaces", ifs);
+	json_object_set_new(root, "session_map", json_pack("{s:i,s:I,s:I,s:I}",
+			    "capacity", a->cfg.session_map_size,
+			    "entries_ipv4", (json_int_t)entries[0],
+			    "entries_ipv6", (json_int_t)entries[1],
+			    "evictions", (json_int_t)gc.evictions));
+	json_object_set_new(root, "collector", json_pack("{s:I,s:I,s:I,s:I,s:I,s:f}",
+			    "runs", (json_int_t)gc.runs,
+			    "closed_fin", (json_int_t)gc.collected[ES_CLOSE_FIN],
+			    "closed_rst", (json_int_t)gc.collected[ES_CLOSE_RST],
+			    "closed_idle", (json_int_t)gc.collected[ES_CLOSE_IDLE],
+			    "close_events", (json_int_t)gc.close_events,
+			    "last_duration_s", gc.last_duration_ns / 1e9));
+	return root;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_len, void **req_ctx)
+{
+	struct es_agent *a = cls;
+	size_t len;
+	char *body;
+
+	(void)version;
+	if (es_zdm_api_owns(url))
+		return es_zdm_api_handle(c, url, method);
+	if (es_mig_api_owns(url))
+		return es_mig_api_handle(a->mig, c, url, method, upload, upload_len, req_ctx);
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return es_http_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served");
+	if (!strcmp(url, "/healthz"))
+		return es_http_reply(c, MHD_HTTP_OK, "text/plain", strdup("ok\n"));
+	if (!strcmp(url, "/metrics")) {
+		body = es_metrics_render(a, &len);
+		if (!body)
+			return es_http_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+		return es_http_reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4", body);
+	}
+	if (!strcmp(url, "/v1/sessions"))
+		return handle_sessions(a, c);
+	if (!strcmp(url, "/v1/status"))
+		return es_http_reply_json(c, MHD_HTTP_OK, status_json(a));
+	if (!strcmp(url, "/v1/node"))
+		return es_http_reply_json(c, MHD_HTTP_OK, es_node_signals_json(a));
+	return es_http_reply_error(c, MHD_HTTP_NOT_FOUND,
+			   "unknown path (try /metrics, /v1/sessions, /v1/status, /v1/node, /healthz)");
+}
+
+struct MHD_Daemon *es_api_start(struct es_agent *a, char *err, size_t err_len)
+{
+	struct sockaddr_storage ss;
+	struct MHD_OptionItem tls[3];
+	unsigned int tls_flag = es_api_tls_options(&a->cfg.mig, tls);
+	struct MHD_Daemon *d;
+	int v6;
+
+	if (es_config_parse_listen(a->cfg.listen, &ss, &v6)) {
+		snprintf(err, err_len, "config: field 'listen' must be \"IPv4:port\" or "
+			 "\"[IPv6]:port\", got \"%s\"", a->cfg.listen);
+		return NULL;
+	}
+	/* a thread per connection: a migration upload or restore never delays /metrics */
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+			     (v6 ? MHD_USE_IPv6 : 0) | tls_flag, 0, NULL, NULL, handle, a,
+			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+			     MHD_OPTION_CONNECTION_TIMEOUT, (a->cfg.mig.server_timeout_ms + 999) / 1000,
+			     MHD_OPTION_CONNECTION_LIMIT, 64U,
+			     MHD_OPTION_NOTIFY_COMPLETED, es_mig_api_completed, NULL,
+			     MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+	if (!d)
+		snprintf(err, err_len, "cannot listen on %s: %s", a->cfg.listen, strerror(errno));
+	return d;
+}
+
+void es_api_stop(struct MHD_Daemon *d)
+{
+	if (d)
+		MHD_stop_daemon(d);
+}

@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * HTTP routes of containers and migrations. Every request needs the shared
+ * token ("Authorization: Bearer TOKEN"); without it the answer is 401 and
+ * the refusal is logged with the peer's address.
+ *
+ *   GET    /v1/containers[/NAME]                      list / state
+ *   POST   /v1/containers                             run a spec (container.h)
+ *   DELETE /v1/containers/NAME                        stop and remove
+ *   POST   /v1/migrations                             {container, to, mode, stop_source} -> 202 {id}
+ *   GET    /v1/migrations[/ID]                        progress, phases, bytes
+ *   POST   /v1/migrations/ID/stop-source              once the target runs it
+ *   POST   /v1/migrations/incoming                    (peer) prepare
+ *   PUT    /v1/migrations/incoming/ID/objects/NAME    (peer) an archive, streamed
+ *   POST   /v1/migrations/incoming/ID/restore[?wait_ms=N] (peer) verify and restore, 202;
+ *                                                      N: long poll, 200 with the outcome
+ *   GET    /v1/migrations/incoming/ID[?wait_ms=N]     (peer) the restore's outcome, N: long poll
+ *   DELETE /v1/migrations/incoming/ID                 (peer) abort, remove all
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include "util/log.h"
+#include "http/http_reply.h"
+#include "util/fs_util.h"
+#include "migration/migrate.h"
+#include "migrate_api.h"
+#include "migration/stream_unpack.h"
+
+#define JSON_BODY_MAX	(1 << 20)
+
+struct req {
+	bool			refused;
+	char			*body;		/* JSON bodies */
+	size_t			len;
+	int			fd;		/* object uploads */
+	struct es_sha256	*sha;
+	uint64_t		bytes;
+	char			path[ES_PATH];
+	bool			failed;
+	char			id[40];
+	struct es_stream_unpack	*unpack;	/* the image, unpacked as it arrives */
+	struct es_migrator	*m;
+};
+
+bool es_mig_api_owns(const char *url)
+{
+	return !strncmp(url, "/v1/containers", 14) || !strncmp(url, "/v1/migrations", 14);
+}
+
+static void peer_addr(struct MHD_Connection *c, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(buf, len, "?");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, len);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, len);
+}
+
+/* "/v1/migrations/incoming/ID/objects/NAME" -> ID, NAME; 0 when it matches. */
+static int split_object_url(const char *url, char *id, char *name)
+{
+	const char *p = url + strlen("/v1/migrations/incoming/"), *slash = strchr(p, '/');
+
+	if (strncmp(url, "/v1/migrations/incoming/", 24) || !slash || slash - p >= 40 ||
+	    strncmp(slash, "/objects/", 9) || strlen(slash + 9) >= 16)
+		return -1;
+	memcpy(id, p, slash - p);
+	id[slash - p] = '\0';
+	strcpy(name, slash + 9);
+	return 0;
+}
+
+static enum MHD_Result object_chunk(struct es_migrator *m, struct MHD_Connection *c,
+				    struct req *r, const char *url, const char *data, size_t *len)
+{
+	char id[40], name[16];
+
+	if (r->fd < 0 && !r->failed) {
+		if (split_object_url(url, id, name) ||
+		    es_mig_in_object_path(m, id, name, r->path, sizeof(r->path)))
+			r->failed = true;
+		else
+			r->fd = open(r->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+				     0600);
+		r->sha = r->fd >= 0 ? es_sha256_new() : NULL;
+		if (r->fd >= 0 && !r->sha)
+			r->failed = true;
+		if (r->fd < 0)
+			r->failed = true;
+		if (!r->failed && !strcmp(name, "image")) {
+			snprintf(r->id, sizeof(r->id), "%s", id);
+			r->unpack = es_mig_in_image_begin(m, id);
+		}
+	}
+	if (*len && !r->failed) {
+		if (write(r->fd, data, *len) != (ssize_t)*len)
+			r->failed = true;
+		else
+			es_sha256_update(r->sha, data, *len);
+		if (r->unpack)
+			es_stream_unpack_feed(r->unpack, data, *len);
+		r->bytes += *len;
+	}
+	*len = 0;
+	(void)c;
+	return MHD_YES;
+}
+
+static enum MHD_Result object_done(struct es_migrator *m, struct MHD_Connection *c,
+				   struct req *r)
+{
+	char hex[65];
+
+	if (r->unpack) {
+		es_mig_in_image_end(m, r->id, r->unpack, !r->failed);
+		r->unpack = NULL;
+	}
+	if (r->failed || r->fd < 0) {
+		if (r->fd >= 0)
+			unlink(r->path);
+		return es_http_reply_error(c, r->fd < 0 ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
+				  r->fd < 0 ? "unknown migration or object (objects: image, layer, "
+					      "checkpoint)" : "cannot store the object");
+	}
+	es_sha256_final(r->sha, hex);
+	r->sha = NULL;
+	/* kept beside the object: the restore checks it without reading it again */
+	snprintf(r->path + strlen(r->path) - strlen(".tar.zst"), 16, ".sha256");
+	if (es_write_file(r->path, hex, 64))
+		r->failed = true;
+	if (close(r->fd) || r->failed) {
+		r->fd = -1;
+		return es_http_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the object");
+	}
+	r->fd = -1;
+	return es_http_reply_json(c, MHD_HTTP_OK, json_pack("{s:I,s:s}", "bytes", (json_int_t)r->bytes,
+						   "sha256", hex));
+}
+
+static enum MHD_Result containers(struct es_migrator *m, struct MHD_Connection *c,
+				  const char *url, const char *method, json_t *body)
+{
+	const char *name = url[14] == '/' ? url + 15 : NULL;
+	char err[1024];
+	int ret;
+
+	if (name && !es_safe_name(name))
+		return es_http_reply_error(c, MHD_HTTP_BAD_REQUEST, "container names are [A-Za-z0-9_.-]");
+	if (!strcmp(method, "GET"))
+		return es_http_reply_json(c, MHD_HTTP_OK, name ? es_container_state(&m->rt, name)
+						      : es_container_list(&m->rt));
+	if (!strcmp(method, "DELETE") && name) {
+		if (!es_container_exists(&m->rt, name))
+			return es_http_reply_error(c, MHD_HTTP_NOT_FOUND, "no such container");
+		ret = es_container_destroy(&m->rt, name);
+		return ret ? es_http_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, strerror(-ret))
+			   : es_http_reply_json(c, MHD_HTTP_OK, json_pack("{s:s}", "removed", name));
+	}
+	if (!strcmp(method, "POST") && !name) {
+		if (!body)
+			return es_http_reply_error(c, MHD_HTTP_BAD_REQUEST, "body must be a JSON spec");
+		ret = es_container_run(&m->rt, body, err, sizeof(err));
+		if (ret)
+			return es_http_reply_error(c, ret == -EEXIST ? MHD_HTTP_CONFLICT :
+					  ret == -EINVAL || ret == -ENOENT ? MHD_HTTP_BAD_REQUEST :
+					  MHD_HTTP_INTERNAL_SERVER_ERROR, err);
+		return es_http_reply_json(c, MHD_HTTP_OK, es_container_state(&m->rt,
+				 json_string_value(json_object_get(body, "name"))));
+	}
+	return es_http_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "use GET, POST or DELETE");
+}
+
+#define ES_MIG_WAIT_MAX_MS	10000
+
+/* ?wait_ms=N of a status request, bounded (a long poll holds a thread). */
+static unsigned int wait_ms_arg(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "wait_ms");
+	unsigned long n = v ? strtoul(v, NULL, 10) : 0;
+
+	return n > ES_MIG_WAIT_MAX_MS ? ES_MIG_WAIT_MAX_MS : n;
+}
+
+static enum MHD_Result incoming(struct es_migrator *m, struct MHD_Connection *c,
+				const char *url, const char *method, json_t *body)
+{
+	const char *rest = url + strlen("/v1/migrations/incoming");
+	json_t *resp = NULL;
+	char id[40];
+	int code;
+
+	if (!*rest && !strcmp(method, "POST")) {
+		code = body ? es_mig_in_prepare(m, body, &resp) : 400;
+		return resp ? es_http_reply_json(c, code, resp) : es_http_reply_error(c, code, "body must be JSON");
+	}
+	if (*rest != '/' || strlen(rest + 1) >= sizeof(id))
+		return es_http_reply_error(c, MHD_HTTP_NOT_FOUND, "unknown incoming path");
+	snprintf(id, sizeof(id), "%s", rest + 1);
+	if (strchr(id, '/') && !strcmp(strchr(id, '/'), "/restore") && !strcmp(method, "POST")) {
+		*strchr(id, '/') = '\0';
+		code = body ? es_mig_in_restore(m, id, body, &resp) : 400;
+		if (code == 202 && (es_mig_fault(m, "restore_reply_lost") ||
+				    es_mig_fault(m, "restore_outcome_lost"))) {
+			json_decref(resp);
+			return MHD_NO;	/* the answer is lost: the connection just closes */
+		}
+		/* ?wait_ms=N: the outcome in this answer when it comes in time (no extra round trip) */
+		if (code == 202 && wait_ms_arg(c)) {
+			json_decref(resp);
+			code = es_mig_in_status_wait(m, id, wait_ms_arg(c), &resp);
+		}
+		return resp ? es_http_reply_json(c, code, resp) : es_http_reply_error(c, code, "body must be JSON");
+	}
+	if (!strchr(id, '/') && !strcmp(method, "GET")) {
+		if (es_mig_fault(m, "restore_outcome_lost"))
+			return MHD_NO;
+		code = es_mig_in_status_wait(m, id, wait_ms_arg(c), &resp);
+		return es_http_reply_json(c, code, resp);
+	}
+	if (!strchr(id, '/') && !strcmp(method, "DELETE")) {
+		code = es_mig_in_abort(m, id, &resp);
+		return es_http_reply_json(c, code, resp);
+	}
+	return es_http_reply_error(c, MHD_HTTP_NOT_FOUND, "unknown incoming path or method");
+}
+
+static enum MHD_Result migrations(struct es_migrator *m, struct MHD_Connection *c,
+				  const char *url, const char *method, json_t *body)
+{
+	const char *rest = url + strlen("/v1/migrations");
+	struct es_migration *mg;
+	char id[40], err[512];
+	int code;
+
+	if (!strncmp(rest, "/incoming", 9) && (!rest[9] || rest[9] == '/'))
+		return incoming(m, c, url, method, body);
+	if (!*rest && !strcmp(method, "GET"))
+		return es_http_reply_json(c, MHD_HTTP_OK, es_mig_list_json(m));
+	if (!*rest && !strcmp(method, "POST")) {
+		mg = body ? es_migration_begin(m, body, &code, err, sizeof(err)) : NULL;
+		if (!body)
+			return es_http_reply_error(c, MHD_HTTP_BAD_REQUEST, "body must be JSON");
+		return mg ? es_http_reply_json(c, code, json_pack("{s:s}", "id", mg->id))
+			  : es_http_reply_error(c, code, err);
+	}
+	if (*rest != '/' || strlen(rest + 1) >= sizeof(id))
+		return es_http_reply_error(c, MHD_HTTP_NOT_FOUND, "unknown migration path");
+	snprintf(id, sizeof(id), "%s", rest + 1);
+	if (strchr(id, '/') && !strcmp(strchr(id, '/'), "/stop-source") && !strcmp(method, "POST")) {
+		*strchr(id, '/') = '\0';
+		mg = es_mig_find(m, id);
+		if (!mg)
+			return es_http_reply_error(c, MHD_HTTP_NOT_FOUND, "no such migration");
+		if (es_mig_stop_source(m, mg))
+			return es_http_reply_error(c, MHD_HTTP_CONFLICT, mg->error);
+		return es_http_reply_json(c, MHD_HTTP_OK, es_mig_json(m, mg));
+	}
+	mg = strcmp(method, "GET") ? NULL : es_mig_find(m, id);
+	return mg ? es_http_reply_json(c, MHD_HTTP_OK, es_mig_json(m, mg))
+		  : es_http_reply_error(c, MHD_HTTP_NOT_FOUND, "no such migration");
+}
+
+static enum MHD_Result dispatch(struct es_migrator *m, struct MHD_Connection *c,
+				const char *url, const char *method, struct req *r)
+{
+	json_t *body = NULL;
+	enum MHD_Result ret;
+
+	if (r->body) {
+		body = json_loadb(r->body, r->len, 0, NULL);
+		if (!body)
+			return es_http_reply_error(c, MHD_HTTP_BAD_REQUEST, "body is not valid JSON");
+	}
+	if (!strncmp(url, "/v1/containers", 14) && (!url[14] || url[14] == '/'))
+		ret = containers(m, c, url, method, body);
+	else if (!url[14] || url[14] == '/')
+		ret = migrations(m, c, url, method, body);
+	else
+		ret = es_http_reply_error(c, MHD_HTTP_NOT_FOUND, "unknown path");
+	json_decref(body);
+	return ret;
+}
+
+enum MHD_Result es_mig_api_handle(struct es_migrator *m, struct MHD_Connection *c,
+				  const char *url, const char *method, const char *upload,
+				  size_t *upload_len, void **req_ctx)
+{
+	struct req *r = *req_ctx;
+	char peer[64];
+
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		if (!r)
+			return MHD_NO;
+		r->fd = -1;
+		r->m = m;
+		*req_ctx = r;
+		if (!es_http_bearer_ok(c, m->cfg->token)) {
+			r->refused = true;
+			peer_addr(c, peer, sizeof(peer));
+			es_warn("auth_refused", "peer=%s method=%s path=\"%.200s\" reason=%s", peer,
+				method, url, m->cfg->token[0] ? "bad_or_missing_token" : "no_token_configured");
+			return es_http_reply_error(c, MHD_HTTP_UNAUTHORIZED,
+					  m->cfg->token[0] ? "missing or wrong token" :
+					  "this agent has no migration.token configured");
+		}
+		return MHD_YES;	/* the body follows */
+	}
+	if (r->refused) {
+		*upload_len = 0;
+		return MHD_YES;
+	}
+	if (!strcmp(method, "PUT"))
+		return *upload_len ? object_chunk(m, c, r, url, upload, upload_len)
+				   : (object_chunk(m, c, r, url, upload, upload_len),
+				      object_done(m, c, r));
+	if (*upload_len) {
+		if (r->len + *upload_len > JSON_BODY_MAX)
+			return es_http_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
+		char *nb = realloc(r->body, r->len + *upload_len);
+
+		if (!nb)
+			return MHD_NO;
+		r->body = nb;
+		memcpy(r->body + r->len, upload, *upload_len);
+		r->len += *upload_len;
+		*upload_len = 0;
+		return MHD_YES;
+	}
+	return dispatch(m, c, url, method, r);
+}
+
+void es_mig_api_completed(void *cls, struct MHD_Connection *c, void **req_ctx,
+			  enum MHD_RequestTerminationCode toe)
+{
+	struct req *r = *req_ctx;
+
+	(void)cls;
+	(void)c;
+	if (!r)
+		return;
+	if (r->unpack)	/* the upload broke off: drop what was unpacked */
+		es_mig_in_image_end(r->m, r->id, r->unpack, false);
+	if (r->fd >= 0) {	/* the upload broke off: drop the partial object */
+		close(r->fd);
+		unlink(r->path);
+		es_warn("object_upload_incomplete", "path=%s bytes=%llu code=%d", r->path,
+			(unsigned long long)r->bytes, (int)toe);
+	}
+	if (r->sha) {
+		char hex[65];
+
+		es_sha256_final(r->sha, hex);
+	}
+	free(r->body);
+	free(r);
+	*req_ctx = NULL;
+}

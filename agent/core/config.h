@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * edgeshiftd configuration: a JSON file, then command-line flags on top.
+ * Every field is validated; an error names the field and what it expects.
+ */
+#ifndef EDGESHIFT_AGENT_CONFIG_H
+#define EDGESHIFT_AGENT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "migration/mig_config.h"
+#include "signals/node_signals.h"
+#include "zdm/zdm_config.h"
+
+#define ES_CFG_MAX_IFACES	64
+#define ES_CFG_NAME_MAX		64
+
+enum es_layout_policy {
+	ES_LAYOUT_REBUILD,	/* drop pins of another layout, with a warning */
+	ES_LAYOUT_REFUSE,	/* exit with a message; the operator decides */
+};
+
+/* Where packets arriving on an interface are counted. */
+enum es_rx_hook {
+	ES_RX_AUTO,	/* tcx on veth (XDP there disables GSO on the peer), XDP elsewhere */
+	ES_RX_XDP,
+	ES_RX_TC,
+};
+
+/* One interface rule: a name or fnmatch(3) pattern, optionally owned by a pod. */
+struct es_iface_rule {
+	char	match[ES_CFG_NAME_MAX];
+	char	pod_namespace[ES_CFG_NAME_MAX];
+	char	pod_name[256];	/* Kubernetes allows 253 */
+};
+
+struct es_config {
+	char			node_name[ES_CFG_NAME_MAX];
+	char			pin_path[256];
+	char			listen[128];		/* "addr:port" or "[v6]:port" */
+	unsigned int		session_map_size;
+	struct es_iface_rule	ifaces[ES_CFG_MAX_IFACES];
+	unsigned int		n_ifaces;
+	unsigned int		idle_timeout_ms;
+	unsigned int		closed_linger_ms;
+	unsigned int		gc_interval_ms;
+	enum es_layout_policy	on_layout_mismatch;
+	enum es_rx_hook		rx_hook;
+	bool			per_session_metrics;
+	unsigned int		per_session_max;
+	struct es_mig_config	mig;		/* containers and migration (issue 4) */
+	struct es_signals_config	signals;
+	char			cni_state_dir[256];	/* edgeshift-cni's pod records (agent/core/pods.c) */
+	struct es_zdm_config	zdm;		/* zero-downtime migration (zdm.h) */
+};
+
+void es_config_defaults(struct es_config *cfg);
+
+/* Load path into cfg (over the defaults). 0, or -1 with err filled. */
+int es_config_load_file(struct es_config *cfg, const char *path, char *err, size_t err_len);
+
+/* Parse JSON text (for tests and flags); same contract as the file loader. */
+int es_config_load_string(struct es_config *cfg, const char *json, char *err, size_t err_len);
+
+/* Add an interface rule given on the command line ("name" or "name=ns/pod"). */
+int es_config_add_iface(struct es_config *cfg, const char *spec, char *err, size_t err_len);
+
+/* Cross-field checks after everything is applied. */
+int es_config_validate(const struct es_config *cfg, char *err, size_t err_len);
+
+struct sockaddr_storage;
+
+/* Parse "a.b.c.d:port" or "[v6]:port"; 0 or -1. */
+int es_config_parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6);
+
+/* Parse "auto", "xdp" or "tc"; 0 or -1. */
+int es_rx_hook_parse(const char *s, enum es_rx_hook *hook);
+
+/* Rule for ifname, or NULL when the agent should leave it alone. */
+const struct es_iface_rule *es_config_match(const struct es_config *cfg, const char *ifname);
+
+#endif /* EDGESHIFT_AGENT_CONFIG_H */

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The migrator of one agent: its runtime, event log and migrations. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "util/log.h"
+#include "util/fs_util.h"
+#include "migrate.h"
+#include "peer_tcp.h"
+
+int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, const char *node,
+		     char *err, size_t err_len)
+{
+	char path[ES_PATH];
+	int ret;
+
+	memset(m, 0, sizeof(*m));
+	m->cfg = cfg;
+	snprintf(m->node, sizeof(m->node), "%s", node);
+	pthread_mutex_init(&m->lock, NULL);
+	m->fault = getenv("EDGESHIFTD_FAULT");
+	ret = es_runtime_init(&m->rt, cfg, node);
+	if (ret) {
+		snprintf(err, err_len, "state_dir %s: %s", cfg->state_dir, strerror(-ret));
+		return ret;
+	}
+	es_runtime_recover(&m->rt);
+	if (cfg->event_log[0])
+		snprintf(path, sizeof(path), "%s", cfg->event_log);
+	else
+		snprintf(path, sizeof(path), "%s/events.log", cfg->state_dir);
+	ret = es_event_log_open(&m->log, path, node);
+	if (ret) {
+		snprintf(err, err_len, "event_log %s: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (es_peer_tcp_attach(cfg, err, err_len))
+		return -EINVAL;
+	if (m->fault)
+		es_warn("fault_injection_enabled", "fault=%s", m->fault);
+	if (!cfg->token[0])
+		es_info("migration_api_disabled", "reason=\"no migration.token configured\"");
+	return 0;
+}
+
+void es_migrator_close(struct es_migrator *m)
+{
+	es_event_log_close(&m->log);
+	es_peer_tcp_detach();
+}
+
+struct es_migration *es_mig_find(struct es_migrator *m, const char *id)
+{
+	struct es_migration *mg;
+
+	pthread_mutex_lock(&m->lock);
+	for (mg = m->list; mg; mg = mg->next)
+		if (!strcmp(mg->id, id))
+			break;
+	pthread_mutex_unlock(&m->lock);
+	return mg;
+}
+
+static const char *state_name(enum es_mig_state s)
+{
+	static const char *const names[] = { "running", "restored", "done", "failed" };
+
+	return names[s];
+}
+
+static json_t *phase_json(const char *name, const struct es_mig_phase *p)
+{
+	json_t *j = json_pack("{s:s,s:I,s:I,s:I,s:I}", "name", name,
+			      "start_ns", (json_int_t)p->start_ns, "end_ns", (json_int_t)p->end_ns,
+			      "bytes", (json_int_t)p->bytes, "raw_bytes", (json_int_t)p->raw_bytes);
+
+	if (p->end_ns)
+		json_object_set_new(j, "ms", json_real((p->end_ns - p->start_ns) / 1e6));
+	return j;
+}
+
+json_t *es_mig_json(struct es_migrator *m, struct es_migration *mg)
+{
+	static const char *const names[ES_PH_MAX] = { "checkpoint", "transfer", "restore",
+						      "stop_source" };
+	json_t *j, *phases = json_array(), *objs = json_object();
+	uint64_t end = 0, tr_start;
+	double rate = 0;
+	int i;
+
+	pthread_mutex_lock(&m->lock);
+	for (i = 0; i < ES_PH_MAX; i++)
+		if (mg->ph[i].start_ns)
+			json_array_append_new(phases, phase_json(names[i], &mg->ph[i]));
+	for (i = 0; i < ES_MIG_OBJECTS; i++)
+		if (mg->obj[i].present)
+			json_object_set_new(objs, mg->obj[i].name,
+					    json_pack("{s:I,s:I,s:s}", "bytes",
+						      (json_int_t)mg->obj[i].bytes, "raw_bytes",
+						      (json_int_t)mg->obj[i].raw_bytes, "sha256",
+						      mg->obj[i].sha256));
+	tr_start = mg->ph[ES_PH_TRANSFER].start_ns;
+	if (tr_start) {
+		uint64_t t = mg->ph[ES_PH_TRANSFER].end_ns;
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (!t)
+			t = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+		if (t > tr_start)
+			rate = mg->bytes_sent / ((t - tr_start) / 1e9);
+	}
+	if (mg->ph[ES_PH_RESTORE].end_ns)
+		end = mg->ph[ES_PH_RESTORE].end_ns;
+	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:f,s:f,s:I,s:o,s:o,s:b}",
+		      "id", mg->id, "container", mg->container, "from", m->node, "to", mg->to,
+		      "mode", mg->complete ? "complete" : "partial", "state", state_name(mg->state),
+		      "phase", mg->phase, "bytes_sent", (json_int_t)mg->bytes_sent,
+		      "bytes_total", (json_int_t)mg->bytes_total, "rate_bps", rate,
+		      "freeze_ms", mg->freeze_ns / 1e6, "requested_ns", (json_int_t)mg->requested_ns,
+		      "phases", phases, "objects", objs, "image_sent", mg->obj[0].present);
+	if (end)
+		json_object_set_new(j, "migration_ms", json_real((end - mg->requested_ns) / 1e6));
+	if (mg->restore_target_ms)
+		json_object_set_new(j, "target_restore_ms", json_real(mg->restore_target_ms));
+	if (mg->error[0])
+		json_object_set_new(j, "error", json_string(mg->error));
+	if (mg->target_state)
+		json_object_set_new(j, "target_state", json_string(mg->target_state));
+	pthread_mutex_unlock(&m->lock);
+	return j;
+}
+
+json_t *es_mig_list_json(struct es_migrator *m)
+{
+	json_t *a = json_array();
+	struct es_migration *mg, *next;
+
+	pthread_mutex_lock(&m->lock);
+	mg = m->list;
+	pthread_mutex_unlock(&m->lock);
+	for (; mg; mg = next) {
+		json_array_append_new(a, es_mig_json(m, mg));
+		pthread_mutex_lock(&m->lock);
+		next = mg->next;
+		pthread_mutex_unlock(&m->lock);
+	}
+	return a;
+}
+
+bool es_mig_fault(const struct es_migrator *m, const char *fault)
+{
+	size_t n = strlen(fault);
+	const char *p;
+
+	for (p = m->fault; p && (p = strstr(p, fault)); p += n)
+		if ((p == m->fault || p[-1] == ',') && (p[n] == ',' || !p[n]))
+			return true;
+	return false;
+}

@@ -1,0 +1,674 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The target side of a migration. Everything arriving is staged under
+ * STATE/migrations/in-ID; a container being restored carries a
+ * "restoring" marker until runc reports it running, so an agent that dies
+ * mid-restore removes it on its next start (es_runtime_recover) and a
+ * failed restore removes it at once: nothing half-restored stays.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "util/log.h"
+#include "util/fs_util.h"
+#include "layer_archive.h"
+#include "migrate.h"
+#include "stream_unpack.h"
+
+static const char *const objects[] = { "image", "layer", "checkpoint" };
+
+#define ES_MIG_IN_KEEP	64	/* restore records kept in memory */
+
+static int answer(json_t **resp, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int answer(json_t **resp, int code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	*resp = json_pack("{s:s}", "error", msg);
+	return code;
+}
+
+static void in_dir(struct es_migrator *m, const char *id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/migrations/in-%s", m->cfg->state_dir, id);
+}
+
+static json_t *load_manifest(struct es_migrator *m, const char *id)
+{
+	char path[ES_PATH];
+
+	in_dir(m, id, path, sizeof(path));
+	strncat(path, "/manifest.json", sizeof(path) - strlen(path) - 1);
+	return json_load_file(path, 0, NULL);
+}
+
+/* An older incoming migration of the same container is abandoned: drop it. */
+static void drop_superseded(struct es_migrator *m, const char *container)
+{
+	char path[ES_PATH];
+	struct dirent *d;
+	json_t *man;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/migrations", m->cfg->state_dir);
+	dir = opendir(path);
+	while (dir && (d = readdir(dir))) {
+		if (strncmp(d->d_name, "in-", 3) || !es_safe_name(d->d_name + 3))
+			continue;
+		man = load_manifest(m, d->d_name + 3);
+		if (man && !strcmp(json_string_value(json_object_get(man, "container")) ?: "",
+				   container)) {
+			in_dir(m, d->d_name + 3, path, sizeof(path));
+			es_info("migration_superseded", "id=%s container=%s", d->d_name + 3,
+				container);
+			es_rm_rf(path);
+		}
+		json_decref(man);
+	}
+	if (dir)
+		closedir(dir);
+}
+
+int es_mig_in_prepare(struct es_migrator *m, json_t *req, json_t **resp)
+{
+	const char *id = json_string_value(json_object_get(req, "id"));
+	const char *ct = json_string_value(json_object_get(req, "container"));
+	const char *mode = json_string_value(json_object_get(req, "mode"));
+	json_t *spec = json_object_get(req, "spec");
+	char path[ES_PATH], err[512];
+
+	if (!id || !es_safe_name(id) || !ct || !es_safe_name(ct))
+		return answer(resp, 400, "fields 'id' and 'container' must be safe names");
+	if (!mode || (strcmp(mode, "partial") && strcmp(mode, "complete")))
+		return answer(resp, 400, "field 'mode' must be \"partial\" or \"complete\"");
+	if (es_spec_validate(spec, err, sizeof(err)))
+		return answer(resp, 400, "%s", err);
+	if (strcmp(json_string_value(json_object_get(spec, "name")), ct))
+		return answer(resp, 400, "spec.name differs from 'container'");
+	if (es_container_exists(&m->rt, ct))
+		return answer(resp, 409, "container \"%s\" already exists on node %s", ct, m->node);
+	drop_superseded(m, ct);
+	in_dir(m, id, path, sizeof(path));
+	if (mkdir(path, 0700))
+		return answer(resp, errno == EEXIST ? 409 : 500, "staging %s: %s", id,
+			      strerror(errno));
+	strncat(path, "/manifest.json", sizeof(path) - strlen(path) - 1);
+	if (json_dump_file(req, path, JSON_COMPACT))
+		return answer(resp, 500, "cannot write %s", path);
+	es_event(&m->log, "target", id, ct, "transfer_start",
+		 json_pack("{s:s,s:s}", "from", json_string_value(json_object_get(req, "from")) ?: "?",
+			   "mode", mode));
+	*resp = json_pack("{s:b}", "have_image",
+			  es_image_present(&m->rt, json_string_value(json_object_get(spec, "image"))));
+	return 200;
+}
+
+int es_mig_in_object_path(struct es_migrator *m, const char *id, const char *object,
+			  char *buf, size_t len)
+{
+	struct stat st;
+	size_t i;
+
+	if (!es_safe_name(id))
+		return -1;
+	for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
+		if (!strcmp(object, objects[i]))
+			break;
+	if (i == sizeof(objects) / sizeof(objects[0]))
+		return -1;
+	in_dir(m, id, buf, len);
+	if (lstat(buf, &st) || !S_ISDIR(st.st_mode))
+		return -1;
+	snprintf(buf + strlen(buf), len - strlen(buf), "/%s.tar.zst", object);
+	return 0;
+}
+
+/* The object arrived whole and unchanged: its sha256 (computed while it was received). */
+static int verify_object(struct es_migrator *m, const char *id, const char *name,
+			 json_t *want, uint64_t *bytes, json_t **resp)
+{
+	const char *sha = json_string_value(json_object_get(want, "sha256"));
+	char path[ES_PATH], got[65];
+	struct stat st;
+	int ret;
+
+	char *seen;
+
+	es_mig_in_object_path(m, id, name, path, sizeof(path));
+	if (!sha || lstat(path, &st))
+		return answer(resp, 400, "object %s was not received", name);
+	snprintf(path + strlen(path) - strlen(".tar.zst"), 16, ".sha256");
+	seen = es_read_file(path, 64, NULL);	/* taken while it arrived */
+	snprintf(path + strlen(path) - strlen(".sha256"), 16, ".tar.zst");
+	ret = seen && strlen(seen) == 64 ? 0 : es_sha256_file(path, got);
+	if (seen && !ret)
+		snprintf(got, sizeof(got), "%s", seen);
+	free(seen);
+	if (ret)
+		return answer(resp, 500, "object %s: %s", name, strerror(-ret));
+	if (strcmp(got, sha) || (json_int_t)st.st_size !=
+	    json_integer_value(json_object_get(want, "bytes")))
+		return answer(resp, 422, "object %s: checksum mismatch (got %.16s..., want %.16s...)",
+			      name, got, sha);
+	*bytes += st.st_size;
+	return 0;
+}
+
+/* Where an incoming image is unpacked before it is verified and installed. */
+static void image_stage(struct es_migrator *m, const char *id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/images/.in-%s", m->cfg->state_dir, id);
+}
+
+/* The outcome of the image's unpacking while it arrived ("ok", "error N text"). */
+static void unpack_result_path(struct es_migrator *m, const char *id, char *buf, size_t len)
+{
+	in_dir(m, id, buf, len);
+	strncat(buf, "/image.unpacked", len - strlen(buf) - 1);
+}
+
+struct es_stream_unpack *es_mig_in_image_begin(struct es_migrator *m, const char *id)
+{
+	json_t *man = load_manifest(m, id);
+	const char *digest = json_string_value(json_object_get(json_object_get(man, "spec"),
+							       "image"));
+	bool have = digest && es_image_present(&m->rt, digest);
+	char dir[ES_PATH];
+
+	json_decref(man);
+	if (have)
+		return NULL;	/* installed already: the restore will not unpack it */
+	unpack_result_path(m, id, dir, sizeof(dir));
+	unlink(dir);
+	image_stage(m, id, dir, sizeof(dir));
+	es_rm_rf(dir);
+	if (mkdir(dir, 0700))
+		return NULL;	/* the restore unpacks the received file instead */
+	return es_stream_unpack_start(dir);
+}
+
+void es_mig_in_image_end(struct es_migrator *m, const char *id, struct es_stream_unpack *u,
+			 bool whole)
+{
+	char err[512] = "", path[ES_PATH], text[600];
+	int ret = es_stream_unpack_finish(u, err, sizeof(err));
+
+	if (whole) {
+		snprintf(text, sizeof(text), ret ? "error %d %s" : "ok", ret, err);
+		unpack_result_path(m, id, path, sizeof(path));
+		if (es_write_file(path, text, strlen(text)))
+			ret = -EIO;
+	}
+	if (!whole || ret) {
+		image_stage(m, id, path, sizeof(path));
+		es_rm_rf(path);
+	}
+}
+
+static int install_image(struct es_migrator *m, const char *id, const char *digest,
+			 json_t **resp)
+{
+	char tmp[ES_PATH], dst[ES_PATH], src[ES_PATH], err[512], *done;
+	struct es_archive_stats st;
+	int ret, code;
+
+	if (es_image_present(&m->rt, digest))
+		return 0;
+	image_stage(m, id, tmp, sizeof(tmp));
+	snprintf(dst, sizeof(dst), "%s/images/%s", m->cfg->state_dir, digest);
+	unpack_result_path(m, id, src, sizeof(src));
+	done = es_read_file(src, 1024, NULL);
+	if (done && !strcmp(done, "ok")) {	/* unpacked while it arrived, now verified */
+		free(done);
+		if (!rename(tmp, dst))
+			return 0;
+		ret = errno;
+		es_rm_rf(tmp);
+		return answer(resp, 500, "image: %.400s: %s", dst, strerror(ret));
+	}
+	if (done && sscanf(done, "error %d %n", &ret, &code) == 1) {
+		answer(resp, ret == -EPERM ? 400 : 500, "image: %.500s", done + code);
+		free(done);
+		return ret == -EPERM ? 400 : 500;
+	}
+	free(done);
+	es_mig_in_object_path(m, id, "image", src, sizeof(src));
+	es_rm_rf(tmp);
+	if (mkdir(tmp, 0700))
+		return answer(resp, 500, "%s: %s", tmp, strerror(errno));
+	ret = es_archive_unpack(src, tmp, &st, err, sizeof(err));
+	if (!ret && rename(tmp, dst))
+		ret = -errno, snprintf(err, sizeof(err), "%.400s: %s", dst, strerror(errno));
+	if (ret) {
+		es_rm_rf(tmp);
+		return answer(resp, ret == -EPERM ? 400 : 500, "image: %s", err);
+	}
+	return 0;
+}
+
+/* Writable layer into the new container's upper directory, marked restoring. */
+static int stage_container(struct es_migrator *m, const char *id, const char *ct,
+			   json_t **resp)
+{
+	char path[ES_PATH], src[ES_PATH], err[512];
+	struct es_archive_stats st;
+	int ret;
+
+	es_ct_path(&m->rt, ct, ES_CT_DIR, path, sizeof(path));
+	if (mkdir(path, 0700))
+		return answer(resp, errno == EEXIST ? 409 : 500, "container \"%s\" %s on node %s",
+			      ct, errno == EEXIST ? "already exists" : strerror(errno), m->node);
+	es_ct_path(&m->rt, ct, ES_CT_RESTORING, path, sizeof(path));
+	if (es_write_file(path, id, strlen(id)))
+		return answer(resp, 500, "cannot mark %s restoring", ct);
+	es_ct_path(&m->rt, ct, ES_CT_UPPER, path, sizeof(path));
+	if (mkdir(path, 0755))
+		return answer(resp, 500, "%s: %s", path, strerror(errno));
+	es_mig_in_object_path(m, id, "layer", src, sizeof(src));
+	ret = es_archive_unpack(src, path, &st, err, sizeof(err));
+	if (ret)
+		return answer(resp, ret == -EPERM ? 400 : 500, "writable layer: %s", err);
+	es_info("layer_unpacked", "container=%s entries=%llu whiteouts=%llu opaque_dirs=%llu",
+		ct, (unsigned long long)st.entries, (unsigned long long)st.whiteouts,
+		(unsigned long long)st.opaque_dirs);
+	return 0;
+}
+
+static int unpack_checkpoint(struct es_migrator *m, const char *id, char *ck, size_t len,
+			     json_t **resp)
+{
+	struct es_archive_stats st;
+	char src[ES_PATH], err[512];
+	int ret;
+
+	in_dir(m, id, ck, len);
+	strncat(ck, "/checkpoint", len - strlen(ck) - 1);
+	es_mig_in_object_path(m, id, "checkpoint", src, sizeof(src));
+	if (mkdir(ck, 0700) && errno != EEXIST)
+		return answer(resp, 500, "%s: %s", ck, strerror(errno));
+	ret = es_archive_unpack(src, ck, &st, err, sizeof(err));
+	return ret ? answer(resp, ret == -EPERM ? 400 : 500, "checkpoint: %s", err) : 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int restore_locked(struct es_migrator *m, const char *id, json_t *man, json_t *req,
+			  json_t **resp)
+{
+	json_t *spec = json_object_get(man, "spec"), *objs = json_object_get(req, "objects");
+	const char *ct = json_string_value(json_object_get(man, "container"));
+	const char *digest = json_string_value(json_object_get(spec, "image"));
+	char ck[ES_PATH], err[1024], path[ES_PATH];
+	uint64_t bytes = 0, t0;
+	int code;
+
+	if ((code = verify_object(m, id, "layer", json_object_get(objs, "layer"), &bytes, resp)) ||
+	    (code = verify_object(m, id, "checkpoint", json_object_get(objs, "checkpoint"), &bytes,
+				  resp)))
+		return code;
+	if (json_object_get(objs, "image") &&
+	    ((code = verify_object(m, id, "image", json_object_get(objs, "image"), &bytes, resp)) ||
+	     (code = install_image(m, id, digest, resp))))
+		return code;
+	if (!es_image_present(&m->rt, digest))
+		return answer(resp, 412, "image %.12s is not on node %s and was not sent", digest,
+			      m->node);
+	es_event(&m->log, "target", id, ct, "transfer_end",
+		 json_pack("{s:I}", "bytes", (json_int_t)bytes));
+	if ((code = stage_container(m, id, ct, resp)))
+		return code;
+	if ((code = unpack_checkpoint(m, id, ck, sizeof(ck), resp)))
+		return code;
+	if (es_container_bundle(&m->rt, spec, true, err, sizeof(err)))
+		return answer(resp, 500, "%s", err);
+	t0 = now_ns();
+	es_event(&m->log, "target", id, ct, "restore_start", NULL);
+	if (es_mig_fault(m, "restore_slow"))
+		sleep(12);	/* longer than any fixed connection timeout */
+	if (es_container_restore(&m->rt, ct, ck, err, sizeof(err)))
+		return answer(resp, 500, "%s", err);
+	if (es_mig_fault(m, "restore_crash")) {
+		es_error("fault_injected", "fault=restore_crash id=%s", id);
+		_exit(3);	/* dies with the container half-restored: the next start removes it */
+	}
+	es_ct_path(&m->rt, ct, ES_CT_ORIGIN, path, sizeof(path));
+	if (es_write_file(path, id, strlen(id)))
+		return answer(resp, 500, "cannot record the origin of %s", ct);
+	*resp = json_pack("{s:f}", "restore_ms", (now_ns() - t0) / 1e6);
+	return 200;
+}
+
+static struct es_mig_in *in_find(struct es_migrator *m, const char *id)
+{
+	struct es_mig_in *r;
+
+	for (r = m->incoming; r; r = r->next)
+		if (!strcmp(r->id, id))
+			break;
+	return r;
+}
+
+struct restore_job {
+	struct es_migrator	*m;
+	struct es_mig_in	*rec;
+	json_t			*man, *req;
+};
+
+/* The restore succeeded: keep it, unless the source gave up meanwhile. */
+static void restore_settle(struct es_migrator *m, struct es_mig_in *rec, json_t *resp)
+{
+	char path[ES_PATH];
+	bool aborted;
+
+	pthread_mutex_lock(&m->lock);
+	aborted = rec->abort_requested;
+	if (!aborted) {
+		rec->state = ES_IN_RUNNING;
+		rec->restore_ms = json_real_value(json_object_get(resp, "restore_ms"));
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (aborted) {
+		es_container_destroy(&m->rt, rec->container);
+		pthread_mutex_lock(&m->lock);
+		rec->state = ES_IN_FAILED;
+		rec->code = 409;
+		snprintf(rec->error, sizeof(rec->error), "aborted by the source");
+		pthread_mutex_unlock(&m->lock);
+		es_event(&m->log, "target", rec->id, rec->container, "failed",
+			 json_pack("{s:s,s:s}", "phase", "restore", "reason", "aborted by the source"));
+		return;
+	}
+	es_ct_path(&m->rt, rec->container, ES_CT_RESTORING, path, sizeof(path));
+	unlink(path);
+	es_event(&m->log, "target", rec->id, rec->container, "restore_end",
+		 json_pack("{s:f}", "elapsed_ms", rec->restore_ms));
+}
+
+static void *restore_worker(void *arg)
+{
+	struct restore_job *j = arg;
+	struct es_migrator *m = j->m;
+	struct es_mig_in *rec = j->rec;
+	char path[ES_PATH];
+	json_t *resp = NULL;
+	int code;
+
+	pthread_mutex_lock(&m->rt.lock);
+	code = restore_locked(m, rec->id, j->man, j->req, &resp);
+	if (code != 200 && code != 409) {
+		es_ct_path(&m->rt, rec->container, ES_CT_RESTORING, path, sizeof(path));
+		if (!access(path, F_OK))
+			es_container_destroy(&m->rt, rec->container);
+	}
+	if (code == 200)
+		restore_settle(m, rec, resp);
+	pthread_mutex_unlock(&m->rt.lock);
+	if (code != 200) {
+		pthread_mutex_lock(&m->lock);
+		rec->state = ES_IN_FAILED;
+		rec->code = code;
+		snprintf(rec->error, sizeof(rec->error), "%s",
+			 json_string_value(json_object_get(resp, "error")) ?: "?");
+		pthread_mutex_unlock(&m->lock);
+		es_event(&m->log, "target", rec->id, rec->container, "failed",
+			 json_pack("{s:s,s:s}", "phase", "restore", "reason", rec->error));
+	}
+	in_dir(m, rec->id, path, sizeof(path));
+	es_rm_rf(path);
+	image_stage(m, rec->id, path, sizeof(path));
+	es_rm_rf(path);
+	pthread_mutex_lock(&m->lock);
+	rec->done = true;
+	pthread_mutex_unlock(&m->lock);
+	json_decref(resp);
+	json_decref(j->man);
+	json_decref(j->req);
+	free(j);
+	return NULL;
+}
+
+/*
+ * Keep the newest records; older finished ones go (a restarted agent
+ * answers from the origin markers anyway). Called with m->lock held.
+ */
+static void in_prune(struct es_migrator *m)
+{
+	struct es_mig_in **pp = &m->incoming, *r;
+	unsigned int n = 0;
+
+	while ((r = *pp)) {
+		if (++n > ES_MIG_IN_KEEP && r->done) {
+			*pp = r->next;
+			free(r);
+			continue;
+		}
+		pp = &r->next;
+	}
+}
+
+/* Register the restore (so its outcome can be asked for) and run it in a thread. */
+int es_mig_in_restore(struct es_migrator *m, const char *id, json_t *req, json_t **resp)
+{
+	json_t *man = es_safe_name(id) ? load_manifest(m, id) : NULL;
+	struct restore_job *j = NULL;
+	struct es_mig_in *rec;
+	pthread_t t;
+
+	if (!man)
+		return answer(resp, 404, "no incoming migration \"%s\"", id);
+	pthread_mutex_lock(&m->lock);
+	rec = in_find(m, id);
+	if (rec) {
+		/*
+		 * Asked again (libcurl resends a request whose reused connection
+		 * closed unanswered): the same answer, the restore runs once.
+		 */
+		pthread_mutex_unlock(&m->lock);
+		json_decref(man);
+		*resp = json_pack("{s:s,s:s}", "id", id, "state", "restoring");
+		return 202;
+	}
+	rec = calloc(1, sizeof(*rec));
+	j = rec ? calloc(1, sizeof(*j)) : NULL;
+	if (!j) {
+		pthread_mutex_unlock(&m->lock);
+		free(rec);
+		json_decref(man);
+		return answer(resp, 500, "out of memory");
+	}
+	snprintf(rec->id, sizeof(rec->id), "%s", id);
+	snprintf(rec->container, sizeof(rec->container), "%s",
+		 json_string_value(json_object_get(man, "container")));
+	in_prune(m);
+	rec->next = m->incoming;
+	m->incoming = rec;
+	*j = (struct restore_job){ m, rec, man, json_incref(req) };
+	if (pthread_create(&t, NULL, restore_worker, j)) {
+		rec->state = ES_IN_FAILED;
+		rec->code = 500;
+		snprintf(rec->error, sizeof(rec->error), "cannot start the restore thread");
+		pthread_mutex_unlock(&m->lock);
+		json_decref(man);
+		json_decref(req);
+		free(j);
+		return answer(resp, 500, "cannot start the restore thread");
+	}
+	pthread_detach(t);
+	pthread_mutex_unlock(&m->lock);
+	*resp = json_pack("{s:s,s:s}", "id", id, "state", "restoring");
+	return 202;
+}
+
+/* The container migration id restored here, found by its origin marker. */
+static bool restored_by(struct es_migrator *m, const char *ct, const char *id)
+{
+	char path[ES_PATH], *owner;
+	bool yes;
+
+	if (!ct || !es_safe_name(ct))
+		return false;
+	es_ct_path(&m->rt, ct, ES_CT_ORIGIN, path, sizeof(path));
+	owner = es_read_file(path, 64, NULL);
+	yes = owner && !strcmp(owner, id);
+	free(owner);
+	return yes;
+}
+
+/* A container restored by id after this agent restarted (the record is gone). */
+static const char *find_restored(struct es_migrator *m, const char *id, char *name, size_t len)
+{
+	char path[ES_PATH];
+	struct dirent *d;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/containers", m->cfg->state_dir);
+	dir = opendir(path);
+	name[0] = '\0';
+	while (dir && (d = readdir(dir)))
+		if (es_safe_name(d->d_name) && restored_by(m, d->d_name, id)) {
+			snprintf(name, len, "%.63s", d->d_name);
+			break;
+		}
+	if (dir)
+		closedir(dir);
+	return name[0] ? name : NULL;
+}
+
+int es_mig_in_status(struct es_migrator *m, const char *id, json_t **resp)
+{
+	static const char *const names[] = { "restoring", "running", "failed" };
+	struct es_mig_in *rec;
+	char ct[64];
+	json_t *st;
+
+	if (!es_safe_name(id))
+		return answer(resp, 400, "migration ids are [A-Za-z0-9_.-]");
+	pthread_mutex_lock(&m->lock);
+	rec = in_find(m, id);
+	if (rec) {
+		*resp = json_pack("{s:s,s:s,s:s}", "id", id, "container", rec->container,
+				  "state", names[rec->state]);
+		if (rec->state == ES_IN_RUNNING)
+			json_object_set_new(*resp, "restore_ms", json_real(rec->restore_ms));
+		if (rec->state == ES_IN_FAILED) {
+			json_object_set_new(*resp, "error", json_string(rec->error));
+			json_object_set_new(*resp, "code", json_integer(rec->code));
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+	if (rec)
+		return 200;
+	/* no record: this agent restarted; what runs here is the truth */
+	if (!find_restored(m, id, ct, sizeof(ct))) {
+		*resp = json_pack("{s:s,s:s}", "id", id, "state", "absent");
+		return 200;
+	}
+	st = es_container_state(&m->rt, ct);
+	*resp = json_pack("{s:s,s:s,s:s}", "id", id, "container", ct, "state",
+			  !strcmp(json_string_value(json_object_get(st, "status")) ?: "", "running")
+			  ? "running" : "failed");
+	json_decref(st);
+	return 200;
+}
+
+/*
+ * A long poll: the answer leaves as soon as the restore ends, so the source
+ * learns of it one way after it happened instead of up to a poll interval
+ * plus a round trip later.
+ */
+int es_mig_in_status_wait(struct es_migrator *m, const char *id, unsigned int wait_ms,
+			  json_t **resp)
+{
+	uint64_t deadline = now_ns() + wait_ms * 1000000ULL;
+	int code;
+
+	for (;;) {
+		code = es_mig_in_status(m, id, resp);
+		if (code != 200 || strcmp(json_string_value(json_object_get(*resp, "state")) ?: "",
+					  "restoring") || now_ns() >= deadline)
+			return code;
+		json_decref(*resp);
+		*resp = NULL;
+		usleep(5000);
+	}
+}
+
+/* The source gave up: a restore in progress removes its container when it ends. */
+static bool abort_restore(struct es_migrator *m, const char *id, bool *pending)
+{
+	struct es_mig_in *rec;
+	bool known;
+
+	pthread_mutex_lock(&m->lock);
+	rec = in_find(m, id);
+	known = rec != NULL;
+	*pending = rec && rec->state == ES_IN_RESTORING;
+	if (*pending)
+		rec->abort_requested = true;
+	else if (rec && rec->state == ES_IN_RUNNING) {
+		rec->state = ES_IN_FAILED;
+		rec->code = 409;
+		snprintf(rec->error, sizeof(rec->error), "aborted by the source");
+	}
+	pthread_mutex_unlock(&m->lock);
+	return known;
+}
+
+int es_mig_in_abort(struct es_migrator *m, const char *id, json_t **resp)
+{
+	json_t *man = es_safe_name(id) ? load_manifest(m, id) : NULL;
+	const char *ct = json_string_value(json_object_get(man, "container"));
+	char path[ES_PATH], name[64], *owner;
+	bool removed = false, pending = false;
+
+	if (!es_safe_name(id))
+		return answer(resp, 400, "migration ids are [A-Za-z0-9_.-]");
+	abort_restore(m, id, &pending);
+	if (pending) {
+		*resp = json_pack("{s:b,s:b}", "aborted", 1, "removal_pending", 1);
+		json_decref(man);
+		return 200;	/* the restore thread removes it when runc is done */
+	}
+	if (!ct)
+		ct = find_restored(m, id, name, sizeof(name));
+	if (!man && !ct) {
+		*resp = json_pack("{s:b}", "aborted", 0);
+		return 200;	/* nothing staged, nothing restored: nothing to remove */
+	}
+	pthread_mutex_lock(&m->rt.lock);
+	es_ct_path(&m->rt, ct, ES_CT_RESTORING, path, sizeof(path));
+	owner = es_read_file(path, 64, NULL);
+	if ((owner && !strcmp(owner, id)) || restored_by(m, ct, id)) {
+		es_container_destroy(&m->rt, ct);
+		removed = true;
+	}
+	free(owner);
+	pthread_mutex_unlock(&m->rt.lock);
+	in_dir(m, id, path, sizeof(path));
+	es_rm_rf(path);
+	image_stage(m, id, path, sizeof(path));
+	es_rm_rf(path);
+	es_event(&m->log, "target", id, ct, "failed",
+		 json_pack("{s:s,s:s}", "phase", removed ? "restore" : "transfer", "reason",
+			   "aborted by the source"));
+	*resp = json_pack("{s:b,s:b}", "aborted", 1, "container_removed", removed);
+	json_decref(man);
+	return 200;
+}

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The migration data plane of one node, as the agent runs it: loaded into
+ * the agent's pin directory (sharing the accounting maps), attached to the
+ * configured interfaces (adopting the links a previous agent pinned), the
+ * services of other nodes registered for handoff detection, and its events
+ * read: a handoff starts a migration when the policy says so.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <bpf/libbpf.h>
+#include "core/config.h"
+#include "util/log.h"
+#include "migration/migrate.h"
+#include "zdm.h"
+
+struct es_zdm es_zdm_agent;
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+uint32_t es_zdm_peer_addr(const struct es_zdm *z, const char *node)
+{
+	const struct es_mig_peer *p = es_mig_peer_find(&z->acfg->mig, node);
+	char host[256], *end;
+	const char *h;
+	uint32_t a;
+
+	if (!p)
+		return 0;
+	h = strstr(p->url, "://");
+	h = h ? h + 3 : p->url;
+	snprintf(host, sizeof(host), "%s", h);
+	end = strpbrk(host, ":/");
+	if (end)
+		*end = '\0';
+	return inet_pton(AF_INET, host, &a) == 1 ? a : 0;
+}
+
+const char *es_zdm_peer_by_addr(const struct es_zdm *z, uint32_t addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < z->acfg->mig.n_peers; i++)
+		if (es_zdm_peer_addr(z, z->acfg->mig.peers[i].name) == addr)
+			return z->acfg->mig.peers[i].name;
+	return NULL;
+}
+
+/* Attach unless a previous agent's link is still pinned (it keeps working). */
+static int attach(struct es_zdm *z, enum es_mig_hook hook, const char *ifname, char *err,
+		  size_t len)
+{
+	unsigned int ifx = if_nametoindex(ifname);
+	char path[512];
+
+	if (!ifx) {
+		snprintf(err, len, "zero_downtime: no interface %s", ifname);
+		return -ENODEV;
+	}
+	snprintf(path, sizeof(path), "%s/links/mig_%s_%u", z->acfg->pin_path,
+		 es_mig_hook_name(hook), ifx);
+	if (!access(path, F_OK)) {
+		es_info("zdm_link_adopted", "hook=%s dev=%s", es_mig_hook_name(hook), ifname);
+		return 0;
+	}
+	return es_mig_attach(z->acfg->pin_path, hook, ifx, err, len);
+}
+
+static int attach_all(struct es_zdm *z, char *err, size_t len)
+{
+	const struct es_zdm_config *c = z->cfg;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < c->n_user; i++) {
+		ret = attach(z, ES_MIG_HOOK_USER_TC, c->user_ifaces[i], err, len);
+		if (!ret)
+			ret = attach(z, ES_MIG_HOOK_EGRESS, c->user_ifaces[i], err, len);
+	}
+	for (i = 0; !ret && i < c->n_wan; i++)
+		ret = attach(z, ES_MIG_HOOK_WAN, c->wan_ifaces[i], err, len);
+	return ret;
+}
+
+/* Services that run on other nodes: a user arriving here for one is a handoff. */
+static void register_services(struct es_zdm *z)
+{
+	unsigned int i;
+
+	for (i = 0; i < z->cfg->n_services; i++) {
+		const struct es_zdm_service *s = &z->cfg->services[i];
+		struct es_mig_svc_key k = { .svc_addr = s->addr, .svc_port = s->port,
+					    .proto = IPPROTO_UDP };
+		uint32_t node = es_zdm_peer_addr(z, s->node);
+
+		if (!strcmp(s->node, z->acfg->node_name))
+			continue;
+		if (!node) {
+			es_warn("zdm_service_unknown_node", "container=%s node=%s", s->container,
+				s->node);
+			continue;
+		}
+		es_mig_service_set(&z->dp, &k, node, ES_MIG_SVC_FORWARD | ES_MIG_SVC_MIRROR,
+				   z->cfg->replay_limit);
+	}
+}
+
+struct handoff {
+	struct es_zdm		*z;
+	struct es_mig_event	ev;
+};
+
+/* Ask the node running the service to migrate it here (Paper D's reassociation). */
+static void *handoff_thread(void *arg)
+{
+	struct handoff *h = arg;
+	struct es_zdm *z = h->z;
+	const struct es_zdm_service *svc;
+	const struct es_mig_peer *peer;
+	const char *node;
+	char key[80], path[512], err[512];
+	json_t *resp = NULL;
+	int code;
+
+	es_mig_key_format(&h->ev.key, key, sizeof(key));
+	node = es_zdm_peer_by_addr(z, h->ev.node_addr);
+	svc = es_zdm_service_find(z->cfg, h->ev.key.svc_addr, h->ev.key.svc_port);
+	peer = node ? es_mig_peer_find(&z->acfg->mig, node) : NULL;
+	if (!peer || !svc) {
+		es_warn("zdm_handoff_ignored", "session=%s reason=\"no peer or service for it\"", key);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/v1/zdm/migrations?x=1");
+	es_zdm_query_add(path, sizeof(path), "container", svc->container);
+	es_zdm_query_add(path, sizeof(path), "to", z->acfg->node_name);
+	es_zdm_query_add(path, sizeof(path), "session", key);
+	es_zdm_query_add(path, sizeof(path), "mode", z->cfg->complete ? "complete" : "partial");
+	code = es_zdm_peer_call(z, peer->url, "POST", path, &resp, err, sizeof(err));
+	if (code != 202)
+		es_warn("zdm_handoff_refused", "session=%s source=%s code=%d error=\"%s\"", key,
+			node, code, err);
+	else
+		es_info("zdm_handoff_migration", "session=%s source=%s id=%s", key, node,
+			json_string_value(json_object_get(resp, "id")) ?: "?");
+	json_decref(resp);
+out:
+	free(h);
+	return NULL;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct es_zdm *z = ctx;
+	const struct es_mig_event *ev = data;
+	char key[80], node[INET_ADDRSTRLEN];
+	struct handoff *h;
+	pthread_t t;
+
+	if (size < sizeof(*ev))
+		return 0;
+	es_mig_key_format(&ev->key, key, sizeof(key));
+	inet_ntop(AF_INET, &ev->node_addr, node, sizeof(node));
+	if (ev->type == ES_MIG_EV_ABORT) {
+		es_event(&z->m->log, "target", "-", "-", "zdm_dp_abort",
+			 json_pack("{s:s,s:s,s:I}", "session", key, "reason",
+				   es_mig_abort_name(ev->reason), "seq", (json_int_t)ev->seq));
+		return 0;
+	}
+	if (ev->type != ES_MIG_EV_HANDOFF)
+		return 0;
+	es_event(&z->m->log, "target", "-", "-", "zdm_handoff",
+		 json_pack("{s:s,s:s,s:I,s:b}", "session", key, "source_node", node, "seq",
+			   (json_int_t)ev->seq, "auto", z->cfg->auto_migrate));
+	if (!z->cfg->auto_migrate)
+		return 0;
+	h = malloc(sizeof(*h));
+	if (!h)
+		return 0;
+	*h = (struct handoff){ z, *ev };
+	if (pthread_create(&t, NULL, handoff_thread, h))
+		free(h);
+	else
+		pthread_detach(t);
+	return 0;
+}
+
+static void *events_thread(void *arg)
+{
+	struct es_zdm *z = arg;
+	struct ring_buffer *rb = ring_buffer__new(z->dp.events_fd, on_event, z, NULL);
+
+	if (!rb) {
+		es_error("zdm_events_failed", "error=\"%s\"", strerror(errno));
+		return NULL;
+	}
+	while (!z->stopping)
+		ring_buffer__poll(rb, 200);
+	ring_buffer__free(rb);
+	return NULL;
+}
+
+int es_zdm_start(struct es_zdm *z, const struct es_config *acfg, struct es_migrator *m,
+		 char *err, size_t err_len)
+{
+	struct es_mig_load_opts lo = {};
+	int ret;
+
+	memset(z, 0, sizeof(*z));
+	z->cfg = &acfg->zdm;
+	z->acfg = acfg;
+	z->m = m;
+	pthread_mutex_init(&z->lock, NULL);
+	if (!z->cfg->enabled)
+		return 0;
+	lo.records = z->cfg->records;
+	ret = es_mig_load(acfg->pin_path, &lo, &z->skel, err, err_len);
+	if (!ret)
+		ret = es_mig_dp_open(&z->dp, acfg->pin_path, err, err_len);
+	if (ret)
+		return ret;
+	z->dp_ready = true;
+	ret = es_mig_config_set(&z->dp, z->cfg->tunnel_addr, z->cfg->tunnel_port,
+				z->cfg->replay_limit);
+	if (ret) {
+		snprintf(err, err_len, "zero_downtime: cannot write es_mig_config: %s",
+			 strerror(-ret));
+		return ret;
+	}
+	ret = attach_all(z, err, err_len);
+	if (ret)
+		return ret;
+	register_services(z);
+	if (pthread_create(&z->events_thread, NULL, events_thread, z)) {
+		snprintf(err, err_len, "zero_downtime: cannot start the events thread");
+		return -EAGAIN;
+	}
+	es_info("zdm_ready", "pin_path=%s user_ifaces=%u wan_ifaces=%u services=%u auto=%d t=%llu",
+		acfg->pin_path, z->cfg->n_user, z->cfg->n_wan, z->cfg->n_services,
+		z->cfg->auto_migrate, (unsigned long long)realtime_ns());
+	es_zdm_hold_install(z);
+	es_zdm_recover(z);
+	return 0;
+}
+
+void es_zdm_stop(struct es_zdm *z)
+{
+	if (!z->dp_ready)
+		return;
+	z->stopping = true;
+	pthread_join(z->events_thread, NULL);
+	/* pins and links stay: the data plane keeps forwarding without the agent */
+	es_mig_dp_close(&z->dp);
+	es_mig_unload(z->skel);
+	z->dp_ready = false;
+}

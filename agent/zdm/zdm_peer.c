@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Requests of the zero-downtime protocol to a peer agent. Parameters go in
+ * the query string (the answer is given at once, no body to collect), and
+ * a peer that does not answer is asked again until peer_retry_ms: an agent
+ * restarted mid-migration answers again within that time, and every step
+ * it is asked is idempotent.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "util/log.h"
+#include "core/config.h"
+#include "migration/migrate.h"
+#include "migration/transfer.h"
+#include "zdm.h"
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+void es_zdm_query_add(char *buf, size_t len, const char *name, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(buf);
+	const unsigned char *p;
+
+	n += snprintf(buf + n, n < len ? len - n : 0, "&%s=", name);
+	for (p = (const unsigned char *)value; *p && n + 4 < len; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
+			buf[n++] = *p;
+		} else {
+			buf[n++] = '%';
+			buf[n++] = hex[*p >> 4];
+			buf[n++] = hex[*p & 15];
+		}
+	}
+	if (n < len)
+		buf[n] = '\0';
+}
+
+int es_zdm_peer_call(struct es_zdm *z, const char *url, const char *method, const char *path,
+		     json_t **resp, char *err, size_t err_len)
+{
+	const struct es_mig_config *mc = &z->acfg->mig;
+	unsigned int timeout = mc->request_timeout_ms + z->cfg->hold_timeout_ms +
+			       z->cfg->cutover_timeout_ms;
+	uint64_t give_up = mono_ms() + z->cfg->peer_retry_ms;
+	int code;
+
+	for (;;) {
+		if (resp)
+			*resp = NULL;
+		code = es_peer_json(mc, url, method, path, NULL, timeout, resp, err, err_len);
+		if (code || mono_ms() >= give_up || z->stopping)
+			return code;
+		es_warn("zdm_peer_retry", "url=%s path=\"%.120s\" error=\"%s\"", url, path, err);
+		struct timespec ts = { 0, 300 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+}

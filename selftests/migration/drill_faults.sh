@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Fault drills: the target's restore fails (its agent dies in it and comes
+# back), the replay buffer fills, the agent on either node is killed in the
+# transfer and restarted, the target node's agent dies for good. In every
+# case nothing is lost or answered twice and the service's counter equals
+# the requests sent; a failed migration leaves the old container serving.
+. "$(dirname "$0")/../lib.sh"
+es_require_root drill_faults
+command -v criu >/dev/null || { es_plan 1; es_skip drill_faults "criu missing (tools/setup/install-deps)"; exit 0; }
+# shellcheck source=selftests/migration/drill.inc
+. "$(dirname "$0")/drill.inc"
+es_plan 20
+
+drill_run restore --rate 20 --count 100 --handoff-at 30 --fault restore_fail
+drill_expect_failed_clean "restore fails"
+es_expect_eq "restore fails: the target dropped the replay buffer" \
+	"$(grep -h '"event":"zdm_aborted"' "$ES_TMP/restore/events-node2.log" | jq -s 'length > 0 and (.[0].records_dropped >= 1)')" true
+
+# 30 records: the hold (about 15 requests) fits, the transfer does not
+drill_run full --rate 50 --count 200 --handoff-at 30 --replay-limit 30 --fault buffer_full
+drill_expect_failed_clean "replay buffer full"
+es_expect_eq "replay buffer full: the data plane aborted the session itself" \
+	"$(grep -h '"event":"zdm_dp_abort"' "$ES_TMP/full/events-node2.log" | jq -rs '.[0].reason')" buffer_full
+
+drill_run ksrc --rate 20 --count 120 --handoff-at 30 --fault kill_source_agent
+drill_expect_clean "source agent killed in the transfer"
+es_expect_eq "source agent killed: the restarted agent ended the migration" \
+	"$(drill_q .migration.state)" failed
+
+drill_run ktgt --rate 20 --count 120 --handoff-at 30 --fault kill_target_agent
+drill_expect_clean "target agent killed in the transfer"
+es_expect_eq "target agent killed: the migration ended (done or failed), drill passed" \
+	"$(drill_q '.migration.state | test("done|failed")') $DRILL_RC" "true 0"
+# The target node's agent dies for good in the checkpoint: its data plane
+# keeps forwarding (no hold sits at the target), the source gives up.
+drill_run tdies --rate 20 --count 120 --handoff-at 30 --fault target_dies
+drill_expect_failed_clean "target node dies"
+es_done

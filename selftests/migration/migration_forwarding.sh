@@ -1,0 +1,210 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The migration data plane on real namespaces: a user, the target node it
+# now reaches, a router, the source node still running the service (old
+# instance), and the restored instance behind the target. Requests of the
+# migrating session are forwarded through the tunnel and answered through
+# the target; the replay buffer holds them in order; bpftool shows the
+# state; hold, resume, replay and cut-over lose nothing and duplicate
+# nothing; a full replay buffer aborts cleanly.
+. "$(dirname "$0")/../lib.sh"
+es_require_root "migration_forwarding (${ES_MIG_USER_HOOK:-user})"
+es_plan 36
+
+M=$ES_BUILD/es-migctl
+T=$ES_BUILD/es-traffic
+PT=$(es_pin_path target)
+PS=$(es_pin_path source)
+ES_PINS+=("$PT" "$PS")
+mig_cleanup() {
+	"$M" cleanup --pin "$PT" 2>/dev/null
+	"$M" cleanup --pin "$PS" 2>/dev/null
+	es_cleanup
+}
+trap mig_cleanup EXIT
+
+N=10.247
+USER=$N.1.2
+SVC=$N.4.10
+TGT=$N.2.1
+SRC=$N.3.1
+PORT=47000
+for ns in u t r s c1 c2; do es_netns_add $ns || exit 1; done
+es_no_ipv6 u t r s c1 c2
+es_veth u uu $USER t tu $N.1.1 &&
+es_veth t tw $TGT r rt $N.2.2 &&
+es_veth r rs $N.3.2 s sw $SRC &&
+es_veth s sc $N.4.1 c1 c1e $SVC &&
+es_veth t tc $N.4.1 c2 c2e $SVC || exit 1
+es_in u ip route add default via $N.1.1
+es_in c1 ip route add default via $N.4.1
+es_in c2 ip route add default via $N.4.1
+es_in t ip route add $N.3.0/24 via $N.2.2
+es_in s ip route add $N.2.0/24 via $N.3.2
+# The source has no route to the user: its replies can only go back through the tunnel.
+for ns in t r s; do
+	es_in $ns sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0
+done
+# The users' interface runs the XDP forwarder, or with ES_MIG_USER_HOOK=usertc its tcx variant.
+USER_HOOK=${ES_MIG_USER_HOOK:-user}
+if [ "$USER_HOOK" = user ]; then
+	# XDP_REDIRECT into a veth needs NAPI on its peer: GRO turns it on without XDP there.
+	es_in r ethtool -K "$(es_ifname rt)" gro on >/dev/null
+	# A veth sender leaves UDP checksums to offload; XDP_REDIRECT does not finish them.
+	es_in u ethtool -K "$(es_ifname uu)" tx off >/dev/null
+fi
+# Neighbours resolved before the first forwarded packet (the XDP FIB lookup does not resolve).
+es_in t ping -c1 -W1 $N.2.2 >/dev/null
+es_in s ping -c1 -W1 $N.3.2 >/dev/null
+
+node() { # NS PIN LOCAL: load, configure, attach the node's programs
+	es_in "$1" "$M" load --pin "$2" --records 256 &&
+	es_in "$1" "$M" config --pin "$2" --local "$3" --port $PORT --limit 1000
+}
+attach() { es_in "$1" "$M" attach --pin "$2" --hook "$3" --dev "$(es_ifname "$4")"; }
+nodes() { node t "$PT" $TGT && node s "$PS" $SRC; }
+attach_all() {
+	attach t "$PT" "$USER_HOOK" tu && attach t "$PT" wan tw && attach t "$PT" ctr tc &&
+	attach s "$PS" wan sw && attach s "$PS" ctr sc
+}
+es_check "target and source nodes loaded and configured" nodes
+es_check "programs attached: target user/wan/ctr, source wan/ctr" attach_all
+
+es_bg --out "$ES_TMP/old.json" es_in c1 "$T" udp-server --port 7000 --timeout 60 --json
+OLD_PID=$ES_BG_PID
+es_bg --out "$ES_TMP/new.json" es_in c2 "$T" udp-server --port 7000 --timeout 60 --json
+NEW_PID=$ES_BG_PID
+sleep 0.3
+
+mt() { es_in t "$M" "$@" --pin "$PT"; }
+S1="$USER:5000>$SVC:7000"
+show() { mt show --session "$1" --json; }
+
+# --- handoff detection and forwarding ---
+mt service --service $SVC:7000 --node $SRC --forward --mirror --limit 1000
+es_bg --out "$ES_TMP/events" es_in t "$M" events --pin "$PT" --count 1 --timeout-ms 20000
+EV_PID=$ES_BG_PID
+sleep 0.2
+# 200 requests at 40/s: the migration steps below happen while they flow.
+es_bg --out "$ES_TMP/client.json" es_in u "$T" udp-client --to $SVC --port 7000 --src-port 5000 \
+	--count 200 --size 16 --rate 40 --json
+CLIENT=$ES_BG_PID
+sleep 0.5
+wait "$EV_PID"
+es_expect_eq "handoff event names the session and the source node" \
+	"$(jq -r '"\(.type) \(.session) \(.node)"' "$ES_TMP/events")" "handoff $S1/udp $SRC"
+s=$(show "$S1")
+es_expect_eq "session detected and forwarding with mirror" \
+	"$(echo "$s" | jq -r '"\(.state) \(.mirror) \(.source)"')" "forwarding true $SRC"
+es_check "the agent takes the detected session over" mt start --session "$S1" --source $SRC --limit 1000
+sleep 0.3
+s=$(show "$S1")
+fwd=$(echo "$s" | jq .packets.forwarded)
+es_expect_ge "requests forwarded through the tunnel" "$fwd" 20
+es_expect_eq "every forwarded request answered by the source, through the target" \
+	"$(echo "$s" | jq '.packets.old_replies >= .packets.forwarded - 1')" true
+# bpftool's view of the pinned state, by BTF field names.
+# Ports are stored in network order; bpftool prints them as host-order integers.
+P5000=$(((5000 >> 8) | ((5000 & 255) << 8)))
+bt=$(bpftool -j map dump pinned "$PT/es_mig_sessions" |
+	jq -c --argjson p "$P5000" '.[] | select(.formatted.key.user_port == $p) | .formatted.value')
+es_expect_eq "bpftool map dump shows the session forwarding (seq_state >> 56 = 1)" \
+	"$(echo "$bt" | jq '.seq_state / 72057594037927936 | floor')" 1
+# The buffer holds the requests after the cursor, in order, each with its number.
+recs=$(mt records --session "$S1" --json)
+es_expect_eq "replay buffer in order: record seq n holds the client's request n-1" \
+	"$(echo "$recs" | jq '[.records[] | (.payload[0:16] | ascii_downcase) as $h |
+		($h | explode | map(if . >= 97 then . - 87 else . - 48 end) |
+		 reduce .[] as $d (0; . * 16 + $d)) == .seq - 1] | all')" true
+es_expect_ge "replay buffer holds the records after the cursor" \
+	"$(echo "$recs" | jq '.records | length')" 5
+
+# --- checkpoint window: hold, wait until answered, resume ---
+H=$(mt hold --session "$S1")
+# The checkpoint would be taken here; requests meanwhile are held.
+es_expect_ge "hold: hold_seq" "$H" 20
+es_check "source answered every request up to hold_seq" mt wait --session "$S1" --seq "$H" --timeout-ms 3000
+es_expect_eq "old instance's receive queue empty (sock_diag): nothing a checkpoint would drop" \
+	"$(es_in c1 "$M" rqueue --service $SVC:7000 --json | jq -r '"\(.sockets) \(.bytes)"')" "1 0"
+sleep 0.15
+sent=$(mt resume --session "$S1" --cursor "$H")
+s=$(show "$S1")
+es_expect_ge "requests arrived during the hold" "$(echo "$s" | jq '.packets.held')" 1
+es_expect_eq "held requests sent to the source after the hold" \
+	"$(echo "$s" | jq '.packets.held')" "$sent"
+es_expect_eq "back to forwarding, cursor at hold_seq, no record at or before it" \
+	"$(echo "$s" | jq -r '"\(.state) \(.cursor) \(.records.lowest > .cursor or .records.count == 0)"')" \
+	"forwarding $H true"
+sleep 0.5
+
+# --- replay into the restored instance, cut-over ---
+R=$(mt replay --session "$S1")
+s=$(show "$S1")
+es_expect_eq "cut over after replaying every request after the cursor" \
+	"$(echo "$s" | jq -r '"\(.state) \(.replayed == .cut_seq) \(.cut_seq - .cursor)"')" "cutover true $R"
+es_expect_ge "some requests replayed" "$R" 1
+wait "$CLIENT"
+c=$(cat "$ES_TMP/client.json")
+es_expect_eq "client: 200 sent, 200 answered, 0 lost" \
+	"$(echo "$c" | jq -r '"\(.sent) \(.received) \(.lost)"')" "200 200 0"
+es_expect_eq "client: no duplicate or stray reply" "$(echo "$c" | jq .unexpected)" 0
+es_expect_eq "user received exactly 200 datagrams" \
+	"$(es_in u nstat -az UdpInDatagrams | awk '/UdpInDatagrams/ { print $2 }')" 200
+sleep 0.3
+s=$(show "$S1")
+es_expect_eq "each replayed request answered twice, one answer suppressed" \
+	"$(echo "$s" | jq '.packets.suppressed_old + .packets.suppressed_new')" "$R"
+es_expect_ge "requests after cut-over went to the restored instance" \
+	"$(echo "$s" | jq .packets.passed_local)" 1
+kill -TERM "$NEW_PID"; wait "$NEW_PID" 2>/dev/null
+es_expect_eq "restored instance got each replayed request once, then the new ones" \
+	"$(jq .datagrams "$ES_TMP/new.json")" "$((R + $(echo "$s" | jq .packets.passed_local)))"
+show "$S1" | es_diag
+CUT=$(echo "$s" | jq .cut_seq)
+n=$(mt finish --session "$S1")
+es_expect_eq "finish deletes the buffer and the entry" \
+	"$n $(mt show --session "$S1" --json >/dev/null 2>&1 && echo present || echo gone)" \
+	"$(echo "$s" | jq .records.count) gone"
+
+# --- a full replay buffer aborts, forwarding goes on ---
+S2="$USER:5001>$SVC:7000"
+es_check "second session forwarding with a 5-record buffer" \
+	mt start --session "$S2" --source $SRC --limit 5
+c=$(es_in u "$T" udp-client --to $SVC --port 7000 --src-port 5001 --count 20 --size 16 --rate 100 --json)
+es_expect_eq "buffer full: 20 sent, 20 answered, 0 lost" \
+	"$(echo "$c" | jq -r '"\(.sent) \(.received) \(.lost)"')" "20 20 0"
+s=$(show "$S2")
+es_expect_eq "session aborted, reason buffer_full" \
+	"$(echo "$s" | jq -r '"\(.state) \(.abort_reason)"')" "aborted buffer_full"
+es_expect_eq "mirrored 5, forwarded 20" \
+	"$(echo "$s" | jq -r '"\(.packets.mirrored) \(.packets.forwarded)"')" "5 20"
+es_check "finish after abort" mt finish --session "$S2"
+
+# --- an abort during the checkpoint window sends what was held ---
+S3="$USER:5002>$SVC:7000"
+mt start --session "$S3" --source $SRC --limit 100
+mt hold --session "$S3" >/dev/null
+es_bg --out "$ES_TMP/client3.json" es_in u "$T" udp-client --to $SVC --port 7000 --src-port 5002 \
+	--count 10 --size 16 --rate 20 --json
+CLIENT=$ES_BG_PID
+sleep 0.3
+es_check "abort during hold (restore failed)" mt abort --session "$S3"
+wait "$CLIENT"
+es_expect_eq "abort during hold: 10 sent, 10 answered, 0 lost" \
+	"$(jq -r '"\(.sent) \(.received) \(.lost)"' "$ES_TMP/client3.json")" "10 10 0"
+es_expect_eq "aborted with the held request sent" \
+	"$(show "$S3" | jq -r '"\(.state) \(.packets.held) \(.held_unsent)"')" "aborted 1 false"
+mt finish --session "$S3" >/dev/null
+kill -TERM "$OLD_PID"; wait "$OLD_PID" 2>/dev/null
+es_expect_eq "old instance got each request up to cut-over once, and the 30 of the aborted sessions" \
+	"$(jq .datagrams "$ES_TMP/old.json")" "$((CUT + 30))"
+
+# --- cleanup of the pins ---
+mt service --service $SVC:7000 --del
+"$M" cleanup --pin "$PT"; "$M" cleanup --pin "$PS"
+es_expect_eq "migration pins and links removed" \
+	"$(find "$PT" "$PS" -name 'es_mig_*' -o -name 'prog_es_mig_*' -o -name 'mig_*' | wc -l)" 0
+es_expect_eq "no XDP or tcx program left on the target's interfaces" \
+	"$(es_in t ip -j link show | jq '[.[] | select(.xdp)] | length') $(es_in t bpftool -j net | jq '[.[0].tc[]?] | length')" "0 0"
+es_done

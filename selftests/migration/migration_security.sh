@@ -1,0 +1,126 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The migration API refuses requests without the shared token (401, logged
+# with the peer's address), and nothing from the network reaches outside
+# the agent's state directory: unsafe names, archive entries with "..",
+# absolute paths, paths through a symlink, device nodes.
+. "$(dirname "$0")/../lib.sh"
+es_require_root migration_security
+# shellcheck source=selftests/migration/migration.inc
+. "$(dirname "$0")/migration.inc"
+
+es_plan 16
+mig_setup partial || exit 1
+url=http://$MIG_IP_B:$MIG_PORT
+
+# Authentication.
+code=$(es_in "$MIG_NS_A" curl -s -o /dev/null -w '%{http_code}' -X POST -d '{}' "$url/v1/migrations/incoming")
+es_expect_eq "no token: 401" "$code" 401
+code=$(es_in "$MIG_NS_A" curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer wrong-token-0123456789" \
+	-X POST -d '{}' "$url/v1/migrations/incoming")
+es_expect_eq "wrong token: 401" "$code" 401
+code=$(es_in "$MIG_NS_A" curl -s -o /dev/null -w '%{http_code}' -X POST \
+	-d "{\"container\":\"x\",\"to\":\"$MIG_NODE_A\",\"mode\":\"partial\"}" "$url/v1/migrations")
+es_expect_eq "migration request without token: 401" "$code" 401
+out=$(EDGESHIFT_TOKEN="" es_in "$MIG_NS_A" "$EDGESHIFT" --api "http://127.0.0.1:$MIG_PORT" migrate \
+	--container x --to "$MIG_NODE_B" --mode partial 2>&1)
+if grep -q 401 <<<"$out"; then es_ok "edgeshift migrate without token refused"
+else es_not_ok "edgeshift migrate without token refused" "$out"; fi
+if es_agent_log b2 | grep -q "auth_refused.*peer=$MIG_IP_A"; then es_ok "refusal logged with the peer address"
+else es_not_ok "refusal logged with the peer address" "$(es_agent_log b2 | tail -5)"; fi
+
+# Names from the network.
+prep() {
+	mig_api b POST /v1/migrations/incoming "{\"id\":\"$1\",\"container\":\"$2\",\"mode\":\"partial\",\"from\":\"t\",\"spec\":{\"name\":\"$2\",\"image\":\"$MIG_IMAGE\",\"args\":[\"/bin/true\"]}}" | tail -n 1
+}
+es_expect_eq "container name ../x refused" "$(prep id1 ../x)" 400
+es_expect_eq "migration id with a slash refused" "$(prep a/b ok)" 400
+put() {
+	es_in "$MIG_NS_B" curl -s -o /dev/null -w '%{http_code}' --path-as-is -X PUT \
+		-H "Authorization: Bearer $MIG_TOKEN" --data-binary "@$2" "http://127.0.0.1:$MIG_PORT$1"
+}
+printf 'x' >"$ES_TMP/x"
+es_expect_eq "object name with .. refused" "$(put /v1/migrations/incoming/id9/objects/../../../x "$ES_TMP/x")" 404
+
+# Archives that try to leave the destination.
+outside=$ES_TMP/outside
+mkdir -p "$outside"
+python3 - "$ES_TMP" "$outside" <<'PY'
+import io, sys, tarfile
+tmp, outside = sys.argv[1], sys.argv[2]
+def tar(name, entries):
+    with tarfile.open(f"{tmp}/{name}.tar", "w", format=tarfile.PAX_FORMAT) as t:
+        for kind, path, arg in entries:
+            ti = tarfile.TarInfo(path)
+            if kind == "file":
+                data = arg.encode(); ti.size = len(data); t.addfile(ti, io.BytesIO(data))
+            elif kind == "symlink":
+                ti.type = tarfile.SYMTYPE; ti.linkname = arg; t.addfile(ti)
+            elif kind == "dev":
+                ti.type = tarfile.CHRTYPE; ti.devmajor, ti.devminor = 1, 3; t.addfile(ti)
+tar("dotdot", [("file", "../../../../escaped-dotdot", "x")])
+tar("absolute", [("file", f"{outside}/escaped-absolute", "x")])
+tar("symlink", [("symlink", "link", outside), ("file", "link/escaped-symlink", "x")])
+tar("device", [("dev", "null-again", None)])
+tar("good", [("file", "ok", "x")])
+PY
+for t in dotdot absolute symlink device good; do zstd -q -f "$ES_TMP/$t.tar" -o "$ES_TMP/$t.tar.zst"; done
+# restore ID BODY: ask B to restore; the HTTP status of its outcome (the
+# restore runs asynchronously: 202, then the status says how it ended).
+restore() {
+	local code st
+	code=$(mig_api b POST "/v1/migrations/incoming/$1/restore" "$2" | tail -n 1)
+	[ "$code" = 202 ] || { echo "$code"; return; }
+	for _ in $(seq 100); do
+		st=$(mig_api b GET "/v1/migrations/incoming/$1" | head -n 1)
+		[ "$(jq -r .state <<<"$st")" = restoring ] || break
+		sleep 0.1
+	done
+	jq -r '.code // .state' <<<"$st"
+}
+# attack NAME: stage it as the writable layer of a migration and restore.
+attack() {
+	local id=atk$RANDOM sha bytes
+	prep "$id" "victim" >/dev/null
+	put "/v1/migrations/incoming/$id/objects/layer" "$ES_TMP/$1.tar.zst" >/dev/null
+	put "/v1/migrations/incoming/$id/objects/checkpoint" "$ES_TMP/good.tar.zst" >/dev/null
+	sha=$(sha256sum "$ES_TMP/$1.tar.zst" | cut -d' ' -f1); bytes=$(stat -c %s "$ES_TMP/$1.tar.zst")
+	gsha=$(sha256sum "$ES_TMP/good.tar.zst" | cut -d' ' -f1); gbytes=$(stat -c %s "$ES_TMP/good.tar.zst")
+	restore "$id" \
+		"{\"objects\":{\"layer\":{\"sha256\":\"$sha\",\"bytes\":$bytes},\"checkpoint\":{\"sha256\":\"$gsha\",\"bytes\":$gbytes}}}"
+}
+for t in dotdot absolute symlink device; do
+	code=$(attack "$t")
+	if [ "$code" = 400 ] && [ -z "$(find "$ES_TMP" -name "escaped-*" -o -name null-again 2>/dev/null)" ] &&
+	   [ ! -e "$MIG_STATE_B/containers/victim" ]; then
+		es_ok "archive entry refused: $t"
+	else
+		es_not_ok "archive entry refused: $t" "HTTP $code; $(find "$ES_TMP" -name "escaped-*")"
+	fi
+done
+# The same path with a clean archive gets past unpacking (and fails at
+# CRIU's restore of a fake checkpoint), so the refusals above are real.
+es_expect_eq "clean archive unpacked, fake checkpoint fails restore" "$(attack good)" 500
+es_check "failed restore left no container" test ! -e "$MIG_STATE_B/containers/victim"
+# A wrong checksum is refused before anything is unpacked.
+id=sum$RANDOM
+prep "$id" victim >/dev/null
+put "/v1/migrations/incoming/$id/objects/layer" "$ES_TMP/good.tar.zst" >/dev/null
+put "/v1/migrations/incoming/$id/objects/checkpoint" "$ES_TMP/good.tar.zst" >/dev/null
+code=$(restore "$id" \
+	"{\"objects\":{\"layer\":{\"sha256\":\"$(printf '0%.0s' {1..64})\",\"bytes\":1},\"checkpoint\":{\"sha256\":\"0\",\"bytes\":1}}}")
+es_expect_eq "checksum mismatch refused" "$code" 422
+# An image is unpacked while it arrives (into private staging): a hostile
+# one is refused the same way, and nothing of it stays.
+id=img$RANDOM
+fake=$(printf 'f%.0s' {1..64})
+mig_api b POST /v1/migrations/incoming "{\"id\":\"$id\",\"container\":\"victim\",\"mode\":\"complete\",\"from\":\"t\",\"spec\":{\"name\":\"victim\",\"image\":\"$fake\",\"args\":[\"/bin/true\"]}}" >/dev/null
+objs=""
+for o in image:dotdot layer:good checkpoint:good; do
+	put "/v1/migrations/incoming/$id/objects/${o%%:*}" "$ES_TMP/${o#*:}.tar.zst" >/dev/null
+	objs="$objs\"${o%%:*}\":{\"sha256\":\"$(sha256sum "$ES_TMP/${o#*:}.tar.zst" | cut -d' ' -f1)\",\"bytes\":$(stat -c %s "$ES_TMP/${o#*:}.tar.zst")},"
+done
+code=$(restore "$id" "{\"objects\":{${objs%,}}}")
+left=$(find "$ES_TMP" "$MIG_STATE_B/images" -name "escaped-*" -o -name ".in-*" -o -name "$fake" 2>/dev/null)
+es_expect_eq "hostile image refused while streamed, nothing left" "$code:${left:-none}" "400:none"
+es_done

@@ -1,0 +1,924 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Packet fixtures of the migration data plane through BPF_PROG_TEST_RUN:
+ * bytes in, verdict and bytes out, and what the maps say afterwards, for
+ * forwarding (encapsulation + mirror), decapsulation on both nodes, the
+ * first-reply-wins suppression, the buffer-full abort, hold, cut-over,
+ * handoff detection and the control program's refusals.
+ *
+ * Each test runs in a network namespace of its own (the harness forks per
+ * test, the test unshares), with a veth whose peer is the next hop towards
+ * the source node, so the FIB lookups of the programs have a route and a
+ * neighbour to find; the namespace goes away with the test's process.
+ */
+#include <arpa/inet.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/pkt_cls.h>
+#include <linux/udp.h>
+#include "bpf/accounting_skel.h"
+#include "migctl/migration_maps.h"
+#include "migration.skel.h"
+#include "testing/pkt_build.h"
+#include "net/udp_rqueue.h"
+#include "harness.h"
+
+#define PKT_MAX		2048
+#define TUN_PORT	47000
+#define LOCAL		"10.9.0.1"	/* this node's tunnel address (on w0) */
+#define NEXT_HOP	"10.9.0.2"	/* w0's neighbour, permanent */
+#define NEXT_HOP_MAC	{ 0x02, 0x00, 0x00, 0x00, 0x09, 0x02 }
+#define SOURCE		"10.9.9.9"	/* the source node, routed via NEXT_HOP */
+#define USER		"10.1.0.2"
+#define SVC		"10.4.0.10"
+#define USER_PORT	5000
+#define SVC_PORT	7000
+#define PAYLOAD		32
+
+FIXTURE(mig) {
+	struct migration	*skel;
+	struct es_mig_dp	dp;
+	struct es_mig_key	key;
+	int			ingress_fd, wan_fd, ctr_fd, tc_ingress_fd;
+	unsigned int		w0;
+	uint8_t			w0_mac[6];
+};
+
+static int sh(const char *cmd)
+{
+	return system(cmd);
+}
+
+static void netns_setup(FIXTURE_DATA(mig) *self)
+{
+	struct ifreq ifr;
+	int fd;
+
+	ASSERT_OK(unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)");
+	ASSERT_OK(sh("sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 "
+		     "net.ipv6.conf.default.disable_ipv6=1 && ip link set lo up && "
+		     "ip link add w0 type veth peer name w1 && "
+		     "ip addr add " LOCAL "/24 dev w0 && ip link set w0 up && ip link set w1 up && "
+		     "ip neigh replace " NEXT_HOP " lladdr 02:00:00:00:09:02 nud permanent dev w0 && "
+		     "ip route add 10.9.9.0/24 via " NEXT_HOP " && "
+		     "sysctl -q -w net.ipv4.conf.all.forwarding=1 net.ipv4.conf.lo.forwarding=1"),
+		  "namespace with a route to the source node");
+	self->w0 = if_nametoindex("w0");
+	ASSERT_GT(self->w0, 0, "ifindex of w0");
+	/* /sys belongs to the namespace that mounted it: ask the socket layer. */
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_GE(fd, 0, "socket");
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "w0");
+	ASSERT_OK(ioctl(fd, SIOCGIFHWADDR, &ifr), "SIOCGIFHWADDR w0");
+	close(fd);
+	memcpy(self->w0_mac, ifr.ifr_hwaddr.sa_data, 6);
+}
+
+FIXTURE_SETUP(mig)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	struct migration *skel;
+	char key[80];
+
+	es_harness_require_root();
+	netns_setup(self);
+	if (es_kernel_config_missing())
+		oo.kconfig = ES_KCONFIG_FALLBACK;
+	skel = migration__open_opts(&oo);
+	ASSERT_OK_PTR(skel, "migration__open");
+	self->skel = skel;
+	bpf_map__set_max_entries(skel->maps.es_mig_replay, 64);
+	ASSERT_OK(migration__load(skel), "migration__load");
+	es_mig_dp_from_skel(&self->dp, skel);
+	self->ingress_fd = bpf_program__fd(skel->progs.es_mig_xdp_ingress);
+	self->wan_fd = bpf_program__fd(skel->progs.es_mig_xdp_wan);
+	self->ctr_fd = bpf_program__fd(skel->progs.es_mig_tc_ctr);
+	self->tc_ingress_fd = bpf_program__fd(skel->progs.es_mig_tc_ingress);
+	ASSERT_OK(es_mig_config_set(&self->dp, inet_addr(LOCAL), TUN_PORT, 1024), "config");
+	snprintf(key, sizeof(key), "%s:%u>%s:%u/udp", USER, USER_PORT, SVC, SVC_PORT);
+	ASSERT_OK(es_mig_key_parse(key, &self->key, NULL, 0), "session key");
+}
+
+FIXTURE_TEARDOWN(mig)
+{
+	migration__destroy(self->skel);
+}
+
+/* ---- packets ---- */
+
+/* Ethernet + IPv4 + UDP from (src, sport) to (dst, dport); payload[0] = tag. */
+static size_t udp_pkt(const char *src, uint16_t sport, const char *dst, uint16_t dport,
+		      uint8_t tag, uint8_t *buf)
+{
+	struct es_pkt_spec spec;
+	size_t len;
+
+	es_pkt_spec_init(&spec);
+	ASSERT_OK(es_pkt_spec_addr(&spec, 0, src), "source literal");
+	ASSERT_OK(es_pkt_spec_addr(&spec, 1, dst), "destination literal");
+	spec.sport = sport;
+	spec.dport = dport;
+	spec.payload = PAYLOAD;
+	len = es_pkt_build(&spec, buf, PKT_MAX);
+	ASSERT_GT(len, 0, "es_pkt_build");
+	buf[len - PAYLOAD] = tag;
+	return len;
+}
+
+static size_t request(uint8_t tag, uint8_t *buf)
+{
+	return udp_pkt(USER, USER_PORT, SVC, SVC_PORT, tag, buf);
+}
+
+static size_t reply(uint8_t tag, uint8_t *buf)
+{
+	return udp_pkt(SVC, SVC_PORT, USER, USER_PORT, tag, buf);
+}
+
+static uint16_t ip_csum(const uint8_t *p)
+{
+	uint32_t sum = 0;
+	int i;
+
+	for (i = 0; i < 20; i += 2)
+		sum += (uint32_t)p[i] << 8 | p[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return ~sum & 0xffff;
+}
+
+/* Wrap an Ethernet frame's IP packet in the tunnel from src to dst. */
+static size_t tunnel_pkt(const uint8_t *in, size_t in_len, const char *src, const char *dst,
+			 uint8_t type, uint64_t seq, uint8_t *out)
+{
+	size_t inner = in_len - ETH_HLEN;
+	struct iphdr *ip = (struct iphdr *)(out + ETH_HLEN);
+	struct udphdr *uh = (struct udphdr *)(ip + 1);
+	struct es_mig_tunhdr th = {};
+
+	memcpy(out, in, ETH_HLEN);
+	memset(ip, 0, sizeof(*ip));
+	ip->version = 4;
+	ip->ihl = 5;
+	ip->ttl = 64;
+	ip->protocol = IPPROTO_UDP;
+	ip->tot_len = htons(ES_MIG_ENCAP_LEN + inner);
+	ip->saddr = inet_addr(src);
+	ip->daddr = inet_addr(dst);
+	ip->check = htons(ip_csum((uint8_t *)ip));
+	uh->source = htons(TUN_PORT);
+	uh->dest = htons(TUN_PORT);
+	uh->len = htons(8 + sizeof(th) + inner);
+	uh->check = 0;
+	th.magic = htons(ES_MIG_TUN_MAGIC);
+	th.version = ES_MIG_TUN_VERSION;
+	th.type = type;
+	th.seq = htobe64(seq);
+	memcpy(out + ETH_HLEN + 28, &th, sizeof(th));
+	memcpy(out + ETH_HLEN + ES_MIG_ENCAP_LEN, in + ETH_HLEN, inner);
+	return ETH_HLEN + ES_MIG_ENCAP_LEN + inner;
+}
+
+struct run {
+	uint32_t	retval;
+	uint8_t		out[PKT_MAX];
+	uint32_t	out_len;
+};
+
+static void run_xdp(int fd, unsigned int ifindex, const uint8_t *pkt, size_t len, struct run *r)
+{
+	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		.data_in = pkt, .data_size_in = len,
+		.data_out = r->out, .data_size_out = sizeof(r->out),
+		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+	);
+
+	ASSERT_OK(bpf_prog_test_run_opts(fd, &o), "BPF_PROG_TEST_RUN (XDP)");
+	r->retval = o.retval;
+	r->out_len = o.data_size_out;
+}
+
+static void run_tc(int fd, const uint8_t *pkt, size_t len, struct run *r)
+{
+	struct __sk_buff ctx = {};
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		.data_in = pkt, .data_size_in = len,
+		.data_out = r->out, .data_size_out = sizeof(r->out),
+		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+	);
+
+	ASSERT_OK(bpf_prog_test_run_opts(fd, &o), "BPF_PROG_TEST_RUN (TC)");
+	r->retval = o.retval;
+	r->out_len = o.data_size_out;
+}
+
+static struct es_mig_session session(FIXTURE_DATA(mig) *self)
+{
+	struct es_mig_session s;
+
+	ASSERT_OK(es_mig_session_get(&self->dp, &self->key, &s), "session entry");
+	return s;
+}
+
+static unsigned int state(FIXTURE_DATA(mig) *self)
+{
+	return session(self).seq_state >> ES_MIG_STATE_SHIFT;
+}
+
+/* Put the session in a state through the control program, as the agent does. */
+static void make_session(FIXTURE_DATA(mig) *self, unsigned int st, uint32_t limit)
+{
+	struct es_mig_cmd cmd = {
+		.key = self->key, .op = ES_MIG_CMD_CREATE, .to = st,
+		.flags = ES_MIG_F_MIRROR, .source_addr = inet_addr(SOURCE),
+		.replay_limit = limit,
+	};
+
+	ASSERT_OK(es_mig_set_active(&self->dp, true), "active");
+	ASSERT_EQ(es_mig_ctl(&self->dp, &cmd), 0, "ES_MIG_CMD_CREATE");
+}
+
+static void set_cursor(FIXTURE_DATA(mig) *self, uint64_t cursor)
+{
+	struct es_mig_cmd cmd = { .key = self->key, .op = ES_MIG_CMD_SET_CURSOR, .value = cursor };
+
+	ASSERT_EQ(es_mig_ctl(&self->dp, &cmd), 0, "ES_MIG_CMD_SET_CURSOR");
+}
+
+static void put_record(FIXTURE_DATA(mig) *self, uint64_t seq, uint32_t answered)
+{
+	struct es_mig_record_key rk = { .session = self->key, .seq = seq };
+	static struct es_mig_record rec;
+
+	rec.len = 60;
+	rec.answered = answered;
+	ASSERT_OK(bpf_map_update_elem(self->dp.replay_fd, &rk, &rec, BPF_ANY), "record");
+}
+
+static uint32_t answered(FIXTURE_DATA(mig) *self, uint64_t seq)
+{
+	struct es_mig_record rec;
+
+	ASSERT_OK(es_mig_record_get(&self->dp, &self->key, seq, &rec), "record present");
+	return rec.answered;
+}
+
+struct events {
+	struct es_mig_event	ev[4];
+	int			n;
+};
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct events *e = ctx;
+
+	if (size == sizeof(struct es_mig_event) && e->n < 4)
+		memcpy(&e->ev[e->n], data, size);
+	e->n++;
+	return 0;
+}
+
+static struct events drain_events(FIXTURE_DATA(mig) *self)
+{
+	struct events e = {};
+	struct ring_buffer *rb;
+
+	rb = ring_buffer__new(self->dp.events_fd, on_event, &e, NULL);
+	ASSERT_OK_PTR(rb, "ring_buffer__new");
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+	return e;
+}
+
+/* The frame es_mig_xdp_ingress sends: next hop MAC, outer headers, the request. */
+static void check_encapsulated(FIXTURE_DATA(mig) *self, const struct run *r, const uint8_t *in,
+			       size_t in_len, uint64_t seq)
+{
+	static const uint8_t nh_mac[6] = NEXT_HOP_MAC;
+	const uint8_t *ip = r->out + ETH_HLEN;
+	struct es_mig_tunhdr th;
+
+	ASSERT_EQ(r->out_len, in_len + ES_MIG_ENCAP_LEN, "frame grew by the tunnel headers");
+	EXPECT_TRUE(!memcmp(r->out, nh_mac, 6), "destination MAC is the next hop's");
+	EXPECT_TRUE(!memcmp(r->out + 6, self->w0_mac, 6), "source MAC is w0's");
+	EXPECT_EQ(r->out[12] << 8 | r->out[13], ETH_P_IP, "ethertype IPv4");
+	EXPECT_EQ(ip[0], 0x45, "outer IPv4, 20-byte header");
+	EXPECT_EQ(ip[9], IPPROTO_UDP, "outer protocol UDP");
+	EXPECT_EQ(ip_csum(ip), 0, "outer header checksum valid");
+	EXPECT_EQ(ip[2] << 8 | ip[3], in_len - ETH_HLEN + ES_MIG_ENCAP_LEN, "outer total length");
+	EXPECT_TRUE(!memcmp(ip + 12, &(uint32_t){ inet_addr(LOCAL) }, 4), "outer source: this node");
+	EXPECT_TRUE(!memcmp(ip + 16, &(uint32_t){ inet_addr(SOURCE) }, 4), "outer destination: source node");
+	EXPECT_EQ(ip[22] << 8 | ip[23], TUN_PORT, "tunnel UDP port");
+	memcpy(&th, ip + 28, sizeof(th));
+	EXPECT_EQ(ntohs(th.magic), ES_MIG_TUN_MAGIC, "tunnel magic");
+	EXPECT_EQ(th.type, ES_MIG_TUN_REQUEST, "tunnel type request");
+	EXPECT_EQ(be64toh(th.seq), seq, "tunnel sequence number");
+	EXPECT_TRUE(!memcmp(ip + ES_MIG_ENCAP_LEN, in + ETH_HLEN, in_len - ETH_HLEN),
+		    "inner packet unchanged");
+}
+
+/* ---- tests ---- */
+
+TEST_F(mig, not_migrating_passes_unchanged)
+{
+	uint8_t pkt[PKT_MAX];
+	struct run r;
+	size_t len = request(1, pkt);
+
+	run_xdp(self->ingress_fd, 1, pkt, len, &r);
+	ASSERT_EQ(r.retval, XDP_PASS, "verdict");
+	ASSERT_EQ(r.out_len, len, "length");
+	EXPECT_TRUE(!memcmp(r.out, pkt, len), "bytes unchanged");
+	EXPECT_TRUE(es_mig_session_get(&self->dp, &self->key, &(struct es_mig_session){}) != 0,
+		    "no session made without a service entry");
+}
+
+TEST_F(mig, inactive_node_does_not_look_sessions_up)
+{
+	uint8_t pkt[PKT_MAX];
+	struct run r;
+	size_t len = request(1, pkt);
+
+	make_session(self, ES_MIG_FORWARDING, 16);
+	ASSERT_OK(bpf_map_update_elem(self->dp.config_fd, &(__u32){ 0 },
+				      &(struct es_mig_node_config){ .layout_version = ES_MIG_LAYOUT_VERSION,
+				      .local_addr = inet_addr(LOCAL), .tunnel_port = htons(TUN_PORT) },
+				      BPF_ANY), "config with active 0");
+	run_xdp(self->ingress_fd, 1, pkt, len, &r);
+	ASSERT_EQ(r.retval, XDP_PASS, "verdict");
+	EXPECT_EQ(session(self).seq_state & ES_MIG_SEQ_MASK, 0, "session not touched");
+	ASSERT_OK(es_mig_finish(&self->dp, &self->key, NULL), "finish");
+	ASSERT_OK(es_mig_set_active(&self->dp, true), "active again");
+	ASSERT_OK(es_mig_set_active(&self->dp, false), "inactive: maps empty");
+	ASSERT_OK(es_mig_config_get(&self->dp, &(struct es_mig_node_config){}), "config");
+}
+
+TEST_F(mig, forwarding_encapsulates_and_mirrors)
+{
+	uint8_t pkt[PKT_MAX];
+	struct es_mig_record rec;
+	struct es_mig_session s;
+	struct run r;
+	size_t len;
+	int i;
+
+	make_session(self, ES_MIG_FORWARDING, 16);
+	for (i = 1; i <= 3; i++) {
+		len = request(i, pkt);
+		run_xdp(self->ingress_fd, 1, pkt, len, &r);
+		ASSERT_EQ(r.retval, XDP_REDIRECT, "verdict: redirected to w0");
+		check_encapsulated(self, &r, pkt, len, i);
+		ASSERT_OK(es_mig_record_get(&self->dp, &self->key, i, &rec), "record of the request");
+		EXPECT_EQ(rec.len, len - ETH_HLEN, "record length: the IP packet");
+		EXPECT_TRUE(!memcmp(rec.data, pkt + ETH_HLEN, rec.len), "record bytes: the request");
+		EXPECT_EQ(rec.answered, 0, "not answered yet");
+	}
+	s = session(self);
+	EXPECT_EQ(s.seq_state & ES_MIG_SEQ_MASK, 3, "three sequence numbers");
+	EXPECT_EQ(s.forwarded, 3, "forwarded");
+	EXPECT_EQ(s.mirrored, 3, "mirrored");
+	EXPECT_EQ(s.fwd_errors, 0, "no forwarding error");
+}
+
+TEST_F(mig, forwarding_from_the_next_hop_interface_is_xdp_tx)
+{
+	uint8_t pkt[PKT_MAX];
+	struct run r;
+	size_t len = request(1, pkt);
+
+	make_session(self, ES_MIG_FORWARDING, 16);
+	run_xdp(self->ingress_fd, self->w0, pkt, len, &r);
+	ASSERT_EQ(r.retval, XDP_TX, "verdict: back out of the interface it came in");
+	check_encapsulated(self, &r, pkt, len, 1);
+}
+
+TEST_F(mig, no_route_drops_and_counts)
+{
+	uint8_t pkt[PKT_MAX];
+	struct run r;
+	size_t len = request(1, pkt);
+
+	ASSERT_OK(sh("ip route del 10.9.9.0/24"), "route removed");
+	make_session(self, ES_MIG_FORWARDING, 16);
+	run_xdp(self->ingress_fd, 1, pkt, len, &r);
+	EXPECT_EQ(r.retval, XDP_DROP, "verdict");
+	EXPECT_EQ(session(self).fwd_errors, 1, "fwd_errors");
+	EXPECT_EQ(session(self).mirrored, 1, "still in the replay buffer");
+}
+
+TEST_F(mig, decap_request_on_the_source)
+{
+	uint8_t req[PKT_MAX], tun[PKT_MAX];
+	struct es_mig_remote rem;
+	struct run r;
+	size_t len = request(7, req), tlen;
+
+	/* This node is the source: its tunnel address is the outer destination. */
+	ASSERT_OK(es_mig_config_set(&self->dp, inet_addr(SOURCE), TUN_PORT, 1024), "config");
+	tlen = tunnel_pkt(req, len, LOCAL, SOURCE, ES_MIG_TUN_REQUEST, 41, tun);
+	run_xdp(self->wan_fd, 1, tun, tlen, &r);
+	ASSERT_EQ(r.retval, XDP_PASS, "verdict");
+	ASSERT_EQ(r.out_len, len, "outer headers removed");
+	EXPECT_TRUE(!memcmp(r.out, req, len), "the request as the user sent it");
+	ASSERT_OK(bpf_map_lookup_elem(self->dp.remote_fd, &self->key, &rem), "remote entry");
+	EXPECT_EQ(rem.peer_addr, inet_addr(LOCAL), "replies go back to the sender");
+	EXPECT_EQ(rem.delivered, 1, "delivered");
+	EXPECT_EQ(rem.last_seq, 41, "last_seq");
+}
+
+TEST_F(mig, decap_ignores_other_udp)
+{
+	uint8_t req[PKT_MAX], tun[PKT_MAX];
+	struct run r;
+	size_t len = request(7, req), tlen;
+
+	/* Tunnel-shaped, but to another address than this node's. */
+	tlen = tunnel_pkt(req, len, SOURCE, "10.9.0.77", ES_MIG_TUN_REQUEST, 1, tun);
+	run_xdp(self->wan_fd, 1, tun, tlen, &r);
+	ASSERT_EQ(r.retval, XDP_PASS, "verdict");
+	ASSERT_EQ(r.out_len, tlen, "left whole");
+}
+
+TEST_F(mig, old_reply_decapsulated_unless_new_answered_first)
+{
+	uint8_t rep[PKT_MAX], tun[PKT_MAX];
+	struct run r;
+	size_t len = reply(2, rep), tlen;
+
+	make_session(self, ES_MIG_REPLAYING, 16);
+	set_cursor(self, 1);
+	put_record(self, 2, 0);
+	put_record(self, 3, ES_MIG_ANS_NEW);
+	tlen = tunnel_pkt(rep, len, SOURCE, LOCAL, ES_MIG_TUN_REPLY, 2, tun);
+	run_xdp(self->wan_fd, 1, tun, tlen, &r);
+	ASSERT_EQ(r.retval, XDP_PASS, "reply 2: first answer, passes");
+	ASSERT_EQ(r.out_len, len, "reply 2 decapsulated");
+	EXPECT_TRUE(!memcmp(r.out, rep, len), "reply 2 bytes");
+	EXPECT_EQ(answered(self, 2), ES_MIG_ANS_OLD, "request 2 claimed by the old side");
+	tlen = tunnel_pkt(rep, len, SOURCE, LOCAL, ES_MIG_TUN_REPLY, 3, tun);
+	run_xdp(self->wan_fd, 1, tun, tlen, &r);
+	EXPECT_EQ(r.retval, XDP_DROP, "reply 3: the restored container answered first");
+	EXPECT_EQ(session(self).suppressed_old, 1, "suppressed_old");
+	EXPECT_EQ(session(self).old_replies, 3, "old_replies");
+}
+
+TEST_F(mig, new_reply_suppressed_when_old_answered)
+{
+	uint8_t rep[PKT_MAX];
+	struct run r;
+	size_t len = reply(3, rep);
+
+	make_session(self, ES_MIG_REPLAYING, 16);
+	set_cursor(self, 2);
+	put_record(self, 3, ES_MIG_ANS_OLD);
+	put_record(self, 4, 0);
+	run_tc(self->ctr_fd, rep, len, &r);
+	EXPECT_EQ((int)r.retval, TC_ACT_SHOT, "1st reply answers 3, already answered: dropped");
+	run_tc(self->ctr_fd, rep, len, &r);
+	EXPECT_EQ((int)r.retval, TC_ACT_UNSPEC, "2nd reply answers 4: passes");
+	EXPECT_EQ(answered(self, 4), ES_MIG_ANS_NEW, "request 4 claimed by the new side");
+	run_tc(self->ctr_fd, rep, len, &r);
+	EXPECT_EQ((int)r.retval, TC_ACT_UNSPEC, "3rd reply answers 5 (no record): passes");
+	EXPECT_EQ(session(self).new_replies, 3, "new_replies");
+	EXPECT_EQ(session(self).suppressed_new, 1, "suppressed_new");
+}
+
+TEST_F(mig, new_reply_of_aborted_migration_dropped)
+{
+	uint8_t rep[PKT_MAX];
+	struct run r;
+	size_t len = reply(3, rep);
+
+	make_session(self, ES_MIG_REPLAYING, 16);
+	ASSERT_OK(es_mig_abort(&self->dp, &self->key), "abort");
+	run_tc(self->ctr_fd, rep, len, &r);
+	EXPECT_EQ((int)r.retval, TC_ACT_SHOT, "verdict");
+	EXPECT_EQ(session(self).suppressed_new, 1, "suppressed_new");
+}
+
+TEST_F(mig, source_encapsulates_replies_back)
+{
+	uint8_t rep[PKT_MAX];
+	struct es_mig_remote rem = { .peer_addr = inet_addr(SOURCE) };
+	struct es_mig_tunhdr th;
+	struct run r;
+	size_t len = reply(9, rep);
+	int i;
+
+	/* Seen from the source: the target is SOURCE's address here, reached via w0. */
+	ASSERT_OK(bpf_map_update_elem(self->dp.remote_fd, &self->key, &rem, BPF_ANY), "remote");
+	for (i = 1; i <= 2; i++) {
+		run_tc(self->ctr_fd, rep, len, &r);
+		ASSERT_EQ((int)r.retval, TC_ACT_REDIRECT, "verdict: redirected to the neighbour");
+		ASSERT_EQ(r.out_len, len + ES_MIG_ENCAP_LEN, "tunnel headers added");
+		EXPECT_EQ(r.out[ETH_HLEN + 9], IPPROTO_UDP, "outer UDP");
+		EXPECT_EQ(ip_csum(r.out + ETH_HLEN), 0, "outer checksum valid");
+		EXPECT_TRUE(!memcmp(r.out + ETH_HLEN + 16, &rem.peer_addr, 4), "to the target");
+		memcpy(&th, r.out + ETH_HLEN + 28, sizeof(th));
+		EXPECT_EQ(th.type, ES_MIG_TUN_REPLY, "tunnel type reply");
+		EXPECT_EQ(be64toh(th.seq), i, "reply ordinal");
+		EXPECT_TRUE(!memcmp(r.out + ETH_HLEN + ES_MIG_ENCAP_LEN, rep + ETH_HLEN,
+				    len - ETH_HLEN), "inner reply unchanged");
+	}
+	ASSERT_OK(bpf_map_lookup_elem(self->dp.remote_fd, &self->key, &rem), "remote");
+	EXPECT_EQ(rem.replies, 2, "replies");
+}
+
+TEST_F(mig, buffer_full_aborts_and_keeps_forwarding)
+{
+	uint8_t pkt[PKT_MAX];
+	struct events e;
+	struct run r;
+	size_t len;
+	int i;
+
+	make_session(self, ES_MIG_FORWARDING, 3);
+	for (i = 1; i <= 5; i++) {
+		len = request(i, pkt);
+		run_xdp(self->ingress_fd, 1, pkt, len, &r);
+		ASSERT_EQ(r.retval, XDP_REDIRECT, "every request still reaches the source");
+		check_encapsulated(self, &r, pkt, len, i);
+	}
+	EXPECT_EQ(state(self), ES_MIG_ABORTED, "state aborted");
+	EXPECT_EQ(session(self).abort_reason, ES_MIG_ABORT_BUFFER_FULL, "abort reason");
+	EXPECT_EQ(session(self).mirrored, 3, "mirrored up to the bound");
+	EXPECT_EQ(session(self).forwarded, 5, "forwarded");
+	e = drain_events(self);
+	ASSERT_EQ(e.n, 1, "one event");
+	EXPECT_EQ(e.ev[0].type, ES_MIG_EV_ABORT, "abort event");
+	EXPECT_EQ(e.ev[0].reason, ES_MIG_ABORT_BUFFER_FULL, "event reason");
+	EXPECT_EQ(e.ev[0].seq, 4, "event: the request that did not fit");
+}
+
+TEST_F(mig, replay_map_full_aborts)
+{
+	uint8_t pkt[PKT_MAX];
+	struct run r;
+	size_t len;
+	int i;
+
+	/* 64 records for all sessions; this one may hold 1000. */
+	make_session(self, ES_MIG_FORWARDING, 1000);
+	for (i = 1; i <= 70; i++) {
+		len = request(i, pkt);
+		run_xdp(self->ingress_fd, 1, pkt, len, &r);
+		ASSERT_EQ(r.retval, XDP_REDIRECT, "forwarded");
+	}
+	EXPECT_EQ(state(self), ES_MIG_ABORTED, "state aborted");
+	EXPECT_EQ(session(self).abort_reason, ES_MIG_ABORT_MAP_FULL, "abort reason");
+	EXPECT_EQ(session(self).forwarded, 70, "forwarded");
+}
+
+TEST_F(mig, hold_buffers_without_sending)
+{
+	uint8_t pkt[PKT_MAX];
+	struct run r;
+	size_t len = request(1, pkt);
+	__u64 hold_seq = 99;
+
+	make_session(self, ES_MIG_FORWARDING, 16);
+	run_xdp(self->ingress_fd, 1, pkt, len, &r);
+	ASSERT_OK(es_mig_hold(&self->dp, &self->key, &hold_seq), "hold");
+	EXPECT_EQ(hold_seq, 1, "hold_seq: the last request sent");
+	len = request(2, pkt);
+	run_xdp(self->ingress_fd, 1, pkt, len, &r);
+	EXPECT_EQ(r.retval, XDP_DROP, "held, not sent");
+	EXPECT_EQ(session(self).held, 1, "held");
+	EXPECT_EQ(session(self).forwarded, 1, "forwarded");
+	EXPECT_EQ(answered(self, 2), 0, "request 2 buffered");
+}
+
+/* Packets w0 sent, from this namespace's /proc/net/dev. */
+static unsigned long long w0_tx_packets(void)
+{
+	unsigned long long v[16] = {};
+	char line[512];
+	FILE *f = fopen("/proc/net/dev", "r");
+
+	ASSERT_OK_PTR(f, "/proc/net/dev");
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, "w0:"))
+			continue;
+		sscanf(strchr(line, ':') + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu %llu",
+		       &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
+	}
+	fclose(f);
+	return v[9];
+}
+
+TEST_F(mig, abort_in_hold_sends_the_held_requests)
+{
+	uint8_t pkt[PKT_MAX];
+	unsigned long long tx;
+	struct es_mig_session s;
+	struct run r;
+	size_t len;
+	int i;
+
+	make_session(self, ES_MIG_FORWARDING, 16);
+	ASSERT_OK(es_mig_hold(&self->dp, &self->key, NULL), "hold");
+	for (i = 1; i <= 2; i++) {
+		len = request(i, pkt);
+		run_xdp(self->ingress_fd, 1, pkt, len, &r);
+		ASSERT_EQ(r.retval, XDP_DROP, "held");
+	}
+	tx = w0_tx_packets();
+	ASSERT_OK(es_mig_abort(&self->dp, &self->key), "abort");
+	s = session(self);
+	EXPECT_EQ(s.seq_state >> ES_MIG_STATE_SHIFT, ES_MIG_ABORTED, "aborted");
+	EXPECT_EQ(s.abort_seq, 2, "abort_seq");
+	EXPECT_EQ(s.flags & ES_MIG_F_ABORT_HELD, 0, "held requests sent, flag cleared");
+	EXPECT_EQ(w0_tx_packets() - tx, 2, "two tunnel packets left towards the source");
+}
+
+TEST_F(mig, buffer_full_in_hold_marks_held_requests)
+{
+	uint8_t pkt[PKT_MAX];
+	struct es_mig_session s;
+	struct run r;
+	size_t len;
+	int i;
+
+	make_session(self, ES_MIG_FORWARDING, 2);
+	ASSERT_OK(es_mig_hold(&self->dp, &self->key, NULL), "hold");
+	for (i = 1; i <= 3; i++) {
+		len = request(i, pkt);
+		run_xdp(self->ingress_fd, 1, pkt, len, &r);
+		ASSERT_EQ(r.retval, i < 3 ? XDP_DROP : XDP_REDIRECT, "held, then forwarded");
+	}
+	s = session(self);
+	EXPECT_EQ(s.seq_state >> ES_MIG_STATE_SHIFT, ES_MIG_ABORTED, "aborted");
+	EXPECT_TRUE(s.flags & ES_MIG_F_ABORT_HELD, "held requests still to send");
+	EXPECT_EQ(s.abort_seq, 3, "abort_seq");
+	EXPECT_EQ(answered(self, 1) | answered(self, 2), 0, "records 1 and 2 kept");
+}
+
+TEST_F(mig, cutover_passes_to_the_local_container)
+{
+	uint8_t pkt[PKT_MAX];
+	struct run r;
+	size_t len = request(1, pkt);
+
+	make_session(self, ES_MIG_CUTOVER, 16);
+	run_xdp(self->ingress_fd, 1, pkt, len, &r);
+	ASSERT_EQ(r.retval, XDP_PASS, "verdict");
+	ASSERT_EQ(r.out_len, len, "length");
+	EXPECT_TRUE(!memcmp(r.out, pkt, len), "unchanged");
+	EXPECT_EQ(session(self).passed_local, 1, "passed_local");
+	EXPECT_EQ(session(self).mirrored, 0, "not mirrored after cut-over");
+}
+
+TEST_F(mig, handoff_detected_from_service_map)
+{
+	struct es_mig_svc_key sk = { .svc_addr = inet_addr(SVC), .svc_port = htons(SVC_PORT),
+				     .proto = IPPROTO_UDP };
+	struct es_mig_session s;
+	struct es_mig_svc svc;
+	uint8_t pkt[PKT_MAX];
+	struct events e;
+	struct run r;
+	size_t len;
+	int i;
+
+	ASSERT_OK(es_mig_service_set(&self->dp, &sk, inet_addr(SOURCE),
+				     ES_MIG_SVC_FORWARD | ES_MIG_SVC_MIRROR, 8), "service");
+	for (i = 1; i <= 2; i++) {
+		len = request(i, pkt);
+		run_xdp(self->ingress_fd, 1, pkt, len, &r);
+		ASSERT_EQ(r.retval, XDP_REDIRECT, "forwarded from the first request on");
+		check_encapsulated(self, &r, pkt, len, i);
+	}
+	s = session(self);
+	EXPECT_EQ(s.seq_state >> ES_MIG_STATE_SHIFT, ES_MIG_FORWARDING, "state");
+	EXPECT_EQ(s.flags, ES_MIG_F_AUTO | ES_MIG_F_MIRROR, "flags");
+	EXPECT_EQ(s.replay_limit, 8, "replay_limit from the service");
+	EXPECT_EQ(s.mirrored, 2, "mirrored");
+	e = drain_events(self);
+	ASSERT_EQ(e.n, 1, "one event per session");
+	EXPECT_EQ(e.ev[0].type, ES_MIG_EV_HANDOFF, "handoff event");
+	EXPECT_EQ(e.ev[0].node_addr, inet_addr(SOURCE), "event names the node");
+	EXPECT_TRUE(!memcmp(&e.ev[0].key, &self->key, sizeof(self->key)), "event names the session");
+	ASSERT_OK(bpf_map_lookup_elem(self->dp.services_fd, &sk, &svc), "service entry");
+	EXPECT_EQ(svc.handoffs, 1, "handoffs");
+	/* The agent takes over the detected session. */
+	ASSERT_OK(es_mig_start(&self->dp, &self->key, inet_addr(SOURCE), true, 100), "start");
+	s = session(self);
+	EXPECT_EQ(s.cursor, 2, "cursor: the requests before the agent's start");
+	EXPECT_EQ(s.replay_limit, 100, "replay_limit from the agent");
+}
+
+TEST_F(mig, ctl_refuses_what_would_cross_a_request)
+{
+	struct es_mig_cmd cmd = {
+		.key = self->key, .op = ES_MIG_CMD_SET_STATE,
+		.from = ES_MIG_FORWARDING, .to = ES_MIG_CUTOVER, .expect_seq = 0,
+	};
+	uint8_t pkt[PKT_MAX];
+	struct run r;
+	size_t len = request(1, pkt);
+
+	EXPECT_EQ(es_mig_ctl(&self->dp, &cmd), -ENOENT, "no entry");
+	make_session(self, ES_MIG_FORWARDING, 16);
+	EXPECT_EQ(es_mig_ctl(&self->dp, &(struct es_mig_cmd){ .key = self->key,
+		  .op = ES_MIG_CMD_CREATE }), -EEXIST, "create twice");
+	run_xdp(self->ingress_fd, 1, pkt, len, &r);
+	EXPECT_EQ(es_mig_ctl(&self->dp, &cmd), -EAGAIN, "a request came after seq 0");
+	EXPECT_EQ(cmd.seq_state & ES_MIG_SEQ_MASK, 1, "told the seq it met");
+	cmd.from = ES_MIG_HOLD;
+	EXPECT_EQ(es_mig_ctl(&self->dp, &cmd), -ESTALE, "wrong from-state");
+	cmd.from = ES_MIG_FORWARDING;
+	cmd.expect_seq = 1;
+	EXPECT_EQ(es_mig_ctl(&self->dp, &cmd), 0, "at the seq it expects");
+	EXPECT_EQ(session(self).cut_seq, 1, "cut_seq");
+	EXPECT_EQ(es_mig_abort(&self->dp, &self->key), -ESTALE, "no abort after cut-over");
+}
+
+/* The tcx variant of the forwarder: same decisions on an skb. */
+TEST_F(mig, tcx_forwarding_encapsulates_and_mirrors)
+{
+	uint8_t pkt[PKT_MAX];
+	struct es_mig_record rec;
+	struct es_mig_tunhdr th;
+	struct run r;
+	size_t len = request(1, pkt);
+
+	make_session(self, ES_MIG_FORWARDING, 16);
+	run_tc(self->tc_ingress_fd, pkt, len, &r);
+	ASSERT_EQ((int)r.retval, TC_ACT_REDIRECT, "verdict: redirected to the neighbour");
+	ASSERT_EQ(r.out_len, len + ES_MIG_ENCAP_LEN, "tunnel headers added");
+	EXPECT_EQ(ip_csum(r.out + ETH_HLEN), 0, "outer checksum valid");
+	EXPECT_TRUE(!memcmp(r.out + ETH_HLEN + 16, &(uint32_t){ inet_addr(SOURCE) }, 4),
+		    "outer destination: source node");
+	memcpy(&th, r.out + ETH_HLEN + 28, sizeof(th));
+	EXPECT_EQ(th.type, ES_MIG_TUN_REQUEST, "tunnel type request");
+	EXPECT_EQ(be64toh(th.seq), 1, "sequence number");
+	EXPECT_TRUE(!memcmp(r.out + ETH_HLEN + ES_MIG_ENCAP_LEN, pkt + ETH_HLEN, len - ETH_HLEN),
+		    "inner packet unchanged");
+	ASSERT_OK(es_mig_record_get(&self->dp, &self->key, 1, &rec), "record");
+	EXPECT_TRUE(rec.len == len - ETH_HLEN && !memcmp(rec.data, pkt + ETH_HLEN, rec.len),
+		    "record bytes: the request");
+	EXPECT_EQ(session(self).forwarded, 1, "forwarded");
+}
+
+TEST_F(mig, tcx_hold_cutover_and_idle)
+{
+	uint8_t pkt[PKT_MAX];
+	struct run r;
+	size_t len = request(1, pkt);
+
+	run_tc(self->tc_ingress_fd, pkt, len, &r);
+	EXPECT_EQ((int)r.retval, TC_ACT_UNSPEC, "no migration: next program");
+	make_session(self, ES_MIG_FORWARDING, 16);
+	ASSERT_OK(es_mig_hold(&self->dp, &self->key, NULL), "hold");
+	run_tc(self->tc_ingress_fd, pkt, len, &r);
+	EXPECT_EQ((int)r.retval, TC_ACT_SHOT, "held");
+	EXPECT_EQ(session(self).held, 1, "held");
+	ASSERT_OK(es_mig_ctl(&self->dp, &(struct es_mig_cmd){ .key = self->key,
+		  .op = ES_MIG_CMD_SET_STATE, .from = ES_MIG_HOLD, .to = ES_MIG_CUTOVER,
+		  .expect_seq = ES_MIG_ANY_SEQ }), "cut over");
+	run_tc(self->tc_ingress_fd, pkt, len, &r);
+	EXPECT_EQ((int)r.retval, TC_ACT_UNSPEC, "passed to the local container");
+	EXPECT_EQ(session(self).passed_local, 1, "passed_local");
+}
+
+/* The checkpoint's guard: sock_diag sees datagrams queued and not read. */
+TEST_F(mig, udp_receive_queue_measured)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(7999) };
+	unsigned int sockets;
+	uint64_t bytes;
+	char buf[64] = "request";
+	int rx, tx, i;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rx = socket(AF_INET, SOCK_DGRAM, 0);
+	tx = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_OK(bind(rx, (struct sockaddr *)&a, sizeof(a)), "bind");
+	ASSERT_OK(es_udp_rqueue(a.sin_addr.s_addr, a.sin_port, &bytes, &sockets), "sock_diag");
+	EXPECT_EQ(sockets, 1, "one socket");
+	EXPECT_EQ(bytes, 0, "empty queue");
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(sendto(tx, buf, sizeof(buf), 0, (struct sockaddr *)&a, sizeof(a)),
+			  (ssize_t)sizeof(buf), "sendto");
+	ASSERT_OK(es_udp_rqueue(a.sin_addr.s_addr, a.sin_port, &bytes, &sockets), "sock_diag");
+	EXPECT_GE(bytes, 3 * sizeof(buf), "three datagrams queued");
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(recv(rx, buf, sizeof(buf), 0), (ssize_t)sizeof(buf), "recv");
+	ASSERT_OK(es_udp_rqueue(0, a.sin_port, &bytes, &sockets), "sock_diag, any address");
+	EXPECT_EQ(bytes, 0, "drained");
+	close(rx);
+	close(tx);
+}
+
+/* ---- the source-side hold (the old container's node) ---- */
+
+static struct es_mig_remote remote(FIXTURE_DATA(mig) *self)
+{
+	struct es_mig_remote r = {};
+
+	ASSERT_OK(es_mig_remote_get(&self->dp, &self->key, &r), "es_mig_remote entry");
+	return r;
+}
+
+/* A request tagged tag through the tunnel to this node (the source), sequence seq. */
+static void tunnel_request(FIXTURE_DATA(mig) *self, uint8_t tag, uint64_t seq, uint32_t verdict)
+{
+	uint8_t req[PKT_MAX], tun[PKT_MAX];
+	size_t len = request(tag, req), tlen;
+	struct run r;
+
+	tlen = tunnel_pkt(req, len, LOCAL, SOURCE, ES_MIG_TUN_REQUEST, seq, tun);
+	run_xdp(self->wan_fd, 1, tun, tlen, &r);
+	ASSERT_EQ(r.retval, verdict, "tunnelled request's verdict");
+}
+
+TEST_F(mig, source_hold_keeps_tunnelled_requests)
+{
+	struct es_mig_record_key hk = { .session = self->key, .seq = 2 };
+	struct es_mig_cmd cmd = { .key = self->key, .op = ES_MIG_CMD_SRC_RELEASE, .expect_seq = 2 };
+	uint8_t req[PKT_MAX], rep[PKT_MAX];
+	size_t len = request(42, req);
+	struct es_mig_held h;
+	__u64 hold_at = 99, cursor = 0;
+	struct run r;
+
+	ASSERT_OK(es_mig_config_set(&self->dp, inet_addr(SOURCE), TUN_PORT, 1024), "config");
+	tunnel_request(self, 41, 41, XDP_PASS);
+	ASSERT_OK(es_mig_src_hold(&self->dp, &self->key, inet_addr(LOCAL), &hold_at), "hold");
+	EXPECT_EQ(hold_at, 1, "hold_at: requests delivered before the hold");
+	EXPECT_EQ(es_mig_src_wait_quiet(&self->dp, &self->key, hold_at, 20), -ETIMEDOUT,
+		  "not quiet before the old container answered");
+	run_tc(self->ctr_fd, rep, reply(41, rep), &r);
+	EXPECT_EQ(es_mig_src_wait_quiet(&self->dp, &self->key, hold_at, 20), 0,
+		  "quiet once it answered");
+	tunnel_request(self, 42, 42, XDP_DROP);
+	tunnel_request(self, 43, 43, XDP_DROP);
+	EXPECT_EQ(remote(self).hold >> ES_MIG_STATE_SHIFT, ES_MIG_SRC_HOLD, "state: hold");
+	EXPECT_EQ(remote(self).hold & ES_MIG_SEQ_MASK, 3, "arrivals");
+	EXPECT_EQ(remote(self).held, 2, "held");
+	EXPECT_EQ(remote(self).delivered, 1, "delivered");
+	EXPECT_EQ(remote(self).last_seq, 41, "last_seq: the last delivered");
+	ASSERT_OK(bpf_map_lookup_elem(self->dp.held_fd, &hk, &h), "held request, arrival 2");
+	EXPECT_EQ(h.seq, 42, "its tunnel sequence number");
+	ASSERT_EQ(h.len, len - ETH_HLEN, "its length");
+	EXPECT_TRUE(!memcmp(h.data, req + ETH_HLEN, h.len), "the user's packet unchanged");
+	ASSERT_OK(es_mig_src_cursor(&self->dp, &self->key, &cursor), "cursor");
+	EXPECT_EQ(cursor, 41, "cursor: the last request delivered before the hold");
+	ASSERT_OK(es_mig_src_hold(&self->dp, &self->key, inet_addr(LOCAL), &hold_at), "asked twice");
+	EXPECT_EQ(hold_at, 1, "asked twice: the same hold");
+	/* a release that missed a newcomer must not open */
+	EXPECT_EQ(es_mig_ctl(&self->dp, &cmd), -EAGAIN,
+		  "release at a stale arrival count");
+	EXPECT_EQ(remote(self).hold >> ES_MIG_STATE_SHIFT, ES_MIG_SRC_HOLD, "still holding");
+}
+
+TEST_F(mig, source_release_delivers_held_in_order_then_opens)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(SVC_PORT) };
+	struct timeval tv = { .tv_sec = 1 };
+	uint8_t buf[PKT_MAX];
+	unsigned int sent = 0;
+	__u64 hold_at = 99, cursor = 0;
+	int fd, i;
+
+	ASSERT_OK(sh("ip addr add " SVC "/32 dev lo"), "service address on lo");
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_GE(fd, 0, "service socket");
+	a.sin_addr.s_addr = inet_addr(SVC);
+	ASSERT_OK(bind(fd, (struct sockaddr *)&a, sizeof(a)), "bind the service");
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	ASSERT_OK(es_mig_config_set(&self->dp, inet_addr(SOURCE), TUN_PORT, 1024), "config");
+	/* nothing tunnelled yet: the hold makes the entry */
+	ASSERT_OK(es_mig_src_hold(&self->dp, &self->key, inet_addr(LOCAL), &hold_at), "hold");
+	EXPECT_EQ(hold_at, 0, "nothing delivered before");
+	ASSERT_OK(es_mig_src_cursor(&self->dp, &self->key, &cursor), "cursor");
+	EXPECT_EQ(cursor, ES_MIG_ANY_SEQ, "no cursor to tell: the target keeps its own");
+	for (i = 5; i <= 7; i++)
+		tunnel_request(self, i, i, XDP_DROP);
+	ASSERT_OK(es_mig_src_cursor(&self->dp, &self->key, &cursor), "cursor");
+	EXPECT_EQ(cursor, 4, "cursor: before the first held request");
+	ASSERT_OK(es_mig_src_release(&self->dp, &self->key, &sent), "release");
+	EXPECT_EQ(sent, 3, "held requests delivered");
+	for (i = 5; i <= 7; i++) {
+		ASSERT_EQ(recv(fd, buf, sizeof(buf), 0), PAYLOAD, "a held request reached the service");
+		EXPECT_EQ(buf[0], i, "in arrival order");
+	}
+	EXPECT_EQ(remote(self).hold >> ES_MIG_STATE_SHIFT, ES_MIG_SRC_OPEN, "open again");
+	EXPECT_EQ(remote(self).released, 3, "released");
+	EXPECT_EQ(es_mig_src_release(&self->dp, &self->key, &sent), -ESTALE, "not holding");
+	tunnel_request(self, 8, 8, XDP_PASS);
+	EXPECT_EQ(remote(self).last_seq, 8, "the next one is delivered at once");
+	close(fd);
+}
+
+TEST_HARNESS_MAIN

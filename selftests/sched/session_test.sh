@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# edgeshift session-test (Paper A) on an emulated 100 Mbit/s link: a tbf
+# qdisc on the client's veth, `es-session sink` in the destination
+# namespace, sessions of 7 Mbit/s added every 1.5 s. The knee must be where
+# the link saturates (13 x 7 Mbit/s of payload is 94 Mbit/s on the wire,
+# 14 is 101), each session must get its rate within 2 % until then, and
+# past it the queue (about 12 ms) must show in the latency.
+. "$(dirname "$0")/../lib.sh"
+es_require_root "session test on namespaces"
+ES=$ES_BUILD/edgeshift
+RATE=7
+SLO=1000
+
+es_plan 18
+
+es_netns_add c && es_netns_add d || exit 1
+es_no_ipv6 c d
+es_veth c vc 10.251.0.1 d vd 10.251.0.2 || exit 1
+VC=$(es_ifname vc)
+# 150000 bytes of queue: about 100 datagrams, 12 ms at 100 Mbit/s.
+tc -n "$(es_ns c)" qdisc add dev "$VC" root tbf rate 100mbit burst 16kb limit 150000
+# Real-time priority keeps the concurrent tests' load out of the probes'
+# round trips; every thread of both sleeps between datagrams.
+RT=()
+command -v chrt >/dev/null && RT=(chrt -f 10)
+es_bg --log "$ES_TMP/sink.log" es_in d "${RT[@]}" "$ES_BUILD/es-session" sink --port 7700
+
+es_in c "${RT[@]}" "$ES" session-test --to 10.251.0.2 --rate "$RATE" --step 1.5 --settle 0.3 \
+	--max-sessions 17 --slo-us "$SLO" --plot "$ES_TMP/plot.svg" --json \
+	>"$ES_TMP/run.json" 2>"$ES_TMP/progress.txt"
+es_expect_eq "the run ends with exit status 0" "$?" 0
+es_diag <"$ES_TMP/progress.txt"
+R=$ES_TMP/run.json
+knee=$(jq .max_sessions_meeting_slo "$R")
+es_expect_ge "knee: at least 10 sessions of 7 Mbit/s meet 1 ms on 100 Mbit/s" "$knee" 10
+es_expect_le "knee: at most 13 (14 exceed the link with headers)" "$knee" 13
+es_expect_eq "knee: the step after it misses the SLO" \
+	"$(jq --argjson n $((knee + 1)) '.steps[] | select(.sessions == $n) | .slo_met' "$R")" false
+es_expect_eq "the run stopped after two steps missed the SLO" \
+	"$(jq -r '[.stop_reason, (.steps | length)] | join(" ")' "$R")" "slo_missed $((knee + 2))"
+# Below saturation (12 x 7 = 84 Mbit/s, 86.5 on the wire) every session gets its rate.
+worst=$(jq '[.steps[] | select(.sessions <= 12) | .session_mbit[] | (. - 7) / 7 |
+	if . < 0 then -. else . end] | max * 10000 | round' "$R")
+es_expect_le "each session's received rate within 2 % of 7 Mbit/s up to 12 sessions (worst, in 1e-4)" \
+	"$worst" 200
+es_expect_eq "every step up to 12 sessions offered n x 7 Mbit/s within 2 %" \
+	"$(jq '[.steps[] | select(.sessions <= 12) | (.offered_mbit / (.sessions * 7) - 1) |
+		if . < 0 then -. else . end | select(. > 0.02)] | length' "$R")" 0
+es_expect_eq "no loss up to 12 sessions beyond 0.5 %" \
+	"$(jq '[.steps[] | select(.sessions <= 12 and .loss > 0.005)] | length' "$R")" 0
+last_p50=$(jq '.steps[-1].latency_us.p50 | round' "$R")
+es_expect_ge "saturated: the last step's p50 shows the full queue (us)" "$last_p50" 3000
+es_expect_ge "saturated: the last step loses datagrams (in 1e-4)" \
+	"$(jq '.steps[-1].loss * 10000 | round' "$R")" 1
+first_p50=$(jq '.steps[0].latency_us | [.p50, .probes_answered] | map(round) | join(" ")' -r "$R")
+if awk -v a="${first_p50% *}" -v n="${first_p50#* }" 'BEGIN { exit !(a > 0 && a < 500 && n >= 200) }'
+then es_ok "one session: p50 under 500 us from at least 200 probes ($first_p50)"
+else es_not_ok "one session: p50 under 500 us from at least 200 probes" "$first_p50"; fi
+es_expect_eq "plot: an SVG with a point per step and the SLO line" \
+	"$(grep -c '<circle' "$ES_TMP/plot.svg") $(grep -c 'SLO: mean 1000 us' "$ES_TMP/plot.svg") $(tail -1 "$ES_TMP/plot.svg")" \
+	"$(jq '.steps | length' "$R") 1 </svg>"
+
+# The table, on a short run.
+out=$(es_in c "$ES" session-test --to 10.251.0.2 --rate 2 --step 0.3 --settle 0.1 \
+	--max-sessions 2 2>/dev/null)
+es_expect_eq "table: two steps and the conclusion" \
+	"$(awk '$1 ~ /^[12]$/ { n++ } /^largest session count meeting the SLO: 2 / { ok = 1 }
+		END { print n, ok }' <<<"$out")" "2 1"
+
+# No sink: a clear message, exit status 1, within the 3 s of retries.
+start=$SECONDS
+err=$(es_in c "$ES" session-test --to 10.251.0.2 --port 7799 --rate 1 --step 0.2 2>&1 >/dev/null)
+rc=$?
+if [ "$rc" = 1 ] && [[ "$err" == *"no answer from the sink at 10.251.0.2 port 7799"* ]] &&
+	[ $((SECONDS - start)) -le 8 ]; then es_ok "no sink: exit status 1 and the reason"
+else es_not_ok "no sink: exit status 1 and the reason" "exit $rc after $((SECONDS - start)) s: $err"; fi
+"$ES" session-test --to 10.251.0.2 >/dev/null 2>&1
+es_expect_eq "usage: --rate missing is exit status 2" "$?" 2
+
+# Kubernetes mode: the sink (pod and service) and one pod per session.
+"$ES" session-test --emit-manifests "$ES_TMP/k8s" --to node-2 --rate 7 --max-sessions 13 \
+	--namespace mec 2>/dev/null
+es_expect_eq "manifests: sink and 13 session pods of es-session send" \
+	"$(find "$ES_TMP/k8s" -type f | wc -l) $(cat "$ES_TMP"/k8s/01-session-*.yaml | grep -c '"es-session", "send"') $(grep -c 'nodeName: node-2' "$ES_TMP/k8s/00-sink.yaml")" \
+	"14 13 1"
+"$ES" session-test --emit-manifests "$ES_TMP/k8s-iperf" --to node-2 --rate 7 --max-sessions 3 \
+	--generator iperf3 2>/dev/null
+es_expect_eq "manifests: iperf3 clients each on their own server port" \
+	"$(grep -ho '"-p", "[0-9]*"' "$ES_TMP"/k8s-iperf/01-session-*.yaml | tr '\n' ' ')" \
+	'"-p", "5201" "-p", "5202" "-p", "5203" '
+if command -v yamllint >/dev/null; then
+	es_check "manifests: valid YAML" yamllint -d relaxed "$ES_TMP/k8s" "$ES_TMP/k8s-iperf"
+else
+	es_skip "manifests: valid YAML" "no yamllint"
+fi
+es_done

@@ -1,0 +1,123 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# `make bench`: every figure is a ratio measured side by side in this run
+# (with versus without edgeshift, edgeshift versus a reference). Prints
+# tables and writes build/bench/results.json.
+. "$(dirname "$0")/../../selftests/lib.sh"
+OUT=$ES_BUILD/bench
+mkdir -p "$OUT"
+rm -f "$OUT"/tcp_with "$OUT"/tcp_without "$OUT"/rr_with "$OUT"/rr_without
+ROUNDS=${ES_BENCH_ROUNDS:-7}
+SECS=${ES_BENCH_SECS:-3}
+T=$ES_BUILD/es-traffic
+step() { printf '\n== %s\n' "$*" >&2; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+# Each area adds its own benchmark as tools/bench/bench.d/NAME.sh: it prints its
+# table and writes build/bench/NAME.json. ES_BENCH_ONLY=NAME runs only that
+# one ("core" names the accounting benchmark in this file).
+run_bench_d() {
+	local b name
+	for b in "$(dirname "$0")"/bench.d/*.sh; do
+		[ -f "$b" ] || continue
+		name=$(basename "$b" .sh)
+		[ -n "${ES_BENCH_ONLY:-}" ] && [ "$ES_BENCH_ONLY" != "$name" ] && continue
+		step "bench.d/$name"
+		bash "$b" || echo "bench.d/$name failed (exit $?)" >&2
+	done
+}
+if [ -n "${ES_BENCH_ONLY:-}" ] && [ "$ES_BENCH_ONLY" != core ]; then
+	run_bench_d
+	exit 0
+fi
+
+step "1. XDP per-packet cost (BPF_PROG_TEST_RUN, pinned to one CPU)"
+taskset -c 1 "$ES_BUILD/es-bench-xdp" >&2
+taskset -c 1 "$ES_BUILD/es-bench-xdp" --json >"$OUT/xdp.json"
+
+es_netns_add a && es_netns_add b || exit 1
+es_veth a va 10.243.0.1 b vb 10.243.0.2 || exit 1
+VB=$(es_ifname vb); VA=$(es_ifname va)
+PIN=$(es_pin_path bench)
+attach() { es_agent_start b bench -s 262144 -i "$VB" >/dev/null; }
+detach() {
+	kill "$ES_AGENT_PID"; wait "$ES_AGENT_PID" 2>/dev/null
+	"$ES_BUILD/edgeshiftd" --cleanup -p "$PIN"
+}
+
+step "2. TCP throughput (iperf3) and UDP request/response rate: $ROUNDS rounds of ${SECS}s without, then with"
+es_bg es_in b iperf3 -s -p 5201
+es_bg es_in b "$T" udp-server --port 7600 --timeout 3600
+sleep 0.3
+iperf() { es_in a iperf3 -c 10.243.0.2 -p 5201 -t "$SECS" -J | jq '.end.sum_received.bits_per_second'; }
+rr() { es_in a "$T" udp-rr --to 10.243.0.2 --port 7600 --duration "$SECS" --json | jq .tps; }
+for r in $(seq "$ROUNDS"); do
+	echo "$(iperf)" >>"$OUT/tcp_without"
+	echo "$(rr)" >>"$OUT/rr_without"
+	attach
+	echo "$(iperf)" >>"$OUT/tcp_with"
+	echo "$(rr)" >>"$OUT/rr_with"
+	detach
+	echo "  round $r done" >&2
+done
+# This 2-core VM is noisy: the ratio reported is the median of the
+# per-round ratios (each round measures without, then with, back to back).
+pair_ratio() { paste "$OUT/$1_with" "$OUT/$1_without" | awk '{ print $1 / $2 }' | median; }
+tcp_wo=$(median <"$OUT/tcp_without"); tcp_w=$(median <"$OUT/tcp_with")
+rr_wo=$(median <"$OUT/rr_without"); rr_w=$(median <"$OUT/rr_with")
+tcp_ratio=$(pair_ratio tcp); rr_ratio=$(pair_ratio rr)
+
+step "3. /metrics scrape and agent memory: 100,000 live sessions against an empty map"
+attach
+scrape() {
+	local i
+	for i in 1 2 3 4 5; do
+		es_in b curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$ES_AGENT_PORT/metrics"
+	done | median
+}
+listing() { es_in b curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$ES_AGENT_PORT/v1/sessions?limit=10"; }
+scrape_empty=$(scrape); list_empty=$(listing)
+rss_empty=$(awk '/VmRSS/ { print $2 }' "/proc/$ES_AGENT_PID/status")
+MAC=$(es_in b ip -j link show dev "$VB" | jq -r '.[0].address')
+es_in a "$ES_BUILD/es-flood" --dev "$VA" --dst-mac "$MAC" --src-net 10.201.0.0/16 \
+	--dst 10.243.0.2 --count 100000 --json >/dev/null 2>&1
+sleep 2.5	# a collection scan fills the snapshot
+live=$(es_metric b "edgeshift_session_map_entries{node=\"$ES_PREFIX-b\",family=\"ipv4\"}")
+scrape_full=$(scrape); list_full=$(listing)
+rss_full=$(awk '/VmRSS/ { print $2 }' "/proc/$ES_AGENT_PID/status")
+gc_s=$(es_metric b "edgeshift_gc_duration_seconds{node=\"$ES_PREFIX-b\"}")
+detach
+
+jq -n --slurpfile xdp "$OUT/xdp.json" \
+	--argjson tw "$tcp_w" --argjson two "$tcp_wo" --argjson rw "$rr_w" --argjson rwo "$rr_wo" \
+	--argjson tr "$tcp_ratio" --argjson rr "$rr_ratio" --argjson rounds "$ROUNDS" \
+	--argjson se "$scrape_empty" --argjson sf "$scrape_full" --argjson le "$list_empty" \
+	--argjson lf "$list_full" --argjson re "$rss_empty" --argjson rf "$rss_full" \
+	--argjson live "${live:-0}" --argjson gc "${gc_s:-0}" '{
+	xdp: $xdp[0],
+	rounds: $rounds,
+	tcp_throughput_bps: { without: $two, with: $tw, ratio: $tr },
+	udp_rr_tps: { without: $rwo, with: $rw, ratio: $rr },
+	scrape_s: { empty: $se, live_sessions: $live, full: $sf, ratio: ($sf / $se) },
+	session_listing_s: { empty: $le, full: $lf },
+	agent_rss_kib: { empty: $re, full: $rf },
+	gc_scan_s_full: $gc
+}' >"$OUT/results.json"
+
+r=$OUT/results.json
+printf '\n%-44s %14s %14s %9s\n' "measurement" "without/ref" "with" "ratio"
+jq -r '.xdp.cases[] | [.case + " ns/pkt vs XDP_PASS", .xdp_pass_ns_per_pkt, .ns_per_pkt, .ratio] | @tsv' "$r" |
+	awk -F'\t' '{ printf "%-44s %14.1f %14.1f %8.2fx\n", $1, $2, $3, $4 }'
+jq -r '.xdp.cases as $c | ($c[] | select(.case == "naive_tcp_existing_v4")) as $n |
+	($c[] | select(.case == "tcp_existing_v4")) as $e |
+	["tcp_existing_v4 ns/pkt vs naive design", $n.ns_per_pkt, $e.ns_per_pkt, ($e.ns_per_pkt / $n.ns_per_pkt)] | @tsv' "$r" |
+	awk -F'\t' '{ printf "%-44s %14.1f %14.1f %8.2fx\n", $1, $2, $3, $4 }'
+jq -r '["TCP throughput Gbit/s (iperf3)", .tcp_throughput_bps.without / 1e9, .tcp_throughput_bps.with / 1e9, .tcp_throughput_bps.ratio],
+	["UDP request/response per s", .udp_rr_tps.without, .udp_rr_tps.with, .udp_rr_tps.ratio],
+	["/metrics scrape s: empty vs \(.scrape_s.live_sessions) sessions", .scrape_s.empty, .scrape_s.full, .scrape_s.ratio],
+	["agent RSS KiB: empty vs full", .agent_rss_kib.empty, .agent_rss_kib.full, (.agent_rss_kib.full / .agent_rss_kib.empty)] | @tsv' "$r" |
+	awk -F'\t' '{ printf "%-44s %14.3f %14.3f %8.3fx\n", $1, $2, $3, $4 }'
+echo "JSON: $r"
+
+es_cleanup
+run_bench_d

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * es-bench-fwd: per-packet cost of the migration ingress program
+ * (es_mig_xdp_ingress: accounting + forwarding) measured with
+ * BPF_PROG_TEST_RUN, side by side with the accounting-only program
+ * (es_xdp_ingress) on the same UDP request, in interleaved rounds.
+ *
+ * Each run is one packet (repeat 1): an encapsulating program changes the
+ * packet it is given, so a repeated run would encapsulate its own output.
+ * Run it in a network namespace where --source is routed through a
+ * resolved neighbour (tools/bench/bench.d/forwarding.sh sets one up): the FIB
+ * lookup of the forwarding path must succeed as on a node.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+#include <jansson.h>
+#include "bpf/accounting_skel.h"
+#include "migctl/migration_maps.h"
+#include "migration.skel.h"
+#include "testing/pkt_build.h"
+#include "tool/tool_util.h"
+
+#define PROG		"es-bench-fwd"
+#define ROUNDS		7
+#define TUN_PORT	47000
+
+enum bench_case_id { CASE_IDLE, CASE_PASS, CASE_FWD, CASE_MIRROR, CASE_MAX };
+
+struct bench_case {
+	const char	*name;
+	const char	*what;
+	uint16_t	sport;		/* the session of this case */
+	double		ns[ROUNDS], base_ns[ROUNDS];
+	double		median, base_median;
+};
+
+struct bench {
+	struct accounting	*acct;
+	struct migration	*mig;
+	struct es_mig_dp	dp;
+	int			acct_fd, mig_fd;
+	unsigned int		runs;
+	__u32			source;
+};
+
+static int run_one(int fd, const uint8_t *pkt, size_t len, unsigned int *ns, uint32_t *verdict)
+{
+	uint8_t out[2048];
+	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = 1 };
+	LIBBPF_OPTS(bpf_test_run_opts, o,
+		.data_in = pkt, .data_size_in = len,
+		.data_out = out, .data_size_out = sizeof(out),
+		.ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
+	);
+
+	if (bpf_prog_test_run_opts(fd, &o))
+		return -errno;
+	*ns = o.duration;
+	*verdict = o.retval;
+	return 0;
+}
+
+/* Mean ns of b->runs runs of the packet; the verdict must be want. */
+static int time_runs(const struct bench *b, int fd, const uint8_t *pkt, size_t len,
+		     uint32_t want, double *mean)
+{
+	unsigned long long sum = 0;
+	unsigned int i, ns;
+	uint32_t verdict;
+	int err;
+
+	for (i = 0; i < b->runs; i++) {
+		err = run_one(fd, pkt, len, &ns, &verdict);
+		if (err)
+			return err;
+		if (verdict != want) {
+			fprintf(stderr, PROG ": verdict %u, want %u (route to the source?)\n",
+				verdict, want);
+			return -EINVAL;
+		}
+		sum += ns;
+	}
+	*mean = (double)sum / b->runs;
+	return 0;
+}
+
+static size_t request(uint16_t sport, uint8_t *buf, size_t cap)
+{
+	struct es_pkt_spec spec;
+
+	es_pkt_spec_init(&spec);
+	es_pkt_spec_addr(&spec, 0, "10.1.0.2");
+	es_pkt_spec_addr(&spec, 1, "10.4.0.10");
+	spec.sport = sport;
+	spec.dport = 7000;
+	spec.payload = 18;
+	return es_pkt_build(&spec, buf, cap);
+}
+
+static struct es_mig_key key_of(uint16_t sport)
+{
+	struct es_mig_key k = { .proto = IPPROTO_UDP };
+
+	k.user_addr = inet_addr("10.1.0.2");
+	k.svc_addr = inet_addr("10.4.0.10");
+	k.user_port = htons(sport);
+	k.svc_port = htons(7000);
+	return k;
+}
+
+/* A fresh session for the round: the mirror case starts with an empty buffer. */
+static int session_reset(const struct bench *b, const struct bench_case *c, bool mirror)
+{
+	struct es_mig_key k = key_of(c->sport);
+
+	es_mig_finish(&b->dp, &k, NULL);
+	return es_mig_start(&b->dp, &k, b->source, mirror, b->runs + 1);
+}
+
+static int bench_case(struct bench *b, struct bench_case *c, enum bench_case_id id)
+{
+	uint8_t pkt[256];
+	size_t len = request(c->sport, pkt, sizeof(pkt));
+	uint32_t want = id <= CASE_PASS ? XDP_PASS : XDP_REDIRECT;
+	unsigned int ns;
+	uint32_t v;
+	int r, err;
+
+	err = run_one(b->acct_fd, pkt, len, &ns, &v);	/* the accounting session exists */
+	for (r = 0; !err && r < ROUNDS; r++) {
+		err = time_runs(b, b->acct_fd, pkt, len, XDP_PASS, &c->base_ns[r]);
+		if (!err && id > CASE_PASS)
+			err = session_reset(b, c, id == CASE_MIRROR);
+		if (!err)
+			err = time_runs(b, b->mig_fd, pkt, len, want, &c->ns[r]);
+	}
+	return err;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double *v)
+{
+	double s[ROUNDS];
+
+	memcpy(s, v, sizeof(s));
+	qsort(s, ROUNDS, sizeof(double), cmp_double);
+	return s[ROUNDS / 2];
+}
+
+static void report(struct bench_case *cases, unsigned int runs, bool json)
+{
+	json_t *root = json_object(), *arr = json_array();
+	int i;
+
+	for (i = 0; i < CASE_MAX; i++) {
+		cases[i].median = median(cases[i].ns);
+		cases[i].base_median = median(cases[i].base_ns);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:f, s:f, s:f}",
+			"case", cases[i].name, "what", cases[i].what,
+			"ns_per_pkt", cases[i].median,
+			"accounting_ns_per_pkt", cases[i].base_median,
+			"ratio", cases[i].median / cases[i].base_median));
+	}
+	json_object_set_new(root, "rounds", json_integer(ROUNDS));
+	json_object_set_new(root, "runs_per_round", json_integer(runs));
+	json_object_set_new(root, "cases", arr);
+	if (json) {
+		json_dumpf(root, stdout, JSON_INDENT(2));
+		printf("\n");
+	} else {
+		printf("%-18s %10s %14s %8s  %s\n", "case", "ns/pkt", "accounting ns",
+		       "ratio", "what");
+		for (i = 0; i < CASE_MAX; i++)
+			printf("%-18s %10.1f %14.1f %7.2fx  %s\n", cases[i].name, cases[i].median,
+			       cases[i].base_median, cases[i].median / cases[i].base_median,
+			       cases[i].what);
+		printf("(median of %d interleaved rounds of %u single-packet runs)\n", ROUNDS, runs);
+	}
+	json_decref(root);
+}
+
+static int load(struct bench *b, const char *local)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo);
+
+	b->acct = es_accounting_open(NULL);
+	if (!b->acct || accounting__load(b->acct))
+		return -1;
+	if (es_kernel_config_missing())
+		oo.kconfig = ES_KCONFIG_FALLBACK;
+	b->mig = migration__open_opts(&oo);
+	if (!b->mig)
+		return -1;
+	bpf_map__set_max_entries(b->mig->maps.es_mig_replay, b->runs + 16);
+	if (migration__load(b->mig))
+		return -1;
+	es_mig_dp_from_skel(&b->dp, b->mig);
+	b->acct_fd = bpf_program__fd(b->acct->progs.es_xdp_ingress);
+	b->mig_fd = bpf_program__fd(b->mig->progs.es_mig_xdp_ingress);
+	return es_mig_config_set(&b->dp, inet_addr(local), TUN_PORT, b->runs + 1);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "local", required_argument, NULL, 'l' },
+		{ "source", required_argument, NULL, 's' },
+		{ "runs", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct bench_case cases[CASE_MAX] = {
+		[CASE_IDLE] = { "no_migration", "UDP request, nothing migrating on the node", 5000 },
+		[CASE_PASS] = { "not_migrating", "UDP request of a session not migrating, others are", 5000 },
+		[CASE_FWD] = { "forwarding", "encapsulated and redirected to the source", 5001 },
+		[CASE_MIRROR] = { "forwarding_mirror", "same, plus a copy in the replay buffer", 5002 },
+	};
+	const char *local = NULL, *source = NULL;
+	struct bench b = { .runs = 20000 };
+	bool json = false;
+	int c, i, err = 0;
+
+	while ((c = getopt_long(argc, argv, "l:s:n:jh", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'l': local = optarg; break;
+		case 's': source = optarg; break;
+		case 'n': b.runs = strtoul(optarg, NULL, 0); break;
+		case 'j': json = true; break;
+		default:
+			fprintf(stderr, "usage: " PROG " --local ADDR --source ADDR [--runs N] [--json]\n");
+			return 2;
+		}
+	}
+	if (!local || !source || !b.runs || inet_pton(AF_INET, source, &b.source) != 1) {
+		fprintf(stderr, PROG ": --local and --source (IPv4) and --runs > 0 are required\n");
+		return 2;
+	}
+	if (load(&b, local)) {
+		fprintf(stderr, PROG ": cannot load the BPF programs: %s\n", strerror(errno));
+		err = -1;
+		goto out;
+	}
+	for (i = 0; !err && i < CASE_MAX; i++) {
+		if (i == CASE_PASS)
+			err = es_mig_set_active(&b.dp, true);
+		if (!err)
+			err = bench_case(&b, &cases[i], i);
+	}
+	if (err) {
+		fprintf(stderr, PROG ": BPF_PROG_TEST_RUN failed: %s\n", strerror(-err));
+		goto out;
+	}
+	report(cases, b.runs, json);
+out:
+	migration__destroy(b.mig);
+	accounting__destroy(b.acct);
+	return err ? 1 : 0;
+}

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * es-extender-load: times a scheduler extender as kube-scheduler uses it.
+ * Each round POSTs one ExtenderArgs document to PREFIX/filter, then the
+ * same to PREFIX/prioritize, over one kept-alive connection, and records
+ * both times; it reports the percentiles of filter, prioritize and their
+ * sum. A filter answer with Error set, or any non-200, counts as an error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include "tool/tool_util.h"
+
+#define PROG		"es-extender-load"
+#define MAX_ROUNDS	1000000
+
+enum { OPT_PREFIX = 1, OPT_ARGS, OPT_ROUNDS, OPT_WARMUP, OPT_JSON, OPT_HELP };
+
+static const struct option long_opts[] = {
+	{ "prefix",	required_argument, NULL, OPT_PREFIX },
+	{ "args",	required_argument, NULL, OPT_ARGS },
+	{ "rounds",	required_argument, NULL, OPT_ROUNDS },
+	{ "warmup",	required_argument, NULL, OPT_WARMUP },
+	{ "json",	no_argument,	   NULL, OPT_JSON },
+	{ "help",	no_argument,	   NULL, OPT_HELP },
+	{ }
+};
+
+static const struct es_tool_cli cli = { .prog = PROG, .opts = long_opts, .help = OPT_HELP };
+
+struct opts {
+	const char	*prefix, *args;
+	uint64_t	rounds, warmup;
+	bool		json;
+};
+
+struct reply {
+	char	*p;
+	size_t	len;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: " PROG " --prefix URL --args FILE [--rounds N] [--warmup N] [--json]\n"
+		"  --prefix URL   the extender's urlPrefix (verbs /filter and /prioritize are appended)\n"
+		"  --args FILE    ExtenderArgs JSON sent to both verbs\n"
+		"  --rounds N     timed rounds of filter + prioritize (default 200)\n"
+		"  --warmup N     untimed rounds first (default 20)\n"
+		"  --json         print the summary as one JSON object\n");
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	*o = (struct opts){ .rounds = 200, .warmup = 20 };
+	while ((c = es_tool_next_opt(&cli, argc, argv, NULL)) > 0) {
+		if (c == OPT_HELP)
+			return usage(stdout), 1;
+		if (c == OPT_PREFIX)
+			o->prefix = optarg;
+		else if (c == OPT_ARGS)
+			o->args = optarg;
+		else if (c == OPT_JSON)
+			o->json = true;
+		else if (es_tool_parse_u64(&cli, c, optarg, c == OPT_ROUNDS, MAX_ROUNDS,
+					   c == OPT_ROUNDS ? &o->rounds : &o->warmup))
+			return -1;
+	}
+	if (c < 0)
+		return -1;
+	if (!o->prefix || !o->args)
+		return es_tool_usage_error(&cli, "--prefix and --args are required");
+	return 0;
+}
+
+static size_t on_data(char *d, size_t size, size_t n, void *arg)
+{
+	struct reply *r = arg;
+	char *np = realloc(r->p, r->len + size * n + 1);
+
+	if (!np)
+		return 0;
+	memcpy(np + r->len, d, size * n);
+	r->p = np;
+	r->len += size * n;
+	r->p[r->len] = '\0';
+	return size * n;
+}
+
+/* One POST; its time in ns, or 0 on an error. */
+static uint64_t post(CURL *c, const char *url, const char *body, size_t len, bool filter)
+{
+	struct reply r = {};
+	uint64_t t0 = es_tool_now_ns(), t;
+	long code = 0;
+	json_t *j;
+	bool ok;
+
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+	ok = curl_easy_perform(c) == CURLE_OK;
+	t = es_tool_now_ns() - t0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	ok = ok && code == 200;
+	if (ok && filter) {
+		j = json_loadb(r.p, r.len, 0, NULL);
+		ok = j && !json_string_length(json_object_get(j, "Error"));
+		json_decref(j);
+	}
+	free(r.p);
+	return ok ? t : 0;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static json_t *percentiles(uint64_t *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_u64);
+	return json_pack("{s:f,s:f,s:f}", "p50_us", v[(n - 1) / 2] / 1e3,
+			 "p99_us", v[(n * 99 + 99) / 100 - 1] / 1e3, "max_us", v[n - 1] / 1e3);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (!fseek(f, 0, SEEK_END) && (n = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET)) {
+		buf = malloc(n + 1);
+		if (buf && fread(buf, 1, n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		}
+		if (buf) {
+			buf[n] = '\0';
+			*len = n;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+int main(int argc, char **argv)
+{
+	char furl[1024], purl[1024], *body;
+	uint64_t *tf, *tp, *tt, a, b, i, errors = 0, n = 0;
+	struct curl_slist *hdrs;
+	struct es_tool_progress prog;
+	struct opts o;
+	size_t len = 0;
+	json_t *out;
+	CURL *c;
+	int ret;
+
+	ret = parse(argc, argv, &o);
+	if (ret)
+		return ret > 0 ? 0 : 2;
+	body = read_file(o.args, &len);
+	if (!body)
+		return fprintf(stderr, PROG ": cannot read %s: %m\n", o.args), 1;
+	snprintf(furl, sizeof(furl), "%s/filter", o.prefix);
+	snprintf(purl, sizeof(purl), "%s/prioritize", o.prefix);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	c = curl_easy_init();
+	tf = calloc(o.rounds, sizeof(*tf));
+	tp = calloc(o.rounds, sizeof(*tp));
+	tt = calloc(o.rounds, sizeof(*tt));
+	if (!c || !tf || !tp || !tt)
+		return fprintf(stderr, PROG ": out of memory\n"), 1;
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+	hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	es_tool_setup_signals(true);
+	es_tool_progress_init(&prog, PROG);
+	for (i = 0; i < o.warmup + o.rounds && !es_tool_stop_signal(); i++) {
+		a = post(c, furl, body, len, true);
+		b = post(c, purl, body, len, false);
+		if (i < o.warmup)
+			continue;
+		if (!a || !b) {
+			errors++;
+			continue;
+		}
+		tf[n] = a;
+		tp[n] = b;
+		tt[n++] = a + b;
+		es_tool_progress(&prog, "%llu of %llu rounds", (unsigned long long)n,
+				 (unsigned long long)o.rounds);
+	}
+	es_tool_progress_clear(&prog);
+	if (!n)
+		return fprintf(stderr, PROG ": no round succeeded (%llu errors)\n",
+			       (unsigned long long)errors), 1;
+	out = json_pack("{s:I,s:I,s:I,s:o,s:o,s:o}", "rounds", (json_int_t)n,
+			"errors", (json_int_t)errors, "body_bytes", (json_int_t)len,
+			"filter", percentiles(tf, n), "prioritize", percentiles(tp, n),
+			"filter_plus_prioritize", percentiles(tt, n));
+	es_tool_emit(out, o.json, "extender latency", 28);
+	json_decref(out);
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(c);
+	curl_global_cleanup();
+	free(body);
+	return errors ? 1 : 0;
+}

@@ -1,0 +1,266 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# `make drill`: the scripted zero-downtime migration drill (docs/drills.md).
+#
+#   tools/drill/drill.sh [SCENARIO.json] [--rate R] [--count N] [--handoff-at K]
+#                  [--mode partial|complete] [--delay-ms D] [--wan-rate R]
+#                  [--fault KIND] [--replay-limit N] [--out DIR] [--json] [--quiet]
+#
+# The emulated site: a user namespace with two access links (old AP to
+# node 1, new AP to node 2), two edge nodes each running edgeshiftd with the
+# migration data plane, the WAN emulator between the nodes (the scenario's
+# one-way delay, so 2x of it is the RTT, and rate). The reference service
+# (es-counter) runs in a runc container on node 1; the user sends requests
+# at the scenario's rate and hands off to node 2 at request K; node 2's data
+# plane sees the user, forwards and buffers its requests and its agent asks
+# node 1 to migrate the service; the report tells what the user saw.
+# Exit status: 0 when nothing was lost or answered twice and the counter
+# check passed (and, for a fault scenario, the migration failed cleanly).
+. "$(dirname "$0")/../../selftests/lib.sh"
+
+SCENARIO=$ES_ROOT/tools/drill/plans/default.json
+OUT=""
+JSON=0
+QUIET=0
+declare -A OVR=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--rate) OVR[rate]=$2; shift 2 ;;
+	--count) OVR[count]=$2; shift 2 ;;
+	--handoff-at) OVR[handoff_at]=$2; shift 2 ;;
+	--mode) OVR[mode]=$2; shift 2 ;;
+	--delay-ms) OVR[delay_ms]=$2; shift 2 ;;
+	--wan-rate) OVR[wan_rate]=$2; shift 2 ;;
+	--fault) OVR[fault]=$2; shift 2 ;;
+	--replay-limit) OVR[replay_limit]=$2; shift 2 ;;
+	--out) OUT=$2; shift 2 ;;
+	--json) JSON=1; shift ;;
+	--quiet) QUIET=1; shift ;;
+	-h|--help) sed -n 's/^#   //p' "$0" >&2; exit 0 ;;
+	-*) echo "drill: unknown option $1" >&2; exit 2 ;;
+	*) SCENARIO=$1; shift ;;
+	esac
+done
+if ! [ -r "$SCENARIO" ] || ! jq -e . "$SCENARIO" >/dev/null; then
+	echo "drill: $SCENARIO is not readable JSON" >&2
+	exit 2
+fi
+sc() { local v=${OVR[$1]:-}; [ -n "$v" ] && { echo "$v"; return; }; jq -r "$2 // \"$3\"" "$SCENARIO"; }
+RATE=$(sc rate .rate 10)
+COUNT=$(sc count .count 200)
+HANDOFF=$(sc handoff_at .handoff_at 50)
+MODE=$(sc mode .mode partial)
+DELAY=$(sc delay_ms .wan.delay_ms 100)
+WRATE=$(sc wan_rate .wan.rate 10MB/s)
+MEM_MB=$(sc mem_mb .service.mem_mb 8)
+WRITE_KB=$(sc write_kb .service.write_kb 256)
+IMAGE_MB=$(sc image_mb .service.image_mb 0)
+LIMIT=$(sc replay_limit .replay_limit 4096)
+FAULT=$(sc fault '.faults[0].kind' none)
+FAULT_AT=$(jq -r '.faults[0].at // "transfer"' "$SCENARIO")
+NAME=$(jq -r '.name // "drill"' "$SCENARIO")
+[ -n "$OUT" ] || OUT=$ES_BUILD/drill/$NAME
+mkdir -p "$OUT"
+rm -f "$OUT"/*.log "$OUT"/*.json* "$OUT"/*.svg
+
+say() { [ "$QUIET" = 1 ] || printf '\033[1m== %s\033[0m\n' "$*" >&2; }
+die() { echo "drill: $*" >&2; exit 1; }
+command -v criu >/dev/null || die "criu missing (bash tools/setup/install-deps)"
+command -v runc >/dev/null || die "runc missing (bash tools/setup/install-deps)"
+
+# ---- the site ----
+N=10.$((200 + RANDOM % 40)).$((RANDOM % 250))
+USER_IP=172.31.$((RANDOM % 250)).2
+SVC=172.30.$((RANDOM % 250)).1
+W1=$N.1
+W2=$N.2
+AP1=10.$((160 + RANDOM % 30)).$((RANDOM % 250))
+AP2=10.$((190 + RANDOM % 10)).$((RANDOM % 250))
+PORT=9464
+SVC_PORT=7000
+USER_PORT=$((20000 + RANDOM % 20000))
+TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+NODE1=$ES_PREFIX-node1
+NODE2=$ES_PREFIX-node2
+ST1=$ES_TMP/state-1
+ST2=$ES_TMP/state-2
+export EDGESHIFT_TOKEN=$TOKEN
+
+drill_cleanup() {
+	local st c
+	[ -n "${FAULT_PID:-}" ] && kill "$FAULT_PID" 2>/dev/null
+	for st in "$ST1" "$ST2"; do
+		[ -d "$st/runc" ] || continue
+		for c in $(runc --root "$st/runc" list -q 2>/dev/null); do
+			runc --root "$st/runc" delete -f "$c" >/dev/null 2>&1
+		done
+		for c in "$st"/containers/*/rootfs; do
+			mountpoint -q "$c" 2>/dev/null && umount -l "$c"
+		done
+	done
+	cp "$ES_TMP"/agent-*.log "$OUT/" 2>/dev/null
+	es_cleanup
+}
+trap drill_cleanup EXIT
+
+say "site: user $(es_ns u), node 1 $(es_ns n1), node 2 $(es_ns n2), WAN $(es_ns wan) ($((2 * DELAY)) ms RTT, $WRATE)"
+for ns in u n1 n2; do es_netns_add $ns || die "namespace $ns"; done
+es_no_ipv6 u n1 n2
+es_wan n1 "$W1" n2 "$W2" --delay-ms "$DELAY" --rate "$WRATE" >/dev/null || die "WAN emulator"
+es_veth u ua "$AP1.2" n1 ap "$AP1.1" || die "access link 1"
+es_veth u ub "$AP2.2" n2 ap "$AP2.1" || die "access link 2"
+IF_AP=$(es_ifname ap)
+for ns in u n1 n2; do
+	for dev in $(es_in $ns ip -j link show | jq -r '.[] | select(.ifname != "lo") | .ifname'); do
+		# complete checksums: a tunnelled packet crosses the WAN relay as bytes
+		es_in $ns ethtool -K "$dev" tx off >/dev/null 2>&1
+	done
+done
+es_in u ip addr add "$USER_IP/32" dev lo
+es_in u ip route add default via "$AP1.1" src "$USER_IP"
+es_in u sysctl -q -w net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+for n in 1 2; do
+	ap=$AP1; [ $n = 2 ] && ap=$AP2
+	es_in n$n ip addr add "$SVC/32" dev lo
+	es_in n$n ip route add "$USER_IP/32" via "$ap.2"
+	es_in n$n sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
+		net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.all.accept_local=1
+done
+
+node_config() { # N STATE PEER_NAME PEER_IP MY_W
+	cat >"$ES_TMP/config-$1.json" <<JSON
+{
+	"state_dir": "$2",
+	"migration": {
+		"token": "$TOKEN",
+		"peers": { "$3": "http://$4:$PORT" },
+		"event_log": "$OUT/events-node$1.log",
+		"connect_timeout_ms": 2000, "request_timeout_ms": 10000, "stall_timeout_ms": 5000,
+		"restore_timeout_ms": 30000, "checkpoint_timeout_ms": 30000
+	},
+	"zero_downtime": {
+		"tunnel_addr": "$5",
+		"user_interfaces": ["$IF_AP"],
+		"wan_interfaces": ["${ES_PREFIX}w$( [ "$1" = 1 ] && echo a || echo b)"],
+		"replay_limit": $LIMIT,
+		"mode": "$MODE",
+		"auto": true,
+		"services": [ { "service": "$SVC:$SVC_PORT", "container": "svc", "node": "$NODE1" } ]
+	}
+}
+JSON
+	echo "$ES_TMP/config-$1.json"
+}
+agent() { # N [extra env]: (re)start node N's agent
+	local n=$1 cfg
+	if [ "$n" = 1 ]; then cfg=$(node_config 1 "$ST1" "$NODE2" "$W2" "$W1")
+	else cfg=$(node_config 2 "$ST2" "$NODE1" "$W1" "$W2"); fi
+	# the same pin directory across restarts, as on a real node
+	es_agent_start "n$n" "n$n" --config "$cfg" -l "0.0.0.0:$PORT" \
+		--node-name "$([ "$n" = 1 ] && echo "$NODE1" || echo "$NODE2")" || return 1
+	eval "AGENT$n=\$ES_AGENT_PID"
+	eval "PIN$n=\$(es_pin_path n$n)"
+}
+api() { # N METHOD PATH
+	es_in n"$1" curl -s -m 30 -X "$2" -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$3"
+}
+
+say "image and agents ($MODE mode)"
+mkdir -p "$ST1" "$ST2"
+IMAGE=$(bash "$ES_ROOT/tools/fixtures/es-image.sh" --state-dir "$ST1" --image-mb "$IMAGE_MB" --build "$ES_BUILD") ||
+	die "image"
+if [ "$MODE" = partial ]; then
+	mkdir -p "$ST2/images" && cp -a "$ST1/images/$IMAGE" "$ST2/images/"
+fi
+agent 1 || die "agent on node 1"
+# the target's agent dies right after runc restore: the restore never completes
+[ "$FAULT" = restore_fail ] && export EDGESHIFTD_FAULT=restore_crash
+agent 2 || die "agent on node 2"
+unset EDGESHIFTD_FAULT
+
+say "service: es-counter in container 'svc' on node 1 ($SVC:$SVC_PORT, $MEM_MB MB memory)"
+args=$(printf '"%s",' /usr/local/bin/es-counter serve --udp "$SVC_PORT" --bind "$SVC" \
+	--state-dir /data --mem-mb "$MEM_MB" --write-kb "$WRITE_KB")
+es_in n1 curl -sf -m 30 -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
+	-d "{\"name\":\"svc\",\"image\":\"$IMAGE\",\"args\":[${args%,}]}" \
+	"http://127.0.0.1:$PORT/v1/containers" >/dev/null || die "container start"
+check() { es_in "n$1" "$ES_BUILD/es-counter" client --to "$SVC" --port "$SVC_PORT" --check --timeout-ms 1000; }
+for _ in $(seq 50); do check 1 >/dev/null 2>&1 && break; sleep 0.2; done
+check 1 >/dev/null 2>&1 || die "service does not answer on node 1"
+
+# ---- faults, started in the background at their moment ----
+fault_runner() {
+	local phase_ev=${FAULT_AT}_start
+	if [ "$FAULT" = restore_fail ]; then
+		# node 2's agent exits in the restore; it comes back without the fault
+		while kill -0 "$AGENT2" 2>/dev/null; do sleep 0.1; done
+		echo "fault: node 2's agent died in the restore" >"$OUT/fault.log"
+		sleep 1; agent 2 >>"$OUT/fault.log" 2>&1
+		return
+	fi
+	for _ in $(seq 600); do
+		grep -q "\"event\":\"$phase_ev\"" "$OUT"/events-node*.log 2>/dev/null && break
+		sleep 0.05
+	done
+	case "$FAULT" in
+	kill_source_agent) kill -9 "$AGENT1"; echo "fault: node 1's agent killed at $phase_ev" >"$OUT/fault.log"
+		sleep 1; agent 1 >>"$OUT/fault.log" 2>&1 ;;
+	kill_target_agent) kill -9 "$AGENT2"; echo "fault: node 2's agent killed at $phase_ev" >"$OUT/fault.log"
+		sleep 1; agent 2 >>"$OUT/fault.log" 2>&1 ;;
+	target_dies) kill -9 "$AGENT2"; echo "fault: node 2's agent killed at $phase_ev, not restarted" >"$OUT/fault.log" ;;
+	esac
+}
+
+say "user: $COUNT requests at $RATE/s from $USER_IP:$USER_PORT, handoff to node 2 at request $HANDOFF"
+if [ "$FAULT" != none ] && [ "$FAULT" != buffer_full ]; then
+	fault_runner &
+	FAULT_PID=$!
+fi
+# bpftool's view of the migration maps while the session migrates: node 2's
+# session (forwarding), node 1's source-side entry (holding for the checkpoint)
+dp_dump() {
+	local held='[.[] | .formatted.value.hold / 72057594037927936 | floor | select(. == 1)] | length'
+	for _ in $(seq 600); do
+		grep -q '"step":"forwarding"' "$OUT/events-node1.log" 2>/dev/null && break
+		sleep 0.05
+	done
+	# the hold lasts about the checkpoint's pause: look until it is seen
+	for _ in $(seq 300); do
+		bpftool -j map dump pinned "$PIN1/es_mig_remote" >"$OUT/bpftool-remote.json" 2>/dev/null
+		[ "$(jq "$held" "$OUT/bpftool-remote.json" 2>/dev/null)" = 1 ] && break
+		grep -q '"event":"zdm_resumed"' "$OUT/events-node1.log" 2>/dev/null && break
+	done
+	bpftool -j map dump pinned "$PIN2/es_mig_sessions" >"$OUT/bpftool-sessions.json" 2>/dev/null
+}
+dp_dump &
+PROGRESS=--progress
+[ "$QUIET" = 1 ] && PROGRESS=""
+es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" --bind "$USER_IP:$USER_PORT" --rate "$RATE" \
+	--count "$COUNT" --handoff-at "$HANDOFF" --handoff-gw "$AP2.1" --drain-ms $((4 * DELAY + 3000)) \
+	--log "$OUT/client.jsonl" $PROGRESS >"$OUT/client-summary.json" || die "client failed"
+[ -n "${FAULT_PID:-}" ] && wait "$FAULT_PID"
+
+say "migration outcome"
+state=none
+[ "$HANDOFF" -gt 0 ] && for _ in $(seq 600); do
+	api 1 GET /v1/zdm/migrations >"$OUT/zdm.json" 2>/dev/null
+	state=$(jq -r '.[0].state // empty' "$OUT/zdm.json" 2>/dev/null)
+	if [ "$state" = "done" ] || [ "$state" = failed ]; then break; fi
+	sleep 0.1
+done
+# where the service runs now, and its counter (asked from inside that node)
+where=1
+[ "$state" = "done" ] && where=2
+check "$where" >"$OUT/check.json" 2>/dev/null || echo '{}' >"$OUT/check.json"
+old=$(runc --root "$ST1/runc" list -q 2>/dev/null | grep -cx svc)
+new=$(runc --root "$ST2/runc" list -q 2>/dev/null | grep -cx svc)
+jq -n --arg s "$state" --argjson o "$old" --argjson n "$new" --arg w "$where" --arg f "$FAULT" \
+	--arg m "$MODE" --argjson r "$RATE" --argjson d "$DELAY" --arg wr "$WRATE" --argjson h "$HANDOFF" \
+	'{migration_state: $s, old_running: $o, new_running: $n, serving_node: $w, fault: $f, mode: $m,
+	  rate: $r, wan_delay_ms: $d, wan_rate: $wr, handoff_at: $h}' >"$OUT/site.json"
+REPORT_ARGS=()
+[ "$JSON" = 1 ] && REPORT_ARGS=(--json)
+"$ES_BUILD/es-drill-report" --client "$OUT/client.jsonl" --summary "$OUT/client-summary.json" \
+	--events "$OUT/events-node1.log" --events "$OUT/events-node2.log" --check "$OUT/check.json" \
+	--site "$OUT/site.json" --zdm "$OUT/zdm.json" --json-out "$OUT/report.json" --svg "$OUT/response-time.svg" \
+	"${REPORT_ARGS[@]}"

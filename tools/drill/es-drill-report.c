@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * es-drill-report: the report of a migration drill (tools/drill/drill.sh). It
+ * merges what the user saw (es-drill client's log and summary) with what
+ * the agents logged (their event logs: zero-downtime steps and engine
+ * phases) and the service's own counter:
+ *   - requests sent, answered, lost, answered twice, out of order;
+ *   - exactly-once: the service's final counter against the requests
+ *     sent, and every reply's counter against its request number;
+ *   - the migration's outcome and time per phase (event timestamps);
+ *   - the old container stopped only after the new one ran and answered;
+ *   - response time per request (JSON and an SVG plot, like Paper D's
+ *     Fig. 6/7) and the longest gap between consecutive replies.
+ * Prints a table (or --json) and exits 0 when the drill passed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "testing/svg_plot.h"
+
+#define MAX_EVENT_FILES	4
+
+struct rq {
+	uint64_t	seq, sent, recv;	/* CLOCK_REALTIME ns; recv 0: lost */
+	uint64_t	counter;
+};
+
+struct drill {
+	struct rq	*r;
+	size_t		n;
+	json_t		*summary, *check, *site, *zdm, *events;
+	const char	*zdm_id, *engine_id;
+	json_t		*out;
+};
+
+static json_t *load_json(const char *path)
+{
+	json_error_t e;
+	json_t *j = path ? json_load_file(path, 0, &e) : NULL;
+
+	if (path && !j)
+		fprintf(stderr, "es-drill-report: %s: %s\n", path, e.text);
+	return j ?: json_object();
+}
+
+static int load_client(struct drill *d, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	size_t cap = 0;
+
+	if (!f) {
+		fprintf(stderr, "es-drill-report: --client %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		json_t *j = json_loads(line, 0, NULL);
+
+		if (!j)
+			continue;
+		if (d->n == cap) {
+			cap = cap ? 2 * cap : 256;
+			d->r = realloc(d->r, cap * sizeof(*d->r));
+		}
+		d->r[d->n++] = (struct rq){
+			json_integer_value(json_object_get(j, "seq")),
+			json_integer_value(json_object_get(j, "sent_ns")),
+			json_integer_value(json_object_get(j, "recv_ns")),
+			json_integer_value(json_object_get(j, "counter")),
+		};
+		json_decref(j);
+	}
+	fclose(f);
+	return 0;
+}
+
+/* Every line of the event logs, sorted by time. */
+static int by_ts(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(json_object_get(*(json_t *const *)a, "ts_ns"));
+	json_int_t y = json_integer_value(json_object_get(*(json_t *const *)b, "ts_ns"));
+
+	return (x > y) - (x < y);
+}
+
+static void load_events(struct drill *d, const char **paths, int n)
+{
+	json_t **v = NULL;
+	size_t cnt = 0, cap = 0, i;
+	char line[4096];
+	int k;
+
+	for (k = 0; k < n; k++) {
+		FILE *f = fopen(paths[k], "r");
+
+		while (f && fgets(line, sizeof(line), f)) {
+			json_t *j = json_loads(line, 0, NULL);
+
+			if (!j)
+				continue;
+			if (cnt == cap) {
+				cap = cap ? 2 * cap : 256;
+				v = realloc(v, cap * sizeof(*v));
+			}
+			v[cnt++] = j;
+		}
+		if (f)
+			fclose(f);
+	}
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), by_ts);
+	d->events = json_array();
+	for (i = 0; i < cnt; i++)
+		json_array_append_new(d->events, v[i]);
+	free(v);
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static bool ours(struct drill *d, json_t *e)
+{
+	const char *m = str(e, "migration");
+
+	return m && ((d->zdm_id && !strcmp(m, d->zdm_id)) ||
+		     (d->engine_id && !strcmp(m, d->engine_id)));
+}
+
+/* The migration of this drill: the first zero-downtime migration requested. */
+static void find_ids(struct drill *d)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(d->events, i, e) {
+		if (!d->zdm_id && !strcmp(str(e, "event") ?: "", "zdm_requested"))
+			d->zdm_id = str(e, "migration");
+		if (d->zdm_id && !d->engine_id && !strcmp(str(e, "migration") ?: "", d->zdm_id) &&
+		    str(e, "engine_migration"))
+			d->engine_id = str(e, "engine_migration");
+	}
+}
+
+/* Time of the first event named ev (of role, when given); 0 when absent. */
+static uint64_t ev_ts(struct drill *d, const char *ev, const char *role)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(d->events, i, e) {
+		if (strcmp(str(e, "event") ?: "", ev) || (role && strcmp(str(e, "role") ?: "", role)))
+			continue;
+		if (ours(d, e) || !strcmp(ev, "zdm_handoff"))
+			return json_integer_value(json_object_get(e, "ts_ns"));
+	}
+	return 0;
+}
+
+static json_t *ev_get(struct drill *d, const char *ev)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(d->events, i, e)
+		if (!strcmp(str(e, "event") ?: "", ev) && ours(d, e))
+			return e;
+	return NULL;
+}
+
+static const struct {
+	const char	*name;
+	const char	*from, *from_role, *to, *to_role;
+} phases[] = {
+	{ "handoff detected -> migration requested", "zdm_handoff", "target", "zdm_requested", NULL },
+	{ "forwarding + mirroring set up", "zdm_requested", NULL, "zdm_forwarding", "target" },
+	{ "checkpoint window (source hold .. release)", "zdm_hold", "source", "zdm_resumed", "source" },
+	{ "checkpoint (CRIU, left running)", "checkpoint_start", "source", "checkpoint_end", "source" },
+	{ "transfer", "transfer_start", "source", "transfer_end", "target" },
+	{ "restore", "restore_start", "target", "restore_end", "target" },
+	{ "replay + cut-over", "zdm_replay_start", "target", "zdm_cutover", "target" },
+	{ "old container's last answer", "zdm_cutover", "target", "zdm_old_answered", "target" },
+	{ "stop the old container", "zdm_old_answered", "target", "zdm_source_stopped", "source" },
+	{ "total (handoff -> done)", "zdm_handoff", "target", "zdm_done", "source" },
+};
+
+static json_t *phase_table(struct drill *d)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < sizeof(phases) / sizeof(phases[0]); i++) {
+		uint64_t s = ev_ts(d, phases[i].from, phases[i].from_role);
+		uint64_t e = ev_ts(d, phases[i].to, phases[i].to_role);
+
+		if (!e && !strcmp(phases[i].to, "zdm_done"))
+			e = ev_ts(d, "zdm_failed", "source");
+		json_array_append_new(a, json_pack("{s:s,s:o}", "phase", phases[i].name, "ms",
+						   s && e && e >= s ? json_real((e - s) / 1e6) :
+								      json_null()));
+	}
+	return a;
+}
+
+static double mean_rt(struct drill *d, uint64_t from, uint64_t to, size_t *n)
+{
+	double sum = 0;
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < d->n; i++)
+		if (d->r[i].recv && d->r[i].sent >= from && d->r[i].sent < to) {
+			sum += (d->r[i].recv - d->r[i].sent) / 1e6;
+			(*n)++;
+		}
+	return *n ? sum / *n : NAN;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The longest time between consecutive replies received in [from, to). */
+static double max_gap_ms(struct drill *d, uint64_t from, uint64_t to)
+{
+	uint64_t *t = calloc(d->n + 1, sizeof(*t)), g = 0;
+	size_t i, k = 0;
+
+	for (i = 0; t && i < d->n; i++)
+		if (d->r[i].recv && d->r[i].recv >= from && d->r[i].recv < to)
+			t[k++] = d->r[i].recv;
+	if (k)
+		qsort(t, k, sizeof(*t), cmp_u64);
+	for (i = 1; i < k; i++)
+		if (t[i] - t[i - 1] > g)
+			g = t[i] - t[i - 1];
+	free(t);
+	return g / 1e6;
+}
+
+static json_t *rt_json(double v)
+{
+	return isnan(v) ? json_null() : json_real(round(v * 1000) / 1000);
+}
+
+/* x of the request sent at time ts (for the plot's markers). */
+static double seq_at(struct drill *d, uint64_t ts)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->r[i].sent >= ts)
+			return d->r[i].seq;
+	return d->n ? d->r[d->n - 1].seq : 0;
+}
+
+static void response_times(struct drill *d, json_t *out)
+{
+	uint64_t handoff = json_integer_value(json_object_get(d->summary, "handoff_ns"));
+	uint64_t cut = ev_ts(d, "zdm_cutover", "target"), end = UINT64_MAX;
+	uint64_t done = ev_ts(d, "zdm_done", "source") ?: ev_ts(d, "zdm_failed", "source");
+	size_t n0, n1, n2, na, i;
+	json_t *per = json_array();
+	double rate = json_number_value(json_object_get(d->site, "rate"));
+
+	if (!handoff)
+		handoff = end;
+	if (!cut)
+		cut = done ?: end;
+	for (i = 0; i < d->n; i++)
+		json_array_append_new(per, d->r[i].recv ?
+			json_pack("{s:I,s:f}", "seq", (json_int_t)d->r[i].seq, "ms",
+				  (d->r[i].recv - d->r[i].sent) / 1e6) :
+			json_pack("{s:I,s:b}", "seq", (json_int_t)d->r[i].seq, "lost", 1));
+	json_object_set_new(out, "response_time_ms", json_pack("{s:o,s:o,s:o,s:o}",
+		"mean", rt_json(mean_rt(d, 0, end, &na)),
+		"before_handoff", rt_json(mean_rt(d, 0, handoff, &n0)),
+		"forwarding", rt_json(mean_rt(d, handoff, cut, &n1)),
+		"after_cutover", rt_json(mean_rt(d, cut, end, &n2))));
+	json_object_set_new(out, "max_gap_ms", json_pack("{s:o,s:o,s:o}",
+		"before_handoff", rt_json(max_gap_ms(d, 0, handoff)),
+		"during_migration", rt_json(handoff != end ? max_gap_ms(d, handoff, done ?: end) : NAN),
+		"request_interval", rt_json(rate > 0 ? 1000 / rate : NAN)));
+	json_object_set_new(out, "per_request", per);
+	/* the request sent at each step, for plots and benchmarks */
+	json_object_set_new(out, "markers", json_pack("{s:f,s:f,s:f}",
+		"handoff", handoff != end ? seq_at(d, handoff) : 0.0,
+		"checkpoint", ev_ts(d, "zdm_hold", "source") ? seq_at(d, ev_ts(d, "zdm_hold", "source")) : 0.0,
+		"cutover", ev_ts(d, "zdm_cutover", "target") ? seq_at(d, cut) : 0.0));
+}
+
+static int plot(struct drill *d, const char *path)
+{
+	double *x = calloc(d->n + 1, sizeof(double)), *y = calloc(d->n + 1, sizeof(double));
+	double ymax = 1;
+	uint64_t t;
+	struct es_svg s;
+	char title[200];
+	size_t i;
+	int ret;
+
+	snprintf(title, sizeof(title), "Response time per request: %s migration, %g req/s, %g ms WAN RTT",
+		 str(d->site, "mode") ?: "?", json_number_value(json_object_get(d->site, "rate")),
+		 2 * json_number_value(json_object_get(d->site, "wan_delay_ms")));
+	if (!x || !y || es_svg_open(&s, path, 900, 460, title)) {
+		free(x);
+		free(y);
+		return -1;
+	}
+	for (i = 0; i < d->n; i++) {
+		x[i] = d->r[i].seq;
+		y[i] = d->r[i].recv ? (d->r[i].recv - d->r[i].sent) / 1e6 : NAN;
+		if (!isnan(y[i]) && y[i] > ymax)
+			ymax = y[i];
+	}
+	es_svg_axes(&s, 1, d->n ? d->r[d->n - 1].seq : 1, 0, ymax * 1.1, "request number",
+		    "response time (ms)");
+	if ((t = json_integer_value(json_object_get(d->summary, "handoff_ns"))))
+		es_svg_marker(&s, seq_at(d, t), "handoff", "#7b3294", 0);
+	if ((t = ev_ts(d, "zdm_hold", "source")))
+		es_svg_marker(&s, seq_at(d, t), "checkpoint", "#666", 1);
+	if ((t = ev_ts(d, "zdm_cutover", "target")))
+		es_svg_marker(&s, seq_at(d, t), "cut-over", "#1b9e77", 0);
+	if ((t = ev_ts(d, "zdm_failed", "source")))
+		es_svg_marker(&s, seq_at(d, t), "migration failed", "#d7191c", 1);
+	es_svg_line(&s, x, y, d->n, "#2060c0");
+	for (i = 0; i < d->n; i++) {
+		if (isnan(y[i]))
+			es_svg_cross(&s, x[i], ymax * 1.05, "#d7191c");
+		else if (d->n <= 400)
+			es_svg_dot(&s, x[i], y[i], 2, "#2060c0");
+	}
+	es_svg_legend(&s, 0, "answered", "#2060c0");
+	es_svg_legend(&s, 1, "lost (x)", "#d7191c");
+	ret = es_svg_close(&s);
+	free(x);
+	free(y);
+	return ret;
+}
+
+/* The verdict: nothing lost or doubled, exactly-once, and the right outcome. */
+static bool verdict(struct drill *d, json_t *out)
+{
+	json_int_t sent = json_integer_value(json_object_get(d->summary, "sent"));
+	json_int_t lost = json_integer_value(json_object_get(d->summary, "lost"));
+	json_int_t dup = json_integer_value(json_object_get(d->summary, "answered_twice"));
+	json_int_t ctr = json_integer_value(json_object_get(d->check, "counter"));
+	const char *fault = str(d->site, "fault") ?: "none";
+	const char *state = str(d->site, "migration_state") ?: "";
+	bool expect_fail = !strcmp(fault, "restore_fail") || !strcmp(fault, "target_dies") ||
+			   !strcmp(fault, "buffer_full");
+	bool restart = !strncmp(fault, "kill_", 5);
+	uint64_t stop = ev_ts(d, "zdm_source_stopped", "source");
+	uint64_t cut = ev_ts(d, "zdm_cutover", "target"), rst = ev_ts(d, "restore_end", "target");
+	json_t *oa = ev_get(d, "zdm_old_answered");
+	size_t i, wrong = 0;
+	bool order_ok, outcome_ok, counter_ok;
+
+	for (i = 0; i < d->n; i++)
+		if (d->r[i].recv && d->r[i].counter != d->r[i].seq)
+			wrong++;
+	counter_ok = ctr == sent && !wrong && json_is_true(json_object_get(d->check, "memory_intact"));
+	order_ok = !strcmp(state, "done") ? stop > cut && cut > rst && rst &&
+		   json_integer_value(json_object_get(d->site, "old_running")) == 0 &&
+		   json_integer_value(json_object_get(d->site, "new_running")) == 1 : true;
+	if (expect_fail)
+		outcome_ok = !strcmp(state, "failed") &&
+			     json_integer_value(json_object_get(d->site, "old_running")) == 1;
+	else if (!json_integer_value(json_object_get(d->site, "handoff_at")))
+		outcome_ok = !strcmp(state, "none");	/* the run without migration */
+	else if (restart)
+		outcome_ok = !strcmp(state, "done") || !strcmp(state, "failed");
+	else
+		outcome_ok = !strcmp(state, "done");
+	json_object_set_new(out, "exactly_once", json_pack("{s:I,s:I,s:b,s:I,s:b}", "final_counter",
+		ctr, "requests_sent", sent, "memory_intact",
+		json_is_true(json_object_get(d->check, "memory_intact")), "replies_with_wrong_counter",
+		(json_int_t)wrong, "passed", counter_ok));
+	json_object_set_new(out, "old_stopped_after_new", json_pack("{s:b,s:o}", "passed", order_ok,
+		"old_answered_all_before_stop", oa ? json_boolean(json_is_true(json_object_get(oa, "all")))
+						   : json_null()));
+	json_object_set_new(out, "outcome_as_expected", json_boolean(outcome_ok));
+	return !lost && !dup && counter_ok && order_ok && outcome_ok;
+}
+
+static void print_table(json_t *o)
+{
+	json_t *req = json_object_get(o, "requests"), *mig = json_object_get(o, "migration");
+	json_t *eo = json_object_get(o, "exactly_once"), *rt = json_object_get(o, "response_time_ms");
+	json_t *gap = json_object_get(o, "max_gap_ms"), *p;
+	size_t i;
+
+	printf("\n  requests        sent %lld  answered %lld  lost %lld  answered twice %lld  out of order %lld\n",
+	       json_integer_value(json_object_get(req, "sent")),
+	       json_integer_value(json_object_get(req, "answered")),
+	       json_integer_value(json_object_get(req, "lost")),
+	       json_integer_value(json_object_get(req, "answered_twice")),
+	       json_integer_value(json_object_get(req, "out_of_order")));
+	printf("  exactly once    final counter %lld for %lld requests, %lld replies with a wrong counter: %s\n",
+	       json_integer_value(json_object_get(eo, "final_counter")),
+	       json_integer_value(json_object_get(eo, "requests_sent")),
+	       json_integer_value(json_object_get(eo, "replies_with_wrong_counter")),
+	       json_is_true(json_object_get(eo, "passed")) ? "PASSED" : "FAILED");
+	printf("  migration       %s (%s mode)%s%s  replayed %lld  cursor %lld  cut at %lld\n",
+	       str(mig, "state") ?: "?", str(mig, "mode") ?: "?", str(mig, "error") ? ": " : "",
+	       str(mig, "error") ?: "", json_integer_value(json_object_get(mig, "replayed")),
+	       json_integer_value(json_object_get(mig, "hold_seq")),
+	       json_integer_value(json_object_get(mig, "cut_seq")));
+	printf("  old stopped after the new one answered: %s\n",
+	       json_is_true(json_object_get(json_object_get(o, "old_stopped_after_new"), "passed")) ?
+	       "yes" : "NO");
+	printf("  response time   mean %.1f ms; before handoff %.1f, forwarding %.1f, after cut-over %.1f\n",
+	       json_number_value(json_object_get(rt, "mean")),
+	       json_number_value(json_object_get(rt, "before_handoff")),
+	       json_number_value(json_object_get(rt, "forwarding")),
+	       json_number_value(json_object_get(rt, "after_cutover")));
+	printf("  longest gap     between replies: %.1f ms during the migration, %.1f ms before (interval %.1f ms)\n",
+	       json_number_value(json_object_get(gap, "during_migration")),
+	       json_number_value(json_object_get(gap, "before_handoff")),
+	       json_number_value(json_object_get(gap, "request_interval")));
+	printf("\n  %-42s %10s\n", "phase", "ms");
+	json_array_foreach(json_object_get(o, "phases"), i, p) {
+		json_t *ms = json_object_get(p, "ms");
+
+		if (json_is_number(ms))
+			printf("  %-42s %10.1f\n", str(p, "phase"), json_number_value(ms));
+		else
+			printf("  %-42s %10s\n", str(p, "phase"), "-");
+	}
+	printf("\n  drill %s\n", json_is_true(json_object_get(o, "passed")) ? "PASSED" : "FAILED");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "client", required_argument, NULL, 'c' }, { "summary", required_argument, NULL, 's' },
+		{ "events", required_argument, NULL, 'e' }, { "check", required_argument, NULL, 'k' },
+		{ "site", required_argument, NULL, 'S' }, { "zdm", required_argument, NULL, 'z' },
+		{ "json-out", required_argument, NULL, 'o' }, { "svg", required_argument, NULL, 'g' },
+		{ "json", no_argument, NULL, 'j' }, {}
+	};
+	const char *client = NULL, *ev[MAX_EVENT_FILES], *json_out = NULL, *svg = NULL;
+	const char *summary = NULL, *check = NULL, *site = NULL, *zdm = NULL;
+	struct drill d = {};
+	int o, n_ev = 0;
+	bool json = false, passed;
+	json_t *out, *zm;
+
+	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (o) {
+		case 'c': client = optarg; break;
+		case 's': summary = optarg; break;
+		case 'e': if (n_ev < MAX_EVENT_FILES) ev[n_ev++] = optarg; break;
+		case 'k': check = optarg; break;
+		case 'S': site = optarg; break;
+		case 'z': zdm = optarg; break;
+		case 'o': json_out = optarg; break;
+		case 'g': svg = optarg; break;
+		case 'j': json = true; break;
+		default: goto usage;
+		}
+	}
+	if (!client || !summary)
+		goto usage;
+	if (load_client(&d, client))
+		return 1;
+	d.summary = load_json(summary);
+	d.check = load_json(check);
+	d.site = load_json(site);
+	d.zdm = load_json(zdm);
+	load_events(&d, ev, n_ev);
+	find_ids(&d);
+	zm = json_is_array(d.zdm) ? json_array_get(d.zdm, 0) : NULL;
+	out = json_pack("{s:O,s:O}", "site", d.site, "requests", d.summary);
+	json_object_set_new(out, "migration", zm ? json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}",
+		"id", json_object_get(zm, "id"), "state", json_object_get(zm, "state"),
+		"mode", json_object_get(zm, "mode"), "hold_seq", json_object_get(zm, "hold_seq"),
+		"cut_seq", json_object_get(zm, "cut_seq"), "held_sent", json_object_get(zm, "held_sent"),
+		"replayed", json_object_get(zm, "replayed"),
+		"error", json_object_get(zm, "error") ?: json_null()) :
+		json_pack("{s:s}", "state", "none"));
+	json_object_set_new(out, "phases", phase_table(&d));
+	response_times(&d, out);
+	passed = verdict(&d, out);
+	json_object_set_new(out, "passed", json_boolean(passed));
+	if (svg && plot(&d, svg))
+		fprintf(stderr, "es-drill-report: cannot write %s\n", svg);
+	if (json_out)
+		json_dump_file(out, json_out, JSON_INDENT(1));
+	if (json) {
+		json_object_del(out, "per_request");
+		json_dumpf(out, stdout, JSON_INDENT(2));
+		printf("\n");
+	} else {
+		print_table(out);
+		if (svg)
+			printf("  plot            %s\n", svg);
+		if (json_out)
+			printf("  report (JSON)   %s\n", json_out);
+	}
+	return passed ? 0 : 1;
+usage:
+	fprintf(stderr, "usage: es-drill-report --client LOG --summary JSON [--events LOG]... [--check JSON]\n"
+		"       [--site JSON] [--zdm JSON] [--json-out FILE] [--svg FILE] [--json]\n");
+	return 2;
+}

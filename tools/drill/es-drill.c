@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * es-drill: the user of a migration drill (tools/drill/drill.sh); the report is
+ * es-drill-report's.
+ *
+ *   es-drill client   sends "SEQ n" requests to the reference service
+ *                     (es-counter) at a fixed rate, open loop (a slow reply
+ *                     never delays the next request), from one source
+ *                     address and port, i.e. one session; at request
+ *                     --handoff-at it moves its default route to the new
+ *                     access point (the handoff). One JSON line per request:
+ *                     seq, sent_ns, recv_ns, rtt_us, counter, replies;
+ *                     a summary object on stdout.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/rtnetlink.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static uint64_t now_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* ---- client ---- */
+
+struct req {
+	uint64_t	sent_ns, recv_ns;	/* CLOCK_REALTIME */
+	uint64_t	counter;
+	unsigned int	replies;
+};
+
+struct client {
+	struct sockaddr_in	to, bind;
+	double			rate;
+	unsigned long		count;
+	unsigned long		handoff_at;
+	struct in_addr		handoff_gw;
+	unsigned int		drain_ms;
+	FILE			*log;
+	bool			progress;
+	struct req		*r;	/* 1..count */
+	unsigned long		sent, answered, dup, ooo, stray, max_first;
+	uint64_t		handoff_ns;
+};
+
+/* The handoff: the default route now leaves through the new access point (rtnetlink). */
+static int route_to(struct in_addr gw, struct in_addr src)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	int ret = -1;
+
+	nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto out;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK;
+	nlh->nlmsg_seq = 1;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_STATIC;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put_u32(nlh, RTA_GATEWAY, gw.s_addr);
+	if (src.s_addr)
+		mnl_attr_put_u32(nlh, RTA_PREFSRC, src.s_addr);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		goto out;
+	ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+	if (ret > 0)
+		ret = mnl_cb_run(buf, ret, 1, mnl_socket_get_portid(nl), NULL, NULL) < 0 ? -1 : 0;
+out:
+	if (ret)
+		fprintf(stderr, "es-drill: handoff route via %s: %s\n", inet_ntoa(gw), strerror(errno));
+	if (nl)
+		mnl_socket_close(nl);
+	return ret;
+}
+
+static void on_reply(struct client *c, const char *buf)
+{
+	unsigned long long seq, counter;
+
+	if (sscanf(buf, "SEQ %llu COUNT %llu", &seq, &counter) != 2 || !seq || seq > c->count) {
+		c->stray++;
+		return;
+	}
+	if (c->r[seq].replies++) {
+		c->dup++;
+		return;
+	}
+	c->r[seq].recv_ns = now_ns(CLOCK_REALTIME);
+	c->r[seq].counter = counter;
+	c->answered++;
+	if (seq < c->max_first)
+		c->ooo++;
+	else
+		c->max_first = seq;
+}
+
+static void drain_socket(struct client *c, int fd)
+{
+	char buf[256];
+	ssize_t n;
+
+	while ((n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) > 0) {
+		buf[n] = '\0';
+		on_reply(c, buf);
+	}
+}
+
+static void progress(struct client *c, uint64_t start, bool end)
+{
+	if (!c->progress)
+		return;
+	/* one line rewritten on a terminal, one line per second in a log */
+	fprintf(stderr, "%s  t=%5.1fs  sent %lu/%lu  answered %lu  outstanding %lu  dup %lu%s",
+		isatty(2) ? "\r" : "", (now_ns(CLOCK_MONOTONIC) - start) / 1e9, c->sent, c->count,
+		c->answered, c->sent - c->answered, c->dup, end || !isatty(2) ? "\n" : "");
+}
+
+static int send_one(struct client *c, int fd)
+{
+	char req[32];
+	unsigned long seq = c->sent + 1;
+	int n;
+
+	if (seq == c->handoff_at && c->handoff_gw.s_addr) {
+		c->handoff_ns = now_ns(CLOCK_REALTIME);
+		if (route_to(c->handoff_gw, c->bind.sin_addr))
+			return -1;
+	}
+	n = snprintf(req, sizeof(req), "SEQ %lu", seq);
+	c->r[seq].sent_ns = now_ns(CLOCK_REALTIME);
+	/* a send can fail while the route changes; the request then counts as lost */
+	send(fd, req, n, 0);
+	c->sent++;
+	return 0;
+}
+
+static int client_loop(struct client *c, int fd)
+{
+	uint64_t start = now_ns(CLOCK_MONOTONIC), gap = 1e9 / c->rate, next = start, end = 0;
+	uint64_t last_progress = 0, now;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int timeout;
+
+	while (!stop) {
+		now = now_ns(CLOCK_MONOTONIC);
+		if (c->sent < c->count && now >= next) {
+			if (send_one(c, fd))
+				return -1;
+			next += gap;
+			if (c->sent == c->count)
+				end = now + c->drain_ms * 1000000ULL;
+			continue;
+		}
+		if (c->sent == c->count && (c->answered == c->count || now >= end))
+			break;
+		if (now - last_progress > 1000000000ULL) {
+			progress(c, start, false);
+			last_progress = now;
+		}
+		timeout = c->sent < c->count ? (int)((next - now) / 1000000) : (int)((end - now) / 1000000);
+		if (poll(&p, 1, timeout < 0 ? 0 : timeout) > 0)
+			drain_socket(c, fd);
+	}
+	/* replies answered twice arrive late too: a short extra listen */
+	for (int i = 0; i < 5; i++) {
+		if (poll(&p, 1, 100) > 0)
+			drain_socket(c, fd);
+	}
+	progress(c, start, true);
+	return 0;
+}
+
+static void client_log(struct client *c)
+{
+	unsigned long s;
+
+	for (s = 1; s <= c->sent; s++) {
+		struct req *r = &c->r[s];
+
+		if (r->replies)
+			fprintf(c->log, "{\"seq\":%lu,\"sent_ns\":%llu,\"recv_ns\":%llu,\"rtt_us\":%.1f,"
+				"\"counter\":%llu,\"replies\":%u}\n", s,
+				(unsigned long long)r->sent_ns, (unsigned long long)r->recv_ns,
+				(r->recv_ns - r->sent_ns) / 1e3, (unsigned long long)r->counter,
+				r->replies);
+		else
+			fprintf(c->log, "{\"seq\":%lu,\"sent_ns\":%llu,\"lost\":true}\n", s,
+				(unsigned long long)r->sent_ns);
+	}
+	fflush(c->log);
+}
+
+static int parse_addr_port(const char *s, struct sockaddr_in *sa)
+{
+	char buf[64], *colon;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	colon = strrchr(buf, ':');
+	sa->sin_family = AF_INET;
+	if (colon) {
+		*colon = '\0';
+		sa->sin_port = htons(atoi(colon + 1));
+	}
+	return inet_pton(AF_INET, buf, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+static int cmd_client(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "to", required_argument, NULL, 't' }, { "bind", required_argument, NULL, 'b' },
+		{ "rate", required_argument, NULL, 'r' }, { "count", required_argument, NULL, 'n' },
+		{ "handoff-at", required_argument, NULL, 'h' },
+		{ "handoff-gw", required_argument, NULL, 'g' },
+		{ "drain-ms", required_argument, NULL, 'd' }, { "log", required_argument, NULL, 'l' },
+		{ "progress", no_argument, NULL, 'p' }, {}
+	};
+	struct client c = { .rate = 10, .count = 100, .drain_ms = 3000, .log = stdout };
+	int o, fd;
+
+	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (o) {
+		case 't': if (parse_addr_port(optarg, &c.to)) goto usage; break;
+		case 'b': if (parse_addr_port(optarg, &c.bind)) goto usage; break;
+		case 'r': c.rate = strtod(optarg, NULL); break;
+		case 'n': c.count = strtoul(optarg, NULL, 10); break;
+		case 'h': c.handoff_at = strtoul(optarg, NULL, 10); break;
+		case 'g': if (inet_pton(AF_INET, optarg, &c.handoff_gw) != 1) goto usage; break;
+		case 'd': c.drain_ms = strtoul(optarg, NULL, 10); break;
+		case 'l':
+			c.log = fopen(optarg, "w");
+			if (!c.log) {
+				fprintf(stderr, "es-drill: --log %s: %s\n", optarg, strerror(errno));
+				return 1;
+			}
+			break;
+		case 'p': c.progress = true; break;
+		default: goto usage;
+		}
+	}
+	if (!c.to.sin_port || c.rate <= 0 || !c.count || c.count > 10000000)
+		goto usage;
+	c.r = calloc(c.count + 1, sizeof(*c.r));
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (!c.r || fd < 0 || (c.bind.sin_family && bind(fd, (struct sockaddr *)&c.bind, sizeof(c.bind))) ||
+	    connect(fd, (struct sockaddr *)&c.to, sizeof(c.to))) {
+		fprintf(stderr, "es-drill: socket to %s: %s\n", inet_ntoa(c.to.sin_addr), strerror(errno));
+		return 1;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (client_loop(&c, fd))
+		return 1;
+	client_log(&c);
+	printf("{\"sent\":%lu,\"answered\":%lu,\"lost\":%lu,\"answered_twice\":%lu,\"out_of_order\":%lu,"
+	       "\"stray\":%lu,\"handoff_ns\":%llu}\n", c.sent, c.answered, c.sent - c.answered, c.dup,
+	       c.ooo, c.stray, (unsigned long long)c.handoff_ns);
+	return 0;
+usage:
+	fprintf(stderr, "usage: es-drill client --to SVC:PORT [--bind ADDR:PORT] [--rate R] [--count N]\n"
+		"       [--handoff-at K --handoff-gw GW] [--drain-ms MS] [--log FILE] [--progress]\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "client"))
+		return cmd_client(argc - 1, argv + 1);
+	fprintf(stderr, "usage: es-drill client ... (see tools/drill/drill.sh, docs/drills.md)\n");
+	return 2;
+}

@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * es-migctl: drives the migration data plane by hand, one step per
+ * command, through lib/migration_maps (the calls the agent's migration
+ * state machine makes). For tests, drills and operators; see
+ * docs/migration.md for the order of the steps.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/libbpf.h>
+#include <jansson.h>
+#include "migctl/migration_maps.h"
+#include "tool/tool_util.h"
+#include "net/udp_rqueue.h"
+
+#define PROG		"es-migctl"
+#define KEY_COL		22
+#define DEFAULT_PIN	"/sys/fs/bpf/edgeshift"
+#define HOLD_WAIT_MS	5000
+
+enum opt_id {
+	OPT_PIN = 1, OPT_SESSION, OPT_SOURCE, OPT_LIMIT, OPT_NO_MIRROR, OPT_HOOK, OPT_DEV,
+	OPT_LOCAL, OPT_PORT, OPT_SERVICE, OPT_NODE, OPT_FORWARD, OPT_MIRROR, OPT_DEL,
+	OPT_SEQ, OPT_TIMEOUT_MS, OPT_CURSOR, OPT_RECORDS, OPT_SESSIONS, OPT_COUNT, OPT_JSON,
+	OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+	{ "pin", required_argument, NULL, OPT_PIN },
+	{ "session", required_argument, NULL, OPT_SESSION },
+	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "limit", required_argument, NULL, OPT_LIMIT },
+	{ "no-mirror", no_argument, NULL, OPT_NO_MIRROR },
+	{ "hook", required_argument, NULL, OPT_HOOK },
+	{ "dev", required_argument, NULL, OPT_DEV },
+	{ "local", required_argument, NULL, OPT_LOCAL },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "service", required_argument, NULL, OPT_SERVICE },
+	{ "node", required_argument, NULL, OPT_NODE },
+	{ "forward", no_argument, NULL, OPT_FORWARD },
+	{ "mirror", no_argument, NULL, OPT_MIRROR },
+	{ "del", no_argument, NULL, OPT_DEL },
+	{ "seq", required_argument, NULL, OPT_SEQ },
+	{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS },
+	{ "cursor", required_argument, NULL, OPT_CURSOR },
+	{ "records", required_argument, NULL, OPT_RECORDS },
+	{ "sessions", required_argument, NULL, OPT_SESSIONS },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ }
+};
+
+static const struct es_tool_cli cli = { .prog = PROG, .opts = long_opts, .help = OPT_HELP };
+
+struct opts {
+	const char	*pin, *dev, *hook;
+	struct es_mig_key key;
+	struct es_mig_svc_key svc;
+	bool		has_key, has_svc, no_mirror, forward, mirror, del, json;
+	__u32		source, local, node;
+	__u16		port;
+	uint64_t	limit, seq, timeout_ms, cursor, records, sessions, count;
+};
+
+static const char usage[] =
+	"usage: " PROG " COMMAND [--pin DIR] [options]   (DIR default " DEFAULT_PIN ")\n"
+	"  load [--records N] [--sessions N]      load and pin the programs and maps\n"
+	"  attach --hook user|usertc|wan|ctr --dev IF  attach one program, pin the link\n"
+	"  config --local ADDR --port P [--limit N]  tunnel address/port, default replay bound\n"
+	"  service --service ADDR:PORT --node ADDR [--forward] [--mirror] [--limit N] | --del\n"
+	"  start --session S --source ADDR [--no-mirror] [--limit N]\n"
+	"  hold --session S                       FORWARDING -> HOLD, prints hold_seq\n"
+	"  wait --session S --seq N [--timeout-ms T]  until the source answered 1..N\n"
+	"  resume --session S --cursor N          cursor, send held requests, FORWARDING\n"
+	"  replay --session S                     replay into the local container, cut over\n"
+	"  abort | finish | show | records --session S\n"
+	"  events [--count N] [--timeout-ms T]    print data plane events\n"
+	"  rqueue --service ADDR:PORT             bytes queued on its UDP sockets (this netns)\n"
+	"  cleanup                                remove the migration pins\n"
+	"  S is USER_ADDR:PORT>SERVICE_ADDR:PORT[/udp]\n";
+
+static int parse_addr(const char *s, __u32 *out, const char *what)
+{
+	if (inet_pton(AF_INET, s, out) == 1)
+		return 0;
+	return es_tool_usage_error(&cli, "%s '%s' is not an IPv4 address", what, s);
+}
+
+static int parse_svc(const char *s, struct es_mig_svc_key *k)
+{
+	struct es_mig_key mk;
+	char buf[96], err[160];
+
+	snprintf(buf, sizeof(buf), "0.0.0.0:0>%s", s);
+	if (es_mig_key_parse(buf, &mk, err, sizeof(err)))
+		return es_tool_usage_error(&cli, "--service '%s': want ADDR:PORT", s);
+	memset(k, 0, sizeof(*k));
+	k->svc_addr = mk.svc_addr;
+	k->svc_port = mk.svc_port;
+	k->proto = IPPROTO_UDP;
+	return 0;
+}
+
+static int parse_one(struct opts *o, int id)
+{
+	char err[160];
+	uint64_t v;
+
+	switch (id) {
+	case OPT_PIN: o->pin = optarg; return 0;
+	case OPT_DEV: o->dev = optarg; return 0;
+	case OPT_HOOK: o->hook = optarg; return 0;
+	case OPT_NO_MIRROR: o->no_mirror = true; return 0;
+	case OPT_FORWARD: o->forward = true; return 0;
+	case OPT_MIRROR: o->mirror = true; return 0;
+	case OPT_DEL: o->del = true; return 0;
+	case OPT_JSON: o->json = true; return 0;
+	case OPT_SESSION:
+		o->has_key = true;
+		if (!es_mig_key_parse(optarg, &o->key, err, sizeof(err)))
+			return 0;
+		return es_tool_usage_error(&cli, "--%s", err);
+	case OPT_SERVICE: o->has_svc = true; return parse_svc(optarg, &o->svc);
+	case OPT_SOURCE: return parse_addr(optarg, &o->source, "--source");
+	case OPT_LOCAL: return parse_addr(optarg, &o->local, "--local");
+	case OPT_NODE: return parse_addr(optarg, &o->node, "--node");
+	case OPT_PORT: return es_tool_parse_port(&cli, id, optarg, &o->port);
+	case OPT_LIMIT: return es_tool_parse_u64(&cli, id, optarg, 1, UINT32_MAX, &o->limit);
+	case OPT_SEQ: return es_tool_parse_u64(&cli, id, optarg, 0, ES_MIG_SEQ_MASK, &o->seq);
+	case OPT_CURSOR: return es_tool_parse_u64(&cli, id, optarg, 0, ES_MIG_SEQ_MASK, &o->cursor);
+	case OPT_TIMEOUT_MS:
+		return es_tool_parse_u64(&cli, id, optarg, 1, 3600000, &o->timeout_ms);
+	case OPT_RECORDS: return es_tool_parse_u64(&cli, id, optarg, 1, 1 << 22, &o->records);
+	case OPT_SESSIONS: return es_tool_parse_u64(&cli, id, optarg, 1, 1 << 22, &o->sessions);
+	case OPT_COUNT: return es_tool_parse_u64(&cli, id, optarg, 1, 1 << 30, &o->count);
+	default:
+		(void)v;
+		return -1;
+	}
+}
+
+static int fail(const char *what, int err)
+{
+	fprintf(stderr, PROG ": %s: %s\n", what, strerror(-err));
+	return 1;
+}
+
+static int need_key(const struct opts *o)
+{
+	if (o->has_key)
+		return 0;
+	return es_tool_usage_error(&cli, "--session is required");
+}
+
+static json_t *session_json(const struct es_mig_session *s)
+{
+	char src[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &s->source_addr, src, sizeof(src));
+	return json_pack("{s:s, s:I, s:s, s:b, s:I, s:I, s:I, s:I, s:i, s:s, s:I, s:b, "
+			 "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+			 "state", es_mig_state_name(s->seq_state >> ES_MIG_STATE_SHIFT),
+			 "seq", (json_int_t)(s->seq_state & ES_MIG_SEQ_MASK),
+			 "source", src, "mirror", !!(s->flags & ES_MIG_F_MIRROR),
+			 "cursor", (json_int_t)s->cursor, "replayed", (json_int_t)s->replayed,
+			 "hold_seq", (json_int_t)s->hold_seq, "cut_seq", (json_int_t)s->cut_seq,
+			 "replay_limit", (int)s->replay_limit,
+			 "abort_reason", es_mig_abort_name(s->abort_reason),
+			 "abort_seq", (json_int_t)s->abort_seq,
+			 "held_unsent", !!(s->flags & ES_MIG_F_ABORT_HELD),
+			 "packets",
+			 "forwarded", (json_int_t)s->forwarded, "mirrored", (json_int_t)s->mirrored,
+			 "held", (json_int_t)s->held, "old_replies", (json_int_t)s->old_replies,
+			 "new_replies", (json_int_t)s->new_replies,
+			 "suppressed_old", (json_int_t)s->suppressed_old,
+			 "suppressed_new", (json_int_t)s->suppressed_new,
+			 "passed_local", (json_int_t)s->passed_local,
+			 "fwd_errors", (json_int_t)s->fwd_errors);
+}
+
+static int cmd_show(const struct es_mig_dp *dp, const struct opts *o)
+{
+	struct es_mig_session s;
+	__u64 lo, hi;
+	json_t *out;
+	int ret, n;
+
+	ret = es_mig_session_get(dp, &o->key, &s);
+	if (ret)
+		return fail("no such session", ret);
+	out = session_json(&s);
+	n = es_mig_records_count(dp, &o->key, &lo, &hi);
+	json_object_set_new(out, "records", json_pack("{s:i, s:I, s:I}", "count", n,
+						      "lowest", (json_int_t)lo,
+						      "highest", (json_int_t)hi));
+	es_tool_emit(out, o->json, "migration session", KEY_COL);
+	json_decref(out);
+	return 0;
+}
+
+/* Each record: seq, arrival, length, answered bits, and the payload's first 8 bytes. */
+static int cmd_records(const struct es_mig_dp *dp, const struct opts *o)
+{
+	struct es_mig_record rec;
+	__u64 lo, hi, seq;
+	json_t *arr = json_array(), *out;
+	char hex[17];
+	int i, ihl;
+
+	if (es_mig_records_count(dp, &o->key, &lo, &hi) > 0) {
+		for (seq = lo; seq <= hi; seq++) {
+			if (es_mig_record_get(dp, &o->key, seq, &rec))
+				continue;
+			ihl = (rec.data[0] & 0xf) * 4;
+			hex[0] = '\0';
+			for (i = 0; i < 8 && ihl + 8 + i < (int)rec.len; i++)
+				sprintf(hex + 2 * i, "%02x", rec.data[ihl + 8 + i]);
+			json_array_append_new(arr, json_pack("{s:I, s:I, s:i, s:i, s:s}",
+				"seq", (json_int_t)seq, "ts_ns", (json_int_t)rec.ts_ns,
+				"len", (int)rec.len, "answered", (int)rec.answered, "payload", hex));
+		}
+	}
+	out = json_pack("{s:o}", "records", arr);
+	es_tool_emit(out, o->json, "replay buffer", KEY_COL);
+	json_decref(out);
+	return 0;
+}
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	const struct es_mig_event *ev = data;
+	uint64_t *left = ctx;
+	char key[96], node[INET_ADDRSTRLEN];
+
+	if (size < sizeof(*ev))
+		return 0;
+	es_mig_key_format(&ev->key, key, sizeof(key));
+	inet_ntop(AF_INET, &ev->node_addr, node, sizeof(node));
+	printf("{\"type\":\"%s\",\"session\":\"%s\",\"node\":\"%s\",\"reason\":\"%s\","
+	       "\"seq\":%llu}\n", ev->type == ES_MIG_EV_HANDOFF ? "handoff" : "abort", key, node,
+	       es_mig_abort_name(ev->reason), (unsigned long long)ev->seq);
+	fflush(stdout);
+	if (*left)
+		(*left)--;
+	return *left ? 0 : 1;
+}
+
+static int cmd_events(const struct es_mig_dp *dp, const struct opts *o)
+{
+	uint64_t left = o->count ? o->count : 1, end;
+	struct ring_buffer *rb;
+	int ret = 0;
+
+	rb = ring_buffer__new(dp->events_fd, on_event, &left, NULL);
+	if (!rb)
+		return fail("ring buffer", -errno);
+	end = es_tool_now_ns() + (o->timeout_ms ? o->timeout_ms : 10000) * NSEC_PER_MSEC;
+	while (left && es_tool_now_ns() < end && !es_tool_stop_signal()) {
+		ret = ring_buffer__poll(rb, 100);
+		if (ret < 0 && ret != -EINTR)
+			break;
+	}
+	ring_buffer__free(rb);
+	return left ? 1 : 0;
+}
+
+static int cmd_session(const struct es_mig_dp *dp, const char *cmd, const struct opts *o)
+{
+	unsigned int n = 0;
+	__u64 seq = 0;
+	int ret;
+
+	if (need_key(o))
+		return 2;
+	if (!strcmp(cmd, "start")) {
+		if (!o->source)
+			return es_tool_usage_error(&cli, "start needs --source") ? 2 : 2;
+		ret = es_mig_start(dp, &o->key, o->source, !o->no_mirror, o->limit);
+	} else if (!strcmp(cmd, "hold")) {
+		ret = es_mig_hold(dp, &o->key, &seq);
+		if (!ret)
+			printf("%llu\n", (unsigned long long)seq);
+	} else if (!strcmp(cmd, "wait")) {
+		ret = es_mig_wait_answered(dp, &o->key, o->seq,
+					   o->timeout_ms ? o->timeout_ms : HOLD_WAIT_MS);
+	} else if (!strcmp(cmd, "resume")) {
+		ret = es_mig_resume(dp, &o->key, o->cursor, &n);
+		if (!ret)
+			printf("%u\n", n);
+	} else if (!strcmp(cmd, "replay")) {
+		ret = es_mig_replay_cutover(dp, &o->key, &n);
+		if (!ret)
+			printf("%u\n", n);
+	} else if (!strcmp(cmd, "abort")) {
+		ret = es_mig_abort(dp, &o->key);
+	} else if (!strcmp(cmd, "finish")) {
+		ret = es_mig_finish(dp, &o->key, &n);
+		if (!ret)
+			printf("%u\n", n);
+	} else if (!strcmp(cmd, "show")) {
+		return cmd_show(dp, o);
+	} else if (!strcmp(cmd, "records")) {
+		return cmd_records(dp, o);
+	} else {
+		return es_tool_usage_error(&cli, "unknown command '%s'", cmd) ? 2 : 2;
+	}
+	return ret ? fail(cmd, ret) : 0;
+}
+
+static int cmd_rqueue(const struct opts *o)
+{
+	unsigned int sockets;
+	uint64_t bytes;
+	json_t *out;
+	int ret;
+
+	if (!o->has_svc)
+		return es_tool_usage_error(&cli, "rqueue needs --service") ? 2 : 2;
+	ret = es_udp_rqueue(o->svc.svc_addr, o->svc.svc_port, &bytes, &sockets);
+	if (ret)
+		return fail("sock_diag", ret);
+	out = json_pack("{s:I, s:i}", "bytes", (json_int_t)bytes, "sockets", (int)sockets);
+	es_tool_emit(out, o->json, "receive queue", KEY_COL);
+	json_decref(out);
+	return 0;
+}
+
+static int cmd_load(const struct opts *o)
+{
+	struct es_mig_load_opts lo = { .sessions = o->sessions, .records = o->records };
+	struct migration *skel;
+	char err[512];
+
+	if (es_mig_load(o->pin, &lo, &skel, err, sizeof(err))) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 1;
+	}
+	es_mig_unload(skel);
+	return 0;
+}
+
+static int cmd_attach(const struct opts *o)
+{
+	unsigned int ifindex, h;
+	char err[512];
+
+	for (h = 0; h < ES_MIG_HOOK_MAX; h++)
+		if (o->hook && !strcmp(o->hook, es_mig_hook_name(h)))
+			break;
+	if (h == ES_MIG_HOOK_MAX)
+		return es_tool_usage_error(&cli, "--hook must be user, usertc, wan or ctr") ? 2 : 2;
+	ifindex = o->dev ? if_nametoindex(o->dev) : 0;
+	if (!ifindex)
+		return es_tool_usage_error(&cli, "--dev '%s': no such interface",
+					   o->dev ? o->dev : "") ? 2 : 2;
+	if (es_mig_attach(o->pin, h, ifindex, err, sizeof(err))) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_maps(const struct es_mig_dp *dp, const char *cmd, const struct opts *o)
+{
+	__u32 flags;
+	int ret;
+
+	if (!strcmp(cmd, "config")) {
+		if (!o->local || !o->port)
+			return es_tool_usage_error(&cli, "config needs --local and --port") ? 2 : 2;
+		ret = es_mig_config_set(dp, o->local, o->port, o->limit ? o->limit : 1024);
+		return ret ? fail("config", ret) : 0;
+	}
+	if (!strcmp(cmd, "events"))
+		return cmd_events(dp, o);
+	if (!strcmp(cmd, "service")) {
+		if (!o->has_svc)
+			return es_tool_usage_error(&cli, "service needs --service") ? 2 : 2;
+		if (o->del) {
+			ret = es_mig_service_del(dp, &o->svc);
+			return ret ? fail("service", ret) : 0;
+		}
+		if (!o->node)
+			return es_tool_usage_error(&cli, "service needs --node") ? 2 : 2;
+		flags = (o->forward ? ES_MIG_SVC_FORWARD : 0) | (o->mirror ? ES_MIG_SVC_MIRROR : 0);
+		ret = es_mig_service_set(dp, &o->svc, o->node, flags, o->limit);
+		return ret ? fail("service", ret) : 0;
+	}
+	return cmd_session(dp, cmd, o);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .pin = DEFAULT_PIN };
+	struct es_mig_dp dp;
+	const char *cmd;
+	char err[512];
+	int id, ret;
+
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	cmd = argv[1];
+	optind = 2;
+	while ((id = es_tool_next_opt(&cli, argc, argv, cmd)) > 0) {
+		if (id == OPT_HELP) {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (parse_one(&o, id))
+			return 2;
+	}
+	if (id < 0)
+		return 2;
+	es_tool_setup_signals(true);
+	if (!strcmp(cmd, "load"))
+		return cmd_load(&o);
+	if (!strcmp(cmd, "attach"))
+		return cmd_attach(&o);
+	if (!strcmp(cmd, "cleanup"))
+		return es_mig_cleanup_pins(o.pin) ? 1 : 0;
+	if (!strcmp(cmd, "rqueue"))
+		return cmd_rqueue(&o);
+	if (es_mig_dp_open(&dp, o.pin, err, sizeof(err))) {
+		fprintf(stderr, PROG ": %s\n", err);
+		return 1;
+	}
+	ret = cmd_maps(&dp, cmd, &o);
+	es_mig_dp_close(&dp);
+	return ret;
+}
