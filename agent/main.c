@@ -15,13 +15,11 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <bpf/libbpf.h>
-#include <microhttpd.h>
 #include "util/log.h"
-#include "core/iface_watch.h"
-#include "core/pods.h"
-#include "core/agent.h"
+#include "api/api.h"
+#include "core/core.h"
 #include "migration/migrate.h"
-#include "signals/node_signals.h"
+#include "signals/signals.h"
 #include "zdm/zdm.h"
 
 #define ERR_LEN 512
@@ -122,12 +120,12 @@ static int parse_args(int argc, char **argv, struct es_config *cfg, struct optio
 			break;
 		case 's':
 			if (set_uint_flag("--session-map-size", optarg, 1024, 1U << 24,
-					  &cfg->session_map_size))
+					  &cfg->acct.session_map_size))
 				return -1;
 			break;
 		case 'T':
 			if (set_uint_flag("--idle-timeout-ms", optarg, 1000, 86400000,
-					  &cfg->idle_timeout_ms))
+					  &cfg->acct.idle_timeout_ms))
 				return -1;
 			break;
 		case 'N':
@@ -171,32 +169,35 @@ static void mark_seen(struct es_agent *a, unsigned int ifindex)
 {
 	unsigned int i;
 
-	for (i = 0; i < a->dp.n_att; i++)
-		if (a->dp.att[i].ifindex == ifindex)
-			a->dp.att[i].seen = true;
+	for (i = 0; i < a->acct.dp.n_att; i++)
+		if (a->acct.dp.att[i].ifindex == ifindex)
+			a->acct.dp.att[i].seen = true;
 }
 
 static void on_link(const struct es_link_event *ev, void *arg)
 {
 	struct es_agent *a = arg;
+	struct es_datapath *dp = &a->acct.dp;
 	const struct es_iface_rule *rule;
 
-	pthread_mutex_lock(&a->lock);
+	pthread_mutex_lock(&a->acct.lock);
 	if (ev->removed) {
 		/* a pod interface leaving the host netns is not a removal */
-		if (es_datapath_find(&a->dp, ev->ifindex) && !es_pods_owns(ev->ifindex))
-			es_datapath_detach(&a->dp, ev->ifindex, true);
+		if (es_datapath_find(dp, ev->ifindex) && !es_pods_owns(&a->pods, ev->ifindex))
+			es_datapath_detach(dp, ev->ifindex, true);
 	} else {
 		rule = es_config_match(&a->cfg, ev->ifname);
 		if (rule)
-			es_datapath_attach(&a->dp, ev->ifindex, ev->ifname, rule,
+			es_datapath_attach(dp, ev->ifindex, ev->ifname,
+					   &(struct es_iface_owner){ rule->pod_namespace,
+								     rule->pod_name },
 					   es_rx_wants_xdp(a->cfg.rx_hook, ev->kind));
-		else if (es_datapath_find(&a->dp, ev->ifindex))
+		else if (es_datapath_find(dp, ev->ifindex))
 			/* renamed out of every rule */
-			es_datapath_detach(&a->dp, ev->ifindex, true);
+			es_datapath_detach(dp, ev->ifindex, true);
 		mark_seen(a, ev->ifindex);
 	}
-	pthread_mutex_unlock(&a->lock);
+	pthread_mutex_unlock(&a->acct.lock);
 }
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -221,32 +222,33 @@ enum { TAG_SIGNAL, TAG_NETLINK, TAG_EVENTS, TAG_PODS };
  */
 static void resync_links(struct es_agent *a, struct es_iface_watch *w)
 {
+	struct es_datapath *dp = &a->acct.dp;
 	unsigned int i = 0;
 
 	es_warn("netlink_resync", "reason=lost_notifications");
-	pthread_mutex_lock(&a->lock);
-	for (i = 0; i < a->dp.n_att; i++)
-		a->dp.att[i].seen = false;
-	pthread_mutex_unlock(&a->lock);
+	pthread_mutex_lock(&a->acct.lock);
+	for (i = 0; i < dp->n_att; i++)
+		dp->att[i].seen = false;
+	pthread_mutex_unlock(&a->acct.lock);
 	if (es_iface_watch_dump(w, on_link, a))
 		return;
-	pthread_mutex_lock(&a->lock);
+	pthread_mutex_lock(&a->acct.lock);
 	i = 0;
-	while (i < a->dp.n_att) {
-		if (a->dp.att[i].seen || es_pods_owns(a->dp.att[i].ifindex))
+	while (i < dp->n_att) {
+		if (dp->att[i].seen || es_pods_owns(&a->pods, dp->att[i].ifindex))
 			i++;
 		else
-			es_datapath_detach(&a->dp, a->dp.att[i].ifindex, true);
+			es_datapath_detach(dp, dp->att[i].ifindex, true);
 	}
-	pthread_mutex_unlock(&a->lock);
+	pthread_mutex_unlock(&a->acct.lock);
 }
 
 static int next_timeout_ms(struct es_agent *a, __u64 next_gc)
 {
 	__u64 now = es_mono_ns(), due = next_gc;
 
-	if (a->close_due_ns && a->close_due_ns < due)
-		due = a->close_due_ns;
+	if (a->acct.close_due_ns && a->acct.close_due_ns < due)
+		due = a->acct.close_due_ns;
 	return due <= now ? 0 : (int)((due - now) / 1000000) + 1;
 }
 
@@ -260,15 +262,15 @@ static int run_loop(struct es_agent *a, struct es_iface_watch *w, int sfd)
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0 || epoll_add(ep, sfd, TAG_SIGNAL) ||
 	    epoll_add(ep, es_iface_watch_fd(w), TAG_NETLINK) ||
-	    epoll_add(ep, es_collector_fd(a), TAG_EVENTS) ||
-	    (es_pods_fd() >= 0 && epoll_add(ep, es_pods_fd(), TAG_PODS)))
+	    epoll_add(ep, es_collector_fd(&a->acct), TAG_EVENTS) ||
+	    (es_pods_fd(&a->pods) >= 0 && epoll_add(ep, es_pods_fd(&a->pods), TAG_PODS)))
 		return -errno;
 	while (!stop) {
 		if (es_mono_ns() >= next_gc ||
-		    (a->close_due_ns && es_mono_ns() >= a->close_due_ns)) {
-			es_collector_run(a);
-			es_node_signals_sample(a);
-			es_pods_scan(a);
+		    (a->acct.close_due_ns && es_mono_ns() >= a->acct.close_due_ns)) {
+			es_collector_run(&a->acct);
+			es_node_signals_sample(a->signals);
+			es_pods_scan(&a->pods);
 			next_gc = es_mono_ns() + interval;
 		}
 		n = epoll_wait(ep, evs, 8, next_timeout_ms(a, next_gc));
@@ -287,9 +289,9 @@ static int run_loop(struct es_agent *a, struct es_iface_watch *w, int sfd)
 				if (es_iface_watch_process(w, on_link, a))
 					resync_links(a, w);
 			} else if (evs[i].data.u32 == TAG_PODS) {
-				es_pods_process(a);
+				es_pods_process(&a->pods);
 			} else {
-				es_collector_consume(a);
+				es_collector_consume(&a->acct);
 			}
 		}
 	}
@@ -310,12 +312,18 @@ static int block_signals(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/*
+ * On the heap and never freed: detached migration workers may still read
+ * the migrator (and through it the configuration) while the process exits.
+ */
 static int es_agent_migrator_open(struct es_agent *a, char *err, size_t len)
 {
-	static struct es_migrator mig;
-
-	a->mig = &mig;
-	return es_migrator_init(&mig, &a->cfg.mig, a->cfg.node_name, err, len);
+	a->mig = calloc(1, sizeof(*a->mig));
+	if (!a->mig) {
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
+	}
+	return es_migrator_init(a->mig, &a->cfg.mig, a->cfg.node_name, err, len);
 }
 
 static int agent_run(struct es_agent *a)
@@ -327,13 +335,14 @@ static int agent_run(struct es_agent *a)
 
 	/* Signals are blocked before any thread starts, so threads inherit it. */
 	sfd = block_signals();
-	ret = es_datapath_open(&a->dp, &a->cfg, err, sizeof(err));
+	ret = es_datapath_open(&a->acct.dp, a->cfg.pin_path, &a->cfg.acct, err, sizeof(err));
 	if (ret) {
 		es_error("datapath_failed", "error=\"%s\"", err);
 		return ret;
 	}
 	es_info("datapath_ready", "pin_path=%s adopted_links=%u rebuilt=%d sessions=%u",
-		a->dp.pin_path, a->dp.adopted_links, a->dp.rebuilt, a->cfg.session_map_size);
+		a->acct.dp.pin_path, a->acct.dp.adopted_links, a->acct.dp.rebuilt,
+		a->cfg.acct.session_map_size);
 	ret = es_iface_watch_open(&w);
 	if (!ret)
 		ret = es_iface_watch_dump(&w, on_link, a);
@@ -341,10 +350,10 @@ static int agent_run(struct es_agent *a)
 		es_error("netlink_failed", "error=\"%s\"", strerror(-ret));
 		goto out;
 	}
-	es_pods_open(a);
-	pthread_mutex_lock(&a->lock);
-	es_datapath_drop_unwanted(&a->dp);
-	pthread_mutex_unlock(&a->lock);
+	es_pods_open(&a->pods, &a->acct, a->cfg.cni_state_dir);
+	pthread_mutex_lock(&a->acct.lock);
+	es_datapath_drop_unwanted(&a->acct.dp);
+	pthread_mutex_unlock(&a->acct.lock);
 	ret = es_agent_migrator_open(a, err, sizeof(err));
 	if (ret) {
 		es_error("migration_setup_failed", "error=\"%s\"", err);
@@ -355,29 +364,29 @@ static int agent_run(struct es_agent *a)
 		es_error("zero_downtime_setup_failed", "error=\"%s\"", err);
 		goto out;
 	}
-	ret = es_collector_open(a);
+	ret = es_collector_open(&a->acct);
 	if (ret) {
 		es_error("ring_buffer_failed", "error=\"%s\"", strerror(-ret));
 		goto out;
 	}
-	a->signals = es_node_signals_new(a->cfg.signals.window_ms);
+	a->signals = es_node_signals_new(&a->cfg.signals, &a->acct);
 	http = es_api_start(a, err, sizeof(err));
 	if (!http) {
 		es_error("http_failed", "error=\"%s\"", err);
 		ret = -EADDRINUSE;
 		goto out;
 	}
-	es_info("ready", "listen=%s interfaces=%u", a->cfg.listen, a->dp.n_att);
+	es_info("ready", "listen=%s interfaces=%u", a->cfg.listen, a->acct.dp.n_att);
 	ret = run_loop(a, &w, sfd);
 out:
 	es_api_stop(http);
 	es_zdm_stop(&es_zdm_agent);
-	es_collector_close(a);
+	es_collector_close(&a->acct);
 	es_node_signals_free(a->signals);
 	a->signals = NULL;
 	es_iface_watch_close(&w);
-	es_pods_close();
-	es_datapath_close(&a->dp);
+	es_pods_close(&a->pods);
+	es_datapath_close(&a->acct.dp);
 	if (a->mig)
 		es_migrator_close(a->mig);
 	close(sfd);
@@ -387,12 +396,16 @@ out:
 
 int main(int argc, char **argv)
 {
-	static struct es_agent agent;
 	struct options o = {};
+	struct es_agent *a;
 	int ret;
 
-	es_config_defaults(&agent.cfg);
-	ret = parse_args(argc, argv, &agent.cfg, &o);
+	/* Never freed, like the migrator: threads may read it while the process exits. */
+	a = calloc(1, sizeof(*a));
+	if (!a)
+		return 1;
+	es_config_defaults(&a->cfg);
+	ret = parse_args(argc, argv, &a->cfg, &o);
 	if (ret)
 		return ret > 0 ? 0 : 2;
 	if (o.check_only) {
@@ -400,17 +413,16 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (o.cleanup) {
-		es_pods_cleanup(agent.cfg.pin_path);
-		es_mig_cleanup_pins(agent.cfg.pin_path);
-		ret = es_datapath_cleanup(agent.cfg.pin_path);
+		es_pods_cleanup(a->cfg.pin_path);
+		es_mig_cleanup_pins(a->cfg.pin_path);
+		ret = es_datapath_cleanup(a->cfg.pin_path);
 		if (ret)
-			fprintf(stderr, "edgeshiftd: cannot remove %s: %s\n", agent.cfg.pin_path,
+			fprintf(stderr, "edgeshiftd: cannot remove %s: %s\n", a->cfg.pin_path,
 				strerror(-ret));
 		return ret ? 1 : 0;
 	}
 	libbpf_set_print(libbpf_log);
-	pthread_mutex_init(&agent.lock, NULL);
-	agent.start_time = time(NULL);
-	ret = agent_run(&agent);
+	es_agent_init(a);
+	ret = agent_run(a);
 	return ret ? 1 : 0;
 }

@@ -13,7 +13,15 @@
 #include <bpf/libbpf.h>
 #include <netinet/in.h>
 #include "util/log.h"
-#include "core/agent.h"
+#include "bpf/iface_counters.h"
+#include "accounting.h"
+
+void es_accounting_init(struct es_accounting *acct, const struct es_acct_config *cfg)
+{
+	memset(acct, 0, sizeof(*acct));
+	acct->cfg = cfg;
+	pthread_mutex_init(&acct->lock, NULL);
+}
 
 int es_proto_slot(unsigned int proto)
 {
@@ -29,48 +37,49 @@ int es_proto_slot(unsigned int proto)
 static int on_close_event(void *ctx, void *data, size_t len)
 {
 	const struct es_close_event *ev = data;
-	struct es_agent *a = ctx;
+	struct es_accounting *acct = ctx;
 	__u64 due;
 
 	if (len < sizeof(*ev))
 		return 0;
-	due = ev->closed_ns + a->cfg.closed_linger_ms * 1000000ULL;
-	pthread_mutex_lock(&a->lock);
-	a->gc.close_events++;
-	if (!a->close_due_ns || due < a->close_due_ns)
-		a->close_due_ns = due;
-	pthread_mutex_unlock(&a->lock);
+	due = ev->closed_ns + acct->cfg->closed_linger_ms * 1000000ULL;
+	pthread_mutex_lock(&acct->lock);
+	acct->gc.close_events++;
+	if (!acct->close_due_ns || due < acct->close_due_ns)
+		acct->close_due_ns = due;
+	pthread_mutex_unlock(&acct->lock);
 	return 0;
 }
 
-int es_collector_open(struct es_agent *a)
+int es_collector_open(struct es_accounting *acct)
 {
-	a->events = ring_buffer__new(a->dp.maps.fd[ES_MAP_EVENTS], on_close_event, a, NULL);
-	return a->events ? 0 : -errno;
+	acct->events = ring_buffer__new(acct->dp.maps.fd[ES_MAP_EVENTS], on_close_event, acct,
+					NULL);
+	return acct->events ? 0 : -errno;
 }
 
-int es_collector_fd(struct es_agent *a)
+int es_collector_fd(struct es_accounting *acct)
 {
-	return ring_buffer__epoll_fd(a->events);
+	return ring_buffer__epoll_fd(acct->events);
 }
 
-void es_collector_consume(struct es_agent *a)
+void es_collector_consume(struct es_accounting *acct)
 {
-	ring_buffer__consume(a->events);
+	ring_buffer__consume(acct->events);
 }
 
-void es_collector_close(struct es_agent *a)
+void es_collector_close(struct es_accounting *acct)
 {
-	ring_buffer__free(a->events);
-	a->events = NULL;
-	free(a->snap.ifaces);
-	free(a->snap.top);
+	ring_buffer__free(acct->events);
+	acct->events = NULL;
+	free(acct->snap.ifaces);
+	free(acct->snap.top);
 }
 
-static void fold_closed(struct es_agent *a, __u32 ifindex,
+static void fold_closed(struct es_accounting *acct, __u32 ifindex,
 			const struct es_session_counters *c, int reason)
 {
-	int fd = a->dp.maps.fd[ES_MAP_IFACE_CLOSED];
+	int fd = acct->dp.maps.fd[ES_MAP_IFACE_CLOSED];
 	struct es_iface_closed tot = {};
 	int d;
 
@@ -85,10 +94,10 @@ static void fold_closed(struct es_agent *a, __u32 ifindex,
 }
 
 /* Read-and-delete the session; reason < 0 drops it without counting. */
-static void collect(struct es_agent *a, const struct es_session *s, int reason, void *buf)
+static void collect(struct es_accounting *acct, const struct es_session *s, int reason, void *buf)
 {
 	bool v6 = s->family == ES_FAMILY_INET6;
-	const struct es_maps *m = &a->dp.maps;
+	const struct es_maps *m = &acct->dp.maps;
 	struct es_session_counters c;
 	struct es_session_key4 k4;
 	const void *key = &s->key;
@@ -104,14 +113,14 @@ static void collect(struct es_agent *a, const struct es_session *s, int reason, 
 	if (reason < 0)
 		return;	/* its interface is gone: nothing to fold it into */
 	es_counters_merge(&c, buf, m->ncpus);
-	a->gc.collected[reason]++;
-	fold_closed(a, s->key.ifindex, &c, reason);
+	acct->gc.collected[reason]++;
+	fold_closed(acct, s->key.ifindex, &c, reason);
 }
 
-static int close_reason(const struct es_agent *a, const struct es_session *s, __u64 now)
+static int close_reason(const struct es_accounting *acct, const struct es_session *s, __u64 now)
 {
-	__u64 linger = a->cfg.closed_linger_ms * 1000000ULL;
-	__u64 idle = a->cfg.idle_timeout_ms * 1000000ULL;
+	__u64 linger = acct->cfg->closed_linger_ms * 1000000ULL;
+	__u64 idle = acct->cfg->idle_timeout_ms * 1000000ULL;
 
 	if (s->has_state && (s->st.flags & ES_STATE_CLOSED))
 		return s->st.closed_ns && s->st.closed_ns + linger <= now ?
@@ -123,11 +132,11 @@ static int close_reason(const struct es_agent *a, const struct es_session *s, __
 }
 
 /* When a closed session that is still lingering becomes due, else 0. */
-static __u64 closed_due(const struct es_agent *a, const struct es_session *s)
+static __u64 closed_due(const struct es_accounting *acct, const struct es_session *s)
 {
 	if (!s->has_state || !(s->st.flags & ES_STATE_CLOSED) || !s->st.closed_ns)
 		return 0;
-	return s->st.closed_ns + a->cfg.closed_linger_ms * 1000000ULL;
+	return s->st.closed_ns + acct->cfg->closed_linger_ms * 1000000ULL;
 }
 
 static struct es_iface_active *active_slot(struct es_snapshot *snap, __u32 ifindex)
@@ -149,19 +158,19 @@ static int cmp_bytes_desc(const void *x, const void *y)
 }
 
 /* Build the snapshot from the sessions still alive after collection. */
-static void snapshot_build(struct es_agent *a, struct es_snapshot *snap,
+static void snapshot_build(struct es_accounting *acct, struct es_snapshot *snap,
 			   struct es_session_table *t, const bool *gone)
 {
 	struct es_iface_active *ia;
 	size_t i, live = 0;
 	int slot;
 
-	snap->n_ifaces = a->dp.n_att;
+	snap->n_ifaces = acct->dp.n_att;
 	snap->ifaces = calloc(snap->n_ifaces + 1, sizeof(*snap->ifaces));
 	if (!snap->ifaces)
 		snap->n_ifaces = 0;
 	for (i = 0; snap->ifaces && i < snap->n_ifaces; i++)
-		snap->ifaces[i].ifindex = a->dp.att[i].ifindex;
+		snap->ifaces[i].ifindex = acct->dp.att[i].ifindex;
 	for (i = 0; i < t->n; i++) {
 		if (gone[i])
 			continue;
@@ -172,10 +181,10 @@ static void snapshot_build(struct es_agent *a, struct es_snapshot *snap,
 			ia->active[slot]++;
 		t->v[live++] = t->v[i];
 	}
-	if (!a->cfg.per_session_metrics)
+	if (!acct->cfg->per_session_metrics)
 		return;
 	qsort(t->v, live, sizeof(*t->v), cmp_bytes_desc);
-	snap->n_top = live < a->cfg.per_session_max ? live : a->cfg.per_session_max;
+	snap->n_top = live < acct->cfg->per_session_max ? live : acct->cfg->per_session_max;
 	snap->top = malloc((snap->n_top + 1) * sizeof(*snap->top));
 	if (snap->top)
 		memcpy(snap->top, t->v, snap->n_top * sizeof(*snap->top));
@@ -183,36 +192,28 @@ static void snapshot_build(struct es_agent *a, struct es_snapshot *snap,
 		snap->n_top = 0;
 }
 
-static __u64 sum_created(struct es_agent *a)
+static __u64 sum_created(struct es_accounting *acct)
 {
-	size_t stride = sizeof(struct es_iface_stats);
-	struct es_iface_stats *v;
+	struct es_iface_stats st;
 	__u64 total = 0;
 	unsigned int i;
-	int cpu;
 
-	v = calloc(a->dp.maps.ncpus, stride);
-	if (!v)
-		return 0;
-	for (i = 0; i < a->dp.n_att; i++) {
-		if (bpf_map_lookup_elem(a->dp.maps.fd[ES_MAP_IFACE_STATS], &a->dp.att[i].ifindex, v))
-			continue;
-		for (cpu = 0; cpu < a->dp.maps.ncpus; cpu++)
-			total += v[cpu].sessions_created;
+	for (i = 0; i < acct->dp.n_att; i++) {
+		es_iface_read_stats(&acct->dp.maps, acct->dp.att[i].ifindex, &st);
+		total += st.sessions_created;
 	}
-	free(v);
 	return total;
 }
 
-static __u64 sum_deleted(struct es_agent *a)
+static __u64 sum_deleted(struct es_accounting *acct)
 {
 	struct es_iface_closed c;
 	__u64 total = 0;
 	unsigned int i;
 
-	for (i = 0; i < a->dp.n_att; i++) {
-		if (!bpf_map_lookup_elem(a->dp.maps.fd[ES_MAP_IFACE_CLOSED],
-					 &a->dp.att[i].ifindex, &c))
+	for (i = 0; i < acct->dp.n_att; i++) {
+		if (!bpf_map_lookup_elem(acct->dp.maps.fd[ES_MAP_IFACE_CLOSED],
+					 &acct->dp.att[i].ifindex, &c))
 			total += c.deleted;
 	}
 	return total;
@@ -226,17 +227,17 @@ static __u64 sum_deleted(struct es_agent *a)
  * created is read before the table, so a session created meanwhile counts
  * as live but not as created: the estimate errs low, never high.
  */
-static void update_evictions(struct es_agent *a, const struct es_snapshot *snap,
+static void update_evictions(struct es_accounting *acct, const struct es_snapshot *snap,
 			     __u64 created)
 {
-	__u64 deleted = sum_deleted(a);
+	__u64 deleted = sum_deleted(acct);
 	__u64 live = snap->entries[0] + snap->entries[1];
 
-	if (created > deleted + live && created - deleted - live > a->gc.evictions)
-		a->gc.evictions = created - deleted - live;
+	if (created > deleted + live && created - deleted - live > acct->gc.evictions)
+		acct->gc.evictions = created - deleted - live;
 }
 
-void es_collector_run(struct es_agent *a)
+void es_collector_run(struct es_accounting *acct)
 {
 	struct es_snapshot snap = {}, old;
 	struct es_session_table t;
@@ -246,55 +247,56 @@ void es_collector_run(struct es_agent *a)
 	size_t i;
 	int reason;
 
-	pthread_mutex_lock(&a->lock);
-	created = sum_created(a);
-	pthread_mutex_unlock(&a->lock);
-	if (es_session_table_read(&t, &a->dp.maps)) {
+	pthread_mutex_lock(&acct->lock);
+	created = sum_created(acct);
+	pthread_mutex_unlock(&acct->lock);
+	if (es_session_table_read(&t, &acct->dp.maps)) {
 		es_warn("gc_read_failed", "error=\"%m\"");
 		/* Not again at once: the next periodic scan retries. */
-		pthread_mutex_lock(&a->lock);
-		a->close_due_ns = 0;
-		pthread_mutex_unlock(&a->lock);
+		pthread_mutex_lock(&acct->lock);
+		acct->close_due_ns = 0;
+		pthread_mutex_unlock(&acct->lock);
 		return;
 	}
 	gone = calloc(t.n + 1, sizeof(*gone));
-	buf = calloc(a->dp.maps.ncpus, es_percpu_stride(sizeof(struct es_session_counters)));
+	buf = calloc(acct->dp.maps.ncpus, es_percpu_stride(sizeof(struct es_session_counters)));
 	now = es_mono_ns();
-	pthread_mutex_lock(&a->lock);
+	pthread_mutex_lock(&acct->lock);
 	for (i = 0; gone && buf && i < t.n; i++) {
-		if (!es_datapath_find(&a->dp, t.v[i].key.ifindex)) {
+		if (!es_datapath_find(&acct->dp, t.v[i].key.ifindex)) {
 			/* its interface is gone: drop it, fold it nowhere */
-			collect(a, &t.v[i], -1, buf);
+			collect(acct, &t.v[i], -1, buf);
 			gone[i] = true;
 			continue;
 		}
-		reason = close_reason(a, &t.v[i], now);
+		reason = close_reason(acct, &t.v[i], now);
 		if (reason < 0) {
-			due = closed_due(a, &t.v[i]);
+			due = closed_due(acct, &t.v[i]);
 			if (due && (!next_due || due < next_due))
 				next_due = due;
 			continue;
 		}
-		collect(a, &t.v[i], reason, buf);
+		collect(acct, &t.v[i], reason, buf);
 		gone[i] = true;
 	}
 	if (gone) {
-		snapshot_build(a, &snap, &t, gone);
+		snapshot_build(acct, &snap, &t, gone);
 		snap.taken_mono_ns = now;
-		update_evictions(a, &snap, created);
-		old = a->snap;
-		a->snap = snap;
+		update_evictions(acct, &snap, created);
+		old = acct->snap;
+		acct->snap = snap;
 		free(old.ifaces);
 		free(old.top);
 	}
 	/* Closes still lingering, and any event that came after the read. */
-	if (next_due && (!a->close_due_ns || a->close_due_ns <= now || next_due < a->close_due_ns))
-		a->close_due_ns = next_due;
-	else if (a->close_due_ns <= now)
-		a->close_due_ns = 0;
-	a->gc.runs++;
-	a->gc.last_duration_ns = es_mono_ns() - start;
-	pthread_mutex_unlock(&a->lock);
+	if (next_due && (!acct->close_due_ns || acct->close_due_ns <= now ||
+			 next_due < acct->close_due_ns))
+		acct->close_due_ns = next_due;
+	else if (acct->close_due_ns <= now)
+		acct->close_due_ns = 0;
+	acct->gc.runs++;
+	acct->gc.last_duration_ns = es_mono_ns() - start;
+	pthread_mutex_unlock(&acct->lock);
 	free(gone);
 	free(buf);
 	es_session_table_free(&t);

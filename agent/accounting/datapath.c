@@ -16,7 +16,7 @@
 #include <edgeshift/session.h>
 #include "bpf/accounting_skel.h"
 #include "util/log.h"
-#include "datapath.h"
+#include "accounting.h"
 
 #define ES_MAX_IFACES_FORGET	1024
 
@@ -89,7 +89,7 @@ static void unpin_maps(const char *pin_path)
  * made by this layout with this size, otherwise refuse or drop them as the
  * config says. Old bytes are never read with new structs.
  */
-static int check_existing_pins(struct es_datapath *dp, const struct es_config *cfg,
+static int check_existing_pins(struct es_datapath *dp, const struct es_acct_config *cfg,
 			       char *err, size_t err_len)
 {
 	char path[PATH_MAX];
@@ -130,7 +130,7 @@ static int check_existing_pins(struct es_datapath *dp, const struct es_config *c
  * make the load fail. Decide before loading, so that a load failing for
  * another reason (verifier, memory) never costs the pinned totals.
  */
-static int check_pin_definitions(struct es_datapath *dp, const struct es_config *cfg,
+static int check_pin_definitions(struct es_datapath *dp, const struct es_acct_config *cfg,
 				 char *err, size_t err_len)
 {
 	struct bpf_map_info info;
@@ -199,7 +199,7 @@ static void fill_maps(struct es_datapath *dp)
 	dp->maps.fd[ES_MAP_EVENTS] = bpf_map__fd(s->maps.es_events);
 }
 
-static int write_meta(struct es_datapath *dp, const struct es_config *cfg)
+static int write_meta(struct es_datapath *dp, const struct es_acct_config *cfg)
 {
 	struct es_meta meta = {};
 	struct timespec ts;
@@ -347,14 +347,14 @@ static struct accounting *open_skeleton(void)
 	return skel;
 }
 
-int es_datapath_open(struct es_datapath *dp, const struct es_config *cfg,
-		     char *err, size_t err_len)
+int es_datapath_open(struct es_datapath *dp, const char *pin_path,
+		     const struct es_acct_config *cfg, char *err, size_t err_len)
 {
 	char path[PATH_MAX];
 	int ret;
 
 	memset(dp, 0, sizeof(*dp));
-	snprintf(dp->pin_path, sizeof(dp->pin_path), "%s", cfg->pin_path);
+	snprintf(dp->pin_path, sizeof(dp->pin_path), "%s", pin_path);
 	if (libbpf_num_possible_cpus() <= 0) {
 		snprintf(err, err_len, "cannot read the number of possible CPUs");
 		return -EINVAL;
@@ -401,16 +401,16 @@ fail:
 }
 
 static void info_fill(struct es_attachment *a, const char *ifname,
-		      const struct es_iface_rule *rule)
+		      const struct es_iface_owner *owner)
 {
 	memset(a->info.ifname, 0, sizeof(a->info.ifname));
 	snprintf(a->info.ifname, sizeof(a->info.ifname), "%s", ifname);
 	memset(a->info.pod_namespace, 0, sizeof(a->info.pod_namespace));
 	memset(a->info.pod_name, 0, sizeof(a->info.pod_name));
-	if (rule) {
+	if (owner) {
 		snprintf(a->info.pod_namespace, sizeof(a->info.pod_namespace), "%s",
-			 rule->pod_namespace);
-		snprintf(a->info.pod_name, sizeof(a->info.pod_name), "%s", rule->pod_name);
+			 owner->pod_namespace);
+		snprintf(a->info.pod_name, sizeof(a->info.pod_name), "%s", owner->pod_name);
 	}
 	a->info.ifindex = a->ifindex;
 	a->info.attached = (a->rx ? (a->rx_xdp ? ATTACHED_XDP : ATTACHED_TCI) : 0) |
@@ -466,7 +466,7 @@ static int attach_rx(struct es_datapath *dp, struct es_attachment *a, bool want_
 }
 
 int es_datapath_attach(struct es_datapath *dp, __u32 ifindex, const char *ifname,
-		       const struct es_iface_rule *rule, bool want_xdp)
+		       const struct es_iface_owner *owner, bool want_xdp)
 {
 	struct es_attachment *a = att_get(dp, ifindex, true);
 	bool was_complete;
@@ -482,7 +482,7 @@ int es_datapath_attach(struct es_datapath *dp, __u32 ifindex, const char *ifname
 		if (!a->tcx)
 			err = -errno;
 	}
-	info_fill(a, ifname, rule);
+	info_fill(a, ifname, owner);
 	bpf_map_update_elem(dp->maps.fd[ES_MAP_IFACES], &ifindex, &a->info, BPF_ANY);
 	if (err)
 		es_error("attach_failed", "ifname=%s ifindex=%u error=\"%s\"", ifname, ifindex,
@@ -667,7 +667,7 @@ static bool tcx_link_at(struct bpf_link *link, __u32 ifindex, enum bpf_attach_ty
 }
 
 int es_datapath_adopt_pod(struct es_datapath *dp, __u32 ifindex, const char *ifname,
-			  const struct es_iface_rule *rule)
+			  const struct es_iface_owner *owner)
 {
 	static const enum link_kind kinds[2] = { LINK_TC_INGRESS, LINK_TC_EGRESS };
 	static const enum bpf_attach_type types[2] = { BPF_TCX_INGRESS, BPF_TCX_EGRESS };
@@ -701,7 +701,7 @@ int es_datapath_adopt_pod(struct es_datapath *dp, __u32 ifindex, const char *ifn
 	a->tcx = link[1];
 	a->wanted = true;
 	a->adopted = true;
-	info_fill(a, ifname, rule);
+	info_fill(a, ifname, owner);
 	bpf_map_update_elem(dp->maps.fd[ES_MAP_IFACES], &ifindex, &a->info, BPF_ANY);
 	es_info("attached", "ifname=%s ifindex=%u rx_hook=tc pod=%s%s%s adopted=1", ifname,
 		ifindex, a->info.pod_namespace, a->info.pod_name[0] ? "/" : "-", a->info.pod_name);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Prometheus text exposition. Interface and pod series come straight from
- * the per-CPU maps (summed here, at scrape time); gauges of live sessions
- * come from the latest collection snapshot. Labels stay bounded: node,
+ * The accounting part of the Prometheus text exposition. Interface and pod
+ * series come straight from the per-CPU maps (summed at scrape time);
+ * gauges of live sessions come from the latest collection snapshot. Labels stay bounded: node,
  * interface, pod, direction, protocol, reason, kind. Per-session series
  * exist only when enabled, and then only for the largest sessions.
  */
@@ -11,12 +11,13 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "bpf/es_names.h"
-#include "core/agent.h"
-#include "signals/node_signals.h"
+#include "bpf/iface_counters.h"
+#include "prom/prom_text.h"
+#include "accounting.h"
 
 static const char *const proto_slot_names[ES_PROTO_SLOTS] = { "tcp", "udp", "icmp", "icmpv6" };
 
-/* Everything read for one interface, copied out under the agent lock. */
+/* Everything read for one interface, copied out under the accounting lock. */
 struct iface_row {
 	struct es_iface_info	info;
 	struct es_iface_traffic	traffic;
@@ -28,69 +29,11 @@ struct iface_row {
 	char			pod[520];
 };
 
-static void header(FILE *f, const char *name, const char *type, const char *help)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void sum_traffic(const struct es_maps *m, __u32 ifindex, struct es_iface_traffic *out)
-{
-	struct es_iface_traffic *v;
-	int cpu, d;
-
-	memset(out, 0, sizeof(*out));
-	if (ifindex >= ES_IFINDEX_FAST)
-		return;
-	v = calloc(m->ncpus, sizeof(*v));
-	if (v && !bpf_map_lookup_elem(m->fd[ES_MAP_IFACE_TRAFFIC], &ifindex, v)) {
-		for (cpu = 0; cpu < m->ncpus; cpu++) {
-			for (d = 0; d < ES_DIR_MAX; d++) {
-				out->pkts[d] += v[cpu].pkts[d];
-				out->bytes[d] += v[cpu].bytes[d];
-			}
-		}
-	}
-	free(v);
-}
-
-static void sum_stats(const struct es_maps *m, __u32 ifindex, struct es_iface_stats *out)
-{
-	const __u64 *src;
-	__u64 *dst = (__u64 *)out;
-	size_t words = sizeof(*out) / sizeof(__u64), w;
-	struct es_iface_stats *v;
-	int cpu;
-
-	memset(out, 0, sizeof(*out));
-	v = calloc(m->ncpus, sizeof(*v));
-	if (v && !bpf_map_lookup_elem(m->fd[ES_MAP_IFACE_STATS], &ifindex, v)) {
-		/* Every field is a __u64 counter, so summing word by word is exact. */
-		for (cpu = 0; cpu < m->ncpus; cpu++) {
-			src = (const __u64 *)&v[cpu];
-			for (w = 0; w < words; w++)
-				dst[w] += src[w];
-		}
-	}
-	free(v);
-}
-
-static void label_escape(char *dst, size_t len, const char *src)
-{
-	size_t o = 0;
-
-	for (; *src && o + 2 < len; src++) {
-		if (*src == '"' || *src == '\\')
-			dst[o++] = '\\';
-		dst[o++] = *src;
-	}
-	dst[o] = '\0';
-}
-
-static struct iface_row *collect_rows(struct es_agent *a, size_t *n)
+static struct iface_row *collect_rows(struct es_accounting *a, const char *node, size_t *n)
 {
 	const struct es_maps *m = &a->dp.maps;
 	struct iface_row *rows;
-	char ifn[40], node[140];
+	char ifn[40];
 	unsigned int i;
 	size_t s;
 	__u32 ifx;
@@ -107,15 +50,14 @@ static struct iface_row *collect_rows(struct es_agent *a, size_t *n)
 		}
 	}
 	pthread_mutex_unlock(&a->lock);
-	label_escape(node, sizeof(node), a->cfg.node_name);
 	for (i = 0; rows && i < *n; i++) {
 		ifx = rows[i].info.ifindex;
-		sum_traffic(m, ifx, &rows[i].traffic);
-		sum_stats(m, ifx, &rows[i].stats);
+		es_iface_read_traffic(m, ifx, &rows[i].traffic);
+		es_iface_read_stats(m, ifx, &rows[i].stats);
 		bpf_map_lookup_elem(m->fd[ES_MAP_IFACE_CLOSED], &ifx, &rows[i].closed);
-		label_escape(ifn, sizeof(ifn), rows[i].info.ifname);
-		label_escape(rows[i].ns, sizeof(rows[i].ns), rows[i].info.pod_namespace);
-		label_escape(rows[i].pod, sizeof(rows[i].pod), rows[i].info.pod_name);
+		es_prom_label_escape(ifn, sizeof(ifn), rows[i].info.ifname);
+		es_prom_label_escape(rows[i].ns, sizeof(rows[i].ns), rows[i].info.pod_namespace);
+		es_prom_label_escape(rows[i].pod, sizeof(rows[i].pod), rows[i].info.pod_name);
 		snprintf(rows[i].labels, sizeof(rows[i].labels),
 			 "node=\"%s\",interface=\"%s\",namespace=\"%s\",pod=\"%s\"",
 			 node, ifn, rows[i].ns, rows[i].pod);
@@ -183,7 +125,7 @@ static void render_family(FILE *f, const struct family *fam, const struct iface_
 	size_t i;
 	int k;
 
-	header(f, fam->name, fam->type, fam->help);
+	es_prom_header(f, fam->name, fam->type, fam->help);
 	for (i = 0; i < n; i++) {
 		for (k = 0; k < fam->n_values; k++) {
 			if (fam->label)
@@ -204,8 +146,8 @@ static void render_iface_families(FILE *f, const struct iface_row *r, size_t n)
 
 	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++)
 		render_family(f, &families[i], r, n);
-	header(f, "edgeshift_skipped_packets_total", "counter",
-	       "Packets passed without session accounting, by reason.");
+	es_prom_header(f, "edgeshift_skipped_packets_total", "counter",
+		       "Packets passed without session accounting, by reason.");
 	for (i = 0; i < n; i++)
 		for (d = 0; d < ES_DIR_MAX; d++)
 			for (s = 0; s < ES_SKIP_MAX; s++)
@@ -220,8 +162,8 @@ static void render_latency(FILE *f, const struct iface_row *r, size_t n)
 	size_t i;
 	int k, b;
 
-	header(f, "edgeshift_latency_seconds", "histogram",
-	       "Latency samples: tcp_handshake (handshake RTT), service (request in to reply out), response (request out to reply in).");
+	es_prom_header(f, "edgeshift_latency_seconds", "histogram",
+		       "Latency samples: tcp_handshake (handshake RTT), service (request in to reply out), response (request out to reply in).");
 	for (i = 0; i < n; i++) {
 		for (k = 0; k < ES_LAT_MAX; k++) {
 			cum = 0;
@@ -249,8 +191,8 @@ static void render_pods(FILE *f, const struct iface_row *r, size_t n, const char
 	size_t i, j;
 	int d;
 
-	header(f, "edgeshift_pod_bytes_total", "counter",
-	       "L2 bytes on the interfaces of a pod, by direction.");
+	es_prom_header(f, "edgeshift_pod_bytes_total", "counter",
+		       "L2 bytes on the interfaces of a pod, by direction.");
 	for (i = 0; i < n; i++) {
 		if (!r[i].info.pod_name[0])
 			continue;
@@ -273,56 +215,55 @@ static void render_pods(FILE *f, const struct iface_row *r, size_t n, const char
 	}
 }
 
-static void render_node(FILE *f, struct es_agent *a, const char *node)
+static void render_node(FILE *f, struct es_accounting *a, const char *node)
 {
 	struct es_snapshot s;
 	struct es_gc_stats gc;
-	double cap = a->cfg.session_map_size;
+	double cap = a->cfg->session_map_size;
 
 	pthread_mutex_lock(&a->lock);
 	s = a->snap;
 	gc = a->gc;
 	pthread_mutex_unlock(&a->lock);
-	header(f, "edgeshift_build_info", "gauge", "Agent version and map layout version.");
-	fprintf(f, "edgeshift_build_info{node=\"%s\",version=\"%s\",layout_version=\"%d\"} 1\n",
-		node, ES_VERSION, ES_MAP_LAYOUT_VERSION);
-	header(f, "edgeshift_agent_start_time_seconds", "gauge", "Unix time the agent started.");
-	fprintf(f, "edgeshift_agent_start_time_seconds{node=\"%s\"} %lld\n", node,
-		(long long)a->start_time);
-	header(f, "edgeshift_session_map_entries", "gauge", "Live entries per session map.");
+	es_prom_header(f, "edgeshift_session_map_entries", "gauge",
+		       "Live entries per session map.");
 	fprintf(f, "edgeshift_session_map_entries{node=\"%s\",family=\"ipv4\"} %zu\n", node, s.entries[0]);
 	fprintf(f, "edgeshift_session_map_entries{node=\"%s\",family=\"ipv6\"} %zu\n", node, s.entries[1]);
-	header(f, "edgeshift_session_map_capacity", "gauge", "max_entries of each session map.");
-	fprintf(f, "edgeshift_session_map_capacity{node=\"%s\",family=\"ipv4\"} %u\n", node, a->cfg.session_map_size);
-	fprintf(f, "edgeshift_session_map_capacity{node=\"%s\",family=\"ipv6\"} %u\n", node, a->cfg.session_map_size);
-	header(f, "edgeshift_session_map_pressure", "gauge",
-	       "Fullest session map: entries over capacity (0 to 1).");
+	es_prom_header(f, "edgeshift_session_map_capacity", "gauge",
+		       "max_entries of each session map.");
+	fprintf(f, "edgeshift_session_map_capacity{node=\"%s\",family=\"ipv4\"} %u\n", node,
+		a->cfg->session_map_size);
+	fprintf(f, "edgeshift_session_map_capacity{node=\"%s\",family=\"ipv6\"} %u\n", node,
+		a->cfg->session_map_size);
+	es_prom_header(f, "edgeshift_session_map_pressure", "gauge",
+		       "Fullest session map: entries over capacity (0 to 1).");
 	fprintf(f, "edgeshift_session_map_pressure{node=\"%s\"} %.6f\n", node,
 		(s.entries[0] > s.entries[1] ? s.entries[0] : s.entries[1]) / cap);
-	header(f, "edgeshift_session_evictions_total", "counter",
-	       "Session entries the LRU evicted: created minus collected minus live.");
+	es_prom_header(f, "edgeshift_session_evictions_total", "counter",
+		       "Session entries the LRU evicted: created minus collected minus live.");
 	fprintf(f, "edgeshift_session_evictions_total{node=\"%s\"} %llu\n", node,
 		(unsigned long long)gc.evictions);
-	header(f, "edgeshift_gc_runs_total", "counter", "Collection scans run.");
+	es_prom_header(f, "edgeshift_gc_runs_total", "counter", "Collection scans run.");
 	fprintf(f, "edgeshift_gc_runs_total{node=\"%s\"} %llu\n", node, (unsigned long long)gc.runs);
-	header(f, "edgeshift_gc_duration_seconds", "gauge", "Duration of the latest collection scan.");
+	es_prom_header(f, "edgeshift_gc_duration_seconds", "gauge",
+		       "Duration of the latest collection scan.");
 	fprintf(f, "edgeshift_gc_duration_seconds{node=\"%s\"} %.6f\n", node, gc.last_duration_ns / 1e9);
-	header(f, "edgeshift_close_events_total", "counter",
-	       "Close notifications received from the data plane.");
+	es_prom_header(f, "edgeshift_close_events_total", "counter",
+		       "Close notifications received from the data plane.");
 	fprintf(f, "edgeshift_close_events_total{node=\"%s\"} %llu\n", node,
 		(unsigned long long)gc.close_events);
 }
 
-static void render_per_session(FILE *f, struct es_agent *a, const char *node)
+static void render_per_session(FILE *f, struct es_accounting *a, const char *node)
 {
 	char lo[64], hi[64];
 	size_t i;
 	int d;
 
-	if (!a->cfg.per_session_metrics)
+	if (!a->cfg->per_session_metrics)
 		return;
-	header(f, "edgeshift_session_bytes_total", "counter",
-	       "Bytes of the largest live sessions (capped by metrics.per_session_max).");
+	es_prom_header(f, "edgeshift_session_bytes_total", "counter",
+		       "Bytes of the largest live sessions (capped by metrics.per_session_max).");
 	pthread_mutex_lock(&a->lock);
 	for (i = 0; i < a->snap.n_top; i++) {
 		const struct es_session *s = &a->snap.top[i];
@@ -337,42 +278,18 @@ static void render_per_session(FILE *f, struct es_agent *a, const char *node)
 	pthread_mutex_unlock(&a->lock);
 }
 
-char *es_metrics_render(struct es_agent *a, size_t *len)
+void es_acct_render_metrics(FILE *f, struct es_accounting *acct, const char *node)
 {
 	struct iface_row *rows;
-	char node[140], *buf = NULL;
 	size_t n;
-	FILE *f;
 
-	f = open_memstream(&buf, len);
-	if (!f)
-		return NULL;
-	label_escape(node, sizeof(node), a->cfg.node_name);
-	rows = collect_rows(a, &n);
-	render_node(f, a, node);
+	rows = collect_rows(acct, node, &n);
+	render_node(f, acct, node);
 	if (rows) {
 		render_iface_families(f, rows, n);
 		render_latency(f, rows, n);
 		render_pods(f, rows, n, node);
 	}
-	render_per_session(f, a, node);
-	es_node_signals_render_metrics(f, a, node);
+	render_per_session(f, acct, node);
 	free(rows);
-	fclose(f);
-	return buf;
-}
-
-void es_iface_read_traffic(const struct es_maps *m, __u32 ifindex, struct es_iface_traffic *out)
-{
-	sum_traffic(m, ifindex, out);
-}
-
-void es_iface_read_stats(const struct es_maps *m, __u32 ifindex, struct es_iface_stats *out)
-{
-	sum_stats(m, ifindex, out);
-}
-
-void es_label_escape(char *dst, size_t len, const char *src)
-{
-	label_escape(dst, len, src);
 }

@@ -13,12 +13,13 @@
 #include <jansson.h>
 #include "util/log.h"
 #include "json/session_json.h"
-#include "core/agent.h"
+#include "core/core.h"
 #include "http/http_reply.h"
-#include "migrate_api.h"
-#include "signals/node_signals.h"
-#include "api_tls.h"
+#include "signals/signals.h"
 #include "zdm/zdm.h"
+#include "api.h"
+#include "api_tls.h"
+#include "migrate_api.h"
 
 struct query_ctx {
 	struct es_session_query	*q;
@@ -51,10 +52,10 @@ static enum MHD_Result handle_sessions(struct es_agent *a, struct MHD_Connection
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_arg, &qc);
 	if (qc.failed)
 		return es_http_reply_error(c, MHD_HTTP_BAD_REQUEST, qc.err);
-	err = es_session_table_read(&t, &a->dp.maps);
+	err = es_session_table_read(&t, &a->acct.dp.maps);
 	if (err)
 		return es_http_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, strerror(-err));
-	j = es_sessions_json(&t, &q, a->dp.maps.fd[ES_MAP_IFACES], a->cfg.node_name);
+	j = es_sessions_json(&t, &q, a->acct.dp.maps.fd[ES_MAP_IFACES], a->cfg.node_name);
 	es_session_table_free(&t);
 	return es_http_reply_json(c, MHD_HTTP_OK, j);
 }
@@ -66,9 +67,9 @@ static json_t *status_json(struct es_agent *a)
 	size_t entries[2];
 	unsigned int i;
 
-	pthread_mutex_lock(&a->lock);
-	for (i = 0; i < a->dp.n_att; i++) {
-		const struct es_attachment *at = &a->dp.att[i];
+	pthread_mutex_lock(&a->acct.lock);
+	for (i = 0; i < a->acct.dp.n_att; i++) {
+		const struct es_attachment *at = &a->acct.dp.att[i];
 		json_t *e = json_pack("{s:i,s:s,s:s,s:b,s:b}", "ifindex", at->ifindex,
 				      "name", at->info.ifname,
 				      "rx_hook", !at->rx ? "none" : at->rx_xdp ? "xdp" : "tc",
@@ -79,16 +80,16 @@ static json_t *status_json(struct es_agent *a)
 								    at->info.pod_name));
 		json_array_append_new(ifs, e);
 	}
-	gc = a->gc;
-	entries[0] = a->snap.entries[0];
-	entries[1] = a->snap.entries[1];
-	pthread_mutex_unlock(&a->lock);
+	gc = a->acct.gc;
+	entries[0] = a->acct.snap.entries[0];
+	entries[1] = a->acct.snap.entries[1];
+	pthread_mutex_unlock(&a->acct.lock);
 	root = json_pack("{s:s,s:s,s:i,s:s,s:I,s:o}", "node", a->cfg.node_name,
 			 "version", ES_VERSION, "layout_version", ES_MAP_LAYOUT_VERSION,
-			 "pin_path", a->dp.pin_path,
+			 "pin_path", a->acct.dp.pin_path,
 			 "uptime_s", (json_int_t)(time(NULL) - a->start_time), "interfaces", ifs);
 	json_object_set_new(root, "session_map", json_pack("{s:i,s:I,s:I,s:I}",
-			    "capacity", a->cfg.session_map_size,
+			    "capacity", a->cfg.acct.session_map_size,
 			    "entries_ipv4", (json_int_t)entries[0],
 			    "entries_ipv6", (json_int_t)entries[1],
 			    "evictions", (json_int_t)gc.evictions));
@@ -120,7 +121,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (!strcmp(url, "/healthz"))
 		return es_http_reply(c, MHD_HTTP_OK, "text/plain", strdup("ok\n"));
 	if (!strcmp(url, "/metrics")) {
-		body = es_metrics_render(a, &len);
+		body = es_agent_metrics_render(a, &len);
 		if (!body)
 			return es_http_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 		return es_http_reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4", body);
@@ -130,7 +131,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	if (!strcmp(url, "/v1/status"))
 		return es_http_reply_json(c, MHD_HTTP_OK, status_json(a));
 	if (!strcmp(url, "/v1/node"))
-		return es_http_reply_json(c, MHD_HTTP_OK, es_node_signals_json(a));
+		return es_http_reply_json(c, MHD_HTTP_OK,
+					  es_node_signals_json(a->signals, a->cfg.node_name));
 	return es_http_reply_error(c, MHD_HTTP_NOT_FOUND,
 			   "unknown path (try /metrics, /v1/sessions, /v1/status, /v1/node, /healthz)");
 }
@@ -139,7 +141,8 @@ struct MHD_Daemon *es_api_start(struct es_agent *a, char *err, size_t err_len)
 {
 	struct sockaddr_storage ss;
 	struct MHD_OptionItem tls[3];
-	unsigned int tls_flag = es_api_tls_options(&a->cfg.mig, tls);
+	unsigned int tls_flag = es_api_tls_options(a->cfg.mig.tls_cert_pem, a->cfg.mig.tls_key_pem,
+						   a->cfg.mig.tls_cert, tls);
 	struct MHD_Daemon *d;
 	int v6;
 

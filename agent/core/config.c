@@ -22,12 +22,12 @@ void es_config_defaults(struct es_config *cfg)
 		strcpy(cfg->node_name, "unknown");
 	snprintf(cfg->pin_path, sizeof(cfg->pin_path), "%s", ES_DEFAULT_PIN_PATH);
 	snprintf(cfg->listen, sizeof(cfg->listen), "127.0.0.1:9464");
-	cfg->session_map_size = 65536;
-	cfg->idle_timeout_ms = 300000;
-	cfg->closed_linger_ms = 1000;
+	cfg->acct.session_map_size = 65536;
+	cfg->acct.idle_timeout_ms = 300000;
+	cfg->acct.closed_linger_ms = 1000;
 	cfg->gc_interval_ms = 1000;
-	cfg->on_layout_mismatch = ES_LAYOUT_REBUILD;
-	cfg->per_session_max = 100;
+	cfg->acct.on_layout_mismatch = ES_LAYOUT_REBUILD;
+	cfg->acct.per_session_max = 100;
 	es_mig_config_defaults(&cfg->mig);
 	es_signals_config_defaults(&cfg->signals);
 	snprintf(cfg->cni_state_dir, sizeof(cfg->cni_state_dir), "/run/edgeshift/cni");
@@ -100,10 +100,10 @@ static int parse_metrics(struct es_config *cfg, json_t *v, char *err, size_t err
 		if (!strcmp(key, "per_session")) {
 			if (!json_is_boolean(m))
 				return es_cfg_fail(err, err_len, "metrics.per_session", "must be true or false");
-			cfg->per_session_metrics = json_is_true(m);
+			cfg->acct.per_session_metrics = json_is_true(m);
 		} else if (!strcmp(key, "per_session_max")) {
 			if (es_cfg_uint(m, "metrics.per_session_max", 1, 10000,
-				     &cfg->per_session_max, err, err_len))
+				     &cfg->acct.per_session_max, err, err_len))
 				return -1;
 		} else {
 			char field[96];
@@ -121,9 +121,9 @@ static int parse_layout_policy(struct es_config *cfg, json_t *v, char *err, size
 	const char *s = json_string_value(v);
 
 	if (s && !strcmp(s, "rebuild"))
-		cfg->on_layout_mismatch = ES_LAYOUT_REBUILD;
+		cfg->acct.on_layout_mismatch = ES_LAYOUT_REBUILD;
 	else if (s && !strcmp(s, "refuse"))
-		cfg->on_layout_mismatch = ES_LAYOUT_REFUSE;
+		cfg->acct.on_layout_mismatch = ES_LAYOUT_REFUSE;
 	else
 		return es_cfg_fail(err, err_len, "on_layout_mismatch", "must be \"rebuild\" or \"refuse\"");
 	return 0;
@@ -160,12 +160,13 @@ static int parse_field(struct es_config *cfg, const char *key, json_t *v,
 	if (!strcmp(key, "listen"))
 		return es_cfg_string(v, key, cfg->listen, sizeof(cfg->listen), err, err_len);
 	if (!strcmp(key, "session_map_size"))
-		return es_cfg_uint(v, key, SESSIONS_MIN, SESSIONS_MAX, &cfg->session_map_size,
+		return es_cfg_uint(v, key, SESSIONS_MIN, SESSIONS_MAX, &cfg->acct.session_map_size,
 				err, err_len);
 	if (!strcmp(key, "idle_timeout_ms"))
-		return es_cfg_uint(v, key, 1000, 86400000, &cfg->idle_timeout_ms, err, err_len);
+		return es_cfg_uint(v, key, 1000, 86400000, &cfg->acct.idle_timeout_ms, err,
+				   err_len);
 	if (!strcmp(key, "closed_linger_ms"))
-		return es_cfg_uint(v, key, 0, 600000, &cfg->closed_linger_ms, err, err_len);
+		return es_cfg_uint(v, key, 0, 600000, &cfg->acct.closed_linger_ms, err, err_len);
 	if (!strcmp(key, "gc_interval_ms"))
 		return es_cfg_uint(v, key, 100, 600000, &cfg->gc_interval_ms, err, err_len);
 	if (!strcmp(key, "on_layout_mismatch"))
@@ -297,7 +298,7 @@ int es_config_validate(const struct es_config *cfg, char *err, size_t err_len)
 			    "must be \"IPv4-address:port\" or \"[IPv6-address]:port\"");
 	if (cfg->pin_path[0] != '/')
 		return es_cfg_fail(err, err_len, "pin_path", "must be an absolute path");
-	if (cfg->closed_linger_ms >= cfg->idle_timeout_ms)
+	if (cfg->acct.closed_linger_ms >= cfg->acct.idle_timeout_ms)
 		return es_cfg_fail(err, err_len, "closed_linger_ms", "must be below idle_timeout_ms");
 	return 0;
 }

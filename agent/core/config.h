@@ -8,17 +8,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "accounting/accounting.h"
 #include "migration/mig_config.h"
-#include "signals/node_signals.h"
-#include "zdm/zdm_config.h"
+#include "signals/signals.h"
+#include "zdm/zdm.h"
 
 #define ES_CFG_MAX_IFACES	64
 #define ES_CFG_NAME_MAX		64
-
-enum es_layout_policy {
-	ES_LAYOUT_REBUILD,	/* drop pins of another layout, with a warning */
-	ES_LAYOUT_REFUSE,	/* exit with a message; the operator decides */
-};
 
 /* Where packets arriving on an interface are counted. */
 enum es_rx_hook {
@@ -38,16 +34,11 @@ struct es_config {
 	char			node_name[ES_CFG_NAME_MAX];
 	char			pin_path[256];
 	char			listen[128];		/* "addr:port" or "[v6]:port" */
-	unsigned int		session_map_size;
+	struct es_acct_config	acct;		/* session maps, collection, metrics */
 	struct es_iface_rule	ifaces[ES_CFG_MAX_IFACES];
 	unsigned int		n_ifaces;
-	unsigned int		idle_timeout_ms;
-	unsigned int		closed_linger_ms;
 	unsigned int		gc_interval_ms;
-	enum es_layout_policy	on_layout_mismatch;
 	enum es_rx_hook		rx_hook;
-	bool			per_session_metrics;
-	unsigned int		per_session_max;
 	struct es_mig_config	mig;		/* containers and migration (issue 4) */
 	struct es_signals_config	signals;
 	char			cni_state_dir[256];	/* edgeshift-cni's pod records (agent/core/pods.c) */

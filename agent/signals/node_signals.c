@@ -18,8 +18,9 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include "core/agent.h"
-#include "node_signals.h"
+#include "accounting/accounting.h"
+#include "bpf/iface_counters.h"
+#include "signals.h"
 
 #define RING		32
 #define MIN_STEP_NS	100000000ULL	/* 100 ms */
@@ -39,20 +40,25 @@ struct iface_ring {
 };
 
 struct es_node_signals {
-	pthread_mutex_t		lock;
-	__u64			window_ns, step_ns, last_ns;
-	struct iface_ring	*rings;
-	size_t			n_rings;
+	const struct es_signals_config	*cfg;
+	struct es_accounting		*acct;	/* what is attached, and its maps */
+	pthread_mutex_t			lock;
+	__u64				window_ns, step_ns, last_ns;
+	struct iface_ring		*rings;
+	size_t				n_rings;
 };
 
-struct es_node_signals *es_node_signals_new(unsigned int window_ms)
+struct es_node_signals *es_node_signals_new(const struct es_signals_config *sc,
+					    struct es_accounting *acct)
 {
 	struct es_node_signals *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
+	s->cfg = sc;
+	s->acct = acct;
 	pthread_mutex_init(&s->lock, NULL);
-	s->window_ns = window_ms * 1000000ULL;
+	s->window_ns = sc->window_ms * 1000000ULL;
 	s->step_ns = s->window_ns / 20 > MIN_STEP_NS ? s->window_ns / 20 : MIN_STEP_NS;
 	return s;
 }
@@ -66,13 +72,13 @@ void es_node_signals_free(struct es_node_signals *s)
 	free(s);
 }
 
-/* One interface as the signals see it, copied out under the agent lock. */
+/* One interface as the signals see it, copied out under the accounting lock. */
 struct att_copy {
 	struct es_iface_info	info;
 	__u64			sessions;
 };
 
-static struct att_copy *copy_attachments(struct es_agent *a, size_t *n, __u64 *entries)
+static struct att_copy *copy_attachments(struct es_accounting *a, size_t *n, __u64 *entries)
 {
 	struct att_copy *c;
 	size_t i, s;
@@ -97,7 +103,7 @@ static struct att_copy *copy_attachments(struct es_agent *a, size_t *n, __u64 *e
 	return c;
 }
 
-static void read_sample(struct es_agent *a, __u32 ifindex, struct sample *out, __u64 now)
+static void read_sample(struct es_accounting *a, __u32 ifindex, struct sample *out, __u64 now)
 {
 	struct es_iface_traffic tr;
 	struct es_iface_stats st;
@@ -162,9 +168,8 @@ static int rings_rebuild(struct es_node_signals *s, const struct att_copy *atts,
 	return 0;
 }
 
-void es_node_signals_sample(struct es_agent *a)
+void es_node_signals_sample(struct es_node_signals *s)
 {
-	struct es_node_signals *s = a->signals;
 	struct att_copy *atts;
 	struct sample *smp;
 	__u64 now = es_mono_ns();
@@ -172,13 +177,13 @@ void es_node_signals_sample(struct es_agent *a)
 
 	if (!s || (s->last_ns && now - s->last_ns < s->step_ns))
 		return;
-	atts = copy_attachments(a, &n, NULL);
+	atts = copy_attachments(s->acct, &n, NULL);
 	smp = calloc(n + 1, sizeof(*smp));
 	if (!atts || !smp)
 		goto out;
 	/* Maps are read outside the lock: a slow read never holds a scrape. */
 	for (i = 0; i < n; i++)
-		read_sample(a, atts[i].info.ifindex, &smp[i], now);
+		read_sample(s->acct, atts[i].info.ifindex, &smp[i], now);
 	pthread_mutex_lock(&s->lock);
 	if (!rings_rebuild(s, atts, n)) {
 		for (i = 0; i < n; i++)
@@ -352,9 +357,9 @@ static void add_uplink(struct es_node_view *v, const struct es_iface_signal *is)
 	}
 }
 
-int es_node_view_compute(struct es_agent *a, struct es_node_view *v)
+int es_node_view_compute(struct es_node_signals *s, struct es_node_view *v)
 {
-	const struct es_signals_config *sc = &a->cfg.signals;
+	const struct es_signals_config *sc;
 	struct es_iface_signal *is;
 	struct att_copy *atts;
 	struct sample *cur;
@@ -363,11 +368,14 @@ int es_node_view_compute(struct es_agent *a, struct es_node_view *v)
 	int d;
 
 	memset(v, 0, sizeof(*v));
+	if (!s)
+		return -ENOMEM;	/* the sampler could not be allocated */
+	sc = s->cfg;
 	v->window_s = sc->window_ms / 1e3;
-	atts = copy_attachments(a, &n, &v->sessions);
+	atts = copy_attachments(s->acct, &n, &v->sessions);
 	cur = calloc(n + 1, sizeof(*cur));
 	v->ifaces = calloc(n + 1, sizeof(*v->ifaces));
-	if (!atts || !cur || !v->ifaces || !a->signals) {
+	if (!atts || !cur || !v->ifaces) {
 		free(atts);
 		free(cur);
 		free(v->ifaces);
@@ -387,8 +395,8 @@ int es_node_view_compute(struct es_agent *a, struct es_node_view *v)
 		is->sessions = atts[i].sessions;
 		is->uplink = is_uplink(sc, &atts[i].info);
 		set_capacity(sc, is);
-		read_sample(a, is->ifindex, &cur[i], es_mono_ns());
-		span = iface_window(a->signals, is, &cur[i]);
+		read_sample(s->acct, is->ifindex, &cur[i], es_mono_ns());
+		span = iface_window(s, is, &cur[i]);
 		if (span > v->covered_s)
 			v->covered_s = span;
 		for (d = 0; d < ES_DIR_MAX; d++)
@@ -396,7 +404,7 @@ int es_node_view_compute(struct es_agent *a, struct es_node_view *v)
 						 is->dir[d].bps / is->capacity_bps : -1;
 		add_uplink(v, is);
 	}
-	lat_window(a->signals, cur, n, v);
+	lat_window(s, cur, n, v);
 	free(atts);
 	free(cur);
 	return 0;

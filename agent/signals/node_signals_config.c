@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <jansson.h>
-#include "node_signals.h"
+#include "signals.h"
 #include "util/config_field.h"
 
 #define WINDOW_MIN_MS	1000U

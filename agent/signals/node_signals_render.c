@@ -10,25 +10,20 @@
 #include <string.h>
 #include <jansson.h>
 #include "bpf/es_names.h"
-#include "core/agent.h"
-#include "node_signals.h"
+#include "prom/prom_text.h"
+#include "signals.h"
 
 static const char *const cap_source_names[] = { "unknown", "config", "device" };
 static const char *const quantile_names[] = { "0.5", "0.9", "0.99" };
-
-static void header(FILE *f, const char *name, const char *type, const char *help)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
 
 static void iface_labels(char *dst, size_t len, const char *node,
 			 const struct es_iface_signal *is)
 {
 	char ifn[40], ns[140], pod[520];
 
-	es_label_escape(ifn, sizeof(ifn), is->ifname);
-	es_label_escape(ns, sizeof(ns), is->pod_namespace);
-	es_label_escape(pod, sizeof(pod), is->pod_name);
+	es_prom_label_escape(ifn, sizeof(ifn), is->ifname);
+	es_prom_label_escape(ns, sizeof(ns), is->pod_namespace);
+	es_prom_label_escape(pod, sizeof(pod), is->pod_name);
 	snprintf(dst, len, "node=\"%s\",interface=\"%s\",namespace=\"%s\",pod=\"%s\"",
 		 node, ifn, ns, pod);
 }
@@ -39,23 +34,23 @@ static void render_ifaces(FILE *f, const struct es_node_view *v, const char *nod
 	size_t i;
 	int d;
 
-	header(f, "edgeshift_interface_link_capacity_bits_per_second", "gauge",
-	       "Link capacity: configured, else the device's speed; 0 with source=\"unknown\".");
+	es_prom_header(f, "edgeshift_interface_link_capacity_bits_per_second", "gauge",
+		       "Link capacity: configured, else the device's speed; 0 with source=\"unknown\".");
 	for (i = 0; i < v->n_ifaces; i++) {
 		iface_labels(labels, sizeof(labels), node, &v->ifaces[i]);
 		fprintf(f, "edgeshift_interface_link_capacity_bits_per_second{%s,source=\"%s\"} %.0f\n",
 			labels, cap_source_names[v->ifaces[i].cap_source], v->ifaces[i].capacity_bps);
 	}
-	header(f, "edgeshift_interface_throughput_bits_per_second", "gauge",
-	       "L2 throughput over the signals window, by direction.");
+	es_prom_header(f, "edgeshift_interface_throughput_bits_per_second", "gauge",
+		       "L2 throughput over the signals window, by direction.");
 	for (i = 0; i < v->n_ifaces; i++) {
 		iface_labels(labels, sizeof(labels), node, &v->ifaces[i]);
 		for (d = 0; d < ES_DIR_MAX; d++)
 			fprintf(f, "edgeshift_interface_throughput_bits_per_second{%s,direction=\"%s\"} %.0f\n",
 				labels, es_dir_names[d], v->ifaces[i].dir[d].bps);
 	}
-	header(f, "edgeshift_interface_utilisation_ratio", "gauge",
-	       "Throughput over capacity (0 to 1, above 1 if the capacity is set too low); absent when the capacity is unknown.");
+	es_prom_header(f, "edgeshift_interface_utilisation_ratio", "gauge",
+		       "Throughput over capacity (0 to 1, above 1 if the capacity is set too low); absent when the capacity is unknown.");
 	for (i = 0; i < v->n_ifaces; i++) {
 		if (v->ifaces[i].capacity_bps <= 0)
 			continue;
@@ -101,13 +96,13 @@ static void render_pods(FILE *f, const struct es_node_view *v, const char *node)
 	size_t i;
 	int d;
 
-	header(f, "edgeshift_pod_throughput_bits_per_second", "gauge",
-	       "L2 throughput of a pod's interfaces over the signals window, by direction.");
+	es_prom_header(f, "edgeshift_pod_throughput_bits_per_second", "gauge",
+		       "L2 throughput of a pod's interfaces over the signals window, by direction.");
 	for (i = 0; i < v->n_ifaces; i++) {
 		if (!pod_first(v, i))
 			continue;
-		es_label_escape(ns, sizeof(ns), v->ifaces[i].pod_namespace);
-		es_label_escape(pod, sizeof(pod), v->ifaces[i].pod_name);
+		es_prom_label_escape(ns, sizeof(ns), v->ifaces[i].pod_namespace);
+		es_prom_label_escape(pod, sizeof(pod), v->ifaces[i].pod_name);
 		for (d = 0; d < ES_DIR_MAX; d++)
 			fprintf(f, "edgeshift_pod_throughput_bits_per_second{node=\"%s\",namespace=\"%s\",pod=\"%s\",direction=\"%s\"} %.0f\n",
 				node, ns, pod, es_dir_names[d], pod_bps(v, i, d));
@@ -120,22 +115,22 @@ static void render_uplinks(FILE *f, const struct es_node_view *v, const char *no
 
 	if (!v->uplinks_known)
 		return;
-	header(f, "edgeshift_node_link_capacity_bits_per_second", "gauge",
-	       "Sum of the capacities of the node's uplinks whose capacity is known.");
+	es_prom_header(f, "edgeshift_node_link_capacity_bits_per_second", "gauge",
+		       "Sum of the capacities of the node's uplinks whose capacity is known.");
 	fprintf(f, "edgeshift_node_link_capacity_bits_per_second{node=\"%s\"} %.0f\n", node,
 		v->uplink_capacity_bps);
-	header(f, "edgeshift_node_link_throughput_bits_per_second", "gauge",
-	       "Sum of the uplinks' throughput over the signals window, by direction.");
+	es_prom_header(f, "edgeshift_node_link_throughput_bits_per_second", "gauge",
+		       "Sum of the uplinks' throughput over the signals window, by direction.");
 	for (d = 0; d < ES_DIR_MAX; d++)
 		fprintf(f, "edgeshift_node_link_throughput_bits_per_second{node=\"%s\",direction=\"%s\"} %.0f\n",
 			node, es_dir_names[d], v->uplink_bps[d]);
-	header(f, "edgeshift_node_link_utilisation_ratio", "gauge",
-	       "Utilisation of the fullest uplink over the signals window, by direction.");
+	es_prom_header(f, "edgeshift_node_link_utilisation_ratio", "gauge",
+		       "Utilisation of the fullest uplink over the signals window, by direction.");
 	for (d = 0; d < ES_DIR_MAX; d++)
 		fprintf(f, "edgeshift_node_link_utilisation_ratio{node=\"%s\",direction=\"%s\"} %.6f\n",
 			node, es_dir_names[d], v->uplink_utilisation[d]);
-	header(f, "edgeshift_node_link_headroom_bits_per_second", "gauge",
-	       "Sum over the uplinks of capacity minus throughput (never below 0), by direction.");
+	es_prom_header(f, "edgeshift_node_link_headroom_bits_per_second", "gauge",
+		       "Sum over the uplinks of capacity minus throughput (never below 0), by direction.");
 	for (d = 0; d < ES_DIR_MAX; d++)
 		fprintf(f, "edgeshift_node_link_headroom_bits_per_second{node=\"%s\",direction=\"%s\"} %.0f\n",
 			node, es_dir_names[d], v->uplink_headroom_bps[d]);
@@ -146,13 +141,13 @@ static void render_latency(FILE *f, const struct es_node_view *v, const char *no
 	double q[3];
 	int k, i;
 
-	header(f, "edgeshift_node_latency_window_samples", "gauge",
-	       "Latency samples of all attached interfaces within the signals window, by kind.");
+	es_prom_header(f, "edgeshift_node_latency_window_samples", "gauge",
+		       "Latency samples of all attached interfaces within the signals window, by kind.");
 	for (k = 0; k < ES_LAT_MAX; k++)
 		fprintf(f, "edgeshift_node_latency_window_samples{node=\"%s\",kind=\"%s\"} %llu\n",
 			node, es_lat_names[k], (unsigned long long)v->lat[k].samples);
-	header(f, "edgeshift_node_latency_seconds", "gauge",
-	       "Latency percentiles over the signals window from the accounting histograms; absent without samples.");
+	es_prom_header(f, "edgeshift_node_latency_seconds", "gauge",
+		       "Latency percentiles over the signals window from the accounting histograms; absent without samples.");
 	for (k = 0; k < ES_LAT_MAX; k++) {
 		if (!v->lat[k].samples)
 			continue;
@@ -165,20 +160,20 @@ static void render_latency(FILE *f, const struct es_node_view *v, const char *no
 	}
 }
 
-void es_node_signals_render_metrics(FILE *f, struct es_agent *a, const char *node)
+void es_node_signals_render_metrics(FILE *f, struct es_node_signals *s, const char *node)
 {
 	struct es_node_view v;
 
-	if (es_node_view_compute(a, &v))
+	if (es_node_view_compute(s, &v))
 		return;
-	header(f, "edgeshift_signals_window_seconds", "gauge",
-	       "Configured window of the placement signals (signals.window_ms).");
+	es_prom_header(f, "edgeshift_signals_window_seconds", "gauge",
+		       "Configured window of the placement signals (signals.window_ms).");
 	fprintf(f, "edgeshift_signals_window_seconds{node=\"%s\"} %.3f\n", node, v.window_s);
-	header(f, "edgeshift_signals_window_covered_seconds", "gauge",
-	       "Span the windowed rates really cover: below the window just after start, 0 before the first sample.");
+	es_prom_header(f, "edgeshift_signals_window_covered_seconds", "gauge",
+		       "Span the windowed rates really cover: below the window just after start, 0 before the first sample.");
 	fprintf(f, "edgeshift_signals_window_covered_seconds{node=\"%s\"} %.3f\n", node, v.covered_s);
-	header(f, "edgeshift_node_sessions_active", "gauge",
-	       "Live sessions on the node (both session maps) at the latest collection scan.");
+	es_prom_header(f, "edgeshift_node_sessions_active", "gauge",
+		       "Live sessions on the node (both session maps) at the latest collection scan.");
 	fprintf(f, "edgeshift_node_sessions_active{node=\"%s\"} %llu\n", node,
 		(unsigned long long)v.sessions);
 	render_ifaces(f, &v, node);
@@ -270,18 +265,18 @@ static json_t *pods_json(const struct es_node_view *v)
 	return arr;
 }
 
-json_t *es_node_signals_json(struct es_agent *a)
+json_t *es_node_signals_json(struct es_node_signals *s, const char *node_name)
 {
 	struct es_node_view v;
 	json_t *ifs, *root;
 	size_t i;
 
-	if (es_node_view_compute(a, &v))
+	if (es_node_view_compute(s, &v))
 		return json_pack("{s:s}", "error", "out of memory");
 	ifs = json_array();
 	for (i = 0; i < v.n_ifaces; i++)
 		json_array_append_new(ifs, iface_json(&v.ifaces[i]));
-	root = json_pack("{s:s,s:f,s:f,s:I,s:o,s:o,s:o,s:o}", "node", a->cfg.node_name,
+	root = json_pack("{s:s,s:f,s:f,s:I,s:o,s:o,s:o,s:o}", "node", node_name,
 			 "window_s", v.window_s, "covered_s", v.covered_s,
 			 "sessions_active", (json_int_t)v.sessions, "uplink", uplink_json(&v),
 			 "interfaces", ifs, "pods", pods_json(&v), "latency", latency_json(&v));

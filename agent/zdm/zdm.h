@@ -2,7 +2,7 @@
 /*
  * Zero-downtime migration (Paper D, T1-T8): the state machine around the
  * migration engine (migrate.h) and the forwarding data plane
- * (lib/migctl/migration_maps.h). docs/migration.md tells the protocol.
+ * (lib/migctl, lib/replay). docs/migration.md tells the protocol.
  *
  * The source agent drives a migration; the target agent owns the data
  * plane's session (the user now reaches the target) and runs each
@@ -34,7 +34,9 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <edgeshift/migration.h>
-#include "migctl/migration_maps.h"
+#include "migctl/ctl.h"
+#include "migctl/names.h"
+#include "replay/replay.h"
 #include "zdm_config.h"
 
 struct es_config;

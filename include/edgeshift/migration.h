@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Migration data plane ABI shared by bpf/migration.bpf.c and user space
- * (lib/migctl/migration_maps.c): the per-session migration state, the replay
+ * (lib/migctl, lib/replay): the per-session migration state, the replay
  * buffer, the tunnel header between nodes, the map of services running on
  * other nodes, and the events raised for the agent.
  *

@@ -25,7 +25,9 @@
 #include <linux/pkt_cls.h>
 #include <linux/udp.h>
 #include "bpf/accounting_skel.h"
-#include "migctl/migration_maps.h"
+#include "migctl/ctl.h"
+#include "migctl/names.h"
+#include "replay/replay.h"
 #include "migration.skel.h"
 #include "testing/pkt_build.h"
 #include "net/udp_rqueue.h"

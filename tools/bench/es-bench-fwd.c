@@ -22,7 +22,8 @@
 #include <linux/bpf.h>
 #include <jansson.h>
 #include "bpf/accounting_skel.h"
-#include "migctl/migration_maps.h"
+#include "migctl/ctl.h"
+#include "replay/replay.h"
 #include "migration.skel.h"
 #include "testing/pkt_build.h"
 #include "tool/tool_util.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * es-migctl: drives the migration data plane by hand, one step per
- * command, through lib/migration_maps (the calls the agent's migration
+ * command, through lib/migctl and lib/replay (the calls the agent's migration
  * state machine makes). For tests, drills and operators; see
  * docs/migration.md for the order of the steps.
  */
@@ -14,7 +14,9 @@
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
 #include <jansson.h>
-#include "migctl/migration_maps.h"
+#include "migctl/ctl.h"
+#include "migctl/names.h"
+#include "replay/replay.h"
 #include "tool/tool_util.h"
 #include "net/udp_rqueue.h"
 

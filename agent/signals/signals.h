@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Node-level placement signals: link capacity per interface, throughput and
- * utilisation per direction over a sliding window, live sessions, per-pod
- * throughput and latency percentiles over the same window. The main loop
+ * The signals room, its only door. Node-level placement signals: link
+ * capacity per interface, throughput and utilisation per direction over a
+ * sliding window, live sessions, per-pod throughput and latency
+ * percentiles over the same window. The main loop
  * samples the per-interface counters; /metrics and GET /v1/node compute the
  * window from those samples and a fresh read at request time.
  */
-#ifndef EDGESHIFT_AGENT_NODE_SIGNALS_H
-#define EDGESHIFT_AGENT_NODE_SIGNALS_H
+#ifndef EDGESHIFT_AGENT_SIGNALS_H
+#define EDGESHIFT_AGENT_SIGNALS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,21 +32,22 @@ struct es_signals_config {
 };
 
 struct json_t;
-struct es_agent;
-struct es_iface_traffic;
-struct es_iface_stats;
-struct es_maps;
+struct es_accounting;
 
 void es_signals_config_defaults(struct es_signals_config *sc);
 /* Parse the "signals" object; 0 or -1 with err naming the field. */
 int es_signals_config_parse(struct es_signals_config *sc, struct json_t *v,
 			    char *err, size_t err_len);
 
-/* Allocate the sampler; NULL when out of memory (signals then stay empty). */
-struct es_node_signals *es_node_signals_new(unsigned int window_ms);
+/*
+ * Allocate the sampler of the interfaces acct has attached; NULL when out
+ * of memory (signals then stay empty). sc and acct must outlive it.
+ */
+struct es_node_signals *es_node_signals_new(const struct es_signals_config *sc,
+					    struct es_accounting *acct);
 void es_node_signals_free(struct es_node_signals *s);
 /* Take a sample of every attached interface when one is due (main loop). */
-void es_node_signals_sample(struct es_agent *a);
+void es_node_signals_sample(struct es_node_signals *s);
 
 /* Where a link capacity came from. */
 enum es_cap_source {
@@ -94,7 +96,7 @@ struct es_node_view {
 };
 
 /* Compute the view now; 0 or -ENOMEM. Free with es_node_view_free(). */
-int es_node_view_compute(struct es_agent *a, struct es_node_view *v);
+int es_node_view_compute(struct es_node_signals *s, struct es_node_view *v);
 void es_node_view_free(struct es_node_view *v);
 
 /* Quantile q (0..1) of a log2 latency histogram in seconds, -1 when empty. */
@@ -103,13 +105,11 @@ double es_lat_hist_quantile(const __u64 *buckets, double q);
 /* Interface capacity in bit/s from the device (SIOCETHTOOL), 0 if unknown. */
 double es_link_speed_bps(const char *ifname);
 
-/* node_signals_render.c */
-void es_node_signals_render_metrics(FILE *f, struct es_agent *a, const char *node);
-struct json_t *es_node_signals_json(struct es_agent *a);
+/*
+ * node_signals_render.c: the series appended to /metrics (node: the node
+ * label's value, escaped) and the JSON of GET /v1/node.
+ */
+void es_node_signals_render_metrics(FILE *f, struct es_node_signals *s, const char *node);
+struct json_t *es_node_signals_json(struct es_node_signals *s, const char *node_name);
 
-/* metrics.c: an interface's counters summed over CPUs; a label value escaped. */
-void es_iface_read_traffic(const struct es_maps *m, __u32 ifindex, struct es_iface_traffic *out);
-void es_iface_read_stats(const struct es_maps *m, __u32 ifindex, struct es_iface_stats *out);
-void es_label_escape(char *dst, size_t len, const char *src);
-
-#endif /* EDGESHIFT_AGENT_NODE_SIGNALS_H */
+#endif /* EDGESHIFT_AGENT_SIGNALS_H */

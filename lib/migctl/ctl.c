@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The session commands: every change to a session goes through the
+ * es_mig_ctl syscall program, so it is atomic against the packet path.
+ * Also the node settings, the services, the source-side hold and the
+ * replay buffer's records.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "ctl.h"
+
+#define MIG_WAIT_STEP_NS	(2 * 1000 * 1000)
+
+int es_mig_config_get(const struct es_mig_dp *dp, struct es_mig_node_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(dp->config_fd, &zero, cfg) ? -errno : 0;
+}
+
+/*
+ * The ingress program skips its lookups while nothing migrates: switch them
+ * on before an entry exists, off once both maps are empty.
+ */
+int es_mig_set_active(const struct es_mig_dp *dp, bool on)
+{
+	struct es_mig_node_config cfg;
+	__u32 zero = 0;
+	__u8 key[sizeof(struct es_mig_key)];
+
+	if (!on && (!bpf_map_get_next_key(dp->sessions_fd, NULL, key) ||
+		    !bpf_map_get_next_key(dp->services_fd, NULL, key)))
+		return 0;
+	if (bpf_map_lookup_elem(dp->config_fd, &zero, &cfg))
+		return -errno;
+	if (cfg.active == on)
+		return 0;
+	cfg.active = on;
+	return bpf_map_update_elem(dp->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
+int es_mig_config_set(const struct es_mig_dp *dp, __u32 local_addr, __u16 tunnel_port_host,
+		      __u32 default_replay_limit)
+{
+	struct es_mig_node_config cfg = {};
+	__u32 zero = 0;
+
+	bpf_map_lookup_elem(dp->config_fd, &zero, &cfg);
+	cfg.layout_version = ES_MIG_LAYOUT_VERSION;
+	cfg.local_addr = local_addr;
+	cfg.tunnel_port = htons(tunnel_port_host);
+	cfg.default_replay_limit = default_replay_limit;
+	return bpf_map_update_elem(dp->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
+int es_mig_service_set(const struct es_mig_dp *dp, const struct es_mig_svc_key *key,
+		       __u32 node_addr, __u32 flags, __u32 replay_limit)
+{
+	struct es_mig_svc svc = {};
+
+	/* Keep the handoff count of an entry being changed. */
+	bpf_map_lookup_elem(dp->services_fd, key, &svc);
+	svc.node_addr = node_addr;
+	svc.flags = flags;
+	svc.replay_limit = replay_limit;
+	if (es_mig_set_active(dp, true))
+		return -errno;
+	return bpf_map_update_elem(dp->services_fd, key, &svc, BPF_ANY) ? -errno : 0;
+}
+
+int es_mig_service_del(const struct es_mig_dp *dp, const struct es_mig_svc_key *key)
+{
+	if (bpf_map_delete_elem(dp->services_fd, key))
+		return -errno;
+	return es_mig_set_active(dp, false);
+}
+
+/* ---- sessions ---- */
+
+int es_mig_ctl(const struct es_mig_dp *dp, struct es_mig_cmd *cmd)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		.ctx_in = cmd,
+		.ctx_size_in = sizeof(*cmd),
+	);
+
+	if (bpf_prog_test_run_opts(dp->ctl_fd, &opts))
+		return -errno;
+	return (int)opts.retval;
+}
+
+int es_mig_session_get(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		       struct es_mig_session *s)
+{
+	return bpf_map_lookup_elem(dp->sessions_fd, key, s) ? -errno : 0;
+}
+
+int es_mig_cmd_run(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32 op,
+		   struct es_mig_cmd *cmd)
+{
+	cmd->key = *key;
+	cmd->op = op;
+	return es_mig_ctl(dp, cmd);
+}
+
+int es_mig_set_state(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32 from,
+		     __u32 to, __u64 expect, __u64 *seq_state)
+{
+	struct es_mig_cmd cmd = { .from = from, .to = to, .expect_seq = expect };
+	int ret = es_mig_cmd_run(dp, key, ES_MIG_CMD_SET_STATE, &cmd);
+
+	if (seq_state)
+		*seq_state = cmd.seq_state;
+	return ret;
+}
+
+int es_mig_set_value(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32 op,
+		     __u64 value)
+{
+	struct es_mig_cmd cmd = { .value = value };
+
+	return es_mig_cmd_run(dp, key, op, &cmd);
+}
+
+int es_mig_start(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32 source_addr,
+		 bool mirror, __u32 replay_limit)
+{
+	struct es_mig_cmd cmd = {
+		.to = ES_MIG_FORWARDING,
+		.flags = mirror ? ES_MIG_F_MIRROR : 0,
+		.source_addr = source_addr,
+		.replay_limit = replay_limit,
+	};
+	struct es_mig_session s;
+	unsigned int st;
+	int ret;
+
+	ret = es_mig_set_active(dp, true);
+	if (ret)
+		return ret;
+	ret = es_mig_cmd_run(dp, key, ES_MIG_CMD_CREATE, &cmd);
+	if (ret != -EEXIST)
+		return ret;
+	/* Made on handoff detection: take it over where it is. */
+	ret = es_mig_session_get(dp, key, &s);
+	if (ret)
+		return ret;
+	st = es_mig_state_of(s.seq_state);
+	if (st != ES_MIG_NONE && st != ES_MIG_FORWARDING)
+		return -EBUSY;
+	/* Earlier requests were not buffered; they precede any checkpoint. */
+	ret = es_mig_set_value(dp, key, ES_MIG_CMD_SET_CURSOR, es_mig_seq_of(s.seq_state));
+	if (!ret)
+		ret = es_mig_cmd_run(dp, key, ES_MIG_CMD_CONFIGURE, &cmd);
+	if (!ret && st == ES_MIG_NONE)
+		ret = es_mig_set_state(dp, key, ES_MIG_NONE, ES_MIG_FORWARDING, ES_MIG_ANY_SEQ, NULL);
+	return ret;
+}
+
+int es_mig_hold(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 *hold_seq)
+{
+	__u64 ss = 0;
+	int ret;
+
+	ret = es_mig_set_state(dp, key, ES_MIG_FORWARDING, ES_MIG_HOLD, ES_MIG_ANY_SEQ, &ss);
+	if (hold_seq)
+		*hold_seq = es_mig_seq_of(ss);
+	return ret;
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int es_mig_wait_answered(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			 __u64 hold_seq, unsigned int timeout_ms)
+{
+	__u64 end = mono_ns() + timeout_ms * 1000000ULL;
+	struct timespec step = { 0, MIG_WAIT_STEP_NS };
+	struct es_mig_session s;
+	int ret;
+
+	for (;;) {
+		ret = es_mig_session_get(dp, key, &s);
+		if (ret)
+			return ret;
+		if (s.old_replies >= hold_seq)
+			return 0;
+		if (mono_ns() >= end)
+			return -ETIMEDOUT;
+		nanosleep(&step, NULL);
+	}
+}
+
+int es_mig_cursor_set(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 cursor)
+{
+	struct es_mig_session s;
+	int ret;
+
+	ret = es_mig_session_get(dp, key, &s);
+	if (ret)
+		return ret;
+	if (es_mig_state_of(s.seq_state) != ES_MIG_FORWARDING)
+		return -ESTALE;
+	if (cursor > es_mig_seq_of(s.seq_state))
+		return -ERANGE;
+	ret = es_mig_set_value(dp, key, ES_MIG_CMD_SET_CURSOR, cursor);
+	if (!ret)
+		es_mig_records_delete(dp, key, 1, cursor);
+	return ret;
+}
+/* ---- the source-side hold ---- */
+
+int es_mig_remote_get(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		      struct es_mig_remote *r)
+{
+	return bpf_map_lookup_elem(dp->remote_fd, key, r) ? -errno : 0;
+}
+
+int es_mig_src_hold(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32 peer_addr,
+		    __u64 *hold_at)
+{
+	struct es_mig_cmd cmd = { .source_addr = peer_addr };
+	struct es_mig_remote r;
+	int ret;
+
+	ret = es_mig_set_active(dp, true);
+	if (!ret)
+		ret = es_mig_cmd_run(dp, key, ES_MIG_CMD_SRC_HOLD, &cmd);
+	if (ret && ret != -ESTALE)
+		return ret;
+	ret = es_mig_remote_get(dp, key, &r);
+	if (!ret && hold_at)
+		*hold_at = r.hold_at;
+	return ret;
+}
+
+int es_mig_src_wait_quiet(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			  __u64 hold_at, unsigned int timeout_ms)
+{
+	const struct timespec step = { .tv_nsec = 200 * 1000 };
+	__u64 end = mono_ns() + timeout_ms * 1000000ULL;
+	struct es_mig_remote r;
+	int ret;
+
+	for (;;) {
+		ret = es_mig_remote_get(dp, key, &r);
+		if (ret)
+			return ret;
+		if (r.replies >= hold_at)
+			return 0;
+		if (mono_ns() >= end)
+			return -ETIMEDOUT;
+		nanosleep(&step, NULL);
+	}
+}
+
+static int held_get(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 ordinal,
+		    struct es_mig_held *h)
+{
+	struct es_mig_record_key hk = { .session = *key, .seq = ordinal };
+
+	return bpf_map_lookup_elem(dp->held_fd, &hk, h) ? -errno : 0;
+}
+
+int es_mig_src_cursor(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 *cursor)
+{
+	struct es_mig_remote r;
+	struct es_mig_held h;
+	int ret;
+
+	ret = es_mig_remote_get(dp, key, &r);
+	if (ret)
+		return ret;
+	if (r.flags & ES_MIG_RF_HOLD_BROKEN)
+		return -EPROTO;
+	if (r.hold_at)
+		*cursor = r.last_seq;
+	else if (!held_get(dp, key, 1, &h))
+		*cursor = h.seq - 1;
+	else
+		*cursor = ES_MIG_ANY_SEQ;
+	return 0;
+}
+
+/* ---- the replay buffer ---- */
+
+int es_mig_record_get(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 seq,
+		      struct es_mig_record *rec)
+{
+	struct es_mig_record_key rk = { .session = *key, .seq = seq };
+
+	return bpf_map_lookup_elem(dp->replay_fd, &rk, rec) ? -errno : 0;
+}
+
+/* Visit the session's record keys; delete them when del. Count, or -errno. */
+static int records_scan(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 from,
+			__u64 to, bool del, __u64 *lowest, __u64 *highest)
+{
+	struct es_mig_record_key cur, next, *prev = NULL, *hits = NULL, *h;
+	size_t n = 0, cap = 0, i;
+	int ret = 0;
+
+	while (!bpf_map_get_next_key(dp->replay_fd, prev, &next)) {
+		cur = next;
+		prev = &cur;
+		if (memcmp(&cur.session, key, sizeof(*key)) || cur.seq < from || cur.seq > to)
+			continue;
+		if (lowest && (!n || cur.seq < *lowest))
+			*lowest = cur.seq;
+		if (highest && (!n || cur.seq > *highest))
+			*highest = cur.seq;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			h = realloc(hits, cap * sizeof(*hits));
+			if (!h) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			hits = h;
+		}
+		hits[n++] = cur;
+	}
+	/* Deleting while walking would restart the walk at the bucket's head. */
+	for (i = 0; del && i < n; i++)
+		bpf_map_delete_elem(dp->replay_fd, &hits[i]);
+	ret = n;
+out:
+	free(hits);
+	return ret;
+}
+
+int es_mig_records_delete(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			  __u64 from, __u64 to)
+{
+	return records_scan(dp, key, from, to, true, NULL, NULL);
+}
+
+int es_mig_records_count(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			 __u64 *lowest, __u64 *highest)
+{
+	*lowest = *highest = 0;
+	return records_scan(dp, key, 0, ES_MIG_SEQ_MASK, false, lowest, highest);
+}

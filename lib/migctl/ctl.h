@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The migration commands on one session (through the es_mig_ctl syscall
+ * program), the node settings and services, the replay buffer's records
+ * and the source-side hold. The sequences that send buffered requests
+ * again are in replay/replay.h.
+ *
+ * Functions return 0 or -errno unless said otherwise; a message for the
+ * operator goes to err when it is given.
+ */
+#ifndef EDGESHIFT_MIGCTL_CTL_H
+#define EDGESHIFT_MIGCTL_CTL_H
+
+#include "load.h"
+
+/* ---- node settings and services ---- */
+
+int es_mig_config_set(const struct es_mig_dp *dp, __u32 local_addr, __u16 tunnel_port_host,
+		      __u32 default_replay_limit);
+int es_mig_config_get(const struct es_mig_dp *dp, struct es_mig_node_config *cfg);
+/*
+ * es_mig_config.active: on, the ingress program looks sessions and services
+ * up; off (only when both maps are empty), it does not. The functions
+ * below that add or remove entries keep it right.
+ */
+int es_mig_set_active(const struct es_mig_dp *dp, bool on);
+/* A service that runs on node_addr (another node): handoff detection. */
+int es_mig_service_set(const struct es_mig_dp *dp, const struct es_mig_svc_key *key,
+		       __u32 node_addr, __u32 flags, __u32 replay_limit);
+int es_mig_service_del(const struct es_mig_dp *dp, const struct es_mig_svc_key *key);
+
+/* ---- one session, in the order of a migration ---- */
+
+/* Run one es_mig_ctl command; cmd->seq_state says what the entry was. */
+int es_mig_ctl(const struct es_mig_dp *dp, struct es_mig_cmd *cmd);
+int es_mig_session_get(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		       struct es_mig_session *s);
+
+/*
+ * Forward (and with mirror, buffer) the session's requests to source_addr.
+ * Makes the entry, or takes over one the data plane made on handoff
+ * detection; requests before this call need no replay (the cursor starts
+ * at the last one).
+ */
+int es_mig_start(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32 source_addr,
+		 bool mirror, __u32 replay_limit);
+
+/* FORWARDING -> HOLD; *hold_seq is the last request sent to the source. */
+int es_mig_hold(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 *hold_seq);
+
+/*
+ * Wait until the source has answered every request sent to it before the
+ * hold (old_replies >= hold_seq): the old container is quiet and its
+ * receive queue empty, so a checkpoint now holds exactly requests 1..hold_seq.
+ */
+int es_mig_wait_answered(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			 __u64 hold_seq, unsigned int timeout_ms);
+
+/*
+ * The checkpoint was taken with the source-side hold (es_mig_src_hold):
+ * cursor = the last request delivered before it, records up to it
+ * deleted. The session stays FORWARDING; -ESTALE in any other state.
+ */
+int es_mig_cursor_set(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 cursor);
+
+/*
+ * The steps the commands are made of, shared with lib/replay: run one
+ * command on the session, change its state from `from` to `to` if its
+ * head is still `expect` (ES_MIG_ANY_SEQ: any; *seq_state says what the
+ * entry was), set one of its values.
+ */
+int es_mig_cmd_run(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32 op,
+		   struct es_mig_cmd *cmd);
+int es_mig_set_state(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32 from,
+		     __u32 to, __u64 expect, __u64 *seq_state);
+int es_mig_set_value(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32 op,
+		     __u64 value);
+
+static inline __u64 es_mig_seq_of(__u64 seq_state)
+{
+	return seq_state & ES_MIG_SEQ_MASK;
+}
+
+static inline unsigned int es_mig_state_of(__u64 seq_state)
+{
+	return seq_state >> ES_MIG_STATE_SHIFT;
+}
+
+/* ---- the replay buffer ---- */
+
+int es_mig_record_get(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 seq,
+		      struct es_mig_record *rec);
+/* Delete the session's records with seq in [from, to]; returns how many. */
+int es_mig_records_delete(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			  __u64 from, __u64 to);
+/* Records of the session in the map (scan), and the lowest and highest seq. */
+int es_mig_records_count(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			 __u64 *lowest, __u64 *highest);
+
+/* ---- the source-side hold (the old container's node) ---- */
+
+int es_mig_remote_get(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		      struct es_mig_remote *r);
+
+/*
+ * OPEN -> HOLD on es_mig_remote (made with peer_addr when absent): later
+ * tunnelled requests are kept in es_mig_held. *hold_at: requests delivered
+ * before the hold. Asked again while holding, it answers the same.
+ */
+int es_mig_src_hold(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32 peer_addr,
+		    __u64 *hold_at);
+
+/*
+ * Wait until the old container answered every request delivered before
+ * the hold (replies >= hold_at): it read them all, so a checkpoint now
+ * holds exactly their effects. Local: no round trip to the target.
+ */
+int es_mig_src_wait_quiet(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			  __u64 hold_at, unsigned int timeout_ms);
+
+/*
+ * The cursor to tell the target: the sequence number of the last request
+ * delivered before the hold, or ES_MIG_ANY_SEQ when none was (the target
+ * keeps its own, set when forwarding started). -EPROTO when a request
+ * could not be kept during the hold (the cursor is not exact).
+ */
+int es_mig_src_cursor(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 *cursor);
+
+#endif /* EDGESHIFT_MIGCTL_CTL_H */

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Control of the migration data plane (bpf/migration.bpf.c) for the
+ * agent's migration state machine, the tools and the tests: loading,
+ * attaching and the handles on the pins. Everything lives in pins under
+ * one directory, so any process (a restarted agent) picks up where another
+ * left off. The protocol, and the order of the calls of migctl/ctl.h and
+ * replay/replay.h, is in docs/migration.md.
+ *
+ * Functions return 0 or -errno unless said otherwise; a message for the
+ * operator goes to err when it is given.
+ */
+#ifndef EDGESHIFT_MIGCTL_LOAD_H
+#define EDGESHIFT_MIGCTL_LOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <edgeshift/migration.h>
+
+struct migration;
+
+/* Handles on the pinned migration objects. */
+struct es_mig_dp {
+	int	ctl_fd;		/* es_mig_ctl (syscall program) */
+	int	sessions_fd;	/* es_mig_sessions */
+	int	replay_fd;	/* es_mig_replay */
+	int	services_fd;	/* es_mig_services */
+	int	remote_fd;	/* es_mig_remote */
+	int	config_fd;	/* es_mig_config */
+	int	events_fd;	/* es_mig_events */
+	int	held_fd;	/* es_mig_held (source side) */
+	char	pin_path[256];
+};
+
+/* Where the migration programs attach. */
+enum es_mig_hook {
+	ES_MIG_HOOK_USER = 0,	/* XDP es_mig_xdp_ingress: interface facing the users (target) */
+	ES_MIG_HOOK_WAN = 1,	/* XDP es_mig_xdp_wan: interface facing the other nodes */
+	ES_MIG_HOOK_CTR = 2,	/* tcx ingress es_mig_tc_ctr: a container's host-side interface */
+	ES_MIG_HOOK_USER_TC = 3,	/* tcx ingress es_mig_tc_ingress: users' interface on a veth */
+	ES_MIG_HOOK_EGRESS = 4,	/* tcx egress es_mig_tc_egress: users' interface, containers in
+				 * the node's network namespace */
+	ES_MIG_HOOK_MAX = 5,
+};
+
+struct es_mig_load_opts {
+	unsigned int	sessions;	/* es_mig_sessions / es_mig_remote entries, 0: default */
+	unsigned int	records;	/* es_mig_replay entries (all sessions), 0: default */
+};
+
+/*
+ * Load the object, reusing the maps pinned under pin_path (accounting maps
+ * included) and pinning the rest, and pin the programs (prog_<name>) so
+ * es_mig_attach and es_mig_dp_open work from any process. *skel stays
+ * loaded for the caller; free it with es_mig_unload.
+ */
+int es_mig_load(const char *pin_path, const struct es_mig_load_opts *opts,
+		struct migration **skel, char *err, size_t err_len);
+void es_mig_unload(struct migration *skel);
+
+/* Attach a pinned program to an interface and pin the link (links/mig_<hook>_<ifindex>). */
+const char *es_mig_hook_name(enum es_mig_hook hook);	/* user, wan, ctr, usertc, egress */
+int es_mig_attach(const char *pin_path, enum es_mig_hook hook, unsigned int ifindex,
+		  char *err, size_t err_len);
+int es_mig_detach(const char *pin_path, enum es_mig_hook hook, unsigned int ifindex);
+
+/* Open the pinned maps and control program; es_mig_dp_close releases them. */
+int es_mig_dp_open(struct es_mig_dp *dp, const char *pin_path, char *err, size_t err_len);
+void es_mig_dp_close(struct es_mig_dp *dp);
+
+/* The handles of a loaded, unpinned object (tests, benchmarks); owned by skel. */
+void es_mig_dp_from_skel(struct es_mig_dp *dp, struct migration *skel);
+
+/* Remove the migration pins (programs, maps, links), not the accounting ones. */
+int es_mig_cleanup_pins(const char *pin_path);
+
+#endif /* EDGESHIFT_MIGCTL_LOAD_H */

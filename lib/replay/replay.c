@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The replay protocol: buffered requests go again, in order, to the
+ * source (resume), into the restored container (replay, paced on its
+ * answers) or into the old container (source-side release), each ending
+ * in a state change that no newer request may slip past.
+ */
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "inject.h"
+#include "replay.h"
+#include "tunnel.h"
+
+#define MIG_RESUME_TRIES	1000
+/*
+ * Replayed requests in flight to the restored container: a UDP socket's
+ * receive buffer holds a few hundred small datagrams, and a burst of every
+ * buffered request (hundreds at 100 requests/s) overflows it, losing
+ * requests that never take effect.
+ */
+#define MIG_REPLAY_WINDOW	32
+/* No answer from the restored container for this long: give up (abort). */
+#define MIG_REPLAY_STALL_MS	3000
+
+/*
+ * A state change no request may slip past: step() handles every sequence
+ * number up to the head seen, then finish() changes the state only if the
+ * head is still that one; otherwise (-EAGAIN, *head updated) the newcomers
+ * are handled first and it tries again.
+ */
+struct drain {
+	const struct es_mig_dp	*dp;
+	const struct es_mig_key	*key;
+	int			fd;		/* tunnel or injection socket */
+	__u32			dst;		/* send_to_source: the source node */
+	__u32			from, to;	/* switch_state: the state change */
+	__u64			cursor;		/* replay_step: last in the checkpoint */
+	__u64			released;	/* release_held: delivered by earlier calls */
+	unsigned int		done;		/* sequence numbers handled by step() */
+	int (*step)(struct drain *d, __u64 seq);
+	int (*finish)(struct drain *d, __u64 *head);
+};
+
+static int drain_then_switch(struct drain *d, __u64 next, __u64 head)
+{
+	int tries, ret;
+
+	for (tries = 0; tries < MIG_RESUME_TRIES; tries++) {
+		for (; next <= head; next++) {
+			ret = d->step(d, next);
+			if (ret)
+				return ret;
+		}
+		ret = d->finish(d, &head);
+		if (ret != -EAGAIN)
+			return ret;
+	}
+	return -EAGAIN;
+}
+
+static int switch_state(struct drain *d, __u64 *head)
+{
+	__u64 ss = 0;
+	int ret = es_mig_set_state(d->dp, d->key, d->from, d->to, *head, &ss);
+
+	*head = es_mig_seq_of(ss);
+	return ret;
+}
+
+static int send_to_source(struct drain *d, __u64 seq)
+{
+	struct es_mig_record rec;
+	int ret = es_mig_record_get(d->dp, d->key, seq, &rec);
+
+	if (!ret)
+		ret = es_mig_tunnel_send(d->dp, d->fd, d->dst, seq, &rec);
+	if (!ret)
+		d->done++;
+	return ret;
+}
+
+int es_mig_resume(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 cursor,
+		  unsigned int *sent)
+{
+	struct es_mig_session s;
+	struct drain d = { .dp = dp, .key = key, .step = send_to_source,
+			   .finish = switch_state, .from = ES_MIG_HOLD, .to = ES_MIG_FORWARDING };
+	int ret;
+
+	if (sent)
+		*sent = 0;
+	ret = es_mig_session_get(dp, key, &s);
+	if (ret)
+		return ret;
+	if (es_mig_state_of(s.seq_state) != ES_MIG_HOLD)
+		return -ESTALE;
+	ret = es_mig_set_value(dp, key, ES_MIG_CMD_SET_CURSOR, cursor);
+	if (ret)
+		return ret;
+	es_mig_records_delete(dp, key, 1, cursor);
+	d.fd = es_mig_tunnel_open(dp);
+	if (d.fd < 0)
+		return d.fd;
+	d.dst = s.source_addr;
+	ret = drain_then_switch(&d, s.hold_seq + 1, es_mig_seq_of(s.seq_state));
+	close(d.fd);
+	if (sent)
+		*sent = d.done;
+	return ret;
+}
+
+
+/*
+ * Waits until the restored container has answered all but `window` of the
+ * requests replayed up to `sent` (its replies are counted by the reply
+ * hook from the cursor on). -ETIMEDOUT when it stops answering.
+ */
+static int replay_wait_window(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			      __u64 cursor, __u64 sent, __u64 window)
+{
+	const struct timespec step = { .tv_nsec = 200 * 1000 };
+	struct es_mig_session s;
+	__u64 answered, last = 0;
+	long waited_us = 0;
+	int ret;
+
+	for (;;) {
+		ret = es_mig_session_get(dp, key, &s);
+		if (ret)
+			return ret;
+		answered = s.new_replies;	/* the n-th answers cursor + n */
+		if (sent - cursor <= answered + window)
+			return 0;
+		if (answered != last) {
+			last = answered;
+			waited_us = 0;
+		}
+		if (waited_us >= MIG_REPLAY_STALL_MS * 1000L)
+			return -ETIMEDOUT;
+		nanosleep(&step, NULL);
+		waited_us += 200;
+	}
+}
+
+static int replay_step(struct drain *d, __u64 seq)
+{
+	struct es_mig_record rec;
+	int ret;
+
+	ret = replay_wait_window(d->dp, d->key, d->cursor, seq - 1, MIG_REPLAY_WINDOW);
+	if (!ret)
+		ret = es_mig_record_get(d->dp, d->key, seq, &rec);
+	if (!ret)
+		ret = es_mig_inject(d->fd, &rec);
+	if (!ret)
+		ret = es_mig_set_value(d->dp, d->key, ES_MIG_CMD_SET_REPLAYED, seq);
+	if (!ret)
+		d->done++;
+	return ret;
+}
+
+int es_mig_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			  unsigned int *replayed)
+{
+	struct es_mig_session s;
+	struct drain d = { .dp = dp, .key = key, .step = replay_step, .finish = switch_state,
+			   .from = ES_MIG_REPLAYING, .to = ES_MIG_CUTOVER };
+	__u64 ss = 0;
+	int ret;
+
+	if (replayed)
+		*replayed = 0;
+	ret = es_mig_set_state(dp, key, ES_MIG_FORWARDING, ES_MIG_REPLAYING, ES_MIG_ANY_SEQ, &ss);
+	if (ret)
+		return ret;
+	ret = es_mig_session_get(dp, key, &s);
+	if (ret)
+		return ret;
+	d.fd = es_mig_inject_open();
+	if (d.fd < 0)
+		return d.fd;
+	d.cursor = s.cursor;
+	ret = drain_then_switch(&d, (s.replayed > s.cursor ? s.replayed : s.cursor) + 1,
+				es_mig_seq_of(ss));
+	close(d.fd);
+	if (replayed)
+		*replayed = d.done;
+	return ret;
+}
+
+/* Send the records in [from, to] that exist to the source, in order. */
+static int send_records(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			__u32 dst, __u64 from, __u64 to, unsigned int *sent)
+{
+	struct es_mig_record rec;
+	__u64 seq;
+	int fd, ret = 0;
+
+	fd = es_mig_tunnel_open(dp);
+	if (fd < 0)
+		return fd;
+	for (seq = from; seq <= to && !ret; seq++) {
+		if (es_mig_record_get(dp, key, seq, &rec))
+			continue;
+		ret = es_mig_tunnel_send(dp, fd, dst, seq, &rec);
+		if (!ret && sent)
+			(*sent)++;
+	}
+	close(fd);
+	return ret;
+}
+
+/*
+ * An abort during HOLD leaves the held requests in the buffer only: send
+ * them to the source before anything deletes them (late, and possibly
+ * after newer ones, but not lost).
+ */
+static int send_held_after_abort(const struct es_mig_dp *dp, const struct es_mig_key *key)
+{
+	struct es_mig_cmd cmd = {};
+	struct es_mig_session s;
+	int ret;
+
+	ret = es_mig_session_get(dp, key, &s);
+	if (ret || !(s.flags & ES_MIG_F_ABORT_HELD))
+		return ret;
+	ret = send_records(dp, key, s.source_addr, s.hold_seq + 1, s.abort_seq, NULL);
+	if (ret)
+		return ret;
+	cmd.flags = s.flags & ~ES_MIG_F_ABORT_HELD;
+	return es_mig_cmd_run(dp, key, ES_MIG_CMD_CONFIGURE, &cmd);
+}
+
+int es_mig_abort(const struct es_mig_dp *dp, const struct es_mig_key *key)
+{
+	struct es_mig_cmd cmd = {};
+	int ret;
+
+	ret = es_mig_cmd_run(dp, key, ES_MIG_CMD_ABORT, &cmd);
+	if (!ret)
+		ret = send_held_after_abort(dp, key);
+	return ret;
+}
+
+int es_mig_finish(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		  unsigned int *records_deleted)
+{
+	struct es_mig_cmd cmd = {};
+	int n, ret;
+
+	ret = send_held_after_abort(dp, key);
+	if (ret && ret != -ENOENT)
+		return ret;
+	n = es_mig_records_delete(dp, key, 0, ES_MIG_SEQ_MASK);
+	if (records_deleted)
+		*records_deleted = n < 0 ? 0 : n;
+	ret = es_mig_cmd_run(dp, key, ES_MIG_CMD_DELETE, &cmd);
+	if (!ret)
+		ret = es_mig_set_active(dp, false);
+	return ret;
+}
+
+/* A held request, delivered in order; absent: it could not be kept and went at once. */
+static int release_held(struct drain *d, __u64 seq)
+{
+	struct es_mig_record_key hk = { .session = *d->key, .seq = seq };
+	struct es_mig_held h;
+	int ret;
+
+	if (bpf_map_lookup_elem(d->dp->held_fd, &hk, &h))
+		return 0;
+	ret = es_mig_inject_packet(d->fd, h.data, h.len);
+	if (ret)
+		return ret;
+	bpf_map_delete_elem(d->dp->held_fd, &hk);
+	d->done++;
+	return 0;
+}
+
+static int release_hold(struct drain *d, __u64 *head)
+{
+	struct es_mig_cmd cmd = { .expect_seq = *head, .value = d->released + d->done };
+	int ret = es_mig_cmd_run(d->dp, d->key, ES_MIG_CMD_SRC_RELEASE, &cmd);
+
+	*head = es_mig_seq_of(cmd.seq_state);
+	return ret;
+}
+
+int es_mig_src_release(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		       unsigned int *sent)
+{
+	struct drain d = { .dp = dp, .key = key, .step = release_held, .finish = release_hold };
+	struct es_mig_remote r;
+	int ret;
+
+	if (sent)
+		*sent = 0;
+	ret = es_mig_remote_get(dp, key, &r);
+	if (ret)
+		return ret;
+	if (r.hold >> ES_MIG_STATE_SHIFT != ES_MIG_SRC_HOLD)
+		return -ESTALE;
+	d.fd = es_mig_inject_open();
+	if (d.fd < 0)
+		return d.fd;
+	d.released = r.released;
+	/* an agent that died while releasing goes on after what it delivered */
+	ret = drain_then_switch(&d, r.hold_at + r.released + 1, es_mig_seq_of(r.hold));
+	close(d.fd);
+	if (sent)
+		*sent = d.done;
+	return ret;
+}

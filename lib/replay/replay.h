@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The replay protocol of a migration (docs/migration.md): the sequences
+ * that send buffered requests again, in order, and then change the
+ * session's state with no newer request slipping past. Built on the
+ * commands of migctl/ctl.h.
+ *
+ * Functions return 0 or -errno unless said otherwise; a message for the
+ * operator goes to err when it is given.
+ */
+#ifndef EDGESHIFT_REPLAY_H
+#define EDGESHIFT_REPLAY_H
+
+#include "migctl/ctl.h"
+
+/*
+ * After the checkpoint: cursor = hold_seq (records up to it deleted),
+ * then the requests buffered during HOLD go to the source in order, and
+ * the session returns to FORWARDING without a request in between.
+ * *sent counts the requests sent.
+ */
+int es_mig_resume(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 cursor,
+		  unsigned int *sent);
+
+/*
+ * The restored container is running: FORWARDING -> REPLAYING, every
+ * buffered request after the cursor is injected into it in order, then
+ * REPLAYING -> CUTOVER at a moment when nothing is left to replay, so no
+ * new request reaches it before the buffered ones. *replayed counts them.
+ */
+int es_mig_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			  unsigned int *replayed);
+
+/*
+ * Abort and finish live here, not with the commands: requests held when a
+ * HOLD was aborted are sent on to the source through the tunnel first.
+ */
+
+/* Give up (not after cut-over): forwarding to the source goes on. */
+int es_mig_abort(const struct es_mig_dp *dp, const struct es_mig_key *key);
+
+/* Delete the session's records and its entry (after cut-over and stop, or abort). */
+int es_mig_finish(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		  unsigned int *records_deleted);
+
+/*
+ * After the checkpoint: deliver the held requests to the old container in
+ * arrival order (raw socket into this node's stack), deleting each, then
+ * HOLD -> OPEN only when no request arrived since the last one delivered
+ * (else deliver the newcomers and try again). *sent counts them. -ESTALE
+ * when not holding.
+ */
+int es_mig_src_release(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		       unsigned int *sent);
+
+#endif /* EDGESHIFT_REPLAY_H */
