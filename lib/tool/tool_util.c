@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include "opts.h"
 #include "tool_util.h"
 
 #define PROGRESS_NS		(500 * NSEC_PER_MSEC)
@@ -28,14 +29,14 @@ const char *es_tool_opt_name(const struct es_tool_cli *cli, int id)
 
 int es_tool_usage_error(const struct es_tool_cli *cli, const char *fmt, ...)
 {
+	struct es_opts p = { .prog = cli->prog };
+	char msg[1024];
 	va_list ap;
 
-	fprintf(stderr, "%s: ", cli->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help'.\n", cli->prog);
-	return -1;
+	return es_opts_error(&p, "%s", msg);
 }
 
 int es_tool_next_opt(const struct es_tool_cli *cli, int argc, char **argv,
@@ -63,57 +64,25 @@ int es_tool_next_opt(const struct es_tool_cli *cli, int argc, char **argv,
 	return 0;
 }
 
+/* The option table parser's value checks, with its messages. */
 int es_tool_parse_u64(const struct es_tool_cli *cli, int id, const char *s,
 		      uint64_t min, uint64_t max, uint64_t *out)
 {
-	static const struct {
-		const char	*suffix;
-		uint64_t	mul;
-	} sfx[] = {
-		{ "", 1 }, { "k", 1000 }, { "m", 1000000 }, { "g", 1000000000 },
-		{ "ki", 1ULL << 10 }, { "mi", 1ULL << 20 }, { "gi", 1ULL << 30 },
-	};
-	const size_t nsfx = sizeof(sfx) / sizeof(sfx[0]);
-	unsigned long long v;
-	char *end;
-	size_t i;
+	struct es_opts p = { .prog = cli->prog };
+	char name[64];
 
-	/* strtoull() would take a sign or leading blanks */
-	if (*s < '0' || *s > '9')
-		goto bad;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		goto bad;
-	for (i = 0; i < nsfx; i++)
-		if (!strcasecmp(end, sfx[i].suffix))
-			break;
-	if (i == nsfx || v > max / sfx[i].mul)
-		goto bad;
-	v *= sfx[i].mul;
-	if (v < min || v > max)
-		goto bad;
-	*out = v;
-	return 0;
-bad:
-	return es_tool_usage_error(cli, "--%s: '%s' is not an integer in %"
-				   PRIu64 "..%" PRIu64,
-				   es_tool_opt_name(cli, id), s, min, max);
+	snprintf(name, sizeof(name), "--%s", es_tool_opt_name(cli, id));
+	return es_opts_uint(&p, name, s, min, max, out);
 }
 
 int es_tool_parse_double(const struct es_tool_cli *cli, int id, const char *s,
 			 double min, double max, double *out)
 {
-	char *end;
-	double v;
+	struct es_opts p = { .prog = cli->prog };
+	char name[64];
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < min || v > max)
-		return es_tool_usage_error(cli, "--%s: '%s' is not a number in %g..%g",
-					   es_tool_opt_name(cli, id), s, min, max);
-	*out = v;
-	return 0;
+	snprintf(name, sizeof(name), "--%s", es_tool_opt_name(cli, id));
+	return es_opts_double(&p, name, s, min, max, out);
 }
 
 int es_tool_parse_port(const struct es_tool_cli *cli, int id, const char *s,
