@@ -8,11 +8,12 @@
  * from the same table, so the two cannot disagree.
  *
  *	struct conf { uint64_t count; bool json; const char *dev; };
+ *	#define C(field) ES_OPT_AT(struct conf, field)
  *	static const struct es_opt opts[] = {
- *		ES_OPT_STR(struct conf, dev, "dev", 'd', "IFACE", "send on IFACE",
+ *		ES_OPT_STR(C(dev), "dev", 'd', "IFACE", "send on IFACE",
  *			   .required = true),
- *		ES_OPT_UINT(struct conf, count, "count", 0, 1, 1000, "N", "send N"),
- *		ES_OPT_BOOL(struct conf, json, "json", 'j', "one JSON object"),
+ *		ES_OPT_UINT(C(count), "count", 0, 1, 1000, "N", "send N"),
+ *		ES_OPT_BOOL(C(json), "json", 'j', "one JSON object"),
  *		{ }
  *	};
  *	static const struct es_opts cli = { .prog = "es-x", .opts = opts };
@@ -81,33 +82,30 @@ struct es_opt {
 	const char			*help;		/* "\n" starts a new line */
 };
 
-#define ES_OPT_FIELD(T, field)					\
+#define ES_OPT_AT(T, field)						\
 	.off = offsetof(T, field), .size = sizeof(((T *)0)->field)
 
-#define ES_OPT_BOOL(T, field, lname, sname, hlp, ...)		\
+#define ES_OPT_BOOL(at, lname, sname, hlp, ...)				\
 	{ .name = lname, .short_name = sname, .type = ES_OPT_TYPE_BOOL,	\
-	  ES_OPT_FIELD(T, field), .help = hlp, __VA_ARGS__ }
-#define ES_OPT_UINT(T, field, lname, sname, lo, hi, mv, hlp, ...)	\
+	  at, .help = hlp, __VA_ARGS__ }
+#define ES_OPT_UINT(at, lname, sname, lo, hi, mv, hlp, ...)		\
 	{ .name = lname, .short_name = sname, .type = ES_OPT_TYPE_UINT,	\
-	  ES_OPT_FIELD(T, field), .min = lo, .max = hi, .metavar = mv, \
-	  .help = hlp, __VA_ARGS__ }
-#define ES_OPT_DOUBLE(T, field, lname, sname, lo, hi, mv, hlp, ...)	\
+	  at, .min = lo, .max = hi, .metavar = mv, .help = hlp, __VA_ARGS__ }
+#define ES_OPT_DOUBLE(at, lname, sname, lo, hi, mv, hlp, ...)		\
 	{ .name = lname, .short_name = sname, .type = ES_OPT_TYPE_DOUBLE, \
-	  ES_OPT_FIELD(T, field), .dmin = lo, .dmax = hi, .metavar = mv, \
-	  .help = hlp, __VA_ARGS__ }
-#define ES_OPT_STR(T, field, lname, sname, mv, hlp, ...)		\
+	  at, .dmin = lo, .dmax = hi, .metavar = mv, .help = hlp, __VA_ARGS__ }
+#define ES_OPT_STR(at, lname, sname, mv, hlp, ...)			\
 	{ .name = lname, .short_name = sname, .type = ES_OPT_TYPE_STR,	\
-	  ES_OPT_FIELD(T, field), .metavar = mv, .help = hlp, __VA_ARGS__ }
-#define ES_OPT_STRBUF(T, field, lname, sname, mv, hlp, ...)		\
+	  at, .metavar = mv, .help = hlp, __VA_ARGS__ }
+#define ES_OPT_STRBUF(at, lname, sname, mv, hlp, ...)			\
 	{ .name = lname, .short_name = sname, .type = ES_OPT_TYPE_STRBUF, \
-	  ES_OPT_FIELD(T, field), .metavar = mv, .help = hlp, __VA_ARGS__ }
-#define ES_OPT_ENUM(T, field, lname, sname, nm, mv, hlp, ...)	\
+	  at, .metavar = mv, .help = hlp, __VA_ARGS__ }
+#define ES_OPT_ENUM(at, lname, sname, nm, mv, hlp, ...)			\
 	{ .name = lname, .short_name = sname, .type = ES_OPT_TYPE_ENUM,	\
-	  ES_OPT_FIELD(T, field), .names = nm, .metavar = mv,	\
-	  .help = hlp, __VA_ARGS__ }
-#define ES_OPT_MULTI(T, field, lname, sname, mv, hlp, ...)		\
+	  at, .names = nm, .metavar = mv, .help = hlp, __VA_ARGS__ }
+#define ES_OPT_MULTI(at, lname, sname, mv, hlp, ...)			\
 	{ .name = lname, .short_name = sname, .type = ES_OPT_TYPE_MULTI, \
-	  ES_OPT_FIELD(T, field), .metavar = mv, .help = hlp, __VA_ARGS__ }
+	  at, .metavar = mv, .help = hlp, __VA_ARGS__ }
 #define ES_OPT_FUNC(lname, sname, fn, mv, hlp, ...)			\
 	{ .name = lname, .short_name = sname, .type = ES_OPT_TYPE_FUNC,	\
 	  .func = fn, .metavar = mv, .help = hlp, __VA_ARGS__ }

@@ -42,25 +42,26 @@ static int parse_odd(const struct es_opts *p, const struct es_opt *o,
 	return 0;
 }
 
+#define C(field)	ES_OPT_AT(struct conf, field)
 static const struct es_opt opts[] = {
-	ES_OPT_BOOL(struct conf, json, "json", 'j', "one JSON object"),
-	ES_OPT_BOOL(struct conf, realtime, "no-realtime", 0, "no SCHED_FIFO",
+	ES_OPT_BOOL(C(json), "json", 'j', "one JSON object"),
+	ES_OPT_BOOL(C(realtime), "no-realtime", 0, "no SCHED_FIFO",
 		    .neg = true),
-	ES_OPT_UINT(struct conf, count, "count", 'n', 1, 1000000, "N",
+	ES_OPT_UINT(C(count), "count", 'n', 1, 1000000, "N",
 		    "send N packets", .required = true),
-	ES_OPT_UINT(struct conf, port, "port", 'p', 1, 65535, "PORT",
+	ES_OPT_UINT(C(port), "port", 'p', 1, 65535, "PORT",
 		    "to PORT"),
-	ES_OPT_UINT(struct conf, ttl, "ttl", 0, 1, 255, "N", "hop limit"),
-	ES_OPT_DOUBLE(struct conf, rate, "rate", 'r', 0.001, 1e6, "PER_S",
+	ES_OPT_UINT(C(ttl), "ttl", 0, 1, 255, "N", "hop limit"),
+	ES_OPT_DOUBLE(C(rate), "rate", 'r', 0.001, 1e6, "PER_S",
 		      "packets per second\nsecond line"),
-	ES_OPT_STR(struct conf, dev, "dev", 'd', "IFACE", "send on IFACE"),
-	ES_OPT_STRBUF(struct conf, name, "name", 0, "NAME", "a short name"),
-	ES_OPT_ENUM(struct conf, proto, "proto", 0, protos, "udp|tcp",
+	ES_OPT_STR(C(dev), "dev", 'd', "IFACE", "send on IFACE"),
+	ES_OPT_STRBUF(C(name), "name", 0, "NAME", "a short name"),
+	ES_OPT_ENUM(C(proto), "proto", 0, protos, "udp|tcp",
 		    "protocol"),
-	ES_OPT_MULTI(struct conf, iface, "interface", 'i', "NAME",
+	ES_OPT_MULTI(C(iface), "interface", 'i', "NAME",
 		     "repeatable"),
 	ES_OPT_FUNC("odd", 'o', parse_odd, "N", "a callback"),
-	ES_OPT_BOOL(struct conf, json, "secret", 0, "not shown", .hidden = true),
+	ES_OPT_BOOL(C(json), "secret", 0, "not shown", .hidden = true),
 	{ }
 };
 
