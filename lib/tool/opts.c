@@ -258,7 +258,24 @@ static int check_required(const struct es_opts *p, const bool *given)
 	return 0;
 }
 
+static uint64_t given_bits(const bool *given, int n)
+{
+	uint64_t bits = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (given[i])
+			bits |= 1ULL << i;
+	return bits;
+}
+
 int es_opts_parse(const struct es_opts *p, int argc, char **argv, void *conf)
+{
+	return es_opts_parse_given(p, argc, argv, conf, NULL);
+}
+
+int es_opts_parse_given(const struct es_opts *p, int argc, char **argv,
+			void *conf, uint64_t *given_mask)
 {
 	bool given[ES_OPTS_MAX] = { false };
 	const struct es_opt *o;
@@ -290,6 +307,8 @@ int es_opts_parse(const struct es_opts *p, int argc, char **argv, void *conf)
 		return es_opts_error(p, "unexpected argument '%s'", argv[optind]);
 	if (check_required(p, given))
 		return -1;
+	if (given_mask)
+		*given_mask = given_bits(given, ES_OPTS_MAX);
 	return optind;
 }
 

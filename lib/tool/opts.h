@@ -131,6 +131,9 @@ struct es_opts {
  * error (printed on stderr with the --help hint).
  */
 int es_opts_parse(const struct es_opts *p, int argc, char **argv, void *conf);
+/* The same, and *given: bit i set when opts[i] was on the command line. */
+int es_opts_parse_given(const struct es_opts *p, int argc, char **argv,
+			void *conf, uint64_t *given);
 
 /* The help: usage line, doc, one line per option, epilog. */
 void es_opts_help(const struct es_opts *p, FILE *f);
