@@ -1,100 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
-#include <inttypes.h>
-#include <math.h>	/* isfinite() only: the agent links without -lm */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
-#include "opts.h"
 #include "tool_util.h"
 
 #define PROGRESS_NS		(500 * NSEC_PER_MSEC)
 
 static volatile sig_atomic_t stop_signal;
-
-const char *es_tool_opt_name(const struct es_tool_cli *cli, int id)
-{
-	const struct option *o;
-
-	for (o = cli->opts; o->name; o++)
-		if (o->val == id)
-			return o->name;
-	return "?";
-}
-
-int es_tool_usage_error(const struct es_tool_cli *cli, const char *fmt, ...)
-{
-	struct es_opts p = { .prog = cli->prog };
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return es_opts_error(&p, "%s", msg);
-}
-
-int es_tool_next_opt(const struct es_tool_cli *cli, int argc, char **argv,
-		     const char *mode)
-{
-	int c;
-
-	/* The messages are ours, in the usage error style. */
-	opterr = 0;
-	c = getopt_long(argc, argv, ":h", cli->opts, NULL);
-	if (c == ':')
-		return es_tool_usage_error(cli, "--%s needs a value",
-					   es_tool_opt_name(cli, optopt));
-	if (c == '?')
-		return es_tool_usage_error(cli, "%s%sunknown option '%s'",
-					   mode ?: "", mode ? ": " : "",
-					   argv[optind - 1]);
-	if (c == 'h')
-		return cli->help;
-	if (c != -1)
-		return c;
-	if (optind < argc)
-		return es_tool_usage_error(cli, "unexpected argument '%s'",
-					   argv[optind]);
-	return 0;
-}
-
-/* The option table parser's value checks, with its messages. */
-int es_tool_parse_u64(const struct es_tool_cli *cli, int id, const char *s,
-		      uint64_t min, uint64_t max, uint64_t *out)
-{
-	struct es_opts p = { .prog = cli->prog };
-	char name[64];
-
-	snprintf(name, sizeof(name), "--%s", es_tool_opt_name(cli, id));
-	return es_opts_uint(&p, name, s, min, max, out);
-}
-
-int es_tool_parse_double(const struct es_tool_cli *cli, int id, const char *s,
-			 double min, double max, double *out)
-{
-	struct es_opts p = { .prog = cli->prog };
-	char name[64];
-
-	snprintf(name, sizeof(name), "--%s", es_tool_opt_name(cli, id));
-	return es_opts_double(&p, name, s, min, max, out);
-}
-
-int es_tool_parse_port(const struct es_tool_cli *cli, int id, const char *s,
-		       uint16_t *port)
-{
-	uint64_t v;
-
-	if (es_tool_parse_u64(cli, id, s, 1, 65535, &v))
-		return -1;
-	*port = v;
-	return 0;
-}
 
 uint64_t es_tool_now_ns(void)
 {
