@@ -156,6 +156,17 @@ TEST(multi_keeps_order)
 		    !strcmp(c.iface.v[2], "c"), "in order");
 }
 
+TEST(given_options)
+{
+	char *w[] = { "es-test", "-n", "5", "--rate", "1", "-j", NULL };
+	struct conf c = { };
+	uint64_t given = 0;
+
+	ASSERT_EQ(es_opts_parse_given(&cli, 6, w, &c, &given), 6, "parsed");
+	EXPECT_EQ(given, (1ULL << 0) | (1ULL << 2) | (1ULL << 5),
+		  "bits of --json, --count and --rate, by table index");
+}
+
 TEST(positional_arguments)
 {
 	struct conf c;
