@@ -358,7 +358,8 @@ static const struct es_opts cli = {
 	.prog	= "edgeshift migrate",
 	.opts	= opts,
 	.usage	= "--container ID --to NODE --mode partial|complete\n"
-		  "                         [--stop-source] [--wait-s N] [--token-file F] [--json]\n"
+		  "                         [--stop-source] [--wait-s N] [--token-file F]"
+		  " [--json]\n"
 		  "       edgeshift migrate --stop-source-of ID | --status ID\n"
 		  "       edgeshift migrate --merge-logs FILE... [--id ID] [--json]",
 	.args	= true,

@@ -97,7 +97,8 @@ static const struct es_opt opts[] = {
 static const struct es_opts cli = {
 	.prog	= "edgeshift zdm",
 	.opts	= opts,
-	.usage	= "[--container ID --to NODE --session USER:PORT>SVC:PORT [--mode M]] [--json]",
+	.usage	= "[--container ID --to NODE --session USER:PORT>SVC:PORT [--mode M]]"
+		  " [--json]",
 };
 
 int cmd_zdm(const struct cli *c, int argc, char **argv)

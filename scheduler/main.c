@@ -45,7 +45,8 @@ static const struct es_opts cli = {
 	.usage	= "[options]",
 	.doc	= "Kubernetes scheduler extender (filter and prioritize verbs) placing pods\n"
 		  "by the network signals of edgeshiftd, read from Prometheus.\n\n",
-	.epilog	= "\nVerbs: POST <prefix>/filter, POST <prefix>/prioritize (ExtenderArgs JSON).\n"
+	.epilog	= "\nVerbs: POST <prefix>/filter, POST <prefix>/prioritize "
+		  "(ExtenderArgs JSON).\n"
 		  "Also: GET /v1/nodes (inputs in use), /metrics, /healthz.\n",
 };
 
@@ -68,7 +69,8 @@ static int parse_args(int argc, char **argv, struct sched_config *cfg, struct op
 	if (o->prom_url)
 		snprintf(cfg->prom_url, sizeof(cfg->prom_url), "%s", o->prom_url);
 	if (o->log_level && es_log_parse_level(o->log_level, &lvl))
-		return fprintf(stderr, "edgeshift-scheduler: --log-level must be debug, info, warn or error\n"), -1;
+		return fprintf(stderr, "edgeshift-scheduler: --log-level must be debug, "
+			       "info, warn or error\n"), -1;
 	if (o->log_level)
 		es_log_set_level(lvl);
 	if (sched_config_validate(cfg, err, sizeof(err)))

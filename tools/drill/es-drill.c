@@ -277,7 +277,8 @@ static const struct es_opts cli = {
 	.mode	= "client",
 	.opts	= client_opts,
 	.usage	= "client --to SVC:PORT [--bind ADDR:PORT] [--rate R] [--count N]\n"
-		  "       [--handoff-at K --handoff-gw GW] [--drain-ms MS] [--log FILE] [--progress]",
+		  "       [--handoff-at K --handoff-gw GW] [--drain-ms MS] [--log FILE]"
+		  " [--progress]",
 	.doc	= "See tools/drill/drill.sh and docs/drills.md.\n",
 };
 

@@ -1023,7 +1023,8 @@ int main(int argc, char **argv)
 			     MHD_OPTION_END);
 	if (!d) {
 		es_error("start_failed", "listen=%s:%u error=\"cannot listen: %s\"",
-			 ip4_str(ntohl(o.sa.sin_addr.s_addr), addr), ntohs(o.sa.sin_port), strerror(errno));
+			 ip4_str(ntohl(o.sa.sin_addr.s_addr), addr), ntohs(o.sa.sin_port),
+			 strerror(errno));
 		goto out;
 	}
 	es_info("listening", "listen=%s:%u base=%s state=%s",

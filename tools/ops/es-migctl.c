@@ -73,6 +73,22 @@ static int parse_session(const struct es_opts *cli, const struct es_opt *opt,
 	return es_opts_error(cli, "--%s", err);
 }
 
+static const char verbs[] =
+	"  load [--records N] [--sessions N]      load and pin the programs and maps\n"
+	"  attach --hook user|usertc|wan|ctr --dev IF  attach one program, pin the link\n"
+	"  config --local ADDR --port P [--limit N]  tunnel address/port, default replay bound\n"
+	"  service --service ADDR:PORT --node ADDR [--forward] [--mirror] [--limit N] | --del\n"
+	"  start --session S --source ADDR [--no-mirror] [--limit N]\n"
+	"  hold --session S                       FORWARDING -> HOLD, prints hold_seq\n"
+	"  wait --session S --seq N [--timeout-ms T]  until the source answered 1..N\n"
+	"  resume --session S --cursor N          cursor, send held requests, FORWARDING\n"
+	"  replay --session S                     replay into the local container, cut over\n"
+	"  abort | finish | show | records --session S\n"
+	"  events [--count N] [--timeout-ms T]    print data plane events\n"
+	"  rqueue --service ADDR:PORT             bytes queued on its UDP sockets (this netns)\n"
+	"  cleanup                                remove the migration pins\n"
+	"  S is USER_ADDR:PORT>SERVICE_ADDR:PORT[/udp]\n";
+
 #define F(field)	ES_OPT_AT(struct opts, field)
 static const struct es_opt opts[] = {
 	ES_OPT_STR(F(pin), "pin", 0, "DIR", "bpffs directory (default " DEFAULT_PIN ")"),
@@ -105,20 +121,7 @@ static struct es_opts cli = {
 	.prog	= PROG,
 	.opts	= opts,
 	.usage	= "COMMAND [--pin DIR] [options]   (DIR default " DEFAULT_PIN ")",
-	.doc	= "  load [--records N] [--sessions N]      load and pin the programs and maps\n"
-		  "  attach --hook user|usertc|wan|ctr --dev IF  attach one program, pin the link\n"
-		  "  config --local ADDR --port P [--limit N]  tunnel address/port, default replay bound\n"
-		  "  service --service ADDR:PORT --node ADDR [--forward] [--mirror] [--limit N] | --del\n"
-		  "  start --session S --source ADDR [--no-mirror] [--limit N]\n"
-		  "  hold --session S                       FORWARDING -> HOLD, prints hold_seq\n"
-		  "  wait --session S --seq N [--timeout-ms T]  until the source answered 1..N\n"
-		  "  resume --session S --cursor N          cursor, send held requests, FORWARDING\n"
-		  "  replay --session S                     replay into the local container, cut over\n"
-		  "  abort | finish | show | records --session S\n"
-		  "  events [--count N] [--timeout-ms T]    print data plane events\n"
-		  "  rqueue --service ADDR:PORT             bytes queued on its UDP sockets (this netns)\n"
-		  "  cleanup                                remove the migration pins\n"
-		  "  S is USER_ADDR:PORT>SERVICE_ADDR:PORT[/udp]\n",
+	.doc	= verbs,
 };
 
 static int fail(const char *what, int err)
