@@ -6,7 +6,6 @@
  * in the foreground; SIGTERM stops it and leaves the data plane running.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include <sys/signalfd.h>
 #include <bpf/libbpf.h>
 #include "util/log.h"
+#include "tool/opts.h"
 #include "api/api.h"
 #include "core/core.h"
 #include "migration/migrate.h"
@@ -24,135 +24,107 @@
 
 #define ERR_LEN 512
 
+/* The command line; flags override the file, so they apply after it. */
 struct options {
-	const char	*config_path;
-	bool		cleanup;
-	bool		check_only;
+	const char		*config_path;
+	struct es_opt_multi	ifaces;
+	const char		*pin_path;
+	const char		*listen;
+	unsigned int		session_map_size;	/* 0: not given */
+	unsigned int		idle_timeout_ms;	/* 0: not given */
+	const char		*node_name;
+	const char		*log_level;
+	const char		*rx_hook;
+	const char		*cni_state_dir;
+	bool			cleanup;
+	bool			check_only;
+	bool			version;
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: edgeshiftd [options]\n"
-		"  -c, --config FILE           JSON configuration (see docs/operations.md)\n"
-		"  -i, --interface NAME[=NS/POD]  attach to NAME (fnmatch pattern); repeatable\n"
-		"  -p, --pin-path DIR          bpffs directory of the pins (default %s)\n"
-		"  -l, --listen ADDR:PORT      HTTP address (default 127.0.0.1:9464)\n"
-		"  -s, --session-map-size N    entries per session map (default 65536)\n"
-		"      --idle-timeout-ms N     collect sessions idle this long (default 300000)\n"
-		"      --node-name NAME        node label of every metric (default hostname)\n"
-		"      --log-level LEVEL       debug, info, warn or error (default info)\n"
-		"      --rx-hook auto|xdp|tc   receive hook (default auto: tc on veth, XDP elsewhere)\n"
-		"      --cni-state-dir DIR     edgeshift-cni's pod records (default /run/edgeshift/cni)\n"
-		"      --check-config          validate the configuration and exit\n"
-		"      --cleanup               remove every pin (detaches the programs) and exit\n"
-		"  -V, --version               print the version and exit\n",
-		ES_DEFAULT_PIN_PATH);
-}
+#define F(field)	ES_OPT_AT(struct options, field)
+static const struct es_opt opts[] = {
+	ES_OPT_STR(F(config_path), "config", 'c', "FILE",
+		   "JSON configuration (see docs/operations.md)"),
+	ES_OPT_MULTI(F(ifaces), "interface", 'i', "NAME[=NS/POD]",
+		     "attach to NAME (fnmatch pattern); repeatable"),
+	ES_OPT_STR(F(pin_path), "pin-path", 'p', "DIR",
+		   "bpffs directory of the pins (default " ES_DEFAULT_PIN_PATH ")"),
+	ES_OPT_STR(F(listen), "listen", 'l', "ADDR:PORT", "HTTP address (default 127.0.0.1:9464)"),
+	ES_OPT_UINT(F(session_map_size), "session-map-size", 's', 1024, 1U << 24, "N",
+		    "entries per session map (default 65536)"),
+	ES_OPT_UINT(F(idle_timeout_ms), "idle-timeout-ms", 0, 1000, 86400000, "N",
+		    "collect sessions idle this long (default 300000)"),
+	ES_OPT_STR(F(node_name), "node-name", 0, "NAME",
+		   "node label of every metric (default hostname)"),
+	ES_OPT_STR(F(log_level), "log-level", 0, "LEVEL",
+		   "debug, info, warn or error (default info)"),
+	ES_OPT_STR(F(rx_hook), "rx-hook", 0, "auto|xdp|tc",
+		   "receive hook (default auto: tc on veth, XDP elsewhere)"),
+	ES_OPT_STR(F(cni_state_dir), "cni-state-dir", 0, "DIR",
+		   "edgeshift-cni's pod records (default /run/edgeshift/cni)"),
+	ES_OPT_BOOL(F(check_only), "check-config", 0, "validate the configuration and exit"),
+	ES_OPT_BOOL(F(cleanup), "cleanup", 0,
+		    "remove every pin (detaches the programs) and exit"),
+	ES_OPT_BOOL(F(version), "version", 'V', "print the version and exit"),
+	{ }
+};
 
-static int set_uint_flag(const char *name, const char *val, unsigned int lo, unsigned int hi,
-			 unsigned int *dst)
-{
-	char *end;
-	unsigned long v;
+static const struct es_opts cli = {
+	.prog	= "edgeshiftd",
+	.opts	= opts,
+	.usage	= "[options]",
+};
 
-	errno = 0;
-	v = strtoul(val, &end, 10);
-	if (errno || *end || !*val || v < lo || v > hi) {
-		fprintf(stderr, "edgeshiftd: %s must be an integer from %u to %u, got \"%s\"\n",
-			name, lo, hi, val);
-		return -1;
-	}
-	*dst = v;
+/* The flags that override the file's settings, in the file's config. */
+static int apply_flags(const struct options *o, struct es_config *cfg)
+{
+	enum es_log_level lvl;
+	char err[ERR_LEN];
+	unsigned int i;
+
+	for (i = 0; i < o->ifaces.n; i++)
+		if (es_config_add_iface(cfg, o->ifaces.v[i], err, sizeof(err)))
+			return fprintf(stderr, "edgeshiftd: %s\n", err), -1;
+	if (o->pin_path)
+		snprintf(cfg->pin_path, sizeof(cfg->pin_path), "%s", o->pin_path);
+	if (o->listen)
+		snprintf(cfg->listen, sizeof(cfg->listen), "%s", o->listen);
+	if (o->session_map_size)
+		cfg->acct.session_map_size = o->session_map_size;
+	if (o->idle_timeout_ms)
+		cfg->acct.idle_timeout_ms = o->idle_timeout_ms;
+	if (o->node_name)
+		snprintf(cfg->node_name, sizeof(cfg->node_name), "%s", o->node_name);
+	if (o->log_level && es_log_parse_level(o->log_level, &lvl))
+		return fprintf(stderr, "edgeshiftd: --log-level must be debug, info, "
+			       "warn or error\n"), -1;
+	if (o->log_level)
+		es_log_set_level(lvl);
+	if (o->rx_hook && es_rx_hook_parse(o->rx_hook, &cfg->rx_hook))
+		return fprintf(stderr, "edgeshiftd: --rx-hook must be auto, xdp or tc\n"), -1;
+	if (o->cni_state_dir)
+		snprintf(cfg->cni_state_dir, sizeof(cfg->cni_state_dir), "%s", o->cni_state_dir);
 	return 0;
 }
 
-/* Flags override the file, so the file is loaded first. */
+/* 0 to run, 1 when done (help, version), -1 on an error. */
 static int parse_args(int argc, char **argv, struct es_config *cfg, struct options *o)
 {
-	static const struct option lopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "interface", required_argument, NULL, 'i' },
-		{ "pin-path", required_argument, NULL, 'p' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "session-map-size", required_argument, NULL, 's' },
-		{ "idle-timeout-ms", required_argument, NULL, 'T' },
-		{ "node-name", required_argument, NULL, 'N' },
-		{ "log-level", required_argument, NULL, 'L' },
-		{ "rx-hook", required_argument, NULL, 'R' },
-		{ "check-config", no_argument, NULL, 'C' },
-		{ "cni-state-dir", required_argument, NULL, 'D' },
-		{ "cleanup", no_argument, NULL, 'X' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	const char *short_opts = "c:i:p:l:s:Vh";
-	enum es_log_level lvl;
 	char err[ERR_LEN];
-	int c;
+	int n;
 
-	while ((c = getopt_long(argc, argv, short_opts, lopts, NULL)) != -1) {
-		if (c == 'c')
-			o->config_path = optarg;
-		else if (c == 'h' || c == '?')
-			return usage(c == 'h' ? stdout : stderr), c == 'h' ? 1 : -1;
-		else if (c == 'V')
-			return printf("edgeshiftd %s (map layout %d)\n", ES_VERSION,
-				      ES_MAP_LAYOUT_VERSION), 1;
-	}
+	n = es_opts_parse(&cli, argc, argv, o);
+	if (n <= 0)
+		return n ? -1 : 1;
+	if (o->version)
+		return printf("edgeshiftd %s (map layout %d)\n", ES_VERSION,
+			      ES_MAP_LAYOUT_VERSION), 1;
 	if (o->config_path && es_config_load_file(cfg, o->config_path, err, sizeof(err))) {
 		fprintf(stderr, "edgeshiftd: %s\n", err);
 		return -1;
 	}
-	optind = 1;
-	while ((c = getopt_long(argc, argv, short_opts, lopts, NULL)) != -1) {
-		switch (c) {
-		case 'i':
-			if (es_config_add_iface(cfg, optarg, err, sizeof(err)))
-				return fprintf(stderr, "edgeshiftd: %s\n", err), -1;
-			break;
-		case 'p':
-			snprintf(cfg->pin_path, sizeof(cfg->pin_path), "%s", optarg);
-			break;
-		case 'l':
-			snprintf(cfg->listen, sizeof(cfg->listen), "%s", optarg);
-			break;
-		case 's':
-			if (set_uint_flag("--session-map-size", optarg, 1024, 1U << 24,
-					  &cfg->acct.session_map_size))
-				return -1;
-			break;
-		case 'T':
-			if (set_uint_flag("--idle-timeout-ms", optarg, 1000, 86400000,
-					  &cfg->acct.idle_timeout_ms))
-				return -1;
-			break;
-		case 'N':
-			snprintf(cfg->node_name, sizeof(cfg->node_name), "%s", optarg);
-			break;
-		case 'L':
-			if (es_log_parse_level(optarg, &lvl))
-				return fprintf(stderr, "edgeshiftd: --log-level must be debug, info, warn or error\n"), -1;
-			es_log_set_level(lvl);
-			break;
-		case 'R':
-			if (es_rx_hook_parse(optarg, &cfg->rx_hook))
-				return fprintf(stderr, "edgeshiftd: --rx-hook must be auto, xdp or tc\n"), -1;
-			break;
-		case 'D':
-			snprintf(cfg->cni_state_dir, sizeof(cfg->cni_state_dir), "%s", optarg);
-			break;
-		case 'C':
-			o->check_only = true;
-			break;
-		case 'X':
-			o->cleanup = true;
-			break;
-		}
-	}
-	if (optind < argc)
-		return fprintf(stderr, "edgeshiftd: unexpected argument \"%s\"\n", argv[optind]), -1;
+	if (apply_flags(o, cfg))
+		return -1;
 	if (es_config_validate(cfg, err, sizeof(err)))
 		return fprintf(stderr, "edgeshiftd: %s\n", err), -1;
 	return 0;

@@ -11,7 +11,7 @@
  * "restore_end"). The token comes from $EDGESHIFT_TOKEN or --token-file.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "cli.h"
+#include "tool/opts.h"
 
 struct mig_opts {
 	const char	*container, *to, *mode, *stop_of, *status_of, *id;
@@ -27,6 +28,9 @@ struct mig_opts {
 	long		wait_s;
 	char		**logs;
 	int		n_logs;
+	/* read by the options only */
+	bool		merge, json;
+	const char	*token_file;
 };
 
 static void fmt_bytes(json_t *v, char *buf, size_t len)
@@ -313,16 +317,6 @@ static int merge_logs(const struct cli *c, const struct mig_opts *o)
 	return cli_emit(c, summarise(sorted(ev)), print_merged);
 }
 
-static int usage_error(const char *msg)
-{
-	fprintf(stderr, "edgeshift migrate: %s\n"
-		"usage: edgeshift migrate --container ID --to NODE --mode partial|complete\n"
-		"                         [--stop-source] [--wait-s N] [--token-file F] [--json]\n"
-		"       edgeshift migrate --stop-source-of ID | --status ID\n"
-		"       edgeshift migrate --merge-logs FILE... [--id ID] [--json]\n", msg);
-	return 2;
-}
-
 static char token_buf[512];
 
 static int read_token(struct cli *c, const char *path)
@@ -342,56 +336,61 @@ static int read_token(struct cli *c, const char *path)
 	return 0;
 }
 
+#define F(field)	ES_OPT_AT(struct mig_opts, field)
+static const struct es_opt opts[] = {
+	ES_OPT_STR(F(container), "container", 0, "ID", "the container to move"),
+	ES_OPT_STR(F(to), "to", 0, "NODE", "the target node"),
+	ES_OPT_STR(F(mode), "mode", 0, "partial|complete", "what moves"),
+	ES_OPT_BOOL(F(stop_source), "stop-source", 0, "stop the source container at the end"),
+	ES_OPT_STR(F(stop_of), "stop-source-of", 0, "ID", "stop the source of migration ID"),
+	ES_OPT_STR(F(status_of), "status", 0, "ID", "the state of migration ID"),
+	ES_OPT_BOOL(F(merge), "merge-logs", 0, "merge the event logs FILE... by time"),
+	ES_OPT_STR(F(id), "id", 0, "ID", "merge-logs: this migration only"),
+	ES_OPT_UINT(F(wait_s), "wait-s", 0, 0, LONG_MAX, "N",
+		    "follow the migration this long (default 3600)"),
+	ES_OPT_STR(F(token_file), "token-file", 0, "F", "the API token, from file F"),
+	ES_OPT_BOOL(F(json), "json", 0, "JSON output"),
+	{ }
+};
+
+/* Log files may come before the options: they are arguments, permuted. */
+static const struct es_opts cli = {
+	.prog	= "edgeshift migrate",
+	.opts	= opts,
+	.usage	= "--container ID --to NODE --mode partial|complete\n"
+		  "                         [--stop-source] [--wait-s N] [--token-file F]"
+		  " [--json]\n"
+		  "       edgeshift migrate --stop-source-of ID | --status ID\n"
+		  "       edgeshift migrate --merge-logs FILE... [--id ID] [--json]",
+	.args	= true,
+};
+
+static int usage_error(const char *msg)
+{
+	fprintf(stderr, "edgeshift migrate: %s\n", msg);
+	es_opts_help(&cli, stderr);
+	return 2;
+}
+
 int cmd_migrate(const struct cli *c, int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "container", required_argument, NULL, 'c' },
-		{ "to", required_argument, NULL, 't' },
-		{ "mode", required_argument, NULL, 'm' },
-		{ "stop-source", no_argument, NULL, 's' },
-		{ "stop-source-of", required_argument, NULL, 'S' },
-		{ "status", required_argument, NULL, 'q' },
-		{ "merge-logs", no_argument, NULL, 'L' },
-		{ "id", required_argument, NULL, 'i' },
-		{ "wait-s", required_argument, NULL, 'w' },
-		{ "token-file", required_argument, NULL, 'k' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	struct mig_opts o = { .wait_s = 3600 };
 	struct cli cc = *c;
-	bool merge = false;
-	int opt;
+	int n;
 
 	cc.timeout_ms = c->timeout_ms < 10000 ? 10000 : c->timeout_ms;
-	optind = 0;	/* full re-initialisation: options may follow the log files */
-	while ((opt = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
-		switch (opt) {
-		case 'c': o.container = optarg; break;
-		case 't': o.to = optarg; break;
-		case 'm': o.mode = optarg; break;
-		case 's': o.stop_source = true; break;
-		case 'S': o.stop_of = optarg; break;
-		case 'q': o.status_of = optarg; break;
-		case 'L': merge = true; break;
-		case 'i': o.id = optarg; break;
-		case 'w': o.wait_s = strtol(optarg, NULL, 10); break;
-		case 'k':
-			if (read_token(&cc, optarg))
-				return 1;
-			break;
-		case 'j': cc.json = 1; break;
-		case 'h': return usage_error("help"), 0;
-		default: return 2;
-		}
-	}
-	if (merge) {
-		o.logs = argv + optind;
-		o.n_logs = argc - optind;
+	n = es_opts_parse(&cli, argc, argv, &o);
+	if (n <= 0)
+		return n ? 2 : 0;
+	if (o.token_file && read_token(&cc, o.token_file))
+		return 1;
+	cc.json = cc.json || o.json;
+	if (o.merge) {
+		o.logs = argv + n;
+		o.n_logs = argc - n;
 		return o.n_logs ? merge_logs(&cc, &o) : usage_error("--merge-logs needs files");
 	}
-	if (optind < argc)
+	if (n < argc)
 		return usage_error("unexpected argument");
 	if (o.stop_of)
 		return stop_source(&cc, o.stop_of);

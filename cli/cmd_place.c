@@ -5,22 +5,36 @@
  * every term of every site's score so the choice can be checked.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <jansson.h>
 #include "cli.h"
+#include "tool/opts.h"
 #include "place.h"
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: edgeshift place --regions FILE --request FILE [--json]\n"
-		"Ranks the regions of FILE for the request: score = location weight\n"
-		"(external links on the path, centrality of the request's data) + load\n"
-		"weight (free CPU, memory, storage), among the regions that can hold the\n"
-		"request. Formats and formulas: docs/placement.md. Exit status 0 when a\n"
-		"region was chosen, 1 when none can hold the request or an input is bad.\n");
-}
+struct place_args {
+	const char	*regions, *request;
+	bool		json;
+};
+
+#define F(field)	ES_OPT_AT(struct place_args, field)
+static const struct es_opt opts[] = {
+	ES_OPT_STR(F(regions), "regions", 0, "FILE", "the regions (JSON)", .required = true),
+	ES_OPT_STR(F(request), "request", 0, "FILE", "the request (JSON)", .required = true),
+	ES_OPT_BOOL(F(json), "json", 0, "the ranking as one JSON object"),
+	{ }
+};
+
+static const struct es_opts cli = {
+	.prog	= "edgeshift place",
+	.opts	= opts,
+	.usage	= "--regions FILE --request FILE [--json]",
+	.doc	= "Ranks the regions of FILE for the request: score = location weight\n"
+		  "(external links on the path, centrality of the request's data) + load\n"
+		  "weight (free CPU, memory, storage), among the regions that can hold the\n"
+		  "request. Formats and formulas: docs/placement.md. Exit status 0 when a\n"
+		  "region was chosen, 1 when none can hold the request or an input is bad.\n",
+};
 
 static json_t *load_file(const char *path)
 {
@@ -82,45 +96,29 @@ static void print_ranking(json_t *root)
 
 int cmd_place(const struct cli *c, int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "regions", required_argument, NULL, 'r' },
-		{ "request", required_argument, NULL, 'q' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	const char *regions_path = NULL, *request_path = NULL;
+	struct place_args a = { };
 	struct place_problem p = {};
 	struct cli o = *c;
 	char err[512];
 	json_t *doc;
-	int opt, ok;
+	int n, ok;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
-		if (opt == 'r')
-			regions_path = optarg;
-		else if (opt == 'q')
-			request_path = optarg;
-		else if (opt == 'j')
-			o.json = 1;
-		else
-			return usage(opt == 'h' ? stdout : stderr), opt == 'h' ? 0 : 2;
-	}
-	if (!regions_path || !request_path || optind != argc)
-		return usage(stderr), 2;
-	doc = load_file(regions_path);
+	n = es_opts_parse(&cli, argc, argv, &a);
+	if (n <= 0)
+		return n ? 2 : 0;
+	o.json = a.json;
+	doc = load_file(a.regions);
 	if (!doc)
 		return 1;
 	if (place_load_regions(&p, doc, err, sizeof(err))) {
-		fprintf(stderr, "edgeshift place: %s: %s\n", regions_path, err);
+		fprintf(stderr, "edgeshift place: %s: %s\n", a.regions, err);
 		goto fail;
 	}
-	doc = load_file(request_path);
+	doc = load_file(a.request);
 	if (!doc)
 		goto fail;
 	if (place_load_request(&p, doc, err, sizeof(err))) {
-		fprintf(stderr, "edgeshift place: %s: %s\n", request_path, err);
+		fprintf(stderr, "edgeshift place: %s: %s\n", a.request, err);
 		goto fail;
 	}
 	place_score(&p);

@@ -7,135 +7,91 @@
  * --emit-manifests, writes the Kubernetes objects of the same test.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
 #include "cli.h"
 #include "session_test.h"
+#include "tool/opts.h"
 #include "tool/tool_util.h"
 
-enum {
-	OPT_TO = 1, OPT_PORT, OPT_RATE, OPT_SIZE, OPT_STEP, OPT_SETTLE, OPT_MAX, OPT_SLO,
-	OPT_SLO_STAT, OPT_STOP_AFTER, OPT_PROBE, OPT_PLOT, OPT_JSON, OPT_MANIFESTS,
-	OPT_NAMESPACE, OPT_IMAGE, OPT_GENERATOR, OPT_HELP,
-};
-
-static const struct option lopts[] = {
-	{ "to", required_argument, NULL, OPT_TO },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "rate", required_argument, NULL, OPT_RATE },
-	{ "size", required_argument, NULL, OPT_SIZE },
-	{ "step", required_argument, NULL, OPT_STEP },
-	{ "settle", required_argument, NULL, OPT_SETTLE },
-	{ "max-sessions", required_argument, NULL, OPT_MAX },
-	{ "slo-us", required_argument, NULL, OPT_SLO },
-	{ "slo-stat", required_argument, NULL, OPT_SLO_STAT },
-	{ "stop-after", required_argument, NULL, OPT_STOP_AFTER },
-	{ "probe-interval-ms", required_argument, NULL, OPT_PROBE },
-	{ "plot", required_argument, NULL, OPT_PLOT },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "emit-manifests", required_argument, NULL, OPT_MANIFESTS },
-	{ "namespace", required_argument, NULL, OPT_NAMESPACE },
-	{ "image", required_argument, NULL, OPT_IMAGE },
-	{ "generator", required_argument, NULL, OPT_GENERATOR },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{}
-};
-
-static const struct es_tool_cli cli = {
-	.prog = "edgeshift session-test", .opts = lopts, .help = OPT_HELP,
-};
-
-static void usage(void)
+static int parse_generator(const struct es_opts *cli, const struct es_opt *opt,
+			   const char *a, void *conf)
 {
-	printf("usage: edgeshift session-test --to ADDR --rate MBIT [--port P] [--size B]\n"
-	       "         [--step S] [--settle S] [--max-sessions N] [--slo-us US]\n"
-	       "         [--slo-stat mean|p50|p99] [--stop-after N] [--probe-interval-ms MS]\n"
-	       "         [--plot FILE.svg] [--json]\n"
-	       "       edgeshift session-test --emit-manifests DIR --to NODE --rate MBIT\n"
-	       "         [--max-sessions N] [--step S] [--namespace NS] [--image IMG]\n"
-	       "         [--generator edgeshift|iperf3]\n"
-	       "Adds sessions of MBIT Mbit/s (UDP payload, datagrams of B bytes, default\n"
-	       "1400) one at a time towards `es-session sink` on ADDR port P (default %d).\n"
-	       "Each step settles for S seconds (default 0.5), then measures for --step\n"
-	       "seconds (default 10): offered and received throughput, loss, and the\n"
-	       "round trip of probes every MS ms (default 5) through the loaded path.\n"
-	       "The run stops after N steps in a row miss the SLO (default 2; 0: never)\n"
-	       "or at --max-sessions (default 20) and reports the largest session count\n"
-	       "whose latency (--slo-stat, default mean, as Paper A) stayed within\n"
-	       "--slo-us (default 1000). See docs/session-test.md.\n", ES_SW_PORT);
+	(void)opt;
+	if (strcmp(a, "edgeshift") && strcmp(a, "iperf3"))
+		return es_opts_error(cli, "--generator: '%s' is neither edgeshift "
+				     "nor iperf3", a);
+	((struct st_opts *)conf)->generator = a;
+	return 0;
 }
 
-static int parse_stat(const char *s, enum st_stat *out)
-{
-	int i;
+static const struct es_opt_name slo_stats[] = {
+	{ "mean", ST_MEAN }, { "p50", ST_P50 }, { "p99", ST_P99 }, { }
+};
 
-	for (i = 0; i < 3; i++)
-		if (!strcmp(s, st_stat_names[i]))
-			return *out = i, 0;
-	return es_tool_usage_error(&cli, "--slo-stat: '%s' is none of mean, p50, p99", s);
-}
+#define F(field)	ES_OPT_AT(struct st_opts, field)
+static const struct es_opt opts[] = {
+	ES_OPT_STR(F(to), "to", 0, "ADDR", "the sink (or, with --emit-manifests, its node)"),
+	ES_OPT_UINT(F(port), "port", 0, 1, 65535, "P", "the sink's UDP port"),
+	ES_OPT_DOUBLE(F(rate_mbit), "rate", 0, 0.001, 100000, "MBIT",
+		      "Mbit/s of UDP payload per session"),
+	ES_OPT_UINT(F(size), "size", 0, ES_SW_HDR_LEN, 65507, "B",
+		    "datagram payload bytes (default 1400)"),
+	ES_OPT_DOUBLE(F(step_s), "step", 0, 0.1, 86400, "S",
+		      "measured seconds per step (default 10)"),
+	ES_OPT_DOUBLE(F(settle_s), "settle", 0, 0, 3600, "S",
+		      "seconds before measuring (default 0.5)"),
+	ES_OPT_UINT(F(max_sessions), "max-sessions", 0, 1, ES_SW_MAX_SESSIONS, "N",
+		    "the last step (default 20)"),
+	ES_OPT_DOUBLE(F(slo_us), "slo-us", 0, 1, 1e9, "US", "latency SLO (default 1000)"),
+	ES_OPT_ENUM(F(slo_stat), "slo-stat", 0, slo_stats, "mean|p50|p99",
+		    "the latency the SLO bounds (default mean)"),
+	ES_OPT_UINT(F(stop_after), "stop-after", 0, 0, ES_SW_MAX_SESSIONS, "N",
+		    "steps in a row missing the SLO that end the run\n(default 2; 0: never)"),
+	ES_OPT_DOUBLE(F(probe_ms), "probe-interval-ms", 0, 0.1, 10000, "MS",
+		      "between latency probes (default 5)"),
+	ES_OPT_STR(F(plot), "plot", 0, "FILE.svg", "plot the steps"),
+	ES_OPT_BOOL(F(json), "json", 0, "the result as one JSON object"),
+	ES_OPT_STR(F(manifests), "emit-manifests", 0, "DIR",
+		   "write the Kubernetes objects of the test instead"),
+	ES_OPT_STR(F(k8s_namespace), "namespace", 0, "NS", "their namespace"),
+	ES_OPT_STR(F(image), "image", 0, "IMG", "their image"),
+	ES_OPT_FUNC("generator", 0, parse_generator, "edgeshift|iperf3",
+		    "what the pods send with"),
+	{ }
+};
 
-static int parse_one(struct st_opts *o, int id, const char *a)
-{
-	uint64_t v;
+static const struct es_opts cli = {
+	.prog	= "edgeshift session-test",
+	.opts	= opts,
+	.usage	= "--to ADDR --rate MBIT [--port P] [--size B]\n"
+		  "         [--step S] [--settle S] [--max-sessions N] [--slo-us US]\n"
+		  "         [--slo-stat mean|p50|p99] [--stop-after N] [--probe-interval-ms MS]\n"
+		  "         [--plot FILE.svg] [--json]\n"
+		  "       edgeshift session-test --emit-manifests DIR --to NODE --rate MBIT\n"
+		  "         [--max-sessions N] [--step S] [--namespace NS] [--image IMG]\n"
+		  "         [--generator edgeshift|iperf3]",
+	.doc	= "Adds sessions of MBIT Mbit/s (UDP payload, datagrams of B bytes) one at\n"
+		  "a time towards `es-session sink` on ADDR port P. Each step settles for\n"
+		  "S seconds, then measures for --step seconds: offered and received\n"
+		  "throughput, loss, and the round trip of probes every MS ms through the\n"
+		  "loaded path. The run stops after N steps in a row miss the SLO or at\n"
+		  "--max-sessions and reports the largest session count whose latency\n"
+		  "(--slo-stat) stayed within --slo-us. See docs/session-test.md.\n",
+};
 
-	switch (id) {
-	case OPT_TO: o->to = a; return 0;
-	case OPT_PORT: return es_tool_parse_port(&cli, id, a, &o->port);
-	case OPT_RATE: return es_tool_parse_double(&cli, id, a, 0.001, 100000, &o->rate_mbit);
-	case OPT_SIZE:
-		if (es_tool_parse_u64(&cli, id, a, ES_SW_HDR_LEN, 65507, &v))
-			return -1;
-		o->size = v;
-		return 0;
-	case OPT_STEP: return es_tool_parse_double(&cli, id, a, 0.1, 86400, &o->step_s);
-	case OPT_SETTLE: return es_tool_parse_double(&cli, id, a, 0, 3600, &o->settle_s);
-	case OPT_MAX:
-		if (es_tool_parse_u64(&cli, id, a, 1, ES_SW_MAX_SESSIONS, &v))
-			return -1;
-		o->max_sessions = v;
-		return 0;
-	case OPT_SLO: return es_tool_parse_double(&cli, id, a, 1, 1e9, &o->slo_us);
-	case OPT_SLO_STAT: return parse_stat(a, &o->slo_stat);
-	case OPT_STOP_AFTER:
-		if (es_tool_parse_u64(&cli, id, a, 0, ES_SW_MAX_SESSIONS, &v))
-			return -1;
-		o->stop_after = v;
-		return 0;
-	case OPT_PROBE: return es_tool_parse_double(&cli, id, a, 0.1, 10000, &o->probe_ms);
-	case OPT_PLOT: o->plot = a; return 0;
-	case OPT_JSON: o->json = true; return 0;
-	case OPT_MANIFESTS: o->manifests = a; return 0;
-	case OPT_NAMESPACE: o->k8s_namespace = a; return 0;
-	case OPT_IMAGE: o->image = a; return 0;
-	case OPT_GENERATOR:
-		if (strcmp(a, "edgeshift") && strcmp(a, "iperf3"))
-			return es_tool_usage_error(&cli, "--generator: '%s' is neither edgeshift "
-						   "nor iperf3", a);
-		o->generator = a;
-		return 0;
-	}
-	return -1;
-}
-
+/* 0 to run, 1 when help was printed, -1 on a usage error. */
 static int parse_opts(int argc, char **argv, struct st_opts *o)
 {
-	int id;
+	int n;
 
-	optind = 1;
-	while ((id = es_tool_next_opt(&cli, argc, argv, NULL)) > 0) {
-		if (id == OPT_HELP)
-			return usage(), 1;
-		if (parse_one(o, id, optarg))
-			return -1;
-	}
-	if (id < 0)
-		return -1;
+	n = es_opts_parse(&cli, argc, argv, o);
+	if (n <= 0)
+		return n ? -1 : 1;
 	if (!o->to || !o->rate_mbit)
-		return es_tool_usage_error(&cli, "--to and --rate are required");
+		return es_opts_error(&cli, "--to and --rate are required");
 	return 0;
 }
 

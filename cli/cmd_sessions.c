@@ -4,11 +4,11 @@
  * read directly when the agent does not answer; both give the same JSON.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <jansson.h>
 #include "cli.h"
+#include "tool/opts.h"
 #include "bpf/es_maps.h"
 #include "json/session_json.h"
 #include "bpf/session_table.h"
@@ -81,41 +81,68 @@ static void print_sessions_table(json_t *root)
 	       json_string_value(json_object_get(root, "sort")));
 }
 
+struct sessions_args {
+	struct es_session_query	q;
+	char			path[1024];
+	bool			json;
+};
+
+/* A filter or sort option: into the query and the API path alike. */
+static int parse_query_opt(const struct es_opts *cli, const struct es_opt *o,
+			   const char *arg, void *conf)
+{
+	struct sessions_args *a = conf;
+	const char *key = strcmp(o->name, "top") ? o->name : "limit";
+	char err[512];
+
+	(void)cli;
+	if (es_session_query_set(&a->q, key, arg, err, sizeof(err)) ||
+	    cli_append_arg(a->path, sizeof(a->path), key, arg)) {
+		fprintf(stderr, "edgeshift sessions: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static const struct es_opt opts[] = {
+	ES_OPT_FUNC("sort", 's', parse_query_opt, "KEY",
+		    "bytes, packets, first, last or latency"),
+	ES_OPT_FUNC("top", 'n', parse_query_opt, "N", "show N sessions (default 20)"),
+	ES_OPT_FUNC("order", 0, parse_query_opt, "asc|desc", "sort order"),
+	ES_OPT_FUNC("proto", 'P', parse_query_opt, "PROTO", "tcp, udp, icmp or icmpv6"),
+	ES_OPT_FUNC("interface", 'i', parse_query_opt, "NAME", "on this interface"),
+	ES_OPT_FUNC("addr", 0, parse_query_opt, "IP", "with this endpoint address"),
+	ES_OPT_FUNC("port", 0, parse_query_opt, "N", "with this endpoint port"),
+	ES_OPT_FUNC("state", 0, parse_query_opt, "open|closed|any", "session state"),
+	ES_OPT_BOOL(ES_OPT_AT(struct sessions_args, json), "json", 'j', "JSON output"),
+	{ }
+};
+
+static const struct es_opts cli = {
+	.prog	= "edgeshift sessions",
+	.opts	= opts,
+	.usage	= "[--sort bytes|packets|first|last|latency] [--top N] [--order asc|desc]\n"
+		  "           [--proto tcp|udp|icmp|icmpv6] [--interface NAME] [--addr IP]\n"
+		  "           [--port N] [--state open|closed|any] [--json]",
+};
+
 int cmd_sessions(const struct cli *c, int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "sort", required_argument, NULL, 's' }, { "top", required_argument, NULL, 'n' },
-		{ "order", required_argument, NULL, 'o' }, { "proto", required_argument, NULL, 'P' },
-		{ "interface", required_argument, NULL, 'i' }, { "addr", required_argument, NULL, 'a' },
-		{ "port", required_argument, NULL, 'p' }, { "state", required_argument, NULL, 'S' },
-		{ "json", no_argument, NULL, 'j' }, {}
-	};
-	static const char *const keys[] = {
-		['s'] = "sort", ['n'] = "limit", ['o'] = "order", ['P'] = "proto",
-		['i'] = "interface", ['a'] = "addr", ['p'] = "port", ['S'] = "state",
-	};
-	struct es_session_query q;
+	struct sessions_args a = { .path = "/v1/sessions" };
+	struct es_session_query *q = &a.q;
+	char *path = a.path, err[512];
 	struct cli cc = *c;
-	char path[1024] = "/v1/sessions", err[512];
 	json_t *j;
-	int opt;
+	int n;
 
-	es_session_query_init(&q);
-	q.limit = 20;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "s:n:jP:i:", lopts, NULL)) != -1) {
-		if (opt == 'j') {
-			cc.json = 1;
-			continue;
-		}
-		if (opt == '?' || es_session_query_set(&q, keys[opt], optarg, err, sizeof(err)) ||
-		    cli_append_arg(path, sizeof(path), keys[opt], optarg)) {
-			fprintf(stderr, "edgeshift sessions: %s\n", opt == '?' ? "bad option" : err);
-			return 2;
-		}
-	}
+	es_session_query_init(q);
+	q->limit = 20;
+	n = es_opts_parse(&cli, argc, argv, &a);
+	if (n <= 0)
+		return n ? 2 : 0;
+	cc.json = cc.json || a.json;
 	if (!strstr(path, "limit="))
-		cli_append_arg(path, sizeof(path), "limit", "20");
+		cli_append_arg(path, sizeof(a.path), "limit", "20");
 	j = cli_api_get(&cc, path, err, sizeof(err));
 	if (!j && errno != ECONNREFUSED) {
 		fprintf(stderr, "edgeshift: %s\n", err);
@@ -124,7 +151,7 @@ int cmd_sessions(const struct cli *c, int argc, char **argv)
 	if (!j) {
 		fprintf(stderr, "edgeshift: agent not answering (%s); reading pinned maps in %s\n",
 			err, c->pin_path);
-		j = sessions_from_pins(&cc, &q);
+		j = sessions_from_pins(&cc, q);
 	}
 	return j ? cli_emit(&cc, j, print_sessions_table) : 1;
 }

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <edgeshift/session.h>
 #include "cli.h"
+#include "tool/opts.h"
 #include "bpf/es_maps.h"
 #include "bpf/session_table.h"
 
@@ -82,20 +83,33 @@ static json_t *status_from_pins(const struct cli *c)
 	return root;
 }
 
+struct status_args {
+	bool	json;
+};
+
+static const struct es_opt opts[] = {
+	ES_OPT_BOOL(ES_OPT_AT(struct status_args, json), "json", 0, "JSON output"),
+	{ }
+};
+
+static const struct es_opts cli = {
+	.prog	= "edgeshift status",
+	.opts	= opts,
+	.usage	= "[--json]",
+};
+
 int cmd_status(const struct cli *c, int argc, char **argv)
 {
+	struct status_args a = { };
 	struct cli cc = *c;
 	char err[512];
 	json_t *j;
-	int i;
+	int n;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json")) {
-			fprintf(stderr, "edgeshift status: unknown argument \"%s\"\n", argv[i]);
-			return 2;
-		}
-		cc.json = 1;
-	}
+	n = es_opts_parse(&cli, argc, argv, &a);
+	if (n <= 0)
+		return n ? 2 : 0;
+	cc.json = cc.json || a.json;
 	j = cli_api_get(&cc, "/v1/status", err, sizeof(err));
 	if (!j) {
 		fprintf(stderr, "edgeshift: agent not answering (%s); reading pinned maps in %s\n",

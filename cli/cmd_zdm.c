@@ -6,13 +6,14 @@
  * migration"). Without --container, lists the agent's zero-downtime
  * migrations.
  */
-#include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
+#include "tool/opts.h"
 
 static void table(json_t *m)
 {
@@ -75,31 +76,44 @@ static int follow(const struct cli *c, const char *id, int wait_s, json_t **out)
 	return strcmp(st, "done") ? 1 : 0;
 }
 
+struct zdm_args {
+	const char	*ct, *to, *session, *mode;
+	int		wait_s;
+	bool		json;
+};
+
+#define F(field)	ES_OPT_AT(struct zdm_args, field)
+static const struct es_opt opts[] = {
+	ES_OPT_STR(F(ct), "container", 0, "ID", "the container to move (none: list)"),
+	ES_OPT_STR(F(to), "to", 0, "NODE", "the target node"),
+	ES_OPT_STR(F(session), "session", 0, "USER:PORT>SVC:PORT", "the session kept alive"),
+	ES_OPT_STR(F(mode), "mode", 0, "M", "partial (default) or complete"),
+	ES_OPT_UINT(F(wait_s), "wait-s", 0, 0, INT_MAX, "N",
+		    "follow the migration this long (default 300)"),
+	ES_OPT_BOOL(F(json), "json", 0, "JSON output"),
+	{ }
+};
+
+static const struct es_opts cli = {
+	.prog	= "edgeshift zdm",
+	.opts	= opts,
+	.usage	= "[--container ID --to NODE --session USER:PORT>SVC:PORT [--mode M]]"
+		  " [--json]",
+};
+
 int cmd_zdm(const struct cli *c, int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "container", required_argument, NULL, 'c' }, { "to", required_argument, NULL, 't' },
-		{ "session", required_argument, NULL, 's' }, { "mode", required_argument, NULL, 'm' },
-		{ "wait-s", required_argument, NULL, 'w' }, { "json", no_argument, NULL, 'j' }, {}
-	};
-	const char *ct = NULL, *to = NULL, *session = NULL, *mode = "partial";
+	struct zdm_args a = { .mode = "partial", .wait_s = 300 };
 	struct cli cc = *c;
 	char path[512] = "/v1/zdm/migrations", err[512];
-	int o, wait_s = 300, ret;
+	int n, ret;
 	json_t *r, *m = NULL;
 
-	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (o) {
-		case 'c': ct = optarg; break;
-		case 't': to = optarg; break;
-		case 's': session = optarg; break;
-		case 'm': mode = optarg; break;
-		case 'w': wait_s = atoi(optarg); break;
-		case 'j': cc.json = 1; break;
-		default: return 2;
-		}
-	}
-	if (!ct) {
+	n = es_opts_parse(&cli, argc, argv, &a);
+	if (n <= 0)
+		return n ? 2 : 0;
+	cc.json = cc.json || a.json;
+	if (!a.ct) {
 		r = cli_api_get(&cc, path, err, sizeof(err));
 		if (!r) {
 			fprintf(stderr, "edgeshift zdm: %s\n", err);
@@ -107,21 +121,21 @@ int cmd_zdm(const struct cli *c, int argc, char **argv)
 		}
 		return cli_emit(&cc, r, list_table);
 	}
-	if (!to || !session) {
+	if (!a.to || !a.session) {
 		fprintf(stderr, "edgeshift zdm: --container, --to and --session USER:PORT>SVC:PORT are needed\n");
 		return 2;
 	}
-	if (cli_append_arg(path, sizeof(path), "container", ct) ||
-	    cli_append_arg(path, sizeof(path), "to", to) ||
-	    cli_append_arg(path, sizeof(path), "session", session) ||
-	    cli_append_arg(path, sizeof(path), "mode", mode))
+	if (cli_append_arg(path, sizeof(path), "container", a.ct) ||
+	    cli_append_arg(path, sizeof(path), "to", a.to) ||
+	    cli_append_arg(path, sizeof(path), "session", a.session) ||
+	    cli_append_arg(path, sizeof(path), "mode", a.mode))
 		return 2;
 	r = cli_api_post(&cc, path, NULL, err, sizeof(err));
 	if (!r) {
 		fprintf(stderr, "edgeshift zdm: %s\n", err);
 		return 1;
 	}
-	ret = follow(&cc, json_string_value(json_object_get(r, "id")) ?: "", wait_s, &m);
+	ret = follow(&cc, json_string_value(json_object_get(r, "id")) ?: "", a.wait_s, &m);
 	json_decref(r);
 	if (m)
 		cli_emit(&cc, m, table);

@@ -4,13 +4,14 @@
  * when the agent does not answer, the pinned maps directly, so sessions
  * stay inspectable while the agent restarts.
  */
-#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
 #include <edgeshift/session.h>
 #include "cli.h"
+#include "tool/opts.h"
 #include "bpf/es_maps.h"
 
 struct cli_command {
@@ -33,16 +34,40 @@ static const struct cli_command commands[] = {
 	{ "zdm", cmd_zdm, "zdm --container ID --to NODE --session USER:PORT>SVC:PORT [--mode M] [--json]" },
 };
 
-static void usage(FILE *f)
-{
-	size_t i;
+#define F(field)	ES_OPT_AT(struct cli, field)
+static const struct es_opt opts[] = {
+	ES_OPT_STR(F(api), "api", 'a', "URL", "the agent's API"),
+	ES_OPT_STR(F(pin_path), "pin-path", 'p', "DIR", "the pinned maps"),
+	ES_OPT_UINT(F(timeout_ms), "timeout-ms", 't', 1, LONG_MAX, "N",
+		    "per HTTP request (default 2000)"),
+	{ }
+};
 
-	fprintf(f, "usage: edgeshift [--api URL] [--pin-path DIR] [--timeout-ms N] COMMAND ...\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %s\n", commands[i].usage);
-	fprintf(f, "`edgeshift COMMAND --help` describes a command. The API defaults to\n"
-		"$EDGESHIFT_API or %s; without an answer the pinned maps under\n"
-		"--pin-path (default %s) are read directly.\n", DEFAULT_API, ES_DEFAULT_PIN_PATH);
+/* Options end at the command: what follows is the command's. */
+static struct es_opts cli = {
+	.prog	= "edgeshift",
+	.opts	= opts,
+	.usage	= "[--api URL] [--pin-path DIR] [--timeout-ms N] COMMAND ...",
+	.args	= true,
+	.stop	= true,
+};
+
+/* The help lists the commands, from the command table. */
+static void set_help_epilog(void)
+{
+	static char text[2048];
+	size_t i, len = 0;
+
+	len += snprintf(text, sizeof(text), "Commands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]) && len < sizeof(text); i++)
+		len += snprintf(text + len, sizeof(text) - len, "  %s\n", commands[i].usage);
+	if (len < sizeof(text))
+		snprintf(text + len, sizeof(text) - len,
+			 "`edgeshift COMMAND --help` describes a command. The API defaults to\n"
+			 "$EDGESHIFT_API or %s; without an answer the pinned maps under\n"
+			 "--pin-path (default %s) are read directly.\n", DEFAULT_API,
+			 ES_DEFAULT_PIN_PATH);
+	cli.epilog = text;
 }
 
 static const struct cli_command *find_command(const char *name)
@@ -57,39 +82,27 @@ static const struct cli_command *find_command(const char *name)
 
 int main(int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "api", required_argument, NULL, 'a' },
-		{ "pin-path", required_argument, NULL, 'p' },
-		{ "timeout-ms", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	struct cli c = { .api = getenv("EDGESHIFT_API") ?: DEFAULT_API,
 			 .pin_path = ES_DEFAULT_PIN_PATH, .timeout_ms = 2000,
 			 .token = getenv("EDGESHIFT_TOKEN") };
 	const struct cli_command *cmd;
-	int opt, ret;
+	int n, ret;
 
-	while ((opt = getopt_long(argc, argv, "+a:p:t:h", lopts, NULL)) != -1) {
-		if (opt == 'a')
-			c.api = optarg;
-		else if (opt == 'p')
-			c.pin_path = optarg;
-		else if (opt == 't')
-			c.timeout_ms = strtol(optarg, NULL, 10);
-		else
-			return usage(opt == 'h' ? stdout : stderr), opt == 'h' ? 0 : 2;
-	}
-	if (optind >= argc || c.timeout_ms <= 0)
-		return usage(stderr), 2;
+	set_help_epilog();
+	n = es_opts_parse(&cli, argc, argv, &c);
+	if (n <= 0)
+		return n ? 2 : 0;
+	if (n >= argc)
+		return es_opts_help(&cli, stderr), 2;
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	argc -= optind;
-	argv += optind;
+	argc -= n;
+	argv += n;
 	cmd = find_command(argv[0]);
 	if (cmd)
 		ret = cmd->run(&c, argc, argv);
 	else
-		ret = (fprintf(stderr, "edgeshift: unknown command \"%s\"\n", argv[0]), usage(stderr), 2);
+		ret = (fprintf(stderr, "edgeshift: unknown command \"%s\"\n", argv[0]),
+		       es_opts_help(&cli, stderr), 2);
 	curl_global_cleanup();
 	return ret;
 }

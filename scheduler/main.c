@@ -4,81 +4,75 @@
  * the foreground; SIGTERM or SIGINT stop it within one Prometheus query
  * timeout (the refresh in flight is the only thing waited for).
  */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
 #include "util/log.h"
+#include "tool/opts.h"
 #include "es_sched.h"
 
 #define ERR_LEN 1024
 
+/* The command line; flags override the file, so they apply after it. */
 struct options {
 	const char	*config_path;
+	const char	*listen;
+	const char	*prom_url;
+	const char	*log_level;
 	bool		check_only;
+	bool		version;
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"usage: edgeshift-scheduler [options]\n"
-		"Kubernetes scheduler extender (filter and prioritize verbs) placing pods\n"
-		"by the network signals of edgeshiftd, read from Prometheus.\n\n"
-		"  -c, --config FILE        JSON policy and settings (docs/scheduler-extender.md)\n"
-		"  -l, --listen ADDR:PORT   HTTP address (default 0.0.0.0:8888)\n"
-		"  -P, --prometheus URL     Prometheus base URL (default http://127.0.0.1:9090)\n"
-		"      --log-level LEVEL    debug, info, warn or error (default info)\n"
-		"      --check-config       validate the configuration and exit\n"
-		"  -V, --version            print the version and exit\n"
-		"  -h, --help               this text\n\n"
-		"Verbs: POST <prefix>/filter, POST <prefix>/prioritize (ExtenderArgs JSON).\n"
-		"Also: GET /v1/nodes (inputs in use), /metrics, /healthz.\n");
-}
+#define F(field)	ES_OPT_AT(struct options, field)
+static const struct es_opt opts[] = {
+	ES_OPT_STR(F(config_path), "config", 'c', "FILE",
+		   "JSON policy and settings (docs/scheduler-extender.md)"),
+	ES_OPT_STR(F(listen), "listen", 'l', "ADDR:PORT", "HTTP address (default 0.0.0.0:8888)"),
+	ES_OPT_STR(F(prom_url), "prometheus", 'P', "URL",
+		   "Prometheus base URL (default http://127.0.0.1:9090)"),
+	ES_OPT_STR(F(log_level), "log-level", 0, "LEVEL",
+		   "debug, info, warn or error (default info)"),
+	ES_OPT_BOOL(F(check_only), "check-config", 0, "validate the configuration and exit"),
+	ES_OPT_BOOL(F(version), "version", 'V', "print the version and exit"),
+	{ }
+};
 
+static const struct es_opts cli = {
+	.prog	= "edgeshift-scheduler",
+	.opts	= opts,
+	.usage	= "[options]",
+	.doc	= "Kubernetes scheduler extender (filter and prioritize verbs) placing pods\n"
+		  "by the network signals of edgeshiftd, read from Prometheus.\n\n",
+	.epilog	= "\nVerbs: POST <prefix>/filter, POST <prefix>/prioritize "
+		  "(ExtenderArgs JSON).\n"
+		  "Also: GET /v1/nodes (inputs in use), /metrics, /healthz.\n",
+};
+
+/* 0 to run, 1 when done (help, version), -1 on an error. */
 static int parse_args(int argc, char **argv, struct sched_config *cfg, struct options *o)
 {
-	static const struct option lopts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "prometheus", required_argument, NULL, 'P' },
-		{ "log-level", required_argument, NULL, 'L' },
-		{ "check-config", no_argument, NULL, 'C' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	const char *short_opts = "c:l:P:Vh";
 	enum es_log_level lvl;
 	char err[ERR_LEN];
-	int c;
+	int n;
 
-	while ((c = getopt_long(argc, argv, short_opts, lopts, NULL)) != -1) {
-		if (c == 'c')
-			o->config_path = optarg;
-		else if (c == 'h' || c == '?')
-			return usage(c == 'h' ? stdout : stderr), c == 'h' ? 1 : -1;
-		else if (c == 'V')
-			return printf("edgeshift-scheduler %s\n", SCHED_VERSION), 1;
-	}
+	n = es_opts_parse(&cli, argc, argv, o);
+	if (n <= 0)
+		return n ? -1 : 1;
+	if (o->version)
+		return printf("edgeshift-scheduler %s\n", SCHED_VERSION), 1;
 	if (o->config_path && sched_config_load_file(cfg, o->config_path, err, sizeof(err)))
 		return fprintf(stderr, "edgeshift-scheduler: %s\n", err), -1;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, short_opts, lopts, NULL)) != -1) {
-		if (c == 'l')
-			snprintf(cfg->listen, sizeof(cfg->listen), "%s", optarg);
-		else if (c == 'P')
-			snprintf(cfg->prom_url, sizeof(cfg->prom_url), "%s", optarg);
-		else if (c == 'C')
-			o->check_only = true;
-		else if (c == 'L' && es_log_parse_level(optarg, &lvl))
-			return fprintf(stderr, "edgeshift-scheduler: --log-level must be debug, info, warn or error\n"), -1;
-		else if (c == 'L')
-			es_log_set_level(lvl);
-	}
-	if (optind < argc)
-		return fprintf(stderr, "edgeshift-scheduler: unexpected argument \"%s\"\n", argv[optind]), -1;
+	if (o->listen)
+		snprintf(cfg->listen, sizeof(cfg->listen), "%s", o->listen);
+	if (o->prom_url)
+		snprintf(cfg->prom_url, sizeof(cfg->prom_url), "%s", o->prom_url);
+	if (o->log_level && es_log_parse_level(o->log_level, &lvl))
+		return fprintf(stderr, "edgeshift-scheduler: --log-level must be debug, "
+			       "info, warn or error\n"), -1;
+	if (o->log_level)
+		es_log_set_level(lvl);
 	if (sched_config_validate(cfg, err, sizeof(err)))
 		return fprintf(stderr, "edgeshift-scheduler: %s\n", err), -1;
 	return 0;

@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
-#include <inttypes.h>
-#include <math.h>	/* isfinite() only: the agent links without -lm */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include "tool_util.h"
@@ -15,117 +12,6 @@
 #define PROGRESS_NS		(500 * NSEC_PER_MSEC)
 
 static volatile sig_atomic_t stop_signal;
-
-const char *es_tool_opt_name(const struct es_tool_cli *cli, int id)
-{
-	const struct option *o;
-
-	for (o = cli->opts; o->name; o++)
-		if (o->val == id)
-			return o->name;
-	return "?";
-}
-
-int es_tool_usage_error(const struct es_tool_cli *cli, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s: ", cli->prog);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help'.\n", cli->prog);
-	return -1;
-}
-
-int es_tool_next_opt(const struct es_tool_cli *cli, int argc, char **argv,
-		     const char *mode)
-{
-	int c;
-
-	/* The messages are ours, in the usage error style. */
-	opterr = 0;
-	c = getopt_long(argc, argv, ":h", cli->opts, NULL);
-	if (c == ':')
-		return es_tool_usage_error(cli, "--%s needs a value",
-					   es_tool_opt_name(cli, optopt));
-	if (c == '?')
-		return es_tool_usage_error(cli, "%s%sunknown option '%s'",
-					   mode ?: "", mode ? ": " : "",
-					   argv[optind - 1]);
-	if (c == 'h')
-		return cli->help;
-	if (c != -1)
-		return c;
-	if (optind < argc)
-		return es_tool_usage_error(cli, "unexpected argument '%s'",
-					   argv[optind]);
-	return 0;
-}
-
-int es_tool_parse_u64(const struct es_tool_cli *cli, int id, const char *s,
-		      uint64_t min, uint64_t max, uint64_t *out)
-{
-	static const struct {
-		const char	*suffix;
-		uint64_t	mul;
-	} sfx[] = {
-		{ "", 1 }, { "k", 1000 }, { "m", 1000000 }, { "g", 1000000000 },
-		{ "ki", 1ULL << 10 }, { "mi", 1ULL << 20 }, { "gi", 1ULL << 30 },
-	};
-	const size_t nsfx = sizeof(sfx) / sizeof(sfx[0]);
-	unsigned long long v;
-	char *end;
-	size_t i;
-
-	/* strtoull() would take a sign or leading blanks */
-	if (*s < '0' || *s > '9')
-		goto bad;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno)
-		goto bad;
-	for (i = 0; i < nsfx; i++)
-		if (!strcasecmp(end, sfx[i].suffix))
-			break;
-	if (i == nsfx || v > max / sfx[i].mul)
-		goto bad;
-	v *= sfx[i].mul;
-	if (v < min || v > max)
-		goto bad;
-	*out = v;
-	return 0;
-bad:
-	return es_tool_usage_error(cli, "--%s: '%s' is not an integer in %"
-				   PRIu64 "..%" PRIu64,
-				   es_tool_opt_name(cli, id), s, min, max);
-}
-
-int es_tool_parse_double(const struct es_tool_cli *cli, int id, const char *s,
-			 double min, double max, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < min || v > max)
-		return es_tool_usage_error(cli, "--%s: '%s' is not a number in %g..%g",
-					   es_tool_opt_name(cli, id), s, min, max);
-	*out = v;
-	return 0;
-}
-
-int es_tool_parse_port(const struct es_tool_cli *cli, int id, const char *s,
-		       uint16_t *port)
-{
-	uint64_t v;
-
-	if (es_tool_parse_u64(cli, id, s, 1, 65535, &v))
-		return -1;
-	*port = v;
-	return 0;
-}
 
 uint64_t es_tool_now_ns(void)
 {

@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What the test tools (es-traffic, es-flood) share, so that they parse,
- * complain, stop and report the same way: long options with k/m/g counts
- * and one style of usage error, monotonic time, SIGINT/SIGTERM ending a
- * run, progress lines on a terminal, and the summary printed either as
- * one JSON object or as a table.
+ * What the test tools (es-traffic, es-flood) share, so that they stop and
+ * report the same way: monotonic time, SIGINT/SIGTERM ending a run,
+ * progress lines on a terminal, and the summary printed either as one
+ * JSON object or as a table. Their options: opts.h.
  */
 #ifndef EDGESHIFT_TOOL_UTIL_H
 #define EDGESHIFT_TOOL_UTIL_H
 
-#include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -17,35 +15,6 @@
 #define NSEC_PER_USEC		1000ULL
 #define NSEC_PER_MSEC		1000000ULL
 #define NSEC_PER_SEC		1000000000ULL
-
-/* What the option messages need to know about the tool. */
-struct es_tool_cli {
-	const char		*prog;	/* name in messages and "--help" hint */
-	const struct option	*opts;	/* getopt_long() table, val: id > 0 */
-	int			help;	/* id that '-h' stands for */
-};
-
-const char *es_tool_opt_name(const struct es_tool_cli *cli, int id);
-
-/* Prints "PROG: message" and the --help hint on stderr; returns -1. */
-int es_tool_usage_error(const struct es_tool_cli *cli, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/*
- * The next option of argv: its id, 0 once all are read, -1 after a usage
- * error (missing value, unknown option, argument left over). mode, when
- * not NULL, leads the message about an unknown option.
- */
-int es_tool_next_opt(const struct es_tool_cli *cli, int argc, char **argv,
-		     const char *mode);
-
-/* Option values in min..max: 0, or -1 after a usage error naming --id. */
-int es_tool_parse_u64(const struct es_tool_cli *cli, int id, const char *s,
-		      uint64_t min, uint64_t max, uint64_t *out);
-int es_tool_parse_double(const struct es_tool_cli *cli, int id, const char *s,
-			 double min, double max, double *out);
-int es_tool_parse_port(const struct es_tool_cli *cli, int id, const char *s,
-		       uint16_t *port);
 
 /* CLOCK_MONOTONIC */
 uint64_t es_tool_now_ns(void);

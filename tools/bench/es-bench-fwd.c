@@ -12,7 +12,6 @@
  * lookup of the forwarding path must succeed as on a node.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include "replay/replay.h"
 #include "migration.skel.h"
 #include "testing/pkt_build.h"
+#include "tool/opts.h"
 #include "tool/tool_util.h"
 
 #define PROG		"es-bench-fwd"
@@ -214,43 +214,49 @@ static int load(struct bench *b, const char *local)
 	return es_mig_config_set(&b->dp, inet_addr(local), TUN_PORT, b->runs + 1);
 }
 
+struct fwd_args {
+	const char	*local, *source;
+	unsigned int	runs;
+	bool		json;
+};
+
+#define F(field)	ES_OPT_AT(struct fwd_args, field)
+static const struct es_opt opts[] = {
+	ES_OPT_STR(F(local), "local", 'l', "ADDR", "the node's tunnel address"),
+	ES_OPT_STR(F(source), "source", 's', "ADDR", "the source node (IPv4)"),
+	ES_OPT_UINT(F(runs), "runs", 'n', 1, UINT32_MAX, "N",
+		    "packets per round (default 20000)"),
+	ES_OPT_BOOL(F(json), "json", 'j', "the results as one JSON object"),
+	{ }
+};
+
+static const struct es_opts cli = {
+	.prog	= PROG,
+	.opts	= opts,
+	.usage	= "--local ADDR --source ADDR [--runs N] [--json]",
+};
+
 int main(int argc, char **argv)
 {
-	static const struct option lopts[] = {
-		{ "local", required_argument, NULL, 'l' },
-		{ "source", required_argument, NULL, 's' },
-		{ "runs", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	struct bench_case cases[CASE_MAX] = {
 		[CASE_IDLE] = { "no_migration", "UDP request, nothing migrating on the node", 5000 },
 		[CASE_PASS] = { "not_migrating", "UDP request of a session not migrating, others are", 5000 },
 		[CASE_FWD] = { "forwarding", "encapsulated and redirected to the source", 5001 },
 		[CASE_MIRROR] = { "forwarding_mirror", "same, plus a copy in the replay buffer", 5002 },
 	};
-	const char *local = NULL, *source = NULL;
-	struct bench b = { .runs = 20000 };
-	bool json = false;
-	int c, i, err = 0;
+	struct fwd_args a = { .runs = 20000 };
+	struct bench b = { };
+	int n, i, err = 0;
 
-	while ((c = getopt_long(argc, argv, "l:s:n:jh", lopts, NULL)) != -1) {
-		switch (c) {
-		case 'l': local = optarg; break;
-		case 's': source = optarg; break;
-		case 'n': b.runs = strtoul(optarg, NULL, 0); break;
-		case 'j': json = true; break;
-		default:
-			fprintf(stderr, "usage: " PROG " --local ADDR --source ADDR [--runs N] [--json]\n");
-			return 2;
-		}
-	}
-	if (!local || !source || !b.runs || inet_pton(AF_INET, source, &b.source) != 1) {
+	n = es_opts_parse(&cli, argc, argv, &a);
+	if (n <= 0)
+		return n ? 2 : 0;
+	b.runs = a.runs;
+	if (!a.local || !a.source || inet_pton(AF_INET, a.source, &b.source) != 1) {
 		fprintf(stderr, PROG ": --local and --source (IPv4) and --runs > 0 are required\n");
 		return 2;
 	}
-	if (load(&b, local)) {
+	if (load(&b, a.local)) {
 		fprintf(stderr, PROG ": cannot load the BPF programs: %s\n", strerror(errno));
 		err = -1;
 		goto out;
@@ -265,7 +271,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": BPF_PROG_TEST_RUN failed: %s\n", strerror(-err));
 		goto out;
 	}
-	report(cases, b.runs, json);
+	report(cases, b.runs, a.json);
 out:
 	migration__destroy(b.mig);
 	accounting__destroy(b.acct);

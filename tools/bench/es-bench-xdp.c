@@ -6,7 +6,7 @@
  * the ratio to XDP_PASS as a table, or as JSON with --json.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +19,14 @@
 #include "xdp_pass.skel.h"
 #include "bench_naive.skel.h"
 #include "testing/pkt_build.h"
+#include "tool/opts.h"
 
 #define BENCH_ROUNDS	7
 
 struct bench_opts {
 	unsigned int	repeat;		/* iterations per test_run for repeated cases */
 	unsigned int	new_sessions;	/* distinct packets for the new-session case */
-	int		json;
+	bool		json;
 };
 
 struct bench_case {
@@ -182,37 +183,31 @@ static void report(struct bench_case *cases, int n, const struct bench_opts *o)
 	json_decref(root);
 }
 
-static void usage(const char *prog)
-{
-	fprintf(stderr, "usage: %s [--repeat N] [--new-sessions N] [--json]\n", prog);
-}
+#define F(field)	ES_OPT_AT(struct bench_opts, field)
+static const struct es_opt opts[] = {
+	ES_OPT_UINT(F(repeat), "repeat", 'r', 1, UINT32_MAX, "N",
+		    "iterations per test run of the repeated cases (default 1000000)"),
+	ES_OPT_UINT(F(new_sessions), "new-sessions", 'n', 1, UINT32_MAX, "N",
+		    "distinct packets of the new-session case (default 20000)"),
+	ES_OPT_BOOL(F(json), "json", 'j', "the results as one JSON object"),
+	{ }
+};
 
+static const struct es_opts cli = {
+	.prog	= "es-bench-xdp",
+	.opts	= opts,
+	.usage	= "[--repeat N] [--new-sessions N] [--json]",
+};
+
+/* 0 to run, 1 when help was printed, -1 on a usage error. */
 static int parse_args(int argc, char **argv, struct bench_opts *o)
 {
-	static const struct option lopts[] = {
-		{ "repeat", required_argument, NULL, 'r' },
-		{ "new-sessions", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	int c;
+	int n;
 
 	o->repeat = 1000000;
 	o->new_sessions = 20000;
-	while ((c = getopt_long(argc, argv, "r:n:jh", lopts, NULL)) != -1) {
-		switch (c) {
-		case 'r': o->repeat = strtoul(optarg, NULL, 0); break;
-		case 'n': o->new_sessions = strtoul(optarg, NULL, 0); break;
-		case 'j': o->json = 1; break;
-		default: usage(argv[0]); return -1;
-		}
-	}
-	if (!o->repeat || !o->new_sessions) {
-		usage(argv[0]);
-		return -1;
-	}
-	return 0;
+	n = es_opts_parse(&cli, argc, argv, o);
+	return n > 0 ? 0 : n == 0 ? 1 : -1;
 }
 
 int main(int argc, char **argv)
@@ -231,8 +226,10 @@ int main(int argc, char **argv)
 	struct bench_opts o = {};
 	int acct_fd, pass_fd, err = 1;
 
-	if (parse_args(argc, argv, &o))
-		return 2;
+	err = parse_args(argc, argv, &o);
+	if (err)
+		return err < 0 ? 2 : 0;
+	err = 1;
 	acct = es_accounting_open(NULL);
 	if (!acct)
 		goto out;

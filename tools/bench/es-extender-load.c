@@ -10,24 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
+#include "tool/opts.h"
 #include "tool/tool_util.h"
 
 #define PROG		"es-extender-load"
 #define MAX_ROUNDS	1000000
-
-enum { OPT_PREFIX = 1, OPT_ARGS, OPT_ROUNDS, OPT_WARMUP, OPT_JSON, OPT_HELP };
-
-static const struct option long_opts[] = {
-	{ "prefix",	required_argument, NULL, OPT_PREFIX },
-	{ "args",	required_argument, NULL, OPT_ARGS },
-	{ "rounds",	required_argument, NULL, OPT_ROUNDS },
-	{ "warmup",	required_argument, NULL, OPT_WARMUP },
-	{ "json",	no_argument,	   NULL, OPT_JSON },
-	{ "help",	no_argument,	   NULL, OPT_HELP },
-	{ }
-};
-
-static const struct es_tool_cli cli = { .prog = PROG, .opts = long_opts, .help = OPT_HELP };
 
 struct opts {
 	const char	*prefix, *args;
@@ -40,38 +27,35 @@ struct reply {
 	size_t	len;
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f, "usage: " PROG " --prefix URL --args FILE [--rounds N] [--warmup N] [--json]\n"
-		"  --prefix URL   the extender's urlPrefix (verbs /filter and /prioritize are appended)\n"
-		"  --args FILE    ExtenderArgs JSON sent to both verbs\n"
-		"  --rounds N     timed rounds of filter + prioritize (default 200)\n"
-		"  --warmup N     untimed rounds first (default 20)\n"
-		"  --json         print the summary as one JSON object\n");
-}
+#define F(field)	ES_OPT_AT(struct opts, field)
+static const struct es_opt opts[] = {
+	ES_OPT_STR(F(prefix), "prefix", 0, "URL",
+		   "the extender's urlPrefix (verbs /filter and /prioritize are appended)"),
+	ES_OPT_STR(F(args), "args", 0, "FILE", "ExtenderArgs JSON sent to both verbs"),
+	ES_OPT_UINT(F(rounds), "rounds", 0, 1, MAX_ROUNDS, "N",
+		    "timed rounds of filter + prioritize (default 200)"),
+	ES_OPT_UINT(F(warmup), "warmup", 0, 0, MAX_ROUNDS, "N",
+		    "untimed rounds first (default 20)"),
+	ES_OPT_BOOL(F(json), "json", 0, "print the summary as one JSON object"),
+	{ }
+};
+
+static const struct es_opts cli = {
+	.prog	= PROG,
+	.opts	= opts,
+	.usage	= "--prefix URL --args FILE [--rounds N] [--warmup N] [--json]",
+};
 
 static int parse(int argc, char **argv, struct opts *o)
 {
-	int c;
+	int n;
 
 	*o = (struct opts){ .rounds = 200, .warmup = 20 };
-	while ((c = es_tool_next_opt(&cli, argc, argv, NULL)) > 0) {
-		if (c == OPT_HELP)
-			return usage(stdout), 1;
-		if (c == OPT_PREFIX)
-			o->prefix = optarg;
-		else if (c == OPT_ARGS)
-			o->args = optarg;
-		else if (c == OPT_JSON)
-			o->json = true;
-		else if (es_tool_parse_u64(&cli, c, optarg, c == OPT_ROUNDS, MAX_ROUNDS,
-					   c == OPT_ROUNDS ? &o->rounds : &o->warmup))
-			return -1;
-	}
-	if (c < 0)
-		return -1;
+	n = es_opts_parse(&cli, argc, argv, o);
+	if (n <= 0)
+		return n ? -1 : 1;
 	if (!o->prefix || !o->args)
-		return es_tool_usage_error(&cli, "--prefix and --args are required");
+		return es_opts_error(&cli, "--prefix and --args are required");
 	return 0;
 }
 

@@ -14,7 +14,6 @@
  * Prints a table (or --json) and exits 0 when the drill passed.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,6 +22,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "testing/svg_plot.h"
+#include "tool/opts.h"
 
 #define MAX_EVENT_FILES	4
 
@@ -440,45 +440,54 @@ static void print_table(json_t *o)
 	printf("\n  drill %s\n", json_is_true(json_object_get(o, "passed")) ? "PASSED" : "FAILED");
 }
 
+struct report_args {
+	const char		*client, *summary, *check, *site, *zdm;
+	const char		*json_out, *svg;
+	struct es_opt_multi	events;
+	bool			json;
+};
+
+#define F(field)	ES_OPT_AT(struct report_args, field)
+static const struct es_opt report_opts[] = {
+	ES_OPT_STR(F(client), "client", 0, "LOG", "the client's log, one JSON line per request",
+		   .required = true),
+	ES_OPT_STR(F(summary), "summary", 0, "JSON", "the client's summary", .required = true),
+	ES_OPT_MULTI(F(events), "events", 0, "LOG", "a node's migration events; repeatable"),
+	ES_OPT_STR(F(check), "check", 0, "JSON", "the service's counter at the end"),
+	ES_OPT_STR(F(site), "site", 0, "JSON", "the drill's settings and outcome"),
+	ES_OPT_STR(F(zdm), "zdm", 0, "JSON", "the agent's zero-downtime migrations"),
+	ES_OPT_STR(F(json_out), "json-out", 0, "FILE", "write the report as JSON"),
+	ES_OPT_STR(F(svg), "svg", 0, "FILE", "plot the response times"),
+	ES_OPT_BOOL(F(json), "json", 0, "print the report as JSON"),
+	{ }
+};
+
+static const struct es_opts cli = {
+	.prog	= "es-drill-report",
+	.opts	= report_opts,
+	.usage	= "--client LOG --summary JSON [--events LOG]... [--check JSON]\n"
+		  "       [--site JSON] [--zdm JSON] [--json-out FILE] [--svg FILE] [--json]",
+};
+
 int main(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "client", required_argument, NULL, 'c' }, { "summary", required_argument, NULL, 's' },
-		{ "events", required_argument, NULL, 'e' }, { "check", required_argument, NULL, 'k' },
-		{ "site", required_argument, NULL, 'S' }, { "zdm", required_argument, NULL, 'z' },
-		{ "json-out", required_argument, NULL, 'o' }, { "svg", required_argument, NULL, 'g' },
-		{ "json", no_argument, NULL, 'j' }, {}
-	};
-	const char *client = NULL, *ev[MAX_EVENT_FILES], *json_out = NULL, *svg = NULL;
-	const char *summary = NULL, *check = NULL, *site = NULL, *zdm = NULL;
+	struct report_args a = { };
 	struct drill d = {};
-	int o, n_ev = 0;
-	bool json = false, passed;
+	int n, n_ev;
+	bool passed;
 	json_t *out, *zm;
 
-	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (o) {
-		case 'c': client = optarg; break;
-		case 's': summary = optarg; break;
-		case 'e': if (n_ev < MAX_EVENT_FILES) ev[n_ev++] = optarg; break;
-		case 'k': check = optarg; break;
-		case 'S': site = optarg; break;
-		case 'z': zdm = optarg; break;
-		case 'o': json_out = optarg; break;
-		case 'g': svg = optarg; break;
-		case 'j': json = true; break;
-		default: goto usage;
-		}
-	}
-	if (!client || !summary)
-		goto usage;
-	if (load_client(&d, client))
+	n = es_opts_parse(&cli, argc, argv, &a);
+	if (n <= 0)
+		return n ? 2 : 0;
+	n_ev = a.events.n < MAX_EVENT_FILES ? a.events.n : MAX_EVENT_FILES;
+	if (load_client(&d, a.client))
 		return 1;
-	d.summary = load_json(summary);
-	d.check = load_json(check);
-	d.site = load_json(site);
-	d.zdm = load_json(zdm);
-	load_events(&d, ev, n_ev);
+	d.summary = load_json(a.summary);
+	d.check = load_json(a.check);
+	d.site = load_json(a.site);
+	d.zdm = load_json(a.zdm);
+	load_events(&d, a.events.v, n_ev);
 	find_ids(&d);
 	zm = json_is_array(d.zdm) ? json_array_get(d.zdm, 0) : NULL;
 	out = json_pack("{s:O,s:O}", "site", d.site, "requests", d.summary);
@@ -493,24 +502,20 @@ int main(int argc, char **argv)
 	response_times(&d, out);
 	passed = verdict(&d, out);
 	json_object_set_new(out, "passed", json_boolean(passed));
-	if (svg && plot(&d, svg))
-		fprintf(stderr, "es-drill-report: cannot write %s\n", svg);
-	if (json_out)
-		json_dump_file(out, json_out, JSON_INDENT(1));
-	if (json) {
+	if (a.svg && plot(&d, a.svg))
+		fprintf(stderr, "es-drill-report: cannot write %s\n", a.svg);
+	if (a.json_out)
+		json_dump_file(out, a.json_out, JSON_INDENT(1));
+	if (a.json) {
 		json_object_del(out, "per_request");
 		json_dumpf(out, stdout, JSON_INDENT(2));
 		printf("\n");
 	} else {
 		print_table(out);
-		if (svg)
-			printf("  plot            %s\n", svg);
-		if (json_out)
-			printf("  report (JSON)   %s\n", json_out);
+		if (a.svg)
+			printf("  plot            %s\n", a.svg);
+		if (a.json_out)
+			printf("  report (JSON)   %s\n", a.json_out);
 	}
 	return passed ? 0 : 1;
-usage:
-	fprintf(stderr, "usage: es-drill-report --client LOG --summary JSON [--events LOG]... [--check JSON]\n"
-		"       [--site JSON] [--zdm JSON] [--json-out FILE] [--svg FILE] [--json]\n");
-	return 2;
 }

@@ -13,7 +13,7 @@
  *                     a summary object on stdout.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <poll.h>
@@ -28,6 +28,7 @@
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include "tool/opts.h"
 
 static volatile sig_atomic_t stop;
 
@@ -222,8 +223,11 @@ static void client_log(struct client *c)
 	fflush(c->log);
 }
 
-static int parse_addr_port(const char *s, struct sockaddr_in *sa)
+/* ADDR[:PORT] into the struct sockaddr_in the option names (o->off). */
+static int parse_addr_port(const struct es_opts *cli, const struct es_opt *o,
+			   const char *s, void *conf)
 {
+	struct sockaddr_in *sa = (struct sockaddr_in *)((char *)conf + o->off);
 	char buf[64], *colon;
 
 	snprintf(buf, sizeof(buf), "%s", s);
@@ -233,44 +237,72 @@ static int parse_addr_port(const char *s, struct sockaddr_in *sa)
 		*colon = '\0';
 		sa->sin_port = htons(atoi(colon + 1));
 	}
-	return inet_pton(AF_INET, buf, &sa->sin_addr) == 1 ? 0 : -1;
+	if (inet_pton(AF_INET, buf, &sa->sin_addr) == 1)
+		return 0;
+	return es_opts_error(cli, "--%s: '%s' is not ADDR:PORT", o->name, s);
 }
+
+static int parse_gw(const struct es_opts *cli, const struct es_opt *o,
+		    const char *s, void *conf)
+{
+	if (inet_pton(AF_INET, s, &((struct client *)conf)->handoff_gw) == 1)
+		return 0;
+	return es_opts_error(cli, "--%s: '%s' is not an IPv4 address", o->name, s);
+}
+
+struct client_args {
+	struct client	c;
+	const char	*log;
+};
+
+#define F(field)	ES_OPT_AT(struct client_args, field)
+static const struct es_opt client_opts[] = {
+	ES_OPT_FUNC("to", 0, parse_addr_port, "SVC:PORT", "the service", F(c.to)),
+	ES_OPT_FUNC("bind", 0, parse_addr_port, "ADDR:PORT", "the client's address",
+		    F(c.bind)),
+	ES_OPT_DOUBLE(F(c.rate), "rate", 0, 0, 1e9, "R", "requests per second (default 10)"),
+	ES_OPT_UINT(F(c.count), "count", 0, 1, 10000000, "N", "requests (default 100)"),
+	ES_OPT_UINT(F(c.handoff_at), "handoff-at", 0, 0, ULONG_MAX, "K",
+		    "move to --handoff-gw after request K"),
+	ES_OPT_FUNC("handoff-gw", 0, parse_gw, "GW", "the new access point"),
+	ES_OPT_UINT(F(c.drain_ms), "drain-ms", 0, 0, UINT32_MAX, "MS",
+		    "wait for late answers (default 3000)"),
+	ES_OPT_STR(F(log), "log", 0, "FILE", "one JSON line per request"),
+	ES_OPT_BOOL(F(c.progress), "progress", 0, "progress on stderr"),
+	{ }
+};
+
+static const struct es_opts cli = {
+	.prog	= "es-drill",
+	.mode	= "client",
+	.opts	= client_opts,
+	.usage	= "client --to SVC:PORT [--bind ADDR:PORT] [--rate R] [--count N]\n"
+		  "       [--handoff-at K --handoff-gw GW] [--drain-ms MS] [--log FILE]"
+		  " [--progress]",
+	.doc	= "See tools/drill/drill.sh and docs/drills.md.\n",
+};
 
 static int cmd_client(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "to", required_argument, NULL, 't' }, { "bind", required_argument, NULL, 'b' },
-		{ "rate", required_argument, NULL, 'r' }, { "count", required_argument, NULL, 'n' },
-		{ "handoff-at", required_argument, NULL, 'h' },
-		{ "handoff-gw", required_argument, NULL, 'g' },
-		{ "drain-ms", required_argument, NULL, 'd' }, { "log", required_argument, NULL, 'l' },
-		{ "progress", no_argument, NULL, 'p' }, {}
+	struct client_args a = {
+		.c = { .rate = 10, .count = 100, .drain_ms = 3000, .log = stdout },
 	};
-	struct client c = { .rate = 10, .count = 100, .drain_ms = 3000, .log = stdout };
-	int o, fd;
+	struct client c;
+	int n, fd;
 
-	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-		switch (o) {
-		case 't': if (parse_addr_port(optarg, &c.to)) goto usage; break;
-		case 'b': if (parse_addr_port(optarg, &c.bind)) goto usage; break;
-		case 'r': c.rate = strtod(optarg, NULL); break;
-		case 'n': c.count = strtoul(optarg, NULL, 10); break;
-		case 'h': c.handoff_at = strtoul(optarg, NULL, 10); break;
-		case 'g': if (inet_pton(AF_INET, optarg, &c.handoff_gw) != 1) goto usage; break;
-		case 'd': c.drain_ms = strtoul(optarg, NULL, 10); break;
-		case 'l':
-			c.log = fopen(optarg, "w");
-			if (!c.log) {
-				fprintf(stderr, "es-drill: --log %s: %s\n", optarg, strerror(errno));
-				return 1;
-			}
-			break;
-		case 'p': c.progress = true; break;
-		default: goto usage;
+	n = es_opts_parse(&cli, argc, argv, &a);
+	if (n <= 0)
+		return n ? 2 : 0;
+	if (!a.c.to.sin_port || a.c.rate <= 0)
+		return es_opts_error(&cli, "client needs --to SVC:PORT and a positive --rate"), 2;
+	c = a.c;
+	if (a.log) {
+		c.log = fopen(a.log, "w");
+		if (!c.log) {
+			fprintf(stderr, "es-drill: --log %s: %s\n", a.log, strerror(errno));
+			return 1;
 		}
 	}
-	if (!c.to.sin_port || c.rate <= 0 || !c.count || c.count > 10000000)
-		goto usage;
 	c.r = calloc(c.count + 1, sizeof(*c.r));
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (!c.r || fd < 0 || (c.bind.sin_family && bind(fd, (struct sockaddr *)&c.bind, sizeof(c.bind))) ||
@@ -287,16 +319,12 @@ static int cmd_client(int argc, char **argv)
 	       "\"stray\":%lu,\"handoff_ns\":%llu}\n", c.sent, c.answered, c.sent - c.answered, c.dup,
 	       c.ooo, c.stray, (unsigned long long)c.handoff_ns);
 	return 0;
-usage:
-	fprintf(stderr, "usage: es-drill client --to SVC:PORT [--bind ADDR:PORT] [--rate R] [--count N]\n"
-		"       [--handoff-at K --handoff-gw GW] [--drain-ms MS] [--log FILE] [--progress]\n");
-	return 2;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "client"))
 		return cmd_client(argc - 1, argv + 1);
-	fprintf(stderr, "usage: es-drill client ... (see tools/drill/drill.sh, docs/drills.md)\n");
+	es_opts_help(&cli, stderr);
 	return 2;
 }

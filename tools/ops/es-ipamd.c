@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "util/log.h"
-#include "tool/tool_util.h"
+#include "tool/opts.h"
 
 #define MAX_BODY		(64 * 1024)
 #define MAX_RANGE		(1U << 20)	/* addresses per network */
@@ -896,79 +896,81 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 /* ------------------------------------------------------------------ */
 /* Main */
 
-enum { OPT_CONFIG = 1, OPT_STATE, OPT_LISTEN, OPT_LOG_LEVEL, OPT_HELP };
-
-static const struct option long_opts[] = {
-	{ "config",	required_argument, NULL, OPT_CONFIG },
-	{ "state",	required_argument, NULL, OPT_STATE },
-	{ "listen",	required_argument, NULL, OPT_LISTEN },
-	{ "log-level",	required_argument, NULL, OPT_LOG_LEVEL },
-	{ "help",	no_argument,	   NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
+struct ipamd_opts {
+	const char		*config;
+	const char		*state;
+	struct sockaddr_in	sa;
 };
 
-static const struct es_tool_cli cli = { "es-ipamd", long_opts, OPT_HELP };
-
-static void usage(void)
+static int parse_listen(const struct es_opts *cli, const struct es_opt *o,
+			const char *s, void *conf)
 {
-	printf("Usage: es-ipamd --config FILE --state FILE [options]\n"
-	       "Reference server of edgeshift's HTTP IPAM API (docs/cni-ipam-api.md).\n\n"
-	       "  --config FILE       networks, users and basePath (JSON)\n"
-	       "  --state FILE        allocations, rewritten atomically on every change\n"
-	       "  --listen ADDR:PORT  IPv4 address and port to serve (default 0.0.0.0:8480)\n"
-	       "  --log-level LEVEL   debug, info, warn or error (default info)\n"
-	       "  -h, --help          this text\n\n"
-	       "SIGTERM or SIGINT ends it cleanly.\n");
-}
-
-static int parse_listen(const char *s, struct sockaddr_in *sa)
-{
+	struct sockaddr_in *sa = &((struct ipamd_opts *)conf)->sa;
 	char host[64];
 	const char *colon = strrchr(s, ':');
-	uint16_t port;
+	uint64_t port;
 
+	(void)o;
 	if (!colon || (size_t)(colon - s) >= sizeof(host))
-		return es_tool_usage_error(&cli, "--listen: want ADDR:PORT, got '%s'", s);
+		return es_opts_error(cli, "--listen: want ADDR:PORT, got '%s'", s);
 	memcpy(host, s, colon - s);
 	host[colon - s] = '\0';
 	memset(sa, 0, sizeof(*sa));
 	sa->sin_family = AF_INET;
 	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-		return es_tool_usage_error(&cli, "--listen: '%s' is not an IPv4 address", host);
-	if (es_tool_parse_port(&cli, OPT_LISTEN, colon + 1, &port))
+		return es_opts_error(cli, "--listen: '%s' is not an IPv4 address", host);
+	if (es_opts_uint(cli, "--listen", colon + 1, 1, 65535, &port))
 		return -1;
 	sa->sin_port = htons(port);
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, const char **config, struct sockaddr_in *sa)
+static int parse_log_level(const struct es_opts *cli, const struct es_opt *o,
+			   const char *s, void *conf)
 {
 	enum es_log_level level;
-	int c;
 
-	parse_listen("0.0.0.0:8480", sa);
-	while ((c = es_tool_next_opt(&cli, argc, argv, NULL)) > 0) {
-		if (c == OPT_HELP) {
-			usage();
-			exit(0);
-		} else if (c == OPT_CONFIG) {
-			*config = optarg;
-		} else if (c == OPT_STATE) {
-			srv.state_path = optarg;
-		} else if (c == OPT_LISTEN) {
-			if (parse_listen(optarg, sa))
-				return -1;
-		} else if (c == OPT_LOG_LEVEL) {
-			if (es_log_parse_level(optarg, &level))
-				return es_tool_usage_error(&cli, "--log-level: '%s' is not debug, info, warn or error",
-							   optarg);
-			es_log_set_level(level);
-		}
-	}
-	if (c < 0)
+	(void)o, (void)conf;
+	if (es_log_parse_level(s, &level))
+		return es_opts_error(cli, "--log-level: '%s' is not debug, info, warn or error",
+				     s);
+	es_log_set_level(level);
+	return 0;
+}
+
+#define F(field)	ES_OPT_AT(struct ipamd_opts, field)
+static const struct es_opt opts[] = {
+	ES_OPT_STR(F(config), "config", 0, "FILE", "networks, users and basePath (JSON)"),
+	ES_OPT_STR(F(state), "state", 0, "FILE",
+		   "allocations, rewritten atomically on every change"),
+	ES_OPT_FUNC("listen", 0, parse_listen, "ADDR:PORT",
+		    "IPv4 address and port to serve (default 0.0.0.0:8480)"),
+	ES_OPT_FUNC("log-level", 0, parse_log_level, "LEVEL",
+		    "debug, info, warn or error (default info)"),
+	{ }
+};
+
+static const struct es_opts cli = {
+	.prog	= "es-ipamd",
+	.opts	= opts,
+	.usage	= "--config FILE --state FILE [options]",
+	.doc	= "Reference server of edgeshift's HTTP IPAM API (docs/cni-ipam-api.md).\n\n",
+	.epilog	= "\nSIGTERM or SIGINT ends it cleanly.\n",
+};
+
+static int parse_args(int argc, char **argv, struct ipamd_opts *o)
+{
+	int n;
+
+	parse_listen(&cli, NULL, "0.0.0.0:8480", o);
+	n = es_opts_parse(&cli, argc, argv, o);
+	if (n == 0)
+		exit(0);
+	if (n < 0)
 		return -1;
-	if (!*config || !srv.state_path)
-		return es_tool_usage_error(&cli, "--config and --state are required");
+	if (!o->config || !o->state)
+		return es_opts_error(&cli, "--config and --state are required");
+	srv.state_path = o->state;
 	return 0;
 }
 
@@ -990,16 +992,15 @@ static void free_all(void)
 
 int main(int argc, char **argv)
 {
-	const char *config = NULL;
+	struct ipamd_opts o = { };
 	struct MHD_Daemon *d = NULL;
-	struct sockaddr_in sa;
 	char err[512], addr[INET_ADDRSTRLEN];
 	sigset_t stop;
 	int sig, ret = 1;
 
-	if (parse_args(argc, argv, &config, &sa))
+	if (parse_args(argc, argv, &o))
 		return 2;
-	if (config_load(config, err, sizeof(err)) || state_load(err, sizeof(err))) {
+	if (config_load(o.config, err, sizeof(err)) || state_load(err, sizeof(err))) {
 		es_error("start_failed", "error=\"%s\"", err);
 		goto out;
 	}
@@ -1014,7 +1015,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 			     MHD_USE_POLL, 0, NULL, NULL, handle, NULL,
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&o.sa,
 			     MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
 			     MHD_OPTION_CONNECTION_TIMEOUT, 30U,
 			     MHD_OPTION_CONNECTION_LIMIT, 256U,
@@ -1022,11 +1023,12 @@ int main(int argc, char **argv)
 			     MHD_OPTION_END);
 	if (!d) {
 		es_error("start_failed", "listen=%s:%u error=\"cannot listen: %s\"",
-			 ip4_str(ntohl(sa.sin_addr.s_addr), addr), ntohs(sa.sin_port), strerror(errno));
+			 ip4_str(ntohl(o.sa.sin_addr.s_addr), addr), ntohs(o.sa.sin_port),
+			 strerror(errno));
 		goto out;
 	}
 	es_info("listening", "listen=%s:%u base=%s state=%s",
-		ip4_str(ntohl(sa.sin_addr.s_addr), addr),
+		ip4_str(ntohl(o.sa.sin_addr.s_addr), addr),
 		MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port, srv.base, srv.state_path);
 	while (sigwait(&stop, &sig) == 0 && sig != SIGTERM && sig != SIGINT)
 		;

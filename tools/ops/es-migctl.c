@@ -6,7 +6,6 @@
  * docs/migration.md for the order of the steps.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "migctl/ctl.h"
 #include "migctl/names.h"
 #include "replay/replay.h"
+#include "tool/opts.h"
 #include "tool/tool_util.h"
 #include "net/udp_rqueue.h"
 
@@ -24,41 +24,6 @@
 #define KEY_COL		22
 #define DEFAULT_PIN	"/sys/fs/bpf/edgeshift"
 #define HOLD_WAIT_MS	5000
-
-enum opt_id {
-	OPT_PIN = 1, OPT_SESSION, OPT_SOURCE, OPT_LIMIT, OPT_NO_MIRROR, OPT_HOOK, OPT_DEV,
-	OPT_LOCAL, OPT_PORT, OPT_SERVICE, OPT_NODE, OPT_FORWARD, OPT_MIRROR, OPT_DEL,
-	OPT_SEQ, OPT_TIMEOUT_MS, OPT_CURSOR, OPT_RECORDS, OPT_SESSIONS, OPT_COUNT, OPT_JSON,
-	OPT_HELP,
-};
-
-static const struct option long_opts[] = {
-	{ "pin", required_argument, NULL, OPT_PIN },
-	{ "session", required_argument, NULL, OPT_SESSION },
-	{ "source", required_argument, NULL, OPT_SOURCE },
-	{ "limit", required_argument, NULL, OPT_LIMIT },
-	{ "no-mirror", no_argument, NULL, OPT_NO_MIRROR },
-	{ "hook", required_argument, NULL, OPT_HOOK },
-	{ "dev", required_argument, NULL, OPT_DEV },
-	{ "local", required_argument, NULL, OPT_LOCAL },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "service", required_argument, NULL, OPT_SERVICE },
-	{ "node", required_argument, NULL, OPT_NODE },
-	{ "forward", no_argument, NULL, OPT_FORWARD },
-	{ "mirror", no_argument, NULL, OPT_MIRROR },
-	{ "del", no_argument, NULL, OPT_DEL },
-	{ "seq", required_argument, NULL, OPT_SEQ },
-	{ "timeout-ms", required_argument, NULL, OPT_TIMEOUT_MS },
-	{ "cursor", required_argument, NULL, OPT_CURSOR },
-	{ "records", required_argument, NULL, OPT_RECORDS },
-	{ "sessions", required_argument, NULL, OPT_SESSIONS },
-	{ "count", required_argument, NULL, OPT_COUNT },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ }
-};
-
-static const struct es_tool_cli cli = { .prog = PROG, .opts = long_opts, .help = OPT_HELP };
 
 struct opts {
 	const char	*pin, *dev, *hook;
@@ -70,8 +35,47 @@ struct opts {
 	uint64_t	limit, seq, timeout_ms, cursor, records, sessions, count;
 };
 
-static const char usage[] =
-	"usage: " PROG " COMMAND [--pin DIR] [options]   (DIR default " DEFAULT_PIN ")\n"
+/* An IPv4 address into the __u32 field the option names (o->off). */
+static int parse_addr(const struct es_opts *cli, const struct es_opt *o,
+		      const char *s, void *conf)
+{
+	if (inet_pton(AF_INET, s, (char *)conf + o->off) == 1)
+		return 0;
+	return es_opts_error(cli, "--%s '%s' is not an IPv4 address", o->name, s);
+}
+
+static int parse_svc(const struct es_opts *cli, const struct es_opt *o,
+		     const char *s, void *conf)
+{
+	struct es_mig_svc_key *k = &((struct opts *)conf)->svc;
+	struct es_mig_key mk;
+	char buf[96], err[160];
+
+	((struct opts *)conf)->has_svc = true;
+	snprintf(buf, sizeof(buf), "0.0.0.0:0>%s", s);
+	if (es_mig_key_parse(buf, &mk, err, sizeof(err)))
+		return es_opts_error(cli, "--%s '%s': want ADDR:PORT", o->name, s);
+	memset(k, 0, sizeof(*k));
+	k->svc_addr = mk.svc_addr;
+	k->svc_port = mk.svc_port;
+	k->proto = IPPROTO_UDP;
+	return 0;
+}
+
+static int parse_session(const struct es_opts *cli, const struct es_opt *opt,
+			 const char *s, void *conf)
+{
+	struct opts *o = conf;
+	char err[160];
+
+	(void)opt;	/* the message is the key parser's */
+	o->has_key = true;
+	if (!es_mig_key_parse(s, &o->key, err, sizeof(err)))
+		return 0;
+	return es_opts_error(cli, "--%s", err);
+}
+
+static const char verbs[] =
 	"  load [--records N] [--sessions N]      load and pin the programs and maps\n"
 	"  attach --hook user|usertc|wan|ctr --dev IF  attach one program, pin the link\n"
 	"  config --local ADDR --port P [--limit N]  tunnel address/port, default replay bound\n"
@@ -87,65 +91,40 @@ static const char usage[] =
 	"  cleanup                                remove the migration pins\n"
 	"  S is USER_ADDR:PORT>SERVICE_ADDR:PORT[/udp]\n";
 
-static int parse_addr(const char *s, __u32 *out, const char *what)
-{
-	if (inet_pton(AF_INET, s, out) == 1)
-		return 0;
-	return es_tool_usage_error(&cli, "%s '%s' is not an IPv4 address", what, s);
-}
+#define F(field)	ES_OPT_AT(struct opts, field)
+static const struct es_opt opts[] = {
+	ES_OPT_STR(F(pin), "pin", 0, "DIR", "bpffs directory (default " DEFAULT_PIN ")"),
+	ES_OPT_FUNC("session", 0, parse_session, "S", "the session"),
+	ES_OPT_FUNC("source", 0, parse_addr, "ADDR", "the source node", F(source)),
+	ES_OPT_UINT(F(limit), "limit", 0, 1, UINT32_MAX, "N", "replay bound"),
+	ES_OPT_BOOL(F(no_mirror), "no-mirror", 0, "start: no mirroring"),
+	ES_OPT_STR(F(hook), "hook", 0, "HOOK", "attach: user, usertc, wan or ctr"),
+	ES_OPT_STR(F(dev), "dev", 0, "IF", "attach: the interface"),
+	ES_OPT_FUNC("local", 0, parse_addr, "ADDR", "config: tunnel address",
+		    F(local)),
+	ES_OPT_UINT(F(port), "port", 0, 1, 65535, "P", "config: tunnel port"),
+	ES_OPT_FUNC("service", 0, parse_svc, "ADDR:PORT", "the service"),
+	ES_OPT_FUNC("node", 0, parse_addr, "ADDR", "service: the node serving it",
+		    F(node)),
+	ES_OPT_BOOL(F(forward), "forward", 0, "service: forward to the node"),
+	ES_OPT_BOOL(F(mirror), "mirror", 0, "service: mirror to the node"),
+	ES_OPT_BOOL(F(del), "del", 0, "service: remove it"),
+	ES_OPT_UINT(F(seq), "seq", 0, 0, ES_MIG_SEQ_MASK, "N", "wait: the last sequence"),
+	ES_OPT_UINT(F(timeout_ms), "timeout-ms", 0, 1, 3600000, "T", "wait, events: how long"),
+	ES_OPT_UINT(F(cursor), "cursor", 0, 0, ES_MIG_SEQ_MASK, "N", "resume: the cursor"),
+	ES_OPT_UINT(F(records), "records", 0, 1, 1 << 22, "N", "load: event records"),
+	ES_OPT_UINT(F(sessions), "sessions", 0, 1, 1 << 22, "N", "load: sessions"),
+	ES_OPT_UINT(F(count), "count", 0, 1, 1 << 30, "N", "events: how many"),
+	ES_OPT_BOOL(F(json), "json", 0, "JSON output"),
+	{ }
+};
 
-static int parse_svc(const char *s, struct es_mig_svc_key *k)
-{
-	struct es_mig_key mk;
-	char buf[96], err[160];
-
-	snprintf(buf, sizeof(buf), "0.0.0.0:0>%s", s);
-	if (es_mig_key_parse(buf, &mk, err, sizeof(err)))
-		return es_tool_usage_error(&cli, "--service '%s': want ADDR:PORT", s);
-	memset(k, 0, sizeof(*k));
-	k->svc_addr = mk.svc_addr;
-	k->svc_port = mk.svc_port;
-	k->proto = IPPROTO_UDP;
-	return 0;
-}
-
-static int parse_one(struct opts *o, int id)
-{
-	char err[160];
-	uint64_t v;
-
-	switch (id) {
-	case OPT_PIN: o->pin = optarg; return 0;
-	case OPT_DEV: o->dev = optarg; return 0;
-	case OPT_HOOK: o->hook = optarg; return 0;
-	case OPT_NO_MIRROR: o->no_mirror = true; return 0;
-	case OPT_FORWARD: o->forward = true; return 0;
-	case OPT_MIRROR: o->mirror = true; return 0;
-	case OPT_DEL: o->del = true; return 0;
-	case OPT_JSON: o->json = true; return 0;
-	case OPT_SESSION:
-		o->has_key = true;
-		if (!es_mig_key_parse(optarg, &o->key, err, sizeof(err)))
-			return 0;
-		return es_tool_usage_error(&cli, "--%s", err);
-	case OPT_SERVICE: o->has_svc = true; return parse_svc(optarg, &o->svc);
-	case OPT_SOURCE: return parse_addr(optarg, &o->source, "--source");
-	case OPT_LOCAL: return parse_addr(optarg, &o->local, "--local");
-	case OPT_NODE: return parse_addr(optarg, &o->node, "--node");
-	case OPT_PORT: return es_tool_parse_port(&cli, id, optarg, &o->port);
-	case OPT_LIMIT: return es_tool_parse_u64(&cli, id, optarg, 1, UINT32_MAX, &o->limit);
-	case OPT_SEQ: return es_tool_parse_u64(&cli, id, optarg, 0, ES_MIG_SEQ_MASK, &o->seq);
-	case OPT_CURSOR: return es_tool_parse_u64(&cli, id, optarg, 0, ES_MIG_SEQ_MASK, &o->cursor);
-	case OPT_TIMEOUT_MS:
-		return es_tool_parse_u64(&cli, id, optarg, 1, 3600000, &o->timeout_ms);
-	case OPT_RECORDS: return es_tool_parse_u64(&cli, id, optarg, 1, 1 << 22, &o->records);
-	case OPT_SESSIONS: return es_tool_parse_u64(&cli, id, optarg, 1, 1 << 22, &o->sessions);
-	case OPT_COUNT: return es_tool_parse_u64(&cli, id, optarg, 1, 1 << 30, &o->count);
-	default:
-		(void)v;
-		return -1;
-	}
-}
+static struct es_opts cli = {
+	.prog	= PROG,
+	.opts	= opts,
+	.usage	= "COMMAND [--pin DIR] [options]   (DIR default " DEFAULT_PIN ")",
+	.doc	= verbs,
+};
 
 static int fail(const char *what, int err)
 {
@@ -157,7 +136,7 @@ static int need_key(const struct opts *o)
 {
 	if (o->has_key)
 		return 0;
-	return es_tool_usage_error(&cli, "--session is required");
+	return es_opts_error(&cli, "--session is required");
 }
 
 static json_t *session_json(const struct es_mig_session *s)
@@ -282,7 +261,7 @@ static int cmd_session(const struct es_mig_dp *dp, const char *cmd, const struct
 		return 2;
 	if (!strcmp(cmd, "start")) {
 		if (!o->source)
-			return es_tool_usage_error(&cli, "start needs --source") ? 2 : 2;
+			return es_opts_error(&cli, "start needs --source") ? 2 : 2;
 		ret = es_mig_start(dp, &o->key, o->source, !o->no_mirror, o->limit);
 	} else if (!strcmp(cmd, "hold")) {
 		ret = es_mig_hold(dp, &o->key, &seq);
@@ -310,7 +289,7 @@ static int cmd_session(const struct es_mig_dp *dp, const char *cmd, const struct
 	} else if (!strcmp(cmd, "records")) {
 		return cmd_records(dp, o);
 	} else {
-		return es_tool_usage_error(&cli, "unknown command '%s'", cmd) ? 2 : 2;
+		return es_opts_error(&cli, "unknown command '%s'", cmd) ? 2 : 2;
 	}
 	return ret ? fail(cmd, ret) : 0;
 }
@@ -323,7 +302,7 @@ static int cmd_rqueue(const struct opts *o)
 	int ret;
 
 	if (!o->has_svc)
-		return es_tool_usage_error(&cli, "rqueue needs --service") ? 2 : 2;
+		return es_opts_error(&cli, "rqueue needs --service") ? 2 : 2;
 	ret = es_udp_rqueue(o->svc.svc_addr, o->svc.svc_port, &bytes, &sockets);
 	if (ret)
 		return fail("sock_diag", ret);
@@ -356,10 +335,10 @@ static int cmd_attach(const struct opts *o)
 		if (o->hook && !strcmp(o->hook, es_mig_hook_name(h)))
 			break;
 	if (h == ES_MIG_HOOK_MAX)
-		return es_tool_usage_error(&cli, "--hook must be user, usertc, wan or ctr") ? 2 : 2;
+		return es_opts_error(&cli, "--hook must be user, usertc, wan or ctr") ? 2 : 2;
 	ifindex = o->dev ? if_nametoindex(o->dev) : 0;
 	if (!ifindex)
-		return es_tool_usage_error(&cli, "--dev '%s': no such interface",
+		return es_opts_error(&cli, "--dev '%s': no such interface",
 					   o->dev ? o->dev : "") ? 2 : 2;
 	if (es_mig_attach(o->pin, h, ifindex, err, sizeof(err))) {
 		fprintf(stderr, PROG ": %s\n", err);
@@ -375,7 +354,7 @@ static int cmd_maps(const struct es_mig_dp *dp, const char *cmd, const struct op
 
 	if (!strcmp(cmd, "config")) {
 		if (!o->local || !o->port)
-			return es_tool_usage_error(&cli, "config needs --local and --port") ? 2 : 2;
+			return es_opts_error(&cli, "config needs --local and --port") ? 2 : 2;
 		ret = es_mig_config_set(dp, o->local, o->port, o->limit ? o->limit : 1024);
 		return ret ? fail("config", ret) : 0;
 	}
@@ -383,13 +362,13 @@ static int cmd_maps(const struct es_mig_dp *dp, const char *cmd, const struct op
 		return cmd_events(dp, o);
 	if (!strcmp(cmd, "service")) {
 		if (!o->has_svc)
-			return es_tool_usage_error(&cli, "service needs --service") ? 2 : 2;
+			return es_opts_error(&cli, "service needs --service") ? 2 : 2;
 		if (o->del) {
 			ret = es_mig_service_del(dp, &o->svc);
 			return ret ? fail("service", ret) : 0;
 		}
 		if (!o->node)
-			return es_tool_usage_error(&cli, "service needs --node") ? 2 : 2;
+			return es_opts_error(&cli, "service needs --node") ? 2 : 2;
 		flags = (o->forward ? ES_MIG_SVC_FORWARD : 0) | (o->mirror ? ES_MIG_SVC_MIRROR : 0);
 		ret = es_mig_service_set(dp, &o->svc, o->node, flags, o->limit);
 		return ret ? fail("service", ret) : 0;
@@ -403,24 +382,17 @@ int main(int argc, char **argv)
 	struct es_mig_dp dp;
 	const char *cmd;
 	char err[512];
-	int id, ret;
+	int n, ret;
 
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
+		es_opts_help(&cli, argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
 	cmd = argv[1];
-	optind = 2;
-	while ((id = es_tool_next_opt(&cli, argc, argv, cmd)) > 0) {
-		if (id == OPT_HELP) {
-			fputs(usage, stdout);
-			return 0;
-		}
-		if (parse_one(&o, id))
-			return 2;
-	}
-	if (id < 0)
-		return 2;
+	cli.mode = cmd;
+	n = es_opts_parse(&cli, argc - 1, argv + 1, &o);
+	if (n <= 0)
+		return n ? 2 : 0;
 	es_tool_setup_signals(true);
 	if (!strcmp(cmd, "load"))
 		return cmd_load(&o);
