@@ -20,6 +20,7 @@
 
 struct ring_buffer;
 struct es_migrator;
+struct es_zdm;
 struct es_node_signals;
 
 /* Per-interface figures of the latest collection scan. */
@@ -54,7 +55,8 @@ struct es_agent {
 	struct ring_buffer	*events;
 	__u64			close_due_ns;	/* earliest pending close, 0 if none */
 	time_t			start_time;
-	struct es_migrator	*mig;		/* containers and migrations (migrate.h) */
+	struct es_migrator	*mig;		/* containers and migrations (migration.h) */
+	struct es_zdm		*zdm;		/* zero-downtime migrations (zdm.h) */
 	struct es_node_signals	*signals;	/* node_signals.c: placement signals */
 };
 
