@@ -93,7 +93,7 @@ int es_mig_prepare(struct es_migrator *m, struct es_migration *mg)
 	code = es_peer_json(m->cfg, mg->url, "POST", "/v1/migrations/incoming", req,
 			    m->cfg->request_timeout_ms, &resp, err, sizeof(err));
 	json_decref(req);
-	if (code != 200) {
+	if (!es_peer_done(code)) {
 		json_decref(resp);
 		return mig_fail(m, mg, "target %s refused the migration: %s", mg->to, err);
 	}
@@ -229,7 +229,7 @@ static int stream_object(struct es_migrator *m, struct es_migration *mg, int i, 
 	close(fds[0]);	/* a broken upload stops the packer (EPIPE) */
 	pthread_join(t, NULL);
 	/* a broken upload also breaks the packer's pipe: the upload's reason first */
-	if (code != 200)
+	if (!es_peer_done(code))
 		return mig_fail(m, mg, "transfer of the %s to %s: %s", o->name, mg->to, err);
 	if (pk.ret)
 		return mig_fail(m, mg, "packing the %s: %s", o->name, pk.err);
@@ -248,7 +248,7 @@ static int send_object(struct es_migrator *m, struct es_migration *mg, int i, ui
 		 mg->obj[i].name);
 	code = es_peer_put_file(m->cfg, mg->url, path, mg->obj[i].path, on_progress, &p, err,
 				sizeof(err));
-	if (code != 200)
+	if (!es_peer_done(code))
 		return mig_fail(m, mg, "transfer of the %s to %s: %s", mg->obj[i].name, mg->to, err);
 	return 0;
 }
@@ -308,7 +308,7 @@ int es_mig_restore(struct es_migrator *m, struct es_migration *mg)
 			    err, sizeof(err));
 	json_decref(req);
 	/* no answer is no verdict: the target says what it runs (migrate_outcome.c) */
-	if (code && code != 202 && code != 200) {
+	if (code && !es_peer_accepted(code) && !es_peer_done(code)) {
 		json_decref(resp);
 		return mig_fail(m, mg, "restore at %s: %s", mg->to, err);
 	}

@@ -39,7 +39,7 @@ static int target(struct es_zdm *z, struct es_zdm_mig *zm, const char *op, const
 	if (extra)
 		snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s", extra);
 	code = es_zdm_peer_call(z, zm->url, "POST", path, &r, err, sizeof(err));
-	if (code != 200) {
+	if (!es_peer_done(code)) {
 		json_decref(r);
 		return es_zdm_fail(z, zm, "target %s, step %s: %s", zm->to, op, err);
 	}

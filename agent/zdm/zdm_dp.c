@@ -108,7 +108,7 @@ static void *handoff_thread(void *arg)
 	es_zdm_query_add(path, sizeof(path), "session", key);
 	es_zdm_query_add(path, sizeof(path), "mode", z->cfg->complete ? "complete" : "partial");
 	code = es_zdm_peer_call(z, peer->url, "POST", path, &resp, err, sizeof(err));
-	if (code != 202)
+	if (!es_peer_accepted(code))
 		es_warn("zdm_handoff_refused", "session=%s source=%s code=%d error=\"%s\"", key,
 			node, code, err);
 	else
