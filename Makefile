@@ -41,7 +41,7 @@ LIBESTEST	:= $(BUILD)/libestest.a
 # Programs built from a directory of their own (and its subdirectories):
 # DIR:BINARY. A directory joins the build once it holds a .c file.
 PROG_DIRS	:= agent:edgeshiftd cli:edgeshift cni:edgeshift-cni scheduler:edgeshift-scheduler
-prog_srcs	= $(filter-out $(1)/fuzz/%,$(wildcard $(1)/*.c $(1)/*/*.c))
+prog_srcs	= $(filter-out $(1)/fuzz/% $(1)/testing/%,$(wildcard $(1)/*.c $(1)/*/*.c))
 PROGS		:= $(foreach p,$(PROG_DIRS),$(if $(call prog_srcs,$(firstword $(subst :, ,$p))),$p))
 PROG_BINS	:= $(foreach p,$(PROGS),$(BUILD)/$(lastword $(subst :, ,$p)))
 
@@ -54,8 +54,15 @@ TOOL_BINS	:= $(patsubst %.c,$(BUILD)/%,$(notdir $(OPS_TOOLS) $(TEST_TOOLS))) $(B
 TEST_SRCS	:= $(wildcard selftests/*/test_*.c)
 TEST_BINS	:= $(patsubst %.c,$(BUILD)/selftests/%,$(notdir $(TEST_SRCS)))
 
+# The agent's test build: the same objects, but the fault hook of
+# agent/testing/ (reads $EDGESHIFTD_FAULT) instead of the product's stub
+# that injects nothing. Only selftests and drills start it; never installed.
+AGENT_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(call prog_srcs,agent))
+FAULT_OBJS	:= $(filter-out $(BUILD)/agent/migration/mig_fault_off.o,$(AGENT_OBJS)) \
+		   $(BUILD)/agent/testing/mig_fault.o
+
 .PHONY: all check demo drill bench install deps clean
-all: $(PROG_BINS) $(TOOL_BINS) $(TEST_BINS)
+all: $(PROG_BINS) $(BUILD)/edgeshiftd-faults $(TOOL_BINS) $(TEST_BINS)
 
 deps:
 	bash tools/setup/install-deps
@@ -93,6 +100,9 @@ $(BUILD)/$(2): $$(patsubst %.c,$(BUILD)/%.o,$$(call prog_srcs,$(1))) $$(LIBES)
 	$$(CC) $$(ES_CFLAGS) $$^ -o $$@ $$(LDLIBS)
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rules,$(firstword $(subst :, ,$p)),$(lastword $(subst :, ,$p)))))
+
+$(BUILD)/edgeshiftd-faults: $(FAULT_OBJS) $(LIBES)
+	$(CC) $(ES_CFLAGS) $^ -o $@ $(LDLIBS)
 
 define tool_rule
 $(BUILD)/$(notdir $(basename $(1))): $(BUILD)/$(basename $(1)).o $(2)

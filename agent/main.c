@@ -18,7 +18,7 @@
 #include "tool/opts.h"
 #include "api/api.h"
 #include "core/core.h"
-#include "migration/migrate.h"
+#include "migration/migration.h"
 #include "signals/signals.h"
 #include "zdm/zdm.h"
 
@@ -298,6 +298,24 @@ static int es_agent_migrator_open(struct es_agent *a, char *err, size_t len)
 	return es_migrator_init(a->mig, &a->cfg.mig, a->cfg.node_name, err, len);
 }
 
+/*
+ * The zero-downtime state machine over the migrator, owned by the agent;
+ * on the heap and never freed, like the migrator, for the same reason.
+ */
+static int es_agent_zdm_start(struct es_agent *a, char *err, size_t len)
+{
+	struct es_zdm_params p = { .cfg = &a->cfg.zdm, .mig = &a->cfg.mig,
+				   .node_name = a->cfg.node_name, .pin_path = a->cfg.pin_path,
+				   .m = a->mig };
+
+	a->zdm = calloc(1, sizeof(*a->zdm));
+	if (!a->zdm) {
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
+	}
+	return es_zdm_start(a->zdm, &p, err, len);
+}
+
 static int agent_run(struct es_agent *a)
 {
 	struct MHD_Daemon *http = NULL;
@@ -331,7 +349,7 @@ static int agent_run(struct es_agent *a)
 		es_error("migration_setup_failed", "error=\"%s\"", err);
 		goto out;
 	}
-	ret = es_zdm_start(&es_zdm_agent, &a->cfg, a->mig, err, sizeof(err));
+	ret = es_agent_zdm_start(a, err, sizeof(err));
 	if (ret) {
 		es_error("zero_downtime_setup_failed", "error=\"%s\"", err);
 		goto out;
@@ -352,7 +370,8 @@ static int agent_run(struct es_agent *a)
 	ret = run_loop(a, &w, sfd);
 out:
 	es_api_stop(http);
-	es_zdm_stop(&es_zdm_agent);
+	if (a->zdm)
+		es_zdm_stop(a->zdm);
 	es_collector_close(&a->acct);
 	es_node_signals_free(a->signals);
 	a->signals = NULL;

@@ -111,12 +111,14 @@ es_pin_path() { echo "$ES_PIN_ROOT/$ES_PREFIX-${1:-pins}"; }
 
 # es_agent_start NS NAME [edgeshiftd args...]: starts the agent in NS with
 # its own pin directory and log, and waits until /healthz answers.
+# ES_AGENT_BIN=edgeshiftd-faults starts the test build instead, the one
+# that injects the faults named in $EDGESHIFTD_FAULT (docs/migration.md).
 ES_AGENT_PORT=9464
 es_agent_start() {
 	local ns=$1 name=$2 i
 	shift 2
 	ES_PINS+=("$(es_pin_path "$name")")
-	es_bg --log "$ES_TMP/agent-$name.log" es_in "$ns" "$ES_BUILD/edgeshiftd" \
+	es_bg --log "$ES_TMP/agent-$name.log" es_in "$ns" "$ES_BUILD/${ES_AGENT_BIN:-edgeshiftd}" \
 		-p "$(es_pin_path "$name")" -l "127.0.0.1:$ES_AGENT_PORT" \
 		--node-name "$ES_PREFIX-$ns" --log-level debug "$@"
 	ES_AGENT_PID=$ES_BG_PID

@@ -20,6 +20,7 @@
 #include "api.h"
 #include "api_tls.h"
 #include "migrate_api.h"
+#include "zdm_api.h"
 
 struct query_ctx {
 	struct es_session_query	*q;
@@ -113,7 +114,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 
 	(void)version;
 	if (es_zdm_api_owns(url))
-		return es_zdm_api_handle(c, url, method);
+		return es_zdm_api_handle(a->zdm, c, url, method);
 	if (es_mig_api_owns(url))
 		return es_mig_api_handle(a->mig, c, url, method, upload, upload_len, req_ctx);
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))

@@ -4,6 +4,7 @@
 #define EDGESHIFT_API_TLS_H
 
 #include <microhttpd.h>
+#include "migration/migration.h"
 
 /*
  * Fill opts (3 items, the last MHD_OPTION_END) for MHD_OPTION_ARRAY and

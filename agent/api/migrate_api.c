@@ -28,9 +28,9 @@
 #include "util/log.h"
 #include "http/http_reply.h"
 #include "util/fs_util.h"
-#include "migration/migrate.h"
+#include "migration/migration.h"
 #include "migrate_api.h"
-#include "migration/stream_unpack.h"
+#include "mig_status.h"
 
 #define JSON_BODY_MAX	(1 << 20)
 
@@ -191,47 +191,133 @@ static unsigned int wait_ms_arg(struct MHD_Connection *c)
 	return n > ES_MIG_WAIT_MAX_MS ? ES_MIG_WAIT_MAX_MS : n;
 }
 
+/* The engine's answer: resp with status ok, or its error. */
+static enum MHD_Result reply(struct MHD_Connection *c, enum es_mig_err e, unsigned int ok,
+			     json_t *resp, const char *err)
+{
+	if (e) {
+		json_decref(resp);
+		return es_http_reply_error(c, es_mig_http_status(e), err);
+	}
+	return es_http_reply_json(c, ok, resp);
+}
+
+static enum MHD_Result in_prepare(struct es_migrator *m, struct MHD_Connection *c, json_t *body)
+{
+	struct es_mig_in_request req = {
+		.id = json_string_value(json_object_get(body, "id")),
+		.container = json_string_value(json_object_get(body, "container")),
+		.mode = json_string_value(json_object_get(body, "mode")),
+		.from = json_string_value(json_object_get(body, "from")),
+		.spec = json_object_get(body, "spec"),
+	};
+	json_t *resp = NULL;
+	char err[1024];
+	enum es_mig_err e;
+
+	e = es_mig_in_prepare(m, &req, &resp, err, sizeof(err));
+	return reply(c, e, MHD_HTTP_OK, resp, err);
+}
+
+/* The restore's outcome (a long poll of wait_ms); a failed one carries its status as "code". */
+static enum MHD_Result in_status(struct es_migrator *m, struct MHD_Connection *c, const char *id,
+				 unsigned int wait_ms)
+{
+	enum es_mig_err e, failure;
+	json_t *resp = NULL;
+	char err[1024];
+
+	e = es_mig_in_status(m, id, wait_ms, &resp, &failure, err, sizeof(err));
+	if (!e && failure)
+		json_object_set_new(resp, "code", json_integer(es_mig_http_status(failure)));
+	return reply(c, e, MHD_HTTP_OK, resp, err);
+}
+
+/* {objects: {NAME: {sha256, bytes}}} of the restore request. */
+static void restore_objects(json_t *body, struct es_mig_in_object objs[ES_MIG_OBJECTS])
+{
+	static const char *const names[ES_MIG_OBJECTS] = { "image", "layer", "checkpoint" };
+	json_t *all = json_object_get(body, "objects"), *o;
+	int i;
+
+	for (i = 0; i < ES_MIG_OBJECTS; i++) {
+		o = json_object_get(all, names[i]);
+		objs[i] = (struct es_mig_in_object){
+			.sent = o != NULL,
+			.sha256 = json_string_value(json_object_get(o, "sha256")),
+			.bytes = json_integer_value(json_object_get(o, "bytes")),
+		};
+	}
+}
+
+static enum MHD_Result in_restore(struct es_migrator *m, struct MHD_Connection *c,
+				  const char *id, json_t *body)
+{
+	struct es_mig_in_object objs[ES_MIG_OBJECTS];
+	json_t *resp = NULL;
+	char err[1024];
+	enum es_mig_err e;
+
+	restore_objects(body, objs);
+	e = es_mig_in_restore(m, id, objs, &resp, err, sizeof(err));
+	if (!e && (es_mig_fault("restore_reply_lost") || es_mig_fault("restore_outcome_lost"))) {
+		json_decref(resp);
+		return MHD_NO;	/* the answer is lost: the connection just closes */
+	}
+	/* ?wait_ms=N: the outcome in this answer when it comes in time (no extra round trip) */
+	if (!e && wait_ms_arg(c)) {
+		json_decref(resp);
+		return in_status(m, c, id, wait_ms_arg(c));
+	}
+	return reply(c, e, MHD_HTTP_ACCEPTED, resp, err);
+}
+
 static enum MHD_Result incoming(struct es_migrator *m, struct MHD_Connection *c,
 				const char *url, const char *method, json_t *body)
 {
 	const char *rest = url + strlen("/v1/migrations/incoming");
 	json_t *resp = NULL;
-	char id[40];
-	int code;
+	char id[40], err[1024];
+	enum es_mig_err e;
 
-	if (!*rest && !strcmp(method, "POST")) {
-		code = body ? es_mig_in_prepare(m, body, &resp) : 400;
-		return resp ? es_http_reply_json(c, code, resp) : es_http_reply_error(c, code, "body must be JSON");
-	}
+	if (!*rest && !strcmp(method, "POST"))
+		return body ? in_prepare(m, c, body)
+			    : es_http_reply_error(c, MHD_HTTP_BAD_REQUEST, "body must be JSON");
 	if (*rest != '/' || strlen(rest + 1) >= sizeof(id))
 		return es_http_reply_error(c, MHD_HTTP_NOT_FOUND, "unknown incoming path");
 	snprintf(id, sizeof(id), "%s", rest + 1);
 	if (strchr(id, '/') && !strcmp(strchr(id, '/'), "/restore") && !strcmp(method, "POST")) {
 		*strchr(id, '/') = '\0';
-		code = body ? es_mig_in_restore(m, id, body, &resp) : 400;
-		if (code == 202 && (es_mig_fault(m, "restore_reply_lost") ||
-				    es_mig_fault(m, "restore_outcome_lost"))) {
-			json_decref(resp);
-			return MHD_NO;	/* the answer is lost: the connection just closes */
-		}
-		/* ?wait_ms=N: the outcome in this answer when it comes in time (no extra round trip) */
-		if (code == 202 && wait_ms_arg(c)) {
-			json_decref(resp);
-			code = es_mig_in_status_wait(m, id, wait_ms_arg(c), &resp);
-		}
-		return resp ? es_http_reply_json(c, code, resp) : es_http_reply_error(c, code, "body must be JSON");
+		return body ? in_restore(m, c, id, body)
+			    : es_http_reply_error(c, MHD_HTTP_BAD_REQUEST, "body must be JSON");
 	}
 	if (!strchr(id, '/') && !strcmp(method, "GET")) {
-		if (es_mig_fault(m, "restore_outcome_lost"))
+		if (es_mig_fault("restore_outcome_lost"))
 			return MHD_NO;
-		code = es_mig_in_status_wait(m, id, wait_ms_arg(c), &resp);
-		return es_http_reply_json(c, code, resp);
+		return in_status(m, c, id, wait_ms_arg(c));
 	}
 	if (!strchr(id, '/') && !strcmp(method, "DELETE")) {
-		code = es_mig_in_abort(m, id, &resp);
-		return es_http_reply_json(c, code, resp);
+		e = es_mig_in_abort(m, id, &resp, err, sizeof(err));
+		return reply(c, e, MHD_HTTP_OK, resp, err);
 	}
 	return es_http_reply_error(c, MHD_HTTP_NOT_FOUND, "unknown incoming path or method");
+}
+
+/* POST /v1/migrations {container, to, mode, stop_source}: 202 {id}. */
+static enum MHD_Result begin(struct es_migrator *m, struct MHD_Connection *c, json_t *body)
+{
+	struct es_mig_request req = {
+		.container = json_string_value(json_object_get(body, "container")),
+		.to = json_string_value(json_object_get(body, "to")),
+		.mode = json_string_value(json_object_get(body, "mode")),
+		.stop_source = json_is_true(json_object_get(body, "stop_source")),
+	};
+	struct es_migration *mg = NULL;
+	char err[512];
+	enum es_mig_err e;
+
+	e = es_migration_begin(m, &req, &mg, err, sizeof(err));
+	return reply(c, e, MHD_HTTP_ACCEPTED, e ? NULL : json_pack("{s:s}", "id", mg->id), err);
 }
 
 static enum MHD_Result migrations(struct es_migrator *m, struct MHD_Connection *c,
@@ -239,20 +325,15 @@ static enum MHD_Result migrations(struct es_migrator *m, struct MHD_Connection *
 {
 	const char *rest = url + strlen("/v1/migrations");
 	struct es_migration *mg;
-	char id[40], err[512];
-	int code;
+	char id[40];
 
 	if (!strncmp(rest, "/incoming", 9) && (!rest[9] || rest[9] == '/'))
 		return incoming(m, c, url, method, body);
 	if (!*rest && !strcmp(method, "GET"))
 		return es_http_reply_json(c, MHD_HTTP_OK, es_mig_list_json(m));
-	if (!*rest && !strcmp(method, "POST")) {
-		mg = body ? es_migration_begin(m, body, &code, err, sizeof(err)) : NULL;
-		if (!body)
-			return es_http_reply_error(c, MHD_HTTP_BAD_REQUEST, "body must be JSON");
-		return mg ? es_http_reply_json(c, code, json_pack("{s:s}", "id", mg->id))
-			  : es_http_reply_error(c, code, err);
-	}
+	if (!*rest && !strcmp(method, "POST"))
+		return body ? begin(m, c, body)
+			    : es_http_reply_error(c, MHD_HTTP_BAD_REQUEST, "body must be JSON");
 	if (*rest != '/' || strlen(rest + 1) >= sizeof(id))
 		return es_http_reply_error(c, MHD_HTTP_NOT_FOUND, "unknown migration path");
 	snprintf(id, sizeof(id), "%s", rest + 1);

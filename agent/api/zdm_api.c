@@ -12,9 +12,9 @@
 #include <string.h>
 #include "util/log.h"
 #include "http/http_reply.h"
-#include "core/config.h"
-#include "migration/migrate.h"
 #include "zdm/zdm.h"
+#include "mig_status.h"
+#include "zdm_api.h"
 
 bool es_zdm_api_owns(const char *url)
 {
@@ -28,35 +28,47 @@ static const char *arg(struct MHD_Connection *c, const char *name)
 
 static enum MHD_Result begin(struct es_zdm *z, struct MHD_Connection *c)
 {
-	struct es_zdm_mig *zm;
+	struct es_zdm_request req = { .container = arg(c, "container"), .to = arg(c, "to"),
+				      .session = arg(c, "session"), .mode = arg(c, "mode") };
+	struct es_zdm_mig *zm = NULL;
+	enum es_mig_err e;
 	char err[512];
-	int code;
 
-	zm = es_zdm_begin(z, arg(c, "container"), arg(c, "to"), arg(c, "session"), arg(c, "mode"),
-			  &code, err, sizeof(err));
-	if (!zm)
-		return es_http_reply_error(c, code, err);
-	return es_http_reply_json(c, code, json_pack("{s:s,s:s}", "id", zm->id, "state", "running"));
+	e = es_zdm_begin(z, &req, &zm, err, sizeof(err));
+	if (e)
+		return es_http_reply_error(c, es_mig_http_status(e), err);
+	return es_http_reply_json(c, MHD_HTTP_ACCEPTED,
+				  json_pack("{s:s,s:s}", "id", zm->id, "state", "running"));
 }
 
-enum MHD_Result es_zdm_api_handle(struct MHD_Connection *c, const char *url, const char *method)
+static enum MHD_Result target_step(struct es_zdm *z, struct MHD_Connection *c, const char *op)
 {
-	struct es_zdm *z = &es_zdm_agent;
-	const char *rest;
-	json_t *resp;
-	int code;
+	struct es_zdm_target_args a = {
+		.id = arg(c, "id"), .session = arg(c, "session"), .container = arg(c, "container"),
+		.source = arg(c, "source"), .cursor = arg(c, "cursor"), .remove = arg(c, "remove"),
+		.reason = arg(c, "reason"),
+	};
+	json_t *resp = NULL;
+	enum es_mig_err e;
 
-	if (!es_http_bearer_ok(c, z->acfg->mig.token)) {
+	e = es_zdm_target_op(z, op, &a, &resp);
+	return es_http_reply_json(c, es_mig_http_status(e), resp);
+}
+
+enum MHD_Result es_zdm_api_handle(struct es_zdm *z, struct MHD_Connection *c, const char *url,
+				  const char *method)
+{
+	const char *rest;
+
+	if (!es_http_bearer_ok(c, z->mcfg->token)) {
 		es_warn("auth_refused", "method=%s path=\"%.200s\"", method, url);
 		return es_http_reply_error(c, MHD_HTTP_UNAUTHORIZED, "missing or wrong token");
 	}
 	if (!z->cfg || !z->dp_ready)
 		return es_http_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				  "this agent has no zero_downtime configuration");
-	if (!strncmp(url, "/v1/zdm/target/", 15) && !strcmp(method, "POST")) {
-		code = es_zdm_target_op(z, url + 15, c, &resp);
-		return es_http_reply_json(c, code, resp);
-	}
+	if (!strncmp(url, "/v1/zdm/target/", 15) && !strcmp(method, "POST"))
+		return target_step(z, c, url + 15);
 	if (!strcmp(url, "/v1/zdm/migrations") && !strcmp(method, "POST"))
 		return begin(z, c);
 	if (!strcmp(url, "/v1/zdm/migrations") && !strcmp(method, "GET"))

@@ -17,6 +17,7 @@
 #define ES_VERSION	"0.1.0"
 
 struct es_migrator;
+struct es_zdm;
 struct es_node_signals;
 
 struct es_agent {
@@ -24,7 +25,8 @@ struct es_agent {
 	struct es_accounting	acct;		/* datapath, sessions, snapshot */
 	struct es_pods		pods;		/* edgeshift-cni's pod interfaces */
 	time_t			start_time;
-	struct es_migrator	*mig;		/* containers and migrations (migrate.h) */
+	struct es_migrator	*mig;		/* containers and migrations (migration.h) */
+	struct es_zdm		*zdm;		/* zero-downtime migrations (zdm.h) */
 	struct es_node_signals	*signals;	/* placement signals (signals.h) */
 };
 

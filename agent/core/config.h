@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "accounting/accounting.h"
-#include "migration/mig_config.h"
+#include "migration/migration.h"
 #include "signals/signals.h"
 #include "zdm/zdm.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The migration event log (Paper D's log repository): one JSON object per
+ * The migration event log, the record both nodes keep: one JSON object per
  * line, appended on each node, merged by `edgeshift migrate --merge-logs`.
  * Stable format, version 1; every line has
  *   v        1

@@ -9,6 +9,17 @@
 #include "migrate.h"
 #include "peer_tcp.h"
 
+/* es_mig_wait measures its timeout on the monotonic clock (a clock step does not stretch it). */
+static void cond_init(pthread_cond_t *c)
+{
+	pthread_condattr_t a;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(c, &a);
+	pthread_condattr_destroy(&a);
+}
+
 int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, const char *node,
 		     char *err, size_t err_len)
 {
@@ -19,7 +30,7 @@ int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, con
 	m->cfg = cfg;
 	snprintf(m->node, sizeof(m->node), "%s", node);
 	pthread_mutex_init(&m->lock, NULL);
-	m->fault = getenv("EDGESHIFTD_FAULT");
+	cond_init(&m->changed);
 	ret = es_runtime_init(&m->rt, cfg, node);
 	if (ret) {
 		snprintf(err, err_len, "state_dir %s: %s", cfg->state_dir, strerror(-ret));
@@ -35,10 +46,9 @@ int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, con
 		snprintf(err, err_len, "event_log %s: %s", path, strerror(-ret));
 		return ret;
 	}
-	if (es_peer_tcp_attach(cfg, err, err_len))
+	if (es_peer_tcp_attach(&m->peer_tcp, cfg, err, err_len))
 		return -EINVAL;
-	if (m->fault)
-		es_warn("fault_injection_enabled", "fault=%s", m->fault);
+	es_mig_fault_init();
 	if (!cfg->token[0])
 		es_info("migration_api_disabled", "reason=\"no migration.token configured\"");
 	return 0;
@@ -47,7 +57,7 @@ int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, con
 void es_migrator_close(struct es_migrator *m)
 {
 	es_event_log_close(&m->log);
-	es_peer_tcp_detach();
+	es_peer_tcp_detach(&m->peer_tcp);
 }
 
 struct es_migration *es_mig_find(struct es_migrator *m, const char *id)
@@ -149,13 +159,60 @@ json_t *es_mig_list_json(struct es_migrator *m)
 	return a;
 }
 
-bool es_mig_fault(const struct es_migrator *m, const char *fault)
+void es_migrator_set_pause_hooks(struct es_migrator *m,
+				 int (*before_pause)(void *arg, const char *name, char *err,
+						     size_t err_len),
+				 void (*after_resume)(void *arg, const char *name), void *arg)
 {
-	size_t n = strlen(fault);
-	const char *p;
+	m->rt.quiesce_arg = arg;
+	m->rt.after_resume = after_resume;
+	m->rt.before_pause = before_pause;
+}
 
-	for (p = m->fault; p && (p = strstr(p, fault)); p += n)
-		if ((p == m->fault || p[-1] == ',') && (p[n] == ',' || !p[n]))
-			return true;
-	return false;
+enum es_mig_state es_mig_state_get(struct es_migrator *m, struct es_migration *mg)
+{
+	enum es_mig_state st;
+
+	pthread_mutex_lock(&m->lock);
+	st = mg->state;
+	pthread_mutex_unlock(&m->lock);
+	return st;
+}
+
+/* 1 reached, -1 failed before it, 0 not yet. Called with m->lock held. */
+static int milestone(const struct es_migration *mg, enum es_mig_milestone what)
+{
+	if (mg->state == ES_MIG_FAILED && what != ES_MIG_AT_END)
+		return -1;
+	switch (what) {
+	case ES_MIG_AT_CHECKPOINT:
+		return mg->ph[ES_PH_CHECKPOINT].end_ns != 0;
+	case ES_MIG_AT_RESTORED:
+		return mg->state == ES_MIG_RESTORED ||
+		       (mg->ph[ES_PH_RESTORE].end_ns && mg->state != ES_MIG_RUNNING);
+	default:
+		return mg->state != ES_MIG_RUNNING;
+	}
+}
+
+int es_mig_wait(struct es_migrator *m, struct es_migration *mg, enum es_mig_milestone what,
+		unsigned int timeout_ms, char *err, size_t err_len)
+{
+	struct timespec until;
+	int ret, wr = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&m->lock);
+	while (!(ret = milestone(mg, what)) && wr != ETIMEDOUT)
+		wr = pthread_cond_timedwait(&m->changed, &m->lock, &until);
+	if (ret < 0)
+		snprintf(err, err_len, "%s", mg->error);
+	pthread_mutex_unlock(&m->lock);
+	return ret > 0 ? 0 : ret < 0 ? -ECANCELED : -ETIMEDOUT;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Live migration of a runc container to a peer agent (Paper D), in phases
+ * Live migration of a runc container to a peer agent, in phases
  * a caller (the CLI through the HTTP API, or a forwarding state machine)
  * can drive one by one:
  *
@@ -28,6 +28,23 @@
 #include "event_log.h"
 #include "util/fs_util.h"
 #include "mig_config.h"
+#include "peer_tcp.h"
+
+/*
+ * Why the engine refused or failed a request. Adapters map each to their
+ * own status (agent/api/mig_status.c for HTTP); the engine never names one.
+ */
+enum es_mig_err {
+	ES_MIG_OK = 0,
+	ES_MIG_EINVAL,		/* the request is malformed or names no valid peer/object */
+	ES_MIG_ENOENT,		/* unknown container, migration or step */
+	ES_MIG_EEXIST,		/* the name is taken on this node */
+	ES_MIG_EBUSY,		/* in progress already, or the state does not allow it */
+	ES_MIG_ENOIMAGE,	/* the image is neither here nor sent */
+	ES_MIG_ECORRUPT,	/* an object arrived changed (checksum, size) */
+	ES_MIG_EUNAVAIL,	/* the feature is not configured on this node */
+	ES_MIG_EINTERNAL,	/* this node failed (I/O, memory, runc) */
+};
 
 enum es_mig_state {
 	ES_MIG_RUNNING,		/* phases in progress */
@@ -86,7 +103,7 @@ struct es_mig_in {
 	bool			abort_requested;	/* the source gave up: remove when done */
 	bool			done;			/* its thread ended: may be pruned */
 	double			restore_ms;
-	int			code;			/* HTTP status of a failure */
+	enum es_mig_err		failure;		/* why it failed */
 	char			error[512];
 	struct es_mig_in	*next;
 };
@@ -97,21 +114,54 @@ struct es_migrator {
 	struct es_event_log		log;
 	char				node[64];
 	pthread_mutex_t			lock;	/* the list and every progress field */
+	pthread_cond_t			changed;	/* a migration's state or phase moved */
 	struct es_migration		*list;
 	struct es_mig_in		*incoming;	/* restores asked of this node */
-	const char			*fault;	/* $EDGESHIFTD_FAULT, for fault tests */
+	struct es_peer_tcp_ctl		peer_tcp;	/* sockops tuning towards the peers */
 };
 
 int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, const char *node,
 		     char *err, size_t err_len);
 void es_migrator_close(struct es_migrator *m);
 
+/* What a caller asks of es_migration_begin. */
+struct es_mig_request {
+	const char	*container;
+	const char	*to;		/* a peer of migration.peers */
+	const char	*mode;		/* "partial" or "complete" */
+	bool		stop_source;
+};
+
 /*
- * Start a migration in a worker thread; returns it (owned by m) or NULL
- * with err (and *http_code) set. req: {container, to, mode, stop_source}.
+ * Start a migration in a worker thread: ES_MIG_OK and *out (owned by m),
+ * or the reason in err.
  */
-struct es_migration *es_migration_begin(struct es_migrator *m, json_t *req, int *http_code,
-				  char *err, size_t err_len);
+enum es_mig_err es_migration_begin(struct es_migrator *m, const struct es_mig_request *req,
+				   struct es_migration **out, char *err, size_t err_len);
+
+/* What es_mig_wait waits for. */
+enum es_mig_milestone {
+	ES_MIG_AT_CHECKPOINT,	/* the checkpoint is taken */
+	ES_MIG_AT_RESTORED,	/* the target runs the container */
+	ES_MIG_AT_END,		/* the worker is done (restored, done or failed) */
+};
+
+/*
+ * Block until mg reaches what, at most timeout_ms: 0, -ETIMEDOUT, or
+ * -ECANCELED when the migration failed before it (its error in err).
+ */
+int es_mig_wait(struct es_migrator *m, struct es_migration *mg, enum es_mig_milestone what,
+		unsigned int timeout_ms, char *err, size_t err_len);
+enum es_mig_state es_mig_state_get(struct es_migrator *m, struct es_migration *mg);
+
+/*
+ * Called around every pause of a container (container.h): a caller that
+ * must quiesce the container's traffic first installs them once.
+ */
+void es_migrator_set_pause_hooks(struct es_migrator *m,
+				 int (*before_pause)(void *arg, const char *name, char *err,
+						     size_t err_len),
+				 void (*after_resume)(void *arg, const char *name), void *arg);
 /* Phases (the worker runs them in order); 0 or -1 with mg->error set. */
 int es_mig_prepare(struct es_migrator *m, struct es_migration *mg);
 int es_mig_checkpoint(struct es_migrator *m, struct es_migration *mg);
@@ -123,17 +173,41 @@ struct es_migration *es_mig_find(struct es_migrator *m, const char *id);
 json_t *es_mig_json(struct es_migrator *m, struct es_migration *mg);
 json_t *es_mig_list_json(struct es_migrator *m);
 
-/* Target side (migrate_target.c); HTTP status and JSON answer. */
-int es_mig_in_prepare(struct es_migrator *m, json_t *req, json_t **resp);
-/* Starts the restore in a thread: 202, then es_mig_in_status tells the outcome. */
-int es_mig_in_restore(struct es_migrator *m, const char *id, json_t *req, json_t **resp);
-/* {state: restoring|running|failed|absent, ...} of migration id on this node. */
-int es_mig_in_status(struct es_migrator *m, const char *id, json_t **resp);
-/* The same, answered once the restore is no longer "restoring" or after wait_ms. */
-int es_mig_in_status_wait(struct es_migrator *m, const char *id, unsigned int wait_ms,
-			  json_t **resp);
+/*
+ * Target side (migrate_target.c). Each returns ES_MIG_OK with the answer
+ * in *resp, or the reason in err.
+ */
+/* An incoming migration announced by its source. */
+struct es_mig_in_request {
+	const char	*id, *container, *mode;
+	const char	*from;		/* the source node, for the log; may be NULL */
+	json_t		*spec;		/* the container's spec (container.h) */
+};
+/* *resp: {have_image}. */
+enum es_mig_err es_mig_in_prepare(struct es_migrator *m, const struct es_mig_in_request *req,
+				  json_t **resp, char *err, size_t err_len);
+
+/* What the source sent of one object (image, layer, checkpoint). */
+struct es_mig_in_object {
+	bool		sent;		/* named in the restore request */
+	const char	*sha256;	/* NULL when not given */
+	uint64_t	bytes;
+};
+/* Starts the restore of objs[ES_MIG_OBJECTS] in a thread; es_mig_in_status tells the outcome. */
+enum es_mig_err es_mig_in_restore(struct es_migrator *m, const char *id,
+				  const struct es_mig_in_object *objs, json_t **resp,
+				  char *err, size_t err_len);
+/*
+ * {state: restoring|running|failed|absent, ...} of migration id on this
+ * node, answered once the restore is no longer "restoring" or after
+ * wait_ms; *failure: why a failed restore failed (ES_MIG_OK otherwise).
+ */
+enum es_mig_err es_mig_in_status(struct es_migrator *m, const char *id, unsigned int wait_ms,
+				 json_t **resp, enum es_mig_err *failure, char *err,
+				 size_t err_len);
 /* Remove everything of id, including a container it restored. */
-int es_mig_in_abort(struct es_migrator *m, const char *id, json_t **resp);
+enum es_mig_err es_mig_in_abort(struct es_migrator *m, const char *id, json_t **resp,
+				char *err, size_t err_len);
 
 /* Source side (migrate_outcome.c). */
 /* How long the target may hold a restore or status request open (a long poll). */
@@ -152,8 +226,14 @@ int es_mig_await_restore(struct es_migrator *m, struct es_migration *mg, bool po
  */
 bool es_mig_abort_target(struct es_migrator *m, struct es_migration *mg, bool settle);
 
-/* $EDGESHIFTD_FAULT (comma-separated) names fault. */
-bool es_mig_fault(const struct es_migrator *m, const char *fault);
+/*
+ * Whether the named fault is to be injected. Only the test build
+ * (edgeshiftd-faults, agent/testing/mig_fault.c) can say yes; the product
+ * links mig_fault_off.c, which never does.
+ */
+bool es_mig_fault(const char *fault);
+/* Read the faults to inject and say so in the log (the test build only). */
+void es_mig_fault_init(void);
 /* The image is unpacked while it arrives (stream_unpack.h), installed once verified. */
 struct es_stream_unpack;
 struct es_stream_unpack *es_mig_in_image_begin(struct es_migrator *m, const char *id);

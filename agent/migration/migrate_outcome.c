@@ -84,7 +84,7 @@ static int restore_outcome(struct es_migrator *m, struct es_migration *mg, json_
 
 int es_mig_restore_answer(struct es_migrator *m, struct es_migration *mg, int code, json_t *resp)
 {
-	if (code != 200 || !json_string_value(json_object_get(resp, "state")))
+	if (!es_peer_done(code) || !json_string_value(json_object_get(resp, "state")))
 		return 0;
 	return restore_outcome(m, mg, resp, true);
 }
@@ -100,7 +100,7 @@ static int ask_outcome(struct es_migrator *m, struct es_migration *mg, bool post
 	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s?wait_ms=%u", mg->id, es_mig_wait_ms(m));
 	code = es_peer_json(m->cfg, mg->url, "GET", path, NULL, m->cfg->request_timeout_ms,
 			    &resp, err, err_len);
-	if (code != 200 || !json_string_value(json_object_get(resp, "state"))) {
+	if (!es_peer_done(code) || !json_string_value(json_object_get(resp, "state"))) {
 		if (code)
 			snprintf(err, err_len, "HTTP %d without a state", code);
 	} else {
@@ -145,8 +145,8 @@ bool es_mig_abort_target(struct es_migrator *m, struct es_migration *mg, bool se
 
 	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s", mg->id);
 	for (;;) {
-		if (es_peer_json(m->cfg, mg->url, "DELETE", path, NULL, m->cfg->request_timeout_ms,
-				 NULL, err, sizeof(err)) == 200) {
+		if (es_peer_done(es_peer_json(m->cfg, mg->url, "DELETE", path, NULL,
+					      m->cfg->request_timeout_ms, NULL, err, sizeof(err)))) {
 			if (settle) {
 				pthread_mutex_lock(&m->lock);
 				mg->target_state = "absent";

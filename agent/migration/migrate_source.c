@@ -51,6 +51,7 @@ static void phase_end(struct es_migrator *m, struct es_migration *mg, int ph, js
 
 	pthread_mutex_lock(&m->lock);
 	mg->ph[ph].end_ns = realtime_ns();
+	pthread_cond_broadcast(&m->changed);
 	pthread_mutex_unlock(&m->lock);
 	if (!f)
 		f = json_object();
@@ -92,7 +93,7 @@ int es_mig_prepare(struct es_migrator *m, struct es_migration *mg)
 	code = es_peer_json(m->cfg, mg->url, "POST", "/v1/migrations/incoming", req,
 			    m->cfg->request_timeout_ms, &resp, err, sizeof(err));
 	json_decref(req);
-	if (code != 200) {
+	if (!es_peer_done(code)) {
 		json_decref(resp);
 		return mig_fail(m, mg, "target %s refused the migration: %s", mg->to, err);
 	}
@@ -136,7 +137,7 @@ int es_mig_checkpoint(struct es_migrator *m, struct es_migration *mg)
 	phase_begin(m, mg, ES_PH_CHECKPOINT);
 	staging_dir(m, mg, stage, sizeof(stage));
 	snprintf(ck, sizeof(ck), "%s/checkpoint", stage);
-	if (es_mig_fault(m, "checkpoint_fail"))
+	if (es_mig_fault("checkpoint_fail"))
 		return mig_fail(m, mg, "checkpoint of %s: injected fault", mg->container);
 	t0 = realtime_ns();
 	ret = es_container_pause(&m->rt, mg->container, err, sizeof(err));
@@ -228,7 +229,7 @@ static int stream_object(struct es_migrator *m, struct es_migration *mg, int i, 
 	close(fds[0]);	/* a broken upload stops the packer (EPIPE) */
 	pthread_join(t, NULL);
 	/* a broken upload also breaks the packer's pipe: the upload's reason first */
-	if (code != 200)
+	if (!es_peer_done(code))
 		return mig_fail(m, mg, "transfer of the %s to %s: %s", o->name, mg->to, err);
 	if (pk.ret)
 		return mig_fail(m, mg, "packing the %s: %s", o->name, pk.err);
@@ -247,7 +248,7 @@ static int send_object(struct es_migrator *m, struct es_migration *mg, int i, ui
 		 mg->obj[i].name);
 	code = es_peer_put_file(m->cfg, mg->url, path, mg->obj[i].path, on_progress, &p, err,
 				sizeof(err));
-	if (code != 200)
+	if (!es_peer_done(code))
 		return mig_fail(m, mg, "transfer of the %s to %s: %s", mg->obj[i].name, mg->to, err);
 	return 0;
 }
@@ -307,7 +308,7 @@ int es_mig_restore(struct es_migrator *m, struct es_migration *mg)
 			    err, sizeof(err));
 	json_decref(req);
 	/* no answer is no verdict: the target says what it runs (migrate_outcome.c) */
-	if (code && code != 202 && code != 200) {
+	if (code && !es_peer_accepted(code) && !es_peer_done(code)) {
 		json_decref(resp);
 		return mig_fail(m, mg, "restore at %s: %s", mg->to, err);
 	}
@@ -338,6 +339,7 @@ int es_mig_stop_source(struct es_migrator *m, struct es_migration *mg)
 	pthread_mutex_lock(&m->lock);
 	mg->state = ES_MIG_DONE;
 	mg->phase = "done";
+	pthread_cond_broadcast(&m->changed);
 	pthread_mutex_unlock(&m->lock);
 	return 0;
 }
@@ -373,6 +375,7 @@ static void *worker(void *arg)
 		es_mig_abort_target(m, mg, mg->ph[ES_PH_RESTORE].start_ns != 0);
 		pthread_mutex_lock(&m->lock);
 		mg->state = ES_MIG_FAILED;
+		pthread_cond_broadcast(&m->changed);
 		pthread_mutex_unlock(&m->lock);
 		event(m, mg, "failed", json_pack("{s:s,s:s}", "phase", mg->phase, "reason",
 						 mg->error));
@@ -386,6 +389,7 @@ static void *worker(void *arg)
 			mg->state = ES_MIG_RESTORED;
 			mg->phase = "restored";
 		}
+		pthread_cond_broadcast(&m->changed);
 		pthread_mutex_unlock(&m->lock);
 	}
 	staging_dir(m, mg, stage, sizeof(stage));
@@ -393,11 +397,11 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static int start_fail(int *code, int c, char *err, size_t len, const char *fmt, const char *arg)
+static enum es_mig_err refuse(enum es_mig_err e, char *err, size_t len, const char *fmt,
+			      const char *arg)
 {
-	*code = c;
 	snprintf(err, len, fmt, arg);
-	return -1;
+	return e;
 }
 
 static bool busy(struct es_migrator *m, const char *container)
@@ -413,51 +417,46 @@ static bool busy(struct es_migrator *m, const char *container)
 	return found;
 }
 
-static int check_request(struct es_migrator *m, json_t *req, int *code, char *err, size_t len)
+static enum es_mig_err check_request(struct es_migrator *m, const struct es_mig_request *req,
+				     char *err, size_t len)
 {
-	const char *ct = json_string_value(json_object_get(req, "container"));
-	const char *to = json_string_value(json_object_get(req, "to"));
-	const char *mode = json_string_value(json_object_get(req, "mode"));
+	const char *ct = req->container, *to = req->to, *mode = req->mode;
 
 	if (!ct || !es_safe_name(ct))
-		return start_fail(code, 400, err, len, "field 'container' must name a container%s", "");
+		return refuse(ES_MIG_EINVAL, err, len, "field 'container' must name a container%s", "");
 	if (!es_container_exists(&m->rt, ct))
-		return start_fail(code, 404, err, len, "no container \"%s\" on this node", ct);
+		return refuse(ES_MIG_ENOENT, err, len, "no container \"%s\" on this node", ct);
 	if (!to || !es_mig_peer_find(m->cfg, to))
-		return start_fail(code, 400, err, len,
-				  "field 'to': \"%s\" is not a peer in migration.peers", to ?: "");
+		return refuse(ES_MIG_EINVAL, err, len,
+			      "field 'to': \"%s\" is not a peer in migration.peers", to ?: "");
 	if (!mode || (strcmp(mode, "partial") && strcmp(mode, "complete")))
-		return start_fail(code, 400, err, len, "field 'mode' must be \"partial\" or \"complete\"%s", "");
+		return refuse(ES_MIG_EINVAL, err, len,
+			      "field 'mode' must be \"partial\" or \"complete\"%s", "");
 	if (busy(m, ct))
-		return start_fail(code, 409, err, len, "container \"%s\" is already migrating", ct);
-	return 0;
+		return refuse(ES_MIG_EBUSY, err, len, "container \"%s\" is already migrating", ct);
+	return ES_MIG_OK;
 }
 
-struct es_migration *es_migration_begin(struct es_migrator *m, json_t *req, int *http_code,
-				  char *err, size_t err_len)
+/* A new migration of req, not yet listed nor running; NULL with err. */
+static struct es_migration *mig_new(struct es_migrator *m, const struct es_mig_request *req,
+				    char *err, size_t err_len)
 {
-	struct worker_arg *wa;
-	struct es_migration *mg;
+	struct es_migration *mg = calloc(1, sizeof(*mg));
 	unsigned char rnd[8];
-	pthread_t t;
 	int i;
 
-	if (check_request(m, req, http_code, err, err_len))
-		return NULL;
-	mg = calloc(1, sizeof(*mg));
 	if (!mg || getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
 		free(mg);
-		start_fail(http_code, 500, err, err_len, "%s", "out of memory");
+		refuse(ES_MIG_EINTERNAL, err, err_len, "%s", "out of memory");
 		return NULL;
 	}
 	for (i = 0; i < 8; i++)
 		sprintf(mg->id + 2 * i, "%02x", rnd[i]);
-	snprintf(mg->container, sizeof(mg->container), "%s",
-		 json_string_value(json_object_get(req, "container")));
-	snprintf(mg->to, sizeof(mg->to), "%s", json_string_value(json_object_get(req, "to")));
+	snprintf(mg->container, sizeof(mg->container), "%s", req->container);
+	snprintf(mg->to, sizeof(mg->to), "%s", req->to);
 	snprintf(mg->url, sizeof(mg->url), "%s", es_mig_peer_find(m->cfg, mg->to)->url);
-	mg->complete = !strcmp(json_string_value(json_object_get(req, "mode")), "complete");
-	mg->stop_source = json_is_true(json_object_get(req, "stop_source"));
+	mg->complete = !strcmp(req->mode, "complete");
+	mg->stop_source = req->stop_source;
 	mg->spec = es_container_spec(&m->rt, mg->container);
 	mg->requested_ns = realtime_ns();
 	mg->phase = "requested";
@@ -465,10 +464,27 @@ struct es_migration *es_migration_begin(struct es_migrator *m, json_t *req, int 
 		mg->obj[i].name = object_names[i];
 	if (!mg->spec) {
 		free(mg);
-		start_fail(http_code, 500, err, err_len, "container %s has no readable spec",
-			   json_string_value(json_object_get(req, "container")));
+		refuse(ES_MIG_EINTERNAL, err, err_len, "container %s has no readable spec",
+		       req->container);
 		return NULL;
 	}
+	return mg;
+}
+
+enum es_mig_err es_migration_begin(struct es_migrator *m, const struct es_mig_request *req,
+				   struct es_migration **out, char *err, size_t err_len)
+{
+	struct worker_arg *wa;
+	struct es_migration *mg;
+	enum es_mig_err e;
+	pthread_t t;
+
+	e = check_request(m, req, err, err_len);
+	if (e)
+		return e;
+	mg = mig_new(m, req, err, err_len);
+	if (!mg)
+		return ES_MIG_EINTERNAL;
 	event(m, mg, "requested", json_pack("{s:s,s:s,s:s}", "mode",
 					    mg->complete ? "complete" : "partial", "from", m->node,
 					    "to", mg->to));
@@ -484,11 +500,11 @@ struct es_migration *es_migration_begin(struct es_migrator *m, json_t *req, int 
 		pthread_mutex_lock(&m->lock);
 		mg->state = ES_MIG_FAILED;
 		snprintf(mg->error, sizeof(mg->error), "cannot start the worker thread");
+		pthread_cond_broadcast(&m->changed);
 		pthread_mutex_unlock(&m->lock);
-		start_fail(http_code, 500, err, err_len, "%s", "cannot start the worker thread");
-		return NULL;
+		return refuse(ES_MIG_EINTERNAL, err, err_len, "%s", "cannot start the worker thread");
 	}
 	pthread_detach(t);
-	*http_code = 202;
-	return mg;
+	*out = mg;
+	return ES_MIG_OK;
 }

@@ -24,19 +24,18 @@ static const char *const objects[] = { "image", "layer", "checkpoint" };
 
 #define ES_MIG_IN_KEEP	64	/* restore records kept in memory */
 
-static int answer(json_t **resp, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* The request's error: its reason into the caller's message buffer. */
+static enum es_mig_err refuse(char *err, size_t len, enum es_mig_err e, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
-static int answer(json_t **resp, int code, const char *fmt, ...)
+static enum es_mig_err refuse(char *err, size_t len, enum es_mig_err e, const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(err, len, fmt, ap);
 	va_end(ap);
-	*resp = json_pack("{s:s}", "error", msg);
-	return code;
+	return e;
 }
 
 static void in_dir(struct es_migrator *m, const char *id, char *buf, size_t len)
@@ -80,38 +79,64 @@ static void drop_superseded(struct es_migrator *m, const char *container)
 		closedir(dir);
 }
 
-int es_mig_in_prepare(struct es_migrator *m, json_t *req, json_t **resp)
+static enum es_mig_err in_check(struct es_migrator *m, const struct es_mig_in_request *req,
+				char *err, size_t len)
 {
-	const char *id = json_string_value(json_object_get(req, "id"));
-	const char *ct = json_string_value(json_object_get(req, "container"));
-	const char *mode = json_string_value(json_object_get(req, "mode"));
-	json_t *spec = json_object_get(req, "spec");
-	char path[ES_PATH], err[512];
+	const char *id = req->id, *ct = req->container, *mode = req->mode;
+	char why[512];
 
 	if (!id || !es_safe_name(id) || !ct || !es_safe_name(ct))
-		return answer(resp, 400, "fields 'id' and 'container' must be safe names");
+		return refuse(err, len, ES_MIG_EINVAL, "fields 'id' and 'container' must be safe names");
 	if (!mode || (strcmp(mode, "partial") && strcmp(mode, "complete")))
-		return answer(resp, 400, "field 'mode' must be \"partial\" or \"complete\"");
-	if (es_spec_validate(spec, err, sizeof(err)))
-		return answer(resp, 400, "%s", err);
-	if (strcmp(json_string_value(json_object_get(spec, "name")), ct))
-		return answer(resp, 400, "spec.name differs from 'container'");
+		return refuse(err, len, ES_MIG_EINVAL,
+			      "field 'mode' must be \"partial\" or \"complete\"");
+	if (es_spec_validate(req->spec, why, sizeof(why)))
+		return refuse(err, len, ES_MIG_EINVAL, "%s", why);
+	if (strcmp(json_string_value(json_object_get(req->spec, "name")), ct))
+		return refuse(err, len, ES_MIG_EINVAL, "spec.name differs from 'container'");
 	if (es_container_exists(&m->rt, ct))
-		return answer(resp, 409, "container \"%s\" already exists on node %s", ct, m->node);
-	drop_superseded(m, ct);
-	in_dir(m, id, path, sizeof(path));
+		return refuse(err, len, ES_MIG_EEXIST, "container \"%s\" already exists on node %s",
+			      ct, m->node);
+	return ES_MIG_OK;
+}
+
+/* What the restore needs of the announcement, kept in the staging directory. */
+static int write_manifest(const struct es_mig_in_request *req, const char *path)
+{
+	json_t *man = json_pack("{s:s,s:s,s:s,s:O}", "id", req->id, "container", req->container,
+				"mode", req->mode, "spec", req->spec);
+	int ret;
+
+	if (man && req->from)
+		json_object_set_new(man, "from", json_string(req->from));
+	ret = man ? json_dump_file(man, path, JSON_COMPACT) : -1;
+	json_decref(man);
+	return ret;
+}
+
+enum es_mig_err es_mig_in_prepare(struct es_migrator *m, const struct es_mig_in_request *req,
+				  json_t **resp, char *err, size_t err_len)
+{
+	char path[ES_PATH];
+	enum es_mig_err e;
+
+	e = in_check(m, req, err, err_len);
+	if (e)
+		return e;
+	drop_superseded(m, req->container);
+	in_dir(m, req->id, path, sizeof(path));
 	if (mkdir(path, 0700))
-		return answer(resp, errno == EEXIST ? 409 : 500, "staging %s: %s", id,
-			      strerror(errno));
+		return refuse(err, err_len, errno == EEXIST ? ES_MIG_EEXIST : ES_MIG_EINTERNAL,
+			      "staging %s: %s", req->id, strerror(errno));
 	strncat(path, "/manifest.json", sizeof(path) - strlen(path) - 1);
-	if (json_dump_file(req, path, JSON_COMPACT))
-		return answer(resp, 500, "cannot write %s", path);
-	es_event(&m->log, "target", id, ct, "transfer_start",
-		 json_pack("{s:s,s:s}", "from", json_string_value(json_object_get(req, "from")) ?: "?",
-			   "mode", mode));
+	if (write_manifest(req, path))
+		return refuse(err, err_len, ES_MIG_EINTERNAL, "cannot write %s", path);
+	es_event(&m->log, "target", req->id, req->container, "transfer_start",
+		 json_pack("{s:s,s:s}", "from", req->from ?: "?", "mode", req->mode));
 	*resp = json_pack("{s:b}", "have_image",
-			  es_image_present(&m->rt, json_string_value(json_object_get(spec, "image"))));
-	return 200;
+			  es_image_present(&m->rt, json_string_value(json_object_get(req->spec,
+										   "image"))));
+	return ES_MIG_OK;
 }
 
 int es_mig_in_object_path(struct es_migrator *m, const char *id, const char *object,
@@ -135,10 +160,11 @@ int es_mig_in_object_path(struct es_migrator *m, const char *id, const char *obj
 }
 
 /* The object arrived whole and unchanged: its sha256 (computed while it was received). */
-static int verify_object(struct es_migrator *m, const char *id, const char *name,
-			 json_t *want, uint64_t *bytes, json_t **resp)
+static enum es_mig_err verify_object(struct es_migrator *m, const char *id, const char *name,
+				     const struct es_mig_in_object *want, uint64_t *bytes,
+				     char *err, size_t err_len)
 {
-	const char *sha = json_string_value(json_object_get(want, "sha256"));
+	const char *sha = want->sent ? want->sha256 : NULL;
 	char path[ES_PATH], got[65];
 	struct stat st;
 	int ret;
@@ -147,7 +173,7 @@ static int verify_object(struct es_migrator *m, const char *id, const char *name
 
 	es_mig_in_object_path(m, id, name, path, sizeof(path));
 	if (!sha || lstat(path, &st))
-		return answer(resp, 400, "object %s was not received", name);
+		return refuse(err, err_len, ES_MIG_EINVAL, "object %s was not received", name);
 	snprintf(path + strlen(path) - strlen(".tar.zst"), 16, ".sha256");
 	seen = es_read_file(path, 64, NULL);	/* taken while it arrived */
 	snprintf(path + strlen(path) - strlen(".sha256"), 16, ".tar.zst");
@@ -156,13 +182,13 @@ static int verify_object(struct es_migrator *m, const char *id, const char *name
 		snprintf(got, sizeof(got), "%s", seen);
 	free(seen);
 	if (ret)
-		return answer(resp, 500, "object %s: %s", name, strerror(-ret));
-	if (strcmp(got, sha) || (json_int_t)st.st_size !=
-	    json_integer_value(json_object_get(want, "bytes")))
-		return answer(resp, 422, "object %s: checksum mismatch (got %.16s..., want %.16s...)",
+		return refuse(err, err_len, ES_MIG_EINTERNAL, "object %s: %s", name, strerror(-ret));
+	if (strcmp(got, sha) || (uint64_t)st.st_size != want->bytes)
+		return refuse(err, err_len, ES_MIG_ECORRUPT,
+			      "object %s: checksum mismatch (got %.16s..., want %.16s...)",
 			      name, got, sha);
 	*bytes += st.st_size;
-	return 0;
+	return ES_MIG_OK;
 }
 
 /* Where an incoming image is unpacked before it is verified and installed. */
@@ -216,15 +242,21 @@ void es_mig_in_image_end(struct es_migrator *m, const char *id, struct es_stream
 	}
 }
 
-static int install_image(struct es_migrator *m, const char *id, const char *digest,
-			 json_t **resp)
+/* An archive refused as unsafe (-EPERM) is the sender's fault, anything else this node's. */
+static enum es_mig_err unpack_err(int ret)
+{
+	return ret == -EPERM ? ES_MIG_EINVAL : ES_MIG_EINTERNAL;
+}
+
+static enum es_mig_err install_image(struct es_migrator *m, const char *id, const char *digest,
+				     char *msg, size_t msg_len)
 {
 	char tmp[ES_PATH], dst[ES_PATH], src[ES_PATH], err[512], *done;
 	struct es_archive_stats st;
-	int ret, code;
+	int ret, at;
 
 	if (es_image_present(&m->rt, digest))
-		return 0;
+		return ES_MIG_OK;
 	image_stage(m, id, tmp, sizeof(tmp));
 	snprintf(dst, sizeof(dst), "%s/images/%s", m->cfg->state_dir, digest);
 	unpack_result_path(m, id, src, sizeof(src));
@@ -232,34 +264,35 @@ static int install_image(struct es_migrator *m, const char *id, const char *dige
 	if (done && !strcmp(done, "ok")) {	/* unpacked while it arrived, now verified */
 		free(done);
 		if (!rename(tmp, dst))
-			return 0;
+			return ES_MIG_OK;
 		ret = errno;
 		es_rm_rf(tmp);
-		return answer(resp, 500, "image: %.400s: %s", dst, strerror(ret));
+		return refuse(msg, msg_len, ES_MIG_EINTERNAL, "image: %.400s: %s", dst,
+			      strerror(ret));
 	}
-	if (done && sscanf(done, "error %d %n", &ret, &code) == 1) {
-		answer(resp, ret == -EPERM ? 400 : 500, "image: %.500s", done + code);
+	if (done && sscanf(done, "error %d %n", &ret, &at) == 1) {
+		refuse(msg, msg_len, unpack_err(ret), "image: %.500s", done + at);
 		free(done);
-		return ret == -EPERM ? 400 : 500;
+		return unpack_err(ret);
 	}
 	free(done);
 	es_mig_in_object_path(m, id, "image", src, sizeof(src));
 	es_rm_rf(tmp);
 	if (mkdir(tmp, 0700))
-		return answer(resp, 500, "%s: %s", tmp, strerror(errno));
+		return refuse(msg, msg_len, ES_MIG_EINTERNAL, "%s: %s", tmp, strerror(errno));
 	ret = es_archive_unpack(src, tmp, &st, err, sizeof(err));
 	if (!ret && rename(tmp, dst))
 		ret = -errno, snprintf(err, sizeof(err), "%.400s: %s", dst, strerror(errno));
 	if (ret) {
 		es_rm_rf(tmp);
-		return answer(resp, ret == -EPERM ? 400 : 500, "image: %s", err);
+		return refuse(msg, msg_len, unpack_err(ret), "image: %s", err);
 	}
-	return 0;
+	return ES_MIG_OK;
 }
 
 /* Writable layer into the new container's upper directory, marked restoring. */
-static int stage_container(struct es_migrator *m, const char *id, const char *ct,
-			   json_t **resp)
+static enum es_mig_err stage_container(struct es_migrator *m, const char *id, const char *ct,
+				       char *msg, size_t msg_len)
 {
 	char path[ES_PATH], src[ES_PATH], err[512];
 	struct es_archive_stats st;
@@ -267,26 +300,27 @@ static int stage_container(struct es_migrator *m, const char *id, const char *ct
 
 	es_ct_path(&m->rt, ct, ES_CT_DIR, path, sizeof(path));
 	if (mkdir(path, 0700))
-		return answer(resp, errno == EEXIST ? 409 : 500, "container \"%s\" %s on node %s",
-			      ct, errno == EEXIST ? "already exists" : strerror(errno), m->node);
+		return refuse(msg, msg_len, errno == EEXIST ? ES_MIG_EEXIST : ES_MIG_EINTERNAL,
+			      "container \"%s\" %s on node %s", ct,
+			      errno == EEXIST ? "already exists" : strerror(errno), m->node);
 	es_ct_path(&m->rt, ct, ES_CT_RESTORING, path, sizeof(path));
 	if (es_write_file(path, id, strlen(id)))
-		return answer(resp, 500, "cannot mark %s restoring", ct);
+		return refuse(msg, msg_len, ES_MIG_EINTERNAL, "cannot mark %s restoring", ct);
 	es_ct_path(&m->rt, ct, ES_CT_UPPER, path, sizeof(path));
 	if (mkdir(path, 0755))
-		return answer(resp, 500, "%s: %s", path, strerror(errno));
+		return refuse(msg, msg_len, ES_MIG_EINTERNAL, "%s: %s", path, strerror(errno));
 	es_mig_in_object_path(m, id, "layer", src, sizeof(src));
 	ret = es_archive_unpack(src, path, &st, err, sizeof(err));
 	if (ret)
-		return answer(resp, ret == -EPERM ? 400 : 500, "writable layer: %s", err);
+		return refuse(msg, msg_len, unpack_err(ret), "writable layer: %s", err);
 	es_info("layer_unpacked", "container=%s entries=%llu whiteouts=%llu opaque_dirs=%llu",
 		ct, (unsigned long long)st.entries, (unsigned long long)st.whiteouts,
 		(unsigned long long)st.opaque_dirs);
-	return 0;
+	return ES_MIG_OK;
 }
 
-static int unpack_checkpoint(struct es_migrator *m, const char *id, char *ck, size_t len,
-			     json_t **resp)
+static enum es_mig_err unpack_checkpoint(struct es_migrator *m, const char *id, char *ck,
+					 size_t len, char *msg, size_t msg_len)
 {
 	struct es_archive_stats st;
 	char src[ES_PATH], err[512];
@@ -296,9 +330,9 @@ static int unpack_checkpoint(struct es_migrator *m, const char *id, char *ck, si
 	strncat(ck, "/checkpoint", len - strlen(ck) - 1);
 	es_mig_in_object_path(m, id, "checkpoint", src, sizeof(src));
 	if (mkdir(ck, 0700) && errno != EEXIST)
-		return answer(resp, 500, "%s: %s", ck, strerror(errno));
+		return refuse(msg, msg_len, ES_MIG_EINTERNAL, "%s: %s", ck, strerror(errno));
 	ret = es_archive_unpack(src, ck, &st, err, sizeof(err));
-	return ret ? answer(resp, ret == -EPERM ? 400 : 500, "checkpoint: %s", err) : 0;
+	return ret ? refuse(msg, msg_len, unpack_err(ret), "checkpoint: %s", err) : ES_MIG_OK;
 }
 
 static uint64_t now_ns(void)
@@ -309,50 +343,88 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static int restore_locked(struct es_migrator *m, const char *id, json_t *man, json_t *req,
-			  json_t **resp)
+/* What the source sent of each object, copied for the restore thread. */
+struct in_objects {
+	struct es_mig_in_object	o[ES_MIG_OBJECTS];
+};
+
+static int objects_copy(struct in_objects *dst, const struct es_mig_in_object *src)
 {
-	json_t *spec = json_object_get(man, "spec"), *objs = json_object_get(req, "objects");
+	int i;
+
+	for (i = 0; i < ES_MIG_OBJECTS; i++) {
+		dst->o[i] = src[i];
+		dst->o[i].sha256 = src[i].sha256 ? strdup(src[i].sha256) : NULL;
+		if (src[i].sha256 && !dst->o[i].sha256)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void objects_free(struct in_objects *objs)
+{
+	int i;
+
+	for (i = 0; i < ES_MIG_OBJECTS; i++)
+		free((char *)objs->o[i].sha256);
+}
+
+/* Every object verified, the image installed when it was sent. */
+static enum es_mig_err verify_all(struct es_migrator *m, const char *id, const char *digest,
+				  const struct in_objects *objs, uint64_t *bytes,
+				  char *err, size_t err_len)
+{
+	enum es_mig_err e;
+
+	if ((e = verify_object(m, id, "layer", &objs->o[1], bytes, err, err_len)) ||
+	    (e = verify_object(m, id, "checkpoint", &objs->o[2], bytes, err, err_len)))
+		return e;
+	if (objs->o[0].sent &&
+	    ((e = verify_object(m, id, "image", &objs->o[0], bytes, err, err_len)) ||
+	     (e = install_image(m, id, digest, err, err_len))))
+		return e;
+	if (!es_image_present(&m->rt, digest))
+		return refuse(err, err_len, ES_MIG_ENOIMAGE,
+			      "image %.12s is not on node %s and was not sent", digest, m->node);
+	return ES_MIG_OK;
+}
+
+static enum es_mig_err restore_locked(struct es_migrator *m, const char *id, json_t *man,
+				      const struct in_objects *objs, double *restore_ms,
+				      char *msg, size_t msg_len)
+{
+	json_t *spec = json_object_get(man, "spec");
 	const char *ct = json_string_value(json_object_get(man, "container"));
 	const char *digest = json_string_value(json_object_get(spec, "image"));
 	char ck[ES_PATH], err[1024], path[ES_PATH];
 	uint64_t bytes = 0, t0;
-	int code;
+	enum es_mig_err e;
 
-	if ((code = verify_object(m, id, "layer", json_object_get(objs, "layer"), &bytes, resp)) ||
-	    (code = verify_object(m, id, "checkpoint", json_object_get(objs, "checkpoint"), &bytes,
-				  resp)))
-		return code;
-	if (json_object_get(objs, "image") &&
-	    ((code = verify_object(m, id, "image", json_object_get(objs, "image"), &bytes, resp)) ||
-	     (code = install_image(m, id, digest, resp))))
-		return code;
-	if (!es_image_present(&m->rt, digest))
-		return answer(resp, 412, "image %.12s is not on node %s and was not sent", digest,
-			      m->node);
+	if ((e = verify_all(m, id, digest, objs, &bytes, msg, msg_len)))
+		return e;
 	es_event(&m->log, "target", id, ct, "transfer_end",
 		 json_pack("{s:I}", "bytes", (json_int_t)bytes));
-	if ((code = stage_container(m, id, ct, resp)))
-		return code;
-	if ((code = unpack_checkpoint(m, id, ck, sizeof(ck), resp)))
-		return code;
+	if ((e = stage_container(m, id, ct, msg, msg_len)))
+		return e;
+	if ((e = unpack_checkpoint(m, id, ck, sizeof(ck), msg, msg_len)))
+		return e;
 	if (es_container_bundle(&m->rt, spec, true, err, sizeof(err)))
-		return answer(resp, 500, "%s", err);
+		return refuse(msg, msg_len, ES_MIG_EINTERNAL, "%s", err);
 	t0 = now_ns();
 	es_event(&m->log, "target", id, ct, "restore_start", NULL);
-	if (es_mig_fault(m, "restore_slow"))
+	if (es_mig_fault("restore_slow"))
 		sleep(12);	/* longer than any fixed connection timeout */
 	if (es_container_restore(&m->rt, ct, ck, err, sizeof(err)))
-		return answer(resp, 500, "%s", err);
-	if (es_mig_fault(m, "restore_crash")) {
+		return refuse(msg, msg_len, ES_MIG_EINTERNAL, "%s", err);
+	if (es_mig_fault("restore_crash")) {
 		es_error("fault_injected", "fault=restore_crash id=%s", id);
 		_exit(3);	/* dies with the container half-restored: the next start removes it */
 	}
 	es_ct_path(&m->rt, ct, ES_CT_ORIGIN, path, sizeof(path));
 	if (es_write_file(path, id, strlen(id)))
-		return answer(resp, 500, "cannot record the origin of %s", ct);
-	*resp = json_pack("{s:f}", "restore_ms", (now_ns() - t0) / 1e6);
-	return 200;
+		return refuse(msg, msg_len, ES_MIG_EINTERNAL, "cannot record the origin of %s", ct);
+	*restore_ms = (now_ns() - t0) / 1e6;
+	return ES_MIG_OK;
 }
 
 static struct es_mig_in *in_find(struct es_migrator *m, const char *id)
@@ -368,11 +440,20 @@ static struct es_mig_in *in_find(struct es_migrator *m, const char *id)
 struct restore_job {
 	struct es_migrator	*m;
 	struct es_mig_in	*rec;
-	json_t			*man, *req;
+	json_t			*man;
+	struct in_objects	objs;
 };
 
+/* rec ended failed (why, reason); called with m->lock held. */
+static void in_failed(struct es_mig_in *rec, enum es_mig_err why, const char *reason)
+{
+	rec->state = ES_IN_FAILED;
+	rec->failure = why;
+	snprintf(rec->error, sizeof(rec->error), "%s", reason);
+}
+
 /* The restore succeeded: keep it, unless the source gave up meanwhile. */
-static void restore_settle(struct es_migrator *m, struct es_mig_in *rec, json_t *resp)
+static void restore_settle(struct es_migrator *m, struct es_mig_in *rec, double restore_ms)
 {
 	char path[ES_PATH];
 	bool aborted;
@@ -381,15 +462,13 @@ static void restore_settle(struct es_migrator *m, struct es_mig_in *rec, json_t 
 	aborted = rec->abort_requested;
 	if (!aborted) {
 		rec->state = ES_IN_RUNNING;
-		rec->restore_ms = json_real_value(json_object_get(resp, "restore_ms"));
+		rec->restore_ms = restore_ms;
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (aborted) {
 		es_container_destroy(&m->rt, rec->container);
 		pthread_mutex_lock(&m->lock);
-		rec->state = ES_IN_FAILED;
-		rec->code = 409;
-		snprintf(rec->error, sizeof(rec->error), "aborted by the source");
+		in_failed(rec, ES_MIG_EBUSY, "aborted by the source");
 		pthread_mutex_unlock(&m->lock);
 		es_event(&m->log, "target", rec->id, rec->container, "failed",
 			 json_pack("{s:s,s:s}", "phase", "restore", "reason", "aborted by the source"));
@@ -406,26 +485,24 @@ static void *restore_worker(void *arg)
 	struct restore_job *j = arg;
 	struct es_migrator *m = j->m;
 	struct es_mig_in *rec = j->rec;
-	char path[ES_PATH];
-	json_t *resp = NULL;
-	int code;
+	char path[ES_PATH], err[1024] = "?";
+	double restore_ms = 0;
+	enum es_mig_err e;
 
 	pthread_mutex_lock(&m->rt.lock);
-	code = restore_locked(m, rec->id, j->man, j->req, &resp);
-	if (code != 200 && code != 409) {
+	e = restore_locked(m, rec->id, j->man, &j->objs, &restore_ms, err, sizeof(err));
+	/* a container of that name that is not ours stays */
+	if (e && e != ES_MIG_EEXIST) {
 		es_ct_path(&m->rt, rec->container, ES_CT_RESTORING, path, sizeof(path));
 		if (!access(path, F_OK))
 			es_container_destroy(&m->rt, rec->container);
 	}
-	if (code == 200)
-		restore_settle(m, rec, resp);
+	if (!e)
+		restore_settle(m, rec, restore_ms);
 	pthread_mutex_unlock(&m->rt.lock);
-	if (code != 200) {
+	if (e) {
 		pthread_mutex_lock(&m->lock);
-		rec->state = ES_IN_FAILED;
-		rec->code = code;
-		snprintf(rec->error, sizeof(rec->error), "%s",
-			 json_string_value(json_object_get(resp, "error")) ?: "?");
+		in_failed(rec, e, err);
 		pthread_mutex_unlock(&m->lock);
 		es_event(&m->log, "target", rec->id, rec->container, "failed",
 			 json_pack("{s:s,s:s}", "phase", "restore", "reason", rec->error));
@@ -437,9 +514,8 @@ static void *restore_worker(void *arg)
 	pthread_mutex_lock(&m->lock);
 	rec->done = true;
 	pthread_mutex_unlock(&m->lock);
-	json_decref(resp);
 	json_decref(j->man);
-	json_decref(j->req);
+	objects_free(&j->objs);
 	free(j);
 	return NULL;
 }
@@ -463,35 +539,19 @@ static void in_prune(struct es_migrator *m)
 	}
 }
 
-/* Register the restore (so its outcome can be asked for) and run it in a thread. */
-int es_mig_in_restore(struct es_migrator *m, const char *id, json_t *req, json_t **resp)
+/* A new record of id, listed, with its job; NULL when out of memory. Called with m->lock held. */
+static struct restore_job *job_new(struct es_migrator *m, const char *id, json_t *man,
+				   const struct es_mig_in_object *objs)
 {
-	json_t *man = es_safe_name(id) ? load_manifest(m, id) : NULL;
-	struct restore_job *j = NULL;
-	struct es_mig_in *rec;
-	pthread_t t;
+	struct es_mig_in *rec = calloc(1, sizeof(*rec));
+	struct restore_job *j = rec ? calloc(1, sizeof(*j)) : NULL;
 
-	if (!man)
-		return answer(resp, 404, "no incoming migration \"%s\"", id);
-	pthread_mutex_lock(&m->lock);
-	rec = in_find(m, id);
-	if (rec) {
-		/*
-		 * Asked again (libcurl resends a request whose reused connection
-		 * closed unanswered): the same answer, the restore runs once.
-		 */
-		pthread_mutex_unlock(&m->lock);
-		json_decref(man);
-		*resp = json_pack("{s:s,s:s}", "id", id, "state", "restoring");
-		return 202;
-	}
-	rec = calloc(1, sizeof(*rec));
-	j = rec ? calloc(1, sizeof(*j)) : NULL;
-	if (!j) {
-		pthread_mutex_unlock(&m->lock);
+	if (!j || objects_copy(&j->objs, objs)) {
+		if (j)
+			objects_free(&j->objs);
 		free(rec);
-		json_decref(man);
-		return answer(resp, 500, "out of memory");
+		free(j);
+		return NULL;
 	}
 	snprintf(rec->id, sizeof(rec->id), "%s", id);
 	snprintf(rec->container, sizeof(rec->container), "%s",
@@ -499,21 +559,52 @@ int es_mig_in_restore(struct es_migrator *m, const char *id, json_t *req, json_t
 	in_prune(m);
 	rec->next = m->incoming;
 	m->incoming = rec;
-	*j = (struct restore_job){ m, rec, man, json_incref(req) };
-	if (pthread_create(&t, NULL, restore_worker, j)) {
-		rec->state = ES_IN_FAILED;
-		rec->code = 500;
-		snprintf(rec->error, sizeof(rec->error), "cannot start the restore thread");
+	j->m = m;
+	j->rec = rec;
+	j->man = man;
+	return j;
+}
+
+/* Register the restore (so its outcome can be asked for) and run it in a thread. */
+enum es_mig_err es_mig_in_restore(struct es_migrator *m, const char *id,
+				  const struct es_mig_in_object *objs, json_t **resp,
+				  char *err, size_t err_len)
+{
+	json_t *man = es_safe_name(id) ? load_manifest(m, id) : NULL;
+	struct restore_job *j;
+	pthread_t t;
+
+	if (!man)
+		return refuse(err, err_len, ES_MIG_ENOENT, "no incoming migration \"%s\"", id);
+	pthread_mutex_lock(&m->lock);
+	if (in_find(m, id)) {
+		/*
+		 * Asked again (libcurl resends a request whose reused connection
+		 * closed unanswered): the same answer, the restore runs once.
+		 */
 		pthread_mutex_unlock(&m->lock);
 		json_decref(man);
-		json_decref(req);
+		*resp = json_pack("{s:s,s:s}", "id", id, "state", "restoring");
+		return ES_MIG_OK;
+	}
+	j = job_new(m, id, man, objs);
+	if (!j) {
+		pthread_mutex_unlock(&m->lock);
+		json_decref(man);
+		return refuse(err, err_len, ES_MIG_EINTERNAL, "out of memory");
+	}
+	if (pthread_create(&t, NULL, restore_worker, j)) {
+		in_failed(j->rec, ES_MIG_EINTERNAL, "cannot start the restore thread");
+		pthread_mutex_unlock(&m->lock);
+		json_decref(man);
+		objects_free(&j->objs);
 		free(j);
-		return answer(resp, 500, "cannot start the restore thread");
+		return refuse(err, err_len, ES_MIG_EINTERNAL, "cannot start the restore thread");
 	}
 	pthread_detach(t);
 	pthread_mutex_unlock(&m->lock);
 	*resp = json_pack("{s:s,s:s}", "id", id, "state", "restoring");
-	return 202;
+	return ES_MIG_OK;
 }
 
 /* The container migration id restored here, found by its origin marker. */
@@ -551,41 +642,38 @@ static const char *find_restored(struct es_migrator *m, const char *id, char *na
 	return name[0] ? name : NULL;
 }
 
-int es_mig_in_status(struct es_migrator *m, const char *id, json_t **resp)
+/* The record's answer, or the truth of this node when it has none (restarted). */
+static json_t *status_json(struct es_migrator *m, const char *id, enum es_mig_err *failure)
 {
 	static const char *const names[] = { "restoring", "running", "failed" };
 	struct es_mig_in *rec;
+	json_t *resp = NULL, *st;
 	char ct[64];
-	json_t *st;
 
-	if (!es_safe_name(id))
-		return answer(resp, 400, "migration ids are [A-Za-z0-9_.-]");
+	*failure = ES_MIG_OK;
 	pthread_mutex_lock(&m->lock);
 	rec = in_find(m, id);
 	if (rec) {
-		*resp = json_pack("{s:s,s:s,s:s}", "id", id, "container", rec->container,
-				  "state", names[rec->state]);
+		resp = json_pack("{s:s,s:s,s:s}", "id", id, "container", rec->container,
+				 "state", names[rec->state]);
 		if (rec->state == ES_IN_RUNNING)
-			json_object_set_new(*resp, "restore_ms", json_real(rec->restore_ms));
+			json_object_set_new(resp, "restore_ms", json_real(rec->restore_ms));
 		if (rec->state == ES_IN_FAILED) {
-			json_object_set_new(*resp, "error", json_string(rec->error));
-			json_object_set_new(*resp, "code", json_integer(rec->code));
+			json_object_set_new(resp, "error", json_string(rec->error));
+			*failure = rec->failure;
 		}
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (rec)
-		return 200;
-	/* no record: this agent restarted; what runs here is the truth */
-	if (!find_restored(m, id, ct, sizeof(ct))) {
-		*resp = json_pack("{s:s,s:s}", "id", id, "state", "absent");
-		return 200;
-	}
+		return resp;
+	if (!find_restored(m, id, ct, sizeof(ct)))
+		return json_pack("{s:s,s:s}", "id", id, "state", "absent");
 	st = es_container_state(&m->rt, ct);
-	*resp = json_pack("{s:s,s:s,s:s}", "id", id, "container", ct, "state",
-			  !strcmp(json_string_value(json_object_get(st, "status")) ?: "", "running")
-			  ? "running" : "failed");
+	resp = json_pack("{s:s,s:s,s:s}", "id", id, "container", ct, "state",
+			 !strcmp(json_string_value(json_object_get(st, "status")) ?: "", "running")
+			 ? "running" : "failed");
 	json_decref(st);
-	return 200;
+	return resp;
 }
 
 /*
@@ -593,17 +681,19 @@ int es_mig_in_status(struct es_migrator *m, const char *id, json_t **resp)
  * learns of it one way after it happened instead of up to a poll interval
  * plus a round trip later.
  */
-int es_mig_in_status_wait(struct es_migrator *m, const char *id, unsigned int wait_ms,
-			  json_t **resp)
+enum es_mig_err es_mig_in_status(struct es_migrator *m, const char *id, unsigned int wait_ms,
+				 json_t **resp, enum es_mig_err *failure, char *err,
+				 size_t err_len)
 {
 	uint64_t deadline = now_ns() + wait_ms * 1000000ULL;
-	int code;
 
+	if (!es_safe_name(id))
+		return refuse(err, err_len, ES_MIG_EINVAL, "migration ids are [A-Za-z0-9_.-]");
 	for (;;) {
-		code = es_mig_in_status(m, id, resp);
-		if (code != 200 || strcmp(json_string_value(json_object_get(*resp, "state")) ?: "",
-					  "restoring") || now_ns() >= deadline)
-			return code;
+		*resp = status_json(m, id, failure);
+		if (strcmp(json_string_value(json_object_get(*resp, "state")) ?: "", "restoring") ||
+		    now_ns() >= deadline)
+			return ES_MIG_OK;
 		json_decref(*resp);
 		*resp = NULL;
 		usleep(5000);
@@ -622,16 +712,14 @@ static bool abort_restore(struct es_migrator *m, const char *id, bool *pending)
 	*pending = rec && rec->state == ES_IN_RESTORING;
 	if (*pending)
 		rec->abort_requested = true;
-	else if (rec && rec->state == ES_IN_RUNNING) {
-		rec->state = ES_IN_FAILED;
-		rec->code = 409;
-		snprintf(rec->error, sizeof(rec->error), "aborted by the source");
-	}
+	else if (rec && rec->state == ES_IN_RUNNING)
+		in_failed(rec, ES_MIG_EBUSY, "aborted by the source");
 	pthread_mutex_unlock(&m->lock);
 	return known;
 }
 
-int es_mig_in_abort(struct es_migrator *m, const char *id, json_t **resp)
+enum es_mig_err es_mig_in_abort(struct es_migrator *m, const char *id, json_t **resp,
+				char *err, size_t err_len)
 {
 	json_t *man = es_safe_name(id) ? load_manifest(m, id) : NULL;
 	const char *ct = json_string_value(json_object_get(man, "container"));
@@ -639,18 +727,18 @@ int es_mig_in_abort(struct es_migrator *m, const char *id, json_t **resp)
 	bool removed = false, pending = false;
 
 	if (!es_safe_name(id))
-		return answer(resp, 400, "migration ids are [A-Za-z0-9_.-]");
+		return refuse(err, err_len, ES_MIG_EINVAL, "migration ids are [A-Za-z0-9_.-]");
 	abort_restore(m, id, &pending);
 	if (pending) {
 		*resp = json_pack("{s:b,s:b}", "aborted", 1, "removal_pending", 1);
 		json_decref(man);
-		return 200;	/* the restore thread removes it when runc is done */
+		return ES_MIG_OK;	/* the restore thread removes it when runc is done */
 	}
 	if (!ct)
 		ct = find_restored(m, id, name, sizeof(name));
 	if (!man && !ct) {
 		*resp = json_pack("{s:b}", "aborted", 0);
-		return 200;	/* nothing staged, nothing restored: nothing to remove */
+		return ES_MIG_OK;	/* nothing staged, nothing restored: nothing to remove */
 	}
 	pthread_mutex_lock(&m->rt.lock);
 	es_ct_path(&m->rt, ct, ES_CT_RESTORING, path, sizeof(path));
@@ -670,5 +758,5 @@ int es_mig_in_abort(struct es_migrator *m, const char *id, json_t **resp)
 			   "aborted by the source"));
 	*resp = json_pack("{s:b,s:b}", "aborted", 1, "container_removed", removed);
 	json_decref(man);
-	return 200;
+	return ES_MIG_OK;
 }

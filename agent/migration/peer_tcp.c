@@ -14,9 +14,6 @@
 #include "edgeshift/peer_tcp.h"
 #include "peer_tcp.skel.h"
 
-static struct peer_tcp *skel;
-static struct bpf_link *cg_link;
-
 /* Where cgroup v2 is mounted: /sys/fs/cgroup, or .../unified on hybrid systems. */
 static int cgroup2_mount(char *buf, size_t len)
 {
@@ -80,7 +77,7 @@ static int peer_addr(const char *url, __u32 *ip, struct es_peer_tcp *v)
 	return ret;
 }
 
-static int fill_peers(const struct es_mig_config *cfg)
+static int fill_peers(struct peer_tcp *skel, const struct es_mig_config *cfg)
 {
 	int fd = bpf_map__fd(skel->maps.es_peers), n = 0;
 	struct es_peer_tcp v;
@@ -113,8 +110,10 @@ static unsigned long rmem_max(void)
 	return v;
 }
 
-int es_peer_tcp_attach(const struct es_mig_config *cfg, char *err, size_t err_len)
+int es_peer_tcp_attach(struct es_peer_tcp_ctl *pt, const struct es_mig_config *cfg, char *err,
+		       size_t err_len)
 {
+	struct peer_tcp *skel;
 	char cg[600];
 	int fd = -1, ret;
 
@@ -138,7 +137,7 @@ int es_peer_tcp_attach(const struct es_mig_config *cfg, char *err, size_t err_le
 		snprintf(err, err_len, "peer_tcp: loading the sockops program: %s", strerror(-ret));
 		goto fail;
 	}
-	ret = fill_peers(cfg);
+	ret = fill_peers(skel, cfg);
 	if (ret < 0) {
 		snprintf(err, err_len, "peer_tcp: filling the peer map: %s", strerror(-ret));
 		goto fail;
@@ -150,26 +149,26 @@ int es_peer_tcp_attach(const struct es_mig_config *cfg, char *err, size_t err_le
 			 ret ? "(no cgroup2 mount or entry)" : cg, strerror(ret ? -ret : errno));
 		goto fail;
 	}
-	cg_link = bpf_program__attach_cgroup(skel->progs.es_peer_tcp, fd);
+	pt->link = bpf_program__attach_cgroup(skel->progs.es_peer_tcp, fd);
 	ret = -errno;
 	close(fd);
-	if (!cg_link) {
+	if (!pt->link) {
 		snprintf(err, err_len, "peer_tcp: attaching to cgroup %s: %s", cg, strerror(-ret));
 		goto fail;
 	}
 	es_info("peer_tcp_attached", "cgroup=%s init_cwnd=%u cwnd_clamp=%u rcvbuf=%u", cg,
 		cfg->peer_init_cwnd, cfg->peer_cwnd_clamp, cfg->peer_rcvbuf);
+	pt->skel = skel;
 	return 0;
 fail:
 	peer_tcp__destroy(skel);
-	skel = NULL;
 	return -1;
 }
 
-void es_peer_tcp_detach(void)
+void es_peer_tcp_detach(struct es_peer_tcp_ctl *pt)
 {
-	bpf_link__destroy(cg_link);
-	cg_link = NULL;
-	peer_tcp__destroy(skel);
-	skel = NULL;
+	bpf_link__destroy(pt->link);
+	pt->link = NULL;
+	peer_tcp__destroy(pt->skel);
+	pt->skel = NULL;
 }

@@ -14,8 +14,18 @@
 #include <stddef.h>
 #include "mig_config.h"
 
+struct peer_tcp;
+struct bpf_link;
+
+/* The loaded program and its cgroup link, owned by the migrator. */
+struct es_peer_tcp_ctl {
+	struct peer_tcp		*skel;
+	struct bpf_link		*link;
+};
+
 /* 0 (also when none of the three is set: nothing to do), or -1 with err set. */
-int es_peer_tcp_attach(const struct es_mig_config *cfg, char *err, size_t err_len);
-void es_peer_tcp_detach(void);
+int es_peer_tcp_attach(struct es_peer_tcp_ctl *pt, const struct es_mig_config *cfg, char *err,
+		       size_t err_len);
+void es_peer_tcp_detach(struct es_peer_tcp_ctl *pt);
 
 #endif

@@ -55,6 +55,16 @@ static void pool_init(void)
 	curl_share_setopt(peer_pool, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 }
 
+bool es_peer_done(int status)
+{
+	return status == 200;
+}
+
+bool es_peer_accepted(int status)
+{
+	return status == 202;
+}
+
 static CURL *peer_handle(const struct es_mig_config *cfg, const char *base, const char *path,
 			 struct curl_slist **hdrs, struct es_http_body *b)
 {
@@ -98,7 +108,7 @@ static int finish(CURL *h, CURLcode rc, struct es_http_body *b, json_t **resp, c
 		return 0;
 	}
 	j = b->data ? json_loads(b->data, 0, NULL) : NULL;
-	if (code != 200 && code != 202)
+	if (!es_peer_done(code) && !es_peer_accepted(code))
 		snprintf(err, err_len, "%s: HTTP %ld: %.300s", what, code,
 			 json_string_value(json_object_get(j, "error")) ?: "(no reason given)");
 	if (resp)

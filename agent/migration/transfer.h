@@ -10,6 +10,7 @@
 #ifndef EDGESHIFT_TRANSFER_H
 #define EDGESHIFT_TRANSFER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -22,6 +23,14 @@
 int es_peer_json(const struct es_mig_config *cfg, const char *base, const char *method,
 		 const char *path, json_t *body, unsigned int timeout_ms, json_t **resp,
 		 char *err, size_t err_len);
+
+/*
+ * What a peer's answer status means to its callers, so that the engine and
+ * the state machine above it test meanings, not the wire's numbers: done
+ * (the request was carried out) or accepted (it runs on at the peer).
+ */
+bool es_peer_done(int status);
+bool es_peer_accepted(int status);
 
 /* Called with the bytes of the current upload sent so far. */
 typedef void (*es_progress_fn)(void *arg, uint64_t sent);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The source's zero-downtime state machine (zdm.h): the engine's phases
- * (migrate.h, used through its public calls only) interleaved with the
- * target's data-plane steps, the progress kept in STATE/zdm/ID.json.
+ * (migration/migration.h, used through its public calls only) interleaved
+ * with the target's data-plane steps, the progress kept in STATE/zdm/ID.json
+ * (zdm_record.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -16,116 +17,12 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
-#include "core/config.h"
 #include "util/log.h"
-#include "migration/migrate.h"
-#include "migration/transfer.h"
-#include "net/udp_rqueue.h"
 #include "zdm.h"
+#include "zdm_record.h"
 
-#define POLL_MS		5
-#define DRAIN_MS	1000
-
-static const char *const step_names[ES_ZDM_STEP_MAX] = {
-	"requested", "forwarding", "held", "checkpointed", "resumed", "restored", "cut_over",
-	"source_stopped", "done", "failed",
-};
-
-const char *es_zdm_step_name(enum es_zdm_step s)
-{
-	return s < ES_ZDM_STEP_MAX ? step_names[s] : "unknown";
-}
-
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static void sleep_ms(unsigned int ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-static void state_path(struct es_zdm *z, const char *id, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/zdm/%s.json", z->acfg->mig.state_dir, id);
-}
-
-/* The progress a restarted agent needs, written atomically. */
-static void persist(struct es_zdm *z, struct es_zdm_mig *zm)
-{
-	char path[ES_PATH], tmp[ES_PATH + 8];
-	json_t *j;
-
-	snprintf(path, sizeof(path), "%s/zdm", z->acfg->mig.state_dir);
-	mkdir(path, 0700);
-	state_path(z, zm->id, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	pthread_mutex_lock(&z->lock);
-	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:s}", "id", zm->id, "engine_id",
-		      zm->engine_id, "container", zm->container, "to", zm->to, "session",
-		      zm->key_text, "mode", zm->complete ? "complete" : "partial", "step",
-		      step_names[zm->step], "hold_seq", (json_int_t)zm->hold_seq, "cut_seq",
-		      (json_int_t)zm->cut_seq, "error", zm->error);
-	pthread_mutex_unlock(&z->lock);
-	if (j && !json_dump_file(j, tmp, JSON_COMPACT))
-		rename(tmp, path);
-	json_decref(j);
-}
-
-static void event(struct es_zdm *z, struct es_zdm_mig *zm, const char *ev, json_t *f)
-{
-	if (!f)
-		f = json_object();
-	json_object_set_new(f, "session", json_string(zm->key_text));
-	if (zm->engine_id[0])
-		json_object_set_new(f, "engine_migration", json_string(zm->engine_id));
-	es_event(&z->m->log, "source", zm->id, zm->container, ev, f);
-}
-
-static void set_step(struct es_zdm *z, struct es_zdm_mig *zm, enum es_zdm_step s, json_t *f)
-{
-	pthread_mutex_lock(&z->lock);
-	zm->step = s;
-	zm->step_ns[s] = realtime_ns();
-	pthread_mutex_unlock(&z->lock);
-	persist(z, zm);
-	event(z, zm, s == ES_ZDM_DONE ? "zdm_done" : s == ES_ZDM_FAILED ? "zdm_failed" :
-		     s == ES_ZDM_SOURCE_STOPPED ? "zdm_source_stopped" : "zdm_step",
-	      json_pack("{s:s,s:o}", "step", step_names[s], "detail", f ?: json_object()));
-}
-
-void es_zdm_event(struct es_zdm *z, struct es_zdm_mig *zm, const char *ev, json_t *f)
-{
-	event(z, zm, ev, f);
-}
-
-void es_zdm_set_step(struct es_zdm *z, struct es_zdm_mig *zm, enum es_zdm_step s, json_t *f)
-{
-	set_step(z, zm, s, f);
-}
-
-static int fail(struct es_zdm *z, struct es_zdm_mig *zm, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct es_zdm *z, struct es_zdm_mig *zm, const char *fmt, ...)
-{
-	va_list ap;
-
-	pthread_mutex_lock(&z->lock);
-	if (!zm->error[0]) {
-		va_start(ap, fmt);
-		vsnprintf(zm->error, sizeof(zm->error), fmt, ap);
-		va_end(ap);
-	}
-	pthread_mutex_unlock(&z->lock);
-	return -1;
-}
+/* How often the target's session is looked at while the engine restores. */
+#define STATUS_MS	500
 
 /* One data-plane step at the target; 0 with *resp, or -1 with zm->error. */
 static int target(struct es_zdm *z, struct es_zdm_mig *zm, const char *op, const char *extra,
@@ -142,9 +39,9 @@ static int target(struct es_zdm *z, struct es_zdm_mig *zm, const char *op, const
 	if (extra)
 		snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s", extra);
 	code = es_zdm_peer_call(z, zm->url, "POST", path, &r, err, sizeof(err));
-	if (code != 200) {
+	if (!es_peer_done(code)) {
 		json_decref(r);
-		return fail(z, zm, "target %s, step %s: %s", zm->to, op, err);
+		return es_zdm_fail(z, zm, "target %s, step %s: %s", zm->to, op, err);
 	}
 	if (resp)
 		*resp = r;
@@ -160,75 +57,42 @@ static uint64_t jint(json_t *o, const char *a, const char *b)
 	return json_integer_value(b ? json_object_get(v, b) : v);
 }
 
-/*
- * The old container answered everything it was delivered; confirm its
- * socket's receive queue is empty, since a CRIU image drops it. The
- * container shares this agent's network namespace.
- */
-int es_zdm_drain(struct es_zdm *z, struct es_zdm_mig *zm)
+/* 0, or -1 with zm->error when the target's data plane aborted the session itself. */
+static int target_alive(struct es_zdm *z, struct es_zdm_mig *zm)
 {
-	uint64_t bytes = 0;
-	unsigned int socks = 0, waited;
-	int ret;
+	json_t *r, *sess;
 
-	for (waited = 0; waited <= DRAIN_MS; waited += POLL_MS) {
-		ret = es_udp_rqueue(zm->key.svc_addr, zm->key.svc_port, &bytes, &socks);
-		if (ret)
-			ret = es_udp_rqueue(0, zm->key.svc_port, &bytes, &socks);
-		if (ret)
-			return fail(z, zm, "reading the service's receive queue: %s", strerror(-ret));
-		if (!bytes) {
-			event(z, zm, "zdm_drained", json_pack("{s:i}", "sockets", socks));
-			return 0;
-		}
-		sleep_ms(POLL_MS);
+	if (target(z, zm, "status", NULL, &r))
+		return -1;
+	sess = json_object_get(r, "session");
+	if (!strcmp(json_string_value(json_object_get(sess, "state")) ?: "", "aborted")) {
+		es_zdm_fail(z, zm, "the target's data plane aborted the session: %s",
+			    json_string_value(json_object_get(sess, "abort_reason")) ?: "?");
+		json_decref(r);
+		return -1;
 	}
-	return fail(z, zm, "the service's receive queue kept %llu bytes", (unsigned long long)bytes);
+	json_decref(r);
+	return 0;
 }
-
-enum engine_wait { WAIT_CHECKPOINT, WAIT_RESTORED, WAIT_END };
 
 /*
  * Wait for the engine: checkpoint taken, container restored at the
  * target, or its end. While waiting for the restore, the target's session
  * is looked at: the data plane aborts it itself when the buffer fills.
  */
-static int wait_engine(struct es_zdm *z, struct es_zdm_mig *zm, enum engine_wait w)
+static int wait_engine(struct es_zdm *z, struct es_zdm_mig *zm, enum es_mig_milestone w)
 {
-	unsigned int tick = 0;
-	json_t *r;
+	char err[512];
+	int ret;
 
-	for (;; tick++) {
-		enum es_mig_state st;
-		uint64_t ck, rs;
-
-		pthread_mutex_lock(&z->m->lock);
-		st = zm->mg->state;
-		ck = zm->mg->ph[ES_PH_CHECKPOINT].end_ns;
-		rs = zm->mg->ph[ES_PH_RESTORE].end_ns;
-		pthread_mutex_unlock(&z->m->lock);
-		if (st == ES_MIG_FAILED && w != WAIT_END)
-			return fail(z, zm, "%s", zm->mg->error);
-		if (st != ES_MIG_RUNNING && w == WAIT_END)
+	for (;;) {
+		ret = es_mig_wait(z->m, zm->mg, w, STATUS_MS, err, sizeof(err));
+		if (!ret)
 			return 0;
-		if (w == WAIT_CHECKPOINT && ck)
-			return 0;
-		if (w == WAIT_RESTORED && (st == ES_MIG_RESTORED || (rs && st != ES_MIG_RUNNING)))
-			return 0;
-		if (w == WAIT_RESTORED && tick % 100 == 99) {
-			if (target(z, zm, "status", NULL, &r))
-				return -1;
-			if (!strcmp(json_string_value(json_object_get(json_object_get(r, "session"),
-								      "state")) ?: "", "aborted")) {
-				fail(z, zm, "the target's data plane aborted the session: %s",
-				     json_string_value(json_object_get(json_object_get(r, "session"),
-								       "abort_reason")) ?: "?");
-				json_decref(r);
-				return -1;
-			}
-			json_decref(r);
-		}
-		sleep_ms(POLL_MS);
+		if (ret == -ECANCELED)
+			return es_zdm_fail(z, zm, "%s", err);
+		if (w == ES_MIG_AT_RESTORED && target_alive(z, zm))
+			return -1;
 	}
 }
 
@@ -240,18 +104,16 @@ static void remote_forget(struct es_zdm *z, struct es_zdm_mig *zm)
 
 static int start_engine(struct es_zdm *z, struct es_zdm_mig *zm)
 {
+	struct es_mig_request req = { .container = zm->container, .to = zm->to,
+				      .mode = zm->complete ? "complete" : "partial" };
+	struct es_migration *mg = NULL;
 	char err[512];
-	json_t *req;
-	int code;
 
-	req = json_pack("{s:s,s:s,s:s,s:b}", "container", zm->container, "to", zm->to, "mode",
-			zm->complete ? "complete" : "partial", "stop_source", 0);
-	zm->mg = es_migration_begin(z->m, req, &code, err, sizeof(err));
-	json_decref(req);
-	if (!zm->mg)
-		return fail(z, zm, "the migration engine refused: %s", err);
+	if (es_migration_begin(z->m, &req, &mg, err, sizeof(err)))
+		return es_zdm_fail(z, zm, "the migration engine refused: %s", err);
+	zm->mg = mg;
 	snprintf(zm->engine_id, sizeof(zm->engine_id), "%s", zm->mg->id);
-	persist(z, zm);
+	es_zdm_persist(z, zm);
 	return 0;
 }
 
@@ -264,17 +126,17 @@ static int run(struct es_zdm *z, struct es_zdm_mig *zm)
 	snprintf(extra, sizeof(extra), "&source=%s", src);
 	if (target(z, zm, "start", extra, NULL))
 		return -1;
-	set_step(z, zm, ES_ZDM_FORWARDING, NULL);
+	es_zdm_set_step(z, zm, ES_ZDM_FORWARDING, NULL);
 	/*
 	 * The engine's prepare talks to the target before its pause; the hold
 	 * (zdm_hold.c) spans the pause only and is local to this node.
 	 */
-	zm->quiesce = true;
-	if (start_engine(z, zm) || wait_engine(z, zm, WAIT_CHECKPOINT)) {
-		zm->quiesce = false;
+	atomic_store(&zm->quiesce, true);
+	if (start_engine(z, zm) || wait_engine(z, zm, ES_MIG_AT_CHECKPOINT)) {
+		atomic_store(&zm->quiesce, false);
 		return -1;
 	}
-	set_step(z, zm, ES_ZDM_CHECKPOINTED, json_pack("{s:I,s:i}", "cursor",
+	es_zdm_set_step(z, zm, ES_ZDM_CHECKPOINTED, json_pack("{s:I,s:i}", "cursor",
 						       (json_int_t)zm->hold_seq, "held_sent",
 						       zm->held_sent));
 	extra[0] = '\0';
@@ -284,16 +146,16 @@ static int run(struct es_zdm *z, struct es_zdm_mig *zm)
 		return -1;
 	zm->hold_seq = jint(json_object_get(r, "session"), "cursor", NULL);
 	json_decref(r);
-	set_step(z, zm, ES_ZDM_RESUMED, json_pack("{s:I}", "cursor", (json_int_t)zm->hold_seq));
-	if (wait_engine(z, zm, WAIT_RESTORED))
+	es_zdm_set_step(z, zm, ES_ZDM_RESUMED, json_pack("{s:I}", "cursor", (json_int_t)zm->hold_seq));
+	if (wait_engine(z, zm, ES_MIG_AT_RESTORED))
 		return -1;
-	set_step(z, zm, ES_ZDM_RESTORED, NULL);
+	es_zdm_set_step(z, zm, ES_ZDM_RESTORED, NULL);
 	if (target(z, zm, "cutover", NULL, &r))
 		return -1;
 	zm->replayed = jint(r, "replayed", NULL);
 	zm->cut_seq = jint(r, "cut_seq", NULL);
 	json_decref(r);
-	set_step(z, zm, ES_ZDM_CUT_OVER, json_pack("{s:i,s:I}", "replayed", zm->replayed, "cut_seq",
+	es_zdm_set_step(z, zm, ES_ZDM_CUT_OVER, json_pack("{s:i,s:I}", "replayed", zm->replayed, "cut_seq",
 						   (json_int_t)zm->cut_seq));
 	return 0;
 }
@@ -309,7 +171,7 @@ static void complete(struct es_zdm *z, struct es_zdm_mig *zm)
 		ret = es_container_destroy(&z->m->rt, zm->container);
 	if (ret)
 		es_error("zdm_stop_source_failed", "id=%s container=%s", zm->id, zm->container);
-	set_step(z, zm, ES_ZDM_SOURCE_STOPPED, NULL);
+	es_zdm_set_step(z, zm, ES_ZDM_SOURCE_STOPPED, NULL);
 	remote_forget(z, zm);
 	if (target(z, zm, "finish", NULL, NULL))
 		es_warn("zdm_finish_unanswered", "id=%s error=\"%s\"", zm->id, zm->error);
@@ -324,7 +186,7 @@ static void complete(struct es_zdm *z, struct es_zdm_mig *zm)
 					   z->cfg->replay_limit);
 	}
 	zm->error[0] = '\0';
-	set_step(z, zm, ES_ZDM_DONE, NULL);
+	es_zdm_set_step(z, zm, ES_ZDM_DONE, NULL);
 }
 
 /* Before cut-over: the old container keeps serving, the target forgets the session. */
@@ -337,15 +199,13 @@ static void abort_migration(struct es_zdm *z, struct es_zdm_mig *zm)
 	/* held requests exist only in this node's data plane: deliver them first */
 	es_zdm_hold_release(z, zm);
 	if (zm->mg) {
-		wait_engine(z, zm, WAIT_END);
-		pthread_mutex_lock(&z->m->lock);
-		restored = zm->mg->state == ES_MIG_RESTORED;
-		pthread_mutex_unlock(&z->m->lock);
+		wait_engine(z, zm, ES_MIG_AT_END);
+		restored = es_mig_state_get(z->m, zm->mg) == ES_MIG_RESTORED;
 	} else if (zm->engine_id[0]) {
 		/* a restarted agent: the target removes whatever it staged or restored */
 		snprintf(path, sizeof(path), "/v1/migrations/incoming/%s", zm->engine_id);
-		es_peer_json(&z->acfg->mig, zm->url, "DELETE", path, NULL,
-			     z->acfg->mig.request_timeout_ms, NULL, err, sizeof(err));
+		es_peer_json(z->mcfg, zm->url, "DELETE", path, NULL, z->mcfg->request_timeout_ms,
+			     NULL, err, sizeof(err));
 		restored = zm->step >= ES_ZDM_RESTORED;
 	}
 	if (restored)
@@ -356,14 +216,14 @@ static void abort_migration(struct es_zdm *z, struct es_zdm_mig *zm)
 	if (target(z, zm, "abort", extra, NULL))
 		es_warn("zdm_abort_unanswered", "id=%s error=\"%s\"", zm->id, zm->error);
 	snprintf(zm->error, sizeof(zm->error), "%s", reason);
-	set_step(z, zm, ES_ZDM_FAILED, json_pack("{s:s,s:b}", "reason", reason,
+	es_zdm_set_step(z, zm, ES_ZDM_FAILED, json_pack("{s:s,s:b}", "reason", reason,
 						 "restored_removed", restored));
 }
 
 static void *worker(void *arg)
 {
 	struct es_zdm_mig *zm = arg;
-	struct es_zdm *z = &es_zdm_agent;
+	struct es_zdm *z = zm->z;
 
 	if (run(z, zm))
 		abort_migration(z, zm);
@@ -393,66 +253,90 @@ static bool busy(struct es_zdm *z, const char *container)
 	return found;
 }
 
-static struct es_zdm_mig *refuse(int *code, int c, char *err, size_t len, const char *msg,
-				 const char *arg)
+static enum es_mig_err refuse(enum es_mig_err e, char *err, size_t len, const char *msg,
+			      const char *arg)
 {
-	*code = c;
 	snprintf(err, len, msg, arg);
-	return NULL;
+	return e;
 }
 
-struct es_zdm_mig *es_zdm_begin(struct es_zdm *z, const char *container, const char *to,
-				const char *session, const char *mode, int *code,
-				char *err, size_t err_len)
+static enum es_mig_err check_request(struct es_zdm *z, const struct es_zdm_request *req,
+				     char *err, size_t len)
 {
-	const struct es_mig_peer *peer = to ? es_mig_peer_find(&z->acfg->mig, to) : NULL;
-	struct es_zdm_mig *zm;
-	unsigned char rnd[8];
-	pthread_t t;
-	int i;
+	const char *ct = req->container, *to = req->to, *mode = req->mode;
 
 	if (!z->dp_ready)
-		return refuse(code, 503, err, err_len, "this agent has no zero_downtime data plane%s", "");
-	if (!container || !es_safe_name(container) || !es_container_exists(&z->m->rt, container))
-		return refuse(code, 404, err, err_len, "field 'container': no container \"%s\" here",
-			      container ?: "");
-	if (!peer)
-		return refuse(code, 400, err, err_len, "field 'to': \"%s\" is not a peer", to ?: "");
+		return refuse(ES_MIG_EUNAVAIL, err, len,
+			      "this agent has no zero_downtime data plane%s", "");
+	if (!ct || !es_safe_name(ct) || !es_container_exists(&z->m->rt, ct))
+		return refuse(ES_MIG_ENOENT, err, len, "field 'container': no container \"%s\" here",
+			      ct ?: "");
+	if (!to || !es_mig_peer_find(z->mcfg, to))
+		return refuse(ES_MIG_EINVAL, err, len, "field 'to': \"%s\" is not a peer", to ?: "");
 	if (mode && strcmp(mode, "partial") && strcmp(mode, "complete"))
-		return refuse(code, 400, err, err_len, "field 'mode' must be partial or complete%s", "");
-	if (busy(z, container))
-		return refuse(code, 409, err, err_len, "container \"%s\" is already migrating", container);
-	zm = calloc(1, sizeof(*zm));
+		return refuse(ES_MIG_EINVAL, err, len,
+			      "field 'mode' must be partial or complete%s", "");
+	if (busy(z, ct))
+		return refuse(ES_MIG_EBUSY, err, len, "container \"%s\" is already migrating", ct);
+	return ES_MIG_OK;
+}
+
+/* A new migration of req, not yet listed; NULL with err (and *e). */
+static struct es_zdm_mig *mig_new(struct es_zdm *z, const struct es_zdm_request *req,
+				  enum es_mig_err *e, char *err, size_t err_len)
+{
+	struct es_zdm_mig *zm = calloc(1, sizeof(*zm));
+	unsigned char rnd[8];
+	int i;
+
 	if (!zm || getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
 		free(zm);
-		return refuse(code, 500, err, err_len, "out of memory%s", "");
+		*e = refuse(ES_MIG_EINTERNAL, err, err_len, "out of memory%s", "");
+		return NULL;
 	}
-	if (es_mig_key_parse(session ?: "", &zm->key, err, err_len)) {
+	if (es_mig_key_parse(req->session ?: "", &zm->key, err, err_len)) {
 		free(zm);
-		*code = 400;
+		*e = ES_MIG_EINVAL;
 		return NULL;
 	}
 	for (i = 0; i < 8; i++)
 		sprintf(zm->id + 2 * i, "%02x", rnd[i]);
 	es_mig_key_format(&zm->key, zm->key_text, sizeof(zm->key_text));
-	snprintf(zm->container, sizeof(zm->container), "%s", container);
-	snprintf(zm->to, sizeof(zm->to), "%s", to);
-	snprintf(zm->url, sizeof(zm->url), "%s", peer->url);
-	zm->complete = mode && !strcmp(mode, "complete");
-	zm->step_ns[ES_ZDM_REQUESTED] = realtime_ns();
+	snprintf(zm->container, sizeof(zm->container), "%s", req->container);
+	snprintf(zm->to, sizeof(zm->to), "%s", req->to);
+	snprintf(zm->url, sizeof(zm->url), "%s", es_mig_peer_find(z->mcfg, req->to)->url);
+	zm->complete = req->mode && !strcmp(req->mode, "complete");
+	zm->step_ns[ES_ZDM_REQUESTED] = es_zdm_now_ns();
+	zm->z = z;
+	return zm;
+}
+
+enum es_mig_err es_zdm_begin(struct es_zdm *z, const struct es_zdm_request *req,
+			     struct es_zdm_mig **out, char *err, size_t err_len)
+{
+	struct es_zdm_mig *zm;
+	enum es_mig_err e;
+	pthread_t t;
+
+	e = check_request(z, req, err, err_len);
+	if (e)
+		return e;
+	zm = mig_new(z, req, &e, err, err_len);
+	if (!zm)
+		return e;
 	add(z, zm);
-	persist(z, zm);
-	event(z, zm, "zdm_requested", json_pack("{s:s,s:s,s:s}", "mode",
+	es_zdm_persist(z, zm);
+	es_zdm_event(z, zm, "zdm_requested", json_pack("{s:s,s:s,s:s}", "mode",
 						zm->complete ? "complete" : "partial", "from",
-						z->acfg->node_name, "to", zm->to));
+						z->node_name, "to", zm->to));
 	if (pthread_create(&t, NULL, worker, zm)) {
-		fail(z, zm, "cannot start the worker thread");
-		set_step(z, zm, ES_ZDM_FAILED, NULL);
-		return refuse(code, 500, err, err_len, "cannot start the worker thread%s", "");
+		es_zdm_fail(z, zm, "cannot start the worker thread");
+		es_zdm_set_step(z, zm, ES_ZDM_FAILED, NULL);
+		return refuse(ES_MIG_EINTERNAL, err, err_len, "cannot start the worker thread%s", "");
 	}
 	pthread_detach(t);
-	*code = 202;
-	return zm;
+	*out = zm;
+	return ES_MIG_OK;
 }
 
 struct es_zdm_mig *es_zdm_find(struct es_zdm *z, const char *id)
@@ -475,11 +359,11 @@ json_t *es_zdm_json(struct es_zdm *z, const struct es_zdm_mig *zm)
 	pthread_mutex_lock(&z->lock);
 	for (i = 0; i < ES_ZDM_STEP_MAX; i++)
 		if (zm->step_ns[i])
-			json_object_set_new(steps, step_names[i], json_integer(zm->step_ns[i]));
+			json_object_set_new(steps, es_zdm_step_name(i), json_integer(zm->step_ns[i]));
 	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:i,s:i,s:o}", "id", zm->id,
 		      "engine_id", zm->engine_id, "container", zm->container, "from",
-		      z->acfg->node_name, "to", zm->to, "session", zm->key_text, "mode",
-		      zm->complete ? "complete" : "partial", "step", step_names[zm->step],
+		      z->node_name, "to", zm->to, "session", zm->key_text, "mode",
+		      zm->complete ? "complete" : "partial", "step", es_zdm_step_name(zm->step),
 		      "hold_seq", (json_int_t)zm->hold_seq, "cut_seq", (json_int_t)zm->cut_seq,
 		      "held_sent", zm->held_sent, "replayed", zm->replayed, "steps", steps);
 	json_object_set_new(j, "state", json_string(zm->step == ES_ZDM_DONE ? "done" :
@@ -509,7 +393,7 @@ static struct es_zdm_mig *load(struct es_zdm *z, const char *path)
 	json_t *j = json_load_file(path, 0, NULL);
 	const char *step = json_string_value(json_object_get(j, "step"));
 	const char *to = json_string_value(json_object_get(j, "to"));
-	const struct es_mig_peer *peer = to ? es_mig_peer_find(&z->acfg->mig, to) : NULL;
+	const struct es_mig_peer *peer = to ? es_mig_peer_find(z->mcfg, to) : NULL;
 	struct es_zdm_mig *zm = NULL;
 	int i;
 
@@ -529,12 +413,13 @@ static struct es_zdm_mig *load(struct es_zdm *z, const char *path)
 		 json_string_value(json_object_get(j, "container")) ?: "");
 	snprintf(zm->to, sizeof(zm->to), "%s", to);
 	snprintf(zm->url, sizeof(zm->url), "%s", peer->url);
+	zm->z = z;
 	es_mig_key_format(&zm->key, zm->key_text, sizeof(zm->key_text));
 	zm->complete = !strcmp(json_string_value(json_object_get(j, "mode")) ?: "", "complete");
 	zm->hold_seq = json_integer_value(json_object_get(j, "hold_seq"));
 	zm->cut_seq = json_integer_value(json_object_get(j, "cut_seq"));
 	for (i = 0; i < ES_ZDM_STEP_MAX; i++)
-		if (!strcmp(step, step_names[i]))
+		if (!strcmp(step, es_zdm_step_name(i)))
 			zm->step = i;
 out:
 	json_decref(j);
@@ -551,7 +436,7 @@ static void resume_if_paused(struct es_zdm *z, struct es_zdm_mig *zm)
 		if (es_container_resume(&z->m->rt, zm->container, err, sizeof(err)))
 			es_error("zdm_resume_failed", "container=%s error=\"%s\"", zm->container, err);
 		else
-			event(z, zm, "zdm_container_resumed", NULL);
+			es_zdm_event(z, zm, "zdm_container_resumed", NULL);
 	}
 	json_decref(st);
 }
@@ -559,14 +444,14 @@ static void resume_if_paused(struct es_zdm *z, struct es_zdm_mig *zm)
 static void *recover_thread(void *arg)
 {
 	struct es_zdm_mig *zm = arg;
-	struct es_zdm *z = &es_zdm_agent;
+	struct es_zdm *z = zm->z;
 
-	event(z, zm, "zdm_recovered", json_pack("{s:s}", "step", step_names[zm->step]));
+	es_zdm_event(z, zm, "zdm_recovered", json_pack("{s:s}", "step", es_zdm_step_name(zm->step)));
 	resume_if_paused(z, zm);
 	if (zm->step >= ES_ZDM_CUT_OVER) {
 		complete(z, zm);
 	} else {
-		fail(z, zm, "the source agent restarted during step %s", step_names[zm->step]);
+		es_zdm_fail(z, zm, "the source agent restarted during step %s", es_zdm_step_name(zm->step));
 		abort_migration(z, zm);
 	}
 	return NULL;
@@ -580,7 +465,7 @@ void es_zdm_recover(struct es_zdm *z)
 	pthread_t t;
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/zdm", z->acfg->mig.state_dir);
+	snprintf(dir, sizeof(dir), "%s/zdm", z->mcfg->state_dir);
 	d = opendir(dir);
 	while (d && (de = readdir(d))) {
 		if (!strstr(de->d_name, ".json") || strstr(de->d_name, ".tmp"))

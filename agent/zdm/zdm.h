@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Zero-downtime migration (Paper D, T1-T8): the state machine around the
- * migration engine (migrate.h) and the forwarding data plane
+ * Zero-downtime migration: the state machine around the
+ * migration engine (migration/migration.h) and the forwarding data plane
  * (lib/migctl, lib/replay). docs/migration.md tells the protocol.
  *
  * The source agent drives a migration; the target agent owns the data
@@ -9,39 +9,42 @@
  * data-plane step when the source asks it (/v1/zdm/target/..., zdm_api.c):
  *
  *   source                         target
- *   requested                      start: forward + mirror     (T6)
+ *   requested                      start: forward + mirror
  *   engine: prepare
- *   engine: checkpoint (T1), inside it, all local (zdm_hold.c):
+ *   engine: checkpoint, inside it, all local (zdm_hold.c):
  *     hold tunnelled requests, wait answered, receive queue empty,
  *     pause, dump, resume, deliver the held requests, open
  *                                  cursor: records up to it deleted
- *   engine: transfer, restore (T2-T5)
+ *   engine: transfer, restore
  *                                  replay, cut over, wait the
- *                                  old container's last answer (T7, T8)
+ *                                  old container's last answer
  *   stop the old container
  *                                  finish: buffer and entry deleted
  *
  * Every step is an event in the node's event log (event_log.h) and the
  * source's progress is a file in STATE/zdm/, so an agent restarted in the
  * middle aborts cleanly (before cut-over) or completes (after it).
+ *
+ * This header is the zdm room's door. Requests are refused with the
+ * migration room's domain errors (enum es_mig_err) and a message; the HTTP
+ * adapter (agent/api/zdm_api.c) gives them their status.
  */
 #ifndef EDGESHIFT_ZDM_H
 #define EDGESHIFT_ZDM_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
-#include <microhttpd.h>
 #include <edgeshift/migration.h>
 #include "migctl/ctl.h"
 #include "migctl/names.h"
 #include "replay/replay.h"
+#include "migration/migration.h"
 #include "zdm_config.h"
 
-struct es_config;
-struct es_migrator;
-struct es_migration;
+struct es_zdm;
 
 /* Where a zero-downtime migration is; the numbers order the steps. */
 enum es_zdm_step {
@@ -72,17 +75,29 @@ struct es_zdm_mig {
 	uint64_t		hold_seq, cut_seq;	/* hold_seq: the cursor */
 	bool			keep_cursor;	/* nothing delivered before the hold: the
 						 * target keeps the cursor it started with */
-	volatile bool		quiesce;	/* the next pause of the container holds */
-	volatile bool		holding;	/* the source-side hold is on */
+	atomic_bool		quiesce;	/* the next pause of the container holds */
+	atomic_bool		holding;	/* the source-side hold is on */
 	unsigned int		held_sent, replayed;
 	char			error[512];
 	struct es_migration	*mg;
+	struct es_zdm		*z;		/* the instance it belongs to */
 	struct es_zdm_mig	*next;
+};
+
+/* What es_zdm_start needs of the agent (all outlive the instance). */
+struct es_zdm_params {
+	const struct es_zdm_config	*cfg;
+	const struct es_mig_config	*mig;		/* peers, token, timeouts, state_dir */
+	const char			*node_name;
+	const char			*pin_path;
+	struct es_migrator		*m;
 };
 
 struct es_zdm {
 	const struct es_zdm_config	*cfg;
-	const struct es_config		*acfg;	/* node name, pin path, migration settings */
+	const struct es_mig_config	*mcfg;
+	const char			*node_name;
+	const char			*pin_path;
 	struct es_migrator		*m;
 	struct migration		*skel;
 	struct es_mig_dp		dp;
@@ -90,22 +105,25 @@ struct es_zdm {
 	pthread_mutex_t			lock;	/* list and progress fields */
 	struct es_zdm_mig		*list;
 	pthread_t			events_thread;
-	volatile bool			stopping;
+	atomic_bool			stopping;
 };
 
 /* zdm_dp.c: load and attach the data plane, register services, read its events. */
-int es_zdm_start(struct es_zdm *z, const struct es_config *acfg, struct es_migrator *m,
-		 char *err, size_t err_len);
+int es_zdm_start(struct es_zdm *z, const struct es_zdm_params *p, char *err, size_t err_len);
 void es_zdm_stop(struct es_zdm *z);
-/* The tunnel address of a peer node (the host of its URL), network order; 0 if unknown. */
+/* zdm_peer.c: the tunnel address of a peer node (the host of its URL), network order; 0 if unknown. */
 uint32_t es_zdm_peer_addr(const struct es_zdm *z, const char *node);
 /* The peer node whose tunnel address is addr, or NULL. */
 const char *es_zdm_peer_by_addr(const struct es_zdm *z, uint32_t addr);
 
-/* zdm.c: the source's state machine. */
-struct es_zdm_mig *es_zdm_begin(struct es_zdm *z, const char *container, const char *to,
-				const char *session, const char *mode, int *http_code,
-				char *err, size_t err_len);
+/* What es_zdm_begin is asked (any may be NULL: refused as the engine would). */
+struct es_zdm_request {
+	const char	*container, *to, *session, *mode;
+};
+
+/* zdm.c: the source's state machine; ES_MIG_OK with *out, or the reason in err. */
+enum es_mig_err es_zdm_begin(struct es_zdm *z, const struct es_zdm_request *req,
+			     struct es_zdm_mig **out, char *err, size_t err_len);
 struct es_zdm_mig *es_zdm_find(struct es_zdm *z, const char *id);
 json_t *es_zdm_json(struct es_zdm *z, const struct es_zdm_mig *zm);
 json_t *es_zdm_list_json(struct es_zdm *z);
@@ -117,24 +135,27 @@ const char *es_zdm_step_name(enum es_zdm_step s);
 void es_zdm_hold_install(struct es_zdm *z);
 /* Deliver what a hold kept and open it (an abort, a restarted agent); 0 when not holding. */
 int es_zdm_hold_release(struct es_zdm *z, struct es_zdm_mig *zm);
-/* zdm.c helpers the hold uses. */
-void es_zdm_event(struct es_zdm *z, struct es_zdm_mig *zm, const char *ev, json_t *f);
-void es_zdm_set_step(struct es_zdm *z, struct es_zdm_mig *zm, enum es_zdm_step s, json_t *f);
-int es_zdm_drain(struct es_zdm *z, struct es_zdm_mig *zm);
+/* The arguments of a target step (NULL when not given). */
+struct es_zdm_target_args {
+	const char	*id, *session, *container;
+	const char	*source;	/* start: the source's tunnel address */
+	const char	*cursor;	/* cursor: the last request the image holds */
+	const char	*remove;	/* abort: a restored container to remove */
+	const char	*reason;	/* abort: why */
+};
 
-/* zdm_target.c: the target's data-plane steps; HTTP status and JSON answer. */
-int es_zdm_target_op(struct es_zdm *z, const char *op, struct MHD_Connection *c, json_t **resp);
+/*
+ * zdm_target.c: the target's data-plane step op. *resp is always the
+ * answer ({error} when refused); the session's state is in it once the
+ * session key was understood.
+ */
+enum es_mig_err es_zdm_target_op(struct es_zdm *z, const char *op,
+				 const struct es_zdm_target_args *a, json_t **resp);
 
 /* zdm_peer.c: a request to a peer agent, retried while it does not answer (restart). */
 int es_zdm_peer_call(struct es_zdm *z, const char *url, const char *method, const char *path,
 		     json_t **resp, char *err, size_t err_len);
 /* Append "&name=value" to buf, the value percent-encoded. */
 void es_zdm_query_add(char *buf, size_t len, const char *name, const char *value);
-
-/* zdm_api.c: the routes /v1/zdm/... (api.c calls these). */
-bool es_zdm_api_owns(const char *url);
-enum MHD_Result es_zdm_api_handle(struct MHD_Connection *c, const char *url, const char *method);
-/* The agent's one instance (main.c starts it). */
-extern struct es_zdm es_zdm_agent;
 
 #endif

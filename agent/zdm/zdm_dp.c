@@ -14,48 +14,9 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <bpf/libbpf.h>
-#include "core/config.h"
 #include "util/log.h"
-#include "migration/migrate.h"
 #include "zdm.h"
-
-struct es_zdm es_zdm_agent;
-
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-uint32_t es_zdm_peer_addr(const struct es_zdm *z, const char *node)
-{
-	const struct es_mig_peer *p = es_mig_peer_find(&z->acfg->mig, node);
-	char host[256], *end;
-	const char *h;
-	uint32_t a;
-
-	if (!p)
-		return 0;
-	h = strstr(p->url, "://");
-	h = h ? h + 3 : p->url;
-	snprintf(host, sizeof(host), "%s", h);
-	end = strpbrk(host, ":/");
-	if (end)
-		*end = '\0';
-	return inet_pton(AF_INET, host, &a) == 1 ? a : 0;
-}
-
-const char *es_zdm_peer_by_addr(const struct es_zdm *z, uint32_t addr)
-{
-	unsigned int i;
-
-	for (i = 0; i < z->acfg->mig.n_peers; i++)
-		if (es_zdm_peer_addr(z, z->acfg->mig.peers[i].name) == addr)
-			return z->acfg->mig.peers[i].name;
-	return NULL;
-}
+#include "zdm_record.h"
 
 /* Attach unless a previous agent's link is still pinned (it keeps working). */
 static int attach(struct es_zdm *z, enum es_mig_hook hook, const char *ifname, char *err,
@@ -68,13 +29,13 @@ static int attach(struct es_zdm *z, enum es_mig_hook hook, const char *ifname, c
 		snprintf(err, len, "zero_downtime: no interface %s", ifname);
 		return -ENODEV;
 	}
-	snprintf(path, sizeof(path), "%s/links/mig_%s_%u", z->acfg->pin_path,
+	snprintf(path, sizeof(path), "%s/links/mig_%s_%u", z->pin_path,
 		 es_mig_hook_name(hook), ifx);
 	if (!access(path, F_OK)) {
 		es_info("zdm_link_adopted", "hook=%s dev=%s", es_mig_hook_name(hook), ifname);
 		return 0;
 	}
-	return es_mig_attach(z->acfg->pin_path, hook, ifx, err, len);
+	return es_mig_attach(z->pin_path, hook, ifx, err, len);
 }
 
 static int attach_all(struct es_zdm *z, char *err, size_t len)
@@ -104,7 +65,7 @@ static void register_services(struct es_zdm *z)
 					    .proto = IPPROTO_UDP };
 		uint32_t node = es_zdm_peer_addr(z, s->node);
 
-		if (!strcmp(s->node, z->acfg->node_name))
+		if (!strcmp(s->node, z->node_name))
 			continue;
 		if (!node) {
 			es_warn("zdm_service_unknown_node", "container=%s node=%s", s->container,
@@ -121,7 +82,7 @@ struct handoff {
 	struct es_mig_event	ev;
 };
 
-/* Ask the node running the service to migrate it here (Paper D's reassociation). */
+/* Ask the node running the service to migrate it here: the user reassociated with this node. */
 static void *handoff_thread(void *arg)
 {
 	struct handoff *h = arg;
@@ -136,18 +97,18 @@ static void *handoff_thread(void *arg)
 	es_mig_key_format(&h->ev.key, key, sizeof(key));
 	node = es_zdm_peer_by_addr(z, h->ev.node_addr);
 	svc = es_zdm_service_find(z->cfg, h->ev.key.svc_addr, h->ev.key.svc_port);
-	peer = node ? es_mig_peer_find(&z->acfg->mig, node) : NULL;
+	peer = node ? es_mig_peer_find(z->mcfg, node) : NULL;
 	if (!peer || !svc) {
 		es_warn("zdm_handoff_ignored", "session=%s reason=\"no peer or service for it\"", key);
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/v1/zdm/migrations?x=1");
 	es_zdm_query_add(path, sizeof(path), "container", svc->container);
-	es_zdm_query_add(path, sizeof(path), "to", z->acfg->node_name);
+	es_zdm_query_add(path, sizeof(path), "to", z->node_name);
 	es_zdm_query_add(path, sizeof(path), "session", key);
 	es_zdm_query_add(path, sizeof(path), "mode", z->cfg->complete ? "complete" : "partial");
 	code = es_zdm_peer_call(z, peer->url, "POST", path, &resp, err, sizeof(err));
-	if (code != 202)
+	if (!es_peer_accepted(code))
 		es_warn("zdm_handoff_refused", "session=%s source=%s code=%d error=\"%s\"", key,
 			node, code, err);
 	else
@@ -204,29 +165,31 @@ static void *events_thread(void *arg)
 		es_error("zdm_events_failed", "error=\"%s\"", strerror(errno));
 		return NULL;
 	}
-	while (!z->stopping)
+	while (!atomic_load(&z->stopping))
 		ring_buffer__poll(rb, 200);
 	ring_buffer__free(rb);
 	return NULL;
 }
 
-int es_zdm_start(struct es_zdm *z, const struct es_config *acfg, struct es_migrator *m,
-		 char *err, size_t err_len)
+int es_zdm_start(struct es_zdm *z, const struct es_zdm_params *p, char *err, size_t err_len)
 {
 	struct es_mig_load_opts lo = {};
 	int ret;
 
 	memset(z, 0, sizeof(*z));
-	z->cfg = &acfg->zdm;
-	z->acfg = acfg;
-	z->m = m;
+	z->cfg = p->cfg;
+	z->mcfg = p->mig;
+	z->node_name = p->node_name;
+	z->pin_path = p->pin_path;
+	z->m = p->m;
+	atomic_init(&z->stopping, false);
 	pthread_mutex_init(&z->lock, NULL);
 	if (!z->cfg->enabled)
 		return 0;
 	lo.records = z->cfg->records;
-	ret = es_mig_load(acfg->pin_path, &lo, &z->skel, err, err_len);
+	ret = es_mig_load(z->pin_path, &lo, &z->skel, err, err_len);
 	if (!ret)
-		ret = es_mig_dp_open(&z->dp, acfg->pin_path, err, err_len);
+		ret = es_mig_dp_open(&z->dp, z->pin_path, err, err_len);
 	if (ret)
 		return ret;
 	z->dp_ready = true;
@@ -246,8 +209,8 @@ int es_zdm_start(struct es_zdm *z, const struct es_config *acfg, struct es_migra
 		return -EAGAIN;
 	}
 	es_info("zdm_ready", "pin_path=%s user_ifaces=%u wan_ifaces=%u services=%u auto=%d t=%llu",
-		acfg->pin_path, z->cfg->n_user, z->cfg->n_wan, z->cfg->n_services,
-		z->cfg->auto_migrate, (unsigned long long)realtime_ns());
+		z->pin_path, z->cfg->n_user, z->cfg->n_wan, z->cfg->n_services,
+		z->cfg->auto_migrate, (unsigned long long)es_zdm_now_ns());
 	es_zdm_hold_install(z);
 	es_zdm_recover(z);
 	return 0;
@@ -257,7 +220,7 @@ void es_zdm_stop(struct es_zdm *z)
 {
 	if (!z->dp_ready)
 		return;
-	z->stopping = true;
+	atomic_store(&z->stopping, true);
 	pthread_join(z->events_thread, NULL);
 	/* pins and links stay: the data plane keeps forwarding without the agent */
 	es_mig_dp_close(&z->dp);

@@ -11,10 +11,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "core/config.h"
+#include <time.h>
 #include "util/log.h"
-#include "migration/migrate.h"
+#include "net/udp_rqueue.h"
 #include "zdm.h"
+#include "zdm_record.h"
+
+#define POLL_MS		5
+#define DRAIN_MS	1000
 
 /* The migration whose next pause of this container holds, or NULL. */
 static struct es_zdm_mig *find(struct es_zdm *z, const char *name, bool holding)
@@ -24,7 +28,7 @@ static struct es_zdm_mig *find(struct es_zdm *z, const char *name, bool holding)
 	pthread_mutex_lock(&z->lock);
 	for (zm = z->list; zm; zm = zm->next)
 		if (!strcmp(zm->container, name) && zm->step < ES_ZDM_DONE &&
-		    (holding ? zm->holding : zm->quiesce))
+		    atomic_load(holding ? &zm->holding : &zm->quiesce))
 			break;
 	pthread_mutex_unlock(&z->lock);
 	return zm;
@@ -40,13 +44,48 @@ int es_zdm_hold_release(struct es_zdm *z, struct es_zdm_mig *zm)
 	ret = es_mig_src_release(&z->dp, &zm->key, &sent);
 	if (ret == -ESTALE || ret == -ENOENT)
 		ret = 0;	/* not holding */
-	zm->holding = false;
+	atomic_store(&zm->holding, false);
 	zm->held_sent += sent;
 	if (ret)
 		es_error("zdm_release_failed", "id=%s error=\"%s\"", zm->id, strerror(-ret));
 	else
 		es_zdm_event(z, zm, "zdm_resumed", json_pack("{s:i}", "held_sent", sent));
 	return ret;
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * The old container answered everything it was delivered; confirm its
+ * socket's receive queue is empty, since a CRIU image drops it. The
+ * container shares this agent's network namespace.
+ */
+static int drain(struct es_zdm *z, struct es_zdm_mig *zm)
+{
+	uint64_t bytes = 0;
+	unsigned int socks = 0, waited;
+	int ret;
+
+	for (waited = 0; waited <= DRAIN_MS; waited += POLL_MS) {
+		ret = es_udp_rqueue(zm->key.svc_addr, zm->key.svc_port, &bytes, &socks);
+		if (ret)
+			ret = es_udp_rqueue(0, zm->key.svc_port, &bytes, &socks);
+		if (ret)
+			return es_zdm_fail(z, zm, "reading the service's receive queue: %s",
+					   strerror(-ret));
+		if (!bytes) {
+			es_zdm_event(z, zm, "zdm_drained", json_pack("{s:i}", "sockets", socks));
+			return 0;
+		}
+		sleep_ms(POLL_MS);
+	}
+	return es_zdm_fail(z, zm, "the service's receive queue kept %llu bytes",
+			   (unsigned long long)bytes);
 }
 
 static int refuse(struct es_zdm *z, struct es_zdm_mig *zm, char *err, size_t len,
@@ -68,16 +107,16 @@ static int before_pause(void *arg, const char *name, char *err, size_t len)
 
 	if (!zm)
 		return 0;
-	zm->quiesce = false;
+	atomic_store(&zm->quiesce, false);
 	ret = es_mig_src_hold(&z->dp, &zm->key, es_zdm_peer_addr(z, zm->to), &hold_at);
 	if (ret)
 		return refuse(z, zm, err, len, "cannot hold", ret);
-	zm->holding = true;
+	atomic_store(&zm->holding, true);
 	es_zdm_event(z, zm, "zdm_hold", json_pack("{s:I}", "hold_at", (json_int_t)hold_at));
 	ret = es_mig_src_wait_quiet(&z->dp, &zm->key, hold_at, z->cfg->hold_timeout_ms);
 	if (ret)
 		return refuse(z, zm, err, len, "the old container did not answer every request", ret);
-	if (es_zdm_drain(z, zm))
+	if (drain(z, zm))
 		return refuse(z, zm, err, len, zm->error, -EBUSY);
 	ret = es_mig_src_cursor(&z->dp, &zm->key, &cursor);
 	if (ret)
@@ -103,7 +142,5 @@ static void after_resume(void *arg, const char *name)
 
 void es_zdm_hold_install(struct es_zdm *z)
 {
-	z->m->rt.quiesce_arg = z;
-	z->m->rt.after_resume = after_resume;
-	z->m->rt.before_pause = before_pause;
+	es_migrator_set_pause_hooks(z->m, before_pause, after_resume, z);
 }

@@ -9,10 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <arpa/inet.h>
 #include "util/log.h"
-#include "core/config.h"
-#include "migration/migrate.h"
-#include "migration/transfer.h"
 #include "zdm.h"
 
 static uint64_t mono_ms(void)
@@ -21,6 +19,34 @@ static uint64_t mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+uint32_t es_zdm_peer_addr(const struct es_zdm *z, const char *node)
+{
+	const struct es_mig_peer *p = es_mig_peer_find(z->mcfg, node);
+	char host[256], *end;
+	const char *h;
+	uint32_t a;
+
+	if (!p)
+		return 0;
+	h = strstr(p->url, "://");
+	h = h ? h + 3 : p->url;
+	snprintf(host, sizeof(host), "%s", h);
+	end = strpbrk(host, ":/");
+	if (end)
+		*end = '\0';
+	return inet_pton(AF_INET, host, &a) == 1 ? a : 0;
+}
+
+const char *es_zdm_peer_by_addr(const struct es_zdm *z, uint32_t addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < z->mcfg->n_peers; i++)
+		if (es_zdm_peer_addr(z, z->mcfg->peers[i].name) == addr)
+			return z->mcfg->peers[i].name;
+	return NULL;
 }
 
 void es_zdm_query_add(char *buf, size_t len, const char *name, const char *value)
@@ -47,7 +73,7 @@ void es_zdm_query_add(char *buf, size_t len, const char *name, const char *value
 int es_zdm_peer_call(struct es_zdm *z, const char *url, const char *method, const char *path,
 		     json_t **resp, char *err, size_t err_len)
 {
-	const struct es_mig_config *mc = &z->acfg->mig;
+	const struct es_mig_config *mc = z->mcfg;
 	unsigned int timeout = mc->request_timeout_ms + z->cfg->hold_timeout_ms +
 			       z->cfg->cutover_timeout_ms;
 	uint64_t give_up = mono_ms() + z->cfg->peer_retry_ms;
@@ -57,7 +83,7 @@ int es_zdm_peer_call(struct es_zdm *z, const char *url, const char *method, cons
 		if (resp)
 			*resp = NULL;
 		code = es_peer_json(mc, url, method, path, NULL, timeout, resp, err, err_len);
-		if (code || mono_ms() >= give_up || z->stopping)
+		if (code || mono_ms() >= give_up || atomic_load(&z->stopping))
 			return code;
 		es_warn("zdm_peer_retry", "url=%s path=\"%.120s\" error=\"%s\"", url, path, err);
 		struct timespec ts = { 0, 300 * 1000000L };

@@ -12,30 +12,24 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include "util/log.h"
-#include "core/config.h"
-#include "migration/migrate.h"
 #include "zdm.h"
 
 struct op_ctx {
-	struct es_zdm		*z;
-	struct es_mig_key	key;
-	char			key_text[80];
-	const char		*id;
-	struct MHD_Connection	*c;
+	struct es_zdm				*z;
+	struct es_mig_key			key;
+	char					key_text[80];
+	const char				*id;
+	const struct es_zdm_target_args		*a;
 };
 
-static const char *arg(struct MHD_Connection *c, const char *name)
-{
-	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
-}
-
-static int answer(json_t **resp, int code, const char *fmt, int e)
+/* A refused step: {error} in its answer, the reason with -errno e's text in fmt. */
+static enum es_mig_err answer(json_t **resp, enum es_mig_err why, const char *fmt, int e)
 {
 	char msg[256];
 
 	snprintf(msg, sizeof(msg), fmt, strerror(-e));
 	*resp = json_pack("{s:s}", "error", msg);
-	return code;
+	return why;
 }
 
 static void log_ev(struct op_ctx *o, const char *ev, json_t *f)
@@ -43,7 +37,7 @@ static void log_ev(struct op_ctx *o, const char *ev, json_t *f)
 	if (!f)
 		f = json_object();
 	json_object_set_new(f, "session", json_string(o->key_text));
-	es_event(&o->z->m->log, "target", o->id, arg(o->c, "container") ?: "-", ev, f);
+	es_event(&o->z->m->log, "target", o->id, o->a->container ?: "-", ev, f);
 }
 
 static json_t *session_json(struct op_ctx *o)
@@ -71,14 +65,14 @@ static unsigned int state_now(struct op_ctx *o, struct es_mig_session *s)
 	return s->seq_state >> ES_MIG_STATE_SHIFT;
 }
 
-static int op_start(struct op_ctx *o, json_t **resp)
+static enum es_mig_err op_start(struct op_ctx *o, json_t **resp)
 {
 	struct es_mig_session s;
 	uint32_t src;
 	int ret;
 
-	if (!arg(o->c, "source") || inet_pton(AF_INET, arg(o->c, "source"), &src) != 1)
-		return answer(resp, 400, "field 'source' must be the source's tunnel address%s", 0);
+	if (!o->a->source || inet_pton(AF_INET, o->a->source, &src) != 1)
+		return answer(resp, ES_MIG_EINVAL, "field 'source' must be the source's tunnel address%s", 0);
 	/* an earlier migration of this session that failed: start afresh */
 	if (state_now(o, &s) == ES_MIG_ABORTED)
 		es_mig_finish(&o->z->dp, &o->key, NULL);
@@ -86,11 +80,11 @@ static int op_start(struct op_ctx *o, json_t **resp)
 	if (ret == -EBUSY && state_now(o, &s) != ES_MIG_ABORTED)
 		ret = 0;	/* asked again: it is past forwarding already */
 	if (ret)
-		return answer(resp, 409, "cannot forward the session: %s", ret);
+		return answer(resp, ES_MIG_EBUSY, "cannot forward the session: %s", ret);
 	state_now(o, &s);
 	log_ev(o, "zdm_forwarding", json_pack("{s:I}", "seq",
 					      (json_int_t)(s.seq_state & ES_MIG_SEQ_MASK)));
-	return 200;
+	return ES_MIG_OK;
 }
 
 /*
@@ -98,9 +92,9 @@ static int op_start(struct op_ctx *o, json_t **resp)
  * its image holds; without one, nothing had reached the old container
  * since forwarding began and the cursor set then stands.
  */
-static int op_cursor(struct op_ctx *o, json_t **resp)
+static enum es_mig_err op_cursor(struct op_ctx *o, json_t **resp)
 {
-	const char *cur = arg(o->c, "cursor");
+	const char *cur = o->a->cursor;
 	struct es_mig_session s;
 	unsigned long long c;
 	char *end = NULL;
@@ -109,7 +103,7 @@ static int op_cursor(struct op_ctx *o, json_t **resp)
 	if (cur) {
 		c = strtoull(cur, &end, 10);
 		if (!*cur || *end)
-			return answer(resp, 400, "field 'cursor' must be a number%s", 0);
+			return answer(resp, ES_MIG_EINVAL, "field 'cursor' must be a number%s", 0);
 		ret = es_mig_cursor_set(&o->z->dp, &o->key, c);
 		/* asked again after a lost answer: it is set already */
 		if (ret == -ESTALE && state_now(o, &s) < ES_MIG_ABORTED && s.cursor == c)
@@ -118,15 +112,15 @@ static int op_cursor(struct op_ctx *o, json_t **resp)
 		ret = -ESTALE;
 	}
 	if (ret)
-		return answer(resp, 409, "cannot set the cursor: %s", ret);
+		return answer(resp, ES_MIG_EBUSY, "cannot set the cursor: %s", ret);
 	state_now(o, &s);
 	log_ev(o, "zdm_cursor", json_pack("{s:I,s:b}", "cursor", (json_int_t)s.cursor,
 					  "from_source", cur != NULL));
-	return 200;
+	return ES_MIG_OK;
 }
 
 /* Replay, cut over, then wait for the old container's answer to the last request it got. */
-static int op_cutover(struct op_ctx *o, json_t **resp)
+static enum es_mig_err op_cutover(struct op_ctx *o, json_t **resp)
 {
 	struct es_mig_session s;
 	unsigned int replayed = 0;
@@ -137,9 +131,9 @@ static int op_cutover(struct op_ctx *o, json_t **resp)
 	if (ret == -ESTALE && state_now(o, &s) == ES_MIG_CUTOVER)
 		ret = 0;
 	if (ret)
-		return answer(resp, 409, "cannot replay and cut over: %s", ret);
+		return answer(resp, ES_MIG_EBUSY, "cannot replay and cut over: %s", ret);
 	if (state_now(o, &s) != ES_MIG_CUTOVER)
-		return answer(resp, 409, "session not cut over%s", 0);
+		return answer(resp, ES_MIG_EBUSY, "session not cut over%s", 0);
 	log_ev(o, "zdm_cutover", json_pack("{s:i,s:I,s:I}", "replayed", replayed, "cut_seq",
 					   (json_int_t)s.cut_seq, "cursor", (json_int_t)s.cursor));
 	ret = es_mig_wait_answered(&o->z->dp, &o->key, s.cut_seq, o->z->cfg->cutover_timeout_ms);
@@ -147,11 +141,11 @@ static int op_cutover(struct op_ctx *o, json_t **resp)
 	*resp = json_pack("{s:i,s:I,s:I,s:b}", "replayed", replayed, "cut_seq",
 			  (json_int_t)s.cut_seq, "cursor", (json_int_t)s.cursor, "old_answered_all",
 			  !ret);
-	return 200;
+	return ES_MIG_OK;
 }
 
 /* The service is local now: no more forwarding for it; the buffer goes. */
-static int op_finish(struct op_ctx *o, json_t **resp)
+static enum es_mig_err op_finish(struct op_ctx *o, json_t **resp)
 {
 	struct es_mig_svc_key sk = { .svc_addr = o->key.svc_addr, .svc_port = o->key.svc_port,
 				     .proto = IPPROTO_UDP };
@@ -161,10 +155,10 @@ static int op_finish(struct op_ctx *o, json_t **resp)
 	es_mig_service_del(&o->z->dp, &sk);
 	ret = es_mig_finish(&o->z->dp, &o->key, &n);
 	if (ret && ret != -ENOENT)
-		return answer(resp, 500, "cannot delete the session: %s", ret);
+		return answer(resp, ES_MIG_EINTERNAL, "cannot delete the session: %s", ret);
 	log_ev(o, "zdm_finished", json_pack("{s:i}", "records_deleted", n));
 	*resp = json_pack("{s:i}", "records_deleted", n);
-	return 200;
+	return ES_MIG_OK;
 }
 
 /*
@@ -173,40 +167,41 @@ static int op_finish(struct op_ctx *o, json_t **resp)
  * entry stays, ABORTED: the session keeps being forwarded and raises no
  * new handoff (no automatic retry loop); a later start replaces it.
  */
-static int op_abort(struct op_ctx *o, json_t **resp)
+static enum es_mig_err op_abort(struct op_ctx *o, json_t **resp)
 {
-	const char *ct = arg(o->c, "remove");
+	const char *ct = o->a->remove;
 	struct es_mig_session s;
 	unsigned int n = 0;
 	int ret;
 
 	ret = es_mig_abort(&o->z->dp, &o->key);
 	if (ret == -ESTALE && state_now(o, &s) == ES_MIG_CUTOVER)
-		return answer(resp, 409, "already cut over: the old container may be gone%s", 0);
+		return answer(resp, ES_MIG_EBUSY, "already cut over: the old container may be gone%s", 0);
 	if (ret && ret != -ESTALE && ret != -ENOENT)
-		return answer(resp, 500, "cannot abort the session: %s", ret);
+		return answer(resp, ES_MIG_EINTERNAL, "cannot abort the session: %s", ret);
 	ret = es_mig_records_delete(&o->z->dp, &o->key, 0, ES_MIG_SEQ_MASK);
 	n = ret > 0 ? ret : 0;
 	if (ct && es_safe_name(ct) && es_container_exists(&o->z->m->rt, ct))
 		es_container_destroy(&o->z->m->rt, ct);
 	log_ev(o, "zdm_aborted", json_pack("{s:i,s:s}", "records_dropped", n, "reason",
-					   arg(o->c, "reason") ?: "asked by the source"));
+					   o->a->reason ?: "asked by the source"));
 	*resp = json_pack("{s:i}", "records_dropped", n);
-	return 200;
+	return ES_MIG_OK;
 }
 
-int es_zdm_target_op(struct es_zdm *z, const char *op, struct MHD_Connection *c, json_t **resp)
+enum es_mig_err es_zdm_target_op(struct es_zdm *z, const char *op,
+				 const struct es_zdm_target_args *a, json_t **resp)
 {
-	struct op_ctx o = { .z = z, .c = c, .id = arg(c, "id") ?: "-" };
+	struct op_ctx o = { .z = z, .a = a, .id = a->id ?: "-" };
+	enum es_mig_err code;
 	char err[256];
-	int code;
 
 	*resp = NULL;
 	if (!z->dp_ready)
-		return answer(resp, 503, "this agent has no zero_downtime data plane%s", 0);
-	if (es_mig_key_parse(arg(c, "session") ?: "", &o.key, err, sizeof(err))) {
+		return answer(resp, ES_MIG_EUNAVAIL, "this agent has no zero_downtime data plane%s", 0);
+	if (es_mig_key_parse(a->session ?: "", &o.key, err, sizeof(err))) {
 		*resp = json_pack("{s:s}", "error", err);
-		return 400;
+		return ES_MIG_EINVAL;
 	}
 	es_mig_key_format(&o.key, o.key_text, sizeof(o.key_text));
 	if (!strcmp(op, "start"))
@@ -220,9 +215,9 @@ int es_zdm_target_op(struct es_zdm *z, const char *op, struct MHD_Connection *c,
 	else if (!strcmp(op, "abort"))
 		code = op_abort(&o, resp);
 	else if (!strcmp(op, "status"))
-		code = 200;
+		code = ES_MIG_OK;
 	else
-		return answer(resp, 404, "unknown step (start, cursor, cutover, finish, abort, "
+		return answer(resp, ES_MIG_ENOENT, "unknown step (start, cursor, cutover, finish, abort, "
 			      "status)%s", 0);
 	if (!*resp)
 		*resp = json_object();

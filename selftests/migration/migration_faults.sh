@@ -108,7 +108,7 @@ shape del
 # waits for the outcome: its restart removes the half-restored container,
 # and asked by migration id it answers "absent", so the source fails.
 kill "$MIG_PID_B"; wait "$MIG_PID_B" 2>/dev/null
-EDGESHIFTD_FAULT=restore_crash mig_agent b
+ES_AGENT_BIN=edgeshiftd-faults EDGESHIFTD_FAULT=restore_crash mig_agent b
 try_migrate crash
 for _ in $(seq 300); do kill -0 "$MIG_PID_B" 2>/dev/null || break; sleep 0.1; done
 mig_agent b

@@ -17,10 +17,10 @@ command -v criu >/dev/null || { es_plan 1; es_skip migration_restore "criu missi
 es_plan 15
 mig_setup partial || exit 1
 
-# restart_b FAULT: B's agent again, with EDGESHIFTD_FAULT=FAULT.
+# restart_b FAULT: B's agent again, the test build with EDGESHIFTD_FAULT=FAULT.
 restart_b() {
 	kill "$MIG_PID_B"; wait "$MIG_PID_B" 2>/dev/null
-	EDGESHIFTD_FAULT=$1 mig_agent b
+	ES_AGENT_BIN=edgeshiftd-faults EDGESHIFTD_FAULT=$1 mig_agent b
 }
 
 # start NAME: a fresh service on A that has answered 3 requests.

@@ -174,9 +174,9 @@ if [ "$MODE" = partial ]; then
 fi
 agent 1 || die "agent on node 1"
 # the target's agent dies right after runc restore: the restore never completes
-[ "$FAULT" = restore_fail ] && export EDGESHIFTD_FAULT=restore_crash
+[ "$FAULT" = restore_fail ] && export ES_AGENT_BIN=edgeshiftd-faults EDGESHIFTD_FAULT=restore_crash
 agent 2 || die "agent on node 2"
-unset EDGESHIFTD_FAULT
+unset ES_AGENT_BIN EDGESHIFTD_FAULT
 
 say "service: es-counter in container 'svc' on node 1 ($SVC:$SVC_PORT, $MEM_MB MB memory)"
 args=$(printf '"%s",' /usr/local/bin/es-counter serve --udp "$SVC_PORT" --bind "$SVC" \
