@@ -93,14 +93,6 @@ static size_t sink_write(char *data, size_t size, size_t n, void *cls)
 	return len;
 }
 
-long long http_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 char *http_escape(const char *s)
 {
 	char *e = curl_ready() ? curl_easy_escape(NULL, s, 0) : NULL, *copy;

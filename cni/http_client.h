@@ -53,7 +53,4 @@ void http_response_free(struct http_response *resp);
 /* curl_easy_escape() into a malloc'd string; NULL when out of memory. */
 char *http_escape(const char *s);
 
-/* Milliseconds of CLOCK_MONOTONIC. */
-long long http_now_ms(void);
-
 #endif

@@ -12,6 +12,7 @@
 #include <strings.h>
 #include "http_client.h"
 #include "ipam_http.h"
+#include "util/clock.h"
 
 #define MAX_SERVERS		16
 #define DEFAULT_TOTAL_MS	10000
@@ -286,7 +287,7 @@ static int call(const struct ipam_conf *c, int i, long long deadline, const char
 		const char *url, const char *body, struct http_response *r, struct attempt *at)
 {
 	const struct ipam_server *s = &c->srv[i];
-	long left = (long)(deadline - http_now_ms());
+	long left = (long)(deadline - es_now_ms());
 	struct http_request req = {
 		.method = method, .url = url, .body = body, .user = s->user,
 		.password = s->password, .ca_file = s->ca_file,
@@ -478,7 +479,7 @@ int ipam_http_add(const json_t *ipam, const char *network, const char *container
 	json_decref(req);
 	if (!body)
 		return cni_fail(err, CNI_ERR_IO, "ipam allocate: out of memory");
-	deadline = http_now_ms() + c.total_ms;
+	deadline = es_now_ms() + c.total_ms;
 	for (i = 0; i < c.n && !*result; i++) {
 		char *url = alloc_url(&c.srv[i], network, NULL, NULL);
 		struct http_response r;
@@ -537,7 +538,7 @@ int ipam_http_del(const json_t *ipam, const char *network, const char *container
 	if (parse_conf(ipam, &c, err))
 		return -1;
 	network = net_name(&c, network);
-	deadline = http_now_ms() + c.total_ms;
+	deadline = es_now_ms() + c.total_ms;
 	/* After a failover the allocation lives on a later server: ask all. */
 	for (i = 0; i < c.n; i++) {
 		char *url = alloc_url(&c.srv[i], network, container_id, ifname);
@@ -589,7 +590,7 @@ int ipam_http_check(const json_t *ipam, const char *network, const char *contain
 	if (parse_conf(ipam, &c, err))
 		return -1;
 	network = net_name(&c, network);
-	deadline = http_now_ms() + c.total_ms;
+	deadline = es_now_ms() + c.total_ms;
 	for (i = 0; i < c.n && ret > 0; i++) {
 		char *url = alloc_url(&c.srv[i], network, container_id, ifname);
 		struct http_response r;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <jansson.h>
+#include "util/clock.h"
 
 #define SCHED_VERSION		"0.1.0"
 #define SCHED_MAX_CLASSES	16
@@ -150,13 +151,5 @@ struct MHD_Daemon;
 struct MHD_Daemon *sched_http_start(const struct sched_config *cfg, struct metrics_cache *mc,
 				    char *err, size_t len);
 void sched_http_stop(struct MHD_Daemon *d);
-
-static inline uint64_t sched_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 #endif /* EDGESHIFT_ES_SCHED_H */

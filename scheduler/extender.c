@@ -208,7 +208,7 @@ json_t *extender_handle(const struct sched_config *cfg, struct metrics_cache *mc
 {
 	struct ext_args a = {};
 	struct node_verdict *v = NULL;
-	uint64_t start = sched_now_ns();
+	uint64_t start = es_now_ns();
 	char err[1024];
 	json_error_t jerr;
 	json_t *res = NULL;
@@ -247,7 +247,7 @@ json_t *extender_handle(const struct sched_config *cfg, struct metrics_cache *mc
 			passed += v[i].pass;
 		es_debug("request", "verb=%s pod=%s nodes=%zu passed=%zu duration_us=%.0f",
 			 verb == VERB_FILTER ? "filter" : "prioritize", a.pod, a.n, passed,
-			 (sched_now_ns() - start) / 1e3);
+			 (es_now_ns() - start) / 1e3);
 	}
 	free(v);
 	json_decref(a.root);

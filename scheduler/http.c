@@ -84,7 +84,7 @@ static char *render_metrics(void)
 static enum MHD_Result handle_verb(struct MHD_Connection *c, enum ext_verb verb,
 				   const struct body *b)
 {
-	uint64_t start = sched_now_ns();
+	uint64_t start = es_now_ns();
 	unsigned int status;
 	json_t *res;
 
@@ -96,7 +96,7 @@ static enum MHD_Result handle_verb(struct MHD_Connection *c, enum ext_verb verb,
 	res = extender_handle(srv.cfg, srv.mc, verb, b->p ? b->p : "", b->len, &status);
 	__atomic_add_fetch(&srv.requests[verb][status != 200 || json_string_length(
 			   json_object_get(res, "Error")) > 0], 1, __ATOMIC_RELAXED);
-	__atomic_add_fetch(&srv.duration_ns[verb], sched_now_ns() - start, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&srv.duration_ns[verb], es_now_ns() - start, __ATOMIC_RELAXED);
 	return es_http_reply_json(c, status, res);
 }
 

@@ -70,7 +70,7 @@ const struct node_metrics *metrics_snapshot_find(const struct metrics_snapshot *
 
 struct metrics_snapshot *metrics_cache_get(struct metrics_cache *mc, char *why, size_t len)
 {
-	uint64_t bound = mc->cfg->max_staleness_ms * 1000000ULL, now = sched_now_ns();
+	uint64_t bound = mc->cfg->max_staleness_ms * 1000000ULL, now = es_now_ns();
 	struct metrics_snapshot *s;
 
 	pthread_mutex_lock(&mc->lock);
@@ -94,7 +94,7 @@ static void refresh(struct metrics_cache *mc, CURL *curl)
 {
 	struct metrics_snapshot *s = NULL, *old;
 	struct node_metrics *nodes = NULL;
-	uint64_t start = sched_now_ns();
+	uint64_t start = es_now_ns();
 	char err[512];
 	size_t n = 0;
 	int ret;
@@ -128,7 +128,7 @@ static void refresh(struct metrics_cache *mc, CURL *curl)
 	}
 	pthread_mutex_unlock(&mc->lock);
 	es_debug("metrics_refresh", "ok=%d nodes=%zu duration_ms=%.1f", s != NULL, n,
-		 (sched_now_ns() - start) / 1e6);
+		 (es_now_ns() - start) / 1e6);
 }
 
 static void *refresher(void *arg)
@@ -200,7 +200,7 @@ void metrics_cache_counters(struct metrics_cache *mc, uint64_t *ok, uint64_t *fa
 	pthread_mutex_lock(&mc->lock);
 	*ok = mc->refresh_ok;
 	*failed = mc->refresh_failed;
-	*age_s = mc->cur ? (sched_now_ns() - mc->cur->fetched_ns) / 1e9 : -1;
+	*age_s = mc->cur ? (es_now_ns() - mc->cur->fetched_ns) / 1e9 : -1;
 	pthread_mutex_unlock(&mc->lock);
 }
 
@@ -225,7 +225,7 @@ json_t *metrics_cache_json(struct metrics_cache *mc)
 	json_object_set_new(root, "usable", json_boolean(s != NULL));
 	json_object_set_new(root, "max_staleness_s", json_real(mc->cfg->max_staleness_ms / 1e3));
 	if (s) {
-		json_object_set_new(root, "age_s", json_real((sched_now_ns() - s->fetched_ns) / 1e9));
+		json_object_set_new(root, "age_s", json_real((es_now_ns() - s->fetched_ns) / 1e9));
 		for (i = 0; i < s->n; i++)
 			json_array_append_new(arr, node_json(&s->nodes[i]));
 		metrics_snapshot_put(mc, s);

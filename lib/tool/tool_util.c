@@ -127,14 +127,6 @@ int es_tool_parse_port(const struct es_tool_cli *cli, int id, const char *s,
 	return 0;
 }
 
-uint64_t es_tool_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
 void es_tool_sleep_until(uint64_t t)
 {
 	struct timespec ts = {
@@ -147,7 +139,7 @@ void es_tool_sleep_until(uint64_t t)
 
 void es_tool_sleep_ns(uint64_t ns)
 {
-	es_tool_sleep_until(es_tool_now_ns() + ns);
+	es_tool_sleep_until(es_now_ns() + ns);
 }
 
 double es_tool_secs(uint64_t ns)
@@ -203,7 +195,7 @@ void es_tool_progress(struct es_tool_progress *p, const char *fmt, ...)
 
 	if (!p->tty)
 		return;
-	now = es_tool_now_ns();
+	now = es_now_ns();
 	if (now < p->next)
 		return;
 	p->next = now + PROGRESS_NS;

@@ -13,10 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
-
-#define NSEC_PER_USEC		1000ULL
-#define NSEC_PER_MSEC		1000000ULL
-#define NSEC_PER_SEC		1000000000ULL
+#include "util/clock.h"
 
 /* What the option messages need to know about the tool. */
 struct es_tool_cli {
@@ -47,8 +44,7 @@ int es_tool_parse_double(const struct es_tool_cli *cli, int id, const char *s,
 int es_tool_parse_port(const struct es_tool_cli *cli, int id, const char *s,
 		       uint16_t *port);
 
-/* CLOCK_MONOTONIC */
-uint64_t es_tool_now_ns(void);
+/* CLOCK_MONOTONIC, as es_now_ns() reads it */
 void es_tool_sleep_until(uint64_t t);
 void es_tool_sleep_ns(uint64_t ns);
 double es_tool_secs(uint64_t ns);

@@ -93,7 +93,7 @@ static size_t on_data(char *d, size_t size, size_t n, void *arg)
 static uint64_t post(CURL *c, const char *url, const char *body, size_t len, bool filter)
 {
 	struct reply r = {};
-	uint64_t t0 = es_tool_now_ns(), t;
+	uint64_t t0 = es_now_ns(), t;
 	long code = 0;
 	json_t *j;
 	bool ok;
@@ -103,7 +103,7 @@ static uint64_t post(CURL *c, const char *url, const char *body, size_t len, boo
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
 	ok = curl_easy_perform(c) == CURLE_OK;
-	t = es_tool_now_ns() - t0;
+	t = es_now_ns() - t0;
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 	ok = ok && code == 200;
 	if (ok && filter) {
