@@ -82,8 +82,8 @@ json_t *place_result_json(const struct place_problem *p);
 
 /*
  * A quantity: a JSON number, or a string with an optional Kubernetes
- * suffix (m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei). 0, or -1 when v is
- * neither or negative.
+ * suffix (n, u, m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei, or an exponent
+ * like 1e3; see util/quantity.h). 0, or -1 when v is neither or negative.
  */
 int quantity_parse(json_t *v, double *out);
 

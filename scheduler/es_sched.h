@@ -79,6 +79,11 @@ int sched_config_validate(struct sched_config *cfg, char *err, size_t len);
 void sched_config_free(struct sched_config *cfg);
 const struct sched_latency_class *sched_class_find(const struct sched_config *cfg,
 						   const char *name);
+/*
+ * A bit/s quantity as Kubernetes writes it ("7M" SI, "7Mi" binary,
+ * "7000000"), from 0 to 1e15; 0 or -1.
+ */
+int sched_parse_bps(const char *s, double *out);
 
 /* One node's inputs; has[s] false when Prometheus returned nothing for it. */
 struct node_metrics {
@@ -138,8 +143,6 @@ int policy_pod_request(const struct sched_config *cfg, json_t *annotations,
 /* m is NULL when the node has no data. */
 void policy_evaluate(const struct sched_config *cfg, const struct pod_request *req,
 		     const struct node_metrics *m, const char *node, struct node_verdict *v);
-/* "7M" (bit/s, SI), "7Mi" (binary), "7000000"; 0 or -1. */
-int policy_parse_quantity(const char *s, double *out);
 
 /* extender.c: the verbs; body in, JSON out with the HTTP status to send. */
 enum ext_verb { VERB_FILTER, VERB_PRIORITIZE };
