@@ -4,10 +4,12 @@
  * it may go to (filter) and how good each is (score, 0 to 10). The formulas
  * are in docs/scheduler-extender.md; every threshold comes from the config.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/errf.h"
 #include "es_sched.h"
 
 #define ANN_PLACEMENT	"edgeshift.io/placement"
@@ -19,8 +21,7 @@
 
 static int bad(char *err, size_t len, const char *ann, const char *val, const char *want)
 {
-	snprintf(err, len, "annotation %s: \"%.64s\" %s", ann, val, want);
-	return -1;
+	return es_errf(err, len, -EINVAL, "annotation %s: \"%.64s\" %s", ann, val, want);
 }
 
 /* The annotation's string value, NULL if absent; -1 if present but not a string. */
