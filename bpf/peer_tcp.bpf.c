@@ -2,7 +2,7 @@
 /*
  * TCP start-up of the agent's connections with its migration peers, set
  * per socket (sockops, attached to the agent's cgroup) rather than for the
- * whole node: over a long fat path (Paper D: 200 ms RTT, 10 MB/s, a 2 MB
+ * whole node: over a long fat path (200 ms RTT, 10 MB/s: a 2 MB
  * bandwidth-delay product) a connection starting from ten segments needs
  * about eight round trips to fill the link. The operator who knows the
  * path gives the initial congestion window in segments; only sockets to

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Site selection after Paper B (docs/placement.md, "Site selection"): the
+ * Site selection (docs/placement.md, "Site selection"): the
  * region file and the request are read into a place_problem, every site is
  * scored, and the sites are ranked. Reading and scoring are separate so
  * the formulas can be checked against hand-computed cases.
@@ -25,7 +25,7 @@ struct place_weights {
 };
 
 struct place_site {
-	/* Paper B's region format */
+	/* the region file's fields (docs/placement.md) */
 	long long		id;
 	const char		*name;
 	const char		*mode;		/* "host-device" or "macvlan" */
