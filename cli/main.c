@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 #include <edgeshift/session.h>
 #include "cli.h"
 #include "bpf/es_maps.h"
@@ -82,7 +81,6 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc || c.timeout_ms <= 0)
 		return usage(stderr), 2;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	argc -= optind;
 	argv += optind;
 	cmd = find_command(argv[0]);
@@ -90,6 +88,5 @@ int main(int argc, char **argv)
 		ret = cmd->run(&c, argc, argv);
 	else
 		ret = (fprintf(stderr, "edgeshift: unknown command \"%s\"\n", argv[0]), usage(stderr), 2);
-	curl_global_cleanup();
 	return ret;
 }

@@ -119,8 +119,9 @@ void metrics_cache_counters(struct metrics_cache *mc, uint64_t *ok, uint64_t *fa
 			    double *age_s);
 
 /* prom_client.c: run every query; 0, or -1 with err filled. */
-int prom_fetch(const struct sched_config *cfg, void *curl, struct node_metrics **nodes,
-	       size_t *n, char *err, size_t len);
+struct es_http_conn;
+int prom_fetch(const struct sched_config *cfg, struct es_http_conn *conn,
+	       struct node_metrics **nodes, size_t *n, char *err, size_t len);
 
 /* policy.c */
 struct pod_request {

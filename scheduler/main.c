@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 #include "util/log.h"
 #include "es_sched.h"
 
@@ -138,9 +137,7 @@ int main(int argc, char **argv)
 		sched_config_free(&cfg);
 		return 0;
 	}
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	ret = run(&cfg);
-	curl_global_cleanup();
 	sched_config_free(&cfg);
 	return ret;
 }

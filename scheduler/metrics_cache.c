@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
+#include "http/http_client.h"
 #include "util/log.h"
 #include "es_sched.h"
 
@@ -90,7 +90,7 @@ struct metrics_snapshot *metrics_cache_get(struct metrics_cache *mc, char *why, 
 	return s;
 }
 
-static void refresh(struct metrics_cache *mc, CURL *curl)
+static void refresh(struct metrics_cache *mc, struct es_http_conn *conn)
 {
 	struct metrics_snapshot *s = NULL, *old;
 	struct node_metrics *nodes = NULL;
@@ -99,7 +99,7 @@ static void refresh(struct metrics_cache *mc, CURL *curl)
 	size_t n = 0;
 	int ret;
 
-	ret = prom_fetch(mc->cfg, curl, &nodes, &n, err, sizeof(err));
+	ret = prom_fetch(mc->cfg, conn, &nodes, &n, err, sizeof(err));
 	if (!ret) {
 		s = metrics_snapshot_new(nodes, n, start);
 		if (!s) {
@@ -135,13 +135,14 @@ static void *refresher(void *arg)
 {
 	struct metrics_cache *mc = arg;
 	struct timespec deadline;
-	CURL *curl = curl_easy_init();
+	/* One connection kept open to Prometheus across refreshes. */
+	struct es_http_conn *conn = es_http_conn_new();
 
 	pthread_mutex_lock(&mc->lock);
 	while (!mc->stop) {
 		pthread_mutex_unlock(&mc->lock);
-		if (curl)
-			refresh(mc, curl);
+		if (conn)
+			refresh(mc, conn);
 		pthread_mutex_lock(&mc->lock);
 		clock_gettime(CLOCK_MONOTONIC, &deadline);
 		deadline.tv_sec += mc->cfg->refresh_ms / 1000;
@@ -154,7 +155,7 @@ static void *refresher(void *arg)
 			;
 	}
 	pthread_mutex_unlock(&mc->lock);
-	curl_easy_cleanup(curl);
+	es_http_conn_free(conn);
 	return NULL;
 }
 
