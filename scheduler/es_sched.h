@@ -151,9 +151,9 @@ json_t *extender_handle(const struct sched_config *cfg, struct metrics_cache *mc
 			enum ext_verb verb, const char *body, size_t len, unsigned int *status);
 
 /* http.c */
-struct MHD_Daemon;
-struct MHD_Daemon *sched_http_start(const struct sched_config *cfg, struct metrics_cache *mc,
-				    char *err, size_t len);
-void sched_http_stop(struct MHD_Daemon *d);
+struct es_http_server;
+struct es_http_server *sched_http_start(const struct sched_config *cfg,
+					struct metrics_cache *mc, char *err, size_t len);
+void sched_http_stop(struct es_http_server *s);
 
 #endif /* EDGESHIFT_ES_SCHED_H */

@@ -86,7 +86,7 @@ static int parse_args(int argc, char **argv, struct sched_config *cfg, struct op
 static int run(struct sched_config *cfg)
 {
 	struct metrics_cache *mc;
-	struct MHD_Daemon *http;
+	struct es_http_server *http;
 	char err[ERR_LEN];
 	sigset_t set;
 	int sig = 0;

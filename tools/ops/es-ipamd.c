@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "util/errf.h"
+#include "http/http_server.h"
 #include "util/log.h"
 #include "tool/tool_util.h"
 
@@ -601,12 +602,6 @@ out:
 /* ------------------------------------------------------------------ */
 /* HTTP */
 
-struct request {
-	char	*body;
-	size_t	len;
-	bool	too_large;
-};
-
 static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned int code, json_t *j)
 {
 	char *body = json_dumps(j, JSON_COMPACT);
@@ -681,10 +676,10 @@ static json_t *network_summary(const struct network *n)
 }
 
 static enum MHD_Result do_allocate(struct MHD_Connection *c, struct network *n,
-				   const struct request *rq, const char *who)
+				   const struct es_http_body_in *rq, const char *who)
 {
 	json_error_t je;
-	json_t *j = json_loadb(rq->body ? rq->body : "", rq->len, 0, &je);
+	json_t *j = json_loadb(rq->data ? rq->data : "", rq->len, 0, &je);
 	const char *cid = json_string_value(json_object_get(j, "containerId"));
 	const char *ifn = json_string_value(json_object_get(j, "ifname"));
 	char created[24], abuf[INET_ADDRSTRLEN];
@@ -798,7 +793,7 @@ static int split_path(char *path, char **seg)
 
 /* Called with srv.lock held: one change and its save at a time. */
 static enum MHD_Result route(struct MHD_Connection *c, const char *method, char **seg, int n,
-			     const struct request *rq, const char *who)
+			     const struct es_http_body_in *rq, const char *who)
 {
 	bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
 	bool del = !strcmp(method, "DELETE");
@@ -833,36 +828,14 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *method, char 
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
-			      const char *method, const char *version, const char *upload,
-			      size_t *upload_len, void **con_cls)
+			      const char *method, const struct es_http_body_in *rq)
 {
-	struct request *rq = *con_cls;
 	char path[2048], who[128], *seg[MAX_SEGS];
 	size_t blen = strlen(srv.base);
 	enum MHD_Result ret;
 	int n;
 
-	(void)cls, (void)version;
-	if (!rq) {
-		rq = calloc(1, sizeof(*rq));
-		*con_cls = rq;
-		return rq ? MHD_YES : MHD_NO;
-	}
-	if (*upload_len) {
-		if (rq->len + *upload_len > MAX_BODY) {
-			rq->too_large = true;
-		} else {
-			char *p = realloc(rq->body, rq->len + *upload_len + 1);
-
-			if (!p)
-				return MHD_NO;
-			memcpy(p + rq->len, upload, *upload_len);
-			rq->body = p;
-			rq->len += *upload_len;
-		}
-		*upload_len = 0;
-		return MHD_YES;
-	}
+	(void)cls;
 	if (!strncmp(url, srv.base, blen - 1) && !strcmp(url + blen - 1, "/healthz"))
 		return reply_json(c, 200, json_pack("{s:s}", "status", "ok"));
 	if (strncmp(url, srv.base, blen) || strlen(url) >= sizeof(path))
@@ -871,7 +844,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		es_warn("unauthorized", "method=%s url=%s user=%s", method, url, who);
 		return reply_error(c, 401, "unauthorized", "credentials refused");
 	}
-	if (rq->too_large)
+	if (rq->too_big)
 		return reply_error(c, 413, "too-large", "request body over %d bytes", MAX_BODY);
 	strcpy(path, url + blen);
 	n = split_path(path, seg);
@@ -881,19 +854,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	ret = route(c, method, seg, n, rq, who);
 	pthread_mutex_unlock(&srv.lock);
 	return ret;
-}
-
-static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
-{
-	struct request *rq = *con_cls;
-
-	(void)cls, (void)c, (void)toe;
-	if (rq) {
-		free(rq->body);
-		free(rq);
-	}
-	*con_cls = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -994,7 +954,10 @@ static void free_all(void)
 int main(int argc, char **argv)
 {
 	const char *config = NULL;
-	struct MHD_Daemon *d = NULL;
+	struct es_http_server *d = NULL;
+	struct es_http_server_opts o = {
+		.max_body = MAX_BODY, .reuse_address = true, .handler = handle,
+	};
 	struct sockaddr_in sa;
 	char err[512], addr[INET_ADDRSTRLEN];
 	sigset_t stop;
@@ -1015,26 +978,20 @@ int main(int argc, char **argv)
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-			     MHD_USE_POLL, 0, NULL, NULL, handle, NULL,
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-			     MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
-			     MHD_OPTION_CONNECTION_TIMEOUT, 30U,
-			     MHD_OPTION_CONNECTION_LIMIT, 256U,
-			     MHD_OPTION_LISTENING_ADDRESS_REUSE, 1U,
-			     MHD_OPTION_END);
-	if (!d) {
+	o.addr = (struct sockaddr *)&sa;
+	sig = es_http_server_start(&o, &d, err, sizeof(err));
+	if (sig) {
 		es_error("start_failed", "listen=%s:%u error=\"cannot listen: %s\"",
-			 ip4_str(ntohl(sa.sin_addr.s_addr), addr), ntohs(sa.sin_port), strerror(errno));
+			 ip4_str(ntohl(sa.sin_addr.s_addr), addr), ntohs(sa.sin_port), strerror(-sig));
 		goto out;
 	}
 	es_info("listening", "listen=%s:%u base=%s state=%s",
-		ip4_str(ntohl(sa.sin_addr.s_addr), addr),
-		MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port, srv.base, srv.state_path);
+		ip4_str(ntohl(sa.sin_addr.s_addr), addr), es_http_server_port(d), srv.base,
+		srv.state_path);
 	while (sigwait(&stop, &sig) == 0 && sig != SIGTERM && sig != SIGINT)
 		;
 	es_info("stopping", "signal=%s", strsignal(sig));
-	MHD_stop_daemon(d);
+	es_http_server_stop(d);
 	ret = 0;
 out:
 	free_all();
