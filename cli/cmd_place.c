@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * edgeshift place: picks the edge site for a request among the regions of
- * a region file (Paper B's site selection, docs/placement.md), and shows
+ * a region file (site selection, docs/placement.md), and shows
  * every term of every site's score so the choice can be checked.
  */
 #include <errno.h>

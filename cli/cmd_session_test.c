@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * edgeshift session-test: how many fixed-rate sessions a path holds within
- * a latency SLO (Paper A). Adds sessions one at a time towards an
+ * a latency SLO (docs/session-test.md). Adds sessions one at a time towards an
  * `es-session sink`, measures latency under load at every step, and ends
  * with the largest session count that met the SLO; or, with
  * --emit-manifests, writes the Kubernetes objects of the same test.

@@ -4,71 +4,51 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 #include <jansson.h>
 #include "cli.h"
-#include "http/http_body.h"
+#include "http/http_client.h"
 #include "bpf/es_maps.h"
+
+/* The agent's answers (session lists, migration records) are not bounded by the API. */
+#define MAX_ANSWER	(256u << 20)
 
 static json_t *api_request(const struct cli *c, const char *path, json_t *body,
 			   char *err, size_t err_len)
 {
-	struct curl_slist *hdrs = NULL;
-	char *text = NULL;
-	struct es_http_body b = {};
+	struct es_http_response r;
+	char *text = NULL, why[256];
 	json_error_t jerr;
 	char url[1024];
 	json_t *j = NULL;
-	CURLcode rc;
-	long code = 0;
-	CURL *h;
 
-	h = curl_easy_init();
-	if (!h)
-		return NULL;
 	snprintf(url, sizeof(url), "%s%s", c->api, path);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, es_http_body_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	if (getenv("EDGESHIFT_CA"))	/* an https --api checked against this CA file */
-		curl_easy_setopt(h, CURLOPT_CAINFO, getenv("EDGESHIFT_CA"));
-	if (c->token) {
-		char auth[512];
-
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
-		hdrs = curl_slist_append(hdrs, auth);
-	}
-	if (body) {
+	if (body)
 		text = json_dumps(body, JSON_COMPACT);
-		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
-		curl_easy_setopt(h, CURLOPT_POSTFIELDS, text ?: "{}");
-	}
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-	if (rc != CURLE_OK) {
-		snprintf(err, err_len, "%.300s: %s", url, curl_easy_strerror(rc));
+	struct es_http_request req = {
+		.url = url, .body = body ? text ?: "{}" : NULL, .bearer = c->token,
+		/* an https --api checked against this CA file */
+		.ca_file = getenv("EDGESHIFT_CA"),
+		.total_ms = c->timeout_ms, .max_answer = MAX_ANSWER,
+	};
+	if (es_http_perform(&req, &r, why, sizeof(why))) {
+		snprintf(err, err_len, "%.300s: %s", url, r.reason);
 	} else {
-		j = json_loads(b.data ? b.data : "", 0, &jerr);
+		j = json_loads(r.body ? r.body : "", 0, &jerr);
 		if (!j)
 			snprintf(err, err_len, "%.300s: not JSON: %.150s", url, jerr.text);
-		else if (code / 100 != 2)
-			snprintf(err, err_len, "%.300s: HTTP %ld: %.150s", url, code,
+		else if (r.status / 100 != 2)
+			snprintf(err, err_len, "%.300s: HTTP %ld: %.150s", url, r.status,
 				 json_string_value(json_object_get(j, "error")) ?: "?");
 	}
-	if (j && code / 100 != 2) {
+	if (j && r.status / 100 != 2) {
 		json_decref(j);
 		j = NULL;
 		errno = EINVAL;	/* the agent answered: no fallback */
 	} else if (!j) {
 		errno = ECONNREFUSED;
 	}
-	free(b.data);
+	es_http_response_free(&r);
 	free(text);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
 	return j;
 }
 
@@ -137,13 +117,13 @@ void cli_human_bytes(unsigned long long v, char *buf, size_t len)
 int cli_append_arg(char *path, size_t len, const char *key, const char *val)
 {
 	size_t used = strlen(path);
-	char *esc = curl_easy_escape(NULL, val, 0);
+	char *esc = es_http_escape(val);
 	int n;
 
 	if (!esc)
 		return -1;
 	n = snprintf(path + used, len - used, "%c%s=%s", strchr(path, '?') ? '&' : '?', key, esc);
-	curl_free(esc);
+	free(esc);
 	return n < 0 || (size_t)n >= len - used ? -1 : 0;
 }
 

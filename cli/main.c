@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 #include <edgeshift/session.h>
 #include "cli.h"
 #include "tool/opts.h"
@@ -94,7 +93,6 @@ int main(int argc, char **argv)
 		return n ? 2 : 0;
 	if (n >= argc)
 		return es_opts_help(&cli, stderr), 2;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	argc -= n;
 	argv += n;
 	cmd = find_command(argv[0]);
@@ -103,6 +101,5 @@ int main(int argc, char **argv)
 	else
 		ret = (fprintf(stderr, "edgeshift: unknown command \"%s\"\n", argv[0]),
 		       es_opts_help(&cli, stderr), 2);
-	curl_global_cleanup();
 	return ret;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Site selection after Paper B (docs/placement.md, "Site selection"): the
+ * Site selection (docs/placement.md, "Site selection"): the
  * region file and the request are read into a place_problem, every site is
  * scored, and the sites are ranked. Reading and scoring are separate so
  * the formulas can be checked against hand-computed cases.
@@ -25,7 +25,7 @@ struct place_weights {
 };
 
 struct place_site {
-	/* Paper B's region format */
+	/* the region file's fields (docs/placement.md) */
 	long long		id;
 	const char		*name;
 	const char		*mode;		/* "host-device" or "macvlan" */
@@ -82,8 +82,8 @@ json_t *place_result_json(const struct place_problem *p);
 
 /*
  * A quantity: a JSON number, or a string with an optional Kubernetes
- * suffix (m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei). 0, or -1 when v is
- * neither or negative.
+ * suffix (n, u, m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei, or an exponent
+ * like 1e3; see util/quantity.h). 0, or -1 when v is neither or negative.
  */
 int quantity_parse(json_t *v, double *out);
 

@@ -6,12 +6,12 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
 #include "place.h"
+#include "util/errf.h"
 
 #define MAX_SITES	4096
 
@@ -21,19 +21,6 @@ static const struct place_weights default_weights = {
 	.location = 1, .load = 1, .path = 1, .centrality = 1,
 	.res = { 1, 1, 1 }, .hop = 0.9,
 };
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* Every key of obj must be in allowed (NULL-terminated). */
 static int check_keys(json_t *obj, const char *const *allowed, const char *where, char *err,
@@ -46,7 +33,7 @@ static int check_keys(json_t *obj, const char *const *allowed, const char *where
 		for (a = allowed; *a && strcmp(*a, key); a++)
 			;
 		if (!*a)
-			return fail(err, len, "%s: unknown field \"%s\"", where, key);
+			return es_errf(err, len, -EINVAL, "%s: unknown field \"%s\"", where, key);
 	}
 	return 0;
 }
@@ -60,9 +47,9 @@ static int get_object(json_t *parent, const char *key, bool required, json_t **o
 	if (!v && !required)
 		return 0;
 	if (!v)
-		return fail(err, len, "%s: \"%s\" is missing", where, key);
+		return es_errf(err, len, -EINVAL, "%s: \"%s\" is missing", where, key);
 	if (!json_is_object(v))
-		return fail(err, len, "%s.%s: must be an object", where, key);
+		return es_errf(err, len, -EINVAL, "%s.%s: must be an object", where, key);
 	return 0;
 }
 
@@ -75,9 +62,9 @@ static int get_string(json_t *parent, const char *key, bool required, const char
 	if (!v && !required)
 		return 0;
 	if (!v)
-		return fail(err, len, "%s: \"%s\" is missing", where, key);
+		return es_errf(err, len, -EINVAL, "%s: \"%s\" is missing", where, key);
 	if (!json_is_string(v) || !json_string_length(v))
-		return fail(err, len, "%s.%s: must be a non-empty string", where, key);
+		return es_errf(err, len, -EINVAL, "%s.%s: must be a non-empty string", where, key);
 	*out = json_string_value(v);
 	return 0;
 }
@@ -89,12 +76,13 @@ static int get_quantity(json_t *parent, const char *key, double *out, const char
 	char *text;
 
 	if (!v)
-		return fail(err, len, "%s: \"%s\" is missing", where, key);
+		return es_errf(err, len, -EINVAL, "%s: \"%s\" is missing", where, key);
 	if (!quantity_parse(v, out))
 		return 0;
 	text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-	fail(err, len, "%s.%s: %.60s is not a quantity (a number >= 0, or a string like "
-	     "\"500m\", \"4Gi\", \"10G\")", where, key, text ?: "?");
+	es_errf(err, len, -EINVAL,
+		"%s.%s: %.60s is not a quantity (a number >= 0, or a string like "
+		"\"500m\", \"4Gi\", \"10G\")", where, key, text ?: "?");
 	free(text);
 	return -1;
 }
@@ -105,7 +93,8 @@ static int get_fraction(json_t *v, double min, double *out, const char *where, c
 	double d = json_number_value(v);
 
 	if (!json_is_number(v) || d < min || d > 1)
-		return fail(err, len, "%s.%s: must be a number in %g..1", where, key, min);
+		return es_errf(err, len, -EINVAL,
+			       "%s.%s: must be a number in %g..1", where, key, min);
 	*out = d;
 	return 0;
 }
@@ -128,7 +117,7 @@ static int read_weights(json_t *obj, struct place_weights *w, const char *where,
 		return 0;
 	snprintf(at, sizeof(at), "%s.weights", where);
 	if (!json_is_object(obj))
-		return fail(err, len, "%s: must be an object", at);
+		return es_errf(err, len, -EINVAL, "%s: must be an object", at);
 	if (check_keys(obj, keys, at, err, len))
 		return -1;
 	for (i = 0; keys[i]; i++) {
@@ -141,15 +130,16 @@ static int read_weights(json_t *obj, struct place_weights *w, const char *where,
 			continue;
 		}
 		if (!json_is_number(v) || json_number_value(v) < 0)
-			return fail(err, len, "%s.%s: must be a number >= 0", at, keys[i]);
+			return es_errf(err, len, -EINVAL,
+				       "%s.%s: must be a number >= 0", at, keys[i]);
 		*slot[i] = json_number_value(v);
 	}
 	if (w->location + w->load <= 0)
-		return fail(err, len, "%s: location and load are both 0", at);
+		return es_errf(err, len, -EINVAL, "%s: location and load are both 0", at);
 	if (w->path + w->centrality <= 0)
-		return fail(err, len, "%s: path and centrality are both 0", at);
+		return es_errf(err, len, -EINVAL, "%s: path and centrality are both 0", at);
 	if (w->res[PLACE_CPU] + w->res[PLACE_MEMORY] + w->res[PLACE_STORAGE] <= 0)
-		return fail(err, len, "%s: cpu, memory and storage are all 0", at);
+		return es_errf(err, len, -EINVAL, "%s: cpu, memory and storage are all 0", at);
 	return 0;
 }
 
@@ -162,10 +152,11 @@ static int link_utilisation(json_t *links, const char *name, double *u, const ch
 	char at[160];
 
 	if (!l)
-		return fail(err, len, "%s: link \"%s\" is not in \"links\"", where, name);
+		return es_errf(err, len, -EINVAL,
+			       "%s: link \"%s\" is not in \"links\"", where, name);
 	snprintf(at, sizeof(at), "links.%.100s", name);
 	if (!json_is_object(l))
-		return fail(err, len, "%s: must be an object", at);
+		return es_errf(err, len, -EINVAL, "%s: must be an object", at);
 	if (check_keys(l, keys, at, err, len))
 		return -1;
 	cap = json_object_get(l, "capacity_mbit");
@@ -174,15 +165,16 @@ static int link_utilisation(json_t *links, const char *name, double *u, const ch
 	if (util && !cap && !used)
 		return get_fraction(util, 0, u, at, "utilisation", err, len);
 	if (util || !cap || !used)
-		return fail(err, len, "%s: give either \"utilisation\" or both \"capacity_mbit\" "
-			    "and \"used_mbit\"", at);
+		return es_errf(err, len, -EINVAL,
+			       "%s: give either \"utilisation\" or both \"capacity_mbit\" "
+			       "and \"used_mbit\"", at);
 	if (!json_is_number(cap) || json_number_value(cap) <= 0)
-		return fail(err, len, "%s.capacity_mbit: must be a number > 0", at);
+		return es_errf(err, len, -EINVAL, "%s.capacity_mbit: must be a number > 0", at);
 	if (!json_is_number(used) || json_number_value(used) < 0)
-		return fail(err, len, "%s.used_mbit: must be a number >= 0", at);
+		return es_errf(err, len, -EINVAL, "%s.used_mbit: must be a number >= 0", at);
 	if (json_number_value(used) > json_number_value(cap))
-		return fail(err, len, "%s.used_mbit: %g exceeds capacity_mbit %g", at,
-			    json_number_value(used), json_number_value(cap));
+		return es_errf(err, len, -EINVAL, "%s.used_mbit: %g exceeds capacity_mbit %g", at,
+			       json_number_value(used), json_number_value(cap));
 	*u = json_number_value(used) / json_number_value(cap);
 	return 0;
 }
@@ -201,10 +193,10 @@ static int read_path(json_t *doc, json_t *r, struct place_site *s, const char *w
 		return 0;
 	snprintf(at, sizeof(at), "%s.path", where);
 	if (!json_is_array(s->path))
-		return fail(err, len, "%s: must be an array of link names", at);
+		return es_errf(err, len, -EINVAL, "%s: must be an array of link names", at);
 	json_array_foreach(s->path, i, e) {
 		if (!json_is_string(e))
-			return fail(err, len, "%s[%zu]: must be a link name", at, i);
+			return es_errf(err, len, -EINVAL, "%s[%zu]: must be a link name", at, i);
 		if (link_utilisation(links, json_string_value(e), &u, at, err, len))
 			return -1;
 		s->link_free *= 1 - u;
@@ -247,7 +239,7 @@ static int read_identity(json_t *r, struct place_site *s, const char *where, cha
 	json_t *id = json_object_get(r, "id");
 
 	if (!json_is_integer(id) || json_integer_value(id) < 0)
-		return fail(err, len, "%s.id: must be an integer >= 0", where);
+		return es_errf(err, len, -EINVAL, "%s.id: must be an integer >= 0", where);
 	s->id = json_integer_value(id);
 	if (get_string(r, "name", true, &s->name, where, err, len) ||
 	    get_string(r, "mode", true, &s->mode, where, err, len) ||
@@ -257,11 +249,13 @@ static int read_identity(json_t *r, struct place_site *s, const char *where, cha
 	    get_string(r, "city", false, &s->city, where, err, len))
 		return -1;
 	if (strcmp(s->mode, "host-device") && strcmp(s->mode, "macvlan"))
-		return fail(err, len, "%s.mode: \"%s\" is neither \"host-device\" nor \"macvlan\"",
-			    where, s->mode);
+		return es_errf(err, len, -EINVAL,
+			       "%s.mode: \"%s\" is neither \"host-device\" nor \"macvlan\"",
+			       where, s->mode);
 	if (s->mac && !valid_mac(s->mac))
-		return fail(err, len, "%s.mac: \"%s\" is not a MAC address (aa:bb:cc:dd:ee:ff)",
-			    where, s->mac);
+		return es_errf(err, len, -EINVAL,
+			       "%s.mac: \"%s\" is not a MAC address (aa:bb:cc:dd:ee:ff)",
+			       where, s->mac);
 	return 0;
 }
 
@@ -274,12 +268,15 @@ static int read_site_data(json_t *doc, json_t *data, const char *where, char *er
 
 	json_object_foreach(data, key, v) {
 		if (quantity_parse(json_object_get(sets, key), &size))
-			return fail(err, len, "%s.data.%s: not in \"data_sets\"", where, key);
+			return es_errf(err, len, -EINVAL,
+				       "%s.data.%s: not in \"data_sets\"", where, key);
 		if (quantity_parse(v, &held))
-			return fail(err, len, "%s.data.%s: must be a size (\"12Gi\")", where, key);
+			return es_errf(err, len, -EINVAL,
+				       "%s.data.%s: must be a size (\"12Gi\")", where, key);
 		if (held > size)
-			return fail(err, len, "%s.data.%s: holds more than the data set's size",
-				    where, key);
+			return es_errf(err, len, -EINVAL,
+				       "%s.data.%s: holds more than the data set's size",
+				       where, key);
 	}
 	return 0;
 }
@@ -297,7 +294,7 @@ static int read_region(struct place_problem *p, json_t *r, size_t idx, char *err
 
 	snprintf(where, sizeof(where), "regions[%zu]", idx);
 	if (!json_is_object(r))
-		return fail(err, len, "%s: must be an object", where);
+		return es_errf(err, len, -EINVAL, "%s: must be an object", where);
 	s->w = p->w;
 	if (check_keys(r, keys, where, err, len) || read_identity(r, s, where, err, len) ||
 	    read_weights(json_object_get(r, "weights"), &s->w, where, err, len) ||
@@ -307,10 +304,12 @@ static int read_region(struct place_problem *p, json_t *r, size_t idx, char *err
 		return -1;
 	for (i = 0; i < idx; i++) {
 		if (p->sites[i].id == s->id)
-			return fail(err, len, "%s.id: %lld is also regions[%zu]'s", where, s->id, i);
+			return es_errf(err, len, -EINVAL,
+				       "%s.id: %lld is also regions[%zu]'s", where, s->id, i);
 		if (!strcmp(p->sites[i].name, s->name))
-			return fail(err, len, "%s.name: \"%s\" is also regions[%zu]'s", where,
-				    s->name, i);
+			return es_errf(err, len, -EINVAL,
+				       "%s.name: \"%s\" is also regions[%zu]'s", where,
+				       s->name, i);
 	}
 	return 0;
 }
@@ -324,10 +323,11 @@ static int check_data_sets(json_t *doc, char *err, size_t len)
 	if (!sets)
 		return 0;
 	if (!json_is_object(sets))
-		return fail(err, len, "data_sets: must be an object of sizes");
+		return es_errf(err, len, -EINVAL, "data_sets: must be an object of sizes");
 	json_object_foreach(sets, key, v)
 		if (quantity_parse(v, &d) || d <= 0)
-			return fail(err, len, "data_sets.%s: must be a size > 0 (\"40Gi\")", key);
+			return es_errf(err, len, -EINVAL,
+				       "data_sets.%s: must be a size > 0 (\"40Gi\")", key);
 	return 0;
 }
 
@@ -341,7 +341,7 @@ int place_load_regions(struct place_problem *p, json_t *doc, char *err, size_t l
 	p->regions_doc = doc;
 	p->w = default_weights;
 	if (!json_is_object(doc))
-		return fail(err, len, "the top level must be an object");
+		return es_errf(err, len, -EINVAL, "the top level must be an object");
 	if (check_keys(doc, keys, "(top level)", err, len) ||
 	    read_weights(json_object_get(doc, "weights"), &p->w, "(top level)", err, len) ||
 	    get_object(doc, "links", false, &links, "(top level)", err, len) ||
@@ -349,13 +349,14 @@ int place_load_regions(struct place_problem *p, json_t *doc, char *err, size_t l
 		return -1;
 	regions = json_object_get(doc, "regions");
 	if (!json_is_array(regions) || !json_array_size(regions))
-		return fail(err, len, "regions: must be a non-empty array");
+		return es_errf(err, len, -EINVAL, "regions: must be a non-empty array");
 	if (json_array_size(regions) > MAX_SITES)
-		return fail(err, len, "regions: %zu regions, at most %d", json_array_size(regions),
-			    MAX_SITES);
+		return es_errf(err, len, -EINVAL,
+			       "regions: %zu regions, at most %d", json_array_size(regions),
+			       MAX_SITES);
 	p->sites = calloc(json_array_size(regions), sizeof(*p->sites));
 	if (!p->sites)
-		return fail(err, len, "%s", strerror(ENOMEM));
+		return es_errf(err, len, -EINVAL, "%s", strerror(ENOMEM));
 	for (i = 0; i < json_array_size(regions); i++, p->n++)
 		if (read_region(p, json_array_get(regions, i), i, err, len))
 			return -1;
@@ -373,8 +374,9 @@ static int read_held(struct place_problem *p, char *err, size_t len)
 	if (!p->data_set)
 		return 0;
 	if (quantity_parse(json_object_get(sets, p->data_set), &p->data_size))
-		return fail(err, len, "data_set: \"%s\" is not in the region file's \"data_sets\"",
-			    p->data_set);
+		return es_errf(err, len, -EINVAL,
+			       "data_set: \"%s\" is not in the region file's \"data_sets\"",
+			       p->data_set);
 	for (i = 0; i < p->n; i++) {
 		held = json_object_get(json_object_get(json_array_get(regions, i), "data"),
 				       p->data_set);
@@ -391,7 +393,7 @@ int place_load_request(struct place_problem *p, json_t *doc, char *err, size_t l
 
 	p->request_doc = doc;
 	if (!json_is_object(doc))
-		return fail(err, len, "the top level must be an object");
+		return es_errf(err, len, -EINVAL, "the top level must be an object");
 	if (check_keys(doc, keys, "(top level)", err, len))
 		return -1;
 	for (i = 0; i < PLACE_RES_COUNT; i++)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Paper B's site choice: score = location weight + load weight, among the
+ * The site choice: score = location weight + load weight, among the
  * sites whose free resources cover the request. The formulas, with a
  * worked example, are in docs/placement.md ("Site selection"); keep both
  * in step.
@@ -102,7 +102,10 @@ void place_score(struct place_problem *p)
 	size_t i;
 	int r;
 
-	/* Paper B normalises by the largest free amount among all sites. */
+	/*
+	 * Normalised by the largest free amount among all sites, eligible or
+	 * not, so a site's share does not change with the request.
+	 */
 	for (r = 0; r < PLACE_RES_COUNT; r++)
 		for (i = 0; i < p->n; i++)
 			p->max_free[r] = fmax(p->max_free[r], p->sites[i].free[r]);

@@ -3,7 +3,7 @@
  * The session test's Kubernetes mode: the objects it would apply, one file
  * per object so that the sessions can be applied one step at a time: the
  * sink (a pod pinned to the destination node, and its Service), then one
- * pod per session, each an iperf3 client (Paper A) or `es-session send`.
+ * pod per session, each an iperf3 client or `es-session send`.
  */
 #include <errno.h>
 #include <stdio.h>

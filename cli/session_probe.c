@@ -21,14 +21,6 @@
 
 const char *const st_stat_names[3] = { "mean", "p50", "p99" };
 
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
 static void record(struct st_probe *p, double us)
 {
 	double *nv;
@@ -72,7 +64,7 @@ static void receive_echoes(struct st_probe *p)
 			}
 		}
 		if (!rx)
-			rx = realtime_ns();
+			rx = es_realtime_ns();
 		if (es_sw_decode(buf, n, &h) || h.type != ES_SW_PROBE || h.run_id != p->run_id ||
 		    !h.session || h.session != __atomic_load_n(&p->listen, __ATOMIC_ACQUIRE) ||
 		    rx < h.ts_ns)
@@ -87,7 +79,7 @@ static void send_probe(struct st_probe *p, uint32_t tag)
 	struct es_sw_hdr h = { .type = ES_SW_PROBE, .run_id = p->run_id, .session = tag,
 			       .seq = p->sent };
 
-	h.ts_ns = realtime_ns();
+	h.ts_ns = es_realtime_ns();
 	es_sw_encode(buf, &h);
 	if (send(p->fd, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno != EAGAIN)
 		return;
@@ -98,13 +90,13 @@ static void *probe_run(void *arg)
 {
 	struct st_probe *p = arg;
 	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
-	uint64_t next = es_tool_now_ns(), now;
+	uint64_t next = es_now_ns(), now;
 	struct timespec ts;
 	uint32_t tag;
 
 	prctl(PR_SET_TIMERSLACK, 1UL);
 	while (!__atomic_load_n(&p->stop, __ATOMIC_ACQUIRE)) {
-		now = es_tool_now_ns();
+		now = es_now_ns();
 		if (now >= next) {
 			tag = __atomic_load_n(&p->window, __ATOMIC_ACQUIRE);
 			if (tag)

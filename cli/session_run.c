@@ -102,10 +102,10 @@ static int snapshot(struct st_ctx *c, uint32_t n, struct snapshot *s)
 					  &errs);
 			s->send_errors += errs;
 		}
-		s->t = es_tool_now_ns();
+		s->t = es_now_ns();
 		send(c->ctl, req, sizeof(req), 0);
 		deadline = s->t + STATS_WAIT_MS * NSEC_PER_MSEC;
-		while (es_tool_now_ns() < deadline) {
+		while (es_now_ns() < deadline) {
 			if (poll(&pfd, 1, 10) > 0 && !read_reply(c, n, s))
 				return 0;
 			if (es_tool_stop_signal())
@@ -148,9 +148,9 @@ static void rates(const struct st_opts *o, const struct snapshot *a, const struc
 
 static int wait_s(struct st_ctx *c, double secs, uint32_t n, const char *what)
 {
-	uint64_t end = es_tool_now_ns() + secs * NSEC_PER_SEC, now;
+	uint64_t end = es_now_ns() + secs * NSEC_PER_SEC, now;
 
-	while ((now = es_tool_now_ns()) < end) {
+	while ((now = es_now_ns()) < end) {
 		if (es_tool_stop_signal())
 			return -EINTR;
 		es_tool_progress(&c->progress, "%u sessions: %s, %.1f s left", n, what,
@@ -288,7 +288,7 @@ int st_run(const struct st_opts *o, json_t **result)
 	if (!c.pacer || resolve(o, &c))
 		goto out;
 	es_tool_progress_init(&c.progress, "session-test");
-	c.run_id = (uint32_t)(es_tool_now_ns() ^ ((uint64_t)getpid() << 16)) | 1;
+	c.run_id = (uint32_t)(es_now_ns() ^ ((uint64_t)getpid() << 16)) | 1;
 	c.ctl = socket(c.dst.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (c.ctl < 0 || connect(c.ctl, (struct sockaddr *)&c.dst, c.dst_len)) {
 		err = -errno;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * edgeshift session-test (Paper A): fixed-rate sessions added one at a
+ * edgeshift session-test: fixed-rate sessions added one at a
  * time towards an `es-session sink`, latency probed under load at each
  * step. docs/session-test.md describes the method.
  */

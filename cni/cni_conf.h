@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The network configuration on stdin: a single delegate
- * ({"type":"edgeshift-cni","kind":"macvlan",...}) or Paper B's meta form
+ * ({"type":"edgeshift-cni","kind":"macvlan",...}) or the meta form
  * ({"type":"multicni","default":...,"plugins":[...]}). Everything is
  * validated here, before any side effect, and every error names the field.
  */

@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include "state.h"
 #include "devpool.h"
+#include "util/fs_util.h"
 
 static void pool_dir(struct cni_ctx *c, char *buf, size_t len)
 {
@@ -18,11 +19,12 @@ static void pool_dir(struct cni_ctx *c, char *buf, size_t len)
 static int pool_lock(struct cni_ctx *c)
 {
 	char dir[PATH_MAX], path[PATH_MAX + 8];
-	int fd;
+	int fd, ret;
 
 	pool_dir(c, dir, sizeof(dir));
-	if (state_mkdir_p(dir))
-		return -errno;
+	ret = es_mkdir_p(dir, 0700);
+	if (ret)
+		return ret;
 	snprintf(path, sizeof(path), "%s/.lock", dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0)

@@ -10,6 +10,7 @@
 #include <net/if.h>
 #include "state.h"
 #include "ifindex_pool.h"
+#include "util/fs_util.h"
 
 static void entry(const char *state_dir, const char *which, int ifindex, char *buf, size_t len)
 {
@@ -71,11 +72,11 @@ int ifindex_pool_hold(const char *state_dir, int ifindex)
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/ifindex/used", state_dir);
-	ret = state_mkdir_p(path);
+	ret = es_mkdir_p(path, 0700);
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), "%s/ifindex/free", state_dir);
-	ret = state_mkdir_p(path);
+	ret = es_mkdir_p(path, 0700);
 	if (ret)
 		return ret;
 	entry(state_dir, "used", ifindex, path, sizeof(path));

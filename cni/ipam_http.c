@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "http_client.h"
+#include "http/http_client.h"
 #include "ipam_http.h"
+#include "util/clock.h"
 
 #define MAX_SERVERS		16
 #define DEFAULT_TOTAL_MS	10000
@@ -208,7 +209,7 @@ static int attempt_fail(struct attempt *at, const char *what, struct cni_error *
 }
 
 /* The server's {"error", "message"} body, or a note that it has none. */
-static void error_text(const struct http_response *r, char *kind, size_t klen, char *msg,
+static void error_text(const struct es_http_response *r, char *kind, size_t klen, char *msg,
 		       size_t mlen)
 {
 	json_t *j = r->body ? json_loads(r->body, 0, NULL) : NULL;
@@ -221,13 +222,14 @@ static void error_text(const struct http_response *r, char *kind, size_t klen, c
 }
 
 /* Classifies a non-2xx answer (or none); `ok404` is the 404 kind that means "not here". */
-static enum outcome classify(const struct ipam_server *s, const struct http_response *r,
+static enum outcome classify(const struct ipam_server *s, const struct es_http_response *r,
 			     struct attempt *at)
 {
 	char kind[64], msg[160];
 
 	if (!r->status) {
-		note(at, s, OUT_UNREACHABLE, "did not answer: %s", r->error);
+		note(at, s, OUT_UNREACHABLE, "did not answer: %s",
+		     r->reason ? r->reason : "no HTTP status");
 		return OUT_UNREACHABLE;
 	}
 	error_text(r, kind, sizeof(kind), msg, sizeof(msg));
@@ -258,8 +260,8 @@ static enum outcome classify(const struct ipam_server *s, const struct http_resp
 static char *alloc_url(const struct ipam_server *s, const char *network, const char *cid,
 		       const char *ifname)
 {
-	char *n = http_escape(network), *c = cid ? http_escape(cid) : NULL;
-	char *i = ifname ? http_escape(ifname) : NULL, *url = NULL;
+	char *n = es_http_escape(network), *c = cid ? es_http_escape(cid) : NULL;
+	char *i = ifname ? es_http_escape(ifname) : NULL, *url = NULL;
 	const char *slash = s->url[strlen(s->url) - 1] == '/' ? "" : "/";
 	int ret;
 
@@ -283,11 +285,12 @@ out:
  * when an answer arrived; -1 otherwise, noted in `at`.
  */
 static int call(const struct ipam_conf *c, int i, long long deadline, const char *method,
-		const char *url, const char *body, struct http_response *r, struct attempt *at)
+		const char *url, const char *body, struct es_http_response *r, struct attempt *at)
 {
 	const struct ipam_server *s = &c->srv[i];
-	long left = (long)(deadline - http_now_ms());
-	struct http_request req = {
+	long left = (long)(deadline - es_now_ms());
+	char why[256];
+	struct es_http_request req = {
 		.method = method, .url = url, .body = body, .user = s->user,
 		.password = s->password, .ca_file = s->ca_file,
 	};
@@ -304,8 +307,8 @@ static int call(const struct ipam_conf *c, int i, long long deadline, const char
 	}
 	req.total_ms = left < c->server_ms ? left : c->server_ms;
 	req.connect_ms = req.total_ms < c->connect_ms ? req.total_ms : c->connect_ms;
-	if (http_perform(&req, r)) {
-		note(at, s, OUT_UNREACHABLE, "did not answer: %s", r->error);
+	if (es_http_perform(&req, r, why, sizeof(why))) {
+		note(at, s, OUT_UNREACHABLE, "did not answer: %s", why);
 		return -1;
 	}
 	return 0;
@@ -478,10 +481,10 @@ int ipam_http_add(const json_t *ipam, const char *network, const char *container
 	json_decref(req);
 	if (!body)
 		return cni_fail(err, CNI_ERR_IO, "ipam allocate: out of memory");
-	deadline = http_now_ms() + c.total_ms;
+	deadline = es_now_ms() + c.total_ms;
 	for (i = 0; i < c.n && !*result; i++) {
 		char *url = alloc_url(&c.srv[i], network, NULL, NULL);
-		struct http_response r;
+		struct es_http_response r;
 
 		if (!call(&c, i, deadline, "POST", url, body, &r, &at)) {
 			if (r.status == 200 || r.status == 201) {
@@ -494,7 +497,7 @@ int ipam_http_add(const json_t *ipam, const char *network, const char *container
 				classify(&c.srv[i], &r, &at);
 			}
 		}
-		http_response_free(&r);
+		es_http_response_free(&r);
 		free(url);
 	}
 	free(body);
@@ -505,7 +508,7 @@ int ipam_http_add(const json_t *ipam, const char *network, const char *container
 static int release_one(const struct ipam_conf *c, int i, long long deadline, const char *url,
 		       struct attempt *at)
 {
-	struct http_response r;
+	struct es_http_response r;
 	json_t *j;
 	int ret = -1;
 
@@ -522,7 +525,7 @@ static int release_one(const struct ipam_conf *c, int i, long long deadline, con
 		note(at, &c->srv[i], OUT_BAD_ANSWER, "answered a release without \"released\"");
 	json_decref(j);
 out:
-	http_response_free(&r);
+	es_http_response_free(&r);
 	return ret;
 }
 
@@ -537,7 +540,7 @@ int ipam_http_del(const json_t *ipam, const char *network, const char *container
 	if (parse_conf(ipam, &c, err))
 		return -1;
 	network = net_name(&c, network);
-	deadline = http_now_ms() + c.total_ms;
+	deadline = es_now_ms() + c.total_ms;
 	/* After a failover the allocation lives on a later server: ask all. */
 	for (i = 0; i < c.n; i++) {
 		char *url = alloc_url(&c.srv[i], network, container_id, ifname);
@@ -589,10 +592,10 @@ int ipam_http_check(const json_t *ipam, const char *network, const char *contain
 	if (parse_conf(ipam, &c, err))
 		return -1;
 	network = net_name(&c, network);
-	deadline = http_now_ms() + c.total_ms;
+	deadline = es_now_ms() + c.total_ms;
 	for (i = 0; i < c.n && ret > 0; i++) {
 		char *url = alloc_url(&c.srv[i], network, container_id, ifname);
-		struct http_response r;
+		struct es_http_response r;
 		json_t *res = NULL;
 
 		if (!call(&c, i, deadline, "GET", url, NULL, &r, &at)) {
@@ -609,7 +612,7 @@ int ipam_http_check(const json_t *ipam, const char *network, const char *contain
 			}
 		}
 		json_decref(res);
-		http_response_free(&r);
+		es_http_response_free(&r);
 		free(url);
 	}
 	if (ret <= 0)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Client of edgeshift's HTTP IPAM service (Paper B's "vdhcp"): a list of
+ * Client of edgeshift's HTTP IPAM service (ipam type "vdhcp"): a list of
  * servers tried in order, each with url, user and password. The REST API
  * is defined in docs/cni-ipam-api.md; tools/ops/es-ipamd.c is its reference
  * server.

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include "http_client.h"
+#include "http/http_client.h"
 #include "k8s_pod.h"
 #include "kubeconfig.h"
 
@@ -26,7 +26,7 @@ static int valid_k8s_name(const char *s)
 }
 
 /* The API's Status object says why; fall back to the raw start. */
-static void status_message(const struct http_response *r, char *buf, size_t len)
+static void status_message(const struct es_http_response *r, char *buf, size_t len)
 {
 	json_t *j = r->body ? json_loads(r->body, 0, NULL) : NULL;
 	const char *m = json_string_value(json_object_get(j, "message"));
@@ -35,7 +35,7 @@ static void status_message(const struct http_response *r, char *buf, size_t len)
 	json_decref(j);
 }
 
-static int pod_annotation(const struct http_response *r, const char *key, char **value,
+static int pod_annotation(const struct es_http_response *r, const char *key, char **value,
 			  const char *what, struct cni_error *err)
 {
 	json_t *pod = r->body ? json_loads(r->body, 0, NULL) : NULL;
@@ -53,7 +53,7 @@ static int pod_annotation(const struct http_response *r, const char *key, char *
 	return ret;
 }
 
-static int interpret(const struct kubeconfig *kc, const struct http_response *r,
+static int interpret(const struct kubeconfig *kc, const struct es_http_response *r,
 		     const char *ns, const char *pod, const char *key, char **value,
 		     struct cni_error *err)
 {
@@ -75,8 +75,9 @@ static int interpret(const struct kubeconfig *kc, const struct http_response *r,
 int k8s_pod_annotation(const char *kubeconfig, const char *ns, const char *pod,
 		       const char *key, long timeout_ms, char **value, struct cni_error *err)
 {
-	struct http_response r = { 0 };
+	struct es_http_response r = { 0 };
 	struct kubeconfig kc;
+	char why[256];
 	char *url = NULL;
 	int ret = -1;
 
@@ -94,22 +95,22 @@ int k8s_pod_annotation(const char *kubeconfig, const char *ns, const char *pod,
 		cni_fail(err, CNI_ERR_KUBE_API, "kubernetes: out of memory");
 		goto out;
 	}
-	struct http_request req = {
+	struct es_http_request req = {
 		.method = "GET", .url = url, .bearer = kc.token, .user = kc.username,
 		.password = kc.password, .ca_file = kc.ca_file, .ca = kc.ca,
 		.cert_file = kc.cert_file, .cert = kc.cert, .key_file = kc.key_file,
 		.key = kc.key, .insecure = kc.insecure,
 		.connect_ms = timeout_ms, .total_ms = timeout_ms,
 	};
-	if (http_perform(&req, &r)) {
+	if (es_http_perform(&req, &r, why, sizeof(why))) {
 		cni_fail(err, CNI_ERR_KUBE_API,
 			 "kubernetes: API server %s did not answer (timeout %ld ms): %s", kc.server,
-			 timeout_ms, r.error);
+			 timeout_ms, why);
 		goto out;
 	}
 	ret = interpret(&kc, &r, ns, pod, key, value, err);
 out:
-	http_response_free(&r);
+	es_http_response_free(&r);
 	free(url);
 	kubeconfig_free(&kc);
 	return ret;

@@ -26,7 +26,7 @@ static int b64_value(int c)
 }
 
 /* Standard or URL-safe base64; blanks are skipped, '=' ends the data. */
-static int b64_decode(const char *s, struct http_blob *out)
+static int b64_decode(const char *s, struct es_http_blob *out)
 {
 	size_t len = strlen(s), n = 0;
 	unsigned int acc = 0, bits = 0;
@@ -116,7 +116,7 @@ bad:
 	return NULL;
 }
 
-static int data_field(const json_t *o, const char *key, struct http_blob *out,
+static int data_field(const json_t *o, const char *key, struct es_http_blob *out,
 		      const char *cfg, const char *where, struct cni_error *err)
 {
 	const char *v = str(o, key);

@@ -12,20 +12,20 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "cni_error.h"
-#include "http_client.h"
+#include "http/http_client.h"
 
 struct kubeconfig {
 	char		*context;	/* name of the context used */
 	char		*user_name;	/* name of its user entry */
 	char		*server;	/* https://host:port[/path], no trailing '/' */
 	char		*ca_file;
-	struct http_blob ca;		/* certificate-authority-data, decoded */
+	struct es_http_blob ca;		/* certificate-authority-data, decoded */
 	bool		insecure;	/* insecure-skip-tls-verify */
 	char		*token;		/* token, or tokenFile's content */
 	char		*cert_file;
-	struct http_blob cert;		/* client-certificate-data, decoded */
+	struct es_http_blob cert;		/* client-certificate-data, decoded */
 	char		*key_file;
-	struct http_blob key;		/* client-key-data, decoded */
+	struct es_http_blob key;		/* client-key-data, decoded */
 	char		*username;	/* basic auth, rarely used */
 	char		*password;
 };

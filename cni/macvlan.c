@@ -19,6 +19,7 @@
 #include "cni_conf.h"
 #include "cni_ctx.h"
 #include "ifindex_pool.h"
+#include "util/clock.h"
 
 #define DELETE_WAIT_MS	2000	/* ADD waiting for a detached DEL of the same name */
 
@@ -43,10 +44,9 @@ static int find_master(struct cni_ctx *c, struct nl_link *m)
 
 static void tmp_name(char *buf, size_t len)
 {
-	struct timespec ts;
+	long nsec = es_now_ns() % NSEC_PER_SEC;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	snprintf(buf, len, "esm%08lx", (unsigned long)(ts.tv_nsec ^ (getpid() << 12)) & 0xffffffffUL);
+	snprintf(buf, len, "esm%08lx", (unsigned long)(nsec ^ (getpid() << 12)) & 0xffffffffUL);
 }
 
 static int move_into_pod(struct cni_ctx *c, int ifindex, struct cni_link *out)

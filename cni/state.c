@@ -9,24 +9,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "state.h"
-
-int state_mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX], *p;
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
+#include "util/fs_util.h"
 
 int state_write(const char *path, const json_t *j)
 {
@@ -38,7 +21,7 @@ int state_write(const char *path, const json_t *j)
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
-		ret = state_mkdir_p(dir);
+		ret = es_mkdir_p(dir, 0700);
 		if (ret)
 			return ret;
 	}

@@ -11,7 +11,6 @@
 #include <stddef.h>
 #include <jansson.h>
 
-int state_mkdir_p(const char *path);
 /* Writes j to path atomically (creating its directory); 0 or -errno. */
 int state_write(const char *path, const json_t *j);
 /* NULL when the file is absent or not JSON. */

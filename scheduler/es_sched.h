@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <jansson.h>
+#include "util/clock.h"
 
 #define SCHED_VERSION		"0.1.0"
 #define SCHED_MAX_CLASSES	16
@@ -78,6 +79,11 @@ int sched_config_validate(struct sched_config *cfg, char *err, size_t len);
 void sched_config_free(struct sched_config *cfg);
 const struct sched_latency_class *sched_class_find(const struct sched_config *cfg,
 						   const char *name);
+/*
+ * A bit/s quantity as Kubernetes writes it ("7M" SI, "7Mi" binary,
+ * "7000000"), from 0 to 1e15; 0 or -1.
+ */
+int sched_parse_bps(const char *s, double *out);
 
 /* One node's inputs; has[s] false when Prometheus returned nothing for it. */
 struct node_metrics {
@@ -113,8 +119,9 @@ void metrics_cache_counters(struct metrics_cache *mc, uint64_t *ok, uint64_t *fa
 			    double *age_s);
 
 /* prom_client.c: run every query; 0, or -1 with err filled. */
-int prom_fetch(const struct sched_config *cfg, void *curl, struct node_metrics **nodes,
-	       size_t *n, char *err, size_t len);
+struct es_http_conn;
+int prom_fetch(const struct sched_config *cfg, struct es_http_conn *conn,
+	       struct node_metrics **nodes, size_t *n, char *err, size_t len);
 
 /* policy.c */
 struct pod_request {
@@ -137,8 +144,6 @@ int policy_pod_request(const struct sched_config *cfg, json_t *annotations,
 /* m is NULL when the node has no data. */
 void policy_evaluate(const struct sched_config *cfg, const struct pod_request *req,
 		     const struct node_metrics *m, const char *node, struct node_verdict *v);
-/* "7M" (bit/s, SI), "7Mi" (binary), "7000000"; 0 or -1. */
-int policy_parse_quantity(const char *s, double *out);
 
 /* extender.c: the verbs; body in, JSON out with the HTTP status to send. */
 enum ext_verb { VERB_FILTER, VERB_PRIORITIZE };
@@ -146,17 +151,9 @@ json_t *extender_handle(const struct sched_config *cfg, struct metrics_cache *mc
 			enum ext_verb verb, const char *body, size_t len, unsigned int *status);
 
 /* http.c */
-struct MHD_Daemon;
-struct MHD_Daemon *sched_http_start(const struct sched_config *cfg, struct metrics_cache *mc,
-				    char *err, size_t len);
-void sched_http_stop(struct MHD_Daemon *d);
-
-static inline uint64_t sched_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
+struct es_http_server;
+struct es_http_server *sched_http_start(const struct sched_config *cfg,
+					struct metrics_cache *mc, char *err, size_t len);
+void sched_http_stop(struct es_http_server *s);
 
 #endif /* EDGESHIFT_ES_SCHED_H */

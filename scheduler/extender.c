@@ -14,9 +14,11 @@
  * answers 400 with {"Error": ...} (kube-scheduler ignores a failed
  * prioritize and keeps its own scores).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include "util/errf.h"
 #include "util/log.h"
 #include "es_sched.h"
 
@@ -44,11 +46,7 @@ static json_t *get_ci(json_t *obj, const char *key)
 	return NULL;
 }
 
-static int fail(char *err, size_t len, const char *what)
-{
-	snprintf(err, len, "edgeshift-scheduler: malformed ExtenderArgs: %s", what);
-	return -1;
-}
+#define MALFORMED	"edgeshift-scheduler: malformed ExtenderArgs: "
 
 static int parse_pod(struct ext_args *a, char *err, size_t len)
 {
@@ -56,60 +54,63 @@ static int parse_pod(struct ext_args *a, char *err, size_t len)
 	const char *ns, *name;
 
 	if (!json_is_object(pod))
-		return fail(err, len, "Pod is missing or not an object");
+		return es_errf(err, len, -EINVAL, MALFORMED "Pod is missing or not an object");
 	meta = get_ci(pod, "metadata");
 	if (meta && !json_is_object(meta) && !json_is_null(meta))
-		return fail(err, len, "Pod.metadata is not an object");
+		return es_errf(err, len, -EINVAL, MALFORMED "Pod.metadata is not an object");
 	ns = json_string_value(get_ci(meta, "namespace"));
 	name = json_string_value(get_ci(meta, "name"));
 	snprintf(a->pod, sizeof(a->pod), "%.63s/%.253s", ns ? ns : "default", name ? name : "?");
 	a->annotations = get_ci(meta, "annotations");
 	if (a->annotations && !json_is_object(a->annotations) && !json_is_null(a->annotations))
-		return fail(err, len, "Pod.metadata.annotations is not an object");
+		return es_errf(err, len, -EINVAL,
+			       MALFORMED "Pod.metadata.annotations is not an object");
 	return 0;
 }
 
 static int parse_nodes(struct ext_args *a, char *err, size_t len)
 {
 	json_t *nodes = get_ci(a->root, "Nodes"), *names = get_ci(a->root, "NodeNames"), *e;
-	char what[128];
 	size_t i;
 
 	if (names && !json_is_null(names)) {
 		if (!json_is_array(names))
-			return fail(err, len, "NodeNames is not an array of strings");
+			return es_errf(err, len, -EINVAL,
+				       MALFORMED "NodeNames is not an array of strings");
 		json_array_foreach(names, i, e) {
-			if (!json_is_string(e) || !json_string_length(e)) {
-				snprintf(what, sizeof(what), "NodeNames[%zu] is not a non-empty string", i);
-				return fail(err, len, what);
-			}
+			if (!json_is_string(e) || !json_string_length(e))
+				return es_errf(err, len, -EINVAL,
+					       MALFORMED "NodeNames[%zu] is not a non-empty string", i);
 		}
 		a->names = names;
 		a->n = json_array_size(names);
 	}
 	if (nodes && !json_is_null(nodes)) {
 		if (!json_is_object(nodes))
-			return fail(err, len, "Nodes is not a NodeList object");
+			return es_errf(err, len, -EINVAL,
+				       MALFORMED "Nodes is not a NodeList object");
 		a->items = get_ci(nodes, "items");
 		if (a->items && !json_is_array(a->items) && !json_is_null(a->items))
-			return fail(err, len, "Nodes.items is not an array");
+			return es_errf(err, len, -EINVAL, MALFORMED "Nodes.items is not an array");
 		if (!json_is_array(a->items))
 			a->items = NULL;
 		json_array_foreach(a->items, i, e) {
 			const char *n = json_string_value(get_ci(get_ci(e, "metadata"), "name"));
 
-			if (!n || !*n) {
-				snprintf(what, sizeof(what), "Nodes.items[%zu].metadata.name is missing or not a string", i);
-				return fail(err, len, what);
-			}
+			if (!n || !*n)
+				return es_errf(err, len, -EINVAL,
+					       MALFORMED
+					       "Nodes.items[%zu].metadata.name is missing or not a string",
+					       i);
 		}
 		if (!a->names)
 			a->n = json_array_size(a->items);
 	}
 	if (!a->names && !(nodes && !json_is_null(nodes)))
-		return fail(err, len, "neither Nodes nor NodeNames is given");
+		return es_errf(err, len, -EINVAL, MALFORMED "neither Nodes nor NodeNames is given");
 	if (a->names && a->items && json_array_size(a->items) != a->n)
-		return fail(err, len, "Nodes and NodeNames list different numbers of nodes");
+		return es_errf(err, len, -EINVAL,
+			       MALFORMED "Nodes and NodeNames list different numbers of nodes");
 	return 0;
 }
 
@@ -171,7 +172,7 @@ static json_t *priority_list(const struct ext_args *a, const struct node_verdict
 	return list;
 }
 
-/* Decide every node; 0, or -1 with err when the pod must not be placed now. */
+/* Decide every node; 0, or -errno with err when the pod must not be placed now. */
 static int decide(const struct sched_config *cfg, struct metrics_cache *mc,
 		  const struct ext_args *a, struct node_verdict *v, char *err, size_t len)
 {
@@ -180,16 +181,14 @@ static int decide(const struct sched_config *cfg, struct metrics_cache *mc,
 	char why[700];
 	size_t i;
 
-	if (policy_pod_request(cfg, a->annotations, &req, why, sizeof(why))) {
-		snprintf(err, len, "edgeshift-scheduler: pod %.300s: %.600s", a->pod, why);
-		return -1;
-	}
+	if (policy_pod_request(cfg, a->annotations, &req, why, sizeof(why)))
+		return es_errf(err, len, -EINVAL, "edgeshift-scheduler: pod %.300s: %.600s",
+			       a->pod, why);
 	if (req.opted_in) {
 		snap = metrics_cache_get(mc, why, sizeof(why));
-		if (!snap && cfg->on_unavailable == UNAVAILABLE_ERROR) {
-			snprintf(err, len, "edgeshift-scheduler: pod %.300s not placed: %.600s", a->pod, why);
-			return -1;
-		}
+		if (!snap && cfg->on_unavailable == UNAVAILABLE_ERROR)
+			return es_errf(err, len, -EAGAIN,
+				       "edgeshift-scheduler: pod %.300s not placed: %.600s", a->pod, why);
 		if (!snap) {
 			es_warn("metrics_unavailable_pass", "pod=%s reason=\"%s\"", a->pod, why);
 			req.opted_in = false;	/* configured to let it pass untouched */
@@ -208,7 +207,7 @@ json_t *extender_handle(const struct sched_config *cfg, struct metrics_cache *mc
 {
 	struct ext_args a = {};
 	struct node_verdict *v = NULL;
-	uint64_t start = sched_now_ns();
+	uint64_t start = es_now_ns();
 	char err[1024];
 	json_error_t jerr;
 	json_t *res = NULL;
@@ -217,11 +216,11 @@ json_t *extender_handle(const struct sched_config *cfg, struct metrics_cache *mc
 
 	a.root = json_loadb(body, len, 0, &jerr);
 	if (!a.root) {
-		snprintf(err, sizeof(err), "edgeshift-scheduler: malformed ExtenderArgs: not JSON (line %d column %d: %s)",
-			 jerr.line, jerr.column, jerr.text);
-		ret = -1;
+		ret = es_errf(err, sizeof(err), -EINVAL,
+			      MALFORMED "not JSON (line %d column %d: %s)",
+			      jerr.line, jerr.column, jerr.text);
 	} else if (!json_is_object(a.root)) {
-		ret = fail(err, sizeof(err), "top level is not an object");
+		ret = es_errf(err, sizeof(err), -EINVAL, MALFORMED "top level is not an object");
 	} else {
 		ret = parse_pod(&a, err, sizeof(err));
 		if (!ret)
@@ -230,7 +229,7 @@ json_t *extender_handle(const struct sched_config *cfg, struct metrics_cache *mc
 	if (!ret) {
 		v = calloc(a.n + 1, sizeof(*v));
 		ret = v ? decide(cfg, mc, &a, v, err, sizeof(err)) :
-			  (snprintf(err, sizeof(err), "edgeshift-scheduler: out of memory"), -1);
+			  es_errf(err, sizeof(err), -ENOMEM, "edgeshift-scheduler: out of memory");
 	}
 	*status = 200;
 	if (ret) {
@@ -247,7 +246,7 @@ json_t *extender_handle(const struct sched_config *cfg, struct metrics_cache *mc
 			passed += v[i].pass;
 		es_debug("request", "verb=%s pod=%s nodes=%zu passed=%zu duration_us=%.0f",
 			 verb == VERB_FILTER ? "filter" : "prioritize", a.pod, a.n, passed,
-			 (sched_now_ns() - start) / 1e3);
+			 (es_now_ns() - start) / 1e3);
 	}
 	free(v);
 	json_decref(a.root);

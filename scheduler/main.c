@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 #include "util/log.h"
 #include "tool/opts.h"
 #include "es_sched.h"
@@ -81,7 +80,7 @@ static int parse_args(int argc, char **argv, struct sched_config *cfg, struct op
 static int run(struct sched_config *cfg)
 {
 	struct metrics_cache *mc;
-	struct MHD_Daemon *http;
+	struct es_http_server *http;
 	char err[ERR_LEN];
 	sigset_t set;
 	int sig = 0;
@@ -132,9 +131,7 @@ int main(int argc, char **argv)
 		sched_config_free(&cfg);
 		return 0;
 	}
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	ret = run(&cfg);
-	curl_global_cleanup();
 	sched_config_free(&cfg);
 	return ret;
 }

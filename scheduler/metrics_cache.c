@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
+#include "http/http_client.h"
 #include "util/log.h"
 #include "es_sched.h"
 
@@ -70,7 +70,7 @@ const struct node_metrics *metrics_snapshot_find(const struct metrics_snapshot *
 
 struct metrics_snapshot *metrics_cache_get(struct metrics_cache *mc, char *why, size_t len)
 {
-	uint64_t bound = mc->cfg->max_staleness_ms * 1000000ULL, now = sched_now_ns();
+	uint64_t bound = mc->cfg->max_staleness_ms * 1000000ULL, now = es_now_ns();
 	struct metrics_snapshot *s;
 
 	pthread_mutex_lock(&mc->lock);
@@ -90,16 +90,16 @@ struct metrics_snapshot *metrics_cache_get(struct metrics_cache *mc, char *why, 
 	return s;
 }
 
-static void refresh(struct metrics_cache *mc, CURL *curl)
+static void refresh(struct metrics_cache *mc, struct es_http_conn *conn)
 {
 	struct metrics_snapshot *s = NULL, *old;
 	struct node_metrics *nodes = NULL;
-	uint64_t start = sched_now_ns();
+	uint64_t start = es_now_ns();
 	char err[512];
 	size_t n = 0;
 	int ret;
 
-	ret = prom_fetch(mc->cfg, curl, &nodes, &n, err, sizeof(err));
+	ret = prom_fetch(mc->cfg, conn, &nodes, &n, err, sizeof(err));
 	if (!ret) {
 		s = metrics_snapshot_new(nodes, n, start);
 		if (!s) {
@@ -128,20 +128,21 @@ static void refresh(struct metrics_cache *mc, CURL *curl)
 	}
 	pthread_mutex_unlock(&mc->lock);
 	es_debug("metrics_refresh", "ok=%d nodes=%zu duration_ms=%.1f", s != NULL, n,
-		 (sched_now_ns() - start) / 1e6);
+		 (es_now_ns() - start) / 1e6);
 }
 
 static void *refresher(void *arg)
 {
 	struct metrics_cache *mc = arg;
 	struct timespec deadline;
-	CURL *curl = curl_easy_init();
+	/* One connection kept open to Prometheus across refreshes. */
+	struct es_http_conn *conn = es_http_conn_new();
 
 	pthread_mutex_lock(&mc->lock);
 	while (!mc->stop) {
 		pthread_mutex_unlock(&mc->lock);
-		if (curl)
-			refresh(mc, curl);
+		if (conn)
+			refresh(mc, conn);
 		pthread_mutex_lock(&mc->lock);
 		clock_gettime(CLOCK_MONOTONIC, &deadline);
 		deadline.tv_sec += mc->cfg->refresh_ms / 1000;
@@ -154,7 +155,7 @@ static void *refresher(void *arg)
 			;
 	}
 	pthread_mutex_unlock(&mc->lock);
-	curl_easy_cleanup(curl);
+	es_http_conn_free(conn);
 	return NULL;
 }
 
@@ -200,7 +201,7 @@ void metrics_cache_counters(struct metrics_cache *mc, uint64_t *ok, uint64_t *fa
 	pthread_mutex_lock(&mc->lock);
 	*ok = mc->refresh_ok;
 	*failed = mc->refresh_failed;
-	*age_s = mc->cur ? (sched_now_ns() - mc->cur->fetched_ns) / 1e9 : -1;
+	*age_s = mc->cur ? (es_now_ns() - mc->cur->fetched_ns) / 1e9 : -1;
 	pthread_mutex_unlock(&mc->lock);
 }
 
@@ -225,7 +226,7 @@ json_t *metrics_cache_json(struct metrics_cache *mc)
 	json_object_set_new(root, "usable", json_boolean(s != NULL));
 	json_object_set_new(root, "max_staleness_s", json_real(mc->cfg->max_staleness_ms / 1e3));
 	if (s) {
-		json_object_set_new(root, "age_s", json_real((sched_now_ns() - s->fetched_ns) / 1e9));
+		json_object_set_new(root, "age_s", json_real((es_now_ns() - s->fetched_ns) / 1e9));
 		for (i = 0; i < s->n; i++)
 			json_array_append_new(arr, node_json(&s->nodes[i]));
 		metrics_snapshot_put(mc, s);

@@ -4,10 +4,12 @@
  * it may go to (filter) and how good each is (score, 0 to 10). The formulas
  * are in docs/scheduler-extender.md; every threshold comes from the config.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/errf.h"
 #include "es_sched.h"
 
 #define ANN_PLACEMENT	"edgeshift.io/placement"
@@ -17,35 +19,9 @@
 #define OPT_IN_VALUE	"network-aware"
 #define OPT_OUT_VALUE	"default"
 
-int policy_parse_quantity(const char *s, double *out)
-{
-	static const struct { const char *sfx; double mul; } units[] = {
-		{ "", 1 }, { "k", 1e3 }, { "M", 1e6 }, { "G", 1e9 }, { "T", 1e12 },
-		{ "Ki", 1024.0 }, { "Mi", 1048576.0 }, { "Gi", 1073741824.0 },
-		{ "Ti", 1099511627776.0 },
-	};
-	unsigned int i;
-	char *end;
-	double v;
-
-	if (!s || !*s || !((*s >= '0' && *s <= '9') || *s == '.'))
-		return -1;
-	v = strtod(s, &end);
-	if (end == s || !isfinite(v) || v < 0)
-		return -1;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (!strcmp(end, units[i].sfx)) {
-			*out = v * units[i].mul;
-			return isfinite(*out) && *out <= 1e15 ? 0 : -1;
-		}
-	}
-	return -1;
-}
-
 static int bad(char *err, size_t len, const char *ann, const char *val, const char *want)
 {
-	snprintf(err, len, "annotation %s: \"%.64s\" %s", ann, val, want);
-	return -1;
+	return es_errf(err, len, -EINVAL, "annotation %s: \"%.64s\" %s", ann, val, want);
 }
 
 /* The annotation's string value, NULL if absent; -1 if present but not a string. */
@@ -79,7 +55,7 @@ int policy_pod_request(const struct sched_config *cfg, json_t *annotations,
 			   "is neither \"" OPT_IN_VALUE "\" nor \"" OPT_OUT_VALUE "\"");
 	req->opted_in = true;
 	req->bandwidth_bps = cfg->default_bandwidth_bps;
-	if (bw && policy_parse_quantity(bw, &req->bandwidth_bps))
+	if (bw && sched_parse_bps(bw, &req->bandwidth_bps))
 		return bad(err, len, ANN_BANDWIDTH, bw,
 			   "is not a bit/s quantity (such as 500k, 7M, 7Mi, 1G)");
 	req->cls = sched_class_find(cfg, cls ? cls : cfg->default_class);

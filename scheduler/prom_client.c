@@ -9,9 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 #include "es_sched.h"
-#include "http/http_body.h"
+#include "http/http_client.h"
 
 #define MAX_BODY	(64u << 20)
 
@@ -43,26 +42,21 @@ static int push(struct triples *t, const char *node, int sig, double v)
 	return 0;
 }
 
-static int http_get(CURL *curl, const char *url, struct es_http_body *b, long timeout_ms,
-		    char *err, size_t len)
+static int http_get(struct es_http_conn *conn, const char *url, struct es_http_response *r,
+		    long timeout_ms, char *err, size_t len)
 {
-	long code = 0;
-	CURLcode rc;
+	const struct es_http_request req = {
+		.url = url, .connect_ms = timeout_ms, .total_ms = timeout_ms,
+		.max_answer = MAX_BODY, .conn = conn,
+	};
+	char why[256];
 
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, es_http_body_write);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	rc = curl_easy_perform(curl);
-	if (rc != CURLE_OK) {
-		snprintf(err, len, "%s", curl_easy_strerror(rc));
+	if (es_http_perform(&req, r, why, sizeof(why))) {
+		snprintf(err, len, "%s", r->reason);
 		return -1;
 	}
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-	if (code != 200) {
-		snprintf(err, len, "HTTP status %ld", code);
+	if (r->status != 200) {
+		snprintf(err, len, "HTTP status %ld", r->status);
 		return -1;
 	}
 	return 0;
@@ -104,24 +98,24 @@ static int parse_vector(json_t *doc, const char *label, int sig, struct triples 
 	return 0;
 }
 
-static int run_query(const struct sched_config *cfg, CURL *curl, int sig, struct triples *t,
-		     char *err, size_t len)
+static int run_query(const struct sched_config *cfg, struct es_http_conn *conn, int sig,
+		     struct triples *t, char *err, size_t len)
 {
-	struct es_http_body b = { .max = MAX_BODY };
+	struct es_http_response r = {};
 	json_error_t jerr;
 	char *q, *url = NULL, why[200];
 	int ret = -1;
 
-	q = curl_easy_escape(curl, cfg->queries[sig], 0);
+	q = es_http_escape(cfg->queries[sig]);
 	if (!q || asprintf(&url, "%s/api/v1/query?query=%s", cfg->prom_url, q) < 0) {
 		snprintf(err, len, "out of memory");
 		goto out;
 	}
-	if (http_get(curl, url, &b, cfg->prom_timeout_ms, why, sizeof(why))) {
+	if (http_get(conn, url, &r, cfg->prom_timeout_ms, why, sizeof(why))) {
 		snprintf(err, len, "query %s at %s: %s", sched_signal_names[sig], cfg->prom_url, why);
 		goto out;
 	}
-	t->docs[sig] = json_loadb(b.data, b.len, 0, &jerr);
+	t->docs[sig] = json_loadb(r.body, r.len, 0, &jerr);
 	if (!t->docs[sig]) {
 		snprintf(err, len, "query %s: answer is not JSON: %s", sched_signal_names[sig], jerr.text);
 		goto out;
@@ -132,9 +126,9 @@ static int run_query(const struct sched_config *cfg, CURL *curl, int sig, struct
 	}
 	ret = 0;
 out:
-	curl_free(q);
+	free(q);
 	free(url);
-	free(b.data);
+	es_http_response_free(&r);
 	return ret;
 }
 
@@ -168,14 +162,14 @@ static struct node_metrics *merge(struct triples *t, size_t *n)
 	return nodes;
 }
 
-int prom_fetch(const struct sched_config *cfg, void *curl, struct node_metrics **nodes,
-	       size_t *n, char *err, size_t len)
+int prom_fetch(const struct sched_config *cfg, struct es_http_conn *conn,
+	       struct node_metrics **nodes, size_t *n, char *err, size_t len)
 {
 	struct triples t = {};
 	int sig, ret = 0;
 
 	for (sig = 0; sig < SIG_MAX && !ret; sig++)
-		ret = run_query(cfg, curl, sig, &t, err, len);
+		ret = run_query(cfg, conn, sig, &t, err, len);
 	if (!ret) {
 		*nodes = merge(&t, n);
 		if (!*nodes) {

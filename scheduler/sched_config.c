@@ -8,6 +8,7 @@
 #include <string.h>
 #include "es_sched.h"
 #include "util/config_field.h"
+#include "util/quantity.h"
 
 const char *const sched_signal_names[SIG_MAX] = {
 	"capacity", "throughput", "sessions", "latency",
@@ -229,10 +230,21 @@ static int parse_choice(json_t *v, const char *field, const char *a, const char 
 	return 0;
 }
 
+int sched_parse_bps(const char *s, double *out)
+{
+	char why[160];
+	double v;
+
+	if (es_quantity_parse(s, &v, why, sizeof(why)) || v < 0 || v > 1e15)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int parse_bandwidth(struct sched_config *cfg, json_t *v, char *err, size_t len)
 {
-	if (!json_is_string(v) || policy_parse_quantity(json_string_value(v),
-							 &cfg->default_bandwidth_bps))
+	if (!json_is_string(v) || sched_parse_bps(json_string_value(v),
+						    &cfg->default_bandwidth_bps))
 		return es_cfg_fail(err, len, "default_bandwidth",
 			    "must be a bit/s quantity such as \"0\", \"500k\", \"7M\" or \"7Mi\"");
 	return 0;

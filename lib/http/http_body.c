@@ -9,8 +9,10 @@ size_t es_http_body_write(char *p, size_t size, size_t n, void *arg)
 	size_t add = size * n;
 	char *nd;
 
-	if (b->max && b->len + add > b->max)
+	if (b->max && b->len + add > b->max) {
+		b->over = true;
 		return 0;	/* libcurl fails the transfer */
+	}
 	nd = realloc(b->data, b->len + add + 1);
 	if (!nd)
 		return 0;

@@ -3,12 +3,14 @@
 #ifndef EDGESHIFT_HTTP_BODY_H
 #define EDGESHIFT_HTTP_BODY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct es_http_body {
 	char	*data;	/* malloc'd, NUL-terminated; NULL until the first byte */
 	size_t	len;
 	size_t	max;	/* bytes accepted before the transfer is failed; 0: no bound */
+	bool	over;	/* the answer went past max */
 };
 
 /* CURLOPT_WRITEFUNCTION with CURLOPT_WRITEDATA pointing at a struct es_http_body. */

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include "session_json.h"
+#include "util/clock.h"
 
 static const char *const sort_names[] = { "bytes", "packets", "first", "last", "latency" };
 static const char tcp_flag_chars[] = "FSRPAUEC";
@@ -280,7 +281,7 @@ json_t *es_sessions_json(struct es_session_table *t, const struct es_session_que
 			 int ifaces_fd, const char *node)
 {
 	struct iface_cache ic = { .fd = ifaces_fd };
-	struct timespec mono;
+	__u64 now;
 	size_t i, kept = 0, shown;
 	json_t *root, *arr;
 
@@ -290,11 +291,11 @@ json_t *es_sessions_json(struct es_session_table *t, const struct es_session_que
 	}
 	qsort_r(t->v, kept, sizeof(*t->v), cmp_sessions, (void *)q);
 	shown = q->limit && q->limit < kept ? q->limit : kept;
-	clock_gettime(CLOCK_MONOTONIC, &mono);
+	now = es_now_ns();
 	arr = json_array();
 	for (i = 0; i < shown; i++)
 		json_array_append_new(arr, session_json(&t->v[i], &ic,
-							mono.tv_sec * 1000000000ULL + mono.tv_nsec,
+							now,
 							time(NULL)));
 	root = json_pack("{s:s,s:I,s:I,s:s,s:o}", "node", node, "matched", (json_int_t)kept,
 			 "count", (json_int_t)shown, "sort", sort_names[q->sort], "sessions", arr);

@@ -64,7 +64,7 @@ static void *pacer_run(void *arg)
 		for (next = 0, i = 1; i < n; i++)
 			if (p->s[i].next_due < p->s[next].next_due)
 				next = i;
-		now = es_tool_now_ns();
+		now = es_now_ns();
 		if (p->s[next].next_due > now) {
 			es_tool_sleep_until(p->s[next].next_due);
 			continue;	/* a session may have been added meanwhile */
@@ -103,7 +103,7 @@ int es_pacer_add(struct es_pacer *p)
 	}
 	memset(s, 0, sizeof(*s));
 	s->fd = fd;
-	s->next_due = es_tool_now_ns();
+	s->next_due = es_now_ns();
 	__atomic_store_n(&p->n, n + 1, __ATOMIC_RELEASE);
 	return n;
 }

@@ -13,14 +13,6 @@
 
 static volatile sig_atomic_t stop_signal;
 
-uint64_t es_tool_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
 void es_tool_sleep_until(uint64_t t)
 {
 	struct timespec ts = {
@@ -33,7 +25,7 @@ void es_tool_sleep_until(uint64_t t)
 
 void es_tool_sleep_ns(uint64_t ns)
 {
-	es_tool_sleep_until(es_tool_now_ns() + ns);
+	es_tool_sleep_until(es_now_ns() + ns);
 }
 
 double es_tool_secs(uint64_t ns)
@@ -89,7 +81,7 @@ void es_tool_progress(struct es_tool_progress *p, const char *fmt, ...)
 
 	if (!p->tty)
 		return;
-	now = es_tool_now_ns();
+	now = es_now_ns();
 	if (now < p->next)
 		return;
 	p->next = now + PROGRESS_NS;

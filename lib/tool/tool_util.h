@@ -11,13 +11,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "util/clock.h"
 
-#define NSEC_PER_USEC		1000ULL
-#define NSEC_PER_MSEC		1000000ULL
-#define NSEC_PER_SEC		1000000000ULL
-
-/* CLOCK_MONOTONIC */
-uint64_t es_tool_now_ns(void);
+/* CLOCK_MONOTONIC, as es_now_ns() reads it */
 void es_tool_sleep_until(uint64_t t);
 void es_tool_sleep_ns(uint64_t ns);
 double es_tool_secs(uint64_t ns);

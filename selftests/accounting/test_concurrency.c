@@ -17,6 +17,7 @@
 #include <edgeshift/session.h>
 #include "bpf/accounting_skel.h"
 #include "testing/pkt_build.h"
+#include "util/clock.h"
 #include "harness.h"
 
 #define IFINDEX_LO	1
@@ -122,14 +123,6 @@ FIXTURE_TEARDOWN(conc)
 	accounting__destroy(self->skel);
 }
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static int run_once(const struct worker *w, const struct pkt *p, __u32 *retval)
 {
 	struct xdp_md xdp = { .data_end = p->len, .ingress_ifindex = IFINDEX_LO };
@@ -167,7 +160,7 @@ static void *worker_main(void *arg)
 	for (i = 0; i < w->n_pkts; i++) {
 		spin_barrier_wait(w->barrier);
 		if (i == 0)
-			w->start_ns = mono_ns();
+			w->start_ns = es_now_ns();
 		if (w->err)
 			continue;
 		err = run_once(w, &w->pkts[i], &retval);
@@ -178,7 +171,7 @@ static void *worker_main(void *arg)
 			w->last_bad_verdict = retval;
 		}
 	}
-	w->end_ns = mono_ns();
+	w->end_ns = es_now_ns();
 	return NULL;
 }
 

@@ -24,6 +24,7 @@
 #include "bpf/accounting_skel.h"
 #include "bpf/es_names.h"
 #include "testing/pkt_build.h"
+#include "util/clock.h"
 #include "harness.h"
 
 #define IFINDEX_LO	1	/* lo of the current netns */
@@ -1207,14 +1208,6 @@ TEST_F(acct, ipv6_tcp_rst_out_closes)
 /* -------------------------------------------------------------------- */
 /* Latency */
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static void sleep_ns(__u64 ns)
 {
 	struct timespec ts = { .tv_sec = ns / 1000000000ULL, .tv_nsec = ns % 1000000000ULL };
@@ -1277,11 +1270,11 @@ TEST_F(acct, handshake_rtt_we_open)
 	__u64 t0, t1;
 
 	key4("10.0.0.1", 40000, "10.0.0.2", 80, IPPROTO_TCP, &k);
-	t0 = mono_ns();
+	t0 = es_now_ns();
 	send_tc(self, &syn);
 	sleep_ns(HS_DELAY_NS);
 	send_xdp(self, &synack);
-	t1 = mono_ns();
+	t1 = es_now_ns();
 	st = state4(self, &k);
 	EXPECT_GE(st.tcp_rtt_ns, HS_DELAY_NS, "tcp_rtt_ns vs the delay");
 	EXPECT_LE(st.tcp_rtt_ns, t1 - t0, "tcp_rtt_ns vs the time both packets took");
@@ -1305,11 +1298,11 @@ TEST_F(acct, handshake_rtt_peer_opens)
 	ack.tcp_flags = TCP_ACK;
 	key4("10.0.0.1", 80, "10.0.0.2", 40000, IPPROTO_TCP, &k);
 	send_xdp(self, &syn);
-	t0 = mono_ns();
+	t0 = es_now_ns();
 	send_tc(self, &synack);
 	sleep_ns(HS_DELAY_NS);
 	send_xdp(self, &ack);
-	t1 = mono_ns();
+	t1 = es_now_ns();
 	st = state4(self, &k);
 	EXPECT_GE(st.tcp_rtt_ns, HS_DELAY_NS, "tcp_rtt_ns vs the delay");
 	EXPECT_LE(st.tcp_rtt_ns, t1 - t0, "tcp_rtt_ns vs the time both packets took");
@@ -1332,7 +1325,7 @@ static struct es_session_state request_reply(FIXTURE_DATA(acct) *self, bool req_
 	__u64 t0;
 
 	key4("10.0.0.1", 53, "10.0.0.2", 5353, IPPROTO_UDP, &k);
-	t0 = mono_ns();
+	t0 = es_now_ns();
 	if (req_tc)
 		send_tc(self, &req);
 	else
@@ -1342,7 +1335,7 @@ static struct es_session_state request_reply(FIXTURE_DATA(acct) *self, bool req_
 		send_xdp(self, &rep);
 	else
 		send_tc(self, &rep);
-	*elapsed = mono_ns() - t0;
+	*elapsed = es_now_ns() - t0;
 	return state4(self, &k);
 }
 

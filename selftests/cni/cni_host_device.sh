@@ -49,7 +49,7 @@ if [ "$got" = "0 0" ]; then es_ok "reference plugin: DEL without netns (fixed up
 else es_ok "reference plugin: DEL without netns fails or leaks the address (got '$got')"; fi
 ip -n "$(es_ns host)" link set net0 name "$D1" 2>/dev/null
 
-# Paper B's meta form: two delegates, one with a device pool.
+# The meta form: two delegates, one with a device pool.
 meta=$(jq -c -n --arg m "$CNI_MASTER" --arg a "$D1" --arg b "$D2" --arg s "$CNI_STATE" \
 	--arg p "$CNI_PINS" --argjson i "$(hl pool)" '{cniVersion: "1.0.0", name: "multicni",
 	type: "multicni", stateDir: $s, pinPath: $p, default: "macvlan", plugins: [

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# edgeshift-cni end to end with the HTTP IPAM ("vdhcp", Paper B's multicni
-# example) against a real build/es-ipamd in the test host namespace: ADD,
+# edgeshift-cni end to end with the HTTP IPAM ("vdhcp", the multicni example
+# of docs/cni.md) against a real build/es-ipamd in the test host namespace: ADD,
 # CHECK, DEL as seen by the server, fifty parallel ADDs, a server that is
 # down, slow, answers garbage or refuses the password (right code within
 # the timeout, nothing left behind), and host-device DEL with the pod
@@ -36,7 +36,7 @@ allocs() {
 	es_in host curl -sf -m 3 -u cni:s3cret "${IPAMD}v1/networks/vnet/allocations" |
 		jq -r '.allocations[] | "\(.containerId) \(.ips[0].address)"' | sort
 }
-# meta SERVERS_JSON: Paper B's multicni example, both delegates on vdhcp
+# meta SERVERS_JSON: the multicni example of docs/cni.md, both delegates on vdhcp
 meta() {
 	jq -c -n --arg m "$CNI_MASTER" --arg d "$D1" --arg s "$CNI_STATE" --arg p "$CNI_PINS" \
 		--argjson sv "$1" '{cniVersion: "1.0.0", name: "multicni", type: "multicni",

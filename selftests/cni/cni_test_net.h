@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include "util/clock.h"
 
 /* A network namespace of this test's own with lo up: gone when it ends. */
 static inline void cnt_private_netns(void)
@@ -34,14 +35,6 @@ static inline void cnt_private_netns(void)
 	ifr.ifr_flags |= IFF_UP;
 	ASSERT_OK(ioctl(fd, SIOCSIFFLAGS, &ifr), "SIOCSIFFLAGS lo up");
 	close(fd);
-}
-
-static inline long long cnt_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
 /* build/NAME next to build/selftests/this-test. */
@@ -96,9 +89,9 @@ static inline int cnt_wait_port(int port, int ms)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port),
 				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	long long end = cnt_now_ms() + ms;
+	long long end = es_now_ms() + ms;
 
-	while (cnt_now_ms() < end) {
+	while (es_now_ms() < end) {
 		int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
 
 		ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;

@@ -409,9 +409,9 @@ TEST(all_servers_down_is_100_within_the_timeout)
 
 	cnt_private_netns();
 	ipam = ipam_obj("", 2, ports, "pw-1");
-	t0 = cnt_now_ms();
+	t0 = es_now_ms();
 	EXPECT_EQ(ipam_http_add(ipam, "net1", "d-1", "eth0", &res, &err), -1, "add fails");
-	EXPECT_LT(cnt_now_ms() - t0, 2000, "refused connections fail fast (ms)");
+	EXPECT_LT(es_now_ms() - t0, 2000, "refused connections fail fast (ms)");
 	EXPECT_EQ(err.code, CNI_ERR_IPAM_UNREACHABLE, "code 100");
 	EXPECT_TRUE(strstr(err.details, "18482") && strstr(err.details, "18492"),
 		    "details name both servers");
@@ -431,9 +431,9 @@ TEST(slow_server_fails_within_the_timeout)
 	cnt_standin_start(&s, PORT_STANDIN, NULL);
 	/* 600 ms for the first, the 400 left for the second, none for the third. */
 	ipam = ipam_obj(", \"timeoutMs\": 1000, \"serverTimeoutMs\": 600", 3, ports, "pw-1");
-	t0 = cnt_now_ms();
+	t0 = es_now_ms();
 	EXPECT_EQ(ipam_http_add(ipam, "net1", "s-1", "eth0", &res, &err), -1, "add fails");
-	took = cnt_now_ms() - t0;
+	took = es_now_ms() - t0;
 	EXPECT_GE(took, 950, "waited for the whole budget (ms)");
 	EXPECT_LT(took, 1000 + 500, "gave up within timeoutMs (ms)");
 	EXPECT_EQ(err.code, CNI_ERR_IPAM_UNREACHABLE, "code 100");
@@ -452,9 +452,9 @@ TEST_F(ipamd, slow_first_server_then_the_good_one)
 
 	cnt_standin_start(&s, PORT_STANDIN, NULL);
 	ipam = ipam_obj(", \"timeoutMs\": 3000, \"serverTimeoutMs\": 500", 2, ports, "pw-1");
-	t0 = cnt_now_ms();
+	t0 = es_now_ms();
 	EXPECT_OK(ipam_http_add(ipam, "net1", "s-2", "eth0", &res, &err), err.msg);
-	took = cnt_now_ms() - t0;
+	took = es_now_ms() - t0;
 	EXPECT_LT(took, 500 + 1000, "the slow server cost its server timeout only (ms)");
 	json_decref(res);
 	json_decref(ipam);

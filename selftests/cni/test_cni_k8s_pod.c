@@ -10,9 +10,13 @@
 #include "cni_test_net.h"
 #include <jansson.h>
 #include <microhttpd.h>
+#include "http/http_reply.h"
+#include "http/http_server.h"
 #include "k8s_pod.h"
 
 #define PORT_TOKEN	16443
+#define ES_STR2(x)	#x
+#define ES_STR(x)	ES_STR2(x)
 #define PORT_CERT	16444
 #define PORT_SILENT	16445
 #define PORT_DEAD	16446
@@ -45,7 +49,7 @@ static const char pod_plain[] =
 
 FIXTURE(k8s) {
 	char			dir[64];
-	struct MHD_Daemon	*mhd;
+	struct es_http_server	*srv;
 	pid_t			s_server;
 	char			*srv_cert, *srv_key;
 };
@@ -66,26 +70,18 @@ static char *slurp(const char *dir, const char *name)
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int code, const char *body)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
-								 MHD_RESPMEM_MUST_COPY);
-	enum MHD_Result ret;
-
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	ret = MHD_queue_response(c, code, r);
-	MHD_destroy_response(r);
-	return ret;
+	return es_http_reply(c, code, "application/json", strdup(body));
 }
 
 /* The API server's answers: a pod, or a Status object. */
 static enum MHD_Result api(void *cls, struct MHD_Connection *c, const char *url,
-			   const char *method, const char *version, const char *upload,
-			   size_t *upload_len, void **con_cls)
+			   const char *method, const struct es_http_body_in *body)
 {
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 	static const char prefix[] = "/api/v1/namespaces/ns1/pods/";
 	char status[512];
 
-	(void)cls, (void)method, (void)version, (void)upload, (void)upload_len, (void)con_cls;
+	(void)cls, (void)method, (void)body;
 	if (!auth || strcmp(auth, "Bearer " TOKEN))
 		return reply(c, 401, "{\"kind\": \"Status\", \"apiVersion\": \"v1\", \"status\": \"Failure\","
 			     " \"message\": \"Unauthorized\", \"reason\": \"Unauthorized\", \"code\": 401}");
@@ -101,7 +97,10 @@ static enum MHD_Result api(void *cls, struct MHD_Connection *c, const char *url,
 
 FIXTURE_SETUP(k8s)
 {
-	char script[2048], cmd[600], path[256];
+	char script[2048], cmd[600], path[256], err[256];
+	struct es_http_server_opts o = {
+		.listen = "0.0.0.0:" ES_STR(PORT_TOKEN), .handler = api,
+	};
 
 	cnt_private_netns();
 	snprintf(self->dir, sizeof(self->dir), "/tmp/es-k8s-test.XXXXXX");
@@ -119,17 +118,15 @@ FIXTURE_SETUP(k8s)
 	cnt_write_file(path, pod_annotated);
 	self->srv_cert = slurp(self->dir, "srv.pem");
 	self->srv_key = slurp(self->dir, "srv.key");
-	self->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS, PORT_TOKEN,
-				     NULL, NULL, api, NULL,
-				     MHD_OPTION_HTTPS_MEM_CERT, self->srv_cert,
-				     MHD_OPTION_HTTPS_MEM_KEY, self->srv_key, MHD_OPTION_END);
-	ASSERT_OK_PTR(self->mhd, "HTTPS stand-in of the API server");
+	o.tls_cert = self->srv_cert;
+	o.tls_key = self->srv_key;
+	ASSERT_OK(es_http_server_start(&o, &self->srv, err, sizeof(err)),
+		  "HTTPS stand-in of the API server");
 }
 
 FIXTURE_TEARDOWN(k8s)
 {
-	if (self->mhd)
-		MHD_stop_daemon(self->mhd);
+	es_http_server_stop(self->srv);
 	if (self->s_server > 0)
 		cnt_kill_wait(self->s_server, SIGKILL);
 	free(self->srv_cert);
@@ -308,17 +305,17 @@ TEST_F(k8s, unreachable_server_fails_within_the_timeout)
 	cnt_standin_start(&s, PORT_SILENT, NULL);
 	kubeconfig(self, "kc-silent", PORT_SILENT, "    certificate-authority: ca.pem\n",
 		   "    token: " TOKEN "\n", kc, sizeof(kc));
-	t0 = cnt_now_ms();
+	t0 = es_now_ms();
 	EXPECT_EQ(lookup(kc, "annotated", 700, &v, &err), -1, "a silent server fails");
-	took = cnt_now_ms() - t0;
+	took = es_now_ms() - t0;
 	EXPECT_GE(took, 650, "waited for the timeout (ms)");
 	EXPECT_LT(took, 700 + 500, "gave up at the timeout (ms)");
 	EXPECT_TRUE(strstr(err.msg, "did not answer") != NULL, "message says it did not answer");
 	kubeconfig(self, "kc-dead", PORT_DEAD, "    certificate-authority: ca.pem\n",
 		   "    token: " TOKEN "\n", kc, sizeof(kc));
-	t0 = cnt_now_ms();
+	t0 = es_now_ms();
 	EXPECT_EQ(lookup(kc, "annotated", 700, &v, &err), -1, "a refused connection fails");
-	EXPECT_LT(cnt_now_ms() - t0, 700, "at once (ms)");
+	EXPECT_LT(es_now_ms() - t0, 700, "at once (ms)");
 }
 
 TEST_F(k8s, bad_kubeconfig_names_the_problem)

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# edgeshift place: Paper B's site selection against hand-computed scores
+# edgeshift place: site selection against hand-computed scores
 # (docs/placement.md has the worked example), ties, a region that cannot
 # hold the request, zero-utilisation and saturated links, per-region
 # weights, and bad input files that must fail with the field named.

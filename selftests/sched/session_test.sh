@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# edgeshift session-test (Paper A) on an emulated 100 Mbit/s link: a tbf
+# edgeshift session-test on an emulated 100 Mbit/s link: a tbf
 # qdisc on the client's veth, `es-session sink` in the destination
 # namespace, sessions of 7 Mbit/s added every 1.5 s. The knee must be where
 # the link saturates (13 x 7 Mbit/s of payload is 94 Mbit/s on the wire,

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
+#include "http/http_client.h"
 #include "tool/opts.h"
 #include "tool/tool_util.h"
 
@@ -20,11 +20,6 @@ struct opts {
 	const char	*prefix, *args;
 	uint64_t	rounds, warmup;
 	bool		json;
-};
-
-struct reply {
-	char	*p;
-	size_t	len;
 };
 
 #define F(field)	ES_OPT_AT(struct opts, field)
@@ -59,43 +54,29 @@ static int parse(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-static size_t on_data(char *d, size_t size, size_t n, void *arg)
-{
-	struct reply *r = arg;
-	char *np = realloc(r->p, r->len + size * n + 1);
-
-	if (!np)
-		return 0;
-	memcpy(np + r->len, d, size * n);
-	r->p = np;
-	r->len += size * n;
-	r->p[r->len] = '\0';
-	return size * n;
-}
-
 /* One POST; its time in ns, or 0 on an error. */
-static uint64_t post(CURL *c, const char *url, const char *body, size_t len, bool filter)
+static uint64_t post(struct es_http_conn *c, const char *url, const char *body, size_t len,
+		     bool filter)
 {
-	struct reply r = {};
-	uint64_t t0 = es_tool_now_ns(), t;
-	long code = 0;
+	const struct es_http_request req = {
+		.url = url, .body = body, .body_len = len, .total_ms = 10000,
+		.max_answer = 64u << 20, .conn = c,
+	};
+	uint64_t t0 = es_now_ns(), t;
+	struct es_http_response r;
+	char why[256];
 	json_t *j;
 	bool ok;
 
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
-	ok = curl_easy_perform(c) == CURLE_OK;
-	t = es_tool_now_ns() - t0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	ok = ok && code == 200;
+	ok = !es_http_perform(&req, &r, why, sizeof(why));
+	t = es_now_ns() - t0;
+	ok = ok && r.status == 200;
 	if (ok && filter) {
-		j = json_loadb(r.p, r.len, 0, NULL);
+		j = json_loadb(r.body, r.len, 0, NULL);
 		ok = j && !json_string_length(json_object_get(j, "Error"));
 		json_decref(j);
 	}
-	free(r.p);
+	es_http_response_free(&r);
 	return ok ? t : 0;
 }
 
@@ -140,12 +121,11 @@ int main(int argc, char **argv)
 {
 	char furl[1024], purl[1024], *body;
 	uint64_t *tf, *tp, *tt, a, b, i, errors = 0, n = 0;
-	struct curl_slist *hdrs;
 	struct es_tool_progress prog;
 	struct opts o;
 	size_t len = 0;
 	json_t *out;
-	CURL *c;
+	struct es_http_conn *c;
 	int ret;
 
 	ret = parse(argc, argv, &o);
@@ -156,17 +136,12 @@ int main(int argc, char **argv)
 		return fprintf(stderr, PROG ": cannot read %s: %m\n", o.args), 1;
 	snprintf(furl, sizeof(furl), "%s/filter", o.prefix);
 	snprintf(purl, sizeof(purl), "%s/prioritize", o.prefix);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	c = curl_easy_init();
+	c = es_http_conn_new();
 	tf = calloc(o.rounds, sizeof(*tf));
 	tp = calloc(o.rounds, sizeof(*tp));
 	tt = calloc(o.rounds, sizeof(*tt));
 	if (!c || !tf || !tp || !tt)
 		return fprintf(stderr, PROG ": out of memory\n"), 1;
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-	hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	es_tool_setup_signals(true);
 	es_tool_progress_init(&prog, PROG);
 	for (i = 0; i < o.warmup + o.rounds && !es_tool_stop_signal(); i++) {
@@ -194,9 +169,7 @@ int main(int argc, char **argv)
 			"filter_plus_prioritize", percentiles(tt, n));
 	es_tool_emit(out, o.json, "extender latency", 28);
 	json_decref(out);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(c);
-	curl_global_cleanup();
+	es_http_conn_free(c);
 	free(body);
 	return errors ? 1 : 0;
 }

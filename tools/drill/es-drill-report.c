@@ -9,8 +9,8 @@
  *     sent, and every reply's counter against its request number;
  *   - the migration's outcome and time per phase (event timestamps);
  *   - the old container stopped only after the new one ran and answered;
- *   - response time per request (JSON and an SVG plot, like Paper D's
- *     Fig. 6/7) and the longest gap between consecutive replies.
+ *   - response time per request (JSON and an SVG plot, docs/drills.md)
+ *     and the longest gap between consecutive replies.
  * Prints a table (or --json) and exits 0 when the drill passed.
  */
 #include <errno.h>
@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include "testing/svg_plot.h"
+#include "plot/svg_plot.h"
 #include "tool/opts.h"
 
 #define MAX_EVENT_FILES	4

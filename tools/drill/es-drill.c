@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include "tool/opts.h"
+#include "util/clock.h"
 
 static volatile sig_atomic_t stop;
 
@@ -36,14 +37,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static uint64_t now_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 /* ---- client ---- */
@@ -118,7 +111,7 @@ static void on_reply(struct client *c, const char *buf)
 		c->dup++;
 		return;
 	}
-	c->r[seq].recv_ns = now_ns(CLOCK_REALTIME);
+	c->r[seq].recv_ns = es_realtime_ns();
 	c->r[seq].counter = counter;
 	c->answered++;
 	if (seq < c->max_first)
@@ -144,7 +137,7 @@ static void progress(struct client *c, uint64_t start, bool end)
 		return;
 	/* one line rewritten on a terminal, one line per second in a log */
 	fprintf(stderr, "%s  t=%5.1fs  sent %lu/%lu  answered %lu  outstanding %lu  dup %lu%s",
-		isatty(2) ? "\r" : "", (now_ns(CLOCK_MONOTONIC) - start) / 1e9, c->sent, c->count,
+		isatty(2) ? "\r" : "", (es_now_ns() - start) / 1e9, c->sent, c->count,
 		c->answered, c->sent - c->answered, c->dup, end || !isatty(2) ? "\n" : "");
 }
 
@@ -155,12 +148,12 @@ static int send_one(struct client *c, int fd)
 	int n;
 
 	if (seq == c->handoff_at && c->handoff_gw.s_addr) {
-		c->handoff_ns = now_ns(CLOCK_REALTIME);
+		c->handoff_ns = es_realtime_ns();
 		if (route_to(c->handoff_gw, c->bind.sin_addr))
 			return -1;
 	}
 	n = snprintf(req, sizeof(req), "SEQ %lu", seq);
-	c->r[seq].sent_ns = now_ns(CLOCK_REALTIME);
+	c->r[seq].sent_ns = es_realtime_ns();
 	/* a send can fail while the route changes; the request then counts as lost */
 	send(fd, req, n, 0);
 	c->sent++;
@@ -169,13 +162,13 @@ static int send_one(struct client *c, int fd)
 
 static int client_loop(struct client *c, int fd)
 {
-	uint64_t start = now_ns(CLOCK_MONOTONIC), gap = 1e9 / c->rate, next = start, end = 0;
+	uint64_t start = es_now_ns(), gap = 1e9 / c->rate, next = start, end = 0;
 	uint64_t last_progress = 0, now;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int timeout;
 
 	while (!stop) {
-		now = now_ns(CLOCK_MONOTONIC);
+		now = es_now_ns();
 		if (c->sent < c->count && now >= next) {
 			if (send_one(c, fd))
 				return -1;

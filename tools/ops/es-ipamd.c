@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * es-ipamd: the reference server of edgeshift's HTTP IPAM API (Paper B's
- * "vdhcp", docs/cni-ipam-api.md). Networks and users come from a JSON
+ * es-ipamd: the reference server of edgeshift's HTTP IPAM API ("vdhcp",
+ * docs/cni-ipam-api.md). Networks and users come from a JSON
  * configuration file; allocations live in a state file that is replaced
  * atomically (temp + fsync + rename + directory fsync) before any answer
  * is sent, so an acknowledged allocation survives a crash.
@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <jansson.h>
+#include "util/errf.h"
+#include "http/http_server.h"
 #include "util/log.h"
 #include "tool/opts.h"
 
@@ -176,18 +178,6 @@ static struct network *network_find(const char *name)
 	return NULL;
 }
 
-static int fail(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* Routes with the gateway filled in where a route names none. */
 static json_t *network_routes(const json_t *in, uint32_t gw, const char *where,
 			      char *err, size_t elen)
@@ -212,7 +202,8 @@ static json_t *network_routes(const json_t *in, uint32_t gw, const char *where,
 	return out;
 bad:
 	json_decref(out);
-	fail(err, elen, "%s.routes: want [{\"dst\": \"A.B.C.D/N\", \"gw\": \"A.B.C.D\"}]", where);
+	es_errf(err, elen, -EINVAL,
+		"%s.routes: want [{\"dst\": \"A.B.C.D/N\", \"gw\": \"A.B.C.D\"}]", where);
 	return NULL;
 }
 
@@ -229,19 +220,22 @@ static struct network *network_parse(const json_t *j, bool configured, char *err
 	if (!n)
 		goto nomem;
 	if (!valid_name(name, 63)) {
-		fail(err, elen, "networks[].name: want 1-63 characters of [A-Za-z0-9._-]");
+		es_errf(err, elen, -EINVAL,
+			"networks[].name: want 1-63 characters of [A-Za-z0-9._-]");
 		goto bad;
 	}
 	strcpy(n->name, name);
 	n->configured = configured;
 	if (parse_cidr4(json_string_value(json_object_get(j, "subnet")), &n->subnet, &n->prefix) ||
 	    n->prefix > 30) {
-		fail(err, elen, "%s.subnet: want an IPv4 subnet A.B.C.D/N with N <= 30", where);
+		es_errf(err, elen, -EINVAL,
+			"%s.subnet: want an IPv4 subnet A.B.C.D/N with N <= 30", where);
 		goto bad;
 	}
 	if (parse_ip4(json_string_value(json_object_get(j, "gateway")), &n->gateway) ||
 	    !in_subnet(n, n->gateway)) {
-		fail(err, elen, "%s.gateway: want an IPv4 address inside the subnet", where);
+		es_errf(err, elen, -EINVAL,
+			"%s.gateway: want an IPv4 address inside the subnet", where);
 		goto bad;
 	}
 	n->start = n->subnet + 1;
@@ -249,26 +243,29 @@ static struct network *network_parse(const json_t *j, bool configured, char *err
 	if (json_object_get(j, "rangeStart") &&
 	    (parse_ip4(json_string_value(json_object_get(j, "rangeStart")), &n->start) ||
 	     !in_subnet(n, n->start))) {
-		fail(err, elen, "%s.rangeStart: want an IPv4 address inside the subnet", where);
+		es_errf(err, elen, -EINVAL,
+			"%s.rangeStart: want an IPv4 address inside the subnet", where);
 		goto bad;
 	}
 	if (json_object_get(j, "rangeEnd") &&
 	    (parse_ip4(json_string_value(json_object_get(j, "rangeEnd")), &n->end) ||
 	     !in_subnet(n, n->end) || n->end < n->start)) {
-		fail(err, elen, "%s.rangeEnd: want an IPv4 address inside the subnet, not below rangeStart",
-		     where);
+		es_errf(err, elen, -EINVAL,
+			"%s.rangeEnd: want an IPv4 address inside the subnet, not below rangeStart",
+			where);
 		goto bad;
 	}
 	size = n->end - n->start + 1;
 	if (size > MAX_RANGE) {
-		fail(err, elen, "%s: range of %u addresses, at most %u", where, size, MAX_RANGE);
+		es_errf(err, elen, -EINVAL,
+			"%s: range of %u addresses, at most %u", where, size, MAX_RANGE);
 		goto bad;
 	}
 	n->routes = network_routes(json_object_get(j, "routes"), n->gateway, where, err, elen);
 	if (!n->routes)
 		goto bad;
 	if (dns && !json_is_object(dns)) {
-		fail(err, elen, "%s.dns: want an object", where);
+		es_errf(err, elen, -EINVAL, "%s.dns: want an object", where);
 		goto bad;
 	}
 	n->dns = dns ? json_deep_copy(dns) : json_object();
@@ -278,7 +275,7 @@ static struct network *network_parse(const json_t *j, bool configured, char *err
 	n->last = n->end;
 	return n;
 nomem:
-	fail(err, elen, "out of memory");
+	es_errf(err, elen, -ENOMEM, "out of memory");
 bad:
 	network_free(n);
 	return NULL;
@@ -490,13 +487,15 @@ static int state_load_network(const json_t *jn, char *err, size_t elen)
 		if (!valid_id(cid, 255) || !valid_id(ifn, 15) ||
 		    parse_ip4(json_string_value(json_object_get(ja, "address")), &a) ||
 		    !in_subnet(n, a))
-			return fail(err, elen, "network '%s' allocation %zu: bad containerId, ifname or address",
-				    n->name, i);
+			return es_errf(err, elen, -EINVAL,
+				       "network '%s' allocation %zu: bad containerId, ifname or address",
+				       n->name, i);
 		if (addr_taken(n, a) || alloc_find(n, cid, ifn))
-			return fail(err, elen, "network '%s' allocation %zu: address or container held twice",
-				    n->name, i);
+			return es_errf(err, elen, -EINVAL,
+				       "network '%s' allocation %zu: address or container held twice",
+				       n->name, i);
 		if (!alloc_add(n, cid, ifn, a, created ? created : ""))
-			return fail(err, elen, "out of memory");
+			return es_errf(err, elen, -ENOMEM, "out of memory");
 	}
 	return 0;
 }
@@ -512,11 +511,13 @@ static int state_load(char *err, size_t elen)
 		return 0;
 	j = json_load_file(srv.state_path, 0, &je);
 	if (!j)
-		return fail(err, elen, "state %s:%d: %s", srv.state_path, je.line, je.text);
+		return es_errf(err, elen, -EINVAL,
+			       "state %s:%d: %s", srv.state_path, je.line, je.text);
 	if (json_integer_value(json_object_get(j, "version")) != 1 ||
 	    !json_is_array(json_object_get(j, "networks"))) {
 		json_decref(j);
-		return fail(err, elen, "state %s: not an es-ipamd state (version 1)", srv.state_path);
+		return es_errf(err, elen, -EINVAL,
+			       "state %s: not an es-ipamd state (version 1)", srv.state_path);
 	}
 	json_array_foreach(json_object_get(j, "networks"), i, jn)
 		if ((ret = state_load_network(jn, err, elen)))
@@ -534,16 +535,18 @@ static int config_users(const json_t *ju, char *err, size_t elen)
 	size_t i;
 
 	if (!json_is_array(ju) || !json_array_size(ju))
-		return fail(err, elen, "users: want a non-empty array of {\"user\", \"password\"}");
+		return es_errf(err, elen, -EINVAL,
+			       "users: want a non-empty array of {\"user\", \"password\"}");
 	srv.users = calloc(json_array_size(ju), sizeof(*srv.users));
 	if (!srv.users)
-		return fail(err, elen, "out of memory");
+		return es_errf(err, elen, -ENOMEM, "out of memory");
 	json_array_foreach(ju, i, u) {
 		const char *name = json_string_value(json_object_get(u, "user"));
 		const char *pw = json_string_value(json_object_get(u, "password"));
 
 		if (!name || !*name || strchr(name, ':') || !pw)
-			return fail(err, elen, "users[%zu]: want a user (without ':') and a password", i);
+			return es_errf(err, elen, -EINVAL,
+				       "users[%zu]: want a user (without ':') and a password", i);
 		srv.users[i].name = strdup(name);
 		srv.users[i].password = strdup(pw);
 		srv.nusers++;
@@ -561,19 +564,19 @@ static int config_load(const char *path, char *err, size_t elen)
 
 	j = json_load_file(path, 0, &je);
 	if (!j)
-		return fail(err, elen, "config %s:%d: %s", path, je.line, je.text);
+		return es_errf(err, elen, -EINVAL, "config %s:%d: %s", path, je.line, je.text);
 	if (config_users(json_object_get(j, "users"), err, elen))
 		goto out;
 	base = json_string_value(json_object_get(j, "basePath"));
 	if (!base)
 		base = "/";
 	if (*base != '/' || strlen(base) > sizeof(srv.base) - 2) {
-		fail(err, elen, "basePath: want a path starting with '/'");
+		es_errf(err, elen, -EINVAL, "basePath: want a path starting with '/'");
 		goto out;
 	}
 	snprintf(srv.base, sizeof(srv.base), "%s%s", base, base[strlen(base) - 1] == '/' ? "" : "/");
 	if (!json_is_array(json_object_get(j, "networks"))) {
-		fail(err, elen, "networks: want an array");
+		es_errf(err, elen, -EINVAL, "networks: want an array");
 		goto out;
 	}
 	json_array_foreach(json_object_get(j, "networks"), i, jn) {
@@ -582,7 +585,8 @@ static int config_load(const char *path, char *err, size_t elen)
 		if (!n)
 			goto out;
 		if (network_find(n->name)) {
-			fail(err, elen, "networks[%zu]: network '%s' defined twice", i, n->name);
+			es_errf(err, elen, -EINVAL,
+				"networks[%zu]: network '%s' defined twice", i, n->name);
 			network_free(n);
 			goto out;
 		}
@@ -597,12 +601,6 @@ out:
 
 /* ------------------------------------------------------------------ */
 /* HTTP */
-
-struct request {
-	char	*body;
-	size_t	len;
-	bool	too_large;
-};
 
 static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned int code, json_t *j)
 {
@@ -678,10 +676,10 @@ static json_t *network_summary(const struct network *n)
 }
 
 static enum MHD_Result do_allocate(struct MHD_Connection *c, struct network *n,
-				   const struct request *rq, const char *who)
+				   const struct es_http_body_in *rq, const char *who)
 {
 	json_error_t je;
-	json_t *j = json_loadb(rq->body ? rq->body : "", rq->len, 0, &je);
+	json_t *j = json_loadb(rq->data ? rq->data : "", rq->len, 0, &je);
 	const char *cid = json_string_value(json_object_get(j, "containerId"));
 	const char *ifn = json_string_value(json_object_get(j, "ifname"));
 	char created[24], abuf[INET_ADDRSTRLEN];
@@ -752,7 +750,7 @@ static enum MHD_Result do_release(struct MHD_Connection *c, struct network *n,
 	es_info("released", "network=%s container=%s ifname=%s address=%s user=%s",
 		n->name, cid, ifn, ip4_str(saved.addr, abuf), who);
 	if (!n->configured && !n->n) {
-		/* Paper B: a network nobody refers to any more is deleted. */
+		/* A network nobody refers to any more leaves the state for good. */
 		es_info("network_deleted", "network=%s reason=\"last allocation released\"", n->name);
 		network_unlink(n);
 		network_free(n);
@@ -795,7 +793,7 @@ static int split_path(char *path, char **seg)
 
 /* Called with srv.lock held: one change and its save at a time. */
 static enum MHD_Result route(struct MHD_Connection *c, const char *method, char **seg, int n,
-			     const struct request *rq, const char *who)
+			     const struct es_http_body_in *rq, const char *who)
 {
 	bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST");
 	bool del = !strcmp(method, "DELETE");
@@ -830,36 +828,14 @@ static enum MHD_Result route(struct MHD_Connection *c, const char *method, char 
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
-			      const char *method, const char *version, const char *upload,
-			      size_t *upload_len, void **con_cls)
+			      const char *method, const struct es_http_body_in *rq)
 {
-	struct request *rq = *con_cls;
 	char path[2048], who[128], *seg[MAX_SEGS];
 	size_t blen = strlen(srv.base);
 	enum MHD_Result ret;
 	int n;
 
-	(void)cls, (void)version;
-	if (!rq) {
-		rq = calloc(1, sizeof(*rq));
-		*con_cls = rq;
-		return rq ? MHD_YES : MHD_NO;
-	}
-	if (*upload_len) {
-		if (rq->len + *upload_len > MAX_BODY) {
-			rq->too_large = true;
-		} else {
-			char *p = realloc(rq->body, rq->len + *upload_len + 1);
-
-			if (!p)
-				return MHD_NO;
-			memcpy(p + rq->len, upload, *upload_len);
-			rq->body = p;
-			rq->len += *upload_len;
-		}
-		*upload_len = 0;
-		return MHD_YES;
-	}
+	(void)cls;
 	if (!strncmp(url, srv.base, blen - 1) && !strcmp(url + blen - 1, "/healthz"))
 		return reply_json(c, 200, json_pack("{s:s}", "status", "ok"));
 	if (strncmp(url, srv.base, blen) || strlen(url) >= sizeof(path))
@@ -868,7 +844,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		es_warn("unauthorized", "method=%s url=%s user=%s", method, url, who);
 		return reply_error(c, 401, "unauthorized", "credentials refused");
 	}
-	if (rq->too_large)
+	if (rq->too_big)
 		return reply_error(c, 413, "too-large", "request body over %d bytes", MAX_BODY);
 	strcpy(path, url + blen);
 	n = split_path(path, seg);
@@ -878,19 +854,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	ret = route(c, method, seg, n, rq, who);
 	pthread_mutex_unlock(&srv.lock);
 	return ret;
-}
-
-static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
-{
-	struct request *rq = *con_cls;
-
-	(void)cls, (void)c, (void)toe;
-	if (rq) {
-		free(rq->body);
-		free(rq);
-	}
-	*con_cls = NULL;
 }
 
 /* ------------------------------------------------------------------ */
@@ -993,7 +956,10 @@ static void free_all(void)
 int main(int argc, char **argv)
 {
 	struct ipamd_opts o = { };
-	struct MHD_Daemon *d = NULL;
+	struct es_http_server *d = NULL;
+	struct es_http_server_opts so = {
+		.max_body = MAX_BODY, .reuse_address = true, .handler = handle,
+	};
 	char err[512], addr[INET_ADDRSTRLEN];
 	sigset_t stop;
 	int sig, ret = 1;
@@ -1013,27 +979,20 @@ int main(int argc, char **argv)
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-			     MHD_USE_POLL, 0, NULL, NULL, handle, NULL,
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&o.sa,
-			     MHD_OPTION_NOTIFY_COMPLETED, request_done, NULL,
-			     MHD_OPTION_CONNECTION_TIMEOUT, 30U,
-			     MHD_OPTION_CONNECTION_LIMIT, 256U,
-			     MHD_OPTION_LISTENING_ADDRESS_REUSE, 1U,
-			     MHD_OPTION_END);
-	if (!d) {
+	so.addr = (struct sockaddr *)&o.sa;
+	sig = es_http_server_start(&so, &d, err, sizeof(err));
+	if (sig) {
 		es_error("start_failed", "listen=%s:%u error=\"cannot listen: %s\"",
-			 ip4_str(ntohl(o.sa.sin_addr.s_addr), addr), ntohs(o.sa.sin_port),
-			 strerror(errno));
+			 ip4_str(ntohl(o.sa.sin_addr.s_addr), addr), ntohs(o.sa.sin_port), strerror(-sig));
 		goto out;
 	}
 	es_info("listening", "listen=%s:%u base=%s state=%s",
-		ip4_str(ntohl(o.sa.sin_addr.s_addr), addr),
-		MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port, srv.base, srv.state_path);
+		ip4_str(ntohl(o.sa.sin_addr.s_addr), addr), es_http_server_port(d), srv.base,
+		srv.state_path);
 	while (sigwait(&stop, &sig) == 0 && sig != SIGTERM && sig != SIGINT)
 		;
 	es_info("stopping", "signal=%s", strsignal(sig));
-	MHD_stop_daemon(d);
+	es_http_server_stop(d);
 	ret = 0;
 out:
 	free_all();

@@ -241,8 +241,8 @@ static int cmd_events(const struct es_mig_dp *dp, const struct opts *o)
 	rb = ring_buffer__new(dp->events_fd, on_event, &left, NULL);
 	if (!rb)
 		return fail("ring buffer", -errno);
-	end = es_tool_now_ns() + (o->timeout_ms ? o->timeout_ms : 10000) * NSEC_PER_MSEC;
-	while (left && es_tool_now_ns() < end && !es_tool_stop_signal()) {
+	end = es_now_ns() + (o->timeout_ms ? o->timeout_ms : 10000) * NSEC_PER_MSEC;
+	while (left && es_now_ns() < end && !es_tool_stop_signal()) {
 		ret = ring_buffer__poll(rb, 100);
 		if (ret < 0 && ret != -EINTR)
 			break;

@@ -1,25 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/*
- * One bounded HTTP exchange over libcurl. libcurl is opened with dlopen()
- * on first use: linked normally, its ~25 dependent libraries cost every
- * run of the plugin several milliseconds of relocation (most runs never
- * speak HTTP), more than the rest of a macvlan ADD.
- */
+/* One bounded HTTP exchange over libcurl (http_client.h). */
 #define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include "http_body.h"
 #include "http_client.h"
 
-#define MAX_RESPONSE	(1024 * 1024)
+#define MAX_ANSWER	(1024 * 1024)
 #define LIBCURL		"libcurl.so.4"
 
 static struct {
+	CURLcode	(*global_init)(long flags);
 	CURL		*(*easy_init)(void);
+	void		(*easy_reset)(CURL *c);
 	CURLcode	(*easy_setopt)(CURL *c, CURLoption opt, ...);
 	CURLcode	(*easy_perform)(CURL *c);
 	CURLcode	(*easy_getinfo)(CURL *c, CURLINFO info, ...);
@@ -33,6 +31,11 @@ static struct {
 } curl;
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
+struct es_http_conn {
+	CURL	*h;
+};
+
+/* Once per process (pthread_once), so threads may start requests at the same time. */
 static void curl_load(void)
 {
 	void *h = dlopen(LIBCURL, RTLD_NOW | RTLD_LOCAL);
@@ -41,9 +44,10 @@ static void curl_load(void)
 	if (!h)
 		return;
 #define SYM(f) (*(void **)&curl.f = dlsym(h, "curl_" #f))
-	if (SYM(easy_init) && SYM(easy_setopt) && SYM(easy_perform) && SYM(easy_getinfo) &&
-	    SYM(easy_strerror) && SYM(easy_cleanup) && SYM(easy_escape) && SYM(free) &&
-	    SYM(slist_append) && SYM(slist_free_all))
+	if (SYM(global_init) && SYM(easy_init) && SYM(easy_reset) && SYM(easy_setopt) && SYM(easy_perform) &&
+	    SYM(easy_getinfo) && SYM(easy_strerror) && SYM(easy_cleanup) && SYM(easy_escape) &&
+	    SYM(free) && SYM(slist_append) && SYM(slist_free_all) &&
+	    curl.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
 		curl.loaded = 1;
 #undef SYM
 }
@@ -55,6 +59,7 @@ static int curl_ready(void)
 }
 
 #define curl_easy_init		curl.easy_init
+#define curl_easy_reset		curl.easy_reset
 #undef curl_easy_setopt
 #undef curl_easy_getinfo
 #define curl_easy_setopt	curl.easy_setopt
@@ -67,41 +72,31 @@ static int curl_ready(void)
 #define curl_slist_append	curl.slist_append
 #define curl_slist_free_all	curl.slist_free_all
 
-struct sink {
-	struct http_response	*resp;
-	int			overflow;
-};
-
-static size_t sink_write(char *data, size_t size, size_t n, void *cls)
+struct es_http_conn *es_http_conn_new(void)
 {
-	struct sink *s = cls;
-	struct http_response *r = s->resp;
-	size_t len = size * n;
-	char *p;
+	struct es_http_conn *c;
 
-	if (r->len + len > MAX_RESPONSE) {
-		s->overflow = 1;
-		return 0;
+	if (!curl_ready())
+		return NULL;
+	c = calloc(1, sizeof(*c));
+	if (c)
+		c->h = curl_easy_init();
+	if (c && !c->h) {
+		free(c);
+		c = NULL;
 	}
-	p = realloc(r->body, r->len + len + 1);
-	if (!p)
-		return 0;
-	memcpy(p + r->len, data, len);
-	r->body = p;
-	r->len += len;
-	r->body[r->len] = '\0';
-	return len;
+	return c;
 }
 
-long long http_now_ms(void)
+void es_http_conn_free(struct es_http_conn *c)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+	if (!c)
+		return;
+	curl_easy_cleanup(c->h);
+	free(c);
 }
 
-char *http_escape(const char *s)
+char *es_http_escape(const char *s)
 {
 	char *e = curl_ready() ? curl_easy_escape(NULL, s, 0) : NULL, *copy;
 
@@ -112,7 +107,7 @@ char *http_escape(const char *s)
 	return copy;
 }
 
-static void set_blob(CURL *c, CURLoption opt, const struct http_blob *b)
+static void set_blob(CURL *c, CURLoption opt, const struct es_http_blob *b)
 {
 	struct curl_blob blob = {
 		.data = (void *)b->data, .len = b->len, .flags = CURL_BLOB_COPY,
@@ -121,7 +116,7 @@ static void set_blob(CURL *c, CURLoption opt, const struct http_blob *b)
 	curl_easy_setopt(c, opt, &blob);
 }
 
-static void set_tls(CURL *c, const struct http_request *req)
+static void set_tls(CURL *c, const struct es_http_request *req)
 {
 	if (req->ca_file)
 		curl_easy_setopt(c, CURLOPT_CAINFO, req->ca_file);
@@ -141,7 +136,7 @@ static void set_tls(CURL *c, const struct http_request *req)
 	}
 }
 
-static struct curl_slist *headers(const struct http_request *req)
+static struct curl_slist *headers(const struct es_http_request *req)
 {
 	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
 	char auth[4096];
@@ -156,63 +151,95 @@ static struct curl_slist *headers(const struct http_request *req)
 	return curl_slist_append(h, "Expect:");
 }
 
-int http_perform(const struct http_request *req, struct http_response *resp)
+static void set_request(CURL *c, const struct es_http_request *req, struct curl_slist *h,
+			struct es_http_body *b, char *errbuf)
 {
-	struct sink sink = { .resp = resp };
-	char errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *h = NULL;
-	CURLcode rc;
-	CURL *c;
-
-	memset(resp, 0, sizeof(*resp));
-	if (!curl_ready()) {
-		snprintf(resp->error, sizeof(resp->error), "cannot load " LIBCURL ": %s",
-			 dlerror() ?: "symbols missing");
-		return -1;
-	}
-	c = curl_easy_init();
-	if (!c) {
-		snprintf(resp->error, sizeof(resp->error), "cannot start libcurl");
-		return -1;
-	}
-	h = headers(req);
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
-	if (req->body)
+	if (req->method)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, req->method);
+	if (req->body) {
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+				 (curl_off_t)(req->body_len ? req->body_len : strlen(req->body)));
+	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, req->connect_ms);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->total_ms);
+	if (req->connect_ms)
+		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, req->connect_ms);
+	if (req->total_ms)
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, req->total_ms);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, es_http_body_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
 	if (req->user) {
 		curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
 		curl_easy_setopt(c, CURLOPT_USERNAME, req->user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, req->password ? req->password : "");
 	}
 	set_tls(c, req);
-	rc = curl_easy_perform(c);
-	if (rc == CURLE_OK) {
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
-	} else if (sink.overflow) {
-		snprintf(resp->error, sizeof(resp->error), "answer over %d bytes", MAX_RESPONSE);
-	} else {
-		snprintf(resp->error, sizeof(resp->error), "%s",
-			 *errbuf ? errbuf : curl_easy_strerror(rc));
-	}
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	if (rc != CURLE_OK) {
-		resp->status = 0;
-		return -1;
-	}
-	return 0;
 }
 
-void http_response_free(struct http_response *resp)
+static int transport_errno(CURLcode rc, const struct es_http_body *b)
+{
+	if (b->over)
+		return -EMSGSIZE;
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:		return -ECONNREFUSED;
+	case CURLE_OPERATION_TIMEDOUT:		return -ETIMEDOUT;
+	case CURLE_COULDNT_RESOLVE_HOST:	return -EHOSTUNREACH;
+	case CURLE_OUT_OF_MEMORY:		return -ENOMEM;
+	default:				return -EIO;
+	}
+}
+
+int es_http_perform(const struct es_http_request *req, struct es_http_response *resp,
+		    char *err, size_t err_len)
+{
+	struct es_http_body b = { .max = req->max_answer ? req->max_answer : MAX_ANSWER };
+	char errbuf[CURL_ERROR_SIZE] = "";
+	struct curl_slist *h;
+	CURLcode rc;
+	CURL *c;
+	int ret;
+
+	memset(resp, 0, sizeof(*resp));
+	if (!curl_ready()) {
+		snprintf(err, err_len, "cannot load " LIBCURL ": %s", dlerror() ?: "symbols missing");
+		resp->reason = err;
+		return -ELIBACC;
+	}
+	c = req->conn ? req->conn->h : curl_easy_init();
+	if (!c) {
+		snprintf(err, err_len, "cannot start libcurl");
+		resp->reason = err;
+		return -ENOMEM;
+	}
+	if (req->conn)
+		curl_easy_reset(c);	/* the options go, the live connections stay */
+	h = headers(req);
+	set_request(c, req, h, &b, errbuf);
+	rc = curl_easy_perform(c);
+	ret = rc == CURLE_OK ? 0 : transport_errno(rc, &b);
+	if (!ret)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &resp->status);
+	else if (b.over)
+		snprintf(err, err_len, "answer over %zu bytes", b.max);
+	else
+		snprintf(err, err_len, "%s", *errbuf ? errbuf : curl_easy_strerror(rc));
+	if (ret)
+		resp->reason = b.over ? err : curl_easy_strerror(rc);
+	curl_slist_free_all(h);
+	if (!req->conn)
+		curl_easy_cleanup(c);
+	resp->body = b.data;
+	resp->len = b.len;
+	if (ret)
+		es_http_response_free(resp);
+	return ret;
+}
+
+void es_http_response_free(struct es_http_response *resp)
 {
 	free(resp->body);
 	resp->body = NULL;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include "svg_plot.h"
 
@@ -31,11 +32,21 @@ double es_svg_x(const struct es_svg *s, double x)
 	return s->left + (x - s->x_lo) / (s->x_hi - s->x_lo) * (s->w - s->left - s->right);
 }
 
-double es_svg_y(const struct es_svg *s, double y)
+/* Where y lies between the axis' ends, 0 to 1; beyond them it is held at the end. */
+static double y_frac(const struct es_svg *s, double y)
 {
 	if (y > s->y_hi)
 		y = s->y_hi;
-	return s->h - s->bottom - (y - s->y_lo) / (s->y_hi - s->y_lo) * (s->h - s->top - s->bottom);
+	if (!s->y_log)
+		return (y - s->y_lo) / (s->y_hi - s->y_lo);
+	if (y < s->y_lo)
+		y = s->y_lo;
+	return (log10(y) - log10(s->y_lo)) / (log10(s->y_hi) - log10(s->y_lo));
+}
+
+double es_svg_y(const struct es_svg *s, double y)
+{
+	return s->h - s->bottom - y_frac(s, y) * (s->h - s->top - s->bottom);
 }
 
 /* A round tick step giving about n ticks over span. */
@@ -46,6 +57,35 @@ static double tick_step(double span, int n)
 	return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * mag;
 }
 
+static void y_tick(struct es_svg *s, double v)
+{
+	char label[32];
+
+	if (s->y_tick_label)
+		s->y_tick_label(v, label, sizeof(label));
+	else
+		snprintf(label, sizeof(label), "%g", v);
+	fprintf(s->f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
+		"<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", s->left,
+		s->w - s->right, es_svg_y(s, v), es_svg_y(s, v), s->left - 6,
+		es_svg_y(s, v) + 4, label);
+}
+
+static void y_ticks(struct es_svg *s)
+{
+	double step, v;
+	int d;
+
+	if (s->y_log) {
+		for (d = (int)floor(log10(s->y_lo)); d <= (int)ceil(log10(s->y_hi)); d++)
+			y_tick(s, pow(10, d));
+		return;
+	}
+	step = tick_step(s->y_hi - s->y_lo, 6);
+	for (v = ceil(s->y_lo / step) * step; v <= s->y_hi + 1e-9; v += step)
+		y_tick(s, v);
+}
+
 void es_svg_axes(struct es_svg *s, double x_lo, double x_hi, double y_lo, double y_hi,
 		 const char *x_label, const char *y_label)
 {
@@ -53,15 +93,10 @@ void es_svg_axes(struct es_svg *s, double x_lo, double x_hi, double y_lo, double
 
 	s->x_lo = x_lo;
 	s->x_hi = x_hi > x_lo ? x_hi : x_lo + 1;
-	s->y_lo = y_lo;
-	s->y_hi = y_hi > y_lo ? y_hi : y_lo + 1;
-	step = tick_step(s->y_hi - s->y_lo, 6);
-	for (v = ceil(s->y_lo / step) * step; v <= s->y_hi + 1e-9; v += step)
-		fprintf(s->f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>"
-			"<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n", s->left,
-			s->w - s->right, es_svg_y(s, v), es_svg_y(s, v), s->left - 6,
-			es_svg_y(s, v) + 4, v);
-	step = tick_step(s->x_hi - s->x_lo, 8);
+	s->y_lo = s->y_log && y_lo <= 0 ? 1 : y_lo;
+	s->y_hi = y_hi > s->y_lo ? y_hi : s->y_log ? s->y_lo * 10 : s->y_lo + 1;
+	y_ticks(s);
+	step = s->x_step > 0 ? s->x_step : tick_step(s->x_hi - s->x_lo, 8);
 	for (v = ceil(s->x_lo / step) * step; v <= s->x_hi + 1e-9; v += step)
 		fprintf(s->f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#888\"/>"
 			"<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n", es_svg_x(s, v),
@@ -77,6 +112,12 @@ void es_svg_axes(struct es_svg *s, double x_lo, double x_hi, double y_lo, double
 
 void es_svg_line(struct es_svg *s, const double *x, const double *y, size_t n, const char *color)
 {
+	es_svg_path(s, x, y, n, color, 1.5, NULL);
+}
+
+void es_svg_path(struct es_svg *s, const double *x, const double *y, size_t n, const char *color,
+		 double width, const char *dash)
+{
 	bool open = false;
 	size_t i;
 
@@ -88,8 +129,9 @@ void es_svg_line(struct es_svg *s, const double *x, const double *y, size_t n, c
 			continue;
 		}
 		if (!open)
-			fprintf(s->f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" points=\"",
-				color);
+			fprintf(s->f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"%g\"%s%s%s "
+				"points=\"", color, width, dash && *dash ? " stroke-dasharray=\"" : "",
+				dash && *dash ? dash : "", dash && *dash ? "\"" : "");
 		fprintf(s->f, "%.1f,%.1f ", es_svg_x(s, x[i]), es_svg_y(s, y[i]));
 		open = true;
 	}
@@ -120,6 +162,16 @@ void es_svg_marker(struct es_svg *s, double x, const char *label, const char *co
 		px, px, s->top, s->h - s->bottom, color, px + 3, s->top - 20 + 12 * row, color, label);
 }
 
+void es_svg_hline(struct es_svg *s, double y, const char *label, const char *color)
+{
+	double py = es_svg_y(s, y);
+
+	fprintf(s->f, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+		"stroke-dasharray=\"6,3\"/>\n<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" "
+		"fill=\"%s\">%s</text>\n", s->left, s->w - s->right, py, py, color,
+		s->w - s->right - 4, py - 5, color, label);
+}
+
 void es_svg_legend(struct es_svg *s, int row, const char *label, const char *color)
 {
 	int x = s->w - s->right - 200, y = s->top + 16 + 16 * row;
@@ -130,10 +182,11 @@ void es_svg_legend(struct es_svg *s, int row, const char *label, const char *col
 
 int es_svg_close(struct es_svg *s)
 {
-	int ret;
+	int ret, failed;
 
 	fprintf(s->f, "</svg>\n");
-	ret = fclose(s->f) ? -errno : 0;
+	failed = ferror(s->f);
+	ret = fclose(s->f) ? -errno : failed ? -EIO : 0;
 	s->f = NULL;
 	return ret;
 }

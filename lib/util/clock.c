@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <time.h>
+#include "clock.h"
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+uint64_t es_now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+int64_t es_now_ms(void)
+{
+	return (int64_t)(es_now_ns() / NSEC_PER_MSEC);
+}
+
+uint64_t es_realtime_ns(void)
+{
+	return clock_ns(CLOCK_REALTIME);
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Reading the time. Durations, deadlines and rates use CLOCK_MONOTONIC,
+ * which no clock step moves; CLOCK_REALTIME only where a timestamp leaves
+ * the process and is compared with another host's (probe send times,
+ * drill records).
+ */
+#ifndef EDGESHIFT_CLOCK_H
+#define EDGESHIFT_CLOCK_H
+
+#include <stdint.h>
+
+#define NSEC_PER_USEC		1000ULL
+#define NSEC_PER_MSEC		1000000ULL
+#define NSEC_PER_SEC		1000000000ULL
+
+/* CLOCK_MONOTONIC in ns. */
+uint64_t es_now_ns(void);
+/* CLOCK_MONOTONIC in ms, signed so that deadline - now may go below 0. */
+int64_t es_now_ms(void);
+/* CLOCK_REALTIME in ns since the epoch. */
+uint64_t es_realtime_ns(void);
+
+#endif /* EDGESHIFT_CLOCK_H */

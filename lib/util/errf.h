@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The one error convention: a function that fails returns a negative
+ * errno and, where a caller shows the reason to a person, writes it into
+ * the caller's buffer (char *err, size_t err_len). es_errf() does both in
+ * one statement: return es_errf(err, err_len, -EINVAL, "field %s ...", f);
+ */
+#ifndef EDGESHIFT_ERRF_H
+#define EDGESHIFT_ERRF_H
+
+#include <stddef.h>
+
+/* Formats the message into err (cut to err_len, NUL-terminated); returns ret. */
+int es_errf(char *err, size_t err_len, int ret, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif /* EDGESHIFT_ERRF_H */
