@@ -4,4 +4,4 @@
 # the built objects (no circle between files or rooms, doors, layers, HTTP
 # only at the edge, no test code in a product binary).
 root=$(cd "$(dirname "$0")/../.." && pwd)
-exec python3 "$root/tools/dev/check-layout" --build "${ES_BUILD:-$root/build}" layers testcode
+exec python3 "$root/tools/dev/check-layout" --build "${ES_BUILD:-$root/build}"
