@@ -87,13 +87,22 @@ $(BUILD)/%.o: %.c | $(SKELS)
 	@mkdir -p $(@D)
 	$(CC) $(ES_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(LIBES): $(LIB_OBJS)
-	rm -f $@
-	$(AR) rcs $@ $^
+# An archive is rebuilt when a member changes and also when the list of
+# members does (a file moved to another library), which a member's time
+# alone would not show: NAME.members is rewritten only when the list differs.
+define archive_rule
+$(1).members: FORCE
+	@mkdir -p $$(@D)
+	@echo '$(2)' | cmp -s - $$@ || echo '$(2)' > $$@
 
-$(LIBESTEST): $(TESTLIB_OBJS)
-	rm -f $@
-	$(AR) rcs $@ $^
+$(1): $(2) $(1).members
+	rm -f $$@
+	$$(AR) rcs $$@ $(2)
+endef
+$(eval $(call archive_rule,$(LIBES),$(LIB_OBJS)))
+$(eval $(call archive_rule,$(LIBESTEST),$(TESTLIB_OBJS)))
+.PHONY: FORCE
+FORCE:
 
 define prog_rules
 $(BUILD)/$(2): $$(patsubst %.c,$(BUILD)/%.o,$$(call prog_srcs,$(1))) $$(LIBES)
