@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include <edgeshift/session.h>
 #include "bpf/accounting_skel.h"
+#include "util/fs_util.h"
 #include "util/log.h"
 #include "accounting.h"
 
@@ -28,29 +29,11 @@
 enum link_kind { LINK_XDP, LINK_TC_INGRESS, LINK_TC_EGRESS, LINK_KINDS };
 static const char *const link_prefix[LINK_KINDS] = { "xdp", "tci", "tcx" };
 
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-	char *p;
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* The pin directory must be on bpffs; mount the standard one when absent. */
 static int ensure_bpffs(const char *pin_path, char *err, size_t err_len)
 {
 	struct statfs st;
+	int ret;
 
 	if (!strncmp(pin_path, "/sys/fs/bpf", 11) &&
 	    (statfs("/sys/fs/bpf", &st) || st.f_type != BPF_FS_MAGIC)) {
@@ -61,10 +44,11 @@ static int ensure_bpffs(const char *pin_path, char *err, size_t err_len)
 		}
 		es_info("bpffs_mounted", "path=/sys/fs/bpf");
 	}
-	if (mkdir_p(pin_path)) {
+	ret = es_mkdir_p(pin_path, 0700);
+	if (ret) {
 		snprintf(err, err_len, "cannot create pin directory %s: %s", pin_path,
-			 strerror(errno));
-		return -errno;
+			 strerror(-ret));
+		return ret;
 	}
 	if (statfs(pin_path, &st) || st.f_type != BPF_FS_MAGIC) {
 		snprintf(err, err_len, "pin directory %s is not on a bpf filesystem", pin_path);
@@ -363,9 +347,10 @@ int es_datapath_open(struct es_datapath *dp, const char *pin_path,
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), "%s/links", dp->pin_path);
-	if (mkdir_p(path)) {
-		snprintf(err, err_len, "cannot create %s: %s", path, strerror(errno));
-		return -errno;
+	ret = es_mkdir_p(path, 0700);
+	if (ret) {
+		snprintf(err, err_len, "cannot create %s: %s", path, strerror(-ret));
+		return ret;
 	}
 	ret = check_existing_pins(dp, cfg, err, err_len);
 	if (ret)
