@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include <edgeshift/session.h>
 #include "bpf/accounting_skel.h"
+#include "util/clock.h"
 #include "util/fs_util.h"
 #include "util/log.h"
 #include "accounting.h"
@@ -186,16 +187,14 @@ static void fill_maps(struct es_datapath *dp)
 static int write_meta(struct es_datapath *dp, const struct es_acct_config *cfg)
 {
 	struct es_meta meta = {};
-	struct timespec ts;
 	__u32 zero = 0;
 
 	if (!bpf_map_lookup_elem(dp->maps.fd[ES_MAP_META], &zero, &meta) &&
 	    meta.layout_version == ES_MAP_LAYOUT_VERSION)
 		return 0;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	meta.layout_version = ES_MAP_LAYOUT_VERSION;
 	meta.session_map_size = cfg->session_map_size;
-	meta.created_realtime_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	meta.created_realtime_ns = es_realtime_ns();
 	return bpf_map_update_elem(dp->maps.fd[ES_MAP_META], &zero, &meta, BPF_ANY) ? -errno : 0;
 }
 

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/fs_util.h"
 #include "layer_archive.h"
@@ -337,10 +338,7 @@ static enum es_mig_err unpack_checkpoint(struct es_migrator *m, const char *id, 
 
 static uint64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return es_realtime_ns();
 }
 
 /* What the source sent of each object, copied for the restore thread. */
@@ -410,7 +408,7 @@ static enum es_mig_err restore_locked(struct es_migrator *m, const char *id, jso
 		return e;
 	if (es_container_bundle(&m->rt, spec, true, err, sizeof(err)))
 		return refuse(msg, msg_len, ES_MIG_EINTERNAL, "%s", err);
-	t0 = now_ns();
+	t0 = es_realtime_ns();
 	es_event(&m->log, "target", id, ct, "restore_start", NULL);
 	if (es_mig_fault("restore_slow"))
 		sleep(12);	/* longer than any fixed connection timeout */
@@ -423,7 +421,7 @@ static enum es_mig_err restore_locked(struct es_migrator *m, const char *id, jso
 	es_ct_path(&m->rt, ct, ES_CT_ORIGIN, path, sizeof(path));
 	if (es_write_file(path, id, strlen(id)))
 		return refuse(msg, msg_len, ES_MIG_EINTERNAL, "cannot record the origin of %s", ct);
-	*restore_ms = (now_ns() - t0) / 1e6;
+	*restore_ms = (es_realtime_ns() - t0) / 1e6;
 	return ES_MIG_OK;
 }
 

@@ -17,6 +17,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
+#include "util/clock.h"
 #include "util/log.h"
 #include "zdm.h"
 #include "zdm_record.h"
@@ -306,7 +307,7 @@ static struct es_zdm_mig *mig_new(struct es_zdm *z, const struct es_zdm_request 
 	snprintf(zm->to, sizeof(zm->to), "%s", req->to);
 	snprintf(zm->url, sizeof(zm->url), "%s", es_mig_peer_find(z->mcfg, req->to)->url);
 	zm->complete = req->mode && !strcmp(req->mode, "complete");
-	zm->step_ns[ES_ZDM_REQUESTED] = es_zdm_now_ns();
+	zm->step_ns[ES_ZDM_REQUESTED] = es_realtime_ns();
 	zm->z = z;
 	return zm;
 }

@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <bpf/libbpf.h>
+#include "util/clock.h"
 #include "util/log.h"
 #include "zdm.h"
 #include "zdm_record.h"
@@ -210,7 +211,7 @@ int es_zdm_start(struct es_zdm *z, const struct es_zdm_params *p, char *err, siz
 	}
 	es_info("zdm_ready", "pin_path=%s user_ifaces=%u wan_ifaces=%u services=%u auto=%d t=%llu",
 		z->pin_path, z->cfg->n_user, z->cfg->n_wan, z->cfg->n_services,
-		z->cfg->auto_migrate, (unsigned long long)es_zdm_now_ns());
+		z->cfg->auto_migrate, (unsigned long long)es_realtime_ns());
 	es_zdm_hold_install(z);
 	es_zdm_recover(z);
 	return 0;

@@ -10,16 +10,9 @@
 #include <string.h>
 #include <time.h>
 #include <arpa/inet.h>
+#include "util/clock.h"
 #include "util/log.h"
 #include "zdm.h"
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
 
 uint32_t es_zdm_peer_addr(const struct es_zdm *z, const char *node)
 {
@@ -76,14 +69,14 @@ int es_zdm_peer_call(struct es_zdm *z, const char *url, const char *method, cons
 	const struct es_mig_config *mc = z->mcfg;
 	unsigned int timeout = mc->request_timeout_ms + z->cfg->hold_timeout_ms +
 			       z->cfg->cutover_timeout_ms;
-	uint64_t give_up = mono_ms() + z->cfg->peer_retry_ms;
+	int64_t give_up = es_now_ms() + z->cfg->peer_retry_ms;
 	int code;
 
 	for (;;) {
 		if (resp)
 			*resp = NULL;
 		code = es_peer_json(mc, url, method, path, NULL, timeout, resp, err, err_len);
-		if (code || mono_ms() >= give_up || atomic_load(&z->stopping))
+		if (code || es_now_ms() >= give_up || atomic_load(&z->stopping))
 			return code;
 		es_warn("zdm_peer_retry", "url=%s path=\"%.120s\" error=\"%s\"", url, path, err);
 		struct timespec ts = { 0, 300 * 1000000L };

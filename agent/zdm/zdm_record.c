@@ -3,8 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <sys/stat.h>
+#include "util/clock.h"
 #include "zdm_record.h"
 
 static const char *const step_names[ES_ZDM_STEP_MAX] = {
@@ -15,14 +15,6 @@ static const char *const step_names[ES_ZDM_STEP_MAX] = {
 const char *es_zdm_step_name(enum es_zdm_step s)
 {
 	return s < ES_ZDM_STEP_MAX ? step_names[s] : "unknown";
-}
-
-uint64_t es_zdm_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static void state_path(struct es_zdm *z, const char *id, char *buf, size_t len)
@@ -65,7 +57,7 @@ void es_zdm_set_step(struct es_zdm *z, struct es_zdm_mig *zm, enum es_zdm_step s
 {
 	pthread_mutex_lock(&z->lock);
 	zm->step = s;
-	zm->step_ns[s] = es_zdm_now_ns();
+	zm->step_ns[s] = es_realtime_ns();
 	pthread_mutex_unlock(&z->lock);
 	es_zdm_persist(z, zm);
 	es_zdm_event(z, zm, s == ES_ZDM_DONE ? "zdm_done" : s == ES_ZDM_FAILED ? "zdm_failed" :
