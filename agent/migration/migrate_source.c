@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sys/random.h>
 #include "util/clock.h"
+#include "util/errf.h"
 #include "util/log.h"
 #include "util/fs_util.h"
 #include "layer_archive.h"
@@ -62,7 +63,7 @@ static int mig_fail(struct es_migrator *m, struct es_migration *mg, const char *
 
 	pthread_mutex_lock(&m->lock);
 	va_start(ap, fmt);
-	vsnprintf(mg->error, sizeof(mg->error), fmt, ap);
+	es_verrf(mg->error, sizeof(mg->error), -1, fmt, ap);
 	va_end(ap);
 	pthread_mutex_unlock(&m->lock);
 	return -1;

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include "util/clock.h"
+#include "util/errf.h"
 #include "util/log.h"
 #include "zdm.h"
 #include "zdm_record.h"
@@ -254,31 +255,24 @@ static bool busy(struct es_zdm *z, const char *container)
 	return found;
 }
 
-static enum es_mig_err refuse(enum es_mig_err e, char *err, size_t len, const char *msg,
-			      const char *arg)
-{
-	snprintf(err, len, msg, arg);
-	return e;
-}
-
 static enum es_mig_err check_request(struct es_zdm *z, const struct es_zdm_request *req,
 				     char *err, size_t len)
 {
 	const char *ct = req->container, *to = req->to, *mode = req->mode;
 
 	if (!z->dp_ready)
-		return refuse(ES_MIG_EUNAVAIL, err, len,
-			      "this agent has no zero_downtime data plane%s", "");
+		return es_errf(err, len, ES_MIG_EUNAVAIL,
+			       "this agent has no zero_downtime data plane");
 	if (!ct || !es_safe_name(ct) || !es_container_exists(&z->m->rt, ct))
-		return refuse(ES_MIG_ENOENT, err, len, "field 'container': no container \"%s\" here",
-			      ct ?: "");
+		return es_errf(err, len, ES_MIG_ENOENT,
+			       "field 'container': no container \"%s\" here", ct ?: "");
 	if (!to || !es_mig_peer_find(z->mcfg, to))
-		return refuse(ES_MIG_EINVAL, err, len, "field 'to': \"%s\" is not a peer", to ?: "");
+		return es_errf(err, len, ES_MIG_EINVAL, "field 'to': \"%s\" is not a peer",
+			       to ?: "");
 	if (mode && strcmp(mode, "partial") && strcmp(mode, "complete"))
-		return refuse(ES_MIG_EINVAL, err, len,
-			      "field 'mode' must be partial or complete%s", "");
+		return es_errf(err, len, ES_MIG_EINVAL, "field 'mode' must be partial or complete");
 	if (busy(z, ct))
-		return refuse(ES_MIG_EBUSY, err, len, "container \"%s\" is already migrating", ct);
+		return es_errf(err, len, ES_MIG_EBUSY, "container \"%s\" is already migrating", ct);
 	return ES_MIG_OK;
 }
 
@@ -292,7 +286,7 @@ static struct es_zdm_mig *mig_new(struct es_zdm *z, const struct es_zdm_request 
 
 	if (!zm || getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
 		free(zm);
-		*e = refuse(ES_MIG_EINTERNAL, err, err_len, "out of memory%s", "");
+		*e = es_errf(err, err_len, ES_MIG_EINTERNAL, "out of memory");
 		return NULL;
 	}
 	if (es_mig_key_parse(req->session ?: "", &zm->key, err, err_len)) {
@@ -333,7 +327,7 @@ enum es_mig_err es_zdm_begin(struct es_zdm *z, const struct es_zdm_request *req,
 	if (pthread_create(&t, NULL, worker, zm)) {
 		es_zdm_fail(z, zm, "cannot start the worker thread");
 		es_zdm_set_step(z, zm, ES_ZDM_FAILED, NULL);
-		return refuse(ES_MIG_EINTERNAL, err, err_len, "cannot start the worker thread%s", "");
+		return es_errf(err, err_len, ES_MIG_EINTERNAL, "cannot start the worker thread");
 	}
 	pthread_detach(t);
 	*out = zm;

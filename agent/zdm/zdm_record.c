@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "util/clock.h"
+#include "util/errf.h"
 #include "zdm_record.h"
 
 static const char *const step_names[ES_ZDM_STEP_MAX] = {
@@ -72,7 +73,7 @@ int es_zdm_fail(struct es_zdm *z, struct es_zdm_mig *zm, const char *fmt, ...)
 	pthread_mutex_lock(&z->lock);
 	if (!zm->error[0]) {
 		va_start(ap, fmt);
-		vsnprintf(zm->error, sizeof(zm->error), fmt, ap);
+		es_verrf(zm->error, sizeof(zm->error), -1, fmt, ap);
 		va_end(ap);
 	}
 	pthread_mutex_unlock(&z->lock);
