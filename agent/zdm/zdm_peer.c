@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <arpa/inet.h>
+#include "http/http_url.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "zdm.h"
@@ -17,19 +17,11 @@
 uint32_t es_zdm_peer_addr(const struct es_zdm *z, const char *node)
 {
 	const struct es_mig_peer *p = es_mig_peer_find(z->mcfg, node);
-	char host[256], *end;
-	const char *h;
 	uint32_t a;
 
-	if (!p)
+	if (!p || es_url_ipv4(p->url, &a, NULL))
 		return 0;
-	h = strstr(p->url, "://");
-	h = h ? h + 3 : p->url;
-	snprintf(host, sizeof(host), "%s", h);
-	end = strpbrk(host, ":/");
-	if (end)
-		*end = '\0';
-	return inet_pton(AF_INET, host, &a) == 1 ? a : 0;
+	return a;
 }
 
 const char *es_zdm_peer_by_addr(const struct es_zdm *z, uint32_t addr)
