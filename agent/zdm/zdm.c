@@ -20,7 +20,7 @@
 #include "util/clock.h"
 #include "util/errf.h"
 #include "util/log.h"
-#include "zdm.h"
+#include "zdm_int.h"
 #include "zdm_record.h"
 
 /* How often the target's session is looked at while the engine restores. */

@@ -16,7 +16,7 @@
 #include <bpf/libbpf.h>
 #include "util/clock.h"
 #include "util/log.h"
-#include "zdm.h"
+#include "zdm_int.h"
 #include "zdm_record.h"
 
 /* Attach unless a previous agent's link is still pinned (it keeps working). */

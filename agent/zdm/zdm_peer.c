@@ -12,7 +12,7 @@
 #include "http/http_url.h"
 #include "util/clock.h"
 #include "util/log.h"
-#include "zdm.h"
+#include "zdm_int.h"
 
 uint32_t es_zdm_peer_addr(const struct es_zdm *z, const char *node)
 {

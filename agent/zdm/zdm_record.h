@@ -8,7 +8,7 @@
 #ifndef EDGESHIFT_ZDM_RECORD_H
 #define EDGESHIFT_ZDM_RECORD_H
 
-#include "zdm.h"
+#include "zdm_int.h"
 
 /* The event ev of zm in the log, with its session and engine migration. */
 void es_zdm_event(struct es_zdm *z, struct es_zdm_mig *zm, const char *ev, json_t *f);

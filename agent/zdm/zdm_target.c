@@ -12,7 +12,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include "util/log.h"
-#include "zdm.h"
+#include "zdm_int.h"
 
 struct op_ctx {
 	struct es_zdm				*z;
