@@ -61,6 +61,17 @@ void es_migrator_close(struct es_migrator *m)
 	es_peer_tcp_detach(&m->peer_tcp);
 }
 
+struct es_runtime *es_migrator_runtime(struct es_migrator *m)
+{
+	return &m->rt;
+}
+
+void es_migrator_event(struct es_migrator *m, const char *role, const char *migration,
+		       const char *container, const char *event, json_t *fields)
+{
+	es_event(&m->log, role, migration, container, event, fields);
+}
+
 struct es_migration *es_mig_find(struct es_migrator *m, const char *id)
 {
 	struct es_migration *mg;

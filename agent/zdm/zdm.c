@@ -165,12 +165,13 @@ static int run(struct es_zdm *z, struct es_zdm_mig *zm)
 /* After cut-over nothing is undone: the new container serves. */
 static void complete(struct es_zdm *z, struct es_zdm_mig *zm)
 {
+	struct es_runtime *rt = es_migrator_runtime(z->m);
 	int ret = 0;
 
 	if (zm->mg)
 		ret = es_mig_stop_source(z->m, zm->mg);
-	else if (es_container_exists(&z->m->rt, zm->container))
-		ret = es_container_destroy(&z->m->rt, zm->container);
+	else if (es_container_exists(rt, zm->container))
+		ret = es_container_destroy(rt, zm->container);
 	if (ret)
 		es_error("zdm_stop_source_failed", "id=%s container=%s", zm->id, zm->container);
 	es_zdm_set_step(z, zm, ES_ZDM_SOURCE_STOPPED, NULL);
@@ -263,7 +264,7 @@ static enum es_mig_err check_request(struct es_zdm *z, const struct es_zdm_reque
 	if (!z->dp_ready)
 		return es_errf(err, len, ES_MIG_EUNAVAIL,
 			       "this agent has no zero_downtime data plane");
-	if (!ct || !es_safe_name(ct) || !es_container_exists(&z->m->rt, ct))
+	if (!ct || !es_safe_name(ct) || !es_container_exists(es_migrator_runtime(z->m), ct))
 		return es_errf(err, len, ES_MIG_ENOENT,
 			       "field 'container': no container \"%s\" here", ct ?: "");
 	if (!to || !es_mig_peer_find(z->mcfg, to))
@@ -424,11 +425,12 @@ out:
 /* The agent died inside the engine's checkpoint, with the container paused. */
 static void resume_if_paused(struct es_zdm *z, struct es_zdm_mig *zm)
 {
-	json_t *st = es_container_state(&z->m->rt, zm->container);
+	struct es_runtime *rt = es_migrator_runtime(z->m);
+	json_t *st = es_container_state(rt, zm->container);
 	char err[512];
 
 	if (!strcmp(json_string_value(json_object_get(st, "status")) ?: "", "paused")) {
-		if (es_container_resume(&z->m->rt, zm->container, err, sizeof(err)))
+		if (es_container_resume(rt, zm->container, err, sizeof(err)))
 			es_error("zdm_resume_failed", "container=%s error=\"%s\"", zm->container, err);
 		else
 			es_zdm_event(z, zm, "zdm_container_resumed", NULL);

@@ -134,16 +134,17 @@ static int on_event(void *ctx, void *data, size_t size)
 	es_mig_key_format(&ev->key, key, sizeof(key));
 	inet_ntop(AF_INET, &ev->node_addr, node, sizeof(node));
 	if (ev->type == ES_MIG_EV_ABORT) {
-		es_event(&z->m->log, "target", "-", "-", "zdm_dp_abort",
-			 json_pack("{s:s,s:s,s:I}", "session", key, "reason",
-				   es_mig_abort_name(ev->reason), "seq", (json_int_t)ev->seq));
+		es_migrator_event(z->m, "target", "-", "-", "zdm_dp_abort",
+				  json_pack("{s:s,s:s,s:I}", "session", key, "reason",
+					    es_mig_abort_name(ev->reason), "seq",
+					    (json_int_t)ev->seq));
 		return 0;
 	}
 	if (ev->type != ES_MIG_EV_HANDOFF)
 		return 0;
-	es_event(&z->m->log, "target", "-", "-", "zdm_handoff",
-		 json_pack("{s:s,s:s,s:I,s:b}", "session", key, "source_node", node, "seq",
-			   (json_int_t)ev->seq, "auto", z->cfg->auto_migrate));
+	es_migrator_event(z->m, "target", "-", "-", "zdm_handoff",
+			  json_pack("{s:s,s:s,s:I,s:b}", "session", key, "source_node", node,
+				    "seq", (json_int_t)ev->seq, "auto", z->cfg->auto_migrate));
 	if (!z->cfg->auto_migrate)
 		return 0;
 	h = malloc(sizeof(*h));

@@ -51,7 +51,7 @@ void es_zdm_event(struct es_zdm *z, struct es_zdm_mig *zm, const char *ev, json_
 	json_object_set_new(f, "session", json_string(zm->key_text));
 	if (zm->engine_id[0])
 		json_object_set_new(f, "engine_migration", json_string(zm->engine_id));
-	es_event(&z->m->log, "source", zm->id, zm->container, ev, f);
+	es_migrator_event(z->m, "source", zm->id, zm->container, ev, f);
 }
 
 void es_zdm_set_step(struct es_zdm *z, struct es_zdm_mig *zm, enum es_zdm_step s, json_t *f)
