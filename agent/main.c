@@ -14,6 +14,7 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <bpf/libbpf.h>
+#include "util/clock.h"
 #include "util/log.h"
 #include "tool/opts.h"
 #include "api/api.h"
@@ -217,7 +218,7 @@ static void resync_links(struct es_agent *a, struct es_iface_watch *w)
 
 static int next_timeout_ms(struct es_agent *a, __u64 next_gc)
 {
-	__u64 now = es_mono_ns(), due = next_gc;
+	__u64 now = es_now_ns(), due = next_gc;
 
 	if (a->acct.close_due_ns && a->acct.close_due_ns < due)
 		due = a->acct.close_due_ns;
@@ -238,12 +239,12 @@ static int run_loop(struct es_agent *a, struct es_iface_watch *w, int sfd)
 	    (es_pods_fd(&a->pods) >= 0 && epoll_add(ep, es_pods_fd(&a->pods), TAG_PODS)))
 		return -errno;
 	while (!stop) {
-		if (es_mono_ns() >= next_gc ||
-		    (a->acct.close_due_ns && es_mono_ns() >= a->acct.close_due_ns)) {
+		if (es_now_ns() >= next_gc ||
+		    (a->acct.close_due_ns && es_now_ns() >= a->acct.close_due_ns)) {
 			es_collector_run(&a->acct);
 			es_node_signals_sample(a->signals);
 			es_pods_scan(&a->pods);
-			next_gc = es_mono_ns() + interval;
+			next_gc = es_now_ns() + interval;
 		}
 		n = epoll_wait(ep, evs, 8, next_timeout_ms(a, next_gc));
 		if (n < 0 && errno != EINTR) {

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "http/http_client.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "es_sched.h"
 
@@ -144,13 +145,7 @@ static void *refresher(void *arg)
 		if (conn)
 			refresh(mc, conn);
 		pthread_mutex_lock(&mc->lock);
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += mc->cfg->refresh_ms / 1000;
-		deadline.tv_nsec += (mc->cfg->refresh_ms % 1000) * 1000000L;
-		if (deadline.tv_nsec >= 1000000000L) {
-			deadline.tv_sec++;
-			deadline.tv_nsec -= 1000000000L;
-		}
+		deadline = es_mono_deadline(mc->cfg->refresh_ms);
 		while (!mc->stop && pthread_cond_timedwait(&mc->wake, &mc->lock, &deadline) != ETIMEDOUT)
 			;
 	}

@@ -40,14 +40,6 @@ struct es_iface_owner {
 	const char	*pod_name;
 };
 
-static inline __u64 es_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /*
  * ---- datapath.c ----
  * The loaded skeleton, the pinned maps it shares with earlier and later

@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <netinet/in.h>
+#include "util/clock.h"
 #include "util/log.h"
 #include "bpf/iface_counters.h"
 #include "accounting.h"
@@ -241,7 +242,7 @@ void es_collector_run(struct es_accounting *acct)
 {
 	struct es_snapshot snap = {}, old;
 	struct es_session_table t;
-	__u64 start = es_mono_ns(), now, created, next_due = 0, due;
+	__u64 start = es_now_ns(), now, created, next_due = 0, due;
 	bool *gone;
 	void *buf;
 	size_t i;
@@ -260,7 +261,7 @@ void es_collector_run(struct es_accounting *acct)
 	}
 	gone = calloc(t.n + 1, sizeof(*gone));
 	buf = calloc(acct->dp.maps.ncpus, es_percpu_stride(sizeof(struct es_session_counters)));
-	now = es_mono_ns();
+	now = es_now_ns();
 	pthread_mutex_lock(&acct->lock);
 	for (i = 0; gone && buf && i < t.n; i++) {
 		if (!es_datapath_find(&acct->dp, t.v[i].key.ifindex)) {
@@ -295,7 +296,7 @@ void es_collector_run(struct es_accounting *acct)
 	else if (acct->close_due_ns <= now)
 		acct->close_due_ns = 0;
 	acct->gc.runs++;
-	acct->gc.last_duration_ns = es_mono_ns() - start;
+	acct->gc.last_duration_ns = es_now_ns() - start;
 	pthread_mutex_unlock(&acct->lock);
 	free(gone);
 	free(buf);

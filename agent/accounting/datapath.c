@@ -15,6 +15,8 @@
 #include <bpf/libbpf.h>
 #include <edgeshift/session.h>
 #include "bpf/accounting_skel.h"
+#include "util/clock.h"
+#include "util/fs_util.h"
 #include "util/log.h"
 #include "accounting.h"
 
@@ -28,29 +30,11 @@
 enum link_kind { LINK_XDP, LINK_TC_INGRESS, LINK_TC_EGRESS, LINK_KINDS };
 static const char *const link_prefix[LINK_KINDS] = { "xdp", "tci", "tcx" };
 
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX];
-	char *p;
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* The pin directory must be on bpffs; mount the standard one when absent. */
 static int ensure_bpffs(const char *pin_path, char *err, size_t err_len)
 {
 	struct statfs st;
+	int ret;
 
 	if (!strncmp(pin_path, "/sys/fs/bpf", 11) &&
 	    (statfs("/sys/fs/bpf", &st) || st.f_type != BPF_FS_MAGIC)) {
@@ -61,10 +45,11 @@ static int ensure_bpffs(const char *pin_path, char *err, size_t err_len)
 		}
 		es_info("bpffs_mounted", "path=/sys/fs/bpf");
 	}
-	if (mkdir_p(pin_path)) {
+	ret = es_mkdir_p(pin_path, 0700);
+	if (ret) {
 		snprintf(err, err_len, "cannot create pin directory %s: %s", pin_path,
-			 strerror(errno));
-		return -errno;
+			 strerror(-ret));
+		return ret;
 	}
 	if (statfs(pin_path, &st) || st.f_type != BPF_FS_MAGIC) {
 		snprintf(err, err_len, "pin directory %s is not on a bpf filesystem", pin_path);
@@ -202,16 +187,14 @@ static void fill_maps(struct es_datapath *dp)
 static int write_meta(struct es_datapath *dp, const struct es_acct_config *cfg)
 {
 	struct es_meta meta = {};
-	struct timespec ts;
 	__u32 zero = 0;
 
 	if (!bpf_map_lookup_elem(dp->maps.fd[ES_MAP_META], &zero, &meta) &&
 	    meta.layout_version == ES_MAP_LAYOUT_VERSION)
 		return 0;
-	clock_gettime(CLOCK_REALTIME, &ts);
 	meta.layout_version = ES_MAP_LAYOUT_VERSION;
 	meta.session_map_size = cfg->session_map_size;
-	meta.created_realtime_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	meta.created_realtime_ns = es_realtime_ns();
 	return bpf_map_update_elem(dp->maps.fd[ES_MAP_META], &zero, &meta, BPF_ANY) ? -errno : 0;
 }
 
@@ -363,9 +346,10 @@ int es_datapath_open(struct es_datapath *dp, const char *pin_path,
 	if (ret)
 		return ret;
 	snprintf(path, sizeof(path), "%s/links", dp->pin_path);
-	if (mkdir_p(path)) {
-		snprintf(err, err_len, "cannot create %s: %s", path, strerror(errno));
-		return -errno;
+	ret = es_mkdir_p(path, 0700);
+	if (ret) {
+		snprintf(err, err_len, "cannot create %s: %s", path, strerror(-ret));
+		return ret;
 	}
 	ret = check_existing_pins(dp, cfg, err, err_len);
 	if (ret)

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include <jansson.h>
 #include "bpf/accounting_skel.h"
+#include "util/fs_util.h"
 #include "util/log.h"
 #include "accounting/accounting.h"
 #include "config.h"
@@ -30,22 +31,6 @@ struct es_pod {
 	bool		attached;
 	bool		seen;		/* present in the latest scan */
 };
-
-static int mkdir_p(const char *path)
-{
-	char tmp[PATH_MAX], *p;
-
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return mkdir(tmp, 0700) && errno != EEXIST ? -errno : 0;
-}
 
 static void pin_progs(const struct es_datapath *dp)
 {
@@ -271,7 +256,7 @@ int es_pods_open(struct es_pods *pods, struct es_accounting *acct, const char *c
 	pods->acct = acct;
 	pin_progs(&acct->dp);
 	snprintf(pods->dir, sizeof(pods->dir), "%s/pods", cni_state_dir);
-	ret = mkdir_p(pods->dir);
+	ret = es_mkdir_p(pods->dir, 0700);
 	if (!ret) {
 		pods->ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (pods->ifd < 0 || inotify_add_watch(pods->ifd, pods->dir, IN_CLOSE_WRITE |

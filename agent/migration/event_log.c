@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "util/clock.h"
 #include "util/log.h"
 #include "event_log.h"
 
@@ -26,15 +27,16 @@ void es_event_log_close(struct es_event_log *l)
 
 static json_t *timestamp(json_t *o)
 {
-	struct timespec ts;
+	uint64_t ns = es_realtime_ns();
+	time_t sec = ns / NSEC_PER_SEC;
 	char buf[64];
 	struct tm tm;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	gmtime_r(&sec, &tm);
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	json_object_set_new(o, "ts", json_sprintf("%s.%06ldZ", buf, ts.tv_nsec / 1000));
-	json_object_set_new(o, "ts_ns", json_integer((json_int_t)ts.tv_sec * 1000000000 + ts.tv_nsec));
+	json_object_set_new(o, "ts", json_sprintf("%s.%06ldZ", buf,
+						  (long)(ns % NSEC_PER_SEC / NSEC_PER_USEC)));
+	json_object_set_new(o, "ts_ns", json_integer((json_int_t)ns));
 	return o;
 }
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/clock.h"
 #include "util/log.h"
 #include "util/fs_util.h"
 #include "migrate.h"
@@ -60,6 +61,17 @@ void es_migrator_close(struct es_migrator *m)
 	es_peer_tcp_detach(&m->peer_tcp);
 }
 
+struct es_runtime *es_migrator_runtime(struct es_migrator *m)
+{
+	return &m->rt;
+}
+
+void es_migrator_event(struct es_migrator *m, const char *role, const char *migration,
+		       const char *container, const char *event, json_t *fields)
+{
+	es_event(&m->log, role, migration, container, event, fields);
+}
+
 struct es_migration *es_mig_find(struct es_migrator *m, const char *id)
 {
 	struct es_migration *mg;
@@ -113,11 +125,9 @@ json_t *es_mig_json(struct es_migrator *m, struct es_migration *mg)
 	tr_start = mg->ph[ES_PH_TRANSFER].start_ns;
 	if (tr_start) {
 		uint64_t t = mg->ph[ES_PH_TRANSFER].end_ns;
-		struct timespec ts;
 
-		clock_gettime(CLOCK_REALTIME, &ts);
 		if (!t)
-			t = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+			t = es_realtime_ns();
 		if (t > tr_start)
 			rate = mg->bytes_sent / ((t - tr_start) / 1e9);
 	}
@@ -198,16 +208,9 @@ static int milestone(const struct es_migration *mg, enum es_mig_milestone what)
 int es_mig_wait(struct es_migrator *m, struct es_migration *mg, enum es_mig_milestone what,
 		unsigned int timeout_ms, char *err, size_t err_len)
 {
-	struct timespec until;
+	struct timespec until = es_mono_deadline(timeout_ms);
 	int ret, wr = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&m->lock);
 	while (!(ret = milestone(mg, what)) && wr != ETIMEDOUT)
 		wr = pthread_cond_timedwait(&m->changed, &m->lock, &until);

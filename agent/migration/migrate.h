@@ -123,6 +123,14 @@ struct es_migrator {
 int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, const char *node,
 		     char *err, size_t err_len);
 void es_migrator_close(struct es_migrator *m);
+/*
+ * For a caller that drives migrations around the engine (the zdm room):
+ * the container runtime the engine migrates with, and an event in the
+ * node's event log beside the engine's own (fields may be NULL; consumed).
+ */
+struct es_runtime *es_migrator_runtime(struct es_migrator *m);
+void es_migrator_event(struct es_migrator *m, const char *role, const char *migration,
+		       const char *container, const char *event, json_t *fields);
 
 /* What a caller asks of es_migration_begin. */
 struct es_mig_request {

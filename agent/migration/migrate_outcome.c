@@ -18,19 +18,11 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
+#include "util/clock.h"
 #include "util/log.h"
 #include "transfer.h"
 #include "migrate.h"
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
 
 static void set_error(struct es_migrator *m, struct es_migration *mg, const char *target_state,
 		      const char *fmt, const char *a, const char *b)
@@ -112,23 +104,23 @@ static int ask_outcome(struct es_migrator *m, struct es_migration *mg, bool post
 
 int es_mig_await_restore(struct es_migrator *m, struct es_migration *mg, bool posted)
 {
-	uint64_t deadline = mono_ms() + m->cfg->restore_timeout_ms + m->cfg->request_timeout_ms;
+	int64_t deadline = es_now_ms() + m->cfg->restore_timeout_ms + m->cfg->request_timeout_ms;
 	char err[512] = "no answer";
 	char limit[32];
 	int ret;
 
-	uint64_t asked;
+	int64_t asked;
 
 	for (;;) {
-		asked = mono_ms();
+		asked = es_now_ms();
 		ret = ask_outcome(m, mg, posted, err, sizeof(err));
 		if (ret)
 			return ret > 0 ? 0 : -1;
-		if (mono_ms() >= deadline)
+		if (es_now_ms() >= deadline)
 			break;
 		/* no long poll (no answer, or an older target): pace the questions */
-		if (mono_ms() - asked < m->cfg->poll_interval_ms)
-			usleep((m->cfg->poll_interval_ms - (mono_ms() - asked)) * 1000);
+		if (es_now_ms() - asked < m->cfg->poll_interval_ms)
+			usleep((m->cfg->poll_interval_ms - (es_now_ms() - asked)) * 1000);
 	}
 	snprintf(limit, sizeof(limit), "%u", m->cfg->restore_timeout_ms + m->cfg->request_timeout_ms);
 	set_error(m, mg, "unknown", "restore at %s: no outcome within %s ms", mg->to, limit);
@@ -138,7 +130,7 @@ int es_mig_await_restore(struct es_migrator *m, struct es_migration *mg, bool po
 
 bool es_mig_abort_target(struct es_migrator *m, struct es_migration *mg, bool settle)
 {
-	uint64_t deadline = mono_ms() + (settle ? m->cfg->resolve_timeout_ms : 0);
+	int64_t deadline = es_now_ms() + (settle ? m->cfg->resolve_timeout_ms : 0);
 	unsigned int pause_ms = m->cfg->poll_interval_ms;
 	char path[256], err[512];
 	size_t n;
@@ -154,7 +146,7 @@ bool es_mig_abort_target(struct es_migrator *m, struct es_migration *mg, bool se
 			}
 			return true;
 		}
-		if (mono_ms() >= deadline)
+		if (es_now_ms() >= deadline)
 			break;
 		usleep(pause_ms * 1000);
 		pause_ms = pause_ms * 2 > 2000 ? 2000 : pause_ms * 2;

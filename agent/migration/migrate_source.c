@@ -5,9 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/random.h>
+#include "util/clock.h"
+#include "util/errf.h"
 #include "util/log.h"
 #include "util/fs_util.h"
 #include "layer_archive.h"
@@ -18,14 +19,6 @@ static const char *const phase_names[ES_PH_MAX] = { "checkpoint", "transfer", "r
 						    "stop_source" };
 static const char *const object_names[ES_MIG_OBJECTS] = { "image", "layer", "checkpoint" };
 enum { OBJ_IMAGE, OBJ_LAYER, OBJ_CHECKPOINT };
-
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 static void event(struct es_migrator *m, struct es_migration *mg, const char *ev, json_t *f)
 {
@@ -38,7 +31,7 @@ static void phase_begin(struct es_migrator *m, struct es_migration *mg, int ph)
 
 	pthread_mutex_lock(&m->lock);
 	mg->phase = phase_names[ph];
-	mg->ph[ph].start_ns = realtime_ns();
+	mg->ph[ph].start_ns = es_realtime_ns();
 	pthread_mutex_unlock(&m->lock);
 	snprintf(ev, sizeof(ev), "%s_start", phase_names[ph]);
 	if (ph != ES_PH_STOP)
@@ -50,7 +43,7 @@ static void phase_end(struct es_migrator *m, struct es_migration *mg, int ph, js
 	char ev[48];
 
 	pthread_mutex_lock(&m->lock);
-	mg->ph[ph].end_ns = realtime_ns();
+	mg->ph[ph].end_ns = es_realtime_ns();
 	pthread_cond_broadcast(&m->changed);
 	pthread_mutex_unlock(&m->lock);
 	if (!f)
@@ -70,7 +63,7 @@ static int mig_fail(struct es_migrator *m, struct es_migration *mg, const char *
 
 	pthread_mutex_lock(&m->lock);
 	va_start(ap, fmt);
-	vsnprintf(mg->error, sizeof(mg->error), fmt, ap);
+	es_verrf(mg->error, sizeof(mg->error), -1, fmt, ap);
 	va_end(ap);
 	pthread_mutex_unlock(&m->lock);
 	return -1;
@@ -139,7 +132,7 @@ int es_mig_checkpoint(struct es_migrator *m, struct es_migration *mg)
 	snprintf(ck, sizeof(ck), "%s/checkpoint", stage);
 	if (es_mig_fault("checkpoint_fail"))
 		return mig_fail(m, mg, "checkpoint of %s: injected fault", mg->container);
-	t0 = realtime_ns();
+	t0 = es_realtime_ns();
 	ret = es_container_pause(&m->rt, mg->container, err, sizeof(err));
 	if (ret)
 		return mig_fail(m, mg, "checkpoint of %s: %s", mg->container, err);
@@ -155,7 +148,7 @@ int es_mig_checkpoint(struct es_migrator *m, struct es_migration *mg)
 			ret = mig_fail(m, mg, "resume of %s after the checkpoint: %s",
 				       mg->container, err);
 	}
-	mg->freeze_ns = realtime_ns() - t0;
+	mg->freeze_ns = es_realtime_ns() - t0;
 	if (ret)
 		return -1;
 	mg->ph[ES_PH_CHECKPOINT].bytes = es_tree_bytes(ck);
@@ -458,7 +451,7 @@ static struct es_migration *mig_new(struct es_migrator *m, const struct es_mig_r
 	mg->complete = !strcmp(req->mode, "complete");
 	mg->stop_source = req->stop_source;
 	mg->spec = es_container_spec(&m->rt, mg->container);
-	mg->requested_ns = realtime_ns();
+	mg->requested_ns = es_realtime_ns();
 	mg->phase = "requested";
 	for (i = 0; i < ES_MIG_OBJECTS; i++)
 		mg->obj[i].name = object_names[i];

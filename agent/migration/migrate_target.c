@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include "util/clock.h"
+#include "util/errf.h"
 #include "util/log.h"
 #include "util/fs_util.h"
 #include "layer_archive.h"
@@ -24,7 +26,7 @@ static const char *const objects[] = { "image", "layer", "checkpoint" };
 
 #define ES_MIG_IN_KEEP	64	/* restore records kept in memory */
 
-/* The request's error: its reason into the caller's message buffer. */
+/* es_errf() under the name es_mig_in_status uses. */
 static enum es_mig_err refuse(char *err, size_t len, enum es_mig_err e, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -33,7 +35,7 @@ static enum es_mig_err refuse(char *err, size_t len, enum es_mig_err e, const ch
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
+	es_verrf(err, len, e, fmt, ap);
 	va_end(ap);
 	return e;
 }
@@ -86,17 +88,18 @@ static enum es_mig_err in_check(struct es_migrator *m, const struct es_mig_in_re
 	char why[512];
 
 	if (!id || !es_safe_name(id) || !ct || !es_safe_name(ct))
-		return refuse(err, len, ES_MIG_EINVAL, "fields 'id' and 'container' must be safe names");
+		return es_errf(err, len, ES_MIG_EINVAL,
+			       "fields 'id' and 'container' must be safe names");
 	if (!mode || (strcmp(mode, "partial") && strcmp(mode, "complete")))
-		return refuse(err, len, ES_MIG_EINVAL,
-			      "field 'mode' must be \"partial\" or \"complete\"");
+		return es_errf(err, len, ES_MIG_EINVAL,
+			       "field 'mode' must be \"partial\" or \"complete\"");
 	if (es_spec_validate(req->spec, why, sizeof(why)))
-		return refuse(err, len, ES_MIG_EINVAL, "%s", why);
+		return es_errf(err, len, ES_MIG_EINVAL, "%s", why);
 	if (strcmp(json_string_value(json_object_get(req->spec, "name")), ct))
-		return refuse(err, len, ES_MIG_EINVAL, "spec.name differs from 'container'");
+		return es_errf(err, len, ES_MIG_EINVAL, "spec.name differs from 'container'");
 	if (es_container_exists(&m->rt, ct))
-		return refuse(err, len, ES_MIG_EEXIST, "container \"%s\" already exists on node %s",
-			      ct, m->node);
+		return es_errf(err, len, ES_MIG_EEXIST,
+			       "container \"%s\" already exists on node %s", ct, m->node);
 	return ES_MIG_OK;
 }
 
@@ -126,11 +129,11 @@ enum es_mig_err es_mig_in_prepare(struct es_migrator *m, const struct es_mig_in_
 	drop_superseded(m, req->container);
 	in_dir(m, req->id, path, sizeof(path));
 	if (mkdir(path, 0700))
-		return refuse(err, err_len, errno == EEXIST ? ES_MIG_EEXIST : ES_MIG_EINTERNAL,
-			      "staging %s: %s", req->id, strerror(errno));
+		return es_errf(err, err_len, errno == EEXIST ? ES_MIG_EEXIST : ES_MIG_EINTERNAL,
+			       "staging %s: %s", req->id, strerror(errno));
 	strncat(path, "/manifest.json", sizeof(path) - strlen(path) - 1);
 	if (write_manifest(req, path))
-		return refuse(err, err_len, ES_MIG_EINTERNAL, "cannot write %s", path);
+		return es_errf(err, err_len, ES_MIG_EINTERNAL, "cannot write %s", path);
 	es_event(&m->log, "target", req->id, req->container, "transfer_start",
 		 json_pack("{s:s,s:s}", "from", req->from ?: "?", "mode", req->mode));
 	*resp = json_pack("{s:b}", "have_image",
@@ -173,7 +176,7 @@ static enum es_mig_err verify_object(struct es_migrator *m, const char *id, cons
 
 	es_mig_in_object_path(m, id, name, path, sizeof(path));
 	if (!sha || lstat(path, &st))
-		return refuse(err, err_len, ES_MIG_EINVAL, "object %s was not received", name);
+		return es_errf(err, err_len, ES_MIG_EINVAL, "object %s was not received", name);
 	snprintf(path + strlen(path) - strlen(".tar.zst"), 16, ".sha256");
 	seen = es_read_file(path, 64, NULL);	/* taken while it arrived */
 	snprintf(path + strlen(path) - strlen(".sha256"), 16, ".tar.zst");
@@ -182,11 +185,12 @@ static enum es_mig_err verify_object(struct es_migrator *m, const char *id, cons
 		snprintf(got, sizeof(got), "%s", seen);
 	free(seen);
 	if (ret)
-		return refuse(err, err_len, ES_MIG_EINTERNAL, "object %s: %s", name, strerror(-ret));
+		return es_errf(err, err_len, ES_MIG_EINTERNAL, "object %s: %s", name,
+			       strerror(-ret));
 	if (strcmp(got, sha) || (uint64_t)st.st_size != want->bytes)
-		return refuse(err, err_len, ES_MIG_ECORRUPT,
-			      "object %s: checksum mismatch (got %.16s..., want %.16s...)",
-			      name, got, sha);
+		return es_errf(err, err_len, ES_MIG_ECORRUPT,
+			       "object %s: checksum mismatch (got %.16s..., want %.16s...)",
+			       name, got, sha);
 	*bytes += st.st_size;
 	return ES_MIG_OK;
 }
@@ -267,11 +271,11 @@ static enum es_mig_err install_image(struct es_migrator *m, const char *id, cons
 			return ES_MIG_OK;
 		ret = errno;
 		es_rm_rf(tmp);
-		return refuse(msg, msg_len, ES_MIG_EINTERNAL, "image: %.400s: %s", dst,
-			      strerror(ret));
+		return es_errf(msg, msg_len, ES_MIG_EINTERNAL, "image: %.400s: %s", dst,
+			       strerror(ret));
 	}
 	if (done && sscanf(done, "error %d %n", &ret, &at) == 1) {
-		refuse(msg, msg_len, unpack_err(ret), "image: %.500s", done + at);
+		es_errf(msg, msg_len, unpack_err(ret), "image: %.500s", done + at);
 		free(done);
 		return unpack_err(ret);
 	}
@@ -279,13 +283,13 @@ static enum es_mig_err install_image(struct es_migrator *m, const char *id, cons
 	es_mig_in_object_path(m, id, "image", src, sizeof(src));
 	es_rm_rf(tmp);
 	if (mkdir(tmp, 0700))
-		return refuse(msg, msg_len, ES_MIG_EINTERNAL, "%s: %s", tmp, strerror(errno));
+		return es_errf(msg, msg_len, ES_MIG_EINTERNAL, "%s: %s", tmp, strerror(errno));
 	ret = es_archive_unpack(src, tmp, &st, err, sizeof(err));
 	if (!ret && rename(tmp, dst))
 		ret = -errno, snprintf(err, sizeof(err), "%.400s: %s", dst, strerror(errno));
 	if (ret) {
 		es_rm_rf(tmp);
-		return refuse(msg, msg_len, unpack_err(ret), "image: %s", err);
+		return es_errf(msg, msg_len, unpack_err(ret), "image: %s", err);
 	}
 	return ES_MIG_OK;
 }
@@ -300,19 +304,19 @@ static enum es_mig_err stage_container(struct es_migrator *m, const char *id, co
 
 	es_ct_path(&m->rt, ct, ES_CT_DIR, path, sizeof(path));
 	if (mkdir(path, 0700))
-		return refuse(msg, msg_len, errno == EEXIST ? ES_MIG_EEXIST : ES_MIG_EINTERNAL,
-			      "container \"%s\" %s on node %s", ct,
-			      errno == EEXIST ? "already exists" : strerror(errno), m->node);
+		return es_errf(msg, msg_len, errno == EEXIST ? ES_MIG_EEXIST : ES_MIG_EINTERNAL,
+			       "container \"%s\" %s on node %s", ct,
+			       errno == EEXIST ? "already exists" : strerror(errno), m->node);
 	es_ct_path(&m->rt, ct, ES_CT_RESTORING, path, sizeof(path));
 	if (es_write_file(path, id, strlen(id)))
-		return refuse(msg, msg_len, ES_MIG_EINTERNAL, "cannot mark %s restoring", ct);
+		return es_errf(msg, msg_len, ES_MIG_EINTERNAL, "cannot mark %s restoring", ct);
 	es_ct_path(&m->rt, ct, ES_CT_UPPER, path, sizeof(path));
 	if (mkdir(path, 0755))
-		return refuse(msg, msg_len, ES_MIG_EINTERNAL, "%s: %s", path, strerror(errno));
+		return es_errf(msg, msg_len, ES_MIG_EINTERNAL, "%s: %s", path, strerror(errno));
 	es_mig_in_object_path(m, id, "layer", src, sizeof(src));
 	ret = es_archive_unpack(src, path, &st, err, sizeof(err));
 	if (ret)
-		return refuse(msg, msg_len, unpack_err(ret), "writable layer: %s", err);
+		return es_errf(msg, msg_len, unpack_err(ret), "writable layer: %s", err);
 	es_info("layer_unpacked", "container=%s entries=%llu whiteouts=%llu opaque_dirs=%llu",
 		ct, (unsigned long long)st.entries, (unsigned long long)st.whiteouts,
 		(unsigned long long)st.opaque_dirs);
@@ -330,17 +334,14 @@ static enum es_mig_err unpack_checkpoint(struct es_migrator *m, const char *id, 
 	strncat(ck, "/checkpoint", len - strlen(ck) - 1);
 	es_mig_in_object_path(m, id, "checkpoint", src, sizeof(src));
 	if (mkdir(ck, 0700) && errno != EEXIST)
-		return refuse(msg, msg_len, ES_MIG_EINTERNAL, "%s: %s", ck, strerror(errno));
+		return es_errf(msg, msg_len, ES_MIG_EINTERNAL, "%s: %s", ck, strerror(errno));
 	ret = es_archive_unpack(src, ck, &st, err, sizeof(err));
-	return ret ? refuse(msg, msg_len, unpack_err(ret), "checkpoint: %s", err) : ES_MIG_OK;
+	return ret ? es_errf(msg, msg_len, unpack_err(ret), "checkpoint: %s", err) : ES_MIG_OK;
 }
 
 static uint64_t now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	return es_realtime_ns();
 }
 
 /* What the source sent of each object, copied for the restore thread. */
@@ -384,8 +385,8 @@ static enum es_mig_err verify_all(struct es_migrator *m, const char *id, const c
 	     (e = install_image(m, id, digest, err, err_len))))
 		return e;
 	if (!es_image_present(&m->rt, digest))
-		return refuse(err, err_len, ES_MIG_ENOIMAGE,
-			      "image %.12s is not on node %s and was not sent", digest, m->node);
+		return es_errf(err, err_len, ES_MIG_ENOIMAGE,
+			       "image %.12s is not on node %s and was not sent", digest, m->node);
 	return ES_MIG_OK;
 }
 
@@ -409,21 +410,22 @@ static enum es_mig_err restore_locked(struct es_migrator *m, const char *id, jso
 	if ((e = unpack_checkpoint(m, id, ck, sizeof(ck), msg, msg_len)))
 		return e;
 	if (es_container_bundle(&m->rt, spec, true, err, sizeof(err)))
-		return refuse(msg, msg_len, ES_MIG_EINTERNAL, "%s", err);
-	t0 = now_ns();
+		return es_errf(msg, msg_len, ES_MIG_EINTERNAL, "%s", err);
+	t0 = es_realtime_ns();
 	es_event(&m->log, "target", id, ct, "restore_start", NULL);
 	if (es_mig_fault("restore_slow"))
 		sleep(12);	/* longer than any fixed connection timeout */
 	if (es_container_restore(&m->rt, ct, ck, err, sizeof(err)))
-		return refuse(msg, msg_len, ES_MIG_EINTERNAL, "%s", err);
+		return es_errf(msg, msg_len, ES_MIG_EINTERNAL, "%s", err);
 	if (es_mig_fault("restore_crash")) {
 		es_error("fault_injected", "fault=restore_crash id=%s", id);
 		_exit(3);	/* dies with the container half-restored: the next start removes it */
 	}
 	es_ct_path(&m->rt, ct, ES_CT_ORIGIN, path, sizeof(path));
 	if (es_write_file(path, id, strlen(id)))
-		return refuse(msg, msg_len, ES_MIG_EINTERNAL, "cannot record the origin of %s", ct);
-	*restore_ms = (now_ns() - t0) / 1e6;
+		return es_errf(msg, msg_len, ES_MIG_EINTERNAL, "cannot record the origin of %s",
+			       ct);
+	*restore_ms = (es_realtime_ns() - t0) / 1e6;
 	return ES_MIG_OK;
 }
 
@@ -575,7 +577,7 @@ enum es_mig_err es_mig_in_restore(struct es_migrator *m, const char *id,
 	pthread_t t;
 
 	if (!man)
-		return refuse(err, err_len, ES_MIG_ENOENT, "no incoming migration \"%s\"", id);
+		return es_errf(err, err_len, ES_MIG_ENOENT, "no incoming migration \"%s\"", id);
 	pthread_mutex_lock(&m->lock);
 	if (in_find(m, id)) {
 		/*
@@ -591,7 +593,7 @@ enum es_mig_err es_mig_in_restore(struct es_migrator *m, const char *id,
 	if (!j) {
 		pthread_mutex_unlock(&m->lock);
 		json_decref(man);
-		return refuse(err, err_len, ES_MIG_EINTERNAL, "out of memory");
+		return es_errf(err, err_len, ES_MIG_EINTERNAL, "out of memory");
 	}
 	if (pthread_create(&t, NULL, restore_worker, j)) {
 		in_failed(j->rec, ES_MIG_EINTERNAL, "cannot start the restore thread");
@@ -599,7 +601,7 @@ enum es_mig_err es_mig_in_restore(struct es_migrator *m, const char *id,
 		json_decref(man);
 		objects_free(&j->objs);
 		free(j);
-		return refuse(err, err_len, ES_MIG_EINTERNAL, "cannot start the restore thread");
+		return es_errf(err, err_len, ES_MIG_EINTERNAL, "cannot start the restore thread");
 	}
 	pthread_detach(t);
 	pthread_mutex_unlock(&m->lock);
@@ -727,7 +729,7 @@ enum es_mig_err es_mig_in_abort(struct es_migrator *m, const char *id, json_t **
 	bool removed = false, pending = false;
 
 	if (!es_safe_name(id))
-		return refuse(err, err_len, ES_MIG_EINVAL, "migration ids are [A-Za-z0-9_.-]");
+		return es_errf(err, err_len, ES_MIG_EINVAL, "migration ids are [A-Za-z0-9_.-]");
 	abort_restore(m, id, &pending);
 	if (pending) {
 		*resp = json_pack("{s:b,s:b}", "aborted", 1, "removal_pending", 1);

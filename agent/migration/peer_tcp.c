@@ -5,10 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
-#include <curl/curl.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "http/http_url.h"
 #include "util/log.h"
 #include "peer_tcp.h"
 #include "edgeshift/peer_tcp.h"
@@ -55,41 +54,22 @@ static int own_cgroup(char *buf, size_t len)
 	return ret;
 }
 
-/* A peer's URL -> its IPv4 address and port; -1 for a host name or IPv6. */
-static int peer_addr(const char *url, __u32 *ip, struct es_peer_tcp *v)
-{
-	char *host = NULL, *port = NULL;
-	CURLU *u = curl_url();
-	struct in_addr a;
-	int ret = -1;
-
-	if (u && !curl_url_set(u, CURLUPART_URL, url, 0) &&
-	    !curl_url_get(u, CURLUPART_HOST, &host, 0) &&
-	    !curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) &&
-	    inet_pton(AF_INET, host, &a) == 1) {
-		*ip = a.s_addr;
-		v->port = strtoul(port, NULL, 10);
-		ret = 0;
-	}
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
-	return ret;
-}
-
 static int fill_peers(struct peer_tcp *skel, const struct es_mig_config *cfg)
 {
 	int fd = bpf_map__fd(skel->maps.es_peers), n = 0;
 	struct es_peer_tcp v;
 	unsigned int i;
+	uint16_t port;
 	__u32 ip;
 
 	for (i = 0; i < cfg->n_peers; i++) {
-		if (peer_addr(cfg->peers[i].url, &ip, &v)) {
+		/* the map is keyed by the peer's IPv4 address: a host name or IPv6 is skipped */
+		if (es_url_ipv4(cfg->peers[i].url, &ip, &port)) {
 			es_warn("peer_tcp_skipped", "peer=%s url=%s reason=\"not an IPv4 address\"",
 				cfg->peers[i].name, cfg->peers[i].url);
 			continue;
 		}
+		v.port = port;
 		if (bpf_map_update_elem(fd, &ip, &v, BPF_ANY))
 			return -errno;
 		n++;

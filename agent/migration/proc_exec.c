@@ -6,19 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include "util/clock.h"
 #include "proc_exec.h"
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 static void child(char *const argv[], int out_fd, int flags)
 {
@@ -64,7 +56,7 @@ static void keep_tail(char *out, size_t out_len, size_t *used, const char *p, si
 int es_exec(char *const argv[], unsigned int timeout_ms, int flags, char *out,
 	    size_t out_len)
 {
-	long long deadline = mono_ms() + timeout_ms;
+	int64_t deadline = es_now_ms() + timeout_ms;
 	int pipefd[2], status = 0, timed_out = 0;
 	size_t used = 0;
 	char buf[4096];
@@ -85,7 +77,7 @@ int es_exec(char *const argv[], unsigned int timeout_ms, int flags, char *out,
 	close(pipefd[1]);
 	for (;;) {
 		struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
-		long long left = deadline - mono_ms();
+		int64_t left = deadline - es_now_ms();
 		ssize_t n;
 
 		if (left <= 0) {

@@ -18,6 +18,7 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include "util/clock.h"
 #include "accounting/accounting.h"
 #include "bpf/iface_counters.h"
 #include "signals.h"
@@ -172,7 +173,7 @@ void es_node_signals_sample(struct es_node_signals *s)
 {
 	struct att_copy *atts;
 	struct sample *smp;
-	__u64 now = es_mono_ns();
+	__u64 now = es_now_ns();
 	size_t n, i;
 
 	if (!s || (s->last_ns && now - s->last_ns < s->step_ns))
@@ -395,7 +396,7 @@ int es_node_view_compute(struct es_node_signals *s, struct es_node_view *v)
 		is->sessions = atts[i].sessions;
 		is->uplink = is_uplink(sc, &atts[i].info);
 		set_capacity(sc, is);
-		read_sample(s->acct, is->ifindex, &cur[i], es_mono_ns());
+		read_sample(s->acct, is->ifindex, &cur[i], es_now_ns());
 		span = iface_window(s, is, &cur[i]);
 		if (span > v->covered_s)
 			v->covered_s = span;

@@ -21,12 +21,10 @@ void es_signals_config_defaults(struct es_signals_config *sc)
 	sc->window_ms = 10000;
 }
 
+/* Refusals name the field in full: "signals.FIELD". */
 static int fail(char *err, size_t len, const char *field, const char *want)
 {
-	char f[128];
-
-	snprintf(f, sizeof(f), "signals.%s", field);
-	return es_cfg_fail(err, len, f, want);
+	return es_cfg_fail_in(err, len, "signals", field, want);
 }
 
 static int parse_caps(struct es_signals_config *sc, json_t *v, char *err, size_t err_len)

@@ -17,8 +17,10 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
+#include "util/clock.h"
+#include "util/errf.h"
 #include "util/log.h"
-#include "zdm.h"
+#include "zdm_int.h"
 #include "zdm_record.h"
 
 /* How often the target's session is looked at while the engine restores. */
@@ -163,12 +165,13 @@ static int run(struct es_zdm *z, struct es_zdm_mig *zm)
 /* After cut-over nothing is undone: the new container serves. */
 static void complete(struct es_zdm *z, struct es_zdm_mig *zm)
 {
+	struct es_runtime *rt = es_migrator_runtime(z->m);
 	int ret = 0;
 
 	if (zm->mg)
 		ret = es_mig_stop_source(z->m, zm->mg);
-	else if (es_container_exists(&z->m->rt, zm->container))
-		ret = es_container_destroy(&z->m->rt, zm->container);
+	else if (es_container_exists(rt, zm->container))
+		ret = es_container_destroy(rt, zm->container);
 	if (ret)
 		es_error("zdm_stop_source_failed", "id=%s container=%s", zm->id, zm->container);
 	es_zdm_set_step(z, zm, ES_ZDM_SOURCE_STOPPED, NULL);
@@ -253,31 +256,24 @@ static bool busy(struct es_zdm *z, const char *container)
 	return found;
 }
 
-static enum es_mig_err refuse(enum es_mig_err e, char *err, size_t len, const char *msg,
-			      const char *arg)
-{
-	snprintf(err, len, msg, arg);
-	return e;
-}
-
 static enum es_mig_err check_request(struct es_zdm *z, const struct es_zdm_request *req,
 				     char *err, size_t len)
 {
 	const char *ct = req->container, *to = req->to, *mode = req->mode;
 
 	if (!z->dp_ready)
-		return refuse(ES_MIG_EUNAVAIL, err, len,
-			      "this agent has no zero_downtime data plane%s", "");
-	if (!ct || !es_safe_name(ct) || !es_container_exists(&z->m->rt, ct))
-		return refuse(ES_MIG_ENOENT, err, len, "field 'container': no container \"%s\" here",
-			      ct ?: "");
+		return es_errf(err, len, ES_MIG_EUNAVAIL,
+			       "this agent has no zero_downtime data plane");
+	if (!ct || !es_safe_name(ct) || !es_container_exists(es_migrator_runtime(z->m), ct))
+		return es_errf(err, len, ES_MIG_ENOENT,
+			       "field 'container': no container \"%s\" here", ct ?: "");
 	if (!to || !es_mig_peer_find(z->mcfg, to))
-		return refuse(ES_MIG_EINVAL, err, len, "field 'to': \"%s\" is not a peer", to ?: "");
+		return es_errf(err, len, ES_MIG_EINVAL, "field 'to': \"%s\" is not a peer",
+			       to ?: "");
 	if (mode && strcmp(mode, "partial") && strcmp(mode, "complete"))
-		return refuse(ES_MIG_EINVAL, err, len,
-			      "field 'mode' must be partial or complete%s", "");
+		return es_errf(err, len, ES_MIG_EINVAL, "field 'mode' must be partial or complete");
 	if (busy(z, ct))
-		return refuse(ES_MIG_EBUSY, err, len, "container \"%s\" is already migrating", ct);
+		return es_errf(err, len, ES_MIG_EBUSY, "container \"%s\" is already migrating", ct);
 	return ES_MIG_OK;
 }
 
@@ -291,7 +287,7 @@ static struct es_zdm_mig *mig_new(struct es_zdm *z, const struct es_zdm_request 
 
 	if (!zm || getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
 		free(zm);
-		*e = refuse(ES_MIG_EINTERNAL, err, err_len, "out of memory%s", "");
+		*e = es_errf(err, err_len, ES_MIG_EINTERNAL, "out of memory");
 		return NULL;
 	}
 	if (es_mig_key_parse(req->session ?: "", &zm->key, err, err_len)) {
@@ -306,7 +302,7 @@ static struct es_zdm_mig *mig_new(struct es_zdm *z, const struct es_zdm_request 
 	snprintf(zm->to, sizeof(zm->to), "%s", req->to);
 	snprintf(zm->url, sizeof(zm->url), "%s", es_mig_peer_find(z->mcfg, req->to)->url);
 	zm->complete = req->mode && !strcmp(req->mode, "complete");
-	zm->step_ns[ES_ZDM_REQUESTED] = es_zdm_now_ns();
+	zm->step_ns[ES_ZDM_REQUESTED] = es_realtime_ns();
 	zm->z = z;
 	return zm;
 }
@@ -332,7 +328,7 @@ enum es_mig_err es_zdm_begin(struct es_zdm *z, const struct es_zdm_request *req,
 	if (pthread_create(&t, NULL, worker, zm)) {
 		es_zdm_fail(z, zm, "cannot start the worker thread");
 		es_zdm_set_step(z, zm, ES_ZDM_FAILED, NULL);
-		return refuse(ES_MIG_EINTERNAL, err, err_len, "cannot start the worker thread%s", "");
+		return es_errf(err, err_len, ES_MIG_EINTERNAL, "cannot start the worker thread");
 	}
 	pthread_detach(t);
 	*out = zm;
@@ -429,11 +425,12 @@ out:
 /* The agent died inside the engine's checkpoint, with the container paused. */
 static void resume_if_paused(struct es_zdm *z, struct es_zdm_mig *zm)
 {
-	json_t *st = es_container_state(&z->m->rt, zm->container);
+	struct es_runtime *rt = es_migrator_runtime(z->m);
+	json_t *st = es_container_state(rt, zm->container);
 	char err[512];
 
 	if (!strcmp(json_string_value(json_object_get(st, "status")) ?: "", "paused")) {
-		if (es_container_resume(&z->m->rt, zm->container, err, sizeof(err)))
+		if (es_container_resume(rt, zm->container, err, sizeof(err)))
 			es_error("zdm_resume_failed", "container=%s error=\"%s\"", zm->container, err);
 		else
 			es_zdm_event(z, zm, "zdm_container_resumed", NULL);

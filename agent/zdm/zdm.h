@@ -25,9 +25,11 @@
  * source's progress is a file in STATE/zdm/, so an agent restarted in the
  * middle aborts cleanly (before cut-over) or completes (after it).
  *
- * This header is the zdm room's door. Requests are refused with the
- * migration room's domain errors (enum es_mig_err) and a message; the HTTP
- * adapter (agent/api/zdm_api.c) gives them their status.
+ * This header is the zdm room's door: what main.c (start, stop), core
+ * (the configuration) and the HTTP adapter (agent/api/zdm_api.c) use. What
+ * the room's files share among themselves is in zdm_int.h. Requests are
+ * refused with the migration room's domain errors (enum es_mig_err) and a
+ * message; the HTTP adapter gives them their status.
  */
 #ifndef EDGESHIFT_ZDM_H
 #define EDGESHIFT_ZDM_H
@@ -111,10 +113,6 @@ struct es_zdm {
 /* zdm_dp.c: load and attach the data plane, register services, read its events. */
 int es_zdm_start(struct es_zdm *z, const struct es_zdm_params *p, char *err, size_t err_len);
 void es_zdm_stop(struct es_zdm *z);
-/* zdm_peer.c: the tunnel address of a peer node (the host of its URL), network order; 0 if unknown. */
-uint32_t es_zdm_peer_addr(const struct es_zdm *z, const char *node);
-/* The peer node whose tunnel address is addr, or NULL. */
-const char *es_zdm_peer_by_addr(const struct es_zdm *z, uint32_t addr);
 
 /* What es_zdm_begin is asked (any may be NULL: refused as the engine would). */
 struct es_zdm_request {
@@ -127,14 +125,7 @@ enum es_mig_err es_zdm_begin(struct es_zdm *z, const struct es_zdm_request *req,
 struct es_zdm_mig *es_zdm_find(struct es_zdm *z, const char *id);
 json_t *es_zdm_json(struct es_zdm *z, const struct es_zdm_mig *zm);
 json_t *es_zdm_list_json(struct es_zdm *z);
-/* Finish or abort what a killed agent left (STATE/zdm/), in a thread. */
-void es_zdm_recover(struct es_zdm *z);
-const char *es_zdm_step_name(enum es_zdm_step s);
 
-/* zdm_hold.c: the source-side hold around the engine's pause (container.h hooks). */
-void es_zdm_hold_install(struct es_zdm *z);
-/* Deliver what a hold kept and open it (an abort, a restarted agent); 0 when not holding. */
-int es_zdm_hold_release(struct es_zdm *z, struct es_zdm_mig *zm);
 /* The arguments of a target step (NULL when not given). */
 struct es_zdm_target_args {
 	const char	*id, *session, *container;
@@ -151,11 +142,5 @@ struct es_zdm_target_args {
  */
 enum es_mig_err es_zdm_target_op(struct es_zdm *z, const char *op,
 				 const struct es_zdm_target_args *a, json_t **resp);
-
-/* zdm_peer.c: a request to a peer agent, retried while it does not answer (restart). */
-int es_zdm_peer_call(struct es_zdm *z, const char *url, const char *method, const char *path,
-		     json_t **resp, char *err, size_t err_len);
-/* Append "&name=value" to buf, the value percent-encoded. */
-void es_zdm_query_add(char *buf, size_t len, const char *name, const char *value);
 
 #endif

@@ -22,10 +22,7 @@ void es_zdm_config_defaults(struct es_zdm_config *z)
 /* Refusals name the field in full: "zero_downtime.FIELD". */
 static int fail(char *err, size_t len, const char *field, const char *what)
 {
-	char f[128];
-
-	snprintf(f, sizeof(f), "zero_downtime.%s", field);
-	return es_cfg_fail(err, len, f, what);
+	return es_cfg_fail_in(err, len, "zero_downtime", field, what);
 }
 
 static int get_uint(json_t *v, const char *field, unsigned int lo, unsigned int hi,

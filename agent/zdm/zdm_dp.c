@@ -14,8 +14,9 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <bpf/libbpf.h>
+#include "util/clock.h"
 #include "util/log.h"
-#include "zdm.h"
+#include "zdm_int.h"
 #include "zdm_record.h"
 
 /* Attach unless a previous agent's link is still pinned (it keeps working). */
@@ -133,16 +134,17 @@ static int on_event(void *ctx, void *data, size_t size)
 	es_mig_key_format(&ev->key, key, sizeof(key));
 	inet_ntop(AF_INET, &ev->node_addr, node, sizeof(node));
 	if (ev->type == ES_MIG_EV_ABORT) {
-		es_event(&z->m->log, "target", "-", "-", "zdm_dp_abort",
-			 json_pack("{s:s,s:s,s:I}", "session", key, "reason",
-				   es_mig_abort_name(ev->reason), "seq", (json_int_t)ev->seq));
+		es_migrator_event(z->m, "target", "-", "-", "zdm_dp_abort",
+				  json_pack("{s:s,s:s,s:I}", "session", key, "reason",
+					    es_mig_abort_name(ev->reason), "seq",
+					    (json_int_t)ev->seq));
 		return 0;
 	}
 	if (ev->type != ES_MIG_EV_HANDOFF)
 		return 0;
-	es_event(&z->m->log, "target", "-", "-", "zdm_handoff",
-		 json_pack("{s:s,s:s,s:I,s:b}", "session", key, "source_node", node, "seq",
-			   (json_int_t)ev->seq, "auto", z->cfg->auto_migrate));
+	es_migrator_event(z->m, "target", "-", "-", "zdm_handoff",
+			  json_pack("{s:s,s:s,s:I,s:b}", "session", key, "source_node", node,
+				    "seq", (json_int_t)ev->seq, "auto", z->cfg->auto_migrate));
 	if (!z->cfg->auto_migrate)
 		return 0;
 	h = malloc(sizeof(*h));
@@ -210,7 +212,7 @@ int es_zdm_start(struct es_zdm *z, const struct es_zdm_params *p, char *err, siz
 	}
 	es_info("zdm_ready", "pin_path=%s user_ifaces=%u wan_ifaces=%u services=%u auto=%d t=%llu",
 		z->pin_path, z->cfg->n_user, z->cfg->n_wan, z->cfg->n_services,
-		z->cfg->auto_migrate, (unsigned long long)es_zdm_now_ns());
+		z->cfg->auto_migrate, (unsigned long long)es_realtime_ns());
 	es_zdm_hold_install(z);
 	es_zdm_recover(z);
 	return 0;

@@ -14,7 +14,7 @@
 #include <time.h>
 #include "util/log.h"
 #include "net/udp_rqueue.h"
-#include "zdm.h"
+#include "zdm_int.h"
 #include "zdm_record.h"
 
 #define POLL_MS		5

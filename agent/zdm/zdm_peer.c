@@ -9,34 +9,19 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include <arpa/inet.h>
+#include "http/http_url.h"
+#include "util/clock.h"
 #include "util/log.h"
-#include "zdm.h"
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
-}
+#include "zdm_int.h"
 
 uint32_t es_zdm_peer_addr(const struct es_zdm *z, const char *node)
 {
 	const struct es_mig_peer *p = es_mig_peer_find(z->mcfg, node);
-	char host[256], *end;
-	const char *h;
 	uint32_t a;
 
-	if (!p)
+	if (!p || es_url_ipv4(p->url, &a, NULL))
 		return 0;
-	h = strstr(p->url, "://");
-	h = h ? h + 3 : p->url;
-	snprintf(host, sizeof(host), "%s", h);
-	end = strpbrk(host, ":/");
-	if (end)
-		*end = '\0';
-	return inet_pton(AF_INET, host, &a) == 1 ? a : 0;
+	return a;
 }
 
 const char *es_zdm_peer_by_addr(const struct es_zdm *z, uint32_t addr)
@@ -76,14 +61,14 @@ int es_zdm_peer_call(struct es_zdm *z, const char *url, const char *method, cons
 	const struct es_mig_config *mc = z->mcfg;
 	unsigned int timeout = mc->request_timeout_ms + z->cfg->hold_timeout_ms +
 			       z->cfg->cutover_timeout_ms;
-	uint64_t give_up = mono_ms() + z->cfg->peer_retry_ms;
+	int64_t give_up = es_now_ms() + z->cfg->peer_retry_ms;
 	int code;
 
 	for (;;) {
 		if (resp)
 			*resp = NULL;
 		code = es_peer_json(mc, url, method, path, NULL, timeout, resp, err, err_len);
-		if (code || mono_ms() >= give_up || atomic_load(&z->stopping))
+		if (code || es_now_ms() >= give_up || atomic_load(&z->stopping))
 			return code;
 		es_warn("zdm_peer_retry", "url=%s path=\"%.120s\" error=\"%s\"", url, path, err);
 		struct timespec ts = { 0, 300 * 1000000L };

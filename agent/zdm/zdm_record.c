@@ -3,8 +3,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <sys/stat.h>
+#include "util/clock.h"
+#include "util/errf.h"
 #include "zdm_record.h"
 
 static const char *const step_names[ES_ZDM_STEP_MAX] = {
@@ -15,14 +16,6 @@ static const char *const step_names[ES_ZDM_STEP_MAX] = {
 const char *es_zdm_step_name(enum es_zdm_step s)
 {
 	return s < ES_ZDM_STEP_MAX ? step_names[s] : "unknown";
-}
-
-uint64_t es_zdm_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static void state_path(struct es_zdm *z, const char *id, char *buf, size_t len)
@@ -58,14 +51,14 @@ void es_zdm_event(struct es_zdm *z, struct es_zdm_mig *zm, const char *ev, json_
 	json_object_set_new(f, "session", json_string(zm->key_text));
 	if (zm->engine_id[0])
 		json_object_set_new(f, "engine_migration", json_string(zm->engine_id));
-	es_event(&z->m->log, "source", zm->id, zm->container, ev, f);
+	es_migrator_event(z->m, "source", zm->id, zm->container, ev, f);
 }
 
 void es_zdm_set_step(struct es_zdm *z, struct es_zdm_mig *zm, enum es_zdm_step s, json_t *f)
 {
 	pthread_mutex_lock(&z->lock);
 	zm->step = s;
-	zm->step_ns[s] = es_zdm_now_ns();
+	zm->step_ns[s] = es_realtime_ns();
 	pthread_mutex_unlock(&z->lock);
 	es_zdm_persist(z, zm);
 	es_zdm_event(z, zm, s == ES_ZDM_DONE ? "zdm_done" : s == ES_ZDM_FAILED ? "zdm_failed" :
@@ -80,7 +73,7 @@ int es_zdm_fail(struct es_zdm *z, struct es_zdm_mig *zm, const char *fmt, ...)
 	pthread_mutex_lock(&z->lock);
 	if (!zm->error[0]) {
 		va_start(ap, fmt);
-		vsnprintf(zm->error, sizeof(zm->error), fmt, ap);
+		es_verrf(zm->error, sizeof(zm->error), -1, fmt, ap);
 		va_end(ap);
 	}
 	pthread_mutex_unlock(&z->lock);

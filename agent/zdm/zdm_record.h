@@ -8,7 +8,7 @@
 #ifndef EDGESHIFT_ZDM_RECORD_H
 #define EDGESHIFT_ZDM_RECORD_H
 
-#include "zdm.h"
+#include "zdm_int.h"
 
 /* The event ev of zm in the log, with its session and engine migration. */
 void es_zdm_event(struct es_zdm *z, struct es_zdm_mig *zm, const char *ev, json_t *f);
@@ -19,6 +19,5 @@ void es_zdm_persist(struct es_zdm *z, struct es_zdm_mig *zm);
 /* Keep the first reason zm failed; returns -1. */
 int es_zdm_fail(struct es_zdm *z, struct es_zdm_mig *zm, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-uint64_t es_zdm_now_ns(void);
 
 #endif

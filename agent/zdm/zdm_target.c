@@ -12,7 +12,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include "util/log.h"
-#include "zdm.h"
+#include "zdm_int.h"
 
 struct op_ctx {
 	struct es_zdm				*z;
@@ -37,7 +37,7 @@ static void log_ev(struct op_ctx *o, const char *ev, json_t *f)
 	if (!f)
 		f = json_object();
 	json_object_set_new(f, "session", json_string(o->key_text));
-	es_event(&o->z->m->log, "target", o->id, o->a->container ?: "-", ev, f);
+	es_migrator_event(o->z->m, "target", o->id, o->a->container ?: "-", ev, f);
 }
 
 static json_t *session_json(struct op_ctx *o)
@@ -169,6 +169,7 @@ static enum es_mig_err op_finish(struct op_ctx *o, json_t **resp)
  */
 static enum es_mig_err op_abort(struct op_ctx *o, json_t **resp)
 {
+	struct es_runtime *rt = es_migrator_runtime(o->z->m);
 	const char *ct = o->a->remove;
 	struct es_mig_session s;
 	unsigned int n = 0;
@@ -181,8 +182,8 @@ static enum es_mig_err op_abort(struct op_ctx *o, json_t **resp)
 		return answer(resp, ES_MIG_EINTERNAL, "cannot abort the session: %s", ret);
 	ret = es_mig_records_delete(&o->z->dp, &o->key, 0, ES_MIG_SEQ_MASK);
 	n = ret > 0 ? ret : 0;
-	if (ct && es_safe_name(ct) && es_container_exists(&o->z->m->rt, ct))
-		es_container_destroy(&o->z->m->rt, ct);
+	if (ct && es_safe_name(ct) && es_container_exists(rt, ct))
+		es_container_destroy(rt, ct);
 	log_ev(o, "zdm_aborted", json_pack("{s:i,s:s}", "records_dropped", n, "reason",
 					   o->a->reason ?: "asked by the source"));
 	*resp = json_pack("{s:i}", "records_dropped", n);

@@ -126,8 +126,8 @@ static int cmp_key(const void *a, const void *b, size_t len)
 	return memcmp(a, b, len);
 }
 
-static size_t key4_len = sizeof(struct es_session_key4);
-static size_t key6_len = sizeof(struct es_session_key6);
+static const size_t key4_len = sizeof(struct es_session_key4);
+static const size_t key6_len = sizeof(struct es_session_key6);
 
 static int cmp_state4(const void *a, const void *b)
 {

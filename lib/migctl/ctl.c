@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "util/clock.h"
 #include "ctl.h"
 
 #define MIG_WAIT_STEP_NS	(2 * 1000 * 1000)
@@ -173,18 +174,10 @@ int es_mig_hold(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 
 	return ret;
 }
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 int es_mig_wait_answered(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			 __u64 hold_seq, unsigned int timeout_ms)
 {
-	__u64 end = mono_ns() + timeout_ms * 1000000ULL;
+	__u64 end = es_now_ns() + timeout_ms * 1000000ULL;
 	struct timespec step = { 0, MIG_WAIT_STEP_NS };
 	struct es_mig_session s;
 	int ret;
@@ -195,7 +188,7 @@ int es_mig_wait_answered(const struct es_mig_dp *dp, const struct es_mig_key *ke
 			return ret;
 		if (s.old_replies >= hold_seq)
 			return 0;
-		if (mono_ns() >= end)
+		if (es_now_ns() >= end)
 			return -ETIMEDOUT;
 		nanosleep(&step, NULL);
 	}
@@ -248,7 +241,7 @@ int es_mig_src_wait_quiet(const struct es_mig_dp *dp, const struct es_mig_key *k
 			  __u64 hold_at, unsigned int timeout_ms)
 {
 	const struct timespec step = { .tv_nsec = 200 * 1000 };
-	__u64 end = mono_ns() + timeout_ms * 1000000ULL;
+	__u64 end = es_now_ns() + timeout_ms * 1000000ULL;
 	struct es_mig_remote r;
 	int ret;
 
@@ -258,7 +251,7 @@ int es_mig_src_wait_quiet(const struct es_mig_dp *dp, const struct es_mig_key *k
 			return ret;
 		if (r.replies >= hold_at)
 			return 0;
-		if (mono_ns() >= end)
+		if (es_now_ns() >= end)
 			return -ETIMEDOUT;
 		nanosleep(&step, NULL);
 	}

@@ -24,3 +24,10 @@ uint64_t es_realtime_ns(void)
 {
 	return clock_ns(CLOCK_REALTIME);
 }
+
+struct timespec es_mono_deadline(unsigned int ms)
+{
+	uint64_t t = es_now_ns() + ms * NSEC_PER_MSEC;
+
+	return (struct timespec){ .tv_sec = t / NSEC_PER_SEC, .tv_nsec = t % NSEC_PER_SEC };
+}

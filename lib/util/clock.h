@@ -9,6 +9,7 @@
 #define EDGESHIFT_CLOCK_H
 
 #include <stdint.h>
+#include <time.h>
 
 #define NSEC_PER_USEC		1000ULL
 #define NSEC_PER_MSEC		1000000ULL
@@ -20,5 +21,10 @@ uint64_t es_now_ns(void);
 int64_t es_now_ms(void);
 /* CLOCK_REALTIME in ns since the epoch. */
 uint64_t es_realtime_ns(void);
+/*
+ * CLOCK_MONOTONIC ms from now as a timespec: the deadline of a
+ * pthread_cond_timedwait on a condition created with that clock.
+ */
+struct timespec es_mono_deadline(unsigned int ms);
 
 #endif /* EDGESHIFT_CLOCK_H */

@@ -9,6 +9,15 @@ int es_cfg_fail(char *err, size_t len, const char *field, const char *want)
 	return -1;
 }
 
+int es_cfg_fail_in(char *err, size_t len, const char *section, const char *field,
+		   const char *want)
+{
+	char f[128];
+
+	snprintf(f, sizeof(f), "%s.%s", section, field);
+	return es_cfg_fail(err, len, f, want);
+}
+
 int es_cfg_string(json_t *v, const char *field, char *dst, size_t dst_len, char *err,
 		  size_t len)
 {

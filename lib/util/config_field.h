@@ -11,6 +11,9 @@
 
 /* Writes the refusal into err; returns -1. */
 int es_cfg_fail(char *err, size_t len, const char *field, const char *want);
+/* The same for a field of a section object: "config: field 'SECTION.NAME' WANT". */
+int es_cfg_fail_in(char *err, size_t len, const char *section, const char *field,
+		   const char *want);
 /* A non-empty string shorter than dst_len, copied into dst. */
 int es_cfg_string(json_t *v, const char *field, char *dst, size_t dst_len, char *err,
 		  size_t len);

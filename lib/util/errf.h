@@ -8,10 +8,14 @@
 #ifndef EDGESHIFT_ERRF_H
 #define EDGESHIFT_ERRF_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* Formats the message into err (cut to err_len, NUL-terminated); returns ret. */
 int es_errf(char *err, size_t err_len, int ret, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* The same for a function that takes the format and its arguments itself. */
+int es_verrf(char *err, size_t err_len, int ret, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
 #endif /* EDGESHIFT_ERRF_H */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "clock.h"
 #include "log.h"
 
 static enum es_log_level min_level = ES_LOG_INFO;
@@ -30,20 +31,22 @@ int es_log_parse_level(const char *name, enum es_log_level *level)
 
 void es_log(enum es_log_level level, const char *event, const char *fmt, ...)
 {
-	struct timespec ts;
+	uint64_t ns;
+	time_t sec;
 	struct tm tm;
 	char stamp[32];
 	va_list ap;
 
 	if (level < min_level)
 		return;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	ns = es_realtime_ns();
+	sec = ns / NSEC_PER_SEC;
+	gmtime_r(&sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	/* One locked write per line so threads never interleave. */
 	pthread_mutex_lock(&log_lock);
-	fprintf(stderr, "ts=%s.%03ldZ level=%s event=%s", stamp, ts.tv_nsec / 1000000,
-		level_names[level], event);
+	fprintf(stderr, "ts=%s.%03ldZ level=%s event=%s", stamp,
+		(long)(ns % NSEC_PER_SEC / NSEC_PER_MSEC), level_names[level], event);
 	if (fmt && *fmt) {
 		fputc(' ', stderr);
 		va_start(ap, fmt);

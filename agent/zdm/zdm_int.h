@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the files of the zdm room share and no other room calls: the peer
+ * requests and addresses (zdm_peer.c), the source-side hold (zdm_hold.c),
+ * the recovery after a restart and the step names (zdm.c, zdm_record.c).
+ * Included by bare name inside agent/zdm/ only; other rooms use the door,
+ * zdm.h.
+ */
+#ifndef EDGESHIFT_ZDM_INT_H
+#define EDGESHIFT_ZDM_INT_H
+
+#include "zdm.h"
+
+/*
+ * zdm_peer.c: the tunnel address of a peer node (the host of its URL),
+ * network order; 0 if unknown.
+ */
+uint32_t es_zdm_peer_addr(const struct es_zdm *z, const char *node);
+/* The peer node whose tunnel address is addr, or NULL. */
+const char *es_zdm_peer_by_addr(const struct es_zdm *z, uint32_t addr);
+/* A request to a peer agent, retried while it does not answer (restart). */
+int es_zdm_peer_call(struct es_zdm *z, const char *url, const char *method, const char *path,
+		     json_t **resp, char *err, size_t err_len);
+/* Append "&name=value" to buf, the value percent-encoded. */
+void es_zdm_query_add(char *buf, size_t len, const char *name, const char *value);
+
+/* zdm.c: finish or abort what a killed agent left (STATE/zdm/), in a thread. */
+void es_zdm_recover(struct es_zdm *z);
+/* zdm_record.c */
+const char *es_zdm_step_name(enum es_zdm_step s);
+
+/* zdm_hold.c: the source-side hold around the engine's pause (container.h hooks). */
+void es_zdm_hold_install(struct es_zdm *z);
+/* Deliver what a hold kept and open it (an abort, a restarted agent); 0 when not holding. */
+int es_zdm_hold_release(struct es_zdm *z, struct es_zdm_mig *zm);
+
+#endif
