@@ -6,6 +6,7 @@
 #include <string.h>
 #include "util/log.h"
 #include "util/fs_util.h"
+#include "http/http_client.h"
 #include "migrate.h"
 #include "peer_tcp.h"
 
@@ -31,6 +32,7 @@ int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, con
 	snprintf(m->node, sizeof(m->node), "%s", node);
 	pthread_mutex_init(&m->lock, NULL);
 	cond_init(&m->changed);
+	m->peers = es_http_pool_new();
 	ret = es_runtime_init(&m->rt, cfg, node);
 	if (ret) {
 		snprintf(err, err_len, "state_dir %s: %s", cfg->state_dir, strerror(-ret));

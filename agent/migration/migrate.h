@@ -30,6 +30,8 @@
 #include "mig_config.h"
 #include "peer_tcp.h"
 
+struct es_http_pool;
+
 /*
  * Why the engine refused or failed a request. Adapters map each to their
  * own status (agent/api/mig_status.c for HTTP); the engine never names one.
@@ -118,6 +120,11 @@ struct es_migrator {
 	struct es_migration		*list;
 	struct es_mig_in		*incoming;	/* restores asked of this node */
 	struct es_peer_tcp_ctl		peer_tcp;	/* sockops tuning towards the peers */
+	/*
+	 * Kept connections to the peers (transfer.h), NULL: one per request;
+	 * lives as long as the migrator, as detached workers may use it.
+	 */
+	struct es_http_pool		*peers;
 };
 
 int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, const char *node,
