@@ -319,7 +319,7 @@ static int es_agent_zdm_start(struct es_agent *a, char *err, size_t len)
 
 static int agent_run(struct es_agent *a)
 {
-	struct MHD_Daemon *http = NULL;
+	struct es_http_server *http = NULL;
 	struct es_iface_watch w = {};
 	char err[ERR_LEN];
 	int sfd, ret;

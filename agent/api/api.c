@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * HTTP server (libmicrohttpd, one internal thread): GET /metrics,
- * /v1/sessions, /v1/status and /healthz. Handlers only read maps and the
+ * The agent's HTTP listener (lib/http's server, a thread per connection):
+ * GET /metrics, /v1/sessions, /v1/status, /v1/node and /healthz, and the
+ * routes of zdm_api.c and migrate_api.c. Handlers only read maps and the
  * snapshot, so a slow client never delays accounting or collection.
  */
 #include <errno.h>
@@ -15,12 +16,16 @@
 #include "json/session_json.h"
 #include "core/core.h"
 #include "http/http_reply.h"
+#include "http/http_server.h"
 #include "signals/signals.h"
 #include "zdm/zdm.h"
 #include "api.h"
 #include "api_tls.h"
 #include "migrate_api.h"
 #include "zdm_api.h"
+
+/* The routes served from a gathered body use none: what comes past this is dropped. */
+#define UNUSED_BODY_MAX	(64 * 1024)
 
 struct query_ctx {
 	struct es_session_query	*q;
@@ -104,19 +109,17 @@ static json_t *status_json(struct es_agent *a)
 	return root;
 }
 
+/* Routes without a body of their own: zero-downtime steps, metrics, sessions, status. */
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
-			      const char *method, const char *version, const char *upload,
-			      size_t *upload_len, void **req_ctx)
+			      const char *method, const struct es_http_body_in *in)
 {
 	struct es_agent *a = cls;
 	size_t len;
 	char *body;
 
-	(void)version;
+	(void)in;
 	if (es_zdm_api_owns(url))
 		return es_zdm_api_handle(a->zdm, c, url, method);
-	if (es_mig_api_owns(url))
-		return es_mig_api_handle(a->mig, c, url, method, upload, upload_len, req_ctx);
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return es_http_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is served");
 	if (!strcmp(url, "/healthz"))
@@ -138,13 +141,39 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			   "unknown path (try /metrics, /v1/sessions, /v1/status, /v1/node, /healthz)");
 }
 
-struct MHD_Daemon *es_api_start(struct es_agent *a, char *err, size_t err_len)
+/* Containers and migrations read their own bodies: an object upload goes to disk as it comes. */
+static bool streams(void *cls, const char *url)
+{
+	(void)cls;
+	return es_mig_api_owns(url);
+}
+
+static enum MHD_Result stream(void *cls, struct MHD_Connection *c, const char *url,
+			      const char *method, const char *upload, size_t *upload_len,
+			      void **req_ctx)
+{
+	struct es_agent *a = cls;
+
+	return es_mig_api_handle(a->mig, c, url, method, upload, upload_len, req_ctx);
+}
+
+struct es_http_server *es_api_start(struct es_agent *a, char *err, size_t err_len)
 {
 	struct sockaddr_storage ss;
-	struct MHD_OptionItem tls[3];
-	unsigned int tls_flag = es_api_tls_options(a->cfg.mig.tls_cert_pem, a->cfg.mig.tls_key_pem,
-						   a->cfg.mig.tls_cert, tls);
-	struct MHD_Daemon *d;
+	struct es_http_server_opts o = {
+		.listen = a->cfg.listen,
+		.addr = (struct sockaddr *)&ss,
+		/* threads 0, a thread per connection: an upload or a long poll never delays /metrics */
+		.max_connections = 64,
+		.idle_timeout_s = (a->cfg.mig.server_timeout_ms + 999) / 1000,
+		.max_body = UNUSED_BODY_MAX,
+		.handler = handle,
+		.streams = streams,
+		.stream = stream,
+		.stream_done = es_mig_api_completed,
+		.cls = a,
+	};
+	struct es_http_server *s;
 	int v6;
 
 	if (es_config_parse_listen(a->cfg.listen, &ss, &v6)) {
@@ -152,21 +181,12 @@ struct MHD_Daemon *es_api_start(struct es_agent *a, char *err, size_t err_len)
 			 "\"[IPv6]:port\", got \"%s\"", a->cfg.listen);
 		return NULL;
 	}
-	/* a thread per connection: a migration upload or restore never delays /metrics */
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-			     (v6 ? MHD_USE_IPv6 : 0) | tls_flag, 0, NULL, NULL, handle, a,
-			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (a->cfg.mig.server_timeout_ms + 999) / 1000,
-			     MHD_OPTION_CONNECTION_LIMIT, 64U,
-			     MHD_OPTION_NOTIFY_COMPLETED, es_mig_api_completed, NULL,
-			     MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
-	if (!d)
-		snprintf(err, err_len, "cannot listen on %s: %s", a->cfg.listen, strerror(errno));
-	return d;
+	es_api_tls_options(a->cfg.mig.tls_cert_pem, a->cfg.mig.tls_key_pem, a->cfg.mig.tls_cert,
+			   &o);
+	return es_http_server_start(&o, &s, err, err_len) ? NULL : s;
 }
 
-void es_api_stop(struct MHD_Daemon *d)
+void es_api_stop(struct es_http_server *s)
 {
-	if (d)
-		MHD_stop_daemon(d);
+	es_http_server_stop(s);
 }

@@ -7,6 +7,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/fs_util.h"
+#include "http/http_client.h"
 #include "migrate.h"
 #include "peer_tcp.h"
 
@@ -32,6 +33,7 @@ int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, con
 	snprintf(m->node, sizeof(m->node), "%s", node);
 	pthread_mutex_init(&m->lock, NULL);
 	cond_init(&m->changed);
+	m->peers = es_http_pool_new();
 	ret = es_runtime_init(&m->rt, cfg, node);
 	if (ret) {
 		snprintf(err, err_len, "state_dir %s: %s", cfg->state_dir, strerror(-ret));
@@ -64,6 +66,11 @@ void es_migrator_close(struct es_migrator *m)
 struct es_runtime *es_migrator_runtime(struct es_migrator *m)
 {
 	return &m->rt;
+}
+
+struct es_http_pool *es_migrator_peers(struct es_migrator *m)
+{
+	return m->peers;
 }
 
 void es_migrator_event(struct es_migrator *m, const char *role, const char *migration,

@@ -30,6 +30,8 @@
 #include "mig_config.h"
 #include "peer_tcp.h"
 
+struct es_http_pool;
+
 /*
  * Why the engine refused or failed a request. Adapters map each to their
  * own status (agent/api/mig_status.c for HTTP); the engine never names one.
@@ -118,6 +120,11 @@ struct es_migrator {
 	struct es_migration		*list;
 	struct es_mig_in		*incoming;	/* restores asked of this node */
 	struct es_peer_tcp_ctl		peer_tcp;	/* sockops tuning towards the peers */
+	/*
+	 * Kept connections to the peers (transfer.h), NULL: one per request;
+	 * lives as long as the migrator, as detached workers may use it.
+	 */
+	struct es_http_pool		*peers;
 };
 
 int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, const char *node,
@@ -125,10 +132,12 @@ int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, con
 void es_migrator_close(struct es_migrator *m);
 /*
  * For a caller that drives migrations around the engine (the zdm room):
- * the container runtime the engine migrates with, and an event in the
- * node's event log beside the engine's own (fields may be NULL; consumed).
+ * the container runtime the engine migrates with, the pooled connections
+ * to the peer agents, and an event in the node's event log beside the
+ * engine's own (fields may be NULL; consumed).
  */
 struct es_runtime *es_migrator_runtime(struct es_migrator *m);
+struct es_http_pool *es_migrator_peers(struct es_migrator *m);
 void es_migrator_event(struct es_migrator *m, const char *role, const char *migration,
 		       const char *container, const char *event, json_t *fields);
 

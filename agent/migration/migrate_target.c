@@ -26,20 +26,6 @@ static const char *const objects[] = { "image", "layer", "checkpoint" };
 
 #define ES_MIG_IN_KEEP	64	/* restore records kept in memory */
 
-/* es_errf() under the name es_mig_in_status uses. */
-static enum es_mig_err refuse(char *err, size_t len, enum es_mig_err e, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static enum es_mig_err refuse(char *err, size_t len, enum es_mig_err e, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	es_verrf(err, len, e, fmt, ap);
-	va_end(ap);
-	return e;
-}
-
 static void in_dir(struct es_migrator *m, const char *id, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s/migrations/in-%s", m->cfg->state_dir, id);
@@ -339,11 +325,6 @@ static enum es_mig_err unpack_checkpoint(struct es_migrator *m, const char *id, 
 	return ret ? es_errf(msg, msg_len, unpack_err(ret), "checkpoint: %s", err) : ES_MIG_OK;
 }
 
-static uint64_t now_ns(void)
-{
-	return es_realtime_ns();
-}
-
 /* What the source sent of each object, copied for the restore thread. */
 struct in_objects {
 	struct es_mig_in_object	o[ES_MIG_OBJECTS];
@@ -465,12 +446,14 @@ static void restore_settle(struct es_migrator *m, struct es_mig_in *rec, double 
 	if (!aborted) {
 		rec->state = ES_IN_RUNNING;
 		rec->restore_ms = restore_ms;
+		pthread_cond_broadcast(&m->changed);	/* a status long poll answers */
 	}
 	pthread_mutex_unlock(&m->lock);
 	if (aborted) {
 		es_container_destroy(&m->rt, rec->container);
 		pthread_mutex_lock(&m->lock);
 		in_failed(rec, ES_MIG_EBUSY, "aborted by the source");
+		pthread_cond_broadcast(&m->changed);
 		pthread_mutex_unlock(&m->lock);
 		es_event(&m->log, "target", rec->id, rec->container, "failed",
 			 json_pack("{s:s,s:s}", "phase", "restore", "reason", "aborted by the source"));
@@ -505,6 +488,7 @@ static void *restore_worker(void *arg)
 	if (e) {
 		pthread_mutex_lock(&m->lock);
 		in_failed(rec, e, err);
+		pthread_cond_broadcast(&m->changed);
 		pthread_mutex_unlock(&m->lock);
 		es_event(&m->log, "target", rec->id, rec->container, "failed",
 			 json_pack("{s:s,s:s}", "phase", "restore", "reason", rec->error));
@@ -687,19 +671,26 @@ enum es_mig_err es_mig_in_status(struct es_migrator *m, const char *id, unsigned
 				 json_t **resp, enum es_mig_err *failure, char *err,
 				 size_t err_len)
 {
-	uint64_t deadline = now_ns() + wait_ms * 1000000ULL;
+	/* m->changed waits on CLOCK_MONOTONIC (migrate.c) */
+	uint64_t deadline = es_now_ns() + wait_ms * NSEC_PER_MSEC;
+	struct timespec until = { deadline / NSEC_PER_SEC, deadline % NSEC_PER_SEC };
+	struct es_mig_in *rec;
+	int wr = 0;
 
 	if (!es_safe_name(id))
-		return refuse(err, err_len, ES_MIG_EINVAL, "migration ids are [A-Za-z0-9_.-]");
-	for (;;) {
-		*resp = status_json(m, id, failure);
-		if (strcmp(json_string_value(json_object_get(*resp, "state")) ?: "", "restoring") ||
-		    now_ns() >= deadline)
-			return ES_MIG_OK;
-		json_decref(*resp);
-		*resp = NULL;
-		usleep(5000);
-	}
+		return es_errf(err, err_len, ES_MIG_EINVAL, "migration ids are [A-Za-z0-9_.-]");
+	*resp = status_json(m, id, failure);
+	if (!wait_ms || strcmp(json_string_value(json_object_get(*resp, "state")) ?: "",
+			       "restoring"))
+		return ES_MIG_OK;
+	/* the restore thread signals m->changed when its record leaves "restoring" */
+	pthread_mutex_lock(&m->lock);
+	while ((rec = in_find(m, id)) && rec->state == ES_IN_RESTORING && wr != ETIMEDOUT)
+		wr = pthread_cond_timedwait(&m->changed, &m->lock, &until);
+	pthread_mutex_unlock(&m->lock);
+	json_decref(*resp);
+	*resp = status_json(m, id, failure);
+	return ES_MIG_OK;
 }
 
 /* The source gave up: a restore in progress removes its container when it ends. */

@@ -207,8 +207,8 @@ static void abort_migration(struct es_zdm *z, struct es_zdm_mig *zm)
 	} else if (zm->engine_id[0]) {
 		/* a restarted agent: the target removes whatever it staged or restored */
 		snprintf(path, sizeof(path), "/v1/migrations/incoming/%s", zm->engine_id);
-		es_peer_json(z->mcfg, zm->url, "DELETE", path, NULL, z->mcfg->request_timeout_ms,
-			     NULL, err, sizeof(err));
+		es_peer_json(es_migrator_peers(z->m), z->mcfg, zm->url, "DELETE", path, NULL,
+			     z->mcfg->request_timeout_ms, NULL, err, sizeof(err));
 		restored = zm->step >= ES_ZDM_RESTORED;
 	}
 	if (restored)

@@ -67,7 +67,8 @@ int es_zdm_peer_call(struct es_zdm *z, const char *url, const char *method, cons
 	for (;;) {
 		if (resp)
 			*resp = NULL;
-		code = es_peer_json(mc, url, method, path, NULL, timeout, resp, err, err_len);
+		code = es_peer_json(es_migrator_peers(z->m), mc, url, method, path, NULL, timeout,
+				    resp, err, err_len);
 		if (code || es_now_ms() >= give_up || atomic_load(&z->stopping))
 			return code;
 		es_warn("zdm_peer_retry", "url=%s path=\"%.120s\" error=\"%s\"", url, path, err);

@@ -27,6 +27,9 @@ static struct {
 	void		(*free)(void *p);
 	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
 	void		(*slist_free_all)(struct curl_slist *l);
+	CURLSH		*(*share_init)(void);
+	CURLSHcode	(*share_setopt)(CURLSH *sh, CURLSHoption opt, ...);
+	CURLSHcode	(*share_cleanup)(CURLSH *sh);
 	int		loaded;		/* 1 ok, -1 failed */
 } curl;
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -46,7 +49,8 @@ static void curl_load(void)
 #define SYM(f) (*(void **)&curl.f = dlsym(h, "curl_" #f))
 	if (SYM(global_init) && SYM(easy_init) && SYM(easy_reset) && SYM(easy_setopt) && SYM(easy_perform) &&
 	    SYM(easy_getinfo) && SYM(easy_strerror) && SYM(easy_cleanup) && SYM(easy_escape) &&
-	    SYM(free) && SYM(slist_append) && SYM(slist_free_all) &&
+	    SYM(free) && SYM(slist_append) && SYM(slist_free_all) && SYM(share_init) &&
+	    SYM(share_setopt) && SYM(share_cleanup) &&
 	    curl.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
 		curl.loaded = 1;
 #undef SYM
@@ -71,6 +75,71 @@ static int curl_ready(void)
 #define curl_free		curl.free
 #define curl_slist_append	curl.slist_append
 #define curl_slist_free_all	curl.slist_free_all
+#undef curl_share_setopt
+#define curl_share_init		curl.share_init
+#define curl_share_setopt	curl.share_setopt
+#define curl_share_cleanup	curl.share_cleanup
+
+struct es_http_pool {
+	CURLSH		*sh;
+	pthread_mutex_t	locks[CURL_LOCK_DATA_LAST];
+};
+
+static void pool_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *arg)
+{
+	struct es_http_pool *p = arg;
+
+	(void)h;
+	(void)access;
+	pthread_mutex_lock(&p->locks[data]);
+}
+
+static void pool_unlock(CURL *h, curl_lock_data data, void *arg)
+{
+	struct es_http_pool *p = arg;
+
+	(void)h;
+	pthread_mutex_unlock(&p->locks[data]);
+}
+
+struct es_http_pool *es_http_pool_new(void)
+{
+	struct es_http_pool *p;
+	int i;
+
+	if (!curl_ready())
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->sh = curl_share_init();
+	if (!p->sh) {
+		free(p);
+		return NULL;
+	}
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&p->locks[i], NULL);
+	curl_share_setopt(p->sh, CURLSHOPT_LOCKFUNC, pool_lock);
+	curl_share_setopt(p->sh, CURLSHOPT_UNLOCKFUNC, pool_unlock);
+	curl_share_setopt(p->sh, CURLSHOPT_USERDATA, p);
+	curl_share_setopt(p->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	curl_share_setopt(p->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	curl_share_setopt(p->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	return p;
+}
+
+void es_http_pool_free(struct es_http_pool *p)
+{
+	int i;
+
+	if (!p)
+		return;
+	if (curl_share_cleanup(p->sh) != CURLSHE_OK)
+		return;	/* a request still holds it: it goes with the process */
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&p->locks[i]);
+	free(p);
+}
 
 struct es_http_conn *es_http_conn_new(void)
 {
@@ -139,16 +208,82 @@ static void set_tls(CURL *c, const struct es_http_request *req)
 static struct curl_slist *headers(const struct es_http_request *req)
 {
 	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
+	const struct es_http_upload *u = req->upload;
 	char auth[4096];
 
-	if (req->body)
+	if (u) {
+		snprintf(auth, sizeof(auth), "Content-Type: %s",
+			 u->content_type ?: "application/octet-stream");
+		h = curl_slist_append(h, auth);
+		if (u->len < 0)	/* the length is not known before the end */
+			h = curl_slist_append(h, "Transfer-Encoding: chunked");
+	} else if (req->body) {
 		h = curl_slist_append(h, "Content-Type: application/json");
+	}
 	if (req->bearer) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", req->bearer);
 		h = curl_slist_append(h, auth);
 	}
 	/* No "100-continue" round trip before a small body. */
 	return curl_slist_append(h, "Expect:");
+}
+
+static size_t on_read(char *buf, size_t size, size_t n, void *arg)
+{
+	const struct es_http_upload *u = arg;
+	ssize_t r = u->read(u->arg, buf, size * n);
+
+	return r < 0 ? CURL_READFUNC_ABORT : (size_t)r;
+}
+
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+		       curl_off_t ulnow)
+{
+	const struct es_http_request *req = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	return req->progress(req->progress_arg, ulnow) ? 1 : 0;
+}
+
+static void set_upload(CURL *c, const struct es_http_request *req)
+{
+	const struct es_http_upload *u = req->upload;
+
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	if (u->file) {
+		curl_easy_setopt(c, CURLOPT_READDATA, u->file);
+	} else {
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(c, CURLOPT_READDATA, u);
+	}
+	if (u->len >= 0)
+		curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)u->len);
+	if (u->buffer)
+		curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, u->buffer);
+}
+
+/* How the connection is chosen and kept, and how long a slow transfer may go on. */
+static void set_transport(CURL *c, const struct es_http_request *req)
+{
+	if (req->pool)
+		curl_easy_setopt(c, CURLOPT_SHARE, req->pool->sh);
+	if (req->max_conn_age_s)
+		curl_easy_setopt(c, CURLOPT_MAXAGE_CONN, req->max_conn_age_s);
+	if (req->keepalive)
+		curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+	if (req->stall_ms) {
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+		curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (req->stall_ms + 999) / 1000);
+	}
+	if (req->progress) {
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, req);
+	}
+	if (req->upload)
+		set_upload(c, req);
 }
 
 static void set_request(CURL *c, const struct es_http_request *req, struct curl_slist *h,
@@ -178,6 +313,7 @@ static void set_request(CURL *c, const struct es_http_request *req, struct curl_
 		curl_easy_setopt(c, CURLOPT_PASSWORD, req->password ? req->password : "");
 	}
 	set_tls(c, req);
+	set_transport(c, req);
 }
 
 static int transport_errno(CURLcode rc, const struct es_http_body *b)

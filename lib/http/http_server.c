@@ -12,8 +12,18 @@
 struct es_http_server {
 	struct MHD_Daemon	*d;
 	es_http_handler		handler;
+	es_http_streams_fn	streams;
+	es_http_stream_handler	stream;
+	es_http_stream_done	stream_done;
 	void			*cls;
 	size_t			max_body;
+};
+
+/* One request: its gathered body, or the stream handler's state. */
+struct request {
+	bool			streamed;
+	void			*ctx;
+	struct es_http_body_in	body;
 };
 
 static void body_add(struct es_http_body_in *b, size_t max, const char *data, size_t n)
@@ -41,34 +51,40 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 				 size_t *upload_len, void **req_ctx)
 {
 	struct es_http_server *s = cls;
-	struct es_http_body_in *b = *req_ctx;
+	struct request *r = *req_ctx;
 
 	(void)version;
-	if (!b) {
-		b = calloc(1, sizeof(*b));
-		*req_ctx = b;
-		return b ? MHD_YES : MHD_NO;
+	if (!r) {
+		r = calloc(1, sizeof(*r));
+		*req_ctx = r;
+		if (!r)
+			return MHD_NO;
+		r->streamed = s->streams && s->streams(s->cls, url);
+		if (!r->streamed)
+			return MHD_YES;
 	}
+	if (r->streamed)
+		return s->stream(s->cls, c, url, method, upload, upload_len, &r->ctx);
 	if (*upload_len) {
-		body_add(b, s->max_body, upload, *upload_len);
+		body_add(&r->body, s->max_body, upload, *upload_len);
 		*upload_len = 0;
 		return MHD_YES;
 	}
-	return s->handler(s->cls, c, url, method, b);
+	return s->handler(s->cls, c, url, method, &r->body);
 }
 
 static void completed_cb(void *cls, struct MHD_Connection *c, void **req_ctx,
 			 enum MHD_RequestTerminationCode toe)
 {
-	struct es_http_body_in *b = *req_ctx;
+	struct es_http_server *s = cls;
+	struct request *r = *req_ctx;
 
-	(void)cls;
-	(void)c;
-	(void)toe;
-	if (b) {
-		free(b->data);
-		free(b);
-	}
+	if (!r)
+		return;
+	if (r->streamed && s->stream_done)
+		s->stream_done(s->cls, c, &r->ctx, toe);
+	free(r->body.data);
+	free(r);
 	*req_ctx = NULL;
 }
 
@@ -139,7 +155,7 @@ static struct MHD_Daemon *start(const struct es_http_server_opts *o, struct es_h
 	add(v, &n, MHD_OPTION_END, 0, NULL);
 	return MHD_start_daemon(flags, 0, NULL, NULL, access_cb, s,
 				MHD_OPTION_SOCK_ADDR, sa,
-				MHD_OPTION_NOTIFY_COMPLETED, completed_cb, NULL,
+				MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
 				MHD_OPTION_ARRAY, v, MHD_OPTION_END);
 }
 
@@ -166,6 +182,9 @@ int es_http_server_start(const struct es_http_server_opts *o, struct es_http_ser
 		return -ENOMEM;
 	}
 	s->handler = o->handler;
+	s->streams = o->streams;
+	s->stream = o->stream;
+	s->stream_done = o->stream_done;
 	s->cls = o->cls;
 	s->max_body = o->max_body ? o->max_body : DEFAULT_MAX_BODY;
 	s->d = start(o, s, sa);

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The libmicrohttpd servers of the tree (scheduler extender, es-ipamd,
- * test stand-ins) started one way: a listen address, a handler that sees
- * each request once, with its body read whole, and the limits every
- * server needs (connections, idle timeout, body size), optionally TLS.
+ * The libmicrohttpd servers of the tree (the agent's API, scheduler
+ * extender, es-ipamd, test stand-ins) started one way: a listen address,
+ * a handler that sees each request once, with its body read whole, and
+ * the limits every server needs (connections, idle timeout, body size),
+ * optionally TLS. Routes that must not hold a body in memory (the agent's
+ * migration uploads, streamed to disk) are claimed by a stream handler,
+ * which sees each chunk as it arrives.
  */
 #ifndef EDGESHIFT_HTTP_SERVER_H
 #define EDGESHIFT_HTTP_SERVER_H
@@ -26,6 +29,22 @@ typedef enum MHD_Result (*es_http_handler)(void *cls, struct MHD_Connection *c,
 					   const char *url, const char *method,
 					   const struct es_http_body_in *body);
 
+/* Whether the stream handler takes the request to url (else it is gathered for the handler). */
+typedef bool (*es_http_streams_fn)(void *cls, const char *url);
+/*
+ * libmicrohttpd's calls of a streamed request as they come: once to open it
+ * (*req_ctx NULL, *upload_len 0), once per body chunk (consumed by setting
+ * *upload_len to 0), once more to answer (*upload_len 0); *req_ctx holds
+ * the handler's state of the request between calls.
+ */
+typedef enum MHD_Result (*es_http_stream_handler)(void *cls, struct MHD_Connection *c,
+						  const char *url, const char *method,
+						  const char *upload, size_t *upload_len,
+						  void **req_ctx);
+/* A streamed request ended (toe: how): frees *req_ctx, drops what a broken upload left. */
+typedef void (*es_http_stream_done)(void *cls, struct MHD_Connection *c, void **req_ctx,
+				    enum MHD_RequestTerminationCode toe);
+
 struct es_http_server_opts {
 	const char		*listen;	/* "IPv4:port" or "[IPv6]:port", numeric */
 	const struct sockaddr	*addr;		/* ... or an address already parsed */
@@ -37,7 +56,10 @@ struct es_http_server_opts {
 	const char		*tls_cert;	/* PEM text: both set, the server speaks HTTPS */
 	const char		*tls_key;
 	es_http_handler		handler;
-	void			*cls;		/* the handler's first argument */
+	es_http_streams_fn	streams;	/* NULL: no route is streamed */
+	es_http_stream_handler	stream;
+	es_http_stream_done	stream_done;	/* may be NULL */
+	void			*cls;		/* the handlers' first argument */
 };
 
 struct es_http_server;
