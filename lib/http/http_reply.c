@@ -6,6 +6,12 @@
 enum MHD_Result es_http_reply(struct MHD_Connection *c, unsigned int code, const char *type,
 			      char *body)
 {
+	return es_http_reply_hdr(c, code, type, body, NULL, NULL);
+}
+
+enum MHD_Result es_http_reply_hdr(struct MHD_Connection *c, unsigned int code, const char *type,
+				  char *body, const char *name, const char *value)
+{
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 
@@ -17,6 +23,8 @@ enum MHD_Result es_http_reply(struct MHD_Connection *c, unsigned int code, const
 		return MHD_NO;
 	}
 	MHD_add_response_header(r, "Content-Type", type);
+	if (name)
+		MHD_add_response_header(r, name, value);
 	ret = MHD_queue_response(c, code, r);
 	MHD_destroy_response(r);
 	return ret;

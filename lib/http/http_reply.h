@@ -10,6 +10,9 @@
 /* Queues body (malloc'd, owned from here on; NULL fails) as the answer. */
 enum MHD_Result es_http_reply(struct MHD_Connection *c, unsigned int code, const char *type,
 			      char *body);
+/* The same with one more header, name: value (none when name is NULL). */
+enum MHD_Result es_http_reply_hdr(struct MHD_Connection *c, unsigned int code, const char *type,
+				  char *body, const char *name, const char *value);
 /* Queues j as compact JSON and drops the reference. */
 enum MHD_Result es_http_reply_json(struct MHD_Connection *c, unsigned int code, json_t *j);
 /* {"error": msg} */

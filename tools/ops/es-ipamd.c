@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <jansson.h>
 #include "util/errf.h"
+#include "http/http_reply.h"
 #include "http/http_server.h"
 #include "util/log.h"
 #include "tool/opts.h"
@@ -605,23 +606,12 @@ out:
 static enum MHD_Result reply_json(struct MHD_Connection *c, unsigned int code, json_t *j)
 {
 	char *body = json_dumps(j, JSON_COMPACT);
-	struct MHD_Response *r;
-	enum MHD_Result ret;
 
 	json_decref(j);
-	if (!body)
-		return MHD_NO;
-	r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-	if (!r) {
-		free(body);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", "application/json");
-	if (code == MHD_HTTP_UNAUTHORIZED)
-		MHD_add_response_header(r, "WWW-Authenticate", "Basic realm=\"es-ipamd\"");
-	ret = MHD_queue_response(c, code, r);
-	MHD_destroy_response(r);
-	return ret;
+	/* a refused login names the realm, so clients know to send Basic credentials */
+	return es_http_reply_hdr(c, code, "application/json", body,
+				 code == MHD_HTTP_UNAUTHORIZED ? "WWW-Authenticate" : NULL,
+				 "Basic realm=\"es-ipamd\"");
 }
 
 static enum MHD_Result reply_error(struct MHD_Connection *c, unsigned int code,
