@@ -37,8 +37,12 @@ DNSMASQ_PID=$ES_BG_PID
 # silent server fails after its 5 fast tries (~ 5 x 1 s + 4 x 2 s + 4 s).
 es_bg --log "$ES_TMP/dhcpd.log" es_in host "$CNI_REF/dhcp" daemon -socketpath "$SOCK" \
 	-timeout 1s -resendmax 0
-for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.05; done
-if [ ! -S "$SOCK" ] || ! kill -0 "$DNSMASQ_PID" 2>/dev/null; then
+# Both must be ready before the first ADD: the daemon's socket exists and
+# dnsmasq has bound the DHCP port (a DISCOVER sent before that goes
+# unanswered, and the daemon's retry would be blamed on the plugin).
+dhcp_bound() { es_in wire ss -H -uln 'sport = :67' 2>/dev/null | grep -q .; }
+for _ in $(seq 100); do [ -S "$SOCK" ] && dhcp_bound && break; sleep 0.05; done
+if [ ! -S "$SOCK" ] || ! dhcp_bound || ! kill -0 "$DNSMASQ_PID" 2>/dev/null; then
 	echo "# dhcp daemon or dnsmasq did not start"
 	es_diag <"$ES_TMP/dhcpd.log"; es_diag <"$ES_TMP/dnsmasq.log"
 	exit 1
