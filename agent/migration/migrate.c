@@ -33,7 +33,7 @@ int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, con
 	snprintf(m->node, sizeof(m->node), "%s", node);
 	pthread_mutex_init(&m->lock, NULL);
 	cond_init(&m->changed);
-	m->peers = es_http_pool_new();
+	pthread_mutex_init(&m->peers_lock, NULL);
 	ret = es_runtime_init(&m->rt, cfg, node);
 	if (ret) {
 		snprintf(err, err_len, "state_dir %s: %s", cfg->state_dir, strerror(-ret));
@@ -68,9 +68,23 @@ struct es_runtime *es_migrator_runtime(struct es_migrator *m)
 	return &m->rt;
 }
 
+/*
+ * The pool is made on the first request to a peer, not at start: making it
+ * loads libcurl and initialises its TLS library, about 2.4 MB of resident
+ * memory that a node which never migrates should not carry.
+ */
 struct es_http_pool *es_migrator_peers(struct es_migrator *m)
 {
-	return m->peers;
+	struct es_http_pool *p;
+
+	pthread_mutex_lock(&m->peers_lock);
+	if (!m->peers_made) {
+		m->peers = es_http_pool_new();
+		m->peers_made = true;
+	}
+	p = m->peers;
+	pthread_mutex_unlock(&m->peers_lock);
+	return p;
 }
 
 void es_migrator_event(struct es_migrator *m, const char *role, const char *migration,

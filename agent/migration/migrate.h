@@ -122,8 +122,11 @@ struct es_migrator {
 	struct es_peer_tcp_ctl		peer_tcp;	/* sockops tuning towards the peers */
 	/*
 	 * Kept connections to the peers (transfer.h), NULL: one per request;
-	 * lives as long as the migrator, as detached workers may use it.
+	 * made on first use (es_migrator_peers), and lives as long as the
+	 * migrator, as detached workers may use it.
 	 */
+	pthread_mutex_t			peers_lock;
+	bool				peers_made;
 	struct es_http_pool		*peers;
 };
 

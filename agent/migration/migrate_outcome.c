@@ -90,7 +90,7 @@ static int ask_outcome(struct es_migrator *m, struct es_migration *mg, bool post
 	int code, ret = 0;
 
 	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s?wait_ms=%u", mg->id, es_mig_wait_ms(m));
-	code = es_peer_json(m->peers, m->cfg, mg->url, "GET", path, NULL,
+	code = es_peer_json(es_migrator_peers(m), m->cfg, mg->url, "GET", path, NULL,
 			    m->cfg->request_timeout_ms, &resp, err, err_len);
 	if (!es_peer_done(code) || !json_string_value(json_object_get(resp, "state"))) {
 		if (code)
@@ -137,7 +137,7 @@ bool es_mig_abort_target(struct es_migrator *m, struct es_migration *mg, bool se
 
 	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s", mg->id);
 	for (;;) {
-		if (es_peer_done(es_peer_json(m->peers, m->cfg, mg->url, "DELETE", path, NULL,
+		if (es_peer_done(es_peer_json(es_migrator_peers(m), m->cfg, mg->url, "DELETE", path, NULL,
 					      m->cfg->request_timeout_ms, NULL, err, sizeof(err)))) {
 			if (settle) {
 				pthread_mutex_lock(&m->lock);

@@ -83,7 +83,7 @@ int es_mig_prepare(struct es_migrator *m, struct es_migration *mg)
 	req = json_pack("{s:s,s:s,s:s,s:s,s:O}", "id", mg->id, "container", mg->container,
 			"mode", mg->complete ? "complete" : "partial", "from", m->node,
 			"spec", mg->spec);
-	code = es_peer_json(m->peers, m->cfg, mg->url, "POST", "/v1/migrations/incoming", req,
+	code = es_peer_json(es_migrator_peers(m), m->cfg, mg->url, "POST", "/v1/migrations/incoming", req,
 			    m->cfg->request_timeout_ms, &resp, err, sizeof(err));
 	json_decref(req);
 	if (!es_peer_done(code)) {
@@ -217,7 +217,7 @@ static int stream_object(struct es_migrator *m, struct es_migration *mg, int i, 
 		return mig_fail(m, mg, "packing the %s: cannot start a thread", o->name);
 	}
 	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s/objects/%s", mg->id, o->name);
-	code = es_peer_put_stream(m->peers, m->cfg, mg->url, path, fds[0], on_progress, &p,
+	code = es_peer_put_stream(es_migrator_peers(m), m->cfg, mg->url, path, fds[0], on_progress, &p,
 				  o->sha256, &o->bytes, err, sizeof(err));
 	close(fds[0]);	/* a broken upload stops the packer (EPIPE) */
 	pthread_join(t, NULL);
@@ -239,7 +239,7 @@ static int send_object(struct es_migrator *m, struct es_migration *mg, int i, ui
 
 	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s/objects/%s", mg->id,
 		 mg->obj[i].name);
-	code = es_peer_put_file(m->peers, m->cfg, mg->url, path, mg->obj[i].path, on_progress, &p,
+	code = es_peer_put_file(es_migrator_peers(m), m->cfg, mg->url, path, mg->obj[i].path, on_progress, &p,
 				err, sizeof(err));
 	if (!es_peer_done(code))
 		return mig_fail(m, mg, "transfer of the %s to %s: %s", mg->obj[i].name, mg->to, err);
@@ -297,7 +297,7 @@ int es_mig_restore(struct es_migrator *m, struct es_migration *mg)
 	/* the outcome comes in the answer when the restore ends within the long poll */
 	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s/restore?wait_ms=%u", mg->id,
 		 es_mig_wait_ms(m));
-	code = es_peer_json(m->peers, m->cfg, mg->url, "POST", path, req,
+	code = es_peer_json(es_migrator_peers(m), m->cfg, mg->url, "POST", path, req,
 			    m->cfg->request_timeout_ms, &resp, err, sizeof(err));
 	json_decref(req);
 	/* no answer is no verdict: the target says what it runs (migrate_outcome.c) */
