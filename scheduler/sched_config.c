@@ -292,44 +292,20 @@ static int parse_field(struct sched_config *cfg, const char *key, json_t *v, cha
 		       "on_metrics_unavailable, on_node_without_data, no_data_score");
 }
 
-static int load_json(struct sched_config *cfg, json_t *root, json_error_t *jerr,
-		     const char *src, char *err, size_t len)
+/* parse_field as es_cfg_load calls it */
+static int field_of(void *cfg, const char *key, json_t *v, char *err, size_t len)
 {
-	const char *key;
-	json_t *v;
-	int ret = 0;
-
-	if (!root) {
-		snprintf(err, len, "config: %s: line %d column %d: %s", src, jerr->line,
-			 jerr->column, jerr->text);
-		return -1;
-	}
-	if (!json_is_object(root)) {
-		snprintf(err, len, "config: %s: top level must be a JSON object", src);
-		ret = -1;
-	}
-	json_object_foreach(root, key, v) {
-		if (ret || (ret = parse_field(cfg, key, v, err, len)))
-			break;
-	}
-	json_decref(root);
-	return ret;
+	return parse_field(cfg, key, v, err, len);
 }
 
 int sched_config_load_file(struct sched_config *cfg, const char *path, char *err, size_t len)
 {
-	json_error_t jerr;
-
-	return load_json(cfg, json_load_file(path, JSON_REJECT_DUPLICATES, &jerr), &jerr,
-			 path, err, len);
+	return es_cfg_load(path, NULL, field_of, cfg, err, len);
 }
 
 int sched_config_load_string(struct sched_config *cfg, const char *json, char *err, size_t len)
 {
-	json_error_t jerr;
-
-	return load_json(cfg, json_loads(json, JSON_REJECT_DUPLICATES, &jerr), &jerr,
-			 "<string>", err, len);
+	return es_cfg_load(NULL, json, field_of, cfg, err, len);
 }
 
 const struct sched_latency_class *sched_class_find(const struct sched_config *cfg,

@@ -197,46 +197,20 @@ static int parse_field(struct es_config *cfg, const char *key, json_t *v,
 	return es_cfg_fail(err, err_len, key, "is not a known field");
 }
 
-static int load_json(struct es_config *cfg, json_t *root, json_error_t *jerr,
-		     const char *src, char *err, size_t err_len)
+/* parse_field as es_cfg_load calls it */
+static int field_of(void *cfg, const char *key, json_t *v, char *err, size_t len)
 {
-	const char *key;
-	json_t *v;
-
-	if (!root) {
-		snprintf(err, err_len, "config: %s: line %d column %d: %s", src, jerr->line,
-			 jerr->column, jerr->text);
-		return -1;
-	}
-	if (!json_is_object(root)) {
-		json_decref(root);
-		snprintf(err, err_len, "config: %s: top level must be a JSON object", src);
-		return -1;
-	}
-	json_object_foreach(root, key, v) {
-		if (parse_field(cfg, key, v, err, err_len)) {
-			json_decref(root);
-			return -1;
-		}
-	}
-	json_decref(root);
-	return 0;
+	return parse_field(cfg, key, v, err, len);
 }
 
 int es_config_load_file(struct es_config *cfg, const char *path, char *err, size_t err_len)
 {
-	json_error_t jerr;
-
-	return load_json(cfg, json_load_file(path, JSON_REJECT_DUPLICATES, &jerr), &jerr,
-			 path, err, err_len);
+	return es_cfg_load(path, NULL, field_of, cfg, err, err_len);
 }
 
 int es_config_load_string(struct es_config *cfg, const char *json, char *err, size_t err_len)
 {
-	json_error_t jerr;
-
-	return load_json(cfg, json_loads(json, JSON_REJECT_DUPLICATES, &jerr), &jerr,
-			 "<string>", err, err_len);
+	return es_cfg_load(NULL, json, field_of, cfg, err, err_len);
 }
 
 int es_config_add_iface(struct es_config *cfg, const char *spec, char *err, size_t err_len)

@@ -59,3 +59,34 @@ int es_cfg_number(json_t *v, const char *field, double lo, double hi, double *ds
 	*dst = n;
 	return 0;
 }
+
+int es_cfg_load(const char *path, const char *text, es_cfg_field_fn field, void *cfg,
+		char *err, size_t len)
+{
+	const char *src = path ?: "<string>";
+	json_error_t jerr;
+	const char *key;
+	json_t *root, *v;
+	int ret = 0;
+
+	root = path ? json_load_file(path, JSON_REJECT_DUPLICATES, &jerr)
+		    : json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root) {
+		snprintf(err, len, "config: %s: line %d column %d: %s", src, jerr.line,
+			 jerr.column, jerr.text);
+		return -1;
+	}
+	if (!json_is_object(root)) {
+		snprintf(err, len, "config: %s: top level must be a JSON object", src);
+		ret = -1;
+		goto out;
+	}
+	json_object_foreach(root, key, v) {
+		ret = field(cfg, key, v, err, len);
+		if (ret)
+			break;
+	}
+out:
+	json_decref(root);
+	return ret ? -1 : 0;
+}

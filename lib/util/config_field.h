@@ -24,4 +24,15 @@ int es_cfg_uint(json_t *v, const char *field, unsigned int lo, unsigned int hi,
 int es_cfg_number(json_t *v, const char *field, double lo, double hi, double *dst,
 		  char *err, size_t len);
 
+/* Reads one top-level field of a configuration object into cfg. */
+typedef int (*es_cfg_field_fn)(void *cfg, const char *key, json_t *v, char *err, size_t len);
+/*
+ * Loads a configuration: the JSON object in the file path, or in text when
+ * path is NULL (duplicate keys refused), each top-level field handed to
+ * field in order. 0, or -1 with the reason in err ("config: SRC: line L
+ * column C: ..." for JSON that does not parse).
+ */
+int es_cfg_load(const char *path, const char *text, es_cfg_field_fn field, void *cfg,
+		char *err, size_t len);
+
 #endif
