@@ -4,7 +4,7 @@
 #  - response time while forwarding (median of the requests between the
 #    handoff and the checkpoint) against the emulated RTT plus the
 #    service's own time (median before the handoff): goal within 10 %;
-#  - mean response time over a run with a handoff (Paper D: 0.0289 s,
+#  - mean response time over a run with a handoff (reference: 0.0289 s,
 #    partial, 1 req/s, 200 s) against the same run without migration;
 #  - the longest gap between consecutive replies during the migration
 #    against the same run without migration (ReSync: 0.35-0.38 s downtime);

@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Migration benchmark under Paper D's conditions (10 MB/s, 200 ms RTT):
-# partial and complete migration of a small container and of a Paper-D-
-# sized one (image about 900 MB, memory 33 MB, writable layer 20 MB). Each
+# Migration benchmark on the reference path (10 MB/s, 200 ms RTT):
+# partial and complete migration of a small container and of one of the
+# reference's size (image about 900 MB, memory 33 MB, writable layer 20 MB). Each
 # time is set against its lower bound measured in the same run: bytes sent
 # / link rate + 3 RTTs (prepare, transfer, restore requests), and against
-# Paper D (partial 6.91 s, complete 124.90 s). Writes build/bench/migration.json.
+# the reference times of docs/benchmarks.md (partial 6.91 s, complete
+# 124.90 s). Writes build/bench/migration.json.
 #
 # The link is the WAN emulator (es_wan, docs/wan-emulator.md).
 # ES_MIG_BENCH_SIZES="small" (default "small paper") picks the containers,

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Paper A's session test reproduced on the emulator: a 100 Mbit/s link (tbf
+# The session test of docs/session-test.md on the emulator: a 100 Mbit/s link (tbf
 # on a veth between two namespaces), sessions of 7 Mbit/s added one at a
-# time, ES_ST_STEP seconds each (default 10; Paper A: 60). Prints the
-# latency-against-sessions table beside Paper A's figures and writes
+# time, ES_ST_STEP seconds each (default 10; the reference used 60). Prints the
+# latency-against-sessions table beside the reference figures
+# (docs/benchmarks.md) and writes
 # build/bench/session_test.json and build/bench/session_test.svg.
 . "$(dirname "$0")/../../../selftests/lib.sh"
 OUT=$ES_BUILD/bench
