@@ -114,6 +114,29 @@ es_pin_path() { echo "$ES_PIN_ROOT/$ES_PREFIX-${1:-pins}"; }
 # ES_AGENT_BIN=edgeshiftd-faults starts the test build instead, the one
 # that injects the faults named in $EDGESHIFTD_FAULT (docs/migration.md).
 ES_AGENT_PORT=9464
+# es_prometheus_start NS JOB TARGET...: a real Prometheus in namespace NS on
+# 127.0.0.1:9090, scraping TARGETs every second as job JOB (labels kept as
+# the targets give them), its data and config in ES_TMP; ES_PROM_PID.
+es_prometheus_start() {
+	local ns=$1 job=$2 targets
+	shift 2
+	targets=$(printf '"%s", ' "$@")
+	cat >"$ES_TMP/prometheus.yml" <<YAML
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: $job
+    honor_labels: true
+    static_configs:
+      - targets: [${targets%, }]
+YAML
+	es_bg --log "$ES_TMP/prometheus.log" es_in "$ns" prometheus \
+		--config.file="$ES_TMP/prometheus.yml" --storage.tsdb.path="$ES_TMP/prom" \
+		--web.listen-address=127.0.0.1:9090 --log.level=warn
+	ES_PROM_PID=$ES_BG_PID
+}
+
 es_agent_start() {
 	local ns=$1 name=$2 i
 	shift 2

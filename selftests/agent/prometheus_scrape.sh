@@ -17,18 +17,7 @@ es_veth a va 10.245.0.1 b vb 10.245.0.2 || exit 1
 VB=$(es_ifname vb)
 es_agent_start b main -i "$VB=shop/cart" || exit 1
 
-cat >"$ES_TMP/prometheus.yml" <<YAML
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: edgeshift
-    static_configs:
-      - targets: ["127.0.0.1:$ES_AGENT_PORT"]
-YAML
-es_bg es_in b prometheus --config.file="$ES_TMP/prometheus.yml" \
-	--storage.tsdb.path="$ES_TMP/prom" --web.listen-address=127.0.0.1:9090 \
-	--log.level=warn >"$ES_TMP/prometheus.log" 2>&1
+es_prometheus_start b edgeshift "127.0.0.1:$ES_AGENT_PORT"
 query() {
 	es_in b curl -sf -m 5 --data-urlencode "query=$1" http://127.0.0.1:9090/api/v1/query
 }

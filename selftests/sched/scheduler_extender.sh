@@ -27,19 +27,8 @@ JSON
 done
 N1=$ES_PREFIX-n1; N2=$ES_PREFIX-n2; N3=$ES_PREFIX-n3; GHOST=$ES_PREFIX-ghost
 
-cat >"$ES_TMP/prometheus.yml" <<YAML
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: edgeshift
-    static_configs:
-      - targets: ["10.248.1.2:9464", "10.248.2.2:9464", "10.248.3.2:9464"]
-YAML
-es_bg es_in mon prometheus --config.file="$ES_TMP/prometheus.yml" \
-	--storage.tsdb.path="$ES_TMP/prom" --web.listen-address=127.0.0.1:9090 \
-	--log.level=warn
-PROM_PID=$ES_BG_PID
+es_prometheus_start mon edgeshift 10.248.1.2:9464 10.248.2.2:9464 10.248.3.2:9464
+PROM_PID=$ES_PROM_PID
 
 # Scheduler A fails a pod when metrics are stale; B lets it pass. Both
 # refuse nodes over 70 % of the link or 20 sessions.

@@ -31,17 +31,7 @@ awk -v n="$NODES_MAX" 'BEGIN {
 	}
 }' >"$ES_TMP/www/metrics"
 es_bg es_in b busybox httpd -f -p 127.0.0.1:9465 -h "$ES_TMP/www"
-cat >"$ES_TMP/prometheus.yml" <<YAML
-global:
-  scrape_interval: 1s
-scrape_configs:
-  - job_name: synthetic
-    honor_labels: true
-    static_configs:
-      - targets: ["127.0.0.1:9465"]
-YAML
-es_bg es_in b prometheus --config.file="$ES_TMP/prometheus.yml" \
-	--storage.tsdb.path="$ES_TMP/prom" --web.listen-address=127.0.0.1:9090 --log.level=warn
+es_prometheus_start b synthetic 127.0.0.1:9465
 cat >"$ES_TMP/sched.json" <<JSON
 {"listen": "127.0.0.1:8888",
  "prometheus": {"url": "http://127.0.0.1:9090", "refresh_interval_ms": 1000, "max_staleness_ms": 60000},
