@@ -54,8 +54,10 @@ within "RTT min at 2x100 ms" "$min" 200 5
 within "UDP goodput at 10 MB/s" "$(es_iperf_goodput a b "$B_IP" 1 -u -b 120M -l 1472 -t 4)" \
 	"$(awk -v s="$UDP_SHARE" 'BEGIN { print 10e6 * s }')" 5
 # Cubic overflows the 1-BDP queue now and then; data held behind a hole
-# reaches iperf3 in one burst, so average over 6 s after the slow start
-within "TCP goodput at 10 MB/s over 200 ms RTT" "$(es_iperf_goodput a b "$B_IP" 3 -t 10)" \
+# reaches iperf3 in one burst, which can lift the mean of a window by 10 %:
+# the median second of the 6 s after the slow start
+within "TCP goodput at 10 MB/s over 200 ms RTT" \
+	"$(ES_GOODPUT_STAT=median es_iperf_goodput a b "$B_IP" 3 -t 10)" \
 	"$(awk -v s="$TCP_SHARE" 'BEGIN { print 10e6 * s }')" 5
 es_expect_ge "queue drops were counted under UDP overload" \
 	"$(es_wan_stats | jq .a2b.dropped_queue)" 1
