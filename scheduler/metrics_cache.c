@@ -157,16 +157,12 @@ static void *refresher(void *arg)
 struct metrics_cache *metrics_cache_start(const struct sched_config *cfg)
 {
 	struct metrics_cache *mc = calloc(1, sizeof(*mc));
-	pthread_condattr_t ca;
 
 	if (!mc)
 		return NULL;
 	mc->cfg = cfg;
 	pthread_mutex_init(&mc->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&mc->wake, &ca);
-	pthread_condattr_destroy(&ca);
+	es_cond_init_mono(&mc->wake);
 	if (pthread_create(&mc->thread, NULL, refresher, mc)) {
 		free(mc);
 		return NULL;

@@ -11,17 +11,6 @@
 #include "migrate.h"
 #include "peer_tcp.h"
 
-/* es_mig_wait measures its timeout on the monotonic clock (a clock step does not stretch it). */
-static void cond_init(pthread_cond_t *c)
-{
-	pthread_condattr_t a;
-
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	pthread_cond_init(c, &a);
-	pthread_condattr_destroy(&a);
-}
-
 int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, const char *node,
 		     char *err, size_t err_len)
 {
@@ -32,7 +21,7 @@ int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, con
 	m->cfg = cfg;
 	snprintf(m->node, sizeof(m->node), "%s", node);
 	pthread_mutex_init(&m->lock, NULL);
-	cond_init(&m->changed);
+	es_cond_init_mono(&m->changed);	/* es_mig_wait, es_mig_in_status */
 	pthread_mutex_init(&m->peers_lock, NULL);
 	ret = es_runtime_init(&m->rt, cfg, node);
 	if (ret) {

@@ -671,9 +671,7 @@ enum es_mig_err es_mig_in_status(struct es_migrator *m, const char *id, unsigned
 				 json_t **resp, enum es_mig_err *failure, char *err,
 				 size_t err_len)
 {
-	/* m->changed waits on CLOCK_MONOTONIC (migrate.c) */
-	uint64_t deadline = es_now_ns() + wait_ms * NSEC_PER_MSEC;
-	struct timespec until = { deadline / NSEC_PER_SEC, deadline % NSEC_PER_SEC };
+	struct timespec until = es_mono_deadline(wait_ms);
 	struct es_mig_in *rec;
 	int wr = 0;
 

@@ -31,3 +31,15 @@ struct timespec es_mono_deadline(unsigned int ms)
 
 	return (struct timespec){ .tv_sec = t / NSEC_PER_SEC, .tv_nsec = t % NSEC_PER_SEC };
 }
+
+int es_cond_init_mono(pthread_cond_t *c)
+{
+	pthread_condattr_t a;
+	int ret;
+
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	ret = pthread_cond_init(c, &a);
+	pthread_condattr_destroy(&a);
+	return -ret;
+}

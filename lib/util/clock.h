@@ -8,6 +8,7 @@
 #ifndef EDGESHIFT_CLOCK_H
 #define EDGESHIFT_CLOCK_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -26,5 +27,7 @@ uint64_t es_realtime_ns(void);
  * pthread_cond_timedwait on a condition created with that clock.
  */
 struct timespec es_mono_deadline(unsigned int ms);
+/* A condition whose timed waits take es_mono_deadline()s (a clock step does not stretch them). */
+int es_cond_init_mono(pthread_cond_t *c);
 
 #endif /* EDGESHIFT_CLOCK_H */

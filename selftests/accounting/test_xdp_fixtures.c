@@ -39,8 +39,6 @@
 #define TCP_PSH		0x08
 #define TCP_ACK		0x10
 
-#define NSEC_PER_MSEC	1000000ULL
-
 /* What a packet is, in the terms of es_pkt_spec but with literals. */
 struct pkt_def {
 	int		family;
