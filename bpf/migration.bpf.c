@@ -500,6 +500,45 @@ static __always_inline int es_mig_ctl_abort(struct es_mig_cmd *cmd, struct es_mi
 	return -EAGAIN;
 }
 
+/* A retry after a failed migration goes on with the same numbering (ES_MIG_CMD_RESTART). */
+static __always_inline int es_mig_ctl_restart(struct es_mig_cmd *cmd, struct es_mig_session *s)
+{
+	__u64 old, new, seq;
+	int i;
+
+	if (s->flags & ES_MIG_F_ABORT_HELD)
+		return -EAGAIN;
+	for (i = 0; i < ES_MIG_CAS_TRIES; i++) {
+		old = es_mig_seq_state(s);
+		cmd->seq_state = old;
+		if (es_mig_state_of(old) != ES_MIG_ABORTED)
+			return -ESTALE;
+		seq = old & ES_MIG_SEQ_MASK;
+		/* Nothing past seq is buffered yet: set the window before requests meet it. */
+		s->cursor = seq;
+		s->replayed = seq;
+		s->new_replies = 0;
+		s->flags = cmd->flags;
+		if (cmd->source_addr)
+			s->source_addr = cmd->source_addr;
+		if (cmd->replay_limit)
+			s->replay_limit = cmd->replay_limit;
+		new = ((__u64)ES_MIG_FORWARDING << ES_MIG_STATE_SHIFT) | seq;
+		if (__sync_val_compare_and_swap(&s->seq_state, old, new) != old)
+			continue;
+		s->cut_seq = 0;
+		s->hold_seq = 0;
+		s->abort_seq = 0;
+		s->abort_reason = ES_MIG_ABORT_NONE;
+		s->suppressed_old = 0;
+		s->suppressed_new = 0;
+		s->changed_ns = bpf_ktime_get_ns();
+		cmd->seq_state = new;
+		return 0;
+	}
+	return -EAGAIN;
+}
+
 /* ---- es_mig_ctl, source side: the hold word of es_mig_remote ---- */
 
 static __always_inline int es_mig_ctl_src_hold(struct es_mig_cmd *cmd, struct es_mig_key *k)
@@ -604,6 +643,8 @@ int es_mig_ctl(struct es_mig_cmd *cmd)
 		break;
 	case ES_MIG_CMD_ABORT:
 		return es_mig_ctl_abort(cmd, s);
+	case ES_MIG_CMD_RESTART:
+		return es_mig_ctl_restart(cmd, s);
 	case ES_MIG_CMD_CONFIGURE:
 		s->flags = cmd->flags;
 		if (cmd->source_addr)

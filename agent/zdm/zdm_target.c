@@ -73,9 +73,10 @@ static enum es_mig_err op_start(struct op_ctx *o, json_t **resp)
 
 	if (!o->a->source || inet_pton(AF_INET, o->a->source, &src) != 1)
 		return answer(resp, ES_MIG_EINVAL, "field 'source' must be the source's tunnel address%s", 0);
-	/* an earlier migration of this session that failed: start afresh */
-	if (state_now(o, &s) == ES_MIG_ABORTED)
-		es_mig_finish(&o->z->dp, &o->key, NULL);
+	/*
+	 * An earlier migration of this session that failed goes on with the
+	 * same numbering (es_mig_start): the source's reply ordinals did.
+	 */
 	ret = es_mig_start(&o->z->dp, &o->key, src, true, o->z->cfg->replay_limit);
 	if (ret == -EBUSY && state_now(o, &s) != ES_MIG_ABORTED)
 		ret = 0;	/* asked again: it is past forwarding already */
@@ -119,6 +120,31 @@ static enum es_mig_err op_cursor(struct op_ctx *o, json_t **resp)
 	return ES_MIG_OK;
 }
 
+/*
+ * The claim that keeps the user from a second answer pairs the source's
+ * n-th reply with request n. It holds only while the old container sent at
+ * most one reply per request it was sent: more replies than requests (a
+ * service that answers with several datagrams, or numbering that went out
+ * of step) would let both containers' answers through. Checked before the
+ * replay, when refusing still costs the user nothing.
+ */
+static int replies_match(struct op_ctx *o, json_t **resp)
+{
+	struct es_mig_session s;
+	char msg[320];
+
+	if (state_now(o, &s) != ES_MIG_FORWARDING || s.old_replies <= es_mig_seq_of(s.seq_state))
+		return 0;
+	snprintf(msg, sizeof(msg), "the old container sent %llu replies for %llu requests: "
+		 "replies cannot be matched to requests (a service answering with more than "
+		 "one datagram per request is not supported)", (unsigned long long)s.old_replies,
+		 (unsigned long long)es_mig_seq_of(s.seq_state));
+	log_ev(o, "zdm_replies_mismatch", json_pack("{s:I,s:I}", "old_replies",
+		(json_int_t)s.old_replies, "requests", (json_int_t)es_mig_seq_of(s.seq_state)));
+	*resp = json_pack("{s:s}", "error", msg);
+	return -1;
+}
+
 /* Replay, cut over, then wait for the old container's answer to the last request it got. */
 static enum es_mig_err op_cutover(struct op_ctx *o, json_t **resp)
 {
@@ -126,6 +152,8 @@ static enum es_mig_err op_cutover(struct op_ctx *o, json_t **resp)
 	unsigned int replayed = 0;
 	int ret;
 
+	if (replies_match(o, resp))
+		return ES_MIG_EBUSY;
 	log_ev(o, "zdm_replay_start", NULL);
 	ret = es_mig_replay_cutover(&o->z->dp, &o->key, &replayed);
 	if (ret == -ESTALE && state_now(o, &s) == ES_MIG_CUTOVER)

@@ -272,7 +272,17 @@ enum es_mig_cmd_op {
 	ES_MIG_CMD_SRC_RELEASE = 9,	/* HOLD -> OPEN only if arrivals == expect_seq;
 					 * released = value */
 	ES_MIG_CMD_SRC_CLEAR = 10,	/* flags &= ~value (ES_MIG_RF_*) */
-	ES_MIG_CMD_MAX = 11,
+	/*
+	 * ABORTED -> FORWARDING keeping the sequence numbers (a retry after a
+	 * failed migration): the source numbers its replies in the same stream,
+	 * so the session must not start again from 1. cursor = replayed = the
+	 * last number; the per-migration fields (cut, hold, abort, the restored
+	 * container's replies, the suppression counts) start from 0; flags =
+	 * flags, source_addr and replay_limit as CONFIGURE. -EAGAIN while
+	 * ES_MIG_F_ABORT_HELD records are unsent.
+	 */
+	ES_MIG_CMD_RESTART = 11,
+	ES_MIG_CMD_MAX = 12,
 };
 
 #define ES_MIG_ANY_SEQ	(~0ULL)

@@ -152,6 +152,9 @@ int es_mig_start(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32
 	if (ret)
 		return ret;
 	st = es_mig_state_of(s.seq_state);
+	/* A retry after a failed migration: the source's reply ordinals went on, so must we. */
+	if (st == ES_MIG_ABORTED)
+		return es_mig_cmd_run(dp, key, ES_MIG_CMD_RESTART, &cmd);
 	if (st != ES_MIG_NONE && st != ES_MIG_FORWARDING)
 		return -EBUSY;
 	/* Earlier requests were not buffered; they precede any checkpoint. */

@@ -40,7 +40,8 @@ int es_mig_session_get(const struct es_mig_dp *dp, const struct es_mig_key *key,
  * Forward (and with mirror, buffer) the session's requests to source_addr.
  * Makes the entry, or takes over one the data plane made on handoff
  * detection; requests before this call need no replay (the cursor starts
- * at the last one).
+ * at the last one). An ABORTED entry (a retry after a failed migration)
+ * forwards again with its numbering kept (ES_MIG_CMD_RESTART).
  */
 int es_mig_start(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32 source_addr,
 		 bool mirror, __u32 replay_limit);

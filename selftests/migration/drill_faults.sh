@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Fault drills: the target's restore fails (its agent dies in it and comes
 # back), the replay buffer fills, the agent on either node is killed in the
-# transfer and restarted, the target node's agent dies for good. In every
+# transfer and restarted, the target node's agent dies for good; a retry
+# after a failed restore; a service that answers with two datagrams. In every
 # case nothing is lost or answered twice and the service's counter equals
 # the requests sent; a failed migration leaves the old container serving.
 . "$(dirname "$0")/../lib.sh"
@@ -10,7 +11,7 @@ es_require_root drill_faults
 command -v criu >/dev/null || { es_plan 1; es_skip drill_faults "criu missing (tools/setup/install-deps)"; exit 0; }
 # shellcheck source=selftests/migration/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 20
+es_plan 30
 
 drill_run restore --rate 20 --count 100 --handoff-at 30 --fault restore_fail
 drill_expect_failed_clean "restore fails"
@@ -36,4 +37,19 @@ es_expect_eq "target agent killed: the migration ended (done or failed), drill p
 # keeps forwarding (no hold sits at the target), the source gives up.
 drill_run tdies --rate 20 --count 120 --handoff-at 30 --fault target_dies
 drill_expect_failed_clean "target node dies"
+
+# A retry after a failed migration (the target's restore failed) goes on
+# with the session's numbering on both nodes: nothing answered twice.
+drill_run retry --rate 20 --count 200 --handoff-at 30 --fault restore_fail --retry
+drill_expect_done "retry after a failed restore"
+es_expect_eq "retry: two migrations, the first failed" \
+	"$(jq -r '[.[].state] | sort | join(" ")' "$ES_TMP/retry/zdm.json")" "done failed"
+
+# A service answering each request with two datagrams: the claim that keeps
+# the user from a second answer cannot pair them with requests, so the
+# target refuses the replay and the old container keeps serving.
+drill_run parts --rate 20 --count 120 --handoff-at 30 --service-replies 2
+drill_expect_failed_clean "two datagrams per request"
+es_expect_eq "two datagrams per request: refused before the replay, with the reason" \
+	"$(drill_q '.migration.error // "" | test("more than one datagram per request")')" true
 es_done

@@ -508,6 +508,51 @@ TEST_F(mig, new_reply_of_aborted_migration_dropped)
 	EXPECT_EQ(session(self).suppressed_new, 1, "suppressed_new");
 }
 
+/*
+ * A retry after a failed migration: the source went on numbering its
+ * replies, so the session goes on from its last number, not from 1; the
+ * restored container's replies count from 0 again.
+ */
+static void send_requests(FIXTURE_DATA(mig) *self, int n)
+{
+	uint8_t pkt[PKT_MAX];
+	struct run r;
+
+	while (n > 0)
+		run_xdp(self->ingress_fd, 1, pkt, request(n--, pkt), &r);
+}
+
+TEST_F(mig, retry_after_abort_keeps_the_numbering)
+{
+	uint8_t pkt[PKT_MAX], rep[PKT_MAX];
+	struct es_mig_record rec;
+	struct es_mig_session s;
+	struct run r;
+	size_t len;
+
+	make_session(self, ES_MIG_FORWARDING, 16);
+	send_requests(self, 3);
+	ASSERT_OK(es_mig_set_state(&self->dp, &self->key, ES_MIG_FORWARDING, ES_MIG_REPLAYING,
+				   ES_MIG_ANY_SEQ, NULL), "replaying");
+	len = reply(1, rep);
+	run_tc(self->ctr_fd, rep, len, &r);
+	ASSERT_OK(es_mig_abort(&self->dp, &self->key), "abort");
+	/* the target's abort step drops the buffer */
+	ASSERT_TRUE(es_mig_records_delete(&self->dp, &self->key, 0, ES_MIG_SEQ_MASK) >= 0, "records");
+	ASSERT_OK(es_mig_start(&self->dp, &self->key, inet_addr(SOURCE), true, 16), "start again");
+	s = session(self);
+	EXPECT_EQ(s.seq_state >> ES_MIG_STATE_SHIFT, ES_MIG_FORWARDING, "forwarding again");
+	EXPECT_EQ(s.seq_state & ES_MIG_SEQ_MASK, 3, "numbering kept");
+	EXPECT_EQ(s.cursor, 3, "cursor at the last number");
+	EXPECT_EQ(s.new_replies, 0, "the restored container's replies count again");
+	EXPECT_EQ(s.abort_reason, ES_MIG_ABORT_NONE, "no abort reason");
+	len = request(4, pkt);
+	run_xdp(self->ingress_fd, 1, pkt, len, &r);
+	EXPECT_EQ(r.retval, XDP_REDIRECT, "the next request is forwarded");
+	EXPECT_EQ(session(self).seq_state & ES_MIG_SEQ_MASK, 4, "and numbered 4");
+	EXPECT_OK(es_mig_record_get(&self->dp, &self->key, 4, &rec), "and mirrored");
+}
+
 TEST_F(mig, source_encapsulates_replies_back)
 {
 	uint8_t rep[PKT_MAX];

@@ -4,7 +4,8 @@
 #
 #   tools/drill/drill.sh [SCENARIO.json] [--rate R] [--count N] [--handoff-at K]
 #                  [--mode partial|complete] [--delay-ms D] [--wan-rate R]
-#                  [--fault KIND] [--replay-limit N] [--out DIR] [--json] [--quiet]
+#                  [--fault KIND] [--retry] [--replay-limit N] [--service-replies N]
+#                  [--out DIR] [--json] [--quiet]
 #
 # The emulated site: a user namespace with two access links (old AP to
 # node 1, new AP to node 2), two edge nodes each running edgeshiftd with the
@@ -33,6 +34,8 @@ while [ $# -gt 0 ]; do
 	--wan-rate) OVR[wan_rate]=$2; shift 2 ;;
 	--fault) OVR[fault]=$2; shift 2 ;;
 	--replay-limit) OVR[replay_limit]=$2; shift 2 ;;
+	--retry) OVR[retry]=true; shift ;;
+	--service-replies) OVR[udp_replies]=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	--json) JSON=1; shift ;;
 	--quiet) QUIET=1; shift ;;
@@ -58,6 +61,10 @@ IMAGE_MB=$(sc image_mb .service.image_mb 0)
 LIMIT=$(sc replay_limit .replay_limit 4096)
 FAULT=$(sc fault '.faults[0].kind' none)
 FAULT_AT=$(jq -r '.faults[0].at // "transfer"' "$SCENARIO")
+# after the fault, once the migration has failed, ask for it again by hand
+RETRY=$(sc retry .retry false)
+# datagrams the service answers each request with (es-counter --udp-replies)
+REPLIES=$(sc udp_replies .service.udp_replies 1)
 NAME=$(jq -r '.name // "drill"' "$SCENARIO")
 [ -n "$OUT" ] || OUT=$ES_BUILD/drill/$NAME
 mkdir -p "$OUT"
@@ -127,6 +134,28 @@ for n in 1 2; do
 		net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.all.accept_local=1
 done
 
+# rate_bps RATE: bytes per second of a WAN rate such as 10MB/s, 800kB/s,
+# 100Mbit/s or 1Gbit; empty when unlimited or not understood
+rate_bps() {
+	awk -v r="$1" 'BEGIN {
+		if (match(r, /^[0-9.]+/) == 0) exit
+		n = substr(r, 1, RLENGTH); u = tolower(substr(r, RLENGTH + 1)); sub(/\/s$/, "", u)
+		split("b 1 kb 1e3 mb 1e6 gb 1e9 kbit 125 mbit 125e3 gbit 125e6", f, " ")
+		for (i = 1; i < 14; i += 2) if (u == f[i]) m = f[i + 1]
+		if (m && n > 0) printf "%d\n", n * m
+	}'
+}
+# The agents' transfer starts with one bandwidth-delay product in flight
+# and is clamped to 1.5 (docs/migration.md, "TCP between agents"), as an
+# operator who knows the path would set it: unclamped, its start-up
+# overflows the emulator's 1-BDP queue (about 600 frames per CI-sized
+# drill), and the tunnel's requests and replies share that queue.
+PEER_TCP=""
+if BPS=$(rate_bps "$WRATE") && [ -n "$BPS" ]; then
+	BDP_SEGS=$((BPS * 2 * DELAY / 1000 / 1448))
+	[ "$BDP_SEGS" -ge 10 ] && PEER_TCP="\"peer_init_cwnd\": $BDP_SEGS, \"peer_cwnd_clamp\": $((BDP_SEGS * 3 / 2)),"
+fi
+
 node_config() { # N STATE PEER_NAME PEER_IP MY_W
 	cat >"$ES_TMP/config-$1.json" <<JSON
 {
@@ -136,6 +165,7 @@ node_config() { # N STATE PEER_NAME PEER_IP MY_W
 		"peers": { "$3": "http://$4:$PORT" },
 		"event_log": "$OUT/events-node$1.log",
 		"connect_timeout_ms": 2000, "request_timeout_ms": 10000, "stall_timeout_ms": 5000,
+		$PEER_TCP
 		"restore_timeout_ms": 30000, "checkpoint_timeout_ms": 30000
 	},
 	"zero_downtime": {
@@ -179,7 +209,7 @@ agent 2 || die "agent on node 2"
 unset ES_AGENT_BIN EDGESHIFTD_FAULT
 
 say "service: es-counter in container 'svc' on node 1 ($SVC:$SVC_PORT, $MEM_MB MB memory)"
-args=$(printf '"%s",' /usr/local/bin/es-counter serve --udp "$SVC_PORT" --bind "$SVC" \
+args=$(printf '"%s",' /usr/local/bin/es-counter serve --udp "$SVC_PORT" --udp-replies "$REPLIES" --bind "$SVC" \
 	--state-dir /data --mem-mb "$MEM_MB" --write-kb "$WRITE_KB")
 es_in n1 curl -sf -m 30 -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
 	-d "{\"name\":\"svc\",\"image\":\"$IMAGE\",\"args\":[${args%,}]}" \
@@ -189,7 +219,31 @@ for _ in $(seq 50); do check 1 >/dev/null 2>&1 && break; sleep 0.2; done
 check 1 >/dev/null 2>&1 || die "service does not answer on node 1"
 
 # ---- faults, started in the background at their moment ----
+# retry_migration: wait until node 1 reports the migration failed, then ask
+# for the same one again (edgeshift zdm, by hand): the retry must start from
+# clean state on both nodes and pass the same checks
+retry_migration() {
+	local st="" session="$USER_IP:$USER_PORT%3E$SVC:$SVC_PORT"
+	for _ in $(seq 300); do
+		st=$(api 1 GET /v1/zdm/migrations 2>/dev/null | jq -r '.[0].state // empty' 2>/dev/null)
+		[ "$st" = failed ] && break
+		sleep 0.1
+	done
+	if [ "$st" != failed ]; then
+		echo "retry: the first migration did not fail ($st)" >>"$OUT/fault.log"
+		return
+	fi
+	api 1 POST "/v1/zdm/migrations?container=svc&to=$NODE2&session=$session&mode=$MODE" \
+		>>"$OUT/fault.log" 2>&1
+	echo "retry: asked again" >>"$OUT/fault.log"
+}
+
 fault_runner() {
+	fault_inject
+	[ "$RETRY" = true ] && retry_migration
+}
+
+fault_inject() {
 	local phase_ev=${FAULT_AT}_start
 	if [ "$FAULT" = restore_fail ]; then
 		# node 2's agent exits in the restore; it comes back without the fault
@@ -237,6 +291,7 @@ PROGRESS=--progress
 [ "$QUIET" = 1 ] && PROGRESS=""
 es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" --bind "$USER_IP:$USER_PORT" --rate "$RATE" \
 	--count "$COUNT" --handoff-at "$HANDOFF" --handoff-gw "$AP2.1" --drain-ms $((4 * DELAY + 3000)) \
+	--parts "$REPLIES" \
 	--log "$OUT/client.jsonl" $PROGRESS >"$OUT/client-summary.json" || die "client failed"
 [ -n "${FAULT_PID:-}" ] && wait "$FAULT_PID"
 
@@ -245,6 +300,8 @@ state=none
 [ "$HANDOFF" -gt 0 ] && for _ in $(seq 600); do
 	api 1 GET /v1/zdm/migrations >"$OUT/zdm.json" 2>/dev/null
 	state=$(jq -r '.[0].state // empty' "$OUT/zdm.json" 2>/dev/null)
+	# a retry is the newest: wait for it
+	[ "$RETRY" = true ] && [ "$(jq length "$OUT/zdm.json" 2>/dev/null)" != 2 ] && state=""
 	if [ "$state" = "done" ] || [ "$state" = failed ]; then break; fi
 	sleep 0.1
 done
@@ -254,10 +311,18 @@ where=1
 check "$where" >"$OUT/check.json" 2>/dev/null || echo '{}' >"$OUT/check.json"
 old=$(runc --root "$ST1/runc" list -q 2>/dev/null | grep -cx svc)
 new=$(runc --root "$ST2/runc" list -q 2>/dev/null | grep -cx svc)
+# frames the WAN lost per direction (queue overflow, loss, the rest): a
+# request or reply of the tunnel can be among them
+wan=$(es_wan_stats 2>/dev/null | jq -c '[.a2b, .b2a] | map(.dropped_loss + .dropped_queue
+	+ .dropped_memory + .dropped_tx + .dropped_socket) | {node1_to_node2: .[0], node2_to_node1: .[1]}' \
+	2>/dev/null)
 jq -n --arg s "$state" --argjson o "$old" --argjson n "$new" --arg w "$where" --arg f "$FAULT" \
 	--arg m "$MODE" --argjson r "$RATE" --argjson d "$DELAY" --arg wr "$WRATE" --argjson h "$HANDOFF" \
+	--argjson wd "${wan:-null}" --argjson rt "$RETRY" --argjson ur "$REPLIES" \
 	'{migration_state: $s, old_running: $o, new_running: $n, serving_node: $w, fault: $f, mode: $m,
-	  rate: $r, wan_delay_ms: $d, wan_rate: $wr, handoff_at: $h}' >"$OUT/site.json"
+	  rate: $r, wan_delay_ms: $d, wan_rate: $wr, handoff_at: $h, wan_dropped: $wd, retry: $rt,
+	  udp_replies: $ur}' \
+	>"$OUT/site.json"
 REPORT_ARGS=()
 [ "$JSON" = 1 ] && REPORT_ARGS=(--json)
 "$ES_BUILD/es-drill-report" --client "$OUT/client.jsonl" --summary "$OUT/client-summary.json" \

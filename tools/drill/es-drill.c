@@ -42,9 +42,10 @@ static void on_signal(int sig)
 /* ---- client ---- */
 
 struct req {
-	uint64_t	sent_ns, recv_ns;	/* CLOCK_REALTIME */
+	uint64_t	sent_ns, recv_ns;	/* CLOCK_REALTIME: sent, every part received */
 	uint64_t	counter;
-	unsigned int	replies;
+	unsigned int	replies;	/* datagrams received */
+	unsigned int	parts;		/* bit k-1: part k received */
 };
 
 struct client {
@@ -52,6 +53,7 @@ struct client {
 	double			rate;
 	unsigned long		count;
 	unsigned long		handoff_at;
+	unsigned int		nparts;	/* datagrams the service sends per request */
 	struct in_addr		handoff_gw;
 	unsigned int		drain_ms;
 	FILE			*log;
@@ -99,18 +101,38 @@ out:
 	return ret;
 }
 
+/* The part a reply is: 1, or k from its " PART k" (es-counter --udp-replies). */
+static unsigned int part_of(const char *buf)
+{
+	const char *p = strstr(buf, " PART ");
+	unsigned int k;
+
+	return p && sscanf(p, " PART %u", &k) == 1 ? k : 1;
+}
+
+/*
+ * A request is answered once every part of its reply arrived; any part
+ * arriving twice is an answer twice.
+ */
 static void on_reply(struct client *c, const char *buf)
 {
 	unsigned long long seq, counter;
+	unsigned int part = part_of(buf), bit;
 
-	if (sscanf(buf, "SEQ %llu COUNT %llu", &seq, &counter) != 2 || !seq || seq > c->count) {
+	if (sscanf(buf, "SEQ %llu COUNT %llu", &seq, &counter) != 2 || !seq || seq > c->count ||
+	    !part || part > c->nparts) {
 		c->stray++;
 		return;
 	}
-	if (c->r[seq].replies++) {
+	bit = 1U << (part - 1);
+	c->r[seq].replies++;
+	if (c->r[seq].parts & bit) {
 		c->dup++;
 		return;
 	}
+	c->r[seq].parts |= bit;
+	if (c->r[seq].parts != (1U << c->nparts) - 1)
+		return;
 	c->r[seq].recv_ns = es_realtime_ns();
 	c->r[seq].counter = counter;
 	c->answered++;
@@ -203,7 +225,7 @@ static void client_log(struct client *c)
 	for (s = 1; s <= c->sent; s++) {
 		struct req *r = &c->r[s];
 
-		if (r->replies)
+		if (r->recv_ns)
 			fprintf(c->log, "{\"seq\":%lu,\"sent_ns\":%llu,\"recv_ns\":%llu,\"rtt_us\":%.1f,"
 				"\"counter\":%llu,\"replies\":%u}\n", s,
 				(unsigned long long)r->sent_ns, (unsigned long long)r->recv_ns,
@@ -262,6 +284,8 @@ static const struct es_opt client_opts[] = {
 		    "wait for late answers (default 3000)"),
 	ES_OPT_STR(F(log), "log", 0, "FILE", "one JSON line per request"),
 	ES_OPT_BOOL(F(c.progress), "progress", 0, "progress on stderr"),
+	ES_OPT_UINT(F(c.nparts), "parts", 0, 1, 8, "N",
+		    "datagrams the service answers each request with (default 1)"),
 	{ }
 };
 
@@ -278,7 +302,7 @@ static const struct es_opts cli = {
 static int cmd_client(int argc, char **argv)
 {
 	struct client_args a = {
-		.c = { .rate = 10, .count = 100, .drain_ms = 3000, .log = stdout },
+		.c = { .rate = 10, .count = 100, .drain_ms = 3000, .log = stdout, .nparts = 1 },
 	};
 	struct client c;
 	int n, fd;
