@@ -31,9 +31,11 @@
 #define EEXIST		17
 #define EAGAIN		11
 #define ESTALE		116
+#define EINPROGRESS	115
 
 /* Send a request to the source node: 0 with *act set, or -1. */
-static __noinline int es_mig_encap_xdp(struct xdp_md *ctx, __u32 dst, __u64 seq, __u32 *act)
+static __noinline int es_mig_encap_xdp(struct xdp_md *ctx, __u32 dst, __u64 seq, __u32 base,
+					__u32 *act)
 {
 	struct bpf_fib_lookup fib;
 	struct es_mig_node_config *cfg;
@@ -56,7 +58,7 @@ static __noinline int es_mig_encap_xdp(struct xdp_md *ctx, __u32 dst, __u64 seq,
 		return -1;
 	inner_len = data_end - (void *)(o + 1);
 	es_mig_outer_fill(o, cfg->local_addr, dst, cfg->tunnel_port, inner_len,
-			  ES_MIG_TUN_REQUEST, seq);
+			  ES_MIG_TUN_REQUEST, seq, base);
 	es_mig_fib_init(&fib, ctx->ingress_ifindex, cfg->local_addr, dst,
 			ES_MIG_ENCAP_LEN + inner_len);
 	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
@@ -138,6 +140,9 @@ static __always_inline int es_mig_decide(void *ctx, bool skb, const struct es_mi
 		}
 		return ES_MIG_V_FORWARD;
 	case ES_MIG_ABORTED:
+		/* kept until the source acknowledges it: the WAN may lose it on the way */
+		if (s->flags & ES_MIG_F_MIRROR)
+			es_mig_mirror(ctx, skb, s, k, seq, len);
 		return ES_MIG_V_FORWARD;
 	case ES_MIG_CUTOVER:
 		__sync_fetch_and_add(&s->passed_local, 1);
@@ -178,7 +183,7 @@ static __noinline int es_mig_ingress(struct xdp_md *ctx)
 		return XDP_PASS;
 	if (v == ES_MIG_V_DROP || !s)
 		return XDP_DROP;
-	if (es_mig_encap_xdp(ctx, s->source_addr, seq, &act)) {
+	if (es_mig_encap_xdp(ctx, s->source_addr, seq, (__u32)s->fwd_base, &act)) {
 		/* Headers may be half built: the request cannot pass as it came. */
 		__sync_fetch_and_add(&s->fwd_errors, 1);
 		return XDP_DROP;
@@ -200,6 +205,7 @@ static __noinline int es_mig_decap(struct xdp_md *ctx)
 	struct es_mig_held *held;
 	struct es_mig_outer *o;
 	struct es_mig_key k;
+	bool drop;
 	__u32 len;
 	__u64 seq;
 
@@ -217,8 +223,11 @@ static __noinline int es_mig_decap(struct xdp_md *ctx)
 	seq = bpf_be64_to_cpu(o->tun.seq);
 	if (o->tun.type == ES_MIG_TUN_REQUEST) {
 		if (!es_mig_key_of(o + 1, data_end, false, &k, &len)) {
-			held = es_mig_remote_seen(&k, o->ip.saddr, seq, len);
-			/* Held at the source: the agent delivers it after the checkpoint. */
+			held = es_mig_remote_seen(&k, o->ip.saddr, seq, bpf_ntohl(o->tun.base),
+						  len, &drop);
+			if (drop)
+				return XDP_DROP;
+			/* Kept at the source: the agent delivers it in sequence. */
 			if (held) {
 				if (!len || len > ES_MIG_RECORD_BYTES ||
 				    bpf_xdp_load_bytes(ctx, ES_ETH_HLEN + ES_MIG_ENCAP_LEN,
@@ -228,7 +237,8 @@ static __noinline int es_mig_decap(struct xdp_md *ctx)
 			}
 		}
 	} else if (o->tun.type == ES_MIG_TUN_REPLY) {
-		if (!es_mig_key_of(o + 1, data_end, true, &k, &len) && es_mig_old_reply(&k, seq))
+		if (!es_mig_key_of(o + 1, data_end, true, &k, &len) &&
+		    es_mig_old_reply(&k, seq, bpf_ntohl(o->tun.base)))
 			return XDP_DROP;
 	} else {
 		return XDP_DROP;
@@ -275,7 +285,8 @@ int es_mig_xdp_wan(struct xdp_md *ctx)
  * Put the tunnel headers in front of an skb's IP packet and send it to
  * dst: TC_ACT_REDIRECT, or TC_ACT_SHOT when it cannot be.
  */
-static __noinline int es_mig_encap_skb(struct __sk_buff *skb, __u32 dst, __u64 seq, __u32 type)
+static __noinline int es_mig_encap_skb(struct __sk_buff *skb, __u32 dst, __u64 seq, __u32 type,
+					__u32 base)
 {
 	struct bpf_fib_lookup fib;
 	struct es_mig_node_config *cfg;
@@ -286,7 +297,7 @@ static __noinline int es_mig_encap_skb(struct __sk_buff *skb, __u32 dst, __u64 s
 	if (!cfg || !cfg->local_addr || !cfg->tunnel_port || !dst)
 		return TC_ACT_SHOT;
 	inner_len = skb->len - ES_ETH_HLEN;
-	es_mig_outer_fill(&o, cfg->local_addr, dst, cfg->tunnel_port, inner_len, type, seq);
+	es_mig_outer_fill(&o, cfg->local_addr, dst, cfg->tunnel_port, inner_len, type, seq, base);
 	es_mig_fib_init(&fib, skb->ifindex, cfg->local_addr, dst, ES_MIG_ENCAP_LEN + inner_len);
 	if (bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_SKIP_NEIGH) !=
 	    BPF_FIB_LKUP_RET_SUCCESS)
@@ -300,11 +311,40 @@ static __noinline int es_mig_encap_skb(struct __sk_buff *skb, __u32 dst, __u64 s
 	return bpf_redirect_neigh(fib.ifindex, NULL, 0, 0);
 }
 
+/* Source side: keep a copy of reply seq, for the target to ask again if the WAN loses it. */
+static __always_inline void es_mig_keep_sent(struct __sk_buff *skb, const struct es_mig_key *k,
+					     __u64 seq)
+{
+	struct es_mig_record_key sk = {};
+	struct es_mig_held *h;
+	__u32 len = skb->len - ES_ETH_HLEN;
+
+	if (len == 0 || len > ES_MIG_RECORD_BYTES)
+		return;
+	sk.session = *k;
+	sk.seq = seq;
+	if (bpf_map_update_elem(&es_mig_sent, &sk, &es_mig_held_zero, BPF_ANY))
+		return;
+	h = bpf_map_lookup_elem(&es_mig_sent, &sk);
+	if (!h)
+		return;
+	if (bpf_skb_load_bytes(skb, ES_ETH_HLEN, h->data, len))
+		return;
+	h->seq = seq;
+	h->ts_ns = bpf_ktime_get_ns();
+	h->len = len;
+}
+
 /* Source side: send a reply of the old container back to the user's node. */
-static __always_inline int es_mig_encap_reply(struct __sk_buff *skb, struct es_mig_remote *r)
+static __always_inline int es_mig_encap_reply(struct __sk_buff *skb, struct es_mig_remote *r,
+					      const struct es_mig_key *k)
 {
 	__u64 seq = __sync_fetch_and_add(&r->replies, 1) + 1;
-	int act = es_mig_encap_skb(skb, r->peer_addr, seq, ES_MIG_TUN_REPLY);
+	int act;
+
+	es_mig_keep_sent(skb, k, seq);
+	/* base: what the old container got in sequence, so the target can let go of it */
+	act = es_mig_encap_skb(skb, r->peer_addr, seq, ES_MIG_TUN_REPLY, (__u32)r->last_seq);
 
 	if (act == TC_ACT_SHOT)
 		__sync_fetch_and_add(&r->errors, 1);
@@ -359,7 +399,7 @@ static __noinline int es_mig_tc_request(struct __sk_buff *skb)
 		return TC_ACT_UNSPEC;
 	if (v == ES_MIG_V_DROP || !s)
 		return TC_ACT_SHOT;
-	act = es_mig_encap_skb(skb, s->source_addr, seq, ES_MIG_TUN_REQUEST);
+	act = es_mig_encap_skb(skb, s->source_addr, seq, ES_MIG_TUN_REQUEST, (__u32)s->fwd_base);
 	__sync_fetch_and_add(act == TC_ACT_SHOT ? &s->fwd_errors : &s->forwarded, 1);
 	return act;
 }
@@ -390,7 +430,7 @@ static __always_inline int es_mig_ctr_reply(struct __sk_buff *skb)
 		return es_mig_new_reply(s, &k) ? TC_ACT_SHOT : TC_ACT_UNSPEC;
 	r = bpf_map_lookup_elem(&es_mig_remote, &k);
 	if (r)
-		return es_mig_encap_reply(skb, r);
+		return es_mig_encap_reply(skb, r, &k);
 	return TC_ACT_UNSPEC;
 }
 
@@ -462,6 +502,9 @@ static __always_inline int es_mig_ctl_set_state(struct es_mig_cmd *cmd, struct e
 			continue;
 		if (to == ES_MIG_HOLD)
 			s->hold_seq = old & ES_MIG_SEQ_MASK;
+		/* Taking over a session that passed locally: the source's first is the next. */
+		if (cmd->from == ES_MIG_NONE && to == ES_MIG_FORWARDING)
+			s->fwd_base = old & ES_MIG_SEQ_MASK;
 		if (to == ES_MIG_CUTOVER)
 			s->cut_seq = old & ES_MIG_SEQ_MASK;
 		s->changed_ns = bpf_ktime_get_ns();
@@ -550,6 +593,7 @@ static __always_inline int es_mig_ctl_src_hold(struct es_mig_cmd *cmd, struct es
 	r = bpf_map_lookup_elem(&es_mig_remote, k);
 	if (!r) {
 		nr.peer_addr = cmd->source_addr;
+		nr.flags = ES_MIG_RF_NO_BASE;
 		nr.created_ns = bpf_ktime_get_ns();
 		bpf_map_update_elem(&es_mig_remote, k, &nr, BPF_NOEXIST);
 		r = bpf_map_lookup_elem(&es_mig_remote, k);
@@ -559,13 +603,13 @@ static __always_inline int es_mig_ctl_src_hold(struct es_mig_cmd *cmd, struct es
 	for (i = 0; i < ES_MIG_CAS_TRIES; i++) {
 		old = *(volatile __u64 *)&r->hold;
 		cmd->seq_state = old;
-		if (old >> ES_MIG_STATE_SHIFT != ES_MIG_SRC_OPEN)
+		/* A gap being filled holds too: the agent delivers nothing while HOLD. */
+		if (old >> ES_MIG_STATE_SHIFT == ES_MIG_SRC_HOLD)
 			return -ESTALE;
 		new = ((__u64)ES_MIG_SRC_HOLD << ES_MIG_STATE_SHIFT) | (old & ES_MIG_SEQ_MASK);
 		if (__sync_val_compare_and_swap(&r->hold, old, new) != old)
 			continue;
-		r->hold_at = old & ES_MIG_SEQ_MASK;
-		r->released = 0;
+		r->hold_at = r->delivered;
 		r->hold_ns = bpf_ktime_get_ns();
 		cmd->seq_state = new;
 		return 0;
@@ -573,31 +617,60 @@ static __always_inline int es_mig_ctl_src_hold(struct es_mig_cmd *cmd, struct es
 	return -EAGAIN;
 }
 
-/* Open again only when no request arrived since the last one the agent delivered. */
+/*
+ * Open again only when no request arrived since the agent last looked and
+ * every kept one was delivered; a request still missing leaves REORDER
+ * (-EINPROGRESS), where the agent goes on filling the gap.
+ */
 static __always_inline int es_mig_ctl_src_release(struct es_mig_cmd *cmd, struct es_mig_key *k)
 {
 	struct es_mig_remote *r = bpf_map_lookup_elem(&es_mig_remote, k);
 	__u64 old, new;
+	__u32 st, to;
 	int i;
 
 	if (!r)
 		return -ENOENT;
-	r->released = cmd->value;
 	for (i = 0; i < ES_MIG_CAS_TRIES; i++) {
 		old = *(volatile __u64 *)&r->hold;
 		cmd->seq_state = old;
-		if (old >> ES_MIG_STATE_SHIFT != ES_MIG_SRC_HOLD)
+		st = old >> ES_MIG_STATE_SHIFT;
+		if (st != ES_MIG_SRC_HOLD && st != ES_MIG_SRC_REORDER)
 			return -ESTALE;
 		if (cmd->expect_seq != ES_MIG_ANY_SEQ && (old & ES_MIG_SEQ_MASK) != cmd->expect_seq)
 			return -EAGAIN;
-		new = ((__u64)ES_MIG_SRC_OPEN << ES_MIG_STATE_SHIFT) | (old & ES_MIG_SEQ_MASK);
+		to = r->held > r->released ? ES_MIG_SRC_REORDER : ES_MIG_SRC_OPEN;
+		new = ((__u64)to << ES_MIG_STATE_SHIFT) | (old & ES_MIG_SEQ_MASK);
 		if (__sync_val_compare_and_swap(&r->hold, old, new) != old)
 			continue;
 		r->hold_ns = bpf_ktime_get_ns();
 		cmd->seq_state = new;
-		return 0;
+		return to == ES_MIG_SRC_OPEN ? 0 : -EINPROGRESS;
 	}
 	return -EAGAIN;
+}
+
+/* The agent delivered kept request value: the next in sequence, or -ESTALE. */
+static __always_inline int es_mig_ctl_src_delivered(struct es_mig_cmd *cmd,
+						    struct es_mig_remote *r)
+{
+	if (cmd->value != r->last_seq + 1)
+		return -ESTALE;
+	r->last_seq = cmd->value;
+	__sync_fetch_and_add(&r->delivered, 1);
+	__sync_fetch_and_add(&r->released, 1);
+	return 0;
+}
+
+/* Missing requests up to value are given up: they never reach the old container. */
+static __always_inline int es_mig_ctl_src_skip(struct es_mig_cmd *cmd, struct es_mig_remote *r)
+{
+	if (cmd->value <= r->last_seq)
+		return -ESTALE;
+	__sync_fetch_and_add(&r->skipped, cmd->value - r->last_seq);
+	r->last_seq = cmd->value;
+	__sync_fetch_and_or(&r->flags, ES_MIG_RF_SKIPPED);
+	return 0;
 }
 
 static __always_inline int es_mig_ctl_src(struct es_mig_cmd *cmd, struct es_mig_key *k)
@@ -611,8 +684,12 @@ static __always_inline int es_mig_ctl_src(struct es_mig_cmd *cmd, struct es_mig_
 	r = bpf_map_lookup_elem(&es_mig_remote, k);
 	if (!r)
 		return -ENOENT;
-	__sync_fetch_and_and(&r->flags, ~(__u32)cmd->value);
 	cmd->seq_state = r->hold;
+	if (cmd->op == ES_MIG_CMD_SRC_DELIVERED)
+		return es_mig_ctl_src_delivered(cmd, r);
+	if (cmd->op == ES_MIG_CMD_SRC_SKIP)
+		return es_mig_ctl_src_skip(cmd, r);
+	__sync_fetch_and_and(&r->flags, ~(__u32)cmd->value);
 	return 0;
 }
 
@@ -623,7 +700,8 @@ int es_mig_ctl(struct es_mig_cmd *cmd)
 	struct es_mig_key k;
 
 	__builtin_memcpy(&k, &cmd->key, sizeof(k));
-	if (cmd->op >= ES_MIG_CMD_SRC_HOLD && cmd->op <= ES_MIG_CMD_SRC_CLEAR)
+	if ((cmd->op >= ES_MIG_CMD_SRC_HOLD && cmd->op <= ES_MIG_CMD_SRC_CLEAR) ||
+	    cmd->op == ES_MIG_CMD_SRC_DELIVERED || cmd->op == ES_MIG_CMD_SRC_SKIP)
 		return es_mig_ctl_src(cmd, &k);
 	if (cmd->op == ES_MIG_CMD_CREATE)
 		return es_mig_ctl_create(cmd, &k);
@@ -645,6 +723,14 @@ int es_mig_ctl(struct es_mig_cmd *cmd)
 		return es_mig_ctl_abort(cmd, s);
 	case ES_MIG_CMD_RESTART:
 		return es_mig_ctl_restart(cmd, s);
+	case ES_MIG_CMD_REPLY_SKIP:
+		/* user space counted the ones given up (replies_lost) */
+		if (cmd->value <= s->old_base)
+			return -ESTALE;
+		s->old_base = cmd->value;
+		s->replies_lost += cmd->expect_seq;
+		es_mig_rseen_advance(s, &k);
+		break;
 	case ES_MIG_CMD_CONFIGURE:
 		s->flags = cmd->flags;
 		if (cmd->source_addr)

@@ -7,6 +7,7 @@
  *   POST /v1/zdm/migrations?container=&to=&session=&mode=   -> 202 {id}   (source)
  *   GET  /v1/zdm/migrations[/ID]                           progress
  *   POST /v1/zdm/target/STEP?id=&session=&...              (peer) a data-plane step
+ *   POST /v1/zdm/source/resend?session=&from=&to=          (peer) replies lost on the WAN
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,17 +42,20 @@ static enum MHD_Result begin(struct es_zdm *z, struct MHD_Connection *c)
 				  json_pack("{s:s,s:s}", "id", zm->id, "state", "running"));
 }
 
-static enum MHD_Result target_step(struct es_zdm *z, struct MHD_Connection *c, const char *op)
+/* A data-plane step a peer asks of this node: as the target, or as the source. */
+static enum MHD_Result peer_step(struct es_zdm *z, struct MHD_Connection *c, const char *op,
+				 bool source)
 {
 	struct es_zdm_target_args a = {
 		.id = arg(c, "id"), .session = arg(c, "session"), .container = arg(c, "container"),
 		.source = arg(c, "source"), .cursor = arg(c, "cursor"), .remove = arg(c, "remove"),
+		.from = arg(c, "from"), .to = arg(c, "to"), .delivered = arg(c, "delivered"),
 		.reason = arg(c, "reason"),
 	};
 	json_t *resp = NULL;
 	enum es_mig_err e;
 
-	e = es_zdm_target_op(z, op, &a, &resp);
+	e = source ? es_zdm_source_op(z, op, &a, &resp) : es_zdm_target_op(z, op, &a, &resp);
 	return es_http_reply_json(c, es_mig_http_status(e), resp);
 }
 
@@ -68,7 +72,9 @@ enum MHD_Result es_zdm_api_handle(struct es_zdm *z, struct MHD_Connection *c, co
 		return es_http_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
 				  "this agent has no zero_downtime configuration");
 	if (!strncmp(url, "/v1/zdm/target/", 15) && !strcmp(method, "POST"))
-		return target_step(z, c, url + 15);
+		return peer_step(z, c, url + 15, false);
+	if (!strncmp(url, "/v1/zdm/source/", 15) && !strcmp(method, "POST"))
+		return peer_step(z, c, url + 15, true);
 	if (!strcmp(url, "/v1/zdm/migrations") && !strcmp(method, "POST"))
 		return begin(z, c);
 	if (!strcmp(url, "/v1/zdm/migrations") && !strcmp(method, "GET"))
@@ -84,5 +90,5 @@ enum MHD_Result es_zdm_api_handle(struct es_zdm *z, struct MHD_Connection *c, co
 	}
 	return es_http_reply_error(c, MHD_HTTP_NOT_FOUND,
 			  "unknown path (POST /v1/zdm/migrations, GET /v1/zdm/migrations[/ID], "
-			  "POST /v1/zdm/target/STEP)");
+			  "POST /v1/zdm/target/STEP, POST /v1/zdm/source/resend)");
 }

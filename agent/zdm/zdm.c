@@ -20,6 +20,7 @@
 #include "util/clock.h"
 #include "util/errf.h"
 #include "util/log.h"
+#include "net/udp_rqueue.h"
 #include "zdm_int.h"
 #include "zdm_record.h"
 
@@ -156,15 +157,66 @@ static int run(struct es_zdm *z, struct es_zdm_mig *zm)
 		return -1;
 	zm->replayed = jint(r, "replayed", NULL);
 	zm->cut_seq = jint(r, "cut_seq", NULL);
+	pthread_mutex_lock(&z->lock);
+	zm->exactly_once = json_incref(json_object_get(r, "exactly_once"));
+	pthread_mutex_unlock(&z->lock);
 	json_decref(r);
 	es_zdm_set_step(z, zm, ES_ZDM_CUT_OVER, json_pack("{s:i,s:I}", "replayed", zm->replayed, "cut_seq",
 						   (json_int_t)zm->cut_seq));
 	return 0;
 }
 
+/*
+ * The exactly-once check, both nodes together: the target's verdict on the
+ * replayed requests, and the old container got every request up to
+ * cut_seq in sequence and none after it. "done" only when it held; after
+ * cut-over nothing can be undone, so a failed check is reported as failed
+ * with the reason (the new container serves).
+ */
+static bool verified(struct es_zdm *z, struct es_zdm_mig *zm)
+{
+	struct es_mig_remote r;
+	json_t *eo, *resp;
+	bool src_ok;
+
+	/* a restarted agent lost the target's answer: ask for the check again */
+	if (!zm->exactly_once && !target(z, zm, "verify", NULL, &resp)) {
+		zm->exactly_once = json_incref(json_object_get(resp, "exactly_once"));
+		json_decref(resp);
+	}
+	eo = zm->exactly_once;
+	if (!eo) {
+		char why[sizeof(zm->error)];
+
+		snprintf(why, sizeof(why), "%s", zm->error);
+		snprintf(zm->error, sizeof(zm->error), "after cut-over (the new container serves): "
+			 "the exactly-once check could not be read from the target: %.300s", why);
+		return false;
+	}
+	src_ok = z->dp_ready && !es_mig_remote_get(&z->dp, &zm->key, &r) &&
+		 r.last_seq == zm->cut_seq;
+	pthread_mutex_lock(&z->lock);
+	json_object_set_new(eo, "source_last_seq", json_integer(src_ok ? (json_int_t)r.last_seq : -1));
+	json_object_set_new(eo, "source_agrees", json_boolean(src_ok));
+	pthread_mutex_unlock(&z->lock);
+	if (json_is_true(json_object_get(eo, "passed")) && src_ok)
+		return true;
+	snprintf(zm->error, sizeof(zm->error), "after cut-over (the new container serves): the "
+		 "exactly-once check failed: %llu requests replayed, %llu answered by both "
+		 "containers, %llu second answers dropped, source delivered up to %lld of %llu",
+		 (unsigned long long)jint(eo, "replayed", NULL),
+		 (unsigned long long)jint(eo, "answered_by_both", NULL),
+		 (unsigned long long)jint(eo, "suppressed", NULL),
+		 (long long)json_integer_value(json_object_get(eo, "source_last_seq")),
+		 (unsigned long long)zm->cut_seq);
+	return false;
+}
+
 /* After cut-over nothing is undone: the new container serves. */
 static void complete(struct es_zdm *z, struct es_zdm_mig *zm)
 {
+	bool ok;
+
 	struct es_runtime *rt = es_migrator_runtime(z->m);
 	int ret = 0;
 
@@ -175,6 +227,7 @@ static void complete(struct es_zdm *z, struct es_zdm_mig *zm)
 	if (ret)
 		es_error("zdm_stop_source_failed", "id=%s container=%s", zm->id, zm->container);
 	es_zdm_set_step(z, zm, ES_ZDM_SOURCE_STOPPED, NULL);
+	ok = verified(z, zm);
 	remote_forget(z, zm);
 	if (target(z, zm, "finish", NULL, NULL))
 		es_warn("zdm_finish_unanswered", "id=%s error=\"%s\"", zm->id, zm->error);
@@ -188,14 +241,36 @@ static void complete(struct es_zdm *z, struct es_zdm_mig *zm)
 			es_mig_service_set(&z->dp, &k, node, ES_MIG_SVC_FORWARD | ES_MIG_SVC_MIRROR,
 					   z->cfg->replay_limit);
 	}
-	zm->error[0] = '\0';
-	es_zdm_set_step(z, zm, ES_ZDM_DONE, NULL);
+	if (ok) {
+		zm->error[0] = '\0';
+		es_zdm_set_step(z, zm, ES_ZDM_DONE, NULL);
+		return;
+	}
+	es_error("zdm_exactly_once_failed", "id=%s error=\"%s\"", zm->id, zm->error);
+	es_zdm_set_step(z, zm, ES_ZDM_FAILED, json_pack("{s:s,s:b}", "reason", zm->error,
+						 "cut_over", 1));
+}
+
+/*
+ * The last request the old container got in sequence: the target keeps
+ * the records after it, which the WAN may still owe this node.
+ */
+static void delivered_arg(struct es_zdm *z, struct es_zdm_mig *zm, char *extra, size_t len)
+{
+	struct es_mig_remote r;
+	char num[24];
+
+	if (!z->dp_ready || es_mig_remote_get(&z->dp, &zm->key, &r) ||
+	    (r.flags & ES_MIG_RF_NO_BASE))
+		return;
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)r.last_seq);
+	es_zdm_query_add(extra, len, "delivered", num);
 }
 
 /* Before cut-over: the old container keeps serving, the target forgets the session. */
 static void abort_migration(struct es_zdm *z, struct es_zdm_mig *zm)
 {
-	char extra[160] = "", reason[512], path[256], err[256];
+	char extra[1024] = "", reason[512], path[256], err[256];
 	bool restored = false;
 
 	snprintf(reason, sizeof(reason), "%s", zm->error[0] ? zm->error : "unknown");
@@ -214,6 +289,7 @@ static void abort_migration(struct es_zdm *z, struct es_zdm_mig *zm)
 	if (restored)
 		es_zdm_query_add(extra, sizeof(extra), "remove", zm->container);
 	es_zdm_query_add(extra, sizeof(extra), "reason", reason);
+	delivered_arg(z, zm, extra, sizeof(extra));
 	zm->error[0] = '\0';
 	/* es_mig_remote stays: the target keeps forwarding the session here */
 	if (target(z, zm, "abort", extra, NULL))
@@ -256,14 +332,41 @@ static bool busy(struct es_zdm *z, const char *container)
 	return found;
 }
 
+/*
+ * The session's service must be a UDP socket on this node: the data plane
+ * forwards and replays UDP datagrams only so far, and a TCP service named
+ * without "/tcp" would be accepted, forwarded as nothing, and reported
+ * done while its clients saw the whole migration as an outage. The
+ * containers share this agent's network namespace (a pod namespace of
+ * their own would have to be entered first).
+ */
+static int udp_served(const struct es_mig_key *k, char *err, size_t len)
+{
+	unsigned int socks = 0, any = 0;
+	uint64_t bytes;
+	char a[INET_ADDRSTRLEN];
+
+	if (es_udp_rqueue(k->svc_addr, k->svc_port, &bytes, &socks) ||
+	    es_udp_rqueue(0, k->svc_port, &bytes, &any) || socks + any)
+		return 0;
+	inet_ntop(AF_INET, &k->svc_addr, a, sizeof(a));
+	snprintf(err, len, "field 'session': no UDP socket serves %s:%u on this node (a TCP "
+		 "service? zero-downtime migration forwards UDP sessions only so far)", a,
+		 ntohs(k->svc_port));
+	return -1;
+}
+
 static enum es_mig_err check_request(struct es_zdm *z, const struct es_zdm_request *req,
 				     char *err, size_t len)
 {
 	const char *ct = req->container, *to = req->to, *mode = req->mode;
+	struct es_mig_key key;
 
 	if (!z->dp_ready)
 		return es_errf(err, len, ES_MIG_EUNAVAIL,
 			       "this agent has no zero_downtime data plane");
+	if (es_mig_key_parse(req->session ?: "", &key, err, len) || udp_served(&key, err, len))
+		return ES_MIG_EINVAL;
 	if (!ct || !es_safe_name(ct) || !es_container_exists(es_migrator_runtime(z->m), ct))
 		return es_errf(err, len, ES_MIG_ENOENT,
 			       "field 'container': no container \"%s\" here", ct ?: "");
@@ -366,6 +469,8 @@ json_t *es_zdm_json(struct es_zdm *z, const struct es_zdm_mig *zm)
 						    zm->step == ES_ZDM_FAILED ? "failed" : "running"));
 	if (zm->error[0])
 		json_object_set_new(j, "error", json_string(zm->error));
+	if (zm->exactly_once)
+		json_object_set(j, "exactly_once", zm->exactly_once);
 	pthread_mutex_unlock(&z->lock);
 	if (zm->mg)
 		json_object_set_new(j, "engine", es_mig_json(z->m, zm->mg));

@@ -80,6 +80,7 @@ struct es_zdm_mig {
 	atomic_bool		quiesce;	/* the next pause of the container holds */
 	atomic_bool		holding;	/* the source-side hold is on */
 	unsigned int		held_sent, replayed;
+	json_t			*exactly_once;	/* the check after cut-over; NULL before */
 	char			error[512];
 	struct es_migration	*mg;
 	struct es_zdm		*z;		/* the instance it belongs to */
@@ -108,6 +109,17 @@ struct es_zdm {
 	struct es_zdm_mig		*list;
 	pthread_t			events_thread;
 	atomic_bool			stopping;
+	/*
+	 * Source side: requests missing on the tunnel (zdm_gap.c). gap_lock
+	 * keeps the gap thread's deliveries out of the hold: a request
+	 * delivered while the hold reads its cursor could be in the image and
+	 * replayed too.
+	 */
+	pthread_t			gap_thread;
+	pthread_mutex_t			gap_lock;
+	pthread_cond_t			gap_cond;
+	bool				gap_kicked;
+	bool				gap_running;
 };
 
 /* zdm_dp.c: load and attach the data plane, register services, read its events. */
@@ -129,10 +141,12 @@ json_t *es_zdm_list_json(struct es_zdm *z);
 /* The arguments of a target step (NULL when not given). */
 struct es_zdm_target_args {
 	const char	*id, *session, *container;
+	const char	*from, *to;	/* resend: the requests the source misses */
 	const char	*source;	/* start: the source's tunnel address */
 	const char	*cursor;	/* cursor: the last request the image holds */
 	const char	*remove;	/* abort: a restored container to remove */
 	const char	*reason;	/* abort: why */
+	const char	*delivered;	/* abort: the last request the source delivered */
 };
 
 /*
@@ -141,6 +155,13 @@ struct es_zdm_target_args {
  * session key was understood.
  */
 enum es_mig_err es_zdm_target_op(struct es_zdm *z, const char *op,
+				 const struct es_zdm_target_args *a, json_t **resp);
+
+/*
+ * zdm_gap.c: the source's step op, asked by the target (resend: replies
+ * the WAN lost, from its copies). *resp is always the answer.
+ */
+enum es_mig_err es_zdm_source_op(struct es_zdm *z, const char *op,
 				 const struct es_zdm_target_args *a, json_t **resp);
 
 #endif

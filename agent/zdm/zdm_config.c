@@ -17,6 +17,7 @@ void es_zdm_config_defaults(struct es_zdm_config *z)
 	z->hold_timeout_ms = 3000;
 	z->cutover_timeout_ms = 5000;
 	z->peer_retry_ms = 15000;
+	z->gap_timeout_ms = 10000;
 }
 
 /* Refusals name the field in full: "zero_downtime.FIELD". */
@@ -143,6 +144,8 @@ static int parse_field(struct es_zdm_config *z, const char *k, json_t *v, char *
 		return get_uint(v, k, 10, 600000, &z->cutover_timeout_ms, err, len);
 	if (!strcmp(k, "peer_retry_ms"))
 		return get_uint(v, k, 0, 600000, &z->peer_retry_ms, err, len);
+	if (!strcmp(k, "gap_timeout_ms"))
+		return get_uint(v, k, 10, 600000, &z->gap_timeout_ms, err, len);
 	return fail(err, len, k, "is not a known field");
 }
 

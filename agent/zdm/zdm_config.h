@@ -41,6 +41,8 @@ struct es_zdm_config {
 	unsigned int		hold_timeout_ms;	/* old container answers all before the checkpoint */
 	unsigned int		cutover_timeout_ms;	/* old container answers its last after cut-over */
 	unsigned int		peer_retry_ms;		/* a peer agent that does not answer (restart) */
+	unsigned int		gap_timeout_ms;		/* a tunnelled request missing at the source is
+							 * asked again until given up after this */
 };
 
 void es_zdm_config_defaults(struct es_zdm_config *z);

@@ -140,6 +140,10 @@ static int on_event(void *ctx, void *data, size_t size)
 					    (json_int_t)ev->seq));
 		return 0;
 	}
+	if (ev->type == ES_MIG_EV_GAP || ev->type == ES_MIG_EV_REPLY_GAP) {
+		es_zdm_gap_kick(z);
+		return 0;
+	}
 	if (ev->type != ES_MIG_EV_HANDOFF)
 		return 0;
 	es_migrator_event(z->m, "target", "-", "-", "zdm_handoff",
@@ -186,6 +190,8 @@ int es_zdm_start(struct es_zdm *z, const struct es_zdm_params *p, char *err, siz
 	z->m = p->m;
 	atomic_init(&z->stopping, false);
 	pthread_mutex_init(&z->lock, NULL);
+	/* the hold takes it whether or not the gap thread runs */
+	pthread_mutex_init(&z->gap_lock, NULL);
 	if (!z->cfg->enabled)
 		return 0;
 	lo.records = z->cfg->records;
@@ -213,6 +219,10 @@ int es_zdm_start(struct es_zdm *z, const struct es_zdm_params *p, char *err, siz
 	es_info("zdm_ready", "pin_path=%s user_ifaces=%u wan_ifaces=%u services=%u auto=%d t=%llu",
 		z->pin_path, z->cfg->n_user, z->cfg->n_wan, z->cfg->n_services,
 		z->cfg->auto_migrate, (unsigned long long)es_realtime_ns());
+	if (es_zdm_gap_start(z)) {
+		snprintf(err, err_len, "zero_downtime: cannot start the gap thread");
+		return -EAGAIN;
+	}
 	es_zdm_hold_install(z);
 	es_zdm_recover(z);
 	return 0;
@@ -224,6 +234,7 @@ void es_zdm_stop(struct es_zdm *z)
 		return;
 	atomic_store(&z->stopping, true);
 	pthread_join(z->events_thread, NULL);
+	es_zdm_gap_stop(z);
 	/* pins and links stay: the data plane keeps forwarding without the agent */
 	es_mig_dp_close(&z->dp);
 	es_mig_unload(z->skel);

@@ -41,9 +41,16 @@ int es_zdm_hold_release(struct es_zdm *z, struct es_zdm_mig *zm)
 
 	if (!z->dp_ready)
 		return 0;
+	pthread_mutex_lock(&z->gap_lock);
 	ret = es_mig_src_release(&z->dp, &zm->key, &sent);
+	pthread_mutex_unlock(&z->gap_lock);
 	if (ret == -ESTALE || ret == -ENOENT)
 		ret = 0;	/* not holding */
+	if (ret == -EINPROGRESS) {
+		/* a request is missing: the rest wait for it (zdm_gap.c) */
+		es_zdm_gap_kick(z);
+		ret = 0;
+	}
 	atomic_store(&zm->holding, false);
 	zm->held_sent += sent;
 	if (ret)
@@ -108,7 +115,10 @@ static int before_pause(void *arg, const char *name, char *err, size_t len)
 	if (!zm)
 		return 0;
 	atomic_store(&zm->quiesce, false);
+	/* not between a delivery of the gap thread and its count (zdm.h) */
+	pthread_mutex_lock(&z->gap_lock);
 	ret = es_mig_src_hold(&z->dp, &zm->key, es_zdm_peer_addr(z, zm->to), &hold_at);
+	pthread_mutex_unlock(&z->gap_lock);
 	if (ret)
 		return refuse(z, zm, err, len, "cannot hold", ret);
 	atomic_store(&zm->holding, true);

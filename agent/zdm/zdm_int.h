@@ -34,4 +34,14 @@ void es_zdm_hold_install(struct es_zdm *z);
 /* Deliver what a hold kept and open it (an abort, a restarted agent); 0 when not holding. */
 int es_zdm_hold_release(struct es_zdm *z, struct es_zdm_mig *zm);
 
+/*
+ * zdm_gap.c: the source's side of a request missing on the tunnel: the
+ * data plane keeps the later ones (REORDER); this thread has the target
+ * send the missing one again from its replay buffer and delivers the kept
+ * ones in sequence, or gives the missing one up after gap_timeout_ms.
+ */
+int es_zdm_gap_start(struct es_zdm *z);
+void es_zdm_gap_kick(struct es_zdm *z);
+void es_zdm_gap_stop(struct es_zdm *z);
+
 #endif

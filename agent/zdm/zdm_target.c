@@ -145,6 +145,30 @@ static int replies_match(struct op_ctx *o, json_t **resp)
 	return -1;
 }
 
+/* The exactly-once check of the replayed requests (es_mig_verify), as the answer carries it. */
+static json_t *verdict_json(struct op_ctx *o)
+{
+	struct es_mig_verdict v;
+	json_t *j;
+
+	if (es_mig_verify(&o->z->dp, &o->key, o->z->cfg->cutover_timeout_ms, &v))
+		return json_pack("{s:b,s:s}", "passed", 0, "error", "no session entry");
+	j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:b}", "replayed", (json_int_t)v.replayed,
+		      "answered_by_both", (json_int_t)v.both, "answered_by_one", (json_int_t)v.one,
+		      "unanswered", (json_int_t)v.none, "records_missing", (json_int_t)v.missing,
+		      "suppressed", (json_int_t)v.suppressed, "timed_out", v.timed_out, "passed",
+		      v.passed);
+	log_ev(o, "zdm_verified", json_deep_copy(j));
+	return j;
+}
+
+/* The check again, for a source agent that restarted after cut-over and lost the answer. */
+static enum es_mig_err op_verify(struct op_ctx *o, json_t **resp)
+{
+	*resp = json_pack("{s:o}", "exactly_once", verdict_json(o));
+	return ES_MIG_OK;
+}
+
 /* Replay, cut over, then wait for the old container's answer to the last request it got. */
 static enum es_mig_err op_cutover(struct op_ctx *o, json_t **resp)
 {
@@ -166,9 +190,9 @@ static enum es_mig_err op_cutover(struct op_ctx *o, json_t **resp)
 					   (json_int_t)s.cut_seq, "cursor", (json_int_t)s.cursor));
 	ret = es_mig_wait_answered(&o->z->dp, &o->key, s.cut_seq, o->z->cfg->cutover_timeout_ms);
 	log_ev(o, "zdm_old_answered", json_pack("{s:b}", "all", !ret));
-	*resp = json_pack("{s:i,s:I,s:I,s:b}", "replayed", replayed, "cut_seq",
+	*resp = json_pack("{s:i,s:I,s:I,s:b,s:o}", "replayed", replayed, "cut_seq",
 			  (json_int_t)s.cut_seq, "cursor", (json_int_t)s.cursor, "old_answered_all",
-			  !ret);
+			  !ret, "exactly_once", verdict_json(o));
 	return ES_MIG_OK;
 }
 
@@ -189,6 +213,16 @@ static enum es_mig_err op_finish(struct op_ctx *o, json_t **resp)
 	return ES_MIG_OK;
 }
 
+static int parse_seq(const char *s, unsigned long long *out)
+{
+	char *end = NULL;
+
+	if (!s || !*s)
+		return -1;
+	*out = strtoull(s, &end, 10);
+	return *end ? -1 : 0;
+}
+
 /*
  * Give up: requests keep going to the source (held ones are sent), the
  * buffer is dropped and a restored container, if any, is removed. The
@@ -199,6 +233,7 @@ static enum es_mig_err op_abort(struct op_ctx *o, json_t **resp)
 {
 	struct es_runtime *rt = es_migrator_runtime(o->z->m);
 	const char *ct = o->a->remove;
+	unsigned long long upto = 0;
 	struct es_mig_session s;
 	unsigned int n = 0;
 	int ret;
@@ -208,13 +243,61 @@ static enum es_mig_err op_abort(struct op_ctx *o, json_t **resp)
 		return answer(resp, ES_MIG_EBUSY, "already cut over: the old container may be gone%s", 0);
 	if (ret && ret != -ESTALE && ret != -ENOENT)
 		return answer(resp, ES_MIG_EINTERNAL, "cannot abort the session: %s", ret);
-	ret = es_mig_records_delete(&o->z->dp, &o->key, 0, ES_MIG_SEQ_MASK);
+	/*
+	 * Records past what the source delivered stay: the WAN may have lost
+	 * them on the way and the source asks for them again (resend); the
+	 * next cursor or finish deletes them.
+	 */
+	ret = es_mig_records_delete(&o->z->dp, &o->key, 0, parse_seq(o->a->delivered, &upto) ?
+				    ES_MIG_SEQ_MASK : upto);
 	n = ret > 0 ? ret : 0;
 	if (ct && es_safe_name(ct) && es_container_exists(rt, ct))
 		es_container_destroy(rt, ct);
 	log_ev(o, "zdm_aborted", json_pack("{s:i,s:s}", "records_dropped", n, "reason",
 					   o->a->reason ?: "asked by the source"));
 	*resp = json_pack("{s:i}", "records_dropped", n);
+	return ES_MIG_OK;
+}
+
+/* Bounds a resend: the source asks for one gap at a time. */
+#define RESEND_MAX	4096
+
+/* The last of the records from `from` on that the buffer no longer has, up to `to`. */
+static __u64 missing_run(struct op_ctx *o, __u64 from, __u64 to)
+{
+	struct es_mig_record rec;
+
+	while (from < to && es_mig_record_get(&o->z->dp, &o->key, from + 1, &rec) == -ENOENT)
+		from++;
+	return from;
+}
+
+/*
+ * The source misses requests from..to (lost or late on the WAN): send the
+ * ones the replay buffer still holds again, in order. The answer says up
+ * to where, from `from` on, they are gone for good (missing_to, 0 when
+ * `from` was sent), so the source gives those up at once instead of
+ * waiting for them.
+ */
+static enum es_mig_err op_resend(struct op_ctx *o, json_t **resp)
+{
+	unsigned long long from, to;
+	unsigned int sent = 0;
+	__u64 missing = 0, seq;
+	int ret;
+
+	if (parse_seq(o->a->from, &from) || parse_seq(o->a->to, &to) || !from || to < from ||
+	    to - from >= RESEND_MAX)
+		return answer(resp, ES_MIG_EINVAL, "fields 'from' and 'to' must be sequence numbers, "
+			      "from <= to, at most 4096 apart%s", 0);
+	ret = es_mig_send_records(&o->z->dp, &o->key, from, to, &sent, &missing);
+	if (ret)
+		return answer(resp, ES_MIG_EINTERNAL, "cannot send the records again: %s", ret);
+	seq = missing == from ? missing_run(o, from, to) : 0;
+	log_ev(o, "zdm_resent", json_pack("{s:I,s:I,s:i,s:I}", "from", (json_int_t)from, "to",
+					  (json_int_t)to, "sent", sent, "missing_to",
+					  (json_int_t)seq));
+	*resp = json_pack("{s:i,s:I}", "sent", sent, "missing_to", (json_int_t)seq);
 	return ES_MIG_OK;
 }
 
@@ -243,11 +326,15 @@ enum es_mig_err es_zdm_target_op(struct es_zdm *z, const char *op,
 		code = op_finish(&o, resp);
 	else if (!strcmp(op, "abort"))
 		code = op_abort(&o, resp);
+	else if (!strcmp(op, "resend"))
+		code = op_resend(&o, resp);
+	else if (!strcmp(op, "verify"))
+		code = op_verify(&o, resp);
 	else if (!strcmp(op, "status"))
 		code = ES_MIG_OK;
 	else
 		return answer(resp, ES_MIG_ENOENT, "unknown step (start, cursor, cutover, finish, abort, "
-			      "status)%s", 0);
+			      "resend, verify, status)%s", 0);
 	if (!*resp)
 		*resp = json_object();
 	json_object_set_new(*resp, "session", session_json(&o));

@@ -115,7 +115,9 @@ static __always_inline int es_mig_record_new(struct es_mig_session *s, const str
 
 	if (len > ES_MIG_RECORD_BYTES)
 		return ES_MIG_ABORT_TOO_BIG;
-	if (seq - s->cursor > s->replay_limit)
+	/* aborted: only what the source has not acknowledged is kept (the agent trims) */
+	if (seq - (es_mig_state_of(es_mig_seq_state(s)) == ES_MIG_ABORTED ? s->src_acked :
+		   s->cursor) > s->replay_limit)
 		return ES_MIG_ABORT_BUFFER_FULL;
 	rk.session = *k;
 	rk.seq = seq;
@@ -167,7 +169,8 @@ static __always_inline __u16 es_mig_ip_csum(const void *iph)
 }
 
 static __always_inline void es_mig_outer_fill(struct es_mig_outer *o, __u32 src, __u32 dst,
-					      __u16 port, __u32 inner_len, __u8 type, __u64 seq)
+					      __u16 port, __u32 inner_len, __u8 type, __u64 seq,
+					      __u32 base)
 {
 	__u32 udp_len = sizeof(o->udp) + sizeof(o->tun) + inner_len;
 
@@ -187,6 +190,7 @@ static __always_inline void es_mig_outer_fill(struct es_mig_outer *o, __u32 src,
 	o->tun.magic = bpf_htons(ES_MIG_TUN_MAGIC);
 	o->tun.version = ES_MIG_TUN_VERSION;
 	o->tun.type = type;
+	o->tun.base = bpf_htonl(base);
 	o->tun.seq = bpf_cpu_to_be64(seq);
 }
 
@@ -282,62 +286,188 @@ static __always_inline struct es_mig_session *es_mig_detect(const struct es_mig_
 struct es_mig_held es_mig_held_zero;
 
 /*
+ * The source's entry of a session, made on its first tunnelled request:
+ * base (the tunnel header's) is the last request the target never sent
+ * here, so a first request lost on the way is missed, not skipped.
+ */
+static __always_inline struct es_mig_remote *es_mig_remote_of(const struct es_mig_key *k,
+							      __u32 peer, __u64 seq, __u32 base)
+{
+	struct es_mig_remote *r, nr = {};
+
+	r = bpf_map_lookup_elem(&es_mig_remote, k);
+	if (r && (r->flags & ES_MIG_RF_NO_BASE)) {
+		r->last_seq = base < seq ? base : seq - 1;
+		__sync_fetch_and_and(&r->flags, ~ES_MIG_RF_NO_BASE);
+	}
+	if (r)
+		return r;
+	nr.peer_addr = peer;
+	nr.created_ns = bpf_ktime_get_ns();
+	nr.last_seq = base < seq ? base : seq - 1;
+	bpf_map_update_elem(&es_mig_remote, k, &nr, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&es_mig_remote, k);
+}
+
+/* Keep request seq in es_mig_held; NULL when it is there already or cannot be. */
+static __always_inline struct es_mig_held *es_mig_keep(struct es_mig_remote *r,
+						       const struct es_mig_key *k, __u64 seq,
+						       __u32 len, bool *dup)
+{
+	struct es_mig_record_key hk = {};
+	struct es_mig_held *h;
+	long err;
+
+	hk.session = *k;
+	hk.seq = seq;
+	if (!len || len > ES_MIG_RECORD_BYTES)
+		return NULL;
+	err = bpf_map_update_elem(&es_mig_held, &hk, &es_mig_held_zero, BPF_NOEXIST);
+	if (err) {
+		*dup = err == -17;	/* -EEXIST: kept already */
+		return NULL;
+	}
+	h = bpf_map_lookup_elem(&es_mig_held, &hk);
+	if (!h)
+		return NULL;
+	h->seq = seq;
+	h->ts_ns = bpf_ktime_get_ns();
+	h->len = len;
+	__sync_fetch_and_add(&r->held, 1);
+	return h;
+}
+
+/*
+ * A request arrived past a missing one while OPEN: REORDER, so that every
+ * later one waits too; the agent learns from the event which one is missing.
+ */
+static __always_inline void es_mig_gap(struct es_mig_remote *r, const struct es_mig_key *k)
+{
+	__u64 cur, new;
+	int i;
+
+	__sync_fetch_and_add(&r->gaps, 1);
+	for (i = 0; i < ES_MIG_CAS_TRIES; i++) {
+		cur = *(volatile __u64 *)&r->hold;
+		if (cur >> ES_MIG_STATE_SHIFT != ES_MIG_SRC_OPEN)
+			break;
+		new = ((__u64)ES_MIG_SRC_REORDER << ES_MIG_STATE_SHIFT) | (cur & ES_MIG_SEQ_MASK);
+		if (__sync_val_compare_and_swap(&r->hold, cur, new) == cur)
+			break;
+	}
+	es_mig_emit(k, ES_MIG_EV_GAP, 0, r->peer_addr, r->last_seq + 1);
+}
+
+/*
  * Source side: a tunnelled request (sequence number seq, user's packet of
- * len bytes at off in the frame). Its single fetch_add on the hold word
- * gives it its arrival ordinal and the state it met: OPEN, it goes to the
- * old container (*rem set: the caller copies nothing); HOLD, the caller
- * copies it into *held and drops it. A request that cannot be kept is
+ * len bytes). Its single fetch_add on the hold word gives it the state it
+ * met. OPEN and next in sequence, it goes to the old container (NULL, *drop
+ * false); arrived again, it is dropped (NULL, *drop true); otherwise (a
+ * hold, or a request missing before it) the caller copies it into the
+ * returned es_mig_held and drops it. A request that cannot be kept is
  * delivered and the hold marked broken: late order beats a lost request.
  */
 static __always_inline struct es_mig_held *es_mig_remote_seen(const struct es_mig_key *k,
-							      __u32 peer, __u64 seq, __u32 len)
+							      __u32 peer, __u64 seq, __u32 base,
+							      __u32 len, bool *drop)
 {
-	struct es_mig_record_key hk = {};
-	struct es_mig_remote *r, nr = {};
+	struct es_mig_remote *r;
 	struct es_mig_held *h;
+	bool dup = false;
 	__u64 old;
 
-	r = bpf_map_lookup_elem(&es_mig_remote, k);
-	if (!r) {
-		nr.peer_addr = peer;
-		nr.created_ns = bpf_ktime_get_ns();
-		bpf_map_update_elem(&es_mig_remote, k, &nr, BPF_NOEXIST);
-		r = bpf_map_lookup_elem(&es_mig_remote, k);
-		if (!r)
-			return NULL;
-	}
+	*drop = false;
+	r = es_mig_remote_of(k, peer, seq, base);
+	if (!r)
+		return NULL;
 	/* A user that moves on again answers through its newest node. */
 	r->peer_addr = peer;
-	old = __sync_fetch_and_add(&r->hold, 1);
-	if (old >> ES_MIG_STATE_SHIFT == ES_MIG_SRC_HOLD) {
-		hk.session = *k;
-		hk.seq = (old & ES_MIG_SEQ_MASK) + 1;
-		if (len && len <= ES_MIG_RECORD_BYTES &&
-		    !bpf_map_update_elem(&es_mig_held, &hk, &es_mig_held_zero, BPF_NOEXIST)) {
-			h = bpf_map_lookup_elem(&es_mig_held, &hk);
-			if (h) {
-				h->seq = seq;
-				h->ts_ns = bpf_ktime_get_ns();
-				h->len = len;
-				__sync_fetch_and_add(&r->held, 1);
-				return h;
-			}
-		}
-		__sync_fetch_and_or(&r->flags, ES_MIG_RF_HOLD_BROKEN);
+	if (seq <= r->last_seq) {
+		__sync_fetch_and_add(&r->dup, 1);
+		*drop = true;
+		return NULL;
 	}
+	old = __sync_fetch_and_add(&r->hold, 1);
+	if (old >> ES_MIG_STATE_SHIFT == ES_MIG_SRC_OPEN && seq == r->last_seq + 1) {
+		r->last_seq = seq;
+		__sync_fetch_and_add(&r->delivered, 1);
+		return NULL;
+	}
+	h = es_mig_keep(r, k, seq, len, &dup);
+	if (h) {
+		if (old >> ES_MIG_STATE_SHIFT == ES_MIG_SRC_OPEN)
+			es_mig_gap(r, k);
+		return h;
+	}
+	if (dup) {
+		__sync_fetch_and_add(&r->dup, 1);
+		*drop = true;
+		return NULL;
+	}
+	__sync_fetch_and_or(&r->flags, ES_MIG_RF_HOLD_BROKEN);
 	r->last_seq = seq;
 	__sync_fetch_and_add(&r->delivered, 1);
 	return NULL;
 }
 
+/* Ordinal seq of session k arrived before (es_mig_rseen). */
+static __always_inline bool es_mig_rseen_has(const struct es_mig_key *k, __u64 seq)
+{
+	struct es_mig_record_key rk = {};
+
+	rk.session = *k;
+	rk.seq = seq;
+	return bpf_map_lookup_elem(&es_mig_rseen, &rk) != NULL;
+}
+
+/* Move old_base over the ordinals that arrived right above it (a few per reply). */
+static __always_inline void es_mig_rseen_advance(struct es_mig_session *s,
+						 const struct es_mig_key *k)
+{
+	int i;
+
+	for (i = 0; i < 32 && es_mig_rseen_has(k, s->old_base + 1); i++)
+		s->old_base++;
+}
+
+/*
+ * Target side: source reply `seq` (its ordinal) arrived; true when it did
+ * before (a copy the WAN duplicated, or one sent again after all).
+ */
+static __always_inline bool es_mig_reply_dup(struct es_mig_session *s, const struct es_mig_key *k,
+					     __u64 seq)
+{
+	struct es_mig_record_key rk = {};
+	__u32 one = 1;
+
+	if (seq <= s->old_base)
+		goto dup;
+	rk.session = *k;
+	rk.seq = seq;
+	if (bpf_map_update_elem(&es_mig_rseen, &rk, &one, BPF_NOEXIST))
+		goto dup;
+	es_mig_rseen_advance(s, k);
+	return false;
+dup:
+	__sync_fetch_and_add(&s->dup_replies, 1);
+	return true;
+}
+
 /* Target side: a reply of the old container came back; true to drop it. */
-static __always_inline bool es_mig_old_reply(const struct es_mig_key *k, __u64 seq)
+static __always_inline bool es_mig_old_reply(const struct es_mig_key *k, __u64 seq, __u32 ack)
 {
 	struct es_mig_session *s;
 
 	s = bpf_map_lookup_elem(&es_mig_sessions, k);
 	if (!s)
 		return false;
+	if (ack > s->src_acked)
+		s->src_acked = ack;
+	if (es_mig_reply_dup(s, k, seq))
+		return true;
+	/* past one that did not come: the agent asks the source for it */
+	if (seq > s->old_replies + 1)
+		es_mig_emit(k, ES_MIG_EV_REPLY_GAP, 0, s->source_addr, s->old_replies + 1);
 	/* The source numbers its replies in order, so the highest is the count. */
 	if (seq > s->old_replies)
 		s->old_replies = seq;

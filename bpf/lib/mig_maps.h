@@ -15,6 +15,8 @@
 #define ES_MIG_DEFAULT_RECORDS	4096
 #define ES_MIG_MAX_SERVICES	1024
 #define ES_MIG_DEFAULT_HELD	1024
+#define ES_MIG_DEFAULT_SENT	4096
+#define ES_MIG_DEFAULT_RSEEN	65536
 
 /* Target side: where each user session is in its migration. */
 struct {
@@ -52,8 +54,9 @@ struct {
 } es_mig_remote SEC(".maps");
 
 /*
- * Source side: requests kept during a hold (es_mig_remote.hold), keyed by
- * arrival ordinal; the agent delivers and deletes them after the checkpoint.
+ * Source side: requests kept during a hold or past a missing one
+ * (es_mig_remote.hold), keyed by sequence number; the agent delivers them
+ * in sequence and deletes them.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -61,6 +64,30 @@ struct {
 	__type(key, struct es_mig_record_key);
 	__type(value, struct es_mig_held);
 } es_mig_held SEC(".maps");
+
+/*
+ * Source side: a copy of each reply sent through the tunnel, keyed by its
+ * ordinal, for the target to ask again when the WAN lost it. LRU: the
+ * oldest go first, a reply the target never missed is never asked for.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ES_MIG_DEFAULT_SENT);
+	__type(key, struct es_mig_record_key);
+	__type(value, struct es_mig_held);
+} es_mig_sent SEC(".maps");
+
+/*
+ * Target side: the source reply ordinals that arrived (value unused), so
+ * that a reply the WAN duplicated or the source sent again passes once
+ * however far behind the others it comes. LRU: ordinals seconds old go.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ES_MIG_DEFAULT_RSEEN);
+	__type(key, struct es_mig_record_key);
+	__type(value, __u32);
+} es_mig_rseen SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -20,7 +20,9 @@
 #endif
 
 /* Version of the pinned migration maps (es_mig_config.layout_version). */
-#define ES_MIG_LAYOUT_VERSION	2	/* 2: source-side hold (es_mig_remote.hold, es_mig_held) */
+#define ES_MIG_LAYOUT_VERSION	3	/* 2: source-side hold (es_mig_remote.hold, es_mig_held);
+					 * 3: in-order delivery at the source (held keyed by
+					 * sequence number, REORDER, fwd_base, tunnel base) */
 
 /*
  * Where a session is in its migration (es_mig_session.seq_state >> 56).
@@ -32,7 +34,8 @@ enum es_mig_session_state {
 	ES_MIG_HOLD = 2,	/* checkpoint window: requests are buffered, not sent; the agent sends them after */
 	ES_MIG_REPLAYING = 3,	/* as FORWARDING, and the agent replays the buffer into the restored container */
 	ES_MIG_CUTOVER = 4,	/* requests pass to the local (restored) container; replies deduplicated */
-	ES_MIG_ABORTED = 5,	/* migration given up: requests still go to the source, nothing is buffered */
+	ES_MIG_ABORTED = 5,	/* migration given up: requests still go to the source, buffered only
+				 * until the source acknowledges them (src_acked), for the WAN's losses */
 	ES_MIG_STATE_MAX = 6,
 };
 
@@ -99,6 +102,24 @@ struct es_mig_session {
 	__u64	fwd_errors;	/* BPF: requests that could not be encapsulated or routed (dropped) */
 	__u64	created_ns;	/* CLOCK_MONOTONIC ns when the entry was made */
 	__u64	changed_ns;	/* CLOCK_MONOTONIC ns of the latest state change */
+	__u64	fwd_base;	/* BPF+ctl: last sequence number before forwarding began (0 when
+				 * it began with the first); sent in the tunnel header so that
+				 * the source knows which request comes first */
+	/*
+	 * The source's replies over a lossy WAN: each ordinal passes once
+	 * (es_mig_rseen remembers the ordinals that arrived). old_base: every
+	 * ordinal up to it arrived or was given up; one missing between
+	 * old_base and old_replies is a gap the agent has the source send
+	 * again (its copy in es_mig_sent) or gives up. Written by the tunnel's
+	 * XDP program, which sees one session's tunnel flow on one CPU, and by
+	 * es_mig_ctl.
+	 */
+	__u64	old_base;	/* BPF+ctl */
+	__u64	dup_replies;	/* BPF: source replies that arrived again (dropped) */
+	__u64	replies_lost;	/* ctl: source replies given up (never arrived) */
+	__u64	src_acked;	/* BPF: the last request the source delivered in sequence, as its
+				 * replies tell (tunnel header base): an ABORTED session keeps
+				 * mirroring past it, and the agent drops the records up to it */
 };
 
 /* Longest request (IP header to end of payload) the replay buffer holds. */
@@ -170,7 +191,7 @@ struct es_mig_node_config {
  * followed by the user's IPv4 packet unchanged.
  */
 #define ES_MIG_TUN_MAGIC	0x4553	/* "ES" */
-#define ES_MIG_TUN_VERSION	1
+#define ES_MIG_TUN_VERSION	2	/* 2: base */
 
 enum es_mig_tun_type {
 	ES_MIG_TUN_REQUEST = 1,	/* target -> source: a user's request, seq = its number */
@@ -181,7 +202,9 @@ struct es_mig_tunhdr {
 	__be16	magic;		/* ES_MIG_TUN_MAGIC, network order */
 	__u8	version;	/* ES_MIG_TUN_VERSION */
 	__u8	type;		/* es_mig_tun_type */
-	__u32	reserved;	/* zero */
+	__be32	base;		/* REQUEST: the session's fwd_base (low 32 bits): the request
+				 * after it is the first the source is sent; REPLY: the
+				 * source's last_seq (low 32 bits), its acknowledgement */
 	__be64	seq;		/* network order */
 };
 
@@ -195,14 +218,21 @@ struct es_mig_tunhdr {
  * delivered before the hold. The numbers are part of the ABI.
  */
 enum es_mig_src_state {
-	ES_MIG_SRC_OPEN = 0,	/* tunnelled requests go to the old container */
-	ES_MIG_SRC_HOLD = 1,	/* tunnelled requests are kept in es_mig_held, in arrival order */
-	ES_MIG_SRC_STATE_MAX = 2,
+	ES_MIG_SRC_OPEN = 0,	/* the next request in sequence goes to the old container */
+	ES_MIG_SRC_HOLD = 1,	/* tunnelled requests are kept in es_mig_held (checkpoint) */
+	ES_MIG_SRC_REORDER = 2,	/* a request is missing (lost or late on the WAN): later ones
+				 * are kept in es_mig_held until the agent has it sent again
+				 * and delivers them in sequence */
+	ES_MIG_SRC_STATE_MAX = 3,
 };
 
 /* Bits of es_mig_remote.flags. */
 #define ES_MIG_RF_HOLD_BROKEN	(1U << 0)	/* a request met HOLD but could not be kept and was
 						 * delivered: the checkpoint's cursor is not exact */
+#define ES_MIG_RF_SKIPPED	(1U << 1)	/* a missing request was given up (the target no longer
+						 * had it): the old container never got it */
+#define ES_MIG_RF_NO_BASE	(1U << 2)	/* made by the hold before any request arrived: the
+						 * first one's tunnel header gives last_seq */
 
 /*
  * Source-side view of a session whose requests arrive through the tunnel
@@ -210,26 +240,40 @@ enum es_mig_src_state {
  * peer_addr, encapsulated. Created by the decapsulating program on the
  * first tunnelled request (or by the source-side hold); deleted by the
  * agent when the old container stops.
+ *
+ * Requests reach the old container once each and in sequence: last_seq is
+ * the last one delivered; the next one (last_seq + 1) passes at once while
+ * OPEN; one that arrives again (at most last_seq, or already kept) is
+ * dropped; one past a missing one is kept and the state becomes REORDER,
+ * until the agent has the missing one sent again by the target (from its
+ * replay buffer) and delivers the kept ones in sequence.
  */
 struct es_mig_remote {
 	__u32	peer_addr;	/* target node that sent the requests, network order */
 	__u32	flags;		/* BPF+ctl: ES_MIG_RF_* */
-	__u64	delivered;	/* BPF: tunnelled requests passed to the old container */
-	__u64	last_seq;	/* BPF: sequence number of the latest of them */
+	__u64	delivered;	/* BPF+ctl: tunnelled requests passed to the old container */
+	__u64	last_seq;	/* BPF+ctl: sequence number of the latest of them (all before it
+				 * were delivered or given up) */
 	__u64	replies;	/* BPF: replies encapsulated back (the latest one's ordinal) */
 	__u64	errors;		/* BPF: replies that could not be encapsulated or routed */
 	__u64	created_ns;	/* CLOCK_MONOTONIC ns of the first tunnelled request */
 	__u64	hold;		/* BPF+ctl: es_mig_src_state << 56 | tunnelled requests arrived (1, 2, ...) */
-	__u64	hold_at;	/* ctl: arrivals when the latest hold began (all delivered) */
-	__u64	held;		/* BPF: requests kept in es_mig_held while holding */
-	__u64	released;	/* ctl: held requests the agent delivered after the checkpoint */
+	__u64	hold_at;	/* ctl: delivered when the latest hold began */
+	__u64	held;		/* BPF: requests kept in es_mig_held (hold or reorder) */
+	__u64	released;	/* ctl: kept requests the agent delivered */
 	__u64	hold_ns;	/* ctl: CLOCK_MONOTONIC ns of the latest hold or release */
+	__u64	dup;		/* BPF: requests that arrived again (dropped) */
+	__u64	gaps;		/* BPF: times a request arrived past a missing one */
+	__u64	skipped;	/* ctl: missing requests given up (ES_MIG_RF_SKIPPED) */
 };
 
 /*
- * A request kept at the source during its hold (es_mig_held, a hash keyed
- * by es_mig_record_key whose seq is the request's arrival ordinal,
- * es_mig_remote.hold's count). The agent delivers them in that order.
+ * A request kept at the source (es_mig_held, a hash keyed by
+ * es_mig_record_key whose seq is the request's sequence number): during a
+ * hold, or past a missing request. The agent delivers them in sequence.
+ * The same struct is the source's copy of a reply it sent through the
+ * tunnel (es_mig_sent, an LRU hash keyed by ordinal; seq: the ordinal),
+ * kept to be sent again when the target misses it.
  */
 struct es_mig_held {
 	__u64	seq;		/* the request's sequence number in the tunnel header */
@@ -244,6 +288,10 @@ struct es_mig_held {
 enum es_mig_event_type {
 	ES_MIG_EV_HANDOFF = 1,	/* a user reached this node for a service of node_addr */
 	ES_MIG_EV_ABORT = 2,	/* the data plane aborted a session (reason) */
+	ES_MIG_EV_GAP = 3,	/* source: a tunnelled request arrived past a missing one
+				 * (seq: the missing one; node_addr: the target) */
+	ES_MIG_EV_REPLY_GAP = 4,	/* target: a source reply arrived past a missing one
+					 * (seq: the first missing ordinal; node_addr: the source) */
 };
 
 /* Record of es_mig_events, a ring buffer read by the agent. */
@@ -267,10 +315,11 @@ enum es_mig_cmd_op {
 	ES_MIG_CMD_DELETE = 6,	/* remove the entry */
 	ES_MIG_CMD_CONFIGURE = 7,	/* flags = flags; source_addr, replay_limit when not 0 */
 	/* Source side: on es_mig_remote (seq_state out: its hold word). */
-	ES_MIG_CMD_SRC_HOLD = 8,	/* OPEN -> HOLD, hold_at = arrivals; the entry is made
-					 * (peer_addr = source_addr) when absent */
-	ES_MIG_CMD_SRC_RELEASE = 9,	/* HOLD -> OPEN only if arrivals == expect_seq;
-					 * released = value */
+	ES_MIG_CMD_SRC_HOLD = 8,	/* OPEN or REORDER -> HOLD, hold_at = delivered; the entry
+					 * is made (peer_addr = source_addr) when absent */
+	ES_MIG_CMD_SRC_RELEASE = 9,	/* HOLD or REORDER -> OPEN only if arrivals == expect_seq
+					 * and every kept request was delivered, else HOLD ->
+					 * REORDER (-EINPROGRESS) or -EAGAIN */
 	ES_MIG_CMD_SRC_CLEAR = 10,	/* flags &= ~value (ES_MIG_RF_*) */
 	/*
 	 * ABORTED -> FORWARDING keeping the sequence numbers (a retry after a
@@ -282,7 +331,16 @@ enum es_mig_cmd_op {
 	 * ES_MIG_F_ABORT_HELD records are unsent.
 	 */
 	ES_MIG_CMD_RESTART = 11,
-	ES_MIG_CMD_MAX = 12,
+	/* Source side: the agent delivered kept request value (= last_seq + 1, else -ESTALE). */
+	ES_MIG_CMD_SRC_DELIVERED = 12,
+	/* Source side: give up the missing requests up to value (> last_seq): last_seq = value. */
+	ES_MIG_CMD_SRC_SKIP = 13,
+	/*
+	 * Target side: give the source's replies up to ordinal value up
+	 * (old_base = value, replies_lost += expect_seq, the ones missing).
+	 */
+	ES_MIG_CMD_REPLY_SKIP = 14,
+	ES_MIG_CMD_MAX = 15,
 };
 
 #define ES_MIG_ANY_SEQ	(~0ULL)
@@ -303,7 +361,7 @@ struct es_mig_cmd {
 	__u32	source_addr;	/* CREATE, CONFIGURE: tunnel destination; SRC_HOLD: peer; network order */
 	__u32	replay_limit;	/* CREATE, CONFIGURE: 0 for es_mig_config.default_replay_limit (CONFIGURE: unchanged) */
 	__u64	expect_seq;	/* SET_STATE, SRC_RELEASE: ES_MIG_ANY_SEQ or the seq that must still be the last */
-	__u64	value;		/* SET_CURSOR, SET_REPLAYED, SRC_RELEASE, SRC_CLEAR */
+	__u64	value;		/* SET_CURSOR, SET_REPLAYED, SRC_CLEAR, SRC_DELIVERED, SRC_SKIP */
 	__u64	seq_state;	/* out: seq_state when applied (or why not) */
 };
 

@@ -6,6 +6,7 @@
  * replay buffer's records.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -197,6 +198,50 @@ int es_mig_wait_answered(const struct es_mig_dp *dp, const struct es_mig_key *ke
 	}
 }
 
+/* Both containers answered every replayed request: the condition the verdict waits for. */
+static bool all_answered(const struct es_mig_session *s)
+{
+	return s->old_replies >= s->cut_seq && s->new_replies >= s->cut_seq - s->cursor;
+}
+
+int es_mig_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		  unsigned int timeout_ms, struct es_mig_verdict *v)
+{
+	__u64 end = es_now_ns() + timeout_ms * 1000000ULL, seq;
+	struct timespec step = { 0, MIG_WAIT_STEP_NS };
+	struct es_mig_record rec;
+	struct es_mig_session s;
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	for (;;) {
+		ret = es_mig_session_get(dp, key, &s);
+		if (ret)
+			return ret;
+		if (all_answered(&s))
+			break;
+		if (es_now_ns() >= end) {
+			v->timed_out = true;
+			break;
+		}
+		nanosleep(&step, NULL);
+	}
+	v->replayed = s.cut_seq - s.cursor;
+	v->suppressed = s.suppressed_old + s.suppressed_new;
+	for (seq = s.cursor + 1; seq <= s.cut_seq; seq++) {
+		if (es_mig_record_get(dp, key, seq, &rec))
+			v->missing++;
+		else if ((rec.answered & ES_MIG_ANS_OLD) && (rec.answered & ES_MIG_ANS_NEW))
+			v->both++;
+		else if (rec.answered & (ES_MIG_ANS_OLD | ES_MIG_ANS_NEW))
+			v->one++;
+		else
+			v->none++;
+	}
+	v->passed = !v->timed_out && v->both == v->replayed && v->suppressed == v->replayed;
+	return 0;
+}
+
 int es_mig_cursor_set(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 cursor)
 {
 	struct es_mig_session s;
@@ -260,32 +305,96 @@ int es_mig_src_wait_quiet(const struct es_mig_dp *dp, const struct es_mig_key *k
 	}
 }
 
-static int held_get(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 ordinal,
-		    struct es_mig_held *h)
-{
-	struct es_mig_record_key hk = { .session = *key, .seq = ordinal };
-
-	return bpf_map_lookup_elem(dp->held_fd, &hk, h) ? -errno : 0;
-}
-
 int es_mig_src_cursor(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 *cursor)
 {
 	struct es_mig_remote r;
-	struct es_mig_held h;
 	int ret;
 
 	ret = es_mig_remote_get(dp, key, &r);
 	if (ret)
 		return ret;
+	/*
+	 * A request given up (ES_MIG_RF_SKIPPED) is not in the target's buffer
+	 * either: neither container gets it, the cursor stays exact.
+	 */
 	if (r.flags & ES_MIG_RF_HOLD_BROKEN)
 		return -EPROTO;
-	if (r.hold_at)
-		*cursor = r.last_seq;
-	else if (!held_get(dp, key, 1, &h))
-		*cursor = h.seq - 1;
-	else
-		*cursor = ES_MIG_ANY_SEQ;
+	/* every request up to last_seq was delivered, in sequence */
+	*cursor = r.flags & ES_MIG_RF_NO_BASE ? ES_MIG_ANY_SEQ : r.last_seq;
 	return 0;
+}
+
+int es_mig_src_gap(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 *from,
+		   __u64 *to)
+{
+	struct es_mig_record_key k, next;
+	struct es_mig_remote r;
+	__u64 low = ES_MIG_ANY_SEQ;
+	int ret;
+
+	ret = es_mig_remote_get(dp, key, &r);
+	if (ret)
+		return ret;
+	/* a scan of the whole map: it holds a few hundred requests at most */
+	for (ret = bpf_map_get_next_key(dp->held_fd, NULL, &next); !ret;
+	     ret = bpf_map_get_next_key(dp->held_fd, &k, &next)) {
+		k = next;
+		if (!memcmp(&k.session, key, sizeof(*key)) && k.seq > r.last_seq && k.seq < low)
+			low = k.seq;
+	}
+	if (low == ES_MIG_ANY_SEQ)
+		return -ENOENT;
+	*from = r.last_seq + 1;
+	*to = low - 1;
+	return 0;
+}
+
+static bool rseen(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 seq)
+{
+	struct es_mig_record_key rk = { .session = *key, .seq = seq };
+	__u32 v;
+
+	return !bpf_map_lookup_elem(dp->rseen_fd, &rk, &v);
+}
+
+int es_mig_reply_gap(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 *from,
+		     __u64 *to)
+{
+	struct es_mig_session s;
+	int ret;
+
+	ret = es_mig_session_get(dp, key, &s);
+	if (ret)
+		return ret;
+	/* the base lags by what the next reply moves it over: no gap there */
+	if (s.old_replies <= s.old_base || rseen(dp, key, s.old_base + 1))
+		return -ENOENT;
+	*from = *to = s.old_base + 1;
+	while (*to + 1 < s.old_replies && !rseen(dp, key, *to + 1))
+		(*to)++;
+	return 0;
+}
+
+int es_mig_reply_skip(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 to)
+{
+	struct es_mig_cmd cmd = { .value = to };
+	struct es_mig_session s;
+	__u64 seq;
+	int ret;
+
+	ret = es_mig_session_get(dp, key, &s);
+	if (ret)
+		return ret;
+	for (seq = s.old_base + 1; seq <= to; seq++)
+		cmd.expect_seq += !rseen(dp, key, seq);
+	return es_mig_cmd_run(dp, key, ES_MIG_CMD_REPLY_SKIP, &cmd);
+}
+
+int es_mig_src_skip(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 to)
+{
+	struct es_mig_cmd cmd = { .value = to };
+
+	return es_mig_cmd_run(dp, key, ES_MIG_CMD_SRC_SKIP, &cmd);
 }
 
 /* ---- the replay buffer ---- */

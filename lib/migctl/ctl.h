@@ -11,6 +11,7 @@
 #ifndef EDGESHIFT_MIGCTL_CTL_H
 #define EDGESHIFT_MIGCTL_CTL_H
 
+#include <stdbool.h>
 #include "load.h"
 
 /* ---- node settings and services ---- */
@@ -62,6 +63,27 @@ int es_mig_wait_answered(const struct es_mig_dp *dp, const struct es_mig_key *ke
  * cursor = the last request delivered before it, records up to it
  * deleted. The session stays FORWARDING; -ESTALE in any other state.
  */
+/*
+ * The exactly-once check after cut-over, at the target: every request
+ * replayed into the restored container (cursor+1 .. cut_seq) must have been
+ * answered by both containers, and one of the two answers dropped (the
+ * claim), so the user saw exactly one. Waits up to timeout_ms for both to
+ * have answered them all.
+ */
+struct es_mig_verdict {
+	__u64	replayed;	/* cut_seq - cursor */
+	__u64	both;		/* records claimed by both containers */
+	__u64	one;		/* by one only: the other's answer never came */
+	__u64	none;		/* by neither */
+	__u64	missing;	/* no record (deleted or never made) */
+	__u64	suppressed;	/* second answers dropped */
+	bool	timed_out;	/* not all answered within the wait */
+	bool	passed;		/* both == suppressed == replayed, in time */
+};
+
+int es_mig_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		  unsigned int timeout_ms, struct es_mig_verdict *v);
+
 int es_mig_cursor_set(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 cursor);
 
 /*
@@ -104,9 +126,10 @@ int es_mig_remote_get(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		      struct es_mig_remote *r);
 
 /*
- * OPEN -> HOLD on es_mig_remote (made with peer_addr when absent): later
- * tunnelled requests are kept in es_mig_held. *hold_at: requests delivered
- * before the hold. Asked again while holding, it answers the same.
+ * OPEN (or REORDER) -> HOLD on es_mig_remote (made with peer_addr when
+ * absent): later tunnelled requests are kept in es_mig_held. *hold_at:
+ * requests delivered before the hold. Asked again while holding, it
+ * answers the same.
  */
 int es_mig_src_hold(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32 peer_addr,
 		    __u64 *hold_at);
@@ -121,10 +144,30 @@ int es_mig_src_wait_quiet(const struct es_mig_dp *dp, const struct es_mig_key *k
 
 /*
  * The cursor to tell the target: the sequence number of the last request
- * delivered before the hold, or ES_MIG_ANY_SEQ when none was (the target
- * keeps its own, set when forwarding started). -EPROTO when a request
- * could not be kept during the hold (the cursor is not exact).
+ * delivered before the hold (every one before it was delivered, in
+ * sequence), or ES_MIG_ANY_SEQ when none ever arrived (the target keeps its
+ * own, set when forwarding started). -EPROTO when a request could not be
+ * kept during the hold (the cursor would not say what the old container
+ * processed).
  */
 int es_mig_src_cursor(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 *cursor);
+
+/*
+ * Requests missing before the kept ones (REORDER): [*from, *to], the ones
+ * to have the target send again. -ENOENT when none is kept past last_seq.
+ */
+int es_mig_src_gap(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 *from,
+		   __u64 *to);
+/* Give the missing requests up to `to` up (ES_MIG_CMD_SRC_SKIP). */
+int es_mig_src_skip(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 to);
+
+/*
+ * Target side: source replies missing before ones that arrived (above
+ * old_base, es_mig_rseen): [*from, *to]. -ENOENT when none is.
+ */
+int es_mig_reply_gap(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 *from,
+		     __u64 *to);
+/* Give the source's replies up to ordinal `to` up (ES_MIG_CMD_REPLY_SKIP). */
+int es_mig_reply_skip(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 to);
 
 #endif /* EDGESHIFT_MIGCTL_CTL_H */

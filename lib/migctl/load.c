@@ -30,7 +30,7 @@ static const char *const prog_pins[] = {
 };
 static const char *const map_pins[] = {
 	"es_mig_sessions", "es_mig_replay", "es_mig_services", "es_mig_remote",
-	"es_mig_config", "es_mig_events", "es_mig_held",
+	"es_mig_config", "es_mig_events", "es_mig_held", "es_mig_sent", "es_mig_rseen",
 };
 
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
@@ -222,7 +222,8 @@ static int open_pin(const char *pin_path, const char *name, char *err, size_t er
 int es_mig_dp_open(struct es_mig_dp *dp, const char *pin_path, char *err, size_t err_len)
 {
 	int *fds[] = { &dp->sessions_fd, &dp->replay_fd, &dp->services_fd, &dp->remote_fd,
-		       &dp->config_fd, &dp->events_fd, &dp->held_fd };
+		       &dp->config_fd, &dp->events_fd, &dp->held_fd, &dp->sent_fd,
+		       &dp->rseen_fd };
 	struct es_mig_node_config cfg = {};
 	__u32 zero = 0;
 	size_t i;
@@ -258,7 +259,8 @@ fail:
 void es_mig_dp_close(struct es_mig_dp *dp)
 {
 	int *fds[] = { &dp->ctl_fd, &dp->sessions_fd, &dp->replay_fd, &dp->services_fd,
-		       &dp->remote_fd, &dp->config_fd, &dp->events_fd, &dp->held_fd };
+		       &dp->remote_fd, &dp->config_fd, &dp->events_fd, &dp->held_fd,
+		       &dp->sent_fd, &dp->rseen_fd };
 	size_t i;
 
 	for (i = 0; i < ARRAY_LEN(fds); i++) {
@@ -279,6 +281,8 @@ void es_mig_dp_from_skel(struct es_mig_dp *dp, struct migration *skel)
 	dp->config_fd = bpf_map__fd(skel->maps.es_mig_config);
 	dp->events_fd = bpf_map__fd(skel->maps.es_mig_events);
 	dp->held_fd = bpf_map__fd(skel->maps.es_mig_held);
+	dp->sent_fd = bpf_map__fd(skel->maps.es_mig_sent);
+	dp->rseen_fd = bpf_map__fd(skel->maps.es_mig_rseen);
 }
 
 int es_mig_cleanup_pins(const char *pin_path)

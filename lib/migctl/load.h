@@ -29,6 +29,8 @@ struct es_mig_dp {
 	int	config_fd;	/* es_mig_config */
 	int	events_fd;	/* es_mig_events */
 	int	held_fd;	/* es_mig_held (source side) */
+	int	sent_fd;	/* es_mig_sent (source side) */
+	int	rseen_fd;	/* es_mig_rseen (target side) */
 	char	pin_path[256];
 };
 

@@ -35,9 +35,9 @@ struct drain {
 	const struct es_mig_key	*key;
 	int			fd;		/* tunnel or injection socket */
 	__u32			dst;		/* send_to_source: the source node */
+	__u32			base;		/* send_to_source: the session's fwd_base */
 	__u32			from, to;	/* switch_state: the state change */
 	__u64			cursor;		/* replay_step: last in the checkpoint */
-	__u64			released;	/* release_held: delivered by earlier calls */
 	unsigned int		done;		/* sequence numbers handled by step() */
 	int (*step)(struct drain *d, __u64 seq);
 	int (*finish)(struct drain *d, __u64 *head);
@@ -75,7 +75,7 @@ static int send_to_source(struct drain *d, __u64 seq)
 	int ret = es_mig_record_get(d->dp, d->key, seq, &rec);
 
 	if (!ret)
-		ret = es_mig_tunnel_send(d->dp, d->fd, d->dst, seq, &rec);
+		ret = es_mig_tunnel_send(d->dp, d->fd, d->dst, seq, d->base, &rec);
 	if (!ret)
 		d->done++;
 	return ret;
@@ -104,6 +104,7 @@ int es_mig_resume(const struct es_mig_dp *dp, const struct es_mig_key *key, __u6
 	if (d.fd < 0)
 		return d.fd;
 	d.dst = s.source_addr;
+	d.base = s.fwd_base;
 	ret = drain_then_switch(&d, s.hold_seq + 1, es_mig_seq_of(s.seq_state));
 	close(d.fd);
 	if (sent)
@@ -190,21 +191,29 @@ int es_mig_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *k
 	return ret;
 }
 
-/* Send the records in [from, to] that exist to the source, in order. */
-static int send_records(const struct es_mig_dp *dp, const struct es_mig_key *key,
-			__u32 dst, __u64 from, __u64 to, unsigned int *sent)
+int es_mig_send_records(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 from,
+			__u64 to, unsigned int *sent, __u64 *first_missing)
 {
 	struct es_mig_record rec;
+	struct es_mig_session s;
 	__u64 seq;
-	int fd, ret = 0;
+	int fd, ret;
 
+	if (first_missing)
+		*first_missing = 0;
+	ret = es_mig_session_get(dp, key, &s);
+	if (ret)
+		return ret;
 	fd = es_mig_tunnel_open(dp);
 	if (fd < 0)
 		return fd;
 	for (seq = from; seq <= to && !ret; seq++) {
-		if (es_mig_record_get(dp, key, seq, &rec))
+		if (es_mig_record_get(dp, key, seq, &rec)) {
+			if (first_missing && !*first_missing)
+				*first_missing = seq;
 			continue;
-		ret = es_mig_tunnel_send(dp, fd, dst, seq, &rec);
+		}
+		ret = es_mig_tunnel_send(dp, fd, s.source_addr, seq, s.fwd_base, &rec);
 		if (!ret && sent)
 			(*sent)++;
 	}
@@ -226,7 +235,7 @@ static int send_held_after_abort(const struct es_mig_dp *dp, const struct es_mig
 	ret = es_mig_session_get(dp, key, &s);
 	if (ret || !(s.flags & ES_MIG_F_ABORT_HELD))
 		return ret;
-	ret = send_records(dp, key, s.source_addr, s.hold_seq + 1, s.abort_seq, NULL);
+	ret = es_mig_send_records(dp, key, s.hold_seq + 1, s.abort_seq, NULL, NULL);
 	if (ret)
 		return ret;
 	cmd.flags = s.flags & ~ES_MIG_F_ABORT_HELD;
@@ -262,36 +271,71 @@ int es_mig_finish(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	return ret;
 }
 
-/* A held request, delivered in order; absent: it could not be kept and went at once. */
-static int release_held(struct drain *d, __u64 seq)
+/*
+ * Deliver the kept requests that come next in sequence (raw socket into
+ * this node's stack, so each reaches the old container as a delivered one
+ * does), deleting each. *lost counts kept ones whose bytes could not be
+ * copied: they count as delivered, nothing is sent.
+ */
+static int src_deliver_next(const struct es_mig_dp *dp, const struct es_mig_key *key, int fd,
+			    unsigned int *sent, unsigned int *lost)
 {
-	struct es_mig_record_key hk = { .session = *d->key, .seq = seq };
+	struct es_mig_record_key hk = { .session = *key };
+	struct es_mig_remote r;
 	struct es_mig_held h;
 	int ret;
 
-	if (bpf_map_lookup_elem(d->dp->held_fd, &hk, &h))
-		return 0;
-	ret = es_mig_inject_packet(d->fd, h.data, h.len);
+	ret = es_mig_remote_get(dp, key, &r);
 	if (ret)
 		return ret;
-	bpf_map_delete_elem(d->dp->held_fd, &hk);
-	d->done++;
+	for (hk.seq = r.last_seq + 1; !bpf_map_lookup_elem(dp->held_fd, &hk, &h); hk.seq++) {
+		struct es_mig_cmd cmd = { .value = hk.seq };
+
+		if (h.len)
+			ret = es_mig_inject_packet(fd, h.data, h.len);
+		else
+			(*lost)++;
+		if (!ret)
+			ret = es_mig_cmd_run(dp, key, ES_MIG_CMD_SRC_DELIVERED, &cmd);
+		if (ret)
+			return ret;
+		bpf_map_delete_elem(dp->held_fd, &hk);
+		(*sent)++;
+	}
 	return 0;
 }
 
-static int release_hold(struct drain *d, __u64 *head)
+int es_mig_src_drain(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		     unsigned int *sent)
 {
-	struct es_mig_cmd cmd = { .expect_seq = *head, .value = d->released + d->done };
-	int ret = es_mig_cmd_run(d->dp, d->key, ES_MIG_CMD_SRC_RELEASE, &cmd);
+	unsigned int n = 0, lost = 0;
+	struct es_mig_remote r;
+	int fd, tries, ret = -EAGAIN;
 
-	*head = es_mig_seq_of(cmd.seq_state);
-	return ret;
+	fd = es_mig_inject_open();
+	if (fd < 0)
+		return fd;
+	for (tries = 0; tries < MIG_RESUME_TRIES && ret == -EAGAIN; tries++) {
+		struct es_mig_cmd cmd = {};
+
+		/* the arrivals first: one that comes while delivering fails the release */
+		ret = es_mig_remote_get(dp, key, &r);
+		if (!ret)
+			ret = src_deliver_next(dp, key, fd, &n, &lost);
+		if (ret)
+			break;
+		cmd.expect_seq = es_mig_seq_of(r.hold);
+		ret = es_mig_cmd_run(dp, key, ES_MIG_CMD_SRC_RELEASE, &cmd);
+	}
+	close(fd);
+	if (sent)
+		*sent = n;
+	return !ret && lost ? -EPROTO : ret;
 }
 
 int es_mig_src_release(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		       unsigned int *sent)
 {
-	struct drain d = { .dp = dp, .key = key, .step = release_held, .finish = release_hold };
 	struct es_mig_remote r;
 	int ret;
 
@@ -302,14 +346,39 @@ int es_mig_src_release(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		return ret;
 	if (r.hold >> ES_MIG_STATE_SHIFT != ES_MIG_SRC_HOLD)
 		return -ESTALE;
-	d.fd = es_mig_inject_open();
-	if (d.fd < 0)
-		return d.fd;
-	d.released = r.released;
-	/* an agent that died while releasing goes on after what it delivered */
-	ret = drain_then_switch(&d, r.hold_at + r.released + 1, es_mig_seq_of(r.hold));
-	close(d.fd);
-	if (sent)
-		*sent = d.done;
+	return es_mig_src_drain(dp, key, sent);
+}
+
+int es_mig_send_replies(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 from,
+			__u64 to, unsigned int *sent, __u64 *missing_to)
+{
+	struct es_mig_record_key sk = { .session = *key };
+	struct es_mig_remote r;
+	struct es_mig_held h;
+	bool run = true;
+	int fd, ret;
+
+	*sent = 0;
+	*missing_to = 0;
+	ret = es_mig_remote_get(dp, key, &r);
+	if (ret)
+		return ret;
+	fd = es_mig_tunnel_open(dp);
+	if (fd < 0)
+		return fd;
+	for (sk.seq = from; sk.seq <= to && !ret; sk.seq++) {
+		if (bpf_map_lookup_elem(dp->sent_fd, &sk, &h) || !h.len) {
+			/* the missing ones from `from` on: the target gives them up */
+			if (run)
+				*missing_to = sk.seq;
+			continue;
+		}
+		run = false;
+		ret = es_mig_tunnel_send_pkt(dp, fd, r.peer_addr, ES_MIG_TUN_REPLY, sk.seq, 0,
+					     h.data, h.len);
+		if (!ret)
+			(*sent)++;
+	}
+	close(fd);
 	return ret;
 }

@@ -45,12 +45,36 @@ int es_mig_finish(const struct es_mig_dp *dp, const struct es_mig_key *key,
 
 /*
  * After the checkpoint: deliver the held requests to the old container in
- * arrival order (raw socket into this node's stack), deleting each, then
- * HOLD -> OPEN only when no request arrived since the last one delivered
- * (else deliver the newcomers and try again). *sent counts them. -ESTALE
- * when not holding.
+ * sequence (es_mig_src_drain). -ESTALE when not holding.
  */
 int es_mig_src_release(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		       unsigned int *sent);
+
+/*
+ * Deliver the kept requests that come next in sequence to the old container
+ * (raw socket into this node's stack), deleting each, then HOLD or REORDER
+ * -> OPEN only when no request arrived meanwhile (else deliver the
+ * newcomers and try again) and none is kept past a missing one:
+ * -EINPROGRESS then, the state is REORDER (es_mig_src_gap says what is
+ * missing). *sent counts them; -EPROTO when a kept one had no bytes.
+ */
+int es_mig_src_drain(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		     unsigned int *sent);
+
+/*
+ * Target side: send the records from..to that exist to the source again
+ * (a request the source reports missing); *first_missing is the first
+ * that does not exist (0 when all did).
+ */
+int es_mig_send_records(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 from,
+			__u64 to, unsigned int *sent, __u64 *first_missing);
+
+/*
+ * Source side: send the copies of replies from..to (es_mig_sent) to the
+ * target again, as the tunnel carried them first; *missing_to is where,
+ * from `from` on, no copy is left (0 when `from` was sent).
+ */
+int es_mig_send_replies(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 from,
+			__u64 to, unsigned int *sent, __u64 *missing_to);
 
 #endif /* EDGESHIFT_REPLAY_H */

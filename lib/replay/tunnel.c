@@ -35,8 +35,8 @@ int es_mig_tunnel_open(const struct es_mig_dp *dp)
 	return fd;
 }
 
-int es_mig_tunnel_send(const struct es_mig_dp *dp, int fd, __u32 dst, __u64 seq,
-		       const struct es_mig_record *rec)
+int es_mig_tunnel_send_pkt(const struct es_mig_dp *dp, int fd, __u32 dst, __u8 type, __u64 seq,
+			   __u64 base, const __u8 *pkt, __u32 pkt_len)
 {
 	__u8 buf[sizeof(struct es_mig_tunhdr) + ES_MIG_RECORD_BYTES];
 	struct sockaddr_in to = { .sin_family = AF_INET };
@@ -45,23 +45,32 @@ int es_mig_tunnel_send(const struct es_mig_dp *dp, int fd, __u32 dst, __u64 seq,
 	size_t len;
 	int ret;
 
-	if (rec->len < 20 || rec->len > ES_MIG_RECORD_BYTES)
+	if (pkt_len < 20 || pkt_len > ES_MIG_RECORD_BYTES)
 		return -EINVAL;
 	ret = es_mig_config_get(dp, &cfg);
 	if (ret)
 		return ret;
 	th.magic = htons(ES_MIG_TUN_MAGIC);
 	th.version = ES_MIG_TUN_VERSION;
-	th.type = ES_MIG_TUN_REQUEST;
+	th.type = type;
+	th.base = htonl((__u32)base);
 	th.seq = htobe64(seq);
 	memcpy(buf, &th, sizeof(th));
-	memcpy(buf + sizeof(th), rec->data, rec->len);
-	if (es_mig_udp4_fix_csum(buf + sizeof(th), rec->len))
+	memcpy(buf + sizeof(th), pkt, pkt_len);
+	/* a copy taken before the NIC finished it may carry a partial checksum */
+	if (es_mig_udp4_fix_csum(buf + sizeof(th), pkt_len))
 		return -EINVAL;
-	len = sizeof(th) + rec->len;
+	len = sizeof(th) + pkt_len;
 	to.sin_addr.s_addr = dst;
 	to.sin_port = cfg.tunnel_port;
 	if (sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) != (ssize_t)len)
 		return -errno;
 	return 0;
+}
+
+int es_mig_tunnel_send(const struct es_mig_dp *dp, int fd, __u32 dst, __u64 seq, __u64 base,
+		       const struct es_mig_record *rec)
+{
+	return es_mig_tunnel_send_pkt(dp, fd, dst, ES_MIG_TUN_REQUEST, seq, base, rec->data,
+				      rec->len);
 }

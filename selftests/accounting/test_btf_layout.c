@@ -382,7 +382,9 @@ LAYOUT_TEST(es_mig_session,
 	MEMBER(es_mig_session, new_replies), MEMBER(es_mig_session, suppressed_old),
 	MEMBER(es_mig_session, suppressed_new), MEMBER(es_mig_session, passed_local),
 	MEMBER(es_mig_session, fwd_errors), MEMBER(es_mig_session, created_ns),
-	MEMBER(es_mig_session, changed_ns))
+	MEMBER(es_mig_session, changed_ns), MEMBER(es_mig_session, fwd_base),
+	MEMBER(es_mig_session, old_base), MEMBER(es_mig_session, dup_replies),
+	MEMBER(es_mig_session, replies_lost), MEMBER(es_mig_session, src_acked))
 {
 	check_layout_in(&es_mig_session_desc, "migration.bpf.o");
 }
@@ -431,7 +433,9 @@ LAYOUT_TEST(es_mig_remote,
 	MEMBER(es_mig_remote, replies), MEMBER(es_mig_remote, errors),
 	MEMBER(es_mig_remote, created_ns), MEMBER(es_mig_remote, hold),
 	MEMBER(es_mig_remote, hold_at), MEMBER(es_mig_remote, held),
-	MEMBER(es_mig_remote, released), MEMBER(es_mig_remote, hold_ns))
+	MEMBER(es_mig_remote, released), MEMBER(es_mig_remote, hold_ns),
+	MEMBER(es_mig_remote, dup), MEMBER(es_mig_remote, gaps),
+	MEMBER(es_mig_remote, skipped))
 {
 	check_layout_in(&es_mig_remote_desc, "migration.bpf.o");
 }
@@ -455,7 +459,7 @@ LAYOUT_TEST(es_mig_event,
 
 LAYOUT_TEST(es_mig_tunhdr,
 	MEMBER(es_mig_tunhdr, magic), MEMBER(es_mig_tunhdr, version),
-	MEMBER(es_mig_tunhdr, type), MEMBER(es_mig_tunhdr, reserved),
+	MEMBER(es_mig_tunhdr, type), MEMBER(es_mig_tunhdr, base),
 	MEMBER(es_mig_tunhdr, seq))
 {
 	check_layout_in(&es_mig_tunhdr_desc, "migration.bpf.o");

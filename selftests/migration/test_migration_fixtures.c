@@ -159,6 +159,9 @@ static uint16_t ip_csum(const uint8_t *p)
 }
 
 /* Wrap an Ethernet frame's IP packet in the tunnel from src to dst. */
+/* The tunnel header's base of the requests tunnel_pkt builds; -1: each one's seq - 1. */
+static long long tun_base = -1;
+
 static size_t tunnel_pkt(const uint8_t *in, size_t in_len, const char *src, const char *dst,
 			 uint8_t type, uint64_t seq, uint8_t *out)
 {
@@ -185,6 +188,9 @@ static size_t tunnel_pkt(const uint8_t *in, size_t in_len, const char *src, cons
 	th.version = ES_MIG_TUN_VERSION;
 	th.type = type;
 	th.seq = htobe64(seq);
+	/* as if the target began forwarding just before this request (tun_base: fixed) */
+	if (type == ES_MIG_TUN_REQUEST)
+		th.base = htonl(tun_base >= 0 ? (uint32_t)tun_base : (uint32_t)(seq - 1));
 	memcpy(out + ETH_HLEN + 28, &th, sizeof(th));
 	memcpy(out + ETH_HLEN + ES_MIG_ENCAP_LEN, in + ETH_HLEN, inner);
 	return ETH_HLEN + ES_MIG_ENCAP_LEN + inner;
@@ -472,6 +478,52 @@ TEST_F(mig, old_reply_decapsulated_unless_new_answered_first)
 	EXPECT_EQ(r.retval, XDP_DROP, "reply 3: the restored container answered first");
 	EXPECT_EQ(session(self).suppressed_old, 1, "suppressed_old");
 	EXPECT_EQ(session(self).old_replies, 3, "old_replies");
+}
+
+/* Source reply `ordinal` through the tunnel to this node (the target); its verdict. */
+static uint32_t old_reply(FIXTURE_DATA(mig) *self, uint64_t ordinal)
+{
+	uint8_t rep[PKT_MAX], tun[PKT_MAX];
+	size_t tlen = tunnel_pkt(rep, reply(ordinal, rep), SOURCE, LOCAL, ES_MIG_TUN_REPLY,
+				 ordinal, tun);
+	struct run r;
+
+	run_xdp(self->wan_fd, 1, tun, tlen, &r);
+	return r.retval;
+}
+
+/*
+ * The source's replies over a lossy WAN: each ordinal passes once however
+ * late it comes; one missing below others is reported (event, gap) until
+ * it comes or the agent gives it up.
+ */
+TEST_F(mig, old_replies_pass_once_and_gaps_are_told)
+{
+	__u64 from = 0, to = 0;
+	struct events e;
+
+	make_session(self, ES_MIG_FORWARDING, 16);
+	EXPECT_EQ(old_reply(self, 1), XDP_PASS, "reply 1");
+	EXPECT_EQ(old_reply(self, 3), XDP_PASS, "reply 3, past the missing 2");
+	EXPECT_EQ(old_reply(self, 4), XDP_PASS, "reply 4");
+	EXPECT_EQ(old_reply(self, 3), XDP_DROP, "reply 3 again: dropped");
+	e = drain_events(self);
+	ASSERT_EQ(e.n, 1, "one event");
+	EXPECT_EQ(e.ev[0].type, ES_MIG_EV_REPLY_GAP, "a reply gap");
+	EXPECT_EQ(e.ev[0].seq, 2, "ordinal 2 is missing");
+	ASSERT_OK(es_mig_reply_gap(&self->dp, &self->key, &from, &to), "gap");
+	EXPECT_EQ(from * 1000 + to, 2002, "gap: 2..2");
+	EXPECT_EQ(old_reply(self, 2), XDP_PASS, "reply 2, sent again, passes once");
+	EXPECT_EQ(old_reply(self, 2), XDP_DROP, "and only once");
+	EXPECT_EQ(session(self).old_base, 4, "every ordinal up to 4 arrived");
+	EXPECT_EQ(es_mig_reply_gap(&self->dp, &self->key, &from, &to), -ENOENT, "no gap left");
+	EXPECT_EQ(old_reply(self, 7), XDP_PASS, "reply 7, past 5 and 6");
+	ASSERT_OK(es_mig_reply_gap(&self->dp, &self->key, &from, &to), "gap");
+	EXPECT_EQ(from * 1000 + to, 5006, "gap: 5..6");
+	ASSERT_OK(es_mig_reply_skip(&self->dp, &self->key, 6), "give 5 and 6 up");
+	EXPECT_EQ(session(self).old_base, 7, "up to 7 arrived or given up");
+	EXPECT_EQ(session(self).replies_lost, 2, "two given up, counted");
+	EXPECT_EQ(session(self).dup_replies, 2, "two copies dropped");
 }
 
 TEST_F(mig, new_reply_suppressed_when_old_answered)
@@ -889,9 +941,34 @@ static void tunnel_request(FIXTURE_DATA(mig) *self, uint8_t tag, uint64_t seq, u
 	ASSERT_EQ(r.retval, verdict, "tunnelled request's verdict");
 }
 
+/* The service's socket on this node, for requests the agent delivers. */
+static int service_socket(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(SVC_PORT) };
+	struct timeval tv = { .tv_sec = 1 };
+	int fd;
+
+	if (sh("ip addr add " SVC "/32 dev lo"))
+		return -1;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	a.sin_addr.s_addr = inet_addr(SVC);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)))
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static void expect_delivered(int fd, int tag)
+{
+	uint8_t buf[PKT_MAX];
+
+	ASSERT_EQ(recv(fd, buf, sizeof(buf), 0), PAYLOAD, "a kept request reached the service");
+	EXPECT_EQ(buf[0], tag, "in sequence");
+}
+
 TEST_F(mig, source_hold_keeps_tunnelled_requests)
 {
-	struct es_mig_record_key hk = { .session = self->key, .seq = 2 };
+	struct es_mig_record_key hk = { .session = self->key, .seq = 42 };
 	struct es_mig_cmd cmd = { .key = self->key, .op = ES_MIG_CMD_SRC_RELEASE, .expect_seq = 2 };
 	uint8_t req[PKT_MAX], rep[PKT_MAX];
 	size_t len = request(42, req);
@@ -915,7 +992,7 @@ TEST_F(mig, source_hold_keeps_tunnelled_requests)
 	EXPECT_EQ(remote(self).held, 2, "held");
 	EXPECT_EQ(remote(self).delivered, 1, "delivered");
 	EXPECT_EQ(remote(self).last_seq, 41, "last_seq: the last delivered");
-	ASSERT_OK(bpf_map_lookup_elem(self->dp.held_fd, &hk, &h), "held request, arrival 2");
+	ASSERT_OK(bpf_map_lookup_elem(self->dp.held_fd, &hk, &h), "held request, by its number");
 	EXPECT_EQ(h.seq, 42, "its tunnel sequence number");
 	ASSERT_EQ(h.len, len - ETH_HLEN, "its length");
 	EXPECT_TRUE(!memcmp(h.data, req + ETH_HLEN, h.len), "the user's packet unchanged");
@@ -931,19 +1008,12 @@ TEST_F(mig, source_hold_keeps_tunnelled_requests)
 
 TEST_F(mig, source_release_delivers_held_in_order_then_opens)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(SVC_PORT) };
-	struct timeval tv = { .tv_sec = 1 };
-	uint8_t buf[PKT_MAX];
 	unsigned int sent = 0;
 	__u64 hold_at = 99, cursor = 0;
 	int fd, i;
 
-	ASSERT_OK(sh("ip addr add " SVC "/32 dev lo"), "service address on lo");
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	fd = service_socket();
 	ASSERT_GE(fd, 0, "service socket");
-	a.sin_addr.s_addr = inet_addr(SVC);
-	ASSERT_OK(bind(fd, (struct sockaddr *)&a, sizeof(a)), "bind the service");
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	ASSERT_OK(es_mig_config_set(&self->dp, inet_addr(SOURCE), TUN_PORT, 1024), "config");
 	/* nothing tunnelled yet: the hold makes the entry */
 	ASSERT_OK(es_mig_src_hold(&self->dp, &self->key, inet_addr(LOCAL), &hold_at), "hold");
@@ -953,18 +1023,88 @@ TEST_F(mig, source_release_delivers_held_in_order_then_opens)
 	for (i = 5; i <= 7; i++)
 		tunnel_request(self, i, i, XDP_DROP);
 	ASSERT_OK(es_mig_src_cursor(&self->dp, &self->key, &cursor), "cursor");
-	EXPECT_EQ(cursor, 4, "cursor: before the first held request");
+	EXPECT_EQ(cursor, 4, "cursor: the first held request's base");
 	ASSERT_OK(es_mig_src_release(&self->dp, &self->key, &sent), "release");
 	EXPECT_EQ(sent, 3, "held requests delivered");
-	for (i = 5; i <= 7; i++) {
-		ASSERT_EQ(recv(fd, buf, sizeof(buf), 0), PAYLOAD, "a held request reached the service");
-		EXPECT_EQ(buf[0], i, "in arrival order");
-	}
+	for (i = 5; i <= 7; i++)
+		expect_delivered(fd, i);
 	EXPECT_EQ(remote(self).hold >> ES_MIG_STATE_SHIFT, ES_MIG_SRC_OPEN, "open again");
 	EXPECT_EQ(remote(self).released, 3, "released");
 	EXPECT_EQ(es_mig_src_release(&self->dp, &self->key, &sent), -ESTALE, "not holding");
 	tunnel_request(self, 8, 8, XDP_PASS);
 	EXPECT_EQ(remote(self).last_seq, 8, "the next one is delivered at once");
+	close(fd);
+}
+
+/*
+ * The tunnel over a lossy WAN: a request arriving twice is dropped; one
+ * past a missing one is kept (REORDER, an event for the agent) until the
+ * missing one arrives, then all go to the service in sequence.
+ */
+TEST_F(mig, source_delivers_in_sequence_and_drops_duplicates)
+{
+	unsigned int sent = 0;
+	__u64 from = 0, to = 0;
+	struct events e;
+	int fd, i;
+
+	fd = service_socket();
+	ASSERT_GE(fd, 0, "service socket");
+	ASSERT_OK(es_mig_config_set(&self->dp, inet_addr(SOURCE), TUN_PORT, 1024), "config");
+	tun_base = 40;
+	tunnel_request(self, 41, 41, XDP_PASS);
+	tunnel_request(self, 41, 41, XDP_DROP);
+	EXPECT_EQ(remote(self).dup, 1, "the second copy dropped");
+	tunnel_request(self, 43, 43, XDP_DROP);
+	tunnel_request(self, 44, 44, XDP_DROP);
+	EXPECT_EQ(remote(self).hold >> ES_MIG_STATE_SHIFT, ES_MIG_SRC_REORDER, "state: reorder");
+	EXPECT_EQ(remote(self).gaps, 1, "one gap seen");
+	e = drain_events(self);
+	ASSERT_EQ(e.n, 1, "one event");
+	EXPECT_EQ(e.ev[0].type, ES_MIG_EV_GAP, "a gap");
+	EXPECT_EQ(e.ev[0].seq, 42, "request 42 is missing");
+	ASSERT_OK(es_mig_src_gap(&self->dp, &self->key, &from, &to), "gap");
+	EXPECT_EQ(from * 1000 + to, 42042, "gap: 42..42");
+	EXPECT_EQ(es_mig_src_drain(&self->dp, &self->key, &sent), -EINPROGRESS,
+		  "nothing to deliver while 42 is missing");
+	tunnel_request(self, 42, 42, XDP_DROP);
+	tunnel_request(self, 43, 43, XDP_DROP);
+	EXPECT_EQ(remote(self).dup, 2, "43 twice: dropped");
+	ASSERT_OK(es_mig_src_drain(&self->dp, &self->key, &sent), "drain");
+	EXPECT_EQ(sent, 3, "42, 43, 44 delivered");
+	for (i = 42; i <= 44; i++)
+		expect_delivered(fd, i);
+	EXPECT_EQ(remote(self).hold >> ES_MIG_STATE_SHIFT, ES_MIG_SRC_OPEN, "open again");
+	EXPECT_EQ(remote(self).last_seq, 44, "last_seq");
+	tunnel_request(self, 45, 45, XDP_PASS);
+	tun_base = -1;
+	close(fd);
+}
+
+/* A missing request the target no longer has is given up, loudly: a flag and a count. */
+TEST_F(mig, source_gives_a_missing_request_up)
+{
+	unsigned int sent = 0;
+	__u64 cursor = 0;
+	int fd;
+
+	fd = service_socket();
+	ASSERT_GE(fd, 0, "service socket");
+	ASSERT_OK(es_mig_config_set(&self->dp, inet_addr(SOURCE), TUN_PORT, 1024), "config");
+	tun_base = 0;
+	tunnel_request(self, 2, 2, XDP_DROP);
+	EXPECT_EQ(remote(self).last_seq, 0, "request 1 never arrived: it is missing, not skipped");
+	EXPECT_EQ(es_mig_src_skip(&self->dp, &self->key, 0), -ESTALE, "nothing to give up at 0");
+	ASSERT_OK(es_mig_src_skip(&self->dp, &self->key, 1), "give 1 up");
+	ASSERT_OK(es_mig_src_drain(&self->dp, &self->key, &sent), "drain");
+	EXPECT_EQ(sent, 1, "2 delivered");
+	expect_delivered(fd, 2);
+	EXPECT_EQ(remote(self).skipped, 1, "skipped");
+	EXPECT_TRUE(remote(self).flags & ES_MIG_RF_SKIPPED, "flagged");
+	tunnel_request(self, 1, 1, XDP_DROP);
+	ASSERT_OK(es_mig_src_cursor(&self->dp, &self->key, &cursor), "cursor");
+	EXPECT_EQ(cursor, 2, "cursor: both containers miss 1 alike");
+	tun_base = -1;
 	close(fd);
 }
 

@@ -4,7 +4,9 @@
 #
 #   tools/drill/drill.sh [SCENARIO.json] [--rate R] [--count N] [--handoff-at K]
 #                  [--mode partial|complete] [--delay-ms D] [--wan-rate R]
-#                  [--fault KIND] [--retry] [--replay-limit N] [--service-replies N]
+#                  [--fault KIND] [--fault-at PHASE] [--outage-s S] [--retry]
+#                  [--replay-limit N] [--service-replies N]
+#                  [--wan-loss [requests:|replies:]P]
 #                  [--out DIR] [--json] [--quiet]
 #
 # The emulated site: a user namespace with two access links (old AP to
@@ -33,9 +35,12 @@ while [ $# -gt 0 ]; do
 	--delay-ms) OVR[delay_ms]=$2; shift 2 ;;
 	--wan-rate) OVR[wan_rate]=$2; shift 2 ;;
 	--fault) OVR[fault]=$2; shift 2 ;;
+	--fault-at) OVR[fault_at]=$2; shift 2 ;;
+	--outage-s) OVR[outage_s]=$2; shift 2 ;;
 	--replay-limit) OVR[replay_limit]=$2; shift 2 ;;
 	--retry) OVR[retry]=true; shift ;;
 	--service-replies) OVR[udp_replies]=$2; shift 2 ;;
+	--wan-loss) OVR[wan_loss]=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	--json) JSON=1; shift ;;
 	--quiet) QUIET=1; shift ;;
@@ -55,12 +60,23 @@ HANDOFF=$(sc handoff_at .handoff_at 50)
 MODE=$(sc mode .mode partial)
 DELAY=$(sc delay_ms .wan.delay_ms 100)
 WRATE=$(sc wan_rate .wan.rate 10MB/s)
+# loss on the WAN, percent: both directions, or only the tunnel's requests
+# (node 2 -> node 1) or replies (node 1 -> node 2); the agents' own
+# connections cross it too
+WLOSS=$(sc wan_loss .wan.loss 0)
+case "$WLOSS" in
+requests:*) WLOSS_OPT=(--b2a-loss "${WLOSS#requests:}") ;;
+replies:*) WLOSS_OPT=(--a2b-loss "${WLOSS#replies:}") ;;
+*) WLOSS_OPT=(--loss "$WLOSS") ;;
+esac
 MEM_MB=$(sc mem_mb .service.mem_mb 8)
 WRITE_KB=$(sc write_kb .service.write_kb 256)
 IMAGE_MB=$(sc image_mb .service.image_mb 0)
 LIMIT=$(sc replay_limit .replay_limit 4096)
 FAULT=$(sc fault '.faults[0].kind' none)
-FAULT_AT=$(jq -r '.faults[0].at // "transfer"' "$SCENARIO")
+FAULT_AT=$(sc fault_at '.faults[0].at' transfer)
+# wan_outage: the WAN drops everything (loss=100) for this long
+OUTAGE_S=$(sc outage_s '.faults[0].seconds' 3)
 # after the fault, once the migration has failed, ask for it again by hand
 RETRY=$(sc retry .retry false)
 # datagrams the service answers each request with (es-counter --udp-replies)
@@ -113,7 +129,8 @@ trap drill_cleanup EXIT
 say "site: user $(es_ns u), node 1 $(es_ns n1), node 2 $(es_ns n2), WAN $(es_ns wan) ($((2 * DELAY)) ms RTT, $WRATE)"
 for ns in u n1 n2; do es_netns_add $ns || die "namespace $ns"; done
 es_no_ipv6 u n1 n2
-es_wan n1 "$W1" n2 "$W2" --delay-ms "$DELAY" --rate "$WRATE" >/dev/null || die "WAN emulator"
+es_wan n1 "$W1" n2 "$W2" --delay-ms "$DELAY" --rate "$WRATE" "${WLOSS_OPT[@]}" >/dev/null ||
+	die "WAN emulator"
 es_veth u ua "$AP1.2" n1 ap "$AP1.1" || die "access link 1"
 es_veth u ub "$AP2.2" n2 ap "$AP2.1" || die "access link 2"
 IF_AP=$(es_ifname ap)
@@ -245,6 +262,8 @@ fault_runner() {
 
 fault_inject() {
 	local phase_ev=${FAULT_AT}_start
+	# the replay is the target's step, not an engine phase
+	[ "$FAULT_AT" = replay ] && phase_ev=zdm_replay_start
 	if [ "$FAULT" = restore_fail ]; then
 		# node 2's agent exits in the restore; it comes back without the fault
 		while kill -0 "$AGENT2" 2>/dev/null; do sleep 0.1; done
@@ -262,6 +281,12 @@ fault_inject() {
 	kill_target_agent) kill -9 "$AGENT2"; echo "fault: node 2's agent killed at $phase_ev" >"$OUT/fault.log"
 		sleep 1; agent 2 >>"$OUT/fault.log" 2>&1 ;;
 	target_dies) kill -9 "$AGENT2"; echo "fault: node 2's agent killed at $phase_ev, not restarted" >"$OUT/fault.log" ;;
+	wan_outage)
+		"$ES_BUILD/es-wan" ctl --control "$ES_WAN_CTL" loss=100 >/dev/null
+		echo "fault: WAN cut at $phase_ev for $OUTAGE_S s" >"$OUT/fault.log"
+		sleep "$OUTAGE_S"
+		"$ES_BUILD/es-wan" ctl --control "$ES_WAN_CTL" "${WLOSS_OPT[0]#--}=${WLOSS_OPT[1]}" \
+			>/dev/null ;;
 	esac
 }
 

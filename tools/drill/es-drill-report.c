@@ -373,7 +373,8 @@ static bool verdict(struct drill *d, json_t *out)
 			     !strcmp(fault, "buffer_full"))) ||
 			   json_integer_value(json_object_get(d->site, "udp_replies")) > 1;
 	bool retry = json_is_true(json_object_get(d->site, "retry"));
-	bool restart = !strncmp(fault, "kill_", 5) && !retry;
+	/* an agent restarted or the WAN cut: done or failed, as long as nothing was lost */
+	bool restart = (!strncmp(fault, "kill_", 5) || !strcmp(fault, "wan_outage")) && !retry;
 	uint64_t stop = ev_ts(d, "zdm_source_stopped", "source");
 	uint64_t cut = ev_ts(d, "zdm_cutover", "target"), rst = ev_ts(d, "restore_end", "target");
 	json_t *oa = ev_get(d, "zdm_old_answered");
@@ -430,6 +431,16 @@ static void print_table(json_t *o)
 	       str(mig, "error") ?: "", json_integer_value(json_object_get(mig, "replayed")),
 	       json_integer_value(json_object_get(mig, "hold_seq")),
 	       json_integer_value(json_object_get(mig, "cut_seq")));
+	p = json_object_get(mig, "agents_exactly_once");
+	if (p)
+		printf("  agents' check   %lld replayed, %lld answered by both containers, %lld second "
+		       "answers dropped, source delivered up to %lld: %s\n",
+		       json_integer_value(json_object_get(p, "replayed")),
+		       json_integer_value(json_object_get(p, "answered_by_both")),
+		       json_integer_value(json_object_get(p, "suppressed")),
+		       json_integer_value(json_object_get(p, "source_last_seq")),
+		       json_is_true(json_object_get(p, "passed")) &&
+		       json_is_true(json_object_get(p, "source_agrees")) ? "PASSED" : "FAILED");
 	printf("  old stopped after the new one answered: %s\n",
 	       json_is_true(json_object_get(json_object_get(o, "old_stopped_after_new"), "passed")) ?
 	       "yes" : "NO");
@@ -512,6 +523,10 @@ int main(int argc, char **argv)
 		"replayed", json_object_get(zm, "replayed"),
 		"error", json_object_get(zm, "error") ?: json_null()) :
 		json_pack("{s:s}", "state", "none"));
+	/* the agents' own exactly-once check, next to the client's */
+	if (zm && json_object_get(zm, "exactly_once"))
+		json_object_set(json_object_get(out, "migration"), "agents_exactly_once",
+				json_object_get(zm, "exactly_once"));
 	json_object_set_new(out, "phases", phase_table(&d));
 	response_times(&d, out);
 	passed = verdict(&d, out);

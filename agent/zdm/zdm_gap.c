@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Requests and replies lost or late on the tunnel between the nodes
+ * (zdm_int.h; docs/migration.md, "The tunnel over a real WAN").
+ *
+ * Source side: the data plane delivers tunnelled requests to the old
+ * container once each and in sequence; one that arrives past a missing one
+ * is kept and the session's es_mig_remote entry turns REORDER. This thread
+ * has the target send the missing requests again from its replay buffer
+ * and delivers the kept ones in sequence.
+ *
+ * Target side: the data plane passes each source reply once (a window on
+ * its ordinal) and notes the ordinals that did not come; this thread has
+ * the source send them again from its copies (es_mig_sent).
+ *
+ * Both are found by a scan of the maps, kicked by the data plane's events
+ * and repeated every second (an event can be lost, the agent restarted). A
+ * request or reply the other node no longer has, or that does not come
+ * within gap_timeout_ms, is given up: what follows it goes on, and the loss
+ * is logged as an error and an event, never silent.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include "util/clock.h"
+#include "util/log.h"
+#include "zdm_int.h"
+
+#define SCAN_MS		1000	/* looked at without an event */
+#define BUSY_MS		5	/* while a gap is open */
+#define ASK_MS		50	/* between two requests for the same gap */
+#define MAX_GAPS	64
+
+enum gap_kind { GAP_REQUESTS, GAP_REPLIES };
+
+/* A gap being filled: since when, and when the other node was last asked. */
+struct gap {
+	struct es_mig_key	key;
+	enum gap_kind		kind;
+	__u64			from;
+	int64_t			since_ms, asked_ms;
+};
+
+struct gaps {
+	struct gap	g[MAX_GAPS];
+	unsigned int	n;
+};
+
+static bool gap_is(const struct gap *g, enum gap_kind kind, const struct es_mig_key *k)
+{
+	return g->kind == kind && !memcmp(&g->key, k, sizeof(*k));
+}
+
+static struct gap *gap_find(struct gaps *gs, enum gap_kind kind, const struct es_mig_key *k,
+			    __u64 from)
+{
+	struct gap fresh = { *k, kind, from, es_now_ms(), 0 };
+	unsigned int i;
+
+	for (i = 0; i < gs->n; i++)
+		if (gap_is(&gs->g[i], kind, k)) {
+			if (gs->g[i].from != from)
+				gs->g[i] = fresh;
+			return &gs->g[i];
+		}
+	if (gs->n == MAX_GAPS)
+		return NULL;
+	gs->g[gs->n] = fresh;
+	return &gs->g[gs->n++];
+}
+
+static void gap_forget(struct gaps *gs, enum gap_kind kind, const struct es_mig_key *k)
+{
+	unsigned int i;
+
+	for (i = 0; i < gs->n; i++)
+		if (gap_is(&gs->g[i], kind, k))
+			gs->g[i] = gs->g[--gs->n];
+}
+
+/* kind names the role: requests are chased by the source, replies by the target */
+static void gap_event(struct es_zdm *z, enum gap_kind kind, const char *ev,
+		      const struct es_mig_key *k, __u64 from, __u64 to)
+{
+	char key[80];
+
+	es_mig_key_format(k, key, sizeof(key));
+	es_migrator_event(z->m, kind == GAP_REQUESTS ? "source" : "target", "-", "-", ev,
+			  json_pack("{s:s,s:I,s:I}", "session", key, "from", (json_int_t)from,
+				    "to", (json_int_t)to));
+}
+
+/*
+ * Ask the peer at peer_addr (tunnel address) to send kind from..to again:
+ * the target its records (op resend), the source its reply copies;
+ * *missing_to is where, from `from` on, it has them no more (0: `from` was
+ * sent). -1 when it could not be asked.
+ */
+static int ask_resend(struct es_zdm *z, enum gap_kind kind, const struct es_mig_key *k,
+		      uint32_t peer_addr, __u64 from, __u64 to, __u64 *missing_to)
+{
+	const char *node = es_zdm_peer_by_addr(z, peer_addr);
+	const struct es_mig_peer *peer = node ? es_mig_peer_find(z->mcfg, node) : NULL;
+	char path[512], key[80], num[24], err[256];
+	json_t *r = NULL;
+	int code;
+
+	*missing_to = 0;
+	if (!peer)
+		return -1;
+	es_mig_key_format(k, key, sizeof(key));
+	snprintf(path, sizeof(path), "/v1/zdm/%s/resend?x=1",
+		 kind == GAP_REQUESTS ? "target" : "source");
+	es_zdm_query_add(path, sizeof(path), "session", key);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)from);
+	es_zdm_query_add(path, sizeof(path), "from", num);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)to);
+	es_zdm_query_add(path, sizeof(path), "to", num);
+	code = es_peer_json(es_migrator_peers(z->m), z->mcfg, peer->url, "POST", path, NULL,
+			    z->mcfg->request_timeout_ms, &r, err, sizeof(err));
+	*missing_to = json_integer_value(json_object_get(r, "missing_to"));
+	json_decref(r);
+	if (code != 200) {
+		es_warn("zdm_resend_unanswered", "node=%s code=%d error=\"%s\"", node, code, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int skip_to(struct es_zdm *z, enum gap_kind kind, const struct es_mig_key *k, __u64 to)
+{
+	return kind == GAP_REQUESTS ? es_mig_src_skip(&z->dp, k, to) :
+				      es_mig_reply_skip(&z->dp, k, to);
+}
+
+/* Give kind up to `to` up: what follows goes on, the loss is told. */
+static void give_up(struct es_zdm *z, struct gaps *gs, enum gap_kind kind,
+		    const struct es_mig_key *k, __u64 from, __u64 to, const char *why)
+{
+	const char *ev = kind == GAP_REQUESTS ? "zdm_requests_lost" : "zdm_replies_lost";
+	char key[80];
+
+	if (skip_to(z, kind, k, to))
+		return;
+	es_mig_key_format(k, key, sizeof(key));
+	es_error(ev, "session=%s from=%llu to=%llu reason=\"%s\"", key,
+		 (unsigned long long)from, (unsigned long long)to, why);
+	gap_event(z, kind, ev, k, from, to);
+	gap_forget(gs, kind, k);
+}
+
+/* A gap from..to of kind towards the peer at peer_addr: wait, ask again, or give up. */
+static void chase(struct es_zdm *z, struct gaps *gs, enum gap_kind kind,
+		  const struct es_mig_key *k, uint32_t peer_addr, __u64 from, __u64 to)
+{
+	struct gap *g = gap_find(gs, kind, k, from);
+	__u64 missing_to = 0;
+
+	if (!g)
+		return;
+	if (es_now_ms() - g->since_ms >= z->cfg->gap_timeout_ms) {
+		give_up(z, gs, kind, k, from, to, "not received again within gap_timeout_ms");
+		return;
+	}
+	if (es_now_ms() - g->asked_ms < ASK_MS)
+		return;
+	if (!g->asked_ms)
+		gap_event(z, kind, kind == GAP_REQUESTS ? "zdm_gap" : "zdm_reply_gap", k, from, to);
+	g->asked_ms = es_now_ms();
+	if (!ask_resend(z, kind, k, peer_addr, from, to, &missing_to) && missing_to >= from)
+		give_up(z, gs, kind, k, from, missing_to, "the other node no longer has them");
+}
+
+/* Source side, one REORDER entry: deliver what is in sequence, chase the missing. */
+static void fill_requests(struct es_zdm *z, struct gaps *gs, const struct es_mig_key *k)
+{
+	struct es_mig_remote r;
+	unsigned int sent = 0;
+	__u64 from, to;
+	int ret = -ESTALE;
+
+	pthread_mutex_lock(&z->gap_lock);
+	if (!es_mig_remote_get(&z->dp, k, &r) && r.hold >> ES_MIG_STATE_SHIFT == ES_MIG_SRC_REORDER)
+		ret = es_mig_src_drain(&z->dp, k, &sent);
+	pthread_mutex_unlock(&z->gap_lock);
+	if (ret != -EINPROGRESS) {
+		if (!ret)
+			gap_forget(gs, GAP_REQUESTS, k);
+		return;
+	}
+	if (!es_mig_src_gap(&z->dp, k, &from, &to))
+		chase(z, gs, GAP_REQUESTS, k, r.peer_addr, from, to);
+}
+
+/* Target side, one session with source replies missing. */
+static void fill_replies(struct es_zdm *z, struct gaps *gs, const struct es_mig_key *k,
+			 const struct es_mig_session *s)
+{
+	__u64 from, to;
+
+	if (es_mig_reply_gap(&z->dp, k, &from, &to)) {
+		gap_forget(gs, GAP_REPLIES, k);
+		return;
+	}
+	chase(z, gs, GAP_REPLIES, k, s->source_addr, from, to);
+}
+
+/*
+ * An ABORTED session is still forwarded, and its requests still kept until
+ * the source has them in sequence (src_acked, from its replies): drop the
+ * records it acknowledged.
+ */
+static void trim_aborted(struct es_zdm *z, const struct es_mig_key *k,
+			 const struct es_mig_session *s)
+{
+	if (s->seq_state >> ES_MIG_STATE_SHIFT == ES_MIG_ABORTED && s->src_acked)
+		es_mig_records_delete(&z->dp, k, 0, s->src_acked);
+}
+
+/* Every session with a gap on this node; true when one is left open. */
+static bool scan(struct es_zdm *z, struct gaps *gs)
+{
+	struct es_mig_key k, next;
+	struct es_mig_session s;
+	struct es_mig_remote r;
+	bool open = false;
+	int ret;
+
+	for (ret = bpf_map_get_next_key(z->dp.remote_fd, NULL, &next); !ret;
+	     ret = bpf_map_get_next_key(z->dp.remote_fd, &k, &next)) {
+		k = next;
+		if (bpf_map_lookup_elem(z->dp.remote_fd, &k, &r) ||
+		    r.hold >> ES_MIG_STATE_SHIFT != ES_MIG_SRC_REORDER)
+			continue;
+		fill_requests(z, gs, &k);
+		open = true;
+	}
+	for (ret = bpf_map_get_next_key(z->dp.sessions_fd, NULL, &next); !ret;
+	     ret = bpf_map_get_next_key(z->dp.sessions_fd, &k, &next)) {
+		k = next;
+		if (bpf_map_lookup_elem(z->dp.sessions_fd, &k, &s))
+			continue;
+		trim_aborted(z, &k, &s);
+		if (s.old_replies <= s.old_base)
+			continue;
+		fill_replies(z, gs, &k, &s);
+		open = true;
+	}
+	return open;
+}
+
+static void *gap_thread(void *arg)
+{
+	struct es_zdm *z = arg;
+	struct gaps gs = { .n = 0 };
+	struct timespec until;
+	bool open = false;
+
+	pthread_mutex_lock(&z->lock);
+	while (!atomic_load(&z->stopping)) {
+		if (!z->gap_kicked) {
+			until = es_mono_deadline(open ? BUSY_MS : SCAN_MS);
+			pthread_cond_timedwait(&z->gap_cond, &z->lock, &until);
+		}
+		z->gap_kicked = false;
+		pthread_mutex_unlock(&z->lock);
+		open = scan(z, &gs);
+		pthread_mutex_lock(&z->lock);
+	}
+	pthread_mutex_unlock(&z->lock);
+	return NULL;
+}
+
+int es_zdm_gap_start(struct es_zdm *z)
+{
+	if (es_cond_init_mono(&z->gap_cond) || pthread_create(&z->gap_thread, NULL, gap_thread, z))
+		return -EAGAIN;
+	z->gap_running = true;
+	return 0;
+}
+
+void es_zdm_gap_kick(struct es_zdm *z)
+{
+	pthread_mutex_lock(&z->lock);
+	z->gap_kicked = true;
+	pthread_cond_signal(&z->gap_cond);
+	pthread_mutex_unlock(&z->lock);
+}
+
+void es_zdm_gap_stop(struct es_zdm *z)
+{
+	if (!z->gap_running)
+		return;
+	z->gap_running = false;
+	es_zdm_gap_kick(z);
+	pthread_join(z->gap_thread, NULL);
+}
+
+/* A refused source step: {error} in its answer. */
+static enum es_mig_err refuse(json_t **resp, enum es_mig_err e, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	*resp = json_pack("{s:s}", "error", msg);
+	return e;
+}
+
+/*
+ * Source side, asked by the target (/v1/zdm/source/resend): send the
+ * copies of replies from..to again; missing_to says from where none is left.
+ */
+enum es_mig_err es_zdm_source_op(struct es_zdm *z, const char *op,
+				 const struct es_zdm_target_args *a, json_t **resp)
+{
+	unsigned long long from = 0, to = 0;
+	__u64 missing_to = 0;
+	struct es_mig_key k;
+	unsigned int sent = 0;
+	char err[256], *end;
+	int ret;
+
+	*resp = NULL;
+	if (strcmp(op, "resend"))
+		return refuse(resp, ES_MIG_ENOENT, "unknown source step (resend)");
+	if (es_mig_key_parse(a->session ?: "", &k, err, sizeof(err)))
+		return refuse(resp, ES_MIG_EINVAL, "%s", err);
+	if (a->from)
+		from = strtoull(a->from, &end, 10);
+	if (a->to)
+		to = strtoull(a->to, &end, 10);
+	if (!from || to < from || to - from >= 4096)
+		return refuse(resp, ES_MIG_EINVAL, "fields 'from' and 'to' must be ordinals, "
+				    "from <= to, at most 4096 apart");
+	ret = es_mig_send_replies(&z->dp, &k, from, to, &sent, &missing_to);
+	if (ret)
+		return refuse(resp, ret == -ENOENT ? ES_MIG_ENOENT : ES_MIG_EINTERNAL,
+				    "cannot send the replies again: %s", strerror(-ret));
+	gap_event(z, GAP_REQUESTS, "zdm_replies_resent", &k, from, to);
+	*resp = json_pack("{s:i,s:I}", "sent", sent, "missing_to", (json_int_t)missing_to);
+	return ES_MIG_OK;
+}

@@ -1,0 +1,44 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The tunnel between the nodes over a real WAN: loss in both directions
+# during the whole migration, and the WAN cut for 3 s and 8 s during the
+# transfer and for 3 s during the replay; a migration that fails over a
+# lossy WAN (the session stays forwarded). Requests the WAN lost are sent
+# again by the target from its replay buffer and delivered in sequence at
+# the source; replies it lost are sent again by the source from its
+# copies. Nothing is lost, answered twice or misnumbered, and nothing is
+# given up.
+. "$(dirname "$0")/../lib.sh"
+es_require_root drill_wan
+command -v criu >/dev/null || { es_plan 1; es_skip drill_wan "criu missing (tools/setup/install-deps)"; exit 0; }
+# shellcheck source=selftests/migration/drill.inc
+. "$(dirname "$0")/drill.inc"
+es_plan 27
+
+# 3 % of the frames each way: about 400 tunnelled requests and as many
+# replies, so losses on the tunnel are all but certain (0.97^800)
+drill_run loss --rate 50 --count 500 --handoff-at 50 --wan-loss 3
+drill_expect_lossy "3 % loss"
+es_expect_eq "3 % loss: migration done, drill passed" "$(drill_q .migration.state) $DRILL_RC" "done 0"
+es_expect_ge "3 % loss: requests the WAN lost were sent again and delivered in sequence" \
+	"$(cat "$DRILL_DIR"/events-node*.log | grep -c '"event":"zdm_resent"')" 1
+es_expect_ge "3 % loss: replies the WAN lost were sent again" \
+	"$(cat "$DRILL_DIR"/events-node*.log | grep -c '"event":"zdm_replies_resent"')" 1
+
+# A failed migration (the target's restore) over the same WAN: the session
+# stays forwarded, ABORTED, and its requests are still kept until the
+# source acknowledges them, so what the WAN loses afterwards is recovered too.
+drill_run abort --rate 50 --count 500 --handoff-at 50 --wan-loss 3 --fault restore_fail
+drill_expect_lossy "3 % loss, restore fails"
+es_expect_eq "3 % loss, restore fails: migration failed, old container serving, drill passed" \
+	"$(drill_q '"\(.migration.state) \(.site.old_running)"') $DRILL_RC" "failed 1 0"
+
+for case in "transfer 3" "transfer 8" "replay 3"; do
+	read -r at secs <<<"$case"
+	drill_run "cut-$at-$secs" --rate 20 --count 320 --handoff-at 30 --fault wan_outage \
+		--fault-at "$at" --outage-s "$secs"
+	drill_expect_lossy "WAN cut $secs s in the $at"
+	es_expect_eq "WAN cut $secs s in the $at: the migration ended (done or failed), drill passed" \
+		"$(drill_q '.migration.state | test("done|failed")') $DRILL_RC" "true 0"
+done
+es_done

@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The zero-downtime API's refusals, on one agent with the migration data
+# plane and no container: a session whose service no UDP socket serves (a
+# TCP service named without /tcp) or named /tcp is refused with the reason
+# instead of being forwarded as nothing and reported done; the peer steps
+# that recover what the WAN lost check their arguments.
+. "$(dirname "$0")/../lib.sh"
+es_require_root zdm_api
+es_plan 8
+
+TOKEN=zdm-api-token-0123456789
+es_netns_add a && es_netns_add b && es_veth a w 10.250.0.1 b v 10.250.0.2 || exit 1
+es_in a ip addr add 10.250.1.1/32 dev lo
+cat >"$ES_TMP/config.json" <<JSON
+{
+	"state_dir": "$ES_TMP/state",
+	"migration": { "token": "$TOKEN", "peers": { "peer": "http://10.250.0.2:9464" } },
+	"zero_downtime": { "tunnel_addr": "10.250.0.1", "wan_interfaces": ["$(es_ifname w)"] }
+}
+JSON
+mkdir -p "$ES_TMP/state"
+es_agent_start a a --config "$ES_TMP/config.json" || exit 1
+post() { es_in a curl -s -m 5 -o "$ES_TMP/body" -w '%{http_code}' -X POST \
+	-H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$ES_AGENT_PORT$1"; }
+error() { jq -r .error "$ES_TMP/body"; }
+
+# a TCP service on 7001: no UDP socket there
+es_bg es_in a python3 -c 'import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.250.1.1", 7001)); s.listen(); time.sleep(60)'
+sleep 0.3
+S=10.250.0.9:4000%3E10.250.1.1:7001
+es_expect_eq "zdm of a TCP service's session: 400" "$(post "/v1/zdm/migrations?container=svc&to=peer&session=$S")" 400
+es_expect_eq "zdm of a TCP service's session: the reason" \
+	"$(error | grep -c 'no UDP socket serves 10.250.1.1:7001 on this node (a TCP service?')" 1
+es_expect_eq "zdm of a session named /tcp: 400" \
+	"$(post "/v1/zdm/migrations?container=svc&to=peer&session=$S/tcp")" 400
+# a UDP socket on 7002: the session passes, the next check (the container) refuses
+es_bg es_in a python3 -c 'import socket, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.250.1.1", 7002)); time.sleep(60)'
+sleep 0.3
+es_expect_eq "zdm of a UDP service's session without the container: 404 for the container" \
+	"$(post "/v1/zdm/migrations?container=svc&to=peer&session=10.250.0.9:4000%3E10.250.1.1:7002")/$(error | grep -c "no container")" "404/1"
+es_expect_eq "resend of requests with to < from: 400" \
+	"$(post "/v1/zdm/target/resend?session=$S&from=5&to=4")" 400
+es_expect_eq "resend of requests for a session this node does not forward: not 200" \
+	"$(post "/v1/zdm/target/resend?session=$S&from=1&to=2" | grep -vc 200)" 1
+es_expect_eq "resend of replies for a session this node does not serve: 404" \
+	"$(post "/v1/zdm/source/resend?session=$S&from=1&to=2")" 404
+es_expect_eq "the source's steps: unknown step refused" \
+	"$(post "/v1/zdm/source/hold?session=$S")" 404
+es_done
