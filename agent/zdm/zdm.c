@@ -69,7 +69,8 @@ static int target_alive(struct es_zdm *z, struct es_zdm_mig *zm)
 		return -1;
 	sess = json_object_get(r, "session");
 	if (!strcmp(json_string_value(json_object_get(sess, "state")) ?: "", "aborted")) {
-		es_zdm_fail(z, zm, "the target's data plane aborted the session: %s",
+		es_zdm_fail(z, zm, "the target's data plane aborted the session: %s (%s)",
+			    json_string_value(json_object_get(sess, "abort_why")) ?: "?",
 			    json_string_value(json_object_get(sess, "abort_reason")) ?: "?");
 		json_decref(r);
 		return -1;

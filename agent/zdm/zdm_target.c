@@ -43,10 +43,11 @@ static void log_ev(struct op_ctx *o, const char *ev, json_t *f)
 static json_t *session_json(struct op_ctx *o)
 {
 	struct es_mig_session s;
+	json_t *j;
 
 	if (es_mig_session_get(&o->z->dp, &o->key, &s))
 		return json_pack("{s:s}", "state", "absent");
-	return json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}",
+	j = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}",
 			 "state", es_mig_state_name(s.seq_state >> ES_MIG_STATE_SHIFT),
 			 "seq", (json_int_t)(s.seq_state & ES_MIG_SEQ_MASK),
 			 "cursor", (json_int_t)s.cursor, "hold_seq", (json_int_t)s.hold_seq,
@@ -56,6 +57,9 @@ static json_t *session_json(struct op_ctx *o)
 			 "suppressed", (json_int_t)(s.suppressed_old + s.suppressed_new),
 			 "held", (json_int_t)s.held, "abort_reason",
 			 es_mig_abort_name(s.abort_reason));
+	if (s.abort_reason)
+		json_object_set_new(j, "abort_why", json_string(es_mig_abort_why(s.abort_reason)));
+	return j;
 }
 
 static unsigned int state_now(struct op_ctx *o, struct es_mig_session *s)

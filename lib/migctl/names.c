@@ -17,6 +17,19 @@ const char *es_mig_state_name(unsigned int state)
 	return state < ES_MIG_STATE_MAX ? names[state] : "unknown";
 }
 
+const char *es_mig_abort_why(unsigned int reason)
+{
+	static const char *const why[ES_MIG_ABORT_MAX] = {
+		"no reason",
+		"replay buffer full: more requests past the cursor than replay_limit",
+		"replay buffer full: es_mig_replay has no free entry (zero_downtime.records)",
+		"a request longer than the replay buffer's 1500-byte records",
+		"aborted by an agent",
+	};
+
+	return reason < ES_MIG_ABORT_MAX ? why[reason] : "unknown reason";
+}
+
 const char *es_mig_abort_name(unsigned int reason)
 {
 	static const char *const names[ES_MIG_ABORT_MAX] = {

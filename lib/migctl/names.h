@@ -8,6 +8,8 @@
 
 const char *es_mig_state_name(unsigned int state);
 const char *es_mig_abort_name(unsigned int reason);
+/* The same reason in words, for an error a person reads. */
+const char *es_mig_abort_why(unsigned int reason);
 /* "user:port>svc:port/udp" -> key; 0 or -EINVAL (err names the field). */
 int es_mig_key_parse(const char *text, struct es_mig_key *key, char *err, size_t err_len);
 void es_mig_key_format(const struct es_mig_key *key, char *buf, size_t len);

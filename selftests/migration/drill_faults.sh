@@ -11,7 +11,7 @@ es_require_root drill_faults
 command -v criu >/dev/null || { es_plan 1; es_skip drill_faults "criu missing (tools/setup/install-deps)"; exit 0; }
 # shellcheck source=selftests/migration/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 30
+es_plan 31
 
 drill_run restore --rate 20 --count 100 --handoff-at 30 --fault restore_fail
 drill_expect_failed_clean "restore fails"
@@ -23,6 +23,8 @@ drill_run full --rate 50 --count 200 --handoff-at 30 --replay-limit 30 --fault b
 drill_expect_failed_clean "replay buffer full"
 es_expect_eq "replay buffer full: the data plane aborted the session itself" \
 	"$(grep -h '"event":"zdm_dp_abort"' "$ES_TMP/full/events-node2.log" | jq -rs '.[0].reason')" buffer_full
+es_expect_eq "replay buffer full: the migration's error says so in words" \
+	"$(drill_q '.migration.error | test("replay buffer full: more requests past the cursor than replay_limit")')" true
 
 drill_run ksrc --rate 20 --count 120 --handoff-at 30 --fault kill_source_agent
 drill_expect_clean "source agent killed in the transfer"
