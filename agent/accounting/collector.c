@@ -120,11 +120,18 @@ static void collect(struct es_accounting *acct, const struct es_session *s, int 
 	fold_closed(acct, s->key.ifindex, &c, reason);
 }
 
+/*
+ * A session a flow cache slot holds is never collected: its slot may
+ * still count packets that the entry does not have. Its CPU's sweep folds
+ * and frees an idle slot within two sweeps.
+ */
 static int close_reason(const struct es_accounting *acct, const struct es_session *s, __u64 now)
 {
 	__u64 linger = acct->cfg->closed_linger_ms * 1000000ULL;
 	__u64 idle = acct->cfg->idle_timeout_ms * 1000000ULL;
 
+	if (s->cached)
+		return -1;
 	if (s->has_state && (s->st.flags & ES_STATE_CLOSED))
 		return s->st.closed_ns && s->st.closed_ns + linger <= now ?
 		       (s->st.flags & ES_STATE_RST ? ES_CLOSE_RST : ES_CLOSE_FIN) : -1;
@@ -134,12 +141,21 @@ static int close_reason(const struct es_accounting *acct, const struct es_sessio
 	return -1;
 }
 
-/* When a closed session that is still lingering becomes due, else 0. */
-static __u64 closed_due(const struct es_accounting *acct, const struct es_session *s)
+/*
+ * When a closed session that is still lingering becomes due, else 0; one
+ * a slot still holds is looked at again after the next sweep.
+ */
+static __u64 closed_due(const struct es_accounting *acct, const struct es_session *s,
+			__u64 now)
 {
+	__u64 due;
+
 	if (!s->has_state || !(s->st.flags & ES_STATE_CLOSED) || !s->st.closed_ns)
 		return 0;
-	return s->st.closed_ns + acct->cfg->closed_linger_ms * 1000000ULL;
+	due = s->st.closed_ns + acct->cfg->closed_linger_ms * 1000000ULL;
+	if (s->cached && due < now + ES_FLOW_SWEEP_NS)
+		due = now + ES_FLOW_SWEEP_NS;
+	return due;
 }
 
 static struct es_iface_active *active_slot(struct es_snapshot *snap, __u32 ifindex)
@@ -218,7 +234,7 @@ static int gc_visit(struct es_session *s, void *arg)
 	} else if ((reason = close_reason(acct, s, g->now)) >= 0) {
 		collect(acct, s, reason, g->buf);
 	} else {
-		due = closed_due(acct, s);
+		due = closed_due(acct, s, g->now);
 		if (due && (!g->next_due || due < g->next_due))
 			g->next_due = due;
 		count_live(g, s);

@@ -13,6 +13,7 @@
 
 #define ES_DEFAULT_SESSIONS	65536
 #define ES_MAX_IFACES		1024
+#define ES_MAX_CPUS		1024	/* default size of es_flow_timers */
 
 /* Hot path: one entry per session, one value copy per CPU, no atomics. */
 struct {
@@ -28,6 +29,29 @@ struct {
 	__type(key, struct es_session_key6);
 	__type(value, struct es_session_counters);
 } es_sessions6 SEC(".maps");
+
+/* The flow cache in front of them (include/edgeshift/session.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ES_FLOW_SLOTS);
+	__type(key, __u32);
+	__type(value, struct es_flow_slot4);
+} es_flow_cache4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ES_FLOW_SLOTS);
+	__type(key, __u32);
+	__type(value, struct es_flow_slot6);
+} es_flow_cache6 SEC(".maps");
+
+/* Sweep timers of the flow cache; the loader sizes it to the possible CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ES_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, struct es_flow_timer);
+} es_flow_timers SEC(".maps");
 
 /* Per-session state shared by all CPUs; touched only on state changes. */
 struct {

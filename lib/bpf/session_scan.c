@@ -4,6 +4,7 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include "session_scan.h"
+#include "flow_index.h"
 
 static const size_t key4_len = sizeof(struct es_session_key4);
 static const size_t key6_len = sizeof(struct es_session_key6);
@@ -143,6 +144,7 @@ struct family_scan {
 	int			family;
 	size_t			key_len, stride, batch;
 	struct closed_index	closed;
+	struct es_flow_index	flows;	/* what the flow cache adds */
 	es_session_fn		fn;
 	void			*arg;
 };
@@ -178,6 +180,7 @@ static int hand_batch(struct family_scan *fs, const char *keys, const char *vals
 		else
 			es_key6_from_key4(&s.key, k);
 		es_counters_merge(&s.c, vals + i * fs->stride, fs->m->ncpus);
+		es_flow_index_apply(&fs->flows, &s);
 		join_state(fs, &s, k);
 		ret = fs->fn(&s, fs->arg);
 		if (ret)
@@ -225,11 +228,21 @@ int es_session_scan(const struct es_maps *m, enum es_scan_state mode, es_session
 	struct family_scan fs = { .m = m, .mode = mode, .fn = fn, .arg = arg };
 	int err;
 
+	/*
+	 * The cache is read first: a slot folded after this read has its
+	 * counts in the entries read after it, so a session is never missing
+	 * from the collector's picture, only counted twice for a moment in a
+	 * live view. The collector collects no session a slot held here.
+	 */
+	err = es_flow_index_read(&fs.flows, m);
+	if (err)
+		return err;
 	fs.family = ES_FAMILY_INET;
 	err = scan_family(&fs);
 	if (!err) {
 		fs.family = ES_FAMILY_INET6;
 		err = scan_family(&fs);
 	}
+	es_flow_index_free(&fs.flows);
 	return err;
 }

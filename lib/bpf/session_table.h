@@ -19,6 +19,7 @@ struct es_session {
 	struct es_session_state		st;	/* zero unless has_state */
 	int				family;	/* ES_FAMILY_INET or ES_FAMILY_INET6 */
 	bool				has_state;
+	bool				cached;	/* a flow cache slot holds it (counted in c) */
 };
 
 /* Bytes one CPU's copy of a per-CPU map value takes in user-space buffers. */

@@ -19,6 +19,7 @@
 #include "testing/pkt_build.h"
 #include "util/clock.h"
 #include "harness.h"
+#include "bpf/flow_index.h"
 
 #define IFINDEX_LO	1
 #define TC_ACT_UNSPEC	(-1)
@@ -225,21 +226,55 @@ static const struct es_session_counters *cpu_counters(const void *vals, int cpu)
 	return (const void *)((const uint8_t *)vals + cpu * stride);
 }
 
+/* The session's entry summed over the CPUs plus the flow cache slots holding it. */
 static struct es_session_counters sum_counters(FIXTURE_DATA(conc) *self, const void *key)
 {
-	void *vals = percpu_lookup(self, self->skel->maps.es_sessions4, key,
-				   sizeof(struct es_session_counters));
 	struct es_session_counters sum = {};
-	int cpu, d;
+	struct es_maps m;
+	bool cached;
 
-	for (cpu = 0; cpu < self->ncpus; cpu++) {
-		for (d = 0; d < ES_DIR_MAX; d++) {
-			sum.pkts[d] += cpu_counters(vals, cpu)->pkts[d];
-			sum.bytes[d] += cpu_counters(vals, cpu)->bytes[d];
-		}
-	}
-	free(vals);
+	es_maps_from_skel(&m, self->skel);
+	ASSERT_OK(es_session_read_exact(&m, ES_FAMILY_INET, key, &sum, &cached),
+		  "session readable");
 	return sum;
+}
+
+/*
+ * Packets one CPU counted for the session: its copy of the entry plus its
+ * flow cache slot. A sweep on that CPU moves counts from the slot to the
+ * copy, so the copy is read before and after the slot until it held still.
+ */
+static __u64 cpu_rx_pkts(FIXTURE_DATA(conc) *self, const struct es_session_key4 *k, int cpu)
+{
+	size_t slot_stride = (sizeof(struct es_flow_slot4) + 7) & ~7UL;
+	__u32 idx = es_flow_index4(k);
+	__u64 before, after, slot;
+	void *vals, *slots;
+	int tries = 0;
+
+	slots = calloc(self->ncpus, slot_stride);
+	ASSERT_OK_PTR(slots, "calloc");
+	do {
+		vals = percpu_lookup(self, self->skel->maps.es_sessions4, k,
+				     sizeof(struct es_session_counters));
+		before = cpu_counters(vals, cpu)->pkts[ES_DIR_RX];
+		free(vals);
+		ASSERT_OK(bpf_map_lookup_elem(bpf_map__fd(self->skel->maps.es_flow_cache4), &idx,
+					      slots), "flow cache slot");
+		{
+			const struct es_flow_slot4 *sl = (const void *)((char *)slots +
+								 cpu * slot_stride);
+
+			slot = sl->n.valid && !memcmp(&sl->key, k, sizeof(*k)) ?
+			       sl->n.pkts[ES_DIR_RX] : 0;
+		}
+		vals = percpu_lookup(self, self->skel->maps.es_sessions4, k,
+				     sizeof(struct es_session_counters));
+		after = cpu_counters(vals, cpu)->pkts[ES_DIR_RX];
+		free(vals);
+	} while (before != after && ++tries < 100);
+	free(slots);
+	return after + slot;
 }
 
 /* Sum a per-CPU value made only of __u64 counters. */
@@ -342,7 +377,6 @@ TEST_F(conc, xdp_two_cpus_one_session_exact)
 	struct es_session_counters sum;
 	struct es_iface_traffic t;
 	struct pkt pkt;
-	void *vals;
 	int i;
 
 	build_udp(&pkt, "10.0.0.1", "10.0.0.2", 1000, 2000);
@@ -359,13 +393,10 @@ TEST_F(conc, xdp_two_cpus_one_session_exact)
 	EXPECT_EQ(sum.pkts[ES_DIR_RX], 2ULL * REPEAT, "session pkts[RX]");
 	EXPECT_EQ(sum.bytes[ES_DIR_RX], 2ULL * REPEAT * pkt.len, "session bytes[RX]");
 	EXPECT_EQ(sum.pkts[ES_DIR_TX], 0, "session pkts[TX]");
-	/* Each thread's packets on its own CPU's copy: the runs were pinned. */
-	vals = percpu_lookup(self, self->skel->maps.es_sessions4, &k,
-			     sizeof(struct es_session_counters));
+	/* Each thread's packets on its own CPU's copy and slot: the runs were pinned. */
 	for (i = 0; i < 2; i++)
-		EXPECT_EQ(cpu_counters(vals, self->cpu[i])->pkts[ES_DIR_RX], REPEAT,
-			  "pkts[RX] in the copy of a worker's CPU");
-	free(vals);
+		EXPECT_EQ(cpu_rx_pkts(self, &k, self->cpu[i]), REPEAT,
+			  "pkts[RX] in the copy and slot of a worker's CPU");
 	t = lo_traffic(self);
 	EXPECT_EQ(t.pkts[ES_DIR_RX], 2ULL * REPEAT, "es_iface_traffic pkts[RX]");
 	EXPECT_EQ(t.bytes[ES_DIR_RX], 2ULL * REPEAT * pkt.len, "es_iface_traffic bytes[RX]");

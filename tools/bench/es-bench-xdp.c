@@ -2,8 +2,8 @@
 /*
  * es-bench-xdp: per-packet cost of the XDP accounting program measured with
  * BPF_PROG_TEST_RUN, side by side with a program that only returns
- * XDP_PASS and with the naive design (bpf/bench_naive.bpf.c), in one
- * process. Every program of every case runs once per round, in an order
+ * XDP_PASS, with the design before the flow cache (bpf/bench_nocache.bpf.c)
+ * and with the naive design (bpf/bench_naive.bpf.c), in one process. Every program of every case runs once per round, in an order
  * that rotates from round to round, and each figure is the median over the
  * rounds; a ratio is the median of the per-round ratios, so both sides of
  * it always come from the same round.
@@ -27,6 +27,7 @@
 #include "xdp_pass.skel.h"
 #include "bench_naive.skel.h"
 #include "bench_acct.skel.h"
+#include "bench_nocache.skel.h"
 #include "testing/pkt_build.h"
 #include "tool/opts.h"
 
@@ -38,11 +39,12 @@
 enum bench_prog {
 	P_PASS,		/* XDP_PASS: the floor every ratio divides by */
 	P_ES,		/* edgeshift's accounting */
+	P_BEFORE,	/* the same code without the flow cache: the design before issue 12 */
 	P_NAIVE,	/* the naive design */
 	P_MAX,
 };
 
-static const char *const prog_keys[P_MAX] = { "xdp_pass", "edgeshift", "naive" };
+static const char *const prog_keys[P_MAX] = { "xdp_pass", "edgeshift", "before", "naive" };
 
 struct bench_opts {
 	unsigned int	repeat;		/* iterations per test run of the known-session cases */
@@ -61,6 +63,7 @@ struct bench_case {
 	double		med[P_MAX];
 	double		ratio[P_MAX];	/* median of per-round ns / XDP_PASS ns */
 	double		vs_naive;	/* median of per-round edgeshift ns / naive ns */
+	double		vs_before;	/* median of per-round edgeshift ns / before ns */
 };
 
 /* Source addresses already used by new-session runs: never reuse one. */
@@ -178,22 +181,23 @@ static void summarise(struct bench_case *bc)
 		bc->ratio[p] = median_ratio(bc->ns[p], bc->ns[P_PASS]);
 	}
 	bc->vs_naive = median_ratio(bc->ns[P_ES], bc->ns[P_NAIVE]);
+	bc->vs_before = median_ratio(bc->ns[P_ES], bc->ns[P_BEFORE]);
 }
 
 static void print_table(const struct bench_case *cases, int n, const struct bench_opts *o)
 {
 	int i;
 
-	printf("%-16s %8s %10s %7s %10s %7s %9s  %s\n", "case", "XDP_PASS", "edgeshift",
-	       "ratio", "naive", "ratio", "es/naive", "what");
+	printf("%-16s %8s %10s %7s %8s %7s %8s %7s\n", "case", "XDP_PASS", "edgeshift",
+	       "ratio", "before", "ratio", "naive", "ratio");
 	for (i = 0; i < n; i++)
-		printf("%-16s %8.1f %10.1f %6.2fx %10.1f %6.2fx %9.2f  %s\n", cases[i].name,
-		       cases[i].med[P_PASS], cases[i].med[P_ES], cases[i].ratio[P_ES],
-		       cases[i].med[P_NAIVE], cases[i].ratio[P_NAIVE], cases[i].vs_naive,
-		       cases[i].what);
+		printf("%-16s %8.1f %10.1f %6.2fx %8.1f %6.2fx %8.1f %6.2fx  %s\n",
+		       cases[i].name, cases[i].med[P_PASS], cases[i].med[P_ES],
+		       cases[i].ratio[P_ES], cases[i].med[P_BEFORE], cases[i].ratio[P_BEFORE],
+		       cases[i].med[P_NAIVE], cases[i].ratio[P_NAIVE], cases[i].what);
 	printf("(ns/pkt: median of %d interleaved rounds; ratios: median of per-round ratios;\n"
-	       " repeat %u, new-session runs of %u new tuples into full %u-entry maps)\n",
-	       BENCH_ROUNDS, o->repeat, o->new_repeat, DEFAULT_MAP);
+	       " before = without the flow cache; repeat %u, new-session runs of %u new tuples\n"
+	       " into full %u-entry maps)\n", BENCH_ROUNDS, o->repeat, o->new_repeat, DEFAULT_MAP);
 }
 
 static void print_json(const struct bench_case *cases, int n, const struct bench_opts *o)
@@ -202,10 +206,14 @@ static void print_json(const struct bench_case *cases, int n, const struct bench
 	int i, p;
 
 	for (i = 0; i < n; i++) {
-		c = json_pack("{s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f}", "case", cases[i].name,
-			      "what", cases[i].what, "ns_per_pkt", cases[i].med[P_ES],
+		c = json_pack("{s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "case",
+			      cases[i].name, "what", cases[i].what,
+			      "ns_per_pkt", cases[i].med[P_ES],
 			      "xdp_pass_ns_per_pkt", cases[i].med[P_PASS],
 			      "ratio", cases[i].ratio[P_ES],
+			      "before_ns_per_pkt", cases[i].med[P_BEFORE],
+			      "before_ratio", cases[i].ratio[P_BEFORE],
+			      "vs_before", cases[i].vs_before,
 			      "naive_ns_per_pkt", cases[i].med[P_NAIVE],
 			      "naive_ratio", cases[i].ratio[P_NAIVE],
 			      "vs_naive", cases[i].vs_naive);
@@ -284,6 +292,7 @@ static void spec_tcp_ack6(struct es_pkt_spec *spec)
 struct bench_objs {
 	struct accounting	*acct;
 	struct bench_acct	*acct_new;
+	struct bench_nocache	*before;
 	struct xdp_pass		*pass;
 	struct bench_naive	*naive;
 };
@@ -298,6 +307,9 @@ static int objs_load(struct bench_objs *b)
 	b->acct_new = bench_acct__open_opts(&oo);
 	if (!b->acct_new || bench_acct__load(b->acct_new))
 		return -1;
+	b->before = bench_nocache__open_opts(&oo);
+	if (!b->before || bench_nocache__load(b->before))
+		return -1;
 	b->acct = es_accounting_open(NULL);
 	if (!b->acct || accounting__load(b->acct))
 		return -1;
@@ -310,6 +322,7 @@ static void objs_destroy(struct bench_objs *b)
 {
 	bench_naive__destroy(b->naive);
 	xdp_pass__destroy(b->pass);
+	bench_nocache__destroy(b->before);
 	bench_acct__destroy(b->acct_new);
 	accounting__destroy(b->acct);
 }
@@ -324,11 +337,13 @@ static void case_init(struct bench_case *bc, const struct bench_objs *b,
 	if (bc->new_tuples) {
 		bc->fd[P_PASS] = bpf_program__fd(b->pass->progs.es_xdp_pass_new);
 		bc->fd[P_ES] = bpf_program__fd(b->acct_new->progs.es_xdp_acct_new);
+		bc->fd[P_BEFORE] = bpf_program__fd(b->before->progs.es_xdp_acct_new);
 		bc->fd[P_NAIVE] = bpf_program__fd(b->naive->progs.es_xdp_naive_new);
 		return;
 	}
 	bc->fd[P_PASS] = bpf_program__fd(b->pass->progs.es_xdp_pass);
 	bc->fd[P_ES] = bpf_program__fd(b->acct->progs.es_xdp_ingress);
+	bc->fd[P_BEFORE] = bpf_program__fd(b->before->progs.es_xdp_acct);
 	bc->fd[P_NAIVE] = bpf_program__fd(b->naive->progs.es_xdp_naive);
 }
 
