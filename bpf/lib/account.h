@@ -230,14 +230,17 @@ static __always_inline struct es_session_state *es_state_get(struct es_ctx *c, v
 	struct es_session_state *st, init = {};
 	__u8 f = c->pkt.tcp_flags;
 
-	st = bpf_map_lookup_elem(map, key);
 	/*
-	 * A new counters entry with an old state entry: the two LRU maps
-	 * evicted independently, and the state belongs to an earlier session
-	 * of the same tuple (maybe CLOSED). Start it afresh.
+	 * A new counters entry starts its state afresh whatever is there (an
+	 * old state entry of the same tuple outlived its counters: the two
+	 * LRU maps evict independently), so it writes without looking first:
+	 * on a new session every bucket walk of a cold hash costs.
 	 */
-	if (st && !c->created)
-		return st;
+	if (!c->created) {
+		st = bpf_map_lookup_elem(map, key);
+		if (st)
+			return st;
+	}
 	init.created_ns = es_now(c);
 	/*
 	 * The opener is whoever sent the first packet we saw, except that a
@@ -253,7 +256,7 @@ static __always_inline struct es_session_state *es_state_get(struct es_ctx *c, v
 			     ES_STATE_RX_INITIATED : 0;
 	else if (c->dir == ES_DIR_RX)
 		init.flags = ES_STATE_RX_INITIATED;
-	bpf_map_update_elem(map, key, &init, st ? BPF_EXIST : BPF_NOEXIST);
+	bpf_map_update_elem(map, key, &init, c->created ? BPF_ANY : BPF_NOEXIST);
 	return bpf_map_lookup_elem(map, key);
 }
 

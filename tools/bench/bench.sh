@@ -96,6 +96,11 @@ rss_full=$(awk '/VmRSS/ { print $2 }' "/proc/$ES_AGENT_PID/status")
 gc_s=$(es_metric b "edgeshift_gc_duration_seconds{node=\"$ES_PREFIX-b\"}")
 detach
 
+step "4. One million live sessions and a one-million-tuple flood (selftests/accounting/session_million.sh at full size)"
+ES_MILLION_LIVE=${ES_MILLION_LIVE:-1000000} ES_MILLION_FLOOD=${ES_MILLION_FLOOD:-1000000} \
+	ES_MILLION_RSS_MAX_KIB=${ES_MILLION_RSS_MAX_KIB:-131072} \
+	bash "$(dirname "$0")/../../selftests/accounting/session_million.sh" | tee "$OUT/million.tap" >&2
+
 jq -n --slurpfile xdp "$OUT/xdp.json" \
 	--argjson tw "$tcp_w" --argjson two "$tcp_wo" --argjson rw "$rr_w" --argjson rwo "$rr_wo" \
 	--argjson tr "$tcp_ratio" --argjson rr "$rr_ratio" --argjson rounds "$ROUNDS" \
