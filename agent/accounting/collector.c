@@ -97,7 +97,7 @@ static void fold_closed(struct es_accounting *acct, __u32 ifindex,
 }
 
 /* Read-and-delete the session; reason < 0 drops it without counting. */
-static void collect(struct es_accounting *acct, const struct es_session *s, int reason, void *buf)
+static void collect(struct es_accounting *acct, const struct es_session *s, int reason)
 {
 	bool v6 = s->family == ES_FAMILY_INET6;
 	const struct es_maps *m = &acct->dp.maps;
@@ -110,12 +110,11 @@ static void collect(struct es_accounting *acct, const struct es_session *s, int 
 		key = &k4;
 	}
 	if (bpf_map_lookup_and_delete_elem(m->fd[v6 ? ES_MAP_SESSIONS6 : ES_MAP_SESSIONS4],
-					   key, buf))
+					   key, &c))
 		return;	/* evicted meanwhile: nothing left to fold */
 	bpf_map_delete_elem(m->fd[v6 ? ES_MAP_STATE6 : ES_MAP_STATE4], key);
 	if (reason < 0)
 		return;	/* its interface is gone: nothing to fold it into */
-	es_counters_merge(&c, buf, m->ncpus);
 	acct->gc.collected[reason]++;
 	fold_closed(acct, s->key.ifindex, &c, reason);
 }
@@ -185,7 +184,6 @@ struct gc_scan {
 	struct es_session_top	top;	/* largest sessions: per-session metrics */
 	__u64			now;
 	__u64			next_due;	/* earliest lingering close */
-	void			*buf;		/* one session's per-CPU values */
 };
 
 /* Under the lock: the interfaces attached when the scan starts. */
@@ -204,8 +202,6 @@ static void gc_scan_init(struct gc_scan *g, struct es_accounting *acct)
 		snap->ifaces[i].ifindex = acct->dp.att[i].ifindex;
 	es_top_init(&g->top, acct->cfg->per_session_metrics ? acct->cfg->per_session_max : 0,
 		    cmp_bytes_desc, NULL);
-	g->buf = calloc(acct->dp.maps.ncpus,
-			es_percpu_stride(sizeof(struct es_session_counters)));
 }
 
 static void count_live(struct gc_scan *g, const struct es_session *s)
@@ -230,9 +226,9 @@ static int gc_visit(struct es_session *s, void *arg)
 	pthread_mutex_lock(&acct->lock);
 	if (!es_datapath_find(&acct->dp, s->key.ifindex)) {
 		/* its interface is gone: drop it, fold it nowhere */
-		collect(acct, s, -1, g->buf);
+		collect(acct, s, -1);
 	} else if ((reason = close_reason(acct, s, g->now)) >= 0) {
-		collect(acct, s, reason, g->buf);
+		collect(acct, s, reason);
 	} else {
 		due = closed_due(acct, s, g->now);
 		if (due && (!g->next_due || due < g->next_due))
@@ -323,8 +319,7 @@ void es_collector_run(struct es_accounting *acct)
 	gc_scan_init(&g, acct);
 	pthread_mutex_unlock(&acct->lock);
 	g.now = es_now_ns();
-	err = g.buf ? es_session_scan(&acct->dp.maps, ES_SCAN_CLOSED_STATE, gc_visit, &g) :
-		      -ENOMEM;
+	err = es_session_scan(&acct->dp.maps, ES_SCAN_CLOSED_STATE, gc_visit, &g);
 	pthread_mutex_lock(&acct->lock);
 	if (err) {
 		es_warn("gc_read_failed", "error=\"%s\"", strerror(-err));
@@ -344,5 +339,4 @@ void es_collector_run(struct es_accounting *acct)
 	acct->gc.last_duration_ns = es_now_ns() - start;
 	pthread_mutex_unlock(&acct->lock);
 	es_top_free(&g.top);
-	free(g.buf);
 }

@@ -17,17 +17,9 @@
 #include "flow_cache.h"
 
 /*
- * The flow cache (flow_cache.h) is on; a benchmark builds the code without
- * it (bpf/bench_nocache.bpf.c) to measure the design before it.
- */
-#ifndef ES_FLOW_CACHE
-#define ES_FLOW_CACHE	1
-#endif
-
-/*
- * A TCP packet consults the shared state while the session is young on
- * this CPU, so the ACK that completes a handshake is seen without a state
- * lookup on every data packet.
+ * A TCP packet consults the shared state while the session is young (its
+ * entry counts fewer packets than this), so the ACK that completes a
+ * handshake is seen without a state lookup on every data packet.
  */
 #define ES_YOUNG_PKTS	4
 
@@ -263,7 +255,7 @@ static __always_inline struct es_session_state *es_state_get(struct es_ctx *c, v
 static __always_inline struct es_session_counters *es_counters_get(struct es_ctx *c,
 								   void *map, void *key)
 {
-	struct es_session_counters *sc, init = {};
+	struct es_session_counters *sc, init = { .first_ns = c->tick_ns };
 	struct es_iface_stats *ifs;
 
 	sc = bpf_map_lookup_elem(map, key);
@@ -350,8 +342,8 @@ static __always_inline bool es_flow_hit(struct es_ctx *c, struct es_flow_counts 
 
 /*
  * After the slow path: whether later packets of this session may use the
- * slot. A TCP session does once it is past its first packets on this CPU
- * (the handshake needs the shared state); a FIN or RST frees the slot (see
+ * slot. A TCP session does once it is past its first packets (the
+ * handshake needs the shared state); a FIN or RST frees the slot (see
  * es_flow_after). ICMP errors never do.
  */
 static __always_inline bool es_flow_cacheable(struct es_ctx *c, struct es_session_counters *sc)
@@ -420,12 +412,7 @@ static __always_inline void es_session_account(struct es_ctx *c, void *sessions,
 				es_rr_state(c, st);
 		}
 	}
-	if (!sc->first_ns)
-		sc->first_ns = c->tick_ns;
-	sc->last_ns = c->tick_ns;
-	sc->pkts[dir] += c->segs;
-	sc->bytes[dir] += c->bytes;
-	sc->tcp_flags[dir] |= c->pkt.tcp_flags;
+	es_counters_add(sc, dir, c->segs, c->bytes, c->pkt.tcp_flags, c->tick_ns);
 	es_flow_after(c, n, slot_key, sessions, key, v6, sc);
 }
 

@@ -4,7 +4,8 @@
  * include/edgeshift/session.h, before struct es_flow_counts). A slot is
  * only ever touched on its own CPU, by the packet path or by that CPU's
  * sweep timer, which runs in softirq context like the packet path: the two
- * never interleave, so plain adds are exact, as in es_sessions itself.
+ * never interleave, so plain adds are exact. The shared session entries
+ * they fold into take atomic adds (es_counters_add).
  */
 #ifndef EDGESHIFT_BPF_FLOW_CACHE_H
 #define EDGESHIFT_BPF_FLOW_CACHE_H
@@ -49,6 +50,39 @@ static __always_inline bool es_key6_eq(const struct es_session_key6 *a,
 	       x[4] == y[4] && ((const __u32 *)a)[10] == ((const __u32 *)b)[10];
 }
 
+/*
+ * Add to a session's shared entry, which other CPUs (and their sweeps)
+ * update at the same time: counts with atomic adds, flags with an atomic
+ * OR of the 32-bit word that holds both directions' flag bytes, only when
+ * a bit is new; the latest time is a plain store (any CPU's recent tick).
+ */
+static __always_inline void es_counters_add(struct es_session_counters *sc, __u32 dir,
+					    __u64 pkts, __u64 bytes, __u8 flags, __u64 tick_ns)
+{
+	/* tcp_flags[dir] is byte dir of the word in memory order */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	__u32 shift = 8 * (dir & 1);
+#else
+	__u32 shift = 24 - 8 * (dir & 1);
+#endif
+
+	if (!pkts)
+		return;
+	if (!ES_FLOW_CACHE) {	/* the design before: this CPU's own copy */
+		sc->pkts[dir & 1] += pkts;
+		sc->bytes[dir & 1] += bytes;
+		sc->tcp_flags[dir & 1] |= flags;
+		sc->last_ns = tick_ns;
+		return;
+	}
+	__sync_fetch_and_add(&sc->pkts[dir & 1], pkts);
+	__sync_fetch_and_add(&sc->bytes[dir & 1], bytes);
+	if ((sc->tcp_flags[dir & 1] & flags) != flags)
+		__sync_fetch_and_or((__u32 *)sc->tcp_flags, (__u32)flags << shift);
+	if (tick_ns > sc->last_ns)
+		sc->last_ns = tick_ns;
+}
+
 static __always_inline void es_flow_count(struct es_flow_counts *n, __u32 dir, __u32 segs,
 					  __u64 bytes, __u8 tcp_flags, __u64 tick_ns)
 {
@@ -70,7 +104,7 @@ static __always_inline void es_flow_skip(const struct es_flow_counts *n, __u32 i
 }
 
 /*
- * Move a slot's counts into this CPU's value of the session. An entry
+ * Move a slot's counts into the session's entry. An entry
  * collected or evicted meanwhile is made again, as the next packet of the
  * session would have made it; one that cannot be made counts as skipped.
  */
@@ -93,14 +127,10 @@ static __always_inline void es_flow_fold(struct es_flow_counts *n, void *session
 		sc = bpf_map_lookup_elem(sessions, key);
 	}
 	if (sc) {
-		sc->pkts[ES_DIR_RX] += n->pkts[ES_DIR_RX];
-		sc->pkts[ES_DIR_TX] += n->pkts[ES_DIR_TX];
-		sc->bytes[ES_DIR_RX] += n->bytes[ES_DIR_RX];
-		sc->bytes[ES_DIR_TX] += n->bytes[ES_DIR_TX];
-		sc->tcp_flags[ES_DIR_RX] |= n->tcp_flags[ES_DIR_RX];
-		sc->tcp_flags[ES_DIR_TX] |= n->tcp_flags[ES_DIR_TX];
-		if (n->last_ns > sc->last_ns)
-			sc->last_ns = n->last_ns;
+		es_counters_add(sc, ES_DIR_RX, n->pkts[ES_DIR_RX], n->bytes[ES_DIR_RX],
+				n->tcp_flags[ES_DIR_RX], n->last_ns);
+		es_counters_add(sc, ES_DIR_TX, n->pkts[ES_DIR_TX], n->bytes[ES_DIR_TX],
+				n->tcp_flags[ES_DIR_TX], n->last_ns);
 	} else {
 		es_flow_skip(n, ifindex);
 	}

@@ -84,18 +84,21 @@ struct es_session_key6 {
 };
 
 /*
- * Per-CPU traffic counters of one session (es_sessions4/6, LRU per-CPU
- * hashes). Each CPU updates its own copy without atomics; readers sum pkts,
- * bytes and OR tcp_flags over CPUs, take the smallest non-zero first_ns and
- * the largest last_ns. The timestamps come from jiffies (1/CONFIG_HZ
- * resolution) converted to CLOCK_MONOTONIC, because a precise clock read
- * costs more than the rest of the per-packet work.
+ * Traffic counters of one session (es_sessions4/6, LRU hashes), one entry
+ * shared by all CPUs. A known session's common packet counts in its CPU's
+ * flow cache slot instead (below), whose counts are folded in here with
+ * atomic adds; packets that take the slow path add atomically too, and OR
+ * new TCP flag bits into the 32-bit word holding tcp_flags[] atomically.
+ * Readers add the slots that hold the key (es_flow_counts). The timestamps
+ * come from jiffies (1/CONFIG_HZ resolution) converted to CLOCK_MONOTONIC,
+ * because a precise clock read costs more than the rest of the per-packet
+ * work; last_ns is a plain store of some CPU's latest tick.
  */
 struct es_session_counters {
 	__u64	pkts[ES_DIR_MAX];	/* packets per es_dir; GSO skbs count as their segments */
 	__u64	bytes[ES_DIR_MAX];	/* L2 frame bytes per es_dir (Ethernet header included) */
-	__u64	first_ns;		/* CLOCK_MONOTONIC ns of this CPU's first packet, tick resolution */
-	__u64	last_ns;		/* CLOCK_MONOTONIC ns of this CPU's latest packet, tick resolution */
+	__u64	first_ns;		/* CLOCK_MONOTONIC ns of the session's first packet, tick resolution */
+	__u64	last_ns;		/* CLOCK_MONOTONIC ns of a latest packet folded in, tick resolution */
 	__u8	tcp_flags[ES_DIR_MAX];	/* OR of TCP flag bytes seen per es_dir (FIN=0x01 ... CWR=0x80) */
 	__u8	reserved[6];		/* zero */
 };
@@ -106,11 +109,11 @@ struct es_session_counters {
  * known session's packet whose slot holds its key adds to the slot instead
  * of looking the session up: an inlined array lookup and a key compare
  * instead of a hash-map lookup. What a slot counted is folded into the
- * session's es_sessions value of the same CPU by the programs alone: when
- * another session takes the slot, when a FIN or RST passes, and by a
- * per-CPU timer every ES_FLOW_SWEEP_NS, which also frees slots idle that
- * long. So the session's counters are es_sessions (summed over CPUs) plus
- * the slots of every CPU that hold its key; readers add both, and the
+ * session's es_sessions entry (atomic adds) by the programs alone, on the
+ * slot's CPU: when another session takes the slot, when a FIN or RST
+ * passes, and by a per-CPU timer every ES_FLOW_SWEEP_NS, which also frees
+ * slots idle that long. So the session's counters are its es_sessions
+ * entry plus the slots of every CPU that hold its key; readers add both, and the
  * agent collects no session that a slot still holds (its idle and closed
  * sessions leave the cache within two sweeps).
  */

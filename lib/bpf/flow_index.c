@@ -201,13 +201,12 @@ static int read_slots(const struct es_maps *m, bool v6, const void *key,
 }
 
 static int read_entry(const struct es_maps *m, bool v6, const void *key,
-		      struct es_session_counters *c, void *buf)
+		      struct es_session_counters *c)
 {
-	if (bpf_map_lookup_elem(m->fd[v6 ? ES_MAP_SESSIONS6 : ES_MAP_SESSIONS4], key, buf)) {
+	if (bpf_map_lookup_elem(m->fd[v6 ? ES_MAP_SESSIONS6 : ES_MAP_SESSIONS4], key, c)) {
 		memset(c, 0, sizeof(*c));
 		return -errno;
 	}
-	es_counters_merge(c, buf, m->ncpus);
 	return 0;
 }
 
@@ -218,18 +217,14 @@ int es_session_read_exact(const struct es_maps *m, int family, const void *key,
 	struct es_session_counters before, after;
 	struct es_flow_counts slots;
 	int e1, e2, err = 0, tries;
-	void *buf = calloc(m->ncpus, es_percpu_stride(sizeof(*out)));
 
-	if (!buf)
-		return -ENOMEM;
 	for (tries = 0; tries < 100; tries++) {
-		e1 = read_entry(m, v6, key, &before, buf);
+		e1 = read_entry(m, v6, key, &before);
 		err = read_slots(m, v6, key, &slots, cached);
-		e2 = read_entry(m, v6, key, &after, buf);
+		e2 = read_entry(m, v6, key, &after);
 		if (err || (e1 == e2 && !memcmp(&before, &after, sizeof(before))))
 			break;
 	}
-	free(buf);
 	if (err)
 		return err;
 	if (e2 && e2 != -ENOENT)

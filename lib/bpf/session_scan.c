@@ -179,7 +179,7 @@ static int hand_batch(struct family_scan *fs, const char *keys, const char *vals
 			memcpy(&s.key, k, fs->key_len);
 		else
 			es_key6_from_key4(&s.key, k);
-		es_counters_merge(&s.c, vals + i * fs->stride, fs->m->ncpus);
+		memcpy(&s.c, vals + i * fs->stride, sizeof(s.c));
 		es_flow_index_apply(&fs->flows, &s);
 		join_state(fs, &s, k);
 		ret = fs->fn(&s, fs->arg);
@@ -199,7 +199,7 @@ static int scan_family(struct family_scan *fs)
 	int err = 0;
 
 	fs->key_len = v6 ? key6_len : key4_len;
-	fs->stride = es_percpu_stride(sizeof(struct es_session_counters)) * fs->m->ncpus;
+	fs->stride = sizeof(struct es_session_counters);	/* shared, not per-CPU */
 	memset(&fs->closed, 0, sizeof(fs->closed));
 	if (fs->mode == ES_SCAN_CLOSED_STATE)
 		err = closed_build(&fs->closed, fs->m->fd[v6 ? ES_MAP_STATE6 : ES_MAP_STATE4],

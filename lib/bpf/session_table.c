@@ -9,27 +9,6 @@
 #include <bpf/bpf.h>
 #include "session_table.h"
 
-void es_counters_merge(struct es_session_counters *out, const void *percpu, int ncpus)
-{
-	size_t stride = es_percpu_stride(sizeof(*out));
-	const struct es_session_counters *c;
-	int cpu, d;
-
-	memset(out, 0, sizeof(*out));
-	for (cpu = 0; cpu < ncpus; cpu++) {
-		c = (const void *)((const char *)percpu + cpu * stride);
-		for (d = 0; d < ES_DIR_MAX; d++) {
-			out->pkts[d] += c->pkts[d];
-			out->bytes[d] += c->bytes[d];
-			out->tcp_flags[d] |= c->tcp_flags[d];
-		}
-		if (c->first_ns && (!out->first_ns || c->first_ns < out->first_ns))
-			out->first_ns = c->first_ns;
-		if (c->last_ns > out->last_ns)
-			out->last_ns = c->last_ns;
-	}
-}
-
 void es_key6_from_key4(struct es_session_key6 *k6, const struct es_session_key4 *k4)
 {
 	memset(k6, 0, sizeof(*k6));

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * One session as readers see it: the per-CPU counters merged and the
- * shared state joined in. Sessions are streamed to readers (the agent's
+ * One session as readers see it: its counters (entry and flow cache) and
+ * the shared state joined in. Sessions are streamed to readers (the agent's
  * API, metrics and collection, the CLI when the agent is down) by
  * session_scan.h.
  */
@@ -15,7 +15,7 @@
 
 struct es_session {
 	struct es_session_key6		key;	/* IPv4 stored as ::ffff:a.b.c.d */
-	struct es_session_counters	c;	/* summed over CPUs */
+	struct es_session_counters	c;	/* the entry plus the flow cache slots holding it */
 	struct es_session_state		st;	/* zero unless has_state */
 	int				family;	/* ES_FAMILY_INET or ES_FAMILY_INET6 */
 	bool				has_state;
@@ -28,8 +28,6 @@ static inline size_t es_percpu_stride(size_t value_size)
 	return (value_size + 7) & ~(size_t)7;
 }
 
-/* Merge ncpus per-CPU copies of a counters value (stride: 8-byte rounded). */
-void es_counters_merge(struct es_session_counters *out, const void *percpu, int ncpus);
 
 void es_key6_from_key4(struct es_session_key6 *k6, const struct es_session_key4 *k4);
 void es_key4_from_key6(struct es_session_key4 *k4, const struct es_session_key6 *k6);
