@@ -8,6 +8,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "lib/parse.h"
+#include "lib/bench.h"
 
 struct naive_counters {
 	__u64	pkts[2];
@@ -39,19 +40,17 @@ static __always_inline void naive_key(struct es_pkt *p, struct es_session_key6 *
 	k->proto = p->k4.proto;
 }
 
-SEC("xdp")
-int es_xdp_naive(struct xdp_md *ctx)
+static __always_inline void naive_account(void *data, void *data_end, __u32 ifindex)
 {
-	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
 	struct naive_counters *v, init = {};
 	struct es_session_key6 k;
 	struct es_pkt p = {};
 	__u64 now;
 
 	if (es_parse(data, data_end, &p) >= 0)
-		return XDP_PASS;
+		return;
 	naive_key(&p, &k);
-	k.ifindex = ctx->ingress_ifindex;
+	k.ifindex = ifindex;
 	now = bpf_ktime_get_ns();
 	v = bpf_map_lookup_elem(&naive_sessions, &k);
 	if (!v) {
@@ -59,11 +58,29 @@ int es_xdp_naive(struct xdp_md *ctx)
 		bpf_map_update_elem(&naive_sessions, &k, &init, BPF_NOEXIST);
 		v = bpf_map_lookup_elem(&naive_sessions, &k);
 		if (!v)
-			return XDP_PASS;
+			return;
 	}
 	__sync_fetch_and_add(&v->pkts[0], 1);
 	__sync_fetch_and_add(&v->bytes[0], data_end - data);
 	v->last_ns = now;
+}
+
+SEC("xdp")
+int es_xdp_naive(struct xdp_md *ctx)
+{
+	naive_account((void *)(long)ctx->data, (void *)(long)ctx->data_end,
+		      ctx->ingress_ifindex);
+	return XDP_PASS;
+}
+
+/* A new tuple on every iteration of a test run (lib/bench.h). */
+SEC("xdp")
+int es_xdp_naive_new(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *data_end = (void *)(long)ctx->data_end;
+
+	es_bench_next_tuple(data, data_end);
+	naive_account(data, data_end, ctx->ingress_ifindex);
 	return XDP_PASS;
 }
 

@@ -11,24 +11,18 @@
 #include "tool/opts.h"
 #include "bpf/es_maps.h"
 #include "json/session_json.h"
-#include "bpf/session_table.h"
 
 static json_t *sessions_from_pins(const struct cli *c, const struct es_session_query *q)
 {
-	struct es_session_table t;
 	struct es_maps m;
 	json_t *j = NULL;
 	int err;
 
 	if (cli_open_pins(c, &m))
 		return NULL;
-	err = es_session_table_read(&t, &m);
-	if (err) {
+	err = es_sessions_json(&m, q, "(pinned maps)", &j);
+	if (err)
 		fprintf(stderr, "edgeshift: cannot read sessions: %s\n", strerror(-err));
-	} else {
-		j = es_sessions_json(&t, q, m.fd[ES_MAP_IFACES], "(pinned maps)");
-		es_session_table_free(&t);
-	}
 	es_maps_close(&m);
 	return j;
 }

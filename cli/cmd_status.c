@@ -9,7 +9,7 @@
 #include "cli.h"
 #include "tool/opts.h"
 #include "bpf/es_maps.h"
-#include "bpf/session_table.h"
+#include "bpf/session_scan.h"
 
 static void print_status_table(json_t *root)
 {
@@ -38,14 +38,21 @@ static void print_status_table(json_t *root)
 		       json_is_true(json_object_get(e, "tx_hook")) ? "tc" : "none");
 }
 
+static int count_family(struct es_session *s, void *arg)
+{
+	size_t *n = arg;
+
+	n[s->family == ES_FAMILY_INET6]++;
+	return 0;
+}
+
 /* Status from the pins alone: what is attached and how full the maps are. */
 static json_t *status_from_pins(const struct cli *c)
 {
-	struct es_session_table t;
 	struct es_iface_info info;
 	struct es_meta meta = {};
 	__u32 key, next, zero = 0;
-	size_t n4 = 0, i;
+	size_t n[2] = { 0, 0 };
 	struct es_maps m;
 	json_t *ifs, *root;
 	void *k = NULL;
@@ -69,16 +76,13 @@ static json_t *status_from_pins(const struct cli *c)
 								    info.pod_name));
 		json_array_append_new(ifs, e);
 	}
-	if (es_session_table_read(&t, &m))
-		t.n = 0, t.v = NULL;
-	for (i = 0; i < t.n; i++)
-		n4 += t.v[i].family == ES_FAMILY_INET;
+	if (es_session_scan(&m, ES_SCAN_NO_STATE, count_family, n))
+		n[0] = n[1] = 0;
 	root = json_pack("{s:s,s:i,s:s,s:o,s:{s:i,s:I,s:I,s:i}}", "node", "(pinned maps)",
 			 "layout_version", meta.layout_version, "pin_path", c->pin_path,
 			 "interfaces", ifs, "session_map", "capacity", meta.session_map_size,
-			 "entries_ipv4", (json_int_t)n4, "entries_ipv6", (json_int_t)(t.n - n4),
+			 "entries_ipv4", (json_int_t)n[0], "entries_ipv6", (json_int_t)n[1],
 			 "evictions", -1);
-	es_session_table_free(&t);
 	es_maps_close(&m);
 	return root;
 }

@@ -145,7 +145,8 @@ es_agent_start() {
 		-p "$(es_pin_path "$name")" -l "127.0.0.1:$ES_AGENT_PORT" \
 		--node-name "$ES_PREFIX-$ns" --log-level debug "$@"
 	ES_AGENT_PID=$ES_BG_PID
-	for i in $(seq 100); do
+	# ES_AGENT_READY_TRIES x 0.1 s: creating maps of millions of entries takes seconds.
+	for i in $(seq "${ES_AGENT_READY_TRIES:-100}"); do
 		es_in "$ns" curl -sf -m 1 "http://127.0.0.1:$ES_AGENT_PORT/healthz" >/dev/null 2>&1 && return 0
 		kill -0 "$ES_AGENT_PID" 2>/dev/null || break
 		sleep 0.1

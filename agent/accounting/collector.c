@@ -15,6 +15,8 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "bpf/iface_counters.h"
+#include "bpf/session_scan.h"
+#include "bpf/session_top.h"
 #include "accounting.h"
 
 void es_accounting_init(struct es_accounting *acct, const struct es_acct_config *cfg)
@@ -95,7 +97,7 @@ static void fold_closed(struct es_accounting *acct, __u32 ifindex,
 }
 
 /* Read-and-delete the session; reason < 0 drops it without counting. */
-static void collect(struct es_accounting *acct, const struct es_session *s, int reason, void *buf)
+static void collect(struct es_accounting *acct, const struct es_session *s, int reason)
 {
 	bool v6 = s->family == ES_FAMILY_INET6;
 	const struct es_maps *m = &acct->dp.maps;
@@ -108,21 +110,27 @@ static void collect(struct es_accounting *acct, const struct es_session *s, int 
 		key = &k4;
 	}
 	if (bpf_map_lookup_and_delete_elem(m->fd[v6 ? ES_MAP_SESSIONS6 : ES_MAP_SESSIONS4],
-					   key, buf))
+					   key, &c))
 		return;	/* evicted meanwhile: nothing left to fold */
 	bpf_map_delete_elem(m->fd[v6 ? ES_MAP_STATE6 : ES_MAP_STATE4], key);
 	if (reason < 0)
 		return;	/* its interface is gone: nothing to fold it into */
-	es_counters_merge(&c, buf, m->ncpus);
 	acct->gc.collected[reason]++;
 	fold_closed(acct, s->key.ifindex, &c, reason);
 }
 
+/*
+ * A session a flow cache slot holds is never collected: its slot may
+ * still count packets that the entry does not have. Its CPU's sweep folds
+ * and frees an idle slot within two sweeps.
+ */
 static int close_reason(const struct es_accounting *acct, const struct es_session *s, __u64 now)
 {
 	__u64 linger = acct->cfg->closed_linger_ms * 1000000ULL;
 	__u64 idle = acct->cfg->idle_timeout_ms * 1000000ULL;
 
+	if (s->cached)
+		return -1;
 	if (s->has_state && (s->st.flags & ES_STATE_CLOSED))
 		return s->st.closed_ns && s->st.closed_ns + linger <= now ?
 		       (s->st.flags & ES_STATE_RST ? ES_CLOSE_RST : ES_CLOSE_FIN) : -1;
@@ -132,12 +140,21 @@ static int close_reason(const struct es_accounting *acct, const struct es_sessio
 	return -1;
 }
 
-/* When a closed session that is still lingering becomes due, else 0. */
-static __u64 closed_due(const struct es_accounting *acct, const struct es_session *s)
+/*
+ * When a closed session that is still lingering becomes due, else 0; one
+ * a slot still holds is looked at again after the next sweep.
+ */
+static __u64 closed_due(const struct es_accounting *acct, const struct es_session *s,
+			__u64 now)
 {
+	__u64 due;
+
 	if (!s->has_state || !(s->st.flags & ES_STATE_CLOSED) || !s->st.closed_ns)
 		return 0;
-	return s->st.closed_ns + acct->cfg->closed_linger_ms * 1000000ULL;
+	due = s->st.closed_ns + acct->cfg->closed_linger_ms * 1000000ULL;
+	if (s->cached && due < now + ES_FLOW_SWEEP_NS)
+		due = now + ES_FLOW_SWEEP_NS;
+	return due;
 }
 
 static struct es_iface_active *active_slot(struct es_snapshot *snap, __u32 ifindex)
@@ -151,46 +168,78 @@ static struct es_iface_active *active_slot(struct es_snapshot *snap, __u32 ifind
 	return NULL;
 }
 
-static int cmp_bytes_desc(const void *x, const void *y)
+static int cmp_bytes_desc(const struct es_session *x, const struct es_session *y,
+			  const void *arg)
 {
 	unsigned long long a = es_session_bytes(x), b = es_session_bytes(y);
 
+	(void)arg;
 	return a < b ? 1 : a > b ? -1 : 0;
 }
 
-/* Build the snapshot from the sessions still alive after collection. */
-static void snapshot_build(struct es_accounting *acct, struct es_snapshot *snap,
-			   struct es_session_table *t, const bool *gone)
-{
-	struct es_iface_active *ia;
-	size_t i, live = 0;
-	int slot;
+/* One collection scan: what it found alive, streamed session by session. */
+struct gc_scan {
+	struct es_accounting	*acct;
+	struct es_snapshot	snap;
+	struct es_session_top	top;	/* largest sessions: per-session metrics */
+	__u64			now;
+	__u64			next_due;	/* earliest lingering close */
+};
 
+/* Under the lock: the interfaces attached when the scan starts. */
+static void gc_scan_init(struct gc_scan *g, struct es_accounting *acct)
+{
+	struct es_snapshot *snap = &g->snap;
+	size_t i;
+
+	memset(g, 0, sizeof(*g));
+	g->acct = acct;
 	snap->n_ifaces = acct->dp.n_att;
 	snap->ifaces = calloc(snap->n_ifaces + 1, sizeof(*snap->ifaces));
 	if (!snap->ifaces)
 		snap->n_ifaces = 0;
-	for (i = 0; snap->ifaces && i < snap->n_ifaces; i++)
+	for (i = 0; i < snap->n_ifaces; i++)
 		snap->ifaces[i].ifindex = acct->dp.att[i].ifindex;
-	for (i = 0; i < t->n; i++) {
-		if (gone[i])
-			continue;
-		snap->entries[t->v[i].family == ES_FAMILY_INET6]++;
-		ia = snap->ifaces ? active_slot(snap, t->v[i].key.ifindex) : NULL;
-		slot = es_proto_slot(t->v[i].key.proto);
-		if (ia && slot >= 0)
-			ia->active[slot]++;
-		t->v[live++] = t->v[i];
+	es_top_init(&g->top, acct->cfg->per_session_metrics ? acct->cfg->per_session_max : 0,
+		    cmp_bytes_desc, NULL);
+}
+
+static void count_live(struct gc_scan *g, const struct es_session *s)
+{
+	struct es_iface_active *ia = active_slot(&g->snap, s->key.ifindex);
+	int slot = es_proto_slot(s->key.proto);
+
+	g->snap.entries[s->family == ES_FAMILY_INET6]++;
+	if (ia && slot >= 0)
+		ia->active[slot]++;
+}
+
+/* Collect s if it ended, else count it alive; the lock is held per session. */
+static int gc_visit(struct es_session *s, void *arg)
+{
+	struct gc_scan *g = arg;
+	struct es_accounting *acct = g->acct;
+	int reason = -1;
+	bool alive = false;
+	__u64 due;
+
+	pthread_mutex_lock(&acct->lock);
+	if (!es_datapath_find(&acct->dp, s->key.ifindex)) {
+		/* its interface is gone: drop it, fold it nowhere */
+		collect(acct, s, -1);
+	} else if ((reason = close_reason(acct, s, g->now)) >= 0) {
+		collect(acct, s, reason);
+	} else {
+		due = closed_due(acct, s, g->now);
+		if (due && (!g->next_due || due < g->next_due))
+			g->next_due = due;
+		count_live(g, s);
+		alive = true;
 	}
-	if (!acct->cfg->per_session_metrics)
-		return;
-	qsort(t->v, live, sizeof(*t->v), cmp_bytes_desc);
-	snap->n_top = live < acct->cfg->per_session_max ? live : acct->cfg->per_session_max;
-	snap->top = malloc((snap->n_top + 1) * sizeof(*snap->top));
-	if (snap->top)
-		memcpy(snap->top, t->v, snap->n_top * sizeof(*snap->top));
-	else
-		snap->n_top = 0;
+	pthread_mutex_unlock(&acct->lock);
+	if (alive && acct->cfg->per_session_metrics)
+		return es_top_add(&g->top, s);
+	return 0;
 }
 
 static __u64 sum_created(struct es_accounting *acct)
@@ -238,67 +287,56 @@ static void update_evictions(struct es_accounting *acct, const struct es_snapsho
 		acct->gc.evictions = created - deleted - live;
 }
 
+/* Publish the scan's snapshot; under the lock. */
+static void snapshot_swap(struct es_accounting *acct, struct gc_scan *g, __u64 created)
+{
+	struct es_snapshot old = acct->snap;
+
+	es_top_sort(&g->top);
+	g->snap.top = g->top.v;
+	g->snap.n_top = g->top.n;
+	g->top.v = NULL;
+	g->snap.taken_mono_ns = g->now;
+	update_evictions(acct, &g->snap, created);
+	acct->snap = g->snap;
+	free(old.ifaces);
+	free(old.top);
+}
+
+/*
+ * The scan streams the session maps in batches (memory: one batch, the
+ * closed sessions' state and the per-session top list) and decides on each
+ * session as it passes.
+ */
 void es_collector_run(struct es_accounting *acct)
 {
-	struct es_snapshot snap = {}, old;
-	struct es_session_table t;
-	__u64 start = es_now_ns(), now, created, next_due = 0, due;
-	bool *gone;
-	void *buf;
-	size_t i;
-	int reason;
+	__u64 start = es_now_ns(), created;
+	struct gc_scan g;
+	int err;
 
 	pthread_mutex_lock(&acct->lock);
 	created = sum_created(acct);
+	gc_scan_init(&g, acct);
 	pthread_mutex_unlock(&acct->lock);
-	if (es_session_table_read(&t, &acct->dp.maps)) {
-		es_warn("gc_read_failed", "error=\"%m\"");
-		/* Not again at once: the next periodic scan retries. */
-		pthread_mutex_lock(&acct->lock);
-		acct->close_due_ns = 0;
-		pthread_mutex_unlock(&acct->lock);
-		return;
-	}
-	gone = calloc(t.n + 1, sizeof(*gone));
-	buf = calloc(acct->dp.maps.ncpus, es_percpu_stride(sizeof(struct es_session_counters)));
-	now = es_now_ns();
+	g.now = es_now_ns();
+	err = es_session_scan(&acct->dp.maps, ES_SCAN_CLOSED_STATE, gc_visit, &g);
 	pthread_mutex_lock(&acct->lock);
-	for (i = 0; gone && buf && i < t.n; i++) {
-		if (!es_datapath_find(&acct->dp, t.v[i].key.ifindex)) {
-			/* its interface is gone: drop it, fold it nowhere */
-			collect(acct, &t.v[i], -1, buf);
-			gone[i] = true;
-			continue;
-		}
-		reason = close_reason(acct, &t.v[i], now);
-		if (reason < 0) {
-			due = closed_due(acct, &t.v[i]);
-			if (due && (!next_due || due < next_due))
-				next_due = due;
-			continue;
-		}
-		collect(acct, &t.v[i], reason, buf);
-		gone[i] = true;
-	}
-	if (gone) {
-		snapshot_build(acct, &snap, &t, gone);
-		snap.taken_mono_ns = now;
-		update_evictions(acct, &snap, created);
-		old = acct->snap;
-		acct->snap = snap;
-		free(old.ifaces);
-		free(old.top);
-	}
-	/* Closes still lingering, and any event that came after the read. */
-	if (next_due && (!acct->close_due_ns || acct->close_due_ns <= now ||
-			 next_due < acct->close_due_ns))
-		acct->close_due_ns = next_due;
-	else if (acct->close_due_ns <= now)
+	if (err) {
+		es_warn("gc_read_failed", "error=\"%s\"", strerror(-err));
+		free(g.snap.ifaces);
+		/* Not again at once: the next periodic scan retries. */
 		acct->close_due_ns = 0;
+	} else {
+		snapshot_swap(acct, &g, created);
+		/* Closes still lingering, and any event that came after the read. */
+		if (g.next_due && (!acct->close_due_ns || acct->close_due_ns <= g.now ||
+				   g.next_due < acct->close_due_ns))
+			acct->close_due_ns = g.next_due;
+		else if (acct->close_due_ns <= g.now)
+			acct->close_due_ns = 0;
+	}
 	acct->gc.runs++;
 	acct->gc.last_duration_ns = es_now_ns() - start;
 	pthread_mutex_unlock(&acct->lock);
-	free(gone);
-	free(buf);
-	es_session_table_free(&t);
+	es_top_free(&g.top);
 }

@@ -167,23 +167,6 @@ static void set_pin_paths(struct es_datapath *dp)
 	}
 }
 
-static void fill_maps(struct es_datapath *dp)
-{
-	struct accounting *s = dp->skel;
-
-	dp->maps.ncpus = libbpf_num_possible_cpus();	/* checked at open */
-	dp->maps.fd[ES_MAP_SESSIONS4] = bpf_map__fd(s->maps.es_sessions4);
-	dp->maps.fd[ES_MAP_SESSIONS6] = bpf_map__fd(s->maps.es_sessions6);
-	dp->maps.fd[ES_MAP_STATE4] = bpf_map__fd(s->maps.es_session_state4);
-	dp->maps.fd[ES_MAP_STATE6] = bpf_map__fd(s->maps.es_session_state6);
-	dp->maps.fd[ES_MAP_IFACE_TRAFFIC] = bpf_map__fd(s->maps.es_iface_traffic);
-	dp->maps.fd[ES_MAP_IFACE_STATS] = bpf_map__fd(s->maps.es_iface_stats);
-	dp->maps.fd[ES_MAP_IFACE_CLOSED] = bpf_map__fd(s->maps.es_iface_closed);
-	dp->maps.fd[ES_MAP_IFACES] = bpf_map__fd(s->maps.es_ifaces);
-	dp->maps.fd[ES_MAP_META] = bpf_map__fd(s->maps.es_meta);
-	dp->maps.fd[ES_MAP_EVENTS] = bpf_map__fd(s->maps.es_events);
-}
-
 static int write_meta(struct es_datapath *dp, const struct es_acct_config *cfg)
 {
 	struct es_meta meta = {};
@@ -370,7 +353,7 @@ int es_datapath_open(struct es_datapath *dp, const char *pin_path,
 			 dp->pin_path, strerror(-ret));
 		goto fail;
 	}
-	fill_maps(dp);
+	es_maps_from_skel(&dp->maps, dp->skel);	/* ncpus checked at open */
 	ret = write_meta(dp, cfg);
 	if (ret) {
 		snprintf(err, err_len, "cannot write es_meta: %s", strerror(-ret));

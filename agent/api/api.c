@@ -50,7 +50,6 @@ static enum MHD_Result handle_sessions(struct es_agent *a, struct MHD_Connection
 {
 	struct es_session_query q;
 	struct query_ctx qc = { .q = &q };
-	struct es_session_table t;
 	json_t *j;
 	int err;
 
@@ -58,11 +57,9 @@ static enum MHD_Result handle_sessions(struct es_agent *a, struct MHD_Connection
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_arg, &qc);
 	if (qc.failed)
 		return es_http_reply_error(c, MHD_HTTP_BAD_REQUEST, qc.err);
-	err = es_session_table_read(&t, &a->acct.dp.maps);
+	err = es_sessions_json(&a->acct.dp.maps, &q, a->cfg.node_name, &j);
 	if (err)
 		return es_http_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, strerror(-err));
-	j = es_sessions_json(&t, &q, a->acct.dp.maps.fd[ES_MAP_IFACES], a->cfg.node_name);
-	es_session_table_free(&t);
 	return es_http_reply_json(c, MHD_HTTP_OK, j);
 }
 

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Per-session accounting, called by both entry points with the packet's
- * direction. The common packet (TCP data of a known session) costs one
- * inlined per-CPU array update, one per-CPU session lookup and a jiffies
- * read: no atomics, no precise clock read, no shared cache line.
+ * direction. The common packet (TCP data of a known session) costs two
+ * inlined per-CPU array updates (interface totals, the flow cache slot), a
+ * key compare and a jiffies read: no hash-map lookup, no atomics, no
+ * precise clock read, no shared cache line. A UDP or ICMP echo packet of a
+ * known session adds one lookup of the shared state (request/response
+ * latency); anything else takes the session maps (the slow path).
  */
 #ifndef EDGESHIFT_BPF_ACCOUNT_H
 #define EDGESHIFT_BPF_ACCOUNT_H
@@ -11,11 +14,12 @@
 #include "maps.h"
 #include "parse.h"
 #include "clock.h"
+#include "flow_cache.h"
 
 /*
- * A TCP packet consults the shared state while the session is young on
- * this CPU, so the ACK that completes a handshake is seen without a state
- * lookup on every data packet.
+ * A TCP packet consults the shared state while the session is young (its
+ * entry counts fewer packets than this), so the ACK that completes a
+ * handshake is seen without a state lookup on every data packet.
  */
 #define ES_YOUNG_PKTS	4
 
@@ -29,25 +33,14 @@ struct es_ctx {
 	__u32			dir;
 	__u32			ifindex;
 	bool			created;
+	bool			slot_match;	/* the flow cache slot holds this key */
 };
-
-/* Too large for the BPF stack; lives in .bss and is never written. */
-struct es_iface_stats es_iface_stats_zero;
 
 static __always_inline struct es_iface_stats *es_ifs(struct es_ctx *c)
 {
-	struct es_iface_stats *s;
-
-	if (c->ifs)
-		return c->ifs;
-	s = bpf_map_lookup_elem(&es_iface_stats, &c->ifindex);
-	if (!s) {
-		bpf_map_update_elem(&es_iface_stats, &c->ifindex,
-				    &es_iface_stats_zero, BPF_NOEXIST);
-		s = bpf_map_lookup_elem(&es_iface_stats, &c->ifindex);
-	}
-	c->ifs = s;
-	return s;
+	if (!c->ifs)
+		c->ifs = es_ifs_lookup(c->ifindex);
+	return c->ifs;
 }
 
 static __always_inline __u64 es_now(struct es_ctx *c)
@@ -229,14 +222,17 @@ static __always_inline struct es_session_state *es_state_get(struct es_ctx *c, v
 	struct es_session_state *st, init = {};
 	__u8 f = c->pkt.tcp_flags;
 
-	st = bpf_map_lookup_elem(map, key);
 	/*
-	 * A new counters entry with an old state entry: the two LRU maps
-	 * evicted independently, and the state belongs to an earlier session
-	 * of the same tuple (maybe CLOSED). Start it afresh.
+	 * A new counters entry starts its state afresh whatever is there (an
+	 * old state entry of the same tuple outlived its counters: the two
+	 * LRU maps evict independently), so it writes without looking first:
+	 * on a new session every bucket walk of a cold hash costs.
 	 */
-	if (st && !c->created)
-		return st;
+	if (!c->created) {
+		st = bpf_map_lookup_elem(map, key);
+		if (st)
+			return st;
+	}
 	init.created_ns = es_now(c);
 	/*
 	 * The opener is whoever sent the first packet we saw, except that a
@@ -252,14 +248,14 @@ static __always_inline struct es_session_state *es_state_get(struct es_ctx *c, v
 			     ES_STATE_RX_INITIATED : 0;
 	else if (c->dir == ES_DIR_RX)
 		init.flags = ES_STATE_RX_INITIATED;
-	bpf_map_update_elem(map, key, &init, st ? BPF_EXIST : BPF_NOEXIST);
+	bpf_map_update_elem(map, key, &init, c->created ? BPF_ANY : BPF_NOEXIST);
 	return bpf_map_lookup_elem(map, key);
 }
 
 static __always_inline struct es_session_counters *es_counters_get(struct es_ctx *c,
 								   void *map, void *key)
 {
-	struct es_session_counters *sc, init = {};
+	struct es_session_counters *sc, init = { .first_ns = c->tick_ns };
 	struct es_iface_stats *ifs;
 
 	sc = bpf_map_lookup_elem(map, key);
@@ -295,13 +291,112 @@ static __always_inline void es_skip(struct es_ctx *c, __u32 reason)
 		ifs->skipped[c->dir & 1][reason]++;
 }
 
+/* The slot of this key on this CPU; slot_key: the key it holds. */
+static __always_inline struct es_flow_counts *es_flow_slot(struct es_ctx *c, bool v6,
+							   void **slot_key)
+{
+	struct es_flow_slot4 *s4;
+	struct es_flow_slot6 *s6;
+	__u32 i;
+
+	if (v6) {
+		i = es_flow_index6(&c->pkt.k6);
+		s6 = bpf_map_lookup_elem(&es_flow_cache6, &i);
+		if (!s6)
+			return NULL;
+		c->slot_match = s6->n.valid && es_key6_eq(&s6->key, &c->pkt.k6);
+		*slot_key = &s6->key;
+		return &s6->n;
+	}
+	i = es_flow_index4(&c->pkt.k4);
+	s4 = bpf_map_lookup_elem(&es_flow_cache4, &i);
+	if (!s4)
+		return NULL;
+	c->slot_match = s4->n.valid && es_key4_eq(&s4->key, &c->pkt.k4);
+	*slot_key = &s4->key;
+	return &s4->n;
+}
+
+/*
+ * A known session's packet counted in its slot: TCP without SYN, FIN or
+ * RST; UDP and ICMP echo after the request/response bookkeeping on the
+ * shared state. false: take the slow path.
+ */
+static __always_inline bool es_flow_hit(struct es_ctx *c, struct es_flow_counts *n,
+					void *states, void *key)
+{
+	struct es_session_state *st;
+
+	if (c->pkt.proto == IPPROTO_TCP) {
+		if (c->pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST))
+			return false;
+	} else {
+		st = bpf_map_lookup_elem(states, key);
+		if (!st)
+			return false;
+		es_rr_state(c, st);
+	}
+	es_flow_count(n, c->dir & 1, c->segs, c->bytes, c->pkt.tcp_flags, c->tick_ns);
+	return true;
+}
+
+/*
+ * After the slow path: whether later packets of this session may use the
+ * slot. A TCP session does once it is past its first packets (the
+ * handshake needs the shared state); a FIN or RST frees the slot (see
+ * es_flow_after). ICMP errors never do.
+ */
+static __always_inline bool es_flow_cacheable(struct es_ctx *c, struct es_session_counters *sc)
+{
+	if (c->pkt.proto != IPPROTO_TCP)
+		return !c->pkt.ports_fixed;
+	return !(c->pkt.tcp_flags & TCP_FLAG_SYN) &&
+	       sc->pkts[ES_DIR_RX] + sc->pkts[ES_DIR_TX] >= ES_YOUNG_PKTS;
+}
+
+static __always_inline void es_flow_take(struct es_ctx *c, struct es_flow_counts *n,
+					 void *slot_key, void *sessions, bool v6)
+{
+	if (n->valid)	/* another session's slot: its counts go home first */
+		es_flow_fold(n, sessions, slot_key, v6 ?
+			     ((struct es_session_key6 *)slot_key)->ifindex :
+			     ((struct es_session_key4 *)slot_key)->ifindex);
+	if (v6)
+		*(struct es_session_key6 *)slot_key = c->pkt.k6;
+	else
+		*(struct es_session_key4 *)slot_key = c->pkt.k4;
+	n->last_ns = c->tick_ns;
+	n->valid = 1;
+	es_flow_arm();
+}
+
+static __always_inline void es_flow_after(struct es_ctx *c, struct es_flow_counts *n,
+					  void *slot_key, void *sessions, void *key, bool v6,
+					  struct es_session_counters *sc)
+{
+	if (!n)
+		return;
+	if (c->pkt.tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) {
+		if (c->slot_match)
+			es_flow_release(n, sessions, key, c->ifindex);
+		return;
+	}
+	if (!c->slot_match && es_flow_cacheable(c, sc))
+		es_flow_take(c, n, slot_key, sessions, v6);
+}
+
 static __always_inline void es_session_account(struct es_ctx *c, void *sessions,
-					       void *states, void *key)
+					       void *states, void *key, bool v6)
 {
 	struct es_session_counters *sc;
 	struct es_session_state *st;
+	struct es_flow_counts *n;
+	void *slot_key = NULL;
 	__u32 dir = c->dir & 1;
 
+	n = ES_FLOW_CACHE ? es_flow_slot(c, v6, &slot_key) : NULL;
+	if (n && c->slot_match && es_flow_hit(c, n, states, key))
+		return;
 	sc = es_counters_get(c, sessions, key);
 	if (!sc) {
 		es_skip(c, ES_SKIP_MAP_FULL);
@@ -317,12 +412,8 @@ static __always_inline void es_session_account(struct es_ctx *c, void *sessions,
 				es_rr_state(c, st);
 		}
 	}
-	if (!sc->first_ns)
-		sc->first_ns = c->tick_ns;
-	sc->last_ns = c->tick_ns;
-	sc->pkts[dir] += c->segs;
-	sc->bytes[dir] += c->bytes;
-	sc->tcp_flags[dir] |= c->pkt.tcp_flags;
+	es_counters_add(sc, dir, c->segs, c->bytes, c->pkt.tcp_flags, c->tick_ns);
+	es_flow_after(c, n, slot_key, sessions, key, v6, sc);
 }
 
 static __always_inline void es_iface_count(struct es_ctx *c)
@@ -359,6 +450,7 @@ static __always_inline void es_account(void *data, void *data_end, __u32 ifindex
 	c.ifs = NULL;
 	c.now = 0;
 	c.created = false;
+	c.slot_match = false;
 	c.ifindex = ifindex;
 	c.dir = dir & 1;
 	c.segs = segs ? segs : 1;
@@ -379,11 +471,11 @@ static __always_inline void es_account(void *data, void *data_end, __u32 ifindex
 	if (c.pkt.family == ES_FAMILY_INET6) {
 		__builtin_memset(c.pkt.k6.reserved, 0, sizeof(c.pkt.k6.reserved));
 		c.pkt.k6.ifindex = ifindex;
-		es_session_account(&c, &es_sessions6, &es_session_state6, &c.pkt.k6);
+		es_session_account(&c, &es_sessions6, &es_session_state6, &c.pkt.k6, true);
 	} else {
 		__builtin_memset(c.pkt.k4.reserved, 0, sizeof(c.pkt.k4.reserved));
 		c.pkt.k4.ifindex = ifindex;
-		es_session_account(&c, &es_sessions4, &es_session_state4, &c.pkt.k4);
+		es_session_account(&c, &es_sessions4, &es_session_state4, &c.pkt.k4, false);
 	}
 }
 

@@ -11,23 +11,67 @@
 #include <bpf/bpf_helpers.h>
 #include <edgeshift/session.h>
 
+/*
+ * The flow cache (flow_cache.h) and the shared session entries it allows
+ * are on; a benchmark builds the code without them
+ * (bpf/bench_nocache.bpf.c) to measure the design before them: per-CPU
+ * session entries looked up by every packet.
+ */
+#ifndef ES_FLOW_CACHE
+#define ES_FLOW_CACHE	1
+#endif
+
+#if ES_FLOW_CACHE
+#define ES_SESSIONS_MAP_TYPE	BPF_MAP_TYPE_LRU_HASH
+#else
+#define ES_SESSIONS_MAP_TYPE	BPF_MAP_TYPE_LRU_PERCPU_HASH
+#endif
+
 #define ES_DEFAULT_SESSIONS	65536
 #define ES_MAX_IFACES		1024
+#define ES_MAX_CPUS		1024	/* default size of es_flow_timers */
 
-/* Hot path: one entry per session, one value copy per CPU, no atomics. */
+/*
+ * One shared entry per session, not one per CPU: readers copy one value,
+ * whatever the CPU count. The common packet never touches it (the flow
+ * cache below counts it); the rest add with atomic instructions.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(type, ES_SESSIONS_MAP_TYPE);
 	__uint(max_entries, ES_DEFAULT_SESSIONS);
 	__type(key, struct es_session_key4);
 	__type(value, struct es_session_counters);
 } es_sessions4 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(type, ES_SESSIONS_MAP_TYPE);
 	__uint(max_entries, ES_DEFAULT_SESSIONS);
 	__type(key, struct es_session_key6);
 	__type(value, struct es_session_counters);
 } es_sessions6 SEC(".maps");
+
+/* The flow cache in front of them (include/edgeshift/session.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ES_FLOW_SLOTS);
+	__type(key, __u32);
+	__type(value, struct es_flow_slot4);
+} es_flow_cache4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ES_FLOW_SLOTS);
+	__type(key, __u32);
+	__type(value, struct es_flow_slot6);
+} es_flow_cache6 SEC(".maps");
+
+/* Sweep timers of the flow cache; the loader sizes it to the possible CPUs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ES_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, struct es_flow_timer);
+} es_flow_timers SEC(".maps");
 
 /* Per-session state shared by all CPUs; touched only on state changes. */
 struct {

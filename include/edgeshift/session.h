@@ -13,6 +13,7 @@
 
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
+#include <linux/bpf.h>	/* struct bpf_timer */
 #endif
 
 /*
@@ -20,7 +21,7 @@
  * es_meta map and refuses (or rebuilds, as configured) a pin directory
  * whose version differs, so old bytes are never read with new structs.
  */
-#define ES_MAP_LAYOUT_VERSION 2
+#define ES_MAP_LAYOUT_VERSION 3
 
 /* Direction of a packet relative to the interface the program sits on. */
 enum es_dir {
@@ -83,20 +84,104 @@ struct es_session_key6 {
 };
 
 /*
- * Per-CPU traffic counters of one session (es_sessions4/6, LRU per-CPU
- * hashes). Each CPU updates its own copy without atomics; readers sum pkts,
- * bytes and OR tcp_flags over CPUs, take the smallest non-zero first_ns and
- * the largest last_ns. The timestamps come from jiffies (1/CONFIG_HZ
- * resolution) converted to CLOCK_MONOTONIC, because a precise clock read
- * costs more than the rest of the per-packet work.
+ * Traffic counters of one session (es_sessions4/6, LRU hashes), one entry
+ * shared by all CPUs. A known session's common packet counts in its CPU's
+ * flow cache slot instead (below), whose counts are folded in here with
+ * atomic adds; packets that take the slow path add atomically too, and OR
+ * new TCP flag bits into the 32-bit word holding tcp_flags[] atomically.
+ * Readers add the slots that hold the key (es_flow_counts). The timestamps
+ * come from jiffies (1/CONFIG_HZ resolution) converted to CLOCK_MONOTONIC,
+ * because a precise clock read costs more than the rest of the per-packet
+ * work; last_ns is a plain store of some CPU's latest tick.
  */
 struct es_session_counters {
 	__u64	pkts[ES_DIR_MAX];	/* packets per es_dir; GSO skbs count as their segments */
 	__u64	bytes[ES_DIR_MAX];	/* L2 frame bytes per es_dir (Ethernet header included) */
-	__u64	first_ns;		/* CLOCK_MONOTONIC ns of this CPU's first packet, tick resolution */
-	__u64	last_ns;		/* CLOCK_MONOTONIC ns of this CPU's latest packet, tick resolution */
+	__u64	first_ns;		/* CLOCK_MONOTONIC ns of the session's first packet, tick resolution */
+	__u64	last_ns;		/* CLOCK_MONOTONIC ns of a latest packet folded in, tick resolution */
 	__u8	tcp_flags[ES_DIR_MAX];	/* OR of TCP flag bytes seen per es_dir (FIN=0x01 ... CWR=0x80) */
 	__u8	reserved[6];		/* zero */
+};
+
+/*
+ * Per-CPU flow cache in front of es_sessions4/6 (es_flow_cache4/6, per-CPU
+ * arrays of ES_FLOW_SLOTS slots, direct-mapped by a hash of the key). A
+ * known session's packet whose slot holds its key adds to the slot instead
+ * of looking the session up: an inlined array lookup and a key compare
+ * instead of a hash-map lookup. What a slot counted is folded into the
+ * session's es_sessions entry (atomic adds) by the programs alone, on the
+ * slot's CPU: when another session takes the slot, when a FIN or RST
+ * passes, and by a per-CPU timer every ES_FLOW_SWEEP_NS, which also frees
+ * slots idle that long. So the session's counters are its es_sessions
+ * entry plus the slots of every CPU that hold its key; readers add both, and the
+ * agent collects no session that a slot still holds (its idle and closed
+ * sessions leave the cache within two sweeps).
+ */
+#define ES_FLOW_SLOTS		1024
+#define ES_FLOW_SWEEP_NS	250000000ULL
+
+/*
+ * Where a key lives in the cache: the same function in the programs and in
+ * the readers. Multiplies spread the words; the endpoints are already in
+ * canonical order.
+ */
+static inline __attribute__((always_inline)) __u32
+es_flow_mix(__u32 lo, __u32 hi, __u32 ports, __u32 ifindex, __u32 proto)
+{
+	__u32 h = lo * 0x9E3779B1U + hi * 0x85EBCA77U + ports * 0xC2B2AE3DU +
+		  ifindex * 0x27D4EB2FU + proto;
+
+	return (h ^ (h >> 15) ^ (h >> 24)) & (ES_FLOW_SLOTS - 1);
+}
+
+struct es_flow_counts {
+	__u64	pkts[ES_DIR_MAX];	/* packets counted here and not yet folded, per es_dir */
+	__u64	bytes[ES_DIR_MAX];	/* L2 bytes counted here and not yet folded */
+	__u64	last_ns;		/* tick ns of the latest packet counted here (es_session_counters.last_ns) */
+	__u8	tcp_flags[ES_DIR_MAX];	/* OR of TCP flag bytes counted here */
+	__u8	valid;			/* 1: the key is live here; 0: free (nothing left to fold) */
+	__u8	reserved[5];		/* zero */
+};
+
+struct es_flow_slot4 {
+	struct es_session_key4	key;	/* the session this slot holds when valid */
+	__u32			reserved;	/* zero; aligns the counts */
+	struct es_flow_counts	n;	/* what it counted since the last fold */
+};
+
+struct es_flow_slot6 {
+	struct es_session_key6	key;	/* the session this slot holds when valid */
+	__u32			reserved;	/* zero; aligns the counts */
+	struct es_flow_counts	n;	/* what it counted since the last fold */
+};
+
+static inline __attribute__((always_inline)) __u32
+es_flow_index4(const struct es_session_key4 *k)
+{
+	return es_flow_mix(k->addr_lo, k->addr_hi,
+			   (__u32)k->port_lo | (__u32)k->port_hi << 16, k->ifindex, k->proto);
+}
+
+static inline __attribute__((always_inline)) __u32
+es_flow_index6(const struct es_session_key6 *k)
+{
+	__u32 w[8];
+
+	__builtin_memcpy(w, k->addr_lo, 16);
+	__builtin_memcpy(w + 4, k->addr_hi, 16);
+	return es_flow_mix(w[0] ^ w[1] ^ w[2] ^ w[3], w[4] ^ w[5] ^ w[6] ^ w[7], (__u32)k->port_lo | (__u32)k->port_hi << 16, k->ifindex,
+			   k->proto);
+}
+
+/*
+ * One sweep timer per CPU (es_flow_timers, an array indexed by CPU number,
+ * max_entries = possible CPUs). Written by the programs only; pinned so
+ * the timers keep running while the pins exist, agent or no agent.
+ */
+struct es_flow_timer {
+	struct bpf_timer	timer;		/* fires every ES_FLOW_SWEEP_NS on its CPU */
+	__u32			armed;		/* 1 once this CPU's timer is set up */
+	__u32			reserved;	/* zero */
 };
 
 /* Bits of es_session_state.flags. */

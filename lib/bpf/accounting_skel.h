@@ -14,6 +14,7 @@
 #include <sys/utsname.h>
 #include <edgeshift/session.h>
 #include "accounting.skel.h"
+#include "es_maps.h"
 
 /*
  * libbpf reads CONFIG_HZ from the kernel's published config and refuses to
@@ -47,13 +48,39 @@ static inline struct accounting *es_accounting_open(bool *coarse_clock)
 	return accounting__open_opts(&opts);
 }
 
-/* Call between open and load: max_entries of each session and state map. */
+/*
+ * Call between open and load: max_entries of each session and state map,
+ * and one flow cache sweep timer per possible CPU.
+ */
 static inline void es_accounting_size_sessions(struct accounting *skel, __u32 entries)
 {
+	int ncpus = libbpf_num_possible_cpus();
+
+	if (ncpus > 0)
+		bpf_map__set_max_entries(skel->maps.es_flow_timers, ncpus);
 	bpf_map__set_max_entries(skel->maps.es_sessions4, entries);
 	bpf_map__set_max_entries(skel->maps.es_sessions6, entries);
 	bpf_map__set_max_entries(skel->maps.es_session_state4, entries);
 	bpf_map__set_max_entries(skel->maps.es_session_state6, entries);
+}
+
+/* The map fds of a loaded skeleton (owned by it), as readers take them. */
+static inline void es_maps_from_skel(struct es_maps *m, const struct accounting *s)
+{
+	m->ncpus = libbpf_num_possible_cpus();
+	m->fd[ES_MAP_SESSIONS4] = bpf_map__fd(s->maps.es_sessions4);
+	m->fd[ES_MAP_SESSIONS6] = bpf_map__fd(s->maps.es_sessions6);
+	m->fd[ES_MAP_STATE4] = bpf_map__fd(s->maps.es_session_state4);
+	m->fd[ES_MAP_STATE6] = bpf_map__fd(s->maps.es_session_state6);
+	m->fd[ES_MAP_IFACE_TRAFFIC] = bpf_map__fd(s->maps.es_iface_traffic);
+	m->fd[ES_MAP_IFACE_STATS] = bpf_map__fd(s->maps.es_iface_stats);
+	m->fd[ES_MAP_IFACE_CLOSED] = bpf_map__fd(s->maps.es_iface_closed);
+	m->fd[ES_MAP_IFACES] = bpf_map__fd(s->maps.es_ifaces);
+	m->fd[ES_MAP_META] = bpf_map__fd(s->maps.es_meta);
+	m->fd[ES_MAP_EVENTS] = bpf_map__fd(s->maps.es_events);
+	m->fd[ES_MAP_FLOW4] = bpf_map__fd(s->maps.es_flow_cache4);
+	m->fd[ES_MAP_FLOW6] = bpf_map__fd(s->maps.es_flow_cache6);
+	m->fd[ES_MAP_FLOW_TIMERS] = bpf_map__fd(s->maps.es_flow_timers);
 }
 
 #endif /* EDGESHIFT_ACCOUNTING_SKEL_H */

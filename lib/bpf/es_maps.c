@@ -19,6 +19,9 @@ static const char *const map_names[ES_MAP_COUNT] = {
 	[ES_MAP_IFACES]		= "es_ifaces",
 	[ES_MAP_META]		= "es_meta",
 	[ES_MAP_EVENTS]		= "es_events",
+	[ES_MAP_FLOW4]		= "es_flow_cache4",
+	[ES_MAP_FLOW6]		= "es_flow_cache6",
+	[ES_MAP_FLOW_TIMERS]	= "es_flow_timers",
 };
 
 const char *es_map_name(enum es_map_id id)

@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include "session_json.h"
+#include "bpf/session_scan.h"
+#include "bpf/session_top.h"
 #include "util/clock.h"
 
 static const char *const sort_names[] = { "bytes", "packets", "first", "last", "latency" };
@@ -179,7 +181,8 @@ static __u64 sort_value(const struct es_session *s, enum es_sort_key k)
 	}
 }
 
-static int cmp_sessions(const void *x, const void *y, void *arg)
+static int cmp_sessions(const struct es_session *x, const struct es_session *y,
+			const void *arg)
 {
 	const struct es_session_query *q = arg;
 	__u64 a = sort_value(x, q->sort), b = sort_value(y, q->sort);
@@ -277,29 +280,67 @@ static json_t *session_json(const struct es_session *s, struct iface_cache *ic,
 	return j;
 }
 
-json_t *es_sessions_json(struct es_session_table *t, const struct es_session_query *q,
-			 int ifaces_fd, const char *node)
-{
-	struct iface_cache ic = { .fd = ifaces_fd };
-	__u64 now;
-	size_t i, kept = 0, shown;
-	json_t *root, *arr;
+/* What a listing collects while the sessions stream by. */
+struct listing {
+	const struct es_session_query	*q;
+	struct iface_cache		ic;
+	struct es_session_top		top;
+	size_t				matched;
+};
 
-	for (i = 0; i < t->n; i++) {
-		if (matches(&t->v[i], q, &ic))
-			t->v[kept++] = t->v[i];
+static int listing_add(struct es_session *s, void *arg)
+{
+	struct listing *l = arg;
+
+	if (!matches(s, l->q, &l->ic))
+		return 0;
+	l->matched++;
+	return es_top_add(&l->top, s);
+}
+
+/*
+ * The least state join the query needs: sorting by latency reads every
+ * session's state, a state filter only the closed ones, anything else
+ * none (the sessions shown get theirs afterwards).
+ */
+static enum es_scan_state scan_mode(const struct es_session_query *q)
+{
+	if (q->sort == ES_SORT_LATENCY)
+		return ES_SCAN_FULL_STATE;
+	return q->state == ES_STATE_ANY ? ES_SCAN_NO_STATE : ES_SCAN_CLOSED_STATE;
+}
+
+static json_t *listing_json(struct listing *l, const struct es_maps *m, enum es_scan_state mode,
+			    const char *node)
+{
+	__u64 now = es_now_ns();
+	time_t now_real = time(NULL);
+	json_t *arr = json_array();
+	size_t i;
+
+	es_top_sort(&l->top);
+	for (i = 0; i < l->top.n; i++) {
+		if (mode != ES_SCAN_FULL_STATE)
+			es_session_fill_state(m, &l->top.v[i]);
+		json_array_append_new(arr, session_json(&l->top.v[i], &l->ic, now, now_real));
 	}
-	qsort_r(t->v, kept, sizeof(*t->v), cmp_sessions, (void *)q);
-	shown = q->limit && q->limit < kept ? q->limit : kept;
-	now = es_now_ns();
-	arr = json_array();
-	for (i = 0; i < shown; i++)
-		json_array_append_new(arr, session_json(&t->v[i], &ic,
-							now,
-							time(NULL)));
-	root = json_pack("{s:s,s:I,s:I,s:s,s:o}", "node", node, "matched", (json_int_t)kept,
-			 "count", (json_int_t)shown, "sort", sort_names[q->sort], "sessions", arr);
-	free(ic.info);
-	free(ic.found);
-	return root;
+	return json_pack("{s:s,s:I,s:I,s:s,s:o}", "node", node, "matched",
+			 (json_int_t)l->matched, "count", (json_int_t)l->top.n, "sort",
+			 sort_names[l->q->sort], "sessions", arr);
+}
+
+int es_sessions_json(const struct es_maps *m, const struct es_session_query *q,
+		     const char *node, json_t **out)
+{
+	struct listing l = { .q = q, .ic = { .fd = m->fd[ES_MAP_IFACES] } };
+	enum es_scan_state mode = scan_mode(q);
+	int err;
+
+	es_top_init(&l.top, q->limit, cmp_sessions, q);
+	err = es_session_scan(m, mode, listing_add, &l);
+	*out = err ? NULL : listing_json(&l, m, mode, node);
+	es_top_free(&l.top);
+	free(l.ic.info);
+	free(l.ic.found);
+	return err;
 }

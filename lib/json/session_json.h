@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <jansson.h>
+#include "bpf/es_maps.h"
 #include "bpf/session_table.h"
 
 enum es_sort_key {
@@ -42,11 +43,13 @@ int es_session_query_set(struct es_session_query *q, const char *key, const char
 			 char *err, size_t err_len);
 
 /*
- * Filter and sort t in place against q, then build
- * {"node", "matched", "count", "sort", "sessions": [...]}. ifaces_fd is the es_ifaces
- * map, used to name interfaces and pods.
+ * Stream every session of the maps m through the filter q, keep the best
+ * q->limit by its order (a bounded heap: memory and time grow with the
+ * limit, not with the sessions kept out), and build
+ * {"node", "matched", "count", "sort", "sessions": [...]} into *out.
+ * 0 or -errno.
  */
-json_t *es_sessions_json(struct es_session_table *t, const struct es_session_query *q,
-			 int ifaces_fd, const char *node);
+int es_sessions_json(const struct es_maps *m, const struct es_session_query *q,
+		     const char *node, json_t **out);
 
 #endif /* EDGESHIFT_SESSION_JSON_H */

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 es_require_root bpftool_btf
 maps=(es_sessions4 es_sessions6 es_session_state4 es_session_state6 es_iface_traffic
-      es_iface_stats es_ifaces es_meta)
+      es_iface_stats es_ifaces es_meta es_flow_cache4 es_flow_cache6)
 es_plan $(( ${#maps[@]} + 7 ))
 
 es_netns_add a && es_netns_add b || exit 1

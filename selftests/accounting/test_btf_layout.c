@@ -254,6 +254,41 @@ LAYOUT_TEST(es_iface_info,
 	check_layout(&es_iface_info_desc);
 }
 
+LAYOUT_TEST(es_flow_counts,
+	MEMBER(es_flow_counts, pkts),
+	MEMBER(es_flow_counts, bytes),
+	MEMBER(es_flow_counts, last_ns),
+	MEMBER(es_flow_counts, tcp_flags),
+	MEMBER(es_flow_counts, valid),
+	MEMBER(es_flow_counts, reserved))
+{
+	check_layout(&es_flow_counts_desc);
+}
+
+LAYOUT_TEST(es_flow_slot4,
+	MEMBER(es_flow_slot4, key),
+	MEMBER(es_flow_slot4, reserved),
+	MEMBER(es_flow_slot4, n))
+{
+	check_layout(&es_flow_slot4_desc);
+}
+
+LAYOUT_TEST(es_flow_slot6,
+	MEMBER(es_flow_slot6, key),
+	MEMBER(es_flow_slot6, reserved),
+	MEMBER(es_flow_slot6, n))
+{
+	check_layout(&es_flow_slot6_desc);
+}
+
+LAYOUT_TEST(es_flow_timer,
+	MEMBER(es_flow_timer, timer),
+	MEMBER(es_flow_timer, armed),
+	MEMBER(es_flow_timer, reserved))
+{
+	check_layout(&es_flow_timer_desc);
+}
+
 struct map_desc {
 	const char	*name;
 	size_t		key_size;
@@ -279,6 +314,9 @@ static const struct map_desc map_descs[] = {
 	{ "es_ifaces", sizeof(__u32), sizeof(struct es_iface_info), "es_iface_info" },
 	{ "es_meta", sizeof(__u32), sizeof(struct es_meta), "es_meta" },
 	{ "es_events", 0, 0, NULL },
+	{ "es_flow_cache4", sizeof(__u32), sizeof(struct es_flow_slot4), "es_flow_slot4" },
+	{ "es_flow_cache6", sizeof(__u32), sizeof(struct es_flow_slot6), "es_flow_slot6" },
+	{ "es_flow_timers", sizeof(__u32), sizeof(struct es_flow_timer), "es_flow_timer" },
 };
 
 #define N_MAP_DESCS (sizeof(map_descs) / sizeof(map_descs[0]))

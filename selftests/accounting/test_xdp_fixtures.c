@@ -26,6 +26,7 @@
 #include "testing/pkt_build.h"
 #include "util/clock.h"
 #include "harness.h"
+#include "bpf/flow_index.h"
 
 #define IFINDEX_LO	1	/* lo of the current netns */
 #define TC_ACT_UNSPEC	(-1)	/* the TC program's verdict: next program */
@@ -663,33 +664,19 @@ static struct es_iface_stats lo_stats(FIXTURE_DATA(acct) *self)
 	return s;
 }
 
-/* Sum the per-CPU counters of one session; false if it has no entry. */
+/*
+ * One session's counters as readers see them: its entry summed over the
+ * CPUs plus the flow cache slots holding it; false if it has neither.
+ */
 static bool session_counters(FIXTURE_DATA(acct) *self, struct bpf_map *map,
 			     const void *key, struct es_session_counters *sum)
 {
-	size_t stride = (sizeof(*sum) + 7) & ~7UL;
-	uint8_t *vals = calloc(self->ncpus, stride);
-	int cpu, err;
+	bool v6 = map == self->skel->maps.es_sessions6, cached;
+	struct es_maps m;
 
-	ASSERT_OK_PTR(vals, "calloc");
-	memset(sum, 0, sizeof(*sum));
-	err = bpf_map_lookup_elem(bpf_map__fd(map), key, vals);
-	for (cpu = 0; !err && cpu < self->ncpus; cpu++) {
-		const struct es_session_counters *c = (void *)(vals + cpu * stride);
-		int d;
-
-		for (d = 0; d < ES_DIR_MAX; d++) {
-			sum->pkts[d] += c->pkts[d];
-			sum->bytes[d] += c->bytes[d];
-			sum->tcp_flags[d] |= c->tcp_flags[d];
-		}
-		if (c->first_ns && (!sum->first_ns || c->first_ns < sum->first_ns))
-			sum->first_ns = c->first_ns;
-		if (c->last_ns > sum->last_ns)
-			sum->last_ns = c->last_ns;
-	}
-	free(vals);
-	return !err;
+	es_maps_from_skel(&m, self->skel);
+	return !es_session_read_exact(&m, v6 ? ES_FAMILY_INET6 : ES_FAMILY_INET, key, sum,
+				      &cached);
 }
 
 static void log_missing_key(const char *map, int family, const void *addr_lo,
@@ -1161,6 +1148,66 @@ TEST_F(acct, tcp_fin_both_ways_closes)
 	send_xdp(self, &fin_in);
 	EXPECT_EQ(consume_events(self), 0, "events after a retransmitted FIN");
 	EXPECT_EQ(state4(self, &k).closed_ns, st.closed_ns, "closed_ns kept");
+}
+
+/* This CPU's flow cache slot of an IPv4 key; false if the slot holds another key. */
+static bool flow_slot4(FIXTURE_DATA(acct) *self, const struct es_session_key4 *k,
+		       struct es_flow_counts *n)
+{
+	size_t stride = (sizeof(struct es_flow_slot4) + 7) & ~7UL;
+	uint8_t *vals = calloc(self->ncpus, stride);
+	__u32 idx = es_flow_index4(k);
+	bool held = false;
+	int cpu;
+
+	ASSERT_OK_PTR(vals, "calloc");
+	ASSERT_OK(bpf_map_lookup_elem(bpf_map__fd(self->skel->maps.es_flow_cache4), &idx, vals),
+		  "flow cache slot");
+	for (cpu = 0; cpu < self->ncpus; cpu++) {
+		const struct es_flow_slot4 *s = (const void *)(vals + cpu * stride);
+
+		if (s->n.valid && !memcmp(&s->key, k, sizeof(*k))) {
+			*n = s->n;
+			held = true;
+		}
+	}
+	free(vals);
+	return held;
+}
+
+/*
+ * Past its first packets, a TCP session's data counts in its flow cache
+ * slot, not in its entry; readers see both. A FIN folds the slot into the
+ * entry and frees it, so the collector reads every packet from the entry.
+ */
+TEST_F(acct, tcp_data_counts_in_the_flow_cache)
+{
+	const struct pkt_def ack = {
+		V4("10.0.0.2", "10.0.0.1", IPPROTO_TCP, 80, 40000), .tcp_flags = TCP_ACK,
+	};
+	struct pkt_def fin = ack;
+	struct es_session_counters c;
+	struct es_flow_counts n;
+	struct es_session_key4 k;
+	size_t len = 0;
+	int i;
+
+	key4("10.0.0.1", 40000, "10.0.0.2", 80, IPPROTO_TCP, &k);
+	for (i = 0; i < 10; i++)
+		len = send_xdp(self, &ack);
+	ASSERT_TRUE(flow_slot4(self, &k, &n), "the slot holds the session");
+	/* 4 packets make the session known here; the sweep may fold any time */
+	EXPECT_LE(n.pkts[ES_DIR_RX], 6, "packets in the slot");
+	c = counters4(self, &k);
+	EXPECT_EQ(c.pkts[ES_DIR_RX], 10, "entry plus slot: every packet");
+	EXPECT_EQ(c.bytes[ES_DIR_RX], 10 * len, "entry plus slot: every byte");
+	EXPECT_EQ(c.tcp_flags[ES_DIR_RX], TCP_ACK, "flags");
+
+	fin.tcp_flags = TCP_FIN | TCP_ACK;
+	send_xdp(self, &fin);
+	EXPECT_TRUE(!flow_slot4(self, &k, &n), "a FIN frees the slot");
+	EXPECT_TRUE(session_counters(self, self->skel->maps.es_sessions4, &k, &c), "entry");
+	EXPECT_EQ(c.pkts[ES_DIR_RX], 11, "the entry alone holds every packet after the FIN");
 }
 
 TEST_F(acct, tcp_rst_alone_closes)

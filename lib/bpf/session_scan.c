@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include "session_scan.h"
+#include "flow_index.h"
+
+static const size_t key4_len = sizeof(struct es_session_key4);
+static const size_t key6_len = sizeof(struct es_session_key6);
+
+size_t es_session_map_key(const struct es_session *s, void *buf)
+{
+	if (s->family == ES_FAMILY_INET6) {
+		memcpy(buf, &s->key, key6_len);
+		return key6_len;
+	}
+	es_key4_from_key6(buf, &s->key);
+	return key4_len;
+}
+
+void es_session_fill_state(const struct es_maps *m, struct es_session *s)
+{
+	bool v6 = s->family == ES_FAMILY_INET6;
+	struct es_session_key6 k;
+
+	es_session_map_key(s, &k);
+	s->has_state = !bpf_map_lookup_elem(m->fd[v6 ? ES_MAP_STATE6 : ES_MAP_STATE4], &k,
+					    &s->st);
+	if (!s->has_state)
+		memset(&s->st, 0, sizeof(s->st));
+}
+
+size_t es_scan_batch(size_t value_len)
+{
+	size_t n = ES_SCAN_BATCH_BYTES / (value_len ? value_len : 1);
+
+	return n > ES_SCAN_BATCH ? ES_SCAN_BATCH : n < ES_SCAN_BATCH_MIN ? ES_SCAN_BATCH_MIN : n;
+}
+
+/*
+ * One batch look-up of up to *got entries; *got entries landed. 0 with *done set at the end of
+ * the map, else 0 or -errno.
+ */
+static int next_batch(int fd, bool first, __u64 *tok, void *keys, void *vals, __u32 *got,
+		      bool *done)
+{
+	__u64 out_tok = 0;
+	int err;
+
+	err = bpf_map_lookup_batch(fd, first ? NULL : tok, &out_tok, keys, vals, got, NULL);
+	err = err ? -errno : 0;
+	*done = err == -ENOENT;
+	*tok = out_tok;
+	return *done ? 0 : err;
+}
+
+/* Closed sessions of one family, sorted by key for the join. */
+struct closed_index {
+	char	*pairs;		/* key followed by state */
+	size_t	n, cap, key_len;
+};
+
+static size_t pair_len(const struct closed_index *ix)
+{
+	return ix->key_len + sizeof(struct es_session_state);
+}
+
+static int closed_add(struct closed_index *ix, const void *key, const struct es_session_state *st)
+{
+	size_t cap = ix->cap ? ix->cap * 2 : 64;
+	char *np;
+
+	if (ix->n == ix->cap) {
+		np = realloc(ix->pairs, cap * pair_len(ix));
+		if (!np)
+			return -ENOMEM;
+		ix->pairs = np;
+		ix->cap = cap;
+	}
+	memcpy(ix->pairs + ix->n * pair_len(ix), key, ix->key_len);
+	memcpy(ix->pairs + ix->n * pair_len(ix) + ix->key_len, st, sizeof(*st));
+	ix->n++;
+	return 0;
+}
+
+static int cmp_key4(const void *a, const void *b)
+{
+	return memcmp(a, b, key4_len);
+}
+
+static int cmp_key6(const void *a, const void *b)
+{
+	return memcmp(a, b, key6_len);
+}
+
+/* Stream the state map, keeping only closed entries. */
+static int closed_build(struct closed_index *ix, int fd, size_t key_len)
+{
+	struct es_session_state *vals;
+	bool first = true, done = false;
+	__u64 tok = 0;
+	void *keys;
+	__u32 got, i;
+	int err = 0;
+
+	memset(ix, 0, sizeof(*ix));
+	ix->key_len = key_len;
+	keys = malloc(ES_SCAN_BATCH * key_len);
+	vals = malloc(ES_SCAN_BATCH * sizeof(*vals));
+	if (!keys || !vals)
+		err = -ENOMEM;
+	while (!err && !done) {
+		got = ES_SCAN_BATCH;
+		err = next_batch(fd, first, &tok, keys, vals, &got, &done);
+		first = false;
+		for (i = 0; !err && i < got; i++) {
+			if (vals[i].flags & ES_STATE_CLOSED)
+				err = closed_add(ix, (char *)keys + i * key_len, &vals[i]);
+		}
+	}
+	free(keys);
+	free(vals);
+	if (!err && ix->n)
+		qsort(ix->pairs, ix->n, pair_len(ix), key_len == key4_len ? cmp_key4 : cmp_key6);
+	return err;
+}
+
+static const struct es_session_state *closed_find(const struct closed_index *ix,
+						   const void *key)
+{
+	const char *hit;
+
+	if (!ix->n)
+		return NULL;
+	hit = bsearch(key, ix->pairs, ix->n, pair_len(ix),
+		      ix->key_len == key4_len ? cmp_key4 : cmp_key6);
+	return hit ? (const void *)(hit + ix->key_len) : NULL;
+}
+
+struct family_scan {
+	const struct es_maps	*m;
+	enum es_scan_state	mode;
+	int			family;
+	size_t			key_len, stride, batch;
+	struct closed_index	closed;
+	struct es_flow_index	flows;	/* what the flow cache adds */
+	es_session_fn		fn;
+	void			*arg;
+};
+
+static void join_state(struct family_scan *fs, struct es_session *s, const void *key)
+{
+	const struct es_session_state *st;
+
+	if (fs->mode == ES_SCAN_FULL_STATE) {
+		es_session_fill_state(fs->m, s);
+		return;
+	}
+	st = fs->mode == ES_SCAN_CLOSED_STATE ? closed_find(&fs->closed, key) : NULL;
+	if (st) {
+		s->st = *st;
+		s->has_state = true;
+	}
+}
+
+static int hand_batch(struct family_scan *fs, const char *keys, const char *vals, __u32 got)
+{
+	struct es_session s;
+	__u32 i;
+	int ret;
+
+	for (i = 0; i < got; i++) {
+		const void *k = keys + i * fs->key_len;
+
+		memset(&s, 0, sizeof(s));
+		s.family = fs->family;
+		if (fs->family == ES_FAMILY_INET6)
+			memcpy(&s.key, k, fs->key_len);
+		else
+			es_key6_from_key4(&s.key, k);
+		memcpy(&s.c, vals + i * fs->stride, sizeof(s.c));
+		es_flow_index_apply(&fs->flows, &s);
+		join_state(fs, &s, k);
+		ret = fs->fn(&s, fs->arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int scan_family(struct family_scan *fs)
+{
+	bool v6 = fs->family == ES_FAMILY_INET6, first = true, done = false;
+	int fd = fs->m->fd[v6 ? ES_MAP_SESSIONS6 : ES_MAP_SESSIONS4];
+	char *keys, *vals;
+	__u64 tok = 0;
+	__u32 got;
+	int err = 0;
+
+	fs->key_len = v6 ? key6_len : key4_len;
+	fs->stride = sizeof(struct es_session_counters);	/* shared, not per-CPU */
+	memset(&fs->closed, 0, sizeof(fs->closed));
+	if (fs->mode == ES_SCAN_CLOSED_STATE)
+		err = closed_build(&fs->closed, fs->m->fd[v6 ? ES_MAP_STATE6 : ES_MAP_STATE4],
+				   fs->key_len);
+	fs->batch = es_scan_batch(fs->stride);
+	keys = malloc(fs->batch * fs->key_len);
+	vals = malloc(fs->batch * fs->stride);
+	if (!err && (!keys || !vals))
+		err = -ENOMEM;
+	while (!err && !done) {
+		got = fs->batch;
+		err = next_batch(fd, first, &tok, keys, vals, &got, &done);
+		first = false;
+		if (!err)
+			err = hand_batch(fs, keys, vals, got);
+	}
+	free(keys);
+	free(vals);
+	free(fs->closed.pairs);
+	return err;
+}
+
+int es_session_scan(const struct es_maps *m, enum es_scan_state mode, es_session_fn fn,
+		    void *arg)
+{
+	struct family_scan fs = { .m = m, .mode = mode, .fn = fn, .arg = arg };
+	int err;
+
+	/*
+	 * The cache is read first: a slot folded after this read has its
+	 * counts in the entries read after it, so a session is never missing
+	 * from the collector's picture, only counted twice for a moment in a
+	 * live view. The collector collects no session a slot held here.
+	 */
+	err = es_flow_index_read(&fs.flows, m);
+	if (err)
+		return err;
+	fs.family = ES_FAMILY_INET;
+	err = scan_family(&fs);
+	if (!err) {
+		fs.family = ES_FAMILY_INET6;
+		err = scan_family(&fs);
+	}
+	es_flow_index_free(&fs.flows);
+	return err;
+}

@@ -1,0 +1,84 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Live sessions and a flood of new tuples in a session map sized to hold
+# both: every live session is counted exactly (two packets each), the
+# agent answers within 1 s throughout, /metrics stays under 250 ms and the
+# agent's memory stays bounded (the readers stream the maps). make check
+# runs it at CI size, 100,000 live sessions and a 100,000-tuple flood;
+# make bench at full size, ES_MILLION_LIVE=1000000 ES_MILLION_FLOOD=1000000.
+. "$(dirname "$0")/../lib.sh"
+es_require_root session_million
+LIVE=${ES_MILLION_LIVE:-100000}
+FLOOD=${ES_MILLION_FLOOD:-100000}
+RSS_MAX_KIB=${ES_MILLION_RSS_MAX_KIB:-65536}
+# Twice what it must hold, so that the LRU never has to evict.
+MAP=1024
+while [ "$MAP" -lt $(( 2 * (LIVE + FLOOD) )) ]; do MAP=$((MAP * 2)); done
+es_plan 10
+
+es_netns_add a && es_netns_add b || exit 1
+es_veth a va 10.247.0.1 b vb 10.247.0.2 || exit 1
+VA=$(es_ifname va); VB=$(es_ifname vb)
+# Preallocating the maps takes about 5 s per million entries here.
+ES_AGENT_READY_TRIES=$(( 100 + MAP / 10000 )) es_agent_start b main -s "$MAP" -i "$VB" || exit 1
+MAC=$(es_in b ip -j link show dev "$VB" | jq -r '.[0].address')
+flood() {	# NET COUNT DPORT
+	es_in a "$ES_BUILD/es-flood" --dev "$VA" --dst-mac "$MAC" --src-net "$1" \
+		--dst 10.247.0.2 --count "$2" --dport "$3" --timeout 300 --json
+}
+# /v1/sessions on one destination port (below 1024: es-flood source ports
+# start there, so no source port matches it): "matched" and the packets of the
+# first session in the given order.
+port_query() {	# PORT ORDER
+	es_in b curl -sf -m 30 "http://127.0.0.1:$ES_AGENT_PORT/v1/sessions?port=$1&sort=packets&order=$2&limit=1" |
+		jq -r '"\(.matched) \(.sessions[0].rx.packets)"'
+}
+ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
+
+t0=$(date +%s%N)
+flood 10.211.0.0/16 "$LIVE" 901 >"$ES_TMP/live1.json" &&
+	flood 10.211.0.0/16 "$LIVE" 901 >"$ES_TMP/live2.json"
+es_diag <<<"live sessions: 2 x $LIVE frames in $(ms "$t0") ms, map $MAP entries"
+
+es_bg --out "$ES_TMP/flood.json" es_in a "$ES_BUILD/es-flood" --dev "$VA" --dst-mac "$MAC" \
+	--src-net 10.212.0.0/16 --dst 10.247.0.2 --count "$FLOOD" --dport 902 --timeout 300 --json
+fl=$ES_BG_PID
+fail=0 worst=0
+while kill -0 "$fl" 2>/dev/null; do
+	t0=$(date +%s%N)
+	es_in b curl -sf -m 5 "http://127.0.0.1:$ES_AGENT_PORT/healthz" >/dev/null || fail=$((fail + 1))
+	t=$(ms "$t0")
+	[ "$t" -gt "$worst" ] && worst=$t
+	sleep 0.2
+done
+wait "$fl"
+es_expect_eq "flood sent every tuple" "$(jq .sent "$ES_TMP/flood.json")" "$FLOOD"
+es_expect_eq "agent answered every health check during the flood" "$fail" 0
+es_expect_le "slowest health check during the flood (ms)" "$worst" 1000
+es_diag <<<"flood of $FLOOD tuples: slowest health check $worst ms"
+
+sleep 0.6	# the sweep folds every flow cache slot
+t0=$(date +%s%N)
+read -r n lo <<<"$(port_query 901 asc)"
+list_ms=$(ms "$t0")
+read -r _ hi <<<"$(port_query 901 desc)"
+es_expect_eq "every live session is listed" "$n" "$LIVE"
+es_expect_eq "live sessions: fewest packets" "$lo" 2
+es_expect_eq "live sessions: most packets" "$hi" 2
+read -r nf _ <<<"$(port_query 902 desc)"
+es_expect_eq "every flood tuple is a session" "$nf" "$FLOOD"
+es_diag <<<"listing of $((LIVE + FLOOD)) sessions on one port: $list_ms ms"
+
+sleep 1.5	# a collection scan over everything
+scrape=$(for i in 1 2 3 4 5; do
+	es_in b curl -s -o /dev/null -w '%{time_total}\n' "http://127.0.0.1:$ES_AGENT_PORT/metrics"
+done | sort -g | sed -n 3p)
+scrape_ms=$(awk -v s="$scrape" 'BEGIN { printf "%d", s * 1000 }')
+es_diag <<<"/metrics with $((LIVE + FLOOD)) sessions: $scrape s (median of 5)"
+es_expect_le "/metrics scrape, median of 5 (ms)" "$scrape_ms" 250
+es_expect_ge "map entries after the scan" \
+	"$(es_metric b "edgeshift_session_map_entries{node=\"$ES_PREFIX-b\",family=\"ipv4\"}")" $((LIVE + FLOOD))
+rss=$(awk '/VmRSS/ { print $2 }' "/proc/$ES_AGENT_PID/status")
+es_diag <<<"agent RSS $rss KiB; collection scan $(es_metric b "edgeshift_gc_duration_seconds{node=\"$ES_PREFIX-b\"}") s"
+es_expect_le "agent RSS with $((LIVE + FLOOD)) sessions (KiB)" "$rss" "$RSS_MAX_KIB"
+es_done
