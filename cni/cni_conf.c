@@ -169,8 +169,16 @@ static int parse_host_device(struct cni_delegate *d, struct cni_error *err)
 			return -1;
 		n++;
 	}
-	if (json_object_get(d->obj, "kernelpath"))
-		return bad(err, d, "kernelpath", "is not supported; use device, hwaddr or pciBusID");
+	/* spec code 2: the message names the unsupported key and its value */
+	if (json_object_get(d->obj, "kernelpath")) {
+		char *v = json_dumps(json_object_get(d->obj, "kernelpath"), JSON_ENCODE_ANY);
+
+		cni_fail(err, CNI_ERR_UNSUPPORTED_FIELD,
+			 "%s%skernelpath: %.64s is not supported; use device, hwaddr or pciBusID",
+			 d->field, d->field[0] ? "." : "", v ? v : "");
+		free(v);
+		return -1;
+	}
 	if (n != 1)
 		return bad(err, d, "device",
 			   n ? "give only one of device, hwaddr, pciBusID and devices"

@@ -17,7 +17,8 @@ cni_pod pa || exit 1; P=$(cni_pod_path pa)
 code() { if [ -z "$1" ]; then echo 0; else jq -r ".code // 0" <<<"$1"; fi; }
 
 first=$(cni_conf ref macvlan 1.0.0 "{\"master\":\"$CNI_MASTER\",\"ipam\":{\"type\":\"host-local\",
-	\"subnet\":\"10.77.0.0/24\",\"gateway\":\"10.77.0.1\",\"routes\":[{\"dst\":\"0.0.0.0/0\"}],
+	\"subnet\":\"10.77.0.0/24\",\"gateway\":\"10.77.0.1\",
+	\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.77.0.1\"}],
 	\"dataDir\":\"$ES_TMP/hl\"}}")
 prev=$(cni_exec "$CNI_REF/macvlan" ADD c1 "$P" eth0 "$first")
 second=$(cni_conf ours macvlan 1.0.0 "{\"master\":\"$CNI_MASTER\",\"ipam\":{\"type\":\"static\",
