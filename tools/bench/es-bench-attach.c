@@ -6,12 +6,15 @@
  *   - tcx: two bpf_link_create (ingress, egress), what edgeshift-cni does;
  *   - clsact: the qdisc and two cls_bpf filters (the older tc hook);
  *   - the delete of the macvlan (RTM_DELLINK until its ack) with nothing
- *     attached, with the tcx links held, with the cls_bpf filters.
+ *     attached, with the tcx links held, with the cls_bpf filters;
+ *   - moving a macvlan with its tcx links to another namespace and back
+ *     (what parking a pod's link for the next pod would cost).
  * Each attach of a tcx program waits for an RCU grace period under the
  * RTNL; the figures say how much of a pod's ADD+DEL that is and what the
  * alternative hook would cost (docs/benchmarks.md, section 9).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +29,7 @@
 
 #define ROUNDS	21
 
-enum { T_TCX, T_CLSACT, T_DEL_PLAIN, T_DEL_TCX, T_DEL_CLSACT, T_N };
+enum { T_TCX, T_CLSACT, T_DEL_PLAIN, T_DEL_TCX, T_DEL_CLSACT, T_MOVE_OUT, T_MOVE_IN, T_N };
 
 static const char *const names[T_N] = {
 	"tcx attach, ingress + egress",
@@ -34,7 +37,11 @@ static const char *const names[T_N] = {
 	"delete, nothing attached",
 	"delete, tcx links held",
 	"delete, cls_bpf filters",
+	"move to another netns, tcx links held",
+	"move back, tcx links held",
 };
+
+static int parking = -1, home = -1;	/* namespaces for the move */
 
 static double now_ms(void)
 {
@@ -72,19 +79,24 @@ static int macvlan(const char *name)
 	return if_nametoindex(name);
 }
 
-/* RTM_DELLINK and its ack: the time a plugin's delete takes. */
-static int del_link(struct mnl_socket *nl, int ifindex)
+/*
+ * RTM_DELLINK (or, with ns_fd >= 0, RTM_NEWLINK moving the link there) and
+ * its ack: the time a plugin's request takes.
+ */
+static int link_req(struct mnl_socket *nl, int ifindex, int ns_fd)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifinfomsg *ifi;
 	int n;
 
-	nlh->nlmsg_type = RTM_DELLINK;
+	nlh->nlmsg_type = ns_fd >= 0 ? RTM_NEWLINK : RTM_DELLINK;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	nlh->nlmsg_seq = 1;
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_index = ifindex;
+	if (ns_fd >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, ns_fd);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
@@ -114,6 +126,37 @@ static int clsact(int prog, int ifindex)
 	return ret ?: bpf_tc_attach(&hook, &opts);
 }
 
+/* A macvlan with tcx links out to the parking namespace and back. */
+static int round_move(int r, int prog, struct mnl_socket *nl, double t[T_N])
+{
+	struct mnl_socket *pk;
+	int ifindex, link[2], ret;
+	char name[16];
+	double t0;
+
+	snprintf(name, sizeof(name), "pm%d", r);
+	ifindex = macvlan(name);
+	if (ifindex <= 0 || tcx(prog, ifindex, link))
+		return -1;
+	t0 = now_ms();
+	ret = link_req(nl, ifindex, parking);
+	t[T_MOVE_OUT] = now_ms() - t0;
+	/* the way back is asked for in the parking namespace */
+	if (ret || setns(parking, CLONE_NEWNET))
+		return -1;
+	pk = mnl_socket_open(NETLINK_ROUTE);
+	if (setns(home, CLONE_NEWNET) || !pk || mnl_socket_bind(pk, 0, MNL_SOCKET_AUTOPID))
+		return -1;
+	t0 = now_ms();
+	ret = link_req(pk, ifindex, home);
+	t[T_MOVE_IN] = now_ms() - t0;
+	mnl_socket_close(pk);
+	ret = ret ?: link_req(nl, ifindex, -1);
+	close(link[0]);
+	close(link[1]);
+	return ret;
+}
+
 /* One round: three macvlans, one per kind of hook, each timed. */
 static int round_once(int r, int prog, struct mnl_socket *nl, double t[T_N])
 {
@@ -136,20 +179,20 @@ static int round_once(int r, int prog, struct mnl_socket *nl, double t[T_N])
 		return -1;
 	t[T_CLSACT] = now_ms() - t0;
 	t0 = now_ms();
-	if (del_link(nl, ia))
+	if (link_req(nl, ia, -1))
 		return -1;
 	t[T_DEL_PLAIN] = now_ms() - t0;
 	t0 = now_ms();
-	if (del_link(nl, ib))
+	if (link_req(nl, ib, -1))
 		return -1;
 	t[T_DEL_TCX] = now_ms() - t0;
 	close(link[0]);
 	close(link[1]);
 	t0 = now_ms();
-	if (del_link(nl, ic))
+	if (link_req(nl, ic, -1))
 		return -1;
 	t[T_DEL_CLSACT] = now_ms() - t0;
-	return 0;
+	return round_move(r, prog, nl, t);
 }
 
 int main(void)
@@ -162,6 +205,16 @@ int main(void)
 	if (unshare(CLONE_NEWNET) || system("ip link set lo up && ip link add m0 type veth "
 					     "peer name m0p && ip link set m0 up")) {
 		perror("es-bench-attach: a network namespace of its own");
+		return 1;
+	}
+	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (unshare(CLONE_NEWNET)) {
+		perror("es-bench-attach: the parking namespace");
+		return 1;
+	}
+	parking = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home < 0 || parking < 0 || setns(home, CLONE_NEWNET)) {
+		perror("es-bench-attach: the parking namespace");
 		return 1;
 	}
 	nl = mnl_socket_open(NETLINK_ROUTE);
