@@ -9,8 +9,9 @@
  *     attached, with the tcx links held, with the cls_bpf filters;
  *   - moving a macvlan with its tcx links to another namespace and back
  *     (what parking a pod's link for the next pod would cost).
- * Each attach of a tcx program waits for an RCU grace period under the
- * RTNL; the figures say how much of a pod's ADD+DEL that is and what the
+ * ES_BENCH_ATTACH_KEEP=1 keeps a tcx attachment on another device for
+ * the whole run (the tc static keys stay on). Each attach of a tcx
+ * program waits for an RCU grace period under the RTNL; the figures say how much of a pod's ADD+DEL that is and what the
  * alternative hook would cost (docs/benchmarks.md, section 9).
  */
 #include <errno.h>
@@ -200,6 +201,7 @@ int main(void)
 	static double t[T_N][ROUNDS];
 	double one[T_N];
 	struct mnl_socket *nl;
+	int keep[2];
 	int prog, r, k;
 
 	if (unshare(CLONE_NEWNET) || system("ip link set lo up && ip link add m0 type veth "
@@ -221,6 +223,10 @@ int main(void)
 	prog = prog_load();
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) || prog < 0) {
 		perror("es-bench-attach: netlink or program load");
+		return 1;
+	}
+	if (getenv("ES_BENCH_ATTACH_KEEP") && tcx(prog, if_nametoindex("m0"), keep)) {
+		perror("es-bench-attach: the kept tcx links on m0");
 		return 1;
 	}
 	for (r = 0; r < ROUNDS; r++) {
