@@ -13,7 +13,7 @@
 . "$(dirname "$0")/cni_lib.bash"
 es_require_root "cni conformance"
 cni_require "cni conformance"
-es_plan 50
+es_plan 51
 cni_host || exit 1
 N=0
 TABLE=${ES_CNI_TABLE:-$ES_TMP/table.md}
@@ -240,6 +240,24 @@ t_gc_keep() {
 	gc_setup "$1"; nocmd GC "$GVALID" "$1" >/dev/null
 	pass_if has_if "q$N" eth0 && [ "$(reserved "$1" "$C2")" = 1 ]
 }
+# meta form: delegate "a" on host-local, "b" on es-ipamd, which then stops
+t_gc_continue() {
+	local m o ca cb
+	m=$(jq -c -n --arg m "$CNI_MASTER" --arg s "$CNI_STATE" --arg p "$CNI_PINS" \
+		--argjson hl "$(hl ours 10.67.0.0/24)" '{cniVersion: "1.1.0", name: "gcmeta",
+		type: "multicni", stateDir: $s, pinPath: $p, default: "a", plugins: [
+		{name: "a", type: "macvlan", master: $m, ipam: $hl},
+		{name: "b", type: "macvlan", master: $m, ipam: {type: "vdhcp", network: "vnet",
+		 timeoutMs: 1000, servers: [{url: "http://127.0.0.1:18480/ipam/", user: "cni",
+		 password: "pw"}]}}]}')
+	pod "$1"; ca=$C; cni_exec "$CNI_BIN" ADD "$ca" "$P" eth0 "$m" "EDGESHIFT_NETWORK=a" >/dev/null
+	pod "$1"; cb=$C; cni_exec "$CNI_BIN" ADD "$cb" "$P" eth0 "$m" "EDGESHIFT_NETWORK=b" >/dev/null
+	kill "$IPAMD_PID"; wait "$IPAMD_PID" 2>/dev/null
+	o=$(nocmd GC "$(jq -c '. + {"cni.dev/valid-attachments": []}' <<<"$m")" "$1")
+	pass_if [ "$(code_of "$o")" = 100 ] && [ "$(reserved "$1" "$ca")" = 0 ] &&
+		[ ! -e "$CNI_STATE/attachments/gcmeta/$ca-eth0.json" ] &&
+		[ -e "$CNI_STATE/attachments/gcmeta/$cb-eth0.json" ]
+}
 t_gc_err() { local o; o=$(nocmd GC "$(net "$1" 1.1.0)" "$1"); pass_if [ -n "$(code_of "$o")" ]; }
 t_ifargs() {
 	local o; pod "$1"
@@ -325,6 +343,7 @@ cat >"$ES_TMP/ipamd.json" <<EOF
 EOF
 es_bg --log "$ES_TMP/ipamd.log" es_in host "$ES_BUILD/es-ipamd" --config "$ES_TMP/ipamd.json" \
 	--state "$ES_TMP/ipamd.state" --listen 127.0.0.1:18480
+IPAMD_PID=$ES_BG_PID
 cni_standin "$(es_ifname ho)" 1500 192.168.75.1/24 && cni_standin "$(es_ifname hr)" 1500 192.168.76.1/24 || exit 1
 for _ in $(seq 50); do es_in host curl -sf -m 1 http://127.0.0.1:18480/ipam/healthz >/dev/null && break; sleep 0.1; done
 
@@ -378,4 +397,6 @@ row "5 errors" MUST "code 6: cannot decode the configuration" t_err6
 row "5 errors" MUST "code 7: invalid network configuration" t_err7
 row "5 errors" MUST "code 2 names the unsupported key and value" t_err2 -
 row "5 errors" MUST "code 3: CHECK of a container that does not exist" t_err3
+# last: it stops es-ipamd
+row "2 GC" SHOULD "continues past an error (IPAM server down), reports it" t_gc_continue -
 es_done
