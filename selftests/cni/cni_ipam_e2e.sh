@@ -63,6 +63,7 @@ chk=$(jq -c --argjson r "$out" '. + {prevResult: $r}' <<<"$good")
 es_check "CHECK passes" cni_exec "$CNI_BIN" CHECK ca "$PA" eth0 "$chk"
 es_check "DEL" cni_exec "$CNI_BIN" DEL ca "$PA" eth0 "$good"
 es_expect_eq "DEL: the server released the address" "$(allocs)" ""
+cni_gone a	# deleted in the background
 es_expect_eq "DEL: the link is gone" "$(es_in a ip -br link show dev eth0 2>/dev/null)" ""
 
 # fifty ADDs in parallel, one pod namespace each (wait for these only:
