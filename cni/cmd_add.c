@@ -18,22 +18,7 @@
 /* A result in the 1.1 shape to start from: prevResult when chained. */
 static json_t *start_result(struct cni_ctx *c)
 {
-	static const char *const lists[] = { "interfaces", "ips", "routes" };
-	json_t *res, *ip;
-	size_t i;
-
-	if (!c->conf.prev_result)
-		return cni_result_new();
-	res = json_deep_copy(c->conf.prev_result);
-	json_object_del(res, "cniVersion");
-	for (i = 0; i < 3; i++)
-		if (!json_is_array(json_object_get(res, lists[i])))
-			json_object_set_new(res, lists[i], json_array());
-	if (!json_is_object(json_object_get(res, "dns")))
-		json_object_set_new(res, "dns", json_object());
-	json_array_foreach(json_object_get(res, "ips"), i, ip)
-		json_object_del(ip, "version");
-	return res;
+	return c->conf.prev_result ? cni_result_normalize(c->conf.prev_result) : cni_result_new();
 }
 
 static void undo(struct cni_ctx *c, bool ipam_done)
@@ -59,9 +44,15 @@ static int configure(struct cni_ctx *c, json_t *res, const struct cni_link *l, j
 
 	if (ipam && cni_result_merge_ipam(res, ipam, iface, &c->err))
 		return -1;
+	/* the configuration's dns, key by key, over what the IPAM gave */
+	if (c->d->dns)
+		json_object_update(json_object_get(res, "dns"), c->d->dns);
+	/* CHECK verifies these; the rest of a prevResult is other plugins' */
+	json_object_set_new(c->att, "ownRoutes",
+			    json_deep_copy(json_object_get(ipam, "routes")) ?: json_array());
 	if (cni_pod_nl(c, &pod))
 		return -1;
-	ret = ipam_apply(&pod, l->ifindex, res, iface, &c->err);
+	ret = ipam_apply(&pod, l->ifindex, res, iface, json_object_get(ipam, "routes"), &c->err);
 	nl_close(&pod);
 	return ret;
 }

@@ -51,7 +51,7 @@ static int check_link(struct cni_ctx *c, const struct nl_link *l, const json_t *
 	if (ret)
 		return ret;
 	if (mac && (cni_parse_mac(mac, want) || memcmp(want, l->mac, 6)))
-		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG,
+		return cni_fail(&c->err, CNI_ERR_CHECK_DIFFERS,
 				"mac: %s's address differs from prevResult's %s", c->env.ifname, mac);
 	return 0;
 }
@@ -85,14 +85,15 @@ int cmd_check(struct cni_ctx *c)
 		return -1;
 	ret = nl_link_get(&pod, 0, c->env.ifname, &l);
 	if (ret)
-		cni_fail(&c->err, CNI_ERR_INVALID_CONFIG, "CNI_IFNAME: %s is missing from the pod",
+		cni_fail(&c->err, CNI_ERR_CHECK_DIFFERS, "CNI_IFNAME: %s is missing from the pod",
 			 c->env.ifname);
 	else
 		ret = check_link(c, &l, json_array_get(json_object_get(prev, "interfaces"), iface));
 	if (!ret)
 		ret = cni_ipam_check(c, prev);
 	if (!ret)
-		ret = ipam_verify(&pod, l.ifindex, prev, iface, &c->err);
+		ret = ipam_verify(&pod, l.ifindex, prev, iface,
+				  json_object_get(c->att, "ownRoutes"), &c->err);
 	nl_close(&pod);
 	return ret ? -1 : 0;
 }

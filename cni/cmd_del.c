@@ -58,6 +58,12 @@ int cmd_del(struct cni_ctx *c)
 	cni_pod_identity(c);
 	cni_attachment_path(c, path, sizeof(path));
 	c->att = state_read(path);
+	/*
+	 * CNI_NETNS is optional in DEL; the record knows where ADD put the
+	 * link, and a link left in a living pod would be lost to the host.
+	 */
+	if (!c->env.netns[0])
+		c->env.netns = json_string_value(json_object_get(c->att, "netns")) ?: "";
 	c->pod_ns = c->env.netns[0] ? netns_open(c->env.netns) : -1;
 	if (c->pod_ns < 0)
 		c->pod_ns = -1;

@@ -12,6 +12,8 @@
 #include "state.h"
 #include "ipam_exec.h"
 #include "ipam_http.h"
+#include "ipam.h"
+#include "devpool.h"
 #include "commands.h"
 
 static int needs_1_1(struct cni_ctx *c, const char *cmd)
@@ -24,22 +26,29 @@ static int needs_1_1(struct cni_ctx *c, const char *cmd)
 
 static int delegate_ready(struct cni_ctx *c, struct cni_delegate *d)
 {
+	const char *f = d->field[0] ? "." : "";
 	char bin[PATH_MAX];
 	struct nl_link l;
 
+	c->d = d;
 	if (d->kind == CNI_KIND_MACVLAN && d->master[0] && nl_link_get(&c->nl, 0, d->master, &l))
 		return cni_fail(&c->err, CNI_ERR_NOT_AVAILABLE, "%s%smaster: %s does not exist",
-				d->field, d->field[0] ? "." : "", d->master);
+				d->field, f, d->master);
+	if (d->n_pool && !devpool_available(c))
+		return cni_fail(&c->err, CNI_ERR_NOT_AVAILABLE,
+				"%s%sdevices: every device of delegate \"%s\" is in use or absent",
+				d->field, f, d->name);
 	if (!d->ipam)
 		return 0;
-	if (ipam_http_handles(d->ipam)) {
-		if (ipam_http_validate(d->ipam, &c->err))
-			return c->err.code = CNI_ERR_NOT_AVAILABLE, -1;
-		return 0;
-	}
-	if (ipam_exec_find(json_string_value(json_object_get(d->ipam, "type")), c->env.path, bin,
+	if (!ipam_http_handles(d->ipam) &&
+	    ipam_exec_find(json_string_value(json_object_get(d->ipam, "type")), c->env.path, bin,
 			   sizeof(bin), &c->err))
 		return c->err.code = CNI_ERR_NOT_AVAILABLE, -1;
+	if (cni_ipam_status(c)) {
+		if (c->err.code != CNI_ERR_NOT_AVAILABLE_LIMITED)
+			c->err.code = CNI_ERR_NOT_AVAILABLE;
+		return -1;
+	}
 	return 0;
 }
 
@@ -89,23 +98,69 @@ static int collect(struct cni_ctx *c, json_t *rec)
 	return ret;
 }
 
+/*
+ * The list the runtime still knows. Absent is refused: reading it as
+ * "none is valid" would tear down every pod of the network. null is what
+ * a runtime marshals for an empty list.
+ */
+static int valid_list(struct cni_ctx *c, json_t **valid)
+{
+	json_t *v = json_object_get(c->conf.root, "cni.dev/valid-attachments"), *a;
+	size_t i;
+
+	*valid = v;
+	if (!v)
+		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG,
+				"cni.dev/valid-attachments: is required for GC");
+	if (json_is_null(v))
+		return 0;
+	if (!json_is_array(v))
+		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG,
+				"cni.dev/valid-attachments: must be an array");
+	json_array_foreach(v, i, a)
+		if (!json_is_string(json_object_get(a, "containerID")) ||
+		    !json_is_string(json_object_get(a, "ifname")))
+			return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG,
+					"cni.dev/valid-attachments[%zu]: want containerID and ifname strings",
+					i);
+	return 0;
+}
+
+/* Spec section 4: GC goes on to every delegated plugin; errors are collected. */
+static int gc_delegates(struct cni_ctx *c)
+{
+	struct cni_error first = {};
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < c->conf.n_del; i++) {
+		c->d = &c->conf.del[i];
+		if (cni_ipam_gc(c)) {
+			if (!ret)
+				first = c->err;
+			ret = -1;
+		}
+	}
+	if (ret)
+		c->err = first;
+	return ret;
+}
+
 int cmd_gc(struct cni_ctx *c)
 {
-	json_t *valid = json_object_get(c->conf.root, "cni.dev/valid-attachments"), *rec;
 	char dir[PATH_MAX * 2], path[PATH_MAX * 3];
+	struct cni_error first = {};
+	json_t *valid, *rec;
 	struct dirent *de;
 	int ret = 0;
 	DIR *d;
 
-	if (needs_1_1(c, "GC"))
+	if (needs_1_1(c, "GC") || valid_list(c, &valid))
 		return -1;
-	if (valid && !json_is_array(valid))
-		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG,
-				"cni.dev/valid-attachments: must be an array");
 	snprintf(dir, sizeof(dir), "%s/attachments/%s", c->conf.state_dir, c->conf.name);
 	d = opendir(dir);
 	if (!d)
-		return 0;
+		return gc_delegates(c);
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.' || !strstr(de->d_name, ".json"))
 			continue;
@@ -118,10 +173,18 @@ int cmd_gc(struct cni_ctx *c)
 			json_decref(rec);
 			continue;
 		}
-		if (collect(c, rec))
-			ret = -1;	/* keep going; report the last failure */
+		if (collect(c, rec) && !ret) {
+			first = c->err;	/* keep going; report the first failure */
+			ret = -1;
+		}
 		json_decref(rec);
 	}
 	closedir(d);
+	if (gc_delegates(c) && !ret) {
+		first = c->err;
+		ret = -1;
+	}
+	if (ret)
+		c->err = first;
 	return ret;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Parsing and validating the network configuration. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,8 +169,16 @@ static int parse_host_device(struct cni_delegate *d, struct cni_error *err)
 			return -1;
 		n++;
 	}
-	if (json_object_get(d->obj, "kernelpath"))
-		return bad(err, d, "kernelpath", "is not supported; use device, hwaddr or pciBusID");
+	/* spec code 2: the message names the unsupported key and its value */
+	if (json_object_get(d->obj, "kernelpath")) {
+		char *v = json_dumps(json_object_get(d->obj, "kernelpath"), JSON_ENCODE_ANY);
+
+		cni_fail(err, CNI_ERR_UNSUPPORTED_FIELD,
+			 "%s%skernelpath: %.64s is not supported; use device, hwaddr or pciBusID",
+			 d->field, d->field[0] ? "." : "", v ? v : "");
+		free(v);
+		return -1;
+	}
 	if (n != 1)
 		return bad(err, d, "device",
 			   n ? "give only one of device, hwaddr, pciBusID and devices"
@@ -197,6 +206,49 @@ static int parse_ipam(struct cni_delegate *d, struct cni_error *err)
 	return 0;
 }
 
+static int string_list(const json_t *v, int (*ok)(const char *))
+{
+	json_t *e;
+	size_t i;
+
+	if (!json_is_array(v))
+		return 0;
+	json_array_foreach(v, i, e)
+		if (!json_is_string(e) || (ok && !ok(json_string_value(e))))
+			return 0;
+	return 1;
+}
+
+static int is_ip(const char *s)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
+}
+
+/* The spec's well-known "dns": nameservers, domain, search, options. */
+static int parse_dns(struct cni_delegate *d, json_t *dns, struct cni_error *err)
+{
+	json_t *v;
+
+	if (!dns || json_is_null(dns))
+		return 0;
+	if (!json_is_object(dns))
+		return bad(err, d, "dns", "must be an object");
+	v = json_object_get(dns, "nameservers");
+	if (v && !string_list(v, is_ip))
+		return bad(err, d, "dns.nameservers", "must be a list of IP addresses");
+	v = json_object_get(dns, "domain");
+	if (v && !json_is_string(v))
+		return bad(err, d, "dns.domain", "must be a string");
+	if ((v = json_object_get(dns, "search")) && !string_list(v, NULL))
+		return bad(err, d, "dns.search", "must be a list of strings");
+	if ((v = json_object_get(dns, "options")) && !string_list(v, NULL))
+		return bad(err, d, "dns.options", "must be a list of strings");
+	d->dns = dns;
+	return 0;
+}
+
 /* kind is the delegate's "type" in the meta form, its "kind" otherwise. */
 static int parse_delegate(struct cni_delegate *d, const char *kind_key, struct cni_error *err)
 {
@@ -210,7 +262,7 @@ static int parse_delegate(struct cni_delegate *d, const char *kind_key, struct c
 		d->kind = CNI_KIND_HOST_DEVICE;
 	else
 		return bad(err, d, kind_key, "must be \"macvlan\" or \"host-device\"");
-	if (parse_ipam(d, err))
+	if (parse_ipam(d, err) || parse_dns(d, json_object_get(d->obj, "dns"), err))
 		return -1;
 	return d->kind == CNI_KIND_MACVLAN ? parse_macvlan(d, err) : parse_host_device(d, err);
 }
@@ -245,6 +297,10 @@ static int parse_plugins(struct cni_conf *c, json_t *plugins, struct cni_error *
 		return -1;
 	if (!def[0] && c->n_del > 1)
 		return bad(err, NULL, "default", "is required when there are several plugins");
+	/* a network-wide "dns" serves the delegates that have none */
+	for (i = 0; i < c->n_del; i++)
+		if (!c->del[i].dns && parse_dns(&c->del[i], json_object_get(c->root, "dns"), err))
+			return -1;
 	c->default_idx = def[0] ? cni_conf_find(c, def) : 0;
 	if (c->default_idx < 0)
 		return bad(err, NULL, "default", "names no delegate in plugins");

@@ -29,6 +29,7 @@ struct cni_delegate {
 	enum cni_kind	kind;
 	json_t		*obj;		/* the delegate's object in the config */
 	json_t		*ipam;		/* its "ipam", NULL when none or empty */
+	json_t		*dns;		/* its "dns" (the network's in the meta form), or NULL */
 	/* macvlan */
 	char		master[IF_NAMESIZE];	/* "" = default route's interface */
 	int		mode;		/* IFLA_MACVLAN_MODE_* */

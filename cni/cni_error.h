@@ -18,11 +18,13 @@ enum cni_error_code {
 	CNI_ERR_INVALID_CONFIG		= 7,
 	CNI_ERR_TRY_AGAIN		= 11,
 	CNI_ERR_NOT_AVAILABLE		= 50,	/* STATUS: cannot serve ADD now */
+	CNI_ERR_NOT_AVAILABLE_LIMITED	= 51,	/* ... and pods may have limited connectivity */
 	CNI_ERR_IPAM_UNREACHABLE	= 100,	/* no HTTP IPAM server answered */
 	CNI_ERR_IPAM_AUTH		= 101,	/* an IPAM server refused the credentials */
 	CNI_ERR_IPAM_EXHAUSTED		= 102,	/* the network has no free address */
 	CNI_ERR_IPAM_BAD_ANSWER		= 103,	/* a server answered something not in the API */
 	CNI_ERR_NO_FREE_DEVICE		= 110,	/* every host-device of the delegate is in use */
+	CNI_ERR_CHECK_DIFFERS		= 111,	/* CHECK: the pod lacks what prevResult lists */
 	CNI_ERR_KUBE_API		= 120,	/* the pod's annotation could not be read */
 };
 

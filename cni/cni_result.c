@@ -10,6 +10,23 @@ json_t *cni_result_new(void)
 	return json_pack("{s:[], s:[], s:[], s:{}}", "interfaces", "ips", "routes", "dns");
 }
 
+json_t *cni_result_normalize(const json_t *prev)
+{
+	static const char *const lists[] = { "interfaces", "ips", "routes" };
+	json_t *res = json_deep_copy(prev), *ip;
+	size_t i;
+
+	json_object_del(res, "cniVersion");
+	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		if (!json_is_array(json_object_get(res, lists[i])))
+			json_object_set_new(res, lists[i], json_array());
+	if (!json_is_object(json_object_get(res, "dns")))
+		json_object_set_new(res, "dns", json_object());
+	json_array_foreach(json_object_get(res, "ips"), i, ip)
+		json_object_del(ip, "version");	/* 0.3.x/0.4.0 only */
+	return res;
+}
+
 int cni_result_add_iface(json_t *res, const char *name, const unsigned char mac[6],
 			 unsigned int mtu, const char *sandbox)
 {
@@ -97,8 +114,6 @@ json_t *cni_result_for_version(const json_t *res, const char *v)
 			json_object_del(i, "pciID");
 		}
 	}
-	if (!json_object_size(json_object_get(r, "dns")))
-		json_object_del(r, "dns");
 	return r;
 }
 

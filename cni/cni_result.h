@@ -13,6 +13,9 @@
 /* {"interfaces":[],"ips":[],"routes":[],"dns":{}} */
 json_t *cni_result_new(void);
 
+/* A result of any supported version (prevResult) copied into the 1.1 shape. */
+json_t *cni_result_normalize(const json_t *prev);
+
 /* Appends an interface; returns its index in "interfaces". */
 int cni_result_add_iface(json_t *res, const char *name, const unsigned char mac[6],
 			 unsigned int mtu, const char *sandbox);

@@ -18,22 +18,10 @@ static void pool_dir(struct cni_ctx *c, char *buf, size_t len)
 
 static int pool_lock(struct cni_ctx *c)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 8];
-	int fd, ret;
+	char dir[PATH_MAX];
 
 	pool_dir(c, dir, sizeof(dir));
-	ret = es_mkdir_p(dir, 0700);
-	if (ret)
-		return ret;
-	snprintf(path, sizeof(path), "%s/.lock", dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX)) {
-		close(fd);
-		return -errno;
-	}
-	return fd;
+	return state_lock(dir);
 }
 
 /* Owner of a claim: 1 ours, 0 someone else's, -1 no claim. */
@@ -92,6 +80,21 @@ int devpool_claim(struct cni_ctx *c, char dev[IF_NAMESIZE])
 			 c->d->field, c->d->field[0] ? "." : "", c->d->name, busy, absent,
 			 c->d->n_pool);
 	return ret;
+}
+
+int devpool_available(struct cni_ctx *c)
+{
+	char dir[PATH_MAX], path[PATH_MAX + IF_NAMESIZE + 2];
+	struct nl_link l;
+	unsigned int i;
+
+	pool_dir(c, dir, sizeof(dir));
+	for (i = 0; i < c->d->n_pool; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, c->d->pool[i]);
+		if (access(path, F_OK) && !nl_link_get(&c->nl, 0, c->d->pool[i], &l))
+			return 1;
+	}
+	return 0;
 }
 
 void devpool_release(struct cni_ctx *c)

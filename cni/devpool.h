@@ -13,6 +13,8 @@
 
 /* Claims a free device present in the host namespace; code 110 when none. */
 int devpool_claim(struct cni_ctx *c, char dev[IF_NAMESIZE]);
+/* STATUS: 1 when a device of c->d's pool is present and unclaimed. */
+int devpool_available(struct cni_ctx *c);
 /* Releases this attachment's claim, if any. */
 void devpool_release(struct cni_ctx *c);
 

@@ -289,7 +289,7 @@ int host_device_del(struct cni_ctx *c)
 int host_device_check(struct cni_ctx *c, const struct nl_link *l)
 {
 	if (strncmp(l->alias, ALIAS_TAG, strlen(ALIAS_TAG)))
-		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG,
+		return cni_fail(&c->err, CNI_ERR_CHECK_DIFFERS,
 				"%s in the pod is not a device edgeshift-cni moved there", c->env.ifname);
 	return 0;
 }

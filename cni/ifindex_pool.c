@@ -56,16 +56,6 @@ int ifindex_pool_take(const char *state_dir, int *ifindex)
 	return ret;
 }
 
-static int touch(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-
-	if (fd < 0)
-		return -errno;
-	close(fd);
-	return 0;
-}
-
 int ifindex_pool_hold(const char *state_dir, int ifindex)
 {
 	char path[PATH_MAX];
@@ -80,7 +70,7 @@ int ifindex_pool_hold(const char *state_dir, int ifindex)
 	if (ret)
 		return ret;
 	entry(state_dir, "used", ifindex, path, sizeof(path));
-	return touch(path);
+	return state_touch(path);
 }
 
 void ifindex_pool_put(const char *state_dir, int ifindex)

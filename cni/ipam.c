@@ -4,6 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "cni_result.h"
 #include "cni_version.h"
 #include "ipam_exec.h"
 #include "ipam_http.h"
@@ -15,11 +19,13 @@
 /*
  * The IPAM plugin sees the configuration it would see as the only plugin:
  * the whole stdin for a single delegate, the delegate's object (with the
- * network's version, args, runtimeConfig and prevResult) in the meta form.
+ * network's version, args, runtimeConfig, prevResult and GC's list) in
+ * the meta form.
  */
 static char *ipam_conf(struct cni_ctx *c, size_t *len)
 {
-	static const char *const inherited[] = { "args", "runtimeConfig", "prevResult" };
+	static const char *const inherited[] = { "args", "runtimeConfig", "prevResult",
+						 "cni.dev/valid-attachments" };
 	json_t *j, *v;
 	char *s;
 	size_t i;
@@ -54,7 +60,7 @@ static int common_version(struct cni_ctx *c, const char *type, const char *conf,
 	int best = -1, n;
 	size_t i;
 
-	if (ipam_exec(type, c->env.path, "VERSION", conf, len, &info, &e))
+	if (ipam_exec(type, &c->env, "VERSION", conf, len, &info, &e))
 		return -1;
 	json_array_foreach(json_object_get(info, "supportedVersions"), i, v) {
 		n = cni_version_num(json_string_value(v));
@@ -67,42 +73,89 @@ static int common_version(struct cni_ctx *c, const char *type, const char *conf,
 	return best < 0 ? -1 : 0;
 }
 
-static char *with_version(const char *conf, size_t *len, const char *ver)
+/*
+ * conf spoken at version ver: its cniVersion, and its prevResult too (a
+ * plugin parses prevResult with the result type of the config's version
+ * and refuses one that claims another).
+ */
+static char *at_version(const char *conf, size_t *len, const char *ver)
 {
-	json_t *j = json_loadb(conf, *len, 0, NULL);
+	json_t *j = json_loadb(conf, *len, 0, NULL), *prev, *norm;
 	char *s;
 
 	if (!j)
 		return NULL;
 	json_object_set_new(j, "cniVersion", json_string(ver));
+	prev = json_object_get(j, "prevResult");
+	if (json_is_object(prev)) {
+		norm = cni_result_normalize(prev);
+		json_object_set_new(j, "prevResult", cni_result_for_version(norm, ver));
+		json_decref(norm);
+	}
 	s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	*len = s ? strlen(s) : 0;
 	return s;
 }
 
+/* Runs the plugin at the highest version both speak; 1 when there is none. */
+static int run_common(struct cni_ctx *c, const char *type, const char *command,
+		      const char *conf, size_t len, json_t **result)
+{
+	char ver[16], *older;
+	int ret;
+
+	if (common_version(c, type, conf, len, ver, sizeof(ver)))
+		return 1;
+	memset(&c->err, 0, sizeof(c->err));
+	if (!strcmp(ver, c->conf.version))
+		return ipam_exec(type, &c->env, command, conf, len, result, &c->err);
+	older = at_version(conf, &len, ver);
+	if (!older)
+		return cni_fail(&c->err, CNI_ERR_IO, "out of memory");
+	ret = ipam_exec(type, &c->env, command, older, len, result, &c->err);
+	free(older);
+	return ret;
+}
+
+/*
+ * With a prevResult the version is agreed before the run: a plugin that
+ * does not speak the config's version fails on the prevResult with a
+ * generic code. Without one, the plugin's code 1 says it.
+ */
 static int run_exec(struct cni_ctx *c, const char *command, json_t **result)
 {
 	const char *type = json_string_value(json_object_get(c->d->ipam, "type"));
-	char ver[16], *older;
+	struct cni_error saved;
 	size_t len;
 	char *conf = ipam_conf(c, &len);
-	int ret;
+	int ret = 1, again;
 
 	if (!conf)
 		return cni_fail(&c->err, CNI_ERR_IO, "out of memory");
-	ret = ipam_exec(type, c->env.path, command, conf, len, result, &c->err);
-	if (ret && c->err.code == CNI_ERR_INCOMPATIBLE_VERSION &&
-	    !common_version(c, type, conf, len, ver, sizeof(ver))) {
-		older = with_version(conf, &len, ver);
-		if (older) {
-			memset(&c->err, 0, sizeof(c->err));
-			ret = ipam_exec(type, c->env.path, command, older, len, result, &c->err);
-			free(older);
-		}
+	if (c->conf.prev_result)
+		ret = run_common(c, type, command, conf, len, result);
+	if (ret > 0)
+		ret = ipam_exec(type, &c->env, command, conf, len, result, &c->err);
+	if (ret && c->err.code == CNI_ERR_INCOMPATIBLE_VERSION && !c->conf.prev_result) {
+		saved = c->err;
+		again = run_common(c, type, command, conf, len, result);
+		if (again > 0)
+			c->err = saved;
+		else
+			ret = again;
 	}
 	free(conf);
 	return ret;
+}
+
+/* STATUS and GC exist from 1.1.0: 1 when the plugin speaks it, else 0. */
+static int speaks_1_1(struct cni_ctx *c, const char *type, const char *conf, size_t len)
+{
+	char ver[16];
+
+	return !common_version(c, type, conf, len, ver, sizeof(ver)) &&
+	       cni_version_num(ver) >= 10100;
 }
 
 /*
@@ -123,9 +176,15 @@ int cni_ipam_add(struct cni_ctx *c, json_t **result)
 	*result = NULL;
 	if (!c->d->ipam)
 		return 0;
-	if (ipam_http_handles(c->d->ipam))
-		return ipam_http_add(c->d->ipam, c->d->name, c->env.container_id, c->env.ifname,
-				     result, &c->err);
+	if (ipam_http_handles(c->d->ipam)) {
+		json_t *held = NULL;
+		int ret = ipam_http_add_held(c->d->ipam, c->d->name, c->env.container_id,
+					     c->env.ifname, result, &held, &c->err);
+
+		/* DEL must hear from each of them (a late answer is an allocation too) */
+		json_object_set_new(c->att, "ipamServers", held);
+		return ret;
+	}
 	return run_exec(c, "ADD", result);
 }
 
@@ -134,8 +193,9 @@ int cni_ipam_del(struct cni_ctx *c)
 	if (!c->d->ipam)
 		return 0;
 	if (ipam_http_handles(c->d->ipam))
-		return ipam_http_del(c->d->ipam, c->d->name, c->env.container_id, c->env.ifname,
-				     &c->err);
+		return ipam_http_del_held(c->d->ipam, c->d->name, c->env.container_id,
+					  c->env.ifname, json_object_get(c->att, "ipamServers"),
+					  &c->err);
 	return run_exec(c, "DEL", NULL);
 }
 
@@ -147,6 +207,75 @@ int cni_ipam_check(struct cni_ctx *c, const json_t *prev)
 		return ipam_http_check(c->d->ipam, c->d->name, c->env.container_id, c->env.ifname,
 				       json_object_get(prev, "ips"), &c->err);
 	return run_exec(c, "CHECK", NULL);
+}
+
+/*
+ * The dhcp plugin hands every request to its daemon: STATUS is not ready
+ * while nothing listens on the daemon's socket.
+ */
+#define DHCP_SOCKET_DEFAULT	"/run/cni/dhcp.sock"
+
+static int dhcp_daemon_up(struct cni_ctx *c)
+{
+	const char *path = json_string_value(json_object_get(c->d->ipam, "daemonSocketPath"));
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd, ret;
+
+	path = path && *path ? path : DHCP_SOCKET_DEFAULT;
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ret = fd < 0 ? -1 : connect(fd, (struct sockaddr *)&a, sizeof(a));
+	if (fd >= 0)
+		close(fd);
+	if (ret)
+		return cni_fail(&c->err, CNI_ERR_NOT_AVAILABLE,
+				"ipam dhcp: no daemon listens on %s", path);
+	return 0;
+}
+
+int cni_ipam_status(struct cni_ctx *c)
+{
+	const char *type;
+	size_t len;
+	char *conf;
+	int ret = 0;
+
+	if (!c->d->ipam)
+		return 0;
+	if (ipam_http_handles(c->d->ipam))
+		return ipam_http_status(c->d->ipam, &c->err);
+	type = json_string_value(json_object_get(c->d->ipam, "type"));
+	if (!strcmp(type, "dhcp") && dhcp_daemon_up(c))
+		return -1;
+	conf = ipam_conf(c, &len);
+	if (!conf)
+		return cni_fail(&c->err, CNI_ERR_IO, "out of memory");
+	if (speaks_1_1(c, type, conf, len))
+		ret = ipam_exec(type, &c->env, "STATUS", conf, len, NULL, &c->err);
+	/* whatever the delegate's reason, this plugin cannot serve ADD */
+	if (ret && c->err.code != CNI_ERR_NOT_AVAILABLE && c->err.code != CNI_ERR_NOT_AVAILABLE_LIMITED)
+		c->err.code = CNI_ERR_NOT_AVAILABLE;
+	free(conf);
+	return ret;
+}
+
+int cni_ipam_gc(struct cni_ctx *c)
+{
+	const char *type;
+	size_t len;
+	char *conf;
+	int ret = 0;
+
+	if (!c->d->ipam || ipam_http_handles(c->d->ipam))
+		return 0;
+	type = json_string_value(json_object_get(c->d->ipam, "type"));
+	conf = ipam_conf(c, &len);
+	if (!conf)
+		return cni_fail(&c->err, CNI_ERR_IO, "out of memory");
+	if (speaks_1_1(c, type, conf, len))
+		ret = ipam_exec(type, &c->env, "GC", conf, len, NULL, &c->err);
+	free(conf);
+	return ret;
 }
 
 static int ip_of_iface(const json_t *ip, int iface)
@@ -212,7 +341,8 @@ static int parse_ip(const json_t *ip, size_t k, struct nl_addr *a, struct cni_er
 	return 0;
 }
 
-int ipam_apply(struct nl *nl, int ifindex, const json_t *res, int iface, struct cni_error *err)
+int ipam_apply(struct nl *nl, int ifindex, const json_t *res, int iface, const json_t *routes,
+	       struct cni_error *err)
 {
 	struct nl_link_change up = { .up = 1 };
 	struct nl_route r;
@@ -235,7 +365,7 @@ int ipam_apply(struct nl *nl, int ifindex, const json_t *res, int iface, struct 
 	ret = nl_link_set(nl, ifindex, &up);
 	if (ret)
 		return cni_fail(err, CNI_ERR_IO, "cannot bring the interface up: %s", strerror(-ret));
-	json_array_foreach(json_object_get(res, "routes"), k, rt) {
+	json_array_foreach(routes, k, rt) {
 		if (parse_route(res, rt, k, iface, ifindex, &r, err))
 			return -1;
 		ret = nl_route_add(nl, &r);
@@ -258,20 +388,44 @@ static int has_addr(const struct nl_addr *have, int n, const struct nl_addr *a)
 	return 0;
 }
 
-static int has_route(const struct nl_route *have, int n, const struct nl_route *r)
+/* A route to r's destination through r's gateway when one was named, on any link. */
+static int has_route(const struct nl_route *have, int n, const struct nl_route *r, bool gw)
 {
 	size_t l = r->dst.family == AF_INET ? 4 : 16;
 	int i;
 
 	for (i = 0; i < n; i++)
 		if (have[i].dst.family == r->dst.family && have[i].dst.plen == r->dst.plen &&
-		    !memcmp(have[i].dst.addr, r->dst.addr, l) && have[i].oif == r->oif &&
-		    have[i].has_gw == r->has_gw && (!r->has_gw || !memcmp(have[i].gw, r->gw, l)))
+		    !memcmp(have[i].dst.addr, r->dst.addr, l) &&
+		    (!gw || (have[i].has_gw && !memcmp(have[i].gw, r->gw, l))))
 			return 1;
 	return 0;
 }
 
-int ipam_verify(struct nl *nl, int ifindex, const json_t *res, int iface, struct cni_error *err)
+static int same_str(const json_t *a, const json_t *b, const char *key)
+{
+	const char *x = json_string_value(json_object_get(a, key));
+	const char *y = json_string_value(json_object_get(b, key));
+
+	return (!x && !y) || (x && y && !strcmp(x, y));
+}
+
+/* Is route rt one of own (NULL: everything is)? */
+static int is_own(const json_t *own, const json_t *rt)
+{
+	json_t *o;
+	size_t i;
+
+	if (!own)
+		return 1;
+	json_array_foreach(own, i, o)
+		if (same_str(o, rt, "dst") && same_str(o, rt, "gw"))
+			return 1;
+	return 0;
+}
+
+int ipam_verify(struct nl *nl, int ifindex, const json_t *res, int iface, const json_t *own,
+		struct cni_error *err)
 {
 	struct nl_addr have[MAX_ADDRS], a;
 	struct nl_route *routes, r;
@@ -287,7 +441,7 @@ int ipam_verify(struct nl *nl, int ifindex, const json_t *res, int iface, struct
 		if (parse_ip(ip, k, &a, err))
 			return -1;
 		if (!has_addr(have, n, &a))
-			return cni_fail(err, CNI_ERR_INVALID_CONFIG,
+			return cni_fail(err, CNI_ERR_CHECK_DIFFERS,
 					"ips[%zu]: address %s is missing from the interface", k,
 					json_string_value(json_object_get(ip, "address")));
 	}
@@ -297,9 +451,12 @@ int ipam_verify(struct nl *nl, int ifindex, const json_t *res, int iface, struct
 		return cni_fail(err, CNI_ERR_IO, "cannot list the pod's routes");
 	}
 	json_array_foreach(json_object_get(res, "routes"), k, rt) {
+		if (!is_own(own, rt))
+			continue;
 		ret = parse_route(res, rt, k, iface, ifindex, &r, err);
-		if (!ret && !r.table && !has_route(routes, nr, &r))
-			ret = cni_fail(err, CNI_ERR_INVALID_CONFIG,
+		if (!ret && !r.table &&
+		    !has_route(routes, nr, &r, json_object_get(rt, "gw") != NULL))
+			ret = cni_fail(err, CNI_ERR_CHECK_DIFFERS,
 				       "routes[%zu]: route to %s is missing", k,
 				       json_string_value(json_object_get(rt, "dst")));
 		if (ret)

@@ -18,6 +18,17 @@ int cni_ipam_del(struct cni_ctx *c);
 /* Asks the IPAM to confirm the allocation behind prev (a 1.1 result). */
 int cni_ipam_check(struct cni_ctx *c, const json_t *prev);
 /*
+ * STATUS: code 50 when the IPAM cannot serve an ADD now (no HTTP server
+ * answers, the dhcp daemon is not listening, a 1.1 plugin's own STATUS
+ * fails).
+ */
+int cni_ipam_status(struct cni_ctx *c);
+/*
+ * GC forwarded to a plugin that speaks 1.1.0 (with cni.dev/valid-attachments);
+ * older plugins have no GC: their stale attachments get a DEL each.
+ */
+int cni_ipam_gc(struct cni_ctx *c);
+/*
  * True when the IPAM talks over the pod's interface (dhcp), which must
  * then be up before it runs.
  */
@@ -25,12 +36,19 @@ bool cni_ipam_needs_link(const struct cni_ctx *c);
 
 /*
  * In the current (pod) namespace: adds the result's addresses of
- * interface iface to ifindex, brings it up and adds the routes.
+ * interface iface to ifindex, brings it up and adds `routes` (this
+ * plugin's own: a prevResult's routes belong to the links of earlier
+ * plugins and are only passed on).
  */
-int ipam_apply(struct nl *nl, int ifindex, const json_t *res, int iface,
+int ipam_apply(struct nl *nl, int ifindex, const json_t *res, int iface, const json_t *routes,
 	       struct cni_error *err);
-/* Verifies those addresses and routes are present; code 7 names the missing one. */
-int ipam_verify(struct nl *nl, int ifindex, const json_t *res, int iface,
+/*
+ * Verifies those addresses are on ifindex and the routes of res that are
+ * in `own` (all of them when own is NULL) exist; a later plugin may have
+ * moved a route to another link, which is tolerated. Code 111 names the
+ * missing one.
+ */
+int ipam_verify(struct nl *nl, int ifindex, const json_t *res, int iface, const json_t *own,
 		struct cni_error *err);
 
 #endif

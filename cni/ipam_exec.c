@@ -99,8 +99,26 @@ static void ignore_unknown_args(void)
 		setenv("CNI_ARGS", s, 1);
 }
 
-static int run_plugin(const char *bin, const char *command, const char *conf, size_t conf_len,
-		      char **out, size_t *out_len, int *status)
+/* The child's CNI_* variables: this invocation's, or those of a record (GC). */
+static void plugin_env(const struct cni_env *env, const char *command)
+{
+	static const char *const names[] = { "CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME",
+					     "CNI_PATH" };
+	const char *vals[] = { env->container_id, env->netns, env->ifname, env->path };
+	size_t i;
+
+	setenv("CNI_COMMAND", command, 1);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (vals[i] && *vals[i])
+			setenv(names[i], vals[i], 1);
+		else
+			unsetenv(names[i]);
+	}
+	ignore_unknown_args();
+}
+
+static int run_plugin(const char *bin, const struct cni_env *env, const char *command,
+		      const char *conf, size_t conf_len, char **out, size_t *out_len, int *status)
 {
 	int in[2], outp[2], ret;
 	pid_t pid;
@@ -122,8 +140,7 @@ static int run_plugin(const char *bin, const char *command, const char *conf, si
 	if (!pid) {
 		dup2(in[0], 0);
 		dup2(outp[1], 1);
-		setenv("CNI_COMMAND", command, 1);
-		ignore_unknown_args();
+		plugin_env(env, command);
 		execl(bin, bin, (char *)NULL);
 		_exit(127);
 	}
@@ -156,8 +173,8 @@ static int plugin_error(const char *type, const char *out, int status, struct cn
 	return -1;
 }
 
-int ipam_exec(const char *type, const char *cni_path, const char *command, const char *conf,
-	      size_t conf_len, json_t **result, struct cni_error *err)
+int ipam_exec(const char *type, const struct cni_env *env, const char *command,
+	      const char *conf, size_t conf_len, json_t **result, struct cni_error *err)
 {
 	char bin[PATH_MAX], *out = NULL;
 	json_error_t jerr;
@@ -166,9 +183,9 @@ int ipam_exec(const char *type, const char *cni_path, const char *command, const
 
 	if (result)
 		*result = NULL;
-	if (ipam_exec_find(type, cni_path, bin, sizeof(bin), err))
+	if (ipam_exec_find(type, env->path, bin, sizeof(bin), err))
 		return -1;
-	ret = run_plugin(bin, command, conf, conf_len, &out, &out_len, &status);
+	ret = run_plugin(bin, env, command, conf, conf_len, &out, &out_len, &status);
 	if (ret) {
 		cni_fail(err, CNI_ERR_IO, "ipam %s: cannot run %s: %s", type, bin, strerror(-ret));
 		goto out;

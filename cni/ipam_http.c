@@ -5,6 +5,7 @@
  * with every server's own reason in the details.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,7 +283,9 @@ out:
 
 /*
  * One request to server i within what is left of the budget. Returns 0
- * when an answer arrived; -1 otherwise, noted in `at`.
+ * when an answer arrived; otherwise -ECONNREFUSED when the request never
+ * reached the server, another negative value when it may have, noted in
+ * `at`.
  */
 static int call(const struct ipam_conf *c, int i, long long deadline, const char *method,
 		const char *url, const char *body, struct es_http_response *r, struct attempt *at)
@@ -290,6 +293,7 @@ static int call(const struct ipam_conf *c, int i, long long deadline, const char
 	const struct ipam_server *s = &c->srv[i];
 	long left = (long)(deadline - es_now_ms());
 	char why[256];
+	int ret;
 	struct es_http_request req = {
 		.method = method, .url = url, .body = body, .user = s->user,
 		.password = s->password, .ca_file = s->ca_file,
@@ -298,20 +302,19 @@ static int call(const struct ipam_conf *c, int i, long long deadline, const char
 	memset(r, 0, sizeof(*r));
 	if (!url) {
 		note(at, s, OUT_UNREACHABLE, "not asked: out of memory");
-		return -1;
+		return -ECONNREFUSED;
 	}
 	if (left <= 0) {
 		note(at, s, OUT_UNREACHABLE, "not asked: the %ld ms of ipam.timeoutMs were spent",
 		     c->total_ms);
-		return -1;
+		return -ECONNREFUSED;
 	}
 	req.total_ms = left < c->server_ms ? left : c->server_ms;
 	req.connect_ms = req.total_ms < c->connect_ms ? req.total_ms : c->connect_ms;
-	if (es_http_perform(&req, r, why, sizeof(why))) {
+	ret = es_http_perform(&req, r, why, sizeof(why));
+	if (ret)
 		note(at, s, OUT_UNREACHABLE, "did not answer: %s", why);
-		return -1;
-	}
-	return 0;
+	return ret;
 }
 
 static const char *net_name(const struct ipam_conf *c, const char *network)
@@ -464,14 +467,25 @@ static json_t *to_result(const char *body)
 int ipam_http_add(const json_t *ipam, const char *network, const char *container_id,
 		  const char *ifname, json_t **result, struct cni_error *err)
 {
+	json_t *held = NULL;
+	int ret = ipam_http_add_held(ipam, network, container_id, ifname, result, &held, err);
+
+	json_decref(held);
+	return ret;
+}
+
+int ipam_http_add_held(const json_t *ipam, const char *network, const char *container_id,
+		       const char *ifname, json_t **result, json_t **held, struct cni_error *err)
+{
 	struct attempt at = { 0 };
 	struct ipam_conf c;
 	long long deadline;
 	json_t *req;
 	char *body;
-	int i;
+	int i, ret;
 
 	*result = NULL;
+	*held = json_array();
 	if (parse_conf(ipam, &c, err))
 		return -1;
 	network = net_name(&c, network);
@@ -486,9 +500,14 @@ int ipam_http_add(const json_t *ipam, const char *network, const char *container
 		char *url = alloc_url(&c.srv[i], network, NULL, NULL);
 		struct es_http_response r;
 
-		if (!call(&c, i, deadline, "POST", url, body, &r, &at)) {
+		ret = call(&c, i, deadline, "POST", url, body, &r, &at);
+		/* a request that reached the server may still be served after we gave up */
+		if (ret && ret != -ECONNREFUSED)
+			json_array_append_new(*held, json_string(c.srv[i].url));
+		if (!ret) {
 			if (r.status == 200 || r.status == 201) {
 				*result = to_result(r.body);
+				json_array_append_new(*held, json_string(c.srv[i].url));
 				if (!*result)
 					note(&at, &c.srv[i], OUT_BAD_ANSWER,
 					     "answered an allocation that is not the API's: %.80s",
@@ -529,11 +548,28 @@ out:
 	return ret;
 }
 
+static int listed(const json_t *held, const char *url)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(held, i, v)
+		if (!strcmp(json_string_value(v) ?: "", url))
+			return 1;
+	return 0;
+}
+
 int ipam_http_del(const json_t *ipam, const char *network, const char *container_id,
 		  const char *ifname, struct cni_error *err)
 {
+	return ipam_http_del_held(ipam, network, container_id, ifname, NULL, err);
+}
+
+int ipam_http_del_held(const json_t *ipam, const char *network, const char *container_id,
+		       const char *ifname, const json_t *held, struct cni_error *err)
+{
 	struct attempt at = { 0 };
-	int i, released = 0, failed = 0;
+	int i, released = 0, failed = 0, missed = 0;
 	struct ipam_conf c;
 	long long deadline;
 
@@ -551,10 +587,49 @@ int ipam_http_del(const json_t *ipam, const char *network, const char *container
 			released = 1;
 		else if (r < 0)
 			failed = 1;
+		if (r < 0 && listed(held, c.srv[i].url))
+			missed = 1;
 	}
+	/* a server that may hold it and was not heard from: retry, do not leak */
+	if (missed)
+		return attempt_fail(&at, "release", err);
 	if (released || !failed)
 		return 0;
 	return attempt_fail(&at, "release", err);
+}
+
+int ipam_http_status(const json_t *ipam, struct cni_error *err)
+{
+	struct attempt at = { 0 };
+	struct ipam_conf c;
+	long long deadline;
+	int i, ok = 0;
+
+	if (parse_conf(ipam, &c, err))
+		return -1;
+	deadline = es_now_ms() + c.total_ms;
+	for (i = 0; i < c.n && !ok; i++) {
+		const char *slash = c.srv[i].url[strlen(c.srv[i].url) - 1] == '/' ? "" : "/";
+		struct es_http_response r;
+		char *url = NULL;
+
+		if (asprintf(&url, "%s%shealthz", c.srv[i].url, slash) < 0)
+			url = NULL;
+		if (!call(&c, i, deadline, "GET", url, NULL, &r, &at)) {
+			if (r.status == 200)
+				ok = 1;
+			else
+				note(&at, &c.srv[i], OUT_UNREACHABLE, "is not healthy (HTTP %ld)",
+				     r.status);
+		}
+		es_http_response_free(&r);
+		free(url);
+	}
+	if (ok)
+		return 0;
+	attempt_fail(&at, "status", err);
+	err->code = CNI_ERR_NOT_AVAILABLE;
+	return -1;
 }
 
 /* Same addresses, whatever their spelling. */

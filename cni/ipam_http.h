@@ -34,6 +34,15 @@ int ipam_http_add(const json_t *ipam, const char *network, const char *container
 		  const char *ifname, json_t **result, struct cni_error *err);
 
 /*
+ * The same, and *held (always set, the caller frees it) lists the URLs of
+ * the servers that may hold the allocation: the one that answered, and
+ * each one that got the request but did not answer in time (it may still
+ * serve it after the failover).
+ */
+int ipam_http_add_held(const json_t *ipam, const char *network, const char *container_id,
+		       const char *ifname, json_t **result, json_t **held, struct cni_error *err);
+
+/*
  * Releases it on every server (a failover may have put it on a later one);
  * an allocation no server knows is not an error. Fails (100) only when a
  * server could not be asked and none released it, so DEL is retried
@@ -41,6 +50,16 @@ int ipam_http_add(const json_t *ipam, const char *network, const char *container
  */
 int ipam_http_del(const json_t *ipam, const char *network, const char *container_id,
 		  const char *ifname, struct cni_error *err);
+/*
+ * The same, and each server listed in held (ipam_http_add_held's) must
+ * answer: one that may hold the allocation and cannot be asked fails the
+ * release (100) whatever the others did, so DEL is retried.
+ */
+int ipam_http_del_held(const json_t *ipam, const char *network, const char *container_id,
+		       const char *ifname, const json_t *held, struct cni_error *err);
+
+/* STATUS: 0 when a server answers GET healthz, code 50 otherwise. */
+int ipam_http_status(const json_t *ipam, struct cni_error *err);
 
 /*
  * Confirms a server still holds the allocation with these addresses: `ips`

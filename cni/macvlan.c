@@ -19,6 +19,7 @@
 #include "cni_conf.h"
 #include "cni_ctx.h"
 #include "ifindex_pool.h"
+#include "promisc.h"
 #include "util/clock.h"
 
 #define DELETE_WAIT_MS	2000	/* ADD waiting for a detached DEL of the same name */
@@ -201,7 +202,6 @@ int macvlan_add(struct cni_ctx *c, struct cni_link *out)
 {
 	const unsigned char *mac = c->conf.has_runtime_mac ? c->conf.runtime_mac :
 				   c->d->has_mac ? c->d->mac : NULL;
-	struct nl_link_change promisc = { .promisc = 1 };
 	struct nl_macvlan mv;
 	struct nl_link m;
 	int ret;
@@ -212,18 +212,16 @@ int macvlan_add(struct cni_ctx *c, struct cni_link *out)
 		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG,
 				"%s%smtu: %u is larger than the master %s's MTU %u", c->d->field,
 				c->d->field[0] ? "." : "", c->d->mtu, m.name, m.mtu);
-	if (c->d->promisc && !(m.flags & IFF_PROMISC)) {
-		ret = nl_link_set(&c->nl, m.ifindex, &promisc);
-		if (ret)
-			return cni_fail(&c->err, CNI_ERR_IO, "promiscMode: cannot set %s promiscuous: %s",
-					m.name, strerror(-ret));
-	}
+	if (c->d->promisc && promisc_hold(c, &m))
+		return -1;
 	mv = (struct nl_macvlan){ .name = c->env.ifname, .master = m.ifindex, .mode = c->d->mode,
 				  .mtu = c->d->mtu, .mac = mac, .netns_fd = c->pod_ns };
 	ret = create_in_pod(c, &mv, out);
-	if (ret)
-		return ret < 0 ? -1 : 0;
-	return create_and_move(c, &mv, out);
+	if (!ret)
+		ret = create_and_move(c, &mv, out) ? -1 : 1;
+	if (ret < 0)
+		promisc_release(c);
+	return ret < 0 ? -1 : 0;
 }
 
 /*
@@ -274,6 +272,7 @@ int macvlan_del(struct cni_ctx *c)
 	struct nl pod;
 	int ret;
 
+	promisc_release(c);
 	if (c->pod_ns < 0) {
 		/* the namespace took the macvlan with it */
 		if (att_ifindex > 0)
@@ -297,13 +296,13 @@ int macvlan_del(struct cni_ctx *c)
 int macvlan_check(struct cni_ctx *c, const struct nl_link *l)
 {
 	if (strcmp(l->kind, "macvlan"))
-		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG, "%s is a \"%s\", not a macvlan",
+		return cni_fail(&c->err, CNI_ERR_CHECK_DIFFERS, "%s is a \"%s\", not a macvlan",
 				c->env.ifname, l->kind);
 	if (l->macvlan_mode != c->d->mode)
-		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG, "mode: %s has another macvlan mode",
+		return cni_fail(&c->err, CNI_ERR_CHECK_DIFFERS, "mode: %s has another macvlan mode",
 				c->env.ifname);
 	if (c->d->mtu && l->mtu != c->d->mtu)
-		return cni_fail(&c->err, CNI_ERR_INVALID_CONFIG, "mtu: %s has MTU %u, want %u",
+		return cni_fail(&c->err, CNI_ERR_CHECK_DIFFERS, "mtu: %s has MTU %u, want %u",
 				c->env.ifname, l->mtu, c->d->mtu);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include "state.h"
 #include "util/fs_util.h"
@@ -55,6 +56,36 @@ int state_write(const char *path, const json_t *j)
 json_t *state_read(const char *path)
 {
 	return json_load_file(path, 0, NULL);
+}
+
+int state_lock(const char *dir)
+{
+	char path[PATH_MAX + 8];
+	int fd, ret;
+
+	ret = es_mkdir_p(dir, 0700);
+	if (ret)
+		return ret;
+	snprintf(path, sizeof(path), "%s/.lock", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+int state_touch(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
 }
 
 void state_attachment_path(const char *state_dir, const char *network, const char *cid,

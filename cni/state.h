@@ -16,6 +16,11 @@ int state_write(const char *path, const json_t *j);
 /* NULL when the file is absent or not JSON. */
 json_t *state_read(const char *path);
 
+/* Creates dir, takes an exclusive flock on dir/.lock: the fd, or -errno. */
+int state_lock(const char *dir);
+/* Creates an empty file (a claim or a hold) if absent; 0 or -errno. */
+int state_touch(const char *path);
+
 /* <state_dir>/attachments/<network>/<container_id>-<ifname>.json */
 void state_attachment_path(const char *state_dir, const char *network, const char *cid,
 			   const char *ifname, char *buf, size_t len);

@@ -50,6 +50,7 @@ gconf=$(jq -c '.cniVersion = "1.1.0"' <<<"$good")
 cni_exec "$CNI_BIN" ADD gc1 "$P" eth5 "$gconf" >/dev/null
 CNI_COMMAND=GC CNI_PATH=$CNI_REF nsenter --net="/run/netns/$(es_ns host)" "$CNI_BIN" \
 	<<<"$(jq -c '. + {"cni.dev/valid-attachments": []}' <<<"$gconf")" >/dev/null
+for _ in $(seq 300); do es_in pod ip link show dev eth5 >/dev/null 2>&1 || break; sleep 0.01; done
 es_expect_eq "GC removes an attachment not in cni.dev/valid-attachments" \
 	"$(es_in pod ip -br link show dev eth5 2>/dev/null)" ""
 es_done

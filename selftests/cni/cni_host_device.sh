@@ -2,13 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # edgeshift-cni host-device pods on veth stand-ins for NICs: traffic, the
 # NIC returned exactly as it was, DEL after the pod namespace is gone
-# (against the reference plugin, which leaks the IPAM address there), the
-# device pool of a multicni delegate and delegate selection by CNI_ARGS.
+# (against the reference plugin, which leaks the IPAM address there), DEL
+# without CNI_NETNS, the device pool of a multicni delegate, delegate
+# selection by CNI_ARGS and promiscMode undone after the last pod.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/cni_lib.bash"
 es_require_root "cni host-device"
 cni_require "cni host-device"
-es_plan 13
+es_plan 17
 cni_host || exit 1
 D1=$(es_ifname hd1); D2=$(es_ifname hd2)
 cni_standin "$D1" 1450 192.168.71.1/24 && cni_standin "$D2" 1400 192.168.72.1/24 || exit 1
@@ -26,6 +27,11 @@ es_expect_eq "ADD: the NIC left the host" "$(ip -n "$(es_ns host)" -j link show 
 es_check "pod reaches the wire through the NIC" es_in pa ping -c 1 -W 1 10.95.0.254
 es_check "DEL" cni_exec "$CNI_BIN" DEL c1 "$P" net0 "$conf"
 es_expect_eq "DEL: name, MTU, addresses and up state restored" "$(cni_host_link "$D1")" "$before"
+# CNI_NETNS is optional in DEL: the record's namespace brings the NIC home
+cni_exec "$CNI_BIN" ADD c2 "$P" net0 "$conf" >/dev/null
+es_check "DEL without CNI_NETNS" cni_exec "$CNI_BIN" DEL c2 "" net0 "$conf"
+es_expect_eq "... the NIC is back in the host as it was" "$(cni_host_link "$D1")" "$before"
+es_expect_eq "... and gone from the pod" "$(es_in pa ip -br link show dev net0 2>/dev/null)" ""
 
 # The pod namespace vanishes before DEL. A physical NIC goes back to the
 # root namespace; a veth would be destroyed, so the test moves it back
@@ -75,4 +81,6 @@ for i in 2 3 4; do
 done
 es_expect_eq "pool devices all back in the host" \
 	"$(ip -n "$(es_ns host)" -br link | grep -c -e "^$D1" -e "^$D2")" 2
+es_expect_eq "promiscMode: the master leaves promiscuous mode with its last pod" \
+	"$(ip -n "$(es_ns host)" -j link show dev "$CNI_MASTER" | jq -r '.[0].flags | index("PROMISC") != null')" false
 es_done

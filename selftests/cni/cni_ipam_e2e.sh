@@ -4,13 +4,14 @@
 # of docs/cni.md) against a real build/es-ipamd in the test host namespace: ADD,
 # CHECK, DEL as seen by the server, fifty parallel ADDs, a server that is
 # down, slow, answers garbage or refuses the password (right code within
-# the timeout, nothing left behind), and host-device DEL with the pod
-# namespace already gone.
+# the timeout, nothing left behind), a failover after a silent server
+# (DEL retried until that server is heard from or configured away), and
+# host-device DEL with the pod namespace already gone.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/cni_lib.bash"
 es_require_root "cni http ipam e2e"
 cni_require "cni http ipam e2e"
-es_plan 24
+es_plan 29
 cni_host || exit 1
 STANDIN=$(dirname "$0")/cni_standin.py
 IPAMD=http://127.0.0.1:18480/ipam/
@@ -62,6 +63,7 @@ chk=$(jq -c --argjson r "$out" '. + {prevResult: $r}' <<<"$good")
 es_check "CHECK passes" cni_exec "$CNI_BIN" CHECK ca "$PA" eth0 "$chk"
 es_check "DEL" cni_exec "$CNI_BIN" DEL ca "$PA" eth0 "$good"
 es_expect_eq "DEL: the server released the address" "$(allocs)" ""
+cni_gone a	# deleted in the background
 es_expect_eq "DEL: the link is gone" "$(es_in a ip -br link show dev eth0 2>/dev/null)" ""
 
 # fifty ADDs in parallel, one pod namespace each (wait for these only:
@@ -126,6 +128,23 @@ fault "host-device pool, server slow" \
 	100 "timed out" "EDGESHIFT_NETWORK=data"
 es_expect_eq "host-device pool: the device is back in the host" \
 	"$(ip -n "$(es_ns host)" -j link show dev "$D1" | jq -r '.[0].ifname')" "$D1"
+
+# Failover after a silent server: it got the request and may still serve
+# it, so DEL must hear from it; taking it out of the configuration is how
+# an operator gives up on it.
+cni_pod h || exit 1; PH=$(cni_pod_path h)
+slowgood=$(meta "[{\"url\": \"http://127.0.0.1:18481/\", \"user\": \"cni\", \"password\": \"s3cret\"},
+	{\"url\": \"$IPAMD\", \"user\": \"cni\", \"password\": \"s3cret\"}]" | jq -c '.plugins[0].ipam.serverTimeoutMs = 300')
+out=$(cni_exec "$CNI_BIN" ADD ch "$PH" eth0 "$slowgood")
+es_expect_eq "failover: allocated on the second server" "$(allocs)" "ch $(jq -r '.ips[0].address' <<<"$out")"
+es_expect_eq "... the record names both servers as possible holders" \
+	"$(jq -c '.ipamServers | length' "$CNI_STATE/attachments/multicni/ch-eth0.json")" 2
+out=$(cni_exec "$CNI_BIN" DEL ch "$PH" eth0 "$slowgood")
+es_expect_eq "DEL while the silent server stays silent: code 100, retried" "$(jq -r .code <<<"$out")" 100
+good300=$(jq -c '.plugins[0].ipam.serverTimeoutMs = 300' <<<"$good")
+es_check "DEL once the silent server is out of the configuration" \
+	cni_exec "$CNI_BIN" DEL ch "$PH" eth0 "$good300"
+es_expect_eq "... the allocation is released" "$(allocs)" ""
 
 # host-device DEL after the pod namespace is gone: the kernel returns a
 # NIC to the host (the test moves the veth stand-in back, as it would).

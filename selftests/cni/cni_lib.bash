@@ -3,7 +3,7 @@
 # Helpers of the CNI selftests (sourced after lib.sh): a test "host"
 # namespace the plugins run in, stand-in NICs, and observations of a pod's
 # interface through `ip -j`.
-CNI_BIN=$ES_BUILD/edgeshift-cni
+CNI_BIN=${ES_CNI_BIN:-$ES_BUILD/edgeshift-cni}
 CNI_REF=/usr/lib/cni
 CNI_STATE=$ES_TMP/cni-state
 CNI_PINS=$ES_PIN_ROOT/$ES_PREFIX-cnipins

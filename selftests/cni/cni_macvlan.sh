@@ -39,8 +39,8 @@ es_check "CHECK passes on a good pod" cni_exec "$CNI_BIN" CHECK ca2 "$P" eth1 "$
 addr=$(jq -r '.ips[0].address' <<<"$prev")
 es_in abridge ip addr del "$addr" dev eth1
 out=$(cni_exec "$CNI_BIN" CHECK ca2 "$P" eth1 "$chk")
-es_expect_eq "CHECK fails with code 7 naming the missing address" \
-	"$(jq -r '"\(.code) \(.msg | test("address"))"' <<<"$out")" "7 true"
+es_expect_eq "CHECK fails with code 111 (differs from prevResult) naming the missing address" \
+	"$(jq -r '"\(.code) \(.msg | test("address"))"' <<<"$out")" "111 true"
 es_check "DEL" cni_exec "$CNI_BIN" DEL ca2 "$P" eth1 "$conf"
 es_check "DEL again (idempotent)" cni_exec "$CNI_BIN" DEL ca2 "$P" eth1 "$conf"
 es_check "DEL with a missing netns" cni_exec "$CNI_BIN" DEL ca3 "/run/netns/nonexistent-$ES_PREFIX" eth0 "$conf"

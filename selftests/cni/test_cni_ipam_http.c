@@ -4,12 +4,15 @@
  * build/es-ipamd, each test in a network namespace of its own: allocate,
  * check, release, idempotence, 50 parallel allocations, persistence over
  * kill -9, failover, and the failure classes (down, slow, garbage, wrong
- * password, exhausted) with their CNI error codes and time bounds.
+ * password, exhausted) with their CNI error codes and time bounds, and a
+ * late answer after a failover released rather than leaked.
  */
 #include "harness.h"
 #include "cni_test_net.h"
 #include <jansson.h>
 #include "ipam_http.h"
+#include "http/http_client.h"
+#include "util/clock.h"
 
 #define PORT		18480
 #define PORT2		18481
@@ -384,6 +387,86 @@ TEST_F(ipamd, failover_to_the_second_server)
 		  err.msg);
 	/* The first server could not be asked, the second released it. */
 	EXPECT_OK(ipam_http_del(ipam, "net1", "f-1", "eth0", &err), err.msg);
+	json_decref(res);
+	json_decref(ipam);
+}
+
+/* How many allocations the server on port holds in net1, or -1. */
+static int allocations_on(int port)
+{
+	char url[96];
+	struct es_http_request req = { .url = url, .user = "cni", .password = "pw-1",
+				       .total_ms = 2000 };
+	struct es_http_response r;
+	char why[128];
+	json_t *j;
+	int n = -1;
+
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/ipam/v1/networks/net1/allocations", port);
+	if (es_http_perform(&req, &r, why, sizeof(why)) || r.status != 200)
+		goto out;
+	j = json_loads(r.body, 0, NULL);
+	if (json_is_array(json_object_get(j, "allocations")))
+		n = json_array_size(json_object_get(j, "allocations"));
+	json_decref(j);
+out:
+	es_http_response_free(&r);
+	return n;
+}
+
+/*
+ * Server A is stopped (SIGSTOP): the kernel accepts the connection and
+ * queues the request, the client gives up after serverTimeoutMs and
+ * allocates on B. Once A runs again it serves the queued request: an
+ * allocation nobody waits for. A then restarts (kill -9, its state kept)
+ * just as DEL comes: DEL must not succeed on B's word alone, or A's
+ * address is lost for good (the runtime never retries a successful DEL).
+ */
+static pid_t start_a(FIXTURE_DATA(ipamd) *self, char *state, char *log)
+{
+	char listen[32];
+	char *argv[] = { self->bin, "--config", self->config, "--state", state,
+			 "--listen", listen, NULL };
+	pid_t pid;
+
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", PORT2);
+	pid = cnt_spawn(argv, log);
+	return cnt_wait_port(PORT2, 5000) ? -1 : pid;
+}
+
+TEST_F(ipamd, late_answer_after_failover_is_released)
+{
+	int ports[] = { PORT2, PORT };
+	json_t *ipam, *res = NULL, *held = NULL;
+	struct cni_error err = { 0 };
+	char state[160], log[160];
+	pid_t a;
+	int i;
+
+	snprintf(state, sizeof(state), "%s/state-a.json", self->dir);
+	snprintf(log, sizeof(log), "%s/ipamd-a.log", self->dir);
+	a = start_a(self, state, log);
+	ASSERT_TRUE(a > 0, "server A listens");
+	kill(a, SIGSTOP);
+	ipam = ipam_obj(", \"timeoutMs\": 4000, \"serverTimeoutMs\": 300", 2, ports, "pw-1");
+	ASSERT_OK(ipam_http_add_held(ipam, "net1", "late-1", "eth0", &res, &held, &err), err.msg);
+	EXPECT_EQ(json_array_size(held), 2, "A (asked, silent) and B (allocated) may hold it");
+	kill(a, SIGCONT);
+	for (i = 0; i < 100 && allocations_on(PORT2) != 1; i++)
+		usleep(20000);
+	EXPECT_EQ(allocations_on(PORT2), 1, "A served the late request: a second allocation");
+	cnt_kill_wait(a, SIGKILL);
+	EXPECT_EQ(ipam_http_del_held(ipam, "net1", "late-1", "eth0", held, &err), -1,
+		  "A down at DEL: the release fails, so the runtime retries DEL");
+	EXPECT_EQ(err.code, CNI_ERR_IPAM_UNREACHABLE, "code 100");
+	EXPECT_EQ(allocations_on(PORT), 0, "B released its allocation meanwhile");
+	a = start_a(self, state, log);
+	ASSERT_TRUE(a > 0, "server A is back");
+	EXPECT_EQ(allocations_on(PORT2), 1, "A kept the late allocation over the restart");
+	EXPECT_OK(ipam_http_del_held(ipam, "net1", "late-1", "eth0", held, &err), err.msg);
+	EXPECT_EQ(allocations_on(PORT2), 0, "the retried DEL released it on A");
+	cnt_kill_wait(a, SIGKILL);
+	json_decref(held);
 	json_decref(res);
 	json_decref(ipam);
 }

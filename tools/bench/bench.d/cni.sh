@@ -5,6 +5,13 @@
 # agent's pins, i.e. with the accounting attached by ADD) and iperf3
 # between two macvlan pods and between two host-device pods (veth
 # stand-ins), in interleaved rounds, accounting off and on.
+# ADD+DEL is timed to the same end point for both plugins, two ways: from
+# before ADD until the pod's link is gone as the kernel reports it (the
+# RTM_DELLINK event, `ip -ts monitor link` in the pod namespace; the
+# figure the goal is about), and until both that and DEL's return (the
+# reference's DEL goes on ~20 ms after the event, waiting for the kernel
+# to free the device; edgeshift-cni deletes in a child after DEL returns).
+# ES_BENCH_CNI_ADDDEL_ONLY=1 stops after the ADD+DEL figures.
 . "$(dirname "$0")/../../../selftests/lib.sh"
 . "$(dirname "$0")/../../../selftests/cni/cni_lib.bash"
 OUT=$ES_BUILD/bench
@@ -31,21 +38,61 @@ bin() {
 # done, which must not overlap the next run
 gone() { cni_gone "$1"; }
 
+# The pod namespace's link events with their time (wall clock, UTC, the
+# clock of now_ns), read after each run, outside the timed span.
+MON=$OUT/cni_link_events
+: >"$MON"
+es_bg --out "$MON" es_in a env TZ=UTC ip -ts -o monitor link
+for _ in $(seq 50); do
+	es_in a ip link add "$(es_ifname mon)" type veth peer name "$(es_ifname monp)"
+	es_in a ip link del "$(es_ifname mon)"
+	grep -q Deleted "$MON" && break
+	sleep 0.05
+done
+# deleted_ns LINES: when eth0's deletion was reported after the first LINES
+# lines of the log (the monitor may lag the event by a few ms: wait)
+deleted_ns() {
+	local _ l
+	for _ in $(seq 300); do
+		l=$(tail -n +"$(($1 + 1))" "$MON" | grep -m1 -E 'Deleted [0-9]+: eth0[@:]')
+		if [ -n "$l" ]; then
+			TZ=UTC date -d "$(sed 's/^\[\([^]]*\)\].*/\1/' <<<"$l")" +%s%N
+			return
+		fi
+		sleep 0.01
+	done
+	echo 0
+}
+
+# both NAME: per pod "ours_ms ref_ms" until DEL returned and the link is gone
+both() {
+	awk '$1 == "ours" { o[$2] = $8 } $1 == "ref" { r[$2] = $8 }
+	     END { for (n in o) if (n in r) print o[n] + 0, r[n] + 0 }' "$OUT/cni_adddel_$1.detail"
+}
 # adddel NAME CFG DATAPLANE: ADD+DEL of $PODS pods, alternating edgeshift-cni
-# and the reference; prints "ratio ours_ms ref_ms" (medians, per-pod pairs)
+# and the reference; prints "ratio ours_ms ref_ms" to the link-gone event,
+# then the same until DEL returned and the link is gone (medians, per-pod
+# ratios)
 adddel() {
-	local n who c t0 t_ours t_ref t_before
+	local n who c t0 t1 te l0 t_ours t_ref t_before
 	echo "ADD+DEL of $PODS macvlan pods ($1), alternating edgeshift-cni and the reference" >&2
 	: >"$OUT/cni_adddel_$1"
+	: >"$OUT/cni_adddel_$1.detail"
 	for n in $(seq "$PODS"); do
 		t_ours=0; t_ref=0; t_before=0
 		for who in ours ref ${BEFORE:+before}; do
 			c=$(cni_conf "${who/before/ours}" macvlan 1.0.0 "${2//@N@/10}" "{\"dataplane\": $3}")
+			l0=$(wc -l <"$MON")
 			t0=$(now_ns)
 			cni_exec "$(bin "$who" macvlan)" ADD "b$n" /run/netns/"$(es_ns a)" eth0 "$c" >/dev/null ||
 				echo "ADD failed ($who)" >&2
 			cni_exec "$(bin "$who" macvlan)" DEL "b$n" /run/netns/"$(es_ns a)" eth0 "$c" >/dev/null
-			eval "t_$who=$(( $(now_ns) - t0 ))"
+			t1=$(now_ns)
+			te=$(deleted_ns "$l0")
+			[ "$te" = 0 ] && echo "no deletion event for eth0 ($who)" >&2
+			eval "t_$who=$(( te - t0 ))"
+			echo "$who $n returned_ms $(( (t1 - t0) / 1000 ))e-3 gone_ms $(( (te - t0) / 1000 ))e-3" \
+				"both_ms $(( ((te > t1 ? te : t1) - t0) / 1000 ))e-3" >>"$OUT/cni_adddel_$1.detail"
 			gone a
 		done
 		echo "$t_ours $t_ref $t_before" >>"$OUT/cni_adddel_$1"
@@ -55,16 +102,34 @@ adddel() {
 		"before $(awk '{ print $3 / 1e6 }' "$OUT/cni_adddel_$1" | median) ms" >&2
 	echo "$(awk '{ print $1 / $2 }' "$OUT/cni_adddel_$1" | median)" \
 		"$(awk '{ print $1 / 1e6 }' "$OUT/cni_adddel_$1" | median)" \
-		"$(awk '{ print $2 / 1e6 }' "$OUT/cni_adddel_$1" | median)"
+		"$(awk '{ print $2 / 1e6 }' "$OUT/cni_adddel_$1" | median)" \
+		"$(both "$1" | awk '{ print $1 / $2 }' | median)" \
+		"$(both "$1" | awk '{ print $1 }' | median)" \
+		"$(both "$1" | awk '{ print $2 }' | median)"
 }
-read -r add_ratio ours_ms ref_ms <<<"$(adddel static "$cfg" false)"
-read -r l2_ratio l2_ours_ms l2_ref_ms <<<"$(adddel l2 "{\"master\":\"$CNI_MASTER\",\"mode\":\"bridge\",\"ipam\":{}}" false)"
+read -r add_ratio ours_ms ref_ms add_bratio add_bours add_bref <<<"$(adddel static "$cfg" false)"
+read -r l2_ratio l2_ours_ms l2_ref_ms l2_bratio l2_bours l2_bref <<<"$(adddel l2 "{\"master\":\"$CNI_MASTER\",\"mode\":\"bridge\",\"ipam\":{}}" false)"
 # with the agent's pins: ADD attaches the accounting programs, DEL unpins them
 # shellcheck disable=SC2034 # read by cni_conf
 CNI_PINS=$(es_pin_path agent)
 ES_AGENT_PORT=${ES_BENCH_CNI_AGENT_PORT:-9474}
 es_agent_start host agent --cni-state-dir "$CNI_STATE" >&2 || exit 1
-read -r dp_ratio dp_ours_ms dp_ref_ms <<<"$(adddel pins "$cfg" true)"
+read -r dp_ratio dp_ours_ms dp_ref_ms dp_bratio dp_bours dp_bref <<<"$(adddel pins "$cfg" true)"
+# adddel_table: the ADD+DEL rows, both end points
+adddel_table() {
+	printf '%-52s %10.1f %10.1f %8.3f %8s\n' \
+		"ADD+DEL per pod, static IPAM, to link gone (ms)" "$ours_ms" "$ref_ms" "$add_ratio" "<=0.5" \
+		"ADD+DEL per pod, no IPAM, to link gone (ms)" "$l2_ours_ms" "$l2_ref_ms" "$l2_ratio" "<=0.5" \
+		"ADD+DEL, static IPAM, agent pins, to link gone (ms)" "$dp_ours_ms" "$dp_ref_ms" "$dp_ratio" "<=0.5" \
+		"  same, static IPAM, to DEL returned + gone (ms)" "$add_bours" "$add_bref" "$add_bratio" "-" \
+		"  same, no IPAM, to DEL returned + gone (ms)" "$l2_bours" "$l2_bref" "$l2_bratio" "-" \
+		"  same, agent pins, to DEL returned + gone (ms)" "$dp_bours" "$dp_bref" "$dp_bratio" "-"
+}
+if [ "${ES_BENCH_CNI_ADDDEL_ONLY:-0}" = 1 ]; then
+	printf '\n%-52s %10s %10s %8s %8s\n' figure edgeshift reference ratio goal
+	adddel_table
+	exit 0
+fi
 
 # iperf_pair KIND WHO DATAPLANE: Gbit/s from pod a to pod b
 iperf_pair() {
@@ -115,9 +180,7 @@ for kind in macvlan host-device; do
 	done
 done
 printf '\n%-52s %10s %10s %8s %8s\n' figure edgeshift reference ratio goal
-printf '%-52s %10.1f %10.1f %8.3f %8s\n' "ADD+DEL per pod, static IPAM (ms)" "$ours_ms" "$ref_ms" "$add_ratio" "<=0.5"
-printf '%-52s %10.1f %10.1f %8.3f %8s\n' "ADD+DEL per pod, no IPAM (ms)" "$l2_ours_ms" "$l2_ref_ms" "$l2_ratio" "<=0.5"
-printf '%-52s %10.1f %10.1f %8.3f %8s\n' "ADD+DEL per pod, static IPAM, agent pins (ms)" "$dp_ours_ms" "$dp_ref_ms" "$dp_ratio" "<=0.5"
+adddel_table
 for kind in macvlan host-device; do
 	for dp in false true; do
 		printf '%-52s %10.2f %10.2f %8.3f %8s\n' "iperf3 $kind pods, accounting $([ $dp = true ] && echo on || echo off) (Gbit/s)" \
@@ -130,9 +193,14 @@ jq -n --argjson ar "$add_ratio" --argjson om "$ours_ms" --argjson rm "$ref_ms" -
 	--argjson rounds "$ROUNDS" --argjson secs "$SECS" \
 	--argjson mv0 "${tp[macvlan-false-r]}" --argjson mv1 "${tp[macvlan-true-r]}" \
 	--argjson hd0 "${tp[host-device-false-r]}" --argjson hd1 "${tp[host-device-true-r]}" \
-	'{add_del: {pods: $pods, ours_ms_median: $om, ref_ms_median: $rm, ratio_median: $ar},
-	  add_del_no_ipam: {ours_ms_median: $lo, ref_ms_median: $lf, ratio_median: $lr},
-	  add_del_agent_pins: {ours_ms_median: $do, ref_ms_median: $df, ratio_median: $dr},
+	--argjson abr "$add_bratio" --argjson lbr "$l2_bratio" --argjson dbr "$dp_bratio" \
+	'{end_point: "link gone (RTM_DELLINK seen in the pod namespace); *_returned_and_gone: also DEL returned",
+	  add_del: {pods: $pods, ours_ms_median: $om, ref_ms_median: $rm, ratio_median: $ar,
+		    ratio_returned_and_gone: $abr},
+	  add_del_no_ipam: {ours_ms_median: $lo, ref_ms_median: $lf, ratio_median: $lr,
+			   ratio_returned_and_gone: $lbr},
+	  add_del_agent_pins: {ours_ms_median: $do, ref_ms_median: $df, ratio_median: $dr,
+			      ratio_returned_and_gone: $dbr},
 	  iperf3: {rounds: $rounds, seconds: $secs, ratio: "median of per-round ratios",
 		   macvlan_ratio_accounting_off: $mv0, macvlan_ratio_accounting_on: $mv1,
 		   host_device_ratio_accounting_off: $hd0, host_device_ratio_accounting_on: $hd1}}' >"$OUT/cni.json"

@@ -1,0 +1,85 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# edgeshift-cni in a chain and with prevResult: second after Debian's
+# reference macvlan (its prevResult passed through and merged, its routes
+# left on its link), CHECK tolerating a route a later plugin added through
+# another link and failing (111) on our own missing address; CHECK of a
+# 1.1.0 network whose IPAM (static, host-local) speaks 1.0.0 only, the
+# prevResult converted for it; the result's dns (IPAM's, the network
+# configuration's key by key over it).
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/cni_lib.bash"
+es_require_root "cni chain"
+cni_require "cni chain"
+es_plan 14
+cni_host || exit 1
+cni_pod pa || exit 1; P=$(cni_pod_path pa)
+code() { if [ -z "$1" ]; then echo 0; else jq -r ".code // 0" <<<"$1"; fi; }
+
+first=$(cni_conf ref macvlan 1.0.0 "{\"master\":\"$CNI_MASTER\",\"ipam\":{\"type\":\"host-local\",
+	\"subnet\":\"10.77.0.0/24\",\"gateway\":\"10.77.0.1\",
+	\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.77.0.1\"}],
+	\"dataDir\":\"$ES_TMP/hl\"}}")
+prev=$(cni_exec "$CNI_REF/macvlan" ADD c1 "$P" eth0 "$first")
+second=$(cni_conf ours macvlan 1.0.0 "{\"master\":\"$CNI_MASTER\",\"ipam\":{\"type\":\"static\",
+	\"addresses\":[{\"address\":\"10.78.0.5/24\"}]}}" "{\"prevResult\":$prev}")
+out=$(cni_exec "$CNI_BIN" ADD c1 "$P" net1 "$second")
+es_expect_eq "chained ADD after the reference macvlan succeeds" "$(code "$out")" 0
+es_expect_eq "... the result holds both interfaces, in order" \
+	"$(jq -c '[.interfaces[].name]' <<<"$out")" '["eth0","net1"]'
+es_expect_eq "... both addresses, each pointing at its interface" \
+	"$(jq -c '[.ips[] | "\(.address)@\(.interface)"]' <<<"$out")" \
+	"$(jq -c '[.ips[] | "\(.address)@\(.interface)"] + ["10.78.0.5/24@1"]' <<<"$prev")"
+es_expect_eq "... the previous plugin's routes passed through" \
+	"$(jq -c '.routes' <<<"$out")" "$(jq -c '.routes' <<<"$prev")"
+es_expect_eq "... the default route stays on eth0, none on net1" \
+	"$(es_in pa ip -j route show default | jq -r '[.[].dev] | join(",")')" eth0
+es_expect_eq "... net1 has its own address" \
+	"$(es_in pa ip -j addr show dev net1 | jq -r '.[0].addr_info[] | select(.family=="inet") | "\(.local)/\(.prefixlen)"')" \
+	10.78.0.5/24
+
+chk=$(cni_conf ours macvlan 1.0.0 "{\"master\":\"$CNI_MASTER\",\"ipam\":{\"type\":\"static\",
+	\"addresses\":[{\"address\":\"10.78.0.5/24\"}]}}" "{\"prevResult\":$out}")
+es_check "CHECK with the chain's final result" cni_exec "$CNI_BIN" CHECK c1 "$P" net1 "$chk"
+# a later plugin adds a route through eth0 and lists it
+es_in pa ip route add 10.200.0.0/16 via 10.77.0.1 dev eth0
+later=$(jq -c '.prevResult.routes += [{"dst": "10.200.0.0/16", "gw": "10.77.0.1"}]' <<<"$chk")
+es_check "CHECK tolerates a later plugin's route through another link" \
+	cni_exec "$CNI_BIN" CHECK c1 "$P" net1 "$later"
+es_in pa ip addr del 10.78.0.5/24 dev net1
+res=$(cni_exec "$CNI_BIN" CHECK c1 "$P" net1 "$later")
+es_expect_eq "CHECK fails with 111 when our own address is missing" \
+	"$(jq -r '"\(.code) \(.msg | contains("10.78.0.5"))"' <<<"$res")" "111 true"
+cni_exec "$CNI_BIN" DEL c1 "$P" net1 "$chk" >/dev/null
+cni_exec "$CNI_REF/macvlan" DEL c1 "$P" eth0 "$first" >/dev/null
+
+# CHECK of a 1.1.0 network: the IPAM plugins speak 1.0.0 and parse the prevResult
+cni_pod pb || exit 1; PB=$(cni_pod_path pb)
+for ipam in "{\"type\":\"static\",\"addresses\":[{\"address\":\"10.79.0.5/24\",\"gateway\":\"10.79.0.1\"}],
+		\"routes\":[{\"dst\":\"10.201.0.0/16\"}]}" \
+	    "{\"type\":\"host-local\",\"subnet\":\"10.79.1.0/24\",\"dataDir\":\"$ES_TMP/hl11\"}"; do
+	t=$(jq -r .type <<<"$ipam")
+	c=$(cni_conf ours macvlan 1.1.0 "{\"master\":\"$CNI_MASTER\",\"ipam\":$ipam}")
+	r=$(cni_exec "$CNI_BIN" ADD "v$t" "$PB" eth0 "$c")
+	out=$(cni_exec "$CNI_BIN" CHECK "v$t" "$PB" eth0 "$(jq -c --argjson r "$r" '. + {prevResult: $r}' <<<"$c")")
+	es_expect_eq "CHECK at 1.1.0 with $t IPAM (1.0.0): success" "$?:$(code "$out")" "0:0"
+	cni_exec "$CNI_BIN" DEL "v$t" "$PB" eth0 "$c" >/dev/null
+	cni_gone pb
+done
+
+# dns: the IPAM's, with the network configuration's keys over it
+c=$(cni_conf ours macvlan 1.0.0 "{\"master\":\"$CNI_MASTER\",\"dns\":{\"nameservers\":[\"10.0.0.53\"]},
+	\"ipam\":{\"type\":\"static\",\"addresses\":[{\"address\":\"10.79.2.5/24\"}],
+	\"dns\":{\"nameservers\":[\"10.0.0.1\"],\"search\":[\"a.local\"]}}}")
+r=$(cni_exec "$CNI_BIN" ADD dns1 "$PB" eth0 "$c")
+es_expect_eq "dns: the configuration's nameservers over the IPAM's search" \
+	"$(jq -S -c .dns <<<"$r")" '{"nameservers":["10.0.0.53"],"search":["a.local"]}'
+cni_exec "$CNI_BIN" DEL dns1 "$PB" eth0 "$c" >/dev/null
+cni_gone pb
+r=$(cni_exec "$CNI_BIN" ADD dns2 "$PB" eth0 "$(cni_conf ours macvlan 1.0.0 "{\"master\":\"$CNI_MASTER\",\"ipam\":{}}")")
+es_expect_eq "dns: an empty dns is given as {} (as the reference does)" "$(jq -c .dns <<<"$r")" '{}'
+cni_exec "$CNI_BIN" DEL dns2 "$PB" eth0 "$(cni_conf ours macvlan 1.0.0 "{\"master\":\"$CNI_MASTER\",\"ipam\":{}}")" >/dev/null
+r=$(cni_exec "$CNI_BIN" ADD dns3 "$PB" eth0 "$(jq -c '.dns = {nameservers: ["not-an-ip"]}' <<<"$c")")
+es_expect_eq "dns: a malformed one is code 7 naming dns.nameservers" \
+	"$(jq -r '"\(.code) \(.msg | contains("dns.nameservers"))"' <<<"$r")" "7 true"
+es_done
