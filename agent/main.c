@@ -317,11 +317,20 @@ static int es_agent_zdm_start(struct es_agent *a, char *err, size_t len)
 	return es_zdm_start(a->zdm, &p, err, len);
 }
 
+/* Every pin under pin_path: the programs detach with their last link. */
+static int remove_pins(const char *pin_path)
+{
+	es_pods_cleanup(pin_path);
+	es_mig_cleanup_pins(pin_path);
+	return es_datapath_cleanup(pin_path);
+}
+
 static int agent_run(struct es_agent *a)
 {
 	struct es_http_server *http = NULL;
 	struct es_iface_watch w = {};
 	char err[ERR_LEN];
+	bool fresh = false;
 	int sfd, ret;
 
 	/* Signals are blocked before any thread starts, so threads inherit it. */
@@ -331,6 +340,7 @@ static int agent_run(struct es_agent *a)
 		es_error("datapath_failed", "error=\"%s\"", err);
 		return ret;
 	}
+	fresh = a->acct.dp.created;
 	es_info("datapath_ready", "pin_path=%s adopted_links=%u rebuilt=%d sessions=%u",
 		a->acct.dp.pin_path, a->acct.dp.adopted_links, a->acct.dp.rebuilt,
 		a->cfg.acct.session_map_size);
@@ -342,6 +352,7 @@ static int agent_run(struct es_agent *a)
 		goto out;
 	}
 	es_pods_open(&a->pods, &a->acct, a->cfg.cni_state_dir);
+	fresh = fresh && !a->pods.n;	/* pod links came from edgeshift-cni: keep them */
 	pthread_mutex_lock(&a->acct.lock);
 	es_datapath_drop_unwanted(&a->acct.dp);
 	pthread_mutex_unlock(&a->acct.lock);
@@ -368,6 +379,7 @@ static int agent_run(struct es_agent *a)
 		goto out;
 	}
 	es_info("ready", "listen=%s interfaces=%u", a->cfg.listen, a->acct.dp.n_att);
+	fresh = false;	/* served: what it pinned is the node's data plane now */
 	ret = run_loop(a, &w, sfd);
 out:
 	es_api_stop(http);
@@ -382,7 +394,15 @@ out:
 	if (a->mig)
 		es_migrator_close(a->mig);
 	close(sfd);
-	es_info("stopped", "data_plane=left_attached error=%d", ret);
+	/*
+	 * A first start that never served removes what it attached and
+	 * pinned (else a failed start leaves a second set of programs on the
+	 * interfaces); pins it adopted, or made and served with, stay.
+	 */
+	if (fresh && ret && !remove_pins(a->cfg.pin_path))
+		es_info("stopped", "data_plane=removed reason=never_served error=%d", ret);
+	else
+		es_info("stopped", "data_plane=left_attached error=%d", ret);
 	return ret;
 }
 
@@ -405,9 +425,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (o.cleanup) {
-		es_pods_cleanup(a->cfg.pin_path);
-		es_mig_cleanup_pins(a->cfg.pin_path);
-		ret = es_datapath_cleanup(a->cfg.pin_path);
+		ret = remove_pins(a->cfg.pin_path);
 		if (ret)
 			fprintf(stderr, "edgeshiftd: cannot remove %s: %s\n", a->cfg.pin_path,
 				strerror(-ret));
