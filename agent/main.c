@@ -94,6 +94,9 @@ static int apply_flags(const struct options *o, struct es_config *cfg)
 		cfg->acct.session_map_size = o->session_map_size;
 	if (o->idle_timeout_ms)
 		cfg->acct.idle_timeout_ms = o->idle_timeout_ms;
+	if (o->node_name && (!*o->node_name || strlen(o->node_name) >= sizeof(cfg->node_name)))
+		return fprintf(stderr, "edgeshiftd: --node-name must be a non-empty string of "
+			       "reasonable length (as node_name in the file)\n"), -1;
 	if (o->node_name)
 		snprintf(cfg->node_name, sizeof(cfg->node_name), "%s", o->node_name);
 	if (o->log_level && es_log_parse_level(o->log_level, &lvl))
@@ -169,6 +172,27 @@ static void on_link(const struct es_link_event *ev, void *arg)
 			/* renamed out of every rule */
 			es_datapath_detach(dp, ev->ifindex, true);
 		mark_seen(a, ev->ifindex);
+	}
+	pthread_mutex_unlock(&a->acct.lock);
+}
+
+/*
+ * A pattern that matches no interface at start is likely a typo: the
+ * agent goes on (the interface may come later) but says so.
+ */
+static void warn_unmatched(struct es_agent *a)
+{
+	const struct es_datapath *dp = &a->acct.dp;
+	unsigned int r, i;
+
+	pthread_mutex_lock(&a->acct.lock);
+	for (r = 0; r < a->cfg.n_ifaces; r++) {
+		for (i = 0; i < dp->n_att; i++)
+			if (es_config_match(&a->cfg, dp->att[i].info.ifname) == &a->cfg.ifaces[r])
+				break;
+		if (i == dp->n_att)
+			es_warn("interface_pattern_unmatched", "pattern=\"%s\" interfaces=%u",
+				a->cfg.ifaces[r].match, dp->n_att);
 	}
 	pthread_mutex_unlock(&a->acct.lock);
 }
@@ -351,6 +375,7 @@ static int agent_run(struct es_agent *a)
 		es_error("netlink_failed", "error=\"%s\"", strerror(-ret));
 		goto out;
 	}
+	warn_unmatched(a);
 	es_pods_open(&a->pods, &a->acct, a->cfg.cni_state_dir);
 	fresh = fresh && !a->pods.n;	/* pod links came from edgeshift-cni: keep them */
 	pthread_mutex_lock(&a->acct.lock);
