@@ -94,6 +94,9 @@ static int apply_flags(const struct options *o, struct es_config *cfg)
 		cfg->acct.session_map_size = o->session_map_size;
 	if (o->idle_timeout_ms)
 		cfg->acct.idle_timeout_ms = o->idle_timeout_ms;
+	if (o->node_name && (!*o->node_name || strlen(o->node_name) >= sizeof(cfg->node_name)))
+		return fprintf(stderr, "edgeshiftd: --node-name must be a non-empty string of "
+			       "reasonable length (as node_name in the file)\n"), -1;
 	if (o->node_name)
 		snprintf(cfg->node_name, sizeof(cfg->node_name), "%s", o->node_name);
 	if (o->log_level && es_log_parse_level(o->log_level, &lvl))
@@ -169,6 +172,27 @@ static void on_link(const struct es_link_event *ev, void *arg)
 			/* renamed out of every rule */
 			es_datapath_detach(dp, ev->ifindex, true);
 		mark_seen(a, ev->ifindex);
+	}
+	pthread_mutex_unlock(&a->acct.lock);
+}
+
+/*
+ * A pattern that matches no interface at start is likely a typo: the
+ * agent goes on (the interface may come later) but says so.
+ */
+static void warn_unmatched(struct es_agent *a)
+{
+	const struct es_datapath *dp = &a->acct.dp;
+	unsigned int r, i;
+
+	pthread_mutex_lock(&a->acct.lock);
+	for (r = 0; r < a->cfg.n_ifaces; r++) {
+		for (i = 0; i < dp->n_att; i++)
+			if (es_config_match(&a->cfg, dp->att[i].info.ifname) == &a->cfg.ifaces[r])
+				break;
+		if (i == dp->n_att)
+			es_warn("interface_pattern_unmatched", "pattern=\"%s\" interfaces=%u",
+				a->cfg.ifaces[r].match, dp->n_att);
 	}
 	pthread_mutex_unlock(&a->acct.lock);
 }
@@ -317,11 +341,20 @@ static int es_agent_zdm_start(struct es_agent *a, char *err, size_t len)
 	return es_zdm_start(a->zdm, &p, err, len);
 }
 
+/* Every pin under pin_path: the programs detach with their last link. */
+static int remove_pins(const char *pin_path)
+{
+	es_pods_cleanup(pin_path);
+	es_mig_cleanup_pins(pin_path);
+	return es_datapath_cleanup(pin_path);
+}
+
 static int agent_run(struct es_agent *a)
 {
 	struct es_http_server *http = NULL;
 	struct es_iface_watch w = {};
 	char err[ERR_LEN];
+	bool fresh = false;
 	int sfd, ret;
 
 	/* Signals are blocked before any thread starts, so threads inherit it. */
@@ -331,6 +364,7 @@ static int agent_run(struct es_agent *a)
 		es_error("datapath_failed", "error=\"%s\"", err);
 		return ret;
 	}
+	fresh = a->acct.dp.created;
 	es_info("datapath_ready", "pin_path=%s adopted_links=%u rebuilt=%d sessions=%u",
 		a->acct.dp.pin_path, a->acct.dp.adopted_links, a->acct.dp.rebuilt,
 		a->cfg.acct.session_map_size);
@@ -341,7 +375,9 @@ static int agent_run(struct es_agent *a)
 		es_error("netlink_failed", "error=\"%s\"", strerror(-ret));
 		goto out;
 	}
+	warn_unmatched(a);
 	es_pods_open(&a->pods, &a->acct, a->cfg.cni_state_dir);
+	fresh = fresh && !a->pods.n;	/* pod links came from edgeshift-cni: keep them */
 	pthread_mutex_lock(&a->acct.lock);
 	es_datapath_drop_unwanted(&a->acct.dp);
 	pthread_mutex_unlock(&a->acct.lock);
@@ -368,6 +404,7 @@ static int agent_run(struct es_agent *a)
 		goto out;
 	}
 	es_info("ready", "listen=%s interfaces=%u", a->cfg.listen, a->acct.dp.n_att);
+	fresh = false;	/* served: what it pinned is the node's data plane now */
 	ret = run_loop(a, &w, sfd);
 out:
 	es_api_stop(http);
@@ -382,7 +419,15 @@ out:
 	if (a->mig)
 		es_migrator_close(a->mig);
 	close(sfd);
-	es_info("stopped", "data_plane=left_attached error=%d", ret);
+	/*
+	 * A first start that never served removes what it attached and
+	 * pinned (else a failed start leaves a second set of programs on the
+	 * interfaces); pins it adopted, or made and served with, stay.
+	 */
+	if (fresh && ret && !remove_pins(a->cfg.pin_path))
+		es_info("stopped", "data_plane=removed reason=never_served error=%d", ret);
+	else
+		es_info("stopped", "data_plane=left_attached error=%d", ret);
 	return ret;
 }
 
@@ -405,9 +450,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (o.cleanup) {
-		es_pods_cleanup(a->cfg.pin_path);
-		es_mig_cleanup_pins(a->cfg.pin_path);
-		ret = es_datapath_cleanup(a->cfg.pin_path);
+		ret = remove_pins(a->cfg.pin_path);
 		if (ret)
 			fprintf(stderr, "edgeshiftd: cannot remove %s: %s\n", a->cfg.pin_path,
 				strerror(-ret));

@@ -27,19 +27,31 @@ static json_t *sessions_from_pins(const struct cli *c, const struct es_session_q
 	return j;
 }
 
+/* us, ms or s, whichever keeps the figure short (the column is 16 wide). */
+static void duration_text(double us, char *buf, size_t len)
+{
+	if (us < 1000)
+		snprintf(buf, len, "%.0fus", us);
+	else if (us < 1e6)
+		snprintf(buf, len, "%.1fms", us / 1e3);
+	else
+		snprintf(buf, len, "%.1fs", us / 1e6);
+}
+
 static const char *latency_text(json_t *s, char *buf, size_t len)
 {
 	json_t *lat = json_object_get(s, "latency");
 	json_t *hs = json_object_get(lat, "tcp_handshake_us");
 	json_t *mean = json_object_get(lat, "mean_us");
+	char d[16];
 
-	if (hs)
-		snprintf(buf, len, "rtt %.0fus", json_real_value(hs));
-	else if (mean)
-		snprintf(buf, len, "%s %.0fus", json_string_value(json_object_get(lat, "kind")),
-			 json_real_value(mean));
-	else
+	if (!hs && !mean) {
 		snprintf(buf, len, "-");
+		return buf;
+	}
+	duration_text(json_number_value(hs ?: mean), d, sizeof(d));
+	snprintf(buf, len, "%s %s",
+		 hs ? "rtt" : json_string_value(json_object_get(lat, "kind")) ?: "?", d);
 	return buf;
 }
 
@@ -49,7 +61,7 @@ static void print_sessions_table(json_t *root)
 	json_t *arr = json_object_get(root, "sessions"), *s;
 	size_t i;
 
-	printf("%-6s %-14s %-18s %-28s %-28s %9s %9s %9s %9s %-14s %s\n", "PROTO", "INTERFACE",
+	printf("%-6s %-14s %-18s %-28s %-28s %9s %9s %9s %9s %-16s %s\n", "PROTO", "INTERFACE",
 	       "POD", "ENDPOINT_LO", "ENDPOINT_HI", "RX_PKTS", "RX_BYTES", "TX_PKTS", "TX_BYTES",
 	       "LATENCY", "STATE");
 	json_array_foreach(arr, i, s) {
@@ -57,7 +69,7 @@ static void print_sessions_table(json_t *root)
 
 		cli_human_bytes(json_integer_value(json_object_get(rx, "bytes")), rxb, sizeof(rxb));
 		cli_human_bytes(json_integer_value(json_object_get(tx, "bytes")), txb, sizeof(txb));
-		printf("%-6s %-14s %-18s %-28s %-28s %9lld %9s %9lld %9s %-14s %s\n",
+		printf("%-6s %-14s %-18s %-28s %-28s %9lld %9s %9lld %9s %-16s %s\n",
 		       json_string_value(json_object_get(s, "protocol")),
 		       json_string_value(json_object_get(s, "interface")) ?: "",
 		       json_string_value(json_object_get(s, "pod")) ?: "-",

@@ -70,6 +70,7 @@ struct es_datapath {
 	unsigned int		n_att;
 	unsigned int		adopted_links;
 	bool			rebuilt;	/* old pins of another layout were dropped */
+	bool			created;	/* no pins were there: this process made them */
 };
 
 /* Load the programs, reuse or create the pins, adopt pinned links. */

@@ -334,6 +334,8 @@ int es_datapath_open(struct es_datapath *dp, const char *pin_path,
 		snprintf(err, err_len, "cannot create %s: %s", path, strerror(-ret));
 		return ret;
 	}
+	snprintf(path, sizeof(path), "%s/es_meta", dp->pin_path);
+	dp->created = access(path, F_OK) != 0;
 	ret = check_existing_pins(dp, cfg, err, err_len);
 	if (ret)
 		return ret;
@@ -360,6 +362,7 @@ int es_datapath_open(struct es_datapath *dp, const char *pin_path,
 		goto fail;
 	}
 	adopt_links(dp);
+	dp->created = dp->created && !dp->adopted_links;
 	return 0;
 fail:
 	accounting__destroy(dp->skel);

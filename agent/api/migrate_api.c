@@ -36,6 +36,7 @@
 
 struct req {
 	bool			refused;
+	bool			too_large;	/* the rest of the body is read and dropped */
 	char			*body;		/* JSON bodies */
 	size_t			len;
 	int			fd;		/* object uploads */
@@ -372,6 +373,23 @@ static enum MHD_Result dispatch(struct es_migrator *m, struct MHD_Connection *c,
 	return ret;
 }
 
+/* The Content-Length the client declared; 0 when none (chunked). */
+static unsigned long long declared_len(struct MHD_Connection *c)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return v ? strtoull(v, NULL, 10) : 0;
+}
+
+static enum MHD_Result body_too_large(struct MHD_Connection *c)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "body too large (at most %d bytes)", JSON_BODY_MAX);
+	return es_http_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, msg);
+}
+
 enum MHD_Result es_mig_api_handle(struct es_migrator *m, struct MHD_Connection *c,
 				  const char *url, const char *method, const char *upload,
 				  size_t *upload_len, void **req_ctx)
@@ -395,6 +413,8 @@ enum MHD_Result es_mig_api_handle(struct es_migrator *m, struct MHD_Connection *
 					  m->cfg->token[0] ? "missing or wrong token" :
 					  "this agent has no migration.token configured");
 		}
+		if (strcmp(method, "PUT") && declared_len(c) > JSON_BODY_MAX)
+			return body_too_large(c);	/* before the body: no 100 Continue */
 		return MHD_YES;	/* the body follows */
 	}
 	if (r->refused) {
@@ -406,8 +426,16 @@ enum MHD_Result es_mig_api_handle(struct es_migrator *m, struct MHD_Connection *
 				   : (object_chunk(m, c, r, url, upload, upload_len),
 				      object_done(m, c, r));
 	if (*upload_len) {
-		if (r->len + *upload_len > JSON_BODY_MAX)
-			return es_http_reply_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body too large");
+		/*
+		 * A reply can only be queued once the upload is read: drop the
+		 * rest and answer at the last call (a reply queued now is
+		 * refused and the connection just closes).
+		 */
+		if (r->too_large || r->len + *upload_len > JSON_BODY_MAX) {
+			r->too_large = true;
+			*upload_len = 0;
+			return MHD_YES;
+		}
 		char *nb = realloc(r->body, r->len + *upload_len);
 
 		if (!nb)
@@ -418,6 +446,8 @@ enum MHD_Result es_mig_api_handle(struct es_migrator *m, struct MHD_Connection *
 		*upload_len = 0;
 		return MHD_YES;
 	}
+	if (r->too_large)
+		return body_too_large(c);
 	return dispatch(m, c, url, method, r);
 }
 

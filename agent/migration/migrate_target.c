@@ -18,6 +18,7 @@
 #include "util/errf.h"
 #include "util/log.h"
 #include "util/fs_util.h"
+#include "util/tree_digest.h"
 #include "layer_archive.h"
 #include "migrate.h"
 #include "stream_unpack.h"
@@ -238,11 +239,37 @@ static enum es_mig_err unpack_err(int ret)
 	return ret == -EPERM ? ES_MIG_EINVAL : ES_MIG_EINTERNAL;
 }
 
+/*
+ * What arrived has the digest it was sent under (the name it is stored
+ * by, and trusted by later partial migrations): recomputed over the
+ * unpacked rootfs, the staging dropped when it differs.
+ */
+static enum es_mig_err check_image(const char *tmp, const char *digest, char *msg,
+				   size_t msg_len)
+{
+	char root[ES_PATH], got[65], err[512];
+	int ret;
+
+	snprintf(root, sizeof(root), "%s/rootfs", tmp);
+	ret = es_tree_digest(root, got, err, sizeof(err));
+	if (!ret && !strcmp(got, digest))
+		return ES_MIG_OK;
+	es_rm_rf(tmp);
+	if (ret == -ENOENT)
+		return es_errf(msg, msg_len, ES_MIG_ECORRUPT, "image %.12s: no rootfs in it",
+			       digest);
+	if (ret)
+		return es_errf(msg, msg_len, ES_MIG_EINTERNAL, "image %.12s: %s", digest, err);
+	return es_errf(msg, msg_len, ES_MIG_ECORRUPT,
+		       "image sent as %.16s... has digest %.16s...: refused, not stored", digest, got);
+}
+
 static enum es_mig_err install_image(struct es_migrator *m, const char *id, const char *digest,
 				     char *msg, size_t msg_len)
 {
 	char tmp[ES_PATH], dst[ES_PATH], src[ES_PATH], err[512], *done;
 	struct es_archive_stats st;
+	enum es_mig_err e;
 	int ret, at;
 
 	if (es_image_present(&m->rt, digest))
@@ -253,6 +280,8 @@ static enum es_mig_err install_image(struct es_migrator *m, const char *id, cons
 	done = es_read_file(src, 1024, NULL);
 	if (done && !strcmp(done, "ok")) {	/* unpacked while it arrived, now verified */
 		free(done);
+		if ((e = check_image(tmp, digest, msg, msg_len)))
+			return e;
 		if (!rename(tmp, dst))
 			return ES_MIG_OK;
 		ret = errno;
@@ -271,6 +300,8 @@ static enum es_mig_err install_image(struct es_migrator *m, const char *id, cons
 	if (mkdir(tmp, 0700))
 		return es_errf(msg, msg_len, ES_MIG_EINTERNAL, "%s: %s", tmp, strerror(errno));
 	ret = es_archive_unpack(src, tmp, &st, err, sizeof(err));
+	if (!ret && (e = check_image(tmp, digest, msg, msg_len)))
+		return e;
 	if (!ret && rename(tmp, dst))
 		ret = -errno, snprintf(err, sizeof(err), "%.400s: %s", dst, strerror(errno));
 	if (ret) {

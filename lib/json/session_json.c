@@ -44,6 +44,13 @@ static int parse_long(const char *v, long lo, long hi, long *out)
 	return errno || *end || end == v || *out < lo || *out > hi ? -1 : 0;
 }
 
+static bool is_ip(const char *s)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
+}
+
 int es_session_query_set(struct es_session_query *q, const char *key, const char *value,
 			 char *err, size_t err_len)
 {
@@ -66,9 +73,15 @@ int es_session_query_set(struct es_session_query *q, const char *key, const char
 		strcpy(q->iface, value);
 		return 0;
 	}
-	if (!strcmp(key, "addr") && strlen(value) < sizeof(q->addr)) {
-		strcpy(q->addr, value);
-		return 0;
+	if (!strcmp(key, "addr")) {
+		/* a malformed address would match nothing: an empty answer that looks valid */
+		if (strlen(value) < sizeof(q->addr) && is_ip(value)) {
+			strcpy(q->addr, value);
+			return 0;
+		}
+		snprintf(err, err_len, "bad query parameter 'addr=%s': not an IPv4 or IPv6 address",
+			 value);
+		return -1;
 	}
 	if (!strcmp(key, "port") && !parse_long(value, 0, 65535, &n)) {
 		q->port = n;

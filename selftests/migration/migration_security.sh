@@ -3,13 +3,16 @@
 # The migration API refuses requests without the shared token (401, logged
 # with the peer's address), and nothing from the network reaches outside
 # the agent's state directory: unsafe names, archive entries with "..",
-# absolute paths, paths through a symlink, device nodes.
+# absolute paths, paths through a symlink, device nodes. A body over the
+# API's 1 MiB limit gets the 413 (not a dropped connection); an image whose
+# content does not have the digest it is sent under is refused and not
+# stored.
 . "$(dirname "$0")/../lib.sh"
 es_require_root migration_security
 # shellcheck source=selftests/migration/migration.inc
 . "$(dirname "$0")/migration.inc"
 
-es_plan 16
+es_plan 20
 mig_setup partial || exit 1
 url=http://$MIG_IP_B:$MIG_PORT
 
@@ -63,8 +66,9 @@ tar("absolute", [("file", f"{outside}/escaped-absolute", "x")])
 tar("symlink", [("symlink", "link", outside), ("file", "link/escaped-symlink", "x")])
 tar("device", [("dev", "null-again", None)])
 tar("good", [("file", "ok", "x")])
+tar("image", [("file", "rootfs/etc/hostname", "not-the-named-image\n")])
 PY
-for t in dotdot absolute symlink device good; do zstd -q -f "$ES_TMP/$t.tar" -o "$ES_TMP/$t.tar.zst"; done
+for t in dotdot absolute symlink device good image; do zstd -q -f "$ES_TMP/$t.tar" -o "$ES_TMP/$t.tar.zst"; done
 # restore ID BODY: ask B to restore; the HTTP status of its outcome (the
 # restore runs asynchronously: 202, then the status says how it ended).
 restore() {
@@ -110,17 +114,45 @@ put "/v1/migrations/incoming/$id/objects/checkpoint" "$ES_TMP/good.tar.zst" >/de
 code=$(restore "$id" \
 	"{\"objects\":{\"layer\":{\"sha256\":\"$(printf '0%.0s' {1..64})\",\"bytes\":1},\"checkpoint\":{\"sha256\":\"0\",\"bytes\":1}}}")
 es_expect_eq "checksum mismatch refused" "$code" 422
+# send_image ID ARCHIVE: a complete migration whose image, named $fake, is
+# ARCHIVE (with a clean layer and checkpoint); the restore's outcome.
+fake=$(printf 'f%.0s' {1..64})
+send_image() {
+	local o objs=""
+	mig_api b POST /v1/migrations/incoming "{\"id\":\"$1\",\"container\":\"victim\",\"mode\":\"complete\",\"from\":\"t\",\"spec\":{\"name\":\"victim\",\"image\":\"$fake\",\"args\":[\"/bin/true\"]}}" >/dev/null
+	for o in "image:$2" layer:good checkpoint:good; do
+		put "/v1/migrations/incoming/$1/objects/${o%%:*}" "$ES_TMP/${o#*:}.tar.zst" >/dev/null
+		objs="$objs\"${o%%:*}\":{\"sha256\":\"$(sha256sum "$ES_TMP/${o#*:}.tar.zst" | cut -d' ' -f1)\",\"bytes\":$(stat -c %s "$ES_TMP/${o#*:}.tar.zst")},"
+	done
+	restore "$1" "{\"objects\":{${objs%,}}}"
+}
 # An image is unpacked while it arrives (into private staging): a hostile
 # one is refused the same way, and nothing of it stays.
-id=img$RANDOM
-fake=$(printf 'f%.0s' {1..64})
-mig_api b POST /v1/migrations/incoming "{\"id\":\"$id\",\"container\":\"victim\",\"mode\":\"complete\",\"from\":\"t\",\"spec\":{\"name\":\"victim\",\"image\":\"$fake\",\"args\":[\"/bin/true\"]}}" >/dev/null
-objs=""
-for o in image:dotdot layer:good checkpoint:good; do
-	put "/v1/migrations/incoming/$id/objects/${o%%:*}" "$ES_TMP/${o#*:}.tar.zst" >/dev/null
-	objs="$objs\"${o%%:*}\":{\"sha256\":\"$(sha256sum "$ES_TMP/${o#*:}.tar.zst" | cut -d' ' -f1)\",\"bytes\":$(stat -c %s "$ES_TMP/${o#*:}.tar.zst")},"
-done
-code=$(restore "$id" "{\"objects\":{${objs%,}}}")
+code=$(send_image "img$RANDOM" dotdot)
 left=$(find "$ES_TMP" "$MIG_STATE_B/images" -name "escaped-*" -o -name ".in-*" -o -name "$fake" 2>/dev/null)
 es_expect_eq "hostile image refused while streamed, nothing left" "$code:${left:-none}" "400:none"
+
+# An image whose content does not have the digest it is sent under (the
+# name it would be stored by): 422, the reason, nothing stored.
+id=dig$RANDOM
+code=$(send_image "$id" image)
+left=$(find "$MIG_STATE_B/images" -name ".in-*" -o -name "$fake" 2>/dev/null)
+es_expect_eq "image under a digest its content does not have: 422, nothing stored" \
+	"$code:${left:-none}:$([ -e "$MIG_STATE_B/containers/victim" ] && echo container || echo no-container)" \
+	"422:none:no-container"
+es_expect_eq "image under a wrong digest: the reason says so" \
+	"$(mig_api b GET "/v1/migrations/incoming/$id" | head -n 1 | jq -r '.error // ""' | grep -c 'has digest')" 1
+
+# Bodies over the 1 MiB limit: the 413 reaches the client, with the declared
+# length (refused before the body) and chunked (read and dropped).
+head -c 2000000 /dev/zero | tr '\0' x >"$ES_TMP/big"
+big() {
+	es_in "$MIG_NS_B" curl -s -m 30 -o "$ES_TMP/big.out" -w '%{http_code}' -X POST \
+		-H "Authorization: Bearer $MIG_TOKEN" "$@" --data-binary "@$ES_TMP/big" \
+		"http://127.0.0.1:$MIG_PORT/v1/migrations"
+	echo " $?"
+}
+es_expect_eq "2 MB body with Content-Length: 413 answered (curl exit 0)" "$(big)" "413 0"
+es_expect_eq "2 MB chunked body: 413 answered (curl exit 0), with the reason" \
+	"$(big -H 'Transfer-Encoding: chunked') $(jq -r .error "$ES_TMP/big.out" | grep -c 'too large')" "413 0 1"
 es_done

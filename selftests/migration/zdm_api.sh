@@ -7,7 +7,7 @@
 # that recover what the WAN lost check their arguments.
 . "$(dirname "$0")/../lib.sh"
 es_require_root zdm_api
-es_plan 8
+es_plan 10
 
 TOKEN=zdm-api-token-0123456789
 es_netns_add a && es_netns_add b && es_veth a w 10.250.0.1 b v 10.250.0.2 || exit 1
@@ -42,6 +42,13 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.250.1.1", 7002
 sleep 0.3
 es_expect_eq "zdm of a UDP service's session without the container: 404 for the container" \
 	"$(post "/v1/zdm/migrations?container=svc&to=peer&session=10.250.0.9:4000%3E10.250.1.1:7002")/$(error | grep -c "no container")" "404/1"
+# The CLI with --api before the command starts one (not a silent list).
+zdm_cli() { EDGESHIFT_TOKEN=$TOKEN es_in a "$ES_BUILD/edgeshift" "$@" zdm --container svc --to peer \
+	--session 10.250.0.9:4000\>10.250.1.1:7002 >"$ES_TMP/cli.out" 2>&1; echo $?; }
+es_expect_eq "edgeshift --api URL zdm --container ...: the start is asked, refused for the container" \
+	"$(zdm_cli --api "http://127.0.0.1:$ES_AGENT_PORT")/$(grep -c "no container" "$ES_TMP/cli.out")" "1/1"
+es_expect_eq "edgeshift -a URL --timeout-ms N zdm --container ...: the same" \
+	"$(zdm_cli -a "http://127.0.0.1:$ES_AGENT_PORT" --timeout-ms 3000)/$(grep -c "no container" "$ES_TMP/cli.out")" "1/1"
 es_expect_eq "resend of requests with to < from: 400" \
 	"$(post "/v1/zdm/target/resend?session=$S&from=5&to=4")" 400
 es_expect_eq "resend of requests for a session this node does not forward: not 200" \
