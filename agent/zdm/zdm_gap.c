@@ -30,10 +30,12 @@
 #include "util/log.h"
 #include "zdm_int.h"
 
-#define SCAN_MS		1000	/* looked at without an event */
+#define SCAN_MS		250	/* looked at without an event (a tail may need a probe) */
 #define BUSY_MS		5	/* while a gap is open */
 #define ASK_MS		50	/* between two requests for the same gap */
 #define MAX_GAPS	64
+#define PROBE_MS	300	/* a tail unanswered this long is sent once more */
+#define MAX_PROBES	1024
 
 enum gap_kind { GAP_REQUESTS, GAP_REPLIES };
 
@@ -45,9 +47,26 @@ struct gap {
 	int64_t			since_ms, asked_ms;
 };
 
+/*
+ * A tail the WAN may have lost: a gap is only seen when something arrives
+ * after it, and nothing may (the last requests before cut-over, the last
+ * replies before the user stops). When the last one sent has gone
+ * unanswered for PROBE_MS, it is sent once more: the other node drops it
+ * as a duplicate, or finds the gap before it and asks for the rest.
+ */
+struct probe {
+	struct es_mig_key	key;
+	enum gap_kind		kind;
+	__u64			last, acked;	/* sent, and acknowledged, when it was seen */
+	int64_t			since_ms;
+	bool			sent;
+};
+
 struct gaps {
 	struct gap	g[MAX_GAPS];
 	unsigned int	n;
+	struct probe	p[MAX_PROBES];
+	unsigned int	np;
 };
 
 static bool gap_is(const struct gap *g, enum gap_kind kind, const struct es_mig_key *k)
@@ -175,6 +194,62 @@ static void chase(struct es_zdm *z, struct gaps *gs, enum gap_kind kind,
 		give_up(z, gs, kind, k, from, missing_to, "the other node no longer has them");
 }
 
+/* True when the tail last..acked of kind for k has waited PROBE_MS unchanged, once. */
+static bool probe_due(struct gaps *gs, enum gap_kind kind, const struct es_mig_key *k,
+		      __u64 last, __u64 acked)
+{
+	struct probe *p = NULL;
+	unsigned int i;
+
+	for (i = 0; i < gs->np && !p; i++)
+		if (gs->p[i].kind == kind && !memcmp(&gs->p[i].key, k, sizeof(*k)))
+			p = &gs->p[i];
+	if (!p && gs->np < MAX_PROBES)
+		p = &gs->p[gs->np++];
+	if (!p) {
+		/* full: the entry left alone longest is a session long gone */
+		p = &gs->p[0];
+		for (i = 1; i < MAX_PROBES; i++)
+			if (gs->p[i].since_ms < p->since_ms)
+				p = &gs->p[i];
+	}
+	if (p->kind != kind || memcmp(&p->key, k, sizeof(*k)) || p->last != last ||
+	    p->acked != acked) {
+		*p = (struct probe){ *k, kind, last, acked, es_now_ms(), false };
+		return false;
+	}
+	if (p->sent || last <= acked || es_now_ms() - p->since_ms < PROBE_MS)
+		return false;
+	p->sent = true;
+	return true;
+}
+
+/* Source side: the last reply sent once more, if it went unacknowledged. */
+static void probe_replies(struct es_zdm *z, struct gaps *gs, const struct es_mig_key *k,
+			  const struct es_mig_remote *r)
+{
+	unsigned int sent = 0;
+	__u64 missing = 0;
+
+	/* the target acknowledges nothing to the source: the count standing still will do */
+	if (r->replies && probe_due(gs, GAP_REPLIES, k, r->replies, 0))
+		es_mig_send_replies(&z->dp, k, r->replies, r->replies, &sent, &missing);
+}
+
+/* Target side: the last request forwarded once more, if the source's replies do not cover it. */
+static void probe_requests(struct es_zdm *z, struct gaps *gs, const struct es_mig_key *k,
+			   const struct es_mig_session *s)
+{
+	unsigned int st = s->seq_state >> ES_MIG_STATE_SHIFT, sent = 0;
+	__u64 last = st == ES_MIG_CUTOVER ? s->cut_seq : s->seq_state & ES_MIG_SEQ_MASK;
+
+	if (st != ES_MIG_FORWARDING && st != ES_MIG_REPLAYING && st != ES_MIG_CUTOVER &&
+	    st != ES_MIG_ABORTED)
+		return;
+	if (probe_due(gs, GAP_REQUESTS, k, last, s->src_acked))
+		es_mig_send_records(&z->dp, k, last, last, &sent, NULL);
+}
+
 /* Source side, one REORDER entry: deliver what is in sequence, chase the missing. */
 static void fill_requests(struct es_zdm *z, struct gaps *gs, const struct es_mig_key *k)
 {
@@ -233,8 +308,10 @@ static bool scan(struct es_zdm *z, struct gaps *gs)
 	for (ret = bpf_map_get_next_key(z->dp.remote_fd, NULL, &next); !ret;
 	     ret = bpf_map_get_next_key(z->dp.remote_fd, &k, &next)) {
 		k = next;
-		if (bpf_map_lookup_elem(z->dp.remote_fd, &k, &r) ||
-		    r.hold >> ES_MIG_STATE_SHIFT != ES_MIG_SRC_REORDER)
+		if (bpf_map_lookup_elem(z->dp.remote_fd, &k, &r))
+			continue;
+		probe_replies(z, gs, &k, &r);
+		if (r.hold >> ES_MIG_STATE_SHIFT != ES_MIG_SRC_REORDER)
 			continue;
 		fill_requests(z, gs, &k);
 		open = true;
@@ -245,6 +322,7 @@ static bool scan(struct es_zdm *z, struct gaps *gs)
 		if (bpf_map_lookup_elem(z->dp.sessions_fd, &k, &s))
 			continue;
 		trim_aborted(z, &k, &s);
+		probe_requests(z, gs, &k, &s);
 		if (s.old_replies <= s.old_base)
 			continue;
 		fill_replies(z, gs, &k, &s);

@@ -330,12 +330,14 @@ state=none
 	if [ "$state" = "done" ] || [ "$state" = failed ]; then break; fi
 	sleep 0.1
 done
-# where the service runs now, and its counter (asked from inside that node)
-where=1
-[ "$state" = "done" ] && where=2
-check "$where" >"$OUT/check.json" 2>/dev/null || echo '{}' >"$OUT/check.json"
+# where the service runs now (a migration that failed its exactly-once
+# check after cut-over runs at node 2 too), and its counter, asked from
+# inside that node
 old=$(runc --root "$ST1/runc" list -q 2>/dev/null | grep -cx svc)
 new=$(runc --root "$ST2/runc" list -q 2>/dev/null | grep -cx svc)
+where=1
+[ "$new" = 1 ] && [ "$old" = 0 ] && where=2
+check "$where" >"$OUT/check.json" 2>/dev/null || echo '{}' >"$OUT/check.json"
 # frames the WAN lost per direction (queue overflow, loss, the rest): a
 # request or reply of the tunnel can be among them
 wan=$(es_wan_stats 2>/dev/null | jq -c '[.a2b, .b2a] | map(.dropped_loss + .dropped_queue
