@@ -458,9 +458,14 @@ static __always_inline bool es_mig_old_reply(const struct es_mig_key *k, __u64 s
 {
 	struct es_mig_session *s;
 
+	/*
+	 * No session: its migration finished here (the restored container
+	 * answered the same requests) or was never made; a late or resent
+	 * reply of the old container would reach the user a second time.
+	 */
 	s = bpf_map_lookup_elem(&es_mig_sessions, k);
 	if (!s)
-		return false;
+		return true;
 	if (ack > s->src_acked)
 		s->src_acked = ack;
 	if (es_mig_reply_dup(s, k, seq))

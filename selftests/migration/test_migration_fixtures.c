@@ -524,6 +524,9 @@ TEST_F(mig, old_replies_pass_once_and_gaps_are_told)
 	EXPECT_EQ(session(self).old_base, 7, "up to 7 arrived or given up");
 	EXPECT_EQ(session(self).replies_lost, 2, "two given up, counted");
 	EXPECT_EQ(session(self).dup_replies, 2, "two copies dropped");
+	ASSERT_OK(es_mig_finish(&self->dp, &self->key, NULL), "finish");
+	EXPECT_EQ(old_reply(self, 8), XDP_DROP,
+		  "a reply after the session finished: the new container answers now");
 }
 
 TEST_F(mig, new_reply_suppressed_when_old_answered)

@@ -103,14 +103,16 @@ for _ in $(seq 60); do
 	t2=$(jq -r --arg n "$N2" '.nodes[] | select(.node == $n) | .throughput // 0' <<<"$nodes")
 	t3=$(jq -r --arg n "$N3" '.nodes[] | select(.node == $n) | .throughput // 0' <<<"$nodes")
 	s2=$(jq -r --arg n "$N2" '.nodes[] | select(.node == $n) | .sessions // 0' <<<"$nodes")
-	if awk -v a="${t2:-0}" -v b="${t3:-0}" -v s="${s2:-0}" \
-		'BEGIN { exit !(a > 35e6 && a < 45e6 && b > 75e6 && s >= 10) }'; then
+	# n1 carries no load, but it must have been scraped too (its capacity)
+	c1=$(jq -r --arg n "$N1" '.nodes[] | select(.node == $n) | .capacity // 0' <<<"$nodes")
+	if awk -v a="${t2:-0}" -v b="${t3:-0}" -v s="${s2:-0}" -v c="${c1:-0}" \
+		'BEGIN { exit !(a > 35e6 && a < 45e6 && b > 75e6 && s >= 10 && c > 0) }'; then
 		ok=1
 		break
 	fi
 	sleep 0.5
 done
-es_expect_eq "Prometheus holds the three nodes' signals (n2 ~40M, n3 ~85M, n2 >= 10 sessions)" "$ok" 1
+es_expect_eq "Prometheus holds the three nodes' signals (n2 ~40M, n3 ~85M, n2 >= 10 sessions, n1 scraped)" "$ok" 1
 [ "$ok" = 1 ] || echo "$nodes" | es_diag
 es_expect_eq "capacity comes from the agents' configuration" \
 	"$(jq -r --arg n "$N1" '.nodes[] | select(.node == $n) | .capacity' <<<"$nodes")" 100000000
