@@ -9,12 +9,14 @@
  * has the target send the missing requests again from its replay buffer
  * and delivers the kept ones in sequence.
  *
- * Target side: the data plane passes each source reply once (a window on
- * its ordinal) and notes the ordinals that did not come; this thread has
- * the source send them again from its copies (es_mig_sent).
+ * Target side: the data plane passes each source reply once (es_mig_rseen
+ * remembers the ordinals that arrived) and notes the ones that did not
+ * come; this thread has the source send them again from its copies
+ * (es_mig_sent).
  *
  * Both are found by a scan of the maps, kicked by the data plane's events
- * and repeated every second (an event can be lost, the agent restarted). A
+ * and repeated every SCAN_MS (an event can be lost, the agent restarted,
+ * a tail needs a probe). A
  * request or reply the other node no longer has, or that does not come
  * within gap_timeout_ms, is given up: what follows it goes on, and the loss
  * is logged as an error and an event, never silent.
