@@ -229,6 +229,12 @@ static void complete(struct es_zdm *z, struct es_zdm_mig *zm)
 		es_error("zdm_stop_source_failed", "id=%s container=%s", zm->id, zm->container);
 	es_zdm_set_step(z, zm, ES_ZDM_SOURCE_STOPPED, NULL);
 	ok = verified(z, zm);
+	/* an old container still running is not a migration done */
+	if (ok && ret) {
+		snprintf(zm->error, sizeof(zm->error), "after cut-over (the new container serves): "
+			 "the old container \"%s\" could not be stopped", zm->container);
+		ok = false;
+	}
 	remote_forget(z, zm);
 	if (target(z, zm, "finish", NULL, NULL))
 		es_warn("zdm_finish_unanswered", "id=%s error=\"%s\"", zm->id, zm->error);

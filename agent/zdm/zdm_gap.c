@@ -400,11 +400,10 @@ static enum es_mig_err refuse(json_t **resp, enum es_mig_err e, const char *fmt,
 enum es_mig_err es_zdm_source_op(struct es_zdm *z, const char *op,
 				 const struct es_zdm_target_args *a, json_t **resp)
 {
-	unsigned long long from = 0, to = 0;
-	__u64 missing_to = 0;
+	__u64 from, to, missing_to = 0;
 	struct es_mig_key k;
 	unsigned int sent = 0;
-	char err[256], *end;
+	char err[256];
 	int ret;
 
 	*resp = NULL;
@@ -412,11 +411,7 @@ enum es_mig_err es_zdm_source_op(struct es_zdm *z, const char *op,
 		return refuse(resp, ES_MIG_ENOENT, "unknown source step (resend)");
 	if (es_mig_key_parse(a->session ?: "", &k, err, sizeof(err)))
 		return refuse(resp, ES_MIG_EINVAL, "%s", err);
-	if (a->from)
-		from = strtoull(a->from, &end, 10);
-	if (a->to)
-		to = strtoull(a->to, &end, 10);
-	if (!from || to < from || to - from >= 4096)
+	if (es_zdm_seq_range(a->from, a->to, &from, &to))
 		return refuse(resp, ES_MIG_EINVAL, "fields 'from' and 'to' must be ordinals, "
 				    "from <= to, at most 4096 apart");
 	ret = es_mig_send_replies(&z->dp, &k, from, to, &sent, &missing_to);

@@ -41,6 +41,8 @@ int es_zdm_hold_release(struct es_zdm *z, struct es_zdm_mig *zm);
  * ones in sequence, or gives the missing one up after gap_timeout_ms.
  */
 int es_zdm_gap_start(struct es_zdm *z);
+/* zdm_target.c: "from" and "to" of a resend, 1 <= from <= to, at most 4096 apart; 0 or -1. */
+int es_zdm_seq_range(const char *from, const char *to, __u64 *f, __u64 *t);
 void es_zdm_gap_kick(struct es_zdm *z);
 void es_zdm_gap_stop(struct es_zdm *z);
 

@@ -150,12 +150,12 @@ static int replies_match(struct op_ctx *o, json_t **resp)
 }
 
 /* The exactly-once check of the replayed requests (es_mig_verify), as the answer carries it. */
-static json_t *verdict_json(struct op_ctx *o)
+static json_t *verdict_json(struct op_ctx *o, unsigned int wait_ms)
 {
 	struct es_mig_verdict v;
 	json_t *j;
 
-	if (es_mig_verify(&o->z->dp, &o->key, o->z->cfg->cutover_timeout_ms, &v))
+	if (es_mig_verify(&o->z->dp, &o->key, wait_ms, &v))
 		return json_pack("{s:b,s:s}", "passed", 0, "error", "no session entry");
 	j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:b}", "replayed", (json_int_t)v.replayed,
 		      "answered_by_both", (json_int_t)v.both, "answered_by_one", (json_int_t)v.one,
@@ -169,7 +169,7 @@ static json_t *verdict_json(struct op_ctx *o)
 /* The check again, for a source agent that restarted after cut-over and lost the answer. */
 static enum es_mig_err op_verify(struct op_ctx *o, json_t **resp)
 {
-	*resp = json_pack("{s:o}", "exactly_once", verdict_json(o));
+	*resp = json_pack("{s:o}", "exactly_once", verdict_json(o, o->z->cfg->cutover_timeout_ms));
 	return ES_MIG_OK;
 }
 
@@ -196,7 +196,8 @@ static enum es_mig_err op_cutover(struct op_ctx *o, json_t **resp)
 	log_ev(o, "zdm_old_answered", json_pack("{s:b}", "all", !ret));
 	*resp = json_pack("{s:i,s:I,s:I,s:b,s:o}", "replayed", replayed, "cut_seq",
 			  (json_int_t)s.cut_seq, "cursor", (json_int_t)s.cursor, "old_answered_all",
-			  !ret, "exactly_once", verdict_json(o));
+			  /* the old side's wait is spent already: the check does not wait it twice */
+			  !ret, "exactly_once", verdict_json(o, ret ? 0 : o->z->cfg->cutover_timeout_ms));
 	return ES_MIG_OK;
 }
 
@@ -217,6 +218,9 @@ static enum es_mig_err op_finish(struct op_ctx *o, json_t **resp)
 	return ES_MIG_OK;
 }
 
+/* Bounds a resend: the other node asks for one gap at a time. */
+#define RESEND_MAX	4096
+
 static int parse_seq(const char *s, unsigned long long *out)
 {
 	char *end = NULL;
@@ -225,6 +229,17 @@ static int parse_seq(const char *s, unsigned long long *out)
 		return -1;
 	*out = strtoull(s, &end, 10);
 	return *end ? -1 : 0;
+}
+
+int es_zdm_seq_range(const char *from, const char *to, __u64 *f, __u64 *t)
+{
+	unsigned long long a, b;
+
+	if (parse_seq(from, &a) || parse_seq(to, &b) || !a || b < a || b - a >= RESEND_MAX)
+		return -1;
+	*f = a;
+	*t = b;
+	return 0;
 }
 
 /*
@@ -263,8 +278,6 @@ static enum es_mig_err op_abort(struct op_ctx *o, json_t **resp)
 	return ES_MIG_OK;
 }
 
-/* Bounds a resend: the source asks for one gap at a time. */
-#define RESEND_MAX	4096
 
 /* The last of the records from `from` on that the buffer no longer has, up to `to`. */
 static __u64 missing_run(struct op_ctx *o, __u64 from, __u64 to)
@@ -285,13 +298,11 @@ static __u64 missing_run(struct op_ctx *o, __u64 from, __u64 to)
  */
 static enum es_mig_err op_resend(struct op_ctx *o, json_t **resp)
 {
-	unsigned long long from, to;
+	__u64 from, to, missing = 0, seq;
 	unsigned int sent = 0;
-	__u64 missing = 0, seq;
 	int ret;
 
-	if (parse_seq(o->a->from, &from) || parse_seq(o->a->to, &to) || !from || to < from ||
-	    to - from >= RESEND_MAX)
+	if (es_zdm_seq_range(o->a->from, o->a->to, &from, &to))
 		return answer(resp, ES_MIG_EINVAL, "fields 'from' and 'to' must be sequence numbers, "
 			      "from <= to, at most 4096 apart%s", 0);
 	ret = es_mig_send_records(&o->z->dp, &o->key, from, to, &sent, &missing);
