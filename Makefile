@@ -141,9 +141,14 @@ demo: deps
 	$(MAKE) all
 	bash tools/demo/demo.sh
 
+# `make drill` runs the UDP and the TCP scenario and prints both reports;
+# DRILL="PLAN [options]" runs one drill of your choice
+DRILL_PLANS ?= tools/drill/plans/default.json tools/drill/plans/tcp.json
 drill: deps
 	$(MAKE) all
-	bash tools/drill/drill.sh $(DRILL)
+	@if [ -n "$(DRILL)" ]; then bash tools/drill/drill.sh $(DRILL); else \
+		rc=0; for p in $(DRILL_PLANS); do bash tools/drill/drill.sh $$p || rc=1; done; \
+		exit $$rc; fi
 
 bench: deps
 	$(MAKE) all

@@ -23,6 +23,7 @@
 #include <bpf/bpf_helpers.h>
 #include "lib/account.h"
 #include "lib/mig.h"
+#include "lib/mig_tcp.h"
 
 #define TC_ACT_UNSPEC	(-1)
 #define TC_ACT_SHOT	2
@@ -192,6 +193,18 @@ static __noinline int es_mig_ingress(struct xdp_md *ctx)
 	return act;
 }
 
+/* Target side: a reply of the old container came back (UDP or TCP); true to drop it. */
+static __noinline bool es_mig_old_drop(struct xdp_md *ctx, const struct es_mig_key *k, __u64 seq,
+				       __u32 ack)
+{
+	struct es_mig_session *s;
+
+	if (k->proto != IPPROTO_TCP)
+		return es_mig_old_reply(k, seq, ack);
+	s = es_mig_old_seen(k, seq, ack);
+	return !s || es_mig_tcp_old(ctx, s, k, ES_ETH_HLEN + ES_MIG_ENCAP_LEN);
+}
+
 /*
  * A tunnel packet for this node: note it, strip the outer headers and pass
  * the user's packet to the stack. -1 when the packet is not one.
@@ -238,7 +251,7 @@ static __noinline int es_mig_decap(struct xdp_md *ctx)
 		}
 	} else if (o->tun.type == ES_MIG_TUN_REPLY) {
 		if (!es_mig_key_of(o + 1, data_end, true, &k, &len) &&
-		    es_mig_old_reply(&k, seq, bpf_ntohl(o->tun.base)))
+		    es_mig_old_drop(ctx, &k, seq, bpf_ntohl(o->tun.base)))
 			return XDP_DROP;
 	} else {
 		return XDP_DROP;
@@ -342,7 +355,9 @@ static __always_inline int es_mig_encap_reply(struct __sk_buff *skb, struct es_m
 	__u64 seq = __sync_fetch_and_add(&r->replies, 1) + 1;
 	int act;
 
-	es_mig_keep_sent(skb, k, seq);
+	/* TCP recovers its own segments: no copy to send again */
+	if (k->proto != IPPROTO_TCP)
+		es_mig_keep_sent(skb, k, seq);
 	/* base: what the old container got in sequence, so the target can let go of it */
 	act = es_mig_encap_skb(skb, r->peer_addr, seq, ES_MIG_TUN_REPLY, (__u32)r->last_seq);
 
@@ -352,7 +367,7 @@ static __always_inline int es_mig_encap_reply(struct __sk_buff *skb, struct es_m
 }
 
 /*
- * The UDP session key of an skb's IPv4 packet (reply: from the service),
+ * The session key of an skb's IPv4 UDP or TCP packet (reply: from the service),
  * read with bpf_skb_load_bytes; 0, or -1 when it is not one.
  */
 static __always_inline int es_mig_skb_key(struct __sk_buff *skb, bool reply,
@@ -365,9 +380,10 @@ static __always_inline int es_mig_skb_key(struct __sk_buff *skb, bool reply,
 	if (bpf_skb_load_bytes(skb, 12, &proto, sizeof(proto)) || proto != bpf_htons(ETH_P_IP))
 		return -1;
 	if (bpf_skb_load_bytes(skb, ES_ETH_HLEN, &iph, sizeof(iph)) || iph.version != 4 ||
-	    iph.ihl != 5 || iph.protocol != IPPROTO_UDP ||
+	    iph.ihl != 5 || (iph.protocol != IPPROTO_UDP && iph.protocol != IPPROTO_TCP) ||
 	    (iph.frag_off & bpf_htons(ES_IP_MF | ES_IP_OFFSET)))
 		return -1;
+	/* both headers start with the two ports */
 	if (bpf_skb_load_bytes(skb, ES_ETH_HLEN + sizeof(iph), &uh, sizeof(uh)))
 		return -1;
 	__builtin_memset(k, 0, sizeof(*k));
@@ -375,7 +391,7 @@ static __always_inline int es_mig_skb_key(struct __sk_buff *skb, bool reply,
 	k->svc_addr = reply ? iph.saddr : iph.daddr;
 	k->user_port = reply ? uh.dest : uh.source;
 	k->svc_port = reply ? uh.source : uh.dest;
-	k->proto = IPPROTO_UDP;
+	k->proto = iph.protocol;
 	*len = bpf_ntohs(iph.tot_len);
 	/* A GSO super-packet is several requests: it cannot be one record. */
 	if (skb->gso_segs > 1 || *len > skb->len - ES_ETH_HLEN)
@@ -415,6 +431,20 @@ int es_mig_tc_ingress(struct __sk_buff *skb)
 	return es_mig_tc_request(skb);
 }
 
+/*
+ * Take a segment of the restored container out of the way without telling
+ * its socket: a drop (TC_ACT_SHOT) reaches TCP as a failed transmission,
+ * and it would never count those bytes sent (its snd_nxt would stay, the
+ * user's ACKs be refused); tcx passes TC_ACT_STOLEN on as "next". A
+ * redirect is reported sent to the sender whatever becomes of it, and one
+ * to ifindex 0, which no device has, ends in a drop.
+ */
+static __always_inline int es_mig_take(struct __sk_buff *skb)
+{
+	(void)skb;
+	return bpf_redirect(0, 0);
+}
+
 /* A container's reply: claim it (target) or send it back through the tunnel (source). */
 static __always_inline int es_mig_ctr_reply(struct __sk_buff *skb)
 {
@@ -426,6 +456,8 @@ static __always_inline int es_mig_ctr_reply(struct __sk_buff *skb)
 	if (es_mig_skb_key(skb, true, &k, &len))
 		return TC_ACT_UNSPEC;
 	s = bpf_map_lookup_elem(&es_mig_sessions, &k);
+	if (s && k.proto == IPPROTO_TCP)
+		return es_mig_tcp_new(skb, s, &k) ? es_mig_take(skb) : TC_ACT_UNSPEC;
 	if (s)
 		return es_mig_new_reply(s, &k) ? TC_ACT_SHOT : TC_ACT_UNSPEC;
 	r = bpf_map_lookup_elem(&es_mig_remote, &k);

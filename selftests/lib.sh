@@ -212,10 +212,27 @@ trap es_cleanup EXIT
 
 es_done() { [ "$ES_FAILED" = 0 ]; exit $?; }
 
+# es_runc_cleanup STATE_DIR...: delete the runc containers of agents' state
+# directories and unmount their root file systems (a test's EXIT trap).
+es_runc_cleanup() {
+	local st c
+	for st in "$@"; do
+		[ -d "$st/runc" ] || continue
+		for c in $(runc --root "$st/runc" list -q 2>/dev/null); do
+			runc --root "$st/runc" delete -f "$c" >/dev/null 2>&1
+		done
+		for c in "$st"/containers/*/rootfs; do
+			mountpoint -q "$c" 2>/dev/null && umount -l "$c"
+		done
+	done
+}
+
 # es_wan A_NS A_IP B_NS B_IP [es-wan run options...]: A_IP/24 in A and
 # B_IP/24 in B, one L2 segment through es-wan (delay, rate, loss; see
 # docs/wan-emulator.md) in namespace "wan". Endpoints send MTU-sized
-# frames (no TSO/GSO) so loss and the rate act per frame.
+# frames (no TSO/GSO) so loss and the rate act per frame. ES_WAN_MTU, when
+# set, is the segment's MTU (the migration tunnel needs 44 bytes above the
+# users' MTU).
 es_wan() {
 	local a=$1 aip=$2 b=$3 bip=$4
 	shift 4
@@ -224,6 +241,10 @@ es_wan() {
 	ip link add "${ES_PREFIX}wa" netns "$(es_ns "$a")" type veth peer name "${ES_PREFIX}wwa" netns "$(es_ns wan)" &&
 	ip link add "${ES_PREFIX}wb" netns "$(es_ns "$b")" type veth peer name "${ES_PREFIX}wwb" netns "$(es_ns wan)" || return 1
 	es_wan_end "$a" wa "$aip" && es_wan_end "$b" wb "$bip" || return 1
+	if [ -n "${ES_WAN_MTU:-}" ]; then
+		ip -n "$(es_ns wan)" link set "${ES_PREFIX}wwa" mtu "$ES_WAN_MTU" &&
+		ip -n "$(es_ns wan)" link set "${ES_PREFIX}wwb" mtu "$ES_WAN_MTU" || return 1
+	fi
 	ip -n "$(es_ns wan)" link set "${ES_PREFIX}wwa" up && ip -n "$(es_ns wan)" link set "${ES_PREFIX}wwb" up
 	ES_WAN_CTL=$ES_TMP/wan.ctl
 	es_bg --log "$ES_TMP/wan.log" es_in wan "$ES_BUILD/es-wan" run --a "${ES_PREFIX}wwa" \
@@ -243,6 +264,9 @@ es_wan() {
 # es_wan_end NS IF IP: an endpoint of es_wan, up with IP/24.
 es_wan_end() {
 	es_in "$1" ethtool -K "$ES_PREFIX$2" tso off gso off >/dev/null 2>&1
+	if [ -n "${ES_WAN_MTU:-}" ]; then
+		ip -n "$(es_ns "$1")" link set "$ES_PREFIX$2" mtu "$ES_WAN_MTU" || return 1
+	fi
 	ip -n "$(es_ns "$1")" addr add "$3/24" dev "$ES_PREFIX$2" &&
 	ip -n "$(es_ns "$1")" link set "$ES_PREFIX$2" up
 }

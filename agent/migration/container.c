@@ -14,6 +14,7 @@
 #include "proc_exec.h"
 #include "container.h"
 #include "service_ip.h"
+#include "tcp_clock.h"
 
 #define RUNC_ERR	1024
 #define QUICK_MS	15000U	/* runc state, pause, resume, delete */
@@ -391,6 +392,8 @@ int es_container_restore(struct es_runtime *rt, const char *name, const char *im
 	/* sockets bound to the service IP need it here before CRIU rebinds them */
 	ret = service_ip(spec, true, err, err_len);
 	json_decref(spec);
+	if (!ret && tcp)
+		ret = es_tcp_clock_catch_up(image_dir, err, err_len);
 	if (ret)
 		return ret;
 	bundle_dir(rt, name, bundle, sizeof(bundle));
@@ -435,6 +438,12 @@ int es_container_checkpoint(struct es_runtime *rt, const char *name, const char 
 	if (ret && err) {
 		snprintf(log, sizeof(log), "%s/dump.log", work);
 		criu_reason(log, err, err_len);
+	}
+	if (!ret && tcp) {
+		ret = es_tcp_clock_note(image_dir);
+		if (ret && err)
+			snprintf(err, err_len, "noting the dump time in %s: %s", image_dir,
+				 strerror(-ret));
 	}
 	return ret;
 }

@@ -133,9 +133,13 @@ static int run(struct es_zdm *z, struct es_zdm_mig *zm)
 	es_zdm_set_step(z, zm, ES_ZDM_FORWARDING, NULL);
 	/*
 	 * The engine's prepare talks to the target before its pause; the hold
-	 * (zdm_hold.c) spans the pause only and is local to this node.
+	 * (zdm_hold.c) spans the pause only and is local to this node. A TCP
+	 * session needs none: the image holds the socket's sequence numbers,
+	 * and the replay hands the restored socket every segment since
+	 * forwarding began, whose bytes it already has TCP drops.
 	 */
-	atomic_store(&zm->quiesce, true);
+	zm->keep_cursor = zm->key.proto == IPPROTO_TCP;
+	atomic_store(&zm->quiesce, zm->key.proto != IPPROTO_TCP);
 	if (start_engine(z, zm) || wait_engine(z, zm, ES_MIG_AT_CHECKPOINT)) {
 		atomic_store(&zm->quiesce, false);
 		return -1;
@@ -194,8 +198,14 @@ static bool verified(struct es_zdm *z, struct es_zdm_mig *zm)
 			 "the exactly-once check could not be read from the target: %.300s", why);
 		return false;
 	}
+	/*
+	 * TCP: the old container's part ends at cut-over; what counts is that
+	 * it was sent nothing after it (the restored socket got every byte,
+	 * which the target checked).
+	 */
 	src_ok = z->dp_ready && !es_mig_remote_get(&z->dp, &zm->key, &r) &&
-		 r.last_seq == zm->cut_seq;
+		 (zm->key.proto == IPPROTO_TCP ? r.last_seq <= zm->cut_seq :
+		  r.last_seq == zm->cut_seq);
 	pthread_mutex_lock(&z->lock);
 	json_object_set_new(eo, "source_last_seq", json_integer(src_ok ? (json_int_t)r.last_seq : -1));
 	json_object_set_new(eo, "source_agrees", json_boolean(src_ok));
@@ -241,7 +251,7 @@ static void complete(struct es_zdm *z, struct es_zdm_mig *zm)
 	/* The service runs at the target now: a user coming back here is a handoff. */
 	if (z->dp_ready) {
 		struct es_mig_svc_key k = { .svc_addr = zm->key.svc_addr,
-					    .svc_port = zm->key.svc_port, .proto = IPPROTO_UDP };
+					    .svc_port = zm->key.svc_port, .proto = zm->key.proto };
 		uint32_t node = es_zdm_peer_addr(z, zm->to);
 
 		if (node)
@@ -340,12 +350,11 @@ static bool busy(struct es_zdm *z, const char *container)
 }
 
 /*
- * The session's service must be a UDP socket on this node: the data plane
- * forwards and replays UDP datagrams only so far, and a TCP service named
- * without "/tcp" would be accepted, forwarded as nothing, and reported
- * done while its clients saw the whole migration as an outage. The
- * containers share this agent's network namespace (a pod namespace of
- * their own would have to be entered first).
+ * A UDP session's service must be a UDP socket on this node: a TCP service
+ * named without "/tcp" would be accepted, forwarded as datagrams that are
+ * not there, and reported done while its clients saw the whole migration
+ * as an outage. The containers share this agent's network namespace (a pod
+ * namespace of their own would have to be entered first).
  */
 static int udp_served(const struct es_mig_key *k, char *err, size_t len)
 {
@@ -353,13 +362,40 @@ static int udp_served(const struct es_mig_key *k, char *err, size_t len)
 	uint64_t bytes;
 	char a[INET_ADDRSTRLEN];
 
+	if (k->proto != IPPROTO_UDP)
+		return 0;
 	if (es_udp_rqueue(k->svc_addr, k->svc_port, &bytes, &socks) ||
 	    es_udp_rqueue(0, k->svc_port, &bytes, &any) || socks + any)
 		return 0;
 	inet_ntop(AF_INET, &k->svc_addr, a, sizeof(a));
 	snprintf(err, len, "field 'session': no UDP socket serves %s:%u on this node (a TCP "
-		 "service? zero-downtime migration forwards UDP sessions only so far)", a,
-		 ntohs(k->svc_port));
+		 "service? name the session USER:PORT>SVC:PORT/tcp)", a, ntohs(k->svc_port));
+	return -1;
+}
+
+/*
+ * A TCP session moves with its connection only when CRIU carries the
+ * established socket: without the container's tcp_established the
+ * restored container would not have it, and the user's connection would
+ * be reset at cut-over.
+ */
+static int tcp_carried(struct es_zdm *z, const struct es_mig_key *k, const char *ct, char *err,
+		       size_t len)
+{
+	json_t *spec;
+	bool ok;
+
+	if (k->proto != IPPROTO_TCP || !ct || !es_safe_name(ct))
+		return 0;
+	spec = es_container_spec(es_migrator_runtime(z->m), ct);
+	if (!spec)
+		return 0;	/* the container check that follows names it */
+	ok = json_is_true(json_object_get(spec, "tcp_established"));
+	json_decref(spec);
+	if (ok)
+		return 0;
+	snprintf(err, len, "field 'session': a TCP session needs container \"%s\" started with "
+		 "\"tcp_established\": true (CRIU must carry its connections)", ct);
 	return -1;
 }
 
@@ -372,7 +408,8 @@ static enum es_mig_err check_request(struct es_zdm *z, const struct es_zdm_reque
 	if (!z->dp_ready)
 		return es_errf(err, len, ES_MIG_EUNAVAIL,
 			       "this agent has no zero_downtime data plane");
-	if (es_mig_key_parse(req->session ?: "", &key, err, len) || udp_served(&key, err, len))
+	if (es_mig_key_parse(req->session ?: "", &key, err, len) || udp_served(&key, err, len) ||
+	    tcp_carried(z, &key, ct, err, len))
 		return ES_MIG_EINVAL;
 	if (!ct || !es_safe_name(ct) || !es_container_exists(es_migrator_runtime(z->m), ct))
 		return es_errf(err, len, ES_MIG_ENOENT,

@@ -54,14 +54,23 @@ static int get_ifaces(json_t *v, const char *f, char (*out)[16], unsigned int *n
 	return 0;
 }
 
-/* "addr:port" -> network-order address and port. */
-static int parse_endpoint(const char *s, uint32_t *addr, uint16_t *port)
+/* "addr:port[/udp|/tcp]" -> network-order address and port, the protocol. */
+static int parse_endpoint(const char *s, uint32_t *addr, uint16_t *port, uint8_t *proto)
 {
-	char buf[32], *colon;
+	char buf[32], *colon, *slash;
 	long p;
 
 	if (!s || snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
 		return -1;
+	*proto = IPPROTO_UDP;
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash++ = '\0';
+		if (!strcmp(slash, "tcp"))
+			*proto = IPPROTO_TCP;
+		else if (strcmp(slash, "udp"))
+			return -1;
+	}
 	colon = strrchr(buf, ':');
 	if (!colon)
 		return -1;
@@ -87,9 +96,9 @@ static int parse_services(struct es_zdm_config *z, json_t *v, char *err, size_t 
 		const char *node = json_string_value(json_object_get(e, "node"));
 
 		if (parse_endpoint(json_string_value(json_object_get(e, "service")), &s->addr,
-				   &s->port)) {
+				   &s->port, &s->proto)) {
 			snprintf(err, len, "config: zero_downtime.services[%zu].service must be "
-				 "\"IPv4:port\"", i);
+				 "\"IPv4:port\" or \"IPv4:port/tcp\"", i);
 			return -1;
 		}
 		if (!ct || !*ct || strlen(ct) >= sizeof(s->container) || !node || !*node ||
@@ -168,13 +177,14 @@ int es_zdm_config_parse(struct es_zdm_config *z, json_t *v, char *err, size_t le
 	return 0;
 }
 
-const struct es_zdm_service *es_zdm_service_find(const struct es_zdm_config *z, uint32_t addr,
-						 uint16_t port)
+const struct es_zdm_service *es_zdm_service_find(const struct es_zdm_config *z, uint8_t proto,
+						 uint32_t addr, uint16_t port)
 {
 	unsigned int i;
 
 	for (i = 0; i < z->n_services; i++)
-		if (z->services[i].addr == addr && z->services[i].port == port)
+		if (z->services[i].addr == addr && z->services[i].port == port &&
+		    z->services[i].proto == proto)
 			return &z->services[i];
 	return NULL;
 }

@@ -20,6 +20,7 @@
 struct es_zdm_service {
 	uint32_t	addr;		/* network order */
 	uint16_t	port;		/* network order */
+	uint8_t		proto;		/* IPPROTO_UDP, or IPPROTO_TCP ("addr:port/tcp") */
 	char		container[64];	/* the container that serves it */
 	char		node[64];	/* the node it runs on at start */
 };
@@ -48,7 +49,8 @@ struct es_zdm_config {
 void es_zdm_config_defaults(struct es_zdm_config *z);
 /* Parse the "zero_downtime" object; 0, or -1 with err naming the field. */
 int es_zdm_config_parse(struct es_zdm_config *z, json_t *v, char *err, size_t err_len);
-const struct es_zdm_service *es_zdm_service_find(const struct es_zdm_config *z, uint32_t addr,
+const struct es_zdm_service *es_zdm_service_find(const struct es_zdm_config *z, uint8_t proto,
+						 uint32_t addr,
 						 uint16_t port);
 
 #endif

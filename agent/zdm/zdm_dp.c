@@ -63,7 +63,7 @@ static void register_services(struct es_zdm *z)
 	for (i = 0; i < z->cfg->n_services; i++) {
 		const struct es_zdm_service *s = &z->cfg->services[i];
 		struct es_mig_svc_key k = { .svc_addr = s->addr, .svc_port = s->port,
-					    .proto = IPPROTO_UDP };
+					    .proto = s->proto };
 		uint32_t node = es_zdm_peer_addr(z, s->node);
 
 		if (!strcmp(s->node, z->node_name))
@@ -97,7 +97,8 @@ static void *handoff_thread(void *arg)
 
 	es_mig_key_format(&h->ev.key, key, sizeof(key));
 	node = es_zdm_peer_by_addr(z, h->ev.node_addr);
-	svc = es_zdm_service_find(z->cfg, h->ev.key.svc_addr, h->ev.key.svc_port);
+	svc = es_zdm_service_find(z->cfg, h->ev.key.proto, h->ev.key.svc_addr,
+				  h->ev.key.svc_port);
 	peer = node ? es_mig_peer_find(z->mcfg, node) : NULL;
 	if (!peer || !svc) {
 		es_warn("zdm_handoff_ignored", "session=%s reason=\"no peer or service for it\"", key);

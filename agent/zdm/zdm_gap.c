@@ -312,7 +312,9 @@ static bool scan(struct es_zdm *z, struct gaps *gs)
 		k = next;
 		if (bpf_map_lookup_elem(z->dp.remote_fd, &k, &r))
 			continue;
-		probe_replies(z, gs, &k, &r);
+		/* TCP retransmits the old container's segments itself: no copies, no gaps */
+		if (k.proto != IPPROTO_TCP)
+			probe_replies(z, gs, &k, &r);
 		if (r.hold >> ES_MIG_STATE_SHIFT != ES_MIG_SRC_REORDER)
 			continue;
 		fill_requests(z, gs, &k);
@@ -325,7 +327,7 @@ static bool scan(struct es_zdm *z, struct gaps *gs)
 			continue;
 		trim_aborted(z, &k, &s);
 		probe_requests(z, gs, &k, &s);
-		if (s.old_replies <= s.old_base)
+		if (k.proto == IPPROTO_TCP || s.old_replies <= s.old_base)
 			continue;
 		fill_replies(z, gs, &k, &s);
 		open = true;

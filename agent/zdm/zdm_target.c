@@ -12,6 +12,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include "util/log.h"
+#include "replay/tcp_replay.h"
 #include "zdm_int.h"
 
 struct op_ctx {
@@ -166,10 +167,73 @@ static json_t *verdict_json(struct op_ctx *o, unsigned int wait_ms)
 	return j;
 }
 
+/* TCP: the restored container's stream against the old one's (es_mig_tcp_verify). */
+static json_t *tcp_verdict_json(struct op_ctx *o)
+{
+	struct es_mig_tcp_verdict v;
+	json_t *j;
+
+	if (es_mig_tcp_verify(&o->z->dp, &o->key, &v))
+		return json_pack("{s:b,s:s}", "passed", 0, "error", "no session entry");
+	j = json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:b}", "protocol", "tcp",
+		      "block_bytes", ES_MIG_TCP_BLOCK, "blocks_matched", (json_int_t)v.matched,
+		      "blocks_diverged", (json_int_t)v.diverged, "segments_unhashed",
+		      (json_int_t)v.unhashed, "bytes_both_sent", (json_int_t)v.overlap,
+		      "bytes_compared", (json_int_t)v.compared, "old_snd_nxt",
+		      (json_int_t)v.old_snd_nxt, "new_snd_nxt", (json_int_t)v.new_snd_nxt,
+		      "new_ack", (json_int_t)v.new_ack, "caught_up", v.caught_up, "passed", v.passed);
+	log_ev(o, "zdm_verified", json_deep_copy(j));
+	return j;
+}
+
 /* The check again, for a source agent that restarted after cut-over and lost the answer. */
 static enum es_mig_err op_verify(struct op_ctx *o, json_t **resp)
 {
-	*resp = json_pack("{s:o}", "exactly_once", verdict_json(o, o->z->cfg->cutover_timeout_ms));
+	*resp = json_pack("{s:o}", "exactly_once", o->key.proto == IPPROTO_TCP ? tcp_verdict_json(o) :
+			  verdict_json(o, o->z->cfg->cutover_timeout_ms));
+	return ES_MIG_OK;
+}
+
+/*
+ * TCP: hand the restored socket the user's segments paced on its output,
+ * cut over once it has caught up with the user and with the old container.
+ */
+static enum es_mig_err op_cutover_tcp(struct op_ctx *o, json_t **resp)
+{
+	struct es_mig_tcp_replay r;
+	struct es_mig_session s;
+	char msg[512];
+	int ret;
+
+	log_ev(o, "zdm_replay_start", NULL);
+	ret = es_mig_tcp_replay_cutover(&o->z->dp, &o->key, o->z->cfg->cutover_timeout_ms, &r);
+	if (ret == -ESTALE && state_now(o, &s) == ES_MIG_CUTOVER)
+		ret = 0;	/* asked again after a lost answer */
+	if (ret && state_now(o, &s) == ES_MIG_ABORTED) {
+		snprintf(msg, sizeof(msg), "the data plane gave the migration up: %s",
+			 es_mig_abort_why(s.abort_reason));
+		*resp = json_pack("{s:s}", "error", msg);
+		return ES_MIG_EBUSY;
+	}
+	if (ret) {
+		state_now(o, &s);
+		snprintf(msg, sizeof(msg), "cannot replay the TCP session and cut over: %s (handed "
+			 "over %u segments, %u again, %u probes, %u acknowledgements lowered; the "
+			 "restored socket acknowledged up to %u of the user's %u and sent up to %u of "
+			 "the old container's %u; tcp_seen 0x%x)", strerror(-ret), r.injected,
+			 r.again, r.probes, r.acks_lowered, s.new_ack, r.user_end, s.new_snd_nxt,
+			 s.old_snd_nxt, s.tcp_seen);
+		*resp = json_pack("{s:s}", "error", msg);
+		return ES_MIG_EBUSY;
+	}
+	state_now(o, &s);
+	log_ev(o, "zdm_cutover", json_pack("{s:i,s:i,s:i,s:i,s:I,s:I}", "replayed", r.injected,
+					   "handed_again", r.again, "probes", r.probes,
+					   "acks_lowered", r.acks_lowered, "cut_seq",
+					   (json_int_t)s.cut_seq, "cursor", (json_int_t)s.cursor));
+	*resp = json_pack("{s:i,s:I,s:I,s:b,s:o}", "replayed", r.injected, "cut_seq",
+			  (json_int_t)s.cut_seq, "cursor", (json_int_t)s.cursor, "old_answered_all", 1,
+			  "exactly_once", tcp_verdict_json(o));
 	return ES_MIG_OK;
 }
 
@@ -180,6 +244,8 @@ static enum es_mig_err op_cutover(struct op_ctx *o, json_t **resp)
 	unsigned int replayed = 0;
 	int ret;
 
+	if (o->key.proto == IPPROTO_TCP)
+		return op_cutover_tcp(o, resp);
 	if (replies_match(o, resp))
 		return ES_MIG_EBUSY;
 	log_ev(o, "zdm_replay_start", NULL);
@@ -205,7 +271,7 @@ static enum es_mig_err op_cutover(struct op_ctx *o, json_t **resp)
 static enum es_mig_err op_finish(struct op_ctx *o, json_t **resp)
 {
 	struct es_mig_svc_key sk = { .svc_addr = o->key.svc_addr, .svc_port = o->key.svc_port,
-				     .proto = IPPROTO_UDP };
+				     .proto = o->key.proto };
 	unsigned int n = 0;
 	int ret;
 

@@ -208,8 +208,8 @@ static __always_inline void es_mig_fib_init(struct bpf_fib_lookup *fib, __u32 if
 
 /*
  * The session key of a request (user -> service) from its IPv4 header at
- * l3. 0, or -1 when it is not a whole IPv4 UDP datagram; *l3_len is the IP
- * packet's length.
+ * l3. 0, or -1 when it is not a whole IPv4 UDP datagram or TCP segment;
+ * *l3_len is the IP packet's length.
  */
 static __always_inline int es_mig_key_of(void *l3, void *data_end, bool reply,
 					 struct es_mig_key *k, __u32 *l3_len)
@@ -220,19 +220,22 @@ static __always_inline int es_mig_key_of(void *l3, void *data_end, bool reply,
 
 	if ((void *)(iph + 1) > data_end)
 		return -1;
-	if (iph->version != 4 || iph->ihl < 5 || iph->protocol != IPPROTO_UDP)
+	if (iph->version != 4 || iph->ihl < 5 ||
+	    (iph->protocol != IPPROTO_UDP && iph->protocol != IPPROTO_TCP))
 		return -1;
 	if (iph->frag_off & bpf_htons(ES_IP_MF | ES_IP_OFFSET))
 		return -1;
 	ihl = iph->ihl * 4;
+	/* both headers start with the two ports */
 	uh = l3 + ihl;
 	if ((void *)(uh + 1) > data_end)
 		return -1;
 	tot = bpf_ntohs(iph->tot_len);
-	if (tot < ihl + sizeof(*uh) || l3 + tot > data_end)
+	if (tot < ihl + (iph->protocol == IPPROTO_TCP ? sizeof(struct tcphdr) : sizeof(*uh)) ||
+	    l3 + tot > data_end)
 		return -1;
 	__builtin_memset(k, 0, sizeof(*k));
-	k->proto = IPPROTO_UDP;
+	k->proto = iph->protocol;
 	k->user_addr = reply ? iph->daddr : iph->saddr;
 	k->svc_addr = reply ? iph->saddr : iph->daddr;
 	k->user_port = reply ? uh->dest : uh->source;
@@ -453,8 +456,15 @@ dup:
 	return true;
 }
 
-/* Target side: a reply of the old container came back; true to drop it. */
-static __always_inline bool es_mig_old_reply(const struct es_mig_key *k, __u64 seq, __u32 ack)
+/*
+ * Target side: a reply of the old container came back with ordinal seq;
+ * its session entry, or NULL to drop it (seen before, or no session).
+ * TCP segments are not deduplicated by ordinal: TCP drops the bytes it
+ * has, and a GSO packet the tunnel carried as one ordinal arrives as
+ * several segments with it.
+ */
+static __always_inline struct es_mig_session *es_mig_old_seen(const struct es_mig_key *k,
+							      __u64 seq, __u32 ack)
 {
 	struct es_mig_session *s;
 
@@ -465,17 +475,32 @@ static __always_inline bool es_mig_old_reply(const struct es_mig_key *k, __u64 s
 	 */
 	s = bpf_map_lookup_elem(&es_mig_sessions, k);
 	if (!s)
-		return true;
+		return NULL;
 	if (ack > s->src_acked)
 		s->src_acked = ack;
+	if (k->proto == IPPROTO_TCP) {
+		if (seq > s->old_replies)
+			s->old_replies = seq;
+		return s;
+	}
 	if (es_mig_reply_dup(s, k, seq))
-		return true;
+		return NULL;
 	/* past one that did not come: the agent asks the source for it */
 	if (seq > s->old_replies + 1)
 		es_mig_emit(k, ES_MIG_EV_REPLY_GAP, 0, s->source_addr, s->old_replies + 1);
 	/* The source numbers its replies in order, so the highest is the count. */
 	if (seq > s->old_replies)
 		s->old_replies = seq;
+	return s;
+}
+
+/* Target side, UDP: a reply of the old container came back; true to drop it. */
+static __always_inline bool es_mig_old_reply(const struct es_mig_key *k, __u64 seq, __u32 ack)
+{
+	struct es_mig_session *s = es_mig_old_seen(k, seq, ack);
+
+	if (!s)
+		return true;
 	if (!es_mig_claim_lost(k, seq, ES_MIG_ANS_OLD))
 		return false;
 	__sync_fetch_and_add(&s->suppressed_old, 1);

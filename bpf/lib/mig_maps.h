@@ -17,6 +17,7 @@
 #define ES_MIG_DEFAULT_HELD	1024
 #define ES_MIG_DEFAULT_SENT	4096
 #define ES_MIG_DEFAULT_RSEEN	65536
+#define ES_MIG_DEFAULT_TCPBLK	65536
 
 /* Target side: where each user session is in its migration. */
 struct {
@@ -88,6 +89,19 @@ struct {
 	__type(key, struct es_mig_record_key);
 	__type(value, __u32);
 } es_mig_rseen SEC(".maps");
+
+/*
+ * Target side, TCP: both containers' streams in blocks, so that the second
+ * to complete a block compares it with the first's (divergence). LRU:
+ * blocks seconds old have been compared; 65,536 blocks are 4 MiB of
+ * stream.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ES_MIG_DEFAULT_TCPBLK);
+	__type(key, struct es_mig_tcpblk_key);
+	__type(value, struct es_mig_tcpblk);
+} es_mig_tcpblk SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

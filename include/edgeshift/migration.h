@@ -9,8 +9,8 @@
  * is free of implicit padding, like session.h. Change any of them and bump
  * ES_MIG_LAYOUT_VERSION.
  *
- * Only IPv4 user sessions are forwarded so far; the tunnel between nodes
- * is IPv4 + UDP.
+ * Only IPv4 user sessions (UDP, and TCP since layout 4) are forwarded so
+ * far; the tunnel between nodes is IPv4 + UDP.
  */
 #ifndef EDGESHIFT_MIGRATION_H
 #define EDGESHIFT_MIGRATION_H
@@ -20,9 +20,11 @@
 #endif
 
 /* Version of the pinned migration maps (es_mig_config.layout_version). */
-#define ES_MIG_LAYOUT_VERSION	3	/* 2: source-side hold (es_mig_remote.hold, es_mig_held);
+#define ES_MIG_LAYOUT_VERSION	4	/* 2: source-side hold (es_mig_remote.hold, es_mig_held);
 					 * 3: in-order delivery at the source (held keyed by
-					 * sequence number, REORDER, fwd_base, tunnel base) */
+					 * sequence number, REORDER, fwd_base, tunnel base);
+					 * 4: TCP sessions (es_mig_session.old_snd_nxt...,
+					 * es_mig_tcpblk) */
 
 /*
  * Where a session is in its migration (es_mig_session.seq_state >> 56).
@@ -52,7 +54,7 @@ struct es_mig_key {
 	__u32	svc_addr;	/* the service's IPv4 address, network order */
 	__u16	user_port;	/* the user's port, network order */
 	__u16	svc_port;	/* the service's port, network order */
-	__u8	proto;		/* IPPROTO_UDP (IPPROTO_TCP reserved) */
+	__u8	proto;		/* IPPROTO_UDP or IPPROTO_TCP */
 	__u8	reserved[3];	/* zero */
 };
 
@@ -69,7 +71,10 @@ enum es_mig_abort_reason {
 	ES_MIG_ABORT_MAP_FULL = 2,	/* es_mig_replay has no free entry */
 	ES_MIG_ABORT_TOO_BIG = 3,	/* a request longer than ES_MIG_RECORD_BYTES */
 	ES_MIG_ABORT_AGENT = 4,		/* the agent aborted (restore failed, target lost...) */
-	ES_MIG_ABORT_MAX = 5,
+	ES_MIG_ABORT_DIVERGED = 5,	/* TCP: the restored container sent other bytes than the old
+					 * one at the same sequence number (a service that is not
+					 * deterministic) */
+	ES_MIG_ABORT_MAX = 6,
 };
 
 /*
@@ -120,6 +125,63 @@ struct es_mig_session {
 	__u64	src_acked;	/* BPF: the last request the source delivered in sequence, as its
 				 * replies tell (tunnel header base): an ABORTED session keeps
 				 * mirroring past it, and the agent drops the records up to it */
+	/*
+	 * TCP sessions (key proto IPPROTO_TCP): the byte streams the two
+	 * containers send towards the user, sequence numbers in host order,
+	 * compared in serial number arithmetic (RFC 1982). A field is valid
+	 * once its ES_MIG_TCP_* bit is in tcp_seen. The agent lowers the ACKs
+	 * it replays to new_snd_nxt (Linux drops a segment that acknowledges
+	 * bytes its socket has not sent) and cuts over when new_ack has reached
+	 * the user's stream and new_snd_nxt the old container's.
+	 */
+	__u32	old_snd_nxt;	/* BPF: end (sequence number + payload, SYN and FIN counted)
+				 * of the furthest segment of the old container */
+	__u32	new_snd_nxt;	/* BPF: the same for the restored container */
+	__u32	new_ack;	/* BPF: the furthest acknowledgement number the restored
+				 * container sent: what it received of the user's stream */
+	__u32	tcp_seen;	/* BPF: ES_MIG_TCP_* */
+	__u32	old_hashed;	/* BPF: the old container's bytes are hashed into
+				 * es_mig_tcpblk up to here, without a hole (from the first
+				 * payload byte this node saw; ES_MIG_TCP_OLD_DATA) */
+	__u32	new_hashed;	/* BPF: the same for the restored container (ES_MIG_TCP_NEW_DATA) */
+	__u32	old_from;	/* BPF: where hashing the old container's stream began */
+	__u32	new_from;	/* BPF: where hashing the restored container's stream began */
+	__u64	tcp_matched;	/* BPF: ES_MIG_TCP_BLOCK-byte blocks of the stream both
+				 * containers sent with the same bytes */
+	__u64	tcp_diverged;	/* BPF: ... with other bytes: the migration is aborted */
+	__u64	tcp_unhashed;	/* BPF: payload segments not hashed: past a hole in their
+				 * stream (a GSO packet is hashed whole) */
+};
+
+/* Bits of es_mig_session.tcp_seen. */
+#define ES_MIG_TCP_OLD_SEEN	(1U << 0)	/* old_snd_nxt is valid */
+#define ES_MIG_TCP_NEW_SEEN	(1U << 1)	/* new_snd_nxt is valid */
+#define ES_MIG_TCP_NEW_ACK	(1U << 2)	/* new_ack is valid */
+#define ES_MIG_TCP_NEW_DATA	(1U << 3)	/* new_hashed is valid */
+#define ES_MIG_TCP_OLD_DATA	(1U << 4)	/* old_hashed is valid */
+
+/*
+ * Target side, TCP: the two streams compared block by block, whatever the
+ * segments they came in (es_mig_tcpblk, an LRU hash). Each container's
+ * bytes add into the block of their sequence number a sum of their
+ * position-mixed values; a block both sent whole is compared once.
+ */
+#define ES_MIG_TCP_BLOCK_SHIFT	6
+#define ES_MIG_TCP_BLOCK	(1U << ES_MIG_TCP_BLOCK_SHIFT)	/* bytes per block */
+
+struct es_mig_tcpblk_key {
+	struct es_mig_key	session;	/* the session */
+	__u32	block;		/* sequence number >> ES_MIG_TCP_BLOCK_SHIFT */
+	__u32	reserved;	/* zero */
+};
+
+struct es_mig_tcpblk {
+	__u64	sum_old;	/* BPF: sum of mix(sequence number, byte) of the old container's bytes */
+	__u64	sum_new;	/* BPF: the same for the restored container's */
+	__u32	count_old;	/* BPF: bytes added into sum_old (ES_MIG_TCP_BLOCK: whole) */
+	__u32	count_new;	/* BPF: bytes added into sum_new */
+	__u32	compared;	/* BPF: 1 once compared (the second side to complete it) */
+	__u32	reserved;	/* zero */
 };
 
 /* Longest request (IP header to end of payload) the replay buffer holds. */
@@ -292,6 +354,8 @@ enum es_mig_event_type {
 				 * (seq: the missing one; node_addr: the target) */
 	ES_MIG_EV_REPLY_GAP = 4,	/* target: a source reply arrived past a missing one
 					 * (seq: the first missing ordinal; node_addr: the source) */
+	ES_MIG_EV_DIVERGED = 5,	/* target, TCP: the two containers sent other bytes at one
+				 * sequence number (seq: that TCP sequence number) */
 };
 
 /* Record of es_mig_events, a ring buffer read by the agent. */

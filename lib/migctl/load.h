@@ -31,6 +31,7 @@ struct es_mig_dp {
 	int	held_fd;	/* es_mig_held (source side) */
 	int	sent_fd;	/* es_mig_sent (source side) */
 	int	rseen_fd;	/* es_mig_rseen (target side) */
+	int	tcpblk_fd;	/* es_mig_tcpblk (target side, TCP) */
 	char	pin_path[256];
 };
 

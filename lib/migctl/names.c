@@ -25,6 +25,8 @@ const char *es_mig_abort_why(unsigned int reason)
 		"replay buffer full: es_mig_replay has no free entry (zero_downtime.records)",
 		"a request longer than the replay buffer's 1500-byte records",
 		"aborted by an agent",
+		"the restored container sent other bytes than the old one at the same TCP "
+		"sequence number (the service is not deterministic)",
 	};
 
 	return reason < ES_MIG_ABORT_MAX ? why[reason] : "unknown reason";
@@ -33,7 +35,7 @@ const char *es_mig_abort_why(unsigned int reason)
 const char *es_mig_abort_name(unsigned int reason)
 {
 	static const char *const names[ES_MIG_ABORT_MAX] = {
-		"none", "buffer_full", "map_full", "too_big", "agent",
+		"none", "buffer_full", "map_full", "too_big", "agent", "diverged",
 	};
 
 	return reason < ES_MIG_ABORT_MAX ? names[reason] : "unknown";
@@ -71,13 +73,15 @@ int es_mig_key_parse(const char *text, struct es_mig_key *key, char *err, size_t
 	memset(key, 0, sizeof(*key));
 	if (snprintf(buf, sizeof(buf), "%s", text) >= (int)sizeof(buf))
 		goto bad;
+	key->proto = IPPROTO_UDP;
 	slash = strchr(buf, '/');
 	if (slash) {
 		*slash++ = '\0';
-		if (strcmp(slash, "udp"))
+		if (!strcmp(slash, "tcp"))
+			key->proto = IPPROTO_TCP;
+		else if (strcmp(slash, "udp"))
 			goto bad;
 	}
-	key->proto = IPPROTO_UDP;
 	gt = strchr(buf, '>');
 	if (!gt)
 		goto bad;
@@ -88,7 +92,7 @@ int es_mig_key_parse(const char *text, struct es_mig_key *key, char *err, size_t
 	return 0;
 bad:
 	if (err)
-		snprintf(err, err_len, "session '%s': want USER_ADDR:PORT>SERVICE_ADDR:PORT[/udp]",
+		snprintf(err, err_len, "session '%s': want USER_ADDR:PORT>SERVICE_ADDR:PORT[/udp|/tcp]",
 			 text);
 	return -EINVAL;
 }
@@ -99,5 +103,6 @@ void es_mig_key_format(const struct es_mig_key *key, char *buf, size_t len)
 
 	inet_ntop(AF_INET, &key->user_addr, u, sizeof(u));
 	inet_ntop(AF_INET, &key->svc_addr, s, sizeof(s));
-	snprintf(buf, len, "%s:%u>%s:%u/udp", u, ntohs(key->user_port), s, ntohs(key->svc_port));
+	snprintf(buf, len, "%s:%u>%s:%u/%s", u, ntohs(key->user_port), s, ntohs(key->svc_port),
+		 key->proto == IPPROTO_TCP ? "tcp" : "udp");
 }

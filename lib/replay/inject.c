@@ -24,30 +24,43 @@ static __u32 csum_add(__u32 sum, const __u8 *p, size_t len)
 	return sum;
 }
 
-/* Recompute the UDP checksum of an IPv4 packet in place; -EINVAL if it is not one. */
-int es_mig_udp4_fix_csum(__u8 *pkt, size_t len)
+/*
+ * Recompute the UDP or TCP checksum of an IPv4 packet in place; -EINVAL if
+ * it is neither. The L4 length is the IP total length less the header.
+ */
+int es_mig_l4_fix_csum(__u8 *pkt, size_t len)
 {
-	size_t ihl, ulen;
+	size_t ihl, tot, l4len, at;
+	__u8 proto;
 	__u32 sum;
 	__u16 c;
 
-	if (len < 28 || (pkt[0] >> 4) != 4 || pkt[9] != IPPROTO_UDP)
+	if (len < 28 || (pkt[0] >> 4) != 4)
 		return -EINVAL;
+	proto = pkt[9];
 	ihl = (pkt[0] & 0xf) * 4;
-	if (ihl < 20 || len < ihl + 8)
+	tot = (size_t)pkt[2] << 8 | pkt[3];
+	if (ihl < 20 || tot > len || tot < ihl + 8)
 		return -EINVAL;
-	ulen = (size_t)pkt[ihl + 4] << 8 | pkt[ihl + 5];
-	if (ulen < 8 || ihl + ulen > len)
+	l4len = tot - ihl;
+	if (proto == IPPROTO_UDP) {
+		at = 6;
+		if (((size_t)pkt[ihl + 4] << 8 | pkt[ihl + 5]) != l4len)
+			return -EINVAL;
+	} else if (proto == IPPROTO_TCP && l4len >= 20) {
+		at = 16;
+	} else {
 		return -EINVAL;
-	pkt[ihl + 6] = pkt[ihl + 7] = 0;
+	}
+	pkt[ihl + at] = pkt[ihl + at + 1] = 0;
 	sum = csum_add(0, pkt + 12, 8);		/* source and destination addresses */
-	sum += IPPROTO_UDP + ulen;
-	sum = csum_add(sum, pkt + ihl, ulen);
+	sum += proto + l4len;
+	sum = csum_add(sum, pkt + ihl, l4len);
 	c = ~csum_fold(sum);
-	if (!c)
-		c = 0xffff;
-	pkt[ihl + 6] = c >> 8;
-	pkt[ihl + 7] = c & 0xff;
+	if (!c && proto == IPPROTO_UDP)
+		c = 0xffff;	/* 0 would mean "no checksum" */
+	pkt[ihl + at] = c >> 8;
+	pkt[ihl + at + 1] = c & 0xff;
 	return 0;
 }
 
@@ -66,7 +79,7 @@ int es_mig_inject_packet(int fd, const __u8 *data, __u32 len)
 	if (len < 20 || len > ES_MIG_RECORD_BYTES)
 		return -EINVAL;
 	memcpy(pkt, data, len);
-	if (es_mig_udp4_fix_csum(pkt, len))
+	if (es_mig_l4_fix_csum(pkt, len))
 		return -EINVAL;
 	memcpy(&dst.sin_addr, pkt + 16, 4);
 	if (sendto(fd, pkt, len, 0, (struct sockaddr *)&dst, sizeof(dst)) != (ssize_t)len)

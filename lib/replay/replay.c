@@ -162,6 +162,21 @@ static int replay_step(struct drain *d, __u64 seq)
 	return ret;
 }
 
+int es_mig_replay_begin(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			struct es_mig_session *s, __u64 *seq_state)
+{
+	int ret;
+
+	ret = es_mig_set_state(dp, key, ES_MIG_FORWARDING, ES_MIG_REPLAYING, ES_MIG_ANY_SEQ,
+			       seq_state);
+	if (ret)
+		return ret;
+	ret = es_mig_session_get(dp, key, s);
+	if (ret)
+		return ret;
+	return es_mig_inject_open();
+}
+
 int es_mig_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			  unsigned int *replayed)
 {
@@ -173,13 +188,7 @@ int es_mig_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *k
 
 	if (replayed)
 		*replayed = 0;
-	ret = es_mig_set_state(dp, key, ES_MIG_FORWARDING, ES_MIG_REPLAYING, ES_MIG_ANY_SEQ, &ss);
-	if (ret)
-		return ret;
-	ret = es_mig_session_get(dp, key, &s);
-	if (ret)
-		return ret;
-	d.fd = es_mig_inject_open();
+	d.fd = es_mig_replay_begin(dp, key, &s, &ss);
 	if (d.fd < 0)
 		return d.fd;
 	d.cursor = s.cursor;

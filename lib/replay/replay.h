@@ -23,6 +23,13 @@ int es_mig_resume(const struct es_mig_dp *dp, const struct es_mig_key *key, __u6
 		  unsigned int *sent);
 
 /*
+ * The replay's first step: FORWARDING -> REPLAYING (*seq_state as it was),
+ * the session as it is then in *s; a raw socket to inject with, or -errno.
+ */
+int es_mig_replay_begin(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			struct es_mig_session *s, __u64 *seq_state);
+
+/*
  * The restored container is running: FORWARDING -> REPLAYING, every
  * buffered request after the cursor is injected into it in order, then
  * REPLAYING -> CUTOVER at a moment when nothing is left to replay, so no

@@ -58,7 +58,7 @@ int es_mig_tunnel_send_pkt(const struct es_mig_dp *dp, int fd, __u32 dst, __u8 t
 	memcpy(buf, &th, sizeof(th));
 	memcpy(buf + sizeof(th), pkt, pkt_len);
 	/* a copy taken before the NIC finished it may carry a partial checksum */
-	if (es_mig_udp4_fix_csum(buf + sizeof(th), pkt_len))
+	if (es_mig_l4_fix_csum(buf + sizeof(th), pkt_len))
 		return -EINVAL;
 	len = sizeof(th) + pkt_len;
 	to.sin_addr.s_addr = dst;

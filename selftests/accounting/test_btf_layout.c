@@ -422,9 +422,30 @@ LAYOUT_TEST(es_mig_session,
 	MEMBER(es_mig_session, fwd_errors), MEMBER(es_mig_session, created_ns),
 	MEMBER(es_mig_session, changed_ns), MEMBER(es_mig_session, fwd_base),
 	MEMBER(es_mig_session, old_base), MEMBER(es_mig_session, dup_replies),
-	MEMBER(es_mig_session, replies_lost), MEMBER(es_mig_session, src_acked))
+	MEMBER(es_mig_session, replies_lost), MEMBER(es_mig_session, src_acked),
+	MEMBER(es_mig_session, old_snd_nxt), MEMBER(es_mig_session, new_snd_nxt),
+	MEMBER(es_mig_session, new_ack), MEMBER(es_mig_session, tcp_seen),
+	MEMBER(es_mig_session, old_hashed), MEMBER(es_mig_session, new_hashed),
+	MEMBER(es_mig_session, old_from), MEMBER(es_mig_session, new_from),
+	MEMBER(es_mig_session, tcp_matched), MEMBER(es_mig_session, tcp_diverged),
+	MEMBER(es_mig_session, tcp_unhashed))
 {
 	check_layout_in(&es_mig_session_desc, "migration.bpf.o");
+}
+
+LAYOUT_TEST(es_mig_tcpblk_key,
+	MEMBER(es_mig_tcpblk_key, session), MEMBER(es_mig_tcpblk_key, block),
+	MEMBER(es_mig_tcpblk_key, reserved))
+{
+	check_layout_in(&es_mig_tcpblk_key_desc, "migration.bpf.o");
+}
+
+LAYOUT_TEST(es_mig_tcpblk,
+	MEMBER(es_mig_tcpblk, sum_old), MEMBER(es_mig_tcpblk, sum_new),
+	MEMBER(es_mig_tcpblk, count_old), MEMBER(es_mig_tcpblk, count_new),
+	MEMBER(es_mig_tcpblk, compared), MEMBER(es_mig_tcpblk, reserved))
+{
+	check_layout_in(&es_mig_tcpblk_desc, "migration.bpf.o");
 }
 
 LAYOUT_TEST(es_mig_record_key,

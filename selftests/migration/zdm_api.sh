@@ -1,13 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # The zero-downtime API's refusals, on one agent with the migration data
-# plane and no container: a session whose service no UDP socket serves (a
-# TCP service named without /tcp) or named /tcp is refused with the reason
-# instead of being forwarded as nothing and reported done; the peer steps
-# that recover what the WAN lost check their arguments.
+# plane: a session whose service no UDP socket serves (a TCP service named
+# without /tcp) is refused with the reason instead of being forwarded as
+# nothing and reported done, and so is a TCP session of a container without
+# tcp_established; the peer steps that recover what the WAN lost check
+# their arguments.
 . "$(dirname "$0")/../lib.sh"
 es_require_root zdm_api
-es_plan 10
+es_plan 12
 
 TOKEN=zdm-api-token-0123456789
 es_netns_add a && es_netns_add b && es_veth a w 10.250.0.1 b v 10.250.0.2 || exit 1
@@ -20,6 +21,7 @@ cat >"$ES_TMP/config.json" <<JSON
 }
 JSON
 mkdir -p "$ES_TMP/state"
+trap 'es_runc_cleanup "$ES_TMP/state"; es_cleanup' EXIT
 es_agent_start a a --config "$ES_TMP/config.json" || exit 1
 post() { es_in a curl -s -m 5 -o "$ES_TMP/body" -w '%{http_code}' -X POST \
 	-H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$ES_AGENT_PORT$1"; }
@@ -34,14 +36,27 @@ S=10.250.0.9:4000%3E10.250.1.1:7001
 es_expect_eq "zdm of a TCP service's session: 400" "$(post "/v1/zdm/migrations?container=svc&to=peer&session=$S")" 400
 es_expect_eq "zdm of a TCP service's session: the reason" \
 	"$(error | grep -c 'no UDP socket serves 10.250.1.1:7001 on this node (a TCP service?')" 1
-es_expect_eq "zdm of a session named /tcp: 400" \
-	"$(post "/v1/zdm/migrations?container=svc&to=peer&session=$S/tcp")" 400
+es_expect_eq "zdm of a session named /tcp: past the UDP check, 404 for the container" \
+	"$(post "/v1/zdm/migrations?container=svc&to=peer&session=$S/tcp")/$(error | grep -c "no container")" "404/1"
 # a UDP socket on 7002: the session passes, the next check (the container) refuses
 es_bg es_in a python3 -c 'import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.250.1.1", 7002)); time.sleep(60)'
 sleep 0.3
 es_expect_eq "zdm of a UDP service's session without the container: 404 for the container" \
 	"$(post "/v1/zdm/migrations?container=svc&to=peer&session=10.250.0.9:4000%3E10.250.1.1:7002")/$(error | grep -c "no container")" "404/1"
+# A TCP session of a container whose connections CRIU would not carry
+if command -v runc >/dev/null; then
+	image=$(bash "$ES_ROOT/tools/fixtures/es-image.sh" --state-dir "$ES_TMP/state" --build "$ES_BUILD")
+	es_expect_eq "a container without tcp_established started" \
+		"$(es_in a curl -s -m 30 -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
+			-d "{\"name\":\"plain\",\"image\":\"$image\",\"args\":[\"/usr/local/bin/es-counter\",\"serve\",\"--tcp\",\"7004\"]}" \
+			"http://127.0.0.1:$ES_AGENT_PORT/v1/containers")" 200
+	es_expect_eq "zdm of its TCP session: 400, CRIU must carry the connection" \
+		"$(post "/v1/zdm/migrations?container=plain&to=peer&session=10.250.0.9:4000%3E10.250.1.1:7004/tcp")/$(error | grep -c 'tcp_established')" "400/1"
+else
+	es_skip "a container without tcp_established started" "runc missing"
+	es_skip "zdm of its TCP session refused" "runc missing"
+fi
 # The CLI with --api before the command starts one (not a silent list).
 zdm_cli() { EDGESHIFT_TOKEN=$TOKEN es_in a "$ES_BUILD/edgeshift" "$@" zdm --container svc --to peer \
 	--session 10.250.0.9:4000\>10.250.1.1:7002 >"$ES_TMP/cli.out" 2>&1; echo $?; }

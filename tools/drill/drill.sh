@@ -5,7 +5,8 @@
 #   tools/drill/drill.sh [SCENARIO.json] [--rate R] [--count N] [--handoff-at K]
 #                  [--mode partial|complete] [--delay-ms D] [--wan-rate R]
 #                  [--fault KIND] [--fault-at PHASE] [--outage-s S] [--retry]
-#                  [--replay-limit N] [--service-replies N]
+#                  [--replay-limit N] [--service-replies N] [--service udp|tcp]
+#                  [--service-clock]
 #                  [--wan-loss [requests:|replies:]P]
 #                  [--out DIR] [--json] [--quiet]
 #
@@ -40,6 +41,8 @@ while [ $# -gt 0 ]; do
 	--replay-limit) OVR[replay_limit]=$2; shift 2 ;;
 	--retry) OVR[retry]=true; shift ;;
 	--service-replies) OVR[udp_replies]=$2; shift 2 ;;
+	--service) OVR[protocol]=$2; shift 2 ;;
+	--service-clock) OVR[reply_clock]=true; shift ;;
 	--wan-loss) OVR[wan_loss]=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	--json) JSON=1; shift ;;
@@ -81,6 +84,17 @@ OUTAGE_S=$(sc outage_s '.faults[0].seconds' 3)
 RETRY=$(sc retry .retry false)
 # datagrams the service answers each request with (es-counter --udp-replies)
 REPLIES=$(sc udp_replies .service.udp_replies 1)
+# the user's session: datagrams, or one TCP connection that must live
+# through the migration (CRIU carries it: the container's tcp_established)
+PROTO=$(sc protocol .service.protocol udp)
+# replies that carry the time: the restored container's bytes differ from
+# the old one's, which the migration must detect and give up on
+CLOCK=$(sc reply_clock .service.reply_clock false)
+case "$PROTO" in
+udp) SESSION_SUFFIX=""; CLIENT_PROTO=(); TCP_EST=false ;;
+tcp) SESSION_SUFFIX=/tcp; CLIENT_PROTO=(--tcp); TCP_EST=true ;;
+*) echo "drill: --service must be udp or tcp, not '$PROTO'" >&2; exit 2 ;;
+esac
 NAME=$(jq -r '.name // "drill"' "$SCENARIO")
 [ -n "$OUT" ] || OUT=$ES_BUILD/drill/$NAME
 mkdir -p "$OUT"
@@ -110,17 +124,8 @@ ST2=$ES_TMP/state-2
 export EDGESHIFT_TOKEN=$TOKEN
 
 drill_cleanup() {
-	local st c
 	[ -n "${FAULT_PID:-}" ] && kill "$FAULT_PID" 2>/dev/null
-	for st in "$ST1" "$ST2"; do
-		[ -d "$st/runc" ] || continue
-		for c in $(runc --root "$st/runc" list -q 2>/dev/null); do
-			runc --root "$st/runc" delete -f "$c" >/dev/null 2>&1
-		done
-		for c in "$st"/containers/*/rootfs; do
-			mountpoint -q "$c" 2>/dev/null && umount -l "$c"
-		done
-	done
+	es_runc_cleanup "$ST1" "$ST2"
 	cp "$ES_TMP"/agent-*.log "$OUT/" 2>/dev/null
 	es_cleanup
 }
@@ -129,7 +134,9 @@ trap drill_cleanup EXIT
 say "site: user $(es_ns u), node 1 $(es_ns n1), node 2 $(es_ns n2), WAN $(es_ns wan) ($((2 * DELAY)) ms RTT, $WRATE)"
 for ns in u n1 n2; do es_netns_add $ns || die "namespace $ns"; done
 es_no_ipv6 u n1 n2
-es_wan n1 "$W1" n2 "$W2" --delay-ms "$DELAY" --rate "$WRATE" "${WLOSS_OPT[@]}" >/dev/null ||
+# the tunnel adds 44 bytes to a user's packet: the nodes' link carries
+# full-sized ones (docs/migration.md, "Tunnel")
+ES_WAN_MTU=1544 es_wan n1 "$W1" n2 "$W2" --delay-ms "$DELAY" --rate "$WRATE" "${WLOSS_OPT[@]}" >/dev/null ||
 	die "WAN emulator"
 es_veth u ua "$AP1.2" n1 ap "$AP1.1" || die "access link 1"
 es_veth u ub "$AP2.2" n2 ap "$AP2.1" || die "access link 2"
@@ -192,7 +199,7 @@ node_config() { # N STATE PEER_NAME PEER_IP MY_W
 		"replay_limit": $LIMIT,
 		"mode": "$MODE",
 		"auto": true,
-		"services": [ { "service": "$SVC:$SVC_PORT", "container": "svc", "node": "$NODE1" } ]
+		"services": [ { "service": "$SVC:$SVC_PORT$SESSION_SUFFIX", "container": "svc", "node": "$NODE1" } ]
 	}
 }
 JSON
@@ -226,10 +233,14 @@ agent 2 || die "agent on node 2"
 unset ES_AGENT_BIN EDGESHIFTD_FAULT
 
 say "service: es-counter in container 'svc' on node 1 ($SVC:$SVC_PORT, $MEM_MB MB memory)"
-args=$(printf '"%s",' /usr/local/bin/es-counter serve --udp "$SVC_PORT" --udp-replies "$REPLIES" --bind "$SVC" \
+# UDP on the service port in both cases: the drill's CHECK asks over it
+SVC_PROTO=(--udp-replies "$REPLIES")
+[ "$PROTO" = tcp ] && SVC_PROTO=(--tcp "$SVC_PORT")
+[ "$CLOCK" = true ] && SVC_PROTO+=(--reply-clock)
+args=$(printf '"%s",' /usr/local/bin/es-counter serve --udp "$SVC_PORT" "${SVC_PROTO[@]}" --bind "$SVC" \
 	--state-dir /data --mem-mb "$MEM_MB" --write-kb "$WRITE_KB")
 es_in n1 curl -sf -m 30 -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
-	-d "{\"name\":\"svc\",\"image\":\"$IMAGE\",\"args\":[${args%,}]}" \
+	-d "{\"name\":\"svc\",\"image\":\"$IMAGE\",\"args\":[${args%,}],\"tcp_established\":$TCP_EST}" \
 	"http://127.0.0.1:$PORT/v1/containers" >/dev/null || die "container start"
 check() { es_in "n$1" "$ES_BUILD/es-counter" client --to "$SVC" --port "$SVC_PORT" --check --timeout-ms 1000; }
 for _ in $(seq 50); do check 1 >/dev/null 2>&1 && break; sleep 0.2; done
@@ -240,7 +251,7 @@ check 1 >/dev/null 2>&1 || die "service does not answer on node 1"
 # for the same one again (edgeshift zdm, by hand): the retry must start from
 # clean state on both nodes and pass the same checks
 retry_migration() {
-	local st="" session="$USER_IP:$USER_PORT%3E$SVC:$SVC_PORT"
+	local st="" session="$USER_IP:$USER_PORT%3E$SVC:$SVC_PORT$SESSION_SUFFIX"
 	for _ in $(seq 300); do
 		st=$(api 1 GET /v1/zdm/migrations 2>/dev/null | jq -r '.[0].state // empty' 2>/dev/null)
 		[ "$st" = failed ] && break
@@ -290,7 +301,7 @@ fault_inject() {
 	esac
 }
 
-say "user: $COUNT requests at $RATE/s from $USER_IP:$USER_PORT, handoff to node 2 at request $HANDOFF"
+say "user: $COUNT requests ($PROTO) at $RATE/s from $USER_IP:$USER_PORT, handoff to node 2 at request $HANDOFF"
 if [ "$FAULT" != none ] && [ "$FAULT" != buffer_full ]; then
 	fault_runner &
 	FAULT_PID=$!
@@ -316,7 +327,7 @@ PROGRESS=--progress
 [ "$QUIET" = 1 ] && PROGRESS=""
 es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" --bind "$USER_IP:$USER_PORT" --rate "$RATE" \
 	--count "$COUNT" --handoff-at "$HANDOFF" --handoff-gw "$AP2.1" --drain-ms $((4 * DELAY + 3000)) \
-	--parts "$REPLIES" \
+	--parts "$REPLIES" "${CLIENT_PROTO[@]}" \
 	--log "$OUT/client.jsonl" $PROGRESS >"$OUT/client-summary.json" || die "client failed"
 [ -n "${FAULT_PID:-}" ] && wait "$FAULT_PID"
 
@@ -345,10 +356,11 @@ wan=$(es_wan_stats 2>/dev/null | jq -c '[.a2b, .b2a] | map(.dropped_loss + .drop
 	2>/dev/null)
 jq -n --arg s "$state" --argjson o "$old" --argjson n "$new" --arg w "$where" --arg f "$FAULT" \
 	--arg m "$MODE" --argjson r "$RATE" --argjson d "$DELAY" --arg wr "$WRATE" --argjson h "$HANDOFF" \
-	--argjson wd "${wan:-null}" --argjson rt "$RETRY" --argjson ur "$REPLIES" \
+	--argjson wd "${wan:-null}" --argjson rt "$RETRY" --argjson ur "$REPLIES" --arg pr "$PROTO" \
+	--argjson ck "$CLOCK" \
 	'{migration_state: $s, old_running: $o, new_running: $n, serving_node: $w, fault: $f, mode: $m,
 	  rate: $r, wan_delay_ms: $d, wan_rate: $wr, handoff_at: $h, wan_dropped: $wd, retry: $rt,
-	  udp_replies: $ur}' \
+	  udp_replies: $ur, protocol: $pr, service_clock: $ck}' \
 	>"$OUT/site.json"
 REPORT_ARGS=()
 [ "$JSON" = 1 ] && REPORT_ARGS=(--json)

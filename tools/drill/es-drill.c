@@ -10,7 +10,10 @@
  *                     --handoff-at it moves its default route to the new
  *                     access point (the handoff). One JSON line per request:
  *                     seq, sent_ns, recv_ns, rtt_us, counter, replies;
- *                     a summary object on stdout.
+ *                     a summary object on stdout. With --tcp, the requests
+ *                     go over one TCP connection (one line each) that must
+ *                     live through the migration: a reset or close of it
+ *                     is counted (resets) and ends the run.
  */
 #include <errno.h>
 #include <limits.h>
@@ -58,6 +61,12 @@ struct client {
 	unsigned int		drain_ms;
 	FILE			*log;
 	bool			progress;
+	bool			tcp;	/* one TCP connection, line per request */
+	char			line[512];	/* TCP: a reply line not complete yet */
+	size_t			line_len;
+	unsigned long		resets;	/* TCP: the connection was reset or closed */
+	uint64_t		reset_ns;	/* CLOCK_REALTIME of it */
+	int			reset_errno;	/* 0: closed by the other side */
 	struct req		*r;	/* 1..count */
 	unsigned long		sent, answered, dup, ooo, stray, max_first;
 	uint64_t		handoff_ns;
@@ -142,6 +151,27 @@ static void on_reply(struct client *c, const char *buf)
 		c->max_first = seq;
 }
 
+/* TCP: the byte stream cut into reply lines. */
+static void on_bytes(struct client *c, const char *buf, size_t n)
+{
+	char *nl;
+
+	if (c->line_len + n >= sizeof(c->line)) {
+		c->stray++;
+		c->line_len = 0;	/* an overlong line: not a reply of ours */
+		return;
+	}
+	memcpy(c->line + c->line_len, buf, n);
+	c->line_len += n;
+	c->line[c->line_len] = '\0';
+	while ((nl = strchr(c->line, '\n'))) {
+		*nl = '\0';
+		on_reply(c, c->line);
+		c->line_len -= nl + 1 - c->line;
+		memmove(c->line, nl + 1, c->line_len + 1);
+	}
+}
+
 static void drain_socket(struct client *c, int fd)
 {
 	char buf[256];
@@ -149,7 +179,16 @@ static void drain_socket(struct client *c, int fd)
 
 	while ((n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT)) > 0) {
 		buf[n] = '\0';
-		on_reply(c, buf);
+		if (c->tcp)
+			on_bytes(c, buf, n);
+		else
+			on_reply(c, buf);
+	}
+	/* the connection ended: closed by the other side, or reset */
+	if (c->tcp && (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))) {
+		c->resets++;
+		c->reset_ns = es_realtime_ns();
+		c->reset_errno = n ? errno : 0;
 	}
 }
 
@@ -174,10 +213,10 @@ static int send_one(struct client *c, int fd)
 		if (route_to(c->handoff_gw, c->bind.sin_addr))
 			return -1;
 	}
-	n = snprintf(req, sizeof(req), "SEQ %lu", seq);
+	n = snprintf(req, sizeof(req), c->tcp ? "SEQ %lu\n" : "SEQ %lu", seq);
 	c->r[seq].sent_ns = es_realtime_ns();
 	/* a send can fail while the route changes; the request then counts as lost */
-	send(fd, req, n, 0);
+	send(fd, req, n, MSG_NOSIGNAL);
 	c->sent++;
 	return 0;
 }
@@ -189,7 +228,7 @@ static int client_loop(struct client *c, int fd)
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int timeout;
 
-	while (!stop) {
+	while (!stop && !c->resets) {
 		now = es_now_ns();
 		if (c->sent < c->count && now >= next) {
 			if (send_one(c, fd))
@@ -210,7 +249,7 @@ static int client_loop(struct client *c, int fd)
 			drain_socket(c, fd);
 	}
 	/* replies answered twice arrive late too: a short extra listen */
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < 5 && !c->resets; i++) {
 		if (poll(&p, 1, 100) > 0)
 			drain_socket(c, fd);
 	}
@@ -286,6 +325,7 @@ static const struct es_opt client_opts[] = {
 	ES_OPT_BOOL(F(c.progress), "progress", 0, "progress on stderr"),
 	ES_OPT_UINT(F(c.nparts), "parts", 0, 1, 8, "N",
 		    "datagrams the service answers each request with (default 1)"),
+	ES_OPT_BOOL(F(c.tcp), "tcp", 0, "one TCP connection instead of datagrams"),
 	{ }
 };
 
@@ -295,7 +335,7 @@ static const struct es_opts cli = {
 	.opts	= client_opts,
 	.usage	= "client --to SVC:PORT [--bind ADDR:PORT] [--rate R] [--count N]\n"
 		  "       [--handoff-at K --handoff-gw GW] [--drain-ms MS] [--log FILE]"
-		  " [--progress]",
+		  " [--progress] [--tcp]",
 	.doc	= "See tools/drill/drill.sh and docs/drills.md.\n",
 };
 
@@ -321,7 +361,9 @@ static int cmd_client(int argc, char **argv)
 		}
 	}
 	c.r = calloc(c.count + 1, sizeof(*c.r));
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	fd = socket(AF_INET, c.tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
 	if (!c.r || fd < 0 || (c.bind.sin_family && bind(fd, (struct sockaddr *)&c.bind, sizeof(c.bind))) ||
 	    connect(fd, (struct sockaddr *)&c.to, sizeof(c.to))) {
 		fprintf(stderr, "es-drill: socket to %s: %s\n", inet_ntoa(c.to.sin_addr), strerror(errno));
@@ -333,8 +375,12 @@ static int cmd_client(int argc, char **argv)
 		return 1;
 	client_log(&c);
 	printf("{\"sent\":%lu,\"answered\":%lu,\"lost\":%lu,\"answered_twice\":%lu,\"out_of_order\":%lu,"
-	       "\"stray\":%lu,\"handoff_ns\":%llu}\n", c.sent, c.answered, c.sent - c.answered, c.dup,
-	       c.ooo, c.stray, (unsigned long long)c.handoff_ns);
+	       "\"stray\":%lu,\"handoff_ns\":%llu,\"protocol\":\"%s\",\"resets\":%lu,"
+	       "\"reset_ns\":%llu,\"reset_error\":\"%s\"}\n", c.sent,
+	       c.answered, c.sent - c.answered, c.dup, c.ooo, c.stray,
+	       (unsigned long long)c.handoff_ns, c.tcp ? "tcp" : "udp", c.resets,
+	       (unsigned long long)c.reset_ns,
+	       !c.resets ? "" : c.reset_errno ? strerror(c.reset_errno) : "closed by the service");
 	return 0;
 }
 

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * TCP sessions of the migration data plane, target side (docs/migration.md,
+ * "Established TCP connections"). The user's segments are forwarded,
+ * mirrored and replayed as UDP requests are; what differs is the way back:
+ *
+ *  - the old container's segments pass to the user until cut-over and are
+ *    dropped after it (the restored container has sent the same bytes);
+ *  - the restored container's segments are dropped until cut-over (the
+ *    user has them, or will have them, from the old one) and pass after;
+ *  - both streams' ends are tracked (old_snd_nxt, new_snd_nxt, new_ack)
+ *    for the agent's replay and cut-over, and both streams are hashed in
+ *    64-byte blocks of sequence space, whatever segments carried them: the
+ *    second container to complete a block compares it with the first's,
+ *    and a difference aborts the migration before cut-over (the service is
+ *    not deterministic).
+ *
+ * TCP itself drops the bytes a user receives twice, by sequence number.
+ */
+#ifndef EDGESHIFT_BPF_MIG_TCP_H
+#define EDGESHIFT_BPF_MIG_TCP_H
+
+#include "mig.h"
+
+/* a GSO packet's payload is up to 64 KiB, in sequence; blocks are cut at their boundaries */
+#define ES_MIG_HASH_CHUNKS	(65536 / ES_MIG_TCP_BLOCK + 2)
+
+/* One TCP segment: where its payload is and which sequence numbers it covers. */
+struct es_mig_seg {
+	__u32	seq;	/* first sequence number, host order */
+	__u32	end;	/* seq + payload, SYN and FIN counted */
+	__u32	ack;	/* acknowledgement number (has_ack) */
+	__u32	off;	/* payload offset from the start of the frame */
+	__u32	len;	/* payload bytes */
+	__u32	has_ack;
+};
+
+/* Zeroes to create a block from. */
+struct es_mig_tcpblk es_mig_tcpblk_zero;
+
+/* Parse the TCP segment whose IPv4 header is at l3 bytes into the frame; 0 or -1. */
+static __always_inline int es_mig_seg_parse(void *ctx, bool skb, __u32 l3, struct es_mig_seg *g)
+{
+	struct iphdr iph;
+	struct tcphdr th;
+	__u32 ihl, doff, tot;
+	long err;
+
+	err = skb ? bpf_skb_load_bytes(ctx, l3, &iph, sizeof(iph)) :
+		    bpf_xdp_load_bytes(ctx, l3, &iph, sizeof(iph));
+	if (err || iph.protocol != IPPROTO_TCP)
+		return -1;
+	ihl = iph.ihl * 4;
+	err = skb ? bpf_skb_load_bytes(ctx, l3 + ihl, &th, sizeof(th)) :
+		    bpf_xdp_load_bytes(ctx, l3 + ihl, &th, sizeof(th));
+	if (err)
+		return -1;
+	doff = th.doff * 4;
+	tot = bpf_ntohs(iph.tot_len);
+	if (ihl < 20 || doff < 20 || tot < ihl + doff)
+		return -1;
+	g->seq = bpf_ntohl(th.seq);
+	g->len = tot - ihl - doff;
+	g->end = g->seq + g->len + th.syn + th.fin;
+	g->has_ack = th.ack;
+	g->ack = bpf_ntohl(th.ack_seq);
+	g->off = l3 + ihl + doff;
+	return 0;
+}
+
+/* *p = v when v is past it in serial order (or *p is not valid yet). */
+static __always_inline void es_mig_seq_advance(__u32 *p, __u32 v, __u32 *seen, __u32 bit)
+{
+	__u32 cur;
+	int i;
+
+	for (i = 0; i < ES_MIG_CAS_TRIES; i++) {
+		cur = *(volatile __u32 *)p;
+		if ((*(volatile __u32 *)seen & bit) && (__s32)(v - cur) <= 0)
+			break;
+		if (__sync_val_compare_and_swap(p, cur, v) == cur)
+			break;
+	}
+	__sync_fetch_and_or(seen, bit);
+}
+
+/*
+ * The bytes [from, end) of a stream claimed for hashing: the part of the
+ * segment [seq, end) past what is hashed already, when nothing is missing
+ * before it. 0 with *from set, or -1 (a retransmission, or past a hole).
+ */
+static __always_inline int es_mig_claim(__u32 *hashed, __u32 *start, __u32 *seen, __u32 bit,
+					__u32 seq, __u32 end, __u32 *from)
+{
+	__u32 cur;
+	int i;
+
+	for (i = 0; i < ES_MIG_CAS_TRIES; i++) {
+		if (!(__sync_fetch_and_or(seen, 0) & bit)) {
+			/* the first bytes this node sees of the stream start it */
+			*start = seq;
+			*hashed = end;
+			__sync_fetch_and_or(seen, bit);
+			*from = seq;
+			return 0;
+		}
+		cur = *(volatile __u32 *)hashed;
+		if ((__s32)(end - cur) <= 0 || (__s32)(seq - cur) > 0)
+			return -1;
+		if (__sync_val_compare_and_swap(hashed, cur, end) == cur) {
+			*from = cur;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* mix(sequence number, byte): a position-dependent value, summed per block. */
+static __always_inline __u64 es_mig_mix(__u32 pos, __u8 b)
+{
+	__u64 x = ((__u64)pos << 8 | b) * 0x9e3779b97f4a7c15ULL;
+
+	return x ^ (x >> 29);
+}
+
+/* Add one side's sum of a block; compare when both sides have it whole. */
+static __always_inline void es_mig_block_add(struct es_mig_session *s, const struct es_mig_key *k,
+					     __u32 block, __u64 sum, __u32 n, bool old)
+{
+	struct es_mig_tcpblk_key bk = {};
+	struct es_mig_tcpblk *b;
+	__u32 mine, theirs;
+
+	bk.session = *k;
+	bk.block = block;
+	bpf_map_update_elem(&es_mig_tcpblk, &bk, &es_mig_tcpblk_zero, BPF_NOEXIST);
+	b = bpf_map_lookup_elem(&es_mig_tcpblk, &bk);
+	if (!b)
+		return;
+	/* the sum is added before the count: whoever sees both counts whole reads both sums */
+	__sync_fetch_and_add(old ? &b->sum_old : &b->sum_new, sum);
+	mine = __sync_fetch_and_add(old ? &b->count_old : &b->count_new, n) + n;
+	theirs = old ? *(volatile __u32 *)&b->count_new : *(volatile __u32 *)&b->count_old;
+	if (mine != ES_MIG_TCP_BLOCK || theirs != ES_MIG_TCP_BLOCK ||
+	    __sync_fetch_and_add(&b->compared, 1))
+		return;
+	if (*(volatile __u64 *)&b->sum_old == *(volatile __u64 *)&b->sum_new) {
+		__sync_fetch_and_add(&s->tcp_matched, 1);
+		return;
+	}
+	__sync_fetch_and_add(&s->tcp_diverged, 1);
+	es_mig_emit(k, ES_MIG_EV_DIVERGED, 0, s->source_addr,
+		    (__u64)block << ES_MIG_TCP_BLOCK_SHIFT);
+	es_mig_abort(s, k, ES_MIG_ABORT_DIVERGED);
+}
+
+/* What one bpf_loop step of es_mig_seg_hash needs. */
+struct es_mig_hash_ctx {
+	void				*pkt;	/* the xdp_md or __sk_buff */
+	struct es_mig_session		*s;
+	const struct es_mig_key		*k;
+	__u32				off;	/* payload offset of sequence number seq */
+	__u32				seq;
+	__u32				pos;	/* next sequence number to hash */
+	__u32				stop;	/* end of the payload */
+	bool				old;
+};
+
+/* Hash the bytes from pos up to the next block boundary into that block. */
+static __always_inline long es_mig_hash_step(struct es_mig_hash_ctx *c, bool skb)
+{
+	__u8 buf[ES_MIG_TCP_BLOCK];
+	__u32 n, j, pos = c->pos;
+	__u64 sum = 0;
+	long err;
+
+	if ((__s32)(c->stop - pos) <= 0)
+		return 1;
+	n = ES_MIG_TCP_BLOCK - (pos & (ES_MIG_TCP_BLOCK - 1));
+	if (n > c->stop - pos)
+		n = c->stop - pos;
+	if (n < 1 || n > ES_MIG_TCP_BLOCK)
+		return 1;
+	err = skb ? bpf_skb_load_bytes(c->pkt, c->off + (pos - c->seq), buf, n) :
+		    bpf_xdp_load_bytes(c->pkt, c->off + (pos - c->seq), buf, n);
+	if (err)
+		return 1;
+	for (j = 0; j < ES_MIG_TCP_BLOCK && j < n; j++)
+		sum += es_mig_mix(pos + j, buf[j]);
+	es_mig_block_add(c->s, c->k, pos >> ES_MIG_TCP_BLOCK_SHIFT, sum, n, c->old);
+	c->pos = pos + n;
+	return 0;
+}
+
+static long es_mig_hash_step_skb(__u64 i, void *arg)
+{
+	(void)i;
+	return es_mig_hash_step(arg, true);
+}
+
+static long es_mig_hash_step_xdp(__u64 i, void *arg)
+{
+	(void)i;
+	return es_mig_hash_step(arg, false);
+}
+
+/*
+ * Hash the bytes [from, g->seq + g->len) of a segment into their blocks:
+ * loads never cross a block boundary, so each adds into one block. A
+ * bpf_loop, so that the verifier walks one step, not every block.
+ */
+static __always_inline void es_mig_seg_hash(void *ctx, bool skb, struct es_mig_session *s,
+					    const struct es_mig_key *k, const struct es_mig_seg *g,
+					    __u32 from, bool old)
+{
+	struct es_mig_hash_ctx c = {
+		.pkt = ctx, .s = s, .k = k, .off = g->off, .seq = g->seq, .pos = from,
+		.stop = g->seq + g->len, .old = old,
+	};
+
+	bpf_loop(ES_MIG_HASH_CHUNKS, skb ? es_mig_hash_step_skb : es_mig_hash_step_xdp, &c, 0);
+}
+
+/* One container's segment: hash what it adds to its stream (no-op without payload). */
+static __always_inline void es_mig_seg_check(void *ctx, bool skb, struct es_mig_session *s,
+					     const struct es_mig_key *k, const struct es_mig_seg *g,
+					     bool old)
+{
+	__u32 from;
+
+	if (!g->len)
+		return;
+	if (es_mig_claim(old ? &s->old_hashed : &s->new_hashed, old ? &s->old_from : &s->new_from,
+			 &s->tcp_seen, old ? ES_MIG_TCP_OLD_DATA : ES_MIG_TCP_NEW_DATA, g->seq,
+			 g->seq + g->len, &from)) {
+		/* a retransmission of hashed bytes is no loss; one past a hole is */
+		if ((__s32)(g->seq - (old ? s->old_hashed : s->new_hashed)) > 0)
+			__sync_fetch_and_add(&s->tcp_unhashed, 1);
+		return;
+	}
+	es_mig_seg_hash(ctx, skb, s, k, g, from, old);
+}
+
+/*
+ * Target side: a segment of the old container came back through the
+ * tunnel (its IPv4 header l3 bytes into the frame). True to drop it.
+ */
+static __always_inline bool es_mig_tcp_old(struct xdp_md *ctx, struct es_mig_session *s,
+					   const struct es_mig_key *k, __u32 l3)
+{
+	struct es_mig_seg g;
+
+	if (es_mig_seg_parse(ctx, false, l3, &g))
+		return false;
+	es_mig_seq_advance(&s->old_snd_nxt, g.end, &s->tcp_seen, ES_MIG_TCP_OLD_SEEN);
+	es_mig_seg_check(ctx, false, s, k, &g, true);
+	if (es_mig_state_of(es_mig_seq_state(s)) != ES_MIG_CUTOVER)
+		return false;
+	/* the restored container serves and has sent these bytes too */
+	__sync_fetch_and_add(&s->suppressed_old, 1);
+	return true;
+}
+
+/*
+ * Target side: a segment of the restored container towards the user. It
+ * passes once cut over (or when no migration is under way), and is
+ * dropped before: the user's side of the connection is the old
+ * container's until then. True to drop it.
+ */
+static __always_inline bool es_mig_tcp_new(struct __sk_buff *skb, struct es_mig_session *s,
+					   const struct es_mig_key *k)
+{
+	__u32 st = es_mig_state_of(es_mig_seq_state(s));
+	struct es_mig_seg g;
+
+	if (st == ES_MIG_NONE || es_mig_seg_parse(skb, true, ES_ETH_HLEN, &g))
+		return false;
+	es_mig_seq_advance(&s->new_snd_nxt, g.end, &s->tcp_seen, ES_MIG_TCP_NEW_SEEN);
+	if (g.has_ack)
+		es_mig_seq_advance(&s->new_ack, g.ack, &s->tcp_seen, ES_MIG_TCP_NEW_ACK);
+	es_mig_seg_check(skb, true, s, k, &g, false);
+	if (st == ES_MIG_CUTOVER)
+		return false;
+	__sync_fetch_and_add(&s->suppressed_new, 1);
+	return true;
+}
+
+#endif /* EDGESHIFT_BPF_MIG_TCP_H */

@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The paced replay of a TCP session and the check of its two streams (tcp_replay.h). */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include "util/clock.h"
+#include "inject.h"
+#include "replay.h"
+#include "tcp_replay.h"
+
+#define PROBE_MS	20	/* wait for the socket's answer to a probe */
+#define STALL_MS	200	/* bytes not taken: hand over what the socket dropped again */
+
+/* a is after b in serial number arithmetic (RFC 1982) */
+static bool after(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) > 0;
+}
+
+struct seg {
+	__u32	end, ack;
+	__u32	ihl, doff;	/* header lengths */
+	bool	has_ack, data;
+};
+
+/* The TCP segment a record holds; -EINVAL when it is not one. */
+static int seg_of(const struct es_mig_record *rec, struct seg *g)
+{
+	const __u8 *p = rec->data;
+	__u32 ihl, doff, tot, seq, flags;
+
+	if (rec->len < 40 || (p[0] >> 4) != 4 || p[9] != IPPROTO_TCP)
+		return -EINVAL;
+	ihl = (p[0] & 0xf) * 4;
+	tot = (__u32)p[2] << 8 | p[3];
+	if (ihl < 20 || tot > rec->len || tot < ihl + 20)
+		return -EINVAL;
+	doff = (p[ihl + 12] >> 4) * 4;
+	if (doff < 20 || tot < ihl + doff)
+		return -EINVAL;
+	flags = p[ihl + 13];
+	g->ihl = ihl;
+	g->doff = doff;
+	seq = (__u32)p[ihl + 4] << 24 | p[ihl + 5] << 16 | p[ihl + 6] << 8 | p[ihl + 7];
+	g->ack = (__u32)p[ihl + 8] << 24 | p[ihl + 9] << 16 | p[ihl + 10] << 8 | p[ihl + 11];
+	g->has_ack = flags & 0x10;
+	g->data = tot > ihl + doff || (flags & 0x03);	/* payload, FIN or SYN */
+	g->end = seq + (tot - ihl - doff) + !!(flags & 0x02) + !!(flags & 0x01);
+	return 0;
+}
+
+struct tcp_run {
+	const struct es_mig_dp		*dp;
+	const struct es_mig_key		*key;
+	struct es_mig_tcp_replay	*out;
+	int				fd;
+	__u64				cursor, next, replayed;
+	__u64				now, probe_ns;
+	__u64				segs_at_start;	/* restored segments seen before the replay */
+	bool				booted;		/* its output since tells where it stands */
+	bool				end_known, ack_known, handed_known;
+	__u32				user_ack;	/* the user's latest acknowledgement */
+	__u32				handed_ack;	/* the latest one the socket was handed */
+	__u32				seen_ack;	/* new_ack when last looked at */
+	__u64				ack_moved_ns;	/* when new_ack last moved */
+	struct es_mig_record		last;		/* the latest segment handed over */
+};
+
+static void put_be32(__u8 *p, __u32 v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static void note_seg(struct tcp_run *r, const struct seg *g)
+{
+	if (!r->end_known || after(g->end, r->out->user_end))
+		r->out->user_end = g->end;
+	r->end_known = true;
+	if (g->has_ack && (!r->ack_known || after(g->ack, r->user_ack))) {
+		r->user_ack = g->ack;
+		r->ack_known = true;
+	}
+}
+
+static int hand_over(struct tcp_run *r, __u64 seq, const struct es_mig_record *rec)
+{
+	int ret = es_mig_inject(r->fd, rec);
+
+	if (ret)
+		return ret;
+	r->out->injected++;
+	r->last = *rec;
+	if (seq > r->replayed) {
+		r->replayed = seq;
+		return es_mig_set_value(r->dp, r->key, ES_MIG_CMD_SET_REPLAYED, seq);
+	}
+	r->out->again++;
+	return 0;
+}
+
+/*
+ * The acknowledgement the socket is handed for one of the user's: never
+ * past what it has sent (Linux drops a segment acknowledging bytes not
+ * sent yet, and a reply its socket holds back under Nagle's algorithm,
+ * waiting for the ACK of the one before, would never be sent if that ACK
+ * waited for it), and never below one handed before (a restored socket
+ * has acknowledged no bytes of its own, so Linux takes any older ACK for
+ * a blind injection and drops the segment, data and all).
+ */
+static __u32 ack_for(struct tcp_run *r, const struct es_mig_session *s, __u32 ack)
+{
+	if (after(ack, s->new_snd_nxt))
+		ack = s->new_snd_nxt;
+	if (r->handed_known && after(r->handed_ack, ack))
+		ack = r->handed_ack;
+	r->handed_ack = ack;
+	r->handed_known = true;
+	return ack;
+}
+
+/*
+ * Hand over the segments up to head. Until the socket has sent a segment
+ * since the replay began (what it sent at restore, a window probe, does
+ * not tell its send point), one segment at a time goes as it came, a
+ * probe: whatever its ACK, the socket answers it with its send point (a
+ * duplicate or a challenge ACK).
+ */
+static int hand_over_all(struct tcp_run *r, const struct es_mig_session *s, __u64 head)
+{
+	struct es_mig_record rec;
+	struct seg g;
+	__u32 ack;
+	int ret;
+
+	if (!r->booted && s->suppressed_new > r->segs_at_start && r->out->probes)
+		r->booted = true;
+	while (r->next <= head) {
+		ret = es_mig_record_get(r->dp, r->key, r->next, &rec);
+		if (ret)
+			return ret == -ENOENT ? -ENODATA : ret;
+		if (seg_of(&rec, &g))
+			return -EPROTO;
+		note_seg(r, &g);
+		if (!r->booted) {
+			if (r->now - r->probe_ns < PROBE_MS * 1000000ULL)
+				return 0;
+			r->probe_ns = r->now;
+			r->out->probes++;
+		} else if (g.has_ack) {
+			ack = ack_for(r, s, g.ack);
+			if (ack != g.ack) {
+				put_be32(rec.data + g.ihl + 8, ack);
+				r->out->acks_lowered++;
+			}
+		}
+		ret = hand_over(r, r->next, &rec);
+		if (ret)
+			return ret;
+		r->next++;
+	}
+	return 0;
+}
+
+/*
+ * The user acknowledged more than the socket was handed: once the socket
+ * has sent it, a pure ACK (the latest segment without its payload, at the
+ * socket's receive point) hands the rest over.
+ */
+static int ack_up(struct tcp_run *r, const struct es_mig_session *s)
+{
+	struct es_mig_record rec = r->last;
+	struct seg g;
+	__u32 ack;
+
+	if (!r->booted || !r->ack_known || !r->handed_known || !after(r->user_ack, r->handed_ack) ||
+	    !(s->tcp_seen & ES_MIG_TCP_NEW_ACK) || !after(s->new_snd_nxt, r->handed_ack))
+		return 0;
+	if (seg_of(&rec, &g))
+		return -EPROTO;
+	ack = ack_for(r, s, r->user_ack);
+	rec.len = g.ihl + g.doff;
+	rec.data[2] = rec.len >> 8;
+	rec.data[3] = rec.len & 0xff;
+	put_be32(rec.data + g.ihl + 4, s->new_ack);
+	put_be32(rec.data + g.ihl + 8, ack);
+	rec.data[g.ihl + 13] = 0x10;	/* ACK only */
+	r->out->acks_lowered++;
+	return es_mig_inject(r->fd, &rec);
+}
+
+/*
+ * The socket has not taken the user's bytes for a while (it dropped a
+ * segment): start again at the first segment holding a byte it lacks.
+ */
+static void rewind_if_stalled(struct tcp_run *r, const struct es_mig_session *s)
+{
+	struct es_mig_record rec;
+	struct seg g;
+	__u64 seq;
+
+	if (s->new_ack != r->seen_ack || !(s->tcp_seen & ES_MIG_TCP_NEW_ACK)) {
+		r->seen_ack = s->new_ack;
+		r->ack_moved_ns = r->now;
+		return;
+	}
+	if (!r->end_known || !after(r->out->user_end, s->new_ack) ||
+	    r->now - r->ack_moved_ns < STALL_MS * 1000000ULL)
+		return;
+	for (seq = r->cursor + 1; seq < r->next; seq++) {
+		if (es_mig_record_get(r->dp, r->key, seq, &rec) || seg_of(&rec, &g))
+			continue;
+		if (g.data && after(g.end, s->new_ack)) {
+			r->next = seq;
+			break;
+		}
+	}
+	r->ack_moved_ns = r->now;
+}
+
+/*
+ * Everything handed over and taken (the socket acknowledged the user's
+ * whole stream, and was handed the user's whole acknowledgement), and the
+ * restored stream as far as the old one.
+ */
+static bool caught_up(const struct tcp_run *r, const struct es_mig_session *s, __u64 head)
+{
+	if (r->next <= head || !(s->tcp_seen & ES_MIG_TCP_NEW_ACK))
+		return false;
+	if (r->end_known && after(r->out->user_end, s->new_ack))
+		return false;
+	if (r->ack_known && after(r->user_ack, r->handed_ack))
+		return false;
+	return !(s->tcp_seen & ES_MIG_TCP_OLD_SEEN) || !after(s->old_snd_nxt, s->new_snd_nxt);
+}
+
+static void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { .tv_nsec = ms * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int replay_loop(struct tcp_run *r, unsigned int timeout_ms)
+{
+	__u64 deadline = es_now_ns() + timeout_ms * 1000000ULL, ss, head;
+	struct es_mig_session s;
+	int ret;
+
+	for (;;) {
+		r->now = es_now_ns();
+		if (r->now > deadline)
+			return -ETIMEDOUT;
+		ret = es_mig_session_get(r->dp, r->key, &s);
+		if (ret)
+			return ret;
+		if (s.seq_state >> ES_MIG_STATE_SHIFT != ES_MIG_REPLAYING)
+			return -ESTALE;
+		head = es_mig_seq_of(s.seq_state);
+		ret = hand_over_all(r, &s, head);
+		if (!ret && r->next > head)
+			ret = ack_up(r, &s);
+		if (ret)
+			return ret;
+		if (caught_up(r, &s, head)) {
+			ret = es_mig_set_state(r->dp, r->key, ES_MIG_REPLAYING, ES_MIG_CUTOVER, head,
+					       &ss);
+			if (!ret) {
+				r->out->cut_seq = head;
+				return 0;
+			}
+			if (ret != -EAGAIN)
+				return ret;
+			continue;	/* a segment came meanwhile: hand it over first */
+		}
+		if (r->booted)
+			rewind_if_stalled(r, &s);
+		sleep_ms(1);
+	}
+}
+
+int es_mig_tcp_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			      unsigned int timeout_ms, struct es_mig_tcp_replay *out)
+{
+	struct tcp_run r = { .dp = dp, .key = key, .out = out };
+	struct es_mig_session s;
+	__u64 ss;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	r.fd = es_mig_replay_begin(dp, key, &s, &ss);
+	if (r.fd < 0)
+		return r.fd;
+	r.cursor = s.cursor;
+	r.replayed = s.replayed > s.cursor ? s.replayed : s.cursor;
+	r.next = r.replayed + 1;
+	r.segs_at_start = s.suppressed_new;
+	r.ack_moved_ns = es_now_ns();
+	ret = replay_loop(&r, timeout_ms);
+	close(r.fd);
+	return ret;
+}
+
+/* The bytes both streams were hashed over, and how many of them were compared. */
+static void overlap(const struct es_mig_session *s, struct es_mig_tcp_verdict *v)
+{
+	__u32 from, to;
+
+	v->compared = s->tcp_matched * ES_MIG_TCP_BLOCK;
+	if (!(s->tcp_seen & ES_MIG_TCP_OLD_DATA) || !(s->tcp_seen & ES_MIG_TCP_NEW_DATA))
+		return;
+	from = after(s->new_from, s->old_from) ? s->new_from : s->old_from;
+	to = after(s->new_hashed, s->old_hashed) ? s->old_hashed : s->new_hashed;
+	if (after(to, from))
+		v->overlap = to - from;
+}
+
+int es_mig_tcp_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		      struct es_mig_tcp_verdict *v)
+{
+	struct es_mig_session s;
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	ret = es_mig_session_get(dp, key, &s);
+	if (ret)
+		return ret;
+	v->matched = s.tcp_matched;
+	v->diverged = s.tcp_diverged;
+	v->unhashed = s.tcp_unhashed;
+	v->old_snd_nxt = s.old_snd_nxt;
+	v->new_snd_nxt = s.new_snd_nxt;
+	v->new_ack = s.new_ack;
+	v->caught_up = (s.tcp_seen & ES_MIG_TCP_NEW_SEEN) &&
+		       (!(s.tcp_seen & ES_MIG_TCP_OLD_SEEN) || !after(s.old_snd_nxt, s.new_snd_nxt));
+	overlap(&s, v);
+	/*
+	 * Both streams overlap wherever the restored container answered a
+	 * replayed request; a block is compared when both sent all of it, so
+	 * only the partial blocks at the two ends of the overlap may be left.
+	 */
+	v->passed = v->caught_up && !v->diverged && !v->unhashed &&
+		    v->compared + 2 * (ES_MIG_TCP_BLOCK - 1) >= v->overlap;
+	return 0;
+}

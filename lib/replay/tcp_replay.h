@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The replay of a TCP session into its restored container, and the check
+ * of it (docs/migration.md, "Established TCP connections"). The restored
+ * socket has the sequence numbers of the checkpoint; the replay buffer
+ * holds every segment of the user since forwarding began. TCP drops the
+ * bytes the socket already has; what it must not see is a segment that
+ * acknowledges bytes it has not sent yet (Linux drops such a segment), so
+ * each one's acknowledgement is lowered to the restored container's output
+ * so far (new_snd_nxt, seen by the data plane), and the rest is handed
+ * over in a pure ACK once the socket has sent it.
+ */
+#ifndef EDGESHIFT_REPLAY_TCP_H
+#define EDGESHIFT_REPLAY_TCP_H
+
+#include <stdbool.h>
+#include "migctl/ctl.h"
+
+struct es_mig_tcp_replay {
+	unsigned int	injected;	/* segments handed to the restored socket */
+	unsigned int	again;		/* of them, handed again: the socket had dropped them */
+	unsigned int	probes;		/* handed before the socket's output told where it
+					 * stood */
+	unsigned int	acks_lowered;	/* acknowledgements lowered to what the socket had
+					 * sent, and pure ACKs that handed the rest over */
+	__u64		cut_seq;	/* last segment sent to the source */
+	__u32		user_end;	/* end of the user's stream at cut-over */
+};
+
+/*
+ * FORWARDING -> REPLAYING, the buffered segments after the cursor handed to
+ * the restored socket as its output allows, then REPLAYING -> CUTOVER at a
+ * moment when nothing is left to hand over, the socket acknowledged the
+ * user's whole stream (new_ack) and sent as far as the old container
+ * (new_snd_nxt >= old_snd_nxt). -ETIMEDOUT after timeout_ms, -ESTALE when
+ * the session left REPLAYING (the data plane aborted it: diverged).
+ */
+int es_mig_tcp_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			      unsigned int timeout_ms, struct es_mig_tcp_replay *out);
+
+struct es_mig_tcp_verdict {
+	__u64	matched;	/* ES_MIG_TCP_BLOCK-byte blocks compared equal */
+	__u64	diverged;	/* compared different */
+	__u64	unhashed;	/* segments not hashed (past a hole in their stream, or GSO) */
+	__u32	old_snd_nxt, new_snd_nxt, new_ack;
+	__u32	overlap;	/* bytes both containers sent (hashed on both sides) */
+	__u32	compared;	/* of them, in blocks compared */
+	bool	caught_up;	/* the restored container sent as far as the old one */
+	bool	passed;		/* caught up, nothing diverged, nothing left unhashed, and
+				 * every byte of the overlap compared but for the partial
+				 * blocks at its two ends */
+};
+
+/* The check of the two streams after cut-over; -ENOENT without the session. */
+int es_mig_tcp_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		      struct es_mig_tcp_verdict *v);
+
+#endif /* EDGESHIFT_REPLAY_TCP_H */
