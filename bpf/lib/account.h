@@ -6,7 +6,8 @@
  * key compare and a jiffies read: no hash-map lookup, no atomics, no
  * precise clock read, no shared cache line. A UDP or ICMP echo packet of a
  * known session adds one lookup of the shared state (request/response
- * latency); anything else takes the session maps (the slow path). A new
+ * latency), unless the loader turned that off (es_rr_latency_off);
+ * anything else takes the session maps (the slow path). A new
  * session costs one insert into each session map with its first packet
  * already in the initial values (no look-up after an insert), reads the
  * precise clock only when that packet starts a latency measurement, and
