@@ -32,6 +32,7 @@ struct es_acct_config {
 	enum es_layout_policy	on_layout_mismatch;
 	bool			per_session_metrics;
 	unsigned int		per_session_max;
+	bool			no_request_latency;	/* request_latency: false */
 };
 
 /* The pod an interface belongs to; empty strings for a host interface. */

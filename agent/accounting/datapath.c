@@ -345,6 +345,7 @@ int es_datapath_open(struct es_datapath *dp, const char *pin_path,
 		return -errno;
 	}
 	es_accounting_size_sessions(dp->skel, cfg->session_map_size);
+	es_accounting_set_rr_latency(dp->skel, !cfg->no_request_latency);
 	set_pin_paths(dp);
 	ret = check_pin_definitions(dp, cfg, err, err_len);
 	if (ret)

@@ -6,7 +6,12 @@
  * key compare and a jiffies read: no hash-map lookup, no atomics, no
  * precise clock read, no shared cache line. A UDP or ICMP echo packet of a
  * known session adds one lookup of the shared state (request/response
- * latency); anything else takes the session maps (the slow path).
+ * latency), unless the loader turned that off (es_rr_latency_off);
+ * anything else takes the session maps (the slow path). A new
+ * session costs one insert into each session map with its first packet
+ * already in the initial values (no look-up after an insert), reads the
+ * precise clock only when that packet starts a latency measurement, and
+ * takes no flow cache slot (its second packet does).
  */
 #ifndef EDGESHIFT_BPF_ACCOUNT_H
 #define EDGESHIFT_BPF_ACCOUNT_H
@@ -23,6 +28,21 @@
  */
 #define ES_YOUNG_PKTS	4
 
+#define EEXIST		17
+
+/*
+ * Set by the loader before load (the agent's request_latency: false): no
+ * request/response latency for UDP and ICMP echo, so a known session's
+ * packet of theirs counts in its flow cache slot without looking up the
+ * shared state, as TCP data does. Zero (latency on) unless set.
+ */
+const volatile __u32 es_rr_latency_off = 0;
+
+static __always_inline bool es_rr_on(void)
+{
+	return !es_rr_latency_off;
+}
+
 struct es_ctx {
 	struct es_pkt		pkt;
 	struct es_iface_stats	*ifs;	/* looked up only when needed */
@@ -32,7 +52,6 @@ struct es_ctx {
 	__u32			segs;
 	__u32			dir;
 	__u32			ifindex;
-	bool			created;
 	bool			slot_match;	/* the flow cache slot holds this key */
 };
 
@@ -216,79 +235,124 @@ static __always_inline void es_rr_state(struct es_ctx *c, struct es_session_stat
 			     now - t);
 }
 
-static __always_inline struct es_session_state *es_state_get(struct es_ctx *c, void *map,
-							     void *key)
-{
-	struct es_session_state *st, init = {};
-	__u8 f = c->pkt.tcp_flags;
-
-	/*
-	 * A new counters entry starts its state afresh whatever is there (an
-	 * old state entry of the same tuple outlived its counters: the two
-	 * LRU maps evict independently), so it writes without looking first:
-	 * on a new session every bucket walk of a cold hash costs.
-	 */
-	if (!c->created) {
-		st = bpf_map_lookup_elem(map, key);
-		if (st)
-			return st;
-	}
-	init.created_ns = es_now(c);
-	/*
-	 * The opener is whoever sent the first packet we saw, except that a
-	 * bare SYN or an echo request always comes from the opener, and a
-	 * SYN-ACK or an echo reply from the other side.
-	 */
-	if (c->pkt.proto == IPPROTO_TCP && (f & TCP_FLAG_SYN))
-		init.flags = ((c->dir == ES_DIR_RX) == !(f & TCP_FLAG_ACK)) ?
-			     ES_STATE_RX_INITIATED : 0;
-	else if (c->pkt.icmp_echo)
-		init.flags = ((c->dir == ES_DIR_RX) ==
-			      (c->pkt.icmp_echo == ES_ICMP_ECHO_REQUEST)) ?
-			     ES_STATE_RX_INITIATED : 0;
-	else if (c->dir == ES_DIR_RX)
-		init.flags = ES_STATE_RX_INITIATED;
-	bpf_map_update_elem(map, key, &init, c->created ? BPF_ANY : BPF_NOEXIST);
-	return bpf_map_lookup_elem(map, key);
-}
-
-static __always_inline struct es_session_counters *es_counters_get(struct es_ctx *c,
-								   void *map, void *key)
-{
-	struct es_session_counters *sc, init = { .first_ns = c->tick_ns };
-	struct es_iface_stats *ifs;
-
-	sc = bpf_map_lookup_elem(map, key);
-	if (sc)
-		return sc;
-	/*
-	 * NOEXIST: when two CPUs create the same session at once only one
-	 * insert succeeds, so sessions_created counts each session once.
-	 */
-	if (!bpf_map_update_elem(map, key, &init, BPF_NOEXIST)) {
-		c->created = true;
-		ifs = es_ifs(c);
-		if (ifs)
-			ifs->sessions_created++;
-	}
-	return bpf_map_lookup_elem(map, key);
-}
-
-static __always_inline bool es_needs_state(struct es_ctx *c, struct es_session_counters *sc)
-{
-	if (c->created || c->pkt.proto != IPPROTO_TCP)
-		return true;
-	if (c->pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST))
-		return true;
-	return sc->pkts[ES_DIR_RX] + sc->pkts[ES_DIR_TX] < ES_YOUNG_PKTS;
-}
-
 static __always_inline void es_skip(struct es_ctx *c, __u32 reason)
 {
 	struct es_iface_stats *ifs = es_ifs(c);
 
 	if (ifs && reason < ES_SKIP_MAX)
 		ifs->skipped[c->dir & 1][reason]++;
+}
+
+/*
+ * The opener is whoever sent the first packet we saw, except that a bare
+ * SYN or an echo request always comes from the opener, and a SYN-ACK or an
+ * echo reply from the other side.
+ */
+static __always_inline __u32 es_opener_flags(struct es_ctx *c)
+{
+	__u8 f = c->pkt.tcp_flags;
+
+	if (c->pkt.proto == IPPROTO_TCP && (f & TCP_FLAG_SYN))
+		return ((c->dir == ES_DIR_RX) == !(f & TCP_FLAG_ACK)) ?
+		       ES_STATE_RX_INITIATED : 0;
+	if (c->pkt.icmp_echo)
+		return ((c->dir == ES_DIR_RX) ==
+			(c->pkt.icmp_echo == ES_ICMP_ECHO_REQUEST)) ?
+		       ES_STATE_RX_INITIATED : 0;
+	return c->dir == ES_DIR_RX ? ES_STATE_RX_INITIATED : 0;
+}
+
+/* The state of a session that already has its counters entry. */
+static __always_inline struct es_session_state *es_state_get(struct es_ctx *c, void *map,
+							     void *key)
+{
+	struct es_session_state *st, init = {};
+
+	st = bpf_map_lookup_elem(map, key);
+	if (st)
+		return st;
+	/* collected or evicted apart from its counters: start it afresh */
+	init.created_ns = c->tick_ns;
+	init.flags = es_opener_flags(c);
+	bpf_map_update_elem(map, key, &init, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+static __always_inline void es_state_apply(struct es_ctx *c, struct es_session_state *st)
+{
+	if (c->pkt.proto == IPPROTO_TCP)
+		es_tcp_state(c, st);
+	else if (!c->pkt.ports_fixed && es_rr_on())
+		/* ICMP errors, NDP, MLD: no request/reply pairs */
+		es_rr_state(c, st);
+}
+
+/*
+ * A new session's state, built whole on the stack with its first packet
+ * applied and written in one insert: no look-up before or after it (each
+ * walks a cold bucket). It replaces whatever an old entry of the same
+ * tuple left (the state and counters maps lose entries independently).
+ * created_ns is the tick: the precise clock is read only when the first
+ * packet starts a latency measurement.
+ */
+static __always_inline void es_state_new(struct es_ctx *c, void *map, void *key)
+{
+	struct es_session_state init = {};
+
+	init.created_ns = c->tick_ns;
+	init.flags = es_opener_flags(c);
+	es_state_apply(c, &init);
+	bpf_map_update_elem(map, key, &init, BPF_ANY);
+}
+
+/*
+ * Insert a new session with its first packet already counted in the
+ * initial value: one insert and no look-up after it. 1: counted (or
+ * skipped for want of room); 0: another CPU created it meanwhile, add to
+ * its entry. NOEXIST: when two CPUs create the same session at once only
+ * one insert succeeds, so sessions_created counts each session once.
+ */
+static __always_inline int es_session_new(struct es_ctx *c, void *sessions, void *states,
+					  void *key)
+{
+	struct es_session_counters init = {};
+	struct es_iface_stats *ifs;
+	__u32 dir = c->dir & 1;
+	long err;
+
+	init.first_ns = c->tick_ns;
+	init.last_ns = c->tick_ns;
+	/* constant indices: a variable one on the stack struct is refused */
+	if (dir) {
+		init.pkts[1] = c->segs;
+		init.bytes[1] = c->bytes;
+		init.tcp_flags[1] = c->pkt.tcp_flags;
+	} else {
+		init.pkts[0] = c->segs;
+		init.bytes[0] = c->bytes;
+		init.tcp_flags[0] = c->pkt.tcp_flags;
+	}
+	err = bpf_map_update_elem(sessions, key, &init, BPF_NOEXIST);
+	if (err == -EEXIST)
+		return 0;
+	if (err) {
+		es_skip(c, ES_SKIP_MAP_FULL);
+		return 1;
+	}
+	ifs = es_ifs(c);
+	if (ifs)
+		ifs->sessions_created++;
+	es_state_new(c, states, key);
+	return 1;
+}
+
+static __always_inline bool es_needs_state(struct es_ctx *c, struct es_session_counters *sc)
+{
+	if (c->pkt.proto != IPPROTO_TCP)
+		return true;
+	if (c->pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST))
+		return true;
+	return sc->pkts[ES_DIR_RX] + sc->pkts[ES_DIR_TX] < ES_YOUNG_PKTS;
 }
 
 /* The slot of this key on this CPU; slot_key: the key it holds. */
@@ -330,7 +394,7 @@ static __always_inline bool es_flow_hit(struct es_ctx *c, struct es_flow_counts 
 	if (c->pkt.proto == IPPROTO_TCP) {
 		if (c->pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST))
 			return false;
-	} else {
+	} else if (es_rr_on()) {
 		st = bpf_map_lookup_elem(states, key);
 		if (!st)
 			return false;
@@ -381,7 +445,12 @@ static __always_inline void es_flow_after(struct es_ctx *c, struct es_flow_count
 			es_flow_release(n, sessions, key, c->ifindex);
 		return;
 	}
-	if (!c->slot_match && es_flow_cacheable(c, sc))
+	/*
+	 * A session takes a slot from its second packet on (sc: it had an
+	 * entry already), so a flood of one-packet tuples neither pushes known
+	 * sessions out of the cache nor pays for folding them.
+	 */
+	if (sc && !c->slot_match && es_flow_cacheable(c, sc))
 		es_flow_take(c, n, slot_key, sessions, v6);
 }
 
@@ -397,20 +466,21 @@ static __always_inline void es_session_account(struct es_ctx *c, void *sessions,
 	n = ES_FLOW_CACHE ? es_flow_slot(c, v6, &slot_key) : NULL;
 	if (n && c->slot_match && es_flow_hit(c, n, states, key))
 		return;
-	sc = es_counters_get(c, sessions, key);
+	sc = bpf_map_lookup_elem(sessions, key);
+	if (!sc && es_session_new(c, sessions, states, key)) {
+		es_flow_after(c, n, slot_key, sessions, key, v6, NULL);
+		return;
+	}
+	if (!sc)	/* another CPU made it since our look-up */
+		sc = bpf_map_lookup_elem(sessions, key);
 	if (!sc) {
 		es_skip(c, ES_SKIP_MAP_FULL);
 		return;
 	}
 	if (es_needs_state(c, sc)) {
 		st = es_state_get(c, states, key);
-		if (st) {
-			if (c->pkt.proto == IPPROTO_TCP)
-				es_tcp_state(c, st);
-			else if (!c->pkt.ports_fixed)
-				/* ICMP errors, NDP, MLD: no request/reply pairs */
-				es_rr_state(c, st);
-		}
+		if (st)
+			es_state_apply(c, st);
 	}
 	es_counters_add(sc, dir, c->segs, c->bytes, c->pkt.tcp_flags, c->tick_ns);
 	es_flow_after(c, n, slot_key, sessions, key, v6, sc);
@@ -449,7 +519,6 @@ static __always_inline void es_account(void *data, void *data_end, __u32 ifindex
 
 	c.ifs = NULL;
 	c.now = 0;
-	c.created = false;
 	c.slot_match = false;
 	c.ifindex = ifindex;
 	c.dir = dir & 1;

@@ -21,11 +21,24 @@
 #define ES_FLOW_CACHE	1
 #endif
 
-#if ES_FLOW_CACHE
+/*
+ * The session maps evict their least recently used entries when full; a
+ * benchmark builds them as preallocated hashes without LRU
+ * (bpf/bench_hash.bpf.c), where a full map refuses the insert and the
+ * packet counts as skipped.
+ */
+#ifndef ES_SESSIONS_LRU
+#define ES_SESSIONS_LRU	1
+#endif
+
+#if !ES_FLOW_CACHE
+#define ES_SESSIONS_MAP_TYPE	BPF_MAP_TYPE_LRU_PERCPU_HASH
+#elif ES_SESSIONS_LRU
 #define ES_SESSIONS_MAP_TYPE	BPF_MAP_TYPE_LRU_HASH
 #else
-#define ES_SESSIONS_MAP_TYPE	BPF_MAP_TYPE_LRU_PERCPU_HASH
+#define ES_SESSIONS_MAP_TYPE	BPF_MAP_TYPE_HASH
 #endif
+#define ES_STATE_MAP_TYPE	(ES_SESSIONS_LRU ? BPF_MAP_TYPE_LRU_HASH : BPF_MAP_TYPE_HASH)
 
 #define ES_DEFAULT_SESSIONS	65536
 #define ES_MAX_IFACES		1024
@@ -75,14 +88,14 @@ struct {
 
 /* Per-session state shared by all CPUs; touched only on state changes. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, ES_STATE_MAP_TYPE);
 	__uint(max_entries, ES_DEFAULT_SESSIONS);
 	__type(key, struct es_session_key4);
 	__type(value, struct es_session_state);
 } es_session_state4 SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, ES_STATE_MAP_TYPE);
 	__uint(max_entries, ES_DEFAULT_SESSIONS);
 	__type(key, struct es_session_key6);
 	__type(value, struct es_session_state);

@@ -202,13 +202,14 @@ enum es_lat_kind {
 
 /*
  * Shared (not per-CPU) session state in es_session_state4/6, LRU hashes with
- * the same keys as es_sessions4/6. Times here are precise (ktime) ns. Touched only by packets that change it:
+ * the same keys as es_sessions4/6. Times here are precise (ktime) ns, except
+ * created_ns (tick resolution, like es_session_counters). Touched only by packets that change it:
  * TCP SYN/FIN/RST and request/response transitions of UDP and ICMP, so the
  * common TCP data packet costs a single map lookup. Fields written by
  * several CPUs at once are updated with atomic instructions.
  */
 struct es_session_state {
-	__u64	created_ns;	/* CLOCK_MONOTONIC ns when this entry was created */
+	__u64	created_ns;	/* CLOCK_MONOTONIC ns when this entry was created, tick resolution */
 	__u64	closed_ns;	/* when ES_STATE_CLOSED was set, else 0 */
 	__u64	hs_ts_ns;	/* time our SYN or SYN-ACK left; 0 once the RTT is measured */
 	__u64	req_ts_ns;	/* time the outstanding request passed; 0 when none is */

@@ -64,6 +64,16 @@ static inline void es_accounting_size_sessions(struct accounting *skel, __u32 en
 	bpf_map__set_max_entries(skel->maps.es_session_state6, entries);
 }
 
+/*
+ * Call between open and load: whether UDP and ICMP echo packets give
+ * request/response latency samples (on unless turned off); off, their
+ * known sessions' packets skip the shared state look-up.
+ */
+static inline void es_accounting_set_rr_latency(struct accounting *skel, bool on)
+{
+	skel->rodata->es_rr_latency_off = !on;
+}
+
 /* The map fds of a loaded skeleton (owned by it), as readers take them. */
 static inline void es_maps_from_skel(struct es_maps *m, const struct accounting *s)
 {

@@ -103,7 +103,7 @@ static int on_close_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-FIXTURE_SETUP(acct)
+static void acct_setup(FIXTURE_DATA(acct) *self, bool rr_latency)
 {
 	struct accounting *skel;
 
@@ -113,6 +113,7 @@ FIXTURE_SETUP(acct)
 	self->skel = skel;
 	/* Small maps: the tests create a handful of sessions. */
 	es_accounting_size_sessions(skel, MAP_SIZE);
+	es_accounting_set_rr_latency(skel, rr_latency);
 	ASSERT_OK(accounting__load(skel), "accounting__load");
 	self->xdp_fd = bpf_program__fd(skel->progs.es_xdp_ingress);
 	self->tc_fd = bpf_program__fd(skel->progs.es_tc_egress);
@@ -121,6 +122,11 @@ FIXTURE_SETUP(acct)
 	self->rb = ring_buffer__new(bpf_map__fd(skel->maps.es_events),
 				    on_close_event, &self->events, NULL);
 	ASSERT_OK_PTR(self->rb, "ring_buffer__new(es_events)");
+}
+
+FIXTURE_SETUP(acct)
+{
+	acct_setup(self, true);
 }
 
 FIXTURE_TEARDOWN(acct)
@@ -1412,6 +1418,49 @@ TEST_F(acct, udp_response_latency)
 
 	EXPECT_TRUE(!(st.flags & ES_STATE_RX_INITIATED), "we opened: no RX_INITIATED");
 	check_rr_sample(self, &st, ES_LAT_RESPONSE, elapsed);
+}
+
+/*
+ * With request/response latency off (the agent's request_latency: false)
+ * a UDP session gives no sample, and its known packets count in the flow
+ * cache slot without the state look-up, every packet still counted.
+ */
+TEST(udp_latency_off_counts_in_the_slot)
+{
+	const struct pkt_def req = {
+		V4("10.0.0.2", "10.0.0.1", IPPROTO_UDP, 5353, 53), .payload = 30,
+	};
+	struct pkt_def rep = reverse_pkt(&req, 0, 0);
+	FIXTURE_DATA(acct) data = {}, *self = &data;
+	struct es_session_counters c;
+	struct es_session_state st;
+	struct es_iface_stats s;
+	struct es_flow_counts n;
+	struct es_session_key4 k;
+	size_t len = 0;
+	int i;
+
+	acct_setup(self, false);
+	key4("10.0.0.1", 53, "10.0.0.2", 5353, IPPROTO_UDP, &k);
+	send_xdp(self, &req);
+	sleep_ns(RR_DELAY_NS);
+	send_tc(self, &rep);
+	for (i = 0; i < 6; i++)
+		len = send_xdp(self, &req);
+	st = state4(self, &k);
+	EXPECT_TRUE(st.flags & ES_STATE_RX_INITIATED, "the state still knows the opener");
+	EXPECT_EQ(st.lat_count, 0, "no sample in the state");
+	EXPECT_EQ(st.req_ts_ns, 0, "no request time taken");
+	s = lo_stats(self);
+	for (i = 0; i < ES_LAT_MAX; i++)
+		EXPECT_EQ(s.lat_count[i], 0, "no sample in the interface stats");
+	EXPECT_TRUE(flow_slot4(self, &k, &n), "the slot holds the session");
+	c = counters4(self, &k);
+	EXPECT_EQ(c.pkts[ES_DIR_RX], 7, "every request counted");
+	EXPECT_EQ(c.pkts[ES_DIR_TX], 1, "the reply counted");
+	EXPECT_EQ(c.bytes[ES_DIR_RX], 7 * len, "every request's bytes");
+	ring_buffer__free(self->rb);
+	accounting__destroy(self->skel);
 }
 
 TEST_HARNESS_MAIN

@@ -15,6 +15,7 @@ cases=(
 	'{"interfaces": [{"match": "eth0", "colour": 1}]}|interfaces[0].colour|not a known field'
 	'{"on_layout_mismatch": "ignore"}|on_layout_mismatch|"rebuild" or "refuse"'
 	'{"metrics": {"per_session": 1}}|metrics.per_session|true or false'
+	'{"request_latency": "off"}|request_latency|true or false'
 	'{"listen": "localhost"}|listen|address:port'
 	'{"pin_path": "relative/dir"}|pin_path|absolute path'
 	'{"idle_timeout_ms": 5000, "closed_linger_ms": 9000}|closed_linger_ms|below idle_timeout_ms'
@@ -62,7 +63,8 @@ cat >"$cfg" <<JSON
 	"closed_linger_ms": 500,
 	"gc_interval_ms": 500,
 	"on_layout_mismatch": "refuse",
-	"metrics": {"per_session": true, "per_session_max": 50}
+	"metrics": {"per_session": true, "per_session_max": 50},
+	"request_latency": false
 }
 JSON
 es_check "full valid config accepted" "$ES_BUILD/edgeshiftd" --config "$cfg" --check-config

@@ -42,9 +42,13 @@ es_expect_eq "status reports the interface as adopted" \
 	"$(es_api b /v1/status | jq ".interfaces[] | select(.ifindex == $IFX) | .adopted")" true
 es_expect_eq "same XDP link kept (no detach)" "$(link_id xdp)" "$xdp_id"
 es_expect_eq "same tcx link kept (no detach)" "$(link_id tcx)" "$tcx_id"
+# The newest es_xdp_ingress that uses this agent's pinned maps: other test
+# runs on the machine load programs of that name too.
+map_id=$(bpftool map show pinned "$PIN/es_sessions4" -j | jq .id)
 es_expect_eq "XDP link runs the new agent's program" \
 	"$(bpftool link show pinned "$PIN/links/xdp_$IFX" -j | jq .prog_id)" \
-	"$(bpftool prog show -j | jq "[.[] | select(.name == \"es_xdp_ingress\")] | max_by(.id) | .id")"
+	"$(bpftool prog show -j | jq "[.[] | select(.name == \"es_xdp_ingress\" and
+		((.map_ids // []) | index($map_id)))] | max_by(.id) | .id")"
 wait "$client"
 es_expect_eq "no request lost across kill -9 and restart" "$(jq .received "$ES_TMP/client.json")" 800
 sleep 0.3

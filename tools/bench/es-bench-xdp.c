@@ -2,22 +2,31 @@
 /*
  * es-bench-xdp: per-packet cost of the XDP accounting program measured with
  * BPF_PROG_TEST_RUN, side by side with a program that only returns
- * XDP_PASS, with the design before the flow cache (bpf/bench_nocache.bpf.c)
- * and with the naive design (bpf/bench_naive.bpf.c), in one process. Every program of every case runs once per round, in an order
- * that rotates from round to round, and each figure is the median over the
- * rounds; a ratio is the median of the per-round ratios, so both sides of
- * it always come from the same round.
+ * XDP_PASS, with the design before the flow cache (bpf/bench_nocache.bpf.c),
+ * the naive design (bpf/bench_naive.bpf.c), the candidate of
+ * bpf/bench_hash.bpf.c, the accounting code loaded with request/response
+ * latency off (es_rr_latency_off, the agent's request_latency: false), and
+ * optionally an object
+ * file given with --object (another build of bpf/bench_acct.bpf.c, say an
+ * older commit's), in one process. Every program of every case runs once
+ * per round, in an order that rotates from round to round, and each figure
+ * is the median over the rounds; a ratio is the median of the per-round
+ * ratios, so both sides of it always come from the same round.
  *
  * The new-session case steps the source address on every iteration of one
  * test run (bpf/lib/bench.h) against maps of their default size, filled
- * before the first round: every timed packet inserts a session and evicts
- * one, as under a flood on a node with the default configuration.
+ * before the first round: every timed packet inserts a session and an LRU
+ * map evicts one, as under a flood on a node with the default
+ * configuration. A map without LRU is emptied (untimed) before each of its
+ * runs instead, as a collector that keeps room would leave it, unless
+ * --keep-full asks for the cost of a packet that finds no room.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -28,6 +37,7 @@
 #include "bench_naive.skel.h"
 #include "bench_acct.skel.h"
 #include "bench_nocache.skel.h"
+#include "bench_hash.skel.h"
 #include "testing/pkt_build.h"
 #include "tool/opts.h"
 
@@ -41,30 +51,39 @@ enum bench_prog {
 	P_ES,		/* edgeshift's accounting */
 	P_BEFORE,	/* the same code without the flow cache: the design before issue 12 */
 	P_NAIVE,	/* the naive design */
+	P_HASH,		/* candidate: session maps without LRU */
+	P_NORR,		/* the same code with request/response latency off */
+	P_OTHER,	/* --object: any build of bpf/bench_acct.bpf.c */
 	P_MAX,
 };
 
-static const char *const prog_keys[P_MAX] = { "xdp_pass", "edgeshift", "before", "naive" };
+static const char *const prog_keys[P_MAX] = {
+	"xdp_pass", "edgeshift", "before", "naive", "hash", "norr", "object",
+};
 
 struct bench_opts {
 	unsigned int	repeat;		/* iterations per test run of the known-session cases */
 	unsigned int	new_repeat;	/* iterations (= new tuples) per run of the new-session case */
+	const char	*object;	/* another build of bpf/bench_acct.bpf.c, or NULL */
+	bool		keep_full;	/* do not empty maps without LRU before new-session runs */
 	bool		json;
 };
 
 struct bench_case {
 	const char	*name;
 	const char	*what;
-	int		fd[P_MAX];
+	int		fd[P_MAX];	/* < 0: the column is absent */
 	bool		new_tuples;	/* the programs step the tuple themselves */
 	uint8_t		pkt[256];
 	size_t		len;
 	double		ns[P_MAX][BENCH_ROUNDS];
 	double		med[P_MAX];
 	double		ratio[P_MAX];	/* median of per-round ns / XDP_PASS ns */
-	double		vs_naive;	/* median of per-round edgeshift ns / naive ns */
-	double		vs_before;	/* median of per-round edgeshift ns / before ns */
+	double		vs_es[P_MAX];	/* median of per-round edgeshift ns / column ns */
 };
+
+/* Maps emptied before each new-session run of a column (no LRU to evict). */
+static int empty_fd[P_MAX][2];
 
 /* Source addresses already used by new-session runs: never reuse one. */
 static uint32_t next_saddr = 1;
@@ -91,17 +110,39 @@ static int run_once(int prog_fd, void *pkt, size_t len, unsigned int repeat,
 	return 0;
 }
 
+/*
+ * Delete every entry: what a collector that keeps room would leave. Keys
+ * first, deletes after: a walk from the start after each delete would be
+ * quadratic.
+ */
+static void map_empty(int fd)
+{
+	size_t n = 0, cap = 1 << 17;
+	uint8_t *keys = malloc(cap * 64), *prev = NULL;
+
+	while (keys && n < cap && !bpf_map_get_next_key(fd, prev, keys + n * 64)) {
+		prev = keys + n * 64;
+		n++;
+	}
+	while (n--)
+		bpf_map_delete_elem(fd, keys + n * 64);
+	free(keys);
+}
+
 /* ns per packet of one test run; new-tuple runs start past every earlier one. */
-static int time_run(struct bench_case *bc, int fd, unsigned int repeat, double *ns)
+static int time_run(struct bench_case *bc, int p, unsigned int repeat, double *ns)
 {
 	unsigned int d;
-	int err;
+	int err, i;
 
 	if (bc->new_tuples) {
 		memcpy(bc->pkt + SADDR_OFF, &next_saddr, sizeof(next_saddr));
 		next_saddr += repeat;
+		for (i = 0; i < 2; i++)
+			if (empty_fd[p][i] > 0)
+				map_empty(empty_fd[p][i]);
 	}
-	err = run_once(fd, bc->pkt, bc->len, repeat, &d);
+	err = run_once(bc->fd[p], bc->pkt, bc->len, repeat, &d);
 	if (!err && ns)
 		*ns = d;
 	return err;
@@ -150,7 +191,8 @@ static int warm_up(struct bench_case *cases, int n, const struct bench_opts *o)
 	for (c = 0; !err && c < n; c++) {
 		rep = cases[c].new_tuples ? 2 * DEFAULT_MAP : o->repeat / 10 + 1;
 		for (p = 0; !err && p < P_MAX; p++)
-			err = time_run(&cases[c], cases[c].fd[p], rep, NULL);
+			if (cases[c].fd[p] >= 0)
+				err = time_run(&cases[c], p, rep, NULL);
 	}
 	return err;
 }
@@ -164,7 +206,9 @@ static int bench_rounds(struct bench_case *cases, int n, const struct bench_opts
 		for (c = 0; !err && c < n; c++) {
 			for (k = 0; !err && k < P_MAX; k++) {
 				p = (k + r) % P_MAX;
-				err = time_run(&cases[c], cases[c].fd[p], case_repeat(&cases[c], o),
+				if (cases[c].fd[p] < 0)
+					continue;
+				err = time_run(&cases[c], p, case_repeat(&cases[c], o),
 					       &cases[c].ns[p][r]);
 			}
 		}
@@ -177,62 +221,80 @@ static void summarise(struct bench_case *bc)
 	int p;
 
 	for (p = 0; p < P_MAX; p++) {
+		if (bc->fd[p] < 0)
+			continue;
 		bc->med[p] = median(bc->ns[p]);
 		bc->ratio[p] = median_ratio(bc->ns[p], bc->ns[P_PASS]);
+		bc->vs_es[p] = median_ratio(bc->ns[P_ES], bc->ns[p]);
 	}
-	bc->vs_naive = median_ratio(bc->ns[P_ES], bc->ns[P_NAIVE]);
-	bc->vs_before = median_ratio(bc->ns[P_ES], bc->ns[P_BEFORE]);
 }
 
 static void print_table(const struct bench_case *cases, int n, const struct bench_opts *o)
 {
-	int i;
+	int i, p;
 
-	printf("%-16s %8s %10s %7s %8s %7s %8s %7s\n", "case", "XDP_PASS", "edgeshift",
-	       "ratio", "before", "ratio", "naive", "ratio");
-	for (i = 0; i < n; i++)
-		printf("%-16s %8.1f %10.1f %6.2fx %8.1f %6.2fx %8.1f %6.2fx  %s\n",
-		       cases[i].name, cases[i].med[P_PASS], cases[i].med[P_ES],
-		       cases[i].ratio[P_ES], cases[i].med[P_BEFORE], cases[i].ratio[P_BEFORE],
-		       cases[i].med[P_NAIVE], cases[i].ratio[P_NAIVE], cases[i].what);
-	printf("(ns/pkt: median of %d interleaved rounds; ratios: median of per-round ratios;\n"
-	       " before = without the flow cache; repeat %u, new-session runs of %u new tuples\n"
-	       " into full %u-entry maps)\n", BENCH_ROUNDS, o->repeat, o->new_repeat, DEFAULT_MAP);
+	printf("%-16s", "case");
+	for (p = 0; p < P_MAX; p++)
+		if (cases[0].fd[p] >= 0)
+			printf(" %16s", prog_keys[p]);
+	printf("\n");
+	for (i = 0; i < n; i++) {
+		printf("%-16s", cases[i].name);
+		for (p = 0; p < P_MAX; p++)
+			if (cases[i].fd[p] >= 0)
+				printf(" %8.1f %6.2fx", cases[i].med[p], cases[i].ratio[p]);
+		printf("  %s\n", cases[i].what);
+	}
+	printf("(ns/pkt and ratio to XDP_PASS: medians of %d interleaved rounds, a ratio the\n"
+	       " median of per-round ratios; before = without the flow cache; hash = session\n"
+	       " maps without LRU (%s before each new-session run); norr = without\n"
+	       " request/response latency; repeat %u, new-session runs of %u new tuples into\n"
+	       " %u-entry maps filled first)\n", BENCH_ROUNDS,
+	       o->keep_full ? "left full" : "emptied", o->repeat, o->new_repeat, DEFAULT_MAP);
+}
+
+static json_t *column_json(const struct bench_case *bc, int p)
+{
+	json_t *rounds = json_array();
+	int r;
+
+	for (r = 0; r < BENCH_ROUNDS; r++)
+		json_array_append_new(rounds, json_real(bc->ns[p][r]));
+	return json_pack("{s:f,s:f,s:f,s:o}", "ns_per_pkt", bc->med[p], "ratio", bc->ratio[p],
+			 "edgeshift_over_this", bc->vs_es[p], "rounds", rounds);
+}
+
+/* The keys of the first version stay, for bench.sh and older results. */
+static json_t *case_json(const struct bench_case *bc)
+{
+	json_t *c, *cols = json_object();
+	int p;
+
+	c = json_pack("{s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "case", bc->name,
+		      "what", bc->what, "ns_per_pkt", bc->med[P_ES],
+		      "xdp_pass_ns_per_pkt", bc->med[P_PASS], "ratio", bc->ratio[P_ES],
+		      "before_ns_per_pkt", bc->med[P_BEFORE], "before_ratio", bc->ratio[P_BEFORE],
+		      "vs_before", bc->vs_es[P_BEFORE], "naive_ns_per_pkt", bc->med[P_NAIVE],
+		      "naive_ratio", bc->ratio[P_NAIVE], "vs_naive", bc->vs_es[P_NAIVE]);
+	for (p = 0; p < P_MAX; p++)
+		if (bc->fd[p] >= 0)
+			json_object_set_new(cols, prog_keys[p], column_json(bc, p));
+	json_object_set_new(c, "columns", cols);
+	return c;
 }
 
 static void print_json(const struct bench_case *cases, int n, const struct bench_opts *o)
 {
-	json_t *root = json_object(), *arr = json_array(), *c;
-	int i, p;
+	json_t *root = json_object(), *arr = json_array();
+	int i;
 
-	for (i = 0; i < n; i++) {
-		c = json_pack("{s:s,s:s,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f}", "case",
-			      cases[i].name, "what", cases[i].what,
-			      "ns_per_pkt", cases[i].med[P_ES],
-			      "xdp_pass_ns_per_pkt", cases[i].med[P_PASS],
-			      "ratio", cases[i].ratio[P_ES],
-			      "before_ns_per_pkt", cases[i].med[P_BEFORE],
-			      "before_ratio", cases[i].ratio[P_BEFORE],
-			      "vs_before", cases[i].vs_before,
-			      "naive_ns_per_pkt", cases[i].med[P_NAIVE],
-			      "naive_ratio", cases[i].ratio[P_NAIVE],
-			      "vs_naive", cases[i].vs_naive);
-		for (p = 0; p < P_MAX; p++) {
-			json_t *rounds = json_array();
-			char key[32];
-			int r;
-
-			for (r = 0; r < BENCH_ROUNDS; r++)
-				json_array_append_new(rounds, json_real(cases[i].ns[p][r]));
-			snprintf(key, sizeof(key), "rounds_%s", prog_keys[p]);
-			json_object_set_new(c, key, rounds);
-		}
-		json_array_append_new(arr, c);
-	}
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, case_json(&cases[i]));
 	json_object_set_new(root, "rounds", json_integer(BENCH_ROUNDS));
 	json_object_set_new(root, "repeat", json_integer(o->repeat));
 	json_object_set_new(root, "new_repeat", json_integer(o->new_repeat));
 	json_object_set_new(root, "new_session_map_entries", json_integer(DEFAULT_MAP));
+	json_object_set_new(root, "hash_maps_kept_full", json_boolean(o->keep_full));
 	json_object_set_new(root, "cases", arr);
 	json_dumpf(root, stdout, JSON_INDENT(2));
 	printf("\n");
@@ -244,7 +306,11 @@ static const struct es_opt opts[] = {
 	ES_OPT_UINT(F(repeat), "repeat", 'r', 1, UINT32_MAX, "N",
 		    "iterations per test run of the known-session cases (default 1000000)"),
 	ES_OPT_UINT(F(new_repeat), "new-repeat", 'n', 1, UINT32_MAX, "N",
-		    "new tuples per test run of the new-session case (default 200000)"),
+		    "new tuples per test run of the new-session case (default 50000)"),
+	ES_OPT_STR(F(object), "object", 'o', "FILE",
+		   "also run this build of bpf/bench_acct.bpf.c (column \"object\")"),
+	ES_OPT_BOOL(F(keep_full), "keep-full", 'k',
+		    "leave maps without LRU full: time the packet that finds no room"),
 	ES_OPT_BOOL(F(json), "json", 'j', "the results as one JSON object"),
 	{ }
 };
@@ -252,16 +318,15 @@ static const struct es_opt opts[] = {
 static const struct es_opts cli = {
 	.prog	= "es-bench-xdp",
 	.opts	= opts,
-	.usage	= "[--repeat N] [--new-repeat N] [--json]",
+	.usage	= "[--repeat N] [--new-repeat N] [--object FILE] [--keep-full] [--json]",
 };
-
 /* 0 to run, 1 when help was printed, -1 on a usage error. */
 static int parse_args(int argc, char **argv, struct bench_opts *o)
 {
 	int n;
 
 	o->repeat = 1000000;
-	o->new_repeat = 200000;
+	o->new_repeat = 50000;
 	n = es_opts_parse(&cli, argc, argv, o);
 	return n > 0 ? 0 : n == 0 ? 1 : -1;
 }
@@ -293,25 +358,55 @@ struct bench_objs {
 	struct accounting	*acct;
 	struct bench_acct	*acct_new;
 	struct bench_nocache	*before;
+	struct bench_hash	*hash;
+	struct bench_acct	*norr;
 	struct xdp_pass		*pass;
 	struct bench_naive	*naive;
+	struct bpf_object	*other;
 };
 
-static int objs_load(struct bench_objs *b)
+static int other_load(struct bench_objs *b, const char *path,
+		      const struct bpf_object_open_opts *oo)
+{
+	if (!path)
+		return 0;
+	b->other = bpf_object__open_file(path, oo);
+	if (!b->other) {
+		fprintf(stderr, "es-bench-xdp: cannot open %s\n", path);
+		return -1;
+	}
+	return bpf_object__load(b->other);
+}
+
+static int objs_load(struct bench_objs *b, const struct bench_opts *o)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo,
 		/* the same clock fallback as the agent's object (accounting_skel.h) */
 		.kconfig = es_kernel_config_missing() ? ES_KCONFIG_FALLBACK : NULL,
 	);
 
-	b->acct_new = bench_acct__open_opts(&oo);
-	if (!b->acct_new || bench_acct__load(b->acct_new))
+/* Open and load one benchmark skeleton with the clock options. */
+#define SKEL_LOAD(field, skel)						\
+	do {								\
+		b->field = skel##__open_opts(&oo);			\
+		if (!b->field || skel##__load(b->field))		\
+			return -1;					\
+	} while (0)
+
+	SKEL_LOAD(acct_new, bench_acct);
+	SKEL_LOAD(before, bench_nocache);
+	SKEL_LOAD(hash, bench_hash);
+#undef SKEL_LOAD
+	b->norr = bench_acct__open_opts(&oo);
+	if (!b->norr)
 		return -1;
-	b->before = bench_nocache__open_opts(&oo);
-	if (!b->before || bench_nocache__load(b->before))
+	b->norr->rodata->es_rr_latency_off = 1;
+	if (bench_acct__load(b->norr))
 		return -1;
 	b->acct = es_accounting_open(NULL);
 	if (!b->acct || accounting__load(b->acct))
+		return -1;
+	if (other_load(b, o->object, &oo))
 		return -1;
 	b->pass = xdp_pass__open_and_load();
 	b->naive = bench_naive__open_and_load();
@@ -320,11 +415,44 @@ static int objs_load(struct bench_objs *b)
 
 static void objs_destroy(struct bench_objs *b)
 {
+	bpf_object__close(b->other);
 	bench_naive__destroy(b->naive);
 	xdp_pass__destroy(b->pass);
+	bench_acct__destroy(b->norr);
+	bench_hash__destroy(b->hash);
 	bench_nocache__destroy(b->before);
 	bench_acct__destroy(b->acct_new);
 	accounting__destroy(b->acct);
+}
+
+static int other_fd(const struct bench_objs *b, const char *name)
+{
+	struct bpf_program *prog;
+
+	if (!b->other)
+		return -1;
+	prog = bpf_object__find_program_by_name(b->other, name);
+	return prog ? bpf_program__fd(prog) : -1;
+}
+
+/* The maps of a column without LRU: emptied before its new-session runs. */
+static void empty_init(const struct bench_objs *b, const struct bench_opts *o)
+{
+	struct bpf_map *m;
+
+	memset(empty_fd, 0, sizeof(empty_fd));
+	if (o->keep_full)
+		return;
+	empty_fd[P_HASH][0] = bpf_map__fd(b->hash->maps.es_sessions4);
+	empty_fd[P_HASH][1] = bpf_map__fd(b->hash->maps.es_session_state4);
+	if (!b->other)
+		return;
+	m = bpf_object__find_map_by_name(b->other, "es_sessions4");
+	if (m && bpf_map__type(m) == BPF_MAP_TYPE_HASH) {
+		empty_fd[P_OTHER][0] = bpf_map__fd(m);
+		m = bpf_object__find_map_by_name(b->other, "es_session_state4");
+		empty_fd[P_OTHER][1] = m ? bpf_map__fd(m) : 0;
+	}
 }
 
 static void case_init(struct bench_case *bc, const struct bench_objs *b,
@@ -339,12 +467,18 @@ static void case_init(struct bench_case *bc, const struct bench_objs *b,
 		bc->fd[P_ES] = bpf_program__fd(b->acct_new->progs.es_xdp_acct_new);
 		bc->fd[P_BEFORE] = bpf_program__fd(b->before->progs.es_xdp_acct_new);
 		bc->fd[P_NAIVE] = bpf_program__fd(b->naive->progs.es_xdp_naive_new);
+		bc->fd[P_HASH] = bpf_program__fd(b->hash->progs.es_xdp_acct_new);
+		bc->fd[P_NORR] = bpf_program__fd(b->norr->progs.es_xdp_acct_new);
+		bc->fd[P_OTHER] = other_fd(b, "es_xdp_acct_new");
 		return;
 	}
 	bc->fd[P_PASS] = bpf_program__fd(b->pass->progs.es_xdp_pass);
 	bc->fd[P_ES] = bpf_program__fd(b->acct->progs.es_xdp_ingress);
 	bc->fd[P_BEFORE] = bpf_program__fd(b->before->progs.es_xdp_acct);
 	bc->fd[P_NAIVE] = bpf_program__fd(b->naive->progs.es_xdp_naive);
+	bc->fd[P_HASH] = bpf_program__fd(b->hash->progs.es_xdp_acct);
+	bc->fd[P_NORR] = bpf_program__fd(b->norr->progs.es_xdp_acct);
+	bc->fd[P_OTHER] = other_fd(b, "es_xdp_acct");
 }
 
 int main(int argc, char **argv)
@@ -366,11 +500,12 @@ int main(int argc, char **argv)
 	err = parse_args(argc, argv, &o);
 	if (err)
 		return err < 0 ? 2 : 0;
-	if (objs_load(&b)) {
+	if (objs_load(&b, &o)) {
 		fprintf(stderr, "es-bench-xdp: cannot load the BPF programs (root? bpffs?)\n");
 		objs_destroy(&b);
 		return 1;
 	}
+	empty_init(&b, &o);
 	for (i = 0; i < n; i++)
 		case_init(&cases[i], &b, specs[i]);
 	err = bench_rounds(cases, n, &o);
