@@ -28,14 +28,14 @@ const always = args.always ? Number(args.always) : 0;
 
 const S = 'string', N = 'number';
 const session = { protocol: S, client: S, service: S, interface: S, first_seen_ns: N };
-const migration = { role: S, migration: S, container: S, event: S };
+const migration = { role: S, migration: S, container: S, event: S, ts_ns: N };
 const schemas = {
 	'io.edgeshift.user.attached': { user: S, service: S, protocol: S, interface: S,
 					first_packet_ns: N },
 	'io.edgeshift.session.opened': session,
 	'io.edgeshift.session.closed': Object.assign({ last_seen_ns: N, duration_ms: N,
 		packets_in: N, packets_out: N, bytes_in: N, bytes_out: N, reason: S }, session),
-	'io.edgeshift.handoff.seen': { role: S, event: S, session: S },
+	'io.edgeshift.handoff.seen': { role: S, event: S, session: S, ts_ns: N },
 	'io.edgeshift.migration.started': migration,
 	'io.edgeshift.migration.checkpointed': migration,
 	'io.edgeshift.migration.restored': migration,
