@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The delivery thread: the spool's records, in order, to the sink by HTTP
- * POST, as the Knative Eventing data-plane contract has it. A 2xx
+ * The delivery threads (events.parallelism, 1 by default: in order): the
+ * spool's records to the sink by HTTP POST, as the Knative Eventing
+ * data-plane contract has it, each thread with a connection of its own. A 2xx
  * acknowledges. 404, 409, 429, 5xx and network errors are retried `retry`
  * times, retry n after backoffDelay * 2^(n-1) (exponential) or
  * backoffDelay * n (linear); other answers are not retried. Then the
@@ -181,83 +182,97 @@ static enum outcome deliver_record(struct es_events *ev, struct target *sink,
 	return pause_ns(ev, backoff_ns(&ev->cfg, ev->cfg.retry + 1)) ? KEEP : STOPPED;
 }
 
-/* The next record: false when the agent stops while there is none. */
-static bool wait_record(struct es_events *ev)
-{
-	struct es_spool *sp = &ev->spool;
+struct worker {
+	struct es_events	*ev;
+	struct target		sink, dls;
+};
 
-	pthread_mutex_lock(&sp->lock);
-	while (!sp->depth && !atomic_load(&ev->stop))
-		pthread_cond_wait(&sp->cond, &sp->lock);
-	pthread_mutex_unlock(&sp->lock);
-	return !atomic_load(&ev->stop);
-}
-
-static enum outcome one(struct es_events *ev, struct target *sink, struct target *dls)
+/* One record to its end: acknowledged, or left in the spool when the agent stops. */
+static bool one(struct worker *w, struct es_spool_rec *r)
 {
+	struct es_events *ev = w->ev;
 	struct es_ce_msg m;
 	enum outcome o;
-	const char *line;
 	json_t *rec;
-	size_t n;
-	int r;
 
-	r = es_spool_peek(&ev->spool, &line, &n);
-	if (r <= 0) {
-		if (r < 0)
-			es_error("events_spool_read_failed", "error=\"%s\"", strerror(-r));
-		return pause_ns(ev, NSEC_PER_SEC / 10) ? KEEP : STOPPED;
-	}
-	rec = json_loadb(line, n, 0, NULL);
+	rec = json_loadb(r->line, r->n, 0, NULL);
 	if (!rec || es_ce_message(rec, ev->cfg.mode, NULL, &m)) {
 		atomic_fetch_add(&ev->dropped[ES_EV_DROP_CORRUPT], 1);
-		es_warn("events_spool_record_corrupt", "bytes=%zu", n);
-		es_spool_ack(&ev->spool, n);
+		es_warn("events_spool_record_corrupt", "bytes=%zu", r->n);
+		es_spool_done(&ev->spool, r);
 		json_decref(rec);
-		return DONE;
+		return true;
 	}
-	o = deliver_record(ev, sink, dls, rec, &m);
+	do
+		o = deliver_record(ev, &w->sink, &w->dls, rec, &m);
+	while (o == KEEP);
 	if (o == DONE)
-		es_spool_ack(&ev->spool, n);
+		es_spool_done(&ev->spool, r);
+	else
+		es_spool_drop(r);
 	es_ce_message_free(&m);
 	json_decref(rec);
-	return o;
+	return o == DONE;
 }
 
 static void *deliver_main(void *arg)
 {
-	struct es_events *ev = arg;
-	struct target sink = { ev->cfg.sink, es_http_conn_new() };
-	struct target dls = { ev->cfg.dead_letter, es_http_conn_new() };
+	struct worker *w = arg;
+	struct es_events *ev = w->ev;
+	struct es_spool_rec r;
+	int ret;
 
-	while (wait_record(ev)) {
+	w->sink = (struct target){ ev->cfg.sink, es_http_conn_new() };
+	w->dls = (struct target){ ev->cfg.dead_letter, es_http_conn_new() };
+	while (es_spool_wait(&ev->spool, &ev->stop)) {
 		es_spool_sync(&ev->spool);	/* durable before posted */
-		if (one(ev, &sink, &dls) == STOPPED)
+		ret = es_spool_take(&ev->spool, &r);
+		if (ret < 0)
+			es_error("events_spool_read_failed", "error=\"%s\"", strerror(-ret));
+		if (ret <= 0) {
+			if (!pause_ns(ev, NSEC_PER_SEC / 10))
+				break;
+			continue;
+		}
+		if (!one(w, &r))
 			break;
 	}
-	es_http_conn_free(sink.conn);
-	es_http_conn_free(dls.conn);
+	es_http_conn_free(w->sink.conn);
+	es_http_conn_free(w->dls.conn);
+	free(w);
 	return NULL;
 }
 
 int es_deliver_start(struct es_events *ev)
 {
-	int ret = pthread_create(&ev->thread, NULL, deliver_main, ev);
+	struct worker *w;
+	unsigned int i;
+	int ret;
 
-	if (ret)
-		return -ret;
-	ev->started = true;
+	for (i = 0; i < ev->cfg.parallelism; i++) {
+		w = calloc(1, sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+		w->ev = ev;
+		ret = pthread_create(&ev->threads[i], NULL, deliver_main, w);
+		if (ret) {
+			free(w);
+			return -ret;
+		}
+		ev->n_threads++;
+	}
 	return 0;
 }
 
 void es_deliver_stop(struct es_events *ev)
 {
-	if (!ev->started)
-		return;
+	unsigned int i;
+
 	pthread_mutex_lock(&ev->spool.lock);
 	atomic_store(&ev->stop, true);
 	pthread_cond_broadcast(&ev->spool.cond);
 	pthread_mutex_unlock(&ev->spool.lock);
-	pthread_join(ev->thread, NULL);
-	ev->started = false;
+	for (i = 0; i < ev->n_threads; i++)
+		pthread_join(ev->threads[i], NULL);
+	ev->n_threads = 0;
 }

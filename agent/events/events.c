@@ -24,12 +24,14 @@ struct es_events *es_events_open(const struct es_events_config *cfg, const char 
 	if (es_spool_open(&ev->spool, cfg->spool_dir, cfg->spool_max_events, err, err_len))
 		goto fail;
 	if (es_deliver_start(ev)) {
-		snprintf(err, err_len, "cannot start the delivery thread");
+		snprintf(err, err_len, "cannot start the delivery threads");
+		es_deliver_stop(ev);
 		es_spool_close(&ev->spool);
 		goto fail;
 	}
-	es_info("events_ready", "sink=\"%s\" mode=%s spool=%s pending=%llu", cfg->sink,
-		cfg->mode == ES_EV_BINARY ? "binary" : "structured", cfg->spool_dir,
+	es_info("events_ready", "sink=\"%s\" mode=%s parallelism=%u spool=%s pending=%llu",
+		cfg->sink, cfg->mode == ES_EV_BINARY ? "binary" : "structured", cfg->parallelism,
+		cfg->spool_dir,
 		(unsigned long long)es_spool_depth(&ev->spool));
 	return ev;
 fail:

@@ -3,7 +3,7 @@
  * The events room, its only door: the Detector. What the node sees
  * (sessions, users attaching, handoffs, migration phases) becomes a
  * CloudEvents 1.0 event (ce.c), kept in an on-disk spool until the sink
- * acknowledges it (spool.c), posted by one delivery thread following the
+ * acknowledges it (spool.c), posted by delivery threads following the
  * Knative Eventing data-plane contract: binary content mode by default,
  * retries on 404, 409, 429, 5xx and network errors, then a dead-letter
  * sink (deliver.c). The room knows nothing of the agent around it: main.c
@@ -24,6 +24,7 @@
 #define ES_EV_URL_MAX		512
 #define ES_EV_MAX_SERVICES	64
 #define ES_EV_MAX_OVERRIDES	16
+#define ES_EV_MAX_PARALLEL	64
 
 enum es_ev_mode {
 	ES_EV_BINARY,		/* attributes in ce- headers, data as the body */
@@ -71,6 +72,7 @@ struct es_events_config {
 	enum es_ev_mode		mode;
 	char			spool_dir[256];	/* "": STATE_DIR/events */
 	unsigned int		spool_max_events;
+	unsigned int		parallelism;	/* events in flight, 1: in order */
 	unsigned int		retry;
 	enum es_ev_backoff	backoff;
 	uint64_t		backoff_delay_ns;

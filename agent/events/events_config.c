@@ -46,6 +46,7 @@ void es_events_config_defaults(struct es_events_config *c)
 	c->mode = ES_EV_BINARY;
 	c->spool_max_events = 100000;
 	c->retry = 5;
+	c->parallelism = 1;
 	c->backoff = ES_EV_EXPONENTIAL;
 	c->backoff_delay_ns = NS / 5;
 	c->timeout_ns = 10 * NS;
@@ -293,6 +294,9 @@ static int parse_key(struct es_events_config *c, const char *key, json_t *m, cha
 	if (!strcmp(key, "spool_max_events"))
 		return es_cfg_uint(m, "events.spool_max_events", 16, 100000000,
 				   &c->spool_max_events, err, err_len);
+	if (!strcmp(key, "parallelism"))
+		return es_cfg_uint(m, "events.parallelism", 1, ES_EV_MAX_PARALLEL, &c->parallelism,
+				   err, err_len);
 	if (!strcmp(key, "types"))
 		return parse_types(c, m, err, err_len);
 	if (!strcmp(key, "services"))
@@ -301,7 +305,8 @@ static int parse_key(struct es_events_config *c, const char *key, json_t *m, cha
 		return es_cfg_number(m, "events.utilisation_threshold", 0.01, 1.0,
 				     &c->util_threshold, err, err_len);
 	return fail(err, err_len, key, "is not a known field (sink, content_mode, delivery, "
-		    "spool_dir, spool_max_events, types, services, utilisation_threshold)");
+		    "parallelism, spool_dir, spool_max_events, types, services, "
+		    "utilisation_threshold)");
 }
 
 int es_events_config_parse(struct es_events_config *c, json_t *v, char *err, size_t err_len)

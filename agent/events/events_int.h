@@ -30,8 +30,8 @@ struct es_events {
 	char			node[64];
 	char			source[128];	/* "/edgeshift/NODE" */
 	struct es_spool		spool;
-	pthread_t		thread;
-	bool			started;
+	pthread_t		threads[ES_EV_MAX_PARALLEL];
+	unsigned int		n_threads;
 	atomic_bool		stop;
 	atomic_uint_fast64_t	emitted[ES_EV_TYPES];
 	atomic_uint_fast64_t	delivered, retried, dead_lettered, attempts;
@@ -67,7 +67,7 @@ struct es_ce_msg {
 int es_ce_message(json_t *rec, enum es_ev_mode mode, const json_t *extra, struct es_ce_msg *m);
 void es_ce_message_free(struct es_ce_msg *m);
 
-/* deliver.c: the delivery thread */
+/* deliver.c: the delivery threads (parallelism of them) */
 int es_deliver_start(struct es_events *ev);
 void es_deliver_stop(struct es_events *ev);
 

@@ -125,11 +125,15 @@ static int recover(struct es_spool *sp)
 		return n;
 	sp->wseg = hi;
 	sp->wfd = seg_open(sp, hi, O_RDWR | O_CREAT | O_APPEND);
-	if (sp->wfd < 0 || trim_tail(sp->wfd, &sp->woff))
+	if (sp->wfd < 0 || trim_tail(sp->wfd, &sp->woff) || fdatasync(sp->wfd))
 		return -errno;
+	sp->sseg = sp->wseg;	/* what a killed agent appended is durable now */
+	sp->soff = sp->woff;
 	recover_cursor(sp, lo, hi);
 	if (sp->rfd < 0)
 		return -errno;
+	sp->rseg = sp->aseg;
+	sp->roff = sp->aoff;
 	sp->depth = count_lines(sp->rfd, sp->aoff);
 	for (s = sp->aseg + 1; s <= hi; s++) {
 		fd = seg_open(sp, s, O_RDONLY);
@@ -149,6 +153,7 @@ int es_spool_open(struct es_spool *sp, const char *dir, uint64_t max, char *err,
 	memset(sp, 0, sizeof(*sp));
 	sp->wfd = sp->dfd = sp->ackfd = sp->rfd = -1;
 	pthread_mutex_init(&sp->lock, NULL);
+	pthread_mutex_init(&sp->rlock, NULL);
 	pthread_cond_init(&sp->cond, NULL);
 	snprintf(sp->dir, sizeof(sp->dir), "%s", dir);
 	sp->max = max;
@@ -165,6 +170,7 @@ int es_spool_open(struct es_spool *sp, const char *dir, uint64_t max, char *err,
 	ret = recover(sp);
 	if (ret)
 		goto fail;
+	sp->unread = sp->depth;
 	sp->bcap = BUF_MIN;
 	sp->buf = malloc(sp->bcap);
 	if (!sp->buf) {
@@ -216,6 +222,8 @@ static int rotate(struct es_spool *sp)
 	sp->wseg++;
 	sp->woff = 0;
 	sp->dirty = false;
+	sp->sseg = sp->wseg;	/* the segment left is synced to its end */
+	sp->soff = 0;
 	fsync(sp->dfd);
 	return 0;
 }
@@ -243,6 +251,7 @@ int es_spool_append(struct es_spool *sp, const char *line, size_t n)
 	}
 	sp->woff += n + 1;
 	sp->depth++;
+	sp->unread++;
 	sp->dirty = true;
 	pthread_cond_broadcast(&sp->cond);
 out:
@@ -265,49 +274,56 @@ void es_spool_sync(struct es_spool *sp)
 	bool dirty;
 	int fd;
 
+	uint64_t seg, off;
+
 	pthread_mutex_lock(&sp->lock);
 	dirty = sp->dirty;
 	sp->dirty = false;
+	seg = sp->wseg;
+	off = sp->woff;
 	fd = dirty ? dup(sp->wfd) : -1;
 	pthread_mutex_unlock(&sp->lock);
 	/* Outside the lock: emitters keep appending while the disk syncs. */
 	if (fd >= 0) {
-		fdatasync(fd);
+		if (fdatasync(fd))
+			es_warn("events_spool_sync_failed", "error=\"%s\"", strerror(errno));
 		close(fd);
 	}
+	if (fd < 0)
+		return;	/* nothing new, or another thread's sync covers it */
+	pthread_mutex_lock(&sp->lock);
+	if (seg > sp->sseg || (seg == sp->sseg && off > sp->soff)) {
+		sp->sseg = seg;
+		sp->soff = off;
+	}
+	pthread_mutex_unlock(&sp->lock);
 }
 
-/* The read side moves to the next segment; the one it leaves is done. */
+/* The read side moves to the next segment; the ack side removes the old one. */
 static int next_segment(struct es_spool *sp)
 {
-	int fd = seg_open(sp, sp->aseg + 1, O_RDONLY);
+	int fd = seg_open(sp, sp->rseg + 1, O_RDONLY);
 
 	if (fd < 0)
 		return -errno;
 	close(sp->rfd);
-	seg_unlink(sp, sp->aseg);
 	sp->rfd = fd;
-	sp->aseg++;
-	sp->aoff = 0;
+	sp->rseg++;
+	sp->roff = 0;
 	sp->blen = 0;
-	ack_write(sp);
 	return 0;
 }
 
-/* A line starting at aoff in the buffer: its length, or -1 when the buffer does not hold it all. */
+/* The line at roff in the buffer: its length, or -1 when the buffer does not hold it all. */
 static ssize_t line_in_buf(struct es_spool *sp)
 {
-	const char *p, *end;
+	const char *p, *nl;
 
-	if (sp->aoff < sp->boff || sp->aoff >= sp->boff + sp->blen)
+	if (sp->roff < sp->boff || sp->roff >= sp->boff + sp->blen)
 		return -1;
-	p = sp->buf + (sp->aoff - sp->boff);
-	end = sp->buf + sp->blen;
-	/* a line already handed out had its newline replaced by a NUL */
-	for (const char *q = p; q < end; q++)
-		if (*q == '\n' || *q == '\0')
-			return q - p;
-	return -1;
+	p = sp->buf + (sp->roff - sp->boff);
+	nl = memchr(p, '\n', sp->buf + sp->blen - p);
+	return nl ? nl - p : -1;
 }
 
 static int refill(struct es_spool *sp, uint64_t end)
@@ -316,41 +332,56 @@ static int refill(struct es_spool *sp, uint64_t end)
 	ssize_t r;
 	char *nb;
 
-	if (sp->blen && sp->aoff == sp->boff && sp->blen >= sp->bcap) {
+	if (sp->blen && sp->roff == sp->boff && sp->blen >= sp->bcap) {
 		nb = realloc(sp->buf, sp->bcap * 2);	/* a line longer than the buffer */
 		if (!nb)
 			return -ENOMEM;
 		sp->buf = nb;
 		sp->bcap *= 2;
 	}
-	want = end - sp->aoff < sp->bcap ? end - sp->aoff : sp->bcap;
-	r = pread(sp->rfd, sp->buf, want, sp->aoff);
+	want = end - sp->roff < sp->bcap ? end - sp->roff : sp->bcap;
+	r = pread(sp->rfd, sp->buf, want, sp->roff);
 	if (r <= 0)
 		return r < 0 ? -errno : -EIO;
-	sp->boff = sp->aoff;
+	sp->boff = sp->roff;
 	sp->blen = r;
 	return 0;
 }
 
-int es_spool_peek(struct es_spool *sp, const char **line, size_t *n)
+/*
+ * Where the readable bytes of segment rseg end: what is synced, so no
+ * record is posted before it is durable. *last: the last synced segment.
+ */
+static uint64_t read_end(struct es_spool *sp, uint64_t *last)
 {
-	uint64_t wseg, woff, end;
 	struct stat st;
+	uint64_t soff;
+
+	pthread_mutex_lock(&sp->lock);
+	*last = sp->sseg;
+	soff = sp->soff;
+	pthread_mutex_unlock(&sp->lock);
+	if (sp->rseg == *last)
+		return soff;
+	if (sp->rseg > *last) {
+		*last = sp->rseg;
+		return 0;
+	}
+	return fstat(sp->rfd, &st) ? 0 : (uint64_t)st.st_size;	/* synced when rotated */
+}
+
+/* The next line not taken, at roff; its length, 0 when there is none (-1), or -errno. Under rlock. */
+static ssize_t next_line(struct es_spool *sp)
+{
+	uint64_t wseg, end;
 	ssize_t len;
 	int ret;
 
 	for (;;) {
-		pthread_mutex_lock(&sp->lock);
-		wseg = sp->wseg;
-		woff = sp->woff;
-		pthread_mutex_unlock(&sp->lock);
-		if (sp->aseg == wseg)
-			end = woff;
-		else
-			end = fstat(sp->rfd, &st) ? 0 : (uint64_t)st.st_size;
-		if (sp->aoff >= end) {
-			if (sp->aseg >= wseg)
-				return 0;
+		end = read_end(sp, &wseg);
+		if (sp->roff >= end) {
+			if (sp->rseg >= wseg)
+				return -1;
 			ret = next_segment(sp);
 			if (ret)
 				return ret;
@@ -358,25 +389,97 @@ int es_spool_peek(struct es_spool *sp, const char **line, size_t *n)
 		}
 		len = line_in_buf(sp);
 		if (len >= 0)
-			break;
+			return len;
 		ret = refill(sp, end);
 		if (ret)
 			return ret;
 		if (line_in_buf(sp) < 0 && sp->boff + sp->blen >= end)
 			return -EIO;	/* appends are whole lines: a spool edited by hand */
 	}
-	sp->buf[sp->aoff - sp->boff + len] = '\0';
-	*line = sp->buf + (sp->aoff - sp->boff);
-	*n = len;
-	return 1;
 }
 
-void es_spool_ack(struct es_spool *sp, size_t n)
+int es_spool_take(struct es_spool *sp, struct es_spool_rec *r)
 {
-	sp->aoff += n + 1;
+	struct es_spool_inflight *f;
+	ssize_t len;
+	int ret = 0;
+
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_lock(&sp->rlock);
+	if (sp->fl_len == ES_SPOOL_INFLIGHT)
+		goto out;
+	len = next_line(sp);
+	if (len < 0) {
+		ret = len == -1 ? 0 : (int)len;
+		goto out;
+	}
+	r->line = strndup(sp->buf + (sp->roff - sp->boff), len);
+	if (!r->line) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	r->n = len;
+	r->seg = sp->rseg;
+	r->off = sp->roff;
+	sp->roff += len + 1;
+	f = &sp->fl[(sp->fl_head + sp->fl_len++) % ES_SPOOL_INFLIGHT];
+	*f = (struct es_spool_inflight){ r->seg, r->off + len + 1, false };
+	pthread_mutex_lock(&sp->lock);
+	sp->unread--;
+	pthread_mutex_unlock(&sp->lock);
+	ret = 1;
+out:
+	pthread_mutex_unlock(&sp->rlock);
+	return ret;
+}
+
+/* The acknowledged prefix grew to (seg, end): segments before seg are done. Under rlock. */
+static void ack_to(struct es_spool *sp, uint64_t seg, uint64_t end)
+{
+	while (sp->aseg < seg)
+		seg_unlink(sp, sp->aseg++);
+	sp->aoff = end;
 	ack_write(sp);
+}
+
+void es_spool_done(struct es_spool *sp, struct es_spool_rec *r)
+{
+	struct es_spool_inflight *f;
+	unsigned int i;
+
+	pthread_mutex_lock(&sp->rlock);
+	for (i = 0; i < sp->fl_len; i++) {
+		f = &sp->fl[(sp->fl_head + i) % ES_SPOOL_INFLIGHT];
+		if (f->seg == r->seg && f->end == r->off + r->n + 1)
+			f->done = true;
+	}
+	/* Out of order: the cursor moves over the records done in a row. */
+	while (sp->fl_len && sp->fl[sp->fl_head].done) {
+		f = &sp->fl[sp->fl_head];
+		ack_to(sp, f->seg, f->end);
+		sp->fl_head = (sp->fl_head + 1) % ES_SPOOL_INFLIGHT;
+		sp->fl_len--;
+	}
+	pthread_mutex_unlock(&sp->rlock);
 	pthread_mutex_lock(&sp->lock);
 	if (sp->depth)
 		sp->depth--;
 	pthread_mutex_unlock(&sp->lock);
+	free(r->line);
+	r->line = NULL;
+}
+
+void es_spool_drop(struct es_spool_rec *r)
+{
+	free(r->line);
+	r->line = NULL;
+}
+
+bool es_spool_wait(struct es_spool *sp, const atomic_bool *stop)
+{
+	pthread_mutex_lock(&sp->lock);
+	while (!sp->unread && !atomic_load(stop))
+		pthread_cond_wait(&sp->cond, &sp->lock);
+	pthread_mutex_unlock(&sp->lock);
+	return !atomic_load(stop);
 }

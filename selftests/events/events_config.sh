@@ -23,9 +23,10 @@ cases=(
 	'{"events": {"spool_dir": "rel"}}|events.spool_dir|absolute path'
 	'{"events": {"spool_max_events": 3}}|events.spool_max_events|from 16'
 	'{"events": {"utilisation_threshold": 2}}|events.utilisation_threshold|'
+	'{"events": {"parallelism": 0}}|events.parallelism|from 1 to 64'
 )
 good='{"events": {"sink": "http://broker-ingress.knative-eventing.svc/ns/default",
-	"content_mode": "structured", "spool_max_events": 1000,
+	"content_mode": "structured", "spool_max_events": 1000, "parallelism": 4,
 	"delivery": {"retry": 3, "backoffPolicy": "linear", "backoffDelay": "PT0.5S",
 		     "timeout": "PT1M", "deadLetterSink": "https://dls.example/x"},
 	"types": ["user.attached", "migration.*", "io.edgeshift.session.closed"],

@@ -10,7 +10,7 @@
 es_require_root events_spool
 ev_sdk_or_skip events_spool
 N=${ES_EVENTS_SPOOL_N:-20000}
-es_plan 9
+es_plan 11
 
 es_netns_add r || exit 1
 CFG="{\"sink\": \"http://127.0.0.1:8080/\", \"spool_dir\": \"$ES_TMP/spool\",
@@ -48,6 +48,22 @@ es_expect_eq "ids stable across the kills: one id per subject" \
 	"$(ev_jq sink '[.[] | "\(.subject) \(.id)"] | unique | length')" "$N"
 es_expect_le "at least once, not many more: re-sent after the kill" \
 	"$(( $(ev_jq sink length) - N ))" 2
+ev_stop "$EV_RX_PID"
+
+# 3b. Four in flight: killed in the middle of delivery, nothing missing either.
+PCFG="{\"sink\": \"http://127.0.0.1:8080/\", \"spool_dir\": \"$ES_TMP/parallel\", \"parallelism\": 4,
+       \"types\": [\"session.opened\"], \"delivery\": {\"retry\": 2, \"backoffDelay\": \"PT0.05S\"}}"
+ev_receiver r par 8080 || exit 1
+es_bg --out "$ES_TMP/emit4.json" es_in r "$ES_BUILD/es-events-emit" --config "$PCFG" --count 5000 --wait 600
+pid=$ES_BG_PID
+for _ in $(seq 600); do [ "$(ev_jq par length)" -ge 1500 ] && break; sleep 0.05; done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+ev_emit r "$PCFG" --count 0 --wait 120 >/dev/null
+es_expect_eq "parallelism 4, killed while delivering: every event delivered" \
+	"$(ev_jq par '[.[] | select(.status == 200) | .subject] | unique | length')" 5000
+es_expect_le "parallelism 4: re-sent after the kill at most the events in flight and behind them" \
+	"$(( $(ev_jq par length) - 5000 ))" 64
 ev_stop "$EV_RX_PID"
 
 # 4. The bound: 150 events into a spool of 100 while the broker is down.
