@@ -4,7 +4,8 @@
 # a local receiver, binary against structured content mode in interleaved
 # rounds (es-events-emit: the agent's events room alone, spool and
 # delivery thread included; the receiver a bare Node HTTP server that
-# answers 204, so it is not the bound), with the CPU it takes; then the
+# answers 204), with the CPU it takes, and binary with 4 events in flight
+# (events.parallelism); then the
 # time from a session's first packet to its event at a receiver on the
 # CloudEvents SDK, with the real agent on a veth, at the default
 # gc_interval_ms (1000) and at 250.
@@ -27,19 +28,21 @@ require('http').createServer((q, r) => {
 JS
 es_bg es_in r node "$ES_TMP/sink.js" 8080
 sleep 0.5
-round() {	# MODE
+round() {	# NAME MODE PARALLELISM
 	rm -rf "$ES_TMP/spool"
 	es_in r "$ES_BUILD/es-events-emit" --count "$N" --wait 300 --config \
 		"{\"sink\": \"http://127.0.0.1:8080/\", \"spool_dir\": \"$ES_TMP/spool\",
-		  \"types\": [\"session.opened\"], \"content_mode\": \"$1\"}" 2>/dev/null |
+		  \"types\": [\"session.opened\"], \"content_mode\": \"$2\", \"parallelism\": $3}" 2>/dev/null |
 		jq -r "[.delivered / .drain_s, .cpu_s / .delivered * 1e6, .cpu_s / .drain_s * 100] | @tsv" \
 		>>"$ES_TMP/$1"
 }
+# The order rotates from round to round: none always runs first.
+cases=("binary binary 1" "structured structured 1" "binary_p4 binary 4")
 for r in $(seq "$ROUNDS"); do
-	if [ $((r % 2)) = 1 ]; then round binary; round structured; else round structured; round binary; fi
+	for i in 0 1 2; do round ${cases[$(( (i + r) % 3 ))]}; done
 done
 col() { cut -f"$2" "$ES_TMP/$1" | median; }
-for m in binary structured; do
+for m in binary structured binary_p4; do
 	printf '%-11s %10.0f events/s  %6.1f us CPU/event  %5.0f %% of a CPU  (median of %s rounds of %s)\n' \
 		"$m" "$(col $m 1)" "$(col $m 2)" "$(col $m 3)" "$ROUNDS" "$N" >&2
 done
@@ -75,10 +78,12 @@ jq -n --argjson rounds "$ROUNDS" --argjson n "$N" \
 	--arg b "$(col binary 1)" --arg s "$(col structured 1)" \
 	--arg bc "$(col binary 2)" --arg sc "$(col structured 2)" \
 	--arg bp "$(col binary 3)" --arg l1000 "$l1000" --arg l250 "$l250" \
+	--arg b4 "$(col binary_p4 1)" --arg b4c "$(col binary_p4 2)" \
 	'{rounds: $rounds, events_per_round: $n,
 	  binary_events_per_s: ($b | tonumber), structured_events_per_s: ($s | tonumber),
 	  binary_cpu_us_per_event: ($bc | tonumber), structured_cpu_us_per_event: ($sc | tonumber),
 	  binary_cpu_percent: ($bp | tonumber),
+	  binary_parallelism4_events_per_s: ($b4 | tonumber), binary_parallelism4_cpu_us_per_event: ($b4c | tonumber),
 	  first_packet_to_event_ms: {gc_1000: ($l1000 | split(" ") | {p50: .[0] | tonumber, p99: .[1] | tonumber}),
 				     gc_250: ($l250 | split(" ") | {p50: .[0] | tonumber, p99: .[1] | tonumber})}}' \
 	>"$OUT/events.json"
