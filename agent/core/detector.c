@@ -97,14 +97,32 @@ int es_agent_detector_start(struct es_agent *a, char *err, size_t len)
 	return 0;
 }
 
+/* Utilisation or latency events configured: the placement signals are read. */
+static bool wants_signals(const struct es_events_config *c)
+{
+	int k;
+
+	for (k = 0; k < ES_EV_LAT_KINDS; k++)
+		if (c->latency_slo_ms[k] > 0)
+			return true;
+	return c->util_threshold > 0;
+}
+
 void es_agent_detector_sample(struct es_agent *a)
 {
 	struct es_node_view v;
 	size_t i;
 
-	if (!a->events || a->cfg.events.util_threshold <= 0 || !a->signals ||
+	if (!a->events || !a->signals || !wants_signals(&a->cfg.events) ||
 	    es_node_view_compute(a->signals, &v))
 		return;
+	/* the data plane's latency kinds, in es_ev_lat_kinds' order */
+	es_events_on_latency(a->events, "handshake", v.lat[ES_LAT_TCP_HANDSHAKE].p99_s * 1e3,
+			     v.lat[ES_LAT_TCP_HANDSHAKE].samples);
+	es_events_on_latency(a->events, "service", v.lat[ES_LAT_SERVICE].p99_s * 1e3,
+			     v.lat[ES_LAT_SERVICE].samples);
+	es_events_on_latency(a->events, "response", v.lat[ES_LAT_RESPONSE].p99_s * 1e3,
+			     v.lat[ES_LAT_RESPONSE].samples);
 	for (i = 0; i < v.n_ifaces; i++) {
 		double u = v.ifaces[i].dir[ES_DIR_RX].utilisation;
 

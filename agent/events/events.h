@@ -25,6 +25,7 @@
 #define ES_EV_MAX_SERVICES	64
 #define ES_EV_MAX_OVERRIDES	16
 #define ES_EV_MAX_PARALLEL	64
+#define ES_EV_LAT_KINDS		3	/* handshake, service, response (metrics.md) */
 
 enum es_ev_mode {
 	ES_EV_BINARY,		/* attributes in ce- headers, data as the body */
@@ -48,6 +49,7 @@ enum es_ev_type {
 	ES_EV_MIG_CUTOVER,
 	ES_EV_MIG_FAILED,
 	ES_EV_UTIL_CROSSED,
+	ES_EV_LATENCY_CROSSED,
 	ES_EV_TYPES,
 };
 
@@ -81,6 +83,7 @@ struct es_events_config {
 	struct es_ev_service	services[ES_EV_MAX_SERVICES];
 	unsigned int		n_services;	/* 0: every service */
 	double			util_threshold;	/* 0 < x <= 1; 0: off */
+	double			latency_slo_ms[ES_EV_LAT_KINDS];	/* p99 bound; 0: off */
 	struct es_ev_override	overrides[ES_EV_MAX_OVERRIDES];
 	unsigned int		n_overrides;
 };
@@ -152,5 +155,13 @@ void es_events_on_session_opened(struct es_events *ev, const struct es_ev_sessio
 void es_events_on_session_closed(struct es_events *ev, const struct es_ev_session *s);
 /* An interface's utilisation (0..1) this window; emits when the threshold is crossed. */
 void es_events_on_utilisation(struct es_events *ev, const char *ifname, double util);
+/*
+ * The node's p99 latency of one kind ("handshake", "service", "response")
+ * over the signals window, from samples; emits when it crosses the SLO.
+ */
+void es_events_on_latency(struct es_events *ev, const char *kind, double p99_ms,
+			  uint64_t samples);
+/* The names of the latency kinds, in es_events_config.latency_slo_ms order. */
+extern const char *const es_ev_lat_kinds[ES_EV_LAT_KINDS];
 
 #endif /* EDGESHIFT_EVENTS_H */

@@ -33,7 +33,10 @@ static const char *const type_names[ES_EV_TYPES] = {
 	[ES_EV_MIG_CUTOVER]		= "io.edgeshift.migration.cutover",
 	[ES_EV_MIG_FAILED]		= "io.edgeshift.migration.failed",
 	[ES_EV_UTIL_CROSSED]		= "io.edgeshift.utilisation.crossed",
+	[ES_EV_LATENCY_CROSSED]		= "io.edgeshift.latency.crossed",
 };
+
+const char *const es_ev_lat_kinds[ES_EV_LAT_KINDS] = { "handshake", "service", "response" };
 
 const char *es_ev_type_name(enum es_ev_type t)
 {
@@ -263,6 +266,31 @@ static int parse_services(struct es_events_config *c, json_t *v, char *err, size
 	return 0;
 }
 
+/* {"service": 50, "handshake": 20}: p99 bounds in ms by latency kind. */
+static int parse_slo(struct es_events_config *c, json_t *v, char *err, size_t err_len)
+{
+	char field[64];
+	const char *key;
+	json_t *m;
+	int k;
+
+	if (!json_is_object(v))
+		return fail(err, err_len, "latency_slo_ms", "must be an object {\"KIND\": ms}");
+	json_object_foreach(v, key, m) {
+		snprintf(field, sizeof(field), "latency_slo_ms.%s", key);
+		for (k = 0; k < ES_EV_LAT_KINDS && strcmp(key, es_ev_lat_kinds[k]); k++)
+			;
+		if (k == ES_EV_LAT_KINDS)
+			return fail(err, err_len, field,
+				    "is not a latency kind (handshake, service, response)");
+		if (!json_is_number(m) || json_number_value(m) <= 0 ||
+		    json_number_value(m) > 600000)
+			return fail(err, err_len, field, "must be a number of ms above 0, at most 600000");
+		c->latency_slo_ms[k] = json_number_value(m);
+	}
+	return 0;
+}
+
 static int parse_mode(struct es_events_config *c, json_t *v, char *err, size_t err_len)
 {
 	const char *s = json_string_value(v);
@@ -301,12 +329,14 @@ static int parse_key(struct es_events_config *c, const char *key, json_t *m, cha
 		return parse_types(c, m, err, err_len);
 	if (!strcmp(key, "services"))
 		return parse_services(c, m, err, err_len);
+	if (!strcmp(key, "latency_slo_ms"))
+		return parse_slo(c, m, err, err_len);
 	if (!strcmp(key, "utilisation_threshold"))
 		return es_cfg_number(m, "events.utilisation_threshold", 0.01, 1.0,
 				     &c->util_threshold, err, err_len);
 	return fail(err, err_len, key, "is not a known field (sink, content_mode, delivery, "
 		    "parallelism, spool_dir, spool_max_events, types, services, "
-		    "utilisation_threshold)");
+		    "utilisation_threshold, latency_slo_ms)");
 }
 
 int es_events_config_parse(struct es_events_config *c, json_t *v, char *err, size_t err_len)

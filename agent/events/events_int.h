@@ -44,6 +44,7 @@ struct es_events {
 	uint64_t		seen[ES_EV_SEEN_SLOTS];
 	struct es_ev_util_state	util[ES_EV_UTIL_IFACES];
 	unsigned int		n_util;
+	bool			lat_above[ES_EV_LAT_KINDS];
 };
 
 extern const double es_ev_lat_bounds[ES_EV_LAT_BUCKETS];

@@ -268,3 +268,31 @@ void es_events_on_utilisation(struct es_events *ev, const char *ifname, double u
 				 above ? "up" : "down", "utilisation", util, "threshold",
 				 ev->cfg.util_threshold));
 }
+
+void es_events_on_latency(struct es_events *ev, const char *kind, double p99_ms,
+			  uint64_t samples)
+{
+	bool above, crossed = false;
+	char subject[32];
+	double slo;
+	int k;
+
+	for (k = 0; ev && k < ES_EV_LAT_KINDS && strcmp(kind, es_ev_lat_kinds[k]); k++)
+		;
+	/* no samples in the window: no verdict, the state stays */
+	if (!ev || k == ES_EV_LAT_KINDS || !(slo = ev->cfg.latency_slo_ms[k]) || !samples)
+		return;
+	above = p99_ms > slo;
+	pthread_mutex_lock(&ev->src_lock);
+	if (ev->lat_above[k] != above) {
+		ev->lat_above[k] = above;
+		crossed = true;
+	}
+	pthread_mutex_unlock(&ev->src_lock);
+	snprintf(subject, sizeof(subject), "latency/%s", kind);
+	if (crossed)
+		es_events_emit(ev, ES_EV_LATENCY_CROSSED, NULL, subject,
+			       json_pack("{s:s,s:s,s:f,s:f,s:I}", "kind", kind, "direction",
+					 above ? "up" : "down", "p99_ms", p99_ms, "slo_ms", slo,
+					 "samples", (json_int_t)samples));
+}

@@ -43,6 +43,7 @@ const schemas = {
 	'io.edgeshift.migration.failed': Object.assign({ reason: S }, migration),
 	'io.edgeshift.utilisation.crossed': { interface: S, direction: S, utilisation: N,
 					      threshold: N },
+	'io.edgeshift.latency.crossed': { kind: S, direction: S, p99_ms: N, slo_ms: N, samples: N },
 };
 
 function modeOf(headers) {

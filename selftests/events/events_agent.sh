@@ -13,7 +13,7 @@
 es_require_root events_agent
 ev_sdk_or_skip events_agent
 OUTAGE=${ES_EVENTS_OUTAGE_S:-60}
-es_plan 16
+es_plan 17
 
 es_netns_add a && es_netns_add b || exit 1
 es_no_ipv6 a b
@@ -24,7 +24,7 @@ cat >"$ES_TMP/agent.json" <<JSON
  "gc_interval_ms": 250,
  "signals": {"window_ms": 1000, "link_capacity_mbps": {"$ES_PREFIX*": 0.01}},
  "events": {"sink": "http://127.0.0.1:8080/ce", "services": ["10.246.0.2:9/udp"],
-	    "utilisation_threshold": 0.5,
+	    "utilisation_threshold": 0.5, "latency_slo_ms": {"service": 0.001},
 	    "delivery": {"retry": 2, "backoffDelay": "PT0.2S"}}}
 JSON
 ev_receiver b sink 8080 --mode binary || exit 1
@@ -57,8 +57,9 @@ es_expect_eq "the ping (no configured service) is not announced" \
 	"$(ev_jq sink '[.[] | select(.data.protocol == "icmp")] | length')" 0
 es_expect_eq "every request valid for the SDK and the schema" \
 	"$(ev_jq sink '[.[] | select(.invalid)] | length')" 0
-es_expect_eq "source names node and interface" \
-	"$(ev_jq sink "[.[] | select(.source == \"/edgeshift/$ES_PREFIX-b/interfaces/$VB\")] | length")" \
+es_expect_eq "source names node and interface (the node alone for latency)" \
+	"$(ev_jq sink "[.[] | select(.source == \"/edgeshift/$ES_PREFIX-b/interfaces/$VB\" or
+		(.type == \"io.edgeshift.latency.crossed\" and .source == \"/edgeshift/$ES_PREFIX-b\"))] | length")" \
 	"$(ev_jq sink length)"
 lat=$(ev_jq sink '[.[] | select(.type == "io.edgeshift.session.opened") | (.recv_ns - .data.first_seen_ns) / 1e6] | sort | "\(.[length / 2 | floor] | floor) \(.[length * 99 / 100 | floor] | floor)"')
 es_diag <<<"first packet to event at the receiver: p50 p99 = $lat ms (gc_interval_ms 250)"
@@ -68,14 +69,18 @@ for _ in $(seq 50); do [ "$(count utilisation.crossed)" -ge 1 ] &&
 	[ "$(ev_jq sink '[.[] | select(.type == "io.edgeshift.utilisation.crossed")] | last | .data.direction')" = down ] && break; sleep 0.1; done
 es_expect_eq "utilisation crossed 0.5 up, then down" \
 	"$(ev_jq sink '[.[] | select(.type == "io.edgeshift.utilisation.crossed") | .data.direction] | join(" ")')" "up down"
+# The echo replies (service latency, a few us) are over a 1 ns SLO.
+es_expect_eq "the ping's service latency crossed its SLO" \
+	"$(ev_jq sink '[.[] | select(.type == "io.edgeshift.latency.crossed") | "\(.subject) \(.data.direction)"] | join(",")')" \
+	"latency/service up"
 sleep 0.5
 delivered=$(es_metric b 'edgeshift_events_delivered_total{')
 emitted=$(es_api b /metrics | awk '/^edgeshift_events_emitted_total/ { s += $NF } END { print s }')
-es_expect_eq "metrics: delivered equals emitted (603 events)" "$delivered $emitted" "603 603"
+es_expect_eq "metrics: delivered equals emitted (604 events)" "$delivered $emitted" "604 604"
 es_expect_eq "metrics: spool empty, nothing dropped" \
 	"$(es_metric b 'edgeshift_events_spool_depth{') $(es_api b /metrics | awk '/^edgeshift_events_dropped_total/ { s += $NF } END { print s }')" "0 0"
 es_expect_eq "metrics: a latency sample per delivery" \
-	"$(es_metric b 'edgeshift_events_delivery_latency_seconds_count{')" 603
+	"$(es_metric b 'edgeshift_events_delivery_latency_seconds_count{')" 604
 
 # The outage: the broker goes, the agent is killed in the middle and restarted.
 t0=$(date +%s)

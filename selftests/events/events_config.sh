@@ -24,6 +24,8 @@ cases=(
 	'{"events": {"spool_max_events": 3}}|events.spool_max_events|from 16'
 	'{"events": {"utilisation_threshold": 2}}|events.utilisation_threshold|'
 	'{"events": {"parallelism": 0}}|events.parallelism|from 1 to 64'
+	'{"events": {"latency_slo_ms": {"rtt": 5}}}|events.latency_slo_ms.rtt|not a latency kind'
+	'{"events": {"latency_slo_ms": {"service": 0}}}|events.latency_slo_ms.service|above 0'
 )
 good='{"events": {"sink": "http://broker-ingress.knative-eventing.svc/ns/default",
 	"content_mode": "structured", "spool_max_events": 1000, "parallelism": 4,
@@ -31,7 +33,7 @@ good='{"events": {"sink": "http://broker-ingress.knative-eventing.svc/ns/default
 		     "timeout": "PT1M", "deadLetterSink": "https://dls.example/x"},
 	"types": ["user.attached", "migration.*", "io.edgeshift.session.closed"],
 	"services": ["10.96.0.10:80/tcp", "[fd00::1]:443", "10.96.0.11"],
-	"utilisation_threshold": 0.8}}'
+	"utilisation_threshold": 0.8, "latency_slo_ms": {"service": 50, "handshake": 20}}}'
 es_plan $(( ${#cases[@]} + 5 ))
 
 cfg=$ES_TMP/config.json

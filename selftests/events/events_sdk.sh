@@ -8,7 +8,7 @@
 . "$(dirname "$0")/events_lib.sh"
 es_require_root events_sdk
 ev_sdk_or_skip events_sdk
-TYPES=10
+TYPES=11
 es_plan 16
 
 es_netns_add r || exit 1
