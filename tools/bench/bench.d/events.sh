@@ -54,7 +54,8 @@ es_no_ipv6 a b
 es_veth a va 10.241.0.1 b vb 10.241.0.2 || exit 1
 VA=$(es_ifname va); VB=$(es_ifname vb)
 MAC=$(es_in b ip -j link show dev "$VB" | jq -r '.[0].address')
-latency() {	# GC_MS NET: "p50 p99" ms over SESS sessions
+# Not in $(...): a subshell's agent pins would escape the cleanup (ES_PINS).
+latency() {	# GC_MS NET: "p50 p99 n" ms over SESS sessions into $ES_TMP/latGC_MS.txt
 	local name=lat$1
 	echo "{\"state_dir\": \"$ES_TMP/state$1\", \"gc_interval_ms\": $1,
 	       \"events\": {\"sink\": \"http://127.0.0.1:8090/\", \"types\": [\"session.opened\"]}}" >"$ES_TMP/$name.json"
@@ -66,10 +67,13 @@ latency() {	# GC_MS NET: "p50 p99" ms over SESS sessions
 	kill "$ES_AGENT_PID"; wait "$ES_AGENT_PID" 2>/dev/null
 	ev_stop "$EV_RX_PID"
 	ev_jq "$name" '[.[] | (.recv_ns - .data.first_seen_ns) / 1e6] | sort |
-		"\(.[length / 2 | floor] | floor) \(.[length * 99 / 100 | floor] | floor) \(length)"'
+		"\(.[length / 2 | floor] | floor) \(.[length * 99 / 100 | floor] | floor) \(length)"' \
+		>"$ES_TMP/$name.txt"
 }
-l1000=$(latency 1000 10.242.1.0/24)
-l250=$(latency 250 10.242.2.0/24)
+latency 1000 10.242.1.0/24
+latency 250 10.242.2.0/24
+l1000=$(cat "$ES_TMP/lat1000.txt")
+l250=$(cat "$ES_TMP/lat250.txt")
 for l in "1000 $l1000" "250 $l250"; do
 	set -- $l
 	printf 'first packet to event, gc_interval_ms %4s: p50 %5s ms  p99 %5s ms  (%s sessions at 500/s)\n' "$1" "$2" "$3" "$4" >&2
