@@ -119,7 +119,13 @@ $(BUILD)/$(notdir $(basename $(1))): $(BUILD)/$(basename $(1)).o $(2)
 	$$(CC) $$(ES_CFLAGS) $$^ -o $$@ $$(LDLIBS)
 endef
 $(foreach t,$(OPS_TOOLS),$(eval $(call tool_rule,$(t),$(LIBES))))
-$(foreach t,$(TEST_TOOLS),$(eval $(call tool_rule,$(t),$(LIBESTEST) $(LIBES))))
+$(foreach t,$(filter-out tools/fixtures/es-events-emit.c,$(TEST_TOOLS)),$(eval $(call tool_rule,$(t),$(LIBESTEST) $(LIBES))))
+
+# es-events-emit drives the agent's events room alone: it links its objects.
+EVENTS_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(wildcard agent/events/*.c))
+$(BUILD)/es-events-emit: $(BUILD)/tools/fixtures/es-events-emit.o $(EVENTS_OBJS) $(LIBESTEST) $(LIBES)
+	$(CC) $(ES_CFLAGS) $^ -o $@ $(LDLIBS)
+$(BUILD)/tools/fixtures/es-events-emit.o: ES_CFLAGS += -Iagent
 
 # C tests of the CNI plugin link its objects, all but main().
 CNI_TEST_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(filter-out cni/main.c,$(wildcard cni/*.c)))

@@ -129,6 +129,8 @@ static int parse_args(int argc, char **argv, struct es_config *cfg, struct optio
 	}
 	if (apply_flags(o, cfg))
 		return -1;
+	if (es_events_config_finish(&cfg->events, cfg->mig.state_dir, err, sizeof(err)))
+		return fprintf(stderr, "edgeshiftd: %s\n", err), -1;
 	if (es_config_validate(cfg, err, sizeof(err)))
 		return fprintf(stderr, "edgeshiftd: %s\n", err), -1;
 	return 0;
@@ -267,6 +269,7 @@ static int run_loop(struct es_agent *a, struct es_iface_watch *w, int sfd)
 		    (a->acct.close_due_ns && es_now_ns() >= a->acct.close_due_ns)) {
 			es_collector_run(&a->acct);
 			es_node_signals_sample(a->signals);
+			es_agent_detector_sample(a);
 			es_pods_scan(&a->pods);
 			next_gc = es_now_ns() + interval;
 		}
@@ -397,6 +400,11 @@ static int agent_run(struct es_agent *a)
 		goto out;
 	}
 	a->signals = es_node_signals_new(&a->cfg.signals, &a->acct);
+	ret = es_agent_detector_start(a, err, sizeof(err));
+	if (ret) {
+		es_error("events_setup_failed", "error=\"%s\"", err);
+		goto out;
+	}
 	http = es_api_start(a, err, sizeof(err));
 	if (!http) {
 		es_error("http_failed", "error=\"%s\"", err);
@@ -410,6 +418,7 @@ out:
 	es_api_stop(http);
 	if (a->zdm)
 		es_zdm_stop(a->zdm);
+	es_agent_detector_stop(a);
 	es_collector_close(&a->acct);
 	es_node_signals_free(a->signals);
 	a->signals = NULL;

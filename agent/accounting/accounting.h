@@ -145,6 +145,18 @@ struct es_accounting {
 	struct es_gc_stats		gc;
 	struct ring_buffer		*events;
 	__u64				close_due_ns;	/* earliest pending close, or 0 */
+	/*
+	 * A tap on sessions (the Detector, wired by core): called under lock
+	 * for a session seen for the first time (reason < 0, c its counters
+	 * so far) and for one collected (its es_close_reason, c its totals).
+	 * A session is new when its first packet came after the previous
+	 * scan's cut; NULL: no tap.
+	 */
+	void				(*on_session)(void *arg, const struct es_session *s,
+						      const struct es_session_counters *c,
+						      int reason);
+	void				*on_session_arg;
+	__u64				open_cut_ns;	/* CLOCK_MONOTONIC */
 };
 
 /* Before anything else; cfg must outlive acct. */

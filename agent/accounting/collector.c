@@ -19,6 +19,8 @@
 #include "bpf/session_top.h"
 #include "accounting.h"
 
+#define OPEN_CUT_SLACK_NS	(20 * 1000000ULL)
+
 void es_accounting_init(struct es_accounting *acct, const struct es_acct_config *cfg)
 {
 	memset(acct, 0, sizeof(*acct));
@@ -117,6 +119,12 @@ static void collect(struct es_accounting *acct, const struct es_session *s, int 
 		return;	/* its interface is gone: nothing to fold it into */
 	acct->gc.collected[reason]++;
 	fold_closed(acct, s->key.ifindex, &c, reason);
+	if (acct->on_session) {
+		/* opened and ended between two scans: it opens first */
+		if (c.first_ns > acct->open_cut_ns)
+			acct->on_session(acct->on_session_arg, s, &c, -1);
+		acct->on_session(acct->on_session_arg, s, &c, reason);
+	}
 }
 
 /*
@@ -184,6 +192,7 @@ struct gc_scan {
 	struct es_session_top	top;	/* largest sessions: per-session metrics */
 	__u64			now;
 	__u64			next_due;	/* earliest lingering close */
+	__u64			cut;		/* sessions first seen up to here are announced */
 };
 
 /* Under the lock: the interfaces attached when the scan starts. */
@@ -235,6 +244,9 @@ static int gc_visit(struct es_session *s, void *arg)
 			g->next_due = due;
 		count_live(g, s);
 		alive = true;
+		if (acct->on_session && s->c.first_ns > acct->open_cut_ns &&
+		    s->c.first_ns <= g->cut)
+			acct->on_session(acct->on_session_arg, s, &s->c, -1);
 	}
 	pthread_mutex_unlock(&acct->lock);
 	if (alive && acct->cfg->per_session_metrics)
@@ -319,6 +331,14 @@ void es_collector_run(struct es_accounting *acct)
 	gc_scan_init(&g, acct);
 	pthread_mutex_unlock(&acct->lock);
 	g.now = es_now_ns();
+	/*
+	 * The data plane stamps first packets with the coarse clock, up to a
+	 * tick behind: a session just newer than the cut waits for the next
+	 * scan, so none is announced twice or missed.
+	 */
+	g.cut = g.now - OPEN_CUT_SLACK_NS;
+	if (!acct->open_cut_ns)
+		acct->open_cut_ns = start;	/* what was there before the agent is not new */
 	err = es_session_scan(&acct->dp.maps, ES_SCAN_CLOSED_STATE, gc_visit, &g);
 	pthread_mutex_lock(&acct->lock);
 	if (err) {
@@ -328,6 +348,7 @@ void es_collector_run(struct es_accounting *acct)
 		acct->close_due_ns = 0;
 	} else {
 		snapshot_swap(acct, &g, created);
+		acct->open_cut_ns = g.cut;
 		/* Closes still lingering, and any event that came after the read. */
 		if (g.next_due && (!acct->close_due_ns || acct->close_due_ns <= g.now ||
 				   g.next_due < acct->close_due_ns))

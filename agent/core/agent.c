@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include "prom/prom_text.h"
+#include "events/events.h"
 #include "signals/signals.h"
 #include "agent.h"
 
@@ -40,6 +41,7 @@ char *es_agent_metrics_render(struct es_agent *a, size_t *len)
 	render_agent(f, a, node);
 	es_acct_render_metrics(f, &a->acct, node);
 	es_node_signals_render_metrics(f, a->signals, node);
+	es_events_render_metrics(f, a->events, node);
 	fclose(f);
 	return buf;
 }

@@ -19,6 +19,7 @@
 struct es_migrator;
 struct es_zdm;
 struct es_node_signals;
+struct es_events;
 
 struct es_agent {
 	struct es_config	cfg;
@@ -28,10 +29,21 @@ struct es_agent {
 	struct es_migrator	*mig;		/* containers and migrations (migration.h) */
 	struct es_zdm		*zdm;		/* zero-downtime migrations (zdm.h) */
 	struct es_node_signals	*signals;	/* placement signals (signals.h) */
+	struct es_events	*events;	/* the Detector, NULL when off (events.h) */
 };
 
 /* Once cfg is final: the rooms get their parts of it. */
 void es_agent_init(struct es_agent *a);
+
+/*
+ * The Detector (detector.c): opens the events room when a sink is known
+ * and taps the collector's sessions and the migration event log. 0, or
+ * -errno with err filled. Before the main loop and the HTTP thread start.
+ */
+int es_agent_detector_start(struct es_agent *a, char *err, size_t len);
+/* Once per collection: utilisation crossings. */
+void es_agent_detector_sample(struct es_agent *a);
+void es_agent_detector_stop(struct es_agent *a);
 
 /* The Prometheus text exposition of /metrics; malloc'd, *len set. */
 char *es_agent_metrics_render(struct es_agent *a, size_t *len);

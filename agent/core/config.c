@@ -30,6 +30,7 @@ void es_config_defaults(struct es_config *cfg)
 	cfg->acct.per_session_max = 100;
 	es_mig_config_defaults(&cfg->mig);
 	es_signals_config_defaults(&cfg->signals);
+	es_events_config_defaults(&cfg->events);
 	snprintf(cfg->cni_state_dir, sizeof(cfg->cni_state_dir), "/run/edgeshift/cni");
 }
 
@@ -188,6 +189,8 @@ static int parse_field(struct es_config *cfg, const char *key, json_t *v,
 		return es_mig_config_state_dir(&cfg->mig, v, err, err_len);
 	if (!strcmp(key, "migration"))
 		return es_mig_config_parse(&cfg->mig, v, err, err_len);
+	if (!strcmp(key, "events"))
+		return es_events_config_parse(&cfg->events, v, err, err_len);
 	if (!strcmp(key, "zero_downtime"))
 		return es_zdm_config_parse(&cfg->zdm, v, err, err_len);
 	if (!strcmp(key, "interfaces")) {

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "accounting/accounting.h"
+#include "events/events.h"
 #include "migration/migration.h"
 #include "signals/signals.h"
 #include "zdm/zdm.h"
@@ -43,6 +44,7 @@ struct es_config {
 	struct es_signals_config	signals;
 	char			cni_state_dir[256];	/* edgeshift-cni's pod records (agent/core/pods.c) */
 	struct es_zdm_config	zdm;		/* zero-downtime migration (zdm.h) */
+	struct es_events_config	events;		/* the Detector: CloudEvents (events.h) */
 };
 
 void es_config_defaults(struct es_config *cfg);

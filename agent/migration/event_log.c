@@ -25,6 +25,12 @@ void es_event_log_close(struct es_event_log *l)
 	l->fd = -1;
 }
 
+void es_event_log_tap(struct es_event_log *l, es_event_tap_fn fn, void *arg)
+{
+	l->tap_arg = arg;
+	l->tap = fn;
+}
+
 static json_t *timestamp(json_t *o)
 {
 	uint64_t ns = es_realtime_ns();
@@ -55,6 +61,8 @@ void es_event(struct es_event_log *l, const char *role, const char *migration,
 		json_object_update(o, fields);
 	json_decref(fields);
 	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (l->tap)
+		l->tap(l->tap_arg, o);
 	json_decref(o);
 	if (!line)
 		return;

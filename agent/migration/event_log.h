@@ -22,14 +22,21 @@
 #include <pthread.h>
 #include <jansson.h>
 
+/* Called with each record after it is logged (the Detector); rec is borrowed. */
+typedef void (*es_event_tap_fn)(void *arg, const json_t *rec);
+
 struct es_event_log {
 	pthread_mutex_t	lock;
 	int		fd;
 	char		node[64];
+	es_event_tap_fn	tap;		/* NULL: none; set before any thread logs */
+	void		*tap_arg;
 };
 
 int es_event_log_open(struct es_event_log *l, const char *path, const char *node);
 void es_event_log_close(struct es_event_log *l);
+/* Every record from now on is also handed to fn (the migration room knows no more of it). */
+void es_event_log_tap(struct es_event_log *l, es_event_tap_fn fn, void *arg);
 
 /* Append one event; fields (may be NULL) is consumed. */
 void es_event(struct es_event_log *l, const char *role, const char *migration,

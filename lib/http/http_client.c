@@ -210,6 +210,7 @@ static struct curl_slist *headers(const struct es_http_request *req)
 	struct curl_slist *h = curl_slist_append(NULL, "Accept: application/json");
 	const struct es_http_upload *u = req->upload;
 	char auth[4096];
+	size_t i;
 
 	if (u) {
 		snprintf(auth, sizeof(auth), "Content-Type: %s",
@@ -218,8 +219,12 @@ static struct curl_slist *headers(const struct es_http_request *req)
 		if (u->len < 0)	/* the length is not known before the end */
 			h = curl_slist_append(h, "Transfer-Encoding: chunked");
 	} else if (req->body) {
-		h = curl_slist_append(h, "Content-Type: application/json");
+		snprintf(auth, sizeof(auth), "Content-Type: %s",
+			 req->content_type ?: "application/json");
+		h = curl_slist_append(h, auth);
 	}
+	for (i = 0; req->headers && req->headers[i]; i++)
+		h = curl_slist_append(h, req->headers[i]);
 	if (req->bearer) {
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", req->bearer);
 		h = curl_slist_append(h, auth);

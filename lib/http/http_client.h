@@ -55,7 +55,9 @@ struct es_http_upload {
 struct es_http_request {
 	const char		*method;	/* NULL: GET, or POST with a body */
 	const char		*url;
-	const char		*body;		/* sent as application/json; NULL: none */
+	const char		*body;		/* sent as content_type; NULL: none */
+	const char		*content_type;	/* of body; NULL: application/json */
+	const char *const	*headers;	/* more "Name: value" lines, NULL-ended; or NULL */
 	size_t			body_len;	/* 0: strlen(body) */
 	const char		*user;		/* HTTP Basic, or NULL */
 	const char		*password;

@@ -180,6 +180,13 @@ if BPS=$(rate_bps "$WRATE") && [ -n "$BPS" ]; then
 	[ "$BDP_SEGS" -ge 10 ] && PEER_TCP="\"peer_init_cwnd\": $BDP_SEGS, \"peer_cwnd_clamp\": $((BDP_SEGS * 3 / 2)),"
 fi
 
+# ES_DRILL_CE_RECEIVER=CMD: the Detector on (docs/events.md); CMD PORT FILE
+# serves CloudEvents on 127.0.0.1:PORT in each node's namespace, into
+# $OUT/ce-nodeN.jsonl, and each agent's events go there.
+events_config() { # N
+	[ -n "${ES_DRILL_CE_RECEIVER:-}" ] || return 0
+	echo "\"events\": { \"sink\": \"http://127.0.0.1:8090/\", \"spool_dir\": \"$OUT/events-spool-node$1\" },"
+}
 node_config() { # N STATE PEER_NAME PEER_IP MY_W
 	cat >"$ES_TMP/config-$1.json" <<JSON
 {
@@ -192,6 +199,7 @@ node_config() { # N STATE PEER_NAME PEER_IP MY_W
 		$PEER_TCP
 		"restore_timeout_ms": 30000, "checkpoint_timeout_ms": 30000
 	},
+	$(events_config "$1")
 	"zero_downtime": {
 		"tunnel_addr": "$5",
 		"user_interfaces": ["$IF_AP"],
@@ -225,6 +233,9 @@ IMAGE=$(bash "$ES_ROOT/tools/fixtures/es-image.sh" --state-dir "$ST1" --image-mb
 	die "image"
 if [ "$MODE" = partial ]; then
 	mkdir -p "$ST2/images" && cp -a "$ST1/images/$IMAGE" "$ST2/images/"
+fi
+if [ -n "${ES_DRILL_CE_RECEIVER:-}" ]; then
+	for n in 1 2; do es_bg es_in "n$n" $ES_DRILL_CE_RECEIVER 8090 "$OUT/ce-node$n.jsonl"; done
 fi
 agent 1 || die "agent on node 1"
 # the target's agent dies right after runc restore: the restore never completes

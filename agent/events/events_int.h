@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* What the events room's files share among themselves; others use events.h. */
+#ifndef EDGESHIFT_EVENTS_INT_H
+#define EDGESHIFT_EVENTS_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include "events.h"
+#include "spool.h"
+
+#define ES_EV_LAT_BUCKETS	12
+#define ES_EV_SEEN_SLOTS	4096	/* user.attached: remembered (user, service) pairs */
+#define ES_EV_UTIL_IFACES	64
+
+enum es_ev_drop {
+	ES_EV_DROP_FULL,	/* the spool held spool_max_events */
+	ES_EV_DROP_WRITE,	/* the spool could not be written */
+	ES_EV_DROP_REJECTED,	/* a non-retryable answer and no dead-letter sink */
+	ES_EV_DROP_CORRUPT,	/* a spooled record that does not parse */
+	ES_EV_DROPS,
+};
+
+struct es_ev_util_state {
+	char	ifname[16];
+	bool	above;
+};
+
+struct es_events {
+	struct es_events_config	cfg;
+	char			node[64];
+	char			source[128];	/* "/edgeshift/NODE" */
+	struct es_spool		spool;
+	pthread_t		threads[ES_EV_MAX_PARALLEL];
+	unsigned int		n_threads;
+	atomic_bool		stop;
+	atomic_uint_fast64_t	emitted[ES_EV_TYPES];
+	atomic_uint_fast64_t	delivered, retried, dead_lettered, attempts;
+	atomic_uint_fast64_t	dropped[ES_EV_DROPS];
+	atomic_uint_fast64_t	lat_bucket[ES_EV_LAT_BUCKETS + 1];	/* last: +Inf */
+	atomic_uint_fast64_t	lat_count;
+	_Atomic double		lat_sum;
+	/* sources.c: the pairs already announced, the interfaces above the threshold */
+	pthread_mutex_t		src_lock;
+	uint64_t		seen[ES_EV_SEEN_SLOTS];
+	struct es_ev_util_state	util[ES_EV_UTIL_IFACES];
+	unsigned int		n_util;
+	bool			lat_above[ES_EV_LAT_KINDS];
+};
+
+extern const double es_ev_lat_bounds[ES_EV_LAT_BUCKETS];
+
+/* ce.c: the spool record {"t": emitted ns, "ce": the event in structured form}. */
+char *es_ce_record(const struct es_events *ev, enum es_ev_type type, const char *where,
+		   const char *subject, json_t *data);
+
+/* A spooled event ready to post: headers (NULL-ended), body, content type. */
+struct es_ce_msg {
+	const char	*hdr[24];
+	char		*hdr_mem[24];
+	unsigned int	n_hdr;
+	char		*body;
+	const char	*content_type;
+	uint64_t	emitted_ns;
+	char		id[64];
+};
+
+/* 0, or -1 when the record does not parse. extra (may be NULL) adds extensions. */
+int es_ce_message(json_t *rec, enum es_ev_mode mode, const json_t *extra, struct es_ce_msg *m);
+void es_ce_message_free(struct es_ce_msg *m);
+
+/* deliver.c: the delivery threads (parallelism of them) */
+int es_deliver_start(struct es_events *ev);
+void es_deliver_stop(struct es_events *ev);
+
+#endif /* EDGESHIFT_EVENTS_INT_H */

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The adapters from what the other rooms record to events: a migration
+ * event log record to its phase, a session from the accounting collector
+ * to session.opened / session.closed / user.attached, an interface's
+ * utilisation to utilisation.crossed. They take plain records (events.h),
+ * so this room depends on no other room.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include "events_int.h"
+
+/* The event log's names (event_log.h, zdm) for each phase; NULL ends. */
+static const struct {
+	const char	*event;
+	const char	*step;	/* zdm_step: the step it reached */
+	enum es_ev_type	type;
+} phases[] = {
+	{ "requested", NULL, ES_EV_MIG_STARTED },
+	{ "zdm_requested", NULL, ES_EV_MIG_STARTED },
+	{ "checkpoint_end", NULL, ES_EV_MIG_CHECKPOINTED },
+	{ "zdm_step", "checkpointed", ES_EV_MIG_CHECKPOINTED },
+	{ "restore_end", NULL, ES_EV_MIG_RESTORED },
+	{ "zdm_step", "restored", ES_EV_MIG_RESTORED },
+	{ "source_stopped", NULL, ES_EV_MIG_CUTOVER },
+	{ "zdm_cutover", NULL, ES_EV_MIG_CUTOVER },
+	{ "failed", NULL, ES_EV_MIG_FAILED },
+	{ "zdm_failed", NULL, ES_EV_MIG_FAILED },
+	{ "zdm_handoff", NULL, ES_EV_HANDOFF_SEEN },
+	{ NULL, NULL, 0 },
+};
+
+static const char *str(const json_t *o, const char *k)
+{
+	return json_string_value(json_object_get(o, k));
+}
+
+static int phase_of(const json_t *rec)
+{
+	const char *event = str(rec, "event"), *step;
+	int i;
+
+	step = str(json_object_get(rec, "detail") ?: rec, "step") ?: str(rec, "step");
+	for (i = 0; event && phases[i].event; i++) {
+		if (strcmp(event, phases[i].event))
+			continue;
+		if (!phases[i].step || (step && !strcmp(step, phases[i].step)))
+			return phases[i].type;
+	}
+	return -1;
+}
+
+void es_events_on_migration(struct es_events *ev, const json_t *rec)
+{
+	static const char *const drop[] = { "v", "ts", "node", NULL };
+	const char *mig = str(rec, "migration"), *ct = str(rec, "container");
+	char subject[256], src[160] = "";
+	json_t *data;
+	int type, i;
+
+	type = ev ? phase_of(rec) : -1;
+	if (type < 0)
+		return;
+	data = json_deep_copy(rec);
+	for (i = 0; drop[i]; i++)
+		json_object_del(data, drop[i]);
+	if (type == ES_EV_MIG_FAILED && !json_object_get(data, "reason"))
+		json_object_set_new(data, "reason", json_string("unknown"));
+	if (type == ES_EV_HANDOFF_SEEN) {
+		/* "tcp 10.0.0.1:40000 10.96.0.10:80": a path, as a session's subject */
+		snprintf(subject, sizeof(subject), "sessions/%s", str(rec, "session") ?: "-");
+		for (i = 0; subject[i]; i++)
+			subject[i] = subject[i] == ' ' ? '/' : subject[i];
+	} else {
+		snprintf(subject, sizeof(subject), "migrations/%s", mig ?: "-");
+	}
+	if (ct && strcmp(ct, "-"))
+		snprintf(src, sizeof(src), "containers/%s", ct);
+	es_events_emit(ev, type, src[0] ? src : NULL, subject, data);
+}
+
+static bool is_v4(const struct in6_addr *a)
+{
+	static const unsigned char pfx[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return !memcmp(a->s6_addr, pfx, sizeof(pfx));
+}
+
+static void addr_text(const struct in6_addr *a, uint16_t port, char *buf, size_t len)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	if (is_v4(a)) {
+		inet_ntop(AF_INET, &a->s6_addr[12], s, sizeof(s));
+		snprintf(buf, len, "%s:%u", s, port);
+	} else {
+		inet_ntop(AF_INET6, a, s, sizeof(s));
+		snprintf(buf, len, "[%s]:%u", s, port);
+	}
+}
+
+static const char *proto_name(uint8_t p)
+{
+	return p == IPPROTO_TCP ? "tcp" : p == IPPROTO_UDP ? "udp" : p == IPPROTO_ICMP ? "icmp" :
+	       p == IPPROTO_ICMPV6 ? "icmpv6" : "other";
+}
+
+/* A configured service of the session, or NULL; every service when none is configured. */
+static bool service_wanted(const struct es_events_config *c, const struct es_ev_session *s)
+{
+	unsigned int i;
+
+	if (!c->n_services)
+		return true;
+	for (i = 0; i < c->n_services; i++) {
+		const struct es_ev_service *v = &c->services[i];
+
+		if (!memcmp(&v->addr, &s->service, sizeof(v->addr)) &&
+		    (!v->port || v->port == s->service_port) && (!v->proto || v->proto == s->proto))
+			return true;
+	}
+	return false;
+}
+
+static json_t *session_data(const struct es_ev_session *s, bool totals)
+{
+	char client[64], service[64];
+	json_t *d;
+
+	addr_text(&s->client, s->client_port, client, sizeof(client));
+	addr_text(&s->service, s->service_port, service, sizeof(service));
+	d = json_pack("{s:s,s:s,s:s,s:s,s:I}", "protocol", proto_name(s->proto), "client", client,
+		      "service", service, "interface", s->ifname ?: "",
+		      "first_seen_ns", (json_int_t)s->first_ns);
+	if (s->pod)
+		json_object_set_new(d, "pod", json_string(s->pod));
+	if (totals) {
+		json_object_set_new(d, "last_seen_ns", json_integer(s->last_ns));
+		json_object_set_new(d, "duration_ms",
+				    json_integer((s->last_ns - s->first_ns) / 1000000));
+		json_object_set_new(d, "packets_in", json_integer(s->packets_in));
+		json_object_set_new(d, "packets_out", json_integer(s->packets_out));
+		json_object_set_new(d, "bytes_in", json_integer(s->bytes_in));
+		json_object_set_new(d, "bytes_out", json_integer(s->bytes_out));
+		json_object_set_new(d, "reason", json_string(s->reason ?: "unknown"));
+	}
+	return d;
+}
+
+static void session_subject(const struct es_ev_session *s, char *buf, size_t len)
+{
+	char client[64], service[64];
+
+	addr_text(&s->client, s->client_port, client, sizeof(client));
+	addr_text(&s->service, s->service_port, service, sizeof(service));
+	snprintf(buf, len, "sessions/%s/%s/%s", proto_name(s->proto), client, service);
+}
+
+static void where(const struct es_ev_session *s, char *buf, size_t len)
+{
+	if (s->pod)
+		snprintf(buf, len, "pods/%s", s->pod);
+	else
+		snprintf(buf, len, "interfaces/%s", s->ifname ?: "-");
+}
+
+/* FNV-1a of the (user address, service address, port): the user.attached memory. */
+static uint64_t pair_hash(const struct es_ev_session *s)
+{
+	const unsigned char *parts[2] = { s->client.s6_addr, s->service.s6_addr };
+	uint64_t h = 1469598103934665603ULL;
+	int i, j;
+
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 16; j++)
+			h = (h ^ parts[i][j]) * 1099511628211ULL;
+	h = (h ^ s->service_port) * 1099511628211ULL;
+	return h ?: 1;
+}
+
+/*
+ * The first session of a user address to a service is the user attaching.
+ * A bounded table: a forgotten pair (overwritten by another) announces
+ * again, never silently drops an attachment.
+ */
+static bool first_of_user(struct es_events *ev, const struct es_ev_session *s)
+{
+	uint64_t h = pair_hash(s);
+	uint64_t *slot = &ev->seen[h % ES_EV_SEEN_SLOTS];
+	bool first;
+
+	pthread_mutex_lock(&ev->src_lock);
+	first = *slot != h;
+	*slot = h;
+	pthread_mutex_unlock(&ev->src_lock);
+	return first;
+}
+
+void es_events_on_session_opened(struct es_events *ev, const struct es_ev_session *s)
+{
+	char subject[256], src[128], client[64], service[64];
+
+	if (!ev || !service_wanted(&ev->cfg, s))
+		return;
+	session_subject(s, subject, sizeof(subject));
+	where(s, src, sizeof(src));
+	if ((ev->cfg.types & (1U << ES_EV_USER_ATTACHED)) && first_of_user(ev, s)) {
+		char user[128];
+
+		addr_text(&s->client, 0, client, sizeof(client));
+		*strrchr(client, ':') = '\0';	/* the user is the address, not the port */
+		addr_text(&s->service, s->service_port, service, sizeof(service));
+		snprintf(user, sizeof(user), "users/%s", client);
+		es_events_emit(ev, ES_EV_USER_ATTACHED, src, user,
+			       json_pack("{s:s,s:s,s:s,s:s,s:I}", "user", client, "service", service,
+					 "protocol", proto_name(s->proto), "interface",
+					 s->ifname ?: "", "first_packet_ns", (json_int_t)s->first_ns));
+	}
+	es_events_emit(ev, ES_EV_SESSION_OPENED, src, subject, session_data(s, false));
+}
+
+void es_events_on_session_closed(struct es_events *ev, const struct es_ev_session *s)
+{
+	char subject[256], src[128];
+
+	if (!ev || !service_wanted(&ev->cfg, s))
+		return;
+	session_subject(s, subject, sizeof(subject));
+	where(s, src, sizeof(src));
+	es_events_emit(ev, ES_EV_SESSION_CLOSED, src, subject, session_data(s, true));
+}
+
+static struct es_ev_util_state *util_state(struct es_events *ev, const char *ifname)
+{
+	unsigned int i;
+
+	for (i = 0; i < ev->n_util; i++)
+		if (!strcmp(ev->util[i].ifname, ifname))
+			return &ev->util[i];
+	if (ev->n_util == ES_EV_UTIL_IFACES)
+		return NULL;
+	snprintf(ev->util[ev->n_util].ifname, sizeof(ev->util[0].ifname), "%s", ifname);
+	return &ev->util[ev->n_util++];
+}
+
+void es_events_on_utilisation(struct es_events *ev, const char *ifname, double util)
+{
+	struct es_ev_util_state *st;
+	bool above, crossed = false;
+	char src[64];
+
+	if (!ev || ev->cfg.util_threshold <= 0)
+		return;
+	above = util >= ev->cfg.util_threshold;
+	pthread_mutex_lock(&ev->src_lock);
+	st = util_state(ev, ifname);
+	if (st && st->above != above) {
+		st->above = above;
+		crossed = true;
+	}
+	pthread_mutex_unlock(&ev->src_lock);
+	if (!crossed)
+		return;
+	snprintf(src, sizeof(src), "interfaces/%s", ifname);
+	es_events_emit(ev, ES_EV_UTIL_CROSSED, src, src,
+		       json_pack("{s:s,s:s,s:f,s:f}", "interface", ifname, "direction",
+				 above ? "up" : "down", "utilisation", util, "threshold",
+				 ev->cfg.util_threshold));
+}
+
+void es_events_on_latency(struct es_events *ev, const char *kind, double p99_ms,
+			  uint64_t samples)
+{
+	bool above, crossed = false;
+	char subject[32];
+	double slo;
+	int k;
+
+	for (k = 0; ev && k < ES_EV_LAT_KINDS && strcmp(kind, es_ev_lat_kinds[k]); k++)
+		;
+	/* no samples in the window: no verdict, the state stays */
+	if (!ev || k == ES_EV_LAT_KINDS || !(slo = ev->cfg.latency_slo_ms[k]) || !samples)
+		return;
+	above = p99_ms > slo;
+	pthread_mutex_lock(&ev->src_lock);
+	if (ev->lat_above[k] != above) {
+		ev->lat_above[k] = above;
+		crossed = true;
+	}
+	pthread_mutex_unlock(&ev->src_lock);
+	snprintf(subject, sizeof(subject), "latency/%s", kind);
+	if (crossed)
+		es_events_emit(ev, ES_EV_LATENCY_CROSSED, NULL, subject,
+			       json_pack("{s:s,s:s,s:f,s:f,s:I}", "kind", kind, "direction",
+					 above ? "up" : "down", "p99_ms", p99_ms, "slo_ms", slo,
+					 "samples", (json_int_t)samples));
+}
