@@ -14,7 +14,8 @@
 # migration succeeds; every next case migrates the container on from where
 # it is, so it is checkpointed again after each kill (an agent restart
 # does not keep a container from being checkpointed: its netns is held at
-# STATE/netns, not under the dead agent's /proc entry).
+# STATE/netns, not under the dead agent's /proc entry). Last, edgeshiftd
+# --cleanup releases that mount and a migration after it still works.
 . "$(dirname "$0")/../lib.sh"
 es_require_root migration_kill_steps
 # shellcheck source=selftests/migration/migration.inc
@@ -22,7 +23,7 @@ es_require_root migration_kill_steps
 command -v criu >/dev/null || { es_plan 1; es_skip migration_kill_steps "criu missing (tools/setup/install-deps)"; exit 0; }
 
 STEPS="prepared paused transfer restored stop"
-es_plan $((2 * 5 * 5 + 1))
+es_plan $((2 * 5 * 5 + 3))
 MIG_STALL_MS=2000
 MIG_REQUEST_MS=3000
 export ES_AGENT_BIN=edgeshiftd-faults
@@ -131,4 +132,13 @@ for victim in source target; do
 		one_case "$step" "$victim"
 	done
 done
+
+# --cleanup releases the held netns; the next checkpoint holds it again
+"$ES_BUILD/edgeshiftd" --cleanup -p "$ES_TMP/no-pins" -c "$ES_TMP/config-$HERE.json" 2>/dev/null
+es_expect_eq "edgeshiftd --cleanup releases STATE/netns" \
+	"$(mountpoint -q "$(state_of "$HERE")/netns" && echo held || echo released)" released
+restart "$HERE" ""
+migrate "$HERE" >"$ES_TMP/last.json" 2>"$ES_TMP/last.err"
+es_expect_eq "a container migrates after the release (the netns held again)" \
+	"$(jq -r .state "$ES_TMP/last.json")" "done"
 es_done
