@@ -2,6 +2,7 @@
 /* The source side of a migration: the phases and the worker running them. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,14 +74,16 @@ static int mig_fail(struct es_migrator *m, struct es_migration *mg, const char *
 /*
  * The test build's stop at a step (EDGESHIFTD_FAULT=stall_STEP): the
  * worker waits a few seconds there, announced in the event log, so a test
- * can kill either agent at exactly that step. The product never stops.
+ * can kill either agent at exactly that step. Once per agent process: the
+ * retry that follows goes through. The product never stops.
  */
 static void fault_stall(struct es_migrator *m, struct es_migration *mg, const char *step)
 {
+	static atomic_bool stalled;
 	char fault[48];
 
 	snprintf(fault, sizeof(fault), "stall_%s", step);
-	if (!es_mig_fault(fault))
+	if (!es_mig_fault(fault) || atomic_exchange(&stalled, true))
 		return;
 	event(m, mg, "fault_stall", json_pack("{s:s}", "step", step));
 	sleep(3);
