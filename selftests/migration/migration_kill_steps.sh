@@ -77,7 +77,9 @@ one_case() {
 	tgt=$(other "$src")
 	ev=$ES_TMP/events-$src.log
 	restart "$src" "stall_$step"
-	# the client asks the source all along; a paused service answers late, not never
+	# the client asks the source all along; a paused service answers late,
+	# not never. It is stopped with SIGKILL: on SIGTERM it would log the
+	# request in flight as lost, which says nothing of the service.
 	es_bg es_in "$(ns_of "$src")" "$COUNTER" client --to "$(ip_of "$src")" --port "$MIG_UDP" \
 		--rate 20 --duration 60 --timeout-ms 8000 --start-seq $((RANDOM * 100)) \
 		--log "$ES_TMP/client-$step-$victim.jsonl"
@@ -93,7 +95,7 @@ one_case() {
 	id=$(grep '"event":"fault_stall"' "$ev" | tail -n 1 | jq -r .migration)
 	# from the restore on the container leaves the source with a done
 	# migration: the client stops before that (plain migrate moves no traffic)
-	case $step in restored|stop) kill "$client"; wait "$client" 2>/dev/null ;; esac
+	case $step in restored|stop) kill -KILL "$client"; wait "$client" 2>/dev/null ;; esac
 	if [ "$victim" = source ]; then
 		kill -9 "$(pid_of "$src")"; wait "$(pid_of "$src")" 2>/dev/null
 		mig_agent "$src"
@@ -114,7 +116,7 @@ one_case() {
 	mig_wait_service "$where"
 	es_expect_eq "$name: the service answers where it runs" \
 		"$(mig_request "$where" "$RANDOM" | grep -c '^[0-9]')" 1
-	kill "$client" 2>/dev/null; wait "$client" 2>/dev/null
+	kill -KILL "$client" 2>/dev/null; wait "$client" 2>/dev/null
 	lost=$(grep -c '"lost":true' "$ES_TMP/client-$step-$victim.jsonl")
 	es_expect_eq "$name: 0 requests lost ($(grep -c . "$ES_TMP/client-$step-$victim.jsonl") sent)" "$lost" 0
 	if [ "$want" = failed ]; then
