@@ -62,7 +62,7 @@ AGENT_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(call prog_srcs,agent))
 FAULT_OBJS	:= $(filter-out $(BUILD)/agent/migration/mig_fault_off.o,$(AGENT_OBJS)) \
 		   $(BUILD)/agent/testing/mig_fault.o
 
-.PHONY: all check demo drill bench install deps clean
+.PHONY: all check demo drill bench install deps clean image
 all: $(PROG_BINS) $(BUILD)/edgeshiftd-faults $(TOOL_BINS) $(TEST_BINS)
 
 deps:
@@ -166,6 +166,12 @@ install: all
 	install -D -m 0755 $(BUILD)/edgeshift $(DESTDIR)$(PREFIX)/bin/edgeshift
 	$(if $(wildcard cni/*.c),install -D -m 0755 $(BUILD)/edgeshift-cni $(DESTDIR)/opt/cni/bin/edgeshift-cni)
 	$(if $(wildcard scheduler/*.c),install -D -m 0755 $(BUILD)/edgeshift-scheduler $(DESTDIR)$(PREFIX)/sbin/edgeshift-scheduler)
+
+# The agent's container image, from this machine's Debian packages only
+# (tools/image/build.sh): into the local containers storage under the name
+# deploy/edgeshiftd-daemonset.yaml runs, and as an OCI archive for nodes.
+image: all
+	bash tools/image/build.sh --build $(BUILD) --archive $(BUILD)/edgeshiftd-image.tar
 
 clean:
 	rm -rf $(BUILD)

@@ -318,12 +318,18 @@ static int block_signals(void)
  */
 static int es_agent_migrator_open(struct es_agent *a, char *err, size_t len)
 {
+	int ret;
+
 	a->mig = calloc(1, sizeof(*a->mig));
 	if (!a->mig) {
 		snprintf(err, len, "out of memory");
 		return -ENOMEM;
 	}
-	return es_migrator_init(a->mig, &a->cfg.mig, a->cfg.node_name, err, len);
+	ret = es_migrator_init(a->mig, &a->cfg.mig, a->cfg.node_name, err, len);
+	/* before the zdm room starts: a container left paused runs again first */
+	if (!ret)
+		es_mig_record_recover(a->mig);
+	return ret;
 }
 
 /*
@@ -463,6 +469,10 @@ int main(int argc, char **argv)
 		if (ret)
 			fprintf(stderr, "edgeshiftd: cannot remove %s: %s\n", a->cfg.pin_path,
 				strerror(-ret));
+		/* harmless to a running container: made again before runc needs it */
+		if (es_node_netns_release(a->cfg.mig.state_dir))
+			fprintf(stderr, "edgeshiftd: cannot release %s/netns: %m\n",
+				a->cfg.mig.state_dir);
 		return ret ? 1 : 0;
 	}
 	libbpf_set_print(libbpf_log);

@@ -203,6 +203,10 @@ es_cleanup() {
 	for p in "${ES_PINS[@]}"; do
 		"$ES_BUILD/edgeshiftd" --cleanup -p "$p" 2>/dev/null || rm -rf "$p"
 	done
+	# what the test's agents mounted under ES_TMP (the node's netns held
+	# at STATE/netns), deepest first, so the namespaces can go
+	awk -v t="$ES_TMP/" 'index($5, t) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+		while read -r p; do umount -l "$p"; done
 	for ns in "${ES_NETNS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done

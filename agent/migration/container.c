@@ -156,18 +156,17 @@ static void cgroup_path(const struct es_runtime *rt, const char *name, char *buf
 			*p = '_';
 }
 
-/* The runc config of spec on this node: same process, this node's netns. */
-static json_t *oci_config(const struct es_runtime *rt, json_t *spec)
+/* The runc config of spec on this node: same process, the node's netns held at netns. */
+static json_t *oci_config(const struct es_runtime *rt, json_t *spec, const char *netns)
 {
 	const char *name = json_string_value(json_object_get(spec, "name"));
 	json_t *env = json_array(), *e, *caps;
-	char netns[64], cgroup[160];
+	char cgroup[160];
 	size_t i;
 
 	json_array_append_new(env, json_string("PATH=/usr/local/bin:/usr/bin:/bin"));
 	json_array_foreach(json_object_get(spec, "env"), i, e)
 		json_array_append(env, e);
-	snprintf(netns, sizeof(netns), "/proc/%d/ns/net", getpid());
 	cgroup_path(rt, name, cgroup, sizeof(cgroup));
 	caps = json_pack("[s,s,s]", "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE");
 	return json_pack("{s:s,s:{s:b,s:{s:i,s:i},s:O,s:o,s:s,s:{s:O,s:O,s:O,s:o},"
@@ -225,7 +224,7 @@ int es_container_bundle(struct es_runtime *rt, json_t *spec, bool upper_ready, c
 {
 	const char *name = json_string_value(json_object_get(spec, "name"));
 	const char *image = json_string_value(json_object_get(spec, "image"));
-	char path[ES_PATH];
+	char path[ES_PATH], netns[ES_PATH];
 	json_t *cfg;
 	int ret;
 
@@ -254,9 +253,12 @@ int es_container_bundle(struct es_runtime *rt, json_t *spec, bool upper_ready, c
 		snprintf(err, err_len, "overlay mount of %s: %s", name, strerror(-ret));
 		return ret;
 	}
+	ret = es_node_netns_hold(rt, netns, sizeof(netns), err, err_len);
+	if (ret)
+		return ret;
 	es_ct_path(rt, name, ES_CT_SPEC, path, sizeof(path));
 	ret = write_json(path, spec);
-	cfg = oci_config(rt, spec);
+	cfg = oci_config(rt, spec, netns);
 	snprintf(path + strlen(path) - strlen("spec.json"), 16, "config.json");
 	if (!ret)
 		ret = cfg ? write_json(path, cfg) : -ENOMEM;
@@ -422,10 +424,14 @@ int es_container_checkpoint(struct es_runtime *rt, const char *name, const char 
 	json_t *spec = es_container_spec(rt, name);
 	bool tcp = spec && json_is_true(json_object_get(spec, "tcp_established"));
 
-	char log[ES_PATH + 64];
+	char log[ES_PATH + 64], netns[ES_PATH];
 	int ret;
 
 	json_decref(spec);
+	/* runc stats the netns path again: made anew if someone removed it */
+	ret = es_node_netns_hold(rt, netns, sizeof(netns), err, err_len);
+	if (ret)
+		return ret;
 	snprintf(work, sizeof(work), "%s.work", image_dir);
 	es_mkdir_p(image_dir, 0700);
 	es_mkdir_p(work, 0700);
@@ -470,6 +476,24 @@ int es_container_resume(struct es_runtime *rt, const char *name, char *err, size
 	ret = runc(rt, name, QUICK_MS, 0, err, err_len, (const char *[]){ "resume", name, NULL });
 	if (rt->after_resume)
 		rt->after_resume(rt->quiesce_arg, name);
+	return ret;
+}
+
+int es_container_resume_if_paused(struct es_runtime *rt, const char *name, char *err,
+				  size_t err_len)
+{
+	json_t *st = es_container_state(rt, name);
+	bool paused = !strcmp(json_string_value(json_object_get(st, "status")) ?: "", "paused");
+	int ret = 0;
+
+	json_decref(st);
+	if (paused) {
+		ret = es_container_resume(rt, name, err, err_len);
+		if (!ret) {
+			es_warn("paused_container_resumed", "name=%s", name);
+			ret = 1;
+		}
+	}
 	return ret;
 }
 

@@ -53,6 +53,17 @@ int es_runtime_init(struct es_runtime *rt, const struct es_mig_config *cfg, cons
 /* Remove what a crash left half-made: containers marked restoring, staging. */
 void es_runtime_recover(struct es_runtime *rt);
 
+/*
+ * The node's network namespace, bind-mounted at STATE/netns (node_netns.c):
+ * the path every container's config names, so it outlives the agent that
+ * started the container. hold adopts a mount of this namespace or makes
+ * it; release (edgeshiftd --cleanup) removes it.
+ */
+void es_node_netns_path(const char *state_dir, char *buf, size_t len);
+int es_node_netns_hold(const struct es_runtime *rt, char *path, size_t len, char *err,
+		       size_t err_len);
+int es_node_netns_release(const char *state_dir);
+
 /* Path of a container's part; name must have passed es_safe_name. */
 void es_ct_path(const struct es_runtime *rt, const char *name, enum es_ct_dir what,
 		char *buf, size_t len);
@@ -79,6 +90,12 @@ int es_container_checkpoint(struct es_runtime *rt, const char *name, const char 
 			    char *err, size_t err_len);
 int es_container_pause(struct es_runtime *rt, const char *name, char *err, size_t err_len);
 int es_container_resume(struct es_runtime *rt, const char *name, char *err, size_t err_len);
+/*
+ * What an agent killed inside a checkpoint left behind: resume name when
+ * it is paused. 1 resumed, 0 it was not paused, -errno with err.
+ */
+int es_container_resume_if_paused(struct es_runtime *rt, const char *name, char *err,
+				  size_t err_len);
 /* Kill, delete, unmount and remove; ok when parts are already gone. */
 int es_container_destroy(struct es_runtime *rt, const char *name);
 /* {name, status (runc's: running, paused, stopped) or "absent", pid, spec}. */

@@ -92,6 +92,7 @@ struct es_migration {
 	struct es_mig_phase	ph[ES_PH_MAX];
 	struct es_mig_object	obj[ES_MIG_OBJECTS];
 	json_t			*spec;
+	bool			recorded;	/* its worker runs: kept on disk (migrate_record.c) */
 	struct es_migration	*next;
 };
 
@@ -188,6 +189,17 @@ int es_mig_checkpoint(struct es_migrator *m, struct es_migration *mg);
 int es_mig_transfer(struct es_migrator *m, struct es_migration *mg);
 int es_mig_restore(struct es_migrator *m, struct es_migration *mg);
 int es_mig_stop_source(struct es_migrator *m, struct es_migration *mg);
+
+/*
+ * The record of a running migration on disk (migrate_record.c): saved at
+ * its start and every phase, dropped when its worker ends; recover, at the
+ * agent's start, settles those an earlier agent left (failed, or done when
+ * it died stopping the source) and resumes a container left paused; main.c
+ * calls it once after es_migrator_init, before the zdm room starts.
+ */
+void es_mig_record_save(struct es_migrator *m, struct es_migration *mg);
+void es_mig_record_drop(struct es_migrator *m, struct es_migration *mg);
+void es_mig_record_recover(struct es_migrator *m);
 
 struct es_migration *es_mig_find(struct es_migrator *m, const char *id);
 json_t *es_mig_json(struct es_migrator *m, struct es_migration *mg);

@@ -2,6 +2,7 @@
 /* The source side of a migration: the phases and the worker running them. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ static void phase_begin(struct es_migrator *m, struct es_migration *mg, int ph)
 	mg->phase = phase_names[ph];
 	mg->ph[ph].start_ns = es_realtime_ns();
 	pthread_mutex_unlock(&m->lock);
+	es_mig_record_save(m, mg);
 	snprintf(ev, sizeof(ev), "%s_start", phase_names[ph]);
 	if (ph != ES_PH_STOP)
 		event(m, mg, ev, NULL);
@@ -67,6 +69,24 @@ static int mig_fail(struct es_migrator *m, struct es_migration *mg, const char *
 	va_end(ap);
 	pthread_mutex_unlock(&m->lock);
 	return -1;
+}
+
+/*
+ * The test build's stop at a step (EDGESHIFTD_FAULT=stall_STEP): the
+ * worker waits a few seconds there, announced in the event log, so a test
+ * can kill either agent at exactly that step. Once per agent process: the
+ * retry that follows goes through. The product never stops.
+ */
+static void fault_stall(struct es_migrator *m, struct es_migration *mg, const char *step)
+{
+	static atomic_bool stalled;
+	char fault[48];
+
+	snprintf(fault, sizeof(fault), "stall_%s", step);
+	if (!es_mig_fault(fault) || atomic_exchange(&stalled, true))
+		return;
+	event(m, mg, "fault_stall", json_pack("{s:s}", "step", step));
+	sleep(3);
 }
 
 static void staging_dir(struct es_migrator *m, struct es_migration *mg, char *buf, size_t len)
@@ -136,6 +156,7 @@ int es_mig_checkpoint(struct es_migrator *m, struct es_migration *mg)
 	ret = es_container_pause(&m->rt, mg->container, err, sizeof(err));
 	if (ret)
 		return mig_fail(m, mg, "checkpoint of %s: %s", mg->container, err);
+	fault_stall(m, mg, "paused");
 	ret = es_container_checkpoint(&m->rt, mg->container, ck, err, sizeof(err));
 	if (ret)
 		mig_fail(m, mg, "checkpoint of %s: %s", mg->container, err);
@@ -271,6 +292,8 @@ int es_mig_transfer(struct es_migrator *m, struct es_migration *mg)
 				     : stream_object(m, mg, i, dir, base);
 		if (ret)
 			return -1;
+		if (i == OBJ_LAYER)
+			fault_stall(m, mg, "transfer");
 		base += mg->obj[i].bytes;
 		ph->bytes += mg->obj[i].bytes;
 		ph->raw_bytes += mg->obj[i].raw_bytes;
@@ -325,6 +348,7 @@ int es_mig_stop_source(struct es_migrator *m, struct es_migration *mg)
 	    !(mg->state == ES_MIG_RUNNING && mg->ph[ES_PH_RESTORE].end_ns))
 		return mig_fail(m, mg, "the source stops only once the target runs the container");
 	phase_begin(m, mg, ES_PH_STOP);
+	fault_stall(m, mg, "stop");
 	ret = es_container_destroy(&m->rt, mg->container);
 	if (ret)
 		return mig_fail(m, mg, "stopping %s: %s", mg->container, strerror(-ret));
@@ -353,19 +377,26 @@ static void *worker(void *arg)
 	free(wa);
 	/*
 	 * The prepare stays before the checkpoint: run beside it, it saved
-	 * about 0.16 s at 200 ms RTT, but an agent killed in the pause leaves
-	 * the container frozen, which a restarted agent does not yet undo.
+	 * about 0.16 s at 200 ms RTT, but it would leave the target with
+	 * staging for a migration whose checkpoint was never taken.
 	 */
 	ret = es_mig_prepare(m, mg);
-	if (!ret)
+	if (!ret) {
+		fault_stall(m, mg, "prepared");
 		ret = es_mig_checkpoint(m, mg);
+	}
 	if (!ret)
 		ret = es_mig_transfer(m, mg);
-	if (!ret)
+	if (!ret) {
 		ret = es_mig_restore(m, mg);
+		if (!ret)
+			fault_stall(m, mg, "restored");
+	}
 	if (ret) {
 		/* from the restore on, the target may run it: settle that */
 		es_mig_abort_target(m, mg, mg->ph[ES_PH_RESTORE].start_ns != 0);
+		/* settled: before the state is published, so no caller sees it with a record */
+		es_mig_record_drop(m, mg);
 		pthread_mutex_lock(&m->lock);
 		mg->state = ES_MIG_FAILED;
 		pthread_cond_broadcast(&m->changed);
@@ -377,6 +408,7 @@ static void *worker(void *arg)
 		if (mg->stop_source && es_mig_stop_source(m, mg))
 			event(m, mg, "failed", json_pack("{s:s,s:s}", "phase", "stop_source",
 							 "reason", mg->error));
+		es_mig_record_drop(m, mg);
 		pthread_mutex_lock(&m->lock);
 		if (mg->state != ES_MIG_DONE) {
 			mg->state = ES_MIG_RESTORED;
@@ -485,6 +517,8 @@ enum es_mig_err es_migration_begin(struct es_migrator *m, const struct es_mig_re
 	mg->next = m->list;
 	m->list = mg;
 	pthread_mutex_unlock(&m->lock);
+	mg->recorded = true;
+	es_mig_record_save(m, mg);
 	wa = malloc(sizeof(*wa));
 	if (wa)
 		*wa = (struct worker_arg){ m, mg };
@@ -495,6 +529,7 @@ enum es_mig_err es_migration_begin(struct es_migrator *m, const struct es_mig_re
 		snprintf(mg->error, sizeof(mg->error), "cannot start the worker thread");
 		pthread_cond_broadcast(&m->changed);
 		pthread_mutex_unlock(&m->lock);
+		es_mig_record_drop(m, mg);
 		return refuse(ES_MIG_EINTERNAL, err, err_len, "%s", "cannot start the worker thread");
 	}
 	pthread_detach(t);

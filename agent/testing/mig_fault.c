@@ -17,6 +17,12 @@ static const char *const known[] = {
 	"restore_crash",	/* the target's agent exits right after runc restore */
 	"restore_reply_lost",	/* the answer to the restore request is dropped */
 	"restore_outcome_lost",	/* that answer and every status answer are dropped */
+	/* the source's worker waits 3 s at a step (once), for a test to kill an agent there */
+	"stall_prepared",	/* the target accepted the migration */
+	"stall_paused",		/* the container is paused, not yet checkpointed */
+	"stall_transfer",	/* the writable layer is sent, the checkpoint not */
+	"stall_restored",	/* the target runs the container, the source too */
+	"stall_stop",		/* the source is about to be stopped */
 };
 
 static const char *faults;

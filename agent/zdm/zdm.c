@@ -121,6 +121,8 @@ static int start_engine(struct es_zdm *z, struct es_zdm_mig *zm)
 	return 0;
 }
 
+static int cut_over(struct es_zdm *z, struct es_zdm_mig *zm);
+
 static int run(struct es_zdm *z, struct es_zdm_mig *zm)
 {
 	char extra[128], src[INET_ADDRSTRLEN];
@@ -158,6 +160,17 @@ static int run(struct es_zdm *z, struct es_zdm_mig *zm)
 	if (wait_engine(z, zm, ES_MIG_AT_RESTORED))
 		return -1;
 	es_zdm_set_step(z, zm, ES_ZDM_RESTORED, NULL);
+	return cut_over(z, zm);
+}
+
+/*
+ * The target replays and cuts over. Asked again of a target that has cut
+ * over already, it answers the same (a restarted source lost the answer).
+ */
+static int cut_over(struct es_zdm *z, struct es_zdm_mig *zm)
+{
+	json_t *r;
+
 	if (target(z, zm, "cutover", NULL, &r))
 		return -1;
 	zm->replayed = jint(r, "replayed", NULL);
@@ -571,20 +584,20 @@ out:
 	return zm;
 }
 
-/* The agent died inside the engine's checkpoint, with the container paused. */
+/*
+ * The agent died inside the engine's checkpoint, with the container paused
+ * (the engine's own recovery resumes it first, at the migrator's start).
+ */
 static void resume_if_paused(struct es_zdm *z, struct es_zdm_mig *zm)
 {
-	struct es_runtime *rt = es_migrator_runtime(z->m);
-	json_t *st = es_container_state(rt, zm->container);
 	char err[512];
+	int ret = es_container_resume_if_paused(es_migrator_runtime(z->m), zm->container, err,
+						sizeof(err));
 
-	if (!strcmp(json_string_value(json_object_get(st, "status")) ?: "", "paused")) {
-		if (es_container_resume(rt, zm->container, err, sizeof(err)))
-			es_error("zdm_resume_failed", "container=%s error=\"%s\"", zm->container, err);
-		else
-			es_zdm_event(z, zm, "zdm_container_resumed", NULL);
-	}
-	json_decref(st);
+	if (ret < 0)
+		es_error("zdm_resume_failed", "container=%s error=\"%s\"", zm->container, err);
+	else if (ret)
+		es_zdm_event(z, zm, "zdm_container_resumed", NULL);
 }
 
 static void *recover_thread(void *arg)
@@ -594,7 +607,14 @@ static void *recover_thread(void *arg)
 
 	es_zdm_event(z, zm, "zdm_recovered", json_pack("{s:s}", "step", es_zdm_step_name(zm->step)));
 	resume_if_paused(z, zm);
-	if (zm->step >= ES_ZDM_CUT_OVER) {
+	/*
+	 * Killed after the target ran the container, the target may have cut
+	 * over already (the answer was lost): going on is the only way that
+	 * cannot undo a cut-over. It fails (and aborts) if the target cannot.
+	 */
+	if (zm->step == ES_ZDM_RESTORED && !cut_over(z, zm))
+		complete(z, zm);
+	else if (zm->step >= ES_ZDM_CUT_OVER) {
 		complete(z, zm);
 	} else {
 		es_zdm_fail(z, zm, "the source agent restarted during step %s", es_zdm_step_name(zm->step));

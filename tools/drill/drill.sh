@@ -237,7 +237,12 @@ fi
 if [ -n "${ES_DRILL_CE_RECEIVER:-}" ]; then
 	for n in 1 2; do es_bg es_in "n$n" $ES_DRILL_CE_RECEIVER 8090 "$OUT/ce-node$n.jsonl"; done
 fi
-agent 1 || die "agent on node 1"
+# --fault-at stall_STEP: node 1's worker waits 3 s at STEP (the test
+# build's stall fault, docs/migration.md) so the kill lands exactly there
+case "$FAULT_AT" in
+stall_*) ES_AGENT_BIN=edgeshiftd-faults EDGESHIFTD_FAULT=$FAULT_AT agent 1 || die "agent on node 1" ;;
+*) agent 1 || die "agent on node 1" ;;
+esac
 # the target's agent dies right after runc restore: the restore never completes
 [ "$FAULT" = restore_fail ] && export ES_AGENT_BIN=edgeshiftd-faults EDGESHIFTD_FAULT=restore_crash
 agent 2 || die "agent on node 2"
@@ -260,14 +265,19 @@ check 1 >/dev/null 2>&1 || die "service does not answer on node 1"
 # ---- faults, started in the background at their moment ----
 # retry_migration: wait until node 1 reports the migration failed, then ask
 # for the same one again (edgeshift zdm, by hand): the retry must start from
-# clean state on both nodes and pass the same checks
+# clean state on both nodes and pass the same checks. A migration that
+# ended done (an agent killed after the cut-over) needs none.
 retry_migration() {
 	local st="" session="$USER_IP:$USER_PORT%3E$SVC:$SVC_PORT$SESSION_SUFFIX"
 	for _ in $(seq 300); do
 		st=$(api 1 GET /v1/zdm/migrations 2>/dev/null | jq -r '.[0].state // empty' 2>/dev/null)
-		[ "$st" = failed ] && break
+		[ "$st" = failed ] || [ "$st" = done ] && break
 		sleep 0.1
 	done
+	if [ "$st" = done ]; then
+		echo "retry: not needed, the migration ended done" >>"$OUT/fault.log"
+		return
+	fi
 	if [ "$st" != failed ]; then
 		echo "retry: the first migration did not fail ($st)" >>"$OUT/fault.log"
 		return
@@ -284,8 +294,12 @@ fault_runner() {
 
 fault_inject() {
 	local phase_ev=${FAULT_AT}_start
-	# the replay is the target's step, not an engine phase
-	[ "$FAULT_AT" = replay ] && phase_ev=zdm_replay_start
+	# the replay and the cut-over are the target's steps, not engine phases
+	case "$FAULT_AT" in
+	replay) phase_ev=zdm_replay_start ;;
+	cut_over) phase_ev=zdm_cutover ;;
+	stall_*) phase_ev=fault_stall ;;
+	esac
 	if [ "$FAULT" = restore_fail ]; then
 		# node 2's agent exits in the restore; it comes back without the fault
 		while kill -0 "$AGENT2" 2>/dev/null; do sleep 0.1; done
@@ -347,14 +361,18 @@ state=none
 [ "$HANDOFF" -gt 0 ] && for _ in $(seq 600); do
 	api 1 GET /v1/zdm/migrations >"$OUT/zdm.json" 2>/dev/null
 	state=$(jq -r '.[0].state // empty' "$OUT/zdm.json" 2>/dev/null)
-	# a retry is the newest: wait for it
-	[ "$RETRY" = true ] && [ "$(jq length "$OUT/zdm.json" 2>/dev/null)" != 2 ] && state=""
+	# a retry is the newest: wait for it (none after a first one done)
+	[ "$RETRY" = true ] && [ "$(jq length "$OUT/zdm.json" 2>/dev/null)" != 2 ] &&
+		[ "$state" != done ] && state=""
 	if [ "$state" = "done" ] || [ "$state" = failed ]; then break; fi
 	sleep 0.1
 done
 # where the service runs now (a migration that failed its exactly-once
 # check after cut-over runs at node 2 too), and its counter, asked from
 # inside that node
+# a container left paused on either node (an agent killed in the pause)
+paused=$(for st in "$ST1" "$ST2"; do runc --root "$st/runc" list -f json 2>/dev/null; done |
+	jq -s '[.[][]? | select(.status == "paused")] | length')
 old=$(runc --root "$ST1/runc" list -q 2>/dev/null | grep -cx svc)
 new=$(runc --root "$ST2/runc" list -q 2>/dev/null | grep -cx svc)
 where=1
@@ -368,8 +386,8 @@ wan=$(es_wan_stats 2>/dev/null | jq -c '[.a2b, .b2a] | map(.dropped_loss + .drop
 jq -n --arg s "$state" --argjson o "$old" --argjson n "$new" --arg w "$where" --arg f "$FAULT" \
 	--arg m "$MODE" --argjson r "$RATE" --argjson d "$DELAY" --arg wr "$WRATE" --argjson h "$HANDOFF" \
 	--argjson wd "${wan:-null}" --argjson rt "$RETRY" --argjson ur "$REPLIES" --arg pr "$PROTO" \
-	--argjson ck "$CLOCK" \
-	'{migration_state: $s, old_running: $o, new_running: $n, serving_node: $w, fault: $f, mode: $m,
+	--argjson ck "$CLOCK" --argjson pz "${paused:-0}" \
+	'{migration_state: $s, old_running: $o, new_running: $n, paused: $pz, serving_node: $w, fault: $f, mode: $m,
 	  rate: $r, wan_delay_ms: $d, wan_rate: $wr, handoff_at: $h, wan_dropped: $wd, retry: $rt,
 	  udp_replies: $ur, protocol: $pr, service_clock: $ck}' \
 	>"$OUT/site.json"
