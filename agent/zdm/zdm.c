@@ -20,6 +20,7 @@
 #include "util/clock.h"
 #include "util/errf.h"
 #include "util/log.h"
+#include "net/tcp_destroy.h"
 #include "net/udp_rqueue.h"
 #include "zdm_int.h"
 #include "zdm_record.h"
@@ -236,6 +237,23 @@ static bool verified(struct es_zdm *z, struct es_zdm_mig *zm)
 	return false;
 }
 
+/*
+ * TCP: abort the old container's connection while the tunnel still takes
+ * what it sends (its RST is dropped at the target, which has cut over).
+ * Stopped the ordinary way, its socket would linger as an orphan and send
+ * its FIN again after the tunnel is gone, straight to the user, closing
+ * the connection the restored container now serves.
+ */
+static void close_old_connection(struct es_zdm *z, struct es_zdm_mig *zm)
+{
+	int ret = es_tcp_destroy(zm->key.svc_addr, zm->key.svc_port, zm->key.user_addr,
+				 zm->key.user_port);
+
+	if (ret && ret != -ENOENT)
+		es_warn("zdm_old_connection", "id=%s error=\"%s\"", zm->id, strerror(-ret));
+	es_zdm_event(z, zm, "zdm_old_connection_closed", json_pack("{s:b}", "found", !ret));
+}
+
 /* After cut-over nothing is undone: the new container serves. */
 static void complete(struct es_zdm *z, struct es_zdm_mig *zm)
 {
@@ -244,6 +262,8 @@ static void complete(struct es_zdm *z, struct es_zdm_mig *zm)
 	struct es_runtime *rt = es_migrator_runtime(z->m);
 	int ret = 0;
 
+	if (zm->key.proto == IPPROTO_TCP)
+		close_old_connection(z, zm);
 	if (zm->mg)
 		ret = es_mig_stop_source(z->m, zm->mg);
 	else if (es_container_exists(rt, zm->container))

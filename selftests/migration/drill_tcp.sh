@@ -14,7 +14,7 @@ es_require_root drill_tcp
 command -v criu >/dev/null || { es_plan 1; es_skip drill_tcp "criu missing (tools/setup/install-deps)"; exit 0; }
 # shellcheck source=selftests/migration/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 19
+es_plan 20
 
 # tcp_checks NAME: one connection throughout, and the agents' comparison of the streams
 tcp_checks() {
@@ -30,6 +30,10 @@ drill_expect_done "TCP, 20/s"
 tcp_checks "TCP, 20/s"
 es_expect_ge "TCP, 20/s: the user's segments replayed into the restored socket" \
 	"$(drill_q .migration.replayed)" 1
+# stopped the ordinary way, the old socket would send its FIN again after
+# the tunnel is gone, straight to the user (seen at 200 ms RTT, 10/s)
+es_expect_eq "TCP, 20/s: the old container's connection aborted before it was stopped" \
+	"$(grep '"event":"zdm_old_connection_closed"' "$DRILL_DIR/events-node1.log" | jq -r .found)" true
 
 drill_run t100 --service tcp --mode partial --rate 100 --count 600 --handoff-at 150
 drill_expect_done "TCP, 100/s"
