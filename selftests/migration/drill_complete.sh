@@ -13,6 +13,6 @@ es_plan 8
 
 drill_run c10 --mode complete --rate 10 --count 80 --handoff-at 30
 drill_expect_done "complete, 10/s"
-drill_run c100 --mode complete --rate 100 --count 600 --handoff-at 100
+drill_run c100 --mode complete --rate 100 --count 400 --handoff-at 100
 drill_expect_done "complete, 100/s"
 es_done

@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Fault drills: the target's restore fails (its agent dies in it and comes
-# back), the replay buffer fills, the agent on either node is killed in the
-# transfer and restarted, the target node's agent dies for good; a retry
+# back), the replay buffer fills, the target node's agent dies for good
+# (either node's agent killed and restarted at each step: zdm_kill_*.sh); a retry
 # after a failed restore; a service that answers with two datagrams. In every
 # case nothing is lost or answered twice and the service's counter equals
 # the requests sent; a failed migration leaves the old container serving.
@@ -11,7 +11,7 @@ es_require_root drill_faults
 command -v criu >/dev/null || { es_plan 1; es_skip drill_faults "criu missing (tools/setup/install-deps)"; exit 0; }
 # shellcheck source=selftests/migration/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 31
+es_plan 25
 
 drill_run restore --rate 20 --count 100 --handoff-at 30 --fault restore_fail
 drill_expect_failed_clean "restore fails"
@@ -26,15 +26,6 @@ es_expect_eq "replay buffer full: the data plane aborted the session itself" \
 es_expect_eq "replay buffer full: the migration's error says so in words" \
 	"$(drill_q '.migration.error | test("replay buffer full: more requests past the cursor than replay_limit")')" true
 
-drill_run ksrc --rate 20 --count 120 --handoff-at 30 --fault kill_source_agent
-drill_expect_clean "source agent killed in the transfer"
-es_expect_eq "source agent killed: the restarted agent ended the migration" \
-	"$(drill_q .migration.state)" failed
-
-drill_run ktgt --rate 20 --count 120 --handoff-at 30 --fault kill_target_agent
-drill_expect_clean "target agent killed in the transfer"
-es_expect_eq "target agent killed: the migration ended (done or failed), drill passed" \
-	"$(drill_q '.migration.state | test("done|failed")') $DRILL_RC" "true 0"
 # The target node's agent dies for good in the checkpoint: its data plane
 # keeps forwarding (no hold sits at the target), the source gives up.
 drill_run tdies --rate 20 --count 120 --handoff-at 30 --fault target_dies

@@ -25,9 +25,9 @@ es_expect_eq "bpftool map dump during the drill shows the session migrating (sta
 es_expect_eq "bpftool map dump on the source shows the session held for the checkpoint" \
 	"$(jq '[.[] | .formatted.value.hold / 72057594037927936 | floor | select(. == 1)] | length' \
 		"$ES_TMP/r10/bpftool-remote.json" 2>/dev/null)" 1
-drill_run r100 --mode partial --rate 100 --count 600 --handoff-at 100
+drill_run r100 --mode partial --rate 100 --count 400 --handoff-at 100
 drill_expect_done "partial, 100/s"
-drill_run r1 --mode partial --rate 1 --count 16 --handoff-at 6
+drill_run r1 --mode partial --rate 1 --count 10 --handoff-at 3
 drill_expect_done "partial, 1/s"
 es_expect_ge "every phase timed from the merged event logs" \
 	"$(drill_q '[.phases[] | select(.ms != null)] | length')" 9
