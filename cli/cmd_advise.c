@@ -60,9 +60,8 @@ static const struct es_opts cli = {
 		  "the node has it, v1 otherwise) and the number in FILE every interval, then\n"
 		  "ranks the blocks by the RMS distance between their normalised resource\n"
 		  "series and the normalised change in performance per interval, nearest\n"
-		  "first. Exit\n"
-		  "status 0 with a ranking, 3 when the performance did not change enough to\n"
-		  "rank, 1 on an error.\n",
+		  "first (docs/scale-advisor.md). Exit status 0 with a ranking, 3 when the\n"
+		  "service did not get worse enough to rank, 1 on an error.\n",
 };
 
 static int open_blocks(const struct advise_args *a, struct es_adv_block *b)
