@@ -44,5 +44,6 @@ int cmd_migrate(const struct cli *c, int argc, char **argv);
 int cmd_place(const struct cli *c, int argc, char **argv);
 int cmd_session_test(const struct cli *c, int argc, char **argv);
 int cmd_zdm(const struct cli *c, int argc, char **argv);
+int cmd_advise(const struct cli *c, int argc, char **argv);
 
 #endif

@@ -3,10 +3,11 @@
 # Runs last: every test before it must have removed what it made.
 # Test objects carry the per-run prefix "es" + 7 hex/decimal characters.
 echo "TAP version 13"
-echo "1..3"
+echo "1..4"
 pat='^es[0-9a-f]{5,7}-'
 ns=$(ip netns list | awk '{ print $1 }' | grep -E "$pat")
 pins=$(ls /sys/fs/bpf 2>/dev/null | grep -E "$pat")
+cgroups=$(cd /sys/fs/cgroup 2>/dev/null && ls -d */es* 2>/dev/null | grep -E "/${pat#^}")
 procs=$(pgrep -af 'edgeshiftd|es-traffic|es-flood|es-wan|prometheus --config.file=/tmp/es' | grep -E '/sys/fs/bpf/es[0-9a-f]{5,7}-|/tmp/es[0-9a-f]{5,7}' | grep -v defunct)
 n=0
 check() {
@@ -17,3 +18,4 @@ check() {
 check "network namespaces" "$ns"
 check "pin directories" "$pins"
 check "processes" "$procs"
+check "cgroups" "$cgroups"

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The scale advisor (docs/scale-advisor.md): resource series of each block
+ * of a service (one cgroup a block), sampled on one clock into bounded
+ * rings, and Paper E's rule that ranks the blocks by how closely one of
+ * their normalised resource series follows the change in service
+ * performance over the same window.
+ */
+#ifndef EDGESHIFT_ADVISOR_H
+#define EDGESHIFT_ADVISOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Samples a ring keeps: at 1 s intervals, eight and a half minutes. */
+#define ES_ADV_RING_LEN		512
+#define ES_ADV_NAME_LEN		64
+
+struct es_adv_ring {
+	double		v[ES_ADV_RING_LEN];
+	unsigned int	head;		/* next slot written */
+	unsigned int	n;		/* samples held, at most ES_ADV_RING_LEN */
+};
+
+void es_adv_ring_push(struct es_adv_ring *r, double v);
+/* Copies the newest min(want, n) samples, oldest first; returns how many. */
+size_t es_adv_ring_last(const struct es_adv_ring *r, double *out, size_t want);
+
+/* The resources read of each block; rates are per second of the clock. */
+enum es_adv_res {
+	ES_ADV_CPU,		/* CPU time used, in cores */
+	ES_ADV_THROTTLED,	/* share of the interval the CFS quota held it back */
+	ES_ADV_MEMORY,		/* bytes charged (v1 usage_in_bytes, v2 memory.current) */
+	ES_ADV_IO,		/* bytes read and written per second */
+	ES_ADV_NRES,
+};
+
+const char *es_adv_res_name(enum es_adv_res r);
+
+/* The raw counters of one read; memory is a gauge, the rest accumulate. */
+struct es_adv_raw {
+	uint64_t	cpu_ns, throttled_ns, memory, io_bytes;
+};
+
+struct es_adv_block {
+	char			name[ES_ADV_NAME_LEN];
+	char			cgroup[256];	/* relative to each hierarchy's root */
+	bool			v2;		/* read from the unified hierarchy */
+	bool			have_last;
+	uint64_t		last_ns;
+	struct es_adv_raw	last;
+	struct es_adv_ring	res[ES_ADV_NRES];
+};
+
+/*
+ * Binds b to the cgroup path rel (e.g. "kubepods/pod1/ctr"), under root
+ * (NULL: /sys/fs/cgroup). v2 when root is a unified mount holding rel,
+ * else the v1 controllers cpu, cpuacct, memory and blkio. -errno and a
+ * message when neither layout has the cgroup.
+ */
+int es_adv_block_init(struct es_adv_block *b, const char *name, const char *rel,
+		      const char *root, char *err, size_t err_len);
+/* Reads b's counters now (the v1 or v2 files); -errno and a message. */
+int es_adv_block_read(const struct es_adv_block *b, const char *root, struct es_adv_raw *raw,
+		      char *err, size_t err_len);
+/*
+ * Turns a read taken at now_ns into one sample of each series (rates over
+ * the time since the last read); the first read only primes the counters.
+ */
+void es_adv_block_push(struct es_adv_block *b, const struct es_adv_raw *raw, uint64_t now_ns);
+
+/*
+ * One tick of the common clock: reads every block and the performance
+ * number (a file holding one decimal number, a gauge) at the same
+ * moment, and pushes one sample into each ring. The first tick only
+ * primes the counters (no rate yet). -errno and a message when a file
+ * cannot be read; no ring is pushed then.
+ */
+int es_adv_tick(struct es_adv_block *blocks, unsigned int nblocks, const char *root,
+		const char *perf_path, struct es_adv_ring *perf, char *err, size_t err_len);
+
+/* How the service's performance number reads: which way is worse. */
+enum es_adv_perf_kind {
+	ES_ADV_PERF_LATENCY,	/* higher is worse (p50, p99, mean) */
+	ES_ADV_PERF_THROUGHPUT,	/* lower is worse (requests, bytes per second) */
+};
+
+struct es_adv_res_score {
+	bool		flat;		/* did not change over the window: explains nothing */
+	double		distance;	/* RMS of the normalised difference, 0..1 */
+	double		r;		/* Pearson correlation with the performance change */
+	double		mean;		/* the raw series' mean over the window */
+};
+
+struct es_adv_score {
+	unsigned int		block;		/* index into the blocks given */
+	int			res;		/* the resource that drives it; -1: none
+						 * changed with a positive correlation */
+	double			distance;	/* of that resource; 1 when none did */
+	double			r;
+	struct es_adv_res_score	per_res[ES_ADV_NRES];
+};
+
+/*
+ * Min-max normalisation of x[0..n) into out: 0 at the window's lowest
+ * value, 1 at its highest. Returns false (and zeros) when the range is
+ * below floor: a series that did not move cannot track a change.
+ */
+bool es_adv_normalise(const double *x, size_t n, double floor, double *out);
+double es_adv_distance(const double *a, const double *b, size_t n);
+/* 0 when either series is constant. */
+double es_adv_pearson(const double *a, const double *b, size_t n);
+
+/*
+ * Paper E's rule over the newest n samples (4 <= n <= ES_ADV_RING_LEN):
+ * the performance's change per interval against each resource series,
+ * both normalised; scores[i] for blocks[i], then sorted, nearest first.
+ * *change is how much worse the service got over the window (the mean of
+ * its last third against its first, relative). Returns 0, or -EAGAIN
+ * when that is below min_change or fewer than n samples are held: then
+ * nothing is ranked and there is nothing to scale.
+ */
+int es_adv_rank(const struct es_adv_block *blocks, unsigned int nblocks,
+		const struct es_adv_ring *perf, enum es_adv_perf_kind kind, size_t n,
+		double min_change, double *change, struct es_adv_score *scores);
+
+#endif

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Paper E's rule: the block to scale out is the one whose resource use
+ * over time is most similar to the change in the service's performance.
+ * Each series is min-max normalised over the window, so a block's CPU in
+ * cores, its throttled share and its bytes compare on one scale; the
+ * distance is the RMS of the point-wise difference (what the paper
+ * minimises), and the Pearson correlation is reported beside it. The
+ * formula and its limits: docs/scale-advisor.md.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "advisor/advisor.h"
+
+/*
+ * The smallest range over a window that counts as a change, per resource:
+ * below it a series is sampling noise, and normalising would blow the
+ * noise up to the full 0..1 scale.
+ */
+static const double res_floor[ES_ADV_NRES] = {
+	[ES_ADV_CPU]		= 0.01,		/* a hundredth of a core */
+	[ES_ADV_THROTTLED]	= 0.001,	/* a thousandth of the time */
+	[ES_ADV_MEMORY]		= 1 << 20,	/* a MiB */
+	[ES_ADV_IO]		= 4096,		/* a page a second */
+};
+
+bool es_adv_normalise(const double *x, size_t n, double floor, double *out)
+{
+	double lo = INFINITY, hi = -INFINITY;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		lo = fmin(lo, x[i]);
+		hi = fmax(hi, x[i]);
+	}
+	if (!n || !(hi - lo > floor) || hi - lo <= 0) {
+		memset(out, 0, n * sizeof(*out));
+		return false;
+	}
+	for (i = 0; i < n; i++)
+		out[i] = (x[i] - lo) / (hi - lo);
+	return true;
+}
+
+double es_adv_distance(const double *a, const double *b, size_t n)
+{
+	double sum = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sum += (a[i] - b[i]) * (a[i] - b[i]);
+	return n ? sqrt(sum / n) : 0;
+}
+
+double es_adv_pearson(const double *a, const double *b, size_t n)
+{
+	double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ma += a[i];
+		mb += b[i];
+	}
+	if (!n)
+		return 0;
+	ma /= n;
+	mb /= n;
+	for (i = 0; i < n; i++) {
+		sab += (a[i] - ma) * (b[i] - mb);
+		saa += (a[i] - ma) * (a[i] - ma);
+		sbb += (b[i] - mb) * (b[i] - mb);
+	}
+	return saa > 0 && sbb > 0 ? sab / sqrt(saa * sbb) : 0;
+}
+
+static double mean(const double *x, size_t n)
+{
+	double s = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		s += x[i];
+	return n ? s / n : 0;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static double median(const double *x, size_t n)
+{
+	double tmp[ES_ADV_RING_LEN];
+
+	memcpy(tmp, x, n * sizeof(*x));
+	qsort(tmp, n, sizeof(*tmp), cmp_double);
+	return n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
+}
+
+/*
+ * How much worse the service got: the median of the window's last third
+ * against its first, relative to the first (latency up, throughput down).
+ * A trend, not a range, and medians, not means: one slow interval (a
+ * scheduling hiccup on a busy node) in a steady window is noise.
+ */
+static double worsening(const double *raw, size_t n, enum es_adv_perf_kind kind)
+{
+	size_t third = n / 3;
+	double a = median(raw, third), b = median(raw + n - third, third);
+	double worse = kind == ES_ADV_PERF_LATENCY ? b - a : a - b;
+
+	return worse / fmax(fabs(a), 1e-12);
+}
+
+/*
+ * The change in performance, per interval: the first difference of the
+ * performance series (n - 1 points), signed so that worse is up, then
+ * normalised. A block at its limit shows while the service worsens (a
+ * queue grows ahead of it), not in proportion to how bad it has become.
+ */
+static int perf_change(const struct es_adv_ring *perf, enum es_adv_perf_kind kind, size_t n,
+		       double min_change, double *raw, double *out, double *change)
+{
+	size_t i;
+
+	if (n < 4 || es_adv_ring_last(perf, raw, n) < n)
+		return -EAGAIN;
+	*change = worsening(raw, n, kind);
+	if (!(*change >= min_change))
+		return -EAGAIN;
+	for (i = 0; i + 1 < n; i++)
+		raw[i] = kind == ES_ADV_PERF_LATENCY ? raw[i + 1] - raw[i] : raw[i] - raw[i + 1];
+	return es_adv_normalise(raw, n - 1, 0, out) ? 0 : -EAGAIN;
+}
+
+static void score_block(const struct es_adv_block *b, const double *p, size_t n, double *raw,
+			double *norm, struct es_adv_score *s)
+{
+	int r;
+
+	s->res = -1;
+	s->distance = 1;
+	s->r = 0;
+	for (r = 0; r < ES_ADV_NRES; r++) {
+		struct es_adv_res_score *rs = &s->per_res[r];
+		size_t got = es_adv_ring_last(&b->res[r], raw, n);
+
+		/* Aligned with the performance change: the interval each ends. */
+		rs->mean = mean(raw, got);
+		rs->flat = got < n || !es_adv_normalise(raw + 1, n - 1, res_floor[r], norm);
+		rs->distance = rs->flat ? 1 : es_adv_distance(norm, p, n - 1);
+		rs->r = rs->flat ? 0 : es_adv_pearson(norm, p, n - 1);
+		/* Moving against the worsening (r <= 0) cannot explain it. */
+		if (!rs->flat && rs->r > 0 && (s->res < 0 || rs->distance < s->distance)) {
+			s->res = r;
+			s->distance = rs->distance;
+			s->r = rs->r;
+		}
+	}
+}
+
+static int by_distance(const void *x, const void *y)
+{
+	const struct es_adv_score *a = x, *b = y;
+
+	/* A block none of whose resources moved with the change cannot explain it. */
+	if ((a->res < 0) != (b->res < 0))
+		return a->res < 0 ? 1 : -1;
+	if (a->distance != b->distance)
+		return a->distance < b->distance ? -1 : 1;
+	/* Equal distances: the stronger correlation first, then the order given. */
+	if (a->r != b->r)
+		return a->r > b->r ? -1 : 1;
+	return a->block < b->block ? -1 : a->block > b->block;
+}
+
+int es_adv_rank(const struct es_adv_block *blocks, unsigned int nblocks,
+		const struct es_adv_ring *perf, enum es_adv_perf_kind kind, size_t n,
+		double min_change, double *change, struct es_adv_score *scores)
+{
+	double raw[ES_ADV_RING_LEN], norm[ES_ADV_RING_LEN], p[ES_ADV_RING_LEN];
+	unsigned int i;
+	int ret;
+
+	if (n > ES_ADV_RING_LEN)
+		n = ES_ADV_RING_LEN;
+	*change = 0;
+	ret = perf_change(perf, kind, n, min_change, raw, p, change);
+	if (ret)
+		return ret;
+	for (i = 0; i < nblocks; i++) {
+		memset(&scores[i], 0, sizeof(scores[i]));
+		scores[i].block = i;
+		score_block(&blocks[i], p, n, raw, norm, &scores[i]);
+	}
+	qsort(scores, nblocks, sizeof(*scores), by_distance);
+	return 0;
+}

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The scale advisor's parts on fixed inputs: the ring, the normalisation,
+ * distance and correlation, Paper E's ranking on made-up series whose
+ * answer is known, and the cgroup readers of both layouts against a
+ * directory tree laid out like /sys/fs/cgroup (v1 controllers, v2 unified).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "harness.h"
+#include "advisor/advisor.h"
+#include "util/fs_util.h"
+
+#define NEAR(a, b)	(fabs((a) - (b)) < 1e-9)
+
+TEST(ring_keeps_the_newest)
+{
+	struct es_adv_ring *r = calloc(1, sizeof(*r));
+	double out[ES_ADV_RING_LEN + 8];
+	unsigned int i;
+
+	ASSERT_TRUE(r != NULL, "calloc");
+	for (i = 0; i < 600; i++)
+		es_adv_ring_push(r, i);
+	EXPECT_EQ(r->n, ES_ADV_RING_LEN, "bounded");
+	EXPECT_EQ(es_adv_ring_last(r, out, 3), 3, "three asked");
+	EXPECT_TRUE(out[0] == 597 && out[1] == 598 && out[2] == 599, "oldest first");
+	EXPECT_EQ(es_adv_ring_last(r, out, ES_ADV_RING_LEN + 8), ES_ADV_RING_LEN, "no more than held");
+	EXPECT_TRUE(out[0] == 600 - ES_ADV_RING_LEN, "the oldest kept");
+	free(r);
+}
+
+TEST(normalise_distance_pearson)
+{
+	double x[] = { 2, 4, 6 }, y[] = { 1, 3, 5 }, z[] = { 6, 4, 2 }, c[] = { 5, 5, 5 };
+	double nx[3], ny[3], nz[3], nc[3] = { 9, 9, 9 };
+
+	EXPECT_TRUE(es_adv_normalise(x, 3, 0, nx), "a moving series");
+	EXPECT_TRUE(NEAR(nx[0], 0) && NEAR(nx[1], 0.5) && NEAR(nx[2], 1), "min-max");
+	EXPECT_TRUE(es_adv_normalise(y, 3, 0, ny) && es_adv_normalise(z, 3, 0, nz), "moving");
+	EXPECT_TRUE(NEAR(es_adv_distance(nx, ny, 3), 0), "same shape, other level: 0");
+	EXPECT_TRUE(NEAR(es_adv_distance(nx, nz, 3), sqrt(2.0 / 3)), "mirrored");
+	EXPECT_TRUE(NEAR(es_adv_pearson(x, y, 3), 1), "r = 1");
+	EXPECT_TRUE(NEAR(es_adv_pearson(x, z, 3), -1), "r = -1");
+	EXPECT_TRUE(NEAR(es_adv_pearson(x, c, 3), 0), "constant: 0");
+	EXPECT_TRUE(!es_adv_normalise(c, 3, 0, nc), "constant is flat");
+	EXPECT_TRUE(nc[0] == 0 && nc[2] == 0, "flat reads as zeros");
+	EXPECT_TRUE(!es_adv_normalise(x, 3, 4, nx), "a range of 4 is not above a floor of 4");
+}
+
+/*
+ * Ten samples: the service is steady for five, then its latency grows by
+ * the same step each interval (a queue filling at a constant excess).
+ * "logic" is throttled from then on, "front" keeps its CPU (noise below
+ * the floor), "db" gets less work once logic is held back.
+ */
+static void fill(struct es_adv_block *b, struct es_adv_ring *perf, bool throughput)
+{
+	unsigned int i;
+
+	memset(b, 0, 3 * sizeof(*b));
+	memset(perf, 0, sizeof(*perf));
+	strcpy(b[0].name, "front");
+	strcpy(b[1].name, "logic");
+	strcpy(b[2].name, "db");
+	for (i = 0; i < 10; i++) {
+		bool late = i >= 5;
+
+		es_adv_ring_push(perf, throughput ? (late ? 1500 - 100.0 * (i - 4) : 1500)
+						  : (late ? 300 + 5000.0 * (i - 4) : 300));
+		es_adv_ring_push(&b[0].res[ES_ADV_CPU], 0.15 + (i % 2) * 0.001);
+		es_adv_ring_push(&b[1].res[ES_ADV_CPU], late ? 0.10 : 0.15);
+		es_adv_ring_push(&b[1].res[ES_ADV_THROTTLED], late ? 0.85 + (i % 2) * 0.02 : 0);
+		es_adv_ring_push(&b[2].res[ES_ADV_CPU], late ? 0.10 : 0.15);
+		es_adv_ring_push(&b[0].res[ES_ADV_MEMORY], 1 << 20);
+		es_adv_ring_push(&b[1].res[ES_ADV_MEMORY], 1 << 20);
+		es_adv_ring_push(&b[2].res[ES_ADV_MEMORY], 1 << 20);
+		es_adv_ring_push(&b[0].res[ES_ADV_THROTTLED], 0);
+		es_adv_ring_push(&b[2].res[ES_ADV_THROTTLED], 0);
+		es_adv_ring_push(&b[0].res[ES_ADV_IO], 0);
+		es_adv_ring_push(&b[1].res[ES_ADV_IO], 0);
+		es_adv_ring_push(&b[2].res[ES_ADV_IO], 0);
+	}
+}
+
+static void expect_logic_first(const struct es_adv_score *s)
+{
+	unsigned int i;
+
+	EXPECT_EQ(s[0].block, 1, "logic first");
+	EXPECT_EQ(s[0].res, ES_ADV_THROTTLED, "by its throttling");
+	EXPECT_TRUE(s[0].distance < 0.1, "near the performance change");
+	EXPECT_TRUE(s[0].r > 0.95, "and correlated with it");
+	EXPECT_EQ(s[1].res, -1, "nothing of the others moved with the change");
+	EXPECT_EQ(s[2].res, -1, "nothing of the others moved with the change");
+	for (i = 1; i < 3; i++) {
+		const struct es_adv_score *o = &s[i];
+
+		EXPECT_TRUE(NEAR(o->distance, 1), "no driver scores the worst distance");
+		if (o->block == 0)
+			EXPECT_TRUE(o->per_res[ES_ADV_CPU].flat, "front's CPU noise is under the floor");
+		else
+			EXPECT_TRUE(!o->per_res[ES_ADV_CPU].flat && o->per_res[ES_ADV_CPU].r < 0,
+				    "db's CPU moved, against the change");
+	}
+	for (i = 0; _es_h.res->failed && i < 3; i++)
+		TEST_LOG("block %u: resource %d distance %.4f r %.4f", s[i].block, s[i].res,
+			 s[i].distance, s[i].r);
+}
+
+TEST(rank_names_the_throttled_block)
+{
+	struct es_adv_block *b = calloc(3, sizeof(*b));
+	struct es_adv_ring *perf = calloc(1, sizeof(*perf));
+	struct es_adv_score s[3];
+	double change;
+
+	ASSERT_TRUE(b && perf, "calloc");
+	fill(b, perf, false);
+	ASSERT_EQ(es_adv_rank(b, 3, perf, ES_ADV_PERF_LATENCY, 10, 0.5, &change, s), 0, "ranked");
+	EXPECT_TRUE(change > 10, "latency grew many times over");
+	expect_logic_first(s);
+	fill(b, perf, true);
+	ASSERT_EQ(es_adv_rank(b, 3, perf, ES_ADV_PERF_THROUGHPUT, 10, 0.1, &change, s), 0,
+		  "throughput falling ranks too");
+	expect_logic_first(s);
+	free(b);
+	free(perf);
+}
+
+TEST(rank_nothing_without_worsening)
+{
+	struct es_adv_block *b = calloc(3, sizeof(*b));
+	struct es_adv_ring *perf = calloc(1, sizeof(*perf));
+	struct es_adv_score s[3];
+	double change;
+	unsigned int i;
+
+	ASSERT_TRUE(b && perf, "calloc");
+	fill(b, perf, false);
+	EXPECT_EQ(es_adv_rank(b, 3, perf, ES_ADV_PERF_THROUGHPUT, 10, 0.1, &change, s), -EAGAIN,
+		  "throughput rising is no worsening");
+	EXPECT_EQ(es_adv_rank(b, 3, perf, ES_ADV_PERF_LATENCY, 11, 0.5, &change, s), -EAGAIN,
+		  "fewer samples held than the window");
+	memset(perf, 0, sizeof(*perf));
+	for (i = 0; i < 10; i++)
+		es_adv_ring_push(perf, 300 + (i == 8 ? 5000 : 0) + (i % 3) * 20);
+	EXPECT_EQ(es_adv_rank(b, 3, perf, ES_ADV_PERF_LATENCY, 10, 0.5, &change, s), -EAGAIN,
+		  "one slow interval (in the last third) in a steady window");
+	EXPECT_TRUE(change < 0.5, "reported below the threshold");
+	free(b);
+	free(perf);
+}
+
+static char root[64];
+
+static void put(const char *rel, const char *text)
+{
+	char path[256], *slash;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	for (slash = strchr(path + strlen(root) + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = 0;
+		mkdir(path, 0755);
+		*slash = '/';
+	}
+	ASSERT_EQ(es_write_file(path, text, strlen(text)), 0, "fixture file");
+}
+
+static void cleanup_root(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	if (system(cmd))
+		TEST_LOG("could not remove %s", root);
+}
+
+TEST(cgroup_v1_and_v2_files)
+{
+	struct es_adv_block *b = calloc(1, sizeof(*b));
+	struct es_adv_raw raw;
+	char err[256] = "";
+
+	ASSERT_TRUE(b != NULL, "calloc");
+	snprintf(root, sizeof(root), "/tmp/es-advisor-XXXXXX");
+	ASSERT_TRUE(mkdtemp(root) != NULL, "mkdtemp");
+	put("cpuacct/pod/ctr/cpuacct.usage", "3000000000\n");
+	put("cpu/pod/ctr/cpu.stat", "nr_periods 10\nnr_throttled 4\nthrottled_time 500000000\n");
+	put("memory/pod/ctr/memory.usage_in_bytes", "8388608\n");
+	put("blkio/pod/ctr/blkio.throttle.io_service_bytes",
+	    "8:0 Read 4096\n8:0 Write 8192\n8:0 Total 12288\nTotal 12288\n");
+	EXPECT_EQ(es_adv_block_init(b, "logic", "pod/ctr", root, err, sizeof(err)), 0, err);
+	EXPECT_TRUE(!b->v2, "v1 without a unified root");
+	EXPECT_EQ(es_adv_block_read(b, root, &raw, err, sizeof(err)), 0, err);
+	EXPECT_EQ(raw.cpu_ns, 3000000000ull, "cpuacct.usage");
+	EXPECT_EQ(raw.throttled_ns, 500000000ull, "throttled_time");
+	EXPECT_EQ(raw.memory, 8388608ull, "usage_in_bytes");
+	EXPECT_EQ(raw.io_bytes, 12288ull, "blkio Total");
+
+	es_adv_block_push(b, &raw, 1000000000ull);
+	EXPECT_EQ(b->res[ES_ADV_CPU].n, 0, "the first read only primes");
+	raw.cpu_ns += 500000000;	/* half a core over one second */
+	raw.throttled_ns += 250000000;
+	raw.io_bytes += 8192;
+	es_adv_block_push(b, &raw, 2000000000ull);
+	EXPECT_TRUE(NEAR(b->res[ES_ADV_CPU].v[0], 0.5), "CPU in cores");
+	EXPECT_TRUE(NEAR(b->res[ES_ADV_THROTTLED].v[0], 0.25), "throttled share");
+	EXPECT_TRUE(NEAR(b->res[ES_ADV_IO].v[0], 8192), "I/O bytes a second");
+	EXPECT_TRUE(NEAR(b->res[ES_ADV_MEMORY].v[0], 8388608), "memory as read");
+
+	put("cgroup.controllers", "cpu io memory pids\n");
+	put("pod2/ctr/cpu.stat", "usage_usec 2000\nuser_usec 1500\nsystem_usec 500\n"
+	    "nr_periods 3\nnr_throttled 1\nthrottled_usec 700\n");
+	put("pod2/ctr/memory.current", "4096\n");
+	put("pod2/ctr/io.stat", "8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n"
+	    "8:16 rbytes=1 wbytes=2 rios=1 wios=1 dbytes=50 dios=1\n");
+	EXPECT_EQ(es_adv_block_init(b, "db", "pod2/ctr", root, err, sizeof(err)), 0, err);
+	EXPECT_TRUE(b->v2, "v2 where the unified root holds the cgroup");
+	EXPECT_EQ(es_adv_block_read(b, root, &raw, err, sizeof(err)), 0, err);
+	EXPECT_EQ(raw.cpu_ns, 2000000ull, "usage_usec");
+	EXPECT_EQ(raw.throttled_ns, 700000ull, "throttled_usec");
+	EXPECT_EQ(raw.memory, 4096ull, "memory.current");
+	EXPECT_EQ(raw.io_bytes, 303ull, "rbytes + wbytes of every device, not dbytes");
+
+	EXPECT_EQ(es_adv_block_init(b, "x", "pod3", root, err, sizeof(err)), -ENOENT,
+		  "a missing cgroup");
+	EXPECT_TRUE(strstr(err, "pod3") != NULL, "the message names it");
+	cleanup_root();
+	free(b);
+}
+
+TEST_HARNESS_MAIN
