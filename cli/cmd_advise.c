@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * edgeshift advise: samples the cgroups of a service's blocks and the
- * service's performance on one clock, then ranks the blocks by Paper E's
- * rule (docs/scale-advisor.md): the block whose resource series follows
+ * service's performance on one clock, then ranks the blocks by the rule of
+ * docs/scale-advisor.md: the block whose resource series follows
  * the change in performance most closely is the one to scale out.
  */
 #include <errno.h>

@@ -2,9 +2,9 @@
 /*
  * The scale advisor (docs/scale-advisor.md): resource series of each block
  * of a service (one cgroup a block), sampled on one clock into bounded
- * rings, and Paper E's rule that ranks the blocks by how closely one of
- * their normalised resource series follows the change in service
- * performance over the same window.
+ * rings, and the rule that ranks the blocks by how closely one of their
+ * normalised resource series follows the change in service performance
+ * over the same window.
  */
 #ifndef EDGESHIFT_ADVISOR_H
 #define EDGESHIFT_ADVISOR_H
@@ -113,7 +113,7 @@ double es_adv_distance(const double *a, const double *b, size_t n);
 double es_adv_pearson(const double *a, const double *b, size_t n);
 
 /*
- * Paper E's rule over the newest n samples (4 <= n <= ES_ADV_RING_LEN):
+ * The ranking rule over the newest n samples (4 <= n <= ES_ADV_RING_LEN):
  * the performance's change per interval against each resource series,
  * both normalised; scores[i] for blocks[i], then sorted, nearest first.
  * *change is how much worse the service got over the window (the mean of

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Paper E's rule: the block to scale out is the one whose resource use
- * over time is most similar to the change in the service's performance.
+ * The ranking rule (docs/scale-advisor.md): the block to scale out is the
+ * one whose resource use over time is most similar to the change in the
+ * service's performance.
  * Each series is min-max normalised over the window, so a block's CPU in
  * cores, its throttled share and its bytes compare on one scale; the
  * distance is the RMS of the point-wise difference (what the paper

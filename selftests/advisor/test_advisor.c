@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The scale advisor's parts on fixed inputs: the ring, the normalisation,
- * distance and correlation, Paper E's ranking on made-up series whose
+ * distance and correlation, the ranking on made-up series whose
  * answer is known, and the cgroup readers of both layouts against a
  * directory tree laid out like /sys/fs/cgroup (v1 controllers, v2 unified).
  */
