@@ -50,24 +50,16 @@ static void tmp_name(char *buf, size_t len)
 	snprintf(buf, len, "esm%08lx", (unsigned long)(nsec ^ (getpid() << 12)) & 0xffffffffUL);
 }
 
-static int move_into_pod(struct cni_ctx *c, int ifindex, struct cni_link *out)
+/* Index, MTU and MAC of the link in the pod: by index, or by name when ifindex is 0. */
+static int read_back(struct cni_ctx *c, int ifindex, const char *name, struct cni_link *out)
 {
-	struct nl_link_change mv = { .name = c->env.ifname, .netns_fd = c->pod_ns };
-	struct nl pod;
 	struct nl_link l;
+	struct nl pod;
 	int ret;
 
-	ret = nl_link_set(&c->nl, ifindex, &mv);
-	if (ret == -EEXIST || ret == -ENOTUNIQ || ret == -EBUSY)
-		return cni_fail(&c->err, CNI_ERR_INVALID_ENV,
-				"CNI_IFNAME: the pod already has an interface named %s", c->env.ifname);
-	if (ret)
-		return cni_fail(&c->err, CNI_ERR_IO, "cannot move the macvlan into %s: %s",
-				c->env.netns, strerror(-ret));
-	ret = cni_pod_nl(c, &pod);
-	if (ret)
+	if (cni_pod_nl(c, &pod))
 		return -1;
-	ret = nl_link_get(&pod, 0, c->env.ifname, &l);
+	ret = nl_link_get(&pod, ifindex, ifindex ? NULL : name, &l);
 	nl_close(&pod);
 	if (ret)
 		return cni_fail(&c->err, CNI_ERR_IO, "the macvlan vanished from the pod: %s",
@@ -78,24 +70,19 @@ static int move_into_pod(struct cni_ctx *c, int ifindex, struct cni_link *out)
 	return 0;
 }
 
-/* Index, MTU and MAC of the link created in the pod. */
-static int read_back(struct cni_ctx *c, int ifindex, struct cni_link *out)
+static int move_into_pod(struct cni_ctx *c, int ifindex, struct cni_link *out)
 {
-	struct nl_link l;
-	struct nl pod;
+	struct nl_link_change mv = { .name = c->env.ifname, .netns_fd = c->pod_ns };
 	int ret;
 
-	if (cni_pod_nl(c, &pod))
-		return -1;
-	ret = nl_link_get(&pod, ifindex, NULL, &l);
-	nl_close(&pod);
+	ret = nl_link_set(&c->nl, ifindex, &mv);
+	if (ret == -EEXIST || ret == -ENOTUNIQ || ret == -EBUSY)
+		return cni_fail(&c->err, CNI_ERR_INVALID_ENV,
+				"CNI_IFNAME: the pod already has an interface named %s", c->env.ifname);
 	if (ret)
-		return cni_fail(&c->err, CNI_ERR_IO, "the macvlan vanished from the pod: %s",
-				strerror(-ret));
-	out->ifindex = l.ifindex;
-	out->mtu = l.mtu;
-	memcpy(out->mac, l.mac, 6);
-	return 0;
+		return cni_fail(&c->err, CNI_ERR_IO, "cannot move the macvlan into %s: %s",
+				c->env.netns, strerror(-ret));
+	return read_back(c, 0, c->env.ifname, out);
 }
 
 static void used_path(struct cni_ctx *c, int ifindex, char *buf, size_t len)
@@ -160,7 +147,7 @@ static int create_in_pod(struct cni_ctx *c, struct nl_macvlan *mv, struct cni_li
 	}
 	if (tries == 8)
 		return 0;
-	if (read_back(c, ifindex, out)) {
+	if (read_back(c, ifindex, NULL, out)) {
 		cni_pod_unmove(c, ifindex, NULL);
 		ifindex_pool_put(c->conf.state_dir, ifindex);
 		return -1;
