@@ -195,8 +195,9 @@ static enum es_mig_err op_verify(struct op_ctx *o, json_t **resp)
 }
 
 /*
- * TCP: hand the restored socket the user's segments paced on its output,
- * cut over once it has caught up with the user and with the old container.
+ * TCP: hand the restored socket the user's segments, their ACKs kept
+ * within what it has sent (lib/replay/tcp_replay.h), and cut over once it
+ * has caught up with the user and with the old container.
  */
 static enum es_mig_err op_cutover_tcp(struct op_ctx *o, json_t **resp)
 {
