@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# The zero-downtime migration drill in partial mode at 1, 10 and 100
-# requests per second (short runs): the user switches access point at a
+# The zero-downtime migration drill in partial mode at 10 and 100 requests
+# per second (short runs; 1 request/s is make bench's drill, 200 s): the
+# user switches access point at a
 # chosen request, node 2's data plane forwards and buffers, the agents
 # migrate the service, replay and cut over. Nothing is lost or answered
 # twice, the service's counter equals the requests sent, the old container
@@ -12,7 +13,7 @@ es_require_root drill_partial
 command -v criu >/dev/null || { es_plan 1; es_skip drill_partial "criu missing (tools/setup/install-deps)"; exit 0; }
 # shellcheck source=selftests/migration/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 16
+es_plan 12
 
 drill_run r10 --mode partial --rate 10 --count 80 --handoff-at 30
 drill_expect_done "partial, 10/s"
@@ -27,8 +28,6 @@ es_expect_eq "bpftool map dump on the source shows the session held for the chec
 		"$ES_TMP/r10/bpftool-remote.json" 2>/dev/null)" 1
 drill_run r100 --mode partial --rate 100 --count 400 --handoff-at 100
 drill_expect_done "partial, 100/s"
-drill_run r1 --mode partial --rate 1 --count 10 --handoff-at 3
-drill_expect_done "partial, 1/s"
 es_expect_ge "every phase timed from the merged event logs" \
 	"$(drill_q '[.phases[] | select(.ms != null)] | length')" 9
 es_done

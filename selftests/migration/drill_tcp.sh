@@ -25,7 +25,7 @@ tcp_checks() {
 		"true 0 0 true"
 }
 
-drill_run t20 --service tcp --mode partial --rate 20 --count 160 --handoff-at 40
+drill_run t20 --service tcp --mode partial --rate 20 --count 120 --handoff-at 30
 drill_expect_done "TCP, 20/s"
 tcp_checks "TCP, 20/s"
 es_expect_ge "TCP, 20/s: the user's segments replayed into the restored socket" \
@@ -39,7 +39,7 @@ drill_run t100 --service tcp --mode partial --rate 100 --count 600 --handoff-at 
 drill_expect_done "TCP, 100/s"
 tcp_checks "TCP, 100/s"
 
-drill_run clock --service tcp --service-clock --mode partial --rate 20 --count 160 --handoff-at 40
+drill_run clock --service tcp --service-clock --mode partial --rate 20 --count 120 --handoff-at 30
 drill_expect_failed_clean "replies with the time"
 es_expect_eq "replies with the time: the connection lived on with the old container" \
 	"$(drill_q .requests.resets)" 0
