@@ -29,7 +29,7 @@ es_expect_ge "5 % loss: replies the WAN lost were sent again" \
 # A failed migration (the target's restore) over the same WAN: the session
 # stays forwarded, ABORTED, and its requests are still kept until the
 # source acknowledges them, so what the WAN loses afterwards is recovered too.
-drill_run abort --rate 50 --count 350 --handoff-at 50 --wan-loss 3 --fault restore_fail
+drill_run abort --rate 50 --count 500 --handoff-at 50 --wan-loss 3 --fault restore_fail
 drill_expect_lossy "3 % loss, restore fails"
 es_expect_eq "3 % loss, restore fails: migration failed, old container serving, drill passed" \
 	"$(drill_q '"\(.migration.state) \(.site.old_running)"') $DRILL_RC" "failed 1 0"
