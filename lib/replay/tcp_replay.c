@@ -227,6 +227,13 @@ static void rewind_if_stalled(struct tcp_run *r, const struct es_mig_session *s)
  * whole stream, and was handed the user's whole acknowledgement), and the
  * restored stream as far as the old one.
  */
+/* The restored container sent as far as the old one (which may not have sent yet). */
+static bool stream_caught_up(const struct es_mig_session *s)
+{
+	return (s->tcp_seen & ES_MIG_TCP_NEW_SEEN) &&
+	       (!(s->tcp_seen & ES_MIG_TCP_OLD_SEEN) || !after(s->old_snd_nxt, s->new_snd_nxt));
+}
+
 static bool caught_up(const struct tcp_run *r, const struct es_mig_session *s, __u64 head)
 {
 	if (r->next <= head || !(s->tcp_seen & ES_MIG_TCP_NEW_ACK))
@@ -235,7 +242,7 @@ static bool caught_up(const struct tcp_run *r, const struct es_mig_session *s, _
 		return false;
 	if (r->ack_known && after(r->user_ack, r->handed_ack))
 		return false;
-	return !(s->tcp_seen & ES_MIG_TCP_OLD_SEEN) || !after(s->old_snd_nxt, s->new_snd_nxt);
+	return stream_caught_up(s);
 }
 
 static void sleep_ms(unsigned int ms)
@@ -335,8 +342,7 @@ int es_mig_tcp_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	v->old_snd_nxt = s.old_snd_nxt;
 	v->new_snd_nxt = s.new_snd_nxt;
 	v->new_ack = s.new_ack;
-	v->caught_up = (s.tcp_seen & ES_MIG_TCP_NEW_SEEN) &&
-		       (!(s.tcp_seen & ES_MIG_TCP_OLD_SEEN) || !after(s.old_snd_nxt, s.new_snd_nxt));
+	v->caught_up = stream_caught_up(&s);
 	overlap(&s, v);
 	/*
 	 * Both streams overlap wherever the restored container answered a
