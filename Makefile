@@ -148,9 +148,10 @@ demo: deps
 	$(MAKE) all
 	bash tools/demo/demo.sh
 
-# `make drill` runs the UDP and the TCP scenario and prints both reports;
+# `make drill` runs the UDP, the TCP (es-counter) and the Redis scenario and
+# prints each report;
 # DRILL="PLAN [options]" runs one drill of your choice
-DRILL_PLANS ?= tools/drill/plans/default.json tools/drill/plans/tcp.json
+DRILL_PLANS ?= tools/drill/plans/default.json tools/drill/plans/tcp.json tools/drill/plans/redis.json
 drill: deps
 	$(MAKE) all
 	@if [ -n "$(DRILL)" ]; then bash tools/drill/drill.sh $(DRILL); else \

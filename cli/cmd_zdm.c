@@ -86,7 +86,9 @@ struct zdm_args {
 static const struct es_opt opts[] = {
 	ES_OPT_STR(F(ct), "container", 0, "ID", "the container to move (none: list)"),
 	ES_OPT_STR(F(to), "to", 0, "NODE", "the target node"),
-	ES_OPT_STR(F(session), "session", 0, "USER:PORT>SVC:PORT", "the session kept alive"),
+	ES_OPT_STR(F(session), "session", 0, "USER:PORT>SVC:PORT[,...]",
+		   "the sessions kept alive (default: every connection of the container's TCP "
+		   "services)"),
 	ES_OPT_STR(F(mode), "mode", 0, "M", "partial (default) or complete"),
 	ES_OPT_UINT(F(wait_s), "wait-s", 0, 0, INT_MAX, "N",
 		    "follow the migration this long (default 300)"),
@@ -97,7 +99,7 @@ static const struct es_opt opts[] = {
 static const struct es_opts cli = {
 	.prog	= "edgeshift zdm",
 	.opts	= opts,
-	.usage	= "[--container ID --to NODE --session USER:PORT>SVC:PORT [--mode M]]"
+	.usage	= "[--container ID --to NODE [--session USER:PORT>SVC:PORT[,...]] [--mode M]]"
 		  " [--json]",
 };
 
@@ -121,13 +123,13 @@ int cmd_zdm(const struct cli *c, int argc, char **argv)
 		}
 		return cli_emit(&cc, r, list_table);
 	}
-	if (!a.to || !a.session) {
-		fprintf(stderr, "edgeshift zdm: --container, --to and --session USER:PORT>SVC:PORT are needed\n");
+	if (!a.to) {
+		fprintf(stderr, "edgeshift zdm: --container and --to NODE are needed\n");
 		return 2;
 	}
 	if (cli_append_arg(path, sizeof(path), "container", a.ct) ||
 	    cli_append_arg(path, sizeof(path), "to", a.to) ||
-	    cli_append_arg(path, sizeof(path), "session", a.session) ||
+	    (a.session && cli_append_arg(path, sizeof(path), "session", a.session)) ||
 	    cli_append_arg(path, sizeof(path), "mode", a.mode))
 		return 2;
 	r = cli_api_post(&cc, path, NULL, err, sizeof(err));

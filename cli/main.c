@@ -32,7 +32,7 @@ static const struct cli_command commands[] = {
 	{ "session-test", cmd_session_test, "session-test --to ADDR --rate MBIT [--json] ..." },
 	{ "advise", cmd_advise, "advise --block NAME=CGROUP... --perf FILE [--perf-kind K]\n"
 	  "           [--interval-ms N] [--samples N] [--json]" },
-	{ "zdm", cmd_zdm, "zdm --container ID --to NODE --session USER:PORT>SVC:PORT [--mode M] [--json]" },
+	{ "zdm", cmd_zdm, "zdm --container ID --to NODE [--session USER:PORT>SVC:PORT[,...]] [--mode M] [--json]" },
 };
 
 #define F(field)	ES_OPT_AT(struct cli, field)

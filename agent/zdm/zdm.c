@@ -21,16 +21,15 @@
 #include "util/errf.h"
 #include "util/log.h"
 #include "net/tcp_destroy.h"
-#include "net/udp_rqueue.h"
 #include "zdm_int.h"
 #include "zdm_record.h"
 
 /* How often the target's session is looked at while the engine restores. */
 #define STATUS_MS	500
 
-/* One data-plane step at the target; 0 with *resp, or -1 with zm->error. */
-static int target(struct es_zdm *z, struct es_zdm_mig *zm, const char *op, const char *extra,
-		  json_t **resp)
+/* One data-plane step of session s at the target; 0 with *resp, or -1 with zm->error. */
+static int target(struct es_zdm *z, struct es_zdm_mig *zm, const struct es_zdm_sess *s,
+		  const char *op, const char *extra, json_t **resp)
 {
 	char path[768], err[512];
 	json_t *r = NULL;
@@ -38,14 +37,15 @@ static int target(struct es_zdm *z, struct es_zdm_mig *zm, const char *op, const
 
 	snprintf(path, sizeof(path), "/v1/zdm/target/%s?x=1", op);
 	es_zdm_query_add(path, sizeof(path), "id", zm->id);
-	es_zdm_query_add(path, sizeof(path), "session", zm->key_text);
+	es_zdm_query_add(path, sizeof(path), "session", s->key_text);
 	es_zdm_query_add(path, sizeof(path), "container", zm->container);
 	if (extra)
 		snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s", extra);
 	code = es_zdm_peer_call(z, zm->url, "POST", path, &r, err, sizeof(err));
 	if (!es_peer_done(code)) {
 		json_decref(r);
-		return es_zdm_fail(z, zm, "target %s, step %s: %s", zm->to, op, err);
+		return es_zdm_fail(z, zm, "target %s, step %s of session %s: %s", zm->to, op,
+				   s->key_text, err);
 	}
 	if (resp)
 		*resp = r;
@@ -61,22 +61,26 @@ static uint64_t jint(json_t *o, const char *a, const char *b)
 	return json_integer_value(b ? json_object_get(v, b) : v);
 }
 
-/* 0, or -1 with zm->error when the target's data plane aborted the session itself. */
+/* 0, or -1 with zm->error when the target's data plane aborted a session itself. */
 static int target_alive(struct es_zdm *z, struct es_zdm_mig *zm)
 {
 	json_t *r, *sess;
+	unsigned int i;
 
-	if (target(z, zm, "status", NULL, &r))
-		return -1;
-	sess = json_object_get(r, "session");
-	if (!strcmp(json_string_value(json_object_get(sess, "state")) ?: "", "aborted")) {
-		es_zdm_fail(z, zm, "the target's data plane aborted the session: %s (%s)",
-			    json_string_value(json_object_get(sess, "abort_why")) ?: "?",
-			    json_string_value(json_object_get(sess, "abort_reason")) ?: "?");
+	for (i = 0; i < zm->n_sess; i++) {
+		if (target(z, zm, &zm->sess[i], "status", NULL, &r))
+			return -1;
+		sess = json_object_get(r, "session");
+		if (!strcmp(json_string_value(json_object_get(sess, "state")) ?: "", "aborted")) {
+			es_zdm_fail(z, zm, "the target's data plane aborted session %s: %s (%s)",
+				    zm->sess[i].key_text,
+				    json_string_value(json_object_get(sess, "abort_why")) ?: "?",
+				    json_string_value(json_object_get(sess, "abort_reason")) ?: "?");
+			json_decref(r);
+			return -1;
+		}
 		json_decref(r);
-		return -1;
 	}
-	json_decref(r);
 	return 0;
 }
 
@@ -103,8 +107,10 @@ static int wait_engine(struct es_zdm *z, struct es_zdm_mig *zm, enum es_mig_mile
 
 static void remote_forget(struct es_zdm *z, struct es_zdm_mig *zm)
 {
-	if (z->dp_ready)
-		bpf_map_delete_elem(z->dp.remote_fd, &zm->key);
+	unsigned int i;
+
+	for (i = 0; z->dp_ready && i < zm->n_sess; i++)
+		bpf_map_delete_elem(z->dp.remote_fd, &zm->sess[i].key);
 }
 
 static int start_engine(struct es_zdm *z, struct es_zdm_mig *zm)
@@ -124,40 +130,84 @@ static int start_engine(struct es_zdm *z, struct es_zdm_mig *zm)
 
 static int cut_over(struct es_zdm *z, struct es_zdm_mig *zm);
 
-static int run(struct es_zdm *z, struct es_zdm_mig *zm)
+/* Each session forwarded and mirrored at the target; true if one is UDP. */
+static int start_sessions(struct es_zdm *z, struct es_zdm_mig *zm, bool *any_udp)
 {
 	char extra[128], src[INET_ADDRSTRLEN];
-	json_t *r;
+	unsigned int i;
 
 	inet_ntop(AF_INET, &z->cfg->tunnel_addr, src, sizeof(src));
 	snprintf(extra, sizeof(extra), "&source=%s", src);
-	if (target(z, zm, "start", extra, NULL))
+	*any_udp = false;
+	for (i = 0; i < zm->n_sess; i++) {
+		if (target(z, zm, &zm->sess[i], "start", extra, NULL))
+			return -1;
+		/*
+		 * A TCP session needs no hold: the image holds the socket's
+		 * sequence numbers, and the replay hands the restored socket
+		 * every segment since forwarding began, whose bytes it already
+		 * has TCP drops.
+		 */
+		zm->sess[i].keep_cursor = zm->sess[i].key.proto == IPPROTO_TCP;
+		*any_udp |= !zm->sess[i].keep_cursor;
+	}
+	return 0;
+}
+
+/* The cursor of each session: the last request its image holds (the hold's, zdm_hold.c). */
+static int set_cursors(struct es_zdm *z, struct es_zdm_mig *zm)
+{
+	unsigned int i;
+	char extra[64];
+	json_t *r;
+
+	for (i = 0; i < zm->n_sess; i++) {
+		struct es_zdm_sess *s = &zm->sess[i];
+
+		extra[0] = '\0';
+		if (!s->keep_cursor)
+			snprintf(extra, sizeof(extra), "&cursor=%llu",
+				 (unsigned long long)s->hold_seq);
+		if (target(z, zm, s, "cursor", extra, &r))
+			return -1;
+		s->hold_seq = jint(json_object_get(r, "session"), "cursor", NULL);
+		json_decref(r);
+	}
+	return 0;
+}
+
+static unsigned int held_total(const struct es_zdm_mig *zm)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < zm->n_sess; i++)
+		n += zm->sess[i].held_sent;
+	return n;
+}
+
+static int run(struct es_zdm *z, struct es_zdm_mig *zm)
+{
+	bool any_udp;
+
+	if (start_sessions(z, zm, &any_udp))
 		return -1;
-	es_zdm_set_step(z, zm, ES_ZDM_FORWARDING, NULL);
+	es_zdm_set_step(z, zm, ES_ZDM_FORWARDING, json_pack("{s:i}", "sessions", zm->n_sess));
 	/*
 	 * The engine's prepare talks to the target before its pause; the hold
-	 * (zdm_hold.c) spans the pause only and is local to this node. A TCP
-	 * session needs none: the image holds the socket's sequence numbers,
-	 * and the replay hands the restored socket every segment since
-	 * forwarding began, whose bytes it already has TCP drops.
+	 * (zdm_hold.c) spans the pause only and is local to this node.
 	 */
-	zm->keep_cursor = zm->key.proto == IPPROTO_TCP;
-	atomic_store(&zm->quiesce, zm->key.proto != IPPROTO_TCP);
+	atomic_store(&zm->quiesce, any_udp);
 	if (start_engine(z, zm) || wait_engine(z, zm, ES_MIG_AT_CHECKPOINT)) {
 		atomic_store(&zm->quiesce, false);
 		return -1;
 	}
 	es_zdm_set_step(z, zm, ES_ZDM_CHECKPOINTED, json_pack("{s:I,s:i}", "cursor",
-						       (json_int_t)zm->hold_seq, "held_sent",
-						       zm->held_sent));
-	extra[0] = '\0';
-	if (!zm->keep_cursor)
-		snprintf(extra, sizeof(extra), "&cursor=%llu", (unsigned long long)zm->hold_seq);
-	if (target(z, zm, "cursor", extra, &r))
+						       (json_int_t)zm->sess[0].hold_seq, "held_sent",
+						       held_total(zm)));
+	if (set_cursors(z, zm))
 		return -1;
-	zm->hold_seq = jint(json_object_get(r, "session"), "cursor", NULL);
-	json_decref(r);
-	es_zdm_set_step(z, zm, ES_ZDM_RESUMED, json_pack("{s:I}", "cursor", (json_int_t)zm->hold_seq));
+	es_zdm_set_step(z, zm, ES_ZDM_RESUMED, json_pack("{s:I}", "cursor",
+							 (json_int_t)zm->sess[0].hold_seq));
 	if (wait_engine(z, zm, ES_MIG_AT_RESTORED))
 		return -1;
 	es_zdm_set_step(z, zm, ES_ZDM_RESTORED, NULL);
@@ -165,51 +215,98 @@ static int run(struct es_zdm *z, struct es_zdm_mig *zm)
 }
 
 /*
- * The target replays and cuts over. Asked again of a target that has cut
- * over already, it answers the same (a restarted source lost the answer).
+ * The target replays session s and cuts it over. Asked again of a target
+ * that has cut over already, it answers the same (a restarted source lost
+ * the answer).
  */
-static int cut_over(struct es_zdm *z, struct es_zdm_mig *zm)
+static int cut_one(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s)
 {
 	json_t *r;
 
-	if (target(z, zm, "cutover", NULL, &r))
+	if (target(z, zm, s, "cutover", NULL, &r))
 		return -1;
-	zm->replayed = jint(r, "replayed", NULL);
-	zm->cut_seq = jint(r, "cut_seq", NULL);
 	pthread_mutex_lock(&z->lock);
-	zm->exactly_once = json_incref(json_object_get(r, "exactly_once"));
+	s->replayed = jint(r, "replayed", NULL);
+	s->cut_seq = jint(r, "cut_seq", NULL);
+	s->cut = true;
+	json_decref(s->exactly_once);
+	s->exactly_once = json_incref(json_object_get(r, "exactly_once"));
 	pthread_mutex_unlock(&z->lock);
 	json_decref(r);
-	es_zdm_set_step(z, zm, ES_ZDM_CUT_OVER, json_pack("{s:i,s:I}", "replayed", zm->replayed, "cut_seq",
-						   (json_int_t)zm->cut_seq));
+	return 0;
+}
+
+/* At most this many sessions replay at once: each holds a request open at the target. */
+#define CUT_PARALLEL	16
+
+struct cut_job {
+	struct es_zdm		*z;
+	struct es_zdm_mig	*zm;
+	atomic_uint		next;
+	atomic_bool		failed;
+};
+
+static void *cut_worker(void *arg)
+{
+	struct cut_job *j = arg;
+	unsigned int i;
+
+	while ((i = atomic_fetch_add(&j->next, 1)) < j->zm->n_sess)
+		if (cut_one(j->z, j->zm, &j->zm->sess[i]))
+			atomic_store(&j->failed, true);
+	return NULL;
+}
+
+/*
+ * Every session replayed and cut over, side by side: one session's replay
+ * waits on its restored socket, not on the others'. 0, or -1 when one
+ * failed (the others may have cut over: zm->sess[].cut says).
+ */
+static int cut_over(struct es_zdm *z, struct es_zdm_mig *zm)
+{
+	struct cut_job j = { .z = z, .zm = zm };
+	pthread_t t[CUT_PARALLEL];
+	unsigned int i, n = zm->n_sess < CUT_PARALLEL ? zm->n_sess : CUT_PARALLEL, started = 0;
+	unsigned int replayed = 0;
+
+	for (i = 1; i < n; i++)
+		if (!pthread_create(&t[started], NULL, cut_worker, &j))
+			started++;
+	cut_worker(&j);
+	for (i = 0; i < started; i++)
+		pthread_join(t[i], NULL);
+	if (atomic_load(&j.failed))
+		return -1;
+	for (i = 0; i < zm->n_sess; i++)
+		replayed += zm->sess[i].replayed;
+	es_zdm_set_step(z, zm, ES_ZDM_CUT_OVER, json_pack("{s:i,s:I,s:i}", "replayed", replayed,
+						   "cut_seq", (json_int_t)zm->sess[0].cut_seq,
+						   "sessions", zm->n_sess));
 	return 0;
 }
 
 /*
- * The exactly-once check, both nodes together: the target's verdict on the
- * replayed requests, and the old container got every request up to
- * cut_seq in sequence and none after it. "done" only when it held; after
- * cut-over nothing can be undone, so a failed check is reported as failed
- * with the reason (the new container serves).
+ * The exactly-once check of session s, both nodes together: the target's
+ * verdict on the replayed requests, and the old container got every
+ * request up to cut_seq in sequence and none after it. False with the
+ * reason in why.
  */
-static bool verified(struct es_zdm *z, struct es_zdm_mig *zm)
+static bool session_verified(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s,
+			     char *why, size_t len)
 {
 	struct es_mig_remote r;
 	json_t *eo, *resp;
 	bool src_ok;
 
 	/* a restarted agent lost the target's answer: ask for the check again */
-	if (!zm->exactly_once && !target(z, zm, "verify", NULL, &resp)) {
-		zm->exactly_once = json_incref(json_object_get(resp, "exactly_once"));
+	if (!s->exactly_once && !target(z, zm, s, "verify", NULL, &resp)) {
+		s->exactly_once = json_incref(json_object_get(resp, "exactly_once"));
 		json_decref(resp);
 	}
-	eo = zm->exactly_once;
+	eo = s->exactly_once;
 	if (!eo) {
-		char why[sizeof(zm->error)];
-
-		snprintf(why, sizeof(why), "%s", zm->error);
-		snprintf(zm->error, sizeof(zm->error), "after cut-over (the new container serves): "
-			 "the exactly-once check could not be read from the target: %.300s", why);
+		snprintf(why, len, "the exactly-once check of session %s could not be read from "
+			 "the target: %.200s", s->key_text, zm->error);
 		return false;
 	}
 	/*
@@ -217,41 +314,101 @@ static bool verified(struct es_zdm *z, struct es_zdm_mig *zm)
 	 * it was sent nothing after it (the restored socket got every byte,
 	 * which the target checked).
 	 */
-	src_ok = z->dp_ready && !es_mig_remote_get(&z->dp, &zm->key, &r) &&
-		 (zm->key.proto == IPPROTO_TCP ? r.last_seq <= zm->cut_seq :
-		  r.last_seq == zm->cut_seq);
+	src_ok = z->dp_ready && !es_mig_remote_get(&z->dp, &s->key, &r) &&
+		 (s->key.proto == IPPROTO_TCP ? r.last_seq <= s->cut_seq :
+		  r.last_seq == s->cut_seq);
 	pthread_mutex_lock(&z->lock);
 	json_object_set_new(eo, "source_last_seq", json_integer(src_ok ? (json_int_t)r.last_seq : -1));
 	json_object_set_new(eo, "source_agrees", json_boolean(src_ok));
 	pthread_mutex_unlock(&z->lock);
 	if (json_is_true(json_object_get(eo, "passed")) && src_ok)
 		return true;
-	snprintf(zm->error, sizeof(zm->error), "after cut-over (the new container serves): the "
-		 "exactly-once check failed: %llu requests replayed, %llu answered by both "
-		 "containers, %llu second answers dropped, source delivered up to %lld of %llu",
-		 (unsigned long long)jint(eo, "replayed", NULL),
+	snprintf(why, len, "the exactly-once check of session %s failed: %llu requests replayed, "
+		 "%llu answered by both containers, %llu second answers dropped, source delivered "
+		 "up to %lld of %llu", s->key_text, (unsigned long long)jint(eo, "replayed", NULL),
 		 (unsigned long long)jint(eo, "answered_by_both", NULL),
 		 (unsigned long long)jint(eo, "suppressed", NULL),
 		 (long long)json_integer_value(json_object_get(eo, "source_last_seq")),
-		 (unsigned long long)zm->cut_seq);
+		 (unsigned long long)s->cut_seq);
 	return false;
 }
 
 /*
- * TCP: abort the old container's connection while the tunnel still takes
- * what it sends (its RST is dropped at the target, which has cut over).
- * Stopped the ordinary way, its socket would linger as an orphan and send
+ * Every session's check. "done" only when each held; after cut-over
+ * nothing can be undone, so a failed check is reported as failed with the
+ * reason (the new container serves).
+ */
+static bool verified(struct es_zdm *z, struct es_zdm_mig *zm)
+{
+	char why[440] = "", first[440] = "";
+	unsigned int i, failed = 0;
+
+	for (i = 0; i < zm->n_sess; i++) {
+		if (session_verified(z, zm, &zm->sess[i], why, sizeof(why)))
+			continue;
+		if (!failed++)
+			snprintf(first, sizeof(first), "%s", why);
+	}
+	if (!failed)
+		return true;
+	snprintf(zm->error, sizeof(zm->error), "after cut-over (the new container serves): %.420s%s",
+		 first, failed > 1 ? " (and more sessions)" : "");
+	return false;
+}
+
+/*
+ * TCP: abort the old container's connections while the tunnel still takes
+ * what they send (their RST is dropped at the target, which has cut over).
+ * Stopped the ordinary way, a socket would linger as an orphan and send
  * its FIN again after the tunnel is gone, straight to the user, closing
  * the connection the restored container now serves.
  */
-static void close_old_connection(struct es_zdm *z, struct es_zdm_mig *zm)
+static void close_old_connections(struct es_zdm *z, struct es_zdm_mig *zm)
 {
-	int ret = es_tcp_destroy(zm->key.svc_addr, zm->key.svc_port, zm->key.user_addr,
-				 zm->key.user_port);
+	unsigned int i, found = 0, tcp = 0;
+	int ret;
 
-	if (ret && ret != -ENOENT)
-		es_warn("zdm_old_connection", "id=%s error=\"%s\"", zm->id, strerror(-ret));
-	es_zdm_event(z, zm, "zdm_old_connection_closed", json_pack("{s:b}", "found", !ret));
+	for (i = 0; i < zm->n_sess; i++) {
+		const struct es_mig_key *k = &zm->sess[i].key;
+
+		if (k->proto != IPPROTO_TCP)
+			continue;
+		tcp++;
+		ret = es_tcp_destroy(k->svc_addr, k->svc_port, k->user_addr, k->user_port);
+		if (ret && ret != -ENOENT)
+			es_warn("zdm_old_connection", "id=%s session=%s error=\"%s\"", zm->id,
+				zm->sess[i].key_text, strerror(-ret));
+		found += !ret;
+	}
+	if (tcp)
+		es_zdm_event(z, zm, "zdm_old_connection_closed", json_pack("{s:b,s:i,s:i}",
+			     "found", found == tcp, "closed", found, "connections", tcp));
+}
+
+/* The service runs at the target now: a user coming back here is a handoff. */
+static void forward_returning_users(struct es_zdm *z, struct es_zdm_mig *zm)
+{
+	uint32_t node = es_zdm_peer_addr(z, zm->to);
+	unsigned int i;
+
+	for (i = 0; z->dp_ready && node && i < zm->n_sess; i++) {
+		const struct es_mig_key *k = &zm->sess[i].key;
+		struct es_mig_svc_key sk = { .svc_addr = k->svc_addr, .svc_port = k->svc_port,
+					     .proto = k->proto };
+
+		es_mig_service_set(&z->dp, &sk, node, ES_MIG_SVC_FORWARD | ES_MIG_SVC_MIRROR,
+				   z->cfg->replay_limit);
+	}
+}
+
+/* The target forgets each session: its buffer and entry go. */
+static void finish_sessions(struct es_zdm *z, struct es_zdm_mig *zm)
+{
+	unsigned int i;
+
+	for (i = 0; i < zm->n_sess; i++)
+		if (target(z, zm, &zm->sess[i], "finish", NULL, NULL))
+			es_warn("zdm_finish_unanswered", "id=%s error=\"%s\"", zm->id, zm->error);
 }
 
 /* After cut-over nothing is undone: the new container serves. */
@@ -262,8 +419,7 @@ static void complete(struct es_zdm *z, struct es_zdm_mig *zm)
 	struct es_runtime *rt = es_migrator_runtime(z->m);
 	int ret = 0;
 
-	if (zm->key.proto == IPPROTO_TCP)
-		close_old_connection(z, zm);
+	close_old_connections(z, zm);
 	if (zm->mg)
 		ret = es_mig_stop_source(z->m, zm->mg);
 	else if (es_container_exists(rt, zm->container))
@@ -279,18 +435,8 @@ static void complete(struct es_zdm *z, struct es_zdm_mig *zm)
 		ok = false;
 	}
 	remote_forget(z, zm);
-	if (target(z, zm, "finish", NULL, NULL))
-		es_warn("zdm_finish_unanswered", "id=%s error=\"%s\"", zm->id, zm->error);
-	/* The service runs at the target now: a user coming back here is a handoff. */
-	if (z->dp_ready) {
-		struct es_mig_svc_key k = { .svc_addr = zm->key.svc_addr,
-					    .svc_port = zm->key.svc_port, .proto = zm->key.proto };
-		uint32_t node = es_zdm_peer_addr(z, zm->to);
-
-		if (node)
-			es_mig_service_set(&z->dp, &k, node, ES_MIG_SVC_FORWARD | ES_MIG_SVC_MIRROR,
-					   z->cfg->replay_limit);
-	}
+	finish_sessions(z, zm);
+	forward_returning_users(z, zm);
 	if (ok) {
 		zm->error[0] = '\0';
 		es_zdm_set_step(z, zm, ES_ZDM_DONE, NULL);
@@ -305,12 +451,12 @@ static void complete(struct es_zdm *z, struct es_zdm_mig *zm)
  * The last request the old container got in sequence: the target keeps
  * the records after it, which the WAN may still owe this node.
  */
-static void delivered_arg(struct es_zdm *z, struct es_zdm_mig *zm, char *extra, size_t len)
+static void delivered_arg(struct es_zdm *z, const struct es_zdm_sess *s, char *extra, size_t len)
 {
 	struct es_mig_remote r;
 	char num[24];
 
-	if (!z->dp_ready || es_mig_remote_get(&z->dp, &zm->key, &r) ||
+	if (!z->dp_ready || es_mig_remote_get(&z->dp, &s->key, &r) ||
 	    (r.flags & ES_MIG_RF_NO_BASE))
 		return;
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)r.last_seq);
@@ -320,8 +466,9 @@ static void delivered_arg(struct es_zdm *z, struct es_zdm_mig *zm, char *extra, 
 /* Before cut-over: the old container keeps serving, the target forgets the session. */
 static void abort_migration(struct es_zdm *z, struct es_zdm_mig *zm)
 {
-	char extra[1024] = "", reason[512], path[256], err[256];
+	char extra[1024], reason[512], path[256], err[256];
 	bool restored = false;
+	unsigned int i;
 
 	snprintf(reason, sizeof(reason), "%s", zm->error[0] ? zm->error : "unknown");
 	/* held requests exist only in this node's data plane: deliver them first */
@@ -336,17 +483,35 @@ static void abort_migration(struct es_zdm *z, struct es_zdm_mig *zm)
 			     z->mcfg->request_timeout_ms, NULL, err, sizeof(err));
 		restored = zm->step >= ES_ZDM_RESTORED;
 	}
-	if (restored)
-		es_zdm_query_add(extra, sizeof(extra), "remove", zm->container);
-	es_zdm_query_add(extra, sizeof(extra), "reason", reason);
-	delivered_arg(z, zm, extra, sizeof(extra));
 	zm->error[0] = '\0';
-	/* es_mig_remote stays: the target keeps forwarding the session here */
-	if (target(z, zm, "abort", extra, NULL))
-		es_warn("zdm_abort_unanswered", "id=%s error=\"%s\"", zm->id, zm->error);
+	/* es_mig_remote stays: the target keeps forwarding each session here */
+	for (i = 0; i < zm->n_sess; i++) {
+		extra[0] = '\0';
+		if (restored)
+			es_zdm_query_add(extra, sizeof(extra), "remove", zm->container);
+		es_zdm_query_add(extra, sizeof(extra), "reason", reason);
+		delivered_arg(z, &zm->sess[i], extra, sizeof(extra));
+		if (target(z, zm, &zm->sess[i], "abort", extra, NULL))
+			es_warn("zdm_abort_unanswered", "id=%s error=\"%s\"", zm->id, zm->error);
+	}
 	snprintf(zm->error, sizeof(zm->error), "%s", reason);
 	es_zdm_set_step(z, zm, ES_ZDM_FAILED, json_pack("{s:s,s:b}", "reason", reason,
 						 "restored_removed", restored));
+}
+
+/*
+ * A session the target cut over is served by the new container: nothing
+ * can be aborted any more, whatever happened to the others (complete()
+ * reports them failed).
+ */
+static bool any_cut(const struct es_zdm_mig *zm)
+{
+	unsigned int i;
+
+	for (i = 0; i < zm->n_sess; i++)
+		if (zm->sess[i].cut)
+			return true;
+	return false;
 }
 
 static void *worker(void *arg)
@@ -354,10 +519,10 @@ static void *worker(void *arg)
 	struct es_zdm_mig *zm = arg;
 	struct es_zdm *z = zm->z;
 
-	if (run(z, zm))
-		abort_migration(z, zm);
-	else
+	if (!run(z, zm) || any_cut(zm))
 		complete(z, zm);
+	else
+		abort_migration(z, zm);
 	return NULL;
 }
 
@@ -369,80 +534,62 @@ static void add(struct es_zdm *z, struct es_zdm_mig *zm)
 	pthread_mutex_unlock(&z->lock);
 }
 
-static bool busy(struct es_zdm *z, const char *container)
+/* Under z->lock. */
+static bool busy_locked(struct es_zdm *z, const char *container)
 {
 	struct es_zdm_mig *zm;
-	bool found = false;
 
-	pthread_mutex_lock(&z->lock);
 	for (zm = z->list; zm; zm = zm->next)
 		if (!strcmp(zm->container, container) && zm->step < ES_ZDM_DONE)
-			found = true;
+			return true;
+	return false;
+}
+
+static bool busy(struct es_zdm *z, const char *container)
+{
+	bool found;
+
+	pthread_mutex_lock(&z->lock);
+	found = busy_locked(z, container);
 	pthread_mutex_unlock(&z->lock);
 	return found;
 }
 
 /*
- * A UDP session's service must be a UDP socket on this node: a TCP service
- * named without "/tcp" would be accepted, forwarded as datagrams that are
- * not there, and reported done while its clients saw the whole migration
- * as an outage. The containers share this agent's network namespace (a pod
- * namespace of their own would have to be entered first).
+ * Listed unless its container is migrating already: the check and the
+ * listing are one step, since every connection of a user who moved raises
+ * its own handoff, and the requests arrive together.
  */
-static int udp_served(const struct es_mig_key *k, char *err, size_t len)
+static bool add_if_idle(struct es_zdm *z, struct es_zdm_mig *zm)
 {
-	unsigned int socks = 0, any = 0;
-	uint64_t bytes;
-	char a[INET_ADDRSTRLEN];
+	bool idle;
 
-	if (k->proto != IPPROTO_UDP)
-		return 0;
-	if (es_udp_rqueue(k->svc_addr, k->svc_port, &bytes, &socks) ||
-	    es_udp_rqueue(0, k->svc_port, &bytes, &any) || socks + any)
-		return 0;
-	inet_ntop(AF_INET, &k->svc_addr, a, sizeof(a));
-	snprintf(err, len, "field 'session': no UDP socket serves %s:%u on this node (a TCP "
-		 "service? name the session USER:PORT>SVC:PORT/tcp)", a, ntohs(k->svc_port));
-	return -1;
+	pthread_mutex_lock(&z->lock);
+	idle = !busy_locked(z, zm->container);
+	if (idle) {
+		zm->next = z->list;
+		z->list = zm;
+	}
+	pthread_mutex_unlock(&z->lock);
+	return idle;
 }
 
 /*
- * A TCP session moves with its connection only when CRIU carries the
- * established socket: without the container's tcp_established the
- * restored container would not have it, and the user's connection would
- * be reset at cut-over.
+ * The request as a whole; the sessions are read first when named (a
+ * malformed one is the answer whatever else is wrong), after the
+ * container when they are to be found on it.
  */
-static int tcp_carried(struct es_zdm *z, const struct es_mig_key *k, const char *ct, char *err,
-		       size_t len)
-{
-	json_t *spec;
-	bool ok;
-
-	if (k->proto != IPPROTO_TCP || !ct || !es_safe_name(ct))
-		return 0;
-	spec = es_container_spec(es_migrator_runtime(z->m), ct);
-	if (!spec)
-		return 0;	/* the container check that follows names it */
-	ok = json_is_true(json_object_get(spec, "tcp_established"));
-	json_decref(spec);
-	if (ok)
-		return 0;
-	snprintf(err, len, "field 'session': a TCP session needs container \"%s\" started with "
-		 "\"tcp_established\": true (CRIU must carry its connections)", ct);
-	return -1;
-}
-
 static enum es_mig_err check_request(struct es_zdm *z, const struct es_zdm_request *req,
-				     char *err, size_t len)
+				     struct es_zdm_sess **sess, unsigned int *n, char *err,
+				     size_t len)
 {
 	const char *ct = req->container, *to = req->to, *mode = req->mode;
-	struct es_mig_key key;
+	bool named = req->session && *req->session;
 
 	if (!z->dp_ready)
 		return es_errf(err, len, ES_MIG_EUNAVAIL,
 			       "this agent has no zero_downtime data plane");
-	if (es_mig_key_parse(req->session ?: "", &key, err, len) || udp_served(&key, err, len) ||
-	    tcp_carried(z, &key, ct, err, len))
+	if (named && es_zdm_sessions_new(z, req, sess, n, err, len))
 		return ES_MIG_EINVAL;
 	if (!ct || !es_safe_name(ct) || !es_container_exists(es_migrator_runtime(z->m), ct))
 		return es_errf(err, len, ES_MIG_ENOENT,
@@ -454,12 +601,15 @@ static enum es_mig_err check_request(struct es_zdm *z, const struct es_zdm_reque
 		return es_errf(err, len, ES_MIG_EINVAL, "field 'mode' must be partial or complete");
 	if (busy(z, ct))
 		return es_errf(err, len, ES_MIG_EBUSY, "container \"%s\" is already migrating", ct);
+	if (!named && es_zdm_sessions_new(z, req, sess, n, err, len))
+		return ES_MIG_EINVAL;
 	return ES_MIG_OK;
 }
 
 /* A new migration of req, not yet listed; NULL with err (and *e). */
 static struct es_zdm_mig *mig_new(struct es_zdm *z, const struct es_zdm_request *req,
-				  enum es_mig_err *e, char *err, size_t err_len)
+				  struct es_zdm_sess *sess, unsigned int n, char *err,
+				  size_t err_len)
 {
 	struct es_zdm_mig *zm = calloc(1, sizeof(*zm));
 	unsigned char rnd[8];
@@ -467,17 +617,14 @@ static struct es_zdm_mig *mig_new(struct es_zdm *z, const struct es_zdm_request 
 
 	if (!zm || getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd)) {
 		free(zm);
-		*e = es_errf(err, err_len, ES_MIG_EINTERNAL, "out of memory");
+		es_errf(err, err_len, ES_MIG_EINTERNAL, "out of memory");
 		return NULL;
 	}
-	if (es_mig_key_parse(req->session ?: "", &zm->key, err, err_len)) {
-		free(zm);
-		*e = ES_MIG_EINVAL;
-		return NULL;
-	}
+	zm->sess = sess;
+	zm->n_sess = n;
 	for (i = 0; i < 8; i++)
 		sprintf(zm->id + 2 * i, "%02x", rnd[i]);
-	es_mig_key_format(&zm->key, zm->key_text, sizeof(zm->key_text));
+	snprintf(zm->key_text, sizeof(zm->key_text), "%s", zm->sess[0].key_text);
 	snprintf(zm->container, sizeof(zm->container), "%s", req->container);
 	snprintf(zm->to, sizeof(zm->to), "%s", req->to);
 	snprintf(zm->url, sizeof(zm->url), "%s", es_mig_peer_find(z->mcfg, req->to)->url);
@@ -490,17 +637,28 @@ static struct es_zdm_mig *mig_new(struct es_zdm *z, const struct es_zdm_request 
 enum es_mig_err es_zdm_begin(struct es_zdm *z, const struct es_zdm_request *req,
 			     struct es_zdm_mig **out, char *err, size_t err_len)
 {
+	struct es_zdm_sess *sess = NULL;
 	struct es_zdm_mig *zm;
 	enum es_mig_err e;
+	unsigned int n = 0;
 	pthread_t t;
 
-	e = check_request(z, req, err, err_len);
-	if (e)
+	e = check_request(z, req, &sess, &n, err, err_len);
+	if (e) {
+		free(sess);
 		return e;
-	zm = mig_new(z, req, &e, err, err_len);
-	if (!zm)
-		return e;
-	add(z, zm);
+	}
+	zm = mig_new(z, req, sess, n, err, err_len);
+	if (!zm) {
+		free(sess);
+		return ES_MIG_EINTERNAL;
+	}
+	if (!add_if_idle(z, zm)) {
+		free(zm->sess);
+		free(zm);
+		return es_errf(err, err_len, ES_MIG_EBUSY, "container \"%s\" is already migrating",
+			       req->container);
+	}
 	es_zdm_persist(z, zm);
 	es_zdm_event(z, zm, "zdm_requested", json_pack("{s:s,s:s,s:s}", "mode",
 						zm->complete ? "complete" : "partial", "from",
@@ -529,25 +687,32 @@ struct es_zdm_mig *es_zdm_find(struct es_zdm *z, const char *id)
 
 json_t *es_zdm_json(struct es_zdm *z, const struct es_zdm_mig *zm)
 {
-	json_t *j, *steps = json_object();
+	json_t *j, *steps = json_object(), *eo;
+	unsigned int replayed = 0, k;
 	int i;
 
 	pthread_mutex_lock(&z->lock);
 	for (i = 0; i < ES_ZDM_STEP_MAX; i++)
 		if (zm->step_ns[i])
 			json_object_set_new(steps, es_zdm_step_name(i), json_integer(zm->step_ns[i]));
+	for (k = 0; k < zm->n_sess; k++)
+		replayed += zm->sess[k].replayed;
+	/* hold_seq and cut_seq: the first session's; each one's in "sessions" */
 	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:i,s:i,s:o}", "id", zm->id,
 		      "engine_id", zm->engine_id, "container", zm->container, "from",
 		      z->node_name, "to", zm->to, "session", zm->key_text, "mode",
 		      zm->complete ? "complete" : "partial", "step", es_zdm_step_name(zm->step),
-		      "hold_seq", (json_int_t)zm->hold_seq, "cut_seq", (json_int_t)zm->cut_seq,
-		      "held_sent", zm->held_sent, "replayed", zm->replayed, "steps", steps);
+		      "hold_seq", (json_int_t)zm->sess[0].hold_seq, "cut_seq",
+		      (json_int_t)zm->sess[0].cut_seq, "held_sent", held_total(zm), "replayed",
+		      replayed, "steps", steps);
+	json_object_set_new(j, "sessions", es_zdm_sessions_json(zm, zm->n_sess > 1));
 	json_object_set_new(j, "state", json_string(zm->step == ES_ZDM_DONE ? "done" :
 						    zm->step == ES_ZDM_FAILED ? "failed" : "running"));
 	if (zm->error[0])
 		json_object_set_new(j, "error", json_string(zm->error));
-	if (zm->exactly_once)
-		json_object_set(j, "exactly_once", zm->exactly_once);
+	eo = es_zdm_verdict_json(zm);
+	if (eo)
+		json_object_set_new(j, "exactly_once", eo);
 	pthread_mutex_unlock(&z->lock);
 	if (zm->mg)
 		json_object_set_new(j, "engine", es_mig_json(z->m, zm->mg));
@@ -578,8 +743,9 @@ static struct es_zdm_mig *load(struct es_zdm *z, const char *path)
 	if (!j || !step || !peer)
 		goto out;
 	zm = calloc(1, sizeof(*zm));
-	if (!zm || es_mig_key_parse(json_string_value(json_object_get(j, "session")) ?: "",
-				    &zm->key, NULL, 0)) {
+	if (!zm || es_zdm_sessions_load(j, zm)) {
+		if (zm)
+			free(zm->sess);
 		free(zm);
 		zm = NULL;
 		goto out;
@@ -592,10 +758,8 @@ static struct es_zdm_mig *load(struct es_zdm *z, const char *path)
 	snprintf(zm->to, sizeof(zm->to), "%s", to);
 	snprintf(zm->url, sizeof(zm->url), "%s", peer->url);
 	zm->z = z;
-	es_mig_key_format(&zm->key, zm->key_text, sizeof(zm->key_text));
+	snprintf(zm->key_text, sizeof(zm->key_text), "%s", zm->sess[0].key_text);
 	zm->complete = !strcmp(json_string_value(json_object_get(j, "mode")) ?: "", "complete");
-	zm->hold_seq = json_integer_value(json_object_get(j, "hold_seq"));
-	zm->cut_seq = json_integer_value(json_object_get(j, "cut_seq"));
 	for (i = 0; i < ES_ZDM_STEP_MAX; i++)
 		if (!strcmp(step, es_zdm_step_name(i)))
 			zm->step = i;
@@ -632,7 +796,7 @@ static void *recover_thread(void *arg)
 	 * over already (the answer was lost): going on is the only way that
 	 * cannot undo a cut-over. It fails (and aborts) if the target cannot.
 	 */
-	if (zm->step == ES_ZDM_RESTORED && !cut_over(z, zm))
+	if (zm->step == ES_ZDM_RESTORED && (!cut_over(z, zm) || any_cut(zm)))
 		complete(z, zm);
 	else if (zm->step >= ES_ZDM_CUT_OVER) {
 		complete(z, zm);

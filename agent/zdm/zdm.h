@@ -63,24 +63,38 @@ enum es_zdm_step {
 	ES_ZDM_STEP_MAX,
 };
 
+/*
+ * The sessions one migration keeps alive: every connection of a busy
+ * container (docs/migration.md, "All sessions of a container").
+ */
+#define ES_ZDM_MAX_SESSIONS	128
+
+/* One user session of a migration: a UDP user, or one TCP connection. */
+struct es_zdm_sess {
+	struct es_mig_key	key;
+	char			key_text[80];
+	uint64_t		hold_seq, cut_seq;	/* hold_seq: the cursor */
+	bool			keep_cursor;	/* nothing delivered before the hold: the
+						 * target keeps the cursor it started with */
+	bool			cut;		/* the target cut it over */
+	unsigned int		held_sent, replayed;
+	json_t			*exactly_once;	/* the check after cut-over; NULL before */
+};
+
 struct es_zdm_mig {
 	char			id[40];
 	char			engine_id[40];	/* the engine's migration (its events carry it) */
 	char			container[64];
 	char			to[64];		/* target node */
 	char			url[256];	/* target agent */
-	struct es_mig_key	key;		/* the user's session */
-	char			key_text[80];
+	struct es_zdm_sess	*sess;		/* n_sess of them, at least one */
+	unsigned int		n_sess;
+	char			key_text[80];	/* the first session: its events' label */
 	bool			complete;
 	enum es_zdm_step	step;
 	uint64_t		step_ns[ES_ZDM_STEP_MAX];	/* CLOCK_REALTIME */
-	uint64_t		hold_seq, cut_seq;	/* hold_seq: the cursor */
-	bool			keep_cursor;	/* nothing delivered before the hold: the
-						 * target keeps the cursor it started with */
 	atomic_bool		quiesce;	/* the next pause of the container holds */
 	atomic_bool		holding;	/* the source-side hold is on */
-	unsigned int		held_sent, replayed;
-	json_t			*exactly_once;	/* the check after cut-over; NULL before */
 	char			error[512];
 	struct es_migration	*mg;
 	struct es_zdm		*z;		/* the instance it belongs to */
@@ -128,7 +142,9 @@ void es_zdm_stop(struct es_zdm *z);
 
 /* What es_zdm_begin is asked (any may be NULL: refused as the engine would). */
 struct es_zdm_request {
-	const char	*container, *to, *session, *mode;
+	const char	*container, *to, *mode;
+	const char	*session;	/* SESSION[,SESSION...]; NULL: every connection of the
+					 * container's TCP services (zdm_sessions.c) */
 };
 
 /* zdm.c: the source's state machine; ES_MIG_OK with *out, or the reason in err. */

@@ -107,7 +107,13 @@ static void *handoff_thread(void *arg)
 	snprintf(path, sizeof(path), "/v1/zdm/migrations?x=1");
 	es_zdm_query_add(path, sizeof(path), "container", svc->container);
 	es_zdm_query_add(path, sizeof(path), "to", z->node_name);
-	es_zdm_query_add(path, sizeof(path), "session", key);
+	/*
+	 * A TCP service's user moves with all its connections: the source
+	 * takes every one of the container's (zdm_sessions.c). A UDP session
+	 * has no connection the source could find: it is named.
+	 */
+	if (h->ev.key.proto != IPPROTO_TCP)
+		es_zdm_query_add(path, sizeof(path), "session", key);
 	es_zdm_query_add(path, sizeof(path), "mode", z->cfg->complete ? "complete" : "partial");
 	code = es_zdm_peer_call(z, peer->url, "POST", path, &resp, err, sizeof(err));
 	if (!es_peer_accepted(code))

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <netinet/in.h>
 #include "util/log.h"
 #include "net/udp_rqueue.h"
 #include "zdm_int.h"
@@ -34,30 +35,39 @@ static struct es_zdm_mig *find(struct es_zdm *z, const char *name, bool holding)
 	return zm;
 }
 
+/* Deliver what the hold kept of each UDP session and open it. */
 int es_zdm_hold_release(struct es_zdm *z, struct es_zdm_mig *zm)
 {
-	unsigned int sent = 0;
-	int ret;
+	unsigned int i, sent, total = 0;
+	int ret, first = 0;
 
 	if (!z->dp_ready)
 		return 0;
-	pthread_mutex_lock(&z->gap_lock);
-	ret = es_mig_src_release(&z->dp, &zm->key, &sent);
-	pthread_mutex_unlock(&z->gap_lock);
-	if (ret == -ESTALE || ret == -ENOENT)
-		ret = 0;	/* not holding */
-	if (ret == -EINPROGRESS) {
-		/* a request is missing: the rest wait for it (zdm_gap.c) */
-		es_zdm_gap_kick(z);
-		ret = 0;
+	for (i = 0; i < zm->n_sess; i++) {
+		if (zm->sess[i].key.proto != IPPROTO_UDP)
+			continue;
+		sent = 0;
+		pthread_mutex_lock(&z->gap_lock);
+		ret = es_mig_src_release(&z->dp, &zm->sess[i].key, &sent);
+		pthread_mutex_unlock(&z->gap_lock);
+		if (ret == -ESTALE || ret == -ENOENT)
+			ret = 0;	/* not holding */
+		if (ret == -EINPROGRESS) {
+			/* a request is missing: the rest wait for it (zdm_gap.c) */
+			es_zdm_gap_kick(z);
+			ret = 0;
+		}
+		zm->sess[i].held_sent += sent;
+		total += sent;
+		if (ret && !first)
+			first = ret;
 	}
 	atomic_store(&zm->holding, false);
-	zm->held_sent += sent;
-	if (ret)
-		es_error("zdm_release_failed", "id=%s error=\"%s\"", zm->id, strerror(-ret));
+	if (first)
+		es_error("zdm_release_failed", "id=%s error=\"%s\"", zm->id, strerror(-first));
 	else
-		es_zdm_event(z, zm, "zdm_resumed", json_pack("{s:i}", "held_sent", sent));
-	return ret;
+		es_zdm_event(z, zm, "zdm_resumed", json_pack("{s:i}", "held_sent", total));
+	return first;
 }
 
 static void sleep_ms(unsigned int ms)
@@ -72,16 +82,16 @@ static void sleep_ms(unsigned int ms)
  * socket's receive queue is empty, since a CRIU image drops it. The
  * container shares this agent's network namespace.
  */
-static int drain(struct es_zdm *z, struct es_zdm_mig *zm)
+static int drain(struct es_zdm *z, struct es_zdm_mig *zm, const struct es_mig_key *k)
 {
 	uint64_t bytes = 0;
 	unsigned int socks = 0, waited;
 	int ret;
 
 	for (waited = 0; waited <= DRAIN_MS; waited += POLL_MS) {
-		ret = es_udp_rqueue(zm->key.svc_addr, zm->key.svc_port, &bytes, &socks);
+		ret = es_udp_rqueue(k->svc_addr, k->svc_port, &bytes, &socks);
 		if (ret)
-			ret = es_udp_rqueue(0, zm->key.svc_port, &bytes, &socks);
+			ret = es_udp_rqueue(0, k->svc_port, &bytes, &socks);
 		if (ret)
 			return es_zdm_fail(z, zm, "reading the service's receive queue: %s",
 					   strerror(-ret));
@@ -95,48 +105,83 @@ static int drain(struct es_zdm *z, struct es_zdm_mig *zm)
 			   (unsigned long long)bytes);
 }
 
-static int refuse(struct es_zdm *z, struct es_zdm_mig *zm, char *err, size_t len,
-		  const char *what, int e)
+static int refuse(struct es_zdm *z, struct es_zdm_mig *zm, const struct es_zdm_sess *s,
+		  char *err, size_t len, const char *what, int e)
 {
-	snprintf(err, len, "source-side hold of session %s: %s: %s", zm->key_text, what,
+	snprintf(err, len, "source-side hold of session %s: %s: %s", s->key_text, what,
 		 strerror(-e));
 	es_zdm_hold_release(z, zm);
 	return e;
 }
 
-/* Before the pause: hold, let the old container answer all it got, note the cursor. */
+/* Hold every UDP session's tunnelled requests; the first request each holds in *hold_at. */
+static int hold_all(struct es_zdm *z, struct es_zdm_mig *zm, __u64 *hold_at, char *err,
+		    size_t len)
+{
+	unsigned int i;
+	int ret = 0;
+
+	/* not between a delivery of the gap thread and its count (zdm.h) */
+	pthread_mutex_lock(&z->gap_lock);
+	for (i = 0; !ret && i < zm->n_sess; i++)
+		if (zm->sess[i].key.proto == IPPROTO_UDP)
+			ret = es_mig_src_hold(&z->dp, &zm->sess[i].key,
+					      es_zdm_peer_addr(z, zm->to), &hold_at[i]);
+	pthread_mutex_unlock(&z->gap_lock);
+	atomic_store(&zm->holding, true);
+	if (ret)
+		return refuse(z, zm, &zm->sess[i - 1], err, len, "cannot hold", ret);
+	return 0;
+}
+
+/* The old container answered all one session was sent; its cursor noted. */
+static int quiet_one(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s,
+		     __u64 hold_at, char *err, size_t len)
+{
+	__u64 cursor = 0;
+	int ret;
+
+	ret = es_mig_src_wait_quiet(&z->dp, &s->key, hold_at, z->cfg->hold_timeout_ms);
+	if (ret)
+		return refuse(z, zm, s, err, len, "the old container did not answer every request",
+			      ret);
+	if (drain(z, zm, &s->key))
+		return refuse(z, zm, s, err, len, zm->error, -EBUSY);
+	ret = es_mig_src_cursor(&z->dp, &s->key, &cursor);
+	if (ret)
+		return refuse(z, zm, s, err, len, "a request could not be held", ret);
+	s->keep_cursor = cursor == ES_MIG_ANY_SEQ;
+	s->hold_seq = s->keep_cursor ? 0 : cursor;
+	return 0;
+}
+
+/* Before the pause: hold, let the old container answer all it got, note the cursors. */
 static int before_pause(void *arg, const char *name, char *err, size_t len)
 {
 	struct es_zdm *z = arg;
 	struct es_zdm_mig *zm = find(z, name, false);
-	__u64 hold_at = 0, cursor = 0;
+	__u64 hold_at[ES_ZDM_MAX_SESSIONS] = { 0 };
+	unsigned int i;
 	int ret;
 
 	if (!zm)
 		return 0;
 	atomic_store(&zm->quiesce, false);
-	/* not between a delivery of the gap thread and its count (zdm.h) */
-	pthread_mutex_lock(&z->gap_lock);
-	ret = es_mig_src_hold(&z->dp, &zm->key, es_zdm_peer_addr(z, zm->to), &hold_at);
-	pthread_mutex_unlock(&z->gap_lock);
+	ret = hold_all(z, zm, hold_at, err, len);
 	if (ret)
-		return refuse(z, zm, err, len, "cannot hold", ret);
-	atomic_store(&zm->holding, true);
-	es_zdm_event(z, zm, "zdm_hold", json_pack("{s:I}", "hold_at", (json_int_t)hold_at));
-	ret = es_mig_src_wait_quiet(&z->dp, &zm->key, hold_at, z->cfg->hold_timeout_ms);
-	if (ret)
-		return refuse(z, zm, err, len, "the old container did not answer every request", ret);
-	if (drain(z, zm))
-		return refuse(z, zm, err, len, zm->error, -EBUSY);
-	ret = es_mig_src_cursor(&z->dp, &zm->key, &cursor);
-	if (ret)
-		return refuse(z, zm, err, len, "a request could not be held", ret);
-	zm->keep_cursor = cursor == ES_MIG_ANY_SEQ;
-	zm->hold_seq = zm->keep_cursor ? 0 : cursor;
+		return ret;
+	es_zdm_event(z, zm, "zdm_hold", json_pack("{s:I}", "hold_at", (json_int_t)hold_at[0]));
+	for (i = 0; i < zm->n_sess; i++) {
+		if (zm->sess[i].key.proto != IPPROTO_UDP)
+			continue;
+		ret = quiet_one(z, zm, &zm->sess[i], hold_at[i], err, len);
+		if (ret)
+			return ret;
+	}
 	es_zdm_set_step(z, zm, ES_ZDM_HELD, json_pack("{s:I,s:I,s:b}", "hold_at",
-						      (json_int_t)hold_at, "cursor",
-						      (json_int_t)zm->hold_seq, "keep_cursor",
-						      zm->keep_cursor));
+						      (json_int_t)hold_at[0], "cursor",
+						      (json_int_t)zm->sess[0].hold_seq, "keep_cursor",
+						      zm->sess[0].keep_cursor));
 	return 0;
 }
 

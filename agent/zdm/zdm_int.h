@@ -46,4 +46,18 @@ int es_zdm_seq_range(const char *from, const char *to, __u64 *f, __u64 *t);
 void es_zdm_gap_kick(struct es_zdm *z);
 void es_zdm_gap_stop(struct es_zdm *z);
 
+/*
+ * zdm_sessions.c: the sessions req names, or every connection of the
+ * container's TCP services; each checked it can move. 0 with *out
+ * (ES_ZDM_MAX_SESSIONS entries, *n used), or -1 with err.
+ */
+int es_zdm_sessions_new(struct es_zdm *z, const struct es_zdm_request *req,
+			struct es_zdm_sess **out, unsigned int *n, char *err, size_t len);
+/* The sessions and their figures (and each one's check when verdicts). */
+json_t *es_zdm_sessions_json(const struct es_zdm_mig *zm, bool verdicts);
+/* The exactly-once check of every session as one (a new reference), NULL before any. */
+json_t *es_zdm_verdict_json(const struct es_zdm_mig *zm);
+/* A progress file's "sessions" into zm->sess; 0 or -1. */
+int es_zdm_sessions_load(json_t *j, struct es_zdm_mig *zm);
+
 #endif

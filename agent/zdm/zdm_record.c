@@ -33,11 +33,11 @@ void es_zdm_persist(struct es_zdm *z, struct es_zdm_mig *zm)
 	state_path(z, zm->id, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	pthread_mutex_lock(&z->lock);
-	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:s}", "id", zm->id, "engine_id",
+	j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s}", "id", zm->id, "engine_id",
 		      zm->engine_id, "container", zm->container, "to", zm->to, "session",
 		      zm->key_text, "mode", zm->complete ? "complete" : "partial", "step",
-		      step_names[zm->step], "hold_seq", (json_int_t)zm->hold_seq, "cut_seq",
-		      (json_int_t)zm->cut_seq, "error", zm->error);
+		      step_names[zm->step], "sessions", es_zdm_sessions_json(zm, false), "error",
+		      zm->error);
 	pthread_mutex_unlock(&z->lock);
 	if (j && !json_dump_file(j, tmp, JSON_COMPACT))
 		rename(tmp, path);
@@ -49,6 +49,8 @@ void es_zdm_event(struct es_zdm *z, struct es_zdm_mig *zm, const char *ev, json_
 	if (!f)
 		f = json_object();
 	json_object_set_new(f, "session", json_string(zm->key_text));
+	if (zm->n_sess > 1)
+		json_object_set_new(f, "sessions", json_integer(zm->n_sess));
 	if (zm->engine_id[0])
 		json_object_set_new(f, "engine_migration", json_string(zm->engine_id));
 	es_migrator_event(z->m, "source", zm->id, zm->container, ev, f);

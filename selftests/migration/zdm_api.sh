@@ -41,7 +41,8 @@ es_expect_eq "zdm of a session named /tcp: past the UDP check, 404 for the conta
 # a UDP socket on 7002: the session passes, the next check (the container) refuses
 es_bg es_in a python3 -c 'import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.250.1.1", 7002)); time.sleep(60)'
-sleep 0.3
+# bound before it is asked about (python starts slowly on a loaded machine)
+for _ in $(seq 100); do [ -n "$(es_in a ss -Hun 'sport = :7002')" ] && break; sleep 0.1; done
 es_expect_eq "zdm of a UDP service's session without the container: 404 for the container" \
 	"$(post "/v1/zdm/migrations?container=svc&to=peer&session=10.250.0.9:4000%3E10.250.1.1:7002")/$(error | grep -c "no container")" "404/1"
 # A TCP session of a container whose connections CRIU would not carry

@@ -5,11 +5,16 @@
 #   tools/drill/drill.sh [SCENARIO.json] [--rate R] [--count N] [--handoff-at K]
 #                  [--mode partial|complete] [--delay-ms D] [--wan-rate R]
 #                  [--fault KIND] [--fault-at PHASE] [--outage-s S] [--retry]
-#                  [--replay-limit N] [--service-replies N] [--service udp|tcp]
-#                  [--service-clock]
+#                  [--replay-limit N] [--service-replies N] [--service udp|tcp|redis]
+#                  [--service-clock] [--connections N] [--pipeline P]
 #                  [--wan-loss [requests:|replies:]P]
 #                  [--out DIR] [--json] [--quiet]
 #
+# --service redis runs Debian's redis-server, unmodified, instead of
+# es-counter; the user's connections each INCR a key of their own.
+# --connections N (TCP services): the user keeps N connections, each
+# sending at the rate; the migration carries all of them. --pipeline P:
+# each connection writes P requests at a time (redis-benchmark -P).
 # The emulated site: a user namespace with two access links (old AP to
 # node 1, new AP to node 2), two edge nodes each running edgeshiftd with the
 # migration data plane, the WAN emulator between the nodes (the scenario's
@@ -43,6 +48,8 @@ while [ $# -gt 0 ]; do
 	--service-replies) OVR[udp_replies]=$2; shift 2 ;;
 	--service) OVR[protocol]=$2; shift 2 ;;
 	--service-clock) OVR[reply_clock]=true; shift ;;
+	--connections) OVR[connections]=$2; shift 2 ;;
+	--pipeline) OVR[pipeline]=$2; shift 2 ;;
 	--wan-loss) OVR[wan_loss]=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	--json) JSON=1; shift ;;
@@ -90,11 +97,27 @@ PROTO=$(sc protocol .service.protocol udp)
 # replies that carry the time: the restored container's bytes differ from
 # the old one's, which the migration must detect and give up on
 CLOCK=$(sc reply_clock .service.reply_clock false)
+# connections the user keeps to a TCP service, each at RATE
+CONNS=$(sc connections .service.connections 1)
+# requests each connection writes at a time
+PIPELINE=$(sc pipeline .service.pipeline 1)
 case "$PROTO" in
 udp) SESSION_SUFFIX=""; CLIENT_PROTO=(); TCP_EST=false ;;
 tcp) SESSION_SUFFIX=/tcp; CLIENT_PROTO=(--tcp); TCP_EST=true ;;
-*) echo "drill: --service must be udp or tcp, not '$PROTO'" >&2; exit 2 ;;
+redis) SESSION_SUFFIX=/tcp; CLIENT_PROTO=(--redis key1); TCP_EST=true ;;
+*) echo "drill: --service must be udp, tcp or redis, not '$PROTO'" >&2; exit 2 ;;
 esac
+if ! [[ "$PIPELINE" =~ ^[0-9]+$ ]] || [ "$PIPELINE" -lt 1 ] || [ "$PIPELINE" -gt 64 ] ||
+	{ [ "$PROTO" = udp ] && [ "$PIPELINE" != 1 ]; }; then
+	echo "drill: --pipeline must be 1 to 64, and 1 for a UDP service" >&2
+	exit 2
+fi
+[ "$PIPELINE" -gt 1 ] && CLIENT_PROTO+=(--pipeline "$PIPELINE")
+if ! [[ "$CONNS" =~ ^[0-9]+$ ]] || [ "$CONNS" -lt 1 ] || [ "$CONNS" -gt 100 ] ||
+	{ [ "$PROTO" = udp ] && [ "$CONNS" != 1 ]; }; then
+	echo "drill: --connections must be 1 to 100, and 1 for a UDP service" >&2
+	exit 2
+fi
 NAME=$(jq -r '.name // "drill"' "$SCENARIO")
 [ -n "$OUT" ] || OUT=$ES_BUILD/drill/$NAME
 mkdir -p "$OUT"
@@ -122,9 +145,11 @@ NODE2=$ES_PREFIX-node2
 ST1=$ES_TMP/state-1
 ST2=$ES_TMP/state-2
 export EDGESHIFT_TOKEN=$TOKEN
+OTHER_PIDS=()
 
 drill_cleanup() {
 	[ -n "${FAULT_PID:-}" ] && kill "$FAULT_PID" 2>/dev/null
+	for pid in "${OTHER_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
 	es_runc_cleanup "$ST1" "$ST2"
 	cp "$ES_TMP"/agent-*.log "$OUT/" 2>/dev/null
 	es_cleanup
@@ -229,8 +254,10 @@ api() { # N METHOD PATH
 
 say "image and agents ($MODE mode)"
 mkdir -p "$ST1" "$ST2"
-IMAGE=$(bash "$ES_ROOT/tools/fixtures/es-image.sh" --state-dir "$ST1" --image-mb "$IMAGE_MB" --build "$ES_BUILD") ||
-	die "image"
+IMAGE_OPT=()
+[ "$PROTO" = redis ] && IMAGE_OPT=(--redis)
+IMAGE=$(bash "$ES_ROOT/tools/fixtures/es-image.sh" --state-dir "$ST1" --image-mb "$IMAGE_MB" --build "$ES_BUILD" \
+	"${IMAGE_OPT[@]}") || die "image"
 if [ "$MODE" = partial ]; then
 	mkdir -p "$ST2/images" && cp -a "$ST1/images/$IMAGE" "$ST2/images/"
 fi
@@ -248,19 +275,52 @@ esac
 agent 2 || die "agent on node 2"
 unset ES_AGENT_BIN EDGESHIFTD_FAULT
 
-say "service: es-counter in container 'svc' on node 1 ($SVC:$SVC_PORT, $MEM_MB MB memory)"
-# UDP on the service port in both cases: the drill's CHECK asks over it
-SVC_PROTO=(--udp-replies "$REPLIES")
-[ "$PROTO" = tcp ] && SVC_PROTO=(--tcp "$SVC_PORT")
-[ "$CLOCK" = true ] && SVC_PROTO+=(--reply-clock)
-args=$(printf '"%s",' /usr/local/bin/es-counter serve --udp "$SVC_PORT" "${SVC_PROTO[@]}" --bind "$SVC" \
-	--state-dir /data --mem-mb "$MEM_MB" --write-kb "$WRITE_KB")
+say "service: $([ "$PROTO" = redis ] && echo redis-server || echo es-counter) in container 'svc' on node 1 ($SVC:$SVC_PORT)"
+if [ "$PROTO" = redis ]; then
+	# unmodified: no persistence (the checkpoint carries its memory), no
+	# protected mode (clients come from another namespace)
+	args=$(printf '"%s",' /usr/bin/redis-server --port "$SVC_PORT" --bind "$SVC" --save "" \
+		--appendonly no --protected-mode no --daemonize no --dir /data)
+else
+	# UDP on the service port in both cases: the drill's CHECK asks over it
+	SVC_PROTO=(--udp-replies "$REPLIES")
+	[ "$PROTO" = tcp ] && SVC_PROTO=(--tcp "$SVC_PORT")
+	[ "$CLOCK" = true ] && SVC_PROTO+=(--reply-clock)
+	args=$(printf '"%s",' /usr/local/bin/es-counter serve --udp "$SVC_PORT" "${SVC_PROTO[@]}" --bind "$SVC" \
+		--state-dir /data --mem-mb "$MEM_MB" --write-kb "$WRITE_KB")
+fi
 es_in n1 curl -sf -m 30 -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
 	-d "{\"name\":\"svc\",\"image\":\"$IMAGE\",\"args\":[${args%,}],\"tcp_established\":$TCP_EST}" \
 	"http://127.0.0.1:$PORT/v1/containers" >/dev/null || die "container start"
-check() { es_in "n$1" "$ES_BUILD/es-counter" client --to "$SVC" --port "$SVC_PORT" --check --timeout-ms 1000; }
-for _ in $(seq 50); do check 1 >/dev/null 2>&1 && break; sleep 0.2; done
-check 1 >/dev/null 2>&1 || die "service does not answer on node 1"
+check() {
+	if [ "$PROTO" = redis ]; then
+		redis_check "$1"
+	else
+		es_in "n$1" "$ES_BUILD/es-counter" client --to "$SVC" --port "$SVC_PORT" --check --timeout-ms 1000
+	fi
+}
+# Redis: the first connection's counter, and whether every other
+# connection's key holds what its client was answered (the service's
+# memory: every effect kept once)
+redis_check() {
+	local k got want intact=true ctr
+	ctr=$(es_in "n$1" timeout 5 redis-cli -h "$SVC" -p "$SVC_PORT" GET key1) || return 1
+	for k in $(seq 2 "$CONNS"); do
+		got=$(es_in "n$1" timeout 5 redis-cli -h "$SVC" -p "$SVC_PORT" GET "key$k")
+		want=$(jq -r '.answered // empty' "$OUT/client-$k-summary.json" 2>/dev/null)
+		[ -n "$want" ] && [ "${got:-0}" = "$want" ] || intact=false
+	done
+	jq -n --argjson c "${ctr:-0}" --argjson i "$intact" '{counter: $c, memory_intact: $i}'
+}
+svc_up() {
+	if [ "$PROTO" = redis ]; then
+		[ "$(es_in n1 timeout 2 redis-cli -h "$SVC" -p "$SVC_PORT" PING 2>/dev/null)" = PONG ]
+	else
+		check 1 >/dev/null 2>&1
+	fi
+}
+for _ in $(seq 50); do svc_up && break; sleep 0.2; done
+svc_up || die "service does not answer on node 1"
 
 # ---- faults, started in the background at their moment ----
 # retry_migration: wait until node 1 reports the migration failed, then ask
@@ -350,10 +410,22 @@ dp_dump() {
 dp_dump &
 PROGRESS=--progress
 [ "$QUIET" = 1 ] && PROGRESS=""
+# the user's other connections: the same rate and count, no handoff of
+# their own (the route they share moves with the first one's)
+for k in $(seq 2 "$CONNS"); do
+	other=(--tcp)
+	[ "$PROTO" = redis ] && other=(--redis "key$k")
+	[ "$PIPELINE" -gt 1 ] && other+=(--pipeline "$PIPELINE")
+	es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" --bind "$USER_IP:$((USER_PORT + k - 1))" \
+		--rate "$RATE" --count "$COUNT" --drain-ms $((4 * DELAY + 3000)) "${other[@]}" \
+		--log "$OUT/client-$k.jsonl" >"$OUT/client-$k-summary.json" 2>"$OUT/client-$k.err" &
+	OTHER_PIDS+=($!)
+done
 es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" --bind "$USER_IP:$USER_PORT" --rate "$RATE" \
 	--count "$COUNT" --handoff-at "$HANDOFF" --handoff-gw "$AP2.1" --drain-ms $((4 * DELAY + 3000)) \
 	--parts "$REPLIES" "${CLIENT_PROTO[@]}" \
 	--log "$OUT/client.jsonl" $PROGRESS >"$OUT/client-summary.json" || die "client failed"
+for pid in "${OTHER_PIDS[@]}"; do wait "$pid" || die "a client of the user's other connections failed"; done
 [ -n "${FAULT_PID:-}" ] && wait "$FAULT_PID"
 
 say "migration outcome"
@@ -370,6 +442,17 @@ done
 # where the service runs now (a migration that failed its exactly-once
 # check after cut-over runs at node 2 too), and its counter, asked from
 # inside that node
+# the user's other connections, added up: lost, twice, resets, and replies
+# whose counter is not their number
+others=null
+if [ "$CONNS" -gt 1 ]; then
+	others=$(for k in $(seq 2 "$CONNS"); do
+		jq -c --argjson w "$(jq -s '[.[] | select(.counter != null and .counter != .seq)] | length' \
+			"$OUT/client-$k.jsonl")" '. + {wrong_counter: $w}' "$OUT/client-$k-summary.json"
+	done | jq -s '{connections: (length + 1), sent: (map(.sent) | add), lost: (map(.lost) | add),
+		answered_twice: (map(.answered_twice) | add), resets: (map(.resets) | add),
+		replies_with_wrong_counter: (map(.wrong_counter) | add)}')
+fi
 # a container left paused on either node (an agent killed in the pause)
 paused=$(for st in "$ST1" "$ST2"; do runc --root "$st/runc" list -f json 2>/dev/null; done |
 	jq -s '[.[][]? | select(.status == "paused")] | length')
@@ -386,10 +469,10 @@ wan=$(es_wan_stats 2>/dev/null | jq -c '[.a2b, .b2a] | map(.dropped_loss + .drop
 jq -n --arg s "$state" --argjson o "$old" --argjson n "$new" --arg w "$where" --arg f "$FAULT" \
 	--arg m "$MODE" --argjson r "$RATE" --argjson d "$DELAY" --arg wr "$WRATE" --argjson h "$HANDOFF" \
 	--argjson wd "${wan:-null}" --argjson rt "$RETRY" --argjson ur "$REPLIES" --arg pr "$PROTO" \
-	--argjson ck "$CLOCK" --argjson pz "${paused:-0}" \
+	--argjson ck "$CLOCK" --argjson pz "${paused:-0}" --argjson oc "${others:-null}" \
 	'{migration_state: $s, old_running: $o, new_running: $n, paused: $pz, serving_node: $w, fault: $f, mode: $m,
 	  rate: $r, wan_delay_ms: $d, wan_rate: $wr, handoff_at: $h, wan_dropped: $wd, retry: $rt,
-	  udp_replies: $ur, protocol: $pr, service_clock: $ck}' \
+	  udp_replies: $ur, protocol: $pr, service_clock: $ck, other_connections: $oc}' \
 	>"$OUT/site.json"
 REPORT_ARGS=()
 [ "$JSON" = 1 ] && REPORT_ARGS=(--json)

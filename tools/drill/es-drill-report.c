@@ -403,13 +403,22 @@ static bool verdict(struct drill *d, json_t *out)
 	uint64_t stop = ev_ts(d, "zdm_source_stopped", "source");
 	uint64_t cut = ev_ts(d, "zdm_cutover", "target"), rst = ev_ts(d, "restore_end", "target");
 	json_t *oa = ev_get(d, "zdm_old_answered");
+	json_t *oc = json_object_get(d->site, "other_connections");
 	size_t i, wrong = 0;
-	bool order_ok, outcome_ok, counter_ok;
+	bool order_ok, outcome_ok, counter_ok, others_ok;
 
 	for (i = 0; i < d->n; i++)
 		if (d->r[i].recv && d->r[i].counter != d->r[i].seq)
 			wrong++;
 	counter_ok = ctr == sent && !wrong && json_is_true(json_object_get(d->check, "memory_intact"));
+	/* the user's other connections: each as the first (their keys: memory_intact) */
+	others_ok = !json_is_object(oc) ||
+		    (!json_integer_value(json_object_get(oc, "lost")) &&
+		     !json_integer_value(json_object_get(oc, "answered_twice")) &&
+		     !json_integer_value(json_object_get(oc, "resets")) &&
+		     !json_integer_value(json_object_get(oc, "replies_with_wrong_counter")));
+	if (json_is_object(oc))
+		json_object_set(out, "other_connections", oc);
 	order_ok = !strcmp(state, "done") ? stop > cut && cut > rst && rst &&
 		   json_integer_value(json_object_get(d->site, "old_running")) == 0 &&
 		   json_integer_value(json_object_get(d->site, "new_running")) == 1 :
@@ -433,7 +442,7 @@ static bool verdict(struct drill *d, json_t *out)
 	json_object_set_new(out, "old_stopped_after_new", stop_check(d, state, order_ok, oa));
 	json_object_set_new(out, "outcome_as_expected", json_boolean(outcome_ok));
 	/* TCP: the user's one connection lived through it */
-	return !lost && !dup && !resets && counter_ok && order_ok && outcome_ok;
+	return !lost && !dup && !resets && counter_ok && others_ok && order_ok && outcome_ok;
 }
 
 /* One response-time figure, left out when nothing was measured (no such period). */
@@ -458,10 +467,21 @@ static void print_table(json_t *o)
 	       json_integer_value(json_object_get(req, "lost")),
 	       json_integer_value(json_object_get(req, "answered_twice")),
 	       json_integer_value(json_object_get(req, "out_of_order")));
-	if (!strcmp(str(req, "protocol") ?: "udp", "tcp"))
-		printf("  (one TCP connection, %s)", json_integer_value(json_object_get(req, "resets")) ?
-		       "RESET or closed" : "never reset");
+	if (strcmp(str(req, "protocol") ?: "udp", "udp"))
+		printf("  (one %s connection, %s)", str(req, "protocol"),
+		       json_integer_value(json_object_get(req, "resets")) ? "RESET or closed" :
+		       "never reset");
 	printf("\n");
+	p = json_object_get(o, "other_connections");
+	if (json_is_object(p))
+		printf("  other connections %lld more: sent %lld  lost %lld  answered twice %lld  "
+		       "reset %lld  wrong counter %lld\n",
+		       json_integer_value(json_object_get(p, "connections")) - 1,
+		       json_integer_value(json_object_get(p, "sent")),
+		       json_integer_value(json_object_get(p, "lost")),
+		       json_integer_value(json_object_get(p, "answered_twice")),
+		       json_integer_value(json_object_get(p, "resets")),
+		       json_integer_value(json_object_get(p, "replies_with_wrong_counter")));
 	printf("  exactly once    final counter %lld for %lld requests, %lld replies with a wrong counter: %s\n",
 	       json_integer_value(json_object_get(eo, "final_counter")),
 	       json_integer_value(json_object_get(eo, "requests_sent")),

@@ -13,7 +13,12 @@
  *                     a summary object on stdout. With --tcp, the requests
  *                     go over one TCP connection (one line each) that must
  *                     live through the migration: a reset or close of it
- *                     is counted (resets) and ends the run.
+ *                     is counted (resets) and ends the run. With --redis KEY
+ *                     the service is a Redis server: each request is
+ *                     "INCR KEY" (inline command), its reply ":N", and the
+ *                     n-th reply on the connection answers request n.
+ *                     --pipeline P writes P requests at a time (at the same
+ *                     request rate), as redis-benchmark -P does.
  */
 #include <errno.h>
 #include <limits.h>
@@ -33,6 +38,9 @@
 #include <sys/socket.h>
 #include "tool/opts.h"
 #include "util/clock.h"
+
+/* Requests one write carries at most (--pipeline). */
+#define ES_DRILL_PIPELINE_MAX	64
 
 static volatile sig_atomic_t stop;
 
@@ -62,6 +70,9 @@ struct client {
 	FILE			*log;
 	bool			progress;
 	bool			tcp;	/* one TCP connection, line per request */
+	const char		*redis_key;	/* Redis: INCR this key */
+	unsigned int		pipeline;	/* TCP: requests per write (0: 1) */
+	unsigned long		redis_replies;	/* Redis: replies so far (the next one's request) */
 	char			line[512];	/* TCP: a reply line not complete yet */
 	size_t			line_len;
 	unsigned long		resets;	/* TCP: the connection was reset or closed */
@@ -151,6 +162,26 @@ static void on_reply(struct client *c, const char *buf)
 		c->max_first = seq;
 }
 
+/*
+ * Redis: an integer reply answers the oldest request not answered yet
+ * (one connection keeps order); anything else (an error) is stray.
+ */
+static void on_redis_reply(struct client *c, char *line)
+{
+	unsigned long long n;
+	char buf[64];
+	size_t len = strlen(line);
+
+	if (len && line[len - 1] == '\r')
+		line[len - 1] = '\0';
+	if (sscanf(line, ":%llu", &n) != 1 || c->redis_replies >= c->count) {
+		c->stray++;
+		return;
+	}
+	snprintf(buf, sizeof(buf), "SEQ %lu COUNT %llu", ++c->redis_replies, n);
+	on_reply(c, buf);
+}
+
 /* TCP: the byte stream cut into reply lines. */
 static void on_bytes(struct client *c, const char *buf, size_t n)
 {
@@ -166,7 +197,10 @@ static void on_bytes(struct client *c, const char *buf, size_t n)
 	c->line[c->line_len] = '\0';
 	while ((nl = strchr(c->line, '\n'))) {
 		*nl = '\0';
-		on_reply(c, c->line);
+		if (c->redis_key)
+			on_redis_reply(c, c->line);
+		else
+			on_reply(c, c->line);
 		c->line_len -= nl + 1 - c->line;
 		memmove(c->line, nl + 1, c->line_len + 1);
 	}
@@ -202,22 +236,41 @@ static void progress(struct client *c, uint64_t start, bool end)
 		c->answered, c->sent - c->answered, c->dup, end || !isatty(2) ? "\n" : "");
 }
 
-static int send_one(struct client *c, int fd)
+/* Request seq's bytes into buf (at least 96 bytes); their length. */
+static int request_text(const struct client *c, unsigned long seq, char *buf, size_t len)
 {
-	char req[32];
-	unsigned long seq = c->sent + 1;
-	int n;
+	if (c->redis_key)
+		return snprintf(buf, len, "INCR %s\r\n", c->redis_key);
+	return snprintf(buf, len, c->tcp ? "SEQ %lu\n" : "SEQ %lu", seq);
+}
 
-	if (seq == c->handoff_at && c->handoff_gw.s_addr) {
+/*
+ * The next request, or with --pipeline P the next P of them in one write
+ * (TCP): a pipelining client does not wait for one answer before it sends
+ * the next request.
+ */
+static int send_batch(struct client *c, int fd)
+{
+	char buf[ES_DRILL_PIPELINE_MAX * 96];
+	unsigned long seq, first = c->sent + 1, n = c->pipeline ? c->pipeline : 1;
+	uint64_t now;
+	size_t len = 0;
+
+	if (n > c->count - c->sent)
+		n = c->count - c->sent;
+	if (c->handoff_at >= first && c->handoff_at < first + n && c->handoff_gw.s_addr) {
 		c->handoff_ns = es_realtime_ns();
 		if (route_to(c->handoff_gw, c->bind.sin_addr))
 			return -1;
 	}
-	n = snprintf(req, sizeof(req), c->tcp ? "SEQ %lu\n" : "SEQ %lu", seq);
-	c->r[seq].sent_ns = es_realtime_ns();
-	/* a send can fail while the route changes; the request then counts as lost */
-	send(fd, req, n, MSG_NOSIGNAL);
-	c->sent++;
+	now = es_realtime_ns();
+	for (seq = first; seq < first + n; seq++) {
+		len += request_text(c, seq, buf + len, sizeof(buf) - len);
+		c->r[seq].sent_ns = now;
+	}
+	/* a send can fail while the route changes; the requests then count as lost */
+	send(fd, buf, len, MSG_NOSIGNAL);
+	c->sent += n;
 	return 0;
 }
 
@@ -231,9 +284,9 @@ static int client_loop(struct client *c, int fd)
 	while (!stop && !c->resets) {
 		now = es_now_ns();
 		if (c->sent < c->count && now >= next) {
-			if (send_one(c, fd))
+			if (send_batch(c, fd))
 				return -1;
-			next += gap;
+			next += gap * (c->pipeline ? c->pipeline : 1);
 			if (c->sent == c->count)
 				end = now + c->drain_ms * 1000000ULL;
 			continue;
@@ -326,6 +379,10 @@ static const struct es_opt client_opts[] = {
 	ES_OPT_UINT(F(c.nparts), "parts", 0, 1, 8, "N",
 		    "datagrams the service answers each request with (default 1)"),
 	ES_OPT_BOOL(F(c.tcp), "tcp", 0, "one TCP connection instead of datagrams"),
+	ES_OPT_STR(F(c.redis_key), "redis", 0, "KEY",
+		   "the service is Redis: INCR KEY over one TCP connection"),
+	ES_OPT_UINT(F(c.pipeline), "pipeline", 0, 1, ES_DRILL_PIPELINE_MAX, "P",
+		    "TCP: P requests per write, at the same rate (default 1)"),
 	{ }
 };
 
@@ -335,7 +392,7 @@ static const struct es_opts cli = {
 	.opts	= client_opts,
 	.usage	= "client --to SVC:PORT [--bind ADDR:PORT] [--rate R] [--count N]\n"
 		  "       [--handoff-at K --handoff-gw GW] [--drain-ms MS] [--log FILE]"
-		  " [--progress] [--tcp]",
+		  " [--progress] [--tcp] [--redis KEY] [--pipeline P]",
 	.doc	= "See tools/drill/drill.sh and docs/drills.md.\n",
 };
 
@@ -353,6 +410,11 @@ static int cmd_client(int argc, char **argv)
 	if (!a.c.to.sin_port || a.c.rate <= 0)
 		return es_opts_error(&cli, "client needs --to SVC:PORT and a positive --rate"), 2;
 	c = a.c;
+	if (c.redis_key && (!*c.redis_key || strpbrk(c.redis_key, " \r\n") || strlen(c.redis_key) > 64))
+		return es_opts_error(&cli, "--redis: KEY must be 1 to 64 characters, no blanks"), 2;
+	c.tcp |= c.redis_key != NULL;
+	if (c.pipeline > 1 && !c.tcp)
+		return es_opts_error(&cli, "--pipeline needs a TCP service (--tcp or --redis)"), 2;
 	if (a.log) {
 		c.log = fopen(a.log, "w");
 		if (!c.log) {
@@ -378,7 +440,7 @@ static int cmd_client(int argc, char **argv)
 	       "\"stray\":%lu,\"handoff_ns\":%llu,\"protocol\":\"%s\",\"resets\":%lu,"
 	       "\"reset_ns\":%llu,\"reset_error\":\"%s\"}\n", c.sent,
 	       c.answered, c.sent - c.answered, c.dup, c.ooo, c.stray,
-	       (unsigned long long)c.handoff_ns, c.tcp ? "tcp" : "udp", c.resets,
+	       (unsigned long long)c.handoff_ns, c.redis_key ? "redis" : c.tcp ? "tcp" : "udp", c.resets,
 	       (unsigned long long)c.reset_ns,
 	       !c.resets ? "" : c.reset_errno ? strerror(c.reset_errno) : "closed by the service");
 	return 0;

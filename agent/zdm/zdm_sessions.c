@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Which sessions a zero-downtime migration keeps alive (zdm_int.h): the
+ * ones named, or every established connection of the container's TCP
+ * services; whether each can move at all; and their figures as one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include "net/tcp_conns.h"
+#include "net/udp_rqueue.h"
+#include "zdm_int.h"
+
+/*
+ * A UDP session's service must be a UDP socket on this node: a TCP service
+ * named without "/tcp" would be accepted, forwarded as datagrams that are
+ * not there, and reported done while its clients saw the whole migration
+ * as an outage. The containers share this agent's network namespace (a pod
+ * namespace of their own would have to be entered first).
+ */
+static int udp_served(const struct es_mig_key *k, char *err, size_t len)
+{
+	unsigned int socks = 0, any = 0;
+	uint64_t bytes;
+	char a[INET_ADDRSTRLEN];
+
+	if (k->proto != IPPROTO_UDP)
+		return 0;
+	if (es_udp_rqueue(k->svc_addr, k->svc_port, &bytes, &socks) ||
+	    es_udp_rqueue(0, k->svc_port, &bytes, &any) || socks + any)
+		return 0;
+	inet_ntop(AF_INET, &k->svc_addr, a, sizeof(a));
+	snprintf(err, len, "field 'session': no UDP socket serves %s:%u on this node (a TCP "
+		 "service? name the session USER:PORT>SVC:PORT/tcp)", a, ntohs(k->svc_port));
+	return -1;
+}
+
+/*
+ * A TCP session moves with its connection only when CRIU carries the
+ * established socket: without the container's tcp_established the
+ * restored container would not have it, and the user's connection would
+ * be reset at cut-over.
+ */
+static int tcp_carried(struct es_zdm *z, const struct es_mig_key *k, const char *ct, char *err,
+		       size_t len)
+{
+	json_t *spec;
+	bool ok;
+
+	if (k->proto != IPPROTO_TCP || !ct || !es_safe_name(ct))
+		return 0;
+	spec = es_container_spec(es_migrator_runtime(z->m), ct);
+	if (!spec)
+		return 0;	/* the container check that follows names it */
+	ok = json_is_true(json_object_get(spec, "tcp_established"));
+	json_decref(spec);
+	if (ok)
+		return 0;
+	snprintf(err, len, "field 'session': a TCP session needs container \"%s\" started with "
+		 "\"tcp_established\": true (CRIU must carry its connections)", ct);
+	return -1;
+}
+
+static int add_key(struct es_zdm_sess *v, unsigned int *n, const struct es_mig_key *k,
+		   char *err, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < *n; i++)
+		if (!memcmp(&v[i].key, k, sizeof(*k)))
+			return 0;	/* named twice: one session */
+	if (*n == ES_ZDM_MAX_SESSIONS) {
+		snprintf(err, len, "field 'session': more than %d sessions in one migration",
+			 ES_ZDM_MAX_SESSIONS);
+		return -1;
+	}
+	v[*n].key = *k;
+	es_mig_key_format(k, v[*n].key_text, sizeof(v[*n].key_text));
+	(*n)++;
+	return 0;
+}
+
+/* SESSION[,SESSION...] */
+static int parse_list(const char *list, struct es_zdm_sess *v, unsigned int *n, char *err,
+		      size_t len)
+{
+	char *copy = strdup(list), *save = NULL, *tok;
+	struct es_mig_key k;
+	int ret = copy ? 0 : -1;
+
+	if (!copy)
+		snprintf(err, len, "out of memory");
+	for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && !ret;
+	     tok = strtok_r(NULL, ",", &save))
+		ret = es_mig_key_parse(tok, &k, err, len) || add_key(v, n, &k, err, len) ? -1 : 0;
+	free(copy);
+	if (!ret && !*n) {
+		snprintf(err, len, "field 'session': no session named");
+		ret = -1;
+	}
+	return ret;
+}
+
+/* Every connection established to one TCP service of the container. */
+static int service_conns(const struct es_zdm_service *svc, struct es_zdm_sess *v,
+			 unsigned int *n, char *err, size_t len)
+{
+	struct es_tcp_conn c[ES_ZDM_MAX_SESSIONS];
+	int found, i;
+
+	found = es_tcp_conns(svc->addr, svc->port, c, ES_ZDM_MAX_SESSIONS);
+	if (found < 0) {
+		snprintf(err, len, "listing the connections of the container's service: %s",
+			 strerror(-found));
+		return -1;
+	}
+	/* more than fit: refused, not a migration that drops the rest */
+	if (found > ES_ZDM_MAX_SESSIONS) {
+		snprintf(err, len, "the container has %d connections, more than the %d one "
+			 "migration keeps", found, ES_ZDM_MAX_SESSIONS);
+		return -1;
+	}
+	for (i = 0; i < found; i++) {
+		struct es_mig_key k = { .user_addr = c[i].raddr, .user_port = c[i].rport,
+					.svc_addr = svc->addr, .svc_port = svc->port,
+					.proto = IPPROTO_TCP };
+
+		if (add_key(v, n, &k, err, len))
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * No session named: every connection of the container's TCP services
+ * (zero_downtime.services). A UDP session has no connection to find: it
+ * must be named.
+ */
+static int enumerate(struct es_zdm *z, const char *ct, struct es_zdm_sess *v, unsigned int *n,
+		     char *err, size_t len)
+{
+	unsigned int i, services = 0;
+
+	for (i = 0; i < z->cfg->n_services; i++) {
+		const struct es_zdm_service *svc = &z->cfg->services[i];
+
+		if (strcmp(svc->container, ct) || svc->proto != IPPROTO_TCP)
+			continue;
+		services++;
+		if (service_conns(svc, v, n, err, len))
+			return -1;
+	}
+	if (*n)
+		return 0;
+	snprintf(err, len, services ? "field 'session': container \"%s\" has no established "
+		 "connection to move" : "field 'session': none named, and zero_downtime.services "
+		 "lists no TCP service of container \"%s\" whose connections could be found", ct);
+	return -1;
+}
+
+int es_zdm_sessions_new(struct es_zdm *z, const struct es_zdm_request *req,
+			struct es_zdm_sess **out, unsigned int *n, char *err, size_t len)
+{
+	struct es_zdm_sess *v = calloc(ES_ZDM_MAX_SESSIONS, sizeof(*v));
+	unsigned int i;
+	int ret;
+
+	*n = 0;
+	if (!v) {
+		snprintf(err, len, "out of memory");
+		return -1;
+	}
+	if (req->session && *req->session) {
+		ret = parse_list(req->session, v, n, err, len);
+	} else if (req->container && es_safe_name(req->container)) {
+		ret = enumerate(z, req->container, v, n, err, len);
+	} else {
+		snprintf(err, len, "field 'container': \"%s\" is not a container name",
+			 req->container ?: "");
+		ret = -1;
+	}
+	for (i = 0; !ret && i < *n; i++)
+		ret = udp_served(&v[i].key, err, len) ||
+		      tcp_carried(z, &v[i].key, req->container, err, len) ? -1 : 0;
+	if (ret) {
+		free(v);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* The counts of a session's check that add up across sessions. */
+static bool summed(const char *name)
+{
+	static const char *const counts[] = {
+		"replayed", "answered_by_both", "answered_by_one", "unanswered",
+		"records_missing", "suppressed", "blocks_matched", "blocks_diverged",
+		"segments_unhashed", "bytes_both_sent", "bytes_compared",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		if (!strcmp(name, counts[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Several sessions' checks as one: counts added, flags each one's, passed
+ * when each passed; sequence numbers, which mean nothing added, left out.
+ */
+static void merge_into(json_t *sum, json_t *eo)
+{
+	const char *name;
+	json_t *v, *have;
+
+	json_object_foreach(eo, name, v) {
+		have = json_object_get(sum, name);
+		if (json_is_integer(v) && !summed(name) && strcmp(name, "block_bytes"))
+			continue;
+		if (json_is_integer(v) && summed(name))
+			json_object_set_new(sum, name, json_integer(json_integer_value(have) +
+								    json_integer_value(v)));
+		else if (json_is_boolean(v) && !strcmp(name, "timed_out"))
+			json_object_set_new(sum, name, json_boolean(json_is_true(have) ||
+								    json_is_true(v)));
+		else if (json_is_boolean(v))	/* caught_up, source_agrees: each one's */
+			json_object_set_new(sum, name, json_boolean((!have || json_is_true(have)) &&
+								    json_is_true(v)));
+		else if (!have)
+			json_object_set(sum, name, v);
+	}
+}
+
+json_t *es_zdm_verdict_json(const struct es_zdm_mig *zm)
+{
+	unsigned int i, passed = 0, checked = 0;
+	json_t *sum;
+
+	if (zm->n_sess == 1)
+		return json_incref(zm->sess[0].exactly_once);
+	sum = json_object();
+	for (i = 0; i < zm->n_sess; i++) {
+		json_t *eo = zm->sess[i].exactly_once;
+
+		if (!eo)
+			continue;
+		checked++;
+		passed += json_is_true(json_object_get(eo, "passed"));
+		merge_into(sum, eo);
+	}
+	if (!checked) {
+		json_decref(sum);
+		return NULL;
+	}
+	json_object_set_new(sum, "sessions", json_integer(zm->n_sess));
+	json_object_set_new(sum, "sessions_checked", json_integer(checked));
+	json_object_set_new(sum, "sessions_passed", json_integer(passed));
+	json_object_set_new(sum, "passed", json_boolean(passed == zm->n_sess));
+	return sum;
+}
+
+json_t *es_zdm_sessions_json(const struct es_zdm_mig *zm, bool verdicts)
+{
+	json_t *a = json_array(), *o;
+	unsigned int i;
+
+	for (i = 0; i < zm->n_sess; i++) {
+		const struct es_zdm_sess *s = &zm->sess[i];
+
+		o = json_pack("{s:s,s:I,s:I,s:i,s:i,s:b}", "session", s->key_text, "hold_seq",
+			      (json_int_t)s->hold_seq, "cut_seq", (json_int_t)s->cut_seq,
+			      "held_sent", s->held_sent, "replayed", s->replayed, "cut_over", s->cut);
+		if (verdicts && s->exactly_once)
+			json_object_set(o, "exactly_once", s->exactly_once);
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+int es_zdm_sessions_load(json_t *j, struct es_zdm_mig *zm)
+{
+	json_t *a = json_object_get(j, "sessions"), *o;
+	struct es_mig_key k;
+	size_t i;
+
+	zm->sess = calloc(ES_ZDM_MAX_SESSIONS, sizeof(*zm->sess));
+	if (!zm->sess || !json_array_size(a) || json_array_size(a) > ES_ZDM_MAX_SESSIONS)
+		return -1;
+	json_array_foreach(a, i, o) {
+		if (es_mig_key_parse(json_string_value(json_object_get(o, "session")) ?: "", &k,
+				     NULL, 0) || add_key(zm->sess, &zm->n_sess, &k, NULL, 0))
+			return -1;
+		zm->sess[i].hold_seq = json_integer_value(json_object_get(o, "hold_seq"));
+		zm->sess[i].cut_seq = json_integer_value(json_object_get(o, "cut_seq"));
+		zm->sess[i].cut = json_is_true(json_object_get(o, "cut_over"));
+	}
+	return 0;
+}

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* One inet_diag dump of the caller's network namespace (sock_diag.h), with libmnl. */
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <libmnl/libmnl.h>
+#include <linux/sock_diag.h>
+#include "sock_diag.h"
+
+struct dump_ctx {
+	es_inet_diag_cb	cb;
+	void		*data;
+	int		stop;	/* the callback's non-zero answer */
+};
+
+struct inet_diag_req_v2 *es_inet_diag_req(char *buf, uint16_t type, uint16_t flags,
+					  unsigned int seq, int family, int protocol,
+					  uint32_t states)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct inet_diag_req_v2 *req;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_seq = seq;
+	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+	req->sdiag_family = family;
+	req->sdiag_protocol = protocol;
+	req->idiag_states = states;
+	return req;
+}
+
+int es_sock_diag_send(const char *buf, struct mnl_socket **nl)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int ret;
+
+	*nl = mnl_socket_open(NETLINK_SOCK_DIAG);
+	if (!*nl)
+		return -errno;
+	if (mnl_socket_bind(*nl, 0, MNL_SOCKET_AUTOPID) ||
+	    mnl_socket_sendto(*nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		mnl_socket_close(*nl);
+		*nl = NULL;
+		return ret;
+	}
+	return 0;
+}
+
+static int msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
+	struct dump_ctx *c = data;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*m)))
+		return MNL_CB_ERROR;
+	c->stop = c->cb(m, c->data);
+	return c->stop ? MNL_CB_STOP : MNL_CB_OK;
+}
+
+static int run(struct mnl_socket *nl, char *buf, unsigned int seq, struct dump_ctx *c)
+{
+	unsigned int portid = mnl_socket_get_portid(nl);
+	int ret;
+
+	do {
+		ret = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE);
+		if (ret <= 0)
+			break;
+		ret = mnl_cb_run(buf, ret, seq, portid, msg_cb, c);
+	} while (ret > 0);
+	if (c->stop)
+		return c->stop;
+	return ret < 0 ? -errno : 0;
+}
+
+int es_inet_diag_dump(int family, int protocol, uint32_t states, es_inet_diag_cb cb, void *data)
+{
+	struct dump_ctx c = { .cb = cb, .data = data };
+	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE);
+	struct mnl_socket *nl = NULL;
+	unsigned int seq = time(NULL);
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	es_inet_diag_req(buf, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq, family,
+			 protocol, states);
+	ret = es_sock_diag_send(buf, &nl);
+	if (!ret) {
+		ret = run(nl, buf, seq, &c);
+		mnl_socket_close(nl);
+	}
+	free(buf);
+	return ret;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The established TCP connections of a local service (sock_diag): the
+ * sessions a container-wide migration keeps alive, one per connection.
+ */
+#ifndef EDGESHIFT_TCP_CONNS_H
+#define EDGESHIFT_TCP_CONNS_H
+
+#include <stdint.h>
+
+struct es_tcp_conn {
+	uint32_t	raddr;	/* the user's address, network order */
+	uint16_t	rport;	/* the user's port, network order */
+};
+
+/*
+ * Up to max connections established to laddr:lport (network order; laddr
+ * 0: any local address) into out. The number found (it may exceed max:
+ * the caller says the list was cut), or -errno.
+ */
+int es_tcp_conns(uint32_t laddr, uint16_t lport, struct es_tcp_conn *out, unsigned int max);
+
+#endif

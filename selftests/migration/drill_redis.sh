@@ -1,0 +1,49 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Zero-downtime migration of an unmodified Redis (Debian's redis-server in
+# the drill's runc container) with its user's five connections, each
+# INCRing a key of its own at 20 per second through the handoff and the
+# partial migration. The handoff names no session: the source finds every
+# established connection of the container's service and moves them all
+# in one migration. No connection is reset, nothing is lost or applied
+# twice, each key ends at the number of replies its client got, and the
+# agents compared every connection's two byte streams. Again with
+# pipelining: each connection writes 16 INCRs at a time (redis-benchmark
+# -P 16), 800 requests/s in all.
+. "$(dirname "$0")/../lib.sh"
+es_require_root drill_redis
+command -v criu >/dev/null || { es_plan 1; es_skip drill_redis "criu missing (tools/setup/install-deps)"; exit 0; }
+command -v redis-server >/dev/null || { es_plan 1; es_skip drill_redis "redis-server missing (tools/setup/install-deps)"; exit 0; }
+# shellcheck source=selftests/migration/drill.inc
+. "$(dirname "$0")/drill.inc"
+es_plan 15
+
+CONNS=5
+drill_run redis --service redis --connections $CONNS --mode partial --rate 20 --count 120 --handoff-at 30
+drill_expect_done "Redis, $CONNS connections"
+es_expect_eq "Redis: the first connection never reset" \
+	"$(drill_q '"\(.requests.protocol) \(.requests.resets)"')" "redis 0"
+es_expect_eq "Redis: the other connections: none lost, twice, reset or with a wrong counter" \
+	"$(drill_q '.other_connections | "\(.connections) \(.sent) \(.lost) \(.answered_twice) \(.resets) \(.replies_with_wrong_counter)"')" \
+	"$CONNS $(((CONNS - 1) * 120)) 0 0 0 0"
+es_expect_eq "Redis: one migration carried every connection, each cut over" \
+	"$(jq -r '.[0] | "\(.sessions | length) \([.sessions[] | select(.cut_over)] | length)"' "$DRILL_DIR/zdm.json")" \
+	"$CONNS $CONNS"
+es_expect_eq "Redis: the agents compared each connection's streams: same bytes" \
+	"$(drill_q ".migration.agents_exactly_once | \"\(.passed) \(.sessions_passed) \(.blocks_diverged) \(.segments_unhashed) \(.bytes_compared + 126 * $CONNS >= .bytes_both_sent)\"")" \
+	"true $CONNS 0 0 true"
+# every connection may raise a handoff at the target; the first one
+# starts the migration, the others find the container migrating
+es_expect_eq "Redis: one migration, however many handoffs the connections raised" \
+	"$(jq length "$DRILL_DIR/zdm.json")" 1
+es_expect_eq "Redis: the old container's connections aborted before it was stopped" \
+	"$(grep '"event":"zdm_old_connection_closed"' "$DRILL_DIR/events-node1.log" | jq -r '"\(.found) \(.closed)"')" \
+	"true $CONNS"
+
+drill_run redisp --service redis --connections $CONNS --pipeline 16 --mode partial --rate 160 --count 960 \
+	--handoff-at 240
+drill_expect_done "Redis pipelined, $CONNS connections"
+es_expect_eq "Redis pipelined: the other connections: none lost, twice, reset or with a wrong counter" \
+	"$(drill_q '.other_connections | "\(.sent) \(.lost) \(.answered_twice) \(.resets) \(.replies_with_wrong_counter)"')" \
+	"$(((CONNS - 1) * 960)) 0 0 0 0"
+es_done
