@@ -12,6 +12,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include "util/log.h"
+#include "net/tcp_destroy.h"
 #include "replay/tcp_replay.h"
 #include "zdm_int.h"
 
@@ -310,6 +311,27 @@ int es_zdm_seq_range(const char *from, const char *to, __u64 *f, __u64 *t)
 }
 
 /*
+ * TCP: the restored container's copy of the connection, if it left one
+ * (an orphan in FIN-WAIT after its container was removed), is aborted:
+ * it holds the connection's address pair, and a retry's restore could
+ * not connect its socket back ("Cannot assign requested address"). The
+ * user's side is the old container's until cut-over, so nothing of the
+ * user's is here.
+ */
+static void forget_restored_connection(struct op_ctx *o)
+{
+	int ret;
+
+	if (o->key.proto != IPPROTO_TCP)
+		return;
+	ret = es_tcp_destroy(o->key.svc_addr, o->key.svc_port, o->key.user_addr,
+			     o->key.user_port);
+	if (ret != -ENOENT)
+		log_ev(o, "zdm_restored_connection_closed", json_pack("{s:s}", "result",
+		       ret ? strerror(-ret) : "closed"));
+}
+
+/*
  * Give up: requests keep going to the source (held ones are sent), the
  * buffer is dropped and a restored container, if any, is removed. The
  * entry stays, ABORTED: the session keeps being forwarded and raises no
@@ -339,6 +361,7 @@ static enum es_mig_err op_abort(struct op_ctx *o, json_t **resp)
 	n = ret > 0 ? ret : 0;
 	if (ct && es_safe_name(ct) && es_container_exists(rt, ct))
 		es_container_destroy(rt, ct);
+	forget_restored_connection(o);
 	log_ev(o, "zdm_aborted", json_pack("{s:i,s:s}", "records_dropped", n, "reason",
 					   o->a->reason ?: "asked by the source"));
 	*resp = json_pack("{s:i}", "records_dropped", n);

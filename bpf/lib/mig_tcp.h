@@ -285,4 +285,23 @@ static __always_inline bool es_mig_tcp_new(struct __sk_buff *skb, struct es_mig_
 	return true;
 }
 
+/*
+ * A retry: the restored container of the failed attempt is gone, and the
+ * next one's stream starts afresh. The old container's stream goes on as
+ * it was (its hashing included); the agent drops the blocks the failed
+ * attempt's container added to before it asks for the retry.
+ */
+static __always_inline void es_mig_tcp_restart(struct es_mig_session *s)
+{
+	__sync_fetch_and_and(&s->tcp_seen, ~(ES_MIG_TCP_NEW_SEEN | ES_MIG_TCP_NEW_ACK |
+					     ES_MIG_TCP_NEW_DATA));
+	s->new_snd_nxt = 0;
+	s->new_ack = 0;
+	s->new_hashed = 0;
+	s->new_from = 0;
+	s->tcp_matched = 0;
+	s->tcp_diverged = 0;
+	s->tcp_unhashed = 0;
+}
+
 #endif /* EDGESHIFT_BPF_MIG_TCP_H */

@@ -342,7 +342,9 @@ retry_migration() {
 		echo "retry: the first migration did not fail ($st)" >>"$OUT/fault.log"
 		return
 	fi
-	api 1 POST "/v1/zdm/migrations?container=svc&to=$NODE2&session=$session&mode=$MODE" \
+	# a TCP service's retry names no session: every connection again
+	[ "$PROTO" = udp ] || session=""
+	api 1 POST "/v1/zdm/migrations?container=svc&to=$NODE2${session:+&session=$session}&mode=$MODE" \
 		>>"$OUT/fault.log" 2>&1
 	echo "retry: asked again" >>"$OUT/fault.log"
 }
