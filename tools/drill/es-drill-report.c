@@ -274,7 +274,7 @@ static void response_times(struct drill *d, json_t *out)
 {
 	uint64_t handoff = json_integer_value(json_object_get(d->summary, "handoff_ns"));
 	uint64_t cut = ev_ts(d, "zdm_cutover", "target"), end = UINT64_MAX;
-	uint64_t done = ev_ts(d, "zdm_done", "source") ?: ev_ts(d, "zdm_failed", "source");
+	uint64_t done = ev_ts(d, "zdm_done", "source") ?: ev_ts(d, "zdm_failed", "source"), ckpt;
 	size_t n0, n1, n2, na, i;
 	json_t *per = json_array();
 	double rate = json_number_value(json_object_get(d->site, "rate"));
@@ -299,11 +299,18 @@ static void response_times(struct drill *d, json_t *out)
 		"during_migration", rt_json(handoff != end ? max_gap_ms(d, handoff, done ?: end) : NAN),
 		"request_interval", rt_json(rate > 0 ? 1000 / rate : NAN)));
 	json_object_set_new(out, "per_request", per);
-	/* the request sent at each step, for plots and benchmarks */
-	json_object_set_new(out, "markers", json_pack("{s:f,s:f,s:f}",
+	/*
+	 * The request sent at each step, for plots and benchmarks, and the
+	 * step's time (CLOCK_REALTIME ns, 0 when it did not happen). The
+	 * checkpoint: the source's hold, or for TCP (no hold) the engine's.
+	 */
+	ckpt = ev_ts(d, "zdm_hold", "source") ?: ev_ts(d, "checkpoint_start", "source");
+	json_object_set_new(out, "markers", json_pack("{s:f,s:f,s:f,s:I,s:I,s:I}",
 		"handoff", handoff != end ? seq_at(d, handoff) : 0.0,
-		"checkpoint", ev_ts(d, "zdm_hold", "source") ? seq_at(d, ev_ts(d, "zdm_hold", "source")) : 0.0,
-		"cutover", ev_ts(d, "zdm_cutover", "target") ? seq_at(d, cut) : 0.0));
+		"checkpoint", ckpt ? seq_at(d, ckpt) : 0.0,
+		"cutover", ev_ts(d, "zdm_cutover", "target") ? seq_at(d, cut) : 0.0,
+		"handoff_ns", (json_int_t)(handoff != end ? handoff : 0), "checkpoint_ns",
+		(json_int_t)ckpt, "cutover_ns", (json_int_t)ev_ts(d, "zdm_cutover", "target")));
 }
 
 static int plot(struct drill *d, const char *path)

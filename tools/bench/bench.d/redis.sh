@@ -1,0 +1,112 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# An unmodified Redis through a zero-downtime migration at Paper D's
+# conditions (200 ms RTT, 10 MB/s), each figure against the same drill
+# without a migration (handoff at 0), run in the same rounds:
+#  - the longest gap between two replies of one connection, the worst of
+#    the REDIS_BENCH_CONNS (20) connections: goal at most the run without
+#    a migration plus one forwarding RTT;
+#  - the first connection's response time while forwarding (median and
+#    p99 of the requests between the handoff and the checkpoint) against
+#    the RTT plus the service's own time: goal within 1.1x;
+#  - operations per second of all connections before the handoff, during
+#    the migration (handoff to cut-over) and after it;
+#  - the highest aggregate request rate (REDIS_BENCH_CONNS connections,
+#    40 ms RTT) with 0 lost, 0 twice and 0 reset (goal 5,000/s).
+# Each connection sends REDIS_BENCH_RATE (50)/s for REDIS_BENCH_SECONDS
+# (20) s; REDIS_BENCH_ROUNDS (1) rounds, medians; REDIS_BENCH_SWEEP is
+# the per-connection rates of the sweep.
+. "$(dirname "$0")/../../../selftests/lib.sh"
+OUT=$ES_BUILD/bench
+mkdir -p "$OUT"
+CONNS=${REDIS_BENCH_CONNS:-20}
+RATE=${REDIS_BENCH_RATE:-50}
+SECS=${REDIS_BENCH_SECONDS:-20}
+ROUNDS=${REDIS_BENCH_ROUNDS:-1}
+SWEEP=${REDIS_BENCH_SWEEP:-50 125 250}
+DELAY=100
+COUNT=$((RATE * SECS))
+D=$ES_TMP/r
+
+run() { # NAME ARGS...
+	local n=$1
+	shift
+	bash "$ES_ROOT/tools/drill/drill.sh" --quiet --out "$D/$n" --service redis --connections "$CONNS" \
+		"$@" >/dev/null 2>&1
+	echo "$D/$n"
+}
+
+# figures DIR: one run's figures from its report and every connection's log
+figures() {
+	local dir=$1
+	jq -s --slurpfile r "$dir/report.json" '
+		def median: sort | if length == 0 then null else .[length / 2 | floor] end;
+		def p99: sort | if length == 0 then null else .[(length * 99 / 100) | floor] end;
+		$r[0] as $rep |
+		($rep.markers.handoff // 0) as $h | ($rep.markers.checkpoint // 0) as $c |
+		# the first connection: forwarding response times
+		($rep.per_request // []) as $p |
+		($p | map(select(.seq < $h and .ms != null) | .ms) | median) as $svc |
+		($p | map(select(.seq > $h and .seq < $c and .ms != null) | .ms)) as $fwd |
+		# every connection: its longest gap, and the replies per period
+		(group_by(.conn) | map(map(select(.recv_ns)) | sort_by(.recv_ns) |
+			[range(1; length) as $i | (.[$i].recv_ns - .[$i - 1].recv_ns) / 1e6] | max // 0)) as $gaps |
+		{ longest_gap_ms: ($gaps | max), service_ms: $svc,
+		  forwarding_p50_ms: ($fwd | median), forwarding_p99_ms: ($fwd | p99),
+		  replies: (map(select(.recv_ns)) | length), lost: (map(select(.lost)) | length),
+		  resets: $rep.requests.resets, passed: $rep.passed, state: $rep.migration.state,
+		  handoff_ns: $rep.markers.handoff_ns, cut_ns: $rep.markers.cutover_ns,
+		  migration_ms: ([$rep.phases[]? | select(.phase | startswith("total")) | .ms] | first),
+		  ops: (map(select(.recv_ns)) | map(.recv_ns)) }' \
+		<(jq -c '. + {conn: 1}' "$dir/client.jsonl"
+		  for f in "$dir"/client-*.jsonl; do
+			k=${f##*/client-}; k=${k%.jsonl}
+			jq -c --argjson k "$k" '. + {conn: $k}' "$f"
+		  done)
+}
+
+rounds='[]'
+for i in $(seq "$ROUNDS"); do
+	base=$(figures "$(run "base$i" --rate "$RATE" --count "$COUNT" --handoff-at 0 --delay-ms "$DELAY")")
+	mig=$(figures "$(run "mig$i" --rate "$RATE" --count "$COUNT" --handoff-at $((COUNT / 4)) --delay-ms "$DELAY")")
+	rounds=$(jq -c --argjson b "$base" --argjson m "$mig" '. + [{base: ($b | del(.ops)), mig: ($m | del(.ops)),
+		ops_per_s: ($m as $m | ($m.ops | sort) as $t | ($m.handoff_ns // 0) as $h | ($m.cut_ns // 0) as $c |
+			if $h == 0 or $c == 0 then null else
+			{ before: (($t | map(select(. < $h)) | length) / (($h - $t[0]) / 1e9)),
+			  during: (($t | map(select(. >= $h and . < $c)) | length) / (($c - $h) / 1e9)),
+			  after: (($t | map(select(. >= $c)) | length) / (($t[-1] - $c) / 1e9)) } end)}]' <<<"$rounds")
+done
+sweep='[]'
+for r in $SWEEP; do
+	dir=$(run "s$r" --rate "$r" --count $((r * 8)) --handoff-at $((r * 2)) --delay-ms 20)
+	ok=$(jq -r '(.requests.lost == 0 and .requests.answered_twice == 0 and .requests.resets == 0 and
+		.passed) // false' "$dir/report.json" 2>/dev/null || echo false)
+	sweep=$(jq -c --argjson r "$((r * CONNS))" --argjson ok "$ok" '. + [{rate: $r, clean: $ok}]' <<<"$sweep")
+	[ "$ok" = true ] || break
+done
+jq -n --argjson rs "$rounds" --argjson s "$sweep" --argjson d "$DELAY" --argjson c "$CONNS" --argjson r "$RATE" '
+	def median: sort | if length == 0 then null else .[length / 2 | floor] end;
+	{ connections: $c, rate_per_connection: $r, rtt_ms: (2 * $d), rounds: $rs,
+	  longest_gap_ms: { with_migration: ($rs | map(.mig.longest_gap_ms) | median),
+	    without_migration: ($rs | map(.base.longest_gap_ms) | median),
+	    goal: (($rs | map(.base.longest_gap_ms) | median) + 2 * $d) },
+	  forwarding_ms: { p50: ($rs | map(.mig.forwarding_p50_ms) | median),
+	    p99: ($rs | map(.mig.forwarding_p99_ms) | median),
+	    rtt_plus_service: (2 * $d + ($rs | map(.mig.service_ms) | median)) },
+	  ops_per_s: { before: ($rs | map(.ops_per_s.before) | median), during: ($rs | map(.ops_per_s.during) | median),
+	    after: ($rs | map(.ops_per_s.after) | median) },
+	  clean: ($rs | all(.mig.passed and .mig.lost == 0 and .mig.resets == 0 and .base.lost == 0)),
+	  rate_sweep: $s, highest_clean_rate: ([$s[] | select(.clean) | .rate] | max) }' >"$OUT/redis.json"
+j=$OUT/redis.json
+printf '\n%-56s %12s %12s %8s\n' "Redis, $CONNS connections at $RATE/s, RTT $((2 * DELAY)) ms" "reference" "measured" "ratio"
+jq -r '[["longest reply gap ms: migration vs none", .longest_gap_ms.without_migration, .longest_gap_ms.with_migration],
+	["longest reply gap ms: migration vs none + one RTT", .longest_gap_ms.goal, .longest_gap_ms.with_migration],
+	["forwarding p50 ms vs RTT + service", .forwarding_ms.rtt_plus_service, .forwarding_ms.p50],
+	["forwarding p99 ms vs RTT + service", .forwarding_ms.rtt_plus_service, .forwarding_ms.p99],
+	["ops/s during the migration vs before", .ops_per_s.before, .ops_per_s.during],
+	["ops/s after the migration vs before", .ops_per_s.before, .ops_per_s.after]][] |
+	[.[0], .[1], .[2], (if .[1] and .[2] and .[1] != 0 then .[2] / .[1] else null end)] | @tsv' "$j" |
+	awk -F'\t' '{ printf "%-56s %12.1f %12.1f %7.3fx\n", $1, $2, $3, $4 }'
+jq -r '"all connections clean (0 lost, 0 reset, drill passed): \(.clean)",
+	"highest aggregate rate with 0 lost, 0 twice, 0 reset (40 ms RTT): \(.highest_clean_rate) req/s (sweep \(.rate_sweep | map("\(.rate):\(.clean)") | join(" ")))"' "$j"
+echo "JSON: $j"
