@@ -7,6 +7,7 @@
 #                  [--fault KIND] [--fault-at PHASE] [--outage-s S] [--retry]
 #                  [--replay-limit N] [--service-replies N] [--service udp|tcp|redis]
 #                  [--service-clock] [--connections N] [--pipeline P]
+#                  [--others-count N]
 #                  [--wan-loss [requests:|replies:]P]
 #                  [--out DIR] [--json] [--quiet]
 #
@@ -15,6 +16,8 @@
 # --connections N (TCP services): the user keeps N connections, each
 # sending at the rate; the migration carries all of them. --pipeline P:
 # each connection writes P requests at a time (redis-benchmark -P).
+# --others-count N: the other connections send N requests and close (the
+# user closes connections while the container moves).
 # The emulated site: a user namespace with two access links (old AP to
 # node 1, new AP to node 2), two edge nodes each running edgeshiftd with the
 # migration data plane, the WAN emulator between the nodes (the scenario's
@@ -50,6 +53,7 @@ while [ $# -gt 0 ]; do
 	--service-clock) OVR[reply_clock]=true; shift ;;
 	--connections) OVR[connections]=$2; shift 2 ;;
 	--pipeline) OVR[pipeline]=$2; shift 2 ;;
+	--others-count) OVR[others_count]=$2; shift 2 ;;
 	--wan-loss) OVR[wan_loss]=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	--json) JSON=1; shift ;;
@@ -99,6 +103,8 @@ PROTO=$(sc protocol .service.protocol udp)
 CLOCK=$(sc reply_clock .service.reply_clock false)
 # connections the user keeps to a TCP service, each at RATE
 CONNS=$(sc connections .service.connections 1)
+# requests each of the other connections sends before it closes
+OTHERS_COUNT=$(sc others_count .service.others_count "$COUNT")
 # requests each connection writes at a time
 PIPELINE=$(sc pipeline .service.pipeline 1)
 case "$PROTO" in
@@ -419,7 +425,7 @@ for k in $(seq 2 "$CONNS"); do
 	[ "$PROTO" = redis ] && other=(--redis "key$k")
 	[ "$PIPELINE" -gt 1 ] && other+=(--pipeline "$PIPELINE")
 	es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" --bind "$USER_IP:$((USER_PORT + k - 1))" \
-		--rate "$RATE" --count "$COUNT" --drain-ms $((4 * DELAY + 3000)) "${other[@]}" \
+		--rate "$RATE" --count "$OTHERS_COUNT" --drain-ms $((4 * DELAY + 3000)) "${other[@]}" \
 		--log "$OUT/client-$k.jsonl" >"$OUT/client-$k-summary.json" 2>"$OUT/client-$k.err" &
 	OTHER_PIDS+=($!)
 done
@@ -455,6 +461,10 @@ if [ "$CONNS" -gt 1 ]; then
 		answered_twice: (map(.answered_twice) | add), resets: (map(.resets) | add),
 		replies_with_wrong_counter: (map(.wrong_counter) | add)}')
 fi
+# connections to the service left half-open at the node that serves it
+# now (closed by the user, not by the container): none may stay
+halfopen=$(es_in "n$([ "$(runc --root "$ST2/runc" list -q 2>/dev/null | grep -cx svc)" = 1 ] && echo 2 || echo 1)" \
+	ss -Htan "sport = :$SVC_PORT" 2>/dev/null | grep -cvE '^(LISTEN|ESTAB|TIME-WAIT)')
 # a container left paused on either node (an agent killed in the pause)
 paused=$(for st in "$ST1" "$ST2"; do runc --root "$st/runc" list -f json 2>/dev/null; done |
 	jq -s '[.[][]? | select(.status == "paused")] | length')
@@ -472,9 +482,11 @@ jq -n --arg s "$state" --argjson o "$old" --argjson n "$new" --arg w "$where" --
 	--arg m "$MODE" --argjson r "$RATE" --argjson d "$DELAY" --arg wr "$WRATE" --argjson h "$HANDOFF" \
 	--argjson wd "${wan:-null}" --argjson rt "$RETRY" --argjson ur "$REPLIES" --arg pr "$PROTO" \
 	--argjson ck "$CLOCK" --argjson pz "${paused:-0}" --argjson oc "${others:-null}" \
+	--argjson ho "${halfopen:-0}" \
 	'{migration_state: $s, old_running: $o, new_running: $n, paused: $pz, serving_node: $w, fault: $f, mode: $m,
 	  rate: $r, wan_delay_ms: $d, wan_rate: $wr, handoff_at: $h, wan_dropped: $wd, retry: $rt,
-	  udp_replies: $ur, protocol: $pr, service_clock: $ck, other_connections: $oc}' \
+	  udp_replies: $ur, protocol: $pr, service_clock: $ck, other_connections: $oc,
+	  half_open_connections: $ho}' \
 	>"$OUT/site.json"
 REPORT_ARGS=()
 [ "$JSON" = 1 ] && REPORT_ARGS=(--json)

@@ -27,12 +27,13 @@ SWEEP=${REDIS_BENCH_SWEEP:-50 125 250}
 DELAY=100
 COUNT=$((RATE * SECS))
 D=$ES_TMP/r
+mkdir -p "$D"
 
 run() { # NAME ARGS...
 	local n=$1
 	shift
 	bash "$ES_ROOT/tools/drill/drill.sh" --quiet --out "$D/$n" --service redis --connections "$CONNS" \
-		"$@" >/dev/null 2>&1
+		"$@" >"$D/$n.out" 2>&1 || { echo "redis bench: drill $n failed:" >&2; tail -5 "$D/$n.out" >&2; }
 	echo "$D/$n"
 }
 
@@ -55,9 +56,13 @@ figures() {
 		  forwarding_p50_ms: ($fwd | median), forwarding_p99_ms: ($fwd | p99),
 		  replies: (map(select(.recv_ns)) | length), lost: (map(select(.lost)) | length),
 		  resets: $rep.requests.resets, passed: $rep.passed, state: $rep.migration.state,
-		  handoff_ns: $rep.markers.handoff_ns, cut_ns: $rep.markers.cutover_ns,
 		  migration_ms: ([$rep.phases[]? | select(.phase | startswith("total")) | .ms] | first),
-		  ops: (map(select(.recv_ns)) | map(.recv_ns)) }' \
+		  ops_per_s: (map(select(.recv_ns) | .recv_ns) | sort) as $t |
+			($rep.markers.handoff_ns // 0) as $hn | ($rep.markers.cutover_ns // 0) as $cn |
+			(if $hn == 0 or $cn == 0 or ($t | length) == 0 then null else
+			{ before: (($t | map(select(. < $hn)) | length) / (($hn - $t[0]) / 1e9)),
+			  during: (($t | map(select(. >= $hn and . < $cn)) | length) / (($cn - $hn) / 1e9)),
+			  after: (($t | map(select(. >= $cn)) | length) / (($t[-1] - $cn) / 1e9)) } end) }' \
 		<(jq -c '. + {conn: 1}' "$dir/client.jsonl"
 		  for f in "$dir"/client-*.jsonl; do
 			k=${f##*/client-}; k=${k%.jsonl}
@@ -69,12 +74,8 @@ rounds='[]'
 for i in $(seq "$ROUNDS"); do
 	base=$(figures "$(run "base$i" --rate "$RATE" --count "$COUNT" --handoff-at 0 --delay-ms "$DELAY")")
 	mig=$(figures "$(run "mig$i" --rate "$RATE" --count "$COUNT" --handoff-at $((COUNT / 4)) --delay-ms "$DELAY")")
-	rounds=$(jq -c --argjson b "$base" --argjson m "$mig" '. + [{base: ($b | del(.ops)), mig: ($m | del(.ops)),
-		ops_per_s: ($m as $m | ($m.ops | sort) as $t | ($m.handoff_ns // 0) as $h | ($m.cut_ns // 0) as $c |
-			if $h == 0 or $c == 0 then null else
-			{ before: (($t | map(select(. < $h)) | length) / (($h - $t[0]) / 1e9)),
-			  during: (($t | map(select(. >= $h and . < $c)) | length) / (($c - $h) / 1e9)),
-			  after: (($t | map(select(. >= $c)) | length) / (($t[-1] - $c) / 1e9)) } end)}]' <<<"$rounds")
+	rounds=$(jq -c --argjson b "${base:-null}" --argjson m "${mig:-null}" \
+		'. + [{base: $b, mig: $m, ops_per_s: $m.ops_per_s}]' <<<"$rounds")
 done
 sweep='[]'
 for r in $SWEEP; do
@@ -87,6 +88,7 @@ done
 jq -n --argjson rs "$rounds" --argjson s "$sweep" --argjson d "$DELAY" --argjson c "$CONNS" --argjson r "$RATE" '
 	def median: sort | if length == 0 then null else .[length / 2 | floor] end;
 	{ connections: $c, rate_per_connection: $r, rtt_ms: (2 * $d), rounds: $rs,
+	  migration_ms: ($rs | map(.mig.migration_ms) | median),
 	  longest_gap_ms: { with_migration: ($rs | map(.mig.longest_gap_ms) | median),
 	    without_migration: ($rs | map(.base.longest_gap_ms) | median),
 	    goal: (($rs | map(.base.longest_gap_ms) | median) + 2 * $d) },
@@ -95,7 +97,8 @@ jq -n --argjson rs "$rounds" --argjson s "$sweep" --argjson d "$DELAY" --argjson
 	    rtt_plus_service: (2 * $d + ($rs | map(.mig.service_ms) | median)) },
 	  ops_per_s: { before: ($rs | map(.ops_per_s.before) | median), during: ($rs | map(.ops_per_s.during) | median),
 	    after: ($rs | map(.ops_per_s.after) | median) },
-	  clean: ($rs | all(.mig.passed and .mig.lost == 0 and .mig.resets == 0 and .base.lost == 0)),
+	  clean: ($rs | all(.mig.passed and .mig.lost == 0 and .mig.resets == 0 and .base.lost == 0 and
+	    .base.passed)),
 	  rate_sweep: $s, highest_clean_rate: ([$s[] | select(.clean) | .rate] | max) }' >"$OUT/redis.json"
 j=$OUT/redis.json
 printf '\n%-56s %12s %12s %8s\n' "Redis, $CONNS connections at $RATE/s, RTT $((2 * DELAY)) ms" "reference" "measured" "ratio"
