@@ -32,4 +32,14 @@ int es_xdp_acct_new(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+#if ES_FLOW_DEFER
+/* What the sweep would do now on this CPU: drain the spill rings, settle and fold the slots. */
+SEC("xdp")
+int es_xdp_drain(struct xdp_md *ctx)
+{
+	es_flow_sweep_all();
+	return XDP_PASS;
+}
+#endif
+
 char LICENSE[] SEC("license") = "GPL";

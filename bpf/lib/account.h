@@ -11,7 +11,9 @@
  * session costs one insert into each session map with its first packet
  * already in the initial values (no look-up after an insert), reads the
  * precise clock only when that packet starts a latency measurement, and
- * takes no flow cache slot (its second packet does).
+ * takes no flow cache slot (its second packet does). A benchmark-only
+ * build (ES_FLOW_DEFER, bpf/lib/flow_defer.h) measures the alternative:
+ * the new session counted in a slot only, the inserts left to the sweep.
  */
 #ifndef EDGESHIFT_BPF_ACCOUNT_H
 #define EDGESHIFT_BPF_ACCOUNT_H
@@ -20,6 +22,9 @@
 #include "parse.h"
 #include "clock.h"
 #include "flow_cache.h"
+#if ES_FLOW_DEFER
+#include "flow_defer.h"
+#endif
 
 /*
  * A TCP packet consults the shared state while the session is young (its
@@ -53,6 +58,7 @@ struct es_ctx {
 	__u32			dir;
 	__u32			ifindex;
 	bool			slot_match;	/* the flow cache slot holds this key */
+	__u32			slot_i;		/* index of the key's flow cache slot */
 };
 
 static __always_inline struct es_iface_stats *es_ifs(struct es_ctx *c)
@@ -287,6 +293,15 @@ static __always_inline void es_state_apply(struct es_ctx *c, struct es_session_s
 		es_rr_state(c, st);
 }
 
+/* A new session's state with its first packet applied. */
+static __always_inline void es_state_init(struct es_ctx *c, struct es_session_state *st)
+{
+	__builtin_memset(st, 0, sizeof(*st));
+	st->created_ns = c->tick_ns;
+	st->flags = es_opener_flags(c);
+	es_state_apply(c, st);
+}
+
 /*
  * A new session's state, built whole on the stack with its first packet
  * applied and written in one insert: no look-up before or after it (each
@@ -297,11 +312,9 @@ static __always_inline void es_state_apply(struct es_ctx *c, struct es_session_s
  */
 static __always_inline void es_state_new(struct es_ctx *c, void *map, void *key)
 {
-	struct es_session_state init = {};
+	struct es_session_state init;
 
-	init.created_ns = c->tick_ns;
-	init.flags = es_opener_flags(c);
-	es_state_apply(c, &init);
+	es_state_init(c, &init);
 	bpf_map_update_elem(map, key, &init, BPF_ANY);
 }
 
@@ -365,6 +378,7 @@ static __always_inline struct es_flow_counts *es_flow_slot(struct es_ctx *c, boo
 
 	if (v6) {
 		i = es_flow_index6(&c->pkt.k6);
+		c->slot_i = i;
 		s6 = bpf_map_lookup_elem(&es_flow_cache6, &i);
 		if (!s6)
 			return NULL;
@@ -373,6 +387,7 @@ static __always_inline struct es_flow_counts *es_flow_slot(struct es_ctx *c, boo
 		return &s6->n;
 	}
 	i = es_flow_index4(&c->pkt.k4);
+	c->slot_i = i;
 	s4 = bpf_map_lookup_elem(&es_flow_cache4, &i);
 	if (!s4)
 		return NULL;
@@ -448,11 +463,98 @@ static __always_inline void es_flow_after(struct es_ctx *c, struct es_flow_count
 	/*
 	 * A session takes a slot from its second packet on (sc: it had an
 	 * entry already), so a flood of one-packet tuples neither pushes known
-	 * sessions out of the cache nor pays for folding them.
+	 * sessions out of the cache nor pays for folding them. A fresh slot
+	 * (ES_FLOW_DEFER builds) stays: this fold would drop its pending state.
 	 */
-	if (sc && !c->slot_match && es_flow_cacheable(c, sc))
+	if (sc && !c->slot_match && n->valid != ES_FLOW_FRESH && es_flow_cacheable(c, sc))
 		es_flow_take(c, n, slot_key, sessions, v6);
 }
+
+#if ES_FLOW_DEFER
+static __always_inline struct es_session_state *es_pending(struct es_ctx *c, bool v6)
+{
+	if (v6)
+		return bpf_map_lookup_elem(&es_flow_pending6, &c->slot_i);
+	return bpf_map_lookup_elem(&es_flow_pending4, &c->slot_i);
+}
+
+/* A packet a fresh slot counts by itself: one that needs no shared state. */
+static __always_inline bool es_fresh_hit(struct es_ctx *c, struct es_flow_counts *n)
+{
+	if (c->pkt.proto == IPPROTO_TCP) {
+		if (c->pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST))
+			return false;
+		if (n->pkts[ES_DIR_RX] + n->pkts[ES_DIR_TX] < ES_YOUNG_PKTS)
+			return false;
+	} else if (es_rr_on()) {
+		return false;
+	}
+	es_flow_count(n, c->dir & 1, c->segs, c->bytes, c->pkt.tcp_flags, c->tick_ns);
+	return true;
+}
+
+/* Whether a tuple without a slot may take one without the maps (no close, no ICMP error). */
+static __always_inline bool es_defer_ok(struct es_ctx *c)
+{
+	if (c->pkt.ports_fixed)
+		return false;
+	return c->pkt.proto != IPPROTO_TCP ||
+	       !(c->pkt.tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST));
+}
+
+/*
+ * The slot for this tuple, its occupant moved to the spill ring (a slot
+ * whose counts are all folded needs no record). false: the ring is full.
+ */
+static __always_inline bool es_defer_take(struct es_ctx *c, struct es_flow_counts *n,
+					  void *slot, bool v6)
+{
+	struct es_session_state *st = es_pending(c, v6);
+	bool owed;
+
+	if (!st)
+		return false;
+	owed = n->valid == ES_FLOW_FRESH ||
+	       (n->valid && (n->pkts[ES_DIR_RX] | n->pkts[ES_DIR_TX]));
+	if (owed && !es_spill(v6, slot, st))
+		return false;
+	if (v6)
+		*(struct es_session_key6 *)slot = c->pkt.k6;
+	else
+		*(struct es_session_key4 *)slot = c->pkt.k4;
+	__builtin_memset(n, 0, sizeof(*n));
+	es_flow_count(n, c->dir & 1, c->segs, c->bytes, c->pkt.tcp_flags, c->tick_ns);
+	n->valid = ES_FLOW_FRESH;
+	es_state_init(c, st);
+	es_flow_arm();
+	return true;
+}
+
+/*
+ * true: counted in the slot. false: the path without deferral takes the
+ * packet; a fresh slot's session is put into the maps first, since that
+ * path (and the packet's state) needs it there.
+ */
+static __always_inline bool es_defer_account(struct es_ctx *c, struct es_flow_counts *n,
+					     void *slot, void *sessions, void *states, void *key,
+					     bool v6)
+{
+	struct es_session_state *st;
+
+	if (!c->slot_match)
+		return es_defer_ok(c) && es_defer_take(c, n, slot, v6);
+	if (n->valid != ES_FLOW_FRESH)
+		return false;
+	if (es_fresh_hit(c, n))
+		return true;
+	st = es_pending(c, v6);
+	if (st)
+		es_fresh_fold(n, st, sessions, states, key, c->ifindex);
+	else
+		n->valid = 1;
+	return false;
+}
+#endif
 
 static __always_inline void es_session_account(struct es_ctx *c, void *sessions,
 					       void *states, void *key, bool v6)
@@ -464,6 +566,10 @@ static __always_inline void es_session_account(struct es_ctx *c, void *sessions,
 	__u32 dir = c->dir & 1;
 
 	n = ES_FLOW_CACHE ? es_flow_slot(c, v6, &slot_key) : NULL;
+#if ES_FLOW_DEFER
+	if (n && es_defer_account(c, n, slot_key, sessions, states, key, v6))
+		return;
+#endif
 	if (n && c->slot_match && es_flow_hit(c, n, states, key))
 		return;
 	sc = bpf_map_lookup_elem(sessions, key);
@@ -520,6 +626,7 @@ static __always_inline void es_account(void *data, void *data_end, __u32 ifindex
 	c.ifs = NULL;
 	c.now = 0;
 	c.slot_match = false;
+	c.slot_i = 0;
 	c.ifindex = ifindex;
 	c.dir = dir & 1;
 	c.segs = segs ? segs : 1;

@@ -15,6 +15,12 @@
 
 #define ES_CLOCK_MONOTONIC	1
 
+/*
+ * n.valid of a slot whose session may be in no map yet (only in builds
+ * with ES_FLOW_DEFER, bpf/lib/flow_defer.h); readers take it as valid.
+ */
+#define ES_FLOW_FRESH		2
+
 /* Too large for the BPF stack; lives in .bss and is never written. */
 struct es_iface_stats es_iface_stats_zero;
 
@@ -106,10 +112,11 @@ static __always_inline void es_flow_skip(const struct es_flow_counts *n, __u32 i
 /*
  * Move a slot's counts into the session's entry. An entry
  * collected or evicted meanwhile is made again, as the next packet of the
- * session would have made it; one that cannot be made counts as skipped.
+ * session would have made it (first seen at first_ns); one that cannot be
+ * made counts as skipped.
  */
-static __always_inline void es_flow_fold(struct es_flow_counts *n, void *sessions,
-					 const void *key, __u32 ifindex)
+static __always_inline void es_flow_fold_from(struct es_flow_counts *n, void *sessions,
+					      const void *key, __u32 ifindex, __u64 first_ns)
 {
 	struct es_session_counters *sc, init = {};
 	struct es_iface_stats *ifs;
@@ -118,7 +125,7 @@ static __always_inline void es_flow_fold(struct es_flow_counts *n, void *session
 		return;
 	sc = bpf_map_lookup_elem(sessions, key);
 	if (!sc) {
-		init.first_ns = n->last_ns;
+		init.first_ns = first_ns;
 		if (!bpf_map_update_elem(sessions, key, &init, BPF_NOEXIST)) {
 			ifs = es_ifs_lookup(ifindex);
 			if (ifs)
@@ -138,6 +145,18 @@ static __always_inline void es_flow_fold(struct es_flow_counts *n, void *session
 	n->bytes[ES_DIR_RX] = n->bytes[ES_DIR_TX] = 0;
 	n->tcp_flags[ES_DIR_RX] = n->tcp_flags[ES_DIR_TX] = 0;
 }
+
+static __always_inline void es_flow_fold(struct es_flow_counts *n, void *sessions,
+					 const void *key, __u32 ifindex)
+{
+	es_flow_fold_from(n, sessions, key, ifindex, n->last_ns);
+}
+
+#if ES_FLOW_DEFER	/* bpf/lib/flow_defer.h: fresh slots and the spill rings */
+static __always_inline void es_defer_settle4(__u32 i, struct es_flow_slot4 *s);
+static __always_inline void es_defer_settle6(__u32 i, struct es_flow_slot6 *s);
+static __always_inline __u32 es_defer_drain(void);
+#endif
 
 /* Fold, then free the slot: nothing is left in it. */
 static __always_inline void es_flow_release(struct es_flow_counts *n, void *sessions,
@@ -163,6 +182,10 @@ static long es_flow_sweep4(__u32 i, void *now)
 {
 	struct es_flow_slot4 *s = bpf_map_lookup_elem(&es_flow_cache4, &i);
 
+#if ES_FLOW_DEFER
+	if (s)
+		es_defer_settle4(i, s);
+#endif
 	if (s)
 		es_flow_sweep_slot(&s->n, &es_sessions4, &s->key, s->key.ifindex, *(__u64 *)now);
 	return 0;
@@ -172,18 +195,31 @@ static long es_flow_sweep6(__u32 i, void *now)
 {
 	struct es_flow_slot6 *s = bpf_map_lookup_elem(&es_flow_cache6, &i);
 
+#if ES_FLOW_DEFER
+	if (s)
+		es_defer_settle6(i, s);
+#endif
 	if (s)
 		es_flow_sweep_slot(&s->n, &es_sessions6, &s->key, s->key.ifindex, *(__u64 *)now);
 	return 0;
 }
 
-/* This CPU's timer: fold every slot, free the idle ones, run again. */
-static int es_flow_sweep(void *map, __u32 *cpu, struct es_flow_timer *t)
+/* Fold every slot of this CPU and free the idle ones. */
+static __always_inline void es_flow_sweep_all(void)
 {
 	__u64 now = es_tick_ns();
 
+#if ES_FLOW_DEFER
+	es_defer_drain();
+#endif
 	bpf_loop(ES_FLOW_SLOTS, es_flow_sweep4, &now, 0);
 	bpf_loop(ES_FLOW_SLOTS, es_flow_sweep6, &now, 0);
+}
+
+/* This CPU's timer: sweep, run again. */
+static int es_flow_sweep(void *map, __u32 *cpu, struct es_flow_timer *t)
+{
+	es_flow_sweep_all();
 	bpf_timer_start(&t->timer, ES_FLOW_SWEEP_NS, BPF_F_TIMER_CPU_PIN);
 	return 0;
 }

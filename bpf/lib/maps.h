@@ -31,6 +31,16 @@
 #define ES_SESSIONS_LRU	1
 #endif
 
+/*
+ * A candidate for the new-session path, built only by a benchmark
+ * (bpf/bench_defer.bpf.c, bpf/lib/flow_defer.h): a new tuple takes a flow
+ * cache slot and nothing else, and the session maps are filled off the
+ * packet path by the CPU's sweep.
+ */
+#ifndef ES_FLOW_DEFER
+#define ES_FLOW_DEFER	0
+#endif
+
 #if !ES_FLOW_CACHE
 #define ES_SESSIONS_MAP_TYPE	BPF_MAP_TYPE_LRU_PERCPU_HASH
 #elif ES_SESSIONS_LRU
@@ -85,6 +95,63 @@ struct {
 	__type(key, __u32);
 	__type(value, struct es_flow_timer);
 } es_flow_timers SEC(".maps");
+
+#if ES_FLOW_DEFER
+/*
+ * Records a CPU keeps until its sweep folds them: at most one sweep
+ * period's worth of new tuples per CPU and family (a packet that finds the
+ * ring full takes the path without deferral, so nothing is lost).
+ */
+#define ES_FLOW_SPILL	65536
+
+/* A slot given up to another tuple, with its pending state. */
+struct es_flow_spill4 {
+	struct es_flow_slot4	s;
+	struct es_session_state	st;	/* meaningful when s.n.valid is ES_FLOW_FRESH */
+};
+
+struct es_flow_spill6 {
+	struct es_flow_slot6	s;
+	struct es_session_state	st;
+};
+
+/* The state of a fresh slot's session, kept beside the slot (same index). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ES_FLOW_SLOTS);
+	__type(key, __u32);
+	__type(value, struct es_session_state);
+} es_flow_pending4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ES_FLOW_SLOTS);
+	__type(key, __u32);
+	__type(value, struct es_session_state);
+} es_flow_pending6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ES_FLOW_SPILL);
+	__type(key, __u32);
+	__type(value, struct es_flow_spill4);
+} es_flow_spill4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ES_FLOW_SPILL);
+	__type(key, __u32);
+	__type(value, struct es_flow_spill6);
+} es_flow_spill6 SEC(".maps");
+
+/* Records in use in each ring: index 0 IPv4, 1 IPv6. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u32);
+} es_flow_spill_n SEC(".maps");
+#endif
 
 /* Per-session state shared by all CPUs; touched only on state changes. */
 struct {

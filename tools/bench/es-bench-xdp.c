@@ -5,8 +5,10 @@
  * XDP_PASS, with the design before the flow cache (bpf/bench_nocache.bpf.c),
  * the naive design (bpf/bench_naive.bpf.c), the candidate of
  * bpf/bench_hash.bpf.c, the accounting code loaded with request/response
- * latency off (es_rr_latency_off, the agent's request_latency: false), and
- * optionally an object
+ * latency off (es_rr_latency_off, the agent's request_latency: false), the
+ * candidate of bpf/bench_defer.bpf.c (new sessions in the flow cache only,
+ * the maps filled by the sweep, whose work is timed right after each
+ * new-session run), and optionally an object
  * file given with --object (another build of bpf/bench_acct.bpf.c, say an
  * older commit's), in one process. Every program of every case runs once
  * per round, in an order that rotates from round to round, and each figure
@@ -38,6 +40,7 @@
 #include "bench_acct.skel.h"
 #include "bench_nocache.skel.h"
 #include "bench_hash.skel.h"
+#include "bench_defer.skel.h"
 #include "testing/pkt_build.h"
 #include "tool/opts.h"
 
@@ -53,12 +56,13 @@ enum bench_prog {
 	P_NAIVE,	/* the naive design */
 	P_HASH,		/* candidate: session maps without LRU */
 	P_NORR,		/* the same code with request/response latency off */
+	P_DEFER,	/* candidate: new sessions in the flow cache only, folded by the sweep */
 	P_OTHER,	/* --object: any build of bpf/bench_acct.bpf.c */
 	P_MAX,
 };
 
 static const char *const prog_keys[P_MAX] = {
-	"xdp_pass", "edgeshift", "before", "naive", "hash", "norr", "object",
+	"xdp_pass", "edgeshift", "before", "naive", "hash", "norr", "defer", "object",
 };
 
 struct bench_opts {
@@ -80,10 +84,16 @@ struct bench_case {
 	double		med[P_MAX];
 	double		ratio[P_MAX];	/* median of per-round ns / XDP_PASS ns */
 	double		vs_es[P_MAX];	/* median of per-round edgeshift ns / column ns */
+	double		fold[BENCH_ROUNDS];	/* defer: the sweep's ns per new tuple after its run */
+	double		fold_med;
+	double		defer_total;	/* median of per-round packet + fold ns */
 };
 
 /* Maps emptied before each new-session run of a column (no LRU to evict). */
 static int empty_fd[P_MAX][2];
+
+/* bench_defer's es_xdp_drain: what its sweep owes after a new-session run. */
+static int drain_fd = -1;
 
 /* Source addresses already used by new-session runs: never reuse one. */
 static uint32_t next_saddr = 1;
@@ -148,6 +158,23 @@ static int time_run(struct bench_case *bc, int p, unsigned int repeat, double *n
 	return err;
 }
 
+/*
+ * The defer column's new-session runs leave their inserts to the sweep:
+ * run it now, timed, so the round records both halves (ns per new tuple).
+ */
+static int time_fold(struct bench_case *bc, int p, unsigned int repeat, double *ns)
+{
+	unsigned int d;
+	int err;
+
+	if (p != P_DEFER || !bc->new_tuples)
+		return 0;
+	err = run_once(drain_fd, bc->pkt, bc->len, 1, &d);
+	if (!err && ns)
+		*ns = (double)d / repeat;
+	return err;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -192,7 +219,8 @@ static int warm_up(struct bench_case *cases, int n, const struct bench_opts *o)
 		rep = cases[c].new_tuples ? 2 * DEFAULT_MAP : o->repeat / 10 + 1;
 		for (p = 0; !err && p < P_MAX; p++)
 			if (cases[c].fd[p] >= 0)
-				err = time_run(&cases[c], p, rep, NULL);
+				err = time_run(&cases[c], p, rep, NULL) ?:
+				      time_fold(&cases[c], p, rep, NULL);
 	}
 	return err;
 }
@@ -209,7 +237,9 @@ static int bench_rounds(struct bench_case *cases, int n, const struct bench_opts
 				if (cases[c].fd[p] < 0)
 					continue;
 				err = time_run(&cases[c], p, case_repeat(&cases[c], o),
-					       &cases[c].ns[p][r]);
+					       &cases[c].ns[p][r]) ?:
+				      time_fold(&cases[c], p, case_repeat(&cases[c], o),
+						&cases[c].fold[r]);
 			}
 		}
 	}
@@ -218,7 +248,13 @@ static int bench_rounds(struct bench_case *cases, int n, const struct bench_opts
 
 static void summarise(struct bench_case *bc)
 {
-	int p;
+	double total[BENCH_ROUNDS];
+	int p, r;
+
+	for (r = 0; r < BENCH_ROUNDS; r++)
+		total[r] = bc->ns[P_DEFER][r] + bc->fold[r];
+	bc->fold_med = median(bc->fold);
+	bc->defer_total = median(total);
 
 	for (p = 0; p < P_MAX; p++) {
 		if (bc->fd[p] < 0)
@@ -244,12 +280,17 @@ static void print_table(const struct bench_case *cases, int n, const struct benc
 			if (cases[i].fd[p] >= 0)
 				printf(" %8.1f %6.2fx", cases[i].med[p], cases[i].ratio[p]);
 		printf("  %s\n", cases[i].what);
+		if (cases[i].new_tuples && cases[i].fd[P_DEFER] >= 0)
+			printf("%-16s defer: the sweep's fold after each run %.1f ns per new tuple;"
+			       " packet + fold %.1f ns\n", "", cases[i].fold_med,
+			       cases[i].defer_total);
 	}
 	printf("(ns/pkt and ratio to XDP_PASS: medians of %d interleaved rounds, a ratio the\n"
 	       " median of per-round ratios; before = without the flow cache; hash = session\n"
 	       " maps without LRU (%s before each new-session run); norr = without\n"
-	       " request/response latency; repeat %u, new-session runs of %u new tuples into\n"
-	       " %u-entry maps filled first)\n", BENCH_ROUNDS,
+	       " request/response latency; defer = new sessions in the flow cache only, the\n"
+	       " maps filled by the sweep (timed apart); repeat %u, new-session runs of %u\n"
+	       " new tuples into %u-entry maps filled first)\n", BENCH_ROUNDS,
 	       o->keep_full ? "left full" : "emptied", o->repeat, o->new_repeat, DEFAULT_MAP);
 }
 
@@ -280,6 +321,10 @@ static json_t *case_json(const struct bench_case *bc)
 		if (bc->fd[p] >= 0)
 			json_object_set_new(cols, prog_keys[p], column_json(bc, p));
 	json_object_set_new(c, "columns", cols);
+	if (bc->new_tuples && bc->fd[P_DEFER] >= 0) {
+		json_object_set_new(c, "defer_fold_ns_per_tuple", json_real(bc->fold_med));
+		json_object_set_new(c, "defer_packet_plus_fold_ns", json_real(bc->defer_total));
+	}
 	return c;
 }
 
@@ -360,6 +405,7 @@ struct bench_objs {
 	struct bench_nocache	*before;
 	struct bench_hash	*hash;
 	struct bench_acct	*norr;
+	struct bench_defer	*defer;
 	struct xdp_pass		*pass;
 	struct bench_naive	*naive;
 	struct bpf_object	*other;
@@ -396,7 +442,9 @@ static int objs_load(struct bench_objs *b, const struct bench_opts *o)
 	SKEL_LOAD(acct_new, bench_acct);
 	SKEL_LOAD(before, bench_nocache);
 	SKEL_LOAD(hash, bench_hash);
+	SKEL_LOAD(defer, bench_defer);
 #undef SKEL_LOAD
+	drain_fd = bpf_program__fd(b->defer->progs.es_xdp_drain);
 	b->norr = bench_acct__open_opts(&oo);
 	if (!b->norr)
 		return -1;
@@ -419,6 +467,7 @@ static void objs_destroy(struct bench_objs *b)
 	bench_naive__destroy(b->naive);
 	xdp_pass__destroy(b->pass);
 	bench_acct__destroy(b->norr);
+	bench_defer__destroy(b->defer);
 	bench_hash__destroy(b->hash);
 	bench_nocache__destroy(b->before);
 	bench_acct__destroy(b->acct_new);
@@ -469,6 +518,7 @@ static void case_init(struct bench_case *bc, const struct bench_objs *b,
 		bc->fd[P_NAIVE] = bpf_program__fd(b->naive->progs.es_xdp_naive_new);
 		bc->fd[P_HASH] = bpf_program__fd(b->hash->progs.es_xdp_acct_new);
 		bc->fd[P_NORR] = bpf_program__fd(b->norr->progs.es_xdp_acct_new);
+		bc->fd[P_DEFER] = bpf_program__fd(b->defer->progs.es_xdp_acct_new);
 		bc->fd[P_OTHER] = other_fd(b, "es_xdp_acct_new");
 		return;
 	}
@@ -478,6 +528,7 @@ static void case_init(struct bench_case *bc, const struct bench_objs *b,
 	bc->fd[P_NAIVE] = bpf_program__fd(b->naive->progs.es_xdp_naive);
 	bc->fd[P_HASH] = bpf_program__fd(b->hash->progs.es_xdp_acct);
 	bc->fd[P_NORR] = bpf_program__fd(b->norr->progs.es_xdp_acct);
+	bc->fd[P_DEFER] = bpf_program__fd(b->defer->progs.es_xdp_acct);
 	bc->fd[P_OTHER] = other_fd(b, "es_xdp_acct");
 }
 
