@@ -57,9 +57,9 @@ figures() {
 		  replies: (map(select(.recv_ns)) | length), lost: (map(select(.lost)) | length),
 		  resets: $rep.requests.resets, passed: $rep.passed, state: $rep.migration.state,
 		  migration_ms: ([$rep.phases[]? | select(.phase | startswith("total")) | .ms] | first),
-		  ops_per_s: (map(select(.recv_ns) | .recv_ns) | sort) as $t |
+		  ops_per_s: ((map(select(.recv_ns) | .recv_ns) | sort) as $t |
 			($rep.markers.handoff_ns // 0) as $hn | ($rep.markers.cutover_ns // 0) as $cn |
-			(if $hn == 0 or $cn == 0 or ($t | length) == 0 then null else
+			if $hn == 0 or $cn == 0 or ($t | length) == 0 then null else
 			{ before: (($t | map(select(. < $hn)) | length) / (($hn - $t[0]) / 1e9)),
 			  during: (($t | map(select(. >= $hn and . < $cn)) | length) / (($cn - $hn) / 1e9)),
 			  after: (($t | map(select(. >= $cn)) | length) / (($t[-1] - $cn) / 1e9)) } end) }' \
