@@ -11,12 +11,12 @@
 #define MAX_ANSWER	(16u << 20)
 
 json_t *con_agent_get(const char *base, const char *path_query, struct es_http_conn *conn,
-		      long timeout_ms, char *err, size_t len)
+		      struct es_http_pool *pool, long timeout_ms, char *err, size_t len)
 {
 	struct es_http_response r = {};
 	struct es_http_request req = {
 		.connect_ms = timeout_ms, .total_ms = timeout_ms, .max_answer = MAX_ANSWER,
-		.conn = conn,
+		.conn = conn, .pool = pool,
 	};
 	json_t *doc = NULL;
 	json_error_t jerr;

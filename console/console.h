@@ -23,6 +23,8 @@
 
 /* What the resource view charts, one value per node and sample. */
 enum con_resource {
+	RES_CPU,		/* CPU busy share, 0..1 */
+	RES_MEM,		/* memory in use, 0..1 */
 	RES_RX_UTIL,		/* uplink utilisation in, 0..1 */
 	RES_TX_UTIL,		/* uplink utilisation out, 0..1 */
 	RES_RX_BPS,		/* uplink throughput in, bit/s */
@@ -76,10 +78,14 @@ json_t *con_poller_history_json(struct con_poller *p, unsigned int window_s);
 /* The agent URL of node id, copied into url; -ENOENT when there is none. */
 int con_poller_node_url(struct con_poller *p, unsigned int id, char *url, size_t len);
 
-/* agent_proxy.c: GET one agent path (over conn when not NULL); the parsed answer, or NULL and err. */
+/*
+ * agent_proxy.c: GET one agent path, over conn or a connection of pool
+ * when one is given; the parsed answer, or NULL and err.
+ */
 struct es_http_conn;
+struct es_http_pool;
 json_t *con_agent_get(const char *base, const char *path_query, struct es_http_conn *conn,
-		      long timeout_ms, char *err, size_t len);
+		      struct es_http_pool *pool, long timeout_ms, char *err, size_t len);
 
 /* console_http.c */
 struct es_http_server;

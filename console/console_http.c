@@ -12,6 +12,7 @@
 #include <string.h>
 #include "console.h"
 #include "console_http.h"
+#include "http/http_client.h"
 #include "http/http_reply.h"
 #include "http/http_server.h"
 
@@ -21,6 +22,7 @@
 struct server {
 	const struct con_config	*cfg;
 	struct con_poller	*poller;
+	struct es_http_pool	*pool;	/* kept connections to the agents, for the sessions view */
 };
 
 static struct server srv;
@@ -93,7 +95,7 @@ static enum MHD_Result get_sessions(struct MHD_Connection *c)
 				       "sort must be bytes, packets, first, last or latency; "
 				       "order asc or desc; limit 1 to 1000");
 	snprintf(q, sizeof(q), "/v1/sessions?sort=%s&order=%s&limit=%ld", sort, order, limit);
-	doc = con_agent_get(url, q, NULL, SESSIONS_TIMEOUT_MS, err, sizeof(err));
+	doc = con_agent_get(url, q, NULL, srv.pool, SESSIONS_TIMEOUT_MS, err, sizeof(err));
 	if (!doc)
 		return con_reply_error(c, MHD_HTTP_BAD_GATEWAY, err);
 	return con_reply_json(c, MHD_HTTP_OK, json_pack("{s:i, s:o}", "node_id", (int)id,
@@ -153,10 +155,17 @@ struct es_http_server *con_http_start(const struct con_config *cfg, struct con_p
 
 	srv.cfg = cfg;
 	srv.poller = p;
-	return es_http_server_start(&o, &s, err, len) ? NULL : s;
+	srv.pool = es_http_pool_new();	/* NULL: each request connects alone */
+	if (es_http_server_start(&o, &s, err, len)) {
+		es_http_pool_free(srv.pool);
+		return NULL;
+	}
+	return s;
 }
 
 void con_http_stop(struct es_http_server *s)
 {
 	es_http_server_stop(s);
+	es_http_pool_free(srv.pool);
+	srv.pool = NULL;
 }

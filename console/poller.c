@@ -95,7 +95,7 @@ static void *poll_loop(void *arg)
 	do {
 		due = es_now_ms() + nd->p->refresh_ms;
 		err[0] = '\0';
-		view = con_agent_get(nd->url, "/v1/node", nd->conn, timeout, err, sizeof(err));
+		view = con_agent_get(nd->url, "/v1/node", nd->conn, NULL, timeout, err, sizeof(err));
 		if (!view)
 			es_debug("poll_failed", "node=%u error=\"%s\"", nd->id, err);
 		record(nd, view, err);

@@ -9,7 +9,7 @@
 #include "console.h"
 
 const char *const con_resource_names[RES_MAX] = {
-	"rx_utilisation", "tx_utilisation", "rx_bps", "tx_bps", "sessions",
+	"cpu_utilisation", "memory_utilisation", "rx_utilisation", "tx_utilisation", "rx_bps", "tx_bps", "sessions",
 	"p50_us", "p99_us",
 };
 
@@ -22,8 +22,11 @@ void con_sample_from_view(json_t *view, int64_t t_ms, struct con_sample *s)
 {
 	json_t *up = json_object_get(view, "uplink");
 	json_t *svc = json_object_get(json_object_get(view, "latency"), "service");
+	json_t *host = json_object_get(view, "host");
 
 	s->t_ms = t_ms;
+	s->v[RES_CPU] = num(json_object_get(host, "cpu_utilisation"));
+	s->v[RES_MEM] = num(json_object_get(host, "memory_utilisation"));
 	s->v[RES_RX_UTIL] = num(json_object_get(json_object_get(up, "rx"), "utilisation"));
 	s->v[RES_TX_UTIL] = num(json_object_get(json_object_get(up, "tx"), "utilisation"));
 	s->v[RES_RX_BPS] = num(json_object_get(json_object_get(up, "rx"), "bps"));

@@ -7,6 +7,8 @@
 
 (function () {
 	const RESOURCES = [
+		{ key: 'cpu_utilisation', title: 'CPU (% of all CPUs)', scale: 100, unit: '%' },
+		{ key: 'memory_utilisation', title: 'Memory (% in use)', scale: 100, unit: '%' },
 		{ key: 'rx_utilisation', title: 'Network in (% of uplink)', scale: 100, unit: '%' },
 		{ key: 'tx_utilisation', title: 'Network out (% of uplink)', scale: 100, unit: '%' },
 		{ key: 'sessions', title: 'Active sessions', scale: 1, unit: '' },
@@ -71,6 +73,7 @@
 		const up = v.uplink || {};
 		const rx = up.rx || {}, tx = up.tx || {};
 		const svc = (v.latency || {}).service || {};
+		const host = v.host || {};
 		const tr = el('tr');
 		tr.dataset.nodeId = String(n.id);
 		tr.dataset.role = n.role;
@@ -79,6 +82,8 @@
 		tr.append(el('td', n.name, 'name text'),
 			el('td', n.role === 'control-plane' ? 'control plane' : 'worker',
 				'role text role-' + n.role),
+			numCell(pct(host.cpu_utilisation), host.cpu_utilisation),
+			numCell(pct(host.memory_utilisation), host.memory_utilisation),
 			numCell(pct(rx.utilisation), rx.utilisation),
 			numCell(pct(tx.utilisation), tx.utilisation),
 			numCell(bps(rx.bps), rx.bps),
@@ -89,14 +94,9 @@
 			numCell(us(svc.p50_us), svc.p50_us),
 			numCell(us(svc.p99_us), svc.p99_us),
 			el('td', n.reachable ? 'up' : 'unreachable: ' + n.error, 'state text'));
-		tr.cells[2].classList.add('rx-util');
-		tr.cells[3].classList.add('tx-util');
-		tr.cells[4].classList.add('rx-bps');
-		tr.cells[5].classList.add('tx-bps');
-		tr.cells[6].classList.add('capacity');
-		tr.cells[7].classList.add('sessions');
-		tr.cells[8].classList.add('p50');
-		tr.cells[9].classList.add('p99');
+		const keys = ['cpu', 'memory', 'rx-util', 'tx-util', 'rx-bps', 'tx-bps', 'capacity',
+			'sessions', 'p50', 'p99'];
+		keys.forEach((k, i) => tr.cells[i + 2].classList.add(k));
 		return tr;
 	}
 
@@ -204,6 +204,13 @@
 		}
 	}
 
+	// The time of day (UTC), the whole timestamp on hover.
+	function timeCell(iso) {
+		const td = el('td', typeof iso === 'string' ? iso.slice(11, 19) : '');
+		td.title = iso || '';
+		return td;
+	}
+
 	function sessionRow(s) {
 		const lat = s.latency || {};
 		const latUs = lat.tcp_handshake_us !== undefined ? lat.tcp_handshake_us : lat.mean_us;
@@ -213,7 +220,7 @@
 			el('td', s.endpoint_hi, 'text'),
 			numCell(s.rx.packets + s.tx.packets, s.rx.packets + s.tx.packets),
 			numCell(s.rx.bytes + s.tx.bytes, s.rx.bytes + s.tx.bytes),
-			el('td', s.first_seen), el('td', s.last_seen),
+			timeCell(s.first_seen), timeCell(s.last_seen),
 			numCell(us(latUs), latUs), el('td', s.state || '', 'text'));
 		return tr;
 	}

@@ -18,7 +18,7 @@ if ! command -v chromium >/dev/null || ! command -v iperf3 >/dev/null ||
 	echo "# SKIPPED: NO BROWSER RAN" >&2
 	exit 0
 fi
-es_plan 28
+es_plan 29
 
 CP=$ES_PREFIX-zz-cp
 W=$ES_PREFIX-a-worker
@@ -35,9 +35,11 @@ for k in 1 2 3; do
 {"signals": {"window_ms": 2000, "link_capacity_mbps": {"$U": 100}, "uplinks": ["$U"]},
  "interfaces": [{"match": "$U", "pod": "edge/video-$k"}]}
 JSON
-	es_agent_start "n$k" "n$k" -c "$ES_TMP/agent-n$k.json" -l 0.0.0.0:9464 \
-		--node-name "${names[$k]}" || exit 1
+	es_agent_launch "n$k" "n$k" -c "$ES_TMP/agent-n$k.json" -l 0.0.0.0:9464 \
+		--node-name "${names[$k]}"
+	pids[k]=$ES_AGENT_PID
 done
+for k in 1 2 3; do es_agent_wait "n$k" "n$k" "${pids[k]}" || exit 1; done
 # Loads: n2 25 Mbit/s, n3 60 Mbit/s of UDP; pings keep a session and
 # service latency samples on every node.
 for k in 2 3; do es_bg es_in "n$k" iperf3 -s -p 5201; done
@@ -59,7 +61,8 @@ capi() { es_in mon curl -s -m 5 "$@"; }
 sleep 2.5
 es_diag <<<"setup done after $SECONDS s"
 
-# chrome URL OUT [options]: the page after 2 s of its virtual time.
+# chrome URL OUT [options]: the page after 2 s of its virtual time (screenshots
+# at that moment too).
 chrome() {
 	local url=$1 out=$2
 	shift 2
@@ -70,7 +73,8 @@ chrome() {
 }
 # The agents' own view just before and just after the page loaded.
 for k in 1 2 3; do es_api "n$k" /v1/node >"$ES_TMP/before-$k.json"; done
-chrome "$URL/" "$ES_TMP/dom.html" --dump-dom
+chrome "$URL/#nodes" "$ES_TMP/dom.html" --dump-dom --screenshot="$ES_BUILD/console-nodes.png"
+es_diag <<<"page loaded after $SECONDS s"
 for k in 1 2 3; do es_api "n$k" /v1/node >"$ES_TMP/node-$k.json"; done
 dom=$(python3 "$ES_ROOT/selftests/console/console_dom.py" <"$ES_TMP/dom.html")
 echo "$dom" >"$ES_TMP/dom.json"
@@ -105,25 +109,32 @@ for i in 0 1 2; do
 	es_check "${names[$k]##*-}: net in $(row "$i" '"rx-util"') near the agent's $(agent "$k" '.uplink.rx.utilisation')" \
 		near "$(row "$i" '"rx-util"')" "$(agent "$k" '.uplink.rx.utilisation')" 0.03
 done
+es_check "CPU and memory on every row, as the agents' (memory $(row 0 memory), agent $(agent 1 .host.memory_utilisation))" \
+	jq -e --argjson m "$(agent 1 .host.memory_utilisation)" \
+	'[.nodes[] | select(.cpu >= 0 and .cpu <= 1 and (.memory - $m) < 0.02 and ($m - .memory) < 0.02)] | length == 3' <<<"$dom"
+es_expect_eq "sessions view: the control plane's sessions by default" \
+	"$(jq -r '.sessions_node' <<<"$dom"),$(jq -r '.sessions | length > 0' <<<"$dom")" "0,true"
 es_check "loads differ: n3 above 0.5, n2 near 0.25, the control plane idle" \
 	awk -v a="$(row 1 '"rx-util"')" -v b="$(row 2 '"rx-util"')" -v c="$(row 0 '"rx-util"')" \
 	'BEGIN { exit !(a > 0.5 && b > 0.2 && b < 0.32 && c < 0.01) }'
 es_check "p99 service latency shown where the agent has one (n2: $(row 2 p99) us, agent $(agent 2 .latency.service.p99_us))" \
 	awk -v a="$(row 2 p99)" -v b="$(agent 2 .latency.service.p99_us)" \
 	'BEGIN { exit !(a > 0 && b > 0 && a / b < 4 && b / a < 4) }'
+chrome "$URL/#resources" "$ES_TMP/dom3.html" --dump-dom --screenshot="$ES_BUILD/console-resources.png"
+dom=$(python3 "$ES_ROOT/selftests/console/console_dom.py" <"$ES_TMP/dom3.html")
 pts=$(jq -r '.charts[] | select(.resource == "rx_utilisation") | "\(.points) \(.line_pixels)"' <<<"$dom")
 es_diag <<<"charts: $(jq -c .charts <<<"$dom")"
 es_expect_eq "resource view: one chart per resource" "$(jq -r '[.charts[].resource] | join(",")' <<<"$dom")" \
-	"rx_utilisation,tx_utilisation,sessions,p50_us,p99_us"
+	"cpu_utilisation,memory_utilisation,rx_utilisation,tx_utilisation,sessions,p50_us,p99_us"
 es_check "resource view: the network-in chart has points of 3 nodes ($pts)" \
 	awk -v p="${pts% *}" 'BEGIN { exit !(p >= 12) }'
 es_check "resource view: its lines are painted on the canvas ($pts)" \
 	awk -v p="${pts#* }" 'BEGIN { exit !(p >= 100) }'
-es_expect_eq "sessions view: the control plane's sessions by default" \
-	"$(jq -r '.sessions_node' <<<"$dom"),$(jq -r '.sessions | length > 0' <<<"$dom")" "0,true"
 
 # A link to node n3's sessions, fewest packets first.
-chrome "$URL/#sessions?node=2&sort=packets&order=asc" "$ES_TMP/dom2.html" --dump-dom
+chrome "$URL/#sessions?node=2&sort=packets&order=asc" "$ES_TMP/dom2.html" --dump-dom \
+	--screenshot="$ES_BUILD/console-sessions.png"
+es_diag <<<"linked page loaded after $SECONDS s"
 dom2=$(python3 "$ES_ROOT/selftests/console/console_dom.py" <"$ES_TMP/dom2.html")
 es_expect_eq "sessions view: the linked node, sorted by packets ascending" \
 	"$(jq -r '.sessions_node, (.sorted | join(" ")), ([.sessions[].packets] == ([.sessions[].packets] | sort))' <<<"$dom2" | paste -sd,)" \
@@ -164,8 +175,5 @@ es_check "control: a query of a metric the agent lacks is caught" grep -q "edges
 es_expect_eq "only files of the UI directory are served" \
 	"$(capi -o /dev/null -w '%{http_code}' "$URL/ui/..%2F..%2Fedgeshift-console")" 404
 
-for v in nodes resources sessions; do
-	chrome "$URL/#$v" /dev/null --screenshot="$ES_BUILD/console-$v.png" --hide-scrollbars
-done
 es_diag <<<"done after $SECONDS s; screenshots: $(ls "$ES_BUILD"/console-*.png | paste -sd' ')"
 es_done
