@@ -41,6 +41,7 @@ struct con_config {
 	char		listen[128];
 	char		ui_dir[1024];
 	char		token[256];		/* the agents' bearer token; "" read-only */
+	char		prom_url[CON_URL_MAX];	/* Prometheus for the resource view; "" none */
 	unsigned int	refresh_ms;
 	unsigned int	history_s;
 	unsigned int	n_nodes;
@@ -63,6 +64,7 @@ struct con_poller;
 void con_config_defaults(struct con_config *cfg);
 int con_config_add_node(struct con_config *cfg, const char *url, bool control_plane,
 			char *err, size_t len);
+int con_config_prometheus(struct con_config *cfg, const char *url, char *err, size_t len);
 int con_config_load_token(struct con_config *cfg, const char *path, char *err, size_t len);
 
 /* sample.c: the figures of one /v1/node answer. */
@@ -73,8 +75,10 @@ struct con_poller *con_poller_start(const struct con_config *cfg, char *err, siz
 void con_poller_stop(struct con_poller *p);
 /* The nodes, control plane first, then by name: {"nodes": [...]}. */
 json_t *con_poller_nodes_json(struct con_poller *p);
-/* Samples of the last window_s seconds: {"nodes": [{"t": [...], NAME: [...]}]}. */
+/* Samples of the last window_s seconds: {"nodes": [{"t": [...], RESOURCE: [...]}]}. */
 json_t *con_poller_history_json(struct con_poller *p, unsigned int window_s);
+/* The nodes' id, name, role and url, in view order. */
+json_t *con_poller_heads_json(struct con_poller *p);
 /* The agent URL of node id, copied into url; -ENOENT when there is none. */
 int con_poller_node_url(struct con_poller *p, unsigned int id, char *url, size_t len);
 
@@ -86,6 +90,10 @@ struct es_http_conn;
 struct es_http_pool;
 json_t *con_agent_get(const char *base, const char *path_query, struct es_http_conn *conn,
 		      struct es_http_pool *pool, long timeout_ms, char *err, size_t len);
+
+/* prom_history.c: the history of the nodes in heads (taken) from Prometheus, or NULL and err. */
+json_t *con_prom_history(const char *prom_url, json_t *heads, unsigned int window_s,
+			 char *err, size_t len);
 
 /* console_http.c */
 struct es_http_server;

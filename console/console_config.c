@@ -19,32 +19,44 @@ void con_config_defaults(struct con_config *cfg)
 	cfg->history_s = 900;
 }
 
-/* An http:// or https:// base URL, kept without its trailing slashes. */
-int con_config_add_node(struct con_config *cfg, const char *url, bool control_plane,
-			char *err, size_t len)
+/* An http:// or https:// base URL into dst, without its trailing slashes. */
+static int base_url(char *dst, const char *url, const char *what, char *err, size_t len)
 {
 	size_t n = strlen(url);
 
 	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) {
-		snprintf(err, len, "agent URL '%.200s' must start with http:// or https://", url);
+		snprintf(err, len, "%s URL '%.200s' must start with http:// or https://", what, url);
 		return -EINVAL;
 	}
 	while (n && url[n - 1] == '/')
 		n--;
 	if (n >= CON_URL_MAX) {
-		snprintf(err, len, "agent URL '%.200s...' is longer than %d bytes", url,
+		snprintf(err, len, "%s URL '%.200s...' is longer than %d bytes", what, url,
 			 CON_URL_MAX - 1);
 		return -EINVAL;
 	}
+	memcpy(dst, url, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+int con_config_add_node(struct con_config *cfg, const char *url, bool control_plane,
+			char *err, size_t len)
+{
 	if (cfg->n_nodes == CON_MAX_NODES) {
 		snprintf(err, len, "at most %d agents", CON_MAX_NODES);
 		return -E2BIG;
 	}
-	memcpy(cfg->nodes[cfg->n_nodes].url, url, n);
-	cfg->nodes[cfg->n_nodes].url[n] = '\0';
+	if (base_url(cfg->nodes[cfg->n_nodes].url, url, "agent", err, len))
+		return -EINVAL;
 	cfg->nodes[cfg->n_nodes].control_plane = control_plane;
 	cfg->n_nodes++;
 	return 0;
+}
+
+int con_config_prometheus(struct con_config *cfg, const char *url, char *err, size_t len)
+{
+	return base_url(cfg->prom_url, url, "Prometheus", err, len);
 }
 
 /* The agents' shared token (migration.token_file): one line, whitespace trimmed. */

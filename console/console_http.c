@@ -15,9 +15,11 @@
 #include "http/http_client.h"
 #include "http/http_reply.h"
 #include "http/http_server.h"
+#include "util/log.h"
 
 #define SESSIONS_TIMEOUT_MS	5000
 #define SESSIONS_MAX_LIMIT	1000
+#define MAX_WINDOW_S		604800	/* a week of Prometheus data */
 
 struct server {
 	const struct con_config	*cfg;
@@ -56,17 +58,31 @@ static bool one_of(const char *s, const char *const *set)
 	return false;
 }
 
+/*
+ * The resource view's samples: from Prometheus when there is one (any
+ * window it holds), else, or when it fails, the console's own (at most
+ * --history back); "source" says which.
+ */
 static enum MHD_Result get_history(struct MHD_Connection *c)
 {
-	long w = long_arg(c, "window", 1, srv.cfg->history_s, 300 < srv.cfg->history_s ?
-			  300 : srv.cfg->history_s);
-	char msg[128];
+	long w = long_arg(c, "window", 1, MAX_WINDOW_S, 300);
+	char err[1024] = "";
+	json_t *j = NULL;
 
-	if (w < 0) {
-		snprintf(msg, sizeof(msg), "window must be 1 to %u seconds", srv.cfg->history_s);
-		return con_reply_error(c, MHD_HTTP_BAD_REQUEST, msg);
-	}
-	return con_reply_json(c, MHD_HTTP_OK, con_poller_history_json(srv.poller, w));
+	if (w < 0)
+		return con_reply_error(c, MHD_HTTP_BAD_REQUEST, "window must be 1 to 604800 seconds");
+	if (srv.cfg->prom_url[0])
+		j = con_prom_history(srv.cfg->prom_url, con_poller_heads_json(srv.poller), w,
+				     err, sizeof(err));
+	if (j)
+		return con_reply_json(c, MHD_HTTP_OK, j);
+	if (err[0])
+		es_warn("prometheus_failed", "error=\"%s\"", err);
+	j = con_poller_history_json(srv.poller, w < srv.cfg->history_s ? w : srv.cfg->history_s);
+	json_object_set_new(j, "source", json_string("console"));
+	if (err[0])
+		json_object_set_new(j, "prometheus_error", json_string(err));
+	return con_reply_json(c, MHD_HTTP_OK, j);
 }
 
 static enum MHD_Result get_nodes(struct MHD_Connection *c)

@@ -22,6 +22,7 @@ struct options {
 	const char		*listen;
 	const char		*ui_dir;
 	const char		*token_file;
+	const char		*prom_url;
 	const char		*log_level;
 	unsigned int		refresh_ms;
 	unsigned int		history_s;
@@ -38,6 +39,9 @@ static const struct es_opt opts[] = {
 		   "debug, info, warn or error (default info)"),
 	ES_OPT_STR(F(ui_dir), "ui", 0, "DIR",
 		   "the page's files (default: console-ui beside the binary)"),
+	ES_OPT_STR(F(prom_url), "prometheus", 'P', "URL",
+		   "Prometheus scraping the agents: the resource view's source (default: none,\n"
+		   "the console's own samples)"),
 	ES_OPT_STR(F(token_file), "token-file", 0, "FILE",
 		   "the agents' bearer token: unlocks actions (default: read-only)"),
 	ES_OPT_UINT(F(refresh_ms), "refresh-ms", 0, 200, 60000, "MS",
@@ -102,6 +106,8 @@ static int apply_options(const struct options *o, struct con_config *cfg)
 			       "(make builds build/console-ui; or give --ui DIR)\n", cfg->ui_dir), -1;
 	if (o->token_file && con_config_load_token(cfg, o->token_file, err, sizeof(err)))
 		return fprintf(stderr, "edgeshift-console: %s\n", err), -1;
+	if (o->prom_url && con_config_prometheus(cfg, o->prom_url, err, sizeof(err)))
+		return fprintf(stderr, "edgeshift-console: %s\n", err), -1;
 	if (o->refresh_ms)
 		cfg->refresh_ms = o->refresh_ms;
 	if (o->history_s)
@@ -134,8 +140,8 @@ static int run(const struct con_config *cfg)
 		con_poller_stop(p);
 		return 1;
 	}
-	es_info("ready", "listen=%s nodes=%u refresh_ms=%u history_s=%u read_only=%s ui=\"%s\"",
-		cfg->listen, cfg->n_nodes, cfg->refresh_ms, cfg->history_s,
+	es_info("ready", "listen=%s nodes=%u refresh_ms=%u history_s=%u prometheus=\"%s\" read_only=%s ui=\"%s\"",
+		cfg->listen, cfg->n_nodes, cfg->refresh_ms, cfg->history_s, cfg->prom_url,
 		cfg->token[0] ? "false" : "true", cfg->ui_dir);
 	es_daemon_wait(&set);
 	stop(http, p);

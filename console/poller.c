@@ -210,6 +210,21 @@ static json_t *node_head(const struct con_node *nd)
 			 "role", nd->control_plane ? "control-plane" : "worker", "url", nd->url);
 }
 
+json_t *con_poller_heads_json(struct con_poller *p)
+{
+	struct con_node *order[CON_MAX_NODES];
+	json_t *arr = json_array();
+	unsigned int i;
+
+	sorted(p, order);
+	for (i = 0; i < p->n; i++) {
+		pthread_mutex_lock(&order[i]->lock);
+		json_array_append_new(arr, node_head(order[i]));
+		pthread_mutex_unlock(&order[i]->lock);
+	}
+	return arr;
+}
+
 json_t *con_poller_nodes_json(struct con_poller *p)
 {
 	struct con_node *order[CON_MAX_NODES];

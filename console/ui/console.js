@@ -182,6 +182,12 @@
 
 	function renderHistory(doc) {
 		const nodes = doc.nodes;
+		const src = $('history-source');
+		state.historySource = doc.source;
+		src.dataset.source = doc.source;
+		src.textContent = doc.source === 'prometheus' ? 'from Prometheus' :
+			'the console\'s own samples, last ' + Math.round(doc.window_s / 60) + ' min' +
+			(doc.prometheus_error ? ' (Prometheus: ' + doc.prometheus_error + ')' : '');
 		const key = nodes.map((n) => n.id + '\u0000' + n.name).join('\u0001');
 		if (key !== state.chartNodes) {
 			for (const c of Object.values(state.charts))
@@ -248,7 +254,8 @@
 		}
 	}
 
-	// #VIEW, or #sessions?node=ID&sort=KEY&order=asc|desc: a link to one table.
+	// #VIEW, #sessions?node=ID&sort=KEY&order=asc|desc (a link to one table) or
+	// #resources?window=S (one of the window choices).
 	function view() {
 		const [v] = location.hash.slice(1).split('?');
 		return ['nodes', 'resources', 'sessions'].includes(v) ? v : 'nodes';
@@ -263,6 +270,9 @@
 			state.sort = q.get('sort');
 		if (['asc', 'desc'].includes(q.get('order')))
 			state.order = q.get('order');
+		const w = $('window');
+		if ([...w.options].some((o) => o.value === q.get('window')))
+			w.value = q.get('window');
 	}
 
 	function showView() {
@@ -274,16 +284,31 @@
 		}
 		if (v === 'sessions')
 			loadSessions();
+		if (v === 'resources' && state.historyAt)
+			loadHistory().catch((e) => setStatus('history unavailable: ' + e.message, true));
 	}
 
 	async function loadHistory() {
 		renderHistory(await getJSON('api/history?window=' + $('window').value));
 	}
 
+	// The charts reload when shown, then every refresh (Prometheus: every 5 s at
+	// most, it scrapes no faster), so other views never wait on its queries.
+	async function refreshHistory() {
+		const every = state.historySource === 'prometheus' ?
+			Math.max(state.refreshMs, 5000) : state.refreshMs;
+		if (view() !== 'resources' && state.historyAt)
+			return;
+		if (Date.now() - (state.historyAt || 0) < every)
+			return;
+		state.historyAt = Date.now();
+		await loadHistory();
+	}
+
 	async function refresh() {
 		try {
 			renderNodes(await getJSON('api/nodes'));
-			await loadHistory();
+			await refreshHistory();
 			if (!state.sessLoaded || view() === 'sessions')
 				await loadSessions();
 			setStatus('updated ' + new Date().toLocaleTimeString(), false);

@@ -18,7 +18,8 @@ class Dom(html.parser.HTMLParser):
     def __init__(self):
         super().__init__()
         self.out = {'nodes': [], 'charts': [], 'sessions': [], 'sessions_node': None,
-                    'sorted': None, 'foreign_tags': [], 'body': {}}
+                    'sorted': None, 'foreign_tags': [], 'body': {},
+                    'history_source': None}
         self.tbody = None
         self.row = None
         self.cell = None
@@ -29,6 +30,8 @@ class Dom(html.parser.HTMLParser):
             self.out['foreign_tags'].append(tag)
         if tag == 'body':
             self.out['body'] = a
+        if a.get('id') == 'history-source':
+            self.out['history_source'] = a.get('data-source')
         if tag == 'table' and a.get('id') == 'sessions-table':
             self.out['sessions_node'] = a.get('data-node-id')
         if tag == 'th' and a.get('class', '').startswith('sorted-'):
