@@ -87,6 +87,7 @@ $(BUILD)/console-ui/.built: $(CONSOLE_UI_SRCS) $(BUILD)/console-npm/.installed
 	cp $(CONSOLE_UI_SRCS) $(@D)/
 	cp $(BUILD)/console-npm/node_modules/uplot/dist/uPlot.iife.min.js \
 		$(BUILD)/console-npm/node_modules/uplot/dist/uPlot.min.css $(@D)/
+	cp $(BUILD)/console-npm/node_modules/uplot/LICENSE $(@D)/uPlot.LICENSE
 	touch $@
 
 deps:
@@ -195,6 +196,10 @@ install: all
 	install -D -m 0755 $(BUILD)/edgeshift $(DESTDIR)$(PREFIX)/bin/edgeshift
 	$(if $(wildcard cni/*.c),install -D -m 0755 $(BUILD)/edgeshift-cni $(DESTDIR)/opt/cni/bin/edgeshift-cni)
 	$(if $(wildcard scheduler/*.c),install -D -m 0755 $(BUILD)/edgeshift-scheduler $(DESTDIR)$(PREFIX)/sbin/edgeshift-scheduler)
+	install -D -m 0755 $(BUILD)/edgeshift-console $(DESTDIR)$(PREFIX)/bin/edgeshift-console
+	$(if $(CONSOLE_UI),install -d $(DESTDIR)$(PREFIX)/share/edgeshift/console-ui && \
+		install -m 0644 $(filter-out %/.built,$(wildcard $(BUILD)/console-ui/*)) \
+		$(DESTDIR)$(PREFIX)/share/edgeshift/console-ui/)
 
 # The agent's container image, from this machine's Debian packages only
 # (tools/image/build.sh): into the local containers storage under the name

@@ -62,7 +62,10 @@ static const struct es_opts cli = {
 		  "/api/sessions?node=ID&sort=KEY&order=asc|desc&limit=N, /healthz.\n",
 };
 
-/* The UI directory the build puts beside the binary (build/console-ui). */
+/*
+ * The UI directory the build puts beside the binary (build/console-ui),
+ * else where `make install` puts it (PREFIX/share/edgeshift/console-ui).
+ */
 static void default_ui_dir(char *dst, size_t len)
 {
 	char exe[PATH_MAX];
@@ -71,7 +74,11 @@ static void default_ui_dir(char *dst, size_t len)
 	if (n <= 0)
 		return;
 	exe[n] = '\0';
-	snprintf(dst, len, "%s/console-ui", dirname(exe));
+	dirname(exe);
+	if (snprintf(dst, len, "%s/console-ui", exe) >= (int)len || !access(dst, R_OK | X_OK))
+		return;
+	if (snprintf(dst, len, "%s/../share/edgeshift/console-ui", exe) >= (int)len)
+		dst[0] = '\0';
 }
 
 static int add_nodes(struct con_config *cfg, const struct es_opt_multi *m, bool cp)
