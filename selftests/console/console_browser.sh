@@ -19,7 +19,7 @@ if ! command -v chromium >/dev/null || ! command -v iperf3 >/dev/null ||
 	echo "# SKIPPED: NO BROWSER RAN" >&2
 	exit 0
 fi
-es_plan 32
+es_plan 34
 
 CP=$ES_PREFIX-zz-cp
 W=$ES_PREFIX-a-worker
@@ -87,13 +87,13 @@ jq -c '.nodes[]' <<<"$dom" | es_diag
 row() { jq -r ".nodes[$1].$2" <<<"$dom"; }
 agent() { jq -r "$2" "$ES_TMP/node-$1.json"; }
 # shellcheck disable=SC2317 # called through es_check
-# bracketed V K FILTER: V lies between the agent's figures before and after the page.
+# bracketed V K FILTER [MARGIN]: V lies between the agent's figures before and
+# after the page (widened by MARGIN: a rate under a loaded CPU comes in bursts).
 bracketed() {
 	awk -v v="$1" -v a="$(jq -r "$3" "$ES_TMP/before-$2.json")" -v b="$(jq -r "$3" "$ES_TMP/node-$2.json")" \
-		'BEGIN { exit !(v != "" && (v - a) * (v - b) <= 0) }'
+		-v m="${4:-0}" 'BEGIN { lo = a < b ? a : b; hi = a < b ? b : a
+			exit !(v != "" && v >= lo - m && v <= hi + m) }'
 }
-# shellcheck disable=SC2317 # called through es_check
-near() { awk -v a="$1" -v b="$2" -v d="$3" 'BEGIN { exit !(a != "" && b != "" && a - b <= d && b - a <= d) }'; }
 
 es_expect_eq "node view: control plane first, then the workers by name" \
 	"$(jq -r '[.nodes[].name] | join("|")' <<<"$dom")" "$CP|$EVIL|$W"
@@ -110,8 +110,8 @@ for i in 0 1 2; do
 		"$(row "$i" capacity)" "$(agent "$k" '.uplink.capacity_bps')"
 	es_check "${names[$k]##*-}: $(row "$i" sessions) sessions, the agent's $(jq -r .sessions_active "$ES_TMP/before-$k.json") then $(agent "$k" .sessions_active)" \
 		bracketed "$(row "$i" sessions)" "$k" .sessions_active
-	es_check "${names[$k]##*-}: net in $(row "$i" '"rx-util"') near the agent's $(agent "$k" '.uplink.rx.utilisation')" \
-		near "$(row "$i" '"rx-util"')" "$(agent "$k" '.uplink.rx.utilisation')" 0.03
+	es_check "${names[$k]##*-}: net in $(row "$i" '"rx-util"'), the agent's $(jq -r .uplink.rx.utilisation "$ES_TMP/before-$k.json") then $(agent "$k" '.uplink.rx.utilisation')" \
+		bracketed "$(row "$i" '"rx-util"')" "$k" .uplink.rx.utilisation 0.05
 done
 es_check "CPU and memory on every row, as the agents' (memory $(row 0 memory), agent $(agent 1 .host.memory_utilisation))" \
 	jq -e --argjson m "$(agent 1 .host.memory_utilisation)" \
@@ -148,6 +148,8 @@ dom2=$(python3 "$ES_ROOT/selftests/console/console_dom.py" <"$ES_TMP/dom2.html")
 es_expect_eq "sessions view: the linked node, sorted by packets ascending" \
 	"$(jq -r '.sessions_node, (.sorted | join(" ")), ([.sessions[].packets] == ([.sessions[].packets] | sort))' <<<"$dom2" | paste -sd,)" \
 	"2,packets asc,true"
+es_expect_eq "the resource and sessions views made no element of the name either" \
+	"$(jq -s '[.[].foreign_tags[]] | length' <<<"$dom$dom2")" 0
 es_check "sessions view: n3's UDP load is there" jq -e '[.sessions[] | select(.protocol == "udp" and .bytes > 1000000)] | length >= 1' <<<"$dom2"
 
 grep CONSOLE "$ES_TMP/chrome.log" | es_diag
@@ -161,8 +163,8 @@ es_expect_eq "read-only: an action is refused" \
 # A console given the agents' token: actions need it (none is served yet: 404 past the check).
 echo "es-console-test-token" >"$ES_TMP/token"
 es_bg --log "$ES_TMP/console2.log" es_in mon "$ES_BUILD/edgeshift-console" \
-	--control-plane http://10.247.1.2:9464 -l 127.0.0.1:8081 --token-file "$ES_TMP/token" \
-	--prometheus http://127.0.0.1:9
+	--agent http://127.0.0.1:9 --control-plane http://10.247.1.2:9464 -l 127.0.0.1:8081 \
+	--token-file "$ES_TMP/token" --prometheus http://127.0.0.1:9
 for _ in $(seq 50); do
 	capi -sf "http://127.0.0.1:8081/healthz" >/dev/null 2>&1 && break
 	sleep 0.1
@@ -173,6 +175,9 @@ es_expect_eq "with a token: no token 401, a wrong one 401, the agents' own passe
 	"401,401,404"
 es_expect_eq "with a token: the page says actions are enabled" \
 	"$(capi http://127.0.0.1:8081/api/nodes | jq -r .read_only)" false
+es_check "an agent that does not answer keeps its row, after the control plane, with the reason" \
+	jq -e '[.nodes[] | .role, .reachable] == ["control-plane", true, "worker", false] and
+	(.nodes[1].error | test("127.0.0.1:9"))' <<<"$(capi http://127.0.0.1:8081/api/nodes)"
 es_check "no Prometheus answering: the console's own samples, and why" \
 	jq -e '.source == "console" and (.prometheus_error | test("Prometheus")) and (.nodes[0].t | length >= 1)' \
 	<<<"$(capi http://127.0.0.1:8081/api/history?window=60)"
