@@ -42,7 +42,8 @@ LIBESTEST	:= $(BUILD)/libestest.a
 
 # Programs built from a directory of their own (and its subdirectories):
 # DIR:BINARY. A directory joins the build once it holds a .c file.
-PROG_DIRS	:= agent:edgeshiftd cli:edgeshift cni:edgeshift-cni scheduler:edgeshift-scheduler
+PROG_DIRS	:= agent:edgeshiftd cli:edgeshift cni:edgeshift-cni scheduler:edgeshift-scheduler \
+		   console:edgeshift-console
 prog_srcs	= $(filter-out $(1)/fuzz/% $(1)/testing/%,$(wildcard $(1)/*.c $(1)/*/*.c))
 PROGS		:= $(foreach p,$(PROG_DIRS),$(if $(call prog_srcs,$(firstword $(subst :, ,$p))),$p))
 PROG_BINS	:= $(foreach p,$(PROGS),$(BUILD)/$(lastword $(subst :, ,$p)))
@@ -63,8 +64,32 @@ AGENT_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(call prog_srcs,agent))
 FAULT_OBJS	:= $(filter-out $(BUILD)/agent/migration/mig_fault_off.o,$(AGENT_OBJS)) \
 		   $(BUILD)/agent/testing/mig_fault.o
 
-.PHONY: all check demo drill bench install deps clean image
-all: $(PROG_BINS) $(BUILD)/edgeshiftd-faults $(TOOL_BINS) $(TEST_BINS)
+# The console's page (docs/console.md): console/ui/ and the chart library,
+# which npm installs into the build directory at the version and checksum
+# console/ui/package-lock.json pins; the browser loads it from the console.
+# Built when npm is on PATH (tools/setup/install-deps installs it).
+CONSOLE_UI_SRCS	:= $(filter-out %/package.json %/package-lock.json,$(wildcard console/ui/*))
+CONSOLE_UI	:= $(if $(shell command -v npm 2>/dev/null),$(BUILD)/console-ui/.built)
+
+.PHONY: all check demo drill bench install deps clean image console console-ui
+all: $(PROG_BINS) $(BUILD)/edgeshiftd-faults $(TOOL_BINS) $(TEST_BINS) $(CONSOLE_UI)
+
+console-ui: $(BUILD)/console-ui/.built
+
+$(BUILD)/console-npm/.installed: console/ui/package.json console/ui/package-lock.json
+	@mkdir -p $(@D)
+	cp $^ $(@D)/
+	cd $(@D) && npm ci --no-audit --no-fund --ignore-scripts >npm.log 2>&1 || \
+		{ cat npm.log; echo "npm could not install the console's chart library"; exit 1; }
+	touch $@
+
+$(BUILD)/console-ui/.built: $(CONSOLE_UI_SRCS) $(BUILD)/console-npm/.installed
+	@mkdir -p $(@D)
+	cp $(CONSOLE_UI_SRCS) $(@D)/
+	cp $(BUILD)/console-npm/node_modules/uplot/dist/uPlot.iife.min.js \
+		$(BUILD)/console-npm/node_modules/uplot/dist/uPlot.min.css $(@D)/
+	cp $(BUILD)/console-npm/node_modules/uplot/LICENSE $(@D)/uPlot.LICENSE
+	touch $@
 
 deps:
 	bash tools/setup/install-deps
@@ -159,6 +184,11 @@ drill: deps
 		rc=0; for p in $(DRILL_PLANS); do bash tools/drill/drill.sh $$p || rc=1; done; \
 		exit $$rc; fi
 
+# `make console`: the web console on an emulated three-node site (CONSOLE_PORT, default 8080)
+console: deps
+	$(MAKE) all
+	bash tools/demo/console.sh
+
 bench: deps
 	$(MAKE) all
 	bash tools/bench/bench.sh
@@ -168,6 +198,10 @@ install: all
 	install -D -m 0755 $(BUILD)/edgeshift $(DESTDIR)$(PREFIX)/bin/edgeshift
 	$(if $(wildcard cni/*.c),install -D -m 0755 $(BUILD)/edgeshift-cni $(DESTDIR)/opt/cni/bin/edgeshift-cni)
 	$(if $(wildcard scheduler/*.c),install -D -m 0755 $(BUILD)/edgeshift-scheduler $(DESTDIR)$(PREFIX)/sbin/edgeshift-scheduler)
+	install -D -m 0755 $(BUILD)/edgeshift-console $(DESTDIR)$(PREFIX)/bin/edgeshift-console
+	$(if $(CONSOLE_UI),install -d $(DESTDIR)$(PREFIX)/share/edgeshift/console-ui && \
+		install -m 0644 $(filter-out %/.built,$(wildcard $(BUILD)/console-ui/*)) \
+		$(DESTDIR)$(PREFIX)/share/edgeshift/console-ui/)
 
 # The agent's container image, from this machine's Debian packages only
 # (tools/image/build.sh): into the local containers storage under the name

@@ -4,11 +4,11 @@
  * the foreground; SIGTERM or SIGINT stop it within one Prometheus query
  * timeout (the refresh in flight is the only thing waited for).
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "util/log.h"
+#include "tool/daemon.h"
 #include "tool/opts.h"
 #include "es_sched.h"
 
@@ -52,7 +52,6 @@ static const struct es_opts cli = {
 /* 0 to run, 1 when done (help, version), -1 on an error. */
 static int parse_args(int argc, char **argv, struct sched_config *cfg, struct options *o)
 {
-	enum es_log_level lvl;
 	char err[ERR_LEN];
 	int n;
 
@@ -67,11 +66,8 @@ static int parse_args(int argc, char **argv, struct sched_config *cfg, struct op
 		snprintf(cfg->listen, sizeof(cfg->listen), "%s", o->listen);
 	if (o->prom_url)
 		snprintf(cfg->prom_url, sizeof(cfg->prom_url), "%s", o->prom_url);
-	if (o->log_level && es_log_parse_level(o->log_level, &lvl))
-		return fprintf(stderr, "edgeshift-scheduler: --log-level must be debug, "
-			       "info, warn or error\n"), -1;
-	if (o->log_level)
-		es_log_set_level(lvl);
+	if (es_daemon_log_level("edgeshift-scheduler", o->log_level))
+		return -1;
 	if (sched_config_validate(cfg, err, sizeof(err)))
 		return fprintf(stderr, "edgeshift-scheduler: %s\n", err), -1;
 	return 0;
@@ -83,14 +79,8 @@ static int run(struct sched_config *cfg)
 	struct es_http_server *http;
 	char err[ERR_LEN];
 	sigset_t set;
-	int sig = 0;
 
-	/* Blocked before any thread starts, so only sigwait() sees them. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	es_daemon_block_signals(&set);
 	mc = metrics_cache_start(cfg);
 	if (!mc) {
 		es_error("start_failed", "error=\"cannot start the refresh thread\"");
@@ -106,8 +96,7 @@ static int run(struct sched_config *cfg)
 		cfg->listen, cfg->prom_url, cfg->refresh_ms, cfg->max_staleness_ms,
 		cfg->on_unavailable == UNAVAILABLE_PASS ? "pass" : "error",
 		cfg->on_no_data == NO_DATA_PASS ? "pass" : "fail");
-	sigwait(&set, &sig);
-	es_info("signal", "signo=%d", sig);
+	es_daemon_wait(&set);
 	sched_http_stop(http);
 	metrics_cache_stop(mc);
 	es_info("stopped", "error=0");

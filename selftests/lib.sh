@@ -138,17 +138,28 @@ YAML
 }
 
 es_agent_start() {
-	local ns=$1 name=$2 i
+	es_agent_launch "$@" && es_agent_wait "$1" "$2" "$ES_AGENT_PID"
+}
+
+# es_agent_launch NS NAME [edgeshiftd args...]: es_agent_start without the
+# wait, so several agents can start side by side; ES_AGENT_PID.
+es_agent_launch() {
+	local ns=$1 name=$2
 	shift 2
 	ES_PINS+=("$(es_pin_path "$name")")
 	es_bg --log "$ES_TMP/agent-$name.log" es_in "$ns" "$ES_BUILD/${ES_AGENT_BIN:-edgeshiftd}" \
 		-p "$(es_pin_path "$name")" -l "127.0.0.1:$ES_AGENT_PORT" \
 		--node-name "$ES_PREFIX-$ns" --log-level debug "$@"
 	ES_AGENT_PID=$ES_BG_PID
+}
+
+# es_agent_wait NS NAME PID: until the agent in NS answers /healthz.
+es_agent_wait() {
+	local ns=$1 name=$2 pid=$3 i
 	# ES_AGENT_READY_TRIES x 0.1 s: creating maps of millions of entries takes seconds.
 	for i in $(seq "${ES_AGENT_READY_TRIES:-100}"); do
 		es_in "$ns" curl -sf -m 1 "http://127.0.0.1:$ES_AGENT_PORT/healthz" >/dev/null 2>&1 && return 0
-		kill -0 "$ES_AGENT_PID" 2>/dev/null || break
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
 	echo "# agent did not become ready; its log:"

@@ -21,6 +21,7 @@
 #include "util/clock.h"
 #include "accounting/accounting.h"
 #include "bpf/iface_counters.h"
+#include "host_load.h"
 #include "signals.h"
 
 #define RING		32
@@ -40,6 +41,12 @@ struct iface_ring {
 	struct sample	s[RING];
 };
 
+/* The node's CPU time, sampled with the interfaces. */
+struct cpu_ring {
+	unsigned int	head, n;
+	struct host_cpu	s[RING];
+};
+
 struct es_node_signals {
 	const struct es_signals_config	*cfg;
 	struct es_accounting		*acct;	/* what is attached, and its maps */
@@ -47,6 +54,7 @@ struct es_node_signals {
 	__u64				window_ns, step_ns, last_ns;
 	struct iface_ring		*rings;
 	size_t				n_rings;
+	struct cpu_ring			cpu;
 };
 
 struct es_node_signals *es_node_signals_new(const struct es_signals_config *sc,
@@ -169,6 +177,20 @@ static int rings_rebuild(struct es_node_signals *s, const struct att_copy *atts,
 	return 0;
 }
 
+static void cpu_push(struct es_node_signals *s, __u64 now)
+{
+	struct host_cpu c;
+
+	if (host_cpu_read(&c, now))
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->cpu.s[s->cpu.head] = c;
+	s->cpu.head = (s->cpu.head + 1) % RING;
+	if (s->cpu.n < RING)
+		s->cpu.n++;
+	pthread_mutex_unlock(&s->lock);
+}
+
 void es_node_signals_sample(struct es_node_signals *s)
 {
 	struct att_copy *atts;
@@ -178,6 +200,7 @@ void es_node_signals_sample(struct es_node_signals *s)
 
 	if (!s || (s->last_ns && now - s->last_ns < s->step_ns))
 		return;
+	cpu_push(s, now);
 	atts = copy_attachments(s->acct, &n, NULL);
 	smp = calloc(n + 1, sizeof(*smp));
 	if (!atts || !smp)
@@ -358,6 +381,30 @@ static void add_uplink(struct es_node_view *v, const struct es_iface_signal *is)
 	}
 }
 
+/* CPU busy share since the oldest CPU sample inside the window, and memory now. */
+static void host_window(struct es_node_signals *s, struct es_node_view *v)
+{
+	const struct host_cpu *base = NULL, *c;
+	struct host_cpu cur;
+	unsigned int i;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	v->cpus = cpus > 0 ? (unsigned int)cpus : 0;
+	v->cpu_utilisation = -1;
+	if (!host_cpu_read(&cur, es_now_ns())) {
+		pthread_mutex_lock(&s->lock);
+		for (i = 0; i < s->cpu.n && !base; i++) {
+			c = &s->cpu.s[(s->cpu.head + RING - s->cpu.n + i) % RING];
+			if (c->t_ns + s->window_ns >= cur.t_ns && cur.t_ns - c->t_ns >= MIN_SPAN_NS)
+				base = c;
+		}
+		v->cpu_utilisation = host_cpu_utilisation(base, &cur);
+		pthread_mutex_unlock(&s->lock);
+	}
+	if (host_mem_read(&v->mem_total_bytes, &v->mem_available_bytes))
+		v->mem_total_bytes = v->mem_available_bytes = 0;
+}
+
 int es_node_view_compute(struct es_node_signals *s, struct es_node_view *v)
 {
 	const struct es_signals_config *sc;
@@ -406,6 +453,7 @@ int es_node_view_compute(struct es_node_signals *s, struct es_node_view *v)
 		add_uplink(v, is);
 	}
 	lat_window(s, cur, n, v);
+	host_window(s, v);
 	free(atts);
 	free(cur);
 	return 0;

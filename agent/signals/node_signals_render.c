@@ -160,6 +160,29 @@ static void render_latency(FILE *f, const struct es_node_view *v, const char *no
 	}
 }
 
+static double mem_utilisation(const struct es_node_view *v)
+{
+	if (!v->mem_total_bytes)
+		return -1;
+	return 1.0 - (double)v->mem_available_bytes / (double)v->mem_total_bytes;
+}
+
+static void render_host(FILE *f, const struct es_node_view *v, const char *node)
+{
+	if (v->cpu_utilisation >= 0) {
+		es_prom_header(f, "edgeshift_node_cpu_utilisation_ratio", "gauge",
+			       "Busy share of all the node's CPUs over the signals window (/proc/stat).");
+		fprintf(f, "edgeshift_node_cpu_utilisation_ratio{node=\"%s\"} %.6f\n", node,
+			v->cpu_utilisation);
+	}
+	if (v->mem_total_bytes) {
+		es_prom_header(f, "edgeshift_node_memory_utilisation_ratio", "gauge",
+			       "1 - MemAvailable / MemTotal of the node (/proc/meminfo).");
+		fprintf(f, "edgeshift_node_memory_utilisation_ratio{node=\"%s\"} %.6f\n", node,
+			mem_utilisation(v));
+	}
+}
+
 void es_node_signals_render_metrics(FILE *f, struct es_node_signals *s, const char *node)
 {
 	struct es_node_view v;
@@ -176,6 +199,7 @@ void es_node_signals_render_metrics(FILE *f, struct es_node_signals *s, const ch
 		       "Live sessions on the node (both session maps) at the latest collection scan.");
 	fprintf(f, "edgeshift_node_sessions_active{node=\"%s\"} %llu\n", node,
 		(unsigned long long)v.sessions);
+	render_host(f, &v, node);
 	render_ifaces(f, &v, node);
 	render_uplinks(f, &v, node);
 	render_pods(f, &v, node);
@@ -265,6 +289,17 @@ static json_t *pods_json(const struct es_node_view *v)
 	return arr;
 }
 
+static json_t *host_json(const struct es_node_view *v)
+{
+	return json_pack("{s:i,s:o,s:o,s:o,s:o}", "cpus", (int)v->cpus,
+			 "cpu_utilisation", json_ratio(v->cpu_utilisation),
+			 "memory_total_bytes", v->mem_total_bytes ?
+			 json_integer((json_int_t)v->mem_total_bytes) : json_null(),
+			 "memory_available_bytes", v->mem_total_bytes ?
+			 json_integer((json_int_t)v->mem_available_bytes) : json_null(),
+			 "memory_utilisation", json_ratio(mem_utilisation(v)));
+}
+
 json_t *es_node_signals_json(struct es_node_signals *s, const char *node_name)
 {
 	struct es_node_view v;
@@ -280,6 +315,7 @@ json_t *es_node_signals_json(struct es_node_signals *s, const char *node_name)
 			 "window_s", v.window_s, "covered_s", v.covered_s,
 			 "sessions_active", (json_int_t)v.sessions, "uplink", uplink_json(&v),
 			 "interfaces", ifs, "pods", pods_json(&v), "latency", latency_json(&v));
+	json_object_set_new(root, "host", host_json(&v));
 	es_node_view_free(&v);
 	return root;
 }

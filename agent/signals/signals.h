@@ -93,6 +93,11 @@ struct es_node_view {
 	double			uplink_utilisation[ES_DIR_MAX];	/* fullest link, -1 unknown */
 	double			uplink_headroom_bps[ES_DIR_MAX];	/* sum of capacity - rate, >= 0 */
 	struct es_lat_signal	lat[ES_LAT_MAX];
+	/* The node's CPU and memory (every CPU, all memory, whatever the agent's cgroup): */
+	unsigned int		cpus;			/* online; 0 unknown */
+	double			cpu_utilisation;	/* busy share over the window, -1 unknown */
+	__u64			mem_total_bytes;	/* 0: unknown */
+	__u64			mem_available_bytes;
 };
 
 /* Compute the view now; 0 or -ENOMEM. Free with es_node_view_free(). */

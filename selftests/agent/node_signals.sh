@@ -11,7 +11,7 @@ if ! command -v iperf3 >/dev/null; then
 	es_skip "node signals" "iperf3 missing (tools/setup/install-deps installs it)"
 	exit 0
 fi
-es_plan 19
+es_plan 23
 
 echo '{"signals": {"window_ms": 500}}' >"$ES_TMP/bad.json"
 out=$("$ES_BUILD/edgeshiftd" --check-config -c "$ES_TMP/bad.json" 2>&1)
@@ -77,4 +77,21 @@ es_check "/metrics: pod throughput series" \
 sleep 3.5
 es_check "after the load, rx falls within one window ($(es_api b /v1/node | jq -r ".interfaces[] | select(.name == \"$VB\") | .rx.bps"))" \
 	within "$(es_api b /v1/node | jq -r ".interfaces[] | select(.name == \"$VB\") | .rx.bps")" 0 1e6
+
+# CPU and memory of the node: every CPU kept busy for longer than the
+# window reads near 1; memory is 1 - MemAvailable / MemTotal.
+n=$(nproc)
+for _ in $(seq "$n"); do es_bg timeout 3.8 sh -c 'while :; do :; done'; done
+sleep 3.4
+h=$(es_api b /v1/node | jq -c .host)
+mem=$(awk '/^MemTotal:/ { t = $2 } /^MemAvailable:/ { a = $2 } END { print 1 - a / t }' /proc/meminfo)
+es_check "CPU: every CPU busy over the window reads near 1 ($h)" \
+	within "$(jq -r .cpu_utilisation <<<"$h")" 0.85 1
+es_check "memory utilisation as /proc/meminfo says ($mem)" \
+	within "$(jq -r ".memory_utilisation - $mem" <<<"$h")" -0.02 0.02
+es_expect_eq "CPUs online" "$(jq -r .cpus <<<"$h")" "$n"
+es_api b /metrics >"$ES_TMP/metrics"
+es_check "/metrics: node CPU and memory series" sh -c "
+	grep -q '^edgeshift_node_cpu_utilisation_ratio{node=\"$ES_PREFIX-b\"} [01]\\.[0-9]' '$ES_TMP/metrics' &&
+	grep -q '^edgeshift_node_memory_utilisation_ratio{node=\"$ES_PREFIX-b\"} 0\\.[0-9]' '$ES_TMP/metrics'"
 es_done

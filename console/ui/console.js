@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// edgeshift console: the node, resource and sessions views over the
+// console's /api/*. Everything that comes from outside (node, pod and
+// interface names, addresses) reaches the page through textContent only,
+// never as markup: a node named "<img onerror=...>" shows as that text.
+'use strict';
+
+(function () {
+	const RESOURCES = [
+		{ key: 'cpu_utilisation', title: 'CPU (% of all CPUs)', scale: 100, unit: '%' },
+		{ key: 'memory_utilisation', title: 'Memory (% in use)', scale: 100, unit: '%' },
+		{ key: 'rx_utilisation', title: 'Network in (% of uplink)', scale: 100, unit: '%' },
+		{ key: 'tx_utilisation', title: 'Network out (% of uplink)', scale: 100, unit: '%' },
+		{ key: 'sessions', title: 'Active sessions', scale: 1, unit: '' },
+		{ key: 'p50_us', title: 'Service latency p50 (µs)', scale: 1, unit: 'µs' },
+		{ key: 'p99_us', title: 'Service latency p99 (µs)', scale: 1, unit: 'µs' },
+	];
+	const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf',
+		'#8c564b', '#e377c2'];
+	const state = {
+		refreshMs: 1000, nodes: [], charts: {}, chartNodes: '',
+		sessNode: null, sort: 'bytes', order: 'desc', sessLoaded: false,
+	};
+	const $ = (id) => document.getElementById(id);
+
+	// An element whose text (never markup) is text.
+	function el(tag, text, cls) {
+		const e = document.createElement(tag);
+		if (text !== undefined && text !== null)
+			e.textContent = String(text);
+		if (cls)
+			e.className = cls;
+		return e;
+	}
+
+	function numCell(text, raw) {
+		const td = el('td', text);
+		td.dataset.v = raw === null || raw === undefined ? '' : String(raw);
+		return td;
+	}
+
+	const pct = (u) => (u === null || u === undefined ? '–' : (u * 100).toFixed(1) + ' %');
+	function bps(b) {
+		if (b === null || b === undefined)
+			return '–';
+		const u = [[1e9, 'Gbit/s'], [1e6, 'Mbit/s'], [1e3, 'kbit/s']];
+		for (const [f, n] of u)
+			if (b >= f)
+				return (b / f).toFixed(1) + ' ' + n;
+		return b.toFixed(0) + ' bit/s';
+	}
+	function us(v) {
+		if (v === null || v === undefined)
+			return '–';
+		return v >= 1000 ? (v / 1000).toFixed(2) + ' ms' : v.toFixed(1) + ' µs';
+	}
+
+	async function getJSON(url) {
+		const r = await fetch(url, { cache: 'no-store' });
+		const body = await r.json();
+		if (!r.ok)
+			throw new Error(body.error || ('HTTP ' + r.status));
+		return body;
+	}
+
+	function setStatus(text, bad) {
+		$('status').textContent = text;
+		$('status').className = bad ? 'error' : '';
+	}
+
+	function nodeRow(n) {
+		const v = n.view || {};
+		const up = v.uplink || {};
+		const rx = up.rx || {}, tx = up.tx || {};
+		const svc = (v.latency || {}).service || {};
+		const host = v.host || {};
+		const tr = el('tr');
+		tr.dataset.nodeId = String(n.id);
+		tr.dataset.role = n.role;
+		if (!n.reachable)
+			tr.className = 'down';
+		tr.append(el('td', n.name, 'name text'),
+			el('td', n.role === 'control-plane' ? 'control plane' : 'worker',
+				'role text role-' + n.role),
+			numCell(pct(host.cpu_utilisation), host.cpu_utilisation),
+			numCell(pct(host.memory_utilisation), host.memory_utilisation),
+			numCell(pct(rx.utilisation), rx.utilisation),
+			numCell(pct(tx.utilisation), tx.utilisation),
+			numCell(bps(rx.bps), rx.bps),
+			numCell(bps(tx.bps), tx.bps),
+			numCell(bps(up.capacity_bps), up.capacity_bps),
+			numCell(v.sessions_active === undefined ? '–' : v.sessions_active,
+				v.sessions_active),
+			numCell(us(svc.p50_us), svc.p50_us),
+			numCell(us(svc.p99_us), svc.p99_us),
+			el('td', n.reachable ? 'up' : 'unreachable: ' + n.error, 'state text'));
+		const keys = ['cpu', 'memory', 'rx-util', 'tx-util', 'rx-bps', 'tx-bps', 'capacity',
+			'sessions', 'p50', 'p99'];
+		keys.forEach((k, i) => tr.cells[i + 2].classList.add(k));
+		return tr;
+	}
+
+	function renderNodes(doc) {
+		state.nodes = doc.nodes;
+		state.refreshMs = doc.refresh_ms || state.refreshMs;
+		$('nodes-body').replaceChildren(...doc.nodes.map(nodeRow));
+		$('mode').textContent = doc.read_only ? 'read-only' : 'actions enabled';
+		renderNodeChoice();
+	}
+
+	function renderNodeChoice() {
+		const sel = $('sess-node');
+		const key = state.nodes.map((n) => n.id + '\u0000' + n.name).join('\u0001');
+		if (sel.dataset.key === key)
+			return;
+		sel.dataset.key = key;
+		sel.replaceChildren(...state.nodes.map((n) => {
+			const o = el('option', n.name);
+			o.value = String(n.id);
+			return o;
+		}));
+		if (state.sessNode === null && state.nodes.length)
+			state.sessNode = state.nodes[0].id;
+		sel.value = String(state.sessNode);
+	}
+
+	// Counts the pixels of the plot area painted in one of the series' colours.
+	function linePixels(u) {
+		const { left, top, width, height } = u.bbox;
+		if (width < 1 || height < 1)
+			return 0;
+		// A copy read back, so the chart's own canvas stays fast to draw.
+		const scratch = state.scratch || (state.scratch = document.createElement('canvas'));
+		scratch.width = width;
+		scratch.height = height;
+		const sc = scratch.getContext('2d', { willReadFrequently: true });
+		sc.drawImage(u.ctx.canvas, left, top, width, height, 0, 0, width, height);
+		const px = sc.getImageData(0, 0, width, height).data;
+		const rgb = u.series.slice(1).map((_, i) => {
+			const h = COLORS[i % COLORS.length];
+			return [1, 3, 5].map((k) => parseInt(h.slice(k, k + 2), 16));
+		});
+		let n = 0;
+		for (let i = 0; i < px.length; i += 4) {
+			if (px[i + 3] < 128)
+				continue;
+			for (const c of rgb) {
+				if (Math.abs(px[i] - c[0]) + Math.abs(px[i + 1] - c[1]) +
+				    Math.abs(px[i + 2] - c[2]) < 60) {
+					n++;
+					break;
+				}
+			}
+		}
+		return n;
+	}
+
+	function chartWidth() {
+		const w = $('charts').clientWidth || window.innerWidth || 1200;
+		return Math.max(360, Math.min(600, w / 2 - 40));
+	}
+
+	function makeChart(res, nodes) {
+		const box = el('div', null, 'chart');
+		box.dataset.resource = res.key;
+		box.append(el('h3', res.title));
+		const series = [{}].concat(nodes.map((n, i) => ({
+			label: n.name, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: true,
+			value: (u, v) => (v === null || v === undefined ? '–' :
+				v.toFixed(res.scale === 100 ? 1 : 0) + (res.unit ? ' ' + res.unit : '')),
+		})));
+		const opts = {
+			width: chartWidth(), height: 220, series,
+			scales: { x: { time: true }, y: { range: (u, lo, hi) => [0, Math.max(hi, 1)] } },
+			hooks: { draw: [(u) => {
+				box.dataset.linePixels = String(linePixels(u));
+			}] },
+		};
+		$('charts').append(box);
+		return new uPlot(opts, [[]].concat(nodes.map(() => [])), box);
+	}
+
+	function renderHistory(doc) {
+		const nodes = doc.nodes;
+		const src = $('history-source');
+		state.historySource = doc.source;
+		src.dataset.source = doc.source;
+		src.textContent = doc.source === 'prometheus' ? 'from Prometheus' :
+			'the console\'s own samples, last ' + Math.round(doc.window_s / 60) + ' min' +
+			(doc.prometheus_error ? ' (Prometheus: ' + doc.prometheus_error + ')' : '');
+		const key = nodes.map((n) => n.id + '\u0000' + n.name).join('\u0001');
+		if (key !== state.chartNodes) {
+			for (const c of Object.values(state.charts))
+				c.destroy();
+			$('charts').replaceChildren();
+			state.charts = {};
+			state.chartNodes = key;
+			for (const r of RESOURCES)
+				state.charts[r.key] = makeChart(r, nodes);
+		}
+		for (const r of RESOURCES) {
+			const tables = nodes.map((n) => [n.t, n[r.key].map((v) =>
+				(v === null ? null : v * r.scale))]);
+			const data = tables.length ? uPlot.join(tables) : [[]];
+			let points = 0;
+			for (let s = 1; s < data.length; s++)
+				points += data[s].filter((v) => v !== null && v !== undefined).length;
+			state.charts[r.key].root.parentNode.dataset.points = String(points);
+			state.charts[r.key].setData(data);
+		}
+	}
+
+	// The time of day (UTC), the whole timestamp on hover.
+	function timeCell(iso) {
+		const td = el('td', typeof iso === 'string' ? iso.slice(11, 19) : '');
+		td.title = iso || '';
+		return td;
+	}
+
+	function sessionRow(s) {
+		const lat = s.latency || {};
+		const latUs = lat.tcp_handshake_us !== undefined ? lat.tcp_handshake_us : lat.mean_us;
+		const tr = el('tr');
+		tr.append(el('td', s.protocol, 'text'), el('td', s.interface, 'text'),
+			el('td', s.pod || '', 'text'), el('td', s.endpoint_lo, 'text'),
+			el('td', s.endpoint_hi, 'text'),
+			numCell(s.rx.packets + s.tx.packets, s.rx.packets + s.tx.packets),
+			numCell(s.rx.bytes + s.tx.bytes, s.rx.bytes + s.tx.bytes),
+			timeCell(s.first_seen), timeCell(s.last_seen),
+			numCell(us(latUs), latUs), el('td', s.state || '', 'text'));
+		return tr;
+	}
+
+	function renderSessions(doc) {
+		const a = doc.agent;
+		$('sessions-body').replaceChildren(...a.sessions.map(sessionRow));
+		$('sess-matched').textContent = a.count + ' of ' + a.matched + ' sessions of ' +
+			a.node + ', by ' + a.sort + ' (' + state.order + ')';
+		$('sessions-table').dataset.nodeId = String(doc.node_id);
+		for (const th of document.querySelectorAll('#sessions-table th[data-sort]'))
+			th.className = th.dataset.sort === state.sort ? 'sorted-' + state.order : '';
+		state.sessLoaded = true;
+	}
+
+	async function loadSessions() {
+		if (state.sessNode === null)
+			return;
+		const q = new URLSearchParams({ node: state.sessNode, sort: state.sort,
+			order: state.order, limit: $('sess-limit').value });
+		try {
+			renderSessions(await getJSON('api/sessions?' + q));
+		} catch (e) {
+			$('sess-matched').textContent = 'sessions unavailable: ' + e.message;
+		}
+	}
+
+	// #VIEW, #sessions?node=ID&sort=KEY&order=asc|desc (a link to one table) or
+	// #resources?window=S (one of the window choices).
+	function view() {
+		const [v] = location.hash.slice(1).split('?');
+		return ['nodes', 'resources', 'sessions'].includes(v) ? v : 'nodes';
+	}
+
+	function hashParams() {
+		const q = new URLSearchParams(location.hash.split('?')[1] || '');
+		const sorts = ['bytes', 'packets', 'first', 'last', 'latency'];
+		if (/^[0-9]+$/.test(q.get('node') || ''))
+			state.sessNode = Number(q.get('node'));
+		if (sorts.includes(q.get('sort')))
+			state.sort = q.get('sort');
+		if (['asc', 'desc'].includes(q.get('order')))
+			state.order = q.get('order');
+		const w = $('window');
+		if ([...w.options].some((o) => o.value === q.get('window')))
+			w.value = q.get('window');
+	}
+
+	function showView() {
+		const v = view();
+		hashParams();
+		for (const name of ['nodes', 'resources', 'sessions']) {
+			$('view-' + name).classList.toggle('active', name === v);
+			$('tab-' + name).classList.toggle('active', name === v);
+		}
+		if (v === 'sessions')
+			loadSessions();
+		if (v === 'resources' && state.historyAt)
+			loadHistory().catch((e) => setStatus('history unavailable: ' + e.message, true));
+	}
+
+	async function loadHistory() {
+		renderHistory(await getJSON('api/history?window=' + $('window').value));
+	}
+
+	// The charts reload when shown, then every refresh (Prometheus: every 5 s at
+	// most, it scrapes no faster), so other views never wait on its queries.
+	async function refreshHistory() {
+		const every = state.historySource === 'prometheus' ?
+			Math.max(state.refreshMs, 5000) : state.refreshMs;
+		if (view() !== 'resources' && state.historyAt)
+			return;
+		if (Date.now() - (state.historyAt || 0) < every)
+			return;
+		state.historyAt = Date.now();
+		await loadHistory();
+	}
+
+	async function refresh() {
+		try {
+			renderNodes(await getJSON('api/nodes'));
+			await refreshHistory();
+			if (!state.sessLoaded || view() === 'sessions')
+				await loadSessions();
+			setStatus('updated ' + new Date().toLocaleTimeString(), false);
+		} catch (e) {
+			setStatus('console unreachable: ' + e.message, true);
+		}
+		setTimeout(refresh, state.refreshMs);
+	}
+
+	function sortBy(key) {
+		if (state.sort === key)
+			state.order = state.order === 'desc' ? 'asc' : 'desc';
+		else
+			state.sort = key, state.order = 'desc';
+		loadSessions();
+	}
+
+	function start() {
+		window.addEventListener('hashchange', showView);
+		$('window').addEventListener('change', () => loadHistory().catch((e) =>
+			setStatus('history unavailable: ' + e.message, true)));
+		$('sess-node').addEventListener('change', (e) => {
+			state.sessNode = Number(e.target.value);
+			loadSessions();
+		});
+		$('sess-limit').addEventListener('change', loadSessions);
+		for (const th of document.querySelectorAll('#sessions-table th[data-sort]')) {
+			th.addEventListener('click', () => sortBy(th.dataset.sort));
+			th.addEventListener('keydown', (e) => {
+				if (e.key === 'Enter')
+					sortBy(th.dataset.sort);
+			});
+		}
+		showView();
+		refresh();
+	}
+
+	start();
+})();
