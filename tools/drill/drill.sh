@@ -7,7 +7,7 @@
 #                  [--fault KIND] [--fault-at PHASE] [--outage-s S] [--retry]
 #                  [--replay-limit N] [--service-replies N] [--service udp|tcp|redis]
 #                  [--service-clock] [--connections N] [--pipeline P]
-#                  [--others-count N]
+#                  [--others-count N] [--records N]
 #                  [--wan-loss [requests:|replies:]P]
 #                  [--out DIR] [--json] [--quiet]
 #
@@ -54,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--connections) OVR[connections]=$2; shift 2 ;;
 	--pipeline) OVR[pipeline]=$2; shift 2 ;;
 	--others-count) OVR[others_count]=$2; shift 2 ;;
+	--records) OVR[records]=$2; shift 2 ;;
 	--wan-loss) OVR[wan_loss]=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	--json) JSON=1; shift ;;
@@ -87,6 +88,8 @@ MEM_MB=$(sc mem_mb .service.mem_mb 8)
 WRITE_KB=$(sc write_kb .service.write_kb 256)
 IMAGE_MB=$(sc image_mb .service.image_mb 0)
 LIMIT=$(sc replay_limit .replay_limit 4096)
+# the replay buffer's records for all sessions of a node (zero_downtime.records)
+RECORDS=$(sc records .records 8192)
 FAULT=$(sc fault '.faults[0].kind' none)
 FAULT_AT=$(sc fault_at '.faults[0].at' transfer)
 # wan_outage: the WAN drops everything (loss=100) for this long
@@ -236,6 +239,7 @@ node_config() { # N STATE PEER_NAME PEER_IP MY_W
 		"user_interfaces": ["$IF_AP"],
 		"wan_interfaces": ["${ES_PREFIX}w$( [ "$1" = 1 ] && echo a || echo b)"],
 		"replay_limit": $LIMIT,
+		"records": $RECORDS,
 		"mode": "$MODE",
 		"auto": true,
 		"services": [ { "service": "$SVC:$SVC_PORT$SESSION_SUFFIX", "container": "svc", "node": "$NODE1" } ]

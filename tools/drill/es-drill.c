@@ -35,6 +35,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include "tool/opts.h"
 #include "util/clock.h"
@@ -426,6 +427,13 @@ static int cmd_client(int argc, char **argv)
 	fd = socket(AF_INET, c.tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
+	/*
+	 * As interactive clients do (hiredis, HTTP clients): Nagle would hold
+	 * each request while an earlier one is unacknowledged, up to an RTT
+	 * once the WAN is in the path.
+	 */
+	if (fd >= 0 && c.tcp)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
 	if (!c.r || fd < 0 || (c.bind.sin_family && bind(fd, (struct sockaddr *)&c.bind, sizeof(c.bind))) ||
 	    connect(fd, (struct sockaddr *)&c.to, sizeof(c.to))) {
 		fprintf(stderr, "es-drill: socket to %s: %s\n", inet_ntoa(c.to.sin_addr), strerror(errno));

@@ -15,7 +15,8 @@
 #    40 ms RTT) with 0 lost, 0 twice and 0 reset (goal 5,000/s).
 # Each connection sends REDIS_BENCH_RATE (50)/s for REDIS_BENCH_SECONDS
 # (20) s; REDIS_BENCH_ROUNDS (1) rounds, medians; REDIS_BENCH_SWEEP is
-# the per-connection rates of the sweep.
+# the per-connection rates of the sweep; REDIS_BENCH_RECORDS (65536) the
+# nodes' replay buffer (zero_downtime.records).
 . "$(dirname "$0")/../../../selftests/lib.sh"
 OUT=$ES_BUILD/bench
 mkdir -p "$OUT"
@@ -25,6 +26,9 @@ SECS=${REDIS_BENCH_SECONDS:-20}
 ROUNDS=${REDIS_BENCH_ROUNDS:-1}
 SWEEP=${REDIS_BENCH_SWEEP:-50 125 250}
 DELAY=100
+# every request in the window is a record (one segment each: the client
+# does not wait for Nagle): 20 connections at 250/s for a few seconds
+RECORDS=${REDIS_BENCH_RECORDS:-65536}
 COUNT=$((RATE * SECS))
 D=$ES_TMP/r
 mkdir -p "$D"
@@ -33,7 +37,7 @@ run() { # NAME ARGS...
 	local n=$1
 	shift
 	bash "$ES_ROOT/tools/drill/drill.sh" --quiet --out "$D/$n" --service redis --connections "$CONNS" \
-		"$@" >"$D/$n.out" 2>&1 || { echo "redis bench: drill $n failed:" >&2; tail -5 "$D/$n.out" >&2; }
+		--records "$RECORDS" "$@" >"$D/$n.out" 2>&1 || { echo "redis bench: drill $n failed:" >&2; tail -5 "$D/$n.out" >&2; }
 	echo "$D/$n"
 }
 
