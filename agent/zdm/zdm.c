@@ -61,26 +61,28 @@ static uint64_t jint(json_t *o, const char *a, const char *b)
 	return json_integer_value(b ? json_object_get(v, b) : v);
 }
 
-/* 0, or -1 with zm->error when the target's data plane aborted a session itself. */
+/*
+ * 0, or -1 with zm->error when the target's data plane aborted a session
+ * itself. One session per call, in turn: a round of calls for every
+ * session at each look would take seconds over a long WAN and delay
+ * noticing the restore.
+ */
 static int target_alive(struct es_zdm *z, struct es_zdm_mig *zm)
 {
+	struct es_zdm_sess *s = &zm->sess[zm->poll_next++ % zm->n_sess];
 	json_t *r, *sess;
-	unsigned int i;
 
-	for (i = 0; i < zm->n_sess; i++) {
-		if (target(z, zm, &zm->sess[i], "status", NULL, &r))
-			return -1;
-		sess = json_object_get(r, "session");
-		if (!strcmp(json_string_value(json_object_get(sess, "state")) ?: "", "aborted")) {
-			es_zdm_fail(z, zm, "the target's data plane aborted session %s: %s (%s)",
-				    zm->sess[i].key_text,
-				    json_string_value(json_object_get(sess, "abort_why")) ?: "?",
-				    json_string_value(json_object_get(sess, "abort_reason")) ?: "?");
-			json_decref(r);
-			return -1;
-		}
+	if (target(z, zm, s, "status", NULL, &r))
+		return -1;
+	sess = json_object_get(r, "session");
+	if (!strcmp(json_string_value(json_object_get(sess, "state")) ?: "", "aborted")) {
+		es_zdm_fail(z, zm, "the target's data plane aborted session %s: %s (%s)", s->key_text,
+			    json_string_value(json_object_get(sess, "abort_why")) ?: "?",
+			    json_string_value(json_object_get(sess, "abort_reason")) ?: "?");
 		json_decref(r);
+		return -1;
 	}
+	json_decref(r);
 	return 0;
 }
 
@@ -298,9 +300,15 @@ static bool session_verified(struct es_zdm *z, struct es_zdm_mig *zm, struct es_
 	json_t *eo, *resp;
 	bool src_ok;
 
+	if (!s->cut) {
+		snprintf(why, len, "session %s was not cut over: %.200s", s->key_text, zm->error);
+		return false;
+	}
 	/* a restarted agent lost the target's answer: ask for the check again */
 	if (!s->exactly_once && !target(z, zm, s, "verify", NULL, &resp)) {
+		pthread_mutex_lock(&z->lock);
 		s->exactly_once = json_incref(json_object_get(resp, "exactly_once"));
+		pthread_mutex_unlock(&z->lock);
 		json_decref(resp);
 	}
 	eo = s->exactly_once;
@@ -466,11 +474,12 @@ static void delivered_arg(struct es_zdm *z, const struct es_zdm_sess *s, char *e
 /* Before cut-over: the old container keeps serving, the target forgets the session. */
 static void abort_migration(struct es_zdm *z, struct es_zdm_mig *zm)
 {
-	char extra[1024], reason[512], path[256], err[256];
+	char extra[1024], reason[512], short_reason[160], path[256], err[256];
 	bool restored = false;
 	unsigned int i;
 
 	snprintf(reason, sizeof(reason), "%s", zm->error[0] ? zm->error : "unknown");
+	snprintf(short_reason, sizeof(short_reason), "%.150s", reason);
 	/* held requests exist only in this node's data plane: deliver them first */
 	es_zdm_hold_release(z, zm);
 	if (zm->mg) {
@@ -487,10 +496,11 @@ static void abort_migration(struct es_zdm *z, struct es_zdm_mig *zm)
 	/* es_mig_remote stays: the target keeps forwarding each session here */
 	for (i = 0; i < zm->n_sess; i++) {
 		extra[0] = '\0';
+		/* what the target may delete first: a long reason is what gets cut */
+		delivered_arg(z, &zm->sess[i], extra, sizeof(extra));
 		if (restored)
 			es_zdm_query_add(extra, sizeof(extra), "remove", zm->container);
-		es_zdm_query_add(extra, sizeof(extra), "reason", reason);
-		delivered_arg(z, &zm->sess[i], extra, sizeof(extra));
+		es_zdm_query_add(extra, sizeof(extra), "reason", short_reason);
 		if (target(z, zm, &zm->sess[i], "abort", extra, NULL))
 			es_warn("zdm_abort_unanswered", "id=%s error=\"%s\"", zm->id, zm->error);
 	}
@@ -504,14 +514,27 @@ static void abort_migration(struct es_zdm *z, struct es_zdm_mig *zm)
  * can be aborted any more, whatever happened to the others (complete()
  * reports them failed).
  */
-static bool any_cut(const struct es_zdm_mig *zm)
+static bool any_cut(struct es_zdm *z, struct es_zdm_mig *zm)
 {
 	unsigned int i;
+	bool cut = false;
+	json_t *r;
 
 	for (i = 0; i < zm->n_sess; i++)
-		if (zm->sess[i].cut)
-			return true;
-	return false;
+		cut |= zm->sess[i].cut;
+	/*
+	 * A cut-over whose answer was lost (a WAN cut, a timeout) happened
+	 * all the same: the target is asked before anything is removed there.
+	 */
+	for (i = 0; !cut && zm->step >= ES_ZDM_RESTORED && i < zm->n_sess; i++) {
+		if (target(z, zm, &zm->sess[i], "status", NULL, &r))
+			continue;
+		zm->sess[i].cut = !strcmp(json_string_value(json_object_get(json_object_get(r,
+					  "session"), "state")) ?: "", "cutover");
+		cut |= zm->sess[i].cut;
+		json_decref(r);
+	}
+	return cut;
 }
 
 static void *worker(void *arg)
@@ -519,7 +542,7 @@ static void *worker(void *arg)
 	struct es_zdm_mig *zm = arg;
 	struct es_zdm *z = zm->z;
 
-	if (!run(z, zm) || any_cut(zm))
+	if (!run(z, zm) || any_cut(z, zm))
 		complete(z, zm);
 	else
 		abort_migration(z, zm);
@@ -763,6 +786,10 @@ static struct es_zdm_mig *load(struct es_zdm *z, const char *path)
 	for (i = 0; i < ES_ZDM_STEP_MAX; i++)
 		if (!strcmp(step, es_zdm_step_name(i)))
 			zm->step = i;
+	/* the step is recorded once every session was cut over */
+	for (i = 0; zm->step >= ES_ZDM_CUT_OVER && zm->step != ES_ZDM_FAILED &&
+		    i < (int)zm->n_sess; i++)
+		zm->sess[i].cut = true;
 out:
 	json_decref(j);
 	return zm;
@@ -796,7 +823,7 @@ static void *recover_thread(void *arg)
 	 * over already (the answer was lost): going on is the only way that
 	 * cannot undo a cut-over. It fails (and aborts) if the target cannot.
 	 */
-	if (zm->step == ES_ZDM_RESTORED && (!cut_over(z, zm) || any_cut(zm)))
+	if (zm->step == ES_ZDM_RESTORED && (!cut_over(z, zm) || any_cut(z, zm)))
 		complete(z, zm);
 	else if (zm->step >= ES_ZDM_CUT_OVER) {
 		complete(z, zm);

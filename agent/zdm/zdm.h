@@ -89,6 +89,7 @@ struct es_zdm_mig {
 	char			url[256];	/* target agent */
 	struct es_zdm_sess	*sess;		/* n_sess of them, at least one */
 	unsigned int		n_sess;
+	unsigned int		poll_next;	/* the session whose state is looked at next */
 	char			key_text[80];	/* the first session: its events' label */
 	bool			complete;
 	enum es_zdm_step	step;

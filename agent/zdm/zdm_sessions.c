@@ -231,7 +231,7 @@ static void merge_into(json_t *sum, json_t *eo)
 			json_object_set_new(sum, name, json_boolean((!have || json_is_true(have)) &&
 								    json_is_true(v)));
 		else if (!have)
-			json_object_set(sum, name, v);
+			json_object_set_new(sum, name, json_deep_copy(v));
 	}
 }
 
@@ -240,8 +240,9 @@ json_t *es_zdm_verdict_json(const struct es_zdm_mig *zm)
 	unsigned int i, passed = 0, checked = 0;
 	json_t *sum;
 
+	/* copies: the check is still written to while the answer is sent */
 	if (zm->n_sess == 1)
-		return json_incref(zm->sess[0].exactly_once);
+		return json_deep_copy(zm->sess[0].exactly_once);
 	sum = json_object();
 	for (i = 0; i < zm->n_sess; i++) {
 		json_t *eo = zm->sess[i].exactly_once;
@@ -275,28 +276,44 @@ json_t *es_zdm_sessions_json(const struct es_zdm_mig *zm, bool verdicts)
 			      (json_int_t)s->hold_seq, "cut_seq", (json_int_t)s->cut_seq,
 			      "held_sent", s->held_sent, "replayed", s->replayed, "cut_over", s->cut);
 		if (verdicts && s->exactly_once)
-			json_object_set(o, "exactly_once", s->exactly_once);
+			json_object_set_new(o, "exactly_once", json_deep_copy(s->exactly_once));
 		json_array_append_new(a, o);
 	}
 	return a;
 }
 
+/* One session of a progress file: a "sessions" entry, or the whole file of an older agent. */
+static int load_one(json_t *o, struct es_zdm_mig *zm)
+{
+	struct es_zdm_sess *s;
+	struct es_mig_key k;
+	unsigned int before = zm->n_sess;
+
+	if (es_mig_key_parse(json_string_value(json_object_get(o, "session")) ?: "", &k, NULL, 0) ||
+	    add_key(zm->sess, &zm->n_sess, &k, NULL, 0))
+		return -1;
+	if (zm->n_sess == before)
+		return 0;	/* listed twice */
+	s = &zm->sess[zm->n_sess - 1];
+	s->hold_seq = json_integer_value(json_object_get(o, "hold_seq"));
+	s->cut_seq = json_integer_value(json_object_get(o, "cut_seq"));
+	s->cut = json_is_true(json_object_get(o, "cut_over"));
+	return 0;
+}
+
 int es_zdm_sessions_load(json_t *j, struct es_zdm_mig *zm)
 {
 	json_t *a = json_object_get(j, "sessions"), *o;
-	struct es_mig_key k;
 	size_t i;
 
 	zm->sess = calloc(ES_ZDM_MAX_SESSIONS, sizeof(*zm->sess));
-	if (!zm->sess || !json_array_size(a) || json_array_size(a) > ES_ZDM_MAX_SESSIONS)
+	if (!zm->sess || json_array_size(a) > ES_ZDM_MAX_SESSIONS)
 		return -1;
-	json_array_foreach(a, i, o) {
-		if (es_mig_key_parse(json_string_value(json_object_get(o, "session")) ?: "", &k,
-				     NULL, 0) || add_key(zm->sess, &zm->n_sess, &k, NULL, 0))
+	/* written before a migration had several sessions: one, in the file itself */
+	if (!json_array_size(a))
+		return load_one(j, zm);
+	json_array_foreach(a, i, o)
+		if (load_one(o, zm))
 			return -1;
-		zm->sess[i].hold_seq = json_integer_value(json_object_get(o, "hold_seq"));
-		zm->sess[i].cut_seq = json_integer_value(json_object_get(o, "cut_seq"));
-		zm->sess[i].cut = json_is_true(json_object_get(o, "cut_over"));
-	}
 	return 0;
 }

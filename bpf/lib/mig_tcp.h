@@ -275,6 +275,15 @@ static __always_inline bool es_mig_tcp_new(struct __sk_buff *skb, struct es_mig_
 
 	if (st == ES_MIG_NONE || es_mig_seg_parse(skb, true, ES_ETH_HLEN, &g))
 		return false;
+	/*
+	 * Given up: the user's side is the old container's, and a copy left
+	 * here (its container removed, an orphan closing) says nothing a
+	 * retry may count.
+	 */
+	if (st == ES_MIG_ABORTED) {
+		__sync_fetch_and_add(&s->suppressed_new, 1);
+		return true;
+	}
 	es_mig_seq_advance(&s->new_snd_nxt, g.end, &s->tcp_seen, ES_MIG_TCP_NEW_SEEN);
 	if (g.has_ack)
 		es_mig_seq_advance(&s->new_ack, g.ack, &s->tcp_seen, ES_MIG_TCP_NEW_ACK);

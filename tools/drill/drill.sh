@@ -123,8 +123,10 @@ if ! [[ "$PIPELINE" =~ ^[0-9]+$ ]] || [ "$PIPELINE" -lt 1 ] || [ "$PIPELINE" -gt
 fi
 [ "$PIPELINE" -gt 1 ] && CLIENT_PROTO+=(--pipeline "$PIPELINE")
 if ! [[ "$CONNS" =~ ^[0-9]+$ ]] || [ "$CONNS" -lt 1 ] || [ "$CONNS" -gt 100 ] ||
-	{ [ "$PROTO" = udp ] && [ "$CONNS" != 1 ]; }; then
-	echo "drill: --connections must be 1 to 100, and 1 for a UDP service" >&2
+	{ [ "$PROTO" != redis ] && [ "$CONNS" != 1 ]; }; then
+	# es-counter keeps one counter for the service: each connection's
+	# replies could not be checked against its own requests
+	echo "drill: --connections must be 1 to 100, and 1 unless the service is redis" >&2
 	exit 2
 fi
 NAME=$(jq -r '.name // "drill"' "$SCENARIO")
@@ -158,7 +160,8 @@ OTHER_PIDS=()
 
 drill_cleanup() {
 	[ -n "${FAULT_PID:-}" ] && kill "$FAULT_PID" 2>/dev/null
-	for pid in "${OTHER_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+	# each is a subshell around nsenter: its child is the client
+	for pid in "${OTHER_PIDS[@]}"; do pkill -P "$pid" 2>/dev/null; kill "$pid" 2>/dev/null; done
 	es_runc_cleanup "$ST1" "$ST2"
 	cp "$ES_TMP"/agent-*.log "$OUT/" 2>/dev/null
 	es_cleanup

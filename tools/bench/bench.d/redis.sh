@@ -44,6 +44,7 @@ run() { # NAME ARGS...
 # figures DIR: one run's figures from its report and every connection's log
 figures() {
 	local dir=$1
+	shopt -s nullglob
 	jq -s --slurpfile r "$dir/report.json" '
 		def median: sort | if length == 0 then null else .[length / 2 | floor] end;
 		def p99: sort | if length == 0 then null else .[(length * 99 / 100) | floor] end;
