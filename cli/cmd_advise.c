@@ -165,14 +165,18 @@ static int from_agent(const struct cli *c)
 static int local(const struct cli *c, const struct advise_args *a)
 {
 	struct es_adv_perf_desc d = {
-		.kind = a->kind, .name = a->perf, .interval_ms = a->interval_ms,
+		.kind = a->kind, .interval_ms = a->interval_ms,
 		.samples = a->samples, .min_change = a->min_change,
 	};
+	char name[300];
 	struct es_adv_block *b = calloc(a->blocks.n, sizeof(*b));
 	struct es_adv_ring *perf = calloc(1, sizeof(*perf));
 	struct es_adv_result *res = calloc(1, sizeof(*res));
 	int ret = 1;
 
+	/* The reasons read "the rise of the latency in FILE". */
+	snprintf(name, sizeof(name), "%s in %.256s", kinds[a->kind].name, a->perf);
+	d.name = name;
 	if (!b || !perf || !res || open_blocks(a, b) || sample(a, b, perf))
 		goto out;
 	es_adv_advise(b, a->blocks.n, perf, &d, res);
