@@ -17,12 +17,12 @@
 #include "util/clock.h"
 
 struct advise_args {
-	struct es_opt_multi	blocks;
-	const char		*perf, *root;
+	struct es_opt_multi	blocks, replicas;
+	const char		*perf, *root, *ns;
 	int			kind;
 	unsigned long		interval_ms, samples;
 	double			min_change;
-	bool			json, agent;
+	bool			json, agent, patch;
 };
 
 static const struct es_opt_name kinds[] = {
@@ -50,6 +50,11 @@ static const struct es_opt opts[] = {
 		      "median of the window's last third against its first (default 0.5)"),
 	ES_OPT_STR(F(root), "cgroup-root", 0, "DIR", "where the cgroup hierarchies are mounted"),
 	ES_OPT_BOOL(F(json), "json", 0, "the ranking as one JSON object"),
+	ES_OPT_BOOL(F(patch), "patch", 0,
+		    "print the scale-out as a patch of the block's Deployment (not applied)"),
+	ES_OPT_MULTI(F(replicas), "replicas", 0, "BLOCK=N",
+		     "--patch: the replicas the block's Deployment has now (repeat)"),
+	ES_OPT_STR(F(ns), "namespace", 0, "NS", "--patch: the Deployments' namespace"),
 	{ }
 };
 
@@ -58,7 +63,8 @@ static const struct es_opts cli = {
 	.opts	= opts,
 	.usage	= "--block NAME=CGROUP... --perf FILE [--perf-kind K] [--interval-ms N]\n"
 		  "       [--samples N] [--min-change R] [--json]\n"
-		  "       | --agent [--json]",
+		  "       | --agent [--json]\n"
+		  "       [--patch --replicas BLOCK=N... [--namespace NS]]",
 	.doc	= "Samples each block's cgroup (CPU used, CFS throttling, memory, I/O; v2 where\n"
 		  "the node has it, v1 otherwise) and the number in FILE every interval, then\n"
 		  "ranks the blocks by the RMS distance between their normalised resource\n"
@@ -143,26 +149,22 @@ static void print_table(json_t *root)
 		       json_real_value(json_object_get(e, "distance")),
 		       json_real_value(json_object_get(e, "r")),
 		       json_string_value(json_object_get(e, "reason")));
+	advise_patch_print(root);
 }
 
-/* The agent's advice: its own blocks and rings, the same JSON. */
-static int from_agent(const struct cli *c)
+/* The agent's advice: its own blocks and rings, the same JSON; NULL on an error. */
+static json_t *from_agent(const struct cli *c)
 {
 	char err[512];
 	json_t *j = cli_api_get(c, "/v1/advice", err, sizeof(err));
-	int changed;
 
-	if (!j) {
+	if (!j)
 		fprintf(stderr, "edgeshift advise: %s\n", err);
-		return 1;
-	}
-	changed = json_is_true(json_object_get(j, "performance_changed"));
-	cli_emit(c, j, print_table);
-	return changed ? 0 : 3;
+	return j;
 }
 
-/* Samples here, from the cgroups and FILE given. */
-static int local(const struct cli *c, const struct advise_args *a)
+/* Samples here, from the cgroups and FILE given; NULL on an error. */
+static json_t *local(const struct advise_args *a)
 {
 	struct es_adv_perf_desc d = {
 		.kind = a->kind, .interval_ms = a->interval_ms,
@@ -172,7 +174,7 @@ static int local(const struct cli *c, const struct advise_args *a)
 	struct es_adv_block *b = calloc(a->blocks.n, sizeof(*b));
 	struct es_adv_ring *perf = calloc(1, sizeof(*perf));
 	struct es_adv_result *res = calloc(1, sizeof(*res));
-	int ret = 1;
+	json_t *j = NULL;
 
 	/* The reasons read "the rise of the latency in FILE". */
 	snprintf(name, sizeof(name), "%s in %.256s", kinds[a->kind].name, a->perf);
@@ -180,30 +182,37 @@ static int local(const struct cli *c, const struct advise_args *a)
 	if (!b || !perf || !res || open_blocks(a, b) || sample(a, b, perf))
 		goto out;
 	es_adv_advise(b, a->blocks.n, perf, &d, res);
-	cli_emit(c, es_adv_result_json(b, &d, res), print_table);
-	ret = res->ranked ? 0 : 3;
+	j = es_adv_result_json(b, &d, res);
 out:
 	free(b);
 	free(perf);
 	free(res);
-	return ret;
+	return j;
 }
 
 int cmd_advise(const struct cli *c, int argc, char **argv)
 {
 	struct advise_args a = { .interval_ms = 1000, .samples = 30, .min_change = 0.5 };
 	struct cli o = *c;
-	int n;
+	int n, ranked;
+	json_t *j;
 
 	n = es_opts_parse(&cli, argc, argv, &a);
 	if (n <= 0)
 		return n ? 2 : 0;
 	o.json = a.json;
-	if (a.agent)
-		return from_agent(&o);
-	if (!a.blocks.n || !a.perf) {
+	if (!a.agent && (!a.blocks.n || !a.perf)) {
 		fprintf(stderr, "edgeshift advise: --block and --perf, or --agent\n");
 		return 2;
 	}
-	return local(&o, &a);
+	j = a.agent ? from_agent(&o) : local(&a);
+	if (!j)
+		return 1;
+	if (a.patch && advise_patch(j, &a.replicas, a.ns)) {
+		json_decref(j);
+		return 1;
+	}
+	ranked = json_is_true(json_object_get(j, "performance_changed"));
+	cli_emit(&o, j, print_table);
+	return ranked ? 0 : 3;
 }

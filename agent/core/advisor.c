@@ -42,6 +42,9 @@ struct es_agent_advisor {
 	struct dp_read			dp;
 	double				last_perf;
 	char				error[256];	/* the latest tick's, "" when it read */
+	uint64_t			hold_ns;	/* stabilisation, see stabilise() */
+	json_t				*held;		/* the latest answer naming a block */
+	uint64_t			held_ns;
 };
 
 /* Sums the counters of the attached interfaces the pattern matches. */
@@ -208,6 +211,7 @@ static int open_blocks(struct es_agent_advisor *s, char *err, size_t len)
 
 static void advisor_free(struct es_agent_advisor *s)
 {
+	json_decref(s->held);
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->lock);
 	free(s->blocks);
@@ -234,6 +238,8 @@ int es_agent_advisor_start(struct es_agent *a, char *err, size_t len)
 	pthread_cond_init(&s->wake, &ca);
 	pthread_condattr_destroy(&ca);
 	describe(s);
+	s->hold_ns = (c->hold_ms < 0 ? (uint64_t)c->samples * c->interval_ms : (uint64_t)c->hold_ms) *
+		     1000000ULL;
 	ret = open_blocks(s, err, len);
 	if (!ret)
 		ret = -pthread_create(&s->thread, NULL, run, s);
@@ -269,6 +275,42 @@ static void advise(struct es_agent_advisor *s, struct es_adv_result *res)
 	es_adv_advise(s->blocks, s->cfg->n_blocks, &s->perf, &s->desc, res);
 }
 
+/*
+ * Stabilisation: an answer that names a block to scale out stays the
+ * answer for hold_ns after a ranking last named it, unless a newer one
+ * names a block. The rule compares the ends of the window, so once the
+ * whole window lies inside the overload it goes quiet although the
+ * bottleneck is still there, and one noisy interval can flip it for a
+ * tick; a controller polling it would see the advice blink. Under the lock.
+ */
+static json_t *stabilise(struct es_agent_advisor *s, json_t *fresh)
+{
+	uint64_t now = es_now_ns();
+	json_t *out;
+
+	if (json_is_string(json_object_get(fresh, "scale_out"))) {
+		json_decref(s->held);
+		s->held = json_deep_copy(fresh);
+		s->held_ns = now;
+		json_object_set_new(fresh, "held_ms", json_integer(0));
+		return fresh;
+	}
+	if (!s->held || now - s->held_ns >= s->hold_ns) {
+		json_decref(s->held);
+		s->held = NULL;
+		json_object_set_new(fresh, "held_ms", json_null());
+		return fresh;
+	}
+	out = json_deep_copy(s->held);
+	json_object_set_new(out, "held_ms", json_integer((now - s->held_ns) / 1000000));
+	/* What the window says now, beside the answer held. */
+	json_object_set_new(out, "current", json_pack("{s:O,s:O}",
+			    "worsening", json_object_get(fresh, "worsening"),
+			    "reason", json_object_get(fresh, "reason")));
+	json_decref(fresh);
+	return out;
+}
+
 json_t *es_agent_advice_json(struct es_agent *a)
 {
 	struct es_agent_advisor *s = a->advisor;
@@ -282,8 +324,11 @@ json_t *es_agent_advice_json(struct es_agent *a)
 		return NULL;
 	pthread_mutex_lock(&s->lock);
 	advise(s, res);
-	j = es_adv_result_json(s->blocks, &s->desc, res);
+	j = stabilise(s, es_adv_result_json(s->blocks, &s->desc, res));
 	json_object_set_new(j, "samples_held", json_integer(s->perf.n));
+	json_object_set_new(j, "performance_last", s->perf.n ?
+			    json_real(s->perf.v[(s->perf.head + ES_ADV_RING_LEN - 1) %
+					      ES_ADV_RING_LEN]) : json_null());
 	json_object_set_new(j, "read_error", s->error[0] ? json_string(s->error) : json_null());
 	pthread_mutex_unlock(&s->lock);
 	free(res);

@@ -27,6 +27,7 @@ enum es_advisor_metric {
 /* "advisor" in the agent configuration; off while no block is named. */
 struct es_advisor_config {
 	unsigned int		interval_ms, samples;
+	int			hold_ms;	/* stabilisation; -1: one window */
 	double			min_change;
 	char			cgroup_root[256];	/* "" : /sys/fs/cgroup */
 	struct {

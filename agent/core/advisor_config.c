@@ -21,6 +21,7 @@ static const char *const metric_names[ES_ADVISOR_NMETRICS] = {
 void es_advisor_config_defaults(struct es_advisor_config *c)
 {
 	*c = (struct es_advisor_config){ .interval_ms = 1000, .samples = 30, .min_change = 0.5,
+					 .hold_ms = -1,
 					 .metric = ES_ADVISOR_P99 };
 }
 
@@ -129,6 +130,12 @@ int es_advisor_config_parse(struct es_advisor_config *c, json_t *v, char *err, s
 			if (es_cfg_uint(m, "advisor.samples", 6, ES_ADV_RING_LEN, &c->samples, err,
 					len))
 				return -1;
+		} else if (!strcmp(key, "hold_ms")) {
+			unsigned int v;
+
+			if (es_cfg_uint(m, "advisor.hold_ms", 0, 3600000, &v, err, len))
+				return -1;
+			c->hold_ms = v;
 		} else if (!strcmp(key, "min_change")) {
 			if (es_cfg_number(m, "advisor.min_change", 0, 100, &c->min_change, err, len))
 				return -1;
@@ -144,7 +151,7 @@ int es_advisor_config_parse(struct es_advisor_config *c, json_t *v, char *err, s
 				return -1;
 		} else {
 			return fail(err, len, key, "is not a known field (interval_ms, samples, "
-				    "min_change, cgroup_root, blocks, performance)");
+				    "hold_ms, min_change, cgroup_root, blocks, performance)");
 		}
 	}
 	return 0;

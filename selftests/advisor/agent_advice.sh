@@ -4,15 +4,15 @@
 # its "advisor" configuration (the three-tier es-tier pipeline, real v1
 # cgroups) on its own clock; with the logic tier held to a tenth of a CPU
 # once the window holds only steady load, the first advice polled
-# (`edgeshift advise --agent`, GET /v1/advice), then the table and the
-# edgeshift_advice_* series must say: scale out logic, because of its CFS
-# throttling. A bad "advisor" configuration is refused by name. About 12 s.
+# (`edgeshift advise --agent`, GET /v1/advice), then the table (with
+# --patch) and the edgeshift_advice_* series must say: scale out logic,
+# because of its CFS throttling. A bad "advisor" configuration is refused by name. About 12 s.
 source "$(dirname "$0")/../lib.sh"
 es_require_root
 source "$(dirname "$0")/tiers.bash"
 
 tiers_skip_without_v1
-es_plan 8
+es_plan 9
 trap 'tiers_cleanup; es_cleanup' EXIT
 
 echo '{"advisor": {"blocks": [{"name": "x"}]}}' >"$ES_TMP/bad.json"
@@ -49,8 +49,11 @@ es_check "the reason says so: $(jq -r .reason <<<"$j")" \
 	grep -q '^logic: CPU throttled [0-9]* % of the window' <<<"$(jq -r .reason <<<"$j")"
 es_expect_ge "the ring holds the window" "$(jq -r .samples_held <<<"$j")" 12
 [ "$(jq -r .scale_out <<<"$j")" = logic ] || es_diag <<<"$j"
-table=$(es_in node "$ES_BUILD/edgeshift" advise --agent)
+table=$(es_in node "$ES_BUILD/edgeshift" advise --agent --patch --replicas logic=2)
 es_check "the table recommends logic first" grep -Eq '^1 +logic +scale_out' <<<"$table"
+es_check "and prints the patch of logic's Deployment to 3 replicas" grep -Fq \
+	"kubectl patch deployment logic --type merge -p '{\"spec\":{\"replicas\":3}}'" <<<"$table"
+grep -q '^1 .*scale_out' <<<"$table" || es_diag <<<"$table"
 es_expect_eq "edgeshift_advice_scale_out is 1 for logic" \
 	"$(es_metric node 'edgeshift_advice_scale_out{node="'"$ES_PREFIX-node"'",block="logic"}')" 1
 # The pipeline is not waited for: the cleanup kills its tiers, and the rest ends with them.

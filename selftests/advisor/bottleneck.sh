@@ -6,7 +6,8 @@
 # is steady. A CFS quota set on one tier at a time, in the middle of the
 # window, makes it the bottleneck (the middle and the first tier; the last
 # one in docs/scale-advisor.md); `edgeshift advise` must rank that tier
-# first and recommend scaling it out. A run where no tier is limited ranks
+# first and recommend scaling it out (and --patch print its Deployment's
+# replicas plus one). A run where no tier is limited ranks
 # nothing.
 source "$(dirname "$0")/../lib.sh"
 es_require_root
@@ -14,7 +15,7 @@ es_require_root
 source "$(dirname "$0")/tiers.bash"
 
 tiers_skip_without_v1
-es_plan 9
+es_plan 12
 trap 'tiers_cleanup; es_cleanup' EXIT
 
 # run_case LIMITED ADVISE_ARGS...: the pipeline under a steady 1500
@@ -27,7 +28,8 @@ run_case() {
 	tiers_run "$limited" 5 14
 	"$ES_BUILD/edgeshift" advise --perf "$ES_TMP/perf" --interval-ms 500 --samples 24 \
 		--block front="$(cg front)" --block logic="$(cg logic)" \
-		--block db="$(cg db)" --json "$@" 2>&1
+		--block db="$(cg db)" --json --patch --namespace shop \
+		--replicas front=1 --replicas logic=2 --replicas db=1 "$@" 2>&1
 	echo "exit=$?" >"$ES_TMP/advise.rc"
 	# The load ends by itself; what is left is killed by the cleanup.
 	wait "$TIERS_PID" 2>/dev/null
@@ -46,12 +48,21 @@ for limited in logic front; do
 	esac
 	es_expect_eq "the advice is to scale $limited out" \
 		"$(jq -r '.scale_out // "none"' <<<"$out" 2>/dev/null)" $limited
-	[ "$(first "$out")" = $limited ] || printf '%s\n' "$out" | es_diag
+	want=$(( $([ $limited = logic ] && echo 2 || echo 1) + 1 ))
+	es_expect_eq "--patch prints $limited's Deployment at $want replicas" \
+		"$(jq -r '.patch.command' <<<"$out" 2>/dev/null)" \
+		"kubectl -n shop patch deployment $limited --type merge -p '{\"spec\":{\"replicas\":$want}}'"
+	jq -c '{worsening, scale_out, confidence, ranking: [.ranking[] | {block, resource, distance, r}]}' \
+		<<<"$out" 2>/dev/null | es_diag
 done
 
 out=$(run_case none)
-es_expect_eq "no bottleneck: advise exits 3" "$(cat "$ES_TMP/advise.rc")" exit=3
-es_expect_eq "no bottleneck: nothing ranked" "$(jq -r '.performance_changed' <<<"$out")" false
+# Usually the latency stays flat and nothing is ranked (exit 3); on a busy
+# machine it can rise with no tier at fault, and then the answer must hold.
+es_expect_eq "no bottleneck: nothing to scale out" "$(jq -c '.scale_out' <<<"$out")" null
+es_expect_eq "no bottleneck: no patch" "$(jq -c '.patch' <<<"$out")" null
+es_expect_eq "the exit status says whether it ranked (3: the service did not get worse)" \
+	"$(cat "$ES_TMP/advise.rc")" "exit=$(jq -r 'if .performance_changed then 0 else 3 end' <<<"$out")"
 jq -c '{worsening, reason, ranking: [.ranking[] | {block, resource, distance}]}' <<<"$out" | es_diag
 
 # The rings of v1 series are read from the cgroups made above, not guessed:
