@@ -154,5 +154,9 @@ int es_advisor_config_parse(struct es_advisor_config *c, json_t *v, char *err, s
 				    "hold_ms, min_change, cgroup_root, blocks, performance)");
 		}
 	}
+	/* Blocks without a performance would sample forever and never rank. */
+	if (c->n_blocks && !c->perf_file[0] && !c->perf_interface[0])
+		return fail(err, len, "performance", "is needed with blocks: {\"interface\": "
+			    "PATTERN, \"metric\": M} or {\"file\": PATH}");
 	return 0;
 }

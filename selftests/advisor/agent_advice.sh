@@ -12,13 +12,17 @@ es_require_root
 source "$(dirname "$0")/tiers.bash"
 
 tiers_skip_without_v1
-es_plan 9
+es_plan 10
 trap 'tiers_cleanup; es_cleanup' EXIT
 
 echo '{"advisor": {"blocks": [{"name": "x"}]}}' >"$ES_TMP/bad.json"
 out=$("$ES_BUILD/edgeshiftd" --check-config -c "$ES_TMP/bad.json" 2>&1)
 es_check "a block without a cgroup is refused by name" \
 	grep -q "advisor.blocks\[0\]' must be" <<<"$out"
+echo '{"advisor": {"blocks": [{"name": "x", "cgroup": "y"}]}}' >"$ES_TMP/bad.json"
+out=$("$ES_BUILD/edgeshiftd" --check-config -c "$ES_TMP/bad.json" 2>&1)
+es_check "blocks without a performance are refused" \
+	grep -q "advisor.performance' is needed with blocks" <<<"$out"
 
 make_cgroups
 # 12 samples of 500 ms: the window holds only steady load 7 s in, when the
