@@ -411,6 +411,11 @@ static int agent_run(struct es_agent *a)
 		es_error("events_setup_failed", "error=\"%s\"", err);
 		goto out;
 	}
+	ret = es_agent_advisor_start(a, err, sizeof(err));
+	if (ret) {
+		es_error("advisor_setup_failed", "error=\"%s\"", err);
+		goto out;
+	}
 	http = es_api_start(a, err, sizeof(err));
 	if (!http) {
 		es_error("http_failed", "error=\"%s\"", err);
@@ -422,6 +427,7 @@ static int agent_run(struct es_agent *a)
 	ret = run_loop(a, &w, sfd);
 out:
 	es_api_stop(http);
+	es_agent_advisor_stop(a);
 	if (a->zdm)
 		es_zdm_stop(a->zdm);
 	es_agent_detector_stop(a);

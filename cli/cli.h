@@ -46,4 +46,15 @@ int cmd_session_test(const struct cli *c, int argc, char **argv);
 int cmd_zdm(const struct cli *c, int argc, char **argv);
 int cmd_advise(const struct cli *c, int argc, char **argv);
 
+struct es_opt_multi;
+/*
+ * advise_patch.c: adds "patch" to an advice (null when nothing is scaled
+ * out): the scaled block's Deployment at its replicas ("BLOCK=N" in reps)
+ * plus one, and the kubectl command that would apply it. -1 with a message
+ * when reps has no count for that block.
+ */
+int advise_patch(json_t *advice, const struct es_opt_multi *reps, const char *ns);
+/* Prints the patch's command under a table; nothing without one. */
+void advise_patch_print(json_t *advice);
+
 #endif

@@ -14,14 +14,15 @@
 #include "cli.h"
 #include "advisor/advisor.h"
 #include "tool/opts.h"
+#include "util/clock.h"
 
 struct advise_args {
-	struct es_opt_multi	blocks;
-	const char		*perf, *root;
+	struct es_opt_multi	blocks, replicas;
+	const char		*perf, *root, *ns;
 	int			kind;
 	unsigned long		interval_ms, samples;
 	double			min_change;
-	bool			json;
+	bool			json, agent, patch;
 };
 
 static const struct es_opt_name kinds[] = {
@@ -33,10 +34,11 @@ static const struct es_opt_name kinds[] = {
 #define F(field)	ES_OPT_AT(struct advise_args, field)
 static const struct es_opt opts[] = {
 	ES_OPT_MULTI(F(blocks), "block", 0, "NAME=CGROUP",
-		     "a block of the service and its cgroup path (repeat)", .required = true),
+		     "a block of the service and its cgroup path (repeat)"),
 	ES_OPT_STR(F(perf), "perf", 0, "FILE",
-		   "holds the service's performance number, rewritten as it changes",
-		   .required = true),
+		   "holds the service's performance number, rewritten as it changes"),
+	ES_OPT_BOOL(F(agent), "agent", 0,
+		    "ask the agent (GET /v1/advice): its blocks, its data-plane series"),
 	ES_OPT_ENUM(F(kind), "perf-kind", 0, kinds, "latency|throughput",
 		    "which way is worse: higher latency or lower throughput (default latency)"),
 	ES_OPT_UINT(F(interval_ms), "interval-ms", 0, 10, 3600000, "N",
@@ -48,6 +50,11 @@ static const struct es_opt opts[] = {
 		      "median of the window's last third against its first (default 0.5)"),
 	ES_OPT_STR(F(root), "cgroup-root", 0, "DIR", "where the cgroup hierarchies are mounted"),
 	ES_OPT_BOOL(F(json), "json", 0, "the ranking as one JSON object"),
+	ES_OPT_BOOL(F(patch), "patch", 0,
+		    "print the scale-out as a patch of the block's Deployment (not applied)"),
+	ES_OPT_MULTI(F(replicas), "replicas", 0, "BLOCK=N",
+		     "--patch: the replicas the block's Deployment has now (repeat)"),
+	ES_OPT_STR(F(ns), "namespace", 0, "NS", "--patch: the Deployments' namespace"),
 	{ }
 };
 
@@ -55,13 +62,18 @@ static const struct es_opts cli = {
 	.prog	= "edgeshift advise",
 	.opts	= opts,
 	.usage	= "--block NAME=CGROUP... --perf FILE [--perf-kind K] [--interval-ms N]\n"
-		  "       [--samples N] [--min-change R] [--json]",
+		  "       [--samples N] [--min-change R] [--json]\n"
+		  "       | --agent [--json]\n"
+		  "       [--patch --replicas BLOCK=N... [--namespace NS]]",
 	.doc	= "Samples each block's cgroup (CPU used, CFS throttling, memory, I/O; v2 where\n"
 		  "the node has it, v1 otherwise) and the number in FILE every interval, then\n"
 		  "ranks the blocks by the RMS distance between their normalised resource\n"
 		  "series and the normalised change in performance per interval, nearest\n"
-		  "first (docs/scale-advisor.md). Exit status 0 with a ranking, 3 when the\n"
-		  "service did not get worse enough to rank, 1 on an error.\n",
+		  "first (docs/scale-advisor.md), and recommends scaling out the nearest one\n"
+		  "when its resource moved with the change. --agent asks edgeshiftd instead,\n"
+		  "which samples the blocks of its configuration all the time. Exit status 0\n"
+		  "with a ranking, 3 when the service did not get worse enough to rank, 1 on\n"
+		  "an error.\n",
 };
 
 static int open_blocks(const struct advise_args *a, struct es_adv_block *b)
@@ -93,6 +105,7 @@ static int sample(const struct advise_args *a, struct es_adv_block *b, struct es
 	struct timespec next;
 	unsigned long i;
 	char err[256];
+	double p;
 
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (i = 0; i <= a->samples; i++) {
@@ -103,55 +116,13 @@ static int sample(const struct advise_args *a, struct es_adv_block *b, struct es
 			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) == EINTR)
 				;
 		}
-		if (es_adv_tick(b, a->blocks.n, a->root, a->perf, perf, err, sizeof(err))) {
+		if (es_adv_read_perf_file(a->perf, &p, err, sizeof(err)) ||
+		    es_adv_tick(b, a->blocks.n, a->root, es_now_ns(), p, perf, err, sizeof(err))) {
 			fprintf(stderr, "edgeshift advise: %s\n", err);
 			return -EIO;
 		}
 	}
 	return 0;
-}
-
-static json_t *score_json(const struct es_adv_block *b, const struct es_adv_score *s,
-			  unsigned int rank)
-{
-	json_t *o = json_object(), *res = json_object();
-	int r;
-
-	json_object_set_new(o, "rank", json_integer(rank));
-	json_object_set_new(o, "block", json_string(b->name));
-	json_object_set_new(o, "cgroup", json_string(b->cgroup));
-	json_object_set_new(o, "cgroup_version", json_integer(b->v2 ? 2 : 1));
-	json_object_set_new(o, "resource", s->res < 0 ? json_null() :
-			    json_string(es_adv_res_name(s->res)));
-	json_object_set_new(o, "distance", json_real(s->distance));
-	json_object_set_new(o, "r", json_real(s->r));
-	for (r = 0; r < ES_ADV_NRES; r++) {
-		const struct es_adv_res_score *rs = &s->per_res[r];
-
-		json_object_set_new(res, es_adv_res_name(r),
-				    json_pack("{s:b,s:f,s:f,s:f}", "changed", !rs->flat,
-					      "distance", rs->distance, "r", rs->r,
-					      "mean", rs->mean));
-	}
-	json_object_set_new(o, "resources", res);
-	return o;
-}
-
-static json_t *result_json(const struct advise_args *a, const struct es_adv_block *b,
-			   const struct es_adv_score *s, double change, int ranked)
-{
-	json_t *root = json_object(), *arr = json_array();
-	unsigned int i;
-
-	json_object_set_new(root, "interval_ms", json_integer(a->interval_ms));
-	json_object_set_new(root, "samples", json_integer(a->samples));
-	json_object_set_new(root, "perf_kind", json_string(kinds[a->kind].name));
-	json_object_set_new(root, "worsening", json_real(change));
-	json_object_set_new(root, "performance_changed", json_boolean(ranked));
-	for (i = 0; ranked && i < a->blocks.n; i++)
-		json_array_append_new(arr, score_json(&b[s[i].block], &s[i], i + 1));
-	json_object_set_new(root, "ranking", arr);
-	return root;
 }
 
 static void print_table(json_t *root)
@@ -166,39 +137,82 @@ static void print_table(json_t *root)
 	}
 	printf("the service got worse by %+.0f %% over the window\n",
 	       100 * json_real_value(json_object_get(root, "worsening")));
-	printf("%-4s %-20s %-14s %8s %7s\n", "RANK", "BLOCK", "RESOURCE", "DISTANCE", "R");
+	printf("%-4s %-16s %-10s %5s %-14s %8s %7s  %s\n", "RANK", "BLOCK", "ACTION", "CONF",
+	       "RESOURCE", "DISTANCE", "R", "WHY");
 	json_array_foreach(json_object_get(root, "ranking"), i, e)
-		printf("%-4lld %-20s %-14s %8.4f %7.3f\n",
+		printf("%-4lld %-16s %-10s %5.2f %-14s %8.4f %7.3f  %s\n",
 		       json_integer_value(json_object_get(e, "rank")),
 		       json_string_value(json_object_get(e, "block")),
-		       json_string_value(json_object_get(e, "resource")) ?: "(none tracks it)",
+		       json_string_value(json_object_get(e, "action")),
+		       json_real_value(json_object_get(e, "confidence")),
+		       json_string_value(json_object_get(e, "resource")) ?: "(none)",
 		       json_real_value(json_object_get(e, "distance")),
-		       json_real_value(json_object_get(e, "r")));
+		       json_real_value(json_object_get(e, "r")),
+		       json_string_value(json_object_get(e, "reason")));
+	advise_patch_print(root);
+}
+
+/* The agent's advice: its own blocks and rings, the same JSON; NULL on an error. */
+static json_t *from_agent(const struct cli *c)
+{
+	char err[512];
+	json_t *j = cli_api_get(c, "/v1/advice", err, sizeof(err));
+
+	if (!j)
+		fprintf(stderr, "edgeshift advise: %s\n", err);
+	return j;
+}
+
+/* Samples here, from the cgroups and FILE given; NULL on an error. */
+static json_t *local(const struct advise_args *a)
+{
+	struct es_adv_perf_desc d = {
+		.kind = a->kind, .interval_ms = a->interval_ms,
+		.samples = a->samples, .min_change = a->min_change,
+	};
+	char name[300];
+	struct es_adv_block *b = calloc(a->blocks.n, sizeof(*b));
+	struct es_adv_ring *perf = calloc(1, sizeof(*perf));
+	struct es_adv_result *res = calloc(1, sizeof(*res));
+	json_t *j = NULL;
+
+	/* The reasons read "the rise of the latency in FILE". */
+	snprintf(name, sizeof(name), "%s in %.256s", kinds[a->kind].name, a->perf);
+	d.name = name;
+	if (!b || !perf || !res || open_blocks(a, b) || sample(a, b, perf))
+		goto out;
+	es_adv_advise(b, a->blocks.n, perf, &d, res);
+	j = es_adv_result_json(b, &d, res);
+out:
+	free(b);
+	free(perf);
+	free(res);
+	return j;
 }
 
 int cmd_advise(const struct cli *c, int argc, char **argv)
 {
 	struct advise_args a = { .interval_ms = 1000, .samples = 30, .min_change = 0.5 };
-	struct es_adv_score scores[ES_OPT_MULTI_MAX];
-	struct es_adv_block *b = NULL;
-	struct es_adv_ring *perf = NULL;
 	struct cli o = *c;
-	double change = 0;
-	int n, ret = 1;
+	int n, ranked;
+	json_t *j;
 
 	n = es_opts_parse(&cli, argc, argv, &a);
 	if (n <= 0)
 		return n ? 2 : 0;
-	b = calloc(a.blocks.n, sizeof(*b));
-	perf = calloc(1, sizeof(*perf));
-	if (!b || !perf || open_blocks(&a, b) || sample(&a, b, perf))
-		goto out;
-	n = es_adv_rank(b, a.blocks.n, perf, a.kind, a.samples, a.min_change, &change, scores);
 	o.json = a.json;
-	cli_emit(&o, result_json(&a, b, scores, change, !n), print_table);
-	ret = n ? 3 : 0;
-out:
-	free(b);
-	free(perf);
-	return ret;
+	if (!a.agent && (!a.blocks.n || !a.perf)) {
+		fprintf(stderr, "edgeshift advise: --block and --perf, or --agent\n");
+		return 2;
+	}
+	j = a.agent ? from_agent(&o) : local(&a);
+	if (!j)
+		return 1;
+	if (a.patch && advise_patch(j, &a.replicas, a.ns)) {
+		json_decref(j);
+		return 1;
+	}
+	ranked = json_is_true(json_object_get(j, "performance_changed"));
+	cli_emit(&o, j, print_table);
+	return ranked ? 0 : 3;
 }

@@ -31,7 +31,8 @@ static const struct cli_command commands[] = {
 	{ "place", cmd_place, "place --regions FILE --request FILE [--json]" },
 	{ "session-test", cmd_session_test, "session-test --to ADDR --rate MBIT [--json] ..." },
 	{ "advise", cmd_advise, "advise --block NAME=CGROUP... --perf FILE [--perf-kind K]\n"
-	  "           [--interval-ms N] [--samples N] [--json]" },
+	  "           [--interval-ms N] [--samples N] [--json]\n"
+	  "  advise --agent [--json]" },
 	{ "zdm", cmd_zdm, "zdm --container ID --to NODE [--session USER:PORT>SVC:PORT[,...]] [--mode M] [--json]" },
 };
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The agent's HTTP listener (lib/http's server, a thread per connection):
- * GET /metrics, /v1/sessions, /v1/status, /v1/node and /healthz, and the
+ * GET /metrics, /v1/sessions, /v1/status, /v1/node, /v1/advice and
+ * /healthz, and the
  * routes of zdm_api.c and migrate_api.c. Handlers only read maps and the
  * snapshot, so a slow client never delays accounting or collection.
  */
@@ -106,6 +107,20 @@ static json_t *status_json(struct es_agent *a)
 	return root;
 }
 
+/* The scale advisor's ranking now; 404 while no block is configured. */
+static enum MHD_Result handle_advice(struct es_agent *a, struct MHD_Connection *c)
+{
+	json_t *j;
+
+	if (!a->advisor)
+		return es_http_reply_error(c, MHD_HTTP_NOT_FOUND, "the advisor is off: "
+					   "no \"advisor\" blocks in the configuration");
+	j = es_agent_advice_json(a);
+	if (!j)
+		return es_http_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	return es_http_reply_json(c, MHD_HTTP_OK, j);
+}
+
 /* Routes without a body of their own: zero-downtime steps, metrics, sessions, status. */
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const struct es_http_body_in *in)
@@ -131,11 +146,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return handle_sessions(a, c);
 	if (!strcmp(url, "/v1/status"))
 		return es_http_reply_json(c, MHD_HTTP_OK, status_json(a));
+	if (!strcmp(url, "/v1/advice"))
+		return handle_advice(a, c);
 	if (!strcmp(url, "/v1/node"))
 		return es_http_reply_json(c, MHD_HTTP_OK,
 					  es_node_signals_json(a->signals, a->cfg.node_name));
 	return es_http_reply_error(c, MHD_HTTP_NOT_FOUND,
-			   "unknown path (try /metrics, /v1/sessions, /v1/status, /v1/node, /healthz)");
+			   "unknown path (try /metrics, /v1/sessions, /v1/status, /v1/node, "
+			   "/v1/advice, /healthz)");
 }
 
 /* Containers and migrations read their own bodies: an object upload goes to disk as it comes. */

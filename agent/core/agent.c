@@ -2,12 +2,13 @@
 /*
  * The agent context, and the one place that puts the rooms' series
  * together into /metrics: the agent's own, then accounting's, then the
- * placement signals'.
+ * placement signals', the Detector's and the scale advisor's.
  */
 #include <stdlib.h>
 #include "prom/prom_text.h"
 #include "events/events.h"
 #include "signals/signals.h"
+#include "advisor.h"
 #include "agent.h"
 
 void es_agent_init(struct es_agent *a)
@@ -42,6 +43,7 @@ char *es_agent_metrics_render(struct es_agent *a, size_t *len)
 	es_acct_render_metrics(f, &a->acct, node);
 	es_node_signals_render_metrics(f, a->signals, node);
 	es_events_render_metrics(f, a->events, node);
+	es_agent_advisor_render_metrics(f, a, node);
 	fclose(f);
 	return buf;
 }

@@ -20,6 +20,7 @@ struct es_migrator;
 struct es_zdm;
 struct es_node_signals;
 struct es_events;
+struct es_agent_advisor;
 
 struct es_agent {
 	struct es_config	cfg;
@@ -30,6 +31,7 @@ struct es_agent {
 	struct es_zdm		*zdm;		/* zero-downtime migrations (zdm.h) */
 	struct es_node_signals	*signals;	/* placement signals (signals.h) */
 	struct es_events	*events;	/* the Detector, NULL when off (events.h) */
+	struct es_agent_advisor	*advisor;	/* the scale advisor, NULL when off (advisor.h) */
 };
 
 /* Once cfg is final: the rooms get their parts of it. */

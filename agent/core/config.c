@@ -31,6 +31,7 @@ void es_config_defaults(struct es_config *cfg)
 	es_mig_config_defaults(&cfg->mig);
 	es_signals_config_defaults(&cfg->signals);
 	es_events_config_defaults(&cfg->events);
+	es_advisor_config_defaults(&cfg->advisor);
 	snprintf(cfg->cni_state_dir, sizeof(cfg->cni_state_dir), "/run/edgeshift/cni");
 }
 
@@ -191,6 +192,8 @@ static int parse_field(struct es_config *cfg, const char *key, json_t *v,
 		return es_mig_config_parse(&cfg->mig, v, err, err_len);
 	if (!strcmp(key, "events"))
 		return es_events_config_parse(&cfg->events, v, err, err_len);
+	if (!strcmp(key, "advisor"))
+		return es_advisor_config_parse(&cfg->advisor, v, err, err_len);
 	if (!strcmp(key, "zero_downtime"))
 		return es_zdm_config_parse(&cfg->zdm, v, err, err_len);
 	if (!strcmp(key, "interfaces")) {

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "accounting/accounting.h"
+#include "advisor.h"
 #include "events/events.h"
 #include "migration/migration.h"
 #include "signals/signals.h"
@@ -45,6 +46,7 @@ struct es_config {
 	char			cni_state_dir[256];	/* edgeshift-cni's pod records (agent/core/pods.c) */
 	struct es_zdm_config	zdm;		/* zero-downtime migration (zdm.h) */
 	struct es_events_config	events;		/* the Detector: CloudEvents (events.h) */
+	struct es_advisor_config	advisor;	/* the scale advisor (advisor.h) */
 };
 
 void es_config_defaults(struct es_config *cfg);

@@ -70,15 +70,19 @@ int es_adv_block_read(const struct es_adv_block *b, const char *root, struct es_
  */
 void es_adv_block_push(struct es_adv_block *b, const struct es_adv_raw *raw, uint64_t now_ns);
 
+/* The performance number in path: one decimal number, a gauge. -errno and a message. */
+int es_adv_read_perf_file(const char *path, double *v, char *err, size_t err_len);
+
 /*
- * One tick of the common clock: reads every block and the performance
- * number (a file holding one decimal number, a gauge) at the same
- * moment, and pushes one sample into each ring. The first tick only
- * primes the counters (no rate yet). -errno and a message when a file
- * cannot be read; no ring is pushed then.
+ * One tick of the common clock, stamped now_ns: reads every block and
+ * pushes one sample into each ring, and perf (the service's performance,
+ * read by the caller at the same moment) into the performance ring. The
+ * first tick only primes the counters (no rate yet). -errno and a message
+ * when a cgroup file cannot be read; no ring is pushed then.
  */
 int es_adv_tick(struct es_adv_block *blocks, unsigned int nblocks, const char *root,
-		const char *perf_path, struct es_adv_ring *perf, char *err, size_t err_len);
+		uint64_t now_ns, double perf_now, struct es_adv_ring *perf, char *err,
+		size_t err_len);
 
 /* How the service's performance number reads: which way is worse. */
 enum es_adv_perf_kind {
@@ -96,7 +100,7 @@ struct es_adv_res_score {
 struct es_adv_score {
 	unsigned int		block;		/* index into the blocks given */
 	int			res;		/* the resource that drives it; -1: none
-						 * changed with a positive correlation */
+						 * changed with r >= ES_ADV_MIN_DRIVER_R */
 	double			distance;	/* of that resource; 1 when none did */
 	double			r;
 	struct es_adv_res_score	per_res[ES_ADV_NRES];
@@ -124,5 +128,63 @@ double es_adv_pearson(const double *a, const double *b, size_t n);
 int es_adv_rank(const struct es_adv_block *blocks, unsigned int nblocks,
 		const struct es_adv_ring *perf, enum es_adv_perf_kind kind, size_t n,
 		double min_change, double *change, struct es_adv_score *scores);
+
+/* What the advisor recommends for one block. */
+enum es_adv_action {
+	ES_ADV_HOLD,
+	ES_ADV_SCALE_OUT,
+};
+
+const char *es_adv_action_name(enum es_adv_action a);
+
+/*
+ * A resource drives a block only when it moved with the change, r at
+ * least ES_ADV_MIN_DRIVER_R; the nearest block is scaled out only when its
+ * driver's r is at least ES_ADV_MIN_R (below, it is no evidence).
+ */
+#define ES_ADV_MIN_DRIVER_R	0.3
+#define ES_ADV_MIN_R		0.5
+#define ES_ADV_MAX_BLOCKS	64	/* a service of 50 containers fits */
+#define ES_ADV_REASON_LEN	256
+
+struct es_adv_reco {
+	enum es_adv_action	action;
+	double			confidence;	/* 0..1, see docs/scale-advisor.md */
+	char			reason[ES_ADV_REASON_LEN];
+};
+
+/* One answer of the advisor: the ranking and what to do with each block. */
+struct es_adv_result {
+	double			worsening;	/* W of the window */
+	bool			ranked;		/* the service got worse by min_change */
+	unsigned int		nblocks;
+	struct es_adv_score	scores[ES_ADV_MAX_BLOCKS];	/* nearest first */
+	struct es_adv_reco	reco[ES_ADV_MAX_BLOCKS];	/* scores[i]'s */
+};
+
+/* What the performance number is, for the reasons and the JSON. */
+struct es_adv_perf_desc {
+	enum es_adv_perf_kind	kind;
+	const char		*name;		/* "p99 latency", "rx bytes/s", a file name */
+	unsigned long		interval_ms, samples;
+	double			min_change;
+};
+
+/*
+ * Ranks the blocks over the newest d->samples of the rings and turns the
+ * ranking into one recommendation a block: scale out the nearest block
+ * when one of its resources moved with the worsening (r >= ES_ADV_MIN_R),
+ * hold the others; hold everything when the service did not get worse.
+ * nblocks at most ES_ADV_MAX_BLOCKS.
+ */
+void es_adv_advise(const struct es_adv_block *blocks, unsigned int nblocks,
+		   const struct es_adv_ring *perf, const struct es_adv_perf_desc *d,
+		   struct es_adv_result *out);
+
+struct json_t;
+/* The result as the JSON of `edgeshift advise --json` and GET /v1/advice. */
+struct json_t *es_adv_result_json(const struct es_adv_block *blocks,
+				  const struct es_adv_perf_desc *d,
+				  const struct es_adv_result *res);
 
 #endif

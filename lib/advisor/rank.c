@@ -155,8 +155,13 @@ static void score_block(const struct es_adv_block *b, const double *p, size_t n,
 		rs->flat = got < n || !es_adv_normalise(raw + 1, n - 1, res_floor[r], norm);
 		rs->distance = rs->flat ? 1 : es_adv_distance(norm, p, n - 1);
 		rs->r = rs->flat ? 0 : es_adv_pearson(norm, p, n - 1);
-		/* Moving against the worsening (r <= 0) cannot explain it. */
-		if (!rs->flat && rs->r > 0 && (s->res < 0 || rs->distance < s->distance)) {
+		/*
+		 * Moving against the worsening cannot explain it, and neither
+		 * can a series uncorrelated with it that is merely near: a
+		 * mostly idle series sits close to a change that is mostly 0.
+		 */
+		if (!rs->flat && rs->r >= ES_ADV_MIN_DRIVER_R &&
+		    (s->res < 0 || rs->distance < s->distance)) {
 			s->res = r;
 			s->distance = rs->distance;
 			s->r = rs->r;

@@ -9,11 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "advisor/advisor.h"
-#include "util/clock.h"
 #include "util/errf.h"
 #include "util/fs_util.h"
 
-static int read_perf(const char *path, double *v, char *err, size_t err_len)
+int es_adv_read_perf_file(const char *path, double *v, char *err, size_t err_len)
 {
 	char *s = es_read_file(path, 256, NULL), *end;
 
@@ -29,13 +28,12 @@ static int read_perf(const char *path, double *v, char *err, size_t err_len)
 }
 
 int es_adv_tick(struct es_adv_block *blocks, unsigned int nblocks, const char *root,
-		const char *perf_path, struct es_adv_ring *perf, char *err, size_t err_len)
+		uint64_t now_ns, double perf_now, struct es_adv_ring *perf, char *err,
+		size_t err_len)
 {
 	struct es_adv_raw raw[nblocks ?: 1];
 	bool primed = nblocks && blocks[0].have_last;
-	uint64_t now = es_now_ns();
 	unsigned int i;
-	double p = 0;
 	int ret;
 
 	for (i = 0; i < nblocks; i++) {
@@ -43,12 +41,9 @@ int es_adv_tick(struct es_adv_block *blocks, unsigned int nblocks, const char *r
 		if (ret)
 			return ret;
 	}
-	ret = read_perf(perf_path, &p, err, err_len);
-	if (ret)
-		return ret;
 	for (i = 0; i < nblocks; i++)
-		es_adv_block_push(&blocks[i], &raw[i], now);
+		es_adv_block_push(&blocks[i], &raw[i], now_ns);
 	if (primed)
-		es_adv_ring_push(perf, p);
+		es_adv_ring_push(perf, perf_now);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <jansson.h>
 #include "harness.h"
 #include "advisor/advisor.h"
 #include "util/fs_util.h"
@@ -153,6 +154,108 @@ TEST(rank_nothing_without_worsening)
 	EXPECT_TRUE(change < 0.5, "reported below the threshold");
 	free(b);
 	free(perf);
+}
+
+/* The rings and the answer of one advice, on the heap (they are large). */
+struct fixture {
+	struct es_adv_block	*b;
+	struct es_adv_ring	*perf;
+	struct es_adv_result	*res;
+};
+
+static bool fixture_new(struct fixture *f, unsigned int nblocks)
+{
+	f->b = calloc(nblocks, sizeof(*f->b));
+	f->perf = calloc(1, sizeof(*f->perf));
+	f->res = calloc(1, sizeof(*f->res));
+	return f->b && f->perf && f->res;
+}
+
+static void fixture_free(struct fixture *f)
+{
+	free(f->b);
+	free(f->perf);
+	free(f->res);
+}
+
+TEST(advise_scales_out_the_throttled_block)
+{
+	struct fixture f;
+	struct es_adv_block *b;
+	struct es_adv_ring *perf;
+	struct es_adv_result *res;
+	struct es_adv_perf_desc d = {
+		.kind = ES_ADV_PERF_LATENCY, .name = "p99 latency", .interval_ms = 1000,
+		.samples = 10, .min_change = 0.5,
+	};
+	json_t *j;
+
+	ASSERT_TRUE(fixture_new(&f, 3), "calloc");
+	b = f.b;
+	perf = f.perf;
+	res = f.res;
+	fill(b, perf, false);
+	es_adv_advise(b, 3, perf, &d, res);
+	ASSERT_TRUE(res->ranked, "ranked");
+	EXPECT_EQ(res->scores[0].block, 1, "logic first");
+	EXPECT_EQ(res->reco[0].action, ES_ADV_SCALE_OUT, "scale logic out");
+	EXPECT_EQ(res->reco[1].action, ES_ADV_HOLD, "hold the second");
+	EXPECT_EQ(res->reco[2].action, ES_ADV_HOLD, "hold the third");
+	/* r > 0.95 and the others at distance 1: confidence r * (1 - D1) */
+	EXPECT_TRUE(res->reco[0].confidence > 0.85 && res->reco[0].confidence <= 1,
+		    "confident when the runner-up tracks nothing");
+	EXPECT_TRUE(!strncmp(res->reco[0].reason, "logic: CPU throttled 43 % of the window",
+			     39), res->reco[0].reason);
+	EXPECT_TRUE(strstr(res->reco[0].reason, "tracks the rise of the p99 latency") != NULL,
+		    res->reco[0].reason);
+	EXPECT_TRUE(strstr(res->reco[1].reason, "none of its resources moved") != NULL,
+		    res->reco[1].reason);
+	j = es_adv_result_json(b, &d, res);
+	EXPECT_TRUE(!strcmp(json_string_value(json_object_get(j, "scale_out")) ?: "", "logic"),
+		    "JSON scale_out");
+	EXPECT_EQ(json_array_size(json_object_get(j, "ranking")), 3, "JSON ranking");
+	json_decref(j);
+
+	/* The same rings read as a throughput: rising is no worsening, nothing to scale. */
+	d.kind = ES_ADV_PERF_THROUGHPUT;
+	es_adv_advise(b, 3, perf, &d, res);
+	EXPECT_TRUE(!res->ranked, "not ranked");
+	EXPECT_EQ(res->reco[0].action, ES_ADV_HOLD, "hold");
+	j = es_adv_result_json(b, &d, res);
+	EXPECT_TRUE(json_is_null(json_object_get(j, "scale_out")), "JSON: nothing to scale out");
+	EXPECT_EQ(json_array_size(json_object_get(j, "ranking")), 0, "JSON: no ranking");
+	json_decref(j);
+	fixture_free(&f);
+}
+
+/* The service worsens but only one block moves with it, loosely: no evidence, no scaling. */
+TEST(advise_holds_without_evidence)
+{
+	struct es_adv_perf_desc d = { .kind = ES_ADV_PERF_LATENCY, .samples = 12, .min_change = 0.5 };
+	static const double cpu[12] = { 0.2, 0.5, 0.2, 0.5, 0.2, 0.5, 0.2, 0.6, 0.2, 0.5, 0.3, 0.5 };
+	struct fixture f;
+	struct es_adv_block *b;
+	unsigned int i, r;
+
+	ASSERT_TRUE(fixture_new(&f, 2), "calloc");
+	b = f.b;
+	strcpy(b[0].name, "a");
+	strcpy(b[1].name, "b");
+	for (i = 0; i < 12; i++) {
+		es_adv_ring_push(f.perf, i < 6 ? 100 : 100 + 400.0 * (i - 5));
+		for (r = 0; r < ES_ADV_NRES; r++) {
+			es_adv_ring_push(&b[0].res[r], r == ES_ADV_CPU ? cpu[i] : 0);
+			es_adv_ring_push(&b[1].res[r], r == ES_ADV_CPU ? 0.3 : 0);
+		}
+	}
+	es_adv_advise(b, 2, f.perf, &d, f.res);
+	ASSERT_TRUE(f.res->ranked, "the service got worse");
+	TEST_LOG("a: resource %d r %.3f", f.res->scores[0].res, f.res->scores[0].r);
+	EXPECT_TRUE(f.res->scores[0].r < ES_ADV_MIN_R, "a's CPU only flickers with it");
+	EXPECT_EQ(f.res->reco[0].action, ES_ADV_HOLD, "no block is scaled out");
+	EXPECT_TRUE(strstr(f.res->reco[0].reason, "no block's resource tracks") != NULL,
+		    f.res->reco[0].reason);
+	fixture_free(&f);
 }
 
 static char root[64];

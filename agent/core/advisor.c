@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The advisor's sampler: a thread of its own ticks every interval_ms on
+ * an absolute schedule, reads the service's performance (the accounting
+ * counters of its interfaces, or a file) and every block's cgroup, and
+ * pushes one sample into each bounded ring. Ranking happens at request
+ * time, on the rings as they are (docs/scale-advisor.md).
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <jansson.h>
+#include "util/clock.h"
+#include "util/log.h"
+#include "bpf/iface_counters.h"
+#include "signals/signals.h"
+#include "agent.h"
+#include "advisor.h"
+
+/* The data plane's counters of the service's interfaces, summed. */
+struct dp_read {
+	__u64	pkts[ES_DIR_MAX], bytes[ES_DIR_MAX];
+	__u64	hist[ES_LAT_BUCKETS];	/* service latency (request in, reply out) */
+};
+
+struct es_agent_advisor {
+	const struct es_advisor_config	*cfg;
+	struct es_accounting		*acct;
+	struct es_adv_perf_desc		desc;
+	char				perf_name[96];
+	pthread_t			thread;
+	bool				running, stop;
+	pthread_mutex_t			lock;	/* all below, and stop */
+	pthread_cond_t			wake;
+	struct es_adv_block		*blocks;
+	struct es_adv_ring		perf;
+	bool				have_dp;
+	uint64_t			dp_ns;
+	struct dp_read			dp;
+	double				last_perf;
+	char				error[256];	/* the latest tick's, "" when it read */
+	uint64_t			hold_ns;	/* stabilisation, see stabilise() */
+	json_t				*held;		/* the latest answer naming a block */
+	uint64_t			held_ns;
+};
+
+/* Sums the counters of the attached interfaces the pattern matches. */
+static void dp_read(struct es_accounting *acct, const char *pattern, struct dp_read *out)
+{
+	__u32 idx[ES_ADV_MAX_BLOCKS * 4];
+	struct es_iface_traffic tr;
+	struct es_iface_stats st;
+	size_t n = 0, i;
+	int d;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&acct->lock);
+	for (i = 0; i < acct->dp.n_att && n < sizeof(idx) / sizeof(idx[0]); i++)
+		if (!fnmatch(pattern, acct->dp.att[i].info.ifname, 0))
+			idx[n++] = acct->dp.att[i].ifindex;
+	pthread_mutex_unlock(&acct->lock);
+	/* Maps are read outside the lock, as the signals do. */
+	for (i = 0; i < n; i++) {
+		es_iface_read_traffic(&acct->dp.maps, idx[i], &tr);
+		es_iface_read_stats(&acct->dp.maps, idx[i], &st);
+		for (d = 0; d < ES_DIR_MAX; d++) {
+			out->pkts[d] += tr.pkts[d] + st.pkts[d];
+			out->bytes[d] += tr.bytes[d] + st.bytes[d];
+		}
+		for (d = 0; d < ES_LAT_BUCKETS; d++)
+			out->hist[d] += st.lat_hist[ES_LAT_SERVICE][d];
+	}
+}
+
+static bool dp_went_back(const struct dp_read *cur, const struct dp_read *old)
+{
+	int d;
+
+	for (d = 0; d < ES_DIR_MAX; d++)
+		if (cur->pkts[d] < old->pkts[d] || cur->bytes[d] < old->bytes[d])
+			return true;
+	return false;
+}
+
+/*
+ * The performance over the interval since the last tick: a rate, or a
+ * percentile of the latency samples the interval added (in microseconds;
+ * an interval without one repeats the last value: the service did not
+ * answer anything, which a throughput metric shows better).
+ */
+static double dp_value(struct es_agent_advisor *s, const struct dp_read *cur, uint64_t now)
+{
+	const struct dp_read *o = &s->dp;
+	double dt = (now - s->dp_ns) / 1e9, q;
+	__u64 hist[ES_LAT_BUCKETS];
+	int b;
+
+	switch (s->cfg->metric) {
+	case ES_ADVISOR_RX_BYTES: return (cur->bytes[ES_DIR_RX] - o->bytes[ES_DIR_RX]) / dt;
+	case ES_ADVISOR_TX_BYTES: return (cur->bytes[ES_DIR_TX] - o->bytes[ES_DIR_TX]) / dt;
+	case ES_ADVISOR_RX_PACKETS: return (cur->pkts[ES_DIR_RX] - o->pkts[ES_DIR_RX]) / dt;
+	case ES_ADVISOR_TX_PACKETS: return (cur->pkts[ES_DIR_TX] - o->pkts[ES_DIR_TX]) / dt;
+	default: break;
+	}
+	for (b = 0; b < ES_LAT_BUCKETS; b++)
+		hist[b] = cur->hist[b] > o->hist[b] ? cur->hist[b] - o->hist[b] : 0;
+	q = es_lat_hist_quantile(hist, s->cfg->metric == ES_ADVISOR_P50 ? 0.5 : 0.99);
+	return q < 0 ? s->last_perf : q * 1e6;
+}
+
+/* The performance now; the first read of the data plane only primes it. */
+static int read_perf(struct es_agent_advisor *s, uint64_t now, double *v, char *err,
+		     size_t len)
+{
+	struct dp_read cur;
+
+	if (s->cfg->perf_file[0])
+		return es_adv_read_perf_file(s->cfg->perf_file, v, err, len);
+	dp_read(s->acct, s->cfg->perf_interface, &cur);
+	*v = s->have_dp && !dp_went_back(&cur, &s->dp) ? dp_value(s, &cur, now) : s->last_perf;
+	s->dp = cur;
+	s->dp_ns = now;
+	s->have_dp = true;
+	return 0;
+}
+
+static void tick(struct es_agent_advisor *s)
+{
+	const struct es_advisor_config *c = s->cfg;
+	const char *root = c->cgroup_root[0] ? c->cgroup_root : NULL;
+	uint64_t now = es_now_ns();
+	char err[256] = "";
+	double v = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (!read_perf(s, now, &v, err, sizeof(err)) &&
+	    !es_adv_tick(s->blocks, c->n_blocks, root, now, v, &s->perf, err, sizeof(err)))
+		s->last_perf = v;
+	/* A read that starts or stops failing is logged once, not every tick. */
+	if (strcmp(err, s->error))
+		es_info("advisor_read", "error=\"%s\"", err[0] ? err : "none");
+	snprintf(s->error, sizeof(s->error), "%s", err);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void *run(void *arg)
+{
+	struct es_agent_advisor *s = arg;
+	struct timespec next;
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (;;) {
+		tick(s);
+		next.tv_nsec += (long)(s->cfg->interval_ms % 1000) * 1000000;
+		next.tv_sec += s->cfg->interval_ms / 1000 + next.tv_nsec / 1000000000;
+		next.tv_nsec %= 1000000000;
+		pthread_mutex_lock(&s->lock);
+		while (!s->stop && pthread_cond_timedwait(&s->wake, &s->lock, &next) != ETIMEDOUT)
+			;
+		if (s->stop) {
+			pthread_mutex_unlock(&s->lock);
+			return NULL;
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+}
+
+static void describe(struct es_agent_advisor *s)
+{
+	const struct es_advisor_config *c = s->cfg;
+	bool lat = c->metric == ES_ADVISOR_P50 || c->metric == ES_ADVISOR_P99;
+
+	if (c->perf_file[0]) {
+		snprintf(s->perf_name, sizeof(s->perf_name), "%s in %.60s",
+			 c->file_kind == ES_ADV_PERF_LATENCY ? "latency" : "throughput",
+			 c->perf_file);
+		s->desc.kind = c->file_kind;
+	} else {
+		snprintf(s->perf_name, sizeof(s->perf_name), "%s%s of %s",
+			 es_advisor_metric_name(c->metric), lat ? " latency" : "/s",
+			 c->perf_interface);
+		s->desc.kind = lat ? ES_ADV_PERF_LATENCY : ES_ADV_PERF_THROUGHPUT;
+	}
+	s->desc.name = s->perf_name;
+	s->desc.interval_ms = c->interval_ms;
+	s->desc.samples = c->samples;
+	s->desc.min_change = c->min_change;
+}
+
+static int open_blocks(struct es_agent_advisor *s, char *err, size_t len)
+{
+	const struct es_advisor_config *c = s->cfg;
+	const char *root = c->cgroup_root[0] ? c->cgroup_root : NULL;
+	unsigned int i;
+	int ret;
+
+	s->blocks = calloc(c->n_blocks, sizeof(*s->blocks));
+	if (!s->blocks)
+		return -ENOMEM;
+	for (i = 0; i < c->n_blocks; i++) {
+		ret = es_adv_block_init(&s->blocks[i], c->blocks[i].name, c->blocks[i].cgroup,
+					root, err, len);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void advisor_free(struct es_agent_advisor *s)
+{
+	json_decref(s->held);
+	pthread_cond_destroy(&s->wake);
+	pthread_mutex_destroy(&s->lock);
+	free(s->blocks);
+	free(s);
+}
+
+int es_agent_advisor_start(struct es_agent *a, char *err, size_t len)
+{
+	const struct es_advisor_config *c = &a->cfg.advisor;
+	struct es_agent_advisor *s;
+	pthread_condattr_t ca;
+	int ret;
+
+	if (!c->n_blocks)
+		return 0;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->cfg = c;
+	s->acct = &a->acct;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->wake, &ca);
+	pthread_condattr_destroy(&ca);
+	describe(s);
+	s->hold_ns = (c->hold_ms < 0 ? (uint64_t)c->samples * c->interval_ms : (uint64_t)c->hold_ms) *
+		     1000000ULL;
+	ret = open_blocks(s, err, len);
+	if (!ret)
+		ret = -pthread_create(&s->thread, NULL, run, s);
+	if (ret) {
+		if (ret == -ENOMEM)
+			snprintf(err, len, "advisor: out of memory");
+		advisor_free(s);
+		return ret;
+	}
+	s->running = true;
+	a->advisor = s;
+	return 0;
+}
+
+void es_agent_advisor_stop(struct es_agent *a)
+{
+	struct es_agent_advisor *s = a->advisor;
+
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	advisor_free(s);
+	a->advisor = NULL;
+}
+
+/* The ranking of the rings as they are now; under the lock. */
+static void advise(struct es_agent_advisor *s, struct es_adv_result *res)
+{
+	es_adv_advise(s->blocks, s->cfg->n_blocks, &s->perf, &s->desc, res);
+}
+
+/*
+ * Stabilisation: an answer that names a block to scale out stays the
+ * answer for hold_ns after a ranking last named it, unless a newer one
+ * names a block. The rule compares the ends of the window, so once the
+ * whole window lies inside the overload it goes quiet although the
+ * bottleneck is still there, and one noisy interval can flip it for a
+ * tick; a controller polling it would see the advice blink. Under the lock.
+ */
+static json_t *stabilise(struct es_agent_advisor *s, json_t *fresh)
+{
+	uint64_t now = es_now_ns();
+	json_t *out;
+
+	if (json_is_string(json_object_get(fresh, "scale_out"))) {
+		json_decref(s->held);
+		s->held = json_deep_copy(fresh);
+		s->held_ns = now;
+		json_object_set_new(fresh, "held_ms", json_integer(0));
+		return fresh;
+	}
+	if (!s->held || now - s->held_ns >= s->hold_ns) {
+		json_decref(s->held);
+		s->held = NULL;
+		json_object_set_new(fresh, "held_ms", json_null());
+		return fresh;
+	}
+	out = json_deep_copy(s->held);
+	json_object_set_new(out, "held_ms", json_integer((now - s->held_ns) / 1000000));
+	/* What the window says now, beside the answer held. */
+	json_object_set_new(out, "current", json_pack("{s:O,s:O}",
+			    "worsening", json_object_get(fresh, "worsening"),
+			    "reason", json_object_get(fresh, "reason")));
+	json_decref(fresh);
+	return out;
+}
+
+json_t *es_agent_advice_json(struct es_agent *a)
+{
+	struct es_agent_advisor *s = a->advisor;
+	struct es_adv_result *res;
+	json_t *j = NULL;
+
+	if (!s)
+		return NULL;
+	res = calloc(1, sizeof(*res));
+	if (!res)
+		return NULL;
+	pthread_mutex_lock(&s->lock);
+	advise(s, res);
+	j = stabilise(s, es_adv_result_json(s->blocks, &s->desc, res));
+	json_object_set_new(j, "samples_held", json_integer(s->perf.n));
+	json_object_set_new(j, "performance_last", s->perf.n ?
+			    json_real(s->perf.v[(s->perf.head + ES_ADV_RING_LEN - 1) %
+					      ES_ADV_RING_LEN]) : json_null());
+	json_object_set_new(j, "read_error", s->error[0] ? json_string(s->error) : json_null());
+	pthread_mutex_unlock(&s->lock);
+	free(res);
+	return j;
+}

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The advisor's answer as JSON, one shape for `edgeshift advise --json`
+ * and the agent's GET /v1/advice, so a script reads either the same way.
+ */
+#include <jansson.h>
+#include "advisor/advisor.h"
+
+static json_t *resources_json(const struct es_adv_score *s)
+{
+	json_t *res = json_object();
+	int r;
+
+	for (r = 0; r < ES_ADV_NRES; r++) {
+		const struct es_adv_res_score *rs = &s->per_res[r];
+
+		json_object_set_new(res, es_adv_res_name(r),
+				    json_pack("{s:b,s:f,s:f,s:f}", "changed", !rs->flat,
+					      "distance", rs->distance, "r", rs->r,
+					      "mean", rs->mean));
+	}
+	return res;
+}
+
+static json_t *score_json(const struct es_adv_block *b, const struct es_adv_score *s,
+			  const struct es_adv_reco *reco, unsigned int rank)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "rank", json_integer(rank));
+	json_object_set_new(o, "block", json_string(b->name));
+	json_object_set_new(o, "cgroup", json_string(b->cgroup));
+	json_object_set_new(o, "cgroup_version", json_integer(b->v2 ? 2 : 1));
+	json_object_set_new(o, "resource", s->res < 0 ? json_null() :
+			    json_string(es_adv_res_name(s->res)));
+	json_object_set_new(o, "distance", json_real(s->distance));
+	json_object_set_new(o, "r", json_real(s->r));
+	json_object_set_new(o, "action", json_string(es_adv_action_name(reco->action)));
+	json_object_set_new(o, "confidence", json_real(reco->confidence));
+	json_object_set_new(o, "reason", json_string(reco->reason));
+	json_object_set_new(o, "resources", resources_json(s));
+	return o;
+}
+
+json_t *es_adv_result_json(const struct es_adv_block *blocks, const struct es_adv_perf_desc *d,
+			   const struct es_adv_result *res)
+{
+	bool out = res->ranked && res->nblocks && res->reco[0].action == ES_ADV_SCALE_OUT;
+	json_t *root = json_object(), *arr = json_array();
+	unsigned int i;
+
+	json_object_set_new(root, "interval_ms", json_integer(d->interval_ms));
+	json_object_set_new(root, "samples", json_integer(d->samples));
+	json_object_set_new(root, "perf_kind", json_string(d->kind == ES_ADV_PERF_LATENCY ?
+							     "latency" : "throughput"));
+	json_object_set_new(root, "perf", json_string(d->name ? d->name : ""));
+	json_object_set_new(root, "min_change", json_real(d->min_change));
+	json_object_set_new(root, "worsening", json_real(res->worsening));
+	json_object_set_new(root, "performance_changed", json_boolean(res->ranked));
+	json_object_set_new(root, "scale_out", out ?
+			    json_string(blocks[res->scores[0].block].name) : json_null());
+	json_object_set_new(root, "confidence", json_real(res->nblocks ?
+							   res->reco[0].confidence : 0));
+	json_object_set_new(root, "reason", json_string(res->nblocks ? res->reco[0].reason :
+							 "no blocks"));
+	for (i = 0; res->ranked && i < res->nblocks; i++)
+		json_array_append_new(arr, score_json(&blocks[res->scores[i].block],
+						      &res->scores[i], &res->reco[i], i + 1));
+	json_object_set_new(root, "ranking", arr);
+	return root;
+}

@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Sourced by the advisor's tests (after lib.sh): the three-tier es-tier
+# pipeline (front, logic, db), each tier a process in v1 cgroups of its
+# own (cpu, cpuacct, memory, blkio) named with the per-run prefix, made
+# and removed here.
+CG=/sys/fs/cgroup
+CTLS="cpu cpuacct memory blkio"
+TIERS="front logic db"
+TIER=$ES_BUILD/es-tier
+
+# tiers_skip_without_v1: a plan of 0 and exit when the node has no v1 CPU hierarchies.
+tiers_skip_without_v1() {
+	if [ ! -f $CG/cpu/cpu.cfs_quota_us ] || [ ! -f $CG/cpuacct/cpuacct.usage ]; then
+		es_plan 0
+		echo "# SKIP no v1 cpu and cpuacct hierarchies"
+		exit 0
+	fi
+}
+
+cg() { echo "$ES_PREFIX-$1"; }
+
+# Kills what is left in our cgroups (a failed run's tiers) and removes them.
+tiers_cleanup() {
+	local t c p
+	for t in $TIERS; do
+		for p in $(cat $CG/cpu/"$(cg $t)"/cgroup.procs 2>/dev/null); do
+			kill "$p" 2>/dev/null
+		done
+	done
+	for t in $TIERS; do
+		for c in $CTLS; do
+			for _ in $(seq 40); do
+				[ -d $CG/$c/"$(cg $t)" ] || break
+				rmdir $CG/$c/"$(cg $t)" 2>/dev/null && break
+				sleep 0.05
+			done
+		done
+	done
+}
+
+make_cgroups() {
+	local t c
+	for t in $TIERS; do
+		for c in $CTLS; do mkdir -p $CG/$c/"$(cg $t)"; done
+	done
+}
+
+# join TIER CMD...: moves this subshell into TIER's cgroups, then runs CMD.
+join() {
+	local c t=$1
+	shift
+	for c in $CTLS; do echo $BASHPID >$CG/$c/"$(cg $t)"/cgroup.procs; done
+	exec "$@"
+}
+
+# tiers_run LIMITED AT_S SECS [QUOTA_US]: the pipeline under a steady 1500
+# requests/s (100 us of CPU a request in each tier: 0.15 CPU each) for
+# SECS, its mean latency in $ES_TMP/perf every 250 ms; AT_S seconds in,
+# LIMITED (or "none") gets a CFS quota of QUOTA_US a 100 ms period
+# (default 10000: a tenth of a CPU, a capacity of 1000 requests/s).
+# Returns at once: TIERS_PID is the pipeline, which ends by itself.
+tiers_run() {
+	local limited=$1 at=$2 secs=$3 quota=${4:-10000} t
+	for t in $TIERS; do echo -1 >$CG/cpu/"$(cg $t)"/cpu.cfs_quota_us; done
+	rm -f "$ES_TMP/perf"
+	( "$TIER" gen --rate-from 1500 --rate-to 1500 --secs "$secs" |
+	  (join front "$TIER" stage --burn-us 100) |
+	  (join logic "$TIER" stage --burn-us 100) |
+	  (join db "$TIER" stage --burn-us 100) |
+	  "$TIER" sink --out "$ES_TMP/perf" --every-ms 250 ) 2>>"$ES_TMP/tiers.log" &
+	TIERS_PID=$!
+	if [ "$limited" != none ]; then
+		( sleep "$at"; echo "$quota" >$CG/cpu/"$(cg $limited)"/cpu.cfs_quota_us ) &
+	fi
+	for _ in $(seq 100); do [ -f "$ES_TMP/perf" ] && break; sleep 0.05; done
+}
