@@ -26,6 +26,12 @@
  * TEST_LOG() prints a "# " diagnostic line; TEST_TODO() marks a test that
  * fails on a known bug (TAP "# TODO"), so it does not fail the run.
  *
+ * TEST_SETUP_ONCE(fn) names a void function the runner calls once, before
+ * the first test it runs: what fn makes (a loaded BPF object, worth
+ * seconds of verifier time) is inherited by every test's child. fn has no
+ * test to fail, so it leaves its error for the fixture setup to assert on,
+ * and the tests must reset whatever state they share.
+ *
  * The default per-test timeout is 60 s, or ES_TEST_TIMEOUT seconds from
  * the environment; the *_TIMEOUT variants set it per test. argv[1], when
  * given, keeps only tests whose name contains it; the others are reported
@@ -74,6 +80,7 @@ static struct {
 	sigjmp_buf		jmp;
 	int			armed;	/* jmp is valid */
 	pthread_t		main_thread;
+	void			(*setup_once)(void);
 } _es_h;
 
 /* For table-driven tests: is a test of this name defined? */
@@ -324,6 +331,12 @@ static inline void _es_fail_ptr(const char *file, int line, const char *what,
 
 #define TEST(tname) TEST_TIMEOUT(tname, 0)
 
+#define TEST_SETUP_ONCE(fn)						\
+	__attribute__((constructor)) static void _es_setup_once_##fn(void)	\
+	{								\
+		_es_h.setup_once = fn;					\
+	}
+
 #define FIXTURE(fix) struct _es_fixture_##fix
 
 /* The fixture's type, for helpers that take `self`. */
@@ -482,6 +495,11 @@ static inline int es_harness_main(int argc, char **argv)
 		if (filter && !strstr(t->name, filter)) {
 			printf("ok %u - %s # SKIP filtered\n", num, t->name);
 			continue;
+		}
+		if (_es_h.setup_once) {
+			fflush(stdout);
+			_es_h.setup_once();
+			_es_h.setup_once = NULL;
 		}
 		failures += es_run_test(t, num, t->timeout ? t->timeout : def_timeout);
 	}

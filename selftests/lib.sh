@@ -138,11 +138,13 @@ YAML
 }
 
 es_agent_start() {
-	es_agent_launch "$@" && es_agent_wait "$1" "$2" "$ES_AGENT_PID"
+	es_agent_launch "$@" && es_agent_wait "$1" "$2"
 }
 
-# es_agent_launch NS NAME [edgeshiftd args...]: es_agent_start without the
-# wait, so several agents can start side by side; ES_AGENT_PID.
+# es_agent_launch NS NAME [edgeshiftd args...]: starts the agent as
+# es_agent_start does without waiting; es_agent_wait NS NAME [PID] waits.
+# Two agents started this way verify their BPF programs (most of a
+# start) on two cores at once.
 es_agent_launch() {
 	local ns=$1 name=$2
 	shift 2
@@ -153,11 +155,10 @@ es_agent_launch() {
 	ES_AGENT_PID=$ES_BG_PID
 }
 
-# es_agent_wait NS NAME PID: until the agent in NS answers /healthz.
 es_agent_wait() {
-	local ns=$1 name=$2 pid=$3 i
+	local ns=$1 name=$2 pid=${3:-$ES_AGENT_PID}
 	# ES_AGENT_READY_TRIES x 0.1 s: creating maps of millions of entries takes seconds.
-	for i in $(seq "${ES_AGENT_READY_TRIES:-100}"); do
+	for _ in $(seq "${ES_AGENT_READY_TRIES:-100}"); do
 		es_in "$ns" curl -sf -m 1 "http://127.0.0.1:$ES_AGENT_PORT/healthz" >/dev/null 2>&1 && return 0
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
@@ -301,6 +302,16 @@ es_ping_rtt() {
 			END { if (n) printf "%.4f %.4f\n", s / n, m }'
 }
 
+# es_wait_listen NS t|u PORT: until a TCP (t) or UDP (u) socket of NS
+# listens on PORT (at most 5 s), so a client started next finds its server
+es_wait_listen() {
+	for _ in $(seq 100); do
+		es_in "$1" ss -Hln"$2" "sport = :$3" | grep -q . && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # es_iperf_goodput FROM TO TO_IP SKIP IPERF3_CLIENT_ARGS...: payload bytes/s
 # at an iperf3 server in TO, over its one-second intervals after the first
 # SKIP and before the last, partial one (the server JSON stays in
@@ -310,10 +321,7 @@ es_iperf_goodput() {
 	shift 4
 	rm -f "$srv"
 	es_bg --out "$srv" es_in "$to" iperf3 -s -1 -J -p 5201
-	for _ in $(seq 50); do
-		es_in "$to" ss -ltn | grep -q ':5201 ' && break
-		sleep 0.05
-	done
+	es_wait_listen "$to" t 5201
 	es_in "$from" iperf3 -c "$ip" -p 5201 "$@" >/dev/null 2>&1
 	wait "$ES_BG_PID"
 	# ES_GOODPUT_STAT=median: the median second instead of the mean, for a

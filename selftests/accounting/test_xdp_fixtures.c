@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Packet fixtures through BPF_PROG_TEST_RUN: each packet goes through the
- * XDP (ingress) or TC (egress) program of a freshly loaded accounting
- * object, and the test checks the verdict, that the packet came back
- * unchanged, and what the maps say afterwards.
+ * XDP (ingress) or TC (egress) program of the accounting object (loaded
+ * once, its maps emptied before each test as a fresh load has them), and
+ * the test checks the verdict, that the packet came back unchanged, and
+ * what the maps say afterwards.
  *
  * The single-packet fixtures are a table (fixtures[] below), one test per
  * row; the multi-packet behaviours (reverse direction, close, latency)
@@ -23,6 +24,7 @@
 #include <edgeshift/session.h>
 #include "bpf/accounting_skel.h"
 #include "bpf/es_names.h"
+#include "testing/map_reset.h"
 #include "testing/pkt_build.h"
 #include "util/clock.h"
 #include "harness.h"
@@ -103,18 +105,52 @@ static int on_close_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-static void acct_setup(FIXTURE_DATA(acct) *self, bool rr_latency)
+static struct accounting *acct_load(bool rr_latency)
 {
-	struct accounting *skel;
+	struct accounting *skel = es_accounting_open(NULL);
 
-	es_harness_require_root();
-	skel = es_accounting_open(NULL);
-	ASSERT_OK_PTR(skel, "accounting__open");
-	self->skel = skel;
+	if (!skel)
+		return NULL;
 	/* Small maps: the tests create a handful of sessions. */
 	es_accounting_size_sessions(skel, MAP_SIZE);
 	es_accounting_set_rr_latency(skel, rr_latency);
-	ASSERT_OK(accounting__load(skel), "accounting__load");
+	if (accounting__load(skel)) {
+		accounting__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+/*
+ * The object the acct tests share, loaded once in the runner: each load
+ * costs the verifier most of a second, and a test changes only the maps,
+ * which acct_fresh() empties before every test.
+ */
+static struct {
+	struct accounting	*skel;
+	int			err;
+} shared;
+
+static void acct_load_shared(void)
+{
+	if (geteuid() != 0)
+		return;
+	shared.skel = acct_load(true);
+	shared.err = shared.skel ? 0 : -errno;
+}
+TEST_SETUP_ONCE(acct_load_shared)
+
+/* The state of a fresh load: empty maps, unread events dropped, no clock anchor. */
+static void acct_fresh(FIXTURE_DATA(acct) *self)
+{
+	ASSERT_OK(es_object_clear_maps(self->skel->obj), "empty the maps of the shared object");
+	memset(self->skel->bss, 0, sizeof(*self->skel->bss));
+}
+
+static void acct_attach(FIXTURE_DATA(acct) *self)
+{
+	struct accounting *skel = self->skel;
+
 	self->xdp_fd = bpf_program__fd(skel->progs.es_xdp_ingress);
 	self->tc_fd = bpf_program__fd(skel->progs.es_tc_egress);
 	self->ncpus = libbpf_num_possible_cpus();
@@ -126,13 +162,18 @@ static void acct_setup(FIXTURE_DATA(acct) *self, bool rr_latency)
 
 FIXTURE_SETUP(acct)
 {
-	acct_setup(self, true);
+	es_harness_require_root();
+	ASSERT_OK(shared.err, "accounting__load (once for the acct tests)");
+	ASSERT_OK_PTR(shared.skel, "the shared accounting object");
+	self->skel = shared.skel;
+	acct_fresh(self);
+	acct_attach(self);
 }
 
+/* The shared object outlives the test: only the reader goes. */
 FIXTURE_TEARDOWN(acct)
 {
 	ring_buffer__free(self->rb);
-	accounting__destroy(self->skel);
 }
 
 /* -------------------------------------------------------------------- */
@@ -1440,7 +1481,10 @@ TEST(udp_latency_off_counts_in_the_slot)
 	size_t len = 0;
 	int i;
 
-	acct_setup(self, false);
+	es_harness_require_root();
+	self->skel = acct_load(false);
+	ASSERT_OK_PTR(self->skel, "accounting load with request latency off");
+	acct_attach(self);
 	key4("10.0.0.1", 53, "10.0.0.2", 5353, IPPROTO_UDP, &k);
 	send_xdp(self, &req);
 	sleep_ns(RR_DELAY_NS);

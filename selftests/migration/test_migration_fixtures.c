@@ -9,7 +9,8 @@
  * Each test runs in a network namespace of its own (the harness forks per
  * test, the test unshares), with a veth whose peer is the next hop towards
  * the source node, so the FIB lookups of the programs have a route and a
- * neighbour to find; the namespace goes away with the test's process.
+ * neighbour to find; the namespace goes away with the test's process. The
+ * object is loaded once and its maps emptied before each test.
  */
 #include <arpa/inet.h>
 #include <sched.h>
@@ -29,6 +30,7 @@
 #include "migctl/names.h"
 #include "replay/replay.h"
 #include "migration.skel.h"
+#include "testing/map_reset.h"
 #include "testing/pkt_build.h"
 #include "net/udp_rqueue.h"
 #include "harness.h"
@@ -85,21 +87,53 @@ static void netns_setup(FIXTURE_DATA(mig) *self)
 	memcpy(self->w0_mac, ifr.ifr_hwaddr.sa_data, 6);
 }
 
-FIXTURE_SETUP(mig)
+/*
+ * The object the tests share, loaded once in the runner (each load costs
+ * the verifier about half a second); every test empties its maps first,
+ * as a fresh load has them. A program runs in the namespace of the task
+ * that runs it, so the test's own namespace still holds its routes.
+ */
+static struct {
+	struct migration	*skel;
+	int			err;
+} shared;
+
+static void mig_load_shared(void)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
 	struct migration *skel;
+
+	if (geteuid() != 0)
+		return;
+	if (es_kernel_config_missing())
+		oo.kconfig = ES_KCONFIG_FALLBACK;
+	skel = migration__open_opts(&oo);
+	if (!skel)
+		goto fail;
+	bpf_map__set_max_entries(skel->maps.es_mig_replay, 64);
+	if (migration__load(skel)) {
+		migration__destroy(skel);
+		goto fail;
+	}
+	shared.skel = skel;
+	return;
+fail:
+	shared.err = -errno;
+}
+TEST_SETUP_ONCE(mig_load_shared)
+
+FIXTURE_SETUP(mig)
+{
+	struct migration *skel = shared.skel;
 	char key[80];
 
 	es_harness_require_root();
 	netns_setup(self);
-	if (es_kernel_config_missing())
-		oo.kconfig = ES_KCONFIG_FALLBACK;
-	skel = migration__open_opts(&oo);
-	ASSERT_OK_PTR(skel, "migration__open");
+	ASSERT_OK(shared.err, "migration__load (once for the mig tests)");
+	ASSERT_OK_PTR(skel, "the shared migration object");
 	self->skel = skel;
-	bpf_map__set_max_entries(skel->maps.es_mig_replay, 64);
-	ASSERT_OK(migration__load(skel), "migration__load");
+	ASSERT_OK(es_object_clear_maps(skel->obj), "empty the maps of the shared object");
+	memset(skel->bss, 0, sizeof(*skel->bss));
 	es_mig_dp_from_skel(&self->dp, skel);
 	self->ingress_fd = bpf_program__fd(skel->progs.es_mig_xdp_ingress);
 	self->wan_fd = bpf_program__fd(skel->progs.es_mig_xdp_wan);
@@ -110,9 +144,9 @@ FIXTURE_SETUP(mig)
 	ASSERT_OK(es_mig_key_parse(key, &self->key, NULL, 0), "session key");
 }
 
+/* The shared object outlives the test, the namespace goes with its process. */
 FIXTURE_TEARDOWN(mig)
 {
-	migration__destroy(self->skel);
 }
 
 /* ---- packets ---- */

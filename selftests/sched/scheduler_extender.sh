@@ -22,8 +22,13 @@ for k in 1 2 3; do
 	cat >"$ES_TMP/agent-n$k.json" <<JSON
 {"signals": {"window_ms": 3000, "link_capacity_mbps": {"$(es_ifname "u$k")": 100}}}
 JSON
-	es_agent_start "n$k" "n$k" -c "$ES_TMP/agent-n$k.json" -l 0.0.0.0:9464 \
-		-i "$(es_ifname "u$k")" || exit 1
+	es_agent_launch "n$k" "n$k" -c "$ES_TMP/agent-n$k.json" -l 0.0.0.0:9464 \
+		-i "$(es_ifname "u$k")"
+	AGENT[k]=$ES_AGENT_PID
+done
+# the three agents load their programs at once
+for k in 1 2 3; do
+	es_agent_wait "n$k" "n$k" "${AGENT[k]}" || exit 1
 done
 N1=$ES_PREFIX-n1; N2=$ES_PREFIX-n2; N3=$ES_PREFIX-n3; GHOST=$ES_PREFIX-ghost
 
@@ -54,7 +59,8 @@ SB_PID=$ES_BG_PID
 es_bg es_in n2 iperf3 -s -p 5201
 es_bg es_in n3 iperf3 -s -p 5201
 es_bg es_in n2 "$ES_BUILD/es-traffic" udp-server --port 7000 --timeout 300
-sleep 0.5
+es_wait_listen n2 t 5201 && es_wait_listen n3 t 5201 && es_wait_listen n2 u 7000 ||
+	es_diag <<<"a server did not come up"
 es_bg es_in mon iperf3 -c 10.248.2.2 -u -b 40M -t 60 -l 1400
 es_bg es_in mon iperf3 -c 10.248.3.2 -u -b 85M -t 60 -l 1400
 # Echo requests keep service latency samples in n2's window; n1 gets none.

@@ -251,16 +251,22 @@ node_config() { # N STATE PEER_NAME PEER_IP MY_W
 JSON
 	echo "$ES_TMP/config-$1.json"
 }
-agent() { # N [extra env]: (re)start node N's agent
+agent_launch() { # N [extra env]: (re)start node N's agent, not waiting for it
 	local n=$1 cfg
 	if [ "$n" = 1 ]; then cfg=$(node_config 1 "$ST1" "$NODE2" "$W2" "$W1")
 	else cfg=$(node_config 2 "$ST2" "$NODE1" "$W1" "$W2"); fi
 	# the same pin directory across restarts, as on a real node
-	es_agent_start "n$n" "n$n" --config "$cfg" -l "0.0.0.0:$PORT" \
-		--node-name "$([ "$n" = 1 ] && echo "$NODE1" || echo "$NODE2")" || return 1
+	es_agent_launch "n$n" "n$n" --config "$cfg" -l "0.0.0.0:$PORT" \
+		--node-name "$([ "$n" = 1 ] && echo "$NODE1" || echo "$NODE2")"
 	eval "AGENT$n=\$ES_AGENT_PID"
 	eval "PIN$n=\$(es_pin_path n$n)"
 }
+agent_wait() { # N: until node N's agent answers
+	local pid
+	eval "pid=\$AGENT$1"
+	es_agent_wait "n$1" "n$1" "$pid"
+}
+agent() { agent_launch "$1" && agent_wait "$1"; }
 api() { # N METHOD PATH
 	es_in n"$1" curl -s -m 30 -X "$2" -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT$3"
 }
@@ -279,14 +285,17 @@ if [ -n "${ES_DRILL_CE_RECEIVER:-}" ]; then
 fi
 # --fault-at stall_STEP: node 1's worker waits 3 s at STEP (the test
 # build's stall fault, docs/migration.md) so the kill lands exactly there
+# (both agents start at once: loading their programs is most of a start)
 case "$FAULT_AT" in
-stall_*) ES_AGENT_BIN=edgeshiftd-faults EDGESHIFTD_FAULT=$FAULT_AT agent 1 || die "agent on node 1" ;;
-*) agent 1 || die "agent on node 1" ;;
+stall_*) ES_AGENT_BIN=edgeshiftd-faults EDGESHIFTD_FAULT=$FAULT_AT agent_launch 1 ;;
+*) agent_launch 1 ;;
 esac
 # the target's agent dies right after runc restore: the restore never completes
 [ "$FAULT" = restore_fail ] && export ES_AGENT_BIN=edgeshiftd-faults EDGESHIFTD_FAULT=restore_crash
-agent 2 || die "agent on node 2"
+agent_launch 2
 unset ES_AGENT_BIN EDGESHIFTD_FAULT
+agent_wait 1 || die "agent on node 1"
+agent_wait 2 || die "agent on node 2"
 
 say "service: $([ "$PROTO" = redis ] && echo redis-server || echo es-counter) in container 'svc' on node 1 ($SVC:$SVC_PORT)"
 if [ "$PROTO" = redis ]; then

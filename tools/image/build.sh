@@ -46,7 +46,11 @@ done
 resolved() { awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'; }
 opened=$(for b in "${BINS[@]}"; do strings "${b%%:*}"; done |
 	grep -xE 'lib[A-Za-z0-9_+-]+\.so(\.[0-9]+)*' | sort -u |
-	while read -r l; do ldconfig -p | awk -v l="$l" '$1 == l && $NF ~ /^\// { print $NF; exit }'; done)
+	while read -r l; do
+		# awk reads to the end: leaving early would kill ldconfig with SIGPIPE,
+		# and pipefail would make that the build's exit status (141) under load
+		ldconfig -p | awk -v l="$l" '!found && $1 == l && $NF ~ /^\// { print $NF; found = 1 }'
+	done)
 libs=$( { for b in "${BINS[@]}" $opened; do ldd "${b%%:*}"; done | resolved; echo "$opened"; } |
 	grep . | sort -u)
 for l in $libs; do
