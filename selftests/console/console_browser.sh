@@ -61,8 +61,16 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 capi() { es_in mon curl -s -m 5 "$@"; }
-# A window of load for the rates, a few samples for the charts.
+# A window of load for the rates, and three samples at least of every
+# node's network in from Prometheus for the charts (its first scrapes can
+# lag on a fresh machine: one node had two when the page loaded, in CI).
 sleep 2.5
+for _ in $(seq 40); do
+	capi "$URL/api/history?window=60" | jq -e '.source == "prometheus" and
+		([.nodes[].rx_utilisation | map(select(. != null)) | length] | min >= 3)' >/dev/null 2>&1 &&
+		break
+	sleep 0.5
+done
 es_diag <<<"setup done after $SECONDS s"
 
 # chrome URL OUT [options]: the page after 2 s of its virtual time (screenshots
