@@ -411,7 +411,7 @@ static int agent_run(struct es_agent *a)
 		es_error("events_setup_failed", "error=\"%s\"", err);
 		goto out;
 	}
-	ret = es_agent_advisor_start(a, err, sizeof(err));
+	ret = es_agent_advisor_start(&a->cfg.advisor, &a->acct, &a->advisor, err, sizeof(err));
 	if (ret) {
 		es_error("advisor_setup_failed", "error=\"%s\"", err);
 		goto out;
@@ -427,7 +427,8 @@ static int agent_run(struct es_agent *a)
 	ret = run_loop(a, &w, sfd);
 out:
 	es_api_stop(http);
-	es_agent_advisor_stop(a);
+	es_agent_advisor_stop(a->advisor);
+	a->advisor = NULL;
 	if (a->zdm)
 		es_zdm_stop(a->zdm);
 	es_agent_detector_stop(a);

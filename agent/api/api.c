@@ -115,7 +115,7 @@ static enum MHD_Result handle_advice(struct es_agent *a, struct MHD_Connection *
 	if (!a->advisor)
 		return es_http_reply_error(c, MHD_HTTP_NOT_FOUND, "the advisor is off: "
 					   "no \"advisor\" blocks in the configuration");
-	j = es_agent_advice_json(a);
+	j = es_agent_advice_json(a->advisor);
 	if (!j)
 		return es_http_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
 	return es_http_reply_json(c, MHD_HTTP_OK, j);

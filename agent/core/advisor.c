@@ -17,7 +17,7 @@
 #include "util/log.h"
 #include "bpf/iface_counters.h"
 #include "signals/signals.h"
-#include "agent.h"
+#include "accounting/accounting.h"
 #include "advisor.h"
 
 /* The data plane's counters of the service's interfaces, summed. */
@@ -218,20 +218,21 @@ static void advisor_free(struct es_agent_advisor *s)
 	free(s);
 }
 
-int es_agent_advisor_start(struct es_agent *a, char *err, size_t len)
+int es_agent_advisor_start(const struct es_advisor_config *c, struct es_accounting *acct,
+			   struct es_agent_advisor **out, char *err, size_t len)
 {
-	const struct es_advisor_config *c = &a->cfg.advisor;
 	struct es_agent_advisor *s;
 	pthread_condattr_t ca;
 	int ret;
 
+	*out = NULL;
 	if (!c->n_blocks)
 		return 0;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	s->cfg = c;
-	s->acct = &a->acct;
+	s->acct = acct;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -250,14 +251,12 @@ int es_agent_advisor_start(struct es_agent *a, char *err, size_t len)
 		return ret;
 	}
 	s->running = true;
-	a->advisor = s;
+	*out = s;
 	return 0;
 }
 
-void es_agent_advisor_stop(struct es_agent *a)
+void es_agent_advisor_stop(struct es_agent_advisor *s)
 {
-	struct es_agent_advisor *s = a->advisor;
-
 	if (!s)
 		return;
 	pthread_mutex_lock(&s->lock);
@@ -266,7 +265,6 @@ void es_agent_advisor_stop(struct es_agent *a)
 	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->thread, NULL);
 	advisor_free(s);
-	a->advisor = NULL;
 }
 
 /* The ranking of the rings as they are now; under the lock. */
@@ -311,9 +309,8 @@ static json_t *stabilise(struct es_agent_advisor *s, json_t *fresh)
 	return out;
 }
 
-json_t *es_agent_advice_json(struct es_agent *a)
+json_t *es_agent_advice_json(struct es_agent_advisor *s)
 {
-	struct es_agent_advisor *s = a->advisor;
 	struct es_adv_result *res;
 	json_t *j = NULL;
 

@@ -42,7 +42,8 @@ struct es_advisor_config {
 };
 
 struct json_t;
-struct es_agent;
+struct es_accounting;
+struct es_agent_advisor;
 
 void es_advisor_config_defaults(struct es_advisor_config *c);
 const char *es_advisor_metric_name(enum es_advisor_metric m);
@@ -50,12 +51,18 @@ const char *es_advisor_metric_name(enum es_advisor_metric m);
 int es_advisor_config_parse(struct es_advisor_config *c, struct json_t *v, char *err,
 			    size_t err_len);
 
-/* Starts the sampler when blocks are configured: 0, or -errno with err (a missing cgroup). */
-int es_agent_advisor_start(struct es_agent *a, char *err, size_t err_len);
-void es_agent_advisor_stop(struct es_agent *a);
-/* The advice now, as es_adv_result_json; NULL when the advisor is off. */
-struct json_t *es_agent_advice_json(struct es_agent *a);
+/*
+ * Starts the sampler when c names blocks, reading the data plane's
+ * counters from acct: 0 with *out (NULL when off), or -errno with err (a
+ * missing cgroup). The advisor knows nothing else of the agent, so the
+ * agent's metrics can render it without a circle of includes.
+ */
+int es_agent_advisor_start(const struct es_advisor_config *c, struct es_accounting *acct,
+			   struct es_agent_advisor **out, char *err, size_t err_len);
+void es_agent_advisor_stop(struct es_agent_advisor *s);
+/* The advice now, as es_adv_result_json; NULL when the advisor is off (s NULL). */
+struct json_t *es_agent_advice_json(struct es_agent_advisor *s);
 /* The edgeshift_advice_* series; nothing when the advisor is off. */
-void es_agent_advisor_render_metrics(FILE *f, struct es_agent *a, const char *node);
+void es_agent_advisor_render_metrics(FILE *f, struct es_agent_advisor *s, const char *node);
 
 #endif /* EDGESHIFT_AGENT_ADVISOR_H */

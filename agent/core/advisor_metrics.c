@@ -7,7 +7,6 @@
 #include <string.h>
 #include <jansson.h>
 #include "prom/prom_text.h"
-#include "agent.h"
 #include "advisor.h"
 
 /* One gauge a block, from the ranking's field (a number, or true/false). */
@@ -29,9 +28,9 @@ static void per_block(FILE *f, json_t *ranking, const char *node, const char *na
 	}
 }
 
-void es_agent_advisor_render_metrics(FILE *f, struct es_agent *a, const char *node)
+void es_agent_advisor_render_metrics(FILE *f, struct es_agent_advisor *s, const char *node)
 {
-	json_t *j = es_agent_advice_json(a), *ranking;
+	json_t *j = es_agent_advice_json(s), *ranking;
 
 	if (!j)
 		return;

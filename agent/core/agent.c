@@ -43,7 +43,7 @@ char *es_agent_metrics_render(struct es_agent *a, size_t *len)
 	es_acct_render_metrics(f, &a->acct, node);
 	es_node_signals_render_metrics(f, a->signals, node);
 	es_events_render_metrics(f, a->events, node);
-	es_agent_advisor_render_metrics(f, a, node);
+	es_agent_advisor_render_metrics(f, a->advisor, node);
 	fclose(f);
 	return buf;
 }
