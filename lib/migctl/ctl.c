@@ -236,31 +236,17 @@ static bool all_answered(const struct es_mig_session *s)
 	return s->old_replies >= s->cut_seq && s->new_replies >= s->cut_seq - s->cursor;
 }
 
-int es_mig_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
-		  unsigned int timeout_ms, struct es_mig_verdict *v)
+/* Counts the claims of the records cursor+1 .. cut_seq into v. */
+static void count_claims(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			 const struct es_mig_session *s, struct es_mig_verdict *v)
 {
-	__u64 end = es_now_ns() + timeout_ms * 1000000ULL, seq;
-	struct timespec step = { 0, MIG_WAIT_STEP_NS };
 	struct es_mig_record rec;
-	struct es_mig_session s;
-	int ret;
+	__u64 seq;
 
-	memset(v, 0, sizeof(*v));
-	for (;;) {
-		ret = es_mig_session_get(dp, key, &s);
-		if (ret)
-			return ret;
-		if (all_answered(&s))
-			break;
-		if (es_now_ns() >= end) {
-			v->timed_out = true;
-			break;
-		}
-		nanosleep(&step, NULL);
-	}
-	v->replayed = s.cut_seq - s.cursor;
-	v->suppressed = s.suppressed_old + s.suppressed_new;
-	for (seq = s.cursor + 1; seq <= s.cut_seq; seq++) {
+	v->both = v->one = v->none = v->missing = 0;
+	v->replayed = s->cut_seq - s->cursor;
+	v->suppressed = s->suppressed_old + s->suppressed_new;
+	for (seq = s->cursor + 1; seq <= s->cut_seq; seq++) {
 		if (es_mig_record_get(dp, key, seq, &rec))
 			v->missing++;
 		else if ((rec.answered & ES_MIG_ANS_OLD) && (rec.answered & ES_MIG_ANS_NEW))
@@ -269,6 +255,39 @@ int es_mig_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			v->one++;
 		else
 			v->none++;
+	}
+}
+
+/*
+ * The counters only say when to look: old_replies is the highest ordinal
+ * the source sent back, and over a lossy WAN a lower one is still on its
+ * way (sent again) when the highest arrives. The records are the verdict,
+ * so they are counted again until every one is claimed twice or time is up.
+ */
+int es_mig_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		  unsigned int timeout_ms, struct es_mig_verdict *v)
+{
+	__u64 end = es_now_ns() + timeout_ms * 1000000ULL;
+	struct timespec step = { 0, MIG_WAIT_STEP_NS };
+	struct es_mig_session s;
+	int ret;
+
+	memset(v, 0, sizeof(*v));
+	for (;;) {
+		ret = es_mig_session_get(dp, key, &s);
+		if (ret)
+			return ret;
+		if (all_answered(&s)) {
+			count_claims(dp, key, &s, v);
+			if (v->both == v->replayed && v->suppressed == v->replayed)
+				break;
+		}
+		if (es_now_ns() >= end) {
+			v->timed_out = true;
+			count_claims(dp, key, &s, v);
+			break;
+		}
+		nanosleep(&step, NULL);
 	}
 	v->passed = !v->timed_out && v->both == v->replayed && v->suppressed == v->replayed;
 	return 0;

@@ -20,7 +20,7 @@ es_plan 27
 # (0.95^150 < 0.1 %; at 3 % one run in about 70 lost no request)
 drill_run loss --rate 50 --count 350 --handoff-at 50 --wan-loss 5
 drill_expect_lossy "5 % loss"
-es_expect_eq "5 % loss: migration done, drill passed" "$(drill_q .migration.state) $DRILL_RC" "done 0"
+drill_expect_eq "5 % loss: migration done, drill passed" "$(drill_q .migration.state) $DRILL_RC" "done 0"
 es_expect_ge "5 % loss: requests the WAN lost were sent again and delivered in sequence" \
 	"$(cat "$DRILL_DIR"/events-node*.log | grep -c '"event":"zdm_resent"')" 1
 es_expect_ge "5 % loss: replies the WAN lost were sent again" \
@@ -31,7 +31,7 @@ es_expect_ge "5 % loss: replies the WAN lost were sent again" \
 # source acknowledges them, so what the WAN loses afterwards is recovered too.
 drill_run abort --rate 50 --count 500 --handoff-at 50 --wan-loss 3 --fault restore_fail
 drill_expect_lossy "3 % loss, restore fails"
-es_expect_eq "3 % loss, restore fails: migration failed, old container serving, drill passed" \
+drill_expect_eq "3 % loss, restore fails: migration failed, old container serving, drill passed" \
 	"$(drill_q '"\(.migration.state) \(.site.old_running)"') $DRILL_RC" "failed 1 0"
 
 for case in "transfer 3" "transfer 8" "replay 3"; do
@@ -40,7 +40,7 @@ for case in "transfer 3" "transfer 8" "replay 3"; do
 	drill_run "cut-$at-$secs" --rate 20 --count $((160 + 20 * secs)) --handoff-at 30 --fault wan_outage \
 		--fault-at "$at" --outage-s "$secs"
 	drill_expect_lossy "WAN cut $secs s in the $at"
-	es_expect_eq "WAN cut $secs s in the $at: the migration ended (done or failed), drill passed" \
+	drill_expect_eq "WAN cut $secs s in the $at: the migration ended (done or failed), drill passed" \
 		"$(drill_q '.migration.state | test("done|failed")') $DRILL_RC" "true 0"
 done
 es_done
