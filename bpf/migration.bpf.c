@@ -607,7 +607,7 @@ static __always_inline int es_mig_ctl_restart(struct es_mig_cmd *cmd, struct es_
 		s->abort_reason = ES_MIG_ABORT_NONE;
 		s->suppressed_old = 0;
 		s->suppressed_new = 0;
-		es_mig_tcp_restart(s);
+		es_mig_tcp_restart(s, &cmd->key);
 		s->changed_ns = bpf_ktime_get_ns();
 		cmd->seq_state = new;
 		return 0;

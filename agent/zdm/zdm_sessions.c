@@ -198,7 +198,7 @@ static bool summed(const char *name)
 	static const char *const counts[] = {
 		"replayed", "answered_by_both", "answered_by_one", "unanswered",
 		"records_missing", "suppressed", "blocks_matched", "blocks_diverged",
-		"segments_unhashed", "bytes_both_sent", "bytes_compared",
+		"segments_unhashed", "bytes_both_sent", "bytes_in_whole_blocks", "bytes_compared",
 	};
 	size_t i;
 

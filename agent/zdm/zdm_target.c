@@ -176,10 +176,11 @@ static json_t *tcp_verdict_json(struct op_ctx *o)
 
 	if (es_mig_tcp_verify(&o->z->dp, &o->key, &v))
 		return json_pack("{s:b,s:s}", "passed", 0, "error", "no session entry");
-	j = json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:b}", "protocol", "tcp",
+	j = json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:b}", "protocol", "tcp",
 		      "block_bytes", ES_MIG_TCP_BLOCK, "blocks_matched", (json_int_t)v.matched,
 		      "blocks_diverged", (json_int_t)v.diverged, "segments_unhashed",
 		      (json_int_t)v.unhashed, "bytes_both_sent", (json_int_t)v.overlap,
+		      "bytes_in_whole_blocks", (json_int_t)v.whole,
 		      "bytes_compared", (json_int_t)v.compared, "old_snd_nxt",
 		      (json_int_t)v.old_snd_nxt, "new_snd_nxt", (json_int_t)v.new_snd_nxt,
 		      "new_ack", (json_int_t)v.new_ack, "caught_up", v.caught_up, "passed", v.passed);

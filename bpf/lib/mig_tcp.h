@@ -10,7 +10,8 @@
  *    user has them, or will have them, from the old one) and pass after;
  *  - both streams' ends are tracked (old_snd_nxt, new_snd_nxt, new_ack)
  *    for the agent's replay and cut-over, and both streams are hashed in
- *    64-byte blocks of sequence space, whatever segments carried them: the
+ *    64-byte blocks of sequence space, whatever segments carried them and
+ *    in whatever order they arrived: the
  *    second container to complete a block compares it with the first's,
  *    and a difference aborts the migration before cut-over (the service is
  *    not deterministic).
@@ -85,34 +86,40 @@ static __always_inline void es_mig_seq_advance(__u32 *p, __u32 v, __u32 *seen, _
 }
 
 /*
- * The bytes [from, end) of a stream claimed for hashing: the part of the
- * segment [seq, end) past what is hashed already, when nothing is missing
- * before it. 0 with *from set, or -1 (a retransmission, or past a hole).
+ * *p = v when v is before it in serial order: where hashing a stream began
+ * moves back when a segment below it arrives late (sent again).
  */
-static __always_inline int es_mig_claim(__u32 *hashed, __u32 *start, __u32 *seen, __u32 bit,
-					__u32 seq, __u32 end, __u32 *from)
+static __always_inline void es_mig_seq_retreat(__u32 *p, __u32 v)
 {
 	__u32 cur;
 	int i;
 
 	for (i = 0; i < ES_MIG_CAS_TRIES; i++) {
-		if (!(__sync_fetch_and_or(seen, 0) & bit)) {
-			/* the first bytes this node sees of the stream start it */
-			*start = seq;
-			*hashed = end;
-			__sync_fetch_and_or(seen, bit);
-			*from = seq;
-			return 0;
-		}
-		cur = *(volatile __u32 *)hashed;
-		if ((__s32)(end - cur) <= 0 || (__s32)(seq - cur) > 0)
-			return -1;
-		if (__sync_val_compare_and_swap(hashed, cur, end) == cur) {
-			*from = cur;
-			return 0;
-		}
+		cur = *(volatile __u32 *)p;
+		if ((__s32)(v - cur) >= 0)
+			break;
+		if (__sync_val_compare_and_swap(p, cur, v) == cur)
+			break;
 	}
-	return -1;
+}
+
+/*
+ * The span [start, hashed) of a stream a segment's payload [seq, end) is
+ * hashed in: its lowest and highest sequence numbers, holes included (the
+ * check counts a block with a hole as not compared).
+ */
+static __always_inline void es_mig_span(__u32 *start, __u32 *hashed, __u32 *seen, __u32 bit,
+					__u32 seq, __u32 end)
+{
+	if (!(__sync_fetch_and_or(seen, 0) & bit)) {
+		/* the first bytes this node sees of the stream start it */
+		*start = seq;
+		*hashed = end;
+		__sync_fetch_and_or(seen, bit);
+		return;
+	}
+	es_mig_seq_retreat(start, seq);
+	es_mig_seq_advance(hashed, end, seen, bit);
 }
 
 /* mix(sequence number, byte): a position-dependent value, summed per block. */
@@ -123,23 +130,41 @@ static __always_inline __u64 es_mig_mix(__u32 pos, __u8 b)
 	return x ^ (x >> 29);
 }
 
-/* Add one side's sum of a block; compare when both sides have it whole. */
+/*
+ * Add one side's bytes [pos, pos + n) of a block (within it; buf holds
+ * them) and compare when both sides have it whole. Each byte position is
+ * added once, whatever order and segments its bytes came in: the side's
+ * mask claims the positions first, and only the newly claimed ones are
+ * summed, so a retransmission (or one that overlaps a part already in)
+ * adds nothing twice.
+ */
 static __always_inline void es_mig_block_add(struct es_mig_session *s, const struct es_mig_key *k,
-					     __u32 block, __u64 sum, __u32 n, bool old)
+					     __u32 pos, const __u8 *buf, __u32 n, bool old)
 {
+	__u32 o = pos & (ES_MIG_TCP_BLOCK - 1), j, added = 0, mine, theirs;
 	struct es_mig_tcpblk_key bk = {};
 	struct es_mig_tcpblk *b;
-	__u32 mine, theirs;
+	__u64 want, fresh, sum = 0;
 
 	bk.session = *k;
-	bk.block = block;
+	bk.block = pos >> ES_MIG_TCP_BLOCK_SHIFT;
 	bpf_map_update_elem(&es_mig_tcpblk, &bk, &es_mig_tcpblk_zero, BPF_NOEXIST);
 	b = bpf_map_lookup_elem(&es_mig_tcpblk, &bk);
 	if (!b)
 		return;
+	want = n >= ES_MIG_TCP_BLOCK ? ~0ULL : ((1ULL << n) - 1) << o;
+	fresh = want & ~__sync_fetch_and_or(old ? &b->mask_old : &b->mask_new, want);
+	if (!fresh)
+		return;
+	for (j = 0; j < ES_MIG_TCP_BLOCK && j < n; j++) {
+		if (!(fresh >> ((o + j) & (ES_MIG_TCP_BLOCK - 1)) & 1))
+			continue;
+		sum += es_mig_mix(pos + j, buf[j]);
+		added++;
+	}
 	/* the sum is added before the count: whoever sees both counts whole reads both sums */
 	__sync_fetch_and_add(old ? &b->sum_old : &b->sum_new, sum);
-	mine = __sync_fetch_and_add(old ? &b->count_old : &b->count_new, n) + n;
+	mine = __sync_fetch_and_add(old ? &b->count_old : &b->count_new, added) + added;
 	theirs = old ? *(volatile __u32 *)&b->count_new : *(volatile __u32 *)&b->count_old;
 	if (mine != ES_MIG_TCP_BLOCK || theirs != ES_MIG_TCP_BLOCK ||
 	    __sync_fetch_and_add(&b->compared, 1))
@@ -150,7 +175,7 @@ static __always_inline void es_mig_block_add(struct es_mig_session *s, const str
 	}
 	__sync_fetch_and_add(&s->tcp_diverged, 1);
 	es_mig_emit(k, ES_MIG_EV_DIVERGED, 0, s->source_addr,
-		    (__u64)block << ES_MIG_TCP_BLOCK_SHIFT);
+		    (__u64)bk.block << ES_MIG_TCP_BLOCK_SHIFT);
 	es_mig_abort(s, k, ES_MIG_ABORT_DIVERGED);
 }
 
@@ -170,8 +195,7 @@ struct es_mig_hash_ctx {
 static __always_inline long es_mig_hash_step(struct es_mig_hash_ctx *c, bool skb)
 {
 	__u8 buf[ES_MIG_TCP_BLOCK];
-	__u32 n, j, pos = c->pos;
-	__u64 sum = 0;
+	__u32 n, pos = c->pos;
 	long err;
 
 	if ((__s32)(c->stop - pos) <= 0)
@@ -183,11 +207,12 @@ static __always_inline long es_mig_hash_step(struct es_mig_hash_ctx *c, bool skb
 		return 1;
 	err = skb ? bpf_skb_load_bytes(c->pkt, c->off + (pos - c->seq), buf, n) :
 		    bpf_xdp_load_bytes(c->pkt, c->off + (pos - c->seq), buf, n);
-	if (err)
+	if (err) {
+		/* the rest of the segment stays out of the sums: the check cannot pass */
+		__sync_fetch_and_add(&c->s->tcp_unhashed, 1);
 		return 1;
-	for (j = 0; j < ES_MIG_TCP_BLOCK && j < n; j++)
-		sum += es_mig_mix(pos + j, buf[j]);
-	es_mig_block_add(c->s, c->k, pos >> ES_MIG_TCP_BLOCK_SHIFT, sum, n, c->old);
+	}
+	es_mig_block_add(c->s, c->k, pos, buf, n, c->old);
 	c->pos = pos + n;
 	return 0;
 }
@@ -221,24 +246,22 @@ static __always_inline void es_mig_seg_hash(void *ctx, bool skb, struct es_mig_s
 	bpf_loop(ES_MIG_HASH_CHUNKS, skb ? es_mig_hash_step_skb : es_mig_hash_step_xdp, &c, 0);
 }
 
-/* One container's segment: hash what it adds to its stream (no-op without payload). */
+/*
+ * One container's segment: hash its payload into the blocks it covers, in
+ * whatever order segments arrive (a segment past a hole is hashed at once;
+ * the one that fills the hole later adds what is missing). No-op without
+ * payload.
+ */
 static __always_inline void es_mig_seg_check(void *ctx, bool skb, struct es_mig_session *s,
 					     const struct es_mig_key *k, const struct es_mig_seg *g,
 					     bool old)
 {
-	__u32 from;
-
 	if (!g->len)
 		return;
-	if (es_mig_claim(old ? &s->old_hashed : &s->new_hashed, old ? &s->old_from : &s->new_from,
-			 &s->tcp_seen, old ? ES_MIG_TCP_OLD_DATA : ES_MIG_TCP_NEW_DATA, g->seq,
-			 g->seq + g->len, &from)) {
-		/* a retransmission of hashed bytes is no loss; one past a hole is */
-		if ((__s32)(g->seq - (old ? s->old_hashed : s->new_hashed)) > 0)
-			__sync_fetch_and_add(&s->tcp_unhashed, 1);
-		return;
-	}
-	es_mig_seg_hash(ctx, skb, s, k, g, from, old);
+	es_mig_span(old ? &s->old_from : &s->new_from, old ? &s->old_hashed : &s->new_hashed,
+		    &s->tcp_seen, old ? ES_MIG_TCP_OLD_DATA : ES_MIG_TCP_NEW_DATA, g->seq,
+		    g->seq + g->len);
+	es_mig_seg_hash(ctx, skb, s, k, g, g->seq, old);
 }
 
 /*
@@ -295,13 +318,39 @@ static __always_inline bool es_mig_tcp_new(struct __sk_buff *skb, struct es_mig_
 }
 
 /*
+ * One block of a retry's session (es_mig_tcp_restart): the failed
+ * attempt's container's side of it goes, the old container's stays. Plain
+ * stores to the restored side's fields: nothing adds to them while the
+ * session is ABORTED, and the old side's fields are only ever added to
+ * atomically, so none of its bytes is lost.
+ */
+static long es_mig_tcpblk_clear_new(void *map, const struct es_mig_tcpblk_key *bk,
+				    struct es_mig_tcpblk *b, const struct es_mig_key *k)
+{
+	(void)map;
+	if (bk->session.user_addr != k->user_addr || bk->session.svc_addr != k->svc_addr ||
+	    bk->session.user_port != k->user_port || bk->session.svc_port != k->svc_port ||
+	    bk->session.proto != k->proto || !b->mask_new)
+		return 0;
+	b->mask_new = 0;
+	b->count_new = 0;
+	b->sum_new = 0;
+	b->compared = 0;
+	return 0;
+}
+
+/*
  * A retry: the restored container of the failed attempt is gone, and the
  * next one's stream starts afresh. The old container's stream goes on as
- * it was (its hashing included); the agent drops the blocks the failed
- * attempt's container added to before it asks for the retry.
+ * it was, its sums in the blocks included; the failed attempt's sums are
+ * cleared from them.
  */
-static __always_inline void es_mig_tcp_restart(struct es_mig_session *s)
+static __always_inline void es_mig_tcp_restart(struct es_mig_session *s, const struct es_mig_key *k)
 {
+	struct es_mig_key key = *k;
+
+	if (k->proto == IPPROTO_TCP)
+		bpf_for_each_map_elem(&es_mig_tcpblk, es_mig_tcpblk_clear_new, &key, 0);
 	__sync_fetch_and_and(&s->tcp_seen, ~(ES_MIG_TCP_NEW_SEEN | ES_MIG_TCP_NEW_ACK |
 					     ES_MIG_TCP_NEW_DATA));
 	s->new_snd_nxt = 0;

@@ -140,17 +140,19 @@ struct es_mig_session {
 	__u32	new_ack;	/* BPF: the furthest acknowledgement number the restored
 				 * container sent: what it received of the user's stream */
 	__u32	tcp_seen;	/* BPF: ES_MIG_TCP_* */
-	__u32	old_hashed;	/* BPF: the old container's bytes are hashed into
-				 * es_mig_tcpblk up to here, without a hole (from the first
-				 * payload byte this node saw; ES_MIG_TCP_OLD_DATA) */
+	__u32	old_hashed;	/* BPF: the end of the furthest payload of the old
+				 * container hashed into es_mig_tcpblk (holes are possible
+				 * below it: their blocks stay incomplete; ES_MIG_TCP_OLD_DATA) */
 	__u32	new_hashed;	/* BPF: the same for the restored container (ES_MIG_TCP_NEW_DATA) */
-	__u32	old_from;	/* BPF: where hashing the old container's stream began */
-	__u32	new_from;	/* BPF: where hashing the restored container's stream began */
+	__u32	old_from;	/* BPF: the lowest sequence number of the old container's
+				 * payload hashed (the first this node saw, or one below it
+				 * that arrived later) */
+	__u32	new_from;	/* BPF: the same for the restored container */
 	__u64	tcp_matched;	/* BPF: ES_MIG_TCP_BLOCK-byte blocks of the stream both
 				 * containers sent with the same bytes */
 	__u64	tcp_diverged;	/* BPF: ... with other bytes: the migration is aborted */
-	__u64	tcp_unhashed;	/* BPF: payload segments not hashed: past a hole in their
-				 * stream (a GSO packet is hashed whole) */
+	__u64	tcp_unhashed;	/* BPF: payload segments whose bytes could not all be read
+				 * for hashing (a GSO packet is hashed whole): the check fails */
 };
 
 /* Bits of es_mig_session.tcp_seen. */
@@ -162,9 +164,10 @@ struct es_mig_session {
 
 /*
  * Target side, TCP: the two streams compared block by block, whatever the
- * segments they came in (es_mig_tcpblk, an LRU hash). Each container's
- * bytes add into the block of their sequence number a sum of their
- * position-mixed values; a block both sent whole is compared once.
+ * segments they came in and their order (es_mig_tcpblk, an LRU hash). Each
+ * container's bytes add into the block of their sequence number a sum of
+ * their position-mixed values, each position once (its mask); a block both
+ * sent whole is compared once.
  */
 #define ES_MIG_TCP_BLOCK_SHIFT	6
 #define ES_MIG_TCP_BLOCK	(1U << ES_MIG_TCP_BLOCK_SHIFT)	/* bytes per block */
@@ -182,6 +185,9 @@ struct es_mig_tcpblk {
 	__u32	count_new;	/* BPF: bytes added into sum_new */
 	__u32	compared;	/* BPF: 1 once compared (the second side to complete it) */
 	__u32	reserved;	/* zero */
+	__u64	mask_old;	/* BPF: bit i: the old container's byte at block offset i is
+				 * in sum_old (a byte sent again is not added twice) */
+	__u64	mask_new;	/* BPF: the same for the restored container's */
 };
 
 /* Longest request (IP header to end of payload) the replay buffer holds. */

@@ -83,34 +83,6 @@ int es_mig_service_del(const struct es_mig_dp *dp, const struct es_mig_svc_key *
 }
 
 
-/*
- * TCP, a retry: the failed attempt's restored container added its bytes
- * to blocks of the stream (es_mig_tcpblk); the next container's would add
- * to them again. Its blocks go (the old container's sums in them too: at
- * most the block at the edge of what the next container sends is then
- * not compared). Nothing adds to them while the session is ABORTED.
- */
-static void drop_new_blocks(const struct es_mig_dp *dp, const struct es_mig_key *key)
-{
-	struct es_mig_tcpblk_key cur, next, *drop;
-	unsigned int n = 0, i, max = 4096;
-	struct es_mig_tcpblk b;
-	bool first = true;
-
-	/* collected first: a walk that deletes as it goes may start over */
-	drop = calloc(max, sizeof(*drop));
-	while (drop && n < max &&
-	       !bpf_map_get_next_key(dp->tcpblk_fd, first ? NULL : &cur, &next)) {
-		first = false;
-		cur = next;
-		if (!memcmp(&cur.session, key, sizeof(*key)) &&
-		    !bpf_map_lookup_elem(dp->tcpblk_fd, &cur, &b) && b.count_new)
-			drop[n++] = cur;
-	}
-	for (i = 0; i < n; i++)
-		bpf_map_delete_elem(dp->tcpblk_fd, &drop[i]);
-	free(drop);
-}
 /* ---- sessions ---- */
 
 int es_mig_ctl(const struct es_mig_dp *dp, struct es_mig_cmd *cmd)
@@ -183,11 +155,8 @@ int es_mig_start(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32
 		return ret;
 	st = es_mig_state_of(s.seq_state);
 	/* A retry after a failed migration: the source's reply ordinals went on, so must we. */
-	if (st == ES_MIG_ABORTED) {
-		if (key->proto == IPPROTO_TCP)
-			drop_new_blocks(dp, key);
+	if (st == ES_MIG_ABORTED)
 		return es_mig_cmd_run(dp, key, ES_MIG_CMD_RESTART, &cmd);
-	}
 	if (st != ES_MIG_NONE && st != ES_MIG_FORWARDING)
 		return -EBUSY;
 	/* Earlier requests were not buffered; they precede any checkpoint. */

@@ -322,8 +322,13 @@ static void overlap(const struct es_mig_session *s, struct es_mig_tcp_verdict *v
 		return;
 	from = after(s->new_from, s->old_from) ? s->new_from : s->old_from;
 	to = after(s->new_hashed, s->old_hashed) ? s->old_hashed : s->new_hashed;
+	if (!after(to, from))
+		return;
+	v->overlap = to - from;
+	/* the first block boundary at or after from, then whole blocks up to to */
+	from += (ES_MIG_TCP_BLOCK - (from & (ES_MIG_TCP_BLOCK - 1))) & (ES_MIG_TCP_BLOCK - 1);
 	if (after(to, from))
-		v->overlap = to - from;
+		v->whole = (to - from) & ~(ES_MIG_TCP_BLOCK - 1);
 }
 
 int es_mig_tcp_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
@@ -346,10 +351,10 @@ int es_mig_tcp_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	overlap(&s, v);
 	/*
 	 * Both streams overlap wherever the restored container answered a
-	 * replayed request; a block is compared when both sent all of it, so
-	 * only the partial blocks at the two ends of the overlap may be left.
+	 * replayed request; a block is compared when both sent all of it, and
+	 * a block both sent whole lies inside the overlap, so every whole
+	 * block of it must have been compared.
 	 */
-	v->passed = v->caught_up && !v->diverged && !v->unhashed &&
-		    v->compared + 2 * (ES_MIG_TCP_BLOCK - 1) >= v->overlap;
+	v->passed = v->caught_up && !v->diverged && !v->unhashed && v->compared >= v->whole;
 	return 0;
 }

@@ -41,14 +41,16 @@ int es_mig_tcp_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_ke
 struct es_mig_tcp_verdict {
 	__u64	matched;	/* ES_MIG_TCP_BLOCK-byte blocks compared equal */
 	__u64	diverged;	/* compared different */
-	__u64	unhashed;	/* segments not hashed (past a hole in their stream, or GSO) */
+	__u64	unhashed;	/* segments whose bytes could not all be read for hashing */
 	__u32	old_snd_nxt, new_snd_nxt, new_ack;
-	__u32	overlap;	/* bytes both containers sent (hashed on both sides) */
-	__u32	compared;	/* of them, in blocks compared */
+	__u32	overlap;	/* bytes both containers sent (the spans both hashed) */
+	__u32	whole;		/* of them, in the whole blocks inside the overlap */
+	__u32	compared;	/* bytes in blocks compared */
 	bool	caught_up;	/* the restored container sent as far as the old one */
 	bool	passed;		/* caught up, nothing diverged, nothing left unhashed, and
-				 * every byte of the overlap compared but for the partial
-				 * blocks at its two ends */
+				 * every whole block of the overlap compared: only the partial
+				 * blocks at its two ends are not (a hole either stream still
+				 * has leaves its block incomplete, and the check fails) */
 };
 
 /* The check of the two streams after cut-over; -ENOENT without the session. */

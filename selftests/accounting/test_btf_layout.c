@@ -443,7 +443,8 @@ LAYOUT_TEST(es_mig_tcpblk_key,
 LAYOUT_TEST(es_mig_tcpblk,
 	MEMBER(es_mig_tcpblk, sum_old), MEMBER(es_mig_tcpblk, sum_new),
 	MEMBER(es_mig_tcpblk, count_old), MEMBER(es_mig_tcpblk, count_new),
-	MEMBER(es_mig_tcpblk, compared), MEMBER(es_mig_tcpblk, reserved))
+	MEMBER(es_mig_tcpblk, compared), MEMBER(es_mig_tcpblk, reserved),
+	MEMBER(es_mig_tcpblk, mask_old), MEMBER(es_mig_tcpblk, mask_new))
 {
 	check_layout_in(&es_mig_tcpblk_desc, "migration.bpf.o");
 }
