@@ -189,6 +189,14 @@ void es_migrator_set_pause_hooks(struct es_migrator *m,
 	m->rt.before_pause = before_pause;
 }
 
+void es_migrator_set_checkpoint_hook(struct es_migrator *m,
+				     int (*checkpointed)(void *arg, const char *name, char *err,
+							 size_t err_len), void *arg)
+{
+	m->checkpointed_arg = arg;
+	m->checkpointed = checkpointed;
+}
+
 enum es_mig_state es_mig_state_get(struct es_migrator *m, struct es_migration *mg)
 {
 	enum es_mig_state st;

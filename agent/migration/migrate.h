@@ -129,6 +129,10 @@ struct es_migrator {
 	pthread_mutex_t			peers_lock;
 	bool				peers_made;
 	struct es_http_pool		*peers;
+	/* es_migrator_set_checkpoint_hook */
+	int				(*checkpointed)(void *arg, const char *name, char *err,
+							size_t err_len);
+	void				*checkpointed_arg;
 };
 
 int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, const char *node,
@@ -183,6 +187,15 @@ void es_migrator_set_pause_hooks(struct es_migrator *m,
 				 int (*before_pause)(void *arg, const char *name, char *err,
 						     size_t err_len),
 				 void (*after_resume)(void *arg, const char *name), void *arg);
+/*
+ * Called between a checkpoint and its transfer, with the container's
+ * name: a caller that can tell the migration is lost already (zdm: the
+ * target gave a session up) fails it there, 0 or -1 with err, so that the
+ * image is not sent for nothing.
+ */
+void es_migrator_set_checkpoint_hook(struct es_migrator *m,
+				     int (*checkpointed)(void *arg, const char *name, char *err,
+							 size_t err_len), void *arg);
 /* Phases (the worker runs them in order); 0 or -1 with mg->error set. */
 int es_mig_prepare(struct es_migrator *m, struct es_migration *mg);
 int es_mig_checkpoint(struct es_migrator *m, struct es_migration *mg);

@@ -361,6 +361,17 @@ int es_mig_stop_source(struct es_migrator *m, struct es_migration *mg)
 	return 0;
 }
 
+/* The caller's look between the checkpoint and its transfer (es_migrator_set_checkpoint_hook). */
+static int checkpoint_checked(struct es_migrator *m, struct es_migration *mg)
+{
+	char err[400] = "";
+
+	if (!m->checkpointed || !m->checkpointed(m->checkpointed_arg, mg->container, err,
+						 sizeof(err)))
+		return 0;
+	return mig_fail(m, mg, "after the checkpoint of %s: %s", mg->container, err);
+}
+
 struct worker_arg {
 	struct es_migrator	*m;
 	struct es_migration	*mg;
@@ -385,6 +396,8 @@ static void *worker(void *arg)
 		fault_stall(m, mg, "prepared");
 		ret = es_mig_checkpoint(m, mg);
 	}
+	if (!ret)
+		ret = checkpoint_checked(m, mg);
 	if (!ret)
 		ret = es_mig_transfer(m, mg);
 	if (!ret) {

@@ -61,6 +61,23 @@ static uint64_t jint(json_t *o, const char *a, const char *b)
 	return json_integer_value(b ? json_object_get(v, b) : v);
 }
 
+int es_zdm_session_alive(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s)
+{
+	json_t *r, *sess;
+	int ret = 0;
+
+	if (target(z, zm, s, "status", NULL, &r))
+		return -1;
+	sess = json_object_get(r, "session");
+	if (!strcmp(json_string_value(json_object_get(sess, "state")) ?: "", "aborted"))
+		ret = es_zdm_fail(z, zm, "the target's data plane aborted session %s: %s (%s)",
+				  s->key_text,
+				  json_string_value(json_object_get(sess, "abort_why")) ?: "?",
+				  json_string_value(json_object_get(sess, "abort_reason")) ?: "?");
+	json_decref(r);
+	return ret;
+}
+
 /*
  * 0, or -1 with zm->error when the target's data plane aborted a session
  * itself. One session per call, in turn: a round of calls for every
@@ -69,21 +86,7 @@ static uint64_t jint(json_t *o, const char *a, const char *b)
  */
 static int target_alive(struct es_zdm *z, struct es_zdm_mig *zm)
 {
-	struct es_zdm_sess *s = &zm->sess[zm->poll_next++ % zm->n_sess];
-	json_t *r, *sess;
-
-	if (target(z, zm, s, "status", NULL, &r))
-		return -1;
-	sess = json_object_get(r, "session");
-	if (!strcmp(json_string_value(json_object_get(sess, "state")) ?: "", "aborted")) {
-		es_zdm_fail(z, zm, "the target's data plane aborted session %s: %s (%s)", s->key_text,
-			    json_string_value(json_object_get(sess, "abort_why")) ?: "?",
-			    json_string_value(json_object_get(sess, "abort_reason")) ?: "?");
-		json_decref(r);
-		return -1;
-	}
-	json_decref(r);
-	return 0;
+	return es_zdm_session_alive(z, zm, &zm->sess[zm->poll_next++ % zm->n_sess]);
 }
 
 /*
@@ -156,26 +159,57 @@ static int start_sessions(struct es_zdm *z, struct es_zdm_mig *zm, bool *any_udp
 	return 0;
 }
 
-/* The cursor of each session: the last request its image holds (the hold's, zdm_hold.c). */
-static int set_cursors(struct es_zdm *z, struct es_zdm_mig *zm)
+/* The cursor of session s: the last request its image holds (the hold's, zdm_hold.c). */
+static int set_cursor(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s)
 {
-	unsigned int i;
-	char extra[64];
+	char extra[64] = "";
 	json_t *r;
 
-	for (i = 0; i < zm->n_sess; i++) {
-		struct es_zdm_sess *s = &zm->sess[i];
-
-		extra[0] = '\0';
-		if (!s->keep_cursor)
-			snprintf(extra, sizeof(extra), "&cursor=%llu",
-				 (unsigned long long)s->hold_seq);
-		if (target(z, zm, s, "cursor", extra, &r))
-			return -1;
-		s->hold_seq = jint(json_object_get(r, "session"), "cursor", NULL);
-		json_decref(r);
-	}
+	if (!s->keep_cursor)
+		snprintf(extra, sizeof(extra), "&cursor=%llu", (unsigned long long)s->hold_seq);
+	if (target(z, zm, s, "cursor", extra, &r))
+		return -1;
+	s->hold_seq = jint(json_object_get(r, "session"), "cursor", NULL);
+	json_decref(r);
 	return 0;
+}
+
+/* A TCP session still forwarding at the target; UDP sessions are not looked at. */
+static int tcp_session_alive(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s)
+{
+	return s->key.proto == IPPROTO_TCP ? es_zdm_session_alive(z, zm, s) : 0;
+}
+
+/*
+ * Between the checkpoint and its transfer (the engine's hook): a TCP
+ * session the target's data plane gave up while forwarding (its replay
+ * buffer full, during the dump at the latest) fails the migration here,
+ * with that reason, before the image is sent for nothing. One look at
+ * every TCP session, side by side: a round trip. UDP sessions need none:
+ * their hold keeps the old container's input still over the dump, and
+ * the cursor step reports a session given up.
+ */
+static int checkpointed(void *arg, const char *name, char *err, size_t len)
+{
+	struct es_zdm *z = arg;
+	struct es_zdm_mig *zm;
+
+	pthread_mutex_lock(&z->lock);
+	for (zm = z->list; zm; zm = zm->next)
+		if (!strcmp(zm->container, name) && zm->step < ES_ZDM_DONE)
+			break;
+	pthread_mutex_unlock(&z->lock);
+	if (!zm || !es_zdm_each(z, zm, tcp_session_alive))
+		return 0;
+	pthread_mutex_lock(&z->lock);
+	snprintf(err, len, "%s", zm->error);
+	pthread_mutex_unlock(&z->lock);
+	return -1;
+}
+
+void es_zdm_checkpoint_hook_install(struct es_zdm *z)
+{
+	es_migrator_set_checkpoint_hook(z->m, checkpointed, z);
 }
 
 static unsigned int held_total(const struct es_zdm_mig *zm)
@@ -206,7 +240,7 @@ static int run(struct es_zdm *z, struct es_zdm_mig *zm)
 	es_zdm_set_step(z, zm, ES_ZDM_CHECKPOINTED, json_pack("{s:I,s:i}", "cursor",
 						       (json_int_t)zm->sess[0].hold_seq, "held_sent",
 						       held_total(zm)));
-	if (set_cursors(z, zm))
+	if (es_zdm_each(z, zm, set_cursor))
 		return -1;
 	es_zdm_set_step(z, zm, ES_ZDM_RESUMED, json_pack("{s:I}", "cursor",
 							 (json_int_t)zm->sess[0].hold_seq));
@@ -238,27 +272,6 @@ static int cut_one(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *
 	return 0;
 }
 
-/* At most this many sessions replay at once: each holds a request open at the target. */
-#define CUT_PARALLEL	16
-
-struct cut_job {
-	struct es_zdm		*z;
-	struct es_zdm_mig	*zm;
-	atomic_uint		next;
-	atomic_bool		failed;
-};
-
-static void *cut_worker(void *arg)
-{
-	struct cut_job *j = arg;
-	unsigned int i;
-
-	while ((i = atomic_fetch_add(&j->next, 1)) < j->zm->n_sess)
-		if (cut_one(j->z, j->zm, &j->zm->sess[i]))
-			atomic_store(&j->failed, true);
-	return NULL;
-}
-
 /*
  * Every session replayed and cut over, side by side: one session's replay
  * waits on its restored socket, not on the others'. 0, or -1 when one
@@ -266,18 +279,9 @@ static void *cut_worker(void *arg)
  */
 static int cut_over(struct es_zdm *z, struct es_zdm_mig *zm)
 {
-	struct cut_job j = { .z = z, .zm = zm };
-	pthread_t t[CUT_PARALLEL];
-	unsigned int i, n = zm->n_sess < CUT_PARALLEL ? zm->n_sess : CUT_PARALLEL, started = 0;
-	unsigned int replayed = 0;
+	unsigned int i, replayed = 0;
 
-	for (i = 1; i < n; i++)
-		if (!pthread_create(&t[started], NULL, cut_worker, &j))
-			started++;
-	cut_worker(&j);
-	for (i = 0; i < started; i++)
-		pthread_join(t[i], NULL);
-	if (atomic_load(&j.failed))
+	if (es_zdm_each(z, zm, cut_one))
 		return -1;
 	for (i = 0; i < zm->n_sess; i++)
 		replayed += zm->sess[i].replayed;

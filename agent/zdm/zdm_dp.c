@@ -231,6 +231,7 @@ int es_zdm_start(struct es_zdm *z, const struct es_zdm_params *p, char *err, siz
 		return -EAGAIN;
 	}
 	es_zdm_hold_install(z);
+	es_zdm_checkpoint_hook_install(z);
 	es_zdm_recover(z);
 	return 0;
 }

@@ -71,6 +71,24 @@ static unsigned int state_now(struct op_ctx *o, struct es_mig_session *s)
 	return s->seq_state >> ES_MIG_STATE_SHIFT;
 }
 
+/*
+ * A step refused because the session is no longer where it should be
+ * (-ESTALE): when the data plane gave it up itself, its reason ("replay
+ * buffer full: ..."), not the errno's text.
+ */
+static enum es_mig_err refused(struct op_ctx *o, json_t **resp, const char *what, int e)
+{
+	struct es_mig_session s;
+	char msg[320];
+
+	if (e != -ESTALE || state_now(o, &s) != ES_MIG_ABORTED || !s.abort_reason)
+		return answer(resp, ES_MIG_EBUSY, what, e);
+	snprintf(msg, sizeof(msg), what, "");
+	*resp = json_pack("{s:s++}", "error", msg, "the data plane gave the session up: ",
+			  es_mig_abort_why(s.abort_reason));
+	return ES_MIG_EBUSY;
+}
+
 static enum es_mig_err op_start(struct op_ctx *o, json_t **resp)
 {
 	struct es_mig_session s;
@@ -119,7 +137,7 @@ static enum es_mig_err op_cursor(struct op_ctx *o, json_t **resp)
 		ret = -ESTALE;
 	}
 	if (ret)
-		return answer(resp, ES_MIG_EBUSY, "cannot set the cursor: %s", ret);
+		return refused(o, resp, "cannot set the cursor: %s", ret);
 	state_now(o, &s);
 	log_ev(o, "zdm_cursor", json_pack("{s:I,s:b}", "cursor", (json_int_t)s.cursor,
 					  "from_source", cur != NULL));
@@ -256,7 +274,7 @@ static enum es_mig_err op_cutover(struct op_ctx *o, json_t **resp)
 	if (ret == -ESTALE && state_now(o, &s) == ES_MIG_CUTOVER)
 		ret = 0;
 	if (ret)
-		return answer(resp, ES_MIG_EBUSY, "cannot replay and cut over: %s", ret);
+		return refused(o, resp, "cannot replay and cut over: %s", ret);
 	if (state_now(o, &s) != ES_MIG_CUTOVER)
 		return answer(resp, ES_MIG_EBUSY, "session not cut over%s", 0);
 	log_ev(o, "zdm_cutover", json_pack("{s:i,s:I,s:I}", "replayed", replayed, "cut_seq",

@@ -12,7 +12,10 @@
 # nothing half-open is left where the service runs; and 3 % loss on the
 # WAN for the whole migration: the old container's segments reach the
 # target with holes, filled later, and the agents' comparison of the two
-# streams still covers every whole block. Every time: no
+# streams still covers every whole block; and a replay buffer too small
+# for the window (20 requests at 150/s): the target's data plane gives the
+# connections up, and the source sees it between the checkpoint and its
+# transfer, so no image is sent and the error says why. Every time: no
 # connection reset, nothing lost or applied twice, every key exact.
 . "$(dirname "$0")/../lib.sh"
 es_require_root drill_tcp_faults
@@ -20,7 +23,7 @@ command -v criu >/dev/null || { es_plan 1; es_skip drill_tcp_faults "criu missin
 command -v redis-server >/dev/null || { es_plan 1; es_skip drill_tcp_faults "redis-server missing (tools/setup/install-deps)"; exit 0; }
 # shellcheck source=selftests/migration/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 21
+es_plan 28
 
 CONNS=3
 # others_clean NAME SENT: the user's other connections as the first one
@@ -63,4 +66,13 @@ es_expect_ge "Redis, 3 % WAN loss: the WAN dropped frames" \
 drill_expect_eq "Redis, 3 % WAN loss: the agents compared every whole block both containers sent" \
 	"$(drill_q '.migration.agents_exactly_once | "\(.passed) \(.blocks_diverged) \(.segments_unhashed) \(.bytes_compared == .bytes_in_whole_blocks)"')" \
 	"true 0 0 true"
+
+drill_run full --service redis --connections $CONNS --mode partial --rate 50 --count 200 --handoff-at 30 \
+	--replay-limit 20 --fault buffer_full
+drill_expect_failed_clean "Redis, replay buffer full"
+others_clean "Redis, replay buffer full" $(((CONNS - 1) * 200))
+drill_expect_eq "Redis, replay buffer full: failed after the checkpoint, before its transfer, saying why" \
+	"$(jq -rs '[.[] | select(.event == "failed")][0] | "\(.phase) \(.reason | test("replay buffer full"))"' \
+		"$DRILL_DIR/events-node1.log") $(grep -c '"event":"transfer' "$DRILL_DIR/events-node1.log")" \
+	"checkpoint true 0"
 es_done
