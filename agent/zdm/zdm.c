@@ -61,11 +61,13 @@ static uint64_t jint(json_t *o, const char *a, const char *b)
 	return json_integer_value(b ? json_object_get(v, b) : v);
 }
 
-int es_zdm_session_alive(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s)
+int es_zdm_session_alive(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s,
+			 void *unused)
 {
 	json_t *r, *sess;
 	int ret = 0;
 
+	(void)unused;
 	if (target(z, zm, s, "status", NULL, &r))
 		return -1;
 	sess = json_object_get(r, "session");
@@ -86,7 +88,7 @@ int es_zdm_session_alive(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_
  */
 static int target_alive(struct es_zdm *z, struct es_zdm_mig *zm)
 {
-	return es_zdm_session_alive(z, zm, &zm->sess[zm->poll_next++ % zm->n_sess]);
+	return es_zdm_session_alive(z, zm, &zm->sess[zm->poll_next++ % zm->n_sess], NULL);
 }
 
 /*
@@ -135,6 +137,11 @@ static int start_engine(struct es_zdm *z, struct es_zdm_mig *zm)
 
 static int cut_over(struct es_zdm *z, struct es_zdm_mig *zm);
 
+static int start_one(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s, void *extra)
+{
+	return target(z, zm, s, "start", extra, NULL);
+}
+
 /* Each session forwarded and mirrored at the target; true if one is UDP. */
 static int start_sessions(struct es_zdm *z, struct es_zdm_mig *zm, bool *any_udp)
 {
@@ -143,10 +150,10 @@ static int start_sessions(struct es_zdm *z, struct es_zdm_mig *zm, bool *any_udp
 
 	inet_ntop(AF_INET, &z->cfg->tunnel_addr, src, sizeof(src));
 	snprintf(extra, sizeof(extra), "&source=%s", src);
+	if (es_zdm_each(z, zm, start_one, extra))
+		return -1;
 	*any_udp = false;
 	for (i = 0; i < zm->n_sess; i++) {
-		if (target(z, zm, &zm->sess[i], "start", extra, NULL))
-			return -1;
 		/*
 		 * A TCP session needs no hold: the image holds the socket's
 		 * sequence numbers, and the replay hands the restored socket
@@ -160,11 +167,12 @@ static int start_sessions(struct es_zdm *z, struct es_zdm_mig *zm, bool *any_udp
 }
 
 /* The cursor of session s: the last request its image holds (the hold's, zdm_hold.c). */
-static int set_cursor(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s)
+static int set_cursor(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s, void *unused)
 {
 	char extra[64] = "";
 	json_t *r;
 
+	(void)unused;
 	if (!s->keep_cursor)
 		snprintf(extra, sizeof(extra), "&cursor=%llu", (unsigned long long)s->hold_seq);
 	if (target(z, zm, s, "cursor", extra, &r))
@@ -175,9 +183,10 @@ static int set_cursor(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_ses
 }
 
 /* A TCP session still forwarding at the target; UDP sessions are not looked at. */
-static int tcp_session_alive(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s)
+static int tcp_session_alive(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s,
+			     void *unused)
 {
-	return s->key.proto == IPPROTO_TCP ? es_zdm_session_alive(z, zm, s) : 0;
+	return s->key.proto == IPPROTO_TCP ? es_zdm_session_alive(z, zm, s, unused) : 0;
 }
 
 /*
@@ -199,7 +208,7 @@ static int checkpointed(void *arg, const char *name, char *err, size_t len)
 		if (!strcmp(zm->container, name) && zm->step < ES_ZDM_DONE)
 			break;
 	pthread_mutex_unlock(&z->lock);
-	if (!zm || !es_zdm_each(z, zm, tcp_session_alive))
+	if (!zm || !es_zdm_each(z, zm, tcp_session_alive, NULL))
 		return 0;
 	pthread_mutex_lock(&z->lock);
 	snprintf(err, len, "%s", zm->error);
@@ -240,7 +249,7 @@ static int run(struct es_zdm *z, struct es_zdm_mig *zm)
 	es_zdm_set_step(z, zm, ES_ZDM_CHECKPOINTED, json_pack("{s:I,s:i}", "cursor",
 						       (json_int_t)zm->sess[0].hold_seq, "held_sent",
 						       held_total(zm)));
-	if (es_zdm_each(z, zm, set_cursor))
+	if (es_zdm_each(z, zm, set_cursor, NULL))
 		return -1;
 	es_zdm_set_step(z, zm, ES_ZDM_RESUMED, json_pack("{s:I}", "cursor",
 							 (json_int_t)zm->sess[0].hold_seq));
@@ -255,10 +264,11 @@ static int run(struct es_zdm *z, struct es_zdm_mig *zm)
  * that has cut over already, it answers the same (a restarted source lost
  * the answer).
  */
-static int cut_one(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s)
+static int cut_one(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s, void *unused)
 {
 	json_t *r;
 
+	(void)unused;
 	if (target(z, zm, s, "cutover", NULL, &r))
 		return -1;
 	pthread_mutex_lock(&z->lock);
@@ -281,7 +291,7 @@ static int cut_over(struct es_zdm *z, struct es_zdm_mig *zm)
 {
 	unsigned int i, replayed = 0;
 
-	if (es_zdm_each(z, zm, cut_one))
+	if (es_zdm_each(z, zm, cut_one, NULL))
 		return -1;
 	for (i = 0; i < zm->n_sess; i++)
 		replayed += zm->sess[i].replayed;
@@ -413,14 +423,17 @@ static void forward_returning_users(struct es_zdm *z, struct es_zdm_mig *zm)
 	}
 }
 
+static int finish_one(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s, void *unused)
+{
+	(void)unused;
+	return target(z, zm, s, "finish", NULL, NULL);
+}
+
 /* The target forgets each session: its buffer and entry go. */
 static void finish_sessions(struct es_zdm *z, struct es_zdm_mig *zm)
 {
-	unsigned int i;
-
-	for (i = 0; i < zm->n_sess; i++)
-		if (target(z, zm, &zm->sess[i], "finish", NULL, NULL))
-			es_warn("zdm_finish_unanswered", "id=%s error=\"%s\"", zm->id, zm->error);
+	if (es_zdm_each(z, zm, finish_one, NULL))
+		es_warn("zdm_finish_unanswered", "id=%s error=\"%s\"", zm->id, zm->error);
 }
 
 /* After cut-over nothing is undone: the new container serves. */
@@ -475,12 +488,34 @@ static void delivered_arg(struct es_zdm *z, const struct es_zdm_sess *s, char *e
 	es_zdm_query_add(extra, len, "delivered", num);
 }
 
+/* What the target is told of an abort, for every session. */
+struct abort_args {
+	const char	*reason;	/* cut short: a long reason is what gets cut */
+	bool		restored;	/* the target runs the container: remove it */
+	bool		removed;	/* the first session's abort removed it */
+};
+
+static int abort_one(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s, void *arg)
+{
+	const struct abort_args *a = arg;
+	char extra[1024] = "";
+
+	if (a->removed && s == &zm->sess[0])
+		return 0;	/* aborted first, on its own */
+	/* what the target may delete first: a long reason is what gets cut */
+	delivered_arg(z, s, extra, sizeof(extra));
+	if (a->restored && !a->removed)
+		es_zdm_query_add(extra, sizeof(extra), "remove", zm->container);
+	es_zdm_query_add(extra, sizeof(extra), "reason", a->reason);
+	return target(z, zm, s, "abort", extra, NULL);
+}
+
 /* Before cut-over: the old container keeps serving, the target forgets the session. */
 static void abort_migration(struct es_zdm *z, struct es_zdm_mig *zm)
 {
-	char extra[1024], reason[512], short_reason[160], path[256], err[256];
+	char reason[512], short_reason[160], path[256], err[256];
+	struct abort_args a = { .reason = short_reason };
 	bool restored = false;
-	unsigned int i;
 
 	snprintf(reason, sizeof(reason), "%s", zm->error[0] ? zm->error : "unknown");
 	snprintf(short_reason, sizeof(short_reason), "%.150s", reason);
@@ -498,16 +533,16 @@ static void abort_migration(struct es_zdm *z, struct es_zdm_mig *zm)
 	}
 	zm->error[0] = '\0';
 	/* es_mig_remote stays: the target keeps forwarding each session here */
-	for (i = 0; i < zm->n_sess; i++) {
-		extra[0] = '\0';
-		/* what the target may delete first: a long reason is what gets cut */
-		delivered_arg(z, &zm->sess[i], extra, sizeof(extra));
-		if (restored)
-			es_zdm_query_add(extra, sizeof(extra), "remove", zm->container);
-		es_zdm_query_add(extra, sizeof(extra), "reason", short_reason);
-		if (target(z, zm, &zm->sess[i], "abort", extra, NULL))
-			es_warn("zdm_abort_unanswered", "id=%s error=\"%s\"", zm->id, zm->error);
-	}
+	/*
+	 * The first session's abort removes the restored container; the
+	 * others, side by side, then close only their own copies of the
+	 * connections (which need the container gone). Should the first not
+	 * be answered, each of the others asks for the removal again.
+	 */
+	a.restored = restored;
+	a.removed = !abort_one(z, zm, &zm->sess[0], &a);
+	if (es_zdm_each(z, zm, abort_one, &a) || !a.removed)
+		es_warn("zdm_abort_unanswered", "id=%s error=\"%s\"", zm->id, zm->error);
 	snprintf(zm->error, sizeof(zm->error), "%s", reason);
 	es_zdm_set_step(z, zm, ES_ZDM_FAILED, json_pack("{s:s,s:b}", "reason", reason,
 						 "restored_removed", restored));

@@ -16,6 +16,7 @@ struct each_job {
 	struct es_zdm		*z;
 	struct es_zdm_mig	*zm;
 	es_zdm_sess_fn		fn;
+	void			*arg;
 	atomic_uint		next;
 	atomic_bool		failed;
 };
@@ -26,14 +27,14 @@ static void *each_worker(void *arg)
 	unsigned int i;
 
 	while ((i = atomic_fetch_add(&j->next, 1)) < j->zm->n_sess)
-		if (j->fn(j->z, j->zm, &j->zm->sess[i]))
+		if (j->fn(j->z, j->zm, &j->zm->sess[i], j->arg))
 			atomic_store(&j->failed, true);
 	return NULL;
 }
 
-int es_zdm_each(struct es_zdm *z, struct es_zdm_mig *zm, es_zdm_sess_fn fn)
+int es_zdm_each(struct es_zdm *z, struct es_zdm_mig *zm, es_zdm_sess_fn fn, void *arg)
 {
-	struct each_job j = { .z = z, .zm = zm, .fn = fn };
+	struct each_job j = { .z = z, .zm = zm, .fn = fn, .arg = arg };
 	unsigned int i, n = zm->n_sess < EACH_PARALLEL ? zm->n_sess : EACH_PARALLEL;
 	unsigned int started = 0;
 	pthread_t t[EACH_PARALLEL];

@@ -31,13 +31,15 @@ void es_zdm_recover(struct es_zdm *z);
  * itself, e.g. when the replay buffer fills)? 0, or -1 with zm->error
  * naming the reason.
  */
-int es_zdm_session_alive(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s);
+int es_zdm_session_alive(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s,
+			 void *unused);
 /* The engine's look between checkpoint and transfer: a TCP session given up fails it there. */
 void es_zdm_checkpoint_hook_install(struct es_zdm *z);
 
-/* zdm_each.c: fn for every session, up to 16 at once; 0, or -1 when one failed. */
-typedef int (*es_zdm_sess_fn)(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s);
-int es_zdm_each(struct es_zdm *z, struct es_zdm_mig *zm, es_zdm_sess_fn fn);
+/* zdm_each.c: fn(..., arg) for every session, up to 16 at once; 0, or -1 when one failed. */
+typedef int (*es_zdm_sess_fn)(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s,
+			      void *arg);
+int es_zdm_each(struct es_zdm *z, struct es_zdm_mig *zm, es_zdm_sess_fn fn, void *arg);
 /* zdm_record.c */
 const char *es_zdm_step_name(enum es_zdm_step s);
 

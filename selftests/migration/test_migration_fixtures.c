@@ -33,6 +33,7 @@
 #include "migration.skel.h"
 #include "testing/map_reset.h"
 #include "testing/pkt_build.h"
+#include "testing/tun_build.h"
 #include "net/udp_rqueue.h"
 #include "harness.h"
 
@@ -181,54 +182,22 @@ static size_t reply(uint8_t tag, uint8_t *buf)
 	return udp_pkt(SVC, SVC_PORT, USER, USER_PORT, tag, buf);
 }
 
-static uint16_t ip_csum(const uint8_t *p)
-{
-	uint32_t sum = 0;
-	int i;
-
-	for (i = 0; i < 20; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum & 0xffff;
-}
-
-/* Wrap an Ethernet frame's IP packet in the tunnel from src to dst. */
 /* The tunnel header's base of the requests tunnel_pkt builds; -1: each one's seq - 1. */
 static long long tun_base = -1;
 
+/* Wrap an Ethernet frame's IP packet in the tunnel from src to dst. */
 static size_t tunnel_pkt(const uint8_t *in, size_t in_len, const char *src, const char *dst,
 			 uint8_t type, uint64_t seq, uint8_t *out)
 {
-	size_t inner = in_len - ETH_HLEN;
-	struct iphdr *ip = (struct iphdr *)(out + ETH_HLEN);
-	struct udphdr *uh = (struct udphdr *)(ip + 1);
-	struct es_mig_tunhdr th = {};
+	struct es_tun_spec t = {
+		.src = inet_addr(src), .dst = inet_addr(dst), .port = TUN_PORT, .type = type,
+		.seq = seq,
+	};
 
-	memcpy(out, in, ETH_HLEN);
-	memset(ip, 0, sizeof(*ip));
-	ip->version = 4;
-	ip->ihl = 5;
-	ip->ttl = 64;
-	ip->protocol = IPPROTO_UDP;
-	ip->tot_len = htons(ES_MIG_ENCAP_LEN + inner);
-	ip->saddr = inet_addr(src);
-	ip->daddr = inet_addr(dst);
-	ip->check = htons(ip_csum((uint8_t *)ip));
-	uh->source = htons(TUN_PORT);
-	uh->dest = htons(TUN_PORT);
-	uh->len = htons(8 + sizeof(th) + inner);
-	uh->check = 0;
-	th.magic = htons(ES_MIG_TUN_MAGIC);
-	th.version = ES_MIG_TUN_VERSION;
-	th.type = type;
-	th.seq = htobe64(seq);
 	/* as if the target began forwarding just before this request (tun_base: fixed) */
 	if (type == ES_MIG_TUN_REQUEST)
-		th.base = htonl(tun_base >= 0 ? (uint32_t)tun_base : (uint32_t)(seq - 1));
-	memcpy(out + ETH_HLEN + 28, &th, sizeof(th));
-	memcpy(out + ETH_HLEN + ES_MIG_ENCAP_LEN, in + ETH_HLEN, inner);
-	return ETH_HLEN + ES_MIG_ENCAP_LEN + inner;
+		t.base = tun_base >= 0 ? (uint32_t)tun_base : (uint32_t)(seq - 1);
+	return es_tun_build(&t, in, in_len, out);
 }
 
 struct run {
@@ -357,7 +326,7 @@ static void check_encapsulated(FIXTURE_DATA(mig) *self, const struct run *r, con
 	EXPECT_EQ(r->out[12] << 8 | r->out[13], ETH_P_IP, "ethertype IPv4");
 	EXPECT_EQ(ip[0], 0x45, "outer IPv4, 20-byte header");
 	EXPECT_EQ(ip[9], IPPROTO_UDP, "outer protocol UDP");
-	EXPECT_EQ(ip_csum(ip), 0, "outer header checksum valid");
+	EXPECT_EQ(es_ipv4_csum(ip), 0, "outer header checksum valid");
 	EXPECT_EQ(ip[2] << 8 | ip[3], in_len - ETH_HLEN + ES_MIG_ENCAP_LEN, "outer total length");
 	EXPECT_TRUE(!memcmp(ip + 12, &(uint32_t){ inet_addr(LOCAL) }, 4), "outer source: this node");
 	EXPECT_TRUE(!memcmp(ip + 16, &(uint32_t){ inet_addr(SOURCE) }, 4), "outer destination: source node");
@@ -659,7 +628,7 @@ TEST_F(mig, source_encapsulates_replies_back)
 		ASSERT_EQ((int)r.retval, TC_ACT_REDIRECT, "verdict: redirected to the neighbour");
 		ASSERT_EQ(r.out_len, len + ES_MIG_ENCAP_LEN, "tunnel headers added");
 		EXPECT_EQ(r.out[ETH_HLEN + 9], IPPROTO_UDP, "outer UDP");
-		EXPECT_EQ(ip_csum(r.out + ETH_HLEN), 0, "outer checksum valid");
+		EXPECT_EQ(es_ipv4_csum(r.out + ETH_HLEN), 0, "outer checksum valid");
 		EXPECT_TRUE(!memcmp(r.out + ETH_HLEN + 16, &rem.peer_addr, 4), "to the target");
 		memcpy(&th, r.out + ETH_HLEN + 28, sizeof(th));
 		EXPECT_EQ(th.type, ES_MIG_TUN_REPLY, "tunnel type reply");
@@ -893,7 +862,7 @@ TEST_F(mig, tcx_forwarding_encapsulates_and_mirrors)
 	run_tc(self->tc_ingress_fd, pkt, len, &r);
 	ASSERT_EQ((int)r.retval, TC_ACT_REDIRECT, "verdict: redirected to the neighbour");
 	ASSERT_EQ(r.out_len, len + ES_MIG_ENCAP_LEN, "tunnel headers added");
-	EXPECT_EQ(ip_csum(r.out + ETH_HLEN), 0, "outer checksum valid");
+	EXPECT_EQ(es_ipv4_csum(r.out + ETH_HLEN), 0, "outer checksum valid");
 	EXPECT_TRUE(!memcmp(r.out + ETH_HLEN + 16, &(uint32_t){ inet_addr(SOURCE) }, 4),
 		    "outer destination: source node");
 	memcpy(&th, r.out + ETH_HLEN + 28, sizeof(th));

@@ -3,7 +3,11 @@
  * es-bench-fwd: per-packet cost of the migration ingress program
  * (es_mig_xdp_ingress: accounting + forwarding) measured with
  * BPF_PROG_TEST_RUN, side by side with the accounting-only program
- * (es_xdp_ingress) on the same UDP request, in interleaved rounds.
+ * (es_xdp_ingress) on the same UDP request, in interleaved rounds. The TCP
+ * cases: a user's segment forwarded and mirrored, and the old container's
+ * full-sized segment coming back through the tunnel to the target, whose
+ * bytes are hashed into the stream's 64-byte blocks (es_mig_xdp_wan; each
+ * run a new sequence number, so every run hashes, as a stream does).
  *
  * Each run is one packet (repeat 1): an encapsulating program changes the
  * packet it is given, so a repeated run would encapsulate its own output.
@@ -30,6 +34,7 @@
 #include "migration.skel.h"
 #include "xdp_pass.skel.h"
 #include "testing/pkt_build.h"
+#include "testing/tun_build.h"
 #include "tool/opts.h"
 #include "tool/tool_util.h"
 
@@ -37,7 +42,21 @@
 #define ROUNDS		7
 #define TUN_PORT	47000
 
-enum bench_case_id { CASE_IDLE, CASE_PASS, CASE_FWD, CASE_MIRROR, CASE_MAX };
+enum bench_case_id {
+	CASE_IDLE, CASE_PASS, CASE_FWD, CASE_MIRROR, CASE_TCP_MIRROR, CASE_TCP_OLD, CASE_MAX
+};
+
+/* The old container's segment: a full-sized one (MSS 1448 with timestamps). */
+#define TCP_OLD_PAYLOAD	1448
+/*
+ * Runs a round of that case: 7 rounds of 23 blocks a segment stay inside
+ * es_mig_tcpblk's 65,536 (4 MiB of stream, more than a migration window
+ * holds), so the LRU map never recycles an entry while being timed; with
+ * it recycling, a segment costs about twice as much.
+ */
+#define TCP_OLD_RUNS	256
+/* Where the TCP sequence number sits in the tunnelled frame. */
+#define TCP_OLD_SEQ_OFF	(14 + ES_MIG_ENCAP_LEN + 20 + 4)
 
 struct bench_case {
 	const char	*name;
@@ -52,7 +71,8 @@ struct bench {
 	struct migration	*mig;
 	struct xdp_pass		*pass;
 	struct es_mig_dp	dp;
-	int			acct_fd, mig_fd, pass_fd;
+	int			acct_fd, mig_fd, pass_fd, wan_fd;
+	__u32			local;
 	unsigned int		runs;
 	__u32			source;
 };
@@ -74,16 +94,29 @@ static int run_one(int fd, const uint8_t *pkt, size_t len, unsigned int *ns, uin
 	return 0;
 }
 
-/* Mean ns of b->runs runs of the packet; the verdict must be want. */
-static int time_runs(const struct bench *b, int fd, const uint8_t *pkt, size_t len,
-		     uint32_t want, double *mean)
+/*
+ * Mean ns of b->runs runs of the packet; the verdict must be want. With
+ * seq_step, each run's TCP segment comes seq_step further in the stream.
+ */
+static int time_runs_seq(const struct bench *b, int fd, const uint8_t *in, size_t len,
+			 uint32_t want, uint32_t seq_step, double *mean)
 {
+	unsigned int i, ns, runs = seq_step && b->runs > TCP_OLD_RUNS ? TCP_OLD_RUNS : b->runs;
 	unsigned long long sum = 0;
-	unsigned int i, ns;
+	uint8_t pkt[2048];
+	/* the stream goes on across rounds: every run hashes bytes new to its blocks */
+	static uint32_t seq = 1000000;
 	uint32_t verdict;
 	int err;
 
-	for (i = 0; i < b->runs; i++) {
+	if (len > sizeof(pkt))
+		return -EINVAL;
+	memcpy(pkt, in, len);
+	for (i = 0; i < runs; i++) {
+		if (seq_step) {
+			seq += seq_step;
+			*(uint32_t *)(pkt + TCP_OLD_SEQ_OFF) = htonl(seq);
+		}
 		err = run_one(fd, pkt, len, &ns, &verdict);
 		if (err)
 			return err;
@@ -94,26 +127,64 @@ static int time_runs(const struct bench *b, int fd, const uint8_t *pkt, size_t l
 		}
 		sum += ns;
 	}
-	*mean = (double)sum / b->runs;
+	*mean = (double)sum / runs;
 	return 0;
 }
 
-static size_t request(uint16_t sport, uint8_t *buf, size_t cap)
+static int time_runs(const struct bench *b, int fd, const uint8_t *pkt, size_t len,
+		     uint32_t want, double *mean)
+{
+	return time_runs_seq(b, fd, pkt, len, want, 0, mean);
+}
+
+/* A packet from src:sport to dst:dport (the user is 10.1.0.2, the service 10.4.0.10:7000). */
+static void spec_between(struct es_pkt_spec *spec, const char *src, uint16_t sport,
+			 const char *dst, uint16_t dport)
+{
+	es_pkt_spec_init(spec);
+	es_pkt_spec_addr(spec, 0, src);
+	es_pkt_spec_addr(spec, 1, dst);
+	spec->sport = sport;
+	spec->dport = dport;
+}
+
+/* The user's request (UDP, or a TCP segment with 64 bytes of payload). */
+static size_t request(uint16_t sport, bool tcp, uint8_t *buf, size_t cap)
 {
 	struct es_pkt_spec spec;
 
-	es_pkt_spec_init(&spec);
-	es_pkt_spec_addr(&spec, 0, "10.1.0.2");
-	es_pkt_spec_addr(&spec, 1, "10.4.0.10");
-	spec.sport = sport;
-	spec.dport = 7000;
+	spec_between(&spec, "10.1.0.2", sport, "10.4.0.10", 7000);
 	spec.payload = 18;
+	if (tcp) {
+		spec.proto = IPPROTO_TCP;
+		spec.tcp_flags = 0x18;	/* PSH, ACK */
+		spec.payload = 64;
+	}
 	return es_pkt_build(&spec, buf, cap);
 }
 
-static struct es_mig_key key_of(uint16_t sport)
+/* The old container's full-sized segment to the user, as the source tunnels it back. */
+static size_t old_segment(const struct bench *b, uint16_t sport, uint8_t *buf, size_t cap)
 {
-	struct es_mig_key k = { .proto = IPPROTO_UDP };
+	struct es_tun_spec t = { .src = b->source, .dst = b->local, .port = TUN_PORT,
+				 .type = ES_MIG_TUN_REPLY, .seq = 1 };
+	struct es_pkt_spec spec;
+	uint8_t inner[2048];
+	size_t len;
+
+	spec_between(&spec, "10.4.0.10", 7000, "10.1.0.2", sport);
+	spec.proto = IPPROTO_TCP;
+	spec.tcp_flags = 0x18;
+	spec.payload = TCP_OLD_PAYLOAD;
+	len = es_pkt_build(&spec, inner, sizeof(inner));
+	if (!len || len + ES_MIG_ENCAP_LEN > cap)
+		return 0;
+	return es_tun_build(&t, inner, len, buf);
+}
+
+static struct es_mig_key key_of(uint16_t sport, bool tcp)
+{
+	struct es_mig_key k = { .proto = tcp ? IPPROTO_TCP : IPPROTO_UDP };
 
 	k.user_addr = inet_addr("10.1.0.2");
 	k.svc_addr = inet_addr("10.4.0.10");
@@ -122,33 +193,39 @@ static struct es_mig_key key_of(uint16_t sport)
 	return k;
 }
 
-/* A fresh session for the round: the mirror case starts with an empty buffer. */
-static int session_reset(const struct bench *b, const struct bench_case *c, bool mirror)
+/* A fresh session for the round: the mirror cases start with an empty buffer. */
+static int session_reset(const struct bench *b, const struct bench_case *c, enum bench_case_id id)
 {
-	struct es_mig_key k = key_of(c->sport);
+	bool tcp = id >= CASE_TCP_MIRROR;
+	struct es_mig_key k = key_of(c->sport, tcp);
 
 	es_mig_finish(&b->dp, &k, NULL);
-	return es_mig_start(&b->dp, &k, b->source, mirror, b->runs + 1);
+	return es_mig_start(&b->dp, &k, b->source, id != CASE_FWD, b->runs + 1);
 }
 
 static int bench_case(struct bench *b, struct bench_case *c, enum bench_case_id id)
 {
-	uint8_t pkt[256];
-	size_t len = request(c->sport, pkt, sizeof(pkt));
-	uint32_t want = id <= CASE_PASS ? XDP_PASS : XDP_REDIRECT;
+	uint8_t pkt[2048];
+	size_t len = id == CASE_TCP_OLD ? old_segment(b, c->sport, pkt, sizeof(pkt)) :
+		     request(c->sport, id == CASE_TCP_MIRROR, pkt, sizeof(pkt));
+	uint32_t want = id <= CASE_PASS || id == CASE_TCP_OLD ? XDP_PASS : XDP_REDIRECT;
+	int fd = id == CASE_TCP_OLD ? b->wan_fd : b->mig_fd;
+	uint32_t step = id == CASE_TCP_OLD ? TCP_OLD_PAYLOAD : 0;
 	unsigned int ns;
 	uint32_t v;
 	int r, err;
 
+	if (!len)
+		return -EINVAL;
 	err = run_one(b->acct_fd, pkt, len, &ns, &v);	/* the accounting session exists */
 	for (r = 0; !err && r < ROUNDS; r++) {
 		err = time_runs(b, b->pass_fd, pkt, len, XDP_PASS, &c->pass_ns[r]);
 		if (!err)
 			err = time_runs(b, b->acct_fd, pkt, len, XDP_PASS, &c->base_ns[r]);
 		if (!err && id > CASE_PASS)
-			err = session_reset(b, c, id == CASE_MIRROR);
+			err = session_reset(b, c, id);
 		if (!err)
-			err = time_runs(b, b->mig_fd, pkt, len, want, &c->ns[r]);
+			err = time_runs_seq(b, fd, pkt, len, want, step, &c->ns[r]);
 	}
 	return err;
 }
@@ -235,7 +312,9 @@ static int load(struct bench *b, const char *local)
 	b->pass_fd = bpf_program__fd(b->pass->progs.es_xdp_pass);
 	b->acct_fd = bpf_program__fd(b->acct->progs.es_xdp_ingress);
 	b->mig_fd = bpf_program__fd(b->mig->progs.es_mig_xdp_ingress);
-	return es_mig_config_set(&b->dp, inet_addr(local), TUN_PORT, b->runs + 1);
+	b->wan_fd = bpf_program__fd(b->mig->progs.es_mig_xdp_wan);
+	b->local = inet_addr(local);
+	return es_mig_config_set(&b->dp, b->local, TUN_PORT, b->runs + 1);
 }
 
 struct fwd_args {
@@ -267,6 +346,10 @@ int main(int argc, char **argv)
 		[CASE_PASS] = { "not_migrating", "UDP request of a session not migrating, others are", 5000 },
 		[CASE_FWD] = { "forwarding", "encapsulated and redirected to the source", 5001 },
 		[CASE_MIRROR] = { "forwarding_mirror", "same, plus a copy in the replay buffer", 5002 },
+		[CASE_TCP_MIRROR] = { "tcp_forwarding_mirror",
+				      "TCP segment (64 B): forwarded and mirrored", 5003 },
+		[CASE_TCP_OLD] = { "tcp_old_hashed",
+				   "old container's 1448 B segment through the tunnel, hashed", 5004 },
 	};
 	struct fwd_args a = { .runs = 20000 };
 	struct bench b = { };
