@@ -153,14 +153,16 @@ $(BUILD)/es-events-emit: $(BUILD)/tools/fixtures/es-events-emit.o $(EVENTS_OBJS)
 	$(CC) $(ES_CFLAGS) $^ -o $@ $(LDLIBS)
 $(BUILD)/tools/fixtures/es-events-emit.o: ES_CFLAGS += -Iagent
 
-# C tests of the CNI plugin link its objects, all but main().
+# C tests of the CNI plugin link its objects, all but main(); the test of
+# es-counter's HTTP request parser links that file.
 CNI_TEST_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(filter-out cni/main.c,$(wildcard cni/*.c)))
+HTTP_REQ_OBJ	:= $(BUILD)/tools/fixtures/es-counter/http_req.o
 define test_rule
-$(BUILD)/selftests/$(notdir $(basename $(1))): $(BUILD)/$(basename $(1)).o $(if $(findstring test_cni_,$(1)),$(CNI_TEST_OBJS)) $(LIBESTEST) $(LIBES)
+$(BUILD)/selftests/$(notdir $(basename $(1))): $(BUILD)/$(basename $(1)).o $(if $(findstring test_cni_,$(1)),$(CNI_TEST_OBJS)) $(if $(findstring test_http_req,$(1)),$(HTTP_REQ_OBJ)) $(LIBESTEST) $(LIBES)
 	$$(CC) $$(ES_CFLAGS) $$^ -o $$@ $$(LDLIBS)
 endef
 $(foreach t,$(TEST_SRCS),$(eval $(call test_rule,$(t))))
-$(BUILD)/selftests/%.o: ES_CFLAGS += -Iselftests -Icni
+$(BUILD)/selftests/%.o: ES_CFLAGS += -Iselftests -Icni -Itools/fixtures
 # The agent's rooms include each other's doors as "ROOM/door.h".
 $(BUILD)/agent/%.o: ES_CFLAGS += -Iagent
 
