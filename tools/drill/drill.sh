@@ -559,12 +559,17 @@ check "$where" >"$OUT/check.json" 2>/dev/null || echo '{}' >"$OUT/check.json"
 wan=$(es_wan_stats 2>/dev/null | jq -c '[.a2b, .b2a] | map(.dropped_loss + .dropped_queue
 	+ .dropped_memory + .dropped_tx + .dropped_socket) | {node1_to_node2: .[0], node2_to_node1: .[1]}' \
 	2>/dev/null)
+# ab's figures; a report that cannot be made fails the drill
+ab=null
+if [ "$AB_N" -gt 0 ]; then
+	ab=$(ab_report "$AB_RC" "$state") || ab='{"passed": false, "error": "no report of ab"}'
+fi
 jq -n --arg s "$state" --argjson o "$old" --argjson n "$new" --arg w "$where" --arg f "$FAULT" \
 	--arg m "$MODE" --argjson r "$RATE" --argjson d "$DELAY" --arg wr "$WRATE" --argjson h "$HANDOFF" \
 	--argjson wd "${wan:-null}" --argjson rt "$RETRY" --argjson ur "$REPLIES" --arg pr "$PROTO" \
 	--argjson ck "$CLOCK" --argjson pz "${paused:-0}" --argjson oc "${others:-null}" \
 	--argjson ho "${halfopen:-0}" \
-	--argjson ab "$([ "$AB_N" -gt 0 ] && ab_report "$AB_RC" "$state" || echo null)" \
+	--argjson ab "$ab" \
 	'{migration_state: $s, old_running: $o, new_running: $n, paused: $pz, serving_node: $w, fault: $f, mode: $m,
 	  rate: $r, wan_delay_ms: $d, wan_rate: $wr, handoff_at: $h, wan_dropped: $wd, retry: $rt,
 	  udp_replies: $ur, protocol: $pr, service_clock: $ck, other_connections: $oc,
