@@ -153,14 +153,16 @@ $(BUILD)/es-events-emit: $(BUILD)/tools/fixtures/es-events-emit.o $(EVENTS_OBJS)
 	$(CC) $(ES_CFLAGS) $^ -o $@ $(LDLIBS)
 $(BUILD)/tools/fixtures/es-events-emit.o: ES_CFLAGS += -Iagent
 
-# C tests of the CNI plugin link its objects, all but main().
+# C tests of the CNI plugin link its objects, all but main(); the test of
+# es-counter's HTTP request parser links that file.
 CNI_TEST_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(filter-out cni/main.c,$(wildcard cni/*.c)))
+HTTP_REQ_OBJ	:= $(BUILD)/tools/fixtures/es-counter/http_req.o
 define test_rule
-$(BUILD)/selftests/$(notdir $(basename $(1))): $(BUILD)/$(basename $(1)).o $(if $(findstring test_cni_,$(1)),$(CNI_TEST_OBJS)) $(LIBESTEST) $(LIBES)
+$(BUILD)/selftests/$(notdir $(basename $(1))): $(BUILD)/$(basename $(1)).o $(if $(findstring test_cni_,$(1)),$(CNI_TEST_OBJS)) $(if $(findstring test_http_req,$(1)),$(HTTP_REQ_OBJ)) $(LIBESTEST) $(LIBES)
 	$$(CC) $$(ES_CFLAGS) $$^ -o $$@ $$(LDLIBS)
 endef
 $(foreach t,$(TEST_SRCS),$(eval $(call test_rule,$(t))))
-$(BUILD)/selftests/%.o: ES_CFLAGS += -Iselftests -Icni
+$(BUILD)/selftests/%.o: ES_CFLAGS += -Iselftests -Icni -Itools/fixtures
 # The agent's rooms include each other's doors as "ROOM/door.h".
 $(BUILD)/agent/%.o: ES_CFLAGS += -Iagent
 
@@ -174,10 +176,11 @@ demo: deps
 	$(MAKE) all
 	bash tools/demo/demo.sh
 
-# `make drill` runs the UDP, the TCP (es-counter) and the Redis scenario and
-# prints each report;
+# `make drill` runs the UDP, the TCP (es-counter), the Redis and the HTTP
+# (es-counter --http with ab -k) scenario and prints each report;
 # DRILL="PLAN [options]" runs one drill of your choice
-DRILL_PLANS ?= tools/drill/plans/default.json tools/drill/plans/tcp.json tools/drill/plans/redis.json
+DRILL_PLANS ?= tools/drill/plans/default.json tools/drill/plans/tcp.json tools/drill/plans/redis.json \
+	       tools/drill/plans/http.json
 drill: deps
 	$(MAKE) all
 	@if [ -n "$(DRILL)" ]; then bash tools/drill/drill.sh $(DRILL); else \
@@ -216,8 +219,9 @@ clean:
 
 # The migration drills' service runs inside busybox containers: static, libc
 # only, so of lib/ it takes the option table parser and the clock alone.
-ES_COUNTER_SRCS	:= tools/fixtures/es-counter.c lib/tool/opts.c lib/util/clock.c
-$(BUILD)/es-counter: $(ES_COUNTER_SRCS) lib/tool/opts.h lib/util/clock.h
+ES_COUNTER_SRCS	:= tools/fixtures/es-counter.c tools/fixtures/es-counter/http_req.c lib/tool/opts.c \
+		   lib/util/clock.c
+$(BUILD)/es-counter: $(ES_COUNTER_SRCS) lib/tool/opts.h lib/util/clock.h tools/fixtures/es-counter/http_req.h
 	@mkdir -p $(@D)
 	$(CC) $(ES_CFLAGS) -static $(ES_COUNTER_SRCS) -o $@
 

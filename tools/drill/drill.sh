@@ -5,14 +5,19 @@
 #   tools/drill/drill.sh [SCENARIO.json] [--rate R] [--count N] [--handoff-at K]
 #                  [--mode partial|complete] [--delay-ms D] [--wan-rate R]
 #                  [--fault KIND] [--fault-at PHASE] [--outage-s S] [--retry]
-#                  [--replay-limit N] [--service-replies N] [--service udp|tcp|redis]
-#                  [--service-clock] [--connections N] [--pipeline P]
-#                  [--others-count N] [--records N]
+#                  [--replay-limit N] [--service-replies N]
+#                  [--service udp|tcp|redis|http] [--service-clock] [--connections N]
+#                  [--pipeline P] [--others-count N] [--records N]
+#                  [--ab N] [--ab-concurrency C] [--ab-pace R]
 #                  [--wan-loss [requests:|replies:]P]
 #                  [--out DIR] [--json] [--quiet]
 #
 # --service redis runs Debian's redis-server, unmodified, instead of
 # es-counter; the user's connections each INCR a key of their own.
+# --service http runs es-counter --http (HTTP/1.1 keep-alive, a counter
+# per key); each connection GETs /incr/KEY of its own. --ab N (HTTP): the
+# user also runs `ab -k -c C -n N` against /incr/ab through the handoff
+# and the migration, its connections opened before the handoff.
 # --connections N (TCP services): the user keeps N connections, each
 # sending at the rate; the migration carries all of them. --pipeline P:
 # each connection writes P requests at a time (redis-benchmark -P).
@@ -29,6 +34,8 @@
 # Exit status: 0 when nothing was lost or answered twice and the counter
 # check passed (and, for a fault scenario, the migration failed cleanly).
 . "$(dirname "$0")/../../selftests/lib.sh"
+# shellcheck source=tools/drill/drill-ab.inc
+. "$(dirname "$0")/drill-ab.inc"
 
 SCENARIO=$ES_ROOT/tools/drill/plans/default.json
 OUT=""
@@ -56,6 +63,9 @@ while [ $# -gt 0 ]; do
 	--others-count) OVR[others_count]=$2; shift 2 ;;
 	--records) OVR[records]=$2; shift 2 ;;
 	--wan-loss) OVR[wan_loss]=$2; shift 2 ;;
+	--ab) OVR[ab_requests]=$2; shift 2 ;;
+	--ab-concurrency) OVR[ab_concurrency]=$2; shift 2 ;;
+	--ab-pace) OVR[ab_pace]=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
 	--json) JSON=1; shift ;;
 	--quiet) QUIET=1; shift ;;
@@ -110,11 +120,19 @@ CONNS=$(sc connections .service.connections 1)
 OTHERS_COUNT=$(sc others_count .service.others_count "$COUNT")
 # requests each connection writes at a time
 PIPELINE=$(sc pipeline .service.pipeline 1)
+# ab -k through the migration (HTTP): requests, connections, and the
+# requests per second its connections make through the old access point
+# before the handoff (ab has no rate of its own: unpaced it would finish
+# before the handoff on a local link)
+AB_N=$(sc ab_requests .ab.requests 0)
+AB_C=$(sc ab_concurrency .ab.concurrency 1)
+AB_PACE=$(sc ab_pace .ab.pace 40)
 case "$PROTO" in
 udp) SESSION_SUFFIX=""; CLIENT_PROTO=(); TCP_EST=false ;;
 tcp) SESSION_SUFFIX=/tcp; CLIENT_PROTO=(--tcp); TCP_EST=true ;;
 redis) SESSION_SUFFIX=/tcp; CLIENT_PROTO=(--redis key1); TCP_EST=true ;;
-*) echo "drill: --service must be udp, tcp or redis, not '$PROTO'" >&2; exit 2 ;;
+http) SESSION_SUFFIX=/tcp; CLIENT_PROTO=(--http key1); TCP_EST=true ;;
+*) echo "drill: --service must be udp, tcp, redis or http, not '$PROTO'" >&2; exit 2 ;;
 esac
 if ! [[ "$PIPELINE" =~ ^[0-9]+$ ]] || [ "$PIPELINE" -lt 1 ] || [ "$PIPELINE" -gt 64 ] ||
 	{ [ "$PROTO" = udp ] && [ "$PIPELINE" != 1 ]; }; then
@@ -123,10 +141,17 @@ if ! [[ "$PIPELINE" =~ ^[0-9]+$ ]] || [ "$PIPELINE" -lt 1 ] || [ "$PIPELINE" -gt
 fi
 [ "$PIPELINE" -gt 1 ] && CLIENT_PROTO+=(--pipeline "$PIPELINE")
 if ! [[ "$CONNS" =~ ^[0-9]+$ ]] || [ "$CONNS" -lt 1 ] || [ "$CONNS" -gt 100 ] ||
-	{ [ "$PROTO" != redis ] && [ "$CONNS" != 1 ]; }; then
-	# es-counter keeps one counter for the service: each connection's
-	# replies could not be checked against its own requests
-	echo "drill: --connections must be 1 to 100, and 1 unless the service is redis" >&2
+	{ [ "$PROTO" != redis ] && [ "$PROTO" != http ] && [ "$CONNS" != 1 ]; }; then
+	# es-counter's line protocol keeps one counter for the service: each
+	# connection's replies could not be checked against its own requests
+	echo "drill: --connections must be 1 to 100, and 1 unless the service is redis or http" >&2
+	exit 2
+fi
+# one migration carries at most 128 connections (docs/migration.md)
+if ! [[ "$AB_N$AB_C$AB_PACE" =~ ^[0-9]+$ ]] || [ "$AB_C" -lt 1 ] || [ "$AB_PACE" -lt 1 ] ||
+	{ [ "$AB_N" -gt 0 ] && { [ "$PROTO" != http ] || [ "$AB_N" -lt "$AB_C" ] ||
+		[ $((CONNS + AB_C)) -gt 128 ]; }; }; then
+	echo "drill: --ab N needs --service http, N at least --ab-concurrency C, C + connections at most 128, a pace of 1/s or more" >&2
 	exit 2
 fi
 NAME=$(jq -r '.name // "drill"' "$SCENARIO")
@@ -160,6 +185,7 @@ OTHER_PIDS=()
 
 drill_cleanup() {
 	[ -n "${FAULT_PID:-}" ] && kill "$FAULT_PID" 2>/dev/null
+	[ -n "${AB_PID:-}" ] && kill "$AB_PID" 2>/dev/null
 	# each is a subshell around nsenter: its child is the client
 	for pid in "${OTHER_PIDS[@]}"; do pkill -P "$pid" 2>/dev/null; kill "$pid" 2>/dev/null; done
 	es_runc_cleanup "$ST1" "$ST2"
@@ -184,6 +210,7 @@ for ns in u n1 n2; do
 		es_in $ns ethtool -K "$dev" tx off >/dev/null 2>&1
 	done
 done
+[ "$AB_N" -gt 0 ] && { ab_pace_old_ap || die "pacing ab on the old access link"; }
 es_in u ip addr add "$USER_IP/32" dev lo
 es_in u ip route add default via "$AP1.1" src "$USER_IP"
 es_in u sysctl -q -w net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
@@ -297,7 +324,7 @@ unset ES_AGENT_BIN EDGESHIFTD_FAULT
 agent_wait 1 || die "agent on node 1"
 agent_wait 2 || die "agent on node 2"
 
-say "service: $([ "$PROTO" = redis ] && echo redis-server || echo es-counter) in container 'svc' on node 1 ($SVC:$SVC_PORT)"
+say "service: $([ "$PROTO" = redis ] && echo redis-server || echo es-counter) in container 'svc' on node 1 ($SVC:$SVC_PORT, $PROTO)"
 if [ "$PROTO" = redis ]; then
 	# unmodified: no persistence (the checkpoint carries its memory), no
 	# protected mode (clients come from another namespace)
@@ -307,6 +334,7 @@ else
 	# UDP on the service port in both cases: the drill's CHECK asks over it
 	SVC_PROTO=(--udp-replies "$REPLIES")
 	[ "$PROTO" = tcp ] && SVC_PROTO=(--tcp "$SVC_PORT")
+	[ "$PROTO" = http ] && SVC_PROTO=(--tcp "$SVC_PORT" --http)
 	[ "$CLOCK" = true ] && SVC_PROTO+=(--reply-clock)
 	args=$(printf '"%s",' /usr/local/bin/es-counter serve --udp "$SVC_PORT" "${SVC_PROTO[@]}" --bind "$SVC" \
 		--state-dir /data --mem-mb "$MEM_MB" --write-kb "$WRITE_KB")
@@ -317,6 +345,8 @@ es_in n1 curl -sf -m 30 -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Ty
 check() {
 	if [ "$PROTO" = redis ]; then
 		redis_check "$1"
+	elif [ "$PROTO" = http ]; then
+		http_check "$1"
 	else
 		es_in "n$1" "$ES_BUILD/es-counter" client --to "$SVC" --port "$SVC_PORT" --check --timeout-ms 1000
 	fi
@@ -333,6 +363,30 @@ redis_check() {
 		[ -n "$want" ] && [ "${got:-0}" = "$want" ] || intact=false
 	done
 	jq -n --argjson c "${ctr:-0}" --argjson i "$intact" '{counter: $c, memory_intact: $i}'
+}
+# HTTP: KEY's counter at node N's service (a fresh connection; 0 for a key
+# never incremented, which the service answers with 404)
+http_get() { # N KEY
+	local body
+	body=$(es_in "n$1" curl -s -m 5 "http://$SVC:$SVC_PORT/get/$2") || return 1
+	awk -v k="$2" '$1 == k { print $2 + 0; f = 1 } END { if (!f) print 0 }' <<<"$body"
+}
+# HTTP: as redis_check, the first connection's key and whether every
+# other connection's key holds what its client was answered; the memory
+# checksum (es-counter's CHECK) verifies too; and ab's key
+http_check() {
+	local k got want intact ctr mem
+	ctr=$(http_get "$1" key1) || return 1
+	mem=$(es_in "n$1" "$ES_BUILD/es-counter" client --to "$SVC" --port "$SVC_PORT" --check \
+		--timeout-ms 1000 | jq .memory_intact)
+	intact=${mem:-false}
+	for k in $(seq 2 "$CONNS"); do
+		got=$(http_get "$1" "key$k")
+		want=$(jq -r '.answered // empty' "$OUT/client-$k-summary.json" 2>/dev/null)
+		[ -n "$want" ] && [ "${got:-0}" = "$want" ] || intact=false
+	done
+	jq -n --argjson c "${ctr:-0}" --argjson i "$intact" --argjson ab "$(http_get "$1" ab || echo null)" \
+		'{counter: $c, memory_intact: $i, ab_counter: $ab}'
 }
 svc_up() {
 	if [ "$PROTO" = redis ]; then
@@ -439,17 +493,28 @@ PROGRESS=--progress
 for k in $(seq 2 "$CONNS"); do
 	other=(--tcp)
 	[ "$PROTO" = redis ] && other=(--redis "key$k")
+	[ "$PROTO" = http ] && other=(--http "key$k")
 	[ "$PIPELINE" -gt 1 ] && other+=(--pipeline "$PIPELINE")
 	es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" --bind "$USER_IP:$((USER_PORT + k - 1))" \
 		--rate "$RATE" --count "$OTHERS_COUNT" --drain-ms $((4 * DELAY + 3000)) "${other[@]}" \
 		--log "$OUT/client-$k.jsonl" >"$OUT/client-$k-summary.json" 2>"$OUT/client-$k.err" &
 	OTHER_PIDS+=($!)
 done
+if [ "$AB_N" -gt 0 ]; then
+	say "ab -k -c $AB_C -n $AB_N against /incr/ab, about $AB_PACE/s until the handoff"
+	ab_start || die "ab"
+fi
 es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" --bind "$USER_IP:$USER_PORT" --rate "$RATE" \
 	--count "$COUNT" --handoff-at "$HANDOFF" --handoff-gw "$AP2.1" --drain-ms $((4 * DELAY + 3000)) \
 	--parts "$REPLIES" "${CLIENT_PROTO[@]}" \
 	--log "$OUT/client.jsonl" $PROGRESS >"$OUT/client-summary.json" || die "client failed"
 for pid in "${OTHER_PIDS[@]}"; do wait "$pid" || die "a client of the user's other connections failed"; done
+AB_RC=0
+if [ -n "${AB_PID:-}" ]; then
+	wait "$AB_PID"
+	AB_RC=$?
+	AB_PID=""
+fi
 [ -n "${FAULT_PID:-}" ] && wait "$FAULT_PID"
 
 say "migration outcome"
@@ -494,15 +559,21 @@ check "$where" >"$OUT/check.json" 2>/dev/null || echo '{}' >"$OUT/check.json"
 wan=$(es_wan_stats 2>/dev/null | jq -c '[.a2b, .b2a] | map(.dropped_loss + .dropped_queue
 	+ .dropped_memory + .dropped_tx + .dropped_socket) | {node1_to_node2: .[0], node2_to_node1: .[1]}' \
 	2>/dev/null)
+# ab's figures; a report that cannot be made fails the drill
+ab=null
+if [ "$AB_N" -gt 0 ]; then
+	ab=$(ab_report "$AB_RC" "$state") || ab='{"passed": false, "error": "no report of ab"}'
+fi
 jq -n --arg s "$state" --argjson o "$old" --argjson n "$new" --arg w "$where" --arg f "$FAULT" \
 	--arg m "$MODE" --argjson r "$RATE" --argjson d "$DELAY" --arg wr "$WRATE" --argjson h "$HANDOFF" \
 	--argjson wd "${wan:-null}" --argjson rt "$RETRY" --argjson ur "$REPLIES" --arg pr "$PROTO" \
 	--argjson ck "$CLOCK" --argjson pz "${paused:-0}" --argjson oc "${others:-null}" \
 	--argjson ho "${halfopen:-0}" \
+	--argjson ab "$ab" \
 	'{migration_state: $s, old_running: $o, new_running: $n, paused: $pz, serving_node: $w, fault: $f, mode: $m,
 	  rate: $r, wan_delay_ms: $d, wan_rate: $wr, handoff_at: $h, wan_dropped: $wd, retry: $rt,
 	  udp_replies: $ur, protocol: $pr, service_clock: $ck, other_connections: $oc,
-	  half_open_connections: $ho}' \
+	  half_open_connections: $ho, ab: $ab}' \
 	>"$OUT/site.json"
 REPORT_ARGS=()
 [ "$JSON" = 1 ] && REPORT_ARGS=(--json)

@@ -411,8 +411,9 @@ static bool verdict(struct drill *d, json_t *out)
 	uint64_t cut = ev_ts(d, "zdm_cutover", "target"), rst = ev_ts(d, "restore_end", "target");
 	json_t *oa = ev_get(d, "zdm_old_answered");
 	json_t *oc = json_object_get(d->site, "other_connections");
+	json_t *ab = json_object_get(d->site, "ab");
 	size_t i, wrong = 0;
-	bool order_ok, outcome_ok, counter_ok, others_ok;
+	bool order_ok, outcome_ok, counter_ok, others_ok, ab_ok;
 
 	for (i = 0; i < d->n; i++)
 		if (d->r[i].recv && d->r[i].counter != d->r[i].seq)
@@ -426,6 +427,10 @@ static bool verdict(struct drill *d, json_t *out)
 		     !json_integer_value(json_object_get(oc, "replies_with_wrong_counter")));
 	if (json_is_object(oc))
 		json_object_set(out, "other_connections", oc);
+	/* ab -k through the migration: the drill script held its figures to the server's */
+	ab_ok = !json_is_object(ab) || json_is_true(json_object_get(ab, "passed"));
+	if (json_is_object(ab))
+		json_object_set(out, "ab", ab);
 	order_ok = !strcmp(state, "done") ? stop > cut && cut > rst && rst &&
 		   json_integer_value(json_object_get(d->site, "old_running")) == 0 &&
 		   json_integer_value(json_object_get(d->site, "new_running")) == 1 :
@@ -449,7 +454,7 @@ static bool verdict(struct drill *d, json_t *out)
 	json_object_set_new(out, "old_stopped_after_new", stop_check(d, state, order_ok, oa));
 	json_object_set_new(out, "outcome_as_expected", json_boolean(outcome_ok));
 	/* TCP: the user's one connection lived through it */
-	return !lost && !dup && !resets && counter_ok && others_ok && order_ok && outcome_ok;
+	return !lost && !dup && !resets && counter_ok && others_ok && ab_ok && order_ok && outcome_ok;
 }
 
 /* One response-time figure, left out when nothing was measured (no such period). */
@@ -459,6 +464,23 @@ static void print_rt(json_t *rt, const char *key, const char *label, char sep)
 
 	if (json_is_number(v))
 		printf("%c %s %.1f", sep, label, json_number_value(v));
+}
+
+static long long num(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+/* ab -k's figures against the server's counter (drill.sh --ab) */
+static void print_ab(json_t *ab)
+{
+	if (!json_is_object(ab))
+		return;
+	printf("  ab -k -c %lld     complete %lld of %lld  failed %lld  non-2xx %lld  exit %lld  "
+	       "server's counter %lld  connections migrated %lld: %s\n", num(ab, "concurrency"),
+	       num(ab, "complete"), num(ab, "requests"), num(ab, "failed"), num(ab, "non_2xx"),
+	       num(ab, "exit_status"), num(ab, "counter"), num(ab, "migrated"),
+	       json_is_true(json_object_get(ab, "passed")) ? "PASSED" : "FAILED");
 }
 
 static void print_table(json_t *o)
@@ -489,6 +511,7 @@ static void print_table(json_t *o)
 		       json_integer_value(json_object_get(p, "answered_twice")),
 		       json_integer_value(json_object_get(p, "resets")),
 		       json_integer_value(json_object_get(p, "replies_with_wrong_counter")));
+	print_ab(json_object_get(o, "ab"));
 	printf("  exactly once    final counter %lld for %lld requests, %lld replies with a wrong counter: %s\n",
 	       json_integer_value(json_object_get(eo, "final_counter")),
 	       json_integer_value(json_object_get(eo, "requests_sent")),

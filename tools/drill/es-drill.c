@@ -17,6 +17,10 @@
  *                     the service is a Redis server: each request is
  *                     "INCR KEY" (inline command), its reply ":N", and the
  *                     n-th reply on the connection answers request n.
+ *                     With --http KEY the service is es-counter --http:
+ *                     each request is "GET /incr/KEY" (HTTP/1.1,
+ *                     keep-alive), its reply a 200 whose body is
+ *                     "KEY N", the n-th response answering request n.
  *                     --pipeline P writes P requests at a time (at the same
  *                     request rate), as redis-benchmark -P does.
  */
@@ -29,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -42,6 +47,8 @@
 
 /* Requests one write carries at most (--pipeline). */
 #define ES_DRILL_PIPELINE_MAX	64
+/* Bytes of one request at most: an HTTP GET with a 64-byte key */
+#define ES_DRILL_REQ_MAX	160
 
 static volatile sig_atomic_t stop;
 
@@ -72,9 +79,10 @@ struct client {
 	bool			progress;
 	bool			tcp;	/* one TCP connection, line per request */
 	const char		*redis_key;	/* Redis: INCR this key */
+	const char		*http_key;	/* HTTP: GET /incr/ this key */
 	unsigned int		pipeline;	/* TCP: requests per write (0: 1) */
-	unsigned long		redis_replies;	/* Redis: replies so far (the next one's request) */
-	char			line[512];	/* TCP: a reply line not complete yet */
+	unsigned long		replies_in_order;	/* Redis, HTTP: replies so far */
+	char			line[1024];	/* TCP: a reply (line or HTTP response) not complete yet */
 	size_t			line_len;
 	unsigned long		resets;	/* TCP: the connection was reset or closed */
 	uint64_t		reset_ns;	/* CLOCK_REALTIME of it */
@@ -175,17 +183,72 @@ static void on_redis_reply(struct client *c, char *line)
 
 	if (len && line[len - 1] == '\r')
 		line[len - 1] = '\0';
-	if (sscanf(line, ":%llu", &n) != 1 || c->redis_replies >= c->count) {
+	if (sscanf(line, ":%llu", &n) != 1 || c->replies_in_order >= c->count) {
 		c->stray++;
 		return;
 	}
-	snprintf(buf, sizeof(buf), "SEQ %lu COUNT %llu", ++c->redis_replies, n);
+	snprintf(buf, sizeof(buf), "SEQ %lu COUNT %llu", ++c->replies_in_order, n);
 	on_reply(c, buf);
+}
+
+/* HTTP: the value of header name in head[0..len), or -1. */
+static long long http_header_num(const char *head, size_t len, const char *name)
+{
+	size_t nl = strlen(name);
+	const char *p = head, *end = head + len, *eol;
+	long long v;
+
+	for (; p < end; p = eol + 1) {
+		eol = memchr(p, '\n', end - p);
+		if (!eol)
+			break;
+		if ((size_t)(eol - p) > nl && !strncasecmp(p, name, nl) && p[nl] == ':' &&
+		    sscanf(p + nl + 1, "%lld", &v) == 1)
+			return v;
+	}
+	return -1;
+}
+
+/*
+ * HTTP: one complete response at the start of head[0..len), answering the
+ * oldest request not answered yet; its length, or 0 when not complete.
+ * Anything but a 200 with "KEY N" answers that request wrongly (stray).
+ */
+static size_t on_http_response(struct client *c, const char *head, size_t len)
+{
+	const char *end = memmem(head, len, "\r\n\r\n", 4);
+	char key[72], buf[64];
+	unsigned long long n;
+	long long body;
+	size_t head_len;
+	int status;
+
+	if (!end)
+		return 0;
+	head_len = end + 4 - head;
+	body = http_header_num(head, head_len, "Content-Length");
+	if (body < 0 || body > 256) {
+		c->stray++;	/* not a response of es-counter's: give the bytes up */
+		return len;
+	}
+	if (len < head_len + body)
+		return 0;
+	c->replies_in_order++;
+	if (sscanf(head, "HTTP/1.%*d %d ", &status) != 1 || status != 200 ||
+	    sscanf(head + head_len, "%71s %llu", key, &n) != 2 || strcmp(key, c->http_key) ||
+	    c->replies_in_order > c->count) {
+		c->stray++;
+		return head_len + body;
+	}
+	snprintf(buf, sizeof(buf), "SEQ %lu COUNT %llu", c->replies_in_order, n);
+	on_reply(c, buf);
+	return head_len + body;
 }
 
 /* TCP: the byte stream cut into reply lines. */
 static void on_bytes(struct client *c, const char *buf, size_t n)
 {
+	size_t used;
 	char *nl;
 
 	if (c->line_len + n >= sizeof(c->line)) {
@@ -196,7 +259,11 @@ static void on_bytes(struct client *c, const char *buf, size_t n)
 	memcpy(c->line + c->line_len, buf, n);
 	c->line_len += n;
 	c->line[c->line_len] = '\0';
-	while ((nl = strchr(c->line, '\n'))) {
+	while (c->http_key && (used = on_http_response(c, c->line, c->line_len))) {
+		c->line_len -= used;
+		memmove(c->line, c->line + used, c->line_len + 1);
+	}
+	while (!c->http_key && (nl = strchr(c->line, '\n'))) {
 		*nl = '\0';
 		if (c->redis_key)
 			on_redis_reply(c, c->line);
@@ -237,11 +304,14 @@ static void progress(struct client *c, uint64_t start, bool end)
 		c->answered, c->sent - c->answered, c->dup, end || !isatty(2) ? "\n" : "");
 }
 
-/* Request seq's bytes into buf (at least 96 bytes); their length. */
+/* Request seq's bytes into buf (at least ES_DRILL_REQ_MAX bytes); their length. */
 static int request_text(const struct client *c, unsigned long seq, char *buf, size_t len)
 {
 	if (c->redis_key)
 		return snprintf(buf, len, "INCR %s\r\n", c->redis_key);
+	if (c->http_key)
+		return snprintf(buf, len, "GET /incr/%s HTTP/1.1\r\nHost: edgeshift-drill\r\n\r\n",
+				c->http_key);
 	return snprintf(buf, len, c->tcp ? "SEQ %lu\n" : "SEQ %lu", seq);
 }
 
@@ -252,7 +322,7 @@ static int request_text(const struct client *c, unsigned long seq, char *buf, si
  */
 static int send_batch(struct client *c, int fd)
 {
-	char buf[ES_DRILL_PIPELINE_MAX * 96];
+	char buf[ES_DRILL_PIPELINE_MAX * ES_DRILL_REQ_MAX];
 	unsigned long seq, first = c->sent + 1, n = c->pipeline ? c->pipeline : 1;
 	uint64_t now;
 	size_t len = 0;
@@ -382,6 +452,8 @@ static const struct es_opt client_opts[] = {
 	ES_OPT_BOOL(F(c.tcp), "tcp", 0, "one TCP connection instead of datagrams"),
 	ES_OPT_STR(F(c.redis_key), "redis", 0, "KEY",
 		   "the service is Redis: INCR KEY over one TCP connection"),
+	ES_OPT_STR(F(c.http_key), "http", 0, "KEY",
+		   "the service is es-counter --http: GET /incr/KEY, one keep-alive connection"),
 	ES_OPT_UINT(F(c.pipeline), "pipeline", 0, 1, ES_DRILL_PIPELINE_MAX, "P",
 		    "TCP: P requests per write, at the same rate (default 1)"),
 	{ }
@@ -393,7 +465,7 @@ static const struct es_opts cli = {
 	.opts	= client_opts,
 	.usage	= "client --to SVC:PORT [--bind ADDR:PORT] [--rate R] [--count N]\n"
 		  "       [--handoff-at K --handoff-gw GW] [--drain-ms MS] [--log FILE]"
-		  " [--progress] [--tcp] [--redis KEY] [--pipeline P]",
+		  " [--progress] [--tcp] [--redis KEY | --http KEY] [--pipeline P]",
 	.doc	= "See tools/drill/drill.sh and docs/drills.md.\n",
 };
 
@@ -413,9 +485,15 @@ static int cmd_client(int argc, char **argv)
 	c = a.c;
 	if (c.redis_key && (!*c.redis_key || strpbrk(c.redis_key, " \r\n") || strlen(c.redis_key) > 64))
 		return es_opts_error(&cli, "--redis: KEY must be 1 to 64 characters, no blanks"), 2;
-	c.tcp |= c.redis_key != NULL;
+	if (c.http_key && (!*c.http_key || strlen(c.http_key) > 64 ||
+			   strspn(c.http_key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "0123456789._-") != strlen(c.http_key)))
+		return es_opts_error(&cli, "--http: KEY must be 1 to 64 of [A-Za-z0-9._-]"), 2;
+	if (c.http_key && c.redis_key)
+		return es_opts_error(&cli, "--http and --redis: one service at a time"), 2;
+	c.tcp |= c.redis_key || c.http_key;
 	if (c.pipeline > 1 && !c.tcp)
-		return es_opts_error(&cli, "--pipeline needs a TCP service (--tcp or --redis)"), 2;
+		return es_opts_error(&cli, "--pipeline needs a TCP service (--tcp, --redis or --http)"), 2;
 	if (a.log) {
 		c.log = fopen(a.log, "w");
 		if (!c.log) {
@@ -448,7 +526,8 @@ static int cmd_client(int argc, char **argv)
 	       "\"stray\":%lu,\"handoff_ns\":%llu,\"protocol\":\"%s\",\"resets\":%lu,"
 	       "\"reset_ns\":%llu,\"reset_error\":\"%s\"}\n", c.sent,
 	       c.answered, c.sent - c.answered, c.dup, c.ooo, c.stray,
-	       (unsigned long long)c.handoff_ns, c.redis_key ? "redis" : c.tcp ? "tcp" : "udp", c.resets,
+	       (unsigned long long)c.handoff_ns, c.redis_key ? "redis" : c.http_key ? "http" :
+	       c.tcp ? "tcp" : "udp", c.resets,
 	       (unsigned long long)c.reset_ns,
 	       !c.resets ? "" : c.reset_errno ? strerror(c.reset_errno) : "closed by the service");
 	return 0;
