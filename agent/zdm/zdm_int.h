@@ -71,6 +71,14 @@ int es_zdm_sessions_new(struct es_zdm *z, const struct es_zdm_request *req,
 json_t *es_zdm_sessions_json(const struct es_zdm_mig *zm, bool verdicts);
 /* The exactly-once check of every session as one (a new reference), NULL before any. */
 json_t *es_zdm_verdict_json(const struct es_zdm_mig *zm);
+/*
+ * Connections established to the container's TCP services that the
+ * migration does not carry: opened while it ran, after its list was made
+ * (not moved yet: they close with the old container). Their number, the
+ * first one's session text in first.
+ */
+int es_zdm_unmoved_connections(struct es_zdm *z, const struct es_zdm_mig *zm, char *first,
+			       size_t len);
 /* A progress file's "sessions" into zm->sess; 0 or -1. */
 int es_zdm_sessions_load(json_t *j, struct es_zdm_mig *zm);
 

@@ -160,6 +160,53 @@ static int enumerate(struct es_zdm *z, const char *ct, struct es_zdm_sess *v, un
 	return -1;
 }
 
+/* Is user:port of service svc one of the migration's sessions? */
+static bool carried(const struct es_zdm_mig *zm, const struct es_zdm_service *svc,
+		    const struct es_tcp_conn *c)
+{
+	unsigned int i;
+
+	for (i = 0; i < zm->n_sess; i++) {
+		const struct es_mig_key *k = &zm->sess[i].key;
+
+		if (k->proto == IPPROTO_TCP && k->user_addr == c->raddr &&
+		    k->user_port == c->rport && k->svc_port == svc->port &&
+		    (!svc->addr || k->svc_addr == svc->addr))
+			return true;
+	}
+	return false;
+}
+
+int es_zdm_unmoved_connections(struct es_zdm *z, const struct es_zdm_mig *zm, char *first,
+			       size_t len)
+{
+	struct es_tcp_conn c[ES_ZDM_MAX_SESSIONS];
+	unsigned int i, unmoved = 0;
+	int found, j;
+
+	for (i = 0; i < z->cfg->n_services; i++) {
+		const struct es_zdm_service *svc = &z->cfg->services[i];
+
+		if (strcmp(svc->container, zm->container) || svc->proto != IPPROTO_TCP)
+			continue;
+		found = es_tcp_conns(svc->addr, svc->port, c, ES_ZDM_MAX_SESSIONS);
+		for (j = 0; j < found && j < ES_ZDM_MAX_SESSIONS; j++) {
+			struct es_mig_key k = { .user_addr = c[j].raddr, .user_port = c[j].rport,
+						.svc_addr = svc->addr, .svc_port = svc->port,
+						.proto = IPPROTO_TCP };
+
+			if (carried(zm, svc, &c[j]))
+				continue;
+			if (!unmoved++)
+				es_mig_key_format(&k, first, len);
+		}
+		/* more than were listed: every one past the list is one too */
+		if (found > ES_ZDM_MAX_SESSIONS)
+			unmoved += found - ES_ZDM_MAX_SESSIONS;
+	}
+	return unmoved;
+}
+
 int es_zdm_sessions_new(struct es_zdm *z, const struct es_zdm_request *req,
 			struct es_zdm_sess **out, unsigned int *n, char *err, size_t len)
 {

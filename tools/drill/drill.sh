@@ -23,6 +23,10 @@
 # each connection writes P requests at a time (redis-benchmark -P).
 # --others-count N: the other connections send N requests and close (the
 # user closes connections while the container moves).
+# --late-connections N (redis, http): N more connections opened once the
+# checkpoint is taken (the source resumed), each sending at the rate for
+# 3 s: connections opened in the window, not carried yet; the migration
+# must say so.
 # The emulated site: a user namespace with two access links (old AP to
 # node 1, new AP to node 2), two edge nodes each running edgeshiftd with the
 # migration data plane, the WAN emulator between the nodes (the scenario's
@@ -61,6 +65,7 @@ while [ $# -gt 0 ]; do
 	--connections) OVR[connections]=$2; shift 2 ;;
 	--pipeline) OVR[pipeline]=$2; shift 2 ;;
 	--others-count) OVR[others_count]=$2; shift 2 ;;
+	--late-connections) OVR[late_connections]=$2; shift 2 ;;
 	--records) OVR[records]=$2; shift 2 ;;
 	--wan-loss) OVR[wan_loss]=$2; shift 2 ;;
 	--ab) OVR[ab_requests]=$2; shift 2 ;;
@@ -120,6 +125,8 @@ CONNS=$(sc connections .service.connections 1)
 OTHERS_COUNT=$(sc others_count .service.others_count "$COUNT")
 # requests each connection writes at a time
 PIPELINE=$(sc pipeline .service.pipeline 1)
+# connections opened after the migration began forwarding
+LATE=$(sc late_connections .service.late_connections 0)
 # ab -k through the migration (HTTP): requests, connections, and the
 # requests per second its connections make through the old access point
 # before the handoff (ab has no rate of its own: unpaced it would finish
@@ -145,6 +152,11 @@ if ! [[ "$CONNS" =~ ^[0-9]+$ ]] || [ "$CONNS" -lt 1 ] || [ "$CONNS" -gt 100 ] ||
 	# es-counter's line protocol keeps one counter for the service: each
 	# connection's replies could not be checked against its own requests
 	echo "drill: --connections must be 1 to 100, and 1 unless the service is redis or http" >&2
+	exit 2
+fi
+if ! [[ "$LATE" =~ ^[0-9]+$ ]] || [ "$LATE" -gt 20 ] ||
+	{ [ "$LATE" -gt 0 ] && [ "$PROTO" != redis ] && [ "$PROTO" != http ]; }; then
+	echo "drill: --late-connections must be 0 to 20, and 0 unless the service is redis or http" >&2
 	exit 2
 fi
 # one migration carries at most 128 connections (docs/migration.md)
@@ -486,6 +498,30 @@ dp_dump() {
 	bpftool -j map dump pinned "$PIN2/es_mig_sessions" >"$OUT/bpftool-sessions.json" 2>/dev/null
 }
 dp_dump &
+# connections opened after the checkpoint: each its own key, 3 s at the
+# rate (through the cut-over at the drills' RTTs). Opened earlier, a
+# connection still in the listener's queue makes CRIU refuse the dump
+# ("In-flight connection"): the migration fails before anything moved.
+late_clients() {
+	local k late
+	for _ in $(seq 600); do
+		grep -q '"step":"resumed"' "$OUT/events-node1.log" 2>/dev/null && break
+		sleep 0.05
+	done
+	for k in $(seq "$LATE"); do
+		late=(--redis "late$k")
+		[ "$PROTO" = http ] && late=(--http "late$k")
+		es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" \
+			--bind "$USER_IP:$((USER_PORT + 200 + k))" --rate "$RATE" --count $((RATE * 3)) \
+			--drain-ms $((4 * DELAY + 3000)) "${late[@]}" --log "$OUT/client-late-$k.jsonl" \
+			>"$OUT/client-late-$k-summary.json" 2>"$OUT/client-late-$k.err" &
+	done
+	wait
+}
+if [ "$LATE" -gt 0 ]; then
+	late_clients &
+	LATE_PID=$!
+fi
 PROGRESS=--progress
 [ "$QUIET" = 1 ] && PROGRESS=""
 # the user's other connections: the same rate and count, no handoff of
@@ -516,6 +552,8 @@ if [ -n "${AB_PID:-}" ]; then
 	AB_PID=""
 fi
 [ -n "${FAULT_PID:-}" ] && wait "$FAULT_PID"
+# the late connections may fail: what they saw is reported, not fatal
+[ -n "${LATE_PID:-}" ] && wait "$LATE_PID"
 
 say "migration outcome"
 state=none
@@ -541,6 +579,14 @@ if [ "$CONNS" -gt 1 ]; then
 	done | jq -s '{connections: (length + 1), sent: (map(.sent) | add), lost: (map(.lost) | add),
 		answered_twice: (map(.answered_twice) | add), resets: (map(.resets) | add),
 		replies_with_wrong_counter: (map(.wrong_counter) | add)}')
+fi
+# the connections opened in the window, added up as the others
+late=null
+if [ "$LATE" -gt 0 ]; then
+	late=$(for k in $(seq "$LATE"); do
+		jq -c '.' "$OUT/client-late-$k-summary.json" 2>/dev/null || echo '{"sent": 0, "lost": 0, "resets": 0}'
+	done | jq -s '{connections: length, sent: (map(.sent // 0) | add), answered: (map(.answered // 0) | add),
+		lost: (map(.lost // 0) | add), resets: (map(.resets // 0) | add)}')
 fi
 # connections to the service left half-open at the node that serves it
 # now (closed by the user, not by the container): none may stay
@@ -568,12 +614,12 @@ jq -n --arg s "$state" --argjson o "$old" --argjson n "$new" --arg w "$where" --
 	--arg m "$MODE" --argjson r "$RATE" --argjson d "$DELAY" --arg wr "$WRATE" --argjson h "$HANDOFF" \
 	--argjson wd "${wan:-null}" --argjson rt "$RETRY" --argjson ur "$REPLIES" --arg pr "$PROTO" \
 	--argjson ck "$CLOCK" --argjson pz "${paused:-0}" --argjson oc "${others:-null}" \
-	--argjson ho "${halfopen:-0}" \
+	--argjson ho "${halfopen:-0}" --argjson lc "${late:-null}" \
 	--argjson ab "$ab" \
 	'{migration_state: $s, old_running: $o, new_running: $n, paused: $pz, serving_node: $w, fault: $f, mode: $m,
 	  rate: $r, wan_delay_ms: $d, wan_rate: $wr, handoff_at: $h, wan_dropped: $wd, retry: $rt,
 	  udp_replies: $ur, protocol: $pr, service_clock: $ck, other_connections: $oc,
-	  half_open_connections: $ho, ab: $ab}' \
+	  half_open_connections: $ho, late_connections: $lc, ab: $ab}' \
 	>"$OUT/site.json"
 REPORT_ARGS=()
 [ "$JSON" = 1 ] && REPORT_ARGS=(--json)
