@@ -90,6 +90,17 @@ struct es_http_conn;
 struct es_http_pool;
 json_t *con_agent_get(const char *base, const char *path_query, struct es_http_conn *conn,
 		      struct es_http_pool *pool, long timeout_ms, char *err, size_t len);
+/* The same with the agents' bearer token; *status the agent's HTTP status (0: none). */
+json_t *con_agent_get_auth(const char *base, const char *path_query, const char *bearer,
+			   struct es_http_pool *pool, long timeout_ms, long *status,
+			   char *err, size_t len);
+
+/*
+ * migrations.c: every node's migrations, zero-downtime and plain, asked of
+ * the agents of heads (taken) with their token: {"migrations": [...],
+ * "errors": [...]}.
+ */
+json_t *con_migrations_json(json_t *heads, const char *token, struct es_http_pool *pool);
 
 /* prom_history.c: the history of the nodes in heads (taken) from Prometheus, or NULL and err. */
 json_t *con_prom_history(const char *prom_url, json_t *heads, unsigned int window_s,

@@ -2,9 +2,10 @@
 /*
  * HTTP server of edgeshift-console (libmicrohttpd, a pool of threads):
  * the page (GET /, /ui/FILE) and its JSON (GET /api/nodes, /api/history,
- * /api/sessions), all read-only. Anything that would change the site
- * (actions under /api/ with another method) needs the agents' bearer
- * token, and a console started without one refuses them all.
+ * /api/sessions, /api/migrations), all read-only. Anything that would
+ * change the site (actions under /api/ with another method) needs the
+ * agents' bearer token, and a console started without one refuses them
+ * all. The migrations list needs it too: the agents guard their lists.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -118,6 +119,18 @@ static enum MHD_Result get_sessions(struct MHD_Connection *c)
 							"agent", doc));
 }
 
+/* Every node's migrations, read with the agents' token (which their lists need). */
+static enum MHD_Result get_migrations(struct MHD_Connection *c)
+{
+	if (!srv.cfg->token[0])
+		return con_reply_error(c, MHD_HTTP_FORBIDDEN,
+				       "the agents show their migrations only with their token: "
+				       "start the console with --token-file");
+	return con_reply_json(c, MHD_HTTP_OK,
+			      con_migrations_json(con_poller_heads_json(srv.poller),
+						  srv.cfg->token, srv.pool));
+}
+
 static enum MHD_Result handle_get(struct MHD_Connection *c, const char *url)
 {
 	if (!strcmp(url, "/healthz"))
@@ -132,9 +145,11 @@ static enum MHD_Result handle_get(struct MHD_Connection *c, const char *url)
 		return get_history(c);
 	if (!strcmp(url, "/api/sessions"))
 		return get_sessions(c);
+	if (!strcmp(url, "/api/migrations"))
+		return get_migrations(c);
 	return con_reply_error(c, MHD_HTTP_NOT_FOUND,
 			       "unknown path (GET /, /ui/FILE, /api/nodes, /api/history, "
-			       "/api/sessions, /healthz)");
+			       "/api/sessions, /api/migrations, /healthz)");
 }
 
 /* Actions: the token first, then the action (none is served yet). */

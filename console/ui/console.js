@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// edgeshift console: the node, resource and sessions views over the
-// console's /api/*. Everything that comes from outside (node, pod and
+// edgeshift console: the node, resource, sessions and migrations views
+// over the console's /api/*. Everything that comes from outside (node, pod and
 // interface names, addresses) reaches the page through textContent only,
 // never as markup: a node named "<img onerror=...>" shows as that text.
 'use strict';
@@ -22,6 +22,7 @@
 		sessNode: null, sort: 'bytes', order: 'desc', sessLoaded: false,
 	};
 	const $ = (id) => document.getElementById(id);
+	const VIEWS = ['nodes', 'resources', 'sessions', 'migrations'];
 
 	// An element whose text (never markup) is text.
 	function el(tag, text, cls) {
@@ -254,11 +255,155 @@
 		}
 	}
 
+	// ---- migrations: each one's steps and phases on one time axis ----
+
+	// A zero-downtime migration's steps, in the order they happen (the agent's names).
+	const ZDM_STEPS = ['requested', 'forwarding', 'held', 'checkpointed', 'resumed', 'restored',
+		'cut_over', 'source_stopped', 'done', 'failed'];
+
+	const nsMs = (ns) => ns / 1e6;
+
+	// The migration's start (ms, realtime), its steps [{name, ms}] in order and
+	// its engine phases [{name, start, end}] (end null: still running).
+	function migTimes(m) {
+		const eng = m.kind === 'plain' ? m : m.engine;
+		const steps = [];
+		let t0 = eng && eng.requested_ns ? nsMs(eng.requested_ns) : null;
+		if (m.kind !== 'plain') {
+			for (const name of ZDM_STEPS)
+				if (m.steps && m.steps[name])
+					steps.push({ name, ms: nsMs(m.steps[name]) });
+			if (steps.length)
+				t0 = steps[0].ms;
+		}
+		const phases = ((eng && eng.phases) || []).map((p) => ({ name: p.name,
+			start: nsMs(p.start_ns), end: p.end_ns ? nsMs(p.end_ns) : null }));
+		return { t0, steps, phases };
+	}
+
+	function migEnd(m, t) {
+		let end = t.t0 || 0;
+		for (const s of t.steps)
+			end = Math.max(end, s.ms);
+		for (const p of t.phases)
+			end = Math.max(end, p.end || p.start);
+		// a running one grows until now, as it happens
+		return m.state === 'running' ? Math.max(end, Date.now()) : end;
+	}
+
+	function placed(e, t0, span, from, to) {
+		e.style.left = (100 * (from - t0) / span).toFixed(2) + '%';
+		if (to !== undefined)
+			e.style.width = Math.max(0.4, 100 * (to - from) / span).toFixed(2) + '%';
+		return e;
+	}
+
+	function lane(name, items) {
+		const row = el('div', null, 'lane ' + name);
+		const track = el('div', null, 'track');
+		track.append(...items);
+		row.append(el('span', name, 'lane-name'), track);
+		return row;
+	}
+
+	// The drill's plot, live: a marker per step reached, a bar per engine phase.
+	function timeline(m, t) {
+		const end = migEnd(m, t), span = Math.max(1, end - t.t0);
+		const box = el('div', null, 'timeline');
+		box.dataset.totalMs = span.toFixed(1);
+		// labels on three rows: steps a few ms apart stay readable
+		const marks = t.steps.map((s, i) => {
+			const e = placed(el('span', s.name, 'step row-' + (i % 3)), t.t0, span, s.ms);
+			e.dataset.step = s.name;
+			e.dataset.ms = (s.ms - t.t0).toFixed(1);
+			e.title = s.name + ' at ' + (s.ms - t.t0).toFixed(1) + ' ms';
+			return e;
+		});
+		const bars = t.phases.map((p) => {
+			const stop = p.end === null ? end : p.end;
+			const e = placed(el('span', p.name, 'phase'), t.t0, span, p.start, stop);
+			e.dataset.phase = p.name;
+			e.dataset.startMs = (p.start - t.t0).toFixed(1);
+			e.dataset.ms = p.end === null ? '' : (p.end - p.start).toFixed(1);
+			if (p.end === null)
+				e.classList.add('running');
+			e.title = p.name + ': ' + (p.end === null ? 'running' : e.dataset.ms + ' ms');
+			return e;
+		});
+		if (marks.length)
+			box.append(lane('steps', marks));
+		box.append(lane('engine', bars));
+		box.append(el('div', '0 ms … ' + span.toFixed(0) + ' ms' +
+			(m.state === 'running' ? ' (running)' : ''), 'axis'));
+		return box;
+	}
+
+	function stepTable(t) {
+		const tb = el('tbody');
+		const rows = t.steps.length ? t.steps.map((s, i) => [s.name, s.ms,
+			i + 1 < t.steps.length ? t.steps[i + 1].ms - s.ms : null]) :
+			t.phases.map((p) => [p.name, p.start, p.end === null ? null : p.end - p.start]);
+		tb.replaceChildren(...rows.map(([name, at, dur]) => {
+			const tr = el('tr');
+			tr.append(el('td', name, 'text'), numCell((at - t.t0).toFixed(1) + ' ms', at - t.t0),
+				numCell(dur === null ? '–' : dur.toFixed(1) + ' ms', dur));
+			return tr;
+		}));
+		const table = el('table', null, 'mig-steps');
+		const head = el('tr');
+		head.append(el('th', t.steps.length ? 'Step' : 'Phase', 'text'), el('th', 'At'),
+			el('th', 'For'));
+		const th = el('thead');
+		th.append(head);
+		table.append(th, tb);
+		return table;
+	}
+
+	function migrationBox(m) {
+		const t = migTimes(m);
+		const box = el('div', null, 'migration state-' + m.state);
+		Object.assign(box.dataset, { id: m.id, kind: m.kind, state: m.state,
+			nodeId: String(m.node_id), container: m.container });
+		box.append(el('h3', m.kind + ' migration of ' + m.container + ': ' + m.from +
+			' \u2192 ' + m.to));
+		const now = m.kind === 'plain' ? m.phase : m.step;
+		const meta = [m.state, now ? 'at ' + now : '', m.mode,
+			m.session ? 'session ' + m.session : '', 'seen by ' + m.node].filter(Boolean);
+		box.append(el('p', meta.join(' \u00b7 '), 'mig-meta'));
+		if (m.error)
+			box.append(el('p', 'error: ' + m.error, 'mig-error'));
+		if (t.t0 !== null) {
+			box.append(timeline(m, t));
+			box.append(stepTable(t));
+		}
+		return box;
+	}
+
+	function renderMigrations(doc) {
+		const t0 = (m) => migTimes(m).t0 || 0;
+		const list = doc.migrations.slice().sort((a, b) => t0(b) - t0(a));
+		$('migrations-list').replaceChildren(...list.map(migrationBox));
+		const why = doc.errors.map((e) => e.node + ': ' + e.error);
+		$('mig-status').textContent = list.length + ' migration' + (list.length === 1 ? '' : 's') +
+			(why.length ? '; unanswered: ' + why.join('; ') : '');
+		$('mig-status').dataset.count = String(list.length);
+	}
+
+	async function loadMigrations() {
+		try {
+			renderMigrations(await getJSON('api/migrations'));
+		} catch (e) {
+			$('mig-status').textContent = 'migrations unavailable: ' + e.message;
+			$('mig-status').dataset.count = '';
+		}
+		state.migLoaded = true;
+	}
+
 	// #VIEW, #sessions?node=ID&sort=KEY&order=asc|desc (a link to one table) or
 	// #resources?window=S (one of the window choices).
 	function view() {
 		const [v] = location.hash.slice(1).split('?');
-		return ['nodes', 'resources', 'sessions'].includes(v) ? v : 'nodes';
+		return VIEWS.includes(v) ? v : 'nodes';
 	}
 
 	function hashParams() {
@@ -278,12 +423,14 @@
 	function showView() {
 		const v = view();
 		hashParams();
-		for (const name of ['nodes', 'resources', 'sessions']) {
+		for (const name of VIEWS) {
 			$('view-' + name).classList.toggle('active', name === v);
 			$('tab-' + name).classList.toggle('active', name === v);
 		}
 		if (v === 'sessions')
 			loadSessions();
+		if (v === 'migrations')
+			loadMigrations();
 		if (v === 'resources' && state.historyAt)
 			loadHistory().catch((e) => setStatus('history unavailable: ' + e.message, true));
 	}
@@ -311,6 +458,8 @@
 			await refreshHistory();
 			if (!state.sessLoaded || view() === 'sessions')
 				await loadSessions();
+			if (view() === 'migrations')
+				await loadMigrations();
 			setStatus('updated ' + new Date().toLocaleTimeString(), false);
 		} catch (e) {
 			setStatus('console unreachable: ' + e.message, true);

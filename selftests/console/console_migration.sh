@@ -1,0 +1,154 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The console's migrations view in a real browser, on a real migration: the
+# migration drill (tools/drill/drill.sh, its own site: two nodes, an agent
+# each, the WAN emulator, a runc container that moves) runs, and
+# edgeshift-console, started in node 1's namespace with the agents' token,
+# watches both agents. The console reports the zero-downtime migration
+# while it runs and after; the page shows it with the steps and engine
+# phases at the times the source agent gives, in their order; a console
+# without the token refuses the list, saying why; the drill still passes.
+# A screenshot goes to build/console-migrations.png.
+. "$(dirname "$0")/../lib.sh"
+es_require_root console_migration
+if ! command -v chromium >/dev/null || ! command -v criu >/dev/null ||
+   ! command -v runc >/dev/null || [ ! -f "$ES_BUILD/console-ui/.built" ]; then
+	es_plan 1
+	es_skip "console migrations view" "chromium, criu, runc or build/console-ui missing (tools/setup/install-deps, then make)"
+	exit 0
+fi
+es_plan 13
+
+SITE=$ES_TMP/site.env
+DRILL_PID=""
+# The drill cleans its site up itself once it may go on (SITE removed); it
+# must not be killed, which would leave its namespaces behind.
+end_drill() {
+	rm -f "$SITE"
+	[ -n "$DRILL_PID" ] && wait "$DRILL_PID"
+}
+trap 'end_drill; es_cleanup' EXIT
+
+# A CI-sized drill (40 ms RTT), 20 s of requests: the migration starts 3 s
+# in; a 2 MB/s WAN stretches its transfer to about 6 s, time for a browser
+# to load the page while it runs.
+ES_DRILL_SITE=$SITE bash "$ES_ROOT/tools/drill/drill.sh" --quiet --delay-ms 20 --wan-rate 2MB/s \
+	--rate 10 --count 200 --handoff-at 30 --out "$ES_TMP/drill" >"$ES_TMP/drill.out" 2>&1 &
+DRILL_PID=$!
+for _ in $(seq 1200); do
+	[ -s "$SITE" ] || ! kill -0 "$DRILL_PID" 2>/dev/null && break
+	sleep 0.1
+done
+if [ ! -s "$SITE" ]; then
+	es_diag <"$ES_TMP/drill.out"
+	es_not_ok "the drill's site came up"
+	exit 1
+fi
+# shellcheck disable=SC1090
+. "$SITE"
+es_diag <<<"site up after $SECONDS s"
+printf '%s\n' "$DRILL_TOKEN" >"$ES_TMP/token"
+in1() { nsenter --net="/run/netns/$DRILL_NS1" "$@"; }
+CON=$(command -v nsenter)
+es_bg --log "$ES_TMP/console.log" "$CON" --net="/run/netns/$DRILL_NS1" "$ES_BUILD/edgeshift-console" \
+	--control-plane "$DRILL_URL1" --agent "$DRILL_URL2" -l 127.0.0.1:8088 --refresh-ms 300 \
+	--token-file "$ES_TMP/token"
+CON_PID=$ES_BG_PID
+# The console's namespace by its process: the drill removes its names when it ends.
+inc() { nsenter --net="/proc/$CON_PID/ns/net" "$@"; }
+URL=http://127.0.0.1:8088
+for _ in $(seq 100); do inc curl -sf -m 1 "$URL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+
+chrome() {	# URL OUT [options]: the page after 2 s of its virtual time
+	local url=$1 out=$2
+	shift 2
+	inc timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run \
+		--user-data-dir="$ES_TMP/chrome" --enable-logging=stderr --v=0 \
+		--virtual-time-budget=2000 --window-size=1280,900 "$@" "$url" \
+		>"$out" 2>>"$ES_TMP/chrome.log"
+}
+zdm_q() { jq -c '[.migrations[] | select(.kind == "zero-downtime")]'; }
+
+# The console's list as the migration runs: every state and step it saw;
+# the page loaded (beside) as soon as it runs.
+seen=""
+live_pid=""
+for _ in $(seq 1200); do
+	m=$(inc curl -s -m 5 "$URL/api/migrations" | zdm_q)
+	st=$(jq -r '.[0] | if . then "\(.state):\(.step)" else "none" end' <<<"$m" 2>/dev/null)
+	[ "${seen##* }" = "$st" ] || seen="$seen $st"
+	case "$st" in
+	running:*)
+		if [ -z "$live_pid" ]; then
+			chrome "$URL/#migrations" "$ES_TMP/live.html" --dump-dom &
+			live_pid=$!
+		fi ;;
+	done:*|failed:*) break ;;
+	esac
+	sleep 0.1
+done
+es_diag <<<"the console saw:$seen (after $SECONDS s)"
+[ -n "$live_pid" ] && wait "$live_pid"
+es_check "the console reported the migration running, step by step, then done" \
+	grep -Eq ' running:[a-z_]+ running:[a-z_]+ .*done:done$' <<<"$seen"
+live=$(python3 "$ES_ROOT/selftests/console/console_dom.py" <"$ES_TMP/live.html" 2>&1)
+es_diag <<<"page while it ran: $(jq -c '.migrations' <<<"$live")"
+
+chrome "$URL/#migrations" "$ES_TMP/done.html" --dump-dom --screenshot="$ES_BUILD/console-migrations.png"
+dom=$(python3 "$ES_ROOT/selftests/console/console_dom.py" <"$ES_TMP/done.html")
+es_diag <<<"page: $(jq -c '.migrations' <<<"$dom")"
+# The source agent's own record, read with the token.
+agent=$(in1 curl -s -m 5 -H "Authorization: Bearer $DRILL_TOKEN" "$DRILL_URL1/v1/zdm/migrations")
+a0=$(jq -c '.[0]' <<<"$agent")
+pm=$(jq -c '.migrations[0]' <<<"$dom")
+
+es_expect_eq "the page shows one migration (the engine's inside the zero-downtime one)" \
+	"$(jq -r '.migrations | length' <<<"$dom"),$(jq -r .mig_status <<<"$dom")" "1,1"
+es_expect_eq "it is the agent's: id, kind, state, container" \
+	"$(jq -r '"\(.id) \(.kind) \(.state) \(.container)"' <<<"$pm")" \
+	"$(jq -r '"\(.id) zero-downtime done svc"' <<<"$a0")"
+es_expect_eq "its title names the container and both nodes" \
+	"$(jq -r .title <<<"$pm")" \
+	"$(jq -r '"zero-downtime migration of \(.container): \(.from) \u2192 \(.to)"' <<<"$a0")"
+# The agent's steps in the order they happen, ms after the request.
+want=$(jq -r '.steps as $s | ["requested","forwarding","held","checkpointed","resumed","restored",
+	"cut_over","source_stopped","done","failed"] | map(select($s[.])) |
+	map("\(.)=\((($s[.] - $s.requested) / 1e6) * 10 | round / 10)") | join(" ")' <<<"$a0")
+got=$(jq -r '.steps | map("\(.name)=\(.ms * 10 | round / 10)") | join(" ")' <<<"$pm")
+es_expect_eq "its steps at the agent's times, in order" "$got" "$want"
+es_check "from the request to done: forwarding, held, checkpointed, restored, cut over ($got)" \
+	grep -Eq '^requested=0 forwarding=.* held=.* checkpointed=.* restored=.* cut_over=.* done=' <<<"$got"
+es_check "its marks go left to right in time" \
+	jq -e '.steps | map(.ms) | . == sort' <<<"$pm"
+want=$(jq -r '.engine.phases | map("\(.name)=\(.ms * 10 | round / 10)") | join(" ")' <<<"$a0")
+got=$(jq -r '.phases | map("\(.name)=\(.ms * 10 | round / 10)") | join(" ")' <<<"$pm")
+es_expect_eq "the engine's phases and their lengths, as the agent's" "$got" "$want"
+es_check "the engine's checkpoint, transfer and restore are there ($got)" \
+	grep -Eq '^checkpoint=.* transfer=.* restore=' <<<"$got"
+
+# The page loaded while it ran: running, the steps so far at the agent's
+# times (the first of the final ones), the phase under way marked running.
+es_check "while it ran the page showed it running, the steps so far, the phase under way" \
+	jq -e --argjson a "$a0" '.migrations[0] | .state == "running" and
+	(.steps | length) >= 1 and (.steps | length) < ($a.steps | length) and
+	(.steps | map(.name)) == ($a.steps | to_entries | sort_by(.value) | map(.key))[:(.steps | length)] and
+	([.phases[] | select(.ms == null)] | length) == 1' <<<"$live"
+
+grep CONSOLE "$ES_TMP/chrome.log" | es_diag
+es_expect_eq "the browser logged no console message" "$(grep -c CONSOLE "$ES_TMP/chrome.log")" 0
+
+# Without the token the agents' lists stay closed: the console says so.
+es_bg --log "$ES_TMP/console2.log" "$CON" --net="/proc/$CON_PID/ns/net" "$ES_BUILD/edgeshift-console" \
+	--control-plane "$DRILL_URL1" -l 127.0.0.1:8089
+for _ in $(seq 100); do inc curl -sf -m 1 http://127.0.0.1:8089/healthz >/dev/null 2>&1 && break; sleep 0.1; done
+es_expect_eq "no token: the list is refused (403), saying why" \
+	"$(inc curl -s -m 5 -w ' %{http_code}' http://127.0.0.1:8089/api/migrations | sed 's/.*--token-file.* /token-file /')" \
+	"token-file 403"
+
+end_drill
+rc=$?
+DRILL_PID=""
+es_expect_eq "the drill, watched, still passed" "$rc" 0
+[ "$rc" = 0 ] || es_diag <"$ES_TMP/drill.out"
+es_diag <<<"drill ended ($rc) after $SECONDS s"
+es_done
