@@ -54,6 +54,8 @@ static const struct es_opt opts[] = {
 		      "between latency probes (default 5)"),
 	ES_OPT_STR(F(plot), "plot", 0, "FILE.svg", "plot the steps"),
 	ES_OPT_BOOL(F(json), "json", 0, "the result as one JSON object"),
+	ES_OPT_BOOL(F(progress_json), "progress-json", 0,
+		    "progress and the result as JSON lines on stdout\n(for a program, such as the console)"),
 	ES_OPT_STR(F(manifests), "emit-manifests", 0, "DIR",
 		   "write the Kubernetes objects of the test instead"),
 	ES_OPT_STR(F(k8s_namespace), "namespace", 0, "NS", "their namespace"),
@@ -69,7 +71,7 @@ static const struct es_opts cli = {
 	.usage	= "--to ADDR --rate MBIT [--port P] [--size B]\n"
 		  "         [--step S] [--settle S] [--max-sessions N] [--slo-us US]\n"
 		  "         [--slo-stat mean|p50|p99] [--stop-after N] [--probe-interval-ms MS]\n"
-		  "         [--plot FILE.svg] [--json]\n"
+		  "         [--plot FILE.svg] [--json | --progress-json]\n"
 		  "       edgeshift session-test --emit-manifests DIR --to NODE --rate MBIT\n"
 		  "         [--max-sessions N] [--step S] [--namespace NS] [--image IMG]\n"
 		  "         [--generator edgeshift|iperf3]",
@@ -151,6 +153,8 @@ int cmd_session_test(const struct cli *c, int argc, char **argv)
 		err = 1;
 	else if (o.plot)
 		json_object_set_new(result, "plot", json_string(o.plot));
+	if (o.progress_json)
+		return st_emit_event("result", json_pack("{s:o}", "result", result)) ? 1 : err;
 	out.json = o.json;
 	cli_emit(&out, result, print_table);
 	return err;

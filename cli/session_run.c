@@ -170,11 +170,16 @@ static int run_step(struct st_ctx *c, uint32_t n, struct st_step *st)
 	err = es_pacer_add(c->pacer);
 	if (err < 0)
 		goto out;
+	if (c->o->progress_json)
+		st_emit_event("session_added", json_pack("{s:i}", "sessions", (int)n));
 	err = wait_s(c, c->o->settle_s, n, "settling");
 	if (!err)
 		err = snapshot(c, n, a);
 	if (err)
 		goto out;
+	if (c->o->progress_json)
+		st_emit_event("measuring", json_pack("{s:i,s:f}", "sessions", (int)n, "seconds",
+						     c->o->step_s));
 	st_probe_open(&c->probe, n);
 	err = wait_s(c, c->o->step_s, n, "measuring");
 	st_probe_stop_sending(&c->probe);
@@ -244,6 +249,8 @@ static int run_steps(struct st_ctx *c, json_t *steps, uint32_t *knee, uint32_t *
 			break;
 		report_step(c, st);
 		json_array_append_new(steps, step_json(st));
+		if (c->o->progress_json)
+			st_emit_event("step", json_pack("{s:O}", "step", json_array_get(steps, n - 1)));
 		if (st->slo_met)
 			*knee = n;
 		else if (!*first_miss)

@@ -42,6 +42,7 @@ struct con_config {
 	char		ui_dir[1024];
 	char		token[256];		/* the agents' bearer token; "" read-only */
 	char		prom_url[CON_URL_MAX];	/* Prometheus for the resource view; "" none */
+	char		edgeshift[1024];	/* the CLI that runs session tests */
 	unsigned int	refresh_ms;
 	unsigned int	history_s;
 	unsigned int	n_nodes;
@@ -105,6 +106,30 @@ json_t *con_migrations_json(json_t *heads, const char *token, struct es_http_poo
 /* prom_history.c: the history of the nodes in heads (taken) from Prometheus, or NULL and err. */
 json_t *con_prom_history(const char *prom_url, json_t *heads, unsigned int window_s,
 			 char *err, size_t len);
+
+/*
+ * session_test.c: one run at a time of `edgeshift session-test` (a child
+ * process) from the console's host; its progress as it comes.
+ */
+struct con_st;
+struct con_st_params {
+	const char	*to;		/* the sink's host or address */
+	unsigned int	port;		/* its UDP port */
+	double		rate_mbit;	/* per session, UDP payload */
+	unsigned int	sessions;	/* the last step */
+	double		step_s;		/* measured seconds per step */
+	double		slo_us;		/* latency SLO on the mean round trip */
+};
+struct con_st *con_st_new(const char *edgeshift_bin);
+/* 0, or -EINVAL and why: p's strings point into body. */
+int con_st_params_parse(json_t *body, struct con_st_params *p, char *err, size_t len);
+/* 0, -EBUSY when a run is on, or another -errno and why. */
+int con_st_start(struct con_st *st, const struct con_st_params *p, char *err, size_t len);
+/* Tears the running test's sessions down; -ESRCH when none runs. */
+int con_st_stop(struct con_st *st);
+/* {state, phase, sessions_active, params, steps, result[, error]} */
+json_t *con_st_json(struct con_st *st);
+void con_st_free(struct con_st *st);
 
 /* console_http.c */
 struct es_http_server;
