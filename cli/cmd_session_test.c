@@ -52,6 +52,8 @@ static const struct es_opt opts[] = {
 		    "steps in a row missing the SLO that end the run\n(default 2; 0: never)"),
 	ES_OPT_DOUBLE(F(probe_ms), "probe-interval-ms", 0, 0.1, 10000, "MS",
 		      "between latency probes (default 5)"),
+	ES_OPT_UINT(F(rt_priority), "rt-priority", 0, 0, 99, "N",
+		    "SCHED_FIFO priority of the client (default 10;\n0: as started)"),
 	ES_OPT_STR(F(plot), "plot", 0, "FILE.svg", "plot the steps"),
 	ES_OPT_BOOL(F(json), "json", 0, "the result as one JSON object"),
 	ES_OPT_BOOL(F(progress_json), "progress-json", 0,
@@ -71,6 +73,7 @@ static const struct es_opts cli = {
 	.usage	= "--to ADDR --rate MBIT [--port P] [--size B]\n"
 		  "         [--step S] [--settle S] [--max-sessions N] [--slo-us US]\n"
 		  "         [--slo-stat mean|p50|p99] [--stop-after N] [--probe-interval-ms MS]\n"
+		  "         [--rt-priority N]\n"
 		  "         [--plot FILE.svg] [--json | --progress-json]\n"
 		  "       edgeshift session-test --emit-manifests DIR --to NODE --rate MBIT\n"
 		  "         [--max-sessions N] [--step S] [--namespace NS] [--image IMG]\n"
@@ -134,7 +137,7 @@ int cmd_session_test(const struct cli *c, int argc, char **argv)
 	struct st_opts o = {
 		.port = ES_SW_PORT, .size = 1400, .step_s = 10, .settle_s = 0.5,
 		.max_sessions = 20, .slo_us = 1000, .slo_stat = ST_MEAN, .stop_after = 2,
-		.probe_ms = 5, .generator = "edgeshift",
+		.probe_ms = 5, .generator = "edgeshift", .rt_priority = 10,
 	};
 	struct cli out = *c;
 	json_t *result = NULL;

@@ -285,7 +285,7 @@ int st_run(const struct st_opts *o, json_t **result)
 {
 	struct st_ctx c = { .o = o, .ctl = -1 };
 	struct snapshot *probe_snap = NULL;
-	json_t *steps = json_array();
+	json_t *steps = json_array(), *prio = NULL;
 	const char *why = "";
 	uint32_t knee = 0, first_miss = 0;
 	int err = -EINVAL;
@@ -302,6 +302,7 @@ int st_run(const struct st_opts *o, json_t **result)
 		fprintf(stderr, "edgeshift session-test: %s: %s\n", o->to, strerror(errno));
 		goto out;
 	}
+	prio = st_client_priority(o);	/* before the pacer's and probe's threads */
 	err = es_pacer_init(c.pacer, (struct sockaddr *)&c.dst, c.dst_len, c.run_id,
 			    o->rate_mbit * 1e6, o->size);
 	probe_snap = calloc(1, sizeof(*probe_snap));
@@ -316,8 +317,10 @@ int st_run(const struct st_opts *o, json_t **result)
 	if (!err)
 		err = run_steps(&c, steps, &knee, &first_miss, &why);
 	es_tool_progress_clear(&c.progress);
-	if (!err)
+	if (!err) {
 		*result = run_json(o, json_incref(steps), knee, first_miss, why);
+		json_object_set(*result, "client_scheduling", prio);
+	}
 out:
 	if (c.pacer)
 		es_pacer_stop(c.pacer);
@@ -326,6 +329,7 @@ out:
 		close(c.ctl);
 	free(c.pacer);
 	free(probe_snap);
+	json_decref(prio);
 	json_decref(steps);
 	return err;
 }

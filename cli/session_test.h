@@ -31,6 +31,7 @@ struct st_opts {
 	const char	*plot;		/* SVG file, or NULL */
 	bool		json;
 	bool		progress_json;	/* progress as JSON lines on stdout (a program reads them) */
+	uint32_t	rt_priority;	/* SCHED_FIFO priority of the client; 0: as started */
 	/* Kubernetes mode */
 	const char	*manifests;	/* directory, or NULL */
 	const char	*k8s_namespace;
@@ -83,6 +84,8 @@ void st_probe_close(struct st_probe *p, struct st_latency *out);
 void st_probe_stop(struct st_probe *p);
 
 int st_run(const struct st_opts *o, json_t **result);
+/* session_sched.c: the client at o->rt_priority; how it runs, as JSON. */
+json_t *st_client_priority(const struct st_opts *o);
 /*
  * session_progress.c: one progress event, fields (an object, taken) with
  * "event" set, as one JSON line on stdout, flushed; -EIO when stdout fails.

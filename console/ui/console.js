@@ -515,8 +515,11 @@
 		if (doc.state === 'running')
 			return 'running ' + what + ': ' + doc.sessions_active + ' sessions, ' + doc.phase;
 		const ends = { done: 'done', stopped: 'torn down', failed: 'failed' };
+		const sched = doc.result && doc.result.client_scheduling;
 		return (ends[doc.state] || doc.state) + ': ' + what +
 			(doc.result ? ' (' + doc.result.stop_reason + ')' : '') +
+			(sched && sched.error ? '; the client ran at normal priority (' + sched.error +
+				'): a stall of the console\'s host reads as latency' : '') +
 			(doc.error ? ': ' + doc.error : '');
 	}
 
