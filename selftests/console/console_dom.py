@@ -4,7 +4,6 @@
 and prints what the test asserts on as JSON: the node table's rows (id,
 role, name text, each figure's raw data-v), the charts (points handed
 to uPlot, pixels painted in a series colour), the sessions table, and
-the migrations (each one's state, its steps' and phases' times), and
 every element that is not the page's own (an injected <img>)."""
 import html.parser
 import json
@@ -21,7 +20,7 @@ class Dom(html.parser.HTMLParser):
         super().__init__()
         self.out = {'nodes': [], 'charts': [], 'sessions': [], 'sessions_node': None,
                     'sorted': None, 'foreign_tags': [], 'body': {},
-                    'history_source': None, 'migrations': [], 'mig_status': None}
+                    'history_source': None}
         self.tbody = None
         self.row = None
         self.cell = None
@@ -32,7 +31,6 @@ class Dom(html.parser.HTMLParser):
             self.out['foreign_tags'].append(tag)
         if tag == 'body':
             self.out['body'] = a
-        self.migration_tag(tag, a)
         if a.get('id') == 'history-source':
             self.out['history_source'] = a.get('data-source')
         if tag == 'table' and a.get('id') == 'sessions-table':
@@ -50,31 +48,9 @@ class Dom(html.parser.HTMLParser):
                                        'points': int(a.get('data-points', 0)),
                                        'line_pixels': int(a.get('data-line-pixels', 0))})
 
-    def migration_tag(self, tag, a):
-        cls = a.get('class', '').split()
-        if tag == 'div' and 'migration' in cls:
-            self.out['migrations'].append({k: a.get('data-' + k) for k in
-                                           ('id', 'kind', 'state', 'node-id', 'container')})
-            self.out['migrations'][-1].update(steps=[], phases=[])
-        elif tag == 'span' and 'step' in cls and self.out['migrations']:
-            self.out['migrations'][-1]['steps'].append(
-                {'name': a.get('data-step'), 'ms': float(a.get('data-ms'))})
-        elif tag == 'span' and 'phase' in cls and self.out['migrations']:
-            ms = a.get('data-ms')
-            self.out['migrations'][-1]['phases'].append(
-                {'name': a.get('data-phase'), 'start_ms': float(a.get('data-start-ms')),
-                 'ms': float(ms) if ms else None})
-        elif a.get('id') == 'mig-status':
-            self.out['mig_status'] = a.get('data-count')
-        if tag == 'h3' and self.out['migrations'] and 'title' not in self.out['migrations'][-1]:
-            self.text_to = self.out['migrations'][-1]
-
     def handle_data(self, data):
         if self.cell is not None:
             self.cell['text'] += data
-        if getattr(self, 'text_to', None) is not None:
-            self.text_to['title'] = data
-            self.text_to = None
 
     def handle_endtag(self, tag):
         if tag == 'td' and self.cell is not None:

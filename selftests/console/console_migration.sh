@@ -4,9 +4,11 @@
 # migration drill (tools/drill/drill.sh, its own site: two nodes, an agent
 # each, the WAN emulator, a runc container that moves) runs, and
 # edgeshift-console, started in node 1's namespace with the agents' token,
-# watches both agents. The console reports the zero-downtime migration
-# while it runs and after; the page shows it with the steps and engine
-# phases at the times the source agent gives, in their order; a console
+# watches both agents, and a page in Chromium (driven through its DevTools
+# protocol) is open from before the migration. The console reports the
+# zero-downtime migration while it runs and after; the same page shows it
+# running, then done, with the steps and engine phases at the times the
+# source agent gives, in their order; a console
 # without the token refuses the list, saying why; the drill still passes.
 # A screenshot goes to build/console-migrations.png.
 . "$(dirname "$0")/../lib.sh"
@@ -17,7 +19,7 @@ if ! command -v chromium >/dev/null || ! command -v criu >/dev/null ||
 	es_skip "console migrations view" "chromium, criu, runc or build/console-ui missing (tools/setup/install-deps, then make)"
 	exit 0
 fi
-es_plan 13
+es_plan 14
 
 SITE=$ES_TMP/site.env
 DRILL_PID=""
@@ -29,11 +31,10 @@ end_drill() {
 }
 trap 'end_drill; es_cleanup' EXIT
 
-# A CI-sized drill (40 ms RTT), 20 s of requests: the migration starts 3 s
-# in; a 2 MB/s WAN stretches its transfer to about 6 s, time for a browser
-# to load the page while it runs.
-ES_DRILL_SITE=$SITE bash "$ES_ROOT/tools/drill/drill.sh" --quiet --delay-ms 20 --wan-rate 2MB/s \
-	--rate 10 --count 200 --handoff-at 30 --out "$ES_TMP/drill" >"$ES_TMP/drill.out" 2>&1 &
+# A CI-sized drill (40 ms RTT), 9 s of requests: the migration starts 3 s
+# in and lasts about 2.5 s, which the page, refreshed every 300 ms, sees.
+ES_DRILL_SITE=$SITE bash "$ES_ROOT/tools/drill/drill.sh" --quiet --delay-ms 20 \
+	--rate 10 --count 90 --handoff-at 30 --out "$ES_TMP/drill" >"$ES_TMP/drill.out" 2>&1 &
 DRILL_PID=$!
 for _ in $(seq 1200); do
 	[ -s "$SITE" ] || ! kill -0 "$DRILL_PID" 2>/dev/null && break
@@ -59,51 +60,58 @@ inc() { nsenter --net="/proc/$CON_PID/ns/net" "$@"; }
 URL=http://127.0.0.1:8088
 for _ in $(seq 100); do inc curl -sf -m 1 "$URL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 
-chrome() {	# URL OUT [options]: the page after 2 s of its virtual time
-	local url=$1 out=$2
-	shift 2
-	inc timeout 60 chromium --headless --no-sandbox --disable-gpu --no-first-run \
-		--user-data-dir="$ES_TMP/chrome" --enable-logging=stderr --v=0 \
-		--virtual-time-budget=2000 --window-size=1280,900 "$@" "$url" \
-		>"$out" 2>>"$ES_TMP/chrome.log"
-}
+# A page open before the migration, as an operator's: Chromium driven
+# through its DevTools protocol reads it while the migration runs and after.
+es_bg --log "$ES_TMP/chrome.log" "$CON" --net="/proc/$CON_PID/ns/net" chromium --headless \
+	--no-sandbox --disable-gpu --no-first-run --user-data-dir="$ES_TMP/chrome" \
+	--remote-debugging-port=9222 --window-size=1280,900 about:blank
+SHOWN='[...document.querySelectorAll(".migration")].map((m) => ({ id: m.dataset.id,
+	kind: m.dataset.kind, state: m.dataset.state, container: m.dataset.container,
+	title: m.querySelector("h3").textContent,
+	steps: [...m.querySelectorAll(".step")].map((e) => ({ name: e.dataset.step, ms: Number(e.dataset.ms) })),
+	phases: [...m.querySelectorAll(".phase")].map((e) => ({ name: e.dataset.phase,
+		start_ms: Number(e.dataset.startMs), ms: e.dataset.ms === "" ? null : Number(e.dataset.ms) })) }))'
+jq -n --arg url "$URL/#migrations" --arg shown "$SHOWN" --arg png "$ES_BUILD/console-migrations.png" '[
+	{navigate: $url},
+	{wait: "document.querySelector(\".migration[data-state=running]\") !== null", name: "running", timeout_s: 120},
+	{value: $shown, name: "live"},
+	{wait: "document.querySelector(\".migration:not([data-state=running])\") !== null", name: "ended", timeout_s: 120},
+	{value: $shown, name: "done"},
+	{value: "document.getElementById(\"mig-status\").dataset.count", name: "count"},
+	{screenshot: $png}
+]' >"$ES_TMP/steps.json"
+inc timeout 300 node --experimental-websocket "$ES_ROOT/selftests/console/cdp.js" 9222 \
+	"$ES_TMP/steps.json" "$ES_TMP/page.json" 2>"$ES_TMP/cdp.log" &
+page_pid=$!
 zdm_q() { jq -c '[.migrations[] | select(.kind == "zero-downtime")]'; }
 
-# The console's list as the migration runs: every state and step it saw;
-# the page loaded (beside) as soon as it runs.
+# The console's list as the migration runs: every state and step it saw.
 seen=""
-live_pid=""
 for _ in $(seq 1200); do
 	m=$(inc curl -s -m 5 "$URL/api/migrations" | zdm_q)
 	st=$(jq -r '.[0] | if . then "\(.state):\(.step)" else "none" end' <<<"$m" 2>/dev/null)
 	[ "${seen##* }" = "$st" ] || seen="$seen $st"
-	case "$st" in
-	running:*)
-		if [ -z "$live_pid" ]; then
-			chrome "$URL/#migrations" "$ES_TMP/live.html" --dump-dom &
-			live_pid=$!
-		fi ;;
-	done:*|failed:*) break ;;
-	esac
+	case "$st" in done:*|failed:*) break ;; esac
 	sleep 0.1
 done
 es_diag <<<"the console saw:$seen (after $SECONDS s)"
-[ -n "$live_pid" ] && wait "$live_pid"
 es_check "the console reported the migration running, step by step, then done" \
 	grep -Eq ' running:[a-z_]+ running:[a-z_]+ .*done:done$' <<<"$seen"
-live=$(python3 "$ES_ROOT/selftests/console/console_dom.py" <"$ES_TMP/live.html" 2>&1)
-es_diag <<<"page while it ran: $(jq -c '.migrations' <<<"$live")"
-
-chrome "$URL/#migrations" "$ES_TMP/done.html" --dump-dom --screenshot="$ES_BUILD/console-migrations.png"
-dom=$(python3 "$ES_ROOT/selftests/console/console_dom.py" <"$ES_TMP/done.html")
-es_diag <<<"page: $(jq -c '.migrations' <<<"$dom")"
+wait "$page_pid"
+page_rc=$?
+P=$ES_TMP/page.json
+es_diag <<<"the page: $(jq -c '{failed, waited}' "$P" 2>&1)"
+es_diag <<<"while it ran: $(jq -c .values.live "$P" 2>&1)"
+es_diag <<<"after: $(jq -c .values.done "$P" 2>&1)"
 # The source agent's own record, read with the token.
 agent=$(in1 curl -s -m 5 -H "Authorization: Bearer $DRILL_TOKEN" "$DRILL_URL1/v1/zdm/migrations")
 a0=$(jq -c '.[0]' <<<"$agent")
-pm=$(jq -c '.migrations[0]' <<<"$dom")
+pm=$(jq -c '.values.done[0]' "$P")
+live=$(jq -c '.values' "$P")
 
+es_expect_eq "the page went through it, open from before it started to its end" "$page_rc" 0
 es_expect_eq "the page shows one migration (the engine's inside the zero-downtime one)" \
-	"$(jq -r '.migrations | length' <<<"$dom"),$(jq -r .mig_status <<<"$dom")" "1,1"
+	"$(jq -r '.values | "\(.done | length),\(.count)"' "$P")" "1,1"
 es_expect_eq "it is the agent's: id, kind, state, container" \
 	"$(jq -r '"\(.id) \(.kind) \(.state) \(.container)"' <<<"$pm")" \
 	"$(jq -r '"\(.id) zero-downtime done svc"' <<<"$a0")"
@@ -126,16 +134,16 @@ es_expect_eq "the engine's phases and their lengths, as the agent's" "$got" "$wa
 es_check "the engine's checkpoint, transfer and restore are there ($got)" \
 	grep -Eq '^checkpoint=.* transfer=.* restore=' <<<"$got"
 
-# The page loaded while it ran: running, the steps so far at the agent's
+# The same page while it ran: running, the steps so far at the agent's
 # times (the first of the final ones), the phase under way marked running.
 es_check "while it ran the page showed it running, the steps so far, the phase under way" \
-	jq -e --argjson a "$a0" '.migrations[0] | .state == "running" and
+	jq -e --argjson a "$a0" '.live[0] | .state == "running" and
 	(.steps | length) >= 1 and (.steps | length) < ($a.steps | length) and
 	(.steps | map(.name)) == ($a.steps | to_entries | sort_by(.value) | map(.key))[:(.steps | length)] and
 	([.phases[] | select(.ms == null)] | length) == 1' <<<"$live"
 
-grep CONSOLE "$ES_TMP/chrome.log" | es_diag
-es_expect_eq "the browser logged no console message" "$(grep -c CONSOLE "$ES_TMP/chrome.log")" 0
+jq -r '.console[]' "$P" 2>/dev/null | es_diag
+es_expect_eq "the browser logged no console message" "$(jq '.console | length' "$P")" 0
 
 # Without the token the agents' lists stay closed: the console says so.
 es_bg --log "$ES_TMP/console2.log" "$CON" --net="/proc/$CON_PID/ns/net" "$ES_BUILD/edgeshift-console" \
