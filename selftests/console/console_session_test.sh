@@ -103,7 +103,7 @@ es_expect_eq "no token: no test ran" "$(jq -r .values.after_refused "$o")" idle
 es_check "while it ran the page listed its sessions, sending ($(jq -c .values.live_rows "$o"))" \
 	jq -e '.values.live_rows | length >= 2 and all(test("^[0-9]+ sending$"))' "$o"
 # The first run's result, as the console kept it, before the second replaced it.
-es_expect_eq "the run from the form completed" "$(jq -r .values.state "$o")" done
+es_expect_eq "the run from the form completed" "$(jq -r .values.state "$o")" "done"
 es_diag <<<"knee on the page: $(jq -c .values.knee "$o")"
 dom=$ES_TMP/dom.html
 # The engine's result, kept in the page's DOM as the API gave it.
