@@ -173,7 +173,8 @@ trap drill_cleanup EXIT
 # test): once both agents answer, the drill writes FILE (shell
 # assignments: each node's namespace, its agent's URL as seen from node 1,
 # the agents' token) and, at its end, keeps the site up while FILE exists
-# (120 s at most), so the watcher can still read the agents.
+# (ES_DRILL_SITE_HOLD_S, default 120 s, at most), so the watcher can still
+# read the agents.
 site_write() {
 	[ -n "${ES_DRILL_SITE:-}" ] || return 0
 	(umask 077; printf 'DRILL_NS1=%s\nDRILL_NS2=%s\nDRILL_URL1=%s\nDRILL_URL2=%s\nDRILL_TOKEN=%s\n' \
@@ -182,7 +183,10 @@ site_write() {
 }
 site_hold() {
 	[ -n "${ES_DRILL_SITE:-}" ] || return 0
-	for _ in $(seq 1200); do [ -e "$ES_DRILL_SITE" ] || break; sleep 0.1; done
+	for _ in $(seq $((${ES_DRILL_SITE_HOLD_S:-120} * 10))); do
+		[ -e "$ES_DRILL_SITE" ] || break
+		sleep 0.1
+	done
 }
 
 say "site: user $(es_ns u), node 1 $(es_ns n1), node 2 $(es_ns n2), WAN $(es_ns wan) ($((2 * DELAY)) ms RTT, $WRATE)"
