@@ -218,8 +218,11 @@ static json_t *step_json(const struct st_step *st)
 			 "slo_met", st->slo_met);
 }
 
+/* A line per step on stderr; with --progress-json the step's JSON line says it. */
 static void report_step(struct st_ctx *c, const struct st_step *st)
 {
+	if (c->o->progress_json)
+		return;
 	es_tool_progress_clear(&c->progress);
 	fprintf(stderr, "session-test: %3u sessions  offered %7.2f  achieved %7.2f Mbit/s  "
 		"loss %5.2f%%  latency mean %8.1f p50 %8.1f p99 %8.1f us  %s\n", st->sessions,

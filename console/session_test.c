@@ -386,7 +386,7 @@ json_t *con_st_json(struct con_st *st)
 		      st->params ? json_incref(st->params) : json_null(), "steps",
 		      st->steps ? json_deep_copy(st->steps) : json_array(), "result",
 		      st->result ? json_deep_copy(st->result) : json_null());
-	if (st->error[0] && strcmp(st->state, "running") && strcmp(st->state, "done"))
+	if (st->error[0] && !strcmp(st->state, "failed"))
 		json_object_set_new(j, "error", json_string(st->error));
 	if (st->started_ms)
 		json_object_set_new(j, "started_ms", json_integer(st->started_ms));

@@ -7,8 +7,9 @@
 # refused (401, said on the page) and nothing runs; with it the test runs,
 # lists its sessions while it runs, and ends with the knee marked on the
 # chart, its label inside the plot, as the engine's result says; a second
-# run is torn down from the page and its sessions stop sending. Requests
-# without the token are refused. Screenshot: build/console-session-test.png.
+# run is torn down from the page and its sessions stop sending; a run
+# towards no sink fails with the reason on the page. Requests without the
+# token are refused. Screenshot: build/console-session-test.png.
 . "$(dirname "$0")/../lib.sh"
 es_require_root console_session_test
 if ! command -v chromium >/dev/null || ! command -v node >/dev/null ||
@@ -17,7 +18,7 @@ if ! command -v chromium >/dev/null || ! command -v node >/dev/null ||
 	es_skip "console session test" "chromium, node or build/console-ui missing (tools/setup/install-deps, then make)"
 	exit 0
 fi
-es_plan 15
+es_plan 16
 
 es_netns_add c && es_netns_add d && es_netns_add n || exit 1
 es_no_ipv6 c d n
@@ -52,7 +53,7 @@ drive() {
 		"$ES_TMP/steps.json" "$2" 2>>"$ES_TMP/cdp.log"
 }
 # JavaScript the steps use: the form filled (token T), a figure of the page
-JS_FILL='(t, n, step) => { const v = { "st-to": "10.249.0.2", "st-port": 7700, "st-rate": 20,
+JS_FILL='(t, n, step, port = 7700) => { const v = { "st-to": "10.249.0.2", "st-port": port, "st-rate": 20,
 	"st-sessions": n, "st-step": step, "st-slo": 1000, "st-token": t };
 	for (const [k, x] of Object.entries(v)) document.getElementById(k).value = x;
 	document.getElementById("st-start").click(); }'
@@ -88,13 +89,16 @@ steps=$(jq -n --arg url "$URL/#session-test" --arg fill "$JS_FILL" --arg st "$ST
 	{wait: "\($st).state === \"running\" && \($rows) >= 2", name: "second run", timeout_s: 60},
 	{eval: "document.getElementById(\"st-stop\").click()"},
 	{wait: "\($st).state === \"stopped\"", name: "torn down", timeout_s: 30},
-	{value: $rows, name: "rows_after"}
+	{value: $rows, name: "rows_after"},
+	{value: "\($st).state", name: "stopped_state"},
+	{eval: "(\($fill))(\"es-console-st-token\", 2, 1, 7799)"},
+	{wait: "\($st).state === \"failed\"", name: "no sink", timeout_s: 60},
+	{value: "document.getElementById(\"st-status\").textContent", name: "failed_text"}
 ]')
 drive "$steps" "$ES_TMP/out.json"
 rc=$?
 o=$ES_TMP/out.json
 es_diag <<<"browser: $(jq -c '{failed, waited, values}' "$o" 2>&1) (after $SECONDS s)"
-api=$(es_in c curl -s -m 5 "$URL/api/session-test")
 es_expect_eq "the browser went through every step" "$rc" 0
 
 es_check "no token: the page says the start was refused (401) and why" \
@@ -137,7 +141,7 @@ es_check "the chart has a point per step, the table a row per step ($first)" \
 	jq -e --argjson p "$(jq .values.points "$o")" '.steps == $p and $p == (.rows | length) and $p >= 5' <<<"$first"
 
 es_expect_eq "teardown from the page: stopped, no session listed" \
-	"$(jq -r '.state' <<<"$api"),$(jq -r .values.rows_after "$o")" "stopped,0"
+	"$(jq -r '.values | "\(.stopped_state),\(.rows_after)"' "$o")" "stopped,0"
 es_expect_eq "teardown: no session-test process left under the console" \
 	"$(pgrep -P "$CON_PID" -c)" 0
 rx() { es_in d ip -j -s link show "$VD" | jq '.[0].stats64.rx.packets'; }
@@ -145,6 +149,9 @@ a=$(rx)
 sleep 1
 b=$(rx)
 es_expect_eq "teardown: the sink's link receives nothing more ($a, then $b packets)" "$b" "$a"
+
+es_check "a run towards no sink fails, and the page says why ($(jq -c .values.failed_text "$o"))" \
+	jq -e '.values.failed_text | test("^failed: .*no answer from the sink at 10.249.0.2 port 7799")' "$o"
 
 act() { es_in c curl -s -o /dev/null -w '%{http_code}' -X "$1" "${@:2}" "$URL/api/session-test"; }
 body='{"to":"10.249.0.2","rate_mbit":1,"sessions":1,"step_s":0.1,"slo_us":1000}'
