@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Drives a real headless Chromium through its DevTools protocol, as a user
-// would: node --experimental-websocket cdp.js PORT STEPS.json OUT.json.
-// PORT is the browser's --remote-debugging-port; STEPS a list of
+// would: node cdp.js STEPS.json OUT.json -- CHROMIUM [ARGS...]. It starts
+// the browser itself with --remote-debugging-pipe (the protocol over two
+// pipes: no port, no WebSocket, so Debian's Node 18 runs it). STEPS is a list of
 //   {"navigate": URL}                     load a page, wait for its load event
 //   {"eval": JS}                           run JS in the page (fill a form, click)
 //   {"wait": JS, "timeout_s": S, "name": N} until JS is true (polled every 200 ms)
@@ -12,20 +13,27 @@
 'use strict';
 const fs = require('fs');
 
-const [port, stepsFile, outFile] = process.argv.slice(2);
+const { spawn } = require('child_process');
+
+const sep = process.argv.indexOf('--');
+const [stepsFile, outFile] = process.argv.slice(2, sep);
+const browserCmd = process.argv.slice(sep + 1);
 const steps = JSON.parse(fs.readFileSync(stepsFile, 'utf8'));
 const out = { values: {}, waited: {}, console: [], failed: null };
-let ws, nextId = 1;
+let browser, session = null, nextId = 1, inbuf = Buffer.alloc(0);
 const pending = new Map(), loadWaiters = [];
 
-function send(method, params = {}) {
+// One protocol message: JSON ended by a NUL byte, on the browser's fd 3.
+function send(method, params = {}, toBrowser = false) {
 	const id = nextId++;
-	ws.send(JSON.stringify({ id, method, params }));
+	const msg = { id, method, params };
+	if (session && !toBrowser)
+		msg.sessionId = session;
+	browser.stdio[3].write(JSON.stringify(msg) + '\0');
 	return new Promise((resolve, reject) => pending.set(id, { resolve, reject, method }));
 }
 
-function onMessage(ev) {
-	const m = JSON.parse(ev.data);
+function onMessage(m) {
 	if (m.id && pending.has(m.id)) {
 		const p = pending.get(m.id);
 		pending.delete(m.id);
@@ -44,6 +52,16 @@ function onMessage(ev) {
 		out.console.push(m.params.entry.level + ': ' + m.params.entry.text);
 	else if (m.method === 'Page.loadEventFired')
 		loadWaiters.splice(0).forEach((f) => f());
+}
+
+// The browser's fd 4: NUL-ended JSON messages, in chunks.
+function onData(chunk) {
+	inbuf = Buffer.concat([inbuf, chunk]);
+	let end;
+	while ((end = inbuf.indexOf(0)) >= 0) {
+		onMessage(JSON.parse(inbuf.subarray(0, end).toString('utf8')));
+		inbuf = inbuf.subarray(end + 1);
+	}
 }
 
 async function evaluate(expr) {
@@ -82,35 +100,38 @@ async function step(s) {
 }
 
 async function main() {
-	let targets;
-	for (let i = 0; i < 100 && !targets; i++) {
-		try {
-			const r = await fetch('http://127.0.0.1:' + port + '/json/list');
-			targets = (await r.json()).filter((t) => t.type === 'page');
-			if (!targets.length)
-				targets = null;
-		} catch (e) {
-			await sleep(200);
-		}
-	}
-	if (!targets)
-		throw new Error('no browser page on port ' + port);
-	ws = new WebSocket(targets[0].webSocketDebuggerUrl);
-	ws.onmessage = onMessage;
-	await new Promise((resolve, reject) => {
-		ws.onopen = resolve;
-		ws.onerror = () => reject(new Error('cannot reach the page'));
+	browser = spawn(browserCmd[0], browserCmd.slice(1).concat(['--remote-debugging-pipe']),
+		{ stdio: ['ignore', 'ignore', 'inherit', 'pipe', 'pipe'] });
+	browser.stdio[4].on('data', onData);
+	const exited = new Promise((resolve, reject) => {
+		browser.on('error', reject);
+		browser.on('exit', (code) => reject(new Error('the browser exited (' + code + ')')));
 	});
-	await send('Page.enable');
-	await send('Runtime.enable');
-	await send('Log.enable');
-	for (const s of steps)
-		await step(s);
+	const run = async () => {
+		const { targetId } = await send('Target.createTarget', { url: 'about:blank' }, true);
+		session = (await send('Target.attachToTarget', { targetId, flatten: true }, true)).sessionId;
+		await send('Page.enable');
+		await send('Runtime.enable');
+		await send('Log.enable');
+		for (const s of steps)
+			await step(s);
+	};
+	await Promise.race([run(), exited]);
 }
+
+// Stopped from outside (a test's cleanup): the browser goes too.
+for (const sig of ['SIGTERM', 'SIGINT'])
+	process.on(sig, () => {
+		if (browser && browser.exitCode === null)
+			browser.kill();
+		process.exit(1);
+	});
 
 main().catch((e) => {
 	out.failed = e.message;
 }).finally(() => {
 	fs.writeFileSync(outFile, JSON.stringify(out, null, 1));
+	if (browser && browser.exitCode === null)
+		browser.kill();
 	process.exit(out.failed ? 1 : 0);
 });

@@ -13,10 +13,10 @@
 # A screenshot goes to build/console-migrations.png.
 . "$(dirname "$0")/../lib.sh"
 es_require_root console_migration
-if ! command -v chromium >/dev/null || ! command -v criu >/dev/null ||
+if ! command -v chromium >/dev/null || ! command -v criu >/dev/null || ! command -v node >/dev/null ||
    ! command -v runc >/dev/null || [ ! -f "$ES_BUILD/console-ui/.built" ]; then
 	es_plan 1
-	es_skip "console migrations view" "chromium, criu, runc or build/console-ui missing (tools/setup/install-deps, then make)"
+	es_skip "console migrations view" "chromium, criu, node, runc or build/console-ui missing (tools/setup/install-deps, then make)"
 	exit 0
 fi
 es_plan 14
@@ -62,9 +62,6 @@ for _ in $(seq 100); do inc curl -sf -m 1 "$URL/healthz" >/dev/null 2>&1 && brea
 
 # A page open before the migration, as an operator's: Chromium driven
 # through its DevTools protocol reads it while the migration runs and after.
-es_bg --log "$ES_TMP/chrome.log" "$CON" --net="/proc/$CON_PID/ns/net" chromium --headless \
-	--no-sandbox --disable-gpu --no-first-run --user-data-dir="$ES_TMP/chrome" \
-	--remote-debugging-port=9222 --window-size=1280,900 about:blank
 SHOWN='[...document.querySelectorAll(".migration")].map((m) => ({ id: m.dataset.id,
 	kind: m.dataset.kind, state: m.dataset.state, container: m.dataset.container,
 	title: m.querySelector("h3").textContent,
@@ -80,8 +77,10 @@ jq -n --arg url "$URL/#migrations" --arg shown "$SHOWN" --arg png "$ES_BUILD/con
 	{value: "document.getElementById(\"mig-status\").dataset.count", name: "count"},
 	{screenshot: $png}
 ]' >"$ES_TMP/steps.json"
-inc timeout 300 node --experimental-websocket "$ES_ROOT/selftests/console/cdp.js" 9222 \
-	"$ES_TMP/steps.json" "$ES_TMP/page.json" 2>"$ES_TMP/cdp.log" &
+# nsenter and timeout exec: $! is timeout's pid, which passes a kill on to node
+"$CON" --net="/proc/$CON_PID/ns/net" timeout 300 node "$ES_ROOT/selftests/console/cdp.js" "$ES_TMP/steps.json" "$ES_TMP/page.json" \
+	-- chromium --headless --no-sandbox --disable-gpu --no-first-run \
+	--user-data-dir="$ES_TMP/chrome" --window-size=1280,900 2>"$ES_TMP/chrome.log" &
 page_pid=$!
 zdm_q() { jq -c '[.migrations[] | select(.kind == "zero-downtime")]'; }
 

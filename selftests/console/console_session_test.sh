@@ -42,15 +42,13 @@ es_bg --log "$ES_TMP/console.log" es_in c "$ES_BUILD/edgeshift-console" \
 CON_PID=$ES_BG_PID
 URL=http://127.0.0.1:8080
 for _ in $(seq 100); do es_in c curl -sf -m 1 "$URL/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-es_bg --log "$ES_TMP/chrome.log" es_in c chromium --headless --no-sandbox --disable-gpu \
-	--no-first-run --user-data-dir="$ES_TMP/chrome" --remote-debugging-port=9222 \
-	--window-size=1280,1400 about:blank
 
-# drive STEPS_JSON OUT: the browser through its steps
+# drive STEPS_JSON OUT: a browser through its steps
 drive() {
 	printf '%s\n' "$1" >"$ES_TMP/steps.json"
-	es_in c timeout 300 node --experimental-websocket "$ES_ROOT/selftests/console/cdp.js" 9222 \
-		"$ES_TMP/steps.json" "$2" 2>>"$ES_TMP/cdp.log"
+	es_in c timeout 300 node "$ES_ROOT/selftests/console/cdp.js" "$ES_TMP/steps.json" "$2" -- \
+		chromium --headless --no-sandbox --disable-gpu --no-first-run \
+		--user-data-dir="$ES_TMP/chrome" --window-size=1280,1400 2>>"$ES_TMP/chrome.log"
 }
 # JavaScript the steps use: the form filled (token T), a figure of the page
 JS_FILL='(t, n, step, port = 7700) => { const v = { "st-to": "10.249.0.2", "st-port": port, "st-rate": 20,
