@@ -71,7 +71,7 @@ FAULT_OBJS	:= $(filter-out $(BUILD)/agent/migration/mig_fault_off.o,$(AGENT_OBJS
 CONSOLE_UI_SRCS	:= $(filter-out %/package.json %/package-lock.json,$(wildcard console/ui/*))
 CONSOLE_UI	:= $(if $(shell command -v npm 2>/dev/null),$(BUILD)/console-ui/.built)
 
-.PHONY: all check demo drill bench install deps clean image console console-ui
+.PHONY: all check demo drill bench install deps clean image console console-ui console-drill
 all: $(PROG_BINS) $(BUILD)/edgeshiftd-faults $(TOOL_BINS) $(TEST_BINS) $(CONSOLE_UI)
 
 console-ui: $(BUILD)/console-ui/.built
@@ -191,6 +191,11 @@ drill: deps
 console: deps
 	$(MAKE) all
 	bash tools/demo/console.sh
+
+# `make console-drill`: the console watching the migration drill's site (DRILL: its arguments)
+console-drill: deps
+	$(MAKE) all
+	DRILL="$(DRILL)" bash tools/demo/console_drill.sh
 
 bench: deps
 	$(MAKE) all

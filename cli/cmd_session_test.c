@@ -52,8 +52,12 @@ static const struct es_opt opts[] = {
 		    "steps in a row missing the SLO that end the run\n(default 2; 0: never)"),
 	ES_OPT_DOUBLE(F(probe_ms), "probe-interval-ms", 0, 0.1, 10000, "MS",
 		      "between latency probes (default 5)"),
+	ES_OPT_UINT(F(rt_priority), "rt-priority", 0, 0, 99, "N",
+		    "SCHED_FIFO priority of the client (default 10;\n0: as started)"),
 	ES_OPT_STR(F(plot), "plot", 0, "FILE.svg", "plot the steps"),
 	ES_OPT_BOOL(F(json), "json", 0, "the result as one JSON object"),
+	ES_OPT_BOOL(F(progress_json), "progress-json", 0,
+		    "progress and the result as JSON lines on stdout\n(for a program, such as the console)"),
 	ES_OPT_STR(F(manifests), "emit-manifests", 0, "DIR",
 		   "write the Kubernetes objects of the test instead"),
 	ES_OPT_STR(F(k8s_namespace), "namespace", 0, "NS", "their namespace"),
@@ -69,7 +73,8 @@ static const struct es_opts cli = {
 	.usage	= "--to ADDR --rate MBIT [--port P] [--size B]\n"
 		  "         [--step S] [--settle S] [--max-sessions N] [--slo-us US]\n"
 		  "         [--slo-stat mean|p50|p99] [--stop-after N] [--probe-interval-ms MS]\n"
-		  "         [--plot FILE.svg] [--json]\n"
+		  "         [--rt-priority N]\n"
+		  "         [--plot FILE.svg] [--json | --progress-json]\n"
 		  "       edgeshift session-test --emit-manifests DIR --to NODE --rate MBIT\n"
 		  "         [--max-sessions N] [--step S] [--namespace NS] [--image IMG]\n"
 		  "         [--generator edgeshift|iperf3]",
@@ -132,7 +137,7 @@ int cmd_session_test(const struct cli *c, int argc, char **argv)
 	struct st_opts o = {
 		.port = ES_SW_PORT, .size = 1400, .step_s = 10, .settle_s = 0.5,
 		.max_sessions = 20, .slo_us = 1000, .slo_stat = ST_MEAN, .stop_after = 2,
-		.probe_ms = 5, .generator = "edgeshift",
+		.probe_ms = 5, .generator = "edgeshift", .rt_priority = 10,
 	};
 	struct cli out = *c;
 	json_t *result = NULL;
@@ -151,6 +156,8 @@ int cmd_session_test(const struct cli *c, int argc, char **argv)
 		err = 1;
 	else if (o.plot)
 		json_object_set_new(result, "plot", json_string(o.plot));
+	if (o.progress_json)
+		return st_emit_event("result", json_pack("{s:o}", "result", result)) ? 1 : err;
 	out.json = o.json;
 	cli_emit(&out, result, print_table);
 	return err;

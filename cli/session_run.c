@@ -170,11 +170,16 @@ static int run_step(struct st_ctx *c, uint32_t n, struct st_step *st)
 	err = es_pacer_add(c->pacer);
 	if (err < 0)
 		goto out;
+	if (c->o->progress_json)
+		st_emit_event("session_added", json_pack("{s:i}", "sessions", (int)n));
 	err = wait_s(c, c->o->settle_s, n, "settling");
 	if (!err)
 		err = snapshot(c, n, a);
 	if (err)
 		goto out;
+	if (c->o->progress_json)
+		st_emit_event("measuring", json_pack("{s:i,s:f}", "sessions", (int)n, "seconds",
+						     c->o->step_s));
 	st_probe_open(&c->probe, n);
 	err = wait_s(c, c->o->step_s, n, "measuring");
 	st_probe_stop_sending(&c->probe);
@@ -213,8 +218,11 @@ static json_t *step_json(const struct st_step *st)
 			 "slo_met", st->slo_met);
 }
 
+/* A line per step on stderr; with --progress-json the step's JSON line says it. */
 static void report_step(struct st_ctx *c, const struct st_step *st)
 {
+	if (c->o->progress_json)
+		return;
 	es_tool_progress_clear(&c->progress);
 	fprintf(stderr, "session-test: %3u sessions  offered %7.2f  achieved %7.2f Mbit/s  "
 		"loss %5.2f%%  latency mean %8.1f p50 %8.1f p99 %8.1f us  %s\n", st->sessions,
@@ -244,6 +252,8 @@ static int run_steps(struct st_ctx *c, json_t *steps, uint32_t *knee, uint32_t *
 			break;
 		report_step(c, st);
 		json_array_append_new(steps, step_json(st));
+		if (c->o->progress_json)
+			st_emit_event("step", json_pack("{s:O}", "step", json_array_get(steps, n - 1)));
 		if (st->slo_met)
 			*knee = n;
 		else if (!*first_miss)
@@ -278,7 +288,7 @@ int st_run(const struct st_opts *o, json_t **result)
 {
 	struct st_ctx c = { .o = o, .ctl = -1 };
 	struct snapshot *probe_snap = NULL;
-	json_t *steps = json_array();
+	json_t *steps = json_array(), *prio = NULL;
 	const char *why = "";
 	uint32_t knee = 0, first_miss = 0;
 	int err = -EINVAL;
@@ -295,6 +305,7 @@ int st_run(const struct st_opts *o, json_t **result)
 		fprintf(stderr, "edgeshift session-test: %s: %s\n", o->to, strerror(errno));
 		goto out;
 	}
+	prio = st_client_priority(o);	/* before the pacer's and probe's threads */
 	err = es_pacer_init(c.pacer, (struct sockaddr *)&c.dst, c.dst_len, c.run_id,
 			    o->rate_mbit * 1e6, o->size);
 	probe_snap = calloc(1, sizeof(*probe_snap));
@@ -309,8 +320,10 @@ int st_run(const struct st_opts *o, json_t **result)
 	if (!err)
 		err = run_steps(&c, steps, &knee, &first_miss, &why);
 	es_tool_progress_clear(&c.progress);
-	if (!err)
+	if (!err) {
 		*result = run_json(o, json_incref(steps), knee, first_miss, why);
+		json_object_set(*result, "client_scheduling", prio);
+	}
 out:
 	if (c.pacer)
 		es_pacer_stop(c.pacer);
@@ -319,6 +332,7 @@ out:
 		close(c.ctl);
 	free(c.pacer);
 	free(probe_snap);
+	json_decref(prio);
 	json_decref(steps);
 	return err;
 }

@@ -30,6 +30,8 @@ struct st_opts {
 	double		probe_ms;	/* between probes */
 	const char	*plot;		/* SVG file, or NULL */
 	bool		json;
+	bool		progress_json;	/* progress as JSON lines on stdout (a program reads them) */
+	uint32_t	rt_priority;	/* SCHED_FIFO priority of the client; 0: as started */
 	/* Kubernetes mode */
 	const char	*manifests;	/* directory, or NULL */
 	const char	*k8s_namespace;
@@ -82,6 +84,13 @@ void st_probe_close(struct st_probe *p, struct st_latency *out);
 void st_probe_stop(struct st_probe *p);
 
 int st_run(const struct st_opts *o, json_t **result);
+/* session_sched.c: the client at o->rt_priority; how it runs, as JSON. */
+json_t *st_client_priority(const struct st_opts *o);
+/*
+ * session_progress.c: one progress event, fields (an object, taken) with
+ * "event" set, as one JSON line on stdout, flushed; -EIO when stdout fails.
+ */
+int st_emit_event(const char *event, json_t *fields);
 int st_emit_manifests(const struct st_opts *o);
 int st_write_plot(const struct st_opts *o, json_t *result, const char *path);
 double st_stat_value(const struct st_latency *l, enum st_stat s);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The console's one way to ask an agent: a bounded GET of a JSON answer.
- * The agents' answers are read-only views, so no token goes with them.
+ * Most answers are read-only views and go without a token; the migration
+ * lists, which the agents guard, go with their bearer token.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,27 +11,28 @@
 
 #define MAX_ANSWER	(16u << 20)
 
-json_t *con_agent_get(const char *base, const char *path_query, struct es_http_conn *conn,
-		      struct es_http_pool *pool, long timeout_ms, char *err, size_t len)
+/* GET base+path_query; *status is the agent's HTTP status (0: no answer). */
+static json_t *get(const char *base, const char *path_query, const struct es_http_request *proto,
+		   long *status, char *err, size_t len)
 {
 	struct es_http_response r = {};
-	struct es_http_request req = {
-		.connect_ms = timeout_ms, .total_ms = timeout_ms, .max_answer = MAX_ANSWER,
-		.conn = conn, .pool = pool,
-	};
+	struct es_http_request req = *proto;
 	json_t *doc = NULL;
 	json_error_t jerr;
 	char *url = NULL, why[256];
 
+	*status = 0;
 	if (asprintf(&url, "%s%s", base, path_query) < 0) {
 		snprintf(err, len, "out of memory");
 		return NULL;
 	}
 	req.url = url;
+	req.max_answer = MAX_ANSWER;
 	if (es_http_perform(&req, &r, why, sizeof(why))) {
 		snprintf(err, len, "%s: %s", url, r.reason ? r.reason : why);
 		goto out;
 	}
+	*status = r.status;
 	if (r.status != 200) {
 		snprintf(err, len, "%s: HTTP status %ld", url, r.status);
 		goto out;
@@ -42,4 +44,26 @@ out:
 	es_http_response_free(&r);
 	free(url);
 	return doc;
+}
+
+json_t *con_agent_get_auth(const char *base, const char *path_query, const char *bearer,
+			   struct es_http_pool *pool, long timeout_ms, long *status,
+			   char *err, size_t len)
+{
+	const struct es_http_request req = {
+		.connect_ms = timeout_ms, .total_ms = timeout_ms, .pool = pool, .bearer = bearer,
+	};
+
+	return get(base, path_query, &req, status, err, len);
+}
+
+json_t *con_agent_get(const char *base, const char *path_query, struct es_http_conn *conn,
+		      struct es_http_pool *pool, long timeout_ms, char *err, size_t len)
+{
+	const struct es_http_request req = {
+		.connect_ms = timeout_ms, .total_ms = timeout_ms, .conn = conn, .pool = pool,
+	};
+	long status;
+
+	return get(base, path_query, &req, &status, err, len);
 }

@@ -42,6 +42,7 @@ struct con_config {
 	char		ui_dir[1024];
 	char		token[256];		/* the agents' bearer token; "" read-only */
 	char		prom_url[CON_URL_MAX];	/* Prometheus for the resource view; "" none */
+	char		edgeshift[1024];	/* the CLI that runs session tests */
 	unsigned int	refresh_ms;
 	unsigned int	history_s;
 	unsigned int	n_nodes;
@@ -90,10 +91,45 @@ struct es_http_conn;
 struct es_http_pool;
 json_t *con_agent_get(const char *base, const char *path_query, struct es_http_conn *conn,
 		      struct es_http_pool *pool, long timeout_ms, char *err, size_t len);
+/* The same with the agents' bearer token; *status the agent's HTTP status (0: none). */
+json_t *con_agent_get_auth(const char *base, const char *path_query, const char *bearer,
+			   struct es_http_pool *pool, long timeout_ms, long *status,
+			   char *err, size_t len);
+
+/*
+ * migrations.c: every node's migrations, zero-downtime and plain, asked of
+ * the agents of heads (taken) with their token: {"migrations": [...],
+ * "errors": [...]}.
+ */
+json_t *con_migrations_json(json_t *heads, const char *token, struct es_http_pool *pool);
 
 /* prom_history.c: the history of the nodes in heads (taken) from Prometheus, or NULL and err. */
 json_t *con_prom_history(const char *prom_url, json_t *heads, unsigned int window_s,
 			 char *err, size_t len);
+
+/*
+ * session_test.c: one run at a time of `edgeshift session-test` (a child
+ * process) from the console's host; its progress as it comes.
+ */
+struct con_st;
+struct con_st_params {
+	const char	*to;		/* the sink's host or address */
+	unsigned int	port;		/* its UDP port */
+	double		rate_mbit;	/* per session, UDP payload */
+	unsigned int	sessions;	/* the last step */
+	double		step_s;		/* measured seconds per step */
+	double		slo_us;		/* latency SLO on the mean round trip */
+};
+struct con_st *con_st_new(const char *edgeshift_bin);
+/* 0, or -EINVAL and why: p's strings point into body. */
+int con_st_params_parse(json_t *body, struct con_st_params *p, char *err, size_t len);
+/* 0, -EBUSY when a run is on, or another -errno and why. */
+int con_st_start(struct con_st *st, const struct con_st_params *p, char *err, size_t len);
+/* Tears the running test's sessions down; -ESRCH when none runs. */
+int con_st_stop(struct con_st *st);
+/* {state, phase, sessions_active, params, steps, result[, error]} */
+json_t *con_st_json(struct con_st *st);
+void con_st_free(struct con_st *st);
 
 /* console_http.c */
 struct es_http_server;

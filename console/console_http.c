@@ -2,9 +2,10 @@
 /*
  * HTTP server of edgeshift-console (libmicrohttpd, a pool of threads):
  * the page (GET /, /ui/FILE) and its JSON (GET /api/nodes, /api/history,
- * /api/sessions), all read-only. Anything that would change the site
- * (actions under /api/ with another method) needs the agents' bearer
- * token, and a console started without one refuses them all.
+ * /api/sessions, /api/migrations), all read-only. Anything that would
+ * change the site (actions under /api/ with another method) needs the
+ * agents' bearer token, and a console started without one refuses them
+ * all. The migrations list needs it too: the agents guard their lists.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@ struct server {
 	const struct con_config	*cfg;
 	struct con_poller	*poller;
 	struct es_http_pool	*pool;	/* kept connections to the agents, for the sessions view */
+	struct con_st		*st;	/* the session test */
 };
 
 static struct server srv;
@@ -118,6 +120,18 @@ static enum MHD_Result get_sessions(struct MHD_Connection *c)
 							"agent", doc));
 }
 
+/* Every node's migrations, read with the agents' token (which their lists need). */
+static enum MHD_Result get_migrations(struct MHD_Connection *c)
+{
+	if (!srv.cfg->token[0])
+		return con_reply_error(c, MHD_HTTP_FORBIDDEN,
+				       "the agents show their migrations only with their token: "
+				       "start the console with --token-file");
+	return con_reply_json(c, MHD_HTTP_OK,
+			      con_migrations_json(con_poller_heads_json(srv.poller),
+						  srv.cfg->token, srv.pool));
+}
+
 static enum MHD_Result handle_get(struct MHD_Connection *c, const char *url)
 {
 	if (!strcmp(url, "/healthz"))
@@ -132,13 +146,56 @@ static enum MHD_Result handle_get(struct MHD_Connection *c, const char *url)
 		return get_history(c);
 	if (!strcmp(url, "/api/sessions"))
 		return get_sessions(c);
+	if (!strcmp(url, "/api/migrations"))
+		return get_migrations(c);
+	if (!strcmp(url, "/api/session-test"))
+		return con_reply_json(c, MHD_HTTP_OK, con_st_json(srv.st));
 	return con_reply_error(c, MHD_HTTP_NOT_FOUND,
 			       "unknown path (GET /, /ui/FILE, /api/nodes, /api/history, "
-			       "/api/sessions, /healthz)");
+			       "/api/sessions, /api/migrations, /api/session-test, /healthz)");
 }
 
-/* Actions: the token first, then the action (none is served yet). */
-static enum MHD_Result handle_action(struct MHD_Connection *c)
+/* POST /api/session-test {to, rate_mbit, sessions, step_s, slo_us[, port]}: 202 and its state. */
+static enum MHD_Result start_session_test(struct MHD_Connection *c, const struct es_http_body_in *b)
+{
+	json_t *body = b->data ? json_loads(b->data, 0, NULL) : NULL;
+	struct con_st_params p;
+	enum MHD_Result ret;
+	char err[512];
+	int e;
+
+	if (!json_is_object(body)) {
+		ret = con_reply_error(c, MHD_HTTP_BAD_REQUEST, "the body must be a JSON object");
+		goto out;
+	}
+	if (con_st_params_parse(body, &p, err, sizeof(err))) {
+		ret = con_reply_error(c, MHD_HTTP_BAD_REQUEST, err);
+		goto out;
+	}
+	e = con_st_start(srv.st, &p, err, sizeof(err));
+	if (!e)
+		es_info("session_test_started", "to=\"%s\" rate_mbit=%g sessions=%u", p.to,
+			p.rate_mbit, p.sessions);
+	ret = e ? con_reply_error(c, e == -EBUSY ? MHD_HTTP_CONFLICT :
+				  MHD_HTTP_INTERNAL_SERVER_ERROR, err)
+		: con_reply_json(c, MHD_HTTP_ACCEPTED, con_st_json(srv.st));
+out:
+	json_decref(body);
+	return ret;
+}
+
+/* DELETE /api/session-test: the running test's sessions torn down. */
+static enum MHD_Result stop_session_test(struct MHD_Connection *c)
+{
+	if (con_st_stop(srv.st))
+		return con_reply_error(c, MHD_HTTP_CONFLICT, "no session test is running");
+	es_info("session_test_stopped", "by=api");
+	return con_reply_json(c, MHD_HTTP_OK, con_st_json(srv.st));
+}
+
+/* Actions: the token first, then the action. */
+static enum MHD_Result handle_action(struct MHD_Connection *c, const char *url,
+				     const char *method, const struct es_http_body_in *b)
 {
 	if (!srv.cfg->token[0])
 		return con_reply_error(c, MHD_HTTP_FORBIDDEN,
@@ -146,18 +203,22 @@ static enum MHD_Result handle_action(struct MHD_Connection *c)
 	if (!es_http_bearer_ok(c, srv.cfg->token))
 		return con_reply_error(c, MHD_HTTP_UNAUTHORIZED,
 				       "actions need the agents' bearer token");
-	return con_reply_error(c, MHD_HTTP_NOT_FOUND, "no action at this path");
+	if (!strcmp(url, "/api/session-test") && !strcmp(method, "POST"))
+		return start_session_test(c, b);
+	if (!strcmp(url, "/api/session-test") && !strcmp(method, "DELETE"))
+		return stop_session_test(c);
+	return con_reply_error(c, MHD_HTTP_NOT_FOUND,
+			       "no action at this path (POST or DELETE /api/session-test)");
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,
 			      const char *method, const struct es_http_body_in *b)
 {
 	(void)cls;
-	(void)b;
 	if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
 		return handle_get(c, url);
 	if (!strncmp(url, "/api/", 5))
-		return handle_action(c);
+		return handle_action(c, url, method, b);
 	return con_reply_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD are served here");
 }
 
@@ -172,7 +233,14 @@ struct es_http_server *con_http_start(const struct con_config *cfg, struct con_p
 	srv.cfg = cfg;
 	srv.poller = p;
 	srv.pool = es_http_pool_new();	/* NULL: each request connects alone */
+	srv.st = con_st_new(cfg->edgeshift);
+	if (!srv.st) {
+		snprintf(err, len, "out of memory");
+		es_http_pool_free(srv.pool);
+		return NULL;
+	}
 	if (es_http_server_start(&o, &s, err, len)) {
+		con_st_free(srv.st);
 		es_http_pool_free(srv.pool);
 		return NULL;
 	}
@@ -182,6 +250,8 @@ struct es_http_server *con_http_start(const struct con_config *cfg, struct con_p
 void con_http_stop(struct es_http_server *s)
 {
 	es_http_server_stop(s);
+	con_st_free(srv.st);
+	srv.st = NULL;
 	es_http_pool_free(srv.pool);
 	srv.pool = NULL;
 }

@@ -22,6 +22,7 @@ struct options {
 	const char		*listen;
 	const char		*ui_dir;
 	const char		*token_file;
+	const char		*edgeshift;
 	const char		*prom_url;
 	const char		*log_level;
 	unsigned int		refresh_ms;
@@ -44,6 +45,8 @@ static const struct es_opt opts[] = {
 		   "the console's own samples)"),
 	ES_OPT_STR(F(token_file), "token-file", 0, "FILE",
 		   "the agents' bearer token: unlocks actions (default: read-only)"),
+	ES_OPT_STR(F(edgeshift), "edgeshift", 0, "PATH",
+		   "the edgeshift CLI that runs session tests\n(default: the one beside this program)"),
 	ES_OPT_UINT(F(refresh_ms), "refresh-ms", 0, 200, 60000, "MS",
 		    "poll every agent this often (default 1000)"),
 	ES_OPT_UINT(F(history_s), "history", 0, 10, 86400, "S",
@@ -59,7 +62,8 @@ static const struct es_opts cli = {
 	.doc	= "Web console of an edge site: the node, resource and sessions views over\n"
 		  "the agents' GET /v1/node and /v1/sessions.\n\n",
 	.epilog	= "\nServes GET / (the page), /api/nodes, /api/history?window=S,\n"
-		  "/api/sessions?node=ID&sort=KEY&order=asc|desc&limit=N, /healthz.\n",
+		  "/api/sessions?node=ID&sort=KEY&order=asc|desc&limit=N, /api/migrations,\n"
+		  "/api/session-test, /healthz; POST and DELETE /api/session-test with the token.\n",
 };
 
 /*
@@ -78,6 +82,21 @@ static void default_ui_dir(char *dst, size_t len)
 	if (snprintf(dst, len, "%s/console-ui", exe) >= (int)len || !access(dst, R_OK | X_OK))
 		return;
 	if (snprintf(dst, len, "%s/../share/edgeshift/console-ui", exe) >= (int)len)
+		dst[0] = '\0';
+}
+
+/* The edgeshift CLI beside this program (build/ and PREFIX/bin alike). */
+static void default_edgeshift(char *dst, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	dst[0] = '\0';
+	if (n <= 0)
+		return;
+	exe[n] = '\0';
+	dirname(exe);
+	if (snprintf(dst, len, "%s/edgeshift", exe) >= (int)len)
 		dst[0] = '\0';
 }
 
@@ -111,6 +130,10 @@ static int apply_options(const struct options *o, struct con_config *cfg)
 	if (access(cfg->ui_dir, R_OK | X_OK))
 		return fprintf(stderr, "edgeshift-console: UI directory '%s' cannot be read "
 			       "(make builds build/console-ui; or give --ui DIR)\n", cfg->ui_dir), -1;
+	if (o->edgeshift)
+		snprintf(cfg->edgeshift, sizeof(cfg->edgeshift), "%s", o->edgeshift);
+	else
+		default_edgeshift(cfg->edgeshift, sizeof(cfg->edgeshift));
 	if (o->token_file && con_config_load_token(cfg, o->token_file, err, sizeof(err)))
 		return fprintf(stderr, "edgeshift-console: %s\n", err), -1;
 	if (o->prom_url && con_config_prometheus(cfg, o->prom_url, err, sizeof(err)))

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// edgeshift console: the node, resource and sessions views over the
-// console's /api/*. Everything that comes from outside (node, pod and
+// edgeshift console: the node, resource, sessions, migrations and
+// session-test views over the console's /api/*. Everything that comes from outside (node, pod and
 // interface names, addresses) reaches the page through textContent only,
 // never as markup: a node named "<img onerror=...>" shows as that text.
 'use strict';
@@ -22,6 +22,7 @@
 		sessNode: null, sort: 'bytes', order: 'desc', sessLoaded: false,
 	};
 	const $ = (id) => document.getElementById(id);
+	const VIEWS = ['nodes', 'resources', 'sessions', 'migrations', 'session-test'];
 
 	// An element whose text (never markup) is text.
 	function el(tag, text, cls) {
@@ -252,13 +253,363 @@
 		} catch (e) {
 			$('sess-matched').textContent = 'sessions unavailable: ' + e.message;
 		}
+		state.sessLoaded = true;	/* tried: the view asks again when shown */
+	}
+
+	// ---- migrations: each one's steps and phases on one time axis ----
+
+	// A zero-downtime migration's steps, in the order they happen (the agent's names).
+	const ZDM_STEPS = ['requested', 'forwarding', 'held', 'checkpointed', 'resumed', 'restored',
+		'cut_over', 'source_stopped', 'done', 'failed'];
+
+	const nsMs = (ns) => ns / 1e6;
+
+	// The migration's start (ms, realtime), its steps [{name, ms}] in order and
+	// its engine phases [{name, start, end}] (end null: still running).
+	function migTimes(m) {
+		const eng = m.kind === 'plain' ? m : m.engine;
+		const steps = [];
+		let t0 = eng && eng.requested_ns ? nsMs(eng.requested_ns) : null;
+		if (m.kind !== 'plain') {
+			for (const name of ZDM_STEPS)
+				if (m.steps && m.steps[name])
+					steps.push({ name, ms: nsMs(m.steps[name]) });
+			if (steps.length)
+				t0 = steps[0].ms;
+		}
+		const phases = ((eng && eng.phases) || []).map((p) => ({ name: p.name,
+			start: nsMs(p.start_ns), end: p.end_ns ? nsMs(p.end_ns) : null }));
+		return { t0, steps, phases };
+	}
+
+	function migEnd(m, t) {
+		let end = t.t0 || 0;
+		for (const s of t.steps)
+			end = Math.max(end, s.ms);
+		for (const p of t.phases)
+			end = Math.max(end, p.end || p.start);
+		// a running one grows until now, as it happens
+		return m.state === 'running' ? Math.max(end, Date.now()) : end;
+	}
+
+	function placed(e, t0, span, from, to) {
+		e.style.left = (100 * (from - t0) / span).toFixed(2) + '%';
+		if (to !== undefined)
+			e.style.width = Math.max(0.4, 100 * (to - from) / span).toFixed(2) + '%';
+		return e;
+	}
+
+	function lane(name, items) {
+		const row = el('div', null, 'lane ' + name);
+		const track = el('div', null, 'track');
+		track.append(...items);
+		row.append(el('span', name, 'lane-name'), track);
+		return row;
+	}
+
+	// The drill's plot, live: a marker per step reached, a bar per engine phase.
+	function timeline(m, t) {
+		const end = migEnd(m, t), span = Math.max(1, end - t.t0);
+		const box = el('div', null, 'timeline');
+		box.dataset.totalMs = span.toFixed(1);
+		// labels on three rows: steps a few ms apart stay readable
+		const marks = t.steps.map((s, i) => {
+			const e = placed(el('span', s.name, 'step row-' + (i % 3)), t.t0, span, s.ms);
+			e.dataset.step = s.name;
+			e.dataset.ms = (s.ms - t.t0).toFixed(1);
+			e.title = s.name + ' at ' + (s.ms - t.t0).toFixed(1) + ' ms';
+			return e;
+		});
+		const bars = t.phases.map((p) => {
+			const stop = p.end === null ? end : p.end;
+			const e = placed(el('span', p.name, 'phase'), t.t0, span, p.start, stop);
+			e.dataset.phase = p.name;
+			e.dataset.startMs = (p.start - t.t0).toFixed(1);
+			e.dataset.ms = p.end === null ? '' : (p.end - p.start).toFixed(1);
+			if (p.end === null)
+				e.classList.add('running');
+			e.title = p.name + ': ' + (p.end === null ? 'running' : e.dataset.ms + ' ms');
+			return e;
+		});
+		if (marks.length)
+			box.append(lane('steps', marks));
+		box.append(lane('engine', bars));
+		box.append(el('div', '0 ms … ' + span.toFixed(0) + ' ms' +
+			(m.state === 'running' ? ' (running)' : ''), 'axis'));
+		return box;
+	}
+
+	function stepTable(t) {
+		const tb = el('tbody');
+		const rows = t.steps.length ? t.steps.map((s, i) => [s.name, s.ms,
+			i + 1 < t.steps.length ? t.steps[i + 1].ms - s.ms : null]) :
+			t.phases.map((p) => [p.name, p.start, p.end === null ? null : p.end - p.start]);
+		tb.replaceChildren(...rows.map(([name, at, dur]) => {
+			const tr = el('tr');
+			tr.append(el('td', name, 'text'), numCell((at - t.t0).toFixed(1) + ' ms', at - t.t0),
+				numCell(dur === null ? '–' : dur.toFixed(1) + ' ms', dur));
+			return tr;
+		}));
+		const table = el('table', null, 'mig-steps');
+		const head = el('tr');
+		head.append(el('th', t.steps.length ? 'Step' : 'Phase', 'text'), el('th', 'At'),
+			el('th', 'For'));
+		const th = el('thead');
+		th.append(head);
+		table.append(th, tb);
+		return table;
+	}
+
+	function migrationBox(m) {
+		const t = migTimes(m);
+		const box = el('div', null, 'migration state-' + m.state);
+		Object.assign(box.dataset, { id: m.id, kind: m.kind, state: m.state,
+			nodeId: String(m.node_id), container: m.container });
+		box.append(el('h3', m.kind + ' migration of ' + m.container + ': ' + m.from +
+			' \u2192 ' + m.to));
+		const now = m.kind === 'plain' ? m.phase : m.step;
+		const meta = [m.state, now ? 'at ' + now : '', m.mode,
+			m.session ? 'session ' + m.session : '', 'seen by ' + m.node].filter(Boolean);
+		box.append(el('p', meta.join(' \u00b7 '), 'mig-meta'));
+		if (m.error)
+			box.append(el('p', 'error: ' + m.error, 'mig-error'));
+		if (t.t0 !== null) {
+			box.append(timeline(m, t));
+			box.append(stepTable(t));
+		}
+		return box;
+	}
+
+	function renderMigrations(doc) {
+		const t0 = (m) => migTimes(m).t0 || 0;
+		const list = doc.migrations.slice().sort((a, b) => t0(b) - t0(a));
+		$('migrations-list').replaceChildren(...list.map(migrationBox));
+		const why = doc.errors.map((e) => e.node + ': ' + e.error);
+		$('mig-status').textContent = list.length + ' migration' + (list.length === 1 ? '' : 's') +
+			(why.length ? '; unanswered: ' + why.join('; ') : '');
+		$('mig-status').dataset.count = String(list.length);
+	}
+
+	async function loadMigrations() {
+		try {
+			renderMigrations(await getJSON('api/migrations'));
+		} catch (e) {
+			$('mig-status').textContent = 'migrations unavailable: ' + e.message;
+			$('mig-status').dataset.count = '';
+		}
+		state.migLoaded = true;
+	}
+
+	// ---- session test: Paper A's form, its progress, the latency against sessions ----
+
+	const ST_SERIES = [
+		{ key: 'mean', label: 'mean', stroke: COLORS[0], width: 2 },
+		{ key: 'p50', label: 'p50', stroke: COLORS[2], width: 1, dash: [6, 4] },
+		{ key: 'p99', label: 'p99', stroke: COLORS[3], width: 1, dash: [2, 3] },
+		{ key: 'slo', label: 'SLO', stroke: COLORS[1], width: 1, dash: [8, 4] },
+	];
+
+	// The most sessions whose step met the SLO: the run's, else the steps' so far.
+	function stKnee(doc) {
+		if (doc.result)
+			return doc.result.max_sessions_meeting_slo;
+		let k = 0;
+		for (const s of doc.steps)
+			if (s.slo_met)
+				k = Math.max(k, s.sessions);
+		return k;
+	}
+
+	// The knee's label beside its line, inside the plot area (uPlot's
+	// overlay): right of the line when it fits, else left of it.
+	function placeKnee(u) {
+		const label = $('st-knee');
+		const k = state.stKnee;
+		if (!label)
+			return;
+		label.hidden = !k;
+		if (!k)
+			return;
+		const x = u.valToPos(k, 'x');
+		const w = label.offsetWidth, width = u.over.clientWidth;
+		const at = x + 4 + w <= width ? x + 4 : Math.max(0, x - 4 - w);
+		label.style.left = at.toFixed(0) + 'px';
+		label.style.top = '4px';
+	}
+
+	function drawKnee(u) {
+		const k = state.stKnee;
+		if (!k || u.data[0].length === 0)
+			return;
+		const x = Math.round(u.valToPos(k, 'x', true));
+		const ctx = u.ctx;
+		ctx.save();
+		ctx.strokeStyle = '#888';
+		ctx.lineWidth = 2;
+		ctx.beginPath();
+		ctx.moveTo(x, u.bbox.top);
+		ctx.lineTo(x, u.bbox.top + u.bbox.height);
+		ctx.stroke();
+		ctx.restore();
+		placeKnee(u);
+	}
+
+	function stChart() {
+		if (state.stPlot)
+			return state.stPlot;
+		const box = $('st-chart');
+		box.append(el('h3', 'Round trip under load (µs, log scale) against sessions'));
+		const opts = {
+			width: Math.min(720, Math.max(420, ($('view-session-test').clientWidth || 900) - 40)),
+			height: 300,
+			scales: { x: { time: false }, y: { distr: 3 } },
+			axes: [{ label: 'sessions', incrs: [1, 2, 5, 10, 20, 50, 100] }, { label: 'µs' }],
+			series: [{ label: 'sessions' }].concat(ST_SERIES.map((s) => ({
+				label: s.label, stroke: s.stroke, width: s.width, dash: s.dash,
+				points: { show: s.key === 'mean' }, spanGaps: true,
+			}))),
+			hooks: { draw: [drawKnee] },
+		};
+		state.stPlot = new uPlot(opts, [[], [], [], [], []], box);
+		const label = el('span', '', null);
+		label.id = 'st-knee';
+		label.hidden = true;
+		state.stPlot.over.append(label);
+		return state.stPlot;
+	}
+
+	function stepRow(s) {
+		const l = s.latency_us;
+		const tr = el('tr');
+		tr.dataset.sessions = String(s.sessions);
+		tr.append(numCell(s.sessions, s.sessions),
+			numCell(s.offered_mbit.toFixed(2) + ' Mbit/s', s.offered_mbit),
+			numCell(s.achieved_mbit.toFixed(2) + ' Mbit/s', s.achieved_mbit),
+			numCell((s.loss * 100).toFixed(2) + ' %', s.loss),
+			numCell(us(l.mean), l.mean), numCell(us(l.p50), l.p50), numCell(us(l.p99), l.p99),
+			el('td', s.slo_met ? 'met' : 'missed', 'text slo-' + (s.slo_met ? 'met' : 'missed')));
+		return tr;
+	}
+
+	// The sessions sending now, with what each received in the last step.
+	function stSessionRows(doc) {
+		const last = doc.steps.length ? doc.steps[doc.steps.length - 1].session_mbit : [];
+		const rows = [];
+		for (let i = 0; i < doc.sessions_active; i++) {
+			const tr = el('tr');
+			const v = last[i];
+			tr.append(numCell(i + 1, i + 1),
+				numCell(v === undefined ? '–' : v.toFixed(3) + ' Mbit/s', v),
+				el('td', 'sending', 'text'));
+			rows.push(tr);
+		}
+		return rows;
+	}
+
+	function stStatus(doc) {
+		const p = doc.params;
+		if (!p)
+			return 'no session test has run since the console started';
+		const what = 'to ' + p.to + ':' + p.port + ', ' + p.rate_mbit + ' Mbit/s a session, up to ' +
+			p.sessions + ' sessions, ' + p.step_s + ' s a step, SLO ' + p.slo_us + ' µs';
+		if (doc.state === 'running')
+			return 'running ' + what + ': ' + doc.sessions_active + ' sessions, ' + doc.phase;
+		const ends = { done: 'done', stopped: 'torn down', failed: 'failed' };
+		const sched = doc.result && doc.result.client_scheduling;
+		return (ends[doc.state] || doc.state) + ': ' + what +
+			(doc.result ? ' (' + doc.result.stop_reason + ')' : '') +
+			(sched && sched.error ? '; the client ran at normal priority (' + sched.error +
+				'): a stall of the console\'s host reads as latency' : '') +
+			(doc.error ? ': ' + doc.error : '');
+	}
+
+	function renderSessionTest(doc) {
+		state.stState = doc.state;
+		const status = $('st-status');
+		status.textContent = stStatus(doc);
+		status.dataset.state = doc.state;
+		status.dataset.steps = String(doc.steps.length);
+		$('st-sessions-body').replaceChildren(...stSessionRows(doc));
+		$('st-sessions').dataset.active = String(doc.sessions_active);
+		$('st-steps-body').replaceChildren(...doc.steps.map(stepRow));
+		const slo = doc.params ? doc.params.slo_us : null;
+		const x = doc.steps.map((s) => s.sessions);
+		const data = [x].concat(ST_SERIES.map((s) => doc.steps.map((st) =>
+			(s.key === 'slo' ? slo : (st.latency_us[s.key] > 0 ? st.latency_us[s.key] : null)))));
+		state.stKnee = stKnee(doc);
+		const plot = stChart();
+		const label = $('st-knee');
+		const k = state.stKnee;
+		const rate = doc.params ? doc.params.rate_mbit : 0;
+		label.textContent = k ? 'knee: ' + k + ' sessions (' + (k * rate).toFixed(1) +
+			' Mbit/s) meet the SLO' : '';
+		label.dataset.sessions = String(k || 0);
+		$('st-chart').dataset.points = String(x.length);
+		plot.setData(data);
+		$('st-start').disabled = doc.state === 'running';
+		$('st-stop').disabled = doc.state !== 'running';
+	}
+
+	async function loadSessionTest() {
+		try {
+			renderSessionTest(await getJSON('api/session-test'));
+		} catch (e) {
+			$('st-status').textContent = 'session test state unavailable: ' + e.message;
+		}
+	}
+
+	function stMessage(text, bad) {
+		$('st-message').textContent = text;
+		$('st-message').className = bad ? 'error' : '';
+		$('st-message').dataset.bad = bad ? '1' : '0';
+	}
+
+	// An action with the token the page was given; the console checks it.
+	async function stAction(method, body) {
+		const headers = { 'Content-Type': 'application/json' };
+		const token = $('st-token').value.trim();
+		if (token)
+			headers.Authorization = 'Bearer ' + token;
+		const r = await fetch('api/session-test', { method, headers, cache: 'no-store',
+			body: body ? JSON.stringify(body) : undefined });
+		const doc = await r.json();
+		if (r.status === 401)
+			throw new Error('refused (401): ' + doc.error + ': enter the agents\' token');
+		if (r.status === 403)
+			throw new Error('refused (403): ' + doc.error);
+		if (!r.ok)
+			throw new Error(doc.error || ('HTTP ' + r.status));
+		return doc;
+	}
+
+	async function stStart(ev) {
+		ev.preventDefault();
+		const num = (id) => Number($(id).value);
+		const body = { to: $('st-to').value.trim(), port: num('st-port'),
+			rate_mbit: num('st-rate'), sessions: num('st-sessions'), step_s: num('st-step'),
+			slo_us: num('st-slo') };
+		try {
+			renderSessionTest(await stAction('POST', body));
+			stMessage('started', false);
+		} catch (e) {
+			stMessage('not started: ' + e.message, true);
+		}
+	}
+
+	async function stStop() {
+		try {
+			renderSessionTest(await stAction('DELETE'));
+			stMessage('tearing the sessions down', false);
+		} catch (e) {
+			stMessage('not torn down: ' + e.message, true);
+		}
 	}
 
 	// #VIEW, #sessions?node=ID&sort=KEY&order=asc|desc (a link to one table) or
 	// #resources?window=S (one of the window choices).
 	function view() {
 		const [v] = location.hash.slice(1).split('?');
-		return ['nodes', 'resources', 'sessions'].includes(v) ? v : 'nodes';
+		return VIEWS.includes(v) ? v : 'nodes';
 	}
 
 	function hashParams() {
@@ -278,12 +629,16 @@
 	function showView() {
 		const v = view();
 		hashParams();
-		for (const name of ['nodes', 'resources', 'sessions']) {
+		for (const name of VIEWS) {
 			$('view-' + name).classList.toggle('active', name === v);
 			$('tab-' + name).classList.toggle('active', name === v);
 		}
 		if (v === 'sessions')
 			loadSessions();
+		if (v === 'migrations')
+			loadMigrations();
+		if (v === 'session-test')
+			loadSessionTest();
 		if (v === 'resources' && state.historyAt)
 			loadHistory().catch((e) => setStatus('history unavailable: ' + e.message, true));
 	}
@@ -311,6 +666,10 @@
 			await refreshHistory();
 			if (!state.sessLoaded || view() === 'sessions')
 				await loadSessions();
+			if (view() === 'migrations')
+				await loadMigrations();
+			if (view() === 'session-test')
+				await loadSessionTest();
 			setStatus('updated ' + new Date().toLocaleTimeString(), false);
 		} catch (e) {
 			setStatus('console unreachable: ' + e.message, true);
@@ -335,6 +694,8 @@
 			loadSessions();
 		});
 		$('sess-limit').addEventListener('change', loadSessions);
+		$('st-form').addEventListener('submit', stStart);
+		$('st-stop').addEventListener('click', stStop);
 		for (const th of document.querySelectorAll('#sessions-table th[data-sort]')) {
 			th.addEventListener('click', () => sortBy(th.dataset.sort));
 			th.addEventListener('keydown', (e) => {

@@ -153,13 +153,49 @@ void es_svg_cross(struct es_svg *s, double x, double y, const char *color)
 		px - 4, py - 4, color);
 }
 
+/*
+ * How wide a label of the plot's 12 px sans-serif text can draw: per
+ * character, a bound over DejaVu Sans (Debian's sans-serif, among the
+ * widest), as a browser draws it: digits 7.6 px, lower case at most 7.7
+ * but m and w 11.7, capitals 9, M and W 11.9, spaces and narrow marks 4.
+ * A bound, not a measure (the viewer picks the font), so a label kept
+ * within it stays inside the plot.
+ */
+double es_svg_text_width(const char *label)
+{
+	double w = 0;
+
+	for (; *label; label++) {
+		if (strchr("mwMW", *label))
+			w += 12;
+		else if (*label >= 'A' && *label <= 'Z')
+			w += 9;
+		else if (strchr(" .,:;()/|!'il", *label))
+			w += 4;
+		else
+			w += 7.7;
+	}
+	return w;
+}
+
+/*
+ * The label starts right of the line; one that would run past the plot's
+ * right edge ends left of it instead, and one too long for either side
+ * ends at the right edge.
+ */
 void es_svg_marker(struct es_svg *s, double x, const char *label, const char *color, int row)
 {
-	double px = es_svg_x(s, x);
+	double px = es_svg_x(s, x), tx = px + 3, w = es_svg_text_width(label);
+	const char *anchor = "start";
 
+	if (tx + w > s->w - s->right) {
+		anchor = "end";
+		tx = px - 3 - w >= s->left ? px - 3 : s->w - s->right;
+	}
 	fprintf(s->f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" "
-		"stroke-dasharray=\"5,4\"/>\n<text x=\"%.1f\" y=\"%d\" fill=\"%s\">%s</text>\n",
-		px, px, s->top, s->h - s->bottom, color, px + 3, s->top - 20 + 12 * row, color, label);
+		"stroke-dasharray=\"5,4\"/>\n<text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\" "
+		"fill=\"%s\">%s</text>\n", px, px, s->top, s->h - s->bottom, color, tx,
+		s->top - 20 + 12 * row, anchor, color, label);
 }
 
 void es_svg_hline(struct es_svg *s, double y, const char *label, const char *color)

@@ -38,7 +38,12 @@ void es_svg_path(struct es_svg *s, const double *x, const double *y, size_t n, c
 		 double width, const char *dash);
 void es_svg_dot(struct es_svg *s, double x, double y, double r, const char *color);
 void es_svg_cross(struct es_svg *s, double x, double y, const char *color);
-/* A dashed vertical line at x with a label at the top (row staggers labels). */
+/* The widest a label of the plot's 12 px text can draw (px, a bound). */
+double es_svg_text_width(const char *label);
+/*
+ * A dashed vertical line at x with a label at the top (row staggers
+ * labels), kept inside the plot's width: left of the line near the right edge.
+ */
 void es_svg_marker(struct es_svg *s, double x, const char *label, const char *color, int row);
 /* A dashed horizontal line at y with a label above its right end. */
 void es_svg_hline(struct es_svg *s, double y, const char *label, const char *color);

@@ -11,7 +11,8 @@ import sys
 
 PAGE_TAGS = {'html', 'head', 'meta', 'title', 'link', 'script', 'body', 'header', 'h1', 'h2',
              'h3', 'nav', 'a', 'span', 'main', 'section', 'p', 'table', 'thead', 'tbody', 'tr',
-             'th', 'td', 'label', 'select', 'option', 'div', 'canvas', 'style'}
+             'th', 'td', 'label', 'select', 'option', 'div', 'canvas', 'style', 'form', 'input',
+             'button', 'code'}
 
 
 class Dom(html.parser.HTMLParser):

@@ -196,6 +196,7 @@ export EDGESHIFT_TOKEN=$TOKEN
 OTHER_PIDS=()
 
 drill_cleanup() {
+	site_hold
 	[ -n "${FAULT_PID:-}" ] && kill "$FAULT_PID" 2>/dev/null
 	[ -n "${AB_PID:-}" ] && kill "$AB_PID" 2>/dev/null
 	# each is a subshell around nsenter: its child is the client
@@ -205,6 +206,26 @@ drill_cleanup() {
 	es_cleanup
 }
 trap drill_cleanup EXIT
+
+# ES_DRILL_SITE=FILE (a tool watching the drill, such as the console's
+# test): once both agents answer, the drill writes FILE (shell
+# assignments: each node's namespace, its agent's URL as seen from node 1,
+# the agents' token) and, at its end, keeps the site up while FILE exists
+# (ES_DRILL_SITE_HOLD_S, default 120 s, at most), so the watcher can still
+# read the agents.
+site_write() {
+	[ -n "${ES_DRILL_SITE:-}" ] || return 0
+	(umask 077; printf 'DRILL_NS1=%s\nDRILL_NS2=%s\nDRILL_URL1=%s\nDRILL_URL2=%s\nDRILL_TOKEN=%s\n' \
+		"$(es_ns n1)" "$(es_ns n2)" "http://127.0.0.1:$PORT" "http://$W2:$PORT" "$TOKEN" \
+		>"$ES_DRILL_SITE.tmp") && mv "$ES_DRILL_SITE.tmp" "$ES_DRILL_SITE"
+}
+site_hold() {
+	[ -n "${ES_DRILL_SITE:-}" ] || return 0
+	for _ in $(seq $((${ES_DRILL_SITE_HOLD_S:-120} * 10))); do
+		[ -e "$ES_DRILL_SITE" ] || break
+		sleep 0.1
+	done
+}
 
 say "site: user $(es_ns u), node 1 $(es_ns n1), node 2 $(es_ns n2), WAN $(es_ns wan) ($((2 * DELAY)) ms RTT, $WRATE)"
 for ns in u n1 n2; do es_netns_add $ns || die "namespace $ns"; done
@@ -335,6 +356,7 @@ agent_launch 2
 unset ES_AGENT_BIN EDGESHIFTD_FAULT
 agent_wait 1 || die "agent on node 1"
 agent_wait 2 || die "agent on node 2"
+site_write
 
 say "service: $([ "$PROTO" = redis ] && echo redis-server || echo es-counter) in container 'svc' on node 1 ($SVC:$SVC_PORT, $PROTO)"
 if [ "$PROTO" = redis ]; then
