@@ -26,8 +26,12 @@ if [ ${#tests[@]} = 0 ]; then
 	echo "run.sh: no test selected" >&2
 	exit 1
 fi
-# selftests/events/events_agent.sh waits out a broker outage for a minute:
-# it runs beside the others (prove -j2), which still run one after another
-# in their order; the leftover check waits for both.
-exec prove -v --timer --exec '' -j2 --rules='seq=selftests/events/events_agent.sh' \
+# Tests that mostly wait run in a second lane beside the others (prove
+# -j2), one after another: selftests/events/events_agent.sh waits out a
+# broker outage for a minute, and the two agent-kill drills wait for
+# agents to die, restart and retry (CPU used on average over a whole run:
+# about half of one of the two CPUs). The rest run one after another in
+# their order; the leftover check waits for both lanes.
+exec prove -v --timer --exec '' -j2 \
+	--rules='seq={selftests/events/events_agent.sh,selftests/migration/zdm_kill_*.sh}' \
 	--rules='seq={build/selftests,selftests/*}/*' "${tests[@]}"
