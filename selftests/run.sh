@@ -2,15 +2,26 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Runs every selftest (C binaries and shell tests, each printing TAP)
 # through prove: the C tests, then each area's folder (selftests/AREA/),
-# then the leftover check, which must come last (one test that mostly
-# waits runs beside the others, see below). Extra arguments select tests
-# by file name substring.
+# the areas whose tests measure CPU use or rates (advisor, sched) last,
+# then the leftover check, which must come last (tests that mostly wait
+# run beside the others, see below). Extra arguments select tests by file
+# name substring.
 set -u
 cd "$(dirname "$0")/.."
 [ -d /sys/fs/bpf ] && ! mountpoint -q /sys/fs/bpf && mount -t bpf bpf /sys/fs/bpf
 
+# the measuring areas come after the second lane below is done, so that
+# its drills do not share the CPUs with them
+ordered=()
+for t in build/selftests/test_* selftests/*/*.sh; do
+	case "$t" in
+	selftests/advisor/*|selftests/sched/*) ;;
+	*) ordered+=("$t") ;;
+	esac
+done
+ordered+=(selftests/advisor/*.sh selftests/sched/*.sh selftests/zz_leftovers.sh)
 tests=()
-for t in build/selftests/test_* selftests/*/*.sh selftests/zz_leftovers.sh; do
+for t in "${ordered[@]}"; do
 	case "$t" in
 	*/lib.sh|*/run.sh) continue ;;
 	esac
