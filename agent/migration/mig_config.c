@@ -12,6 +12,7 @@ void es_mig_config_defaults(struct es_mig_config *m)
 	memset(m, 0, sizeof(*m));
 	snprintf(m->state_dir, sizeof(m->state_dir), "/var/lib/edgeshift");
 	snprintf(m->runc, sizeof(m->runc), "runc");
+	snprintf(m->criu_network_lock, sizeof(m->criu_network_lock), "nftables");
 	m->compression_level = 3;
 	m->connect_timeout_ms = 3000;
 	m->request_timeout_ms = 10000;
@@ -172,9 +173,18 @@ static int parse_key(struct es_mig_config *m, const char *key, json_t *v, char *
 	}
 	if (!strcmp(key, "runc"))
 		return es_cfg_string(v, field, m->runc, sizeof(m->runc), err, err_len);
+	if (!strcmp(key, "criu_network_lock")) {
+		if (!json_is_string(v) || (strcmp(json_string_value(v), "nftables") &&
+					   strcmp(json_string_value(v), "iptables")))
+			return es_cfg_fail(err, err_len, field, "must be \"nftables\" or \"iptables\"");
+		snprintf(m->criu_network_lock, sizeof(m->criu_network_lock), "%s",
+			 json_string_value(v));
+		return 0;
+	}
 	return es_cfg_fail(err, err_len, field, "is not a known field (token, token_file, peers, "
-		    "event_log, runc, compression_level, poll_interval_ms, *_timeout_ms, tls_cert, "
-		    "tls_key, tls_ca, peer_init_cwnd, peer_cwnd_clamp, peer_rcvbuf)");
+		    "event_log, runc, criu_network_lock, compression_level, poll_interval_ms, "
+		    "*_timeout_ms, tls_cert, tls_key, tls_ca, peer_init_cwnd, peer_cwnd_clamp, "
+		    "peer_rcvbuf)");
 }
 
 int es_mig_config_parse(struct es_mig_config *m, json_t *v, char *err, size_t err_len)

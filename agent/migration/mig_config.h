@@ -25,6 +25,9 @@ struct es_mig_config {
 	struct es_mig_peer	peers[ES_MIG_MAX_PEERS];
 	unsigned int		n_peers;
 	char			runc[128];	/* runtime binary */
+	char			criu_network_lock[16];	/* "nftables" or "iptables": how CRIU keeps
+						 * the container's connections still over a
+						 * checkpoint or restore (criu_conf.c) */
 	unsigned int		compression_level;	/* zstd, 1..19 */
 	unsigned int		connect_timeout_ms;	/* TCP connect to a peer */
 	unsigned int		request_timeout_ms;	/* control requests to a peer */

@@ -9,6 +9,7 @@
 #include "util/fs_util.h"
 #include "http/http_client.h"
 #include "migrate.h"
+#include "criu_conf.h"
 #include "peer_tcp.h"
 
 int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, const char *node,
@@ -29,6 +30,9 @@ int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, con
 		return ret;
 	}
 	es_runtime_recover(&m->rt);
+	ret = es_criu_conf_install(cfg, err, err_len);
+	if (ret)
+		return ret;
 	if (cfg->event_log[0])
 		snprintf(path, sizeof(path), "%s", cfg->event_log);
 	else

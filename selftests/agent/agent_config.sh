@@ -20,6 +20,7 @@ cases=(
 	'{"pin_path": "relative/dir"}|pin_path|absolute path'
 	'{"idle_timeout_ms": 5000, "closed_linger_ms": 9000}|closed_linger_ms|below idle_timeout_ms'
 	'{"node_name": 42}|node_name|must be a string'
+	'{"migration": {"criu_network_lock": "pf"}}|migration.criu_network_lock|"nftables" or "iptables"'
 	'{"gc_interval_ms": 5, }|line 1|'
 	'[1, 2]|top level|JSON object'
 	'{"a": 1, "a": 2}|duplicate|'

@@ -56,7 +56,7 @@ log=$ES_TMP/tcp.log
 es_bg es_in c "$COUNTER" client --to "$SVC" --port "$MIG_TCP" --tcp --rate 10 --duration 120 \
 	--timeout-ms 60000 --log "$log"
 client=$ES_BG_PID
-for _ in $(seq 100); do [ "$(wc -l <"$log" 2>/dev/null)" -ge 5 ] 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do [ "$({ wc -l <"$log"; } 2>/dev/null)" -ge 5 ] 2>/dev/null && break; sleep 0.1; done
 kill -STOP "$client"
 sleep 0.5	# the last request and its answer settle
 before=$(jq -s 'map(select(.counter)) | last | .counter' "$log")
