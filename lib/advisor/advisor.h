@@ -33,6 +33,7 @@ enum es_adv_res {
 	ES_ADV_THROTTLED,	/* share of the interval the CFS quota held it back */
 	ES_ADV_MEMORY,		/* bytes charged (v1 usage_in_bytes, v2 memory.current) */
 	ES_ADV_IO,		/* bytes read and written per second */
+	ES_ADV_RECLAIM,		/* pages a second faulted back in after reclaim (refaults) */
 	ES_ADV_NRES,
 };
 
@@ -41,6 +42,7 @@ const char *es_adv_res_name(enum es_adv_res r);
 /* The raw counters of one read; memory is a gauge, the rest accumulate. */
 struct es_adv_raw {
 	uint64_t	cpu_ns, throttled_ns, memory, io_bytes;
+	uint64_t	refaults;	/* memory.stat workingset_refault_anon + _file */
 };
 
 struct es_adv_block {

@@ -49,6 +49,11 @@ static void evidence(char *buf, size_t len, const struct es_adv_score *s)
 	case ES_ADV_MEMORY:
 		snprintf(buf, len, "%.0f MiB charged on average", p[ES_ADV_MEMORY].mean / (1 << 20));
 		break;
+	case ES_ADV_RECLAIM:
+		snprintf(buf, len, "memory reclaimed under its limit, %.0f pages a second faulted "
+			 "back in (%.0f MiB charged)", p[ES_ADV_RECLAIM].mean,
+			 p[ES_ADV_MEMORY].mean / (1 << 20));
+		break;
 	default:
 		snprintf(buf, len, "%.0f KiB/s of I/O on average", p[ES_ADV_IO].mean / 1024);
 		break;

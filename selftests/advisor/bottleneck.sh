@@ -31,7 +31,8 @@ run_case() {
 		--block db="$(cg db)" --json --patch --namespace shop \
 		--replicas front=1 --replicas logic=2 --replicas db=1 "$@" 2>&1
 	echo "exit=$?" >"$ES_TMP/advise.rc"
-	# The load ends by itself; what is left is killed by the cleanup.
+	# The answer is in: the load need not run out, nor its queue drain.
+	tiers_stop
 	wait "$TIERS_PID" 2>/dev/null
 }
 
