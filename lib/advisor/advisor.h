@@ -34,6 +34,7 @@ enum es_adv_res {
 	ES_ADV_MEMORY,		/* bytes charged (v1 usage_in_bytes, v2 memory.current) */
 	ES_ADV_IO,		/* bytes read and written per second */
 	ES_ADV_RECLAIM,		/* pages a second faulted back in after reclaim (refaults) */
+	ES_ADV_IOWAIT,		/* share of the interval its threads waited for block I/O */
 	ES_ADV_NRES,
 };
 
@@ -43,7 +44,14 @@ const char *es_adv_res_name(enum es_adv_res r);
 struct es_adv_raw {
 	uint64_t	cpu_ns, throttled_ns, memory, io_bytes;
 	uint64_t	refaults;	/* memory.stat workingset_refault_anon + _file */
+	uint64_t	blkio_delay_ns;	/* summed over its threads (delay accounting) */
 };
+
+/*
+ * The block I/O delay of the threads listed in tasks_path (v1 "tasks",
+ * v2 "cgroup.threads"), in ns; 0 when nothing is listed or counted.
+ */
+uint64_t es_adv_blkio_delay_ns(const char *tasks_path);
 
 struct es_adv_block {
 	char			name[ES_ADV_NAME_LEN];

@@ -26,6 +26,7 @@ static const double res_floor[ES_ADV_NRES] = {
 	[ES_ADV_MEMORY]		= 1 << 20,	/* a MiB */
 	[ES_ADV_IO]		= 4096,		/* a page a second */
 	[ES_ADV_RECLAIM]	= 10,		/* ten refaults a second */
+	[ES_ADV_IOWAIT]		= 0.02,		/* two clock ticks of 10 ms a second */
 };
 
 bool es_adv_normalise(const double *x, size_t n, double floor, double *out)
@@ -139,10 +140,15 @@ static int perf_change(const struct es_adv_ring *perf, enum es_adv_perf_kind kin
 	return es_adv_normalise(raw, n - 1, 0, out) ? 0 : -EAGAIN;
 }
 
-/* A limit being hit (the CFS quota, reclaim under a memory limit), not a use that grows. */
-static bool saturation(int r)
+/*
+ * A limit being hit, not a use that grows: 2 for the CFS quota and
+ * reclaim under a memory limit, 1 for waiting on block I/O (below them:
+ * a block that reclaims waits for the disk to read its pages back, and
+ * the limit is the cause), 0 for use.
+ */
+static int saturation(int r)
 {
-	return r == ES_ADV_THROTTLED || r == ES_ADV_RECLAIM;
+	return r == ES_ADV_THROTTLED || r == ES_ADV_RECLAIM ? 2 : r == ES_ADV_IOWAIT;
 }
 
 /*
@@ -156,13 +162,16 @@ static void prefer_saturation(struct es_adv_score *s)
 {
 	int r, best = -1;
 
-	if (s->res < 0 || saturation(s->res))
+	if (s->res < 0 || saturation(s->res) == 2)
 		return;
 	for (r = 0; r < ES_ADV_NRES; r++) {
 		const struct es_adv_res_score *rs = &s->per_res[r];
 
-		if (saturation(r) && !rs->flat && rs->r >= ES_ADV_MIN_R &&
-		    (best < 0 || rs->distance < s->per_res[best].distance))
+		if (saturation(r) <= saturation(s->res) || rs->flat || rs->r < ES_ADV_MIN_R)
+			continue;
+		if (best < 0 || saturation(r) > saturation(best) ||
+		    (saturation(r) == saturation(best) &&
+		     rs->distance < s->per_res[best].distance))
 			best = r;
 	}
 	if (best < 0)

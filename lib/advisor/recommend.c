@@ -54,6 +54,10 @@ static void evidence(char *buf, size_t len, const struct es_adv_score *s)
 			 "back in (%.0f MiB charged)", p[ES_ADV_RECLAIM].mean,
 			 p[ES_ADV_MEMORY].mean / (1 << 20));
 		break;
+	case ES_ADV_IOWAIT:
+		snprintf(buf, len, "waited for block I/O %.0f %% of the window (%.0f KiB/s of I/O)",
+			 100 * p[ES_ADV_IOWAIT].mean, p[ES_ADV_IO].mean / 1024);
+		break;
 	default:
 		snprintf(buf, len, "%.0f KiB/s of I/O on average", p[ES_ADV_IO].mean / 1024);
 		break;

@@ -134,8 +134,9 @@ TEST(rank_names_the_throttled_block)
 
 /*
  * db reclaims under a memory limit from the sixth sample on: its refaults
- * step up (with noise) and so does its CPU (faulting pages back in), a
- * cleaner step, so nearer the change. The limit is named, not the use.
+ * step up (with noise) and so do its CPU (faulting pages back in) and its
+ * wait for the disk (reading them), cleaner steps, so nearer the change.
+ * The limit is named, not the use nor the I/O it causes.
  */
 static void reclaiming_db(struct es_adv_block *b)
 {
@@ -151,6 +152,7 @@ static void reclaiming_db(struct es_adv_block *b)
 		es_adv_ring_push(&b[1].res[ES_ADV_THROTTLED], 0);
 		es_adv_ring_push(&b[2].res[ES_ADV_CPU], late ? 0.30 : 0.15);
 		es_adv_ring_push(&b[2].res[ES_ADV_RECLAIM], late ? 3000 + (i % 2) * 1500 : 0);
+		es_adv_ring_push(&b[2].res[ES_ADV_IOWAIT], late ? 0.9 : 0.05);
 	}
 }
 
@@ -171,6 +173,8 @@ TEST(rank_names_reclaim_over_cpu)
 	EXPECT_EQ(t->s[0].block, 2, "db first");
 	EXPECT_TRUE(t->s[0].per_res[ES_ADV_CPU].distance <
 		    t->s[0].per_res[ES_ADV_RECLAIM].distance, "its CPU is the nearer series");
+	EXPECT_TRUE(t->s[0].per_res[ES_ADV_IOWAIT].distance <
+		    t->s[0].per_res[ES_ADV_RECLAIM].distance, "and so is its I/O wait");
 	EXPECT_EQ(t->s[0].res, ES_ADV_RECLAIM, "yet its reclaim is named");
 	EXPECT_TRUE(NEAR(t->s[0].distance, t->s[0].per_res[ES_ADV_RECLAIM].distance),
 		    "with its distance");

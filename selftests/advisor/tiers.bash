@@ -60,11 +60,12 @@ join() {
 }
 
 # stage_args TIER: a stage's command; the tier named in TIERS_WS (if any)
-# also reads a 32 MiB working set, 16 random pages a request.
+# also reads a 32 MiB working set, 16 random pages a request, or what
+# TIERS_WS_ARGS says instead (e.g. --touch-mb 4 --touch-pages 1 --direct).
 stage_args() {
 	echo "$TIER" stage --burn-us 100
 	[ "$1" = "${TIERS_WS:-}" ] &&
-		echo --touch-file "$ES_TMP/ws-$1" --touch-mb 32 --touch-pages 16
+		echo --touch-file "$ES_TMP/ws-$1" ${TIERS_WS_ARGS:---touch-mb 32 --touch-pages 16}
 }
 
 # tiers_run LIMITED AT_S SECS [LIMIT]: the pipeline under a steady 1500
@@ -92,4 +93,33 @@ tiers_run() {
 		( sleep "$at"; echo "$limit" >$CG/"${file%%/*}"/"$(cg $limited)"/"${file#*/}" ) &
 	fi
 	for _ in $(seq 100); do [ -f "$ES_TMP/perf" ] && break; sleep 0.05; done
+}
+
+# tiers_advise_short: `edgeshift advise --json` on the three tiers over a
+# short window (16 samples of 250 ms), into TIERS_OUT.
+tiers_advise_short() {
+	TIERS_OUT=$("$ES_BUILD/edgeshift" advise --perf "$ES_TMP/perf" --interval-ms 250 \
+		--samples 16 --block front="$(cg front)" --block logic="$(cg logic)" \
+		--block db="$(cg db)" --json 2>&1)
+}
+
+# tiers_expect_first TIER WHAT RESOURCE REASON: TIERS_OUT ranks TIER
+# first, driven by RESOURCE, scales it out, and its reason starts with
+# "TIER: REASON" (WHAT names the injection in the test's lines).
+tiers_expect_first() {
+	local t=$1 what=$2 res=$3 reason=$4 got
+	es_expect_eq "advise ranks the $what $t first" \
+		"$(jq -r '.ranking[0].block // "none"' <<<"$TIERS_OUT" 2>/dev/null)" "$t"
+	es_expect_eq "$t's driving resource is $res" \
+		"$(jq -r '.ranking[0].resource' <<<"$TIERS_OUT" 2>/dev/null)" "$res"
+	es_expect_eq "the advice is to scale $t out" \
+		"$(jq -r '.scale_out // "none"' <<<"$TIERS_OUT" 2>/dev/null)" "$t"
+	got=$(jq -r '.reason' <<<"$TIERS_OUT" 2>/dev/null)
+	case "$got" in
+	"$t: $reason"*) es_ok "the reason says: $reason" ;;
+	*) es_not_ok "the reason says: $reason" "got '$got'" ;;
+	esac
+	jq -c '{worsening, scale_out, confidence, reason,
+		ranking: [.ranking[] | {block, resource, distance, r}]}' <<<"$TIERS_OUT" 2>/dev/null |
+		es_diag
 }
