@@ -53,6 +53,20 @@ struct es_adv_raw {
  */
 uint64_t es_adv_blkio_delay_ns(const char *tasks_path);
 
+#define ES_ADV_SCALE_STEPS	8
+
+/* The service's performance with the block at a replica count. */
+struct es_adv_scale_step {
+	unsigned int	replicas;
+	double		perf;		/* in the unit of the advisor's performance */
+};
+
+/* A block's scale-outs, oldest first (the last ES_ADV_SCALE_STEPS). */
+struct es_adv_scaling {
+	unsigned int			n;
+	struct es_adv_scale_step	step[ES_ADV_SCALE_STEPS];
+};
+
 struct es_adv_block {
 	char			name[ES_ADV_NAME_LEN];
 	char			cgroup[256];	/* relative to each hierarchy's root */
@@ -61,6 +75,7 @@ struct es_adv_block {
 	uint64_t		last_ns;
 	struct es_adv_raw	last;
 	struct es_adv_ring	res[ES_ADV_NRES];
+	struct es_adv_scaling	scaled;		/* what its scale-outs did, if known */
 };
 
 /*
@@ -170,7 +185,20 @@ struct es_adv_result {
 	unsigned int		nblocks;
 	struct es_adv_score	scores[ES_ADV_MAX_BLOCKS];	/* nearest first */
 	struct es_adv_reco	reco[ES_ADV_MAX_BLOCKS];	/* scores[i]'s */
+	bool			trap;		/* the top block's replicas stopped helping */
+	int			dependency;	/* then: index into scores of what they
+						 * share, -1 when no other block tracks */
 };
+
+/*
+ * A scale-out that made the service better by less than this share (or
+ * worse) stopped helping.
+ */
+#define ES_ADV_MIN_GAIN		0.05
+
+/* The last step of h added replicas and the service gained < ES_ADV_MIN_GAIN. */
+bool es_adv_stopped_helping(const struct es_adv_scaling *h, enum es_adv_perf_kind kind,
+			    double *gain);
 
 /* What the performance number is, for the reasons and the JSON. */
 struct es_adv_perf_desc {
@@ -185,6 +213,8 @@ struct es_adv_perf_desc {
  * ranking into one recommendation a block: scale out the nearest block
  * when one of its resources moved with the worsening (r >= ES_ADV_MIN_R),
  * hold the others; hold everything when the service did not get worse.
+ * Paper E's trap: hold the nearest block too when its last scale-out
+ * (blocks[].scaled) stopped helping, and name what its replicas share.
  * nblocks at most ES_ADV_MAX_BLOCKS.
  */
 void es_adv_advise(const struct es_adv_block *blocks, unsigned int nblocks,

@@ -279,6 +279,86 @@ TEST(advise_scales_out_the_throttled_block)
 }
 
 /* The service worsens but only one block moves with it, loosely: no evidence, no scaling. */
+static void scaled(struct es_adv_block *b, unsigned int r1, double p1, unsigned int r2, double p2)
+{
+	b->scaled.n = 2;
+	b->scaled.step[0] = (struct es_adv_scale_step){ r1, p1 };
+	b->scaled.step[1] = (struct es_adv_scale_step){ r2, p2 };
+}
+
+/*
+ * Paper E's trap on the series of fill() (logic throttled): a scale-out of
+ * logic that helped leaves the advice alone; one that did not holds logic
+ * and names what its replicas share, the next block that tracks the
+ * change, or none.
+ */
+TEST(advise_sees_replicas_stop_helping)
+{
+	struct es_adv_perf_desc d = {
+		.kind = ES_ADV_PERF_LATENCY, .name = "p99 latency", .interval_ms = 1000,
+		.samples = 10, .min_change = 0.5,
+	};
+	struct fixture f;
+	unsigned int i;
+	json_t *j, *t;
+
+	ASSERT_TRUE(fixture_new(&f, 3), "calloc");
+	fill(f.b, f.perf, false);
+	scaled(&f.b[1], 2, 900, 3, 500);
+	es_adv_advise(f.b, 3, f.perf, &d, f.res);
+	EXPECT_EQ(f.res->reco[0].action, ES_ADV_SCALE_OUT, "2 to 3 helped: scale logic out");
+	EXPECT_TRUE(!f.res->trap, "no trap");
+
+	scaled(&f.b[1], 2, 900, 3, 950);
+	es_adv_advise(f.b, 3, f.perf, &d, f.res);
+	EXPECT_EQ(f.res->scores[0].block, 1, "logic still tracks the change best");
+	EXPECT_EQ(f.res->reco[0].action, ES_ADV_HOLD, "but is not scaled again");
+	EXPECT_TRUE(f.res->trap && f.res->dependency == -1, "trap, no other block tracks");
+	EXPECT_TRUE(strstr(f.res->reco[0].reason, "logic: adding replicas stopped helping (2 to 3 "
+			   "replicas: performance 900 to 950, -6 %)") != NULL, f.res->reco[0].reason);
+	EXPECT_TRUE(strstr(f.res->reco[0].reason, "not among these blocks") != NULL,
+		    f.res->reco[0].reason);
+	j = es_adv_result_json(f.b, &d, f.res);
+	t = json_object_get(j, "trap");
+	EXPECT_TRUE(json_is_null(json_object_get(j, "scale_out")), "JSON: nothing scaled out");
+	EXPECT_TRUE(!strcmp(json_string_value(json_object_get(t, "block")) ?: "", "logic") &&
+		    json_integer_value(json_object_get(t, "replicas")) == 3 &&
+		    json_is_null(json_object_get(t, "dependency")), "JSON trap");
+	json_decref(j);
+
+	/* db's throttling steps up too, less cleanly: what logic's replicas share. */
+	memset(&f.b[2].res[ES_ADV_THROTTLED], 0, sizeof(f.b[2].res[ES_ADV_THROTTLED]));
+	for (i = 0; i < 10; i++)
+		es_adv_ring_push(&f.b[2].res[ES_ADV_THROTTLED], i >= 5 ? 0.3 + (i % 2) * 0.3 : 0);
+	es_adv_advise(f.b, 3, f.perf, &d, f.res);
+	EXPECT_EQ(f.res->scores[0].block, 1, "logic first");
+	EXPECT_TRUE(f.res->trap && f.res->dependency == 1 && f.res->scores[1].block == 2,
+		    "db is the dependency");
+	EXPECT_TRUE(strstr(f.res->reco[0].reason, "look at db, which its replicas share") != NULL,
+		    f.res->reco[0].reason);
+	fixture_free(&f);
+}
+
+TEST(stopped_helping_either_way)
+{
+	struct es_adv_scaling h = { 3, { { 1, 1000 }, { 2, 1200 }, { 3, 1100 } } };
+	double gain = 0;
+
+	EXPECT_TRUE(es_adv_stopped_helping(&h, ES_ADV_PERF_THROUGHPUT, &gain) && gain < 0,
+		    "throughput fell from 2 to 3 replicas");
+	h.n = 2;
+	EXPECT_TRUE(!es_adv_stopped_helping(&h, ES_ADV_PERF_THROUGHPUT, &gain),
+		    "1 to 2 raised it by 20 %");
+	h.step[1].perf = 1040;
+	EXPECT_TRUE(es_adv_stopped_helping(&h, ES_ADV_PERF_THROUGHPUT, &gain),
+		    "4 % is below the 5 % a replica must bring");
+	h.step[1] = (struct es_adv_scale_step){ 1, 500 };
+	EXPECT_TRUE(!es_adv_stopped_helping(&h, ES_ADV_PERF_THROUGHPUT, &gain),
+		    "no replicas added: nothing to judge");
+	h.n = 1;
+	EXPECT_TRUE(!es_adv_stopped_helping(&h, ES_ADV_PERF_LATENCY, &gain), "one step: none");
+}
+
 TEST(advise_holds_without_evidence)
 {
 	struct es_adv_perf_desc d = { .kind = ES_ADV_PERF_LATENCY, .samples = 12, .min_change = 0.5 };
