@@ -57,4 +57,11 @@ int advise_patch(json_t *advice, const struct es_opt_multi *reps, const char *ns
 /* Prints the patch's command under a table; nothing without one. */
 void advise_patch_print(json_t *advice);
 
+struct es_adv_block;
+/*
+ * advise_scaled.c: --scaled BLOCK=R:P,R:P... into the named blocks'
+ * scale-out history; -EINVAL with a message on a bad entry.
+ */
+int advise_scaled(const struct es_opt_multi *m, struct es_adv_block *b, unsigned int nblocks);
+
 #endif

@@ -17,7 +17,7 @@
 #include "util/clock.h"
 
 struct advise_args {
-	struct es_opt_multi	blocks, replicas;
+	struct es_opt_multi	blocks, replicas, scaled;
 	const char		*perf, *root, *ns;
 	int			kind;
 	unsigned long		interval_ms, samples;
@@ -55,6 +55,9 @@ static const struct es_opt opts[] = {
 	ES_OPT_MULTI(F(replicas), "replicas", 0, "BLOCK=N",
 		     "--patch: the replicas the block's Deployment has now (repeat)"),
 	ES_OPT_STR(F(ns), "namespace", 0, "NS", "--patch: the Deployments' namespace"),
+	ES_OPT_MULTI(F(scaled), "scaled", 0, "BLOCK=R:P,...",
+		     "the performance at each replica count the block had, oldest first:\n"
+		     "when its last scale-out did not help, it is not scaled again (repeat)"),
 	{ }
 };
 
@@ -64,7 +67,7 @@ static const struct es_opts cli = {
 	.usage	= "--block NAME=CGROUP... --perf FILE [--perf-kind K] [--interval-ms N]\n"
 		  "       [--samples N] [--min-change R] [--json]\n"
 		  "       | --agent [--json]\n"
-		  "       [--patch --replicas BLOCK=N... [--namespace NS]]",
+		  "       [--patch --replicas BLOCK=N... [--namespace NS]] [--scaled BLOCK=R:P,...]",
 	.doc	= "Samples each block's cgroup (CPU used, CFS throttling, memory, I/O; v2 where\n"
 		  "the node has it, v1 otherwise) and the number in FILE every interval, then\n"
 		  "ranks the blocks by the RMS distance between their normalised resource\n"
@@ -179,7 +182,8 @@ static json_t *local(const struct advise_args *a)
 	/* The reasons read "the rise of the latency in FILE". */
 	snprintf(name, sizeof(name), "%s in %.256s", kinds[a->kind].name, a->perf);
 	d.name = name;
-	if (!b || !perf || !res || open_blocks(a, b) || sample(a, b, perf))
+	if (!b || !perf || !res || open_blocks(a, b) ||
+	    advise_scaled(&a->scaled, b, a->blocks.n) || sample(a, b, perf))
 		goto out;
 	es_adv_advise(b, a->blocks.n, perf, &d, res);
 	j = es_adv_result_json(b, &d, res);

@@ -42,6 +42,22 @@ static json_t *score_json(const struct es_adv_block *b, const struct es_adv_scor
 	return o;
 }
 
+/* What stopped helping and what the replicas share; null without a trap. */
+static json_t *trap_json(const struct es_adv_block *blocks, const struct es_adv_result *res)
+{
+	const struct es_adv_scaling *h;
+
+	if (!res->trap)
+		return json_null();
+	h = &blocks[res->scores[0].block].scaled;
+	return json_pack("{s:s,s:I,s:I,s:f,s:f,s:o}", "block", blocks[res->scores[0].block].name,
+			 "replicas_from", (json_int_t)h->step[h->n - 2].replicas,
+			 "replicas", (json_int_t)h->step[h->n - 1].replicas,
+			 "perf_from", h->step[h->n - 2].perf, "perf", h->step[h->n - 1].perf,
+			 "dependency", res->dependency < 0 ? json_null() :
+			 json_string(blocks[res->scores[res->dependency].block].name));
+}
+
 json_t *es_adv_result_json(const struct es_adv_block *blocks, const struct es_adv_perf_desc *d,
 			   const struct es_adv_result *res)
 {
@@ -63,6 +79,7 @@ json_t *es_adv_result_json(const struct es_adv_block *blocks, const struct es_ad
 							   res->reco[0].confidence : 0));
 	json_object_set_new(root, "reason", json_string(res->nblocks ? res->reco[0].reason :
 							 "no blocks"));
+	json_object_set_new(root, "trap", trap_json(blocks, res));
 	for (i = 0; res->ranked && i < res->nblocks; i++)
 		json_array_append_new(arr, score_json(&blocks[res->scores[i].block],
 						      &res->scores[i], &res->reco[i], i + 1));

@@ -33,6 +33,8 @@ enum es_adv_res {
 	ES_ADV_THROTTLED,	/* share of the interval the CFS quota held it back */
 	ES_ADV_MEMORY,		/* bytes charged (v1 usage_in_bytes, v2 memory.current) */
 	ES_ADV_IO,		/* bytes read and written per second */
+	ES_ADV_RECLAIM,		/* pages a second faulted back in after reclaim (refaults) */
+	ES_ADV_IOWAIT,		/* share of the interval its threads waited for block I/O */
 	ES_ADV_NRES,
 };
 
@@ -41,6 +43,28 @@ const char *es_adv_res_name(enum es_adv_res r);
 /* The raw counters of one read; memory is a gauge, the rest accumulate. */
 struct es_adv_raw {
 	uint64_t	cpu_ns, throttled_ns, memory, io_bytes;
+	uint64_t	refaults;	/* memory.stat workingset_refault_anon + _file */
+	uint64_t	blkio_delay_ns;	/* summed over its threads (delay accounting) */
+};
+
+/*
+ * The block I/O delay of the threads listed in tasks_path (v1 "tasks",
+ * v2 "cgroup.threads"), in ns; 0 when nothing is listed or counted.
+ */
+uint64_t es_adv_blkio_delay_ns(const char *tasks_path);
+
+#define ES_ADV_SCALE_STEPS	8
+
+/* The service's performance with the block at a replica count. */
+struct es_adv_scale_step {
+	unsigned int	replicas;
+	double		perf;		/* in the unit of the advisor's performance */
+};
+
+/* A block's scale-outs, oldest first (the last ES_ADV_SCALE_STEPS). */
+struct es_adv_scaling {
+	unsigned int			n;
+	struct es_adv_scale_step	step[ES_ADV_SCALE_STEPS];
 };
 
 struct es_adv_block {
@@ -51,6 +75,7 @@ struct es_adv_block {
 	uint64_t		last_ns;
 	struct es_adv_raw	last;
 	struct es_adv_ring	res[ES_ADV_NRES];
+	struct es_adv_scaling	scaled;		/* what its scale-outs did, if known */
 };
 
 /*
@@ -160,7 +185,20 @@ struct es_adv_result {
 	unsigned int		nblocks;
 	struct es_adv_score	scores[ES_ADV_MAX_BLOCKS];	/* nearest first */
 	struct es_adv_reco	reco[ES_ADV_MAX_BLOCKS];	/* scores[i]'s */
+	bool			trap;		/* the top block's replicas stopped helping */
+	int			dependency;	/* then: index into scores of what they
+						 * share, -1 when no other block tracks */
 };
+
+/*
+ * A scale-out that made the service better by less than this share (or
+ * worse) stopped helping.
+ */
+#define ES_ADV_MIN_GAIN		0.05
+
+/* The last step of h added replicas and the service gained < ES_ADV_MIN_GAIN. */
+bool es_adv_stopped_helping(const struct es_adv_scaling *h, enum es_adv_perf_kind kind,
+			    double *gain);
 
 /* What the performance number is, for the reasons and the JSON. */
 struct es_adv_perf_desc {
@@ -175,6 +213,8 @@ struct es_adv_perf_desc {
  * ranking into one recommendation a block: scale out the nearest block
  * when one of its resources moved with the worsening (r >= ES_ADV_MIN_R),
  * hold the others; hold everything when the service did not get worse.
+ * Paper E's trap: hold the nearest block too when its last scale-out
+ * (blocks[].scaled) stopped helping, and name what its replicas share.
  * nblocks at most ES_ADV_MAX_BLOCKS.
  */
 void es_adv_advise(const struct es_adv_block *blocks, unsigned int nblocks,

@@ -26,6 +26,8 @@ const char *es_adv_res_name(enum es_adv_res r)
 		[ES_ADV_THROTTLED]	= "cpu_throttled",
 		[ES_ADV_MEMORY]		= "memory",
 		[ES_ADV_IO]		= "io",
+		[ES_ADV_RECLAIM]	= "memory_reclaim",
+		[ES_ADV_IOWAIT]		= "io_wait",
 	};
 
 	return r < ES_ADV_NRES ? names[r] : "?";
@@ -96,6 +98,17 @@ static uint64_t blkio_total(const char *s)
 }
 
 /*
+ * memory.stat (same keys in v1 and v2): pages evicted by reclaim and
+ * needed again. Under a limit below its working set a block keeps
+ * refaulting, and waits for each page; a block that merely grows or
+ * shrinks does not. The local keys, not v1's hierarchical total_*.
+ */
+static uint64_t refaults(const char *s)
+{
+	return keyed(s, "workingset_refault_anon") + keyed(s, "workingset_refault_file");
+}
+
+/*
  * Where a layout keeps each counter: a controller (NULL in v2's single
  * tree), a file, and a key when the file is keyed (NULL: the file is the
  * number), scaled to nanoseconds; io sums the devices of its file.
@@ -107,7 +120,7 @@ struct cg_counter {
 
 struct cg_layout {
 	struct cg_counter	cpu, throttled, memory;
-	const char		*io_ctl, *io_file;
+	const char		*io_ctl, *io_file, *mem_ctl, *threads_ctl, *threads_file;
 	uint64_t		(*io_sum)(const char *s);
 };
 
@@ -118,6 +131,9 @@ static const struct cg_layout layout_v1 = {
 	.io_ctl		= "blkio",
 	.io_file	= "blkio.throttle.io_service_bytes",
 	.io_sum		= blkio_total,
+	.mem_ctl	= "memory",
+	.threads_ctl	= "cpu",
+	.threads_file	= "tasks",
 };
 
 static const struct cg_layout layout_v2 = {
@@ -127,6 +143,9 @@ static const struct cg_layout layout_v2 = {
 	.io_ctl		= NULL,
 	.io_file	= "io.stat",
 	.io_sum		= io_stat_bytes,
+	.mem_ctl	= NULL,
+	.threads_ctl	= NULL,
+	.threads_file	= "cgroup.threads",
 };
 
 static int read_counter(const char *root, const char *rel, const struct cg_counter *c,
@@ -144,7 +163,7 @@ static int read_counter(const char *root, const char *rel, const struct cg_count
 static int read_layout(const char *root, const char *rel, const struct cg_layout *l,
 		       struct es_adv_raw *raw, char *err, size_t err_len)
 {
-	char *io;
+	char *io, *stat, tasks[PATH_MAX];
 	int ret;
 
 	ret = read_counter(root, rel, &l->cpu, &raw->cpu_ns, err, err_len) ?:
@@ -156,6 +175,12 @@ static int read_layout(const char *root, const char *rel, const struct cg_layout
 	io = cg_read(root, l->io_ctl, rel, l->io_file, NULL, NULL, 0);
 	raw->io_bytes = io ? l->io_sum(io) : 0;
 	free(io);
+	/* Kernels before refault accounting have the file without the keys: 0. */
+	stat = cg_read(root, l->mem_ctl, rel, "memory.stat", NULL, NULL, 0);
+	raw->refaults = stat ? refaults(stat) : 0;
+	free(stat);
+	if (!cg_path(tasks, sizeof(tasks), root, l->threads_ctl, rel, l->threads_file))
+		raw->blkio_delay_ns = es_adv_blkio_delay_ns(tasks);
 	return 0;
 }
 
@@ -209,6 +234,9 @@ void es_adv_block_push(struct es_adv_block *b, const struct es_adv_raw *raw, uin
 				 rate(raw->throttled_ns, b->last.throttled_ns, secs) / 1e9);
 		es_adv_ring_push(&b->res[ES_ADV_MEMORY], (double)raw->memory);
 		es_adv_ring_push(&b->res[ES_ADV_IO], rate(raw->io_bytes, b->last.io_bytes, secs));
+		es_adv_ring_push(&b->res[ES_ADV_RECLAIM], rate(raw->refaults, b->last.refaults, secs));
+		es_adv_ring_push(&b->res[ES_ADV_IOWAIT],
+				 rate(raw->blkio_delay_ns, b->last.blkio_delay_ns, secs) / 1e9);
 	}
 	b->last = *raw;
 	b->last_ns = now_ns;

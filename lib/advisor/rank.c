@@ -25,6 +25,8 @@ static const double res_floor[ES_ADV_NRES] = {
 	[ES_ADV_THROTTLED]	= 0.001,	/* a thousandth of the time */
 	[ES_ADV_MEMORY]		= 1 << 20,	/* a MiB */
 	[ES_ADV_IO]		= 4096,		/* a page a second */
+	[ES_ADV_RECLAIM]	= 10,		/* ten refaults a second */
+	[ES_ADV_IOWAIT]		= 0.02,		/* two clock ticks of 10 ms a second */
 };
 
 bool es_adv_normalise(const double *x, size_t n, double floor, double *out)
@@ -138,6 +140,47 @@ static int perf_change(const struct es_adv_ring *perf, enum es_adv_perf_kind kin
 	return es_adv_normalise(raw, n - 1, 0, out) ? 0 : -EAGAIN;
 }
 
+/*
+ * A limit being hit, not a use that grows: 2 for the CFS quota and
+ * reclaim under a memory limit, 1 for waiting on block I/O (below them:
+ * a block that reclaims waits for the disk to read its pages back, and
+ * the limit is the cause), 0 for use.
+ */
+static int saturation(int r)
+{
+	return r == ES_ADV_THROTTLED || r == ES_ADV_RECLAIM ? 2 : r == ES_ADV_IOWAIT;
+}
+
+/*
+ * A block's use (CPU, memory, I/O) can track the change as well as the
+ * limit it hits: a tier that reclaims spends CPU faulting its pages back
+ * in. The limit says why and what to do about it, so a saturation series
+ * that moved with the change as strongly as a scale-out needs
+ * (r >= ES_ADV_MIN_R) is named the driver over a nearer use series.
+ */
+static void prefer_saturation(struct es_adv_score *s)
+{
+	int r, best = -1;
+
+	if (s->res < 0 || saturation(s->res) == 2)
+		return;
+	for (r = 0; r < ES_ADV_NRES; r++) {
+		const struct es_adv_res_score *rs = &s->per_res[r];
+
+		if (saturation(r) <= saturation(s->res) || rs->flat || rs->r < ES_ADV_MIN_R)
+			continue;
+		if (best < 0 || saturation(r) > saturation(best) ||
+		    (saturation(r) == saturation(best) &&
+		     rs->distance < s->per_res[best].distance))
+			best = r;
+	}
+	if (best < 0)
+		return;
+	s->res = best;
+	s->distance = s->per_res[best].distance;
+	s->r = s->per_res[best].r;
+}
+
 static void score_block(const struct es_adv_block *b, const double *p, size_t n, double *raw,
 			double *norm, struct es_adv_score *s)
 {
@@ -167,6 +210,7 @@ static void score_block(const struct es_adv_block *b, const double *p, size_t n,
 			s->r = rs->r;
 		}
 	}
+	prefer_saturation(s);
 }
 
 static int by_distance(const void *x, const void *y)

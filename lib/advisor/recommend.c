@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "advisor/advisor.h"
+#include "advisor/trap.h"
 
 const char *es_adv_action_name(enum es_adv_action a)
 {
@@ -17,7 +18,7 @@ const char *es_adv_action_name(enum es_adv_action a)
 }
 
 /* The reason, cut at ES_ADV_REASON_LEN: a long block name must not fail the advice. */
-static void say(struct es_adv_reco *r, const char *fmt, ...)
+void es_adv_say(struct es_adv_reco *r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -49,6 +50,15 @@ static void evidence(char *buf, size_t len, const struct es_adv_score *s)
 	case ES_ADV_MEMORY:
 		snprintf(buf, len, "%.0f MiB charged on average", p[ES_ADV_MEMORY].mean / (1 << 20));
 		break;
+	case ES_ADV_RECLAIM:
+		snprintf(buf, len, "memory reclaimed under its limit, %.0f pages a second faulted "
+			 "back in (%.0f MiB charged)", p[ES_ADV_RECLAIM].mean,
+			 p[ES_ADV_MEMORY].mean / (1 << 20));
+		break;
+	case ES_ADV_IOWAIT:
+		snprintf(buf, len, "waited for block I/O %.0f %% of the window (%.0f KiB/s of I/O)",
+			 100 * p[ES_ADV_IOWAIT].mean, p[ES_ADV_IO].mean / 1024);
+		break;
 	default:
 		snprintf(buf, len, "%.0f KiB/s of I/O on average", p[ES_ADV_IO].mean / 1024);
 		break;
@@ -77,7 +87,7 @@ static void hold_unranked(struct es_adv_result *res, const struct es_adv_perf_de
 	for (i = 0; i < res->nblocks; i++) {
 		res->reco[i].action = ES_ADV_HOLD;
 		res->reco[i].confidence = 1;
-		say(&res->reco[i], "the service did not get worse over the window "
+		es_adv_say(&res->reco[i], "the service did not get worse over the window "
 		    "(%+.0f %%, below %.0f %%): nothing to scale", 100 * res->worsening,
 		    100 * d->min_change);
 	}
@@ -92,15 +102,15 @@ static void hold_ranked(const struct es_adv_block *blocks, struct es_adv_result 
 	res->reco[i].action = ES_ADV_HOLD;
 	res->reco[i].confidence = top_out ? res->reco[0].confidence : 1 - res->scores[0].r;
 	if (!top_out)
-		say(&res->reco[i], "no block's resource tracks %s closely (best r = %.2f): "
+		es_adv_say(&res->reco[i], "no block's resource tracks %s closely (best r = %.2f): "
 		    "the limit is not in these blocks' CPU, memory or I/O", words,
 		    res->scores[0].r);
 	else if (s->res >= 0)
-		say(&res->reco[i], "its %s series follows %s less closely than %s's "
+		es_adv_say(&res->reco[i], "its %s series follows %s less closely than %s's "
 		    "(distance %.2f, r = %.2f)", es_adv_res_name(s->res), words, top,
 		    s->distance, s->r);
 	else
-		say(&res->reco[i], "none of its resources moved with %s", words);
+		es_adv_say(&res->reco[i], "none of its resources moved with %s", words);
 }
 
 void es_adv_advise(const struct es_adv_block *blocks, unsigned int nblocks,
@@ -113,6 +123,7 @@ void es_adv_advise(const struct es_adv_block *blocks, unsigned int nblocks,
 	unsigned int i;
 
 	memset(out, 0, sizeof(*out));
+	out->dependency = -1;
 	out->nblocks = nblocks < ES_ADV_MAX_BLOCKS ? nblocks : ES_ADV_MAX_BLOCKS;
 	out->ranked = !es_adv_rank(blocks, out->nblocks, perf, d->kind, d->samples,
 				   d->min_change, &out->worsening, out->scores);
@@ -126,9 +137,11 @@ void es_adv_advise(const struct es_adv_block *blocks, unsigned int nblocks,
 		out->reco[0].action = ES_ADV_SCALE_OUT;
 		out->reco[0].confidence = confidence(out);
 		evidence(ev, sizeof(ev), s0);
-		say(&out->reco[0], "%s: %s, its %s series tracks %s, r = %.2f",
+		es_adv_say(&out->reco[0], "%s: %s, its %s series tracks %s, r = %.2f",
 		    blocks[s0->block].name, ev, es_adv_res_name(s0->res), words, s0->r);
 	}
 	for (i = top_out; i < out->nblocks; i++)
 		hold_ranked(blocks, out, i, words, top_out);
+	if (top_out)
+		es_adv_trap(blocks, d, out, words);
 }

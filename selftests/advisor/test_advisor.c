@@ -132,6 +132,56 @@ TEST(rank_names_the_throttled_block)
 	free(perf);
 }
 
+/*
+ * db reclaims under a memory limit from the sixth sample on: its refaults
+ * step up (with noise) and so do its CPU (faulting pages back in) and its
+ * wait for the disk (reading them), cleaner steps, so nearer the change.
+ * The limit is named, not the use nor the I/O it causes.
+ */
+static void reclaiming_db(struct es_adv_block *b)
+{
+	unsigned int i;
+
+	memset(&b[1].res[ES_ADV_CPU], 0, sizeof(b[1].res[ES_ADV_CPU]));
+	memset(&b[1].res[ES_ADV_THROTTLED], 0, sizeof(b[1].res[ES_ADV_THROTTLED]));
+	memset(&b[2].res[ES_ADV_CPU], 0, sizeof(b[2].res[ES_ADV_CPU]));
+	for (i = 0; i < 10; i++) {
+		bool late = i >= 5;
+
+		es_adv_ring_push(&b[1].res[ES_ADV_CPU], 0.15);
+		es_adv_ring_push(&b[1].res[ES_ADV_THROTTLED], 0);
+		es_adv_ring_push(&b[2].res[ES_ADV_CPU], late ? 0.30 : 0.15);
+		es_adv_ring_push(&b[2].res[ES_ADV_RECLAIM], late ? 3000 + (i % 2) * 1500 : 0);
+		es_adv_ring_push(&b[2].res[ES_ADV_IOWAIT], late ? 0.9 : 0.05);
+	}
+}
+
+TEST(rank_names_reclaim_over_cpu)
+{
+	struct {
+		struct es_adv_block	b[3];
+		struct es_adv_ring	perf;
+		struct es_adv_score	s[3];
+		double			change;
+	} *t = calloc(1, sizeof(*t));
+
+	ASSERT_TRUE(t != NULL, "calloc");
+	fill(t->b, &t->perf, false);
+	reclaiming_db(t->b);
+	ASSERT_EQ(es_adv_rank(t->b, 3, &t->perf, ES_ADV_PERF_LATENCY, 10, 0.5, &t->change, t->s),
+		  0, "ranked");
+	EXPECT_EQ(t->s[0].block, 2, "db first");
+	EXPECT_TRUE(t->s[0].per_res[ES_ADV_CPU].distance <
+		    t->s[0].per_res[ES_ADV_RECLAIM].distance, "its CPU is the nearer series");
+	EXPECT_TRUE(t->s[0].per_res[ES_ADV_IOWAIT].distance <
+		    t->s[0].per_res[ES_ADV_RECLAIM].distance, "and so is its I/O wait");
+	EXPECT_EQ(t->s[0].res, ES_ADV_RECLAIM, "yet its reclaim is named");
+	EXPECT_TRUE(NEAR(t->s[0].distance, t->s[0].per_res[ES_ADV_RECLAIM].distance),
+		    "with its distance");
+	EXPECT_TRUE(t->s[0].r >= ES_ADV_MIN_R, "and an r that can scale out");
+	free(t);
+}
+
 TEST(rank_nothing_without_worsening)
 {
 	struct es_adv_block *b = calloc(3, sizeof(*b));
@@ -229,6 +279,86 @@ TEST(advise_scales_out_the_throttled_block)
 }
 
 /* The service worsens but only one block moves with it, loosely: no evidence, no scaling. */
+static void scaled(struct es_adv_block *b, unsigned int r1, double p1, unsigned int r2, double p2)
+{
+	b->scaled.n = 2;
+	b->scaled.step[0] = (struct es_adv_scale_step){ r1, p1 };
+	b->scaled.step[1] = (struct es_adv_scale_step){ r2, p2 };
+}
+
+/*
+ * Paper E's trap on the series of fill() (logic throttled): a scale-out of
+ * logic that helped leaves the advice alone; one that did not holds logic
+ * and names what its replicas share, the next block that tracks the
+ * change, or none.
+ */
+TEST(advise_sees_replicas_stop_helping)
+{
+	struct es_adv_perf_desc d = {
+		.kind = ES_ADV_PERF_LATENCY, .name = "p99 latency", .interval_ms = 1000,
+		.samples = 10, .min_change = 0.5,
+	};
+	struct fixture f;
+	unsigned int i;
+	json_t *j, *t;
+
+	ASSERT_TRUE(fixture_new(&f, 3), "calloc");
+	fill(f.b, f.perf, false);
+	scaled(&f.b[1], 2, 900, 3, 500);
+	es_adv_advise(f.b, 3, f.perf, &d, f.res);
+	EXPECT_EQ(f.res->reco[0].action, ES_ADV_SCALE_OUT, "2 to 3 helped: scale logic out");
+	EXPECT_TRUE(!f.res->trap, "no trap");
+
+	scaled(&f.b[1], 2, 900, 3, 950);
+	es_adv_advise(f.b, 3, f.perf, &d, f.res);
+	EXPECT_EQ(f.res->scores[0].block, 1, "logic still tracks the change best");
+	EXPECT_EQ(f.res->reco[0].action, ES_ADV_HOLD, "but is not scaled again");
+	EXPECT_TRUE(f.res->trap && f.res->dependency == -1, "trap, no other block tracks");
+	EXPECT_TRUE(strstr(f.res->reco[0].reason, "logic: adding replicas stopped helping (2 to 3 "
+			   "replicas: performance 900 to 950, -6 %)") != NULL, f.res->reco[0].reason);
+	EXPECT_TRUE(strstr(f.res->reco[0].reason, "not among these blocks") != NULL,
+		    f.res->reco[0].reason);
+	j = es_adv_result_json(f.b, &d, f.res);
+	t = json_object_get(j, "trap");
+	EXPECT_TRUE(json_is_null(json_object_get(j, "scale_out")), "JSON: nothing scaled out");
+	EXPECT_TRUE(!strcmp(json_string_value(json_object_get(t, "block")) ?: "", "logic") &&
+		    json_integer_value(json_object_get(t, "replicas")) == 3 &&
+		    json_is_null(json_object_get(t, "dependency")), "JSON trap");
+	json_decref(j);
+
+	/* db's throttling steps up too, less cleanly: what logic's replicas share. */
+	memset(&f.b[2].res[ES_ADV_THROTTLED], 0, sizeof(f.b[2].res[ES_ADV_THROTTLED]));
+	for (i = 0; i < 10; i++)
+		es_adv_ring_push(&f.b[2].res[ES_ADV_THROTTLED], i >= 5 ? 0.3 + (i % 2) * 0.3 : 0);
+	es_adv_advise(f.b, 3, f.perf, &d, f.res);
+	EXPECT_EQ(f.res->scores[0].block, 1, "logic first");
+	EXPECT_TRUE(f.res->trap && f.res->dependency == 1 && f.res->scores[1].block == 2,
+		    "db is the dependency");
+	EXPECT_TRUE(strstr(f.res->reco[0].reason, "look at db, which its replicas share") != NULL,
+		    f.res->reco[0].reason);
+	fixture_free(&f);
+}
+
+TEST(stopped_helping_either_way)
+{
+	struct es_adv_scaling h = { 3, { { 1, 1000 }, { 2, 1200 }, { 3, 1100 } } };
+	double gain = 0;
+
+	EXPECT_TRUE(es_adv_stopped_helping(&h, ES_ADV_PERF_THROUGHPUT, &gain) && gain < 0,
+		    "throughput fell from 2 to 3 replicas");
+	h.n = 2;
+	EXPECT_TRUE(!es_adv_stopped_helping(&h, ES_ADV_PERF_THROUGHPUT, &gain),
+		    "1 to 2 raised it by 20 %");
+	h.step[1].perf = 1040;
+	EXPECT_TRUE(es_adv_stopped_helping(&h, ES_ADV_PERF_THROUGHPUT, &gain),
+		    "4 % is below the 5 % a replica must bring");
+	h.step[1] = (struct es_adv_scale_step){ 1, 500 };
+	EXPECT_TRUE(!es_adv_stopped_helping(&h, ES_ADV_PERF_THROUGHPUT, &gain),
+		    "no replicas added: nothing to judge");
+	h.n = 1;
+	EXPECT_TRUE(!es_adv_stopped_helping(&h, ES_ADV_PERF_LATENCY, &gain), "one step: none");
+}
+
 TEST(advise_holds_without_evidence)
 {
 	struct es_adv_perf_desc d = { .kind = ES_ADV_PERF_LATENCY, .samples = 12, .min_change = 0.5 };
@@ -296,6 +426,8 @@ TEST(cgroup_v1_and_v2_files)
 	put("memory/pod/ctr/memory.usage_in_bytes", "8388608\n");
 	put("blkio/pod/ctr/blkio.throttle.io_service_bytes",
 	    "8:0 Read 4096\n8:0 Write 8192\n8:0 Total 12288\nTotal 12288\n");
+	put("memory/pod/ctr/memory.stat", "cache 4096\nworkingset_refault_anon 5\n"
+	    "workingset_refault_file 95\npgmajfault 100\ntotal_workingset_refault_file 900\n");
 	EXPECT_EQ(es_adv_block_init(b, "logic", "pod/ctr", root, err, sizeof(err)), 0, err);
 	EXPECT_TRUE(!b->v2, "v1 without a unified root");
 	EXPECT_EQ(es_adv_block_read(b, root, &raw, err, sizeof(err)), 0, err);
@@ -303,22 +435,27 @@ TEST(cgroup_v1_and_v2_files)
 	EXPECT_EQ(raw.throttled_ns, 500000000ull, "throttled_time");
 	EXPECT_EQ(raw.memory, 8388608ull, "usage_in_bytes");
 	EXPECT_EQ(raw.io_bytes, 12288ull, "blkio Total");
+	EXPECT_EQ(raw.refaults, 100ull, "the cgroup's own refaults, not total_*");
 
 	es_adv_block_push(b, &raw, 1000000000ull);
 	EXPECT_EQ(b->res[ES_ADV_CPU].n, 0, "the first read only primes");
 	raw.cpu_ns += 500000000;	/* half a core over one second */
 	raw.throttled_ns += 250000000;
 	raw.io_bytes += 8192;
+	raw.refaults += 300;
 	es_adv_block_push(b, &raw, 2000000000ull);
 	EXPECT_TRUE(NEAR(b->res[ES_ADV_CPU].v[0], 0.5), "CPU in cores");
 	EXPECT_TRUE(NEAR(b->res[ES_ADV_THROTTLED].v[0], 0.25), "throttled share");
 	EXPECT_TRUE(NEAR(b->res[ES_ADV_IO].v[0], 8192), "I/O bytes a second");
+	EXPECT_TRUE(NEAR(b->res[ES_ADV_RECLAIM].v[0], 300), "refaults a second");
 	EXPECT_TRUE(NEAR(b->res[ES_ADV_MEMORY].v[0], 8388608), "memory as read");
 
 	put("cgroup.controllers", "cpu io memory pids\n");
 	put("pod2/ctr/cpu.stat", "usage_usec 2000\nuser_usec 1500\nsystem_usec 500\n"
 	    "nr_periods 3\nnr_throttled 1\nthrottled_usec 700\n");
 	put("pod2/ctr/memory.current", "4096\n");
+	put("pod2/ctr/memory.stat", "anon 4096\nworkingset_refault_anon 1\n"
+	    "workingset_refault_file 2\n");
 	put("pod2/ctr/io.stat", "8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n"
 	    "8:16 rbytes=1 wbytes=2 rios=1 wios=1 dbytes=50 dios=1\n");
 	EXPECT_EQ(es_adv_block_init(b, "db", "pod2/ctr", root, err, sizeof(err)), 0, err);
@@ -328,6 +465,7 @@ TEST(cgroup_v1_and_v2_files)
 	EXPECT_EQ(raw.throttled_ns, 700000ull, "throttled_usec");
 	EXPECT_EQ(raw.memory, 4096ull, "memory.current");
 	EXPECT_EQ(raw.io_bytes, 303ull, "rbytes + wbytes of every device, not dbytes");
+	EXPECT_EQ(raw.refaults, 3ull, "v2 memory.stat refaults");
 
 	EXPECT_EQ(es_adv_block_init(b, "x", "pod3", root, err, sizeof(err)), -ENOENT,
 		  "a missing cgroup");

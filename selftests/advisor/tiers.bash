@@ -19,14 +19,20 @@ tiers_skip_without_v1() {
 
 cg() { echo "$ES_PREFIX-$1"; }
 
-# Kills what is left in our cgroups (a failed run's tiers) and removes them.
-tiers_cleanup() {
-	local t c p
+# Kills the tiers' processes: a run that has its answer need not drain its queue.
+tiers_stop() {
+	local t p
 	for t in $TIERS; do
 		for p in $(cat $CG/cpu/"$(cg $t)"/cgroup.procs 2>/dev/null); do
 			kill "$p" 2>/dev/null
 		done
 	done
+}
+
+# Kills what is left in our cgroups (a failed run's tiers) and removes them.
+tiers_cleanup() {
+	local t c
+	tiers_stop
 	for t in $TIERS; do
 		for c in $CTLS; do
 			for _ in $(seq 40); do
@@ -53,24 +59,67 @@ join() {
 	exec "$@"
 }
 
-# tiers_run LIMITED AT_S SECS [QUOTA_US]: the pipeline under a steady 1500
+# stage_args TIER: a stage's command; the tier named in TIERS_WS (if any)
+# also reads a 32 MiB working set, 16 random pages a request, or what
+# TIERS_WS_ARGS says instead (e.g. --touch-mb 4 --touch-pages 1 --direct).
+stage_args() {
+	echo "$TIER" stage --burn-us 100
+	[ "$1" = "${TIERS_WS:-}" ] &&
+		echo --touch-file "$ES_TMP/ws-$1" ${TIERS_WS_ARGS:---touch-mb 32 --touch-pages 16}
+}
+
+# tiers_run LIMITED AT_S SECS [LIMIT]: the pipeline under a steady 1500
 # requests/s (100 us of CPU a request in each tier: 0.15 CPU each) for
 # SECS, its mean latency in $ES_TMP/perf every 250 ms; AT_S seconds in,
-# LIMITED (or "none") gets a CFS quota of QUOTA_US a 100 ms period
-# (default 10000: a tenth of a CPU, a capacity of 1000 requests/s).
+# LIMITED (or "none") gets LIMIT written to its TIERS_LIMIT file
+# (default cpu/cpu.cfs_quota_us, and 10000 a 100 ms period: a tenth of a
+# CPU, a capacity of 1000 requests/s).
 # Returns at once: TIERS_PID is the pipeline, which ends by itself.
 tiers_run() {
-	local limited=$1 at=$2 secs=$3 quota=${4:-10000} t
-	for t in $TIERS; do echo -1 >$CG/cpu/"$(cg $t)"/cpu.cfs_quota_us; done
+	local limited=$1 at=$2 secs=$3 limit=${4:-10000} file=${TIERS_LIMIT:-cpu/cpu.cfs_quota_us} t
+	for t in $TIERS; do
+		echo -1 >$CG/cpu/"$(cg $t)"/cpu.cfs_quota_us
+		echo -1 >$CG/memory/"$(cg $t)"/memory.limit_in_bytes
+	done
 	rm -f "$ES_TMP/perf"
+	# shellcheck disable=SC2046 # stage_args prints words
 	( "$TIER" gen --rate-from 1500 --rate-to 1500 --secs "$secs" |
-	  (join front "$TIER" stage --burn-us 100) |
-	  (join logic "$TIER" stage --burn-us 100) |
-	  (join db "$TIER" stage --burn-us 100) |
+	  (join front $(stage_args front)) |
+	  (join logic $(stage_args logic)) |
+	  (join db $(stage_args db)) |
 	  "$TIER" sink --out "$ES_TMP/perf" --every-ms 250 ) 2>>"$ES_TMP/tiers.log" &
 	TIERS_PID=$!
 	if [ "$limited" != none ]; then
-		( sleep "$at"; echo "$quota" >$CG/cpu/"$(cg $limited)"/cpu.cfs_quota_us ) &
+		( sleep "$at"; echo "$limit" >$CG/"${file%%/*}"/"$(cg $limited)"/"${file#*/}" ) &
 	fi
 	for _ in $(seq 100); do [ -f "$ES_TMP/perf" ] && break; sleep 0.05; done
+}
+
+# tiers_advise_short: `edgeshift advise --json` on the three tiers over a
+# short window (16 samples of 250 ms), into TIERS_OUT.
+tiers_advise_short() {
+	TIERS_OUT=$("$ES_BUILD/edgeshift" advise --perf "$ES_TMP/perf" --interval-ms 250 \
+		--samples 16 --block front="$(cg front)" --block logic="$(cg logic)" \
+		--block db="$(cg db)" --json 2>&1)
+}
+
+# tiers_expect_first TIER WHAT RESOURCE REASON: TIERS_OUT ranks TIER
+# first, driven by RESOURCE, scales it out, and its reason starts with
+# "TIER: REASON" (WHAT names the injection in the test's lines).
+tiers_expect_first() {
+	local t=$1 what=$2 res=$3 reason=$4 got
+	es_expect_eq "advise ranks the $what $t first" \
+		"$(jq -r '.ranking[0].block // "none"' <<<"$TIERS_OUT" 2>/dev/null)" "$t"
+	es_expect_eq "$t's driving resource is $res" \
+		"$(jq -r '.ranking[0].resource' <<<"$TIERS_OUT" 2>/dev/null)" "$res"
+	es_expect_eq "the advice is to scale $t out" \
+		"$(jq -r '.scale_out // "none"' <<<"$TIERS_OUT" 2>/dev/null)" "$t"
+	got=$(jq -r '.reason' <<<"$TIERS_OUT" 2>/dev/null)
+	case "$got" in
+	"$t: $reason"*) es_ok "the reason says: $reason" ;;
+	*) es_not_ok "the reason says: $reason" "got '$got'" ;;
+	esac
+	jq -c '{worsening, scale_out, confidence, reason,
+		ranking: [.ranking[] | {block, resource, distance, r}]}' <<<"$TIERS_OUT" 2>/dev/null |
+		es_diag
 }

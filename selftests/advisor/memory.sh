@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The scale advisor on a memory bottleneck: the three-tier es-tier
+# pipeline (tiers.bash) where the db tier reads a 32 MiB working set (a
+# file it mapped, 16 random pages a request). 2.5 s into the run, a v1
+# memory limit of 8 MiB on db makes the kernel reclaim that set, and its
+# touches fault pages back in from the disk: db slows down by reclaiming,
+# not by a CPU quota. `edgeshift advise` must rank db first, driven by
+# memory_reclaim, with a reason that names memory, and scale it out.
+# ES_ADV_MEM_LIMIT changes the limit (default 8M) and ES_ADV_TIER the tier
+# (default db), for measuring accuracy.
+source "$(dirname "$0")/../lib.sh"
+es_require_root
+
+source "$(dirname "$0")/tiers.bash"
+
+tiers_skip_without_v1
+if [ ! -f $CG/memory/memory.limit_in_bytes ]; then
+	es_plan 0
+	echo "# SKIP no v1 memory hierarchy"
+	exit 0
+fi
+es_plan 6
+trap 'tiers_cleanup; es_cleanup' EXIT
+
+T=${ES_ADV_TIER:-db}
+make_cgroups
+TIERS_WS=$T TIERS_LIMIT=memory/memory.limit_in_bytes tiers_run "$T" 2.5 6 "${ES_ADV_MEM_LIMIT:-8M}"
+# The window (16 samples of 250 ms) starts after the start-up of the
+# stages; the limit falls in its second half.
+sleep 0.5
+tiers_advise_short
+refaults=$(awk '$1 == "workingset_refault_file" { print $2 }' \
+	$CG/memory/"$(cg "$T")"/memory.stat)
+tiers_stop
+wait "$TIERS_PID" 2>/dev/null
+
+# The injection did what it is meant to: its pages were reclaimed and needed again.
+es_expect_ge "$T refaulted pages under its limit" "${refaults:-0}" 1000
+tiers_expect_first "$T" memory-limited memory_reclaim "memory reclaimed under its limit"
+# The other tiers' series did not move with the change: they hold.
+es_expect_eq "the other tiers hold" \
+	"$(jq -r --arg t "$T" '[.ranking[] | select(.block != $t) | .action] | join(",")' <<<"$TIERS_OUT" \
+	2>/dev/null)" hold,hold
+es_done
