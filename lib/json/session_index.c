@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "bpf/session_scan.h"
+#include "util/heap.h"
 #include "session_index.h"
 
 static const enum es_sort_key index_keys[ES_INDEX_KEYS] = {
@@ -19,12 +20,20 @@ struct es_session_index *es_index_new(__u64 as_of_ns)
 		return NULL;
 	x->as_of_ns = as_of_ns;
 	for (i = 0; i < ES_INDEX_LISTS; i++) {
-		es_session_query_init(&x->q[i]);
-		x->q[i].sort = index_keys[i / 2];
-		x->q[i].ascending = i % 2;
-		es_top_init(&x->top[i], ES_INDEX_K, es_session_order, &x->q[i]);
+		es_session_query_init(&x->l[i].q);
+		x->l[i].q.sort = index_keys[i / 2];
+		x->l[i].q.ascending = i % 2;
 	}
 	return x;
+}
+
+static void list_free(struct es_index_list *l)
+{
+	free(l->heap);
+	free(l->pool);
+	free(l->v);
+	l->heap = NULL;
+	l->pool = l->v = NULL;
 }
 
 void es_index_free(struct es_session_index *x)
@@ -34,54 +43,147 @@ void es_index_free(struct es_session_index *x)
 	if (!x)
 		return;
 	for (i = 0; i < ES_INDEX_LISTS; i++)
-		es_top_free(&x->top[i]);
+		list_free(&x->l[i]);
 	free(x);
 }
 
-/*
- * Whether s ranks after the worst session a full list keeps by value
- * alone: most sessions of a large scan do, and this keeps them from the
- * heap's indirect comparison (the scan offers each session to 8 lists).
- */
-static bool below_full_list(const struct es_session_top *t, const struct es_session_query *q,
-			    const struct es_session *s)
+/* es_session_order() on an entry and the session it names: < 0 when a ranks before b. */
+static int order(const struct es_index_list *l, const struct es_index_ent *a,
+		 const struct es_session_key6 *ka, const struct es_index_ent *b,
+		 const struct es_session_key6 *kb)
 {
-	__u64 a, root;
+	int r = a->val < b->val ? -1 : a->val > b->val;
 
-	if (t->n < t->limit)
-		return false;
-	a = es_session_sort_value(s, q->sort);
-	root = es_session_sort_value(&t->v[0], q->sort);
-	return q->ascending ? a > root : a < root;
+	if (!r)
+		r = a->tie < b->tie ? -1 : a->tie > b->tie;
+	if (!r)
+		r = memcmp(ka, kb, sizeof(*ka));
+	return l->q.ascending ? r : -r;
+}
+
+/* Heap order: the worse entry sits above, so the root is the worst kept. */
+static bool above(const void *a, const void *b, const void *arg)
+{
+	const struct es_index_ent *x = a, *y = b;
+	const struct es_index_list *l = arg;
+
+	return order(l, x, &l->pool[x->slot].key, y, &l->pool[y->slot].key) > 0;
+}
+
+static int resize(void **p, size_t n, size_t size)
+{
+	void *np = reallocarray(*p, n, size);
+
+	if (!np)
+		return -ENOMEM;
+	*p = np;
+	return 0;
+}
+
+/* Room for one more while the list is not full; 0 or -ENOMEM. */
+static int grow(struct es_index_list *l)
+{
+	size_t cap = l->cap ? l->cap * 2 : 64;
+
+	if (l->n < l->cap)
+		return 0;
+	if (cap > ES_INDEX_K)
+		cap = ES_INDEX_K;
+	if (resize((void **)&l->heap, cap, sizeof(*l->heap)) ||
+	    resize((void **)&l->pool, cap, sizeof(*l->pool)))
+		return -ENOMEM;
+	l->cap = cap;
+	return 0;
+}
+
+static int list_add(struct es_index_list *l, const struct es_session *s, __u64 val, __u64 tie)
+{
+	struct es_index_ent e = { .val = val, .tie = tie, .slot = l->n }, *root;
+	struct es_heap h;
+
+	if (l->n < ES_INDEX_K) {
+		if (grow(l))
+			return -ENOMEM;
+		l->pool[l->n] = *s;
+		l->heap[l->n++] = e;
+		h = es_heap_of(l->heap, l->n, sizeof(*l->heap), above, l);
+		es_heap_sift_up(&h, l->n - 1);
+		return 0;
+	}
+	/*
+	 * Full: s takes the worst kept session's slot if it ranks before it.
+	 * Most sessions of a large scan fall below on the value alone, read
+	 * from the heap's root without touching the pool.
+	 */
+	root = &l->heap[0];
+	if (l->q.ascending ? val > root->val : val < root->val)
+		return 0;
+	if (order(l, &e, &s->key, root, &l->pool[root->slot].key) >= 0)
+		return 0;
+	l->pool[root->slot] = *s;
+	root->val = val;
+	root->tie = tie;
+	h = es_heap_of(l->heap, l->n, sizeof(*l->heap), above, l);
+	es_heap_sift_down(&h, 0);
+	return 0;
 }
 
 int es_index_add(struct es_session_index *x, const struct es_session *s)
 {
+	__u64 val[ES_INDEX_KEYS], tie = es_session_tie(&s->key);
 	int i, err;
 
 	x->sessions++;
+	for (i = 0; i < ES_INDEX_KEYS; i++)
+		val[i] = es_session_sort_value(s, index_keys[i]);
 	for (i = 0; i < ES_INDEX_LISTS; i++) {
-		if (below_full_list(&x->top[i], &x->q[i], s))
-			continue;
-		err = es_top_add(&x->top[i], s);
+		err = list_add(&x->l[i], s, val[i / 2], tie);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
-void es_index_finish(struct es_session_index *x, const struct es_maps *m)
+static int cmp_ent(const void *a, const void *b, void *arg)
+{
+	const struct es_index_ent *x = a, *y = b;
+	const struct es_index_list *l = arg;
+
+	return order(l, x, &l->pool[x->slot].key, y, &l->pool[y->slot].key);
+}
+
+/* Sessions in order into v, state joined; the heap and pool are freed. */
+static int list_finish(struct es_index_list *l, const struct es_maps *m)
 {
 	size_t j;
-	int i;
+
+	qsort_r(l->heap, l->n, sizeof(*l->heap), cmp_ent, l);
+	l->v = malloc((l->n ? l->n : 1) * sizeof(*l->v));
+	if (!l->v)
+		return -ENOMEM;
+	for (j = 0; j < l->n; j++) {
+		l->v[j] = l->pool[l->heap[j].slot];
+		if (!l->v[j].has_state)
+			es_session_fill_state(m, &l->v[j]);
+	}
+	free(l->heap);
+	free(l->pool);
+	l->heap = NULL;
+	l->pool = NULL;
+	return 0;
+}
+
+int es_index_finish(struct es_session_index *x, const struct es_maps *m)
+{
+	int i, err;
 
 	for (i = 0; i < ES_INDEX_LISTS; i++) {
-		es_top_sort(&x->top[i]);
-		for (j = 0; j < x->top[i].n; j++)
-			if (!x->top[i].v[j].has_state)
-				es_session_fill_state(m, &x->top[i].v[j]);
+		err = list_finish(&x->l[i], m);
+		if (err)
+			return err;
 	}
 	x->done = true;
+	return 0;
 }
 
 static int list_of(const struct es_session_query *q)
@@ -111,13 +213,13 @@ bool es_index_answers(const struct es_session_index *x, const struct es_session_
 int es_index_take(const struct es_session_index *x, const struct es_session_query *q,
 		  struct es_session **out, size_t *n, struct es_listing_meta *meta)
 {
-	const struct es_session_top *t = &x->top[list_of(q)];
+	const struct es_index_list *l = &x->l[list_of(q)];
 
 	*n = answer_len(x, q);
 	*out = malloc((*n ? *n : 1) * sizeof(**out));
 	if (!*out)
 		return -ENOMEM;
-	memcpy(*out, t->v, *n * sizeof(**out));
+	memcpy(*out, l->v, *n * sizeof(**out));
 	meta->matched = x->sessions;
 	meta->snapshot = true;
 	meta->as_of_ns = x->as_of_ns;

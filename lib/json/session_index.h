@@ -17,7 +17,6 @@
 #define EDGESHIFT_SESSION_INDEX_H
 
 #include <stdbool.h>
-#include "bpf/session_top.h"
 #include "session_json.h"
 
 #define ES_INDEX_K	1000
@@ -30,9 +29,29 @@
  */
 #define ES_INDEX_AUTO_MIN	10000
 
+/*
+ * One order's best sessions. While the scan runs, heap holds (value,
+ * tie, slot) entries in heap order, the worst kept at the root, and pool the
+ * sessions they name: a replacement copies one session and sifts 24-byte
+ * entries, not sessions. Once finished, v holds the sessions in order.
+ */
+struct es_index_ent {
+	__u64	val;		/* es_session_sort_value() */
+	__u64	tie;		/* es_session_tie() */
+	__u32	slot;		/* its session in pool */
+	__u32	pad;
+};
+
+struct es_index_list {
+	struct es_session_query	q;	/* the order */
+	struct es_index_ent	*heap;
+	struct es_session	*pool;
+	size_t			n, cap;
+	struct es_session	*v;	/* finished: the n sessions, best first */
+};
+
 struct es_session_index {
-	struct es_session_query	q[ES_INDEX_LISTS];	/* the order of each list */
-	struct es_session_top	top[ES_INDEX_LISTS];
+	struct es_index_list	l[ES_INDEX_LISTS];
 	size_t			sessions;	/* every session offered */
 	__u64			as_of_ns;	/* CLOCK_MONOTONIC the scan started at */
 	bool			done;		/* sorted and state joined: read only */
@@ -48,9 +67,10 @@ int es_index_add(struct es_session_index *x, const struct es_session *s);
 /*
  * Sort every list and join the shared state of the sessions kept that
  * lack it, so that a listing from the index shows the fields a full read
- * does (state read at publication, close to as_of_ns). No adds after.
+ * does (state read at publication, close to as_of_ns). No adds after;
+ * 0 or -ENOMEM (the index cannot be published then).
  */
-void es_index_finish(struct es_session_index *x, const struct es_maps *m);
+int es_index_finish(struct es_session_index *x, const struct es_maps *m);
 
 /*
  * Whether x can give q's answer exactly: no filter, a sort key it keeps,

@@ -209,6 +209,14 @@ __u64 es_session_sort_value(const struct es_session *s, enum es_sort_key k)
 	}
 }
 
+__u64 es_session_tie(const struct es_session_key6 *k)
+{
+	__u32 a;
+
+	memcpy(&a, k->addr_lo + 12, sizeof(a));
+	return (__u64)ntohs(k->port_lo) << 48 | (__u64)ntohs(k->port_hi) << 32 | ntohl(a);
+}
+
 int es_session_order(const struct es_session *x, const struct es_session *y, const void *arg)
 {
 	const struct es_session_query *q = arg;
@@ -216,6 +224,11 @@ int es_session_order(const struct es_session *x, const struct es_session *y, con
 	int r = a < b ? -1 : a > b;
 
 	/* ties by key (in the order asked), or the listing would depend on the map's order */
+	if (!r) {
+		a = es_session_tie(&x->key);
+		b = es_session_tie(&y->key);
+		r = a < b ? -1 : a > b;
+	}
 	if (!r)
 		r = memcmp(&x->key, &y->key, sizeof(x->key));
 	return q->ascending ? r : -r;

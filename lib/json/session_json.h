@@ -62,9 +62,17 @@ int es_session_query_set(struct es_session_query *q, const char *key, const char
 __u64 es_session_sort_value(const struct es_session *s, enum es_sort_key k);
 
 /*
- * The listing order of q: its sort key and order, ties broken by the
- * session key, so that two readers of the same sessions list them alike.
- * arg is the struct es_session_query.
+ * The first tie-break of the listing order: the key's fields that differ
+ * most between sessions (both ports, the last 32 bits of the lower
+ * address) in one integer, so that most ties (a flood's sessions all
+ * have the same counts) are settled without comparing whole keys.
+ */
+__u64 es_session_tie(const struct es_session_key6 *k);
+
+/*
+ * The listing order of q: its sort key and order, ties broken by
+ * es_session_tie() and then the whole session key, so that two readers of
+ * the same sessions list them alike. arg is the struct es_session_query.
  */
 int es_session_order(const struct es_session *x, const struct es_session *y, const void *arg);
 
