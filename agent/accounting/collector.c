@@ -351,8 +351,8 @@ void es_collector_run(struct es_accounting *acct)
 	g.index = es_index_new(g.now);
 	err = g.index ? es_session_scan(&acct->dp.maps, ES_SCAN_CLOSED_STATE, gc_visit, &g) :
 			-ENOMEM;
-	if (!err)	/* state look-ups: not under the lock */
-		err = es_index_finish(g.index, &acct->dp.maps);
+	if (!err)
+		err = es_index_finish(g.index);
 	pthread_mutex_lock(&acct->lock);
 	if (err) {
 		es_warn("gc_read_failed", "error=\"%s\"", strerror(-err));

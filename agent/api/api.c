@@ -50,8 +50,8 @@ static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char 
 
 /*
  * The answer from the latest collection scan's index, when it has it
- * (NULL else): the sessions are copied under the lock, the JSON built
- * after it.
+ * (NULL else): the sessions are copied under the lock, their state joined
+ * and the JSON built after it.
  */
 static json_t *sessions_from_index(struct es_agent *a, const struct es_session_query *q)
 {
@@ -67,6 +67,7 @@ static json_t *sessions_from_index(struct es_agent *a, const struct es_session_q
 	pthread_mutex_unlock(&a->acct.lock);
 	if (err)
 		return NULL;
+	es_index_join_state(&a->acct.dp.maps, v, n);
 	j = es_sessions_render(&a->acct.dp.maps, q, a->cfg.node_name, v, n, &meta);
 	free(v);
 	return j;

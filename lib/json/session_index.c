@@ -152,8 +152,8 @@ static int cmp_ent(const void *a, const void *b, void *arg)
 	return order(l, x, &l->pool[x->slot].key, y, &l->pool[y->slot].key);
 }
 
-/* Sessions in order into v, state joined; the heap and pool are freed. */
-static int list_finish(struct es_index_list *l, const struct es_maps *m)
+/* Sessions in order into v; the heap and pool are freed. */
+static int list_finish(struct es_index_list *l)
 {
 	size_t j;
 
@@ -161,11 +161,8 @@ static int list_finish(struct es_index_list *l, const struct es_maps *m)
 	l->v = malloc((l->n ? l->n : 1) * sizeof(*l->v));
 	if (!l->v)
 		return -ENOMEM;
-	for (j = 0; j < l->n; j++) {
+	for (j = 0; j < l->n; j++)
 		l->v[j] = l->pool[l->heap[j].slot];
-		if (!l->v[j].has_state)
-			es_session_fill_state(m, &l->v[j]);
-	}
 	free(l->heap);
 	free(l->pool);
 	l->heap = NULL;
@@ -173,12 +170,12 @@ static int list_finish(struct es_index_list *l, const struct es_maps *m)
 	return 0;
 }
 
-int es_index_finish(struct es_session_index *x, const struct es_maps *m)
+int es_index_finish(struct es_session_index *x)
 {
 	int i, err;
 
 	for (i = 0; i < ES_INDEX_LISTS; i++) {
-		err = list_finish(&x->l[i], m);
+		err = list_finish(&x->l[i]);
 		if (err)
 			return err;
 	}
@@ -224,4 +221,13 @@ int es_index_take(const struct es_session_index *x, const struct es_session_quer
 	meta->snapshot = true;
 	meta->as_of_ns = x->as_of_ns;
 	return 0;
+}
+
+void es_index_join_state(const struct es_maps *m, struct es_session *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!v[i].has_state)
+			es_session_fill_state(m, &v[i]);
 }

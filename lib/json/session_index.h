@@ -17,6 +17,7 @@
 #define EDGESHIFT_SESSION_INDEX_H
 
 #include <stdbool.h>
+#include "bpf/es_maps.h"
 #include "session_json.h"
 
 #define ES_INDEX_K	1000
@@ -65,12 +66,12 @@ void es_index_free(struct es_session_index *x);
 int es_index_add(struct es_session_index *x, const struct es_session *s);
 
 /*
- * Sort every list and join the shared state of the sessions kept that
- * lack it, so that a listing from the index shows the fields a full read
- * does (state read at publication, close to as_of_ns). No adds after;
- * 0 or -ENOMEM (the index cannot be published then).
+ * Sort every list: the index is read only after. 0 or -ENOMEM (it cannot
+ * be published then). The state of open sessions is not joined here (up
+ * to 8,000 look-ups a scan, a quarter of the index's cost): a listing
+ * joins it for the sessions it shows (es_index_take).
  */
-int es_index_finish(struct es_session_index *x, const struct es_maps *m);
+int es_index_finish(struct es_session_index *x);
 
 /*
  * Whether x can give q's answer exactly: no filter, a sort key it keeps,
@@ -82,9 +83,18 @@ bool es_index_answers(const struct es_session_index *x, const struct es_session_
 
 /*
  * q's sessions, in order, copied into *out (malloc'ed, *n of them) and
- * meta filled; call only when es_index_answers(). 0 or -ENOMEM.
+ * meta filled; call only when es_index_answers(). 0 or -ENOMEM. The open
+ * sessions among them lack their state: es_index_join_state() after
+ * letting go of the index's lock.
  */
 int es_index_take(const struct es_session_index *x, const struct es_session_query *q,
 		  struct es_session **out, size_t *n, struct es_listing_meta *meta);
+
+/*
+ * Join the state of the sessions v that lack it, read now: a session's
+ * counters are the scan's, its opened_by, state and latency those of the
+ * request (absent when it was collected since).
+ */
+void es_index_join_state(const struct es_maps *m, struct es_session *v, size_t n);
 
 #endif /* EDGESHIFT_SESSION_INDEX_H */
