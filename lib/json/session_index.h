@@ -9,9 +9,8 @@
  *
  * Why ES_INDEX_K is 1,000: it is the console's largest page (its limit is
  * 1 to 1000) and fifty times the CLI's default; it bounds the index to
- * 8 x 1,000 sessions (about 1.3 MB), the state join of its publication to
- * at most 8,000 look-ups a scan, and a rejected session costs the scan one
- * comparison per list whatever K is.
+ * 8 x 1,000 sessions (about 1.5 MB), and a rejected session costs the
+ * scan one comparison per list whatever K is.
  */
 #ifndef EDGESHIFT_SESSION_INDEX_H
 #define EDGESHIFT_SESSION_INDEX_H
