@@ -4,10 +4,11 @@
 # snapshot) gives exactly what a read of every session gives (source=live)
 # on the same quiescent sessions, in every order the index keeps, says how
 # old it is, and listings the index cannot answer (more than it keeps, a
-# filter, the latency order, a small node under source=auto) read the maps.
+# filter, the latency order, a small node under source=auto) read the maps;
+# `edgeshift sessions` says when its counters are the scan's.
 . "$(dirname "$0")/../lib.sh"
 es_require_root session_listing
-es_plan 10
+es_plan 11
 
 es_ns_pair 10.243.0 || exit 1
 cat >"$ES_TMP/cfg.json" <<JSON
@@ -57,4 +58,10 @@ es_expect_eq "a filter, the latency order: read live" \
 	"$(src 'limit=5&proto=udp&source=snapshot'),$(src 'limit=5&sort=latency&source=snapshot')" \
 	"live/5,live/5"
 es_expect_eq "source=auto on a node under 10,000 sessions: read live" "$(src 'limit=10')" "live/10"
+cli() {
+	es_in b "$ES_BUILD/edgeshift" --api "http://127.0.0.1:$ES_AGENT_PORT" sessions --top 3 "$@" |
+		tail -n 1 | grep -c 'counters of the collection scan [0-9.]* s ago'
+}
+es_expect_eq "edgeshift sessions says when its counters are the scan's" \
+	"$(cli --source snapshot)/$(cli --source live)" "1/0"
 es_done
