@@ -80,11 +80,16 @@ static void print_sessions_table(json_t *root)
 		       latency_text(s, lat, sizeof(lat)),
 		       json_string_value(json_object_get(s, "state")) ?: "-");
 	}
-	printf("%lld of %lld matching sessions shown (node %s, sorted by %s)\n",
+	printf("%lld of %lld matching sessions shown (node %s, sorted by %s",
 	       json_integer_value(json_object_get(root, "count")),
 	       json_integer_value(json_object_get(root, "matched")),
 	       json_string_value(json_object_get(root, "node")),
 	       json_string_value(json_object_get(root, "sort")));
+	/* a reader who takes the counters for this instant's would be misled */
+	if (!strcmp(json_string_value(json_object_get(root, "source")) ?: "", "snapshot"))
+		printf("; counters of the collection scan %.1f s ago",
+		       json_number_value(json_object_get(root, "age_ms")) / 1e3);
+	printf(")\n");
 }
 
 struct sessions_args {
@@ -120,6 +125,8 @@ static const struct es_opt opts[] = {
 	ES_OPT_FUNC("addr", 0, parse_query_opt, "IP", "with this endpoint address"),
 	ES_OPT_FUNC("port", 0, parse_query_opt, "N", "with this endpoint port"),
 	ES_OPT_FUNC("state", 0, parse_query_opt, "open|closed|any", "session state"),
+	ES_OPT_FUNC("source", 0, parse_query_opt, "auto|live|snapshot",
+		    "the agent's answer read now (live) or from its scan's index (snapshot)"),
 	ES_OPT_BOOL(ES_OPT_AT(struct sessions_args, json), "json", 'j', "JSON output"),
 	{ }
 };
@@ -129,7 +136,8 @@ static const struct es_opts cli = {
 	.opts	= opts,
 	.usage	= "[--sort bytes|packets|first|last|latency] [--top N] [--order asc|desc]\n"
 		  "           [--proto tcp|udp|icmp|icmpv6] [--interface NAME] [--addr IP]\n"
-		  "           [--port N] [--state open|closed|any] [--json]",
+		  "           [--port N] [--state open|closed|any] [--source auto|live|snapshot]\n"
+		  "           [--json]",
 };
 
 int cmd_sessions(const struct cli *c, int argc, char **argv)

@@ -107,6 +107,15 @@ es_veth() {
 
 es_ifname() { echo "$ES_PREFIX$1"; }
 
+# es_ns_pair NET: namespaces a and b without IPv6, joined by a veth pair,
+# va (NET.1) and vb (NET.2); sets VA and VB to their names.
+es_ns_pair() {
+	es_netns_add a && es_netns_add b || return 1
+	es_no_ipv6 a b
+	es_veth a va "$1.1" b vb "$1.2" || return 1
+	VA=$(es_ifname va); VB=$(es_ifname vb)
+}
+
 es_pin_path() { echo "$ES_PIN_ROOT/$ES_PREFIX-${1:-pins}"; }
 
 # es_agent_start NS NAME [edgeshiftd args...]: starts the agent in NS with

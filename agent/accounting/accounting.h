@@ -108,6 +108,7 @@ int es_datapath_cleanup(const char *pin_path);
 /* ---- collector.c: sessions, the snapshot of the latest scan ---- */
 
 struct ring_buffer;
+struct es_session_index;
 
 /* Per-interface figures of the latest collection scan. */
 struct es_iface_active {
@@ -122,6 +123,7 @@ struct es_snapshot {
 	size_t			n_ifaces;
 	struct es_session	*top;		/* largest sessions: per-session metrics */
 	size_t			n_top;
+	struct es_session_index	*index;		/* answers to unfiltered listings; NULL before a scan */
 };
 
 struct es_gc_stats {

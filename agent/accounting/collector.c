@@ -17,6 +17,7 @@
 #include "bpf/iface_counters.h"
 #include "bpf/session_scan.h"
 #include "bpf/session_top.h"
+#include "json/session_index.h"
 #include "accounting.h"
 
 #define OPEN_CUT_SLACK_NS	(20 * 1000000ULL)
@@ -79,6 +80,8 @@ void es_collector_close(struct es_accounting *acct)
 	acct->events = NULL;
 	free(acct->snap.ifaces);
 	free(acct->snap.top);
+	es_index_free(acct->snap.index);
+	acct->snap.index = NULL;
 }
 
 static void fold_closed(struct es_accounting *acct, __u32 ifindex,
@@ -190,6 +193,7 @@ struct gc_scan {
 	struct es_accounting	*acct;
 	struct es_snapshot	snap;
 	struct es_session_top	top;	/* largest sessions: per-session metrics */
+	struct es_session_index	*index;	/* the listings it can answer */
 	__u64			now;
 	__u64			next_due;	/* earliest lingering close */
 	__u64			cut;		/* sessions first seen up to here are announced */
@@ -249,9 +253,11 @@ static int gc_visit(struct es_session *s, void *arg)
 			acct->on_session(acct->on_session_arg, s, &s->c, -1);
 	}
 	pthread_mutex_unlock(&acct->lock);
-	if (alive && acct->cfg->per_session_metrics)
-		return es_top_add(&g->top, s);
-	return 0;
+	if (!alive)
+		return 0;
+	if (es_index_add(g->index, s))
+		return -ENOMEM;
+	return acct->cfg->per_session_metrics ? es_top_add(&g->top, s) : 0;
 }
 
 static __u64 sum_created(struct es_accounting *acct)
@@ -309,10 +315,13 @@ static void snapshot_swap(struct es_accounting *acct, struct gc_scan *g, __u64 c
 	g->snap.n_top = g->top.n;
 	g->top.v = NULL;
 	g->snap.taken_mono_ns = g->now;
+	g->snap.index = g->index;
+	g->index = NULL;
 	update_evictions(acct, &g->snap, created);
 	acct->snap = g->snap;
 	free(old.ifaces);
 	free(old.top);
+	es_index_free(old.index);
 }
 
 /*
@@ -339,7 +348,11 @@ void es_collector_run(struct es_accounting *acct)
 	g.cut = g.now - OPEN_CUT_SLACK_NS;
 	if (!acct->open_cut_ns)
 		acct->open_cut_ns = start;	/* what was there before the agent is not new */
-	err = es_session_scan(&acct->dp.maps, ES_SCAN_CLOSED_STATE, gc_visit, &g);
+	g.index = es_index_new(g.now);
+	err = g.index ? es_session_scan(&acct->dp.maps, ES_SCAN_CLOSED_STATE, gc_visit, &g) :
+			-ENOMEM;
+	if (!err)
+		err = es_index_finish(g.index);
 	pthread_mutex_lock(&acct->lock);
 	if (err) {
 		es_warn("gc_read_failed", "error=\"%s\"", strerror(-err));
@@ -360,4 +373,5 @@ void es_collector_run(struct es_accounting *acct)
 	acct->gc.last_duration_ns = es_now_ns() - start;
 	pthread_mutex_unlock(&acct->lock);
 	es_top_free(&g.top);
+	es_index_free(g.index);
 }

@@ -14,6 +14,7 @@
 #include <microhttpd.h>
 #include <jansson.h>
 #include "util/log.h"
+#include "json/session_index.h"
 #include "json/session_json.h"
 #include "core/core.h"
 #include "http/http_reply.h"
@@ -47,6 +48,31 @@ static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char 
 	return qc->failed ? MHD_NO : MHD_YES;
 }
 
+/*
+ * The answer from the latest collection scan's index, when it has it
+ * (NULL else): the sessions are copied under the lock, their state joined
+ * and the JSON built after it.
+ */
+static json_t *sessions_from_index(struct es_agent *a, const struct es_session_query *q)
+{
+	struct es_listing_meta meta;
+	struct es_session *v = NULL;
+	size_t n = 0;
+	int err = -ENOENT;
+	json_t *j;
+
+	pthread_mutex_lock(&a->acct.lock);
+	if (es_index_answers(a->acct.snap.index, q))
+		err = es_index_take(a->acct.snap.index, q, &v, &n, &meta);
+	pthread_mutex_unlock(&a->acct.lock);
+	if (err)
+		return NULL;
+	es_index_join_state(&a->acct.dp.maps, v, n);
+	j = es_sessions_render(&a->acct.dp.maps, q, a->cfg.node_name, v, n, &meta);
+	free(v);
+	return j;
+}
+
 static enum MHD_Result handle_sessions(struct es_agent *a, struct MHD_Connection *c)
 {
 	struct es_session_query q;
@@ -58,7 +84,8 @@ static enum MHD_Result handle_sessions(struct es_agent *a, struct MHD_Connection
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_arg, &qc);
 	if (qc.failed)
 		return es_http_reply_error(c, MHD_HTTP_BAD_REQUEST, qc.err);
-	err = es_sessions_json(&a->acct.dp.maps, &q, a->cfg.node_name, &j);
+	j = sessions_from_index(a, &q);
+	err = j ? 0 : es_sessions_json(&a->acct.dp.maps, &q, a->cfg.node_name, &j);
 	if (err)
 		return es_http_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, strerror(-err));
 	return es_http_reply_json(c, MHD_HTTP_OK, j);

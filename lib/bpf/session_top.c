@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/heap.h"
 #include "session_top.h"
 
 void es_top_init(struct es_session_top *t, size_t limit, es_session_cmp cmp, const void *arg)
@@ -12,44 +13,12 @@ void es_top_init(struct es_session_top *t, size_t limit, es_session_cmp cmp, con
 	t->arg = arg;
 }
 
-static void swap(struct es_session *a, struct es_session *b)
+/* Heap order: the worse session sits above, so the root is the worst kept. */
+static bool above(const void *a, const void *b, const void *arg)
 {
-	struct es_session tmp = *a;
+	const struct es_session_top *t = arg;
 
-	*a = *b;
-	*b = tmp;
-}
-
-/* Heap order: a parent ranks after (is worse than) or equal to its children. */
-static bool worse(const struct es_session_top *t, size_t a, size_t b)
-{
-	return t->cmp(&t->v[a], &t->v[b], t->arg) > 0;
-}
-
-static void sift_up(struct es_session_top *t, size_t i)
-{
-	while (i && worse(t, i, (i - 1) / 2)) {
-		swap(&t->v[i], &t->v[(i - 1) / 2]);
-		i = (i - 1) / 2;
-	}
-}
-
-static void sift_down(struct es_session_top *t, size_t i)
-{
-	size_t l, w;
-
-	for (;;) {
-		l = 2 * i + 1;
-		w = i;
-		if (l < t->n && worse(t, l, w))
-			w = l;
-		if (l + 1 < t->n && worse(t, l + 1, w))
-			w = l + 1;
-		if (w == i)
-			return;
-		swap(&t->v[i], &t->v[w]);
-		i = w;
-	}
+	return t->cmp(a, b, t->arg) > 0;
 }
 
 static int reserve(struct es_session_top *t)
@@ -71,19 +40,24 @@ static int reserve(struct es_session_top *t)
 
 int es_top_add(struct es_session_top *t, const struct es_session *s)
 {
+	struct es_heap h;
+
 	if (!t->limit || t->n < t->limit) {
 		if (reserve(t))
 			return -ENOMEM;
 		t->v[t->n++] = *s;
-		if (t->limit)
-			sift_up(t, t->n - 1);
+		if (t->limit) {
+			h = es_heap_of(t->v, t->n, sizeof(*t->v), above, t);
+			es_heap_sift_up(&h, t->n - 1);
+		}
 		return 0;
 	}
 	/* Full: s replaces the worst kept session if it ranks before it. */
 	if (t->cmp(s, &t->v[0], t->arg) >= 0)
 		return 0;
 	t->v[0] = *s;
-	sift_down(t, 0);
+	h = es_heap_of(t->v, t->n, sizeof(*t->v), above, t);
+	es_heap_sift_down(&h, 0);
 	return 0;
 }
 

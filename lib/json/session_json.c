@@ -44,6 +44,19 @@ static int parse_long(const char *v, long lo, long hi, long *out)
 	return errno || *end || end == v || *out < lo || *out > hi ? -1 : 0;
 }
 
+static int parse_source(struct es_session_query *q, const char *v)
+{
+	if (!strcmp(v, "auto"))
+		q->source = ES_SOURCE_AUTO;
+	else if (!strcmp(v, "live"))
+		q->source = ES_SOURCE_LIVE;
+	else if (!strcmp(v, "snapshot"))
+		q->source = ES_SOURCE_SNAPSHOT;
+	else
+		return -1;
+	return 0;
+}
+
 static bool is_ip(const char *s)
 {
 	unsigned char buf[16];
@@ -87,6 +100,8 @@ int es_session_query_set(struct es_session_query *q, const char *key, const char
 		q->port = n;
 		return 0;
 	}
+	if (!strcmp(key, "source") && !parse_source(q, value))
+		return 0;
 	if (!strcmp(key, "state")) {
 		if (!strcmp(value, "open") || !strcmp(value, "closed") || !strcmp(value, "any")) {
 			q->state = !strcmp(value, "open") ? ES_STATE_OPEN :
@@ -97,7 +112,7 @@ int es_session_query_set(struct es_session_query *q, const char *key, const char
 	snprintf(err, err_len,
 		 "bad query parameter '%s=%s' (sort=bytes|packets|first|last|latency, "
 		 "order=asc|desc, limit=N, proto=tcp|udp|icmp|icmpv6, interface=NAME, addr=IP, "
-		 "port=N, state=open|closed|any)", key, value);
+		 "port=N, state=open|closed|any, source=auto|live|snapshot)", key, value);
 	return -1;
 }
 
@@ -183,7 +198,7 @@ static __u64 latency_ns(const struct es_session *s)
 	return s->st.lat_count ? s->st.lat_sum_ns / s->st.lat_count : 0;
 }
 
-static __u64 sort_value(const struct es_session *s, enum es_sort_key k)
+__u64 es_session_sort_value(const struct es_session *s, enum es_sort_key k)
 {
 	switch (k) {
 	case ES_SORT_PACKETS:	return es_session_pkts(s);
@@ -194,14 +209,35 @@ static __u64 sort_value(const struct es_session *s, enum es_sort_key k)
 	}
 }
 
-static int cmp_sessions(const struct es_session *x, const struct es_session *y,
-			const void *arg)
+__u64 es_session_tie(const struct es_session_key6 *k)
+{
+	__u32 a;
+
+	memcpy(&a, k->addr_lo + 12, sizeof(a));
+	return (__u64)ntohs(k->port_lo) << 48 | (__u64)ntohs(k->port_hi) << 32 | ntohl(a);
+}
+
+int es_session_order(const struct es_session *x, const struct es_session *y, const void *arg)
 {
 	const struct es_session_query *q = arg;
-	__u64 a = sort_value(x, q->sort), b = sort_value(y, q->sort);
+	__u64 a = es_session_sort_value(x, q->sort), b = es_session_sort_value(y, q->sort);
 	int r = a < b ? -1 : a > b;
 
+	/* ties by key (in the order asked), or the listing would depend on the map's order */
+	if (!r) {
+		a = es_session_tie(&x->key);
+		b = es_session_tie(&y->key);
+		r = a < b ? -1 : a > b;
+	}
+	if (!r)
+		r = memcmp(&x->key, &y->key, sizeof(x->key));
 	return q->ascending ? r : -r;
+}
+
+bool es_session_query_filters(const struct es_session_query *q)
+{
+	return q->proto >= 0 || q->iface[0] || q->addr[0] || q->port >= 0 ||
+	       q->state != ES_STATE_ANY;
 }
 
 static void flags_string(__u8 f, char *buf)
@@ -245,12 +281,16 @@ static json_t *latency_json(const struct es_session *s)
 	return j;
 }
 
+/*
+ * now_real in ns: the instant is converted whole and then truncated, so
+ * two requests at different times give it the same second.
+ */
 static void time_fields(json_t *j, const char *name, __u64 mono_ns, __u64 now_mono,
-			time_t now_real)
+			__u64 now_real)
 {
 	char key[32], stamp[40];
-	double ago = mono_ns && now_mono > mono_ns ? (now_mono - mono_ns) / 1e9 : 0;
-	time_t t = now_real - (time_t)ago;
+	__u64 ago = mono_ns && now_mono > mono_ns ? now_mono - mono_ns : 0;
+	time_t t = (now_real - ago) / 1000000000ULL;
 	struct tm tm;
 
 	snprintf(key, sizeof(key), "%s_ns", name);
@@ -262,7 +302,7 @@ static void time_fields(json_t *j, const char *name, __u64 mono_ns, __u64 now_mo
 }
 
 static json_t *session_json(const struct es_session *s, struct iface_cache *ic,
-			    __u64 now_mono, time_t now_real)
+			    __u64 now_mono, __u64 now_real)
 {
 	const struct es_iface_info *info = iface_lookup(ic, s->key.ifindex);
 	char lo[64], hi[64];
@@ -323,23 +363,52 @@ static enum es_scan_state scan_mode(const struct es_session_query *q)
 	return q->state == ES_STATE_ANY ? ES_SCAN_NO_STATE : ES_SCAN_CLOSED_STATE;
 }
 
-static json_t *listing_json(struct listing *l, const struct es_maps *m, enum es_scan_state mode,
-			    const char *node)
+/* A CLOCK_MONOTONIC instant as UTC with milliseconds. */
+static json_t *utc_json(__u64 mono_ns, __u64 now_mono, __u64 now_real)
 {
-	__u64 now = es_now_ns();
-	time_t now_real = time(NULL);
-	json_t *arr = json_array();
+	__u64 real = now_real - (now_mono > mono_ns ? now_mono - mono_ns : 0);
+	time_t t = real / 1000000000ULL;
+	char stamp[40];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	return json_sprintf("%s.%03uZ", stamp, (unsigned int)(real / 1000000ULL % 1000));
+}
+
+json_t *es_sessions_render(const struct es_maps *m, const struct es_session_query *q,
+			   const char *node, const struct es_session *v, size_t n,
+			   const struct es_listing_meta *meta)
+{
+	struct iface_cache ic = { .fd = m->fd[ES_MAP_IFACES] };
+	__u64 now = es_now_ns(), now_real = es_realtime_ns();
+	json_t *arr = json_array(), *j;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, session_json(&v[i], &ic, now, now_real));
+	j = json_pack("{s:s,s:I,s:I,s:s,s:s,s:I,s:o,s:f,s:o}", "node", node, "matched",
+		      (json_int_t)meta->matched, "count", (json_int_t)n, "sort",
+		      sort_names[q->sort], "source", meta->snapshot ? "snapshot" : "live",
+		      "as_of_ns", (json_int_t)meta->as_of_ns, "as_of",
+		      utc_json(meta->as_of_ns, now, now_real), "age_ms",
+		      now > meta->as_of_ns ? (now - meta->as_of_ns) / 1e6 : 0.0, "sessions", arr);
+	free(ic.info);
+	free(ic.found);
+	return j;
+}
+
+static json_t *listing_json(struct listing *l, const struct es_maps *m, enum es_scan_state mode,
+			    const char *node, __u64 as_of)
+{
+	struct es_listing_meta meta = { .matched = l->matched, .as_of_ns = as_of };
 	size_t i;
 
 	es_top_sort(&l->top);
-	for (i = 0; i < l->top.n; i++) {
-		if (mode != ES_SCAN_FULL_STATE)
+	if (mode != ES_SCAN_FULL_STATE)
+		for (i = 0; i < l->top.n; i++)
 			es_session_fill_state(m, &l->top.v[i]);
-		json_array_append_new(arr, session_json(&l->top.v[i], &l->ic, now, now_real));
-	}
-	return json_pack("{s:s,s:I,s:I,s:s,s:o}", "node", node, "matched",
-			 (json_int_t)l->matched, "count", (json_int_t)l->top.n, "sort",
-			 sort_names[l->q->sort], "sessions", arr);
+	return es_sessions_render(m, l->q, node, l->top.v, l->top.n, &meta);
 }
 
 int es_sessions_json(const struct es_maps *m, const struct es_session_query *q,
@@ -347,11 +416,12 @@ int es_sessions_json(const struct es_maps *m, const struct es_session_query *q,
 {
 	struct listing l = { .q = q, .ic = { .fd = m->fd[ES_MAP_IFACES] } };
 	enum es_scan_state mode = scan_mode(q);
+	__u64 as_of = es_now_ns();
 	int err;
 
-	es_top_init(&l.top, q->limit, cmp_sessions, q);
+	es_top_init(&l.top, q->limit, es_session_order, q);
 	err = es_session_scan(m, mode, listing_add, &l);
-	*out = err ? NULL : listing_json(&l, m, mode, node);
+	*out = err ? NULL : listing_json(&l, m, mode, node, as_of);
 	es_top_free(&l.top);
 	free(l.ic.info);
 	free(l.ic.found);
