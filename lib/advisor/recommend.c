@@ -6,25 +6,15 @@
  * confidence: docs/scale-advisor.md, "Recommendations".
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "advisor/advisor.h"
+#include "advisor/say.h"
 #include "advisor/trap.h"
 
 const char *es_adv_action_name(enum es_adv_action a)
 {
 	return a == ES_ADV_SCALE_OUT ? "scale_out" : "hold";
-}
-
-/* The reason, cut at ES_ADV_REASON_LEN: a long block name must not fail the advice. */
-void es_adv_say(struct es_adv_reco *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
-	va_end(ap);
 }
 
 /* "the rise of the p99 latency" or "the fall of the rx bytes/s". */

@@ -9,6 +9,7 @@
  */
 #include <stdio.h>
 #include "advisor/advisor.h"
+#include "advisor/say.h"
 #include "advisor/trap.h"
 
 /* How much better the last scale-out made the service; < 0: worse. */

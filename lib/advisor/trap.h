@@ -10,10 +10,6 @@
  * stopped helping, holds it, says why (words: "the rise of ..."), and sets
  * res->trap and res->dependency. 1 when it did, 0 otherwise.
  */
-/* Writes r->reason, cut at ES_ADV_REASON_LEN (lib/advisor/recommend.c). */
-void es_adv_say(struct es_adv_reco *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 int es_adv_trap(const struct es_adv_block *blocks, const struct es_adv_perf_desc *d,
 		struct es_adv_result *res, const char *words);
 
