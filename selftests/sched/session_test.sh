@@ -42,20 +42,26 @@ es_expect_eq "knee: the step after it misses the SLO" \
 	"$(jq --argjson n $((knee + 1)) '.steps[] | select(.sessions == $n) | .slo_met' "$R")" false
 es_expect_eq "the run stopped after two steps missed the SLO" \
 	"$(jq -r '[.stop_reason, (.steps | length)] | join(" ")' "$R")" "slo_missed $((knee + 2))"
+# A step where the client itself fell behind its offer of n x 7 Mbit/s by
+# over 2 % (a stall of this 2-CPU VM even at real-time priority, seen in a
+# clean CI run at 5 sessions: the pacer then sends the late datagrams in a
+# burst, which the 12 ms queue may drop) says nothing of the path: at most
+# one is allowed, and it is left out of the path's checks below.
+stalled=$(jq -c '[.steps[] | select(.sessions <= 12) | select((.offered_mbit / (.sessions * 7) - 1) |
+	(if . < 0 then -. else . end) > 0.02) | .sessions]' "$R")
+es_expect_le "at most one step up to 12 sessions where the client fell behind its offer by over 2 % (steps $stalled)" \
+	"$(jq length <<<"$stalled")" 1
 # Below saturation (12 x 7 = 84 Mbit/s, 86.5 on the wire) every session gets its rate.
-worst=$(jq '[.steps[] | select(.sessions <= 12) | .session_mbit[] | (. - 7) / 7 |
-	if . < 0 then -. else . end] | max * 10000 | round' "$R")
+worst=$(jq --argjson st "$stalled" '[.steps[] | select(.sessions <= 12 and (.sessions as $n | $st | index($n) | not)) |
+	.session_mbit[] | (. - 7) / 7 | if . < 0 then -. else . end] | max * 10000 | round' "$R")
 es_expect_le "each session's received rate within 2 % of 7 Mbit/s up to 12 sessions (worst, in 1e-4)" \
 	"$worst" 200
-es_expect_eq "every step up to 12 sessions offered n x 7 Mbit/s within 2 %" \
-	"$(jq '[.steps[] | select(.sessions <= 12) | (.offered_mbit / (.sessions * 7) - 1) |
-		if . < 0 then -. else . end | select(. > 0.02)] | length' "$R")" 0
 # At 12 sessions the wire runs at 87 % of the tbf rate: one scheduling
 # hiccup of a dozen ms on this 2-CPU VM overflows the 12 ms queue (seen
 # once in a clean CI run, 1 step over 0.5 %); 11 sessions leave 20 % spare.
 es_expect_eq "no loss up to 11 sessions beyond 0.5 %, at 12 beyond 2 %" \
-	"$(jq '[.steps[] | select((.sessions <= 11 and .loss > 0.005) or
-		(.sessions == 12 and .loss > 0.02))] | length' "$R")" 0
+	"$(jq --argjson st "$stalled" '[.steps[] | select(.sessions as $n | $st | index($n) | not) |
+		select((.sessions <= 11 and .loss > 0.005) or (.sessions == 12 and .loss > 0.02))] | length' "$R")" 0
 jq -c '[.steps[] | {sessions, loss}]' "$R" | es_diag
 last_p50=$(jq '.steps[-1].latency_us.p50 | round' "$R")
 es_expect_ge "saturated: the last step's p50 shows the full queue (us)" "$last_p50" 3000
