@@ -63,14 +63,31 @@ static int tcp_carried(struct es_zdm *z, const struct es_mig_key *k, const char 
 	return -1;
 }
 
-static int add_key(struct es_zdm_sess *v, unsigned int *n, const struct es_mig_key *k,
-		   char *err, size_t len)
+/* Is k one of the n sessions of v? */
+static bool has_key(const struct es_zdm_sess *v, unsigned int n, const struct es_mig_key *k)
 {
 	unsigned int i;
 
-	for (i = 0; i < *n; i++)
+	for (i = 0; i < n; i++)
 		if (!memcmp(&v[i].key, k, sizeof(*k)))
-			return 0;	/* named twice: one session */
+			return true;
+	return false;
+}
+
+/* The session of connection c to TCP service svc. */
+static struct es_mig_key conn_key(const struct es_zdm_service *svc, const struct es_tcp_conn *c)
+{
+	struct es_mig_key k = { .user_addr = c->raddr, .user_port = c->rport,
+				.svc_addr = svc->addr, .svc_port = svc->port, .proto = IPPROTO_TCP };
+
+	return k;
+}
+
+static int add_key(struct es_zdm_sess *v, unsigned int *n, const struct es_mig_key *k,
+		   char *err, size_t len)
+{
+	if (has_key(v, *n, k))
+		return 0;	/* named twice: one session */
 	if (*n == ES_ZDM_MAX_SESSIONS) {
 		snprintf(err, len, "field 'session': more than %d sessions in one migration",
 			 ES_ZDM_MAX_SESSIONS);
@@ -123,9 +140,7 @@ static int service_conns(const struct es_zdm_service *svc, struct es_zdm_sess *v
 		return -1;
 	}
 	for (i = 0; i < found; i++) {
-		struct es_mig_key k = { .user_addr = c[i].raddr, .user_port = c[i].rport,
-					.svc_addr = svc->addr, .svc_port = svc->port,
-					.proto = IPPROTO_TCP };
+		struct es_mig_key k = conn_key(svc, &c[i]);
 
 		if (add_key(v, n, &k, err, len))
 			return -1;
@@ -160,23 +175,6 @@ static int enumerate(struct es_zdm *z, const char *ct, struct es_zdm_sess *v, un
 	return -1;
 }
 
-/* Is user:port of service svc one of the migration's sessions? */
-static bool carried(const struct es_zdm_mig *zm, const struct es_zdm_service *svc,
-		    const struct es_tcp_conn *c)
-{
-	unsigned int i;
-
-	for (i = 0; i < zm->n_sess; i++) {
-		const struct es_mig_key *k = &zm->sess[i].key;
-
-		if (k->proto == IPPROTO_TCP && k->user_addr == c->raddr &&
-		    k->user_port == c->rport && k->svc_port == svc->port &&
-		    (!svc->addr || k->svc_addr == svc->addr))
-			return true;
-	}
-	return false;
-}
-
 int es_zdm_unmoved_connections(struct es_zdm *z, const struct es_zdm_mig *zm, char *first,
 			       size_t len)
 {
@@ -191,11 +189,10 @@ int es_zdm_unmoved_connections(struct es_zdm *z, const struct es_zdm_mig *zm, ch
 			continue;
 		found = es_tcp_conns(svc->addr, svc->port, c, ES_ZDM_MAX_SESSIONS);
 		for (j = 0; j < found && j < ES_ZDM_MAX_SESSIONS; j++) {
-			struct es_mig_key k = { .user_addr = c[j].raddr, .user_port = c[j].rport,
-						.svc_addr = svc->addr, .svc_port = svc->port,
-						.proto = IPPROTO_TCP };
+			struct es_mig_key k = conn_key(svc, &c[j]);
 
-			if (carried(zm, svc, &c[j]))
+			/* keyed as the list at the start was: carried, or not */
+			if (has_key(zm->sess, zm->n_sess, &k))
 				continue;
 			if (!unmoved++)
 				es_mig_key_format(&k, first, len);
