@@ -160,31 +160,32 @@ static int wait_s(struct st_ctx *c, double secs, uint32_t n, const char *what)
 	return 0;
 }
 
-static int run_step(struct st_ctx *c, uint32_t n, struct st_step *st)
+/*
+ * One window: the pacer's and the sink's counters before and after, the
+ * probes between, and how late the pacer ran. A pacer that fell behind
+ * sends its late datagrams in a burst, so a stall of the client can show
+ * as queueing and loss that belong to no path.
+ */
+static int measure(struct st_ctx *c, uint32_t n, struct st_step *st)
 {
 	struct snapshot *a = calloc(2, sizeof(*a)), *b = a + 1;
 	int err;
 
 	if (!a)
 		return -ENOMEM;
-	err = es_pacer_add(c->pacer);
-	if (err < 0)
-		goto out;
-	if (c->o->progress_json)
-		st_emit_event("session_added", json_pack("{s:i}", "sessions", (int)n));
-	err = wait_s(c, c->o->settle_s, n, "settling");
-	if (!err)
-		err = snapshot(c, n, a);
+	err = snapshot(c, n, a);
 	if (err)
 		goto out;
 	if (c->o->progress_json)
-		st_emit_event("measuring", json_pack("{s:i,s:f}", "sessions", (int)n, "seconds",
-						     c->o->step_s));
+		st_emit_event("measuring", json_pack("{s:i,s:f}", "sessions", (int)n,
+						     "seconds", c->o->step_s));
+	es_pacer_take_late(c->pacer);
 	st_probe_open(&c->probe, n);
 	err = wait_s(c, c->o->step_s, n, "measuring");
 	st_probe_stop_sending(&c->probe);
 	if (!err)
 		err = snapshot(c, n, b);
+	st->client_late_us = es_pacer_take_late(c->pacer) / 1e3;
 	es_tool_sleep_until(b->t + ECHO_GRACE_NS);
 	st_probe_close(&c->probe, &st->lat);
 	if (err)
@@ -197,6 +198,45 @@ out:
 	return err;
 }
 
+static bool sender_late(const struct st_ctx *c, const struct st_step *st)
+{
+	return c->o->max_late_ms > 0 && st->client_late_us > c->o->max_late_ms * 1e3;
+}
+
+/* Add the n-th session, settle, measure; again while the sender was late. */
+static int run_step(struct st_ctx *c, uint32_t n, struct st_step *st)
+{
+	uint32_t tries = 0;
+	int err;
+
+	err = es_pacer_add(c->pacer);
+	if (err < 0)
+		return err;
+	if (c->o->progress_json)
+		st_emit_event("session_added", json_pack("{s:i}", "sessions", (int)n));
+	for (;;) {
+		err = wait_s(c, c->o->settle_s, n, "settling");
+		if (!err)
+			err = measure(c, n, st);
+		if (err || !sender_late(c, st))
+			break;
+		if (tries == c->o->remeasure) {
+			st->client_stalled = true;
+			break;
+		}
+		tries++;
+		es_tool_progress_clear(&c->progress);
+		fprintf(stderr, "session-test: %3u sessions: the client fell %.1f ms behind its "
+			"schedule (over %.1f ms): measuring the step again\n", n,
+			st->client_late_us / 1e3, c->o->max_late_ms);
+		if (c->o->progress_json)
+			st_emit_event("remeasuring", json_pack("{s:i,s:f}", "sessions", (int)n,
+							       "client_late_us", st->client_late_us));
+	}
+	st->remeasured = tries;
+	return err;
+}
+
 static json_t *step_json(const struct st_step *st)
 {
 	json_t *per = json_array();
@@ -205,7 +245,7 @@ static json_t *step_json(const struct st_step *st)
 	for (i = 0; i < st->sessions; i++)
 		json_array_append_new(per, json_real(st->session_mbit[i]));
 	return json_pack("{s:i,s:f,s:f,s:f,s:f,s:I,s:{s:f,s:f,s:f,s:f,s:f,s:I,s:I},s:f,s:f,s:o,"
-			 "s:b}",
+			 "s:b,s:f,s:i,s:b}",
 			 "sessions", (int)st->sessions, "seconds", st->secs,
 			 "offered_mbit", st->offered_mbit, "achieved_mbit", st->achieved_mbit,
 			 "loss", st->loss, "send_errors", (json_int_t)st->send_errors,
@@ -215,7 +255,8 @@ static json_t *step_json(const struct st_step *st)
 			 "probes_answered", (json_int_t)st->lat.probes_answered,
 			 "session_min_mbit", st->session_min_mbit,
 			 "session_max_mbit", st->session_max_mbit, "session_mbit", per,
-			 "slo_met", st->slo_met);
+			 "slo_met", st->slo_met, "client_late_us", st->client_late_us,
+			 "remeasured", (int)st->remeasured, "client_stalled", st->client_stalled);
 }
 
 /* A line per step on stderr; with --progress-json the step's JSON line says it. */
@@ -225,9 +266,10 @@ static void report_step(struct st_ctx *c, const struct st_step *st)
 		return;
 	es_tool_progress_clear(&c->progress);
 	fprintf(stderr, "session-test: %3u sessions  offered %7.2f  achieved %7.2f Mbit/s  "
-		"loss %5.2f%%  latency mean %8.1f p50 %8.1f p99 %8.1f us  %s\n", st->sessions,
+		"loss %5.2f%%  latency mean %8.1f p50 %8.1f p99 %8.1f us  %s%s\n", st->sessions,
 		st->offered_mbit, st->achieved_mbit, st->loss * 100, st->lat.mean_us,
-		st->lat.p50_us, st->lat.p99_us, st->slo_met ? "meets the SLO" : "MISSES the SLO");
+		st->lat.p50_us, st->lat.p99_us, st->slo_met ? "meets the SLO" : "MISSES the SLO",
+		st->client_stalled ? "  (client stalled: not the path's)" : "");
 }
 
 /*
@@ -254,6 +296,8 @@ static int run_steps(struct st_ctx *c, json_t *steps, uint32_t *knee, uint32_t *
 		json_array_append_new(steps, step_json(st));
 		if (c->o->progress_json)
 			st_emit_event("step", json_pack("{s:O}", "step", json_array_get(steps, n - 1)));
+		if (st->client_stalled)
+			continue;	/* says nothing of the path either way */
 		if (st->slo_met)
 			*knee = n;
 		else if (!*first_miss)

@@ -32,6 +32,8 @@ struct st_opts {
 	bool		json;
 	bool		progress_json;	/* progress as JSON lines on stdout (a program reads them) */
 	uint32_t	rt_priority;	/* SCHED_FIFO priority of the client; 0: as started */
+	double		max_late_ms;	/* a step whose sender fell this far behind is measured again */
+	uint32_t	remeasure;	/* at most this many times */
 	/* Kubernetes mode */
 	const char	*manifests;	/* directory, or NULL */
 	const char	*k8s_namespace;
@@ -55,6 +57,9 @@ struct st_step {
 	double			session_min_mbit, session_max_mbit;
 	struct st_latency	lat;
 	bool			slo_met;
+	double			client_late_us;	/* the sender's worst lateness in the window */
+	uint32_t		remeasured;	/* windows thrown away for a late sender */
+	bool			client_stalled;	/* still late after the last try: not the path's */
 };
 
 /* The latency probe: a thread that sends probes and times their echoes. */

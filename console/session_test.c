@@ -38,7 +38,7 @@ struct con_st {
 	json_t			*steps;		/* measured so far */
 	json_t			*result;	/* the child's result; NULL until it ends */
 	unsigned int		sessions;	/* sessions sending now */
-	const char		*phase;		/* idle, settling, measuring, ended */
+	const char		*phase;		/* idle, settling, measuring, remeasuring, ended */
 	char			state[16];	/* idle, running, done, stopped, failed */
 	char			error[ERR_TAIL];
 	int64_t			started_ms, ended_ms;
@@ -79,6 +79,8 @@ static void take_event(struct con_st *st, const char *line)
 		st->phase = "settling";
 	} else if (!strcmp(what, "measuring")) {
 		st->phase = "measuring";
+	} else if (!strcmp(what, "remeasuring")) {
+		st->phase = "remeasuring";	/* the client ran late: not the path's */
 	} else if (!strcmp(what, "step")) {
 		json_array_append(st->steps, json_object_get(ev, "step"));
 	} else if (!strcmp(what, "result")) {

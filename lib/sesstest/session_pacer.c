@@ -42,6 +42,16 @@ static void send_one(struct es_pacer *p, uint32_t i, uint8_t *buf)
 	__atomic_store_n(&s->offered_packets, s->offered_packets + 1, __ATOMIC_RELEASE);
 }
 
+/* Only the pacer raises it; the reader's exchange to 0 may race with a raise. */
+static void note_late(struct es_pacer *p, uint64_t late)
+{
+	uint64_t cur = __atomic_load_n(&p->late_max_ns, __ATOMIC_RELAXED);
+
+	while (late > cur && !__atomic_compare_exchange_n(&p->late_max_ns, &cur, late, true,
+							 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
 static void *pacer_run(void *arg)
 {
 	struct es_pacer *p = arg;
@@ -69,6 +79,7 @@ static void *pacer_run(void *arg)
 			es_tool_sleep_until(p->s[next].next_due);
 			continue;	/* a session may have been added meanwhile */
 		}
+		note_late(p, now - p->s[next].next_due);
 		if (now - p->s[next].next_due > MAX_CATCH_UP * p->interval_ns)
 			p->s[next].next_due = now;
 		send_one(p, next, buf);
@@ -114,6 +125,11 @@ void es_pacer_counters(struct es_pacer *p, uint32_t i, uint64_t *packets, uint64
 	*packets = __atomic_load_n(&p->s[i].offered_packets, __ATOMIC_ACQUIRE);
 	*bytes = __atomic_load_n(&p->s[i].offered_bytes, __ATOMIC_RELAXED);
 	*errors = __atomic_load_n(&p->s[i].send_errors, __ATOMIC_RELAXED);
+}
+
+uint64_t es_pacer_take_late(struct es_pacer *p)
+{
+	return __atomic_exchange_n(&p->late_max_ns, 0, __ATOMIC_RELAXED);
 }
 
 void es_pacer_stop(struct es_pacer *p)

@@ -31,6 +31,13 @@ struct es_pacer {
 	uint32_t		session_base;	/* wire session id of s[0] */
 	uint32_t		payload;	/* UDP payload bytes per datagram */
 	uint64_t		interval_ns;	/* between datagrams of one session */
+	/*
+	 * How far behind its schedule the thread sent a datagram, at worst,
+	 * since es_pacer_take_late() (atomic). A stall of the client shows
+	 * here: the late datagrams then leave in a burst, which a path's
+	 * queue may drop though the mean rate held.
+	 */
+	uint64_t		late_max_ns;
 	uint32_t		n;		/* sessions running (atomic) */
 	bool			stop;		/* atomic */
 	pthread_t		thread;
@@ -46,6 +53,8 @@ int es_pacer_start(struct es_pacer *p);
 int es_pacer_add(struct es_pacer *p);
 void es_pacer_counters(struct es_pacer *p, uint32_t i, uint64_t *packets, uint64_t *bytes,
 		       uint64_t *errors);
+/* The worst lateness since the last call, in ns; starts a new window. */
+uint64_t es_pacer_take_late(struct es_pacer *p);
 /* Stop the thread and close every socket. */
 void es_pacer_stop(struct es_pacer *p);
 

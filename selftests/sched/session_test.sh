@@ -12,7 +12,7 @@ ES=$ES_BUILD/edgeshift
 RATE=7
 SLO=1000
 
-es_plan 20
+es_plan 23
 
 es_netns_add c && es_netns_add d || exit 1
 es_no_ipv6 c d
@@ -42,14 +42,16 @@ es_expect_eq "knee: the step after it misses the SLO" \
 	"$(jq --argjson n $((knee + 1)) '.steps[] | select(.sessions == $n) | .slo_met' "$R")" false
 es_expect_eq "the run stopped after two steps missed the SLO" \
 	"$(jq -r '[.stop_reason, (.steps | length)] | join(" ")' "$R")" "slo_missed $((knee + 2))"
-# A step where the client itself fell behind its offer of n x 7 Mbit/s by
-# over 2 % (a stall of this 2-CPU VM even at real-time priority, seen in a
-# clean CI run at 5 sessions: the pacer then sends the late datagrams in a
-# burst, which the 12 ms queue may drop) says nothing of the path: at most
-# one is allowed, and it is left out of the path's checks below.
-stalled=$(jq -c '[.steps[] | select(.sessions <= 12) | select((.offered_mbit / (.sessions * 7) - 1) |
-	(if . < 0 then -. else . end) > 0.02) | .sessions]' "$R")
-es_expect_le "at most one step up to 12 sessions where the client fell behind its offer by over 2 % (steps $stalled)" \
+# A step where the client itself fell behind its schedule by over 5 ms (a
+# stall of this 2-CPU VM even at real-time priority) is measured again by
+# the tool, at most twice: the pacer sends its late datagrams in a burst,
+# which the 12 ms queue may drop (seen in clean CI runs at 5 and at 12
+# sessions, the latter with 3.5 % loss). A step still late after that is
+# flagged and says nothing of the path: at most one is allowed, and it is
+# left out of the path's checks below.
+jq -c '[.steps[] | {sessions, late_ms: (.client_late_us / 1000 | . * 10 | round / 10), remeasured}]' "$R" | es_diag
+stalled=$(jq -c '[.steps[] | select(.client_stalled) | .sessions]' "$R")
+es_expect_le "at most one step where the client stayed late after two more tries (steps $stalled)" \
 	"$(jq length <<<"$stalled")" 1
 # Below saturation (12 x 7 = 84 Mbit/s, 86.5 on the wire) every session gets its rate.
 worst=$(jq --argjson st "$stalled" '[.steps[] | select(.sessions <= 12 and (.sessions as $n | $st | index($n) | not)) |
@@ -85,6 +87,30 @@ if command -v chromium >/dev/null; then
 else
 	es_skip "plot: every label inside the picture" "no chromium"
 fi
+
+# The tool's own stall check, on a short run: the client stopped for 100 ms
+# inside step 1's window is caught and the step measured again.
+stall_run() {
+	es_bg --out "$ES_TMP/stall$1.jsonl" es_in c "$ES" session-test --to 10.251.0.2 --rate 2 \
+		--step 1 --settle 0.2 --max-sessions 1 --remeasure "$1" --progress-json
+	local pid=$ES_BG_PID i
+	for i in $(seq 300); do
+		grep -q '"event":"measuring"' "$ES_TMP/stall$1.jsonl" && break
+		sleep 0.01
+	done
+	kill -STOP "$pid"; sleep 0.1; kill -CONT "$pid"
+	wait "$pid"
+}
+stall_run 2
+es_expect_eq "stall: the step is measured again, the kept window on time" \
+	"$(jq -r 'select(.event == "step") | .step | [.remeasured, .client_stalled, .client_late_us < 5000] | join(" ")' \
+		"$ES_TMP/stall2.jsonl")" "1 false true"
+es_expect_eq "stall: the thrown-away window said how late (over 80 ms)" \
+	"$(jq -r 'select(.event == "remeasuring") | .client_late_us > 80000' "$ES_TMP/stall2.jsonl")" true
+stall_run 0
+es_expect_eq "stall, no second try: the step is flagged and sets no knee" \
+	"$(jq -r 'select(.event == "result") | .result | [.steps[0].client_stalled, .max_sessions_meeting_slo] | join(" ")' \
+		"$ES_TMP/stall0.jsonl")" "true 0"
 
 # The table, on a short run.
 out=$(es_in c "$ES" session-test --to 10.251.0.2 --rate 2 --step 0.3 --settle 0.1 \
