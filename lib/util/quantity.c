@@ -53,14 +53,37 @@ static size_t exponent_len(const char *s)
 	return d ? n + d : 0;
 }
 
+/*
+ * Why s is not a quantity, named for the forms strtod() would take and
+ * Kubernetes does not: spaces, hexadecimal, an exponent with a suffix.
+ * n and e are the lengths of its number and of the exponent after it.
+ */
+static int refuse(const char *s, size_t n, size_t e, char *err, size_t err_len)
+{
+	const char *why = "it must start with a number";
+
+	if (strpbrk(s, " \t\n\r\v\f"))
+		why = "a quantity holds no spaces";
+	else if ((s[n] == 'x' || s[n] == 'X') && n == 1u + (*s == '+' || *s == '-') &&
+		 s[n - 1] == '0')
+		why = "hexadecimal is not a quantity";
+	else if (e && s[n + e] == '.')
+		why = "an exponent is a whole number";
+	else if (e)
+		why = "an exponent (e3) takes no suffix";
+	else if (n)
+		why = "the suffix must be one of n u m k M G T P E Ki Mi Gi Ti Pi Ei or an "
+		      "exponent like e3";
+	return es_errf(err, err_len, -EINVAL, "\"%.64s\" is not a quantity: %s", s, why);
+}
+
 int es_quantity_parse(const char *s, double *out, char *err, size_t err_len)
 {
 	size_t n = number_len(s), e, i;
 	double d;
 
 	if (!n)
-		return es_errf(err, err_len, -EINVAL,
-			       "\"%.64s\" is not a quantity: it must start with a number", s);
+		return refuse(s, n, 0, err, err_len);
 	e = exponent_len(s + n);
 	if (e && !s[n + e]) {
 		/* strtod() reads exactly the text checked above: it is all decimal. */
@@ -71,9 +94,7 @@ int es_quantity_parse(const char *s, double *out, char *err, size_t err_len)
 		if (!strcmp(s + n, suffixes[i].suffix))
 			break;
 	if (i == sizeof(suffixes) / sizeof(suffixes[0]))
-		return es_errf(err, err_len, -EINVAL,
-			       "\"%.64s\" is not a quantity: the suffix must be one of "
-			       "n u m k M G T P E Ki Mi Gi Ti Pi Ei or an exponent like e3", s);
+		return refuse(s, n, e, err, err_len);
 	d = strtod(s, NULL) * suffixes[i].mul;
 check:
 	if (!isfinite(d))

@@ -9,8 +9,13 @@
  *   Ki Mi Gi Ti Pi Ei        (binary, 2^10 .. 2^60)
  *   e|E [+-] digits          (decimal exponent; "1E" alone is exa)
  *
- * No spaces, no hexadecimal, no "inf" or "nan". Callers check the range
- * they accept (most reject negative values).
+ * No spaces, no hexadecimal, no "inf" or "nan", and an exponent takes no
+ * suffix ("1e3" is 1000, "1e1Gi" is an error). Two points where the parser
+ * of resource.Quantity, which this follows, is narrower or wider than its
+ * documented grammar: the exponent is a whole number ("1e1.5" is refused
+ * there too), and n (10^-9) and u (10^-6) are taken. The message names
+ * what is wrong. Callers check the range they accept (most reject
+ * negative values).
  */
 #ifndef EDGESHIFT_QUANTITY_H
 #define EDGESHIFT_QUANTITY_H

@@ -25,13 +25,42 @@ static const struct {
 	{ "1Ei", 1152921504606846976.0 }, { "1.5Gi", 1610612736.0 },
 	{ "1e3", 1e3 }, { "1E3", 1e3 }, { "1e+3", 1e3 }, { "1e-3", 1e-3 },
 	{ "2.5e2", 250 }, { "-1e2", -100 }, { "1e0", 1 },
+	/* every form of <number> takes every kind of suffix */
+	{ "5.Gi", 5368709120.0 }, { ".5Ki", 512 }, { "+.5k", 500 }, { "1.5e3", 1500 },
+	{ "1E-2", 0.01 }, { "+1e3", 1000 }, { "1e03", 1000 }, { ".5e1", 5 }, { "5.e1", 50 },
+	{ "0.1m", 1e-4 },
 };
 
-static const char *const bad[] = {
-	"", " 1", "1 ", "1 k", "k", "Mi", "+", "-", ".", "+.", "1.2.3", "--1", "+-1",
-	"1K", "1kb", "1ki", "1mi", "1KiB", "1Mi5", "1e", "1e+", "1e-", "1e3k", "1ke3",
-	"1e1.5", "1ee3", "0x10", "inf", "nan", "Infinity", "1,5", "1_000", "abc",
-	"1\n", "1EE",
+#define SUFFIX	"the suffix must be one of"
+#define SPACES	"a quantity holds no spaces"
+#define HEX	"hexadecimal is not a quantity"
+#define EXP_SFX	"an exponent (e3) takes no suffix"
+#define NO_NUM	"it must start with a number"
+
+/* What resource.Quantity refuses, and the reason the message gives. */
+static const struct {
+	const char	*s;
+	const char	*why;
+} bad[] = {
+	{ "", NO_NUM }, { "k", NO_NUM }, { "Mi", NO_NUM }, { "+", NO_NUM }, { "-", NO_NUM },
+	{ ".", NO_NUM }, { "+.", NO_NUM }, { "--1", NO_NUM }, { "+-1", NO_NUM },
+	{ "inf", NO_NUM }, { "nan", NO_NUM }, { "Infinity", NO_NUM }, { "abc", NO_NUM },
+	{ "e3", NO_NUM },
+	/* spaces anywhere, which strtod() would skip in front */
+	{ " 1", SPACES }, { " 4", SPACES }, { "\t4", SPACES }, { "1 ", SPACES },
+	{ "1 k", SPACES }, { "1\n", SPACES }, { "4Gi ", SPACES }, { "1 e3", SPACES },
+	/* hexadecimal, which strtod() reads */
+	{ "0x10", HEX }, { "0X10", HEX }, { "-0x10", HEX }, { "+0x1", HEX }, { "0x1p4", HEX },
+	{ "0x", HEX },
+	/* an exponent and a suffix: one or the other */
+	{ "1e1Gi", EXP_SFX }, { "1e3Ki", EXP_SFX }, { "1E3Mi", EXP_SFX }, { "1e3k", EXP_SFX },
+	{ "2e2m", EXP_SFX }, { "1e3E", EXP_SFX }, { "1e1.5", "an exponent is a whole number" },
+	/* suffixes Kubernetes does not know, or in the wrong case */
+	{ "1.2.3", SUFFIX }, { "1K", SUFFIX }, { "1kb", SUFFIX }, { "1ki", SUFFIX },
+	{ "1mi", SUFFIX }, { "1KiB", SUFFIX }, { "1Mi5", SUFFIX }, { "1e", SUFFIX },
+	{ "1e+", SUFFIX }, { "1e-", SUFFIX }, { "1ke3", SUFFIX }, { "1ee3", SUFFIX },
+	{ "1,5", SUFFIX }, { "1_000", SUFFIX }, { "1EE", SUFFIX }, { "10x5", SUFFIX },
+	{ "1i", SUFFIX }, { "1Gib", SUFFIX },
 };
 
 static bool close_to(double got, double want)
@@ -60,7 +89,7 @@ TEST(accepts_kubernetes_forms)
 
 TEST(rejects_garbage_with_a_message)
 {
-	char err[160];
+	char err[200];
 	double v;
 	size_t i;
 	int ret;
@@ -68,12 +97,14 @@ TEST(rejects_garbage_with_a_message)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		v = 12345;
 		err[0] = '\0';
-		ret = es_quantity_parse(bad[i], &v, err, sizeof(err));
-		if (ret != -EINVAL)
-			TEST_LOG("\"%s\": ret %d value %g, want -EINVAL", bad[i], ret, v);
-		EXPECT_EQ(ret, -EINVAL, bad[i]);
+		ret = es_quantity_parse(bad[i].s, &v, err, sizeof(err));
+		if (ret != -EINVAL || !strstr(err, bad[i].why))
+			TEST_LOG("\"%s\": ret %d value %g message '%s', want -EINVAL and '%s'",
+				 bad[i].s, ret, v, err, bad[i].why);
+		EXPECT_EQ(ret, -EINVAL, bad[i].s);
 		EXPECT_TRUE(v == 12345, "the output is left alone");
-		EXPECT_TRUE(strstr(err, "is not a quantity") != NULL, "the message says why");
+		EXPECT_TRUE(strstr(err, "is not a quantity: ") != NULL, "the message says why");
+		EXPECT_TRUE(strstr(err, bad[i].why) != NULL, "the message gives the reason");
 		EXPECT_TRUE(err[0] == '"', "the message quotes the input");
 	}
 }
