@@ -14,13 +14,21 @@
 
 struct place_args {
 	const char	*regions, *request;
+	int		formula;	/* enum place_formula */
 	bool		json;
+};
+
+static const struct es_opt_name formulas[] = {
+	{ "edgeshift", PLACE_FORMULA_EDGESHIFT }, { "paper", PLACE_FORMULA_PAPER }, { }
 };
 
 #define F(field)	ES_OPT_AT(struct place_args, field)
 static const struct es_opt opts[] = {
 	ES_OPT_STR(F(regions), "regions", 0, "FILE", "the regions (JSON)", .required = true),
 	ES_OPT_STR(F(request), "request", 0, "FILE", "the request (JSON)", .required = true),
+	ES_OPT_ENUM(F(formula), "formula", 0, formulas, "edgeshift|paper",
+		    "edgeshift (default): weighted means and a factor per external link;\n"
+		    "paper: Paper B's weighted sums, without either"),
 	ES_OPT_BOOL(F(json), "json", 0, "the ranking as one JSON object"),
 	{ }
 };
@@ -28,12 +36,13 @@ static const struct es_opt opts[] = {
 static const struct es_opts cli = {
 	.prog	= "edgeshift place",
 	.opts	= opts,
-	.usage	= "--regions FILE --request FILE [--json]",
+	.usage	= "--regions FILE --request FILE [--formula edgeshift|paper] [--json]",
 	.doc	= "Ranks the regions of FILE for the request: score = location weight\n"
 		  "(external links on the path, centrality of the request's data) + load\n"
 		  "weight (free CPU, memory, storage), among the regions that can hold the\n"
-		  "request. Formats and formulas: docs/placement.md. Exit status 0 when a\n"
-		  "region was chosen, 1 when none can hold the request or an input is bad.\n",
+		  "request. A region is written in edgeshift's format or in Paper B's.\n"
+		  "Formats and formulas: docs/placement.md. Exit status 0 when a region\n"
+		  "was chosen, 1 when none can hold the request or an input is bad.\n",
 };
 
 static json_t *load_file(const char *path)
@@ -92,6 +101,10 @@ static void print_ranking(json_t *root)
 		       json_string_value(json_object_get(chosen, "kubeconfig")));
 	else
 		printf("chosen: none: no region can hold the request\n");
+	if (!strcmp(json_string_value(json_object_get(root, "formula")), "paper"))
+		printf("formula: Paper B's weighted sums, no factor per external link\n");
+	else
+		printf("formula: edgeshift's weighted means, hop factor per external link\n");
 }
 
 int cmd_place(const struct cli *c, int argc, char **argv)
@@ -121,6 +134,7 @@ int cmd_place(const struct cli *c, int argc, char **argv)
 		fprintf(stderr, "edgeshift place: %s: %s\n", a.request, err);
 		goto fail;
 	}
+	p.formula = a.formula;
 	place_score(&p);
 	ok = p.sites[0].eligible;
 	cli_emit(&o, place_result_json(&p), print_ranking);

@@ -14,6 +14,13 @@
 
 enum place_res { PLACE_CPU, PLACE_MEMORY, PLACE_STORAGE, PLACE_RES_COUNT };
 
+/*
+ * How the terms are combined (docs/placement.md, "Formulas"): edgeshift's
+ * weighted means with a factor per external link, or Paper B's weighted
+ * sums without that factor.
+ */
+enum place_formula { PLACE_FORMULA_EDGESHIFT, PLACE_FORMULA_PAPER };
+
 /* The weights of every term; a region may override any of them. */
 struct place_weights {
 	double	location;	/* location weight in the score */
@@ -33,6 +40,8 @@ struct place_site {
 	const char		*ns;		/* Kubernetes namespace */
 	const char		*mac;		/* service interface, may be NULL */
 	const char		*city;		/* may be NULL */
+	bool			paper;		/* written in Paper B's region format */
+	json_t			*city_weights;	/* Paper B's [{city, value}], or NULL */
 	struct place_weights	w;
 	/* what the selection needs */
 	json_t			*path;		/* names of the external links */
@@ -59,6 +68,8 @@ struct place_problem {
 	size_t			n;
 	double			request[PLACE_RES_COUNT];
 	const char		*data_set;	/* may be NULL */
+	const char		*city;		/* where the request comes from, may be NULL */
+	enum place_formula	formula;	/* set before place_score() */
 	double			data_size;	/* bytes, 0 without a data set */
 	double			max_free[PLACE_RES_COUNT];
 	json_t			*regions_doc;	/* owns the strings above */
@@ -83,8 +94,9 @@ json_t *place_result_json(const struct place_problem *p);
 /*
  * A quantity: a JSON number, or a string with an optional Kubernetes
  * suffix (n, u, m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei, or an exponent
- * like 1e3; see util/quantity.h). 0, or -1 when v is neither or negative.
+ * like 1e3; see util/quantity.h). 0, or -EINVAL when v is neither or
+ * negative, with why ("\"0x10\" is not a quantity: hexadecimal ...").
  */
-int quantity_parse(json_t *v, double *out);
+int quantity_parse(json_t *v, double *out, char *why, size_t why_len);
 
 #endif

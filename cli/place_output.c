@@ -20,9 +20,10 @@ static json_t *resources_json(const double *v)
 
 static json_t *site_json(const struct place_site *s)
 {
-	json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s?,s:s?,s:b,s:o,s:o,s:i,s:f,s:f,s:f,s:f,"
-			      "s:f,s:o,s:o,s:f,s:o}",
-			      "id", (json_int_t)s->id, "name", s->name, "mode", s->mode,
+	json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s?,s:s?,s:b,s:o,s:o,s:i,s:f,s:f,s:f,"
+			      "s:f,s:f,s:o,s:o,s:f,s:o}",
+			      "id", (json_int_t)s->id, "format", s->paper ? "paper" : "edgeshift",
+			      "name", s->name, "mode", s->mode,
 			      "kubeconfig", s->kubeconfig, "namespace", s->ns, "mac", s->mac,
 			      "city", s->city, "eligible", s->eligible,
 			      "rank", s->eligible ? json_integer(s->rank) : json_null(),
@@ -55,9 +56,10 @@ json_t *place_result_json(const struct place_problem *p)
 		chosen = json_pack("{s:I,s:s,s:s,s:s,s:f}", "id", (json_int_t)p->sites[0].id,
 				   "name", p->sites[0].name, "kubeconfig", p->sites[0].kubeconfig,
 				   "namespace", p->sites[0].ns, "score", p->sites[0].score);
-	return json_pack("{s:{s:o,s:s?,s:f},s:o,s:o,s:o,s:o}",
+	return json_pack("{s:s,s:{s:o,s:s?,s:f,s:s?},s:o,s:o,s:o,s:o}",
+			 "formula", p->formula == PLACE_FORMULA_PAPER ? "paper" : "edgeshift",
 			 "request", "resources", resources_json(p->request),
-			 "data_set", p->data_set, "data_set_size", p->data_size,
+			 "data_set", p->data_set, "data_set_size", p->data_size, "city", p->city,
 			 "weights", weights_json(&p->w), "max_free", resources_json(p->max_free),
 			 "ranking", ranking, "chosen", chosen);
 }

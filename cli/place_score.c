@@ -3,7 +3,9 @@
  * The site choice: score = location weight + load weight, among the
  * sites whose free resources cover the request. The formulas, with a
  * worked example, are in docs/placement.md ("Site selection"); keep both
- * in step.
+ * in step. Two parts are edgeshift's, not Paper B's, and --formula paper
+ * leaves them out: the factor per external link, and the division of each
+ * weighted sum by the sum of its weights.
  */
 #include <math.h>
 #include <stdio.h>
@@ -46,24 +48,35 @@ static void check_fit(const struct place_problem *p, struct place_site *s)
 	}
 }
 
+/*
+ * A weighted sum, divided by the sum of its weights in edgeshift's formula
+ * (a mean in 0..1) and left as it is in Paper B's. The division changes the
+ * order when sites weigh their terms differently (docs/placement.md).
+ */
+static double combine(const struct place_problem *p, double sum, double weights)
+{
+	return p->formula == PLACE_FORMULA_PAPER ? sum : sum / weights;
+}
+
 static void score_site(const struct place_problem *p, struct place_site *s)
 {
 	const struct place_weights *w = &s->w;
+	double hop = p->formula == PLACE_FORMULA_PAPER ? 1 : w->hop;
 	double sum = 0, wsum = 0;
 	int i;
 
-	s->path_factor = pow(w->hop, (double)s->links) * s->link_free;
+	s->path_factor = pow(hop, (double)s->links) * s->link_free;
 	s->centrality = p->data_size > 0 ? s->held / p->data_size : 0;
-	s->location = (w->path * s->path_factor + w->centrality * s->centrality) /
-		      (w->path + w->centrality);
+	s->location = combine(p, w->path * s->path_factor + w->centrality * s->centrality,
+			      w->path + w->centrality);
 	for (i = 0; i < PLACE_RES_COUNT; i++) {
 		s->share[i] = share(s->free[i], p->max_free[i]);
 		sum += w->res[i] * s->share[i];
 		wsum += w->res[i];
 	}
-	s->load_weight = sum / wsum;
-	s->score = (w->location * s->location + w->load * s->load_weight) /
-		   (w->location + w->load);
+	s->load_weight = combine(p, sum, wsum);
+	s->score = combine(p, w->location * s->location + w->load * s->load_weight,
+			   w->location + w->load);
 }
 
 static int by_rank(const void *a, const void *b)
