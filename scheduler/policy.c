@@ -37,7 +37,7 @@ int policy_pod_request(const struct sched_config *cfg, json_t *annotations,
 		       struct pod_request *req, char *err, size_t len)
 {
 	const char *place, *bw, *cls, *sess;
-	char *end;
+	size_t digits;
 	double n;
 
 	memset(req, 0, sizeof(*req));
@@ -63,8 +63,9 @@ int policy_pod_request(const struct sched_config *cfg, json_t *annotations,
 		return bad(err, len, ANN_CLASS, cls, "is not a latency class of the extender's configuration");
 	req->sessions = 1;
 	if (sess) {
-		n = strtod(sess, &end);
-		if (end == sess || *end || n < 0 || n > 1e6 || n != floor(n))
+		/* Decimal digits only: strtod() alone takes " 4", "0x10" and "1e1". */
+		digits = strspn(sess, "0123456789");
+		if (!digits || sess[digits] || digits > 7 || (n = strtod(sess, NULL)) > 1e6)
 			return bad(err, len, ANN_SESSIONS, sess, "is not an integer from 0 to 1000000");
 		req->sessions = n;
 	}

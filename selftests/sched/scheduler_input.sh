@@ -7,7 +7,7 @@
 # --help and --check-config.
 . "$(dirname "$0")/../lib.sh"
 es_require_root scheduler_input
-es_plan 30
+es_plan 33
 S=$ES_BUILD/edgeshift-scheduler
 
 es_check "--help exits 0 and names the verbs" sh -c "'$S' --help | grep -q 'POST <prefix>/filter'"
@@ -75,6 +75,12 @@ filter_error "unknown latency class names it" "{\"Pod\": $POD\"edgeshift.io/late
 	'annotation edgeshift.io/latency-class: "gold" is not a latency class'
 filter_error "bad sessions annotation names it" "{\"Pod\": $POD\"edgeshift.io/sessions\": \"-3\"}}}, \"NodeNames\": [\"a\"]}" \
 	'annotation edgeshift.io/sessions: "-3" is not an integer'
+# what strtod() takes and an integer annotation must not: a space, hexadecimal, an exponent
+for v in " 4" 0x10 1e1; do
+	filter_error "sessions annotation \"$v\" refused" \
+		"{\"Pod\": $POD\"edgeshift.io/sessions\": \"$v\"}}}, \"NodeNames\": [\"a\"]}" \
+		"annotation edgeshift.io/sessions: \"$v\" is not an integer"
+done
 filter_error "unknown placement value" '{"Pod": {"metadata": {"annotations": {"edgeshift.io/placement": "fast"}}}, "NodeNames": ["a"]}' \
 	'annotation edgeshift.io/placement: "fast" is neither'
 
