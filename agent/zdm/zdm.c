@@ -282,15 +282,36 @@ static int cut_one(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *
 	return 0;
 }
 
+/* The target replays TCP session s until it has caught up, not cut over. */
+static int catch_up_one(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s,
+			void *unused)
+{
+	(void)unused;
+	if (s->key.proto != IPPROTO_TCP)
+		return 0;
+	return target(z, zm, s, "catchup", NULL, NULL);
+}
+
 /*
  * Every session replayed and cut over, side by side: one session's replay
- * waits on its restored socket, not on the others'. 0, or -1 when one
- * failed (the others may have cut over: zm->sess[].cut says).
+ * waits on its restored socket, not on the others'. With more than one
+ * session, every TCP session is first replayed until its restored stream
+ * has caught up with the old one and compared equal, and none is cut over
+ * before all have: connections that share state in the container (a key
+ * several clients change) reach the restored one in another order than
+ * the old one, and their streams diverge; found here, the whole migration
+ * is given up while the old container still serves every connection.
+ * 0, or -1 when one failed (the others may have cut over: zm->sess[].cut
+ * says).
  */
 static int cut_over(struct es_zdm *z, struct es_zdm_mig *zm)
 {
 	unsigned int i, replayed = 0;
 
+	if (zm->n_sess > 1 && es_zdm_each(z, zm, catch_up_one, NULL))
+		return -1;
+	if (zm->n_sess > 1)
+		es_zdm_event(z, zm, "zdm_all_caught_up", NULL);
 	if (es_zdm_each(z, zm, cut_one, NULL))
 		return -1;
 	for (i = 0; i < zm->n_sess; i++)

@@ -102,6 +102,22 @@ struct es_zdm_mig {
 	struct es_zdm_mig	*next;
 };
 
+/*
+ * Target side: the TCP sessions each migration started here (by its id),
+ * so that its connections are replayed together (zdm_group.c). A few
+ * migrations at once; the oldest record makes room.
+ */
+#define ES_ZDM_GROUPS		8
+#define ES_ZDM_GROUP_MAX	64	/* ES_MIG_TCP_GROUP_MAX */
+struct es_zdm_group {
+	char			id[40];		/* the migration's; "" unused */
+	unsigned int		n;
+	struct es_mig_key	keys[ES_ZDM_GROUP_MAX];
+	/* segments replayed into each so far, whichever call handed them */
+	unsigned int		replayed[ES_ZDM_GROUP_MAX];
+	unsigned int		again[ES_ZDM_GROUP_MAX];
+};
+
 /* What es_zdm_start needs of the agent (all outlive the instance). */
 struct es_zdm_params {
 	const struct es_zdm_config	*cfg;
@@ -135,6 +151,10 @@ struct es_zdm {
 	pthread_cond_t			gap_cond;
 	bool				gap_kicked;
 	bool				gap_running;
+	/* target side: one replay at a time, and what each migration started */
+	pthread_mutex_t			group_lock;
+	struct es_zdm_group		groups[ES_ZDM_GROUPS];
+	unsigned int			group_next;
 };
 
 /* zdm_dp.c: load and attach the data plane, register services, read its events. */

@@ -35,6 +35,21 @@ static int get_uint(json_t *v, const char *field, unsigned int lo, unsigned int 
 	return es_cfg_uint(v, f, lo, hi, out, err, len);
 }
 
+/* One of two words: *second says which. */
+static int get_either(json_t *v, const char *field, const char *first, const char *second,
+		      bool *is_second, char *err, size_t len)
+{
+	const char *s = json_string_value(v);
+	char what[96];
+
+	if (!s || (strcmp(s, first) && strcmp(s, second))) {
+		snprintf(what, sizeof(what), "must be \"%s\" or \"%s\"", first, second);
+		return fail(err, len, field, what);
+	}
+	*is_second = !strcmp(s, second);
+	return 0;
+}
+
 static int get_ifaces(json_t *v, const char *f, char (*out)[16], unsigned int *n, char *err,
 		      size_t len)
 {
@@ -137,14 +152,11 @@ static int parse_field(struct es_zdm_config *z, const char *k, json_t *v, char *
 		z->auto_migrate = json_is_true(v);
 		return 0;
 	}
-	if (!strcmp(k, "mode")) {
-		const char *s = json_string_value(v);
-
-		if (!s || (strcmp(s, "partial") && strcmp(s, "complete")))
-			return fail(err, len, k, "must be \"partial\" or \"complete\"");
-		z->complete = !strcmp(s, "complete");
-		return 0;
-	}
+	if (!strcmp(k, "mode"))
+		return get_either(v, k, "partial", "complete", &z->complete, err, len);
+	if (!strcmp(k, "replay_order"))
+		return get_either(v, k, "arrival", "connection", &z->replay_per_connection, err,
+				  len);
 	if (!strcmp(k, "services"))
 		return parse_services(z, v, err, len);
 	if (!strcmp(k, "hold_timeout_ms"))

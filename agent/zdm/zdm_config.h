@@ -44,6 +44,8 @@ struct es_zdm_config {
 	unsigned int		peer_retry_ms;		/* a peer agent that does not answer (restart) */
 	unsigned int		gap_timeout_ms;		/* a tunnelled request missing at the source is
 							 * asked again until given up after this */
+	bool			replay_per_connection;	/* replay_order "connection": each TCP
+							 * session on its own, not in arrival order */
 };
 
 void es_zdm_config_defaults(struct es_zdm_config *z);

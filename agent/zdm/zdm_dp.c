@@ -199,6 +199,7 @@ int es_zdm_start(struct es_zdm *z, const struct es_zdm_params *p, char *err, siz
 	pthread_mutex_init(&z->lock, NULL);
 	/* the hold takes it whether or not the gap thread runs */
 	pthread_mutex_init(&z->gap_lock, NULL);
+	pthread_mutex_init(&z->group_lock, NULL);
 	if (!z->cfg->enabled)
 		return 0;
 	lo.records = z->cfg->records;

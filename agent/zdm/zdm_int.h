@@ -55,6 +55,18 @@ int es_zdm_hold_release(struct es_zdm *z, struct es_zdm_mig *zm);
  * ones in sequence, or gives the missing one up after gap_timeout_ms.
  */
 int es_zdm_gap_start(struct es_zdm *z);
+/* zdm_group.c: the target's record of a migration's TCP sessions, and their replay together. */
+struct es_mig_tcp_replay;
+void es_zdm_group_add(struct es_zdm *z, const char *id, const struct es_mig_key *key);
+/*
+ * es_mig_tcp_replay of key, with the other sessions of migration id not cut
+ * over yet, in their arrival order (es_mig_tcp_replay_group); *mine gets
+ * key's figures (zero when an earlier call did its part).
+ */
+int es_zdm_group_replay(struct es_zdm *z, const char *id, const struct es_mig_key *key, bool cut,
+			struct es_mig_tcp_replay *mine);
+/* A session of migration id the data plane gave up: which and why, in why. */
+bool es_zdm_group_aborted(struct es_zdm *z, const char *id, char *why, size_t len);
 /* zdm_target.c: "from" and "to" of a resend, 1 <= from <= to, at most 4096 apart; 0 or -1. */
 int es_zdm_seq_range(const char *from, const char *to, __u64 *f, __u64 *t);
 void es_zdm_gap_kick(struct es_zdm *z);

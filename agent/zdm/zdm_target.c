@@ -106,6 +106,7 @@ static enum es_mig_err op_start(struct op_ctx *o, json_t **resp)
 		ret = 0;	/* asked again: it is past forwarding already */
 	if (ret)
 		return answer(resp, ES_MIG_EBUSY, "cannot forward the session: %s", ret);
+	es_zdm_group_add(o->z, o->id, &o->key);
 	state_now(o, &s);
 	log_ev(o, "zdm_forwarding", json_pack("{s:I}", "seq",
 					      (json_int_t)(s.seq_state & ES_MIG_SEQ_MASK)));
@@ -186,8 +187,11 @@ static json_t *verdict_json(struct op_ctx *o, unsigned int wait_ms)
 	return j;
 }
 
-/* TCP: the restored container's stream against the old one's (es_mig_tcp_verify). */
-static json_t *tcp_verdict_json(struct op_ctx *o)
+/*
+ * TCP: the restored container's stream against the old one's
+ * (es_mig_tcp_verify), logged as ev unless NULL.
+ */
+static json_t *tcp_verdict_json(struct op_ctx *o, const char *ev)
 {
 	struct es_mig_tcp_verdict v;
 	json_t *j;
@@ -202,16 +206,41 @@ static json_t *tcp_verdict_json(struct op_ctx *o)
 		      "bytes_compared", (json_int_t)v.compared, "old_snd_nxt",
 		      (json_int_t)v.old_snd_nxt, "new_snd_nxt", (json_int_t)v.new_snd_nxt,
 		      "new_ack", (json_int_t)v.new_ack, "caught_up", v.caught_up, "passed", v.passed);
-	log_ev(o, "zdm_verified", json_deep_copy(j));
+	if (ev)
+		log_ev(o, ev, json_deep_copy(j));
 	return j;
 }
 
 /* The check again, for a source agent that restarted after cut-over and lost the answer. */
 static enum es_mig_err op_verify(struct op_ctx *o, json_t **resp)
 {
-	*resp = json_pack("{s:o}", "exactly_once", o->key.proto == IPPROTO_TCP ? tcp_verdict_json(o) :
+	*resp = json_pack("{s:o}", "exactly_once", o->key.proto == IPPROTO_TCP ?
+			  tcp_verdict_json(o, "zdm_verified") :
 			  verdict_json(o, o->z->cfg->cutover_timeout_ms));
 	return ES_MIG_OK;
+}
+
+/* The replay's failure, as the answer says it. */
+static enum es_mig_err replay_failed(struct op_ctx *o, json_t **resp, int ret,
+				     const struct es_mig_tcp_replay *r)
+{
+	struct es_mig_session s;
+	char msg[512], why[320];
+
+	if (state_now(o, &s) == ES_MIG_ABORTED)
+		snprintf(msg, sizeof(msg), "the data plane gave the migration up: %s",
+			 es_mig_abort_why(s.abort_reason));
+	else if (ret == -ESTALE && es_zdm_group_aborted(o->z, o->id, why, sizeof(why)))
+		snprintf(msg, sizeof(msg), "the data plane gave the migration up: %s", why);
+	else
+		snprintf(msg, sizeof(msg), "cannot replay the TCP session: %s (handed over %u "
+			 "segments, %u again, %u probes, %u acknowledgements lowered; the restored "
+			 "socket acknowledged up to %u of the user's %u and sent up to %u of the old "
+			 "container's %u; tcp_seen 0x%x)", strerror(-ret), r->injected, r->again,
+			 r->probes, r->acks_lowered, s.new_ack, r->user_end, s.new_snd_nxt,
+			 s.old_snd_nxt, s.tcp_seen);
+	*resp = json_pack("{s:s}", "error", msg);
+	return ES_MIG_EBUSY;
 }
 
 /*
@@ -223,30 +252,14 @@ static enum es_mig_err op_cutover_tcp(struct op_ctx *o, json_t **resp)
 {
 	struct es_mig_tcp_replay r;
 	struct es_mig_session s;
-	char msg[512];
 	int ret;
 
 	log_ev(o, "zdm_replay_start", NULL);
-	ret = es_mig_tcp_replay_cutover(&o->z->dp, &o->key, o->z->cfg->cutover_timeout_ms, &r);
+	ret = es_zdm_group_replay(o->z, o->id, &o->key, true, &r);
 	if (ret == -ESTALE && state_now(o, &s) == ES_MIG_CUTOVER)
 		ret = 0;	/* asked again after a lost answer */
-	if (ret && state_now(o, &s) == ES_MIG_ABORTED) {
-		snprintf(msg, sizeof(msg), "the data plane gave the migration up: %s",
-			 es_mig_abort_why(s.abort_reason));
-		*resp = json_pack("{s:s}", "error", msg);
-		return ES_MIG_EBUSY;
-	}
-	if (ret) {
-		state_now(o, &s);
-		snprintf(msg, sizeof(msg), "cannot replay the TCP session and cut over: %s (handed "
-			 "over %u segments, %u again, %u probes, %u acknowledgements lowered; the "
-			 "restored socket acknowledged up to %u of the user's %u and sent up to %u of "
-			 "the old container's %u; tcp_seen 0x%x)", strerror(-ret), r.injected,
-			 r.again, r.probes, r.acks_lowered, s.new_ack, r.user_end, s.new_snd_nxt,
-			 s.old_snd_nxt, s.tcp_seen);
-		*resp = json_pack("{s:s}", "error", msg);
-		return ES_MIG_EBUSY;
-	}
+	if (ret)
+		return replay_failed(o, resp, ret, &r);
 	state_now(o, &s);
 	log_ev(o, "zdm_cutover", json_pack("{s:i,s:i,s:i,s:i,s:I,s:I}", "replayed", r.injected,
 					   "handed_again", r.again, "probes", r.probes,
@@ -254,7 +267,33 @@ static enum es_mig_err op_cutover_tcp(struct op_ctx *o, json_t **resp)
 					   (json_int_t)s.cut_seq, "cursor", (json_int_t)s.cursor));
 	*resp = json_pack("{s:i,s:I,s:I,s:b,s:o}", "replayed", r.injected, "cut_seq",
 			  (json_int_t)s.cut_seq, "cursor", (json_int_t)s.cursor, "old_answered_all", 1,
-			  "exactly_once", tcp_verdict_json(o));
+			  "exactly_once", tcp_verdict_json(o, "zdm_verified"));
+	return ES_MIG_OK;
+}
+
+/*
+ * TCP: replay until the restored socket has caught up with the user and
+ * the old container, and leave the session there, not cut over: the
+ * source cuts no connection of a container over before every one has
+ * been compared this far (state the connections share shows as a
+ * divergence here, while the old container still serves them all). A
+ * UDP session has nothing to compare before its cut-over: answered at once.
+ */
+static enum es_mig_err op_catchup(struct op_ctx *o, json_t **resp)
+{
+	struct es_mig_tcp_replay r;
+	int ret;
+
+	if (o->key.proto != IPPROTO_TCP)
+		return ES_MIG_OK;
+	log_ev(o, "zdm_replay_start", json_pack("{s:b}", "cut", 0));
+	ret = es_zdm_group_replay(o->z, o->id, &o->key, false, &r);
+	if (ret)
+		return replay_failed(o, resp, ret, &r);
+	log_ev(o, "zdm_caught_up", json_pack("{s:i,s:i,s:i}", "replayed", r.injected,
+					     "handed_again", r.again, "probes", r.probes));
+	*resp = json_pack("{s:i,s:o}", "replayed", r.injected, "streams",
+			  tcp_verdict_json(o, NULL));
 	return ES_MIG_OK;
 }
 
@@ -444,6 +483,8 @@ enum es_mig_err es_zdm_target_op(struct es_zdm *z, const char *op,
 		code = op_start(&o, resp);
 	else if (!strcmp(op, "cursor"))
 		code = op_cursor(&o, resp);
+	else if (!strcmp(op, "catchup"))
+		code = op_catchup(&o, resp);
 	else if (!strcmp(op, "cutover"))
 		code = op_cutover(&o, resp);
 	else if (!strcmp(op, "finish"))
@@ -457,7 +498,7 @@ enum es_mig_err es_zdm_target_op(struct es_zdm *z, const char *op,
 	else if (!strcmp(op, "status"))
 		code = ES_MIG_OK;
 	else
-		return answer(resp, ES_MIG_ENOENT, "unknown step (start, cursor, cutover, finish, abort, "
+		return answer(resp, ES_MIG_ENOENT, "unknown step (start, cursor, catchup, cutover, finish, abort, "
 			      "resend, verify, status)%s", 0);
 	if (!*resp)
 		*resp = json_object();

@@ -26,7 +26,8 @@ const char *es_mig_abort_why(unsigned int reason)
 		"a request longer than the replay buffer's 1500-byte records",
 		"aborted by an agent",
 		"the restored container sent other bytes than the old one at the same TCP "
-		"sequence number (the service is not deterministic)",
+		"sequence number (the service is not deterministic, or its connections share "
+		"state)",
 	};
 
 	return reason < ES_MIG_ABORT_MAX ? why[reason] : "unknown reason";

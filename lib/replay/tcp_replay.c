@@ -9,6 +9,7 @@
 #include "inject.h"
 #include "replay.h"
 #include "tcp_replay.h"
+#include "tcp_run.h"
 
 #define PROBE_MS	20	/* wait for the socket's answer to a probe */
 #define STALL_MS	200	/* bytes not taken: hand over what the socket dropped again */
@@ -51,22 +52,6 @@ static int seg_of(const struct es_mig_record *rec, struct seg *g)
 	return 0;
 }
 
-struct tcp_run {
-	const struct es_mig_dp		*dp;
-	const struct es_mig_key		*key;
-	struct es_mig_tcp_replay	*out;
-	int				fd;
-	__u64				cursor, next, replayed;
-	__u64				now, probe_ns;
-	__u64				segs_at_start;	/* restored segments seen before the replay */
-	bool				booted;		/* its output since tells where it stands */
-	bool				end_known, ack_known, handed_known;
-	__u32				user_ack;	/* the user's latest acknowledgement */
-	__u32				handed_ack;	/* the latest one the socket was handed */
-	__u32				seen_ack;	/* new_ack when last looked at */
-	__u64				ack_moved_ns;	/* when new_ack last moved */
-	struct es_mig_record		last;		/* the latest segment handed over */
-};
 
 static void put_be32(__u8 *p, __u32 v)
 {
@@ -130,38 +115,66 @@ static __u32 ack_for(struct tcp_run *r, const struct es_mig_session *s, __u32 ac
  * probe: whatever its ACK, the socket answers it with its send point (a
  * duplicate or a challenge ACK).
  */
-static int hand_over_all(struct tcp_run *r, const struct es_mig_session *s, __u64 head)
+/*
+ * Hand over segment r->next. 1 when handed, 0 when a probe is not due yet,
+ * or -errno.
+ */
+int es_tcp_run_hand_next(struct tcp_run *r, const struct es_mig_session *s)
 {
 	struct es_mig_record rec;
 	struct seg g;
 	__u32 ack;
 	int ret;
 
+	ret = es_mig_record_get(r->dp, r->key, r->next, &rec);
+	if (ret)
+		return ret == -ENOENT ? -ENODATA : ret;
+	if (seg_of(&rec, &g))
+		return -EPROTO;
+	if (!r->booted) {
+		if (r->now - r->probe_ns < PROBE_MS * 1000000ULL)
+			return 0;
+		r->probe_ns = r->now;
+		r->out->probes++;
+	} else if (g.has_ack) {
+		ack = ack_for(r, s, g.ack);
+		if (ack != g.ack) {
+			put_be32(rec.data + g.ihl + 8, ack);
+			r->out->acks_lowered++;
+		}
+	}
+	note_seg(r, &g);
+	/* bytes the socket has already (a retransmission): nothing to answer */
+	r->last_data = g.data && (!(s->tcp_seen & ES_MIG_TCP_NEW_ACK) || after(g.end, s->new_ack));
+	ret = hand_over(r, r->next, &rec);
+	if (ret)
+		return ret;
+	r->next++;
+	return 1;
+}
+
+void es_tcp_run_boot(struct tcp_run *r, const struct es_mig_session *s)
+{
 	if (!r->booted && s->suppressed_new > r->segs_at_start && r->out->probes)
 		r->booted = true;
+}
+
+/*
+ * Hand over the segments up to head. Until the socket has sent a segment
+ * since the replay began (what it sent at restore, a window probe, does
+ * not tell its send point), one segment at a time goes as it came, a
+ * probe: whatever its ACK, the socket answers it with its send point (a
+ * duplicate or a challenge ACK).
+ */
+static int hand_over_all(struct tcp_run *r, const struct es_mig_session *s, __u64 head)
+{
+	int ret;
+
+	es_tcp_run_boot(r, s);
 	while (r->next <= head) {
-		ret = es_mig_record_get(r->dp, r->key, r->next, &rec);
-		if (ret)
-			return ret == -ENOENT ? -ENODATA : ret;
-		if (seg_of(&rec, &g))
-			return -EPROTO;
-		note_seg(r, &g);
-		if (!r->booted) {
-			if (r->now - r->probe_ns < PROBE_MS * 1000000ULL)
-				return 0;
-			r->probe_ns = r->now;
-			r->out->probes++;
-		} else if (g.has_ack) {
-			ack = ack_for(r, s, g.ack);
-			if (ack != g.ack) {
-				put_be32(rec.data + g.ihl + 8, ack);
-				r->out->acks_lowered++;
-			}
-		}
-		ret = hand_over(r, r->next, &rec);
-		if (ret)
+		ret = es_tcp_run_hand_next(r, s);
+		if (ret <= 0)
 			return ret;
-		r->next++;
 	}
 	return 0;
 }
@@ -171,7 +184,7 @@ static int hand_over_all(struct tcp_run *r, const struct es_mig_session *s, __u6
  * has sent it, a pure ACK (the latest segment without its payload, at the
  * socket's receive point) hands the rest over.
  */
-static int ack_up(struct tcp_run *r, const struct es_mig_session *s)
+int es_tcp_run_ack_up(struct tcp_run *r, const struct es_mig_session *s)
 {
 	struct es_mig_record rec = r->last;
 	struct seg g;
@@ -197,7 +210,7 @@ static int ack_up(struct tcp_run *r, const struct es_mig_session *s)
  * The socket has not taken the user's bytes for a while (it dropped a
  * segment): start again at the first segment holding a byte it lacks.
  */
-static void rewind_if_stalled(struct tcp_run *r, const struct es_mig_session *s)
+void es_tcp_run_rewind_if_stalled(struct tcp_run *r, const struct es_mig_session *s)
 {
 	struct es_mig_record rec;
 	struct seg g;
@@ -234,7 +247,7 @@ static bool stream_caught_up(const struct es_mig_session *s)
 	       (!(s->tcp_seen & ES_MIG_TCP_OLD_SEEN) || !after(s->old_snd_nxt, s->new_snd_nxt));
 }
 
-static bool caught_up(const struct tcp_run *r, const struct es_mig_session *s, __u64 head)
+bool es_tcp_run_caught_up(const struct tcp_run *r, const struct es_mig_session *s, __u64 head)
 {
 	if (r->next <= head || !(s->tcp_seen & ES_MIG_TCP_NEW_ACK))
 		return false;
@@ -245,7 +258,7 @@ static bool caught_up(const struct tcp_run *r, const struct es_mig_session *s, _
 	return stream_caught_up(s);
 }
 
-static void sleep_ms(unsigned int ms)
+void es_tcp_run_sleep_ms(unsigned int ms)
 {
 	struct timespec ts = { .tv_nsec = ms * 1000000L };
 
@@ -270,10 +283,12 @@ static int replay_loop(struct tcp_run *r, unsigned int timeout_ms)
 		head = es_mig_seq_of(s.seq_state);
 		ret = hand_over_all(r, &s, head);
 		if (!ret && r->next > head)
-			ret = ack_up(r, &s);
+			ret = es_tcp_run_ack_up(r, &s);
 		if (ret)
 			return ret;
-		if (caught_up(r, &s, head)) {
+		if (es_tcp_run_caught_up(r, &s, head)) {
+			if (!r->cut)
+				return 0;
 			ret = es_mig_set_state(r->dp, r->key, ES_MIG_REPLAYING, ES_MIG_CUTOVER, head,
 					       &ss);
 			if (!ret) {
@@ -285,28 +300,53 @@ static int replay_loop(struct tcp_run *r, unsigned int timeout_ms)
 			continue;	/* a segment came meanwhile: hand it over first */
 		}
 		if (r->booted)
-			rewind_if_stalled(r, &s);
-		sleep_ms(1);
+			es_tcp_run_rewind_if_stalled(r, &s);
+		es_tcp_run_sleep_ms(1);
 	}
 }
 
-int es_mig_tcp_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *key,
-			      unsigned int timeout_ms, struct es_mig_tcp_replay *out)
+/*
+ * FORWARDING -> REPLAYING; or, for a session a catch-up (cut false) left
+ * REPLAYING, on from where that stopped: the socket spoke since, so its
+ * output tells where it stands from the first segment on. The injection
+ * socket, or -errno.
+ */
+int es_tcp_run_begin(struct tcp_run *r)
 {
-	struct tcp_run r = { .dp = dp, .key = key, .out = out };
 	struct es_mig_session s;
 	__u64 ss;
+	int fd;
+
+	fd = es_mig_session_get(r->dp, r->key, &s);
+	if (fd)
+		return fd;
+	if (s.seq_state >> ES_MIG_STATE_SHIFT != ES_MIG_REPLAYING) {
+		fd = es_mig_replay_begin(r->dp, r->key, &s, &ss);
+	} else {
+		r->booted = s.replayed > s.cursor && (s.tcp_seen & ES_MIG_TCP_NEW_ACK);
+		fd = es_mig_inject_open();
+	}
+	if (fd < 0)
+		return fd;
+	r->fd = fd;
+	r->cursor = s.cursor;
+	r->replayed = s.replayed > s.cursor ? s.replayed : s.cursor;
+	r->next = r->replayed + 1;
+	r->segs_at_start = s.suppressed_new;
+	r->ack_moved_ns = es_now_ns();
+	return fd;
+}
+
+int es_mig_tcp_replay(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		      unsigned int timeout_ms, bool cut, struct es_mig_tcp_replay *out)
+{
+	struct tcp_run r = { .dp = dp, .key = key, .out = out, .cut = cut };
 	int ret;
 
 	memset(out, 0, sizeof(*out));
-	r.fd = es_mig_replay_begin(dp, key, &s, &ss);
-	if (r.fd < 0)
-		return r.fd;
-	r.cursor = s.cursor;
-	r.replayed = s.replayed > s.cursor ? s.replayed : s.cursor;
-	r.next = r.replayed + 1;
-	r.segs_at_start = s.suppressed_new;
-	r.ack_moved_ns = es_now_ns();
+	ret = es_tcp_run_begin(&r);
+	if (ret < 0)
+		return ret;
 	ret = replay_loop(&r, timeout_ms);
 	close(r.fd);
 	return ret;

@@ -29,14 +29,37 @@ struct es_mig_tcp_replay {
 
 /*
  * FORWARDING -> REPLAYING, the buffered segments after the cursor handed to
- * the restored socket as its output allows, then REPLAYING -> CUTOVER at a
- * moment when nothing is left to hand over, the socket acknowledged the
- * user's whole stream (new_ack) and sent as far as the old container
- * (new_snd_nxt >= old_snd_nxt). -ETIMEDOUT after timeout_ms, -ESTALE when
- * the session left REPLAYING (the data plane aborted it: diverged).
+ * the restored socket as its output allows, until a moment when nothing is
+ * left to hand over, the socket acknowledged the user's whole stream
+ * (new_ack) and sent as far as the old container (new_snd_nxt >=
+ * old_snd_nxt). Then, with cut, REPLAYING -> CUTOVER; without, the session
+ * stays REPLAYING (the old container serves, the user's segments are
+ * still mirrored) and a later call goes on from there: so every session
+ * of a container can be compared before any is cut over. -ETIMEDOUT after
+ * timeout_ms, -ESTALE when the session left REPLAYING (the data plane
+ * aborted it: diverged).
  */
-int es_mig_tcp_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *key,
-			      unsigned int timeout_ms, struct es_mig_tcp_replay *out);
+int es_mig_tcp_replay(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		      unsigned int timeout_ms, bool cut, struct es_mig_tcp_replay *out);
+
+/* At most this many TCP sessions of one service are replayed together. */
+#define ES_MIG_TCP_GROUP_MAX	64
+
+/*
+ * The TCP sessions of one service (every connection of one container,
+ * keys[0..n)), replayed as es_mig_tcp_replay does each, but together in
+ * the order their segments reached this node, which is the order they
+ * reached the old container through the tunnel: a segment is handed over
+ * only once the restored container answered the one before (its output
+ * moved on), or GATE_MS passed without an answer. So requests of several
+ * connections that change one state reach the restored container in the
+ * old one's order. With cut, each session is switched REPLAYING ->
+ * CUTOVER once all have caught up, one after the other. out[i] is
+ * keys[i]'s. 0, or as es_mig_tcp_replay.
+ */
+int es_mig_tcp_replay_group(const struct es_mig_dp *dp, const struct es_mig_key *keys,
+			    unsigned int n, unsigned int timeout_ms, bool cut,
+			    struct es_mig_tcp_replay *out);
 
 struct es_mig_tcp_verdict {
 	__u64	matched;	/* ES_MIG_TCP_BLOCK-byte blocks compared equal */

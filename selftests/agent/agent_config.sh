@@ -21,6 +21,7 @@ cases=(
 	'{"idle_timeout_ms": 5000, "closed_linger_ms": 9000}|closed_linger_ms|below idle_timeout_ms'
 	'{"node_name": 42}|node_name|must be a string'
 	'{"migration": {"criu_network_lock": "pf"}}|migration.criu_network_lock|"nftables" or "iptables"'
+	'{"zero_downtime": {"tunnel_addr": "10.0.0.1", "replay_order": "fifo"}}|zero_downtime.replay_order|"arrival" or "connection"'
 	'{"gc_interval_ms": 5, }|line 1|'
 	'[1, 2]|top level|JSON object'
 	'{"a": 1, "a": 2}|duplicate|'

@@ -7,8 +7,8 @@
 # The connection is never reset, nothing is lost or answered twice, the
 # counter is exact, and the agents compared the two containers' byte
 # streams. A service whose replies carry the time is found out (the
-# restored container's bytes differ) and the migration is given up with
-# the user's connection unharmed.
+# restored container's bytes differ) and the migration is given up before
+# any cut-over, with the user's two connections unharmed.
 . "$(dirname "$0")/../lib.sh"
 es_require_root drill_tcp
 command -v criu >/dev/null || { es_plan 1; es_skip drill_tcp "criu missing (tools/setup/install-deps)"; exit 0; }
@@ -39,10 +39,15 @@ drill_run t100 --service tcp --mode partial --rate 100 --count 600 --handoff-at 
 drill_expect_done "TCP, 100/s"
 tcp_checks "TCP, 100/s"
 
-drill_run clock --service tcp --service-clock --mode partial --rate 20 --count 120 --handoff-at 30
+# two connections (of the HTTP service: the TCP one takes one): the target
+# replays them together, and the divergence is found in the first round,
+# before either is cut over
+drill_run clock --service http --service-clock --connections 2 --mode partial --rate 20 --count 120 \
+	--handoff-at 30
 drill_expect_failed_clean "replies with the time"
-es_expect_eq "replies with the time: the connection lived on with the old container" \
-	"$(drill_q .requests.resets)" 0
-es_expect_eq "replies with the time: the reason says the service is not deterministic" \
-	"$(drill_q .migration.error | grep -c 'not deterministic')" 1
+drill_expect_eq "replies with the time: both connections lived on with the old container" \
+	"$(drill_q '"\(.requests.resets) \(.other_connections.resets) \(.other_connections.lost)"')" "0 0 0"
+drill_expect_eq "replies with the time: found before any cut-over; the reason says the service is not deterministic" \
+	"$(jq '[.[0].sessions[] | select(.cut_over)] | length' "$DRILL_DIR/zdm.json") $(drill_q .migration.error | grep -c 'not deterministic')" \
+	"0 1"
 es_done

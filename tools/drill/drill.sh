@@ -5,10 +5,10 @@
 #   tools/drill/drill.sh [SCENARIO.json] [--rate R] [--count N] [--handoff-at K]
 #                  [--mode partial|complete] [--delay-ms D] [--wan-rate R]
 #                  [--fault KIND] [--fault-at PHASE] [--outage-s S] [--retry]
-#                  [--replay-limit N] [--service-replies N]
+#                  [--replay-limit N] [--replay-order arrival|connection] [--service-replies N]
 #                  [--service udp|tcp|redis|http] [--service-clock] [--connections N]
 #                  [--pipeline P] [--others-count N] [--records N]
-#                  [--ab N] [--ab-concurrency C] [--ab-pace R]
+#                  [--ab N | --redis-benchmark N] [--ab-concurrency C] [--ab-pace R]
 #                  [--wan-loss [requests:|replies:]P]
 #                  [--out DIR] [--json] [--quiet]
 #
@@ -17,7 +17,9 @@
 # --service http runs es-counter --http (HTTP/1.1 keep-alive, a counter
 # per key); each connection GETs /incr/KEY of its own. --ab N (HTTP): the
 # user also runs `ab -k -c C -n N` against /incr/ab through the handoff
-# and the migration, its connections opened before the handoff.
+# and the migration, its connections opened before the handoff;
+# --redis-benchmark N (Redis): `redis-benchmark -c C -n N INCR ab` the same
+# way. Their C connections share the key ab.
 # --connections N (TCP services): the user keeps N connections, each
 # sending at the rate; the migration carries all of them. --pipeline P:
 # each connection writes P requests at a time (redis-benchmark -P).
@@ -58,6 +60,7 @@ while [ $# -gt 0 ]; do
 	--fault-at) OVR[fault_at]=$2; shift 2 ;;
 	--outage-s) OVR[outage_s]=$2; shift 2 ;;
 	--replay-limit) OVR[replay_limit]=$2; shift 2 ;;
+	--replay-order) OVR[replay_order]=$2; shift 2 ;;
 	--retry) OVR[retry]=true; shift ;;
 	--service-replies) OVR[udp_replies]=$2; shift 2 ;;
 	--service) OVR[protocol]=$2; shift 2 ;;
@@ -68,7 +71,7 @@ while [ $# -gt 0 ]; do
 	--late-connections) OVR[late_connections]=$2; shift 2 ;;
 	--records) OVR[records]=$2; shift 2 ;;
 	--wan-loss) OVR[wan_loss]=$2; shift 2 ;;
-	--ab) OVR[ab_requests]=$2; shift 2 ;;
+	--ab|--redis-benchmark) OVR[ab_requests]=$2; shift 2 ;;
 	--ab-concurrency) OVR[ab_concurrency]=$2; shift 2 ;;
 	--ab-pace) OVR[ab_pace]=$2; shift 2 ;;
 	--out) OUT=$2; shift 2 ;;
@@ -103,6 +106,8 @@ MEM_MB=$(sc mem_mb .service.mem_mb 8)
 WRITE_KB=$(sc write_kb .service.write_kb 256)
 IMAGE_MB=$(sc image_mb .service.image_mb 0)
 LIMIT=$(sc replay_limit .replay_limit 4096)
+# the target's order of a migration's TCP connections: arrival or connection
+REPLAY_ORDER=$(sc replay_order .replay_order arrival)
 # the replay buffer's records for all sessions of a node (zero_downtime.records)
 RECORDS=$(sc records .records 8192)
 FAULT=$(sc fault '.faults[0].kind' none)
@@ -131,9 +136,10 @@ LATE=$(sc late_connections .service.late_connections 0)
 # requests per second its connections make through the old access point
 # before the handoff (ab has no rate of its own: unpaced it would finish
 # before the handoff on a local link)
-AB_N=$(sc ab_requests .ab.requests 0)
-AB_C=$(sc ab_concurrency .ab.concurrency 1)
-AB_PACE=$(sc ab_pace .ab.pace 40)
+# (the plan's "load", or "ab" as HTTP plans name it)
+AB_N=$(sc ab_requests '(.load // .ab).requests' 0)
+AB_C=$(sc ab_concurrency '(.load // .ab).concurrency' 1)
+AB_PACE=$(sc ab_pace '(.load // .ab).pace' 40)
 case "$PROTO" in
 udp) SESSION_SUFFIX=""; CLIENT_PROTO=(); TCP_EST=false ;;
 tcp) SESSION_SUFFIX=/tcp; CLIENT_PROTO=(--tcp); TCP_EST=true ;;
@@ -160,10 +166,13 @@ if ! [[ "$LATE" =~ ^[0-9]+$ ]] || [ "$LATE" -gt 20 ] ||
 	exit 2
 fi
 # one migration carries at most 128 connections (docs/migration.md)
+# the load client: ab for HTTP, redis-benchmark for Redis
+AB_TOOL=ab
+[ "$PROTO" = redis ] && AB_TOOL=redis-benchmark
 if ! [[ "$AB_N$AB_C$AB_PACE" =~ ^[0-9]+$ ]] || [ "$AB_C" -lt 1 ] || [ "$AB_PACE" -lt 1 ] ||
-	{ [ "$AB_N" -gt 0 ] && { [ "$PROTO" != http ] || [ "$AB_N" -lt "$AB_C" ] ||
-		[ $((CONNS + AB_C)) -gt 128 ]; }; }; then
-	echo "drill: --ab N needs --service http, N at least --ab-concurrency C, C + connections at most 128, a pace of 1/s or more" >&2
+	{ [ "$AB_N" -gt 0 ] && { { [ "$PROTO" != http ] && [ "$PROTO" != redis ]; } ||
+		[ "$AB_N" -lt "$AB_C" ] || [ $((CONNS + AB_C)) -gt 128 ]; }; }; then
+	echo "drill: --ab N (--redis-benchmark N) needs --service http (redis), N at least --ab-concurrency C, C + connections at most 128, a pace of 1/s or more" >&2
 	exit 2
 fi
 NAME=$(jq -r '.name // "drill"' "$SCENARIO")
@@ -303,6 +312,7 @@ node_config() { # N STATE PEER_NAME PEER_IP MY_W
 		"wan_interfaces": ["${ES_PREFIX}w$( [ "$1" = 1 ] && echo a || echo b)"],
 		"replay_limit": $LIMIT,
 		"records": $RECORDS,
+		"replay_order": "$REPLAY_ORDER",
 		"mode": "$MODE",
 		"auto": true,
 		"services": [ { "service": "$SVC:$SVC_PORT$SESSION_SUFFIX", "container": "svc", "node": "$NODE1" } ]
@@ -396,7 +406,9 @@ redis_check() {
 		want=$(jq -r '.answered // empty' "$OUT/client-$k-summary.json" 2>/dev/null)
 		[ -n "$want" ] && [ "${got:-0}" = "$want" ] || intact=false
 	done
-	jq -n --argjson c "${ctr:-0}" --argjson i "$intact" '{counter: $c, memory_intact: $i}'
+	jq -n --argjson c "${ctr:-0}" --argjson i "$intact" \
+		--argjson ab "$(es_in "n$1" timeout 5 redis-cli -h "$SVC" -p "$SVC_PORT" GET ab | grep . ||
+			echo 0)" '{counter: $c, memory_intact: $i, ab_counter: $ab}'
 }
 # HTTP: KEY's counter at node N's service (a fresh connection; 0 for a key
 # never incremented, which the service answers with 404)
@@ -559,7 +571,7 @@ for k in $(seq 2 "$CONNS"); do
 	OTHER_PIDS+=($!)
 done
 if [ "$AB_N" -gt 0 ]; then
-	say "ab -k -c $AB_C -n $AB_N against /incr/ab, about $AB_PACE/s until the handoff"
+	say "$AB_TOOL -c $AB_C -n $AB_N on the key ab, about $AB_PACE/s until the handoff"
 	ab_start || die "ab"
 fi
 es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" --bind "$USER_IP:$USER_PORT" --rate "$RATE" \
@@ -630,7 +642,7 @@ wan=$(es_wan_stats 2>/dev/null | jq -c '[.a2b, .b2a] | map(.dropped_loss + .drop
 # ab's figures; a report that cannot be made fails the drill
 ab=null
 if [ "$AB_N" -gt 0 ]; then
-	ab=$(ab_report "$AB_RC" "$state") || ab='{"passed": false, "error": "no report of ab"}'
+	ab=$(ab_report "$AB_RC" "$state") || ab='{"passed": false, "error": "no report of the load client"}'
 fi
 jq -n --arg s "$state" --argjson o "$old" --argjson n "$new" --arg w "$where" --arg f "$FAULT" \
 	--arg m "$MODE" --argjson r "$RATE" --argjson d "$DELAY" --arg wr "$WRATE" --argjson h "$HANDOFF" \

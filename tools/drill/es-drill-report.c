@@ -412,6 +412,12 @@ static bool verdict(struct drill *d, json_t *out)
 	json_t *oa = ev_get(d, "zdm_old_answered");
 	json_t *oc = json_object_get(d->site, "other_connections");
 	json_t *ab = json_object_get(d->site, "ab");
+	/*
+	 * ab's connections share one key: the replay may reach the restored
+	 * container in another order, which is found before any cut-over and
+	 * gives the migration up; if the order held, it is done.
+	 */
+	bool shared = json_integer_value(json_object_get(ab, "concurrency")) > 1;
 	size_t i, wrong = 0;
 	bool order_ok, outcome_ok, counter_ok, others_ok, ab_ok;
 
@@ -440,13 +446,13 @@ static bool verdict(struct drill *d, json_t *out)
 			     json_integer_value(json_object_get(d->site, "old_running")) == 1;
 	else if (!json_integer_value(json_object_get(d->site, "handoff_at")))
 		outcome_ok = !strcmp(state, "none");	/* the run without migration */
-	else if (restart)
+	else if (restart || shared)
 		outcome_ok = !strcmp(state, "done") || !strcmp(state, "failed");
 	else
 		outcome_ok = !strcmp(state, "done");
 	json_object_set_new(out, "expected_state", json_string(
 		expect_fail ? "failed" : !json_integer_value(json_object_get(d->site, "handoff_at")) ?
-		"none" : restart ? "done or failed" : "done"));
+		"none" : restart || shared ? "done or failed" : "done"));
 	json_object_set_new(out, "exactly_once", json_pack("{s:I,s:I,s:b,s:I,s:b}", "final_counter",
 		ctr, "requests_sent", sent, "memory_intact",
 		json_is_true(json_object_get(d->check, "memory_intact")), "replies_with_wrong_counter",
@@ -471,14 +477,21 @@ static long long num(json_t *o, const char *k)
 	return json_integer_value(json_object_get(o, k));
 }
 
-/* ab -k's figures against the server's counter (drill.sh --ab) */
+/* The load client's figures against the server's counter (drill.sh --ab, --redis-benchmark) */
 static void print_ab(json_t *ab)
 {
+	const char *tool = str(ab, "tool") ?: "ab";
+
 	if (!json_is_object(ab))
 		return;
-	printf("  ab -k -c %lld     complete %lld of %lld  failed %lld  non-2xx %lld  exit %lld  "
-	       "server's counter %lld  connections migrated %lld: %s\n", num(ab, "concurrency"),
-	       num(ab, "complete"), num(ab, "requests"), num(ab, "failed"), num(ab, "non_2xx"),
+	if (!strcmp(tool, "ab"))
+		printf("  ab -k -c %lld     complete %lld of %lld  failed %lld  non-2xx %lld  ",
+		       num(ab, "concurrency"), num(ab, "complete"), num(ab, "requests"),
+		       num(ab, "failed"), num(ab, "non_2xx"));
+	else	/* redis-benchmark counts no failures: it exits 1 on the first */
+		printf("  %s -c %lld  complete %lld of %lld  ", tool, num(ab, "concurrency"),
+		       num(ab, "complete"), num(ab, "requests"));
+	printf("exit %lld  server's counter %lld  connections migrated %lld: %s\n",
 	       num(ab, "exit_status"), num(ab, "counter"), num(ab, "migrated"),
 	       json_is_true(json_object_get(ab, "passed")) ? "PASSED" : "FAILED");
 }

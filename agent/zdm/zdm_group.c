@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The target's replay of a migration's TCP connections together: which
+ * sessions each migration started here, and their replay in the order
+ * their segments arrived (es_mig_tcp_replay_group), so that connections
+ * sharing state in the container reach the restored one in the old one's
+ * order. Called for each session (the source asks side by side); the
+ * first call does the work for all, the others find theirs done.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include "replay/tcp_replay.h"
+#include "zdm_int.h"
+
+/* Under group_lock. */
+static struct es_zdm_group *find(struct es_zdm *z, const char *id)
+{
+	unsigned int i;
+
+	for (i = 0; i < ES_ZDM_GROUPS; i++)
+		if (z->groups[i].id[0] && !strcmp(z->groups[i].id, id))
+			return &z->groups[i];
+	return NULL;
+}
+
+void es_zdm_group_add(struct es_zdm *z, const char *id, const struct es_mig_key *key)
+{
+	struct es_zdm_group *g;
+	unsigned int i;
+
+	if (key->proto != IPPROTO_TCP || strlen(id) >= sizeof(g->id))
+		return;
+	pthread_mutex_lock(&z->group_lock);
+	g = find(z, id);
+	if (!g) {
+		g = &z->groups[z->group_next++ % ES_ZDM_GROUPS];
+		memset(g, 0, sizeof(*g));
+		strcpy(g->id, id);
+	}
+	for (i = 0; i < g->n; i++)
+		if (!memcmp(&g->keys[i], key, sizeof(*key)))
+			break;
+	if (i == g->n && g->n < ES_ZDM_GROUP_MAX)
+		g->keys[g->n++] = *key;
+	pthread_mutex_unlock(&z->group_lock);
+}
+
+/*
+ * The group's sessions still to replay (not cut over); under group_lock.
+ * -ESTALE when the data plane gave one up: the others' replay is moot.
+ */
+static int pending(struct es_zdm *z, const struct es_zdm_group *g, struct es_mig_key *keys)
+{
+	struct es_mig_session s;
+	unsigned int i, n = 0, st;
+
+	for (i = 0; g && i < g->n; i++) {
+		if (es_mig_session_get(&z->dp, &g->keys[i], &s))
+			continue;
+		st = s.seq_state >> ES_MIG_STATE_SHIFT;
+		if (st == ES_MIG_ABORTED)
+			return -ESTALE;
+		if (st == ES_MIG_FORWARDING || st == ES_MIG_REPLAYING)
+			keys[n++] = g->keys[i];
+	}
+	return n;
+}
+
+bool es_zdm_group_aborted(struct es_zdm *z, const char *id, char *why, size_t len)
+{
+	struct es_zdm_group *g;
+	struct es_mig_session s;
+	char key[80];
+	unsigned int i;
+	bool found = false;
+
+	pthread_mutex_lock(&z->group_lock);
+	g = find(z, id);
+	for (i = 0; g && !found && i < g->n; i++) {
+		if (es_mig_session_get(&z->dp, &g->keys[i], &s) ||
+		    s.seq_state >> ES_MIG_STATE_SHIFT != ES_MIG_ABORTED)
+			continue;
+		es_mig_key_format(&g->keys[i], key, sizeof(key));
+		snprintf(why, len, "connection %s of this migration: %s", key,
+			 s.abort_reason ? es_mig_abort_why(s.abort_reason) : "aborted");
+		found = true;
+	}
+	pthread_mutex_unlock(&z->group_lock);
+	return found;
+}
+
+/* Index of key in g, or -1; under group_lock. */
+static int slot(const struct es_zdm_group *g, const struct es_mig_key *key)
+{
+	unsigned int i;
+
+	for (i = 0; g && i < g->n; i++)
+		if (!memcmp(&g->keys[i], key, sizeof(*key)))
+			return i;
+	return -1;
+}
+
+/* One pass's figures added to what the group recorded for each session. */
+static void count(struct es_zdm_group *g, const struct es_mig_key *key,
+		  const struct es_mig_tcp_replay *r)
+{
+	int i = slot(g, key);
+
+	if (i < 0)
+		return;
+	g->replayed[i] += r->injected;
+	g->again[i] += r->again;
+}
+
+static int together(struct es_zdm *z, struct es_zdm_group *g, const struct es_mig_key *keys,
+		    unsigned int n, const struct es_mig_key *key, bool cut,
+		    struct es_mig_tcp_replay *mine)
+{
+	struct es_mig_tcp_replay *outs = calloc(n, sizeof(*outs));
+	unsigned int i;
+	int ret;
+
+	if (!outs)
+		return -ENOMEM;
+	ret = es_mig_tcp_replay_group(&z->dp, keys, n, z->cfg->cutover_timeout_ms, cut, outs);
+	for (i = 0; i < n; i++) {
+		count(g, &keys[i], &outs[i]);
+		if (!memcmp(&keys[i], key, sizeof(*key)))
+			*mine = outs[i];
+	}
+	free(outs);
+	return ret;
+}
+
+int es_zdm_group_replay(struct es_zdm *z, const char *id, const struct es_mig_key *key, bool cut,
+			struct es_mig_tcp_replay *mine)
+{
+	struct es_mig_key *keys = calloc(ES_ZDM_GROUP_MAX, sizeof(*keys));
+	struct es_zdm_group *g;
+	int n, i, ret;
+
+	memset(mine, 0, sizeof(*mine));
+	if (!keys)
+		return -ENOMEM;
+	pthread_mutex_lock(&z->group_lock);
+	g = find(z, id);
+	n = pending(z, g, keys);
+	/*
+	 * Alone, or not known here (this agent restarted since the start, or
+	 * the session is cut over already): on its own, as before.
+	 */
+	if (n < 0) {
+		ret = n;
+	} else if (n > 1 && !z->cfg->replay_per_connection) {
+		ret = together(z, g, keys, n, key, cut, mine);
+	} else {
+		ret = es_mig_tcp_replay(&z->dp, key, z->cfg->cutover_timeout_ms, cut, mine);
+		count(g, key, mine);
+	}
+	/* the session's whole replay, whichever calls handed it over */
+	i = slot(g, key);
+	if (i >= 0) {
+		mine->injected = g->replayed[i];
+		mine->again = g->again[i];
+	}
+	pthread_mutex_unlock(&z->group_lock);
+	free(keys);
+	return ret;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * One TCP session's replay as it runs (tcp_replay.c), shared with the
+ * replay of a service's sessions in their arrival order (tcp_group.c).
+ */
+#ifndef EDGESHIFT_REPLAY_TCP_RUN_H
+#define EDGESHIFT_REPLAY_TCP_RUN_H
+
+#include <stdbool.h>
+#include "migctl/ctl.h"
+#include "tcp_replay.h"
+
+struct tcp_run {
+	const struct es_mig_dp		*dp;
+	const struct es_mig_key		*key;
+	struct es_mig_tcp_replay	*out;
+	int				fd;
+	__u64				cursor, next, replayed;
+	__u64				now, probe_ns;
+	__u64				segs_at_start;	/* restored segments seen before the replay */
+	bool				booted;		/* its output since tells where it stands */
+	bool				cut;		/* cut over once caught up, or just return */
+	bool				end_known, ack_known, handed_known;
+	__u32				user_ack;	/* the user's latest acknowledgement */
+	__u32				handed_ack;	/* the latest one the socket was handed */
+	__u32				seen_ack;	/* new_ack when last looked at */
+	__u64				ack_moved_ns;	/* when new_ack last moved */
+	struct es_mig_record		last;		/* the latest segment handed over */
+	bool				last_data;	/* and it carried bytes (or SYN, FIN) the
+						 * socket had not acknowledged yet */
+};
+
+/* Replay from where the session stands; the injection socket in r->fd, or -errno. */
+int es_tcp_run_begin(struct tcp_run *r);
+/* Has the socket spoken since the replay began (so probing ends)? */
+void es_tcp_run_boot(struct tcp_run *r, const struct es_mig_session *s);
+/* Hand over segment r->next: 1 handed, 0 a probe not due yet, or -errno. */
+int es_tcp_run_hand_next(struct tcp_run *r, const struct es_mig_session *s);
+int es_tcp_run_ack_up(struct tcp_run *r, const struct es_mig_session *s);
+void es_tcp_run_rewind_if_stalled(struct tcp_run *r, const struct es_mig_session *s);
+/* Nothing left up to head, the user's stream taken, the old one's caught up. */
+bool es_tcp_run_caught_up(const struct tcp_run *r, const struct es_mig_session *s, __u64 head);
+void es_tcp_run_sleep_ms(unsigned int ms);
+
+#endif /* EDGESHIFT_REPLAY_TCP_RUN_H */
