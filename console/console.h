@@ -103,9 +103,29 @@ json_t *con_agent_get_auth(const char *base, const char *path_query, const char 
  */
 json_t *con_migrations_json(json_t *heads, const char *token, struct es_http_pool *pool);
 
-/* prom_history.c: the history of the nodes in heads (taken) from Prometheus, or NULL and err. */
+/*
+ * prom_history.c: the history of the nodes in heads (taken) from
+ * Prometheus, or NULL and err; con_prom_queries the PromQL expression of
+ * each resource, one series a node (its node label).
+ */
+extern const char *const con_prom_queries[RES_MAX];
+/* GET path of Prometheus (over conn when given): its JSON, or NULL and why, briefly. */
+struct es_http_conn;
+json_t *con_prom_get(const char *prom_url, const char *path, struct es_http_conn *conn,
+		     char *err, size_t len);
 json_t *con_prom_history(const char *prom_url, json_t *heads, unsigned int window_s,
 			 char *err, size_t len);
+
+/*
+ * prom_nodes.c: every node's latest figures in Prometheus, in one instant
+ * query over conn: {NODE: {FIELD: value}}, or NULL and err.
+ */
+json_t *con_prom_nodes(const char *prom_url, struct es_http_conn *conn, char *err, size_t len);
+/*
+ * Node name's figures of that answer in the shape of its agent's
+ * /v1/node, and when Prometheus scraped them; NULL when it has none.
+ */
+json_t *con_prom_node_view(json_t *nodes, const char *name, int64_t *scraped_ms);
 
 /*
  * session_test.c: one run at a time of `edgeshift session-test` (a child

@@ -41,8 +41,8 @@ static const struct es_opt opts[] = {
 	ES_OPT_STR(F(ui_dir), "ui", 0, "DIR",
 		   "the page's files (default: console-ui beside the binary)"),
 	ES_OPT_STR(F(prom_url), "prometheus", 'P', "URL",
-		   "Prometheus scraping the agents: the resource view's source (default: none,\n"
-		   "the console's own samples)"),
+		   "Prometheus scraping the agents: the node and resource views' source\n"
+		   "(default: none, the agents' figures and the console's own samples)"),
 	ES_OPT_STR(F(token_file), "token-file", 0, "FILE",
 		   "the agents' bearer token: unlocks actions (default: read-only)"),
 	ES_OPT_STR(F(edgeshift), "edgeshift", 0, "PATH",

@@ -3,7 +3,9 @@
  * One thread per node polls its agent's GET /v1/node every refresh_ms and
  * keeps the latest answer and a ring of samples (history_s deep), so a
  * page that opens sees the chosen window at once, and a slow or dead
- * agent delays only its own row.
+ * agent delays only its own row. With a Prometheus, one more thread asks
+ * it for every node's figures as often: the node view shows those, and a
+ * node's agent's own where Prometheus has none of it or does not answer.
  */
 #include <errno.h>
 #include <math.h>
@@ -36,6 +38,13 @@ struct con_poller {
 	unsigned int		refresh_ms;
 	unsigned int		n;
 	struct con_node		nodes[CON_MAX_NODES];
+	char			prom_url[CON_URL_MAX];	/* "" none */
+	pthread_t		prom_thread;
+	bool			prom_started;
+	struct es_http_conn	*prom_conn;
+	pthread_mutex_t		prom_lock;	/* the two below */
+	json_t			*prom;		/* con_prom_nodes()'s latest answer; NULL: it failed */
+	char			prom_error[512];	/* why it failed */
 	pthread_mutex_t		stop_lock;
 	pthread_cond_t		stop_cond;
 	bool			stop;
@@ -104,6 +113,43 @@ static void *poll_loop(void *arg)
 	return NULL;
 }
 
+static void *prom_loop(void *arg)
+{
+	struct con_poller *p = arg;
+	char err[512];
+	json_t *nodes;
+	int64_t due;
+
+	do {
+		due = es_now_ms() + p->refresh_ms;
+		err[0] = '\0';
+		nodes = con_prom_nodes(p->prom_url, p->prom_conn, err, sizeof(err));
+		if (!nodes)
+			es_debug("prometheus_failed", "error=\"%s\"", err);
+		pthread_mutex_lock(&p->prom_lock);
+		json_decref(p->prom);
+		p->prom = nodes;
+		snprintf(p->prom_error, sizeof(p->prom_error), "%s", err);
+		pthread_mutex_unlock(&p->prom_lock);
+	} while (!wait_next(p, due));
+	return NULL;
+}
+
+static int prom_start(struct con_poller *p, const struct con_config *cfg)
+{
+	int ret;
+
+	snprintf(p->prom_url, sizeof(p->prom_url), "%s", cfg->prom_url);
+	snprintf(p->prom_error, sizeof(p->prom_error), "Prometheus: not asked yet");
+	pthread_mutex_init(&p->prom_lock, NULL);
+	if (!p->prom_url[0])
+		return 0;
+	p->prom_conn = es_http_conn_new();
+	ret = -pthread_create(&p->prom_thread, NULL, prom_loop, p);
+	p->prom_started = !ret;
+	return ret;
+}
+
 static int node_init(struct con_poller *p, const struct con_config *cfg, unsigned int i)
 {
 	struct con_node *nd = &p->nodes[i];
@@ -134,6 +180,12 @@ struct con_poller *con_poller_start(const struct con_config *cfg, char *err, siz
 	p->refresh_ms = cfg->refresh_ms;
 	pthread_mutex_init(&p->stop_lock, NULL);
 	es_cond_init_mono(&p->stop_cond);
+	ret = prom_start(p, cfg);
+	if (ret) {
+		snprintf(err, len, "cannot start the Prometheus reader: %s", strerror(-ret));
+		con_poller_stop(p);
+		return NULL;
+	}
 	for (i = 0; i < cfg->n_nodes; i++, p->n++) {
 		ret = node_init(p, cfg, i);
 		if (!ret)
@@ -167,6 +219,10 @@ void con_poller_stop(struct con_poller *p)
 		es_http_conn_free(p->nodes[i].conn);
 		free(p->nodes[i].ring);
 	}
+	if (p->prom_started)
+		pthread_join(p->prom_thread, NULL);
+	json_decref(p->prom);
+	es_http_conn_free(p->prom_conn);
 	free(p);
 }
 
@@ -225,26 +281,60 @@ json_t *con_poller_heads_json(struct con_poller *p)
 	return arr;
 }
 
+/*
+ * The figures the node view shows of nd, into o: Prometheus's when it has
+ * the node (prom: its latest answer), else the agent's, with why not.
+ */
+static void node_figures(json_t *o, const struct con_node *nd, const struct con_poller *p,
+			 json_t *prom, const char *prom_error, int64_t now)
+{
+	int64_t t = 0;
+	json_t *view = prom ? con_prom_node_view(prom, nd->name, &t) : NULL;
+
+	if (view) {
+		json_object_set_new(o, "source", json_string("prometheus"));
+		json_object_set_new(o, "age_ms", json_integer(now > t ? now - t : 0));
+		json_object_set_new(o, "view", view);
+		return;
+	}
+	json_object_set_new(o, "source", json_string("agent"));
+	if (p->prom_url[0])
+		json_object_set_new(o, "source_note", json_string(prom ?
+				    "Prometheus has no live series of this node" : prom_error));
+	json_object_set_new(o, "age_ms", nd->last_ok_ms ?
+			    json_integer(now - nd->last_ok_ms) : json_null());
+	json_object_set(o, "view", nd->view ? nd->view : json_null());
+}
+
 json_t *con_poller_nodes_json(struct con_poller *p)
 {
 	struct con_node *order[CON_MAX_NODES];
-	json_t *arr = json_array(), *o;
+	json_t *head = json_pack("{s:i}", "refresh_ms", p->refresh_ms);
+	json_t *arr = json_array(), *o, *prom;
 	int64_t now = realtime_ms();
+	char prom_error[sizeof(p->prom_error)];
 	unsigned int i;
 
+	pthread_mutex_lock(&p->prom_lock);
+	prom = json_incref(p->prom);
+	snprintf(prom_error, sizeof(prom_error), "%s", p->prom_error);
+	pthread_mutex_unlock(&p->prom_lock);
+	if (p->prom_url[0] && !prom)
+		json_object_set_new(head, "prometheus_error", json_string(prom_error));
+	json_object_set_new(head, "prometheus", json_boolean(p->prom_url[0]));
 	sorted(p, order);
 	for (i = 0; i < p->n; i++) {
 		pthread_mutex_lock(&order[i]->lock);
 		o = node_head(order[i]);
 		json_object_set_new(o, "reachable", json_boolean(!order[i]->error[0]));
 		json_object_set_new(o, "error", json_string(order[i]->error));
-		json_object_set_new(o, "age_ms", order[i]->last_ok_ms ?
-				    json_integer(now - order[i]->last_ok_ms) : json_null());
-		json_object_set(o, "view", order[i]->view ? order[i]->view : json_null());
+		node_figures(o, order[i], p, prom, prom_error, now);
 		pthread_mutex_unlock(&order[i]->lock);
 		json_array_append_new(arr, o);
 	}
-	return json_pack("{s:i, s:o}", "refresh_ms", p->refresh_ms, "nodes", arr);
+	json_decref(prom);
+	json_object_set_new(head, "nodes", arr);
+	return head;
 }
 
 static json_t *value(double v)

@@ -19,7 +19,7 @@
 #define MAX_POINTS	240	/* per series: the step grows with the window */
 
 /* One PromQL expression per resource, in con_resource order; one series per node. */
-static const char *const queries[RES_MAX] = {
+const char *const con_prom_queries[RES_MAX] = {
 	"max by (node) (edgeshift_node_cpu_utilisation_ratio)",
 	"max by (node) (edgeshift_node_memory_utilisation_ratio)",
 	"max by (node) (edgeshift_node_link_utilisation_ratio{direction=\"rx\"})",
@@ -99,11 +99,25 @@ static int fill(json_t *doc, json_t *nodes, const struct grid *g, int r, char *e
 	return 0;
 }
 
+json_t *con_prom_get(const char *prom, const char *path, struct es_http_conn *conn,
+		     char *err, size_t len)
+{
+	char why[CON_URL_MAX + 512];
+	size_t n = strlen(prom);
+	json_t *doc = con_agent_get(prom, path, conn, NULL, PROM_TIMEOUT_MS, why, sizeof(why));
+
+	/* the reason without the query's long URL, which why begins with */
+	if (!doc)
+		snprintf(err, len, "Prometheus at %s: %s", prom,
+			 !strncmp(why, prom, n) && strstr(why + n, ": ") ?
+			 strstr(why + n, ": ") + 2 : why);
+	return doc;
+}
+
 static int query(const char *prom, int r, json_t *nodes, const struct grid *g,
 		 char *err, size_t len)
 {
-	char *q = es_http_escape(queries[r]), *path = NULL;
-	char why[768];
+	char *q = es_http_escape(con_prom_queries[r]), *path = NULL;
 	json_t *doc = NULL;
 	int ret = -1;
 
@@ -112,11 +126,9 @@ static int query(const char *prom, int r, json_t *nodes, const struct grid *g,
 		snprintf(err, len, "out of memory");
 		goto out;
 	}
-	doc = con_agent_get(prom, path, NULL, NULL, PROM_TIMEOUT_MS, why, sizeof(why));
-	if (!doc) {
-		snprintf(err, len, "Prometheus: %s", why);
+	doc = con_prom_get(prom, path, NULL, err, len);
+	if (!doc)
 		goto out;
-	}
 	init_columns(nodes, g, r);
 	ret = fill(doc, nodes, g, r, err, len);
 out:

@@ -123,11 +123,13 @@ es_pin_path() { echo "$ES_PIN_ROOT/$ES_PREFIX-${1:-pins}"; }
 # ES_AGENT_BIN=edgeshiftd-faults starts the test build instead, the one
 # that injects the faults named in $EDGESHIFTD_FAULT (docs/migration.md).
 ES_AGENT_PORT=9464
-# es_prometheus_start NS JOB TARGET...: a real Prometheus in namespace NS on
-# 127.0.0.1:9090, scraping TARGETs every second as job JOB (labels kept as
-# the targets give them), its data and config in ES_TMP; ES_PROM_PID.
+# es_prometheus_start NS JOB TARGET...: a real Prometheus in namespace NS
+# (- for the host's) on ES_PROM_LISTEN (default 127.0.0.1:9090), scraping
+# TARGETs every second as job JOB (labels kept as the targets give them),
+# its data and config in ES_TMP; ES_PROM_PID.
 es_prometheus_start() {
-	local ns=$1 job=$2 targets
+	local ns=$1 job=$2 targets in=(es_in "$1")
+	[ "$ns" = - ] && in=()
 	shift 2
 	targets=$(printf '"%s", ' "$@")
 	cat >"$ES_TMP/prometheus.yml" <<YAML
@@ -140,9 +142,9 @@ scrape_configs:
     static_configs:
       - targets: [${targets%, }]
 YAML
-	es_bg --log "$ES_TMP/prometheus.log" es_in "$ns" prometheus \
+	es_bg --log "$ES_TMP/prometheus.log" "${in[@]}" prometheus \
 		--config.file="$ES_TMP/prometheus.yml" --storage.tsdb.path="$ES_TMP/prom" \
-		--web.listen-address=127.0.0.1:9090 --log.level=warn
+		--web.listen-address="${ES_PROM_LISTEN:-127.0.0.1:9090}" --log.level=warn
 	ES_PROM_PID=$ES_BG_PID
 }
 

@@ -94,6 +94,7 @@
 				v.sessions_active),
 			numCell(us(svc.p50_us), svc.p50_us),
 			numCell(us(svc.p99_us), svc.p99_us),
+			sourceCell(n),
 			el('td', n.reachable ? 'up' : 'unreachable: ' + n.error, 'state text'));
 		const keys = ['cpu', 'memory', 'rx-util', 'tx-util', 'rx-bps', 'tx-bps', 'capacity',
 			'sessions', 'p50', 'p99'];
@@ -101,10 +102,39 @@
 		return tr;
 	}
 
+	// Where the row's figures come from: Prometheus, else the agent (and why).
+	function sourceCell(n) {
+		const td = el('td', n.source === 'prometheus' ? 'Prometheus' : 'agent', 'source text');
+		td.dataset.source = n.source;
+		if (n.source_note)
+			td.title = n.source_note;
+		if (n.age_ms !== null && n.age_ms !== undefined) {
+			td.dataset.ageMs = String(n.age_ms);
+			td.append(el('span', ' ' + (n.age_ms / 1000).toFixed(1) + ' s ago', 'age'));
+		}
+		return td;
+	}
+
+	function renderNodesSource(doc) {
+		const p = $('nodes-source');
+		const fromProm = doc.nodes.filter((n) => n.source === 'prometheus').length;
+		p.dataset.prometheusError = doc.prometheus_error || '';
+		if (!doc.prometheus)
+			p.textContent = 'From the agents (no Prometheus given to the console).';
+		else if (doc.prometheus_error)
+			p.textContent = 'From the agents: ' + doc.prometheus_error;
+		else if (fromProm === doc.nodes.length)
+			p.textContent = 'From Prometheus, as it last scraped each agent.';
+		else
+			p.textContent = 'From Prometheus for ' + fromProm + ' of ' + doc.nodes.length +
+				' nodes, the others from their agents (Prometheus has no live series of them).';
+	}
+
 	function renderNodes(doc) {
 		state.nodes = doc.nodes;
 		state.refreshMs = doc.refresh_ms || state.refreshMs;
 		$('nodes-body').replaceChildren(...doc.nodes.map(nodeRow));
+		renderNodesSource(doc);
 		$('mode').textContent = doc.read_only ? 'read-only' : 'actions enabled';
 		renderNodeChoice();
 	}

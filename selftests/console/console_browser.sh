@@ -4,7 +4,8 @@
 # n2, n3, an edgeshiftd each on its 100 Mbit/s uplink) carry different
 # loads; a real Prometheus scrapes them; edgeshift-console polls their
 # agents and reads Prometheus, and Debian's headless Chromium loads its page. The node view lists the control plane first,
-# then the workers by name, with the figures of the agents' own /v1/node;
+# then the workers by name, with Prometheus's figures, which match the
+# agents' own /v1/node, and the agents' when Prometheus is stopped;
 # the resource charts drew their lines; the sessions view shows the chosen
 # node's sessions in the order a link asks; a node named with HTML in it is
 # shown as text; the browser logs no console message; actions are refused
@@ -19,7 +20,7 @@ if ! command -v chromium >/dev/null || ! command -v iperf3 >/dev/null ||
 	echo "# SKIPPED: NO BROWSER RAN" >&2
 	exit 0
 fi
-es_plan 34
+es_plan 41
 
 CP=$ES_PREFIX-zz-cp
 W=$ES_PREFIX-a-worker
@@ -55,6 +56,12 @@ es_bg --log "$ES_TMP/console.log" es_in mon "$ES_BUILD/edgeshift-console" \
 	--control-plane http://10.247.1.2:9464 --agent http://10.247.2.2:9464 \
 	--agent http://10.247.3.2:9464 -l 127.0.0.1:8080 --refresh-ms 500 --log-level debug \
 	--prometheus http://127.0.0.1:9090
+# A console given the agents' token, with an agent that does not answer:
+# actions need the token; the dead agent's row comes from no source.
+echo "es-console-test-token" >"$ES_TMP/token"
+es_bg --log "$ES_TMP/console2.log" es_in mon "$ES_BUILD/edgeshift-console" \
+	--agent http://127.0.0.1:9 --control-plane http://10.247.1.2:9464 -l 127.0.0.1:8081 \
+	--token-file "$ES_TMP/token" --prometheus http://127.0.0.1:9090
 URL=http://127.0.0.1:8080
 for _ in $(seq 50); do
 	es_in mon curl -sf -m 1 "$URL/healthz" >/dev/null 2>&1 && break
@@ -103,10 +110,27 @@ bracketed() {
 			exit !(v != "" && v >= lo - m && v <= hi + m) }'
 }
 
+# shellcheck disable=SC2317 # called through es_check
+# bracketed_row I K: row I of the linked page's node table, against node K's
+# agent; sessions within 1, as the stopped Prometheus's scrape connection
+# leaves the session maps meanwhile.
+bracketed_row() {
+	row2() { jq -r ".nodes[$1].$2" <<<"$dom2"; }
+	[ "$(row2 "$1" capacity)" = "$(agent "$2" .uplink.capacity_bps)" ] &&
+		bracketed "$(row2 "$1" sessions)" "$2" .sessions_active 1 &&
+		bracketed "$(row2 "$1" '"rx-util"')" "$2" .uplink.rx.utilisation 0.05
+}
+
 es_expect_eq "node view: control plane first, then the workers by name" \
 	"$(jq -r '[.nodes[].name] | join("|")' <<<"$dom")" "$CP|$EVIL|$W"
 es_expect_eq "node view: roles" "$(jq -r '[.nodes[].role] | join(",")' <<<"$dom")" \
 	"control-plane,worker,worker"
+es_expect_eq "node view: every row from Prometheus, and the page says so" \
+	"$(jq -r '([.nodes[].source] | join(",")), .nodes_source' <<<"$dom" | paste -sd'|')" \
+	"prometheus,prometheus,prometheus|From Prometheus, as it last scraped each agent."
+# Scraped every second, asked every 500 ms: 1.5 s old at most, 3 under this load.
+es_check "node view: Prometheus's figures scraped within the interval ($(jq -c '[.nodes[].age_ms]' <<<"$dom") ms old)" \
+	jq -e '[.nodes[].age_ms] | max < 3000' <<<"$dom"
 es_expect_eq "a node name with HTML in it is shown as text, no element made of it" \
 	"$(jq -r '.foreign_tags | length' <<<"$dom"),$(jq -r '.body["data-pwned"] // "clean"' <<<"$dom")" \
 	"0,clean"
@@ -148,7 +172,34 @@ es_check "history from Prometheus: n3's network in, scraped, near the agent's ($
 	jq -e --argjson a "$(agent 3 .uplink.rx.utilisation)" '.source == "prometheus" and
 	(.nodes[1].rx_utilisation | map(select(. != null)) | length >= 3 and (.[-1] - $a | fabs) < 0.1)' <<<"$h"
 
-# A link to node n3's sessions, fewest packets first.
+es_expect_eq "read-only: an action is refused" \
+	"$(capi -o /dev/null -w '%{http_code}' -X POST "$URL/api/session-test")" 403
+# The console given the token: actions need it (past the check, an empty start is a bad request).
+act() { capi -o /dev/null -w '%{http_code}' -X POST "$@" http://127.0.0.1:8081/api/session-test; }
+es_expect_eq "with a token: no token 401, a wrong one 401, the agents' own passes the check" \
+	"$(act),$(act -H 'Authorization: Bearer es-console-test-tokem'),$(act -H 'Authorization: Bearer es-console-test-token')" \
+	"401,401,400"
+es_expect_eq "with a token: the page says actions are enabled" \
+	"$(capi http://127.0.0.1:8081/api/nodes | jq -r .read_only)" false
+es_check "an agent that does not answer keeps its row, after the control plane, with the reason" \
+	jq -e '[.nodes[] | .role, .reachable] == ["control-plane", true, "worker", false] and
+	(.nodes[1].error | test("127.0.0.1:9"))' <<<"$(capi http://127.0.0.1:8081/api/nodes)"
+es_check "a node Prometheus has no series of: its agent's row and why; the others from Prometheus" \
+	jq -e '[.nodes[] | .source] == ["prometheus", "agent"] and
+	(.nodes[1].source_note | test("no live series"))' <<<"$(capi http://127.0.0.1:8081/api/nodes)"
+
+# Prometheus stopped: the node view and the history fall back to the agents.
+kill "$ES_PROM_PID"
+for _ in $(seq 30); do
+	capi "$URL/api/nodes" | jq -e '.prometheus_error' >/dev/null 2>&1 && break
+	sleep 0.2
+done
+es_check "no Prometheus answering: the console's own samples, and why" \
+	jq -e '.source == "console" and (.prometheus_error | test("Prometheus")) and (.nodes[0].t | length >= 1)' \
+	<<<"$(capi "$URL/api/history?window=60")"
+
+# A link to node n3's sessions, fewest packets first; its node table is the agents'.
+for k in 1 2 3; do es_api "n$k" /v1/node >"$ES_TMP/before-$k.json"; done
 chrome "$URL/#sessions?node=2&sort=packets&order=asc" "$ES_TMP/dom2.html" --dump-dom \
 	--screenshot="$ES_BUILD/console-sessions.png"
 es_diag <<<"linked page loaded after $SECONDS s"
@@ -159,36 +210,21 @@ es_expect_eq "sessions view: the linked node, sorted by packets ascending" \
 es_expect_eq "the resource and sessions views made no element of the name either" \
 	"$(jq -s '[.[].foreign_tags[]] | length' <<<"$dom$dom2")" 0
 es_check "sessions view: n3's UDP load is there" jq -e '[.sessions[] | select(.protocol == "udp" and .bytes > 1000000)] | length >= 1' <<<"$dom2"
+for k in 1 2 3; do es_api "n$k" /v1/node >"$ES_TMP/node-$k.json"; done
+es_check "Prometheus stopped: every row from its agent, and the page says why ($(jq -r .nodes_source <<<"$dom2"))" \
+	jq -e '[.nodes[].source] == ["agent", "agent", "agent"] and
+	(.nodes_source | test("^From the agents: Prometheus at http://127.0.0.1:9090: "))' <<<"$dom2"
+for i in 0 1 2; do
+	k=${k_of[$i]}
+	es_check "${names[$k]##*-} from its agent: capacity, sessions and net in as its /v1/node ($(jq -c ".nodes[$i] | [.capacity, .sessions, .\"rx-util\"]" <<<"$dom2"); agent $(jq -c '[.uplink.capacity_bps, .sessions_active, .uplink.rx.utilisation]' "$ES_TMP/before-$k.json") then $(agent "$k" '[.uplink.capacity_bps, .sessions_active, .uplink.rx.utilisation]' | jq -c .))" \
+		bracketed_row "$i" "$k"
+done
 
 grep CONSOLE "$ES_TMP/chrome.log" | es_diag
 es_expect_eq "the browser logged no console message" "$(grep -c CONSOLE "$ES_TMP/chrome.log")" 0
 # Control: the same browser and log do show a page's console error.
 chrome 'data:text/html,<script>console.error("es-control")</script>' /dev/null --dump-dom
 es_check "control: a page's console.error reaches that log" grep -q es-control "$ES_TMP/chrome.log"
-
-es_expect_eq "read-only: an action is refused" \
-	"$(capi -o /dev/null -w '%{http_code}' -X POST "$URL/api/session-test")" 403
-# A console given the agents' token: actions need it (past the check, an empty start is a bad request).
-echo "es-console-test-token" >"$ES_TMP/token"
-es_bg --log "$ES_TMP/console2.log" es_in mon "$ES_BUILD/edgeshift-console" \
-	--agent http://127.0.0.1:9 --control-plane http://10.247.1.2:9464 -l 127.0.0.1:8081 \
-	--token-file "$ES_TMP/token" --prometheus http://127.0.0.1:9
-for _ in $(seq 50); do
-	capi -sf "http://127.0.0.1:8081/healthz" >/dev/null 2>&1 && break
-	sleep 0.1
-done
-act() { capi -o /dev/null -w '%{http_code}' -X POST "$@" http://127.0.0.1:8081/api/session-test; }
-es_expect_eq "with a token: no token 401, a wrong one 401, the agents' own passes the check" \
-	"$(act),$(act -H 'Authorization: Bearer es-console-test-tokem'),$(act -H 'Authorization: Bearer es-console-test-token')" \
-	"401,401,400"
-es_expect_eq "with a token: the page says actions are enabled" \
-	"$(capi http://127.0.0.1:8081/api/nodes | jq -r .read_only)" false
-es_check "an agent that does not answer keeps its row, after the control plane, with the reason" \
-	jq -e '[.nodes[] | .role, .reachable] == ["control-plane", true, "worker", false] and
-	(.nodes[1].error | test("127.0.0.1:9"))' <<<"$(capi http://127.0.0.1:8081/api/nodes)"
-es_check "no Prometheus answering: the console's own samples, and why" \
-	jq -e '.source == "console" and (.prometheus_error | test("Prometheus")) and (.nodes[0].t | length >= 1)' \
-	<<<"$(capi http://127.0.0.1:8081/api/history?window=60)"
 
 # The Grafana dashboard queries only metrics the agents export and docs/metrics.md lists.
 es_api n2 /metrics >"$ES_TMP/metrics.txt"

@@ -6,8 +6,10 @@
 # edgeshift-console serves the page on the host's 127.0.0.1:CONSOLE_PORT
 # (default 8080). The agents and the console share a token (printed), so
 # the migrations view reads the agents' lists and the session test can run
-# from the host towards the `es-session sink` on edge-node-2. Runs until
-# Ctrl-C, then removes everything it made.
+# from the host towards the `es-session sink` on edge-node-2. When
+# Prometheus is installed, one scrapes the agents on the host's
+# 127.0.0.1:CONSOLE_PROM_PORT (default 9091) and the console reads it.
+# Runs until Ctrl-C, then removes everything it made.
 . "$(dirname "$0")/../../selftests/lib.sh"
 PORT=${CONSOLE_PORT:-8080}
 if [ "$(id -u)" != 0 ]; then
@@ -40,8 +42,15 @@ done
 es_bg es_in n2 "$ES_BUILD/es-session" sink --port 7700
 sleep 0.3
 for k in 2 3; do es_bg iperf3 -c "10.246.$k.2" -u -b "${loads[$k]}" -t 86400 -l 1400; done
+PROM=()
+if command -v prometheus >/dev/null; then
+	ES_PROM_LISTEN=127.0.0.1:${CONSOLE_PROM_PORT:-9091} es_prometheus_start - edgeshift \
+		10.246.1.2:9464 10.246.2.2:9464 10.246.3.2:9464
+	PROM=(--prometheus "http://127.0.0.1:${CONSOLE_PROM_PORT:-9091}")
+	echo "console: Prometheus on http://127.0.0.1:${CONSOLE_PROM_PORT:-9091}/"
+fi
 echo "console: http://127.0.0.1:$PORT/ (Ctrl-C stops the site)"
 echo "console: token $TOKEN; session test: destination 10.246.2.2, port 7700"
 "$ES_BUILD/edgeshift-console" --control-plane http://10.246.1.2:9464 \
 	--agent http://10.246.2.2:9464 --agent http://10.246.3.2:9464 -l "127.0.0.1:$PORT" \
-	--token-file "$ES_TMP/token"
+	--token-file "$ES_TMP/token" "${PROM[@]}"
