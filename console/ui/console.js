@@ -508,6 +508,14 @@
 		return state.stPlot;
 	}
 
+	// A step whose client itself fell behind neither sets the knee nor counts as a miss.
+	function sloCell(s) {
+		const verdict = s.slo_met ? 'met' : 'missed';
+		if (s.client_stalled)
+			return el('td', verdict + ' (client stalled: left out)', 'text slo-stalled');
+		return el('td', verdict, 'text slo-' + verdict);
+	}
+
 	function stepRow(s) {
 		const l = s.latency_us;
 		const tr = el('tr');
@@ -517,7 +525,7 @@
 			numCell(s.achieved_mbit.toFixed(2) + ' Mbit/s', s.achieved_mbit),
 			numCell((s.loss * 100).toFixed(2) + ' %', s.loss),
 			numCell(us(l.mean), l.mean), numCell(us(l.p50), l.p50), numCell(us(l.p99), l.p99),
-			el('td', s.slo_met ? 'met' : 'missed', 'text slo-' + (s.slo_met ? 'met' : 'missed')));
+			sloCell(s));
 		return tr;
 	}
 
