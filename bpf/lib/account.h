@@ -48,6 +48,15 @@ static __always_inline bool es_rr_on(void)
 	return !es_rr_latency_off;
 }
 
+/*
+ * Where an IPv4 session is accounted: the session maps, unless a
+ * benchmark build puts it elsewhere (bpf/lib/slot_table.h).
+ */
+#ifndef ES_ACCOUNT4
+#define ES_ACCOUNT4(c) \
+	es_session_account(c, &es_sessions4, &es_session_state4, &(c)->pkt.k4, false)
+#endif
+
 struct es_ctx {
 	struct es_pkt		pkt;
 	struct es_iface_stats	*ifs;	/* looked up only when needed */
@@ -614,6 +623,47 @@ static __always_inline void es_iface_count(struct es_ctx *c)
 }
 
 /*
+ * Parse one packet (or GSO super-packet of segs segments) of len bytes
+ * into c and count it in the interface totals. false: it is not for
+ * session accounting, and was counted as skipped with its reason.
+ */
+static __always_inline bool es_account_prep(struct es_ctx *c, void *data, void *data_end,
+					    __u32 ifindex, __u32 dir, __u64 len, __u32 segs)
+{
+	int skip;
+
+	c->ifs = NULL;
+	c->now = 0;
+	c->slot_match = false;
+	c->slot_i = 0;
+	c->ifindex = ifindex;
+	c->dir = dir & 1;
+	c->segs = segs ? segs : 1;
+	c->pkt.hdr_len = 0;
+	c->pkt.tcp_flags = 0;
+	c->pkt.ports_fixed = 0;
+	c->pkt.icmp_echo = 0;
+	skip = es_parse(data, data_end, &c->pkt);
+	c->bytes = len;
+	if (skip < 0 && c->segs > 1)
+		c->bytes += (__u64)(c->segs - 1) * c->pkt.hdr_len;
+	es_iface_count(c);
+	if (skip >= 0) {
+		es_skip(c, skip);
+		return false;
+	}
+	c->tick_ns = es_tick_ns();
+	if (c->pkt.family == ES_FAMILY_INET6) {
+		__builtin_memset(c->pkt.k6.reserved, 0, sizeof(c->pkt.k6.reserved));
+		c->pkt.k6.ifindex = ifindex;
+	} else {
+		__builtin_memset(c->pkt.k4.reserved, 0, sizeof(c->pkt.k4.reserved));
+		c->pkt.k4.ifindex = ifindex;
+	}
+	return true;
+}
+
+/*
  * Account one packet (or GSO super-packet of segs segments) of len bytes.
  * Never changes the packet and never drops it.
  */
@@ -621,38 +671,13 @@ static __always_inline void es_account(void *data, void *data_end, __u32 ifindex
 				       __u32 dir, __u64 len, __u32 segs)
 {
 	struct es_ctx c;
-	int skip;
 
-	c.ifs = NULL;
-	c.now = 0;
-	c.slot_match = false;
-	c.slot_i = 0;
-	c.ifindex = ifindex;
-	c.dir = dir & 1;
-	c.segs = segs ? segs : 1;
-	c.pkt.hdr_len = 0;
-	c.pkt.tcp_flags = 0;
-	c.pkt.ports_fixed = 0;
-	c.pkt.icmp_echo = 0;
-	skip = es_parse(data, data_end, &c.pkt);
-	c.bytes = len;
-	if (skip < 0 && c.segs > 1)
-		c.bytes += (__u64)(c.segs - 1) * c.pkt.hdr_len;
-	es_iface_count(&c);
-	if (skip >= 0) {
-		es_skip(&c, skip);
+	if (!es_account_prep(&c, data, data_end, ifindex, dir, len, segs))
 		return;
-	}
-	c.tick_ns = es_tick_ns();
-	if (c.pkt.family == ES_FAMILY_INET6) {
-		__builtin_memset(c.pkt.k6.reserved, 0, sizeof(c.pkt.k6.reserved));
-		c.pkt.k6.ifindex = ifindex;
+	if (c.pkt.family == ES_FAMILY_INET6)
 		es_session_account(&c, &es_sessions6, &es_session_state6, &c.pkt.k6, true);
-	} else {
-		__builtin_memset(c.pkt.k4.reserved, 0, sizeof(c.pkt.k4.reserved));
-		c.pkt.k4.ifindex = ifindex;
-		es_session_account(&c, &es_sessions4, &es_session_state4, &c.pkt.k4, false);
-	}
+	else
+		ES_ACCOUNT4(&c);
 }
 
 #endif /* EDGESHIFT_BPF_ACCOUNT_H */

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include <edgeshift/session.h>
 #include <edgeshift/migration.h>
+#include <edgeshift/slot_table.h>
 #include "bpf/accounting_skel.h"
 #include "harness.h"
 
@@ -398,6 +399,26 @@ TEST(map_sizes_loaded)
 	for (i = 0; i < N_MAP_DESCS; i++)
 		check_loaded_map(skel, &map_descs[i]);
 	accounting__destroy(skel);
+}
+
+/* The slot table candidate (include/edgeshift/slot_table.h) against its object. */
+LAYOUT_TEST(es_tbl_bucket, MEMBER(es_tbl_bucket, tag))
+{
+	check_layout_in(&es_tbl_bucket_desc, "bench_table.bpf.o");
+}
+
+LAYOUT_TEST(es_tbl_entry4,
+	MEMBER(es_tbl_entry4, key), MEMBER(es_tbl_entry4, reserved),
+	MEMBER(es_tbl_entry4, c), MEMBER(es_tbl_entry4, st))
+{
+	check_layout_in(&es_tbl_entry4_desc, "bench_table.bpf.o");
+}
+
+LAYOUT_TEST(es_tbl_stats,
+	MEMBER(es_tbl_stats, created), MEMBER(es_tbl_stats, no_slot),
+	MEMBER(es_tbl_stats, busy), MEMBER(es_tbl_stats, in_second))
+{
+	check_layout_in(&es_tbl_stats_desc, "bench_table.bpf.o");
 }
 
 /* The migration ABI (include/edgeshift/migration.h) against migration.bpf.o. */

@@ -6,7 +6,12 @@
  * (and from their sweeps); a session created by two CPUs at the same time
  * must keep the packets of both. Two threads, pinned to two different
  * CPUs, run BPF_PROG_TEST_RUN together; afterwards the sums must be exact.
+ * The same holds for the slot table candidate (fixture tbl,
+ * bpf/bench_table.bpf.c), read through its mmap as its collector would,
+ * and for a table too small for the sessions: every packet is then in a
+ * slot or counted as skipped.
  */
+#include <sys/mman.h>
 #include <arpa/inet.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -16,7 +21,9 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <edgeshift/session.h>
+#include <edgeshift/slot_table.h>
 #include "bpf/accounting_skel.h"
+#include "bench_table.skel.h"
 #include "testing/pkt_build.h"
 #include "util/clock.h"
 #include "harness.h"
@@ -178,7 +185,7 @@ static void *worker_main(void *arg)
 }
 
 /* Start both workers pinned to their CPUs from birth, and wait for them. */
-static void run_workers(FIXTURE_DATA(conc) *self, struct worker w[2])
+static void run_workers_on(const int cpu[2], int xdp_fd, int tc_fd, struct worker w[2])
 {
 	struct spin_barrier barrier = {};
 	pthread_attr_t attr;
@@ -186,8 +193,8 @@ static void run_workers(FIXTURE_DATA(conc) *self, struct worker w[2])
 	int i;
 
 	for (i = 0; i < 2; i++) {
-		w[i].cpu = self->cpu[i];
-		w[i].prog_fd = w[i].tc ? self->tc_fd : self->xdp_fd;
+		w[i].cpu = cpu[i];
+		w[i].prog_fd = w[i].tc ? tc_fd : xdp_fd;
 		w[i].barrier = &barrier;
 		CPU_ZERO(&set);
 		CPU_SET(w[i].cpu, &set);
@@ -209,11 +216,26 @@ static void run_workers(FIXTURE_DATA(conc) *self, struct worker w[2])
 	ASSERT_TRUE(!w[0].err && !w[1].err, "both workers ran");
 }
 
-/* Per-CPU value copies of one key: ncpus blocks of `size` rounded to 8. */
-static void *percpu_lookup(FIXTURE_DATA(conc) *self, struct bpf_map *map,
-			   const void *key, size_t size)
+/* Both workers send the same n packets, each run `repeat` times. */
+static void workers_share(struct worker w[2], const struct pkt *pkts, unsigned int n,
+			  unsigned int repeat)
 {
-	void *vals = calloc(self->ncpus, (size + 7) & ~7UL);
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		w[i].pkts = pkts;
+		w[i].n_pkts = n;
+		w[i].repeat = repeat;
+	}
+}
+
+/* Either fixture: both have the two CPUs and the programs' fds. */
+#define run_workers(self, w) run_workers_on((self)->cpu, (self)->xdp_fd, (self)->tc_fd, w)
+
+/* Per-CPU value copies of one key: ncpus blocks of `size` rounded to 8. */
+static void *percpu_lookup(int ncpus, struct bpf_map *map, const void *key, size_t size)
+{
+	void *vals = calloc(ncpus, (size + 7) & ~7UL);
 
 	ASSERT_OK_PTR(vals, "calloc");
 	ASSERT_OK(bpf_map_lookup_elem(bpf_map__fd(map), key, vals), "per-CPU lookup");
@@ -234,37 +256,39 @@ static struct es_session_counters sum_counters(FIXTURE_DATA(conc) *self, const v
 }
 
 /* Sum a per-CPU value made only of __u64 counters. */
-static void sum_u64(FIXTURE_DATA(conc) *self, struct bpf_map *map, const void *key,
-		    void *out, size_t size)
+static void sum_u64(int ncpus, struct bpf_map *map, const void *key, void *out, size_t size)
 {
 	size_t stride = (size + 7) / 8, n = size / 8, i;
-	__u64 *vals = percpu_lookup(self, map, key, size), *sum = out;
+	__u64 *vals = percpu_lookup(ncpus, map, key, size), *sum = out;
 	int cpu;
 
 	memset(out, 0, size);
-	for (cpu = 0; cpu < self->ncpus; cpu++)
+	for (cpu = 0; cpu < ncpus; cpu++)
 		for (i = 0; i < n; i++)
 			sum[i] += vals[cpu * stride + i];
 	free(vals);
 }
 
-static struct es_iface_traffic lo_traffic(FIXTURE_DATA(conc) *self)
+static struct es_iface_traffic lo_traffic_of(int ncpus, struct bpf_map *map)
 {
 	struct es_iface_traffic t;
 	__u32 key = IFINDEX_LO;
 
-	sum_u64(self, self->skel->maps.es_iface_traffic, &key, &t, sizeof(t));
+	sum_u64(ncpus, map, &key, &t, sizeof(t));
 	return t;
 }
 
-static struct es_iface_stats lo_stats(FIXTURE_DATA(conc) *self)
+static struct es_iface_stats lo_stats_of(int ncpus, struct bpf_map *map)
 {
 	struct es_iface_stats s;
 	__u32 key = IFINDEX_LO;
 
-	sum_u64(self, self->skel->maps.es_iface_stats, &key, &s, sizeof(s));
+	sum_u64(ncpus, map, &key, &s, sizeof(s));
 	return s;
 }
+
+#define lo_traffic(self) lo_traffic_of((self)->ncpus, (self)->skel->maps.es_iface_traffic)
+#define lo_stats(self) lo_stats_of((self)->ncpus, (self)->skel->maps.es_iface_stats)
 
 static int count_entries(struct bpf_map *map)
 {
@@ -333,14 +357,9 @@ TEST_F(conc, xdp_two_cpus_one_session_exact)
 	struct es_session_counters sum;
 	struct es_iface_traffic t;
 	struct pkt pkt;
-	int i;
 
 	build_udp(&pkt, "10.0.0.1", "10.0.0.2", 1000, 2000);
-	for (i = 0; i < 2; i++) {
-		w[i].pkts = &pkt;
-		w[i].n_pkts = 1;
-		w[i].repeat = REPEAT;
-	}
+	workers_share(w, &pkt, 1, REPEAT);
 	run_workers(self, w);
 	check_overlap(w);
 
@@ -458,13 +477,8 @@ TEST_F(conc, xdp_racing_session_creation)
 {
 	struct pkt *pkts = new_session_pkts(false);
 	struct worker w[2] = {};
-	int i;
 
-	for (i = 0; i < 2; i++) {
-		w[i].pkts = pkts;
-		w[i].n_pkts = N_NEW;
-		w[i].repeat = 1;
-	}
+	workers_share(w, pkts, N_NEW, 1);
 	run_workers(self, w);
 	check_overlap(w);
 	check_new_sessions(self, 2, 0, pkts[0].len);
@@ -493,6 +507,253 @@ TEST_F(conc, xdp_and_tc_racing_session_creation)
 	check_new_sessions(self, 1, 1, req[0].len);
 	free(req);
 	free(rep);
+}
+
+/*
+ * the slot table candidate (bpf/bench_table.bpf.c), read through its
+ * mmap as its collector would. tbl_small: a table of SMALL_SLOTS slots,
+ * far fewer than the sessions sent to it.
+ */
+#define SMALL_SLOTS	64
+#define SMALL_NEW	500	/* sessions sent to it, from each CPU */
+
+FIXTURE(tbl) {
+	struct bench_table	*skel;
+	int			xdp_fd, tc_fd;
+	int			ncpus;
+	int			cpu[2];
+	struct es_tbl_bucket	*tags;
+	struct es_tbl_entry4	*entries;
+	size_t			tags_len, entries_len;
+	__u32			nbuckets;
+};
+
+static void *tbl_mmap(struct bpf_map *m, size_t *len)
+{
+	void *p;
+
+	*len = (size_t)bpf_map__value_size(m) * bpf_map__max_entries(m);
+	p = mmap(NULL, *len, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
+	ASSERT_TRUE(p != MAP_FAILED, "mmap of the slot table");
+	return p;
+}
+
+/* Load the table with slots slots (0: its default) and map it. */
+static void tbl_load(FIXTURE_DATA(tbl) *self, __u32 slots)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo,
+		.kconfig = es_kernel_config_missing() ? ES_KCONFIG_FALLBACK : NULL,
+	);
+	struct bench_table *skel;
+
+	skel = bench_table__open_opts(&oo);
+	ASSERT_OK_PTR(skel, "bench_table__open");
+	self->skel = skel;
+	if (slots) {
+		ASSERT_OK(bpf_map__set_max_entries(skel->maps.es_tbl_entries4, slots), "size entries");
+		ASSERT_OK(bpf_map__set_max_entries(skel->maps.es_tbl_tags4, ES_TBL_BUCKETS(slots)),
+			  "size tags");
+		skel->rodata->es_tbl_nbuckets = ES_TBL_BUCKETS(slots);
+	}
+	ASSERT_OK(bench_table__load(skel), "bench_table__load");
+	self->nbuckets = skel->rodata->es_tbl_nbuckets;
+	self->xdp_fd = bpf_program__fd(skel->progs.es_xdp_acct);
+	self->tc_fd = -1;
+	self->tags = tbl_mmap(skel->maps.es_tbl_tags4, &self->tags_len);
+	self->entries = tbl_mmap(skel->maps.es_tbl_entries4, &self->entries_len);
+}
+
+FIXTURE_SETUP(tbl)
+{
+	es_harness_require_root();
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || pick_cpus(self->cpu) < 2)
+		SKIP("needs two CPUs to run on");
+	self->ncpus = libbpf_num_possible_cpus();
+	ASSERT_GT(self->ncpus, self->cpu[1], "possible CPUs cover the chosen ones");
+}
+
+FIXTURE_TEARDOWN(tbl)
+{
+	if (self->tags)
+		munmap(self->tags, self->tags_len);
+	if (self->entries)
+		munmap(self->entries, self->entries_len);
+	bench_table__destroy(self->skel);
+}
+
+static __u32 tbl_tag(FIXTURE_DATA(tbl) *self, __u32 slot)
+{
+	return __atomic_load_n(&self->tags[slot / ES_TBL_BUCKET_SLOTS].tag[slot % ES_TBL_BUCKET_SLOTS],
+			       __ATOMIC_ACQUIRE);
+}
+
+static bool tbl_live(FIXTURE_DATA(tbl) *self, __u32 slot)
+{
+	return (tbl_tag(self, slot) & ES_TBL_STATE_MASK) == ES_TBL_LIVE;
+}
+
+/*
+ * The key's counters as a reader finds them: the slots of its two
+ * buckets (es_tbl_hash4) that are LIVE with its fingerprint and key;
+ * *copies says how many slots held it (1 expected).
+ */
+static struct es_session_counters tbl_read(FIXTURE_DATA(tbl) *self,
+					   const struct es_session_key4 *k, int *copies)
+{
+	struct es_session_counters sum = {};
+	__u64 h = es_tbl_hash4(k);
+	__u32 b[2] = { es_tbl_b1(h, self->nbuckets), es_tbl_b2(h, self->nbuckets) }, slot;
+	const struct es_tbl_entry4 *e;
+	int i, j, d;
+
+	*copies = 0;
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < ES_TBL_BUCKET_SLOTS; j++) {
+			slot = b[i] * ES_TBL_BUCKET_SLOTS + j;
+			if (tbl_tag(self, slot) != (es_tbl_fp(h) | ES_TBL_LIVE))
+				continue;
+			e = &self->entries[slot];
+			if (memcmp(&e->key, k, sizeof(*k)))
+				continue;
+			(*copies)++;
+			for (d = 0; d < ES_DIR_MAX; d++) {
+				sum.pkts[d] += e->c.pkts[d];
+				sum.bytes[d] += e->c.bytes[d];
+			}
+		}
+	}
+	return sum;
+}
+
+/* LIVE slots, and the packets they hold (RX). */
+static __u32 tbl_count_live(FIXTURE_DATA(tbl) *self, __u64 *pkts)
+{
+	__u32 slot, n = 0, nslots = self->nbuckets * ES_TBL_BUCKET_SLOTS;
+
+	*pkts = 0;
+	for (slot = 0; slot < nslots; slot++) {
+		if (!tbl_live(self, slot))
+			continue;
+		n++;
+		*pkts += self->entries[slot].c.pkts[ES_DIR_RX];
+	}
+	return n;
+}
+
+static struct es_tbl_stats tbl_stats(FIXTURE_DATA(tbl) *self)
+{
+	struct es_tbl_stats s;
+	__u32 zero = 0;
+
+	sum_u64(self->ncpus, self->skel->maps.es_tbl_stats, &zero, &s, sizeof(s));
+	return s;
+}
+
+static __u64 tbl_created_lo(FIXTURE_DATA(tbl) *self)
+{
+	__u64 n;
+	__u32 key = IFINDEX_LO;
+
+	sum_u64(self->ncpus, self->skel->maps.es_tbl_created, &key, &n, sizeof(n));
+	return n;
+}
+
+/* Both CPUs hammer one session in the table; not a packet may be lost. */
+TEST_F(tbl, xdp_two_cpus_one_session_exact)
+{
+	struct es_session_key4 k = udp_key(1000, 2000);
+	struct es_session_counters sum;
+	struct es_iface_traffic t;
+	struct worker w[2] = {};
+	struct pkt pkt;
+	__u64 live_pkts;
+	int copies;
+
+	tbl_load(self, 0);
+	build_udp(&pkt, "10.0.0.1", "10.0.0.2", 1000, 2000);
+	workers_share(w, &pkt, 1, REPEAT);
+	run_workers(self, w);
+	check_overlap(w);
+
+	EXPECT_EQ(tbl_count_live(self, &live_pkts), 1, "live slots");
+	sum = tbl_read(self, &k, &copies);
+	EXPECT_EQ(copies, 1, "slots holding the session");
+	EXPECT_EQ(sum.pkts[ES_DIR_RX], 2ULL * REPEAT, "session pkts[RX]");
+	EXPECT_EQ(sum.bytes[ES_DIR_RX], 2ULL * REPEAT * pkt.len, "session bytes[RX]");
+	t = lo_traffic_of(self->ncpus, self->skel->maps.es_iface_traffic);
+	EXPECT_EQ(t.pkts[ES_DIR_RX], 2ULL * REPEAT, "es_iface_traffic pkts[RX]");
+	EXPECT_EQ(tbl_stats(self).created, 1, "es_tbl_stats.created");
+	EXPECT_EQ(tbl_created_lo(self), 1, "es_tbl_created");
+}
+
+/* Both CPUs send the first packet of each new session at the same time. */
+TEST_F(tbl, xdp_racing_session_creation)
+{
+	struct pkt *pkts = new_session_pkts(false);
+	struct es_tbl_stats ts;
+	struct worker w[2] = {};
+	unsigned int i, bad = 0;
+	__u64 live_pkts;
+	int copies;
+
+	tbl_load(self, 0);
+	workers_share(w, pkts, N_NEW, 1);
+	run_workers(self, w);
+	check_overlap(w);
+
+	EXPECT_EQ(tbl_count_live(self, &live_pkts), N_NEW, "live slots");
+	EXPECT_EQ(live_pkts, 2ULL * N_NEW, "packets in the slots");
+	for (i = 0; i < N_NEW; i++) {
+		struct es_session_key4 k = udp_key(10000 + i, 2000);
+		struct es_session_counters c = tbl_read(self, &k, &copies);
+
+		if (copies == 1 && c.pkts[ES_DIR_RX] == 2 && c.bytes[ES_DIR_RX] == 2 * pkts[0].len)
+			continue;
+		if (bad++ < 5)
+			TEST_LOG("session %u: %d slots, pkts rx %llu", i, copies,
+				 (unsigned long long)c.pkts[ES_DIR_RX]);
+	}
+	EXPECT_EQ(bad, 0, "sessions with a wrong count or slot count");
+	ts = tbl_stats(self);
+	TEST_LOG("created %llu, no_slot %llu, busy %llu", (unsigned long long)ts.created,
+		 (unsigned long long)ts.no_slot, (unsigned long long)ts.busy);
+	EXPECT_EQ(ts.created, N_NEW, "es_tbl_stats.created");
+	EXPECT_EQ(tbl_created_lo(self), N_NEW, "es_tbl_created");
+	EXPECT_EQ(ts.no_slot + ts.busy, 0, "packets skipped");
+	free(pkts);
+}
+
+/*
+ * SMALL_NEW sessions from both CPUs into SMALL_SLOTS slots: every slot ends
+ * up holding one, and every packet is either in a slot or counted as
+ * skipped (es_tbl_stats and the interface's map_full reason agree).
+ */
+TEST_F(tbl, xdp_small_table_counts_every_packet)
+{
+	struct pkt *pkts = new_session_pkts(false);
+	struct es_iface_stats s;
+	struct es_tbl_stats ts;
+	struct worker w[2] = {};
+	__u64 live_pkts;
+	__u32 live;
+
+	tbl_load(self, SMALL_SLOTS);
+	workers_share(w, pkts, SMALL_NEW, 1);
+	run_workers(self, w);
+	check_overlap(w);
+
+	live = tbl_count_live(self, &live_pkts);
+	ts = tbl_stats(self);
+	s = lo_stats_of(self->ncpus, self->skel->maps.es_iface_stats);
+	TEST_LOG("%u live slots hold %llu packets; no_slot %llu, busy %llu, in_second %llu", live,
+		 (unsigned long long)live_pkts, (unsigned long long)ts.no_slot,
+		 (unsigned long long)ts.busy, (unsigned long long)ts.in_second);
+	EXPECT_EQ(live, SMALL_SLOTS, "every slot holds a session");
+	EXPECT_EQ(ts.created, SMALL_SLOTS, "es_tbl_stats.created");
+	EXPECT_EQ(live_pkts + ts.no_slot + ts.busy, 2ULL * SMALL_NEW, "in a slot or skipped");
+	EXPECT_EQ(s.skipped[ES_DIR_RX][ES_SKIP_MAP_FULL], ts.no_slot + ts.busy,
+		  "skipped[map_full] against the table's own counts");
+	free(pkts);
 }
 
 TEST_HARNESS_MAIN

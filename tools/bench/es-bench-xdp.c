@@ -8,7 +8,9 @@
  * latency off (es_rr_latency_off, the agent's request_latency: false), the
  * candidate of bpf/bench_defer.bpf.c (new sessions in the flow cache only,
  * the maps filled by the sweep, whose work is timed right after each
- * new-session run), and optionally an object
+ * new-session run), the candidate of bpf/bench_table.bpf.c (IPv4 sessions in
+ * an mmap-able open-addressing table, bpf/lib/slot_table.h), and
+ * optionally an object
  * file given with --object (another build of bpf/bench_acct.bpf.c, say an
  * older commit's), in one process. Every program of every case runs once
  * per round, in an order that rotates from round to round, and each figure
@@ -21,8 +23,14 @@
  * map evicts one, as under a flood on a node with the default
  * configuration. A map without LRU is emptied (untimed) before each of its
  * runs instead, as a collector that keeps room would leave it, unless
- * --keep-full asks for the cost of a packet that finds no room.
+ * --keep-full asks for the cost of a packet that finds no room. The
+ * table candidate keeps as many live sessions as a full default map holds
+ * (65,536, half its slots) through every round, and before each of its
+ * new-session runs the benchmark frees, through the table's mmap, the
+ * slots of its previous run (untimed), as the collector would; with
+ * --keep-full it frees nothing and the table fills up.
  */
+#include <sys/mman.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -41,6 +49,8 @@
 #include "bench_nocache.skel.h"
 #include "bench_hash.skel.h"
 #include "bench_defer.skel.h"
+#include "bench_table.skel.h"
+#include <edgeshift/slot_table.h>
 #include "testing/pkt_build.h"
 #include "tool/opts.h"
 
@@ -57,12 +67,13 @@ enum bench_prog {
 	P_HASH,		/* candidate: session maps without LRU */
 	P_NORR,		/* the same code with request/response latency off */
 	P_DEFER,	/* candidate: new sessions in the flow cache only, folded by the sweep */
+	P_TABLE,	/* candidate: IPv4 sessions in the mmap-able slot table */
 	P_OTHER,	/* --object: any build of bpf/bench_acct.bpf.c */
 	P_MAX,
 };
 
 static const char *const prog_keys[P_MAX] = {
-	"xdp_pass", "edgeshift", "before", "naive", "hash", "norr", "defer", "object",
+	"xdp_pass", "edgeshift", "before", "naive", "hash", "norr", "defer", "table", "object",
 };
 
 struct bench_opts {
@@ -87,7 +98,29 @@ struct bench_case {
 	double		fold[BENCH_ROUNDS];	/* defer: the sweep's ns per new tuple after its run */
 	double		fold_med;
 	double		defer_total;	/* median of per-round packet + fold ns */
+	double		tbl_skipped[BENCH_ROUNDS];	/* table: share of a run's tuples without a slot */
+	double		tbl_skipped_med;
 };
+
+/*
+ * The table candidate seen through its mmap, as the collector would see
+ * it: the base fill's and the previous run's source addresses (the
+ * programs step the raw 32-bit word, so a key's address is that word).
+ */
+struct tbl_view {
+	struct es_tbl_bucket	*tags;
+	struct es_tbl_entry4	*entries;
+	size_t			tags_len, entries_len;
+	int			stats_fd;
+	bool			filled;		/* the base fill is in */
+	uint32_t		prev_lo, prev_hi;	/* the previous run's addresses */
+};
+
+/* The table of the table column, and of --object's build when it has one. */
+static struct tbl_view tbl[P_MAX];
+
+/* --keep-full: nothing is emptied or freed before new-session runs. */
+static bool keep_full;
 
 /* Maps emptied before each new-session run of a column (no LRU to evict). */
 static int empty_fd[P_MAX][2];
@@ -139,6 +172,51 @@ static void map_empty(int fd)
 	free(keys);
 }
 
+static bool in_range(uint32_t a, uint32_t lo, uint32_t hi)
+{
+	return a >= lo && a < hi;
+}
+
+/*
+ * Free the slots of the table's previous new-session run through the
+ * mmap, as the collector would (no program runs now, so a plain store of
+ * EMPTY is safe here; docs/maps.md gives the collector's protocol), and
+ * note this run's addresses.
+ */
+static void tbl_before_run(struct tbl_view *t, unsigned int repeat)
+{
+	size_t i, n = t->entries_len / sizeof(*t->entries);
+	const struct es_tbl_entry4 *e;
+	uint32_t *tag;
+
+	for (i = 0; !keep_full && i < n; i++) {
+		tag = &t->tags[i / ES_TBL_BUCKET_SLOTS].tag[i % ES_TBL_BUCKET_SLOTS];
+		if ((*tag & ES_TBL_STATE_MASK) != ES_TBL_LIVE)
+			continue;
+		e = &t->entries[i];
+		if (in_range(e->key.addr_lo, t->prev_lo, t->prev_hi) ||
+		    in_range(e->key.addr_hi, t->prev_lo, t->prev_hi))
+			__atomic_store_n(tag, ES_TBL_EMPTY, __ATOMIC_RELEASE);
+	}
+	t->prev_lo = next_saddr;
+	t->prev_hi = next_saddr + repeat;
+}
+
+/* The table's per-CPU counter of packets without a slot, summed. */
+static uint64_t tbl_skipped(const struct tbl_view *t)
+{
+	int i, ncpus = libbpf_num_possible_cpus();
+	struct es_tbl_stats s[ncpus > 0 ? ncpus : 1];
+	uint64_t sum = 0;
+	uint32_t zero = 0;
+
+	if (!t->tags || ncpus <= 0 || bpf_map_lookup_elem(t->stats_fd, &zero, s))
+		return 0;
+	for (i = 0; i < ncpus; i++)
+		sum += s[i].no_slot + s[i].busy;
+	return sum;
+}
+
 /* ns per packet of one test run; new-tuple runs start past every earlier one. */
 static int time_run(struct bench_case *bc, int p, unsigned int repeat, double *ns)
 {
@@ -146,6 +224,8 @@ static int time_run(struct bench_case *bc, int p, unsigned int repeat, double *n
 	int err, i;
 
 	if (bc->new_tuples) {
+		if (tbl[p].tags)
+			tbl_before_run(&tbl[p], repeat);
 		memcpy(bc->pkt + SADDR_OFF, &next_saddr, sizeof(next_saddr));
 		next_saddr += repeat;
 		for (i = 0; i < 2; i++)
@@ -207,6 +287,20 @@ static unsigned int case_repeat(const struct bench_case *bc, const struct bench_
 }
 
 /*
+ * Untimed warm-up runs: the LRU maps filled past their size; the table
+ * filled once with as many sessions as a full default map holds (they
+ * stay), later only its code touched.
+ */
+static unsigned int warm_repeat(const struct bench_case *bc, int p, const struct bench_opts *o)
+{
+	if (!bc->new_tuples)
+		return o->repeat / 10 + 1;
+	if (tbl[p].tags)
+		return tbl[p].filled ? 1000 : DEFAULT_MAP;
+	return 2 * DEFAULT_MAP;
+}
+
+/*
  * Warm-up, not timed: known sessions get created, the new-session maps
  * filled past their size, and every program's code and data touched.
  */
@@ -216,17 +310,24 @@ static int warm_up(struct bench_case *cases, int n, const struct bench_opts *o)
 	int c, p, err = 0;
 
 	for (c = 0; !err && c < n; c++) {
-		rep = cases[c].new_tuples ? 2 * DEFAULT_MAP : o->repeat / 10 + 1;
-		for (p = 0; !err && p < P_MAX; p++)
-			if (cases[c].fd[p] >= 0)
-				err = time_run(&cases[c], p, rep, NULL) ?:
-				      time_fold(&cases[c], p, rep, NULL);
+		for (p = 0; !err && p < P_MAX; p++) {
+			if (cases[c].fd[p] < 0)
+				continue;
+			rep = warm_repeat(&cases[c], p, o);
+			err = time_run(&cases[c], p, rep, NULL) ?:
+			      time_fold(&cases[c], p, rep, NULL);
+			if (tbl[p].tags && cases[c].new_tuples && !tbl[p].filled) {
+				tbl[p].filled = true;	/* the base fill stays */
+				tbl[p].prev_lo = tbl[p].prev_hi = 0;
+			}
+		}
 	}
 	return err;
 }
 
 static int bench_rounds(struct bench_case *cases, int n, const struct bench_opts *o)
 {
+	uint64_t skipped;
 	int r, c, k, p, err;
 
 	err = warm_up(cases, n, o);
@@ -236,10 +337,14 @@ static int bench_rounds(struct bench_case *cases, int n, const struct bench_opts
 				p = (k + r) % P_MAX;
 				if (cases[c].fd[p] < 0)
 					continue;
+				skipped = tbl_skipped(&tbl[p]);
 				err = time_run(&cases[c], p, case_repeat(&cases[c], o),
 					       &cases[c].ns[p][r]) ?:
 				      time_fold(&cases[c], p, case_repeat(&cases[c], o),
 						&cases[c].fold[r]);
+				if (p == P_TABLE)
+					cases[c].tbl_skipped[r] = (double)(tbl_skipped(&tbl[p]) - skipped) /
+								  case_repeat(&cases[c], o);
 			}
 		}
 	}
@@ -254,6 +359,7 @@ static void summarise(struct bench_case *bc)
 	for (r = 0; r < BENCH_ROUNDS; r++)
 		total[r] = bc->ns[P_DEFER][r] + bc->fold[r];
 	bc->fold_med = median(bc->fold);
+	bc->tbl_skipped_med = median(bc->tbl_skipped);
 	bc->defer_total = median(total);
 
 	for (p = 0; p < P_MAX; p++) {
@@ -279,19 +385,27 @@ static void print_table(const struct bench_case *cases, int n, const struct benc
 		for (p = 0; p < P_MAX; p++)
 			if (cases[i].fd[p] >= 0)
 				printf(" %8.1f %6.2fx", cases[i].med[p], cases[i].ratio[p]);
+			else if (cases[0].fd[p] >= 0)
+				printf(" %16s", "-");
 		printf("  %s\n", cases[i].what);
 		if (cases[i].new_tuples && cases[i].fd[P_DEFER] >= 0)
 			printf("%-16s defer: the sweep's fold after each run %.1f ns per new tuple;"
 			       " packet + fold %.1f ns\n", "", cases[i].fold_med,
 			       cases[i].defer_total);
+		if (cases[i].new_tuples && cases[i].fd[P_TABLE] >= 0)
+			printf("%-16s table: %.2f %% of each run's new tuples found no slot (median)\n",
+			       "", 100 * cases[i].tbl_skipped_med);
 	}
 	printf("(ns/pkt and ratio to XDP_PASS: medians of %d interleaved rounds, a ratio the\n"
 	       " median of per-round ratios; before = without the flow cache; hash = session\n"
 	       " maps without LRU (%s before each new-session run); norr = without\n"
 	       " request/response latency; defer = new sessions in the flow cache only, the\n"
-	       " maps filled by the sweep (timed apart); repeat %u, new-session runs of %u\n"
-	       " new tuples into %u-entry maps filled first)\n", BENCH_ROUNDS,
-	       o->keep_full ? "left full" : "emptied", o->repeat, o->new_repeat, DEFAULT_MAP);
+	       " maps filled by the sweep (timed apart); table = IPv4 sessions in the\n"
+	       " mmap-able slot table of %u slots holding %u sessions throughout, the\n"
+	       " previous run's %s, IPv6 not in it (-); repeat %u, new-session runs of\n"
+	       " %u new tuples into %u-entry maps filled first)\n", BENCH_ROUNDS,
+	       o->keep_full ? "left full" : "emptied", ES_TBL_SLOTS_DEFAULT, DEFAULT_MAP,
+	       o->keep_full ? "kept" : "freed", o->repeat, o->new_repeat, DEFAULT_MAP);
 }
 
 static json_t *column_json(const struct bench_case *bc, int p)
@@ -325,6 +439,8 @@ static json_t *case_json(const struct bench_case *bc)
 		json_object_set_new(c, "defer_fold_ns_per_tuple", json_real(bc->fold_med));
 		json_object_set_new(c, "defer_packet_plus_fold_ns", json_real(bc->defer_total));
 	}
+	if (bc->new_tuples && bc->fd[P_TABLE] >= 0)
+		json_object_set_new(c, "table_no_slot_share", json_real(bc->tbl_skipped_med));
 	return c;
 }
 
@@ -340,6 +456,7 @@ static void print_json(const struct bench_case *cases, int n, const struct bench
 	json_object_set_new(root, "new_repeat", json_integer(o->new_repeat));
 	json_object_set_new(root, "new_session_map_entries", json_integer(DEFAULT_MAP));
 	json_object_set_new(root, "hash_maps_kept_full", json_boolean(o->keep_full));
+	json_object_set_new(root, "table_slots", json_integer(ES_TBL_SLOTS_DEFAULT));
 	json_object_set_new(root, "cases", arr);
 	json_dumpf(root, stdout, JSON_INDENT(2));
 	printf("\n");
@@ -384,6 +501,12 @@ static void spec_tcp_ack(struct es_pkt_spec *spec)
 	spec->payload = 6;	/* 60-byte frame: the smallest on the wire */
 }
 
+static void spec_tcp_syn(struct es_pkt_spec *spec)
+{
+	spec_tcp_ack(spec);
+	spec->tcp_flags = 0x02;
+}
+
 static void spec_udp(struct es_pkt_spec *spec)
 {
 	es_pkt_spec_init(spec);
@@ -406,6 +529,7 @@ struct bench_objs {
 	struct bench_hash	*hash;
 	struct bench_acct	*norr;
 	struct bench_defer	*defer;
+	struct bench_table	*table;
 	struct xdp_pass		*pass;
 	struct bench_naive	*naive;
 	struct bpf_object	*other;
@@ -443,6 +567,7 @@ static int objs_load(struct bench_objs *b, const struct bench_opts *o)
 	SKEL_LOAD(before, bench_nocache);
 	SKEL_LOAD(hash, bench_hash);
 	SKEL_LOAD(defer, bench_defer);
+	SKEL_LOAD(table, bench_table);
 #undef SKEL_LOAD
 	drain_fd = bpf_program__fd(b->defer->progs.es_xdp_drain);
 	b->norr = bench_acct__open_opts(&oo);
@@ -468,6 +593,7 @@ static void objs_destroy(struct bench_objs *b)
 	xdp_pass__destroy(b->pass);
 	bench_acct__destroy(b->norr);
 	bench_defer__destroy(b->defer);
+	bench_table__destroy(b->table);
 	bench_hash__destroy(b->hash);
 	bench_nocache__destroy(b->before);
 	bench_acct__destroy(b->acct_new);
@@ -504,6 +630,52 @@ static void empty_init(const struct bench_objs *b, const struct bench_opts *o)
 	}
 }
 
+static void *map_mmap(struct bpf_map *m, size_t *len)
+{
+	void *p;
+
+	*len = (size_t)bpf_map__value_size(m) * bpf_map__max_entries(m);
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(m), 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* A table through its mmap, as the collector would read it; 1: the object has none. */
+static int tbl_init_one(struct tbl_view *t, struct bpf_object *obj)
+{
+	struct bpf_map *tags = bpf_object__find_map_by_name(obj, "es_tbl_tags4");
+	struct bpf_map *entries = bpf_object__find_map_by_name(obj, "es_tbl_entries4");
+	struct bpf_map *stats = bpf_object__find_map_by_name(obj, "es_tbl_stats");
+
+	if (!tags || !entries || !stats)
+		return 1;
+	t->tags = map_mmap(tags, &t->tags_len);
+	t->entries = map_mmap(entries, &t->entries_len);
+	t->stats_fd = bpf_map__fd(stats);
+	if (t->tags && t->entries)
+		return 0;
+	fprintf(stderr, "es-bench-xdp: cannot mmap the slot table: %s\n", strerror(errno));
+	return -1;
+}
+
+static int tbl_init(const struct bench_objs *b)
+{
+	if (tbl_init_one(&tbl[P_TABLE], b->table->obj))
+		return -1;
+	return b->other && tbl_init_one(&tbl[P_OTHER], b->other) < 0 ? -1 : 0;
+}
+
+static void tbl_fini(void)
+{
+	int p;
+
+	for (p = 0; p < P_MAX; p++) {
+		if (tbl[p].tags)
+			munmap(tbl[p].tags, tbl[p].tags_len);
+		if (tbl[p].entries)
+			munmap(tbl[p].entries, tbl[p].entries_len);
+	}
+}
+
 static void case_init(struct bench_case *bc, const struct bench_objs *b,
 		      void (*spec_fn)(struct es_pkt_spec *))
 {
@@ -519,6 +691,7 @@ static void case_init(struct bench_case *bc, const struct bench_objs *b,
 		bc->fd[P_HASH] = bpf_program__fd(b->hash->progs.es_xdp_acct_new);
 		bc->fd[P_NORR] = bpf_program__fd(b->norr->progs.es_xdp_acct_new);
 		bc->fd[P_DEFER] = bpf_program__fd(b->defer->progs.es_xdp_acct_new);
+		bc->fd[P_TABLE] = bpf_program__fd(b->table->progs.es_xdp_acct_new);
 		bc->fd[P_OTHER] = other_fd(b, "es_xdp_acct_new");
 		return;
 	}
@@ -529,6 +702,8 @@ static void case_init(struct bench_case *bc, const struct bench_objs *b,
 	bc->fd[P_HASH] = bpf_program__fd(b->hash->progs.es_xdp_acct);
 	bc->fd[P_NORR] = bpf_program__fd(b->norr->progs.es_xdp_acct);
 	bc->fd[P_DEFER] = bpf_program__fd(b->defer->progs.es_xdp_acct);
+	bc->fd[P_TABLE] = spec_fn == spec_tcp_ack6 ? -1 :
+			  bpf_program__fd(b->table->progs.es_xdp_acct);
 	bc->fd[P_OTHER] = other_fd(b, "es_xdp_acct");
 }
 
@@ -540,9 +715,11 @@ int main(int argc, char **argv)
 		{ .name = "tcp_existing_v6", .what = "TCP ACK of a known IPv6 session" },
 		{ .name = "udp_new_v4", .what = "first packet of a new UDP session, map full",
 		  .new_tuples = true },
+		{ .name = "tcp_new_v4", .what = "first packet (SYN) of a new TCP session, map full",
+		  .new_tuples = true },
 	};
 	void (*specs[])(struct es_pkt_spec *) = { spec_tcp_ack, spec_udp, spec_tcp_ack6,
-						  spec_udp };
+						  spec_udp, spec_tcp_syn };
 	const int n = sizeof(cases) / sizeof(cases[0]);
 	struct bench_objs b = {};
 	struct bench_opts o = {};
@@ -556,7 +733,13 @@ int main(int argc, char **argv)
 		objs_destroy(&b);
 		return 1;
 	}
+	keep_full = o.keep_full;
 	empty_init(&b, &o);
+	if (tbl_init(&b)) {
+		tbl_fini();
+		objs_destroy(&b);
+		return 1;
+	}
 	for (i = 0; i < n; i++)
 		case_init(&cases[i], &b, specs[i]);
 	err = bench_rounds(cases, n, &o);
@@ -570,6 +753,7 @@ int main(int argc, char **argv)
 		else
 			print_table(cases, n, &o);
 	}
+	tbl_fini();
 	objs_destroy(&b);
 	return err ? 1 : 0;
 }

@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * the slot table (include/edgeshift/slot_table.h), a candidate for
+ * the IPv4 session maps built only into bpf/bench_table.bpf.c: sessions in
+ * an mmap-able array, a key in one of two buckets of 8 slots, a slot
+ * claimed with one compare-and-swap on its tag word. A new session costs
+ * two tag lines scanned, one CAS and one entry written: no allocation, no
+ * lock, no eviction (a kernel hash insert costs 271-616 ns here for those,
+ * docs/benchmarks.md section 1). A known session's packet scans its
+ * buckets' tags, compares the key where the fingerprint matches and adds
+ * with atomics, which keeps the counts exact whatever CPUs share the slot.
+ */
+#ifndef EDGESHIFT_BPF_SLOT_TABLE_H
+#define EDGESHIFT_BPF_SLOT_TABLE_H
+
+/* es_account (account.h) takes IPv4 sessions to the table, IPv6 to the session maps. */
+struct es_ctx;
+static __always_inline void es_tbl_account4(struct es_ctx *c);
+#define ES_ACCOUNT4(c) es_tbl_account4(c)
+
+#include "account.h"
+#include <edgeshift/slot_table.h>
+
+/*
+ * Re-reads of a tag another CPU has claimed with our fingerprint: the
+ * claim's writes take one cold entry (a few hundred ns with the cache
+ * misses), so 64 re-reads of a cached line were measured too few; this
+ * bounds the wait to tens of us. A claim runs with softirqs off on its
+ * CPU and is never preempted.
+ */
+#define ES_TBL_SPINS	(1 << 15)
+/* Looks at the table a packet makes before it is counted as busy. */
+#define ES_TBL_CLAIMS	2
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, ES_TBL_BUCKETS(ES_TBL_SLOTS_DEFAULT));
+	__type(key, __u32);
+	__type(value, struct es_tbl_bucket);
+} es_tbl_tags4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, ES_TBL_SLOTS_DEFAULT);
+	__type(key, __u32);
+	__type(value, struct es_tbl_entry4);
+} es_tbl_entries4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct es_tbl_stats);
+} es_tbl_stats SEC(".maps");
+
+/*
+ * Sessions created per interface and CPU, for ifindex below
+ * ES_IFINDEX_FAST (an inlined array lookup; the per-CPU hash of
+ * es_iface_stats costs a new session about 35 ns here); the others count
+ * in es_iface_stats.sessions_created as before.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ES_IFINDEX_FAST);
+	__type(key, __u32);
+	__type(value, __u64);
+} es_tbl_created SEC(".maps");
+
+/* Buckets of the table; the loader sets it with the maps' sizes. */
+const volatile __u32 es_tbl_nbuckets = ES_TBL_BUCKETS(ES_TBL_SLOTS_DEFAULT);
+
+/* Where a key was looked for, and where it could go. */
+struct es_tbl_probe {
+	__u32			fp;		/* fingerprint bits of the key's tags */
+	__u32			b[2];		/* its two buckets */
+	__u32			empty[2];	/* bit j: slot j of the bucket was empty */
+	struct es_tbl_bucket	*bk[2];
+	__u32			busy;		/* 1: a slot with our fingerprint stayed claimed */
+};
+
+static __always_inline struct es_tbl_stats *es_tbl_stats_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&es_tbl_stats, &zero);
+}
+
+static __always_inline struct es_tbl_entry4 *es_tbl_entry(__u32 b, __u32 j)
+{
+	__u32 i = b * ES_TBL_BUCKET_SLOTS + (j & (ES_TBL_BUCKET_SLOTS - 1));
+
+	return bpf_map_lookup_elem(&es_tbl_entries4, &i);
+}
+
+/* 1 when v is zero, else 0, without a branch (a branch per slot multiplies the verifier's paths). */
+static __always_inline __u32 es_is_zero(__u32 v)
+{
+	return ((__u64)v - 1) >> 63;
+}
+
+/* Set bits of an 8-bit mask, without a branch. */
+static __always_inline __u32 es_popcount8(__u32 x)
+{
+	x = x - ((x >> 1) & 0x55);
+	x = (x & 0x33) + ((x >> 2) & 0x33);
+	return (x + (x >> 4)) & 0x0F;
+}
+
+struct es_tbl_wait {
+	__u32	*tag;
+};
+
+static long es_tbl_settle_one(__u64 i, void *ctx)
+{
+	struct es_tbl_wait *w = ctx;
+
+	return (*(volatile __u32 *)w->tag & ES_TBL_STATE_MASK) != ES_TBL_BUSY;
+}
+
+/* The lowest set bit's number of a non-zero 8-bit mask. */
+static __always_inline __u32 es_lowest8(__u32 m)
+{
+	return es_popcount8((m & -m) - 1);
+}
+
+/* A claim with our fingerprint ends within one entry's writes: wait for it, bounded. */
+static __always_inline void es_tbl_settle(__u32 *tag)
+{
+	struct es_tbl_wait w = { .tag = tag };
+
+	bpf_loop(ES_TBL_SPINS, es_tbl_settle_one, &w, 0);
+}
+
+/*
+ * Look for the key in bucket i of the probe: its entry, or NULL (its
+ * empty slots noted; p->busy set when a slot with our fingerprint is
+ * still being claimed). Every slot is looked at: the collector frees
+ * slots anywhere in a bucket, so an empty slot does not end the search.
+ * The tags are read into masks first, without branches; only slots whose
+ * fingerprint matches are looked at further.
+ */
+static __always_inline struct es_tbl_entry4 *es_tbl_scan(struct es_tbl_probe *p, int i,
+							 const struct es_session_key4 *k)
+{
+	struct es_tbl_bucket *bk = p->bk[i];
+	__u32 t, empty = 0, match = 0;
+	struct es_tbl_entry4 *e;
+	int j, n;
+
+#pragma unroll
+	for (j = 0; j < ES_TBL_BUCKET_SLOTS; j++) {
+		t = *(volatile __u32 *)&bk->tag[j];
+		empty |= es_is_zero(t) << j;
+		match |= es_is_zero((t & ~ES_TBL_STATE_MASK) ^ p->fp) << j;
+	}
+	p->empty[i] = empty;
+	/* an iterator over the matches: the verifier checks its body once, not per slot */
+	bpf_for(n, 0, ES_TBL_BUCKET_SLOTS) {
+		if (!match)
+			break;
+		j = es_lowest8(match) & (ES_TBL_BUCKET_SLOTS - 1);
+		match &= match - 1;
+		t = *(volatile __u32 *)&bk->tag[j] & ES_TBL_STATE_MASK;
+		if (t == ES_TBL_BUSY) {
+			es_tbl_settle(&bk->tag[j]);
+			t = *(volatile __u32 *)&bk->tag[j] & ES_TBL_STATE_MASK;
+			p->busy |= t == ES_TBL_BUSY;
+		}
+		if (t != ES_TBL_LIVE)
+			continue;
+		e = es_tbl_entry(p->b[i], j);
+		if (e && es_key4_eq(&e->key, k))
+			return e;
+	}
+	return NULL;
+}
+
+/* The key's entry, or NULL: p then says where it could go, or p->busy what to wait for. */
+static __always_inline struct es_tbl_entry4 *es_tbl_find(struct es_tbl_probe *p,
+							 const struct es_session_key4 *k)
+{
+	struct es_tbl_entry4 *e;
+
+	p->busy = 0;
+	p->empty[1] = 0;
+	p->bk[1] = NULL;
+	p->bk[0] = bpf_map_lookup_elem(&es_tbl_tags4, &p->b[0]);
+	if (!p->bk[0])
+		return NULL;
+	e = es_tbl_scan(p, 0, k);
+	if (e)
+		return e;
+	p->bk[1] = bpf_map_lookup_elem(&es_tbl_tags4, &p->b[1]);
+	if (!p->bk[1])
+		return NULL;
+	return es_tbl_scan(p, 1, k);
+}
+
+static __always_inline void es_tbl_probe_init(struct es_tbl_probe *p,
+					      const struct es_session_key4 *k)
+{
+	__u64 h = es_tbl_hash4(k);
+
+	p->fp = es_tbl_fp(h);
+	p->b[0] = es_tbl_b1(h, es_tbl_nbuckets);
+	p->b[1] = es_tbl_b2(h, es_tbl_nbuckets);
+}
+
+/* A new session's entry with its first packet in it (the tag is ours, BUSY). */
+static __always_inline void es_tbl_fill(struct es_ctx *c, struct es_tbl_entry4 *e)
+{
+	__u32 dir = c->dir & 1;
+
+	e->key = c->pkt.k4;
+	e->reserved = 0;
+	__builtin_memset(&e->c, 0, sizeof(e->c));
+	e->c.first_ns = c->tick_ns;
+	e->c.last_ns = c->tick_ns;
+	e->c.pkts[dir] = c->segs;
+	e->c.bytes[dir] = c->bytes;
+	e->c.tcp_flags[dir] = c->pkt.tcp_flags;
+	es_state_init(c, &e->st);
+}
+
+/*
+ * Claim slot j of bucket b (its tags bk) with our fingerprint, BUSY.
+ * The slot's tag word, or NULL when another CPU took the slot meanwhile.
+ */
+static __always_inline __u32 *es_tbl_claim_in(struct es_tbl_bucket *bk, __u32 j, __u32 fp)
+{
+	j &= ES_TBL_BUCKET_SLOTS - 1;
+	if (__sync_val_compare_and_swap(&bk->tag[j], ES_TBL_EMPTY, fp | ES_TBL_BUSY))
+		return NULL;
+	return &bk->tag[j];
+}
+
+/*
+ * A free slot of the emptier bucket claimed for the session: 1 (*tag its
+ * tag word, *e its entry), 0 the slot was taken meanwhile (look again),
+ * -1 no room. The entry is written by the caller, once.
+ */
+static __always_inline int es_tbl_claim(struct es_tbl_probe *p, __u32 **tag,
+					struct es_tbl_entry4 **e, struct es_tbl_stats *ts)
+{
+	__u32 n0 = es_popcount8(p->empty[0]), n1 = es_popcount8(p->empty[1]), b, j;
+
+	/* branches, not an index: the verifier refuses a variable offset into the stack */
+	if (n1 > n0) {
+		if (!p->bk[1])
+			return -1;
+		b = p->b[1];
+		j = es_lowest8(p->empty[1]);
+		*tag = es_tbl_claim_in(p->bk[1], j, p->fp);
+		ts->in_second += !!*tag;
+	} else {
+		if (!n0 || !p->bk[0])
+			return -1;
+		b = p->b[0];
+		j = es_lowest8(p->empty[0]);
+		*tag = es_tbl_claim_in(p->bk[0], j, p->fp);
+	}
+	if (!*tag)
+		return 0;
+	*e = es_tbl_entry(b, j);
+	if (!*e) {	/* cannot happen: the entries array has every slot */
+		__sync_lock_test_and_set(*tag, ES_TBL_EMPTY);
+		return -1;
+	}
+	return 1;
+}
+
+static __always_inline void es_tbl_skip(struct es_ctx *c, __u64 *what)
+{
+	(*what)++;
+	es_skip(c, ES_SKIP_MAP_FULL);
+}
+
+static __always_inline void es_tbl_count_created(struct es_ctx *c)
+{
+	struct es_iface_stats *ifs;
+	__u64 *n;
+
+	if (c->ifindex < ES_IFINDEX_FAST) {
+		n = bpf_map_lookup_elem(&es_tbl_created, &c->ifindex);
+		if (n)
+			(*n)++;
+		return;
+	}
+	ifs = es_ifs(c);
+	if (ifs)
+		ifs->sessions_created++;
+}
+
+static __always_inline void es_tbl_hit(struct es_ctx *c, struct es_tbl_entry4 *e)
+{
+	if (es_needs_state(c, &e->c))
+		es_state_apply(c, &e->st);
+	es_counters_add(&e->c, c->dir & 1, c->segs, c->bytes, c->pkt.tcp_flags, c->tick_ns);
+}
+
+/*
+ * An IPv4 packet accounted in the table: added to its slot, a slot
+ * claimed, or skipped with its reason. A claim of our fingerprint in
+ * progress is waited for where it is seen (es_tbl_scan); a claim lost to
+ * another CPU looks again, at most ES_TBL_CLAIMS looks in all.
+ */
+static __always_inline void es_tbl_account4(struct es_ctx *c)
+{
+	struct es_tbl_stats *ts = es_tbl_stats_get();
+	struct es_tbl_entry4 *e = NULL;
+	struct es_tbl_probe p;
+	__u32 *tag = NULL;
+	int n, r = 0;
+
+	if (!ts)
+		return;
+	es_tbl_probe_init(&p, &c->pkt.k4);
+	/* one place below writes a new entry and one adds to a known one: the verifier sees each once */
+	for (n = 0; n < ES_TBL_CLAIMS; n++) {
+		e = es_tbl_find(&p, &c->pkt.k4);
+		if (e || p.busy)
+			break;
+		r = es_tbl_claim(&p, &tag, &e, ts);
+		if (r)
+			break;
+	}
+	if (r > 0 && e && tag) {
+		es_tbl_fill(c, e);
+		/* the entry is whole before the tag says LIVE (an exchange orders the stores) */
+		__sync_lock_test_and_set(tag, p.fp | ES_TBL_LIVE);
+		ts->created++;
+		es_tbl_count_created(c);
+	} else if (e) {
+		es_tbl_hit(c, e);
+	} else {
+		es_tbl_skip(c, r < 0 ? &ts->no_slot : &ts->busy);
+	}
+}
+
+#endif /* EDGESHIFT_BPF_SLOT_TABLE_H */

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * the slot table: a candidate for the IPv4 session maps (issue 12, the
+ * new session under 300 ns), built today only into a benchmark object
+ * (bpf/bench_table.bpf.c, bpf/lib/slot_table.h) and its tests. Its
+ * adoption is laid out in docs/maps.md ("the slot table").
+ *
+ * Two BPF arrays made with BPF_F_MMAPABLE, which the programs index and
+ * user space maps into its address space:
+ * - es_tbl_tags4: ES_TBL_BUCKETS(slots) buckets of ES_TBL_BUCKET_SLOTS
+ *   32-bit tag words (32 bytes: one cache line holds two buckets);
+ * - es_tbl_entries4: one struct es_tbl_entry4 per slot, slot number
+ *   bucket * ES_TBL_BUCKET_SLOTS + position in the bucket.
+ * A key may live in either of its two buckets (es_tbl_hash4); a new
+ * session takes a free slot of the emptier one. There is no allocation,
+ * no lock and no eviction on the packet path: a slot is claimed with one
+ * compare-and-swap on its tag, and a packet whose key has no slot and
+ * finds none free in its two buckets is counted as skipped
+ * (es_tbl_stats.no_slot and es_iface_stats.skipped[][ES_SKIP_MAP_FULL]).
+ * Slots are freed by the collector only (docs/maps.md).
+ *
+ * Same rules as session.h: no implicit padding, every field documented.
+ */
+#ifndef EDGESHIFT_SLOT_TABLE_H
+#define EDGESHIFT_SLOT_TABLE_H
+
+#include "session.h"
+
+/* Slots a bucket holds: the probe bound of one bucket (two buckets a key). */
+#define ES_TBL_BUCKET_SLOTS	8
+
+/* Default slots: twice the default session map size, so a full session budget is half the table. */
+#define ES_TBL_SLOTS_DEFAULT	131072
+
+/* Buckets of a table of n slots (n a power of two, at least 2 buckets). */
+#define ES_TBL_BUCKETS(n)	((n) / ES_TBL_BUCKET_SLOTS)
+
+/*
+ * A tag word: bits 0-1 the slot's state, bits 2-31 the key's fingerprint
+ * (es_tbl_hash4) while the state is not ES_TBL_EMPTY. A packet compares
+ * keys only in slots whose fingerprint equals its own.
+ */
+#define ES_TBL_STATE_MASK	3U
+#define ES_TBL_EMPTY		0U	/* free; the whole word is zero */
+#define ES_TBL_BUSY		1U	/* claimed by a program that is writing the entry */
+#define ES_TBL_LIVE		2U	/* the entry holds a session; packets add to it */
+#define ES_TBL_RECLAIM		3U	/* the collector is taking it back; packets leave it alone */
+
+struct es_tbl_bucket {
+	__u32	tag[ES_TBL_BUCKET_SLOTS];	/* tag word of each slot of the bucket (see above) */
+};
+
+/*
+ * One session: key, counters and state in one entry, so a new session is
+ * one slot written and a UDP packet's request/response bookkeeping needs
+ * no second look-up. Written by the program that claimed the slot while
+ * the tag says ES_TBL_BUSY, then by any CPU with atomic adds (counters)
+ * and the atomics of session.h (state) while ES_TBL_LIVE.
+ */
+struct es_tbl_entry4 {
+	struct es_session_key4		key;		/* the session; meaningful unless the tag is EMPTY */
+	__u32				reserved;	/* zero; aligns the counters */
+	struct es_session_counters	c;		/* as es_sessions4's value */
+	struct es_session_state		st;		/* as es_session_state4's value */
+};
+
+/*
+ * Per-CPU counters of the table (es_tbl_stats, a per-CPU array of one),
+ * written by the programs only. Every packet the table path sees either
+ * adds to a slot or is counted in no_slot or busy (and in
+ * es_iface_stats.skipped[][ES_SKIP_MAP_FULL]).
+ */
+struct es_tbl_stats {
+	__u64	created;	/* slots claimed for new sessions */
+	__u64	no_slot;	/* packets of a new session that found both buckets full */
+	__u64	busy;		/* packets that gave up waiting for a slot claimed by another CPU, or lost every claim */
+	__u64	in_second;	/* new sessions placed in their second bucket */
+};
+
+/*
+ * Where a key lives: bucket one from the low bits, bucket two from bits
+ * 20 and up (different when the table has two buckets or more), the
+ * fingerprint from the high word. The same function in the programs and
+ * in every reader. Multiplies spread the words; the endpoints are already
+ * in canonical order.
+ */
+static inline __attribute__((always_inline)) __u64
+es_tbl_hash4(const struct es_session_key4 *k)
+{
+	__u64 h = ((__u64)k->addr_lo << 32 | k->addr_hi) * 0x9E3779B97F4A7C15ULL;
+
+	h ^= ((__u64)((__u32)k->port_lo | (__u32)k->port_hi << 16) << 32 | k->ifindex) *
+	     0xC2B2AE3D27D4EB4FULL;
+	h ^= (__u64)k->proto * 0x165667B19E3779F9ULL;
+	h ^= h >> 29;
+	h *= 0xBF58476D1CE4E5B9ULL;
+	h ^= h >> 32;
+	return h;
+}
+
+/* The fingerprint bits of a tag word for hash h. */
+static inline __attribute__((always_inline)) __u32 es_tbl_fp(__u64 h)
+{
+	return (__u32)(h >> 32) & ~ES_TBL_STATE_MASK;
+}
+
+/* The two buckets of hash h in a table of nbuckets (a power of two, at least 2). */
+static inline __attribute__((always_inline)) __u32 es_tbl_b1(__u64 h, __u32 nbuckets)
+{
+	return (__u32)h & (nbuckets - 1);
+}
+
+static inline __attribute__((always_inline)) __u32 es_tbl_b2(__u64 h, __u32 nbuckets)
+{
+	__u32 b = (__u32)(h >> 20) & (nbuckets - 1);
+
+	return b != es_tbl_b1(h, nbuckets) ? b : b ^ 1;
+}
+
+#endif /* EDGESHIFT_SLOT_TABLE_H */
