@@ -2,9 +2,10 @@
 /*
  * the slot table (include/edgeshift/slot_table.h), a candidate for
  * the IPv4 session maps built only into bpf/bench_table.bpf.c: sessions in
- * an mmap-able array, a key in one of two buckets of 8 slots, a slot
+ * an mmap-able array, a key in one of two buckets of 15 slots, a slot
  * claimed with one compare-and-swap on its tag word. A new session costs
- * two tag lines scanned, one CAS and one entry written: no allocation, no
+ * one tag line scanned (two when its first bucket is full or has
+ * overflowed), one CAS and one entry written: no allocation, no
  * lock, no eviction (a kernel hash insert costs 271-616 ns here for those,
  * docs/benchmarks.md section 1). A known session's packet scans its
  * buckets' tags, compares the key where the fingerprint matches and adds
@@ -35,7 +36,7 @@ static __always_inline void es_tbl_account4(struct es_ctx *c);
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, ES_TBL_BUCKETS(ES_TBL_SLOTS_DEFAULT));
+	__uint(max_entries, ES_TBL_BUCKETS_DEFAULT);
 	__type(key, __u32);
 	__type(value, struct es_tbl_bucket);
 } es_tbl_tags4 SEC(".maps");
@@ -69,7 +70,7 @@ struct {
 } es_tbl_created SEC(".maps");
 
 /* Buckets of the table; the loader sets it with the maps' sizes. */
-const volatile __u32 es_tbl_nbuckets = ES_TBL_BUCKETS(ES_TBL_SLOTS_DEFAULT);
+const volatile __u32 es_tbl_nbuckets = ES_TBL_BUCKETS_DEFAULT;
 
 /* Where a key was looked for, and where it could go. */
 struct es_tbl_probe {
@@ -89,8 +90,10 @@ static __always_inline struct es_tbl_stats *es_tbl_stats_get(void)
 
 static __always_inline struct es_tbl_entry4 *es_tbl_entry(__u32 b, __u32 j)
 {
-	__u32 i = b * ES_TBL_BUCKET_SLOTS + (j & (ES_TBL_BUCKET_SLOTS - 1));
+	__u32 i = b * ES_TBL_BUCKET_SLOTS + j;
 
+	if (j >= ES_TBL_BUCKET_SLOTS)
+		return NULL;
 	return bpf_map_lookup_elem(&es_tbl_entries4, &i);
 }
 
@@ -100,12 +103,13 @@ static __always_inline __u32 es_is_zero(__u32 v)
 	return ((__u64)v - 1) >> 63;
 }
 
-/* Set bits of an 8-bit mask, without a branch. */
-static __always_inline __u32 es_popcount8(__u32 x)
+/* Set bits of a 16-bit mask, without a branch. */
+static __always_inline __u32 es_popcount16(__u32 x)
 {
-	x = x - ((x >> 1) & 0x55);
-	x = (x & 0x33) + ((x >> 2) & 0x33);
-	return (x + (x >> 4)) & 0x0F;
+	x = x - ((x >> 1) & 0x5555);
+	x = (x & 0x3333) + ((x >> 2) & 0x3333);
+	x = (x + (x >> 4)) & 0x0F0F;
+	return (x + (x >> 8)) & 0x1F;
 }
 
 struct es_tbl_wait {
@@ -119,10 +123,10 @@ static long es_tbl_settle_one(__u64 i, void *ctx)
 	return (*(volatile __u32 *)w->tag & ES_TBL_STATE_MASK) != ES_TBL_BUSY;
 }
 
-/* The lowest set bit's number of a non-zero 8-bit mask. */
-static __always_inline __u32 es_lowest8(__u32 m)
+/* The lowest set bit's number of a non-zero 16-bit mask (0-15). */
+static __always_inline __u32 es_lowest16(__u32 m)
 {
-	return es_popcount8((m & -m) - 1);
+	return es_popcount16((m & -m) - 1) & 15;
 }
 
 /* A claim with our fingerprint ends within one entry's writes: wait for it, bounded. */
@@ -134,12 +138,45 @@ static __always_inline void es_tbl_settle(__u32 *tag)
 }
 
 /*
+ * The lowest slot of *match (removed from it): the key's entry if the
+ * slot holds the key, else NULL. A claim in progress there is waited for;
+ * p->busy says one outlived the wait.
+ */
+static __always_inline struct es_tbl_entry4 *es_tbl_check(struct es_tbl_probe *p, int i,
+							  const struct es_session_key4 *k,
+							  __u32 *match)
+{
+	struct es_tbl_bucket *bk = p->bk[i];
+	struct es_tbl_entry4 *e;
+	__u32 j, t;
+
+	if (!*match)
+		return NULL;
+	j = es_lowest16(*match);
+	*match &= *match - 1;
+	if (j >= ES_TBL_BUCKET_SLOTS)
+		return NULL;
+	t = *(volatile __u32 *)&bk->tag[j] & ES_TBL_STATE_MASK;
+	if (t == ES_TBL_BUSY) {
+		es_tbl_settle(&bk->tag[j]);
+		t = *(volatile __u32 *)&bk->tag[j] & ES_TBL_STATE_MASK;
+		p->busy |= t == ES_TBL_BUSY;
+	}
+	if (t != ES_TBL_LIVE)
+		return NULL;
+	e = es_tbl_entry(p->b[i], j);
+	return e && es_key4_eq(&e->key, k) ? e : NULL;
+}
+
+/*
  * Look for the key in bucket i of the probe: its entry, or NULL (its
  * empty slots noted; p->busy set when a slot with our fingerprint is
  * still being claimed). Every slot is looked at: the collector frees
  * slots anywhere in a bucket, so an empty slot does not end the search.
- * The tags are read into masks first, without branches; only slots whose
- * fingerprint matches are looked at further.
+ * The tags are read into masks first, without branches; then the keys of
+ * the first two slots with our fingerprint are compared (a second one in
+ * a bucket takes a 30-bit collision; an iterator over all of them cost a
+ * known session 20-40 ns here). A third counts as busy, not as absent.
  */
 static __always_inline struct es_tbl_entry4 *es_tbl_scan(struct es_tbl_probe *p, int i,
 							 const struct es_session_key4 *k)
@@ -147,7 +184,7 @@ static __always_inline struct es_tbl_entry4 *es_tbl_scan(struct es_tbl_probe *p,
 	struct es_tbl_bucket *bk = p->bk[i];
 	__u32 t, empty = 0, match = 0;
 	struct es_tbl_entry4 *e;
-	int j, n;
+	int j;
 
 #pragma unroll
 	for (j = 0; j < ES_TBL_BUCKET_SLOTS; j++) {
@@ -156,28 +193,20 @@ static __always_inline struct es_tbl_entry4 *es_tbl_scan(struct es_tbl_probe *p,
 		match |= es_is_zero((t & ~ES_TBL_STATE_MASK) ^ p->fp) << j;
 	}
 	p->empty[i] = empty;
-	/* an iterator over the matches: the verifier checks its body once, not per slot */
-	bpf_for(n, 0, ES_TBL_BUCKET_SLOTS) {
-		if (!match)
-			break;
-		j = es_lowest8(match) & (ES_TBL_BUCKET_SLOTS - 1);
-		match &= match - 1;
-		t = *(volatile __u32 *)&bk->tag[j] & ES_TBL_STATE_MASK;
-		if (t == ES_TBL_BUSY) {
-			es_tbl_settle(&bk->tag[j]);
-			t = *(volatile __u32 *)&bk->tag[j] & ES_TBL_STATE_MASK;
-			p->busy |= t == ES_TBL_BUSY;
-		}
-		if (t != ES_TBL_LIVE)
-			continue;
-		e = es_tbl_entry(p->b[i], j);
-		if (e && es_key4_eq(&e->key, k))
-			return e;
-	}
-	return NULL;
+	e = es_tbl_check(p, i, k, &match);
+	if (!e)
+		e = es_tbl_check(p, i, k, &match);
+	if (!e)
+		p->busy |= !!match;
+	return e;
 }
 
-/* The key's entry, or NULL: p then says where it could go, or p->busy what to wait for. */
+/*
+ * The key's entry, or NULL: p then says where it could go, or p->busy
+ * what it waited for in vain. The second bucket is looked at only when
+ * the first has overflowed (the key may be there) or is full (the key
+ * may go there).
+ */
 static __always_inline struct es_tbl_entry4 *es_tbl_find(struct es_tbl_probe *p,
 							 const struct es_session_key4 *k)
 {
@@ -192,6 +221,8 @@ static __always_inline struct es_tbl_entry4 *es_tbl_find(struct es_tbl_probe *p,
 	e = es_tbl_scan(p, 0, k);
 	if (e)
 		return e;
+	if (p->empty[0] && !*(volatile __u32 *)&p->bk[0]->overflow)
+		return NULL;
 	p->bk[1] = bpf_map_lookup_elem(&es_tbl_tags4, &p->b[1]);
 	if (!p->bk[1])
 		return NULL;
@@ -230,36 +261,43 @@ static __always_inline void es_tbl_fill(struct es_ctx *c, struct es_tbl_entry4 *
  */
 static __always_inline __u32 *es_tbl_claim_in(struct es_tbl_bucket *bk, __u32 j, __u32 fp)
 {
-	j &= ES_TBL_BUCKET_SLOTS - 1;
+	if (j >= ES_TBL_BUCKET_SLOTS)
+		return NULL;
 	if (__sync_val_compare_and_swap(&bk->tag[j], ES_TBL_EMPTY, fp | ES_TBL_BUSY))
 		return NULL;
 	return &bk->tag[j];
 }
 
 /*
- * A free slot of the emptier bucket claimed for the session: 1 (*tag its
- * tag word, *e its entry), 0 the slot was taken meanwhile (look again),
- * -1 no room. The entry is written by the caller, once.
+ * A free slot claimed for the session, in its first bucket if that has
+ * room, else in its second, counted first in the first bucket's overflow
+ * (so no look finds the first bucket without overflow while the key is
+ * LIVE in the second): 1 (*tag its tag word, *e its entry), 0 the slot
+ * was taken meanwhile (look again), -1 no room. The entry is written by
+ * the caller, once.
  */
 static __always_inline int es_tbl_claim(struct es_tbl_probe *p, __u32 **tag,
 					struct es_tbl_entry4 **e, struct es_tbl_stats *ts)
 {
-	__u32 n0 = es_popcount8(p->empty[0]), n1 = es_popcount8(p->empty[1]), b, j;
+	__u32 b, j;
 
+	if (!p->bk[0])
+		return -1;
 	/* branches, not an index: the verifier refuses a variable offset into the stack */
-	if (n1 > n0) {
-		if (!p->bk[1])
+	if (p->empty[0]) {
+		b = p->b[0];
+		j = es_lowest16(p->empty[0]);
+		*tag = es_tbl_claim_in(p->bk[0], j, p->fp);
+	} else {
+		if (!p->empty[1] || !p->bk[1])
 			return -1;
 		b = p->b[1];
-		j = es_lowest8(p->empty[1]);
+		j = es_lowest16(p->empty[1]);
+		__sync_fetch_and_add(&p->bk[0]->overflow, 1);
 		*tag = es_tbl_claim_in(p->bk[1], j, p->fp);
+		if (!*tag)
+			__sync_fetch_and_add(&p->bk[0]->overflow, -1);
 		ts->in_second += !!*tag;
-	} else {
-		if (!n0 || !p->bk[0])
-			return -1;
-		b = p->b[0];
-		j = es_lowest8(p->empty[0]);
-		*tag = es_tbl_claim_in(p->bk[0], j, p->fp);
 	}
 	if (!*tag)
 		return 0;

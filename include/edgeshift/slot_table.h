@@ -7,12 +7,15 @@
  *
  * Two BPF arrays made with BPF_F_MMAPABLE, which the programs index and
  * user space maps into its address space:
- * - es_tbl_tags4: ES_TBL_BUCKETS(slots) buckets of ES_TBL_BUCKET_SLOTS
- *   32-bit tag words (32 bytes: one cache line holds two buckets);
+ * - es_tbl_tags4: ES_TBL_BUCKETS(slots) buckets, each one cache line of
+ *   ES_TBL_BUCKET_SLOTS 32-bit tag words and an overflow count;
  * - es_tbl_entries4: one struct es_tbl_entry4 per slot, slot number
  *   bucket * ES_TBL_BUCKET_SLOTS + position in the bucket.
- * A key may live in either of its two buckets (es_tbl_hash4); a new
- * session takes a free slot of the emptier one. There is no allocation,
+ * A key lives in its first bucket (es_tbl_hash4) while that has room, else
+ * in its second, and its first bucket's overflow counts it there: a packet
+ * looks at the second bucket only when the first is full or has
+ * overflowed, so a new session mostly touches one tag line and one entry.
+ * There is no allocation,
  * no lock and no eviction on the packet path: a slot is claimed with one
  * compare-and-swap on its tag, and a packet whose key has no slot and
  * finds none free in its two buckets is counted as skipped
@@ -26,13 +29,17 @@
 
 #include "session.h"
 
-/* Slots a bucket holds: the probe bound of one bucket (two buckets a key). */
-#define ES_TBL_BUCKET_SLOTS	8
+/* Slots a bucket holds (its tags and overflow fill a 64-byte line); two buckets a key. */
+#define ES_TBL_BUCKET_SLOTS	15
 
-/* Default slots: twice the default session map size, so a full session budget is half the table. */
-#define ES_TBL_SLOTS_DEFAULT	131072
+/*
+ * Default buckets: 122,880 slots, about twice the default session map
+ * size, so a full session budget fills about half the table.
+ */
+#define ES_TBL_BUCKETS_DEFAULT	8192
+#define ES_TBL_SLOTS_DEFAULT	(ES_TBL_BUCKETS_DEFAULT * ES_TBL_BUCKET_SLOTS)
 
-/* Buckets of a table of n slots (n a power of two, at least 2 buckets). */
+/* Buckets of a table of n slots (a power of two of buckets, at least 2). */
 #define ES_TBL_BUCKETS(n)	((n) / ES_TBL_BUCKET_SLOTS)
 
 /*
@@ -48,6 +55,9 @@
 
 struct es_tbl_bucket {
 	__u32	tag[ES_TBL_BUCKET_SLOTS];	/* tag word of each slot of the bucket (see above) */
+	__u32	overflow;	/* sessions whose first bucket this is that live in their second:
+				 * added to (atomically) before such a claim, taken from by the
+				 * collector when it frees one; 0: no key of this bucket is elsewhere */
 };
 
 /*
@@ -74,11 +84,11 @@ struct es_tbl_stats {
 	__u64	created;	/* slots claimed for new sessions */
 	__u64	no_slot;	/* packets of a new session that found both buckets full */
 	__u64	busy;		/* packets that gave up waiting for a slot claimed by another CPU, or lost every claim */
-	__u64	in_second;	/* new sessions placed in their second bucket */
+	__u64	in_second;	/* new sessions placed in their second bucket (the first was full) */
 };
 
 /*
- * Where a key lives: bucket one from the low bits, bucket two from bits
+ * Where a key may live: bucket one from the low bits, bucket two from bits
  * 20 and up (different when the table has two buckets or more), the
  * fingerprint from the high word. The same function in the programs and
  * in every reader. Multiplies spread the words; the endpoints are already

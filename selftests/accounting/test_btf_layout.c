@@ -402,7 +402,7 @@ TEST(map_sizes_loaded)
 }
 
 /* The slot table candidate (include/edgeshift/slot_table.h) against its object. */
-LAYOUT_TEST(es_tbl_bucket, MEMBER(es_tbl_bucket, tag))
+LAYOUT_TEST(es_tbl_bucket, MEMBER(es_tbl_bucket, tag), MEMBER(es_tbl_bucket, overflow))
 {
 	check_layout_in(&es_tbl_bucket_desc, "bench_table.bpf.o");
 }

@@ -514,7 +514,7 @@ TEST_F(conc, xdp_and_tc_racing_session_creation)
  * mmap as its collector would. tbl_small: a table of SMALL_SLOTS slots,
  * far fewer than the sessions sent to it.
  */
-#define SMALL_SLOTS	64
+#define SMALL_SLOTS	(4 * ES_TBL_BUCKET_SLOTS)
 #define SMALL_NEW	500	/* sessions sent to it, from each CPU */
 
 FIXTURE(tbl) {
