@@ -178,11 +178,22 @@ static bool in_range(uint32_t a, uint32_t lo, uint32_t hi)
 }
 
 /*
- * Free the slots of the table's previous new-session run through the
- * mmap, as the collector would (no program runs now, so a plain store of
- * EMPTY is safe here; docs/maps.md gives the collector's protocol), and
- * note this run's addresses.
+ * Free one LIVE slot as the collector would (no program runs now, so a
+ * plain store of EMPTY is safe here; docs/maps.md gives the collector's
+ * protocol): a session in its second bucket leaves its first bucket's
+ * overflow count.
  */
+static void tbl_free(struct tbl_view *t, size_t slot, uint32_t *tag)
+{
+	uint32_t nbuckets = t->tags_len / sizeof(*t->tags);
+	uint32_t b1 = es_tbl_b1(es_tbl_hash4(&t->entries[slot].key), nbuckets);
+
+	if (slot / ES_TBL_BUCKET_SLOTS != b1)
+		__atomic_fetch_sub(&t->tags[b1].overflow, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(tag, ES_TBL_EMPTY, __ATOMIC_RELEASE);
+}
+
+/* Free the slots of the table's previous new-session run; note this run's addresses. */
 static void tbl_before_run(struct tbl_view *t, unsigned int repeat)
 {
 	size_t i, n = t->entries_len / sizeof(*t->entries);
@@ -196,7 +207,7 @@ static void tbl_before_run(struct tbl_view *t, unsigned int repeat)
 		e = &t->entries[i];
 		if (in_range(e->key.addr_lo, t->prev_lo, t->prev_hi) ||
 		    in_range(e->key.addr_hi, t->prev_lo, t->prev_hi))
-			__atomic_store_n(tag, ES_TBL_EMPTY, __ATOMIC_RELEASE);
+			tbl_free(t, i, tag);
 	}
 	t->prev_lo = next_saddr;
 	t->prev_hi = next_saddr + repeat;
