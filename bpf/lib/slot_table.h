@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * the slot table (include/edgeshift/slot_table.h), a candidate for
+ * The slot table (include/edgeshift/slot_table.h), a candidate for
  * the IPv4 session maps built only into bpf/bench_table.bpf.c: sessions in
  * an mmap-able array, a key in one of two buckets of 15 slots, a slot
  * claimed with one compare-and-swap on its tag word. A new session costs

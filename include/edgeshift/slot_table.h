@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * the slot table: a candidate for the IPv4 session maps (issue 12, the
+ * The slot table: a candidate for the IPv4 session maps (issue 12, the
  * new session under 300 ns), built today only into a benchmark object
  * (bpf/bench_table.bpf.c, bpf/lib/slot_table.h) and its tests. Its
- * adoption is laid out in docs/maps.md ("the slot table").
+ * adoption is laid out in docs/maps.md ("The slot table").
  *
  * Two BPF arrays made with BPF_F_MMAPABLE, which the programs index and
  * user space maps into its address space:
@@ -15,9 +15,9 @@
  * in its second, and its first bucket's overflow counts it there: a packet
  * looks at the second bucket only when the first is full or has
  * overflowed, so a new session mostly touches one tag line and one entry.
- * There is no allocation,
- * no lock and no eviction on the packet path: a slot is claimed with one
- * compare-and-swap on its tag, and a packet whose key has no slot and
+ * There is no allocation, no lock and no eviction on the packet path: a
+ * slot is claimed with one compare-and-swap on its tag, and a packet whose
+ * key has no slot and
  * finds none free in its two buckets is counted as skipped
  * (es_tbl_stats.no_slot and es_iface_stats.skipped[][ES_SKIP_MAP_FULL]).
  * Slots are freed by the collector only (docs/maps.md).
@@ -83,7 +83,9 @@ struct es_tbl_entry4 {
 struct es_tbl_stats {
 	__u64	created;	/* slots claimed for new sessions */
 	__u64	no_slot;	/* packets of a new session that found both buckets full */
-	__u64	busy;		/* packets that gave up waiting for a slot claimed by another CPU, or lost every claim */
+	__u64	busy;		/* packets that gave up waiting for another CPU's claim of a slot with
+				 * their fingerprint (2^15 re-reads), lost every claim, or met a
+				 * third fingerprint match in one bucket */
 	__u64	in_second;	/* new sessions placed in their second bucket (the first was full) */
 };
 

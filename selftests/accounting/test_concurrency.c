@@ -510,8 +510,8 @@ TEST_F(conc, xdp_and_tc_racing_session_creation)
 }
 
 /*
- * the slot table candidate (bpf/bench_table.bpf.c), read through its
- * mmap as its collector would. tbl_small: a table of SMALL_SLOTS slots,
+ * The slot table candidate (bpf/bench_table.bpf.c), read through its
+ * mmap as its collector would. xdp_small_table_counts_every_packet: a table of SMALL_SLOTS slots,
  * far fewer than the sessions sent to it.
  */
 #define SMALL_SLOTS	(4 * ES_TBL_BUCKET_SLOTS)
