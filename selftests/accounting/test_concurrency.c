@@ -12,6 +12,8 @@
  * slot or counted as skipped.
  */
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <linux/membarrier.h>
 #include <arpa/inet.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -511,8 +513,9 @@ TEST_F(conc, xdp_and_tc_racing_session_creation)
 
 /*
  * The slot table candidate (bpf/bench_table.bpf.c), read through its
- * mmap as its collector would. xdp_small_table_counts_every_packet: a table of SMALL_SLOTS slots,
- * far fewer than the sessions sent to it.
+ * mmap as its collector would (tags writable: the reclaim test frees a
+ * slot as docs/maps.md says). xdp_small_table_counts_every_packet: a
+ * table of SMALL_SLOTS slots, far fewer than the sessions sent to it.
  */
 #define SMALL_SLOTS	(4 * ES_TBL_BUCKET_SLOTS)
 #define SMALL_NEW	500	/* sessions sent to it, from each CPU */
@@ -528,12 +531,12 @@ FIXTURE(tbl) {
 	__u32			nbuckets;
 };
 
-static void *tbl_mmap(struct bpf_map *m, size_t *len)
+static void *tbl_mmap(struct bpf_map *m, size_t *len, int prot)
 {
 	void *p;
 
 	*len = (size_t)bpf_map__value_size(m) * bpf_map__max_entries(m);
-	p = mmap(NULL, *len, PROT_READ, MAP_SHARED, bpf_map__fd(m), 0);
+	p = mmap(NULL, *len, prot, MAP_SHARED, bpf_map__fd(m), 0);
 	ASSERT_TRUE(p != MAP_FAILED, "mmap of the slot table");
 	return p;
 }
@@ -559,8 +562,8 @@ static void tbl_load(FIXTURE_DATA(tbl) *self, __u32 slots)
 	self->nbuckets = skel->rodata->es_tbl_nbuckets;
 	self->xdp_fd = bpf_program__fd(skel->progs.es_xdp_acct);
 	self->tc_fd = -1;
-	self->tags = tbl_mmap(skel->maps.es_tbl_tags4, &self->tags_len);
-	self->entries = tbl_mmap(skel->maps.es_tbl_entries4, &self->entries_len);
+	self->tags = tbl_mmap(skel->maps.es_tbl_tags4, &self->tags_len, PROT_READ | PROT_WRITE);
+	self->entries = tbl_mmap(skel->maps.es_tbl_entries4, &self->entries_len, PROT_READ);
 }
 
 FIXTURE_SETUP(tbl)
@@ -754,6 +757,108 @@ TEST_F(tbl, xdp_small_table_counts_every_packet)
 	EXPECT_EQ(s.skipped[ES_DIR_RX][ES_SKIP_MAP_FULL], ts.no_slot + ts.busy,
 		  "skipped[map_full] against the table's own counts");
 	free(pkts);
+}
+
+/* The slot holding the key LIVE, or -1. */
+static long tbl_slot_of(FIXTURE_DATA(tbl) *self, const struct es_session_key4 *k)
+{
+	__u64 h = es_tbl_hash4(k);
+	__u32 b[2] = { es_tbl_b1(h, self->nbuckets), es_tbl_b2(h, self->nbuckets) }, slot;
+	int i, j;
+
+	for (i = 0; i < 2; i++) {
+		for (j = 0; j < ES_TBL_BUCKET_SLOTS; j++) {
+			slot = b[i] * ES_TBL_BUCKET_SLOTS + j;
+			if (tbl_tag(self, slot) == (es_tbl_fp(h) | ES_TBL_LIVE) &&
+			    !memcmp(&self->entries[slot].key, k, sizeof(*k)))
+				return slot;
+		}
+	}
+	return -1;
+}
+
+/*
+ * The collector's reclaim (docs/maps.md): LIVE to RECLAIM, an RCU grace
+ * period (membarrier), the final counts read, then EMPTY (and the first
+ * bucket's overflow taken back when the slot is in the second). 0 or -1.
+ */
+static int tbl_reclaim(FIXTURE_DATA(tbl) *self, __u32 slot, struct es_session_counters *out)
+{
+	__u32 *tag = &self->tags[slot / ES_TBL_BUCKET_SLOTS].tag[slot % ES_TBL_BUCKET_SLOTS];
+	const struct es_tbl_entry4 *e = &self->entries[slot];
+	__u32 live = __atomic_load_n(tag, __ATOMIC_ACQUIRE), b1;
+
+	if ((live & ES_TBL_STATE_MASK) != ES_TBL_LIVE ||
+	    !__atomic_compare_exchange_n(tag, &live, (live & ~ES_TBL_STATE_MASK) | ES_TBL_RECLAIM,
+					 false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return -1;
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		return -1;
+	*out = e->c;
+	b1 = es_tbl_b1(es_tbl_hash4(&e->key), self->nbuckets);
+	if (slot / ES_TBL_BUCKET_SLOTS != b1)
+		__atomic_fetch_sub(&self->tags[b1].overflow, 1, __ATOMIC_RELAXED);
+	__atomic_store_n(tag, ES_TBL_EMPTY, __ATOMIC_RELEASE);
+	return 0;
+}
+
+static void *traffic_main(void *arg)
+{
+	struct worker *w = arg;
+	__u32 retval;
+
+	w->start_ns = es_now_ns();
+	w->err = run_once(w, w->pkts, &retval);
+	w->end_ns = es_now_ns();
+	return NULL;
+}
+
+/*
+ * One CPU sends REPEAT packets of a session while the other reclaims its
+ * slot in the middle of them: the counts read at the reclaim plus what the
+ * session's new slot holds afterwards are every packet, exactly.
+ */
+TEST_F(tbl, reclaim_under_traffic_exact)
+{
+	struct es_session_key4 k = udp_key(1000, 2000);
+	struct es_session_counters got = {}, rest;
+	struct worker w = {};
+	pthread_attr_t attr;
+	cpu_set_t set;
+	long slot = -1;
+	int copies, tries;
+	struct pkt pkt;
+
+	tbl_load(self, 0);
+	build_udp(&pkt, "10.0.0.1", "10.0.0.2", 1000, 2000);
+	w.pkts = &pkt;
+	w.repeat = REPEAT;
+	w.prog_fd = self->xdp_fd;
+	CPU_ZERO(&set);
+	CPU_SET(self->cpu[1], &set);
+	ASSERT_OK(sched_setaffinity(0, sizeof(set), &set), "pin the collector");
+	CPU_ZERO(&set);
+	CPU_SET(self->cpu[0], &set);
+	ASSERT_OK(pthread_attr_init(&attr), "pthread_attr_init");
+	ASSERT_OK(pthread_attr_setaffinity_np(&attr, sizeof(set), &set), "pin the traffic");
+	ASSERT_OK(pthread_create(&w.thread, &attr, traffic_main, &w), "pthread_create");
+	pthread_attr_destroy(&attr);
+	for (tries = 0; slot < 0 && tries < 1000000; tries++)
+		slot = tbl_slot_of(self, &k);
+	EXPECT_TRUE(slot >= 0 && !tbl_reclaim(self, slot, &got), "slot reclaimed");
+	ASSERT_OK(pthread_join(w.thread, NULL), "pthread_join");
+	ASSERT_OK(w.err, "XDP test run");
+
+	rest = tbl_read(self, &k, &copies);
+	TEST_LOG("reclaimed with %llu packets, %llu after it in %d slot(s)",
+		 (unsigned long long)got.pkts[ES_DIR_RX], (unsigned long long)rest.pkts[ES_DIR_RX],
+		 copies);
+	EXPECT_TRUE(got.pkts[ES_DIR_RX] > 0 && rest.pkts[ES_DIR_RX] > 0,
+		    "the reclaim fell in the middle of the traffic");
+	EXPECT_EQ(got.pkts[ES_DIR_RX] + rest.pkts[ES_DIR_RX], REPEAT, "every packet, once");
+	EXPECT_EQ(got.bytes[ES_DIR_RX] + rest.bytes[ES_DIR_RX], (__u64)REPEAT * pkt.len,
+		  "every byte, once");
+	EXPECT_EQ(tbl_stats(self).created, 2, "the session again after its reclaim");
 }
 
 TEST_HARNESS_MAIN
