@@ -11,9 +11,6 @@
  * and for a table too small for the sessions: every packet is then in a
  * slot or counted as skipped.
  */
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <linux/membarrier.h>
 #include <arpa/inet.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -30,6 +27,7 @@
 #include "util/clock.h"
 #include "harness.h"
 #include "bpf/flow_index.h"
+#include "bpf/slot_reader.h"
 
 #define IFINDEX_LO	1
 #define TC_ACT_UNSPEC	(-1)
@@ -525,21 +523,8 @@ FIXTURE(tbl) {
 	int			xdp_fd, tc_fd;
 	int			ncpus;
 	int			cpu[2];
-	struct es_tbl_bucket	*tags;
-	struct es_tbl_entry4	*entries;
-	size_t			tags_len, entries_len;
-	__u32			nbuckets;
+	struct es_slot_table	t;	/* the table through its mmap */
 };
-
-static void *tbl_mmap(struct bpf_map *m, size_t *len, int prot)
-{
-	void *p;
-
-	*len = (size_t)bpf_map__value_size(m) * bpf_map__max_entries(m);
-	p = mmap(NULL, *len, prot, MAP_SHARED, bpf_map__fd(m), 0);
-	ASSERT_TRUE(p != MAP_FAILED, "mmap of the slot table");
-	return p;
-}
 
 /* Load the table with slots slots (0: its default) and map it. */
 static void tbl_load(FIXTURE_DATA(tbl) *self, __u32 slots)
@@ -559,11 +544,11 @@ static void tbl_load(FIXTURE_DATA(tbl) *self, __u32 slots)
 		skel->rodata->es_tbl_nbuckets = ES_TBL_BUCKETS(slots);
 	}
 	ASSERT_OK(bench_table__load(skel), "bench_table__load");
-	self->nbuckets = skel->rodata->es_tbl_nbuckets;
 	self->xdp_fd = bpf_program__fd(skel->progs.es_xdp_acct);
 	self->tc_fd = -1;
-	self->tags = tbl_mmap(skel->maps.es_tbl_tags4, &self->tags_len, PROT_READ | PROT_WRITE);
-	self->entries = tbl_mmap(skel->maps.es_tbl_entries4, &self->entries_len, PROT_READ);
+	ASSERT_OK(es_slot_table_map(&self->t, bpf_map__fd(skel->maps.es_tbl_tags4),
+				    bpf_map__fd(skel->maps.es_tbl_entries4)), "mmap of the slot table");
+	ASSERT_EQ(self->t.nbuckets, skel->rodata->es_tbl_nbuckets, "buckets seen through the mmap");
 }
 
 FIXTURE_SETUP(tbl)
@@ -577,16 +562,13 @@ FIXTURE_SETUP(tbl)
 
 FIXTURE_TEARDOWN(tbl)
 {
-	if (self->tags)
-		munmap(self->tags, self->tags_len);
-	if (self->entries)
-		munmap(self->entries, self->entries_len);
+	es_slot_table_unmap(&self->t);
 	bench_table__destroy(self->skel);
 }
 
 static __u32 tbl_tag(FIXTURE_DATA(tbl) *self, __u32 slot)
 {
-	return __atomic_load_n(&self->tags[slot / ES_TBL_BUCKET_SLOTS].tag[slot % ES_TBL_BUCKET_SLOTS],
+	return __atomic_load_n(&self->t.tags[slot / ES_TBL_BUCKET_SLOTS].tag[slot % ES_TBL_BUCKET_SLOTS],
 			       __ATOMIC_ACQUIRE);
 }
 
@@ -605,8 +587,8 @@ static struct es_session_counters tbl_read(FIXTURE_DATA(tbl) *self,
 {
 	struct es_session_counters sum = {};
 	__u64 h = es_tbl_hash4(k);
-	__u32 b[2] = { es_tbl_b1(h, self->nbuckets), es_tbl_b2(h, self->nbuckets) }, slot;
-	const struct es_tbl_entry4 *e;
+	__u32 b[2] = { es_tbl_b1(h, self->t.nbuckets), es_tbl_b2(h, self->t.nbuckets) }, slot;
+	struct es_tbl_entry4 e;
 	int i, j, d;
 
 	*copies = 0;
@@ -615,13 +597,13 @@ static struct es_session_counters tbl_read(FIXTURE_DATA(tbl) *self,
 			slot = b[i] * ES_TBL_BUCKET_SLOTS + j;
 			if (tbl_tag(self, slot) != (es_tbl_fp(h) | ES_TBL_LIVE))
 				continue;
-			e = &self->entries[slot];
-			if (memcmp(&e->key, k, sizeof(*k)))
+			ASSERT_OK(es_slot_table_read(&self->t, slot, &e), "consistent copy of a slot");
+			if (memcmp(&e.key, k, sizeof(*k)))
 				continue;
 			(*copies)++;
 			for (d = 0; d < ES_DIR_MAX; d++) {
-				sum.pkts[d] += e->c.pkts[d];
-				sum.bytes[d] += e->c.bytes[d];
+				sum.pkts[d] += e.c.pkts[d];
+				sum.bytes[d] += e.c.bytes[d];
 			}
 		}
 	}
@@ -631,14 +613,14 @@ static struct es_session_counters tbl_read(FIXTURE_DATA(tbl) *self,
 /* LIVE slots, and the packets they hold (RX). */
 static __u32 tbl_count_live(FIXTURE_DATA(tbl) *self, __u64 *pkts)
 {
-	__u32 slot, n = 0, nslots = self->nbuckets * ES_TBL_BUCKET_SLOTS;
+	__u32 slot, n = 0, nslots = self->t.nbuckets * ES_TBL_BUCKET_SLOTS;
 
 	*pkts = 0;
 	for (slot = 0; slot < nslots; slot++) {
 		if (!tbl_live(self, slot))
 			continue;
 		n++;
-		*pkts += self->entries[slot].c.pkts[ES_DIR_RX];
+		*pkts += self->t.entries[slot].c.pkts[ES_DIR_RX];
 	}
 	return n;
 }
@@ -759,49 +741,6 @@ TEST_F(tbl, xdp_small_table_counts_every_packet)
 	free(pkts);
 }
 
-/* The slot holding the key LIVE, or -1. */
-static long tbl_slot_of(FIXTURE_DATA(tbl) *self, const struct es_session_key4 *k)
-{
-	__u64 h = es_tbl_hash4(k);
-	__u32 b[2] = { es_tbl_b1(h, self->nbuckets), es_tbl_b2(h, self->nbuckets) }, slot;
-	int i, j;
-
-	for (i = 0; i < 2; i++) {
-		for (j = 0; j < ES_TBL_BUCKET_SLOTS; j++) {
-			slot = b[i] * ES_TBL_BUCKET_SLOTS + j;
-			if (tbl_tag(self, slot) == (es_tbl_fp(h) | ES_TBL_LIVE) &&
-			    !memcmp(&self->entries[slot].key, k, sizeof(*k)))
-				return slot;
-		}
-	}
-	return -1;
-}
-
-/*
- * The collector's reclaim (docs/maps.md): LIVE to RECLAIM, an RCU grace
- * period (membarrier), the final counts read, then EMPTY (and the first
- * bucket's overflow taken back when the slot is in the second). 0 or -1.
- */
-static int tbl_reclaim(FIXTURE_DATA(tbl) *self, __u32 slot, struct es_session_counters *out)
-{
-	__u32 *tag = &self->tags[slot / ES_TBL_BUCKET_SLOTS].tag[slot % ES_TBL_BUCKET_SLOTS];
-	const struct es_tbl_entry4 *e = &self->entries[slot];
-	__u32 live = __atomic_load_n(tag, __ATOMIC_ACQUIRE), b1;
-
-	if ((live & ES_TBL_STATE_MASK) != ES_TBL_LIVE ||
-	    !__atomic_compare_exchange_n(tag, &live, (live & ~ES_TBL_STATE_MASK) | ES_TBL_RECLAIM,
-					 false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return -1;
-	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
-		return -1;
-	*out = e->c;
-	b1 = es_tbl_b1(es_tbl_hash4(&e->key), self->nbuckets);
-	if (slot / ES_TBL_BUCKET_SLOTS != b1)
-		__atomic_fetch_sub(&self->tags[b1].overflow, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(tag, ES_TBL_EMPTY, __ATOMIC_RELEASE);
-	return 0;
-}
-
 static void *traffic_main(void *arg)
 {
 	struct worker *w = arg;
@@ -821,7 +760,8 @@ static void *traffic_main(void *arg)
 TEST_F(tbl, reclaim_under_traffic_exact)
 {
 	struct es_session_key4 k = udp_key(1000, 2000);
-	struct es_session_counters got = {}, rest;
+	struct es_session_counters rest;
+	struct es_tbl_entry4 got = {};
 	struct worker w = {};
 	pthread_attr_t attr;
 	cpu_set_t set;
@@ -844,19 +784,19 @@ TEST_F(tbl, reclaim_under_traffic_exact)
 	ASSERT_OK(pthread_create(&w.thread, &attr, traffic_main, &w), "pthread_create");
 	pthread_attr_destroy(&attr);
 	for (tries = 0; slot < 0 && tries < 1000000; tries++)
-		slot = tbl_slot_of(self, &k);
-	EXPECT_TRUE(slot >= 0 && !tbl_reclaim(self, slot, &got), "slot reclaimed");
+		slot = es_slot_table_find(&self->t, &k);
+	EXPECT_TRUE(slot >= 0 && !es_slot_table_reclaim(&self->t, slot, &got), "slot reclaimed");
 	ASSERT_OK(pthread_join(w.thread, NULL), "pthread_join");
 	ASSERT_OK(w.err, "XDP test run");
 
 	rest = tbl_read(self, &k, &copies);
 	TEST_LOG("reclaimed with %llu packets, %llu after it in %d slot(s)",
-		 (unsigned long long)got.pkts[ES_DIR_RX], (unsigned long long)rest.pkts[ES_DIR_RX],
+		 (unsigned long long)got.c.pkts[ES_DIR_RX], (unsigned long long)rest.pkts[ES_DIR_RX],
 		 copies);
-	EXPECT_TRUE(got.pkts[ES_DIR_RX] > 0 && rest.pkts[ES_DIR_RX] > 0,
+	EXPECT_TRUE(got.c.pkts[ES_DIR_RX] > 0 && rest.pkts[ES_DIR_RX] > 0,
 		    "the reclaim fell in the middle of the traffic");
-	EXPECT_EQ(got.pkts[ES_DIR_RX] + rest.pkts[ES_DIR_RX], REPEAT, "every packet, once");
-	EXPECT_EQ(got.bytes[ES_DIR_RX] + rest.bytes[ES_DIR_RX], (__u64)REPEAT * pkt.len,
+	EXPECT_EQ(got.c.pkts[ES_DIR_RX] + rest.pkts[ES_DIR_RX], REPEAT, "every packet, once");
+	EXPECT_EQ(got.c.bytes[ES_DIR_RX] + rest.bytes[ES_DIR_RX], (__u64)REPEAT * pkt.len,
 		  "every byte, once");
 	EXPECT_EQ(tbl_stats(self).created, 2, "the session again after its reclaim");
 }

@@ -30,7 +30,6 @@
  * slots of its previous run (untimed), as the collector would; with
  * --keep-full it frees nothing and the table fills up.
  */
-#include <sys/mman.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -52,6 +51,7 @@
 #include "bench_table.skel.h"
 #include <edgeshift/slot_table.h>
 #include "testing/pkt_build.h"
+#include "bpf/slot_reader.h"
 #include "tool/opts.h"
 
 #define BENCH_ROUNDS	7
@@ -108,9 +108,7 @@ struct bench_case {
  * programs step the raw 32-bit word, so a key's address is that word).
  */
 struct tbl_view {
-	struct es_tbl_bucket	*tags;
-	struct es_tbl_entry4	*entries;
-	size_t			tags_len, entries_len;
+	struct es_slot_table	t;		/* t.tags NULL: the column has no table */
 	int			stats_fd;
 	bool			filled;		/* the base fill is in */
 	uint32_t		prev_lo, prev_hi;	/* the previous run's addresses */
@@ -178,36 +176,25 @@ static bool in_range(uint32_t a, uint32_t lo, uint32_t hi)
 }
 
 /*
- * Free one LIVE slot as the collector would (no program runs now, so a
- * plain store of EMPTY is safe here; docs/maps.md gives the collector's
- * protocol): a session in its second bucket leaves its first bucket's
- * overflow count.
+ * Free the slots of the table's previous new-session run through the
+ * mmap, as the collector would (no program runs now, so no grace period
+ * is needed; docs/maps.md gives the collector's protocol), and note this
+ * run's addresses.
  */
-static void tbl_free(struct tbl_view *t, size_t slot, uint32_t *tag)
-{
-	uint32_t nbuckets = t->tags_len / sizeof(*t->tags);
-	uint32_t b1 = es_tbl_b1(es_tbl_hash4(&t->entries[slot].key), nbuckets);
-
-	if (slot / ES_TBL_BUCKET_SLOTS != b1)
-		__atomic_fetch_sub(&t->tags[b1].overflow, 1, __ATOMIC_RELAXED);
-	__atomic_store_n(tag, ES_TBL_EMPTY, __ATOMIC_RELEASE);
-}
-
-/* Free the slots of the table's previous new-session run; note this run's addresses. */
 static void tbl_before_run(struct tbl_view *t, unsigned int repeat)
 {
-	size_t i, n = t->entries_len / sizeof(*t->entries);
+	size_t i, n = t->t.entries_len / sizeof(*t->t.entries);
 	const struct es_tbl_entry4 *e;
-	uint32_t *tag;
+	uint32_t tag;
 
 	for (i = 0; !keep_full && i < n; i++) {
-		tag = &t->tags[i / ES_TBL_BUCKET_SLOTS].tag[i % ES_TBL_BUCKET_SLOTS];
-		if ((*tag & ES_TBL_STATE_MASK) != ES_TBL_LIVE)
+		tag = t->t.tags[i / ES_TBL_BUCKET_SLOTS].tag[i % ES_TBL_BUCKET_SLOTS];
+		if ((tag & ES_TBL_STATE_MASK) != ES_TBL_LIVE)
 			continue;
-		e = &t->entries[i];
+		e = &t->t.entries[i];
 		if (in_range(e->key.addr_lo, t->prev_lo, t->prev_hi) ||
 		    in_range(e->key.addr_hi, t->prev_lo, t->prev_hi))
-			tbl_free(t, i, tag);
+			es_slot_table_free(&t->t, i);
 	}
 	t->prev_lo = next_saddr;
 	t->prev_hi = next_saddr + repeat;
@@ -221,7 +208,7 @@ static uint64_t tbl_skipped(const struct tbl_view *t)
 	uint64_t sum = 0;
 	uint32_t zero = 0;
 
-	if (!t->tags || ncpus <= 0 || bpf_map_lookup_elem(t->stats_fd, &zero, s))
+	if (!t->t.tags || ncpus <= 0 || bpf_map_lookup_elem(t->stats_fd, &zero, s))
 		return 0;
 	for (i = 0; i < ncpus; i++)
 		sum += s[i].no_slot + s[i].busy;
@@ -235,7 +222,7 @@ static int time_run(struct bench_case *bc, int p, unsigned int repeat, double *n
 	int err, i;
 
 	if (bc->new_tuples) {
-		if (tbl[p].tags)
+		if (tbl[p].t.tags)
 			tbl_before_run(&tbl[p], repeat);
 		memcpy(bc->pkt + SADDR_OFF, &next_saddr, sizeof(next_saddr));
 		next_saddr += repeat;
@@ -306,7 +293,7 @@ static unsigned int warm_repeat(const struct bench_case *bc, int p, const struct
 {
 	if (!bc->new_tuples)
 		return o->repeat / 10 + 1;
-	if (tbl[p].tags)
+	if (tbl[p].t.tags)
 		return tbl[p].filled ? 1000 : DEFAULT_MAP;
 	return 2 * DEFAULT_MAP;
 }
@@ -327,7 +314,7 @@ static int warm_up(struct bench_case *cases, int n, const struct bench_opts *o)
 			rep = warm_repeat(&cases[c], p, o);
 			err = time_run(&cases[c], p, rep, NULL) ?:
 			      time_fold(&cases[c], p, rep, NULL);
-			if (tbl[p].tags && cases[c].new_tuples && !tbl[p].filled) {
+			if (tbl[p].t.tags && cases[c].new_tuples && !tbl[p].filled) {
 				tbl[p].filled = true;	/* the base fill stays */
 				tbl[p].prev_lo = tbl[p].prev_hi = 0;
 			}
@@ -641,31 +628,21 @@ static void empty_init(const struct bench_objs *b, const struct bench_opts *o)
 	}
 }
 
-static void *map_mmap(struct bpf_map *m, size_t *len)
-{
-	void *p;
-
-	*len = (size_t)bpf_map__value_size(m) * bpf_map__max_entries(m);
-	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(m), 0);
-	return p == MAP_FAILED ? NULL : p;
-}
-
 /* A table through its mmap, as the collector would read it; 1: the object has none. */
 static int tbl_init_one(struct tbl_view *t, struct bpf_object *obj)
 {
 	struct bpf_map *tags = bpf_object__find_map_by_name(obj, "es_tbl_tags4");
 	struct bpf_map *entries = bpf_object__find_map_by_name(obj, "es_tbl_entries4");
 	struct bpf_map *stats = bpf_object__find_map_by_name(obj, "es_tbl_stats");
+	int err;
 
 	if (!tags || !entries || !stats)
 		return 1;
-	t->tags = map_mmap(tags, &t->tags_len);
-	t->entries = map_mmap(entries, &t->entries_len);
 	t->stats_fd = bpf_map__fd(stats);
-	if (t->tags && t->entries)
-		return 0;
-	fprintf(stderr, "es-bench-xdp: cannot mmap the slot table: %s\n", strerror(errno));
-	return -1;
+	err = es_slot_table_map(&t->t, bpf_map__fd(tags), bpf_map__fd(entries));
+	if (err)
+		fprintf(stderr, "es-bench-xdp: cannot mmap the slot table: %s\n", strerror(-err));
+	return err;
 }
 
 static int tbl_init(const struct bench_objs *b)
@@ -679,12 +656,8 @@ static void tbl_fini(void)
 {
 	int p;
 
-	for (p = 0; p < P_MAX; p++) {
-		if (tbl[p].tags)
-			munmap(tbl[p].tags, tbl[p].tags_len);
-		if (tbl[p].entries)
-			munmap(tbl[p].entries, tbl[p].entries_len);
-	}
+	for (p = 0; p < P_MAX; p++)
+		es_slot_table_unmap(&tbl[p].t);
 }
 
 static void case_init(struct bench_case *bc, const struct bench_objs *b,
