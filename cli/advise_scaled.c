@@ -37,18 +37,26 @@ static int parse_steps(const char *s, struct es_adv_scaling *h)
 	return h->n ? 0 : -EINVAL;
 }
 
+int advise_block_named(const char *arg, const struct es_adv_block *b, unsigned int nblocks)
+{
+	const char *eq = strchr(arg, '=');
+	size_t len = eq ? (size_t)(eq - arg) : 0;
+	unsigned int k;
+
+	for (k = 0; eq && k < nblocks; k++)
+		if (strlen(b[k].name) == len && !strncmp(b[k].name, arg, len))
+			return (int)k;
+	return -1;
+}
+
 int advise_scaled(const struct es_opt_multi *m, struct es_adv_block *b, unsigned int nblocks)
 {
-	unsigned int i, k;
+	unsigned int i;
+	int k;
 
 	for (i = 0; i < m->n; i++) {
-		const char *eq = strchr(m->v[i], '=');
-		size_t len = eq ? (size_t)(eq - m->v[i]) : 0;
-
-		for (k = 0; eq && k < nblocks; k++)
-			if (strlen(b[k].name) == len && !strncmp(b[k].name, m->v[i], len))
-				break;
-		if (!eq || k == nblocks || parse_steps(eq + 1, &b[k].scaled)) {
+		k = advise_block_named(m->v[i], b, nblocks);
+		if (k < 0 || parse_steps(strchr(m->v[i], '=') + 1, &b[k].scaled)) {
 			fprintf(stderr, "edgeshift advise: --scaled %s: want BLOCK=R:P[,R:P...] "
 				"for a --block, up to %d steps\n", m->v[i], ES_ADV_SCALE_STEPS);
 			return -EINVAL;

@@ -63,5 +63,7 @@ struct es_adv_block;
  * scale-out history; -EINVAL with a message on a bad entry.
  */
 int advise_scaled(const struct es_opt_multi *m, struct es_adv_block *b, unsigned int nblocks);
+/* The index of the block arg ("BLOCK=...") names, -1 when none or no '='. */
+int advise_block_named(const char *arg, const struct es_adv_block *b, unsigned int nblocks);
 
 #endif

@@ -17,7 +17,7 @@
 #include "util/clock.h"
 
 struct advise_args {
-	struct es_opt_multi	blocks, replicas, scaled;
+	struct es_opt_multi	blocks, links, replicas, scaled;
 	const char		*perf, *root, *ns;
 	int			kind;
 	unsigned long		interval_ms, samples;
@@ -35,6 +35,9 @@ static const struct es_opt_name kinds[] = {
 static const struct es_opt opts[] = {
 	ES_OPT_MULTI(F(blocks), "block", 0, "NAME=CGROUP",
 		     "a block of the service and its cgroup path (repeat)"),
+	ES_OPT_MULTI(F(links), "link", 0, "BLOCK=IFNAME",
+		     "the block's link: its root qdisc's counters (a rate limit's\n"
+		     "overlimits, drops, backlog) are its network series (repeat)"),
 	ES_OPT_STR(F(perf), "perf", 0, "FILE",
 		   "holds the service's performance number, rewritten as it changes"),
 	ES_OPT_BOOL(F(agent), "agent", 0,
@@ -64,14 +67,15 @@ static const struct es_opt opts[] = {
 static const struct es_opts cli = {
 	.prog	= "edgeshift advise",
 	.opts	= opts,
-	.usage	= "--block NAME=CGROUP... --perf FILE [--perf-kind K] [--interval-ms N]\n"
-		  "       [--samples N] [--min-change R] [--json]\n"
+	.usage	= "--block NAME=CGROUP... [--link BLOCK=IFNAME...] --perf FILE [--perf-kind K]\n"
+		  "       [--interval-ms N] [--samples N] [--min-change R] [--json]\n"
 		  "       | --agent [--json]\n"
 		  "       [--patch --replicas BLOCK=N... [--namespace NS]] [--scaled BLOCK=R:P,...]",
 	.doc	= "Samples each block's cgroup (CPU used, CFS throttling, memory, I/O; v2 where\n"
-		  "the node has it, v1 otherwise) and the number in FILE every interval, then\n"
-		  "ranks the blocks by the RMS distance between their normalised resource\n"
-		  "series and the normalised change in performance per interval, nearest\n"
+		  "the node has it, v1 otherwise), the root qdisc of each block's --link, and\n"
+		  "the number in FILE every interval, then ranks the blocks by the RMS\n"
+		  "distance between their normalised resource series and the normalised\n"
+		  "change in performance per interval, nearest\n"
 		  "first (docs/scale-advisor.md), and recommends scaling out the nearest one\n"
 		  "when its resource moved with the change. --agent asks edgeshiftd instead,\n"
 		  "which samples the blocks of its configuration all the time. Exit status 0\n"
@@ -97,6 +101,19 @@ static int open_blocks(const struct advise_args *a, struct es_adv_block *b)
 		if (es_adv_block_init(&b[i], name, eq + 1, a->root, err, sizeof(err))) {
 			fprintf(stderr, "edgeshift advise: block %s: %s\n", name, err);
 			return -ENOENT;
+		}
+	}
+	for (i = 0; i < a->links.n; i++) {
+		int k = advise_block_named(a->links.v[i], b, a->blocks.n);
+
+		if (k < 0) {
+			fprintf(stderr, "edgeshift advise: --link %s: want BLOCK=IFNAME for a --block\n",
+				a->links.v[i]);
+			return -EINVAL;
+		}
+		if (es_adv_block_link(&b[k], strchr(a->links.v[i], '=') + 1, err, sizeof(err))) {
+			fprintf(stderr, "edgeshift advise: %s\n", err);
+			return -ENODEV;
 		}
 	}
 	return 0;

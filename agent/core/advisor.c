@@ -203,6 +203,8 @@ static int open_blocks(struct es_agent_advisor *s, char *err, size_t len)
 	for (i = 0; i < c->n_blocks; i++) {
 		ret = es_adv_block_init(&s->blocks[i], c->blocks[i].name, c->blocks[i].cgroup,
 					root, err, len);
+		if (!ret && c->blocks[i].link[0])
+			ret = es_adv_block_link(&s->blocks[i], c->blocks[i].link, err, len);
 		if (ret)
 			return ret;
 	}

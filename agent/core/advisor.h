@@ -33,6 +33,7 @@ struct es_advisor_config {
 	struct {
 		char	name[ES_ADV_NAME_LEN];
 		char	cgroup[256];
+		char	link[16];	/* its link (the node's side), "" for none */
 	}			blocks[ES_ADV_MAX_BLOCKS];
 	unsigned int		n_blocks;
 	char			perf_file[256];		/* a number a service writes, or */

@@ -31,6 +31,7 @@ static json_t *score_json(const struct es_adv_block *b, const struct es_adv_scor
 	json_object_set_new(o, "block", json_string(b->name));
 	json_object_set_new(o, "cgroup", json_string(b->cgroup));
 	json_object_set_new(o, "cgroup_version", json_integer(b->v2 ? 2 : 1));
+	json_object_set_new(o, "link", b->link[0] ? json_string(b->link) : json_null());
 	json_object_set_new(o, "resource", s->res < 0 ? json_null() :
 			    json_string(es_adv_res_name(s->res)));
 	json_object_set_new(o, "distance", json_real(s->distance));

@@ -35,6 +35,12 @@ enum es_adv_res {
 	ES_ADV_IO,		/* bytes read and written per second */
 	ES_ADV_RECLAIM,		/* pages a second faulted back in after reclaim (refaults) */
 	ES_ADV_IOWAIT,		/* share of the interval its threads waited for block I/O */
+	/* Its link's root qdisc (a block without a link: 0, never changes). */
+	ES_ADV_NET,		/* bytes a second the qdisc sent on towards the block */
+	ES_ADV_NET_LIMITED,	/* times a second it held a packet back (overlimits) */
+	ES_ADV_NET_DROPS,	/* packets a second it dropped */
+	ES_ADV_NET_BACKLOG,	/* bytes queued in it (a gauge) */
+	ES_ADV_NET_RATE_USED,	/* bytes sent as a share of its shaper's rate (0: none) */
 	ES_ADV_NRES,
 };
 
@@ -45,6 +51,9 @@ struct es_adv_raw {
 	uint64_t	cpu_ns, throttled_ns, memory, io_bytes;
 	uint64_t	refaults;	/* memory.stat workingset_refault_anon + _file */
 	uint64_t	blkio_delay_ns;	/* summed over its threads (delay accounting) */
+	/* Its link's root qdisc; backlog is a gauge. */
+	uint64_t	net_bytes, net_overlimits, net_drops, net_backlog;
+	uint64_t	net_rate;	/* its tbf's rate, bytes a second; 0: no shaper */
 };
 
 /*
@@ -70,6 +79,7 @@ struct es_adv_scaling {
 struct es_adv_block {
 	char			name[ES_ADV_NAME_LEN];
 	char			cgroup[256];	/* relative to each hierarchy's root */
+	char			link[16];	/* its link (IFNAMSIZ), "" for none */
 	bool			v2;		/* read from the unified hierarchy */
 	bool			have_last;
 	uint64_t		last_ns;
@@ -94,6 +104,21 @@ int es_adv_block_read(const struct es_adv_block *b, const char *root, struct es_
  * the time since the last read); the first read only primes the counters.
  */
 void es_adv_block_push(struct es_adv_block *b, const struct es_adv_raw *raw, uint64_t now_ns);
+
+/*
+ * Names b's link: the interface (in the caller's network namespace) whose
+ * root qdisc carries the block's traffic, e.g. the node's side of its
+ * pod's veth, where Kubernetes' bandwidth limit puts its tbf. -ENODEV and
+ * a message when there is no such link.
+ */
+int es_adv_block_link(struct es_adv_block *b, const char *ifname, char *err, size_t err_len);
+/*
+ * The root qdisc counters of the blocks' links into raw[i] (one netlink
+ * dump for all); blocks without a link, or whose link has no listed
+ * qdisc (noqueue), read 0. -errno and a message when a link is gone.
+ */
+int es_adv_links_read(const struct es_adv_block *blocks, unsigned int n, struct es_adv_raw *raw,
+		      char *err, size_t err_len);
 
 /* The performance number in path: one decimal number, a gauge. -errno and a message. */
 int es_adv_read_perf_file(const char *path, double *v, char *err, size_t err_len);

@@ -28,6 +28,11 @@ const char *es_adv_res_name(enum es_adv_res r)
 		[ES_ADV_IO]		= "io",
 		[ES_ADV_RECLAIM]	= "memory_reclaim",
 		[ES_ADV_IOWAIT]		= "io_wait",
+		[ES_ADV_NET]		= "net",
+		[ES_ADV_NET_LIMITED]	= "net_limited",
+		[ES_ADV_NET_DROPS]	= "net_drops",
+		[ES_ADV_NET_BACKLOG]	= "net_backlog",
+		[ES_ADV_NET_RATE_USED]	= "net_rate_used",
 	};
 
 	return r < ES_ADV_NRES ? names[r] : "?";
@@ -237,6 +242,15 @@ void es_adv_block_push(struct es_adv_block *b, const struct es_adv_raw *raw, uin
 		es_adv_ring_push(&b->res[ES_ADV_RECLAIM], rate(raw->refaults, b->last.refaults, secs));
 		es_adv_ring_push(&b->res[ES_ADV_IOWAIT],
 				 rate(raw->blkio_delay_ns, b->last.blkio_delay_ns, secs) / 1e9);
+		es_adv_ring_push(&b->res[ES_ADV_NET], rate(raw->net_bytes, b->last.net_bytes, secs));
+		es_adv_ring_push(&b->res[ES_ADV_NET_LIMITED],
+				 rate(raw->net_overlimits, b->last.net_overlimits, secs));
+		es_adv_ring_push(&b->res[ES_ADV_NET_DROPS],
+				 rate(raw->net_drops, b->last.net_drops, secs));
+		es_adv_ring_push(&b->res[ES_ADV_NET_BACKLOG], (double)raw->net_backlog);
+		/* Against the rate now: a limit lowered shows as the link full at once. */
+		es_adv_ring_push(&b->res[ES_ADV_NET_RATE_USED], raw->net_rate ?
+				 rate(raw->net_bytes, b->last.net_bytes, secs) / raw->net_rate : 0);
 	}
 	b->last = *raw;
 	b->last_ns = now_ns;

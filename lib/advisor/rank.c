@@ -27,6 +27,11 @@ static const double res_floor[ES_ADV_NRES] = {
 	[ES_ADV_IO]		= 4096,		/* a page a second */
 	[ES_ADV_RECLAIM]	= 10,		/* ten refaults a second */
 	[ES_ADV_IOWAIT]		= 0.02,		/* two clock ticks of 10 ms a second */
+	[ES_ADV_NET]		= 4096,		/* a page a second */
+	[ES_ADV_NET_LIMITED]	= 10,		/* ten packets held back a second */
+	[ES_ADV_NET_DROPS]	= 1,		/* a drop a second */
+	[ES_ADV_NET_BACKLOG]	= 1514,		/* one full Ethernet frame */
+	[ES_ADV_NET_RATE_USED]	= 0.01,		/* a hundredth of the rate */
 };
 
 bool es_adv_normalise(const double *x, size_t n, double floor, double *out)
@@ -141,14 +146,27 @@ static int perf_change(const struct es_adv_ring *perf, enum es_adv_perf_kind kin
 }
 
 /*
- * A limit being hit, not a use that grows: 2 for the CFS quota and
- * reclaim under a memory limit, 1 for waiting on block I/O (below them:
- * a block that reclaims waits for the disk to read its pages back, and
- * the limit is the cause), 0 for use.
+ * A limit being hit, not a use that grows: 2 for the CFS quota, reclaim
+ * under a memory limit and a link's rate limit (its qdisc holding packets
+ * back, queueing, dropping), 1 for waiting on block I/O (below them: a
+ * block that reclaims waits for the disk to read its pages back, and the
+ * limit is the cause), 0 for use.
  */
 static int saturation(int r)
 {
-	return r == ES_ADV_THROTTLED || r == ES_ADV_RECLAIM ? 2 : r == ES_ADV_IOWAIT;
+	switch (r) {
+	case ES_ADV_THROTTLED:
+	case ES_ADV_RECLAIM:
+	case ES_ADV_NET_LIMITED:
+	case ES_ADV_NET_DROPS:
+	case ES_ADV_NET_BACKLOG:
+	case ES_ADV_NET_RATE_USED:
+		return 2;
+	case ES_ADV_IOWAIT:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /*

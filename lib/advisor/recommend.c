@@ -25,7 +25,8 @@ static void change_words(char *buf, size_t len, const struct es_adv_perf_desc *d
 }
 
 /* What the driving resource did over the window, in its own units. */
-static void evidence(char *buf, size_t len, const struct es_adv_score *s)
+static void evidence(char *buf, size_t len, const struct es_adv_block *b,
+		     const struct es_adv_score *s)
 {
 	const struct es_adv_res_score *p = s->per_res;
 
@@ -48,6 +49,20 @@ static void evidence(char *buf, size_t len, const struct es_adv_score *s)
 	case ES_ADV_IOWAIT:
 		snprintf(buf, len, "waited for block I/O %.0f %% of the window (%.0f KiB/s of I/O)",
 			 100 * p[ES_ADV_IOWAIT].mean, p[ES_ADV_IO].mean / 1024);
+		break;
+	case ES_ADV_NET_LIMITED:
+	case ES_ADV_NET_DROPS:
+	case ES_ADV_NET_BACKLOG:
+	case ES_ADV_NET_RATE_USED:
+		snprintf(buf, len, "network: link %s rate-limited, overlimits %.0f a second, "
+			 "%.0f drops a second, %.0f KiB backlog (%.0f KiB/s sent, %.0f %% of its "
+			 "rate)", b->link, p[ES_ADV_NET_LIMITED].mean, p[ES_ADV_NET_DROPS].mean,
+			 p[ES_ADV_NET_BACKLOG].mean / 1024, p[ES_ADV_NET].mean / 1024,
+			 100 * p[ES_ADV_NET_RATE_USED].mean);
+		break;
+	case ES_ADV_NET:
+		snprintf(buf, len, "%.0f KiB/s sent on its link %s on average",
+			 p[ES_ADV_NET].mean / 1024, b->link);
 		break;
 	default:
 		snprintf(buf, len, "%.0f KiB/s of I/O on average", p[ES_ADV_IO].mean / 1024);
@@ -93,7 +108,7 @@ static void hold_ranked(const struct es_adv_block *blocks, struct es_adv_result 
 	res->reco[i].confidence = top_out ? res->reco[0].confidence : 1 - res->scores[0].r;
 	if (!top_out)
 		es_adv_say(&res->reco[i], "no block's resource tracks %s closely (best r = %.2f): "
-		    "the limit is not in these blocks' CPU, memory or I/O", words,
+		    "the limit is not in these blocks' CPU, memory, I/O or links", words,
 		    res->scores[0].r);
 	else if (s->res >= 0)
 		es_adv_say(&res->reco[i], "its %s series follows %s less closely than %s's "
@@ -108,7 +123,7 @@ void es_adv_advise(const struct es_adv_block *blocks, unsigned int nblocks,
 		   struct es_adv_result *out)
 {
 	const struct es_adv_score *s0 = &out->scores[0];
-	char words[128], ev[128];
+	char words[128], ev[160];
 	bool top_out;
 	unsigned int i;
 
@@ -126,7 +141,7 @@ void es_adv_advise(const struct es_adv_block *blocks, unsigned int nblocks,
 	if (top_out) {
 		out->reco[0].action = ES_ADV_SCALE_OUT;
 		out->reco[0].confidence = confidence(out);
-		evidence(ev, sizeof(ev), s0);
+		evidence(ev, sizeof(ev), &blocks[s0->block], s0);
 		es_adv_say(&out->reco[0], "%s: %s, its %s series tracks %s, r = %.2f",
 		    blocks[s0->block].name, ev, es_adv_res_name(s0->res), words, s0->r);
 	}

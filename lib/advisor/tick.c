@@ -41,6 +41,9 @@ int es_adv_tick(struct es_adv_block *blocks, unsigned int nblocks, const char *r
 		if (ret)
 			return ret;
 	}
+	ret = es_adv_links_read(blocks, nblocks, raw, err, err_len);
+	if (ret)
+		return ret;
 	for (i = 0; i < nblocks; i++)
 		es_adv_block_push(&blocks[i], &raw[i], now_ns);
 	if (primed)

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <libmnl/libmnl.h>
 #include <linux/sock_diag.h>
+#include "mnl_recv.h"
 #include "sock_diag.h"
 
 struct dump_ctx {
@@ -63,18 +64,9 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 
 static int run(struct mnl_socket *nl, char *buf, unsigned int seq, struct dump_ctx *c)
 {
-	unsigned int portid = mnl_socket_get_portid(nl);
-	int ret;
+	int ret = es_mnl_recv(nl, buf, seq, msg_cb, c);
 
-	do {
-		ret = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE);
-		if (ret <= 0)
-			break;
-		ret = mnl_cb_run(buf, ret, seq, portid, msg_cb, c);
-	} while (ret > 0);
-	if (c->stop)
-		return c->stop;
-	return ret < 0 ? -errno : 0;
+	return c->stop ?: ret;
 }
 
 int es_inet_diag_dump(int family, int protocol, uint32_t states, es_inet_diag_cb cb, void *data)

@@ -12,12 +12,16 @@ es_require_root
 source "$(dirname "$0")/tiers.bash"
 
 tiers_skip_without_v1
-es_plan 10
+es_plan 11
 trap 'tiers_cleanup; es_cleanup' EXIT
 
 echo '{"advisor": {"blocks": [{"name": "x"}]}}' >"$ES_TMP/bad.json"
 out=$("$ES_BUILD/edgeshiftd" --check-config -c "$ES_TMP/bad.json" 2>&1)
 es_check "a block without a cgroup is refused by name" \
+	grep -q "advisor.blocks\[0\]' must be" <<<"$out"
+echo '{"advisor": {"blocks": [{"name": "x", "cgroup": "y", "link": 5}]}}' >"$ES_TMP/bad.json"
+out=$("$ES_BUILD/edgeshiftd" --check-config -c "$ES_TMP/bad.json" 2>&1)
+es_check "a link that is not an interface name is refused by name" \
 	grep -q "advisor.blocks\[0\]' must be" <<<"$out"
 echo '{"advisor": {"blocks": [{"name": "x", "cgroup": "y"}]}}' >"$ES_TMP/bad.json"
 out=$("$ES_BUILD/edgeshiftd" --check-config -c "$ES_TMP/bad.json" 2>&1)

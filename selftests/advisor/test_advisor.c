@@ -138,18 +138,28 @@ TEST(rank_names_the_throttled_block)
  * wait for the disk (reading them), cleaner steps, so nearer the change.
  * The limit is named, not the use nor the I/O it causes.
  */
-static void reclaiming_db(struct es_adv_block *b)
+/* fill()'s logic made steady: its CPU unchanged, never throttled. */
+static void steady_logic(struct es_adv_block *b)
 {
 	unsigned int i;
 
 	memset(&b[1].res[ES_ADV_CPU], 0, sizeof(b[1].res[ES_ADV_CPU]));
 	memset(&b[1].res[ES_ADV_THROTTLED], 0, sizeof(b[1].res[ES_ADV_THROTTLED]));
+	for (i = 0; i < 10; i++) {
+		es_adv_ring_push(&b[1].res[ES_ADV_CPU], 0.15);
+		es_adv_ring_push(&b[1].res[ES_ADV_THROTTLED], 0);
+	}
+}
+
+static void reclaiming_db(struct es_adv_block *b)
+{
+	unsigned int i;
+
+	steady_logic(b);
 	memset(&b[2].res[ES_ADV_CPU], 0, sizeof(b[2].res[ES_ADV_CPU]));
 	for (i = 0; i < 10; i++) {
 		bool late = i >= 5;
 
-		es_adv_ring_push(&b[1].res[ES_ADV_CPU], 0.15);
-		es_adv_ring_push(&b[1].res[ES_ADV_THROTTLED], 0);
 		es_adv_ring_push(&b[2].res[ES_ADV_CPU], late ? 0.30 : 0.15);
 		es_adv_ring_push(&b[2].res[ES_ADV_RECLAIM], late ? 3000 + (i % 2) * 1500 : 0);
 		es_adv_ring_push(&b[2].res[ES_ADV_IOWAIT], late ? 0.9 : 0.05);
@@ -276,6 +286,55 @@ TEST(advise_scales_out_the_throttled_block)
 	EXPECT_EQ(json_array_size(json_object_get(j, "ranking")), 0, "JSON: no ranking");
 	json_decref(j);
 	fixture_free(&f);
+}
+
+/*
+ * db's link is rate-limited from the sixth sample on (logic steady): its
+ * tbf holds packets back, queues and runs at its rate, while the bytes it
+ * sends fall to that rate. The link's limit is named, not the falling use.
+ */
+static void rate_limited_db(struct es_adv_block *b)
+{
+	unsigned int i;
+
+	steady_logic(b);
+	strcpy(b[2].link, "veth-db");
+	for (i = 0; i < 10; i++) {
+		bool late = i >= 5;
+
+		es_adv_ring_push(&b[2].res[ES_ADV_NET], late ? 1e6 : 1.5e6);
+		es_adv_ring_push(&b[2].res[ES_ADV_NET_LIMITED], late ? 800 + (i % 2) * 100 : 0);
+		es_adv_ring_push(&b[2].res[ES_ADV_NET_DROPS], late ? (i % 2) * 20 : 0);
+		es_adv_ring_push(&b[2].res[ES_ADV_NET_BACKLOG], late ? 16000 - (i % 2) * 4000 : 0);
+		es_adv_ring_push(&b[2].res[ES_ADV_NET_RATE_USED], late ? 0.99 : 0.012);
+	}
+}
+
+TEST(advise_names_the_rate_limited_link)
+{
+	struct fixture f;
+	struct es_adv_perf_desc d = {
+		.kind = ES_ADV_PERF_LATENCY, .name = "p99 latency", .interval_ms = 1000,
+		.samples = 10, .min_change = 0.5,
+	};
+	const struct es_adv_score *s0;
+#define WANT	"db: network: link veth-db rate-limited, overlimits 430 a second"
+
+	ASSERT_TRUE(fixture_new(&f, 3), "calloc");
+	fill(f.b, f.perf, false);
+	rate_limited_db(f.b);
+	es_adv_advise(f.b, 3, f.perf, &d, f.res);
+	s0 = &f.res->scores[0];
+	ASSERT_TRUE(f.res->ranked, "ranked");
+	EXPECT_EQ(s0->block, 2, "db first");
+	EXPECT_EQ(s0->res, ES_ADV_NET_RATE_USED, "by its link running at its rate");
+	EXPECT_TRUE(s0->per_res[ES_ADV_NET].r < 0, "the bytes it sends fell against the change");
+	EXPECT_EQ(f.res->reco[0].action, ES_ADV_SCALE_OUT, "scale db out");
+	EXPECT_TRUE(!strncmp(f.res->reco[0].reason, WANT, strlen(WANT)), f.res->reco[0].reason);
+	EXPECT_TRUE(strstr(f.res->reco[0].reason, "50 % of its rate") != NULL,
+		    f.res->reco[0].reason);
+	fixture_free(&f);
+#undef WANT
 }
 
 /* The service worsens but only one block moves with it, loosely: no evidence, no scaling. */

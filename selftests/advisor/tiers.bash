@@ -22,6 +22,7 @@ cg() { echo "$ES_PREFIX-$1"; }
 # Kills the tiers' processes: a run that has its answer need not drain its queue.
 tiers_stop() {
 	local t p
+	[ -n "${TIERS_GEN_PID:-}" ] && kill "$TIERS_GEN_PID" 2>/dev/null
 	for t in $TIERS; do
 		for p in $(cat $CG/cpu/"$(cg $t)"/cgroup.procs 2>/dev/null); do
 			kill "$p" 2>/dev/null
@@ -68,39 +69,111 @@ stage_args() {
 		echo --touch-file "$ES_TMP/ws-$1" ${TIERS_WS_ARGS:---touch-mb 32 --touch-pages 16}
 }
 
+# tiers_net_setup: the tiers as pods on a node: a network namespace a
+# tier, joined by a veth to the namespace "node" (which forwards between
+# them; 198.18.N.0/24 for the Nth tier, the node .1, the tier .2), where
+# the tier's link, TIERS_LINK_<tier> (the node's side, what carries the
+# traffic into the tier), has a tbf root qdisc of 1 Gbit/s: a bandwidth
+# limit, as Kubernetes' bandwidth plugin sets, that does not bind yet.
+# tiers_run then sends the requests over TCP from tier to tier (after
+# this, TIERS_NET=1).
+tiers_net_setup() {
+	local i=1 t
+	es_netns_add node && es_no_ipv6 node || return 1
+	es_in node sysctl -q -w net.ipv4.ip_forward=1
+	for t in $TIERS; do
+		es_netns_add "$t" && es_no_ipv6 "$t" &&
+			es_veth node "n$t" 198.18.$i.1 "$t" "p$t" 198.18.$i.2 || return 1
+		es_in "$t" ip route add default via 198.18.$i.1 || return 1
+		tc -n "$(es_ns node)" qdisc add dev "$(es_ifname "n$t")" root \
+			tbf rate 1gbit burst 256kb latency 50ms || return 1
+		eval "TIERS_LINK_$t=$(es_ifname "n$t")"
+		i=$((i + 1))
+	done
+	TIERS_NET=1
+}
+
+# tiers_link TIER: the node's side of TIER's veth.
+tiers_link() { eval "echo \$TIERS_LINK_$1"; }
+
+# tiers_limit TIER LIMIT: the injection. TIERS_LIMIT is a cgroup file
+# (CONTROLLER/FILE) that LIMIT is written to, or "net": LIMIT is the rate
+# of the tbf on TIER's link (e.g. 8mbit).
+tiers_limit() {
+	local t=$1 limit=$2 file=${TIERS_LIMIT:-cpu/cpu.cfs_quota_us}
+	if [ "$file" = net ]; then
+		tc -n "$(es_ns node)" qdisc change dev "$(tiers_link "$t")" root \
+			tbf rate "$limit" burst 16kb latency 50ms
+	else
+		echo "$limit" >$CG/"${file%%/*}"/"$(cg "$t")"/"${file#*/}"
+	fi
+}
+
+# tiers_net_chain SECS: the pipeline over TCP (after tiers_net_setup): the
+# generator in the node namespace sends to front, each stage in its own
+# namespace listens on port 7000 and sends to the next tier; db's replies
+# go to the sink on a pipe. Every request carries TIERS_PAD bytes
+# (default 1000): at 1500 requests/s about 13 Mbit/s into each tier.
+tiers_net_chain() {
+	local secs=$1 pad=${TIERS_PAD:-1000} nsr=/run/netns
+	# shellcheck disable=SC2046 # stage_args prints words
+	( (join db nsenter --net=$nsr/"$(es_ns db)" $(stage_args db) --listen 7000) |
+	  "$TIER" sink --out "$ES_TMP/perf" --every-ms 250 ) 2>>"$ES_TMP/tiers.log" &
+	TIERS_PID=$!
+	# shellcheck disable=SC2046
+	(join logic nsenter --net=$nsr/"$(es_ns logic)" $(stage_args logic) --listen 7000 \
+		--connect 198.18.3.2:7000) 2>>"$ES_TMP/tiers.log" &
+	# shellcheck disable=SC2046
+	(join front nsenter --net=$nsr/"$(es_ns front)" $(stage_args front) --listen 7000 \
+		--connect 198.18.2.2:7000) 2>>"$ES_TMP/tiers.log" &
+	nsenter --net=$nsr/"$(es_ns node)" "$TIER" gen --rate-from 1500 --rate-to 1500 \
+		--secs "$secs" --pad "$pad" --connect 198.18.1.2:7000 2>>"$ES_TMP/tiers.log" &
+	TIERS_GEN_PID=$!
+}
+
 # tiers_run LIMITED AT_S SECS [LIMIT]: the pipeline under a steady 1500
 # requests/s (100 us of CPU a request in each tier: 0.15 CPU each) for
 # SECS, its mean latency in $ES_TMP/perf every 250 ms; AT_S seconds in,
-# LIMITED (or "none") gets LIMIT written to its TIERS_LIMIT file
-# (default cpu/cpu.cfs_quota_us, and 10000 a 100 ms period: a tenth of a
-# CPU, a capacity of 1000 requests/s).
+# LIMITED (or "none") gets LIMIT (tiers_limit; default the CFS quota,
+# 10000 a 100 ms period: a tenth of a CPU, a capacity of 1000 requests/s).
+# Over TCP after tiers_net_setup, on pipes otherwise.
 # Returns at once: TIERS_PID is the pipeline, which ends by itself.
 tiers_run() {
-	local limited=$1 at=$2 secs=$3 limit=${4:-10000} file=${TIERS_LIMIT:-cpu/cpu.cfs_quota_us} t
+	local limited=$1 at=$2 secs=$3 limit=${4:-10000} t
 	for t in $TIERS; do
 		echo -1 >$CG/cpu/"$(cg $t)"/cpu.cfs_quota_us
 		echo -1 >$CG/memory/"$(cg $t)"/memory.limit_in_bytes
 	done
 	rm -f "$ES_TMP/perf"
-	# shellcheck disable=SC2046 # stage_args prints words
-	( "$TIER" gen --rate-from 1500 --rate-to 1500 --secs "$secs" |
-	  (join front $(stage_args front)) |
-	  (join logic $(stage_args logic)) |
-	  (join db $(stage_args db)) |
-	  "$TIER" sink --out "$ES_TMP/perf" --every-ms 250 ) 2>>"$ES_TMP/tiers.log" &
-	TIERS_PID=$!
+	if [ -n "${TIERS_NET:-}" ]; then
+		tiers_net_chain "$secs"
+	else
+		# shellcheck disable=SC2046 # stage_args prints words
+		( "$TIER" gen --rate-from 1500 --rate-to 1500 --secs "$secs" |
+		  (join front $(stage_args front)) |
+		  (join logic $(stage_args logic)) |
+		  (join db $(stage_args db)) |
+		  "$TIER" sink --out "$ES_TMP/perf" --every-ms 250 ) 2>>"$ES_TMP/tiers.log" &
+		TIERS_PID=$!
+	fi
 	if [ "$limited" != none ]; then
-		( sleep "$at"; echo "$limit" >$CG/"${file%%/*}"/"$(cg $limited)"/"${file#*/}" ) &
+		( sleep "$at"; tiers_limit "$limited" "$limit" ) &
 	fi
 	for _ in $(seq 100); do [ -f "$ES_TMP/perf" ] && break; sleep 0.05; done
 }
 
 # tiers_advise_short: `edgeshift advise --json` on the three tiers over a
-# short window (16 samples of 250 ms), into TIERS_OUT.
+# short window (16 samples of 250 ms), into TIERS_OUT; after
+# tiers_net_setup, in the node's namespace with each tier's link.
 tiers_advise_short() {
-	TIERS_OUT=$("$ES_BUILD/edgeshift" advise --perf "$ES_TMP/perf" --interval-ms 250 \
-		--samples 16 --block front="$(cg front)" --block logic="$(cg logic)" \
-		--block db="$(cg db)" --json 2>&1)
+	local t pre=() links=()
+	if [ -n "${TIERS_NET:-}" ]; then
+		pre=(nsenter --net=/run/netns/"$(es_ns node)")
+		for t in $TIERS; do links+=(--link "$t=$(tiers_link "$t")"); done
+	fi
+	TIERS_OUT=$("${pre[@]}" "$ES_BUILD/edgeshift" advise --perf "$ES_TMP/perf" \
+		--interval-ms 250 --samples 16 --block front="$(cg front)" \
+		--block logic="$(cg logic)" --block db="$(cg db)" "${links[@]}" --json 2>&1)
 }
 
 # tiers_expect_first TIER WHAT RESOURCE REASON: TIERS_OUT ranks TIER

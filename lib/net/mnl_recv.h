@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The receive loop of a netlink request's answer, shared by the dumps of lib/net. */
+#ifndef EDGESHIFT_MNL_RECV_H
+#define EDGESHIFT_MNL_RECV_H
+
+#include <libmnl/libmnl.h>
+
+/*
+ * Runs cb over every message answering request seq on nl, into buf
+ * (MNL_SOCKET_BUFFER_SIZE), until the answer ends or cb stops it. 0, or
+ * -errno.
+ */
+int es_mnl_recv(struct mnl_socket *nl, char *buf, unsigned int seq, mnl_cb_t cb, void *data);
+
+#endif
