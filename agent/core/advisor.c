@@ -19,6 +19,7 @@
 #include "signals/signals.h"
 #include "accounting/accounting.h"
 #include "advisor.h"
+#include "advisor_replicas.h"
 
 /* The data plane's counters of the service's interfaces, summed. */
 struct dp_read {
@@ -36,6 +37,7 @@ struct es_agent_advisor {
 	pthread_mutex_t			lock;	/* all below, and stop */
 	pthread_cond_t			wake;
 	struct es_adv_block		*blocks;
+	struct es_replica_track		*replicas;	/* a block's, from its "pods" */
 	struct es_adv_ring		perf;
 	bool				have_dp;
 	uint64_t			dp_ns;
@@ -127,6 +129,62 @@ static int read_perf(struct es_agent_advisor *s, uint64_t now, double *v, char *
 	return 0;
 }
 
+/*
+ * The block's replicas: the pods the agent accounts (their interfaces
+ * attached, named by edgeshift-cni's records) whose name matches its
+ * pattern, each pod once however many interfaces it has.
+ */
+static unsigned int count_pods(struct es_accounting *acct, const char *pattern)
+{
+	const struct es_datapath *dp = &acct->dp;
+	unsigned int n = 0;
+	size_t i, j;
+
+	pthread_mutex_lock(&acct->lock);
+	for (i = 0; i < dp->n_att; i++) {
+		const struct es_iface_info *a = &dp->att[i].info;
+
+		if (!a->pod_name[0] || fnmatch(pattern, a->pod_name, 0))
+			continue;
+		for (j = 0; j < i; j++)
+			if (!strcmp(dp->att[j].info.pod_name, a->pod_name) &&
+			    !strcmp(dp->att[j].info.pod_namespace, a->pod_namespace))
+				break;
+		n += j == i;
+	}
+	pthread_mutex_unlock(&acct->lock);
+	return n;
+}
+
+/*
+ * Samples a count needs before its performance counts: a quarter of the
+ * window, so a scale-out is judged while the window still shows the
+ * worsening that asked for it (the rule goes quiet once the whole window
+ * lies inside the overload).
+ */
+static unsigned int replica_k(const struct es_advisor_config *c)
+{
+	unsigned int k = c->samples / 4;
+
+	return k < 3 ? 3 : k > ES_REPLICA_SAMPLES ? ES_REPLICA_SAMPLES : k;
+}
+
+/* Under the lock, after a tick that read: each block's replicas at perf v. */
+static void count_replicas(struct es_agent_advisor *s, double v)
+{
+	const struct es_advisor_config *c = s->cfg;
+	unsigned int i, n;
+
+	for (i = 0; i < c->n_blocks; i++) {
+		if (!c->blocks[i].pods[0])
+			continue;
+		n = count_pods(s->acct, c->blocks[i].pods);
+		/* No pod seen (not attached yet, or all gone): no count to judge. */
+		if (n)
+			es_replica_push(&s->replicas[i], n, v, replica_k(c));
+	}
+}
+
 static void tick(struct es_agent_advisor *s)
 {
 	const struct es_advisor_config *c = s->cfg;
@@ -137,8 +195,10 @@ static void tick(struct es_agent_advisor *s)
 
 	pthread_mutex_lock(&s->lock);
 	if (!read_perf(s, now, &v, err, sizeof(err)) &&
-	    !es_adv_tick(s->blocks, c->n_blocks, root, now, v, &s->perf, err, sizeof(err)))
+	    !es_adv_tick(s->blocks, c->n_blocks, root, now, v, &s->perf, err, sizeof(err))) {
 		s->last_perf = v;
+		count_replicas(s, v);
+	}
 	/* A read that starts or stops failing is logged once, not every tick. */
 	if (strcmp(err, s->error))
 		es_info("advisor_read", "error=\"%s\"", err[0] ? err : "none");
@@ -198,7 +258,8 @@ static int open_blocks(struct es_agent_advisor *s, char *err, size_t len)
 	int ret;
 
 	s->blocks = calloc(c->n_blocks, sizeof(*s->blocks));
-	if (!s->blocks)
+	s->replicas = calloc(c->n_blocks, sizeof(*s->replicas));
+	if (!s->blocks || !s->replicas)
 		return -ENOMEM;
 	for (i = 0; i < c->n_blocks; i++) {
 		ret = es_adv_block_init(&s->blocks[i], c->blocks[i].name, c->blocks[i].cgroup,
@@ -217,6 +278,7 @@ static void advisor_free(struct es_agent_advisor *s)
 	pthread_cond_destroy(&s->wake);
 	pthread_mutex_destroy(&s->lock);
 	free(s->blocks);
+	free(s->replicas);
 	free(s);
 }
 
@@ -269,10 +331,58 @@ void es_agent_advisor_stop(struct es_agent_advisor *s)
 	advisor_free(s);
 }
 
-/* The ranking of the rings as they are now; under the lock. */
+/*
+ * The ranking of the rings as they are now, with each block's replica
+ * history (Paper E's trap); under the lock.
+ */
 static void advise(struct es_agent_advisor *s, struct es_adv_result *res)
 {
-	es_adv_advise(s->blocks, s->cfg->n_blocks, &s->perf, &s->desc, res);
+	const struct es_advisor_config *c = s->cfg;
+	unsigned int i;
+
+	for (i = 0; i < c->n_blocks; i++)
+		if (c->blocks[i].pods[0])
+			es_replica_history(&s->replicas[i], replica_k(c), &s->blocks[i].scaled);
+	es_adv_advise(s->blocks, c->n_blocks, &s->perf, &s->desc, res);
+}
+
+/* {"BLOCK": {"now": N, "steps": [{"replicas", "perf"}...]}} of the blocks with "pods". */
+static json_t *replicas_json(struct es_agent_advisor *s)
+{
+	const struct es_advisor_config *c = s->cfg;
+	json_t *o = json_object(), *steps;
+	unsigned int i, k;
+
+	for (i = 0; i < c->n_blocks; i++) {
+		const struct es_adv_scaling *h = &s->blocks[i].scaled;
+
+		if (!c->blocks[i].pods[0])
+			continue;
+		steps = json_array();
+		for (k = 0; k < h->n; k++)
+			json_array_append_new(steps, json_pack("{s:I,s:f}", "replicas",
+					      (json_int_t)h->step[k].replicas, "perf",
+					      h->step[k].perf));
+		json_object_set_new(o, c->blocks[i].name, json_pack("{s:I,s:o}", "now",
+				    (json_int_t)s->replicas[i].n, "steps", steps));
+	}
+	return o;
+}
+
+/*
+ * The block of the answer held had replicas added since, and they did not
+ * help: the scale-out it advised was tried, so it is not advised again.
+ */
+static bool held_stopped_helping(struct es_agent_advisor *s)
+{
+	const char *b = json_string_value(json_object_get(s->held, "scale_out"));
+	unsigned int i;
+	double gain;
+
+	for (i = 0; b && i < s->cfg->n_blocks; i++)
+		if (!strcmp(s->blocks[i].name, b))
+			return es_adv_stopped_helping(&s->blocks[i].scaled, s->desc.kind, &gain);
+	return false;
 }
 
 /*
@@ -288,14 +398,19 @@ static json_t *stabilise(struct es_agent_advisor *s, json_t *fresh)
 	uint64_t now = es_now_ns();
 	json_t *out;
 
-	if (json_is_string(json_object_get(fresh, "scale_out"))) {
+	/*
+	 * A trap is news, not noise: the scale-out held was just tried and did
+	 * not help, so the answer that says so replaces it.
+	 */
+	if (json_is_string(json_object_get(fresh, "scale_out")) ||
+	    !json_is_null(json_object_get(fresh, "trap"))) {
 		json_decref(s->held);
 		s->held = json_deep_copy(fresh);
 		s->held_ns = now;
 		json_object_set_new(fresh, "held_ms", json_integer(0));
 		return fresh;
 	}
-	if (!s->held || now - s->held_ns >= s->hold_ns) {
+	if (!s->held || now - s->held_ns >= s->hold_ns || held_stopped_helping(s)) {
 		json_decref(s->held);
 		s->held = NULL;
 		json_object_set_new(fresh, "held_ms", json_null());
@@ -329,6 +444,7 @@ json_t *es_agent_advice_json(struct es_agent_advisor *s)
 			    json_real(s->perf.v[(s->perf.head + ES_ADV_RING_LEN - 1) %
 					      ES_ADV_RING_LEN]) : json_null());
 	json_object_set_new(j, "read_error", s->error[0] ? json_string(s->error) : json_null());
+	json_object_set_new(j, "replicas", replicas_json(s));
 	pthread_mutex_unlock(&s->lock);
 	free(res);
 	return j;

@@ -34,6 +34,8 @@ struct es_advisor_config {
 		char	name[ES_ADV_NAME_LEN];
 		char	cgroup[256];
 		char	link[16];	/* its link (the node's side), "" for none */
+		char	pods[128];	/* fnmatch(3) over the names of the pods the
+					 * agent accounts: its replicas; "" for none */
 	}			blocks[ES_ADV_MAX_BLOCKS];
 	unsigned int		n_blocks;
 	char			perf_file[256];		/* a number a service writes, or */

@@ -3,7 +3,8 @@
  * The "advisor" object of the agent configuration:
  *   {"interval_ms": 1000, "samples": 30, "min_change": 0.5,
  *    "cgroup_root": "/sys/fs/cgroup",
- *    "blocks": [{"name": "front", "cgroup": "kubepods/pod1/c1", "link": "veth1"}, ...],
+ *    "blocks": [{"name": "front", "cgroup": "kubepods/pod1/c1", "link": "veth1",
+ *                "pods": "front-*"}, ...],
  *    "performance": {"interface": "veth-svc*", "metric": "p99"}}
  * ("performance": {"file": PATH, "kind": "latency"} reads a number instead).
  * Which pair of the performance's fields is given picks its source.
@@ -34,20 +35,22 @@ static int parse_block(struct es_advisor_config *c, json_t *e, size_t i, char *e
 {
 	const char *name = json_string_value(json_object_get(e, "name"));
 	const char *cg = json_string_value(json_object_get(e, "cgroup"));
-	json_t *lv = json_object_get(e, "link");
-	const char *link = json_string_value(lv);
+	json_t *lv = json_object_get(e, "link"), *pv = json_object_get(e, "pods");
+	const char *link = json_string_value(lv), *pods = json_string_value(pv);
 	char field[48];
 
 	snprintf(field, sizeof(field), "blocks[%zu]", i);
 	if (!json_is_object(e) || !name || !*name || strlen(name) >= ES_ADV_NAME_LEN ||
 	    !cg || !*cg || strlen(cg) >= sizeof(c->blocks[0].cgroup) ||
 	    (lv && (!link || !*link || strlen(link) >= sizeof(c->blocks[0].link))) ||
-	    json_object_size(e) != 2u + !!lv)
+	    (pv && (!pods || !*pods || strlen(pods) >= sizeof(c->blocks[0].pods))) ||
+	    json_object_size(e) != 2u + !!lv + !!pv)
 		return fail(err, len, field, "must be {\"name\": NAME (< 64), \"cgroup\": PATH "
-			    "(< 256)[, \"link\": IFNAME (< 16)]}");
+			    "(< 256)[, \"link\": IFNAME (< 16)][, \"pods\": PATTERN (< 128)]}");
 	strcpy(c->blocks[i].name, name);
 	strcpy(c->blocks[i].cgroup, cg);
 	snprintf(c->blocks[i].link, sizeof(c->blocks[i].link), "%s", link ?: "");
+	snprintf(c->blocks[i].pods, sizeof(c->blocks[i].pods), "%s", pods ?: "");
 	return 0;
 }
 

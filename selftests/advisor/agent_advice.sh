@@ -2,17 +2,23 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The scale advisor served by edgeshiftd: the agent samples the blocks of
 # its "advisor" configuration (the three-tier es-tier pipeline, real v1
-# cgroups) on its own clock; with the logic tier held to a tenth of a CPU
-# once the window holds only steady load, the first advice polled
+# cgroups, each tier a pod: a network namespace, its link, edgeshift-cni's
+# record of it) on its own clock; with the logic tier held to a tenth of a
+# CPU once the window holds only steady load, the first advice polled
 # (`edgeshift advise --agent`, GET /v1/advice), then the table (with
 # --patch) and the edgeshift_advice_* series must say: scale out logic,
-# because of its CFS throttling. A bad "advisor" configuration is refused by name. About 12 s.
+# because of its CFS throttling. Then a second logic pod appears (its
+# record; it takes no share of the load, as replicas contending for what
+# they share add nothing): the agent counts logic's replicas from the pods
+# it accounts, and once the service with 2 did no better than with 1 it
+# must hold logic, saying that adding replicas stopped helping (Paper E's
+# trap). A bad "advisor" configuration is refused by name. About 14 s.
 source "$(dirname "$0")/../lib.sh"
 es_require_root
 source "$(dirname "$0")/tiers.bash"
 
 tiers_skip_without_v1
-es_plan 11
+es_plan 18
 trap 'tiers_cleanup; es_cleanup' EXIT
 
 echo '{"advisor": {"blocks": [{"name": "x"}]}}' >"$ES_TMP/bad.json"
@@ -23,33 +29,44 @@ echo '{"advisor": {"blocks": [{"name": "x", "cgroup": "y", "link": 5}]}}' >"$ES_
 out=$("$ES_BUILD/edgeshiftd" --check-config -c "$ES_TMP/bad.json" 2>&1)
 es_check "a link that is not an interface name is refused by name" \
 	grep -q "advisor.blocks\[0\]' must be" <<<"$out"
+echo '{"advisor": {"blocks": [{"name": "x", "cgroup": "y", "pods": ""}]}}' >"$ES_TMP/bad.json"
+out=$("$ES_BUILD/edgeshiftd" --check-config -c "$ES_TMP/bad.json" 2>&1)
+es_check "an empty pattern of pods is refused by name" \
+	grep -q "advisor.blocks\[0\]' must be" <<<"$out"
 echo '{"advisor": {"blocks": [{"name": "x", "cgroup": "y"}]}}' >"$ES_TMP/bad.json"
 out=$("$ES_BUILD/edgeshiftd" --check-config -c "$ES_TMP/bad.json" 2>&1)
 es_check "blocks without a performance are refused" \
 	grep -q "advisor.performance' is needed with blocks" <<<"$out"
 
 make_cgroups
+tiers_net_setup || exit 1
+for t in $TIERS; do tiers_pod_record "$t" "$t-7d9c-1"; done
 # 12 samples of 500 ms: the window holds only steady load 7 s in, when the
 # quota is set; the advice is polled from then on, as a controller would.
+blocks=$(for t in $TIERS; do
+	printf '{"name": "%s", "cgroup": "%s", "link": "%s", "pods": "%s-7d9c-*"},' \
+		$t "$(cg $t)" "$(tiers_link $t)" $t
+done)
 cat >"$ES_TMP/agent.json" <<JSON
-{"advisor": {"interval_ms": 500, "samples": 12,
-  "blocks": [{"name": "front", "cgroup": "$(cg front)"},
-             {"name": "logic", "cgroup": "$(cg logic)"},
-             {"name": "db", "cgroup": "$(cg db)"}],
+{"advisor": {"interval_ms": 500, "samples": 12, "blocks": [${blocks%,}],
   "performance": {"file": "$ES_TMP/perf", "kind": "latency"}}}
 JSON
-es_netns_add node || exit 1
-es_agent_start node main -c "$ES_TMP/agent.json" || exit 1
+es_agent_start node main -c "$ES_TMP/agent.json" --cni-state-dir "$ES_TMP/cni" || exit 1
 
-tiers_run logic 7 13
+tiers_run logic 7 16
 sleep 7
-# The first tier the CLI names (through GET /v1/advice) within 5 s of the quota.
-for _ in $(seq 20); do
-	j=$(es_in node "$ES_BUILD/edgeshift" advise --agent --json)
-	rc=$?
-	[ "$(jq -r '.scale_out // "none"' <<<"$j")" = none ] || break
-	sleep 0.25
-done
+# poll JQ: GET /v1/advice through the CLI every 250 ms, for up to 5 s,
+# until JQ (on the answer) is true; the answer in j, the CLI's exit in rc.
+poll() {
+	for _ in $(seq 20); do
+		j=$(es_in node "$ES_BUILD/edgeshift" advise --agent --json)
+		rc=$?
+		[ "$(jq "$1" <<<"$j")" = true ] && break
+		sleep 0.25
+	done
+}
+# The first tier the CLI names within 5 s of the quota.
+poll '.scale_out != null'
 es_expect_eq "edgeshift advise --agent: scale out logic" "$(jq -r '.scale_out // "none"' <<<"$j")" logic
 es_expect_eq "exit status 0 with a ranking" $rc 0
 es_expect_eq "driven by its CFS throttling" "$(jq -r '.ranking[0].resource' <<<"$j")" cpu_throttled
@@ -64,5 +81,19 @@ es_check "and prints the patch of logic's Deployment to 3 replicas" grep -Fq \
 grep -q '^1 .*scale_out' <<<"$table" || es_diag <<<"$table"
 es_expect_eq "edgeshift_advice_scale_out is 1 for logic" \
 	"$(es_metric node 'edgeshift_advice_scale_out{node="'"$ES_PREFIX-node"'",block="logic"}')" 1
+es_expect_eq "the agent counts one logic pod" "$(jq -r '.replicas.logic.now' <<<"$j")" 1
+
+# A second logic pod: no better with 2 than with 1, within 5 s.
+es_netns_add l2 && es_no_ipv6 l2 && tiers_veth l2 nl2 4 && tiers_pod_record l2 logic-7d9c-2
+poll '.trap != null'
+es_expect_eq "the agent counts two logic pods" "$(jq -r '.replicas.logic.now' <<<"$j")" 2
+es_expect_eq "Paper E's trap: logic at 1, then 2 replicas" \
+	"$(jq -r '.trap | "\(.block) \(.replicas_from) \(.replicas)"' <<<"$j")" "logic 1 2"
+es_expect_eq "logic is not scaled out again" "$(jq -r '.scale_out // "none"' <<<"$j")" none
+es_check "the reason says so: $(jq -r .reason <<<"$j")" \
+	grep -q '^logic: adding replicas stopped helping (1 to 2 replicas' <<<"$(jq -r .reason <<<"$j")"
+es_expect_eq "the history the agent kept: one count, then two" \
+	"$(jq -r '[.replicas.logic.steps[].replicas] | join(",")' <<<"$j")" 1,2
+[ "$(jq -r '.trap.block' <<<"$j")" = logic ] || es_diag <<<"$j"
 # The pipeline is not waited for: the cleanup kills its tiers, and the rest ends with them.
 es_done

@@ -24,14 +24,8 @@ skip() {
 	echo "1..0 # SKIP $1"
 	exit 0
 }
-[ -f $CG/blkio/blkio.throttle.read_iops_device ] || skip "no v1 blkio throttle"
-[ -w /proc/sys/kernel/task_delayacct ] || skip "no kernel.task_delayacct (delay accounting)"
-dev=$(findmnt -no MAJ:MIN -T "$ES_TMP" | head -1 | tr -d ' ')
-# A file system on no block device (tmpfs, overlay) has a major of 0.
-case "$dev" in
-0:*|"") skip "the test's files ($(findmnt -no FSTYPE -T "$ES_TMP")) are on no block device: nothing to throttle" ;;
-esac
-[ -e /sys/dev/block/"$dev" ] || skip "device $dev of the test's files is not a block device"
+tiers_io_check || skip "$TIERS_IO_SKIP"
+dev=$TIERS_IO_DEV
 
 DELAYACCT=$(cat /proc/sys/kernel/task_delayacct)
 es_plan 5

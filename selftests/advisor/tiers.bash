@@ -69,6 +69,25 @@ stage_args() {
 		echo --touch-file "$ES_TMP/ws-$1" ${TIERS_WS_ARGS:---touch-mb 32 --touch-pages 16}
 }
 
+# tiers_io_check: TIERS_IO_DEV, the block device (MAJ:MIN) of the test's
+# files, when a v1 blkio read throttle and delay accounting can hold a
+# tier's reads back and be seen; else returns 1 with TIERS_IO_SKIP saying why.
+tiers_io_check() {
+	TIERS_IO_DEV= TIERS_IO_SKIP=
+	[ -f $CG/blkio/blkio.throttle.read_iops_device ] || TIERS_IO_SKIP="no v1 blkio throttle"
+	[ -w /proc/sys/kernel/task_delayacct ] ||
+		TIERS_IO_SKIP="no kernel.task_delayacct (delay accounting)"
+	[ -z "$TIERS_IO_SKIP" ] || return 1
+	TIERS_IO_DEV=$(findmnt -no MAJ:MIN -T "$ES_TMP" | head -1 | tr -d ' ')
+	# A file system on no block device (tmpfs, overlay) has a major of 0.
+	case "$TIERS_IO_DEV" in
+	0:*|"") TIERS_IO_SKIP="the test's files ($(findmnt -no FSTYPE -T "$ES_TMP")) are on no block device: nothing to throttle" ;;
+	*) [ -e /sys/dev/block/"$TIERS_IO_DEV" ] ||
+		TIERS_IO_SKIP="device $TIERS_IO_DEV of the test's files is not a block device" ;;
+	esac
+	[ -z "$TIERS_IO_SKIP" ]
+}
+
 # tiers_net_setup: the tiers as pods on a node: a network namespace a
 # tier, joined by a veth to the namespace "node" (which forwards between
 # them; 198.18.N.0/24 for the Nth tier, the node .1, the tier .2), where
@@ -82,15 +101,45 @@ tiers_net_setup() {
 	es_netns_add node && es_no_ipv6 node || return 1
 	es_in node sysctl -q -w net.ipv4.ip_forward=1
 	for t in $TIERS; do
-		es_netns_add "$t" && es_no_ipv6 "$t" &&
-			es_veth node "n$t" 198.18.$i.1 "$t" "p$t" 198.18.$i.2 || return 1
-		es_in "$t" ip route add default via 198.18.$i.1 || return 1
+		es_netns_add "$t" && es_no_ipv6 "$t" && tiers_veth "$t" "n$t" $i || return 1
 		tc -n "$(es_ns node)" qdisc add dev "$(es_ifname "n$t")" root \
 			tbf rate 1gbit burst 256kb latency 50ms || return 1
 		eval "TIERS_LINK_$t=$(es_ifname "n$t")"
 		i=$((i + 1))
 	done
 	TIERS_NET=1
+}
+
+# tiers_veth NS NODE_IF N: a veth from the node (NODE_IF, 198.18.N.1,
+# ifindex 2100+N) to the pod namespace NS (p<NS>, 198.18.N.2, ifindex
+# 3100+N, its default route via the node). The indexes are set so that a
+# pod's interface never shares its index with a link of the node, where
+# the agent refuses to account it (pods.c).
+tiers_veth() {
+	local ns=$1 ifn=$2 n=$3 pod
+	pod=$(es_ifname "p$ns")
+	ip link add "$(es_ifname "$ifn")" index $((2100 + n)) netns "$(es_ns node)" type veth \
+		peer name "$pod" index $((3100 + n)) netns "$(es_ns "$ns")" || return 1
+	ip -n "$(es_ns node)" addr add 198.18.$n.1/24 dev "$(es_ifname "$ifn")"
+	ip -n "$(es_ns "$ns")" addr add 198.18.$n.2/24 dev "$pod"
+	ip -n "$(es_ns node)" link set "$(es_ifname "$ifn")" up
+	ip -n "$(es_ns "$ns")" link set "$pod" up
+	ip -n "$(es_ns "$ns")" route add default via 198.18.$n.1
+}
+
+# tiers_pod_record NS POD: edgeshift-cni's record of the pod POD (namespace
+# shop) whose interface is p<NS> in the namespace NS, in $ES_TMP/cni/pods:
+# the agent (--cni-state-dir $ES_TMP/cni) accounts it and counts POD.
+tiers_pod_record() {
+	local ns=$1 pod=$2 ifn idx
+	ifn=$(es_ifname "p$ns")
+	idx=$(ip -n "$(es_ns "$ns")" -j link show "$ifn" | jq '.[0].ifindex')
+	mkdir -p "$ES_TMP/cni/pods"
+	jq -n --arg ns "/run/netns/$(es_ns "$ns")" --arg i "$ifn" --argjson x "$idx" \
+		--arg p "$pod" '{containerID: $p, ifname: $i, netns: $ns, ifindex: $x,
+		podNamespace: "shop", podName: $p, attached: false}' \
+		>"$ES_TMP/cni/pods/.$pod.tmp" &&
+		mv "$ES_TMP/cni/pods/.$pod.tmp" "$ES_TMP/cni/pods/$pod.json"
 }
 
 # tiers_link TIER: the node's side of TIER's veth.

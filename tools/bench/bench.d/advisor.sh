@@ -3,26 +3,36 @@
 # The scale advisor (docs/scale-advisor.md) on the three-tier es-tier
 # pipeline (selftests/advisor/tiers.bash), served by edgeshiftd
 # (GET /v1/advice, 500 ms sampling, a window of 12 samples):
-# 1. accuracy over injected runs: each run loads the pipeline steadily
-#    (1500 requests/s) until the window holds only steady samples, then
-#    sets a CFS quota on one tier (front, logic or db; 50, 80, 100 or 130
-#    ms a 100 ms period: capacities of 500 to 1300 requests/s), or none
-#    (a control run), and polls the advice every 250 ms for 6 s. Right: the
+# 1. accuracy over injected runs: the tiers as pods (a network namespace
+#    each, requests over TCP, a tbf of 1 Gbit/s on each tier's link; the
+#    agent in the node's namespace with each block's link); each run loads
+#    the pipeline steadily (1500 requests/s) until the window holds only
+#    steady samples, then injects one bottleneck in one tier (front, logic
+#    or db), at one of two strengths: a CFS quota (5 or 10 ms a 100 ms
+#    period: capacities of 500 and 1000 requests/s), a memory limit on a
+#    32 MiB working set (4 or 8 MiB), a read throttle on a tier that reads
+#    one page with O_DIRECT a request (300 or 500 reads/s), a rate on its
+#    link (6 or 8 Mbit/s for about 13 offered); or none (a control run);
+#    and polls the advice every 250 ms for 6 s. Right: the
 #    first tier the advice names (what a controller would act on) is the
 #    injected one (a control: no poll names any). Time to advice: injection
 #    to that first answer. Beside it, on the same runs, the
 #    baselines "the tier using the most CPU over the window" and "scale
 #    everything".
-# 2. the cost of sampling: the agent's CPU time with 50 blocks (cgroups) at
-#    1 s against the same agent without an advisor, interleaved rounds.
-# ES_BENCH_ADVISOR_REPS repetitions of the 12 injected cases (default 2: 24
-# runs, plus 2 control runs a repetition); ES_BENCH_ADVISOR_COST_ROUNDS
-# rounds of 20 s a side (default 3).
+# 2. the cost of sampling: the agent's CPU time with 50 blocks (cgroups,
+#    each with a link: the three tiers' in turn) at 1 s against the same
+#    agent without an advisor, interleaved rounds.
+# ES_BENCH_ADVISOR_REPS repetitions of the 24 injected cases (default 1,
+# plus 4 control runs a repetition; the I/O cases are left out, and said
+# so, where tiers_io_check fails); ES_BENCH_ADVISOR_KINDS the kinds (default
+# "cpu memory io net"); ES_BENCH_ADVISOR_COST_ROUNDS rounds of 20 s a side
+# (default 3).
 . "$(dirname "$0")/../../../selftests/lib.sh"
 . "$(dirname "$0")/../../../selftests/advisor/tiers.bash"
 OUT=$ES_BUILD/bench
 mkdir -p "$OUT"
-REPS=${ES_BENCH_ADVISOR_REPS:-2}
+REPS=${ES_BENCH_ADVISOR_REPS:-1}
+KINDS=${ES_BENCH_ADVISOR_KINDS:-cpu memory io net}
 COST_ROUNDS=${ES_BENCH_ADVISOR_COST_ROUNDS:-3}
 INTERVAL_MS=500
 SAMPLES=12
@@ -38,9 +48,17 @@ cost_cgroups() {	# mkdir|rmdir
 		for c in $CTLS; do "$1" $CG/$c/"$ES_PREFIX-c$i" 2>/dev/null; done
 	done
 }
-trap 'tiers_cleanup; cost_cgroups rmdir; es_cleanup' EXIT
+DELAYACCT=$(cat /proc/sys/kernel/task_delayacct 2>/dev/null)
+trap 'tiers_cleanup; cost_cgroups rmdir; [ -n "$DELAYACCT" ] &&
+	echo "$DELAYACCT" >/proc/sys/kernel/task_delayacct; es_cleanup' EXIT
 make_cgroups
-es_netns_add node || exit 1
+tiers_net_setup || exit 1
+if tiers_io_check; then
+	echo 1 >/proc/sys/kernel/task_delayacct
+else
+	echo "advisor: no I/O injections: $TIERS_IO_SKIP" >&2
+	KINDS=${KINDS/io/}
+fi
 
 # agent NAME CONFIG_JSON: an agent on its own pins; agent_stop ends it.
 agent() {
@@ -52,22 +70,49 @@ agent_stop() {
 	"$ES_BUILD/edgeshiftd" --cleanup -p "$(es_pin_path "$1")"
 }
 
-blocks=$(for t in $TIERS; do printf '{"name": "%s", "cgroup": "%s"},' $t "$(cg $t)"; done)
+blocks=$(for t in $TIERS; do
+	printf '{"name": "%s", "cgroup": "%s", "link": "%s"},' $t "$(cg $t)" "$(tiers_link $t)"
+done)
 agent acc "{\"advisor\": {\"interval_ms\": $INTERVAL_MS, \"samples\": $SAMPLES,
 	\"blocks\": [${blocks%,}], \"performance\": {\"file\": \"$ES_TMP/perf\"}}}"
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-# run TIER QUOTA_US: one run; appends "tier quota first_ms first_advice final_advice
-# cpu_top" to runs.txt. The first advice is what a controller would act on;
-# cpu_top is the CPU baseline's pick from the same answer (the final one
-# when the advisor never named a tier).
+# inject KIND TIER STRENGTH: the bottleneck, now (tiers_limit).
+inject() {
+	case $1 in
+	cpu) TIERS_LIMIT=cpu/cpu.cfs_quota_us tiers_limit "$2" "$3" ;;
+	memory) TIERS_LIMIT=memory/memory.limit_in_bytes tiers_limit "$2" "$3" ;;
+	io) TIERS_LIMIT=blkio/blkio.throttle.read_iops_device tiers_limit "$2" "$TIERS_IO_DEV $3" ;;
+	net) TIERS_LIMIT=net tiers_limit "$2" "$3" ;;
+	esac
+}
+
+# uninject KIND TIER: what tiers_run does not reset (a CPU quota and a memory
+# limit it does): the read throttle's rule, the link's rate.
+uninject() {
+	case $1 in
+	io) echo "$TIERS_IO_DEV 0" >$CG/blkio/"$(cg "$2")"/blkio.throttle.read_iops_device ;;
+	net) tc -n "$(es_ns node)" qdisc change dev "$(tiers_link "$2")" root \
+		tbf rate 1gbit burst 256kb latency 50ms ;;
+	esac
+}
+
+# run KIND TIER STRENGTH: one run; appends "kind tier strength first_ms
+# first_advice final_advice cpu_top resource" to runs.txt. The first advice
+# is what a controller would act on; cpu_top is the CPU baseline's pick from
+# the same answer (the final one when the advisor never named a tier);
+# resource is what drove the first advice.
 run() {
-	local tier=$1 quota=$2 t0 j s first_ms=- first=none decided=
-	tiers_run none 0 $((STEADY_S + POLL_S + 1))
+	local kind=$1 tier=$2 strength=$3 t0 j s first_ms=- first=none decided= ws= wsargs=
+	case $kind in
+	memory) ws=$tier ;;
+	io) ws=$tier wsargs="--touch-mb 4 --touch-pages 1 --direct" ;;
+	esac
+	TIERS_WS=$ws TIERS_WS_ARGS=$wsargs tiers_run none 0 $((STEADY_S + POLL_S + 1))
 	sleep $STEADY_S
 	t0=$(now_ms)
-	[ "$tier" = none ] || echo "$quota" >$CG/cpu/"$(cg "$tier")"/cpu.cfs_quota_us
+	[ "$tier" = none ] || inject "$kind" "$tier" "$strength"
 	while [ $(( $(now_ms) - t0 )) -lt $((POLL_S * 1000)) ]; do
 		j=$(es_api node /v1/advice)
 		s=$(jq -r '.scale_out // "none"' <<<"$j")
@@ -76,33 +121,49 @@ run() {
 		fi
 		sleep 0.25
 	done
-	printf '%s %s %s %s %s %s\n' "$tier" "$quota" "$first_ms" "$first" "$s" \
+	printf '%s %s %s %s %s %s %s %s\n' "$kind" "$tier" "$strength" "$first_ms" "$first" "$s" \
 		"$(jq -r '[.ranking[] | {block, c: .resources.cpu.mean}] | max_by(.c) | .block // "none"' \
-		<<<"${decided:-$j}")" >>"$ES_TMP/runs.txt"
+		<<<"${decided:-$j}")" "$(jq -r '.ranking[0].resource // "none"' <<<"${decided:-$j}")" \
+		>>"$ES_TMP/runs.txt"
 	printf '%s\n' "${decided:-$j}" >>"$OUT/advisor_runs.jsonl"
-	echo -1 >$CG/cpu/"$(cg "${tier/none/front}")"/cpu.cfs_quota_us
+	tiers_stop
 	wait "$TIERS_PID" 2>/dev/null
+	[ "$tier" = none ] || uninject "$kind" "$tier"
 	echo "  $(tail -1 "$ES_TMP/runs.txt")" >&2
 }
 
+# strengths KIND: the two of each kind, the stronger first.
+strengths() {
+	case $1 in
+	cpu) echo 5000 10000 ;;
+	memory) echo 4M 8M ;;
+	io) echo 300 500 ;;
+	net) echo 6mbit 8mbit ;;
+	esac
+}
+
 : >"$OUT/advisor_runs.jsonl"
-# The tier rotates with the strength, so no tier always follows the same one.
+# The tier rotates with the strength, so no tier always follows the same
+# one; a control run after every kind.
 for rep in $(seq "$REPS"); do
 	i=0
-	for quota in 5000 8000 10000 13000; do
-		for k in 0 1 2; do
-			set -- $TIERS
-			shift $(( (k + i + rep) % 3 ))
-			run "$1" $quota
+	for kind in $KINDS; do
+		for strength in $(strengths "$kind"); do
+			for k in 0 1 2; do
+				set -- $TIERS
+				shift $(( (k + i + rep) % 3 ))
+				run "$kind" "$1" "$strength"
+			done
+			i=$((i + 1))
 		done
-		i=$((i + 1))
-		[ $((i % 2)) = 0 ] && run none 0
+		run "$kind" none 0
 	done
 done
 
-jq -nR '[inputs | split(" ") | {tier: .[0], quota_us: (.[1] | tonumber),
-	first_ms: (if .[2] == "-" then null else (.[2] | tonumber) end),
-	advice: .[3], final_advice: .[4], cpu_top: .[5]}]' <"$ES_TMP/runs.txt" >"$ES_TMP/runs.json"
+jq -nR '[inputs | split(" ") | {kind: .[0], tier: .[1], strength: .[2],
+	first_ms: (if .[3] == "-" then null else (.[3] | tonumber) end),
+	advice: .[4], final_advice: .[5], cpu_top: .[6], resource: .[7]}]' \
+	<"$ES_TMP/runs.txt" >"$ES_TMP/runs.json"
 jq --argjson iv $INTERVAL_MS --argjson n $SAMPLES '
 	def pct(a; b): if b == 0 then null else (100 * a / b | round) end;
 	([.[] | select(.tier != "none")]) as $inj | ([.[] | select(.tier == "none")]) as $ctl |
@@ -123,16 +184,30 @@ jq --argjson iv $INTERVAL_MS --argjson n $SAMPLES '
 	 by_tier: ([$inj[] | .tier] | unique | map(. as $t | {tier: $t,
 		right: ([$inj[] | select(.tier == $t and .advice == $t)] | length),
 		of: ([$inj[] | select(.tier == $t)] | length)})),
+	 by_kind: ([$inj[] | .kind] | unique | map(. as $k | ([$inj[] | select(.kind == $k)]) as $r |
+		([$r[] | select(.advice == .tier)]) as $ok | {kind: $k,
+		right: ($ok | length), of: ($r | length),
+		within_3_intervals: ([$ok[] | select(.first_ms <= 3 * $iv)] | length),
+		time_to_advice_ms_median: ([$ok[] | .first_ms] | sort |
+			if length == 0 then null else .[(length - 1) / 2 | floor] end),
+		cpu_top_right: ([$r[] | select(.cpu_top == .tier)] | length),
+		drivers: ([$ok[] | .resource] | unique)})),
 	 runs_detail: .}' "$ES_TMP/runs.json" >"$OUT/advisor.json"
 agent_stop acc
 jq -r '"advisor: \(.advisor_right_pct) % right, \(.advisor_wrong_pct) % wrong of \(.injected) injected runs (\(.advisor_right_within_3_intervals_pct) % right within 3 intervals of \(.interval_ms) ms; time to advice median \(.time_to_advice_ms_median) ms, max \(.time_to_advice_ms_max) ms); controls quiet \(.controls_quiet_pct) % of \(.controls)",
 	"baselines on the same runs: most CPU \(.cpu_top_right_pct) % right; scale everything 0 % right (3 replicas a run)",
-	(.by_tier[] | "  \(.tier): \(.right)/\(.of)")' "$OUT/advisor.json" >&2
+	(.by_tier[] | "  \(.tier): \(.right)/\(.of)"),
+	(.by_kind[] | "  \(.kind): \(.right)/\(.of) right (\(.within_3_intervals) within 3 intervals, median \(.time_to_advice_ms_median) ms; most CPU \(.cpu_top_right)/\(.of)); drivers \(.drivers | join(","))")' \
+	"$OUT/advisor.json" >&2
 
 # 2. The cost of sampling 50 cgroups every second.
 cost_cgroups mkdir
 echo 1000 >"$ES_TMP/perf"
-blocks=$(for i in $(seq $NCG); do printf '{"name": "c%d", "cgroup": "%s-c%d"},' "$i" "$ES_PREFIX" "$i"; done)
+links=($(for t in $TIERS; do tiers_link "$t"; done))
+blocks=$(for i in $(seq $NCG); do
+	printf '{"name": "c%d", "cgroup": "%s-c%d", "link": "%s"},' "$i" "$ES_PREFIX" "$i" \
+		"${links[$((i % 3))]}"
+done)
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 cost() {	# NAME CONFIG: agent CPU seconds over 20 s, after 2 s of warm-up
 	local a b

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A block's replica counts over time and the service's performance at
+ * each (agent/core/advisor_replicas.c), so the agent's advice can see
+ * Paper E's trap: the block's last scale-out did not help.
+ */
+#ifndef EDGESHIFT_AGENT_ADVISOR_REPLICAS_H
+#define EDGESHIFT_AGENT_ADVISOR_REPLICAS_H
+
+#include "advisor/advisor.h"
+
+/* The newest samples a count keeps; its performance is their median. */
+#define ES_REPLICA_SAMPLES	16
+
+struct es_replica_track {
+	unsigned int		n;		/* replicas now; 0 before the first count */
+	unsigned int		have;		/* samples taken at n, at most ES_REPLICA_SAMPLES */
+	unsigned int		head;		/* next slot of v */
+	double			v[ES_REPLICA_SAMPLES];
+	struct es_adv_scaling	closed;		/* the counts before n, oldest first */
+};
+
+/* One tick: the block has count replicas, the service's performance is perf. */
+void es_replica_push(struct es_replica_track *t, unsigned int count, double perf,
+		     unsigned int k);
+/*
+ * The history for the advisor: the closed counts, then the current one
+ * once k samples were taken at it (a replica just added is not judged on
+ * its first interval). k at most ES_REPLICA_SAMPLES.
+ */
+void es_replica_history(const struct es_replica_track *t, unsigned int k,
+			struct es_adv_scaling *out);
+
+#endif
