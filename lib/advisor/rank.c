@@ -220,8 +220,11 @@ static void score_block(const struct es_adv_block *b, const double *p, size_t n,
 		 * Moving against the worsening cannot explain it, and neither
 		 * can a series uncorrelated with it that is merely near: a
 		 * mostly idle series sits close to a change that is mostly 0.
+		 * The bytes into a block over its link are shown, not ranked:
+		 * they come in bursts whenever a tier ahead of it stalls and
+		 * catches up, which tracks the worsening wherever it is.
 		 */
-		if (!rs->flat && rs->r >= ES_ADV_MIN_DRIVER_R &&
+		if (!rs->flat && rs->r >= ES_ADV_MIN_DRIVER_R && r != ES_ADV_NET &&
 		    (s->res < 0 || rs->distance < s->distance)) {
 			s->res = r;
 			s->distance = rs->distance;

@@ -60,10 +60,6 @@ static void evidence(char *buf, size_t len, const struct es_adv_block *b,
 			 p[ES_ADV_NET_BACKLOG].mean / 1024, p[ES_ADV_NET].mean / 1024,
 			 100 * p[ES_ADV_NET_RATE_USED].mean);
 		break;
-	case ES_ADV_NET:
-		snprintf(buf, len, "%.0f KiB/s sent on its link %s on average",
-			 p[ES_ADV_NET].mean / 1024, b->link);
-		break;
 	default:
 		snprintf(buf, len, "%.0f KiB/s of I/O on average", p[ES_ADV_IO].mean / 1024);
 		break;
