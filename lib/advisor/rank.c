@@ -31,7 +31,12 @@ static const double res_floor[ES_ADV_NRES] = {
 	[ES_ADV_NET_LIMITED]	= 10,		/* ten packets held back a second */
 	[ES_ADV_NET_DROPS]	= 1,		/* a drop a second */
 	[ES_ADV_NET_BACKLOG]	= 1514,		/* one full Ethernet frame */
-	[ES_ADV_NET_RATE_USED]	= 0.01,		/* a hundredth of the rate */
+	/*
+	 * A tenth of the rate: below, the link was never near its limit (the
+	 * bursts of an unbinding 1 Gbit/s tbf after a stall upstream moved it
+	 * by 0.01 and named the tier in a control run).
+	 */
+	[ES_ADV_NET_RATE_USED]	= 0.1,
 };
 
 bool es_adv_normalise(const double *x, size_t n, double floor, double *out)

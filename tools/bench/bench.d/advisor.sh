@@ -13,12 +13,13 @@
 #    32 MiB working set (4 or 8 MiB), a read throttle on a tier that reads
 #    one page with O_DIRECT a request (300 or 500 reads/s), a rate on its
 #    link (6 or 8 Mbit/s for about 13 offered); or none (a control run);
-#    and polls the advice every 250 ms for 6 s. Right: the
-#    first tier the advice names (what a controller would act on) is the
+#    and polls the advice every 250 ms for 6 s (steady for 10 s before the
+#    memory and I/O injections, whose tier first writes its working set).
+#    Right: the advice named no tier just before the injection, and the
+#    first tier it names after (what a controller would act on) is the
 #    injected one (a control: no poll names any). Time to advice: injection
-#    to that first answer. Beside it, on the same runs, the
-#    baselines "the tier using the most CPU over the window" and "scale
-#    everything".
+#    to that first answer. Beside it, on the same runs, the baselines "the
+#    tier using the most CPU over the window" and "scale everything".
 # 2. the cost of sampling: the agent's CPU time with 50 blocks (cgroups,
 #    each with a link: the three tiers' in turn) at 1 s against the same
 #    agent without an advisor, interleaved rounds.
@@ -37,6 +38,9 @@ COST_ROUNDS=${ES_BENCH_ADVISOR_COST_ROUNDS:-3}
 INTERVAL_MS=500
 SAMPLES=12
 STEADY_S=7	# > SAMPLES x INTERVAL_MS: the window holds no earlier run
+# A working set is written and read back first (32 MiB, fsync): its start-up
+# stalls the tier, and must be out of the window too.
+STEADY_WS_S=10
 POLL_S=6
 NCG=50
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -99,18 +103,25 @@ uninject() {
 }
 
 # run KIND TIER STRENGTH: one run; appends "kind tier strength first_ms
-# first_advice final_advice cpu_top resource" to runs.txt. The first advice
+# first_advice final_advice cpu_top resource before" to runs.txt, before
+# being what the advice named just before the injection (the window is
+# not quiet: a run that cannot be right). The first advice
 # is what a controller would act on; cpu_top is the CPU baseline's pick from
 # the same answer (the final one when the advisor never named a tier);
 # resource is what drove the first advice.
 run() {
-	local kind=$1 tier=$2 strength=$3 t0 j s first_ms=- first=none decided= ws= wsargs=
+	local kind=$1 tier=$2 strength=$3 t0 j s first_ms=- first=none decided= ws= wsargs= before
+	local steady
+	# A control of these kinds has the same working set, on db, uninjected.
 	case $kind in
-	memory) ws=$tier ;;
-	io) ws=$tier wsargs="--touch-mb 4 --touch-pages 1 --direct" ;;
+	memory) ws=${tier/none/db} ;;
+	io) ws=${tier/none/db} wsargs="--touch-mb 4 --touch-pages 1 --direct" ;;
 	esac
-	TIERS_WS=$ws TIERS_WS_ARGS=$wsargs tiers_run none 0 $((STEADY_S + POLL_S + 1))
-	sleep $STEADY_S
+	steady=$STEADY_S
+	[ -z "$ws" ] || steady=$STEADY_WS_S
+	TIERS_WS=$ws TIERS_WS_ARGS=$wsargs tiers_run none 0 $((steady + POLL_S + 1))
+	sleep $steady
+	before=$(es_api node /v1/advice | jq -r '.scale_out // "none"')
 	t0=$(now_ms)
 	[ "$tier" = none ] || inject "$kind" "$tier" "$strength"
 	while [ $(( $(now_ms) - t0 )) -lt $((POLL_S * 1000)) ]; do
@@ -121,9 +132,10 @@ run() {
 		fi
 		sleep 0.25
 	done
-	printf '%s %s %s %s %s %s %s %s\n' "$kind" "$tier" "$strength" "$first_ms" "$first" "$s" \
-		"$(jq -r '[.ranking[] | {block, c: .resources.cpu.mean}] | max_by(.c) | .block // "none"' \
-		<<<"${decided:-$j}")" "$(jq -r '.ranking[0].resource // "none"' <<<"${decided:-$j}")" \
+	printf '%s %s %s %s %s %s %s %s %s\n' "$kind" "$tier" "$strength" "$first_ms" "$first" \
+		"$s" "$(jq -r '[.ranking[] | {block, c: .resources.cpu.mean}] | max_by(.c) |
+		.block // "none"' <<<"${decided:-$j}")" \
+		"$(jq -r '.ranking[0].resource // "none"' <<<"${decided:-$j}")" "$before" \
 		>>"$ES_TMP/runs.txt"
 	printf '%s\n' "${decided:-$j}" >>"$OUT/advisor_runs.jsonl"
 	tiers_stop
@@ -162,31 +174,35 @@ done
 
 jq -nR '[inputs | split(" ") | {kind: .[0], tier: .[1], strength: .[2],
 	first_ms: (if .[3] == "-" then null else (.[3] | tonumber) end),
-	advice: .[4], final_advice: .[5], cpu_top: .[6], resource: .[7]}]' \
+	advice: .[4], final_advice: .[5], cpu_top: .[6], resource: .[7],
+	before: .[8]}] | map(.right = (.before == "none" and .advice == .tier))' \
 	<"$ES_TMP/runs.txt" >"$ES_TMP/runs.json"
 jq --argjson iv $INTERVAL_MS --argjson n $SAMPLES '
 	def pct(a; b): if b == 0 then null else (100 * a / b | round) end;
 	([.[] | select(.tier != "none")]) as $inj | ([.[] | select(.tier == "none")]) as $ctl |
-	([$inj[] | select(.advice == .tier)]) as $right |
+	([$inj[] | select(.right)]) as $right |
 	{interval_ms: $iv, samples: $n, runs: length, injected: ($inj | length),
 	 controls: ($ctl | length),
 	 advisor_right_pct: pct($right | length; $inj | length),
-	 advisor_wrong_pct: pct([$inj[] | select(.advice != "none" and .advice != .tier)] | length;
+	 advisor_wrong_pct: pct([$inj[] | select(.advice != "none" and (.right | not))] | length;
 		$inj | length),
+	 advice_before_injection: ([.[] | select(.before != "none")] | length),
 	 advisor_right_within_3_intervals_pct:
 		pct([$right[] | select(.first_ms <= 3 * $iv)] | length; $inj | length),
-	 controls_quiet_pct: pct([$ctl[] | select(.advice == "none")] | length; $ctl | length),
+	 controls_quiet_pct: pct([$ctl[] | select(.advice == "none" and .before == "none")] | length;
+		$ctl | length),
 	 time_to_advice_ms_median: ([$right[] | .first_ms] | sort |
 		if length == 0 then null else .[(length - 1) / 2 | floor] end),
 	 time_to_advice_ms_max: ([$right[] | .first_ms] | max),
 	 cpu_top_right_pct: pct([$inj[] | select(.cpu_top == .tier)] | length; $inj | length),
 	 scale_all_right_pct: 0, scale_all_replicas_per_run: 3,
 	 by_tier: ([$inj[] | .tier] | unique | map(. as $t | {tier: $t,
-		right: ([$inj[] | select(.tier == $t and .advice == $t)] | length),
+		right: ([$inj[] | select(.tier == $t and .right)] | length),
 		of: ([$inj[] | select(.tier == $t)] | length)})),
 	 by_kind: ([$inj[] | .kind] | unique | map(. as $k | ([$inj[] | select(.kind == $k)]) as $r |
-		([$r[] | select(.advice == .tier)]) as $ok | {kind: $k,
+		([$r[] | select(.right)]) as $ok | {kind: $k,
 		right: ($ok | length), of: ($r | length),
+		advice_before: ([$r[] | select(.before != "none")] | length),
 		within_3_intervals: ([$ok[] | select(.first_ms <= 3 * $iv)] | length),
 		time_to_advice_ms_median: ([$ok[] | .first_ms] | sort |
 			if length == 0 then null else .[(length - 1) / 2 | floor] end),
@@ -194,10 +210,10 @@ jq --argjson iv $INTERVAL_MS --argjson n $SAMPLES '
 		drivers: ([$ok[] | .resource] | unique)})),
 	 runs_detail: .}' "$ES_TMP/runs.json" >"$OUT/advisor.json"
 agent_stop acc
-jq -r '"advisor: \(.advisor_right_pct) % right, \(.advisor_wrong_pct) % wrong of \(.injected) injected runs (\(.advisor_right_within_3_intervals_pct) % right within 3 intervals of \(.interval_ms) ms; time to advice median \(.time_to_advice_ms_median) ms, max \(.time_to_advice_ms_max) ms); controls quiet \(.controls_quiet_pct) % of \(.controls)",
+jq -r '"advisor: \(.advisor_right_pct) % right, \(.advisor_wrong_pct) % wrong of \(.injected) injected runs (\(.advisor_right_within_3_intervals_pct) % right within 3 intervals of \(.interval_ms) ms; time to advice median \(.time_to_advice_ms_median) ms, max \(.time_to_advice_ms_max) ms); controls quiet \(.controls_quiet_pct) % of \(.controls); \(.advice_before_injection) runs named a tier before their injection",
 	"baselines on the same runs: most CPU \(.cpu_top_right_pct) % right; scale everything 0 % right (3 replicas a run)",
 	(.by_tier[] | "  \(.tier): \(.right)/\(.of)"),
-	(.by_kind[] | "  \(.kind): \(.right)/\(.of) right (\(.within_3_intervals) within 3 intervals, median \(.time_to_advice_ms_median) ms; most CPU \(.cpu_top_right)/\(.of)); drivers \(.drivers | join(","))")' \
+	(.by_kind[] | "  \(.kind): \(.right)/\(.of) right (\(.within_3_intervals) within 3 intervals, median \(.time_to_advice_ms_median) ms; most CPU \(.cpu_top_right)/\(.of); \(.advice_before) named a tier before); drivers \(.drivers | join(","))")' \
 	"$OUT/advisor.json" >&2
 
 # 2. The cost of sampling 50 cgroups every second.
