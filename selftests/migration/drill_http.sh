@@ -45,7 +45,7 @@ es_expect_ge "HTTP: ab sent through the migration (its segments replayed)" "$(dr
 # before any connection is cut over and the migration given up, the old
 # container serving them all.
 drill_run httpshared --service http --connections 2 --mode partial --rate 20 --count 80 \
-	--handoff-at 20 --ab 600 --ab-concurrency 4
+	--handoff-at 20 --ab 600 --ab-concurrency 4 --replay-order arrival
 case "$(drill_q .migration.state)" in
 failed)
 	drill_expect_failed_clean "HTTP, ab -c 4 on one key"

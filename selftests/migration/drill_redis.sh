@@ -25,7 +25,7 @@ CONNS=5
 RB_C=4
 RB_N=1000
 drill_run redis --service redis --connections $CONNS --mode partial --rate 20 --count 120 --handoff-at 30 \
-	--redis-benchmark $RB_N --ab-concurrency $RB_C
+	--redis-benchmark $RB_N --ab-concurrency $RB_C --replay-order arrival
 drill_expect_done "Redis, $CONNS connections and redis-benchmark"
 drill_expect_connections Redis redis $CONNS 120 $((CONNS + RB_C))
 drill_expect_eq "Redis: redis-benchmark: exit 0, all complete, the shared key counted each once" \

@@ -107,7 +107,7 @@ WRITE_KB=$(sc write_kb .service.write_kb 256)
 IMAGE_MB=$(sc image_mb .service.image_mb 0)
 LIMIT=$(sc replay_limit .replay_limit 4096)
 # the target's order of a migration's TCP connections: arrival or connection
-REPLAY_ORDER=$(sc replay_order .replay_order arrival)
+REPLAY_ORDER=$(sc replay_order .replay_order connection)
 # the replay buffer's records for all sessions of a node (zero_downtime.records)
 RECORDS=$(sc records .records 8192)
 FAULT=$(sc fault '.faults[0].kind' none)
