@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The console's one way to ask an agent: a bounded GET of a JSON answer.
- * Most answers are read-only views and go without a token; the migration
- * lists, which the agents guard, go with their bearer token.
+ * The console's one way to ask an agent: a bounded exchange with a JSON
+ * answer. Most are read-only views (GET) and go without a token; the
+ * migration lists, which the agents guard, and the start of a migration
+ * (POST, whose refusal is an answer too) go with their bearer token.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +12,13 @@
 
 #define MAX_ANSWER	(16u << 20)
 
-/* GET base+path_query; *status is the agent's HTTP status (0: no answer). */
-static json_t *get(const char *base, const char *path_query, const struct es_http_request *proto,
-		   long *status, char *err, size_t len)
+/*
+ * base+path_query; *status is the agent's HTTP status (0: no answer). An
+ * answer of another status than 200 is an error, unless any_status: then
+ * it is parsed too (an agent's refusal says why in its JSON).
+ */
+static json_t *ask(const char *base, const char *path_query, const struct es_http_request *proto,
+		   bool any_status, long *status, char *err, size_t len)
 {
 	struct es_http_response r = {};
 	struct es_http_request req = *proto;
@@ -33,7 +38,7 @@ static json_t *get(const char *base, const char *path_query, const struct es_htt
 		goto out;
 	}
 	*status = r.status;
-	if (r.status != 200) {
+	if (r.status != 200 && !any_status) {
 		snprintf(err, len, "%s: HTTP status %ld", url, r.status);
 		goto out;
 	}
@@ -54,7 +59,7 @@ json_t *con_agent_get_auth(const char *base, const char *path_query, const char 
 		.connect_ms = timeout_ms, .total_ms = timeout_ms, .pool = pool, .bearer = bearer,
 	};
 
-	return get(base, path_query, &req, status, err, len);
+	return ask(base, path_query, &req, false, status, err, len);
 }
 
 json_t *con_agent_get(const char *base, const char *path_query, struct es_http_conn *conn,
@@ -65,5 +70,15 @@ json_t *con_agent_get(const char *base, const char *path_query, struct es_http_c
 	};
 	long status;
 
-	return get(base, path_query, &req, &status, err, len);
+	return ask(base, path_query, &req, false, &status, err, len);
+}
+
+json_t *con_agent_post(const char *base, const char *path_query, const char *body,
+		       const char *bearer, long timeout_ms, long *status, char *err, size_t len)
+{
+	const struct es_http_request req = {
+		.body = body, .connect_ms = timeout_ms, .total_ms = timeout_ms, .bearer = bearer,
+	};
+
+	return ask(base, path_query, &req, true, status, err, len);
 }

@@ -97,11 +97,36 @@ json_t *con_agent_get_auth(const char *base, const char *path_query, const char 
 			   char *err, size_t len);
 
 /*
+ * The same as a POST of body (JSON): the agent's answer of any status,
+ * *status saying which; NULL and err when none came or it is not JSON.
+ */
+json_t *con_agent_post(const char *base, const char *path_query, const char *body,
+		       const char *bearer, long timeout_ms, long *status, char *err, size_t len);
+
+/*
  * migrations.c: every node's migrations, zero-downtime and plain, asked of
  * the agents of heads (taken) with their token: {"migrations": [...],
  * "errors": [...]}.
  */
 json_t *con_migrations_json(json_t *heads, const char *token, struct es_http_pool *pool);
+
+/*
+ * mig_start.c: the migrations view's action, a migration started at the
+ * source node's agent as `edgeshift zdm` or `edgeshift migrate` does.
+ */
+struct con_mig_start {
+	bool		zdm;		/* zero-downtime, else plain */
+	const char	*container;
+	const char	*mode;		/* partial or complete */
+	bool		stop_source;	/* plain: stop the source once the target runs it */
+	json_t		*from, *to;	/* the nodes' heads (id, name, role, url), borrowed */
+};
+/* 0, or -EINVAL and why; s's strings and nodes point into body and heads. */
+int con_mig_start_parse(json_t *body, json_t *heads, struct con_mig_start *s,
+			char *err, size_t len);
+/* The source agent's answer (any status, *status says which), or NULL and err. */
+json_t *con_mig_start(const struct con_mig_start *s, const char *bearer, long *status,
+		      char *err, size_t len);
 
 /*
  * prom_history.c: the history of the nodes in heads (taken) from

@@ -3,9 +3,10 @@
  * HTTP server of edgeshift-console (libmicrohttpd, a pool of threads):
  * the page (GET /, /ui/FILE) and its JSON (GET /api/nodes, /api/history,
  * /api/sessions, /api/migrations), all read-only. Anything that would
- * change the site (actions under /api/ with another method) needs the
- * agents' bearer token, and a console started without one refuses them
- * all. The migrations list needs it too: the agents guard their lists.
+ * change the site (actions under /api/ with another method: the session
+ * test, a migration) needs the agents' bearer token, and a console
+ * started without one refuses them all. The migrations list needs it
+ * too: the agents guard their lists.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -155,19 +156,31 @@ static enum MHD_Result handle_get(struct MHD_Connection *c, const char *url)
 			       "/api/sessions, /api/migrations, /api/session-test, /healthz)");
 }
 
+/* An action's body, a JSON object; NULL when it is none, with the 400 in *ret. */
+static json_t *body_object(struct MHD_Connection *c, const struct es_http_body_in *b,
+			   enum MHD_Result *ret)
+{
+	json_t *body = b->data ? json_loads(b->data, 0, NULL) : NULL;
+
+	if (json_is_object(body))
+		return body;
+	json_decref(body);
+	*ret = con_reply_error(c, MHD_HTTP_BAD_REQUEST, "the body must be a JSON object");
+	return NULL;
+}
+
 /* POST /api/session-test {to, rate_mbit, sessions, step_s, slo_us[, port]}: 202 and its state. */
 static enum MHD_Result start_session_test(struct MHD_Connection *c, const struct es_http_body_in *b)
 {
-	json_t *body = b->data ? json_loads(b->data, 0, NULL) : NULL;
 	struct con_st_params p;
 	enum MHD_Result ret;
+	json_t *body;
 	char err[512];
 	int e;
 
-	if (!json_is_object(body)) {
-		ret = con_reply_error(c, MHD_HTTP_BAD_REQUEST, "the body must be a JSON object");
-		goto out;
-	}
+	body = body_object(c, b, &ret);
+	if (!body)
+		return ret;
 	if (con_st_params_parse(body, &p, err, sizeof(err))) {
 		ret = con_reply_error(c, MHD_HTTP_BAD_REQUEST, err);
 		goto out;
@@ -193,6 +206,73 @@ static enum MHD_Result stop_session_test(struct MHD_Connection *c)
 	return con_reply_json(c, MHD_HTTP_OK, con_st_json(srv.st));
 }
 
+/* The token of "Authorization: Bearer TOKEN", once es_http_bearer_ok has accepted it. */
+static const char *page_token(struct MHD_Connection *c)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+
+	return h && strlen(h) > 7 ? h + 7 : "";
+}
+
+/* The source agent's refusal, its own words kept apart from the console's. */
+static enum MHD_Result mig_refused(struct MHD_Connection *c, const struct con_mig_start *s,
+				   json_t *doc, long status)
+{
+	const char *why = json_string_value(json_object_get(doc, "error")) ?: "no reason given";
+	const char *node = json_string_value(json_object_get(s->from, "name")) ?: "?";
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "the agent of %s refused (HTTP %ld): %s", node, status, why);
+	es_warn("migration_refused", "node=\"%s\" container=\"%s\" status=%ld error=\"%s\"",
+		node, s->container, status, why);
+	/* its 4xx is the request's fault and kept; anything else is the agent's */
+	return con_reply_json(c, status >= 400 && status < 500 ? status : MHD_HTTP_BAD_GATEWAY,
+			      json_pack("{s:s, s:i, s:s}", "error", msg, "agent_status", (int)status,
+					"agent_error", why));
+}
+
+/*
+ * POST /api/migrations {kind, container, from, to[, mode, stop_source]}:
+ * started at the source's agent with the page's token; 202 and its answer.
+ */
+static enum MHD_Result start_migration(struct MHD_Connection *c, const struct es_http_body_in *b)
+{
+	json_t *body, *heads, *doc = NULL;
+	struct con_mig_start s;
+	enum MHD_Result ret;
+	char err[768];
+	long status;
+
+	body = body_object(c, b, &ret);
+	if (!body)
+		return ret;
+	heads = con_poller_heads_json(srv.poller);
+	if (con_mig_start_parse(body, heads, &s, err, sizeof(err))) {
+		ret = con_reply_error(c, MHD_HTTP_BAD_REQUEST, err);
+		goto out;
+	}
+	doc = con_mig_start(&s, page_token(c), &status, err, sizeof(err));
+	if (!doc)
+		ret = con_reply_error(c, MHD_HTTP_BAD_GATEWAY, err);
+	else if (status / 100 != 2)
+		ret = mig_refused(c, &s, doc, status);
+	else {
+		es_info("migration_started", "kind=%s container=\"%s\" from=\"%s\" to=\"%s\" id=\"%s\"",
+			s.zdm ? "zdm" : "migrate", s.container,
+			json_string_value(json_object_get(s.from, "name")),
+			json_string_value(json_object_get(s.to, "name")),
+			json_string_value(json_object_get(doc, "id")) ?: "?");
+		ret = con_reply_json(c, MHD_HTTP_ACCEPTED,
+				     json_pack("{s:O, s:s, s:O}", "node_id", json_object_get(s.from, "id"),
+					       "kind", s.zdm ? "zero-downtime" : "plain", "agent", doc));
+	}
+out:
+	json_decref(doc);
+	json_decref(heads);
+	json_decref(body);
+	return ret;
+}
+
 /* Actions: the token first, then the action. */
 static enum MHD_Result handle_action(struct MHD_Connection *c, const char *url,
 				     const char *method, const struct es_http_body_in *b)
@@ -207,8 +287,10 @@ static enum MHD_Result handle_action(struct MHD_Connection *c, const char *url,
 		return start_session_test(c, b);
 	if (!strcmp(url, "/api/session-test") && !strcmp(method, "DELETE"))
 		return stop_session_test(c);
-	return con_reply_error(c, MHD_HTTP_NOT_FOUND,
-			       "no action at this path (POST or DELETE /api/session-test)");
+	if (!strcmp(url, "/api/migrations") && !strcmp(method, "POST"))
+		return start_migration(c, b);
+	return con_reply_error(c, MHD_HTTP_NOT_FOUND, "no action at this path (POST or DELETE "
+			       "/api/session-test, POST /api/migrations)");
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url,

@@ -139,20 +139,33 @@
 		renderNodeChoice();
 	}
 
-	function renderNodeChoice() {
-		const sel = $('sess-node');
-		const key = state.nodes.map((n) => n.id + '\u0000' + n.name).join('\u0001');
+	// A choice of the nodes (their names as text), rebuilt only when they change.
+	function fillNodes(sel, key) {
 		if (sel.dataset.key === key)
-			return;
+			return false;
+		const was = sel.value;
 		sel.dataset.key = key;
 		sel.replaceChildren(...state.nodes.map((n) => {
 			const o = el('option', n.name);
 			o.value = String(n.id);
 			return o;
 		}));
+		if (state.nodes.some((n) => String(n.id) === was))
+			sel.value = was;
+		return true;
+	}
+
+	function renderNodeChoice() {
+		const key = state.nodes.map((n) => n.id + '\u0000' + n.name).join('\u0001');
+		fillNodes($('mig-from'), key);
+		if (fillNodes($('mig-to'), key) && $('mig-to').selectedIndex === 0 &&
+		    state.nodes.length > 1)
+			$('mig-to').selectedIndex = 1;
+		if (!fillNodes($('sess-node'), key))
+			return;
 		if (state.sessNode === null && state.nodes.length)
 			state.sessNode = state.nodes[0].id;
-		sel.value = String(state.sessNode);
+		$('sess-node').value = String(state.sessNode);
 	}
 
 	// Counts the pixels of the plot area painted in one of the series' colours.
@@ -430,6 +443,25 @@
 		state.migLoaded = true;
 	}
 
+	// The form's migration, started at the source node's agent; the list then shows it.
+	async function migStart(ev) {
+		ev.preventDefault();
+		const kind = $('mig-kind').value;
+		const body = { kind, container: $('mig-container').value.trim(),
+			from: Number($('mig-from').value), to: Number($('mig-to').value) };
+		if (kind === 'migrate')
+			body.stop_source = $('mig-stop').checked;
+		try {
+			const doc = await action('api/migrations', 'mig-token', 'POST', body);
+			message('mig-message', 'started: ' + doc.kind + ' migration ' + doc.agent.id +
+				' of ' + body.container, false);
+			$('mig-message').dataset.id = doc.agent.id;
+			await loadMigrations();
+		} catch (e) {
+			message('mig-message', 'not started: ' + e.message, true);
+		}
+	}
+
 	// ---- session test: Paper A's form, its progress, the latency against sessions ----
 
 	const ST_SERIES = [
@@ -596,19 +628,20 @@
 		}
 	}
 
-	function stMessage(text, bad) {
-		$('st-message').textContent = text;
-		$('st-message').className = bad ? 'error' : '';
-		$('st-message').dataset.bad = bad ? '1' : '0';
+	function message(id, text, bad) {
+		$(id).textContent = text;
+		$(id).className = bad ? 'error' : '';
+		$(id).dataset.bad = bad ? '1' : '0';
 	}
+	const stMessage = (text, bad) => message('st-message', text, bad);
 
-	// An action with the token the page was given; the console checks it.
-	async function stAction(method, body) {
+	// An action with the token the page was given (its form's field); the console checks it.
+	async function action(path, tokenField, method, body) {
 		const headers = { 'Content-Type': 'application/json' };
-		const token = $('st-token').value.trim();
+		const token = $(tokenField).value.trim();
 		if (token)
 			headers.Authorization = 'Bearer ' + token;
-		const r = await fetch('api/session-test', { method, headers, cache: 'no-store',
+		const r = await fetch(path, { method, headers, cache: 'no-store',
 			body: body ? JSON.stringify(body) : undefined });
 		const doc = await r.json();
 		if (r.status === 401)
@@ -619,6 +652,7 @@
 			throw new Error(doc.error || ('HTTP ' + r.status));
 		return doc;
 	}
+	const stAction = (method, body) => action('api/session-test', 'st-token', method, body);
 
 	async function stStart(ev) {
 		ev.preventDefault();
@@ -733,6 +767,7 @@
 		});
 		$('sess-limit').addEventListener('change', loadSessions);
 		$('st-form').addEventListener('submit', stStart);
+		$('mig-form').addEventListener('submit', migStart);
 		$('st-stop').addEventListener('click', stStop);
 		for (const th of document.querySelectorAll('#sessions-table th[data-sort]')) {
 			th.addEventListener('click', () => sortBy(th.dataset.sort));

@@ -7,6 +7,8 @@
 //   {"eval": JS}                           run JS in the page (fill a form, click)
 //   {"wait": JS, "timeout_s": S, "name": N} until JS is true (polled every 200 ms)
 //   {"value": JS, "name": N}               JS's value (JSON) into the output
+//   {"file": PATH, "timeout_s": S, "name": N} until PATH exists (the test's
+//                                          world outside the page is ready)
 //   {"dom": FILE}, {"screenshot": FILE}    the page's DOM, a PNG of it
 // OUT gets {"values": {N: ...}, "waited": {N: seconds}, "console": [messages],
 // "failed": null or what did not happen}. Exit status 0 when every step passed.
@@ -81,14 +83,14 @@ async function step(s) {
 		await loaded;
 	} else if (s.eval) {
 		await evaluate(s.eval);
-	} else if (s.wait) {
+	} else if (s.wait || s.file) {
 		const t0 = Date.now(), limit = (s.timeout_s || 30) * 1000;
-		while (!(await evaluate(s.wait))) {
+		while (!(s.file ? fs.existsSync(s.file) : await evaluate(s.wait))) {
 			if (Date.now() - t0 > limit)
-				throw new Error('waited ' + (limit / 1000) + ' s for ' + (s.name || s.wait));
+				throw new Error('waited ' + (limit / 1000) + ' s for ' + (s.name || s.wait || s.file));
 			await sleep(200);
 		}
-		out.waited[s.name || s.wait] = (Date.now() - t0) / 1000;
+		out.waited[s.name || s.wait || s.file] = (Date.now() - t0) / 1000;
 	} else if (s.value) {
 		out.values[s.name] = await evaluate(s.value);
 	} else if (s.dom) {

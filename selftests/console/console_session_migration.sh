@@ -20,6 +20,11 @@
 #   label inside the plot, as the engine's result says; a second run is
 #   torn down from the page and its sessions stop sending; a run towards no
 #   sink fails with the reason on the page;
+# - once the drill has reported, the migrations view's form moves the
+#   container back (a plain migration from node 2 to node 1): without the
+#   token refused on the page and sent to no agent; a container the agent
+#   does not have refused in the agent's words; with it, the migration
+#   shows in the view and ends done, as the source agent's own list says;
 # - requests without the token are refused; a console without it refuses
 #   the migration list, saying why; the drill, watched, still passes.
 # Screenshots: build/console-session-test.png, build/console-migrations.png.
@@ -31,7 +36,7 @@ if ! command -v chromium >/dev/null || ! command -v criu >/dev/null || ! command
 	es_skip "console session test and migrations view" "chromium, criu, node, runc or build/console-ui missing (tools/setup/install-deps, then make)"
 	exit 0
 fi
-es_plan 29
+es_plan 37
 
 SITE=$ES_TMP/site.env
 DRILL_PID=""
@@ -103,6 +108,18 @@ KNEE_BOX='(() => { const l = document.getElementById("st-knee"),
 	return { text: l.textContent, sessions: Number(l.dataset.sessions), hidden: l.hidden,
 		inside: a.width > 0 && a.left >= b.left && a.right <= b.right && a.top >= b.top &&
 			a.bottom <= b.bottom }; })()'
+# The migrations form filled (token T, container C, kind K) and sent
+MIG_FILL='(t, c, k, from, to) => { const v = { "mig-token": t, "mig-container": c, "mig-kind": k,
+	"mig-from": from, "mig-to": to };
+	for (const [id, x] of Object.entries(v)) document.getElementById(id).value = x;
+	document.getElementById("mig-stop").checked = true;
+	document.getElementById("mig-message").dataset.bad = "";
+	document.getElementById("mig-start").click(); }'
+MIG_MSG='document.getElementById("mig-message")'
+# Node ids of the console: node 1 (the drill's source) and node 2
+nid() { inc curl -s -m 5 "$URL/api/nodes" | jq -r --arg u "$1" --arg k "$2" '.nodes[] | select(.url == $u) | .[$k]'; }
+N1=$(nid "$DRILL_URL1" id)
+N2=$(nid "$DRILL_URL2" id)
 SHOWN='[...document.querySelectorAll(".migration")].map((m) => ({ id: m.dataset.id,
 	kind: m.dataset.kind, state: m.dataset.state, container: m.dataset.container,
 	title: m.querySelector("h3").textContent,
@@ -115,12 +132,16 @@ SHOWN='[...document.querySelectorAll(".migration")].map((m) => ({ id: m.dataset.
 # sessions seen sending; the migration seen done; back on the session
 # test, its end and knee (the steps that find it come after the
 # migration's busy seconds, which could read as latency on this shared
-# machine); a second run torn down; a run towards no sink.
+# machine); once the drill has reported, the container moved back from the
+# migrations view's form (refused without the token, refused by the agent
+# for a container it lacks, then started); a second run torn down; a run
+# towards no sink.
 MIG_STATE='fetch("api/migrations").then((r) => r.json()).then((d) => d.migrations.filter((m) => m.kind === "zero-downtime").map((m) => m.state).join())'
 steps=$(jq -n --arg url "$URL/#session-test" --arg fill "$JS_FILL" --arg st "$ST" \
 	--arg rows "$ROWS" --arg knee "$KNEE_BOX" --arg shown "$SHOWN" --arg migst "$MIG_STATE" \
 	--arg png "$ES_BUILD/console-session-test.png" --arg mpng "$ES_BUILD/console-migrations.png" \
-	--arg dom "$ES_TMP/dom.html" --arg tok "$DRILL_TOKEN" '[
+	--arg dom "$ES_TMP/dom.html" --arg tok "$DRILL_TOKEN" --arg mfill "$MIG_FILL" \
+	--arg mmsg "$MIG_MSG" --arg n1 "$N1" --arg n2 "$N2" --arg report "$ES_TMP/drill/report.json" '[
 	{navigate: $url},
 	{wait: "\($st).state !== undefined", name: "page"},
 	{eval: "(\($fill))(\"\", 8, 1)"},
@@ -149,6 +170,20 @@ steps=$(jq -n --arg url "$URL/#session-test" --arg fill "$JS_FILL" --arg st "$ST
 	{value: "Number(document.getElementById(\"st-chart\").dataset.points)", name: "points"},
 	{value: "document.querySelectorAll(\"#st-steps-body tr\").length", name: "step_rows"},
 	{screenshot: $png}, {dom: $dom},
+	{file: $report, name: "drill reported", timeout_s: 120},
+	{eval: "location.hash = \"#migrations\""},
+	{eval: "(\($mfill))(\"\", \"svc\", \"migrate\", \($n2), \($n1))"},
+	{wait: "\($mmsg).dataset.bad === \"1\"", name: "mig refused"},
+	{value: "\($mmsg).textContent", name: "mig_refused_text"},
+	{eval: "(\($mfill))(\"\($tok)\", \"nosuch\", \"migrate\", \($n2), \($n1))"},
+	{wait: "\($mmsg).dataset.bad === \"1\"", name: "mig no container"},
+	{value: "\($mmsg).textContent", name: "mig_nosuch_text"},
+	{eval: "(\($mfill))(\"\($tok)\", \"svc\", \"migrate\", \($n2), \($n1))"},
+	{wait: "\($mmsg).dataset.bad === \"0\"", name: "mig started", timeout_s: 20},
+	{value: "[\($mmsg).textContent, \($mmsg).dataset.id]", name: "mig_started"},
+	{wait: "document.querySelector(`.migration[data-id=\"${\($mmsg).dataset.id}\"]:not([data-state=running])`) !== null", name: "mig back ended", timeout_s: 60},
+	{value: $shown, name: "mig_back"},
+	{eval: "location.hash = \"#session-test\""},
 	{eval: "(\($fill))(\"\($tok)\", 30, 1)"},
 	{wait: "\($st).state === \"running\" && \($rows) >= 1", name: "second run", timeout_s: 60},
 	{eval: "document.getElementById(\"st-stop\").click()"},
@@ -190,12 +225,34 @@ for _ in $(seq 1200); do
 	kill -0 "$page_pid" 2>/dev/null || break
 	sleep 0.1
 done
+# ... and once the page has moved the container back: node 2's own list
+back() { inc curl -s -m 5 "$URL/api/migrations" | jq -c --argjson n "$N2" \
+	'[.migrations[] | select(.kind == "plain" and .node_id == $n)]'; }
+for _ in $(seq 1200); do
+	[ "$(back | jq -r '.[0].state // "none"')" = "done" ] && break
+	kill -0 "$page_pid" 2>/dev/null || break
+	grep -q '^drill: ' "$ES_TMP/drill.out" && break
+	sleep 0.1
+done
+NAME1=$(nid "$DRILL_URL1" name)
+NAME2=$(nid "$DRILL_URL2" name)
+agent2=$(in1 curl -s -m 5 -H "Authorization: Bearer $DRILL_TOKEN" "$DRILL_URL2/v1/migrations")
+# the console's own refusals, while the agents run (the wrong token reaches none)
+mact() { inc curl -s -m 5 -w ' %{http_code}' -X POST "$URL/api/migrations" -d "$@"; }
+wrong=$(mact "{\"kind\":\"migrate\",\"container\":\"svc\",\"from\":$N2,\"to\":$N1}" \
+	-H "Authorization: Bearer x$DRILL_TOKEN")
+bad_node=$(mact "{\"kind\":\"zdm\",\"container\":\"svc\",\"from\":$N2,\"to\":99}" \
+	-H "Authorization: Bearer $DRILL_TOKEN")
+bad_ct=$(mact "{\"kind\":\"zdm\",\"container\":\"\",\"from\":$N2,\"to\":$N1}" \
+	-H "Authorization: Bearer $DRILL_TOKEN")
+# a control: a start without the token, straight at the agent, is logged refused
+in1 curl -s -o /dev/null -m 5 -d '{}' "$DRILL_URL2/v1/migrations"
 rm -f "$SITE"
 grep -q '^drill: ' "$ES_TMP/drill.out" && kill "$page_pid" 2>/dev/null	# it would wait in vain
 wait "$page_pid"
 rc=$?
 o=$ES_TMP/out.json
-es_diag <<<"browser: $(jq -c '{failed, waited, values: (.values | del(.mig_live, .mig_done))}' "$o" 2>&1) (after $SECONDS s)"
+es_diag <<<"browser: $(jq -c '{failed, waited, values: (.values | del(.mig_live, .mig_done, .mig_back))}' "$o" 2>&1) (after $SECONDS s)"
 es_diag <<<"migration while it ran: $(jq -c .values.mig_live "$o" 2>&1)"
 es_diag <<<"migration after: $(jq -c .values.mig_done "$o" 2>&1)"
 es_expect_eq "the page went through every step, open from before the migration to its end" "$rc" 0
@@ -308,10 +365,33 @@ es_check "while it ran the page showed it running, the steps so far, the phase u
 	(.steps | map(.name)) == ($a.steps | to_entries | sort_by(.value) | map(.key))[:(.steps | length)] and
 	(.phases | length == 0 or (.[:-1] | all(.ms != null)))' <<<"$live"
 
+# ---- the migration started from the page ----
+es_check "no token: the page says the migration was refused (401) and why ($(jq -c .values.mig_refused_text "$o"))" \
+	jq -e '.values.mig_refused_text | test("^not started: refused \\(401\\): actions need the agents. bearer token")' "$o"
+why=$(jq -r .values.mig_nosuch_text "$o")
+es_expect_eq "a container the agent lacks: the page gives the agent's refusal verbatim" \
+	"$why" "not started: the agent of $NAME2 refused (HTTP 404): no container \"nosuch\" on this node"
+es_expect_eq "a wrong token: refused (401), and why" "$wrong" \
+	"{\"error\":\"actions need the agents' bearer token\"} 401"
+es_expect_eq "an unknown node, an empty container: 400 with the reason" "$bad_node | $bad_ct" \
+	'{"error":"from and to must be the ids of two different nodes of the console"} 400 | {"error":"container must be a container name (1 to 128 of [A-Za-z0-9_.-])"} 400'
+pb=$(jq -c --arg id "$(jq -r '.values.mig_started[1]' "$o")" '.values.mig_back | map(select(.id == $id))' "$o")
+es_diag <<<"page's migration: $(jq -c .values.mig_started "$o"); shown: $pb; node 2's agent: $agent2"
+es_expect_eq "the agent of node 2 has one migration, the page's: svc back to node 1, done" \
+	"$(jq -r '[length, (.[0] | .id, .container, .to, .state)] | join(" ")' <<<"$agent2")" \
+	"1 $(jq -r '.values.mig_started[1]' "$o") svc $NAME1 done"
+es_expect_eq "the page showed it: plain, done, svc, from node 2 to node 1" \
+	"$(jq -r '.[0] | "\(.kind) \(.state) \(.container) \(.title)"' <<<"$pb")" \
+	"$(jq -rn --arg a "$NAME2" --arg b "$NAME1" '"plain done svc plain migration of svc: \($a) \u2192 \($b)"')"
+es_check "with its phases as the agent's ($(jq -c '.[0].phases | map(.name)' <<<"$pb"))" \
+	jq -e --argjson a "$(jq -c '.[0]' <<<"$agent2")" '.[0].phases | map(.name) as $p |
+	$p == ($a.phases | map(.name)) and ($p | index("checkpoint")) != null and
+	($p | index("restore")) != null' <<<"$pb"
+
 jq -r '.console[]' "$o" 2>/dev/null | es_diag
-# The refused start is the one failed load: seen, it also shows the log is read.
-es_expect_eq "the browser logged nothing (network errors included) but the refused start's 401" \
-	"$(jq -c '[.console[] | if test("status of 401") then "401" else . end]' "$o")" '["401"]'
+# The refused starts are the failed loads: seen, they also show the log is read.
+es_expect_eq "the browser logged nothing (network errors included) but the refused starts" \
+	"$(jq -c '[.console[] | (capture("status of (?<s>40[14])").s // .)]' "$o")" '["401","401","404"]'
 
 # Without the token the agents' lists stay closed: the console says so.
 es_bg --log "$ES_TMP/console2.log" "$CON" --net="/proc/$CON_PID/ns/net" "$ES_BUILD/edgeshift-console" \
@@ -325,6 +405,8 @@ end_drill
 rc=$?
 DRILL_PID=""
 es_expect_eq "the drill, watched, still passed" "$rc" 0
+es_expect_eq "the page's start without the token reached no agent (node 2 logged one refusal: the control's)" \
+	"$(grep -c auth_refused "$ES_TMP/drill/agent-n2.log")" 1
 [ "$rc" = 0 ] || es_diag <"$ES_TMP/drill.out"
 es_diag <<<"drill ended ($rc) after $SECONDS s"
 es_done
