@@ -36,7 +36,7 @@ if ! command -v chromium >/dev/null || ! command -v criu >/dev/null || ! command
 	es_skip "console session test and migrations view" "chromium, criu, node, runc or build/console-ui missing (tools/setup/install-deps, then make)"
 	exit 0
 fi
-es_plan 37
+es_plan 38
 
 SITE=$ES_TMP/site.env
 DRILL_PID=""
@@ -245,6 +245,12 @@ bad_node=$(mact "{\"kind\":\"zdm\",\"container\":\"svc\",\"from\":$N2,\"to\":99}
 	-H "Authorization: Bearer $DRILL_TOKEN")
 bad_ct=$(mact "{\"kind\":\"zdm\",\"container\":\"\",\"from\":$N2,\"to\":$N1}" \
 	-H "Authorization: Bearer $DRILL_TOKEN")
+# a zero-downtime start of a container node 2 lacks, through the console and
+# as `edgeshift zdm` sends it straight to the agent: the same refusal
+zdm_con=$(mact "{\"kind\":\"zdm\",\"container\":\"nosuch\",\"from\":$N2,\"to\":$N1}" \
+	-H "Authorization: Bearer $DRILL_TOKEN")
+zdm_agent=$(in1 curl -s -m 5 -w ' %{http_code}' -H "Authorization: Bearer $DRILL_TOKEN" -d '{}' \
+	"$DRILL_URL2/v1/zdm/migrations?container=nosuch&to=$NAME1&mode=partial")
 # a control: a start without the token, straight at the agent, is logged refused
 in1 curl -s -o /dev/null -m 5 -d '{}' "$DRILL_URL2/v1/migrations"
 rm -f "$SITE"
@@ -375,6 +381,10 @@ es_expect_eq "a wrong token: refused (401), and why" "$wrong" \
 	"{\"error\":\"actions need the agents' bearer token\"} 401"
 es_expect_eq "an unknown node, an empty container: 400 with the reason" "$bad_node | $bad_ct" \
 	'{"error":"from and to must be the ids of two different nodes of the console"} 400 | {"error":"container must be a container name (1 to 128 of [A-Za-z0-9_.-])"} 400'
+es_diag <<<"zero-downtime start of nosuch: console $zdm_con; agent $zdm_agent"
+es_expect_eq "a zero-downtime start goes as edgeshift zdm's: the agent's refusal, status and words" \
+	"$(jq -r '"\(.agent_status) \(.agent_error)"' <<<"${zdm_con% *}") ${zdm_con##* }" \
+	"${zdm_agent##* } $(jq -r .error <<<"${zdm_agent% *}") ${zdm_agent##* }"
 pb=$(jq -c --arg id "$(jq -r '.values.mig_started[1]' "$o")" '.values.mig_back | map(select(.id == $id))' "$o")
 es_diag <<<"page's migration: $(jq -c .values.mig_started "$o"); shown: $pb; node 2's agent: $agent2"
 es_expect_eq "the agent of node 2 has one migration, the page's: svc back to node 1, done" \
