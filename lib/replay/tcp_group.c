@@ -27,6 +27,7 @@ struct member {
 	struct es_mig_session	s;
 	__u64			head;
 	__u64			ts_seq, ts;	/* arrival time of segment ts_seq, cached */
+	bool			bytes;		/* and whether it brings bytes (may turn false) */
 	bool			switched;
 };
 
@@ -70,38 +71,65 @@ static bool gate_open(const struct group *g, __u64 now)
 	       now - g->gate_ns >= GATE_MS * 1000000ULL;
 }
 
-/* The session whose next segment arrived first; -1 when none is left. */
-static int first_due(struct group *g)
+/* Session i's next segment read (its arrival time, whether it brings bytes); -1 if missing. */
+static int peek(struct group *g, unsigned int i)
 {
+	struct member *m = &g->m[i];
 	struct es_mig_record rec;
+
+	if (m->ts_seq == m->r.next)
+		return 0;
+	if (es_mig_record_get(m->r.dp, m->r.key, m->r.next, &rec))
+		return -1;
+	m->ts_seq = m->r.next;
+	m->ts = rec.ts_ns;
+	m->bytes = es_tcp_run_brings_bytes(&m->s, &rec);
+	return 0;
+}
+
+/*
+ * The session whose next segment arrived first; with quiet, one whose next
+ * segment brings no bytes (handed at once: it changes nothing the service
+ * sees, and its ACK may be what the restored socket waits for to send).
+ * -1 when none.
+ */
+static int first_due(struct group *g, bool quiet)
+{
 	unsigned int i;
 	int best = -1;
 
 	for (i = 0; i < g->n; i++) {
 		if (g->m[i].switched || g->m[i].r.next > g->m[i].head)
 			continue;
-		if (g->m[i].ts_seq != g->m[i].r.next) {
-			if (es_mig_record_get(g->m[i].r.dp, g->m[i].r.key, g->m[i].r.next, &rec))
-				return i;	/* hand_next says what is wrong */
-			g->m[i].ts_seq = g->m[i].r.next;
-			g->m[i].ts = rec.ts_ns;
-		}
-		if (best < 0 || g->m[i].ts < g->m[best].ts)
+		if (peek(g, i))
+			return quiet ? -1 : (int)i;	/* hand_next says what is wrong */
+		if (quiet && !g->m[i].bytes && g->m[i].r.booted)
+			return i;
+		if (!quiet && (best < 0 || g->m[i].ts < g->m[best].ts))
 			best = i;
 	}
 	return best;
 }
 
-/* Hand over the segment that arrived first, if the one before was answered. */
+/*
+ * Hand over a segment that brings no bytes, at once; else the one that
+ * arrived first, if the one before was answered.
+ */
 static int hand_first(struct group *g, __u64 now, bool *handed)
 {
 	int i, ret;
 
 	*handed = false;
+	i = first_due(g, true);
+	if (i >= 0) {
+		ret = es_tcp_run_hand_next(&g->m[i].r, &g->m[i].s);
+		*handed = ret > 0;
+		return ret < 0 ? ret : 0;
+	}
 	if (!gate_open(g, now))
 		return 0;
 	g->gate = -1;
-	i = first_due(g);
+	i = first_due(g, false);
 	if (i < 0)
 		return 0;
 	ret = es_tcp_run_hand_next(&g->m[i].r, &g->m[i].s);

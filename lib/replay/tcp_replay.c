@@ -53,6 +53,18 @@ static int seg_of(const struct es_mig_record *rec, struct seg *g)
 }
 
 
+static bool brings_bytes(const struct es_mig_session *s, const struct seg *g)
+{
+	return g->data && (!(s->tcp_seen & ES_MIG_TCP_NEW_ACK) || after(g->end, s->new_ack));
+}
+
+bool es_tcp_run_brings_bytes(const struct es_mig_session *s, const struct es_mig_record *rec)
+{
+	struct seg g;
+
+	return seg_of(rec, &g) || brings_bytes(s, &g);	/* not a segment: as data, in order */
+}
+
 static void put_be32(__u8 *p, __u32 v)
 {
 	p[0] = v >> 24;
@@ -145,7 +157,7 @@ int es_tcp_run_hand_next(struct tcp_run *r, const struct es_mig_session *s)
 	}
 	note_seg(r, &g);
 	/* bytes the socket has already (a retransmission): nothing to answer */
-	r->last_data = g.data && (!(s->tcp_seen & ES_MIG_TCP_NEW_ACK) || after(g.end, s->new_ack));
+	r->last_data = brings_bytes(s, &g);
 	ret = hand_over(r, r->next, &rec);
 	if (ret)
 		return ret;

@@ -38,6 +38,12 @@ void es_tcp_run_boot(struct tcp_run *r, const struct es_mig_session *s);
 int es_tcp_run_hand_next(struct tcp_run *r, const struct es_mig_session *s);
 int es_tcp_run_ack_up(struct tcp_run *r, const struct es_mig_session *s);
 void es_tcp_run_rewind_if_stalled(struct tcp_run *r, const struct es_mig_session *s);
+/*
+ * Does rec carry bytes (or SYN, FIN) the socket has not acknowledged yet?
+ * A segment that does not (a pure ACK, a retransmission) changes nothing
+ * the service sees.
+ */
+bool es_tcp_run_brings_bytes(const struct es_mig_session *s, const struct es_mig_record *rec);
 /* Nothing left up to head, the user's stream taken, the old one's caught up. */
 bool es_tcp_run_caught_up(const struct tcp_run *r, const struct es_mig_session *s, __u64 head);
 void es_tcp_run_sleep_ms(unsigned int ms);

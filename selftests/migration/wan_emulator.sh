@@ -106,7 +106,9 @@ else es_not_ok "a transfer survives a 1.5 s cut (loss 100) and completes" "$(cat
 wait "$SRV"
 es_expect_eq "no ping crosses the cut" "$cut_ping" 0
 rates=$(jq -r '[.intervals[].sum.bits_per_second / 8e6 | floor] | @tsv' "$ES_TMP/iperf3-server.json")
-if awk -v r="$rates" 'BEGIN { n = split(r, v, "\t"); for (i = 1; i <= n; i++) if (v[i] == 0) z = 1; exit !(z && v[n - 1] >= 6) }'
+# after the cut TCP's retransmission timer backs off: the rate is back some
+# second after it (a CI run read 9 2 0 2 5 10, full only in the last)
+if awk -v r="$rates" 'BEGIN { n = split(r, v, "\t"); for (i = 1; i <= n; i++) { if (v[i] == 0) z = 1; if (z && v[i] >= 6) up = 1 }; exit !(z && up) }'
 then es_ok "the cut stops the transfer and the repair resumes it (MB/s per second: $rates)"
 else es_not_ok "the cut stops the transfer and the repair resumes it" "MB/s per second: $rates"; fi
 

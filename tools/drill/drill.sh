@@ -102,6 +102,13 @@ requests:*) WLOSS_OPT=(--b2a-loss "${WLOSS#requests:}") ;;
 replies:*) WLOSS_OPT=(--a2b-loss "${WLOSS#replies:}") ;;
 *) WLOSS_OPT=(--loss "$WLOSS") ;;
 esac
+# How long the user's clients keep listening after their last request (they
+# stop as soon as all are answered). Over a lossy WAN a request can wait
+# for a lost one before it, for as long as the agents' own recovery bound
+# (gap_timeout_ms, 10 s: then it is given up, loudly); a user who stopped
+# listening sooner would count as lost a request that was answered.
+DRAIN_MS=$((4 * DELAY + 3000))
+[ "${WLOSS##*:}" != 0 ] && DRAIN_MS=$((DRAIN_MS + 10000))
 MEM_MB=$(sc mem_mb .service.mem_mb 8)
 WRITE_KB=$(sc write_kb .service.write_kb 256)
 IMAGE_MB=$(sc image_mb .service.image_mb 0)
@@ -547,7 +554,7 @@ late_clients() {
 		[ "$PROTO" = http ] && late=(--http "late$k")
 		es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" \
 			--bind "$USER_IP:$((USER_PORT + 200 + k))" --rate "$RATE" --count $((RATE * 3)) \
-			--drain-ms $((4 * DELAY + 3000)) "${late[@]}" --log "$OUT/client-late-$k.jsonl" \
+			--drain-ms "$DRAIN_MS" "${late[@]}" --log "$OUT/client-late-$k.jsonl" \
 			>"$OUT/client-late-$k-summary.json" 2>"$OUT/client-late-$k.err" &
 	done
 	wait
@@ -566,7 +573,7 @@ for k in $(seq 2 "$CONNS"); do
 	[ "$PROTO" = http ] && other=(--http "key$k")
 	[ "$PIPELINE" -gt 1 ] && other+=(--pipeline "$PIPELINE")
 	es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" --bind "$USER_IP:$((USER_PORT + k - 1))" \
-		--rate "$RATE" --count "$OTHERS_COUNT" --drain-ms $((4 * DELAY + 3000)) "${other[@]}" \
+		--rate "$RATE" --count "$OTHERS_COUNT" --drain-ms "$DRAIN_MS" "${other[@]}" \
 		--log "$OUT/client-$k.jsonl" >"$OUT/client-$k-summary.json" 2>"$OUT/client-$k.err" &
 	OTHER_PIDS+=($!)
 done
@@ -575,7 +582,7 @@ if [ "$AB_N" -gt 0 ]; then
 	ab_start || die "ab"
 fi
 es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" --bind "$USER_IP:$USER_PORT" --rate "$RATE" \
-	--count "$COUNT" --handoff-at "$HANDOFF" --handoff-gw "$AP2.1" --drain-ms $((4 * DELAY + 3000)) \
+	--count "$COUNT" --handoff-at "$HANDOFF" --handoff-gw "$AP2.1" --drain-ms "$DRAIN_MS" \
 	--parts "$REPLIES" "${CLIENT_PROTO[@]}" \
 	--log "$OUT/client.jsonl" $PROGRESS >"$OUT/client-summary.json" || die "client failed"
 for pid in "${OTHER_PIDS[@]}"; do wait "$pid" || die "a client of the user's other connections failed"; done
