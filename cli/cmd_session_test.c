@@ -56,7 +56,7 @@ static const struct es_opt opts[] = {
 		    "SCHED_FIFO priority of the client (default 10;\n0: as started)"),
 	ES_OPT_DOUBLE(F(max_late_ms), "max-client-late-ms", 0, 0, 1e6, "MS",
 		      "measure a step again when the client fell this\nfar behind its schedule "
-		      "(default 5; 0: never)"),
+		      "(default 10; 0: never)"),
 	ES_OPT_UINT(F(remeasure), "remeasure", 0, 0, 100, "N",
 		    "at most N times (default 2)"),
 	ES_OPT_STR(F(plot), "plot", 0, "FILE.svg", "plot the steps"),
@@ -142,7 +142,7 @@ int cmd_session_test(const struct cli *c, int argc, char **argv)
 	struct st_opts o = {
 		.port = ES_SW_PORT, .size = 1400, .step_s = 10, .settle_s = 0.5,
 		.max_sessions = 20, .slo_us = 1000, .slo_stat = ST_MEAN, .stop_after = 2,
-		.max_late_ms = 5, .remeasure = 2,
+		.max_late_ms = 10, .remeasure = 2,
 		.probe_ms = 5, .generator = "edgeshift", .rt_priority = 10,
 	};
 	struct cli out = *c;

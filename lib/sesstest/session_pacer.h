@@ -3,7 +3,8 @@
  * Fixed-rate UDP sessions for the session test: one socket (so one flow,
  * one source port) per session, all paced by one thread on an absolute
  * schedule, so a late wake-up is caught up and the mean rate stays the set
- * rate. Used by `edgeshift session-test` and by `es-session send` (one
+ * rate; a stall of over 10 ms is not caught up (no burst), the offer says
+ * what was sent. Used by `edgeshift session-test` and by `es-session send` (one
  * session per Kubernetes pod).
  */
 #ifndef EDGESHIFT_SESSION_PACER_H
