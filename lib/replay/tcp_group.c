@@ -39,11 +39,6 @@ struct group {
 	__u64			gate_ns;
 };
 
-static bool after(__u32 a, __u32 b)
-{
-	return (__s32)(a - b) > 0;
-}
-
 /* Every session as the data plane has it; -ESTALE when one left the replay. */
 static int refresh(struct group *g)
 {

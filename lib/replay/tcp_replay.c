@@ -14,12 +14,6 @@
 #define PROBE_MS	20	/* wait for the socket's answer to a probe */
 #define STALL_MS	200	/* bytes not taken: hand over what the socket dropped again */
 
-/* a is after b in serial number arithmetic (RFC 1982) */
-static bool after(__u32 a, __u32 b)
-{
-	return (__s32)(a - b) > 0;
-}
-
 struct seg {
 	__u32	end, ack;
 	__u32	ihl, doff;	/* header lengths */

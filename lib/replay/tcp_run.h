@@ -10,6 +10,12 @@
 #include "migctl/ctl.h"
 #include "tcp_replay.h"
 
+/* a is after b in serial number arithmetic (RFC 1982) */
+static inline bool after(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) > 0;
+}
+
 struct tcp_run {
 	const struct es_mig_dp		*dp;
 	const struct es_mig_key		*key;
