@@ -24,6 +24,7 @@
 #include "lib/account.h"
 #include "lib/mig.h"
 #include "lib/mig_tcp.h"
+#include "lib/mig_xlate.h"
 
 #define TC_ACT_UNSPEC	(-1)
 #define TC_ACT_SHOT	2
@@ -280,8 +281,14 @@ static __noinline void es_mig_account(struct xdp_md *ctx)
 SEC("xdp")
 int es_mig_xdp_ingress(struct xdp_md *ctx)
 {
+	int act;
+
 	es_mig_account(ctx);
-	return es_mig_ingress(ctx);
+	act = es_mig_ingress(ctx);
+	/* to the local container: in its own sequence space if it has one */
+	if (act == XDP_PASS)
+		es_mig_xlate_frame(ctx, false, true);
+	return act;
 }
 
 SEC("xdp")
@@ -428,7 +435,11 @@ static __noinline int es_mig_tc_request(struct __sk_buff *skb)
 SEC("tcx/ingress")
 int es_mig_tc_ingress(struct __sk_buff *skb)
 {
-	return es_mig_tc_request(skb);
+	int act = es_mig_tc_request(skb);
+
+	if (act == TC_ACT_UNSPEC)
+		es_mig_xlate_frame(skb, true, true);
+	return act;
 }
 
 /*
@@ -470,6 +481,8 @@ static __always_inline int es_mig_ctr_reply(struct __sk_buff *skb)
 SEC("tcx/ingress")
 int es_mig_tc_ctr(struct __sk_buff *skb)
 {
+	/* first: suppression and hashing compare it with the old stream, in the old space */
+	es_mig_xlate_frame(skb, true, false);
 	return es_mig_ctr_reply(skb);
 }
 
@@ -485,6 +498,7 @@ int es_mig_tc_egress(struct __sk_buff *skb)
 {
 	if (skb->ingress_ifindex)
 		return TC_ACT_UNSPEC;
+	es_mig_xlate_frame(skb, true, false);
 	return es_mig_ctr_reply(skb);
 }
 

@@ -37,6 +37,7 @@
 #define ASK_MS		50	/* between two requests for the same gap */
 #define MAX_GAPS	64
 #define PROBE_MS	300	/* a tail unanswered this long is sent once more */
+#define PROBE_TRIES	5	/* then again after 2, 4, 8, 16 times that: 9.3 s in all */
 #define MAX_PROBES	1024
 
 enum gap_kind { GAP_REQUESTS, GAP_REPLIES };
@@ -54,14 +55,16 @@ struct gap {
  * after it, and nothing may (the last requests before cut-over, the last
  * replies before the user stops). When the last one sent has gone
  * unanswered for PROBE_MS, it is sent once more: the other node drops it
- * as a duplicate, or finds the gap before it and asks for the rest.
+ * as a duplicate, or finds the gap before it and asks for the rest. The
+ * probe can be lost as well (at 5 % loss, one tail in 400 lost both), so
+ * it is repeated, backing off, PROBE_TRIES times in all.
  */
 struct probe {
 	struct es_mig_key	key;
 	enum gap_kind		kind;
 	__u64			last, acked;	/* sent, and acknowledged, when it was seen */
-	int64_t			since_ms;
-	bool			sent;
+	int64_t			since_ms;	/* seen so, or last probed */
+	unsigned int		tries;
 };
 
 struct gaps {
@@ -196,7 +199,7 @@ static void chase(struct es_zdm *z, struct gaps *gs, enum gap_kind kind,
 		give_up(z, gs, kind, k, from, missing_to, "the other node no longer has them");
 }
 
-/* True when the tail last..acked of kind for k has waited PROBE_MS unchanged, once. */
+/* True when the tail last..acked of kind for k has waited unchanged long enough to probe again. */
 static bool probe_due(struct gaps *gs, enum gap_kind kind, const struct es_mig_key *k,
 		      __u64 last, __u64 acked)
 {
@@ -217,12 +220,14 @@ static bool probe_due(struct gaps *gs, enum gap_kind kind, const struct es_mig_k
 	}
 	if (p->kind != kind || memcmp(&p->key, k, sizeof(*k)) || p->last != last ||
 	    p->acked != acked) {
-		*p = (struct probe){ *k, kind, last, acked, es_now_ms(), false };
+		*p = (struct probe){ *k, kind, last, acked, es_now_ms(), 0 };
 		return false;
 	}
-	if (p->sent || last <= acked || es_now_ms() - p->since_ms < PROBE_MS)
+	if (p->tries >= PROBE_TRIES || last <= acked ||
+	    es_now_ms() - p->since_ms < (int64_t)PROBE_MS << p->tries)
 		return false;
-	p->sent = true;
+	p->tries++;
+	p->since_ms = es_now_ms();
 	return true;
 }
 

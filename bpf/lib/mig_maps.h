@@ -103,6 +103,19 @@ struct {
 	__type(value, struct es_mig_tcpblk);
 } es_mig_tcpblk SEC(".maps");
 
+/*
+ * Target side, TCP: connections the restored container accepted from a
+ * replayed SYN, translated between its sequence space and the old
+ * container's for their whole life (struct es_mig_xlate). Written by user
+ * space, which also deletes an entry once its connection has closed.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ES_MIG_DEFAULT_SESSIONS);
+	__type(key, struct es_mig_key);
+	__type(value, struct es_mig_xlate);
+} es_mig_xlate SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

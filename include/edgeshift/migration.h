@@ -20,11 +20,13 @@
 #endif
 
 /* Version of the pinned migration maps (es_mig_config.layout_version). */
-#define ES_MIG_LAYOUT_VERSION	4	/* 2: source-side hold (es_mig_remote.hold, es_mig_held);
+#define ES_MIG_LAYOUT_VERSION	5	/* 2: source-side hold (es_mig_remote.hold, es_mig_held);
 					 * 3: in-order delivery at the source (held keyed by
 					 * sequence number, REORDER, fwd_base, tunnel base);
 					 * 4: TCP sessions (es_mig_session.old_snd_nxt...,
-					 * es_mig_tcpblk) */
+					 * es_mig_tcpblk);
+					 * 5: sequence translation (es_mig_xlate,
+					 * es_mig_node_config.xlate) */
 
 /*
  * Where a session is in its migration (es_mig_session.seq_state >> 56).
@@ -251,7 +253,48 @@ struct es_mig_node_config {
 	__u32	default_replay_limit;	/* replay_limit when a command gives 0 */
 	__u32	active;		/* 1 while any session or service entry exists; 0 lets the
 				 * ingress program skip its lookups (set by the library) */
-	__u32	reserved2;	/* zero */
+	__u32	xlate;		/* 1 while es_mig_xlate may hold an entry: the programs look
+				 * TCP segments up there only then (set by the library) */
+};
+
+/*
+ * Sequence translation of one TCP connection the restored container
+ * accepted itself (its SYN replayed after the checkpoint, so the image
+ * does not hold it): the user's end knows the old container's initial
+ * sequence number and timestamp clock, the restored socket its own. Keyed
+ * by es_mig_key (user -> service) in es_mig_xlate, a hash written by user
+ * space (lib/migctl) once both containers' SYN-ACKs are known, and applied
+ * by the programs to every segment passed between the user and the local
+ * container, for the connection's whole life (docs/migration.md,
+ * "Connections opened during the window"):
+ *  - towards the container: the acknowledgement number and the SACK block
+ *    edges gain seq_delta, the timestamp echo (TSecr) ts_delta;
+ *  - from the container: the sequence number loses seq_delta, the
+ *    timestamp value (TSval) ts_delta.
+ * The user's own sequence numbers are the same for both sockets (the
+ * replayed SYN is the user's), so nothing else changes. Segments still
+ * forwarded to the old container are not touched.
+ */
+#define ES_MIG_XLATE_TS		(1U << 0)	/* both SYN-ACKs carried timestamps: translate them */
+
+/* Bits of es_mig_xlate.closed, set by the programs (atomic or). */
+#define ES_MIG_XLATE_FIN_IN	(1U << 0)	/* the user sent FIN */
+#define ES_MIG_XLATE_FIN_OUT	(1U << 1)	/* the container sent FIN */
+#define ES_MIG_XLATE_RST	(1U << 2)	/* either sent RST */
+
+struct es_mig_xlate {
+	__u32	seq_delta;	/* restored ISN - old ISN (mod 2^32) */
+	__u32	ts_delta;	/* restored TSval - the old one the user last saw, plus the time
+				 * between (mod 2^32; ES_MIG_XLATE_TS) */
+	__u32	flags;		/* ES_MIG_XLATE_* (user space) */
+	__u32	closed;		/* BPF: ES_MIG_XLATE_FIN_IN | _FIN_OUT | _RST seen */
+	__u64	in_segs;	/* BPF: segments translated towards the container */
+	__u64	out_segs;	/* BPF: segments translated towards the user */
+	__u64	bad_opts;	/* BPF: segments whose TCP options could not be walked (malformed or
+				 * longer than the header): sequence numbers translated, options
+				 * left as they came */
+	__u64	last_ns;	/* BPF: CLOCK_MONOTONIC ns of the latest segment, for user space to
+				 * drop an entry idle or closed */
 };
 
 /*

@@ -31,7 +31,7 @@ static const char *const prog_pins[] = {
 static const char *const map_pins[] = {
 	"es_mig_sessions", "es_mig_replay", "es_mig_services", "es_mig_remote",
 	"es_mig_config", "es_mig_events", "es_mig_held", "es_mig_sent", "es_mig_rseen",
-	"es_mig_tcpblk",
+	"es_mig_tcpblk", "es_mig_xlate",
 };
 
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
@@ -224,7 +224,7 @@ int es_mig_dp_open(struct es_mig_dp *dp, const char *pin_path, char *err, size_t
 {
 	int *fds[] = { &dp->sessions_fd, &dp->replay_fd, &dp->services_fd, &dp->remote_fd,
 		       &dp->config_fd, &dp->events_fd, &dp->held_fd, &dp->sent_fd,
-		       &dp->rseen_fd, &dp->tcpblk_fd };
+		       &dp->rseen_fd, &dp->tcpblk_fd, &dp->xlate_fd };
 	struct es_mig_node_config cfg = {};
 	__u32 zero = 0;
 	size_t i;
@@ -261,7 +261,7 @@ void es_mig_dp_close(struct es_mig_dp *dp)
 {
 	int *fds[] = { &dp->ctl_fd, &dp->sessions_fd, &dp->replay_fd, &dp->services_fd,
 		       &dp->remote_fd, &dp->config_fd, &dp->events_fd, &dp->held_fd,
-		       &dp->sent_fd, &dp->rseen_fd, &dp->tcpblk_fd };
+		       &dp->sent_fd, &dp->rseen_fd, &dp->tcpblk_fd, &dp->xlate_fd };
 	size_t i;
 
 	for (i = 0; i < ARRAY_LEN(fds); i++) {
@@ -285,6 +285,7 @@ void es_mig_dp_from_skel(struct es_mig_dp *dp, struct migration *skel)
 	dp->sent_fd = bpf_map__fd(skel->maps.es_mig_sent);
 	dp->rseen_fd = bpf_map__fd(skel->maps.es_mig_rseen);
 	dp->tcpblk_fd = bpf_map__fd(skel->maps.es_mig_tcpblk);
+	dp->xlate_fd = bpf_map__fd(skel->maps.es_mig_xlate);
 }
 
 int es_mig_cleanup_pins(const char *pin_path)

@@ -32,6 +32,7 @@ struct es_mig_dp {
 	int	sent_fd;	/* es_mig_sent (source side) */
 	int	rseen_fd;	/* es_mig_rseen (target side) */
 	int	tcpblk_fd;	/* es_mig_tcpblk (target side, TCP) */
+	int	xlate_fd;	/* es_mig_xlate (target side, TCP) */
 	char	pin_path[256];
 };
 

@@ -503,9 +503,18 @@ LAYOUT_TEST(es_mig_node_config,
 	MEMBER(es_mig_node_config, layout_version), MEMBER(es_mig_node_config, local_addr),
 	MEMBER(es_mig_node_config, tunnel_port), MEMBER(es_mig_node_config, reserved),
 	MEMBER(es_mig_node_config, default_replay_limit), MEMBER(es_mig_node_config, active),
-	MEMBER(es_mig_node_config, reserved2))
+	MEMBER(es_mig_node_config, xlate))
 {
 	check_layout_in(&es_mig_node_config_desc, "migration.bpf.o");
+}
+
+LAYOUT_TEST(es_mig_xlate,
+	MEMBER(es_mig_xlate, seq_delta), MEMBER(es_mig_xlate, ts_delta),
+	MEMBER(es_mig_xlate, flags), MEMBER(es_mig_xlate, closed),
+	MEMBER(es_mig_xlate, in_segs), MEMBER(es_mig_xlate, out_segs),
+	MEMBER(es_mig_xlate, bad_opts), MEMBER(es_mig_xlate, last_ns))
+{
+	check_layout_in(&es_mig_xlate_desc, "migration.bpf.o");
 }
 
 LAYOUT_TEST(es_mig_remote,

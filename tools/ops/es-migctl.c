@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include "migctl/ctl.h"
 #include "migctl/names.h"
+#include "migctl/xlate.h"
 #include "replay/replay.h"
 #include "tool/opts.h"
 #include "tool/tool_util.h"
@@ -29,10 +30,11 @@ struct opts {
 	const char	*pin, *dev, *hook;
 	struct es_mig_key key;
 	struct es_mig_svc_key svc;
-	bool		has_key, has_svc, no_mirror, forward, mirror, del, json;
+	bool		has_key, has_svc, no_mirror, forward, mirror, del, json, ts;
 	__u32		source, local, node;
 	__u16		port;
 	uint64_t	limit, seq, timeout_ms, cursor, records, sessions, count;
+	uint64_t	seq_delta, ts_delta;
 };
 
 /* An IPv4 address into the __u32 field the option names (o->off). */
@@ -88,6 +90,8 @@ static const char verbs[] =
 	"  abort | finish | show | records --session S\n"
 	"  events [--count N] [--timeout-ms T]    print data plane events\n"
 	"  rqueue --service ADDR:PORT             bytes queued on its UDP sockets (this netns)\n"
+	"  xlate --session S --seq-delta N [--ts --ts-delta N]  translate a TCP connection\n"
+	"  xlate-show | xlate-del --session S     its translation entry (JSON) | remove it\n"
 	"  cleanup                                remove the migration pins\n"
 	"  S is USER_ADDR:PORT>SERVICE_ADDR:PORT[/udp]\n";
 
@@ -116,6 +120,11 @@ static const struct es_opt opts[] = {
 	ES_OPT_UINT(F(sessions), "sessions", 0, 1, 1 << 22, "N", "load: sessions"),
 	ES_OPT_UINT(F(count), "count", 0, 1, 1 << 30, "N", "events: how many"),
 	ES_OPT_BOOL(F(json), "json", 0, "JSON output"),
+	ES_OPT_UINT(F(seq_delta), "seq-delta", 0, 0, UINT32_MAX, "N",
+		    "xlate: restored ISN - old ISN (mod 2^32)"),
+	ES_OPT_UINT(F(ts_delta), "ts-delta", 0, 0, UINT32_MAX, "N",
+		    "xlate: restored TSval - old TSval (mod 2^32)"),
+	ES_OPT_BOOL(F(ts), "ts", 0, "xlate: translate TCP timestamps too"),
 	{ }
 };
 
@@ -251,6 +260,28 @@ static int cmd_events(const struct es_mig_dp *dp, const struct opts *o)
 	return left ? 1 : 0;
 }
 
+static int cmd_xlate_show(const struct es_mig_dp *dp, const struct opts *o)
+{
+	struct es_mig_xlate x;
+	json_t *out;
+	int ret;
+
+	ret = es_mig_xlate_get(dp, &o->key, &x);
+	if (ret)
+		return fail("xlate-show", ret);
+	out = json_pack("{s:I, s:I, s:b, s:b, s:b, s:b, s:I, s:I, s:I, s:I}",
+			"seq_delta", (json_int_t)x.seq_delta, "ts_delta", (json_int_t)x.ts_delta,
+			"ts", !!(x.flags & ES_MIG_XLATE_TS),
+			"fin_in", !!(x.closed & ES_MIG_XLATE_FIN_IN),
+			"fin_out", !!(x.closed & ES_MIG_XLATE_FIN_OUT),
+			"rst", !!(x.closed & ES_MIG_XLATE_RST), "in_segs", (json_int_t)x.in_segs,
+			"out_segs", (json_int_t)x.out_segs, "bad_opts", (json_int_t)x.bad_opts,
+			"last_ns", (json_int_t)x.last_ns);
+	es_tool_emit(out, o->json, "sequence translation", KEY_COL);
+	json_decref(out);
+	return 0;
+}
+
 static int cmd_session(const struct es_mig_dp *dp, const char *cmd, const struct opts *o)
 {
 	unsigned int n = 0;
@@ -284,6 +315,13 @@ static int cmd_session(const struct es_mig_dp *dp, const char *cmd, const struct
 		ret = es_mig_finish(dp, &o->key, &n);
 		if (!ret)
 			printf("%u\n", n);
+	} else if (!strcmp(cmd, "xlate")) {
+		ret = es_mig_xlate_add(dp, &o->key, o->seq_delta, o->ts_delta,
+				       o->ts ? ES_MIG_XLATE_TS : 0);
+	} else if (!strcmp(cmd, "xlate-show")) {
+		return cmd_xlate_show(dp, o);
+	} else if (!strcmp(cmd, "xlate-del")) {
+		ret = es_mig_xlate_del(dp, &o->key);
 	} else if (!strcmp(cmd, "show")) {
 		return cmd_show(dp, o);
 	} else if (!strcmp(cmd, "records")) {

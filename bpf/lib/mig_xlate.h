@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Sequence translation of a TCP connection the restored container accepted
+ * from a replayed SYN (struct es_mig_xlate; docs/migration.md,
+ * "Connections opened during the window"). Its socket chose its own
+ * initial sequence number and timestamp offset; the user knows the old
+ * container's. Every segment between the user and the local container is
+ * rewritten by the deltas: towards the container the acknowledgement, the
+ * SACK edges and the timestamp echo gain them, from the container the
+ * sequence number and the timestamp value lose them.
+ *
+ * The TCP header (options included, at most 60 bytes) is copied out,
+ * rewritten in the copy, written back whole, and the checksum corrected by
+ * the difference of the two copies: the fields the options put at any byte
+ * offset need no alignment rules of their own.
+ */
+#ifndef EDGESHIFT_BPF_MIG_XLATE_H
+#define EDGESHIFT_BPF_MIG_XLATE_H
+
+#include "mig.h"
+
+#define ES_TCP_HDR_MAX		60
+#define ES_TCP_CSUM_OFF		16
+#define ES_TCP_FLAGS_OFF	13
+#define ES_TCP_FIN		0x01
+#define ES_TCP_RST		0x04
+#define ES_TCP_ACK		0x10
+#define ES_TCPOPT_EOL		0
+#define ES_TCPOPT_NOP		1
+#define ES_TCPOPT_SACK		5
+#define ES_TCPOPT_TS		8
+#define ES_TCPOLEN_TS		10
+#define ES_TCP_SACK_MAX		4	/* blocks in 40 bytes of options */
+
+/* The 32-bit big-endian field at h[off] plus d (mod 2^32); off + 4 <= ES_TCP_HDR_MAX. */
+static __always_inline void es_xlate_add(__u8 *h, __u32 off, __u32 d)
+{
+	__u32 v;
+
+	off &= 63;
+	if (off + 4 > ES_TCP_HDR_MAX)
+		return;
+	v = ((__u32)h[off] << 24 | (__u32)h[off + 1] << 16 | (__u32)h[off + 2] << 8 |
+	     h[off + 3]) + d;
+	h[off] = v >> 24;
+	h[off + 1] = v >> 16;
+	h[off + 2] = v >> 8;
+	h[off + 3] = v;
+}
+
+/*
+ * A walk over the options of one header: h, its length, the direction and
+ * the deltas. bpf_loop runs one step per option; the verifier looks at a
+ * step once, where an unrolled walk of 40 bytes would be too many paths.
+ */
+struct es_xlate_walk {
+	__u8	h[ES_TCP_HDR_MAX];
+	__u32	hlen;
+	__u32	i;		/* the next option's offset */
+	__u32	seq_delta, ts_delta, flags;
+	bool	in;
+	bool	bad;		/* malformed: nothing of the options is kept translated */
+};
+
+/* One option at w->h[i] of length len (kind already read), translated in place. */
+static __always_inline void es_xlate_opt(struct es_xlate_walk *w, __u32 i, __u32 kind,
+					 __u32 len)
+{
+	__u32 j;
+
+	if (kind == ES_TCPOPT_TS && len == ES_TCPOLEN_TS && (w->flags & ES_MIG_XLATE_TS)) {
+		if (!w->in)
+			es_xlate_add(w->h, i + 2, -w->ts_delta);	/* TSval */
+		else if (w->h[ES_TCP_FLAGS_OFF] & ES_TCP_ACK)
+			es_xlate_add(w->h, i + 6, w->ts_delta);		/* TSecr */
+		return;
+	}
+	/* SACK blocks name the container's bytes only in segments towards it */
+	if (kind != ES_TCPOPT_SACK || !w->in)
+		return;
+	for (j = 0; j < ES_TCP_SACK_MAX; j++) {
+		if (2 + 8 * j + 8 > len)
+			break;
+		es_xlate_add(w->h, i + 2 + 8 * j, w->seq_delta);
+		es_xlate_add(w->h, i + 6 + 8 * j, w->seq_delta);
+	}
+}
+
+/* bpf_loop step: the option at w->i; 1 ends the walk. */
+static long es_xlate_step(__u32 n, void *ctx)
+{
+	struct es_xlate_walk *w = ctx;
+	__u32 i = w->i, kind, len;
+
+	(void)n;
+	if (i >= w->hlen || i + 1 >= ES_TCP_HDR_MAX)
+		return 1;
+	kind = w->h[i & 63];
+	if (kind == ES_TCPOPT_EOL)
+		return 1;
+	if (kind == ES_TCPOPT_NOP) {
+		w->i = i + 1;
+		return 0;
+	}
+	len = w->h[(i + 1) & 63];
+	if (i + 1 >= w->hlen || len < 2 || i + len > w->hlen) {
+		w->bad = true;
+		return 1;
+	}
+	es_xlate_opt(w, i, kind, len);
+	w->i = i + len;
+	return 0;
+}
+
+/* The checksum field csum corrected by diff (bpf_csum_diff of the old and new header). */
+static __always_inline __u16 es_xlate_csum(__u16 csum, __u32 diff)
+{
+	__u32 a = ~(__u32)csum, s = diff + a;
+
+	s += s < a;		/* end-around carry */
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return ~s;
+}
+
+/* Count a translated segment: which way, when, and whether it closes the connection. */
+static __always_inline void es_xlate_count(struct es_mig_xlate *x, const __u8 *h, bool in,
+					   bool bad)
+{
+	__u8 fl = h[ES_TCP_FLAGS_OFF];
+
+	__sync_fetch_and_add(in ? &x->in_segs : &x->out_segs, 1);
+	if (bad)
+		__sync_fetch_and_add(&x->bad_opts, 1);
+	if (fl & ES_TCP_RST)
+		__sync_fetch_and_or(&x->closed, ES_MIG_XLATE_RST);
+	else if (fl & ES_TCP_FIN)
+		__sync_fetch_and_or(&x->closed, in ? ES_MIG_XLATE_FIN_IN : ES_MIG_XLATE_FIN_OUT);
+	x->last_ns = bpf_ktime_get_ns();
+}
+
+/* Write h (hlen bytes at l4) back and correct the checksum by diff; 0 or -1. */
+static __always_inline int es_xlate_store(void *ctx, bool skb, __u32 l4, __u8 *h, __u32 hlen,
+					  __u32 diff)
+{
+	__u16 csum;
+
+	if (skb) {
+		if (bpf_skb_store_bytes(ctx, l4, h, hlen, 0))
+			return -1;
+		/* size 0: diff is a sum; the kernel handles CHECKSUM_PARTIAL itself */
+		return bpf_l4_csum_replace(ctx, l4 + ES_TCP_CSUM_OFF, 0, diff, 0) ? -1 : 0;
+	}
+	/* XDP frames come off a wire with their checksum whole */
+	__builtin_memcpy(&csum, h + ES_TCP_CSUM_OFF, sizeof(csum));
+	csum = es_xlate_csum(csum, diff);
+	__builtin_memcpy(h + ES_TCP_CSUM_OFF, &csum, sizeof(csum));
+	return bpf_xdp_store_bytes(ctx, l4, h, hlen) ? -1 : 0;
+}
+
+/* The key of the IPv4 TCP segment whose headers are iph and h (in: from the user). */
+static __always_inline void es_xlate_key(const struct iphdr *iph, const __u8 *h, bool in,
+					 struct es_mig_key *k)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	k->user_addr = in ? iph->saddr : iph->daddr;
+	k->svc_addr = in ? iph->daddr : iph->saddr;
+	__builtin_memcpy(in ? &k->user_port : &k->svc_port, h, 2);
+	__builtin_memcpy(in ? &k->svc_port : &k->user_port, h + 2, 2);
+	k->proto = IPPROTO_TCP;
+}
+
+/*
+ * Translate the IPv4 TCP segment in the frame ctx, towards the local
+ * container (in) or from it, if its connection has an entry: 1 translated,
+ * 0 not to be, -1 it could not be. A call of its own, made by the entry
+ * points once the packet is known to pass between the user and the local
+ * container: its header copies never share the stack with the forwarding
+ * path's.
+ */
+static __noinline int es_mig_xlate_frame(void *ctx, bool skb, bool in)
+{
+	struct es_mig_node_config *cfg = es_mig_cfg();
+	struct es_xlate_walk w = {};
+	__u8 old[ES_TCP_HDR_MAX];
+	struct es_mig_xlate *x;
+	struct es_mig_key k;
+	struct iphdr iph;
+	__u32 l4, hlen, diff;
+	long err;
+
+	if (!cfg || !cfg->xlate)
+		return 0;
+	err = skb ? bpf_skb_load_bytes(ctx, ES_ETH_HLEN, &iph, sizeof(iph)) :
+		    bpf_xdp_load_bytes(ctx, ES_ETH_HLEN, &iph, sizeof(iph));
+	if (err || iph.version != 4 || iph.protocol != IPPROTO_TCP ||
+	    (iph.frag_off & bpf_htons(ES_IP_MF | ES_IP_OFFSET)))
+		return 0;
+	l4 = ES_ETH_HLEN + iph.ihl * 4;
+	err = skb ? bpf_skb_load_bytes(ctx, l4, w.h, 20) : bpf_xdp_load_bytes(ctx, l4, w.h, 20);
+	if (err)
+		return 0;
+	es_xlate_key(&iph, w.h, in, &k);
+	x = bpf_map_lookup_elem(&es_mig_xlate, &k);
+	if (!x)
+		return 0;
+	/* kept outside w too: after bpf_loop the verifier knows nothing of w */
+	hlen = (w.h[12] >> 4) * 4;
+	if (hlen < 20 || hlen > ES_TCP_HDR_MAX)
+		return -1;
+	w.hlen = hlen;
+	err = skb ? bpf_skb_load_bytes(ctx, l4, w.h, hlen) : bpf_xdp_load_bytes(ctx, l4, w.h, hlen);
+	if (err)
+		return -1;
+	__builtin_memcpy(old, w.h, sizeof(old));
+	w.i = 20;
+	w.in = in;
+	w.seq_delta = x->seq_delta;
+	w.ts_delta = x->ts_delta;
+	w.flags = x->flags;
+	if (!in)
+		es_xlate_add(w.h, 4, -w.seq_delta);
+	else if (w.h[ES_TCP_FLAGS_OFF] & ES_TCP_ACK)
+		es_xlate_add(w.h, 8, w.seq_delta);
+	bpf_loop(ES_TCP_HDR_MAX - 20, es_xlate_step, &w, 0);
+	if (w.bad)	/* none half translated: the options as they came */
+		__builtin_memcpy(w.h + 20, old + 20, ES_TCP_HDR_MAX - 20);
+	diff = bpf_csum_diff((__be32 *)old, sizeof(old), (__be32 *)w.h, sizeof(w.h), 0);
+	if (es_xlate_store(ctx, skb, l4, w.h, hlen, diff))
+		return -1;
+	es_xlate_count(x, w.h, in, w.bad);
+	return 1;
+}
+
+#endif /* EDGESHIFT_BPF_MIG_XLATE_H */

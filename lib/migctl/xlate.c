@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Sequence translation entries (xlate.h; docs/migration.md, "Connections
+ * opened during the window"). The programs look es_mig_xlate up only while
+ * es_mig_node_config.xlate is set: it is set before the first entry is
+ * added and cleared once the map is empty, so no entry is ever skipped.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include "xlate.h"
+
+static int set_flag(const struct es_mig_dp *dp, __u32 on)
+{
+	struct es_mig_node_config cfg;
+	struct es_mig_key k;
+	__u32 zero = 0;
+
+	/* off only with nothing left to translate */
+	if (!on && !bpf_map_get_next_key(dp->xlate_fd, NULL, &k))
+		return 0;
+	if (bpf_map_lookup_elem(dp->config_fd, &zero, &cfg))
+		return -errno;
+	if (cfg.xlate == on)
+		return 0;
+	cfg.xlate = on;
+	return bpf_map_update_elem(dp->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
+int es_mig_xlate_add(const struct es_mig_dp *dp, const struct es_mig_key *k, __u32 seq_delta,
+		     __u32 ts_delta, __u32 flags)
+{
+	struct es_mig_xlate x = { .seq_delta = seq_delta, .ts_delta = ts_delta, .flags = flags };
+	int ret;
+
+	if (k->proto != IPPROTO_TCP || flags & ~ES_MIG_XLATE_TS)
+		return -EINVAL;
+	ret = set_flag(dp, 1);
+	if (ret)
+		return ret;
+	if (bpf_map_update_elem(dp->xlate_fd, k, &x, BPF_NOEXIST)) {
+		ret = -errno;
+		set_flag(dp, 0);
+		return ret;
+	}
+	return 0;
+}
+
+int es_mig_xlate_get(const struct es_mig_dp *dp, const struct es_mig_key *k,
+		     struct es_mig_xlate *x)
+{
+	return bpf_map_lookup_elem(dp->xlate_fd, k, x) ? -errno : 0;
+}
+
+int es_mig_xlate_del(const struct es_mig_dp *dp, const struct es_mig_key *k)
+{
+	if (bpf_map_delete_elem(dp->xlate_fd, k))
+		return -errno;
+	return set_flag(dp, 0);
+}
+
+bool es_mig_xlate_closed(const struct es_mig_xlate *x)
+{
+	return (x->closed & ES_MIG_XLATE_RST) ||
+	       (x->closed & (ES_MIG_XLATE_FIN_IN | ES_MIG_XLATE_FIN_OUT)) ==
+		       (ES_MIG_XLATE_FIN_IN | ES_MIG_XLATE_FIN_OUT);
+}
+
+/* Is x's connection over, or gone quiet, as of now_ns? */
+static bool expired(const struct es_mig_xlate *x, __u64 now_ns, unsigned int linger_ms,
+		    unsigned int idle_ms)
+{
+	__u64 quiet = now_ns > x->last_ns ? now_ns - x->last_ns : 0;
+
+	if (es_mig_xlate_closed(x) && quiet >= (__u64)linger_ms * 1000000)
+		return true;
+	return idle_ms && quiet >= (__u64)idle_ms * 1000000;
+}
+
+int es_mig_xlate_sweep(const struct es_mig_dp *dp, __u64 now_ns, unsigned int linger_ms,
+		       unsigned int idle_ms, unsigned int *removed)
+{
+	struct es_mig_key k, next;
+	struct es_mig_xlate x;
+	int ret, more;
+
+	*removed = 0;
+	more = !bpf_map_get_next_key(dp->xlate_fd, NULL, &k);
+	while (more) {
+		/* the successor first: a deleted key has none */
+		more = !bpf_map_get_next_key(dp->xlate_fd, &k, &next);
+		if (!bpf_map_lookup_elem(dp->xlate_fd, &k, &x) &&
+		    expired(&x, now_ns, linger_ms, idle_ms) && !bpf_map_delete_elem(dp->xlate_fd, &k))
+			(*removed)++;
+		k = next;
+	}
+	ret = set_flag(dp, 0);
+	return ret;
+}

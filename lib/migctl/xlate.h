@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Sequence translation entries (es_mig_xlate): a TCP connection the
+ * restored container accepted from a replayed SYN, kept translated between
+ * its sequence space and the old container's for its whole life.
+ */
+#ifndef EDGESHIFT_MIGCTL_XLATE_H
+#define EDGESHIFT_MIGCTL_XLATE_H
+
+#include <stdbool.h>
+#include <edgeshift/migration.h>
+#include "load.h"
+
+/* Add k's entry (the programs start translating its next segment); -EEXIST if it has one. */
+int es_mig_xlate_add(const struct es_mig_dp *dp, const struct es_mig_key *k, __u32 seq_delta,
+		     __u32 ts_delta, __u32 flags);
+int es_mig_xlate_get(const struct es_mig_dp *dp, const struct es_mig_key *k,
+		     struct es_mig_xlate *x);
+/* Remove k's entry; the programs stop looking once none is left. */
+int es_mig_xlate_del(const struct es_mig_dp *dp, const struct es_mig_key *k);
+
+/* Is the connection over: reset, or closed both ways? */
+bool es_mig_xlate_closed(const struct es_mig_xlate *x);
+
+/*
+ * Remove every entry closed and quiet for linger_ms, or silent for
+ * idle_ms (0: never), as of now_ns (CLOCK_MONOTONIC); *removed counts
+ * them. 0 or -errno.
+ */
+int es_mig_xlate_sweep(const struct es_mig_dp *dp, __u64 now_ns, unsigned int linger_ms,
+		       unsigned int idle_ms, unsigned int *removed);
+
+#endif /* EDGESHIFT_MIGCTL_XLATE_H */
