@@ -23,6 +23,7 @@
 #define ES_TCP_CSUM_OFF		16
 #define ES_TCP_FLAGS_OFF	13
 #define ES_TCP_FIN		0x01
+#define ES_TCP_SYN		0x02
 #define ES_TCP_RST		0x04
 #define ES_TCP_ACK		0x10
 #define ES_TCPOPT_EOL		0
@@ -32,6 +33,14 @@
 #define ES_TCPOLEN_TS		10
 #define ES_TCP_SACK_MAX		4	/* blocks in 40 bytes of options */
 
+static __always_inline __u32 es_xlate_get(const __u8 *h, __u32 off)
+{
+	off &= 63;
+	if (off + 4 > ES_TCP_HDR_MAX)
+		return 0;
+	return (__u32)h[off] << 24 | (__u32)h[off + 1] << 16 | (__u32)h[off + 2] << 8 | h[off + 3];
+}
+
 /* The 32-bit big-endian field at h[off] plus d (mod 2^32); off + 4 <= ES_TCP_HDR_MAX. */
 static __always_inline void es_xlate_add(__u8 *h, __u32 off, __u32 d)
 {
@@ -40,8 +49,7 @@ static __always_inline void es_xlate_add(__u8 *h, __u32 off, __u32 d)
 	off &= 63;
 	if (off + 4 > ES_TCP_HDR_MAX)
 		return;
-	v = ((__u32)h[off] << 24 | (__u32)h[off + 1] << 16 | (__u32)h[off + 2] << 8 |
-	     h[off + 3]) + d;
+	v = es_xlate_get(h, off) + d;
 	h[off] = v >> 24;
 	h[off + 1] = v >> 16;
 	h[off + 2] = v >> 8;
@@ -58,9 +66,32 @@ struct es_xlate_walk {
 	__u32	hlen;
 	__u32	i;		/* the next option's offset */
 	__u32	seq_delta, ts_delta, flags;
+	__u32	tsval;		/* the timestamp value as it came (ts_seen) */
+	__u32	ecr_lo, ecr_hi;	/* with ecr_clamp: the restored socket's first TSval and
+				 * its clock now, bounds of any echo it takes */
+	bool	ecr_clamp;
 	bool	in;
 	bool	bad;		/* malformed: nothing of the options is kept translated */
+	bool	ts_seen;
 };
+
+/*
+ * The echo at w->h[off] in the restored socket's clock. An echo of what the
+ * old container sent before the restored socket existed (the user's
+ * segments right after cut-over) maps to before its first TSval, and Linux
+ * drops a segment whose echo it never sent (TSEcrRejected): it is taken up
+ * to that first TSval, and never past the socket's clock now.
+ */
+static __always_inline void es_xlate_ecr(struct es_xlate_walk *w, __u32 off)
+{
+	__u32 v = es_xlate_get(w->h, off) + w->ts_delta;
+
+	if (w->ecr_clamp && (__s32)(v - w->ecr_lo) < 0)
+		v = w->ecr_lo;
+	if (w->ecr_clamp && (__s32)(v - w->ecr_hi) > 0)
+		v = w->ecr_hi;
+	es_xlate_add(w->h, off, v - es_xlate_get(w->h, off));
+}
 
 /* One option at w->h[i] of length len (kind already read), translated in place. */
 static __always_inline void es_xlate_opt(struct es_xlate_walk *w, __u32 i, __u32 kind,
@@ -68,11 +99,15 @@ static __always_inline void es_xlate_opt(struct es_xlate_walk *w, __u32 i, __u32
 {
 	__u32 j;
 
-	if (kind == ES_TCPOPT_TS && len == ES_TCPOLEN_TS && (w->flags & ES_MIG_XLATE_TS)) {
+	if (kind == ES_TCPOPT_TS && len == ES_TCPOLEN_TS) {
+		w->tsval = es_xlate_get(w->h, i + 2);
+		w->ts_seen = true;
+		if (!(w->flags & ES_MIG_XLATE_TS))
+			return;
 		if (!w->in)
 			es_xlate_add(w->h, i + 2, -w->ts_delta);	/* TSval */
 		else if (w->h[ES_TCP_FLAGS_OFF] & ES_TCP_ACK)
-			es_xlate_add(w->h, i + 6, w->ts_delta);		/* TSecr */
+			es_xlate_ecr(w, i + 6);				/* TSecr */
 		return;
 	}
 	/* SACK blocks name the container's bytes only in segments towards it */
@@ -158,6 +193,17 @@ static __always_inline int es_xlate_store(void *ctx, bool skb, __u32 l4, __u8 *h
 	return bpf_xdp_store_bytes(ctx, l4, h, hlen) ? -1 : 0;
 }
 
+/*
+ * Is h the restored container's SYN-ACK an entry in LEARN waits for? Its
+ * sequence number gives seq_delta (the old ISN is the entry's), its
+ * timestamp what user space needs for ts_delta.
+ */
+static __always_inline bool es_xlate_learns(const struct es_mig_xlate *x, const __u8 *h, bool in)
+{
+	return !in && (x->flags & ES_MIG_XLATE_LEARN) && !(x->learned & ES_MIG_XLATE_LEARNED) &&
+	       (h[ES_TCP_FLAGS_OFF] & (ES_TCP_SYN | ES_TCP_ACK)) == (ES_TCP_SYN | ES_TCP_ACK);
+}
+
 /* The key of the IPv4 TCP segment whose headers are iph and h (in: from the user). */
 static __always_inline void es_xlate_key(const struct iphdr *iph, const __u8 *h, bool in,
 					 struct es_mig_key *k)
@@ -187,6 +233,7 @@ static __noinline int es_mig_xlate_frame(void *ctx, bool skb, bool in)
 	struct es_mig_key k;
 	struct iphdr iph;
 	__u32 l4, hlen, diff;
+	bool learn;
 	long err;
 
 	if (!cfg || !cfg->xlate)
@@ -213,10 +260,18 @@ static __noinline int es_mig_xlate_frame(void *ctx, bool skb, bool in)
 	if (err)
 		return -1;
 	__builtin_memcpy(old, w.h, sizeof(old));
+	learn = es_xlate_learns(x, w.h, in);
+	if (learn)
+		x->seq_delta = es_xlate_get(w.h, 4) - x->old_isn;
 	w.i = 20;
 	w.in = in;
 	w.seq_delta = x->seq_delta;
 	w.ts_delta = x->ts_delta;
+	if (in && (x->learned & ES_MIG_XLATE_NEW_TS)) {
+		w.ecr_clamp = true;
+		w.ecr_lo = x->new_tsval;
+		w.ecr_hi = x->new_tsval + (__u32)((bpf_ktime_get_ns() - x->new_ns) / 1000000);
+	}
 	w.flags = x->flags;
 	if (!in)
 		es_xlate_add(w.h, 4, -w.seq_delta);
@@ -229,6 +284,13 @@ static __noinline int es_mig_xlate_frame(void *ctx, bool skb, bool in)
 	if (es_xlate_store(ctx, skb, l4, w.h, hlen, diff))
 		return -1;
 	es_xlate_count(x, w.h, in, w.bad);
+	if (learn) {
+		x->new_isn = es_xlate_get(old, 4);
+		x->new_tsval = w.tsval;
+		x->new_ns = bpf_ktime_get_ns();
+		__sync_fetch_and_or(&x->learned, ES_MIG_XLATE_LEARNED |
+				    (w.ts_seen ? ES_MIG_XLATE_NEW_TS : 0));
+	}
 	return 1;
 }
 

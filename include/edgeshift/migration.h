@@ -263,8 +263,11 @@ struct es_mig_node_config {
  * does not hold it): the user's end knows the old container's initial
  * sequence number and timestamp clock, the restored socket its own. Keyed
  * by es_mig_key (user -> service) in es_mig_xlate, a hash written by user
- * space (lib/migctl) once both containers' SYN-ACKs are known, and applied
- * by the programs to every segment passed between the user and the local
+ * space (lib/migctl): in LEARN before the replay hands the user's SYN to
+ * the restored container, with the old container's ISN; the programs then
+ * take seq_delta from the restored container's SYN-ACK, and user space
+ * adds the timestamp delta and clears LEARN. The deltas are applied by the
+ * programs to every segment passed between the user and the local
  * container, for the connection's whole life (docs/migration.md,
  * "Connections opened during the window"):
  *  - towards the container: the acknowledgement number and the SACK block
@@ -276,6 +279,9 @@ struct es_mig_node_config {
  * forwarded to the old container are not touched.
  */
 #define ES_MIG_XLATE_TS		(1U << 0)	/* both SYN-ACKs carried timestamps: translate them */
+#define ES_MIG_XLATE_LEARN	(1U << 1)	/* seq_delta is learned by the programs from the
+						 * restored container's SYN-ACK (to old_isn);
+						 * timestamps are not translated yet */
 
 /* Bits of es_mig_xlate.closed, set by the programs (atomic or). */
 #define ES_MIG_XLATE_FIN_IN	(1U << 0)	/* the user sent FIN */
@@ -283,11 +289,18 @@ struct es_mig_node_config {
 #define ES_MIG_XLATE_RST	(1U << 2)	/* either sent RST */
 
 struct es_mig_xlate {
-	__u32	seq_delta;	/* restored ISN - old ISN (mod 2^32) */
-	__u32	ts_delta;	/* restored TSval - the old one the user last saw, plus the time
-				 * between (mod 2^32; ES_MIG_XLATE_TS) */
+	__u32	seq_delta;	/* restored ISN - old ISN (mod 2^32); BPF writes it in LEARN */
+	__u32	ts_delta;	/* restored TSval - the old one at the same moment, less a margin
+				 * (mod 2^32; ES_MIG_XLATE_TS) */
 	__u32	flags;		/* ES_MIG_XLATE_* (user space) */
 	__u32	closed;		/* BPF: ES_MIG_XLATE_FIN_IN | _FIN_OUT | _RST seen */
+	__u32	old_isn;	/* LEARN: the old container's ISN (the user's ACK of its SYN-ACK,
+				 * less one) */
+	__u32	new_isn;	/* BPF, LEARN: the restored container's, from its SYN-ACK */
+	__u32	new_tsval;	/* BPF, LEARN: that SYN-ACK's TSval (new_ts set) */
+	__u32	learned;	/* BPF: ES_MIG_XLATE_LEARNED once new_isn, new_tsval and new_ns are
+				 * set, | ES_MIG_XLATE_NEW_TS when the SYN-ACK had a timestamp */
+	__u64	new_ns;		/* BPF, LEARN: CLOCK_MONOTONIC ns when that SYN-ACK was seen */
 	__u64	in_segs;	/* BPF: segments translated towards the container */
 	__u64	out_segs;	/* BPF: segments translated towards the user */
 	__u64	bad_opts;	/* BPF: segments whose TCP options could not be walked (malformed or
@@ -296,6 +309,10 @@ struct es_mig_xlate {
 	__u64	last_ns;	/* BPF: CLOCK_MONOTONIC ns of the latest segment, for user space to
 				 * drop an entry idle or closed */
 };
+
+/* Bits of es_mig_xlate.learned. */
+#define ES_MIG_XLATE_LEARNED	(1U << 0)
+#define ES_MIG_XLATE_NEW_TS	(1U << 1)
 
 /*
  * Header after the outer IPv4 + UDP headers of the tunnel between nodes,

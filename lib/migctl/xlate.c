@@ -27,23 +27,58 @@ static int set_flag(const struct es_mig_dp *dp, __u32 on)
 	return bpf_map_update_elem(dp->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
-int es_mig_xlate_add(const struct es_mig_dp *dp, const struct es_mig_key *k, __u32 seq_delta,
-		     __u32 ts_delta, __u32 flags)
+static int add(const struct es_mig_dp *dp, const struct es_mig_key *k,
+	       const struct es_mig_xlate *x)
 {
-	struct es_mig_xlate x = { .seq_delta = seq_delta, .ts_delta = ts_delta, .flags = flags };
 	int ret;
 
-	if (k->proto != IPPROTO_TCP || flags & ~ES_MIG_XLATE_TS)
+	if (k->proto != IPPROTO_TCP)
 		return -EINVAL;
 	ret = set_flag(dp, 1);
 	if (ret)
 		return ret;
-	if (bpf_map_update_elem(dp->xlate_fd, k, &x, BPF_NOEXIST)) {
+	if (bpf_map_update_elem(dp->xlate_fd, k, x, BPF_NOEXIST)) {
 		ret = -errno;
 		set_flag(dp, 0);
 		return ret;
 	}
 	return 0;
+}
+
+int es_mig_xlate_add(const struct es_mig_dp *dp, const struct es_mig_key *k, __u32 seq_delta,
+		     __u32 ts_delta, __u32 flags)
+{
+	struct es_mig_xlate x = { .seq_delta = seq_delta, .ts_delta = ts_delta, .flags = flags };
+
+	if (flags & ~ES_MIG_XLATE_TS)
+		return -EINVAL;
+	return add(dp, k, &x);
+}
+
+int es_mig_xlate_learn(const struct es_mig_dp *dp, const struct es_mig_key *k, __u32 old_isn)
+{
+	struct es_mig_xlate x = { .flags = ES_MIG_XLATE_LEARN, .old_isn = old_isn };
+
+	return add(dp, k, &x);
+}
+
+int es_mig_xlate_activate(const struct es_mig_dp *dp, const struct es_mig_key *k, __u32 ts_delta,
+			  bool ts)
+{
+	struct es_mig_xlate x;
+
+	if (bpf_map_lookup_elem(dp->xlate_fd, k, &x))
+		return -errno;
+	if (!(x.learned & ES_MIG_XLATE_LEARNED))
+		return -EAGAIN;
+	/*
+	 * A whole-value update: the programs' counts of the instants between
+	 * the read and the write may be lost, the deltas cannot (only the
+	 * SYN-ACK, already learned, writes one).
+	 */
+	x.ts_delta = ts_delta;
+	x.flags = (x.flags & ~ES_MIG_XLATE_LEARN) | (ts ? ES_MIG_XLATE_TS : 0);
+	return bpf_map_update_elem(dp->xlate_fd, k, &x, BPF_EXIST) ? -errno : 0;
 }
 
 int es_mig_xlate_get(const struct es_mig_dp *dp, const struct es_mig_key *k,

@@ -16,6 +16,17 @@ int es_mig_xlate_add(const struct es_mig_dp *dp, const struct es_mig_key *k, __u
 		     __u32 ts_delta, __u32 flags);
 int es_mig_xlate_get(const struct es_mig_dp *dp, const struct es_mig_key *k,
 		     struct es_mig_xlate *x);
+/*
+ * Add k's entry in LEARN: the programs take seq_delta from the restored
+ * container's SYN-ACK (its ISN less old_isn); -EEXIST if it has one.
+ */
+int es_mig_xlate_learn(const struct es_mig_dp *dp, const struct es_mig_key *k, __u32 old_isn);
+/*
+ * End LEARN once the SYN-ACK was seen (-EAGAIN before): timestamps are
+ * translated by ts_delta from now on when ts.
+ */
+int es_mig_xlate_activate(const struct es_mig_dp *dp, const struct es_mig_key *k, __u32 ts_delta,
+			  bool ts);
 /* Remove k's entry; the programs stop looking once none is left. */
 int es_mig_xlate_del(const struct es_mig_dp *dp, const struct es_mig_key *k);
 

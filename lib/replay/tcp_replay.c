@@ -80,7 +80,7 @@ static void note_seg(struct tcp_run *r, const struct seg *g)
 
 static int hand_over(struct tcp_run *r, __u64 seq, const struct es_mig_record *rec)
 {
-	int ret = es_mig_inject(r->fd, rec);
+	int ret = es_tcp_fresh_inject(r, rec);
 
 	if (ret)
 		return ret;
@@ -130,11 +130,21 @@ int es_tcp_run_hand_next(struct tcp_run *r, const struct es_mig_session *s)
 	struct es_mig_record rec;
 	struct seg g;
 	__u32 ack;
-	int ret;
+	int ret, fresh;
 
+	fresh = r->fresh && r->xl != ES_TCP_XL_ON ?
+		es_tcp_fresh_step(r, es_mig_seq_of(s->seq_state)) : 1;
+	if (fresh <= 0)
+		return fresh;
 	ret = es_mig_record_get(r->dp, r->key, r->next, &rec);
 	if (ret)
 		return ret == -ENOENT ? -ENODATA : ret;
+	if (fresh == ES_TCP_FRESH_SYN) {
+		/* the SYN, as the user sent it; nothing more until the SYN-ACK */
+		ret = hand_over(r, r->next, &rec);
+		r->next += !ret;
+		return ret;
+	}
 	if (seg_of(&rec, &g))
 		return -EPROTO;
 	if (!r->booted) {
@@ -209,7 +219,7 @@ int es_tcp_run_ack_up(struct tcp_run *r, const struct es_mig_session *s)
 	put_be32(rec.data + g.ihl + 8, ack);
 	rec.data[g.ihl + 13] = 0x10;	/* ACK only */
 	r->out->acks_lowered++;
-	return es_mig_inject(r->fd, &rec);
+	return es_tcp_fresh_inject(r, &rec);
 }
 
 /*
@@ -340,6 +350,9 @@ int es_tcp_run_begin(struct tcp_run *r)
 	r->next = r->replayed + 1;
 	r->segs_at_start = s.suppressed_new;
 	r->ack_moved_ns = es_now_ns();
+	/* a fresh socket's send point is its SYN-ACK's: no probing */
+	r->fresh = es_tcp_fresh_detect(r);
+	r->booted |= r->fresh;
 	return fd;
 }
 

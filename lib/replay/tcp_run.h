@@ -34,8 +34,30 @@ struct tcp_run {
 	struct es_mig_record		last;		/* the latest segment handed over */
 	bool				last_data;	/* and it carried bytes (or SYN, FIN) the
 						 * socket had not acknowledged yet */
+	/*
+	 * Opened after the checkpoint (tcp_fresh.c): replayed from its SYN,
+	 * the restored socket in a sequence space of its own.
+	 */
+	bool				fresh;
+	enum { ES_TCP_XL_OFF, ES_TCP_XL_LEARN, ES_TCP_XL_ON } xl;
+	__u32				seq_delta, ts_delta;	/* with xl ON */
+	__u32				ecr_lo;		/* the restored SYN-ACK's TSval */
+	__u64				ecr_ns;		/* when it was seen */
+	bool				ts;
 };
 
+/* Is the session one opened after the checkpoint (or one whose translation began)? */
+bool es_tcp_fresh_detect(struct tcp_run *r);
+/*
+ * A fresh session's handshake: the translation in LEARN, then, once the
+ * restored SYN-ACK was seen, on. ES_TCP_FRESH_SYN: hand its SYN (r->next)
+ * now and wait; 1 on; 0 waiting; or -errno (-EPROTO: the two SYN-ACKs
+ * differ in options).
+ */
+#define ES_TCP_FRESH_SYN	2
+int es_tcp_fresh_step(struct tcp_run *r, __u64 head);
+/* Inject rec, translated into the restored socket's space once the translation is on. */
+int es_tcp_fresh_inject(struct tcp_run *r, const struct es_mig_record *rec);
 /* Replay from where the session stands; the injection socket in r->fd, or -errno. */
 int es_tcp_run_begin(struct tcp_run *r);
 /* Has the socket spoken since the replay began (so probing ends)? */

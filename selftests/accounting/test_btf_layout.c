@@ -511,7 +511,9 @@ LAYOUT_TEST(es_mig_node_config,
 LAYOUT_TEST(es_mig_xlate,
 	MEMBER(es_mig_xlate, seq_delta), MEMBER(es_mig_xlate, ts_delta),
 	MEMBER(es_mig_xlate, flags), MEMBER(es_mig_xlate, closed),
-	MEMBER(es_mig_xlate, in_segs), MEMBER(es_mig_xlate, out_segs),
+	MEMBER(es_mig_xlate, old_isn), MEMBER(es_mig_xlate, new_isn),
+	MEMBER(es_mig_xlate, new_tsval), MEMBER(es_mig_xlate, learned),
+	MEMBER(es_mig_xlate, new_ns), MEMBER(es_mig_xlate, in_segs), MEMBER(es_mig_xlate, out_segs),
 	MEMBER(es_mig_xlate, bad_opts), MEMBER(es_mig_xlate, last_ns))
 {
 	check_layout_in(&es_mig_xlate_desc, "migration.bpf.o");

@@ -8,44 +8,16 @@
 # state; hold, resume, replay and cut-over lose nothing and duplicate
 # nothing; a full replay buffer aborts cleanly.
 . "$(dirname "$0")/../lib.sh"
+# shellcheck source=selftests/migration/mig_dp.inc
+. "$(dirname "$0")/mig_dp.inc"
 es_require_root "migration_forwarding (${ES_MIG_USER_HOOK:-user})"
 es_plan 36
 
-M=$ES_BUILD/es-migctl
+M=$MIG_DP_M
 T=$ES_BUILD/es-traffic
-PT=$(es_pin_path target)
-PS=$(es_pin_path source)
-ES_PINS+=("$PT" "$PS")
-mig_cleanup() {
-	"$M" cleanup --pin "$PT" 2>/dev/null
-	"$M" cleanup --pin "$PS" 2>/dev/null
-	es_cleanup
-}
-trap mig_cleanup EXIT
-
-N=10.247
-USER=$N.1.2
-SVC=$N.4.10
-TGT=$N.2.1
-SRC=$N.3.1
-PORT=47000
-for ns in u t r s c1 c2; do es_netns_add $ns || exit 1; done
-es_no_ipv6 u t r s c1 c2
-es_veth u uu $USER t tu $N.1.1 &&
-es_veth t tw $TGT r rt $N.2.2 &&
-es_veth r rs $N.3.2 s sw $SRC &&
-es_veth s sc $N.4.1 c1 c1e $SVC &&
-es_veth t tc $N.4.1 c2 c2e $SVC || exit 1
-es_in u ip route add default via $N.1.1
-es_in c1 ip route add default via $N.4.1
-es_in c2 ip route add default via $N.4.1
-es_in t ip route add $N.3.0/24 via $N.2.2
-es_in s ip route add $N.2.0/24 via $N.3.2
-# The source has no route to the user: its replies can only go back through the tunnel.
-for ns in t r s; do
-	es_in $ns sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
-		net.ipv4.conf.default.rp_filter=0
-done
+PT=$MIG_DP_PT
+PS=$MIG_DP_PS
+mig_dp_net 10.247 || exit 1
 # The users' interface runs the XDP forwarder, or with ES_MIG_USER_HOOK=usertc its tcx variant.
 USER_HOOK=${ES_MIG_USER_HOOK:-user}
 if [ "$USER_HOOK" = user ]; then
@@ -54,22 +26,9 @@ if [ "$USER_HOOK" = user ]; then
 	# A veth sender leaves UDP checksums to offload; XDP_REDIRECT does not finish them.
 	es_in u ethtool -K "$(es_ifname uu)" tx off >/dev/null
 fi
-# Neighbours resolved before the first forwarded packet (the XDP FIB lookup does not resolve).
-es_in t ping -c1 -W1 $N.2.2 >/dev/null
-es_in s ping -c1 -W1 $N.3.2 >/dev/null
-
-node() { # NS PIN LOCAL: load, configure, attach the node's programs
-	es_in "$1" "$M" load --pin "$2" --records 256 &&
-	es_in "$1" "$M" config --pin "$2" --local "$3" --port $PORT --limit 1000
-}
-attach() { es_in "$1" "$M" attach --pin "$2" --hook "$3" --dev "$(es_ifname "$4")"; }
-nodes() { node t "$PT" $TGT && node s "$PS" $SRC; }
-attach_all() {
-	attach t "$PT" "$USER_HOOK" tu && attach t "$PT" wan tw && attach t "$PT" ctr tc &&
-	attach s "$PS" wan sw && attach s "$PS" ctr sc
-}
-es_check "target and source nodes loaded and configured" nodes
-es_check "programs attached: target user/wan/ctr, source wan/ctr" attach_all
+mig_dp_neigh
+es_check "target and source nodes loaded and configured" mig_dp_nodes
+es_check "programs attached: target user/wan/ctr, source wan/ctr" mig_dp_attach_all "$USER_HOOK"
 
 es_bg --out "$ES_TMP/old.json" es_in c1 "$T" udp-server --port 7000 --timeout 60 --json
 OLD_PID=$ES_BG_PID
@@ -77,7 +36,6 @@ es_bg --out "$ES_TMP/new.json" es_in c2 "$T" udp-server --port 7000 --timeout 60
 NEW_PID=$ES_BG_PID
 sleep 0.3
 
-mt() { es_in t "$M" "$@" --pin "$PT"; }
 S1="$USER:5000>$SVC:7000"
 show() { mt show --session "$1" --json; }
 

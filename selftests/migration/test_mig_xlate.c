@@ -164,8 +164,8 @@ static struct out run(int fd, bool xdp, const uint8_t *pkt, size_t len)
 	return o;
 }
 
-/* Timestamps (NOP NOP TS) then SACK with two blocks (NOP NOP SACK): 12 + 20 bytes. */
-static size_t opts_ts_sack(uint32_t tsval, uint32_t tsecr, const uint32_t sack[4], uint8_t *o)
+/* The timestamp option alone (NOP NOP TS): 12 bytes. */
+static size_t opts_ts(uint32_t tsval, uint32_t tsecr, uint8_t *o)
 {
 	o[0] = 1;
 	o[1] = 1;
@@ -173,6 +173,13 @@ static size_t opts_ts_sack(uint32_t tsval, uint32_t tsecr, const uint32_t sack[4
 	o[3] = 10;
 	put32(o + 4, tsval);
 	put32(o + 8, tsecr);
+	return 12;
+}
+
+/* Timestamps (NOP NOP TS) then SACK with two blocks (NOP NOP SACK): 12 + 20 bytes. */
+static size_t opts_ts_sack(uint32_t tsval, uint32_t tsecr, const uint32_t sack[4], uint8_t *o)
+{
+	opts_ts(tsval, tsecr, o);
 	o[12] = 1;
 	o[13] = 1;
 	o[14] = 5;
@@ -323,6 +330,45 @@ TEST(xlate_sweep_closed_and_idle)
 	EXPECT_OK(es_mig_xlate_get(&g.dp, &k2, &x), "the silent one stays without an idle limit");
 	ASSERT_OK(es_mig_xlate_sweep(&g.dp, 1ULL << 62, 1000, 60000, &removed), "idle sweep");
 	EXPECT_EQ(removed, 1, "the idle one removed");
+}
+
+/*
+ * LEARN: the restored container's SYN-ACK gives seq_delta (its ISN less
+ * the old one) and its TSval; it leaves with the old ISN. Later echoes are
+ * kept between that first TSval and the socket's clock now.
+ */
+TEST(xlate_learns_from_the_restored_syn_ack)
+{
+	uint8_t opt[40], pkt[PKT_MAX];
+	struct es_mig_key k = key();
+	struct es_mig_xlate x;
+	size_t len;
+	struct out o;
+
+	setup(false);
+	ASSERT_OK(es_mig_xlate_learn(&g.dp, &k, 1000), "LEARN entry, old ISN 1000");
+	EXPECT_EQ(es_mig_xlate_activate(&g.dp, &k, 0, true), -EAGAIN, "not before the SYN-ACK");
+	len = seg(false, 0x90000000u, 5001, 0x12, opt, opts_ts(0x5000, 77, opt), pkt);
+	o = run(bpf_program__fd(g.skel->progs.es_mig_tc_ctr), false, pkt, len);
+	EXPECT_EQ(get32(o.pkt + L4 + 4), 1000, "the SYN-ACK leaves with the old ISN");
+	EXPECT_EQ(get32(o.pkt + L4 + 24), 0x5000, "its TSval untouched (no timestamp delta yet)");
+	EXPECT_TRUE(csum_ok(o.pkt, o.len), "TCP checksum verifies");
+	ASSERT_OK(es_mig_xlate_get(&g.dp, &k, &x), "entry");
+	EXPECT_EQ(x.seq_delta, 0x90000000u - 1000, "seq_delta learned");
+	EXPECT_EQ(x.new_isn, 0x90000000u, "new_isn");
+	EXPECT_EQ(x.new_tsval, 0x5000, "new_tsval");
+	EXPECT_EQ(x.learned, ES_MIG_XLATE_LEARNED | ES_MIG_XLATE_NEW_TS, "learned, with a timestamp");
+	ASSERT_OK(es_mig_xlate_activate(&g.dp, &k, 0x4000, true), "timestamps on");
+	/* an echo of the old clock from before the restored socket existed: its first TSval */
+	len = seg(true, 5001, 1001, 0x10, opt, opts_ts(9, 0x10, opt), pkt);
+	o = run(bpf_program__fd(g.skel->progs.es_mig_tc_ingress), false, pkt, len);
+	EXPECT_EQ(get32(o.pkt + L4 + 8), 0x90000001u, "ack in the restored space");
+	EXPECT_EQ(get32(o.pkt + L4 + 28), 0x5000, "an echo before its first TSval is taken up to it");
+	/* an echo past the socket's clock now (nothing like it was sent): its clock */
+	len = seg(true, 5001, 1001, 0x10, opt, opts_ts(9, 0x7000000, opt), pkt);
+	o = run(bpf_program__fd(g.skel->progs.es_mig_tc_ingress), false, pkt, len);
+	EXPECT_LE(get32(o.pkt + L4 + 28) - 0x5000, 1000, "an echo in the future is taken down to now");
+	EXPECT_TRUE(csum_ok(o.pkt, o.len), "TCP checksum verifies");
 }
 
 TEST_HARNESS_MAIN

@@ -17,6 +17,7 @@
 #include "migctl/names.h"
 #include "migctl/xlate.h"
 #include "replay/replay.h"
+#include "replay/tcp_replay.h"
 #include "tool/opts.h"
 #include "tool/tool_util.h"
 #include "net/udp_rqueue.h"
@@ -60,7 +61,7 @@ static int parse_svc(const struct es_opts *cli, const struct es_opt *o,
 	memset(k, 0, sizeof(*k));
 	k->svc_addr = mk.svc_addr;
 	k->svc_port = mk.svc_port;
-	k->proto = IPPROTO_UDP;
+	k->proto = mk.proto;	/* /tcp after the port, UDP without */
 	return 0;
 }
 
@@ -81,12 +82,13 @@ static const char verbs[] =
 	"  load [--records N] [--sessions N]      load and pin the programs and maps\n"
 	"  attach --hook user|usertc|wan|ctr --dev IF  attach one program, pin the link\n"
 	"  config --local ADDR --port P [--limit N]  tunnel address/port, default replay bound\n"
-	"  service --service ADDR:PORT --node ADDR [--forward] [--mirror] [--limit N] | --del\n"
+	"  service --service ADDR:PORT[/tcp] --node ADDR [--forward] [--mirror] [--limit N] | --del\n"
 	"  start --session S --source ADDR [--no-mirror] [--limit N]\n"
 	"  hold --session S                       FORWARDING -> HOLD, prints hold_seq\n"
 	"  wait --session S --seq N [--timeout-ms T]  until the source answered 1..N\n"
 	"  resume --session S --cursor N          cursor, send held requests, FORWARDING\n"
 	"  replay --session S                     replay into the local container, cut over\n"
+	"  tcp-replay --session S [--timeout-ms T]  the same for a TCP session (JSON)\n"
 	"  abort | finish | show | records --session S\n"
 	"  events [--count N] [--timeout-ms T]    print data plane events\n"
 	"  rqueue --service ADDR:PORT             bytes queued on its UDP sockets (this netns)\n"
@@ -282,6 +284,28 @@ static int cmd_xlate_show(const struct es_mig_dp *dp, const struct opts *o)
 	return 0;
 }
 
+static int cmd_tcp_replay(const struct es_mig_dp *dp, const struct opts *o)
+{
+	struct es_mig_tcp_replay r;
+	struct es_mig_tcp_verdict v;
+	json_t *out;
+	int ret;
+
+	ret = es_mig_tcp_replay(dp, &o->key, o->timeout_ms ? o->timeout_ms : 10000, true, &r);
+	if (ret)
+		return fail("tcp-replay", ret);
+	ret = es_mig_tcp_verify(dp, &o->key, &v);
+	if (ret)
+		return fail("tcp-replay: verify", ret);
+	out = json_pack("{s:i, s:i, s:i, s:i, s:I, s:b, s:I, s:I}", "injected", r.injected,
+			"again", r.again, "probes", r.probes, "acks_lowered", r.acks_lowered,
+			"cut_seq", (json_int_t)r.cut_seq, "passed", v.passed,
+			"matched", (json_int_t)v.matched, "diverged", (json_int_t)v.diverged);
+	es_tool_emit(out, o->json, "tcp replay", KEY_COL);
+	json_decref(out);
+	return 0;
+}
+
 static int cmd_session(const struct es_mig_dp *dp, const char *cmd, const struct opts *o)
 {
 	unsigned int n = 0;
@@ -315,6 +339,8 @@ static int cmd_session(const struct es_mig_dp *dp, const char *cmd, const struct
 		ret = es_mig_finish(dp, &o->key, &n);
 		if (!ret)
 			printf("%u\n", n);
+	} else if (!strcmp(cmd, "tcp-replay")) {
+		return cmd_tcp_replay(dp, o);
 	} else if (!strcmp(cmd, "xlate")) {
 		ret = es_mig_xlate_add(dp, &o->key, o->seq_delta, o->ts_delta,
 				       o->ts ? ES_MIG_XLATE_TS : 0);
