@@ -33,7 +33,11 @@ struct es_acct_config {
 	bool			per_session_metrics;
 	unsigned int		per_session_max;
 	bool			no_request_latency;	/* request_latency: false */
+	bool			slots;		/* session_table: slots (IPv4 sessions in the slot table) */
 };
+
+/* Buckets of the slot table this configuration asks for, 0 for the session maps. */
+__u32 es_acct_table_buckets(const struct es_acct_config *cfg);
 
 /* The pod an interface belongs to; empty strings for a host interface. */
 struct es_iface_owner {

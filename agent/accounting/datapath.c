@@ -67,6 +67,20 @@ static void unpin_maps(const char *pin_path)
 		snprintf(path, sizeof(path), "%s/%s", pin_path, es_map_name(i));
 		unlink(path);
 	}
+	for (i = 0; i < ES_TBL_MAP_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_path, es_tbl_map_name(i));
+		unlink(path);
+	}
+}
+
+__u32 es_acct_table_buckets(const struct es_acct_config *cfg)
+{
+	return cfg->slots ? es_tbl_buckets_for(cfg->session_map_size) : 0;
+}
+
+static const char *table_kind(__u32 buckets)
+{
+	return buckets ? "slots" : "maps";
 }
 
 /*
@@ -88,22 +102,26 @@ static int check_existing_pins(struct es_datapath *dp, const struct es_acct_conf
 		return 0;
 	ok = !bpf_map_lookup_elem(fd, &zero, &meta) &&
 	     meta.layout_version == ES_MAP_LAYOUT_VERSION &&
-	     meta.session_map_size == cfg->session_map_size;
+	     meta.session_map_size == cfg->session_map_size &&
+	     meta.table_buckets == es_acct_table_buckets(cfg);
 	close(fd);
 	if (ok)
 		return 0;
 	if (cfg->on_layout_mismatch == ES_LAYOUT_REFUSE) {
 		snprintf(err, err_len,
-			 "pinned maps in %s have layout version %u and %u sessions, this agent "
-			 "wants version %u and %u sessions; run 'edgeshiftd --cleanup' or set "
-			 "on_layout_mismatch to \"rebuild\"", dp->pin_path, meta.layout_version,
-			 meta.session_map_size, ES_MAP_LAYOUT_VERSION, cfg->session_map_size);
+			 "pinned maps in %s have layout version %u, %u sessions and session_table "
+			 "%s, this agent wants version %u, %u sessions and session_table %s; run "
+			 "'edgeshiftd --cleanup' or set on_layout_mismatch to \"rebuild\"",
+			 dp->pin_path, meta.layout_version, meta.session_map_size,
+			 table_kind(meta.table_buckets), ES_MAP_LAYOUT_VERSION,
+			 cfg->session_map_size, table_kind(cfg->slots));
 		return -EPROTO;
 	}
 	es_warn("layout_mismatch_rebuild",
-		"pin_path=%s pinned_version=%u pinned_sessions=%u version=%u sessions=%u",
-		dp->pin_path, meta.layout_version, meta.session_map_size,
-		ES_MAP_LAYOUT_VERSION, cfg->session_map_size);
+		"pin_path=%s pinned_version=%u pinned_sessions=%u pinned_table=%s version=%u "
+		"sessions=%u table=%s", dp->pin_path, meta.layout_version, meta.session_map_size,
+		table_kind(meta.table_buckets), ES_MAP_LAYOUT_VERSION, cfg->session_map_size,
+		table_kind(cfg->slots));
 	unpin_maps(dp->pin_path);
 	dp->rebuilt = true;
 	return 0;
@@ -154,13 +172,19 @@ static int check_pin_definitions(struct es_datapath *dp, const struct es_acct_co
 	return 0;
 }
 
-static void set_pin_paths(struct es_datapath *dp)
+static bool is_table_map(const struct bpf_map *map)
+{
+	return !strncmp(bpf_map__name(map), "es_tbl_", 7);
+}
+
+/* Every map is pinned, the slot table's only when it holds the IPv4 sessions. */
+static void set_pin_paths(struct es_datapath *dp, bool slots)
 {
 	char path[PATH_MAX];
 	struct bpf_map *map;
 
 	bpf_object__for_each_map(map, dp->skel->obj) {
-		if (bpf_map__is_internal(map))
+		if (bpf_map__is_internal(map) || (!slots && is_table_map(map)))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dp->pin_path, bpf_map__name(map));
 		bpf_map__set_pin_path(map, path);
@@ -177,6 +201,7 @@ static int write_meta(struct es_datapath *dp, const struct es_acct_config *cfg)
 		return 0;
 	meta.layout_version = ES_MAP_LAYOUT_VERSION;
 	meta.session_map_size = cfg->session_map_size;
+	meta.table_buckets = es_acct_table_buckets(cfg);
 	meta.created_realtime_ns = es_realtime_ns();
 	return bpf_map_update_elem(dp->maps.fd[ES_MAP_META], &zero, &meta, BPF_ANY) ? -errno : 0;
 }
@@ -345,8 +370,9 @@ int es_datapath_open(struct es_datapath *dp, const char *pin_path,
 		return -errno;
 	}
 	es_accounting_size_sessions(dp->skel, cfg->session_map_size);
+	es_accounting_set_table(dp->skel, es_acct_table_buckets(cfg));
 	es_accounting_set_rr_latency(dp->skel, !cfg->no_request_latency);
-	set_pin_paths(dp);
+	set_pin_paths(dp, cfg->slots);
 	ret = check_pin_definitions(dp, cfg, err, err_len);
 	if (ret)
 		goto fail;
@@ -357,6 +383,11 @@ int es_datapath_open(struct es_datapath *dp, const char *pin_path,
 		goto fail;
 	}
 	es_maps_from_skel(&dp->maps, dp->skel);	/* ncpus checked at open */
+	ret = cfg->slots ? es_maps_map_table(&dp->maps) : 0;
+	if (ret) {
+		snprintf(err, err_len, "cannot map the slot table: %s", strerror(-ret));
+		goto fail;
+	}
 	ret = write_meta(dp, cfg);
 	if (ret) {
 		snprintf(err, err_len, "cannot write es_meta: %s", strerror(-ret));
@@ -366,6 +397,7 @@ int es_datapath_open(struct es_datapath *dp, const char *pin_path,
 	dp->created = dp->created && !dp->adopted_links;
 	return 0;
 fail:
+	es_slot_table_unmap(&dp->maps.tbl);
 	accounting__destroy(dp->skel);
 	dp->skel = NULL;
 	return ret;
@@ -597,6 +629,7 @@ void es_datapath_close(struct es_datapath *dp)
 	free(dp->att);
 	dp->att = NULL;
 	dp->n_att = 0;
+	es_slot_table_unmap(&dp->maps.tbl);
 	accounting__destroy(dp->skel);
 	dp->skel = NULL;
 }

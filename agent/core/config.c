@@ -118,16 +118,39 @@ static int parse_metrics(struct es_config *cfg, json_t *v, char *err, size_t err
 	return 0;
 }
 
-static int parse_layout_policy(struct es_config *cfg, json_t *v, char *err, size_t err_len)
+/* A field that takes one of two words: *which 0 for the first, 1 for the second. */
+static int parse_one_of_two(json_t *v, const char *field, const char *first, const char *second,
+			    int *which, char *err, size_t err_len)
 {
 	const char *s = json_string_value(v);
+	char want[96];
 
-	if (s && !strcmp(s, "rebuild"))
-		cfg->acct.on_layout_mismatch = ES_LAYOUT_REBUILD;
-	else if (s && !strcmp(s, "refuse"))
-		cfg->acct.on_layout_mismatch = ES_LAYOUT_REFUSE;
-	else
-		return es_cfg_fail(err, err_len, "on_layout_mismatch", "must be \"rebuild\" or \"refuse\"");
+	if (s && (!strcmp(s, first) || !strcmp(s, second))) {
+		*which = !strcmp(s, second);
+		return 0;
+	}
+	snprintf(want, sizeof(want), "must be \"%s\" or \"%s\"", first, second);
+	return es_cfg_fail(err, err_len, field, want);
+}
+
+static int parse_layout_policy(struct es_config *cfg, json_t *v, char *err, size_t err_len)
+{
+	int refuse;
+
+	if (parse_one_of_two(v, "on_layout_mismatch", "rebuild", "refuse", &refuse, err, err_len))
+		return -1;
+	cfg->acct.on_layout_mismatch = refuse ? ES_LAYOUT_REFUSE : ES_LAYOUT_REBUILD;
+	return 0;
+}
+
+/* Where IPv4 sessions live: "maps" (the LRU session maps) or "slots" (the slot table). */
+static int parse_session_table(struct es_config *cfg, json_t *v, char *err, size_t err_len)
+{
+	int slots;
+
+	if (parse_one_of_two(v, "session_table", "maps", "slots", &slots, err, err_len))
+		return -1;
+	cfg->acct.slots = slots;
 	return 0;
 }
 
@@ -173,6 +196,8 @@ static int parse_field(struct es_config *cfg, const char *key, json_t *v,
 		return es_cfg_uint(v, key, 100, 600000, &cfg->gc_interval_ms, err, err_len);
 	if (!strcmp(key, "on_layout_mismatch"))
 		return parse_layout_policy(cfg, v, err, err_len);
+	if (!strcmp(key, "session_table"))
+		return parse_session_table(cfg, v, err, err_len);
 	if (!strcmp(key, "signals"))
 		return es_signals_config_parse(&cfg->signals, v, err, err_len);
 	if (!strcmp(key, "metrics"))

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The slot table (include/edgeshift/slot_table.h), a candidate for
- * the IPv4 session maps built only into bpf/bench_table.bpf.c: sessions in
+ * The slot table (include/edgeshift/slot_table.h): IPv4 sessions, in the
+ * agent's object when its configuration says session_table: slots, and in
+ * the benchmark object bpf/bench_table.bpf.c: sessions in
  * an mmap-able array, a key in one of two buckets of 15 slots, a slot
  * claimed with one compare-and-swap on its tag word. A new session costs
  * one tag line scanned (two when its first bucket is full or has
@@ -14,10 +15,28 @@
 #ifndef EDGESHIFT_BPF_SLOT_TABLE_H
 #define EDGESHIFT_BPF_SLOT_TABLE_H
 
-/* es_account (account.h) takes IPv4 sessions to the table, IPv6 to the session maps. */
+/*
+ * Where es_account (account.h) takes an IPv4 session: the table when
+ * es_tbl_on, else the session maps; IPv6 always to the session maps. A
+ * load-time constant: the loader sets it (the agent's session_table:
+ * slots) and the verifier removes the path it makes dead. On unless the
+ * including object says otherwise (the product object, bpf/accounting.bpf.c,
+ * defaults to the maps; the benchmark objects measure the table).
+ */
+#ifndef ES_TBL_ON_DEFAULT
+#define ES_TBL_ON_DEFAULT	1
+#endif
+const volatile __u32 es_tbl_on = ES_TBL_ON_DEFAULT;
+
 struct es_ctx;
 static __always_inline void es_tbl_account4(struct es_ctx *c);
-#define ES_ACCOUNT4(c) es_tbl_account4(c)
+#define ES_ACCOUNT4(c) do {							\
+	if (es_tbl_on)								\
+		es_tbl_account4(c);						\
+	else									\
+		es_session_account(c, &es_sessions4, &es_session_state4,	\
+				   &(c)->pkt.k4, false);			\
+} while (0)
 
 #include "account.h"
 #include <edgeshift/slot_table.h>
@@ -309,10 +328,14 @@ static __always_inline int es_tbl_claim(struct es_tbl_probe *p, __u32 **tag,
 	return 1;
 }
 
-static __always_inline void es_tbl_skip(struct es_ctx *c, __u64 *what)
+/* A packet the table could not take, in the table's stats and the interface's skip reasons. */
+static __always_inline void es_tbl_skip(struct es_ctx *c, struct es_tbl_stats *ts, bool no_slot)
 {
-	(*what)++;
-	es_skip(c, ES_SKIP_MAP_FULL);
+	if (no_slot)
+		ts->no_slot++;
+	else
+		ts->busy++;
+	es_skip(c, no_slot ? ES_SKIP_NO_SLOT : ES_SKIP_SLOT_BUSY);
 }
 
 static __always_inline void es_tbl_count_created(struct es_ctx *c)
@@ -373,7 +396,7 @@ static __always_inline void es_tbl_account4(struct es_ctx *c)
 	} else if (e) {
 		es_tbl_hit(c, e);
 	} else {
-		es_tbl_skip(c, r < 0 ? &ts->no_slot : &ts->busy);
+		es_tbl_skip(c, ts, r < 0);
 	}
 }
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The slot table: a candidate for the IPv4 session maps (issue 12, the
- * new session under 300 ns), built today only into a benchmark object
- * (bpf/bench_table.bpf.c, bpf/lib/slot_table.h) and its tests. Its
- * adoption is laid out in docs/maps.md ("The slot table").
+ * The slot table: the IPv4 sessions when the agent's configuration says
+ * session_table: slots (es_meta.table_buckets non-zero), in place of
+ * es_sessions4 and es_session_state4 (issue 12, the new session under
+ * 300 ns). The packet path is bpf/lib/slot_table.h, user space reads it
+ * through lib/bpf/slot_reader.c; docs/maps.md ("The slot table").
  *
  * Two BPF arrays made with BPF_F_MMAPABLE, which the programs index and
  * user space maps into its address space:
@@ -19,7 +20,7 @@
  * slot is claimed with one compare-and-swap on its tag, and a packet whose
  * key has no slot and
  * finds none free in its two buckets is counted as skipped
- * (es_tbl_stats.no_slot and es_iface_stats.skipped[][ES_SKIP_MAP_FULL]).
+ * (es_tbl_stats.no_slot and es_iface_stats.skipped[][ES_SKIP_NO_SLOT]).
  * Slots are freed by the collector only (docs/maps.md).
  *
  * Same rules as session.h: no implicit padding, every field documented.
@@ -78,7 +79,7 @@ struct es_tbl_entry4 {
  * Per-CPU counters of the table (es_tbl_stats, a per-CPU array of one),
  * written by the programs only. Every packet the table path sees either
  * adds to a slot or is counted in no_slot or busy (and in
- * es_iface_stats.skipped[][ES_SKIP_MAP_FULL]).
+ * es_iface_stats.skipped[][ES_SKIP_NO_SLOT] or [ES_SKIP_SLOT_BUSY]).
  */
 struct es_tbl_stats {
 	__u64	created;	/* slots claimed for new sessions */

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <unistd.h>
 #include <sys/utsname.h>
+#include <string.h>
 #include <edgeshift/session.h>
+#include <edgeshift/slot_table.h>
 #include "accounting.skel.h"
 #include "es_maps.h"
 
@@ -65,6 +67,44 @@ static inline void es_accounting_size_sessions(struct accounting *skel, __u32 en
 }
 
 /*
+ * Buckets of the slot table for a session budget: the power of two
+ * nearest 2 x entries / 15 (8,192 for the default 65,536 sessions), so a
+ * full budget fills about half the slots (docs/maps.md).
+ */
+static inline __u32 es_tbl_buckets_for(__u32 entries)
+{
+	__u64 want = 2ULL * entries / ES_TBL_BUCKET_SLOTS;
+	__u32 p = 2;
+
+	while ((__u64)p * 2 <= want)
+		p *= 2;
+	return want - p > (__u64)p * 2 - want ? p * 2 : p;
+}
+
+/*
+ * Call between open and load, after es_accounting_size_sessions: IPv4
+ * sessions in a slot table of nbuckets buckets, es_sessions4 and
+ * es_session_state4 then cut to one entry (no packet reaches them); 0
+ * keeps them in the session maps and cuts the table's maps to one bucket
+ * (the caller does not pin them).
+ */
+static inline void es_accounting_set_table(struct accounting *skel, __u32 nbuckets)
+{
+	__u32 b = nbuckets ? nbuckets : 1;
+
+	skel->rodata->es_tbl_on = nbuckets != 0;
+	skel->rodata->es_tbl_nbuckets = nbuckets ? nbuckets : 2;
+	bpf_map__set_max_entries(skel->maps.es_tbl_tags4, b);
+	bpf_map__set_max_entries(skel->maps.es_tbl_entries4, b * ES_TBL_BUCKET_SLOTS);
+	if (!nbuckets) {
+		bpf_map__set_max_entries(skel->maps.es_tbl_created, 1);
+		return;
+	}
+	bpf_map__set_max_entries(skel->maps.es_sessions4, 1);
+	bpf_map__set_max_entries(skel->maps.es_session_state4, 1);
+}
+
+/*
  * Call between open and load: whether UDP and ICMP echo packets give
  * request/response latency samples (on unless turned off); off, their
  * known sessions' packets skip the shared state look-up.
@@ -74,7 +114,11 @@ static inline void es_accounting_set_rr_latency(struct accounting *skel, bool on
 	skel->rodata->es_rr_latency_off = !on;
 }
 
-/* The map fds of a loaded skeleton (owned by it), as readers take them. */
+/*
+ * The map fds of a loaded skeleton (owned by it), as readers take them;
+ * the table's too, but it is not mapped (es_maps_map_table when the
+ * object runs with the table on).
+ */
 static inline void es_maps_from_skel(struct es_maps *m, const struct accounting *s)
 {
 	m->ncpus = libbpf_num_possible_cpus();
@@ -91,6 +135,11 @@ static inline void es_maps_from_skel(struct es_maps *m, const struct accounting 
 	m->fd[ES_MAP_FLOW4] = bpf_map__fd(s->maps.es_flow_cache4);
 	m->fd[ES_MAP_FLOW6] = bpf_map__fd(s->maps.es_flow_cache6);
 	m->fd[ES_MAP_FLOW_TIMERS] = bpf_map__fd(s->maps.es_flow_timers);
+	memset(&m->tbl, 0, sizeof(m->tbl));
+	m->tbl_fd[ES_TBL_MAP_TAGS4] = bpf_map__fd(s->maps.es_tbl_tags4);
+	m->tbl_fd[ES_TBL_MAP_ENTRIES4] = bpf_map__fd(s->maps.es_tbl_entries4);
+	m->tbl_fd[ES_TBL_MAP_STATS] = bpf_map__fd(s->maps.es_tbl_stats);
+	m->tbl_fd[ES_TBL_MAP_CREATED] = bpf_map__fd(s->maps.es_tbl_created);
 }
 
 #endif /* EDGESHIFT_ACCOUNTING_SKEL_H */

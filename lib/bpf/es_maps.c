@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -24,42 +25,97 @@ static const char *const map_names[ES_MAP_COUNT] = {
 	[ES_MAP_FLOW_TIMERS]	= "es_flow_timers",
 };
 
+static const char *const tbl_map_names[ES_TBL_MAP_COUNT] = {
+	[ES_TBL_MAP_TAGS4]	= "es_tbl_tags4",
+	[ES_TBL_MAP_ENTRIES4]	= "es_tbl_entries4",
+	[ES_TBL_MAP_STATS]	= "es_tbl_stats",
+	[ES_TBL_MAP_CREATED]	= "es_tbl_created",
+};
+
 const char *es_map_name(enum es_map_id id)
 {
 	return id < ES_MAP_COUNT ? map_names[id] : "?";
 }
 
-void es_maps_close(struct es_maps *m)
+const char *es_tbl_map_name(enum es_tbl_map_id id)
+{
+	return id < ES_TBL_MAP_COUNT ? tbl_map_names[id] : "?";
+}
+
+static void close_fds(int *fd, int n)
 {
 	int i;
 
-	for (i = 0; i < ES_MAP_COUNT; i++) {
-		if (m->fd[i] > 0)
-			close(m->fd[i]);
-		m->fd[i] = -1;
+	for (i = 0; i < n; i++) {
+		if (fd[i] > 0)
+			close(fd[i]);
+		fd[i] = -1;
 	}
+}
+
+void es_maps_close(struct es_maps *m)
+{
+	close_fds(m->fd, ES_MAP_COUNT);
+	close_fds(m->tbl_fd, ES_TBL_MAP_COUNT);
+	es_slot_table_unmap(&m->tbl);
+}
+
+int es_maps_map_table(struct es_maps *m)
+{
+	return es_slot_table_map(&m->tbl, m->tbl_fd[ES_TBL_MAP_TAGS4],
+				 m->tbl_fd[ES_TBL_MAP_ENTRIES4]);
+}
+
+static int open_one(const char *pin_path, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", pin_path, name);
+	return bpf_obj_get(path);
+}
+
+/* The table's pins, when es_meta (of this layout) says it holds the IPv4 sessions. */
+static int open_table(struct es_maps *m, const char *pin_path)
+{
+	struct es_meta meta = {};
+	__u32 zero = 0;
+	int i;
+
+	if (bpf_map_lookup_elem(m->fd[ES_MAP_META], &zero, &meta) ||
+	    meta.layout_version != ES_MAP_LAYOUT_VERSION || !meta.table_buckets)
+		return 0;
+	for (i = 0; i < ES_TBL_MAP_COUNT; i++) {
+		m->tbl_fd[i] = open_one(pin_path, tbl_map_names[i]);
+		if (m->tbl_fd[i] < 0)
+			return -errno;
+	}
+	return es_maps_map_table(m);
 }
 
 int es_maps_open_pinned(struct es_maps *m, const char *pin_path)
 {
-	char path[PATH_MAX];
 	int i, err;
 
+	memset(m, 0, sizeof(*m));
 	for (i = 0; i < ES_MAP_COUNT; i++)
 		m->fd[i] = -1;
+	for (i = 0; i < ES_TBL_MAP_COUNT; i++)
+		m->tbl_fd[i] = -1;
 	m->ncpus = libbpf_num_possible_cpus();
 	if (m->ncpus <= 0)
 		return -EINVAL;
 	for (i = 0; i < ES_MAP_COUNT; i++) {
-		snprintf(path, sizeof(path), "%s/%s", pin_path, map_names[i]);
-		m->fd[i] = bpf_obj_get(path);
+		m->fd[i] = open_one(pin_path, map_names[i]);
 		if (m->fd[i] < 0) {
 			err = -errno;
 			es_maps_close(m);
 			return err;
 		}
 	}
-	return 0;
+	err = open_table(m, pin_path);
+	if (err)
+		es_maps_close(m);
+	return err;
 }
 
 int es_maps_check_layout(const struct es_maps *m, char *msg, unsigned long msg_len)

@@ -6,6 +6,9 @@
 #ifndef EDGESHIFT_ES_MAPS_H
 #define EDGESHIFT_ES_MAPS_H
 
+#include <stdbool.h>
+#include "slot_reader.h"
+
 #define ES_DEFAULT_PIN_PATH	"/sys/fs/bpf/edgeshift"
 
 enum es_map_id {
@@ -25,16 +28,49 @@ enum es_map_id {
 	ES_MAP_COUNT,
 };
 
+/*
+ * The slot table's maps (include/edgeshift/slot_table.h): pinned only by
+ * an agent whose configuration says session_table: slots, and then they
+ * hold the IPv4 sessions in place of es_sessions4 and es_session_state4.
+ */
+enum es_tbl_map_id {
+	ES_TBL_MAP_TAGS4,
+	ES_TBL_MAP_ENTRIES4,
+	ES_TBL_MAP_STATS,
+	ES_TBL_MAP_CREATED,
+	ES_TBL_MAP_COUNT,
+};
+
 struct es_maps {
 	int	fd[ES_MAP_COUNT];
 	int	ncpus;		/* possible CPUs: per-CPU values come in this many copies */
+	int	tbl_fd[ES_TBL_MAP_COUNT];	/* from pins: > 0 only when the table holds IPv4
+						 * sessions; from a skeleton: always */
+	struct es_slot_table	tbl;	/* mapped then (tbl.nbuckets > 0), else zero */
 };
+
+/* Whether the IPv4 sessions are in the slot table (mapped) rather than the session maps. */
+static inline bool es_maps_slots(const struct es_maps *m)
+{
+	return m->tbl.nbuckets != 0;
+}
+
+/* Pinned name of a slot table map, equal to its name in bpf/lib/slot_table.h. */
+const char *es_tbl_map_name(enum es_tbl_map_id id);
+
+/* Map the table whose fds are in tbl_fd; 0 or -errno. */
+int es_maps_map_table(struct es_maps *m);
 
 /* Pinned name of a map, equal to its name in bpf/lib/maps.h. */
 const char *es_map_name(enum es_map_id id);
 
-/* Open every map pinned under pin_path; 0 or -errno (all closed on error). */
+/*
+ * Open every map pinned under pin_path, and the slot table's maps (mapped)
+ * when es_meta says the table holds the IPv4 sessions; 0 or -errno (all
+ * closed on error).
+ */
 int es_maps_open_pinned(struct es_maps *m, const char *pin_path);
+/* Close the fds and unmap the table (fds owned by a skeleton: unmap it alone, es_slot_table_unmap). */
 void es_maps_close(struct es_maps *m);
 
 /* Check es_meta against ES_MAP_LAYOUT_VERSION: 0, or -EPROTO with a message. */

@@ -15,6 +15,8 @@ const char *const es_skip_names[ES_SKIP_MAX] = {
 	[ES_SKIP_OTHER_PROTO] = "other_proto",
 	[ES_SKIP_IPV6_EXT] = "ipv6_ext_chain",
 	[ES_SKIP_MAP_FULL] = "map_full",
+	[ES_SKIP_NO_SLOT] = "no_slot",
+	[ES_SKIP_SLOT_BUSY] = "slot_busy",
 };
 
 const char *const es_close_names[ES_CLOSE_MAX] = {

@@ -240,7 +240,9 @@ LAYOUT_TEST(es_close_event,
 LAYOUT_TEST(es_meta,
 	MEMBER(es_meta, layout_version),
 	MEMBER(es_meta, session_map_size),
-	MEMBER(es_meta, created_realtime_ns))
+	MEMBER(es_meta, created_realtime_ns),
+	MEMBER(es_meta, table_buckets),
+	MEMBER(es_meta, reserved))
 {
 	check_layout(&es_meta_desc);
 }

@@ -736,8 +736,11 @@ TEST_F(tbl, xdp_small_table_counts_every_packet)
 	EXPECT_EQ(live, SMALL_SLOTS, "every slot holds a session");
 	EXPECT_EQ(ts.created, SMALL_SLOTS, "es_tbl_stats.created");
 	EXPECT_EQ(live_pkts + ts.no_slot + ts.busy, 2ULL * SMALL_NEW, "in a slot or skipped");
-	EXPECT_EQ(s.skipped[ES_DIR_RX][ES_SKIP_MAP_FULL], ts.no_slot + ts.busy,
-		  "skipped[map_full] against the table's own counts");
+	EXPECT_EQ(s.skipped[ES_DIR_RX][ES_SKIP_NO_SLOT], ts.no_slot,
+		  "skipped[no_slot] against the table's own count");
+	EXPECT_EQ(s.skipped[ES_DIR_RX][ES_SKIP_SLOT_BUSY], ts.busy,
+		  "skipped[slot_busy] against the table's own count");
+	EXPECT_EQ(s.skipped[ES_DIR_RX][ES_SKIP_MAP_FULL], 0, "skipped[map_full]");
 	free(pkts);
 }
 

@@ -14,6 +14,8 @@ cases=(
 	'{"interfaces": [{"match": "eth0", "pod": "nopod"}]}|interfaces[0].pod|namespace/name'
 	'{"interfaces": [{"match": "eth0", "colour": 1}]}|interfaces[0].colour|not a known field'
 	'{"on_layout_mismatch": "ignore"}|on_layout_mismatch|"rebuild" or "refuse"'
+	'{"session_table": "lru"}|session_table|"maps" or "slots"'
+	'{"session_table": true}|session_table|"maps" or "slots"'
 	'{"metrics": {"per_session": 1}}|metrics.per_session|true or false'
 	'{"request_latency": "off"}|request_latency|true or false'
 	'{"listen": "localhost"}|listen|address:port'
@@ -66,7 +68,8 @@ cat >"$cfg" <<JSON
 	"gc_interval_ms": 500,
 	"on_layout_mismatch": "refuse",
 	"metrics": {"per_session": true, "per_session_max": 50},
-	"request_latency": false
+	"request_latency": false,
+	"session_table": "slots"
 }
 JSON
 es_check "full valid config accepted" "$ES_BUILD/edgeshiftd" --config "$cfg" --check-config

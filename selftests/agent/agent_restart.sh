@@ -64,7 +64,7 @@ es_check "links still pinned after SIGTERM" test -e "$PIN/links/xdp_$IFX"
 
 # Pins of another layout: refused with a message, or rebuilt with a warning.
 bpftool map update pinned "$PIN/es_meta" key 0 0 0 0 \
-	value 0x63 0 0 0 0 0 1 0 0 0 0 0 0 0 0 0 || es_diag <<<"bpftool update failed"
+	value 0x63 0 0 0 0 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 || es_diag <<<"bpftool update failed"
 cfg=$ES_TMP/refuse.json
 echo '{"on_layout_mismatch": "refuse"}' >"$cfg"
 out=$(es_in b "$ES_BUILD/edgeshiftd" --config "$cfg" --rx-hook xdp -p "$PIN" -i "$VB" -l 127.0.0.1:9464 2>&1)
