@@ -215,6 +215,35 @@ static void render_pods(FILE *f, const struct iface_row *r, size_t n, const char
 	}
 }
 
+/* The LRU maps evict when full: what they lost. */
+static void render_evictions(FILE *f, const struct es_gc_stats *gc, const char *node)
+{
+	es_prom_header(f, "edgeshift_session_evictions_total", "counter",
+		       "Session entries the LRU evicted: created minus collected minus live.");
+	fprintf(f, "edgeshift_session_evictions_total{node=\"%s\"} %llu\n", node,
+		(unsigned long long)gc->evictions);
+}
+
+/*
+ * The slot table evicts nothing (a new session that finds no slot is a
+ * no_slot skip): its occupancy, counted from the tags now, and its size.
+ */
+static void render_slots(FILE *f, const struct es_slot_table *t, const char *node)
+{
+	static const char *const states[] = { "empty", "busy", "live", "reclaim" };
+	__u32 st;
+
+	es_prom_header(f, "edgeshift_session_slots", "gauge",
+		       "Slots of the IPv4 slot table by state (session_table: slots).");
+	for (st = 0; st < 4; st++)
+		fprintf(f, "edgeshift_session_slots{node=\"%s\",state=\"%s\"} %zu\n", node,
+			states[st], es_slot_table_count(t, st));
+	es_prom_header(f, "edgeshift_session_slots_capacity", "gauge",
+		       "Slots of the IPv4 slot table.");
+	fprintf(f, "edgeshift_session_slots_capacity{node=\"%s\"} %llu\n", node,
+		(unsigned long long)t->nbuckets * ES_TBL_BUCKET_SLOTS);
+}
+
 static void render_node(FILE *f, struct es_accounting *a, const char *node)
 {
 	struct es_snapshot s;
@@ -239,10 +268,10 @@ static void render_node(FILE *f, struct es_accounting *a, const char *node)
 		       "Fullest session map: entries over capacity (0 to 1).");
 	fprintf(f, "edgeshift_session_map_pressure{node=\"%s\"} %.6f\n", node,
 		(s.entries[0] > s.entries[1] ? s.entries[0] : s.entries[1]) / cap);
-	es_prom_header(f, "edgeshift_session_evictions_total", "counter",
-		       "Session entries the LRU evicted: created minus collected minus live.");
-	fprintf(f, "edgeshift_session_evictions_total{node=\"%s\"} %llu\n", node,
-		(unsigned long long)gc.evictions);
+	if (es_maps_slots(&a->dp.maps))
+		render_slots(f, &a->dp.maps.tbl, node);
+	else
+		render_evictions(f, &gc, node);
 	es_prom_header(f, "edgeshift_gc_runs_total", "counter", "Collection scans run.");
 	fprintf(f, "edgeshift_gc_runs_total{node=\"%s\"} %llu\n", node, (unsigned long long)gc.runs);
 	es_prom_header(f, "edgeshift_gc_duration_seconds", "gauge",

@@ -203,6 +203,16 @@ static int read_slots(const struct es_maps *m, bool v6, const void *key,
 static int read_entry(const struct es_maps *m, bool v6, const void *key,
 		      struct es_session_counters *c)
 {
+	struct es_tbl_entry4 e;
+
+	if (!v6 && es_maps_slots(m)) {
+		if (es_slot_table_lookup(&m->tbl, key, &e) < 0) {
+			memset(c, 0, sizeof(*c));
+			return -ENOENT;
+		}
+		*c = e.c;
+		return 0;
+	}
 	if (bpf_map_lookup_elem(m->fd[v6 ? ES_MAP_SESSIONS6 : ES_MAP_SESSIONS4], key, c)) {
 		memset(c, 0, sizeof(*c));
 		return -errno;

@@ -24,6 +24,27 @@ void es_iface_read_traffic(const struct es_maps *m, __u32 ifindex, struct es_ifa
 	free(v);
 }
 
+/*
+ * Sessions the slot table path created on an interface below
+ * ES_IFINDEX_FAST: counted per CPU in es_tbl_created, not in
+ * es_iface_stats (whose per-CPU hash look-up cost a new session 35 ns).
+ */
+static __u64 read_tbl_created(const struct es_maps *m, __u32 ifindex)
+{
+	__u64 *v, sum = 0;
+	int cpu;
+
+	if (!es_maps_slots(m) || ifindex >= ES_IFINDEX_FAST)
+		return 0;
+	v = calloc(m->ncpus, sizeof(*v));
+	if (v && !bpf_map_lookup_elem(m->tbl_fd[ES_TBL_MAP_CREATED], &ifindex, v)) {
+		for (cpu = 0; cpu < m->ncpus; cpu++)
+			sum += v[cpu];
+	}
+	free(v);
+	return sum;
+}
+
 void es_iface_read_stats(const struct es_maps *m, __u32 ifindex, struct es_iface_stats *out)
 {
 	const __u64 *src;
@@ -43,4 +64,5 @@ void es_iface_read_stats(const struct es_maps *m, __u32 ifindex, struct es_iface
 		}
 	}
 	free(v);
+	out->sessions_created += read_tbl_created(m, ifindex);
 }

@@ -22,11 +22,18 @@ size_t es_session_map_key(const struct es_session *s, void *buf)
 void es_session_fill_state(const struct es_maps *m, struct es_session *s)
 {
 	bool v6 = s->family == ES_FAMILY_INET6;
+	struct es_tbl_entry4 e;
 	struct es_session_key6 k;
 
 	es_session_map_key(s, &k);
-	s->has_state = !bpf_map_lookup_elem(m->fd[v6 ? ES_MAP_STATE6 : ES_MAP_STATE4], &k,
-					    &s->st);
+	if (!v6 && es_maps_slots(m)) {
+		s->has_state = es_slot_table_lookup(&m->tbl, (void *)&k, &e) >= 0;
+		if (s->has_state)
+			s->st = e.st;
+	} else {
+		s->has_state = !bpf_map_lookup_elem(m->fd[v6 ? ES_MAP_STATE6 : ES_MAP_STATE4],
+						    &k, &s->st);
+	}
 	if (!s->has_state)
 		memset(&s->st, 0, sizeof(s->st));
 }
@@ -189,6 +196,24 @@ static int hand_batch(struct family_scan *fs, const char *keys, const char *vals
 	return 0;
 }
 
+/* One LIVE slot of the table as a session: its state is in the entry, joined for free. */
+static int hand_slot(__u32 slot, __u32 tag, const struct es_tbl_entry4 *e, void *arg)
+{
+	struct family_scan *fs = arg;
+	struct es_session s;
+
+	memset(&s, 0, sizeof(s));
+	s.family = ES_FAMILY_INET;
+	es_key6_from_key4(&s.key, &e->key);
+	s.c = e->c;
+	s.st = e->st;
+	s.has_state = true;
+	s.slot = slot;
+	s.slot_tag = tag;
+	es_flow_index_apply(&fs->flows, &s);
+	return fs->fn(&s, fs->arg);
+}
+
 static int scan_family(struct family_scan *fs)
 {
 	bool v6 = fs->family == ES_FAMILY_INET6, first = true, done = false;
@@ -238,7 +263,8 @@ int es_session_scan(const struct es_maps *m, enum es_scan_state mode, es_session
 	if (err)
 		return err;
 	fs.family = ES_FAMILY_INET;
-	err = scan_family(&fs);
+	/* the table through its mmap: no syscall and no copy per session */
+	err = es_maps_slots(m) ? es_slot_table_walk(&m->tbl, hand_slot, &fs) : scan_family(&fs);
 	if (!err) {
 		fs.family = ES_FAMILY_INET6;
 		err = scan_family(&fs);

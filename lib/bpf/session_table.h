@@ -20,6 +20,8 @@ struct es_session {
 	int				family;	/* ES_FAMILY_INET or ES_FAMILY_INET6 */
 	bool				has_state;
 	bool				cached;	/* a flow cache slot holds it (counted in c) */
+	__u32				slot;	/* its slot in the slot table, when slot_tag is set */
+	__u32				slot_tag; /* that slot's tag word when read; 0: not in the table */
 };
 
 /* Bytes one CPU's copy of a per-CPU map value takes in user-space buffers. */

@@ -86,22 +86,109 @@ int es_slot_table_read(const struct es_slot_table *t, __u32 slot, struct es_tbl_
 	return __atomic_load_n(tag, __ATOMIC_RELAXED) == before ? 0 : -EAGAIN;
 }
 
-int es_slot_table_reclaim(struct es_slot_table *t, __u32 slot, struct es_tbl_entry4 *final)
-{
-	__u32 *tag = tag_of(t, slot);
-	__u32 live = __atomic_load_n(tag, __ATOMIC_ACQUIRE);
+/* Re-reads of a slot that changed under the copy before the walk leaves it. */
+#define WALK_TRIES	4
 
-	if ((live & ES_TBL_STATE_MASK) != ES_TBL_LIVE ||
-	    !__atomic_compare_exchange_n(tag, &live, (live & ~ES_TBL_STATE_MASK) | ES_TBL_RECLAIM,
+long es_slot_table_lookup(const struct es_slot_table *t, const struct es_session_key4 *k,
+			  struct es_tbl_entry4 *out)
+{
+	long slot;
+	int i;
+
+	for (i = 0; i < WALK_TRIES; i++) {
+		slot = es_slot_table_find(t, k);
+		if (slot < 0)
+			return slot;
+		if (!es_slot_table_read(t, slot, out) && !memcmp(&out->key, k, sizeof(*k)))
+			return slot;
+	}
+	return -ENOENT;
+}
+
+int es_slot_table_walk(const struct es_slot_table *t, es_slot_fn fn, void *arg)
+{
+	__u32 n = t->nbuckets * ES_TBL_BUCKET_SLOTS, slot, tag;
+	struct es_tbl_entry4 e;
+	int i, ret;
+
+	for (slot = 0; slot < n; slot++) {
+		for (i = 0; i < WALK_TRIES; i++) {
+			tag = __atomic_load_n(tag_of(t, slot), __ATOMIC_ACQUIRE);
+			if ((tag & ES_TBL_STATE_MASK) != ES_TBL_LIVE)
+				break;
+			if (es_slot_table_read(t, slot, &e))
+				continue;
+			ret = fn(slot, tag, &e, arg);
+			if (ret)
+				return ret;
+			break;
+		}
+	}
+	return 0;
+}
+
+int es_slot_table_mark(struct es_slot_table *t, __u32 slot, __u32 tag)
+{
+	__u32 live = tag;
+
+	if ((tag & ES_TBL_STATE_MASK) != ES_TBL_LIVE ||
+	    !__atomic_compare_exchange_n(tag_of(t, slot), &live,
+					 (tag & ~ES_TBL_STATE_MASK) | ES_TBL_RECLAIM,
 					 false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return -EAGAIN;
+	return 0;
+}
+
+int es_slot_table_grace(void)
+{
 	/*
 	 * An RCU grace period: every program runs with softirqs off inside
-	 * an RCU read-side section, so none that saw the slot LIVE is still
-	 * adding to it when this returns.
+	 * an RCU read-side section, so none that saw a slot LIVE before it
+	 * was marked is still adding to it when this returns.
 	 */
-	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
-		return -errno;
+	return syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) ? -errno : 0;
+}
+
+size_t es_slot_table_count(const struct es_slot_table *t, __u32 state)
+{
+	__u32 n = t->nbuckets * ES_TBL_BUCKET_SLOTS, slot, tag;
+	size_t count = 0;
+
+	for (slot = 0; slot < n; slot++) {
+		tag = __atomic_load_n(tag_of(t, slot), __ATOMIC_RELAXED);
+		count += state == ES_TBL_EMPTY ? !tag : (tag & ES_TBL_STATE_MASK) == state;
+	}
+	return count;
+}
+
+int es_slot_table_finish_all(struct es_slot_table *t, es_slot_fn fn, void *arg)
+{
+	__u32 n = t->nbuckets * ES_TBL_BUCKET_SLOTS, slot, tag;
+	struct es_tbl_entry4 e;
+	int ret = 0;
+
+	for (slot = 0; slot < n; slot++) {
+		tag = __atomic_load_n(tag_of(t, slot), __ATOMIC_ACQUIRE);
+		if ((tag & ES_TBL_STATE_MASK) != ES_TBL_RECLAIM)
+			continue;
+		memcpy(&e, &t->entries[slot], sizeof(e));
+		es_slot_table_free(t, slot);
+		if (!ret && fn)
+			ret = fn(slot, tag, &e, arg);
+	}
+	return ret;
+}
+
+int es_slot_table_reclaim(struct es_slot_table *t, __u32 slot, struct es_tbl_entry4 *final)
+{
+	__u32 live = __atomic_load_n(tag_of(t, slot), __ATOMIC_ACQUIRE);
+	int err;
+
+	if (es_slot_table_mark(t, slot, live))
+		return -EAGAIN;
+	err = es_slot_table_grace();
+	if (err)
+		return err;
 	memcpy(final, &t->entries[slot], sizeof(*final));
 	es_slot_table_free(t, slot);
 	return 0;

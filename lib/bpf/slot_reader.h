@@ -3,8 +3,9 @@
  * The slot table (include/edgeshift/slot_table.h) seen from user space:
  * its two arrays mapped into the reader's address space, read without a
  * syscall per session, and the collector's reclaim of a slot
- * (docs/maps.md, "The slot table"). The first piece of its adoption; today
- * its users are the candidate's tests.
+ * (docs/maps.md, "The slot table"). The agent's readers take the IPv4
+ * sessions from here when its configuration says session_table: slots
+ * (lib/bpf/session_scan.c), and its collector reclaims through it.
  */
 #ifndef EDGESHIFT_SLOT_READER_H
 #define EDGESHIFT_SLOT_READER_H
@@ -31,6 +32,41 @@ long es_slot_table_find(const struct es_slot_table *t, const struct es_session_k
  * after the copy): 0, or -EAGAIN when the slot is not LIVE or changed.
  */
 int es_slot_table_read(const struct es_slot_table *t, __u32 slot, struct es_tbl_entry4 *out);
+
+/*
+ * A copy of the LIVE slot holding the key (found and read again when it
+ * changed under the copy, a few times): its slot number, or -ENOENT.
+ */
+long es_slot_table_lookup(const struct es_slot_table *t, const struct es_session_key4 *k,
+			  struct es_tbl_entry4 *out);
+
+/* A slot handed over: its number, its tag word when read, its entry. 0 goes on. */
+typedef int (*es_slot_fn)(__u32 slot, __u32 tag, const struct es_tbl_entry4 *e, void *arg);
+
+/*
+ * Every LIVE slot in slot order, each copied consistently with its tag (a
+ * slot that changed under the copy is read again, a few times, then left:
+ * it was reclaimed or holds another session now). 0, or what fn stopped
+ * with. Memory: one entry.
+ */
+int es_slot_table_walk(const struct es_slot_table *t, es_slot_fn fn, void *arg);
+
+/* Slots in state (ES_TBL_EMPTY counts whole-zero tags), from the tags alone. */
+size_t es_slot_table_count(const struct es_slot_table *t, __u32 state);
+
+/*
+ * The collector's reclaim of many slots, in three steps: mark each (its
+ * tag as read, LIVE, to RECLAIM: 0, or -EAGAIN when the slot changed
+ * since), one grace period for all (0 or -errno of membarrier: the marked
+ * slots stay RECLAIM for a later try), then finish every RECLAIM slot of
+ * the table (those marked by an agent that died before it finished them
+ * too): fn gets each one's final entry after the slot was freed, and the
+ * walk returns the first non-zero fn result (every RECLAIM slot is freed
+ * regardless).
+ */
+int es_slot_table_mark(struct es_slot_table *t, __u32 slot, __u32 tag);
+int es_slot_table_grace(void);
+int es_slot_table_finish_all(struct es_slot_table *t, es_slot_fn fn, void *arg);
 
 /*
  * Take a LIVE slot back (LIVE to RECLAIM, an RCU grace period so that no
