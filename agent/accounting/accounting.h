@@ -151,6 +151,7 @@ struct es_accounting {
 	struct es_gc_stats		gc;
 	struct ring_buffer		*events;
 	__u64				close_due_ns;	/* earliest pending close, or 0 */
+	bool				tbl_pending;	/* slot table: RECLAIM slots to finish */
 	/*
 	 * A tap on sessions (the Detector, wired by core): called under lock
 	 * for a session seen for the first time (reason < 0, c its counters

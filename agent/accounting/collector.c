@@ -5,6 +5,9 @@
  * still land in its entry, or when it has been idle for idle_timeout_ms.
  * Its final counters are read and deleted in one syscall and folded into the
  * pinned per-interface closed totals, so exported counters never go back.
+ * With the slot table (session_table: slots) an IPv4 session's slot is
+ * reclaimed instead: marked during the scan, finished after one RCU grace
+ * period for all of them (tbl_finish, docs/maps.md).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -59,6 +62,8 @@ static int on_close_event(void *ctx, void *data, size_t len)
 
 int es_collector_open(struct es_accounting *acct)
 {
+	/* RECLAIM slots an earlier agent left unfinished: the first scan finishes them */
+	acct->tbl_pending = es_maps_slots(&acct->dp.maps);
 	acct->events = ring_buffer__new(acct->dp.maps.fd[ES_MAP_EVENTS], on_close_event, acct,
 					NULL);
 	return acct->events ? 0 : -errno;
@@ -101,15 +106,28 @@ static void fold_closed(struct es_accounting *acct, __u32 ifindex,
 	bpf_map_update_elem(fd, &ifindex, &tot, BPF_ANY);
 }
 
-/* Read-and-delete the session; reason < 0 drops it without counting. */
+static void account_collected(struct es_accounting *acct, const struct es_session *s,
+			      const struct es_session_counters *c, int reason);
+
+/*
+ * Read-and-delete the session; reason < 0 drops it without counting. A
+ * session in the slot table is only marked here (LIVE to RECLAIM): the
+ * scan's end finishes every marked slot after one grace period
+ * (tbl_finish), with the reason its final entry gives.
+ */
 static void collect(struct es_accounting *acct, const struct es_session *s, int reason)
 {
 	bool v6 = s->family == ES_FAMILY_INET6;
-	const struct es_maps *m = &acct->dp.maps;
+	struct es_maps *m = &acct->dp.maps;
 	struct es_session_counters c;
 	struct es_session_key4 k4;
 	const void *key = &s->key;
 
+	if (!v6 && es_maps_slots(m)) {
+		if (s->slot_tag && !es_slot_table_mark(&m->tbl, s->slot, s->slot_tag))
+			acct->tbl_pending = true;
+		return;	/* a slot that changed since the read is looked at next scan */
+	}
 	if (!v6) {
 		es_key4_from_key6(&k4, &s->key);
 		key = &k4;
@@ -120,14 +138,61 @@ static void collect(struct es_accounting *acct, const struct es_session *s, int 
 	bpf_map_delete_elem(m->fd[v6 ? ES_MAP_STATE6 : ES_MAP_STATE4], key);
 	if (reason < 0)
 		return;	/* its interface is gone: nothing to fold it into */
+	account_collected(acct, s, &c, reason);
+}
+
+/* A collected session's final counters into the closed totals and the tap. */
+static void account_collected(struct es_accounting *acct, const struct es_session *s,
+			      const struct es_session_counters *c, int reason)
+{
 	acct->gc.collected[reason]++;
-	fold_closed(acct, s->key.ifindex, &c, reason);
+	fold_closed(acct, s->key.ifindex, c, reason);
 	if (acct->on_session) {
 		/* opened and ended between two scans: it opens first */
-		if (c.first_ns > acct->open_cut_ns)
-			acct->on_session(acct->on_session_arg, s, &c, -1);
-		acct->on_session(acct->on_session_arg, s, &c, reason);
+		if (c->first_ns > acct->open_cut_ns)
+			acct->on_session(acct->on_session_arg, s, c, -1);
+		acct->on_session(acct->on_session_arg, s, c, reason);
 	}
+}
+
+/* A reclaimed slot's final entry, folded as a collected session; under no lock. */
+static int fold_slot(__u32 slot, __u32 tag, const struct es_tbl_entry4 *e, void *arg)
+{
+	struct es_accounting *acct = arg;
+	struct es_session s;
+	int reason = ES_CLOSE_IDLE;
+
+	es_session_from_slot(&s, slot, tag, e);
+	if (e->st.flags & ES_STATE_CLOSED)
+		reason = e->st.flags & ES_STATE_RST ? ES_CLOSE_RST : ES_CLOSE_FIN;
+	pthread_mutex_lock(&acct->lock);
+	/* its interface gone: freed, folded nowhere */
+	if (es_datapath_find(&acct->dp, s.key.ifindex))
+		account_collected(acct, &s, &e->c, reason);
+	pthread_mutex_unlock(&acct->lock);
+	return 0;
+}
+
+/*
+ * The end of the slot table's reclaim (docs/maps.md): one RCU grace period
+ * for every slot the scan marked, then each RECLAIM slot's final counts
+ * folded and the slot freed, a predecessor's unfinished ones too. Where
+ * membarrier refuses, the slots stay RECLAIM (no packet adds to them, no
+ * reader counts them) and the next scan tries again.
+ */
+static void tbl_finish(struct es_accounting *acct)
+{
+	int err;
+
+	if (!es_maps_slots(&acct->dp.maps) || !acct->tbl_pending)
+		return;
+	err = es_slot_table_grace();
+	if (err) {
+		es_warn("slot_reclaim_deferred", "error=\"membarrier: %s\"", strerror(-err));
+		return;
+	}
+	acct->tbl_pending = false;
+	es_slot_table_finish_all(&acct->dp.maps.tbl, fold_slot, acct);
 }
 
 /*
@@ -353,6 +418,7 @@ void es_collector_run(struct es_accounting *acct)
 			-ENOMEM;
 	if (!err)
 		err = es_index_finish(g.index);
+	tbl_finish(acct);
 	pthread_mutex_lock(&acct->lock);
 	if (err) {
 		es_warn("gc_read_failed", "error=\"%s\"", strerror(-err));

@@ -196,20 +196,26 @@ static int hand_batch(struct family_scan *fs, const char *keys, const char *vals
 	return 0;
 }
 
+void es_session_from_slot(struct es_session *s, __u32 slot, __u32 tag,
+			  const struct es_tbl_entry4 *e)
+{
+	memset(s, 0, sizeof(*s));
+	s->family = ES_FAMILY_INET;
+	es_key6_from_key4(&s->key, &e->key);
+	s->c = e->c;
+	s->st = e->st;
+	s->has_state = true;
+	s->slot = slot;
+	s->slot_tag = tag;
+}
+
 /* One LIVE slot of the table as a session: its state is in the entry, joined for free. */
 static int hand_slot(__u32 slot, __u32 tag, const struct es_tbl_entry4 *e, void *arg)
 {
 	struct family_scan *fs = arg;
 	struct es_session s;
 
-	memset(&s, 0, sizeof(s));
-	s.family = ES_FAMILY_INET;
-	es_key6_from_key4(&s.key, &e->key);
-	s.c = e->c;
-	s.st = e->st;
-	s.has_state = true;
-	s.slot = slot;
-	s.slot_tag = tag;
+	es_session_from_slot(&s, slot, tag, e);
 	es_flow_index_apply(&fs->flows, &s);
 	return fs->fn(&s, fs->arg);
 }

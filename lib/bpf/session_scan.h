@@ -10,6 +10,7 @@
 #ifndef EDGESHIFT_SESSION_SCAN_H
 #define EDGESHIFT_SESSION_SCAN_H
 
+#include <edgeshift/slot_table.h>
 #include "session_table.h"
 
 enum es_scan_state {
@@ -39,6 +40,10 @@ int es_session_scan(const struct es_maps *m, enum es_scan_state mode, es_session
 
 /* Join the shared state of one session (has_state says whether it has one). */
 void es_session_fill_state(const struct es_maps *m, struct es_session *s);
+
+/* A slot of the table (its number, tag word and entry) as a session, state joined. */
+void es_session_from_slot(struct es_session *s, __u32 slot, __u32 tag,
+			  const struct es_tbl_entry4 *e);
 
 /* The map key of s (IPv4 keys are 20 bytes); returns its length. */
 size_t es_session_map_key(const struct es_session *s, void *buf);
