@@ -1,0 +1,103 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# session_table: slots, through the agent: IPv4 sessions in a slot table
+# of 1,920 slots (session_map_size 1024, the smallest). A UDP echo
+# exchange is counted exactly, packet for packet, with its latency
+# samples from the entry's state, in /v1/sessions and in the CLI reading
+# the pins; a closed TCP connection is reclaimed (LIVE, RECLAIM, grace
+# period, EMPTY) and its counts land in the closed totals; a flood of new
+# tuples fills the table and its overflow is counted as no_slot while a
+# live session keeps its exact counts (nothing is evicted); idle slots
+# are reclaimed and a new session gets one again.
+. "$(dirname "$0")/../lib.sh"
+es_require_root session_table_slots
+T=$ES_BUILD/es-traffic
+PER_PKT=$((100 + 8 + 20 + 14))	# UDP payload, UDP, IPv4 and Ethernet headers
+FLOOD=4000
+es_plan 17
+
+cat >"$ES_TMP/cfg.json" <<JSON
+{"session_table": "slots", "session_map_size": 1024, "idle_timeout_ms": 1000,
+ "closed_linger_ms": 200, "gc_interval_ms": 200}
+JSON
+es_netns_add a && es_netns_add b || exit 1
+es_no_ipv6 a b
+es_veth a va 10.238.0.1 b vb 10.238.0.2 || exit 1
+VA=$(es_ifname va); VB=$(es_ifname vb)
+PIN=$(es_pin_path main)
+es_agent_start b main --config "$ES_TMP/cfg.json" -i "$VB=test/server" || exit 1
+MAC=$(es_in b ip -j link show dev "$VB" | jq -r '.[0].address')
+NODE="node=\"$ES_PREFIX-b\""
+LBL="$NODE,interface=\"$VB\",namespace=\"test\",pod=\"server\""
+slots() { es_metric b "edgeshift_session_slots{$NODE,state=\"$1\"}"; }
+skipped() { es_metric b "edgeshift_skipped_packets_total{$LBL,direction=\"rx\",reason=\"$1\"}"; }
+created() { es_metric b "edgeshift_sessions_created_total{$LBL}"; }
+# wait_live N: until at most N slots are live (max 5 s).
+wait_live() {
+	local i
+	for i in $(seq 50); do
+		[ "$(slots live)" -le "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+es_expect_eq "table of 128 buckets, 1,920 slots, recorded in es_meta" \
+	"$(es_metric b "edgeshift_session_slots_capacity{$NODE}") $(bpftool map dump pinned "$PIN/es_meta" -j |
+		jq '.[0].formatted.value.table_buckets')" "1920 128"
+
+es_bg es_in b "$T" udp-server --port 7600 --timeout 30
+sleep 0.2
+es_check "udp echo answered" es_in a "$T" udp-client --to 10.238.0.2 --port 7600 \
+	--count 200 --size 100
+s=$(es_api b "/v1/sessions?proto=udp&port=7600&limit=10")
+es_expect_eq "rx and tx packets/bytes exact in /v1/sessions" \
+	"$(echo "$s" | jq -r '.matched, (.sessions[0] | "\(.rx.packets)/\(.rx.bytes) \(.tx.packets)/\(.tx.bytes)")' | xargs)" \
+	"1 200/$((200 * PER_PKT)) 200/$((200 * PER_PKT))"
+es_expect_eq "every exchange a latency sample (state in the entry)" \
+	"$(echo "$s" | jq -r '.sessions[0].latency.samples')" 200
+c=$("$ES_BUILD/edgeshift" --api http://127.0.0.1:1 --pin-path "$PIN" sessions --port 7600 --json 2>"$ES_TMP/cli.err")
+es_expect_eq "the CLI reads the same counts from the pinned table" \
+	"$(echo "$c" | jq -r '.sessions[0] | "\(.rx.packets) \(.tx.packets)"')" "200 200"
+
+es_bg es_in b "$T" tcp-server --port 7601 --once --timeout 30
+sleep 0.2
+es_check "tcp transfer" es_in a "$T" tcp-client --to 10.238.0.2 --port 7601 --bytes 1000000
+rxb=$(es_api b "/v1/sessions?port=7601" | jq '.sessions[0].rx.bytes')
+for i in $(seq 30); do
+	[ "$(es_api b "/v1/sessions?port=7601" | jq .matched)" = 0 ] && break
+	sleep 0.1
+done
+es_expect_eq "closed connection reclaimed: fin counted, its rx bytes in the closed totals" \
+	"$(es_metric b "edgeshift_sessions_closed_total{$LBL,reason=\"fin\"}") \
+$(es_metric b "edgeshift_closed_session_bytes_total{$LBL,direction=\"rx\"}")" "1 $rxb"
+es_check "the UDP session's slot reclaimed after the idle timeout" wait_live 0
+
+# The flood: more new tuples than slots, while a live session runs.
+created0=$(created)
+es_bg --out "$ES_TMP/live.json" es_in a "$T" udp-client --to 10.238.0.2 --port 7600 \
+	--count 150 --size 100 --rate 100 --json
+live=$ES_BG_PID
+sleep 0.3
+es_check "flood of $FLOOD new tuples sent" es_in a "$ES_BUILD/es-flood" --dev "$VA" \
+	--dst-mac "$MAC" --src-net 10.201.0.0/16 --dst 10.238.0.2 --count $FLOOD --rate 20000 --timeout 20
+wait "$live"
+es_expect_eq "live session answered throughout" "$(jq .received "$ES_TMP/live.json")" 150
+sleep 0.3
+es_expect_eq "live session exact through the flood (nothing evicted)" \
+	"$(es_api b "/v1/sessions?proto=udp&port=7600" | jq -r '.sessions[0] | "\(.rx.packets) \(.tx.packets)"')" \
+	"150 150"
+nos=$(skipped no_slot); busy=$(skipped slot_busy); made=$(( $(created) - created0 ))
+es_diag <<<"flood: $made slots created (with the live session's), no_slot $nos, slot_busy $busy"
+es_expect_ge "a full table counts the overflow as no_slot" "$nos" $((FLOOD - 1920))
+es_expect_eq "every flood packet created a slot or was counted skipped" \
+	$((made + nos + busy)) $((FLOOD + 1))
+es_expect_eq "no evictions series with the table" \
+	"$(es_api b /metrics | grep -c '^edgeshift_session_evictions_total')" 0
+es_check "the flood's slots reclaimed once idle" wait_live 0
+es_check "a new session after the reclaim" es_in a "$T" udp-client --to 10.238.0.2 \
+	--port 7600 --count 10 --size 100 --src-port 7700
+es_expect_eq "and it is counted exactly in a reclaimed slot" \
+	"$(es_api b "/v1/sessions?proto=udp&port=7700" | jq -r '.sessions[0] | "\(.rx.packets) \(.tx.packets)"')" \
+	"10 10"
+es_done
