@@ -246,9 +246,13 @@ static void render_slots(FILE *f, const struct es_slot_table *t, const char *nod
 
 static void render_node(FILE *f, struct es_accounting *a, const char *node)
 {
+	const struct es_slot_table *t = &a->dp.maps.tbl;
+	/* IPv4's capacity: the table's slots when it holds them */
+	double cap4 = es_maps_slots(&a->dp.maps) ? (double)t->nbuckets * ES_TBL_BUCKET_SLOTS :
+			a->cfg->session_map_size;
+	double cap6 = a->cfg->session_map_size, p4, p6;
 	struct es_snapshot s;
 	struct es_gc_stats gc;
-	double cap = a->cfg->session_map_size;
 
 	pthread_mutex_lock(&a->lock);
 	s = a->snap;
@@ -259,15 +263,14 @@ static void render_node(FILE *f, struct es_accounting *a, const char *node)
 	fprintf(f, "edgeshift_session_map_entries{node=\"%s\",family=\"ipv4\"} %zu\n", node, s.entries[0]);
 	fprintf(f, "edgeshift_session_map_entries{node=\"%s\",family=\"ipv6\"} %zu\n", node, s.entries[1]);
 	es_prom_header(f, "edgeshift_session_map_capacity", "gauge",
-		       "max_entries of each session map.");
-	fprintf(f, "edgeshift_session_map_capacity{node=\"%s\",family=\"ipv4\"} %u\n", node,
-		a->cfg->session_map_size);
-	fprintf(f, "edgeshift_session_map_capacity{node=\"%s\",family=\"ipv6\"} %u\n", node,
-		a->cfg->session_map_size);
+		       "max_entries of each session map (IPv4 with the slot table: its slots).");
+	fprintf(f, "edgeshift_session_map_capacity{node=\"%s\",family=\"ipv4\"} %.0f\n", node, cap4);
+	fprintf(f, "edgeshift_session_map_capacity{node=\"%s\",family=\"ipv6\"} %.0f\n", node, cap6);
 	es_prom_header(f, "edgeshift_session_map_pressure", "gauge",
 		       "Fullest session map: entries over capacity (0 to 1).");
-	fprintf(f, "edgeshift_session_map_pressure{node=\"%s\"} %.6f\n", node,
-		(s.entries[0] > s.entries[1] ? s.entries[0] : s.entries[1]) / cap);
+	p4 = s.entries[0] / cap4;
+	p6 = s.entries[1] / cap6;
+	fprintf(f, "edgeshift_session_map_pressure{node=\"%s\"} %.6f\n", node, p4 > p6 ? p4 : p6);
 	if (es_maps_slots(&a->dp.maps))
 		render_slots(f, &a->dp.maps.tbl, node);
 	else

@@ -119,11 +119,14 @@ static json_t *status_json(struct es_agent *a)
 			 "version", ES_VERSION, "layout_version", ES_MAP_LAYOUT_VERSION,
 			 "pin_path", a->acct.dp.pin_path,
 			 "uptime_s", (json_int_t)(time(NULL) - a->start_time), "interfaces", ifs);
-	json_object_set_new(root, "session_map", json_pack("{s:i,s:I,s:I,s:I}",
+	json_object_set_new(root, "session_map", json_pack("{s:i,s:I,s:I,s:I,s:s,s:I}",
 			    "capacity", a->cfg.acct.session_map_size,
 			    "entries_ipv4", (json_int_t)entries[0],
 			    "entries_ipv6", (json_int_t)entries[1],
-			    "evictions", (json_int_t)gc.evictions));
+			    "evictions", (json_int_t)gc.evictions,
+			    "table", a->cfg.acct.slots ? "slots" : "maps",
+			    "table_slots", (json_int_t)a->acct.dp.maps.tbl.nbuckets *
+					   ES_TBL_BUCKET_SLOTS));
 	json_object_set_new(root, "collector", json_pack("{s:I,s:I,s:I,s:I,s:I,s:f}",
 			    "runs", (json_int_t)gc.runs,
 			    "closed_fin", (json_int_t)gc.collected[ES_CLOSE_FIN],

@@ -42,9 +42,11 @@ wait_live() {
 	return 1
 }
 
-es_expect_eq "table of 128 buckets, 1,920 slots, recorded in es_meta" \
-	"$(es_metric b "edgeshift_session_slots_capacity{$NODE}") $(bpftool map dump pinned "$PIN/es_meta" -j |
-		jq '.[0].formatted.value.table_buckets')" "1920 128"
+es_expect_eq "table of 128 buckets, 1,920 slots: es_meta, /metrics, /v1/status" \
+	"$(bpftool map dump pinned "$PIN/es_meta" -j | jq '.[0].formatted.value.table_buckets') \
+$(es_metric b "edgeshift_session_slots_capacity{$NODE}") \
+$(es_metric b "edgeshift_session_map_capacity{$NODE,family=\"ipv4\"}") \
+$(es_api b /v1/status | jq -r '.session_map | "\(.table) \(.table_slots)"')" "128 1920 1920 slots 1920"
 
 es_bg es_in b "$T" udp-server --port 7600 --timeout 30
 sleep 0.2
