@@ -231,13 +231,15 @@ static void render_evictions(FILE *f, const struct es_gc_stats *gc, const char *
 static void render_slots(FILE *f, const struct es_slot_table *t, const char *node)
 {
 	static const char *const states[] = { "empty", "busy", "live", "reclaim" };
+	size_t count[4];
 	__u32 st;
 
+	es_slot_table_count(t, count);
 	es_prom_header(f, "edgeshift_session_slots", "gauge",
 		       "Slots of the IPv4 slot table by state (session_table: slots).");
 	for (st = 0; st < 4; st++)
 		fprintf(f, "edgeshift_session_slots{node=\"%s\",state=\"%s\"} %zu\n", node,
-			states[st], es_slot_table_count(t, st));
+			states[st], count[st]);
 	es_prom_header(f, "edgeshift_session_slots_capacity", "gauge",
 		       "Slots of the IPv4 slot table.");
 	fprintf(f, "edgeshift_session_slots_capacity{node=\"%s\"} %llu\n", node,

@@ -149,16 +149,13 @@ int es_slot_table_grace(void)
 	return syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) ? -errno : 0;
 }
 
-size_t es_slot_table_count(const struct es_slot_table *t, __u32 state)
+void es_slot_table_count(const struct es_slot_table *t, size_t count[4])
 {
-	__u32 n = t->nbuckets * ES_TBL_BUCKET_SLOTS, slot, tag;
-	size_t count = 0;
+	__u32 n = t->nbuckets * ES_TBL_BUCKET_SLOTS, slot;
 
-	for (slot = 0; slot < n; slot++) {
-		tag = __atomic_load_n(tag_of(t, slot), __ATOMIC_RELAXED);
-		count += state == ES_TBL_EMPTY ? !tag : (tag & ES_TBL_STATE_MASK) == state;
-	}
-	return count;
+	memset(count, 0, 4 * sizeof(count[0]));
+	for (slot = 0; slot < n; slot++)
+		count[__atomic_load_n(tag_of(t, slot), __ATOMIC_RELAXED) & ES_TBL_STATE_MASK]++;
 }
 
 int es_slot_table_finish_all(struct es_slot_table *t, es_slot_fn fn, void *arg)

@@ -51,8 +51,8 @@ typedef int (*es_slot_fn)(__u32 slot, __u32 tag, const struct es_tbl_entry4 *e, 
  */
 int es_slot_table_walk(const struct es_slot_table *t, es_slot_fn fn, void *arg);
 
-/* Slots in state (ES_TBL_EMPTY counts whole-zero tags), from the tags alone. */
-size_t es_slot_table_count(const struct es_slot_table *t, __u32 state);
+/* Slots in each state (count[ES_TBL_EMPTY] to count[ES_TBL_RECLAIM]), one pass over the tags. */
+void es_slot_table_count(const struct es_slot_table *t, size_t count[4]);
 
 /*
  * The collector's reclaim of many slots, in three steps: mark each (its
