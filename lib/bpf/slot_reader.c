@@ -56,22 +56,29 @@ static __u32 *tag_of(const struct es_slot_table *t, __u32 slot)
 	return &t->tags[slot / ES_TBL_BUCKET_SLOTS].tag[slot % ES_TBL_BUCKET_SLOTS];
 }
 
+/* The slot of bucket b holding the key LIVE (h its hash), or -ENOENT. */
+static long find_in(const struct es_slot_table *t, __u32 b, __u64 h,
+		    const struct es_session_key4 *k)
+{
+	__u32 slot;
+	int j;
+
+	for (j = 0; j < ES_TBL_BUCKET_SLOTS; j++) {
+		slot = b * ES_TBL_BUCKET_SLOTS + j;
+		if (__atomic_load_n(tag_of(t, slot), __ATOMIC_ACQUIRE) ==
+		    (es_tbl_fp(h) | ES_TBL_LIVE) &&
+		    !memcmp(&t->entries[slot].key, k, sizeof(*k)))
+			return slot;
+	}
+	return -ENOENT;
+}
+
 long es_slot_table_find(const struct es_slot_table *t, const struct es_session_key4 *k)
 {
 	__u64 h = es_tbl_hash4(k);
-	__u32 b[2] = { es_tbl_b1(h, t->nbuckets), es_tbl_b2(h, t->nbuckets) }, slot;
-	int i, j;
+	long slot = find_in(t, es_tbl_b1(h, t->nbuckets), h, k);
 
-	for (i = 0; i < 2; i++) {
-		for (j = 0; j < ES_TBL_BUCKET_SLOTS; j++) {
-			slot = b[i] * ES_TBL_BUCKET_SLOTS + j;
-			if (__atomic_load_n(tag_of(t, slot), __ATOMIC_ACQUIRE) ==
-			    (es_tbl_fp(h) | ES_TBL_LIVE) &&
-			    !memcmp(&t->entries[slot].key, k, sizeof(*k)))
-				return slot;
-		}
-	}
-	return -ENOENT;
+	return slot >= 0 ? slot : find_in(t, es_tbl_b2(h, t->nbuckets), h, k);
 }
 
 int es_slot_table_read(const struct es_slot_table *t, __u32 slot, struct es_tbl_entry4 *out)
@@ -89,6 +96,49 @@ int es_slot_table_read(const struct es_slot_table *t, __u32 slot, struct es_tbl_
 /* Re-reads of a slot that changed under the copy before the walk leaves it. */
 #define WALK_TRIES	4
 
+/* A second slot's counts added to the first's: one session. */
+static void add_counters(struct es_session_counters *c, const struct es_session_counters *d)
+{
+	int dir;
+
+	for (dir = 0; dir < ES_DIR_MAX; dir++) {
+		c->pkts[dir] += d->pkts[dir];
+		c->bytes[dir] += d->bytes[dir];
+		c->tcp_flags[dir] |= d->tcp_flags[dir];
+	}
+	if (d->first_ns && (!c->first_ns || d->first_ns < c->first_ns))
+		c->first_ns = d->first_ns;
+	if (d->last_ns > c->last_ns)
+		c->last_ns = d->last_ns;
+}
+
+/*
+ * A key read at slot (e) seen whole: 0 when the slot is the key's copy to
+ * report, with a copy in its second bucket added in; 1 when it is that
+ * second copy, which the first one's report covers. A key has two slots
+ * only after a race with a reclaim (docs/maps.md): the second bucket is
+ * looked at only when the first has overflowed.
+ */
+static int merge_copy(const struct es_slot_table *t, __u32 slot, struct es_tbl_entry4 *e)
+{
+	__u64 h = es_tbl_hash4(&e->key);
+	__u32 b1 = es_tbl_b1(h, t->nbuckets);
+	struct es_tbl_entry4 d;
+	long other;
+
+	if (slot / ES_TBL_BUCKET_SLOTS != b1)
+		return find_in(t, b1, h, &e->key) >= 0;
+	if (!__atomic_load_n(&t->tags[b1].overflow, __ATOMIC_RELAXED))
+		return 0;
+	other = find_in(t, es_tbl_b2(h, t->nbuckets), h, &e->key);
+	if (other >= 0 && !es_slot_table_read(t, other, &d) &&
+	    !memcmp(&d.key, &e->key, sizeof(d.key))) {
+		add_counters(&e->c, &d.c);
+		e->st.flags |= d.st.flags;
+	}
+	return 0;
+}
+
 long es_slot_table_lookup(const struct es_slot_table *t, const struct es_session_key4 *k,
 			  struct es_tbl_entry4 *out)
 {
@@ -99,8 +149,10 @@ long es_slot_table_lookup(const struct es_slot_table *t, const struct es_session
 		slot = es_slot_table_find(t, k);
 		if (slot < 0)
 			return slot;
-		if (!es_slot_table_read(t, slot, out) && !memcmp(&out->key, k, sizeof(*k)))
+		if (!es_slot_table_read(t, slot, out) && !memcmp(&out->key, k, sizeof(*k))) {
+			merge_copy(t, slot, out);
 			return slot;
+		}
 	}
 	return -ENOENT;
 }
@@ -118,6 +170,8 @@ int es_slot_table_walk(const struct es_slot_table *t, es_slot_fn fn, void *arg)
 				break;
 			if (es_slot_table_read(t, slot, &e))
 				continue;
+			if (merge_copy(t, slot, &e))
+				break;
 			ret = fn(slot, tag, &e, arg);
 			if (ret)
 				return ret;

@@ -35,7 +35,8 @@ int es_slot_table_read(const struct es_slot_table *t, __u32 slot, struct es_tbl_
 
 /*
  * A copy of the LIVE slot holding the key (found and read again when it
- * changed under the copy, a few times): its slot number, or -ENOENT.
+ * changed under the copy, a few times): its slot number, or -ENOENT. A
+ * second slot of the same key (the race in docs/maps.md) is added in.
  */
 long es_slot_table_lookup(const struct es_slot_table *t, const struct es_session_key4 *k,
 			  struct es_tbl_entry4 *out);
@@ -46,8 +47,11 @@ typedef int (*es_slot_fn)(__u32 slot, __u32 tag, const struct es_tbl_entry4 *e, 
 /*
  * Every LIVE slot in slot order, each copied consistently with its tag (a
  * slot that changed under the copy is read again, a few times, then left:
- * it was reclaimed or holds another session now). 0, or what fn stopped
- * with. Memory: one entry.
+ * it was reclaimed or holds another session now). A key LIVE in both its
+ * buckets is handed over once, at its first bucket's slot, with the second
+ * slot's counts added (the collector then reclaims that slot, and the
+ * other is its own session at the next walk). 0, or what fn stopped with.
+ * Memory: one entry.
  */
 int es_slot_table_walk(const struct es_slot_table *t, es_slot_fn fn, void *arg);
 
