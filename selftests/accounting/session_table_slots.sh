@@ -8,13 +8,14 @@
 # period, EMPTY) and its counts land in the closed totals; a flood of new
 # tuples fills the table and its overflow is counted as no_slot while a
 # live session keeps its exact counts (nothing is evicted); idle slots
-# are reclaimed and a new session gets one again.
+# are reclaimed and a new session gets one again; a restart adopts the
+# table, and an agent that asks for the maps refuses its pins.
 . "$(dirname "$0")/../lib.sh"
 es_require_root session_table_slots
 T=$ES_BUILD/es-traffic
 PER_PKT=$((100 + 8 + 20 + 14))	# UDP payload, UDP, IPv4 and Ethernet headers
 FLOOD=4000
-es_plan 17
+es_plan 19
 
 cat >"$ES_TMP/cfg.json" <<JSON
 {"session_table": "slots", "session_map_size": 1024, "idle_timeout_ms": 1000,
@@ -102,4 +103,26 @@ es_check "a new session after the reclaim" es_in a "$T" udp-client --to 10.238.0
 es_expect_eq "and it is counted exactly in a reclaimed slot" \
 	"$(es_api b "/v1/sessions?proto=udp&port=7700" | jq -r '.sessions[0] | "\(.rx.packets) \(.tx.packets)"')" \
 	"10 10"
+
+# The pins carry the kind: a restart with the same configuration adopts the
+# table (the session is still there), one that asks for the maps is refused.
+tbl_id() { bpftool map show pinned "$PIN/es_tbl_entries4" -j | jq .id; }
+before="$(tbl_id) $(created)"
+kill -TERM "$ES_AGENT_PID"
+wait "$ES_AGENT_PID"
+es_agent_start b main --config "$ES_TMP/cfg.json" -i "$VB=test/server" || exit 1
+es_expect_eq "a restarted agent adopts the table and its created count" \
+	"$(tbl_id) $(created)" "$before"
+kill -TERM "$ES_AGENT_PID"
+wait "$ES_AGENT_PID"
+echo '{"session_table": "maps", "session_map_size": 1024, "on_layout_mismatch": "refuse"}' \
+	>"$ES_TMP/maps.json"
+out=$(es_in b "$ES_BUILD/edgeshiftd" --config "$ES_TMP/maps.json" -p "$PIN" -i "$VB" \
+	-l 127.0.0.1:9464 2>&1)
+rc=$?
+if [ $rc != 0 ] && grep -q "session_table slots, this agent wants .* session_table maps" <<<"$out"; then
+	es_ok "an agent asking for the maps refuses the table's pins, saying why"
+else
+	es_not_ok "an agent asking for the maps refuses the table's pins, saying why" "exit $rc: $out"
+fi
 es_done
