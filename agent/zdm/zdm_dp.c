@@ -4,7 +4,8 @@
  * the agent's pin directory (sharing the accounting maps), attached to the
  * configured interfaces (adopting the links a previous agent pinned), the
  * services of other nodes registered for handoff detection, and its events
- * read: a handoff starts a migration when the policy says so.
+ * read: a handoff starts a migration when the policy says so; translation
+ * entries of connections that ended are swept.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,8 +17,14 @@
 #include <bpf/libbpf.h>
 #include "util/clock.h"
 #include "util/log.h"
+#include "migctl/xlate.h"
+#include "net/tcp_conns.h"
 #include "zdm_int.h"
 #include "zdm_record.h"
+
+#define XLATE_SWEEP_MS		1000
+#define XLATE_LINGER_MS		120000
+#define XLATE_IDLE_MS		60000
 
 /* Attach unless a previous agent's link is still pinned (it keeps working). */
 static int attach(struct es_zdm *z, enum es_mig_hook hook, const char *ifname, char *err,
@@ -169,17 +176,44 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* Does the restored container still hold k's connection (this namespace, sock_diag)? */
+static bool conn_alive(const struct es_mig_key *k, void *arg)
+{
+	(void)arg;
+	return es_tcp_conn_exists(k->svc_addr, k->svc_port, k->user_addr, k->user_port) != 0;
+}
+
+/*
+ * Translated connections (es_mig_xlate) that ended: closed both ways or
+ * reset and quiet for twice the longest segment lifetime Linux keeps
+ * (TIME_WAIT's 60 s), or quiet for XLATE_IDLE_MS with no socket left.
+ */
+static void sweep_xlate(struct es_zdm *z, int64_t *last_ms)
+{
+	unsigned int removed = 0;
+
+	if (es_now_ms() - *last_ms < XLATE_SWEEP_MS)
+		return;
+	*last_ms = es_now_ms();
+	if (es_mig_xlate_sweep(&z->dp, es_now_ns(), XLATE_LINGER_MS, XLATE_IDLE_MS, conn_alive,
+			       NULL, &removed) == 0 && removed)
+		es_info("zdm_xlate_swept", "entries=%u", removed);
+}
+
 static void *events_thread(void *arg)
 {
 	struct es_zdm *z = arg;
 	struct ring_buffer *rb = ring_buffer__new(z->dp.events_fd, on_event, z, NULL);
+	int64_t swept = 0;
 
 	if (!rb) {
 		es_error("zdm_events_failed", "error=\"%s\"", strerror(errno));
 		return NULL;
 	}
-	while (!atomic_load(&z->stopping))
+	while (!atomic_load(&z->stopping)) {
 		ring_buffer__poll(rb, 200);
+		sweep_xlate(z, &swept);
+	}
 	ring_buffer__free(rb);
 	return NULL;
 }

@@ -89,8 +89,15 @@ json_t *es_zdm_verdict_json(const struct es_zdm_mig *zm);
  * (not moved yet: they close with the old container). Their number, the
  * first one's session text in first.
  */
-int es_zdm_unmoved_connections(struct es_zdm *z, const struct es_zdm_mig *zm, char *first,
-			       size_t len);
+int es_zdm_unmoved_connections(struct es_zdm *z, struct es_zdm_mig *zm, char *first, size_t len);
+/*
+ * Take those connections into the migration (the target replays each from
+ * its SYN, docs/migration.md "Connections opened during the window"):
+ * appended to zm->sess (the caller writes the progress file). How many
+ * were added; the first one's session text in first.
+ */
+unsigned int es_zdm_sessions_add_late(struct es_zdm *z, struct es_zdm_mig *zm, char *first,
+				      size_t len);
 /* A progress file's "sessions" into zm->sess; 0 or -1. */
 int es_zdm_sessions_load(json_t *j, struct es_zdm_mig *zm);
 

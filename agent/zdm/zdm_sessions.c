@@ -175,11 +175,17 @@ static int enumerate(struct es_zdm *z, const char *ct, struct es_zdm_sess *v, un
 	return -1;
 }
 
-int es_zdm_unmoved_connections(struct es_zdm *z, const struct es_zdm_mig *zm, char *first,
-			       size_t len)
+/*
+ * fn(k) for every connection established to the container's TCP services
+ * that zm does not carry; how many there were past the ones a listing
+ * holds (ES_ZDM_MAX_SESSIONS a service), which fn never sees.
+ */
+static unsigned int each_uncarried(struct es_zdm *z, struct es_zdm_mig *zm,
+				   void (*fn)(struct es_zdm *z, struct es_zdm_mig *zm,
+					      const struct es_mig_key *k, void *arg), void *arg)
 {
 	struct es_tcp_conn c[ES_ZDM_MAX_SESSIONS];
-	unsigned int i, unmoved = 0;
+	unsigned int i, past = 0;
 	int found, j;
 
 	for (i = 0; i < z->cfg->n_services; i++) {
@@ -192,16 +198,63 @@ int es_zdm_unmoved_connections(struct es_zdm *z, const struct es_zdm_mig *zm, ch
 			struct es_mig_key k = conn_key(svc, &c[j]);
 
 			/* keyed as the list at the start was: carried, or not */
-			if (has_key(zm->sess, zm->n_sess, &k))
-				continue;
-			if (!unmoved++)
-				es_mig_key_format(&k, first, len);
+			if (!has_key(zm->sess, zm->n_sess, &k))
+				fn(z, zm, &k, arg);
 		}
-		/* more than were listed: every one past the list is one too */
 		if (found > ES_ZDM_MAX_SESSIONS)
-			unmoved += found - ES_ZDM_MAX_SESSIONS;
+			past += found - ES_ZDM_MAX_SESSIONS;
 	}
-	return unmoved;
+	return past;
+}
+
+struct uncarried {
+	unsigned int	n;
+	char		*first;
+	size_t		len;
+};
+
+static void count_one(struct es_zdm *z, struct es_zdm_mig *zm, const struct es_mig_key *k,
+		      void *arg)
+{
+	struct uncarried *u = arg;
+
+	(void)z;
+	(void)zm;
+	if (!u->n++)
+		es_mig_key_format(k, u->first, u->len);
+}
+
+int es_zdm_unmoved_connections(struct es_zdm *z, struct es_zdm_mig *zm, char *first, size_t len)
+{
+	struct uncarried u = { 0, first, len };
+	unsigned int past = each_uncarried(z, zm, count_one, &u);
+
+	/* more than were listed: every one past the list is one too */
+	return u.n + past;
+}
+
+static void add_one(struct es_zdm *z, struct es_zdm_mig *zm, const struct es_mig_key *k,
+		    void *arg)
+{
+	unsigned int before = zm->n_sess;
+
+	/* beyond the limit it stays unmoved, and complete() reports it */
+	pthread_mutex_lock(&z->lock);
+	add_key(zm->sess, &zm->n_sess, k, NULL, 0);
+	if (zm->n_sess > before)
+		zm->sess[before].keep_cursor = true;	/* TCP: nothing held */
+	pthread_mutex_unlock(&z->lock);
+	if (zm->n_sess > before)
+		count_one(z, zm, k, arg);
+}
+
+unsigned int es_zdm_sessions_add_late(struct es_zdm *z, struct es_zdm_mig *zm, char *first,
+				      size_t len)
+{
+	struct uncarried u = { 0, first, len };
+
+	each_uncarried(z, zm, add_one, &u);
+	return u.n;
 }
 
 int es_zdm_sessions_new(struct es_zdm *z, const struct es_zdm_request *req,

@@ -101,20 +101,32 @@ bool es_mig_xlate_closed(const struct es_mig_xlate *x)
 		       (ES_MIG_XLATE_FIN_IN | ES_MIG_XLATE_FIN_OUT);
 }
 
-/* Is x's connection over, or gone quiet, as of now_ns? */
-static bool expired(const struct es_mig_xlate *x, __u64 now_ns, unsigned int linger_ms,
-		    unsigned int idle_ms)
-{
-	__u64 quiet = now_ns > x->last_ns ? now_ns - x->last_ns : 0;
+struct sweep {
+	__u64		now_ns;
+	unsigned int	linger_ms, idle_ms;
+	bool		(*alive)(const struct es_mig_key *k, void *arg);
+	void		*arg;
+};
 
-	if (es_mig_xlate_closed(x) && quiet >= (__u64)linger_ms * 1000000)
+/* Is k's connection over, or gone quiet (and gone), as of now_ns? */
+static bool expired(const struct sweep *w, const struct es_mig_key *k,
+		    const struct es_mig_xlate *x)
+{
+	__u64 quiet = w->now_ns > x->last_ns ? w->now_ns - x->last_ns : 0;
+
+	if (es_mig_xlate_closed(x) && quiet >= (__u64)w->linger_ms * 1000000)
 		return true;
-	return idle_ms && quiet >= (__u64)idle_ms * 1000000;
+	if (!w->idle_ms || quiet < (__u64)w->idle_ms * 1000000)
+		return false;
+	return !w->alive || !w->alive(k, w->arg);
 }
 
 int es_mig_xlate_sweep(const struct es_mig_dp *dp, __u64 now_ns, unsigned int linger_ms,
-		       unsigned int idle_ms, unsigned int *removed)
+		       unsigned int idle_ms,
+		       bool (*alive)(const struct es_mig_key *k, void *arg), void *arg,
+		       unsigned int *removed)
 {
+	struct sweep w = { now_ns, linger_ms, idle_ms, alive, arg };
 	struct es_mig_key k, next;
 	struct es_mig_xlate x;
 	int ret, more;
@@ -124,8 +136,8 @@ int es_mig_xlate_sweep(const struct es_mig_dp *dp, __u64 now_ns, unsigned int li
 	while (more) {
 		/* the successor first: a deleted key has none */
 		more = !bpf_map_get_next_key(dp->xlate_fd, &k, &next);
-		if (!bpf_map_lookup_elem(dp->xlate_fd, &k, &x) &&
-		    expired(&x, now_ns, linger_ms, idle_ms) && !bpf_map_delete_elem(dp->xlate_fd, &k))
+		if (!bpf_map_lookup_elem(dp->xlate_fd, &k, &x) && expired(&w, &k, &x) &&
+		    !bpf_map_delete_elem(dp->xlate_fd, &k))
 			(*removed)++;
 		k = next;
 	}

@@ -35,10 +35,13 @@ bool es_mig_xlate_closed(const struct es_mig_xlate *x);
 
 /*
  * Remove every entry closed and quiet for linger_ms, or silent for
- * idle_ms (0: never), as of now_ns (CLOCK_MONOTONIC); *removed counts
- * them. 0 or -errno.
+ * idle_ms (0: never) and, when alive is given, whose connection it says is
+ * gone (a connection idle that long may live on), as of now_ns
+ * (CLOCK_MONOTONIC); *removed counts them. 0 or -errno.
  */
 int es_mig_xlate_sweep(const struct es_mig_dp *dp, __u64 now_ns, unsigned int linger_ms,
-		       unsigned int idle_ms, unsigned int *removed);
+		       unsigned int idle_ms,
+		       bool (*alive)(const struct es_mig_key *k, void *arg), void *arg,
+		       unsigned int *removed);
 
 #endif /* EDGESHIFT_MIGCTL_XLATE_H */

@@ -20,4 +20,10 @@ struct es_tcp_conn {
  */
 int es_tcp_conns(uint32_t laddr, uint16_t lport, struct es_tcp_conn *out, unsigned int max);
 
+/*
+ * Is there a socket, in any state but listening, for the connection of
+ * raddr:rport to laddr:lport (network order)? 1, 0, or -errno.
+ */
+int es_tcp_conn_exists(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+
 #endif

@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include "util/clock.h"
 #include "migctl/xlate.h"
+#include "net/tcp_conns.h"
 #include "inject.h"
 #include "tcp_run.h"
 
@@ -154,7 +155,15 @@ bool es_tcp_fresh_detect(struct tcp_run *r)
 	if (r->cursor || es_mig_record_get(r->dp, r->key, r->next, &rec))
 		return false;
 	h = tcp_hdr(&rec, &hlen);
-	return h && (h[13] & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+	if (!h || (h[13] & (TCP_SYN | TCP_ACK)) != TCP_SYN)
+		return false;
+	/*
+	 * Opened after forwarding began but accepted before the dump, it is
+	 * in the image: the restored container has its socket, which takes
+	 * the replay as any restored one does (its SYN a duplicate).
+	 */
+	return !es_tcp_conn_exists(r->key->svc_addr, r->key->svc_port, r->key->user_addr,
+				   r->key->user_port);
 }
 
 /*

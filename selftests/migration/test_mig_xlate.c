@@ -304,7 +304,14 @@ TEST(xlate_without_entry_untouched)
 	EXPECT_EQ(memcmp(o.pkt, pkt, len), 0, "the segment passes byte for byte");
 }
 
-/* The sweep drops a closed connection once quiet for the linger time, and an idle one. */
+static bool still_open(const struct es_mig_key *k, void *arg)
+{
+	(void)k;
+	(void)arg;
+	return true;
+}
+
+/* The sweep drops a closed connection once quiet for the linger time, and an idle one gone. */
 TEST(xlate_sweep_closed_and_idle)
 {
 	uint8_t pkt[PKT_MAX];
@@ -321,14 +328,18 @@ TEST(xlate_sweep_closed_and_idle)
 	run(bpf_program__fd(g.skel->progs.es_mig_tc_ctr), false, pkt, len);
 	ASSERT_OK(es_mig_xlate_get(&g.dp, &k, &x), "entry");
 	EXPECT_TRUE(es_mig_xlate_closed(&x), "reset: closed");
-	ASSERT_OK(es_mig_xlate_sweep(&g.dp, x.last_ns + 500000000ULL, 1000, 0, &removed),
+	ASSERT_OK(es_mig_xlate_sweep(&g.dp, x.last_ns + 500000000ULL, 1000, 0, NULL, NULL, &removed),
 		  "sweep within the linger");
 	EXPECT_EQ(removed, 0, "nothing removed yet");
-	ASSERT_OK(es_mig_xlate_sweep(&g.dp, x.last_ns + 1000000000ULL, 1000, 0, &removed),
+	ASSERT_OK(es_mig_xlate_sweep(&g.dp, x.last_ns + 1000000000ULL, 1000, 0, NULL, NULL, &removed),
 		  "sweep after the linger");
 	EXPECT_EQ(removed, 1, "the reset connection removed");
 	EXPECT_OK(es_mig_xlate_get(&g.dp, &k2, &x), "the silent one stays without an idle limit");
-	ASSERT_OK(es_mig_xlate_sweep(&g.dp, 1ULL << 62, 1000, 60000, &removed), "idle sweep");
+	ASSERT_OK(es_mig_xlate_sweep(&g.dp, 1ULL << 62, 1000, 60000, still_open, NULL, &removed),
+		  "idle sweep, the connection still open");
+	EXPECT_EQ(removed, 0, "an idle connection that lives on keeps its entry");
+	ASSERT_OK(es_mig_xlate_sweep(&g.dp, 1ULL << 62, 1000, 60000, NULL, NULL, &removed),
+		  "idle sweep");
 	EXPECT_EQ(removed, 1, "the idle one removed");
 }
 

@@ -7,7 +7,9 @@
  * cases: a user's segment forwarded and mirrored, and the old container's
  * full-sized segment coming back through the tunnel to the target, whose
  * bytes are hashed into the stream's 64-byte blocks (es_mig_xdp_wan; each
- * run a new sequence number, so every run hashes, as a stream does).
+ * run a new sequence number, so every run hashes, as a stream does); and
+ * a user's segment with timestamps on a connection the restored container
+ * accepted itself, translated into its sequence space (es_mig_xlate).
  *
  * Each run is one packet (repeat 1): an encapsulating program changes the
  * packet it is given, so a repeated run would encapsulate its own output.
@@ -30,6 +32,7 @@
 #include <jansson.h>
 #include "bpf/accounting_skel.h"
 #include "migctl/ctl.h"
+#include "migctl/xlate.h"
 #include "replay/replay.h"
 #include "migration.skel.h"
 #include "xdp_pass.skel.h"
@@ -43,7 +46,8 @@
 #define TUN_PORT	47000
 
 enum bench_case_id {
-	CASE_IDLE, CASE_PASS, CASE_FWD, CASE_MIRROR, CASE_TCP_MIRROR, CASE_TCP_OLD, CASE_MAX
+	CASE_IDLE, CASE_PASS, CASE_FWD, CASE_MIRROR, CASE_TCP_MIRROR, CASE_TCP_OLD, CASE_TCP_XLATE,
+	CASE_MAX
 };
 
 /* The old container's segment: a full-sized one (MSS 1448 with timestamps). */
@@ -157,6 +161,29 @@ static size_t request(uint16_t sport, bool tcp, uint8_t *buf, size_t cap)
 	return es_pkt_build(&spec, buf, cap);
 }
 
+/*
+ * The user's TCP segment with a timestamp option (NOP NOP TS, as Linux
+ * sends them) before its 64 bytes: what the translation rewrites.
+ */
+static size_t request_ts(uint16_t sport, uint8_t *buf, size_t cap)
+{
+	static const uint8_t ts[12] = { 1, 1, 8, 10, 0, 0, 1, 0, 0, 0, 2, 0 };
+	struct es_pkt_spec spec;
+	size_t len;
+
+	spec_between(&spec, "10.1.0.2", sport, "10.4.0.10", 7000);
+	spec.proto = IPPROTO_TCP;
+	spec.tcp_flags = 0x18;
+	spec.payload = 64 + sizeof(ts);
+	len = es_pkt_build(&spec, buf, cap);
+	if (!len)
+		return 0;
+	/* the first 12 bytes of payload become options: doff 8 (the checksum is not looked at) */
+	buf[14 + 20 + 12] = 8 << 4;
+	memcpy(buf + 14 + 20 + 20, ts, sizeof(ts));
+	return len;
+}
+
 /* The old container's full-sized segment to the user, as the source tunnels it back. */
 static size_t old_segment(const struct bench *b, uint16_t sport, uint8_t *buf, size_t cap)
 {
@@ -193,6 +220,10 @@ static int session_reset(const struct bench *b, const struct bench_case *c, enum
 	bool tcp = id >= CASE_TCP_MIRROR;
 	struct es_mig_key k = key_of(c->sport, tcp);
 
+	if (id == CASE_TCP_XLATE) {	/* no migration session: its translation only */
+		es_mig_xlate_del(&b->dp, &k);
+		return es_mig_xlate_add(&b->dp, &k, 0x10000, 0x100, ES_MIG_XLATE_TS);
+	}
 	es_mig_finish(&b->dp, &k, NULL);
 	return es_mig_start(&b->dp, &k, b->source, id != CASE_FWD, b->runs + 1);
 }
@@ -201,8 +232,9 @@ static int bench_case(struct bench *b, struct bench_case *c, enum bench_case_id 
 {
 	uint8_t pkt[2048];
 	size_t len = id == CASE_TCP_OLD ? old_segment(b, c->sport, pkt, sizeof(pkt)) :
+		     id == CASE_TCP_XLATE ? request_ts(c->sport, pkt, sizeof(pkt)) :
 		     request(c->sport, id == CASE_TCP_MIRROR, pkt, sizeof(pkt));
-	uint32_t want = id <= CASE_PASS || id == CASE_TCP_OLD ? XDP_PASS : XDP_REDIRECT;
+	uint32_t want = id <= CASE_PASS || id >= CASE_TCP_OLD ? XDP_PASS : XDP_REDIRECT;
 	int fd = id == CASE_TCP_OLD ? b->wan_fd : b->mig_fd;
 	uint32_t step = id == CASE_TCP_OLD ? TCP_OLD_PAYLOAD : 0;
 	/* every program of a case runs as many times, so both sides of a ratio match */
@@ -348,6 +380,9 @@ int main(int argc, char **argv)
 				      "TCP segment (64 B): forwarded and mirrored", 5003 },
 		[CASE_TCP_OLD] = { "tcp_old_hashed",
 				   "old container's 1448 B segment through the tunnel, hashed", 5004 },
+		[CASE_TCP_XLATE] = { "tcp_translated",
+				     "TCP segment (64 B, timestamps) translated to the restored socket",
+				     5005 },
 	};
 	struct fwd_args a = { .runs = 20000 };
 	struct bench b = { };

@@ -27,8 +27,8 @@
 # user closes connections while the container moves).
 # --late-connections N (redis, http): N more connections opened once the
 # checkpoint is taken (the source resumed), each sending at the rate for
-# 3 s: connections opened in the window, not carried yet; the migration
-# must say so.
+# 3 s: connections opened in the window, which the migration takes in and
+# the target replays from their SYN.
 # The emulated site: a user namespace with two access links (old AP to
 # node 1, new AP to node 2), two edge nodes each running edgeshiftd with the
 # migration data plane, the WAN emulator between the nodes (the scenario's
