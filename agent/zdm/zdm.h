@@ -67,7 +67,7 @@ enum es_zdm_step {
  * The sessions one migration keeps alive: every connection of a busy
  * container (docs/migration.md, "All sessions of a container").
  */
-#define ES_ZDM_MAX_SESSIONS	128
+#define ES_ZDM_MAX_SESSIONS	256
 
 /* One user session of a migration: a UDP user, or one TCP connection. */
 struct es_zdm_sess {

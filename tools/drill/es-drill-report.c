@@ -382,6 +382,25 @@ static json_t *stop_check(struct drill *d, const char *state, bool order_ok, jso
 			 "old_answered_all_before_stop", all);
 }
 
+
+/*
+ * Connections opened once the checkpoint was taken (drill --late-connections):
+ * a migration done carried them, so none may have lost, doubled or reset a
+ * request, or read a wrong counter. A failed one leaves them to the old
+ * container, and what they saw is reported only.
+ */
+static bool late_carried(json_t *lc, const char *state)
+{
+	if (!json_is_object(lc) || strcmp(state, "done"))
+		return true;
+	return json_integer_value(json_object_get(lc, "sent")) ==
+	       json_integer_value(json_object_get(lc, "answered")) &&
+	       !json_integer_value(json_object_get(lc, "lost")) &&
+	       !json_integer_value(json_object_get(lc, "answered_twice")) &&
+	       !json_integer_value(json_object_get(lc, "resets")) &&
+	       !json_integer_value(json_object_get(lc, "replies_with_wrong_counter"));
+}
+
 /* The verdict: nothing lost or doubled, exactly-once, and the right outcome. */
 static bool verdict(struct drill *d, json_t *out)
 {
@@ -419,7 +438,7 @@ static bool verdict(struct drill *d, json_t *out)
 	 */
 	bool shared = json_integer_value(json_object_get(ab, "concurrency")) > 1;
 	size_t i, wrong = 0;
-	bool order_ok, outcome_ok, counter_ok, others_ok, ab_ok;
+	bool order_ok, outcome_ok, counter_ok, others_ok, ab_ok, late_ok;
 
 	for (i = 0; i < d->n; i++)
 		if (d->r[i].recv && d->r[i].counter != d->r[i].seq)
@@ -433,6 +452,7 @@ static bool verdict(struct drill *d, json_t *out)
 		     !json_integer_value(json_object_get(oc, "replies_with_wrong_counter")));
 	if (json_is_object(oc))
 		json_object_set(out, "other_connections", oc);
+	late_ok = late_carried(json_object_get(d->site, "late_connections"), state);
 	/* ab -k through the migration: the drill script held its figures to the server's */
 	ab_ok = !json_is_object(ab) || json_is_true(json_object_get(ab, "passed"));
 	if (json_is_object(ab))
@@ -460,7 +480,8 @@ static bool verdict(struct drill *d, json_t *out)
 	json_object_set_new(out, "old_stopped_after_new", stop_check(d, state, order_ok, oa));
 	json_object_set_new(out, "outcome_as_expected", json_boolean(outcome_ok));
 	/* TCP: the user's one connection lived through it */
-	return !lost && !dup && !resets && counter_ok && others_ok && ab_ok && order_ok && outcome_ok;
+	return !lost && !dup && !resets && counter_ok && others_ok && ab_ok && late_ok && order_ok &&
+	       outcome_ok;
 }
 
 /* One response-time figure, left out when nothing was measured (no such period). */
@@ -522,6 +543,16 @@ static void print_table(json_t *o)
 		       json_integer_value(json_object_get(p, "sent")),
 		       json_integer_value(json_object_get(p, "lost")),
 		       json_integer_value(json_object_get(p, "answered_twice")),
+		       json_integer_value(json_object_get(p, "resets")),
+		       json_integer_value(json_object_get(p, "replies_with_wrong_counter")));
+	p = json_object_get(json_object_get(o, "site"), "late_connections");
+	if (json_is_object(p))
+		printf("  late connections %lld opened after the checkpoint: sent %lld  answered %lld  "
+		       "lost %lld  reset %lld  wrong counter %lld\n",
+		       json_integer_value(json_object_get(p, "connections")),
+		       json_integer_value(json_object_get(p, "sent")),
+		       json_integer_value(json_object_get(p, "answered")),
+		       json_integer_value(json_object_get(p, "lost")),
 		       json_integer_value(json_object_get(p, "resets")),
 		       json_integer_value(json_object_get(p, "replies_with_wrong_counter")));
 	print_ab(json_object_get(o, "ab"));
