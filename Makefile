@@ -145,13 +145,18 @@ $(BUILD)/$(notdir $(basename $(1))): $(BUILD)/$(basename $(1)).o $(2)
 	$$(CC) $$(ES_CFLAGS) $$^ -o $$@ $$(LDLIBS)
 endef
 $(foreach t,$(OPS_TOOLS),$(eval $(call tool_rule,$(t),$(LIBES))))
-$(foreach t,$(filter-out tools/fixtures/es-events-emit.c,$(TEST_TOOLS)),$(eval $(call tool_rule,$(t),$(LIBESTEST) $(LIBES))))
+$(foreach t,$(filter-out tools/fixtures/es-events-emit.c tools/fixtures/es-front.c,$(TEST_TOOLS)),$(eval $(call tool_rule,$(t),$(LIBESTEST) $(LIBES))))
 
 # es-events-emit drives the agent's events room alone: it links its objects.
 EVENTS_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(wildcard agent/events/*.c))
 $(BUILD)/es-events-emit: $(BUILD)/tools/fixtures/es-events-emit.o $(EVENTS_OBJS) $(LIBESTEST) $(LIBES)
 	$(CC) $(ES_CFLAGS) $^ -o $@ $(LDLIBS)
 $(BUILD)/tools/fixtures/es-events-emit.o: ES_CFLAGS += -Iagent
+
+# es-front, the advisor's HTTP front, frames requests with es-counter's parser.
+$(BUILD)/es-front: $(BUILD)/tools/fixtures/es-front.o $(BUILD)/tools/fixtures/es-counter/http_req.o $(LIBESTEST) $(LIBES)
+	$(CC) $(ES_CFLAGS) $^ -o $@ $(LDLIBS)
+$(BUILD)/tools/fixtures/es-front.o: ES_CFLAGS += -Itools/fixtures
 
 # C tests of the CNI plugin link its objects, all but main(); the test of
 # es-counter's HTTP request parser links that file.

@@ -15,9 +15,10 @@ static json_t *resources_json(const struct es_adv_score *s)
 		const struct es_adv_res_score *rs = &s->per_res[r];
 
 		json_object_set_new(res, es_adv_res_name(r),
-				    json_pack("{s:b,s:f,s:f,s:f}", "changed", !rs->flat,
+				    json_pack("{s:b,s:f,s:f,s:f,s:s}", "changed", !rs->flat,
 					      "distance", rs->distance, "r", rs->r,
-					      "mean", rs->mean));
+					      "mean", rs->mean, "against",
+					      rs->level ? "level" : "change"));
 	}
 	return res;
 }
@@ -36,6 +37,8 @@ static json_t *score_json(const struct es_adv_block *b, const struct es_adv_scor
 			    json_string(es_adv_res_name(s->res)));
 	json_object_set_new(o, "distance", json_real(s->distance));
 	json_object_set_new(o, "r", json_real(s->r));
+	json_object_set_new(o, "against", s->res < 0 ? json_null() :
+			    json_string(s->per_res[s->res].level ? "level" : "change"));
 	json_object_set_new(o, "action", json_string(es_adv_action_name(reco->action)));
 	json_object_set_new(o, "confidence", json_real(reco->confidence));
 	json_object_set_new(o, "reason", json_string(reco->reason));

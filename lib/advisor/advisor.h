@@ -145,6 +145,8 @@ struct es_adv_res_score {
 	double		distance;	/* RMS of the normalised difference, 0..1 */
 	double		r;		/* Pearson correlation with the performance change */
 	double		mean;		/* the raw series' mean over the window */
+	bool		level;		/* distance and r are against the performance's
+					 * level (a step), not its change per interval */
 };
 
 struct es_adv_score {
@@ -168,8 +170,9 @@ double es_adv_pearson(const double *a, const double *b, size_t n);
 
 /*
  * The ranking rule over the newest n samples (4 <= n <= ES_ADV_RING_LEN):
- * the performance's change per interval against each resource series,
- * both normalised; scores[i] for blocks[i], then sorted, nearest first.
+ * the performance's change per interval, and its level, against each
+ * resource series, all normalised (a resource takes the nearer of the two
+ * among those it moved with); scores[i] for blocks[i], then sorted, nearest first.
  * *change is how much worse the service got over the window (the mean of
  * its last third against its first, relative). Returns 0, or -EAGAIN
  * when that is below min_change or fewer than n samples are held: then

@@ -130,13 +130,16 @@ static double worsening(const double *raw, size_t n, enum es_adv_perf_kind kind)
 }
 
 /*
- * The change in performance, per interval: the first difference of the
- * performance series (n - 1 points), signed so that worse is up, then
- * normalised. A block at its limit shows while the service worsens (a
- * queue grows ahead of it), not in proportion to how bad it has become.
+ * The change in performance, two ways, each over the intervals t = 2..n
+ * (n - 1 points), signed so that worse is up, then normalised: per
+ * interval (the first difference: a block at its limit shows while the
+ * service worsens, as a queue grows ahead of it under an open-loop load)
+ * into chg, and since the window began (the level: a client that waits
+ * for each answer, as ab does, sees the latency step up when a block
+ * reaches its limit, and stay there) into lvl.
  */
 static int perf_change(const struct es_adv_ring *perf, enum es_adv_perf_kind kind, size_t n,
-		       double min_change, double *raw, double *out, double *change)
+		       double min_change, double *raw, double *chg, double *lvl, double *change)
 {
 	size_t i;
 
@@ -146,8 +149,12 @@ static int perf_change(const struct es_adv_ring *perf, enum es_adv_perf_kind kin
 	if (!(*change >= min_change))
 		return -EAGAIN;
 	for (i = 0; i + 1 < n; i++)
+		lvl[i] = kind == ES_ADV_PERF_LATENCY ? raw[i + 1] : -raw[i + 1];
+	if (!es_adv_normalise(lvl, n - 1, 0, lvl))
+		return -EAGAIN;
+	for (i = 0; i + 1 < n; i++)
 		raw[i] = kind == ES_ADV_PERF_LATENCY ? raw[i + 1] - raw[i] : raw[i] - raw[i + 1];
-	return es_adv_normalise(raw, n - 1, 0, out) ? 0 : -EAGAIN;
+	return es_adv_normalise(raw, n - 1, 0, chg) ? 0 : -EAGAIN;
 }
 
 /*
@@ -204,8 +211,31 @@ static void prefer_saturation(struct es_adv_score *s)
 	s->r = s->per_res[best].r;
 }
 
-static void score_block(const struct es_adv_block *b, const double *p, size_t n, double *raw,
-			double *norm, struct es_adv_score *s)
+/*
+ * One resource against the performance: its change per interval (p[0])
+ * and its level (p[1]). The level is taken when the resource moved with
+ * it (r >= ES_ADV_MIN_DRIVER_R) and is nearer than the change, or the
+ * change did not move with it at all: a throttled share that steps with
+ * a latency that steps is the same shape, and far from the one spike of
+ * the latency's change.
+ */
+static void score_res(const double *norm, const double *const p[2], size_t m,
+		      struct es_adv_res_score *rs)
+{
+	double d = es_adv_distance(norm, p[1], m), r = es_adv_pearson(norm, p[1], m);
+
+	rs->distance = es_adv_distance(norm, p[0], m);
+	rs->r = es_adv_pearson(norm, p[0], m);
+	rs->level = r >= ES_ADV_MIN_DRIVER_R &&
+		    (d < rs->distance || rs->r < ES_ADV_MIN_DRIVER_R);
+	if (rs->level) {
+		rs->distance = d;
+		rs->r = r;
+	}
+}
+
+static void score_block(const struct es_adv_block *b, const double *const p[2], size_t n,
+			double *raw, double *norm, struct es_adv_score *s)
 {
 	int r;
 
@@ -219,8 +249,11 @@ static void score_block(const struct es_adv_block *b, const double *p, size_t n,
 		/* Aligned with the performance change: the interval each ends. */
 		rs->mean = mean(raw, got);
 		rs->flat = got < n || !es_adv_normalise(raw + 1, n - 1, res_floor[r], norm);
-		rs->distance = rs->flat ? 1 : es_adv_distance(norm, p, n - 1);
-		rs->r = rs->flat ? 0 : es_adv_pearson(norm, p, n - 1);
+		rs->distance = 1;
+		rs->r = 0;
+		rs->level = false;
+		if (!rs->flat)
+			score_res(norm, p, n - 1, rs);
 		/*
 		 * Moving against the worsening cannot explain it, and neither
 		 * can a series uncorrelated with it that is merely near: a
@@ -258,14 +291,16 @@ int es_adv_rank(const struct es_adv_block *blocks, unsigned int nblocks,
 		const struct es_adv_ring *perf, enum es_adv_perf_kind kind, size_t n,
 		double min_change, double *change, struct es_adv_score *scores)
 {
-	double raw[ES_ADV_RING_LEN], norm[ES_ADV_RING_LEN], p[ES_ADV_RING_LEN];
+	double raw[ES_ADV_RING_LEN], norm[ES_ADV_RING_LEN];
+	double chg[ES_ADV_RING_LEN], lvl[ES_ADV_RING_LEN];
+	const double *const p[2] = { chg, lvl };
 	unsigned int i;
 	int ret;
 
 	if (n > ES_ADV_RING_LEN)
 		n = ES_ADV_RING_LEN;
 	*change = 0;
-	ret = perf_change(perf, kind, n, min_change, raw, p, change);
+	ret = perf_change(perf, kind, n, min_change, raw, chg, lvl, change);
 	if (ret)
 		return ret;
 	for (i = 0; i < nblocks; i++) {

@@ -118,16 +118,31 @@ TEST(rank_names_the_throttled_block)
 	struct es_adv_ring *perf = calloc(1, sizeof(*perf));
 	struct es_adv_score s[3];
 	double change;
+	unsigned int i;
 
 	ASSERT_TRUE(b && perf, "calloc");
 	fill(b, perf, false);
 	ASSERT_EQ(es_adv_rank(b, 3, perf, ES_ADV_PERF_LATENCY, 10, 0.5, &change, s), 0, "ranked");
 	EXPECT_TRUE(change > 10, "latency grew many times over");
 	expect_logic_first(s);
+	EXPECT_TRUE(!s[0].per_res[ES_ADV_THROTTLED].level,
+		    "a latency that ramps is compared by its change per interval");
 	fill(b, perf, true);
 	ASSERT_EQ(es_adv_rank(b, 3, perf, ES_ADV_PERF_THROUGHPUT, 10, 0.1, &change, s), 0,
 		  "throughput falling ranks too");
 	expect_logic_first(s);
+	/*
+	 * A client that waits for each answer (ab -k): when logic reaches its
+	 * quota the latency steps up and stays, one spike in its change per
+	 * interval; the step of logic's throttled share matches the level.
+	 */
+	memset(perf, 0, sizeof(*perf));
+	for (i = 0; i < 10; i++)
+		es_adv_ring_push(perf, (i >= 5 ? 17000 : 3500) + (i % 3) * 200.0);
+	ASSERT_EQ(es_adv_rank(b, 3, perf, ES_ADV_PERF_LATENCY, 10, 0.5, &change, s), 0,
+		  "a latency that steps ranks");
+	expect_logic_first(s);
+	EXPECT_TRUE(s[0].per_res[ES_ADV_THROTTLED].level, "against the latency's level");
 	free(b);
 	free(perf);
 }

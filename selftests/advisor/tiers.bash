@@ -242,6 +242,6 @@ tiers_expect_first() {
 	*) es_not_ok "the reason says: $reason" "got '$got'" ;;
 	esac
 	jq -c '{worsening, scale_out, confidence, reason,
-		ranking: [.ranking[] | {block, resource, distance, r}]}' <<<"$TIERS_OUT" 2>/dev/null |
+		ranking: [.ranking[] | {block, resource, against, distance, r}]}' <<<"$TIERS_OUT" 2>/dev/null |
 		es_diag
 }
