@@ -14,9 +14,11 @@
 # advisor's blocks, tiers_limit and tiers_link name them as they name the
 # es-tier pipeline's cgroups. One read-only root file system
 # (es-image.sh --redis --tiers) serves the three; each container has
-# $ES_TMP/data-TIER (on the disk of the test's files) at /data: front's
-# latency file is $ES_TMP/data-front/perf, and a tier's working set
-# (RT_WS) lives there.
+# $ES_TMP/data-TIER at /data: a tier's working set (RT_WS) lives there,
+# on the disk of the test's files; front's is a tmpfs holding its latency
+# file, $ES_TMP/data-front/perf (on the disk, the write-back of a file
+# rewritten 4 times a second is I/O of the front's cgroup, which tracked
+# the latency's noise in a control run and named front).
 RT_RUNC=$ES_TMP/runc
 RT_PERF=$ES_TMP/data-front/perf
 RT_CONC=${RT_CONC:-16}	# ab's requests in flight
@@ -94,6 +96,9 @@ rt_start() {
 		es_netns_add user && es_no_ipv6 user && tiers_veth user nuser 4 || return 1
 	fi
 	[ -n "${RT_ROOTFS:-}" ] || rt_image || return 1
+	mkdir -p "$ES_TMP/data-front"
+	mountpoint -q "$ES_TMP/data-front" ||
+		mount -t tmpfs -o size=1m tmpfs "$ES_TMP/data-front" || return 1
 	rm -f "$RT_PERF" "$ES_TMP"/data-*/ws
 	rt_bundle db /usr/bin/redis-server --port 6379 --bind 0.0.0.0 --protected-mode no \
 		--save "" --appendonly no --dir /tmp || return 1

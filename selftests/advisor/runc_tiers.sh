@@ -69,7 +69,7 @@ es_expect_eq "--patch prints logic's Deployment at 3 replicas" \
 	"$(jq -r '.patch.command' <<<"$TIERS_OUT" 2>/dev/null)" \
 	"kubectl -n shop patch deployment logic --type merge -p '{\"spec\":{\"replicas\":3}}'"
 
-# db (Debian's redis-server, about 0.1 CPU at full rate): 3 ms a period.
-run_case db 3000
+# db (Debian's redis-server, about 0.1 CPU at full rate): 2 ms a period.
+run_case db 2000
 tiers_expect_first db CPU-limited cpu_throttled "CPU throttled"
 es_done

@@ -30,18 +30,12 @@
 # (default 3).
 . "$(dirname "$0")/../../../selftests/lib.sh"
 . "$(dirname "$0")/../../../selftests/advisor/tiers.bash"
-OUT=$ES_BUILD/bench
-mkdir -p "$OUT"
-REPS=${ES_BENCH_ADVISOR_REPS:-1}
+. "$(dirname "$0")/advisor_common.bash"
 KINDS=${ES_BENCH_ADVISOR_KINDS:-cpu memory io net}
 COST_ROUNDS=${ES_BENCH_ADVISOR_COST_ROUNDS:-3}
-INTERVAL_MS=500
-SAMPLES=12
-STEADY_S=7	# > SAMPLES x INTERVAL_MS: the window holds no earlier run
 # A working set is written and read back first (32 MiB, fsync): its start-up
 # stalls the tier, and must be out of the window too.
 STEADY_WS_S=10
-POLL_S=6
 NCG=50
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
@@ -64,23 +58,11 @@ else
 	KINDS=${KINDS/io/}
 fi
 
-# agent NAME CONFIG_JSON: an agent on its own pins; agent_stop ends it.
-agent() {
-	echo "$2" >"$ES_TMP/$1.json"
-	es_agent_start node "$1" -c "$ES_TMP/$1.json" >/dev/null || exit 1
-}
-agent_stop() {
-	kill "$ES_AGENT_PID"; wait "$ES_AGENT_PID" 2>/dev/null
-	"$ES_BUILD/edgeshiftd" --cleanup -p "$(es_pin_path "$1")"
-}
-
 blocks=$(for t in $TIERS; do
 	printf '{"name": "%s", "cgroup": "%s", "link": "%s"},' $t "$(cg $t)" "$(tiers_link $t)"
 done)
 agent acc "{\"advisor\": {\"interval_ms\": $INTERVAL_MS, \"samples\": $SAMPLES,
 	\"blocks\": [${blocks%,}], \"performance\": {\"file\": \"$ES_TMP/perf\"}}}"
-
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # inject KIND TIER STRENGTH: the bottleneck, now (tiers_limit).
 inject() {
@@ -110,7 +92,7 @@ uninject() {
 # the same answer (the final one when the advisor never named a tier);
 # resource is what drove the first advice.
 run() {
-	local kind=$1 tier=$2 strength=$3 t0 j s first_ms=- first=none decided= ws= wsargs= before
+	local kind=$1 tier=$2 strength=$3 ws= wsargs=
 	local steady
 	# A control of these kinds has the same working set, on db, uninjected.
 	case $kind in
@@ -121,23 +103,7 @@ run() {
 	[ -z "$ws" ] || steady=$STEADY_WS_S
 	TIERS_WS=$ws TIERS_WS_ARGS=$wsargs tiers_run none 0 $((steady + POLL_S + 1))
 	sleep $steady
-	before=$(es_api node /v1/advice | jq -r '.scale_out // "none"')
-	t0=$(now_ms)
-	[ "$tier" = none ] || inject "$kind" "$tier" "$strength"
-	while [ $(( $(now_ms) - t0 )) -lt $((POLL_S * 1000)) ]; do
-		j=$(es_api node /v1/advice)
-		s=$(jq -r '.scale_out // "none"' <<<"$j")
-		if [ "$first" = none ] && [ "$s" != none ]; then
-			first=$s first_ms=$(( $(now_ms) - t0 )) decided=$j
-		fi
-		sleep 0.25
-	done
-	printf '%s %s %s %s %s %s %s %s %s\n' "$kind" "$tier" "$strength" "$first_ms" "$first" \
-		"$s" "$(jq -r '[.ranking[] | {block, c: .resources.cpu.mean}] | max_by(.c) |
-		.block // "none"' <<<"${decided:-$j}")" \
-		"$(jq -r '.ranking[0].resource // "none"' <<<"${decided:-$j}")" "$before" \
-		>>"$ES_TMP/runs.txt"
-	printf '%s\n' "${decided:-$j}" >>"$OUT/advisor_runs.jsonl"
+	advisor_inject_poll "$kind" "$tier" "$strength" "$OUT/advisor_runs.jsonl"
 	tiers_stop
 	wait "$TIERS_PID" 2>/dev/null
 	[ "$tier" = none ] || uninject "$kind" "$tier"
@@ -172,49 +138,9 @@ for rep in $(seq "$REPS"); do
 	done
 done
 
-jq -nR '[inputs | split(" ") | {kind: .[0], tier: .[1], strength: .[2],
-	first_ms: (if .[3] == "-" then null else (.[3] | tonumber) end),
-	advice: .[4], final_advice: .[5], cpu_top: .[6], resource: .[7],
-	before: .[8]}] | map(.right = (.before == "none" and .advice == .tier))' \
-	<"$ES_TMP/runs.txt" >"$ES_TMP/runs.json"
-jq --argjson iv $INTERVAL_MS --argjson n $SAMPLES '
-	def pct(a; b): if b == 0 then null else (100 * a / b | round) end;
-	([.[] | select(.tier != "none")]) as $inj | ([.[] | select(.tier == "none")]) as $ctl |
-	([$inj[] | select(.right)]) as $right |
-	{interval_ms: $iv, samples: $n, runs: length, injected: ($inj | length),
-	 controls: ($ctl | length),
-	 advisor_right_pct: pct($right | length; $inj | length),
-	 advisor_wrong_pct: pct([$inj[] | select(.advice != "none" and (.right | not))] | length;
-		$inj | length),
-	 advice_before_injection: ([.[] | select(.before != "none")] | length),
-	 advisor_right_within_3_intervals_pct:
-		pct([$right[] | select(.first_ms <= 3 * $iv)] | length; $inj | length),
-	 controls_quiet_pct: pct([$ctl[] | select(.advice == "none" and .before == "none")] | length;
-		$ctl | length),
-	 time_to_advice_ms_median: ([$right[] | .first_ms] | sort |
-		if length == 0 then null else .[(length - 1) / 2 | floor] end),
-	 time_to_advice_ms_max: ([$right[] | .first_ms] | max),
-	 cpu_top_right_pct: pct([$inj[] | select(.cpu_top == .tier)] | length; $inj | length),
-	 scale_all_right_pct: 0, scale_all_replicas_per_run: 3,
-	 by_tier: ([$inj[] | .tier] | unique | map(. as $t | {tier: $t,
-		right: ([$inj[] | select(.tier == $t and .right)] | length),
-		of: ([$inj[] | select(.tier == $t)] | length)})),
-	 by_kind: ([$inj[] | .kind] | unique | map(. as $k | ([$inj[] | select(.kind == $k)]) as $r |
-		([$r[] | select(.right)]) as $ok | {kind: $k,
-		right: ($ok | length), of: ($r | length),
-		advice_before: ([$r[] | select(.before != "none")] | length),
-		within_3_intervals: ([$ok[] | select(.first_ms <= 3 * $iv)] | length),
-		time_to_advice_ms_median: ([$ok[] | .first_ms] | sort |
-			if length == 0 then null else .[(length - 1) / 2 | floor] end),
-		cpu_top_right: ([$r[] | select(.cpu_top == .tier)] | length),
-		drivers: ([$ok[] | .resource] | unique)})),
-	 runs_detail: .}' "$ES_TMP/runs.json" >"$OUT/advisor.json"
+advisor_summary "$ES_TMP/runs.txt" "$OUT/advisor.json" $INTERVAL_MS $SAMPLES
 agent_stop acc
-jq -r '"advisor: \(.advisor_right_pct) % right, \(.advisor_wrong_pct) % wrong of \(.injected) injected runs (\(.advisor_right_within_3_intervals_pct) % right within 3 intervals of \(.interval_ms) ms; time to advice median \(.time_to_advice_ms_median) ms, max \(.time_to_advice_ms_max) ms); controls quiet \(.controls_quiet_pct) % of \(.controls); \(.advice_before_injection) runs named a tier before their injection",
-	"baselines on the same runs: most CPU \(.cpu_top_right_pct) % right; scale everything 0 % right (3 replicas a run)",
-	(.by_tier[] | "  \(.tier): \(.right)/\(.of)"),
-	(.by_kind[] | "  \(.kind): \(.right)/\(.of) right (\(.within_3_intervals) within 3 intervals, median \(.time_to_advice_ms_median) ms; most CPU \(.cpu_top_right)/\(.of); \(.advice_before) named a tier before); drivers \(.drivers | join(","))")' \
-	"$OUT/advisor.json" >&2
+advisor_print "$OUT/advisor.json"
 
 # 2. The cost of sampling 50 cgroups every second.
 cost_cgroups mkdir
