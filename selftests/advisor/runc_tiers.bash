@@ -3,7 +3,7 @@
 # tiers.bash): the three-tier service as runc containers, each with the
 # cgroups runc makes for it and a network namespace of its own:
 #
-#   ab -k (namespace "user") -> front: es-front, HTTP on 198.18.1.2:8080
+#   ab -k (namespace "user", as nobody) -> front: es-front, HTTP on 198.18.1.2:8080
 #     -> logic: es-tier stage --reply --redis, 198.18.2.2:7000
 #     -> db: Debian's redis-server, unmodified, 198.18.3.2:6379
 #
@@ -25,8 +25,8 @@ RT_CONC=${RT_CONC:-16}	# ab's requests in flight
 
 rt_runc() { runc --root "$RT_RUNC" "$@"; }
 
-# rt_skip_without_runc: a plan of 0 and exit when runc, ab or
-# redis-server is missing.
+# rt_skip_without_runc: a plan of 0 and exit when runc, ab, redis-server
+# or busybox (the root file system's) is missing.
 rt_skip_without_runc() {
 	local b
 	for b in runc ab redis-server busybox; do
@@ -130,9 +130,10 @@ rt_stop() {
 }
 
 # rt_load SECS: ab -k with RT_CONC requests in flight for SECS, from the
-# user's namespace (RT_AB_PID; its report in $ES_TMP/ab.log).
+# user's network namespace, as an unprivileged user (nobody, in a user
+# namespace of its own) (RT_AB_PID; its report in $ES_TMP/ab.log).
 rt_load() {
-	es_in user ab -k -q -c "$RT_CONC" -t "$1" -n 100000000 -s 30 \
+	es_in user unshare --user ab -k -q -c "$RT_CONC" -t "$1" -n 100000000 -s 30 \
 		http://198.18.1.2:8080/req >"$ES_TMP/ab.log" 2>&1 &
 	RT_AB_PID=$!
 }
