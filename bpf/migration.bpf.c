@@ -21,7 +21,13 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include "lib/account.h"
+/*
+ * The accounting of the XDP programs here goes where the agent's does: the
+ * session maps, or the slot table when the loader turns it on
+ * (lib/migctl/load.c reads es_meta).
+ */
+#define ES_TBL_ON_DEFAULT	0
+#include "lib/slot_table.h"
 #include "lib/mig.h"
 #include "lib/mig_tcp.h"
 #include "lib/mig_xlate.h"

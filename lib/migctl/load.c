@@ -70,6 +70,54 @@ static void size_like_pins(struct migration *skel, const char *pin_path)
 	}
 }
 
+static const char *const table_maps[] = {
+	"es_tbl_tags4", "es_tbl_entries4", "es_tbl_stats", "es_tbl_created",
+};
+
+/* Does the agent keep its IPv4 sessions in the slot table? Its buckets, or 0. */
+static __u32 agent_table(const char *pin_path)
+{
+	struct es_meta meta = {};
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/es_meta", pin_path);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &zero, &meta) || meta.layout_version != ES_MAP_LAYOUT_VERSION)
+		meta.table_buckets = 0;
+	close(fd);
+	return meta.table_buckets;
+}
+
+/*
+ * The XDP programs account too: into the agent's slot table when it has
+ * one (its pins, sized by size_like_pins), else into the session maps,
+ * with a table of one bucket that is never pinned (an agent with the maps
+ * pins none, and one that later asks for the table must not find this).
+ */
+static void table_like_agent(struct migration *skel, const char *pin_path)
+{
+	__u32 buckets = agent_table(pin_path);
+	struct bpf_map *map;
+	size_t i;
+
+	skel->rodata->es_tbl_on = buckets != 0;
+	skel->rodata->es_tbl_nbuckets = buckets ? buckets : 2;
+	if (buckets)
+		return;
+	bpf_map__set_max_entries(skel->maps.es_tbl_tags4, 1);
+	bpf_map__set_max_entries(skel->maps.es_tbl_entries4, ES_TBL_BUCKET_SLOTS);
+	bpf_map__set_max_entries(skel->maps.es_tbl_created, 1);
+	for (i = 0; i < ARRAY_LEN(table_maps); i++) {
+		map = bpf_object__find_map_by_name(skel->obj, table_maps[i]);
+		if (map)
+			bpf_map__set_pin_path(map, NULL);
+	}
+}
+
 static int pin_programs(struct migration *skel, const char *pin_path)
 {
 	char path[PATH_MAX];
@@ -126,6 +174,7 @@ int es_mig_load(const char *pin_path, const struct es_mig_load_opts *opts,
 	if (opts && opts->records)
 		bpf_map__set_max_entries(skel->maps.es_mig_replay, opts->records);
 	size_like_pins(skel, pin_path);
+	table_like_agent(skel, pin_path);
 	ret = migration__load(skel);
 	if (ret) {
 		set_err(err, err_len, "cannot load the migration programs or reuse the pins in %s: %s",

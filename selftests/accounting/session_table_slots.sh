@@ -8,14 +8,15 @@
 # period, EMPTY) and its counts land in the closed totals; a flood of new
 # tuples fills the table and its overflow is counted as no_slot while a
 # live session keeps its exact counts (nothing is evicted); idle slots
-# are reclaimed and a new session gets one again; a restart adopts the
-# table, and an agent that asks for the maps refuses its pins.
+# are reclaimed and a new session gets one again; the migration object's
+# XDP programs account into the same table; a restart adopts the table,
+# and an agent that asks for the maps refuses its pins.
 . "$(dirname "$0")/../lib.sh"
 es_require_root session_table_slots
 T=$ES_BUILD/es-traffic
 PER_PKT=$((100 + 8 + 20 + 14))	# UDP payload, UDP, IPv4 and Ethernet headers
 FLOOD=4000
-es_plan 19
+es_plan 23
 
 cat >"$ES_TMP/cfg.json" <<JSON
 {"session_table": "slots", "session_map_size": 1024, "idle_timeout_ms": 1000,
@@ -103,6 +104,24 @@ es_check "a new session after the reclaim" es_in a "$T" udp-client --to 10.238.0
 es_expect_eq "and it is counted exactly in a reclaimed slot" \
 	"$(es_api b "/v1/sessions?proto=udp&port=7700" | jq -r '.sessions[0] | "\(.rx.packets) \(.tx.packets)"')" \
 	"10 10"
+
+# The migration object's XDP programs account too (es_mig_xdp_wan on a
+# node's interface towards the other nodes): into the agent's table, where
+# the agent reads, not into the session maps the table cut to one entry.
+M=$ES_BUILD/es-migctl
+trap '"$M" cleanup --pin "$PIN" 2>/dev/null; es_cleanup' EXIT
+es_netns_add c || exit 1
+es_no_ipv6 c
+es_veth c vc 10.239.0.1 b vw 10.239.0.2 || exit 1
+es_check "the migration object loads over the table's pins, its XDP program attached" \
+	eval 'es_in b "$M" load --pin "$PIN" && es_in b "$M" attach --pin "$PIN" --hook wan --dev "$(es_ifname vw)"'
+es_bg es_in b "$T" udp-server --port 7602 --timeout 30
+sleep 0.2
+es_check "udp echo through the migration object's XDP program" es_in c "$T" udp-client \
+	--to 10.239.0.2 --port 7602 --count 50 --size 100
+es_expect_eq "its packets counted in the agent's table, exactly" \
+	"$(es_api b "/v1/sessions?proto=udp&port=7602" | jq -r '.sessions[0].rx.packets')" 50
+es_check "the migration pins removed" "$M" cleanup --pin "$PIN"
 
 # The pins carry the kind: a restart with the same configuration adopts the
 # table (the session is still there), one that asks for the maps is refused.
