@@ -39,10 +39,13 @@ if [ ${#tests[@]} = 0 ]; then
 fi
 # Tests that mostly wait run in a second lane beside the others (prove
 # -j2), one after another: selftests/events/events_agent.sh waits out a
-# broker outage for a minute, and the two agent-kill drills wait for
-# agents to die, restart and retry (CPU used on average over a whole run:
-# about half of one of the two CPUs). The rest run one after another in
-# their order; the leftover check waits for both lanes.
+# broker outage for a minute, the two agent-kill drills and
+# migration_kill_steps.sh wait for agents to die, restart and retry, and
+# drill_faults.sh for restores that fail and agents that die (CPU used on
+# average over a whole run: about half of one of the two CPUs). The second
+# lane takes about 460 s here, done before the measuring areas start. The
+# rest run one after another in their order; the leftover check waits for
+# both lanes.
 exec prove -v --timer --exec '' -j2 \
-	--rules='seq={selftests/events/events_agent.sh,selftests/migration/zdm_kill_*.sh}' \
+	--rules='seq={selftests/events/events_agent.sh,selftests/migration/zdm_kill_*.sh,selftests/migration/migration_kill_steps.sh,selftests/migration/drill_faults.sh}' \
 	--rules='seq={build/selftests,selftests/*}/*' "${tests[@]}"
