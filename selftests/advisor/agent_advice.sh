@@ -69,9 +69,14 @@ poll() {
 poll '.scale_out != null'
 es_expect_eq "edgeshift advise --agent: scale out logic" "$(jq -r '.scale_out // "none"' <<<"$j")" logic
 es_expect_eq "exit status 0 with a ranking" $rc 0
-es_expect_eq "driven by its CFS throttling" "$(jq -r '.ranking[0].resource' <<<"$j")" cpu_throttled
+# Its CPU: the throttled share, or (seen once in a clean CI run since the
+# rule also compares levels) its use, which drops and stays low under the
+# quota while the latency stays high.
+es_expect_eq "driven by its CPU (throttled share or use)" \
+	"$(jq -r '.ranking[0].resource | test("^cpu(_throttled)?$")' <<<"$j")" true
 es_check "the reason says so: $(jq -r .reason <<<"$j")" \
-	grep -q '^logic: CPU throttled [0-9]* % of the window' <<<"$(jq -r .reason <<<"$j")"
+	grep -qE '^logic: (CPU throttled [0-9]* % of the window|[0-9.]+ cores used on average)' \
+	<<<"$(jq -r .reason <<<"$j")"
 es_expect_ge "the ring holds the window" "$(jq -r .samples_held <<<"$j")" 12
 [ "$(jq -r .scale_out <<<"$j")" = logic ] || es_diag <<<"$j"
 table=$(es_in node "$ES_BUILD/edgeshift" advise --agent --patch --replicas logic=2)

@@ -65,10 +65,20 @@ es_expect_eq "no loss up to 11 sessions beyond 0.5 %, at 12 beyond 2 %" \
 	"$(jq --argjson st "$stalled" '[.steps[] | select(.sessions as $n | $st | index($n) | not) |
 		select((.sessions <= 11 and .loss > 0.005) or (.sessions == 12 and .loss > 0.02))] | length' "$R")" 0
 jq -c '[.steps[] | {sessions, loss}]' "$R" | es_diag
-last_p50=$(jq '.steps[-1].latency_us.p50 | round' "$R")
-es_expect_ge "saturated: the last step's p50 shows the full queue (us)" "$last_p50" 3000
-es_expect_ge "saturated: the last step loses datagrams (in 1e-4)" \
-	"$(jq '.steps[-1].loss * 10000 | round' "$R")" 1
+# Past the link (14 sessions and more: over 100 Mbit/s on the wire) the
+# queue is full and datagrams are lost. A run whose knee is under 12 stops
+# (two steps missed) before it gets there: nothing saturated to look at.
+sat=$(jq -c '[.steps[] | select(.sessions >= 14)] | last' "$R")
+if [ "$sat" = null ]; then
+	last=$(jq '.steps[-1].sessions' "$R")
+	es_skip "saturated: the p50 shows the full queue" "the run stopped at $last sessions, under the link's rate"
+	es_skip "saturated: datagrams lost" "the run stopped at $last sessions, under the link's rate"
+else
+	es_expect_ge "saturated: the p50 at $(jq .sessions <<<"$sat") sessions shows the full queue (us)" \
+		"$(jq '.latency_us.p50 | round' <<<"$sat")" 3000
+	es_expect_ge "saturated: datagrams lost at $(jq .sessions <<<"$sat") sessions (in 1e-4)" \
+		"$(jq '.loss * 10000 | round' <<<"$sat")" 1
+fi
 first_p50=$(jq '.steps[0].latency_us | [.p50, .probes_answered] | map(round) | join(" ")' -r "$R")
 if awk -v a="${first_p50% *}" -v n="${first_p50#* }" 'BEGIN { exit !(a > 0 && a < 500 && n >= 200) }'
 then es_ok "one session: p50 under 500 us from at least 200 probes ($first_p50)"
