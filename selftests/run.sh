@@ -20,6 +20,15 @@ for t in build/selftests/test_* selftests/*/*.sh; do
 	esac
 done
 ordered+=(selftests/advisor/*.sh selftests/sched/*.sh selftests/zz_leftovers.sh)
+# a test file that is not executable would be skipped without a word
+for t in "${ordered[@]}"; do
+	case "$t" in
+	*.sh) if [ ! -x "$t" ] && grep -q '^es_plan' "$t"; then
+		echo "run.sh: $t is a test (es_plan) but not executable: chmod +x it" >&2
+		exit 1
+	fi ;;
+	esac
+done
 tests=()
 for t in "${ordered[@]}"; do
 	case "$t" in
