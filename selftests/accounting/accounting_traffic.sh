@@ -54,6 +54,15 @@ udp_case() {
 	es_expect_eq "udp $fam: client got every echo" "$(echo "$out" | jq .received)" 200
 	sleep 0.2
 	s=$(sessions udp "$port")
+	# A reader that reads a flow cache slot, then the session entry the
+	# sweep folded it into meanwhile, counts those packets twice: a known
+	# race (docs/maps.md, "What stays approximate"), seen once in a
+	# fresh-clone run (398 of 200). Said, then read once more after a sweep.
+	if [ "$(echo "$s" | field rx.packets)" != 200 ]; then
+		es_diag <<<"udp $fam: first read $(echo "$s" | field rx.packets) packets; read again"
+		sleep 0.3
+		s=$(sessions udp "$port")
+	fi
 	es_expect_eq "udp $fam: one session" "$(echo "$s" | jq .matched)" 1
 	es_expect_eq "udp $fam: rx packets/bytes" \
 		"$(echo "$s" | field rx.packets)/$(echo "$s" | field rx.bytes)" "200/$((200 * per_pkt))"
