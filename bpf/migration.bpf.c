@@ -292,7 +292,7 @@ int es_mig_xdp_ingress(struct xdp_md *ctx)
 	es_mig_account(ctx);
 	act = es_mig_ingress(ctx);
 	/* to the local container: in its own sequence space if it has one */
-	if (act == XDP_PASS)
+	if (act == XDP_PASS && es_mig_xlate_on())
 		es_mig_xlate_frame(ctx, false, true);
 	return act;
 }
@@ -443,7 +443,7 @@ int es_mig_tc_ingress(struct __sk_buff *skb)
 {
 	int act = es_mig_tc_request(skb);
 
-	if (act == TC_ACT_UNSPEC)
+	if (act == TC_ACT_UNSPEC && es_mig_xlate_on())
 		es_mig_xlate_frame(skb, true, true);
 	return act;
 }
@@ -488,7 +488,8 @@ SEC("tcx/ingress")
 int es_mig_tc_ctr(struct __sk_buff *skb)
 {
 	/* first: suppression and hashing compare it with the old stream, in the old space */
-	es_mig_xlate_frame(skb, true, false);
+	if (es_mig_xlate_on())
+		es_mig_xlate_frame(skb, true, false);
 	return es_mig_ctr_reply(skb);
 }
 
@@ -504,7 +505,8 @@ int es_mig_tc_egress(struct __sk_buff *skb)
 {
 	if (skb->ingress_ifindex)
 		return TC_ACT_UNSPEC;
-	es_mig_xlate_frame(skb, true, false);
+	if (es_mig_xlate_on())
+		es_mig_xlate_frame(skb, true, false);
 	return es_mig_ctr_reply(skb);
 }
 

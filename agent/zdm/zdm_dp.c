@@ -176,11 +176,23 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Does the restored container still hold k's connection (this namespace, sock_diag)? */
-static bool conn_alive(const struct es_mig_key *k, void *arg)
+/*
+ * Does the restored container still hold each connection (this namespace,
+ * one sock_diag dump)? When it cannot be told, all are kept.
+ */
+static void conns_alive(const struct es_mig_key *keys, unsigned int n, bool *alive, void *arg)
 {
+	struct es_tcp_tuple *t = calloc(n, sizeof(*t));
+	unsigned int i;
+
 	(void)arg;
-	return es_tcp_conn_exists(k->svc_addr, k->svc_port, k->user_addr, k->user_port) != 0;
+	for (i = 0; t && i < n; i++)
+		t[i] = (struct es_tcp_tuple){ .laddr = keys[i].svc_addr, .raddr = keys[i].user_addr,
+					      .lport = keys[i].svc_port,
+					      .rport = keys[i].user_port };
+	if (!t || es_tcp_conns_exist(t, n, alive))
+		memset(alive, 1, n * sizeof(*alive));
+	free(t);
 }
 
 /*
@@ -195,7 +207,7 @@ static void sweep_xlate(struct es_zdm *z, int64_t *last_ms)
 	if (es_now_ms() - *last_ms < XLATE_SWEEP_MS)
 		return;
 	*last_ms = es_now_ms();
-	if (es_mig_xlate_sweep(&z->dp, es_now_ns(), XLATE_LINGER_MS, XLATE_IDLE_MS, conn_alive,
+	if (es_mig_xlate_sweep(&z->dp, es_now_ns(), XLATE_LINGER_MS, XLATE_IDLE_MS, conns_alive,
 			       NULL, &removed) == 0 && removed)
 		es_info("zdm_xlate_swept", "entries=%u", removed);
 }

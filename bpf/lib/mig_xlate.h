@@ -204,6 +204,14 @@ static __always_inline bool es_xlate_learns(const struct es_mig_xlate *x, const 
 	       (h[ES_TCP_FLAGS_OFF] & (ES_TCP_SYN | ES_TCP_ACK)) == (ES_TCP_SYN | ES_TCP_ACK);
 }
 
+/* May es_mig_xlate hold an entry (es_mig_node_config.xlate)? */
+static __always_inline bool es_mig_xlate_on(void)
+{
+	struct es_mig_node_config *cfg = es_mig_cfg();
+
+	return cfg && cfg->xlate;
+}
+
 /* The key of the IPv4 TCP segment whose headers are iph and h (in: from the user). */
 static __always_inline void es_xlate_key(const struct iphdr *iph, const __u8 *h, bool in,
 					 struct es_mig_key *k)
@@ -221,12 +229,12 @@ static __always_inline void es_xlate_key(const struct iphdr *iph, const __u8 *h,
  * container (in) or from it, if its connection has an entry: 1 translated,
  * 0 not to be, -1 it could not be. A call of its own, made by the entry
  * points once the packet is known to pass between the user and the local
- * container: its header copies never share the stack with the forwarding
- * path's.
+ * container, and only while es_mig_xlate_on(): its header copies never
+ * share the stack with the forwarding path's, and a node without a
+ * translated connection pays one array look-up, not a call.
  */
 static __noinline int es_mig_xlate_frame(void *ctx, bool skb, bool in)
 {
-	struct es_mig_node_config *cfg = es_mig_cfg();
 	struct es_xlate_walk w = {};
 	__u8 old[ES_TCP_HDR_MAX];
 	struct es_mig_xlate *x;
@@ -236,8 +244,6 @@ static __noinline int es_mig_xlate_frame(void *ctx, bool skb, bool in)
 	bool learn;
 	long err;
 
-	if (!cfg || !cfg->xlate)
-		return 0;
 	err = skb ? bpf_skb_load_bytes(ctx, ES_ETH_HLEN, &iph, sizeof(iph)) :
 		    bpf_xdp_load_bytes(ctx, ES_ETH_HLEN, &iph, sizeof(iph));
 	if (err || iph.version != 4 || iph.protocol != IPPROTO_TCP ||

@@ -6,6 +6,7 @@
  * added and cleared once the map is empty, so no entry is ever skipped.
  */
 #include <errno.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
 #include "xlate.h"
@@ -101,46 +102,64 @@ bool es_mig_xlate_closed(const struct es_mig_xlate *x)
 		       (ES_MIG_XLATE_FIN_IN | ES_MIG_XLATE_FIN_OUT);
 }
 
-struct sweep {
-	__u64		now_ns;
-	unsigned int	linger_ms, idle_ms;
-	bool		(*alive)(const struct es_mig_key *k, void *arg);
-	void		*arg;
-};
+/* Idle entries whose connection is asked about in one go: one socket dump per sweep. */
+#define SWEEP_ASK	256
 
-/* Is k's connection over, or gone quiet (and gone), as of now_ns? */
-static bool expired(const struct sweep *w, const struct es_mig_key *k,
-		    const struct es_mig_xlate *x)
+enum fate { KEEP, DROP, ASK };
+
+/* What becomes of k's entry x as of now_ns: closed and lingered, idle (ask), or kept. */
+static enum fate fate(const struct es_mig_xlate *x, __u64 now_ns, unsigned int linger_ms,
+		      unsigned int idle_ms)
 {
-	__u64 quiet = w->now_ns > x->last_ns ? w->now_ns - x->last_ns : 0;
+	__u64 quiet = now_ns > x->last_ns ? now_ns - x->last_ns : 0;
 
-	if (es_mig_xlate_closed(x) && quiet >= (__u64)w->linger_ms * 1000000)
-		return true;
-	if (!w->idle_ms || quiet < (__u64)w->idle_ms * 1000000)
-		return false;
-	return !w->alive || !w->alive(k, w->arg);
+	if (es_mig_xlate_closed(x) && quiet >= (__u64)linger_ms * 1000000)
+		return DROP;
+	if (!idle_ms || quiet < (__u64)idle_ms * 1000000)
+		return KEEP;
+	return ASK;
+}
+
+static void drop(const struct es_mig_dp *dp, const struct es_mig_key *k, unsigned int *removed)
+{
+	if (!bpf_map_delete_elem(dp->xlate_fd, k))
+		(*removed)++;
 }
 
 int es_mig_xlate_sweep(const struct es_mig_dp *dp, __u64 now_ns, unsigned int linger_ms,
-		       unsigned int idle_ms,
-		       bool (*alive)(const struct es_mig_key *k, void *arg), void *arg,
+		       unsigned int idle_ms, es_mig_xlate_alive_fn alive, void *arg,
 		       unsigned int *removed)
 {
-	struct sweep w = { now_ns, linger_ms, idle_ms, alive, arg };
-	struct es_mig_key k, next;
+	struct es_mig_key k, next, ask[SWEEP_ASK];
+	bool live[SWEEP_ASK];
 	struct es_mig_xlate x;
-	int ret, more;
+	unsigned int n = 0, i;
+	int more;
 
 	*removed = 0;
 	more = !bpf_map_get_next_key(dp->xlate_fd, NULL, &k);
 	while (more) {
 		/* the successor first: a deleted key has none */
 		more = !bpf_map_get_next_key(dp->xlate_fd, &k, &next);
-		if (!bpf_map_lookup_elem(dp->xlate_fd, &k, &x) && expired(&w, &k, &x) &&
-		    !bpf_map_delete_elem(dp->xlate_fd, &k))
-			(*removed)++;
+		switch (bpf_map_lookup_elem(dp->xlate_fd, &k, &x) ? KEEP :
+			fate(&x, now_ns, linger_ms, idle_ms)) {
+		case DROP:
+			drop(dp, &k, removed);
+			break;
+		case ASK:
+			if (n < SWEEP_ASK)	/* the rest at the next sweep */
+				ask[n++] = k;
+			break;
+		case KEEP:
+			break;
+		}
 		k = next;
 	}
-	ret = set_flag(dp, 0);
-	return ret;
+	memset(live, 0, sizeof(live));
+	if (n && alive)
+		alive(ask, n, live, arg);
+	for (i = 0; i < n; i++)
+		if (!live[i])
+			drop(dp, &ask[i], removed);
+	return set_flag(dp, 0);
 }

@@ -33,15 +33,19 @@ int es_mig_xlate_del(const struct es_mig_dp *dp, const struct es_mig_key *k);
 /* Is the connection over: reset, or closed both ways? */
 bool es_mig_xlate_closed(const struct es_mig_xlate *x);
 
+/* Sets alive[i] for each of the n keys whose connection still exists. */
+typedef void (*es_mig_xlate_alive_fn)(const struct es_mig_key *keys, unsigned int n,
+				      bool *alive, void *arg);
+
 /*
  * Remove every entry closed and quiet for linger_ms, or silent for
  * idle_ms (0: never) and, when alive is given, whose connection it says is
- * gone (a connection idle that long may live on), as of now_ns
- * (CLOCK_MONOTONIC); *removed counts them. 0 or -errno.
+ * gone (a connection idle that long may live on; alive is asked once for
+ * all such entries), as of now_ns (CLOCK_MONOTONIC); *removed counts them.
+ * 0 or -errno.
  */
 int es_mig_xlate_sweep(const struct es_mig_dp *dp, __u64 now_ns, unsigned int linger_ms,
-		       unsigned int idle_ms,
-		       bool (*alive)(const struct es_mig_key *k, void *arg), void *arg,
+		       unsigned int idle_ms, es_mig_xlate_alive_fn alive, void *arg,
 		       unsigned int *removed);
 
 #endif /* EDGESHIFT_MIGCTL_XLATE_H */

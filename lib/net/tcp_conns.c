@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Established TCP connections of a local service (tcp_conns.h), from an inet_diag dump. */
 #include <stdbool.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include "sock_diag.h"
@@ -35,26 +36,39 @@ int es_tcp_conns(uint32_t laddr, uint16_t lport, struct es_tcp_conn *out, unsign
 }
 
 struct conn_find {
-	uint32_t	laddr, raddr;
-	uint16_t	lport, rport;
-	bool		found;
+	const struct es_tcp_tuple	*t;
+	unsigned int			n;
+	bool				*found;
 };
 
 static int find_cb(const struct inet_diag_msg *m, void *data)
 {
 	struct conn_find *q = data;
+	unsigned int i;
 
-	q->found |= m->id.idiag_sport == q->lport && m->id.idiag_dport == q->rport &&
-		    m->id.idiag_src[0] == q->laddr && m->id.idiag_dst[0] == q->raddr;
+	for (i = 0; i < q->n; i++)
+		q->found[i] |= m->id.idiag_sport == q->t[i].lport &&
+			       m->id.idiag_dport == q->t[i].rport &&
+			       m->id.idiag_src[0] == q->t[i].laddr &&
+			       m->id.idiag_dst[0] == q->t[i].raddr;
 	return 0;
+}
+
+int es_tcp_conns_exist(const struct es_tcp_tuple *t, unsigned int n, bool *found)
+{
+	struct conn_find q = { t, n, found };
+	unsigned int states = ((1U << (TCP_CLOSING + 1)) - 1) & ~(1U << TCP_LISTEN) &
+			      ~(1U << TCP_CLOSE);
+
+	memset(found, 0, n * sizeof(*found));
+	return es_inet_diag_dump(AF_INET, IPPROTO_TCP, states, find_cb, &q);
 }
 
 int es_tcp_conn_exists(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
 {
-	struct conn_find q = { .laddr = laddr, .raddr = raddr, .lport = lport, .rport = rport };
-	unsigned int states = ((1U << (TCP_CLOSING + 1)) - 1) & ~(1U << TCP_LISTEN) &
-			      ~(1U << TCP_CLOSE);
-	int ret = es_inet_diag_dump(AF_INET, IPPROTO_TCP, states, find_cb, &q);
+	struct es_tcp_tuple t = { .laddr = laddr, .raddr = raddr, .lport = lport, .rport = rport };
+	bool found;
+	int ret = es_tcp_conns_exist(&t, 1, &found);
 
-	return ret ? ret : q.found;
+	return ret ? ret : found;
 }

@@ -6,6 +6,7 @@
 #ifndef EDGESHIFT_TCP_CONNS_H
 #define EDGESHIFT_TCP_CONNS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct es_tcp_conn {
@@ -20,10 +21,18 @@ struct es_tcp_conn {
  */
 int es_tcp_conns(uint32_t laddr, uint16_t lport, struct es_tcp_conn *out, unsigned int max);
 
+/* One TCP connection, local and remote ends (network order). */
+struct es_tcp_tuple {
+	uint32_t	laddr, raddr;
+	uint16_t	lport, rport;
+};
+
 /*
- * Is there a socket, in any state but listening, for the connection of
- * raddr:rport to laddr:lport (network order)? 1, 0, or -errno.
+ * found[i]: has tuple t[i] a socket, in any state but listening? One
+ * sock_diag dump for all n. 0 or -errno.
  */
+int es_tcp_conns_exist(const struct es_tcp_tuple *t, unsigned int n, bool *found);
+/* The same for one connection: 1, 0, or -errno. */
 int es_tcp_conn_exists(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
 
 #endif

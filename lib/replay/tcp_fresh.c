@@ -32,19 +32,6 @@
  */
 #define TS_MARGIN_MS	1000
 
-static __u32 be32(const __u8 *p)
-{
-	return (__u32)p[0] << 24 | (__u32)p[1] << 16 | (__u32)p[2] << 8 | p[3];
-}
-
-static void put_be32(__u8 *p, __u32 v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
 /* The TCP header of the IPv4 packet in rec, and its length; NULL if it is none. */
 static __u8 *tcp_hdr(struct es_mig_record *rec, __u32 *hlen)
 {
@@ -62,22 +49,33 @@ static __u8 *tcp_hdr(struct es_mig_record *rec, __u32 *hlen)
 	return p + ihl;
 }
 
+/*
+ * The option at h[*i] of the hlen-byte header h, *i moved past it; NULL at
+ * the end of the options or when they are malformed (a walk stops there,
+ * as the programs' does).
+ */
+static __u8 *next_opt(__u8 *h, __u32 hlen, __u32 *i)
+{
+	__u8 *o;
+
+	while (*i < hlen && h[*i] == 1)
+		(*i)++;
+	if (*i >= hlen || !h[*i] || *i + 1 >= hlen || h[*i + 1] < 2 || *i + h[*i + 1] > hlen)
+		return NULL;
+	o = h + *i;
+	*i += o[1];
+	return o;
+}
+
 /* The timestamp option's value field in header h (hlen bytes), or NULL. */
 static __u8 *ts_opt(__u8 *h, __u32 hlen)
 {
 	__u32 i = 20;
+	__u8 *o;
 
-	while (i < hlen && h[i]) {
-		if (h[i] == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= hlen || h[i + 1] < 2 || i + h[i + 1] > hlen)
-			return NULL;
-		if (h[i] == OPT_TS && h[i + 1] == 10)
-			return h + i + 2;
-		i += h[i + 1];
-	}
+	while ((o = next_opt(h, hlen, &i)))
+		if (o[0] == OPT_TS && o[1] == 10)
+			return o + 2;
 	return NULL;
 }
 
@@ -103,24 +101,16 @@ static __u32 echo(const struct tcp_run *r, __u32 ecr)
 static void translate_in(const struct tcp_run *r, struct es_mig_record *rec)
 {
 	__u32 hlen, i = 20, j;
-	__u8 *h = tcp_hdr(rec, &hlen), *ts;
+	__u8 *h = tcp_hdr(rec, &hlen), *o;
 
 	if (!h || !(h[13] & TCP_ACK))
 		return;
-	put_be32(h + 8, be32(h + 8) + r->seq_delta);
-	ts = r->ts ? ts_opt(h, hlen) : NULL;
-	if (ts)
-		put_be32(ts + 4, echo(r, be32(ts + 4)));
-	while (i < hlen && h[i]) {
-		if (h[i] == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= hlen || h[i + 1] < 2 || i + h[i + 1] > hlen)
-			return;
-		for (j = i + 2; h[i] == OPT_SACK && j + 8 <= i + h[i + 1]; j += 4)
-			put_be32(h + j, be32(h + j) + r->seq_delta);
-		i += h[i + 1];
+	es_put_be32(h + 8, es_be32(h + 8) + r->seq_delta);
+	while ((o = next_opt(h, hlen, &i))) {
+		if (o[0] == OPT_TS && o[1] == 10 && r->ts)
+			es_put_be32(o + 6, echo(r, es_be32(o + 6)));
+		for (j = 2; o[0] == OPT_SACK && j + 4 <= o[1]; j += 4)	/* every edge */
+			es_put_be32(o + j, es_be32(o + j) + r->seq_delta);
 	}
 }
 
@@ -185,23 +175,37 @@ static int old_handshake(struct tcp_run *r, __u64 head, __u32 *isn, __u32 *tsval
 		h = tcp_hdr(&rec, &hlen);
 		if (!h || !(h[13] & TCP_ACK))
 			continue;
-		*isn = be32(h + 8) - 1;
+		*isn = es_be32(h + 8) - 1;
 		o = ts_opt(h, hlen);
 		*ts = o != NULL;
-		*tsval = o ? be32(o + 4) : 0;
+		*tsval = o ? es_be32(o + 4) : 0;
 		*at_ns = rec.ts_ns;
 		return 0;
 	}
 	return -EAGAIN;
 }
 
+/*
+ * The old handshake, once: found when the SYN is handed, or again after a
+ * restart (the records stay until the session finishes).
+ */
+static int old_known(struct tcp_run *r, __u64 head)
+{
+	__u32 isn;
+	int ret;
+
+	if (r->old_known)
+		return 0;
+	ret = old_handshake(r, head, &isn, &r->old_tsval, &r->old_ts, &r->old_ns);
+	r->old_known = !ret;
+	return ret;
+}
+
 /* The SYN-ACK came: the timestamp delta, and the translation on. 1, 0 not yet, or -errno. */
 static int activate(struct tcp_run *r, __u64 head)
 {
 	struct es_mig_xlate x;
-	__u32 isn, tsval;
-	__u64 at_ns, ms;
-	bool ts;
+	__u64 ms;
 	int ret;
 
 	ret = es_mig_xlate_get(r->dp, r->key, &x);
@@ -209,14 +213,14 @@ static int activate(struct tcp_run *r, __u64 head)
 		return ret;
 	if (!(x.learned & ES_MIG_XLATE_LEARNED))
 		return 0;
-	ret = old_handshake(r, head, &isn, &tsval, &ts, &at_ns);
+	ret = old_known(r, head);
 	if (ret)
 		return ret == -EAGAIN ? -EPROTO : ret;
-	r->ts = ts && (x.learned & ES_MIG_XLATE_NEW_TS);
-	if (ts != !!(x.learned & ES_MIG_XLATE_NEW_TS))
+	if (r->old_ts != !!(x.learned & ES_MIG_XLATE_NEW_TS))
 		return -EPROTO;	/* the two SYN-ACKs negotiated otherwise */
-	ms = x.new_ns > at_ns ? (x.new_ns - at_ns) / 1000000 : 0;
-	r->ts_delta = x.new_tsval - tsval - (__u32)ms - TS_MARGIN_MS;
+	r->ts = r->old_ts;
+	ms = x.new_ns > r->old_ns ? (x.new_ns - r->old_ns) / 1000000 : 0;
+	r->ts_delta = x.new_tsval - r->old_tsval - (__u32)ms - TS_MARGIN_MS;
 	r->seq_delta = x.seq_delta;
 	r->ecr_lo = x.new_tsval;
 	r->ecr_ns = x.new_ns;
@@ -240,6 +244,10 @@ int es_tcp_fresh_step(struct tcp_run *r, __u64 head)
 	ret = old_handshake(r, head, &isn, &tsval, &ts, &at_ns);
 	if (ret)
 		return ret == -EAGAIN ? 0 : ret;
+	r->old_known = true;
+	r->old_ts = ts;
+	r->old_tsval = tsval;
+	r->old_ns = at_ns;
 	ret = es_mig_xlate_learn(r->dp, r->key, isn);
 	if (ret)
 		return ret;

@@ -38,8 +38,8 @@ static int seg_of(const struct es_mig_record *rec, struct seg *g)
 	flags = p[ihl + 13];
 	g->ihl = ihl;
 	g->doff = doff;
-	seq = (__u32)p[ihl + 4] << 24 | p[ihl + 5] << 16 | p[ihl + 6] << 8 | p[ihl + 7];
-	g->ack = (__u32)p[ihl + 8] << 24 | p[ihl + 9] << 16 | p[ihl + 10] << 8 | p[ihl + 11];
+	seq = es_be32(p + ihl + 4);
+	g->ack = es_be32(p + ihl + 8);
 	g->has_ack = flags & 0x10;
 	g->data = tot > ihl + doff || (flags & 0x03);	/* payload, FIN or SYN */
 	g->end = seq + (tot - ihl - doff) + !!(flags & 0x02) + !!(flags & 0x01);
@@ -57,14 +57,6 @@ bool es_tcp_run_brings_bytes(const struct es_mig_session *s, const struct es_mig
 	struct seg g;
 
 	return seg_of(rec, &g) || brings_bytes(s, &g);	/* not a segment: as data, in order */
-}
-
-static void put_be32(__u8 *p, __u32 v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
 }
 
 static void note_seg(struct tcp_run *r, const struct seg *g)
@@ -155,7 +147,7 @@ int es_tcp_run_hand_next(struct tcp_run *r, const struct es_mig_session *s)
 	} else if (g.has_ack) {
 		ack = ack_for(r, s, g.ack);
 		if (ack != g.ack) {
-			put_be32(rec.data + g.ihl + 8, ack);
+			es_put_be32(rec.data + g.ihl + 8, ack);
 			r->out->acks_lowered++;
 		}
 	}
@@ -215,8 +207,8 @@ int es_tcp_run_ack_up(struct tcp_run *r, const struct es_mig_session *s)
 	rec.len = g.ihl + g.doff;
 	rec.data[2] = rec.len >> 8;
 	rec.data[3] = rec.len & 0xff;
-	put_be32(rec.data + g.ihl + 4, s->new_ack);
-	put_be32(rec.data + g.ihl + 8, ack);
+	es_put_be32(rec.data + g.ihl + 4, s->new_ack);
+	es_put_be32(rec.data + g.ihl + 8, ack);
 	rec.data[g.ihl + 13] = 0x10;	/* ACK only */
 	r->out->acks_lowered++;
 	return es_tcp_fresh_inject(r, &rec);

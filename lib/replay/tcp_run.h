@@ -10,6 +10,19 @@
 #include "migctl/ctl.h"
 #include "tcp_replay.h"
 
+static inline __u32 es_be32(const __u8 *p)
+{
+	return (__u32)p[0] << 24 | (__u32)p[1] << 16 | (__u32)p[2] << 8 | p[3];
+}
+
+static inline void es_put_be32(__u8 *p, __u32 v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
 /* a is after b in serial number arithmetic (RFC 1982) */
 static inline bool after(__u32 a, __u32 b)
 {
@@ -44,6 +57,10 @@ struct tcp_run {
 	__u32				ecr_lo;		/* the restored SYN-ACK's TSval */
 	__u64				ecr_ns;		/* when it was seen */
 	bool				ts;
+	/* the user's ACK of the old SYN-ACK, found when the SYN was handed */
+	bool				old_known, old_ts;
+	__u32				old_tsval;
+	__u64				old_ns;
 };
 
 /* Is the session one opened after the checkpoint (or one whose translation began)? */

@@ -484,6 +484,18 @@ static bool verdict(struct drill *d, json_t *out)
 	       outcome_ok;
 }
 
+/* A group of the user's connections added up: n of them, what they saw. */
+static void print_conns(const char *label, json_int_t n, const char *what, json_t *p)
+{
+	printf("  %s %lld %s: sent %lld  lost %lld  answered twice %lld  reset %lld  "
+	       "wrong counter %lld\n", label, (long long)n, what,
+	       json_integer_value(json_object_get(p, "sent")),
+	       json_integer_value(json_object_get(p, "lost")),
+	       json_integer_value(json_object_get(p, "answered_twice")),
+	       json_integer_value(json_object_get(p, "resets")),
+	       json_integer_value(json_object_get(p, "replies_with_wrong_counter")));
+}
+
 /* One response-time figure, left out when nothing was measured (no such period). */
 static void print_rt(json_t *rt, const char *key, const char *label, char sep)
 {
@@ -537,24 +549,12 @@ static void print_table(json_t *o)
 	printf("\n");
 	p = json_object_get(o, "other_connections");
 	if (json_is_object(p))
-		printf("  other connections %lld more: sent %lld  lost %lld  answered twice %lld  "
-		       "reset %lld  wrong counter %lld\n",
-		       json_integer_value(json_object_get(p, "connections")) - 1,
-		       json_integer_value(json_object_get(p, "sent")),
-		       json_integer_value(json_object_get(p, "lost")),
-		       json_integer_value(json_object_get(p, "answered_twice")),
-		       json_integer_value(json_object_get(p, "resets")),
-		       json_integer_value(json_object_get(p, "replies_with_wrong_counter")));
+		print_conns("other connections",
+			    json_integer_value(json_object_get(p, "connections")) - 1, "more", p);
 	p = json_object_get(json_object_get(o, "site"), "late_connections");
 	if (json_is_object(p))
-		printf("  late connections %lld opened after the checkpoint: sent %lld  answered %lld  "
-		       "lost %lld  reset %lld  wrong counter %lld\n",
-		       json_integer_value(json_object_get(p, "connections")),
-		       json_integer_value(json_object_get(p, "sent")),
-		       json_integer_value(json_object_get(p, "answered")),
-		       json_integer_value(json_object_get(p, "lost")),
-		       json_integer_value(json_object_get(p, "resets")),
-		       json_integer_value(json_object_get(p, "replies_with_wrong_counter")));
+		print_conns("late connections", json_integer_value(json_object_get(p, "connections")),
+			    "opened after the checkpoint", p);
 	print_ab(json_object_get(o, "ab"));
 	printf("  exactly once    final counter %lld for %lld requests, %lld replies with a wrong counter: %s\n",
 	       json_integer_value(json_object_get(eo, "final_counter")),
