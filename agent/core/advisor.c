@@ -43,6 +43,7 @@ struct es_agent_advisor {
 	uint64_t			dp_ns;
 	struct dp_read			dp;
 	double				last_perf;
+	uint64_t			sampled_real_ns;	/* the newest tick that read */
 	char				error[256];	/* the latest tick's, "" when it read */
 	uint64_t			hold_ns;	/* stabilisation, see stabilise() */
 	json_t				*held;		/* the latest answer naming a block */
@@ -197,6 +198,7 @@ static void tick(struct es_agent_advisor *s)
 	if (!read_perf(s, now, &v, err, sizeof(err)) &&
 	    !es_adv_tick(s->blocks, c->n_blocks, root, now, v, &s->perf, err, sizeof(err))) {
 		s->last_perf = v;
+		s->sampled_real_ns = es_realtime_ns();
 		count_replicas(s, v);
 	}
 	/* A read that starts or stops failing is logged once, not every tick. */
@@ -438,7 +440,15 @@ json_t *es_agent_advice_json(struct es_agent_advisor *s)
 		return NULL;
 	pthread_mutex_lock(&s->lock);
 	advise(s, res);
-	j = stabilise(s, es_adv_result_json(s->blocks, &s->desc, res));
+	j = es_adv_result_json(s->blocks, &s->desc, res);
+	/*
+	 * When the newest sample ranked was read (wall clock, ms since the
+	 * epoch): how old the answer is, however late it is asked for; an
+	 * answer held keeps the time of the ranking that named its block.
+	 */
+	json_object_set_new(j, "sampled_at_ms", s->sampled_real_ns ?
+			    json_integer(s->sampled_real_ns / NSEC_PER_MSEC) : json_null());
+	j = stabilise(s, j);
 	json_object_set_new(j, "samples_held", json_integer(s->perf.n));
 	json_object_set_new(j, "performance_last", s->perf.n ?
 			    json_real(s->perf.v[(s->perf.head + ES_ADV_RING_LEN - 1) %

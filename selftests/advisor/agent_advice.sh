@@ -18,7 +18,7 @@ es_require_root
 source "$(dirname "$0")/tiers.bash"
 
 tiers_skip_without_v1
-es_plan 18
+es_plan 19
 trap 'tiers_cleanup; es_cleanup' EXIT
 
 echo '{"advisor": {"blocks": [{"name": "x"}]}}' >"$ES_TMP/bad.json"
@@ -78,6 +78,11 @@ es_check "the reason says so: $(jq -r .reason <<<"$j")" \
 	grep -qE '^logic: (CPU throttled [0-9]* % of the window|[0-9.]+ cores used on average)' \
 	<<<"$(jq -r .reason <<<"$j")"
 es_expect_ge "the ring holds the window" "$(jq -r .samples_held <<<"$j")" 12
+# Dated by its newest sample, read at most one 500 ms interval (and the
+# time the CLI took) before it was asked for.
+age=$(( $(date +%s%3N) - $(jq -r '.sampled_at_ms // 0' <<<"$j") ))
+es_check "the answer is dated by its newest sample (${age} ms old)" \
+	test "$age" -ge 0 -a "$age" -le 1500
 [ "$(jq -r .scale_out <<<"$j")" = logic ] || es_diag <<<"$j"
 table=$(es_in node "$ES_BUILD/edgeshift" advise --agent --patch --replicas logic=2)
 es_check "the table recommends logic first" grep -Eq '^1 +logic +scale_out' <<<"$table"

@@ -85,7 +85,7 @@ uninject() {
 }
 
 # run KIND TIER STRENGTH: one run; appends "kind tier strength first_ms
-# first_advice final_advice cpu_top resource before" to runs.txt, before
+# first_advice final_advice cpu_top resource before poll_ms" to runs.txt, before
 # being what the advice named just before the injection (the window is
 # not quiet: a run that cannot be right). The first advice
 # is what a controller would act on; cpu_top is the CPU baseline's pick from

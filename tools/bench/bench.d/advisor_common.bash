@@ -3,7 +3,7 @@
 # es-tier pipeline, bench.d/advisor_runc.sh on the runc service): the
 # agent, the polling of its advice after an injection, one line a run
 # ("kind tier strength first_ms first_advice final_advice cpu_top
-# resource before"), and from those lines the accuracy, the time to
+# resource before poll_ms"), and from those lines the accuracy, the time to
 # advice and the two baselines.
 
 # What both share: where the figures go, the agent's window (12 samples of
@@ -31,25 +31,30 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # advisor_poll KIND TIER STRENGTH T0_MS BEFORE RUNS_TXT JSONL POLL_S: polls
 # the agent's advice (namespace "node") every 250 ms for POLL_S from T0_MS
-# (the injection) and appends the run's line to RUNS_TXT and the answer
-# it decided on (or the last) to JSONL. BEFORE: what the advice named just
-# before the injection. The first advice is what a controller would act
-# on; cpu_top is the CPU baseline's pick from the same answer (the last
-# one when the advisor never named a tier); resource is what drove it.
+# (the injection, wall clock) and appends the run's line to RUNS_TXT and
+# the answer it decided on (or the last) to JSONL. BEFORE: what the advice
+# named just before the injection. The first advice is what a controller
+# would act on; its time is the answer's own (sampled_at_ms: when the
+# agent read the sample that made it), and poll_ms, when this loop saw
+# it, is kept beside (up to 250 ms later: the polling's, not the
+# advisor's). cpu_top is the CPU baseline's pick from the same answer
+# (the last one when the advisor never named a tier); resource is what
+# drove it.
 advisor_poll() {
-	local j s first_ms=- first=none decided=
+	local j s first_ms=- poll_ms=- first=none decided=
 	while [ $(( $(now_ms) - $4 )) -lt $(($8 * 1000)) ]; do
 		j=$(es_api node /v1/advice)
 		s=$(jq -r '.scale_out // "none"' <<<"$j")
 		if [ "$first" = none ] && [ "$s" != none ]; then
-			first=$s first_ms=$(( $(now_ms) - $4 )) decided=$j
+			poll_ms=$(( $(now_ms) - $4 )) first=$s decided=$j
+			first_ms=$(( $(jq -r '.sampled_at_ms' <<<"$j") - $4 ))
 		fi
 		sleep 0.25
 	done
-	printf '%s %s %s %s %s %s %s %s %s\n' "$1" "$2" "$3" "$first_ms" "$first" \
+	printf '%s %s %s %s %s %s %s %s %s %s\n' "$1" "$2" "$3" "$first_ms" "$first" \
 		"$s" "$(jq -r '[.ranking[] | {block, c: .resources.cpu.mean}] | max_by(.c) |
 		.block // "none"' <<<"${decided:-$j}")" \
-		"$(jq -r '.ranking[0].resource // "none"' <<<"${decided:-$j}")" "$5" \
+		"$(jq -r '.ranking[0].resource // "none"' <<<"${decided:-$j}")" "$5" "$poll_ms" \
 		>>"$6"
 	printf '%s\n' "${decided:-$j}" >>"$7"
 }
@@ -71,7 +76,7 @@ advisor_summary() {
 	jq -nR '[inputs | split(" ") | {kind: .[0], tier: .[1], strength: .[2],
 		first_ms: (if .[3] == "-" then null else (.[3] | tonumber) end),
 		advice: .[4], final_advice: .[5], cpu_top: .[6], resource: .[7],
-		before: .[8]}] | map(.right = (.before == "none" and .advice == .tier))' \
+		before: .[8], poll_ms: (if .[9] == "-" then null else (.[9] | tonumber) end)}] | map(.right = (.before == "none" and .advice == .tier))' \
 		<"$1" >"$ES_TMP/runs.json"
 	jq --argjson iv "$3" --argjson n "$4" '
 		def pct(a; b): if b == 0 then null else (100 * a / b | round) end;
@@ -90,6 +95,8 @@ advisor_summary() {
 		 time_to_advice_ms_median: ([$right[] | .first_ms] | sort |
 			if length == 0 then null else .[(length - 1) / 2 | floor] end),
 		 time_to_advice_ms_max: ([$right[] | .first_ms] | max),
+		 time_to_advice_polled_ms_median: ([$right[] | .poll_ms] | sort |
+			if length == 0 then null else .[(length - 1) / 2 | floor] end),
 		 cpu_top_right_pct: pct([$inj[] | select(.cpu_top == .tier)] | length; $inj | length),
 		 scale_all_right_pct: 0, scale_all_replicas_per_run: 3,
 		 by_tier: ([$inj[] | .tier] | unique | map(. as $t | {tier: $t,
@@ -109,7 +116,7 @@ advisor_summary() {
 
 # advisor_print JSON: the figures of advisor_summary, on stderr.
 advisor_print() {
-	jq -r '"advisor: \(.advisor_right_pct) % right, \(.advisor_wrong_pct) % wrong of \(.injected) injected runs (\(.advisor_right_within_3_intervals_pct) % right within 3 intervals of \(.interval_ms) ms; time to advice median \(.time_to_advice_ms_median) ms, max \(.time_to_advice_ms_max) ms); controls quiet \(.controls_quiet_pct) % of \(.controls); \(.advice_before_injection) runs named a tier before their injection",
+	jq -r '"advisor: \(.advisor_right_pct) % right, \(.advisor_wrong_pct) % wrong of \(.injected) injected runs (\(.advisor_right_within_3_intervals_pct) % right within 3 intervals of \(.interval_ms) ms; time to advice median \(.time_to_advice_ms_median) ms, max \(.time_to_advice_ms_max) ms; seen by the 250 ms polling: median \(.time_to_advice_polled_ms_median) ms); controls quiet \(.controls_quiet_pct) % of \(.controls); \(.advice_before_injection) runs named a tier before their injection",
 		"baselines on the same runs: most CPU \(.cpu_top_right_pct) % right; scale everything 0 % right (3 replicas a run)",
 		(.by_tier[] | "  \(.tier): \(.right)/\(.of)"),
 		(.by_kind[] | "  \(.kind): \(.right)/\(.of) right (\(.within_3_intervals) within 3 intervals, median \(.time_to_advice_ms_median) ms; most CPU \(.cpu_top_right)/\(.of); \(.advice_before) named a tier before); drivers \(.drivers | join(","))")' \
