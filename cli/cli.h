@@ -50,10 +50,13 @@ struct es_opt_multi;
 /*
  * advise_patch.c: adds "patch" to an advice (null when nothing is scaled
  * out): the scaled block's Deployment at its replicas ("BLOCK=N" in reps)
- * plus one, and the kubectl command that would apply it. -1 with a message
- * when reps has no count for that block.
+ * plus one, and the kubectl command that would apply it; and
+ * "scale_in_patches", the same at one fewer for each block scaled in. -1
+ * with a message when reps has no count for such a block.
  */
 int advise_patch(json_t *advice, const struct es_opt_multi *reps, const char *ns);
+/* N for block in reps' "BLOCK=N" entries; -1 when absent or not a count >= 1. */
+long advise_replicas_of(const struct es_opt_multi *reps, const char *block);
 /* Prints the patch's command under a table; nothing without one. */
 void advise_patch_print(json_t *advice);
 

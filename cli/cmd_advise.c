@@ -56,7 +56,8 @@ static const struct es_opt opts[] = {
 	ES_OPT_BOOL(F(patch), "patch", 0,
 		    "print the scale-out as a patch of the block's Deployment (not applied)"),
 	ES_OPT_MULTI(F(replicas), "replicas", 0, "BLOCK=N",
-		     "--patch: the replicas the block's Deployment has now (repeat)"),
+		     "the replicas the block's Deployment has now, held over the window "
+		     "(repeat): a block of 2 or more is judged for a scale-in; --patch needs it"),
 	ES_OPT_STR(F(ns), "namespace", 0, "NS", "--patch: the Deployments' namespace"),
 	ES_OPT_MULTI(F(scaled), "scaled", 0, "BLOCK=R:P,...",
 		     "the performance at each replica count the block had, oldest first:\n"
@@ -103,6 +104,13 @@ static int open_blocks(const struct advise_args *a, struct es_adv_block *b)
 			return -ENOENT;
 		}
 	}
+	/* The count the caller gives held over the window: a scale-in is judged. */
+	for (i = 0; i < a->blocks.n; i++) {
+		long n = advise_replicas_of(&a->replicas, b[i].name);
+
+		b[i].replicas = n > 0 ? n : 0;
+		b[i].replicas_steady = n > 0;
+	}
 	for (i = 0; i < a->links.n; i++) {
 		int k = advise_block_named(a->links.v[i], b, a->blocks.n);
 
@@ -145,14 +153,36 @@ static int sample(const struct advise_args *a, struct es_adv_block *b, struct es
 	return 0;
 }
 
+/* The blocks of 2 or more replicas: scale in by one, or hold, and why. */
+static void print_scale_in(json_t *root)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(root, "scale_in"), i, e) {
+		if (!i)
+			printf("%-16s %-10s %8s %5s  %s\n", "BLOCK", "ACTION", "REPLICAS", "CONF",
+			       "WHY");
+		printf("%-16s %-10s %3lld to %-2lld %5.2f  %s\n",
+		       json_string_value(json_object_get(e, "block")),
+		       json_string_value(json_object_get(e, "action")),
+		       json_integer_value(json_object_get(e, "replicas")),
+		       json_integer_value(json_object_get(e, "replicas_to")),
+		       json_real_value(json_object_get(e, "confidence")),
+		       json_string_value(json_object_get(e, "reason")));
+	}
+}
+
 static void print_table(json_t *root)
 {
 	json_t *e;
 	size_t i;
 
 	if (!json_is_true(json_object_get(root, "performance_changed"))) {
-		printf("the service did not get worse over the window (%+.0f %%): nothing to scale\n",
-		       100 * json_real_value(json_object_get(root, "worsening")));
+		printf("the service did not get worse over the window (%+.0f %%): nothing to scale "
+		       "out\n", 100 * json_real_value(json_object_get(root, "worsening")));
+		print_scale_in(root);
+		advise_patch_print(root);
 		return;
 	}
 	printf("the service got worse by %+.0f %% over the window\n",
@@ -169,6 +199,7 @@ static void print_table(json_t *root)
 		       json_real_value(json_object_get(e, "distance")),
 		       json_real_value(json_object_get(e, "r")),
 		       json_string_value(json_object_get(e, "reason")));
+	print_scale_in(root);
 	advise_patch_print(root);
 }
 

@@ -342,9 +342,13 @@ static void advise(struct es_agent_advisor *s, struct es_adv_result *res)
 	const struct es_advisor_config *c = s->cfg;
 	unsigned int i;
 
-	for (i = 0; i < c->n_blocks; i++)
-		if (c->blocks[i].pods[0])
-			es_replica_history(&s->replicas[i], replica_k(c), &s->blocks[i].scaled);
+	for (i = 0; i < c->n_blocks; i++) {
+		if (!c->blocks[i].pods[0])
+			continue;
+		es_replica_history(&s->replicas[i], replica_k(c), &s->blocks[i].scaled);
+		s->blocks[i].replicas = s->replicas[i].n;
+		s->blocks[i].replicas_steady = s->replicas[i].ticks >= c->samples;
+	}
 	es_adv_advise(s->blocks, c->n_blocks, &s->perf, &s->desc, res);
 }
 

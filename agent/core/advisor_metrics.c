@@ -2,14 +2,19 @@
 /*
  * The advisor's answer as Prometheus series, from the same JSON as GET
  * /v1/advice (one ranking a scrape): an alert on
- * edgeshift_advice_scale_out == 1 names the block to scale.
+ * edgeshift_advice_scale_out == 1 names the block to scale out,
+ * edgeshift_advice_scale_in == 1 one with a replica to spare.
  */
 #include <string.h>
 #include <jansson.h>
 #include "prom/prom_text.h"
 #include "advisor.h"
 
-/* One gauge a block, from the ranking's field (a number, or true/false). */
+/*
+ * One gauge a block of arr (the ranking, or the scale-in judgements), from
+ * its field: a number, or a string that reads 1 when it is the action
+ * named by the metric.
+ */
 static void per_block(FILE *f, json_t *ranking, const char *node, const char *name,
 		      const char *help, const char *field)
 {
@@ -23,7 +28,7 @@ static void per_block(FILE *f, json_t *ranking, const char *node, const char *na
 		v = json_object_get(e, field);
 		es_prom_label_escape(blk, sizeof(blk), json_string_value(json_object_get(e, "block")));
 		fprintf(f, "%s{node=\"%s\",block=\"%s\"} %g\n", metric, node, blk,
-			json_is_string(v) ? (double)!strcmp(json_string_value(v), "scale_out") :
+			json_is_string(v) ? (double)!strcmp(json_string_value(v), name) :
 			json_number_value(v));
 	}
 }
@@ -45,6 +50,8 @@ void es_agent_advisor_render_metrics(FILE *f, struct es_agent_advisor *s, const 
 		json_integer_value(json_object_get(j, "samples_held")));
 	per_block(f, ranking, node, "scale_out", "1 for the block to scale out now, 0 for the others; "
 		  "no series while the service is not getting worse.", "action");
+	per_block(f, json_object_get(j, "scale_in"), node, "scale_in", "1 for a block of 2 or more "
+		  "replicas to scale in by one now, 0 for the others so judged.", "action");
 	per_block(f, ranking, node, "rank", "The block's rank, 1 the nearest to the change.", "rank");
 	per_block(f, ranking, node, "confidence", "Confidence of the block's recommendation, 0 to 1.",
 		  "confidence");

@@ -6,6 +6,7 @@
  * interval; a count held for fewer than k samples is no evidence and is
  * left out when the next one begins.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "advisor_replicas.h"
@@ -47,7 +48,10 @@ void es_replica_push(struct es_replica_track *t, unsigned int count, double perf
 		t->n = count;
 		t->have = 0;
 		t->head = 0;
+		t->ticks = 0;
 	}
+	if (t->ticks < UINT32_MAX)
+		t->ticks++;
 	t->v[t->head] = perf;
 	t->head = (t->head + 1) % ES_REPLICA_SAMPLES;
 	if (t->have < ES_REPLICA_SAMPLES)

@@ -15,6 +15,8 @@
 struct es_replica_track {
 	unsigned int		n;		/* replicas now; 0 before the first count */
 	unsigned int		have;		/* samples taken at n, at most ES_REPLICA_SAMPLES */
+	unsigned int		ticks;		/* samples taken at n, not capped (a scale-in
+						 * is judged once they fill a window) */
 	unsigned int		head;		/* next slot of v */
 	double			v[ES_REPLICA_SAMPLES];
 	struct es_adv_scaling	closed;		/* the counts before n, oldest first */

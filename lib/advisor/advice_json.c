@@ -62,6 +62,26 @@ static json_t *trap_json(const struct es_adv_block *blocks, const struct es_adv_
 			 json_string(blocks[res->scores[res->dependency].block].name));
 }
 
+/* Each block of 2 or more replicas: scale in by one, or hold, and why. */
+static json_t *scale_in_json(const struct es_adv_block *blocks, const struct es_adv_result *res)
+{
+	json_t *arr = json_array();
+	unsigned int i;
+
+	for (i = 0; i < res->n_in; i++) {
+		const struct es_adv_scale_in *in = &res->in[i];
+
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:I,s:I,s:o,s:f,s:s}",
+			"block", blocks[in->block].name, "action", es_adv_action_name(in->reco.action),
+			"replicas", (json_int_t)in->replicas, "replicas_to",
+			(json_int_t)(in->reco.action == ES_ADV_SCALE_IN ? in->replicas - 1 :
+				     in->replicas),
+			"load", in->load > 0 ? json_real(in->load) : json_null(),
+			"confidence", in->reco.confidence, "reason", in->reco.reason));
+	}
+	return arr;
+}
+
 json_t *es_adv_result_json(const struct es_adv_block *blocks, const struct es_adv_perf_desc *d,
 			   const struct es_adv_result *res)
 {
@@ -84,6 +104,7 @@ json_t *es_adv_result_json(const struct es_adv_block *blocks, const struct es_ad
 	json_object_set_new(root, "reason", json_string(res->nblocks ? res->reco[0].reason :
 							 "no blocks"));
 	json_object_set_new(root, "trap", trap_json(blocks, res));
+	json_object_set_new(root, "scale_in", scale_in_json(blocks, res));
 	for (i = 0; res->ranked && i < res->nblocks; i++)
 		json_array_append_new(arr, score_json(&blocks[res->scores[i].block],
 						      &res->scores[i], &res->reco[i], i + 1));

@@ -54,6 +54,7 @@ struct es_adv_raw {
 	/* Its link's root qdisc; backlog is a gauge. */
 	uint64_t	net_bytes, net_overlimits, net_drops, net_backlog;
 	uint64_t	net_rate;	/* its tbf's rate, bytes a second; 0: no shaper */
+	double		cpu_limit;	/* its CFS quota in cores (a gauge); 0: none */
 };
 
 /*
@@ -86,6 +87,14 @@ struct es_adv_block {
 	struct es_adv_raw	last;
 	struct es_adv_ring	res[ES_ADV_NRES];
 	struct es_adv_scaling	scaled;		/* what its scale-outs did, if known */
+	double			cpu_limit;	/* the latest read's, cores; 0: none */
+	/*
+	 * Its replicas now (the caller's count; 0: not known), this cgroup
+	 * being one of them, and whether the count held over the whole
+	 * window: scale-in is judged only then.
+	 */
+	unsigned int		replicas;
+	bool			replicas_steady;
 };
 
 /*
@@ -99,6 +108,8 @@ int es_adv_block_init(struct es_adv_block *b, const char *name, const char *rel,
 /* Reads b's counters now (the v1 or v2 files); -errno and a message. */
 int es_adv_block_read(const struct es_adv_block *b, const char *root, struct es_adv_raw *raw,
 		      char *err, size_t err_len);
+/* b's CFS quota in cores under root (the default when NULL); 0: none. */
+double es_adv_cpu_limit(const struct es_adv_block *b, const char *root);
 /*
  * Turns a read taken at now_ns into one sample of each series (rates over
  * the time since the last read); the first read only primes the counters.
@@ -186,6 +197,7 @@ int es_adv_rank(const struct es_adv_block *blocks, unsigned int nblocks,
 enum es_adv_action {
 	ES_ADV_HOLD,
 	ES_ADV_SCALE_OUT,
+	ES_ADV_SCALE_IN,
 };
 
 const char *es_adv_action_name(enum es_adv_action a);
@@ -206,6 +218,22 @@ struct es_adv_reco {
 	char			reason[ES_ADV_REASON_LEN];
 };
 
+/*
+ * Scale-in (docs/scale-advisor.md, "Scale in"): a block of n >= 2
+ * replicas, over a window in which the service did not get worse, that
+ * hit no limit and whose busiest CPU sample, spread over n - 1 replicas,
+ * stays at most ES_ADV_SCALE_IN_TARGET of its CPU limit.
+ */
+#define ES_ADV_SCALE_IN_TARGET	0.5
+
+struct es_adv_scale_in {
+	unsigned int		block;		/* index into the blocks given */
+	unsigned int		replicas;	/* now; the advice is one fewer */
+	double			load;		/* peak CPU per replica at one fewer,
+						 * a share of its limit (0 unknown) */
+	struct es_adv_reco	reco;		/* ES_ADV_SCALE_IN or ES_ADV_HOLD */
+};
+
 /* One answer of the advisor: the ranking and what to do with each block. */
 struct es_adv_result {
 	double			worsening;	/* W of the window */
@@ -216,6 +244,9 @@ struct es_adv_result {
 	bool			trap;		/* the top block's replicas stopped helping */
 	int			dependency;	/* then: index into scores of what they
 						 * share, -1 when no other block tracks */
+	/* The blocks with 2 or more replicas, judged for a scale-in. */
+	unsigned int		n_in;
+	struct es_adv_scale_in	in[ES_ADV_MAX_BLOCKS];
 };
 
 /*
@@ -248,6 +279,14 @@ struct es_adv_perf_desc {
 void es_adv_advise(const struct es_adv_block *blocks, unsigned int nblocks,
 		   const struct es_adv_ring *perf, const struct es_adv_perf_desc *d,
 		   struct es_adv_result *out);
+
+/*
+ * Fills out->in for the blocks with a known count of 2 or more, over the
+ * newest d->samples: called by es_adv_advise once it has ranked.
+ */
+void es_adv_scale_in(const struct es_adv_block *blocks, unsigned int nblocks,
+		     const struct es_adv_ring *perf, const struct es_adv_perf_desc *d,
+		     struct es_adv_result *out);
 
 struct json_t;
 /* The result as the JSON of `edgeshift advise --json` and GET /v1/advice. */

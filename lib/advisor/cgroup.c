@@ -194,6 +194,7 @@ int es_adv_block_read(const struct es_adv_block *b, const char *root, struct es_
 {
 	root = root ?: DEFAULT_ROOT;
 	memset(raw, 0, sizeof(*raw));
+	raw->cpu_limit = es_adv_cpu_limit(b, root);
 	return read_layout(root, b->cgroup, b->v2 ? &layout_v2 : &layout_v1, raw, err, err_len);
 }
 
@@ -252,6 +253,7 @@ void es_adv_block_push(struct es_adv_block *b, const struct es_adv_raw *raw, uin
 		es_adv_ring_push(&b->res[ES_ADV_NET_RATE_USED], raw->net_rate ?
 				 rate(raw->net_bytes, b->last.net_bytes, secs) / raw->net_rate : 0);
 	}
+	b->cpu_limit = raw->cpu_limit;
 	b->last = *raw;
 	b->last_ns = now_ns;
 	b->have_last = true;

@@ -14,7 +14,7 @@
 
 const char *es_adv_action_name(enum es_adv_action a)
 {
-	return a == ES_ADV_SCALE_OUT ? "scale_out" : "hold";
+	return a == ES_ADV_SCALE_OUT ? "scale_out" : a == ES_ADV_SCALE_IN ? "scale_in" : "hold";
 }
 
 /* "the rise of the p99 latency" or "the fall of the rx bytes/s". */
@@ -128,6 +128,7 @@ void es_adv_advise(const struct es_adv_block *blocks, unsigned int nblocks,
 	out->nblocks = nblocks < ES_ADV_MAX_BLOCKS ? nblocks : ES_ADV_MAX_BLOCKS;
 	out->ranked = !es_adv_rank(blocks, out->nblocks, perf, d->kind, d->samples,
 				   d->min_change, &out->worsening, out->scores);
+	es_adv_scale_in(blocks, out->nblocks, perf, d, out);
 	if (!out->ranked || !out->nblocks) {
 		hold_unranked(out, d);
 		return;

@@ -43,15 +43,7 @@ tiers_net_setup || exit 1
 for t in $TIERS; do tiers_pod_record "$t" "$t-7d9c-1"; done
 # 12 samples of 500 ms: the window holds only steady load 7 s in, when the
 # quota is set; the advice is polled from then on, as a controller would.
-blocks=$(for t in $TIERS; do
-	printf '{"name": "%s", "cgroup": "%s", "link": "%s", "pods": "%s-7d9c-*"},' \
-		$t "$(cg $t)" "$(tiers_link $t)" $t
-done)
-cat >"$ES_TMP/agent.json" <<JSON
-{"advisor": {"interval_ms": 500, "samples": 12, "blocks": [${blocks%,}],
-  "performance": {"file": "$ES_TMP/perf", "kind": "latency"}}}
-JSON
-es_agent_start node main -c "$ES_TMP/agent.json" --cni-state-dir "$ES_TMP/cni" || exit 1
+tiers_agent_start || exit 1
 
 tiers_run logic 7 16
 sleep 7

@@ -462,6 +462,103 @@ TEST(advise_holds_without_evidence)
 	fixture_free(&f);
 }
 
+/*
+ * Scale-in over a steady window of 10 samples: logic's 3 replicas peak at
+ * 0.1 of a 1-core limit (2 would use 15 %), db's 2 at 0.3 (1 would use
+ * 60 %, above the target), cache's 2 idle but throttled, queue's count
+ * changed within the window, front has one replica, worker no limit.
+ */
+static void steady(struct es_adv_block *b, struct es_adv_ring *perf)
+{
+	static const char *const names[] = { "front", "logic", "db", "cache", "queue", "worker" };
+	static const unsigned int reps[] = { 1, 3, 2, 2, 2, 2 };
+	static const double cpu[] = { 0.2, 0.1, 0.3, 0.01, 0.01, 0.01 };
+	unsigned int i, k;
+	int r;
+
+	memset(b, 0, 6 * sizeof(*b));
+	memset(perf, 0, sizeof(*perf));
+	for (k = 0; k < 6; k++) {
+		strcpy(b[k].name, names[k]);
+		b[k].replicas = reps[k];
+		b[k].replicas_steady = k != 4;
+		b[k].cpu_limit = k == 5 ? 0 : 1;
+	}
+	for (i = 0; i < 10; i++) {
+		es_adv_ring_push(perf, 300 + (i % 3) * 5);
+		for (k = 0; k < 6; k++)
+			for (r = 0; r < ES_ADV_NRES; r++)
+				es_adv_ring_push(&b[k].res[r], r == ES_ADV_CPU ?
+						 cpu[k] * (i == 6 ? 1 : 0.8) :
+						 r == ES_ADV_THROTTLED && k == 3 ? 0.05 : 0);
+	}
+}
+
+/* The judgement of block k in res->in; NULL when it was not judged. */
+static const struct es_adv_scale_in *in_of(const struct es_adv_result *res, unsigned int k)
+{
+	unsigned int i;
+
+	for (i = 0; i < res->n_in; i++)
+		if (res->in[i].block == k)
+			return &res->in[i];
+	return NULL;
+}
+
+TEST(advise_scales_in_a_block_with_headroom)
+{
+	struct es_adv_perf_desc d = {
+		.kind = ES_ADV_PERF_LATENCY, .name = "p99 latency", .interval_ms = 1000,
+		.samples = 10, .min_change = 0.5,
+	};
+	const struct es_adv_scale_in *in;
+	struct fixture f;
+	json_t *j, *e;
+
+	ASSERT_TRUE(fixture_new(&f, 6), "calloc");
+	steady(f.b, f.perf);
+	es_adv_advise(f.b, 6, f.perf, &d, f.res);
+	EXPECT_TRUE(!f.res->ranked, "steady: nothing to scale out");
+	EXPECT_EQ(f.res->n_in, 5, "the blocks of 2 or more replicas are judged");
+	EXPECT_TRUE(in_of(f.res, 0) == NULL, "front's one replica is not");
+	in = in_of(f.res, 1);
+	ASSERT_TRUE(in != NULL, "logic judged");
+	EXPECT_EQ(in->reco.action, ES_ADV_SCALE_IN, in->reco.reason);
+	EXPECT_TRUE(NEAR(in->load, 0.15), "its busiest sample over 2 replicas, of its limit");
+	EXPECT_TRUE(NEAR(in->reco.confidence, 0.7), "1 - 0.15 / 0.5");
+	EXPECT_TRUE(strstr(in->reco.reason, "2 would use 15 % at the busiest") != NULL,
+		    in->reco.reason);
+	in = in_of(f.res, 2);
+	EXPECT_TRUE(in && in->reco.action == ES_ADV_HOLD && NEAR(in->load, 0.6) &&
+		    strstr(in->reco.reason, "would use 60 %"), "db: above the target");
+	in = in_of(f.res, 3);
+	EXPECT_TRUE(in && in->reco.action == ES_ADV_HOLD &&
+		    strstr(in->reco.reason, "CPU throttled 5 %"), "cache: throttled, however idle");
+	in = in_of(f.res, 4);
+	EXPECT_TRUE(in && in->reco.action == ES_ADV_HOLD &&
+		    strstr(in->reco.reason, "count changed"), "queue: its count just changed");
+	in = in_of(f.res, 5);
+	EXPECT_TRUE(in && in->reco.action == ES_ADV_HOLD &&
+		    strstr(in->reco.reason, "no CPU limit"), "worker: nothing to judge against");
+	j = es_adv_result_json(f.b, &d, f.res);
+	e = json_array_get(json_object_get(j, "scale_in"), 0);
+	EXPECT_TRUE(!strcmp(json_string_value(json_object_get(e, "block")) ?: "", "logic") &&
+		    !strcmp(json_string_value(json_object_get(e, "action")) ?: "", "scale_in") &&
+		    json_integer_value(json_object_get(e, "replicas_to")) == 2, "JSON: logic 3 to 2");
+	json_decref(j);
+
+	/* A service that got worse scales nothing in, whatever the headroom. */
+	fill(f.b, f.perf, false);
+	f.b[0].replicas = 2;
+	f.b[0].replicas_steady = true;
+	f.b[0].cpu_limit = 4;
+	es_adv_advise(f.b, 3, f.perf, &d, f.res);
+	in = in_of(f.res, 0);
+	EXPECT_TRUE(f.res->ranked && in && in->reco.action == ES_ADV_HOLD &&
+		    strstr(in->reco.reason, "got worse"), "front held: the service got worse");
+	fixture_free(&f);
+}
+
 static char root[64];
 
 static void put(const char *rel, const char *text)
@@ -511,6 +608,13 @@ TEST(cgroup_v1_and_v2_files)
 	EXPECT_EQ(raw.io_bytes, 12288ull, "blkio Total");
 	EXPECT_EQ(raw.refaults, 100ull, "the cgroup's own refaults, not total_*");
 
+	EXPECT_TRUE(NEAR(raw.cpu_limit, 0), "no quota file: no CPU limit");
+	put("cpu/pod/ctr/cpu.cfs_quota_us", "50000\n");
+	put("cpu/pod/ctr/cpu.cfs_period_us", "100000\n");
+	EXPECT_TRUE(NEAR(es_adv_cpu_limit(b, root), 0.5), "v1 quota over period, in cores");
+	put("cpu/pod/ctr/cpu.cfs_quota_us", "-1\n");
+	EXPECT_TRUE(NEAR(es_adv_cpu_limit(b, root), 0), "v1 -1: none");
+
 	es_adv_block_push(b, &raw, 1000000000ull);
 	EXPECT_EQ(b->res[ES_ADV_CPU].n, 0, "the first read only primes");
 	raw.cpu_ns += 500000000;	/* half a core over one second */
@@ -540,6 +644,10 @@ TEST(cgroup_v1_and_v2_files)
 	EXPECT_EQ(raw.memory, 4096ull, "memory.current");
 	EXPECT_EQ(raw.io_bytes, 303ull, "rbytes + wbytes of every device, not dbytes");
 	EXPECT_EQ(raw.refaults, 3ull, "v2 memory.stat refaults");
+	put("pod2/ctr/cpu.max", "25000 100000\n");
+	EXPECT_TRUE(NEAR(es_adv_cpu_limit(b, root), 0.25), "v2 cpu.max, in cores");
+	put("pod2/ctr/cpu.max", "max 100000\n");
+	EXPECT_TRUE(NEAR(es_adv_cpu_limit(b, root), 0), "v2 max: none");
 
 	EXPECT_EQ(es_adv_block_init(b, "x", "pod3", root, err, sizeof(err)), -ENOENT,
 		  "a missing cgroup");

@@ -142,6 +142,23 @@ tiers_pod_record() {
 		mv "$ES_TMP/cni/pods/.$pod.tmp" "$ES_TMP/cni/pods/$pod.json"
 }
 
+# tiers_agent_start: the agent in the namespace "node" (after
+# tiers_net_setup) with the three tiers as its advisor's blocks (500 ms,
+# 12 samples), each with its cgroup, its link and its pods
+# ("TIER-7d9c-*"), the pipeline's latency file as the performance.
+tiers_agent_start() {
+	local t blocks
+	blocks=$(for t in $TIERS; do
+		printf '{"name": "%s", "cgroup": "%s", "link": "%s", "pods": "%s-7d9c-*"},' \
+			$t "$(cg $t)" "$(tiers_link $t)" $t
+	done)
+	cat >"$ES_TMP/agent.json" <<JSON
+{"advisor": {"interval_ms": 500, "samples": 12, "blocks": [${blocks%,}],
+  "performance": {"file": "$ES_TMP/perf", "kind": "latency"}}}
+JSON
+	es_agent_start node main -c "$ES_TMP/agent.json" --cni-state-dir "$ES_TMP/cni"
+}
+
 # tiers_link TIER: the node's side of TIER's veth.
 tiers_link() { eval "echo \$TIERS_LINK_$1"; }
 
