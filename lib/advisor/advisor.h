@@ -35,6 +35,14 @@ enum es_adv_res {
 	ES_ADV_IO,		/* bytes read and written per second */
 	ES_ADV_RECLAIM,		/* pages a second faulted back in after reclaim (refaults) */
 	ES_ADV_IOWAIT,		/* share of the interval its threads waited for block I/O */
+	/*
+	 * Pressure stall information of its v2 cgroup ("some": a share of
+	 * the interval in which at least one of its tasks stalled), where it
+	 * has one: v2 nodes, or a hybrid node's unified/ tree. 0 otherwise.
+	 */
+	ES_ADV_CPU_PRESSURE,	/* runnable but waiting for a CPU (shown, not ranked) */
+	ES_ADV_MEMORY_PRESSURE,	/* stalled on memory: reclaim, refaults, swap-in */
+	ES_ADV_IO_PRESSURE,	/* stalled on block I/O */
 	/* Its link's root qdisc (a block without a link: 0, never changes). */
 	ES_ADV_NET,		/* bytes a second the qdisc sent on towards the block */
 	ES_ADV_NET_LIMITED,	/* times a second it held a packet back (overlimits) */
@@ -51,6 +59,7 @@ struct es_adv_raw {
 	uint64_t	cpu_ns, throttled_ns, memory, io_bytes;
 	uint64_t	refaults;	/* memory.stat workingset_refault_anon + _file */
 	uint64_t	blkio_delay_ns;	/* summed over its threads (delay accounting) */
+	uint64_t	psi_cpu_us, psi_memory_us, psi_io_us;	/* "some" totals */
 	/* Its link's root qdisc; backlog is a gauge. */
 	uint64_t	net_bytes, net_overlimits, net_drops, net_backlog;
 	uint64_t	net_rate;	/* its tbf's rate, bytes a second; 0: no shaper */
@@ -82,6 +91,8 @@ struct es_adv_block {
 	char			cgroup[256];	/* relative to each hierarchy's root */
 	char			link[16];	/* its link (IFNAMSIZ), "" for none */
 	bool			v2;		/* read from the unified hierarchy */
+	/* Its PSI files: none, v2's own, or under a hybrid node's unified/. */
+	enum { ES_ADV_PSI_NONE, ES_ADV_PSI_V2, ES_ADV_PSI_HYBRID } psi;
 	bool			have_last;
 	uint64_t		last_ns;
 	struct es_adv_raw	last;
@@ -108,6 +119,12 @@ int es_adv_block_init(struct es_adv_block *b, const char *name, const char *rel,
 /* Reads b's counters now (the v1 or v2 files); -errno and a message. */
 int es_adv_block_read(const struct es_adv_block *b, const char *root, struct es_adv_raw *raw,
 		      char *err, size_t err_len);
+/*
+ * Where b's PSI files are under root (after b->v2 is known): sets b->psi.
+ * Reads their "some" totals into raw; a block without them reads 0.
+ */
+void es_adv_psi_find(struct es_adv_block *b, const char *root);
+void es_adv_psi_read(const struct es_adv_block *b, const char *root, struct es_adv_raw *raw);
 /* b's CFS quota in cores under root (the default when NULL); 0: none. */
 double es_adv_cpu_limit(const struct es_adv_block *b, const char *root);
 /*

@@ -28,6 +28,9 @@ const char *es_adv_res_name(enum es_adv_res r)
 		[ES_ADV_IO]		= "io",
 		[ES_ADV_RECLAIM]	= "memory_reclaim",
 		[ES_ADV_IOWAIT]		= "io_wait",
+		[ES_ADV_CPU_PRESSURE]	= "cpu_pressure",
+		[ES_ADV_MEMORY_PRESSURE] = "memory_pressure",
+		[ES_ADV_IO_PRESSURE]	= "io_pressure",
 		[ES_ADV_NET]		= "net",
 		[ES_ADV_NET_LIMITED]	= "net_limited",
 		[ES_ADV_NET_DROPS]	= "net_drops",
@@ -195,6 +198,7 @@ int es_adv_block_read(const struct es_adv_block *b, const char *root, struct es_
 	root = root ?: DEFAULT_ROOT;
 	memset(raw, 0, sizeof(*raw));
 	raw->cpu_limit = es_adv_cpu_limit(b, root);
+	es_adv_psi_read(b, root, raw);
 	return read_layout(root, b->cgroup, b->v2 ? &layout_v2 : &layout_v1, raw, err, err_len);
 }
 
@@ -221,6 +225,7 @@ int es_adv_block_init(struct es_adv_block *b, const char *name, const char *rel,
 		return es_errf(err, err_len, -ENAMETOOLONG, "block %s: name or cgroup too long",
 			       name);
 	b->v2 = is_v2(root ?: DEFAULT_ROOT, rel);
+	es_adv_psi_find(b, root);
 	return es_adv_block_read(b, root, &raw, err, err_len);
 }
 
@@ -243,6 +248,12 @@ void es_adv_block_push(struct es_adv_block *b, const struct es_adv_raw *raw, uin
 		es_adv_ring_push(&b->res[ES_ADV_RECLAIM], rate(raw->refaults, b->last.refaults, secs));
 		es_adv_ring_push(&b->res[ES_ADV_IOWAIT],
 				 rate(raw->blkio_delay_ns, b->last.blkio_delay_ns, secs) / 1e9);
+		es_adv_ring_push(&b->res[ES_ADV_CPU_PRESSURE],
+				 rate(raw->psi_cpu_us, b->last.psi_cpu_us, secs) / 1e6);
+		es_adv_ring_push(&b->res[ES_ADV_MEMORY_PRESSURE],
+				 rate(raw->psi_memory_us, b->last.psi_memory_us, secs) / 1e6);
+		es_adv_ring_push(&b->res[ES_ADV_IO_PRESSURE],
+				 rate(raw->psi_io_us, b->last.psi_io_us, secs) / 1e6);
 		es_adv_ring_push(&b->res[ES_ADV_NET], rate(raw->net_bytes, b->last.net_bytes, secs));
 		es_adv_ring_push(&b->res[ES_ADV_NET_LIMITED],
 				 rate(raw->net_overlimits, b->last.net_overlimits, secs));

@@ -27,6 +27,9 @@ static const double res_floor[ES_ADV_NRES] = {
 	[ES_ADV_IO]		= 4096,		/* a page a second */
 	[ES_ADV_RECLAIM]	= 10,		/* ten refaults a second */
 	[ES_ADV_IOWAIT]		= 0.02,		/* two clock ticks of 10 ms a second */
+	[ES_ADV_CPU_PRESSURE]	= 0.02,		/* as the I/O wait: a fiftieth of the time */
+	[ES_ADV_MEMORY_PRESSURE] = 0.02,
+	[ES_ADV_IO_PRESSURE]	= 0.02,
 	[ES_ADV_NET]		= 4096,		/* a page a second */
 	[ES_ADV_NET_LIMITED]	= 10,		/* ten packets held back a second */
 	[ES_ADV_NET_DROPS]	= 1,		/* a drop a second */
@@ -160,9 +163,9 @@ static int perf_change(const struct es_adv_ring *perf, enum es_adv_perf_kind kin
 /*
  * A limit being hit, not a use that grows: 2 for the CFS quota, reclaim
  * under a memory limit and a link's rate limit (its qdisc holding packets
- * back, queueing, dropping), 1 for waiting on block I/O (below them: a
- * block that reclaims waits for the disk to read its pages back, and the
- * limit is the cause), 0 for use.
+ * back, queueing, dropping), 1 for waiting on block I/O and the memory
+ * and I/O stalls of PSI (below them: a block that reclaims waits for the
+ * disk to read its pages back, and the limit is the cause), 0 for use.
  */
 static int saturation(int r)
 {
@@ -175,6 +178,8 @@ static int saturation(int r)
 	case ES_ADV_NET_RATE_USED:
 		return 2;
 	case ES_ADV_IOWAIT:
+	case ES_ADV_MEMORY_PRESSURE:
+	case ES_ADV_IO_PRESSURE:
 		return 1;
 	default:
 		return 0;
@@ -268,9 +273,13 @@ static void score_block(const struct es_adv_block *b, const double *const p[2], 
 		 * mostly idle series sits close to a change that is mostly 0.
 		 * The bytes into a block over its link are shown, not ranked:
 		 * they come in bursts whenever a tier ahead of it stalls and
-		 * catches up, which tracks the worsening wherever it is.
+		 * catches up, which tracks the worsening wherever it is. So is
+		 * its CPU pressure: every tier that shares a busy node's CPUs
+		 * waits for them more as the load rises, and a tier's own CPU
+		 * limit shows as its throttled share.
 		 */
 		if (!rs->flat && rs->r >= ES_ADV_MIN_DRIVER_R && r != ES_ADV_NET &&
+		    r != ES_ADV_CPU_PRESSURE &&
 		    (s->res < 0 || rs->distance < s->distance)) {
 			s->res = r;
 			s->distance = rs->distance;
@@ -284,9 +293,19 @@ static int by_distance(const void *x, const void *y)
 {
 	const struct es_adv_score *a = x, *b = y;
 
+	bool ea = a->res >= 0 && a->r >= ES_ADV_MIN_R, eb = b->res >= 0 && b->r >= ES_ADV_MIN_R;
+
 	/* A block none of whose resources moved with the change cannot explain it. */
 	if ((a->res < 0) != (b->res < 0))
 		return a->res < 0 ? 1 : -1;
+	/*
+	 * Nor can one whose driver is too weak to scale on (r < ES_ADV_MIN_R),
+	 * however near: ranked first it would hold the advice for all, as a
+	 * front whose CPU use sat at distance 0.323 (r = 0.35) held a db
+	 * reclaiming under its limit at 0.326 (r = 0.75) in one memory.sh run.
+	 */
+	if (ea != eb)
+		return ea ? -1 : 1;
 	if (a->distance != b->distance)
 		return a->distance < b->distance ? -1 : 1;
 	/* Equal distances: the stronger correlation first, then the order given. */

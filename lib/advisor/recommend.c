@@ -50,6 +50,15 @@ static void evidence(char *buf, size_t len, const struct es_adv_block *b,
 		snprintf(buf, len, "waited for block I/O %.0f %% of the window (%.0f KiB/s of I/O)",
 			 100 * p[ES_ADV_IOWAIT].mean, p[ES_ADV_IO].mean / 1024);
 		break;
+	case ES_ADV_MEMORY_PRESSURE:
+		snprintf(buf, len, "stalled on memory %.0f %% of the window (PSI; %.0f pages a "
+			 "second faulted back in, %.0f MiB charged)", 100 * p[ES_ADV_MEMORY_PRESSURE].mean,
+			 p[ES_ADV_RECLAIM].mean, p[ES_ADV_MEMORY].mean / (1 << 20));
+		break;
+	case ES_ADV_IO_PRESSURE:
+		snprintf(buf, len, "waited for block I/O %.0f %% of the window (PSI; %.0f KiB/s "
+			 "of I/O)", 100 * p[ES_ADV_IO_PRESSURE].mean, p[ES_ADV_IO].mean / 1024);
+		break;
 	case ES_ADV_NET_LIMITED:
 	case ES_ADV_NET_DROPS:
 	case ES_ADV_NET_BACKLOG:
@@ -69,12 +78,14 @@ static void evidence(char *buf, size_t len, const struct es_adv_block *b,
 /*
  * How sure: the correlation of the driving resource, discounted by how
  * little nearer the block is than the runner-up (two blocks at the same
- * distance are a coin toss, whatever their r).
+ * distance are a coin toss, whatever their r). A runner-up whose driver
+ * is too weak to scale on (r < ES_ADV_MIN_R) is no rival: distance 1.
  */
 static double confidence(const struct es_adv_result *res)
 {
+	const struct es_adv_score *s2 = &res->scores[1];
 	double d1 = res->scores[0].distance;
-	double d2 = res->nblocks > 1 ? res->scores[1].distance : 1;
+	double d2 = res->nblocks > 1 && s2->res >= 0 && s2->r >= ES_ADV_MIN_R ? s2->distance : 1;
 
 	if (d2 <= 0)
 		return 0;
@@ -106,6 +117,9 @@ static void hold_ranked(const struct es_adv_block *blocks, struct es_adv_result 
 		es_adv_say(&res->reco[i], "no block's resource tracks %s closely (best r = %.2f): "
 		    "the limit is not in these blocks' CPU, memory, I/O or links", words,
 		    res->scores[0].r);
+	else if (s->res >= 0 && s->r < ES_ADV_MIN_R)
+		es_adv_say(&res->reco[i], "its %s series moved with %s too weakly to scale on "
+		    "(distance %.2f, r = %.2f)", es_adv_res_name(s->res), words, s->distance, s->r);
 	else if (s->res >= 0)
 		es_adv_say(&res->reco[i], "its %s series follows %s less closely than %s's "
 		    "(distance %.2f, r = %.2f)", es_adv_res_name(s->res), words, top,

@@ -16,7 +16,8 @@
 
 /* A limit counts as hit over the window from these means on. */
 #define THROTTLED_MIN	0.01	/* of the window held back by the quota */
-#define IOWAIT_MIN	0.05	/* of the window waiting for block I/O */
+#define IOWAIT_MIN	0.05	/* of the window waiting for block I/O, or stalled
+				 * on memory or I/O (PSI) */
 #define RECLAIM_MIN	1.0	/* pages a second faulted back in */
 #define NET_EVENTS_MIN	1.0	/* packets a second held back or dropped */
 #define RATE_USED_MAX	0.5	/* of its link's rate, at the busiest */
@@ -58,9 +59,13 @@ static bool limit_hit(const struct es_adv_block *b, const struct window *w,
 	else if (m[ES_ADV_RECLAIM] >= RECLAIM_MIN)
 		es_adv_say(reco, "%s: memory reclaimed under its limit (%.0f pages a second "
 			   "faulted back in): no replica to spare", b->name, m[ES_ADV_RECLAIM]);
-	else if (m[ES_ADV_IOWAIT] >= IOWAIT_MIN)
+	else if (m[ES_ADV_IOWAIT] >= IOWAIT_MIN || m[ES_ADV_IO_PRESSURE] >= IOWAIT_MIN)
 		es_adv_say(reco, "%s: waited for block I/O %.0f %% of the window: no replica "
-			   "to spare", b->name, 100 * m[ES_ADV_IOWAIT]);
+			   "to spare", b->name,
+			   100 * fmax(m[ES_ADV_IOWAIT], m[ES_ADV_IO_PRESSURE]));
+	else if (m[ES_ADV_MEMORY_PRESSURE] >= IOWAIT_MIN)
+		es_adv_say(reco, "%s: stalled on memory %.0f %% of the window: no replica to "
+			   "spare", b->name, 100 * m[ES_ADV_MEMORY_PRESSURE]);
 	else if (m[ES_ADV_NET_LIMITED] >= NET_EVENTS_MIN || m[ES_ADV_NET_DROPS] >= NET_EVENTS_MIN ||
 		 w->max[ES_ADV_NET_RATE_USED] >= RATE_USED_MAX)
 		es_adv_say(reco, "%s: its link %s is near or at its rate (%.0f %% used at the "

@@ -7,7 +7,9 @@
 # requests a second offered) holds db back. Its I/O rate falls while its
 # threads wait longer for the disk: `edgeshift advise` must rank db first,
 # driven by io_wait (the kernel's per-task delay accounting, switched on
-# for the test and restored), with a reason that names the I/O wait.
+# for the test and restored) or, on a node with PSI files where the tiers
+# join the unified tree too, io_pressure, with a reason that names the
+# I/O wait; there the throttled tier's io_pressure must have moved.
 # ES_ADV_IO_IOPS changes the throttle (default 500) and ES_ADV_TIER the tier
 # (default db), for measuring accuracy.
 # Skips, saying why, where the test's files are on no block device the
@@ -28,7 +30,7 @@ tiers_io_check || skip "$TIERS_IO_SKIP"
 dev=$TIERS_IO_DEV
 
 DELAYACCT=$(cat /proc/sys/kernel/task_delayacct)
-es_plan 5
+es_plan 6
 trap 'tiers_cleanup; echo "$DELAYACCT" >/proc/sys/kernel/task_delayacct; es_cleanup' EXIT
 echo 1 >/proc/sys/kernel/task_delayacct
 
@@ -47,5 +49,14 @@ tiers_stop
 wait "$TIERS_PID" 2>/dev/null
 
 es_expect_ge "$T's reads went through the throttle" "${reads:-0}" "${ES_ADV_IO_IOPS:-500}"
-tiers_expect_first "$T" I/O-throttled io_wait "waited for block I/O"
+if [ -f $CG/unified/"$(cg "$T")"/io.pressure ] || [ -f $CG/"$(cg "$T")"/io.pressure ]; then
+	tiers_expect_first "$T" I/O-throttled "io_wait|io_pressure" "waited for block I/O"
+	es_check "$T's io_pressure (PSI) moved: $(jq -c --arg t "$T" '.ranking[] |
+		select(.block == $t) | .resources.io_pressure' <<<"$TIERS_OUT" 2>/dev/null)" \
+		test "$(jq -r --arg t "$T" '.ranking[] | select(.block == $t) |
+		.resources.io_pressure | .changed and .mean > 0' <<<"$TIERS_OUT" 2>/dev/null)" = true
+else
+	tiers_expect_first "$T" I/O-throttled io_wait "waited for block I/O"
+	es_skip "$T's io_pressure (PSI) moved" "no PSI files for the tiers' cgroups"
+fi
 es_done

@@ -609,6 +609,20 @@ TEST(cgroup_v1_and_v2_files)
 	EXPECT_EQ(raw.refaults, 100ull, "the cgroup's own refaults, not total_*");
 
 	EXPECT_TRUE(NEAR(raw.cpu_limit, 0), "no quota file: no CPU limit");
+	EXPECT_EQ(b->psi, ES_ADV_PSI_NONE, "no unified/ tree: no PSI");
+	EXPECT_EQ(raw.psi_io_us, 0ull, "and none read");
+	/* A hybrid node: the same path under unified/ has the PSI files. */
+	put("unified/pod/ctr/cpu.pressure", "some avg10=1.00 avg60=0.50 avg300=0.10 total=700\n"
+	    "full avg10=0.00 avg60=0.00 avg300=0.00 total=5\n");
+	put("unified/pod/ctr/memory.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=30\n"
+	    "full avg10=0.00 avg60=0.00 avg300=0.00 total=20\n");
+	put("unified/pod/ctr/io.pressure", "some avg10=9.05 avg60=1.63 avg300=0.34 "
+	    "total=1549040\nfull avg10=9.05 avg60=1.63 avg300=0.34 total=1549040\n");
+	EXPECT_EQ(es_adv_block_init(b, "logic", "pod/ctr", root, err, sizeof(err)), 0, err);
+	EXPECT_EQ(b->psi, ES_ADV_PSI_HYBRID, "PSI from the hybrid unified/ tree");
+	EXPECT_EQ(es_adv_block_read(b, root, &raw, err, sizeof(err)), 0, err);
+	EXPECT_TRUE(raw.psi_cpu_us == 700 && raw.psi_memory_us == 30 && raw.psi_io_us == 1549040,
+		    "the \"some\" totals, not \"full\"");
 	put("cpu/pod/ctr/cpu.cfs_quota_us", "50000\n");
 	put("cpu/pod/ctr/cpu.cfs_period_us", "100000\n");
 	EXPECT_TRUE(NEAR(es_adv_cpu_limit(b, root), 0.5), "v1 quota over period, in cores");
@@ -621,7 +635,9 @@ TEST(cgroup_v1_and_v2_files)
 	raw.throttled_ns += 250000000;
 	raw.io_bytes += 8192;
 	raw.refaults += 300;
+	raw.psi_io_us += 400000;
 	es_adv_block_push(b, &raw, 2000000000ull);
+	EXPECT_TRUE(NEAR(b->res[ES_ADV_IO_PRESSURE].v[0], 0.4), "I/O stall share");
 	EXPECT_TRUE(NEAR(b->res[ES_ADV_CPU].v[0], 0.5), "CPU in cores");
 	EXPECT_TRUE(NEAR(b->res[ES_ADV_THROTTLED].v[0], 0.25), "throttled share");
 	EXPECT_TRUE(NEAR(b->res[ES_ADV_IO].v[0], 8192), "I/O bytes a second");
@@ -638,12 +654,19 @@ TEST(cgroup_v1_and_v2_files)
 	    "8:16 rbytes=1 wbytes=2 rios=1 wios=1 dbytes=50 dios=1\n");
 	EXPECT_EQ(es_adv_block_init(b, "db", "pod2/ctr", root, err, sizeof(err)), 0, err);
 	EXPECT_TRUE(b->v2, "v2 where the unified root holds the cgroup");
+	EXPECT_EQ(b->psi, ES_ADV_PSI_NONE, "a v2 cgroup without PSI files (CONFIG_PSI off)");
+	put("pod2/ctr/io.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=42\n");
+	put("pod2/ctr/cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=7\n");
+	EXPECT_EQ(es_adv_block_init(b, "db", "pod2/ctr", root, err, sizeof(err)), 0, err);
+	EXPECT_EQ(b->psi, ES_ADV_PSI_V2, "v2's own PSI files");
 	EXPECT_EQ(es_adv_block_read(b, root, &raw, err, sizeof(err)), 0, err);
 	EXPECT_EQ(raw.cpu_ns, 2000000ull, "usage_usec");
 	EXPECT_EQ(raw.throttled_ns, 700000ull, "throttled_usec");
 	EXPECT_EQ(raw.memory, 4096ull, "memory.current");
 	EXPECT_EQ(raw.io_bytes, 303ull, "rbytes + wbytes of every device, not dbytes");
 	EXPECT_EQ(raw.refaults, 3ull, "v2 memory.stat refaults");
+	EXPECT_TRUE(raw.psi_io_us == 42 && raw.psi_cpu_us == 7 && raw.psi_memory_us == 0,
+		    "v2 PSI, a missing file read as 0");
 	put("pod2/ctr/cpu.max", "25000 100000\n");
 	EXPECT_TRUE(NEAR(es_adv_cpu_limit(b, root), 0.25), "v2 cpu.max, in cores");
 	put("pod2/ctr/cpu.max", "max 100000\n");
