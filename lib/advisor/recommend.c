@@ -51,7 +51,7 @@ static void evidence(char *buf, size_t len, const struct es_adv_block *b,
 			 100 * p[ES_ADV_IOWAIT].mean, p[ES_ADV_IO].mean / 1024);
 		break;
 	case ES_ADV_MEMORY_PRESSURE:
-		snprintf(buf, len, "stalled on memory %.0f %% of the window (PSI; %.0f pages a "
+		snprintf(buf, len, "memory stalls %.0f %% of the window (PSI; %.0f pages a "
 			 "second faulted back in, %.0f MiB charged)", 100 * p[ES_ADV_MEMORY_PRESSURE].mean,
 			 p[ES_ADV_RECLAIM].mean, p[ES_ADV_MEMORY].mean / (1 << 20));
 		break;
