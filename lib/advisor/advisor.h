@@ -210,6 +210,13 @@ int es_adv_rank(const struct es_adv_block *blocks, unsigned int nblocks,
 		const struct es_adv_ring *perf, enum es_adv_perf_kind kind, size_t n,
 		double min_change, double *change, struct es_adv_score *scores);
 
+/*
+ * The class of a block's evidence, which ranks before its distance: 3 a
+ * limit being hit with r >= ES_ADV_MIN_R, 2 a use with that r, 1 a driver
+ * too weak to scale on, 0 none.
+ */
+int es_adv_evidence(const struct es_adv_score *s);
+
 /* What the advisor recommends for one block. */
 enum es_adv_action {
 	ES_ADV_HOLD,

@@ -289,23 +289,34 @@ static void score_block(const struct es_adv_block *b, const double *const p[2], 
 	prefer_saturation(s);
 }
 
+/*
+ * How strong a block's evidence is, before how near: 0 when none of its
+ * resources moved with the change (it cannot explain it); 1 when its
+ * driver is too weak to scale on (r < ES_ADV_MIN_R: ranked first, however
+ * near, it would hold the advice for all, as a front whose CPU use sat at
+ * distance 0.323, r = 0.35, held a db reclaiming under its limit at
+ * 0.326, r = 0.75, in one memory.sh run); 2 for a use; 3 for a limit
+ * being hit. A use that follows the change is what a tier carrying the
+ * load does too; a limit hit is where the load stops: in a fresh-clone
+ * run, front's CPU use (0.41, r = 0.67) came nearer than db's reclaim
+ * under its memory limit (0.47, r = 0.53).
+ */
+int es_adv_evidence(const struct es_adv_score *s)
+{
+	if (s->res < 0)
+		return 0;
+	if (s->r < ES_ADV_MIN_R)
+		return 1;
+	return saturation(s->res) ? 3 : 2;
+}
+
 static int by_distance(const void *x, const void *y)
 {
 	const struct es_adv_score *a = x, *b = y;
+	int ea = es_adv_evidence(a), eb = es_adv_evidence(b);
 
-	bool ea = a->res >= 0 && a->r >= ES_ADV_MIN_R, eb = b->res >= 0 && b->r >= ES_ADV_MIN_R;
-
-	/* A block none of whose resources moved with the change cannot explain it. */
-	if ((a->res < 0) != (b->res < 0))
-		return a->res < 0 ? 1 : -1;
-	/*
-	 * Nor can one whose driver is too weak to scale on (r < ES_ADV_MIN_R),
-	 * however near: ranked first it would hold the advice for all, as a
-	 * front whose CPU use sat at distance 0.323 (r = 0.35) held a db
-	 * reclaiming under its limit at 0.326 (r = 0.75) in one memory.sh run.
-	 */
 	if (ea != eb)
-		return ea ? -1 : 1;
+		return ea > eb ? -1 : 1;
 	if (a->distance != b->distance)
 		return a->distance < b->distance ? -1 : 1;
 	/* Equal distances: the stronger correlation first, then the order given. */

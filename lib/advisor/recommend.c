@@ -78,14 +78,16 @@ static void evidence(char *buf, size_t len, const struct es_adv_block *b,
 /*
  * How sure: the correlation of the driving resource, discounted by how
  * little nearer the block is than the runner-up (two blocks at the same
- * distance are a coin toss, whatever their r). A runner-up whose driver
- * is too weak to scale on (r < ES_ADV_MIN_R) is no rival: distance 1.
+ * distance are a coin toss, whatever their r). A runner-up with weaker
+ * evidence (a use behind a limit, a driver too weak to scale on) is no
+ * rival, however near: distance 1.
  */
 static double confidence(const struct es_adv_result *res)
 {
-	const struct es_adv_score *s2 = &res->scores[1];
-	double d1 = res->scores[0].distance;
-	double d2 = res->nblocks > 1 && s2->res >= 0 && s2->r >= ES_ADV_MIN_R ? s2->distance : 1;
+	const struct es_adv_score *s1 = &res->scores[0], *s2 = &res->scores[1];
+	double d1 = s1->distance;
+	double d2 = res->nblocks > 1 && es_adv_evidence(s2) == es_adv_evidence(s1) ?
+		    s2->distance : 1;
 
 	if (d2 <= 0)
 		return 0;

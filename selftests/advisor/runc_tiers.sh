@@ -22,7 +22,7 @@ source "$(dirname "$0")/runc_tiers.bash"
 
 tiers_skip_without_v1
 rt_skip_without_runc
-es_plan 26
+es_plan 25
 trap 'rt_cleanup; es_cleanup' EXIT
 
 RT_WS=logic

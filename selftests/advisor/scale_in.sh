@@ -25,8 +25,8 @@ for t in $TIERS; do tiers_pod_record "$t" "$t-7d9c-1"; done
 es_netns_add l2 && es_no_ipv6 l2 && tiers_veth l2 nl2 4 && tiers_pod_record l2 logic-7d9c-2
 es_netns_add d2 && es_no_ipv6 d2 && tiers_veth d2 nd2 5 && tiers_pod_record d2 db-7d9c-2
 
-# 30 s of steady load; logic's quota drops to a tenth of a CPU 20 s in.
-tiers_run logic 20 30
+# 32 s of steady load; logic's quota drops to a tenth of a CPU 22 s in.
+tiers_run logic 22 32
 # tiers_run lifts every limit as it starts: the CPU limits go on after.
 quota() { echo "$2" >$CG/cpu/"$(cg "$1")"/cpu.cfs_quota_us; }
 for t in $TIERS; do echo 100000 >$CG/cpu/"$(cg $t)"/cpu.cfs_period_us; done
@@ -69,15 +69,19 @@ es_check "the table prints logic's Deployment at 1 replica" grep -Fq \
 	"kubectl patch deployment logic --type merge -p '{\"spec\":{\"replicas\":1}}'" <<<"$table"
 grep -q 'replicas":1' <<<"$table" || es_diag <<<"$table"
 
-# edgeshift advise on its own window, the counts given.
-out=$("$ES_BUILD/edgeshift" advise --perf "$ES_TMP/perf" --interval-ms 250 --samples 16 \
+# edgeshift advise on its own window (the agent's: 12 samples of 500 ms;
+# 16 of 250 ms once saw the latency's noise as a worsening in a
+# fresh-clone run), the counts given.
+out=$("$ES_BUILD/edgeshift" advise --perf "$ES_TMP/perf" --interval-ms 500 --samples 12 \
 	--block front="$(cg front)" --block logic="$(cg logic)" --block db="$(cg db)" \
 	--replicas logic=2 --replicas db=2 --json)
 j=$out
-es_expect_eq "edgeshift advise scales logic in too" "$(judged logic action)" scale_in
+es_check "edgeshift advise scales logic in too: $(judged logic reason)" \
+	test "$(judged logic action)" = scale_in
 es_expect_eq "and holds db" "$(judged db action)" hold
+[ "$(judged logic action)" = scale_in ] || jq -c '{worsening, scale_in}' <<<"$j" | es_diag
 
-# Logic held to a tenth of a CPU (20 s in): worse, so nothing is scaled in.
+# Logic held to a tenth of a CPU (22 s in): worse, so nothing is scaled in.
 for _ in $(seq 40); do
 	j=$(advice)
 	[ "$(jq -r '.scale_out // "none"' <<<"$j")" = logic ] && break
