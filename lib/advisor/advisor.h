@@ -98,7 +98,6 @@ struct es_adv_block {
 	struct es_adv_raw	last;
 	struct es_adv_ring	res[ES_ADV_NRES];
 	struct es_adv_scaling	scaled;		/* what its scale-outs did, if known */
-	double			cpu_limit;	/* the latest read's, cores; 0: none */
 	/*
 	 * Its replicas now (the caller's count; 0: not known), this cgroup
 	 * being one of them, and whether the count held over the whole
@@ -120,8 +119,9 @@ int es_adv_block_init(struct es_adv_block *b, const char *name, const char *rel,
 int es_adv_block_read(const struct es_adv_block *b, const char *root, struct es_adv_raw *raw,
 		      char *err, size_t err_len);
 /*
- * Where b's PSI files are under root (after b->v2 is known): sets b->psi.
- * Reads their "some" totals into raw; a block without them reads 0.
+ * Where b's PSI files are under root (NULL: the default; after b->v2 is
+ * known): sets b->psi. es_adv_psi_read (root given) reads their "some"
+ * totals into raw; a block without them reads 0.
  */
 void es_adv_psi_find(struct es_adv_block *b, const char *root);
 void es_adv_psi_read(const struct es_adv_block *b, const char *root, struct es_adv_raw *raw);

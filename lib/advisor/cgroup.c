@@ -13,10 +13,10 @@
 #include <string.h>
 #include <unistd.h>
 #include "advisor/advisor.h"
+#include "advisor/cg_file.h"
 #include "util/errf.h"
 #include "util/fs_util.h"
 
-#define DEFAULT_ROOT	"/sys/fs/cgroup"
 #define FILE_MAX	65536
 
 const char *es_adv_res_name(enum es_adv_res r)
@@ -41,7 +41,7 @@ const char *es_adv_res_name(enum es_adv_res r)
 	return r < ES_ADV_NRES ? names[r] : "?";
 }
 
-static int cg_path(char *buf, size_t len, const char *root, const char *ctl, const char *rel,
+int es_adv_cg_path(char *buf, size_t len, const char *root, const char *ctl, const char *rel,
 		   const char *file)
 {
 	int n = snprintf(buf, len, "%s%s%s/%s/%s", root, ctl ? "/" : "", ctl ?: "", rel, file);
@@ -49,19 +49,23 @@ static int cg_path(char *buf, size_t len, const char *root, const char *ctl, con
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+char *es_adv_cg_read(const char *root, const char *ctl, const char *rel, const char *file)
+{
+	char path[PATH_MAX];
+
+	if (es_adv_cg_path(path, sizeof(path), root, ctl, rel, file)) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	return es_read_file(path, FILE_MAX, NULL);
+}
+
 /* The file's content, or NULL with -errno in *ret (when given) and a message. */
 static char *cg_read(const char *root, const char *ctl, const char *rel, const char *file,
 		     int *ret, char *err, size_t err_len)
 {
-	char path[PATH_MAX];
-	char *s;
+	char *s = es_adv_cg_read(root, ctl, rel, file);
 
-	if (cg_path(path, sizeof(path), root, ctl, rel, file)) {
-		errno = ENAMETOOLONG;
-		s = NULL;
-	} else {
-		s = es_read_file(path, FILE_MAX, NULL);
-	}
 	if (!s && ret && !*ret)
 		*ret = es_errf(err, err_len, -errno, "%s/%s: %s", rel, file, strerror(errno));
 	return s;
@@ -187,7 +191,7 @@ static int read_layout(const char *root, const char *rel, const struct cg_layout
 	stat = cg_read(root, l->mem_ctl, rel, "memory.stat", NULL, NULL, 0);
 	raw->refaults = stat ? refaults(stat) : 0;
 	free(stat);
-	if (!cg_path(tasks, sizeof(tasks), root, l->threads_ctl, rel, l->threads_file))
+	if (!es_adv_cg_path(tasks, sizeof(tasks), root, l->threads_ctl, rel, l->threads_file))
 		raw->blkio_delay_ns = es_adv_blkio_delay_ns(tasks);
 	return 0;
 }
@@ -195,7 +199,7 @@ static int read_layout(const char *root, const char *rel, const struct cg_layout
 int es_adv_block_read(const struct es_adv_block *b, const char *root, struct es_adv_raw *raw,
 		      char *err, size_t err_len)
 {
-	root = root ?: DEFAULT_ROOT;
+	root = root ?: ES_ADV_CG_ROOT;
 	memset(raw, 0, sizeof(*raw));
 	raw->cpu_limit = es_adv_cpu_limit(b, root);
 	es_adv_psi_read(b, root, raw);
@@ -207,10 +211,10 @@ static bool is_v2(const char *root, const char *rel)
 {
 	char path[PATH_MAX];
 
-	if (cg_path(path, sizeof(path), root, NULL, ".", "cgroup.controllers") ||
+	if (es_adv_cg_path(path, sizeof(path), root, NULL, ".", "cgroup.controllers") ||
 	    access(path, R_OK))
 		return false;
-	return !cg_path(path, sizeof(path), root, NULL, rel, "memory.current") &&
+	return !es_adv_cg_path(path, sizeof(path), root, NULL, rel, "memory.current") &&
 	       !access(path, R_OK);
 }
 
@@ -224,7 +228,7 @@ int es_adv_block_init(struct es_adv_block *b, const char *name, const char *rel,
 	    snprintf(b->cgroup, sizeof(b->cgroup), "%s", rel) >= (int)sizeof(b->cgroup))
 		return es_errf(err, err_len, -ENAMETOOLONG, "block %s: name or cgroup too long",
 			       name);
-	b->v2 = is_v2(root ?: DEFAULT_ROOT, rel);
+	b->v2 = is_v2(root ?: ES_ADV_CG_ROOT, rel);
 	es_adv_psi_find(b, root);
 	return es_adv_block_read(b, root, &raw, err, err_len);
 }
@@ -264,7 +268,6 @@ void es_adv_block_push(struct es_adv_block *b, const struct es_adv_raw *raw, uin
 		es_adv_ring_push(&b->res[ES_ADV_NET_RATE_USED], raw->net_rate ?
 				 rate(raw->net_bytes, b->last.net_bytes, secs) / raw->net_rate : 0);
 	}
-	b->cpu_limit = raw->cpu_limit;
 	b->last = *raw;
 	b->last_ns = now_ns;
 	b->have_last = true;

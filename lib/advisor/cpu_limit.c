@@ -6,31 +6,16 @@
  * this quota; runc's --cpu-quota and --cpu-period set it too. Read every
  * tick: `runc update` or a resized pod changes it under a running block.
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "advisor/advisor.h"
-#include "util/fs_util.h"
-
-#define LIMIT_MAX	256
-
-/* The file ROOT[/CTL]/REL/FILE, or NULL (absent, unreadable, path too long). */
-static char *read_small(const char *root, const char *ctl, const char *rel, const char *file)
-{
-	char path[PATH_MAX];
-	int n = snprintf(path, sizeof(path), "%s%s%s/%s/%s", root, ctl ? "/" : "", ctl ?: "",
-			 rel, file);
-
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return NULL;
-	return es_read_file(path, LIMIT_MAX, NULL);
-}
+#include "advisor/cg_file.h"
 
 /* v2 cpu.max: "QUOTA PERIOD" in us, QUOTA "max" for none. */
 static double limit_v2(const char *root, const char *rel)
 {
-	char *s = read_small(root, NULL, rel, "cpu.max");
+	char *s = es_adv_cg_read(root, NULL, rel, "cpu.max");
 	double quota, period, cores = 0;
 
 	if (s && strncmp(s, "max", 3) && sscanf(s, "%lf %lf", &quota, &period) == 2 &&
@@ -43,8 +28,8 @@ static double limit_v2(const char *root, const char *rel)
 /* v1 cpu.cfs_quota_us (-1 for none) over cpu.cfs_period_us. */
 static double limit_v1(const char *root, const char *rel)
 {
-	char *q = read_small(root, "cpu", rel, "cpu.cfs_quota_us");
-	char *p = read_small(root, "cpu", rel, "cpu.cfs_period_us");
+	char *q = es_adv_cg_read(root, "cpu", rel, "cpu.cfs_quota_us");
+	char *p = es_adv_cg_read(root, "cpu", rel, "cpu.cfs_period_us");
 	double quota = q ? strtod(q, NULL) : -1, period = p ? strtod(p, NULL) : 0;
 
 	free(q);
@@ -54,6 +39,6 @@ static double limit_v1(const char *root, const char *rel)
 
 double es_adv_cpu_limit(const struct es_adv_block *b, const char *root)
 {
-	root = root ?: "/sys/fs/cgroup";
+	root = root ?: ES_ADV_CG_ROOT;
 	return b->v2 ? limit_v2(root, b->cgroup) : limit_v1(root, b->cgroup);
 }

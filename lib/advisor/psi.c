@@ -11,43 +11,35 @@
  * (runc and systemd do): the block's cgroup path is looked up there too.
  */
 #include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "advisor/advisor.h"
-#include "util/fs_util.h"
+#include "advisor/cg_file.h"
 
-#define PSI_MAX		256
-
-static int psi_path(char *buf, size_t len, const struct es_adv_block *b, const char *root,
-		    const char *file)
+/* v2's own files, or the same path under a hybrid node's unified/ tree. */
+static const char *psi_tree(const struct es_adv_block *b)
 {
-	int n = snprintf(buf, len, "%s%s/%s/%s", root, b->psi == ES_ADV_PSI_HYBRID ?
-			 "/unified" : "", b->cgroup, file);
-
-	return n < 0 || (size_t)n >= len ? -1 : 0;
+	return b->psi == ES_ADV_PSI_HYBRID ? "unified" : NULL;
 }
 
 void es_adv_psi_find(struct es_adv_block *b, const char *root)
 {
 	char path[PATH_MAX];
 
-	root = root ?: "/sys/fs/cgroup";
+	root = root ?: ES_ADV_CG_ROOT;
 	b->psi = b->v2 ? ES_ADV_PSI_V2 : ES_ADV_PSI_HYBRID;
-	if (psi_path(path, sizeof(path), b, root, "cpu.pressure") || access(path, R_OK))
+	if (es_adv_cg_path(path, sizeof(path), root, psi_tree(b), b->cgroup, "cpu.pressure") ||
+	    access(path, R_OK))
 		b->psi = ES_ADV_PSI_NONE;
 }
 
 /* The "some" line's total=, in us; 0 when the file or the key is missing. */
 static uint64_t some_total(const struct es_adv_block *b, const char *root, const char *file)
 {
-	char path[PATH_MAX], *s, *p;
+	char *s = es_adv_cg_read(root, psi_tree(b), b->cgroup, file), *p;
 	uint64_t v = 0;
 
-	if (psi_path(path, sizeof(path), b, root, file))
-		return 0;
-	s = es_read_file(path, PSI_MAX, NULL);
 	if (s && !strncmp(s, "some ", 5) && (p = strstr(s, " total=")) &&
 	    (!strchr(s, '\n') || p < strchr(s, '\n')))
 		v = strtoull(p + 7, NULL, 10);
@@ -55,11 +47,11 @@ static uint64_t some_total(const struct es_adv_block *b, const char *root, const
 	return v;
 }
 
+/* Called by es_adv_block_read, root already defaulted. */
 void es_adv_psi_read(const struct es_adv_block *b, const char *root, struct es_adv_raw *raw)
 {
 	if (b->psi == ES_ADV_PSI_NONE)
 		return;
-	root = root ?: "/sys/fs/cgroup";
 	raw->psi_cpu_us = some_total(b, root, "cpu.pressure");
 	raw->psi_memory_us = some_total(b, root, "memory.pressure");
 	raw->psi_io_us = some_total(b, root, "io.pressure");

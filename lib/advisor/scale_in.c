@@ -95,15 +95,15 @@ static void judge(const struct es_adv_block *b, size_t n, struct es_adv_scale_in
 	}
 	if (limit_hit(b, &w, reco))
 		return;
-	if (b->cpu_limit <= 0) {
+	if (b->last.cpu_limit <= 0) {
 		es_adv_say(reco, "%s: no CPU limit to judge its headroom against", b->name);
 		return;
 	}
-	in->load = w.max[ES_ADV_CPU] * k / (k - 1) / b->cpu_limit;
+	in->load = w.max[ES_ADV_CPU] * k / (k - 1) / b->last.cpu_limit;
 	if (in->load > ES_ADV_SCALE_IN_TARGET) {
 		es_adv_say(reco, "%s: at %u replica%s its busiest interval would use %.0f %% of "
 			   "its %.2f-core CPU limit, above %.0f %%", b->name, k - 1, k > 2 ? "s" : "",
-			   100 * in->load, b->cpu_limit, 100 * ES_ADV_SCALE_IN_TARGET);
+			   100 * in->load, b->last.cpu_limit, 100 * ES_ADV_SCALE_IN_TARGET);
 		return;
 	}
 	reco->action = ES_ADV_SCALE_IN;
@@ -111,7 +111,7 @@ static void judge(const struct es_adv_block *b, size_t n, struct es_adv_scale_in
 	reco->confidence = fmax(0, 1 - in->load / ES_ADV_SCALE_IN_TARGET);
 	es_adv_say(reco, "%s: %u replicas, each at most %.2f cores of its %.2f-core CPU limit "
 		   "and no limit hit over the window: %u would use %.0f %% at the busiest "
-		   "(at most %.0f %%)", b->name, k, w.max[ES_ADV_CPU], b->cpu_limit, k - 1,
+		   "(at most %.0f %%)", b->name, k, w.max[ES_ADV_CPU], b->last.cpu_limit, k - 1,
 		   100 * in->load, 100 * ES_ADV_SCALE_IN_TARGET);
 }
 

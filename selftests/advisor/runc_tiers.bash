@@ -155,3 +155,21 @@ rt_advise() {
 # rt_quota TIER QUOTA_US: the CFS quota of TIER's container (a 100 ms
 # period; -1: none), set the way an operator would, by runc.
 rt_quota() { rt_runc update --cpu-period 100000 --cpu-quota "$2" "$(cg "$1")"; }
+
+# rt_limit KIND TIER STRENGTH: a bottleneck on TIER, set as an operator
+# would: a CFS quota (us a 100 ms period), a memory limit (runc update), a
+# rate on its link (a tbf), a read throttle of STRENGTH reads a second on
+# TIERS_IO_DEV (tiers_io_check); STRENGTH "off" lifts it.
+rt_limit() {
+	case $1:$3 in
+	cpu:off) rt_quota "$2" -1 ;;
+	cpu:*) rt_quota "$2" "$3" ;;
+	memory:off) rt_runc update --memory -1 "$(cg "$2")" ;;
+	memory:*) rt_runc update --memory "$3" "$(cg "$2")" ;;
+	net:off) tc -n "$(es_ns node)" qdisc change dev "$(tiers_link "$2")" root \
+		tbf rate 1gbit burst 256kb latency 50ms ;;
+	net:*) TIERS_LIMIT=net tiers_limit "$2" "$3" ;;
+	io:off) echo "$TIERS_IO_DEV 0" >$CG/blkio/"$(cg "$2")"/blkio.throttle.read_iops_device ;;
+	io:*) echo "$TIERS_IO_DEV $3" >$CG/blkio/"$(cg "$2")"/blkio.throttle.read_iops_device ;;
+	esac
+}

@@ -38,21 +38,6 @@ for t in front logic db; do
 		grep -qx "$pid" "$CG/cpu/$(cg "$t")/cgroup.procs"
 done
 
-# limit KIND TIER STRENGTH: the injection, as an operator would set it
-# (a CFS quota in us a 100 ms period, a memory limit, a link's rate);
-# STRENGTH "off" lifts it.
-limit() {
-	case $1:$3 in
-	cpu:off) rt_quota "$2" -1 ;;
-	cpu:*) rt_quota "$2" "$3" ;;
-	memory:off) rt_runc update --memory -1 "$(cg "$2")" ;;
-	memory:*) rt_runc update --memory "$3" "$(cg "$2")" ;;
-	net:off) tc -n "$(es_ns node)" qdisc change dev "$(tiers_link "$2")" root \
-		tbf rate 1gbit burst 256kb latency 50ms ;;
-	net:*) TIERS_LIMIT=net tiers_limit "$2" "$3" ;;
-	esac
-}
-
 # run_case KIND LIMITED STRENGTH ADVISE_ARGS...: 6 s of ab; 1 s in, the
 # advice over 16 samples of 250 ms; 2.5 s into its window LIMITED (or
 # none) gets the limit. The limit is lifted afterwards.
@@ -61,12 +46,12 @@ run_case() {
 	shift 3
 	rt_load 6
 	sleep 1
-	[ "$limited" = none ] || ( sleep 2.5; limit "$kind" "$limited" "$strength" ) &
+	[ "$limited" = none ] || ( sleep 2.5; rt_limit "$kind" "$limited" "$strength" ) &
 	rt_advise 16 "$@"
 	wait "$RT_AB_PID"
 	RT_AB_PID=
 	wait
-	[ "$limited" = none ] || limit "$kind" "$limited" off
+	[ "$limited" = none ] || rt_limit "$kind" "$limited" off
 }
 
 # The working set is written and read in once, before any window.

@@ -482,7 +482,7 @@ static void steady(struct es_adv_block *b, struct es_adv_ring *perf)
 		strcpy(b[k].name, names[k]);
 		b[k].replicas = reps[k];
 		b[k].replicas_steady = k != 4;
-		b[k].cpu_limit = k == 5 ? 0 : 1;
+		b[k].last.cpu_limit = k == 5 ? 0 : 1;
 	}
 	for (i = 0; i < 10; i++) {
 		es_adv_ring_push(perf, 300 + (i % 3) * 5);
@@ -551,7 +551,7 @@ TEST(advise_scales_in_a_block_with_headroom)
 	fill(f.b, f.perf, false);
 	f.b[0].replicas = 2;
 	f.b[0].replicas_steady = true;
-	f.b[0].cpu_limit = 4;
+	f.b[0].last.cpu_limit = 4;
 	es_adv_advise(f.b, 3, f.perf, &d, f.res);
 	in = in_of(f.res, 0);
 	EXPECT_TRUE(f.res->ranked && in && in->reco.action == ES_ADV_HOLD &&

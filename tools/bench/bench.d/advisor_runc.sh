@@ -79,23 +79,8 @@ phase() {
 }
 
 # inject KIND TIER STRENGTH: the bottleneck, now; uninject KIND TIER lifts it.
-inject() {
-	case $1 in
-	cpu) rt_quota "$2" "$3" ;;
-	memory) rt_runc update --memory "$3" "$(cg "$2")" ;;
-	net) TIERS_LIMIT=net tiers_limit "$2" "$3" ;;
-	io) echo "$TIERS_IO_DEV $3" >$CG/blkio/"$(cg "$2")"/blkio.throttle.read_iops_device ;;
-	esac
-}
-uninject() {
-	case $1 in
-	cpu) rt_quota "$2" -1 ;;
-	memory) rt_runc update --memory -1 "$(cg "$2")" ;;
-	io) echo "$TIERS_IO_DEV 0" >$CG/blkio/"$(cg "$2")"/blkio.throttle.read_iops_device ;;
-	net) tc -n "$(es_ns node)" qdisc change dev "$(tiers_link "$2")" root \
-		tbf rate 1gbit burst 256kb latency 50ms ;;
-	esac
-}
+inject() { rt_limit "$1" "$2" "$3"; }
+uninject() { rt_limit "$1" "$2" off; }
 
 # run KIND TIER STRENGTH: one run (advisor_poll's line in runs.txt).
 run() {
