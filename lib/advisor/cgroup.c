@@ -17,7 +17,6 @@
 #include "util/errf.h"
 #include "util/fs_util.h"
 
-#define FILE_MAX	65536
 
 const char *es_adv_res_name(enum es_adv_res r)
 {
@@ -39,25 +38,6 @@ const char *es_adv_res_name(enum es_adv_res r)
 	};
 
 	return r < ES_ADV_NRES ? names[r] : "?";
-}
-
-int es_adv_cg_path(char *buf, size_t len, const char *root, const char *ctl, const char *rel,
-		   const char *file)
-{
-	int n = snprintf(buf, len, "%s%s%s/%s/%s", root, ctl ? "/" : "", ctl ?: "", rel, file);
-
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-char *es_adv_cg_read(const char *root, const char *ctl, const char *rel, const char *file)
-{
-	char path[PATH_MAX];
-
-	if (es_adv_cg_path(path, sizeof(path), root, ctl, rel, file)) {
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
-	return es_read_file(path, FILE_MAX, NULL);
 }
 
 /* The file's content, or NULL with -errno in *ret (when given) and a message. */
