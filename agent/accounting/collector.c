@@ -10,6 +10,7 @@
  * period for all of them (tbl_finish, docs/maps.md).
  */
 #include <errno.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -137,7 +138,7 @@ static void collect(struct es_accounting *acct, const struct es_session *s, int 
 		return;	/* evicted meanwhile: nothing left to fold */
 	bpf_map_delete_elem(m->fd[v6 ? ES_MAP_STATE6 : ES_MAP_STATE4], key);
 	if (reason < 0)
-		return;	/* its interface is gone: nothing to fold it into */
+		return;	/* its interface not attached: no series to fold it into */
 	account_collected(acct, s, &c, reason);
 }
 
@@ -262,6 +263,11 @@ struct gc_scan {
 	__u64			now;
 	__u64			next_due;	/* earliest lingering close */
 	__u64			cut;		/* sessions first seen up to here are announced */
+	struct {
+		__u32	ifindex;
+		bool	gone;
+	}			seen[16];	/* unattached interfaces looked up */
+	unsigned int		n_seen;
 };
 
 /* Under the lock: the interfaces attached when the scan starts. */
@@ -292,28 +298,56 @@ static void count_live(struct gc_scan *g, const struct es_session *s)
 		ia->active[slot]++;
 }
 
+/*
+ * Whether an interface the agent has not attached is gone. Its sessions
+ * are dropped then: a new interface may reuse the ifindex. One that exists
+ * (the WAN interface the migration object accounts on) keeps its sessions
+ * until they are due, like any other; they have no series to fold into.
+ * Asked once per interface and scan, not per session; an error other than
+ * "no such interface" keeps them.
+ */
+static bool iface_gone(struct gc_scan *g, __u32 ifindex)
+{
+	char name[IF_NAMESIZE];
+	unsigned int i;
+	bool gone;
+
+	for (i = 0; i < g->n_seen; i++) {
+		if (g->seen[i].ifindex == ifindex)
+			return g->seen[i].gone;
+	}
+	gone = !if_indextoname(ifindex, name) && (errno == ENXIO || errno == ENODEV);
+	if (g->n_seen < sizeof(g->seen) / sizeof(g->seen[0])) {
+		g->seen[g->n_seen].ifindex = ifindex;
+		g->seen[g->n_seen++].gone = gone;
+	}
+	return gone;
+}
+
 /* Collect s if it ended, else count it alive; the lock is held per session. */
 static int gc_visit(struct es_session *s, void *arg)
 {
 	struct gc_scan *g = arg;
 	struct es_accounting *acct = g->acct;
+	const struct es_attachment *attached;
 	int reason = -1;
 	bool alive = false;
 	__u64 due;
 
 	pthread_mutex_lock(&acct->lock);
-	if (!es_datapath_find(&acct->dp, s->key.ifindex)) {
-		/* its interface is gone: drop it, fold it nowhere */
-		collect(acct, s, -1);
+	attached = es_datapath_find(&acct->dp, s->key.ifindex);
+	if (!attached && iface_gone(g, s->key.ifindex)) {
+		collect(acct, s, -1);	/* fold it nowhere */
 	} else if ((reason = close_reason(acct, s, g->now)) >= 0) {
-		collect(acct, s, reason);
+		collect(acct, s, attached ? reason : -1);
 	} else {
 		due = closed_due(acct, s, g->now);
 		if (due && (!g->next_due || due < g->next_due))
 			g->next_due = due;
 		count_live(g, s);
 		alive = true;
-		if (acct->on_session && s->c.first_ns > acct->open_cut_ns &&
+		/* announced only where its end will be: on an attached interface */
+		if (attached && acct->on_session && s->c.first_ns > acct->open_cut_ns &&
 		    s->c.first_ns <= g->cut)
 			acct->on_session(acct->on_session_arg, s, &s->c, -1);
 	}

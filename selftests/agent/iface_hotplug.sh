@@ -1,11 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Interfaces that appear after the agent started are attached by name
-# pattern (netlink link notifications); removed ones are detached and their
-# pins removed; interfaces no rule matches are left alone.
+# pattern (netlink link notifications); removed ones are detached, their
+# pins removed and their sessions dropped long before the idle timeout (a
+# new interface may reuse the ifindex); interfaces no rule matches are left
+# alone.
 . "$(dirname "$0")/../lib.sh"
 es_require_root iface_hotplug
-es_plan 8
+es_plan 9
 
 es_netns_add a && es_netns_add b || exit 1
 es_agent_start b main -i "${ES_PREFIX}h*" || exit 1
@@ -42,5 +44,12 @@ for i in $(seq 30); do
 done
 es_expect_eq "removed interface detached" "$gone" 0
 es_check "its link pins removed" test ! -e "$PIN/links/tci_$IFX" -a ! -e "$PIN/links/tcx_$IFX"
+# The agent's default scan runs each second; the idle timeout is 300 s.
+for i in $(seq 40); do
+	left=$(es_api b "/v1/sessions?proto=icmp" | jq .matched)
+	[ "$left" = 0 ] && break
+	sleep 0.1
+done
+es_expect_eq "the removed interface's session dropped at a scan, not left to idle out" "$left" 0
 es_check "agent log names attach and detach" grep -q "event=detached ifname=$HB" "$ES_TMP/agent-main.log"
 es_done
