@@ -186,6 +186,12 @@ static long es_flow_sweep4(__u32 i, void *now)
 	if (s)
 		es_defer_settle4(i, s);
 #endif
+#ifdef ES_TBL_SWEEP4
+	if (s && es_tbl_on) {
+		ES_TBL_SWEEP4(s, *(__u64 *)now);
+		return 0;
+	}
+#endif
 	if (s)
 		es_flow_sweep_slot(&s->n, &es_sessions4, &s->key, s->key.ifindex, *(__u64 *)now);
 	return 0;

@@ -30,6 +30,10 @@ const volatile __u32 es_tbl_on = ES_TBL_ON_DEFAULT;
 
 struct es_ctx;
 static __always_inline void es_tbl_account4(struct es_ctx *c);
+/* The flow cache's sweep (flow_cache.h) folds an IPv4 slot into the table when es_tbl_on. */
+struct es_flow_slot4;
+static __always_inline void es_tbl_sweep4(struct es_flow_slot4 *s, __u64 now);
+#define ES_TBL_SWEEP4(s, now)	es_tbl_sweep4(s, now)
 #define ES_ACCOUNT4(c) do {							\
 	if (es_tbl_on)								\
 		es_tbl_account4(c);						\
@@ -40,6 +44,16 @@ static __always_inline void es_tbl_account4(struct es_ctx *c);
 
 #include "account.h"
 #include <edgeshift/slot_table.h>
+
+/*
+ * The per-CPU flow cache in front of the table, as in front of the
+ * session maps: a known session's packet counts in its CPU's slot, which
+ * remembers the table slot its counts fold into. A benchmark builds the
+ * table without it (bpf/bench_tblnc.bpf.c) to measure the table alone.
+ */
+#ifndef ES_TBL_FLOW_CACHE
+#define ES_TBL_FLOW_CACHE	ES_FLOW_CACHE
+#endif
 
 /*
  * Re-reads of a tag another CPU has claimed with our fingerprint: the
@@ -98,6 +112,7 @@ struct es_tbl_probe {
 	__u32			empty[2];	/* bit j: slot j of the bucket was empty */
 	struct es_tbl_bucket	*bk[2];
 	__u32			busy;		/* 1: a slot with our fingerprint stayed claimed */
+	__u32			at;		/* bucket << 4 | position of the entry found or claimed */
 };
 
 static __always_inline struct es_tbl_stats *es_tbl_stats_get(void)
@@ -184,7 +199,10 @@ static __always_inline struct es_tbl_entry4 *es_tbl_check(struct es_tbl_probe *p
 	if (t != ES_TBL_LIVE)
 		return NULL;
 	e = es_tbl_entry(p->b[i], j);
-	return e && es_key4_eq(&e->key, k) ? e : NULL;
+	if (!e || !es_key4_eq(&e->key, k))
+		return NULL;
+	p->at = p->b[i] << 4 | j;
+	return e;
 }
 
 /*
@@ -320,6 +338,7 @@ static __always_inline int es_tbl_claim(struct es_tbl_probe *p, __u32 **tag,
 	}
 	if (!*tag)
 		return 0;
+	p->at = b << 4 | j;
 	*e = es_tbl_entry(b, j);
 	if (!*e) {	/* cannot happen: the entries array has every slot */
 		__sync_lock_test_and_set(*tag, ES_TBL_EMPTY);
@@ -338,18 +357,19 @@ static __always_inline void es_tbl_skip(struct es_ctx *c, struct es_tbl_stats *t
 	es_skip(c, no_slot ? ES_SKIP_NO_SLOT : ES_SKIP_SLOT_BUSY);
 }
 
-static __always_inline void es_tbl_count_created(struct es_ctx *c)
+/* A session made in the table, by a packet or by a cache slot's fold. */
+static __always_inline void es_tbl_count_created(__u32 ifindex)
 {
 	struct es_iface_stats *ifs;
 	__u64 *n;
 
-	if (c->ifindex < ES_IFINDEX_FAST) {
-		n = bpf_map_lookup_elem(&es_tbl_created, &c->ifindex);
+	if (ifindex < ES_IFINDEX_FAST) {
+		n = bpf_map_lookup_elem(&es_tbl_created, &ifindex);
 		if (n)
 			(*n)++;
 		return;
 	}
-	ifs = es_ifs(c);
+	ifs = es_ifs_lookup(ifindex);
 	if (ifs)
 		ifs->sessions_created++;
 }
@@ -362,42 +382,264 @@ static __always_inline void es_tbl_hit(struct es_ctx *c, struct es_tbl_entry4 *e
 }
 
 /*
- * An IPv4 packet accounted in the table: added to its slot, a slot
- * claimed, or skipped with its reason. A claim of our fingerprint in
- * progress is waited for where it is seen (es_tbl_scan); a claim lost to
- * another CPU looks again, at most ES_TBL_CLAIMS looks in all.
+ * The key's entry (r 0), or a slot claimed for it (r 1: *tag is BUSY, the
+ * caller writes the entry once and publishes it), or none (r -1: no room;
+ * r 0 and NULL: p->busy, a claim of our fingerprint outlived the wait, or
+ * claims lost to other CPUs). A claim of our fingerprint in progress is
+ * waited for where it is seen (es_tbl_scan); a claim lost to another CPU
+ * looks again, at most ES_TBL_CLAIMS looks in all. p->at says where.
  */
-static __always_inline void es_tbl_account4(struct es_ctx *c)
+static __always_inline struct es_tbl_entry4 *es_tbl_get(struct es_tbl_probe *p,
+							const struct es_session_key4 *k,
+							struct es_tbl_stats *ts, __u32 **tag,
+							int *r)
 {
-	struct es_tbl_stats *ts = es_tbl_stats_get();
 	struct es_tbl_entry4 *e = NULL;
-	struct es_tbl_probe p;
-	__u32 *tag = NULL;
-	int n, r = 0;
+	int n;
 
-	if (!ts)
-		return;
-	es_tbl_probe_init(&p, &c->pkt.k4);
-	/* one place below writes a new entry and one adds to a known one: the verifier sees each once */
+	*r = 0;
+	es_tbl_probe_init(p, k);
 	for (n = 0; n < ES_TBL_CLAIMS; n++) {
-		e = es_tbl_find(&p, &c->pkt.k4);
-		if (e || p.busy)
+		e = es_tbl_find(p, k);
+		if (e || p->busy)
 			break;
-		r = es_tbl_claim(&p, &tag, &e, ts);
-		if (r)
+		*r = es_tbl_claim(p, tag, &e, ts);
+		if (*r)
 			break;
 	}
+	return e;
+}
+
+/*
+ * An IPv4 packet accounted in the table: added to its slot, a slot
+ * claimed, or skipped with its reason. Its entry, or NULL when skipped;
+ * *created: this packet made it.
+ */
+static __always_inline struct es_tbl_entry4 *es_tbl_count4(struct es_ctx *c,
+							   struct es_tbl_probe *p,
+							   bool *created)
+{
+	struct es_tbl_stats *ts = es_tbl_stats_get();
+	struct es_tbl_entry4 *e;
+	__u32 *tag = NULL;
+	int r;
+
+	if (!ts)
+		return NULL;
+	/* one place below writes a new entry and one adds to a known one: the verifier sees each once */
+	e = es_tbl_get(p, &c->pkt.k4, ts, &tag, &r);
 	if (r > 0 && e && tag) {
 		es_tbl_fill(c, e);
 		/* the entry is whole before the tag says LIVE (an exchange orders the stores) */
-		__sync_lock_test_and_set(tag, p.fp | ES_TBL_LIVE);
+		__sync_lock_test_and_set(tag, p->fp | ES_TBL_LIVE);
 		ts->created++;
-		es_tbl_count_created(c);
+		es_tbl_count_created(c->ifindex);
+		*created = true;
 	} else if (e) {
 		es_tbl_hit(c, e);
 	} else {
 		es_tbl_skip(c, ts, r < 0);
 	}
+	return e;
+}
+
+/*
+ * The entry at a cache slot's remembered table slot (tbl_slot, 1 + bucket
+ * << 4 | position) if that slot is LIVE and holds the key, else NULL.
+ * LIVE is read before the key: a claim writes the entry before it
+ * publishes LIVE, and the collector's reclaim waits a grace period after
+ * taking LIVE away, so what is added here is in the entry it reads.
+ */
+static __always_inline struct es_tbl_entry4 *es_tbl_at(__u32 at,
+						       const struct es_session_key4 *k)
+{
+	struct es_tbl_bucket *bk;
+	struct es_tbl_entry4 *e;
+	__u32 b, j;
+
+	if (!at)
+		return NULL;
+	b = (at - 1) >> 4;
+	j = (at - 1) & 15;
+	if (j >= ES_TBL_BUCKET_SLOTS)
+		return NULL;
+	bk = bpf_map_lookup_elem(&es_tbl_tags4, &b);
+	if (!bk || (*(volatile __u32 *)&bk->tag[j] & ES_TBL_STATE_MASK) != ES_TBL_LIVE)
+		return NULL;
+	e = es_tbl_entry(b, j);
+	return e && es_key4_eq(&e->key, k) ? e : NULL;
+}
+
+/* A cache slot's counts that found no room in the table, as skipped packets. */
+static __always_inline void es_tbl_fold_skip(const struct es_flow_counts *n, __u32 ifindex,
+					     struct es_tbl_stats *ts, bool no_slot)
+{
+	__u32 reason = no_slot ? ES_SKIP_NO_SLOT : ES_SKIP_SLOT_BUSY;
+	__u64 pkts = n->pkts[ES_DIR_RX] + n->pkts[ES_DIR_TX];
+	struct es_iface_stats *ifs = es_ifs_lookup(ifindex);
+
+	if (no_slot)
+		ts->no_slot += pkts;
+	else
+		ts->busy += pkts;
+	if (!ifs)
+		return;
+	ifs->skipped[ES_DIR_RX][reason] += n->pkts[ES_DIR_RX];
+	ifs->skipped[ES_DIR_TX][reason] += n->pkts[ES_DIR_TX];
+}
+
+/*
+ * A cache slot's session when its remembered table slot no longer holds
+ * it (the collector reclaimed it while the cache still counted): where
+ * the key is now, or a slot claimed for it, made as the session's next
+ * packet would have made it (first seen at its latest packet), or NULL
+ * with the counts skipped.
+ */
+static __always_inline struct es_tbl_entry4 *es_tbl_refind4(struct es_flow_slot4 *s)
+{
+	struct es_tbl_stats *ts = es_tbl_stats_get();
+	struct es_tbl_entry4 *e;
+	struct es_tbl_probe p;
+	__u32 *tag = NULL;
+	int r;
+
+	if (!ts)
+		return NULL;
+	e = es_tbl_get(&p, &s->key, ts, &tag, &r);
+	if (r > 0 && e && tag) {
+		e->key = s->key;
+		e->reserved = 0;
+		__builtin_memset(&e->c, 0, sizeof(e->c));
+		__builtin_memset(&e->st, 0, sizeof(e->st));
+		e->c.first_ns = s->n.last_ns;
+		e->st.created_ns = s->n.last_ns;
+		__sync_lock_test_and_set(tag, p.fp | ES_TBL_LIVE);
+		ts->created++;
+		es_tbl_count_created(s->key.ifindex);
+	} else if (!e) {
+		es_tbl_fold_skip(&s->n, s->key.ifindex, ts, r < 0);
+		return NULL;
+	}
+	s->tbl_slot = p.at + 1;
+	return e;
+}
+
+/* Move a cache slot's counts into its table entry; on the slot's CPU only. */
+static __always_inline void es_tbl_fold4(struct es_flow_slot4 *s)
+{
+	struct es_flow_counts *n = &s->n;
+	struct es_tbl_entry4 *e;
+
+	if (!(n->pkts[ES_DIR_RX] | n->pkts[ES_DIR_TX]))
+		return;
+	e = es_tbl_at(s->tbl_slot, &s->key);
+	if (!e)
+		e = es_tbl_refind4(s);
+	if (e) {
+		es_counters_add(&e->c, ES_DIR_RX, n->pkts[ES_DIR_RX], n->bytes[ES_DIR_RX],
+				n->tcp_flags[ES_DIR_RX], n->last_ns);
+		es_counters_add(&e->c, ES_DIR_TX, n->pkts[ES_DIR_TX], n->bytes[ES_DIR_TX],
+				n->tcp_flags[ES_DIR_TX], n->last_ns);
+	}
+	n->pkts[ES_DIR_RX] = n->pkts[ES_DIR_TX] = 0;
+	n->bytes[ES_DIR_RX] = n->bytes[ES_DIR_TX] = 0;
+	n->tcp_flags[ES_DIR_RX] = n->tcp_flags[ES_DIR_TX] = 0;
+}
+
+/* The sweep timer's work on one IPv4 slot: fold; free it once idle a whole period. */
+static __always_inline void es_tbl_sweep4(struct es_flow_slot4 *s, __u64 now)
+{
+	if (!s->n.valid)
+		return;
+	es_tbl_fold4(s);
+	if (now - s->n.last_ns >= ES_FLOW_SWEEP_NS)
+		s->n.valid = 0;
+}
+
+/* This CPU's cache slot for the packet's key; c->slot_match: it holds the key. */
+static __always_inline struct es_flow_slot4 *es_tbl_cache_slot(struct es_ctx *c)
+{
+	struct es_flow_slot4 *s;
+	__u32 i;
+
+	i = es_flow_index4(&c->pkt.k4);
+	c->slot_i = i;
+	s = bpf_map_lookup_elem(&es_flow_cache4, &i);
+	c->slot_match = s && s->n.valid && es_key4_eq(&s->key, &c->pkt.k4);
+	return s;
+}
+
+/*
+ * A known session's packet counted in its cache slot: TCP without SYN,
+ * FIN or RST; UDP and ICMP echo after the request/response bookkeeping on
+ * the entry's state, reached through the remembered table slot without
+ * hashing the key. false: the table takes it.
+ */
+static __always_inline bool es_tbl_cache_hit(struct es_ctx *c, struct es_flow_slot4 *s)
+{
+	struct es_tbl_entry4 *e;
+
+	if (c->pkt.proto == IPPROTO_TCP) {
+		if (c->pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST))
+			return false;
+	} else if (es_rr_on()) {
+		e = es_tbl_at(s->tbl_slot, &c->pkt.k4);
+		if (!e)
+			return false;
+		es_rr_state(c, &e->st);
+	}
+	es_flow_count(&s->n, c->dir & 1, c->segs, c->bytes, c->pkt.tcp_flags, c->tick_ns);
+	return true;
+}
+
+/*
+ * After the table took the packet (at: 1 + where its entry is, 0 none;
+ * sc: its counters when it was known before this packet): a FIN or RST
+ * folds and frees the session's slot; a cacheable session takes the slot
+ * from its second packet on, as in front of the maps (es_flow_after).
+ */
+static __always_inline void es_tbl_cache_after(struct es_ctx *c, struct es_flow_slot4 *s,
+					       __u32 at, struct es_session_counters *sc)
+{
+	if (c->pkt.tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) {
+		if (c->slot_match) {
+			es_tbl_fold4(s);
+			s->n.valid = 0;
+		}
+		return;
+	}
+	if (c->slot_match) {
+		if (at)
+			s->tbl_slot = at;
+		return;
+	}
+	if (!sc || !es_flow_cacheable(c, sc))
+		return;
+	if (s->n.valid)	/* another session's slot: its counts go home first */
+		es_tbl_fold4(s);
+	s->key = c->pkt.k4;
+	s->tbl_slot = at;
+	s->n.last_ns = c->tick_ns;
+	s->n.valid = 1;
+	es_flow_arm();
+}
+
+/* An IPv4 packet: its cache slot when it holds the session, else the table. */
+static __always_inline void es_tbl_account4(struct es_ctx *c)
+{
+	struct es_flow_slot4 *s = NULL;
+	struct es_tbl_entry4 *e;
+	struct es_tbl_probe p;
+	bool created = false;
+
+	if (ES_TBL_FLOW_CACHE) {
+		s = es_tbl_cache_slot(c);
+		if (s && c->slot_match && es_tbl_cache_hit(c, s))
+			return;
+	}
+	e = es_tbl_count4(c, &p, &created);
+	if (ES_TBL_FLOW_CACHE && s)
+		es_tbl_cache_after(c, s, e ? p.at + 1 : 0, e && !created ? &e->c : NULL);
 }
 
 #endif /* EDGESHIFT_BPF_SLOT_TABLE_H */

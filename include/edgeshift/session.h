@@ -147,7 +147,12 @@ struct es_flow_counts {
 
 struct es_flow_slot4 {
 	struct es_session_key4	key;	/* the session this slot holds when valid */
-	__u32			reserved;	/* zero; aligns the counts */
+	/*
+	 * With the slot table (session_table: slots): 1 + (bucket << 4 |
+	 * position) of the table slot the counts fold into, checked (LIVE,
+	 * same key) before each use; 0: none (the session maps, or not known).
+	 */
+	__u32			tbl_slot;
 	struct es_flow_counts	n;	/* what it counted since the last fold */
 };
 

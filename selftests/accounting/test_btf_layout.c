@@ -270,7 +270,7 @@ LAYOUT_TEST(es_flow_counts,
 
 LAYOUT_TEST(es_flow_slot4,
 	MEMBER(es_flow_slot4, key),
-	MEMBER(es_flow_slot4, reserved),
+	MEMBER(es_flow_slot4, tbl_slot),
 	MEMBER(es_flow_slot4, n))
 {
 	check_layout(&es_flow_slot4_desc);

@@ -577,13 +577,58 @@ static bool tbl_live(FIXTURE_DATA(tbl) *self, __u32 slot)
 	return (tbl_tag(self, slot) & ES_TBL_STATE_MASK) == ES_TBL_LIVE;
 }
 
+/* Add what the CPUs' flow cache slots hold for the key and have not folded yet. */
+static void tbl_cache_add(FIXTURE_DATA(tbl) *self, const struct es_session_key4 *k,
+			  struct es_session_counters *sum)
+{
+	size_t stride = (sizeof(struct es_flow_slot4) + 7) & ~7UL;
+	__u32 idx = es_flow_index4(k);
+	char *vals = percpu_lookup(self->ncpus, self->skel->maps.es_flow_cache4, &idx,
+				   sizeof(struct es_flow_slot4));
+	int cpu, d;
+
+	for (cpu = 0; vals && cpu < self->ncpus; cpu++) {
+		const struct es_flow_slot4 *fs = (const void *)(vals + cpu * stride);
+
+		if (!fs->n.valid || memcmp(&fs->key, k, sizeof(*k)))
+			continue;
+		for (d = 0; d < ES_DIR_MAX; d++) {
+			sum->pkts[d] += fs->n.pkts[d];
+			sum->bytes[d] += fs->n.bytes[d];
+		}
+	}
+	free(vals);
+}
+
+/* CPUs whose flow cache slot holds the key; *at: the table slot the last one remembers. */
+static int tbl_cache_holds(FIXTURE_DATA(tbl) *self, const struct es_session_key4 *k, __u32 *at)
+{
+	size_t stride = (sizeof(struct es_flow_slot4) + 7) & ~7UL;
+	__u32 idx = es_flow_index4(k);
+	char *vals = percpu_lookup(self->ncpus, self->skel->maps.es_flow_cache4, &idx,
+				   sizeof(struct es_flow_slot4));
+	int cpu, held = 0;
+
+	*at = 0;
+	for (cpu = 0; vals && cpu < self->ncpus; cpu++) {
+		const struct es_flow_slot4 *fs = (const void *)(vals + cpu * stride);
+
+		if (fs->n.valid && !memcmp(&fs->key, k, sizeof(*k))) {
+			held++;
+			*at = fs->tbl_slot;
+		}
+	}
+	free(vals);
+	return held;
+}
+
 /*
- * The key's counters as a reader finds them: the slots of its two
- * buckets (es_tbl_hash4) that are LIVE with its fingerprint and key;
- * *copies says how many slots held it (1 expected).
+ * The key's counters in the table: the slots of its two buckets
+ * (es_tbl_hash4) that are LIVE with its fingerprint and key; *copies says
+ * how many slots held it (1 expected).
  */
-static struct es_session_counters tbl_read(FIXTURE_DATA(tbl) *self,
-					   const struct es_session_key4 *k, int *copies)
+static struct es_session_counters tbl_read_slots(FIXTURE_DATA(tbl) *self,
+						 const struct es_session_key4 *k, int *copies)
 {
 	struct es_session_counters sum = {};
 	__u64 h = es_tbl_hash4(k);
@@ -608,6 +653,28 @@ static struct es_session_counters tbl_read(FIXTURE_DATA(tbl) *self,
 		}
 	}
 	return sum;
+}
+
+/*
+ * The key's counters as a reader finds them: its table slots plus the
+ * flow cache slots that hold it, read again until the table did not move
+ * around the cache's read (a sweep's fold in between would count twice).
+ */
+static struct es_session_counters tbl_read(FIXTURE_DATA(tbl) *self,
+					   const struct es_session_key4 *k, int *copies)
+{
+	struct es_session_counters before, after;
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		before = tbl_read_slots(self, k, copies);
+		tbl_cache_add(self, k, &before);
+		after = tbl_read_slots(self, k, copies);
+		tbl_cache_add(self, k, &after);
+		if (!memcmp(&before, &after, sizeof(before)))
+			break;
+	}
+	return after;
 }
 
 /* LIVE slots, and the packets they hold (RX). */
@@ -650,15 +717,30 @@ TEST_F(tbl, xdp_two_cpus_one_session_exact)
 	struct es_session_counters sum;
 	struct es_iface_traffic t;
 	struct worker w[2] = {};
+	__u64 live_pkts, since;
+	int copies, held;
 	struct pkt pkt;
-	__u64 live_pkts;
-	int copies;
+	__u32 at;
+	long slot;
 
 	tbl_load(self, 0);
 	build_udp(&pkt, "10.0.0.1", "10.0.0.2", 1000, 2000);
 	workers_share(w, &pkt, 1, REPEAT);
 	run_workers(self, w);
 	check_overlap(w);
+	since = es_now_ns() - (w[0].end_ns > w[1].end_ns ? w[0].end_ns : w[1].end_ns);
+	held = tbl_cache_holds(self, &k, &at);
+	slot = es_slot_table_find(&self->t, &k);
+	/* a sweep frees a slot idle for ES_FLOW_SWEEP_NS: only a quicker read must find them */
+	if (since < ES_FLOW_SWEEP_NS) {
+		EXPECT_EQ(held, 2, "both CPUs' flow cache slots hold the session");
+		EXPECT_EQ(at, slot < 0 ? 0 : (__u32)((slot / ES_TBL_BUCKET_SLOTS) << 4 |
+						     slot % ES_TBL_BUCKET_SLOTS) + 1,
+			  "the cache slot remembers the session's table slot");
+	} else {
+		TEST_LOG("read %llu ms after the traffic: the cache may be swept",
+			 (unsigned long long)(since / 1000000));
+	}
 
 	EXPECT_EQ(tbl_count_live(self, &live_pkts), 1, "live slots");
 	sum = tbl_read(self, &k, &copies);
@@ -767,7 +849,12 @@ static void *traffic_main(void *arg)
 /*
  * One CPU sends REPEAT packets of a session while the other reclaims its
  * slot in the middle of them: the counts read at the reclaim plus what the
- * session's new slot holds afterwards are every packet, exactly.
+ * session's new slot and the flow cache hold afterwards are every packet,
+ * exactly. From its second packet the session counts in its CPU's flow
+ * cache slot, whose remembered table slot the reclaim takes away: the
+ * next packet's look at the entry (its request/response state) fails and
+ * makes the session again, and what the cache held folds into the new
+ * slot, not into the reclaimed one.
  */
 TEST_F(tbl, reclaim_under_traffic_exact)
 {
@@ -860,6 +947,7 @@ TEST_F(tbl, walk_merges_a_key_in_two_slots)
 	struct walk_seen seen;
 	struct pkt pkt;
 	__u32 b1, s2, retval;
+	int tries;
 	long s1;
 	__u64 h;
 
@@ -869,6 +957,11 @@ TEST_F(tbl, walk_merges_a_key_in_two_slots)
 	w.repeat = 3;
 	ASSERT_OK(run_once(&w, &pkt, &retval), "three packets of the session");
 	s1 = es_slot_table_find(&self->t, &k);
+	ASSERT_TRUE(s1 >= 0, "the session has a slot");
+	/* the third packet counted in the flow cache: its CPU's sweep folds it within 250 ms */
+	for (tries = 0; tries < 200 && self->t.entries[s1].c.pkts[ES_DIR_RX] < 3; tries++)
+		usleep(10000);
+	ASSERT_EQ(self->t.entries[s1].c.pkts[ES_DIR_RX], 3, "the flow cache folded into the slot");
 	h = es_tbl_hash4(&k);
 	b1 = es_tbl_b1(h, self->t.nbuckets);
 	ASSERT_EQ(s1 / ES_TBL_BUCKET_SLOTS, b1, "the session in its first bucket");

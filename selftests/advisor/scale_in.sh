@@ -25,8 +25,9 @@ for t in $TIERS; do tiers_pod_record "$t" "$t-7d9c-1"; done
 es_netns_add l2 && es_no_ipv6 l2 && tiers_veth l2 nl2 4 && tiers_pod_record l2 logic-7d9c-2
 es_netns_add d2 && es_no_ipv6 d2 && tiers_veth d2 nd2 5 && tiers_pod_record d2 db-7d9c-2
 
-# 32 s of steady load; logic's quota drops to a tenth of a CPU 22 s in.
-tiers_run logic 22 32
+# 40 s of steady load; logic's quota drops to a tenth of a CPU 28 s in
+# (after the CLI's windows, at most 27 s in).
+tiers_run logic 28 40
 # tiers_run lifts every limit as it starts: the CPU limits go on after.
 quota() { echo "$2" >$CG/cpu/"$(cg "$1")"/cpu.cfs_quota_us; }
 for t in $TIERS; do echo 100000 >$CG/cpu/"$(cg $t)"/cpu.cfs_period_us; done
@@ -69,20 +70,27 @@ es_check "the table prints logic's Deployment at 1 replica" grep -Fq \
 	"kubectl patch deployment logic --type merge -p '{\"spec\":{\"replicas\":1}}'" <<<"$table"
 grep -q 'replicas":1' <<<"$table" || es_diag <<<"$table"
 
-# edgeshift advise on its own window (the agent's: 12 samples of 500 ms;
-# 16 of 250 ms once saw the latency's noise as a worsening in a
-# fresh-clone run), the counts given.
-out=$("$ES_BUILD/edgeshift" advise --perf "$ES_TMP/perf" --interval-ms 500 --samples 12 \
-	--block front="$(cg front)" --block logic="$(cg logic)" --block db="$(cg db)" \
-	--replicas logic=2 --replicas db=2 --json)
-j=$out
+# edgeshift advise on its own window (the agent's: 12 samples of 500 ms),
+# the counts given. A window in which the latency still rose (+251 % in
+# one fresh-clone run, beside the other lane's drills) judges nothing, as
+# it should: the agent above polls past such windows, the CLI takes one more.
+cli_advise() {
+	"$ES_BUILD/edgeshift" advise --perf "$ES_TMP/perf" --interval-ms 500 --samples 12 \
+		--block front="$(cg front)" --block logic="$(cg logic)" --block db="$(cg db)" \
+		--replicas logic=2 --replicas db=2 --json
+}
+j=$(cli_advise)
+if [ "$(judged logic reason)" = "logic: the service got worse over the window" ]; then
+	jq -c '{first_window: .worsening}' <<<"$j" | es_diag
+	j=$(cli_advise)
+fi
 es_check "edgeshift advise scales logic in too: $(judged logic reason)" \
 	test "$(judged logic action)" = scale_in
 es_expect_eq "and holds db" "$(judged db action)" hold
 [ "$(judged logic action)" = scale_in ] || jq -c '{worsening, scale_in}' <<<"$j" | es_diag
 
-# Logic held to a tenth of a CPU (22 s in): worse, so nothing is scaled in.
-for _ in $(seq 40); do
+# Logic held to a tenth of a CPU (28 s in): worse, so nothing is scaled in.
+for _ in $(seq 64); do
 	j=$(advice)
 	[ "$(jq -r '.scale_out // "none"' <<<"$j")" = logic ] && break
 	sleep 0.25
