@@ -300,14 +300,15 @@ struct es_mig_xlate {
 	__u32	new_tsval;	/* BPF, LEARN: that SYN-ACK's TSval (new_ts set) */
 	__u32	learned;	/* BPF: ES_MIG_XLATE_LEARNED once new_isn, new_tsval and new_ns are
 				 * set, | ES_MIG_XLATE_NEW_TS when the SYN-ACK had a timestamp */
-	__u64	new_ns;		/* BPF, LEARN: CLOCK_MONOTONIC ns when that SYN-ACK was seen */
+	__u64	new_ns;		/* BPF, LEARN: CLOCK_MONOTONIC ns when that SYN-ACK was seen
+				 * (coarse: up to one tick early) */
 	__u64	in_segs;	/* BPF: segments translated towards the container */
 	__u64	out_segs;	/* BPF: segments translated towards the user */
 	__u64	bad_opts;	/* BPF: segments whose TCP options could not be walked (malformed or
 				 * longer than the header): sequence numbers translated, options
 				 * left as they came */
-	__u64	last_ns;	/* BPF: CLOCK_MONOTONIC ns of the latest segment, for user space to
-				 * drop an entry idle or closed */
+	__u64	last_ns;	/* BPF: CLOCK_MONOTONIC ns of the latest segment (coarse), for user
+				 * space to drop an entry idle or closed */
 };
 
 /* Bits of es_mig_xlate.learned. */

@@ -263,6 +263,54 @@ TEST(xlate_from_container)
 }
 
 /*
+ * NOP NOP TS alone, the layout of every segment past the handshake that
+ * carries no SACK: translated in place without the walk (es_xlate_ts_only),
+ * both ways, on XDP (the checksum fixed by hand) and on tcx.
+ */
+static void check_ts_only(int fd, bool xdp, bool in, uint32_t pass)
+{
+	uint8_t opt[12], pkt[PKT_MAX];
+	size_t olen = opts_ts(in ? 777 : 0x00200000u, in ? 0xfffffff0u : 555, opt);
+	size_t len = seg(in, in ? 5000 : 0x10, in ? 0x7ffff000u : 5008, 0x18, opt, olen, pkt);
+	struct out o = run(fd, xdp, pkt, len);
+	const uint8_t *th = o.pkt + L4;
+
+	ASSERT_EQ(o.retval, pass, "passes");
+	ASSERT_EQ(o.len, len, "same length");
+	if (in) {
+		EXPECT_EQ(get32(th + 4), 5000, "the user's sequence number untouched");
+		EXPECT_EQ(get32(th + 8), 0x7ffff000u + SEQ_DELTA, "ack + seq_delta");
+		EXPECT_EQ(get32(th + 24), 777, "TSval, the user's, untouched");
+		EXPECT_EQ(get32(th + 28), 0xfffffff0u + TS_DELTA, "TSecr + ts_delta (wrapping)");
+	} else {
+		EXPECT_EQ(get32(th + 4), 0x10 - SEQ_DELTA, "seq - seq_delta (wrapping)");
+		EXPECT_EQ(get32(th + 8), 5008, "ack, of the user's bytes, untouched");
+		EXPECT_EQ(get32(th + 24), 0x00200000u - TS_DELTA, "TSval - ts_delta");
+		EXPECT_EQ(get32(th + 28), 555, "TSecr, the user's clock, untouched");
+	}
+	EXPECT_EQ(memcmp(th + 20, opt, 4), 0, "NOP NOP TS kept");
+	EXPECT_EQ(memcmp(th + 32, pkt + L4 + 32, 8), 0, "payload untouched");
+	EXPECT_TRUE(csum_ok(o.pkt, o.len), "TCP checksum verifies");
+}
+
+TEST(xlate_timestamps_only_in_place)
+{
+	struct es_mig_key k = key();
+	struct es_mig_xlate x;
+
+	setup(true);
+	check_ts_only(bpf_program__fd(g.skel->progs.es_mig_xdp_ingress), true, true, XDP_PASS);
+	check_ts_only(bpf_program__fd(g.skel->progs.es_mig_tc_ingress), false, true,
+		      (uint32_t)TC_ACT_UNSPEC);
+	check_ts_only(bpf_program__fd(g.skel->progs.es_mig_tc_ctr), false, false,
+		      (uint32_t)TC_ACT_UNSPEC);
+	ASSERT_OK(es_mig_xlate_get(&g.dp, &k, &x), "entry");
+	EXPECT_EQ(x.in_segs, 2, "in_segs");
+	EXPECT_EQ(x.out_segs, 1, "out_segs");
+	EXPECT_EQ(x.bad_opts, 0, "bad_opts");
+}
+
+/*
  * A good timestamp option, then a SACK claiming 18 bytes where 4 are left:
  * numbers translated, the options as they came (the TSecr before the bad
  * option is not left half done).
