@@ -100,6 +100,11 @@ step "4. One million live sessions and a one-million-tuple flood (selftests/acco
 ES_MILLION_LIVE=${ES_MILLION_LIVE:-1000000} ES_MILLION_FLOOD=${ES_MILLION_FLOOD:-1000000} \
 	ES_MILLION_RSS_MAX_KIB=${ES_MILLION_RSS_MAX_KIB:-131072} \
 	bash "$(dirname "$0")/../../selftests/accounting/session_million.sh" | tee "$OUT/million.tap" >&2
+echo "   the same with the slot table (session_table: slots)" >&2
+ES_MILLION_LIVE=${ES_MILLION_LIVE:-1000000} ES_MILLION_FLOOD=${ES_MILLION_FLOOD:-1000000} \
+	ES_MILLION_RSS_MAX_KIB=${ES_MILLION_RSS_MAX_KIB:-131072} \
+	bash "$(dirname "$0")/../../selftests/accounting/session_million_slots.sh" |
+	tee "$OUT/million_slots.tap" >&2
 
 jq -n --slurpfile xdp "$OUT/xdp.json" \
 	--argjson tw "$tcp_w" --argjson two "$tcp_wo" --argjson rw "$rr_w" --argjson rwo "$rr_wo" \
