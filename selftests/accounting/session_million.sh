@@ -75,9 +75,10 @@ es_expect_eq "live sessions: fewest packets" "$lo" 2
 es_expect_eq "live sessions: most packets" "$hi" 2
 read -r nf _ <<<"$(port_query 902 desc)"
 # The table refuses a new session whose two buckets are full and counts
-# its packet skipped (no_slot): 15 of 2,000,000 at half the slots in use,
-# none at CI size. Each flood tuple is a session or such a skip; the
-# session maps (twice the size needed) have room for every one.
+# its packet skipped (no_slot): 15 of 2,000,000 at half the slots in use
+# before first buckets kept spare slots, none since. Each flood tuple is a
+# session or such a skip; the session maps (twice the size needed) have
+# room for every one.
 skipped=$(es_api b /metrics | grep -E '^edgeshift_skipped_packets_total.*direction="rx",reason="(no_slot|slot_busy|map_full)"' |
 	awk '{ n += $2 } END { print n + 0 }')
 es_diag <<<"flood tuples skipped for want of room: $skipped"
