@@ -14,7 +14,7 @@
 # net_backlog), scale it out, with a reason that says the link is
 # rate-limited and its overlimits, and hold the others.
 # ES_ADV_TIER changes the tier (default logic) and ES_ADV_NET_RATE the
-# rate (default 8mbit), for measuring accuracy. About 5 s.
+# rate (default 8mbit), for measuring accuracy. About 7 s a window.
 source "$(dirname "$0")/../lib.sh"
 es_require_root
 
@@ -40,14 +40,16 @@ measure() {
 	tiers_stop
 	wait "$TIERS_PID" 2>/dev/null
 }
-measure
 # TCP through a tbf is noisy (it backs off after a drop, bursts after):
-# a window in which the link's series fell under r = 0.5 (0.40 in one
-# fresh-clone run) is measured once more, and says so.
-if [ "$(jq -r '.scale_out // "none"' <<<"$TIERS_OUT" 2>/dev/null)" = none ]; then
-	jq -c '{first_window: .reason}' <<<"$TIERS_OUT" 2>/dev/null | es_diag
+# the link's best series reached r = 0.52-0.82 in 8 quiet runs here, and
+# fell under 0.5 in fresh-clone runs beside the other lane (0.40 once,
+# 0.48 in two windows in a row once). A window that scales nothing out is
+# measured again, up to three windows in all, each one's reason logged.
+for w in 1 2 3; do
 	measure
-fi
+	[ "$(jq -r '.scale_out // "none"' <<<"$TIERS_OUT" 2>/dev/null)" != none ] && break
+	jq -c --arg w "$w" '{window: $w, reason}' <<<"$TIERS_OUT" 2>/dev/null | es_diag
+done
 
 # The injection did what it is meant to: the tbf held the tier's traffic back.
 es_expect_ge "the tbf on $T's link held packets back (overlimits)" "${held:-0}" 100
