@@ -109,6 +109,14 @@ static __always_inline void es_flow_skip(const struct es_flow_counts *n, __u32 i
 	ifs->skipped[ES_DIR_TX][ES_SKIP_MAP_FULL] += n->pkts[ES_DIR_TX];
 }
 
+/* A slot's counts after they moved into the session's entry. */
+static __always_inline void es_flow_clear(struct es_flow_counts *n)
+{
+	n->pkts[ES_DIR_RX] = n->pkts[ES_DIR_TX] = 0;
+	n->bytes[ES_DIR_RX] = n->bytes[ES_DIR_TX] = 0;
+	n->tcp_flags[ES_DIR_RX] = n->tcp_flags[ES_DIR_TX] = 0;
+}
+
 /*
  * Move a slot's counts into the session's entry. An entry
  * collected or evicted meanwhile is made again, as the next packet of the
@@ -141,9 +149,7 @@ static __always_inline void es_flow_fold_from(struct es_flow_counts *n, void *se
 	} else {
 		es_flow_skip(n, ifindex);
 	}
-	n->pkts[ES_DIR_RX] = n->pkts[ES_DIR_TX] = 0;
-	n->bytes[ES_DIR_RX] = n->bytes[ES_DIR_TX] = 0;
-	n->tcp_flags[ES_DIR_RX] = n->tcp_flags[ES_DIR_TX] = 0;
+	es_flow_clear(n);
 }
 
 static __always_inline void es_flow_fold(struct es_flow_counts *n, void *sessions,

@@ -279,16 +279,23 @@ static __always_inline void es_tbl_probe_init(struct es_tbl_probe *p,
 	p->b[1] = es_tbl_b2(h, es_tbl_nbuckets);
 }
 
+/* A claimed entry (the tag is ours, BUSY) for key, first seen at ns, nothing counted yet. */
+static __always_inline void es_tbl_entry_init(struct es_tbl_entry4 *e,
+					      const struct es_session_key4 *key, __u64 ns)
+{
+	e->key = *key;
+	e->reserved = 0;
+	__builtin_memset(&e->c, 0, sizeof(e->c));
+	e->c.first_ns = ns;
+	e->c.last_ns = ns;
+}
+
 /* A new session's entry with its first packet in it (the tag is ours, BUSY). */
 static __always_inline void es_tbl_fill(struct es_ctx *c, struct es_tbl_entry4 *e)
 {
 	__u32 dir = c->dir & 1;
 
-	e->key = c->pkt.k4;
-	e->reserved = 0;
-	__builtin_memset(&e->c, 0, sizeof(e->c));
-	e->c.first_ns = c->tick_ns;
-	e->c.last_ns = c->tick_ns;
+	es_tbl_entry_init(e, &c->pkt.k4, c->tick_ns);
 	e->c.pkts[dir] = c->segs;
 	e->c.bytes[dir] = c->bytes;
 	e->c.tcp_flags[dir] = c->pkt.tcp_flags;
@@ -525,11 +532,8 @@ static __always_inline struct es_tbl_entry4 *es_tbl_refind4(struct es_flow_slot4
 		return NULL;
 	e = es_tbl_get(&p, &s->key, ts, &tag, &r);
 	if (r > 0 && e && tag) {
-		e->key = s->key;
-		e->reserved = 0;
-		__builtin_memset(&e->c, 0, sizeof(e->c));
+		es_tbl_entry_init(e, &s->key, s->n.last_ns);
 		__builtin_memset(&e->st, 0, sizeof(e->st));
-		e->c.first_ns = s->n.last_ns;
 		e->st.created_ns = s->n.last_ns;
 		__sync_lock_test_and_set(tag, p.fp | ES_TBL_LIVE);
 		ts->created++;
@@ -559,9 +563,7 @@ static __always_inline void es_tbl_fold4(struct es_flow_slot4 *s)
 		es_counters_add(&e->c, ES_DIR_TX, n->pkts[ES_DIR_TX], n->bytes[ES_DIR_TX],
 				n->tcp_flags[ES_DIR_TX], n->last_ns);
 	}
-	n->pkts[ES_DIR_RX] = n->pkts[ES_DIR_TX] = 0;
-	n->bytes[ES_DIR_RX] = n->bytes[ES_DIR_TX] = 0;
-	n->tcp_flags[ES_DIR_RX] = n->tcp_flags[ES_DIR_TX] = 0;
+	es_flow_clear(n);
 }
 
 /* The sweep timer's work on one IPv4 slot: fold; free it once idle a whole period. */
@@ -574,17 +576,20 @@ static __always_inline void es_tbl_sweep4(struct es_flow_slot4 *s, __u64 now)
 		s->n.valid = 0;
 }
 
-/* This CPU's cache slot for the packet's key; c->slot_match: it holds the key. */
+/*
+ * This CPU's cache slot for the packet's key (es_flow_slot, which hands
+ * back the slot's key, the slot's first member); c->slot_match: it holds
+ * the key.
+ */
 static __always_inline struct es_flow_slot4 *es_tbl_cache_slot(struct es_ctx *c)
 {
-	struct es_flow_slot4 *s;
-	__u32 i;
+	void *slot_key = NULL;
 
-	i = es_flow_index4(&c->pkt.k4);
-	c->slot_i = i;
-	s = bpf_map_lookup_elem(&es_flow_cache4, &i);
-	c->slot_match = s && s->n.valid && es_key4_eq(&s->key, &c->pkt.k4);
-	return s;
+	_Static_assert(__builtin_offsetof(struct es_flow_slot4, key) == 0,
+		       "the slot is found by its key");
+	if (!es_flow_slot(c, false, &slot_key))
+		return NULL;
+	return slot_key;
 }
 
 /*

@@ -577,45 +577,31 @@ static bool tbl_live(FIXTURE_DATA(tbl) *self, __u32 slot)
 	return (tbl_tag(self, slot) & ES_TBL_STATE_MASK) == ES_TBL_LIVE;
 }
 
-/* Add what the CPUs' flow cache slots hold for the key and have not folded yet. */
-static void tbl_cache_add(FIXTURE_DATA(tbl) *self, const struct es_session_key4 *k,
-			  struct es_session_counters *sum)
+/*
+ * What the CPUs' flow cache slots hold for the key and have not folded
+ * yet, added to *sum (when given): how many CPUs' slots hold it, and in
+ * *at the table slot the last of them remembers.
+ */
+static int tbl_cache_read(FIXTURE_DATA(tbl) *self, const struct es_session_key4 *k,
+			  struct es_session_counters *sum, __u32 *at)
 {
 	size_t stride = (sizeof(struct es_flow_slot4) + 7) & ~7UL;
 	__u32 idx = es_flow_index4(k);
 	char *vals = percpu_lookup(self->ncpus, self->skel->maps.es_flow_cache4, &idx,
 				   sizeof(struct es_flow_slot4));
-	int cpu, d;
-
-	for (cpu = 0; vals && cpu < self->ncpus; cpu++) {
-		const struct es_flow_slot4 *fs = (const void *)(vals + cpu * stride);
-
-		if (!fs->n.valid || memcmp(&fs->key, k, sizeof(*k)))
-			continue;
-		for (d = 0; d < ES_DIR_MAX; d++) {
-			sum->pkts[d] += fs->n.pkts[d];
-			sum->bytes[d] += fs->n.bytes[d];
-		}
-	}
-	free(vals);
-}
-
-/* CPUs whose flow cache slot holds the key; *at: the table slot the last one remembers. */
-static int tbl_cache_holds(FIXTURE_DATA(tbl) *self, const struct es_session_key4 *k, __u32 *at)
-{
-	size_t stride = (sizeof(struct es_flow_slot4) + 7) & ~7UL;
-	__u32 idx = es_flow_index4(k);
-	char *vals = percpu_lookup(self->ncpus, self->skel->maps.es_flow_cache4, &idx,
-				   sizeof(struct es_flow_slot4));
-	int cpu, held = 0;
+	int cpu, d, held = 0;
 
 	*at = 0;
 	for (cpu = 0; vals && cpu < self->ncpus; cpu++) {
 		const struct es_flow_slot4 *fs = (const void *)(vals + cpu * stride);
 
-		if (fs->n.valid && !memcmp(&fs->key, k, sizeof(*k))) {
-			held++;
-			*at = fs->tbl_slot;
+		if (!fs->n.valid || memcmp(&fs->key, k, sizeof(*k)))
+			continue;
+		held++;
+		*at = fs->tbl_slot;
+		for (d = 0; sum && d < ES_DIR_MAX; d++) {
+			sum->pkts[d] += fs->n.pkts[d];
+			sum->bytes[d] += fs->n.bytes[d];
 		}
 	}
 	free(vals);
@@ -665,12 +651,13 @@ static struct es_session_counters tbl_read(FIXTURE_DATA(tbl) *self,
 {
 	struct es_session_counters before, after;
 	int tries;
+	__u32 at;
 
 	for (tries = 0; tries < 100; tries++) {
 		before = tbl_read_slots(self, k, copies);
-		tbl_cache_add(self, k, &before);
+		tbl_cache_read(self, k, &before, &at);
 		after = tbl_read_slots(self, k, copies);
-		tbl_cache_add(self, k, &after);
+		tbl_cache_read(self, k, &after, &at);
 		if (!memcmp(&before, &after, sizeof(before)))
 			break;
 	}
@@ -729,7 +716,7 @@ TEST_F(tbl, xdp_two_cpus_one_session_exact)
 	run_workers(self, w);
 	check_overlap(w);
 	since = es_now_ns() - (w[0].end_ns > w[1].end_ns ? w[0].end_ns : w[1].end_ns);
-	held = tbl_cache_holds(self, &k, &at);
+	held = tbl_cache_read(self, &k, NULL, &at);
 	slot = es_slot_table_find(&self->t, &k);
 	/* a sweep frees a slot idle for ES_FLOW_SWEEP_NS: only a quicker read must find them */
 	if (since < ES_FLOW_SWEEP_NS) {
