@@ -19,7 +19,7 @@ LIBBPF_LIBS	:= $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf 
 LDLIBS		:= -Wl,--as-needed $(LIBBPF_LIBS) -lmnl -ljansson -lmicrohttpd -lcurl \
 		   -lzstd -larchive -lcrypto -lyaml -lpthread -lm
 
-BPF_OBJS	:= accounting xdp_pass bench_naive bench_acct bench_nocache bench_hash bench_defer bench_table bench_tblnc \
+BPF_OBJS	:= accounting xdp_pass bench_naive bench_acct bench_nocache bench_hash bench_defer bench_table bench_tblnc bench_floor bench_floor64 bench_floor128 \
 		   migration \
 		   peer_tcp
 SKELS		:= $(patsubst %,$(BUILD)/%.skel.h,$(BPF_OBJS))

@@ -33,9 +33,12 @@ fi
 
 step "1. XDP per-packet cost (BPF_PROG_TEST_RUN, pinned to one CPU)"
 taskset -c 1 "$ES_BUILD/es-bench-xdp" --json >"$OUT/xdp.json"
-jq -r '.cases[] | [.case, .xdp_pass_ns_per_pkt, .ns_per_pkt, .ratio, .before_ns_per_pkt, .before_ratio, .naive_ns_per_pkt, .naive_ratio] | @tsv' \
-	"$OUT/xdp.json" | awk -F'\t' 'BEGIN { printf "%-16s %9s %10s %7s %9s %7s %9s %7s\n", "case", "XDP_PASS", "edgeshift", "ratio", "before", "ratio", "naive", "ratio" }
-	{ printf "%-16s %9.1f %10.1f %6.2fx %9.1f %6.2fx %9.1f %6.2fx\n", $1, $2, $3, $4, $5, $6, $7, $8 }' >&2
+# every column of the run, "-" where a program does not take the case (the table: IPv6)
+jq -r '(.cases[0].columns | keys_unsorted) as $k | (["case"] + $k),
+	(.cases[] | . as $c | [.case] + [$k[] as $n | $c.columns[$n] |
+	 if . == null then "-" else "\(.ns_per_pkt | floor) \(.ratio * 100 | round / 100)x" end]) |
+	@tsv' "$OUT/xdp.json" |
+	awk -F'\t' '{ printf "%-16s", $1; for (i = 2; i <= NF; i++) printf " %12s", $i; printf "\n" }' >&2
 
 es_netns_add a && es_netns_add b || exit 1
 es_veth a va 10.243.0.1 b vb 10.243.0.2 || exit 1

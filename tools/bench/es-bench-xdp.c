@@ -2,7 +2,9 @@
 /*
  * es-bench-xdp: per-packet cost of the XDP accounting program measured with
  * BPF_PROG_TEST_RUN, side by side with a program that only returns
- * XDP_PASS, with the design before the flow cache (bpf/bench_nocache.bpf.c),
+ * XDP_PASS, with the floor under any accounting (bpf/bench_floor.bpf.c:
+ * the parse, the clock and one counter, no session), with the design
+ * before the flow cache (bpf/bench_nocache.bpf.c),
  * the naive design (bpf/bench_naive.bpf.c), the candidate of
  * bpf/bench_hash.bpf.c, the accounting code loaded with request/response
  * latency off (es_rr_latency_off, the agent's request_latency: false), the
@@ -49,6 +51,7 @@
 #include "bench_hash.skel.h"
 #include "bench_defer.skel.h"
 #include "bench_table.skel.h"
+#include "bench_floor.skel.h"
 #include <edgeshift/slot_table.h>
 #include "testing/pkt_build.h"
 #include "bpf/slot_reader.h"
@@ -61,6 +64,8 @@
 /* The programs of one case, in the columns of the report. */
 enum bench_prog {
 	P_PASS,		/* XDP_PASS: the floor every ratio divides by */
+	P_FLOOR,	/* parse, tick, one counter; new tuples add a tag CAS and an entry write */
+	P_FLOOR_SLOT,	/* the floor plus one per-CPU direct-mapped slot per key */
 	P_ES,		/* edgeshift's accounting */
 	P_BEFORE,	/* the same code without the flow cache: the design before issue 12 */
 	P_NAIVE,	/* the naive design */
@@ -73,7 +78,7 @@ enum bench_prog {
 };
 
 static const char *const prog_keys[P_MAX] = {
-	"xdp_pass", "edgeshift", "before", "naive", "hash", "norr", "defer", "table", "object",
+	"xdp_pass", "floor", "floor_slot", "edgeshift", "before", "naive", "hash", "norr", "defer", "table", "object",
 };
 
 struct bench_opts {
@@ -395,7 +400,11 @@ static void print_table(const struct bench_case *cases, int n, const struct benc
 			       "", 100 * cases[i].tbl_skipped_med);
 	}
 	printf("(ns/pkt and ratio to XDP_PASS: medians of %d interleaved rounds, a ratio the\n"
-	       " median of per-round ratios; before = without the flow cache; hash = session\n"
+	       " median of per-round ratios; floor = the header parse, the tick and one\n"
+	       " counter, plus for new tuples a tag CAS and an entry write at a random place of\n"
+	       " a default-size table (bpf/bench_floor.bpf.c); floor_slot = the floor and one\n"
+	       " per-CPU direct-mapped slot per IPv4 key, compared and added to; before =\n"
+	       " without the flow cache; hash = session\n"
 	       " maps without LRU (%s before each new-session run); norr = without\n"
 	       " request/response latency; defer = new sessions in the flow cache only, the\n"
 	       " maps filled by the sweep (timed apart); table = IPv4 sessions in the\n"
@@ -529,6 +538,7 @@ struct bench_objs {
 	struct bench_defer	*defer;
 	struct bench_table	*table;
 	struct xdp_pass		*pass;
+	struct bench_floor	*floor;
 	struct bench_naive	*naive;
 	struct bpf_object	*other;
 };
@@ -566,6 +576,7 @@ static int objs_load(struct bench_objs *b, const struct bench_opts *o)
 	SKEL_LOAD(hash, bench_hash);
 	SKEL_LOAD(defer, bench_defer);
 	SKEL_LOAD(table, bench_table);
+	SKEL_LOAD(floor, bench_floor);
 #undef SKEL_LOAD
 	drain_fd = bpf_program__fd(b->defer->progs.es_xdp_drain);
 	b->norr = bench_acct__open_opts(&oo);
@@ -589,6 +600,7 @@ static void objs_destroy(struct bench_objs *b)
 	bpf_object__close(b->other);
 	bench_naive__destroy(b->naive);
 	xdp_pass__destroy(b->pass);
+	bench_floor__destroy(b->floor);
 	bench_acct__destroy(b->norr);
 	bench_defer__destroy(b->defer);
 	bench_table__destroy(b->table);
@@ -669,6 +681,8 @@ static void case_init(struct bench_case *bc, const struct bench_objs *b,
 	bc->len = es_pkt_build(&spec, bc->pkt, sizeof(bc->pkt));
 	if (bc->new_tuples) {
 		bc->fd[P_PASS] = bpf_program__fd(b->pass->progs.es_xdp_pass_new);
+		bc->fd[P_FLOOR] = bpf_program__fd(b->floor->progs.es_xdp_acct_new);
+		bc->fd[P_FLOOR_SLOT] = bpf_program__fd(b->floor->progs.es_xdp_slot_new);
 		bc->fd[P_ES] = bpf_program__fd(b->acct_new->progs.es_xdp_acct_new);
 		bc->fd[P_BEFORE] = bpf_program__fd(b->before->progs.es_xdp_acct_new);
 		bc->fd[P_NAIVE] = bpf_program__fd(b->naive->progs.es_xdp_naive_new);
@@ -680,6 +694,9 @@ static void case_init(struct bench_case *bc, const struct bench_objs *b,
 		return;
 	}
 	bc->fd[P_PASS] = bpf_program__fd(b->pass->progs.es_xdp_pass);
+	bc->fd[P_FLOOR] = bpf_program__fd(b->floor->progs.es_xdp_acct);
+	bc->fd[P_FLOOR_SLOT] = spec_fn == spec_tcp_ack6 ? -1 :
+			       bpf_program__fd(b->floor->progs.es_xdp_slot);
 	bc->fd[P_ES] = bpf_program__fd(b->acct->progs.es_xdp_ingress);
 	bc->fd[P_BEFORE] = bpf_program__fd(b->before->progs.es_xdp_acct);
 	bc->fd[P_NAIVE] = bpf_program__fd(b->naive->progs.es_xdp_naive);
