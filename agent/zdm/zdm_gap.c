@@ -278,17 +278,22 @@ static void fill_requests(struct es_zdm *z, struct gaps *gs, const struct es_mig
 		chase(z, gs, GAP_REQUESTS, k, r.peer_addr, from, to);
 }
 
-/* Target side, one session with source replies missing. */
-static void fill_replies(struct es_zdm *z, struct gaps *gs, const struct es_mig_key *k,
+/*
+ * Target side, one session whose base lags its latest reply: chase its
+ * first gap. true: one is open (rescan soon); a base that only lags (no
+ * reply missing, none coming to move it) waits for the slow scan.
+ */
+static bool fill_replies(struct es_zdm *z, struct gaps *gs, const struct es_mig_key *k,
 			 const struct es_mig_session *s)
 {
 	__u64 from, to;
 
 	if (es_mig_reply_gap(&z->dp, k, &from, &to)) {
 		gap_forget(gs, GAP_REPLIES, k);
-		return;
+		return false;
 	}
 	chase(z, gs, GAP_REPLIES, k, s->source_addr, from, to);
+	return true;
 }
 
 /*
@@ -334,8 +339,7 @@ static bool scan(struct es_zdm *z, struct gaps *gs)
 		probe_requests(z, gs, &k, &s);
 		if (k.proto == IPPROTO_TCP || s.old_replies <= s.old_base)
 			continue;
-		fill_replies(z, gs, &k, &s);
-		open = true;
+		open |= fill_replies(z, gs, &k, &s);
 	}
 	return open;
 }

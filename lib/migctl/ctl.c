@@ -369,6 +369,9 @@ int es_mig_src_gap(const struct es_mig_dp *dp, const struct es_mig_key *key, __u
 	return 0;
 }
 
+/* Ordinals looked at past a lagging base for a gap, per question (a few ms of look-ups). */
+#define ES_MIG_GAP_LOOK	4096
+
 static bool rseen(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 seq)
 {
 	struct es_mig_record_key rk = { .session = *key, .seq = seq };
@@ -381,15 +384,23 @@ int es_mig_reply_gap(const struct es_mig_dp *dp, const struct es_mig_key *key, _
 		     __u64 *to)
 {
 	struct es_mig_session s;
+	__u64 seq, look = 0;
 	int ret;
 
 	ret = es_mig_session_get(dp, key, &s);
 	if (ret)
 		return ret;
-	/* the base lags by what the next reply moves it over: no gap there */
-	if (s.old_replies <= s.old_base || rseen(dp, key, s.old_base + 1))
+	/*
+	 * The base lags behind ordinals that arrived: the data plane moves it
+	 * over at most 32 a reply, so after the last reply it can stop short
+	 * of a gap that no later reply will move it to. Look past it.
+	 */
+	for (seq = s.old_base + 1; seq < s.old_replies && rseen(dp, key, seq); seq++)
+		if (++look > ES_MIG_GAP_LOOK)
+			return -ENOENT;
+	if (seq >= s.old_replies)
 		return -ENOENT;
-	*from = *to = s.old_base + 1;
+	*from = *to = seq;
 	while (*to + 1 < s.old_replies && !rseen(dp, key, *to + 1))
 		(*to)++;
 	return 0;

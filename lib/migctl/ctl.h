@@ -162,8 +162,9 @@ int es_mig_src_gap(const struct es_mig_dp *dp, const struct es_mig_key *key, __u
 int es_mig_src_skip(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 to);
 
 /*
- * Target side: source replies missing before ones that arrived (above
- * old_base, es_mig_rseen): [*from, *to]. -ENOENT when none is.
+ * Target side: the first source replies missing before ones that arrived
+ * (above old_base, es_mig_rseen, looking past the ordinals that arrived
+ * right above a lagging base): [*from, *to]. -ENOENT when none is.
  */
 int es_mig_reply_gap(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 *from,
 		     __u64 *to);
