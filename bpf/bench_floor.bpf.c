@@ -76,14 +76,24 @@ struct {
 } es_floor_entries SEC(".maps");
 
 /* Parse, read the tick, count: false when the packet has no session key. */
-static __always_inline bool es_floor_count_pkt(void *data, void *data_end, struct es_pkt *p,
-					       __u64 *now)
+static __always_inline bool es_floor_count_pkt(void *data, void *data_end, __u32 ifindex,
+					       struct es_pkt *p, __u64 *now)
 {
 	struct es_floor_counts *n;
 	__u32 zero = 0;
 
+	/* what es_account_prep sets before the parse, no more */
+	p->hdr_len = 0;
+	p->tcp_flags = 0;
+	p->ports_fixed = 0;
+	p->icmp_echo = 0;
 	if (es_parse(data, data_end, p) >= 0)
 		return false;
+	/* and after it, for an IPv4 key */
+	if (p->family == ES_FAMILY_INET) {
+		__builtin_memset(p->k4.reserved, 0, sizeof(p->k4.reserved));
+		p->k4.ifindex = ifindex;
+	}
 	*now = es_tick_ns();
 	n = bpf_map_lookup_elem(&es_floor_count, &zero);
 	if (!n)
@@ -122,14 +132,12 @@ static __always_inline void es_floor_touch(const struct es_session_key4 *k, __u6
 }
 
 /* The packet counted in its key's slot, which a miss takes. */
-static __always_inline void es_floor_slot_count(struct es_pkt *p, __u32 ifindex, __u64 len,
-						__u64 now)
+static __always_inline void es_floor_slot_count(struct es_pkt *p, __u64 len, __u64 now)
 {
 	struct es_floor_slot *s;
 	const __u32 *x, *y;
 	__u32 i;
 
-	p->k4.ifindex = ifindex;
 	i = es_flow_index4(&p->k4);
 	s = bpf_map_lookup_elem(&es_floor_slots, &i);
 	if (!s)
@@ -150,11 +158,12 @@ int es_xdp_slot(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct es_pkt p = {};
+	struct es_pkt p;
 	__u64 now;
 
-	if (es_floor_count_pkt(data, data_end, &p, &now) && p.family == ES_FAMILY_INET)
-		es_floor_slot_count(&p, ctx->ingress_ifindex, data_end - data, now);
+	if (es_floor_count_pkt(data, data_end, ctx->ingress_ifindex, &p, &now) &&
+	    p.family == ES_FAMILY_INET)
+		es_floor_slot_count(&p, data_end - data, now);
 	return XDP_PASS;
 }
 
@@ -163,12 +172,13 @@ int es_xdp_slot_new(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct es_pkt p = {};
+	struct es_pkt p;
 	__u64 now;
 
 	es_bench_next_tuple(data, data_end);
-	if (es_floor_count_pkt(data, data_end, &p, &now) && p.family == ES_FAMILY_INET) {
-		es_floor_slot_count(&p, ctx->ingress_ifindex, data_end - data, now);
+	if (es_floor_count_pkt(data, data_end, ctx->ingress_ifindex, &p, &now) &&
+	    p.family == ES_FAMILY_INET) {
+		es_floor_slot_count(&p, data_end - data, now);
 		es_floor_touch(&p.k4, now);
 	}
 	return XDP_PASS;
@@ -179,10 +189,10 @@ int es_xdp_acct(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct es_pkt p = {};
+	struct es_pkt p;
 	__u64 now;
 
-	es_floor_count_pkt(data, data_end, &p, &now);
+	es_floor_count_pkt(data, data_end, ctx->ingress_ifindex, &p, &now);
 	return XDP_PASS;
 }
 
@@ -191,11 +201,12 @@ int es_xdp_acct_new(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
-	struct es_pkt p = {};
+	struct es_pkt p;
 	__u64 now;
 
 	es_bench_next_tuple(data, data_end);
-	if (es_floor_count_pkt(data, data_end, &p, &now) && p.family == ES_FAMILY_INET)
+	if (es_floor_count_pkt(data, data_end, ctx->ingress_ifindex, &p, &now) &&
+	    p.family == ES_FAMILY_INET)
 		es_floor_touch(&p.k4, now);
 	return XDP_PASS;
 }

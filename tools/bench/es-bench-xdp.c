@@ -78,7 +78,8 @@ enum bench_prog {
 };
 
 static const char *const prog_keys[P_MAX] = {
-	"xdp_pass", "floor", "floor_slot", "edgeshift", "before", "naive", "hash", "norr", "defer", "table", "object",
+	"xdp_pass", "floor", "floor_slot", "edgeshift", "before", "naive", "hash", "norr", "defer",
+	"table", "object",
 };
 
 struct bench_opts {
