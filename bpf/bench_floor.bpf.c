@@ -153,62 +153,48 @@ static __always_inline void es_floor_slot_count(struct es_pkt *p, __u64 len, __u
 	s->n.last_ns = now;
 }
 
-SEC("xdp")
-int es_xdp_slot(struct xdp_md *ctx)
+/* One packet: the new-tuple step if asked, the floor, the slot if asked, a new session's memory. */
+static __always_inline int es_floor_run(struct xdp_md *ctx, bool new_tuple, bool slot)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	struct es_pkt p;
 	__u64 now;
 
-	if (es_floor_count_pkt(data, data_end, ctx->ingress_ifindex, &p, &now) &&
-	    p.family == ES_FAMILY_INET)
+	if (new_tuple)
+		es_bench_next_tuple(data, data_end);
+	if (!es_floor_count_pkt(data, data_end, ctx->ingress_ifindex, &p, &now) ||
+	    p.family != ES_FAMILY_INET)
+		return XDP_PASS;
+	if (slot)
 		es_floor_slot_count(&p, data_end - data, now);
-	return XDP_PASS;
-}
-
-SEC("xdp")
-int es_xdp_slot_new(struct xdp_md *ctx)
-{
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct es_pkt p;
-	__u64 now;
-
-	es_bench_next_tuple(data, data_end);
-	if (es_floor_count_pkt(data, data_end, ctx->ingress_ifindex, &p, &now) &&
-	    p.family == ES_FAMILY_INET) {
-		es_floor_slot_count(&p, data_end - data, now);
+	if (new_tuple)
 		es_floor_touch(&p.k4, now);
-	}
 	return XDP_PASS;
 }
 
 SEC("xdp")
 int es_xdp_acct(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct es_pkt p;
-	__u64 now;
-
-	es_floor_count_pkt(data, data_end, ctx->ingress_ifindex, &p, &now);
-	return XDP_PASS;
+	return es_floor_run(ctx, false, false);
 }
 
 SEC("xdp")
 int es_xdp_acct_new(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct es_pkt p;
-	__u64 now;
+	return es_floor_run(ctx, true, false);
+}
 
-	es_bench_next_tuple(data, data_end);
-	if (es_floor_count_pkt(data, data_end, ctx->ingress_ifindex, &p, &now) &&
-	    p.family == ES_FAMILY_INET)
-		es_floor_touch(&p.k4, now);
-	return XDP_PASS;
+SEC("xdp")
+int es_xdp_slot(struct xdp_md *ctx)
+{
+	return es_floor_run(ctx, false, true);
+}
+
+SEC("xdp")
+int es_xdp_slot_new(struct xdp_md *ctx)
+{
+	return es_floor_run(ctx, true, true);
 }
 
 char LICENSE[] SEC("license") = "GPL";

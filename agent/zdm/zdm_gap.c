@@ -279,15 +279,16 @@ static void fill_requests(struct es_zdm *z, struct gaps *gs, const struct es_mig
 }
 
 /*
- * Target side, one session whose base lags its latest reply: chase its
- * first gap. true: one is open (rescan soon); a base that only lags (no
- * reply missing, none coming to move it) waits for the slow scan.
+ * Target side, one session whose base is below its latest reply: move the
+ * base over what arrived, chase the first gap. true: one is open (rescan
+ * soon).
  */
 static bool fill_replies(struct es_zdm *z, struct gaps *gs, const struct es_mig_key *k,
 			 const struct es_mig_session *s)
 {
 	__u64 from, to;
 
+	es_mig_reply_catch_up(&z->dp, k);
 	if (es_mig_reply_gap(&z->dp, k, &from, &to)) {
 		gap_forget(gs, GAP_REPLIES, k);
 		return false;

@@ -369,9 +369,6 @@ int es_mig_src_gap(const struct es_mig_dp *dp, const struct es_mig_key *key, __u
 	return 0;
 }
 
-/* Ordinals looked at past a lagging base for a gap, per question (a few ms of look-ups). */
-#define ES_MIG_GAP_LOOK	4096
-
 static bool rseen(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 seq)
 {
 	struct es_mig_record_key rk = { .session = *key, .seq = seq };
@@ -380,27 +377,39 @@ static bool rseen(const struct es_mig_dp *dp, const struct es_mig_key *key, __u6
 	return !bpf_map_lookup_elem(dp->rseen_fd, &rk, &v);
 }
 
-int es_mig_reply_gap(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 *from,
-		     __u64 *to)
+int es_mig_reply_catch_up(const struct es_mig_dp *dp, const struct es_mig_key *key)
 {
+	struct es_mig_cmd cmd = { .expect_seq = 0 };	/* none given up */
 	struct es_mig_session s;
-	__u64 seq, look = 0;
+	__u64 seq;
 	int ret;
 
 	ret = es_mig_session_get(dp, key, &s);
 	if (ret)
 		return ret;
-	/*
-	 * The base lags behind ordinals that arrived: the data plane moves it
-	 * over at most 32 a reply, so after the last reply it can stop short
-	 * of a gap that no later reply will move it to. Look past it.
-	 */
-	for (seq = s.old_base + 1; seq < s.old_replies && rseen(dp, key, seq); seq++)
-		if (++look > ES_MIG_GAP_LOOK)
-			return -ENOENT;
-	if (seq >= s.old_replies)
+	for (seq = s.old_base; seq + 1 < s.old_replies && seq - s.old_base < ES_MIG_CATCH_UP &&
+	     rseen(dp, key, seq + 1); seq++)
+		;
+	if (seq == s.old_base)
+		return 0;
+	cmd.value = seq;
+	ret = es_mig_cmd_run(dp, key, ES_MIG_CMD_REPLY_SKIP, &cmd);
+	return ret == -ESTALE ? 0 : ret;	/* a reply moved it as far meanwhile */
+}
+
+int es_mig_reply_gap(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 *from,
+		     __u64 *to)
+{
+	struct es_mig_session s;
+	int ret;
+
+	ret = es_mig_session_get(dp, key, &s);
+	if (ret)
+		return ret;
+	/* the base lags by what the next reply (or es_mig_reply_catch_up) moves it over */
+	if (s.old_replies <= s.old_base || rseen(dp, key, s.old_base + 1))
 		return -ENOENT;
-	*from = *to = seq;
+	*from = *to = s.old_base + 1;
 	while (*to + 1 < s.old_replies && !rseen(dp, key, *to + 1))
 		(*to)++;
 	return 0;

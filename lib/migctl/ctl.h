@@ -162,9 +162,18 @@ int es_mig_src_gap(const struct es_mig_dp *dp, const struct es_mig_key *key, __u
 int es_mig_src_skip(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 to);
 
 /*
- * Target side: the first source replies missing before ones that arrived
- * (above old_base, es_mig_rseen, looking past the ordinals that arrived
- * right above a lagging base): [*from, *to]. -ENOENT when none is.
+ * Target side: move old_base over the ordinals that arrived right above
+ * it (ES_MIG_CMD_REPLY_SKIP with none given up), at most ES_MIG_CATCH_UP
+ * a call. The data plane moves it over at most 32 a reply, so after the
+ * last reply of a burst it can stop short of a later gap that no reply
+ * will move it to, and es_mig_reply_gap looks only right above it.
+ */
+#define ES_MIG_CATCH_UP	4096
+int es_mig_reply_catch_up(const struct es_mig_dp *dp, const struct es_mig_key *key);
+
+/*
+ * Target side: source replies missing before ones that arrived (above
+ * old_base, es_mig_rseen): [*from, *to]. -ENOENT when none is.
  */
 int es_mig_reply_gap(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 *from,
 		     __u64 *to);
