@@ -87,6 +87,7 @@ static __always_inline bool es_floor_count_pkt(void *data, void *data_end, __u32
 	p->tcp_flags = 0;
 	p->ports_fixed = 0;
 	p->icmp_echo = 0;
+	p->tcp_data = 0;
 	if (es_parse(data, data_end, p) >= 0)
 		return false;
 	/* and after it, for an IPv4 key */

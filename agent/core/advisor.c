@@ -25,6 +25,7 @@
 struct dp_read {
 	__u64	pkts[ES_DIR_MAX], bytes[ES_DIR_MAX];
 	__u64	hist[ES_LAT_BUCKETS];	/* service latency (request in, reply out) */
+	__u64	lat_sum_ns, lat_count;	/* the same samples' sum and count */
 };
 
 struct es_agent_advisor {
@@ -75,6 +76,8 @@ static void dp_read(struct es_accounting *acct, const char *pattern, struct dp_r
 		}
 		for (d = 0; d < ES_LAT_BUCKETS; d++)
 			out->hist[d] += st.lat_hist[ES_LAT_SERVICE][d];
+		out->lat_sum_ns += st.lat_sum_ns[ES_LAT_SERVICE];
+		out->lat_count += st.lat_count[ES_LAT_SERVICE];
 	}
 }
 
@@ -90,7 +93,7 @@ static bool dp_went_back(const struct dp_read *cur, const struct dp_read *old)
 
 /*
  * The performance over the interval since the last tick: a rate, or a
- * percentile of the latency samples the interval added (in microseconds;
+ * percentile or the mean of the latency samples the interval added (in microseconds;
  * an interval without one repeats the last value: the service did not
  * answer anything, which a throughput metric shows better).
  */
@@ -106,6 +109,11 @@ static double dp_value(struct es_agent_advisor *s, const struct dp_read *cur, ui
 	case ES_ADVISOR_TX_BYTES: return (cur->bytes[ES_DIR_TX] - o->bytes[ES_DIR_TX]) / dt;
 	case ES_ADVISOR_RX_PACKETS: return (cur->pkts[ES_DIR_RX] - o->pkts[ES_DIR_RX]) / dt;
 	case ES_ADVISOR_TX_PACKETS: return (cur->pkts[ES_DIR_TX] - o->pkts[ES_DIR_TX]) / dt;
+	case ES_ADVISOR_MEAN:
+		if (cur->lat_count <= o->lat_count || cur->lat_sum_ns < o->lat_sum_ns)
+			return s->last_perf;
+		return (cur->lat_sum_ns - o->lat_sum_ns) / 1e3 /
+		       (cur->lat_count - o->lat_count);
 	default: break;
 	}
 	for (b = 0; b < ES_LAT_BUCKETS; b++)
@@ -233,7 +241,8 @@ static void *run(void *arg)
 static void describe(struct es_agent_advisor *s)
 {
 	const struct es_advisor_config *c = s->cfg;
-	bool lat = c->metric == ES_ADVISOR_P50 || c->metric == ES_ADVISOR_P99;
+	bool lat = c->metric == ES_ADVISOR_P50 || c->metric == ES_ADVISOR_P99 ||
+		   c->metric == ES_ADVISOR_MEAN;
 
 	if (c->perf_file[0]) {
 		snprintf(s->perf_name, sizeof(s->perf_name), "%s in %.60s",

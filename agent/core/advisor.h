@@ -21,6 +21,8 @@ enum es_advisor_metric {
 	ES_ADVISOR_TX_PACKETS,
 	ES_ADVISOR_P50,		/* latency: service latency (request in, reply out) */
 	ES_ADVISOR_P99,
+	ES_ADVISOR_MEAN,	/* the mean of the interval's samples: a queue behind a
+				 * CFS quota makes p50 jump between periods */
 	ES_ADVISOR_NMETRICS,
 };
 

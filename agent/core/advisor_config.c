@@ -16,7 +16,7 @@
 #include "util/config_field.h"
 
 static const char *const metric_names[ES_ADVISOR_NMETRICS] = {
-	"rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "p50", "p99",
+	"rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "p50", "p99", "mean",
 };
 
 void es_advisor_config_defaults(struct es_advisor_config *c)
@@ -114,7 +114,7 @@ static int parse_perf(struct es_advisor_config *c, json_t *v, char *err, size_t 
 		return -1;
 	if (metric && parse_metric(c, json_string_value(metric)))
 		return fail(err, len, "performance.metric", "must be rx_bytes, tx_bytes, "
-			    "rx_packets, tx_packets, p50 or p99");
+			    "rx_packets, tx_packets, p50, p99 or mean");
 	return 0;
 }
 

@@ -221,10 +221,14 @@ static __always_inline void es_tcp_state(struct es_ctx *c, struct es_session_sta
 }
 
 /*
- * Request/response latency for UDP and ICMP. Who opened the session decides
- * what a request is: in a peer-opened session a request arrives and the
- * reply leaves (service time); in a locally opened one it is the reverse
- * (response time as the client sees it on this interface).
+ * Request/response latency for UDP, ICMP echo and TCP segments that carry
+ * payload (a bare ACK is neither). Who opened the session decides what a
+ * request is: in a peer-opened session a request arrives and the reply
+ * leaves (service time); in a locally opened one it is the reverse
+ * (response time as the client sees it on this interface). A request
+ * spread over several segments starts at its first, a reply is taken at
+ * its first: for a client with one request outstanding (HTTP keep-alive,
+ * Redis without pipelining) that is the service's time to first byte.
  */
 static __always_inline void es_rr_state(struct es_ctx *c, struct es_session_state *st)
 {
@@ -293,12 +297,22 @@ static __always_inline struct es_session_state *es_state_get(struct es_ctx *c, v
 	return bpf_map_lookup_elem(map, key);
 }
 
+/*
+ * Whether this packet is a request or a reply: UDP and ICMP echo (not ICMP
+ * errors, NDP, MLD: no request/reply pairs), TCP with payload.
+ */
+static __always_inline bool es_rr_packet(struct es_ctx *c)
+{
+	if (!es_rr_on())
+		return false;
+	return c->pkt.proto == IPPROTO_TCP ? c->pkt.tcp_data : !c->pkt.ports_fixed;
+}
+
 static __always_inline void es_state_apply(struct es_ctx *c, struct es_session_state *st)
 {
 	if (c->pkt.proto == IPPROTO_TCP)
 		es_tcp_state(c, st);
-	else if (!c->pkt.ports_fixed && es_rr_on())
-		/* ICMP errors, NDP, MLD: no request/reply pairs */
+	if (es_rr_packet(c))
 		es_rr_state(c, st);
 }
 
@@ -407,18 +421,18 @@ static __always_inline struct es_flow_counts *es_flow_slot(struct es_ctx *c, boo
 
 /*
  * A known session's packet counted in its slot: TCP without SYN, FIN or
- * RST; UDP and ICMP echo after the request/response bookkeeping on the
- * shared state. false: take the slow path.
+ * RST; requests and replies (es_rr_packet) after the request/response
+ * bookkeeping on the shared state. false: take the slow path.
  */
 static __always_inline bool es_flow_hit(struct es_ctx *c, struct es_flow_counts *n,
 					void *states, void *key)
 {
 	struct es_session_state *st;
 
-	if (c->pkt.proto == IPPROTO_TCP) {
-		if (c->pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST))
-			return false;
-	} else if (es_rr_on()) {
+	if (c->pkt.proto == IPPROTO_TCP &&
+	    (c->pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST)))
+		return false;
+	if (es_rr_packet(c)) {
 		st = bpf_map_lookup_elem(states, key);
 		if (!st)
 			return false;
@@ -643,6 +657,7 @@ static __always_inline bool es_account_prep(struct es_ctx *c, void *data, void *
 	c->pkt.tcp_flags = 0;
 	c->pkt.ports_fixed = 0;
 	c->pkt.icmp_echo = 0;
+	c->pkt.tcp_data = 0;
 	skip = es_parse(data, data_end, &c->pkt);
 	c->bytes = len;
 	if (skip < 0 && c->segs > 1)

@@ -55,6 +55,7 @@ struct es_pkt {
 	__u8	tcp_flags;	/* flag byte of a TCP header, else 0 */
 	__u8	ports_fixed;	/* non-echo ICMP: ports are (0, type) whatever the order */
 	__u8	icmp_echo;	/* 1: echo request, 2: echo reply, 0: not ICMP echo */
+	__u8	tcp_data;	/* a TCP segment that carries payload (a request or a reply) */
 };
 
 /* Ports for ICMP: echo request and reply share the identifier. */
@@ -192,8 +193,17 @@ static __always_inline int es_parse_ipv4(void *l3, void *data_end, struct es_pkt
 	p->proto = iph->protocol;
 	p->hdr_len += ihl;
 	ret = es_parse_l4(l3 + ihl, data_end, p);
-	if (ret < 0)
-		es_key4_fill(p, iph->saddr, iph->daddr);
+	if (ret >= 0)
+		return ret;
+	es_key4_fill(p, iph->saddr, iph->daddr);
+	/*
+	 * From the IP length, not the frame's: a frame padded to 60 bytes
+	 * carries no payload. A GSO packet of more than 64 KiB (BIG TCP) has
+	 * tot_len 0 and is data.
+	 */
+	if (p->proto == IPPROTO_TCP)
+		p->tcp_data = !iph->tot_len ||
+			      bpf_ntohs(iph->tot_len) + sizeof(struct ethhdr) > p->hdr_len;
 	return ret;
 }
 
@@ -235,8 +245,14 @@ static __always_inline int es_parse_ipv6(void *l3, void *data_end, struct es_pkt
 	p->proto = nexthdr;
 	p->hdr_len += cur - l3;
 	ret = es_parse_l4(cur, data_end, p);
-	if (ret < 0)
-		es_key6_fill(p, ip6h);
+	if (ret >= 0)
+		return ret;
+	es_key6_fill(p, ip6h);
+	/* payload_len counts the extension headers; 0 is a jumbogram (BIG TCP) */
+	if (p->proto == IPPROTO_TCP)
+		p->tcp_data = !ip6h->payload_len ||
+			      bpf_ntohs(ip6h->payload_len) + sizeof(struct ethhdr) +
+			      sizeof(*ip6h) > p->hdr_len;
 	return ret;
 }
 

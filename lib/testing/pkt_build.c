@@ -147,10 +147,11 @@ size_t es_pkt_build(const struct es_pkt_spec *spec, uint8_t *buf, size_t buf_len
 	size_t l4_len = l4_header_len(spec->proto) + spec->payload;
 	size_t l3_len = spec->family == AF_INET6 ? sizeof(struct ipv6hdr) :
 			sizeof(struct iphdr);
-	size_t total = sizeof(*eth) + l3_len + l4_len;
+	size_t total = sizeof(*eth) + l3_len + l4_len + spec->pad;
 
 	if (total > buf_len)
 		return 0;
+	memset(buf + total - spec->pad, 0, spec->pad);
 	memcpy(eth->h_dest, spec->dst_mac, 6);
 	memcpy(eth->h_source, spec->src_mac, 6);
 	if (spec->family == AF_INET6) {

@@ -19,6 +19,9 @@ struct es_pkt_spec {
 	uint8_t		tcp_flags;	/* TCP flag byte */
 	uint8_t		icmp_type;	/* ICMP(v6) type */
 	size_t		payload;	/* payload bytes after the L4 header */
+	size_t		pad;		/* zero bytes after the IP packet, outside its
+					 * length: the padding that makes a short frame
+					 * the 60 bytes Ethernet needs */
 	uint8_t		src_mac[6], dst_mac[6];
 };
 

@@ -1461,6 +1461,84 @@ TEST_F(acct, udp_response_latency)
 	check_rr_sample(self, &st, ES_LAT_RESPONSE, elapsed);
 }
 
+/* A request on ACK's connection (100 bytes of payload) and its reply. */
+static void tcp_req_rep(const struct pkt_def *ack, struct pkt_def *req, struct pkt_def *rep)
+{
+	*req = *ack;
+	req->tcp_flags = TCP_ACK | TCP_PSH;
+	req->payload = 100;
+	*rep = reverse_pkt(req, TCP_ACK | TCP_PSH, 0);
+}
+
+/*
+ * TCP: a segment with payload is a request or a reply, a bare ACK neither
+ * (not even one padded to the 60 bytes of a minimum Ethernet frame: the
+ * IP length says it carries nothing). The session is past its first
+ * packets, so the request and reply take the flow cache's path. The
+ * reply's second segment finds no request outstanding: one sample.
+ */
+TEST_F(acct, tcp_service_latency)
+{
+	const struct pkt_def ack = {
+		V4("10.0.0.2", "10.0.0.1", IPPROTO_TCP, 40000, 80), .tcp_flags = TCP_ACK,
+	};
+	struct pkt_def req, ack_out = reverse_pkt(&ack, TCP_ACK, 0), rep;
+	struct es_session_state st;
+	struct es_session_key4 k;
+	struct es_flow_counts n;
+	uint8_t pkt[PKT_MAX];
+	__u64 t0, elapsed;
+	size_t len;
+	int i;
+
+	tcp_req_rep(&ack, &req, &rep);
+	key4("10.0.0.1", 80, "10.0.0.2", 40000, IPPROTO_TCP, &k);
+	/* 4 packets make the session known here (ES_YOUNG_PKTS) */
+	for (i = 0; i < 6; i++)
+		send_xdp(self, &ack);
+	ASSERT_TRUE(flow_slot4(self, &k, &n), "the slot holds the session");
+	len = build_pkt(&ack, pkt, sizeof(pkt));
+	ASSERT_LT(len, 60, "a bare ACK is shorter than a minimum frame");
+	memset(pkt + len, 0, 60 - len);
+	run_xdp(self, pkt, 60);
+	EXPECT_EQ(state4(self, &k).req_ts_ns, 0, "a padded bare ACK in is no request");
+
+	t0 = es_now_ns();
+	send_xdp(self, &req);
+	send_tc(self, &ack_out);
+	EXPECT_NE(state4(self, &k).req_ts_ns, 0, "a bare ACK out is no reply");
+	sleep_ns(RR_DELAY_NS);
+	send_tc(self, &rep);
+	elapsed = es_now_ns() - t0;
+	send_tc(self, &rep);
+	st = state4(self, &k);
+	EXPECT_TRUE(st.flags & ES_STATE_RX_INITIATED, "peer opened: RX_INITIATED");
+	check_rr_sample(self, &st, ES_LAT_SERVICE, elapsed);
+}
+
+/* IPv6 TCP: the payload length says whether a segment carries data. */
+TEST_F(acct, ipv6_tcp_service_latency)
+{
+	const struct pkt_def ack = {
+		V6("fd00::2", "fd00::1", IPPROTO_TCP, 40000, 80), .tcp_flags = TCP_ACK,
+	};
+	struct pkt_def req, ack_out = reverse_pkt(&ack, TCP_ACK, 0), rep;
+	struct es_session_state st;
+	struct es_session_key6 k;
+
+	tcp_req_rep(&ack, &req, &rep);
+	key6("fd00::1", 80, "fd00::2", 40000, IPPROTO_TCP, &k);
+	send_xdp(self, &ack);
+	send_tc(self, &ack_out);
+	EXPECT_EQ(state6(self, &k).req_ts_ns, 0, "bare ACKs are neither");
+	send_xdp(self, &req);
+	EXPECT_NE(state6(self, &k).req_ts_ns, 0, "a segment with payload in is a request");
+	send_tc(self, &rep);
+	st = state6(self, &k);
+	EXPECT_EQ(st.lat_count, 1, "the reply took one sample");
+	EXPECT_EQ(st.req_ts_ns, 0, "no request outstanding");
+}
+
 /*
  * With request/response latency off (the agent's request_latency: false)
  * a UDP session gives no sample, and its known packets count in the flow

@@ -22,7 +22,7 @@ source "$(dirname "$0")/runc_tiers.bash"
 
 tiers_skip_without_v1
 rt_skip_without_runc
-es_plan 25
+es_plan 31
 trap 'rt_cleanup; es_cleanup' EXIT
 
 RT_WS=logic
@@ -36,7 +36,19 @@ for t in front logic db; do
 	pid=$(rt_runc state "$(cg "$t")" | jq -r .pid)
 	es_check "$t runs in the cpu cgroup runc made for it" \
 		grep -qx "$pid" "$CG/cpu/$(cg "$t")/cgroup.procs"
+	tiers_pod_record "$t" "$t-7d9c-1"
 done
+# The agent beside the command: the same blocks, the same window, its
+# performance the data plane's mean service latency of the front's pod interface.
+FRONT_IF=$(es_ifname pfront)
+blocks=$(for t in $TIERS; do
+	printf '{"name": "%s", "cgroup": "%s", "link": "%s"},' $t "$(cg $t)" "$(tiers_link $t)"
+done)
+cat >"$ES_TMP/agent.json" <<JSON
+{"advisor": {"interval_ms": 250, "samples": 16, "blocks": [${blocks%,}],
+  "performance": {"interface": "$FRONT_IF", "metric": "mean"}}}
+JSON
+es_agent_start node main -c "$ES_TMP/agent.json" --cni-state-dir "$ES_TMP/cni" || exit 1
 
 # run_case KIND LIMITED STRENGTH ADVISE_ARGS...: 6 s of ab; 1 s in, the
 # advice over 16 samples of 250 ms; 2.5 s into its window LIMITED (or
@@ -46,12 +58,45 @@ run_case() {
 	shift 3
 	rt_load 6
 	sleep 1
-	[ "$limited" = none ] || ( sleep 2.5; rt_limit "$kind" "$limited" "$strength" ) &
+	local lim=
+	if [ "$limited" != none ]; then
+		( sleep 2.5; rt_limit "$kind" "$limited" "$strength" ) &
+		lim=$!
+	fi
 	rt_advise 16 "$@"
 	wait "$RT_AB_PID"
 	RT_AB_PID=
-	wait
+	# not a bare wait: the agent runs in the background too
+	[ -z "$lim" ] || wait "$lim"
 	[ "$limited" = none ] || rt_limit "$kind" "$limited" off
+}
+
+# agent_expect TIER|none WHAT [or-hold]: the agent's answer over the same
+# window (GET /v1/advice, from right after the command's) scales TIER out:
+# the first tier it names within 2 s (8 polls, as a controller would poll;
+# the window then still holds the start of the limit), or none at once.
+# or-hold: naming nothing passes too (db's quota: in 2 of 9 runs here the
+# data plane's mean tracked no series of db's closely enough, r < 0.5;
+# the file probe's latency ranks db every time), a wrong tier does not.
+agent_expect() {
+	local i got
+	for i in $(seq 8); do
+		AGENT_OUT=$(es_api node /v1/advice)
+		[ "$1" = none ] || [ "$(jq -r '.scale_out' <<<"$AGENT_OUT" 2>/dev/null)" != null ] &&
+			break
+		sleep 0.25
+	done
+	got=$(jq -r '.scale_out // "none"' <<<"$AGENT_OUT" 2>/dev/null)
+	if [ "${3:-}" = or-hold ] && [ "$got" = none ]; then
+		es_ok "the agent on the data plane's latency names no wrong tier for the $2 $1 (held)"
+	else
+		es_expect_eq "the agent on the data plane's latency scales out the $2 tier: $1 (poll $i)" \
+			"$got" "$1"
+	fi
+	[ -n "${RT_AGENT_DUMP:-}" ] && echo "$AGENT_OUT" >>"$RT_AGENT_DUMP"
+	jq -c '{perf, worsening, scale_out, reason, held_ms,
+		ranking: [.ranking[] | {block, resource, against, distance, r}]}' \
+		<<<"$AGENT_OUT" 2>/dev/null | es_diag
 }
 
 # The working set is written and read in once, before any window.
@@ -66,12 +111,16 @@ es_expect_eq "no bottleneck: nothing to scale out" \
 es_expect_eq "the exit status says whether it ranked (3: the service did not get worse)" \
 	"$RT_RC" "$(jq -r 'if .performance_changed then 0 else 3 end' <<<"$TIERS_OUT" 2>/dev/null)"
 jq -c '{worsening, reason}' <<<"$TIERS_OUT" 2>/dev/null | es_diag
+agent_expect none unlimited
 es_check "ab's requests were all answered ($(grep -o 'Complete requests: *[0-9]*' "$ES_TMP/ab.log"))" \
 	grep -q '^Failed requests: *0$' "$ES_TMP/ab.log"
 
 # logic's quota: 5 ms a 100 ms period (it used about 0.5 CPU at full rate).
 run_case cpu logic 5000 --patch --namespace shop --replicas logic=2
 tiers_expect_first logic CPU-limited cpu_throttled "CPU throttled"
+agent_expect logic CPU-limited
+es_expect_eq "the agent's performance is the data plane's mean latency of the front's pod" \
+	"$(jq -r .perf <<<"$AGENT_OUT" 2>/dev/null)" "mean latency of $FRONT_IF"
 es_expect_eq "it reads the v1 cgroup runc made" \
 	"$(jq -r '.ranking[0] | "\(.cgroup) \(.cgroup_version)"' <<<"$TIERS_OUT")" "$(cg logic) 1"
 es_expect_eq "--patch prints logic's Deployment at 3 replicas" \
@@ -81,12 +130,15 @@ es_expect_eq "--patch prints logic's Deployment at 3 replicas" \
 # db (Debian's redis-server, about 0.1 CPU at full rate): 2 ms a period.
 run_case cpu db 2000
 tiers_expect_first db CPU-limited cpu_throttled "CPU throttled"
+agent_expect db CPU-limited or-hold
 
 # logic's 32 MiB working set under a 4 MiB limit: it reclaims and refaults.
 run_case memory logic 4M
 tiers_expect_first logic memory-limited "memory_reclaim|memory_pressure" "memory"
+agent_expect logic memory-limited
 # db's link at 0.5 Mbit/s (about 4 Mbit/s of small packets go into it).
 run_case net db 500kbit
 tiers_expect_first db rate-limited "net_limited|net_drops|net_backlog|net_rate_used" \
 	"network: link $(tiers_link db) rate-limited"
+agent_expect db rate-limited
 es_done

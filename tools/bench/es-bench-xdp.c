@@ -506,7 +506,21 @@ static void spec_tcp_ack(struct es_pkt_spec *spec)
 	es_pkt_spec_init(spec);
 	spec->proto = IPPROTO_TCP;
 	spec->tcp_flags = 0x10;
-	spec->payload = 6;	/* 60-byte frame: the smallest on the wire */
+	/*
+	 * A bare ACK in a 60-byte frame, the smallest on the wire: 6 bytes of
+	 * Ethernet padding, not TCP payload (a segment with payload is a
+	 * request or a reply, which takes the request/response path).
+	 */
+	spec->pad = 6;
+}
+
+/* A request on a known connection: 100 bytes of payload. */
+static void spec_tcp_data(struct es_pkt_spec *spec)
+{
+	spec_tcp_ack(spec);
+	spec->tcp_flags = 0x18;	/* PSH, ACK */
+	spec->pad = 0;
+	spec->payload = 100;
 }
 
 static void spec_tcp_syn(struct es_pkt_spec *spec)
@@ -524,6 +538,7 @@ static void spec_udp(struct es_pkt_spec *spec)
 static void spec_tcp_ack6(struct es_pkt_spec *spec)
 {
 	spec_tcp_ack(spec);
+	spec->pad = 0;		/* 74 bytes: no padding */
 	spec->family = AF_INET6;
 	es_pkt_spec_addr(spec, 0, "fd00::1");
 	es_pkt_spec_addr(spec, 1, "fd00::2");
@@ -714,14 +729,16 @@ int main(int argc, char **argv)
 	struct bench_case cases[] = {
 		{ .name = "tcp_existing_v4", .what = "TCP ACK of a known IPv4 session" },
 		{ .name = "udp_existing_v4", .what = "UDP request of a known IPv4 session" },
+		{ .name = "tcp_data_v4",
+		  .what = "TCP segment with payload (a request) of a known IPv4 session" },
 		{ .name = "tcp_existing_v6", .what = "TCP ACK of a known IPv6 session" },
 		{ .name = "udp_new_v4", .what = "first packet of a new UDP session, map full",
 		  .new_tuples = true },
 		{ .name = "tcp_new_v4", .what = "first packet (SYN) of a new TCP session, map full",
 		  .new_tuples = true },
 	};
-	void (*specs[])(struct es_pkt_spec *) = { spec_tcp_ack, spec_udp, spec_tcp_ack6,
-						  spec_udp, spec_tcp_syn };
+	void (*specs[])(struct es_pkt_spec *) = { spec_tcp_ack, spec_udp, spec_tcp_data,
+						  spec_tcp_ack6, spec_udp, spec_tcp_syn };
 	const int n = sizeof(cases) / sizeof(cases[0]);
 	struct bench_objs b = {};
 	struct bench_opts o = {};
