@@ -33,6 +33,7 @@ struct es_acct_config {
 	bool			per_session_metrics;
 	unsigned int		per_session_max;
 	bool			no_request_latency;	/* request_latency: false */
+	bool			tcp_request_latency;	/* tcp_request_latency: true */
 	bool			slots;		/* session_table: slots (IPv4 sessions in the slot table) */
 };
 

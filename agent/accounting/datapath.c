@@ -372,6 +372,7 @@ int es_datapath_open(struct es_datapath *dp, const char *pin_path,
 	es_accounting_size_sessions(dp->skel, cfg->session_map_size);
 	es_accounting_set_table(dp->skel, es_acct_table_buckets(cfg));
 	es_accounting_set_rr_latency(dp->skel, !cfg->no_request_latency);
+	es_accounting_set_tcp_rr_latency(dp->skel, cfg->tcp_request_latency);
 	set_pin_paths(dp, cfg->slots);
 	ret = check_pin_definitions(dp, cfg, err, err_len);
 	if (ret)

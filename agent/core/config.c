@@ -208,6 +208,12 @@ static int parse_field(struct es_config *cfg, const char *key, json_t *v,
 		cfg->acct.no_request_latency = json_is_false(v);
 		return 0;
 	}
+	if (!strcmp(key, "tcp_request_latency")) {
+		if (!json_is_boolean(v))
+			return es_cfg_fail(err, err_len, key, "must be true or false");
+		cfg->acct.tcp_request_latency = json_is_true(v);
+		return 0;
+	}
 	if (!strcmp(key, "rx_hook"))
 		return es_rx_hook_parse(json_string_value(v), &cfg->rx_hook) ?
 		       es_cfg_fail(err, err_len, key, "must be \"auto\", \"xdp\" or \"tc\"") : 0;

@@ -48,6 +48,7 @@ static __always_inline bool es_rr_on(void)
 	return !es_rr_latency_off;
 }
 
+
 /*
  * Where an IPv4 session is accounted: the session maps, unless a
  * benchmark build puts it elsewhere (bpf/lib/slot_table.h).
@@ -298,22 +299,25 @@ static __always_inline struct es_session_state *es_state_get(struct es_ctx *c, v
 }
 
 /*
- * Whether this packet is a request or a reply: UDP and ICMP echo (not ICMP
- * errors, NDP, MLD: no request/reply pairs), TCP with payload.
+ * A TCP segment that is a request or a reply: with payload, when TCP
+ * request/response latency is on (es_tcp_rr_on; the TCP paths test it
+ * apart from UDP's so that, off, the verifier sees them as before it).
  */
-static __always_inline bool es_rr_packet(struct es_ctx *c)
+static __always_inline bool es_tcp_rr_packet(struct es_ctx *c)
 {
-	if (!es_rr_on())
-		return false;
-	return c->pkt.proto == IPPROTO_TCP ? c->pkt.tcp_data : !c->pkt.ports_fixed;
+	return es_tcp_rr_on && es_rr_on() && c->pkt.tcp_data;
 }
 
 static __always_inline void es_state_apply(struct es_ctx *c, struct es_session_state *st)
 {
-	if (c->pkt.proto == IPPROTO_TCP)
+	if (c->pkt.proto == IPPROTO_TCP) {
 		es_tcp_state(c, st);
-	if (es_rr_packet(c))
+		if (es_tcp_rr_packet(c))
+			es_rr_state(c, st);
+	} else if (!c->pkt.ports_fixed && es_rr_on()) {
+		/* ICMP errors, NDP, MLD: no request/reply pairs */
 		es_rr_state(c, st);
+	}
 }
 
 /* A new session's state with its first packet applied. */
@@ -421,7 +425,8 @@ static __always_inline struct es_flow_counts *es_flow_slot(struct es_ctx *c, boo
 
 /*
  * A known session's packet counted in its slot: TCP without SYN, FIN or
- * RST; requests and replies (es_rr_packet) after the request/response
+ * RST (with payload and TCP latency on, after the request/response
+ * bookkeeping); UDP and ICMP echo after the request/response
  * bookkeeping on the shared state. false: take the slow path.
  */
 static __always_inline bool es_flow_hit(struct es_ctx *c, struct es_flow_counts *n,
@@ -429,10 +434,16 @@ static __always_inline bool es_flow_hit(struct es_ctx *c, struct es_flow_counts 
 {
 	struct es_session_state *st;
 
-	if (c->pkt.proto == IPPROTO_TCP &&
-	    (c->pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST)))
-		return false;
-	if (es_rr_packet(c)) {
+	if (c->pkt.proto == IPPROTO_TCP) {
+		if (c->pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST))
+			return false;
+		if (es_tcp_rr_packet(c)) {
+			st = bpf_map_lookup_elem(states, key);
+			if (!st)
+				return false;
+			es_rr_state(c, st);
+		}
+	} else if (es_rr_on()) {
 		st = bpf_map_lookup_elem(states, key);
 		if (!st)
 			return false;

@@ -55,8 +55,20 @@ struct es_pkt {
 	__u8	tcp_flags;	/* flag byte of a TCP header, else 0 */
 	__u8	ports_fixed;	/* non-echo ICMP: ports are (0, type) whatever the order */
 	__u8	icmp_echo;	/* 1: echo request, 2: echo reply, 0: not ICMP echo */
-	__u8	tcp_data;	/* a TCP segment that carries payload (a request or a reply) */
+	__u8	tcp_data;	/* TCP with payload (with es_tcp_rr_on only) */
 };
+
+/*
+ * Set by the loader before load (the agent's tcp_request_latency: true):
+ * request/response latency for TCP segments that carry payload too. Off
+ * unless set: it costs every such segment of a known session the state
+ * look-up a UDP request pays, and the verifier walks its branches, the
+ * parser's test included, in every program that accounts (a third more
+ * load time for the migration object, which an agent restarting
+ * mid-migration waits for); off, the verifier prunes them. Here, not in
+ * account.h, so that the parser's test is pruned too.
+ */
+const volatile __u32 es_tcp_rr_on = 0;
 
 /* Ports for ICMP: echo request and reply share the identifier. */
 #define ES_ICMP_ECHO_REQUEST	1
@@ -201,7 +213,7 @@ static __always_inline int es_parse_ipv4(void *l3, void *data_end, struct es_pkt
 	 * carries no payload. A GSO packet of more than 64 KiB (BIG TCP) has
 	 * tot_len 0 and is data.
 	 */
-	if (p->proto == IPPROTO_TCP)
+	if (es_tcp_rr_on && p->proto == IPPROTO_TCP)
 		p->tcp_data = !iph->tot_len ||
 			      bpf_ntohs(iph->tot_len) + sizeof(struct ethhdr) > p->hdr_len;
 	return ret;
@@ -249,7 +261,7 @@ static __always_inline int es_parse_ipv6(void *l3, void *data_end, struct es_pkt
 		return ret;
 	es_key6_fill(p, ip6h);
 	/* payload_len counts the extension headers; 0 is a jumbogram (BIG TCP) */
-	if (p->proto == IPPROTO_TCP)
+	if (es_tcp_rr_on && p->proto == IPPROTO_TCP)
 		p->tcp_data = !ip6h->payload_len ||
 			      bpf_ntohs(ip6h->payload_len) + sizeof(struct ethhdr) +
 			      sizeof(*ip6h) > p->hdr_len;

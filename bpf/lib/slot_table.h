@@ -594,18 +594,24 @@ static __always_inline struct es_flow_slot4 *es_tbl_cache_slot(struct es_ctx *c)
 
 /*
  * A known session's packet counted in its cache slot: TCP without SYN,
- * FIN or RST; requests and replies (es_rr_packet) after the
- * request/response bookkeeping on the entry's state, reached through the
+ * FIN or RST (with payload and TCP latency on, after the request/response
+ * bookkeeping); UDP and ICMP echo after the same on the entry's state, reached through the
  * remembered table slot without hashing the key. false: the table takes it.
  */
 static __always_inline bool es_tbl_cache_hit(struct es_ctx *c, struct es_flow_slot4 *s)
 {
 	struct es_tbl_entry4 *e;
 
-	if (c->pkt.proto == IPPROTO_TCP &&
-	    (c->pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST)))
-		return false;
-	if (es_rr_packet(c)) {
+	if (c->pkt.proto == IPPROTO_TCP) {
+		if (c->pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST))
+			return false;
+		if (es_tcp_rr_packet(c)) {
+			e = es_tbl_at(s->tbl_slot, &c->pkt.k4);
+			if (!e)
+				return false;
+			es_rr_state(c, &e->st);
+		}
+	} else if (es_rr_on()) {
 		e = es_tbl_at(s->tbl_slot, &c->pkt.k4);
 		if (!e)
 			return false;

@@ -115,6 +115,15 @@ static inline void es_accounting_set_rr_latency(struct accounting *skel, bool on
 }
 
 /*
+ * Call between open and load: whether TCP segments with payload give
+ * request/response latency samples too (off unless turned on).
+ */
+static inline void es_accounting_set_tcp_rr_latency(struct accounting *skel, bool on)
+{
+	skel->rodata->es_tcp_rr_on = on;
+}
+
+/*
  * The map fds of a loaded skeleton (owned by it), as readers take them;
  * the table's too, but it is not mapped (es_maps_map_table when the
  * object runs with the table on).

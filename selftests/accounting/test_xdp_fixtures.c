@@ -114,6 +114,7 @@ static struct accounting *acct_load(bool rr_latency)
 	/* Small maps: the tests create a handful of sessions. */
 	es_accounting_size_sessions(skel, MAP_SIZE);
 	es_accounting_set_rr_latency(skel, rr_latency);
+	es_accounting_set_tcp_rr_latency(skel, rr_latency);
 	if (accounting__load(skel)) {
 		accounting__destroy(skel);
 		return NULL;

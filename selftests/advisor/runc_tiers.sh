@@ -39,13 +39,15 @@ for t in front logic db; do
 	tiers_pod_record "$t" "$t-7d9c-1"
 done
 # The agent beside the command: the same blocks, the same window, its
-# performance the data plane's mean service latency of the front's pod interface.
+# performance the data plane's mean service latency of the front's pod
+# interface (its TCP request/response latency, tcp_request_latency).
 FRONT_IF=$(es_ifname pfront)
 blocks=$(for t in $TIERS; do
 	printf '{"name": "%s", "cgroup": "%s", "link": "%s"},' $t "$(cg $t)" "$(tiers_link $t)"
 done)
 cat >"$ES_TMP/agent.json" <<JSON
-{"advisor": {"interval_ms": 250, "samples": 16, "blocks": [${blocks%,}],
+{"tcp_request_latency": true,
+ "advisor": {"interval_ms": 250, "samples": 16, "blocks": [${blocks%,}],
   "performance": {"interface": "$FRONT_IF", "metric": "mean"}}}
 JSON
 es_agent_start node main -c "$ES_TMP/agent.json" --cni-state-dir "$ES_TMP/cni" || exit 1

@@ -18,6 +18,7 @@ cases=(
 	'{"session_table": true}|session_table|"maps" or "slots"'
 	'{"metrics": {"per_session": 1}}|metrics.per_session|true or false'
 	'{"request_latency": "off"}|request_latency|true or false'
+	'{"tcp_request_latency": 1}|tcp_request_latency|true or false'
 	'{"listen": "localhost"}|listen|address:port'
 	'{"pin_path": "relative/dir"}|pin_path|absolute path'
 	'{"idle_timeout_ms": 5000, "closed_linger_ms": 9000}|closed_linger_ms|below idle_timeout_ms'

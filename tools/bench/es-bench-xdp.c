@@ -579,21 +579,30 @@ static int objs_load(struct bench_objs *b, const struct bench_opts *o)
 		.kconfig = es_kernel_config_missing() ? ES_KCONFIG_FALLBACK : NULL,
 	);
 
-/* Open and load one benchmark skeleton with the clock options. */
-#define SKEL_LOAD(field, skel)						\
+/*
+ * Open and load one benchmark skeleton with the clock options; every
+ * accounting design with TCP request/response latency on (the agent's
+ * tcp_request_latency: true), so that tcp_data_v4 measures its cost.
+ */
+#define SKEL_LOAD(field, skel, tcp_rr)					\
 	do {								\
 		b->field = skel##__open_opts(&oo);			\
-		if (!b->field || skel##__load(b->field))		\
+		if (!b->field)						\
+			return -1;					\
+		tcp_rr;							\
+		if (skel##__load(b->field))				\
 			return -1;					\
 	} while (0)
+#define TCP_RR(field)	(b->field->rodata->es_tcp_rr_on = 1)
 
-	SKEL_LOAD(acct_new, bench_acct);
-	SKEL_LOAD(before, bench_nocache);
-	SKEL_LOAD(hash, bench_hash);
-	SKEL_LOAD(defer, bench_defer);
-	SKEL_LOAD(table, bench_table);
-	SKEL_LOAD(floor, bench_floor);
+	SKEL_LOAD(acct_new, bench_acct, TCP_RR(acct_new));
+	SKEL_LOAD(before, bench_nocache, TCP_RR(before));
+	SKEL_LOAD(hash, bench_hash, TCP_RR(hash));
+	SKEL_LOAD(defer, bench_defer, TCP_RR(defer));
+	SKEL_LOAD(table, bench_table, TCP_RR(table));
+	SKEL_LOAD(floor, bench_floor, (void)0);
 #undef SKEL_LOAD
+#undef TCP_RR
 	drain_fd = bpf_program__fd(b->defer->progs.es_xdp_drain);
 	b->norr = bench_acct__open_opts(&oo);
 	if (!b->norr)
@@ -602,7 +611,10 @@ static int objs_load(struct bench_objs *b, const struct bench_opts *o)
 	if (bench_acct__load(b->norr))
 		return -1;
 	b->acct = es_accounting_open(NULL);
-	if (!b->acct || accounting__load(b->acct))
+	if (!b->acct)
+		return -1;
+	es_accounting_set_tcp_rr_latency(b->acct, true);
+	if (accounting__load(b->acct))
 		return -1;
 	if (other_load(b, o->object, &oo))
 		return -1;
