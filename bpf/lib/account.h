@@ -48,7 +48,6 @@ static __always_inline bool es_rr_on(void)
 	return !es_rr_latency_off;
 }
 
-
 /*
  * Where an IPv4 session is accounted: the session maps, unless a
  * benchmark build puts it elsewhere (bpf/lib/slot_table.h).
@@ -429,25 +428,27 @@ static __always_inline struct es_flow_counts *es_flow_slot(struct es_ctx *c, boo
  * bookkeeping); UDP and ICMP echo after the request/response
  * bookkeeping on the shared state. false: take the slow path.
  */
+/* The request/response bookkeeping on the shared state; false: it is gone. */
+static __always_inline bool es_flow_rr(struct es_ctx *c, void *states, void *key)
+{
+	struct es_session_state *st = bpf_map_lookup_elem(states, key);
+
+	if (!st)
+		return false;
+	es_rr_state(c, st);
+	return true;
+}
+
 static __always_inline bool es_flow_hit(struct es_ctx *c, struct es_flow_counts *n,
 					void *states, void *key)
 {
-	struct es_session_state *st;
-
 	if (c->pkt.proto == IPPROTO_TCP) {
 		if (c->pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST))
 			return false;
-		if (es_tcp_rr_packet(c)) {
-			st = bpf_map_lookup_elem(states, key);
-			if (!st)
-				return false;
-			es_rr_state(c, st);
-		}
-	} else if (es_rr_on()) {
-		st = bpf_map_lookup_elem(states, key);
-		if (!st)
+		if (es_tcp_rr_packet(c) && !es_flow_rr(c, states, key))
 			return false;
-		es_rr_state(c, st);
+	} else if (es_rr_on() && !es_flow_rr(c, states, key)) {
+		return false;
 	}
 	es_flow_count(n, c->dir & 1, c->segs, c->bytes, c->pkt.tcp_flags, c->tick_ns);
 	return true;

@@ -598,24 +598,26 @@ static __always_inline struct es_flow_slot4 *es_tbl_cache_slot(struct es_ctx *c)
  * bookkeeping); UDP and ICMP echo after the same on the entry's state, reached through the
  * remembered table slot without hashing the key. false: the table takes it.
  */
+/* The request/response bookkeeping on the entry's state; false: it is gone. */
+static __always_inline bool es_tbl_cache_rr(struct es_ctx *c, struct es_flow_slot4 *s)
+{
+	struct es_tbl_entry4 *e = es_tbl_at(s->tbl_slot, &c->pkt.k4);
+
+	if (!e)
+		return false;
+	es_rr_state(c, &e->st);
+	return true;
+}
+
 static __always_inline bool es_tbl_cache_hit(struct es_ctx *c, struct es_flow_slot4 *s)
 {
-	struct es_tbl_entry4 *e;
-
 	if (c->pkt.proto == IPPROTO_TCP) {
 		if (c->pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST))
 			return false;
-		if (es_tcp_rr_packet(c)) {
-			e = es_tbl_at(s->tbl_slot, &c->pkt.k4);
-			if (!e)
-				return false;
-			es_rr_state(c, &e->st);
-		}
-	} else if (es_rr_on()) {
-		e = es_tbl_at(s->tbl_slot, &c->pkt.k4);
-		if (!e)
+		if (es_tcp_rr_packet(c) && !es_tbl_cache_rr(c, s))
 			return false;
-		es_rr_state(c, &e->st);
+	} else if (es_rr_on() && !es_tbl_cache_rr(c, s)) {
+		return false;
 	}
 	es_flow_count(&s->n, c->dir & 1, c->segs, c->bytes, c->pkt.tcp_flags, c->tick_ns);
 	return true;
