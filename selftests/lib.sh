@@ -9,6 +9,7 @@ ES_BUILD=${ES_BUILD:-$ES_ROOT/build}
 ES_PREFIX=${ES_PREFIX:-es$(printf '%04x' $((RANDOM % 65536)))$$}
 ES_PREFIX=${ES_PREFIX:0:9}
 ES_TMP=$(mktemp -d "/tmp/$ES_PREFIX.XXXXXX")
+: >"$ES_TMP/bg.pids"
 ES_PIN_ROOT=/sys/fs/bpf
 ES_TEST_N=0
 ES_FAILED=0
@@ -189,6 +190,33 @@ es_metric() {
 	es_api "$1" /metrics | awk -v m="$2" 'index($0, m) == 1 { print $NF; exit }'
 }
 
+# es_pid_start PID: the process's start time (clock ticks after boot), or
+# nothing once it is gone. pid_max is 32768 on a small node and a full
+# run starts far more processes than that, so pids wrap: a pid recorded
+# earlier names our process only while its start time is the one recorded
+# with it. The cleanup signals every pid it recorded, most of them long
+# gone; without the start time a reused one would be another test's
+# process (SIGTERM to a test's shell in its EXIT trap ends the trap there).
+es_pid_start() {
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	# the command name, in parentheses, may hold spaces: fields after it
+	s=${s##*) }
+	# shellcheck disable=SC2086 # the fields, split
+	set -- $s
+	echo "${20}"
+}
+
+# es_pid_ours PID START: true while PID is the process that started at START.
+es_pid_ours() { [ -n "$2" ] && [ "$(es_pid_start "$1")" = "$2" ]; }
+
+# es_kill_ours [-SIG] PID START: signals PID only if it is still that process.
+es_kill_ours() {
+	local sig=-TERM
+	case "$1" in -*) sig=$1; shift ;; esac
+	es_pid_ours "$1" "$2" && kill "$sig" "$1" 2>/dev/null
+}
+
 # es_bg [--out FILE | --log FILE] [es_in NS] CMD...: start CMD in the background and
 # remember it for cleanup. nsenter replaces itself with CMD, so the pid
 # recorded is CMD's own (a backgrounded shell function would record a
@@ -205,24 +233,26 @@ es_bg() {
 	fi
 	"$@" >>"$out" 2>>"$err" &
 	ES_BG_PID=$!
+	ES_BG_START=$(es_pid_start "$ES_BG_PID")
 	ES_PIDS+=("$ES_BG_PID")
-	# A subshell's additions to ES_PIDS are lost: the file keeps them all.
-	echo "$ES_BG_PID" >>"$ES_TMP/bg.pids"
+	# A subshell's additions to ES_PIDS are lost: the file keeps them all,
+	# each with its start time (a process gone already has none: never killed).
+	echo "$ES_BG_PID ${ES_BG_START:--}" >>"$ES_TMP/bg.pids"
 }
 
 es_cleanup() {
-	local p ns pids
-	pids=$(cat "$ES_TMP/bg.pids" 2>/dev/null)
-	for p in "${ES_PIDS[@]}" $pids; do
-		kill "$p" 2>/dev/null
-	done
+	local p s ns f=$ES_TMP/bg.pids
+	[ -f "$f" ] || f=/dev/null
+	while read -r p s; do
+		es_kill_ours "$p" "$s"
+	done <"$f"
 	for p in "${ES_PIDS[@]}"; do
 		wait "$p" 2>/dev/null
 	done
 	# started by subshells: not our children, so poll until they are gone
-	for p in $pids; do
-		for _ in $(seq 40); do kill -0 "$p" 2>/dev/null || break; sleep 0.05; done
-	done
+	while read -r p s; do
+		for _ in $(seq 40); do es_pid_ours "$p" "$s" || break; sleep 0.05; done
+	done <"$f"
 	for p in "${ES_PINS[@]}"; do
 		"$ES_BUILD/edgeshiftd" --cleanup -p "$p" 2>/dev/null || rm -rf "$p"
 	done

@@ -42,7 +42,7 @@ rt_skip_without_runc() {
 # tiers.bash made.
 rt_cleanup() {
 	local c
-	[ -n "${RT_AB_PID:-}" ] && kill "$RT_AB_PID" 2>/dev/null
+	[ -n "${RT_AB_PID:-}" ] && es_kill_ours "$RT_AB_PID" "$RT_AB_START"
 	for c in $(rt_runc list -q 2>/dev/null); do
 		rt_runc delete -f "$c" >/dev/null 2>&1
 	done
@@ -136,6 +136,7 @@ rt_load() {
 	es_in user unshare --user ab -k -q -c "$RT_CONC" -t "$1" -n 100000000 -s 30 \
 		http://198.18.1.2:8080/req >"$ES_TMP/ab.log" 2>&1 &
 	RT_AB_PID=$!
+	RT_AB_START=$(es_pid_start "$RT_AB_PID")
 }
 
 # rt_advise SAMPLES [ARGS...]: `edgeshift advise --json ARGS` on the three

@@ -25,7 +25,7 @@ cg() { echo "$ES_PREFIX-$1"; }
 # Kills the tiers' processes: a run that has its answer need not drain its queue.
 tiers_stop() {
 	local t p
-	[ -n "${TIERS_GEN_PID:-}" ] && kill "$TIERS_GEN_PID" 2>/dev/null
+	[ -n "${TIERS_GEN_PID:-}" ] && es_kill_ours "$TIERS_GEN_PID" "$TIERS_GEN_START"
 	for t in $TIERS; do
 		for p in $(cat $CG/cpu/"$(cg $t)"/cgroup.procs 2>/dev/null); do
 			kill "$p" 2>/dev/null
@@ -239,6 +239,7 @@ tiers_net_chain() {
 	nsenter --net=$nsr/"$(es_ns node)" "$TIER" gen --rate-from 1500 --rate-to 1500 \
 		--secs "$secs" --pad "$pad" --connect 198.18.1.2:7000 2>>"$ES_TMP/tiers.log" &
 	TIERS_GEN_PID=$!
+	TIERS_GEN_START=$(es_pid_start "$TIERS_GEN_PID")
 }
 
 # tiers_run LIMITED AT_S SECS [LIMIT]: the pipeline under a steady 1500

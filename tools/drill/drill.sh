@@ -213,10 +213,18 @@ OTHER_PIDS=()
 
 drill_cleanup() {
 	site_hold
-	[ -n "${FAULT_PID:-}" ] && kill "$FAULT_PID" 2>/dev/null
-	[ -n "${AB_PID:-}" ] && kill "$AB_PID" 2>/dev/null
+	# each pid with its start time: one the drill already waited for may
+	# name another test's process by now (es_pid_start in lib.sh)
+	[ -n "${FAULT_PID:-}" ] && es_kill_ours "$FAULT_PID" "$FAULT_START"
+	[ -n "${AB_PID:-}" ] && es_kill_ours "$AB_PID" "$AB_START"
 	# each is a subshell around nsenter: its child is the client
-	for pid in "${OTHER_PIDS[@]}"; do pkill -P "$pid" 2>/dev/null; kill "$pid" 2>/dev/null; done
+	for pid in "${OTHER_PIDS[@]}"; do
+		# shellcheck disable=SC2086 # "pid start"
+		set -- $pid
+		es_pid_ours "$1" "$2" || continue
+		pkill -P "$1" 2>/dev/null
+		kill "$1" 2>/dev/null
+	done
 	es_runc_cleanup "$ST1" "$ST2"
 	cp "$ES_TMP"/agent-*.log "$OUT/" 2>/dev/null
 	es_cleanup
@@ -335,7 +343,7 @@ agent_launch() { # N [extra env]: (re)start node N's agent, not waiting for it
 	# the same pin directory across restarts, as on a real node
 	es_agent_launch "n$n" "n$n" --config "$cfg" -l "0.0.0.0:$PORT" \
 		--node-name "$([ "$n" = 1 ] && echo "$NODE1" || echo "$NODE2")"
-	eval "AGENT$n=\$ES_AGENT_PID"
+	eval "AGENT$n=\$ES_AGENT_PID AGENT${n}_START=\$ES_BG_START"
 	eval "PIN$n=\$(es_pin_path n$n)"
 }
 agent_wait() { # N: until node N's agent answers
@@ -493,7 +501,7 @@ fault_inject() {
 	esac
 	if [ "$FAULT" = restore_fail ]; then
 		# node 2's agent exits in the restore; it comes back without the fault
-		while kill -0 "$AGENT2" 2>/dev/null; do sleep 0.1; done
+		while es_pid_ours "$AGENT2" "$AGENT2_START"; do sleep 0.1; done
 		echo "fault: node 2's agent died in the restore" >"$OUT/fault.log"
 		sleep 1; agent 2 >>"$OUT/fault.log" 2>&1
 		return
@@ -503,11 +511,11 @@ fault_inject() {
 		sleep 0.05
 	done
 	case "$FAULT" in
-	kill_source_agent) kill -9 "$AGENT1"; echo "fault: node 1's agent killed at $phase_ev" >"$OUT/fault.log"
+	kill_source_agent) es_kill_ours -KILL "$AGENT1" "$AGENT1_START"; echo "fault: node 1's agent killed at $phase_ev" >"$OUT/fault.log"
 		sleep 1; agent 1 >>"$OUT/fault.log" 2>&1 ;;
-	kill_target_agent) kill -9 "$AGENT2"; echo "fault: node 2's agent killed at $phase_ev" >"$OUT/fault.log"
+	kill_target_agent) es_kill_ours -KILL "$AGENT2" "$AGENT2_START"; echo "fault: node 2's agent killed at $phase_ev" >"$OUT/fault.log"
 		sleep 1; agent 2 >>"$OUT/fault.log" 2>&1 ;;
-	target_dies) kill -9 "$AGENT2"; echo "fault: node 2's agent killed at $phase_ev, not restarted" >"$OUT/fault.log" ;;
+	target_dies) es_kill_ours -KILL "$AGENT2" "$AGENT2_START"; echo "fault: node 2's agent killed at $phase_ev, not restarted" >"$OUT/fault.log" ;;
 	wan_outage)
 		"$ES_BUILD/es-wan" ctl --control "$ES_WAN_CTL" loss=100 >/dev/null
 		echo "fault: WAN cut at $phase_ev for $OUTAGE_S s" >"$OUT/fault.log"
@@ -521,6 +529,7 @@ say "user: $COUNT requests ($PROTO) at $RATE/s from $USER_IP:$USER_PORT, handoff
 if [ "$FAULT" != none ] && [ "$FAULT" != buffer_full ]; then
 	fault_runner &
 	FAULT_PID=$!
+	FAULT_START=$(es_pid_start "$FAULT_PID")
 fi
 # bpftool's view of the migration maps while the session migrates: node 2's
 # session (forwarding), node 1's source-side entry (holding for the checkpoint)
@@ -575,7 +584,7 @@ for k in $(seq 2 "$CONNS"); do
 	es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" --bind "$USER_IP:$((USER_PORT + k - 1))" \
 		--rate "$RATE" --count "$OTHERS_COUNT" --drain-ms "$DRAIN_MS" "${other[@]}" \
 		--log "$OUT/client-$k.jsonl" >"$OUT/client-$k-summary.json" 2>"$OUT/client-$k.err" &
-	OTHER_PIDS+=($!)
+	OTHER_PIDS+=("$! $(es_pid_start $!)")
 done
 if [ "$AB_N" -gt 0 ]; then
 	say "$AB_TOOL -c $AB_C -n $AB_N on the key ab, about $AB_PACE/s until the handoff"
@@ -585,7 +594,10 @@ es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" --bind "$USER_IP:$USER
 	--count "$COUNT" --handoff-at "$HANDOFF" --handoff-gw "$AP2.1" --drain-ms "$DRAIN_MS" \
 	--parts "$REPLIES" "${CLIENT_PROTO[@]}" \
 	--log "$OUT/client.jsonl" $PROGRESS >"$OUT/client-summary.json" || die "client failed"
-for pid in "${OTHER_PIDS[@]}"; do wait "$pid" || die "a client of the user's other connections failed"; done
+for pid in "${OTHER_PIDS[@]}"; do
+	wait "${pid%% *}" || die "a client of the user's other connections failed"
+done
+OTHER_PIDS=()
 AB_RC=0
 if [ -n "${AB_PID:-}" ]; then
 	wait "$AB_PID"
@@ -593,6 +605,7 @@ if [ -n "${AB_PID:-}" ]; then
 	AB_PID=""
 fi
 [ -n "${FAULT_PID:-}" ] && wait "$FAULT_PID"
+FAULT_PID=""
 # the late connections: what they saw is reported (es-drill-report holds
 # them to the others' standard when the migration is done)
 [ -n "${LATE_PID:-}" ] && wait "$LATE_PID"
