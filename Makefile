@@ -145,7 +145,7 @@ $(BUILD)/$(notdir $(basename $(1))): $(BUILD)/$(basename $(1)).o $(2)
 	$$(CC) $$(ES_CFLAGS) $$^ -o $$@ $$(LDLIBS)
 endef
 $(foreach t,$(OPS_TOOLS),$(eval $(call tool_rule,$(t),$(LIBES))))
-$(foreach t,$(filter-out tools/fixtures/es-events-emit.c tools/fixtures/es-front.c,$(TEST_TOOLS)),$(eval $(call tool_rule,$(t),$(LIBESTEST) $(LIBES))))
+$(foreach t,$(filter-out tools/fixtures/es-events-emit.c tools/fixtures/es-front.c tools/fixtures/es-tier.c,$(TEST_TOOLS)),$(eval $(call tool_rule,$(t),$(LIBESTEST) $(LIBES))))
 
 # es-events-emit drives the agent's events room alone: it links its objects.
 EVENTS_OBJS	:= $(patsubst %.c,$(BUILD)/%.o,$(wildcard agent/events/*.c))
@@ -157,6 +157,11 @@ $(BUILD)/tools/fixtures/es-events-emit.o: ES_CFLAGS += -Iagent
 $(BUILD)/es-front: $(BUILD)/tools/fixtures/es-front.o $(BUILD)/tools/fixtures/es-counter/http_req.o $(LIBESTEST) $(LIBES)
 	$(CC) $(ES_CFLAGS) $^ -o $@ $(LDLIBS)
 $(BUILD)/tools/fixtures/es-front.o: ES_CFLAGS += -Itools/fixtures
+
+# es-tier, the advisor's pipeline, keeps its connections in es-tier/conns.c.
+$(BUILD)/es-tier: $(BUILD)/tools/fixtures/es-tier.o $(BUILD)/tools/fixtures/es-tier/conns.o $(LIBESTEST) $(LIBES)
+	$(CC) $(ES_CFLAGS) $^ -o $@ $(LDLIBS)
+$(BUILD)/tools/fixtures/es-tier.o $(BUILD)/tools/fixtures/es-tier/conns.o: ES_CFLAGS += -Itools/fixtures
 
 # C tests of the CNI plugin link its objects, all but main(); the test of
 # es-counter's HTTP request parser links that file.

@@ -19,16 +19,23 @@ struct es_replica_track {
 						 * is judged once they fill a window) */
 	unsigned int		head;		/* next slot of v */
 	double			v[ES_REPLICA_SAMPLES];
+	double			w[ES_REPLICA_SAMPLES];	/* the block's work at each, bytes/s;
+							 * < 0: not known that tick */
 	struct es_adv_scaling	closed;		/* the counts before n, oldest first */
+	uint64_t		work_bytes;	/* bytes through the block's pods at work_ns */
+	uint64_t		work_ns;	/* the tick that read them; 0 before the first */
 };
 
-/* One tick: the block has count replicas, the service's performance is perf. */
-void es_replica_push(struct es_replica_track *t, unsigned int count, double perf,
+/*
+ * One tick: the block has count replicas, the service's performance is
+ * perf, the block's replicas moved work bytes a second (< 0: not known).
+ */
+void es_replica_push(struct es_replica_track *t, unsigned int count, double perf, double work,
 		     unsigned int k);
 /*
  * The history for the advisor: the closed counts, then the current one
- * once k samples were taken at it (a replica just added is not judged on
- * its first interval). k at most ES_REPLICA_SAMPLES.
+ * once more than k samples were taken at it (a replica just added is not
+ * judged on its first interval). k below ES_REPLICA_SAMPLES.
  */
 void es_replica_history(const struct es_replica_track *t, unsigned int k,
 			struct es_adv_scaling *out);

@@ -78,6 +78,9 @@ uint64_t es_adv_blkio_delay_ns(const char *tasks_path);
 struct es_adv_scale_step {
 	unsigned int	replicas;
 	double		perf;		/* in the unit of the advisor's performance */
+	double		work;		/* the block's own throughput at the count: bytes a
+					 * second its replicas sent; 0 when not
+					 * known (the command's --scaled gives none) */
 };
 
 /* A block's scale-outs, oldest first (the last ES_ADV_SCALE_STEPS). */
@@ -234,7 +237,7 @@ const char *es_adv_action_name(enum es_adv_action a);
 #define ES_ADV_MIN_DRIVER_R	0.3
 #define ES_ADV_MIN_R		0.5
 #define ES_ADV_MAX_BLOCKS	64	/* a service of 50 containers fits */
-#define ES_ADV_REASON_LEN	256
+#define ES_ADV_REASON_LEN	512	/* a trap names two steps, the work and the dependency */
 
 struct es_adv_reco {
 	enum es_adv_action	action;
@@ -279,7 +282,11 @@ struct es_adv_result {
  */
 #define ES_ADV_MIN_GAIN		0.05
 
-/* The last step of h added replicas and the service gained < ES_ADV_MIN_GAIN. */
+/*
+ * The last step of h added replicas and the service gained < ES_ADV_MIN_GAIN
+ * (gain: the performance's), nor did the block's own work when both steps
+ * know it.
+ */
 bool es_adv_stopped_helping(const struct es_adv_scaling *h, enum es_adv_perf_kind kind,
 			    double *gain);
 

@@ -162,4 +162,5 @@ void es_adv_advise(const struct es_adv_block *blocks, unsigned int nblocks,
 		hold_ranked(blocks, out, i, words, top_out);
 	if (top_out)
 		es_adv_trap(blocks, d, out, words);
+	es_adv_trap_note(blocks, d, out);
 }

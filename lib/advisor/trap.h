@@ -13,4 +13,11 @@
 int es_adv_trap(const struct es_adv_block *blocks, const struct es_adv_perf_desc *d,
 		struct es_adv_result *res, const char *words);
 
+/*
+ * Every other block held whose last scale-out stopped helping: its reason
+ * starts by saying so (after es_adv_trap, or with nothing scaled out).
+ */
+void es_adv_trap_note(const struct es_adv_block *blocks, const struct es_adv_perf_desc *d,
+		      struct es_adv_result *res);
+
 #endif

@@ -356,8 +356,8 @@ TEST(advise_names_the_rate_limited_link)
 static void scaled(struct es_adv_block *b, unsigned int r1, double p1, unsigned int r2, double p2)
 {
 	b->scaled.n = 2;
-	b->scaled.step[0] = (struct es_adv_scale_step){ r1, p1 };
-	b->scaled.step[1] = (struct es_adv_scale_step){ r2, p2 };
+	b->scaled.step[0] = (struct es_adv_scale_step){ r1, p1, 0 };
+	b->scaled.step[1] = (struct es_adv_scale_step){ r2, p2, 0 };
 }
 
 /*
@@ -413,9 +413,45 @@ TEST(advise_sees_replicas_stop_helping)
 	fixture_free(&f);
 }
 
+/*
+ * A block scaled out last that no longer ranks first (what its replicas
+ * share binds now, and tracks the change better): its hold says that its
+ * replicas stopped helping, before the ranking's words; a block with no
+ * history keeps its words.
+ */
+TEST(advise_notes_a_scale_out_that_did_not_help)
+{
+	struct es_adv_perf_desc d = {
+		.kind = ES_ADV_PERF_LATENCY, .name = "p99 latency", .interval_ms = 1000,
+		.samples = 10, .min_change = 0.5,
+	};
+	static const char note[] = "adding replicas stopped helping (1 to 2 replicas: "
+				   "performance 900 to 950, -6 %); ";
+	struct fixture f;
+	unsigned int i, noted = 0;
+
+	ASSERT_TRUE(fixture_new(&f, 3), "calloc");
+	fill(f.b, f.perf, false);
+	scaled(&f.b[2], 1, 900, 2, 950);
+	es_adv_advise(f.b, 3, f.perf, &d, f.res);
+	ASSERT_TRUE(f.res->ranked && f.res->scores[0].block == 1, "logic first");
+	EXPECT_EQ(f.res->reco[0].action, ES_ADV_SCALE_OUT, "logic scaled out");
+	EXPECT_TRUE(!f.res->trap, "no trap: logic's replicas were not tried");
+	for (i = 1; i < f.res->nblocks; i++) {
+		const char *why = f.res->reco[i].reason;
+		bool has = !strncmp(why, note, strlen(note));
+
+		EXPECT_EQ(f.res->reco[i].action, ES_ADV_HOLD, "the others held");
+		EXPECT_TRUE(has == (f.res->scores[i].block == 2), why);
+		noted += has;
+	}
+	EXPECT_EQ(noted, 1, "db's hold, and only db's, says its replicas stopped helping");
+	fixture_free(&f);
+}
+
 TEST(stopped_helping_either_way)
 {
-	struct es_adv_scaling h = { 3, { { 1, 1000 }, { 2, 1200 }, { 3, 1100 } } };
+	struct es_adv_scaling h = { 3, { { 1, 1000, 0 }, { 2, 1200, 0 }, { 3, 1100, 0 } } };
 	double gain = 0;
 
 	EXPECT_TRUE(es_adv_stopped_helping(&h, ES_ADV_PERF_THROUGHPUT, &gain) && gain < 0,
@@ -426,11 +462,40 @@ TEST(stopped_helping_either_way)
 	h.step[1].perf = 1040;
 	EXPECT_TRUE(es_adv_stopped_helping(&h, ES_ADV_PERF_THROUGHPUT, &gain),
 		    "4 % is below the 5 % a replica must bring");
-	h.step[1] = (struct es_adv_scale_step){ 1, 500 };
+	h.step[1] = (struct es_adv_scale_step){ 1, 500, 0 };
 	EXPECT_TRUE(!es_adv_stopped_helping(&h, ES_ADV_PERF_THROUGHPUT, &gain),
 		    "no replicas added: nothing to judge");
 	h.n = 1;
 	EXPECT_TRUE(!es_adv_stopped_helping(&h, ES_ADV_PERF_LATENCY, &gain), "one step: none");
+}
+
+/*
+ * The block's own work beside the service's latency: a queue built before
+ * the scale-out keeps the latency rising while the added replica already
+ * does its share (the agent's open-loop run: 276 to 830 ms, the block's
+ * bytes up by a half); a replica that adds no work did not help, whatever
+ * the latency did; a step that does not know its work leaves the latency
+ * to decide.
+ */
+TEST(stopped_helping_counts_the_blocks_work)
+{
+	struct es_adv_scaling h = { 2, { { 1, 276000, 1000000 }, { 2, 830000, 1500000 } } };
+	double gain = 0;
+
+	EXPECT_TRUE(!es_adv_stopped_helping(&h, ES_ADV_PERF_LATENCY, &gain) && gain < 0,
+		    "latency up, the block's work up by half: the replica helped");
+	h.step[1].work = 1020000;
+	EXPECT_TRUE(es_adv_stopped_helping(&h, ES_ADV_PERF_LATENCY, &gain),
+		    "latency up, the work up by 2 %: stopped helping");
+	h.step[1].work = 700000;
+	EXPECT_TRUE(es_adv_stopped_helping(&h, ES_ADV_PERF_LATENCY, &gain),
+		    "the work fell (contention): stopped helping");
+	h.step[1].perf = 200000;
+	EXPECT_TRUE(!es_adv_stopped_helping(&h, ES_ADV_PERF_LATENCY, &gain),
+		    "the latency fell by 28 %: it helped, whatever the work");
+	h.step[1] = (struct es_adv_scale_step){ 2, 830000, 0 };
+	EXPECT_TRUE(es_adv_stopped_helping(&h, ES_ADV_PERF_LATENCY, &gain),
+		    "the work not known: the latency decides");
 }
 
 TEST(advise_holds_without_evidence)

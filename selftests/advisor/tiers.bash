@@ -224,22 +224,43 @@ tiers_limit() {
 # namespace listens on port 7000 and sends to the next tier; db's replies
 # go to the sink on a pipe. Every request carries TIERS_PAD bytes
 # (default 1000): at 1500 requests/s about 13 Mbit/s into each tier.
+# Replicas: TIERS_LOGIC_MORE (ADDR:PORT,...) are more logic replicas the
+# front sends to in turn once each is up (tiers_replica starts one), and
+# TIERS_DB_ARGS more words for db's stage (--clients, --contend-us);
+# TIERS_SOCKBUF, the socket buffers of every connection (--sockbuf).
 tiers_net_chain() {
-	local secs=$1 pad=${TIERS_PAD:-1000} nsr=/run/netns
-	# shellcheck disable=SC2046 # stage_args prints words
-	( (join db nsenter --net=$nsr/"$(es_ns db)" $(stage_args db) --listen 7000) |
+	local secs=$1 pad=${TIERS_PAD:-1000} nsr=/run/netns sb=()
+	[ -n "${TIERS_SOCKBUF:-}" ] && sb=(--sockbuf "$TIERS_SOCKBUF")
+	# shellcheck disable=SC2046,SC2086 # stage_args and TIERS_DB_ARGS print words
+	( (join db nsenter --net=$nsr/"$(es_ns db)" $(stage_args db) --listen 7000 \
+		${TIERS_DB_ARGS:-} "${sb[@]}") |
 	  "$TIER" sink --out "$ES_TMP/perf" --every-ms 250 ) 2>>"$ES_TMP/tiers.log" &
 	TIERS_PID=$!
 	# shellcheck disable=SC2046
 	(join logic nsenter --net=$nsr/"$(es_ns logic)" $(stage_args logic) --listen 7000 \
-		--connect 198.18.3.2:7000) 2>>"$ES_TMP/tiers.log" &
+		--connect 198.18.3.2:7000 "${sb[@]}") 2>>"$ES_TMP/tiers.log" &
 	# shellcheck disable=SC2046
 	(join front nsenter --net=$nsr/"$(es_ns front)" $(stage_args front) --listen 7000 \
-		--connect 198.18.2.2:7000) 2>>"$ES_TMP/tiers.log" &
+		--connect "198.18.2.2:7000${TIERS_LOGIC_MORE:+,$TIERS_LOGIC_MORE}" "${sb[@]}") \
+		2>>"$ES_TMP/tiers.log" &
 	nsenter --net=$nsr/"$(es_ns node)" "$TIER" gen --rate-from 1500 --rate-to 1500 \
-		--secs "$secs" --pad "$pad" --connect 198.18.1.2:7000 2>>"$ES_TMP/tiers.log" &
+		--secs "$secs" --pad "$pad" --connect 198.18.1.2:7000 "${sb[@]}" \
+		2>>"$ES_TMP/tiers.log" &
 	TIERS_GEN_PID=$!
 	TIERS_GEN_START=$(es_pid_start "$TIERS_GEN_PID")
+}
+
+# tiers_replica NS: one more logic replica, a pod of its own (the namespace
+# NS, made with tiers_veth) in cgroups of its own named after NS (the
+# caller adds NS to TIERS first, so that make_cgroups makes them and the
+# cleanup removes them), sending on to db; the front reaches it when its
+# address is in TIERS_LOGIC_MORE.
+tiers_replica() {
+	local sb=()
+	[ -n "${TIERS_SOCKBUF:-}" ] && sb=(--sockbuf "$TIERS_SOCKBUF")
+	# shellcheck disable=SC2046 # stage_args prints words
+	(join "$1" nsenter --net=/run/netns/"$(es_ns "$1")" $(stage_args "$1") --listen 7000 \
+		--connect 198.18.3.2:7000 "${sb[@]}") 2>>"$ES_TMP/tiers.log" &
 }
 
 # tiers_run LIMITED AT_S SECS [LIMIT]: the pipeline under a steady 1500
