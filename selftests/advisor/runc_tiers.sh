@@ -77,7 +77,7 @@ run_case() {
 # window (GET /v1/advice, from right after the command's) scales TIER out:
 # the first tier it names within 2 s (8 polls, as a controller would poll;
 # the window then still holds the start of the limit), or none at once.
-# or-hold: naming nothing passes too (db's quota: in 5 of 14 runs here the
+# or-hold: naming nothing passes too (db's quota: in 5 of 16 runs here the
 # data plane's mean tracked no series of db's closely enough, r < 0.5;
 # the file probe's latency ranks db every time), a wrong tier does not.
 agent_expect() {
