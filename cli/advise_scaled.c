@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * edgeshift advise --scaled BLOCK=R:P,R:P...: what scaling a block out
- * did before, the service's performance (in the unit of --perf) at each
- * of its replica counts, oldest first. The advisor reads cgroups, not the
- * API server or an autoscaler's log, so the caller says; with it the
- * advice can see Paper E's trap (more replicas of a block stopped helping).
+ * edgeshift advise --scaled BLOCK=R:P[:W],R:P[:W]...: what scaling a
+ * block out did before, the service's performance (in the unit of --perf)
+ * at each of its replica counts, oldest first, and optionally the block's
+ * own work there (W: the bytes a second its replicas sent on, as the
+ * agent measures it from their interfaces). The
+ * advisor reads cgroups, not the API server or an autoscaler's log, so the
+ * caller says; with it the advice can see Paper E's trap (more replicas
+ * of a block stopped helping: neither the performance nor, when every
+ * step gives it, the work gained 5 %).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,7 +18,7 @@
 #include "tool/opts.h"
 #include "advisor/advisor.h"
 
-/* "R:P,R:P..." into h; -EINVAL on anything else. */
+/* "R:P[:W],R:P[:W]..." into h (W > 0); -EINVAL on anything else. */
 static int parse_steps(const char *s, struct es_adv_scaling *h)
 {
 	char *end;
@@ -29,7 +33,15 @@ static int parse_steps(const char *s, struct es_adv_scaling *h)
 		st->replicas = (unsigned int)r;
 		s = end + 1;
 		st->perf = strtod(s, &end);
-		if (end == s || (*end && *end != ',') || !(st->perf >= 0))
+		if (end == s || !(st->perf >= 0))
+			return -EINVAL;
+		if (*end == ':') {
+			s = end + 1;
+			st->work = strtod(s, &end);
+			if (end == s || !(st->work > 0))
+				return -EINVAL;
+		}
+		if (*end && *end != ',')
 			return -EINVAL;
 		h->n++;
 		s = *end ? end + 1 : end;
@@ -57,7 +69,7 @@ int advise_scaled(const struct es_opt_multi *m, struct es_adv_block *b, unsigned
 	for (i = 0; i < m->n; i++) {
 		k = advise_block_named(m->v[i], b, nblocks);
 		if (k < 0 || parse_steps(strchr(m->v[i], '=') + 1, &b[k].scaled)) {
-			fprintf(stderr, "edgeshift advise: --scaled %s: want BLOCK=R:P[,R:P...] "
+			fprintf(stderr, "edgeshift advise: --scaled %s: want BLOCK=R:P[:W][,R:P[:W]...] "
 				"for a --block, up to %d steps\n", m->v[i], ES_ADV_SCALE_STEPS);
 			return -EINVAL;
 		}

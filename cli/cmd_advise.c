@@ -59,9 +59,10 @@ static const struct es_opt opts[] = {
 		     "the replicas the block's Deployment has now, held over the window "
 		     "(repeat): a block of 2 or more is judged for a scale-in; --patch needs it"),
 	ES_OPT_STR(F(ns), "namespace", 0, "NS", "--patch: the Deployments' namespace"),
-	ES_OPT_MULTI(F(scaled), "scaled", 0, "BLOCK=R:P,...",
-		     "the performance at each replica count the block had, oldest first:\n"
-		     "when its last scale-out did not help, it is not scaled again (repeat)"),
+	ES_OPT_MULTI(F(scaled), "scaled", 0, "BLOCK=R:P[:W],...",
+		     "the performance (and W, the bytes/s the block's replicas sent) at each\n"
+		     "replica count the block had, oldest first: when its last scale-out\n"
+		     "did not help, it is not scaled again (repeat)"),
 	{ }
 };
 
@@ -71,7 +72,7 @@ static const struct es_opts cli = {
 	.usage	= "--block NAME=CGROUP... [--link BLOCK=IFNAME...] --perf FILE [--perf-kind K]\n"
 		  "       [--interval-ms N] [--samples N] [--min-change R] [--json]\n"
 		  "       | --agent [--json]\n"
-		  "       [--patch --replicas BLOCK=N... [--namespace NS]] [--scaled BLOCK=R:P,...]",
+		  "       [--patch --replicas BLOCK=N... [--namespace NS]] [--scaled BLOCK=R:P[:W],...]",
 	.doc	= "Samples each block's cgroup (CPU used, CFS throttling, memory, I/O; v2 where\n"
 		  "the node has it, v1 otherwise), the root qdisc of each block's --link, and\n"
 		  "the number in FILE every interval, then ranks the blocks by the RMS\n"

@@ -15,7 +15,7 @@ es_require_root
 source "$(dirname "$0")/tiers.bash"
 
 tiers_skip_without_v1
-es_plan 6
+es_plan 8
 trap 'tiers_cleanup; es_cleanup' EXIT
 
 # run_case LIMITED ADVISE_ARGS...: the pipeline under a steady 1500
@@ -36,8 +36,9 @@ run_case() {
 }
 
 make_cgroups
-# front's last scale-out (1 to 2 replicas) did not help: Paper E's trap.
-out=$(run_case front --scaled "front=1:400,2:420")
+# front's last scale-out (1 to 2 replicas) did not help, nor did its
+# replicas send 5 % more: Paper E's trap.
+out=$(run_case front --scaled "front=1:400:2000000,2:420:2040000")
 es_expect_eq "advise ranks the CPU-limited front first" \
 	"$(jq -r '.ranking[0].block // "none"' 2>/dev/null <<<"$out")" front
 es_expect_eq "the front tier's driving resource is its CFS throttling" \
@@ -47,6 +48,8 @@ es_expect_eq "front's replicas stopped helping: not scaled out, no patch" \
 	'[null,null,"front",2]'
 es_expect_eq "the reason says so" "$(jq -r '.reason' <<<"$out" 2>/dev/null | cut -c1-41)" \
 	"front: adding replicas stopped helping (1"
+es_check "and names the work: $(jq -r '.reason' <<<"$out" 2>/dev/null)" \
+	grep -q "; its replicas sent 1953 to 1992 KiB/s, +2 %)" <<<"$(jq -r '.reason' <<<"$out")"
 jq -c '{worsening, scale_out, confidence, reason, trap,
 	ranking: [.ranking[] | {block, resource, against, distance, r}]}' <<<"$out" 2>/dev/null | es_diag
 
@@ -54,6 +57,9 @@ jq -c '{worsening, scale_out, confidence, reason, trap,
 "$ES_BUILD/edgeshift" advise --perf "$ES_TMP/perf" --samples 3 --interval-ms 10 \
 	--block front="$(cg front)" --scaled nosuch=1:2,2:3 >/dev/null 2>&1
 es_expect_eq "--scaled of an unknown block fails with status 1" $? 1
+"$ES_BUILD/edgeshift" advise --perf "$ES_TMP/perf" --samples 3 --interval-ms 10 \
+	--block front="$(cg front)" --scaled front=1:2:0,2:3:5 >/dev/null 2>&1
+es_expect_eq "--scaled with a work of 0 fails with status 1" $? 1
 # The rings of v1 series are read from the cgroups made above, not guessed:
 # a cgroup that does not exist is an error, not an empty ranking.
 "$ES_BUILD/edgeshift" advise --perf "$ES_TMP/perf" --samples 3 --interval-ms 10 \
