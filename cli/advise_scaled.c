@@ -69,8 +69,9 @@ int advise_scaled(const struct es_opt_multi *m, struct es_adv_block *b, unsigned
 	for (i = 0; i < m->n; i++) {
 		k = advise_block_named(m->v[i], b, nblocks);
 		if (k < 0 || parse_steps(strchr(m->v[i], '=') + 1, &b[k].scaled)) {
-			fprintf(stderr, "edgeshift advise: --scaled %s: want BLOCK=R:P[:W][,R:P[:W]...] "
-				"for a --block, up to %d steps\n", m->v[i], ES_ADV_SCALE_STEPS);
+			fprintf(stderr, "edgeshift advise: --scaled %s: want "
+				"BLOCK=R:P[:W][,R:P[:W]...] for a --block, up to %d steps\n",
+				m->v[i], ES_ADV_SCALE_STEPS);
 			return -EINVAL;
 		}
 	}

@@ -75,8 +75,9 @@ static size_t match_ifaces(struct es_accounting *acct, const char *pattern, bool
 	return n;
 }
 
-/* Sums the counters of the attached interfaces the pattern matches. */
-static void dp_read(struct es_accounting *acct, const char *pattern, struct dp_read *out)
+/* Sums the counters of the attached interfaces the pattern matches (see match_ifaces). */
+static void dp_read(struct es_accounting *acct, const char *pattern, bool by_pod,
+		    struct dp_read *out)
 {
 	__u32 idx[ES_ADV_MAX_IFACES];
 	struct es_iface_traffic tr;
@@ -85,7 +86,7 @@ static void dp_read(struct es_accounting *acct, const char *pattern, struct dp_r
 	int d;
 
 	memset(out, 0, sizeof(*out));
-	n = match_ifaces(acct, pattern, false, idx);
+	n = match_ifaces(acct, pattern, by_pod, idx);
 	for (i = 0; i < n; i++) {
 		es_iface_read_traffic(&acct->dp.maps, idx[i], &tr);
 		es_iface_read_stats(&acct->dp.maps, idx[i], &st);
@@ -149,7 +150,7 @@ static int read_perf(struct es_agent_advisor *s, uint64_t now, double *v, char *
 
 	if (s->cfg->perf_file[0])
 		return es_adv_read_perf_file(s->cfg->perf_file, v, err, len);
-	dp_read(s->acct, s->cfg->perf_interface, &cur);
+	dp_read(s->acct, s->cfg->perf_interface, false, &cur);
 	*v = s->have_dp && !dp_went_back(&cur, &s->dp) ? dp_value(s, &cur, now) : s->last_perf;
 	s->dp = cur;
 	s->dp_ns = now;
@@ -194,19 +195,10 @@ static unsigned int count_pods(struct es_accounting *acct, const char *pattern)
  */
 static uint64_t pods_sent(struct es_accounting *acct, const char *pattern)
 {
-	__u32 idx[ES_ADV_MAX_IFACES];
-	struct es_iface_traffic tr;
-	struct es_iface_stats st;
-	uint64_t sum = 0;
-	size_t n, i;
+	struct dp_read r;
 
-	n = match_ifaces(acct, pattern, true, idx);
-	for (i = 0; i < n; i++) {
-		es_iface_read_traffic(&acct->dp.maps, idx[i], &tr);
-		es_iface_read_stats(&acct->dp.maps, idx[i], &st);
-		sum += tr.bytes[ES_DIR_TX] + st.bytes[ES_DIR_TX];
-	}
-	return sum;
+	dp_read(acct, pattern, true, &r);
+	return r.bytes[ES_DIR_TX];
 }
 
 /*

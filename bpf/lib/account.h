@@ -422,12 +422,6 @@ static __always_inline struct es_flow_counts *es_flow_slot(struct es_ctx *c, boo
 	return &s4->n;
 }
 
-/*
- * A known session's packet counted in its slot: TCP without SYN, FIN or
- * RST (with payload and TCP latency on, after the request/response
- * bookkeeping); UDP and ICMP echo after the request/response
- * bookkeeping on the shared state. false: take the slow path.
- */
 /* The request/response bookkeeping on the shared state; false: it is gone. */
 static __always_inline bool es_flow_rr(struct es_ctx *c, void *states, void *key)
 {
@@ -439,6 +433,12 @@ static __always_inline bool es_flow_rr(struct es_ctx *c, void *states, void *key
 	return true;
 }
 
+/*
+ * A known session's packet counted in its slot: TCP without SYN, FIN or
+ * RST (with payload and TCP latency on, after the request/response
+ * bookkeeping); UDP and ICMP echo after the request/response
+ * bookkeeping on the shared state. false: take the slow path.
+ */
 static __always_inline bool es_flow_hit(struct es_ctx *c, struct es_flow_counts *n,
 					void *states, void *key)
 {

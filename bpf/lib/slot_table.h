@@ -593,12 +593,9 @@ static __always_inline struct es_flow_slot4 *es_tbl_cache_slot(struct es_ctx *c)
 }
 
 /*
- * A known session's packet counted in its cache slot: TCP without SYN,
- * FIN or RST (with payload and TCP latency on, after the request/response
- * bookkeeping); UDP and ICMP echo after the same on the entry's state, reached through the
- * remembered table slot without hashing the key. false: the table takes it.
+ * The request/response bookkeeping on the entry's state, reached through
+ * the remembered table slot without hashing the key; false: it is gone.
  */
-/* The request/response bookkeeping on the entry's state; false: it is gone. */
 static __always_inline bool es_tbl_cache_rr(struct es_ctx *c, struct es_flow_slot4 *s)
 {
 	struct es_tbl_entry4 *e = es_tbl_at(s->tbl_slot, &c->pkt.k4);
@@ -609,6 +606,12 @@ static __always_inline bool es_tbl_cache_rr(struct es_ctx *c, struct es_flow_slo
 	return true;
 }
 
+/*
+ * A known session's packet counted in its cache slot: TCP without SYN,
+ * FIN or RST (with payload and TCP latency on, after the request/response
+ * bookkeeping); UDP and ICMP echo after the same on the entry's state.
+ * false: the table takes it.
+ */
 static __always_inline bool es_tbl_cache_hit(struct es_ctx *c, struct es_flow_slot4 *s)
 {
 	if (c->pkt.proto == IPPROTO_TCP) {

@@ -80,7 +80,7 @@ struct es_adv_scale_step {
 	double		perf;		/* in the unit of the advisor's performance */
 	double		work;		/* the block's own throughput at the count: bytes a
 					 * second its replicas sent; 0 when not
-					 * known (the command's --scaled gives none) */
+					 * known (--scaled R:P without :W) */
 };
 
 /* A block's scale-outs, oldest first (the last ES_ADV_SCALE_STEPS). */

@@ -49,16 +49,22 @@ bool es_adv_stopped_helping(const struct es_adv_scaling *h, enum es_adv_perf_kin
 	return *gain < ES_ADV_MIN_GAIN && work_gain(h) < ES_ADV_MIN_GAIN;
 }
 
-/* What the block's replicas sent on before and after, when known: "; its replicas sent ...". */
-static void say_work(char *buf, size_t len, const struct es_adv_scaling *h)
+/*
+ * "adding replicas stopped helping (1 to 2 replicas: performance P to P',
+ * G %; its replicas sent W to W' KiB/s, G' %)", the work when both steps
+ * know it: the words of a trap and of a held block's note.
+ */
+static void say_stopped(char *buf, size_t len, const struct es_adv_scaling *h, double gain)
 {
 	const struct es_adv_scale_step *a = &h->step[h->n - 2], *b = &h->step[h->n - 1];
+	char work[96] = "";
 
 	if (a->work > 0 && b->work > 0)
-		snprintf(buf, len, "; its replicas sent %.0f to %.0f KiB/s, %+.0f %%",
+		snprintf(work, sizeof(work), "; its replicas sent %.0f to %.0f KiB/s, %+.0f %%",
 			 a->work / 1024, b->work / 1024, 100 * work_gain(h));
-	else
-		buf[0] = '\0';
+	snprintf(buf, len, "adding replicas stopped helping (%u to %u replicas: performance "
+		 "%.6g to %.6g, %+.0f %%%s)", a->replicas, b->replicas, a->perf, b->perf,
+		 100 * gain, work);
 }
 
 /* The nearest other block one of whose resources moved with the change; -1: none. */
@@ -77,16 +83,13 @@ int es_adv_trap(const struct es_adv_block *blocks, const struct es_adv_perf_desc
 {
 	const struct es_adv_block *b = &blocks[res->scores[0].block];
 	const struct es_adv_scaling *h = &b->scaled;
-	const struct es_adv_scale_step *from, *to;
 	struct es_adv_reco *r = &res->reco[0];
-	char dep[160], work[96];
+	char dep[160], stopped[192];
 	double gain;
 	int i;
 
 	if (!es_adv_stopped_helping(h, d->kind, &gain))
 		return 0;
-	from = &h->step[h->n - 2];
-	to = &h->step[h->n - 1];
 	i = dependency(res);
 	res->trap = true;
 	res->dependency = i;
@@ -98,10 +101,8 @@ int es_adv_trap(const struct es_adv_block *blocks, const struct es_adv_perf_desc
 		snprintf(dep, sizeof(dep), "what its replicas share is not among these blocks "
 			 "(a database, a lock, a link not listed)");
 	r->action = ES_ADV_HOLD;
-	say_work(work, sizeof(work), h);
-	es_adv_say(r, "%s: adding replicas stopped helping (%u to %u "
-		 "replicas: performance %.6g to %.6g, %+.0f %%%s); %s", b->name, from->replicas,
-		 to->replicas, from->perf, to->perf, 100 * gain, work, dep);
+	say_stopped(stopped, sizeof(stopped), h, gain);
+	es_adv_say(r, "%s: %s; %s", b->name, stopped, dep);
 	return 1;
 }
 
@@ -115,7 +116,7 @@ int es_adv_trap(const struct es_adv_block *blocks, const struct es_adv_perf_desc
 void es_adv_trap_note(const struct es_adv_block *blocks, const struct es_adv_perf_desc *d,
 		      struct es_adv_result *res)
 {
-	char was[ES_ADV_REASON_LEN], work[96];
+	char was[ES_ADV_REASON_LEN], stopped[192];
 	unsigned int i;
 	double gain;
 
@@ -126,10 +127,7 @@ void es_adv_trap_note(const struct es_adv_block *blocks, const struct es_adv_per
 		if (r->action != ES_ADV_HOLD || !es_adv_stopped_helping(h, d->kind, &gain))
 			continue;
 		snprintf(was, sizeof(was), "%s", r->reason);
-		say_work(work, sizeof(work), h);
-		es_adv_say(r, "adding replicas stopped helping (%u to %u replicas: performance "
-			   "%.6g to %.6g, %+.0f %%%s); %s", h->step[h->n - 2].replicas,
-			   h->step[h->n - 1].replicas, h->step[h->n - 2].perf,
-			   h->step[h->n - 1].perf, 100 * gain, work, was);
+		say_stopped(stopped, sizeof(stopped), h, gain);
+		es_adv_say(r, "%s; %s", stopped, was);
 	}
 }

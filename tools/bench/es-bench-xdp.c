@@ -589,20 +589,18 @@ static int objs_load(struct bench_objs *b, const struct bench_opts *o)
 		b->field = skel##__open_opts(&oo);			\
 		if (!b->field)						\
 			return -1;					\
-		tcp_rr;							\
+		b->field->rodata->es_tcp_rr_on = tcp_rr;		\
 		if (skel##__load(b->field))				\
 			return -1;					\
 	} while (0)
-#define TCP_RR(field)	(b->field->rodata->es_tcp_rr_on = 1)
 
-	SKEL_LOAD(acct_new, bench_acct, TCP_RR(acct_new));
-	SKEL_LOAD(before, bench_nocache, TCP_RR(before));
-	SKEL_LOAD(hash, bench_hash, TCP_RR(hash));
-	SKEL_LOAD(defer, bench_defer, TCP_RR(defer));
-	SKEL_LOAD(table, bench_table, TCP_RR(table));
-	SKEL_LOAD(floor, bench_floor, (void)0);
+	SKEL_LOAD(acct_new, bench_acct, 1);
+	SKEL_LOAD(before, bench_nocache, 1);
+	SKEL_LOAD(hash, bench_hash, 1);
+	SKEL_LOAD(defer, bench_defer, 1);
+	SKEL_LOAD(table, bench_table, 1);
+	SKEL_LOAD(floor, bench_floor, 0);
 #undef SKEL_LOAD
-#undef TCP_RR
 	drain_fd = bpf_program__fd(b->defer->progs.es_xdp_drain);
 	b->norr = bench_acct__open_opts(&oo);
 	if (!b->norr)
