@@ -57,6 +57,7 @@ es_agent_start node main -c "$ES_TMP/agent.json" --cni-state-dir "$ES_TMP/cni" |
 # none) gets the limit. The limit is lifted afterwards.
 run_case() {
 	local kind=$1 limited=$2 strength=$3
+	RT_LAST_CASE=("$@")
 	shift 3
 	rt_load 6
 	sleep 1
@@ -80,25 +81,47 @@ run_case() {
 # or-hold: naming nothing passes too (db's quota: in 5 of 16 runs here the
 # data plane's mean tracked no series of db's closely enough, r < 0.5;
 # the file probe's latency ranks db every time), a wrong tier does not.
+# Otherwise naming nothing gets one more run of the same case (the name
+# says "run 2"): stalls of this VM put spikes of their own into the mean
+# latency (the one CI run where the rate-limited db was not named within
+# 8 polls had seven steps of session_test.sh late by over 10 ms, at
+# real-time priority); a wrong tier is never run again.
 agent_expect() {
-	local i got
-	for i in $(seq 8); do
-		AGENT_OUT=$(es_api node /v1/advice)
-		[ "$1" = none ] || [ "$(jq -r '.scale_out' <<<"$AGENT_OUT" 2>/dev/null)" != null ] &&
-			break
-		sleep 0.25
-	done
+	local got run=1
+	agent_poll "$1"
 	got=$(jq -r '.scale_out // "none"' <<<"$AGENT_OUT" 2>/dev/null)
+	if [ "$1" != none ] && [ "${3:-}" != or-hold ] && [ "$got" = none ]; then
+		jq -c '{perf, worsening, reason}' <<<"$AGENT_OUT" 2>/dev/null |
+			es_diag
+		echo "# the agent named nothing for the $2 $1: the case once more"
+		local out=$TIERS_OUT rc=$RT_RC
+		run_case "${RT_LAST_CASE[@]}"
+		TIERS_OUT=$out RT_RC=$rc run=2
+		agent_poll "$1"
+		got=$(jq -r '.scale_out // "none"' <<<"$AGENT_OUT" 2>/dev/null)
+	fi
 	if [ "${3:-}" = or-hold ] && [ "$got" = none ]; then
 		es_ok "the agent on the data plane's latency names no wrong tier for the $2 $1 (held)"
 	else
-		es_expect_eq "the agent on the data plane's latency scales out the $2 tier: $1 (poll $i)" \
+		es_expect_eq \
+			"the agent on the data plane's latency scales out the $2 tier: $1 (run $run, poll $AGENT_POLLS)" \
 			"$got" "$1"
 	fi
 	[ -n "${RT_AGENT_DUMP:-}" ] && echo "$AGENT_OUT" >>"$RT_AGENT_DUMP"
 	jq -c '{perf, worsening, scale_out, reason, held_ms,
 		ranking: [.ranking[] | {block, resource, against, distance, r}]}' \
 		<<<"$AGENT_OUT" 2>/dev/null | es_diag
+}
+
+# agent_poll TIER|none: GET /v1/advice into AGENT_OUT until it scales a
+# tier out (8 polls of 250 ms at most; none: once), the polls in AGENT_POLLS
+agent_poll() {
+	for AGENT_POLLS in $(seq 8); do
+		AGENT_OUT=$(es_api node /v1/advice)
+		[ "$1" = none ] || [ "$(jq -r '.scale_out' <<<"$AGENT_OUT" 2>/dev/null)" != null ] &&
+			break
+		sleep 0.25
+	done
 }
 
 # The working set is written and read in once, before any window.

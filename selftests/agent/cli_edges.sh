@@ -40,7 +40,9 @@ es_bg es_in b python3 -c 'import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.248.0.2", 7400))
 while True:
     d, a = s.recvfrom(2048); time.sleep(0.03); s.sendto(d, a)'
-sleep 0.3
+# a loaded machine starts python late: the client must not send before it
+# listens (its requests would find no socket and get no answer)
+es_wait_listen b u 7400
 es_in a "$ES_BUILD/es-traffic" udp-client --to 10.248.0.2 --port 7400 --count 5 --size 16 >/dev/null 2>&1
 sleep 0.5
 line=$(es_in b "${CLI[@]}" sessions --proto udp --port 7400 2>/dev/null | grep ':7400')

@@ -318,7 +318,10 @@ rx() { es_in d ip -j -s link show "$VD" | jq '.[0].stats64.rx.packets'; }
 a=$(rx)
 sleep 1
 b=$(rx)
-es_expect_eq "teardown: the sink's link receives nothing more ($a, then $b packets)" "$b" "$a"
+# A sender left running would bring thousands of packets a second; the node's
+# ARP probe of a neighbour gone quiet, or a last closing segment, a few.
+es_expect_le "teardown: the sink's link receives at most 3 packets in 1 s ($a, then $b)" \
+	"$([ -n "$a" ] && [ -n "$b" ] && echo $((b - a)))" 3
 
 es_check "a run towards no sink fails, and the page says why ($(jq -c .values.failed_text "$o"))" \
 	jq -e '.values.failed_text | test("^failed: .*no answer from the sink at 10.249.0.2 port 7799")' "$o"

@@ -27,32 +27,55 @@ RT=()
 command -v chrt >/dev/null && RT=(chrt -f 10)
 es_bg --log "$ES_TMP/sink.log" es_in d "${RT[@]}" "$ES_BUILD/es-session" sink --port 7700
 
-es_in c "$ES" session-test --to 10.251.0.2 --rate "$RATE" --step 1.5 --settle 0.3 \
-	--max-sessions 17 --slo-us "$SLO" --plot "$ES_TMP/plot.svg" --json \
-	>"$ES_TMP/run.json" 2>"$ES_TMP/progress.txt"
-es_expect_eq "the run ends with exit status 0" "$?" 0
-es_diag <"$ES_TMP/progress.txt"
+# session_run: the stepped run into run.json, its exit status in RUN_RC.
+# This VM itself stops for 10 to 30 ms every few seconds (a real-time
+# thread sleeping 1 ms at a time, alone on the idle machine: 5 overshoots
+# over 10 ms in 20 s, the longest 29 ms), so up to half the windows of a
+# run are thrown away; four more tries a step, not the tool's two.
+session_run() {
+	es_in c "$ES" session-test --to 10.251.0.2 --rate "$RATE" --step 1.5 --settle 0.3 \
+		--max-sessions 17 --slo-us "$SLO" --remeasure 4 --plot "$ES_TMP/plot.svg" --json \
+		>"$ES_TMP/run.json" 2>"$ES_TMP/progress.txt"
+	RUN_RC=$?
+}
 R=$ES_TMP/run.json
+session_run
+# The tool flags a step whose client stayed late after its tries (below):
+# a run with more than two says the VM stalled (a CI run had seven, steps
+# 10 to 17, at two tries), not where the path saturates; it is run once
+# more, and the checks read that run.
+if [ "$(jq '[.steps[] | select(.client_stalled)] | length' "$R" 2>/dev/null)" -gt 2 ] 2>/dev/null
+then
+	jq -c '[.steps[] | select(.client_stalled) | .sessions]' "$R" |
+		sed 's/^/stalled steps, the run once more: /' | es_diag
+	session_run
+fi
+es_expect_eq "the run ends with exit status 0" "$RUN_RC" 0
+es_diag <"$ES_TMP/progress.txt"
 es_expect_eq "the client ran at real-time priority of its own accord" \
 	"$(jq -c .client_scheduling "$R")" '{"policy":"fifo","priority":10}'
 knee=$(jq .max_sessions_meeting_slo "$R")
 es_expect_ge "knee: at least 10 sessions of 7 Mbit/s meet 1 ms on 100 Mbit/s" "$knee" 10
 es_expect_le "knee: at most 13 (14 exceed the link with headers)" "$knee" 13
-es_expect_eq "knee: the step after it misses the SLO" \
-	"$(jq --argjson n $((knee + 1)) '.steps[] | select(.sessions == $n) | .slo_met' "$R")" false
-es_expect_eq "the run stopped after two steps missed the SLO" \
-	"$(jq -r '[.stop_reason, (.steps | length)] | join(" ")' "$R")" "slo_missed $((knee + 2))"
+# A stalled step says nothing of the path: the tool skips it, and so do these.
+es_expect_eq "knee: the step after it misses the SLO (stalled ones skipped)" \
+	"$(jq --argjson n "$knee" '[.steps[] | select(.sessions > $n and (.client_stalled | not))] |
+		.[0].slo_met' "$R")" false
+es_expect_eq "the run stopped after two steps missed the SLO (stalled ones skipped)" \
+	"$(jq -r --argjson n "$knee" '[.steps[] | select(.sessions > $n and (.client_stalled | not))] as $a |
+		[.stop_reason, ($a | length), ($a | map(.slo_met) | any),
+		 (.steps[-1].client_stalled)] | join(" ")' "$R")" "slo_missed 2 false false"
 # A step where the client itself fell behind its schedule by over 10 ms (a
 # stall of this 2-CPU VM even at real-time priority) is measured again by
-# the tool, at most twice; the pacer does not burst after a stall (bursts
-# overflowed the 12 ms queue in CI runs: 3.5 % lost at 12 sessions, 15 %
-# at 11). A step still late after that is flagged and says nothing of the
-# path: at most one is allowed, and it is left out of the path's checks
-# below.
+# the tool, here at most four times; the pacer does not burst after a
+# stall (bursts overflowed the 12 ms queue in CI runs: 3.5 % lost at 12
+# sessions, 15 % at 11). A step still late after that is flagged and says
+# nothing of the path: at most two are allowed, and they are left out of
+# the path's checks below.
 jq -c '[.steps[] | {sessions, late_ms: (.client_late_us / 1000 | . * 10 | round / 10), remeasured}]' "$R" | es_diag
 stalled=$(jq -c '[.steps[] | select(.client_stalled) | .sessions]' "$R")
-es_expect_le "at most one step where the client stayed late after two more tries (steps $stalled)" \
-	"$(jq length <<<"$stalled")" 1
+es_expect_le "at most two steps where the client stayed late after four more tries (steps $stalled)" \
+	"$(jq length <<<"$stalled")" 2
 # Below saturation (12 x 7 = 84 Mbit/s, 86.5 on the wire) every session gets its rate.
 worst=$(jq --argjson st "$stalled" '[.steps[] | select(.sessions <= 12 and (.sessions as $n | $st | index($n) | not)) |
 	.session_mbit[] | (. - 7) / 7 | if . < 0 then -. else . end] | max * 10000 | round' "$R")
@@ -115,8 +138,10 @@ stall_run 2
 es_expect_eq "stall: the step is measured again, the kept window on time (or flagged)" \
 	"$(jq -r 'select(.event == "step") | .step | [.remeasured >= 1, .client_stalled or .client_late_us < 10000] | join(" ")' \
 		"$ES_TMP/stall2.jsonl")" "true true"
+# the first one: a stall of the VM itself may throw away the second window
 es_expect_eq "stall: the thrown-away window said how late (over 80 ms)" \
-	"$(jq -r 'select(.event == "remeasuring") | .client_late_us > 80000' "$ES_TMP/stall2.jsonl")" true
+	"$(jq -rs '[.[] | select(.event == "remeasuring")][0].client_late_us > 80000' \
+		"$ES_TMP/stall2.jsonl")" true
 stall_run 0
 es_expect_eq "stall, no second try: the step is flagged and sets no knee" \
 	"$(jq -r 'select(.event == "result") | .result | [.steps[0].client_stalled, .max_sessions_meeting_slo] | join(" ")' \
