@@ -58,7 +58,7 @@ static const struct es_opt opts[] = {
 		      "measure a step again when the client fell this\nfar behind its schedule "
 		      "(default 10; 0: never)"),
 	ES_OPT_UINT(F(remeasure), "remeasure", 0, 0, 100, "N",
-		    "at most N times (default 2)"),
+		    "at most N times (default 4)"),
 	ES_OPT_STR(F(plot), "plot", 0, "FILE.svg", "plot the steps"),
 	ES_OPT_BOOL(F(json), "json", 0, "the result as one JSON object"),
 	ES_OPT_BOOL(F(progress_json), "progress-json", 0,
@@ -142,7 +142,7 @@ int cmd_session_test(const struct cli *c, int argc, char **argv)
 	struct st_opts o = {
 		.port = ES_SW_PORT, .size = 1400, .step_s = 10, .settle_s = 0.5,
 		.max_sessions = 20, .slo_us = 1000, .slo_stat = ST_MEAN, .stop_after = 2,
-		.max_late_ms = 10, .remeasure = 2,
+		.max_late_ms = 10, .remeasure = 4,
 		.probe_ms = 5, .generator = "edgeshift", .rt_priority = 10,
 	};
 	struct cli out = *c;

@@ -36,7 +36,7 @@ if ! command -v chromium >/dev/null || ! command -v criu >/dev/null || ! command
 	es_skip "console session test and migrations view" "chromium, criu, node, runc or build/console-ui missing (tools/setup/install-deps, then make)"
 	exit 0
 fi
-es_plan 38
+es_plan 39
 
 SITE=$ES_TMP/site.env
 DRILL_PID=""
@@ -298,15 +298,32 @@ PY
 )
 es_diag <<<"page after the run: $first"
 knee=$(jq .knee <<<"$first")
-es_check "the knee: 3 or 4 sessions of 20 Mbit/s on 100 Mbit/s (5 overfill it), got $knee" \
-	test "$knee" -ge 3 -a "$knee" -le 4
+# The page's knee is the largest step its rows say met the SLO, whatever
+# the machine did. Where it must be needs steps 1 to 4 measured: a step
+# the tool left out because its own client stalled (this VM stops for 10
+# to 30 ms every few seconds; in one CI run steps 1 to 3 all did, beside
+# the second lane's drills) says nothing of the link.
+es_check "the knee is the largest step the page's rows say met the SLO, got $knee" \
+	jq -e --argjson k "$knee" '[[.rows, .verdicts] | transpose[] | select(.[1] == "met") | .[0]] |
+	(max // 0) == $k' <<<"$first"
+low_stalled=$(jq -c '[[.rows, .verdicts] | transpose[] | select(.[0] <= 4 and .[1] == "stalled") |
+	.[0]]' <<<"$first")
+if [ "$low_stalled" = "[]" ]; then
+	es_check "the knee: 3 or 4 sessions of 20 Mbit/s on 100 Mbit/s (5 overfill it), got $knee" \
+		test "$knee" -ge 3 -a "$knee" -le 4
+else
+	es_skip "the knee: 3 or 4 sessions of 20 Mbit/s on 100 Mbit/s" \
+		"steps $low_stalled stalled: the tool left them out"
+fi
 # A step the tool left out (its client stalled, its row says so) says nothing either way.
 es_check "the step after the knee missed the SLO (its row says so; stalled ones skipped)" \
 	jq -e --argjson k "$knee" '[.rows, .verdicts] | transpose |
 	map(select(.[0] > $k and .[1] != "stalled")) | .[0][1] == "missed"' <<<"$first"
+# no step met: no knee to label
 es_check "the knee's label says it and stays inside the plot ($(jq -c .values.knee "$o"))" \
 	jq -e --argjson k "$knee" '.values.knee | .inside and .sessions == $k and
-	(.text | test("^knee: \($k) sessions \\(\($k * 20).0 Mbit/s\\) meet the SLO$"))' "$o"
+	(.text | test(if $k == 0 then "^$"
+		      else "^knee: \($k) sessions \\(\($k * 20).0 Mbit/s\\) meet the SLO$" end))' "$o"
 es_check "the chart has a point per step, the table a row per step ($first)" \
 	jq -e --argjson p "$(jq .values.points "$o")" '.steps == $p and $p == (.rows | length) and $p >= 5' <<<"$first"
 
