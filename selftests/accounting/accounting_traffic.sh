@@ -49,7 +49,7 @@ field() { jq -r ".sessions[0].$1"; }
 udp_case() {
 	local fam=$1 dst=$2 port=$3 per_pkt=$4 out s
 	es_bg es_in b "$T" udp-server --port "$port" --timeout 20
-	sleep 0.2
+	es_wait_listen b u "$port"
 	out=$(es_in a "$T" udp-client --to "$dst" --port "$port" --count 200 --size 100 --json)
 	es_expect_eq "udp $fam: client got every echo" "$(echo "$out" | jq .received)" 200
 	sleep 0.2
@@ -95,7 +95,7 @@ tcp_segs() { es_in b awk '/^Tcp:/ { if (h) { print $11, $12; exit } h = 1 }' /pr
 tcp_case() {
 	local fam=$1 dst=$2 port=$3 hdr=$4 bytes=3000000 before after in out s
 	es_bg es_in a "$T" tcp-server --port "$port" --once --timeout 20
-	sleep 0.2
+	es_wait_listen a t "$port"
 	before=$(tcp_segs)
 	es_check "tcp $fam: 3 MB sent and acknowledged" \
 		es_in b "$T" tcp-client --to "$dst" --port "$port" --bytes $bytes --timeout 20

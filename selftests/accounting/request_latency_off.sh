@@ -17,7 +17,7 @@ VB=$(es_ifname vb)
 es_agent_start b main --config "$ES_TMP/cfg.json" -i "$VB=test/server" || exit 1
 
 es_bg es_in b "$T" udp-server --port 7400 --timeout 20
-sleep 0.2
+es_wait_listen b u 7400
 out=$(es_in a "$T" udp-client --to 10.239.0.2 --port 7400 --count 200 --size 100 --json)
 es_expect_eq "client got every echo" "$(echo "$out" | jq .received)" 200
 sleep 0.2

@@ -15,7 +15,7 @@ es_agent_start b main -s 65536 -i "$VB" || exit 1
 MAC=$(es_in b ip -j link show dev "$VB" | jq -r '.[0].address')
 
 es_bg es_in b "$T" udp-server --port 7500 --timeout 60
-sleep 0.2
+es_wait_listen b u 7500
 es_bg --out "$ES_TMP/live.json" es_in a "$T" udp-client --to 10.244.0.2 --port 7500 \
 	--count 1200 --size 64 --rate 100 --timeout 40 --json
 live=$ES_BG_PID

@@ -30,7 +30,7 @@ wait_gone() {
 }
 
 es_bg es_in b "$T" tcp-server --port 7300 --once --timeout 30
-sleep 0.2
+es_wait_listen b t 7300
 bytes0=$(es_metric b "edgeshift_interface_bytes_total{$LBL,direction=\"rx\"}")
 es_check "tcp transfer" es_in a "$T" tcp-client --to 10.249.0.2 --port 7300 --bytes 1000000
 s=$(es_api b "/v1/sessions?port=7300")
@@ -61,7 +61,7 @@ es_expect_eq "rst counted" "$(closed rst)" 1
 
 # A UDP exchange that goes quiet is collected as idle.
 es_bg es_in b "$T" udp-server --port 7301 --timeout 30
-sleep 0.2
+es_wait_listen b u 7301
 es_in a "$T" udp-client --to 10.249.0.2 --port 7301 --count 5 --size 32 >/dev/null
 t=$(wait_gone 7301)
 # The last packet's tick timestamp may be up to a tick early.

@@ -51,7 +51,7 @@ $(es_metric b "edgeshift_session_map_capacity{$NODE,family=\"ipv4\"}") \
 $(es_api b /v1/status | jq -r '.session_map | "\(.table) \(.table_slots)"')" "128 1920 1920 slots 1920"
 
 es_bg es_in b "$T" udp-server --port 7600 --timeout 30
-sleep 0.2
+es_wait_listen b u 7600
 es_check "udp echo answered" es_in a "$T" udp-client --to 10.238.0.2 --port 7600 \
 	--count 200 --size 100
 s=$(es_api b "/v1/sessions?proto=udp&port=7600&limit=10")
@@ -65,7 +65,7 @@ es_expect_eq "the CLI reads the same counts from the pinned table" \
 	"$(echo "$c" | jq -r '.sessions[0] | "\(.rx.packets) \(.tx.packets)"')" "200 200"
 
 es_bg es_in b "$T" tcp-server --port 7601 --once --timeout 30
-sleep 0.2
+es_wait_listen b t 7601
 es_check "tcp transfer" es_in a "$T" tcp-client --to 10.238.0.2 --port 7601 --bytes 1000000
 rxb=$(es_api b "/v1/sessions?port=7601" | jq '.sessions[0].rx.bytes')
 for i in $(seq 30); do
@@ -118,7 +118,7 @@ es_veth c vc 10.239.0.1 b vw 10.239.0.2 || exit 1
 es_check "the migration object loads over the table's pins, its XDP program attached" \
 	eval 'es_in b "$M" load --pin "$PIN" && es_in b "$M" attach --pin "$PIN" --hook wan --dev "$(es_ifname vw)"'
 es_bg es_in b "$T" udp-server --port 7602 --timeout 30
-sleep 0.2
+es_wait_listen b u 7602
 es_check "udp echo through the migration object's XDP program" es_in c "$T" udp-client \
 	--to 10.239.0.2 --port 7602 --count 50 --size 100
 sleep 0.6

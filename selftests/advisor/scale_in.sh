@@ -62,10 +62,22 @@ es_check "db is held: $(judged db reason)" \
 es_expect_eq "front (one replica) is not judged" "$(judged front action)" none
 es_expect_eq "nothing is scaled out" "$(jq -r '.scale_out // "none"' <<<"$j")" none
 [ "$(judged logic action)" = scale_in ] || es_diag <<<"$j"
-es_expect_eq "edgeshift_advice_scale_in is 1 for logic" \
-	"$(es_metric node 'edgeshift_advice_scale_in{node="'"$ES_PREFIX-node"'",block="logic"}')" 1
-table=$(es_in node "$ES_BUILD/edgeshift" advise --agent --patch --replicas logic=2 \
-	--replicas db=2)
+# The metric and the table are read after the answer above, and a window
+# with a stall of this VM in it (the latency +65 % in one fresh-clone run,
+# db then scaled out on 3 % throttling) rightly judges nothing for a
+# moment: each is polled past such windows as the answer was (4 s at most).
+for _ in $(seq 16); do
+	m=$(es_metric node 'edgeshift_advice_scale_in{node="'"$ES_PREFIX-node"'",block="logic"}')
+	[ "$m" = 1 ] && break
+	sleep 0.25
+done
+es_expect_eq "edgeshift_advice_scale_in is 1 for logic" "$m" 1
+for _ in $(seq 16); do
+	table=$(es_in node "$ES_BUILD/edgeshift" advise --agent --patch --replicas logic=2 \
+		--replicas db=2)
+	grep -q 'replicas":1' <<<"$table" && break
+	sleep 0.25
+done
 es_check "the table prints logic's Deployment at 1 replica" grep -Fq \
 	"kubectl patch deployment logic --type merge -p '{\"spec\":{\"replicas\":1}}'" <<<"$table"
 grep -q 'replicas":1' <<<"$table" || es_diag <<<"$table"

@@ -88,7 +88,7 @@ es_expect_eq "edgeshift in the container reaches the agent through EDGESHIFT_API
 [ "$rc" = 0 ] || es_diag <"$ES_TMP/exec.out"
 
 es_bg es_in n "$T" udp-server --port 7300 --timeout 60
-sleep 0.2
+es_wait_listen n u 7300
 es_in c ping -q -c 5 -i 0.1 "$HOST_IP" >/dev/null
 before=$(rx_packets)
 es_expect_ge "/metrics counts the pings on $VN" "${before:-0}" 5

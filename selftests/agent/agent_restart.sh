@@ -20,7 +20,7 @@ link_id() { bpftool link show pinned "$PIN/links/$1_$IFX" -j 2>/dev/null | jq .i
 xdp_id=$(link_id xdp); tcx_id=$(link_id tcx)
 
 es_bg es_in b "$T" udp-server --port 7200 --timeout 60
-sleep 0.2
+es_wait_listen b u 7200
 es_bg --out "$ES_TMP/client.json" es_in a "$T" udp-client --to 10.254.0.2 --port 7200 \
 	--count 800 --size 64 --rate 200 --timeout 30 --json
 client=$ES_BG_PID

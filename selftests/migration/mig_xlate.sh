@@ -45,7 +45,7 @@ setup() {
 es_check "programs loaded and attached (users' interface, container's interface)" setup
 
 es_bg --out "$ES_TMP/server.json" es_in c "$T" tcp-server --port $PORT --timeout 60
-sleep 0.3
+es_wait_listen c t $PORT
 # transfer SPORT: 2 MB up, 1 MB back, from the user's port SPORT
 transfer() {
 	es_in u "$T" tcp-client --to $SVC --port $PORT --bytes 2000000 --reply-bytes 1000000 \
