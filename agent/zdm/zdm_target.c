@@ -261,10 +261,11 @@ static enum es_mig_err op_cutover_tcp(struct op_ctx *o, json_t **resp)
 	if (ret)
 		return replay_failed(o, resp, ret, &r);
 	state_now(o, &s);
-	log_ev(o, "zdm_cutover", json_pack("{s:i,s:i,s:i,s:i,s:I,s:I}", "replayed", r.injected,
-					   "handed_again", r.again, "probes", r.probes,
+	log_ev(o, "zdm_cutover", json_pack("{s:i,s:i,s:i,s:i,s:I,s:I,s:i}", "replayed",
+					   r.injected, "handed_again", r.again, "probes", r.probes,
 					   "acks_lowered", r.acks_lowered, "cut_seq",
-					   (json_int_t)s.cut_seq, "cursor", (json_int_t)s.cursor));
+					   (json_int_t)s.cut_seq, "cursor", (json_int_t)s.cursor,
+					   "hole_wait_ms", r.hole_wait_ms));
 	*resp = json_pack("{s:i,s:I,s:I,s:b,s:o}", "replayed", r.injected, "cut_seq",
 			  (json_int_t)s.cut_seq, "cursor", (json_int_t)s.cursor, "old_answered_all", 1,
 			  "exactly_once", tcp_verdict_json(o, "zdm_verified"));

@@ -25,6 +25,8 @@ struct es_mig_tcp_replay {
 					 * sent, and pure ACKs that handed the rest over */
 	__u64		cut_seq;	/* last segment sent to the source */
 	__u32		user_end;	/* end of the user's stream at cut-over */
+	unsigned int	hole_wait_ms;	/* the cut-over waited, caught up, for a block of the
+					 * overlap still holed (at most 1 s), 0 if not */
 };
 
 /*

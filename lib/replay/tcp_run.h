@@ -61,6 +61,7 @@ struct tcp_run {
 	bool				old_known, old_ts;
 	__u32				old_tsval;
 	__u64				old_ns;
+	__u64				hole_since;	/* caught up with a block still holed, or 0 */
 };
 
 /* Is the session one opened after the checkpoint (or one whose translation began)? */

@@ -66,6 +66,8 @@ es_expect_eq "Redis, closed in the migration: nothing half-open where the servic
 	"$(drill_q .site.half_open_connections)" 0
 
 redis_case loss "3 % WAN loss" $(((CONNS - 1) * 200)) --count 200 --wan-loss 3
+# how long each cut-over waited for a block a lost segment left holed
+grep -ho '"hole_wait_ms":[0-9]*' "$DRILL_DIR"/events-node*.log | sort | uniq -c | es_diag
 es_expect_ge "Redis, 3 % WAN loss: the WAN dropped frames" \
 	"$(drill_q '.site.wan_dropped | .node1_to_node2 + .node2_to_node1')" 1
 drill_expect_eq "Redis, 3 % WAN loss: the agents compared every whole block both containers sent" \
