@@ -11,18 +11,10 @@ set -u
 cd "$(dirname "$0")/.."
 [ -d /sys/fs/bpf ] && ! mountpoint -q /sys/fs/bpf && mount -t bpf bpf /sys/fs/bpf
 
-# the measuring areas run after both lanes, so that no drill shares the
-# CPUs with them
-ordered=()
-for t in build/selftests/test_* selftests/*/*.sh; do
-	case "$t" in
-	selftests/advisor/*|selftests/sched/*) ;;
-	*) ordered+=("$t") ;;
-	esac
-done
-ordered+=(selftests/advisor/*.sh selftests/sched/*.sh selftests/zz_leftovers.sh)
+# every test file; the leftover check last
+all=(build/selftests/test_* selftests/*/*.sh selftests/zz_leftovers.sh)
 # a test file that is not executable would be skipped without a word
-for t in "${ordered[@]}"; do
+for t in "${all[@]}"; do
 	case "$t" in
 	*.sh) if [ ! -x "$t" ] && grep -q '^es_plan' "$t"; then
 		echo "run.sh: $t is a test (es_plan) but not executable: chmod +x it" >&2
@@ -30,34 +22,29 @@ for t in "${ordered[@]}"; do
 	fi ;;
 	esac
 done
-# select PATTERN...: the tests of $ordered that match (all without one)
-select_tests() {
-	local t f keep
-	for t in "${ordered[@]}"; do
-		case "$t" in
-		*/lib.sh|*/run.sh) continue ;;
-		esac
-		[ -x "$t" ] || continue
-		if [ $# -gt 0 ]; then
-			keep=0
-			for f in "$@"; do case "$t" in *"$f"*) keep=1 ;; esac; done
-			[ "$keep" = 1 ] || continue
-		fi
-		echo "$t"
-	done
-}
-mapfile -t tests < <(select_tests "$@")
-if [ ${#tests[@]} = 0 ]; then
-	echo "run.sh: no test selected" >&2
-	exit 1
-fi
+# The selected tests (all without a pattern): the measuring areas and the
+# leftover check into $last, which runs after both lanes, so that no drill
+# shares the CPUs with them; the others into $lanes.
 lanes=() last=()
-for t in "${tests[@]}"; do
+for t in "${all[@]}"; do
+	case "$t" in
+	*/lib.sh|*/run.sh) continue ;;
+	esac
+	[ -x "$t" ] || continue
+	if [ $# -gt 0 ]; then
+		keep=0
+		for f in "$@"; do case "$t" in *"$f"*) keep=1 ;; esac; done
+		[ "$keep" = 1 ] || continue
+	fi
 	case "$t" in
 	selftests/advisor/*|selftests/sched/*|selftests/zz_leftovers.sh) last+=("$t") ;;
 	*) lanes+=("$t") ;;
 	esac
 done
+if [ $((${#lanes[@]} + ${#last[@]})) = 0 ]; then
+	echo "run.sh: no test selected" >&2
+	exit 1
+fi
 # Tests that mostly wait, or whose agents die and restart, run in a second
 # lane beside the others (prove -j2), one after another:
 # selftests/events/events_agent.sh waits out a broker outage for a minute,

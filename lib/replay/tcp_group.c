@@ -151,6 +151,9 @@ static int try_finish(struct group *g)
 			return 0;
 	if (!g->m[0].r.cut)
 		return 1;
+	for (i = 0; i < g->n; i++)
+		if (!g->m[i].switched && !es_tcp_run_holes_filled(&g->m[i].r, &g->m[i].s))
+			return 0;
 	for (i = 0; i < g->n; i++) {
 		if (g->m[i].switched)
 			continue;
@@ -163,7 +166,7 @@ static int try_finish(struct group *g)
 		if (ret)
 			return ret;
 		g->m[i].switched = true;
-		g->m[i].r.out->cut_seq = g->m[i].head;
+		es_tcp_run_cut_done(&g->m[i].r, g->m[i].head);
 	}
 	return !left;
 }

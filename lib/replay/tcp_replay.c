@@ -289,7 +289,7 @@ static void overlap(const struct es_mig_session *s, struct es_mig_tcp_verdict *v
  * filled: 128 of 280 bytes compared, the migration failed after cut-over,
  * the user unharmed.
  */
-static bool holes_filled(struct tcp_run *r, const struct es_mig_session *s)
+bool es_tcp_run_holes_filled(struct tcp_run *r, const struct es_mig_session *s)
 {
 	struct es_mig_tcp_verdict v = { 0 };
 
@@ -299,6 +299,13 @@ static bool holes_filled(struct tcp_run *r, const struct es_mig_session *s)
 	if (!r->hole_since)
 		r->hole_since = r->now;
 	return r->now - r->hole_since >= HOLE_WAIT_MS * 1000000ULL;
+}
+
+void es_tcp_run_cut_done(struct tcp_run *r, __u64 head)
+{
+	r->out->cut_seq = head;
+	if (r->hole_since)
+		r->out->hole_wait_ms = (r->now - r->hole_since) / 1000000;
 }
 
 static int replay_loop(struct tcp_run *r, unsigned int timeout_ms)
@@ -322,15 +329,14 @@ static int replay_loop(struct tcp_run *r, unsigned int timeout_ms)
 			ret = es_tcp_run_ack_up(r, &s);
 		if (ret)
 			return ret;
-		if (es_tcp_run_caught_up(r, &s, head) && (!r->cut || holes_filled(r, &s))) {
+		if (es_tcp_run_caught_up(r, &s, head) &&
+		    (!r->cut || es_tcp_run_holes_filled(r, &s))) {
 			if (!r->cut)
 				return 0;
 			ret = es_mig_set_state(r->dp, r->key, ES_MIG_REPLAYING, ES_MIG_CUTOVER, head,
 					       &ss);
 			if (!ret) {
-				r->out->cut_seq = head;
-				if (r->hole_since)
-					r->out->hole_wait_ms = (r->now - r->hole_since) / 1000000;
+				es_tcp_run_cut_done(r, head);
 				return 0;
 			}
 			if (ret != -EAGAIN)

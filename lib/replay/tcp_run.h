@@ -92,6 +92,14 @@ void es_tcp_run_rewind_if_stalled(struct tcp_run *r, const struct es_mig_session
 bool es_tcp_run_brings_bytes(const struct es_mig_session *s, const struct es_mig_record *rec);
 /* Nothing left up to head, the user's stream taken, the old one's caught up. */
 bool es_tcp_run_caught_up(const struct tcp_run *r, const struct es_mig_session *s, __u64 head);
+/*
+ * Caught up, may it be cut over: every whole block of the overlap
+ * compared, or a second since it caught up with one that was not (a
+ * segment of the old container lost on the WAN, sent again after its RTO).
+ */
+bool es_tcp_run_holes_filled(struct tcp_run *r, const struct es_mig_session *s);
+/* Switched to CUTOVER at head: what the replay reports of it. */
+void es_tcp_run_cut_done(struct tcp_run *r, __u64 head);
 void es_tcp_run_sleep_ms(unsigned int ms);
 
 #endif /* EDGESHIFT_REPLAY_TCP_RUN_H */
