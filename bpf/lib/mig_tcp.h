@@ -144,7 +144,7 @@ static __always_inline void es_mig_block_add(struct es_mig_session *s, const str
 	__u32 o = pos & (ES_MIG_TCP_BLOCK - 1), j, added = 0, mine, theirs;
 	struct es_mig_tcpblk_key bk = {};
 	struct es_mig_tcpblk *b;
-	__u64 want, fresh, sum = 0;
+	__u64 want, fresh, bit, sum = 0;
 
 	bk.session = *k;
 	bk.block = pos >> ES_MIG_TCP_BLOCK_SHIFT;
@@ -156,11 +156,16 @@ static __always_inline void es_mig_block_add(struct es_mig_session *s, const str
 	fresh = want & ~__sync_fetch_and_or(old ? &b->mask_old : &b->mask_new, want);
 	if (!fresh)
 		return;
-	for (j = 0; j < ES_MIG_TCP_BLOCK && j < n; j++) {
-		if (!(fresh >> ((o + j) & (ES_MIG_TCP_BLOCK - 1)) & 1))
-			continue;
-		sum += es_mig_mix(pos + j, buf[j]);
-		added++;
+	/*
+	 * Without a branch: the verifier walked the loop with one on the
+	 * fresh bit once per pattern and n, a million instructions for the
+	 * WAN program on a 6.18 kernel. fresh has no bit past the n bytes of
+	 * buf (o + n <= ES_MIG_TCP_BLOCK), so the rest of buf counts for nothing.
+	 */
+	for (j = 0; j < ES_MIG_TCP_BLOCK; j++) {
+		bit = fresh >> ((o + j) & (ES_MIG_TCP_BLOCK - 1)) & 1;
+		sum += -bit & es_mig_mix(pos + j, buf[j]);
+		added += bit;
 	}
 	/* the sum is added before the count: whoever sees both counts whole reads both sums */
 	__sync_fetch_and_add(old ? &b->sum_old : &b->sum_new, sum);
@@ -194,7 +199,7 @@ struct es_mig_hash_ctx {
 /* Hash the bytes from pos up to the next block boundary into that block. */
 static __always_inline long es_mig_hash_step(struct es_mig_hash_ctx *c, bool skb)
 {
-	__u8 buf[ES_MIG_TCP_BLOCK];
+	__u8 buf[ES_MIG_TCP_BLOCK] = {};	/* whole: es_mig_block_add reads past n, for nothing */
 	__u32 n, pos = c->pos;
 	long err;
 
