@@ -171,6 +171,26 @@ static void join_state(struct family_scan *fs, struct es_session *s, const void 
 	}
 }
 
+/*
+ * What the cache adds to s. The index was read before this entry, and a
+ * sweep may have folded the slot into the entry in between: a session the
+ * index holds is read again, entry and slots together
+ * (es_session_read_exact), so that no view counts a packet twice.
+ */
+static void apply_cache(const struct family_scan *fs, struct es_session *s, const void *key)
+{
+	struct es_session_counters c;
+	bool cached;
+
+	es_flow_index_apply(&fs->flows, s);
+	if (!s->cached)
+		return;
+	if (!es_session_read_exact(fs->m, s->family, key, &c, &cached)) {
+		s->c = c;
+		s->cached = cached;
+	}
+}
+
 static int hand_batch(struct family_scan *fs, const char *keys, const char *vals, __u32 got)
 {
 	struct es_session s;
@@ -187,7 +207,7 @@ static int hand_batch(struct family_scan *fs, const char *keys, const char *vals
 		else
 			es_key6_from_key4(&s.key, k);
 		memcpy(&s.c, vals + i * fs->stride, sizeof(s.c));
-		es_flow_index_apply(&fs->flows, &s);
+		apply_cache(fs, &s, k);
 		join_state(fs, &s, k);
 		ret = fs->fn(&s, fs->arg);
 		if (ret)
@@ -216,7 +236,7 @@ static int hand_slot(__u32 slot, __u32 tag, const struct es_tbl_entry4 *e, void 
 	struct es_session s;
 
 	es_session_from_slot(&s, slot, tag, e);
-	es_flow_index_apply(&fs->flows, &s);
+	apply_cache(fs, &s, &e->key);
 	return fs->fn(&s, fs->arg);
 }
 
@@ -262,8 +282,9 @@ int es_session_scan(const struct es_maps *m, enum es_scan_state mode, es_session
 	/*
 	 * The cache is read first: a slot folded after this read has its
 	 * counts in the entries read after it, so a session is never missing
-	 * from the collector's picture, only counted twice for a moment in a
-	 * live view. The collector collects no session a slot held here.
+	 * from the collector's picture; the sessions it holds are read again
+	 * (apply_cache), so none is counted twice. The collector collects no
+	 * session a slot held here.
 	 */
 	err = es_flow_index_read(&fs.flows, m);
 	if (err)

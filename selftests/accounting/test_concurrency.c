@@ -28,6 +28,7 @@
 #include "harness.h"
 #include "bpf/flow_index.h"
 #include "bpf/slot_reader.h"
+#include "bpf/session_scan.h"
 
 #define IFINDEX_LO	1
 #define TC_ACT_UNSPEC	(-1)
@@ -347,6 +348,92 @@ static void check_overlap(const struct worker w[2])
 			 (unsigned long long)w[0].start_ns, (unsigned long long)w[0].end_ns,
 			 (unsigned long long)w[1].start_ns, (unsigned long long)w[1].end_ns);
 	EXPECT_TRUE(overlap, "the two threads ran at the same time");
+}
+
+/* One IPv6 TCP segment [2001:db8::1]:3000 -> [2001:db8::2]:4000 with these flags. */
+static void build_tcp6(struct pkt *p, uint8_t flags)
+{
+	struct es_pkt_spec spec;
+
+	es_pkt_spec_init(&spec);
+	spec.family = AF_INET6;
+	spec.proto = IPPROTO_TCP;
+	ASSERT_OK(es_pkt_spec_addr(&spec, 0, "2001:db8::1"), "source address literal");
+	ASSERT_OK(es_pkt_spec_addr(&spec, 1, "2001:db8::2"), "destination address literal");
+	spec.sport = 3000;
+	spec.dport = 4000;
+	spec.tcp_flags = flags;
+	spec.payload = 18;
+	p->len = es_pkt_build(&spec, p->data, sizeof(p->data));
+	ASSERT_GT(p->len, 0, "es_pkt_build");
+}
+
+/* A scan that folds the IPv6 session's slot while it hands the IPv4 one. */
+struct scan_fold {
+	struct worker			fin;	/* the FIN that folds and frees the slot */
+	const struct pkt		*fin_pkt;
+	int				fired, seen6, err;
+	bool				cached6;
+	struct es_session_counters	c6;
+};
+
+static int fold_during_scan(struct es_session *s, void *arg)
+{
+	struct scan_fold *f = arg;
+	__u32 retval;
+
+	if (s->family == ES_FAMILY_INET && f->fin_pkt && !f->fired++)
+		f->err = run_once(&f->fin, f->fin_pkt, &retval);
+	if (s->family == ES_FAMILY_INET6) {
+		f->seen6++;
+		f->c6 = s->c;
+		f->cached6 = s->cached;
+	}
+	return 0;
+}
+
+static __u64 both_dirs(const struct es_session_counters *c)
+{
+	return c->pkts[ES_DIR_RX] + c->pkts[ES_DIR_TX];
+}
+
+/*
+ * The scan reads the flow cache before the entries. A slot folded into its
+ * entry in between (here by a FIN, run while the scan hands the IPv4
+ * session, before it reads the IPv6 entries) must not be counted twice: a
+ * CI run listed a 200-packet session as 398.
+ */
+TEST_F(conc, scan_counts_a_slot_folded_meanwhile_once)
+{
+	struct worker w = { .prog_fd = self->xdp_fd, .repeat = 1 };
+	struct scan_fold f = {};
+	struct pkt udp, ack, fin;
+	struct es_maps m;
+	cpu_set_t set;
+	__u32 retval;
+
+	CPU_ZERO(&set);
+	CPU_SET(self->cpu[0], &set);
+	ASSERT_OK(sched_setaffinity(0, sizeof(set), &set), "pin to one CPU: one slot");
+	es_maps_from_skel(&m, self->skel);
+	build_udp(&udp, "10.0.0.1", "10.0.0.2", 1000, 2000);
+	build_tcp6(&ack, 0x10);
+	build_tcp6(&fin, 0x11);
+	ASSERT_OK(run_once(&w, &udp, &retval), "the IPv4 session's packet");
+	w.repeat = 10;
+	ASSERT_OK(run_once(&w, &ack, &retval), "the IPv6 session's 10 ACKs");
+	ASSERT_OK(es_session_scan(&m, ES_SCAN_NO_STATE, fold_during_scan, &f), "scan");
+	ASSERT_TRUE(f.seen6 == 1 && f.cached6, "the IPv6 session's later ACKs are in its slot");
+	EXPECT_EQ(both_dirs(&f.c6), 10, "a scan without a fold: 10 packets");
+
+	memset(&f, 0, sizeof(f));
+	f.fin = (struct worker){ .prog_fd = self->xdp_fd, .repeat = 1 };
+	f.fin_pkt = &fin;
+	ASSERT_OK(es_session_scan(&m, ES_SCAN_NO_STATE, fold_during_scan, &f), "scan");
+	ASSERT_TRUE(f.fired == 1 && !f.err, "the FIN ran during the scan");
+	EXPECT_EQ(f.seen6, 1, "the IPv6 session listed once");
+	EXPECT_EQ(both_dirs(&f.c6), 11, "folded meanwhile: 11 packets, not the slot's twice");
+	EXPECT_TRUE(!f.cached6, "the FIN freed the slot");
 }
 
 /* Both CPUs hammer one session through XDP; not a packet may be lost. */
