@@ -13,13 +13,6 @@
 
 #define PROBE_MS	20	/* wait for the socket's answer to a probe */
 #define STALL_MS	200	/* bytes not taken: hand over what the socket dropped again */
-/*
- * Caught up, the cut-over waits this long for a block of the overlap a
- * segment lost on the WAN left incomplete: the old container, still
- * serving, sends it again after its RTO (200 ms at least), and only then
- * can the block be compared.
- */
-#define HOLE_WAIT_MS	1000
 
 struct seg {
 	__u32	end, ack;
@@ -284,7 +277,7 @@ static void overlap(const struct es_mig_session *s, struct es_mig_tcp_verdict *v
 
 /*
  * Before the cut: every whole block of the overlap compared (what the
- * check after it asks), or HOLE_WAIT_MS since the restored stream caught
+ * check after it asks), or ES_TCP_HOLE_WAIT_MS since the restored stream caught
  * up with one that was not. One CI run cut over before such a block was
  * filled: 128 of 280 bytes compared, the migration failed after cut-over,
  * the user unharmed.
@@ -298,7 +291,7 @@ bool es_tcp_run_holes_filled(struct tcp_run *r, const struct es_mig_session *s)
 		return true;
 	if (!r->hole_since)
 		r->hole_since = r->now;
-	return r->now - r->hole_since >= HOLE_WAIT_MS * 1000000ULL;
+	return r->now - r->hole_since >= ES_TCP_HOLE_WAIT_MS * 1000000ULL;
 }
 
 void es_tcp_run_cut_done(struct tcp_run *r, __u64 head)

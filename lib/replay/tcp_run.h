@@ -93,9 +93,18 @@ bool es_tcp_run_brings_bytes(const struct es_mig_session *s, const struct es_mig
 /* Nothing left up to head, the user's stream taken, the old one's caught up. */
 bool es_tcp_run_caught_up(const struct tcp_run *r, const struct es_mig_session *s, __u64 head);
 /*
+ * Caught up, the cut-over waits this long for a block of the overlap a
+ * segment lost on the WAN left incomplete: the old container, still
+ * serving, sends it again after its RTO (200 ms at least), and only then
+ * can the block be compared.
+ */
+#define ES_TCP_HOLE_WAIT_MS	1000
+
+/*
  * Caught up, may it be cut over: every whole block of the overlap
- * compared, or a second since it caught up with one that was not (a
- * segment of the old container lost on the WAN, sent again after its RTO).
+ * compared, or ES_TCP_HOLE_WAIT_MS since it caught up with one that was
+ * not (r->now is the time it is asked; the first ask with a hole starts
+ * the wait).
  */
 bool es_tcp_run_holes_filled(struct tcp_run *r, const struct es_mig_session *s);
 /* Switched to CUTOVER at head: what the replay reports of it. */

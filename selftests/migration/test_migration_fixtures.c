@@ -30,6 +30,7 @@
 #include "migctl/names.h"
 #include "replay/replay.h"
 #include "replay/tcp_replay.h"
+#include "replay/tcp_run.h"
 #include "migration.skel.h"
 #include "testing/map_reset.h"
 #include "testing/pkt_build.h"
@@ -1288,7 +1289,10 @@ static struct es_mig_tcp_verdict tcp_verdict(FIXTURE_DATA(mig) *self)
  */
 TEST_F(mig, tcp_stream_hashed_out_of_order)
 {
+	struct es_mig_tcp_replay out = {};
+	struct tcp_run r = { .out = &out, .now = 1000000000ULL }, given_up;
 	struct es_mig_tcp_verdict v;
+	struct es_mig_session s;
 
 	tcp_key(self);
 	make_session(self, ES_MIG_REPLAYING, 16);
@@ -1301,9 +1305,22 @@ TEST_F(mig, tcp_stream_hashed_out_of_order)
 	EXPECT_EQ(v.overlap, 192, "both sent 192 bytes");
 	EXPECT_EQ(v.whole, 192, "in three whole blocks");
 	EXPECT_TRUE(!v.passed, "the hole's block is not compared: the check fails");
+	/* what the replay asks before its cut-over; the run's clock is set, not read */
+	s = session(self);
+	EXPECT_TRUE(!es_tcp_run_holes_filled(&r, &s), "caught up with the hole: the cut-over waits");
+	r.now += (ES_TCP_HOLE_WAIT_MS - 1) * 1000000ULL;
+	EXPECT_TRUE(!es_tcp_run_holes_filled(&r, &s), "... for up to ES_TCP_HOLE_WAIT_MS");
+	given_up = r;
+	given_up.now += 1000000ULL;
+	EXPECT_TRUE(es_tcp_run_holes_filled(&given_up, &s),
+		    "then no longer (the check after the cut-over says failed)");
 	EXPECT_EQ(tcp_old(self, 3, 1056, 5000, 128, 'a'), XDP_PASS,
 		  "old: a retransmission over half of 16, the hole, half of 18");
 	EXPECT_EQ(session(self).tcp_matched, 3, "the hole filled: block 17 compared too");
+	s = session(self);
+	EXPECT_TRUE(es_tcp_run_holes_filled(&r, &s), "filled: the cut-over goes");
+	es_tcp_run_cut_done(&r, 0);
+	EXPECT_EQ(out.hole_wait_ms, ES_TCP_HOLE_WAIT_MS - 1, "and says how long it waited");
 	EXPECT_EQ(session(self).tcp_diverged, 0, "and nothing added twice (the sums agree)");
 	EXPECT_EQ(tcp_old(self, 4, 1024, 5000, 192, 'a'), XDP_PASS, "old: all of it again");
 	EXPECT_EQ(session(self).tcp_matched, 3, "compared once each");
