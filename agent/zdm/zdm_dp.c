@@ -18,6 +18,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 #include "migctl/xlate.h"
+#include "net/neigh.h"
 #include "net/tcp_conns.h"
 #include "zdm_int.h"
 #include "zdm_record.h"
@@ -82,6 +83,35 @@ static void register_services(struct es_zdm *z)
 		}
 		es_mig_service_set(&z->dp, &k, node, ES_MIG_SVC_FORWARD | ES_MIG_SVC_MIRROR,
 				   z->cfg->replay_limit);
+	}
+}
+
+/*
+ * The next hop to every other node kept resolved by the kernel: the first
+ * packets a handoff tunnels there, and the replies tunnelled back, would
+ * otherwise wait for ARP across the WAN. Left in place when the agent
+ * stops, as the data plane is: forwarding goes on without the agent.
+ */
+static void keep_peer_neighbours(struct es_zdm *z)
+{
+	const char *name;
+	struct es_neigh n;
+	unsigned int i;
+	uint32_t addr;
+	int ret;
+
+	for (i = 0; i < z->mcfg->n_peers; i++) {
+		name = z->mcfg->peers[i].name;
+		addr = es_zdm_peer_addr(z, name);
+		if (!strcmp(name, z->node_name) || !addr)
+			continue;
+		ret = es_neigh_keep(addr, &n);
+		if (ret)
+			es_warn("zdm_neighbour_failed", "node=%s error=\"%s\"", name,
+				strerror(-ret));
+		else
+			es_info("zdm_neighbour", "node=%s ifindex=%d managed=%d", name, n.ifindex,
+				n.managed);
 	}
 }
 
@@ -266,6 +296,7 @@ int es_zdm_start(struct es_zdm *z, const struct es_zdm_params *p, char *err, siz
 	if (ret)
 		return ret;
 	register_services(z);
+	keep_peer_neighbours(z);
 	if (pthread_create(&z->events_thread, NULL, events_thread, z)) {
 		snprintf(err, err_len, "zero_downtime: cannot start the events thread");
 		return -EAGAIN;

@@ -5,10 +5,12 @@
 # without /tcp) is refused with the reason instead of being forwarded as
 # nothing and reported done, and so is a TCP session of a container without
 # tcp_established; the peer steps that recover what the WAN lost check
-# their arguments.
+# their arguments. The agent has the kernel keep the peer node's neighbour
+# resolved (a managed entry), so a handoff's first tunnelled packets do not
+# wait for ARP across the WAN.
 . "$(dirname "$0")/../lib.sh"
 es_require_root zdm_api
-es_plan 12
+es_plan 14
 
 TOKEN=zdm-api-token-0123456789
 es_netns_add a && es_netns_add b && es_veth a w 10.250.0.1 b v 10.250.0.2 || exit 1
@@ -23,6 +25,16 @@ JSON
 mkdir -p "$ES_TMP/state"
 trap 'es_runc_cleanup "$ES_TMP/state"; es_cleanup' EXIT
 es_agent_start a a --config "$ES_TMP/config.json" || exit 1
+es_expect_eq "the peer node's neighbour: managed by the kernel" \
+	"$(es_in a ip neigh show 10.250.0.2 | grep -c ' managed ')" 1
+# nothing here sends to the peer: the kernel resolves it on its own
+state=
+for _ in $(seq 30); do
+	state=$(es_in a ip neigh show 10.250.0.2 | grep -oE 'REACHABLE|STALE|DELAY|PROBE')
+	[ -n "$state" ] && break
+	sleep 0.1
+done
+es_expect_eq "... and resolved before any traffic needs it" "${state:+resolved}" resolved
 post() { es_in a curl -s -m 5 -o "$ES_TMP/body" -w '%{http_code}' -X POST \
 	-H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$ES_AGENT_PORT$1"; }
 error() { jq -r .error "$ES_TMP/body"; }

@@ -37,7 +37,7 @@ run() { # NAME ARGS...
 	local n=$1
 	shift
 	bash "$ES_ROOT/tools/drill/drill.sh" --quiet --out "$D/$n" --service redis --connections "$CONNS" \
-		--records "$RECORDS" "$@" >"$D/$n.out" 2>&1 || { echo "redis bench: drill $n failed:" >&2; tail -5 "$D/$n.out" >&2; }
+		--records "$RECORDS" "$@" >"$D/$n.out" 2>&1 || { echo "redis bench: drill $n failed:" >&2; grep -E "migration|error|failed|reason" "$D/$n.out" | head -12 >&2; }
 	echo "$D/$n"
 }
 

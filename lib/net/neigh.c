@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include "mnl_recv.h"
+#include "neigh.h"
+
+struct route {
+	int		oif;
+	uint32_t	gw;
+	unsigned char	type;
+};
+
+static int route_attr(const struct nlattr *a, void *data)
+{
+	struct route *r = data;
+
+	if (mnl_attr_get_type(a) == RTA_OIF && !mnl_attr_validate(a, MNL_TYPE_U32))
+		r->oif = mnl_attr_get_u32(a);
+	if (mnl_attr_get_type(a) == RTA_GATEWAY && !mnl_attr_validate(a, MNL_TYPE_U32))
+		r->gw = mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	struct route *r = data;
+
+	r->type = rtm->rtm_type;
+	return mnl_attr_parse(nlh, sizeof(*rtm), route_attr, r);
+}
+
+struct found {
+	bool		exists;
+	uint16_t	state;
+};
+
+static int neigh_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	struct found *f = data;
+
+	f->exists = true;
+	f->state = ndm->ndm_state;
+	return MNL_CB_OK;
+}
+
+/*
+ * One request on a fresh socket, its answer through cb (NULL: an ACK
+ * only). The request asks for an ACK: es_mnl_recv reads until it comes.
+ */
+static int request(struct nlmsghdr *nlh, char *buf, mnl_cb_t cb, void *data)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	int ret;
+
+	if (!nl)
+		return -errno;
+	nlh->nlmsg_seq = time(NULL);
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) ||
+	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		ret = -errno;
+	else
+		ret = es_mnl_recv(nl, buf, nlh->nlmsg_seq, cb, data);
+	mnl_socket_close(nl);
+	return ret;
+}
+
+static int route_get(uint32_t dst, char *buf, struct route *r)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
+
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;	/* the ACK ends the answer */
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 32;
+	mnl_attr_put_u32(nlh, RTA_DST, dst);
+	memset(r, 0, sizeof(*r));
+	return request(nlh, buf, route_cb, r);
+}
+
+/* An ndmsg for n's entry: the message type and flags given. */
+static struct nlmsghdr *neigh_msg(char *buf, const struct es_neigh *n, uint16_t type,
+				  uint16_t flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ndmsg *ndm;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = AF_INET;
+	ndm->ndm_ifindex = n->ifindex;
+	mnl_attr_put_u32(nlh, NDA_DST, n->addr);
+	return nlh;
+}
+
+int es_neigh_keep(uint32_t dst, struct es_neigh *n)
+{
+	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE);
+	struct found f = { 0 };
+	struct nlmsghdr *nlh;
+	struct route r;
+	int ret;
+
+	memset(n, 0, sizeof(*n));
+	if (!buf)
+		return -ENOMEM;
+	ret = route_get(dst, buf, &r);
+	if (ret)
+		goto out;
+	if (r.type != RTN_UNICAST || !r.oif)
+		goto out;	/* local, or not reached through a neighbour */
+	n->ifindex = r.oif;
+	n->addr = r.gw ? r.gw : dst;
+	/* an absent entry answers ENOENT: f stays empty */
+	ret = request(neigh_msg(buf, n, RTM_GETNEIGH, NLM_F_ACK), buf, neigh_cb, &f);
+	if (ret && ret != -ENOENT)
+		goto out;
+	ret = 0;
+	if (f.exists && (f.state & (NUD_PERMANENT | NUD_NOARP)))
+		goto out;	/* set by someone who knows better */
+	nlh = neigh_msg(buf, n, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK);
+	mnl_attr_put_u32(nlh, NDA_FLAGS_EXT, NTF_EXT_MANAGED);
+	ret = request(nlh, buf, NULL, NULL);
+	n->managed = !ret;
+out:
+	free(buf);
+	return ret;
+}
