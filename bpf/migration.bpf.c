@@ -275,20 +275,13 @@ static __noinline int es_mig_decap(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-/*
- * A call of its own: its stack and the forwarding path's are never live
- * together. Global, so the verifier checks it once, on its own, rather than
- * again under each state of its callers: with the slot table on, the WAN
- * program took 1,000,001 instructions (the limit is 1,000,000) when it was
- * static.
- */
-__noinline int es_mig_account(struct xdp_md *ctx)
+/* A call of its own: its stack and the forwarding path's are never live together. */
+static __noinline void es_mig_account(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 
 	es_account(data, data_end, ctx->ingress_ifindex, ES_DIR_RX, data_end - data, 1);
-	return 0;
 }
 
 SEC("xdp")

@@ -920,16 +920,6 @@ static void *traffic_main(void *arg)
 	return NULL;
 }
 
-/*
- * One CPU sends REPEAT packets of a session while the other reclaims its
- * slot in the middle of them: the counts read at the reclaim plus what the
- * session's new slot and the flow cache hold afterwards are every packet,
- * exactly. From its second packet the session counts in its CPU's flow
- * cache slot, whose remembered table slot the reclaim takes away: the
- * next packet's look at the entry (its request/response state) fails and
- * makes the session again, and what the cache held folds into the new
- * slot, not into the reclaimed one.
- */
 /* One try: traffic of session sport on cpu[0], its slot reclaimed from cpu[1] meanwhile. */
 struct reclaim_try {
 	struct es_tbl_entry4		got;	/* the entry as reclaimed */
