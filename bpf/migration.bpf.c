@@ -182,7 +182,8 @@ static __noinline int es_mig_ingress(struct xdp_md *ctx)
 
 	if (es_mig_inactive())
 		return XDP_PASS;
-	if ((void *)(eth + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
+	if ((void *)(eth + 1) > data_end ||
+	    (eth->h_proto != bpf_htons(ETH_P_IP) && eth->h_proto != bpf_htons(ETH_P_IPV6)))
 		return XDP_PASS;
 	if (es_mig_key_of(eth + 1, data_end, false, &k, &len))
 		return XDP_PASS;
@@ -200,16 +201,55 @@ static __noinline int es_mig_ingress(struct xdp_md *ctx)
 	return act;
 }
 
-/* Target side: a reply of the old container came back (UDP or TCP); true to drop it. */
-static __noinline bool es_mig_old_drop(struct xdp_md *ctx, const struct es_mig_key *k, __u64 seq,
-				       __u32 ack)
+/*
+ * Target side: a reply of the old container came back (UDP or TCP), the
+ * user's packet after the tunnel's headers; true to drop it. A call of its
+ * own, the key on its own stack: the TCP check's hash loop is called from
+ * here, and the verifier counts every frame of that chain against 512
+ * bytes.
+ */
+static __noinline bool es_mig_old_drop(struct xdp_md *ctx, __u64 seq, __u32 ack)
 {
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
 	struct es_mig_session *s;
+	struct es_mig_key k;
+	__u32 len;
 
-	if (k->proto != IPPROTO_TCP)
-		return es_mig_old_reply(k, seq, ack);
-	s = es_mig_old_seen(k, seq, ack);
-	return !s || es_mig_tcp_old(ctx, s, k, ES_ETH_HLEN + ES_MIG_ENCAP_LEN);
+	if (es_mig_key_of(data + ES_ETH_HLEN + ES_MIG_ENCAP_LEN, data_end, true, &k, &len))
+		return false;
+	if (k.proto != IPPROTO_TCP)
+		return es_mig_old_reply(&k, seq, ack);
+	s = es_mig_old_seen(&k, seq, ack);
+	return !s || es_mig_tcp_old(ctx, s, &k, ES_ETH_HLEN + ES_MIG_ENCAP_LEN);
+}
+
+/*
+ * Source side: a user's request forwarded by peer; true to drop it (a
+ * duplicate, or kept for the agent to deliver in sequence).
+ */
+static __noinline bool es_mig_remote_request(struct xdp_md *ctx, __u32 peer, __u64 seq,
+					     __u32 base)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct es_mig_held *held;
+	struct es_mig_key k;
+	bool drop;
+	__u32 len;
+
+	if (es_mig_key_of(data + ES_ETH_HLEN + ES_MIG_ENCAP_LEN, data_end, false, &k, &len))
+		return false;
+	held = es_mig_remote_seen(&k, peer, seq, base, len, &drop);
+	if (drop)
+		return true;
+	if (!held)
+		return false;
+	/* Kept at the source: the agent delivers it in sequence. */
+	if (!len || len > ES_MIG_RECORD_BYTES ||
+	    bpf_xdp_load_bytes(ctx, ES_ETH_HLEN + ES_MIG_ENCAP_LEN, held->data, len))
+		held->len = 0;	/* the agent reports it, never delivers junk */
+	return true;
 }
 
 /*
@@ -222,11 +262,8 @@ static __noinline int es_mig_decap(struct xdp_md *ctx)
 	void *data_end = (void *)(long)ctx->data_end;
 	struct ethhdr *eth = data, copy;
 	struct es_mig_node_config *cfg;
-	struct es_mig_held *held;
 	struct es_mig_outer *o;
-	struct es_mig_key k;
-	bool drop;
-	__u32 len;
+	__u8 *inner;
 	__u64 seq;
 
 	o = data + ES_ETH_HLEN;
@@ -242,28 +279,24 @@ static __noinline int es_mig_decap(struct xdp_md *ctx)
 		return XDP_DROP;
 	seq = bpf_be64_to_cpu(o->tun.seq);
 	if (o->tun.type == ES_MIG_TUN_REQUEST) {
-		if (!es_mig_key_of(o + 1, data_end, false, &k, &len)) {
-			held = es_mig_remote_seen(&k, o->ip.saddr, seq, bpf_ntohl(o->tun.base),
-						  len, &drop);
-			if (drop)
-				return XDP_DROP;
-			/* Kept at the source: the agent delivers it in sequence. */
-			if (held) {
-				if (!len || len > ES_MIG_RECORD_BYTES ||
-				    bpf_xdp_load_bytes(ctx, ES_ETH_HLEN + ES_MIG_ENCAP_LEN,
-						       held->data, len))
-					held->len = 0;	/* the agent reports it, never delivers junk */
-				return XDP_DROP;
-			}
-		}
+		if (es_mig_remote_request(ctx, o->ip.saddr, seq, bpf_ntohl(o->tun.base)))
+			return XDP_DROP;
 	} else if (o->tun.type == ES_MIG_TUN_REPLY) {
-		if (!es_mig_key_of(o + 1, data_end, true, &k, &len) &&
-		    es_mig_old_drop(ctx, &k, seq, bpf_ntohl(o->tun.base)))
+		if (es_mig_old_drop(ctx, seq, bpf_ntohl(o->tun.base)))
 			return XDP_DROP;
 	} else {
 		return XDP_DROP;
 	}
+	/* the calls above may have moved the frame's pointers for the verifier */
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	eth = data;
+	inner = data + ES_ETH_HLEN + ES_MIG_ENCAP_LEN;
+	if ((void *)(inner + 1) > data_end)
+		return XDP_DROP;
 	__builtin_memcpy(&copy, eth, sizeof(copy));
+	/* the user's packet may be IPv6 inside the IPv4 tunnel */
+	copy.h_proto = (*inner >> 4) == 6 ? bpf_htons(ETH_P_IPV6) : bpf_htons(ETH_P_IP);
 	if (bpf_xdp_adjust_head(ctx, ES_MIG_ENCAP_LEN))
 		return XDP_DROP;
 	data = (void *)(long)ctx->data;
@@ -380,32 +413,29 @@ static __always_inline int es_mig_encap_reply(struct __sk_buff *skb, struct es_m
 }
 
 /*
- * The session key of an skb's IPv4 UDP or TCP packet (reply: from the service),
- * read with bpf_skb_load_bytes; 0, or -1 when it is not one.
+ * The session key of an skb's UDP or TCP packet, IPv4 or IPv6 (reply: from
+ * the service), read with bpf_skb_load_bytes; 0, or -1 when it is not one.
  */
 static __always_inline int es_mig_skb_key(struct __sk_buff *skb, bool reply,
 					  struct es_mig_key *k, __u32 *len)
 {
-	struct iphdr iph;
+	struct es_mig_l3 l;
 	struct udphdr uh;
 	__u16 proto;
 
-	if (bpf_skb_load_bytes(skb, 12, &proto, sizeof(proto)) || proto != bpf_htons(ETH_P_IP))
+	if (bpf_skb_load_bytes(skb, 12, &proto, sizeof(proto)) ||
+	    (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6)))
 		return -1;
-	if (bpf_skb_load_bytes(skb, ES_ETH_HLEN, &iph, sizeof(iph)) || iph.version != 4 ||
-	    iph.ihl != 5 || (iph.protocol != IPPROTO_UDP && iph.protocol != IPPROTO_TCP) ||
-	    (iph.frag_off & bpf_htons(ES_IP_MF | ES_IP_OFFSET)))
+	if (es_mig_l3_load(skb, true, ES_ETH_HLEN, &l) ||
+	    (l.proto != IPPROTO_UDP && l.proto != IPPROTO_TCP))
 		return -1;
 	/* both headers start with the two ports */
-	if (bpf_skb_load_bytes(skb, ES_ETH_HLEN + sizeof(iph), &uh, sizeof(uh)))
+	if (bpf_skb_load_bytes(skb, ES_ETH_HLEN + (l.hlen & 0x3f), &uh, sizeof(uh)))
 		return -1;
-	__builtin_memset(k, 0, sizeof(*k));
-	k->user_addr = reply ? iph.daddr : iph.saddr;
-	k->svc_addr = reply ? iph.saddr : iph.daddr;
-	k->user_port = reply ? uh.dest : uh.source;
-	k->svc_port = reply ? uh.source : uh.dest;
-	k->proto = iph.protocol;
-	*len = bpf_ntohs(iph.tot_len);
+	if (es_mig_key_ports(&l, &uh, reply, k) ||
+	    es_mig_addrs_load(skb, true, ES_ETH_HLEN, &l, reply, k))
+		return -1;
+	*len = l.tot;
 	/* A GSO super-packet is several requests: it cannot be one record. */
 	if (skb->gso_segs > 1 || *len > skb->len - ES_ETH_HLEN)
 		*len = ES_MIG_RECORD_BYTES + 1;

@@ -445,7 +445,8 @@ static void close_old_connections(struct es_zdm *z, struct es_zdm_mig *zm)
 		if (k->proto != IPPROTO_TCP)
 			continue;
 		tcp++;
-		ret = es_tcp_destroy(k->svc_addr, k->svc_port, k->user_addr, k->user_port);
+		ret = es_tcp_destroy(es_mig_in6(k->svc_addr), k->svc_port, es_mig_in6(k->user_addr),
+				     k->user_port);
 		if (ret && ret != -ENOENT)
 			es_warn("zdm_old_connection", "id=%s session=%s error=\"%s\"", zm->id,
 				zm->sess[i].key_text, strerror(-ret));
@@ -464,8 +465,9 @@ static void forward_returning_users(struct es_zdm *z, struct es_zdm_mig *zm)
 
 	for (i = 0; z->dp_ready && node && i < zm->n_sess; i++) {
 		const struct es_mig_key *k = &zm->sess[i].key;
-		struct es_mig_svc_key sk = { .svc_addr = k->svc_addr, .svc_port = k->svc_port,
-					     .proto = k->proto };
+		struct es_mig_svc_key sk = { .svc_port = k->svc_port, .proto = k->proto };
+
+		memcpy(sk.svc_addr, k->svc_addr, sizeof(sk.svc_addr));
 
 		es_mig_service_set(&z->dp, &sk, node, ES_MIG_SVC_FORWARD | ES_MIG_SVC_MIRROR,
 				   z->cfg->replay_limit);

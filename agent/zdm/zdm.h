@@ -72,7 +72,7 @@ enum es_zdm_step {
 /* One user session of a migration: a UDP user, or one TCP connection. */
 struct es_zdm_sess {
 	struct es_mig_key	key;
-	char			key_text[80];
+	char			key_text[ES_MIG_KEY_TEXT_LEN];
 	uint64_t		hold_seq, cut_seq;	/* hold_seq: the cursor */
 	bool			keep_cursor;	/* nothing delivered before the hold: the
 						 * target keeps the cursor it started with */
@@ -90,7 +90,8 @@ struct es_zdm_mig {
 	struct es_zdm_sess	*sess;		/* n_sess of them, at least one */
 	unsigned int		n_sess;
 	unsigned int		poll_next;	/* the session whose state is looked at next */
-	char			key_text[80];	/* the first session: its events' label */
+	/* the first session: its events' label */
+	char			key_text[ES_MIG_KEY_TEXT_LEN];
 	bool			complete;
 	enum es_zdm_step	step;
 	uint64_t		step_ns[ES_ZDM_STEP_MAX];	/* CLOCK_REALTIME */

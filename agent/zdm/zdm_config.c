@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include "migctl/names.h"
 #include "zdm_config.h"
 #include "util/config_field.h"
 
@@ -71,11 +72,10 @@ static int get_ifaces(json_t *v, const char *f, char (*out)[16], unsigned int *n
 	return 0;
 }
 
-/* "addr:port[/udp|/tcp]" -> network-order address and port, the protocol. */
-static int parse_endpoint(const char *s, uint32_t *addr, uint16_t *port, uint8_t *proto)
+/* "addr:port[/udp|/tcp]" (an IPv6 address in brackets) -> address, port, protocol. */
+static int parse_endpoint(const char *s, __u32 *addr, uint16_t *port, uint8_t *proto)
 {
-	char buf[32], *colon, *slash;
-	long p;
+	char buf[ES_MIG_ENDPOINT_LEN + 8], *slash;
 
 	if (!s || snprintf(buf, sizeof(buf), "%s", s) >= (int)sizeof(buf))
 		return -1;
@@ -88,15 +88,7 @@ static int parse_endpoint(const char *s, uint32_t *addr, uint16_t *port, uint8_t
 		else if (strcmp(slash, "udp"))
 			return -1;
 	}
-	colon = strrchr(buf, ':');
-	if (!colon)
-		return -1;
-	*colon++ = '\0';
-	p = strtol(colon, NULL, 10);
-	if (inet_pton(AF_INET, buf, addr) != 1 || p <= 0 || p > 65535)
-		return -1;
-	*port = htons(p);
-	return 0;
+	return es_mig_endpoint_parse(buf, addr, port) ? -1 : 0;
 }
 
 static int parse_services(struct es_zdm_config *z, json_t *v, char *err, size_t len)
@@ -112,10 +104,10 @@ static int parse_services(struct es_zdm_config *z, json_t *v, char *err, size_t 
 		const char *ct = json_string_value(json_object_get(e, "container"));
 		const char *node = json_string_value(json_object_get(e, "node"));
 
-		if (parse_endpoint(json_string_value(json_object_get(e, "service")), &s->addr,
+		if (parse_endpoint(json_string_value(json_object_get(e, "service")), s->addr,
 				   &s->port, &s->proto)) {
 			snprintf(err, len, "config: zero_downtime.services[%zu].service must be "
-				 "\"IPv4:port\" or \"IPv4:port/tcp\"", i);
+				 "\"ADDR:port\" or \"ADDR:port/tcp\" (IPv6 as [ADDR])", i);
 			return -1;
 		}
 		if (!ct || !*ct || strlen(ct) >= sizeof(s->container) || !node || !*node ||
@@ -192,12 +184,12 @@ int es_zdm_config_parse(struct es_zdm_config *z, json_t *v, char *err, size_t le
 }
 
 const struct es_zdm_service *es_zdm_service_find(const struct es_zdm_config *z, uint8_t proto,
-						 uint32_t addr, uint16_t port)
+						 const __u32 *addr, uint16_t port)
 {
 	unsigned int i;
 
 	for (i = 0; i < z->n_services; i++)
-		if (z->services[i].addr == addr && z->services[i].port == port &&
+		if (es_mig_addr_eq(z->services[i].addr, addr) && z->services[i].port == port &&
 		    z->services[i].proto == proto)
 			return &z->services[i];
 	return NULL;

@@ -13,12 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include <linux/types.h>
 
 #define ES_ZDM_MAX_IFACES	8
 #define ES_ZDM_MAX_SERVICES	16
 
 struct es_zdm_service {
-	uint32_t	addr;		/* network order */
+	__u32		addr[4];	/* IPv4 mapped or IPv6, as es_mig_key.svc_addr */
 	uint16_t	port;		/* network order */
 	uint8_t		proto;		/* IPPROTO_UDP, or IPPROTO_TCP ("addr:port/tcp") */
 	char		container[64];	/* the container that serves it */
@@ -52,7 +53,6 @@ void es_zdm_config_defaults(struct es_zdm_config *z);
 /* Parse the "zero_downtime" object; 0, or -1 with err naming the field. */
 int es_zdm_config_parse(struct es_zdm_config *z, json_t *v, char *err, size_t err_len);
 const struct es_zdm_service *es_zdm_service_find(const struct es_zdm_config *z, uint8_t proto,
-						 uint32_t addr,
-						 uint16_t port);
+						 const __u32 *addr, uint16_t port);
 
 #endif

@@ -70,9 +70,10 @@ static void register_services(struct es_zdm *z)
 
 	for (i = 0; i < z->cfg->n_services; i++) {
 		const struct es_zdm_service *s = &z->cfg->services[i];
-		struct es_mig_svc_key k = { .svc_addr = s->addr, .svc_port = s->port,
-					    .proto = s->proto };
+		struct es_mig_svc_key k = { .svc_port = s->port, .proto = s->proto };
 		uint32_t node = es_zdm_peer_addr(z, s->node);
+
+		memcpy(k.svc_addr, s->addr, sizeof(k.svc_addr));
 
 		if (!strcmp(s->node, z->node_name))
 			continue;
@@ -128,7 +129,7 @@ static void *handoff_thread(void *arg)
 	const struct es_zdm_service *svc;
 	const struct es_mig_peer *peer;
 	const char *node;
-	char key[80], path[512], err[512];
+	char key[ES_MIG_KEY_TEXT_LEN], path[512], err[512];
 	json_t *resp = NULL;
 	int code;
 
@@ -169,7 +170,7 @@ static int on_event(void *ctx, void *data, size_t size)
 {
 	struct es_zdm *z = ctx;
 	const struct es_mig_event *ev = data;
-	char key[80], node[INET_ADDRSTRLEN];
+	char key[ES_MIG_KEY_TEXT_LEN], node[INET_ADDRSTRLEN];
 	struct handoff *h;
 	pthread_t t;
 
@@ -217,7 +218,8 @@ static void conns_alive(const struct es_mig_key *keys, unsigned int n, bool *ali
 
 	(void)arg;
 	for (i = 0; t && i < n; i++)
-		t[i] = (struct es_tcp_tuple){ .laddr = keys[i].svc_addr, .raddr = keys[i].user_addr,
+		t[i] = (struct es_tcp_tuple){ .laddr = *es_mig_in6(keys[i].svc_addr),
+					      .raddr = *es_mig_in6(keys[i].user_addr),
 					      .lport = keys[i].svc_port,
 					      .rport = keys[i].user_port };
 	if (!t || es_tcp_conns_exist(t, n, alive))

@@ -110,7 +110,7 @@ static void gap_forget(struct gaps *gs, enum gap_kind kind, const struct es_mig_
 static void gap_event(struct es_zdm *z, enum gap_kind kind, const char *ev,
 		      const struct es_mig_key *k, __u64 from, __u64 to)
 {
-	char key[80];
+	char key[ES_MIG_KEY_TEXT_LEN];
 
 	es_mig_key_format(k, key, sizeof(key));
 	es_migrator_event(z->m, kind == GAP_REQUESTS ? "source" : "target", "-", "-", ev,
@@ -129,7 +129,7 @@ static int ask_resend(struct es_zdm *z, enum gap_kind kind, const struct es_mig_
 {
 	const char *node = es_zdm_peer_by_addr(z, peer_addr);
 	const struct es_mig_peer *peer = node ? es_mig_peer_find(z->mcfg, node) : NULL;
-	char path[512], key[80], num[24], err[256];
+	char path[512], key[ES_MIG_KEY_TEXT_LEN], num[24], err[256];
 	json_t *r = NULL;
 	int code;
 
@@ -166,7 +166,7 @@ static void give_up(struct es_zdm *z, struct gaps *gs, enum gap_kind kind,
 		    const struct es_mig_key *k, __u64 from, __u64 to, const char *why)
 {
 	const char *ev = kind == GAP_REQUESTS ? "zdm_requests_lost" : "zdm_replies_lost";
-	char key[80];
+	char key[ES_MIG_KEY_TEXT_LEN];
 
 	if (skip_to(z, kind, k, to))
 		return;

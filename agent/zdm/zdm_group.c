@@ -73,7 +73,7 @@ bool es_zdm_group_aborted(struct es_zdm *z, const char *id, char *why, size_t le
 {
 	struct es_zdm_group *g;
 	struct es_mig_session s;
-	char key[80];
+	char key[ES_MIG_KEY_TEXT_LEN];
 	unsigned int i;
 	bool found = false;
 

@@ -89,9 +89,9 @@ static int drain(struct es_zdm *z, struct es_zdm_mig *zm, const struct es_mig_ke
 	int ret;
 
 	for (waited = 0; waited <= DRAIN_MS; waited += POLL_MS) {
-		ret = es_udp_rqueue(k->svc_addr, k->svc_port, &bytes, &socks);
+		ret = es_udp_rqueue(es_mig_in6(k->svc_addr), k->svc_port, &bytes, &socks);
 		if (ret)
-			ret = es_udp_rqueue(0, k->svc_port, &bytes, &socks);
+			ret = es_udp_rqueue(NULL, k->svc_port, &bytes, &socks);
 		if (ret)
 			return es_zdm_fail(z, zm, "reading the service's receive queue: %s",
 					   strerror(-ret));

@@ -24,16 +24,16 @@ static int udp_served(const struct es_mig_key *k, char *err, size_t len)
 {
 	unsigned int socks = 0, any = 0;
 	uint64_t bytes;
-	char a[INET_ADDRSTRLEN];
+	char a[ES_MIG_ENDPOINT_LEN];
 
 	if (k->proto != IPPROTO_UDP)
 		return 0;
-	if (es_udp_rqueue(k->svc_addr, k->svc_port, &bytes, &socks) ||
-	    es_udp_rqueue(0, k->svc_port, &bytes, &any) || socks + any)
+	if (es_udp_rqueue(es_mig_in6(k->svc_addr), k->svc_port, &bytes, &socks) ||
+	    es_udp_rqueue(NULL, k->svc_port, &bytes, &any) || socks + any)
 		return 0;
-	inet_ntop(AF_INET, &k->svc_addr, a, sizeof(a));
-	snprintf(err, len, "field 'session': no UDP socket serves %s:%u on this node (a TCP "
-		 "service? name the session USER:PORT>SVC:PORT/tcp)", a, ntohs(k->svc_port));
+	es_mig_endpoint_format(k->svc_addr, k->svc_port, a, sizeof(a));
+	snprintf(err, len, "field 'session': no UDP socket serves %s on this node (a TCP "
+		 "service? name the session USER:PORT>SVC:PORT/tcp)", a);
 	return -1;
 }
 
@@ -77,9 +77,11 @@ static bool has_key(const struct es_zdm_sess *v, unsigned int n, const struct es
 /* The session of connection c to TCP service svc. */
 static struct es_mig_key conn_key(const struct es_zdm_service *svc, const struct es_tcp_conn *c)
 {
-	struct es_mig_key k = { .user_addr = c->raddr, .user_port = c->rport,
-				.svc_addr = svc->addr, .svc_port = svc->port, .proto = IPPROTO_TCP };
+	struct es_mig_key k = { .user_port = c->rport, .svc_port = svc->port,
+				.proto = IPPROTO_TCP };
 
+	memcpy(k.user_addr, &c->raddr, sizeof(k.user_addr));
+	memcpy(k.svc_addr, svc->addr, sizeof(k.svc_addr));
 	return k;
 }
 
@@ -127,7 +129,7 @@ static int service_conns(const struct es_zdm_service *svc, struct es_zdm_sess *v
 	struct es_tcp_conn c[ES_ZDM_MAX_SESSIONS];
 	int found, i;
 
-	found = es_tcp_conns(svc->addr, svc->port, c, ES_ZDM_MAX_SESSIONS);
+	found = es_tcp_conns(es_mig_in6(svc->addr), svc->port, c, ES_ZDM_MAX_SESSIONS);
 	if (found < 0) {
 		snprintf(err, len, "listing the connections of the container's service: %s",
 			 strerror(-found));
@@ -193,7 +195,7 @@ static unsigned int each_uncarried(struct es_zdm *z, struct es_zdm_mig *zm,
 
 		if (strcmp(svc->container, zm->container) || svc->proto != IPPROTO_TCP)
 			continue;
-		found = es_tcp_conns(svc->addr, svc->port, c, ES_ZDM_MAX_SESSIONS);
+		found = es_tcp_conns(es_mig_in6(svc->addr), svc->port, c, ES_ZDM_MAX_SESSIONS);
 		for (j = 0; j < found && j < ES_ZDM_MAX_SESSIONS; j++) {
 			struct es_mig_key k = conn_key(svc, &c[j]);
 

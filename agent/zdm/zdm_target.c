@@ -19,7 +19,7 @@
 struct op_ctx {
 	struct es_zdm				*z;
 	struct es_mig_key			key;
-	char					key_text[80];
+	char					key_text[ES_MIG_KEY_TEXT_LEN];
 	const char				*id;
 	const struct es_zdm_target_args		*a;
 };
@@ -331,10 +331,11 @@ static enum es_mig_err op_cutover(struct op_ctx *o, json_t **resp)
 /* The service is local now: no more forwarding for it; the buffer goes. */
 static enum es_mig_err op_finish(struct op_ctx *o, json_t **resp)
 {
-	struct es_mig_svc_key sk = { .svc_addr = o->key.svc_addr, .svc_port = o->key.svc_port,
-				     .proto = o->key.proto };
+	struct es_mig_svc_key sk = { .svc_port = o->key.svc_port, .proto = o->key.proto };
 	unsigned int n = 0;
 	int ret;
+
+	memcpy(sk.svc_addr, o->key.svc_addr, sizeof(sk.svc_addr));
 
 	es_mig_service_del(&o->z->dp, &sk);
 	ret = es_mig_finish(&o->z->dp, &o->key, &n);
@@ -383,8 +384,8 @@ static void forget_restored_connection(struct op_ctx *o)
 
 	if (o->key.proto != IPPROTO_TCP)
 		return;
-	ret = es_tcp_destroy(o->key.svc_addr, o->key.svc_port, o->key.user_addr,
-			     o->key.user_port);
+	ret = es_tcp_destroy(es_mig_in6(o->key.svc_addr), o->key.svc_port,
+			     es_mig_in6(o->key.user_addr), o->key.user_port);
 	if (ret != -ENOENT)
 		log_ev(o, "zdm_restored_connection_closed", json_pack("{s:s}", "result",
 		       ret ? strerror(-ret) : "closed"));

@@ -17,6 +17,9 @@
 #ifndef ETH_P_IP
 #define ETH_P_IP	0x0800
 #endif
+#ifndef ETH_P_IPV6
+#define ETH_P_IPV6	0x86DD
+#endif
 #define ES_ETH_HLEN	14
 #define ES_AF_INET	2
 #define ES_IP_MF	0x2000
@@ -207,40 +210,151 @@ static __always_inline void es_mig_fib_init(struct bpf_fib_lookup *fib, __u32 if
 }
 
 /*
- * The session key of a request (user -> service) from its IPv4 header at
- * l3. 0, or -1 when it is not a whole IPv4 UDP datagram or TCP segment;
+ * A user's packet's IP header, either family, as the migration uses it.
+ * An IPv6 packet is taken only with TCP or UDP right after its fixed
+ * header: one with extension headers (fragments included) passes by the
+ * migration as an IPv4 fragment does (docs/migration.md, "IPv6").
+ */
+struct es_mig_l3 {
+	__u32	hlen;	/* IP header bytes: IPv4 ihl * 4, IPv6 40 */
+	__u32	tot;	/* IP packet bytes the header states */
+	__u32	proto;	/* IPv4 protocol or IPv6 next header */
+	__u32	v6;	/* 1: IPv6 */
+};
+
+/* Bytes of an IP header that hold both families' lengths and protocol. */
+#define ES_MIG_L3_HEAD	12
+
+/*
+ * l from the first ES_MIG_L3_HEAD bytes b of an IP header: 0, or -1 when
+ * it is neither family, an IPv4 fragment or shorter than 20 bytes. The
+ * addresses are read apart, straight into a key: the stack is short.
+ */
+static __always_inline int es_mig_l3_parse(const __u8 *b, struct es_mig_l3 *l)
+{
+	__u16 frag = (__u16)b[6] << 8 | b[7];
+
+	if (b[0] >> 4 == 6) {
+		l->hlen = 40;
+		l->tot = 40 + ((__u32)b[4] << 8 | b[5]);
+		l->proto = b[6];
+		l->v6 = 1;
+		return 0;
+	}
+	if (b[0] >> 4 != 4 || (b[0] & 0xf) < 5 || (frag & (ES_IP_MF | ES_IP_OFFSET)))
+		return -1;
+	l->hlen = (b[0] & 0xf) * 4;
+	l->tot = (__u32)b[2] << 8 | b[3];
+	l->proto = b[9];
+	l->v6 = 0;
+	return 0;
+}
+
+/* The IP header at off of an skb or an XDP frame, copied: 0, or -1. */
+static __always_inline int es_mig_l3_load(void *ctx, bool skb, __u32 off, struct es_mig_l3 *l)
+{
+	__u8 b[ES_MIG_L3_HEAD];
+	long err;
+
+	err = skb ? bpf_skb_load_bytes(ctx, off, b, sizeof(b)) :
+		    bpf_xdp_load_bytes(ctx, off, b, sizeof(b));
+	return err ? -1 : es_mig_l3_parse(b, l);
+}
+
+/*
+ * The source and destination addresses of the IP header at off into k,
+ * oriented user -> service (reply: the packet is from the service).
+ */
+static __always_inline int es_mig_addrs_load(void *ctx, bool skb, __u32 off,
+					     const struct es_mig_l3 *l, bool reply,
+					     struct es_mig_key *k)
+{
+	__u32 *src = reply ? k->svc_addr : k->user_addr;
+	__u32 *dst = reply ? k->user_addr : k->svc_addr;
+	__u32 a[2];
+	long err;
+
+	if (l->v6) {
+		err = skb ? bpf_skb_load_bytes(ctx, off + 8, src, 16) :
+			    bpf_xdp_load_bytes(ctx, off + 8, src, 16);
+		if (!err)
+			err = skb ? bpf_skb_load_bytes(ctx, off + 24, dst, 16) :
+				    bpf_xdp_load_bytes(ctx, off + 24, dst, 16);
+		return err ? -1 : 0;
+	}
+	err = skb ? bpf_skb_load_bytes(ctx, off + 12, a, sizeof(a)) :
+		    bpf_xdp_load_bytes(ctx, off + 12, a, sizeof(a));
+	if (err)
+		return -1;
+	es_mig_addr4(src, a[0]);
+	es_mig_addr4(dst, a[1]);
+	return 0;
+}
+
+/* The same from an XDP frame's IP header at l3 (direct access). */
+static __always_inline int es_mig_addrs_at(void *l3, void *data_end, const struct es_mig_l3 *l,
+					   bool reply, struct es_mig_key *k)
+{
+	__u32 *src = reply ? k->svc_addr : k->user_addr;
+	__u32 *dst = reply ? k->user_addr : k->svc_addr;
+	struct ipv6hdr *h6 = l3;
+	struct iphdr *h4 = l3;
+
+	if (l->v6) {
+		if ((void *)(h6 + 1) > data_end)
+			return -1;
+		__builtin_memcpy(src, &h6->saddr, 16);
+		__builtin_memcpy(dst, &h6->daddr, 16);
+		return 0;
+	}
+	if ((void *)(h4 + 1) > data_end)
+		return -1;
+	es_mig_addr4(src, h4->saddr);
+	es_mig_addr4(dst, h4->daddr);
+	return 0;
+}
+
+/*
+ * The rest of k from a packet whose IP header is l and whose L4 header
+ * begins with the ports (TCP's and UDP's both do): 0, or -1 when it is
+ * not a whole UDP datagram or TCP segment.
+ */
+static __always_inline int es_mig_key_ports(const struct es_mig_l3 *l, const struct udphdr *uh,
+					    bool reply, struct es_mig_key *k)
+{
+	if (l->proto != IPPROTO_UDP && l->proto != IPPROTO_TCP)
+		return -1;
+	if (l->tot < l->hlen + (l->proto == IPPROTO_TCP ? sizeof(struct tcphdr) : sizeof(*uh)))
+		return -1;
+	k->user_port = reply ? uh->dest : uh->source;
+	k->svc_port = reply ? uh->source : uh->dest;
+	k->proto = l->proto;
+	__builtin_memset(k->reserved, 0, sizeof(k->reserved));
+	return 0;
+}
+
+/*
+ * The session key of a request (user -> service) from its IP header (4 or
+ * 6) at l3. 0, or -1 when it is not a whole UDP datagram or TCP segment;
  * *l3_len is the IP packet's length.
  */
 static __always_inline int es_mig_key_of(void *l3, void *data_end, bool reply,
 					 struct es_mig_key *k, __u32 *l3_len)
 {
-	struct iphdr *iph = l3;
+	struct es_mig_l3 l;
 	struct udphdr *uh;
-	__u32 ihl, tot;
 
-	if ((void *)(iph + 1) > data_end)
+	if (l3 + ES_MIG_L3_HEAD > data_end || es_mig_l3_parse(l3, &l))
 		return -1;
-	if (iph->version != 4 || iph->ihl < 5 ||
-	    (iph->protocol != IPPROTO_UDP && iph->protocol != IPPROTO_TCP))
+	/* bounded for the verifier: a frame never holds more than 64 KiB */
+	if (l.tot > 0xffff)
 		return -1;
-	if (iph->frag_off & bpf_htons(ES_IP_MF | ES_IP_OFFSET))
+	uh = l3 + (l.hlen & 0x3f);
+	if ((void *)(uh + 1) > data_end || l3 + (l.tot & 0xffff) > data_end)
 		return -1;
-	ihl = iph->ihl * 4;
-	/* both headers start with the two ports */
-	uh = l3 + ihl;
-	if ((void *)(uh + 1) > data_end)
+	if (es_mig_key_ports(&l, uh, reply, k) || es_mig_addrs_at(l3, data_end, &l, reply, k))
 		return -1;
-	tot = bpf_ntohs(iph->tot_len);
-	if (tot < ihl + (iph->protocol == IPPROTO_TCP ? sizeof(struct tcphdr) : sizeof(*uh)) ||
-	    l3 + tot > data_end)
-		return -1;
-	__builtin_memset(k, 0, sizeof(*k));
-	k->proto = iph->protocol;
-	k->user_addr = reply ? iph->daddr : iph->saddr;
-	k->svc_addr = reply ? iph->saddr : iph->daddr;
-	k->user_port = reply ? uh->dest : uh->source;
-	k->svc_port = reply ? uh->source : uh->dest;
-	*l3_len = tot;
+	*l3_len = l.tot;
 	return 0;
 }
 
@@ -249,7 +363,7 @@ static __always_inline int es_mig_key_of(void *l3, void *data_end, bool reply,
  * on another node makes a session entry (forwarding at once when the
  * service entry says so) and an event for the agent.
  */
-static __always_inline struct es_mig_session *es_mig_detect(const struct es_mig_key *k)
+static __noinline struct es_mig_session *es_mig_detect(const struct es_mig_key *k)
 {
 	struct es_mig_svc_key sk = {};
 	struct es_mig_session ns = {};
@@ -257,7 +371,7 @@ static __always_inline struct es_mig_session *es_mig_detect(const struct es_mig_
 	struct es_mig_svc *svc;
 	__u32 state;
 
-	sk.svc_addr = k->svc_addr;
+	__builtin_memcpy(sk.svc_addr, k->svc_addr, sizeof(sk.svc_addr));
 	sk.svc_port = k->svc_port;
 	sk.proto = k->proto;
 	svc = bpf_map_lookup_elem(&es_mig_services, &sk);

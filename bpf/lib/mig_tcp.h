@@ -39,25 +39,23 @@ struct es_mig_seg {
 /* Zeroes to create a block from. */
 struct es_mig_tcpblk es_mig_tcpblk_zero;
 
-/* Parse the TCP segment whose IPv4 header is at l3 bytes into the frame; 0 or -1. */
+/* Parse the TCP segment whose IP header (4 or 6) is at l3 bytes into the frame; 0 or -1. */
 static __always_inline int es_mig_seg_parse(void *ctx, bool skb, __u32 l3, struct es_mig_seg *g)
 {
-	struct iphdr iph;
+	struct es_mig_l3 l;
 	struct tcphdr th;
 	__u32 ihl, doff, tot;
 	long err;
 
-	err = skb ? bpf_skb_load_bytes(ctx, l3, &iph, sizeof(iph)) :
-		    bpf_xdp_load_bytes(ctx, l3, &iph, sizeof(iph));
-	if (err || iph.protocol != IPPROTO_TCP)
+	if (es_mig_l3_load(ctx, skb, l3, &l) || l.proto != IPPROTO_TCP)
 		return -1;
-	ihl = iph.ihl * 4;
+	ihl = l.hlen & 0x3f;
 	err = skb ? bpf_skb_load_bytes(ctx, l3 + ihl, &th, sizeof(th)) :
 		    bpf_xdp_load_bytes(ctx, l3 + ihl, &th, sizeof(th));
 	if (err)
 		return -1;
 	doff = th.doff * 4;
-	tot = bpf_ntohs(iph.tot_len);
+	tot = l.tot;
 	if (ihl < 20 || doff < 20 || tot < ihl + doff)
 		return -1;
 	g->seq = bpf_ntohl(th.seq);
@@ -333,7 +331,8 @@ static long es_mig_tcpblk_clear_new(void *map, const struct es_mig_tcpblk_key *b
 				    struct es_mig_tcpblk *b, const struct es_mig_key *k)
 {
 	(void)map;
-	if (bk->session.user_addr != k->user_addr || bk->session.svc_addr != k->svc_addr ||
+	if (!es_mig_addr_eq(bk->session.user_addr, k->user_addr) ||
+	    !es_mig_addr_eq(bk->session.svc_addr, k->svc_addr) ||
 	    bk->session.user_port != k->user_port || bk->session.svc_port != k->svc_port ||
 	    bk->session.proto != k->proto || !b->mask_new)
 		return 0;

@@ -229,20 +229,17 @@ static __always_inline bool es_mig_xlate_on(void)
 	return cfg && cfg->xlate;
 }
 
-/* The key of the IPv4 TCP segment whose headers are iph and h (in: from the user). */
-static __always_inline void es_xlate_key(const struct iphdr *iph, const __u8 *h, bool in,
-					 struct es_mig_key *k)
+/* The ports and protocol of the key of the TCP segment whose header is h (in: from the user). */
+static __always_inline void es_xlate_key(const __u8 *h, bool in, struct es_mig_key *k)
 {
-	__builtin_memset(k, 0, sizeof(*k));
-	k->user_addr = in ? iph->saddr : iph->daddr;
-	k->svc_addr = in ? iph->daddr : iph->saddr;
 	__builtin_memcpy(in ? &k->user_port : &k->svc_port, h, 2);
 	__builtin_memcpy(in ? &k->svc_port : &k->user_port, h + 2, 2);
 	k->proto = IPPROTO_TCP;
+	__builtin_memset(k->reserved, 0, sizeof(k->reserved));
 }
 
 /*
- * Translate the IPv4 TCP segment in the frame ctx, towards the local
+ * Translate the TCP segment (IPv4 or IPv6) in the frame ctx, towards the local
  * container (in) or from it, if its connection has an entry: 1 translated,
  * 0 not to be, -1 it could not be. A call of its own, made by the entry
  * points once the packet is known to pass between the user and the local
@@ -256,21 +253,21 @@ static __noinline int es_mig_xlate_frame(void *ctx, bool skb, bool in)
 	__u8 old[ES_TCP_HDR_MAX];
 	struct es_mig_xlate *x;
 	struct es_mig_key k;
-	struct iphdr iph;
+	struct es_mig_l3 l;
 	__u32 l4, hlen, diff;
 	bool learn;
 	long err;
 
-	err = skb ? bpf_skb_load_bytes(ctx, ES_ETH_HLEN, &iph, sizeof(iph)) :
-		    bpf_xdp_load_bytes(ctx, ES_ETH_HLEN, &iph, sizeof(iph));
-	if (err || iph.version != 4 || iph.protocol != IPPROTO_TCP ||
-	    (iph.frag_off & bpf_htons(ES_IP_MF | ES_IP_OFFSET)))
+	if (es_mig_l3_load(ctx, skb, ES_ETH_HLEN, &l) || l.proto != IPPROTO_TCP)
 		return 0;
-	l4 = ES_ETH_HLEN + iph.ihl * 4;
+	l4 = ES_ETH_HLEN + (l.hlen & 0x3f);
 	err = skb ? bpf_skb_load_bytes(ctx, l4, w.h, 20) : bpf_xdp_load_bytes(ctx, l4, w.h, 20);
 	if (err)
 		return 0;
-	es_xlate_key(&iph, w.h, in, &k);
+	/* in: from the user, whose address is the source */
+	if (es_mig_addrs_load(ctx, skb, ES_ETH_HLEN, &l, !in, &k))
+		return 0;
+	es_xlate_key(w.h, in, &k);
 	x = bpf_map_lookup_elem(&es_mig_xlate, &k);
 	if (!x)
 		return 0;

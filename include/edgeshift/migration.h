@@ -9,8 +9,9 @@
  * is free of implicit padding, like session.h. Change any of them and bump
  * ES_MIG_LAYOUT_VERSION.
  *
- * Only IPv4 user sessions (UDP, and TCP since layout 4) are forwarded so
- * far; the tunnel between nodes is IPv4 + UDP.
+ * User sessions are IPv4 or IPv6 (UDP, TCP since layout 4, IPv6 since
+ * layout 6); the tunnel between the nodes is IPv4 + UDP, whatever the
+ * family of the user's packet inside it.
  */
 #ifndef EDGESHIFT_MIGRATION_H
 #define EDGESHIFT_MIGRATION_H
@@ -26,7 +27,9 @@
 					 * 4: TCP sessions (es_mig_session.old_snd_nxt...,
 					 * es_mig_tcpblk);
 					 * 5: sequence translation (es_mig_xlate,
-					 * es_mig_node_config.xlate) */
+					 * es_mig_node_config.xlate);
+					 * 6: IPv6 users and services (16-byte
+					 * addresses in es_mig_key, es_mig_svc_key) */
 
 /*
  * Where a session is in its migration (es_mig_session.seq_state >> 56).
@@ -52,13 +55,46 @@ enum es_mig_session_state {
  * and destination). Replies build it from their destination and source.
  */
 struct es_mig_key {
-	__u32	user_addr;	/* the user's IPv4 address, network order */
-	__u32	svc_addr;	/* the service's IPv4 address, network order */
+	__u32	user_addr[4];	/* the user's address, network order: IPv6, or IPv4 mapped
+				 * (::ffff:a.b.c.d, the IPv4 address in user_addr[3]) */
+	__u32	svc_addr[4];	/* the service's address, the same way */
 	__u16	user_port;	/* the user's port, network order */
 	__u16	svc_port;	/* the service's port, network order */
 	__u8	proto;		/* IPPROTO_UDP or IPPROTO_TCP */
 	__u8	reserved[3];	/* zero */
 };
+
+/*
+ * The third word of an IPv4-mapped address (::ffff:0:0/96) in network
+ * order: one family of keys for both, so every map and its readers stay
+ * as they are for IPv4 and a key's family is in its address.
+ */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ES_MIG_V4_MAPPED	0xffff0000U
+#else
+#define ES_MIG_V4_MAPPED	0x0000ffffU
+#endif
+
+/* a = the IPv4-mapped form of IPv4 address v4 (network order). */
+static inline __attribute__((always_inline)) void es_mig_addr4(__u32 *a, __u32 v4)
+{
+	a[0] = 0;
+	a[1] = 0;
+	a[2] = ES_MIG_V4_MAPPED;
+	a[3] = v4;
+}
+
+/* Non-zero when address a is IPv4 (mapped); its IPv4 address is a[3]. */
+static inline __attribute__((always_inline)) int es_mig_addr_is4(const __u32 *a)
+{
+	return !a[0] && !a[1] && a[2] == ES_MIG_V4_MAPPED;
+}
+
+/* Non-zero when addresses a and b are the same. */
+static inline __attribute__((always_inline)) int es_mig_addr_eq(const __u32 *a, const __u32 *b)
+{
+	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
+}
 
 /* Bits of es_mig_session.flags. */
 #define ES_MIG_F_MIRROR		(1U << 0)	/* keep a copy of each request in es_mig_replay */
@@ -216,13 +252,13 @@ struct es_mig_record {
 	__u64	ts_ns;		/* CLOCK_MONOTONIC ns when the request arrived */
 	__u32	len;		/* bytes of data used: the IP packet as received */
 	__u32	answered;	/* ES_MIG_ANS_* bits, set atomically: first reply wins */
-	__u8	data[ES_MIG_RECORD_BYTES];	/* IPv4 header, UDP header, payload */
+	__u8	data[ES_MIG_RECORD_BYTES];	/* IP header (4 or 6), L4 header, payload */
 	__u8	reserved[4];	/* zero; keeps the size a multiple of 8 */
 };
 
 /* A service running on another node (es_mig_services, a hash). */
 struct es_mig_svc_key {
-	__u32	svc_addr;	/* service IPv4 address, network order */
+	__u32	svc_addr[4];	/* service address, as es_mig_key.svc_addr */
 	__u16	svc_port;	/* service port, network order; 0: every port */
 	__u8	proto;		/* IPPROTO_UDP */
 	__u8	reserved;	/* zero */
@@ -409,7 +445,7 @@ struct es_mig_held {
 	__u64	ts_ns;		/* CLOCK_MONOTONIC ns when it arrived */
 	__u32	len;		/* bytes of data used: the user's IP packet */
 	__u32	reserved;	/* zero */
-	__u8	data[ES_MIG_RECORD_BYTES];	/* IPv4 header, UDP header, payload */
+	__u8	data[ES_MIG_RECORD_BYTES];	/* IP header (4 or 6), L4 header, payload */
 	__u8	reserved2[4];	/* zero; keeps the size a multiple of 8 */
 };
 

@@ -42,10 +42,33 @@ const char *es_mig_abort_name(unsigned int reason)
 	return reason < ES_MIG_ABORT_MAX ? names[reason] : "unknown";
 }
 
-static int endpoint_parse(const char *s, __u32 *addr, __u16 *port)
+int es_mig_addr_parse(const char *text, __u32 *addr)
 {
-	char host[INET_ADDRSTRLEN];
-	const char *colon = strrchr(s, ':');
+	struct in_addr a4;
+
+	if (inet_pton(AF_INET6, text, addr) == 1)
+		return 0;
+	if (inet_pton(AF_INET, text, &a4) != 1)
+		return -EINVAL;
+	es_mig_addr4(addr, a4.s_addr);
+	return 0;
+}
+
+void es_mig_addr_format(const __u32 *addr, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (es_mig_addr_is4(addr))
+		inet_ntop(AF_INET, &addr[3], a, sizeof(a));
+	else
+		inet_ntop(AF_INET6, addr, a, sizeof(a));
+	snprintf(buf, len, "%s", a);
+}
+
+int es_mig_endpoint_parse(const char *s, __u32 *addr, __u16 *port)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *colon = strrchr(s, ':'), *start = s;
 	char *end;
 	unsigned long p;
 	size_t n;
@@ -53,11 +76,21 @@ static int endpoint_parse(const char *s, __u32 *addr, __u16 *port)
 	if (!colon)
 		return -EINVAL;
 	n = colon - s;
+	/* IPv6 in brackets, as in a URL: [2001:db8::1]:80 */
+	if (*s == '[') {
+		if (n < 2 || s[n - 1] != ']')
+			return -EINVAL;
+		start = s + 1;
+		n -= 2;
+	}
 	if (n >= sizeof(host))
 		return -EINVAL;
-	memcpy(host, s, n);
+	memcpy(host, start, n);
 	host[n] = '\0';
-	if (inet_pton(AF_INET, host, addr) != 1)
+	/* a bare IPv6 address would be cut at its last colon */
+	if (start == s && strchr(host, ':'))
+		return -EINVAL;
+	if (es_mig_addr_parse(host, addr))
 		return -EINVAL;
 	errno = 0;
 	p = strtoul(colon + 1, &end, 10);
@@ -65,6 +98,14 @@ static int endpoint_parse(const char *s, __u32 *addr, __u16 *port)
 		return -EINVAL;
 	*port = htons(p);
 	return 0;
+}
+
+void es_mig_endpoint_format(const __u32 *addr, __u16 port, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	es_mig_addr_format(addr, a, sizeof(a));
+	snprintf(buf, len, es_mig_addr_is4(addr) ? "%s:%u" : "[%s]:%u", a, ntohs(port));
 }
 
 int es_mig_key_parse(const char *text, struct es_mig_key *key, char *err, size_t err_len)
@@ -87,8 +128,8 @@ int es_mig_key_parse(const char *text, struct es_mig_key *key, char *err, size_t
 	if (!gt)
 		goto bad;
 	*gt++ = '\0';
-	if (endpoint_parse(buf, &key->user_addr, &key->user_port) ||
-	    endpoint_parse(gt, &key->svc_addr, &key->svc_port))
+	if (es_mig_endpoint_parse(buf, key->user_addr, &key->user_port) ||
+	    es_mig_endpoint_parse(gt, key->svc_addr, &key->svc_port))
 		goto bad;
 	return 0;
 bad:
@@ -100,10 +141,9 @@ bad:
 
 void es_mig_key_format(const struct es_mig_key *key, char *buf, size_t len)
 {
-	char u[INET_ADDRSTRLEN], s[INET_ADDRSTRLEN];
+	char u[ES_MIG_ENDPOINT_LEN], s[ES_MIG_ENDPOINT_LEN];
 
-	inet_ntop(AF_INET, &key->user_addr, u, sizeof(u));
-	inet_ntop(AF_INET, &key->svc_addr, s, sizeof(s));
-	snprintf(buf, len, "%s:%u>%s:%u/%s", u, ntohs(key->user_port), s, ntohs(key->svc_port),
-		 key->proto == IPPROTO_TCP ? "tcp" : "udp");
+	es_mig_endpoint_format(key->user_addr, key->user_port, u, sizeof(u));
+	es_mig_endpoint_format(key->svc_addr, key->svc_port, s, sizeof(s));
+	snprintf(buf, len, "%s>%s/%s", u, s, key->proto == IPPROTO_TCP ? "tcp" : "udp");
 }

@@ -2,6 +2,7 @@
 /* One inet_diag dump of the caller's network namespace (sock_diag.h), with libmnl. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -88,4 +89,21 @@ int es_inet_diag_dump(int family, int protocol, uint32_t states, es_inet_diag_cb
 	}
 	free(buf);
 	return ret;
+}
+
+bool es_inet_diag_addr_is(int family, const uint32_t *id, const struct in6_addr *a)
+{
+	if (family == AF_INET)
+		return IN6_IS_ADDR_V4MAPPED(a) && id[0] == a->s6_addr32[3];
+	return !memcmp(id, a, sizeof(*a));
+}
+
+int es_inet_diag_dump_all(int protocol, uint32_t states, es_inet_diag_cb cb, void *data)
+{
+	int ret = es_inet_diag_dump(AF_INET, protocol, states, cb, data);
+
+	if (!ret)
+		ret = es_inet_diag_dump(AF_INET6, protocol, states, cb, data);
+	/* A kernel without IPv6 has no such sockets. */
+	return ret == -EAFNOSUPPORT ? 0 : ret;
 }

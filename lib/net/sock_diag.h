@@ -7,6 +7,7 @@
 #ifndef EDGESHIFT_SOCK_DIAG_H
 #define EDGESHIFT_SOCK_DIAG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/inet_diag.h>
 
@@ -33,5 +34,18 @@ typedef int (*es_inet_diag_cb)(const struct inet_diag_msg *m, void *data);
  * bit is in states (1 << TCP_ESTABLISHED ...; ~0U for all). 0, or -errno.
  */
 int es_inet_diag_dump(int family, int protocol, uint32_t states, es_inet_diag_cb cb, void *data);
+
+struct in6_addr;
+
+/*
+ * Addresses in the callers of these readers are struct in6_addr: IPv6, or
+ * IPv4 mapped (::ffff:a.b.c.d). A socket of a dump of family (AF_INET,
+ * AF_INET6) holds id (idiag_src or idiag_dst): true when it is address a.
+ * An IPv4 address matches an AF_INET socket, and an AF_INET6 one that
+ * took the connection as ::ffff:a.b.c.d.
+ */
+bool es_inet_diag_addr_is(int family, const uint32_t *id, const struct in6_addr *a);
+/* The same dump over both families; AF_INET6 is left out on a kernel without it. */
+int es_inet_diag_dump_all(int protocol, uint32_t states, es_inet_diag_cb cb, void *data);
 
 #endif

@@ -2,13 +2,14 @@
 /* Established TCP connections of a local service (tcp_conns.h), from an inet_diag dump. */
 #include <stdbool.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include "sock_diag.h"
 #include "tcp_conns.h"
 
 struct conns_match {
-	uint32_t		laddr;
+	const struct in6_addr	*laddr;
 	uint16_t		lport;
 	struct es_tcp_conn	*out;
 	unsigned int		max, found;
@@ -18,19 +19,30 @@ static int conn_cb(const struct inet_diag_msg *m, void *data)
 {
 	struct conns_match *q = data;
 
-	if (m->id.idiag_sport != q->lport || (q->laddr && m->id.idiag_src[0] != q->laddr))
+	struct es_tcp_conn *c;
+
+	if (m->id.idiag_sport != q->lport ||
+	    (q->laddr && !es_inet_diag_addr_is(m->idiag_family, m->id.idiag_src, q->laddr)))
 		return 0;
-	if (q->found < q->max)
-		q->out[q->found] = (struct es_tcp_conn){ .raddr = m->id.idiag_dst[0],
-							 .rport = m->id.idiag_dport };
-	q->found++;
+	if (q->found++ >= q->max)
+		return 0;
+	c = &q->out[q->found - 1];
+	c->rport = m->id.idiag_dport;
+	if (m->idiag_family == AF_INET6) {
+		memcpy(&c->raddr, m->id.idiag_dst, sizeof(c->raddr));
+		return 0;
+	}
+	memset(&c->raddr, 0, sizeof(c->raddr));
+	c->raddr.s6_addr32[2] = htonl(0xffff);
+	c->raddr.s6_addr32[3] = m->id.idiag_dst[0];
 	return 0;
 }
 
-int es_tcp_conns(uint32_t laddr, uint16_t lport, struct es_tcp_conn *out, unsigned int max)
+int es_tcp_conns(const struct in6_addr *laddr, uint16_t lport, struct es_tcp_conn *out,
+		 unsigned int max)
 {
 	struct conns_match q = { .laddr = laddr, .lport = lport, .out = out, .max = max };
-	int ret = es_inet_diag_dump(AF_INET, IPPROTO_TCP, 1U << TCP_ESTABLISHED, conn_cb, &q);
+	int ret = es_inet_diag_dump_all(IPPROTO_TCP, 1U << TCP_ESTABLISHED, conn_cb, &q);
 
 	return ret ? ret : (int)q.found;
 }
@@ -44,13 +56,14 @@ struct conn_find {
 static int find_cb(const struct inet_diag_msg *m, void *data)
 {
 	struct conn_find *q = data;
+	int f = m->idiag_family;
 	unsigned int i;
 
 	for (i = 0; i < q->n; i++)
 		q->found[i] |= m->id.idiag_sport == q->t[i].lport &&
 			       m->id.idiag_dport == q->t[i].rport &&
-			       m->id.idiag_src[0] == q->t[i].laddr &&
-			       m->id.idiag_dst[0] == q->t[i].raddr;
+			       es_inet_diag_addr_is(f, m->id.idiag_src, &q->t[i].laddr) &&
+			       es_inet_diag_addr_is(f, m->id.idiag_dst, &q->t[i].raddr);
 	return 0;
 }
 
@@ -61,12 +74,14 @@ int es_tcp_conns_exist(const struct es_tcp_tuple *t, unsigned int n, bool *found
 			      ~(1U << TCP_CLOSE);
 
 	memset(found, 0, n * sizeof(*found));
-	return es_inet_diag_dump(AF_INET, IPPROTO_TCP, states, find_cb, &q);
+	return es_inet_diag_dump_all(IPPROTO_TCP, states, find_cb, &q);
 }
 
-int es_tcp_conn_exists(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+int es_tcp_conn_exists(const struct in6_addr *laddr, uint16_t lport, const struct in6_addr *raddr,
+		       uint16_t rport)
 {
-	struct es_tcp_tuple t = { .laddr = laddr, .raddr = raddr, .lport = lport, .rport = rport };
+	struct es_tcp_tuple t = { .laddr = *laddr, .raddr = *raddr, .lport = lport,
+				  .rport = rport };
 	bool found;
 	int ret = es_tcp_conns_exist(&t, 1, &found);
 

@@ -8,22 +8,25 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 struct es_tcp_conn {
-	uint32_t	raddr;	/* the user's address, network order */
+	struct in6_addr	raddr;	/* the user's address (IPv4 mapped, sock_diag.h) */
 	uint16_t	rport;	/* the user's port, network order */
 };
 
 /*
- * Up to max connections established to laddr:lport (network order; laddr
- * 0: any local address) into out. The number found (it may exceed max:
- * the caller says the list was cut), or -errno.
+ * Up to max connections established to laddr:lport (port in network
+ * order; laddr NULL: any local address), either family, into out. The
+ * number found (it may exceed max: the caller says the list was cut), or
+ * -errno.
  */
-int es_tcp_conns(uint32_t laddr, uint16_t lport, struct es_tcp_conn *out, unsigned int max);
+int es_tcp_conns(const struct in6_addr *laddr, uint16_t lport, struct es_tcp_conn *out,
+		 unsigned int max);
 
-/* One TCP connection, local and remote ends (network order). */
+/* One TCP connection, local and remote ends (IPv4 mapped; ports in network order). */
 struct es_tcp_tuple {
-	uint32_t	laddr, raddr;
+	struct in6_addr	laddr, raddr;
 	uint16_t	lport, rport;
 };
 
@@ -33,6 +36,7 @@ struct es_tcp_tuple {
  */
 int es_tcp_conns_exist(const struct es_tcp_tuple *t, unsigned int n, bool *found);
 /* The same for one connection: 1, 0, or -errno. */
-int es_tcp_conn_exists(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+int es_tcp_conn_exists(const struct in6_addr *laddr, uint16_t lport, const struct in6_addr *raddr,
+		       uint16_t rport);
 
 #endif

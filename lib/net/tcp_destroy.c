@@ -12,7 +12,8 @@
 #include "sock_diag.h"
 #include "tcp_destroy.h"
 
-int es_tcp_destroy(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport)
+static int destroy(int family, const struct in6_addr *laddr, uint16_t lport,
+		   const struct in6_addr *raddr, uint16_t rport)
 {
 	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE);
 	struct inet_diag_req_v2 *req;
@@ -22,12 +23,17 @@ int es_tcp_destroy(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rpor
 
 	if (!buf)
 		return -ENOMEM;
-	req = es_inet_diag_req(buf, SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, seq, AF_INET,
+	req = es_inet_diag_req(buf, SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, seq, family,
 			       IPPROTO_TCP, ~0U);
 	req->id.idiag_sport = lport;
 	req->id.idiag_dport = rport;
-	req->id.idiag_src[0] = laddr;
-	req->id.idiag_dst[0] = raddr;
+	if (family == AF_INET) {
+		req->id.idiag_src[0] = laddr->s6_addr32[3];
+		req->id.idiag_dst[0] = raddr->s6_addr32[3];
+	} else {
+		memcpy(req->id.idiag_src, laddr, sizeof(*laddr));
+		memcpy(req->id.idiag_dst, raddr, sizeof(*raddr));
+	}
 	req->id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
 	req->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
 	ret = es_sock_diag_send(buf, &nl);
@@ -42,4 +48,16 @@ out:
 		mnl_socket_close(nl);
 	free(buf);
 	return ret;
+}
+
+int es_tcp_destroy(const struct in6_addr *laddr, uint16_t lport, const struct in6_addr *raddr,
+		   uint16_t rport)
+{
+	int ret;
+
+	if (!IN6_IS_ADDR_V4MAPPED(laddr))
+		return destroy(AF_INET6, laddr, lport, raddr, rport);
+	/* an IPv4 connection of an IPv6 socket is known by its mapped addresses */
+	ret = destroy(AF_INET, laddr, lport, raddr, rport);
+	return ret == -ENOENT ? destroy(AF_INET6, laddr, lport, raddr, rport) : ret;
 }

@@ -11,8 +11,13 @@
 #define EDGESHIFT_TCP_DESTROY_H
 
 #include <stdint.h>
+#include <netinet/in.h>
 
-/* Addresses and ports in network order; 0, -ENOENT when no such socket, or -errno. */
-int es_tcp_destroy(uint32_t laddr, uint16_t lport, uint32_t raddr, uint16_t rport);
+/*
+ * Addresses IPv4 mapped or IPv6 (sock_diag.h), ports in network order; 0,
+ * -ENOENT when no such socket, or -errno.
+ */
+int es_tcp_destroy(const struct in6_addr *laddr, uint16_t lport, const struct in6_addr *raddr,
+		   uint16_t rport);
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include "util/clock.h"
+#include "migctl/names.h"
 #include "migctl/xlate.h"
 #include "net/tcp_conns.h"
 #include "inject.h"
@@ -32,19 +33,17 @@
  */
 #define TS_MARGIN_MS	1000
 
-/* The TCP header of the IPv4 packet in rec, and its length; NULL if it is none. */
+/* The TCP header of the IP packet (4 or 6) in rec, and its length; NULL if it is none. */
 static __u8 *tcp_hdr(struct es_mig_record *rec, __u32 *hlen)
 {
 	__u8 *p = rec->data;
-	__u32 ihl;
+	size_t ihl, l4len;
+	__u8 proto;
 
-	if (rec->len < 40 || (p[0] >> 4) != 4 || p[9] != IPPROTO_TCP)
-		return NULL;
-	ihl = (p[0] & 0xf) * 4;
-	if (ihl < 20 || ihl + 20 > rec->len)
+	if (es_ip_l4(p, rec->len, &ihl, &l4len, &proto) || proto != IPPROTO_TCP || l4len < 20)
 		return NULL;
 	*hlen = (p[ihl + 12] >> 4) * 4;
-	if (*hlen < 20 || ihl + *hlen > rec->len)
+	if (*hlen < 20 || *hlen > l4len)
 		return NULL;
 	return p + ihl;
 }
@@ -152,8 +151,8 @@ bool es_tcp_fresh_detect(struct tcp_run *r)
 	 * in the image: the restored container has its socket, which takes
 	 * the replay as any restored one does (its SYN a duplicate).
 	 */
-	return !es_tcp_conn_exists(r->key->svc_addr, r->key->svc_port, r->key->user_addr,
-				   r->key->user_port);
+	return !es_tcp_conn_exists(es_mig_in6(r->key->svc_addr), r->key->svc_port,
+				   es_mig_in6(r->key->user_addr), r->key->user_port);
 }
 
 /*

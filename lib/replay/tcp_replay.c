@@ -25,13 +25,14 @@ static int seg_of(const struct es_mig_record *rec, struct seg *g)
 {
 	const __u8 *p = rec->data;
 	__u32 ihl, doff, tot, seq, flags;
+	size_t hlen, l4len;
+	__u8 proto;
 
-	if (rec->len < 40 || (p[0] >> 4) != 4 || p[9] != IPPROTO_TCP)
+	if (es_ip_l4(p, rec->len, &hlen, &l4len, &proto) || proto != IPPROTO_TCP ||
+	    l4len < 20)
 		return -EINVAL;
-	ihl = (p[0] & 0xf) * 4;
-	tot = (__u32)p[2] << 8 | p[3];
-	if (ihl < 20 || tot > rec->len || tot < ihl + 20)
-		return -EINVAL;
+	ihl = hlen;
+	tot = hlen + l4len;
 	doff = (p[ihl + 12] >> 4) * 4;
 	if (doff < 20 || tot < ihl + doff)
 		return -EINVAL;
@@ -205,8 +206,7 @@ int es_tcp_run_ack_up(struct tcp_run *r, const struct es_mig_session *s)
 		return -EPROTO;
 	ack = ack_for(r, s, r->user_ack);
 	rec.len = g.ihl + g.doff;
-	rec.data[2] = rec.len >> 8;
-	rec.data[3] = rec.len & 0xff;
+	es_ip_set_len(rec.data, rec.len);
 	es_put_be32(rec.data + g.ihl + 4, s->new_ack);
 	es_put_be32(rec.data + g.ihl + 8, ack);
 	rec.data[g.ihl + 13] = 0x10;	/* ACK only */
@@ -361,7 +361,7 @@ int es_tcp_run_begin(struct tcp_run *r)
 		fd = es_mig_replay_begin(r->dp, r->key, &s, &ss);
 	} else {
 		r->booted = s.replayed > s.cursor && (s.tcp_seen & ES_MIG_TCP_NEW_ACK);
-		fd = es_mig_inject_open();
+		fd = es_mig_inject_key_open(r->key);
 	}
 	if (fd < 0)
 		return fd;

@@ -29,6 +29,9 @@ size_t es_tun_build(const struct es_tun_spec *t, const uint8_t *in, size_t in_le
 	struct es_mig_tunhdr th = {};
 
 	memcpy(out, in, ETH_HLEN);
+	/* the outer packet is IPv4 whatever the user's inside */
+	out[12] = ETH_P_IP >> 8;
+	out[13] = ETH_P_IP & 0xff;
 	memset(ip, 0, sizeof(*ip));
 	ip->version = 4;
 	ip->ihl = 5;

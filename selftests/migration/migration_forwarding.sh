@@ -6,46 +6,42 @@
 # migrating session are forwarded through the tunnel and answered through
 # the target; the replay buffer holds them in order; bpftool shows the
 # state; hold, resume, replay and cut-over lose nothing and duplicate
-# nothing; a full replay buffer aborts cleanly.
+# nothing; a full replay buffer aborts cleanly. With ES_MIG_FAMILY=6 the
+# user and the service are IPv6 (mig_dp_net NET 6), the tunnel IPv4.
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=selftests/migration/mig_dp.inc
 . "$(dirname "$0")/mig_dp.inc"
-es_require_root "migration_forwarding (${ES_MIG_USER_HOOK:-user})"
+FAMILY=${ES_MIG_FAMILY:-4}
+es_require_root "migration_forwarding (${ES_MIG_USER_HOOK:-user}, IPv$FAMILY)"
 es_plan 36
 
 M=$MIG_DP_M
 T=$ES_BUILD/es-traffic
 PT=$MIG_DP_PT
 PS=$MIG_DP_PS
-mig_dp_net 10.247 || exit 1
+if [ "$FAMILY" = 6 ]; then
+	mig_dp_net 10.245 6 || exit 1
+	UDP_IN=Udp6InDatagrams
+else
+	mig_dp_net 10.247 || exit 1
+	UDP_IN=UdpInDatagrams
+fi
+SVC_EP=$(mig_dp_ep "$SVC" 7000)
 # The users' interface runs the XDP forwarder, or with ES_MIG_USER_HOOK=usertc its tcx variant.
 USER_HOOK=${ES_MIG_USER_HOOK:-user}
-if [ "$USER_HOOK" = user ]; then
-	# XDP_REDIRECT into a veth needs NAPI on its peer: GRO turns it on without XDP there.
-	es_in r ethtool -K "$(es_ifname rt)" gro on >/dev/null
-	# A veth sender leaves UDP checksums to offload; XDP_REDIRECT does not finish them.
-	es_in u ethtool -K "$(es_ifname uu)" tx off >/dev/null
-fi
-mig_dp_neigh
-es_check "target and source nodes loaded and configured" mig_dp_nodes
-es_check "programs attached: target user/wan/ctr, source wan/ctr" mig_dp_attach_all "$USER_HOOK"
+mig_dp_up "$USER_HOOK"
+mig_dp_servers
 
-es_bg --out "$ES_TMP/old.json" es_in c1 "$T" udp-server --port 7000 --timeout 60 --json
-OLD_PID=$ES_BG_PID
-es_bg --out "$ES_TMP/new.json" es_in c2 "$T" udp-server --port 7000 --timeout 60 --json
-NEW_PID=$ES_BG_PID
-sleep 0.3
-
-S1="$USER:5000>$SVC:7000"
+S1="$(mig_dp_ep "$USER" 5000)>$SVC_EP"
 show() { mt show --session "$1" --json; }
 
 # --- handoff detection and forwarding ---
-mt service --service $SVC:7000 --node $SRC --forward --mirror --limit 1000
+mt service --service "$SVC_EP" --node $SRC --forward --mirror --limit 1000
 es_bg --out "$ES_TMP/events" es_in t "$M" events --pin "$PT" --count 1 --timeout-ms 20000
 EV_PID=$ES_BG_PID
 sleep 0.2
 # 200 requests at 40/s: the migration steps below happen while they flow.
-es_bg --out "$ES_TMP/client.json" es_in u "$T" udp-client --to $SVC --port 7000 --src-port 5000 \
+es_bg --out "$ES_TMP/client.json" es_in u "$T" udp-client --to "$SVC" --port 7000 --src-port 5000 \
 	--count 200 --size 16 --rate 40 --json
 CLIENT=$ES_BG_PID
 sleep 0.5
@@ -72,9 +68,7 @@ es_expect_eq "bpftool map dump shows the session forwarding (seq_state >> 56 = 1
 # The buffer holds the requests after the cursor, in order, each with its number.
 recs=$(mt records --session "$S1" --json)
 es_expect_eq "replay buffer in order: record seq n holds the client's request n-1" \
-	"$(echo "$recs" | jq '[.records[] | (.payload[0:16] | ascii_downcase) as $h |
-		($h | explode | map(if . >= 97 then . - 87 else . - 48 end) |
-		 reduce .[] as $d (0; . * 16 + $d)) == .seq - 1] | all')" true
+	"$(mig_dp_records_in_order "$recs")" true
 es_expect_ge "replay buffer holds the records after the cursor" \
 	"$(echo "$recs" | jq '.records | length')" 5
 
@@ -84,7 +78,7 @@ H=$(mt hold --session "$S1")
 es_expect_ge "hold: hold_seq" "$H" 20
 es_check "source answered every request up to hold_seq" mt wait --session "$S1" --seq "$H" --timeout-ms 3000
 es_expect_eq "old instance's receive queue empty (sock_diag): nothing a checkpoint would drop" \
-	"$(es_in c1 "$M" rqueue --service $SVC:7000 --json | jq -r '"\(.sockets) \(.bytes)"')" "1 0"
+	"$(es_in c1 "$M" rqueue --service "$SVC_EP" --json | jq -r '"\(.sockets) \(.bytes)"')" "1 0"
 sleep 0.15
 sent=$(mt resume --session "$S1" --cursor "$H")
 s=$(show "$S1")
@@ -108,7 +102,7 @@ es_expect_eq "client: 200 sent, 200 answered, 0 lost" \
 	"$(echo "$c" | jq -r '"\(.sent) \(.received) \(.lost)"')" "200 200 0"
 es_expect_eq "client: no duplicate or stray reply" "$(echo "$c" | jq .unexpected)" 0
 es_expect_eq "user received exactly 200 datagrams" \
-	"$(es_in u nstat -az UdpInDatagrams | awk '/UdpInDatagrams/ { print $2 }')" 200
+	"$(es_in u nstat -az "$UDP_IN" | awk -v c="$UDP_IN" '$1 == c { print $2 }')" 200
 sleep 0.3
 s=$(show "$S1")
 es_expect_eq "each replayed request answered twice, one answer suppressed" \
@@ -126,10 +120,10 @@ es_expect_eq "finish deletes the buffer and the entry" \
 	"$(echo "$s" | jq .records.count) gone"
 
 # --- a full replay buffer aborts, forwarding goes on ---
-S2="$USER:5001>$SVC:7000"
+S2="$(mig_dp_ep "$USER" 5001)>$SVC_EP"
 es_check "second session forwarding with a 5-record buffer" \
 	mt start --session "$S2" --source $SRC --limit 5
-c=$(es_in u "$T" udp-client --to $SVC --port 7000 --src-port 5001 --count 20 --size 16 --rate 100 --json)
+c=$(es_in u "$T" udp-client --to "$SVC" --port 7000 --src-port 5001 --count 20 --size 16 --rate 100 --json)
 es_expect_eq "buffer full: 20 sent, 20 answered, 0 lost" \
 	"$(echo "$c" | jq -r '"\(.sent) \(.received) \(.lost)"')" "20 20 0"
 s=$(show "$S2")
@@ -142,10 +136,10 @@ es_expect_eq "forwarded 20; after the abort copied again within 5 of the source'
 es_check "finish after abort" mt finish --session "$S2"
 
 # --- an abort during the checkpoint window sends what was held ---
-S3="$USER:5002>$SVC:7000"
+S3="$(mig_dp_ep "$USER" 5002)>$SVC_EP"
 mt start --session "$S3" --source $SRC --limit 100
 mt hold --session "$S3" >/dev/null
-es_bg --out "$ES_TMP/client3.json" es_in u "$T" udp-client --to $SVC --port 7000 --src-port 5002 \
+es_bg --out "$ES_TMP/client3.json" es_in u "$T" udp-client --to "$SVC" --port 7000 --src-port 5002 \
 	--count 10 --size 16 --rate 20 --json
 CLIENT=$ES_BG_PID
 sleep 0.3
@@ -161,7 +155,7 @@ es_expect_eq "old instance got each request up to cut-over once, and the 30 of t
 	"$(jq .datagrams "$ES_TMP/old.json")" "$((CUT + 30))"
 
 # --- cleanup of the pins ---
-mt service --service $SVC:7000 --del
+mt service --service "$SVC_EP" --del
 "$M" cleanup --pin "$PT"; "$M" cleanup --pin "$PS"
 es_expect_eq "migration pins and links removed" \
 	"$(find "$PT" "$PS" -name 'es_mig_*' -o -name 'prog_es_mig_*' -o -name 'mig_*' | wc -l)" 0

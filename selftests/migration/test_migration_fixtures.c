@@ -46,9 +46,14 @@
 #define SOURCE		"10.9.9.9"	/* the source node, routed via NEXT_HOP */
 #define USER		"10.1.0.2"
 #define SVC		"10.4.0.10"
+#define USER6		"fd00:1::2"	/* the IPv6 variants' user and service */
+#define SVC6		"fd00:4::10"
 #define USER_PORT	5000
 #define SVC_PORT	7000
 #define PAYLOAD		32
+
+/* The session's ends: IPv4 unless the test called use_ipv6 (each test is a child of its own). */
+static const char *user_ip = USER, *svc_ip = SVC;
 
 FIXTURE(mig) {
 	struct migration	*skel;
@@ -147,6 +152,19 @@ FIXTURE_SETUP(mig)
 	ASSERT_OK(es_mig_key_parse(key, &self->key, NULL, 0), "session key");
 }
 
+/* The test's user and service are IPv6: the same session, another family. */
+static void use_ipv6(FIXTURE_DATA(mig) *self)
+{
+	char key[ES_MIG_KEY_TEXT_LEN];
+
+	user_ip = USER6;
+	svc_ip = SVC6;
+	snprintf(key, sizeof(key), "[%s]:%u>[%s]:%u/%s", USER6, USER_PORT, SVC6, SVC_PORT,
+		 self->key.proto == IPPROTO_TCP ? "tcp" : "udp");
+	ASSERT_OK(es_mig_key_parse(key, &self->key, NULL, 0), "IPv6 session key");
+	ASSERT_TRUE(!es_mig_addr_is4(self->key.user_addr), "an IPv6 key");
+}
+
 /* The shared object outlives the test, the namespace goes with its process. */
 FIXTURE_TEARDOWN(mig)
 {
@@ -164,6 +182,7 @@ static size_t udp_pkt(const char *src, uint16_t sport, const char *dst, uint16_t
 	es_pkt_spec_init(&spec);
 	ASSERT_OK(es_pkt_spec_addr(&spec, 0, src), "source literal");
 	ASSERT_OK(es_pkt_spec_addr(&spec, 1, dst), "destination literal");
+	spec.family = strchr(src, ':') ? AF_INET6 : AF_INET;
 	spec.sport = sport;
 	spec.dport = dport;
 	spec.payload = PAYLOAD;
@@ -175,12 +194,12 @@ static size_t udp_pkt(const char *src, uint16_t sport, const char *dst, uint16_t
 
 static size_t request(uint8_t tag, uint8_t *buf)
 {
-	return udp_pkt(USER, USER_PORT, SVC, SVC_PORT, tag, buf);
+	return udp_pkt(user_ip, USER_PORT, svc_ip, SVC_PORT, tag, buf);
 }
 
 static size_t reply(uint8_t tag, uint8_t *buf)
 {
-	return udp_pkt(SVC, SVC_PORT, USER, USER_PORT, tag, buf);
+	return udp_pkt(svc_ip, SVC_PORT, user_ip, USER_PORT, tag, buf);
 }
 
 /* The tunnel header's base of the requests tunnel_pkt builds; -1: each one's seq - 1. */
@@ -376,7 +395,7 @@ TEST_F(mig, inactive_node_does_not_look_sessions_up)
 	ASSERT_OK(es_mig_config_get(&self->dp, &(struct es_mig_node_config){}), "config");
 }
 
-TEST_F(mig, forwarding_encapsulates_and_mirrors)
+static void forwarding_encapsulates_and_mirrors_body(FIXTURE_DATA(mig) *self)
 {
 	uint8_t pkt[PKT_MAX];
 	struct es_mig_record rec;
@@ -401,6 +420,17 @@ TEST_F(mig, forwarding_encapsulates_and_mirrors)
 	EXPECT_EQ(s.forwarded, 3, "forwarded");
 	EXPECT_EQ(s.mirrored, 3, "mirrored");
 	EXPECT_EQ(s.fwd_errors, 0, "no forwarding error");
+}
+
+TEST_F(mig, forwarding_encapsulates_and_mirrors)
+{
+	forwarding_encapsulates_and_mirrors_body(self);
+}
+
+TEST_F(mig, forwarding_encapsulates_and_mirrors_ipv6)
+{
+	use_ipv6(self);
+	forwarding_encapsulates_and_mirrors_body(self);
 }
 
 TEST_F(mig, forwarding_from_the_next_hop_interface_is_xdp_tx)
@@ -429,7 +459,7 @@ TEST_F(mig, no_route_drops_and_counts)
 	EXPECT_EQ(session(self).mirrored, 1, "still in the replay buffer");
 }
 
-TEST_F(mig, decap_request_on_the_source)
+static void decap_request_on_the_source_body(FIXTURE_DATA(mig) *self)
 {
 	uint8_t req[PKT_MAX], tun[PKT_MAX];
 	struct es_mig_remote rem;
@@ -449,6 +479,17 @@ TEST_F(mig, decap_request_on_the_source)
 	EXPECT_EQ(rem.last_seq, 41, "last_seq");
 }
 
+TEST_F(mig, decap_request_on_the_source)
+{
+	decap_request_on_the_source_body(self);
+}
+
+TEST_F(mig, decap_request_on_the_source_ipv6)
+{
+	use_ipv6(self);
+	decap_request_on_the_source_body(self);
+}
+
 TEST_F(mig, decap_ignores_other_udp)
 {
 	uint8_t req[PKT_MAX], tun[PKT_MAX];
@@ -462,7 +503,7 @@ TEST_F(mig, decap_ignores_other_udp)
 	ASSERT_EQ(r.out_len, tlen, "left whole");
 }
 
-TEST_F(mig, old_reply_decapsulated_unless_new_answered_first)
+static void old_reply_decapsulated_unless_new_answered_first_body(FIXTURE_DATA(mig) *self)
 {
 	uint8_t rep[PKT_MAX], tun[PKT_MAX];
 	struct run r;
@@ -483,6 +524,17 @@ TEST_F(mig, old_reply_decapsulated_unless_new_answered_first)
 	EXPECT_EQ(r.retval, XDP_DROP, "reply 3: the restored container answered first");
 	EXPECT_EQ(session(self).suppressed_old, 1, "suppressed_old");
 	EXPECT_EQ(session(self).old_replies, 3, "old_replies");
+}
+
+TEST_F(mig, old_reply_decapsulated_unless_new_answered_first)
+{
+	old_reply_decapsulated_unless_new_answered_first_body(self);
+}
+
+TEST_F(mig, old_reply_decapsulated_unless_new_answered_first_ipv6)
+{
+	use_ipv6(self);
+	old_reply_decapsulated_unless_new_answered_first_body(self);
 }
 
 /* Source reply `ordinal` through the tunnel to this node (the target); its verdict. */
@@ -561,7 +613,7 @@ TEST_F(mig, reply_gap_found_past_a_lagging_base)
 	EXPECT_EQ(es_mig_reply_gap(&self->dp, &self->key, &from, &to), -ENOENT, "no gap left");
 }
 
-TEST_F(mig, new_reply_suppressed_when_old_answered)
+static void new_reply_suppressed_when_old_answered_body(FIXTURE_DATA(mig) *self)
 {
 	uint8_t rep[PKT_MAX];
 	struct run r;
@@ -580,6 +632,17 @@ TEST_F(mig, new_reply_suppressed_when_old_answered)
 	EXPECT_EQ((int)r.retval, TC_ACT_UNSPEC, "3rd reply answers 5 (no record): passes");
 	EXPECT_EQ(session(self).new_replies, 3, "new_replies");
 	EXPECT_EQ(session(self).suppressed_new, 1, "suppressed_new");
+}
+
+TEST_F(mig, new_reply_suppressed_when_old_answered)
+{
+	new_reply_suppressed_when_old_answered_body(self);
+}
+
+TEST_F(mig, new_reply_suppressed_when_old_answered_ipv6)
+{
+	use_ipv6(self);
+	new_reply_suppressed_when_old_answered_body(self);
 }
 
 TEST_F(mig, new_reply_of_aborted_migration_dropped)
@@ -640,7 +703,7 @@ TEST_F(mig, retry_after_abort_keeps_the_numbering)
 	EXPECT_OK(es_mig_record_get(&self->dp, &self->key, 4, &rec), "and mirrored");
 }
 
-TEST_F(mig, source_encapsulates_replies_back)
+static void source_encapsulates_replies_back_body(FIXTURE_DATA(mig) *self)
 {
 	uint8_t rep[PKT_MAX];
 	struct es_mig_remote rem = { .peer_addr = inet_addr(SOURCE) };
@@ -666,6 +729,17 @@ TEST_F(mig, source_encapsulates_replies_back)
 	}
 	ASSERT_OK(bpf_map_lookup_elem(self->dp.remote_fd, &self->key, &rem), "remote");
 	EXPECT_EQ(rem.replies, 2, "replies");
+}
+
+TEST_F(mig, source_encapsulates_replies_back)
+{
+	source_encapsulates_replies_back_body(self);
+}
+
+TEST_F(mig, source_encapsulates_replies_back_ipv6)
+{
+	use_ipv6(self);
+	source_encapsulates_replies_back_body(self);
 }
 
 TEST_F(mig, buffer_full_aborts_and_keeps_forwarding)
@@ -812,10 +886,9 @@ TEST_F(mig, cutover_passes_to_the_local_container)
 	EXPECT_EQ(session(self).mirrored, 0, "not mirrored after cut-over");
 }
 
-TEST_F(mig, handoff_detected_from_service_map)
+static void handoff_detected_from_service_map_body(FIXTURE_DATA(mig) *self)
 {
-	struct es_mig_svc_key sk = { .svc_addr = inet_addr(SVC), .svc_port = htons(SVC_PORT),
-				     .proto = IPPROTO_UDP };
+	struct es_mig_svc_key sk = { .svc_port = htons(SVC_PORT), .proto = IPPROTO_UDP };
 	struct es_mig_session s;
 	struct es_mig_svc svc;
 	uint8_t pkt[PKT_MAX];
@@ -824,6 +897,7 @@ TEST_F(mig, handoff_detected_from_service_map)
 	size_t len;
 	int i;
 
+	ASSERT_OK(es_mig_addr_parse(svc_ip, sk.svc_addr), "service address");
 	ASSERT_OK(es_mig_service_set(&self->dp, &sk, inet_addr(SOURCE),
 				     ES_MIG_SVC_FORWARD | ES_MIG_SVC_MIRROR, 8), "service");
 	for (i = 1; i <= 2; i++) {
@@ -849,6 +923,17 @@ TEST_F(mig, handoff_detected_from_service_map)
 	s = session(self);
 	EXPECT_EQ(s.cursor, 2, "cursor: the requests before the agent's start");
 	EXPECT_EQ(s.replay_limit, 100, "replay_limit from the agent");
+}
+
+TEST_F(mig, handoff_detected_from_service_map)
+{
+	handoff_detected_from_service_map_body(self);
+}
+
+TEST_F(mig, handoff_detected_from_service_map_ipv6)
+{
+	use_ipv6(self);
+	handoff_detected_from_service_map_body(self);
 }
 
 TEST_F(mig, ctl_refuses_what_would_cross_a_request)
@@ -878,7 +963,7 @@ TEST_F(mig, ctl_refuses_what_would_cross_a_request)
 }
 
 /* The tcx variant of the forwarder: same decisions on an skb. */
-TEST_F(mig, tcx_forwarding_encapsulates_and_mirrors)
+static void tcx_forwarding_encapsulates_and_mirrors_body(FIXTURE_DATA(mig) *self)
 {
 	uint8_t pkt[PKT_MAX];
 	struct es_mig_record rec;
@@ -904,6 +989,17 @@ TEST_F(mig, tcx_forwarding_encapsulates_and_mirrors)
 	EXPECT_EQ(session(self).forwarded, 1, "forwarded");
 }
 
+TEST_F(mig, tcx_forwarding_encapsulates_and_mirrors)
+{
+	tcx_forwarding_encapsulates_and_mirrors_body(self);
+}
+
+TEST_F(mig, tcx_forwarding_encapsulates_and_mirrors_ipv6)
+{
+	use_ipv6(self);
+	tcx_forwarding_encapsulates_and_mirrors_body(self);
+}
+
 TEST_F(mig, tcx_hold_cutover_and_idle)
 {
 	uint8_t pkt[PKT_MAX];
@@ -925,33 +1021,55 @@ TEST_F(mig, tcx_hold_cutover_and_idle)
 	EXPECT_EQ(session(self).passed_local, 1, "passed_local");
 }
 
-/* The checkpoint's guard: sock_diag sees datagrams queued and not read. */
-TEST_F(mig, udp_receive_queue_measured)
+/* Datagrams sent to a and read back: es_udp_rqueue for addr sees them queued, then none. */
+static void rqueue_check(int family, const struct sockaddr *a, socklen_t alen,
+			 const struct in6_addr *addr, uint16_t port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(7999) };
 	unsigned int sockets;
 	uint64_t bytes;
 	char buf[64] = "request";
 	int rx, tx, i;
 
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	rx = socket(AF_INET, SOCK_DGRAM, 0);
-	tx = socket(AF_INET, SOCK_DGRAM, 0);
-	ASSERT_OK(bind(rx, (struct sockaddr *)&a, sizeof(a)), "bind");
-	ASSERT_OK(es_udp_rqueue(a.sin_addr.s_addr, a.sin_port, &bytes, &sockets), "sock_diag");
+	rx = socket(family, SOCK_DGRAM, 0);
+	tx = socket(family, SOCK_DGRAM, 0);
+	ASSERT_OK(bind(rx, a, alen), "bind");
+	ASSERT_OK(es_udp_rqueue(addr, port, &bytes, &sockets), "sock_diag");
 	EXPECT_EQ(sockets, 1, "one socket");
 	EXPECT_EQ(bytes, 0, "empty queue");
 	for (i = 0; i < 3; i++)
-		ASSERT_EQ(sendto(tx, buf, sizeof(buf), 0, (struct sockaddr *)&a, sizeof(a)),
-			  (ssize_t)sizeof(buf), "sendto");
-	ASSERT_OK(es_udp_rqueue(a.sin_addr.s_addr, a.sin_port, &bytes, &sockets), "sock_diag");
+		ASSERT_EQ(sendto(tx, buf, sizeof(buf), 0, a, alen), (ssize_t)sizeof(buf), "sendto");
+	ASSERT_OK(es_udp_rqueue(addr, port, &bytes, &sockets), "sock_diag");
 	EXPECT_GE(bytes, 3 * sizeof(buf), "three datagrams queued");
+	ASSERT_OK(es_udp_rqueue(NULL, port, &bytes, &sockets), "sock_diag, any address");
+	EXPECT_GE(bytes, 3 * sizeof(buf), "queued, any address");
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(recv(rx, buf, sizeof(buf), 0), (ssize_t)sizeof(buf), "recv");
-	ASSERT_OK(es_udp_rqueue(0, a.sin_port, &bytes, &sockets), "sock_diag, any address");
+	ASSERT_OK(es_udp_rqueue(NULL, port, &bytes, &sockets), "sock_diag, any address");
 	EXPECT_EQ(bytes, 0, "drained");
 	close(rx);
 	close(tx);
+}
+
+/* The checkpoint's guard: sock_diag sees datagrams queued and not read. */
+TEST_F(mig, udp_receive_queue_measured)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(7999) };
+	struct in6_addr mapped = { .s6_addr32 = { 0, 0, htonl(0xffff), htonl(INADDR_LOOPBACK) } };
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rqueue_check(AF_INET, (struct sockaddr *)&a, sizeof(a), &mapped, a.sin_port);
+}
+
+/* The same for an IPv6 service: its socket is in the AF_INET6 dump. */
+TEST_F(mig, udp_receive_queue_measured_ipv6)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(7998),
+				  .sin6_addr = IN6ADDR_LOOPBACK_INIT };
+
+	/* the fixture's namespace has IPv6 off (no router solicitations on w0) */
+	ASSERT_OK(sh("sysctl -q -w net.ipv6.conf.lo.disable_ipv6=0"), "IPv6 on lo");
+	rqueue_check(AF_INET6, (struct sockaddr *)&a, sizeof(a), &a.sin6_addr,
+		     a.sin6_port);
 }
 
 /* ---- the source-side hold (the old container's node) ---- */
@@ -1153,11 +1271,12 @@ static size_t tcp_pkt(const char *src, uint16_t sport, const char *dst, uint16_t
 		      uint32_t seq, uint32_t ack, size_t payload, uint8_t tag, uint8_t *buf)
 {
 	struct es_pkt_spec spec;
-	size_t len;
+	size_t len, l3;
 
 	es_pkt_spec_init(&spec);
 	ASSERT_OK(es_pkt_spec_addr(&spec, 0, src), "source literal");
 	ASSERT_OK(es_pkt_spec_addr(&spec, 1, dst), "destination literal");
+	spec.family = strchr(src, ':') ? AF_INET6 : AF_INET;
 	spec.proto = IPPROTO_TCP;
 	spec.sport = sport;
 	spec.dport = dport;
@@ -1165,9 +1284,10 @@ static size_t tcp_pkt(const char *src, uint16_t sport, const char *dst, uint16_t
 	spec.tcp_flags = payload ? TCP_PSH_ACK : TCP_ACK;
 	len = es_pkt_build(&spec, buf, PKT_MAX);
 	ASSERT_GT(len, 0, "es_pkt_build");
-	/* IPv4 header 20 bytes: TCP sequence and acknowledgement numbers follow the ports */
-	*(uint32_t *)(buf + ETH_HLEN + 20 + 4) = htonl(seq);
-	*(uint32_t *)(buf + ETH_HLEN + 20 + 8) = htonl(ack);
+	/* the IP header (IPv4 20 bytes, IPv6 40), then the ports, sequence and acknowledgement */
+	l3 = buf[ETH_HLEN] >> 4 == 6 ? 40 : 20;
+	*(uint32_t *)(buf + ETH_HLEN + l3 + 4) = htonl(seq);
+	*(uint32_t *)(buf + ETH_HLEN + l3 + 8) = htonl(ack);
 	memset(buf + len - payload, tag, payload);
 	return len;
 }
@@ -1177,8 +1297,10 @@ static uint32_t tcp_new(FIXTURE_DATA(mig) *self, uint32_t seq, uint32_t ack, siz
 {
 	uint8_t pkt[PKT_MAX];
 	struct run r;
+	size_t len;
 
-	run_tc(self->ctr_fd, pkt, tcp_pkt(SVC, SVC_PORT, USER, USER_PORT, seq, ack, n, tag, pkt), &r);
+	len = tcp_pkt(svc_ip, SVC_PORT, user_ip, USER_PORT, seq, ack, n, tag, pkt);
+	run_tc(self->ctr_fd, pkt, len, &r);
 	return r.retval;
 }
 
@@ -1187,7 +1309,7 @@ static uint32_t tcp_old(FIXTURE_DATA(mig) *self, uint64_t ordinal, uint32_t seq,
 			size_t n, uint8_t tag)
 {
 	uint8_t pkt[PKT_MAX], tun[PKT_MAX];
-	size_t len = tcp_pkt(SVC, SVC_PORT, USER, USER_PORT, seq, ack, n, tag, pkt);
+	size_t len = tcp_pkt(svc_ip, SVC_PORT, user_ip, USER_PORT, seq, ack, n, tag, pkt);
 	struct run r;
 
 	run_xdp(self->wan_fd, 1, tun, tunnel_pkt(pkt, len, SOURCE, LOCAL, ES_MIG_TUN_REPLY,
@@ -1197,14 +1319,16 @@ static uint32_t tcp_old(FIXTURE_DATA(mig) *self, uint64_t ordinal, uint32_t seq,
 
 static void tcp_key(FIXTURE_DATA(mig) *self)
 {
-	char key[80];
+	char key[ES_MIG_KEY_TEXT_LEN];
 
-	snprintf(key, sizeof(key), "%s:%u>%s:%u/tcp", USER, USER_PORT, SVC, SVC_PORT);
+	/* the test's family: brackets for IPv6, as an operator writes it */
+	snprintf(key, sizeof(key), strchr(user_ip, ':') ? "[%s]:%u>[%s]:%u/tcp" : "%s:%u>%s:%u/tcp",
+		 user_ip, USER_PORT, svc_ip, SVC_PORT);
 	ASSERT_OK(es_mig_key_parse(key, &self->key, NULL, 0), "session key /tcp");
 	ASSERT_EQ(self->key.proto, IPPROTO_TCP, "key protocol TCP");
 }
 
-TEST_F(mig, tcp_segments_forwarded_and_mirrored)
+static void tcp_segments_forwarded_and_mirrored_body(FIXTURE_DATA(mig) *self)
 {
 	uint8_t pkt[PKT_MAX];
 	struct run r;
@@ -1212,7 +1336,7 @@ TEST_F(mig, tcp_segments_forwarded_and_mirrored)
 
 	tcp_key(self);
 	make_session(self, ES_MIG_FORWARDING, 16);
-	len = tcp_pkt(USER, USER_PORT, SVC, SVC_PORT, 5000, 1000, 20, 'r', pkt);
+	len = tcp_pkt(user_ip, USER_PORT, svc_ip, SVC_PORT, 5000, 1000, 20, 'r', pkt);
 	run_xdp(self->ingress_fd, 1, pkt, len, &r);
 	ASSERT_EQ(r.retval, XDP_REDIRECT, "a user's segment is sent to the source");
 	check_encapsulated(self, &r, pkt, len, 1);
@@ -1221,13 +1345,24 @@ TEST_F(mig, tcp_segments_forwarded_and_mirrored)
 		  "record 1 present");
 }
 
+TEST_F(mig, tcp_segments_forwarded_and_mirrored)
+{
+	tcp_segments_forwarded_and_mirrored_body(self);
+}
+
+TEST_F(mig, tcp_segments_forwarded_and_mirrored_ipv6)
+{
+	use_ipv6(self);
+	tcp_segments_forwarded_and_mirrored_body(self);
+}
+
 /*
  * Until cut-over the user's connection is the old container's: its
  * segments pass, the restored container's are taken; both streams' ends
  * are tracked, and equal bytes are counted matched block by block, however
  * the segments cut them. After cut-over it is the other way round.
  */
-TEST_F(mig, tcp_restored_output_suppressed_until_cutover)
+static void tcp_restored_output_suppressed_until_cutover_body(FIXTURE_DATA(mig) *self)
 {
 	struct es_mig_session s;
 	__u64 ss;
@@ -1272,6 +1407,17 @@ TEST_F(mig, tcp_restored_output_suppressed_until_cutover)
 	EXPECT_EQ(session(self).old_hashed, 1344, "the old stream's span ends past it");
 }
 
+TEST_F(mig, tcp_restored_output_suppressed_until_cutover)
+{
+	tcp_restored_output_suppressed_until_cutover_body(self);
+}
+
+TEST_F(mig, tcp_restored_output_suppressed_until_cutover_ipv6)
+{
+	use_ipv6(self);
+	tcp_restored_output_suppressed_until_cutover_body(self);
+}
+
 /* The check of both streams after cut-over, as the agent reads it. */
 static struct es_mig_tcp_verdict tcp_verdict(FIXTURE_DATA(mig) *self)
 {
@@ -1287,7 +1433,7 @@ static struct es_mig_tcp_verdict tcp_verdict(FIXTURE_DATA(mig) *self)
  * summed once, in whatever order it came, and a hole left open fails the
  * check.
  */
-TEST_F(mig, tcp_stream_hashed_out_of_order)
+static void tcp_stream_hashed_out_of_order_body(FIXTURE_DATA(mig) *self)
 {
 	struct es_mig_tcp_replay out = {};
 	struct tcp_run r = { .out = &out, .now = 1000000000ULL }, given_up;
@@ -1330,6 +1476,17 @@ TEST_F(mig, tcp_stream_hashed_out_of_order)
 	EXPECT_EQ(session(self).tcp_unhashed, 0, "nothing left unhashed");
 }
 
+TEST_F(mig, tcp_stream_hashed_out_of_order)
+{
+	tcp_stream_hashed_out_of_order_body(self);
+}
+
+TEST_F(mig, tcp_stream_hashed_out_of_order_ipv6)
+{
+	use_ipv6(self);
+	tcp_stream_hashed_out_of_order_body(self);
+}
+
 /*
  * A retry: the failed attempt's restored container's sums leave the
  * blocks, the old container's stay, so the next attempt's bytes are
@@ -1363,7 +1520,7 @@ TEST_F(mig, tcp_retry_keeps_the_old_streams_sums)
 }
 
 /* Other bytes at one sequence number: not deterministic, the migration is given up. */
-TEST_F(mig, tcp_divergence_aborts)
+static void tcp_divergence_aborts_body(FIXTURE_DATA(mig) *self)
 {
 	struct es_mig_session s;
 	struct events e;
@@ -1384,6 +1541,17 @@ TEST_F(mig, tcp_divergence_aborts)
 	EXPECT_EQ(e.ev[1].type, ES_MIG_EV_ABORT, "then the abort");
 	EXPECT_EQ(tcp_old(self, 2, 2112, 5000, 8, 'z'), XDP_PASS,
 		  "the old container keeps serving the user");
+}
+
+TEST_F(mig, tcp_divergence_aborts)
+{
+	tcp_divergence_aborts_body(self);
+}
+
+TEST_F(mig, tcp_divergence_aborts_ipv6)
+{
+	use_ipv6(self);
+	tcp_divergence_aborts_body(self);
 }
 
 TEST_HARNESS_MAIN

@@ -207,8 +207,8 @@ static struct es_mig_key key_of(uint16_t sport, bool tcp)
 {
 	struct es_mig_key k = { .proto = tcp ? IPPROTO_TCP : IPPROTO_UDP };
 
-	k.user_addr = inet_addr("10.1.0.2");
-	k.svc_addr = inet_addr("10.4.0.10");
+	es_mig_addr4(k.user_addr, inet_addr("10.1.0.2"));
+	es_mig_addr4(k.svc_addr, inet_addr("10.4.0.10"));
 	k.user_port = htons(sport);
 	k.svc_port = htons(7000);
 	return k;

@@ -16,6 +16,7 @@
 #include "migctl/ctl.h"
 #include "migctl/names.h"
 #include "migctl/xlate.h"
+#include "replay/inject.h"
 #include "replay/replay.h"
 #include "replay/tcp_replay.h"
 #include "tool/opts.h"
@@ -52,14 +53,14 @@ static int parse_svc(const struct es_opts *cli, const struct es_opt *o,
 {
 	struct es_mig_svc_key *k = &((struct opts *)conf)->svc;
 	struct es_mig_key mk;
-	char buf[96], err[160];
+	char buf[ES_MIG_KEY_TEXT_LEN], err[ES_MIG_KEY_TEXT_LEN + 96];
 
 	((struct opts *)conf)->has_svc = true;
 	snprintf(buf, sizeof(buf), "0.0.0.0:0>%s", s);
 	if (es_mig_key_parse(buf, &mk, err, sizeof(err)))
 		return es_opts_error(cli, "--%s '%s': want ADDR:PORT", o->name, s);
 	memset(k, 0, sizeof(*k));
-	k->svc_addr = mk.svc_addr;
+	memcpy(k->svc_addr, mk.svc_addr, sizeof(k->svc_addr));
 	k->svc_port = mk.svc_port;
 	k->proto = mk.proto;	/* /tcp after the port, UDP without */
 	return 0;
@@ -202,16 +203,20 @@ static int cmd_records(const struct es_mig_dp *dp, const struct opts *o)
 	struct es_mig_record rec;
 	__u64 lo, hi, seq;
 	json_t *arr = json_array(), *out;
+	size_t ihl, l4len;
 	char hex[17];
-	int i, ihl;
+	__u8 proto;
+	int i;
 
 	if (es_mig_records_count(dp, &o->key, &lo, &hi) > 0) {
 		for (seq = lo; seq <= hi; seq++) {
 			if (es_mig_record_get(dp, &o->key, seq, &rec))
 				continue;
-			ihl = (rec.data[0] & 0xf) * 4;
 			hex[0] = '\0';
-			for (i = 0; i < 8 && ihl + 8 + i < (int)rec.len; i++)
+			/* past the IP header (either family) and 8 bytes: a UDP payload */
+			if (es_ip_l4(rec.data, rec.len, &ihl, &l4len, &proto))
+				ihl = rec.len;
+			for (i = 0; i < 8 && ihl + 8 + i < rec.len; i++)
 				sprintf(hex + 2 * i, "%02x", rec.data[ihl + 8 + i]);
 			json_array_append_new(arr, json_pack("{s:I, s:I, s:i, s:i, s:s}",
 				"seq", (json_int_t)seq, "ts_ns", (json_int_t)rec.ts_ns,
@@ -228,7 +233,7 @@ static int on_event(void *ctx, void *data, size_t size)
 {
 	const struct es_mig_event *ev = data;
 	uint64_t *left = ctx;
-	char key[96], node[INET_ADDRSTRLEN];
+	char key[ES_MIG_KEY_TEXT_LEN], node[INET_ADDRSTRLEN];
 
 	if (size < sizeof(*ev))
 		return 0;
@@ -367,7 +372,7 @@ static int cmd_rqueue(const struct opts *o)
 
 	if (!o->has_svc)
 		return es_opts_error(&cli, "rqueue needs --service") ? 2 : 2;
-	ret = es_udp_rqueue(o->svc.svc_addr, o->svc.svc_port, &bytes, &sockets);
+	ret = es_udp_rqueue(es_mig_in6(o->svc.svc_addr), o->svc.svc_port, &bytes, &sockets);
 	if (ret)
 		return fail("sock_diag", ret);
 	out = json_pack("{s:I, s:i}", "bytes", (json_int_t)bytes, "sockets", (int)sockets);
