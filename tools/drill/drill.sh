@@ -9,7 +9,7 @@
 #                  [--service udp|tcp|redis|http] [--service-clock] [--connections N]
 #                  [--pipeline P] [--others-count N] [--records N]
 #                  [--ab N | --redis-benchmark N] [--ab-concurrency C] [--ab-pace R]
-#                  [--wan-loss [requests:|replies:]P]
+#                  [--wan-loss [requests:|replies:]P] [--ipv6]
 #                  [--out DIR] [--json] [--quiet]
 #
 # --service redis runs Debian's redis-server, unmodified, instead of
@@ -29,6 +29,9 @@
 # checkpoint is taken (the source resumed), each sending at the rate for
 # 3 s: connections opened in the window, which the migration takes in and
 # the target replays from their SYN.
+# --ipv6 (redis): the user and the service are IPv6; the nodes' link, and
+# so the migration's tunnel, stays IPv4 (docs/migration.md, "IPv6 users
+# and services").
 # The emulated site: a user namespace with two access links (old AP to
 # node 1, new AP to node 2), two edge nodes each running edgeshiftd with the
 # migration data plane, the WAN emulator between the nodes (the scenario's
@@ -71,6 +74,7 @@ while [ $# -gt 0 ]; do
 	--late-connections) OVR[late_connections]=$2; shift 2 ;;
 	--records) OVR[records]=$2; shift 2 ;;
 	--wan-loss) OVR[wan_loss]=$2; shift 2 ;;
+	--ipv6) OVR[family]=6; shift ;;
 	--ab|--redis-benchmark) OVR[ab_requests]=$2; shift 2 ;;
 	--ab-concurrency) OVR[ab_concurrency]=$2; shift 2 ;;
 	--ab-pace) OVR[ab_pace]=$2; shift 2 ;;
@@ -182,6 +186,13 @@ if ! [[ "$AB_N$AB_C$AB_PACE" =~ ^[0-9]+$ ]] || [ "$AB_C" -lt 1 ] || [ "$AB_PACE"
 	echo "drill: --ab N (--redis-benchmark N) needs --service http (redis), N at least --ab-concurrency C, C + connections + late connections at most 256, a pace of 1/s or more" >&2
 	exit 2
 fi
+# the family of the user's and the service's addresses: 4, or 6 (--ipv6)
+FAMILY=$(sc family .family 4)
+if { [ "$FAMILY" != 4 ] && [ "$FAMILY" != 6 ]; } || { [ "$FAMILY" = 6 ] && [ "$PROTO" != redis ]; }; then
+	# es-counter (the udp, tcp and http services) binds IPv4 only so far
+	echo "drill: the family must be 4 or 6, and 6 (--ipv6) needs --service redis" >&2
+	exit 2
+fi
 NAME=$(jq -r '.name // "drill"' "$SCENARIO")
 [ -n "$OUT" ] || OUT=$ES_BUILD/drill/$NAME
 mkdir -p "$OUT"
@@ -200,6 +211,14 @@ W1=$N.1
 W2=$N.2
 AP1=10.$((160 + RANDOM % 30)).$((RANDOM % 250))
 AP2=10.$((190 + RANDOM % 10)).$((RANDOM % 250))
+if [ "$FAMILY" = 6 ]; then
+	USER_IP=fd00:31:$((RANDOM % 250))::2
+	SVC=fd00:30:$((RANDOM % 250))::1
+	AP1_6=fd00:a1:$((RANDOM % 250))::
+	AP2_6=fd00:a2:$((RANDOM % 250))::
+fi
+# ep ADDR PORT: an endpoint as the tools take it, an IPv6 address in brackets
+ep() { case "$1" in *:*) echo "[$1]:$2" ;; *) echo "$1:$2" ;; esac; }
 PORT=9464
 SVC_PORT=7000
 USER_PORT=$((20000 + RANDOM % 20000))
@@ -253,13 +272,23 @@ site_hold() {
 
 say "site: user $(es_ns u), node 1 $(es_ns n1), node 2 $(es_ns n2), WAN $(es_ns wan) ($((2 * DELAY)) ms RTT, $WRATE)"
 for ns in u n1 n2; do es_netns_add $ns || die "namespace $ns"; done
-es_no_ipv6 u n1 n2
+if [ "$FAMILY" = 6 ]; then
+	# no duplicate address detection: a node forwards to the user only
+	# once its link-local address is no longer tentative
+	for ns in u n1 n2; do
+		es_in $ns sysctl -q -w net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+	done
+else
+	es_no_ipv6 u n1 n2
+fi
 # the tunnel adds 44 bytes to a user's packet: the nodes' link carries
 # full-sized ones (docs/migration.md, "Tunnel")
 ES_WAN_MTU=1544 es_wan n1 "$W1" n2 "$W2" --delay-ms "$DELAY" --rate "$WRATE" "${WLOSS_OPT[@]}" >/dev/null ||
 	die "WAN emulator"
-es_veth u ua "$AP1.2" n1 ap "$AP1.1" || die "access link 1"
-es_veth u ub "$AP2.2" n2 ap "$AP2.1" || die "access link 2"
+V6_1=() V6_2=()
+[ "$FAMILY" = 6 ] && V6_1=("${AP1_6}2" "${AP1_6}1") V6_2=("${AP2_6}2" "${AP2_6}1")
+es_veth u ua "$AP1.2" n1 ap "$AP1.1" "${V6_1[@]}" || die "access link 1"
+es_veth u ub "$AP2.2" n2 ap "$AP2.1" "${V6_2[@]}" || die "access link 2"
 IF_AP=$(es_ifname ap)
 for ns in u n1 n2; do
 	for dev in $(es_in $ns ip -j link show | jq -r '.[] | select(.ifname != "lo") | .ifname'); do
@@ -268,15 +297,23 @@ for ns in u n1 n2; do
 	done
 done
 [ "$AB_N" -gt 0 ] && { ab_pace_old_ap || die "pacing ab on the old access link"; }
-es_in u ip addr add "$USER_IP/32" dev lo
-es_in u ip route add default via "$AP1.1" src "$USER_IP"
+# the user's address and the access point's gateway of the user's family
+if [ "$FAMILY" = 6 ]; then
+	HOST=128 GW1=${AP1_6}1 GW2=${AP2_6}1
+else
+	HOST=32 GW1=$AP1.1 GW2=$AP2.1
+fi
+es_in u ip addr add "$USER_IP/$HOST" dev lo
+es_in u ip route add default via "$GW1" src "$USER_IP"
 es_in u sysctl -q -w net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 for n in 1 2; do
-	ap=$AP1; [ $n = 2 ] && ap=$AP2
-	es_in n$n ip addr add "$SVC/32" dev lo
-	es_in n$n ip route add "$USER_IP/32" via "$ap.2"
+	ap=$AP1.2; [ $n = 2 ] && ap=$AP2.2
+	[ "$FAMILY" = 6 ] && { ap=${AP1_6}2; [ $n = 2 ] && ap=${AP2_6}2; }
+	es_in n$n ip addr add "$SVC/$HOST" dev lo
+	es_in n$n ip route add "$USER_IP/$HOST" via "$ap"
 	es_in n$n sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
 		net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.all.accept_local=1
+	[ "$FAMILY" = 6 ] && es_in n$n sysctl -q -w net.ipv6.conf.all.forwarding=1
 done
 
 # rate_bps RATE: bytes per second of a WAN rate such as 10MB/s, 800kB/s,
@@ -330,7 +367,7 @@ node_config() { # N STATE PEER_NAME PEER_IP MY_W
 		"replay_order": "$REPLAY_ORDER",
 		"mode": "$MODE",
 		"auto": true,
-		"services": [ { "service": "$SVC:$SVC_PORT$SESSION_SUFFIX", "container": "svc", "node": "$NODE1" } ]
+		"services": [ { "service": "$(ep "$SVC" "$SVC_PORT")$SESSION_SUFFIX", "container": "svc", "node": "$NODE1" } ]
 	}
 }
 JSON
@@ -465,7 +502,10 @@ svc_up || die "service does not answer on node 1"
 # clean state on both nodes and pass the same checks. A migration that
 # ended done (an agent killed after the cut-over) needs none.
 retry_migration() {
-	local st="" session="$USER_IP:$USER_PORT%3E$SVC:$SVC_PORT$SESSION_SUFFIX"
+	local st="" session
+	session="$(ep "$USER_IP" "$USER_PORT")%3E$(ep "$SVC" "$SVC_PORT")$SESSION_SUFFIX"
+	session=${session//[/%5B}
+	session=${session//]/%5D}
 	for _ in $(seq 300); do
 		st=$(api 1 GET /v1/zdm/migrations 2>/dev/null | jq -r '.[0].state // empty' 2>/dev/null)
 		[ "$st" = failed ] || [ "$st" = done ] && break
@@ -525,7 +565,7 @@ fault_inject() {
 	esac
 }
 
-say "user: $COUNT requests ($PROTO) at $RATE/s from $USER_IP:$USER_PORT, handoff to node 2 at request $HANDOFF"
+say "user: $COUNT requests ($PROTO) at $RATE/s from $(ep "$USER_IP" "$USER_PORT"), handoff to node 2 at request $HANDOFF"
 if [ "$FAULT" != none ] && [ "$FAULT" != buffer_full ]; then
 	fault_runner &
 	FAULT_PID=$!
@@ -561,8 +601,8 @@ late_clients() {
 	for k in $(seq "$LATE"); do
 		late=(--redis "late$k")
 		[ "$PROTO" = http ] && late=(--http "late$k")
-		es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" \
-			--bind "$USER_IP:$((USER_PORT + 200 + k))" --rate "$RATE" --count $((RATE * 3)) \
+		es_in u "$ES_BUILD/es-drill" client --to "$(ep "$SVC" "$SVC_PORT")" \
+			--bind "$(ep "$USER_IP" $((USER_PORT + 200 + k)))" --rate "$RATE" --count $((RATE * 3)) \
 			--drain-ms "$DRAIN_MS" "${late[@]}" --log "$OUT/client-late-$k.jsonl" \
 			>"$OUT/client-late-$k-summary.json" 2>"$OUT/client-late-$k.err" &
 	done
@@ -581,7 +621,8 @@ for k in $(seq 2 "$CONNS"); do
 	[ "$PROTO" = redis ] && other=(--redis "key$k")
 	[ "$PROTO" = http ] && other=(--http "key$k")
 	[ "$PIPELINE" -gt 1 ] && other+=(--pipeline "$PIPELINE")
-	es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" --bind "$USER_IP:$((USER_PORT + k - 1))" \
+	es_in u "$ES_BUILD/es-drill" client --to "$(ep "$SVC" "$SVC_PORT")" \
+		--bind "$(ep "$USER_IP" $((USER_PORT + k - 1)))" \
 		--rate "$RATE" --count "$OTHERS_COUNT" --drain-ms "$DRAIN_MS" "${other[@]}" \
 		--log "$OUT/client-$k.jsonl" >"$OUT/client-$k-summary.json" 2>"$OUT/client-$k.err" &
 	OTHER_PIDS+=("$! $(es_pid_start $!)")
@@ -590,8 +631,8 @@ if [ "$AB_N" -gt 0 ]; then
 	say "$AB_TOOL -c $AB_C -n $AB_N on the key ab, about $AB_PACE/s until the handoff"
 	ab_start || die "ab"
 fi
-es_in u "$ES_BUILD/es-drill" client --to "$SVC:$SVC_PORT" --bind "$USER_IP:$USER_PORT" --rate "$RATE" \
-	--count "$COUNT" --handoff-at "$HANDOFF" --handoff-gw "$AP2.1" --drain-ms "$DRAIN_MS" \
+es_in u "$ES_BUILD/es-drill" client --to "$(ep "$SVC" "$SVC_PORT")" --bind "$(ep "$USER_IP" "$USER_PORT")" \
+	--rate "$RATE" --count "$COUNT" --handoff-at "$HANDOFF" --handoff-gw "$GW2" --drain-ms "$DRAIN_MS" \
 	--parts "$REPLIES" "${CLIENT_PROTO[@]}" \
 	--log "$OUT/client.jsonl" $PROGRESS >"$OUT/client-summary.json" || die "client failed"
 for pid in "${OTHER_PIDS[@]}"; do

@@ -67,13 +67,20 @@ struct req {
 	unsigned int	parts;		/* bit k-1: part k received */
 };
 
+/* An address of either family, as the options give it. */
+union drill_addr {
+	struct sockaddr		sa;
+	struct sockaddr_in	in;
+	struct sockaddr_in6	in6;
+};
+
 struct client {
-	struct sockaddr_in	to, bind;
+	union drill_addr	to, bind;
 	double			rate;
 	unsigned long		count;
 	unsigned long		handoff_at;
 	unsigned int		nparts;	/* datagrams the service sends per request */
-	struct in_addr		handoff_gw;
+	union drill_addr	handoff_gw;	/* family 0: no handoff */
 	unsigned int		drain_ms;
 	FILE			*log;
 	bool			progress;
@@ -92,9 +99,32 @@ struct client {
 	uint64_t		handoff_ns;
 };
 
-/* The handoff: the default route now leaves through the new access point (rtnetlink). */
-static int route_to(struct in_addr gw, struct in_addr src)
+/* The size of a's address in an rtnetlink attribute, and where it is. */
+static size_t addr_bytes(const union drill_addr *a, const void **p)
 {
+	if (a->sa.sa_family == AF_INET6) {
+		*p = &a->in6.sin6_addr;
+		return sizeof(a->in6.sin6_addr);
+	}
+	*p = &a->in.sin_addr;
+	return sizeof(a->in.sin_addr);
+}
+
+static bool addr_any(const union drill_addr *a)
+{
+	return a->sa.sa_family == AF_INET6 ? IN6_IS_ADDR_UNSPECIFIED(&a->in6.sin6_addr) :
+					     !a->in.sin_addr.s_addr;
+}
+
+/*
+ * The handoff: the default route of gw's family now leaves through the new
+ * access point (rtnetlink), with src as its preferred source.
+ */
+static int route_to(const union drill_addr *gw, const union drill_addr *src)
+{
+	char text[INET6_ADDRSTRLEN] = "?";
+	const void *a;
+	size_t n;
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
@@ -109,22 +139,28 @@ static int route_to(struct in_addr gw, struct in_addr src)
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK;
 	nlh->nlmsg_seq = 1;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = AF_INET;
+	rtm->rtm_family = gw->sa.sa_family;
 	rtm->rtm_table = RT_TABLE_MAIN;
 	rtm->rtm_protocol = RTPROT_STATIC;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put_u32(nlh, RTA_GATEWAY, gw.s_addr);
-	if (src.s_addr)
-		mnl_attr_put_u32(nlh, RTA_PREFSRC, src.s_addr);
+	n = addr_bytes(gw, &a);
+	mnl_attr_put(nlh, RTA_GATEWAY, n, a);
+	if (src->sa.sa_family == gw->sa.sa_family && !addr_any(src)) {
+		n = addr_bytes(src, &a);
+		mnl_attr_put(nlh, RTA_PREFSRC, n, a);
+	}
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		goto out;
 	ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
 	if (ret > 0)
 		ret = mnl_cb_run(buf, ret, 1, mnl_socket_get_portid(nl), NULL, NULL) < 0 ? -1 : 0;
 out:
-	if (ret)
-		fprintf(stderr, "es-drill: handoff route via %s: %s\n", inet_ntoa(gw), strerror(errno));
+	if (ret) {
+		addr_bytes(gw, &a);
+		inet_ntop(gw->sa.sa_family, a, text, sizeof(text));
+		fprintf(stderr, "es-drill: handoff route via %s: %s\n", text, strerror(errno));
+	}
 	if (nl)
 		mnl_socket_close(nl);
 	return ret;
@@ -329,9 +365,9 @@ static int send_batch(struct client *c, int fd)
 
 	if (n > c->count - c->sent)
 		n = c->count - c->sent;
-	if (c->handoff_at >= first && c->handoff_at < first + n && c->handoff_gw.s_addr) {
+	if (c->handoff_at >= first && c->handoff_at < first + n && c->handoff_gw.sa.sa_family) {
 		c->handoff_ns = es_realtime_ns();
-		if (route_to(c->handoff_gw, c->bind.sin_addr))
+		if (route_to(&c->handoff_gw, &c->bind))
 			return -1;
 	}
 	now = es_realtime_ns();
@@ -401,31 +437,68 @@ static void client_log(struct client *c)
 	fflush(c->log);
 }
 
-/* ADDR[:PORT] into the struct sockaddr_in the option names (o->off). */
+/* ADDR or IPv6 ADDR into a, port 0; -1 when it is neither family. */
+static int addr_parse(const char *s, union drill_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (inet_pton(AF_INET, s, &a->in.sin_addr) == 1) {
+		a->sa.sa_family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, &a->in6.sin6_addr) == 1) {
+		a->sa.sa_family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+/* ADDR[:PORT] or [IPv6]:PORT into the address the option names (o->off). */
 static int parse_addr_port(const struct es_opts *cli, const struct es_opt *o,
 			   const char *s, void *conf)
 {
-	struct sockaddr_in *sa = (struct sockaddr_in *)((char *)conf + o->off);
-	char buf[64], *colon;
+	union drill_addr *sa = (union drill_addr *)((char *)conf + o->off);
+	char buf[64], *colon = NULL, *host = buf;
+	int port = 0;
 
 	snprintf(buf, sizeof(buf), "%s", s);
-	colon = strrchr(buf, ':');
-	sa->sin_family = AF_INET;
+	if (*buf == '[') {
+		host = buf + 1;
+		colon = strchr(buf, ']');
+		if (!colon || (colon[1] && colon[1] != ':'))
+			goto bad;
+		*colon++ = '\0';
+		if (!*colon)
+			colon = NULL;
+	} else if (strchr(buf, ':') == strrchr(buf, ':')) {
+		colon = strrchr(buf, ':');	/* IPv4 with a port; a bare IPv6 has several */
+	}
 	if (colon) {
 		*colon = '\0';
-		sa->sin_port = htons(atoi(colon + 1));
+		port = atoi(colon + 1);
 	}
-	if (inet_pton(AF_INET, buf, &sa->sin_addr) == 1)
-		return 0;
-	return es_opts_error(cli, "--%s: '%s' is not ADDR:PORT", o->name, s);
+	if (addr_parse(host, sa))
+		goto bad;
+	if (sa->sa.sa_family == AF_INET6)
+		sa->in6.sin6_port = htons(port);
+	else
+		sa->in.sin_port = htons(port);
+	return 0;
+bad:
+	return es_opts_error(cli, "--%s: '%s' is not ADDR:PORT ([ADDR]:PORT for IPv6)", o->name, s);
 }
 
 static int parse_gw(const struct es_opts *cli, const struct es_opt *o,
 		    const char *s, void *conf)
 {
-	if (inet_pton(AF_INET, s, &((struct client *)conf)->handoff_gw) == 1)
+	if (!addr_parse(s, &((struct client *)conf)->handoff_gw))
 		return 0;
-	return es_opts_error(cli, "--%s: '%s' is not an IPv4 address", o->name, s);
+	return es_opts_error(cli, "--%s: '%s' is not an IPv4 or IPv6 address", o->name, s);
+}
+
+/* The socket address length of a. */
+static socklen_t addr_len(const union drill_addr *a)
+{
+	return a->sa.sa_family == AF_INET6 ? sizeof(a->in6) : sizeof(a->in);
 }
 
 struct client_args {
@@ -480,7 +553,8 @@ static int cmd_client(int argc, char **argv)
 	n = es_opts_parse(&cli, argc, argv, &a);
 	if (n <= 0)
 		return n ? 2 : 0;
-	if (!a.c.to.sin_port || a.c.rate <= 0)
+	if (!(a.c.to.sa.sa_family == AF_INET6 ? a.c.to.in6.sin6_port : a.c.to.in.sin_port) ||
+	    a.c.rate <= 0)
 		return es_opts_error(&cli, "client needs --to SVC:PORT and a positive --rate"), 2;
 	c = a.c;
 	if (c.redis_key && (!*c.redis_key || strpbrk(c.redis_key, " \r\n") || strlen(c.redis_key) > 64))
@@ -502,7 +576,7 @@ static int cmd_client(int argc, char **argv)
 		}
 	}
 	c.r = calloc(c.count + 1, sizeof(*c.r));
-	fd = socket(AF_INET, c.tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
+	fd = socket(c.to.sa.sa_family, c.tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
 	/*
@@ -512,9 +586,14 @@ static int cmd_client(int argc, char **argv)
 	 */
 	if (fd >= 0 && c.tcp)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
-	if (!c.r || fd < 0 || (c.bind.sin_family && bind(fd, (struct sockaddr *)&c.bind, sizeof(c.bind))) ||
-	    connect(fd, (struct sockaddr *)&c.to, sizeof(c.to))) {
-		fprintf(stderr, "es-drill: socket to %s: %s\n", inet_ntoa(c.to.sin_addr), strerror(errno));
+	if (!c.r || fd < 0 || (c.bind.sa.sa_family && bind(fd, &c.bind.sa, addr_len(&c.bind))) ||
+	    connect(fd, &c.to.sa, addr_len(&c.to))) {
+		const void *p;
+		char text[INET6_ADDRSTRLEN] = "?";
+
+		addr_bytes(&c.to, &p);
+		inet_ntop(c.to.sa.sa_family, p, text, sizeof(text));
+		fprintf(stderr, "es-drill: socket to %s: %s\n", text, strerror(errno));
 		return 1;
 	}
 	signal(SIGINT, on_signal);
