@@ -187,11 +187,12 @@ demo: deps
 	bash tools/demo/demo.sh
 
 # `make drill` runs the UDP, the TCP (es-counter), the Redis, the Redis with
-# 100 connections opened while it moves, and the HTTP (es-counter --http
-# with ab -k) scenario and prints each report;
+# 100 connections opened while it moves, the Redis over IPv6, and the HTTP
+# (es-counter --http with ab -k) scenario and prints each report;
 # DRILL="PLAN [options]" runs one drill of your choice
 DRILL_PLANS ?= tools/drill/plans/default.json tools/drill/plans/tcp.json tools/drill/plans/redis.json \
-	       tools/drill/plans/redis-late.json tools/drill/plans/http.json
+	       tools/drill/plans/redis-late.json tools/drill/plans/redis-ipv6.json \
+	       tools/drill/plans/http.json
 drill: deps
 	$(MAKE) all
 	@if [ -n "$(DRILL)" ]; then bash tools/drill/drill.sh $(DRILL); else \

@@ -29,7 +29,7 @@
 # checkpoint is taken (the source resumed), each sending at the rate for
 # 3 s: connections opened in the window, which the migration takes in and
 # the target replays from their SYN.
-# --ipv6 (redis): the user and the service are IPv6; the nodes' link, and
+# --ipv6: the user and the service are IPv6; the nodes' link, and
 # so the migration's tunnel, stays IPv4 (docs/migration.md, "IPv6 users
 # and services").
 # The emulated site: a user namespace with two access links (old AP to
@@ -188,9 +188,8 @@ if ! [[ "$AB_N$AB_C$AB_PACE" =~ ^[0-9]+$ ]] || [ "$AB_C" -lt 1 ] || [ "$AB_PACE"
 fi
 # the family of the user's and the service's addresses: 4, or 6 (--ipv6)
 FAMILY=$(sc family .family 4)
-if { [ "$FAMILY" != 4 ] && [ "$FAMILY" != 6 ]; } || { [ "$FAMILY" = 6 ] && [ "$PROTO" != redis ]; }; then
-	# es-counter (the udp, tcp and http services) binds IPv4 only so far
-	echo "drill: the family must be 4 or 6, and 6 (--ipv6) needs --service redis" >&2
+if [ "$FAMILY" != 4 ] && [ "$FAMILY" != 6 ]; then
+	echo "drill: the family must be 4 or 6 (--ipv6)" >&2
 	exit 2
 fi
 NAME=$(jq -r '.name // "drill"' "$SCENARIO")
@@ -466,7 +465,7 @@ redis_check() {
 # never incremented, which the service answers with 404)
 http_get() { # N KEY
 	local body
-	body=$(es_in "n$1" curl -s -m 5 "http://$SVC:$SVC_PORT/get/$2") || return 1
+	body=$(es_in "n$1" curl -s -m 5 "http://$(ep "$SVC" "$SVC_PORT")/get/$2") || return 1
 	awk -v k="$2" '$1 == k { print $2 + 0; f = 1 } END { if (!f) print 0 }' <<<"$body"
 }
 # HTTP: as redis_check, the first connection's key and whether every
