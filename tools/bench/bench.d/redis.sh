@@ -6,9 +6,12 @@
 #  - the longest gap between two replies of one connection, the worst of
 #    the REDIS_BENCH_CONNS (20) connections: goal at most the run without
 #    a migration plus one forwarding RTT;
-#  - the first connection's response time while forwarding (median and
-#    p99 of the requests between the handoff and the checkpoint) against
-#    the RTT plus the service's own time: goal within 1.1x;
+#  - the response time while forwarding (median and p99 of every
+#    connection's requests sent after the handoff early enough to reach
+#    the old container before the checkpoint froze it: sent at least one
+#    one-way delay before the checkpoint began) against the RTT plus the
+#    service's own time (median before the handoff): goal within 1.1x.
+#    The requests the freeze meets are the longest gap's, not forwarding's;
 #  - operations per second of all connections before the handoff, during
 #    the migration (handoff to cut-over) and after it;
 #  - the highest aggregate request rate (REDIS_BENCH_CONNS connections,
@@ -45,20 +48,22 @@ run() { # NAME ARGS...
 figures() {
 	local dir=$1
 	shopt -s nullglob
-	jq -s --slurpfile r "$dir/report.json" '
+	jq -s --slurpfile r "$dir/report.json" --argjson ow "$((DELAY * 1000000))" '
 		def median: sort | if length == 0 then null else .[length / 2 | floor] end;
 		def p99: sort | if length == 0 then null else .[(length * 99 / 100) | floor] end;
 		$r[0] as $rep |
-		($rep.markers.handoff // 0) as $h | ($rep.markers.checkpoint // 0) as $c |
-		# the first connection: forwarding response times
-		($rep.per_request // []) as $p |
-		($p | map(select(.seq < $h and .ms != null) | .ms) | median) as $svc |
-		($p | map(select(.seq > $h and .seq < $c and .ms != null) | .ms)) as $fwd |
+		($rep.markers.handoff_ns // 0) as $h | ($rep.markers.checkpoint_ns // 0) as $c |
+		# every connection: response times before the handoff, and while
+		# forwarding, until the requests the checkpoint meets at the source
+		(map(select(.recv_ns and .sent_ns) | . + {ms: ((.recv_ns - .sent_ns) / 1e6)})) as $p |
+		($p | map(select(.sent_ns < $h) | .ms) | median) as $svc |
+		($p | map(select($h > 0 and .sent_ns > $h and .sent_ns + $ow < $c) | .ms)) as $fwd |
 		# every connection: its longest gap, and the replies per period
 		(group_by(.conn) | map(map(select(.recv_ns)) | sort_by(.recv_ns) |
 			[range(1; length) as $i | (.[$i].recv_ns - .[$i - 1].recv_ns) / 1e6] | max // 0)) as $gaps |
 		{ longest_gap_ms: ($gaps | max), service_ms: $svc,
 		  forwarding_p50_ms: ($fwd | median), forwarding_p99_ms: ($fwd | p99),
+		  forwarding_samples: ($fwd | length),
 		  replies: (map(select(.recv_ns)) | length), lost: (map(select(.lost)) | length),
 		  resets: $rep.requests.resets, passed: $rep.passed, state: $rep.migration.state,
 		  migration_ms: ([$rep.phases[]? | select(.phase | startswith("total")) | .ms] | first),
