@@ -198,14 +198,16 @@ static json_t *tcp_verdict_json(struct op_ctx *o, const char *ev)
 
 	if (es_mig_tcp_verify(&o->z->dp, &o->key, &v))
 		return json_pack("{s:b,s:s}", "passed", 0, "error", "no session entry");
-	j = json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:b}", "protocol", "tcp",
+	j = json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:b}",
+		      "protocol", "tcp",
 		      "block_bytes", ES_MIG_TCP_BLOCK, "blocks_matched", (json_int_t)v.matched,
 		      "blocks_diverged", (json_int_t)v.diverged, "segments_unhashed",
 		      (json_int_t)v.unhashed, "bytes_both_sent", (json_int_t)v.overlap,
 		      "bytes_in_whole_blocks", (json_int_t)v.whole,
 		      "bytes_compared", (json_int_t)v.compared, "old_snd_nxt",
 		      (json_int_t)v.old_snd_nxt, "new_snd_nxt", (json_int_t)v.new_snd_nxt,
-		      "new_ack", (json_int_t)v.new_ack, "caught_up", v.caught_up, "passed", v.passed);
+		      "new_ack", (json_int_t)v.new_ack, "old_late_segments", (json_int_t)v.old_late,
+		      "caught_up", v.caught_up, "passed", v.passed);
 	if (ev)
 		log_ev(o, ev, json_deep_copy(j));
 	return j;
@@ -332,16 +334,21 @@ static enum es_mig_err op_cutover(struct op_ctx *o, json_t **resp)
 static enum es_mig_err op_finish(struct op_ctx *o, json_t **resp)
 {
 	struct es_mig_svc_key sk = { .svc_port = o->key.svc_port, .proto = o->key.proto };
+	struct es_mig_session s = {};
 	unsigned int n = 0;
 	int ret;
 
 	memcpy(sk.svc_addr, o->key.svc_addr, sizeof(sk.svc_addr));
 
 	es_mig_service_del(&o->z->dp, &sk);
+	/* the old container is stopped: its late segments are all in by now */
+	es_mig_session_get(&o->z->dp, &o->key, &s);
 	ret = es_mig_finish(&o->z->dp, &o->key, &n);
 	if (ret && ret != -ENOENT)
 		return answer(resp, ES_MIG_EINTERNAL, "cannot delete the session: %s", ret);
-	log_ev(o, "zdm_finished", json_pack("{s:i}", "records_deleted", n));
+	log_ev(o, "zdm_finished", json_pack("{s:i,s:I,s:I}", "records_deleted", n,
+					   "old_late_segments", (json_int_t)s.tcp_old_late,
+					   "old_suppressed", (json_int_t)s.suppressed_old));
 	*resp = json_pack("{s:i}", "records_deleted", n);
 	return ES_MIG_OK;
 }

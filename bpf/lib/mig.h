@@ -25,6 +25,12 @@
 #define ES_IP_MF	0x2000
 #define ES_IP_OFFSET	0x1FFF
 #define ES_MIG_CAS_TRIES	8
+/* TCP flag bits, and their byte's offset in the header */
+#define ES_TCP_FLAGS_OFF	13
+#define ES_TCP_FIN		0x01
+#define ES_TCP_SYN		0x02
+#define ES_TCP_RST		0x04
+#define ES_TCP_ACK		0x10
 
 /* What the tunnel puts between the Ethernet header and the user's packet. */
 struct es_mig_outer {

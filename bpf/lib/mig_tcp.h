@@ -34,6 +34,7 @@ struct es_mig_seg {
 	__u32	off;	/* payload offset from the start of the frame */
 	__u32	len;	/* payload bytes */
 	__u32	has_ack;
+	__u32	flags;	/* the TCP flag byte (ES_TCP_*) */
 };
 
 /* Zeroes to create a block from. */
@@ -63,6 +64,7 @@ static __always_inline int es_mig_seg_parse(void *ctx, bool skb, __u32 l3, struc
 	g->end = g->seq + g->len + th.syn + th.fin;
 	g->has_ack = th.ack;
 	g->ack = bpf_ntohl(th.ack_seq);
+	g->flags = ((const __u8 *)&th)[ES_TCP_FLAGS_OFF];
 	g->off = l3 + ihl + doff;
 	return 0;
 }
@@ -282,7 +284,22 @@ static __always_inline bool es_mig_tcp_old(struct xdp_md *ctx, struct es_mig_ses
 	es_mig_seg_check(ctx, false, s, k, &g, true);
 	if (es_mig_state_of(es_mig_seq_state(s)) != ES_MIG_CUTOVER)
 		return false;
-	/* the restored container serves and has sent these bytes too */
+	/*
+	 * The restored container serves. A late segment of the old one
+	 * (answering a request of the last round trip before the cut-over)
+	 * whose bytes the restored one has sent too still passes: the
+	 * restored one's copy was taken before the cut-over and would reach
+	 * the user only at its retransmission timeout. The bytes are the
+	 * same (the blocks are compared); the user's TCP keeps one copy of
+	 * each. A bare ACK, a FIN, a RST (the old connection's end) or bytes
+	 * the restored one has not sent are dropped.
+	 */
+	if (g.len && !(g.flags & (ES_TCP_FIN | ES_TCP_SYN | ES_TCP_RST)) &&
+	    (s->tcp_seen & ES_MIG_TCP_NEW_SEEN) &&
+	    (__s32)(g.end - *(volatile __u32 *)&s->new_snd_nxt) <= 0) {
+		__sync_fetch_and_add(&s->tcp_old_late, 1);
+		return false;
+	}
 	__sync_fetch_and_add(&s->suppressed_old, 1);
 	return true;
 }

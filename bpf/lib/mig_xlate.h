@@ -26,11 +26,6 @@
 
 #define ES_TCP_HDR_MAX		60
 #define ES_TCP_CSUM_OFF		16
-#define ES_TCP_FLAGS_OFF	13
-#define ES_TCP_FIN		0x01
-#define ES_TCP_SYN		0x02
-#define ES_TCP_RST		0x04
-#define ES_TCP_ACK		0x10
 #define ES_TCPOPT_EOL		0
 #define ES_TCPOPT_NOP		1
 #define ES_TCPOPT_SACK		5

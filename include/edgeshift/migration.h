@@ -20,16 +20,18 @@
 #include <linux/types.h>
 #endif
 
-/* Version of the pinned migration maps (es_mig_config.layout_version). */
-#define ES_MIG_LAYOUT_VERSION	5	/* 2: source-side hold (es_mig_remote.hold, es_mig_held);
-					 * 3: in-order delivery at the source (held keyed by
-					 * sequence number, REORDER, fwd_base, tunnel base);
-					 * 4: TCP sessions (es_mig_session.old_snd_nxt...,
-					 * es_mig_tcpblk);
-					 * 5: sequence translation (es_mig_xlate,
-					 * es_mig_node_config.xlate);
-					 * 6: IPv6 users and services (16-byte
-					 * addresses in es_mig_key, es_mig_svc_key) */
+/*
+ * Version of the pinned migration maps (es_mig_config.layout_version):
+ * 2: source-side hold (es_mig_remote.hold, es_mig_held);
+ * 3: in-order delivery at the source (held keyed by sequence number,
+ *    REORDER, fwd_base, tunnel base);
+ * 4: TCP sessions (es_mig_session.old_snd_nxt..., es_mig_tcpblk);
+ * 5: sequence translation (es_mig_xlate, es_mig_node_config.xlate);
+ * 6: IPv6 users and services (16-byte addresses in es_mig_key,
+ *    es_mig_svc_key);
+ * 7: es_mig_session.tcp_old_late.
+ */
+#define ES_MIG_LAYOUT_VERSION	7
 
 /*
  * Where a session is in its migration (es_mig_session.seq_state >> 56).
@@ -191,6 +193,9 @@ struct es_mig_session {
 	__u64	tcp_diverged;	/* BPF: ... with other bytes: the migration is aborted */
 	__u64	tcp_unhashed;	/* BPF: payload segments whose bytes could not all be read
 				 * for hashing (a GSO packet is hashed whole): the check fails */
+	__u64	tcp_old_late;	/* BPF: segments of the old container that came after the
+				 * cut-over with bytes the restored one had sent (its copy
+				 * taken before the cut-over), passed to the user */
 };
 
 /* Bits of es_mig_session.tcp_seen. */

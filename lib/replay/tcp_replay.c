@@ -424,6 +424,7 @@ int es_mig_tcp_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	v->matched = s.tcp_matched;
 	v->diverged = s.tcp_diverged;
 	v->unhashed = s.tcp_unhashed;
+	v->old_late = s.tcp_old_late;
 	v->old_snd_nxt = s.old_snd_nxt;
 	v->new_snd_nxt = s.new_snd_nxt;
 	v->new_ack = s.new_ack;

@@ -67,6 +67,7 @@ struct es_mig_tcp_verdict {
 	__u64	matched;	/* ES_MIG_TCP_BLOCK-byte blocks compared equal */
 	__u64	diverged;	/* compared different */
 	__u64	unhashed;	/* segments whose bytes could not all be read for hashing */
+	__u64	old_late;	/* the old container's segments passed after the cut-over */
 	__u32	old_snd_nxt, new_snd_nxt, new_ack;
 	__u32	overlap;	/* bytes both containers sent (the spans both hashed) */
 	__u32	whole;		/* of them, in the whole blocks inside the overlap */

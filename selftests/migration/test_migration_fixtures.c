@@ -1265,6 +1265,8 @@ TEST_F(mig, source_gives_a_missing_request_up)
 
 #define TCP_ACK		0x10
 #define TCP_PSH_ACK	0x18
+#define TCP_FIN_ACK	0x11
+#define TCP_RST_ACK	0x14
 
 /* Ethernet + IPv4 + TCP (ACK, PSH when payload) from src to dst; payload bytes = tag. */
 static size_t tcp_pkt(const char *src, uint16_t sport, const char *dst, uint16_t dport,
@@ -1304,17 +1306,28 @@ static uint32_t tcp_new(FIXTURE_DATA(mig) *self, uint32_t seq, uint32_t ack, siz
 	return r.retval;
 }
 
-/* The same segment from the old container, through the tunnel with reply ordinal `ordinal`. */
-static uint32_t tcp_old(FIXTURE_DATA(mig) *self, uint64_t ordinal, uint32_t seq, uint32_t ack,
-			size_t n, uint8_t tag)
+/*
+ * The same segment from the old container, through the tunnel with reply
+ * ordinal `ordinal`, its TCP flag byte `flags` (0: as tcp_pkt makes it).
+ */
+static uint32_t tcp_old_flags(FIXTURE_DATA(mig) *self, uint64_t ordinal, uint32_t seq,
+			      uint32_t ack, size_t n, uint8_t tag, uint8_t flags)
 {
 	uint8_t pkt[PKT_MAX], tun[PKT_MAX];
 	size_t len = tcp_pkt(svc_ip, SVC_PORT, user_ip, USER_PORT, seq, ack, n, tag, pkt);
 	struct run r;
 
+	if (flags)
+		pkt[ETH_HLEN + (pkt[ETH_HLEN] >> 4 == 6 ? 40 : 20) + 13] = flags;
 	run_xdp(self->wan_fd, 1, tun, tunnel_pkt(pkt, len, SOURCE, LOCAL, ES_MIG_TUN_REPLY,
 						  ordinal, tun), &r);
 	return r.retval;
+}
+
+static uint32_t tcp_old(FIXTURE_DATA(mig) *self, uint64_t ordinal, uint32_t seq, uint32_t ack,
+			size_t n, uint8_t tag)
+{
+	return tcp_old_flags(self, ordinal, seq, ack, n, tag, 0);
 }
 
 static void tcp_key(FIXTURE_DATA(mig) *self)
@@ -1360,7 +1373,9 @@ TEST_F(mig, tcp_segments_forwarded_and_mirrored_ipv6)
  * Until cut-over the user's connection is the old container's: its
  * segments pass, the restored container's are taken; both streams' ends
  * are tracked, and equal bytes are counted matched block by block, however
- * the segments cut them. After cut-over it is the other way round.
+ * the segments cut them. After cut-over it is the other way round, but
+ * for the old container's late copies of bytes the restored one has sent
+ * (taken before the cut-over): those pass, a FIN or RST never.
  */
 static void tcp_restored_output_suppressed_until_cutover_body(FIXTURE_DATA(mig) *self)
 {
@@ -1396,13 +1411,21 @@ static void tcp_restored_output_suppressed_until_cutover_body(FIXTURE_DATA(mig) 
 				   ES_MIG_ANY_SEQ, &ss), "cut over");
 	EXPECT_EQ((int)tcp_new(self, 1152, 5040, 64, 'b'), TC_ACT_UNSPEC,
 		  "after cut-over the restored container's segment passes");
-	EXPECT_EQ(tcp_old(self, 5, 1152, 5040, 64, 'b'), XDP_DROP,
-		  "and the old container's copy of it is dropped");
+	/* the old container's copies that come late: the restored one's were taken before */
+	EXPECT_EQ(tcp_old(self, 5, 1152, 5040, 64, 'b'), XDP_PASS,
+		  "the old container's late copy of bytes the restored one has sent passes");
+	EXPECT_EQ(tcp_old(self, 6, 1216, 5040, 0, 0), XDP_DROP, "its bare ACK is dropped");
+	EXPECT_EQ(tcp_old_flags(self, 7, 1088, 5040, 64, 'a', TCP_FIN_ACK), XDP_DROP,
+		  "a FIN of the old connection is dropped, its bytes sent or not");
+	EXPECT_EQ(tcp_old_flags(self, 8, 1152, 5040, 64, 'b', TCP_RST_ACK), XDP_DROP,
+		  "and a RST");
 	s = session(self);
 	EXPECT_EQ(s.tcp_matched, 3, "compared all the same");
-	EXPECT_EQ(s.suppressed_old, 1, "suppressed_old");
+	EXPECT_EQ(s.tcp_old_late, 1, "tcp_old_late: the one passed");
+	EXPECT_EQ(s.suppressed_old, 3, "suppressed_old: the ACK, the FIN and the RST");
 	EXPECT_EQ(s.new_snd_nxt, 1216, "new_snd_nxt moved on");
-	EXPECT_EQ(tcp_old(self, 6, 1280, 5040, 64, 'c'), XDP_DROP, "a segment past a hole");
+	EXPECT_EQ(tcp_old(self, 9, 1280, 5040, 64, 'c'), XDP_DROP,
+		  "bytes the restored container has not sent: dropped (a segment past a hole)");
 	EXPECT_EQ(session(self).tcp_unhashed, 0, "is hashed all the same");
 	EXPECT_EQ(session(self).old_hashed, 1344, "the old stream's span ends past it");
 }

@@ -157,7 +157,7 @@ static json_t *session_json(const struct es_mig_session *s)
 
 	inet_ntop(AF_INET, &s->source_addr, src, sizeof(src));
 	return json_pack("{s:s, s:I, s:s, s:b, s:I, s:I, s:I, s:I, s:i, s:s, s:I, s:b, "
-			 "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+			 "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 			 "state", es_mig_state_name(s->seq_state >> ES_MIG_STATE_SHIFT),
 			 "seq", (json_int_t)(s->seq_state & ES_MIG_SEQ_MASK),
 			 "source", src, "mirror", !!(s->flags & ES_MIG_F_MIRROR),
@@ -173,6 +173,7 @@ static json_t *session_json(const struct es_mig_session *s)
 			 "new_replies", (json_int_t)s->new_replies,
 			 "suppressed_old", (json_int_t)s->suppressed_old,
 			 "suppressed_new", (json_int_t)s->suppressed_new,
+			 "tcp_old_late", (json_int_t)s->tcp_old_late,
 			 "passed_local", (json_int_t)s->passed_local,
 			 "fwd_errors", (json_int_t)s->fwd_errors);
 }
