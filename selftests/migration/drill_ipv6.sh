@@ -3,8 +3,9 @@
 # The drill with an IPv6 user and IPv6 services (drill.sh --ipv6); the
 # nodes' link, and so the tunnel, stays IPv4. Each migration is
 # handoff-triggered by the agents (zero_downtime.services names
-# [ADDR]:port): es-counter over UDP; es-counter's HTTP keep-alive with
-# three connections and ab -k (unmodified) through the migration; and
+# [ADDR]:port): es-counter over UDP, and over one TCP connection;
+# es-counter's HTTP keep-alive with three connections and ab -k
+# (unmodified) through the migration; and
 # Debian's redis-server, unmodified, bound to the service's IPv6 address,
 # five connections through the handoff and ten more opened in the window
 # (replayed from their SYN, their IPv6 TCP headers translated). The agent
@@ -19,10 +20,13 @@ command -v redis-server >/dev/null || { es_plan 1; es_skip drill_ipv6 "redis-ser
 command -v ab >/dev/null || { es_plan 1; es_skip drill_ipv6 "ab missing (tools/setup/install-deps)"; exit 0; }
 # shellcheck source=selftests/migration/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 24
+es_plan 28
 
 drill_run udp6 --ipv6 --mode partial --rate 20 --count 120 --handoff-at 30
 drill_expect_done "UDP over IPv6"
+
+drill_run tcp6 --ipv6 --service tcp --mode partial --rate 20 --count 120 --handoff-at 30
+drill_expect_done "TCP over IPv6"
 
 CONNS=3
 drill_run http6 --ipv6 --service http --connections $CONNS --mode partial --rate 20 --count 120 \
