@@ -187,6 +187,9 @@ static __noinline int es_mig_ingress(struct xdp_md *ctx)
 		return XDP_PASS;
 	if (es_mig_key_of(eth + 1, data_end, false, &k, &len))
 		return XDP_PASS;
+	/* the Ethernet type says the family: a packet of the other is not one */
+	if (es_mig_addr_is4(k.svc_addr) != (eth->h_proto == bpf_htons(ETH_P_IP)))
+		return XDP_PASS;
 	v = es_mig_decide(ctx, false, &k, len, &s, &seq);
 	if (v == ES_MIG_V_PASS)
 		return XDP_PASS;
@@ -427,7 +430,8 @@ static __always_inline int es_mig_skb_key(struct __sk_buff *skb, bool reply,
 	    (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6)))
 		return -1;
 	if (es_mig_l3_load(skb, true, ES_ETH_HLEN, &l) ||
-	    (l.proto != IPPROTO_UDP && l.proto != IPPROTO_TCP))
+	    (l.proto != IPPROTO_UDP && l.proto != IPPROTO_TCP) ||
+	    l.v6 != (proto == bpf_htons(ETH_P_IPV6)))
 		return -1;
 	/* both headers start with the two ports */
 	if (bpf_skb_load_bytes(skb, ES_ETH_HLEN + (l.hlen & 0x3f), &uh, sizeof(uh)))
@@ -590,7 +594,7 @@ static __always_inline int es_mig_ctl_set_state(struct es_mig_cmd *cmd, struct e
 		if (cmd->from == ES_MIG_NONE && to == ES_MIG_FORWARDING)
 			s->fwd_base = old & ES_MIG_SEQ_MASK;
 		if (to == ES_MIG_CUTOVER)
-			s->cut_seq = old & ES_MIG_SEQ_MASK;
+			es_mig_cut_mark(s, old & ES_MIG_SEQ_MASK);
 		s->changed_ns = bpf_ktime_get_ns();
 		cmd->seq_state = new;
 		return 0;

@@ -88,7 +88,8 @@ static int parse_endpoint(const char *s, __u32 *addr, uint16_t *port, uint8_t *p
 		else if (strcmp(slash, "udp"))
 			return -1;
 	}
-	return es_mig_endpoint_parse(buf, addr, port) ? -1 : 0;
+	/* port 0 would make the service entry match every port */
+	return es_mig_endpoint_parse(buf, addr, port) || !*port ? -1 : 0;
 }
 
 static int parse_services(struct es_zdm_config *z, json_t *v, char *err, size_t len)

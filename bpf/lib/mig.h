@@ -268,6 +268,15 @@ static __always_inline int es_mig_l3_load(void *ctx, bool skb, __u32 off, struct
 }
 
 /*
+ * An IPv6 header with an IPv4-mapped address: its key would be an IPv4
+ * session's (the kernel drops such a packet, after XDP has seen it).
+ */
+static __always_inline bool es_mig_addrs_mapped(const __u32 *src, const __u32 *dst)
+{
+	return es_mig_addr_is4(src) || es_mig_addr_is4(dst);
+}
+
+/*
  * The source and destination addresses of the IP header at off into k,
  * oriented user -> service (reply: the packet is from the service).
  */
@@ -286,7 +295,7 @@ static __always_inline int es_mig_addrs_load(void *ctx, bool skb, __u32 off,
 		if (!err)
 			err = skb ? bpf_skb_load_bytes(ctx, off + 24, dst, 16) :
 				    bpf_xdp_load_bytes(ctx, off + 24, dst, 16);
-		return err ? -1 : 0;
+		return err || es_mig_addrs_mapped(src, dst) ? -1 : 0;
 	}
 	err = skb ? bpf_skb_load_bytes(ctx, off + 12, a, sizeof(a)) :
 		    bpf_xdp_load_bytes(ctx, off + 12, a, sizeof(a));
@@ -311,7 +320,7 @@ static __always_inline int es_mig_addrs_at(void *l3, void *data_end, const struc
 			return -1;
 		__builtin_memcpy(src, &h6->saddr, 16);
 		__builtin_memcpy(dst, &h6->daddr, 16);
-		return 0;
+		return es_mig_addrs_mapped(src, dst) ? -1 : 0;
 	}
 	if ((void *)(h4 + 1) > data_end)
 		return -1;

@@ -273,6 +273,18 @@ static __always_inline void es_mig_seg_check(void *ctx, bool skb, struct es_mig_
  * Target side: a segment of the old container came back through the
  * tunnel (its IPv4 header l3 bytes into the frame). True to drop it.
  */
+/* A late segment of the old container that may pass after the cut-over (es_mig_tcp_old). */
+static __always_inline bool es_mig_tcp_late(struct es_mig_session *s, const struct es_mig_seg *g)
+{
+	__u32 want = ES_MIG_TCP_NEW_DATA | ES_MIG_TCP_CUT_OLD;
+
+	if (!g->len || (g->flags & (ES_TCP_FIN | ES_TCP_SYN | ES_TCP_RST)) ||
+	    (*(volatile __u32 *)&s->tcp_seen & want) != want || s->tcp_diverged)
+		return false;
+	return (__s32)(g->end - *(volatile __u32 *)&s->new_hashed) <= 0 &&
+	       (__s32)(g->end - s->old_cut_nxt) > 0;
+}
+
 static __always_inline bool es_mig_tcp_old(struct xdp_md *ctx, struct es_mig_session *s,
 					   const struct es_mig_key *k, __u32 l3)
 {
@@ -290,13 +302,13 @@ static __always_inline bool es_mig_tcp_old(struct xdp_md *ctx, struct es_mig_ses
 	 * whose bytes the restored one has sent too still passes: the
 	 * restored one's copy was taken before the cut-over and would reach
 	 * the user only at its retransmission timeout. The bytes are the
-	 * same (the blocks are compared); the user's TCP keeps one copy of
-	 * each. A bare ACK, a FIN, a RST (the old connection's end) or bytes
-	 * the restored one has not sent are dropped.
+	 * same (the blocks are compared; none may have diverged); the user's
+	 * TCP keeps one copy of each. Dropped: a bare ACK, a FIN, a RST (the
+	 * old connection's end), bytes past the restored one's data (its FIN
+	 * counts in new_snd_nxt, not in new_hashed), and a retransmission of
+	 * bytes the old one had sent before the cut-over.
 	 */
-	if (g.len && !(g.flags & (ES_TCP_FIN | ES_TCP_SYN | ES_TCP_RST)) &&
-	    (s->tcp_seen & ES_MIG_TCP_NEW_SEEN) &&
-	    (__s32)(g.end - *(volatile __u32 *)&s->new_snd_nxt) <= 0) {
+	if (es_mig_tcp_late(s, &g)) {
 		__sync_fetch_and_add(&s->tcp_old_late, 1);
 		return false;
 	}
@@ -335,6 +347,19 @@ static __always_inline bool es_mig_tcp_new(struct __sk_buff *skb, struct es_mig_
 		return false;
 	__sync_fetch_and_add(&s->suppressed_new, 1);
 	return true;
+}
+
+/*
+ * The cut-over of session s at request cut: where the old container's
+ * stream stood then, for its late segments (es_mig_tcp_old).
+ */
+static __always_inline void es_mig_cut_mark(struct es_mig_session *s, __u64 cut)
+{
+	s->cut_seq = cut;
+	if (!(s->tcp_seen & ES_MIG_TCP_OLD_SEEN))
+		return;
+	s->old_cut_nxt = *(volatile __u32 *)&s->old_snd_nxt;
+	__sync_fetch_and_or(&s->tcp_seen, ES_MIG_TCP_CUT_OLD);
 }
 
 /*

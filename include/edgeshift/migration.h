@@ -29,7 +29,7 @@
  * 5: sequence translation (es_mig_xlate, es_mig_node_config.xlate);
  * 6: IPv6 users and services (16-byte addresses in es_mig_key,
  *    es_mig_svc_key);
- * 7: es_mig_session.tcp_old_late.
+ * 7: es_mig_session.tcp_old_late, old_cut_nxt.
  */
 #define ES_MIG_LAYOUT_VERSION	7
 
@@ -196,6 +196,10 @@ struct es_mig_session {
 	__u64	tcp_old_late;	/* BPF: segments of the old container that came after the
 				 * cut-over with bytes the restored one had sent (its copy
 				 * taken before the cut-over), passed to the user */
+	__u32	old_cut_nxt;	/* ctl: old_snd_nxt when the session was cut over
+				 * (ES_MIG_TCP_CUT_OLD): a late segment passes only past it,
+				 * never a retransmission of what the user had before */
+	__u32	reserved2;	/* zero */
 };
 
 /* Bits of es_mig_session.tcp_seen. */
@@ -204,6 +208,7 @@ struct es_mig_session {
 #define ES_MIG_TCP_NEW_ACK	(1U << 2)	/* new_ack is valid */
 #define ES_MIG_TCP_NEW_DATA	(1U << 3)	/* new_hashed is valid */
 #define ES_MIG_TCP_OLD_DATA	(1U << 4)	/* old_hashed is valid */
+#define ES_MIG_TCP_CUT_OLD	(1U << 5)	/* old_cut_nxt is valid */
 
 /*
  * Target side, TCP: the two streams compared block by block, whatever the

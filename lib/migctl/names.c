@@ -90,7 +90,9 @@ int es_mig_endpoint_parse(const char *s, __u32 *addr, __u16 *port)
 	/* a bare IPv6 address would be cut at its last colon */
 	if (start == s && strchr(host, ':'))
 		return -EINVAL;
-	if (es_mig_addr_parse(host, addr))
+	if (es_mig_addr_parse(host, addr) || (start != s && es_mig_addr_is4(addr)))
+		return -EINVAL;	/* brackets hold IPv6 only */
+	if (colon[1] < '0' || colon[1] > '9')
 		return -EINVAL;
 	errno = 0;
 	p = strtoul(colon + 1, &end, 10);

@@ -451,7 +451,8 @@ LAYOUT_TEST(es_mig_session,
 	MEMBER(es_mig_session, old_hashed), MEMBER(es_mig_session, new_hashed),
 	MEMBER(es_mig_session, old_from), MEMBER(es_mig_session, new_from),
 	MEMBER(es_mig_session, tcp_matched), MEMBER(es_mig_session, tcp_diverged),
-	MEMBER(es_mig_session, tcp_unhashed), MEMBER(es_mig_session, tcp_old_late))
+	MEMBER(es_mig_session, tcp_unhashed), MEMBER(es_mig_session, tcp_old_late),
+	MEMBER(es_mig_session, old_cut_nxt), MEMBER(es_mig_session, reserved2))
 {
 	check_layout_in(&es_mig_session_desc, "migration.bpf.o");
 }

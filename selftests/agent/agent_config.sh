@@ -25,6 +25,8 @@ cases=(
 	'{"node_name": 42}|node_name|must be a string'
 	'{"migration": {"criu_network_lock": "pf"}}|migration.criu_network_lock|"nftables" or "iptables"'
 	'{"zero_downtime": {"tunnel_addr": "10.0.0.1", "replay_order": "fifo"}}|zero_downtime.replay_order|"arrival" or "connection"'
+	'{"zero_downtime": {"tunnel_addr": "10.0.0.1", "services": [{"service": "10.4.0.10:0", "container": "c", "node": "n"}]}}|zero_downtime.services[0].service|"ADDR:port"'
+	'{"zero_downtime": {"tunnel_addr": "10.0.0.1", "services": [{"service": "[10.4.0.10]:7000", "container": "c", "node": "n"}]}}|zero_downtime.services[0].service|IPv6 as [ADDR]'
 	'{"gc_interval_ms": 5, }|line 1|'
 	'[1, 2]|top level|JSON object'
 	'{"a": 1, "a": 2}|duplicate|'

@@ -433,6 +433,27 @@ TEST_F(mig, forwarding_encapsulates_and_mirrors_ipv6)
 	forwarding_encapsulates_and_mirrors_body(self);
 }
 
+/*
+ * An IPv6 packet whose addresses are an IPv4 session's, mapped
+ * (::ffff:a.b.c.d), is not that session: the kernel drops it, and a key
+ * made of it would take the session's numbers and records.
+ */
+TEST_F(mig, ipv6_with_mapped_addresses_is_not_the_ipv4_session)
+{
+	uint8_t pkt[PKT_MAX];
+	struct run r;
+	size_t len;
+
+	make_session(self, ES_MIG_FORWARDING, 16);
+	len = udp_pkt("::ffff:" USER, USER_PORT, "::ffff:" SVC, SVC_PORT, 1, pkt);
+	run_xdp(self->ingress_fd, 1, pkt, len, &r);
+	EXPECT_EQ(r.retval, XDP_PASS, "passed by, not forwarded");
+	run_tc(self->tc_ingress_fd, pkt, len, &r);
+	EXPECT_EQ((int)r.retval, TC_ACT_UNSPEC, "the same on tcx");
+	EXPECT_EQ(session(self).forwarded, 0, "nothing forwarded");
+	EXPECT_EQ(session(self).seq_state & ES_MIG_SEQ_MASK, 0, "no number taken");
+}
+
 TEST_F(mig, forwarding_from_the_next_hop_interface_is_xdp_tx)
 {
 	uint8_t pkt[PKT_MAX];
@@ -1424,10 +1445,18 @@ static void tcp_restored_output_suppressed_until_cutover_body(FIXTURE_DATA(mig) 
 	EXPECT_EQ(s.tcp_old_late, 1, "tcp_old_late: the one passed");
 	EXPECT_EQ(s.suppressed_old, 3, "suppressed_old: the ACK, the FIN and the RST");
 	EXPECT_EQ(s.new_snd_nxt, 1216, "new_snd_nxt moved on");
-	EXPECT_EQ(tcp_old(self, 9, 1280, 5040, 64, 'c'), XDP_DROP,
+	EXPECT_EQ(tcp_old(self, 9, 1024, 5040, 32, 'a'), XDP_DROP,
+		  "a retransmission of what the old container sent before the cut-over: dropped");
+	EXPECT_EQ(tcp_old(self, 10, 1280, 5040, 64, 'c'), XDP_DROP,
 		  "bytes the restored container has not sent: dropped (a segment past a hole)");
 	EXPECT_EQ(session(self).tcp_unhashed, 0, "is hashed all the same");
 	EXPECT_EQ(session(self).old_hashed, 1344, "the old stream's span ends past it");
+	/* a block the two sent differently: no late segment passes any more */
+	EXPECT_EQ((int)tcp_new(self, 1344, 5040, 64, 'd'), TC_ACT_UNSPEC, "the restored block 21");
+	EXPECT_EQ(tcp_old(self, 11, 1344, 5040, 64, 'e'), XDP_DROP,
+		  "the old container's other bytes for it: diverged, dropped");
+	EXPECT_EQ(session(self).tcp_diverged, 1, "tcp_diverged");
+	EXPECT_EQ(session(self).tcp_old_late, 1, "still the one passed");
 }
 
 TEST_F(mig, tcp_restored_output_suppressed_until_cutover)
