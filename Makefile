@@ -235,10 +235,12 @@ clean:
 .SECONDARY:
 
 # The migration drills' service runs inside busybox containers: static, libc
-# only, so of lib/ it takes the option table parser and the clock alone.
+# only, so of lib/ it takes the option table parser, the clock and the
+# address parser alone.
 ES_COUNTER_SRCS	:= tools/fixtures/es-counter.c tools/fixtures/es-counter/http_req.c lib/tool/opts.c \
-		   lib/util/clock.c
-$(BUILD)/es-counter: $(ES_COUNTER_SRCS) lib/tool/opts.h lib/util/clock.h tools/fixtures/es-counter/http_req.h
+		   lib/util/clock.c lib/util/sockaddr.c
+$(BUILD)/es-counter: $(ES_COUNTER_SRCS) lib/tool/opts.h lib/util/clock.h lib/util/sockaddr.h \
+		     tools/fixtures/es-counter/http_req.h
 	@mkdir -p $(@D)
 	$(CC) $(ES_CFLAGS) -static $(ES_COUNTER_SRCS) -o $@
 

@@ -11,6 +11,7 @@
 #include "bpf/es_maps.h"
 #include "config.h"
 #include "util/config_field.h"
+#include "util/sockaddr.h"
 
 #define SESSIONS_MIN	1024U
 #define SESSIONS_MAX	(1U << 24)
@@ -277,32 +278,10 @@ int es_config_add_iface(struct es_config *cfg, const char *spec, char *err, size
 
 int es_config_parse_listen(const char *listen, struct sockaddr_storage *ss, int *v6)
 {
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	char host[128];
-	const char *colon = strrchr(listen, ':');
-	long port;
-	char *end;
-
-	if (!colon || (size_t)(colon - listen) >= sizeof(host))
+	if (!es_sockaddr_parse(listen, ss) || !es_sockaddr_port(ss))
 		return -1;
-	port = strtol(colon + 1, &end, 10);
-	if (*end || port < 1 || port > 65535)
-		return -1;
-	memcpy(host, listen, colon - listen);
-	host[colon - listen] = '\0';
-	memset(ss, 0, sizeof(*ss));
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		host[strlen(host) - 1] = '\0';
-		*v6 = 1;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		return inet_pton(AF_INET6, host + 1, &s6->sin6_addr) == 1 ? 0 : -1;
-	}
-	*v6 = 0;
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons(port);
-	return inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : -1;
+	*v6 = ss->ss_family == AF_INET6;
+	return 0;
 }
 
 int es_config_validate(const struct es_config *cfg, char *err, size_t err_len)

@@ -269,10 +269,6 @@ static __always_inline void es_mig_seg_check(void *ctx, bool skb, struct es_mig_
 	es_mig_seg_hash(ctx, skb, s, k, g, g->seq, old);
 }
 
-/*
- * Target side: a segment of the old container came back through the
- * tunnel (its IPv4 header l3 bytes into the frame). True to drop it.
- */
 /* A late segment of the old container that may pass after the cut-over (es_mig_tcp_old). */
 static __always_inline bool es_mig_tcp_late(struct es_mig_session *s, const struct es_mig_seg *g)
 {
@@ -285,6 +281,10 @@ static __always_inline bool es_mig_tcp_late(struct es_mig_session *s, const stru
 	       (__s32)(g->end - s->old_cut_nxt) > 0;
 }
 
+/*
+ * Target side: a segment of the old container came back through the
+ * tunnel (its IP header l3 bytes into the frame). True to drop it.
+ */
 static __always_inline bool es_mig_tcp_old(struct xdp_md *ctx, struct es_mig_session *s,
 					   const struct es_mig_key *k, __u32 l3)
 {

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* libmicrohttpd servers started one way (http_server.h). */
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/sockaddr.h"
 #include "http_server.h"
 
 #define DEFAULT_MAX_BODY	(64u << 20)
@@ -88,34 +88,6 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **req_ctx,
 	*req_ctx = NULL;
 }
 
-/* "addr:port" or "[v6]:port" with a literal address. */
-static int parse_listen(const char *listen, struct sockaddr_storage *ss)
-{
-	struct addrinfo hints = { .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
-				  .ai_socktype = SOCK_STREAM };
-	const char *colon = strrchr(listen, ':');
-	struct addrinfo *ai;
-	char host[128];
-	size_t hl;
-
-	if (!colon || !colon[1])
-		return -EINVAL;
-	hl = colon - listen;
-	if (hl >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, listen, hl);
-	host[hl] = '\0';
-	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-		memmove(host, host + 1, hl - 2);
-		host[hl - 2] = '\0';
-	}
-	if (getaddrinfo(host, colon + 1, &hints, &ai))
-		return -EINVAL;
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	freeaddrinfo(ai);
-	return 0;
-}
-
 static unsigned int or_default(unsigned int v, unsigned int def)
 {
 	return v ? v : def;
@@ -169,7 +141,7 @@ int es_http_server_start(const struct es_http_server_opts *o, struct es_http_ser
 
 	*out = NULL;
 	if (!sa) {
-		if (!o->listen || parse_listen(o->listen, &ss)) {
+		if (!o->listen || !es_sockaddr_parse(o->listen, &ss)) {
 			snprintf(err, err_len, "config: field 'listen' must be \"IPv4:port\" or "
 				 "\"[IPv6]:port\", got \"%s\"", o->listen ? o->listen : "");
 			return -EINVAL;

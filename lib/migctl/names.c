@@ -6,6 +6,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include "util/sockaddr.h"
 #include "names.h"
 
 const char *es_mig_state_name(unsigned int state)
@@ -42,16 +43,24 @@ const char *es_mig_abort_name(unsigned int reason)
 	return reason < ES_MIG_ABORT_MAX ? names[reason] : "unknown";
 }
 
+/* ss as an es_mig_key address (IPv4 mapped); an IPv6 one written mapped is refused. */
+static int addr_of(const struct sockaddr_storage *ss, __u32 *addr)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET) {
+		es_mig_addr4(addr, ((const struct sockaddr_in *)ss)->sin_addr.s_addr);
+		return 0;
+	}
+	memcpy(addr, &s6->sin6_addr, 16);
+	return es_mig_addr_is4(addr) ? -EINVAL : 0;
+}
+
 int es_mig_addr_parse(const char *text, __u32 *addr)
 {
-	struct in_addr a4;
+	struct sockaddr_storage ss;
 
-	if (inet_pton(AF_INET6, text, addr) == 1)
-		return 0;
-	if (inet_pton(AF_INET, text, &a4) != 1)
-		return -EINVAL;
-	es_mig_addr4(addr, a4.s_addr);
-	return 0;
+	return es_sockaddr_set(text, 0, &ss) ? addr_of(&ss, addr) : -EINVAL;
 }
 
 void es_mig_addr_format(const __u32 *addr, char *buf, size_t len)
@@ -67,38 +76,11 @@ void es_mig_addr_format(const __u32 *addr, char *buf, size_t len)
 
 int es_mig_endpoint_parse(const char *s, __u32 *addr, __u16 *port)
 {
-	char host[INET6_ADDRSTRLEN];
-	const char *colon = strrchr(s, ':'), *start = s;
-	char *end;
-	unsigned long p;
-	size_t n;
+	struct sockaddr_storage ss;
 
-	if (!colon)
+	if (!es_sockaddr_parse(s, &ss) || addr_of(&ss, addr))
 		return -EINVAL;
-	n = colon - s;
-	/* IPv6 in brackets, as in a URL: [2001:db8::1]:80 */
-	if (*s == '[') {
-		if (n < 2 || s[n - 1] != ']')
-			return -EINVAL;
-		start = s + 1;
-		n -= 2;
-	}
-	if (n >= sizeof(host))
-		return -EINVAL;
-	memcpy(host, start, n);
-	host[n] = '\0';
-	/* a bare IPv6 address would be cut at its last colon */
-	if (start == s && strchr(host, ':'))
-		return -EINVAL;
-	if (es_mig_addr_parse(host, addr) || (start != s && es_mig_addr_is4(addr)))
-		return -EINVAL;	/* brackets hold IPv6 only */
-	if (colon[1] < '0' || colon[1] > '9')
-		return -EINVAL;
-	errno = 0;
-	p = strtoul(colon + 1, &end, 10);
-	if (errno || end == colon + 1 || *end || p > 65535)
-		return -EINVAL;
-	*port = htons(p);
+	*port = htons(es_sockaddr_port(&ss));
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <sys/socket.h>
 #include "mnl_recv.h"
 
 int es_mnl_recv(struct mnl_socket *nl, char *buf, unsigned int seq, mnl_cb_t cb, void *data)
@@ -14,4 +15,21 @@ int es_mnl_recv(struct mnl_socket *nl, char *buf, unsigned int seq, mnl_cb_t cb,
 		ret = mnl_cb_run(buf, ret, seq, portid, cb, data);
 	} while (ret > 0);
 	return ret < 0 ? -errno : 0;
+}
+
+int es_mnl_request(int bus, const struct nlmsghdr *nlh, char *buf, mnl_cb_t cb, void *data)
+{
+	struct mnl_socket *nl = mnl_socket_open2(bus, SOCK_CLOEXEC);
+	unsigned int seq = nlh->nlmsg_seq;
+	int ret;
+
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) ||
+	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		ret = -errno;
+	else
+		ret = es_mnl_recv(nl, buf, seq, cb, data);
+	mnl_socket_close(nl);
+	return ret;
 }

@@ -50,27 +50,6 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/*
- * One request on a fresh socket, its answer through cb (NULL: an ACK
- * only). The request asks for an ACK: es_mnl_recv reads until it comes.
- */
-static int request(struct nlmsghdr *nlh, char *buf, mnl_cb_t cb, void *data)
-{
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
-	int ret;
-
-	if (!nl)
-		return -errno;
-	nlh->nlmsg_seq = time(NULL);
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) ||
-	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		ret = -errno;
-	else
-		ret = es_mnl_recv(nl, buf, nlh->nlmsg_seq, cb, data);
-	mnl_socket_close(nl);
-	return ret;
-}
-
 static int route_get(uint32_t dst, char *buf, struct route *r)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -78,12 +57,13 @@ static int route_get(uint32_t dst, char *buf, struct route *r)
 
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;	/* the ACK ends the answer */
+	nlh->nlmsg_seq = time(NULL);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_dst_len = 32;
 	mnl_attr_put_u32(nlh, RTA_DST, dst);
 	memset(r, 0, sizeof(*r));
-	return request(nlh, buf, route_cb, r);
+	return es_mnl_request(NETLINK_ROUTE, nlh, buf, route_cb, r);
 }
 
 /* An ndmsg for n's entry: the message type and flags given. */
@@ -95,6 +75,7 @@ static struct nlmsghdr *neigh_msg(char *buf, const struct es_neigh *n, uint16_t 
 
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = time(NULL);
 	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
 	ndm->ndm_family = AF_INET;
 	ndm->ndm_ifindex = n->ifindex;
@@ -121,7 +102,8 @@ int es_neigh_keep(uint32_t dst, struct es_neigh *n)
 	n->ifindex = r.oif;
 	n->addr = r.gw ? r.gw : dst;
 	/* an absent entry answers ENOENT: f stays empty */
-	ret = request(neigh_msg(buf, n, RTM_GETNEIGH, NLM_F_ACK), buf, neigh_cb, &f);
+	ret = es_mnl_request(NETLINK_ROUTE, neigh_msg(buf, n, RTM_GETNEIGH, NLM_F_ACK), buf,
+			     neigh_cb, &f);
 	if (ret && ret != -ENOENT)
 		goto out;
 	ret = 0;
@@ -129,7 +111,7 @@ int es_neigh_keep(uint32_t dst, struct es_neigh *n)
 		goto out;	/* set by someone who knows better */
 	nlh = neigh_msg(buf, n, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK);
 	mnl_attr_put_u32(nlh, NDA_FLAGS_EXT, NTF_EXT_MANAGED);
-	ret = request(nlh, buf, NULL, NULL);
+	ret = es_mnl_request(NETLINK_ROUTE, nlh, buf, NULL, NULL);
 	n->managed = !ret;
 out:
 	free(buf);

@@ -101,38 +101,25 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int dump(struct mnl_socket *nl, char *buf, struct dump_ctx *c)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	unsigned int seq = time(NULL);
-	struct tcmsg *t;
-
-	nlh->nlmsg_type = RTM_GETQDISC;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	t = mnl_nlmsg_put_extra_header(nlh, sizeof(*t));
-	t->tcm_family = AF_UNSPEC;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) ||
-	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return -errno;
-	return es_mnl_recv(nl, buf, seq, msg_cb, c);
-}
-
 int es_qdisc_root_stats(const int *ifindex, unsigned int n, struct es_qdisc_stats *st,
 			bool *found)
 {
 	struct dump_ctx c = { .ifindex = ifindex, .n = n, .st = st, .found = found };
 	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE);
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	struct nlmsghdr *nlh;
+	struct tcmsg *t;
 	int ret;
 
 	memset(found, 0, n * sizeof(*found));
-	if (!nl)
-		ret = -errno;
-	else
-		ret = buf ? dump(nl, buf, &c) : -ENOMEM;
-	if (nl)
-		mnl_socket_close(nl);
+	if (!buf)
+		return -ENOMEM;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETQDISC;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = time(NULL);
+	t = mnl_nlmsg_put_extra_header(nlh, sizeof(*t));
+	t->tcm_family = AF_UNSPEC;
+	ret = es_mnl_request(NETLINK_ROUTE, nlh, buf, msg_cb, &c);
 	free(buf);
 	return ret;
 }

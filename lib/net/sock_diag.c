@@ -34,24 +34,6 @@ struct inet_diag_req_v2 *es_inet_diag_req(char *buf, uint16_t type, uint16_t fla
 	return req;
 }
 
-int es_sock_diag_send(const char *buf, struct mnl_socket **nl)
-{
-	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-	int ret;
-
-	*nl = mnl_socket_open(NETLINK_SOCK_DIAG);
-	if (!*nl)
-		return -errno;
-	if (mnl_socket_bind(*nl, 0, MNL_SOCKET_AUTOPID) ||
-	    mnl_socket_sendto(*nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		mnl_socket_close(*nl);
-		*nl = NULL;
-		return ret;
-	}
-	return 0;
-}
-
 static int msg_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct inet_diag_msg *m = mnl_nlmsg_get_payload(nlh);
@@ -63,32 +45,19 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 	return c->stop ? MNL_CB_STOP : MNL_CB_OK;
 }
 
-static int run(struct mnl_socket *nl, char *buf, unsigned int seq, struct dump_ctx *c)
-{
-	int ret = es_mnl_recv(nl, buf, seq, msg_cb, c);
-
-	return c->stop ?: ret;
-}
-
 int es_inet_diag_dump(int family, int protocol, uint32_t states, es_inet_diag_cb cb, void *data)
 {
 	struct dump_ctx c = { .cb = cb, .data = data };
 	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE);
-	struct mnl_socket *nl = NULL;
-	unsigned int seq = time(NULL);
 	int ret;
 
 	if (!buf)
 		return -ENOMEM;
-	es_inet_diag_req(buf, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq, family,
+	es_inet_diag_req(buf, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, time(NULL), family,
 			 protocol, states);
-	ret = es_sock_diag_send(buf, &nl);
-	if (!ret) {
-		ret = run(nl, buf, seq, &c);
-		mnl_socket_close(nl);
-	}
+	ret = es_mnl_request(NETLINK_SOCK_DIAG, (struct nlmsghdr *)buf, buf, msg_cb, &c);
 	free(buf);
-	return ret;
+	return c.stop ?: ret;
 }
 
 bool es_inet_diag_addr_is(int family, const uint32_t *id, const struct in6_addr *a)

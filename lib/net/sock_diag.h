@@ -21,11 +21,6 @@ struct inet_diag_req_v2 *es_inet_diag_req(char *buf, uint16_t type, uint16_t fla
 					  unsigned int seq, int family, int protocol,
 					  uint32_t states);
 
-struct mnl_socket;
-
-/* A NETLINK_SOCK_DIAG socket in *nl that sent the request in buf; 0 or -errno (*nl closed). */
-int es_sock_diag_send(const char *buf, struct mnl_socket **nl);
-
 /* Called for each socket; a non-zero return ends the dump with that value. */
 typedef int (*es_inet_diag_cb)(const struct inet_diag_msg *m, void *data);
 

@@ -9,6 +9,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
+#include "mnl_recv.h"
 #include "sock_diag.h"
 #include "tcp_destroy.h"
 
@@ -17,13 +18,11 @@ static int destroy(int family, const struct in6_addr *laddr, uint16_t lport,
 {
 	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE);
 	struct inet_diag_req_v2 *req;
-	struct mnl_socket *nl = NULL;
-	unsigned int seq = time(NULL);
 	int ret;
 
 	if (!buf)
 		return -ENOMEM;
-	req = es_inet_diag_req(buf, SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, seq, family,
+	req = es_inet_diag_req(buf, SOCK_DESTROY, NLM_F_REQUEST | NLM_F_ACK, time(NULL), family,
 			       IPPROTO_TCP, ~0U);
 	req->id.idiag_sport = lport;
 	req->id.idiag_dport = rport;
@@ -36,16 +35,7 @@ static int destroy(int family, const struct in6_addr *laddr, uint16_t lport,
 	}
 	req->id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
 	req->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
-	ret = es_sock_diag_send(buf, &nl);
-	if (ret)
-		goto out;
-	ret = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE);
-	if (ret > 0)
-		ret = mnl_cb_run(buf, ret, seq, mnl_socket_get_portid(nl), NULL, NULL);
-	ret = ret < 0 ? -errno : 0;
-out:
-	if (nl)
-		mnl_socket_close(nl);
+	ret = es_mnl_request(NETLINK_SOCK_DIAG, (struct nlmsghdr *)buf, buf, NULL, NULL);
 	free(buf);
 	return ret;
 }

@@ -170,6 +170,23 @@ FIXTURE_TEARDOWN(mig)
 {
 }
 
+/*
+ * A test body run twice: as tname with the IPv4 session, and as
+ * tname_ipv6 with the same session between IPv6 addresses.
+ */
+#define TEST_F_BOTH_FAMILIES(tname)					\
+	static void tname##_body(FIXTURE_DATA(mig) *self);		\
+	TEST_F(mig, tname)						\
+	{								\
+		tname##_body(self);					\
+	}								\
+	TEST_F(mig, tname##_ipv6)					\
+	{								\
+		use_ipv6(self);						\
+		tname##_body(self);					\
+	}								\
+	static void tname##_body(FIXTURE_DATA(mig) *self)
+
 /* ---- packets ---- */
 
 /* Ethernet + IPv4 + UDP from (src, sport) to (dst, dport); payload[0] = tag. */
@@ -395,7 +412,7 @@ TEST_F(mig, inactive_node_does_not_look_sessions_up)
 	ASSERT_OK(es_mig_config_get(&self->dp, &(struct es_mig_node_config){}), "config");
 }
 
-static void forwarding_encapsulates_and_mirrors_body(FIXTURE_DATA(mig) *self)
+TEST_F_BOTH_FAMILIES(forwarding_encapsulates_and_mirrors)
 {
 	uint8_t pkt[PKT_MAX];
 	struct es_mig_record rec;
@@ -420,17 +437,6 @@ static void forwarding_encapsulates_and_mirrors_body(FIXTURE_DATA(mig) *self)
 	EXPECT_EQ(s.forwarded, 3, "forwarded");
 	EXPECT_EQ(s.mirrored, 3, "mirrored");
 	EXPECT_EQ(s.fwd_errors, 0, "no forwarding error");
-}
-
-TEST_F(mig, forwarding_encapsulates_and_mirrors)
-{
-	forwarding_encapsulates_and_mirrors_body(self);
-}
-
-TEST_F(mig, forwarding_encapsulates_and_mirrors_ipv6)
-{
-	use_ipv6(self);
-	forwarding_encapsulates_and_mirrors_body(self);
 }
 
 /*
@@ -480,7 +486,7 @@ TEST_F(mig, no_route_drops_and_counts)
 	EXPECT_EQ(session(self).mirrored, 1, "still in the replay buffer");
 }
 
-static void decap_request_on_the_source_body(FIXTURE_DATA(mig) *self)
+TEST_F_BOTH_FAMILIES(decap_request_on_the_source)
 {
 	uint8_t req[PKT_MAX], tun[PKT_MAX];
 	struct es_mig_remote rem;
@@ -500,17 +506,6 @@ static void decap_request_on_the_source_body(FIXTURE_DATA(mig) *self)
 	EXPECT_EQ(rem.last_seq, 41, "last_seq");
 }
 
-TEST_F(mig, decap_request_on_the_source)
-{
-	decap_request_on_the_source_body(self);
-}
-
-TEST_F(mig, decap_request_on_the_source_ipv6)
-{
-	use_ipv6(self);
-	decap_request_on_the_source_body(self);
-}
-
 TEST_F(mig, decap_ignores_other_udp)
 {
 	uint8_t req[PKT_MAX], tun[PKT_MAX];
@@ -524,7 +519,7 @@ TEST_F(mig, decap_ignores_other_udp)
 	ASSERT_EQ(r.out_len, tlen, "left whole");
 }
 
-static void old_reply_decapsulated_unless_new_answered_first_body(FIXTURE_DATA(mig) *self)
+TEST_F_BOTH_FAMILIES(old_reply_decapsulated_unless_new_answered_first)
 {
 	uint8_t rep[PKT_MAX], tun[PKT_MAX];
 	struct run r;
@@ -545,17 +540,6 @@ static void old_reply_decapsulated_unless_new_answered_first_body(FIXTURE_DATA(m
 	EXPECT_EQ(r.retval, XDP_DROP, "reply 3: the restored container answered first");
 	EXPECT_EQ(session(self).suppressed_old, 1, "suppressed_old");
 	EXPECT_EQ(session(self).old_replies, 3, "old_replies");
-}
-
-TEST_F(mig, old_reply_decapsulated_unless_new_answered_first)
-{
-	old_reply_decapsulated_unless_new_answered_first_body(self);
-}
-
-TEST_F(mig, old_reply_decapsulated_unless_new_answered_first_ipv6)
-{
-	use_ipv6(self);
-	old_reply_decapsulated_unless_new_answered_first_body(self);
 }
 
 /* Source reply `ordinal` through the tunnel to this node (the target); its verdict. */
@@ -634,7 +618,7 @@ TEST_F(mig, reply_gap_found_past_a_lagging_base)
 	EXPECT_EQ(es_mig_reply_gap(&self->dp, &self->key, &from, &to), -ENOENT, "no gap left");
 }
 
-static void new_reply_suppressed_when_old_answered_body(FIXTURE_DATA(mig) *self)
+TEST_F_BOTH_FAMILIES(new_reply_suppressed_when_old_answered)
 {
 	uint8_t rep[PKT_MAX];
 	struct run r;
@@ -653,17 +637,6 @@ static void new_reply_suppressed_when_old_answered_body(FIXTURE_DATA(mig) *self)
 	EXPECT_EQ((int)r.retval, TC_ACT_UNSPEC, "3rd reply answers 5 (no record): passes");
 	EXPECT_EQ(session(self).new_replies, 3, "new_replies");
 	EXPECT_EQ(session(self).suppressed_new, 1, "suppressed_new");
-}
-
-TEST_F(mig, new_reply_suppressed_when_old_answered)
-{
-	new_reply_suppressed_when_old_answered_body(self);
-}
-
-TEST_F(mig, new_reply_suppressed_when_old_answered_ipv6)
-{
-	use_ipv6(self);
-	new_reply_suppressed_when_old_answered_body(self);
 }
 
 TEST_F(mig, new_reply_of_aborted_migration_dropped)
@@ -724,7 +697,7 @@ TEST_F(mig, retry_after_abort_keeps_the_numbering)
 	EXPECT_OK(es_mig_record_get(&self->dp, &self->key, 4, &rec), "and mirrored");
 }
 
-static void source_encapsulates_replies_back_body(FIXTURE_DATA(mig) *self)
+TEST_F_BOTH_FAMILIES(source_encapsulates_replies_back)
 {
 	uint8_t rep[PKT_MAX];
 	struct es_mig_remote rem = { .peer_addr = inet_addr(SOURCE) };
@@ -750,17 +723,6 @@ static void source_encapsulates_replies_back_body(FIXTURE_DATA(mig) *self)
 	}
 	ASSERT_OK(bpf_map_lookup_elem(self->dp.remote_fd, &self->key, &rem), "remote");
 	EXPECT_EQ(rem.replies, 2, "replies");
-}
-
-TEST_F(mig, source_encapsulates_replies_back)
-{
-	source_encapsulates_replies_back_body(self);
-}
-
-TEST_F(mig, source_encapsulates_replies_back_ipv6)
-{
-	use_ipv6(self);
-	source_encapsulates_replies_back_body(self);
 }
 
 TEST_F(mig, buffer_full_aborts_and_keeps_forwarding)
@@ -907,7 +869,7 @@ TEST_F(mig, cutover_passes_to_the_local_container)
 	EXPECT_EQ(session(self).mirrored, 0, "not mirrored after cut-over");
 }
 
-static void handoff_detected_from_service_map_body(FIXTURE_DATA(mig) *self)
+TEST_F_BOTH_FAMILIES(handoff_detected_from_service_map)
 {
 	struct es_mig_svc_key sk = { .svc_port = htons(SVC_PORT), .proto = IPPROTO_UDP };
 	struct es_mig_session s;
@@ -946,17 +908,6 @@ static void handoff_detected_from_service_map_body(FIXTURE_DATA(mig) *self)
 	EXPECT_EQ(s.replay_limit, 100, "replay_limit from the agent");
 }
 
-TEST_F(mig, handoff_detected_from_service_map)
-{
-	handoff_detected_from_service_map_body(self);
-}
-
-TEST_F(mig, handoff_detected_from_service_map_ipv6)
-{
-	use_ipv6(self);
-	handoff_detected_from_service_map_body(self);
-}
-
 TEST_F(mig, ctl_refuses_what_would_cross_a_request)
 {
 	struct es_mig_cmd cmd = {
@@ -984,7 +935,7 @@ TEST_F(mig, ctl_refuses_what_would_cross_a_request)
 }
 
 /* The tcx variant of the forwarder: same decisions on an skb. */
-static void tcx_forwarding_encapsulates_and_mirrors_body(FIXTURE_DATA(mig) *self)
+TEST_F_BOTH_FAMILIES(tcx_forwarding_encapsulates_and_mirrors)
 {
 	uint8_t pkt[PKT_MAX];
 	struct es_mig_record rec;
@@ -1008,17 +959,6 @@ static void tcx_forwarding_encapsulates_and_mirrors_body(FIXTURE_DATA(mig) *self
 	EXPECT_TRUE(rec.len == len - ETH_HLEN && !memcmp(rec.data, pkt + ETH_HLEN, rec.len),
 		    "record bytes: the request");
 	EXPECT_EQ(session(self).forwarded, 1, "forwarded");
-}
-
-TEST_F(mig, tcx_forwarding_encapsulates_and_mirrors)
-{
-	tcx_forwarding_encapsulates_and_mirrors_body(self);
-}
-
-TEST_F(mig, tcx_forwarding_encapsulates_and_mirrors_ipv6)
-{
-	use_ipv6(self);
-	tcx_forwarding_encapsulates_and_mirrors_body(self);
 }
 
 TEST_F(mig, tcx_hold_cutover_and_idle)
@@ -1362,7 +1302,7 @@ static void tcp_key(FIXTURE_DATA(mig) *self)
 	ASSERT_EQ(self->key.proto, IPPROTO_TCP, "key protocol TCP");
 }
 
-static void tcp_segments_forwarded_and_mirrored_body(FIXTURE_DATA(mig) *self)
+TEST_F_BOTH_FAMILIES(tcp_segments_forwarded_and_mirrored)
 {
 	uint8_t pkt[PKT_MAX];
 	struct run r;
@@ -1379,17 +1319,6 @@ static void tcp_segments_forwarded_and_mirrored_body(FIXTURE_DATA(mig) *self)
 		  "record 1 present");
 }
 
-TEST_F(mig, tcp_segments_forwarded_and_mirrored)
-{
-	tcp_segments_forwarded_and_mirrored_body(self);
-}
-
-TEST_F(mig, tcp_segments_forwarded_and_mirrored_ipv6)
-{
-	use_ipv6(self);
-	tcp_segments_forwarded_and_mirrored_body(self);
-}
-
 /*
  * Until cut-over the user's connection is the old container's: its
  * segments pass, the restored container's are taken; both streams' ends
@@ -1398,7 +1327,7 @@ TEST_F(mig, tcp_segments_forwarded_and_mirrored_ipv6)
  * for the old container's late copies of bytes the restored one has sent
  * (taken before the cut-over): those pass, a FIN or RST never.
  */
-static void tcp_restored_output_suppressed_until_cutover_body(FIXTURE_DATA(mig) *self)
+TEST_F_BOTH_FAMILIES(tcp_restored_output_suppressed_until_cutover)
 {
 	struct es_mig_session s;
 	__u64 ss;
@@ -1459,17 +1388,6 @@ static void tcp_restored_output_suppressed_until_cutover_body(FIXTURE_DATA(mig) 
 	EXPECT_EQ(session(self).tcp_old_late, 1, "still the one passed");
 }
 
-TEST_F(mig, tcp_restored_output_suppressed_until_cutover)
-{
-	tcp_restored_output_suppressed_until_cutover_body(self);
-}
-
-TEST_F(mig, tcp_restored_output_suppressed_until_cutover_ipv6)
-{
-	use_ipv6(self);
-	tcp_restored_output_suppressed_until_cutover_body(self);
-}
-
 /* The check of both streams after cut-over, as the agent reads it. */
 static struct es_mig_tcp_verdict tcp_verdict(FIXTURE_DATA(mig) *self)
 {
@@ -1485,7 +1403,7 @@ static struct es_mig_tcp_verdict tcp_verdict(FIXTURE_DATA(mig) *self)
  * summed once, in whatever order it came, and a hole left open fails the
  * check.
  */
-static void tcp_stream_hashed_out_of_order_body(FIXTURE_DATA(mig) *self)
+TEST_F_BOTH_FAMILIES(tcp_stream_hashed_out_of_order)
 {
 	struct es_mig_tcp_replay out = {};
 	struct tcp_run r = { .out = &out, .now = 1000000000ULL }, given_up;
@@ -1528,17 +1446,6 @@ static void tcp_stream_hashed_out_of_order_body(FIXTURE_DATA(mig) *self)
 	EXPECT_EQ(session(self).tcp_unhashed, 0, "nothing left unhashed");
 }
 
-TEST_F(mig, tcp_stream_hashed_out_of_order)
-{
-	tcp_stream_hashed_out_of_order_body(self);
-}
-
-TEST_F(mig, tcp_stream_hashed_out_of_order_ipv6)
-{
-	use_ipv6(self);
-	tcp_stream_hashed_out_of_order_body(self);
-}
-
 /*
  * A retry: the failed attempt's restored container's sums leave the
  * blocks, the old container's stay, so the next attempt's bytes are
@@ -1572,7 +1479,7 @@ TEST_F(mig, tcp_retry_keeps_the_old_streams_sums)
 }
 
 /* Other bytes at one sequence number: not deterministic, the migration is given up. */
-static void tcp_divergence_aborts_body(FIXTURE_DATA(mig) *self)
+TEST_F_BOTH_FAMILIES(tcp_divergence_aborts)
 {
 	struct es_mig_session s;
 	struct events e;
@@ -1593,17 +1500,6 @@ static void tcp_divergence_aborts_body(FIXTURE_DATA(mig) *self)
 	EXPECT_EQ(e.ev[1].type, ES_MIG_EV_ABORT, "then the abort");
 	EXPECT_EQ(tcp_old(self, 2, 2112, 5000, 8, 'z'), XDP_PASS,
 		  "the old container keeps serving the user");
-}
-
-TEST_F(mig, tcp_divergence_aborts)
-{
-	tcp_divergence_aborts_body(self);
-}
-
-TEST_F(mig, tcp_divergence_aborts_ipv6)
-{
-	use_ipv6(self);
-	tcp_divergence_aborts_body(self);
 }
 
 TEST_HARNESS_MAIN

@@ -42,7 +42,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include "net/mnl_recv.h"
 #include "tool/opts.h"
+#include "util/sockaddr.h"
 #include "util/clock.h"
 
 /* Requests one write carries at most (--pipeline). */
@@ -72,6 +74,7 @@ union drill_addr {
 	struct sockaddr		sa;
 	struct sockaddr_in	in;
 	struct sockaddr_in6	in6;
+	struct sockaddr_storage	ss;	/* as lib/util/sockaddr.h fills it */
 };
 
 struct client {
@@ -122,19 +125,13 @@ static bool addr_any(const union drill_addr *a)
  */
 static int route_to(const union drill_addr *gw, const union drill_addr *src)
 {
-	char text[INET6_ADDRSTRLEN] = "?";
+	char text[INET6_ADDRSTRLEN] = "?", buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtmsg *rtm;
 	const void *a;
 	size_t n;
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl;
-	struct nlmsghdr *nlh;
-	struct rtmsg *rtm;
-	int ret = -1;
+	int ret;
 
-	nl = mnl_socket_open(NETLINK_ROUTE);
-	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		goto out;
-	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_NEWROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK;
 	nlh->nlmsg_seq = 1;
@@ -150,19 +147,12 @@ static int route_to(const union drill_addr *gw, const union drill_addr *src)
 		n = addr_bytes(src, &a);
 		mnl_attr_put(nlh, RTA_PREFSRC, n, a);
 	}
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		goto out;
-	ret = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (ret > 0)
-		ret = mnl_cb_run(buf, ret, 1, mnl_socket_get_portid(nl), NULL, NULL) < 0 ? -1 : 0;
-out:
+	ret = es_mnl_request(NETLINK_ROUTE, nlh, buf, NULL, NULL);
 	if (ret) {
 		addr_bytes(gw, &a);
 		inet_ntop(gw->sa.sa_family, a, text, sizeof(text));
-		fprintf(stderr, "es-drill: handoff route via %s: %s\n", text, strerror(errno));
+		fprintf(stderr, "es-drill: handoff route via %s: %s\n", text, strerror(-ret));
 	}
-	if (nl)
-		mnl_socket_close(nl);
 	return ret;
 }
 
@@ -437,60 +427,21 @@ static void client_log(struct client *c)
 	fflush(c->log);
 }
 
-/* ADDR or IPv6 ADDR into a, port 0; -1 when it is neither family. */
-static int addr_parse(const char *s, union drill_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (inet_pton(AF_INET, s, &a->in.sin_addr) == 1) {
-		a->sa.sa_family = AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, &a->in6.sin6_addr) == 1) {
-		a->sa.sa_family = AF_INET6;
-		return 0;
-	}
-	return -1;
-}
-
-/* ADDR[:PORT] or [IPv6]:PORT into the address the option names (o->off). */
+/* ADDR:PORT or [IPv6]:PORT into the address the option names (o->off). */
 static int parse_addr_port(const struct es_opts *cli, const struct es_opt *o,
 			   const char *s, void *conf)
 {
 	union drill_addr *sa = (union drill_addr *)((char *)conf + o->off);
-	char buf[64], *colon = NULL, *host = buf;
-	int port = 0;
 
-	snprintf(buf, sizeof(buf), "%s", s);
-	if (*buf == '[') {
-		host = buf + 1;
-		colon = strchr(buf, ']');
-		if (!colon || (colon[1] && colon[1] != ':'))
-			goto bad;
-		*colon++ = '\0';
-		if (!*colon)
-			colon = NULL;
-	} else if (strchr(buf, ':') == strrchr(buf, ':')) {
-		colon = strrchr(buf, ':');	/* IPv4 with a port; a bare IPv6 has several */
-	}
-	if (colon) {
-		*colon = '\0';
-		port = atoi(colon + 1);
-	}
-	if (addr_parse(host, sa))
-		goto bad;
-	if (sa->sa.sa_family == AF_INET6)
-		sa->in6.sin6_port = htons(port);
-	else
-		sa->in.sin_port = htons(port);
-	return 0;
-bad:
+	if (es_sockaddr_parse(s, &sa->ss))
+		return 0;
 	return es_opts_error(cli, "--%s: '%s' is not ADDR:PORT ([ADDR]:PORT for IPv6)", o->name, s);
 }
 
 static int parse_gw(const struct es_opts *cli, const struct es_opt *o,
 		    const char *s, void *conf)
 {
-	if (!addr_parse(s, &((struct client *)conf)->handoff_gw))
+	if (es_sockaddr_set(s, 0, &((struct client *)conf)->handoff_gw.ss))
 		return 0;
 	return es_opts_error(cli, "--%s: '%s' is not an IPv4 or IPv6 address", o->name, s);
 }
@@ -553,8 +504,7 @@ static int cmd_client(int argc, char **argv)
 	n = es_opts_parse(&cli, argc, argv, &a);
 	if (n <= 0)
 		return n ? 2 : 0;
-	if (!(a.c.to.sa.sa_family == AF_INET6 ? a.c.to.in6.sin6_port : a.c.to.in.sin_port) ||
-	    a.c.rate <= 0)
+	if (!a.c.to.sa.sa_family || !es_sockaddr_port(&a.c.to.ss) || a.c.rate <= 0)
 		return es_opts_error(&cli, "client needs --to SVC:PORT and a positive --rate"), 2;
 	c = a.c;
 	if (c.redis_key && (!*c.redis_key || strpbrk(c.redis_key, " \r\n") || strlen(c.redis_key) > 64))
