@@ -15,6 +15,8 @@
 
 #define MAX_ADDRS	64
 #define MAX_ROUTES	256
+/* the reference plugins' wait for duplicate address detection */
+#define ADDR_SETTLE_MS	10000
 
 /*
  * The IPAM plugin sees the configuration it would see as the only plugin:
@@ -365,6 +367,12 @@ int ipam_apply(struct nl *nl, int ifindex, const json_t *res, int iface, const j
 	ret = nl_link_set(nl, ifindex, &up);
 	if (ret)
 		return cni_fail(err, CNI_ERR_IO, "cannot bring the interface up: %s", strerror(-ret));
+	/* as the reference plugins do: the pod starts once its addresses are usable */
+	ret = nl_addr_settle(nl, ifindex, ADDR_SETTLE_MS);
+	if (ret)
+		return cni_fail(err, CNI_ERR_IO, "the interface's IPv6 addresses: %s",
+				ret == -EADDRINUSE ? "duplicate address detected" :
+				ret == -ETIMEDOUT ? "still tentative after 10 s" : strerror(-ret));
 	json_array_foreach(routes, k, rt) {
 		if (parse_route(res, rt, k, iface, ifindex, &r, err))
 			return -1;

@@ -312,7 +312,11 @@ static int addr_cb(const struct nlmsghdr *nlh, void *arg)
 			memcpy(o->addr, mnl_attr_get_payload(a), alen(ifa->ifa_family));
 			o->family = ifa->ifa_family;
 		}
+		/* the flags past 8 bits come in IFA_FLAGS only */
+		if (t == IFA_FLAGS && mnl_attr_get_payload_len(a) == 4)
+			o->flags = mnl_attr_get_u32(a);
 	}
+	o->flags |= ifa->ifa_flags;
 	o->plen = ifa->ifa_prefixlen;
 	if (o->family)
 		it->n++;
@@ -330,6 +334,34 @@ int nl_addr_list(struct nl *nl, int ifindex, struct nl_addr *out, int max, int *
 		      addr_cb, &it);
 	*n = it.n;
 	return ret;
+}
+
+int nl_addr_settle(struct nl *nl, int ifindex, unsigned int timeout_ms)
+{
+	struct timespec step = { 0, 20 * 1000000L };
+	struct nl_addr a[16];
+	unsigned int waited;
+	int i, n, ret, tentative;
+
+	for (waited = 0;; waited += 20) {
+		ret = nl_addr_list(nl, ifindex, a, 16, &n);
+		if (ret)
+			return ret;
+		for (i = 0, tentative = 0; i < n; i++) {
+			/* link-local ones serve no service: not waited for */
+			if (a[i].family != AF_INET6 ||
+			    (a[i].addr[0] == 0xfe && (a[i].addr[1] & 0xc0) == 0x80))
+				continue;
+			if (a[i].flags & IFA_F_DADFAILED)
+				return -EADDRINUSE;
+			tentative |= !!(a[i].flags & IFA_F_TENTATIVE);
+		}
+		if (!tentative)
+			return 0;
+		if (waited >= timeout_ms)
+			return -ETIMEDOUT;
+		nanosleep(&step, NULL);
+	}
 }
 
 /* --- routes --- */

@@ -35,6 +35,7 @@ struct nl_addr {
 	int		family;		/* AF_INET or AF_INET6 */
 	unsigned char	addr[16];
 	int		plen;
+	unsigned int	flags;		/* IFA_F_* as listed (TENTATIVE ...); unused to add */
 };
 
 struct nl_route {
@@ -88,6 +89,13 @@ int nl_link_set(struct nl *nl, int ifindex, const struct nl_link_change *c);
 int nl_addr_add(struct nl *nl, int ifindex, const struct nl_addr *a);
 /* Addresses of ifindex (global and link scope); *n set, at most max. */
 int nl_addr_list(struct nl *nl, int ifindex, struct nl_addr *out, int max, int *n);
+/*
+ * Waits until no global IPv6 address of ifindex is tentative (duplicate address
+ * detection done), at most timeout_ms: a service binding its pod's address
+ * would fail until then. 0, -EADDRINUSE when detection found a duplicate,
+ * -ETIMEDOUT, or -errno.
+ */
+int nl_addr_settle(struct nl *nl, int ifindex, unsigned int timeout_ms);
 
 /* Adds a route; EEXIST is reported. */
 int nl_route_add(struct nl *nl, const struct nl_route *r);

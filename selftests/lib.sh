@@ -38,6 +38,11 @@ es_expect_eq() {
 	if [ "$2" = "$3" ]; then es_ok "$1"; else es_not_ok "$1" "got '$2', want '$3'"; fi
 }
 
+# es_expect_match NAME GOT REGEX (grep -E)
+es_expect_match() {
+	if grep -qE -- "$3" <<<"$2"; then es_ok "$1"; else es_not_ok "$1" "got '$2', want a match of '$3'"; fi
+}
+
 # es_expect_ge NAME GOT MIN
 es_expect_ge() {
 	if [ -n "$2" ] && [ "$2" -ge "$3" ] 2>/dev/null; then es_ok "$1"

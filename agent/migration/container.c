@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include "util/log.h"
 #include "util/fs_util.h"
+#include "pod_net.h"
 #include "proc_exec.h"
 #include "container.h"
 #include "service_ip.h"
@@ -102,9 +103,10 @@ int es_spec_validate(json_t *spec, char *err, size_t err_len)
 		return spec_fail(err, err_len, "(top)", "must be a JSON object");
 	json_object_foreach(spec, key, v)
 		if (strcmp(key, "name") && strcmp(key, "image") && strcmp(key, "args") &&
-		    strcmp(key, "env") && strcmp(key, "tcp_established") && strcmp(key, "service_ip"))
+		    strcmp(key, "env") && strcmp(key, "tcp_established") &&
+		    strcmp(key, "service_ip") && strcmp(key, "ips"))
 			return spec_fail(err, err_len, key, "is not a known field (name, image, args, "
-					 "env, tcp_established, service_ip)");
+					 "env, tcp_established, service_ip, ips)");
 	name = json_string_value(json_object_get(spec, "name"));
 	if (!name || !es_safe_name(name))
 		return spec_fail(err, err_len, "name", "must match [A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
@@ -114,6 +116,9 @@ int es_spec_validate(json_t *spec, char *err, size_t err_len)
 	v = json_object_get(spec, "service_ip");
 	if (v && (!json_is_string(v) || inet_pton(AF_INET, json_string_value(v), &(struct in_addr){}) != 1))
 		return spec_fail(err, err_len, "service_ip", "must be an IPv4 address");
+	v = json_object_get(spec, "ips");
+	if (v && es_pod_ips_validate(v, err, err_len))
+		return -1;
 	v = json_object_get(spec, "tcp_established");
 	if (v && !json_is_boolean(v))
 		return spec_fail(err, err_len, "tcp_established", "must be true or false");
@@ -156,7 +161,7 @@ static void cgroup_path(const struct es_runtime *rt, const char *name, char *buf
 			*p = '_';
 }
 
-/* The runc config of spec on this node: same process, the node's netns held at netns. */
+/* The runc config of spec on this node: same process, its network namespace at netns. */
 static json_t *oci_config(const struct es_runtime *rt, json_t *spec, const char *netns)
 {
 	const char *name = json_string_value(json_object_get(spec, "name"));
@@ -219,6 +224,21 @@ static int write_json(const char *path, json_t *j)
 	return err;
 }
 
+/*
+ * The namespace the container runs in: its pod's, wired by CNI ADD now
+ * (before the start or the restore), or the node's (node_netns.c).
+ */
+static int ct_netns(struct es_runtime *rt, json_t *spec, char *path, size_t len, char *err,
+		    size_t err_len)
+{
+	const char *name = json_string_value(json_object_get(spec, "name"));
+
+	if (!rt->cfg->pod_conf)
+		return es_node_netns_hold(rt, path, len, err, err_len);
+	es_pod_netns_path(rt->cfg, name, path, len);
+	return es_pod_net_add(rt->cfg, name, spec, err, err_len);
+}
+
 int es_container_bundle(struct es_runtime *rt, json_t *spec, bool upper_ready, char *err,
 			size_t err_len)
 {
@@ -253,7 +273,7 @@ int es_container_bundle(struct es_runtime *rt, json_t *spec, bool upper_ready, c
 		snprintf(err, err_len, "overlay mount of %s: %s", name, strerror(-ret));
 		return ret;
 	}
-	ret = es_node_netns_hold(rt, netns, sizeof(netns), err, err_len);
+	ret = ct_netns(rt, spec, netns, sizeof(netns), err, err_len);
 	if (ret)
 		return ret;
 	es_ct_path(rt, name, ES_CT_SPEC, path, sizeof(path));
@@ -325,12 +345,17 @@ static void bundle_dir(const struct es_runtime *rt, const char *name, char *buf,
 	es_ct_path(rt, name, ES_CT_DIR, buf, len);
 }
 
-/* The container's service IP onto (add) or off this node; 0 without one. */
-static int service_ip(json_t *spec, bool add, char *err, size_t err_len)
+/*
+ * The container's service IP onto (add) or off this node; 0 without one.
+ * A pod holds its addresses itself (its CNI result): the node must not,
+ * or it would answer for them instead of routing to the pod.
+ */
+static int service_ip(const struct es_runtime *rt, json_t *spec, bool add, char *err,
+		      size_t err_len)
 {
 	const char *ip = json_string_value(json_object_get(spec, "service_ip"));
 
-	return ip ? es_service_ip_set(ip, add, err, err_len) : 0;
+	return ip && !rt->cfg->pod_conf ? es_service_ip_set(ip, add, err, err_len) : 0;
 }
 
 int es_container_run(struct es_runtime *rt, json_t *spec, char *err, size_t err_len)
@@ -350,7 +375,7 @@ int es_container_run(struct es_runtime *rt, json_t *spec, char *err, size_t err_
 		goto out;
 	}
 	bundle_dir(rt, name, bundle, sizeof(bundle));
-	ret = service_ip(spec, true, err, err_len);
+	ret = service_ip(rt, spec, true, err, err_len);
 	if (!ret)
 		ret = runc(rt, name, QUICK_MS, ES_EXEC_NULL_STDIO, err, err_len,
 			   (const char *[]){ "run", "--detach", "--bundle", bundle, name, NULL });
@@ -392,7 +417,7 @@ int es_container_restore(struct es_runtime *rt, const char *name, const char *im
 	int ret;
 
 	/* sockets bound to the service IP need it here before CRIU rebinds them */
-	ret = service_ip(spec, true, err, err_len);
+	ret = service_ip(rt, spec, true, err, err_len);
 	json_decref(spec);
 	if (!ret && tcp)
 		ret = es_tcp_clock_catch_up(image_dir, err, err_len);
@@ -429,7 +454,7 @@ int es_container_checkpoint(struct es_runtime *rt, const char *name, const char 
 
 	json_decref(spec);
 	/* runc stats the netns path again: made anew if someone removed it */
-	ret = es_node_netns_hold(rt, netns, sizeof(netns), err, err_len);
+	ret = rt->cfg->pod_conf ? 0 : es_node_netns_hold(rt, netns, sizeof(netns), err, err_len);
 	if (ret)
 		return ret;
 	snprintf(work, sizeof(work), "%s.work", image_dir);
@@ -508,10 +533,12 @@ int es_container_destroy(struct es_runtime *rt, const char *name)
 		return -EINVAL;
 	/* first the address goes, so the dying copy cannot reset moved connections */
 	spec = es_container_spec(rt, name);
-	if (spec && service_ip(spec, false, err, sizeof(err)))
+	if (spec && service_ip(rt, spec, false, err, sizeof(err)))
 		es_warn("service_ip_remove_failed", "name=%s error=\"%s\"", name, err);
 	json_decref(spec);
 	runc(rt, name, QUICK_MS, 0, NULL, 0, (const char *[]){ "delete", "--force", name, NULL });
+	/* DEL after the container is gone, as a kubelet's runtime does */
+	es_pod_net_del(rt->cfg, name);
 	es_ct_path(rt, name, ES_CT_ROOTFS, path, sizeof(path));
 	if (umount2(path, MNT_DETACH) && errno != EINVAL && errno != ENOENT)
 		es_warn("container_umount_failed", "name=%s error=\"%s\"", name, strerror(errno));

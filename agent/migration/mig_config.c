@@ -6,12 +6,16 @@
 #include <unistd.h>
 #include "mig_config.h"
 #include "util/config_field.h"
+#include "util/fs_util.h"
 
 void es_mig_config_defaults(struct es_mig_config *m)
 {
 	memset(m, 0, sizeof(*m));
 	snprintf(m->state_dir, sizeof(m->state_dir), "/var/lib/edgeshift");
 	snprintf(m->runc, sizeof(m->runc), "runc");
+	snprintf(m->cni_path, sizeof(m->cni_path), "/opt/cni/bin");
+	snprintf(m->pod_ifname, sizeof(m->pod_ifname), "eth0");
+	m->cni_timeout_ms = 30000;
 	snprintf(m->criu_network_lock, sizeof(m->criu_network_lock), "nftables");
 	m->compression_level = 3;
 	m->connect_timeout_ms = 3000;
@@ -138,6 +142,63 @@ static int read_pem(json_t *v, const char *field, char path[256], char **pem, ch
 	return 0;
 }
 
+/* The CNI network configuration a pod's plugin is given: one plugin, not a list. */
+static int load_pod_conf(struct es_mig_config *m, char *err, size_t err_len)
+{
+	const char *field = "migration.pod_network.conf";
+	json_t *c = json_load_file(m->pod_conf_path, 0, NULL);
+
+	if (!c)
+		return es_cfg_fail(err, err_len, field, "must name a readable JSON file");
+	if (!json_is_string(json_object_get(c, "cniVersion")) ||
+	    !json_is_string(json_object_get(c, "name")) ||
+	    !es_safe_name(json_string_value(json_object_get(c, "type")) ?: "")) {
+		json_decref(c);
+		return es_cfg_fail(err, err_len, field, "must be a CNI network configuration with "
+				   "cniVersion, name and type");
+	}
+	json_decref(m->pod_conf);
+	m->pod_conf = c;
+	return 0;
+}
+
+static int parse_pod_network(struct es_mig_config *m, json_t *v, char *err, size_t err_len)
+{
+	char field[96];
+	const char *key;
+	json_t *e;
+
+	if (!json_is_object(v))
+		return es_cfg_fail(err, err_len, "migration.pod_network", "must be an object");
+	json_object_foreach(v, key, e) {
+		snprintf(field, sizeof(field), "migration.pod_network.%.40s", key);
+		if (!strcmp(key, "conf")) {
+			if (copy_path(e, field, m->pod_conf_path, sizeof(m->pod_conf_path), err,
+				      err_len))
+				return -1;
+		} else if (!strcmp(key, "cni_path")) {
+			if (es_cfg_string(e, field, m->cni_path, sizeof(m->cni_path), err,
+					  err_len))
+				return -1;
+		} else if (!strcmp(key, "ifname")) {
+			if (es_cfg_string(e, field, m->pod_ifname, sizeof(m->pod_ifname), err,
+					  err_len) || !m->pod_ifname[0] ||
+			    strchr(m->pod_ifname, '/'))
+				return es_cfg_fail(err, err_len, field,
+						   "must be an interface name");
+		} else if (!strcmp(key, "timeout_ms")) {
+			if (es_cfg_uint(e, field, 100, 600000, &m->cni_timeout_ms, err, err_len))
+				return -1;
+		} else {
+			return es_cfg_fail(err, err_len, field, "is not a known field (conf, "
+					   "cni_path, ifname, timeout_ms)");
+		}
+	}
+	if (!m->pod_conf_path[0])
+		return es_cfg_fail(err, err_len, "migration.pod_network.conf", "is required");
+	return load_pod_conf(m, err, err_len);
+}
+
 static int parse_key(struct es_mig_config *m, const char *key, json_t *v, char *err,
 		     size_t err_len)
 {
@@ -173,6 +234,8 @@ static int parse_key(struct es_mig_config *m, const char *key, json_t *v, char *
 	}
 	if (!strcmp(key, "runc"))
 		return es_cfg_string(v, field, m->runc, sizeof(m->runc), err, err_len);
+	if (!strcmp(key, "pod_network"))
+		return parse_pod_network(m, v, err, err_len);
 	if (!strcmp(key, "criu_network_lock")) {
 		if (!json_is_string(v) || (strcmp(json_string_value(v), "nftables") &&
 					   strcmp(json_string_value(v), "iptables")))
@@ -182,7 +245,8 @@ static int parse_key(struct es_mig_config *m, const char *key, json_t *v, char *
 		return 0;
 	}
 	return es_cfg_fail(err, err_len, field, "is not a known field (token, token_file, peers, "
-		    "event_log, runc, criu_network_lock, compression_level, poll_interval_ms, "
+		    "event_log, runc, criu_network_lock, pod_network, compression_level, "
+		    "poll_interval_ms, "
 		    "*_timeout_ms, tls_cert, tls_key, tls_ca, peer_init_cwnd, peer_cwnd_clamp, "
 		    "peer_rcvbuf)");
 }

@@ -45,6 +45,16 @@ struct es_mig_config {
 	char			tls_key[256];	/* its PEM private key */
 	char			tls_ca[256];	/* PEM CA bundle that https:// peers are checked against */
 	char			*tls_cert_pem, *tls_key_pem;	/* their contents, read at start */
+	/*
+	 * pod_network (pod_net.h): containers in pod namespaces of their own,
+	 * wired by the CNI plugin of pod_conf (a network configuration, read
+	 * at start); NULL: they share the node's namespace.
+	 */
+	json_t			*pod_conf;
+	char			pod_conf_path[256];
+	char			cni_path[512];	/* CNI_PATH: where the plugins are */
+	char			pod_ifname[16];	/* CNI_IFNAME: the pod's interface */
+	unsigned int		cni_timeout_ms;	/* one plugin run */
 };
 
 void es_mig_config_defaults(struct es_mig_config *m);

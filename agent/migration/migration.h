@@ -22,5 +22,6 @@
 #include "transfer.h"
 #include "stream_unpack.h"
 #include "migrate.h"
+#include "pod_net.h"
 
 #endif

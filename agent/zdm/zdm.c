@@ -21,6 +21,7 @@
 #include "util/errf.h"
 #include "util/log.h"
 #include "net/tcp_destroy.h"
+#include "net/netns.h"
 #include "zdm_int.h"
 #include "zdm_record.h"
 
@@ -437,7 +438,7 @@ static bool verified(struct es_zdm *z, struct es_zdm_mig *zm)
 static void close_old_connections(struct es_zdm *z, struct es_zdm_mig *zm)
 {
 	unsigned int i, found = 0, tcp = 0;
-	int ret;
+	int ret, ns;
 
 	for (i = 0; i < zm->n_sess; i++) {
 		const struct es_mig_key *k = &zm->sess[i].key;
@@ -445,8 +446,11 @@ static void close_old_connections(struct es_zdm *z, struct es_zdm_mig *zm)
 		if (k->proto != IPPROTO_TCP)
 			continue;
 		tcp++;
-		ret = es_tcp_destroy(es_mig_in6(k->svc_addr), k->svc_port, es_mig_in6(k->user_addr),
-				     k->user_port);
+		ns = es_zdm_netns_open(z, k->svc_addr);
+		ret = ns < ES_NETNS_OWN ? ns :
+		      es_tcp_destroy(ns, es_mig_in6(k->svc_addr), k->svc_port,
+				     es_mig_in6(k->user_addr), k->user_port);
+		es_zdm_netns_close(ns);
 		if (ret && ret != -ENOENT)
 			es_warn("zdm_old_connection", "id=%s session=%s error=\"%s\"", zm->id,
 				zm->sess[i].key_text, strerror(-ret));

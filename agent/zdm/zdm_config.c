@@ -137,6 +137,8 @@ static int parse_field(struct es_zdm_config *z, const char *k, json_t *v, char *
 		return get_ifaces(v, k, z->user_ifaces, &z->n_user, err, len);
 	if (!strcmp(k, "wan_interfaces"))
 		return get_ifaces(v, k, z->wan_ifaces, &z->n_wan, err, len);
+	if (!strcmp(k, "pod_interfaces"))
+		return get_ifaces(v, k, z->pod_ifaces, &z->n_pod, err, len);
 	if (!strcmp(k, "replay_limit"))
 		return get_uint(v, k, 1, 1 << 20, &z->replay_limit, err, len);
 	if (!strcmp(k, "records"))

@@ -34,6 +34,12 @@ struct es_zdm_config {
 	unsigned int		n_user;
 	char			wan_ifaces[ES_ZDM_MAX_IFACES][16];
 	unsigned int		n_wan;
+	/*
+	 * The node's side of its pods' links (migration.pod_network): their
+	 * replies arrive there, forwarded, not sent by the node itself.
+	 */
+	char			pod_ifaces[ES_ZDM_MAX_IFACES][16];
+	unsigned int		n_pod;
 	unsigned int		replay_limit;	/* records past the cursor per session */
 	unsigned int		records;	/* es_mig_replay entries, all sessions */
 	bool			auto_migrate;	/* start a migration on a handoff event */

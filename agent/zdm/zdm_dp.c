@@ -60,6 +60,8 @@ static int attach_all(struct es_zdm *z, char *err, size_t len)
 	}
 	for (i = 0; !ret && i < c->n_wan; i++)
 		ret = attach(z, ES_MIG_HOOK_WAN, c->wan_ifaces[i], err, len);
+	for (i = 0; !ret && i < c->n_pod; i++)
+		ret = attach(z, ES_MIG_HOOK_CTR, c->pod_ifaces[i], err, len);
 	return ret;
 }
 
@@ -208,23 +210,26 @@ static int on_event(void *ctx, void *data, size_t size)
 }
 
 /*
- * Does the restored container still hold each connection (this namespace,
- * one sock_diag dump)? When it cannot be told, all are kept.
+ * Does the restored container still hold each connection (a sock_diag
+ * dump of its namespace: its pod's, or this one)? When it cannot be told,
+ * it is kept.
  */
 static void conns_alive(const struct es_mig_key *keys, unsigned int n, bool *alive, void *arg)
 {
-	struct es_tcp_tuple *t = calloc(n, sizeof(*t));
+	struct es_zdm *z = arg;
+	struct es_mig_dp dp;
 	unsigned int i;
 
-	(void)arg;
-	for (i = 0; t && i < n; i++)
-		t[i] = (struct es_tcp_tuple){ .laddr = *es_mig_in6(keys[i].svc_addr),
-					      .raddr = *es_mig_in6(keys[i].user_addr),
-					      .lport = keys[i].svc_port,
-					      .rport = keys[i].user_port };
-	if (!t || es_tcp_conns_exist(t, n, alive))
-		memset(alive, 1, n * sizeof(*alive));
-	free(t);
+	for (i = 0; i < n; i++) {
+		struct es_tcp_tuple t = { .laddr = *es_mig_in6(keys[i].svc_addr),
+					  .raddr = *es_mig_in6(keys[i].user_addr),
+					  .lport = keys[i].svc_port, .rport = keys[i].user_port };
+
+		if (es_zdm_ct_dp(z, &keys[i], &dp) ||
+		    es_tcp_conns_exist(dp.ct_netns, &t, 1, &alive[i]))
+			alive[i] = true;
+		es_zdm_ct_dp_put(&dp);
+	}
 }
 
 /*
@@ -240,7 +245,7 @@ static void sweep_xlate(struct es_zdm *z, int64_t *last_ms)
 		return;
 	*last_ms = es_now_ms();
 	if (es_mig_xlate_sweep(&z->dp, es_now_ns(), XLATE_LINGER_MS, XLATE_IDLE_MS, conns_alive,
-			       NULL, &removed) == 0 && removed)
+			       z, &removed) == 0 && removed)
 		es_info("zdm_xlate_swept", "entries=%u", removed);
 }
 

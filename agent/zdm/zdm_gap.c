@@ -261,13 +261,18 @@ static void probe_requests(struct es_zdm *z, struct gaps *gs, const struct es_mi
 static void fill_requests(struct es_zdm *z, struct gaps *gs, const struct es_mig_key *k)
 {
 	struct es_mig_remote r;
+	struct es_mig_dp dp;
 	unsigned int sent = 0;
 	__u64 from, to;
 	int ret = -ESTALE;
 
 	pthread_mutex_lock(&z->gap_lock);
-	if (!es_mig_remote_get(&z->dp, k, &r) && r.hold >> ES_MIG_STATE_SHIFT == ES_MIG_SRC_REORDER)
-		ret = es_mig_src_drain(&z->dp, k, &sent);
+	if (!es_mig_remote_get(&z->dp, k, &r) &&
+	    r.hold >> ES_MIG_STATE_SHIFT == ES_MIG_SRC_REORDER) {
+		/* delivered into the old container's namespace */
+		ret = es_zdm_ct_dp(z, k, &dp) ?: es_mig_src_drain(&dp, k, &sent);
+		es_zdm_ct_dp_put(&dp);
+	}
 	pthread_mutex_unlock(&z->gap_lock);
 	if (ret != -EINPROGRESS) {
 		if (!ret)

@@ -120,12 +120,16 @@ static int together(struct es_zdm *z, struct es_zdm_group *g, const struct es_mi
 		    struct es_mig_tcp_replay *mine)
 {
 	struct es_mig_tcp_replay *outs = calloc(n, sizeof(*outs));
+	struct es_mig_dp dp;
 	unsigned int i;
 	int ret;
 
 	if (!outs)
 		return -ENOMEM;
-	ret = es_mig_tcp_replay_group(&z->dp, keys, n, z->cfg->cutover_timeout_ms, cut, outs);
+	/* one migration's sessions: one container's, one namespace */
+	ret = es_zdm_ct_dp(z, key, &dp) ?:
+	      es_mig_tcp_replay_group(&dp, keys, n, z->cfg->cutover_timeout_ms, cut, outs);
+	es_zdm_ct_dp_put(&dp);
 	for (i = 0; i < n; i++) {
 		count(g, &keys[i], &outs[i]);
 		if (!memcmp(&keys[i], key, sizeof(*key)))
@@ -140,6 +144,7 @@ int es_zdm_group_replay(struct es_zdm *z, const char *id, const struct es_mig_ke
 {
 	struct es_mig_key *keys = calloc(ES_ZDM_GROUP_MAX, sizeof(*keys));
 	struct es_zdm_group *g;
+	struct es_mig_dp dp;
 	int n, i, ret;
 
 	memset(mine, 0, sizeof(*mine));
@@ -157,7 +162,9 @@ int es_zdm_group_replay(struct es_zdm *z, const char *id, const struct es_mig_ke
 	} else if (n > 1 && !z->cfg->replay_per_connection) {
 		ret = together(z, g, keys, n, key, cut, mine);
 	} else {
-		ret = es_mig_tcp_replay(&z->dp, key, z->cfg->cutover_timeout_ms, cut, mine);
+		ret = es_zdm_ct_dp(z, key, &dp) ?:
+		      es_mig_tcp_replay(&dp, key, z->cfg->cutover_timeout_ms, cut, mine);
+		es_zdm_ct_dp_put(&dp);
 		count(g, key, mine);
 	}
 	/* the session's whole replay, whichever calls handed it over */

@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include "util/log.h"
 #include "net/udp_rqueue.h"
+#include "net/netns.h"
 #include "zdm_int.h"
 #include "zdm_record.h"
 
@@ -39,6 +40,7 @@ static struct es_zdm_mig *find(struct es_zdm *z, const char *name, bool holding)
 int es_zdm_hold_release(struct es_zdm *z, struct es_zdm_mig *zm)
 {
 	unsigned int i, sent, total = 0;
+	struct es_mig_dp dp;
 	int ret, first = 0;
 
 	if (!z->dp_ready)
@@ -48,7 +50,9 @@ int es_zdm_hold_release(struct es_zdm *z, struct es_zdm_mig *zm)
 			continue;
 		sent = 0;
 		pthread_mutex_lock(&z->gap_lock);
-		ret = es_mig_src_release(&z->dp, &zm->sess[i].key, &sent);
+		ret = es_zdm_ct_dp(z, &zm->sess[i].key, &dp) ?:
+		      es_mig_src_release(&dp, &zm->sess[i].key, &sent);
+		es_zdm_ct_dp_put(&dp);
 		pthread_mutex_unlock(&z->gap_lock);
 		if (ret == -ESTALE || ret == -ENOENT)
 			ret = 0;	/* not holding */
@@ -77,10 +81,24 @@ static void sleep_ms(unsigned int ms)
 	nanosleep(&ts, NULL);
 }
 
+/* The UDP receive queue of the service of k, in the namespace the container runs in. */
+static int rqueue(struct es_zdm *z, const struct es_mig_key *k, uint64_t *bytes,
+		  unsigned int *socks)
+{
+	int ns = es_zdm_netns_open(z, k->svc_addr), ret = ns;
+
+	if (ns >= ES_NETNS_OWN) {
+		ret = es_udp_rqueue(ns, es_mig_in6(k->svc_addr), k->svc_port, bytes, socks);
+		if (ret)
+			ret = es_udp_rqueue(ns, NULL, k->svc_port, bytes, socks);
+	}
+	es_zdm_netns_close(ns);
+	return ret;
+}
+
 /*
  * The old container answered everything it was delivered; confirm its
- * socket's receive queue is empty, since a CRIU image drops it. The
- * container shares this agent's network namespace.
+ * socket's receive queue is empty, since a CRIU image drops it.
  */
 static int drain(struct es_zdm *z, struct es_zdm_mig *zm, const struct es_mig_key *k)
 {
@@ -89,9 +107,7 @@ static int drain(struct es_zdm *z, struct es_zdm_mig *zm, const struct es_mig_ke
 	int ret;
 
 	for (waited = 0; waited <= DRAIN_MS; waited += POLL_MS) {
-		ret = es_udp_rqueue(es_mig_in6(k->svc_addr), k->svc_port, &bytes, &socks);
-		if (ret)
-			ret = es_udp_rqueue(NULL, k->svc_port, &bytes, &socks);
+		ret = rqueue(z, k, &bytes, &socks);
 		if (ret)
 			return es_zdm_fail(z, zm, "reading the service's receive queue: %s",
 					   strerror(-ret));

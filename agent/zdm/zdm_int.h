@@ -24,6 +24,18 @@ int es_zdm_peer_call(struct es_zdm *z, const char *url, const char *method, cons
 /* Append "&name=value" to buf, the value percent-encoded. */
 void es_zdm_query_add(char *buf, size_t len, const char *name, const char *value);
 
+/*
+ * zdm_netns.c: *dp becomes the node's handle aimed at the container serving
+ * session k: ct_netns is its pod's namespace (migration/pod_net.h) when a
+ * pod holds the service address, else the agent's own. 0, or -errno when
+ * the pod's namespace cannot be opened. es_zdm_ct_dp_put closes it.
+ */
+int es_zdm_ct_dp(struct es_zdm *z, const struct es_mig_key *k, struct es_mig_dp *dp);
+void es_zdm_ct_dp_put(struct es_mig_dp *dp);
+/* The same for a service address alone: an fd, ES_NETNS_OWN, or -errno; then _close. */
+int es_zdm_netns_open(struct es_zdm *z, const __u32 *svc_addr);
+void es_zdm_netns_close(int netns);
+
 /* zdm.c: finish or abort what a killed agent left (STATE/zdm/), in a thread. */
 void es_zdm_recover(struct es_zdm *z);
 /*

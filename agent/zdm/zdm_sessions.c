@@ -11,25 +11,31 @@
 #include <arpa/inet.h>
 #include "net/tcp_conns.h"
 #include "net/udp_rqueue.h"
+#include "net/netns.h"
 #include "zdm_int.h"
 
 /*
  * A UDP session's service must be a UDP socket on this node: a TCP service
  * named without "/tcp" would be accepted, forwarded as datagrams that are
  * not there, and reported done while its clients saw the whole migration
- * as an outage. The containers share this agent's network namespace (a pod
- * namespace of their own would have to be entered first).
+ * as an outage. The sockets are looked for in the namespace of the pod
+ * holding the service address, or this agent's.
  */
-static int udp_served(const struct es_mig_key *k, char *err, size_t len)
+static int udp_served(struct es_zdm *z, const struct es_mig_key *k, char *err, size_t len)
 {
 	unsigned int socks = 0, any = 0;
 	uint64_t bytes;
 	char a[ES_MIG_ENDPOINT_LEN];
+	int ns, ret;
 
 	if (k->proto != IPPROTO_UDP)
 		return 0;
-	if (es_udp_rqueue(es_mig_in6(k->svc_addr), k->svc_port, &bytes, &socks) ||
-	    es_udp_rqueue(NULL, k->svc_port, &bytes, &any) || socks + any)
+	ns = es_zdm_netns_open(z, k->svc_addr);
+	ret = ns < ES_NETNS_OWN ||
+	      es_udp_rqueue(ns, es_mig_in6(k->svc_addr), k->svc_port, &bytes, &socks) ||
+	      es_udp_rqueue(ns, NULL, k->svc_port, &bytes, &any) || socks + any;
+	es_zdm_netns_close(ns);
+	if (ret)
 		return 0;
 	es_mig_endpoint_format(k->svc_addr, k->svc_port, a, sizeof(a));
 	snprintf(err, len, "field 'session': no UDP socket serves %s on this node (a TCP "
@@ -122,14 +128,26 @@ static int parse_list(const char *list, struct es_zdm_sess *v, unsigned int *n, 
 	return ret;
 }
 
+/* es_tcp_conns of svc in the namespace its container runs in. */
+static int svc_conns(struct es_zdm *z, const struct es_zdm_service *svc, struct es_tcp_conn *c)
+{
+	int ns = es_zdm_netns_open(z, svc->addr), found = ns;
+
+	if (ns >= ES_NETNS_OWN)
+		found = es_tcp_conns(ns, es_mig_in6(svc->addr), svc->port, c,
+				     ES_ZDM_MAX_SESSIONS);
+	es_zdm_netns_close(ns);
+	return found;
+}
+
 /* Every connection established to one TCP service of the container. */
-static int service_conns(const struct es_zdm_service *svc, struct es_zdm_sess *v,
-			 unsigned int *n, char *err, size_t len)
+static int service_conns(struct es_zdm *z, const struct es_zdm_service *svc,
+			 struct es_zdm_sess *v, unsigned int *n, char *err, size_t len)
 {
 	struct es_tcp_conn c[ES_ZDM_MAX_SESSIONS];
 	int found, i;
 
-	found = es_tcp_conns(es_mig_in6(svc->addr), svc->port, c, ES_ZDM_MAX_SESSIONS);
+	found = svc_conns(z, svc, c);
 	if (found < 0) {
 		snprintf(err, len, "listing the connections of the container's service: %s",
 			 strerror(-found));
@@ -166,7 +184,7 @@ static int enumerate(struct es_zdm *z, const char *ct, struct es_zdm_sess *v, un
 		if (strcmp(svc->container, ct) || svc->proto != IPPROTO_TCP)
 			continue;
 		services++;
-		if (service_conns(svc, v, n, err, len))
+		if (service_conns(z, svc, v, n, err, len))
 			return -1;
 	}
 	if (*n)
@@ -195,7 +213,7 @@ static unsigned int each_uncarried(struct es_zdm *z, struct es_zdm_mig *zm,
 
 		if (strcmp(svc->container, zm->container) || svc->proto != IPPROTO_TCP)
 			continue;
-		found = es_tcp_conns(es_mig_in6(svc->addr), svc->port, c, ES_ZDM_MAX_SESSIONS);
+		found = svc_conns(z, svc, c);
 		for (j = 0; j < found && j < ES_ZDM_MAX_SESSIONS; j++) {
 			struct es_mig_key k = conn_key(svc, &c[j]);
 
@@ -281,7 +299,7 @@ int es_zdm_sessions_new(struct es_zdm *z, const struct es_zdm_request *req,
 		ret = -1;
 	}
 	for (i = 0; !ret && i < *n; i++)
-		ret = udp_served(&v[i].key, err, len) ||
+		ret = udp_served(z, &v[i].key, err, len) ||
 		      tcp_carried(z, &v[i].key, req->container, err, len) ? -1 : 0;
 	if (ret) {
 		free(v);

@@ -14,6 +14,7 @@
 #include "util/log.h"
 #include "net/tcp_destroy.h"
 #include "replay/tcp_replay.h"
+#include "net/netns.h"
 #include "zdm_int.h"
 
 struct op_ctx {
@@ -305,6 +306,7 @@ static enum es_mig_err op_cutover(struct op_ctx *o, json_t **resp)
 {
 	struct es_mig_session s;
 	unsigned int replayed = 0;
+	struct es_mig_dp dp;
 	int ret;
 
 	if (o->key.proto == IPPROTO_TCP)
@@ -312,7 +314,8 @@ static enum es_mig_err op_cutover(struct op_ctx *o, json_t **resp)
 	if (replies_match(o, resp))
 		return ES_MIG_EBUSY;
 	log_ev(o, "zdm_replay_start", NULL);
-	ret = es_mig_replay_cutover(&o->z->dp, &o->key, &replayed);
+	ret = es_zdm_ct_dp(o->z, &o->key, &dp) ?: es_mig_replay_cutover(&dp, &o->key, &replayed);
+	es_zdm_ct_dp_put(&dp);
 	if (ret == -ESTALE && state_now(o, &s) == ES_MIG_CUTOVER)
 		ret = 0;
 	if (ret)
@@ -387,12 +390,15 @@ int es_zdm_seq_range(const char *from, const char *to, __u64 *f, __u64 *t)
  */
 static void forget_restored_connection(struct op_ctx *o)
 {
-	int ret;
+	int ret, ns;
 
 	if (o->key.proto != IPPROTO_TCP)
 		return;
-	ret = es_tcp_destroy(es_mig_in6(o->key.svc_addr), o->key.svc_port,
+	ns = es_zdm_netns_open(o->z, o->key.svc_addr);
+	ret = ns < ES_NETNS_OWN ? ns :
+	      es_tcp_destroy(ns, es_mig_in6(o->key.svc_addr), o->key.svc_port,
 			     es_mig_in6(o->key.user_addr), o->key.user_port);
+	es_zdm_netns_close(ns);
 	if (ret != -ENOENT)
 		log_ev(o, "zdm_restored_connection_closed", json_pack("{s:s}", "result",
 		       ret ? strerror(-ret) : "closed"));

@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "bpf/accounting_skel.h"
+#include "net/netns.h"
 #include "load.h"
 #include "migration.skel.h"
 
@@ -281,6 +282,7 @@ int es_mig_dp_open(struct es_mig_dp *dp, const char *pin_path, char *err, size_t
 	memset(dp, 0, sizeof(*dp));
 	snprintf(dp->pin_path, sizeof(dp->pin_path), "%s", pin_path);
 	dp->ctl_fd = -1;
+	dp->ct_netns = ES_NETNS_OWN;
 	for (i = 0; i < ARRAY_LEN(fds); i++)
 		*fds[i] = -1;
 	dp->ctl_fd = open_pin(pin_path, "prog_es_mig_ctl", err, err_len);
@@ -335,6 +337,7 @@ void es_mig_dp_from_skel(struct es_mig_dp *dp, struct migration *skel)
 	dp->rseen_fd = bpf_map__fd(skel->maps.es_mig_rseen);
 	dp->tcpblk_fd = bpf_map__fd(skel->maps.es_mig_tcpblk);
 	dp->xlate_fd = bpf_map__fd(skel->maps.es_mig_xlate);
+	dp->ct_netns = ES_NETNS_OWN;
 }
 
 int es_mig_cleanup_pins(const char *pin_path)

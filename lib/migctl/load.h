@@ -34,6 +34,14 @@ struct es_mig_dp {
 	int	tcpblk_fd;	/* es_mig_tcpblk (target side, TCP) */
 	int	xlate_fd;	/* es_mig_xlate (target side, TCP) */
 	char	pin_path[256];
+	/*
+	 * The network namespace of the local container the operations on
+	 * this handle reach (its sockets read, packets replayed into it):
+	 * an open fd of a pod's namespace (net/netns.h), ES_NETNS_OWN (the
+	 * default) for one sharing the caller's. Not closed with the handle:
+	 * a migration sets it on a copy of the node's handle.
+	 */
+	int	ct_netns;
 };
 
 /* Where the migration programs attach. */

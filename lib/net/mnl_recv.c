@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include "mnl_recv.h"
+#include "netns.h"
 
 int es_mnl_recv(struct mnl_socket *nl, char *buf, unsigned int seq, mnl_cb_t cb, void *data)
 {
@@ -17,14 +19,22 @@ int es_mnl_recv(struct mnl_socket *nl, char *buf, unsigned int seq, mnl_cb_t cb,
 	return ret < 0 ? -errno : 0;
 }
 
-int es_mnl_request(int bus, const struct nlmsghdr *nlh, char *buf, mnl_cb_t cb, void *data)
+int es_mnl_request(int netns, int bus, const struct nlmsghdr *nlh, char *buf, mnl_cb_t cb,
+		   void *data)
 {
-	struct mnl_socket *nl = mnl_socket_open2(bus, SOCK_CLOEXEC);
 	unsigned int seq = nlh->nlmsg_seq;
-	int ret;
+	struct mnl_socket *nl;
+	int fd, ret;
 
-	if (!nl)
-		return -errno;
+	fd = es_netns_socket(netns, AF_NETLINK, SOCK_RAW, bus);
+	if (fd < 0)
+		return fd;
+	nl = mnl_socket_fdopen(fd);
+	if (!nl) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) ||
 	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		ret = -errno;

@@ -14,10 +14,12 @@ int es_mnl_recv(struct mnl_socket *nl, char *buf, unsigned int seq, mnl_cb_t cb,
 
 /*
  * Sends request nlh (its nlmsg_seq set) on a fresh socket of netlink bus
- * (NETLINK_ROUTE, NETLINK_SOCK_DIAG) and runs cb (NULL: an ACK only) over
+ * (NETLINK_ROUTE, NETLINK_SOCK_DIAG) made in network namespace netns
+ * (netns.h; ES_NETNS_OWN: the caller's) and runs cb (NULL: an ACK only) over
  * its answer, read into buf (MNL_SOCKET_BUFFER_SIZE; nlh may live there).
  * The socket is closed on exec: the agent starts runc and CRIU. 0, or -errno.
  */
-int es_mnl_request(int bus, const struct nlmsghdr *nlh, char *buf, mnl_cb_t cb, void *data);
+int es_mnl_request(int netns, int bus, const struct nlmsghdr *nlh, char *buf, mnl_cb_t cb,
+		   void *data);
 
 #endif

@@ -8,6 +8,7 @@
 #include <linux/rtnetlink.h>
 #include "mnl_recv.h"
 #include "neigh.h"
+#include "netns.h"
 
 struct route {
 	int		oif;
@@ -63,7 +64,7 @@ static int route_get(uint32_t dst, char *buf, struct route *r)
 	rtm->rtm_dst_len = 32;
 	mnl_attr_put_u32(nlh, RTA_DST, dst);
 	memset(r, 0, sizeof(*r));
-	return es_mnl_request(NETLINK_ROUTE, nlh, buf, route_cb, r);
+	return es_mnl_request(ES_NETNS_OWN, NETLINK_ROUTE, nlh, buf, route_cb, r);
 }
 
 /* An ndmsg for n's entry: the message type and flags given. */
@@ -102,8 +103,8 @@ int es_neigh_keep(uint32_t dst, struct es_neigh *n)
 	n->ifindex = r.oif;
 	n->addr = r.gw ? r.gw : dst;
 	/* an absent entry answers ENOENT: f stays empty */
-	ret = es_mnl_request(NETLINK_ROUTE, neigh_msg(buf, n, RTM_GETNEIGH, NLM_F_ACK), buf,
-			     neigh_cb, &f);
+	ret = es_mnl_request(ES_NETNS_OWN, NETLINK_ROUTE,
+			     neigh_msg(buf, n, RTM_GETNEIGH, NLM_F_ACK), buf, neigh_cb, &f);
 	if (ret && ret != -ENOENT)
 		goto out;
 	ret = 0;
@@ -111,7 +112,7 @@ int es_neigh_keep(uint32_t dst, struct es_neigh *n)
 		goto out;	/* set by someone who knows better */
 	nlh = neigh_msg(buf, n, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE | NLM_F_ACK);
 	mnl_attr_put_u32(nlh, NDA_FLAGS_EXT, NTF_EXT_MANAGED);
-	ret = es_mnl_request(NETLINK_ROUTE, nlh, buf, NULL, NULL);
+	ret = es_mnl_request(ES_NETNS_OWN, NETLINK_ROUTE, nlh, buf, NULL, NULL);
 	n->managed = !ret;
 out:
 	free(buf);

@@ -14,6 +14,7 @@
 #include <linux/rtnetlink.h>
 #include "mnl_recv.h"
 #include "qdisc.h"
+#include "netns.h"
 
 struct dump_ctx {
 	const int		*ifindex;
@@ -119,7 +120,7 @@ int es_qdisc_root_stats(const int *ifindex, unsigned int n, struct es_qdisc_stat
 	nlh->nlmsg_seq = time(NULL);
 	t = mnl_nlmsg_put_extra_header(nlh, sizeof(*t));
 	t->tcm_family = AF_UNSPEC;
-	ret = es_mnl_request(NETLINK_ROUTE, nlh, buf, msg_cb, &c);
+	ret = es_mnl_request(ES_NETNS_OWN, NETLINK_ROUTE, nlh, buf, msg_cb, &c);
 	free(buf);
 	return ret;
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* One inet_diag dump of the caller's network namespace (sock_diag.h), with libmnl. */
+/* One inet_diag dump of a network namespace (sock_diag.h), with libmnl. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +45,8 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 	return c->stop ? MNL_CB_STOP : MNL_CB_OK;
 }
 
-int es_inet_diag_dump(int family, int protocol, uint32_t states, es_inet_diag_cb cb, void *data)
+int es_inet_diag_dump(int netns, int family, int protocol, uint32_t states, es_inet_diag_cb cb,
+		      void *data)
 {
 	struct dump_ctx c = { .cb = cb, .data = data };
 	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE);
@@ -55,7 +56,7 @@ int es_inet_diag_dump(int family, int protocol, uint32_t states, es_inet_diag_cb
 		return -ENOMEM;
 	es_inet_diag_req(buf, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, time(NULL), family,
 			 protocol, states);
-	ret = es_mnl_request(NETLINK_SOCK_DIAG, (struct nlmsghdr *)buf, buf, msg_cb, &c);
+	ret = es_mnl_request(netns, NETLINK_SOCK_DIAG, (struct nlmsghdr *)buf, buf, msg_cb, &c);
 	free(buf);
 	return c.stop ?: ret;
 }
@@ -67,12 +68,13 @@ bool es_inet_diag_addr_is(int family, const uint32_t *id, const struct in6_addr 
 	return !memcmp(id, a, sizeof(*a));
 }
 
-int es_inet_diag_dump_all(int protocol, uint32_t states, es_inet_diag_cb cb, void *data)
+int es_inet_diag_dump_all(int netns, int protocol, uint32_t states, es_inet_diag_cb cb,
+			  void *data)
 {
-	int ret = es_inet_diag_dump(AF_INET, protocol, states, cb, data);
+	int ret = es_inet_diag_dump(netns, AF_INET, protocol, states, cb, data);
 
 	if (!ret)
-		ret = es_inet_diag_dump(AF_INET6, protocol, states, cb, data);
+		ret = es_inet_diag_dump(netns, AF_INET6, protocol, states, cb, data);
 	/* A kernel without IPv6 has no such sockets. */
 	return ret == -EAFNOSUPPORT ? 0 : ret;
 }

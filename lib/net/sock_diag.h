@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * A dump of the caller's network namespace's inet sockets through
+ * A dump of a network namespace's inet sockets through
  * NETLINK_SOCK_DIAG (inet_diag), with libmnl: the one loop the readers of
  * socket state (udp_rqueue.h, tcp_conns.h) share.
  */
@@ -26,9 +26,11 @@ typedef int (*es_inet_diag_cb)(const struct inet_diag_msg *m, void *data);
 
 /*
  * Every socket of family (AF_INET, AF_INET6) and protocol whose TCP state
- * bit is in states (1 << TCP_ESTABLISHED ...; ~0U for all). 0, or -errno.
+ * bit is in states (1 << TCP_ESTABLISHED ...; ~0U for all), in network
+ * namespace netns (netns.h; ES_NETNS_OWN: the caller's). 0, or -errno.
  */
-int es_inet_diag_dump(int family, int protocol, uint32_t states, es_inet_diag_cb cb, void *data);
+int es_inet_diag_dump(int netns, int family, int protocol, uint32_t states, es_inet_diag_cb cb,
+		      void *data);
 
 struct in6_addr;
 
@@ -41,6 +43,7 @@ struct in6_addr;
  */
 bool es_inet_diag_addr_is(int family, const uint32_t *id, const struct in6_addr *a);
 /* The same dump over both families; AF_INET6 is left out on a kernel without it. */
-int es_inet_diag_dump_all(int protocol, uint32_t states, es_inet_diag_cb cb, void *data);
+int es_inet_diag_dump_all(int netns, int protocol, uint32_t states, es_inet_diag_cb cb,
+			  void *data);
 
 #endif

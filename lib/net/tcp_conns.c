@@ -38,11 +38,11 @@ static int conn_cb(const struct inet_diag_msg *m, void *data)
 	return 0;
 }
 
-int es_tcp_conns(const struct in6_addr *laddr, uint16_t lport, struct es_tcp_conn *out,
+int es_tcp_conns(int netns, const struct in6_addr *laddr, uint16_t lport, struct es_tcp_conn *out,
 		 unsigned int max)
 {
 	struct conns_match q = { .laddr = laddr, .lport = lport, .out = out, .max = max };
-	int ret = es_inet_diag_dump_all(IPPROTO_TCP, 1U << TCP_ESTABLISHED, conn_cb, &q);
+	int ret = es_inet_diag_dump_all(netns, IPPROTO_TCP, 1U << TCP_ESTABLISHED, conn_cb, &q);
 
 	return ret ? ret : (int)q.found;
 }
@@ -67,23 +67,23 @@ static int find_cb(const struct inet_diag_msg *m, void *data)
 	return 0;
 }
 
-int es_tcp_conns_exist(const struct es_tcp_tuple *t, unsigned int n, bool *found)
+int es_tcp_conns_exist(int netns, const struct es_tcp_tuple *t, unsigned int n, bool *found)
 {
 	struct conn_find q = { t, n, found };
 	unsigned int states = ((1U << (TCP_CLOSING + 1)) - 1) & ~(1U << TCP_LISTEN) &
 			      ~(1U << TCP_CLOSE);
 
 	memset(found, 0, n * sizeof(*found));
-	return es_inet_diag_dump_all(IPPROTO_TCP, states, find_cb, &q);
+	return es_inet_diag_dump_all(netns, IPPROTO_TCP, states, find_cb, &q);
 }
 
-int es_tcp_conn_exists(const struct in6_addr *laddr, uint16_t lport, const struct in6_addr *raddr,
-		       uint16_t rport)
+int es_tcp_conn_exists(int netns, const struct in6_addr *laddr, uint16_t lport,
+		       const struct in6_addr *raddr, uint16_t rport)
 {
 	struct es_tcp_tuple t = { .laddr = *laddr, .raddr = *raddr, .lport = lport,
 				  .rport = rport };
 	bool found;
-	int ret = es_tcp_conns_exist(&t, 1, &found);
+	int ret = es_tcp_conns_exist(netns, &t, 1, &found);
 
 	return ret ? ret : found;
 }

@@ -2,6 +2,8 @@
 /*
  * The established TCP connections of a local service (sock_diag): the
  * sessions a container-wide migration keeps alive, one per connection.
+ * netns: the namespace the service runs in (netns.h; ES_NETNS_OWN: the
+ * caller's).
  */
 #ifndef EDGESHIFT_TCP_CONNS_H
 #define EDGESHIFT_TCP_CONNS_H
@@ -21,7 +23,7 @@ struct es_tcp_conn {
  * number found (it may exceed max: the caller says the list was cut), or
  * -errno.
  */
-int es_tcp_conns(const struct in6_addr *laddr, uint16_t lport, struct es_tcp_conn *out,
+int es_tcp_conns(int netns, const struct in6_addr *laddr, uint16_t lport, struct es_tcp_conn *out,
 		 unsigned int max);
 
 /* One TCP connection, local and remote ends (IPv4 mapped; ports in network order). */
@@ -34,9 +36,9 @@ struct es_tcp_tuple {
  * found[i]: has tuple t[i] a socket, in any state but listening? One
  * sock_diag dump for all n. 0 or -errno.
  */
-int es_tcp_conns_exist(const struct es_tcp_tuple *t, unsigned int n, bool *found);
+int es_tcp_conns_exist(int netns, const struct es_tcp_tuple *t, unsigned int n, bool *found);
 /* The same for one connection: 1, 0, or -errno. */
-int es_tcp_conn_exists(const struct in6_addr *laddr, uint16_t lport, const struct in6_addr *raddr,
-		       uint16_t rport);
+int es_tcp_conn_exists(int netns, const struct in6_addr *laddr, uint16_t lport,
+		       const struct in6_addr *raddr, uint16_t rport);
 
 #endif

@@ -13,7 +13,7 @@
 #include "sock_diag.h"
 #include "tcp_destroy.h"
 
-static int destroy(int family, const struct in6_addr *laddr, uint16_t lport,
+static int destroy(int netns, int family, const struct in6_addr *laddr, uint16_t lport,
 		   const struct in6_addr *raddr, uint16_t rport)
 {
 	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE);
@@ -35,19 +35,19 @@ static int destroy(int family, const struct in6_addr *laddr, uint16_t lport,
 	}
 	req->id.idiag_cookie[0] = INET_DIAG_NOCOOKIE;
 	req->id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
-	ret = es_mnl_request(NETLINK_SOCK_DIAG, (struct nlmsghdr *)buf, buf, NULL, NULL);
+	ret = es_mnl_request(netns, NETLINK_SOCK_DIAG, (struct nlmsghdr *)buf, buf, NULL, NULL);
 	free(buf);
 	return ret;
 }
 
-int es_tcp_destroy(const struct in6_addr *laddr, uint16_t lport, const struct in6_addr *raddr,
-		   uint16_t rport)
+int es_tcp_destroy(int netns, const struct in6_addr *laddr, uint16_t lport,
+		   const struct in6_addr *raddr, uint16_t rport)
 {
 	int ret;
 
 	if (!IN6_IS_ADDR_V4MAPPED(laddr))
-		return destroy(AF_INET6, laddr, lport, raddr, rport);
+		return destroy(netns, AF_INET6, laddr, lport, raddr, rport);
 	/* an IPv4 connection of an IPv6 socket is known by its mapped addresses */
-	ret = destroy(AF_INET, laddr, lport, raddr, rport);
-	return ret == -ENOENT ? destroy(AF_INET6, laddr, lport, raddr, rport) : ret;
+	ret = destroy(netns, AF_INET, laddr, lport, raddr, rport);
+	return ret == -ENOENT ? destroy(netns, AF_INET6, laddr, lport, raddr, rport) : ret;
 }

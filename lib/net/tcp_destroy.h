@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Close one TCP connection of the caller's network namespace from outside
+ * Close one TCP connection of a network namespace from outside
  * the process that owns it (sock_diag SOCK_DESTROY: the kernel aborts it,
  * sending one RST, and it leaves no orphan behind). A migration uses it on
  * the old container's connection after cut-over: stopped the ordinary way,
@@ -14,10 +14,11 @@
 #include <netinet/in.h>
 
 /*
- * Addresses IPv4 mapped or IPv6 (sock_diag.h), ports in network order; 0,
+ * netns: netns.h (ES_NETNS_OWN: the caller's). Addresses IPv4 mapped or
+ * IPv6 (sock_diag.h), ports in network order; 0,
  * -ENOENT when no such socket, or -errno.
  */
-int es_tcp_destroy(const struct in6_addr *laddr, uint16_t lport, const struct in6_addr *raddr,
-		   uint16_t rport);
+int es_tcp_destroy(int netns, const struct in6_addr *laddr, uint16_t lport,
+		   const struct in6_addr *raddr, uint16_t rport);
 
 #endif

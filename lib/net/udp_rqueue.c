@@ -42,11 +42,11 @@ static int count_cb(const struct inet_diag_msg *m, void *data)
 	return 0;
 }
 
-int es_udp_rqueue(const struct in6_addr *addr, uint16_t port, uint64_t *bytes,
+int es_udp_rqueue(int netns, const struct in6_addr *addr, uint16_t port, uint64_t *bytes,
 		  unsigned int *sockets)
 {
 	struct rqueue_match q = { .addr = addr, .port = port };
-	int ret = es_inet_diag_dump_all(IPPROTO_UDP, ~0U, count_cb, &q);
+	int ret = es_inet_diag_dump_all(netns, IPPROTO_UDP, ~0U, count_cb, &q);
 
 	*bytes = q.bytes;
 	*sockets = q.sockets;

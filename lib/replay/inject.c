@@ -4,6 +4,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include "net/netns.h"
 #include "inject.h"
 
 static __u16 csum_fold(__u32 sum)
@@ -98,12 +99,10 @@ void es_ip_set_len(__u8 *pkt, size_t len)
 	pkt[at + 1] = v & 0xff;
 }
 
-int es_mig_inject_open(int family)
+int es_mig_inject_open(int netns, int family)
 {
 	/* IPPROTO_RAW: the header comes with the packet, in both families */
-	int fd = socket(family, SOCK_RAW, IPPROTO_RAW);
-
-	return fd < 0 ? -errno : fd;
+	return es_netns_socket(netns, family, SOCK_RAW, IPPROTO_RAW);
 }
 
 int es_mig_inject_packet(int fd, const __u8 *data, __u32 len)
@@ -131,9 +130,9 @@ int es_mig_inject_packet(int fd, const __u8 *data, __u32 len)
 	return 0;
 }
 
-int es_mig_inject_key_open(const struct es_mig_key *key)
+int es_mig_inject_key_open(int netns, const struct es_mig_key *key)
 {
-	return es_mig_inject_open(es_mig_addr_is4(key->svc_addr) ? AF_INET : AF_INET6);
+	return es_mig_inject_open(netns, es_mig_addr_is4(key->svc_addr) ? AF_INET : AF_INET6);
 }
 
 int es_mig_inject(int fd, const struct es_mig_record *rec)

@@ -8,12 +8,13 @@
 /*
  * Put the recorded request into the local stack as if it had just arrived
  * (a raw socket of the packet's family from es_mig_inject_open, AF_INET or
- * AF_INET6; es_mig_inject_key_open: the family of a session): it reaches
- * the container the service address routes to. The UDP or TCP checksum is
+ * AF_INET6; es_mig_inject_key_open: the family of a session), made in
+ * network namespace netns (net/netns.h; ES_NETNS_OWN: the caller's): it
+ * reaches the container the service address routes to there. The UDP or TCP checksum is
  * recomputed, since the copy may carry a checksum left to offload.
  */
-int es_mig_inject_open(int family);
-int es_mig_inject_key_open(const struct es_mig_key *key);
+int es_mig_inject_open(int netns, int family);
+int es_mig_inject_key_open(int netns, const struct es_mig_key *key);
 int es_mig_inject(int fd, const struct es_mig_record *rec);
 int es_mig_inject_packet(int fd, const __u8 *data, __u32 len);
 

@@ -174,7 +174,7 @@ int es_mig_replay_begin(const struct es_mig_dp *dp, const struct es_mig_key *key
 	ret = es_mig_session_get(dp, key, s);
 	if (ret)
 		return ret;
-	return es_mig_inject_key_open(key);
+	return es_mig_inject_key_open(dp->ct_netns, key);
 }
 
 int es_mig_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *key,
@@ -321,7 +321,7 @@ int es_mig_src_drain(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	struct es_mig_remote r;
 	int fd, tries, ret = -EAGAIN;
 
-	fd = es_mig_inject_key_open(key);
+	fd = es_mig_inject_key_open(dp->ct_netns, key);
 	if (fd < 0)
 		return fd;
 	for (tries = 0; tries < MIG_RESUME_TRIES && ret == -EAGAIN; tries++) {

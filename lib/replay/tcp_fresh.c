@@ -151,8 +151,9 @@ bool es_tcp_fresh_detect(struct tcp_run *r)
 	 * in the image: the restored container has its socket, which takes
 	 * the replay as any restored one does (its SYN a duplicate).
 	 */
-	return !es_tcp_conn_exists(es_mig_in6(r->key->svc_addr), r->key->svc_port,
-				   es_mig_in6(r->key->user_addr), r->key->user_port);
+	return !es_tcp_conn_exists(r->dp->ct_netns, es_mig_in6(r->key->svc_addr),
+				   r->key->svc_port, es_mig_in6(r->key->user_addr),
+				   r->key->user_port);
 }
 
 /*

@@ -361,7 +361,7 @@ int es_tcp_run_begin(struct tcp_run *r)
 		fd = es_mig_replay_begin(r->dp, r->key, &s, &ss);
 	} else {
 		r->booted = s.replayed > s.cursor && (s.tcp_seen & ES_MIG_TCP_NEW_ACK);
-		fd = es_mig_inject_key_open(r->key);
+		fd = es_mig_inject_key_open(r->dp->ct_netns, r->key);
 	}
 	if (fd < 0)
 		return fd;

@@ -48,9 +48,11 @@ redis_case() {
 	others_clean "Redis, $label" "$sent"
 }
 
-# long enough that the connections are still open when the retry comes
+# long enough that the connections are still open when the retry comes;
+# in the node's namespace, where the failed attempt's copies outlive their
+# container (in a pod's they go with its namespace)
 redis_case retry "restore fails, then a retry" $(((CONNS - 1) * 400)) --count 400 \
-	--fault restore_fail --retry
+	--fault restore_fail --retry --node-network
 es_expect_eq "Redis, retry: the first attempt failed, the retry carried every connection" \
 	"$(jq -r '"\(.[1].state) \(.[0].sessions | length)"' "$DRILL_DIR/zdm.json")" "failed $CONNS"
 es_expect_eq "Redis, retry: the failed attempt's copies of the connections aborted at the target" \

@@ -13,6 +13,7 @@
  * object is loaded once and its maps emptied before each test.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -35,6 +36,7 @@
 #include "testing/map_reset.h"
 #include "testing/pkt_build.h"
 #include "testing/tun_build.h"
+#include "net/netns.h"
 #include "net/udp_rqueue.h"
 #include "harness.h"
 
@@ -982,8 +984,11 @@ TEST_F(mig, tcx_hold_cutover_and_idle)
 	EXPECT_EQ(session(self).passed_local, 1, "passed_local");
 }
 
-/* Datagrams sent to a and read back: es_udp_rqueue for addr sees them queued, then none. */
-static void rqueue_check(int family, const struct sockaddr *a, socklen_t alen,
+/*
+ * Datagrams sent to a and read back, sockets made in namespace netns:
+ * es_udp_rqueue for addr there sees them queued, then none.
+ */
+static void rqueue_check(int netns, int family, const struct sockaddr *a, socklen_t alen,
 			 const struct in6_addr *addr, uint16_t port)
 {
 	unsigned int sockets;
@@ -991,21 +996,28 @@ static void rqueue_check(int family, const struct sockaddr *a, socklen_t alen,
 	char buf[64] = "request";
 	int rx, tx, i;
 
-	rx = socket(family, SOCK_DGRAM, 0);
-	tx = socket(family, SOCK_DGRAM, 0);
+	rx = es_netns_socket(netns, family, SOCK_DGRAM, 0);
+	tx = es_netns_socket(netns, family, SOCK_DGRAM, 0);
+	ASSERT_GE(rx, 0, "socket in the namespace");
+	ASSERT_GE(tx, 0, "socket in the namespace");
 	ASSERT_OK(bind(rx, a, alen), "bind");
-	ASSERT_OK(es_udp_rqueue(addr, port, &bytes, &sockets), "sock_diag");
+	ASSERT_OK(es_udp_rqueue(netns, addr, port, &bytes, &sockets), "sock_diag");
 	EXPECT_EQ(sockets, 1, "one socket");
 	EXPECT_EQ(bytes, 0, "empty queue");
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(sendto(tx, buf, sizeof(buf), 0, a, alen), (ssize_t)sizeof(buf), "sendto");
-	ASSERT_OK(es_udp_rqueue(addr, port, &bytes, &sockets), "sock_diag");
+	ASSERT_OK(es_udp_rqueue(netns, addr, port, &bytes, &sockets), "sock_diag");
 	EXPECT_GE(bytes, 3 * sizeof(buf), "three datagrams queued");
-	ASSERT_OK(es_udp_rqueue(NULL, port, &bytes, &sockets), "sock_diag, any address");
+	ASSERT_OK(es_udp_rqueue(netns, NULL, port, &bytes, &sockets), "sock_diag, any address");
 	EXPECT_GE(bytes, 3 * sizeof(buf), "queued, any address");
+	if (netns != ES_NETNS_OWN) {
+		ASSERT_OK(es_udp_rqueue(ES_NETNS_OWN, NULL, port, &bytes, &sockets),
+			  "sock_diag of the caller's namespace");
+		EXPECT_EQ(sockets, 0, "not the caller's socket");
+	}
 	for (i = 0; i < 3; i++)
 		ASSERT_EQ(recv(rx, buf, sizeof(buf), 0), (ssize_t)sizeof(buf), "recv");
-	ASSERT_OK(es_udp_rqueue(NULL, port, &bytes, &sockets), "sock_diag, any address");
+	ASSERT_OK(es_udp_rqueue(netns, NULL, port, &bytes, &sockets), "sock_diag, any address");
 	EXPECT_EQ(bytes, 0, "drained");
 	close(rx);
 	close(tx);
@@ -1018,7 +1030,25 @@ TEST_F(mig, udp_receive_queue_measured)
 	struct in6_addr mapped = { .s6_addr32 = { 0, 0, htonl(0xffff), htonl(INADDR_LOOPBACK) } };
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	rqueue_check(AF_INET, (struct sockaddr *)&a, sizeof(a), &mapped, a.sin_port);
+	rqueue_check(ES_NETNS_OWN, AF_INET, (struct sockaddr *)&a, sizeof(a), &mapped, a.sin_port);
+}
+
+/*
+ * A container in a pod namespace of its own: its sockets are read there
+ * (net/netns.h), while the caller's namespace, the node's, has none.
+ */
+TEST_F(mig, udp_receive_queue_measured_in_another_namespace)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(7997) };
+	struct in6_addr mapped = { .s6_addr32 = { 0, 0, htonl(0xffff), htonl(INADDR_LOOPBACK) } };
+	int pod = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	ASSERT_GE(pod, 0, "the fixture's namespace, as the pod's");
+	/* the caller moves on to a namespace of its own: the node's */
+	ASSERT_OK(unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)");
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	rqueue_check(pod, AF_INET, (struct sockaddr *)&a, sizeof(a), &mapped, a.sin_port);
+	close(pod);
 }
 
 /* The same for an IPv6 service: its socket is in the AF_INET6 dump. */
@@ -1029,7 +1059,7 @@ TEST_F(mig, udp_receive_queue_measured_ipv6)
 
 	/* the fixture's namespace has IPv6 off (no router solicitations on w0) */
 	ASSERT_OK(sh("sysctl -q -w net.ipv6.conf.lo.disable_ipv6=0"), "IPv6 on lo");
-	rqueue_check(AF_INET6, (struct sockaddr *)&a, sizeof(a), &a.sin6_addr,
+	rqueue_check(ES_NETNS_OWN, AF_INET6, (struct sockaddr *)&a, sizeof(a), &a.sin6_addr,
 		     a.sin6_port);
 }
 

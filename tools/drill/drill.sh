@@ -75,6 +75,8 @@ while [ $# -gt 0 ]; do
 	--records) OVR[records]=$2; shift 2 ;;
 	--wan-loss) OVR[wan_loss]=$2; shift 2 ;;
 	--ipv6) OVR[family]=6; shift ;;
+	--pod-network) OVR[pod_network]=true; shift ;;
+	--node-network) OVR[pod_network]=false; shift ;;
 	--ab|--redis-benchmark) OVR[ab_requests]=$2; shift 2 ;;
 	--ab-concurrency) OVR[ab_concurrency]=$2; shift 2 ;;
 	--ab-pace) OVR[ab_pace]=$2; shift 2 ;;
@@ -192,6 +194,14 @@ if [ "$FAMILY" != 4 ] && [ "$FAMILY" != 6 ]; then
 	echo "drill: the family must be 4 or 6 (--ipv6)" >&2
 	exit 2
 fi
+# the service's container in a pod namespace of its own, wired by
+# edgeshift-cni on each node (docs/migration.md, "Pod networks"), or in
+# the node's namespace (--node-network, scenario key pod_network: false)
+POD_NET=$(sc pod_network .pod_network true)
+if [ "$POD_NET" != true ] && [ "$POD_NET" != false ]; then
+	echo "drill: pod_network must be true or false" >&2
+	exit 2
+fi
 NAME=$(jq -r '.name // "drill"' "$SCENARIO")
 [ -n "$OUT" ] || OUT=$ES_BUILD/drill/$NAME
 mkdir -p "$OUT"
@@ -216,6 +226,10 @@ if [ "$FAMILY" = 6 ]; then
 	AP1_6=fd00:a1:$((RANDOM % 250))::
 	AP2_6=fd00:a2:$((RANDOM % 250))::
 fi
+# pod mode: the pods' subnet (the service's address is a pod's) and
+# their gateway, the node's side
+POD_PLEN=24 POD_GW=${SVC%.1}.254 POD_DEFAULT=0.0.0.0/0
+[ "$FAMILY" = 6 ] && POD_PLEN=64 POD_GW=${SVC%::1}::fe POD_DEFAULT=::/0
 # ep ADDR PORT: an endpoint as the tools take it, an IPv6 address in brackets
 ep() { case "$1" in *:*) echo "[$1]:$2" ;; *) echo "$1:$2" ;; esac; }
 PORT=9464
@@ -289,6 +303,18 @@ V6_1=() V6_2=()
 es_veth u ua "$AP1.2" n1 ap "$AP1.1" "${V6_1[@]}" || die "access link 1"
 es_veth u ub "$AP2.2" n2 ap "$AP2.1" "${V6_2[@]}" || die "access link 2"
 IF_AP=$(es_ifname ap)
+# pod mode: each node's pods are macvlan children (edgeshift-cni) of a
+# veth end standing for the node's pod NIC; the node reaches them
+# through a macvlan of its own on it (ps), their gateway, which
+# carries their replies into the node's stack (es_mig_tc_ctr)
+if [ "$POD_NET" = true ]; then
+	for n in 1 2; do
+		es_in n$n ip link add "$(es_ifname pd)" type veth peer name "$(es_ifname pp)" &&
+			es_in n$n ip link add "$(es_ifname ps)" link "$(es_ifname pd)" type macvlan mode bridge &&
+			for dev in pd pp ps; do es_in n$n ip link set "$(es_ifname $dev)" up; done ||
+			die "pod link of node $n"
+	done
+fi
 for ns in u n1 n2; do
 	for dev in $(es_in $ns ip -j link show | jq -r '.[] | select(.ifname != "lo") | .ifname'); do
 		# complete checksums: a tunnelled packet crosses the WAN relay as bytes
@@ -308,7 +334,11 @@ es_in u sysctl -q -w net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filt
 for n in 1 2; do
 	ap=$AP1.2; [ $n = 2 ] && ap=$AP2.2
 	[ "$FAMILY" = 6 ] && { ap=${AP1_6}2; [ $n = 2 ] && ap=${AP2_6}2; }
-	es_in n$n ip addr add "$SVC/$HOST" dev lo
+	if [ "$POD_NET" = true ]; then
+		es_in n$n ip addr add "$POD_GW/$POD_PLEN" dev "$(es_ifname ps)"
+	else
+		es_in n$n ip addr add "$SVC/$HOST" dev lo
+	fi
 	es_in n$n ip route add "$USER_IP/$HOST" via "$ap"
 	es_in n$n sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
 		net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.all.accept_local=1
@@ -344,6 +374,20 @@ events_config() { # N
 	[ -n "${ES_DRILL_CE_RECEIVER:-}" ] || return 0
 	echo "\"events\": { \"sink\": \"http://127.0.0.1:8090/\", \"spool_dir\": \"$OUT/events-spool-node$1\" },"
 }
+# pod mode: node N's CNI network (edgeshift-cni, macvlan on its pod NIC,
+# the static IPAM plugin given the spec's "ips" through the ips
+# capability) and the agent's pod_network object naming it
+pod_network_config() { # N
+	[ "$POD_NET" = true ] || return 0
+	cat >"$ES_TMP/pods-$1.conf" <<JSON
+{ "cniVersion": "1.0.0", "name": "$ES_PREFIX-pods", "type": "edgeshift-cni",
+  "kind": "macvlan", "master": "$(es_ifname pd)", "mode": "bridge",
+  "stateDir": "$ES_TMP/cni-$1", "pinPath": "$(es_pin_path "n$1")",
+  "capabilities": { "ips": true },
+  "ipam": { "type": "static", "routes": [ { "dst": "$POD_DEFAULT", "gw": "$POD_GW" } ] } }
+JSON
+	echo "\"pod_network\": { \"conf\": \"$ES_TMP/pods-$1.conf\", \"cni_path\": \"$ES_BUILD:/usr/lib/cni\" },"
+}
 node_config() { # N STATE PEER_NAME PEER_IP MY_W
 	cat >"$ES_TMP/config-$1.json" <<JSON
 {
@@ -354,6 +398,7 @@ node_config() { # N STATE PEER_NAME PEER_IP MY_W
 		"event_log": "$OUT/events-node$1.log",
 		"connect_timeout_ms": 2000, "request_timeout_ms": 10000, "stall_timeout_ms": 5000,
 		$PEER_TCP
+		$(pod_network_config "$1")
 		"restore_timeout_ms": 30000, "checkpoint_timeout_ms": 30000
 	},
 	$(events_config "$1")
@@ -361,6 +406,7 @@ node_config() { # N STATE PEER_NAME PEER_IP MY_W
 		"tunnel_addr": "$5",
 		"user_interfaces": ["$IF_AP"],
 		"wan_interfaces": ["${ES_PREFIX}w$( [ "$1" = 1 ] && echo a || echo b)"],
+		$( [ "$POD_NET" = true ] && echo "\"pod_interfaces\": [\"$(es_ifname ps)\"],")
 		"replay_limit": $LIMIT,
 		"records": $RECORDS,
 		"replay_order": "$REPLAY_ORDER",
@@ -419,6 +465,8 @@ agent_wait 1 || die "agent on node 1"
 agent_wait 2 || die "agent on node 2"
 site_write
 
+POD_IPS=""
+[ "$POD_NET" = true ] && POD_IPS=",\"ips\":[\"$SVC/$POD_PLEN\"]"
 say "service: $([ "$PROTO" = redis ] && echo redis-server || echo es-counter) in container 'svc' on node 1 ($SVC:$SVC_PORT, $PROTO)"
 if [ "$PROTO" = redis ]; then
 	# unmodified: no persistence (the checkpoint carries its memory), no
@@ -435,7 +483,7 @@ else
 		--state-dir /data --mem-mb "$MEM_MB" --write-kb "$WRITE_KB")
 fi
 es_in n1 curl -sf -m 30 -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
-	-d "{\"name\":\"svc\",\"image\":\"$IMAGE\",\"args\":[${args%,}],\"tcp_established\":$TCP_EST}" \
+	-d "{\"name\":\"svc\",\"image\":\"$IMAGE\",\"args\":[${args%,}],\"tcp_established\":$TCP_EST$POD_IPS}" \
 	"http://127.0.0.1:$PORT/v1/containers" >/dev/null || die "container start"
 check() {
 	if [ "$PROTO" = redis ]; then

@@ -46,6 +46,7 @@
 #include "tool/opts.h"
 #include "util/sockaddr.h"
 #include "util/clock.h"
+#include "net/netns.h"
 
 /* Requests one write carries at most (--pipeline). */
 #define ES_DRILL_PIPELINE_MAX	64
@@ -147,7 +148,7 @@ static int route_to(const union drill_addr *gw, const union drill_addr *src)
 		n = addr_bytes(src, &a);
 		mnl_attr_put(nlh, RTA_PREFSRC, n, a);
 	}
-	ret = es_mnl_request(NETLINK_ROUTE, nlh, buf, NULL, NULL);
+	ret = es_mnl_request(ES_NETNS_OWN, NETLINK_ROUTE, nlh, buf, NULL, NULL);
 	if (ret) {
 		addr_bytes(gw, &a);
 		inet_ntop(gw->sa.sa_family, a, text, sizeof(text));

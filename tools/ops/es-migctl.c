@@ -21,6 +21,7 @@
 #include "replay/tcp_replay.h"
 #include "tool/opts.h"
 #include "tool/tool_util.h"
+#include "net/netns.h"
 #include "net/udp_rqueue.h"
 
 #define PROG		"es-migctl"
@@ -373,7 +374,8 @@ static int cmd_rqueue(const struct opts *o)
 
 	if (!o->has_svc)
 		return es_opts_error(&cli, "rqueue needs --service") ? 2 : 2;
-	ret = es_udp_rqueue(es_mig_in6(o->svc.svc_addr), o->svc.svc_port, &bytes, &sockets);
+	ret = es_udp_rqueue(ES_NETNS_OWN, es_mig_in6(o->svc.svc_addr), o->svc.svc_port, &bytes,
+			    &sockets);
 	if (ret)
 		return fail("sock_diag", ret);
 	out = json_pack("{s:I, s:i}", "bytes", (json_int_t)bytes, "sockets", (int)sockets);
