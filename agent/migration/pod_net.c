@@ -122,11 +122,17 @@ static int plugin_find(const struct es_mig_config *cfg, char *buf, size_t len)
  */
 static char *plugin_stdin(const struct es_mig_config *cfg, json_t *ips, json_t *prev)
 {
-	json_t *c = json_deep_copy(cfg->pod_conf);
+	json_t *c = json_deep_copy(cfg->pod_conf), *rc;
 	char *s;
 
-	if (ips && json_array_size(ips))
-		json_object_set_new(c, "runtimeConfig", json_pack("{s:O}", "ips", ips));
+	if (ips && json_array_size(ips)) {
+		rc = json_object_get(c, "runtimeConfig");
+		if (!json_is_object(rc)) {
+			rc = json_object();
+			json_object_set_new(c, "runtimeConfig", rc);
+		}
+		json_object_set(rc, "ips", ips);
+	}
 	if (prev)
 		json_object_set(c, "prevResult", prev);
 	s = json_dumps(c, JSON_COMPACT);
@@ -207,6 +213,9 @@ int es_pod_net_add(const struct es_mig_config *cfg, const char *name, json_t *sp
 		return -EINVAL;
 	}
 	pod_dir(cfg, name, dir, sizeof(dir));
+	/* what an agent killed inside an earlier ADD or DEL left */
+	if (!access(dir, F_OK))
+		es_pod_net_del(cfg, name);
 	ret = es_mkdir_p(dir, 0700);
 	if (ret) {
 		snprintf(err, err_len, "pod network: %s: %s", dir, strerror(-ret));

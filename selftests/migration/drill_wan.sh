@@ -15,10 +15,12 @@ command -v criu >/dev/null || { es_plan 1; es_skip drill_wan "criu missing (tool
 . "$(dirname "$0")/drill.inc"
 es_plan 27
 
-# 5 % of the frames each way: the migration tunnels about 150 requests and
-# as many replies, so a loss in each direction is all but certain
-# (0.95^150 < 0.1 %; at 3 % one run in about 70 lost no request)
-drill_run loss --rate 50 --count 350 --handoff-at 50 --wan-loss 5
+# 5 % of the frames each way, at 100 requests/s: the migration tunnels
+# 170-320 requests and as many replies, so a loss in each direction is all
+# but certain (9-21 replies and 7-23 requests sent again in three runs; at
+# 50/s, about 120 each way, 2-9 replies were, and 2 runs in about 14 lost
+# none)
+drill_run loss --rate 100 --count 700 --handoff-at 100 --wan-loss 5
 drill_expect_lossy "5 % loss"
 drill_expect_eq "5 % loss: migration done, drill passed" "$(drill_q .migration.state) $DRILL_RC" "done 0"
 es_expect_ge "5 % loss: requests the WAN lost were sent again and delivered in sequence" \
