@@ -14,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include "net/netns.h"
+#include "util/clock.h"
 #include "util/exec_io.h"
 #include "util/fs_util.h"
 #include "util/log.h"
@@ -202,6 +203,7 @@ int es_pod_net_add(const struct es_mig_config *cfg, const char *name, json_t *sp
 		   size_t err_len)
 {
 	char dir[ES_PATH], path[ES_PATH];
+	int64_t t0 = es_now_ms();
 	json_t *res = NULL;
 	int ret;
 
@@ -238,7 +240,8 @@ int es_pod_net_add(const struct es_mig_config *cfg, const char *name, json_t *sp
 		snprintf(err, err_len, "pod network: writing %s", path);
 		goto fail;
 	}
-	es_info("pod_network_added", "name=%s", name);
+	/* on a restore's path: the migration's time includes it */
+	es_info("pod_network_added", "name=%s ms=%lld", name, (long long)(es_now_ms() - t0));
 	return 0;
 fail:
 	es_pod_net_del(cfg, name);
