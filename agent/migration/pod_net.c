@@ -197,6 +197,61 @@ static int plugin_run(const struct es_mig_config *cfg, const char *cmd, const ch
 	return ret > 0 ? -EIO : ret;
 }
 
+/* ---- which pod holds an address ---- */
+
+/* "ADDR/PREFIX" or "ADDR" into a (IPv4 mapped); 0 or -1. */
+static int cidr_addr(const char *cidr, struct in6_addr *a)
+{
+	char text[INET6_ADDRSTRLEN + 8], *slash;
+	struct in_addr a4;
+
+	snprintf(text, sizeof(text), "%s", cidr ?: "");
+	slash = strchr(text, '/');
+	if (slash)
+		*slash = '\0';
+	if (inet_pton(AF_INET, text, &a4) == 1) {
+		memset(a, 0, sizeof(*a));
+		a->s6_addr[10] = a->s6_addr[11] = 0xff;
+		memcpy(&a->s6_addr[12], &a4, 4);
+		return 0;
+	}
+	return inet_pton(AF_INET6, text, a) == 1 ? 0 : -1;
+}
+
+static bool result_holds(json_t *res, const struct in6_addr *a)
+{
+	struct in6_addr b;
+	json_t *ip;
+	size_t i;
+
+	json_array_foreach(json_object_get(res, "ips"), i, ip)
+		if (!cidr_addr(json_string_value(json_object_get(ip, "address")), &b) &&
+		    !memcmp(&b, a, sizeof(b)))
+			return true;
+	return false;
+}
+
+/*
+ * Did the plugin give every address the spec asked for? A plugin whose IPAM
+ * ignores the ips capability (host-local) gives others: the pod would not
+ * be the one its users reach. 0, or -EADDRNOTAVAIL with err.
+ */
+static int result_check(json_t *res, json_t *ips, char *err, size_t len)
+{
+	struct in6_addr a;
+	json_t *ip;
+	size_t i;
+
+	json_array_foreach(ips, i, ip) {
+		if (!cidr_addr(json_string_value(ip), &a) && result_holds(res, &a))
+			continue;
+		snprintf(err, len, "pod network: CNI ADD gave the pod no address %s (the "
+			 "network's IPAM must honour the ips capability)", json_string_value(ip));
+		return -EADDRNOTAVAIL;
+	}
+	return 0;
+}
+
 /* ---- ADD, DEL ---- */
 
 int es_pod_net_add(const struct es_mig_config *cfg, const char *name, json_t *spec, char *err,
@@ -234,12 +289,15 @@ int es_pod_net_add(const struct es_mig_config *cfg, const char *name, json_t *sp
 	if (ret)
 		goto fail;
 	result_path(cfg, name, path, sizeof(path));
+	/* kept first: DEL hands the plugin what it gave, even after a refused result */
 	ret = json_dump_file(res, path, JSON_COMPACT) ? -EIO : 0;
-	json_decref(res);
-	if (ret) {
+	if (ret)
 		snprintf(err, err_len, "pod network: writing %s", path);
+	else
+		ret = result_check(res, json_object_get(spec, "ips"), err, err_len);
+	json_decref(res);
+	if (ret)
 		goto fail;
-	}
 	/* on a restore's path: the migration's time includes it */
 	es_info("pod_network_added", "name=%s ms=%lld", name, (long long)(es_now_ms() - t0));
 	return 0;
@@ -270,35 +328,6 @@ int es_pod_net_del(const struct es_mig_config *cfg, const char *name)
 	netns_remove(path);
 	es_rm_rf(dir);
 	return ret;
-}
-
-/* ---- which pod holds an address ---- */
-
-static bool result_holds(json_t *res, const struct in6_addr *a)
-{
-	char text[INET6_ADDRSTRLEN + 8], *slash;
-	struct in6_addr b;
-	struct in_addr b4;
-	json_t *ip;
-	size_t i;
-
-	json_array_foreach(json_object_get(res, "ips"), i, ip) {
-		snprintf(text, sizeof(text), "%s",
-			 json_string_value(json_object_get(ip, "address")) ?: "");
-		slash = strchr(text, '/');
-		if (slash)
-			*slash = '\0';
-		if (inet_pton(AF_INET, text, &b4) == 1) {
-			memset(&b, 0, sizeof(b));
-			b.s6_addr[10] = b.s6_addr[11] = 0xff;
-			memcpy(&b.s6_addr[12], &b4, 4);
-		} else if (inet_pton(AF_INET6, text, &b) != 1) {
-			continue;
-		}
-		if (!memcmp(&b, a, sizeof(b)))
-			return true;
-	}
-	return false;
 }
 
 int es_pod_netns_open_by_addr(const struct es_mig_config *cfg, const struct in6_addr *a)

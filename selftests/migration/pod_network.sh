@@ -15,7 +15,7 @@ es_require_root pod_network
 . "$(dirname "$0")/migration.inc"
 command -v criu >/dev/null || { es_plan 1; es_skip pod_network "criu missing (tools/setup/install-deps)"; exit 0; }
 
-es_plan 22
+es_plan 24
 SUB=172.29.$((RANDOM % 200))
 SVC=$SUB.1
 GW=$SUB.254
@@ -139,4 +139,15 @@ es_expect_eq "A: DEL after the stop: no pod, no container, no attachment" \
 es_expect_eq "A: the pod's namespace is unmounted" "$(grep -c "$MIG_STATE_A/pods" /proc/self/mountinfo)" 0
 es_expect_eq "B: removed: DEL, the namespace goes" \
 	"$(mig_api b DELETE /v1/containers/p1 | tail -n 1) $(left b)" "200 0/0/0"
+
+# a network that gives no addresses (no IPAM: L2 only) to a spec asking
+# for one: the pod would not hold the address its users reach; the start
+# fails, naming it, and nothing is left
+kill "$MIG_PID_A" && wait "$MIG_PID_A" 2>/dev/null
+jq '.ipam = {}' "$ES_TMP/pods-b.conf" | sed "s/cni-b/cni-a/" >"$ES_TMP/pods-a.conf"
+mig_agent a || exit 1
+out=$(mig_api a POST /v1/containers "$(spec p2 "$SVC/24")")
+es_expect_match "an address asked for and not given: the start fails, naming it" "$out" \
+	"gave the pod no address $SVC/24"
+es_expect_eq "and leaves nothing: no pod, no container, no attachment" "$(left a)" "0/0/0"
 es_done
