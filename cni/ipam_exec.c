@@ -1,157 +1,96 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Executing an IPAM plugin binary. */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/wait.h>
+#include "util/exec_io.h"
 #include "ipam_exec.h"
 
-#define IPAM_OUT_MAX	(1 << 20)
+
+static void env_free(char **e)
+{
+	size_t i;
+
+	for (i = 0; e && e[i]; i++)
+		free(e[i]);
+	free(e);
+}
 
 int ipam_exec_find(const char *type, const char *cni_path, char *buf, size_t len,
 		   struct cni_error *err)
 {
-	const char *p = cni_path, *end;
-
-	while (p && *p) {
-		end = strchr(p, ':');
-		if (!end)
-			end = p + strlen(p);
-		if (end > p) {
-			snprintf(buf, len, "%.*s/%s", (int)(end - p), p, type);
-			if (!access(buf, X_OK))
-				return 0;
-		}
-		p = *end ? end + 1 : end;
-	}
+	if (!es_exec_find(cni_path, type, buf, len))
+		return 0;
 	return cni_fail(err, CNI_ERR_INVALID_CONFIG, "ipam.type: plugin \"%s\" not found in CNI_PATH",
 			type);
 }
 
-/* Feeds stdin and collects stdout without deadlocking on full pipes. */
-static int pump(int in_fd, const char *in, size_t in_len, int out_fd, char **out, size_t *out_len)
+static bool cni_var(const char *e)
 {
-	struct pollfd pfd[2] = { { in_fd, POLLOUT, 0 }, { out_fd, POLLIN, 0 } };
-	size_t off = 0, cap = 4096, n = 0;
-	char *buf = malloc(cap);
-	ssize_t r;
+	static const char *const names[] = { "CNI_COMMAND=", "CNI_CONTAINERID=", "CNI_NETNS=",
+					     "CNI_IFNAME=", "CNI_PATH=", "CNI_ARGS=" };
+	size_t i;
 
-	if (!buf)
-		return -ENOMEM;
-	if (!in_len) {
-		close(in_fd);
-		pfd[0].fd = -1;
-	}
-	while (pfd[1].fd >= 0) {
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (pfd[0].fd >= 0 && pfd[0].revents) {
-			r = write(in_fd, in + off, in_len - off);
-			if (r > 0)
-				off += r;
-			if (r < 0 || off == in_len) {
-				close(in_fd);
-				pfd[0].fd = -1;
-			}
-		}
-		if (pfd[1].revents) {
-			if (n + 4096 > cap && cap < IPAM_OUT_MAX) {
-				char *nb = realloc(buf, cap * 2);
-
-				if (!nb)
-					break;
-				buf = nb;
-				cap *= 2;
-			}
-			r = read(out_fd, buf + n, cap - n - 1);
-			if (r <= 0)
-				pfd[1].fd = -1;
-			else
-				n += r;
-		}
-	}
-	if (pfd[0].fd >= 0)
-		close(in_fd);
-	buf[n] = '\0';
-	*out = buf;
-	*out_len = n;
-	return 0;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strncmp(e, names[i], strlen(names[i])))
+			return true;
+	return false;
 }
 
 /*
  * CNI_ARGS may carry EDGESHIFT_NETWORK, which the standard plugins do not
  * know and refuse unless told to ignore what they do not know.
  */
-static void ignore_unknown_args(void)
+static char *plugin_args(void)
 {
 	const char *args = getenv("CNI_ARGS");
-	char *s;
+	char *s = NULL;
 
-	if (!args || !*args || strstr(args, "IgnoreUnknown="))
-		return;
-	if (asprintf(&s, "IgnoreUnknown=1;%s", args) > 0)
-		setenv("CNI_ARGS", s, 1);
+	if (!args || !*args)
+		return NULL;
+	if (strstr(args, "IgnoreUnknown="))
+		return asprintf(&s, "CNI_ARGS=%s", args) > 0 ? s : NULL;
+	return asprintf(&s, "CNI_ARGS=IgnoreUnknown=1;%s", args) > 0 ? s : NULL;
 }
 
-/* The child's CNI_* variables: this invocation's, or those of a record (GC). */
-static void plugin_env(const struct cni_env *env, const char *command)
+/*
+ * The child's environment, made before the fork (the data-plane hook runs
+ * in a thread meanwhile: no setenv in the child): ours, with the CNI_*
+ * variables of this invocation, or those of a record (GC).
+ */
+static char **plugin_env(const struct cni_env *env, const char *command)
 {
 	static const char *const names[] = { "CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME",
 					     "CNI_PATH" };
 	const char *vals[] = { env->container_id, env->netns, env->ifname, env->path };
-	size_t i;
+	size_t n = 0, k = 0, i;
+	char **e;
 
-	setenv("CNI_COMMAND", command, 1);
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (vals[i] && *vals[i])
-			setenv(names[i], vals[i], 1);
-		else
-			unsetenv(names[i]);
-	}
-	ignore_unknown_args();
-}
-
-static int run_plugin(const char *bin, const struct cni_env *env, const char *command,
-		      const char *conf, size_t conf_len, char **out, size_t *out_len, int *status)
-{
-	int in[2], outp[2], ret;
-	pid_t pid;
-
-	if (pipe2(in, O_CLOEXEC))
-		return -errno;
-	if (pipe2(outp, O_CLOEXEC)) {
-		ret = -errno;
-		close(in[0]);
-		close(in[1]);
-		return ret;
-	}
-	pid = fork();
-	if (pid < 0) {
-		ret = -errno;
-		close(in[0]), close(in[1]), close(outp[0]), close(outp[1]);
-		return ret;
-	}
-	if (!pid) {
-		dup2(in[0], 0);
-		dup2(outp[1], 1);
-		plugin_env(env, command);
-		execl(bin, bin, (char *)NULL);
-		_exit(127);
-	}
-	close(in[0]);
-	close(outp[1]);
-	signal(SIGPIPE, SIG_IGN);
-	ret = pump(in[1], conf, conf_len, outp[0], out, out_len);
-	close(outp[0]);
-	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-		;
-	return ret;
+	while (environ[n])
+		n++;
+	e = calloc(n + 7, sizeof(*e));
+	if (!e)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (!cni_var(environ[i]) && !(e[k++] = strdup(environ[i])))
+			goto fail;
+	if (asprintf(&e[k++], "CNI_COMMAND=%s", command) < 0)
+		goto fail_last;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (vals[i] && *vals[i] && asprintf(&e[k++], "%s=%s", names[i], vals[i]) < 0)
+			goto fail_last;
+	e[k] = plugin_args();
+	return e;
+fail_last:
+	e[k - 1] = NULL;	/* asprintf leaves it undefined */
+fail:
+	env_free(e);
+	return NULL;
 }
 
 static int plugin_error(const char *type, const char *out, int status, struct cni_error *err)
@@ -167,7 +106,7 @@ static int plugin_error(const char *type, const char *out, int status, struct cn
 			snprintf(err->details, sizeof(err->details), "%s", json_string_value(det));
 	} else {
 		cni_fail(err, CNI_ERR_IO, "ipam %s: exited with status %d and no error result", type,
-			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+			 status);
 	}
 	json_decref(j);
 	return -1;
@@ -176,26 +115,30 @@ static int plugin_error(const char *type, const char *out, int status, struct cn
 int ipam_exec(const char *type, const struct cni_env *env, const char *command,
 	      const char *conf, size_t conf_len, json_t **result, struct cni_error *err)
 {
-	char bin[PATH_MAX], *out = NULL;
+	char bin[PATH_MAX], *out = NULL, **envp;
 	json_error_t jerr;
-	size_t out_len = 0;
-	int status = 0, ret;
+	int ret;
 
 	if (result)
 		*result = NULL;
 	if (ipam_exec_find(type, env->path, bin, sizeof(bin), err))
 		return -1;
-	ret = run_plugin(bin, env, command, conf, conf_len, &out, &out_len, &status);
-	if (ret) {
-		cni_fail(err, CNI_ERR_IO, "ipam %s: cannot run %s: %s", type, bin, strerror(-ret));
+	envp = plugin_env(env, command);
+	/* no deadline of ours: the plugin's own (dhcp's tries) is documented */
+	signal(SIGPIPE, SIG_IGN);
+	ret = envp ? es_exec_io((char *[]){ bin, NULL }, envp, conf, conf_len, 0, &out) : -ENOMEM;
+	env_free(envp);
+	if (ret < 0) {
+		ret = cni_fail(err, CNI_ERR_IO, "ipam %s: cannot run %s: %s", type, bin,
+			       strerror(-ret));
 		goto out;
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		ret = plugin_error(type, out, status, err);
+	if (ret) {
+		ret = plugin_error(type, out, ret, err);
 		goto out;
 	}
 	if (result) {
-		*result = json_loadb(out, out_len, 0, &jerr);
+		*result = json_loads(out, 0, &jerr);
 		if (!json_is_object(*result)) {
 			json_decref(*result);
 			*result = NULL;

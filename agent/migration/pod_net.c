@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include "migctl/names.h"
 #include "net/netns.h"
 #include "util/clock.h"
 #include "util/exec_io.h"
@@ -101,21 +102,6 @@ static void netns_remove(const char *path)
 
 /* ---- the plugin ---- */
 
-/* The plugin's binary: its type, found in the CNI_PATH list. */
-static int plugin_find(const struct es_mig_config *cfg, char *buf, size_t len)
-{
-	const char *type = json_string_value(json_object_get(cfg->pod_conf, "type"));
-	const char *p = cfg->cni_path, *end;
-
-	for (; *p; p = *end ? end + 1 : end) {
-		end = strchrnul(p, ':');
-		snprintf(buf, len, "%.*s/%s", (int)(end - p), p, type);
-		if (end > p && !access(buf, X_OK))
-			return 0;
-	}
-	return -ENOENT;
-}
-
 /*
  * The configuration on the plugin's stdin: the file's, with what the
  * runtime adds (libcni's way): runtimeConfig for a capability the plugin
@@ -169,7 +155,8 @@ static int plugin_run(const struct es_mig_config *cfg, const char *cmd, const ch
 			 NULL };
 	int ret;
 
-	if (plugin_find(cfg, bin, sizeof(bin))) {
+	if (es_exec_find(cfg->cni_path, json_string_value(json_object_get(cfg->pod_conf, "type")),
+			 bin, sizeof(bin))) {
 		snprintf(err, len, "pod network: no plugin %s in %s",
 			 json_string_value(json_object_get(cfg->pod_conf, "type")), cfg->cni_path);
 		return -ENOENT;
@@ -199,34 +186,38 @@ static int plugin_run(const struct es_mig_config *cfg, const char *cmd, const ch
 
 /* ---- which pod holds an address ---- */
 
-/* "ADDR/PREFIX" or "ADDR" into a (IPv4 mapped); 0 or -1. */
-static int cidr_addr(const char *cidr, struct in6_addr *a)
+/*
+ * "ADDR/PREFIX" or "ADDR" (the CNI result's and the spec's form) into addr,
+ * as es_mig_key holds it (migctl/names.h), and *plen (-1: none); 0 or -1.
+ */
+static int cidr_parse(const char *cidr, __u32 *addr, long *plen)
 {
-	char text[INET6_ADDRSTRLEN + 8], *slash;
-	struct in_addr a4;
+	char text[INET6_ADDRSTRLEN + 8], *slash, *end;
 
-	snprintf(text, sizeof(text), "%s", cidr ?: "");
+	if (!cidr || strlen(cidr) >= sizeof(text))
+		return -1;
+	snprintf(text, sizeof(text), "%s", cidr);
+	*plen = -1;
 	slash = strchr(text, '/');
-	if (slash)
+	if (slash) {
 		*slash = '\0';
-	if (inet_pton(AF_INET, text, &a4) == 1) {
-		memset(a, 0, sizeof(*a));
-		a->s6_addr[10] = a->s6_addr[11] = 0xff;
-		memcpy(&a->s6_addr[12], &a4, 4);
-		return 0;
+		*plen = strtol(slash + 1, &end, 10);
+		if (*end || end == slash + 1 || *plen < 0)
+			return -1;
 	}
-	return inet_pton(AF_INET6, text, a) == 1 ? 0 : -1;
+	return es_mig_addr_parse(text, addr) ? -1 : 0;
 }
 
-static bool result_holds(json_t *res, const struct in6_addr *a)
+static bool result_holds(json_t *res, const __u32 *addr)
 {
-	struct in6_addr b;
+	__u32 b[4];
 	json_t *ip;
 	size_t i;
+	long plen;
 
 	json_array_foreach(json_object_get(res, "ips"), i, ip)
-		if (!cidr_addr(json_string_value(json_object_get(ip, "address")), &b) &&
-		    !memcmp(&b, a, sizeof(b)))
+		if (!cidr_parse(json_string_value(json_object_get(ip, "address")), b, &plen) &&
+		    es_mig_addr_eq(b, addr))
 			return true;
 	return false;
 }
@@ -238,12 +229,13 @@ static bool result_holds(json_t *res, const struct in6_addr *a)
  */
 static int result_check(json_t *res, json_t *ips, char *err, size_t len)
 {
-	struct in6_addr a;
+	__u32 a[4];
 	json_t *ip;
 	size_t i;
+	long plen;
 
 	json_array_foreach(ips, i, ip) {
-		if (!cidr_addr(json_string_value(ip), &a) && result_holds(res, &a))
+		if (!cidr_parse(json_string_value(ip), a, &plen) && result_holds(res, a))
 			continue;
 		snprintf(err, len, "pod network: CNI ADD gave the pod no address %s (the "
 			 "network's IPAM must honour the ips capability)", json_string_value(ip));
@@ -330,7 +322,7 @@ int es_pod_net_del(const struct es_mig_config *cfg, const char *name)
 	return ret;
 }
 
-int es_pod_netns_open_by_addr(const struct es_mig_config *cfg, const struct in6_addr *a)
+int es_pod_netns_open_by_addr(const struct es_mig_config *cfg, const __u32 *addr)
 {
 	char dir[ES_PATH], path[ES_PATH + 300];
 	int fd = ES_NETNS_OWN;
@@ -348,7 +340,7 @@ int es_pod_netns_open_by_addr(const struct es_mig_config *cfg, const struct in6_
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/cni.json", dir, d->d_name);
 		res = json_load_file(path, 0, NULL);
-		if (res && result_holds(res, a)) {
+		if (res && result_holds(res, addr)) {
 			snprintf(path, sizeof(path), "%s/%s/netns", dir, d->d_name);
 			fd = open(path, O_RDONLY | O_CLOEXEC);
 			/* -EPERM would read as ES_NETNS_OWN */
@@ -363,28 +355,17 @@ int es_pod_netns_open_by_addr(const struct es_mig_config *cfg, const struct in6_
 
 int es_pod_ips_validate(json_t *ips, char *err, size_t err_len)
 {
-	char text[INET6_ADDRSTRLEN + 8], *slash, *end;
-	unsigned char buf[16];
+	__u32 a[4];
 	json_t *ip;
 	size_t i;
 	long plen;
 
 	if (!json_is_array(ips) || json_array_size(ips) > 8)
 		goto bad;
-	json_array_foreach(ips, i, ip) {
-		if (!json_is_string(ip) || json_string_length(ip) >= sizeof(text))
+	json_array_foreach(ips, i, ip)
+		if (cidr_parse(json_string_value(ip), a, &plen) || plen < 0 ||
+		    plen > (es_mig_addr_is4(a) ? 32 : 128))
 			goto bad;
-		snprintf(text, sizeof(text), "%s", json_string_value(ip));
-		slash = strchr(text, '/');
-		if (!slash)
-			goto bad;
-		*slash = '\0';
-		plen = strtol(slash + 1, &end, 10);
-		if (*end || end == slash + 1 ||
-		    !((inet_pton(AF_INET, text, buf) == 1 && plen >= 0 && plen <= 32) ||
-		      (inet_pton(AF_INET6, text, buf) == 1 && plen >= 0 && plen <= 128)))
-			goto bad;
-	}
 	return 0;
 bad:
 	snprintf(err, err_len, "spec: field 'ips' must be an array of at most 8 addresses with "

@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <jansson.h>
-#include <netinet/in.h>
+#include <linux/types.h>
 #include "mig_config.h"
 
 /* The pod namespace's path of container name (whether it exists or not). */
@@ -40,11 +40,11 @@ int es_pod_net_add(const struct es_mig_config *cfg, const char *name, json_t *sp
 int es_pod_net_del(const struct es_mig_config *cfg, const char *name);
 
 /*
- * An open descriptor of the namespace of the local pod holding address a
- * (IPv4 mapped or IPv6) per its CNI result, ES_NETNS_OWN when no pod does
+ * An open descriptor of the namespace of the local pod holding address
+ * addr (as es_mig_key holds it: IPv4 mapped) per its CNI result, ES_NETNS_OWN when no pod does
  * (a container in the node's namespace), or -errno.
  */
-int es_pod_netns_open_by_addr(const struct es_mig_config *cfg, const struct in6_addr *a);
+int es_pod_netns_open_by_addr(const struct es_mig_config *cfg, const __u32 *addr);
 
 /* Does spec's "ips" hold only CIDR addresses (at most 8)? 0, or -1 with err naming it. */
 int es_pod_ips_validate(json_t *ips, char *err, size_t err_len);

@@ -19,6 +19,7 @@
 #include "util/log.h"
 #include "migctl/xlate.h"
 #include "net/neigh.h"
+#include "net/netns.h"
 #include "net/tcp_conns.h"
 #include "zdm_int.h"
 #include "zdm_record.h"
@@ -210,26 +211,41 @@ static int on_event(void *ctx, void *data, size_t size)
 }
 
 /*
- * Does the restored container still hold each connection (a sock_diag
- * dump of its namespace: its pod's, or this one)? When it cannot be told,
- * it is kept.
+ * Does the restored container still hold each connection? One sock_diag
+ * dump per service address (its pod's namespace, or this one); when it
+ * cannot be told, the connection is kept.
  */
 static void conns_alive(const struct es_mig_key *keys, unsigned int n, bool *alive, void *arg)
 {
-	struct es_zdm *z = arg;
-	struct es_mig_dp dp;
-	unsigned int i;
+	struct es_tcp_tuple *t = calloc(n, sizeof(*t));
+	unsigned int *at = calloc(n, sizeof(*at)), i, j, m;
+	bool *seen = calloc(n, sizeof(*seen)), *found = calloc(n, sizeof(*found));
+	int ns;
 
-	for (i = 0; i < n; i++) {
-		struct es_tcp_tuple t = { .laddr = *es_mig_in6(keys[i].svc_addr),
-					  .raddr = *es_mig_in6(keys[i].user_addr),
-					  .lport = keys[i].svc_port, .rport = keys[i].user_port };
-
-		if (es_zdm_ct_dp(z, &keys[i], &dp) ||
-		    es_tcp_conns_exist(dp.ct_netns, &t, 1, &alive[i]))
-			alive[i] = true;
-		es_zdm_ct_dp_put(&dp);
+	memset(alive, 1, n * sizeof(*alive));
+	for (i = 0; t && at && seen && found && i < n; i++) {
+		if (seen[i])
+			continue;
+		for (j = i, m = 0; j < n; j++) {
+			if (seen[j] || !es_mig_addr_eq(keys[j].svc_addr, keys[i].svc_addr))
+				continue;
+			seen[j] = true;
+			at[m] = j;
+			t[m++] = (struct es_tcp_tuple){ .laddr = *es_mig_in6(keys[j].svc_addr),
+						       .raddr = *es_mig_in6(keys[j].user_addr),
+						       .lport = keys[j].svc_port,
+						       .rport = keys[j].user_port };
+		}
+		ns = es_zdm_netns_open(arg, keys[i].svc_addr);
+		if (ns >= ES_NETNS_OWN && !es_tcp_conns_exist(ns, t, m, found))
+			for (j = 0; j < m; j++)
+				alive[at[j]] = found[j];
+		es_zdm_netns_close(ns);
 	}
+	free(t);
+	free(at);
+	free(seen);
+	free(found);
 }
 
 /*

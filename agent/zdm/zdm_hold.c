@@ -82,43 +82,40 @@ static void sleep_ms(unsigned int ms)
 }
 
 /* The UDP receive queue of the service of k, in the namespace the container runs in. */
-static int rqueue(struct es_zdm *z, const struct es_mig_key *k, uint64_t *bytes,
-		  unsigned int *socks)
+/* The UDP receive queue of k's service in namespace ns: its address, or any. */
+static int rqueue(int ns, const struct es_mig_key *k, uint64_t *bytes, unsigned int *socks)
 {
-	int ns = es_zdm_netns_open(z, k->svc_addr), ret = ns;
+	int ret = es_udp_rqueue(ns, es_mig_in6(k->svc_addr), k->svc_port, bytes, socks);
 
-	if (ns >= ES_NETNS_OWN) {
-		ret = es_udp_rqueue(ns, es_mig_in6(k->svc_addr), k->svc_port, bytes, socks);
-		if (ret)
-			ret = es_udp_rqueue(ns, NULL, k->svc_port, bytes, socks);
-	}
-	es_zdm_netns_close(ns);
-	return ret;
+	return ret ? es_udp_rqueue(ns, NULL, k->svc_port, bytes, socks) : 0;
 }
 
 /*
  * The old container answered everything it was delivered; confirm its
- * socket's receive queue is empty, since a CRIU image drops it.
+ * socket's receive queue is empty, since a CRIU image drops it. The
+ * container's namespace is looked up once, not at every poll.
  */
 static int drain(struct es_zdm *z, struct es_zdm_mig *zm, const struct es_mig_key *k)
 {
-	uint64_t bytes = 0;
+	int ns = es_zdm_netns_open(z, k->svc_addr), ret = ns < ES_NETNS_OWN ? ns : 0;
 	unsigned int socks = 0, waited;
-	int ret;
+	uint64_t bytes = 0;
 
-	for (waited = 0; waited <= DRAIN_MS; waited += POLL_MS) {
-		ret = rqueue(z, k, &bytes, &socks);
-		if (ret)
-			return es_zdm_fail(z, zm, "reading the service's receive queue: %s",
-					   strerror(-ret));
-		if (!bytes) {
-			es_zdm_event(z, zm, "zdm_drained", json_pack("{s:i}", "sockets", socks));
-			return 0;
-		}
+	for (waited = 0; !ret && waited <= DRAIN_MS; waited += POLL_MS) {
+		ret = rqueue(ns, k, &bytes, &socks);
+		if (ret || !bytes)
+			break;
 		sleep_ms(POLL_MS);
 	}
-	return es_zdm_fail(z, zm, "the service's receive queue kept %llu bytes",
-			   (unsigned long long)bytes);
+	es_zdm_netns_close(ns);
+	if (ret)
+		return es_zdm_fail(z, zm, "reading the service's receive queue: %s",
+				   strerror(-ret));
+	if (bytes)
+		return es_zdm_fail(z, zm, "the service's receive queue kept %llu bytes",
+				   (unsigned long long)bytes);
+	es_zdm_event(z, zm, "zdm_drained", json_pack("{s:i}", "sockets", socks));
+	return 0;
 }
 
 static int refuse(struct es_zdm *z, struct es_zdm_mig *zm, const struct es_zdm_sess *s,

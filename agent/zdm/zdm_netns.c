@@ -10,7 +10,7 @@
 
 int es_zdm_netns_open(struct es_zdm *z, const __u32 *svc_addr)
 {
-	return es_pod_netns_open_by_addr(z->mcfg, es_mig_in6(svc_addr));
+	return es_pod_netns_open_by_addr(z->mcfg, svc_addr);
 }
 
 void es_zdm_netns_close(int netns)

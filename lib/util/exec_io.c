@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/wait.h>
 #include "clock.h"
@@ -54,7 +56,7 @@ static int drain(struct io *io)
 	return 0;
 }
 
-/* Until the child closed its stdout or the deadline; 0, -ETIMEDOUT or -errno. */
+/* Until the child closed its stdout or the deadline (0: none); 0, -ETIMEDOUT or -errno. */
 static int pump(struct io *io, int64_t deadline)
 {
 	int ret = 0;
@@ -62,9 +64,9 @@ static int pump(struct io *io, int64_t deadline)
 	if (!io->in_len)
 		close_in(io);
 	while (!ret && io->pfd[1].fd >= 0) {
-		int64_t left = deadline - es_now_ms();
+		int64_t left = deadline ? deadline - es_now_ms() : -1;
 
-		if (left <= 0)
+		if (deadline && left <= 0)
 			return -ETIMEDOUT;
 		if (poll(io->pfd, 2, left) < 0) {
 			if (errno != EINTR)
@@ -77,6 +79,21 @@ static int pump(struct io *io, int64_t deadline)
 			ret = drain(io);
 	}
 	return ret;
+}
+
+int es_exec_find(const char *dirs, const char *name, char *buf, size_t len)
+{
+	const char *p, *end;
+
+	for (p = dirs; p && *p; p = *end ? end + 1 : end) {
+		end = strchrnul(p, ':');
+		if (end == p)
+			continue;
+		snprintf(buf, len, "%.*s/%s", (int)(end - p), p, name);
+		if (!access(buf, X_OK))
+			return 0;
+	}
+	return -ENOENT;
 }
 
 static void child(char *const argv[], char *const envp[], int in, int out)
@@ -95,7 +112,7 @@ static void child(char *const argv[], char *const envp[], int in, int out)
 int es_exec_io(char *const argv[], char *const envp[], const char *in, size_t in_len,
 	       unsigned int timeout_ms, char **out)
 {
-	int64_t deadline = es_now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms ? es_now_ms() + timeout_ms : 0;
 	struct io io = { .in = in, .in_len = in_len, .out_cap = 4096 };
 	int inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, status = 0, ret;
 	pid_t pid;

@@ -13,7 +13,7 @@ es_require_root drill_partial
 command -v criu >/dev/null || { es_plan 1; es_skip drill_partial "criu missing (tools/setup/install-deps)"; exit 0; }
 # shellcheck source=selftests/migration/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 12
+es_plan 13
 
 drill_run r10 --mode partial --rate 10 --count 80 --handoff-at 30
 drill_expect_done "partial, 10/s"
@@ -26,6 +26,11 @@ es_expect_eq "bpftool map dump during the drill shows the session migrating (sta
 es_expect_eq "bpftool map dump on the source shows the session held for the checkpoint" \
 	"$(jq '[.[] | .formatted.value.hold / 72057594037927936 | floor | select(. == 1)] | length' \
 		"$ES_TMP/r10/bpftool-remote.json" 2>/dev/null)" 1
+# the checkpoint's drain read the service's socket where it lives (the
+# pod's namespace): none found there would make the wait meaningless
+es_expect_eq "the drain before the checkpoint saw the service's socket" \
+	"$(grep -o '"event":"zdm_drained".*' "$ES_TMP/r10/events-node1.log" | grep -o '"sockets":[0-9]*')" \
+	'"sockets":1'
 drill_run r100 --mode partial --rate 100 --count 400 --handoff-at 100
 drill_expect_done "partial, 100/s"
 es_expect_ge "every phase timed from the merged event logs" \
