@@ -12,6 +12,9 @@
  *   POST   /v1/migrations/ID/stop-source              once the target runs it
  *   POST   /v1/migrations/incoming                    (peer) prepare
  *   PUT    /v1/migrations/incoming/ID/objects/NAME    (peer) an archive, streamed
+ *   PUT    /v1/migrations/incoming/ID/bundle[?wait_ms=N] (peer) every object and the
+ *                                                      restore request (bundle.h),
+ *                                                      answered as POST restore
  *   POST   /v1/migrations/incoming/ID/restore[?wait_ms=N] (peer) verify and restore, 202;
  *                                                      N: long poll, 200 with the outcome
  *   GET    /v1/migrations/incoming/ID[?wait_ms=N]     (peer) the restore's outcome, N: long poll
@@ -39,14 +42,11 @@ struct req {
 	bool			too_large;	/* the rest of the body is read and dropped */
 	char			*body;		/* JSON bodies */
 	size_t			len;
-	int			fd;		/* object uploads */
-	struct es_sha256	*sha;
-	uint64_t		bytes;
-	char			path[ES_PATH];
-	bool			failed;
+	struct es_mig_in_obj	*obj;		/* an object's upload */
+	struct es_mig_bundle_in	*bundle;	/* a bundle's (bundle.h) */
 	char			id[40];
-	struct es_stream_unpack	*unpack;	/* the image, unpacked as it arrives */
-	struct es_migrator	*m;
+	bool			failed, unknown, is_bundle;
+	char			why[256];
 };
 
 bool es_mig_api_owns(const char *url)
@@ -81,71 +81,106 @@ static int split_object_url(const char *url, char *id, char *name)
 	return 0;
 }
 
-static enum MHD_Result object_chunk(struct es_migrator *m, struct MHD_Connection *c,
-				    struct req *r, const char *url, const char *data, size_t *len)
+static enum MHD_Result object_chunk(struct es_migrator *m, struct req *r, const char *url,
+				    const char *data, size_t *len)
 {
 	char id[40], name[16];
+	bool unknown = true;
 
-	if (r->fd < 0 && !r->failed) {
+	if (!r->obj && !r->failed) {
 		if (split_object_url(url, id, name) ||
-		    es_mig_in_object_path(m, id, name, r->path, sizeof(r->path)))
+		    !(r->obj = es_mig_in_obj_open(m, id, name, &unknown, r->why, sizeof(r->why))))
 			r->failed = true;
-		else
-			r->fd = open(r->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-				     0600);
-		r->sha = r->fd >= 0 ? es_sha256_new() : NULL;
-		if (r->fd >= 0 && !r->sha)
-			r->failed = true;
-		if (r->fd < 0)
-			r->failed = true;
-		if (!r->failed && !strcmp(name, "image")) {
-			snprintf(r->id, sizeof(r->id), "%s", id);
-			r->unpack = es_mig_in_image_begin(m, id);
-		}
+		r->unknown = r->failed && unknown;
 	}
-	if (*len && !r->failed) {
-		if (write(r->fd, data, *len) != (ssize_t)*len)
-			r->failed = true;
-		else
-			es_sha256_update(r->sha, data, *len);
-		if (r->unpack)
-			es_stream_unpack_feed(r->unpack, data, *len);
-		r->bytes += *len;
-	}
+	if (*len && r->obj && es_mig_in_obj_write(r->obj, data, *len))
+		r->failed = true;
 	*len = 0;
-	(void)c;
 	return MHD_YES;
 }
 
-static enum MHD_Result object_done(struct es_migrator *m, struct MHD_Connection *c,
-				   struct req *r)
+static enum MHD_Result object_done(struct MHD_Connection *c, struct req *r)
 {
+	struct es_mig_in_obj *o = r->obj;
+	uint64_t bytes = o ? es_mig_in_obj_bytes(o) : 0;
 	char hex[65];
 
-	if (r->unpack) {
-		es_mig_in_image_end(m, r->id, r->unpack, !r->failed);
-		r->unpack = NULL;
-	}
-	if (r->failed || r->fd < 0) {
-		if (r->fd >= 0)
-			unlink(r->path);
-		return es_http_reply_error(c, r->fd < 0 ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
-				  r->fd < 0 ? "unknown migration or object (objects: image, layer, "
-					      "checkpoint)" : "cannot store the object");
-	}
-	es_sha256_final(r->sha, hex);
-	r->sha = NULL;
-	/* kept beside the object: the restore checks it without reading it again */
-	snprintf(r->path + strlen(r->path) - strlen(".tar.zst"), 16, ".sha256");
-	if (es_write_file(r->path, hex, 64))
-		r->failed = true;
-	if (close(r->fd) || r->failed) {
-		r->fd = -1;
-		return es_http_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "cannot store the object");
-	}
-	r->fd = -1;
-	return es_http_reply_json(c, MHD_HTTP_OK, json_pack("{s:I,s:s}", "bytes", (json_int_t)r->bytes,
+	r->obj = NULL;
+	if (!o)
+		return es_http_reply_error(c, r->unknown ? MHD_HTTP_NOT_FOUND :
+					   MHD_HTTP_INTERNAL_SERVER_ERROR, r->why);
+	if (es_mig_in_obj_close(o, true, hex))
+		return es_http_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					   "cannot store the object");
+	return es_http_reply_json(c, MHD_HTTP_OK, json_pack("{s:I,s:s}", "bytes", (json_int_t)bytes,
 						   "sha256", hex));
+}
+
+/* "/v1/migrations/incoming/ID/bundle" -> ID; 0 when it matches. */
+static int split_bundle_url(const char *url, char *id)
+{
+	const char *p = url + strlen("/v1/migrations/incoming/"), *slash = strchr(p, '/');
+
+	if (strncmp(url, "/v1/migrations/incoming/", 24) || !slash || slash - p >= 40 ||
+	    strcmp(slash, "/bundle"))
+		return -1;
+	memcpy(id, p, slash - p);
+	id[slash - p] = '\0';
+	return 0;
+}
+
+static enum MHD_Result in_restore(struct es_migrator *m, struct MHD_Connection *c,
+				  const char *id, json_t *body);
+
+static enum MHD_Result bundle_chunk(struct es_migrator *m, struct req *r, const char *data,
+				    size_t *len)
+{
+	if (!r->bundle && !r->failed) {
+		r->bundle = es_mig_bundle_in_new(m, r->id);
+		r->failed = !r->bundle;
+	}
+	if (*len && r->bundle)
+		es_mig_bundle_in_feed(r->bundle, data, *len);
+	*len = 0;
+	return MHD_YES;
+}
+
+/* The whole bundle came: its restore request starts the restore, answered as POST restore. */
+static enum MHD_Result bundle_done(struct es_migrator *m, struct MHD_Connection *c, struct req *r)
+{
+	bool unknown, sender;
+	enum MHD_Result ret;
+	char err[600];
+	json_t *req;
+
+	if (!r->bundle)
+		return es_http_reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+	req = es_mig_bundle_in_end(r->bundle, &unknown, &sender, err, sizeof(err));
+	r->bundle = NULL;
+	if (!req)
+		return es_http_reply_error(c, unknown ? MHD_HTTP_NOT_FOUND : sender ?
+					   MHD_HTTP_BAD_REQUEST : MHD_HTTP_INTERNAL_SERVER_ERROR, err);
+	es_info("bundle_received", "id=%s objects=%zu", r->id,
+		json_object_size(json_object_get(req, "objects")));
+	ret = in_restore(m, c, r->id, req);
+	json_decref(req);
+	return ret;
+}
+
+static enum MHD_Result upload_chunk(struct es_migrator *m, struct MHD_Connection *c,
+				    struct req *r, const char *url, const char *data, size_t *len)
+{
+	bool last = !*len;
+
+	if (!r->bundle && !r->obj && !r->failed && !split_bundle_url(url, r->id))
+		r->is_bundle = true;
+	if (r->is_bundle)
+		return last ? bundle_done(m, c, r) : bundle_chunk(m, r, data, len);
+	if (last) {
+		object_chunk(m, r, url, data, len);
+		return object_done(c, r);
+	}
+	return object_chunk(m, r, url, data, len);
 }
 
 static enum MHD_Result containers(struct es_migrator *m, struct MHD_Connection *c,
@@ -401,8 +436,6 @@ enum MHD_Result es_mig_api_handle(struct es_migrator *m, struct MHD_Connection *
 		r = calloc(1, sizeof(*r));
 		if (!r)
 			return MHD_NO;
-		r->fd = -1;
-		r->m = m;
 		*req_ctx = r;
 		if (!es_http_bearer_ok(c, m->cfg->token)) {
 			r->refused = true;
@@ -422,9 +455,7 @@ enum MHD_Result es_mig_api_handle(struct es_migrator *m, struct MHD_Connection *
 		return MHD_YES;
 	}
 	if (!strcmp(method, "PUT"))
-		return *upload_len ? object_chunk(m, c, r, url, upload, upload_len)
-				   : (object_chunk(m, c, r, url, upload, upload_len),
-				      object_done(m, c, r));
+		return upload_chunk(m, c, r, url, upload, upload_len);
 	if (*upload_len) {
 		/*
 		 * A reply can only be queued once the upload is read: drop the
@@ -458,21 +489,13 @@ void es_mig_api_completed(void *cls, struct MHD_Connection *c, void **req_ctx,
 
 	(void)cls;
 	(void)c;
+	(void)toe;
 	if (!r)
 		return;
-	if (r->unpack)	/* the upload broke off: drop what was unpacked */
-		es_mig_in_image_end(r->m, r->id, r->unpack, false);
-	if (r->fd >= 0) {	/* the upload broke off: drop the partial object */
-		close(r->fd);
-		unlink(r->path);
-		es_warn("object_upload_incomplete", "path=%s bytes=%llu code=%d", r->path,
-			(unsigned long long)r->bytes, (int)toe);
-	}
-	if (r->sha) {
-		char hex[65];
-
-		es_sha256_final(r->sha, hex);
-	}
+	if (r->obj)	/* the upload broke off: drop the partial object */
+		es_mig_in_obj_close(r->obj, false, NULL);
+	if (r->bundle)
+		es_mig_bundle_in_free(r->bundle);
 	free(r->body);
 	free(r);
 	*req_ctx = NULL;

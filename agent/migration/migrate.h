@@ -8,7 +8,9 @@
  *   es_mig_checkpoint   pause, CRIU dump with the container left running, pack
  *                       the writable layer (consistent with the dump), resume
  *   es_mig_transfer     stream image (complete mode, or a target without it),
- *                       layer and checkpoint over HTTP, zstd, sha256 per object
+ *                       layer and checkpoint over HTTP, zstd, sha256 per object;
+ *                       to a target that takes bundles, with the restore
+ *                       request in the same PUT (bundle.h)
  *   es_mig_restore      target verifies, unpacks, restores under runc with the
  *                       same spec in its own network namespace
  *   es_mig_stop_source  only after the target reported the container running
@@ -81,6 +83,10 @@ struct es_migration {
 	bool			complete;	/* mode */
 	bool			stop_source;
 	bool			target_has_image;
+	bool			target_bundle;	/* the target takes bundles (bundle.h) */
+	/* a bundle's answer: its restore request's, for es_mig_restore */
+	int			bundle_code;
+	json_t			*bundle_resp;
 	enum es_mig_state	state;
 	const char		*phase;		/* current phase name */
 	char			error[512];
@@ -196,7 +202,10 @@ void es_migrator_set_pause_hooks(struct es_migrator *m,
 void es_migrator_set_checkpoint_hook(struct es_migrator *m,
 				     int (*checkpointed)(void *arg, const char *name, char *err,
 							 size_t err_len), void *arg);
-/* Phases (the worker runs them in order); 0 or -1 with mg->error set. */
+/*
+ * Phases (the worker runs the prepare beside the checkpoint, the others
+ * in order); 0 or -1 with mg->error set.
+ */
 int es_mig_prepare(struct es_migrator *m, struct es_migration *mg);
 int es_mig_checkpoint(struct es_migrator *m, struct es_migration *mg);
 int es_mig_transfer(struct es_migrator *m, struct es_migration *mg);
@@ -279,12 +288,25 @@ bool es_mig_abort_target(struct es_migrator *m, struct es_migration *mg, bool se
 bool es_mig_fault(const char *fault);
 /* Read the faults to inject and say so in the log (the test build only). */
 void es_mig_fault_init(void);
-/* The image is unpacked while it arrives (stream_unpack.h), installed once verified. */
+/*
+ * Objects are unpacked while they arrive (in_unpack.c, stream_unpack.h)
+ * into their stage (es_mig_in_stage), used only once verified; begin gives
+ * NULL when it cannot start (or the image is held already: the restore
+ * then unpacks the file, or needs nothing).
+ */
 struct es_stream_unpack;
-struct es_stream_unpack *es_mig_in_image_begin(struct es_migrator *m, const char *id);
-/* whole: the upload ended complete (else the staging is dropped). */
-void es_mig_in_image_end(struct es_migrator *m, const char *id, struct es_stream_unpack *u,
-			 bool whole);
+void es_mig_in_stage(struct es_migrator *m, const char *id, const char *name, char *buf,
+		     size_t len);
+struct es_stream_unpack *es_mig_in_unpack_begin(struct es_migrator *m, const char *id,
+						const char *name);
+/* whole: the upload ended complete (else the stage is dropped). */
+void es_mig_in_unpack_end(struct es_migrator *m, const char *id, const char *name,
+			  struct es_stream_unpack *u, bool whole);
+/* 1: unpacked in its stage, 0: not (unpack the file), -1: refused (*e, msg). */
+int es_mig_in_unpacked(struct es_migrator *m, const char *id, const char *name,
+		       enum es_mig_err *e, char *msg, size_t msg_len);
+/* An unpacking's -errno as the migration's error (an unsafe archive: the sender's). */
+enum es_mig_err es_mig_unpack_err(int ret);
 /* Staging path of an uploaded object; -1 for an unknown object name or id. */
 int es_mig_in_object_path(struct es_migrator *m, const char *id, const char *object,
 			  char *buf, size_t len);

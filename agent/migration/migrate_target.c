@@ -123,9 +123,11 @@ enum es_mig_err es_mig_in_prepare(struct es_migrator *m, const struct es_mig_in_
 		return es_errf(err, err_len, ES_MIG_EINTERNAL, "cannot write %s", path);
 	es_event(&m->log, "target", req->id, req->container, "transfer_start",
 		 json_pack("{s:s,s:s}", "from", req->from ?: "?", "mode", req->mode));
-	*resp = json_pack("{s:b}", "have_image",
+	/* bundle: takes PUT .../bundle (bundle.h); the test build can say no, as an older agent */
+	*resp = json_pack("{s:b,s:b}", "have_image",
 			  es_image_present(&m->rt, json_string_value(json_object_get(req->spec,
-										   "image"))));
+										   "image"))),
+			  "bundle", !es_mig_fault("no_bundle"));
 	return ES_MIG_OK;
 }
 
@@ -182,68 +184,6 @@ static enum es_mig_err verify_object(struct es_migrator *m, const char *id, cons
 	return ES_MIG_OK;
 }
 
-/* Where an incoming image is unpacked before it is verified and installed. */
-static void image_stage(struct es_migrator *m, const char *id, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/images/.in-%s", m->cfg->state_dir, id);
-}
-
-/* The outcome of the image's unpacking while it arrived ("ok", "error N text"). */
-static void unpack_result_path(struct es_migrator *m, const char *id, char *buf, size_t len)
-{
-	in_dir(m, id, buf, len);
-	strncat(buf, "/image.unpacked", len - strlen(buf) - 1);
-}
-
-struct es_stream_unpack *es_mig_in_image_begin(struct es_migrator *m, const char *id)
-{
-	json_t *man = load_manifest(m, id);
-	const char *digest = json_string_value(json_object_get(json_object_get(man, "spec"),
-							       "image"));
-	bool have = digest && es_image_present(&m->rt, digest);
-	char dir[ES_PATH];
-
-	json_decref(man);
-	if (have)
-		return NULL;	/* installed already: the restore will not unpack it */
-	unpack_result_path(m, id, dir, sizeof(dir));
-	unlink(dir);
-	image_stage(m, id, dir, sizeof(dir));
-	es_rm_rf(dir);
-	if (mkdir(dir, 0700))
-		return NULL;	/* the restore unpacks the received file instead */
-	return es_stream_unpack_start(dir);
-}
-
-void es_mig_in_image_end(struct es_migrator *m, const char *id, struct es_stream_unpack *u,
-			 bool whole)
-{
-	char err[512] = "", path[ES_PATH], text[600];
-	int ret = es_stream_unpack_finish(u, err, sizeof(err));
-
-	if (whole) {
-		snprintf(text, sizeof(text), ret ? "error %d %s" : "ok", ret, err);
-		unpack_result_path(m, id, path, sizeof(path));
-		if (es_write_file(path, text, strlen(text)))
-			ret = -EIO;
-	}
-	if (!whole || ret) {
-		image_stage(m, id, path, sizeof(path));
-		es_rm_rf(path);
-	}
-}
-
-/* An archive refused as unsafe (-EPERM) is the sender's fault, anything else this node's. */
-static enum es_mig_err unpack_err(int ret)
-{
-	return ret == -EPERM ? ES_MIG_EINVAL : ES_MIG_EINTERNAL;
-}
-
-/*
- * What arrived has the digest it was sent under (the name it is stored
- * by, and trusted by later partial migrations): recomputed over the
- * unpacked rootfs, the staging dropped when it differs.
- */
 static enum es_mig_err check_image(const char *tmp, const char *digest, char *msg,
 				   size_t msg_len)
 {
@@ -267,19 +207,19 @@ static enum es_mig_err check_image(const char *tmp, const char *digest, char *ms
 static enum es_mig_err install_image(struct es_migrator *m, const char *id, const char *digest,
 				     char *msg, size_t msg_len)
 {
-	char tmp[ES_PATH], dst[ES_PATH], src[ES_PATH], err[512], *done;
+	char tmp[ES_PATH], dst[ES_PATH], src[ES_PATH], err[512];
 	struct es_archive_stats st;
 	enum es_mig_err e;
-	int ret, at;
+	int ret;
 
 	if (es_image_present(&m->rt, digest))
 		return ES_MIG_OK;
-	image_stage(m, id, tmp, sizeof(tmp));
+	es_mig_in_stage(m, id, "image", tmp, sizeof(tmp));
 	snprintf(dst, sizeof(dst), "%s/images/%s", m->cfg->state_dir, digest);
-	unpack_result_path(m, id, src, sizeof(src));
-	done = es_read_file(src, 1024, NULL);
-	if (done && !strcmp(done, "ok")) {	/* unpacked while it arrived, now verified */
-		free(done);
+	ret = es_mig_in_unpacked(m, id, "image", &e, msg, msg_len);
+	if (ret < 0)
+		return e;
+	if (ret) {	/* unpacked while it arrived, now verified */
 		if ((e = check_image(tmp, digest, msg, msg_len)))
 			return e;
 		if (!rename(tmp, dst))
@@ -289,12 +229,6 @@ static enum es_mig_err install_image(struct es_migrator *m, const char *id, cons
 		return es_errf(msg, msg_len, ES_MIG_EINTERNAL, "image: %.400s: %s", dst,
 			       strerror(ret));
 	}
-	if (done && sscanf(done, "error %d %n", &ret, &at) == 1) {
-		es_errf(msg, msg_len, unpack_err(ret), "image: %.500s", done + at);
-		free(done);
-		return unpack_err(ret);
-	}
-	free(done);
 	es_mig_in_object_path(m, id, "image", src, sizeof(src));
 	es_rm_rf(tmp);
 	if (mkdir(tmp, 0700))
@@ -306,8 +240,42 @@ static enum es_mig_err install_image(struct es_migrator *m, const char *id, cons
 		ret = -errno, snprintf(err, sizeof(err), "%.400s: %s", dst, strerror(errno));
 	if (ret) {
 		es_rm_rf(tmp);
-		return es_errf(msg, msg_len, unpack_err(ret), "image: %s", err);
+		return es_errf(msg, msg_len, es_mig_unpack_err(ret), "image: %s", err);
 	}
+	return ES_MIG_OK;
+}
+
+/*
+ * An object's unpacked tree at dst: its stage moved there when it was
+ * unpacked while it arrived, else unpacked from the received file now
+ * (into dst, made with mode). 0 or the migration error with msg.
+ */
+static enum es_mig_err take_unpacked(struct es_migrator *m, const char *id, const char *name,
+				     const char *dst, mode_t mode, char *msg, size_t msg_len)
+{
+	char src[ES_PATH], err[512];
+	struct es_archive_stats st;
+	enum es_mig_err e;
+	int ret;
+
+	ret = es_mig_in_unpacked(m, id, name, &e, msg, msg_len);
+	if (ret < 0)
+		return e;
+	es_mig_in_stage(m, id, name, src, sizeof(src));
+	if (ret && !rename(src, dst)) {
+		es_info("object_unpacked", "id=%s object=%s while_received=1", id, name);
+		return ES_MIG_OK;
+	}
+	es_rm_rf(src);
+	if (mkdir(dst, mode) && errno != EEXIST)
+		return es_errf(msg, msg_len, ES_MIG_EINTERNAL, "%s: %s", dst, strerror(errno));
+	es_mig_in_object_path(m, id, name, src, sizeof(src));
+	ret = es_archive_unpack(src, dst, &st, err, sizeof(err));
+	if (ret)
+		return es_errf(msg, msg_len, es_mig_unpack_err(ret), "%s: %s", name, err);
+	es_info("object_unpacked", "id=%s object=%s entries=%llu whiteouts=%llu opaque_dirs=%llu",
+		id, name, (unsigned long long)st.entries, (unsigned long long)st.whiteouts,
+		(unsigned long long)st.opaque_dirs);
 	return ES_MIG_OK;
 }
 
@@ -315,9 +283,7 @@ static enum es_mig_err install_image(struct es_migrator *m, const char *id, cons
 static enum es_mig_err stage_container(struct es_migrator *m, const char *id, const char *ct,
 				       char *msg, size_t msg_len)
 {
-	char path[ES_PATH], src[ES_PATH], err[512];
-	struct es_archive_stats st;
-	int ret;
+	char path[ES_PATH];
 
 	es_ct_path(&m->rt, ct, ES_CT_DIR, path, sizeof(path));
 	if (mkdir(path, 0700))
@@ -328,32 +294,15 @@ static enum es_mig_err stage_container(struct es_migrator *m, const char *id, co
 	if (es_write_file(path, id, strlen(id)))
 		return es_errf(msg, msg_len, ES_MIG_EINTERNAL, "cannot mark %s restoring", ct);
 	es_ct_path(&m->rt, ct, ES_CT_UPPER, path, sizeof(path));
-	if (mkdir(path, 0755))
-		return es_errf(msg, msg_len, ES_MIG_EINTERNAL, "%s: %s", path, strerror(errno));
-	es_mig_in_object_path(m, id, "layer", src, sizeof(src));
-	ret = es_archive_unpack(src, path, &st, err, sizeof(err));
-	if (ret)
-		return es_errf(msg, msg_len, unpack_err(ret), "writable layer: %s", err);
-	es_info("layer_unpacked", "container=%s entries=%llu whiteouts=%llu opaque_dirs=%llu",
-		ct, (unsigned long long)st.entries, (unsigned long long)st.whiteouts,
-		(unsigned long long)st.opaque_dirs);
-	return ES_MIG_OK;
+	return take_unpacked(m, id, "layer", path, 0755, msg, msg_len);
 }
 
 static enum es_mig_err unpack_checkpoint(struct es_migrator *m, const char *id, char *ck,
 					 size_t len, char *msg, size_t msg_len)
 {
-	struct es_archive_stats st;
-	char src[ES_PATH], err[512];
-	int ret;
-
 	in_dir(m, id, ck, len);
 	strncat(ck, "/checkpoint", len - strlen(ck) - 1);
-	es_mig_in_object_path(m, id, "checkpoint", src, sizeof(src));
-	if (mkdir(ck, 0700) && errno != EEXIST)
-		return es_errf(msg, msg_len, ES_MIG_EINTERNAL, "%s: %s", ck, strerror(errno));
-	ret = es_archive_unpack(src, ck, &st, err, sizeof(err));
-	return ret ? es_errf(msg, msg_len, unpack_err(ret), "checkpoint: %s", err) : ES_MIG_OK;
+	return take_unpacked(m, id, "checkpoint", ck, 0700, msg, msg_len);
 }
 
 /* What the source sent of each object, copied for the restore thread. */
@@ -526,7 +475,7 @@ static void *restore_worker(void *arg)
 	}
 	in_dir(m, rec->id, path, sizeof(path));
 	es_rm_rf(path);
-	image_stage(m, rec->id, path, sizeof(path));
+	es_mig_in_stage(m, rec->id, "image", path, sizeof(path));
 	es_rm_rf(path);
 	pthread_mutex_lock(&m->lock);
 	rec->done = true;
@@ -773,7 +722,7 @@ enum es_mig_err es_mig_in_abort(struct es_migrator *m, const char *id, json_t **
 	pthread_mutex_unlock(&m->rt.lock);
 	in_dir(m, id, path, sizeof(path));
 	es_rm_rf(path);
-	image_stage(m, id, path, sizeof(path));
+	es_mig_in_stage(m, id, "image", path, sizeof(path));
 	es_rm_rf(path);
 	es_event(&m->log, "target", id, ct, "failed",
 		 json_pack("{s:s,s:s}", "phase", removed ? "restore" : "transfer", "reason",

@@ -21,6 +21,8 @@
 #include "event_log.h"
 #include "transfer.h"
 #include "stream_unpack.h"
+#include "in_object.h"
+#include "bundle.h"
 #include "migrate.h"
 #include "pod_net.h"
 

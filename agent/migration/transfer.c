@@ -110,7 +110,7 @@ static int on_progress(void *p, uint64_t sent)
 /* A PUT of an object: bounded by the transfer and stall timeouts, its progress reported. */
 static int put(struct es_http_pool *pool, const struct es_mig_config *cfg, const char *base,
 	       const char *path, const struct es_http_upload *body, struct upload *u,
-	       char *err, size_t err_len)
+	       json_t **resp, char *err, size_t err_len)
 {
 	char url[768], what[400], why[CONTROL_WHY];
 	struct es_http_request req;
@@ -126,7 +126,21 @@ static int put(struct es_http_pool *pool, const struct es_mig_config *cfg, const
 	req.progress_arg = u;
 	snprintf(what, sizeof(what), "PUT %s%s", base, path);
 	ret = es_http_perform(&req, &r, why, sizeof(why));
-	return finish(ret, &r, NULL, what, err, err_len);
+	return finish(ret, &r, resp, what, err, err_len);
+}
+
+int es_peer_put_read(struct es_http_pool *pool, const struct es_mig_config *cfg,
+		     const char *base, const char *path, es_http_read_fn read, void *read_arg,
+		     es_progress_fn progress, void *arg, json_t **resp, char *err, size_t err_len)
+{
+	struct es_http_upload body = {
+		.read = read, .arg = read_arg, .len = -1,
+		.content_type = "application/octet-stream", .buffer = UPLOAD_BUFFER,
+	};
+	struct upload u = { progress, arg };
+
+	*resp = NULL;
+	return put(pool, cfg, base, path, &body, &u, resp, err, err_len);
 }
 
 struct stream_src {
@@ -170,7 +184,7 @@ int es_peer_put_stream(struct es_http_pool *pool, const struct es_mig_config *cf
 		snprintf(err, err_len, "out of memory");
 		return 0;
 	}
-	code = put(pool, cfg, base, path, &body, &u, err, err_len);
+	code = put(pool, cfg, base, path, &body, &u, NULL, err, err_len);
 	if (src.err)
 		snprintf(err, err_len, "PUT %s%s: reading the packed stream: %s", base, path,
 			 strerror(src.err));
@@ -198,7 +212,7 @@ int es_peer_put_file(struct es_http_pool *pool, const struct es_mig_config *cfg,
 		return 0;
 	}
 	body.len = st.st_size;
-	code = put(pool, cfg, base, path, &body, &u, err, err_len);
+	code = put(pool, cfg, base, path, &body, &u, NULL, err, err_len);
 	fclose(body.file);
 	return code;
 }

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
+#include "http/http_client.h"
 #include "mig_config.h"
 
 struct es_http_pool;
@@ -56,5 +57,14 @@ int es_peer_put_file(struct es_http_pool *pool, const struct es_mig_config *cfg,
 int es_peer_put_stream(struct es_http_pool *pool, const struct es_mig_config *cfg,
 		       const char *base, const char *path, int fd, es_progress_fn progress,
 		       void *arg, char sha256[65], uint64_t *bytes, char *err, size_t err_len);
+
+/*
+ * PUT what read (es_http_upload's read function) gives until it returns 0,
+ * chunked: a bundle (bundle.h). Returns the HTTP status (0 when no answer
+ * came) and the decoded answer in *resp.
+ */
+int es_peer_put_read(struct es_http_pool *pool, const struct es_mig_config *cfg,
+		     const char *base, const char *path, es_http_read_fn read, void *read_arg,
+		     es_progress_fn progress, void *arg, json_t **resp, char *err, size_t err_len);
 
 #endif

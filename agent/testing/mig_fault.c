@@ -17,6 +17,7 @@ static const char *const known[] = {
 	"restore_crash",	/* the target's agent exits right after runc restore */
 	"restore_reply_lost",	/* the answer to the restore request is dropped */
 	"restore_outcome_lost",	/* that answer and every status answer are dropped */
+	"no_bundle",		/* the target takes no bundle, as an older agent */
 	/* the source's worker waits 3 s at a step (once), for a test to kill an agent there */
 	"stall_prepared",	/* the target accepted the migration */
 	"stall_paused",		/* the container is paused, not yet checkpointed */

@@ -72,15 +72,10 @@ for t in dotdot absolute symlink device good image; do zstd -q -f "$ES_TMP/$t.ta
 # restore ID BODY: ask B to restore; the HTTP status of its outcome (the
 # restore runs asynchronously: 202, then the status says how it ended).
 restore() {
-	local code st
+	local code
 	code=$(mig_api b POST "/v1/migrations/incoming/$1/restore" "$2" | tail -n 1)
 	[ "$code" = 202 ] || { echo "$code"; return; }
-	for _ in $(seq 100); do
-		st=$(mig_api b GET "/v1/migrations/incoming/$1" | head -n 1)
-		[ "$(jq -r .state <<<"$st")" = restoring ] || break
-		sleep 0.1
-	done
-	jq -r '.code // .state' <<<"$st"
+	mig_in_outcome "$1"
 }
 # attack NAME: stage it as the writable layer of a migration and restore.
 attack() {
