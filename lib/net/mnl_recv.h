@@ -21,5 +21,13 @@ int es_mnl_recv(struct mnl_socket *nl, char *buf, unsigned int seq, mnl_cb_t cb,
  */
 int es_mnl_request(int netns, int bus, const struct nlmsghdr *nlh, char *buf, mnl_cb_t cb,
 		   void *data);
+/*
+ * The same in two steps, for several requests on one socket (a socket made
+ * in another namespace costs a thread, netns.h): open, bound; NULL with
+ * *err (-errno). Then ask each request on it; close with mnl_socket_close.
+ */
+struct mnl_socket *es_mnl_open(int netns, int bus, int *err);
+int es_mnl_ask(struct mnl_socket *nl, const struct nlmsghdr *nlh, char *buf, mnl_cb_t cb,
+	       void *data);
 
 #endif

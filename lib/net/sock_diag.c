@@ -45,20 +45,42 @@ static int msg_cb(const struct nlmsghdr *nlh, void *data)
 	return c->stop ? MNL_CB_STOP : MNL_CB_OK;
 }
 
+/* One family's dump on nl (a socket of netns's NETLINK_SOCK_DIAG). */
+static int dump_on(struct mnl_socket *nl, char *buf, int family, int protocol, uint32_t states,
+		   es_inet_diag_cb cb, void *data)
+{
+	struct dump_ctx c = { .cb = cb, .data = data };
+	int ret;
+
+	es_inet_diag_req(buf, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, time(NULL), family,
+			 protocol, states);
+	ret = es_mnl_ask(nl, (struct nlmsghdr *)buf, buf, msg_cb, &c);
+	return c.stop ?: ret;
+}
+
+/* Dumps of each family of families (0-terminated) on one socket of netns. */
+static int dump_families(int netns, const int *families, int protocol, uint32_t states,
+			 es_inet_diag_cb cb, void *data)
+{
+	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE);
+	struct mnl_socket *nl;
+	int ret = -ENOMEM;
+
+	if (!buf)
+		return ret;
+	nl = es_mnl_open(netns, NETLINK_SOCK_DIAG, &ret);
+	for (ret = nl ? 0 : ret; nl && !ret && *families; families++)
+		ret = dump_on(nl, buf, *families, protocol, states, cb, data);
+	if (nl)
+		mnl_socket_close(nl);
+	free(buf);
+	return ret;
+}
+
 int es_inet_diag_dump(int netns, int family, int protocol, uint32_t states, es_inet_diag_cb cb,
 		      void *data)
 {
-	struct dump_ctx c = { .cb = cb, .data = data };
-	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE);
-	int ret;
-
-	if (!buf)
-		return -ENOMEM;
-	es_inet_diag_req(buf, SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, time(NULL), family,
-			 protocol, states);
-	ret = es_mnl_request(netns, NETLINK_SOCK_DIAG, (struct nlmsghdr *)buf, buf, msg_cb, &c);
-	free(buf);
-	return c.stop ?: ret;
+	return dump_families(netns, (const int[]){ family, 0 }, protocol, states, cb, data);
 }
 
 bool es_inet_diag_addr_is(int family, const uint32_t *id, const struct in6_addr *a)
@@ -71,10 +93,10 @@ bool es_inet_diag_addr_is(int family, const uint32_t *id, const struct in6_addr 
 int es_inet_diag_dump_all(int netns, int protocol, uint32_t states, es_inet_diag_cb cb,
 			  void *data)
 {
-	int ret = es_inet_diag_dump(netns, AF_INET, protocol, states, cb, data);
+	/* one socket for both: in another namespace each socket costs a thread */
+	int ret = dump_families(netns, (const int[]){ AF_INET, AF_INET6, 0 }, protocol, states,
+				cb, data);
 
-	if (!ret)
-		ret = es_inet_diag_dump(netns, AF_INET6, protocol, states, cb, data);
 	/* A kernel without IPv6 has no such sockets. */
 	return ret == -EAFNOSUPPORT ? 0 : ret;
 }

@@ -42,7 +42,10 @@ struct in6_addr;
  * took the connection as ::ffff:a.b.c.d.
  */
 bool es_inet_diag_addr_is(int family, const uint32_t *id, const struct in6_addr *a);
-/* The same dump over both families; AF_INET6 is left out on a kernel without it. */
+/*
+ * The same dump over both families, on one socket (in another namespace
+ * each socket costs a thread); AF_INET6 is left out on a kernel without it.
+ */
 int es_inet_diag_dump_all(int netns, int protocol, uint32_t states, es_inet_diag_cb cb,
 			  void *data);
 
