@@ -272,12 +272,11 @@ static enum MHD_Result in_status(struct es_migrator *m, struct MHD_Connection *c
 /* {objects: {NAME: {sha256, bytes}}} of the restore request. */
 static void restore_objects(json_t *body, struct es_mig_in_object objs[ES_MIG_OBJECTS])
 {
-	static const char *const names[ES_MIG_OBJECTS] = { "image", "layer", "checkpoint" };
 	json_t *all = json_object_get(body, "objects"), *o;
 	int i;
 
 	for (i = 0; i < ES_MIG_OBJECTS; i++) {
-		o = json_object_get(all, names[i]);
+		o = json_object_get(all, es_mig_object_names[i]);
 		objs[i] = (struct es_mig_in_object){
 			.sent = o != NULL,
 			.sha256 = json_string_value(json_object_get(o, "sha256")),

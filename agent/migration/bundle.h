@@ -12,7 +12,8 @@
  *
  * The body is a sequence of records, each an 8-byte header and a payload:
  *   byte 0     kind: ES_BUNDLE_DATA, ES_BUNDLE_END or ES_BUNDLE_RESTORE
- *   byte 1     the object (ES_BUNDLE_IMAGE, _LAYER, _CHECKPOINT); 0 for RESTORE
+ *   byte 1     the object (ES_MIG_OBJ_IMAGE, _LAYER, _CHECKPOINT of migrate.h); 0 for
+ *              RESTORE
  *   bytes 2-3  zero
  *   bytes 4-7  payload length, big-endian: DATA 1 .. ES_BUNDLE_DATA_MAX,
  *              END 0, RESTORE 1 .. ES_BUNDLE_JSON_MAX
@@ -37,8 +38,6 @@
 #define ES_BUNDLE_JSON_MAX	(64U << 10)
 
 enum { ES_BUNDLE_DATA = 1, ES_BUNDLE_END = 2, ES_BUNDLE_RESTORE = 3 };
-/* The objects, in the order es_migration.obj[] and the restore request name them. */
-enum { ES_BUNDLE_IMAGE, ES_BUNDLE_LAYER, ES_BUNDLE_CHECKPOINT, ES_BUNDLE_OBJECTS };
 
 struct es_migrator;
 struct es_mig_bundle_in;
@@ -63,8 +62,7 @@ void es_mig_bundle_in_free(struct es_mig_bundle_in *b);
  * the container was paused) or a directory packed while it is sent.
  */
 struct es_mig_bundle_part {
-	int		obj;		/* ES_BUNDLE_IMAGE ... */
-	const char	*name;		/* the object's name in the restore request */
+	int		obj;		/* ES_MIG_OBJ_IMAGE ...; its name es_mig_object_names[obj] */
 	const char	*file;		/* a packed archive, or NULL ... */
 	const char	*dir;		/* ... a directory to pack (compression level below) */
 	/* filled as it is sent */

@@ -5,8 +5,8 @@
 #include <string.h>
 #include "in_object.h"
 #include "bundle.h"
+#include "migrate.h"
 
-static const char *const names[ES_BUNDLE_OBJECTS] = { "image", "layer", "checkpoint" };
 
 struct es_mig_bundle_in {
 	struct es_migrator	*m;
@@ -18,7 +18,7 @@ struct es_mig_bundle_in {
 	bool			in_record;
 	struct es_mig_in_obj	*cur;		/* the object being received ... */
 	int			cur_obj;	/* ... which one */
-	bool			done[ES_BUNDLE_OBJECTS];
+	bool			done[ES_MIG_OBJECTS];
 	char			*json;		/* the RESTORE payload */
 	size_t			json_len;
 	/* refused: the rest is dropped, the end says why */
@@ -53,13 +53,13 @@ static void object_record(struct es_mig_bundle_in *b, int obj, uint32_t len)
 	int ret;
 
 	if ((b->kind == ES_BUNDLE_DATA) != (len > 0) || len > ES_BUNDLE_DATA_MAX)
-		return refuse(b, true, "bad record length for the ", names[obj]);
+		return refuse(b, true, "bad record length for the ", es_mig_object_names[obj]);
 	if (b->cur && obj != b->cur_obj)
-		return refuse(b, true, "objects interleaved: the ", names[obj]);
+		return refuse(b, true, "objects interleaved: the ", es_mig_object_names[obj]);
 	if (!b->cur) {
 		if (b->done[obj])
-			return refuse(b, true, "sent twice: the ", names[obj]);
-		b->cur = es_mig_in_obj_open(b->m, b->id, names[obj], &unknown, b->why,
+			return refuse(b, true, "sent twice: the ", es_mig_object_names[obj]);
+		b->cur = es_mig_in_obj_open(b->m, b->id, es_mig_object_names[obj], &unknown, b->why,
 					    sizeof(b->why));
 		if (!b->cur) {
 			b->failed = true;
@@ -75,7 +75,7 @@ static void object_record(struct es_mig_bundle_in *b, int obj, uint32_t len)
 	b->done[obj] = true;
 	b->in_record = false;
 	if (ret)
-		refuse(b, false, "cannot store the ", names[obj]);
+		refuse(b, false, "cannot store the ", es_mig_object_names[obj]);
 }
 
 /* A record's header is whole: check it against what came before. */
@@ -92,14 +92,14 @@ static void record_start(struct es_mig_bundle_in *b)
 	if (b->hdr[2] || b->hdr[3])
 		return refuse(b, true, "malformed record header", NULL);
 	if (b->kind == ES_BUNDLE_DATA || b->kind == ES_BUNDLE_END) {
-		if (b->hdr[1] >= ES_BUNDLE_OBJECTS)
+		if (b->hdr[1] >= ES_MIG_OBJECTS)
 			return refuse(b, true, "unknown object", NULL);
 		return object_record(b, b->hdr[1], len);
 	}
 	if (b->kind != ES_BUNDLE_RESTORE)
 		return refuse(b, true, "unknown record kind", NULL);
 	if (b->cur)
-		return refuse(b, true, "the restore request inside the ", names[b->cur_obj]);
+		return refuse(b, true, "the restore request inside the ", es_mig_object_names[b->cur_obj]);
 	if (!len || len > ES_BUNDLE_JSON_MAX || b->hdr[1])
 		return refuse(b, true, "bad restore request record", NULL);
 	b->json = malloc(len);
@@ -113,7 +113,7 @@ static size_t payload(struct es_mig_bundle_in *b, const char *data, size_t len)
 	size_t n = len < b->left ? len : b->left;
 
 	if (b->kind == ES_BUNDLE_DATA && es_mig_in_obj_write(b->cur, data, n))
-		refuse(b, false, "cannot store the ", names[b->cur_obj]);
+		refuse(b, false, "cannot store the ", es_mig_object_names[b->cur_obj]);
 	if (b->kind == ES_BUNDLE_RESTORE) {
 		memcpy(b->json + b->json_len, data, n);
 		b->json_len += n;

@@ -14,8 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "util/fs_util.h"
-#include "layer_archive.h"
+#include "packer.h"
 #include "bundle.h"
+#include "migrate.h"
 
 enum { ST_PART, ST_DATA, ST_RESTORE, ST_DONE, ST_FAILED };
 
@@ -28,11 +29,7 @@ struct es_mig_bundle_out {
 	int				fd;
 	struct es_sha256		*sha;
 	bool				packing;
-	pthread_t			packer;
-	const char			*pack_dir;
-	int				pack_fd, pack_ret;
-	struct es_archive_stats		pack_st;
-	char				pack_err[512];
+	struct es_packer		pk;
 	/* the record being handed out */
 	char				*rec;
 	size_t				pos, len;
@@ -72,26 +69,16 @@ static int fail(struct es_mig_bundle_out *b, const char *what, const char *why)
 {
 	if (b->st != ST_FAILED)
 		snprintf(b->err, sizeof(b->err), "%s the %s: %s", what,
-			 b->i < b->n ? b->parts[b->i].name : "restore request", why);
+			 b->i < b->n ? es_mig_object_names[b->parts[b->i].obj] : "restore request", why);
 	b->st = ST_FAILED;
 	return -EIO;
-}
-
-static void *packer_main(void *arg)
-{
-	struct es_mig_bundle_out *b = arg;
-
-	b->pack_ret = es_archive_pack_fd(b->pack_dir, b->pack_fd, b->level, &b->pack_st,
-					 b->pack_err, sizeof(b->pack_err));
-	close(b->pack_fd);	/* the reader sees the end of the part */
-	return NULL;
 }
 
 /* The current part's bytes: its file, or a pipe its packer writes into. */
 static int part_open(struct es_mig_bundle_out *b)
 {
 	struct es_mig_bundle_part *p = &b->parts[b->i];
-	int fds[2];
+	char err[512];
 
 	b->sha = es_sha256_new();
 	if (!b->sha)
@@ -100,34 +87,28 @@ static int part_open(struct es_mig_bundle_out *b)
 		b->fd = open(p->file, O_RDONLY | O_CLOEXEC);
 		return b->fd < 0 ? fail(b, "reading", strerror(errno)) : 0;
 	}
-	if (pipe2(fds, O_CLOEXEC))
-		return fail(b, "packing", strerror(errno));
-	fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
-	b->fd = fds[0];
-	b->pack_fd = fds[1];
-	b->pack_dir = p->dir;
-	b->pack_ret = 0;
-	memset(&b->pack_st, 0, sizeof(b->pack_st));
-	if (pthread_create(&b->packer, NULL, packer_main, b)) {
-		close(fds[1]);
-		return fail(b, "packing", "cannot start a thread");
-	}
+	if (es_packer_start(&b->pk, p->dir, b->level, err, sizeof(err)))
+		return fail(b, "packing", err);
+	b->fd = b->pk.fd;
 	b->packing = true;
 	return 0;
 }
 
-/* Stop reading the current part; a packer still writing sees EPIPE. */
-static void part_close(struct es_mig_bundle_out *b)
+/* Stop reading the current part (a packer still writing stops); its packer's result. */
+static int part_close(struct es_mig_bundle_out *b)
 {
-	if (b->fd >= 0)
+	int ret = 0;
+
+	if (b->packing)
+		ret = es_packer_finish(&b->pk);	/* closes the read end */
+	else if (b->fd >= 0)
 		close(b->fd);
 	b->fd = -1;
-	if (b->packing)
-		pthread_join(b->packer, NULL);
 	b->packing = false;
 	if (b->sha)
 		es_sha256_final(b->sha, b->parts[b->i].sha256);
 	b->sha = NULL;
+	return ret;
 }
 
 /* The part's end came: its END record; its sha256 and sizes kept. */
@@ -136,11 +117,10 @@ static int part_end(struct es_mig_bundle_out *b)
 	struct es_mig_bundle_part *p = &b->parts[b->i];
 	bool packed = b->packing;
 
-	part_close(b);
-	if (packed && b->pack_ret)
-		return fail(b, "packing", b->pack_err);
+	if (part_close(b))
+		return fail(b, "packing", b->pk.err);
 	if (packed)
-		p->raw_bytes = b->pack_st.raw_bytes;
+		p->raw_bytes = b->pk.st.raw_bytes;
 	header(b->rec, ES_BUNDLE_END, p->obj, 0);
 	b->len = ES_BUNDLE_HDR;
 	if (b->part_sent)
@@ -175,7 +155,7 @@ static int restore_record(struct es_mig_bundle_out *b)
 	int i;
 
 	for (i = 0; i < b->n; i++)
-		json_object_set_new(objs, b->parts[i].name,
+		json_object_set_new(objs, es_mig_object_names[b->parts[i].obj],
 				    json_pack("{s:s,s:I}", "sha256", b->parts[i].sha256, "bytes",
 					      (json_int_t)b->parts[i].bytes));
 	text = json_dumps(req, JSON_COMPACT);

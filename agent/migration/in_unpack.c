@@ -18,30 +18,38 @@
 #include "migrate.h"
 #include "stream_unpack.h"
 
+/* STATE/migrations/in-ID/NAME followed by suffix */
+static void staged(struct es_migrator *m, const char *id, const char *name, const char *suffix,
+		   char *buf, size_t len)
+{
+	size_t n;
+
+	es_mig_in_dir(m, id, buf, len);
+	n = strlen(buf);
+	snprintf(buf + n, len - n, "/%s%s", name, suffix);
+}
+
 void es_mig_in_stage(struct es_migrator *m, const char *id, const char *name, char *buf,
 		     size_t len)
 {
 	if (!strcmp(name, "image"))
 		snprintf(buf, len, "%s/images/.in-%s", m->cfg->state_dir, id);
 	else
-		snprintf(buf, len, "%s/migrations/in-%s/%s.d", m->cfg->state_dir, id, name);
+		staged(m, id, name, ".d", buf, len);
 }
 
 static void result_path(struct es_migrator *m, const char *id, const char *name, char *buf,
 			size_t len)
 {
-	snprintf(buf, len, "%s/migrations/in-%s/%s.unpacked", m->cfg->state_dir, id, name);
+	staged(m, id, name, ".unpacked", buf, len);
 }
 
 /* An image this node holds already is not unpacked: the restore does not install it. */
 static bool image_held(struct es_migrator *m, const char *id)
 {
-	char path[ES_PATH];
-	json_t *man;
+	json_t *man = es_mig_in_manifest(m, id);
 	bool have;
 
-	snprintf(path, sizeof(path), "%s/migrations/in-%s/manifest.json", m->cfg->state_dir, id);
-	man = json_load_file(path, 0, NULL);
 	have = es_image_present(&m->rt, json_string_value(json_object_get(
 					json_object_get(man, "spec"), "image")) ?: "");
 	json_decref(man);

@@ -98,6 +98,10 @@ struct es_migration *es_mig_find(struct es_migrator *m, const char *id)
 	return mg;
 }
 
+const char *const es_mig_object_names[ES_MIG_OBJECTS] = { "image", "layer", "checkpoint" };
+const char *const es_mig_phase_names[ES_PH_MAX] = { "checkpoint", "transfer", "restore",
+						    "stop_source" };
+
 static const char *state_name(enum es_mig_state s)
 {
 	static const char *const names[] = { "running", "restored", "done", "failed" };
@@ -118,8 +122,6 @@ static json_t *phase_json(const char *name, const struct es_mig_phase *p)
 
 json_t *es_mig_json(struct es_migrator *m, struct es_migration *mg)
 {
-	static const char *const names[ES_PH_MAX] = { "checkpoint", "transfer", "restore",
-						      "stop_source" };
 	json_t *j, *phases = json_array(), *objs = json_object();
 	uint64_t end = 0, tr_start;
 	double rate = 0;
@@ -128,7 +130,7 @@ json_t *es_mig_json(struct es_migrator *m, struct es_migration *mg)
 	pthread_mutex_lock(&m->lock);
 	for (i = 0; i < ES_PH_MAX; i++)
 		if (mg->ph[i].start_ns)
-			json_array_append_new(phases, phase_json(names[i], &mg->ph[i]));
+			json_array_append_new(phases, phase_json(es_mig_phase_names[i], &mg->ph[i]));
 	for (i = 0; i < ES_MIG_OBJECTS; i++)
 		if (mg->obj[i].present)
 			json_object_set_new(objs, mg->obj[i].name,

@@ -66,6 +66,10 @@ struct es_mig_phase {
 };
 
 #define ES_MIG_OBJECTS	3	/* image, layer, checkpoint */
+/* Index of each in es_migration.obj[], es_mig_object_names and a bundle's records (bundle.h). */
+enum { ES_MIG_OBJ_IMAGE, ES_MIG_OBJ_LAYER, ES_MIG_OBJ_CHECKPOINT };
+extern const char *const es_mig_object_names[ES_MIG_OBJECTS];
+extern const char *const es_mig_phase_names[ES_PH_MAX];
 
 struct es_mig_object {
 	const char	*name;
@@ -307,6 +311,9 @@ int es_mig_in_unpacked(struct es_migrator *m, const char *id, const char *name,
 		       enum es_mig_err *e, char *msg, size_t msg_len);
 /* An unpacking's -errno as the migration's error (an unsafe archive: the sender's). */
 enum es_mig_err es_mig_unpack_err(int ret);
+/* An incoming migration's staging directory, and the manifest its prepare kept there (or NULL). */
+void es_mig_in_dir(struct es_migrator *m, const char *id, char *buf, size_t len);
+json_t *es_mig_in_manifest(struct es_migrator *m, const char *id);
 /* Staging path of an uploaded object; -1 for an unknown object name or id. */
 int es_mig_in_object_path(struct es_migrator *m, const char *id, const char *object,
 			  char *buf, size_t len);

@@ -15,12 +15,9 @@
 #include "layer_archive.h"
 #include "transfer.h"
 #include "bundle.h"
+#include "packer.h"
 #include "migrate.h"
 
-static const char *const phase_names[ES_PH_MAX] = { "checkpoint", "transfer", "restore",
-						    "stop_source" };
-static const char *const object_names[ES_MIG_OBJECTS] = { "image", "layer", "checkpoint" };
-enum { OBJ_IMAGE, OBJ_LAYER, OBJ_CHECKPOINT };
 
 static void event(struct es_migrator *m, struct es_migration *mg, const char *ev, json_t *f)
 {
@@ -32,11 +29,11 @@ static void phase_begin(struct es_migrator *m, struct es_migration *mg, int ph)
 	char ev[48];
 
 	pthread_mutex_lock(&m->lock);
-	mg->phase = phase_names[ph];
+	mg->phase = es_mig_phase_names[ph];
 	mg->ph[ph].start_ns = es_realtime_ns();
 	pthread_mutex_unlock(&m->lock);
 	es_mig_record_save(m, mg);
-	snprintf(ev, sizeof(ev), "%s_start", phase_names[ph]);
+	snprintf(ev, sizeof(ev), "%s_start", es_mig_phase_names[ph]);
 	if (ph != ES_PH_STOP)
 		event(m, mg, ev, NULL);
 }
@@ -53,7 +50,7 @@ static void phase_end(struct es_migrator *m, struct es_migration *mg, int ph, js
 		f = json_object();
 	json_object_set_new(f, "elapsed_ms",
 			    json_real((mg->ph[ph].end_ns - mg->ph[ph].start_ns) / 1e6));
-	snprintf(ev, sizeof(ev), "%s_end", phase_names[ph]);
+	snprintf(ev, sizeof(ev), "%s_end", es_mig_phase_names[ph]);
 	event(m, mg, ph == ES_PH_STOP ? "source_stopped" : ev, f);
 }
 
@@ -170,7 +167,7 @@ int es_mig_checkpoint(struct es_migrator *m, struct es_migration *mg)
 		mig_fail(m, mg, "checkpoint of %s: %s", mg->container, err);
 	es_ct_path(&m->rt, mg->container, ES_CT_UPPER, upper, sizeof(upper));
 	if (!ret)
-		ret = pack_object(m, mg, OBJ_LAYER, upper);
+		ret = pack_object(m, mg, ES_MIG_OBJ_LAYER, upper);
 	if (es_container_resume(&m->rt, mg->container, err, sizeof(err))) {
 		es_error("container_resume_failed", "name=%s error=\"%s\"", mg->container, err);
 		if (!ret)
@@ -183,7 +180,7 @@ int es_mig_checkpoint(struct es_migrator *m, struct es_migration *mg)
 	mg->ph[ES_PH_CHECKPOINT].bytes = es_tree_bytes(ck);
 	phase_end(m, mg, ES_PH_CHECKPOINT,
 		  json_pack("{s:I,s:I,s:f}", "bytes", (json_int_t)mg->ph[ES_PH_CHECKPOINT].bytes,
-			    "layer_raw_bytes", (json_int_t)mg->obj[OBJ_LAYER].raw_bytes,
+			    "layer_raw_bytes", (json_int_t)mg->obj[ES_MIG_OBJ_LAYER].raw_bytes,
 			    "freeze_ms", mg->freeze_ns / 1e6));
 	return 0;
 }
@@ -205,22 +202,6 @@ static void on_progress(void *arg, uint64_t sent)
 	pthread_mutex_unlock(&p->m->lock);
 }
 
-struct packer {
-	const char		*dir;
-	int			fd, level, ret;
-	struct es_archive_stats	st;
-	char			err[512];
-};
-
-static void *packer_main(void *arg)
-{
-	struct packer *p = arg;
-
-	p->ret = es_archive_pack_fd(p->dir, p->fd, p->level, &p->st, p->err, sizeof(p->err));
-	close(p->fd);	/* the uploader sees the end of the object */
-	return NULL;
-}
-
 /*
  * Pack dir while it is sent: a packer thread writes the compressed archive
  * into a pipe that the upload drains, so packing hides behind the link;
@@ -229,31 +210,22 @@ static void *packer_main(void *arg)
 static int stream_object(struct es_migrator *m, struct es_migration *mg, int i, const char *dir,
 			 uint64_t base)
 {
-	struct packer pk = { .dir = dir, .level = m->cfg->compression_level };
 	struct progress p = { m, mg, base };
 	struct es_mig_object *o = &mg->obj[i];
 	char path[256], err[700];
-	int fds[2], code;
-	pthread_t t;
+	struct es_packer pk;
+	int code, packed;
 
-	if (pipe2(fds, O_CLOEXEC))
-		return mig_fail(m, mg, "packing the %s: %s", o->name, strerror(errno));
-	fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
-	pk.fd = fds[1];
-	if (pthread_create(&t, NULL, packer_main, &pk)) {
-		close(fds[0]);
-		close(fds[1]);
-		return mig_fail(m, mg, "packing the %s: cannot start a thread", o->name);
-	}
+	if (es_packer_start(&pk, dir, m->cfg->compression_level, err, sizeof(err)))
+		return mig_fail(m, mg, "packing the %s: %s", o->name, err);
 	snprintf(path, sizeof(path), "/v1/migrations/incoming/%s/objects/%s", mg->id, o->name);
-	code = es_peer_put_stream(es_migrator_peers(m), m->cfg, mg->url, path, fds[0], on_progress, &p,
-				  o->sha256, &o->bytes, err, sizeof(err));
-	close(fds[0]);	/* a broken upload stops the packer (EPIPE) */
-	pthread_join(t, NULL);
+	code = es_peer_put_stream(es_migrator_peers(m), m->cfg, mg->url, path, pk.fd, on_progress,
+				  &p, o->sha256, &o->bytes, err, sizeof(err));
+	packed = es_packer_finish(&pk);	/* a broken upload stops the packer (EPIPE) */
 	/* a broken upload also breaks the packer's pipe: the upload's reason first */
 	if (!es_peer_done(code))
 		return mig_fail(m, mg, "transfer of the %s to %s: %s", o->name, mg->to, err);
-	if (pk.ret)
+	if (packed)
 		return mig_fail(m, mg, "packing the %s: %s", o->name, pk.err);
 	o->raw_bytes = pk.st.raw_bytes;
 	o->present = true;
@@ -289,7 +261,7 @@ static void transfer_end(struct es_migrator *m, struct es_migration *mg)
 
 	phase_end(m, mg, ES_PH_TRANSFER,
 		  json_pack("{s:I,s:I,s:b}", "bytes", (json_int_t)ph->bytes, "raw_bytes",
-			    (json_int_t)ph->raw_bytes, "image_sent", mg->obj[OBJ_IMAGE].present));
+			    (json_int_t)ph->raw_bytes, "image_sent", mg->obj[ES_MIG_OBJ_IMAGE].present));
 }
 
 /*
@@ -304,7 +276,7 @@ static void bundle_part_sent(void *arg, int obj)
 	struct es_mig_object *o;
 	int i;
 
-	if (obj == ES_BUNDLE_LAYER)
+	if (obj == ES_MIG_OBJ_LAYER)
 		fault_stall(bs->m, bs->mg, "transfer");
 	if (obj >= 0)
 		return;
@@ -350,12 +322,10 @@ static int transfer_bundle(struct es_migrator *m, struct es_migration *mg, const
 	int code;
 
 	if (mg->complete || !mg->target_has_image)
-		parts[bs.n++] = (struct es_mig_bundle_part){ .obj = ES_BUNDLE_IMAGE,
-							     .name = "image", .dir = img };
-	parts[bs.n++] = (struct es_mig_bundle_part){ .obj = ES_BUNDLE_LAYER, .name = "layer",
-		.file = mg->obj[OBJ_LAYER].path, .raw_bytes = mg->obj[OBJ_LAYER].raw_bytes };
-	parts[bs.n++] = (struct es_mig_bundle_part){ .obj = ES_BUNDLE_CHECKPOINT,
-						     .name = "checkpoint", .dir = ck };
+		parts[bs.n++] = (struct es_mig_bundle_part){ .obj = ES_MIG_OBJ_IMAGE, .dir = img };
+	parts[bs.n++] = (struct es_mig_bundle_part){ .obj = ES_MIG_OBJ_LAYER,
+		.file = mg->obj[ES_MIG_OBJ_LAYER].path, .raw_bytes = mg->obj[ES_MIG_OBJ_LAYER].raw_bytes };
+	parts[bs.n++] = (struct es_mig_bundle_part){ .obj = ES_MIG_OBJ_CHECKPOINT, .dir = ck };
 	b = es_mig_bundle_out_new(parts, bs.n, m->cfg->compression_level, bundle_part_sent, &bs);
 	if (!b)
 		return mig_fail(m, mg, "transfer to %s: out of memory", mg->to);
@@ -393,7 +363,7 @@ int es_mig_transfer(struct es_migrator *m, struct es_migration *mg)
 
 	phase_begin(m, mg, ES_PH_TRANSFER);
 	pthread_mutex_lock(&m->lock);
-	mg->bytes_total = mg->obj[OBJ_LAYER].bytes;
+	mg->bytes_total = mg->obj[ES_MIG_OBJ_LAYER].bytes;
 	pthread_mutex_unlock(&m->lock);
 	snprintf(img, sizeof(img), "%s/images/%s", m->cfg->state_dir,
 		 json_string_value(json_object_get(mg->spec, "image")));
@@ -401,13 +371,13 @@ int es_mig_transfer(struct es_migrator *m, struct es_migration *mg)
 	if (mg->target_bundle)
 		return transfer_bundle(m, mg, img, ck);
 	for (i = 0; i < ES_MIG_OBJECTS; i++) {
-		if (i == OBJ_IMAGE && !mg->complete && mg->target_has_image)
+		if (i == ES_MIG_OBJ_IMAGE && !mg->complete && mg->target_has_image)
 			continue;
-		ret = i == OBJ_LAYER ? send_object(m, mg, i, base)
-				     : stream_object(m, mg, i, i == OBJ_IMAGE ? img : ck, base);
+		ret = i == ES_MIG_OBJ_LAYER ? send_object(m, mg, i, base)
+				     : stream_object(m, mg, i, i == ES_MIG_OBJ_IMAGE ? img : ck, base);
 		if (ret)
 			return -1;
-		if (i == OBJ_LAYER)
+		if (i == ES_MIG_OBJ_LAYER)
 			fault_stall(m, mg, "transfer");
 		base += mg->obj[i].bytes;
 		ph->bytes += mg->obj[i].bytes;
@@ -665,7 +635,7 @@ static struct es_migration *mig_new(struct es_migrator *m, const struct es_mig_r
 	mg->requested_ns = es_realtime_ns();
 	mg->phase = "requested";
 	for (i = 0; i < ES_MIG_OBJECTS; i++)
-		mg->obj[i].name = object_names[i];
+		mg->obj[i].name = es_mig_object_names[i];
 	if (!mg->spec) {
 		free(mg);
 		refuse(ES_MIG_EINTERNAL, err, err_len, "container %s has no readable spec",

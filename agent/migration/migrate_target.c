@@ -23,23 +23,8 @@
 #include "migrate.h"
 #include "stream_unpack.h"
 
-static const char *const objects[] = { "image", "layer", "checkpoint" };
 
 #define ES_MIG_IN_KEEP	64	/* restore records kept in memory */
-
-static void in_dir(struct es_migrator *m, const char *id, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/migrations/in-%s", m->cfg->state_dir, id);
-}
-
-static json_t *load_manifest(struct es_migrator *m, const char *id)
-{
-	char path[ES_PATH];
-
-	in_dir(m, id, path, sizeof(path));
-	strncat(path, "/manifest.json", sizeof(path) - strlen(path) - 1);
-	return json_load_file(path, 0, NULL);
-}
 
 /* An older incoming migration of the same container is abandoned: drop it. */
 static void drop_superseded(struct es_migrator *m, const char *container)
@@ -54,10 +39,10 @@ static void drop_superseded(struct es_migrator *m, const char *container)
 	while (dir && (d = readdir(dir))) {
 		if (strncmp(d->d_name, "in-", 3) || !es_safe_name(d->d_name + 3))
 			continue;
-		man = load_manifest(m, d->d_name + 3);
+		man = es_mig_in_manifest(m, d->d_name + 3);
 		if (man && !strcmp(json_string_value(json_object_get(man, "container")) ?: "",
 				   container)) {
-			in_dir(m, d->d_name + 3, path, sizeof(path));
+			es_mig_in_dir(m, d->d_name + 3, path, sizeof(path));
 			es_info("migration_superseded", "id=%s container=%s", d->d_name + 3,
 				container);
 			es_rm_rf(path);
@@ -114,7 +99,7 @@ enum es_mig_err es_mig_in_prepare(struct es_migrator *m, const struct es_mig_in_
 	if (e)
 		return e;
 	drop_superseded(m, req->container);
-	in_dir(m, req->id, path, sizeof(path));
+	es_mig_in_dir(m, req->id, path, sizeof(path));
 	if (mkdir(path, 0700))
 		return es_errf(err, err_len, errno == EEXIST ? ES_MIG_EEXIST : ES_MIG_EINTERNAL,
 			       "staging %s: %s", req->id, strerror(errno));
@@ -139,12 +124,12 @@ int es_mig_in_object_path(struct es_migrator *m, const char *id, const char *obj
 
 	if (!es_safe_name(id))
 		return -1;
-	for (i = 0; i < sizeof(objects) / sizeof(objects[0]); i++)
-		if (!strcmp(object, objects[i]))
+	for (i = 0; i < ES_MIG_OBJECTS; i++)
+		if (!strcmp(object, es_mig_object_names[i]))
 			break;
-	if (i == sizeof(objects) / sizeof(objects[0]))
+	if (i == ES_MIG_OBJECTS)
 		return -1;
-	in_dir(m, id, buf, len);
+	es_mig_in_dir(m, id, buf, len);
 	if (lstat(buf, &st) || !S_ISDIR(st.st_mode))
 		return -1;
 	snprintf(buf + strlen(buf), len - strlen(buf), "/%s.tar.zst", object);
@@ -300,7 +285,7 @@ static enum es_mig_err stage_container(struct es_migrator *m, const char *id, co
 static enum es_mig_err unpack_checkpoint(struct es_migrator *m, const char *id, char *ck,
 					 size_t len, char *msg, size_t msg_len)
 {
-	in_dir(m, id, ck, len);
+	es_mig_in_dir(m, id, ck, len);
 	strncat(ck, "/checkpoint", len - strlen(ck) - 1);
 	return take_unpacked(m, id, "checkpoint", ck, 0700, msg, msg_len);
 }
@@ -473,7 +458,7 @@ static void *restore_worker(void *arg)
 		es_event(&m->log, "target", rec->id, rec->container, "failed",
 			 json_pack("{s:s,s:s}", "phase", "restore", "reason", rec->error));
 	}
-	in_dir(m, rec->id, path, sizeof(path));
+	es_mig_in_dir(m, rec->id, path, sizeof(path));
 	es_rm_rf(path);
 	es_mig_in_stage(m, rec->id, "image", path, sizeof(path));
 	es_rm_rf(path);
@@ -536,7 +521,7 @@ enum es_mig_err es_mig_in_restore(struct es_migrator *m, const char *id,
 				  const struct es_mig_in_object *objs, json_t **resp,
 				  char *err, size_t err_len)
 {
-	json_t *man = es_safe_name(id) ? load_manifest(m, id) : NULL;
+	json_t *man = es_safe_name(id) ? es_mig_in_manifest(m, id) : NULL;
 	struct restore_job *j;
 	pthread_t t;
 
@@ -692,7 +677,7 @@ static bool abort_restore(struct es_migrator *m, const char *id, bool *pending)
 enum es_mig_err es_mig_in_abort(struct es_migrator *m, const char *id, json_t **resp,
 				char *err, size_t err_len)
 {
-	json_t *man = es_safe_name(id) ? load_manifest(m, id) : NULL;
+	json_t *man = es_safe_name(id) ? es_mig_in_manifest(m, id) : NULL;
 	const char *ct = json_string_value(json_object_get(man, "container"));
 	char path[ES_PATH], name[64], *owner;
 	bool removed = false, pending = false;
@@ -720,7 +705,7 @@ enum es_mig_err es_mig_in_abort(struct es_migrator *m, const char *id, json_t **
 	}
 	free(owner);
 	pthread_mutex_unlock(&m->rt.lock);
-	in_dir(m, id, path, sizeof(path));
+	es_mig_in_dir(m, id, path, sizeof(path));
 	es_rm_rf(path);
 	es_mig_in_stage(m, id, "image", path, sizeof(path));
 	es_rm_rf(path);
