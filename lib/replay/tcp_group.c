@@ -21,6 +21,16 @@
 #define GATE_MS		10
 #define GATE_POLL_NS	100000	/* between looks while a segment awaits its answer */
 
+#define COPY_LOOKAHEAD	256	/* records looked at for a later copy of a segment */
+
+/* What the look-ahead needs of a record, read once (the ring below). */
+struct copy {
+	__u64	seq;		/* the record's; 0: slot empty */
+	__u64	ts;
+	__u32	start, end;
+	bool	data;
+};
+
 /* One session of the group. */
 struct member {
 	struct tcp_run		r;
@@ -29,6 +39,7 @@ struct member {
 	__u64			ts_seq, ts;	/* arrival time of segment ts_seq, cached */
 	bool			bytes;		/* and whether it brings bytes (may turn false) */
 	bool			switched;
+	struct copy		ring[COPY_LOOKAHEAD];	/* by seq % COPY_LOOKAHEAD */
 };
 
 struct group {
@@ -66,6 +77,46 @@ static bool gate_open(const struct group *g, __u64 now)
 	       now - g->gate_ns >= GATE_MS * 1000000ULL;
 }
 
+/* Record seq of session m, from the ring or the replay buffer; NULL if missing. */
+static const struct copy *copy_at(struct member *m, __u64 seq)
+{
+	struct copy *c = &m->ring[seq % COPY_LOOKAHEAD];
+	struct es_mig_record rec;
+
+	if (c->seq == seq)
+		return c;
+	if (es_mig_record_get(m->r.dp, m->r.key, seq, &rec))
+		return NULL;
+	c->seq = seq;
+	c->ts = rec.ts_ns;
+	c->data = es_tcp_run_data_range(&rec, &c->start, &c->end);
+	return c;
+}
+
+/*
+ * When the old container took the segment at r.next: the arrival of the
+ * latest copy of its first byte. A copy the old container dropped (CRIU's
+ * network lock during the dump, a loss on the way) came again with the
+ * user's retransmission, which may carry more (Linux merges segments it
+ * retransmits), and that is the copy it took: in the order of the users'
+ * retransmission timers, not of the first copies.
+ */
+static __u64 last_copy_ts(struct member *m, const struct es_mig_record *first)
+{
+	const struct copy *c;
+	__u64 ts = first->ts_ns, seq;
+	__u32 start, end;
+
+	if (!es_tcp_run_data_range(first, &start, &end))
+		return ts;
+	for (seq = m->r.next + 1; seq <= m->head && seq < m->r.next + COPY_LOOKAHEAD; seq++) {
+		c = copy_at(m, seq);
+		if (c && c->data && !after(c->start, start) && after(c->end, start) && c->ts > ts)
+			ts = c->ts;
+	}
+	return ts;
+}
+
 /* Session i's next segment read (its arrival time, whether it brings bytes); -1 if missing. */
 static int peek(struct group *g, unsigned int i)
 {
@@ -79,6 +130,8 @@ static int peek(struct group *g, unsigned int i)
 	m->ts_seq = m->r.next;
 	m->ts = rec.ts_ns;
 	m->bytes = es_tcp_run_brings_bytes(&m->s, &rec);
+	if (m->bytes)
+		m->ts = last_copy_ts(m, &rec);
 	return 0;
 }
 

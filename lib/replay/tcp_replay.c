@@ -15,7 +15,7 @@
 #define STALL_MS	200	/* bytes not taken: hand over what the socket dropped again */
 
 struct seg {
-	__u32	end, ack;
+	__u32	start, end, ack;
 	__u32	ihl, doff;	/* header lengths */
 	bool	has_ack, data;
 };
@@ -43,6 +43,7 @@ static int seg_of(const struct es_mig_record *rec, struct seg *g)
 	g->ack = es_be32(p + ihl + 8);
 	g->has_ack = flags & 0x10;
 	g->data = tot > ihl + doff || (flags & 0x03);	/* payload, FIN or SYN */
+	g->start = seq;
 	g->end = seq + (tot - ihl - doff) + !!(flags & 0x02) + !!(flags & 0x01);
 	return 0;
 }
@@ -51,6 +52,17 @@ static int seg_of(const struct es_mig_record *rec, struct seg *g)
 static bool brings_bytes(const struct es_mig_session *s, const struct seg *g)
 {
 	return g->data && (!(s->tcp_seen & ES_MIG_TCP_NEW_ACK) || after(g->end, s->new_ack));
+}
+
+bool es_tcp_run_data_range(const struct es_mig_record *rec, __u32 *start, __u32 *end)
+{
+	struct seg g;
+
+	if (seg_of(rec, &g) || !g.data)
+		return false;
+	*start = g.start;
+	*end = g.end;
+	return true;
 }
 
 bool es_tcp_run_brings_bytes(const struct es_mig_session *s, const struct es_mig_record *rec)

@@ -90,6 +90,11 @@ void es_tcp_run_rewind_if_stalled(struct tcp_run *r, const struct es_mig_session
  * the service sees.
  */
 bool es_tcp_run_brings_bytes(const struct es_mig_session *s, const struct es_mig_record *rec);
+/*
+ * Does rec carry data (payload, SYN, FIN)? Its first and one past its last
+ * sequence number in *start and *end.
+ */
+bool es_tcp_run_data_range(const struct es_mig_record *rec, __u32 *start, __u32 *end);
 /* Nothing left up to head, the user's stream taken, the old one's caught up. */
 bool es_tcp_run_caught_up(const struct tcp_run *r, const struct es_mig_session *s, __u64 head);
 /*

@@ -16,20 +16,7 @@ es_plan 13
 
 C=$ES_BUILD/es-counter
 PT=$MIG_DP_PT
-mig_dp_net 10.246 || exit 1
-# the tunnel adds 44 bytes to the user's full-sized segments
-for l in "t tw" "r rt" "r rs" "s sw"; do
-	set -- $l
-	es_in "$1" ip link set "$(es_ifname "$2")" mtu 1544
-done
-mig_dp_neigh
-MIG_DP_RECORDS=1024
-es_check "target and source loaded, configured, attached" \
-	eval 'mig_dp_nodes && mig_dp_attach_all usertc'
-
-es_bg es_in c1 "$C" serve --tcp 7000
-es_bg es_in c2 "$C" serve --tcp 7000
-sleep 0.3
+mig_dp_tcp 10.246 1024 || exit 1
 # every new connection to the service goes to the source, mirrored
 mt service --service $SVC:7000/tcp --node $SRC --forward --mirror --limit 1000
 

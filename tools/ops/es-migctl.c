@@ -28,10 +28,13 @@
 #define KEY_COL		22
 #define DEFAULT_PIN	"/sys/fs/bpf/edgeshift"
 #define HOLD_WAIT_MS	5000
+#define MAX_KEYS	64	/* --session given more than once: tcp-replay's group */
 
 struct opts {
 	const char	*pin, *dev, *hook;
-	struct es_mig_key key;
+	struct es_mig_key key;		/* the first --session */
+	struct es_mig_key keys[MAX_KEYS];
+	unsigned int	nkeys;
 	struct es_mig_svc_key svc;
 	bool		has_key, has_svc, no_mirror, forward, mirror, del, json, ts;
 	__u32		source, local, node;
@@ -74,10 +77,14 @@ static int parse_session(const struct es_opts *cli, const struct es_opt *opt,
 	char err[160];
 
 	(void)opt;	/* the message is the key parser's */
+	if (o->nkeys == MAX_KEYS)
+		return es_opts_error(cli, "--session: more than %d", MAX_KEYS);
+	if (es_mig_key_parse(s, &o->keys[o->nkeys], err, sizeof(err)))
+		return es_opts_error(cli, "--%s", err);
+	if (!o->nkeys++)
+		o->key = o->keys[0];
 	o->has_key = true;
-	if (!es_mig_key_parse(s, &o->key, err, sizeof(err)))
-		return 0;
-	return es_opts_error(cli, "--%s", err);
+	return 0;
 }
 
 static const char verbs[] =
@@ -90,7 +97,9 @@ static const char verbs[] =
 	"  wait --session S --seq N [--timeout-ms T]  until the source answered 1..N\n"
 	"  resume --session S --cursor N          cursor, send held requests, FORWARDING\n"
 	"  replay --session S                     replay into the local container, cut over\n"
-	"  tcp-replay --session S [--timeout-ms T]  the same for a TCP session (JSON)\n"
+	"  tcp-replay --session S [--timeout-ms T]  the same for a TCP session (JSON); with\n"
+	"                                         more than one --session, together in the\n"
+	"                                         order their segments arrived\n"
 	"  abort | finish | show | records --session S\n"
 	"  events [--count N] [--timeout-ms T]    print data plane events\n"
 	"  rqueue --service ADDR:PORT             bytes queued on its UDP sockets (this netns)\n"
@@ -291,6 +300,15 @@ static int cmd_xlate_show(const struct es_mig_dp *dp, const struct opts *o)
 	return 0;
 }
 
+static json_t *tcp_replay_json(const struct es_mig_tcp_replay *r,
+				const struct es_mig_tcp_verdict *v)
+{
+	return json_pack("{s:i, s:i, s:i, s:i, s:I, s:b, s:I, s:I}", "injected", r->injected,
+			 "again", r->again, "probes", r->probes, "acks_lowered", r->acks_lowered,
+			 "cut_seq", (json_int_t)r->cut_seq, "passed", v->passed,
+			 "matched", (json_int_t)v->matched, "diverged", (json_int_t)v->diverged);
+}
+
 static int cmd_tcp_replay(const struct es_mig_dp *dp, const struct opts *o)
 {
 	struct es_mig_tcp_replay r;
@@ -304,10 +322,35 @@ static int cmd_tcp_replay(const struct es_mig_dp *dp, const struct opts *o)
 	ret = es_mig_tcp_verify(dp, &o->key, &v);
 	if (ret)
 		return fail("tcp-replay: verify", ret);
-	out = json_pack("{s:i, s:i, s:i, s:i, s:I, s:b, s:I, s:I}", "injected", r.injected,
-			"again", r.again, "probes", r.probes, "acks_lowered", r.acks_lowered,
-			"cut_seq", (json_int_t)r.cut_seq, "passed", v.passed,
-			"matched", (json_int_t)v.matched, "diverged", (json_int_t)v.diverged);
+	out = tcp_replay_json(&r, &v);
+	es_tool_emit(out, o->json, "tcp replay", KEY_COL);
+	json_decref(out);
+	return 0;
+}
+
+/* The sessions together (es_mig_tcp_replay_group): {passed, sessions: [each as above]}. */
+static int cmd_tcp_replay_group(const struct es_mig_dp *dp, const struct opts *o)
+{
+	struct es_mig_tcp_replay r[MAX_KEYS];
+	struct es_mig_tcp_verdict v;
+	json_t *out, *each = json_array();
+	bool passed = true;
+	unsigned int i;
+	int ret;
+
+	ret = es_mig_tcp_replay_group(dp, o->keys, o->nkeys,
+				      o->timeout_ms ? o->timeout_ms : 10000, true, r);
+	for (i = 0; !ret && i < o->nkeys; i++) {
+		ret = es_mig_tcp_verify(dp, &o->keys[i], &v);
+		passed &= v.passed;
+		if (!ret)
+			json_array_append_new(each, tcp_replay_json(&r[i], &v));
+	}
+	if (ret) {
+		json_decref(each);
+		return fail("tcp-replay", ret);
+	}
+	out = json_pack("{s:b, s:o}", "passed", passed, "sessions", each);
 	es_tool_emit(out, o->json, "tcp replay", KEY_COL);
 	json_decref(out);
 	return 0;
@@ -347,7 +390,7 @@ static int cmd_session(const struct es_mig_dp *dp, const char *cmd, const struct
 		if (!ret)
 			printf("%u\n", n);
 	} else if (!strcmp(cmd, "tcp-replay")) {
-		return cmd_tcp_replay(dp, o);
+		return o->nkeys > 1 ? cmd_tcp_replay_group(dp, o) : cmd_tcp_replay(dp, o);
 	} else if (!strcmp(cmd, "xlate")) {
 		ret = es_mig_xlate_add(dp, &o->key, o->seq_delta, o->ts_delta,
 				       o->ts ? ES_MIG_XLATE_TS : 0);
