@@ -228,20 +228,21 @@ static int write_json(const char *path, json_t *j)
  * The namespace the container runs in: its pod's, wired by CNI ADD now
  * (before the start or the restore), or the node's (node_netns.c).
  */
-static int ct_netns(struct es_runtime *rt, json_t *spec, char *path, size_t len, char *err,
-		    size_t err_len)
+static int ct_netns(struct es_runtime *rt, json_t *spec, bool pod_ready, char *path,
+		    size_t len, char *err, size_t err_len)
 {
 	const char *name = json_string_value(json_object_get(spec, "name"));
 
 	if (!rt->cfg->pod_conf)
 		return es_node_netns_hold(rt, path, len, err, err_len);
 	es_pod_netns_path(rt->cfg, name, path, len);
-	return es_pod_net_add(rt->cfg, name, spec, err, err_len);
+	return pod_ready ? 0 : es_pod_net_add(rt->cfg, name, spec, err, err_len);
 }
 
-int es_container_bundle(struct es_runtime *rt, json_t *spec, bool upper_ready, char *err,
+int es_container_bundle(struct es_runtime *rt, json_t *spec, unsigned int flags, char *err,
 			size_t err_len)
 {
+	bool upper_ready = flags & ES_CT_BUNDLE_RESTORE;
 	const char *name = json_string_value(json_object_get(spec, "name"));
 	const char *image = json_string_value(json_object_get(spec, "image"));
 	char path[ES_PATH], netns[ES_PATH];
@@ -273,7 +274,8 @@ int es_container_bundle(struct es_runtime *rt, json_t *spec, bool upper_ready, c
 		snprintf(err, err_len, "overlay mount of %s: %s", name, strerror(-ret));
 		return ret;
 	}
-	ret = ct_netns(rt, spec, netns, sizeof(netns), err, err_len);
+	ret = ct_netns(rt, spec, flags & ES_CT_BUNDLE_POD_READY, netns, sizeof(netns), err,
+		       err_len);
 	if (ret)
 		return ret;
 	es_ct_path(rt, name, ES_CT_SPEC, path, sizeof(path));
@@ -368,7 +370,7 @@ int es_container_run(struct es_runtime *rt, json_t *spec, char *err, size_t err_
 		return -EINVAL;
 	name = json_string_value(json_object_get(spec, "name"));
 	pthread_mutex_lock(&rt->lock);
-	ret = es_container_bundle(rt, spec, false, err, err_len);
+	ret = es_container_bundle(rt, spec, 0, err, err_len);
 	if (ret) {
 		if (ret != -EEXIST)
 			es_container_destroy(rt, name);
@@ -594,6 +596,29 @@ json_t *es_container_list(struct es_runtime *rt)
 	return list;
 }
 
+/*
+ * A pod no container owns: made by an incoming migration's prepare (in_pod.c)
+ * whose staging the restart just dropped, or left by a start that died
+ * between its ADD and its bundle. Its DEL frees what the plugins took.
+ */
+static void drop_orphan_pods(struct es_runtime *rt)
+{
+	char path[ES_PATH];
+	struct dirent *d;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/pods", rt->cfg->state_dir);
+	dir = opendir(path);
+	while (dir && (d = readdir(dir))) {
+		if (!es_safe_name(d->d_name) || es_container_exists(rt, d->d_name))
+			continue;
+		es_warn("orphan_pod_removed", "name=%s", d->d_name);
+		es_pod_net_del(rt->cfg, d->d_name);
+	}
+	if (dir)
+		closedir(dir);
+}
+
 void es_runtime_recover(struct es_runtime *rt)
 {
 	char path[ES_PATH];
@@ -626,4 +651,5 @@ void es_runtime_recover(struct es_runtime *rt)
 	snprintf(path, sizeof(path), "%s/migrations", rt->cfg->state_dir);
 	es_rm_rf(path);
 	es_mkdir_p(path, 0700);
+	drop_orphan_pods(rt);
 }

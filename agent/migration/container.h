@@ -74,11 +74,12 @@ bool es_container_exists(const struct es_runtime *rt, const char *name);
 /* Check a spec; 0 or -1 with err naming the field. */
 int es_spec_validate(json_t *spec, char *err, size_t err_len);
 
-/*
- * Make the bundle (directories, overlay mount, config.json) of spec.
- * upper_ready: the writable layer is already in place (a restore).
- */
-int es_container_bundle(struct es_runtime *rt, json_t *spec, bool upper_ready, char *err,
+/* es_container_bundle's flags */
+#define ES_CT_BUNDLE_RESTORE	1U	/* the writable layer is already in place (a restore) */
+#define ES_CT_BUNDLE_POD_READY	2U	/* the pod's namespace is wired already (in_pod.c) */
+
+/* Make the bundle (directories, overlay mount, network namespace, config.json) of spec. */
+int es_container_bundle(struct es_runtime *rt, json_t *spec, unsigned int flags, char *err,
 			size_t err_len);
 /* Create and start spec; -EEXIST when the name is taken. */
 int es_container_run(struct es_runtime *rt, json_t *spec, char *err, size_t err_len);

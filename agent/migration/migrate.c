@@ -52,6 +52,7 @@ int es_migrator_init(struct es_migrator *m, const struct es_mig_config *cfg, con
 
 void es_migrator_close(struct es_migrator *m)
 {
+	es_mig_in_pods_close(m);
 	es_event_log_close(&m->log);
 	es_peer_tcp_detach(&m->peer_tcp);
 }

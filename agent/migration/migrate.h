@@ -130,6 +130,7 @@ struct es_migrator {
 	pthread_cond_t			changed;	/* a migration's state or phase moved */
 	struct es_migration		*list;
 	struct es_mig_in		*incoming;	/* restores asked of this node */
+	struct es_mig_in_pod		*pods;		/* pods made at a prepare (in_pod.c) */
 	struct es_peer_tcp_ctl		peer_tcp;	/* sockops tuning towards the peers */
 	/*
 	 * Kept connections to the peers (transfer.h), NULL: one per request;
@@ -314,6 +315,19 @@ enum es_mig_err es_mig_unpack_err(int ret);
 /* An incoming migration's staging directory, and the manifest its prepare kept there (or NULL). */
 void es_mig_in_dir(struct es_migrator *m, const char *id, char *buf, size_t len);
 json_t *es_mig_in_manifest(struct es_migrator *m, const char *id);
+/*
+ * The pod of an incoming container, made from its prepare on while the
+ * objects travel (in_pod.c; only with migration.pod_network): start it;
+ * take it at the restore (true: wired, the restore adopts it; false: the
+ * restore runs the ADD); drop it when the migration ends without a
+ * restore (its DEL, unless a container of the name owns the pod); close
+ * waits for all (the migrator's end).
+ */
+struct es_mig_in_pod;
+void es_mig_in_pod_start(struct es_migrator *m, const char *id, const char *ct, json_t *spec);
+bool es_mig_in_pod_take(struct es_migrator *m, const char *id);
+void es_mig_in_pod_drop(struct es_migrator *m, const char *id);
+void es_mig_in_pods_close(struct es_migrator *m);
 /* Staging path of an uploaded object; -1 for an unknown object name or id. */
 int es_mig_in_object_path(struct es_migrator *m, const char *id, const char *object,
 			  char *buf, size_t len);

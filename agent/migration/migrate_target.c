@@ -108,6 +108,8 @@ enum es_mig_err es_mig_in_prepare(struct es_migrator *m, const struct es_mig_in_
 		return es_errf(err, err_len, ES_MIG_EINTERNAL, "cannot write %s", path);
 	es_event(&m->log, "target", req->id, req->container, "transfer_start",
 		 json_pack("{s:s,s:s}", "from", req->from ?: "?", "mode", req->mode));
+	/* the pod's ADD runs while the objects travel (in_pod.c) */
+	es_mig_in_pod_start(m, req->id, req->container, req->spec);
 	/* bundle: takes PUT .../bundle (bundle.h); the test build can say no, as an older agent */
 	*resp = json_pack("{s:b,s:b}", "have_image",
 			  es_image_present(&m->rt, json_string_value(json_object_get(req->spec,
@@ -355,7 +357,9 @@ static enum es_mig_err restore_locked(struct es_migrator *m, const char *id, jso
 		return e;
 	if ((e = unpack_checkpoint(m, id, ck, sizeof(ck), msg, msg_len)))
 		return e;
-	if (es_container_bundle(&m->rt, spec, true, err, sizeof(err)))
+	if (es_container_bundle(&m->rt, spec, ES_CT_BUNDLE_RESTORE |
+				(es_mig_in_pod_take(m, id) ? ES_CT_BUNDLE_POD_READY : 0),
+				err, sizeof(err)))
 		return es_errf(msg, msg_len, ES_MIG_EINTERNAL, "%s", err);
 	t0 = es_realtime_ns();
 	es_event(&m->log, "target", id, ct, "restore_start", NULL);
@@ -447,6 +451,8 @@ static void *restore_worker(void *arg)
 		if (!access(path, F_OK))
 			es_container_destroy(&m->rt, rec->container);
 	}
+	if (e)	/* failed before it took the pod made at the prepare */
+		es_mig_in_pod_drop(m, rec->id);
 	if (!e)
 		restore_settle(m, rec, restore_ms);
 	pthread_mutex_unlock(&m->rt.lock);
@@ -690,6 +696,7 @@ enum es_mig_err es_mig_in_abort(struct es_migrator *m, const char *id, json_t **
 		json_decref(man);
 		return ES_MIG_OK;	/* the restore thread removes it when runc is done */
 	}
+	es_mig_in_pod_drop(m, id);
 	if (!ct)
 		ct = find_restored(m, id, name, sizeof(name));
 	if (!man && !ct) {

@@ -290,7 +290,7 @@ int es_pod_net_add(const struct es_mig_config *cfg, const char *name, json_t *sp
 	json_decref(res);
 	if (ret)
 		goto fail;
-	/* on a restore's path: the migration's time includes it */
+	/* at a migration's target beside the transfer (in_pod.c) */
 	es_info("pod_network_added", "name=%s ms=%lld", name, (long long)(es_now_ms() - t0));
 	return 0;
 fail:

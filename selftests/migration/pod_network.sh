@@ -15,7 +15,7 @@ es_require_root pod_network
 . "$(dirname "$0")/migration.inc"
 command -v criu >/dev/null || { es_plan 1; es_skip pod_network "criu missing (tools/setup/install-deps)"; exit 0; }
 
-es_plan 24
+es_plan 28
 SUB=172.29.$((RANDOM % 200))
 SVC=$SUB.1
 GW=$SUB.254
@@ -139,6 +139,28 @@ es_expect_eq "A: DEL after the stop: no pod, no container, no attachment" \
 es_expect_eq "A: the pod's namespace is unmounted" "$(grep -c "$MIG_STATE_A/pods" /proc/self/mountinfo)" 0
 es_expect_eq "B: removed: DEL, the namespace goes" \
 	"$(mig_api b DELETE /v1/containers/p1 | tail -n 1) $(left b)" "200 0/0/0"
+es_expect_eq "B: the pod was made from the prepare on, once, and adopted by the restore" \
+	"$(es_agent_log "$MIG_NAME_B" | grep -c 'pod_network_prepared.*name=p1 ') $(
+	   es_agent_log "$MIG_NAME_B" | grep -c 'pod_network_added name=p1 ')" "1 1"
+
+# prepare_p3 ID: B prepares migration ID of a container p3, and its pod is made
+prepare_p3() {
+	mig_api b POST /v1/migrations/incoming "{\"id\":\"$1\",\"container\":\"p3\",
+		\"mode\":\"partial\",\"from\":\"t\",\"spec\":$(spec p3 "$SVC/24")}" >/dev/null
+	for _ in $(seq 50); do [ -e "$MIG_STATE_B/pods/p3/cni.json" ] && break; sleep 0.1; done
+}
+# a migration aborted before its restore: the pod made at its prepare goes
+prepare_p3 pp1
+es_expect_eq "B: a prepare makes the pod (attachment, no container yet)" "$(left b)" "1/0/1"
+mig_api b DELETE /v1/migrations/incoming/pp1 >/dev/null
+es_expect_eq "B: its abort DELs the pod: no pod, no attachment" "$(left b)" "0/0/0"
+# the agent killed after a prepare made its pod: the restarted agent drops
+# what was staged, and DELs a pod no container owns
+prepare_p3 pp2
+kill -9 "$MIG_PID_B"; wait "$MIG_PID_B" 2>/dev/null
+mig_agent b
+es_expect_eq "B: killed after a prepare, restarted: the pod is DELed, no attachment left" \
+	"$(left b)" "0/0/0"
 
 # a network that gives no addresses (no IPAM: L2 only) to a spec asking
 # for one: the pod would not hold the address its users reach; the start
