@@ -17,6 +17,13 @@
 #include "net/netns.h"
 #include "zdm_int.h"
 
+/*
+ * After a TCP cut-over, how long the check waits for the restored stream
+ * to reach what the old container sent (es_mig_tcp_verify_settled): the
+ * user's ACK of the old container's last answer comes within a round trip.
+ */
+#define SETTLE_MS	1000
+
 struct op_ctx {
 	struct es_zdm				*z;
 	struct es_mig_key			key;
@@ -190,14 +197,15 @@ static json_t *verdict_json(struct op_ctx *o, unsigned int wait_ms)
 
 /*
  * TCP: the restored container's stream against the old one's
- * (es_mig_tcp_verify), logged as ev unless NULL.
+ * (es_mig_tcp_verify_settled: up to settle_ms for the restored stream to
+ * reach the old one's), logged as ev unless NULL.
  */
-static json_t *tcp_verdict_json(struct op_ctx *o, const char *ev)
+static json_t *tcp_verdict_json(struct op_ctx *o, const char *ev, unsigned int settle_ms)
 {
 	struct es_mig_tcp_verdict v;
 	json_t *j;
 
-	if (es_mig_tcp_verify(&o->z->dp, &o->key, &v))
+	if (es_mig_tcp_verify_settled(&o->z->dp, &o->key, settle_ms, &v))
 		return json_pack("{s:b,s:s}", "passed", 0, "error", "no session entry");
 	j = json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:b}",
 		      "protocol", "tcp",
@@ -218,7 +226,7 @@ static json_t *tcp_verdict_json(struct op_ctx *o, const char *ev)
 static enum es_mig_err op_verify(struct op_ctx *o, json_t **resp)
 {
 	*resp = json_pack("{s:o}", "exactly_once", o->key.proto == IPPROTO_TCP ?
-			  tcp_verdict_json(o, "zdm_verified") :
+			  tcp_verdict_json(o, "zdm_verified", 0) :
 			  verdict_json(o, o->z->cfg->cutover_timeout_ms));
 	return ES_MIG_OK;
 }
@@ -271,7 +279,7 @@ static enum es_mig_err op_cutover_tcp(struct op_ctx *o, json_t **resp)
 					   "hole_wait_ms", r.hole_wait_ms));
 	*resp = json_pack("{s:i,s:I,s:I,s:b,s:o}", "replayed", r.injected, "cut_seq",
 			  (json_int_t)s.cut_seq, "cursor", (json_int_t)s.cursor, "old_answered_all", 1,
-			  "exactly_once", tcp_verdict_json(o, "zdm_verified"));
+			  "exactly_once", tcp_verdict_json(o, "zdm_verified", SETTLE_MS));
 	return ES_MIG_OK;
 }
 
@@ -297,7 +305,7 @@ static enum es_mig_err op_catchup(struct op_ctx *o, json_t **resp)
 	log_ev(o, "zdm_caught_up", json_pack("{s:i,s:i,s:i}", "replayed", r.injected,
 					     "handed_again", r.again, "probes", r.probes));
 	*resp = json_pack("{s:i,s:o}", "replayed", r.injected, "streams",
-			  tcp_verdict_json(o, NULL));
+			  tcp_verdict_json(o, NULL, 0));
 	return ES_MIG_OK;
 }
 

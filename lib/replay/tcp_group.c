@@ -19,6 +19,17 @@
  * of a request, a pure ACK's worth) lets the next one go anyway.
  */
 #define GATE_MS		10
+/*
+ * The same when the socket has output the user has not acknowledged yet:
+ * its answer may be written and held back (Nagle's algorithm holds a small
+ * segment while one is unacknowledged, as it held the old container's,
+ * whose ACK came a round trip later), so it shows only with a later
+ * segment's ACK. Waiting GATE_MS for each such segment bounded the replay
+ * to 100 requests a second, fewer than the users sent (the HTTP plan's 21
+ * connections: 235 a second), and the catch-up never ended. A server reads
+ * a request well within this.
+ */
+#define GATE_HELD_US	1000
 #define GATE_POLL_NS	100000	/* between looks while a segment awaits its answer */
 
 #define COPY_LOOKAHEAD	256	/* records looked at for a later copy of a segment */
@@ -47,7 +58,8 @@ struct group {
 	unsigned int		n;
 	int			gate;		/* session whose segment awaits its answer; -1 */
 	__u32			gate_snd;	/* its new_snd_nxt when handed */
-	__u64			gate_ns;
+	__u64			gate_ns;	/* when handed */
+	bool			gate_unacked;	/* the socket had output not acknowledged then */
 };
 
 /* Every session as the data plane has it; -ESTALE when one left the replay. */
@@ -71,10 +83,12 @@ static int refresh(struct group *g)
 	return 0;
 }
 
+/* No segment awaits its answer, or it was answered, or it waited long enough. */
 static bool gate_open(const struct group *g, __u64 now)
 {
 	return g->gate < 0 || after(g->m[g->gate].s.new_snd_nxt, g->gate_snd) ||
-	       now - g->gate_ns >= GATE_MS * 1000000ULL;
+	       now - g->gate_ns >= (g->gate_unacked ? GATE_HELD_US * 1000ULL :
+				    GATE_MS * 1000000ULL);
 }
 
 /* Record seq of session m, from the ring or the replay buffer; NULL if missing. */
@@ -188,6 +202,7 @@ static int hand_first(struct group *g, __u64 now, bool *handed)
 		g->gate = i;
 		g->gate_snd = g->m[i].s.new_snd_nxt;
 		g->gate_ns = now;
+		g->gate_unacked = es_tcp_run_output_unacked(&g->m[i].r, &g->m[i].s);
 	}
 	return 0;
 }

@@ -200,6 +200,12 @@ static int hand_over_all(struct tcp_run *r, const struct es_mig_session *s, __u6
 	return 0;
 }
 
+bool es_tcp_run_output_unacked(const struct tcp_run *r, const struct es_mig_session *s)
+{
+	return r->handed_known && (s->tcp_seen & ES_MIG_TCP_NEW_SEEN) &&
+	       after(s->new_snd_nxt, r->handed_ack);
+}
+
 /*
  * The user acknowledged more than the socket was handed: once the socket
  * has sent it, a pure ACK (the latest segment without its payload, at the
@@ -450,4 +456,18 @@ int es_mig_tcp_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	 */
 	v->passed = v->caught_up && !v->diverged && !v->unhashed && v->compared >= v->whole;
 	return 0;
+}
+
+int es_mig_tcp_verify_settled(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			      unsigned int settle_ms, struct es_mig_tcp_verdict *v)
+{
+	__u64 deadline = es_now_ns() + settle_ms * 1000000ULL;
+	int ret;
+
+	for (;;) {
+		ret = es_mig_tcp_verify(dp, key, v);
+		if (ret || v->passed || v->caught_up || v->diverged || es_now_ns() >= deadline)
+			return ret;
+		es_tcp_run_sleep_ms(5);
+	}
 }

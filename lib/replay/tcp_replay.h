@@ -82,5 +82,15 @@ struct es_mig_tcp_verdict {
 /* The check of the two streams after cut-over; -ENOENT without the session. */
 int es_mig_tcp_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		      struct es_mig_tcp_verdict *v);
+/*
+ * The same, taken again for up to settle_ms while it fails only because
+ * the restored stream has not reached the old one's yet. Right after the
+ * cut-over the old container may have answered the last request both
+ * got, while the restored socket still holds the same answer back
+ * (Nagle's algorithm, until the user's ACK of the old container's copy
+ * reaches it, now directly).
+ */
+int es_mig_tcp_verify_settled(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			      unsigned int settle_ms, struct es_mig_tcp_verdict *v);
 
 #endif /* EDGESHIFT_REPLAY_TCP_H */

@@ -95,6 +95,11 @@ bool es_tcp_run_brings_bytes(const struct es_mig_session *s, const struct es_mig
  * sequence number in *start and *end.
  */
 bool es_tcp_run_data_range(const struct es_mig_record *rec, __u32 *start, __u32 *end);
+/*
+ * Has the socket sent bytes the acknowledgements it was handed do not
+ * cover (so Nagle's algorithm may hold its next small segment back)?
+ */
+bool es_tcp_run_output_unacked(const struct tcp_run *r, const struct es_mig_session *s);
 /* Nothing left up to head, the user's stream taken, the old one's caught up. */
 bool es_tcp_run_caught_up(const struct tcp_run *r, const struct es_mig_session *s, __u64 head);
 /*
