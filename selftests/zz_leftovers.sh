@@ -7,7 +7,8 @@ echo "1..4"
 pat='^es[0-9a-f]{5,7}-'
 ns=$(ip netns list | awk '{ print $1 }' | grep -E "$pat")
 pins=$(ls /sys/fs/bpf 2>/dev/null | grep -E "$pat")
-cgroups=$(cd /sys/fs/cgroup 2>/dev/null && ls -d */es* 2>/dev/null | grep -E "/${pat#^}")
+# runc names a container's cgroups es-NODE-NAME, NODE starting with the prefix
+cgroups=$(cd /sys/fs/cgroup 2>/dev/null && ls -d */es* 2>/dev/null | grep -E "/(es-)?${pat#^}")
 procs=$(pgrep -af 'edgeshiftd|edgeshift-console|chromium|es-traffic|es-flood|es-wan|prometheus --config.file=/tmp/es' | grep -E '/sys/fs/bpf/es[0-9a-f]{5,7}-|/tmp/es[0-9a-f]{5,7}' | grep -v defunct)
 n=0
 check() {
