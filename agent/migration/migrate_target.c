@@ -453,7 +453,7 @@ static void *restore_worker(void *arg)
 	}
 	if (e)	/* failed before it took the pod made at the prepare */
 		es_mig_in_pod_drop(m, rec->id);
-	if (!e)
+	else
 		restore_settle(m, rec, restore_ms);
 	pthread_mutex_unlock(&m->rt.lock);
 	if (e) {

@@ -19,21 +19,10 @@ es_require_root "mig_group_order"
 es_plan 10
 
 C=$ES_BUILD/es-counter
-PT=$MIG_DP_PT
 N=80	# requests per client
 mig_dp_tcp 10.248 2048 || exit 1
 mt service --service $SVC:7000/tcp --node $SRC --forward --mirror --limit 2000
 
-# new_port KNOWN: the user port of a TCP session the data plane found, not KNOWN
-new_port() {
-	local p
-	for p in $(bpftool -j map dump pinned "$PT/es_mig_sessions" |
-		jq -r '.[].formatted.key | select(.proto == 6) | .user_port'); do
-		p=$(((p >> 8) | ((p & 255) << 8)))	# network order in the map
-		[ "$p" != "$1" ] && echo "$p" && return 0
-	done
-	return 1
-}
 client() {
 	es_bg --out "$ES_TMP/$1.err" es_in u "$C" client --to $SVC --port 7000 --tcp --rate 20 \
 		--count $N --timeout-ms 3000 --log "$ES_TMP/$1.log"
@@ -42,11 +31,11 @@ client() {
 client a
 A_PID=$ES_BG_PID
 sleep 0.5
-A_PORT=$(new_port 0)
+A_PORT=$(mig_dp_tcp_port)
 client b
 B_PID=$ES_BG_PID
 sleep 0.5
-B_PORT=$(new_port "$A_PORT")
+B_PORT=$(mig_dp_tcp_port "$A_PORT")
 es_check "both connections found and forwarded ($A_PORT, $B_PORT)" \
 	test -n "$A_PORT" -a -n "$B_PORT"
 A="$USER:$A_PORT>$SVC:7000/tcp" B="$USER:$B_PORT>$SVC:7000/tcp"

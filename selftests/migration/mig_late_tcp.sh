@@ -15,7 +15,6 @@ es_require_root "mig_late_tcp"
 es_plan 13
 
 C=$ES_BUILD/es-counter
-PT=$MIG_DP_PT
 mig_dp_tcp 10.246 1024 || exit 1
 # every new connection to the service goes to the source, mirrored
 mt service --service $SVC:7000/tcp --node $SRC --forward --mirror --limit 1000
@@ -24,10 +23,8 @@ es_bg --out "$ES_TMP/client.err" es_in u "$C" client --to $SVC --port 7000 --tcp
 	--count 100 --timeout-ms 3000 --log "$ES_TMP/client.log"
 CLIENT=$ES_BG_PID
 sleep 1.5
-# the connection the data plane found (ports in network order in the map)
-sess=$(bpftool -j map dump pinned "$PT/es_mig_sessions" |
-	jq -r '.[].formatted.key | select(.proto == 6) | .user_port' | head -1)
-UPORT=$(((sess >> 8) | ((sess & 255) << 8)))
+# the connection the data plane found
+UPORT=$(mig_dp_tcp_port)
 KEY="$USER:$UPORT>$SVC:7000/tcp"
 es_expect_eq "the new connection is forwarded to the old instance" \
 	"$(mt show --session "$KEY" --json | jq -r '"\(.state) \(.packets.forwarded > 20)"')" \

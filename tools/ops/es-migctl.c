@@ -32,8 +32,7 @@
 
 struct opts {
 	const char	*pin, *dev, *hook;
-	struct es_mig_key key;		/* the first --session */
-	struct es_mig_key keys[MAX_KEYS];
+	struct es_mig_key keys[MAX_KEYS];	/* each --session; keys[0] the one most verbs take */
 	unsigned int	nkeys;
 	struct es_mig_svc_key svc;
 	bool		has_key, has_svc, no_mirror, forward, mirror, del, json, ts;
@@ -81,8 +80,7 @@ static int parse_session(const struct es_opts *cli, const struct es_opt *opt,
 		return es_opts_error(cli, "--session: more than %d", MAX_KEYS);
 	if (es_mig_key_parse(s, &o->keys[o->nkeys], err, sizeof(err)))
 		return es_opts_error(cli, "--%s", err);
-	if (!o->nkeys++)
-		o->key = o->keys[0];
+	o->nkeys++;
 	o->has_key = true;
 	return 0;
 }
@@ -195,11 +193,11 @@ static int cmd_show(const struct es_mig_dp *dp, const struct opts *o)
 	json_t *out;
 	int ret, n;
 
-	ret = es_mig_session_get(dp, &o->key, &s);
+	ret = es_mig_session_get(dp, &o->keys[0], &s);
 	if (ret)
 		return fail("no such session", ret);
 	out = session_json(&s);
-	n = es_mig_records_count(dp, &o->key, &lo, &hi);
+	n = es_mig_records_count(dp, &o->keys[0], &lo, &hi);
 	json_object_set_new(out, "records", json_pack("{s:i, s:I, s:I}", "count", n,
 						      "lowest", (json_int_t)lo,
 						      "highest", (json_int_t)hi));
@@ -219,9 +217,9 @@ static int cmd_records(const struct es_mig_dp *dp, const struct opts *o)
 	__u8 proto;
 	int i;
 
-	if (es_mig_records_count(dp, &o->key, &lo, &hi) > 0) {
+	if (es_mig_records_count(dp, &o->keys[0], &lo, &hi) > 0) {
 		for (seq = lo; seq <= hi; seq++) {
-			if (es_mig_record_get(dp, &o->key, seq, &rec))
+			if (es_mig_record_get(dp, &o->keys[0], seq, &rec))
 				continue;
 			hex[0] = '\0';
 			/* past the IP header (either family) and 8 bytes: a UDP payload */
@@ -284,7 +282,7 @@ static int cmd_xlate_show(const struct es_mig_dp *dp, const struct opts *o)
 	json_t *out;
 	int ret;
 
-	ret = es_mig_xlate_get(dp, &o->key, &x);
+	ret = es_mig_xlate_get(dp, &o->keys[0], &x);
 	if (ret)
 		return fail("xlate-show", ret);
 	out = json_pack("{s:I, s:I, s:b, s:b, s:b, s:b, s:I, s:I, s:I, s:I}",
@@ -309,48 +307,41 @@ static json_t *tcp_replay_json(const struct es_mig_tcp_replay *r,
 			 "matched", (json_int_t)v->matched, "diverged", (json_int_t)v->diverged);
 }
 
+/*
+ * One session replayed on its own (es_mig_tcp_replay), its figures; more
+ * than one replayed together (es_mig_tcp_replay_group):
+ * {passed, sessions: [each as for one]}.
+ */
 static int cmd_tcp_replay(const struct es_mig_dp *dp, const struct opts *o)
 {
-	struct es_mig_tcp_replay r;
-	struct es_mig_tcp_verdict v;
-	json_t *out;
-	int ret;
-
-	ret = es_mig_tcp_replay(dp, &o->key, o->timeout_ms ? o->timeout_ms : 10000, true, &r);
-	if (ret)
-		return fail("tcp-replay", ret);
-	ret = es_mig_tcp_verify(dp, &o->key, &v);
-	if (ret)
-		return fail("tcp-replay: verify", ret);
-	out = tcp_replay_json(&r, &v);
-	es_tool_emit(out, o->json, "tcp replay", KEY_COL);
-	json_decref(out);
-	return 0;
-}
-
-/* The sessions together (es_mig_tcp_replay_group): {passed, sessions: [each as above]}. */
-static int cmd_tcp_replay_group(const struct es_mig_dp *dp, const struct opts *o)
-{
+	unsigned int i, n = o->nkeys, ms = o->timeout_ms ? o->timeout_ms : 10000;
 	struct es_mig_tcp_replay r[MAX_KEYS];
 	struct es_mig_tcp_verdict v;
 	json_t *out, *each = json_array();
 	bool passed = true;
-	unsigned int i;
 	int ret;
 
-	ret = es_mig_tcp_replay_group(dp, o->keys, o->nkeys,
-				      o->timeout_ms ? o->timeout_ms : 10000, true, r);
-	for (i = 0; !ret && i < o->nkeys; i++) {
-		ret = es_mig_tcp_verify(dp, &o->keys[i], &v);
-		passed &= v.passed;
-		if (!ret)
-			json_array_append_new(each, tcp_replay_json(&r[i], &v));
-	}
+	ret = n > 1 ? es_mig_tcp_replay_group(dp, o->keys, n, ms, true, r) :
+		      es_mig_tcp_replay(dp, &o->keys[0], ms, true, &r[0]);
 	if (ret) {
 		json_decref(each);
 		return fail("tcp-replay", ret);
 	}
-	out = json_pack("{s:b, s:o}", "passed", passed, "sessions", each);
+	for (i = 0; i < n; i++) {
+		ret = es_mig_tcp_verify(dp, &o->keys[i], &v);
+		if (ret) {
+			json_decref(each);
+			return fail("tcp-replay: verify", ret);
+		}
+		passed &= v.passed;
+		json_array_append_new(each, tcp_replay_json(&r[i], &v));
+	}
+	if (n > 1) {
+		out = json_pack("{s:b, s:o}", "passed", passed, "sessions", each);
+	} else {
+		out = json_incref(json_array_get(each, 0));
+		json_decref(each);
+	}
 	es_tool_emit(out, o->json, "tcp replay", KEY_COL);
 	json_decref(out);
 	return 0;
@@ -367,37 +358,37 @@ static int cmd_session(const struct es_mig_dp *dp, const char *cmd, const struct
 	if (!strcmp(cmd, "start")) {
 		if (!o->source)
 			return es_opts_error(&cli, "start needs --source") ? 2 : 2;
-		ret = es_mig_start(dp, &o->key, o->source, !o->no_mirror, o->limit);
+		ret = es_mig_start(dp, &o->keys[0], o->source, !o->no_mirror, o->limit);
 	} else if (!strcmp(cmd, "hold")) {
-		ret = es_mig_hold(dp, &o->key, &seq);
+		ret = es_mig_hold(dp, &o->keys[0], &seq);
 		if (!ret)
 			printf("%llu\n", (unsigned long long)seq);
 	} else if (!strcmp(cmd, "wait")) {
-		ret = es_mig_wait_answered(dp, &o->key, o->seq,
+		ret = es_mig_wait_answered(dp, &o->keys[0], o->seq,
 					   o->timeout_ms ? o->timeout_ms : HOLD_WAIT_MS);
 	} else if (!strcmp(cmd, "resume")) {
-		ret = es_mig_resume(dp, &o->key, o->cursor, &n);
+		ret = es_mig_resume(dp, &o->keys[0], o->cursor, &n);
 		if (!ret)
 			printf("%u\n", n);
 	} else if (!strcmp(cmd, "replay")) {
-		ret = es_mig_replay_cutover(dp, &o->key, &n);
+		ret = es_mig_replay_cutover(dp, &o->keys[0], &n);
 		if (!ret)
 			printf("%u\n", n);
 	} else if (!strcmp(cmd, "abort")) {
-		ret = es_mig_abort(dp, &o->key);
+		ret = es_mig_abort(dp, &o->keys[0]);
 	} else if (!strcmp(cmd, "finish")) {
-		ret = es_mig_finish(dp, &o->key, &n);
+		ret = es_mig_finish(dp, &o->keys[0], &n);
 		if (!ret)
 			printf("%u\n", n);
 	} else if (!strcmp(cmd, "tcp-replay")) {
-		return o->nkeys > 1 ? cmd_tcp_replay_group(dp, o) : cmd_tcp_replay(dp, o);
+		return cmd_tcp_replay(dp, o);
 	} else if (!strcmp(cmd, "xlate")) {
-		ret = es_mig_xlate_add(dp, &o->key, o->seq_delta, o->ts_delta,
+		ret = es_mig_xlate_add(dp, &o->keys[0], o->seq_delta, o->ts_delta,
 				       o->ts ? ES_MIG_XLATE_TS : 0);
 	} else if (!strcmp(cmd, "xlate-show")) {
 		return cmd_xlate_show(dp, o);
 	} else if (!strcmp(cmd, "xlate-del")) {
-		ret = es_mig_xlate_del(dp, &o->key);
+		ret = es_mig_xlate_del(dp, &o->keys[0]);
 	} else if (!strcmp(cmd, "show")) {
 		return cmd_show(dp, o);
 	} else if (!strcmp(cmd, "records")) {
