@@ -41,40 +41,68 @@
 #define ESTALE		116
 #define EINPROGRESS	115
 
+/*
+ * The outer headers in front of an XDP frame whose head was moved back by
+ * hlen; the inner packet's length, or -1.
+ */
+static __always_inline int es_mig_outer_xdp(struct xdp_md *ctx, __u32 hlen,
+					    const struct es_mig_node_config *cfg,
+					    const __u32 *dst, __u64 seq, __u32 base)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct es_mig_outer6 *o6;
+	struct es_mig_outer *o;
+
+	if (hlen == ES_MIG_ENCAP6_LEN) {
+		o6 = data + ES_ETH_HLEN;
+		if ((void *)(o6 + 1) > data_end)
+			return -1;
+		es_mig_outer6_fill(o6, cfg->local_addr, dst, cfg->tunnel_port,
+				   data_end - (void *)(o6 + 1), ES_MIG_TUN_REQUEST, seq, base);
+		return data_end - (void *)(o6 + 1);
+	}
+	o = data + ES_ETH_HLEN;
+	if ((void *)(o + 1) > data_end)
+		return -1;
+	es_mig_outer_fill(o, cfg->local_addr, dst, cfg->tunnel_port, data_end - (void *)(o + 1),
+			  ES_MIG_TUN_REQUEST, seq, base);
+	return data_end - (void *)(o + 1);
+}
+
 /* Send a request to the source node: 0 with *act set, or -1. */
-static __noinline int es_mig_encap_xdp(struct xdp_md *ctx, __u32 dst, __u64 seq, __u32 base,
-					__u32 *act)
+static __noinline int es_mig_encap_xdp(struct xdp_md *ctx, const __u32 *dst, __u64 seq,
+					__u32 base, __u32 *act)
 {
 	struct bpf_fib_lookup fib;
 	struct es_mig_node_config *cfg;
-	struct es_mig_outer *o;
 	void *data, *data_end;
 	struct ethhdr *eth;
-	__u32 inner_len;
+	int inner_len;
+	__u32 hlen;
 	long rc;
 
 	cfg = es_mig_cfg();
-	if (!cfg || !cfg->local_addr || !cfg->tunnel_port || !dst)
+	if (!cfg || !cfg->tunnel_port)
 		return -1;
-	if (bpf_xdp_adjust_head(ctx, -(int)ES_MIG_ENCAP_LEN))
+	hlen = es_mig_encap_len(cfg->local_addr, dst);
+	if (!hlen || bpf_xdp_adjust_head(ctx, -(int)hlen))
+		return -1;
+	inner_len = es_mig_outer_xdp(ctx, hlen, cfg, dst, seq, base);
+	if (inner_len < 0)
+		return -1;
+	es_mig_fib_init(&fib, ctx->ingress_ifindex, cfg->local_addr, dst, hlen + inner_len);
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
 		return -1;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 	eth = data;
-	o = data + ES_ETH_HLEN;
-	if ((void *)(o + 1) > data_end)
-		return -1;
-	inner_len = data_end - (void *)(o + 1);
-	es_mig_outer_fill(o, cfg->local_addr, dst, cfg->tunnel_port, inner_len,
-			  ES_MIG_TUN_REQUEST, seq, base);
-	es_mig_fib_init(&fib, ctx->ingress_ifindex, cfg->local_addr, dst,
-			ES_MIG_ENCAP_LEN + inner_len);
-	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
-	if (rc != BPF_FIB_LKUP_RET_SUCCESS)
+	if ((void *)(eth + 1) > data_end)
 		return -1;
 	__builtin_memcpy(eth->h_dest, fib.dmac, 6);
 	__builtin_memcpy(eth->h_source, fib.smac, 6);
-	eth->h_proto = bpf_htons(ETH_P_IP);
+	eth->h_proto = hlen == ES_MIG_ENCAP6_LEN ? bpf_htons(ETH_P_IPV6) : bpf_htons(ETH_P_IP);
 	*act = fib.ifindex == ctx->ingress_ifindex ? XDP_TX : bpf_redirect(fib.ifindex, 0);
 	return 0;
 }
@@ -211,37 +239,39 @@ static __noinline int es_mig_ingress(struct xdp_md *ctx)
  * here, and the verifier counts every frame of that chain against 512
  * bytes.
  */
-static __noinline bool es_mig_old_drop(struct xdp_md *ctx, __u64 seq, __u32 ack)
+static __noinline bool es_mig_old_drop(struct xdp_md *ctx, __u64 seq, __u32 ack, bool v6)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	__u32 hlen = v6 ? ES_MIG_ENCAP6_LEN : ES_MIG_ENCAP_LEN;
 	struct es_mig_session *s;
 	struct es_mig_key k;
 	__u32 len;
 
-	if (es_mig_key_of(data + ES_ETH_HLEN + ES_MIG_ENCAP_LEN, data_end, true, &k, &len))
+	if (es_mig_key_of(data + ES_ETH_HLEN + hlen, data_end, true, &k, &len))
 		return false;
 	if (k.proto != IPPROTO_TCP)
 		return es_mig_old_reply(&k, seq, ack);
 	s = es_mig_old_seen(&k, seq, ack);
-	return !s || es_mig_tcp_old(ctx, s, &k, ES_ETH_HLEN + ES_MIG_ENCAP_LEN);
+	return !s || es_mig_tcp_old(ctx, s, &k, ES_ETH_HLEN + hlen);
 }
 
 /*
  * Source side: a user's request forwarded by peer; true to drop it (a
  * duplicate, or kept for the agent to deliver in sequence).
  */
-static __noinline bool es_mig_remote_request(struct xdp_md *ctx, __u32 peer, __u64 seq,
-					     __u32 base)
+static __noinline bool es_mig_remote_request(struct xdp_md *ctx, const __u32 *peer, __u64 seq,
+					     __u32 base, bool v6)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
+	__u32 hlen = v6 ? ES_MIG_ENCAP6_LEN : ES_MIG_ENCAP_LEN;
 	struct es_mig_held *held;
 	struct es_mig_key k;
 	bool drop;
 	__u32 len;
 
-	if (es_mig_key_of(data + ES_ETH_HLEN + ES_MIG_ENCAP_LEN, data_end, false, &k, &len))
+	if (es_mig_key_of(data + ES_ETH_HLEN + hlen, data_end, false, &k, &len))
 		return false;
 	held = es_mig_remote_seen(&k, peer, seq, base, len, &drop);
 	if (drop)
@@ -250,9 +280,96 @@ static __noinline bool es_mig_remote_request(struct xdp_md *ctx, __u32 peer, __u
 		return false;
 	/* Kept at the source: the agent delivers it in sequence. */
 	if (!len || len > ES_MIG_RECORD_BYTES ||
-	    bpf_xdp_load_bytes(ctx, ES_ETH_HLEN + ES_MIG_ENCAP_LEN, held->data, len))
+	    bpf_xdp_load_bytes(ctx, ES_ETH_HLEN + hlen, held->data, len))
 		held->len = 0;	/* the agent reports it, never delivers junk */
 	return true;
+}
+
+/* What es_mig_decap needs of a tunnel packet's outer headers. */
+struct es_mig_tun_in {
+	__u32	peer[4];	/* the sending node's tunnel address (IPv6, or IPv4 mapped) */
+	__u64	seq;		/* the tunnel header's, host order */
+	__u32	base;		/* the same */
+	__u32	type;		/* es_mig_tun_type */
+	__u32	v6;		/* 1: IPv6 outer headers (ES_MIG_ENCAP6_LEN) */
+	__u32	reserved;
+};
+
+/*
+ * The outer IPv4 headers of a frame: 0 when they are the tunnel's towards
+ * this node (t->peer set), -1 when not.
+ */
+static __always_inline int es_mig_outer4_for_us(void *data, void *data_end,
+						const struct es_mig_node_config *cfg,
+						struct es_mig_tun_in *t)
+{
+	struct es_mig_outer *o = data + ES_ETH_HLEN;
+
+	if ((void *)(o + 1) > data_end)
+		return -1;
+	if (o->ip.version != 4 || o->ip.ihl != 5 || o->ip.protocol != IPPROTO_UDP)
+		return -1;
+	if (!es_mig_addr_is4(cfg->local_addr) || o->ip.daddr != cfg->local_addr[3] ||
+	    o->udp.dest != cfg->tunnel_port)
+		return -1;
+	es_mig_addr4(t->peer, o->ip.saddr);
+	t->v6 = 0;
+	return 0;
+}
+
+/* The same for IPv6 outer headers (no extension headers: the tunnel sends none). */
+static __always_inline int es_mig_outer6_for_us(void *data, void *data_end,
+						const struct es_mig_node_config *cfg,
+						struct es_mig_tun_in *t)
+{
+	struct es_mig_outer6 *o = data + ES_ETH_HLEN;
+	__u32 dst[4];
+
+	if ((void *)(o + 1) > data_end)
+		return -1;
+	if (o->ip6.version != 6 || o->ip6.nexthdr != IPPROTO_UDP ||
+	    o->udp.dest != cfg->tunnel_port || es_mig_addr_is4(cfg->local_addr))
+		return -1;
+	__builtin_memcpy(dst, &o->ip6.daddr, sizeof(dst));
+	if (!es_mig_addr_eq(dst, cfg->local_addr))
+		return -1;
+	__builtin_memcpy(t->peer, &o->ip6.saddr, sizeof(t->peer));
+	t->v6 = 1;
+	return 0;
+}
+
+/*
+ * A frame's tunnel fields: 0 when it is a tunnel packet for this node, -1
+ * when it is not one, XDP_DROP when it is one with a header we do not know.
+ */
+static __always_inline int es_mig_tun_parse(struct xdp_md *ctx, struct es_mig_tun_in *t)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	struct es_mig_node_config *cfg = es_mig_cfg();
+	struct ethhdr *eth = data;
+	struct es_mig_tunhdr *tun;
+	int ret;
+
+	if (!cfg || !cfg->tunnel_port || (void *)(eth + 1) > data_end)
+		return -1;
+	if (eth->h_proto == bpf_htons(ETH_P_IP))
+		ret = es_mig_outer4_for_us(data, data_end, cfg, t);
+	else if (eth->h_proto == bpf_htons(ETH_P_IPV6))
+		ret = es_mig_outer6_for_us(data, data_end, cfg, t);
+	else
+		ret = -1;
+	if (ret)
+		return ret;
+	tun = data + ES_ETH_HLEN + (t->v6 ? ES_MIG_ENCAP6_LEN : ES_MIG_ENCAP_LEN) - sizeof(*tun);
+	if ((void *)(tun + 1) > data_end)
+		return -1;
+	if (tun->magic != bpf_htons(ES_MIG_TUN_MAGIC) || tun->version != ES_MIG_TUN_VERSION)
+		return XDP_DROP;
+	t->seq = bpf_be64_to_cpu(tun->seq);
+	t->base = bpf_ntohl(tun->base);
+	t->type = tun->type;
+	return 0;
 }
 
 /*
@@ -261,46 +378,37 @@ static __noinline bool es_mig_remote_request(struct xdp_md *ctx, __u32 peer, __u
  */
 static __noinline int es_mig_decap(struct xdp_md *ctx)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data, copy;
-	struct es_mig_node_config *cfg;
-	struct es_mig_outer *o;
+	struct es_mig_tun_in t;
+	struct ethhdr *eth, copy;
+	void *data, *data_end;
+	__u32 hlen;
 	__u8 *inner;
-	__u64 seq;
+	int ret;
 
-	o = data + ES_ETH_HLEN;
-	if ((void *)(o + 1) > data_end || eth->h_proto != bpf_htons(ETH_P_IP))
-		return -1;
-	if (o->ip.version != 4 || o->ip.ihl != 5 || o->ip.protocol != IPPROTO_UDP)
-		return -1;
-	cfg = es_mig_cfg();
-	if (!cfg || !cfg->tunnel_port || o->ip.daddr != cfg->local_addr ||
-	    o->udp.dest != cfg->tunnel_port)
-		return -1;
-	if (o->tun.magic != bpf_htons(ES_MIG_TUN_MAGIC) || o->tun.version != ES_MIG_TUN_VERSION)
-		return XDP_DROP;
-	seq = bpf_be64_to_cpu(o->tun.seq);
-	if (o->tun.type == ES_MIG_TUN_REQUEST) {
-		if (es_mig_remote_request(ctx, o->ip.saddr, seq, bpf_ntohl(o->tun.base)))
+	ret = es_mig_tun_parse(ctx, &t);
+	if (ret)
+		return ret;
+	if (t.type == ES_MIG_TUN_REQUEST) {
+		if (es_mig_remote_request(ctx, t.peer, t.seq, t.base, t.v6))
 			return XDP_DROP;
-	} else if (o->tun.type == ES_MIG_TUN_REPLY) {
-		if (es_mig_old_drop(ctx, seq, bpf_ntohl(o->tun.base)))
+	} else if (t.type == ES_MIG_TUN_REPLY) {
+		if (es_mig_old_drop(ctx, t.seq, t.base, t.v6))
 			return XDP_DROP;
 	} else {
 		return XDP_DROP;
 	}
+	hlen = t.v6 ? ES_MIG_ENCAP6_LEN : ES_MIG_ENCAP_LEN;
 	/* the calls above may have moved the frame's pointers for the verifier */
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
 	eth = data;
-	inner = data + ES_ETH_HLEN + ES_MIG_ENCAP_LEN;
+	inner = data + ES_ETH_HLEN + hlen;
 	if ((void *)(inner + 1) > data_end)
 		return XDP_DROP;
 	__builtin_memcpy(&copy, eth, sizeof(copy));
-	/* the user's packet may be IPv6 inside the IPv4 tunnel */
+	/* either family inside either family */
 	copy.h_proto = (*inner >> 4) == 6 ? bpf_htons(ETH_P_IPV6) : bpf_htons(ETH_P_IP);
-	if (bpf_xdp_adjust_head(ctx, ES_MIG_ENCAP_LEN))
+	if (bpf_xdp_adjust_head(ctx, hlen))
 		return XDP_DROP;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
@@ -347,27 +455,44 @@ int es_mig_xdp_wan(struct xdp_md *ctx)
  * Put the tunnel headers in front of an skb's IP packet and send it to
  * dst: TC_ACT_REDIRECT, or TC_ACT_SHOT when it cannot be.
  */
-static __noinline int es_mig_encap_skb(struct __sk_buff *skb, __u32 dst, __u64 seq, __u32 type,
-					__u32 base)
+/* The headers es_mig_encap_skb puts in, either family. */
+union es_mig_outer_any {
+	struct es_mig_outer	v4;
+	struct es_mig_outer6	v6;
+};
+
+static __noinline int es_mig_encap_skb(struct __sk_buff *skb, const __u32 *dst, __u64 seq,
+					__u32 type, __u32 base)
 {
 	struct bpf_fib_lookup fib;
 	struct es_mig_node_config *cfg;
-	struct es_mig_outer o;
-	__u32 inner_len;
+	union es_mig_outer_any o;
+	__u32 inner_len, hlen;
+	__u64 flags;
 
 	cfg = es_mig_cfg();
-	if (!cfg || !cfg->local_addr || !cfg->tunnel_port || !dst)
+	if (!cfg || !cfg->tunnel_port)
+		return TC_ACT_SHOT;
+	hlen = es_mig_encap_len(cfg->local_addr, dst);
+	if (!hlen)
 		return TC_ACT_SHOT;
 	inner_len = skb->len - ES_ETH_HLEN;
-	es_mig_outer_fill(&o, cfg->local_addr, dst, cfg->tunnel_port, inner_len, type, seq, base);
-	es_mig_fib_init(&fib, skb->ifindex, cfg->local_addr, dst, ES_MIG_ENCAP_LEN + inner_len);
+	if (hlen == ES_MIG_ENCAP6_LEN) {
+		es_mig_outer6_fill(&o.v6, cfg->local_addr, dst, cfg->tunnel_port, inner_len, type,
+				   seq, base);
+		flags = BPF_F_ADJ_ROOM_ENCAP_L3_IPV6 | BPF_F_ADJ_ROOM_ENCAP_L4_UDP;
+	} else {
+		es_mig_outer_fill(&o.v4, cfg->local_addr, dst, cfg->tunnel_port, inner_len, type,
+				  seq, base);
+		flags = BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L4_UDP;
+	}
+	es_mig_fib_init(&fib, skb->ifindex, cfg->local_addr, dst, hlen + inner_len);
 	if (bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_SKIP_NEIGH) !=
 	    BPF_FIB_LKUP_RET_SUCCESS)
 		return TC_ACT_SHOT;
-	if (bpf_skb_adjust_room(skb, ES_MIG_ENCAP_LEN, BPF_ADJ_ROOM_MAC,
-				BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L4_UDP))
+	if (bpf_skb_adjust_room(skb, hlen, BPF_ADJ_ROOM_MAC, flags))
 		return TC_ACT_SHOT;
-	if (bpf_skb_store_bytes(skb, ES_ETH_HLEN, &o, sizeof(o), 0))
+	if (bpf_skb_store_bytes(skb, ES_ETH_HLEN, &o, hlen, 0))
 		return TC_ACT_SHOT;
 	/* The neighbour subsystem fills the Ethernet header, resolving it if needed. */
 	return bpf_redirect_neigh(fib.ifindex, NULL, 0, 0);
@@ -554,7 +679,7 @@ static __always_inline int es_mig_ctl_create(struct es_mig_cmd *cmd, struct es_m
 	if (cmd->to >= ES_MIG_STATE_MAX)
 		return -EINVAL;
 	ns.seq_state = (__u64)cmd->to << ES_MIG_STATE_SHIFT;
-	ns.source_addr = cmd->source_addr;
+	es_mig_addr_cpy(ns.source_addr, cmd->source_addr);
 	ns.flags = cmd->flags;
 	ns.replay_limit = cmd->replay_limit;
 	if (!ns.replay_limit) {
@@ -650,8 +775,8 @@ static __always_inline int es_mig_ctl_restart(struct es_mig_cmd *cmd, struct es_
 		s->replayed = seq;
 		s->new_replies = 0;
 		s->flags = cmd->flags;
-		if (cmd->source_addr)
-			s->source_addr = cmd->source_addr;
+		if (es_mig_addr_set(cmd->source_addr))
+			es_mig_addr_cpy(s->source_addr, cmd->source_addr);
 		if (cmd->replay_limit)
 			s->replay_limit = cmd->replay_limit;
 		new = ((__u64)ES_MIG_FORWARDING << ES_MIG_STATE_SHIFT) | seq;
@@ -681,7 +806,7 @@ static __always_inline int es_mig_ctl_src_hold(struct es_mig_cmd *cmd, struct es
 
 	r = bpf_map_lookup_elem(&es_mig_remote, k);
 	if (!r) {
-		nr.peer_addr = cmd->source_addr;
+		es_mig_addr_cpy(nr.peer_addr, cmd->source_addr);
 		nr.flags = ES_MIG_RF_NO_BASE;
 		nr.created_ns = bpf_ktime_get_ns();
 		bpf_map_update_elem(&es_mig_remote, k, &nr, BPF_NOEXIST);
@@ -822,8 +947,8 @@ int es_mig_ctl(struct es_mig_cmd *cmd)
 		break;
 	case ES_MIG_CMD_CONFIGURE:
 		s->flags = cmd->flags;
-		if (cmd->source_addr)
-			s->source_addr = cmd->source_addr;
+		if (es_mig_addr_set(cmd->source_addr))
+			es_mig_addr_cpy(s->source_addr, cmd->source_addr);
 		if (cmd->replay_limit)
 			s->replay_limit = cmd->replay_limit;
 		break;

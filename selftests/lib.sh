@@ -323,13 +323,15 @@ es_wan() {
 	return 1
 }
 
-# es_wan_end NS IF IP: an endpoint of es_wan, up with IP/24.
+# es_wan_end NS IF IP: an endpoint of es_wan, up with IP/24 (an IPv6 IP: /64).
 es_wan_end() {
+	local plen=24 dad=()
+	case "$3" in *:*) plen=64 dad=(nodad) ;; esac
 	es_in "$1" ethtool -K "$ES_PREFIX$2" tso off gso off >/dev/null 2>&1
 	if [ -n "${ES_WAN_MTU:-}" ]; then
 		ip -n "$(es_ns "$1")" link set "$ES_PREFIX$2" mtu "$ES_WAN_MTU" || return 1
 	fi
-	ip -n "$(es_ns "$1")" addr add "$3/24" dev "$ES_PREFIX$2" &&
+	ip -n "$(es_ns "$1")" addr add "$3/$plen" dev "$ES_PREFIX$2" "${dad[@]}" &&
 	ip -n "$(es_ns "$1")" link set "$ES_PREFIX$2" up
 }
 

@@ -296,7 +296,7 @@ int es_config_validate(const struct es_config *cfg, char *err, size_t err_len)
 		return es_cfg_fail(err, err_len, "pin_path", "must be an absolute path");
 	if (cfg->acct.closed_linger_ms >= cfg->acct.idle_timeout_ms)
 		return es_cfg_fail(err, err_len, "closed_linger_ms", "must be below idle_timeout_ms");
-	return 0;
+	return es_zdm_config_check_peers(&cfg->zdm, &cfg->mig, err, err_len);
 }
 
 const struct es_iface_rule *es_config_match(const struct es_config *cfg, const char *ifname)

@@ -148,11 +148,12 @@ static int start_one(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess
 /* Each session forwarded and mirrored at the target; true if one is UDP. */
 static int start_sessions(struct es_zdm *z, struct es_zdm_mig *zm, bool *any_udp)
 {
-	char extra[128], src[INET_ADDRSTRLEN];
+	char extra[128], src[INET6_ADDRSTRLEN];
 	unsigned int i;
 
-	inet_ntop(AF_INET, &z->cfg->tunnel_addr, src, sizeof(src));
-	snprintf(extra, sizeof(extra), "&source=%s", src);
+	es_mig_addr_format(z->cfg->tunnel_addr, src, sizeof(src));
+	extra[0] = '\0';
+	es_zdm_query_add(extra, sizeof(extra), "source", src);
 	if (es_zdm_each(z, zm, start_one, extra))
 		return -1;
 	*any_udp = false;
@@ -464,10 +465,12 @@ static void close_old_connections(struct es_zdm *z, struct es_zdm_mig *zm)
 /* The service runs at the target now: a user coming back here is a handoff. */
 static void forward_returning_users(struct es_zdm *z, struct es_zdm_mig *zm)
 {
-	uint32_t node = es_zdm_peer_addr(z, zm->to);
 	unsigned int i;
+	__u32 node[4];
 
-	for (i = 0; z->dp_ready && node && i < zm->n_sess; i++) {
+	if (es_zdm_peer_addr(z, zm->to, node))
+		return;
+	for (i = 0; z->dp_ready && i < zm->n_sess; i++) {
 		const struct es_mig_key *k = &zm->sess[i].key;
 		struct es_mig_svc_key sk = { .svc_port = k->svc_port, .proto = k->proto };
 

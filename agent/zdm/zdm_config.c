@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include "http/http_url.h"
 #include "migctl/names.h"
+#include "migration/migration.h"
 #include "zdm_config.h"
 #include "util/config_field.h"
 
@@ -127,8 +129,8 @@ static int parse_services(struct es_zdm_config *z, json_t *v, char *err, size_t 
 static int parse_field(struct es_zdm_config *z, const char *k, json_t *v, char *err, size_t len)
 {
 	if (!strcmp(k, "tunnel_addr")) {
-		if (!json_is_string(v) || inet_pton(AF_INET, json_string_value(v), &z->tunnel_addr) != 1)
-			return fail(err, len, k, "must be an IPv4 address");
+		if (!json_is_string(v) || es_mig_addr_parse(json_string_value(v), z->tunnel_addr))
+			return fail(err, len, k, "must be an IPv4 or IPv6 address");
 		return 0;
 	}
 	if (!strcmp(k, "tunnel_port"))
@@ -167,6 +169,28 @@ static int parse_field(struct es_zdm_config *z, const char *k, json_t *v, char *
 	return fail(err, len, k, "is not a known field");
 }
 
+int es_zdm_config_check_peers(const struct es_zdm_config *z, const struct es_mig_config *m,
+			      char *err, size_t len)
+{
+	bool v4 = es_mig_addr_is4(z->tunnel_addr);
+	char host[256], what[512];
+	unsigned int i;
+	uint16_t port;
+	__u32 a[4];
+
+	for (i = 0; z->enabled && i < m->n_peers; i++) {
+		/* a host name is not checked: the tunnel needs an address */
+		if (es_url_host_port(m->peers[i].url, host, sizeof(host), &port) ||
+		    es_mig_addr_parse(host, a) || (bool)es_mig_addr_is4(a) == v4)
+			continue;
+		snprintf(what, sizeof(what), "is %s, but peer %s's URL names an %s address: the "
+			 "tunnel between the nodes has one family", v4 ? "IPv4" : "IPv6",
+			 m->peers[i].name, v4 ? "IPv6" : "IPv4");
+		return fail(err, len, "tunnel_addr", what);
+	}
+	return 0;
+}
+
 int es_zdm_config_parse(struct es_zdm_config *z, json_t *v, char *err, size_t len)
 {
 	const char *k;
@@ -180,7 +204,7 @@ int es_zdm_config_parse(struct es_zdm_config *z, json_t *v, char *err, size_t le
 	json_object_foreach(v, k, e)
 		if (parse_field(z, k, e, err, len))
 			return -1;
-	if (!z->tunnel_addr)
+	if (!es_mig_addr_set(z->tunnel_addr))
 		return fail(err, len, "tunnel_addr", "is required");
 	z->enabled = true;
 	return 0;

@@ -28,7 +28,7 @@ struct es_zdm_service {
 
 struct es_zdm_config {
 	bool			enabled;
-	uint32_t		tunnel_addr;	/* network order */
+	__u32			tunnel_addr[4];	/* this node's, as es_mig_key's addresses */
 	unsigned int		tunnel_port;
 	char			user_ifaces[ES_ZDM_MAX_IFACES][16];
 	unsigned int		n_user;
@@ -58,6 +58,14 @@ struct es_zdm_config {
 void es_zdm_config_defaults(struct es_zdm_config *z);
 /* Parse the "zero_downtime" object; 0, or -1 with err naming the field. */
 int es_zdm_config_parse(struct es_zdm_config *z, json_t *v, char *err, size_t err_len);
+struct es_mig_config;
+/*
+ * The tunnel has one family, its address's: 0, or -1 (err naming
+ * zero_downtime.tunnel_addr) when a peer's URL names an address of the
+ * other family, which the tunnel could never reach.
+ */
+int es_zdm_config_check_peers(const struct es_zdm_config *z, const struct es_mig_config *m,
+			      char *err, size_t err_len);
 const struct es_zdm_service *es_zdm_service_find(const struct es_zdm_config *z, uint8_t proto,
 						 const __u32 *addr, uint16_t port);
 

@@ -74,13 +74,13 @@ static void register_services(struct es_zdm *z)
 	for (i = 0; i < z->cfg->n_services; i++) {
 		const struct es_zdm_service *s = &z->cfg->services[i];
 		struct es_mig_svc_key k = { .svc_port = s->port, .proto = s->proto };
-		uint32_t node = es_zdm_peer_addr(z, s->node);
+		__u32 node[4];
 
 		memcpy(k.svc_addr, s->addr, sizeof(k.svc_addr));
 
 		if (!strcmp(s->node, z->node_name))
 			continue;
-		if (!node) {
+		if (es_zdm_peer_addr(z, s->node, node)) {
 			es_warn("zdm_service_unknown_node", "container=%s node=%s", s->container,
 				s->node);
 			continue;
@@ -101,15 +101,14 @@ static void keep_peer_neighbours(struct es_zdm *z)
 	const char *name;
 	struct es_neigh n;
 	unsigned int i;
-	uint32_t addr;
+	__u32 addr[4];
 	int ret;
 
 	for (i = 0; i < z->mcfg->n_peers; i++) {
 		name = z->mcfg->peers[i].name;
-		addr = es_zdm_peer_addr(z, name);
-		if (!strcmp(name, z->node_name) || !addr)
+		if (!strcmp(name, z->node_name) || es_zdm_peer_addr(z, name, addr))
 			continue;
-		ret = es_neigh_keep(addr, &n);
+		ret = es_neigh_keep(es_mig_in6(addr), &n);
 		if (ret)
 			es_warn("zdm_neighbour_failed", "node=%s error=\"%s\"", name,
 				strerror(-ret));
@@ -173,14 +172,14 @@ static int on_event(void *ctx, void *data, size_t size)
 {
 	struct es_zdm *z = ctx;
 	const struct es_mig_event *ev = data;
-	char key[ES_MIG_KEY_TEXT_LEN], node[INET_ADDRSTRLEN];
+	char key[ES_MIG_KEY_TEXT_LEN], node[INET6_ADDRSTRLEN];
 	struct handoff *h;
 	pthread_t t;
 
 	if (size < sizeof(*ev))
 		return 0;
 	es_mig_key_format(&ev->key, key, sizeof(key));
-	inet_ntop(AF_INET, &ev->node_addr, node, sizeof(node));
+	es_mig_addr_format(ev->node_addr, node, sizeof(node));
 	if (ev->type == ES_MIG_EV_ABORT) {
 		es_migrator_event(z->m, "target", "-", "-", "zdm_dp_abort",
 				  json_pack("{s:s,s:s,s:I}", "session", key, "reason",

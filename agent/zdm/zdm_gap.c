@@ -125,7 +125,7 @@ static void gap_event(struct es_zdm *z, enum gap_kind kind, const char *ev,
  * sent). -1 when it could not be asked.
  */
 static int ask_resend(struct es_zdm *z, enum gap_kind kind, const struct es_mig_key *k,
-		      uint32_t peer_addr, __u64 from, __u64 to, __u64 *missing_to)
+		      const __u32 *peer_addr, __u64 from, __u64 to, __u64 *missing_to)
 {
 	const char *node = es_zdm_peer_by_addr(z, peer_addr);
 	const struct es_mig_peer *peer = node ? es_mig_peer_find(z->mcfg, node) : NULL;
@@ -179,7 +179,7 @@ static void give_up(struct es_zdm *z, struct gaps *gs, enum gap_kind kind,
 
 /* A gap from..to of kind towards the peer at peer_addr: wait, ask again, or give up. */
 static void chase(struct es_zdm *z, struct gaps *gs, enum gap_kind kind,
-		  const struct es_mig_key *k, uint32_t peer_addr, __u64 from, __u64 to)
+		  const struct es_mig_key *k, const __u32 *peer_addr, __u64 from, __u64 to)
 {
 	struct gap *g = gap_find(gs, kind, k, from);
 	__u64 missing_to = 0;

@@ -132,14 +132,15 @@ static int hold_all(struct es_zdm *z, struct es_zdm_mig *zm, __u64 *hold_at, cha
 		    size_t len)
 {
 	unsigned int i;
+	__u32 peer[4];
 	int ret = 0;
 
+	es_zdm_peer_addr(z, zm->to, peer);	/* all zero when unknown, as before the entry */
 	/* not between a delivery of the gap thread and its count (zdm.h) */
 	pthread_mutex_lock(&z->gap_lock);
 	for (i = 0; !ret && i < zm->n_sess; i++)
 		if (zm->sess[i].key.proto == IPPROTO_UDP)
-			ret = es_mig_src_hold(&z->dp, &zm->sess[i].key,
-					      es_zdm_peer_addr(z, zm->to), &hold_at[i]);
+			ret = es_mig_src_hold(&z->dp, &zm->sess[i].key, peer, &hold_at[i]);
 	pthread_mutex_unlock(&z->gap_lock);
 	atomic_store(&zm->holding, true);
 	if (ret)

@@ -15,9 +15,14 @@
  * zdm_peer.c: the tunnel address of a peer node (the host of its URL),
  * network order; 0 if unknown.
  */
-uint32_t es_zdm_peer_addr(const struct es_zdm *z, const char *node);
+/*
+ * Node's tunnel address (the host of its peer URL, IPv4 or IPv6) as
+ * es_mig_key's 16 bytes into addr: 0, or -1 (addr all zero) when the node
+ * is unknown or its URL names no address.
+ */
+int es_zdm_peer_addr(const struct es_zdm *z, const char *node, __u32 *addr);
 /* The peer node whose tunnel address is addr, or NULL. */
-const char *es_zdm_peer_by_addr(const struct es_zdm *z, uint32_t addr);
+const char *es_zdm_peer_by_addr(const struct es_zdm *z, const __u32 *addr);
 /* A request to a peer agent, retried while it does not answer (restart). */
 int es_zdm_peer_call(struct es_zdm *z, const char *url, const char *method, const char *path,
 		     json_t **resp, char *err, size_t err_len);

@@ -14,22 +14,28 @@
 #include "util/log.h"
 #include "zdm_int.h"
 
-uint32_t es_zdm_peer_addr(const struct es_zdm *z, const char *node)
+int es_zdm_peer_addr(const struct es_zdm *z, const char *node, __u32 *addr)
 {
 	const struct es_mig_peer *p = es_mig_peer_find(z->mcfg, node);
-	uint32_t a;
+	char host[256];
+	uint16_t port;
 
-	if (!p || es_url_ipv4(p->url, &a, NULL))
-		return 0;
-	return a;
+	memset(addr, 0, 16);
+	if (!p || es_url_host_port(p->url, host, sizeof(host), &port) ||
+	    es_mig_addr_parse(host, addr)) {
+		memset(addr, 0, 16);
+		return -1;
+	}
+	return 0;
 }
 
-const char *es_zdm_peer_by_addr(const struct es_zdm *z, uint32_t addr)
+const char *es_zdm_peer_by_addr(const struct es_zdm *z, const __u32 *addr)
 {
 	unsigned int i;
+	__u32 a[4];
 
 	for (i = 0; i < z->mcfg->n_peers; i++)
-		if (es_zdm_peer_addr(z, z->mcfg->peers[i].name) == addr)
+		if (!es_zdm_peer_addr(z, z->mcfg->peers[i].name, a) && es_mig_addr_eq(a, addr))
 			return z->mcfg->peers[i].name;
 	return NULL;
 }

@@ -100,10 +100,10 @@ static enum es_mig_err refused(struct op_ctx *o, json_t **resp, const char *what
 static enum es_mig_err op_start(struct op_ctx *o, json_t **resp)
 {
 	struct es_mig_session s;
-	uint32_t src;
+	__u32 src[4];
 	int ret;
 
-	if (!o->a->source || inet_pton(AF_INET, o->a->source, &src) != 1)
+	if (!o->a->source || es_mig_addr_parse(o->a->source, src))
 		return answer(resp, ES_MIG_EINVAL, "field 'source' must be the source's tunnel address%s", 0);
 	/*
 	 * An earlier migration of this session that failed goes on with the

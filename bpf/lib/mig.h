@@ -22,6 +22,7 @@
 #endif
 #define ES_ETH_HLEN	14
 #define ES_AF_INET	2
+#define ES_AF_INET6	10
 #define ES_IP_MF	0x2000
 #define ES_IP_OFFSET	0x1FFF
 #define ES_MIG_CAS_TRIES	8
@@ -39,7 +40,15 @@ struct es_mig_outer {
 	struct es_mig_tunhdr	tun;
 } __attribute__((packed));
 
+/* The same between nodes whose tunnel addresses are IPv6. */
+struct es_mig_outer6 {
+	struct ipv6hdr		ip6;
+	struct udphdr		udp;
+	struct es_mig_tunhdr	tun;
+} __attribute__((packed));
+
 _Static_assert(sizeof(struct es_mig_outer) == ES_MIG_ENCAP_LEN, "tunnel header size");
+_Static_assert(sizeof(struct es_mig_outer6) == ES_MIG_ENCAP6_LEN, "IPv6 tunnel header size");
 
 /* Zeroes to create a record from: too large for the stack, never written. */
 struct es_mig_record es_mig_record_zero;
@@ -66,7 +75,7 @@ static __always_inline __u32 es_mig_state_of(__u64 seq_state)
 }
 
 static __always_inline void es_mig_emit(const struct es_mig_key *k, __u32 type, __u32 reason,
-					__u32 node, __u64 seq)
+					const __u32 *node, __u64 seq)
 {
 	struct es_mig_event *ev;
 
@@ -76,8 +85,7 @@ static __always_inline void es_mig_emit(const struct es_mig_key *k, __u32 type, 
 	ev->key = *k;
 	ev->type = type;
 	ev->reason = reason;
-	ev->node_addr = node;
-	ev->reserved = 0;
+	es_mig_addr_cpy(ev->node_addr, node);
 	ev->seq = seq;
 	ev->ts_ns = bpf_ktime_get_ns();
 	bpf_ringbuf_submit(ev, 0);
@@ -177,9 +185,27 @@ static __always_inline __u16 es_mig_ip_csum(const void *iph)
 	return ~sum;
 }
 
-static __always_inline void es_mig_outer_fill(struct es_mig_outer *o, __u32 src, __u32 dst,
-					      __u16 port, __u32 inner_len, __u8 type, __u64 seq,
-					      __u32 base)
+/*
+ * The UDP and tunnel headers of outer headers o (either family's struct: a
+ * macro, as their members are packed). UDP checksum 0 (none): see
+ * es_mig_tunhdr; the inner packet keeps its own.
+ */
+#define ES_MIG_TUN_FILL(o, port, udp_len, type_, seq, base) do {		\
+	(o)->udp.source = (port);						\
+	(o)->udp.dest = (port);							\
+	(o)->udp.len = bpf_htons(udp_len);					\
+	(o)->udp.check = 0;							\
+	(o)->tun.magic = bpf_htons(ES_MIG_TUN_MAGIC);				\
+	(o)->tun.version = ES_MIG_TUN_VERSION;					\
+	(o)->tun.type = (type_);						\
+	(o)->tun.base = bpf_htonl(base);					\
+	(o)->tun.seq = bpf_cpu_to_be64(seq);					\
+} while (0)
+
+/* IPv4 outer headers from mapped addresses src and dst. */
+static __always_inline void es_mig_outer_fill(struct es_mig_outer *o, const __u32 *src,
+					      const __u32 *dst, __u16 port, __u32 inner_len,
+					      __u8 type, __u64 seq, __u32 base)
 {
 	__u32 udp_len = sizeof(o->udp) + sizeof(o->tun) + inner_len;
 
@@ -189,30 +215,57 @@ static __always_inline void es_mig_outer_fill(struct es_mig_outer *o, __u32 src,
 	o->ip.tot_len = bpf_htons(sizeof(o->ip) + udp_len);
 	o->ip.ttl = 64;
 	o->ip.protocol = IPPROTO_UDP;
-	o->ip.saddr = src;
-	o->ip.daddr = dst;
+	o->ip.saddr = src[3];
+	o->ip.daddr = dst[3];
 	o->ip.check = es_mig_ip_csum((const void *)o);
-	/* UDP checksum 0 (none), allowed over IPv4; the inner packet keeps its own. */
-	o->udp.source = port;
-	o->udp.dest = port;
-	o->udp.len = bpf_htons(udp_len);
-	o->tun.magic = bpf_htons(ES_MIG_TUN_MAGIC);
-	o->tun.version = ES_MIG_TUN_VERSION;
-	o->tun.type = type;
-	o->tun.base = bpf_htonl(base);
-	o->tun.seq = bpf_cpu_to_be64(seq);
+	ES_MIG_TUN_FILL(o, port, udp_len, type, seq, base);
 }
 
+static __always_inline void es_mig_outer6_fill(struct es_mig_outer6 *o, const __u32 *src,
+					       const __u32 *dst, __u16 port, __u32 inner_len,
+					       __u8 type, __u64 seq, __u32 base)
+{
+	__u32 udp_len = sizeof(o->udp) + sizeof(o->tun) + inner_len;
+
+	__builtin_memset(o, 0, sizeof(*o));
+	o->ip6.version = 6;
+	o->ip6.payload_len = bpf_htons(udp_len);
+	o->ip6.nexthdr = IPPROTO_UDP;
+	o->ip6.hop_limit = 64;
+	__builtin_memcpy(&o->ip6.saddr, src, 16);
+	__builtin_memcpy(&o->ip6.daddr, dst, 16);
+	ES_MIG_TUN_FILL(o, port, udp_len, type, seq, base);
+}
+
+/* A route look-up from src to dst (both mapped IPv4, or both IPv6). */
 static __always_inline void es_mig_fib_init(struct bpf_fib_lookup *fib, __u32 ifindex,
-					    __u32 src, __u32 dst, __u32 tot_len)
+					    const __u32 *src, const __u32 *dst, __u32 tot_len)
 {
 	__builtin_memset(fib, 0, sizeof(*fib));
-	fib->family = ES_AF_INET;
 	fib->l4_protocol = IPPROTO_UDP;
 	fib->tot_len = tot_len;
 	fib->ifindex = ifindex;
-	fib->ipv4_src = src;
-	fib->ipv4_dst = dst;
+	if (es_mig_addr_is4(dst)) {
+		fib->family = ES_AF_INET;
+		fib->ipv4_src = src[3];
+		fib->ipv4_dst = dst[3];
+	} else {
+		fib->family = ES_AF_INET6;
+		es_mig_addr_cpy(fib->ipv6_src, src);
+		es_mig_addr_cpy(fib->ipv6_dst, dst);
+	}
+}
+
+/*
+ * The outer headers' length towards dst from a node whose tunnel address
+ * is local, or 0 when either is not set or their families differ.
+ */
+static __always_inline __u32 es_mig_encap_len(const __u32 *local, const __u32 *dst)
+{
+	if (!es_mig_addr_set(local) || !es_mig_addr_set(dst) ||
+	    es_mig_addr_is4(local) != es_mig_addr_is4(dst))
+		return 0;
+	return es_mig_addr_is4(dst) ? ES_MIG_ENCAP_LEN : ES_MIG_ENCAP6_LEN;
 }
 
 /*
@@ -398,7 +451,7 @@ static __noinline struct es_mig_session *es_mig_detect(const struct es_mig_key *
 	}
 	state = svc->flags & ES_MIG_SVC_FORWARD ? ES_MIG_FORWARDING : ES_MIG_NONE;
 	ns.seq_state = (__u64)state << ES_MIG_STATE_SHIFT;
-	ns.source_addr = svc->node_addr;
+	es_mig_addr_cpy(ns.source_addr, svc->node_addr);
 	ns.flags = ES_MIG_F_AUTO | (svc->flags & ES_MIG_SVC_MIRROR ? ES_MIG_F_MIRROR : 0);
 	ns.replay_limit = svc->replay_limit;
 	if (!ns.replay_limit) {
@@ -423,7 +476,8 @@ struct es_mig_held es_mig_held_zero;
  * here, so a first request lost on the way is missed, not skipped.
  */
 static __always_inline struct es_mig_remote *es_mig_remote_of(const struct es_mig_key *k,
-							      __u32 peer, __u64 seq, __u32 base)
+							      const __u32 *peer, __u64 seq,
+							      __u32 base)
 {
 	struct es_mig_remote *r, nr = {};
 
@@ -434,7 +488,7 @@ static __always_inline struct es_mig_remote *es_mig_remote_of(const struct es_mi
 	}
 	if (r)
 		return r;
-	nr.peer_addr = peer;
+	es_mig_addr_cpy(nr.peer_addr, peer);
 	nr.created_ns = bpf_ktime_get_ns();
 	nr.last_seq = base < seq ? base : seq - 1;
 	bpf_map_update_elem(&es_mig_remote, k, &nr, BPF_NOEXIST);
@@ -500,8 +554,8 @@ static __always_inline void es_mig_gap(struct es_mig_remote *r, const struct es_
  * delivered and the hold marked broken: late order beats a lost request.
  */
 static __always_inline struct es_mig_held *es_mig_remote_seen(const struct es_mig_key *k,
-							      __u32 peer, __u64 seq, __u32 base,
-							      __u32 len, bool *drop)
+							      const __u32 *peer, __u64 seq,
+							      __u32 base, __u32 len, bool *drop)
 {
 	struct es_mig_remote *r;
 	struct es_mig_held *h;
@@ -513,7 +567,7 @@ static __always_inline struct es_mig_held *es_mig_remote_seen(const struct es_mi
 	if (!r)
 		return NULL;
 	/* A user that moves on again answers through its newest node. */
-	r->peer_addr = peer;
+	es_mig_addr_cpy(r->peer_addr, peer);
 	if (seq <= r->last_seq) {
 		__sync_fetch_and_add(&r->dup, 1);
 		*drop = true;

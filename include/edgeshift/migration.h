@@ -10,8 +10,9 @@
  * ES_MIG_LAYOUT_VERSION.
  *
  * User sessions are IPv4 or IPv6 (UDP, TCP since layout 4, IPv6 since
- * layout 6); the tunnel between the nodes is IPv4 + UDP, whatever the
- * family of the user's packet inside it.
+ * layout 6); the tunnel between the nodes is UDP over IPv4 or, since
+ * layout 8, over IPv6 (the family of the node's tunnel address), whatever
+ * the family of the user's packet inside it.
  */
 #ifndef EDGESHIFT_MIGRATION_H
 #define EDGESHIFT_MIGRATION_H
@@ -29,9 +30,12 @@
  * 5: sequence translation (es_mig_xlate, es_mig_node_config.xlate);
  * 6: IPv6 users and services (16-byte addresses in es_mig_key,
  *    es_mig_svc_key);
- * 7: es_mig_session.tcp_old_late, old_cut_nxt.
+ * 7: es_mig_session.tcp_old_late, old_cut_nxt;
+ * 8: IPv6 between the nodes (16-byte node addresses: es_mig_node_config.
+ *    local_addr, es_mig_session.source_addr, es_mig_svc.node_addr,
+ *    es_mig_remote.peer_addr, es_mig_event.node_addr, es_mig_cmd.source_addr).
  */
-#define ES_MIG_LAYOUT_VERSION	7
+#define ES_MIG_LAYOUT_VERSION	8
 
 /*
  * Where a session is in its migration (es_mig_session.seq_state >> 56).
@@ -98,6 +102,21 @@ static inline __attribute__((always_inline)) int es_mig_addr_eq(const __u32 *a, 
 	return a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3];
 }
 
+/* Non-zero unless address a is all zeroes (not set). */
+static inline __attribute__((always_inline)) int es_mig_addr_set(const __u32 *a)
+{
+	return (a[0] | a[1] | a[2] | a[3]) != 0;
+}
+
+/* d = s, for 16-byte addresses (word by word: the programs' stack and maps align them so). */
+static inline __attribute__((always_inline)) void es_mig_addr_cpy(__u32 *d, const __u32 *s)
+{
+	d[0] = s[0];
+	d[1] = s[1];
+	d[2] = s[2];
+	d[3] = s[3];
+}
+
 /* Bits of es_mig_session.flags. */
 #define ES_MIG_F_MIRROR		(1U << 0)	/* keep a copy of each request in es_mig_replay */
 #define ES_MIG_F_AUTO		(1U << 1)	/* created by the data plane on handoff detection */
@@ -127,8 +146,10 @@ enum es_mig_abort_reason {
  */
 struct es_mig_session {
 	__u64	seq_state;	/* BPF+ctl: state << 56 | last request sequence number assigned (1, 2, ...) */
-	__u32	source_addr;	/* node running the old container: tunnel destination, network order */
+	__u32	source_addr[4];	/* node running the old container: tunnel destination, as
+				 * es_mig_key's addresses (IPv6, or IPv4 mapped) */
 	__u32	flags;		/* ES_MIG_F_* */
+	__u32	reserved0;	/* zero */
 	__u64	cursor;		/* ctl: last sequence number already in the checkpoint: replay starts after it */
 	__u64	replayed;	/* ctl: last sequence number replayed into the restored container */
 	__u64	cut_seq;	/* ctl: last sequence number sent to the source (set at cut-over) */
@@ -279,10 +300,9 @@ struct es_mig_svc_key {
 #define ES_MIG_SVC_MIRROR	(1U << 1)	/* and mirror its requests from the first one */
 
 struct es_mig_svc {
-	__u32	node_addr;	/* node running it: tunnel destination, network order */
+	__u32	node_addr[4];	/* node running it: tunnel destination (IPv6, or IPv4 mapped) */
 	__u32	flags;		/* ES_MIG_SVC_* */
 	__u32	replay_limit;	/* replay_limit of sessions created from this entry */
-	__u32	reserved;	/* zero */
 	__u64	handoffs;	/* BPF: users seen arriving here for it (events raised) */
 };
 
@@ -293,7 +313,8 @@ struct es_mig_svc {
  */
 struct es_mig_node_config {
 	__u32	layout_version;	/* ES_MIG_LAYOUT_VERSION of the maps' creator */
-	__u32	local_addr;	/* this node's tunnel address (outer source), network order */
+	__u32	local_addr[4];	/* this node's tunnel address (outer source; IPv6, or IPv4
+				 * mapped): its family is the tunnel's, every peer's the same */
 	__u16	tunnel_port;	/* UDP port of the tunnel on every node, network order */
 	__u16	reserved;	/* zero */
 	__u32	default_replay_limit;	/* replay_limit when a command gives 0 */
@@ -362,8 +383,12 @@ struct es_mig_xlate {
 #define ES_MIG_XLATE_NEW_TS	(1U << 1)
 
 /*
- * Header after the outer IPv4 + UDP headers of the tunnel between nodes,
- * followed by the user's IPv4 packet unchanged.
+ * Header after the outer IP (IPv4 or IPv6) and UDP headers of the tunnel
+ * between nodes, followed by the user's IP packet (either family)
+ * unchanged. The outer UDP checksum is 0 over both families: the receiving
+ * node's XDP program takes the packet before any socket would check it
+ * (over IPv6, RFC 6935 and 6936 allow it for a tunnel whose receiver is so
+ * configured), and the inner packet keeps its own checksum.
  */
 #define ES_MIG_TUN_MAGIC	0x4553	/* "ES" */
 #define ES_MIG_TUN_VERSION	2	/* 2: base */
@@ -385,6 +410,7 @@ struct es_mig_tunhdr {
 
 /* Outer headers the tunnel adds in front of the user's IP packet. */
 #define ES_MIG_ENCAP_LEN	(20 + 8 + 16)	/* IPv4 + UDP + es_mig_tunhdr */
+#define ES_MIG_ENCAP6_LEN	(40 + 8 + 16)	/* IPv6 + UDP + es_mig_tunhdr */
 
 /*
  * Source-side hold (es_mig_remote.hold >> 56): while the source agent
@@ -424,8 +450,9 @@ enum es_mig_src_state {
  * replay buffer) and delivers the kept ones in sequence.
  */
 struct es_mig_remote {
-	__u32	peer_addr;	/* target node that sent the requests, network order */
+	__u32	peer_addr[4];	/* target node that sent the requests (IPv6, or IPv4 mapped) */
 	__u32	flags;		/* BPF+ctl: ES_MIG_RF_* */
+	__u32	reserved;	/* zero */
 	__u64	delivered;	/* BPF+ctl: tunnelled requests passed to the old container */
 	__u64	last_seq;	/* BPF+ctl: sequence number of the latest of them (all before it
 				 * were delivered or given up) */
@@ -476,8 +503,7 @@ struct es_mig_event {
 	struct es_mig_key	key;	/* the session */
 	__u32	type;		/* es_mig_event_type */
 	__u32	reason;		/* ES_MIG_EV_ABORT: es_mig_abort_reason */
-	__u32	node_addr;	/* ES_MIG_EV_HANDOFF: node running the service */
-	__u32	reserved;	/* zero */
+	__u32	node_addr[4];	/* the other node (see the types; IPv6, or IPv4 mapped) */
 	__u64	seq;		/* last sequence number assigned when it happened */
 	__u64	ts_ns;		/* CLOCK_MONOTONIC ns */
 };
@@ -535,8 +561,10 @@ struct es_mig_cmd {
 	__u32	from;		/* SET_STATE: required current state */
 	__u32	to;		/* CREATE, SET_STATE: new state */
 	__u32	flags;		/* CREATE, CONFIGURE: ES_MIG_F_* */
-	__u32	source_addr;	/* CREATE, CONFIGURE: tunnel destination; SRC_HOLD: peer; network order */
+	__u32	source_addr[4];	/* CREATE, CONFIGURE: tunnel destination; SRC_HOLD: peer
+				 * (IPv6, or IPv4 mapped; all zero: none) */
 	__u32	replay_limit;	/* CREATE, CONFIGURE: 0 for es_mig_config.default_replay_limit (CONFIGURE: unchanged) */
+	__u32	reserved;	/* zero */
 	__u64	expect_seq;	/* SET_STATE, SRC_RELEASE: ES_MIG_ANY_SEQ or the seq that must still be the last */
 	__u64	value;		/* SET_CURSOR, SET_REPLAYED, SRC_CLEAR, SRC_DELIVERED, SRC_SKIP */
 	__u64	seq_state;	/* out: seq_state when applied (or why not) */

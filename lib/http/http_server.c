@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include "util/sockaddr.h"
 #include "http_server.h"
 
@@ -111,8 +112,14 @@ static struct MHD_Daemon *start(const struct es_http_server_opts *o, struct es_h
 	size_t n = 0;
 
 	flags |= o->threads ? MHD_USE_EPOLL : MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+	/*
+	 * The IPv6 wildcard takes IPv4 too, as a socket bound to [::] does by
+	 * default on Linux: an IPv6-only node's peers and a local client on
+	 * 127.0.0.1 reach the same listener. Any other IPv6 address is IPv6 only.
+	 */
 	if (sa->sa_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
+		flags |= IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)sa)->sin6_addr) ?
+			 MHD_USE_DUAL_STACK : MHD_USE_IPv6;
 	if (o->threads)
 		add(v, &n, MHD_OPTION_THREAD_POOL_SIZE, o->threads, NULL);
 	add(v, &n, MHD_OPTION_CONNECTION_TIMEOUT, or_default(o->idle_timeout_s, 30), NULL);

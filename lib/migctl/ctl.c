@@ -46,28 +46,28 @@ int es_mig_set_active(const struct es_mig_dp *dp, bool on)
 	return bpf_map_update_elem(dp->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
-int es_mig_config_set(const struct es_mig_dp *dp, __u32 local_addr, __u16 tunnel_port_host,
-		      __u32 default_replay_limit)
+int es_mig_config_set(const struct es_mig_dp *dp, const __u32 *local_addr,
+		      __u16 tunnel_port_host, __u32 default_replay_limit)
 {
 	struct es_mig_node_config cfg = {};
 	__u32 zero = 0;
 
 	bpf_map_lookup_elem(dp->config_fd, &zero, &cfg);
 	cfg.layout_version = ES_MIG_LAYOUT_VERSION;
-	cfg.local_addr = local_addr;
+	es_mig_addr_cpy(cfg.local_addr, local_addr);
 	cfg.tunnel_port = htons(tunnel_port_host);
 	cfg.default_replay_limit = default_replay_limit;
 	return bpf_map_update_elem(dp->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
 int es_mig_service_set(const struct es_mig_dp *dp, const struct es_mig_svc_key *key,
-		       __u32 node_addr, __u32 flags, __u32 replay_limit)
+		       const __u32 *node_addr, __u32 flags, __u32 replay_limit)
 {
 	struct es_mig_svc svc = {};
 
 	/* Keep the handoff count of an entry being changed. */
 	bpf_map_lookup_elem(dp->services_fd, key, &svc);
-	svc.node_addr = node_addr;
+	es_mig_addr_cpy(svc.node_addr, node_addr);
 	svc.flags = flags;
 	svc.replay_limit = replay_limit;
 	if (es_mig_set_active(dp, true))
@@ -130,19 +130,19 @@ int es_mig_set_value(const struct es_mig_dp *dp, const struct es_mig_key *key, _
 	return es_mig_cmd_run(dp, key, op, &cmd);
 }
 
-int es_mig_start(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32 source_addr,
-		 bool mirror, __u32 replay_limit)
+int es_mig_start(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		 const __u32 *source_addr, bool mirror, __u32 replay_limit)
 {
 	struct es_mig_cmd cmd = {
 		.to = ES_MIG_FORWARDING,
 		.flags = mirror ? ES_MIG_F_MIRROR : 0,
-		.source_addr = source_addr,
 		.replay_limit = replay_limit,
 	};
 	struct es_mig_session s;
 	unsigned int st;
 	int ret;
 
+	es_mig_addr_cpy(cmd.source_addr, source_addr);
 	ret = es_mig_set_active(dp, true);
 	if (ret)
 		return ret;
@@ -287,13 +287,14 @@ int es_mig_remote_get(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	return bpf_map_lookup_elem(dp->remote_fd, key, r) ? -errno : 0;
 }
 
-int es_mig_src_hold(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32 peer_addr,
-		    __u64 *hold_at)
+int es_mig_src_hold(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		    const __u32 *peer_addr, __u64 *hold_at)
 {
-	struct es_mig_cmd cmd = { .source_addr = peer_addr };
+	struct es_mig_cmd cmd = {};
 	struct es_mig_remote r;
 	int ret;
 
+	es_mig_addr_cpy(cmd.source_addr, peer_addr);
 	ret = es_mig_set_active(dp, true);
 	if (!ret)
 		ret = es_mig_cmd_run(dp, key, ES_MIG_CMD_SRC_HOLD, &cmd);

@@ -16,8 +16,9 @@
 
 /* ---- node settings and services ---- */
 
-int es_mig_config_set(const struct es_mig_dp *dp, __u32 local_addr, __u16 tunnel_port_host,
-		      __u32 default_replay_limit);
+/* Node addresses (local_addr, node_addr, source_addr, peer_addr) are es_mig_key's: 16 bytes. */
+int es_mig_config_set(const struct es_mig_dp *dp, const __u32 *local_addr,
+		      __u16 tunnel_port_host, __u32 default_replay_limit);
 int es_mig_config_get(const struct es_mig_dp *dp, struct es_mig_node_config *cfg);
 /*
  * es_mig_config.active: on, the ingress program looks sessions and services
@@ -27,7 +28,7 @@ int es_mig_config_get(const struct es_mig_dp *dp, struct es_mig_node_config *cfg
 int es_mig_set_active(const struct es_mig_dp *dp, bool on);
 /* A service that runs on node_addr (another node): handoff detection. */
 int es_mig_service_set(const struct es_mig_dp *dp, const struct es_mig_svc_key *key,
-		       __u32 node_addr, __u32 flags, __u32 replay_limit);
+		       const __u32 *node_addr, __u32 flags, __u32 replay_limit);
 int es_mig_service_del(const struct es_mig_dp *dp, const struct es_mig_svc_key *key);
 
 /* ---- one session, in the order of a migration ---- */
@@ -44,8 +45,8 @@ int es_mig_session_get(const struct es_mig_dp *dp, const struct es_mig_key *key,
  * at the last one). An ABORTED entry (a retry after a failed migration)
  * forwards again with its numbering kept (ES_MIG_CMD_RESTART).
  */
-int es_mig_start(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32 source_addr,
-		 bool mirror, __u32 replay_limit);
+int es_mig_start(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		 const __u32 *source_addr, bool mirror, __u32 replay_limit);
 
 /* FORWARDING -> HOLD; *hold_seq is the last request sent to the source. */
 int es_mig_hold(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 *hold_seq);
@@ -131,8 +132,8 @@ int es_mig_remote_get(const struct es_mig_dp *dp, const struct es_mig_key *key,
  * requests delivered before the hold. Asked again while holding, it
  * answers the same.
  */
-int es_mig_src_hold(const struct es_mig_dp *dp, const struct es_mig_key *key, __u32 peer_addr,
-		    __u64 *hold_at);
+int es_mig_src_hold(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		    const __u32 *peer_addr, __u64 *hold_at);
 
 /*
  * Wait until the old container answered every request delivered before

@@ -12,18 +12,36 @@
 
 struct route {
 	int		oif;
-	uint32_t	gw;
+	bool		v4;		/* the family asked for */
+	bool		has_gw;
+	struct in6_addr	gw;		/* as es_neigh.addr */
 	unsigned char	type;
 };
+
+/* The bytes of a (mapped) address in its own family's form. */
+static const void *addr_bytes(const struct in6_addr *a, size_t *len)
+{
+	bool v4 = IN6_IS_ADDR_V4MAPPED(a);
+
+	*len = v4 ? 4 : 16;
+	return v4 ? (const void *)&a->s6_addr[12] : (const void *)a;
+}
 
 static int route_attr(const struct nlattr *a, void *data)
 {
 	struct route *r = data;
+	size_t len = r->v4 ? 4 : 16;
 
 	if (mnl_attr_get_type(a) == RTA_OIF && !mnl_attr_validate(a, MNL_TYPE_U32))
 		r->oif = mnl_attr_get_u32(a);
-	if (mnl_attr_get_type(a) == RTA_GATEWAY && !mnl_attr_validate(a, MNL_TYPE_U32))
-		r->gw = mnl_attr_get_u32(a);
+	if (mnl_attr_get_type(a) == RTA_GATEWAY && mnl_attr_get_payload_len(a) == len) {
+		if (r->v4) {
+			r->gw.s6_addr[10] = 0xff;
+			r->gw.s6_addr[11] = 0xff;
+		}
+		memcpy(r->v4 ? &r->gw.s6_addr[12] : r->gw.s6_addr, mnl_attr_get_payload(a), len);
+		r->has_gw = true;
+	}
 	return MNL_CB_OK;
 }
 
@@ -51,19 +69,23 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int route_get(uint32_t dst, char *buf, struct route *r)
+static int route_get(const struct in6_addr *dst, char *buf, struct route *r)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
+	const void *a;
+	size_t len;
 
+	a = addr_bytes(dst, &len);
 	nlh->nlmsg_type = RTM_GETROUTE;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;	/* the ACK ends the answer */
 	nlh->nlmsg_seq = time(NULL);
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = AF_INET;
-	rtm->rtm_dst_len = 32;
-	mnl_attr_put_u32(nlh, RTA_DST, dst);
+	rtm->rtm_family = len == 4 ? AF_INET : AF_INET6;
+	rtm->rtm_dst_len = len * 8;
+	mnl_attr_put(nlh, RTA_DST, len, a);
 	memset(r, 0, sizeof(*r));
+	r->v4 = len == 4;
 	return es_mnl_request(ES_NETNS_OWN, NETLINK_ROUTE, nlh, buf, route_cb, r);
 }
 
@@ -73,18 +95,21 @@ static struct nlmsghdr *neigh_msg(char *buf, const struct es_neigh *n, uint16_t 
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ndmsg *ndm;
+	const void *a;
+	size_t len;
 
+	a = addr_bytes(&n->addr, &len);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
 	nlh->nlmsg_seq = time(NULL);
 	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
-	ndm->ndm_family = AF_INET;
+	ndm->ndm_family = len == 4 ? AF_INET : AF_INET6;
 	ndm->ndm_ifindex = n->ifindex;
-	mnl_attr_put_u32(nlh, NDA_DST, n->addr);
+	mnl_attr_put(nlh, NDA_DST, len, a);
 	return nlh;
 }
 
-int es_neigh_keep(uint32_t dst, struct es_neigh *n)
+int es_neigh_keep(const struct in6_addr *dst, struct es_neigh *n)
 {
 	char *buf = malloc(MNL_SOCKET_BUFFER_SIZE);
 	struct found f = { 0 };
@@ -101,7 +126,7 @@ int es_neigh_keep(uint32_t dst, struct es_neigh *n)
 	if (r.type != RTN_UNICAST || !r.oif)
 		goto out;	/* local, or not reached through a neighbour */
 	n->ifindex = r.oif;
-	n->addr = r.gw ? r.gw : dst;
+	n->addr = r.has_gw ? r.gw : *dst;
 	/* an absent entry answers ENOENT: f stays empty */
 	ret = es_mnl_request(ES_NETNS_OWN, NETLINK_ROUTE,
 			     neigh_msg(buf, n, RTM_GETNEIGH, NLM_F_ACK), buf, neigh_cb, &f);

@@ -12,18 +12,21 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 struct es_neigh {
 	int		ifindex;	/* the interface the route to the address leaves by */
-	uint32_t	addr;		/* the next hop (the gateway, or the address), network order */
+	struct in6_addr	addr;		/* the next hop (the gateway, or the address): IPv6,
+					 * or IPv4 mapped (::ffff:a.b.c.d) */
 	bool		managed;	/* made managed here (left as found: false) */
 };
 
 /*
- * Keep the next hop to dst (IPv4, network order) resolved in this network
- * namespace. A permanent or NOARP entry, or a local address, is left as it
- * is (n->managed false). 0, or -errno (-ENETUNREACH: no route).
+ * Keep the next hop to dst (IPv6, or IPv4 mapped) resolved in this
+ * network namespace: ARP or neighbour discovery. A permanent or NOARP
+ * entry, or a local address, is left as it is (n->managed false). 0, or
+ * -errno (-ENETUNREACH: no route).
  */
-int es_neigh_keep(uint32_t dst, struct es_neigh *n);
+int es_neigh_keep(const struct in6_addr *dst, struct es_neigh *n);
 
 #endif

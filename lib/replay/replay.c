@@ -34,7 +34,7 @@ struct drain {
 	const struct es_mig_dp	*dp;
 	const struct es_mig_key	*key;
 	int			fd;		/* tunnel or injection socket */
-	__u32			dst;		/* send_to_source: the source node */
+	__u32			dst[4];		/* send_to_source: the source node */
 	__u32			base;		/* send_to_source: the session's fwd_base */
 	__u32			from, to;	/* switch_state: the state change */
 	__u64			cursor;		/* replay_step: last in the checkpoint */
@@ -103,7 +103,7 @@ int es_mig_resume(const struct es_mig_dp *dp, const struct es_mig_key *key, __u6
 	d.fd = es_mig_tunnel_open(dp);
 	if (d.fd < 0)
 		return d.fd;
-	d.dst = s.source_addr;
+	es_mig_addr_cpy(d.dst, s.source_addr);
 	d.base = s.fwd_base;
 	ret = drain_then_switch(&d, s.hold_seq + 1, es_mig_seq_of(s.seq_state));
 	close(d.fd);

@@ -11,23 +11,42 @@
 #include "inject.h"
 #include "tunnel.h"
 
+/* addr:port as the socket address of addr's family; its length. */
+static socklen_t tunnel_sockaddr(const __u32 *addr, __u16 port, struct sockaddr_in6 *sa)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+
+	memset(sa, 0, sizeof(*sa));
+	if (es_mig_addr_is4(addr)) {
+		s4->sin_family = AF_INET;
+		s4->sin_addr.s_addr = addr[3];
+		s4->sin_port = port;
+		return sizeof(*s4);
+	}
+	sa->sin6_family = AF_INET6;
+	memcpy(&sa->sin6_addr, addr, 16);
+	sa->sin6_port = port;
+	return sizeof(*sa);
+}
+
 int es_mig_tunnel_open(const struct es_mig_dp *dp)
 {
-	struct sockaddr_in src = { .sin_family = AF_INET };
 	struct es_mig_node_config cfg;
+	struct sockaddr_in6 src;
+	socklen_t len;
 	int fd, ret;
 
 	ret = es_mig_config_get(dp, &cfg);
 	if (ret)
 		return ret;
-	if (!cfg.local_addr || !cfg.tunnel_port)
+	if (!es_mig_addr_set(cfg.local_addr) || !cfg.tunnel_port)
 		return -ENOTCONN;
-	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	/* The source answers to the outer source address: this node's tunnel address. */
+	len = tunnel_sockaddr(cfg.local_addr, 0, &src);
+	fd = socket(src.sin6_family, SOCK_DGRAM, 0);
 	if (fd < 0)
 		return -errno;
-	/* The source answers to the outer source address: this node's tunnel address. */
-	src.sin_addr.s_addr = cfg.local_addr;
-	if (bind(fd, (struct sockaddr *)&src, sizeof(src))) {
+	if (bind(fd, (struct sockaddr *)&src, len)) {
 		ret = -errno;
 		close(fd);
 		return ret;
@@ -35,11 +54,12 @@ int es_mig_tunnel_open(const struct es_mig_dp *dp)
 	return fd;
 }
 
-int es_mig_tunnel_send_pkt(const struct es_mig_dp *dp, int fd, __u32 dst, __u8 type, __u64 seq,
-			   __u64 base, const __u8 *pkt, __u32 pkt_len)
+int es_mig_tunnel_send_pkt(const struct es_mig_dp *dp, int fd, const __u32 *dst, __u8 type,
+			   __u64 seq, __u64 base, const __u8 *pkt, __u32 pkt_len)
 {
 	__u8 buf[sizeof(struct es_mig_tunhdr) + ES_MIG_RECORD_BYTES];
-	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct sockaddr_in6 to;
+	socklen_t to_len;
 	struct es_mig_tunhdr th = {};
 	struct es_mig_node_config cfg;
 	size_t len;
@@ -61,15 +81,17 @@ int es_mig_tunnel_send_pkt(const struct es_mig_dp *dp, int fd, __u32 dst, __u8 t
 	if (es_mig_l4_fix_csum(buf + sizeof(th), pkt_len))
 		return -EINVAL;
 	len = sizeof(th) + pkt_len;
-	to.sin_addr.s_addr = dst;
-	to.sin_port = cfg.tunnel_port;
-	if (sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) != (ssize_t)len)
+	/* a peer of the other family than this node's tunnel is a configuration error */
+	if (es_mig_addr_is4(dst) != es_mig_addr_is4(cfg.local_addr))
+		return -EAFNOSUPPORT;
+	to_len = tunnel_sockaddr(dst, cfg.tunnel_port, &to);
+	if (sendto(fd, buf, len, 0, (struct sockaddr *)&to, to_len) != (ssize_t)len)
 		return -errno;
 	return 0;
 }
 
-int es_mig_tunnel_send(const struct es_mig_dp *dp, int fd, __u32 dst, __u64 seq, __u64 base,
-		       const struct es_mig_record *rec)
+int es_mig_tunnel_send(const struct es_mig_dp *dp, int fd, const __u32 *dst, __u64 seq,
+		       __u64 base, const struct es_mig_record *rec)
 {
 	return es_mig_tunnel_send_pkt(dp, fd, dst, ES_MIG_TUN_REQUEST, seq, base, rec->data,
 				      rec->len);

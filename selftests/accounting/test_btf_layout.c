@@ -434,7 +434,8 @@ LAYOUT_TEST(es_mig_key,
 
 LAYOUT_TEST(es_mig_session,
 	MEMBER(es_mig_session, seq_state), MEMBER(es_mig_session, source_addr),
-	MEMBER(es_mig_session, flags), MEMBER(es_mig_session, cursor),
+	MEMBER(es_mig_session, flags), MEMBER(es_mig_session, reserved0),
+	MEMBER(es_mig_session, cursor),
 	MEMBER(es_mig_session, replayed), MEMBER(es_mig_session, cut_seq),
 	MEMBER(es_mig_session, hold_seq), MEMBER(es_mig_session, replay_limit),
 	MEMBER(es_mig_session, abort_reason), MEMBER(es_mig_session, abort_seq),
@@ -496,8 +497,7 @@ LAYOUT_TEST(es_mig_svc_key,
 
 LAYOUT_TEST(es_mig_svc,
 	MEMBER(es_mig_svc, node_addr), MEMBER(es_mig_svc, flags),
-	MEMBER(es_mig_svc, replay_limit), MEMBER(es_mig_svc, reserved),
-	MEMBER(es_mig_svc, handoffs))
+	MEMBER(es_mig_svc, replay_limit), MEMBER(es_mig_svc, handoffs))
 {
 	check_layout_in(&es_mig_svc_desc, "migration.bpf.o");
 }
@@ -524,6 +524,7 @@ LAYOUT_TEST(es_mig_xlate,
 
 LAYOUT_TEST(es_mig_remote,
 	MEMBER(es_mig_remote, peer_addr), MEMBER(es_mig_remote, flags),
+	MEMBER(es_mig_remote, reserved),
 	MEMBER(es_mig_remote, delivered), MEMBER(es_mig_remote, last_seq),
 	MEMBER(es_mig_remote, replies), MEMBER(es_mig_remote, errors),
 	MEMBER(es_mig_remote, created_ns), MEMBER(es_mig_remote, hold),
@@ -546,7 +547,7 @@ LAYOUT_TEST(es_mig_held,
 LAYOUT_TEST(es_mig_event,
 	MEMBER(es_mig_event, key), MEMBER(es_mig_event, type),
 	MEMBER(es_mig_event, reason), MEMBER(es_mig_event, node_addr),
-	MEMBER(es_mig_event, reserved), MEMBER(es_mig_event, seq),
+	MEMBER(es_mig_event, seq),
 	MEMBER(es_mig_event, ts_ns))
 {
 	check_layout_in(&es_mig_event_desc, "migration.bpf.o");
@@ -563,7 +564,8 @@ LAYOUT_TEST(es_mig_tunhdr,
 LAYOUT_TEST(es_mig_cmd,
 	MEMBER(es_mig_cmd, key), MEMBER(es_mig_cmd, op), MEMBER(es_mig_cmd, from),
 	MEMBER(es_mig_cmd, to), MEMBER(es_mig_cmd, flags), MEMBER(es_mig_cmd, source_addr),
-	MEMBER(es_mig_cmd, replay_limit), MEMBER(es_mig_cmd, expect_seq),
+	MEMBER(es_mig_cmd, replay_limit), MEMBER(es_mig_cmd, reserved),
+	MEMBER(es_mig_cmd, expect_seq),
 	MEMBER(es_mig_cmd, value), MEMBER(es_mig_cmd, seq_state))
 {
 	check_layout_in(&es_mig_cmd_desc, "migration.bpf.o");

@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # The drill with an IPv6 user and IPv6 services (drill.sh --ipv6); the
-# nodes' link, and so the tunnel, stays IPv4. Each migration is
+# nodes' link, and so the tunnel, is IPv4, except in the Redis scenario,
+# an IPv6-only cluster (--node-ipv6: the nodes' addresses, the agents'
+# URLs and the tunnel's outer headers IPv6). Each migration is
 # handoff-triggered by the agents (zero_downtime.services names
 # [ADDR]:port): es-counter over UDP, and over one TCP connection;
 # es-counter's HTTP keep-alive with three connections and ab -k
@@ -20,7 +22,7 @@ command -v redis-server >/dev/null || { es_plan 1; es_skip drill_ipv6 "redis-ser
 command -v ab >/dev/null || { es_plan 1; es_skip drill_ipv6 "ab missing (tools/setup/install-deps)"; exit 0; }
 # shellcheck source=selftests/migration/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 28
+es_plan 29
 
 drill_run udp6 --ipv6 --mode partial --rate 20 --count 120 --handoff-at 30
 drill_expect_done "UDP over IPv6"
@@ -39,8 +41,8 @@ drill_expect_eq "HTTP over IPv6: ab: all complete, none failed, the server's cou
 
 CONNS=5
 LATE=10
-drill_run redis6 --service redis --ipv6 --connections $CONNS --mode partial --rate 20 --count 120 \
-	--handoff-at 30 --late-connections $LATE
+drill_run redis6 --service redis --ipv6 --node-ipv6 --connections $CONNS --mode partial --rate 20 \
+	--count 120 --handoff-at 30 --late-connections $LATE
 drill_expect_done "Redis over IPv6, $CONNS connections"
 drill_expect_connections "Redis over IPv6" redis $CONNS 120 $((CONNS + LATE))
 es_expect_eq "Redis over IPv6: the connections opened in the window: all answered, none reset" \
@@ -49,6 +51,9 @@ es_expect_eq "Redis over IPv6: the connections opened in the window: all answere
 es_expect_eq "Redis over IPv6: the sessions are the user's IPv6 connections" \
 	"$(jq -r '[.[0].sessions[].session | test("^\\[fd00:31:[0-9]+::2\\]:[0-9]+>\\[fd00:30:[0-9]+::1\\]:7000/tcp$")] | all' \
 		"$DRILL_DIR/zdm.json")" true
+es_expect_eq "Redis over IPv6: the nodes joined by IPv6, the handoff names the source's IPv6 address" \
+	"$(grep '"event":"zdm_handoff"' "$DRILL_DIR/events-node2.log" | head -n 1 |
+		jq -r '.source_node | test("^fd00:b0:[0-9]+::1$")')" true
 es_expect_eq "Redis over IPv6: the old container's connections aborted before it was stopped" \
 	"$(grep '"event":"zdm_old_connection_closed"' "$DRILL_DIR/events-node1.log" | jq -r '"\(.found) \(.closed)"')" \
 	"true $((CONNS + LATE))"

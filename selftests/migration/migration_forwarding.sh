@@ -7,12 +7,14 @@
 # the target; the replay buffer holds them in order; bpftool shows the
 # state; hold, resume, replay and cut-over lose nothing and duplicate
 # nothing; a full replay buffer aborts cleanly. With ES_MIG_FAMILY=6 the
-# user and the service are IPv6 (mig_dp_net NET 6), the tunnel IPv4.
+# user and the service are IPv6 (mig_dp_net NET 6); with
+# ES_MIG_NODE_FAMILY=6 the nodes and the tunnel between them are.
 . "$(dirname "$0")/../lib.sh"
 # shellcheck source=selftests/migration/mig_dp.inc
 . "$(dirname "$0")/mig_dp.inc"
 FAMILY=${ES_MIG_FAMILY:-4}
-es_require_root "migration_forwarding (${ES_MIG_USER_HOOK:-user}, IPv$FAMILY)"
+NODE_FAMILY=${ES_MIG_NODE_FAMILY:-4}
+es_require_root "migration_forwarding (${ES_MIG_USER_HOOK:-user}, IPv$FAMILY users, IPv$NODE_FAMILY nodes)"
 es_plan 36
 
 M=$MIG_DP_M
@@ -20,10 +22,10 @@ T=$ES_BUILD/es-traffic
 PT=$MIG_DP_PT
 PS=$MIG_DP_PS
 if [ "$FAMILY" = 6 ]; then
-	mig_dp_net 10.245 6 || exit 1
+	mig_dp_net 10.245 6 "$NODE_FAMILY" || exit 1
 	UDP_IN=Udp6InDatagrams
 else
-	mig_dp_net 10.247 || exit 1
+	mig_dp_net 10.247 4 "$NODE_FAMILY" || exit 1
 	UDP_IN=UdpInDatagrams
 fi
 SVC_EP=$(mig_dp_ep "$SVC" 7000)

@@ -72,11 +72,13 @@ static struct es_mig_key key(void)
 static void setup(bool add)
 {
 	struct es_mig_key k = key();
+	__u32 local[4];
 
+	es_mig_addr4(local, inet_addr("10.9.0.1"));
 	es_harness_require_root();
 	ASSERT_OK(g.err, "migration__load");
 	ASSERT_OK(es_object_clear_maps(g.skel->obj), "empty the maps");
-	ASSERT_OK(es_mig_config_set(&g.dp, inet_addr("10.9.0.1"), 47000, 1024), "config");
+	ASSERT_OK(es_mig_config_set(&g.dp, local, 47000, 1024), "config");
 	if (add)
 		ASSERT_OK(es_mig_xlate_add(&g.dp, &k, SEQ_DELTA, TS_DELTA, ES_MIG_XLATE_TS),
 			  "xlate entry");

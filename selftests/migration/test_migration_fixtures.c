@@ -46,6 +46,9 @@
 #define NEXT_HOP	"10.9.0.2"	/* w0's neighbour, permanent */
 #define NEXT_HOP_MAC	{ 0x02, 0x00, 0x00, 0x00, 0x09, 0x02 }
 #define SOURCE		"10.9.9.9"	/* the source node, routed via NEXT_HOP */
+/* A node's IPv4 tunnel address as the maps hold it (mapped), as an initializer and as a pointer. */
+#define NODE4_INIT(a)	{ 0, 0, ES_MIG_V4_MAPPED, inet_addr(a) }
+#define NODE4(a)	((const __u32 *)(__u32[4])NODE4_INIT(a))
 #define USER		"10.1.0.2"
 #define SVC		"10.4.0.10"
 #define USER6		"fd00:1::2"	/* the IPv6 variants' user and service */
@@ -149,7 +152,7 @@ FIXTURE_SETUP(mig)
 	self->wan_fd = bpf_program__fd(skel->progs.es_mig_xdp_wan);
 	self->ctr_fd = bpf_program__fd(skel->progs.es_mig_tc_ctr);
 	self->tc_ingress_fd = bpf_program__fd(skel->progs.es_mig_tc_ingress);
-	ASSERT_OK(es_mig_config_set(&self->dp, inet_addr(LOCAL), TUN_PORT, 1024), "config");
+	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(LOCAL), TUN_PORT, 1024), "config");
 	snprintf(key, sizeof(key), "%s:%u>%s:%u/udp", USER, USER_PORT, SVC, SVC_PORT);
 	ASSERT_OK(es_mig_key_parse(key, &self->key, NULL, 0), "session key");
 }
@@ -291,7 +294,7 @@ static void make_session(FIXTURE_DATA(mig) *self, unsigned int st, uint32_t limi
 {
 	struct es_mig_cmd cmd = {
 		.key = self->key, .op = ES_MIG_CMD_CREATE, .to = st,
-		.flags = ES_MIG_F_MIRROR, .source_addr = inet_addr(SOURCE),
+		.flags = ES_MIG_F_MIRROR, .source_addr = NODE4_INIT(SOURCE),
 		.replay_limit = limit,
 	};
 
@@ -403,7 +406,7 @@ TEST_F(mig, inactive_node_does_not_look_sessions_up)
 	make_session(self, ES_MIG_FORWARDING, 16);
 	ASSERT_OK(bpf_map_update_elem(self->dp.config_fd, &(__u32){ 0 },
 				      &(struct es_mig_node_config){ .layout_version = ES_MIG_LAYOUT_VERSION,
-				      .local_addr = inet_addr(LOCAL), .tunnel_port = htons(TUN_PORT) },
+				      .local_addr = NODE4_INIT(LOCAL), .tunnel_port = htons(TUN_PORT) },
 				      BPF_ANY), "config with active 0");
 	run_xdp(self->ingress_fd, 1, pkt, len, &r);
 	ASSERT_EQ(r.retval, XDP_PASS, "verdict");
@@ -496,14 +499,14 @@ TEST_F_BOTH_FAMILIES(decap_request_on_the_source)
 	size_t len = request(7, req), tlen;
 
 	/* This node is the source: its tunnel address is the outer destination. */
-	ASSERT_OK(es_mig_config_set(&self->dp, inet_addr(SOURCE), TUN_PORT, 1024), "config");
+	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
 	tlen = tunnel_pkt(req, len, LOCAL, SOURCE, ES_MIG_TUN_REQUEST, 41, tun);
 	run_xdp(self->wan_fd, 1, tun, tlen, &r);
 	ASSERT_EQ(r.retval, XDP_PASS, "verdict");
 	ASSERT_EQ(r.out_len, len, "outer headers removed");
 	EXPECT_TRUE(!memcmp(r.out, req, len), "the request as the user sent it");
 	ASSERT_OK(bpf_map_lookup_elem(self->dp.remote_fd, &self->key, &rem), "remote entry");
-	EXPECT_EQ(rem.peer_addr, inet_addr(LOCAL), "replies go back to the sender");
+	EXPECT_TRUE(es_mig_addr_eq(rem.peer_addr, NODE4(LOCAL)), "replies go back to the sender");
 	EXPECT_EQ(rem.delivered, 1, "delivered");
 	EXPECT_EQ(rem.last_seq, 41, "last_seq");
 }
@@ -685,7 +688,7 @@ TEST_F(mig, retry_after_abort_keeps_the_numbering)
 	ASSERT_OK(es_mig_abort(&self->dp, &self->key), "abort");
 	/* the target's abort step drops the buffer */
 	ASSERT_TRUE(es_mig_records_delete(&self->dp, &self->key, 0, ES_MIG_SEQ_MASK) >= 0, "records");
-	ASSERT_OK(es_mig_start(&self->dp, &self->key, inet_addr(SOURCE), true, 16), "start again");
+	ASSERT_OK(es_mig_start(&self->dp, &self->key, NODE4(SOURCE), true, 16), "start again");
 	s = session(self);
 	EXPECT_EQ(s.seq_state >> ES_MIG_STATE_SHIFT, ES_MIG_FORWARDING, "forwarding again");
 	EXPECT_EQ(s.seq_state & ES_MIG_SEQ_MASK, 3, "numbering kept");
@@ -702,7 +705,7 @@ TEST_F(mig, retry_after_abort_keeps_the_numbering)
 TEST_F_BOTH_FAMILIES(source_encapsulates_replies_back)
 {
 	uint8_t rep[PKT_MAX];
-	struct es_mig_remote rem = { .peer_addr = inet_addr(SOURCE) };
+	struct es_mig_remote rem = { .peer_addr = NODE4_INIT(SOURCE) };
 	struct es_mig_tunhdr th;
 	struct run r;
 	size_t len = reply(9, rep);
@@ -716,7 +719,7 @@ TEST_F_BOTH_FAMILIES(source_encapsulates_replies_back)
 		ASSERT_EQ(r.out_len, len + ES_MIG_ENCAP_LEN, "tunnel headers added");
 		EXPECT_EQ(r.out[ETH_HLEN + 9], IPPROTO_UDP, "outer UDP");
 		EXPECT_EQ(es_ipv4_csum(r.out + ETH_HLEN), 0, "outer checksum valid");
-		EXPECT_TRUE(!memcmp(r.out + ETH_HLEN + 16, &rem.peer_addr, 4), "to the target");
+		EXPECT_TRUE(!memcmp(r.out + ETH_HLEN + 16, &rem.peer_addr[3], 4), "to the target");
 		memcpy(&th, r.out + ETH_HLEN + 28, sizeof(th));
 		EXPECT_EQ(th.type, ES_MIG_TUN_REPLY, "tunnel type reply");
 		EXPECT_EQ(be64toh(th.seq), i, "reply ordinal");
@@ -883,7 +886,7 @@ TEST_F_BOTH_FAMILIES(handoff_detected_from_service_map)
 	int i;
 
 	ASSERT_OK(es_mig_addr_parse(svc_ip, sk.svc_addr), "service address");
-	ASSERT_OK(es_mig_service_set(&self->dp, &sk, inet_addr(SOURCE),
+	ASSERT_OK(es_mig_service_set(&self->dp, &sk, NODE4(SOURCE),
 				     ES_MIG_SVC_FORWARD | ES_MIG_SVC_MIRROR, 8), "service");
 	for (i = 1; i <= 2; i++) {
 		len = request(i, pkt);
@@ -899,12 +902,12 @@ TEST_F_BOTH_FAMILIES(handoff_detected_from_service_map)
 	e = drain_events(self);
 	ASSERT_EQ(e.n, 1, "one event per session");
 	EXPECT_EQ(e.ev[0].type, ES_MIG_EV_HANDOFF, "handoff event");
-	EXPECT_EQ(e.ev[0].node_addr, inet_addr(SOURCE), "event names the node");
+	EXPECT_TRUE(es_mig_addr_eq(e.ev[0].node_addr, NODE4(SOURCE)), "event names the node");
 	EXPECT_TRUE(!memcmp(&e.ev[0].key, &self->key, sizeof(self->key)), "event names the session");
 	ASSERT_OK(bpf_map_lookup_elem(self->dp.services_fd, &sk, &svc), "service entry");
 	EXPECT_EQ(svc.handoffs, 1, "handoffs");
 	/* The agent takes over the detected session. */
-	ASSERT_OK(es_mig_start(&self->dp, &self->key, inet_addr(SOURCE), true, 100), "start");
+	ASSERT_OK(es_mig_start(&self->dp, &self->key, NODE4(SOURCE), true, 100), "start");
 	s = session(self);
 	EXPECT_EQ(s.cursor, 2, "cursor: the requests before the agent's start");
 	EXPECT_EQ(s.replay_limit, 100, "replay_limit from the agent");
@@ -1120,9 +1123,9 @@ TEST_F(mig, source_hold_keeps_tunnelled_requests)
 	__u64 hold_at = 99, cursor = 0;
 	struct run r;
 
-	ASSERT_OK(es_mig_config_set(&self->dp, inet_addr(SOURCE), TUN_PORT, 1024), "config");
+	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
 	tunnel_request(self, 41, 41, XDP_PASS);
-	ASSERT_OK(es_mig_src_hold(&self->dp, &self->key, inet_addr(LOCAL), &hold_at), "hold");
+	ASSERT_OK(es_mig_src_hold(&self->dp, &self->key, NODE4(LOCAL), &hold_at), "hold");
 	EXPECT_EQ(hold_at, 1, "hold_at: requests delivered before the hold");
 	EXPECT_EQ(es_mig_src_wait_quiet(&self->dp, &self->key, hold_at, 20), -ETIMEDOUT,
 		  "not quiet before the old container answered");
@@ -1142,7 +1145,7 @@ TEST_F(mig, source_hold_keeps_tunnelled_requests)
 	EXPECT_TRUE(!memcmp(h.data, req + ETH_HLEN, h.len), "the user's packet unchanged");
 	ASSERT_OK(es_mig_src_cursor(&self->dp, &self->key, &cursor), "cursor");
 	EXPECT_EQ(cursor, 41, "cursor: the last request delivered before the hold");
-	ASSERT_OK(es_mig_src_hold(&self->dp, &self->key, inet_addr(LOCAL), &hold_at), "asked twice");
+	ASSERT_OK(es_mig_src_hold(&self->dp, &self->key, NODE4(LOCAL), &hold_at), "asked twice");
 	EXPECT_EQ(hold_at, 1, "asked twice: the same hold");
 	/* a release that missed a newcomer must not open */
 	EXPECT_EQ(es_mig_ctl(&self->dp, &cmd), -EAGAIN,
@@ -1158,9 +1161,9 @@ TEST_F(mig, source_release_delivers_held_in_order_then_opens)
 
 	fd = service_socket();
 	ASSERT_GE(fd, 0, "service socket");
-	ASSERT_OK(es_mig_config_set(&self->dp, inet_addr(SOURCE), TUN_PORT, 1024), "config");
+	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
 	/* nothing tunnelled yet: the hold makes the entry */
-	ASSERT_OK(es_mig_src_hold(&self->dp, &self->key, inet_addr(LOCAL), &hold_at), "hold");
+	ASSERT_OK(es_mig_src_hold(&self->dp, &self->key, NODE4(LOCAL), &hold_at), "hold");
 	EXPECT_EQ(hold_at, 0, "nothing delivered before");
 	ASSERT_OK(es_mig_src_cursor(&self->dp, &self->key, &cursor), "cursor");
 	EXPECT_EQ(cursor, ES_MIG_ANY_SEQ, "no cursor to tell: the target keeps its own");
@@ -1194,7 +1197,7 @@ TEST_F(mig, source_delivers_in_sequence_and_drops_duplicates)
 
 	fd = service_socket();
 	ASSERT_GE(fd, 0, "service socket");
-	ASSERT_OK(es_mig_config_set(&self->dp, inet_addr(SOURCE), TUN_PORT, 1024), "config");
+	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
 	tun_base = 40;
 	tunnel_request(self, 41, 41, XDP_PASS);
 	tunnel_request(self, 41, 41, XDP_DROP);
@@ -1234,7 +1237,7 @@ TEST_F(mig, source_gives_a_missing_request_up)
 
 	fd = service_socket();
 	ASSERT_GE(fd, 0, "service socket");
-	ASSERT_OK(es_mig_config_set(&self->dp, inet_addr(SOURCE), TUN_PORT, 1024), "config");
+	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
 	tun_base = 0;
 	tunnel_request(self, 2, 2, XDP_DROP);
 	EXPECT_EQ(remote(self).last_seq, 0, "request 1 never arrived: it is missing, not skipped");

@@ -76,9 +76,9 @@ struct bench {
 	struct xdp_pass		*pass;
 	struct es_mig_dp	dp;
 	int			acct_fd, mig_fd, pass_fd, wan_fd;
-	__u32			local;
+	__u32			local[4];	/* IPv4 mapped, as es_mig_key's */
 	unsigned int		runs;
-	__u32			source;
+	__u32			source[4];
 };
 
 static int run_one(int fd, const uint8_t *pkt, size_t len, unsigned int *ns, uint32_t *verdict)
@@ -187,7 +187,7 @@ static size_t request_ts(uint16_t sport, uint8_t *buf, size_t cap)
 /* The old container's full-sized segment to the user, as the source tunnels it back. */
 static size_t old_segment(const struct bench *b, uint16_t sport, uint8_t *buf, size_t cap)
 {
-	struct es_tun_spec t = { .src = b->source, .dst = b->local, .port = TUN_PORT,
+	struct es_tun_spec t = { .src = b->source[3], .dst = b->local[3], .port = TUN_PORT,
 				 .type = ES_MIG_TUN_REPLY, .seq = 1 };
 	struct es_pkt_spec spec;
 	uint8_t inner[2048];
@@ -343,7 +343,7 @@ static int load(struct bench *b, const char *local)
 	b->acct_fd = bpf_program__fd(b->acct->progs.es_xdp_ingress);
 	b->mig_fd = bpf_program__fd(b->mig->progs.es_mig_xdp_ingress);
 	b->wan_fd = bpf_program__fd(b->mig->progs.es_mig_xdp_wan);
-	b->local = inet_addr(local);
+	es_mig_addr4(b->local, inet_addr(local));
 	return es_mig_config_set(&b->dp, b->local, TUN_PORT, b->runs + 1);
 }
 
@@ -392,10 +392,11 @@ int main(int argc, char **argv)
 	if (n <= 0)
 		return n ? 2 : 0;
 	b.runs = a.runs;
-	if (!a.local || !a.source || inet_pton(AF_INET, a.source, &b.source) != 1) {
+	if (!a.local || !a.source || inet_pton(AF_INET, a.source, &b.source[3]) != 1) {
 		fprintf(stderr, PROG ": --local and --source (IPv4) and --runs > 0 are required\n");
 		return 2;
 	}
+	es_mig_addr4(b.source, b.source[3]);
 	if (load(&b, a.local)) {
 		fprintf(stderr, PROG ": cannot load the BPF programs: %s\n", strerror(errno));
 		err = -1;

@@ -9,7 +9,7 @@
 #                  [--service udp|tcp|redis|http] [--service-clock] [--connections N]
 #                  [--pipeline P] [--others-count N] [--records N]
 #                  [--ab N | --redis-benchmark N] [--ab-concurrency C] [--ab-pace R]
-#                  [--wan-loss [requests:|replies:]P] [--ipv6]
+#                  [--wan-loss [requests:|replies:]P] [--ipv6] [--node-ipv6]
 #                  [--out DIR] [--json] [--quiet]
 #
 # --service redis runs Debian's redis-server, unmodified, instead of
@@ -29,9 +29,11 @@
 # checkpoint is taken (the source resumed), each sending at the rate for
 # 3 s: connections opened in the window, which the migration takes in and
 # the target replays from their SYN.
-# --ipv6: the user and the service are IPv6; the nodes' link, and
-# so the migration's tunnel, stays IPv4 (docs/migration.md, "IPv6 users
-# and services").
+# --ipv6: the user and the service are IPv6 (docs/migration.md, "IPv6
+# users and services").
+# --node-ipv6: the nodes' link, their agents' URLs and so the migration's
+# tunnel are IPv6 (an IPv6-only cluster with --ipv6; docs/migration.md,
+# "Tunnel").
 # The emulated site: a user namespace with two access links (old AP to
 # node 1, new AP to node 2), two edge nodes each running edgeshiftd with the
 # migration data plane, the WAN emulator between the nodes (the scenario's
@@ -75,6 +77,7 @@ while [ $# -gt 0 ]; do
 	--records) OVR[records]=$2; shift 2 ;;
 	--wan-loss) OVR[wan_loss]=$2; shift 2 ;;
 	--ipv6) OVR[family]=6; shift ;;
+	--node-ipv6) OVR[node_family]=6; shift ;;
 	--pod-network) OVR[pod_network]=true; shift ;;
 	--node-network) OVR[pod_network]=false; shift ;;
 	--ab|--redis-benchmark) OVR[ab_requests]=$2; shift 2 ;;
@@ -194,6 +197,12 @@ if [ "$FAMILY" != 4 ] && [ "$FAMILY" != 6 ]; then
 	echo "drill: the family must be 4 or 6 (--ipv6)" >&2
 	exit 2
 fi
+# the family of the nodes' addresses and the tunnel's: 4, or 6 (--node-ipv6)
+NODE_FAMILY=$(sc node_family .node_family 4)
+if [ "$NODE_FAMILY" != 4 ] && [ "$NODE_FAMILY" != 6 ]; then
+	echo "drill: node_family must be 4 or 6 (--node-ipv6)" >&2
+	exit 2
+fi
 # the service's container in a pod namespace of its own, wired by
 # edgeshift-cni on each node (docs/migration.md, "Pod networks"), or in
 # the node's namespace (--node-network, scenario key pod_network: false)
@@ -220,6 +229,11 @@ W1=$N.1
 W2=$N.2
 AP1=10.$((160 + RANDOM % 30)).$((RANDOM % 250))
 AP2=10.$((190 + RANDOM % 10)).$((RANDOM % 250))
+if [ "$NODE_FAMILY" = 6 ]; then
+	N=fd00:b0:$((RANDOM % 250))
+	W1=$N::1
+	W2=$N::2
+fi
 if [ "$FAMILY" = 6 ]; then
 	USER_IP=fd00:31:$((RANDOM % 250))::2
 	SVC=fd00:30:$((RANDOM % 250))::1
@@ -232,6 +246,10 @@ POD_PLEN=24 POD_GW=${SVC%.1}.254 POD_DEFAULT=0.0.0.0/0
 [ "$FAMILY" = 6 ] && POD_PLEN=64 POD_GW=${SVC%::1}::fe POD_DEFAULT=::/0
 # ep ADDR PORT: an endpoint as the tools take it, an IPv6 address in brackets
 ep() { case "$1" in *:*) echo "[$1]:$2" ;; *) echo "$1:$2" ;; esac; }
+# the agents listen on every address of the nodes' family (the IPv6
+# wildcard takes IPv4 too: their own API calls go to 127.0.0.1)
+LISTEN=0.0.0.0
+[ "$NODE_FAMILY" = 6 ] && LISTEN=::
 PORT=9464
 SVC_PORT=7000
 USER_PORT=$((20000 + RANDOM % 20000))
@@ -272,7 +290,7 @@ trap drill_cleanup EXIT
 site_write() {
 	[ -n "${ES_DRILL_SITE:-}" ] || return 0
 	(umask 077; printf 'DRILL_NS1=%s\nDRILL_NS2=%s\nDRILL_URL1=%s\nDRILL_URL2=%s\nDRILL_TOKEN=%s\n' \
-		"$(es_ns n1)" "$(es_ns n2)" "http://127.0.0.1:$PORT" "http://$W2:$PORT" "$TOKEN" \
+		"$(es_ns n1)" "$(es_ns n2)" "http://127.0.0.1:$PORT" "http://$(ep "$W2" $PORT)" "$TOKEN" \
 		>"$ES_DRILL_SITE.tmp") && mv "$ES_DRILL_SITE.tmp" "$ES_DRILL_SITE"
 }
 site_hold() {
@@ -285,19 +303,23 @@ site_hold() {
 
 say "site: user $(es_ns u), node 1 $(es_ns n1), node 2 $(es_ns n2), WAN $(es_ns wan) ($((2 * DELAY)) ms RTT, $WRATE)"
 for ns in u n1 n2; do es_netns_add $ns || die "namespace $ns"; done
-if [ "$FAMILY" = 6 ]; then
-	# no duplicate address detection: a node forwards to the user only
-	# once its link-local address is no longer tentative
-	for ns in u n1 n2; do
-		es_in $ns sysctl -q -w net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-	done
-else
-	es_no_ipv6 u n1 n2
-fi
-# the tunnel adds 44 bytes to a user's packet: the nodes' link carries
-# full-sized ones (docs/migration.md, "Tunnel")
-ES_WAN_MTU=1544 es_wan n1 "$W1" n2 "$W2" --delay-ms "$DELAY" --rate "$WRATE" "${WLOSS_OPT[@]}" >/dev/null ||
-	die "WAN emulator"
+# IPv6 where either family needs it; no duplicate address detection: a
+# node forwards to the user only once its link-local address is no
+# longer tentative
+V6_NS=()
+[ "$FAMILY" = 6 ] && V6_NS=(u n1 n2)
+[ "$FAMILY" = 4 ] && [ "$NODE_FAMILY" = 6 ] && { es_no_ipv6 u; V6_NS=(n1 n2); }
+[ "$FAMILY" = 4 ] && [ "$NODE_FAMILY" = 4 ] && es_no_ipv6 u n1 n2
+for ns in "${V6_NS[@]}"; do
+	es_in $ns sysctl -q -w net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+	es_in $ns sysctl -q -w net.ipv6.conf.all.forwarding=1
+done
+# the tunnel adds 44 bytes to a user's packet over IPv4, 64 over IPv6:
+# the nodes' link carries full-sized ones (docs/migration.md, "Tunnel")
+ENCAP=44
+[ "$NODE_FAMILY" = 6 ] && ENCAP=64
+ES_WAN_MTU=$((1500 + ENCAP)) es_wan n1 "$W1" n2 "$W2" --delay-ms "$DELAY" --rate "$WRATE" \
+	"${WLOSS_OPT[@]}" >/dev/null || die "WAN emulator"
 V6_1=() V6_2=()
 [ "$FAMILY" = 6 ] && V6_1=("${AP1_6}2" "${AP1_6}1") V6_2=("${AP2_6}2" "${AP2_6}1")
 es_veth u ua "$AP1.2" n1 ap "$AP1.1" "${V6_1[@]}" || die "access link 1"
@@ -342,7 +364,6 @@ for n in 1 2; do
 	es_in n$n ip route add "$USER_IP/$HOST" via "$ap"
 	es_in n$n sysctl -q -w net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
 		net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.all.accept_local=1
-	[ "$FAMILY" = 6 ] && es_in n$n sysctl -q -w net.ipv6.conf.all.forwarding=1
 done
 
 # rate_bps RATE: bytes per second of a WAN rate such as 10MB/s, 800kB/s,
@@ -394,7 +415,7 @@ node_config() { # N STATE PEER_NAME PEER_IP MY_W
 	"state_dir": "$2",
 	"migration": {
 		"token": "$TOKEN",
-		"peers": { "$3": "http://$4:$PORT" },
+		"peers": { "$3": "http://$(ep "$4" $PORT)" },
 		"event_log": "$OUT/events-node$1.log",
 		"connect_timeout_ms": 2000, "request_timeout_ms": 10000, "stall_timeout_ms": 5000,
 		$PEER_TCP
@@ -423,7 +444,7 @@ agent_launch() { # N [extra env]: (re)start node N's agent, not waiting for it
 	if [ "$n" = 1 ]; then cfg=$(node_config 1 "$ST1" "$NODE2" "$W2" "$W1")
 	else cfg=$(node_config 2 "$ST2" "$NODE1" "$W1" "$W2"); fi
 	# the same pin directory across restarts, as on a real node
-	es_agent_launch "n$n" "n$n" --config "$cfg" -l "0.0.0.0:$PORT" \
+	es_agent_launch "n$n" "n$n" --config "$cfg" -l "$(ep $LISTEN $PORT)" \
 		--node-name "$([ "$n" = 1 ] && echo "$NODE1" || echo "$NODE2")"
 	eval "AGENT$n=\$ES_AGENT_PID AGENT${n}_START=\$ES_BG_START"
 	eval "PIN$n=\$(es_pin_path n$n)"

@@ -36,19 +36,19 @@ struct opts {
 	unsigned int	nkeys;
 	struct es_mig_svc_key svc;
 	bool		has_key, has_svc, no_mirror, forward, mirror, del, json, ts;
-	__u32		source, local, node;
+	__u32		source[4], local[4], node[4];	/* as es_mig_key's addresses */
 	__u16		port;
 	uint64_t	limit, seq, timeout_ms, cursor, records, sessions, count;
 	uint64_t	seq_delta, ts_delta;
 };
 
-/* An IPv4 address into the __u32 field the option names (o->off). */
+/* An IPv4 or IPv6 address into the 16-byte field the option names (o->off). */
 static int parse_addr(const struct es_opts *cli, const struct es_opt *o,
 		      const char *s, void *conf)
 {
-	if (inet_pton(AF_INET, s, (char *)conf + o->off) == 1)
+	if (!es_mig_addr_parse(s, (__u32 *)((char *)conf + o->off)))
 		return 0;
-	return es_opts_error(cli, "--%s '%s' is not an IPv4 address", o->name, s);
+	return es_opts_error(cli, "--%s '%s' is not an IPv4 or IPv6 address", o->name, s);
 }
 
 static int parse_svc(const struct es_opts *cli, const struct es_opt *o,
@@ -161,9 +161,9 @@ static int need_key(const struct opts *o)
 
 static json_t *session_json(const struct es_mig_session *s)
 {
-	char src[INET_ADDRSTRLEN];
+	char src[INET6_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &s->source_addr, src, sizeof(src));
+	es_mig_addr_format(s->source_addr, src, sizeof(src));
 	return json_pack("{s:s, s:I, s:s, s:b, s:I, s:I, s:I, s:I, s:i, s:s, s:I, s:b, "
 			 "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 			 "state", es_mig_state_name(s->seq_state >> ES_MIG_STATE_SHIFT),
@@ -242,12 +242,12 @@ static int on_event(void *ctx, void *data, size_t size)
 {
 	const struct es_mig_event *ev = data;
 	uint64_t *left = ctx;
-	char key[ES_MIG_KEY_TEXT_LEN], node[INET_ADDRSTRLEN];
+	char key[ES_MIG_KEY_TEXT_LEN], node[INET6_ADDRSTRLEN];
 
 	if (size < sizeof(*ev))
 		return 0;
 	es_mig_key_format(&ev->key, key, sizeof(key));
-	inet_ntop(AF_INET, &ev->node_addr, node, sizeof(node));
+	es_mig_addr_format(ev->node_addr, node, sizeof(node));
 	printf("{\"type\":\"%s\",\"session\":\"%s\",\"node\":\"%s\",\"reason\":\"%s\","
 	       "\"seq\":%llu}\n", ev->type == ES_MIG_EV_HANDOFF ? "handoff" : "abort", key, node,
 	       es_mig_abort_name(ev->reason), (unsigned long long)ev->seq);
@@ -356,7 +356,7 @@ static int cmd_session(const struct es_mig_dp *dp, const char *cmd, const struct
 	if (need_key(o))
 		return 2;
 	if (!strcmp(cmd, "start")) {
-		if (!o->source)
+		if (!es_mig_addr_set(o->source))
 			return es_opts_error(&cli, "start needs --source") ? 2 : 2;
 		ret = es_mig_start(dp, &o->keys[0], o->source, !o->no_mirror, o->limit);
 	} else if (!strcmp(cmd, "hold")) {
@@ -459,7 +459,7 @@ static int cmd_maps(const struct es_mig_dp *dp, const char *cmd, const struct op
 	int ret;
 
 	if (!strcmp(cmd, "config")) {
-		if (!o->local || !o->port)
+		if (!es_mig_addr_set(o->local) || !o->port)
 			return es_opts_error(&cli, "config needs --local and --port") ? 2 : 2;
 		ret = es_mig_config_set(dp, o->local, o->port, o->limit ? o->limit : 1024);
 		return ret ? fail("config", ret) : 0;
@@ -473,7 +473,7 @@ static int cmd_maps(const struct es_mig_dp *dp, const char *cmd, const struct op
 			ret = es_mig_service_del(dp, &o->svc);
 			return ret ? fail("service", ret) : 0;
 		}
-		if (!o->node)
+		if (!es_mig_addr_set(o->node))
 			return es_opts_error(&cli, "service needs --node") ? 2 : 2;
 		flags = (o->forward ? ES_MIG_SVC_FORWARD : 0) | (o->mirror ? ES_MIG_SVC_MIRROR : 0);
 		ret = es_mig_service_set(dp, &o->svc, o->node, flags, o->limit);
