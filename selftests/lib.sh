@@ -38,6 +38,12 @@ es_expect_eq() {
 	if [ "$2" = "$3" ]; then es_ok "$1"; else es_not_ok "$1" "got '$2', want '$3'"; fi
 }
 
+# es_expect_ne NAME GOT UNWANTED: GOT neither empty nor UNWANTED
+es_expect_ne() {
+	if [ -n "$2" ] && [ "$2" != "$3" ]; then es_ok "$1"
+	else es_not_ok "$1" "got '$2', want a value other than '$3'"; fi
+}
+
 # es_expect_match NAME GOT REGEX (grep -E)
 es_expect_match() {
 	if grep -qE -- "$3" <<<"$2"; then es_ok "$1"; else es_not_ok "$1" "got '$2', want a match of '$3'"; fi

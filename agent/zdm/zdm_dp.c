@@ -34,6 +34,7 @@ static int attach(struct es_zdm *z, enum es_mig_hook hook, const char *ifname, c
 {
 	unsigned int ifx = if_nametoindex(ifname);
 	char path[512];
+	int ret;
 
 	if (!ifx) {
 		snprintf(err, len, "zero_downtime: no interface %s", ifname);
@@ -42,8 +43,15 @@ static int attach(struct es_zdm *z, enum es_mig_hook hook, const char *ifname, c
 	snprintf(path, sizeof(path), "%s/links/mig_%s_%u", z->pin_path,
 		 es_mig_hook_name(hook), ifx);
 	if (!access(path, F_OK)) {
-		es_info("zdm_link_adopted", "hook=%s dev=%s", es_mig_hook_name(hook), ifname);
-		return 0;
+		/* an earlier agent's link: this agent's program takes its place, no gap */
+		ret = es_mig_link_update(z->pin_path, hook, ifx);
+		if (!ret) {
+			es_info("zdm_link_adopted", "hook=%s dev=%s", es_mig_hook_name(hook), ifname);
+			return 0;
+		}
+		es_warn("zdm_link_replaced", "hook=%s dev=%s error=\"%s\"", es_mig_hook_name(hook),
+			ifname, strerror(-ret));
+		es_mig_detach(z->pin_path, hook, ifx);
 	}
 	return es_mig_attach(z->pin_path, hook, ifx, err, len);
 }
@@ -306,6 +314,9 @@ int es_zdm_start(struct es_zdm *z, const struct es_zdm_params *p, char *err, siz
 		ret = es_mig_dp_open(&z->dp, z->pin_path, err, err_len);
 	if (ret)
 		return ret;
+	if (lo.rebuilt_from)
+		es_warn("zdm_layout_rebuilt", "pin_path=%s old=%u new=%u", z->pin_path,
+			lo.rebuilt_from, ES_MIG_LAYOUT_VERSION);
 	z->dp_ready = true;
 	ret = es_mig_config_set(&z->dp, z->cfg->tunnel_addr, z->cfg->tunnel_port,
 				z->cfg->replay_limit);

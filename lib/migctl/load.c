@@ -17,6 +17,7 @@
 #include "bpf/accounting_skel.h"
 #include "net/netns.h"
 #include "load.h"
+#include "upgrade.h"
 #include "migration.skel.h"
 
 static const char *const hook_prog[ES_MIG_HOOK_MAX] = {
@@ -28,11 +29,6 @@ static const char *const hook_name[ES_MIG_HOOK_MAX] = { "user", "wan", "ctr", "u
 static const char *const prog_pins[] = {
 	"es_mig_xdp_ingress", "es_mig_xdp_wan", "es_mig_tc_ctr", "es_mig_tc_ingress",
 	"es_mig_tc_egress", "es_mig_ctl",
-};
-static const char *const map_pins[] = {
-	"es_mig_sessions", "es_mig_replay", "es_mig_services", "es_mig_remote",
-	"es_mig_config", "es_mig_events", "es_mig_held", "es_mig_sent", "es_mig_rseen",
-	"es_mig_tcpblk", "es_mig_xlate",
 };
 
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
@@ -148,10 +144,11 @@ static int write_layout(struct migration *skel)
 	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
-int es_mig_load(const char *pin_path, const struct es_mig_load_opts *opts,
+int es_mig_load(const char *pin_path, struct es_mig_load_opts *opts,
 		struct migration **skelp, char *err, size_t err_len)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo);
+	unsigned int rebuilt_from;
 	struct migration *skel;
 	int ret;
 
@@ -160,6 +157,11 @@ int es_mig_load(const char *pin_path, const struct es_mig_load_opts *opts,
 		set_err(err, err_len, "cannot create pin directory %s: %s", pin_path, errno);
 		return ret;
 	}
+	ret = es_mig_pins_upgrade(pin_path, &rebuilt_from, err, err_len);
+	if (ret)
+		return ret;
+	if (opts)
+		opts->rebuilt_from = rebuilt_from;
 	if (es_kernel_config_missing())
 		oo.kconfig = ES_KCONFIG_FALLBACK;
 	skel = migration__open_opts(&oo);
@@ -248,6 +250,31 @@ int es_mig_attach(const char *pin_path, enum es_mig_hook hook, unsigned int ifin
 	return ret;
 }
 
+int es_mig_link_update(const char *pin_path, enum es_mig_hook hook, unsigned int ifindex)
+{
+	char path[PATH_MAX];
+	int link_fd, prog_fd, ret;
+
+	if (hook >= ES_MIG_HOOK_MAX)
+		return -EINVAL;
+	link_path(pin_path, hook, ifindex, path, sizeof(path));
+	link_fd = bpf_obj_get(path);
+	if (link_fd < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/prog_%s", pin_path, hook_prog[hook]);
+	prog_fd = bpf_obj_get(path);
+	if (prog_fd < 0) {
+		ret = -errno;
+		close(link_fd);
+		return ret;
+	}
+	/* the same program again is a no-op; another one takes its place at once */
+	ret = bpf_link_update(link_fd, prog_fd, NULL) ? -errno : 0;
+	close(prog_fd);
+	close(link_fd);
+	return ret;
+}
+
 int es_mig_detach(const char *pin_path, enum es_mig_hook hook, unsigned int ifindex)
 {
 	char path[PATH_MAX];
@@ -289,7 +316,7 @@ int es_mig_dp_open(struct es_mig_dp *dp, const char *pin_path, char *err, size_t
 	if (dp->ctl_fd < 0)
 		goto fail;
 	for (i = 0; i < ARRAY_LEN(fds); i++) {
-		*fds[i] = open_pin(pin_path, map_pins[i], err, err_len);
+		*fds[i] = open_pin(pin_path, es_mig_map_pins[i], err, err_len);
 		if (*fds[i] < 0)
 			goto fail;
 	}
@@ -361,8 +388,8 @@ int es_mig_cleanup_pins(const char *pin_path)
 		snprintf(path, sizeof(path), "%s/prog_%s", pin_path, prog_pins[i]);
 		unlink(path);
 	}
-	for (i = 0; i < ARRAY_LEN(map_pins); i++) {
-		snprintf(path, sizeof(path), "%s/%s", pin_path, map_pins[i]);
+	for (i = 0; i < es_mig_n_map_pins; i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_path, es_mig_map_pins[i]);
 		unlink(path);
 	}
 	return 0;

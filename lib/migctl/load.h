@@ -58,15 +58,19 @@ enum es_mig_hook {
 struct es_mig_load_opts {
 	unsigned int	sessions;	/* es_mig_sessions / es_mig_remote entries, 0: default */
 	unsigned int	records;	/* es_mig_replay entries (all sessions), 0: default */
+	unsigned int	rebuilt_from;	/* out: the layout of the pinned maps replaced
+					 * (es_mig_pins_upgrade), 0 when none were */
 };
 
 /*
  * Load the object, reusing the maps pinned under pin_path (accounting maps
  * included) and pinning the rest, and pin the programs (prog_<name>) so
- * es_mig_attach and es_mig_dp_open work from any process. *skel stays
- * loaded for the caller; free it with es_mig_unload.
+ * es_mig_attach and es_mig_dp_open work from any process. Migration maps
+ * of another layout are replaced first, or the load refused, as
+ * es_mig_pins_upgrade says. *skel stays loaded for the caller; free it
+ * with es_mig_unload.
  */
-int es_mig_load(const char *pin_path, const struct es_mig_load_opts *opts,
+int es_mig_load(const char *pin_path, struct es_mig_load_opts *opts,
 		struct migration **skel, char *err, size_t err_len);
 void es_mig_unload(struct migration *skel);
 
@@ -75,6 +79,13 @@ const char *es_mig_hook_name(enum es_mig_hook hook);	/* user, wan, ctr, usertc, 
 int es_mig_attach(const char *pin_path, enum es_mig_hook hook, unsigned int ifindex,
 		  char *err, size_t err_len);
 int es_mig_detach(const char *pin_path, enum es_mig_hook hook, unsigned int ifindex);
+/*
+ * The link pinned for hook on ifindex (an earlier agent's) swapped to the
+ * program now pinned for it, in place: 0, -ENOENT when there is no such
+ * link, or -errno.
+ */
+int es_mig_link_update(const char *pin_path, enum es_mig_hook hook, unsigned int ifindex);
+
 
 /* Open the pinned maps and control program; es_mig_dp_close releases them. */
 int es_mig_dp_open(struct es_mig_dp *dp, const char *pin_path, char *err, size_t err_len);
