@@ -21,8 +21,12 @@ void es_zdm_config_defaults(struct es_zdm_config *z)
 	z->cutover_timeout_ms = 5000;
 	z->peer_retry_ms = 15000;
 	z->gap_timeout_ms = 10000;
-	/* arrival order is opt-in until its catch-up holds with many connections at a long RTT */
-	z->replay_per_connection = true;
+	/*
+	 * arrival order: the only order right for connections that share
+	 * state, and since the 1 ms gate (docs/migration.md) its catch-up
+	 * holds with many connections at a long RTT
+	 */
+	z->replay_per_connection = false;
 }
 
 /* Refusals name the field in full: "zero_downtime.FIELD". */

@@ -123,7 +123,7 @@ WRITE_KB=$(sc write_kb .service.write_kb 256)
 IMAGE_MB=$(sc image_mb .service.image_mb 0)
 LIMIT=$(sc replay_limit .replay_limit 4096)
 # the target's order of a migration's TCP connections: arrival or connection
-REPLAY_ORDER=$(sc replay_order .replay_order connection)
+REPLAY_ORDER=$(sc replay_order .replay_order arrival)
 # the replay buffer's records for all sessions of a node (zero_downtime.records)
 RECORDS=$(sc records .records 8192)
 FAULT=$(sc fault '.faults[0].kind' none)
@@ -782,11 +782,11 @@ jq -n --arg s "$state" --argjson o "$old" --argjson n "$new" --arg w "$where" --
 	--argjson wd "${wan:-null}" --argjson rt "$RETRY" --argjson ur "$REPLIES" --arg pr "$PROTO" \
 	--argjson ck "$CLOCK" --argjson pz "${paused:-0}" --argjson oc "${others:-null}" \
 	--argjson ho "${halfopen:-0}" --argjson lc "${late:-null}" \
-	--argjson ab "$ab" \
+	--argjson ab "$ab" --arg ro "$REPLAY_ORDER" \
 	'{migration_state: $s, old_running: $o, new_running: $n, paused: $pz, serving_node: $w, fault: $f, mode: $m,
 	  rate: $r, wan_delay_ms: $d, wan_rate: $wr, handoff_at: $h, wan_dropped: $wd, retry: $rt,
 	  udp_replies: $ur, protocol: $pr, service_clock: $ck, other_connections: $oc,
-	  half_open_connections: $ho, late_connections: $lc, ab: $ab}' \
+	  half_open_connections: $ho, late_connections: $lc, ab: $ab, replay_order: $ro}' \
 	>"$OUT/site.json"
 REPORT_ARGS=()
 [ "$JSON" = 1 ] && REPORT_ARGS=(--json)
