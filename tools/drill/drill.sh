@@ -312,7 +312,8 @@ V6_NS=()
 [ "$FAMILY" = 4 ] && [ "$NODE_FAMILY" = 4 ] && es_no_ipv6 u n1 n2
 for ns in "${V6_NS[@]}"; do
 	es_in $ns sysctl -q -w net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-	es_in $ns sysctl -q -w net.ipv6.conf.all.forwarding=1
+	# the nodes route IPv6 (the XDP route look-up wants forwarding on too)
+	[ $ns = u ] || es_in $ns sysctl -q -w net.ipv6.conf.all.forwarding=1
 done
 # the tunnel adds 44 bytes to a user's packet over IPv4, 64 over IPv6:
 # the nodes' link carries full-sized ones (docs/migration.md, "Tunnel")
@@ -350,7 +351,11 @@ if [ "$FAMILY" = 6 ]; then
 else
 	HOST=32 GW1=$AP1.1 GW2=$AP2.1
 fi
-es_in u ip addr add "$USER_IP/$HOST" dev lo
+# nodad: never tentative, not even until the kernel's DAD work runs (the
+# route below names it as its source, refused while it is tentative)
+NODAD=()
+[ "$FAMILY" = 6 ] && NODAD=(nodad)
+es_in u ip addr add "$USER_IP/$HOST" dev lo "${NODAD[@]}"
 es_in u ip route add default via "$GW1" src "$USER_IP"
 es_in u sysctl -q -w net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 for n in 1 2; do
