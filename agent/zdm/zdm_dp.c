@@ -314,7 +314,7 @@ int es_zdm_start(struct es_zdm *z, const struct es_zdm_params *p, char *err, siz
 		ret = es_mig_dp_open(&z->dp, z->pin_path, err, err_len);
 	if (ret)
 		return ret;
-	if (lo.rebuilt_from)
+	if (lo.rebuilt)
 		es_warn("zdm_layout_rebuilt", "pin_path=%s old=%u new=%u", z->pin_path,
 			lo.rebuilt_from, ES_MIG_LAYOUT_VERSION);
 	z->dp_ready = true;

@@ -158,10 +158,12 @@ int es_mig_load(const char *pin_path, struct es_mig_load_opts *opts,
 		return ret;
 	}
 	ret = es_mig_pins_upgrade(pin_path, &rebuilt_from, err, err_len);
-	if (ret)
+	if (ret < 0)
 		return ret;
-	if (opts)
+	if (opts) {
+		opts->rebuilt = ret == 1;
 		opts->rebuilt_from = rebuilt_from;
+	}
 	if (es_kernel_config_missing())
 		oo.kconfig = ES_KCONFIG_FALLBACK;
 	skel = migration__open_opts(&oo);

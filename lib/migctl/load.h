@@ -58,8 +58,9 @@ enum es_mig_hook {
 struct es_mig_load_opts {
 	unsigned int	sessions;	/* es_mig_sessions / es_mig_remote entries, 0: default */
 	unsigned int	records;	/* es_mig_replay entries (all sessions), 0: default */
-	unsigned int	rebuilt_from;	/* out: the layout of the pinned maps replaced
-					 * (es_mig_pins_upgrade), 0 when none were */
+	bool		rebuilt;	/* out: pinned maps of another layout were replaced
+					 * (es_mig_pins_upgrade) */
+	unsigned int	rebuilt_from;	/* out: their layout (0: none written) */
 };
 
 /*

@@ -111,6 +111,12 @@ int es_mig_pins_upgrade(const char *pin_path, unsigned int *rebuilt_from, char *
 	version = pinned_layout(pin_path, &same_size);
 	if (version == -ENOENT || (version == ES_MIG_LAYOUT_VERSION && same_size))
 		return 0;	/* a first start, or pins this object reuses */
+	if (version < 0) {
+		if (err)
+			snprintf(err, err_len, "cannot read the pinned es_mig_config in %s: %s",
+				 pin_path, strerror(-version));
+		return version;
+	}
 	ret = entries_in_flight(pin_path, &which);
 	if (ret) {
 		if (err)
@@ -132,6 +138,6 @@ int es_mig_pins_upgrade(const char *pin_path, unsigned int *rebuilt_from, char *
 			return ret;
 		}
 	}
-	*rebuilt_from = version > 0 ? version : 1;
-	return 0;
+	*rebuilt_from = version;
+	return 1;
 }
