@@ -173,19 +173,30 @@ static int parse_field(struct es_zdm_config *z, const char *k, json_t *v, char *
 	return fail(err, len, k, "is not a known field");
 }
 
+int es_zdm_url_addr(const char *url, __u32 *addr)
+{
+	char host[256];
+	uint16_t port;
+
+	memset(addr, 0, 16);
+	if (es_url_host_port(url, host, sizeof(host), &port) || es_mig_addr_parse(host, addr)) {
+		memset(addr, 0, 16);
+		return -1;
+	}
+	return 0;
+}
+
 int es_zdm_config_check_peers(const struct es_zdm_config *z, const struct es_mig_config *m,
 			      char *err, size_t len)
 {
 	bool v4 = es_mig_addr_is4(z->tunnel_addr);
-	char host[256], what[512];
+	char what[512];
 	unsigned int i;
-	uint16_t port;
 	__u32 a[4];
 
 	for (i = 0; z->enabled && i < m->n_peers; i++) {
 		/* a host name is not checked: the tunnel needs an address */
-		if (es_url_host_port(m->peers[i].url, host, sizeof(host), &port) ||
-		    es_mig_addr_parse(host, a) || (bool)es_mig_addr_is4(a) == v4)
+		if (es_zdm_url_addr(m->peers[i].url, a) || (bool)es_mig_addr_is4(a) == v4)
 			continue;
 		snprintf(what, sizeof(what), "is %s, but peer %s's URL names an %s address: the "
 			 "tunnel between the nodes has one family", v4 ? "IPv4" : "IPv6",

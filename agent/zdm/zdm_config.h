@@ -59,6 +59,8 @@ void es_zdm_config_defaults(struct es_zdm_config *z);
 /* Parse the "zero_downtime" object; 0, or -1 with err naming the field. */
 int es_zdm_config_parse(struct es_zdm_config *z, json_t *v, char *err, size_t err_len);
 struct es_mig_config;
+/* The address a peer URL's host names (IPv4 mapped or IPv6) into addr: 0, or -1 (all zero). */
+int es_zdm_url_addr(const char *url, __u32 *addr);
 /*
  * The tunnel has one family, its address's: 0, or -1 (err naming
  * zero_downtime.tunnel_addr) when a peer's URL names an address of the

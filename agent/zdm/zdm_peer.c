@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include "http/http_url.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "zdm_int.h"
@@ -17,16 +16,12 @@
 int es_zdm_peer_addr(const struct es_zdm *z, const char *node, __u32 *addr)
 {
 	const struct es_mig_peer *p = es_mig_peer_find(z->mcfg, node);
-	char host[256];
-	uint16_t port;
 
-	memset(addr, 0, 16);
-	if (!p || es_url_host_port(p->url, host, sizeof(host), &port) ||
-	    es_mig_addr_parse(host, addr)) {
+	if (!p) {
 		memset(addr, 0, 16);
 		return -1;
 	}
-	return 0;
+	return es_zdm_url_addr(p->url, addr);
 }
 
 const char *es_zdm_peer_by_addr(const struct es_zdm *z, const __u32 *addr)
