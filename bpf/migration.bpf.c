@@ -141,15 +141,16 @@ static __always_inline int es_mig_decide(void *ctx, bool skb, const struct es_mi
 					 __u32 len, struct es_mig_session **sp, __u64 *seqp)
 {
 	struct es_mig_session *s;
+	bool held = false;
 	__u64 old, seq;
 	__u32 st;
 	int reason;
 
 	s = bpf_map_lookup_elem(&es_mig_sessions, k);
 	if (!s) {
-		s = es_mig_detect(k);
+		s = es_mig_detect(k, &held);
 		if (!s)
-			return ES_MIG_V_PASS;
+			return held ? ES_MIG_V_DROP : ES_MIG_V_PASS;
 	}
 	/* One atomic gives the request its number and the state it met. */
 	old = __sync_fetch_and_add(&s->seq_state, 1);

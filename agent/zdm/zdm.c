@@ -324,6 +324,71 @@ static int catch_up_all(struct es_zdm *z, struct es_zdm_mig *zm)
 	return 0;
 }
 
+/* Is the service of session i that of an earlier session of zm? */
+static bool service_seen(const struct es_zdm_mig *zm, unsigned int i)
+{
+	const struct es_mig_key *a = &zm->sess[i].key, *b;
+	unsigned int j;
+
+	for (j = 0; j < i; j++) {
+		b = &zm->sess[j].key;
+		if (b->proto == a->proto && b->svc_port == a->svc_port &&
+		    es_mig_addr_eq(b->svc_addr, a->svc_addr))
+			return true;
+	}
+	return false;
+}
+
+/* One TCP service sealed at the target (seal()); how many connections it added. */
+static unsigned int seal_service(struct es_zdm *z, struct es_zdm_mig *zm, unsigned int i,
+				 char *first, size_t len)
+{
+	unsigned int added;
+	char why[512];
+	json_t *r;
+
+	if (target(z, zm, &zm->sess[i], "seal", NULL, &r)) {
+		pthread_mutex_lock(&z->lock);
+		snprintf(why, sizeof(why), "%s", zm->error);
+		zm->error[0] = '\0';
+		pthread_mutex_unlock(&z->lock);
+		es_zdm_event(z, zm, "zdm_seal_failed", json_pack("{s:s}", "error", why));
+		return 0;
+	}
+	added = es_zdm_sessions_add_keys(z, zm, json_object_get(r, "sessions"), first, len);
+	json_decref(r);
+	return added;
+}
+
+/*
+ * The seal (docs/migration.md, "The seal"): from now until its cut-over
+ * the target holds new users of each of the container's TCP services, and
+ * names every connection it forwarded to the old container; the ones the
+ * migration does not carry yet (opened since the last listing, or still
+ * in their handshake then) are taken in, and the target replays them from
+ * their SYN like the other late ones. A target that cannot seal (an older
+ * agent, or one started since the migration began) leaves things as they
+ * were: a connection opened from now on is reported by complete().
+ */
+static void seal(struct es_zdm *z, struct es_zdm_mig *zm)
+{
+	unsigned int i, services = 0, added = 0;
+	char first[80] = "";
+
+	for (i = 0; i < zm->n_sess; i++) {
+		if (zm->sess[i].key.proto != IPPROTO_TCP || service_seen(zm, i))
+			continue;
+		services++;
+		added += seal_service(z, zm, i, first, sizeof(first));
+	}
+	if (!services)
+		return;
+	if (added)
+		es_zdm_persist(z, zm);
+	es_zdm_event(z, zm, "zdm_sealed", json_pack("{s:i,s:i,s:s,s:i}", "services", services,
+		     "added", added, "first", first, "sessions", zm->n_sess));
+}
+
 /*
  * Every session replayed and cut over, side by side: one session's replay
  * waits on its restored socket, not on the others'. With more than one
@@ -342,6 +407,7 @@ static int cut_over(struct es_zdm *z, struct es_zdm_mig *zm)
 
 	if (catch_up_all(z, zm))
 		return -1;
+	seal(z, zm);
 	if (es_zdm_each(z, zm, cut_one, NULL))
 		return -1;
 	for (i = 0; i < zm->n_sess; i++)
@@ -518,15 +584,15 @@ static void complete(struct es_zdm *z, struct es_zdm_mig *zm)
 	es_zdm_set_step(z, zm, ES_ZDM_SOURCE_STOPPED, NULL);
 	ok = verified(z, zm);
 	/*
-	 * A connection opened after the last round of catch_up_all() was not
-	 * carried: it closed with the old container. Its user saw it fail, so
-	 * the migration did not keep every user's connection.
+	 * A connection neither the catch-up rounds nor the seal took in was
+	 * not carried: it closed with the old container. Its user saw it
+	 * fail, so the migration did not keep every user's connection.
 	 */
 	if (ok && unmoved) {
 		snprintf(zm->error, sizeof(zm->error), "after cut-over (the new container serves): "
 			 "%d connection%s opened while the container moved (%s%s) could not be "
-			 "carried (opened during the last catch-up, or past the %d sessions of one "
-			 "migration) and closed with the old container", unmoved,
+			 "carried (not sealed at the target, from a user of this node, or past the "
+			 "%d sessions of one migration) and closed with the old container", unmoved,
 			 unmoved > 1 ? "s" : "", first, unmoved > 1 ? ", ..." : "",
 			 ES_ZDM_MAX_SESSIONS);
 		ok = false;

@@ -112,6 +112,7 @@ struct es_zdm_mig {
 #define ES_ZDM_GROUP_MAX	64	/* ES_MIG_TCP_GROUP_MAX */
 struct es_zdm_group {
 	char			id[40];		/* the migration's; "" unused */
+	__u64			created_ns;	/* CLOCK_MONOTONIC ns of its first start here */
 	unsigned int		n;
 	struct es_mig_key	keys[ES_ZDM_GROUP_MAX];
 	/* segments replayed into each so far, whichever call handed them */

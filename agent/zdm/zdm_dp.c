@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 #include "util/clock.h"
 #include "util/log.h"
+#include "migctl/seal.h"
 #include "migctl/xlate.h"
 #include "net/neigh.h"
 #include "net/netns.h"
@@ -272,11 +273,27 @@ static void sweep_xlate(struct es_zdm *z, int64_t *last_ms)
 		es_info("zdm_xlate_swept", "entries=%u", removed);
 }
 
+/*
+ * A seal outliving its migration (the source died or lost this node
+ * between its seal and its cut-over) would keep holding new users: lifted
+ * after twice the cut-over's timeout and 5 s more, so they reach the old
+ * container again (docs/migration.md, "The seal").
+ */
+static void sweep_seals(struct es_zdm *z)
+{
+	__u64 max_ns = (2ULL * z->cfg->cutover_timeout_ms + 5000) * 1000000ULL;
+	int n = es_mig_seals_expire(&z->dp, max_ns);
+
+	if (n > 0)
+		es_warn("zdm_seal_expired", "services=%d max_ms=%llu", n,
+			(unsigned long long)(max_ns / 1000000));
+}
+
 static void *events_thread(void *arg)
 {
 	struct es_zdm *z = arg;
 	struct ring_buffer *rb = ring_buffer__new(z->dp.events_fd, on_event, z, NULL);
-	int64_t swept = 0;
+	int64_t swept = 0, sealed = 0;
 
 	if (!rb) {
 		es_error("zdm_events_failed", "error=\"%s\"", strerror(errno));
@@ -285,6 +302,10 @@ static void *events_thread(void *arg)
 	while (!atomic_load(&z->stopping)) {
 		ring_buffer__poll(rb, 200);
 		sweep_xlate(z, &swept);
+		if (es_now_ms() - sealed >= XLATE_SWEEP_MS) {
+			sealed = es_now_ms();
+			sweep_seals(z);
+		}
 	}
 	ring_buffer__free(rb);
 	return NULL;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include "replay/tcp_replay.h"
+#include "util/clock.h"
 #include "zdm_int.h"
 
 /* Under group_lock. */
@@ -26,25 +27,41 @@ static struct es_zdm_group *find(struct es_zdm *z, const char *id)
 	return NULL;
 }
 
-void es_zdm_group_add(struct es_zdm *z, const char *id, const struct es_mig_key *key)
+/* key into migration id's group, made when create says so; under group_lock. */
+static void add(struct es_zdm *z, const char *id, const struct es_mig_key *key, bool create)
 {
 	struct es_zdm_group *g;
 	unsigned int i;
 
 	if (key->proto != IPPROTO_TCP || strlen(id) >= sizeof(g->id))
 		return;
-	pthread_mutex_lock(&z->group_lock);
 	g = find(z, id);
+	if (!g && !create)
+		return;
 	if (!g) {
 		g = &z->groups[z->group_next++ % ES_ZDM_GROUPS];
 		memset(g, 0, sizeof(*g));
 		strcpy(g->id, id);
+		g->created_ns = es_now_ns();
 	}
 	for (i = 0; i < g->n; i++)
 		if (!memcmp(&g->keys[i], key, sizeof(*key)))
 			break;
 	if (i == g->n && g->n < ES_ZDM_GROUP_MAX)
 		g->keys[g->n++] = *key;
+}
+
+void es_zdm_group_add(struct es_zdm *z, const char *id, const struct es_mig_key *key)
+{
+	pthread_mutex_lock(&z->group_lock);
+	add(z, id, key, true);
+	pthread_mutex_unlock(&z->group_lock);
+}
+
+void es_zdm_group_join(struct es_zdm *z, const char *id, const struct es_mig_key *key)
+{
+	pthread_mutex_lock(&z->group_lock);
+	add(z, id, key, false);
 	pthread_mutex_unlock(&z->group_lock);
 }
 
@@ -67,6 +84,18 @@ static int pending(struct es_zdm *z, const struct es_zdm_group *g, struct es_mig
 			keys[n++] = g->keys[i];
 	}
 	return n;
+}
+
+bool es_zdm_group_since(struct es_zdm *z, const char *id, __u64 *since_ns)
+{
+	struct es_zdm_group *g;
+
+	pthread_mutex_lock(&z->group_lock);
+	g = find(z, id);
+	if (g)
+		*since_ns = g->created_ns;
+	pthread_mutex_unlock(&z->group_lock);
+	return g != NULL;
 }
 
 bool es_zdm_group_aborted(struct es_zdm *z, const char *id, char *why, size_t len)
@@ -155,11 +184,13 @@ int es_zdm_group_replay(struct es_zdm *z, const char *id, const struct es_mig_ke
 	n = pending(z, g, keys);
 	/*
 	 * Alone, or not known here (this agent restarted since the start, or
-	 * the session is cut over already): on its own, as before.
+	 * the session is cut over already), or not in the group (past its
+	 * ES_ZDM_GROUP_MAX): on its own, as before. The group's replay hands
+	 * over its members only: one not among them would be left as it was.
 	 */
 	if (n < 0) {
 		ret = n;
-	} else if (n > 1 && !z->cfg->replay_per_connection) {
+	} else if (n > 1 && slot(g, key) >= 0 && !z->cfg->replay_per_connection) {
 		ret = together(z, g, keys, n, key, cut, mine);
 	} else {
 		ret = es_zdm_ct_dp(z, key, &dp) ?:

@@ -82,6 +82,14 @@ void es_zdm_group_add(struct es_zdm *z, const char *id, const struct es_mig_key 
  */
 int es_zdm_group_replay(struct es_zdm *z, const char *id, const struct es_mig_key *key, bool cut,
 			struct es_mig_tcp_replay *mine);
+/* When migration id first started a session here (CLOCK_MONOTONIC ns); false if not known. */
+/*
+ * A session the source took in after the start (a late connection, or one
+ * the seal named) joins the group of migration id, if this agent has one,
+ * so that it is replayed and compared with the others before any cut-over.
+ */
+void es_zdm_group_join(struct es_zdm *z, const char *id, const struct es_mig_key *key);
+bool es_zdm_group_since(struct es_zdm *z, const char *id, __u64 *since_ns);
 /* A session of migration id the data plane gave up: which and why, in why. */
 bool es_zdm_group_aborted(struct es_zdm *z, const char *id, char *why, size_t len);
 /* zdm_target.c: "from" and "to" of a resend, 1 <= from <= to, at most 4096 apart; 0 or -1. */
@@ -115,6 +123,9 @@ int es_zdm_unmoved_connections(struct es_zdm *z, struct es_zdm_mig *zm, char *fi
  */
 unsigned int es_zdm_sessions_add_late(struct es_zdm *z, struct es_zdm_mig *zm, char *first,
 				      size_t len);
+/* The same for the sessions named in the JSON array keys (es_mig_key_format's text). */
+unsigned int es_zdm_sessions_add_keys(struct es_zdm *z, struct es_zdm_mig *zm, json_t *keys,
+				      char *first, size_t len);
 /* A progress file's "sessions" into zm->sess; 0 or -1. */
 int es_zdm_sessions_load(json_t *j, struct es_zdm_mig *zm);
 

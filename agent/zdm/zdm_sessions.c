@@ -277,6 +277,22 @@ unsigned int es_zdm_sessions_add_late(struct es_zdm *z, struct es_zdm_mig *zm, c
 	return u.n;
 }
 
+unsigned int es_zdm_sessions_add_keys(struct es_zdm *z, struct es_zdm_mig *zm, json_t *keys,
+				      char *first, size_t len)
+{
+	struct uncarried u = { 0, first, len };
+	struct es_mig_key k;
+	char err[128];
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(keys, i, v)
+		if (json_is_string(v) &&
+		    !es_mig_key_parse(json_string_value(v), &k, err, sizeof(err)))
+			add_one(z, zm, &k, &u);
+	return u.n;
+}
+
 int es_zdm_sessions_new(struct es_zdm *z, const struct es_zdm_request *req,
 			struct es_zdm_sess **out, unsigned int *n, char *err, size_t len)
 {

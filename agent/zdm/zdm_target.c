@@ -15,6 +15,7 @@
 #include "net/tcp_destroy.h"
 #include "replay/tcp_replay.h"
 #include "net/netns.h"
+#include "migctl/seal.h"
 #include "zdm_int.h"
 
 /*
@@ -95,6 +96,35 @@ static enum es_mig_err refused(struct op_ctx *o, json_t **resp, const char *what
 	*resp = json_pack("{s:s++}", "error", msg, "the data plane gave the session up: ",
 			  es_mig_abort_why(s.abort_reason));
 	return ES_MIG_EBUSY;
+}
+
+/* The service entry of the session's service. */
+static struct es_mig_svc_key svc_of(const struct op_ctx *o)
+{
+	struct es_mig_svc_key sk = { .svc_port = o->key.svc_port, .proto = o->key.proto };
+
+	memcpy(sk.svc_addr, o->key.svc_addr, sizeof(sk.svc_addr));
+	return sk;
+}
+
+/*
+ * The seal ends with the migration: at its first cut-over the entry goes
+ * (new users are the restored container's, whose retransmitted SYNs now
+ * pass), when it is given up new users go to the old container again.
+ * Not sealed, the entry is left as it is (finish removes it).
+ */
+static void seal_lift(struct op_ctx *o, bool cut)
+{
+	struct es_mig_svc_key sk = svc_of(o);
+	struct es_mig_svc svc;
+	int ret;
+
+	if (es_mig_service_get(&o->z->dp, &sk, &svc) || !(svc.flags & ES_MIG_SVC_HOLD))
+		return;
+	ret = cut ? es_mig_service_del(&o->z->dp, &sk) : es_mig_service_hold(&o->z->dp, &sk, false);
+	log_ev(o, "zdm_seal_lifted", json_pack("{s:s,s:I,s:s}", "to", cut ? "restored" : "old",
+					       "held_packets", (json_int_t)svc.held_new, "result",
+					       ret ? strerror(-ret) : "ok"));
 }
 
 static enum es_mig_err op_start(struct op_ctx *o, json_t **resp)
@@ -266,11 +296,13 @@ static enum es_mig_err op_cutover_tcp(struct op_ctx *o, json_t **resp)
 	int ret;
 
 	log_ev(o, "zdm_replay_start", NULL);
+	es_zdm_group_join(o->z, o->id, &o->key);
 	ret = es_zdm_group_replay(o->z, o->id, &o->key, true, &r);
 	if (ret == -ESTALE && state_now(o, &s) == ES_MIG_CUTOVER)
 		ret = 0;	/* asked again after a lost answer */
 	if (ret)
 		return replay_failed(o, resp, ret, &r);
+	seal_lift(o, true);
 	state_now(o, &s);
 	log_ev(o, "zdm_cutover", json_pack("{s:i,s:i,s:i,s:i,s:I,s:I,s:i}", "replayed",
 					   r.injected, "handed_again", r.again, "probes", r.probes,
@@ -299,6 +331,7 @@ static enum es_mig_err op_catchup(struct op_ctx *o, json_t **resp)
 	if (o->key.proto != IPPROTO_TCP)
 		return ES_MIG_OK;
 	log_ev(o, "zdm_replay_start", json_pack("{s:b}", "cut", 0));
+	es_zdm_group_join(o->z, o->id, &o->key);
 	ret = es_zdm_group_replay(o->z, o->id, &o->key, false, &r);
 	if (ret)
 		return replay_failed(o, resp, ret, &r);
@@ -341,15 +374,56 @@ static enum es_mig_err op_cutover(struct op_ctx *o, json_t **resp)
 	return ES_MIG_OK;
 }
 
+/*
+ * The source closes the set of connections the migration carries: new
+ * users of the session's service are held here from now on (their SYNs
+ * dropped, sent again by their TCP), and every connection this node
+ * forwarded since the migration began here is named, so that the source
+ * takes in those it does not carry yet (docs/migration.md, "The seal").
+ */
+static enum es_mig_err op_seal(struct op_ctx *o, json_t **resp)
+{
+	struct es_mig_svc_key sk = svc_of(o);
+	char text[ES_MIG_KEY_TEXT_LEN];
+	struct es_mig_key *keys;
+	json_t *list;
+	__u64 since;
+	int n, i, ret;
+
+	if (o->key.proto != IPPROTO_TCP)
+		return answer(resp, ES_MIG_EINVAL, "only a TCP service is sealed%s", 0);
+	if (!es_zdm_group_since(o->z, o->id, &since))
+		return answer(resp, ES_MIG_ENOENT, "the migration is not known here (this agent "
+			      "started after it began)%s", 0);
+	ret = es_mig_service_hold(&o->z->dp, &sk, true);
+	if (ret)
+		return answer(resp, ES_MIG_EINTERNAL, "cannot hold the service's new users: %s", ret);
+	keys = calloc(ES_ZDM_MAX_SESSIONS, sizeof(*keys));
+	n = keys ? es_mig_service_forwarded(&o->z->dp, &sk, since, keys, ES_ZDM_MAX_SESSIONS) :
+		   -ENOMEM;
+	if (n < 0) {
+		free(keys);
+		seal_lift(o, false);
+		return answer(resp, ES_MIG_EINTERNAL, "cannot list the forwarded connections: %s", n);
+	}
+	list = json_array();
+	for (i = 0; i < n && i < ES_ZDM_MAX_SESSIONS; i++) {
+		es_mig_key_format(&keys[i], text, sizeof(text));
+		json_array_append_new(list, json_string(text));
+	}
+	free(keys);
+	log_ev(o, "zdm_sealed", json_pack("{s:i}", "forwarded", n));
+	*resp = json_pack("{s:o,s:i}", "sessions", list, "forwarded", n);
+	return ES_MIG_OK;
+}
+
 /* The service is local now: no more forwarding for it; the buffer goes. */
 static enum es_mig_err op_finish(struct op_ctx *o, json_t **resp)
 {
-	struct es_mig_svc_key sk = { .svc_port = o->key.svc_port, .proto = o->key.proto };
+	struct es_mig_svc_key sk = svc_of(o);
 	struct es_mig_session s = {};
 	unsigned int n = 0;
 	int ret;
-
-	memcpy(sk.svc_addr, o->key.svc_addr, sizeof(sk.svc_addr));
 
 	es_mig_service_del(&o->z->dp, &sk);
 	/* the old container is stopped: its late segments are all in by now */
@@ -443,6 +517,7 @@ static enum es_mig_err op_abort(struct op_ctx *o, json_t **resp)
 	if (ct && es_safe_name(ct) && es_container_exists(rt, ct))
 		es_container_destroy(rt, ct);
 	forget_restored_connection(o);
+	seal_lift(o, false);
 	log_ev(o, "zdm_aborted", json_pack("{s:i,s:s}", "records_dropped", n, "reason",
 					   o->a->reason ?: "asked by the source"));
 	*resp = json_pack("{s:i}", "records_dropped", n);
@@ -512,6 +587,8 @@ enum es_mig_err es_zdm_target_op(struct es_zdm *z, const char *op,
 		code = op_cutover(&o, resp);
 	else if (!strcmp(op, "finish"))
 		code = op_finish(&o, resp);
+	else if (!strcmp(op, "seal"))
+		code = op_seal(&o, resp);
 	else if (!strcmp(op, "abort"))
 		code = op_abort(&o, resp);
 	else if (!strcmp(op, "resend"))
@@ -521,8 +598,8 @@ enum es_mig_err es_zdm_target_op(struct es_zdm *z, const char *op,
 	else if (!strcmp(op, "status"))
 		code = ES_MIG_OK;
 	else
-		return answer(resp, ES_MIG_ENOENT, "unknown step (start, cursor, catchup, cutover, finish, abort, "
-			      "resend, verify, status)%s", 0);
+		return answer(resp, ES_MIG_ENOENT, "unknown step (start, cursor, catchup, seal, cutover, finish, "
+			      "abort, resend, verify, status)%s", 0);
 	if (!*resp)
 		*resp = json_object();
 	json_object_set_new(*resp, "session", session_json(&o));

@@ -429,9 +429,10 @@ static __always_inline int es_mig_key_of(void *l3, void *data_end, bool reply,
 /*
  * Handoff detection: the first request of a user for a service that runs
  * on another node makes a session entry (forwarding at once when the
- * service entry says so) and an event for the agent.
+ * service entry says so) and an event for the agent. A sealed service
+ * (ES_MIG_SVC_HOLD) makes none: NULL with *held set, the packet dropped.
  */
-static __noinline struct es_mig_session *es_mig_detect(const struct es_mig_key *k)
+static __noinline struct es_mig_session *es_mig_detect(const struct es_mig_key *k, bool *held)
 {
 	struct es_mig_svc_key sk = {};
 	struct es_mig_session ns = {};
@@ -448,6 +449,11 @@ static __noinline struct es_mig_session *es_mig_detect(const struct es_mig_key *
 		svc = bpf_map_lookup_elem(&es_mig_services, &sk);
 		if (!svc)
 			return NULL;
+	}
+	if (svc->flags & ES_MIG_SVC_HOLD) {
+		__sync_fetch_and_add(&svc->held_new, 1);
+		*held = true;
+		return NULL;
 	}
 	state = svc->flags & ES_MIG_SVC_FORWARD ? ES_MIG_FORWARDING : ES_MIG_NONE;
 	ns.seq_state = (__u64)state << ES_MIG_STATE_SHIFT;

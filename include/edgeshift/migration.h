@@ -33,9 +33,11 @@
  * 7: es_mig_session.tcp_old_late, old_cut_nxt;
  * 8: IPv6 between the nodes (16-byte node addresses: es_mig_node_config.
  *    local_addr, es_mig_session.source_addr, es_mig_svc.node_addr,
- *    es_mig_remote.peer_addr, es_mig_event.node_addr, es_mig_cmd.source_addr).
+ *    es_mig_remote.peer_addr, es_mig_event.node_addr, es_mig_cmd.source_addr);
+ * 9: a service entry can hold new users (ES_MIG_SVC_HOLD, es_mig_svc.held_new,
+ *    sealed_ns).
  */
-#define ES_MIG_LAYOUT_VERSION	8
+#define ES_MIG_LAYOUT_VERSION	9
 
 /*
  * Where a session is in its migration (es_mig_session.seq_state >> 56).
@@ -291,19 +293,31 @@ struct es_mig_record {
 struct es_mig_svc_key {
 	__u32	svc_addr[4];	/* service address, as es_mig_key.svc_addr */
 	__u16	svc_port;	/* service port, network order; 0: every port */
-	__u8	proto;		/* IPPROTO_UDP */
+	__u8	proto;		/* IPPROTO_UDP or IPPROTO_TCP */
 	__u8	reserved;	/* zero */
 };
 
 /* Bits of es_mig_svc.flags. */
 #define ES_MIG_SVC_FORWARD	(1U << 0)	/* start forwarding a newly seen user at once */
 #define ES_MIG_SVC_MIRROR	(1U << 1)	/* and mirror its requests from the first one */
+/*
+ * Sealed: the migration of the service is closing the set of connections
+ * it carries (docs/migration.md, "The seal"). A packet of a user with no
+ * session is dropped, not forwarded and no session made; the user's TCP
+ * sends its SYN again (after 1 s, then 3 s...), which reaches the
+ * restored container once the seal is lifted at cut-over (the entry
+ * deleted), or the old one if the migration is given up (HOLD cleared).
+ */
+#define ES_MIG_SVC_HOLD		(1U << 2)
 
 struct es_mig_svc {
 	__u32	node_addr[4];	/* node running it: tunnel destination (IPv6, or IPv4 mapped) */
 	__u32	flags;		/* ES_MIG_SVC_* */
 	__u32	replay_limit;	/* replay_limit of sessions created from this entry */
 	__u64	handoffs;	/* BPF: users seen arriving here for it (events raised) */
+	__u64	held_new;	/* BPF: packets of users with no session dropped under HOLD */
+	__u64	sealed_ns;	/* agent: CLOCK_MONOTONIC ns HOLD was set, 0 without it (a
+				 * seal outliving its migration is lifted by the agent) */
 };
 
 /*

@@ -497,7 +497,8 @@ LAYOUT_TEST(es_mig_svc_key,
 
 LAYOUT_TEST(es_mig_svc,
 	MEMBER(es_mig_svc, node_addr), MEMBER(es_mig_svc, flags),
-	MEMBER(es_mig_svc, replay_limit), MEMBER(es_mig_svc, handoffs))
+	MEMBER(es_mig_svc, replay_limit), MEMBER(es_mig_svc, handoffs),
+	MEMBER(es_mig_svc, held_new), MEMBER(es_mig_svc, sealed_ns))
 {
 	check_layout_in(&es_mig_svc_desc, "migration.bpf.o");
 }

@@ -29,6 +29,7 @@
 #include "bpf/accounting_skel.h"
 #include "migctl/ctl.h"
 #include "migctl/names.h"
+#include "migctl/seal.h"
 #include "replay/replay.h"
 #include "replay/tcp_replay.h"
 #include "replay/tcp_run.h"
@@ -911,6 +912,52 @@ TEST_F_BOTH_FAMILIES(handoff_detected_from_service_map)
 	s = session(self);
 	EXPECT_EQ(s.cursor, 2, "cursor: the requests before the agent's start");
 	EXPECT_EQ(s.replay_limit, 100, "replay_limit from the agent");
+}
+
+/*
+ * The seal (lib/migctl/seal.h): a new user of a held service is dropped on
+ * both ingress hooks, no session made, no event, counted; once lifted it
+ * is forwarded as before and listed among the service's forwarded
+ * sessions; a seal older than the limit is lifted by the sweep.
+ */
+TEST_F_BOTH_FAMILIES(sealed_service_holds_new_users)
+{
+	struct es_mig_svc_key sk = { .svc_port = htons(SVC_PORT), .proto = IPPROTO_UDP };
+	struct es_mig_key listed[4];
+	struct es_mig_session s;
+	struct es_mig_svc svc;
+	uint8_t pkt[PKT_MAX];
+	struct run r;
+	size_t len = request(1, pkt);
+
+	ASSERT_OK(es_mig_addr_parse(svc_ip, sk.svc_addr), "service address");
+	EXPECT_EQ(es_mig_service_hold(&self->dp, &sk, true), -ENOENT, "no entry: nothing to seal");
+	ASSERT_OK(es_mig_service_set(&self->dp, &sk, NODE4(SOURCE),
+				     ES_MIG_SVC_FORWARD | ES_MIG_SVC_MIRROR, 8), "service");
+	ASSERT_OK(es_mig_service_hold(&self->dp, &sk, true), "seal");
+	run_xdp(self->ingress_fd, 1, pkt, len, &r);
+	EXPECT_EQ(r.retval, XDP_DROP, "XDP: held");
+	run_tc(self->tc_ingress_fd, pkt, len, &r);
+	EXPECT_EQ((int)r.retval, TC_ACT_SHOT, "tcx: held");
+	EXPECT_EQ(es_mig_session_get(&self->dp, &self->key, &s), -ENOENT, "no session made");
+	EXPECT_EQ(drain_events(self).n, 0, "no handoff event");
+	ASSERT_OK(es_mig_service_get(&self->dp, &sk, &svc), "service entry");
+	EXPECT_EQ(svc.held_new, 2, "held packets counted");
+	EXPECT_TRUE(svc.sealed_ns > 0 && (svc.flags & ES_MIG_SVC_HOLD), "sealed, with its time");
+	EXPECT_EQ(es_mig_service_forwarded(&self->dp, &sk, 0, listed, 4), 0, "none forwarded");
+	ASSERT_OK(es_mig_service_hold(&self->dp, &sk, false), "lift");
+	run_xdp(self->ingress_fd, 1, pkt, len, &r);
+	EXPECT_EQ(r.retval, XDP_REDIRECT, "lifted: forwarded");
+	EXPECT_EQ(state(self), ES_MIG_FORWARDING, "session made");
+	ASSERT_EQ(es_mig_service_forwarded(&self->dp, &sk, 0, listed, 4), 1, "one forwarded");
+	EXPECT_TRUE(!memcmp(&listed[0], &self->key, sizeof(self->key)), "the user's session");
+	EXPECT_EQ(es_mig_service_forwarded(&self->dp, &sk, session(self).created_ns + 1, listed, 4),
+		  0, "made before since_ns: not listed");
+	ASSERT_OK(es_mig_service_hold(&self->dp, &sk, true), "seal again");
+	EXPECT_EQ(es_mig_seals_expire(&self->dp, 3600000000000ULL), 0, "young seal kept");
+	EXPECT_EQ(es_mig_seals_expire(&self->dp, 0), 1, "old seal lifted");
+	ASSERT_OK(es_mig_service_get(&self->dp, &sk, &svc), "service entry");
+	EXPECT_TRUE(!(svc.flags & ES_MIG_SVC_HOLD) && !svc.sealed_ns, "hold cleared");
 }
 
 TEST_F(mig, ctl_refuses_what_would_cross_a_request)

@@ -28,7 +28,10 @@
 # --late-connections N (redis, http): N more connections opened once the
 # checkpoint is taken (the source resumed), each sending at the rate for
 # 3 s: connections opened in the window, which the migration takes in and
-# the target replays from their SYN.
+# the target replays from their SYN. --late-every MS: instead, one every
+# MS ms from then until the source's cut-over step (at most N): some open
+# while the source takes connections in, some at its seal, some while the
+# seal holds new users (docs/migration.md, "The seal").
 # --ipv6: the user and the service are IPv6 (docs/migration.md, "IPv6
 # users and services").
 # --node-ipv6: the nodes' link, their agents' URLs and so the migration's
@@ -74,6 +77,7 @@ while [ $# -gt 0 ]; do
 	--pipeline) OVR[pipeline]=$2; shift 2 ;;
 	--others-count) OVR[others_count]=$2; shift 2 ;;
 	--late-connections) OVR[late_connections]=$2; shift 2 ;;
+	--late-every) OVR[late_every_ms]=$2; shift 2 ;;
 	--records) OVR[records]=$2; shift 2 ;;
 	--wan-loss) OVR[wan_loss]=$2; shift 2 ;;
 	--ipv6) OVR[family]=6; shift ;;
@@ -148,6 +152,8 @@ OTHERS_COUNT=$(sc others_count .service.others_count "$COUNT")
 PIPELINE=$(sc pipeline .service.pipeline 1)
 # connections opened after the migration began forwarding
 LATE=$(sc late_connections .service.late_connections 0)
+# 0: all at once; else one every LATE_EVERY ms until the cut-over
+LATE_EVERY=$(sc late_every_ms .service.late_every_ms 0)
 # ab -k through the migration (HTTP): requests, connections, and the
 # requests per second its connections make through the old access point
 # before the handoff (ab has no rate of its own: unpaced it would finish
@@ -179,6 +185,11 @@ fi
 if ! [[ "$LATE" =~ ^[0-9]+$ ]] || [ "$LATE" -gt 100 ] ||
 	{ [ "$LATE" -gt 0 ] && [ "$PROTO" != redis ] && [ "$PROTO" != http ]; }; then
 	echo "drill: --late-connections must be 0 to 100, and 0 unless the service is redis or http" >&2
+	exit 2
+fi
+if ! [[ "$LATE_EVERY" =~ ^[0-9]+$ ]] || [ "$LATE_EVERY" -gt 10000 ] ||
+	{ [ "$LATE_EVERY" -gt 0 ] && [ "$LATE" = 0 ]; }; then
+	echo "drill: --late-every must be 0 to 10000 ms, and needs --late-connections" >&2
 	exit 2
 fi
 # one migration carries at most 256 connections (docs/migration.md)
@@ -672,6 +683,11 @@ late_clients() {
 		sleep 0.05
 	done
 	for k in $(seq "$LATE"); do
+		if [ "$LATE_EVERY" -gt 0 ]; then
+			[ "$k" -gt 1 ] && sleep "$(printf '%d.%03d' $((LATE_EVERY / 1000)) $((LATE_EVERY % 1000)))"
+			grep -q '"step":"cut_over"' "$OUT/events-node1.log" 2>/dev/null && break
+		fi
+		echo "$k" >"$OUT/late-opened"
 		late=(--redis "late$k")
 		[ "$PROTO" = http ] && late=(--http "late$k")
 		es_in u "$ES_BUILD/es-drill" client --to "$(ep "$SVC" "$SVC_PORT")" \
@@ -751,12 +767,14 @@ if [ "$CONNS" -gt 1 ]; then
 fi
 # the connections opened in the window, added up as the others
 late=null
+LATE_OPENED=$(cat "$OUT/late-opened" 2>/dev/null || echo 0)
 if [ "$LATE" -gt 0 ]; then
-	late=$(for k in $(seq "$LATE"); do
+	late=$(for k in $(seq "$LATE_OPENED"); do
 		jq -c --argjson w "$(jq -s '[.[] | select(.counter != null and .counter != .seq)] | length' \
 			"$OUT/client-late-$k.jsonl" 2>/dev/null || echo 0)" '. + {wrong_counter: $w}' \
 			"$OUT/client-late-$k-summary.json" 2>/dev/null || echo '{"sent": 0, "lost": 0, "resets": 0}'
-	done | jq -s '{connections: length, sent: (map(.sent // 0) | add), answered: (map(.answered // 0) | add),
+	done | jq -s --argjson n "$LATE_OPENED" '{connections: length, opened: $n,
+		sent: (map(.sent // 0) | add), answered: (map(.answered // 0) | add),
 		lost: (map(.lost // 0) | add), answered_twice: (map(.answered_twice // 0) | add),
 		resets: (map(.resets // 0) | add), replies_with_wrong_counter: (map(.wrong_counter // 0) | add)}')
 fi

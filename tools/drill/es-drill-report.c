@@ -391,8 +391,14 @@ static json_t *stop_check(struct drill *d, const char *state, bool order_ok, jso
  */
 static bool late_carried(json_t *lc, const char *state)
 {
+	json_t *opened = json_object_get(lc, "opened");
+
 	if (!json_is_object(lc) || strcmp(state, "done"))
 		return true;
+	/* a connection that failed to open left no summary: missing from the count */
+	if (json_is_integer(opened) &&
+	    json_integer_value(opened) != json_integer_value(json_object_get(lc, "connections")))
+		return false;
 	return json_integer_value(json_object_get(lc, "sent")) ==
 	       json_integer_value(json_object_get(lc, "answered")) &&
 	       !json_integer_value(json_object_get(lc, "lost")) &&
