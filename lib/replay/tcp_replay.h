@@ -88,7 +88,8 @@ int es_mig_tcp_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
  * cut-over the old container may have answered the last request both
  * got, while the restored socket still holds the same answer back
  * (Nagle's algorithm, until the user's ACK of the old container's copy
- * reaches it, now directly).
+ * reaches it, now directly). The wait starts again while the restored
+ * stream still moves, up to five times settle_ms.
  */
 int es_mig_tcp_verify_settled(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			      unsigned int settle_ms, struct es_mig_tcp_verdict *v);
