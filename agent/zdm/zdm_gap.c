@@ -37,7 +37,16 @@
 #define ASK_MS		50	/* between two requests for the same gap */
 #define MAX_GAPS	64
 #define PROBE_MS	300	/* a tail unanswered this long is sent once more */
-#define PROBE_TRIES	5	/* then again after 2, 4, 8, 16 times that: 9.3 s in all */
+/*
+ * Then again after 2 times that and 4 times that, every 1.2 s from then
+ * on: 9.3 s in all. Backing off further (2.4 s, 4.8 s) left a WAN cut of
+ * 3 s at the cut-over with its next probe at 4.5 s, and a loaded CI run
+ * found the old container's last answer after the target's 5 s wait
+ * (cutover_timeout_ms): a reply given up, a migration failed after its
+ * cut-over.
+ */
+#define PROBE_TRIES	9
+#define PROBE_MAX_SHIFT	2
 #define MAX_PROBES	1024
 
 enum gap_kind { GAP_REQUESTS, GAP_REPLIES };
@@ -224,7 +233,8 @@ static bool probe_due(struct gaps *gs, enum gap_kind kind, const struct es_mig_k
 		return false;
 	}
 	if (p->tries >= PROBE_TRIES || last <= acked ||
-	    es_now_ms() - p->since_ms < (int64_t)PROBE_MS << p->tries)
+	    es_now_ms() - p->since_ms <
+	    (int64_t)PROBE_MS << (p->tries < PROBE_MAX_SHIFT ? p->tries : PROBE_MAX_SHIFT))
 		return false;
 	p->tries++;
 	p->since_ms = es_now_ms();

@@ -17,7 +17,8 @@
 # checkpoint begins: with 20 it filled after the checkpoint in a CI run,
 # CRIU now dumping faster): the target's data plane gives the
 # connections up, and the source sees it between the checkpoint and its
-# transfer, so no image is sent and the error says why; and two
+# transfer, so no image is sent and the error says why, and a retry once
+# node 2's agent runs with a larger replay_limit is done; and two
 # connections opened after the checkpoint: taken in and replayed from
 # their SYN; and connections opened one every 50 ms from the checkpoint to
 # the cut-over (late_steady): those of the catch-up rounds, those the
@@ -32,7 +33,7 @@ command -v criu >/dev/null || { es_plan 1; es_skip drill_tcp_faults "criu missin
 command -v redis-server >/dev/null || { es_plan 1; es_skip drill_tcp_faults "redis-server missing (tools/setup/install-deps)"; exit 0; }
 # shellcheck source=selftests/migration/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 41
+es_plan 45
 
 CONNS=3
 # others_clean NAME SENT: the user's other connections as the first one
@@ -88,6 +89,17 @@ drill_expect_eq "Redis, replay buffer full: failed after the checkpoint, before 
 	"$(jq -rs '[.[] | select(.event == "failed")][0] | "\(.phase) \(.reason | test("replay buffer full"))"' \
 		"$DRILL_DIR/events-node1.log") $(grep -c '"event":"transfer' "$DRILL_DIR/events-node1.log")" \
 	"checkpoint true 0"
+
+# the operator's answer: node 2's agent restarted with a larger
+# replay_limit, the migration asked again; the retry starts clean
+drill_run full_retry --service redis --connections $CONNS --mode partial --rate 50 --count 200 \
+	--handoff-at 30 --replay-limit 4 --fault buffer_full --retry --retry-replay-limit 4096
+drill_expect_clean "Redis, replay buffer full, retried with a larger limit"
+others_clean "Redis, replay buffer full, retried with a larger limit" $(((CONNS - 1) * 200))
+drill_expect_eq "Redis, replay buffer full, retried with a larger limit: the first failed saying why, the retry done" \
+	"$(jq -r '[.[] | .state] | join(" ")' "$DRILL_DIR/zdm.json") $(jq -rs \
+		'[.[] | select(.event == "failed")][0].reason | test("replay buffer full")' \
+		"$DRILL_DIR/events-node1.log")" "done failed true"
 
 drill_run late --service redis --connections $CONNS --mode partial --rate 20 --count 120 --handoff-at 30 \
 	--late-connections 2

@@ -5,13 +5,17 @@
 #   tools/drill/drill.sh [SCENARIO.json] [--rate R] [--count N] [--handoff-at K]
 #                  [--mode partial|complete] [--delay-ms D] [--wan-rate R]
 #                  [--fault KIND] [--fault-at PHASE] [--outage-s S] [--retry]
-#                  [--replay-limit N] [--replay-order arrival|connection] [--service-replies N]
+#                  [--replay-limit N] [--retry-replay-limit N]
+#                  [--replay-order arrival|connection] [--service-replies N]
 #                  [--service udp|tcp|redis|http] [--service-clock] [--connections N]
 #                  [--pipeline P] [--others-count N] [--records N]
 #                  [--ab N | --redis-benchmark N] [--ab-concurrency C] [--ab-pace R]
 #                  [--wan-loss [requests:|replies:]P] [--ipv6] [--node-ipv6]
 #                  [--out DIR] [--json] [--quiet]
 #
+# --retry-replay-limit N (with --fault buffer_full --retry): before the
+# retry, node 2's agent is restarted with zero_downtime.replay_limit N, as
+# an operator would raise it after a "replay buffer full" failure.
 # --service redis runs Debian's redis-server, unmodified, instead of
 # es-counter; the user's connections each INCR a key of their own.
 # --service http runs es-counter --http (HTTP/1.1 keep-alive, a counter
@@ -70,6 +74,7 @@ while [ $# -gt 0 ]; do
 	--replay-limit) OVR[replay_limit]=$2; shift 2 ;;
 	--replay-order) OVR[replay_order]=$2; shift 2 ;;
 	--retry) OVR[retry]=true; shift ;;
+	--retry-replay-limit) OVR[retry_replay_limit]=$2; shift 2 ;;
 	--service-replies) OVR[udp_replies]=$2; shift 2 ;;
 	--service) OVR[protocol]=$2; shift 2 ;;
 	--service-clock) OVR[reply_clock]=true; shift ;;
@@ -136,6 +141,8 @@ FAULT_AT=$(sc fault_at '.faults[0].at' transfer)
 OUTAGE_S=$(sc outage_s '.faults[0].seconds' 3)
 # after the fault, once the migration has failed, ask for it again by hand
 RETRY=$(sc retry .retry false)
+# the target's replay_limit for the retry (node 2's agent restarted with it); 0: unchanged
+RETRY_LIMIT=$(sc retry_replay_limit .retry_replay_limit 0)
 # datagrams the service answers each request with (es-counter --udp-replies)
 REPLIES=$(sc udp_replies .service.udp_replies 1)
 # the user's session: datagrams, or one TCP connection that must live
@@ -185,6 +192,11 @@ fi
 if ! [[ "$LATE" =~ ^[0-9]+$ ]] || [ "$LATE" -gt 100 ] ||
 	{ [ "$LATE" -gt 0 ] && [ "$PROTO" != redis ] && [ "$PROTO" != http ]; }; then
 	echo "drill: --late-connections must be 0 to 100, and 0 unless the service is redis or http" >&2
+	exit 2
+fi
+if ! [[ "$RETRY_LIMIT" =~ ^[0-9]+$ ]] || [ "$RETRY_LIMIT" -gt 1000000 ] ||
+	{ [ "$RETRY_LIMIT" -gt 0 ] && { [ "$FAULT" != buffer_full ] || [ "$RETRY" != true ]; }; }; then
+	echo "drill: --retry-replay-limit must be 0 to 1000000, and needs --fault buffer_full --retry" >&2
 	exit 2
 fi
 if ! [[ "$LATE_EVERY" =~ ^[0-9]+$ ]] || [ "$LATE_EVERY" -gt 10000 ] ||
@@ -605,13 +617,24 @@ retry_migration() {
 	fi
 	# a TCP service's retry names no session: every connection again
 	[ "$PROTO" = udp ] || session=""
+	[ "$RETRY_LIMIT" -gt 0 ] && raise_target_limit
 	api 1 POST "/v1/zdm/migrations?container=svc&to=$NODE2${session:+&session=$session}&mode=$MODE" \
 		>>"$OUT/fault.log" 2>&1
 	echo "retry: asked again" >>"$OUT/fault.log"
 }
 
+# the operator's answer to "replay buffer full": node 2's agent restarted
+# with a larger zero_downtime.replay_limit (its data plane stays)
+raise_target_limit() {
+	es_kill_ours -TERM "$AGENT2" "$AGENT2_START"
+	while es_pid_ours "$AGENT2" "$AGENT2_START"; do sleep 0.1; done
+	LIMIT=$RETRY_LIMIT
+	agent 2 >>"$OUT/fault.log" 2>&1
+	echo "retry: node 2's agent restarted with replay_limit $LIMIT" >>"$OUT/fault.log"
+}
+
 fault_runner() {
-	fault_inject
+	[ "$FAULT" = buffer_full ] || fault_inject
 	[ "$RETRY" = true ] && retry_migration
 }
 
@@ -650,7 +673,7 @@ fault_inject() {
 }
 
 say "user: $COUNT requests ($PROTO) at $RATE/s from $(ep "$USER_IP" "$USER_PORT"), handoff to node 2 at request $HANDOFF"
-if [ "$FAULT" != none ] && [ "$FAULT" != buffer_full ]; then
+if [ "$FAULT" != none ] && { [ "$FAULT" != buffer_full ] || [ "$RETRY" = true ]; }; then
 	fault_runner &
 	FAULT_PID=$!
 	FAULT_START=$(es_pid_start "$FAULT_PID")
