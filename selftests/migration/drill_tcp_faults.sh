@@ -23,7 +23,8 @@
 # their SYN; and connections opened one every 50 ms from the checkpoint to
 # the cut-over (late_steady): those of the catch-up rounds, those the
 # seal names (in their handshake at the last listing) and those it holds
-# all carried or served by the restored container (docs/migration.md,
+# all carried or served by the restored container, and the same with
+# connections of 3 requests each, closed in the window (docs/migration.md,
 # "The seal"; without the seal 2 of 2 runs ended failed after cut-over,
 # 3 connections reset each). Every time: no connection reset, nothing
 # lost or applied twice, every key exact.
@@ -33,7 +34,7 @@ command -v criu >/dev/null || { es_plan 1; es_skip drill_tcp_faults "criu missin
 command -v redis-server >/dev/null || { es_plan 1; es_skip drill_tcp_faults "redis-server missing (tools/setup/install-deps)"; exit 0; }
 # shellcheck source=selftests/migration/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 45
+es_plan 49
 
 CONNS=3
 # others_clean NAME SENT: the user's other connections as the first one
@@ -133,4 +134,15 @@ es_expect_eq "Redis, a connection opened every 50 ms: each one's counter counts 
 	"$(for k in $(seq "$(cat "$DRILL_DIR/late-opened")"); do jq -s \
 		'[.[] | select(.counter) | .counter] == [range(1; length + 1)]' \
 		"$DRILL_DIR/client-late-$k.jsonl"; done | sort -u)" true
+# the same, each sending 3 requests and closing (150 ms): connections that
+# open and close in the window, some before the seal names them
+drill_run late_short --service redis --connections $CONNS --mode partial --rate 20 --count 120 \
+	--handoff-at 30 --late-connections 40 --late-every 50 --late-count 3
+drill_expect_clean "Redis, a short connection opened every 50 ms"
+drill_expect_eq "Redis, a short connection opened every 50 ms: the migration done, nothing half-open" \
+	"$(drill_q '"\(.migration.state) \(.site.half_open_connections)"')" "done 0"
+es_expect_eq "Redis, a short connection opened every 50 ms: every request answered, none reset" \
+	"$(drill_q '.site.late_connections | "\(.connections == .opened) \(.opened > 3)" +
+		" \(.sent == .answered) \(.sent == 3 * .opened) \(.lost) \(.resets)"')" \
+	"true true true true 0 0"
 es_done

@@ -35,7 +35,8 @@
 # the target replays from their SYN. --late-every MS: instead, one every
 # MS ms from then until the source's cut-over step (at most N): some open
 # while the source takes connections in, some at its seal, some while the
-# seal holds new users (docs/migration.md, "The seal").
+# seal holds new users (docs/migration.md, "The seal"). --late-count N:
+# each late connection sends N requests, then closes (default 3 s' worth).
 # --ipv6: the user and the service are IPv6 (docs/migration.md, "IPv6
 # users and services").
 # --node-ipv6: the nodes' link, their agents' URLs and so the migration's
@@ -83,6 +84,7 @@ while [ $# -gt 0 ]; do
 	--others-count) OVR[others_count]=$2; shift 2 ;;
 	--late-connections) OVR[late_connections]=$2; shift 2 ;;
 	--late-every) OVR[late_every_ms]=$2; shift 2 ;;
+	--late-count) OVR[late_count]=$2; shift 2 ;;
 	--records) OVR[records]=$2; shift 2 ;;
 	--wan-loss) OVR[wan_loss]=$2; shift 2 ;;
 	--ipv6) OVR[family]=6; shift ;;
@@ -161,6 +163,8 @@ PIPELINE=$(sc pipeline .service.pipeline 1)
 LATE=$(sc late_connections .service.late_connections 0)
 # 0: all at once; else one every LATE_EVERY ms until the cut-over
 LATE_EVERY=$(sc late_every_ms .service.late_every_ms 0)
+# requests each late connection sends before it closes; 0: 3 s at the rate
+LATE_COUNT=$(sc late_count .service.late_count 0)
 # ab -k through the migration (HTTP): requests, connections, and the
 # requests per second its connections make through the old access point
 # before the handoff (ab has no rate of its own: unpaced it would finish
@@ -204,6 +208,11 @@ if ! [[ "$LATE_EVERY" =~ ^[0-9]+$ ]] || [ "$LATE_EVERY" -gt 10000 ] ||
 	echo "drill: --late-every must be 0 to 10000 ms, and needs --late-connections" >&2
 	exit 2
 fi
+if ! [[ "$LATE_COUNT" =~ ^[0-9]+$ ]] || [ "$LATE_COUNT" -gt 100000 ]; then
+	echo "drill: --late-count must be 0 to 100000" >&2
+	exit 2
+fi
+[ "$LATE_COUNT" = 0 ] && LATE_COUNT=$((RATE * 3))
 # one migration carries at most 256 connections (docs/migration.md)
 # the load client: ab for HTTP, redis-benchmark for Redis
 AB_TOOL=ab
@@ -714,7 +723,7 @@ late_clients() {
 		late=(--redis "late$k")
 		[ "$PROTO" = http ] && late=(--http "late$k")
 		es_in u "$ES_BUILD/es-drill" client --to "$(ep "$SVC" "$SVC_PORT")" \
-			--bind "$(ep "$USER_IP" $((USER_PORT + 200 + k)))" --rate "$RATE" --count $((RATE * 3)) \
+			--bind "$(ep "$USER_IP" $((USER_PORT + 200 + k)))" --rate "$RATE" --count "$LATE_COUNT" \
 			--drain-ms "$DRAIN_MS" "${late[@]}" --log "$OUT/client-late-$k.jsonl" \
 			>"$OUT/client-late-$k-summary.json" 2>"$OUT/client-late-$k.err" &
 	done
