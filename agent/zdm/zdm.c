@@ -435,9 +435,16 @@ static bool session_verified(struct es_zdm *z, struct es_zdm_mig *zm, struct es_
 		snprintf(why, len, "session %s was not cut over: %.200s", s->key_text, zm->error);
 		return false;
 	}
-	/* a restarted agent lost the target's answer: ask for the check again */
-	if (!s->exactly_once && !target(z, zm, s, "verify", NULL, &resp)) {
+	/*
+	 * A restarted agent lost the target's answer, or the answer came
+	 * while the old container's answers were still on their way (its
+	 * wait timed out: a WAN cut at the cut-over, their recovery after
+	 * it): ask for the check again, which waits for them once more.
+	 */
+	if ((!s->exactly_once || json_is_true(json_object_get(s->exactly_once, "timed_out"))) &&
+	    !target(z, zm, s, "verify", NULL, &resp)) {
 		pthread_mutex_lock(&z->lock);
+		json_decref(s->exactly_once);
 		s->exactly_once = json_incref(json_object_get(resp, "exactly_once"));
 		pthread_mutex_unlock(&z->lock);
 		json_decref(resp);

