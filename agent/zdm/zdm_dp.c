@@ -261,13 +261,10 @@ static void conns_alive(const struct es_mig_key *keys, unsigned int n, bool *ali
  * reset and quiet for twice the longest segment lifetime Linux keeps
  * (TIME_WAIT's 60 s), or quiet for XLATE_IDLE_MS with no socket left.
  */
-static void sweep_xlate(struct es_zdm *z, int64_t *last_ms)
+static void sweep_xlate(struct es_zdm *z)
 {
 	unsigned int removed = 0;
 
-	if (es_now_ms() - *last_ms < XLATE_SWEEP_MS)
-		return;
-	*last_ms = es_now_ms();
 	if (es_mig_xlate_sweep(&z->dp, es_now_ns(), XLATE_LINGER_MS, XLATE_IDLE_MS, conns_alive,
 			       z, &removed) == 0 && removed)
 		es_info("zdm_xlate_swept", "entries=%u", removed);
@@ -293,7 +290,7 @@ static void *events_thread(void *arg)
 {
 	struct es_zdm *z = arg;
 	struct ring_buffer *rb = ring_buffer__new(z->dp.events_fd, on_event, z, NULL);
-	int64_t swept = 0, sealed = 0;
+	int64_t swept = 0;
 
 	if (!rb) {
 		es_error("zdm_events_failed", "error=\"%s\"", strerror(errno));
@@ -301,9 +298,10 @@ static void *events_thread(void *arg)
 	}
 	while (!atomic_load(&z->stopping)) {
 		ring_buffer__poll(rb, 200);
-		sweep_xlate(z, &swept);
-		if (es_now_ms() - sealed >= XLATE_SWEEP_MS) {
-			sealed = es_now_ms();
+		/* the translations' and the seals' sweeps, once a second */
+		if (es_now_ms() - swept >= XLATE_SWEEP_MS) {
+			swept = es_now_ms();
+			sweep_xlate(z);
 			sweep_seals(z);
 		}
 	}

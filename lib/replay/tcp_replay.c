@@ -471,6 +471,7 @@ int es_mig_tcp_verify_settled(const struct es_mig_dp *dp, const struct es_mig_ke
 {
 	__u64 now = es_now_ns(), wait = settle_ms * 1000000ULL;
 	__u64 deadline = now + wait, cap = now + SETTLE_MOVING_MAX * wait;
+	bool seen = false;
 	__u32 last = 0;
 	int ret;
 
@@ -480,9 +481,10 @@ int es_mig_tcp_verify_settled(const struct es_mig_dp *dp, const struct es_mig_ke
 			return ret;
 		now = es_now_ns();
 		/* still sending: a loaded machine, not a stream that stopped short */
-		if (v->new_snd_nxt != last && last)
+		if (seen && v->new_snd_nxt != last)
 			deadline = now + wait < cap ? now + wait : cap;
 		last = v->new_snd_nxt;
+		seen = true;
 		if (now >= deadline)
 			return ret;
 		es_tcp_run_sleep_ms(5);
