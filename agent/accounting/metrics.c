@@ -215,11 +215,15 @@ static void render_pods(FILE *f, const struct iface_row *r, size_t n, const char
 	}
 }
 
-/* The LRU maps evict when full: what they lost. */
+/*
+ * The LRU maps evict when full: what they lost. With the slot table the
+ * IPv6 sessions are still in the maps, so the series stays; the table
+ * itself evicts nothing and adds nothing to it.
+ */
 static void render_evictions(FILE *f, const struct es_gc_stats *gc, const char *node)
 {
 	es_prom_header(f, "edgeshift_session_evictions_total", "counter",
-		       "Session entries the LRU evicted: created minus collected minus live.");
+		       "Session entries the LRU maps evicted: created minus collected minus live.");
 	fprintf(f, "edgeshift_session_evictions_total{node=\"%s\"} %llu\n", node,
 		(unsigned long long)gc->evictions);
 }
@@ -275,8 +279,7 @@ static void render_node(FILE *f, struct es_accounting *a, const char *node)
 	fprintf(f, "edgeshift_session_map_pressure{node=\"%s\"} %.6f\n", node, p4 > p6 ? p4 : p6);
 	if (es_maps_slots(&a->dp.maps))
 		render_slots(f, &a->dp.maps.tbl, node);
-	else
-		render_evictions(f, &gc, node);
+	render_evictions(f, &gc, node);
 	es_prom_header(f, "edgeshift_gc_runs_total", "counter", "Collection scans run.");
 	fprintf(f, "edgeshift_gc_runs_total{node=\"%s\"} %llu\n", node, (unsigned long long)gc.runs);
 	es_prom_header(f, "edgeshift_gc_duration_seconds", "gauge",

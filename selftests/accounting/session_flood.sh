@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # 1,000,000 distinct tuples into a 65,536-entry session map while a live
 # session runs: the live session stays exactly accounted, evictions are
-# counted, and the agent keeps answering.
+# counted, and the agent keeps answering. The LRU maps (session_table:
+# maps); the slot table's flood, which refuses instead of evicting, is
+# session_million_slots.sh's.
 . "$(dirname "$0")/../lib.sh"
 es_require_root session_flood
 es_plan 8
@@ -11,7 +13,8 @@ es_netns_add a && es_netns_add b || exit 1
 es_veth a va 10.244.0.1 b vb 10.244.0.2 || exit 1
 VA=$(es_ifname va); VB=$(es_ifname vb)
 T=$ES_BUILD/es-traffic
-es_agent_start b main -s 65536 -i "$VB" || exit 1
+echo '{"session_table": "maps"}' >"$ES_TMP/cfg.json"
+es_agent_start b main --config "$ES_TMP/cfg.json" -s 65536 -i "$VB" || exit 1
 MAC=$(es_in b ip -j link show dev "$VB" | jq -r '.[0].address')
 
 es_bg es_in b "$T" udp-server --port 7500 --timeout 60
