@@ -435,35 +435,119 @@ static __always_inline struct es_tbl_entry4 *es_tbl_get(struct es_tbl_probe *p,
 	return e;
 }
 
+/* Where es_tbl_locate found or claimed a key's slot: scalars only (see there). */
+struct es_tbl_where {
+	__u32	at;	/* bucket << 4 | position of the slot, when found or claimed */
+	__u32	fp;	/* the key's fingerprint bits, for the tag that publishes a claim */
+};
+
+/* What es_tbl_locate says. */
+enum {
+	ES_TBL_FOUND	= 0,	/* the key is LIVE at w->at */
+	ES_TBL_CLAIMED	= 1,	/* w->at is claimed for the key (BUSY): the caller writes and publishes it */
+	ES_TBL_NO_ROOM	= -1,	/* both buckets full */
+	ES_TBL_GAVE_UP	= -2,	/* a claim of our fingerprint outlived the wait, or claims were lost */
+};
+
+/*
+ * es_tbl_get as a global function, so the verifier checks the search and
+ * the claim once, not again at each place that inlines them (a packet's
+ * look-up and a cache slot's re-find, in each program): with them inlined
+ * the tcx ingress program took 960,163 of the verifier's 1,000,000
+ * instructions. A global function may not hand back a pointer to a map
+ * value, so it says where (w), and the caller takes the entry and the tag
+ * from their arrays.
+ */
+__attribute__((noinline)) int es_tbl_locate(const struct es_session_key4 *k,
+					    struct es_tbl_where *w)
+{
+	struct es_tbl_stats *ts = es_tbl_stats_get();
+	struct es_tbl_entry4 *e;
+	struct es_tbl_probe p;
+	__u32 *tag = NULL;
+	int r;
+
+	if (!k || !w || !ts)
+		return ES_TBL_GAVE_UP;
+	e = es_tbl_get(&p, k, ts, &tag, &r);
+	w->at = p.at;
+	w->fp = p.fp;
+	if (r > 0 && e && tag)
+		return ES_TBL_CLAIMED;
+	if (e)
+		return ES_TBL_FOUND;
+	return r < 0 ? ES_TBL_NO_ROOM : ES_TBL_GAVE_UP;
+}
+
+/* The tag word of slot at (bucket << 4 | position), or NULL. */
+static __always_inline __u32 *es_tbl_tag_at(__u32 at)
+{
+	__u32 b = at >> 4, j = at & 15;
+	struct es_tbl_bucket *bk;
+
+	if (j >= ES_TBL_BUCKET_SLOTS)
+		return NULL;
+	bk = bpf_map_lookup_elem(&es_tbl_tags4, &b);
+	return bk ? &bk->tag[j] : NULL;
+}
+
+/*
+ * The key's slot, found or claimed (es_tbl_locate): its entry, *r the
+ * locate's answer, *tag the claimed slot's tag word when CLAIMED. A claim
+ * whose entry or tag cannot be reached (cannot happen: both arrays have
+ * every slot) is given back and reported as no room.
+ */
+static __always_inline struct es_tbl_entry4 *es_tbl_take(const struct es_session_key4 *k,
+							 struct es_tbl_where *w, __u32 **tag,
+							 int *r)
+{
+	struct es_tbl_entry4 *e;
+
+	*tag = NULL;
+	*r = es_tbl_locate(k, w);
+	if (*r < 0)
+		return NULL;
+	e = es_tbl_entry(w->at >> 4, w->at & 15);
+	if (*r != ES_TBL_CLAIMED)
+		return e;
+	*tag = es_tbl_tag_at(w->at);
+	if (e && *tag)
+		return e;
+	if (*tag)
+		__sync_lock_test_and_set(*tag, ES_TBL_EMPTY);
+	*r = ES_TBL_NO_ROOM;
+	return NULL;
+}
+
 /*
  * An IPv4 packet accounted in the table: added to its slot, a slot
  * claimed, or skipped with its reason. Its entry, or NULL when skipped;
  * *created: this packet made it.
  */
 static __always_inline struct es_tbl_entry4 *es_tbl_count4(struct es_ctx *c,
-							   struct es_tbl_probe *p,
+							   struct es_tbl_where *w,
 							   bool *created)
 {
 	struct es_tbl_stats *ts = es_tbl_stats_get();
 	struct es_tbl_entry4 *e;
-	__u32 *tag = NULL;
+	__u32 *tag;
 	int r;
 
 	if (!ts)
 		return NULL;
 	/* one place below writes a new entry and one adds to a known one: the verifier sees each once */
-	e = es_tbl_get(p, &c->pkt.k4, ts, &tag, &r);
-	if (r > 0 && e && tag) {
+	e = es_tbl_take(&c->pkt.k4, w, &tag, &r);
+	if (r == ES_TBL_CLAIMED && e && tag) {
 		es_tbl_fill(c, e);
 		/* the entry is whole before the tag says LIVE (an exchange orders the stores) */
-		__sync_lock_test_and_set(tag, p->fp | ES_TBL_LIVE);
+		__sync_lock_test_and_set(tag, w->fp | ES_TBL_LIVE);
 		ts->created++;
 		es_tbl_count_created(c->ifindex);
 		*created = true;
 	} else if (e) {
 		es_tbl_hit(c, e);
 	} else {
-		es_tbl_skip(c, ts, r < 0);
+		es_tbl_skip(c, ts, r == ES_TBL_NO_ROOM);
 	}
 	return e;
 }
@@ -524,25 +608,25 @@ static __always_inline struct es_tbl_entry4 *es_tbl_refind4(struct es_flow_slot4
 {
 	struct es_tbl_stats *ts = es_tbl_stats_get();
 	struct es_tbl_entry4 *e;
-	struct es_tbl_probe p;
-	__u32 *tag = NULL;
+	struct es_tbl_where w;
+	__u32 *tag;
 	int r;
 
 	if (!ts)
 		return NULL;
-	e = es_tbl_get(&p, &s->key, ts, &tag, &r);
-	if (r > 0 && e && tag) {
+	e = es_tbl_take(&s->key, &w, &tag, &r);
+	if (r == ES_TBL_CLAIMED && e && tag) {
 		es_tbl_entry_init(e, &s->key, s->n.last_ns);
 		__builtin_memset(&e->st, 0, sizeof(e->st));
 		e->st.created_ns = s->n.last_ns;
-		__sync_lock_test_and_set(tag, p.fp | ES_TBL_LIVE);
+		__sync_lock_test_and_set(tag, w.fp | ES_TBL_LIVE);
 		ts->created++;
 		es_tbl_count_created(s->key.ifindex);
 	} else if (!e) {
-		es_tbl_fold_skip(&s->n, s->key.ifindex, ts, r < 0);
+		es_tbl_fold_skip(&s->n, s->key.ifindex, ts, r == ES_TBL_NO_ROOM);
 		return NULL;
 	}
-	s->tbl_slot = p.at + 1;
+	s->tbl_slot = w.at + 1;
 	return e;
 }
 
@@ -662,8 +746,8 @@ static __always_inline void es_tbl_cache_after(struct es_ctx *c, struct es_flow_
 static __always_inline void es_tbl_account4(struct es_ctx *c)
 {
 	struct es_flow_slot4 *s = NULL;
+	struct es_tbl_where w = {};
 	struct es_tbl_entry4 *e;
-	struct es_tbl_probe p;
 	bool created = false;
 
 	if (ES_TBL_FLOW_CACHE) {
@@ -671,9 +755,9 @@ static __always_inline void es_tbl_account4(struct es_ctx *c)
 		if (s && c->slot_match && es_tbl_cache_hit(c, s))
 			return;
 	}
-	e = es_tbl_count4(c, &p, &created);
+	e = es_tbl_count4(c, &w, &created);
 	if (ES_TBL_FLOW_CACHE && s)
-		es_tbl_cache_after(c, s, e ? p.at + 1 : 0, e && !created ? &e->c : NULL);
+		es_tbl_cache_after(c, s, e ? w.at + 1 : 0, e && !created ? &e->c : NULL);
 }
 
 #endif /* EDGESHIFT_BPF_SLOT_TABLE_H */
