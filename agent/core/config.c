@@ -29,6 +29,7 @@ void es_config_defaults(struct es_config *cfg)
 	cfg->gc_interval_ms = 1000;
 	cfg->acct.on_layout_mismatch = ES_LAYOUT_REBUILD;
 	cfg->acct.per_session_max = 100;
+	cfg->acct.slots = true;	/* session_table: slots (docs/maps.md, "The slot table") */
 	es_mig_config_defaults(&cfg->mig);
 	es_signals_config_defaults(&cfg->signals);
 	es_events_config_defaults(&cfg->events);

@@ -401,7 +401,9 @@ static void print_table(const struct bench_case *cases, int n, const struct benc
 			       "", 100 * cases[i].tbl_skipped_med);
 	}
 	printf("(ns/pkt and ratio to XDP_PASS: medians of %d interleaved rounds, a ratio the\n"
-	       " median of per-round ratios; floor = the header parse, the tick and one\n"
+	       " median of per-round ratios; edgeshift = the agent's code with\n"
+	       " session_table: maps (IPv4 in the LRU maps), table = the same with the\n"
+	       " agent's default, session_table: slots; floor = the header parse, the tick and one\n"
 	       " counter, plus for new tuples a tag CAS and an entry write at a random place of\n"
 	       " a default-size table (bpf/bench_floor.bpf.c); floor_slot = the floor and one\n"
 	       " per-CPU direct-mapped slot per IPv4 key, compared and added to; before =\n"
