@@ -24,6 +24,7 @@ static const char *const known[] = {
 	"stall_transfer",	/* the writable layer is sent, the checkpoint not */
 	"stall_restored",	/* the target runs the container, the source too */
 	"stall_stop",		/* the source is about to be stopped */
+	"verify_timed_out",	/* the target's first exactly-once check of a UDP session times out */
 };
 
 static const char *faults;
