@@ -17,7 +17,6 @@
 #include "replay/tcp_replay.h"
 #include "net/netns.h"
 #include "migctl/seal.h"
-#include "migration/migrate.h"
 #include "zdm_int.h"
 
 /*
