@@ -9,14 +9,14 @@
 # twice, each key ends at the number of replies its client got, and the
 # agents compared every connection's two byte streams. Again with
 # pipelining: each connection writes 16 INCRs at a time (redis-benchmark
-# -P 16), 800 requests/s in all.
+# -P 16), 800 requests/s in all. And with 100 connections.
 . "$(dirname "$0")/../lib.sh"
 es_require_root drill_redis
 command -v criu >/dev/null || { es_plan 1; es_skip drill_redis "criu missing (tools/setup/install-deps)"; exit 0; }
 command -v redis-server >/dev/null || { es_plan 1; es_skip drill_redis "redis-server missing (tools/setup/install-deps)"; exit 0; }
 # shellcheck source=selftests/migration/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 15
+es_plan 23
 
 CONNS=5
 # each connection on a key of its own: replayed each on its own, the
@@ -39,4 +39,11 @@ drill_expect_done "Redis pipelined, $CONNS connections"
 es_expect_eq "Redis pipelined: the other connections: none lost, twice, reset or with a wrong counter" \
 	"$(drill_q '.other_connections | "\(.sent) \(.lost) \(.answered_twice) \(.resets) \(.replies_with_wrong_counter)"')" \
 	"$(((CONNS - 1) * 960)) 0 0 0 0"
+
+# The issue's test size for all sessions of a container: 100 connections,
+# each on a key of its own at 5 per second (500 requests/s in all), every
+# one carried by the one migration the handoff starts.
+drill_run redis100 --service redis --connections 100 --mode partial --rate 5 --count 60 --handoff-at 15
+drill_expect_done "Redis, 100 connections"
+drill_expect_connections "Redis, 100 connections" redis 100 60
 es_done
