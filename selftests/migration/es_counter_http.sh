@@ -7,11 +7,14 @@
 # segments and pipelined behind another; ab -k (every request complete,
 # none failed, the counter equal); es-drill --http with 16-request
 # pipelines (every reply's value its request's number); the service's
-# memory checksum after all of it.
+# memory checksum after all of it. Then the client's stop: SIGTERM while a
+# request waits on a paused server lets that request finish (a signal that
+# cut the wait short logged as lost a request the server applied), and a
+# server that never answers still lets the client end within its grace.
 . "$(dirname "$0")/../lib.sh"
 es_require_root es_counter_http
 command -v ab >/dev/null || { es_plan 1; es_skip es_counter_http "ab missing (tools/setup/install-deps)"; exit 0; }
-es_plan 9
+es_plan 11
 PORT=8080
 URL=http://127.0.0.1:$PORT
 
@@ -60,4 +63,28 @@ es_expect_eq "es-drill --http --pipeline 16: all 640 answered, every value its r
 es_expect_eq "the service's counter and memory checksum after it all" \
 	"$(es_in s "$ES_BUILD/es-counter" client --to 127.0.0.1 --port $PORT --check | jq -r '"\(.counter) \(.memory_intact)"')" \
 	"2644 true"
+
+# stop_client MS: a UDP request to the paused server, SIGTERM to the client,
+# the server resumed after MS (never when 0); the client's log line, and
+# how long the client took to end after the signal.
+server=$ES_BG_PID
+stop_client() {
+	local log=$ES_TMP/stop-$1.jsonl pid t0 i
+	kill -STOP "$server"
+	es_bg es_in s "$ES_BUILD/es-counter" client --to 127.0.0.1 --port $PORT --count 2 \
+		--rate 1 --timeout-ms 30000 --start-seq 7 --log "$log"
+	pid=$ES_BG_PID
+	sleep 0.3	# connected, the request sent, its answer awaited
+	t0=$(date +%s%N)
+	kill -TERM "$pid"
+	[ "$1" -gt 0 ] && { sleep "$(awk -v m="$1" 'BEGIN { print m / 1000 }')"; kill -CONT "$server"; }
+	for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+	wait "$pid" 2>/dev/null
+	kill -CONT "$server"
+	echo "$(jq -c '{seq, lost, answered: (.counter != null)}' "$log" | tr '\n' ' ')$((($(date +%s%N) - t0) / 1000000 / 1000))s"
+}
+es_expect_eq "SIGTERM in a request's wait: the request answered, no other sent" \
+	"$(stop_client 500)" '{"seq":7,"lost":null,"answered":true} 0s'
+es_expect_eq "SIGTERM, the server never answers: the request lost, the client gone within 3 s" \
+	"$(stop_client 0 | sed 's/ [0-2]s$/ <3s/')" '{"seq":7,"lost":true,"answered":false} <3s'
 es_done
