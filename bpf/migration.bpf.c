@@ -775,6 +775,9 @@ static __always_inline int es_mig_ctl_restart(struct es_mig_cmd *cmd, struct es_
 		s->cursor = seq;
 		s->replayed = seq;
 		s->new_replies = 0;
+		/* as SET_CURSOR; the retry's cursor step sets the source's count */
+		s->reply_base = seq;
+		s->claims_failed = 0;
 		s->flags = cmd->flags;
 		if (es_mig_addr_set(cmd->source_addr))
 			es_mig_addr_cpy(s->source_addr, cmd->source_addr);
@@ -929,10 +932,15 @@ int es_mig_ctl(struct es_mig_cmd *cmd)
 	case ES_MIG_CMD_SET_STATE:
 		return es_mig_ctl_set_state(cmd, s);
 	case ES_MIG_CMD_SET_CURSOR:
+		/* one reply per request until the source tells its count (SET_REPLY_BASE) */
 		s->cursor = cmd->value;
+		s->reply_base = cmd->value;
 		break;
 	case ES_MIG_CMD_SET_REPLAYED:
 		s->replayed = cmd->value;
+		break;
+	case ES_MIG_CMD_SET_REPLY_BASE:
+		s->reply_base = cmd->value;
 		break;
 	case ES_MIG_CMD_ABORT:
 		return es_mig_ctl_abort(cmd, s);

@@ -500,6 +500,8 @@ int es_container_resume(struct es_runtime *rt, const char *name, char *err, size
 {
 	int ret;
 
+	if (rt->before_resume)
+		rt->before_resume(rt->quiesce_arg, name);
 	ret = runc(rt, name, QUICK_MS, 0, err, err_len, (const char *[]){ "resume", name, NULL });
 	if (rt->after_resume)
 		rt->after_resume(rt->quiesce_arg, name);

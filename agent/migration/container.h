@@ -32,11 +32,14 @@ struct es_runtime {
 	pthread_mutex_t			lock;	/* serialises create, restore, destroy */
 	/*
 	 * Optional, set once at start: called before a pause (a checkpoint) to
-	 * quiesce the container's traffic (an error refuses the pause), and
-	 * after the resume, or a failed pause, to let it flow again.
+	 * quiesce the container's traffic (an error refuses the pause), just
+	 * before the resume while it is still frozen (what it sent before the
+	 * freeze is all it sent), and after the resume, or a failed pause, to
+	 * let its traffic flow again.
 	 */
 	int				(*before_pause)(void *arg, const char *name,
 							char *err, size_t err_len);
+	void				(*before_resume)(void *arg, const char *name);
 	void				(*after_resume)(void *arg, const char *name);
 	void				*quiesce_arg;
 };

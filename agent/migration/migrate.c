@@ -189,9 +189,11 @@ json_t *es_mig_list_json(struct es_migrator *m)
 void es_migrator_set_pause_hooks(struct es_migrator *m,
 				 int (*before_pause)(void *arg, const char *name, char *err,
 						     size_t err_len),
+				 void (*before_resume)(void *arg, const char *name),
 				 void (*after_resume)(void *arg, const char *name), void *arg)
 {
 	m->rt.quiesce_arg = arg;
+	m->rt.before_resume = before_resume;
 	m->rt.after_resume = after_resume;
 	m->rt.before_pause = before_pause;
 }

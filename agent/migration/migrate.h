@@ -197,6 +197,7 @@ enum es_mig_state es_mig_state_get(struct es_migrator *m, struct es_migration *m
 void es_migrator_set_pause_hooks(struct es_migrator *m,
 				 int (*before_pause)(void *arg, const char *name, char *err,
 						     size_t err_len),
+				 void (*before_resume)(void *arg, const char *name),
 				 void (*after_resume)(void *arg, const char *name), void *arg);
 /*
  * Called between a checkpoint and its transfer, with the container's

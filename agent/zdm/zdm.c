@@ -173,12 +173,16 @@ static int start_sessions(struct es_zdm *z, struct es_zdm_mig *zm, bool *any_udp
 /* The cursor of session s: the last request its image holds (the hold's, zdm_hold.c). */
 static int set_cursor(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s, void *unused)
 {
-	char extra[64] = "";
+	char extra[96] = "";
 	json_t *r;
+	int n = 0;
 
 	(void)unused;
 	if (!s->keep_cursor)
-		snprintf(extra, sizeof(extra), "&cursor=%llu", (unsigned long long)s->hold_seq);
+		n = snprintf(extra, sizeof(extra), "&cursor=%llu", (unsigned long long)s->hold_seq);
+	if (s->has_reply_base)
+		snprintf(extra + n, sizeof(extra) - n, "&reply_base=%llu",
+			 (unsigned long long)s->reply_base);
 	if (target(z, zm, s, "cursor", extra, &r))
 		return -1;
 	s->hold_seq = jint(json_object_get(r, "session"), "cursor", NULL);
@@ -470,10 +474,13 @@ static bool session_verified(struct es_zdm *z, struct es_zdm_mig *zm, struct es_
 	if (json_is_true(json_object_get(eo, "passed")) && src_ok)
 		return true;
 	snprintf(why, len, "the exactly-once check of session %s failed: %llu requests replayed, "
-		 "%llu answered by both containers, %llu second answers dropped, source delivered "
-		 "up to %lld of %llu", s->key_text, (unsigned long long)jint(eo, "replayed", NULL),
+		 "%llu of %llu replies sent by both containers, %llu second copies dropped, %llu "
+		 "unclaimed, source delivered up to %lld of %llu", s->key_text,
+		 (unsigned long long)jint(eo, "replayed", NULL),
 		 (unsigned long long)jint(eo, "answered_by_both", NULL),
+		 (unsigned long long)jint(eo, "replies", NULL),
 		 (unsigned long long)jint(eo, "suppressed", NULL),
+		 (unsigned long long)jint(eo, "claims_failed", NULL),
 		 (long long)json_integer_value(json_object_get(eo, "source_last_seq")),
 		 (unsigned long long)s->cut_seq);
 	return false;

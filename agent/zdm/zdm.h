@@ -77,6 +77,9 @@ struct es_zdm_sess {
 	bool			keep_cursor;	/* nothing delivered before the hold: the
 						 * target keeps the cursor it started with */
 	bool			cut;		/* the target cut it over */
+	/* UDP: the source's reply ordinal at the freeze (es_mig_session.reply_base) */
+	uint64_t		reply_base;
+	bool			has_reply_base;
 	unsigned int		held_sent, replayed;
 	json_t			*exactly_once;	/* the check after cut-over; NULL before */
 };
@@ -183,6 +186,7 @@ struct es_zdm_target_args {
 	const char	*from, *to;	/* resend: the requests the source misses */
 	const char	*source;	/* start: the source's tunnel address */
 	const char	*cursor;	/* cursor: the last request the image holds */
+	const char	*reply_base;	/* cursor: the source's reply ordinal at the freeze */
 	const char	*remove;	/* abort: a restored container to remove */
 	const char	*reason;	/* abort: why */
 	const char	*delivered;	/* abort: the last request the source delivered */

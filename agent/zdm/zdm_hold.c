@@ -21,6 +21,12 @@
 
 #define POLL_MS		5
 #define DRAIN_MS	1000
+/*
+ * An empty receive queue is read twice this far apart: a request the data
+ * plane counted delivered may still be between it and the socket (one
+ * softirq, microseconds) when the first look finds the queue empty.
+ */
+#define SETTLE_MS	2
 
 /* The migration whose next pause of this container holds, or NULL. */
 static struct es_zdm_mig *find(struct es_zdm *z, const char *name, bool holding)
@@ -99,13 +105,15 @@ static int drain(struct es_zdm *z, struct es_zdm_mig *zm, const struct es_mig_ke
 {
 	int ns = es_zdm_netns_open(z, k->svc_addr), ret = ns < ES_NETNS_OWN ? ns : 0;
 	unsigned int socks = 0, waited;
+	bool settled = false;
 	uint64_t bytes = 0;
 
 	for (waited = 0; !ret && waited <= DRAIN_MS; waited += POLL_MS) {
 		ret = rqueue(ns, k, &bytes, &socks);
-		if (ret || !bytes)
+		if (ret || (!bytes && settled))
 			break;
-		sleep_ms(POLL_MS);
+		settled = !bytes;
+		sleep_ms(settled ? SETTLE_MS : POLL_MS);
 	}
 	es_zdm_netns_close(ns);
 	if (ret)
@@ -199,6 +207,29 @@ static int before_pause(void *arg, const char *name, char *err, size_t len)
 	return 0;
 }
 
+/*
+ * Still frozen after the checkpoint: each UDP session's reply ordinal now
+ * is the old container's last before the image, where the restored one
+ * takes up the numbering (es_mig_session.reply_base). No entry: it sent
+ * none through the tunnel yet.
+ */
+static void before_resume(void *arg, const char *name)
+{
+	struct es_zdm *z = arg;
+	struct es_zdm_mig *zm = find(z, name, true);
+	struct es_mig_remote r;
+	unsigned int i;
+
+	for (i = 0; zm && z->dp_ready && i < zm->n_sess; i++) {
+		if (zm->sess[i].key.proto != IPPROTO_UDP)
+			continue;
+		if (es_mig_remote_get(&z->dp, &zm->sess[i].key, &r))
+			r.replies = 0;
+		zm->sess[i].reply_base = r.replies;
+		zm->sess[i].has_reply_base = true;
+	}
+}
+
 /* After the resume (or a failed pause): deliver what was held, open. */
 static void after_resume(void *arg, const char *name)
 {
@@ -211,5 +242,5 @@ static void after_resume(void *arg, const char *name)
 
 void es_zdm_hold_install(struct es_zdm *z)
 {
-	es_migrator_set_pause_hooks(z->m, before_pause, after_resume, z);
+	es_migrator_set_pause_hooks(z->m, before_pause, before_resume, after_resume, z);
 }

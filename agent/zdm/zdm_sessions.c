@@ -329,8 +329,9 @@ int es_zdm_sessions_new(struct es_zdm *z, const struct es_zdm_request *req,
 static bool summed(const char *name)
 {
 	static const char *const counts[] = {
-		"replayed", "answered_by_both", "answered_by_one", "unanswered",
-		"records_missing", "suppressed", "blocks_matched", "blocks_diverged",
+		"replayed", "replies", "answered_by_both", "answered_by_one", "unanswered",
+		"claims_missing", "claims_failed", "suppressed", "blocks_matched",
+		"blocks_diverged",
 		"segments_unhashed", "bytes_both_sent", "bytes_in_whole_blocks", "bytes_compared",
 	};
 	size_t i;

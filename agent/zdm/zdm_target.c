@@ -60,13 +60,15 @@ static json_t *session_json(struct op_ctx *o)
 
 	if (es_mig_session_get(&o->z->dp, &o->key, &s))
 		return json_pack("{s:s}", "state", "absent");
-	j = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}",
+	j = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}",
 			 "state", es_mig_state_name(s.seq_state >> ES_MIG_STATE_SHIFT),
 			 "seq", (json_int_t)(s.seq_state & ES_MIG_SEQ_MASK),
 			 "cursor", (json_int_t)s.cursor, "hold_seq", (json_int_t)s.hold_seq,
 			 "replayed", (json_int_t)s.replayed, "cut_seq", (json_int_t)s.cut_seq,
 			 "forwarded", (json_int_t)s.forwarded, "mirrored", (json_int_t)s.mirrored,
 			 "old_replies", (json_int_t)s.old_replies,
+			 "new_replies", (json_int_t)s.new_replies,
+			 "reply_base", (json_int_t)s.reply_base,
 			 "suppressed", (json_int_t)(s.suppressed_old + s.suppressed_new),
 			 "held", (json_int_t)s.held, "abort_reason",
 			 es_mig_abort_name(s.abort_reason));
@@ -153,23 +155,35 @@ static enum es_mig_err op_start(struct op_ctx *o, json_t **resp)
 	return ES_MIG_OK;
 }
 
+/* A number argument of a step; false when given and not one. */
+static bool num_arg(const char *text, unsigned long long *v)
+{
+	char *end = NULL;
+
+	if (!text)
+		return true;
+	*v = strtoull(text, &end, 10);
+	return *text && !*end;
+}
+
 /*
  * The source checkpointed behind its own hold and tells the last request
  * its image holds; without one, nothing had reached the old container
- * since forwarding began and the cursor set then stands.
+ * since forwarding began and the cursor set then stands. With it comes
+ * the source's reply ordinal at the freeze, from which the restored
+ * container's replies are numbered (one reply per request without it).
  */
 static enum es_mig_err op_cursor(struct op_ctx *o, json_t **resp)
 {
 	const char *cur = o->a->cursor;
+	unsigned long long c = 0, rb = 0;
 	struct es_mig_session s;
-	unsigned long long c;
-	char *end = NULL;
 	int ret = 0;
 
+	if (!num_arg(cur, &c) || !num_arg(o->a->reply_base, &rb))
+		return answer(resp, ES_MIG_EINVAL, "fields 'cursor' and 'reply_base' must be "
+			      "numbers%s", 0);
 	if (cur) {
-		c = strtoull(cur, &end, 10);
-		if (!*cur || *end)
-			return answer(resp, ES_MIG_EINVAL, "field 'cursor' must be a number%s", 0);
 		ret = es_mig_cursor_set(&o->z->dp, &o->key, c);
 		/* asked again after a lost answer: it is set already */
 		if (ret == -ESTALE && state_now(o, &s) < ES_MIG_ABORTED && s.cursor == c)
@@ -177,37 +191,15 @@ static enum es_mig_err op_cursor(struct op_ctx *o, json_t **resp)
 	} else if (state_now(o, &s) != ES_MIG_FORWARDING) {
 		ret = -ESTALE;
 	}
+	if (!ret && o->a->reply_base)
+		ret = es_mig_reply_base_set(&o->z->dp, &o->key, rb);
 	if (ret)
 		return refused(o, resp, "cannot set the cursor: %s", ret);
 	state_now(o, &s);
-	log_ev(o, "zdm_cursor", json_pack("{s:I,s:b}", "cursor", (json_int_t)s.cursor,
-					  "from_source", cur != NULL));
+	log_ev(o, "zdm_cursor", json_pack("{s:I,s:b,s:I}", "cursor", (json_int_t)s.cursor,
+					  "from_source", cur != NULL, "reply_base",
+					  (json_int_t)s.reply_base));
 	return ES_MIG_OK;
-}
-
-/*
- * The claim that keeps the user from a second answer pairs the source's
- * n-th reply with request n. It holds only while the old container sent at
- * most one reply per request it was sent: more replies than requests (a
- * service that answers with several datagrams, or numbering that went out
- * of step) would let both containers' answers through. Checked before the
- * replay, when refusing still costs the user nothing.
- */
-static int replies_match(struct op_ctx *o, json_t **resp)
-{
-	struct es_mig_session s;
-	char msg[320];
-
-	if (state_now(o, &s) != ES_MIG_FORWARDING || s.old_replies <= es_mig_seq_of(s.seq_state))
-		return 0;
-	snprintf(msg, sizeof(msg), "the old container sent %llu replies for %llu requests: "
-		 "replies cannot be matched to requests (a service answering with more than "
-		 "one datagram per request is not supported)", (unsigned long long)s.old_replies,
-		 (unsigned long long)es_mig_seq_of(s.seq_state));
-	log_ev(o, "zdm_replies_mismatch", json_pack("{s:I,s:I}", "old_replies",
-		(json_int_t)s.old_replies, "requests", (json_int_t)es_mig_seq_of(s.seq_state)));
-	*resp = json_pack("{s:s}", "error", msg);
-	return -1;
 }
 
 /* The test build's verify_timed_out fault: once per agent run. */
@@ -230,11 +222,13 @@ static json_t *verdict_json(struct op_ctx *o, unsigned int wait_ms)
 		v.timed_out = true;
 		v.passed = false;
 	}
-	j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:b}", "replayed", (json_int_t)v.replayed,
-		      "answered_by_both", (json_int_t)v.both, "answered_by_one", (json_int_t)v.one,
-		      "unanswered", (json_int_t)v.none, "records_missing", (json_int_t)v.missing,
-		      "suppressed", (json_int_t)v.suppressed, "timed_out", v.timed_out, "passed",
-		      v.passed);
+	j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:b}", "replayed",
+		      (json_int_t)v.replayed, "replies", (json_int_t)v.replies, "reply_base",
+		      (json_int_t)v.reply_base, "answered_by_both", (json_int_t)v.both,
+		      "answered_by_one", (json_int_t)v.one, "unanswered", (json_int_t)v.none,
+		      "claims_missing", (json_int_t)v.missing, "suppressed",
+		      (json_int_t)v.suppressed, "claims_failed", (json_int_t)v.claims_failed,
+		      "timed_out", v.timed_out, "passed", v.passed);
 	log_ev(o, "zdm_verified", json_deep_copy(j));
 	return j;
 }
@@ -366,8 +360,6 @@ static enum es_mig_err op_cutover(struct op_ctx *o, json_t **resp)
 
 	if (o->key.proto == IPPROTO_TCP)
 		return op_cutover_tcp(o, resp);
-	if (replies_match(o, resp))
-		return ES_MIG_EBUSY;
 	log_ev(o, "zdm_replay_start", NULL);
 	ret = es_zdm_ct_dp(o->z, &o->key, &dp) ?: es_mig_replay_cutover(&dp, &o->key, &replayed);
 	es_zdm_ct_dp_put(&dp);
@@ -379,7 +371,7 @@ static enum es_mig_err op_cutover(struct op_ctx *o, json_t **resp)
 		return answer(resp, ES_MIG_EBUSY, "session not cut over%s", 0);
 	log_ev(o, "zdm_cutover", json_pack("{s:i,s:I,s:I}", "replayed", replayed, "cut_seq",
 					   (json_int_t)s.cut_seq, "cursor", (json_int_t)s.cursor));
-	ret = es_mig_wait_answered(&o->z->dp, &o->key, s.cut_seq, o->z->cfg->cutover_timeout_ms);
+	ret = es_mig_wait_old_done(&o->z->dp, &o->key, o->z->cfg->cutover_timeout_ms);
 	log_ev(o, "zdm_old_answered", json_pack("{s:b}", "all", !ret));
 	*resp = json_pack("{s:i,s:I,s:I,s:b,s:o}", "replayed", replayed, "cut_seq",
 			  (json_int_t)s.cut_seq, "cursor", (json_int_t)s.cursor, "old_answered_all",

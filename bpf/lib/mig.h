@@ -150,23 +150,34 @@ static __always_inline int es_mig_record_new(struct es_mig_session *s, const str
 }
 
 /*
- * A reply to request seq is about to reach the user: claim the request for
- * this reply's side (ES_MIG_ANS_OLD or _NEW). True when the other side's
- * reply got there first, so this one must be dropped. Requests without a
- * record (before the cursor, after cut-over) have a single answerer.
+ * A copy of reply ordinal `ord` (the source's numbering) is about to reach
+ * the user: claim the ordinal for this copy's side (ES_MIG_ANS_OLD or
+ * _NEW). True when the other side's copy got there first, so this one
+ * must be dropped. Claims are made only while a migration is under way
+ * (mirroring, not aborted): only then can the restored container answer
+ * too.
  */
-static __always_inline bool es_mig_claim_lost(const struct es_mig_key *k, __u64 seq, __u32 side)
+static __always_inline bool es_mig_claim_lost(struct es_mig_session *s,
+					      const struct es_mig_key *k, __u64 ord, __u32 side)
 {
+	struct es_mig_rclaim first = { .answered = side }, *c;
+	__u32 st = es_mig_state_of(es_mig_seq_state(s));
 	struct es_mig_record_key rk = {};
-	struct es_mig_record *rec;
 	__u32 prev;
 
-	rk.session = *k;
-	rk.seq = seq;
-	rec = bpf_map_lookup_elem(&es_mig_replay, &rk);
-	if (!rec)
+	if (!(s->flags & ES_MIG_F_MIRROR) || st == ES_MIG_NONE || st == ES_MIG_ABORTED)
 		return false;
-	prev = __sync_fetch_and_or(&rec->answered, side);
+	rk.session = *k;
+	rk.seq = ord;
+	if (!bpf_map_update_elem(&es_mig_rclaim, &rk, &first, BPF_NOEXIST))
+		return false;
+	c = bpf_map_lookup_elem(&es_mig_rclaim, &rk);
+	if (!c) {
+		/* full: this copy passes, and the agents' check sees it did unclaimed */
+		__sync_fetch_and_add(&s->claims_failed, 1);
+		return false;
+	}
+	prev = __sync_fetch_and_or(&c->answered, side);
 	return prev & (ES_MIG_ANS_OLD | ES_MIG_ANS_NEW) & ~side;
 }
 
@@ -690,16 +701,18 @@ static __always_inline bool es_mig_old_reply(const struct es_mig_key *k, __u64 s
 
 	if (!s)
 		return true;
-	if (!es_mig_claim_lost(k, seq, ES_MIG_ANS_OLD))
+	if (!es_mig_claim_lost(s, k, seq, ES_MIG_ANS_OLD))
 		return false;
 	__sync_fetch_and_add(&s->suppressed_old, 1);
 	return true;
 }
 
 /*
- * Target side: a reply of the restored container. It received the
- * requests after the cursor in order, one reply each, so its n-th reply
- * answers request cursor + n. True to drop it.
+ * Target side: a reply of the restored container. It went on from the
+ * state the old container was frozen in, with the same requests after the
+ * cursor in the same order, so its n-th reply is the old container's
+ * reply reply_base + n, whatever number of datagrams each request gets.
+ * True to drop it.
  */
 static __always_inline bool es_mig_new_reply(struct es_mig_session *s, const struct es_mig_key *k)
 {
@@ -711,10 +724,16 @@ static __always_inline bool es_mig_new_reply(struct es_mig_session *s, const str
 		__sync_fetch_and_add(&s->suppressed_new, 1);
 		return true;
 	}
-	if (st != ES_MIG_REPLAYING && st != ES_MIG_CUTOVER)
+	/*
+	 * Before the replay too: a request the old container had read but not
+	 * answered when it was frozen is answered by the restored one as soon
+	 * as it runs, and that reply has its place in the count.
+	 */
+	if (st == ES_MIG_NONE || (!(s->flags & ES_MIG_F_MIRROR) &&
+				  st != ES_MIG_REPLAYING && st != ES_MIG_CUTOVER))
 		return false;
 	n = __sync_fetch_and_add(&s->new_replies, 1) + 1;
-	if (!es_mig_claim_lost(k, s->cursor + n, ES_MIG_ANS_NEW))
+	if (!es_mig_claim_lost(s, k, s->reply_base + n, ES_MIG_ANS_NEW))
 		return false;
 	__sync_fetch_and_add(&s->suppressed_new, 1);
 	return true;

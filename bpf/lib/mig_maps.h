@@ -18,6 +18,7 @@
 #define ES_MIG_DEFAULT_SENT	4096
 #define ES_MIG_DEFAULT_RSEEN	65536
 #define ES_MIG_DEFAULT_TCPBLK	65536
+#define ES_MIG_DEFAULT_RCLAIM	16384
 
 /* Target side: where each user session is in its migration. */
 struct {
@@ -89,6 +90,19 @@ struct {
 	__type(key, struct es_mig_record_key);
 	__type(value, __u32);
 } es_mig_rseen SEC(".maps");
+
+/*
+ * Target side, UDP: the claims that pass one copy of each reply of the
+ * overlap to the user (es_mig_rclaim). A hash, not LRU: a claim evicted
+ * would let the second copy through. Full: the reply passes unclaimed and
+ * claims_failed counts it, so the agents' check fails.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ES_MIG_DEFAULT_RCLAIM);
+	__type(key, struct es_mig_record_key);
+	__type(value, struct es_mig_rclaim);
+} es_mig_rclaim SEC(".maps");
 
 /*
  * Target side, TCP: both containers' streams in blocks, so that the second

@@ -35,9 +35,11 @@
  *    local_addr, es_mig_session.source_addr, es_mig_svc.node_addr,
  *    es_mig_remote.peer_addr, es_mig_event.node_addr, es_mig_cmd.source_addr);
  * 9: a service entry can hold new users (ES_MIG_SVC_HOLD, es_mig_svc.held_new,
- *    sealed_ns).
+ *    sealed_ns);
+ * 10: replies paired by their place in each container's stream, not by
+ *    request (es_mig_rclaim, es_mig_session.reply_base, claims_failed).
  */
-#define ES_MIG_LAYOUT_VERSION	9
+#define ES_MIG_LAYOUT_VERSION	10
 
 /*
  * Where a session is in its migration (es_mig_session.seq_state >> 56).
@@ -162,8 +164,9 @@ struct es_mig_session {
 	__u64	forwarded;	/* BPF: requests encapsulated to the source */
 	__u64	mirrored;	/* BPF: requests copied into es_mig_replay */
 	__u64	held;		/* BPF: requests buffered but not sent during HOLD */
-	__u64	old_replies;	/* BPF: highest reply ordinal the source sent back (answers 1..n) */
-	__u64	new_replies;	/* BPF: replies of the restored container seen (answer cursor+1..) */
+	__u64	old_replies;	/* BPF: highest reply ordinal the source sent back */
+	__u64	new_replies;	/* BPF: replies of the restored container seen: its n-th is
+				 * the old container's reply reply_base + n (es_mig_rclaim) */
 	__u64	suppressed_old;	/* BPF: source replies dropped: the restored container answered first */
 	__u64	suppressed_new;	/* BPF: restored container replies dropped: already answered */
 	__u64	passed_local;	/* BPF: requests passed to the local container after cut-over */
@@ -223,6 +226,18 @@ struct es_mig_session {
 				 * (ES_MIG_TCP_CUT_OLD): a late segment passes only past it,
 				 * never a retransmission of what the user had before */
 	__u32	reserved2;	/* zero */
+	/*
+	 * UDP: the source's reply ordinal when the old container was frozen
+	 * for its checkpoint. Both containers go on from that frozen state
+	 * with the same requests, so the old container's reply reply_base + n
+	 * and the restored container's n-th reply are the same datagram,
+	 * however many (0, 1, several) each request gets. SET_CURSOR sets it
+	 * to the cursor (one reply per request); the source's cursor step
+	 * then to its count (SET_REPLY_BASE).
+	 */
+	__u64	reply_base;	/* ctl */
+	__u64	claims_failed;	/* BPF: replies that could not claim their ordinal
+				 * (es_mig_rclaim full): the check fails */
 };
 
 /* Bits of es_mig_session.tcp_seen. */
@@ -261,12 +276,26 @@ struct es_mig_tcpblk {
 	__u64	mask_new;	/* BPF: the same for the restored container's */
 };
 
+/*
+ * Target side, UDP: which container's copy of one reply reached the user
+ * (es_mig_rclaim, a hash keyed by es_mig_record_key whose seq is the
+ * source's reply ordinal). Made by the first copy, of either container,
+ * while the session mirrors; the second copy finds the other's bit and is
+ * dropped. The agent deletes those at or below reply_base (before the
+ * checkpoint, answered by the old container alone) and the rest with the
+ * session.
+ */
+struct es_mig_rclaim {
+	__u32	answered;	/* ES_MIG_ANS_OLD, ES_MIG_ANS_NEW, set atomically */
+	__u32	reserved;	/* zero */
+};
+
 /* Longest request (IP header to end of payload) the replay buffer holds. */
 #define ES_MIG_RECORD_BYTES	1500
 
-/* Bits of es_mig_record.answered. */
-#define ES_MIG_ANS_OLD		(1U << 0)	/* the source's reply to it passed to the user */
-#define ES_MIG_ANS_NEW		(1U << 1)	/* the restored container's reply passed to the user */
+/* Bits of es_mig_rclaim.answered and es_mig_record.answered. */
+#define ES_MIG_ANS_OLD		(1U << 0)	/* the source's copy passed to the user */
+#define ES_MIG_ANS_NEW		(1U << 1)	/* the restored container's copy passed */
 #define ES_MIG_ANS_REPLAYED	(1U << 2)	/* user space replayed it into the restored container */
 
 /* Key of the replay buffer: one record per mirrored request. */
@@ -284,7 +313,8 @@ struct es_mig_record_key {
 struct es_mig_record {
 	__u64	ts_ns;		/* CLOCK_MONOTONIC ns when the request arrived */
 	__u32	len;		/* bytes of data used: the IP packet as received */
-	__u32	answered;	/* ES_MIG_ANS_* bits, set atomically: first reply wins */
+	__u32	answered;	/* ES_MIG_ANS_REPLAYED, set atomically (the claims of the
+				 * replies are in es_mig_rclaim since layout 10) */
 	__u8	data[ES_MIG_RECORD_BYTES];	/* IP header (4 or 6), L4 header, payload */
 	__u8	reserved[4];	/* zero; keeps the size a multiple of 8 */
 };
@@ -526,7 +556,7 @@ struct es_mig_event {
 enum es_mig_cmd_op {
 	ES_MIG_CMD_CREATE = 1,	/* new entry in state, with source_addr, flags, replay_limit */
 	ES_MIG_CMD_SET_STATE = 2,	/* from -> to; expect_seq != ES_MIG_ANY_SEQ: only if seq equals it */
-	ES_MIG_CMD_SET_CURSOR = 3,	/* cursor = value */
+	ES_MIG_CMD_SET_CURSOR = 3,	/* cursor = reply_base = value */
 	ES_MIG_CMD_SET_REPLAYED = 4,	/* replayed = value */
 	ES_MIG_CMD_ABORT = 5,	/* any state but NONE -> ABORTED, abort_reason = ES_MIG_ABORT_AGENT */
 	ES_MIG_CMD_DELETE = 6,	/* remove the entry */
@@ -541,8 +571,8 @@ enum es_mig_cmd_op {
 	/*
 	 * ABORTED -> FORWARDING keeping the sequence numbers (a retry after a
 	 * failed migration): the source numbers its replies in the same stream,
-	 * so the session must not start again from 1. cursor = replayed = the
-	 * last number; the per-migration fields (cut, hold, abort, the restored
+	 * so the session must not start again from 1. cursor = replayed =
+	 * reply_base = the last number; the per-migration fields (cut, hold, abort, the restored
 	 * container's replies, the suppression counts) start from 0; flags =
 	 * flags, source_addr and replay_limit as CONFIGURE. -EAGAIN while
 	 * ES_MIG_F_ABORT_HELD records are unsent.
@@ -557,7 +587,9 @@ enum es_mig_cmd_op {
 	 * (old_base = value, replies_lost += expect_seq, the ones missing).
 	 */
 	ES_MIG_CMD_REPLY_SKIP = 14,
-	ES_MIG_CMD_MAX = 15,
+	/* Target side: reply_base = value (the source's, sent with the cursor). */
+	ES_MIG_CMD_SET_REPLY_BASE = 15,
+	ES_MIG_CMD_MAX = 16,
 };
 
 #define ES_MIG_ANY_SEQ	(~0ULL)
@@ -580,7 +612,8 @@ struct es_mig_cmd {
 	__u32	replay_limit;	/* CREATE, CONFIGURE: 0 for es_mig_config.default_replay_limit (CONFIGURE: unchanged) */
 	__u32	reserved;	/* zero */
 	__u64	expect_seq;	/* SET_STATE, SRC_RELEASE: ES_MIG_ANY_SEQ or the seq that must still be the last */
-	__u64	value;		/* SET_CURSOR, SET_REPLAYED, SRC_CLEAR, SRC_DELIVERED, SRC_SKIP */
+	__u64	value;		/* SET_CURSOR, SET_REPLAYED, SRC_CLEAR, SRC_DELIVERED, SRC_SKIP,
+				 * SET_REPLY_BASE */
 	__u64	seq_state;	/* out: seq_state when applied (or why not) */
 };
 

@@ -154,9 +154,15 @@ int es_mig_start(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	if (ret)
 		return ret;
 	st = es_mig_state_of(s.seq_state);
-	/* A retry after a failed migration: the source's reply ordinals went on, so must we. */
-	if (st == ES_MIG_ABORTED)
+	/*
+	 * A retry after a failed migration: the source's reply ordinals went
+	 * on, so must we. The failed one's claims go first (its restored
+	 * container is gone; ABORTED makes none).
+	 */
+	if (st == ES_MIG_ABORTED) {
+		es_mig_claims_delete(dp, key, 0, ES_MIG_SEQ_MASK);
 		return es_mig_cmd_run(dp, key, ES_MIG_CMD_RESTART, &cmd);
+	}
 	if (st != ES_MIG_NONE && st != ES_MIG_FORWARDING)
 		return -EBUSY;
 	/* Earlier requests were not buffered; they precede any checkpoint. */
@@ -179,8 +185,10 @@ int es_mig_hold(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 
 	return ret;
 }
 
-int es_mig_wait_answered(const struct es_mig_dp *dp, const struct es_mig_key *key,
-			 __u64 hold_seq, unsigned int timeout_ms)
+/* Look at the session until done(s, arg) holds; -ETIMEDOUT after timeout_ms. */
+static int wait_until(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		      unsigned int timeout_ms,
+		      bool (*done)(const struct es_mig_session *s, __u64 arg), __u64 arg)
 {
 	__u64 end = es_now_ns() + timeout_ms * 1000000ULL;
 	struct timespec step = { 0, MIG_WAIT_STEP_NS };
@@ -191,7 +199,7 @@ int es_mig_wait_answered(const struct es_mig_dp *dp, const struct es_mig_key *ke
 		ret = es_mig_session_get(dp, key, &s);
 		if (ret)
 			return ret;
-		if (s.old_replies >= hold_seq)
+		if (done(&s, arg))
 			return 0;
 		if (es_now_ns() >= end)
 			return -ETIMEDOUT;
@@ -199,32 +207,75 @@ int es_mig_wait_answered(const struct es_mig_dp *dp, const struct es_mig_key *ke
 	}
 }
 
-/* Both containers answered every replayed request: the condition the verdict waits for. */
-static bool all_answered(const struct es_mig_session *s)
+static bool answered_up_to(const struct es_mig_session *s, __u64 hold_seq)
 {
-	return s->old_replies >= s->cut_seq && s->new_replies >= s->cut_seq - s->cursor;
+	return s->old_replies >= hold_seq;
 }
 
-/* Counts the claims of the records cursor+1 .. cut_seq into v. */
+int es_mig_wait_answered(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			 __u64 hold_seq, unsigned int timeout_ms)
+{
+	return wait_until(dp, key, timeout_ms, answered_up_to, hold_seq);
+}
+
+/*
+ * The old container answered all it was sent: a reply sent after it was
+ * delivered cut_seq came back (src_acked). One the WAN lost below it may
+ * still be on its way again: the claims tell (es_mig_verify), not
+ * old_base, which the data plane moves only a few ordinals a reply.
+ */
+static bool old_done(const struct es_mig_session *s, __u64 unused)
+{
+	(void)unused;
+	return s->src_acked >= s->cut_seq;
+}
+
+int es_mig_wait_old_done(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			 unsigned int timeout_ms)
+{
+	return wait_until(dp, key, timeout_ms, old_done, 0);
+}
+
+/* The old container's replies past reply_base: the overlap both containers send. */
+static __u64 overlap(const struct es_mig_session *s)
+{
+	return s->old_replies > s->reply_base ? s->old_replies - s->reply_base : 0;
+}
+
+/* Both containers sent the whole overlap: the condition the verdict waits for. */
+static bool all_answered(const struct es_mig_session *s)
+{
+	return old_done(s, 0) && s->new_replies >= overlap(s);
+}
+
+/* Counts the claims of the ordinals reply_base+1 .. old_replies into v. */
 static void count_claims(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			 const struct es_mig_session *s, struct es_mig_verdict *v)
 {
-	struct es_mig_record rec;
-	__u64 seq;
+	struct es_mig_record_key rk = { .session = *key };
+	struct es_mig_rclaim c;
 
 	v->both = v->one = v->none = v->missing = 0;
 	v->replayed = s->cut_seq - s->cursor;
+	v->replies = overlap(s);
+	v->reply_base = s->reply_base;
+	v->claims_failed = s->claims_failed;
 	v->suppressed = s->suppressed_old + s->suppressed_new;
-	for (seq = s->cursor + 1; seq <= s->cut_seq; seq++) {
-		if (es_mig_record_get(dp, key, seq, &rec))
+	for (rk.seq = s->reply_base + 1; rk.seq <= s->old_replies; rk.seq++) {
+		if (bpf_map_lookup_elem(dp->rclaim_fd, &rk, &c))
 			v->missing++;
-		else if ((rec.answered & ES_MIG_ANS_OLD) && (rec.answered & ES_MIG_ANS_NEW))
+		else if ((c.answered & ES_MIG_ANS_OLD) && (c.answered & ES_MIG_ANS_NEW))
 			v->both++;
-		else if (rec.answered & (ES_MIG_ANS_OLD | ES_MIG_ANS_NEW))
+		else if (c.answered & (ES_MIG_ANS_OLD | ES_MIG_ANS_NEW))
 			v->one++;
 		else
 			v->none++;
 	}
+}
+
+static bool verdict_holds(const struct es_mig_verdict *v)
+{
+	return v->both == v->replies && v->suppressed == v->replies && !v->claims_failed;
 }
 
 /*
@@ -248,7 +299,7 @@ int es_mig_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			return ret;
 		if (all_answered(&s)) {
 			count_claims(dp, key, &s, v);
-			if (v->both == v->replayed && v->suppressed == v->replayed)
+			if (verdict_holds(v))
 				break;
 		}
 		if (es_now_ns() >= end) {
@@ -258,7 +309,7 @@ int es_mig_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		}
 		nanosleep(&step, NULL);
 	}
-	v->passed = !v->timed_out && v->both == v->replayed && v->suppressed == v->replayed;
+	v->passed = !v->timed_out && verdict_holds(v);
 	return 0;
 }
 
@@ -277,6 +328,15 @@ int es_mig_cursor_set(const struct es_mig_dp *dp, const struct es_mig_key *key, 
 	ret = es_mig_set_value(dp, key, ES_MIG_CMD_SET_CURSOR, cursor);
 	if (!ret)
 		es_mig_records_delete(dp, key, 1, cursor);
+	return ret;
+}
+
+int es_mig_reply_base_set(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 base)
+{
+	int ret = es_mig_set_value(dp, key, ES_MIG_CMD_SET_REPLY_BASE, base);
+
+	if (!ret)
+		es_mig_claims_delete(dp, key, 0, base);
 	return ret;
 }
 /* ---- the source-side hold ---- */
@@ -310,7 +370,7 @@ int es_mig_src_wait_quiet(const struct es_mig_dp *dp, const struct es_mig_key *k
 			  __u64 hold_at, unsigned int timeout_ms)
 {
 	const struct timespec step = { .tv_nsec = 200 * 1000 };
-	__u64 end = es_now_ns() + timeout_ms * 1000000ULL;
+	__u64 now = es_now_ns(), end = now + timeout_ms * 1000000ULL, moved = now, last = 0;
 	struct es_mig_remote r;
 	int ret;
 
@@ -320,7 +380,14 @@ int es_mig_src_wait_quiet(const struct es_mig_dp *dp, const struct es_mig_key *k
 			return ret;
 		if (r.replies >= hold_at)
 			return 0;
-		if (es_now_ns() >= end)
+		now = es_now_ns();
+		if (r.replies != last) {
+			last = r.replies;
+			moved = now;
+		}
+		if (now - moved >= ES_MIG_SRC_QUIET_MS * 1000000ULL)
+			return 0;
+		if (now >= end)
 			return -ETIMEDOUT;
 		nanosleep(&step, NULL);
 	}
@@ -448,15 +515,18 @@ int es_mig_record_get(const struct es_mig_dp *dp, const struct es_mig_key *key, 
 	return bpf_map_lookup_elem(dp->replay_fd, &rk, rec) ? -errno : 0;
 }
 
-/* Visit the session's record keys; delete them when del. Count, or -errno. */
-static int records_scan(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 from,
-			__u64 to, bool del, __u64 *lowest, __u64 *highest)
+/*
+ * Visit the session's keys in map fd (es_mig_replay, es_mig_rclaim); delete
+ * them when del. Count, or -errno.
+ */
+static int keys_scan(int fd, const struct es_mig_key *key, __u64 from, __u64 to, bool del,
+		     __u64 *lowest, __u64 *highest)
 {
 	struct es_mig_record_key cur, next, *prev = NULL, *hits = NULL, *h;
 	size_t n = 0, cap = 0, i;
 	int ret = 0;
 
-	while (!bpf_map_get_next_key(dp->replay_fd, prev, &next)) {
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		cur = next;
 		prev = &cur;
 		if (memcmp(&cur.session, key, sizeof(*key)) || cur.seq < from || cur.seq > to)
@@ -478,7 +548,7 @@ static int records_scan(const struct es_mig_dp *dp, const struct es_mig_key *key
 	}
 	/* Deleting while walking would restart the walk at the bucket's head. */
 	for (i = 0; del && i < n; i++)
-		bpf_map_delete_elem(dp->replay_fd, &hits[i]);
+		bpf_map_delete_elem(fd, &hits[i]);
 	ret = n;
 out:
 	free(hits);
@@ -488,12 +558,18 @@ out:
 int es_mig_records_delete(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			  __u64 from, __u64 to)
 {
-	return records_scan(dp, key, from, to, true, NULL, NULL);
+	return keys_scan(dp->replay_fd, key, from, to, true, NULL, NULL);
+}
+
+int es_mig_claims_delete(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			 __u64 from, __u64 to)
+{
+	return keys_scan(dp->rclaim_fd, key, from, to, true, NULL, NULL);
 }
 
 int es_mig_records_count(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			 __u64 *lowest, __u64 *highest)
 {
 	*lowest = *highest = 0;
-	return records_scan(dp, key, 0, ES_MIG_SEQ_MASK, false, lowest, highest);
+	return keys_scan(dp->replay_fd, key, 0, ES_MIG_SEQ_MASK, false, lowest, highest);
 }

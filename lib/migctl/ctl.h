@@ -60,32 +60,53 @@ int es_mig_wait_answered(const struct es_mig_dp *dp, const struct es_mig_key *ke
 			 __u64 hold_seq, unsigned int timeout_ms);
 
 /*
- * The checkpoint was taken with the source-side hold (es_mig_src_hold):
- * cursor = the last request delivered before it, records up to it
- * deleted. The session stays FORWARDING; -ESTALE in any other state.
+ * After cut-over: wait until the old container answered all it was sent
+ * (a reply it sent after it got cut_seq came back). -ETIMEDOUT when not
+ * within timeout_ms: a request with no reply at the end of the overlap
+ * cannot be told from a late one.
  */
+int es_mig_wait_old_done(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			 unsigned int timeout_ms);
+
 /*
- * The exactly-once check after cut-over, at the target: every request
- * replayed into the restored container (cursor+1 .. cut_seq) must have been
- * answered by both containers, and one of the two answers dropped (the
- * claim), so the user saw exactly one. Waits up to timeout_ms for both to
- * have answered them all.
+ * The exactly-once check after cut-over, at the target: every reply the
+ * old container sent after its checkpoint (ordinals reply_base+1 ..
+ * old_replies, the replies to cursor+1 .. cut_seq) must have been sent by
+ * both containers, and one of the two copies dropped (the claim), so the
+ * user saw exactly one. Waits up to timeout_ms for both to have sent them
+ * all.
  */
 struct es_mig_verdict {
-	__u64	replayed;	/* cut_seq - cursor */
-	__u64	both;		/* records claimed by both containers */
-	__u64	one;		/* by one only: the other's answer never came */
+	__u64	replayed;	/* requests replayed: cut_seq - cursor */
+	__u64	replies;	/* replies of the overlap: old_replies - reply_base */
+	__u64	reply_base;	/* the source's reply ordinal at the checkpoint */
+	__u64	both;		/* ordinals claimed by both containers */
+	__u64	one;		/* by one only: the other's copy never came */
 	__u64	none;		/* by neither */
-	__u64	missing;	/* no record (deleted or never made) */
-	__u64	suppressed;	/* second answers dropped */
+	__u64	missing;	/* no claim (deleted or never made) */
+	__u64	suppressed;	/* second copies dropped */
+	__u64	claims_failed;	/* copies that passed unclaimed (es_mig_rclaim full) */
 	bool	timed_out;	/* not all answered within the wait */
-	bool	passed;		/* both == suppressed == replayed, in time */
+	bool	passed;		/* both == suppressed == replies, none unclaimed, in time */
 };
 
 int es_mig_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		  unsigned int timeout_ms, struct es_mig_verdict *v);
 
+/*
+ * The checkpoint was taken with the source-side hold (es_mig_src_hold):
+ * cursor = the last request delivered before it, records up to it
+ * deleted. The session stays FORWARDING; -ESTALE in any other state.
+ */
 int es_mig_cursor_set(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 cursor);
+
+/*
+ * reply_base = base (the source's reply ordinal at the checkpoint; setting
+ * the cursor sets it to the cursor, one reply per request), the claims up
+ * to it deleted: the old container's replies before the checkpoint have
+ * no second copy.
+ */
+int es_mig_reply_base_set(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 base);
 
 /*
  * The steps the commands are made of, shared with lib/replay: run one
@@ -117,6 +138,9 @@ int es_mig_record_get(const struct es_mig_dp *dp, const struct es_mig_key *key, 
 /* Delete the session's records with seq in [from, to]; returns how many. */
 int es_mig_records_delete(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			  __u64 from, __u64 to);
+/* Delete the session's reply claims with ordinal in [from, to]; returns how many. */
+int es_mig_claims_delete(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			 __u64 from, __u64 to);
 /* Records of the session in the map (scan), and the lowest and highest seq. */
 int es_mig_records_count(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			 __u64 *lowest, __u64 *highest);
@@ -136,10 +160,13 @@ int es_mig_src_hold(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		    const __u32 *peer_addr, __u64 *hold_at);
 
 /*
- * Wait until the old container answered every request delivered before
- * the hold (replies >= hold_at): it read them all, so a checkpoint now
- * holds exactly their effects. Local: no round trip to the target.
+ * Wait until the old container is done with what it was delivered before
+ * the hold: as many replies as requests (one each), or none for
+ * ES_MIG_SRC_QUIET_MS (a service that answers some requests with no
+ * datagram). Not the proof that it read them all: the caller confirms its
+ * receive queue is empty. Local: no round trip to the target.
  */
+#define ES_MIG_SRC_QUIET_MS	20
 int es_mig_src_wait_quiet(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			  __u64 hold_at, unsigned int timeout_ms);
 

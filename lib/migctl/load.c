@@ -303,7 +303,7 @@ int es_mig_dp_open(struct es_mig_dp *dp, const char *pin_path, char *err, size_t
 {
 	int *fds[] = { &dp->sessions_fd, &dp->replay_fd, &dp->services_fd, &dp->remote_fd,
 		       &dp->config_fd, &dp->events_fd, &dp->held_fd, &dp->sent_fd,
-		       &dp->rseen_fd, &dp->tcpblk_fd, &dp->xlate_fd };
+		       &dp->rseen_fd, &dp->tcpblk_fd, &dp->xlate_fd, &dp->rclaim_fd };
 	struct es_mig_node_config cfg = {};
 	__u32 zero = 0;
 	size_t i;
@@ -341,7 +341,8 @@ void es_mig_dp_close(struct es_mig_dp *dp)
 {
 	int *fds[] = { &dp->ctl_fd, &dp->sessions_fd, &dp->replay_fd, &dp->services_fd,
 		       &dp->remote_fd, &dp->config_fd, &dp->events_fd, &dp->held_fd,
-		       &dp->sent_fd, &dp->rseen_fd, &dp->tcpblk_fd, &dp->xlate_fd };
+		       &dp->sent_fd, &dp->rseen_fd, &dp->tcpblk_fd, &dp->xlate_fd,
+		       &dp->rclaim_fd };
 	size_t i;
 
 	for (i = 0; i < ARRAY_LEN(fds); i++) {
@@ -366,6 +367,7 @@ void es_mig_dp_from_skel(struct es_mig_dp *dp, struct migration *skel)
 	dp->rseen_fd = bpf_map__fd(skel->maps.es_mig_rseen);
 	dp->tcpblk_fd = bpf_map__fd(skel->maps.es_mig_tcpblk);
 	dp->xlate_fd = bpf_map__fd(skel->maps.es_mig_xlate);
+	dp->rclaim_fd = bpf_map__fd(skel->maps.es_mig_rclaim);
 	dp->ct_netns = ES_NETNS_OWN;
 }
 

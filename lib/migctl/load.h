@@ -33,6 +33,7 @@ struct es_mig_dp {
 	int	rseen_fd;	/* es_mig_rseen (target side) */
 	int	tcpblk_fd;	/* es_mig_tcpblk (target side, TCP) */
 	int	xlate_fd;	/* es_mig_xlate (target side, TCP) */
+	int	rclaim_fd;	/* es_mig_rclaim (target side, UDP) */
 	char	pin_path[256];
 	/*
 	 * The network namespace of the local container the operations on

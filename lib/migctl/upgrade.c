@@ -22,7 +22,7 @@
 const char *const es_mig_map_pins[] = {
 	"es_mig_sessions", "es_mig_replay", "es_mig_services", "es_mig_remote",
 	"es_mig_config", "es_mig_events", "es_mig_held", "es_mig_sent", "es_mig_rseen",
-	"es_mig_tcpblk", "es_mig_xlate",
+	"es_mig_tcpblk", "es_mig_xlate", "es_mig_rclaim",
 };
 const size_t es_mig_n_map_pins = sizeof(es_mig_map_pins) / sizeof(es_mig_map_pins[0]);
 

@@ -272,6 +272,7 @@ int es_mig_finish(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	if (ret && ret != -ENOENT)
 		return ret;
 	n = es_mig_records_delete(dp, key, 0, ES_MIG_SEQ_MASK);
+	es_mig_claims_delete(dp, key, 0, ES_MIG_SEQ_MASK);
 	if (records_deleted)
 		*records_deleted = n < 0 ? 0 : n;
 	ret = es_mig_cmd_run(dp, key, ES_MIG_CMD_DELETE, &cmd);

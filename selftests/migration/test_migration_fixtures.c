@@ -39,6 +39,7 @@
 #include "testing/tun_build.h"
 #include "net/netns.h"
 #include "net/udp_rqueue.h"
+#include "util/clock.h"
 #include "harness.h"
 
 #define PKT_MAX		2048
@@ -310,22 +311,31 @@ static void set_cursor(FIXTURE_DATA(mig) *self, uint64_t cursor)
 	ASSERT_EQ(es_mig_ctl(&self->dp, &cmd), 0, "ES_MIG_CMD_SET_CURSOR");
 }
 
-static void put_record(FIXTURE_DATA(mig) *self, uint64_t seq, uint32_t answered)
+static void set_reply_base(FIXTURE_DATA(mig) *self, uint64_t base)
 {
-	struct es_mig_record_key rk = { .session = self->key, .seq = seq };
-	static struct es_mig_record rec;
+	struct es_mig_cmd cmd = {
+		.key = self->key, .op = ES_MIG_CMD_SET_REPLY_BASE, .value = base,
+	};
 
-	rec.len = 60;
-	rec.answered = answered;
-	ASSERT_OK(bpf_map_update_elem(self->dp.replay_fd, &rk, &rec, BPF_ANY), "record");
+	ASSERT_EQ(es_mig_ctl(&self->dp, &cmd), 0, "ES_MIG_CMD_SET_REPLY_BASE");
 }
 
-static uint32_t answered(FIXTURE_DATA(mig) *self, uint64_t seq)
+/* The claim of reply ordinal ord, as if one container's copy had passed. */
+static void put_claim(FIXTURE_DATA(mig) *self, uint64_t ord, uint32_t answered)
 {
-	struct es_mig_record rec;
+	struct es_mig_record_key rk = { .session = self->key, .seq = ord };
+	struct es_mig_rclaim c = { .answered = answered };
 
-	ASSERT_OK(es_mig_record_get(&self->dp, &self->key, seq, &rec), "record present");
-	return rec.answered;
+	ASSERT_OK(bpf_map_update_elem(self->dp.rclaim_fd, &rk, &c, BPF_ANY), "claim");
+}
+
+/* Which containers' copies of reply ordinal ord passed; -1 when it has no claim. */
+static int claimed(FIXTURE_DATA(mig) *self, uint64_t ord)
+{
+	struct es_mig_record_key rk = { .session = self->key, .seq = ord };
+	struct es_mig_rclaim c;
+
+	return bpf_map_lookup_elem(self->dp.rclaim_fd, &rk, &c) ? -1 : (int)c.answered;
 }
 
 struct events {
@@ -533,14 +543,14 @@ TEST_F_BOTH_FAMILIES(old_reply_decapsulated_unless_new_answered_first)
 
 	make_session(self, ES_MIG_REPLAYING, 16);
 	set_cursor(self, 1);
-	put_record(self, 2, 0);
-	put_record(self, 3, ES_MIG_ANS_NEW);
+	set_reply_base(self, 1);
+	put_claim(self, 3, ES_MIG_ANS_NEW);
 	tlen = tunnel_pkt(rep, len, SOURCE, LOCAL, ES_MIG_TUN_REPLY, 2, tun);
 	run_xdp(self->wan_fd, 1, tun, tlen, &r);
 	ASSERT_EQ(r.retval, XDP_PASS, "reply 2: first answer, passes");
 	ASSERT_EQ(r.out_len, len, "reply 2 decapsulated");
 	EXPECT_TRUE(!memcmp(r.out, rep, len), "reply 2 bytes");
-	EXPECT_EQ(answered(self, 2), ES_MIG_ANS_OLD, "request 2 claimed by the old side");
+	EXPECT_EQ(claimed(self, 2), ES_MIG_ANS_OLD, "reply 2 claimed by the old side");
 	tlen = tunnel_pkt(rep, len, SOURCE, LOCAL, ES_MIG_TUN_REPLY, 3, tun);
 	run_xdp(self->wan_fd, 1, tun, tlen, &r);
 	EXPECT_EQ(r.retval, XDP_DROP, "reply 3: the restored container answered first");
@@ -632,17 +642,60 @@ TEST_F_BOTH_FAMILIES(new_reply_suppressed_when_old_answered)
 
 	make_session(self, ES_MIG_REPLAYING, 16);
 	set_cursor(self, 2);
-	put_record(self, 3, ES_MIG_ANS_OLD);
-	put_record(self, 4, 0);
+	set_reply_base(self, 2);
+	put_claim(self, 3, ES_MIG_ANS_OLD);
 	run_tc(self->ctr_fd, rep, len, &r);
-	EXPECT_EQ((int)r.retval, TC_ACT_SHOT, "1st reply answers 3, already answered: dropped");
+	EXPECT_EQ((int)r.retval, TC_ACT_SHOT, "1st reply is ordinal 3, already passed: dropped");
 	run_tc(self->ctr_fd, rep, len, &r);
-	EXPECT_EQ((int)r.retval, TC_ACT_UNSPEC, "2nd reply answers 4: passes");
-	EXPECT_EQ(answered(self, 4), ES_MIG_ANS_NEW, "request 4 claimed by the new side");
+	EXPECT_EQ((int)r.retval, TC_ACT_UNSPEC, "2nd reply is ordinal 4: passes");
+	EXPECT_EQ(claimed(self, 4), ES_MIG_ANS_NEW, "ordinal 4 claimed by the new side");
 	run_tc(self->ctr_fd, rep, len, &r);
-	EXPECT_EQ((int)r.retval, TC_ACT_UNSPEC, "3rd reply answers 5 (no record): passes");
+	EXPECT_EQ((int)r.retval, TC_ACT_UNSPEC, "3rd reply is ordinal 5, unclaimed: passes");
 	EXPECT_EQ(session(self).new_replies, 3, "new_replies");
 	EXPECT_EQ(session(self).suppressed_new, 1, "suppressed_new");
+}
+
+/*
+ * A service answering each request with two datagrams: the checkpoint
+ * holds requests 1..2 and the old container had sent 4 replies when it was
+ * frozen. Its replies 5.. and the restored container's 1st, 2nd, ... are
+ * the same datagrams, whichever comes first; each reaches the user once.
+ */
+TEST_F_BOTH_FAMILIES(replies_paired_by_place_not_by_request)
+{
+	uint8_t rep[PKT_MAX];
+	struct run r;
+	size_t len = reply(3, rep);
+	int i, passed = 0;
+
+	make_session(self, ES_MIG_REPLAYING, 16);
+	set_cursor(self, 2);
+	set_reply_base(self, 4);
+	EXPECT_EQ(old_reply(self, 5), XDP_PASS, "old reply 5 (request 3, part 1) first: passes");
+	EXPECT_EQ(old_reply(self, 6), XDP_PASS, "old reply 6 (request 3, part 2) first: passes");
+	for (i = 0; i < 4; i++) {
+		run_tc(self->ctr_fd, rep, len, &r);
+		passed += (int)r.retval == TC_ACT_UNSPEC;
+	}
+	EXPECT_EQ(passed, 2, "the restored container's 4 replies: 1-2 dropped, 3-4 pass");
+	EXPECT_EQ(old_reply(self, 7), XDP_DROP, "old reply 7 after the new copy: dropped");
+	EXPECT_EQ(old_reply(self, 8), XDP_DROP, "old reply 8 after the new copy: dropped");
+	for (i = 5; i <= 8; i++)
+		EXPECT_EQ(claimed(self, i), ES_MIG_ANS_OLD | ES_MIG_ANS_NEW, "sent by both");
+	EXPECT_EQ(session(self).suppressed_old + session(self).suppressed_new * 100, 202,
+		  "two second copies dropped on each side");
+	ASSERT_OK(es_mig_reply_base_set(&self->dp, &self->key, 6), "reply_base 6");
+	EXPECT_EQ(claimed(self, 5) + claimed(self, 6), -2, "claims up to the base deleted");
+	EXPECT_EQ(claimed(self, 7), ES_MIG_ANS_OLD | ES_MIG_ANS_NEW, "the one after it kept");
+}
+
+/* No migration under way (aborted): a reply makes no claim, and passes. */
+TEST_F(mig, aborted_session_makes_no_claim)
+{
+	make_session(self, ES_MIG_FORWARDING, 16);
+	ASSERT_OK(es_mig_abort(&self->dp, &self->key), "abort");
+	EXPECT_EQ(old_reply(self, 1), XDP_PASS, "old reply 1 passes");
+	EXPECT_EQ(claimed(self, 1), -1, "no claim made");
 }
 
 TEST_F(mig, new_reply_of_aborted_migration_dropped)
@@ -781,6 +834,7 @@ TEST_F(mig, hold_buffers_without_sending)
 	uint8_t pkt[PKT_MAX];
 	struct run r;
 	size_t len = request(1, pkt);
+	struct es_mig_record rec;
 	__u64 hold_seq = 99;
 
 	make_session(self, ES_MIG_FORWARDING, 16);
@@ -792,7 +846,7 @@ TEST_F(mig, hold_buffers_without_sending)
 	EXPECT_EQ(r.retval, XDP_DROP, "held, not sent");
 	EXPECT_EQ(session(self).held, 1, "held");
 	EXPECT_EQ(session(self).forwarded, 1, "forwarded");
-	EXPECT_EQ(answered(self, 2), 0, "request 2 buffered");
+	EXPECT_EQ(es_mig_record_get(&self->dp, &self->key, 2, &rec), 0, "request 2 buffered");
 }
 
 /* Packets w0 sent, from this namespace's /proc/net/dev. */
@@ -842,6 +896,7 @@ TEST_F(mig, buffer_full_in_hold_marks_held_requests)
 {
 	uint8_t pkt[PKT_MAX];
 	struct es_mig_session s;
+	struct es_mig_record rec;
 	struct run r;
 	size_t len;
 	int i;
@@ -857,7 +912,8 @@ TEST_F(mig, buffer_full_in_hold_marks_held_requests)
 	EXPECT_EQ(s.seq_state >> ES_MIG_STATE_SHIFT, ES_MIG_ABORTED, "aborted");
 	EXPECT_TRUE(s.flags & ES_MIG_F_ABORT_HELD, "held requests still to send");
 	EXPECT_EQ(s.abort_seq, 3, "abort_seq");
-	EXPECT_EQ(answered(self, 1) | answered(self, 2), 0, "records 1 and 2 kept");
+	EXPECT_EQ(es_mig_record_get(&self->dp, &self->key, 1, &rec) |
+		  es_mig_record_get(&self->dp, &self->key, 2, &rec), 0, "records 1 and 2 kept");
 }
 
 TEST_F(mig, cutover_passes_to_the_local_container)
@@ -1167,15 +1223,19 @@ TEST_F(mig, source_hold_keeps_tunnelled_requests)
 	uint8_t req[PKT_MAX], rep[PKT_MAX];
 	size_t len = request(42, req);
 	struct es_mig_held h;
-	__u64 hold_at = 99, cursor = 0;
+	__u64 hold_at = 99, cursor = 0, t0;
 	struct run r;
 
 	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
 	tunnel_request(self, 41, 41, XDP_PASS);
 	ASSERT_OK(es_mig_src_hold(&self->dp, &self->key, NODE4(LOCAL), &hold_at), "hold");
 	EXPECT_EQ(hold_at, 1, "hold_at: requests delivered before the hold");
-	EXPECT_EQ(es_mig_src_wait_quiet(&self->dp, &self->key, hold_at, 20), -ETIMEDOUT,
-		  "not quiet before the old container answered");
+	EXPECT_EQ(es_mig_src_wait_quiet(&self->dp, &self->key, hold_at, ES_MIG_SRC_QUIET_MS / 2),
+		  -ETIMEDOUT, "not quiet before the old container answered");
+	t0 = es_now_ns();
+	EXPECT_EQ(es_mig_src_wait_quiet(&self->dp, &self->key, hold_at, 10 * ES_MIG_SRC_QUIET_MS),
+		  0, "quiet when it sent nothing for ES_MIG_SRC_QUIET_MS (no reply to a request)");
+	EXPECT_GE(es_now_ns() - t0, ES_MIG_SRC_QUIET_MS * 1000000ULL, "... not before");
 	run_tc(self->ctr_fd, rep, reply(41, rep), &r);
 	EXPECT_EQ(es_mig_src_wait_quiet(&self->dp, &self->key, hold_at, 20), 0,
 		  "quiet once it answered");

@@ -613,7 +613,9 @@ retry_migration() {
 	session="$(ep "$USER_IP" "$USER_PORT")%3E$(ep "$SVC" "$SVC_PORT")$SESSION_SUFFIX"
 	session=${session//[/%5B}
 	session=${session//]/%5D}
-	for _ in $(seq 300); do
+	# up to 120 s: a failure found after the checkpoint hook (the cursor
+	# step) waits for the engine's transfer and restore before it is told
+	for _ in $(seq 1200); do
 		st=$(api 1 GET /v1/zdm/migrations 2>/dev/null | jq -r '.[0].state // empty' 2>/dev/null)
 		[ "$st" = failed ] || [ "$st" = done ] && break
 		sleep 0.1

@@ -165,7 +165,7 @@ static json_t *session_json(const struct es_mig_session *s)
 
 	es_mig_addr_format(s->source_addr, src, sizeof(src));
 	return json_pack("{s:s, s:I, s:s, s:b, s:I, s:I, s:I, s:I, s:i, s:s, s:I, s:b, "
-			 "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+			 "s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 			 "state", es_mig_state_name(s->seq_state >> ES_MIG_STATE_SHIFT),
 			 "seq", (json_int_t)(s->seq_state & ES_MIG_SEQ_MASK),
 			 "source", src, "mirror", !!(s->flags & ES_MIG_F_MIRROR),
@@ -179,6 +179,8 @@ static json_t *session_json(const struct es_mig_session *s)
 			 "forwarded", (json_int_t)s->forwarded, "mirrored", (json_int_t)s->mirrored,
 			 "held", (json_int_t)s->held, "old_replies", (json_int_t)s->old_replies,
 			 "new_replies", (json_int_t)s->new_replies,
+			 "reply_base", (json_int_t)s->reply_base,
+			 "claims_failed", (json_int_t)s->claims_failed,
 			 "suppressed_old", (json_int_t)s->suppressed_old,
 			 "suppressed_new", (json_int_t)s->suppressed_new,
 			 "tcp_old_late", (json_int_t)s->tcp_old_late,
