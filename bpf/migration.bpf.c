@@ -252,7 +252,7 @@ static __noinline bool es_mig_old_drop(struct xdp_md *ctx, __u64 seq, __u32 ack,
 	if (es_mig_key_of(data + ES_ETH_HLEN + hlen, data_end, true, &k, &len))
 		return false;
 	if (k.proto != IPPROTO_TCP)
-		return es_mig_old_reply(&k, seq, ack);
+		return es_mig_old_reply(&k, seq, ack, es_mig_digest_xdp(ctx, ES_ETH_HLEN + hlen));
 	s = es_mig_old_seen(&k, seq, ack);
 	return !s || es_mig_tcp_old(ctx, s, &k, ES_ETH_HLEN + hlen);
 }
@@ -636,7 +636,8 @@ static __always_inline int es_mig_ctr_reply(struct __sk_buff *skb)
 	if (s && k.proto == IPPROTO_TCP)
 		return es_mig_tcp_new(skb, s, &k) ? es_mig_take(skb) : TC_ACT_UNSPEC;
 	if (s)
-		return es_mig_new_reply(s, &k) ? TC_ACT_SHOT : TC_ACT_UNSPEC;
+		return es_mig_new_reply(s, &k, es_mig_digest_skb(skb, ES_ETH_HLEN)) ?
+		       TC_ACT_SHOT : TC_ACT_UNSPEC;
 	r = bpf_map_lookup_elem(&es_mig_remote, &k);
 	if (r)
 		return es_mig_encap_reply(skb, r, &k);
@@ -778,6 +779,7 @@ static __always_inline int es_mig_ctl_restart(struct es_mig_cmd *cmd, struct es_
 		/* as SET_CURSOR; the retry's cursor step sets the source's count */
 		s->reply_base = seq;
 		s->claims_failed = 0;
+		s->replies_diverged = 0;
 		s->flags = cmd->flags;
 		if (es_mig_addr_set(cmd->source_addr))
 			es_mig_addr_cpy(s->source_addr, cmd->source_addr);

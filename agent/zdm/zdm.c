@@ -290,12 +290,15 @@ static int cut_one(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *
 	return 0;
 }
 
-/* The target replays TCP session s until it has caught up, not cut over. */
+/*
+ * The target replays session s, if of protocol *proto, until it has caught
+ * up and compares the two containers' output, not cut over: a TCP
+ * session's streams, a UDP session's replies.
+ */
 static int catch_up_one(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s,
-			void *unused)
+			void *proto)
 {
-	(void)unused;
-	if (s->key.proto != IPPROTO_TCP)
+	if (s->key.proto != *(const int *)proto)
 		return 0;
 	return target(z, zm, s, "catchup", NULL, NULL);
 }
@@ -320,7 +323,7 @@ static int catch_up_all(struct es_zdm *z, struct es_zdm_mig *zm)
 		}
 		if (round && !added)
 			break;
-		if (zm->n_sess > 1 && es_zdm_each(z, zm, catch_up_one, NULL))
+		if (zm->n_sess > 1 && es_zdm_each(z, zm, catch_up_one, &(int){ IPPROTO_TCP }))
 			return -1;
 	}
 	if (zm->n_sess > 1)
@@ -409,7 +412,8 @@ static int cut_over(struct es_zdm *z, struct es_zdm_mig *zm)
 {
 	unsigned int i, replayed = 0;
 
-	if (catch_up_all(z, zm))
+	/* each UDP session replayed and its replies compared, not cut over */
+	if (es_zdm_each(z, zm, catch_up_one, &(int){ IPPROTO_UDP }) || catch_up_all(z, zm))
 		return -1;
 	seal(z, zm);
 	if (es_zdm_each(z, zm, cut_one, NULL))
@@ -475,12 +479,13 @@ static bool session_verified(struct es_zdm *z, struct es_zdm_mig *zm, struct es_
 		return true;
 	snprintf(why, len, "the exactly-once check of session %s failed: %llu requests replayed, "
 		 "%llu of %llu replies sent by both containers, %llu second copies dropped, %llu "
-		 "unclaimed, source delivered up to %lld of %llu", s->key_text,
+		 "unclaimed, %llu different, source delivered up to %lld of %llu", s->key_text,
 		 (unsigned long long)jint(eo, "replayed", NULL),
 		 (unsigned long long)jint(eo, "answered_by_both", NULL),
 		 (unsigned long long)jint(eo, "replies", NULL),
 		 (unsigned long long)jint(eo, "suppressed", NULL),
 		 (unsigned long long)jint(eo, "claims_failed", NULL),
+		 (unsigned long long)jint(eo, "replies_diverged", NULL),
 		 (long long)json_integer_value(json_object_get(eo, "source_last_seq")),
 		 (unsigned long long)s->cut_seq);
 	return false;

@@ -26,6 +26,8 @@
  * 1 s was seen too short on a heavily loaded machine (docs/migration.md).
  */
 #define SETTLE_MS	2000
+/* UDP catch-up: the restored container is done with what it was given once it is this quiet. */
+#define CATCHUP_QUIET_MS	20
 
 struct op_ctx {
 	struct es_zdm				*z;
@@ -222,12 +224,13 @@ static json_t *verdict_json(struct op_ctx *o, unsigned int wait_ms)
 		v.timed_out = true;
 		v.passed = false;
 	}
-	j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:b}", "replayed",
+	j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:b}", "replayed",
 		      (json_int_t)v.replayed, "replies", (json_int_t)v.replies, "reply_base",
 		      (json_int_t)v.reply_base, "answered_by_both", (json_int_t)v.both,
 		      "answered_by_one", (json_int_t)v.one, "unanswered", (json_int_t)v.none,
 		      "claims_missing", (json_int_t)v.missing, "suppressed",
 		      (json_int_t)v.suppressed, "claims_failed", (json_int_t)v.claims_failed,
+		      "replies_diverged", (json_int_t)v.diverged,
 		      "timed_out", v.timed_out, "passed", v.passed);
 	log_ev(o, "zdm_verified", json_deep_copy(j));
 	return j;
@@ -324,12 +327,52 @@ static enum es_mig_err op_cutover_tcp(struct op_ctx *o, json_t **resp)
 }
 
 /*
+ * UDP: replay what is buffered and compare the restored container's
+ * replies with the old one's, before the cut-over: until then the user
+ * gets the old container's copies only, so a service found not
+ * deterministic here is given up with nothing of the restored one shown.
+ */
+static enum es_mig_err op_catchup_udp(struct op_ctx *o, json_t **resp)
+{
+	unsigned int replayed = 0;
+	struct es_mig_session s;
+	char msg[256];
+	struct es_mig_dp dp;
+	int ret;
+
+	log_ev(o, "zdm_replay_start", json_pack("{s:b}", "cut", 0));
+	ret = es_zdm_ct_dp(o->z, &o->key, &dp) ?: es_mig_replay_catchup(&dp, &o->key, &replayed);
+	es_zdm_ct_dp_put(&dp);
+	if (ret)
+		return refused(o, resp, "cannot replay: %s", ret);
+	ret = es_mig_wait_new_quiet(&o->z->dp, &o->key, CATCHUP_QUIET_MS,
+				    o->z->cfg->cutover_timeout_ms, &s);
+	if (ret && ret != -ETIMEDOUT)
+		return refused(o, resp, "cannot compare the replies: %s", ret);
+	log_ev(o, "zdm_compared", json_pack("{s:i,s:I,s:I,s:b}", "replayed", replayed,
+					    "new_replies", (json_int_t)s.new_replies,
+					    "diverged", (json_int_t)s.replies_diverged,
+					    "quiet", !ret));
+	if (s.replies_diverged) {
+		snprintf(msg, sizeof(msg), "the restored container's replies differ from the old "
+			 "one's (%llu of them): the service does not answer the same requests "
+			 "with the same datagrams (docs/migration.md, \"Which reply is which\")",
+			 (unsigned long long)s.replies_diverged);
+		*resp = json_pack("{s:s}", "error", msg);
+		return ES_MIG_EBUSY;
+	}
+	*resp = json_pack("{s:i,s:I}", "replayed", replayed, "compared",
+			  (json_int_t)s.new_replies);
+	return ES_MIG_OK;
+}
+
+/*
  * TCP: replay until the restored socket has caught up with the user and
  * the old container, and leave the session there, not cut over: the
  * source cuts no connection of a container over before every one has
  * been compared this far (state the connections share shows as a
- * divergence here, while the old container still serves them all). A
- * UDP session has nothing to compare before its cut-over: answered at once.
+ * divergence here, while the old container still serves them all). UDP:
+ * op_catchup_udp.
  */
 static enum es_mig_err op_catchup(struct op_ctx *o, json_t **resp)
 {
@@ -337,7 +380,7 @@ static enum es_mig_err op_catchup(struct op_ctx *o, json_t **resp)
 	int ret;
 
 	if (o->key.proto != IPPROTO_TCP)
-		return ES_MIG_OK;
+		return op_catchup_udp(o, resp);
 	log_ev(o, "zdm_replay_start", json_pack("{s:b}", "cut", 0));
 	es_zdm_group_join(o->z, o->id, &o->key);
 	ret = es_zdm_group_replay(o->z, o->id, &o->key, false, &r);
@@ -371,6 +414,7 @@ static enum es_mig_err op_cutover(struct op_ctx *o, json_t **resp)
 		return answer(resp, ES_MIG_EBUSY, "session not cut over%s", 0);
 	log_ev(o, "zdm_cutover", json_pack("{s:i,s:I,s:I}", "replayed", replayed, "cut_seq",
 					   (json_int_t)s.cut_seq, "cursor", (json_int_t)s.cursor));
+	replayed = s.cut_seq - s.cursor;	/* the catch-up's too */
 	ret = es_mig_wait_old_done(&o->z->dp, &o->key, o->z->cfg->cutover_timeout_ms);
 	log_ev(o, "zdm_old_answered", json_pack("{s:b}", "all", !ret));
 	*resp = json_pack("{s:i,s:I,s:I,s:b,s:o}", "replayed", replayed, "cut_seq",

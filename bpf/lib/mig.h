@@ -151,34 +151,104 @@ static __always_inline int es_mig_record_new(struct es_mig_session *s, const str
 
 /*
  * A copy of reply ordinal `ord` (the source's numbering) is about to reach
- * the user: claim the ordinal for this copy's side (ES_MIG_ANS_OLD or
- * _NEW). True when the other side's copy got there first, so this one
- * must be dropped. Claims are made only while a migration is under way
- * (mirroring, not aborted): only then can the restored container answer
- * too.
+ * the user: claim the ordinal for this copy's side (ES_MIG_ANS_OLD, _NEW
+ * or _NEW_SEEN) and return the bits the other copy had set (0 when this
+ * one is first). The second copy compares its digest with the first's: a
+ * difference is a service that is not deterministic. Claims are made only
+ * while a migration is under way (mirroring, not aborted): only then can
+ * the restored container answer too.
  */
-static __always_inline bool es_mig_claim_lost(struct es_mig_session *s,
-					      const struct es_mig_key *k, __u64 ord, __u32 side)
+static __always_inline __u32 es_mig_claim(struct es_mig_session *s, const struct es_mig_key *k,
+					  __u64 ord, __u32 side, __u32 digest)
 {
-	struct es_mig_rclaim first = { .answered = side }, *c;
-	__u32 st = es_mig_state_of(es_mig_seq_state(s));
+	struct es_mig_rclaim first = { .answered = side, .digest = digest }, *c;
+	__u32 st = es_mig_state_of(es_mig_seq_state(s)), prev, other;
 	struct es_mig_record_key rk = {};
-	__u32 prev;
 
 	if (!(s->flags & ES_MIG_F_MIRROR) || st == ES_MIG_NONE || st == ES_MIG_ABORTED)
-		return false;
+		return 0;
 	rk.session = *k;
 	rk.seq = ord;
 	if (!bpf_map_update_elem(&es_mig_rclaim, &rk, &first, BPF_NOEXIST))
-		return false;
+		return 0;
 	c = bpf_map_lookup_elem(&es_mig_rclaim, &rk);
 	if (!c) {
 		/* full: this copy passes, and the agents' check sees it did unclaimed */
 		__sync_fetch_and_add(&s->claims_failed, 1);
-		return false;
+		return 0;
 	}
 	prev = __sync_fetch_and_or(&c->answered, side);
-	return prev & (ES_MIG_ANS_OLD | ES_MIG_ANS_NEW) & ~side;
+	other = side == ES_MIG_ANS_OLD ? ES_MIG_ANS_NEW | ES_MIG_ANS_NEW_SEEN : ES_MIG_ANS_OLD;
+	if ((prev & other) && c->digest != digest)
+		__sync_fetch_and_add(&s->replies_diverged, 1);
+	return prev & other;
+}
+
+#define ES_MIG_FNV_BASIS	2166136261U
+#define ES_MIG_FNV_PRIME	16777619U
+
+/*
+ * Room for the bytes a digest covers, per CPU: too large for the stack of
+ * a call chain that already holds the tunnel's and the TCP check's frames.
+ * Slot 0 for XDP, 1 for tc (they never nest on a CPU, but need not share).
+ */
+struct es_mig_digest_buf {
+	__u8	b[ES_MIG_DIGEST_BYTES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct es_mig_digest_buf);
+} es_mig_digest_room SEC(".maps");
+
+/*
+ * The digest of the UDP payload of the IP packet at l3 in ctx: FNV-1a of
+ * its length and first ES_MIG_DIGEST_BYTES bytes, read with load (the XDP
+ * or the skb helper) into room slot. Both containers' copies of a reply
+ * are compared by it; 0 when the packet cannot be read. One loop with an
+ * early end, not a loop of chunks: the verifier walks the latter's every
+ * combination of lengths.
+ */
+#define ES_MIG_DIGEST_BODY(load, ctx, l3, slot) do {				\
+	struct es_mig_digest_buf *d;						\
+	__u32 off, end, n, h, i, k = (slot);					\
+	__u16 len16 = 0;							\
+	__u8 vihl = 0;								\
+										\
+	d = bpf_map_lookup_elem(&es_mig_digest_room, &k);			\
+	if (!d || load(ctx, l3, &vihl, 1))					\
+		return 0;							\
+	off = vihl >> 4 == 4 ? (vihl & 0xf) * 4 : 40;				\
+	if (load(ctx, (l3) + (vihl >> 4 == 4 ? 2 : 4), &len16, 2))		\
+		return 0;							\
+	end = bpf_ntohs(len16) + (vihl >> 4 == 4 ? 0 : 40);			\
+	off += 8;								\
+	if (end < off)								\
+		return 0;							\
+	n = end - off;								\
+	h = (ES_MIG_FNV_BASIS ^ n) * ES_MIG_FNV_PRIME;				\
+	if (n > ES_MIG_DIGEST_BYTES)						\
+		n = ES_MIG_DIGEST_BYTES;					\
+	if (!n || load(ctx, (l3) + off, d->b, n))				\
+		return h;							\
+	for (i = 0; i < ES_MIG_DIGEST_BYTES; i++) {				\
+		if (i >= n)							\
+			break;							\
+		h = (h ^ d->b[i]) * ES_MIG_FNV_PRIME;				\
+	}									\
+	return h;								\
+} while (0)
+
+static __noinline __u32 es_mig_digest_xdp(struct xdp_md *ctx, __u32 l3)
+{
+	ES_MIG_DIGEST_BODY(bpf_xdp_load_bytes, ctx, l3, 0);
+}
+
+static __noinline __u32 es_mig_digest_skb(struct __sk_buff *skb, __u32 l3)
+{
+	ES_MIG_DIGEST_BODY(bpf_skb_load_bytes, skb, l3, 1);
 }
 
 /* RFC 1071 checksum of a 20-byte IPv4 header whose check field is 0. */
@@ -694,49 +764,58 @@ static __always_inline struct es_mig_session *es_mig_old_seen(const struct es_mi
 	return s;
 }
 
-/* Target side, UDP: a reply of the old container came back; true to drop it. */
-static __always_inline bool es_mig_old_reply(const struct es_mig_key *k, __u64 seq, __u32 ack)
+/*
+ * Target side, UDP: a reply of the old container came back, its payload's
+ * digest; true to drop it (the restored container's copy passed first).
+ */
+static __always_inline bool es_mig_old_reply(const struct es_mig_key *k, __u64 seq, __u32 ack,
+					     __u32 digest)
 {
 	struct es_mig_session *s = es_mig_old_seen(k, seq, ack);
 
 	if (!s)
 		return true;
-	if (!es_mig_claim_lost(s, k, seq, ES_MIG_ANS_OLD))
+	if (!(es_mig_claim(s, k, seq, ES_MIG_ANS_OLD, digest) & ES_MIG_ANS_NEW))
 		return false;
 	__sync_fetch_and_add(&s->suppressed_old, 1);
 	return true;
 }
 
 /*
- * Target side: a reply of the restored container. It went on from the
- * state the old container was frozen in, with the same requests after the
- * cursor in the same order, so its n-th reply is the old container's
- * reply reply_base + n, whatever number of datagrams each request gets.
- * True to drop it.
+ * Target side: a reply of the restored container, its payload's digest.
+ * It went on from the state the old container was frozen in, with the
+ * same requests after the cursor in the same order, so its n-th reply is
+ * the old container's reply reply_base + n, whatever number of datagrams
+ * each request gets. Before the cut-over it is compared and dropped (the
+ * old container answers every request until then); after, the first
+ * copy passes. True to drop it.
  */
-static __always_inline bool es_mig_new_reply(struct es_mig_session *s, const struct es_mig_key *k)
+static __always_inline bool es_mig_new_reply(struct es_mig_session *s, const struct es_mig_key *k,
+					     __u32 digest)
 {
 	__u32 st = es_mig_state_of(es_mig_seq_state(s));
+	bool drop = true;
 	__u64 n;
 
-	if (st == ES_MIG_ABORTED) {
-		/* Its migration is over; the old container answers everything. */
-		__sync_fetch_and_add(&s->suppressed_new, 1);
-		return true;
-	}
 	/*
-	 * Before the replay too: a request the old container had read but not
-	 * answered when it was frozen is answered by the restored one as soon
-	 * as it runs, and that reply has its place in the count.
+	 * Counted from its restore, not from the replay: a request the old
+	 * container had read but not answered when it was frozen is answered
+	 * by the restored one as soon as it runs, and that reply has its place.
 	 */
-	if (st == ES_MIG_NONE || (!(s->flags & ES_MIG_F_MIRROR) &&
+	if (st == ES_MIG_NONE || (st != ES_MIG_ABORTED && !(s->flags & ES_MIG_F_MIRROR) &&
 				  st != ES_MIG_REPLAYING && st != ES_MIG_CUTOVER))
 		return false;
-	n = __sync_fetch_and_add(&s->new_replies, 1) + 1;
-	if (!es_mig_claim_lost(s, k, s->reply_base + n, ES_MIG_ANS_NEW))
-		return false;
-	__sync_fetch_and_add(&s->suppressed_new, 1);
-	return true;
+	if (st != ES_MIG_ABORTED) {	/* aborted: the old container answers everything */
+		n = __sync_fetch_and_add(&s->new_replies, 1) + 1;
+		if (st == ES_MIG_CUTOVER)
+			drop = es_mig_claim(s, k, s->reply_base + n, ES_MIG_ANS_NEW, digest) &
+			       ES_MIG_ANS_OLD;
+		else
+			es_mig_claim(s, k, s->reply_base + n, ES_MIG_ANS_NEW_SEEN, digest);
+	}
+	if (drop)
+		__sync_fetch_and_add(&s->suppressed_new, 1);
+	return drop;
 }
 
 #endif /* EDGESHIFT_BPF_MIG_H */

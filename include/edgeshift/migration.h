@@ -37,7 +37,8 @@
  * 9: a service entry can hold new users (ES_MIG_SVC_HOLD, es_mig_svc.held_new,
  *    sealed_ns);
  * 10: replies paired by their place in each container's stream, not by
- *    request (es_mig_rclaim, es_mig_session.reply_base, claims_failed).
+ *    request, and compared (es_mig_rclaim, es_mig_session.reply_base,
+ *    claims_failed, replies_diverged).
  */
 #define ES_MIG_LAYOUT_VERSION	10
 
@@ -238,6 +239,9 @@ struct es_mig_session {
 	__u64	reply_base;	/* ctl */
 	__u64	claims_failed;	/* BPF: replies that could not claim their ordinal
 				 * (es_mig_rclaim full): the check fails */
+	__u64	replies_diverged;	/* BPF: second copies whose payload differs from
+					 * the first's (es_mig_rclaim.digest): the service
+					 * is not deterministic, the migration is given up */
 };
 
 /* Bits of es_mig_session.tcp_seen. */
@@ -280,15 +284,19 @@ struct es_mig_tcpblk {
  * Target side, UDP: which container's copy of one reply reached the user
  * (es_mig_rclaim, a hash keyed by es_mig_record_key whose seq is the
  * source's reply ordinal). Made by the first copy, of either container,
- * while the session mirrors; the second copy finds the other's bit and is
- * dropped. The agent deletes those at or below reply_base (before the
- * checkpoint, answered by the old container alone) and the rest with the
- * session.
+ * while a migration is under way; the second copy finds the other's bit
+ * and is dropped, and compares its payload's digest with the first's. The
+ * agent deletes those at or below reply_base (before the checkpoint,
+ * answered by the old container alone) and the rest with the session.
  */
 struct es_mig_rclaim {
-	__u32	answered;	/* ES_MIG_ANS_OLD, ES_MIG_ANS_NEW, set atomically */
-	__u32	reserved;	/* zero */
+	__u32	answered;	/* ES_MIG_ANS_OLD, _NEW, _NEW_SEEN, set atomically */
+	__u32	digest;		/* the first copy's: FNV-1a of the UDP payload's length and
+				 * first ES_MIG_DIGEST_BYTES bytes */
 };
+
+/* Bytes of a UDP reply's payload its digest covers, from the start (and its length). */
+#define ES_MIG_DIGEST_BYTES	256
 
 /* Longest request (IP header to end of payload) the replay buffer holds. */
 #define ES_MIG_RECORD_BYTES	1500
@@ -297,6 +305,13 @@ struct es_mig_rclaim {
 #define ES_MIG_ANS_OLD		(1U << 0)	/* the source's copy passed to the user */
 #define ES_MIG_ANS_NEW		(1U << 1)	/* the restored container's copy passed */
 #define ES_MIG_ANS_REPLAYED	(1U << 2)	/* user space replayed it into the restored container */
+/*
+ * The restored container's copy was seen and dropped: before the cut-over
+ * the old container's copy is the one the user gets, so that a service
+ * found not deterministic is given up with nothing of the restored one
+ * shown to the user.
+ */
+#define ES_MIG_ANS_NEW_SEEN	(1U << 3)
 
 /* Key of the replay buffer: one record per mirrored request. */
 struct es_mig_record_key {

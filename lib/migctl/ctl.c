@@ -219,21 +219,58 @@ int es_mig_wait_answered(const struct es_mig_dp *dp, const struct es_mig_key *ke
 }
 
 /*
- * The old container answered all it was sent: a reply sent after it was
- * delivered cut_seq came back (src_acked). One the WAN lost below it may
- * still be on its way again: the claims tell (es_mig_verify), not
- * old_base, which the data plane moves only a few ordinals a reply.
+ * The old container answered all it was sent: nothing was sent to it
+ * after the cursor, or a reply it sent after it was delivered cut_seq came
+ * back (src_acked). One the WAN lost below it may still be on its way
+ * again: the claims tell (es_mig_verify), not old_base, which the data
+ * plane moves only a few ordinals a reply.
  */
 static bool old_done(const struct es_mig_session *s, __u64 unused)
 {
 	(void)unused;
-	return s->src_acked >= s->cut_seq;
+	return s->cut_seq <= s->cursor || s->src_acked >= s->cut_seq;
 }
 
 int es_mig_wait_old_done(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			 unsigned int timeout_ms)
 {
 	return wait_until(dp, key, timeout_ms, old_done, 0);
+}
+
+/* A count that is looked at again and again: has it stayed for ms? */
+struct quiet {
+	__u64	last, moved;
+};
+
+static bool quiet_for(struct quiet *q, __u64 count, unsigned int ms)
+{
+	__u64 now = es_now_ns();
+
+	if (!q->moved || count != q->last) {
+		q->last = count;
+		q->moved = now;
+	}
+	return now - q->moved >= ms * 1000000ULL;
+}
+
+int es_mig_wait_new_quiet(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			  unsigned int quiet_ms, unsigned int timeout_ms, struct es_mig_session *s)
+{
+	__u64 end = es_now_ns() + timeout_ms * 1000000ULL;
+	struct timespec step = { 0, MIG_WAIT_STEP_NS };
+	struct quiet q = {};
+	int ret;
+
+	for (;;) {
+		ret = es_mig_session_get(dp, key, s);
+		if (ret || s->replies_diverged)
+			return ret;
+		if (quiet_for(&q, s->new_replies, quiet_ms))
+			return 0;
+		if (es_now_ns() >= end)
+			return -ETIMEDOUT;
+		nanosleep(&step, NULL);
+	}
 }
 
 /* The old container's replies past reply_base: the overlap both containers send. */
@@ -260,13 +297,15 @@ static void count_claims(const struct es_mig_dp *dp, const struct es_mig_key *ke
 	v->replies = overlap(s);
 	v->reply_base = s->reply_base;
 	v->claims_failed = s->claims_failed;
+	v->diverged = s->replies_diverged;
 	v->suppressed = s->suppressed_old + s->suppressed_new;
 	for (rk.seq = s->reply_base + 1; rk.seq <= s->old_replies; rk.seq++) {
 		if (bpf_map_lookup_elem(dp->rclaim_fd, &rk, &c))
 			v->missing++;
-		else if ((c.answered & ES_MIG_ANS_OLD) && (c.answered & ES_MIG_ANS_NEW))
+		else if ((c.answered & ES_MIG_ANS_OLD) &&
+			 (c.answered & (ES_MIG_ANS_NEW | ES_MIG_ANS_NEW_SEEN)))
 			v->both++;
-		else if (c.answered & (ES_MIG_ANS_OLD | ES_MIG_ANS_NEW))
+		else if (c.answered & (ES_MIG_ANS_OLD | ES_MIG_ANS_NEW | ES_MIG_ANS_NEW_SEEN))
 			v->one++;
 		else
 			v->none++;
@@ -275,7 +314,8 @@ static void count_claims(const struct es_mig_dp *dp, const struct es_mig_key *ke
 
 static bool verdict_holds(const struct es_mig_verdict *v)
 {
-	return v->both == v->replies && v->suppressed == v->replies && !v->claims_failed;
+	return v->both == v->replies && v->suppressed == v->replies && !v->claims_failed &&
+	       !v->diverged;
 }
 
 /*
@@ -370,24 +410,18 @@ int es_mig_src_wait_quiet(const struct es_mig_dp *dp, const struct es_mig_key *k
 			  __u64 hold_at, unsigned int timeout_ms)
 {
 	const struct timespec step = { .tv_nsec = 200 * 1000 };
-	__u64 now = es_now_ns(), end = now + timeout_ms * 1000000ULL, moved = now, last = 0;
+	__u64 end = es_now_ns() + timeout_ms * 1000000ULL;
 	struct es_mig_remote r;
+	struct quiet q = {};
 	int ret;
 
 	for (;;) {
 		ret = es_mig_remote_get(dp, key, &r);
 		if (ret)
 			return ret;
-		if (r.replies >= hold_at)
+		if (r.replies >= hold_at || quiet_for(&q, r.replies, ES_MIG_SRC_QUIET_MS))
 			return 0;
-		now = es_now_ns();
-		if (r.replies != last) {
-			last = r.replies;
-			moved = now;
-		}
-		if (now - moved >= ES_MIG_SRC_QUIET_MS * 1000000ULL)
-			return 0;
-		if (now >= end)
+		if (es_now_ns() >= end)
 			return -ETIMEDOUT;
 		nanosleep(&step, NULL);
 	}

@@ -69,6 +69,14 @@ int es_mig_wait_old_done(const struct es_mig_dp *dp, const struct es_mig_key *ke
 			 unsigned int timeout_ms);
 
 /*
+ * UDP, after a catch-up replay: wait until the restored container sent no
+ * reply for quiet_ms (it is done with what it was given), or a pair of
+ * copies differed; *s as it is then. -ETIMEDOUT after timeout_ms.
+ */
+int es_mig_wait_new_quiet(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			  unsigned int quiet_ms, unsigned int timeout_ms, struct es_mig_session *s);
+
+/*
  * The exactly-once check after cut-over, at the target: every reply the
  * old container sent after its checkpoint (ordinals reply_base+1 ..
  * old_replies, the replies to cursor+1 .. cut_seq) must have been sent by
@@ -86,8 +94,10 @@ struct es_mig_verdict {
 	__u64	missing;	/* no claim (deleted or never made) */
 	__u64	suppressed;	/* second copies dropped */
 	__u64	claims_failed;	/* copies that passed unclaimed (es_mig_rclaim full) */
+	__u64	diverged;	/* pairs whose two copies differ (replies_diverged) */
 	bool	timed_out;	/* not all answered within the wait */
-	bool	passed;		/* both == suppressed == replies, none unclaimed, in time */
+	bool	passed;		/* both == suppressed == replies, none unclaimed or
+				 * different, in time */
 };
 
 int es_mig_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,

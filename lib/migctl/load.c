@@ -65,6 +65,8 @@ static void size_like_pins(struct migration *skel, const char *pin_path)
 			bpf_map__set_max_entries(map, info.max_entries);
 		close(fd);
 	}
+	/* scratch room of the programs that run now: nothing to keep or share */
+	bpf_map__set_pin_path(skel->maps.es_mig_digest_room, NULL);
 }
 
 static const char *const table_maps[] = {

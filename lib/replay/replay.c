@@ -177,18 +177,41 @@ int es_mig_replay_begin(const struct es_mig_dp *dp, const struct es_mig_key *key
 	return es_mig_inject_key_open(dp->ct_netns, key);
 }
 
-int es_mig_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *key,
-			  unsigned int *replayed)
+/* FORWARDING -> REPLAYING, or go on in REPLAYING (a catch-up came first). */
+static int replay_open(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		       struct es_mig_session *s, __u64 *seq_state)
+{
+	int ret = es_mig_session_get(dp, key, s);
+
+	if (ret)
+		return ret;
+	if (es_mig_state_of(s->seq_state) != ES_MIG_REPLAYING)
+		return es_mig_replay_begin(dp, key, s, seq_state);
+	*seq_state = s->seq_state;
+	return es_mig_inject_key_open(dp->ct_netns, key);
+}
+
+/* The catch-up changes no state: what came meanwhile waits for the cut-over. */
+static int stay(struct drain *d, __u64 *head)
+{
+	(void)d;
+	(void)head;
+	return 0;
+}
+
+/* Replay what is buffered now, from where the replay is; finish as told. */
+static int replay_run(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		      int (*finish)(struct drain *d, __u64 *head), unsigned int *replayed)
 {
 	struct es_mig_session s;
-	struct drain d = { .dp = dp, .key = key, .step = replay_step, .finish = switch_state,
+	struct drain d = { .dp = dp, .key = key, .step = replay_step, .finish = finish,
 			   .from = ES_MIG_REPLAYING, .to = ES_MIG_CUTOVER };
 	__u64 ss = 0;
 	int ret;
 
 	if (replayed)
 		*replayed = 0;
-	d.fd = es_mig_replay_begin(dp, key, &s, &ss);
+	d.fd = replay_open(dp, key, &s, &ss);
 	if (d.fd < 0)
 		return d.fd;
 	d.cursor = s.cursor;
@@ -198,6 +221,18 @@ int es_mig_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *k
 	if (replayed)
 		*replayed = d.done;
 	return ret;
+}
+
+int es_mig_replay_catchup(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			  unsigned int *replayed)
+{
+	return replay_run(dp, key, stay, replayed);
+}
+
+int es_mig_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			  unsigned int *replayed)
+{
+	return replay_run(dp, key, switch_state, replayed);
 }
 
 int es_mig_send_records(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 from,

@@ -30,10 +30,20 @@ int es_mig_replay_begin(const struct es_mig_dp *dp, const struct es_mig_key *key
 			struct es_mig_session *s, __u64 *seq_state);
 
 /*
- * The restored container is running: FORWARDING -> REPLAYING, every
- * buffered request after the cursor is injected into it in order, then
- * REPLAYING -> CUTOVER at a moment when nothing is left to replay, so no
- * new request reaches it before the buffered ones. *replayed counts them.
+ * UDP, before the cut-over: FORWARDING -> REPLAYING (or on from where an
+ * earlier catch-up left it), and every request buffered now injected into
+ * the restored container in order; no state change after. Its replies are
+ * compared with the old container's and dropped until the cut-over.
+ */
+int es_mig_replay_catchup(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			  unsigned int *replayed);
+
+/*
+ * The restored container is running: FORWARDING -> REPLAYING (or on in
+ * REPLAYING after a catch-up), every buffered request after the last
+ * replayed is injected into it in order, then REPLAYING -> CUTOVER at a
+ * moment when nothing is left to replay, so no new request reaches it
+ * before the buffered ones. *replayed counts them.
  */
 int es_mig_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			  unsigned int *replayed);

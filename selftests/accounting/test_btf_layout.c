@@ -454,13 +454,14 @@ LAYOUT_TEST(es_mig_session,
 	MEMBER(es_mig_session, tcp_matched), MEMBER(es_mig_session, tcp_diverged),
 	MEMBER(es_mig_session, tcp_unhashed), MEMBER(es_mig_session, tcp_old_late),
 	MEMBER(es_mig_session, old_cut_nxt), MEMBER(es_mig_session, reserved2),
-	MEMBER(es_mig_session, reply_base), MEMBER(es_mig_session, claims_failed))
+	MEMBER(es_mig_session, reply_base), MEMBER(es_mig_session, claims_failed),
+	MEMBER(es_mig_session, replies_diverged))
 {
 	check_layout_in(&es_mig_session_desc, "migration.bpf.o");
 }
 
 LAYOUT_TEST(es_mig_rclaim,
-	MEMBER(es_mig_rclaim, answered), MEMBER(es_mig_rclaim, reserved))
+	MEMBER(es_mig_rclaim, answered), MEMBER(es_mig_rclaim, digest))
 {
 	check_layout_in(&es_mig_rclaim_desc, "migration.bpf.o");
 }

@@ -12,7 +12,7 @@ es_require_root drill_faults
 command -v criu >/dev/null || { es_plan 1; es_skip drill_faults "criu missing (tools/setup/install-deps)"; exit 0; }
 # shellcheck source=selftests/migration/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 30
+es_plan 35
 
 drill_run restore --rate 20 --count 100 --handoff-at 30 --fault restore_fail
 drill_expect_failed_clean "restore fails"
@@ -59,4 +59,13 @@ drill_expect_done "two datagrams per request"
 es_expect_eq "two datagrams per request: every part of every request once, the check over both parts" \
 	"$(drill_q '.requests as $r | .migration.agents_exactly_once | "\($r.answered) \($r.answered_twice) \(.passed) \(.replies == 2 * .replayed) \(.replayed > 0)"')" \
 	"120 0 true true true"
+
+# A UDP service whose replies carry the time: before the cut-over the
+# restored container's replies are compared with the old one's and
+# dropped, so the difference gives the migration up with the old
+# container serving and nothing of the restored one shown to the user.
+drill_run uclock --rate 20 --count 100 --handoff-at 30 --service-clock
+drill_expect_failed_clean "UDP replies with the time"
+es_expect_eq "UDP replies with the time: found before the cut-over, with the reason" \
+	"$(drill_q '.migration.error // "" | test("step catchup .*replies differ from the old one")')" true
 es_done

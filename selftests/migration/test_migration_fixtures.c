@@ -640,7 +640,7 @@ TEST_F_BOTH_FAMILIES(new_reply_suppressed_when_old_answered)
 	struct run r;
 	size_t len = reply(3, rep);
 
-	make_session(self, ES_MIG_REPLAYING, 16);
+	make_session(self, ES_MIG_CUTOVER, 16);
 	set_cursor(self, 2);
 	set_reply_base(self, 2);
 	put_claim(self, 3, ES_MIG_ANS_OLD);
@@ -655,35 +655,52 @@ TEST_F_BOTH_FAMILIES(new_reply_suppressed_when_old_answered)
 	EXPECT_EQ(session(self).suppressed_new, 1, "suppressed_new");
 }
 
+/* A reply of the restored container with ordinal ord's payload: its verdict. */
+static int new_reply(FIXTURE_DATA(mig) *self, uint64_t ord)
+{
+	uint8_t rep[PKT_MAX];
+	struct run r;
+
+	run_tc(self->ctr_fd, rep, reply(ord, rep), &r);
+	return (int)r.retval;
+}
+
 /*
  * A service answering each request with two datagrams: the checkpoint
  * holds requests 1..2 and the old container had sent 4 replies when it was
  * frozen. Its replies 5.. and the restored container's 1st, 2nd, ... are
- * the same datagrams, whichever comes first; each reaches the user once.
+ * the same datagrams. Before the cut-over the old container's copy is the
+ * one the user gets, the restored one's compared and dropped; after it,
+ * the first copy passes. Each datagram reaches the user once; a pair whose
+ * copies differ is counted.
  */
 TEST_F_BOTH_FAMILIES(replies_paired_by_place_not_by_request)
 {
-	uint8_t rep[PKT_MAX];
-	struct run r;
-	size_t len = reply(3, rep);
-	int i, passed = 0;
+	int i;
 
 	make_session(self, ES_MIG_REPLAYING, 16);
 	set_cursor(self, 2);
 	set_reply_base(self, 4);
-	EXPECT_EQ(old_reply(self, 5), XDP_PASS, "old reply 5 (request 3, part 1) first: passes");
-	EXPECT_EQ(old_reply(self, 6), XDP_PASS, "old reply 6 (request 3, part 2) first: passes");
-	for (i = 0; i < 4; i++) {
-		run_tc(self->ctr_fd, rep, len, &r);
-		passed += (int)r.retval == TC_ACT_UNSPEC;
-	}
-	EXPECT_EQ(passed, 2, "the restored container's 4 replies: 1-2 dropped, 3-4 pass");
-	EXPECT_EQ(old_reply(self, 7), XDP_DROP, "old reply 7 after the new copy: dropped");
-	EXPECT_EQ(old_reply(self, 8), XDP_DROP, "old reply 8 after the new copy: dropped");
-	for (i = 5; i <= 8; i++)
-		EXPECT_EQ(claimed(self, i), ES_MIG_ANS_OLD | ES_MIG_ANS_NEW, "sent by both");
-	EXPECT_EQ(session(self).suppressed_old + session(self).suppressed_new * 100, 202,
+	EXPECT_EQ(new_reply(self, 5), TC_ACT_SHOT, "replaying: new copy of 5 first, dropped");
+	EXPECT_EQ(old_reply(self, 5), XDP_PASS, "... and the old copy of 5 passes");
+	EXPECT_EQ(old_reply(self, 6), XDP_PASS, "old copy of 6 first: passes");
+	EXPECT_EQ(new_reply(self, 6), TC_ACT_SHOT, "... the new copy of 6 dropped");
+	ASSERT_OK(es_mig_set_state(&self->dp, &self->key, ES_MIG_REPLAYING, ES_MIG_CUTOVER,
+				   ES_MIG_ANY_SEQ, NULL), "cut over");
+	EXPECT_EQ(new_reply(self, 7), TC_ACT_UNSPEC, "cut over: new copy of 7 first, passes");
+	EXPECT_EQ(new_reply(self, 8), TC_ACT_UNSPEC, "new copy of 8 first, passes");
+	EXPECT_EQ(old_reply(self, 7), XDP_DROP, "old copy of 7 after it: dropped");
+	EXPECT_EQ(old_reply(self, 8), XDP_DROP, "old copy of 8 after it: dropped");
+	for (i = 5; i <= 6; i++)
+		EXPECT_EQ(claimed(self, i), ES_MIG_ANS_OLD | ES_MIG_ANS_NEW_SEEN, "5-6: both seen");
+	for (i = 7; i <= 8; i++)
+		EXPECT_EQ(claimed(self, i), ES_MIG_ANS_OLD | ES_MIG_ANS_NEW, "7-8: both seen");
+	EXPECT_EQ(session(self).suppressed_old * 100 + session(self).suppressed_new, 202,
 		  "two second copies dropped on each side");
+	EXPECT_EQ(session(self).replies_diverged, 0, "every pair the same bytes");
+	EXPECT_EQ(new_reply(self, 90), TC_ACT_UNSPEC, "new copy of 9 (other bytes) passes");
+	EXPECT_EQ(old_reply(self, 9), XDP_DROP, "old copy of 9 dropped");
+	EXPECT_EQ(session(self).replies_diverged, 1, "the pair that differs counted");
 	ASSERT_OK(es_mig_reply_base_set(&self->dp, &self->key, 6), "reply_base 6");
 	EXPECT_EQ(claimed(self, 5) + claimed(self, 6), -2, "claims up to the base deleted");
 	EXPECT_EQ(claimed(self, 7), ES_MIG_ANS_OLD | ES_MIG_ANS_NEW, "the one after it kept");
