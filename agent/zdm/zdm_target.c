@@ -340,6 +340,12 @@ static enum es_mig_err op_catchup_udp(struct op_ctx *o, json_t **resp)
 	struct es_mig_dp dp;
 	int ret;
 
+	/* asked again by a source that lost the answer to its cut-over: compared before it */
+	if (state_now(o, &s) == ES_MIG_CUTOVER) {
+		*resp = json_pack("{s:i,s:I}", "replayed", 0, "compared",
+				  (json_int_t)s.new_replies);
+		return ES_MIG_OK;
+	}
 	log_ev(o, "zdm_replay_start", json_pack("{s:b}", "cut", 0));
 	ret = es_zdm_ct_dp(o->z, &o->key, &dp) ?: es_mig_replay_catchup(&dp, &o->key, &replayed);
 	es_zdm_ct_dp_put(&dp);
@@ -347,12 +353,15 @@ static enum es_mig_err op_catchup_udp(struct op_ctx *o, json_t **resp)
 		return refused(o, resp, "cannot replay: %s", ret);
 	ret = es_mig_wait_new_quiet(&o->z->dp, &o->key, CATCHUP_QUIET_MS,
 				    o->z->cfg->cutover_timeout_ms, &s);
+	if (!ret || ret == -ETIMEDOUT)
+		ret = es_mig_compared_set(&o->z->dp, &o->key, o->z->cfg->cutover_timeout_ms, &s);
 	if (ret && ret != -ETIMEDOUT)
 		return refused(o, resp, "cannot compare the replies: %s", ret);
-	log_ev(o, "zdm_compared", json_pack("{s:i,s:I,s:I,s:b}", "replayed", replayed,
+	log_ev(o, "zdm_compared", json_pack("{s:i,s:I,s:I,s:I}", "replayed", replayed,
 					    "new_replies", (json_int_t)s.new_replies,
-					    "diverged", (json_int_t)s.replies_diverged,
-					    "quiet", !ret));
+					    "old_replies",
+					    (json_int_t)(s.old_replies - s.reply_base),
+					    "diverged", (json_int_t)s.replies_diverged));
 	if (s.replies_diverged) {
 		snprintf(msg, sizeof(msg), "the restored container's replies differ from the old "
 			 "one's (%llu of them): the service does not answer the same requests "

@@ -786,9 +786,9 @@ static __always_inline bool es_mig_old_reply(const struct es_mig_key *k, __u64 s
  * It went on from the state the old container was frozen in, with the
  * same requests after the cursor in the same order, so its n-th reply is
  * the old container's reply reply_base + n, whatever number of datagrams
- * each request gets. Before the cut-over it is compared and dropped (the
- * old container answers every request until then); after, the first
- * copy passes. True to drop it.
+ * each request gets. Until the catch-up has compared the two it is
+ * dropped (the old container answers every request until then); after,
+ * the first copy passes. True to drop it.
  */
 static __always_inline bool es_mig_new_reply(struct es_mig_session *s, const struct es_mig_key *k,
 					     __u32 digest)
@@ -807,7 +807,7 @@ static __always_inline bool es_mig_new_reply(struct es_mig_session *s, const str
 		return false;
 	if (st != ES_MIG_ABORTED) {	/* aborted: the old container answers everything */
 		n = __sync_fetch_and_add(&s->new_replies, 1) + 1;
-		if (st == ES_MIG_CUTOVER)
+		if (st == ES_MIG_CUTOVER || (s->flags & ES_MIG_F_COMPARED))
 			drop = es_mig_claim(s, k, s->reply_base + n, ES_MIG_ANS_NEW, digest) &
 			       ES_MIG_ANS_OLD;
 		else

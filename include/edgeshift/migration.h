@@ -127,6 +127,12 @@ static inline __attribute__((always_inline)) void es_mig_addr_cpy(__u32 *d, cons
 #define ES_MIG_F_AUTO		(1U << 1)	/* created by the data plane on handoff detection */
 #define ES_MIG_F_ABORT_HELD	(1U << 2)	/* aborted in HOLD: records (hold_seq, abort_seq] were
 						 * never sent; user space sends them, then clears it */
+/*
+ * UDP: the restored container's replies so far were compared with the old
+ * one's, and the old one's copies of them had all come: from now on its
+ * copies pass when first, as after the cut-over (set by the catch-up).
+ */
+#define ES_MIG_F_COMPARED	(1U << 3)
 
 /* Reasons in es_mig_session.abort_reason and es_mig_event.reason. */
 enum es_mig_abort_reason {

@@ -273,6 +273,29 @@ int es_mig_wait_new_quiet(const struct es_mig_dp *dp, const struct es_mig_key *k
 	}
 }
 
+/* The old container's copies of every reply the restored one sent are in, or a pair differed. */
+static bool old_caught_up(const struct es_mig_session *s, __u64 unused)
+{
+	(void)unused;
+	return s->replies_diverged || s->old_replies >= s->reply_base + s->new_replies;
+}
+
+int es_mig_compared_set(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			unsigned int timeout_ms, struct es_mig_session *s)
+{
+	struct es_mig_cmd cmd = {};
+	int ret;
+
+	ret = wait_until(dp, key, timeout_ms, old_caught_up, 0);
+	if (ret && ret != -ETIMEDOUT)
+		return ret;
+	ret = es_mig_session_get(dp, key, s);
+	if (ret || s->replies_diverged)
+		return ret;
+	cmd.flags = s->flags | ES_MIG_F_COMPARED;
+	return es_mig_cmd_run(dp, key, ES_MIG_CMD_CONFIGURE, &cmd);
+}
+
 /* The old container's replies past reply_base: the overlap both containers send. */
 static __u64 overlap(const struct es_mig_session *s)
 {

@@ -77,6 +77,17 @@ int es_mig_wait_new_quiet(const struct es_mig_dp *dp, const struct es_mig_key *k
 			  unsigned int quiet_ms, unsigned int timeout_ms, struct es_mig_session *s);
 
 /*
+ * UDP, after the catch-up: wait (up to timeout_ms) until the old
+ * container's copies of every reply the restored one sent have come, then,
+ * unless a pair differed, set ES_MIG_F_COMPARED: the restored container's
+ * copies pass when first from now on. Its copies dropped so far all had
+ * the old one's delivered, so the user gets no reply out of order at the
+ * switch. *s as it was before the flag.
+ */
+int es_mig_compared_set(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			unsigned int timeout_ms, struct es_mig_session *s);
+
+/*
  * The exactly-once check after cut-over, at the target: every reply the
  * old container sent after its checkpoint (ordinals reply_base+1 ..
  * old_replies, the replies to cursor+1 .. cut_seq) must have been sent by

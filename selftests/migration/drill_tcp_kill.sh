@@ -40,9 +40,11 @@ done
 
 for case in "target replay" "source stall_paused"; do
 	read -r victim at <<<"$case"
+	# 12 s of requests: the retry must find the connections still open
+	# after the killed agent's restart and the first migration's abort
 	drill_run "kill-$victim" --service redis --connections $CONNS --mode partial --rate 20 \
-		--count 120 --handoff-at 30 --fault "kill_${victim}_agent" --fault-at "$at" --retry
-	tcp_clean "Redis, $victim agent killed at ${at#stall_}" 120
+		--count 240 --handoff-at 30 --fault "kill_${victim}_agent" --fault-at "$at" --retry
+	tcp_clean "Redis, $victim agent killed at ${at#stall_}" 240
 	drill_expect_eq "Redis, $victim agent killed at ${at#stall_}: done (the retry's, if the first failed), drill passed" \
 		"$(drill_q .migration.state) $DRILL_RC" "done 0"
 done
