@@ -419,8 +419,14 @@ int es_mig_send_replies(const struct es_mig_dp *dp, const struct es_mig_key *key
 			continue;
 		}
 		run = false;
-		ret = es_mig_tunnel_send_pkt(dp, fd, r.peer_addr, ES_MIG_TUN_REPLY, sk.seq, 0,
-					     h.data, h.len);
+		/*
+		 * base: what the old container has got in sequence now, as a
+		 * reply sent now would carry; the target's wait for the old
+		 * container's last answer reads it (src_acked), and the copy
+		 * of that answer may be the one the WAN lost.
+		 */
+		ret = es_mig_tunnel_send_pkt(dp, fd, r.peer_addr, ES_MIG_TUN_REPLY, sk.seq,
+					     r.last_seq, h.data, h.len);
 		if (!ret)
 			(*sent)++;
 	}
