@@ -251,10 +251,12 @@ static __noinline bool es_mig_old_drop(struct xdp_md *ctx, __u64 seq, __u32 ack,
 
 	if (es_mig_key_of(data + ES_ETH_HLEN + hlen, data_end, true, &k, &len))
 		return false;
-	if (k.proto != IPPROTO_TCP)
-		return es_mig_old_reply(&k, seq, ack, es_mig_digest_xdp(ctx, ES_ETH_HLEN + hlen));
 	s = es_mig_old_seen(&k, seq, ack);
-	return !s || es_mig_tcp_old(ctx, s, &k, ES_ETH_HLEN + hlen);
+	if (!s)
+		return true;
+	if (k.proto != IPPROTO_TCP)
+		return es_mig_old_reply(s, &k, seq, ctx, ES_ETH_HLEN + hlen);
+	return es_mig_tcp_old(ctx, s, &k, ES_ETH_HLEN + hlen);
 }
 
 /*
@@ -636,8 +638,7 @@ static __always_inline int es_mig_ctr_reply(struct __sk_buff *skb)
 	if (s && k.proto == IPPROTO_TCP)
 		return es_mig_tcp_new(skb, s, &k) ? es_mig_take(skb) : TC_ACT_UNSPEC;
 	if (s)
-		return es_mig_new_reply(s, &k, es_mig_digest_skb(skb, ES_ETH_HLEN)) ?
-		       TC_ACT_SHOT : TC_ACT_UNSPEC;
+		return es_mig_new_reply(s, &k, skb) ? TC_ACT_SHOT : TC_ACT_UNSPEC;
 	r = bpf_map_lookup_elem(&es_mig_remote, &k);
 	if (r)
 		return es_mig_encap_reply(skb, r, &k);

@@ -331,8 +331,7 @@ static bool summed(const char *name)
 	static const char *const counts[] = {
 		"replayed", "replies", "answered_by_both", "answered_by_one", "unanswered",
 		"claims_missing", "claims_failed", "replies_diverged", "suppressed",
-		"blocks_matched",
-		"blocks_diverged",
+		"blocks_matched", "blocks_diverged",
 		"segments_unhashed", "bytes_both_sent", "bytes_in_whole_blocks", "bytes_compared",
 	};
 	size_t i;

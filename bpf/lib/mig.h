@@ -150,23 +150,30 @@ static __always_inline int es_mig_record_new(struct es_mig_session *s, const str
 }
 
 /*
+ * Replies are claimed (and their payload hashed) only while a migration is
+ * under way, mirroring and not aborted: only then can the restored
+ * container answer too. Any other reply costs no more than before.
+ */
+static __always_inline bool es_mig_claims_on(const struct es_mig_session *s, __u32 st)
+{
+	return (s->flags & ES_MIG_F_MIRROR) && st != ES_MIG_NONE && st != ES_MIG_ABORTED;
+}
+
+/*
  * A copy of reply ordinal `ord` (the source's numbering) is about to reach
  * the user: claim the ordinal for this copy's side (ES_MIG_ANS_OLD, _NEW
  * or _NEW_SEEN) and return the bits the other copy had set (0 when this
  * one is first). The second copy compares its digest with the first's: a
- * difference is a service that is not deterministic. Claims are made only
- * while a migration is under way (mirroring, not aborted): only then can
- * the restored container answer too.
+ * difference is a service that is not deterministic. Callers check
+ * es_mig_claims_on first.
  */
 static __always_inline __u32 es_mig_claim(struct es_mig_session *s, const struct es_mig_key *k,
 					  __u64 ord, __u32 side, __u32 digest)
 {
 	struct es_mig_rclaim first = { .answered = side, .digest = digest }, *c;
-	__u32 st = es_mig_state_of(es_mig_seq_state(s)), prev, other;
 	struct es_mig_record_key rk = {};
+	__u32 prev, other;
 
-	if (!(s->flags & ES_MIG_F_MIRROR) || st == ES_MIG_NONE || st == ES_MIG_ABORTED)
-		return 0;
 	rk.session = *k;
 	rk.seq = ord;
 	if (!bpf_map_update_elem(&es_mig_rclaim, &rk, &first, BPF_NOEXIST))
@@ -765,17 +772,17 @@ static __always_inline struct es_mig_session *es_mig_old_seen(const struct es_mi
 }
 
 /*
- * Target side, UDP: a reply of the old container came back, its payload's
- * digest; true to drop it (the restored container's copy passed first).
+ * Target side, UDP: reply `seq` of the old container came back (session s,
+ * es_mig_old_seen); true to drop it (the restored container's copy passed
+ * first). The XDP packet ctx, its IP header at l3, is hashed only when
+ * the reply is claimed.
  */
-static __always_inline bool es_mig_old_reply(const struct es_mig_key *k, __u64 seq, __u32 ack,
-					     __u32 digest)
+static __always_inline bool es_mig_old_reply(struct es_mig_session *s, const struct es_mig_key *k,
+					     __u64 seq, struct xdp_md *ctx, __u32 l3)
 {
-	struct es_mig_session *s = es_mig_old_seen(k, seq, ack);
-
-	if (!s)
-		return true;
-	if (!(es_mig_claim(s, k, seq, ES_MIG_ANS_OLD, digest) & ES_MIG_ANS_NEW))
+	if (!es_mig_claims_on(s, es_mig_state_of(es_mig_seq_state(s))) ||
+	    !(es_mig_claim(s, k, seq, ES_MIG_ANS_OLD, es_mig_digest_xdp(ctx, l3)) &
+	      ES_MIG_ANS_NEW))
 		return false;
 	__sync_fetch_and_add(&s->suppressed_old, 1);
 	return true;
@@ -791,31 +798,29 @@ static __always_inline bool es_mig_old_reply(const struct es_mig_key *k, __u64 s
  * the first copy passes. True to drop it.
  */
 static __always_inline bool es_mig_new_reply(struct es_mig_session *s, const struct es_mig_key *k,
-					     __u32 digest)
+					     struct __sk_buff *skb)
 {
-	__u32 st = es_mig_state_of(es_mig_seq_state(s));
-	bool drop = true;
-	__u64 n;
+	__u32 st = es_mig_state_of(es_mig_seq_state(s)), digest;
+	__u64 ord;
 
+	if (st == ES_MIG_ABORTED)
+		goto drop;	/* its migration is over: the old container answers everything */
+	if (!es_mig_claims_on(s, st))
+		return false;
 	/*
 	 * Counted from its restore, not from the replay: a request the old
 	 * container had read but not answered when it was frozen is answered
 	 * by the restored one as soon as it runs, and that reply has its place.
 	 */
-	if (st == ES_MIG_NONE || (st != ES_MIG_ABORTED && !(s->flags & ES_MIG_F_MIRROR) &&
-				  st != ES_MIG_REPLAYING && st != ES_MIG_CUTOVER))
+	ord = s->reply_base + __sync_fetch_and_add(&s->new_replies, 1) + 1;
+	digest = es_mig_digest_skb(skb, ES_ETH_HLEN);
+	if (st != ES_MIG_CUTOVER && !(s->flags & ES_MIG_F_COMPARED))
+		es_mig_claim(s, k, ord, ES_MIG_ANS_NEW_SEEN, digest);
+	else if (!(es_mig_claim(s, k, ord, ES_MIG_ANS_NEW, digest) & ES_MIG_ANS_OLD))
 		return false;
-	if (st != ES_MIG_ABORTED) {	/* aborted: the old container answers everything */
-		n = __sync_fetch_and_add(&s->new_replies, 1) + 1;
-		if (st == ES_MIG_CUTOVER || (s->flags & ES_MIG_F_COMPARED))
-			drop = es_mig_claim(s, k, s->reply_base + n, ES_MIG_ANS_NEW, digest) &
-			       ES_MIG_ANS_OLD;
-		else
-			es_mig_claim(s, k, s->reply_base + n, ES_MIG_ANS_NEW_SEEN, digest);
-	}
-	if (drop)
-		__sync_fetch_and_add(&s->suppressed_new, 1);
-	return drop;
+drop:
+	__sync_fetch_and_add(&s->suppressed_new, 1);
+	return true;
 }
 
 #endif /* EDGESHIFT_BPF_MIG_H */
