@@ -334,6 +334,7 @@ static enum es_mig_err op_cutover_tcp(struct op_ctx *o, json_t **resp)
  */
 static enum es_mig_err op_catchup_udp(struct op_ctx *o, json_t **resp)
 {
+	const char *timed_out = NULL;
 	unsigned int replayed = 0;
 	struct es_mig_session s;
 	char msg[256];
@@ -351,17 +352,27 @@ static enum es_mig_err op_catchup_udp(struct op_ctx *o, json_t **resp)
 	es_zdm_ct_dp_put(&dp);
 	if (ret)
 		return refused(o, resp, "cannot replay: %s", ret);
+	/*
+	 * A wait that times out does not stop the catch-up (a service may
+	 * stop answering); the check after the cut-over still counts every
+	 * pair. The event says which wait it was.
+	 */
 	ret = es_mig_wait_new_quiet(&o->z->dp, &o->key, CATCHUP_QUIET_MS,
 				    o->z->cfg->cutover_timeout_ms, &s);
+	if (ret == -ETIMEDOUT)
+		timed_out = "restored_container_quiet";
 	if (!ret || ret == -ETIMEDOUT)
 		ret = es_mig_compared_set(&o->z->dp, &o->key, o->z->cfg->cutover_timeout_ms, &s);
+	if (ret == -ETIMEDOUT)
+		timed_out = "old_copies";
 	if (ret && ret != -ETIMEDOUT)
 		return refused(o, resp, "cannot compare the replies: %s", ret);
-	log_ev(o, "zdm_compared", json_pack("{s:i,s:I,s:I,s:I}", "replayed", replayed,
+	log_ev(o, "zdm_compared", json_pack("{s:i,s:I,s:I,s:I,s:s?}", "replayed", replayed,
 					    "new_replies", (json_int_t)s.new_replies,
 					    "old_replies",
 					    (json_int_t)(s.old_replies - s.reply_base),
-					    "diverged", (json_int_t)s.replies_diverged));
+					    "diverged", (json_int_t)s.replies_diverged,
+					    "timed_out", timed_out));
 	if (s.replies_diverged) {
 		snprintf(msg, sizeof(msg), "the restored container's replies differ from the old "
 			 "one's (%llu of them): the service does not answer the same requests "

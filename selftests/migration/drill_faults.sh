@@ -12,7 +12,7 @@ es_require_root drill_faults
 command -v criu >/dev/null || { es_plan 1; es_skip drill_faults "criu missing (tools/setup/install-deps)"; exit 0; }
 # shellcheck source=selftests/migration/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 35
+es_plan 36
 
 drill_run restore --rate 20 --count 100 --handoff-at 30 --fault restore_fail
 drill_expect_failed_clean "restore fails"
@@ -49,16 +49,24 @@ es_expect_eq "first check timed out: the target checked twice, the first timed o
 	"$(jq -rs '[.[] | select(.event == "zdm_verified") | "\(.timed_out) \(.passed)"] | join(", ")' \
 		"$ES_TMP/verify/events-node2.log")" "true false, false true"
 
-# A service answering each request with two datagrams: the restored
-# container's replies pair with the old one's by their place in each
-# stream (from the source's reply count at the freeze), not by request, so
-# each part reaches the user once and the agents' check counts two
-# replies per replayed request.
-drill_run parts --rate 20 --count 120 --handoff-at 30 --service-replies 2
-drill_expect_done "two datagrams per request"
-es_expect_eq "two datagrams per request: every part of every request once, the check over both parts" \
-	"$(drill_q '.requests as $r | .migration.agents_exactly_once | "\($r.answered) \($r.answered_twice) \(.passed) \(.replies == 2 * .replayed) \(.replayed > 0)"')" \
-	"120 0 true true true"
+# A service answering each request with two datagrams, and every third
+# request with none (es-counter's "SEQ n QUIET"): the restored container's
+# replies pair with the old one's by their place in each stream (from the
+# source's reply count at the freeze), not by request, so each part
+# reaches the user once, each quiet request takes effect once (the next
+# reply's counter) and the agents' check counts two replies for each
+# replayed request that wants one: of any run of replayed requests, a
+# third (rounded either way) are quiet.
+drill_run parts --rate 20 --count 120 --handoff-at 30 --service-replies 2 --quiet-every 3
+drill_expect_done "two datagrams per request, none for every third"
+es_expect_eq "0 and 2 datagrams per request: every part once, every request applied once, the check over the parts" \
+	"$(drill_q '.requests as $r | .migration.agents_exactly_once | .replayed as $n |
+		"\($r.answered) \($r.quiet) \($r.answered_twice) \(.passed) \($n > 2)" +
+		" \(.replies == 2 * ($n - ($n / 3 | floor)) or .replies == 2 * ($n - ($n / 3 | ceil)))"')" \
+	"80 40 0 true true true"
+es_expect_eq "0 and 2 datagrams per request: the catch-up compared without a wait running out" \
+	"$(jq -rs '[.[] | select(.event == "zdm_compared") | "\(.timed_out) \(.diverged)"] | join(", ")' \
+		"$ES_TMP/parts/events-node2.log")" "null 0"
 
 # A UDP service whose replies carry the time: before the cut-over the
 # restored container's replies are compared with the old one's and

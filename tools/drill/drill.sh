@@ -6,7 +6,7 @@
 #                  [--mode partial|complete] [--delay-ms D] [--wan-rate R]
 #                  [--fault KIND] [--fault-at PHASE] [--outage-s S] [--retry]
 #                  [--replay-limit N] [--retry-replay-limit N]
-#                  [--replay-order arrival|connection] [--service-replies N]
+#                  [--replay-order arrival|connection] [--service-replies N] [--quiet-every K]
 #                  [--service udp|tcp|redis|http] [--service-clock] [--connections N]
 #                  [--pipeline P] [--others-count N] [--records N]
 #                  [--ab N | --redis-benchmark N] [--ab-concurrency C] [--ab-pace R]
@@ -77,6 +77,7 @@ while [ $# -gt 0 ]; do
 	--retry) OVR[retry]=true; shift ;;
 	--retry-replay-limit) OVR[retry_replay_limit]=$2; shift 2 ;;
 	--service-replies) OVR[udp_replies]=$2; shift 2 ;;
+	--quiet-every) OVR[quiet_every]=$2; shift 2 ;;
 	--service) OVR[protocol]=$2; shift 2 ;;
 	--service-clock) OVR[reply_clock]=true; shift ;;
 	--connections) OVR[connections]=$2; shift 2 ;;
@@ -147,6 +148,8 @@ RETRY=$(sc retry .retry false)
 RETRY_LIMIT=$(sc retry_replay_limit .retry_replay_limit 0)
 # datagrams the service answers each request with (es-counter --udp-replies)
 REPLIES=$(sc udp_replies .service.udp_replies 1)
+# every K-th request wants no reply (es-counter's "SEQ n QUIET"); 0: none
+QUIET_EVERY=$(sc quiet_every .service.quiet_every 0)
 # the user's session: datagrams, or one TCP connection that must live
 # through the migration (CRIU carries it: the container's tcp_established)
 PROTO=$(sc protocol .service.protocol udp)
@@ -761,7 +764,7 @@ if [ "$AB_N" -gt 0 ]; then
 fi
 es_in u "$ES_BUILD/es-drill" client --to "$(ep "$SVC" "$SVC_PORT")" --bind "$(ep "$USER_IP" "$USER_PORT")" \
 	--rate "$RATE" --count "$COUNT" --handoff-at "$HANDOFF" --handoff-gw "$GW2" --drain-ms "$DRAIN_MS" \
-	--parts "$REPLIES" "${CLIENT_PROTO[@]}" \
+	--parts "$REPLIES" --quiet-every "$QUIET_EVERY" "${CLIENT_PROTO[@]}" \
 	--log "$OUT/client.jsonl" $PROGRESS >"$OUT/client-summary.json" || die "client failed"
 for pid in "${OTHER_PIDS[@]}"; do
 	wait "${pid%% *}" || die "a client of the user's other connections failed"
@@ -842,12 +845,13 @@ fi
 jq -n --arg s "$state" --argjson o "$old" --argjson n "$new" --arg w "$where" --arg f "$FAULT" \
 	--arg m "$MODE" --argjson r "$RATE" --argjson d "$DELAY" --arg wr "$WRATE" --argjson h "$HANDOFF" \
 	--argjson wd "${wan:-null}" --argjson rt "$RETRY" --argjson ur "$REPLIES" --arg pr "$PROTO" \
+	--argjson qe "$QUIET_EVERY" \
 	--argjson ck "$CLOCK" --argjson pz "${paused:-0}" --argjson oc "${others:-null}" \
 	--argjson ho "${halfopen:-0}" --argjson lc "${late:-null}" \
 	--argjson ab "$ab" --arg ro "$REPLAY_ORDER" \
 	'{migration_state: $s, old_running: $o, new_running: $n, paused: $pz, serving_node: $w, fault: $f, mode: $m,
 	  rate: $r, wan_delay_ms: $d, wan_rate: $wr, handoff_at: $h, wan_dropped: $wd, retry: $rt,
-	  udp_replies: $ur, protocol: $pr, service_clock: $ck, other_connections: $oc,
+	  udp_replies: $ur, quiet_every: $qe, protocol: $pr, service_clock: $ck, other_connections: $oc,
 	  half_open_connections: $ho, late_connections: $lc, ab: $ab, replay_order: $ro}' \
 	>"$OUT/site.json"
 REPORT_ARGS=()

@@ -62,8 +62,11 @@ static int load_client(struct drill *d, const char *path)
 	while (fgets(line, sizeof(line), f)) {
 		json_t *j = json_loads(line, 0, NULL);
 
-		if (!j)
+		/* a request that wants no reply has no time to report (es-drill --quiet-every) */
+		if (!j || json_is_true(json_object_get(j, "quiet"))) {
+			json_decref(j);
 			continue;
+		}
 		if (d->n == cap) {
 			cap = cap ? 2 * cap : 256;
 			d->r = realloc(d->r, cap * sizeof(*d->r));
@@ -548,6 +551,9 @@ static void print_table(json_t *o)
 	       json_integer_value(json_object_get(req, "lost")),
 	       json_integer_value(json_object_get(req, "answered_twice")),
 	       json_integer_value(json_object_get(req, "out_of_order")));
+	if (json_integer_value(json_object_get(req, "quiet")))
+		printf("  wanting no reply %lld",
+		       json_integer_value(json_object_get(req, "quiet")));
 	if (strcmp(str(req, "protocol") ?: "udp", "udp"))
 		printf("  (one %s connection, %s)", str(req, "protocol"),
 		       json_integer_value(json_object_get(req, "resets")) ? "RESET or closed" :

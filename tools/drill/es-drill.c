@@ -23,6 +23,11 @@
  *                     "KEY N", the n-th response answering request n.
  *                     --pipeline P writes P requests at a time (at the same
  *                     request rate), as redis-benchmark -P does.
+ *                     --quiet-every K makes every K-th request "SEQ n
+ *                     QUIET", which es-counter applies without a reply:
+ *                     such a request is neither answered nor lost, and the
+ *                     next reply's counter shows whether it took effect
+ *                     once.
  */
 #include <errno.h>
 #include <limits.h>
@@ -84,6 +89,7 @@ struct client {
 	unsigned long		count;
 	unsigned long		handoff_at;
 	unsigned int		nparts;	/* datagrams the service sends per request */
+	unsigned long		quiet_every;	/* every K-th request wants no reply (0: none) */
 	union drill_addr	handoff_gw;	/* family 0: no handoff */
 	unsigned int		drain_ms;
 	FILE			*log;
@@ -100,6 +106,7 @@ struct client {
 	int			reset_errno;	/* 0: closed by the other side */
 	struct req		*r;	/* 1..count */
 	unsigned long		sent, answered, dup, ooo, stray, max_first;
+	unsigned long		quiet;	/* requests sent that want no reply */
 	uint64_t		handoff_ns;
 };
 
@@ -157,6 +164,11 @@ static int route_to(const union drill_addr *gw, const union drill_addr *src)
 	return ret;
 }
 
+static bool is_quiet(const struct client *c, unsigned long seq)
+{
+	return c->quiet_every && !(seq % c->quiet_every);
+}
+
 /* The part a reply is: 1, or k from its " PART k" (es-counter --udp-replies). */
 static unsigned int part_of(const char *buf)
 {
@@ -178,6 +190,11 @@ static void on_reply(struct client *c, const char *buf)
 	if (sscanf(buf, "SEQ %llu COUNT %llu", &seq, &counter) != 2 || !seq || seq > c->count ||
 	    !part || part > c->nparts) {
 		c->stray++;
+		return;
+	}
+	/* a reply to a request that wants none: the user got more than once (0) */
+	if (is_quiet(c, seq)) {
+		c->dup++;
 		return;
 	}
 	bit = 1U << (part - 1);
@@ -339,7 +356,8 @@ static int request_text(const struct client *c, unsigned long seq, char *buf, si
 	if (c->http_key)
 		return snprintf(buf, len, "GET /incr/%s HTTP/1.1\r\nHost: edgeshift-drill\r\n\r\n",
 				c->http_key);
-	return snprintf(buf, len, c->tcp ? "SEQ %lu\n" : "SEQ %lu", seq);
+	return snprintf(buf, len, "SEQ %lu%s%s", seq, is_quiet(c, seq) ? " QUIET" : "",
+			c->tcp ? "\n" : "");
 }
 
 /*
@@ -365,6 +383,7 @@ static int send_batch(struct client *c, int fd)
 	for (seq = first; seq < first + n; seq++) {
 		len += request_text(c, seq, buf + len, sizeof(buf) - len);
 		c->r[seq].sent_ns = now;
+		c->quiet += is_quiet(c, seq);
 	}
 	/* a send can fail while the route changes; the requests then count as lost */
 	send(fd, buf, len, MSG_NOSIGNAL);
@@ -389,7 +408,7 @@ static int client_loop(struct client *c, int fd)
 				end = now + c->drain_ms * 1000000ULL;
 			continue;
 		}
-		if (c->sent == c->count && (c->answered == c->count || now >= end))
+		if (c->sent == c->count && (c->answered + c->quiet == c->count || now >= end))
 			break;
 		if (now - last_progress > 1000000000ULL) {
 			progress(c, start, false);
@@ -415,7 +434,10 @@ static void client_log(struct client *c)
 	for (s = 1; s <= c->sent; s++) {
 		struct req *r = &c->r[s];
 
-		if (r->recv_ns)
+		if (is_quiet(c, s))
+			fprintf(c->log, "{\"seq\":%lu,\"sent_ns\":%llu,\"quiet\":true}\n", s,
+				(unsigned long long)r->sent_ns);
+		else if (r->recv_ns)
 			fprintf(c->log, "{\"seq\":%lu,\"sent_ns\":%llu,\"recv_ns\":%llu,\"rtt_us\":%.1f,"
 				"\"counter\":%llu,\"replies\":%u}\n", s,
 				(unsigned long long)r->sent_ns, (unsigned long long)r->recv_ns,
@@ -474,6 +496,8 @@ static const struct es_opt client_opts[] = {
 	ES_OPT_BOOL(F(c.progress), "progress", 0, "progress on stderr"),
 	ES_OPT_UINT(F(c.nparts), "parts", 0, 1, 8, "N",
 		    "datagrams the service answers each request with (default 1)"),
+	ES_OPT_UINT(F(c.quiet_every), "quiet-every", 0, 0, ULONG_MAX, "K",
+		    "every K-th request wants no reply (es-counter's SEQ n QUIET)"),
 	ES_OPT_BOOL(F(c.tcp), "tcp", 0, "one TCP connection instead of datagrams"),
 	ES_OPT_STR(F(c.redis_key), "redis", 0, "KEY",
 		   "the service is Redis: INCR KEY over one TCP connection"),
@@ -490,7 +514,8 @@ static const struct es_opts cli = {
 	.opts	= client_opts,
 	.usage	= "client --to SVC:PORT [--bind ADDR:PORT] [--rate R] [--count N]\n"
 		  "       [--handoff-at K --handoff-gw GW] [--drain-ms MS] [--log FILE]"
-		  " [--progress] [--tcp] [--redis KEY | --http KEY] [--pipeline P]",
+		  " [--progress] [--tcp] [--redis KEY | --http KEY] [--pipeline P]\n"
+		  "       [--parts N] [--quiet-every K]",
 	.doc	= "See tools/drill/drill.sh and docs/drills.md.\n",
 };
 
@@ -517,6 +542,8 @@ static int cmd_client(int argc, char **argv)
 	if (c.http_key && c.redis_key)
 		return es_opts_error(&cli, "--http and --redis: one service at a time"), 2;
 	c.tcp |= c.redis_key || c.http_key;
+	if (c.quiet_every && (c.redis_key || c.http_key))
+		return es_opts_error(&cli, "--quiet-every: es-counter's protocol only"), 2;
 	if (c.pipeline > 1 && !c.tcp)
 		return es_opts_error(&cli, "--pipeline needs a TCP service (--tcp, --redis or --http)"), 2;
 	if (a.log) {
@@ -552,10 +579,10 @@ static int cmd_client(int argc, char **argv)
 	if (client_loop(&c, fd))
 		return 1;
 	client_log(&c);
-	printf("{\"sent\":%lu,\"answered\":%lu,\"lost\":%lu,\"answered_twice\":%lu,\"out_of_order\":%lu,"
-	       "\"stray\":%lu,\"handoff_ns\":%llu,\"protocol\":\"%s\",\"resets\":%lu,"
-	       "\"reset_ns\":%llu,\"reset_error\":\"%s\"}\n", c.sent,
-	       c.answered, c.sent - c.answered, c.dup, c.ooo, c.stray,
+	printf("{\"sent\":%lu,\"answered\":%lu,\"quiet\":%lu,\"lost\":%lu,\"answered_twice\":%lu,"
+	       "\"out_of_order\":%lu,\"stray\":%lu,\"handoff_ns\":%llu,\"protocol\":\"%s\","
+	       "\"resets\":%lu,\"reset_ns\":%llu,\"reset_error\":\"%s\"}\n", c.sent,
+	       c.answered, c.quiet, c.sent - c.answered - c.quiet, c.dup, c.ooo, c.stray,
 	       (unsigned long long)c.handoff_ns, c.redis_key ? "redis" : c.http_key ? "http" :
 	       c.tcp ? "tcp" : "udp", c.resets,
 	       (unsigned long long)c.reset_ns,
