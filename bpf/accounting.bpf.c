@@ -48,6 +48,25 @@ int es_xdp_ingress(struct xdp_md *ctx)
 }
 
 /*
+ * Pull the headers into the linear part only when they are not all there.
+ * The stack builds a sent packet's headers there and GRO keeps them there,
+ * with the payload in page fragments, so a TCP super-packet's linear part
+ * is its headers alone: pulling ES_PULL_LEN bytes whatever the packet
+ * copied payload into it, and on TCP's clones (it transmits clones of its
+ * queue) made a private copy of the head first, on every super-packet.
+ */
+static __always_inline void es_tc_pull(struct __sk_buff *skb, __u32 pull)
+{
+	struct es_pkt p = {};
+
+	if (skb->data_end - skb->data >= pull)
+		return;
+	if (es_parse(es_skb_field(skb, data), es_skb_field(skb, data_end), &p) ==
+	    ES_SKIP_TRUNCATED)
+		bpf_skb_pull_data(skb, pull);
+}
+
+/*
  * tcx sees an skb with its Ethernet header in front (tcx pushes it back at
  * ingress) and, for GSO and GRO packets, a super-packet of gso_segs wire
  * segments.
@@ -55,11 +74,9 @@ int es_xdp_ingress(struct xdp_md *ctx)
 static __always_inline void es_tc_account(struct __sk_buff *skb, __u32 dir)
 {
 	__u32 len = skb->len, segs = skb->gso_segs, ifindex = skb->ifindex;
-	__u32 pull = len < ES_PULL_LEN ? len : ES_PULL_LEN;
 	void *data, *data_end;
 
-	if (skb->data_end - skb->data < pull)
-		bpf_skb_pull_data(skb, pull);
+	es_tc_pull(skb, len < ES_PULL_LEN ? len : ES_PULL_LEN);
 	data = es_skb_field(skb, data);
 	data_end = es_skb_field(skb, data_end);
 	es_account(data, data_end, ifindex, dir, len, segs);

@@ -70,6 +70,35 @@ pair_ratio() { paste "$OUT/$1_with" "$OUT/$1_without" | awk '{ print $1 / $2 }' 
 tcp_wo=$(median <"$OUT/tcp_without"); tcp_w=$(median <"$OUT/tcp_with")
 rr_wo=$(median <"$OUT/rr_without"); rr_w=$(median <"$OUT/rr_with")
 tcp_ratio=$(pair_ratio tcp); rr_ratio=$(pair_ratio rr)
+# The tcx programs' own time (kernel.bpf_stats_enabled) in one more run
+# of each load with accounting: the statistics add two clock reads to
+# every run of every program, which the rounds above must not count.
+# Their share of one CPU over the run, and their time a packet (a GSO or
+# GRO super-packet is one run): a bound on what accounting can take from
+# the load, finer than the rounds' spread.
+tcx_runs() { # "ingress_runs ingress_ns egress_runs egress_ns", cumulative
+	bpftool -j prog show | jq -r '[.[] | select(.name == "es_tc_ingress" or .name == "es_tc_egress")] as $p |
+		def of($n): [$p[] | select(.name == $n)] | [(map(.run_cnt // 0) | add // 0),
+			(map(.run_time_ns // 0) | add // 0)];
+		of("es_tc_ingress") + of("es_tc_egress") | @tsv'
+}
+tcx_json() { # BEFORE AFTER: the programs' figures over what ran between
+	jq -n --argjson s "$SECS" --arg a "$1" --arg b "$2" '
+		($a | split("\t") | map(tonumber)) as $x | ($b | split("\t") | map(tonumber)) as $y |
+		[range(4)] | map($y[.] - $x[.]) as $d |
+		def per($r; $n): if $r > 0 then $n / $r else null end;
+		{ingress: {runs: $d[0], ns_per_run: per($d[0]; $d[1])},
+		 egress: {runs: $d[2], ns_per_run: per($d[2]; $d[3])},
+		 cpu_share: (($d[1] + $d[3]) / ($s * 1e9))}'
+}
+attach
+stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+sysctl -qw kernel.bpf_stats_enabled=1
+t0=$(tcx_runs); iperf >/dev/null; t1=$(tcx_runs); rr >/dev/null; t2=$(tcx_runs)
+sysctl -qw kernel.bpf_stats_enabled="$stats_was"
+tcx=$(jq -n --argjson i "$(tcx_json "$t0" "$t1")" --argjson r "$(tcx_json "$t1" "$t2")" \
+	'{iperf3: $i, udp_rr: $r}')
+detach
 
 step "3. /metrics scrape and agent memory: 100,000 live sessions against an empty map"
 attach
@@ -118,10 +147,11 @@ jq -n --slurpfile xdp "$OUT/xdp.json" \
 	--argjson se "$scrape_empty" --argjson sf "$scrape_full" --argjson le "$list_empty" \
 	--argjson lf "$list_full" --argjson re "$rss_empty" --argjson rf "$rss_full" \
 	--argjson ae "$anon_empty" --argjson af "$anon_full" \
-	--argjson live "${live:-0}" --argjson gc "${gc_s:-0}" '{
+	--argjson live "${live:-0}" --argjson gc "${gc_s:-0}" --argjson tcx "$tcx" '{
 	xdp: $xdp[0],
 	rounds: $rounds,
 	tcp_throughput_bps: { without: $two, with: $tw, ratio: $tr },
+	tcx_programs: $tcx,
 	udp_rr_tps: { without: $rwo, with: $rw, ratio: $rr },
 	scrape_s: { empty: $se, live_sessions: $live, full: $sf, ratio: ($sf / $se) },
 	session_listing_s: { empty: $le, full: $lf },
@@ -142,7 +172,10 @@ jq -r '.xdp.cases[] | [.case + " ns/pkt vs before the flow cache", .before_ns_pe
 	[.case + " ns/pkt vs naive design", .naive_ns_per_pkt, .ns_per_pkt, .vs_naive] | @tsv' "$r" |
 	awk -F'\t' '{ printf "%-44s %14.1f %14.1f %8.2fx\n", $1, $2, $3, $4 }'
 jq -r '["TCP throughput Gbit/s (iperf3)", .tcp_throughput_bps.without / 1e9, .tcp_throughput_bps.with / 1e9, .tcp_throughput_bps.ratio],
+	["tcx ns a packet under iperf3: egress vs ingress", .tcx_programs.iperf3.egress.ns_per_run, .tcx_programs.iperf3.ingress.ns_per_run, (.tcx_programs.iperf3.ingress.ns_per_run / .tcx_programs.iperf3.egress.ns_per_run)],
+	["tcx programs share of one CPU under iperf3", 1, .tcx_programs.iperf3.cpu_share, .tcx_programs.iperf3.cpu_share],
 	["UDP request/response per s", .udp_rr_tps.without, .udp_rr_tps.with, .udp_rr_tps.ratio],
+	["tcx programs share of one CPU under udp-rr", 1, .tcx_programs.udp_rr.cpu_share, .tcx_programs.udp_rr.cpu_share],
 	["/metrics scrape ms: empty vs \(.scrape_s.live_sessions) sessions", .scrape_s.empty * 1e3, .scrape_s.full * 1e3, .scrape_s.ratio],
 	["/v1/sessions?limit=10 ms: empty vs full", .session_listing_s.empty * 1e3, .session_listing_s.full * 1e3, (.session_listing_s.full / .session_listing_s.empty)],
 	["collection scan ms (full)", 0, .gc_scan_s_full * 1e3, 0],
