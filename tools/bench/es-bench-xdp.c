@@ -776,8 +776,10 @@ int main(int argc, char **argv)
 		{ .name = "udp_new_v6", .what = "first packet of a new IPv6 UDP session, map full",
 		  .new_tuples = true, .v6 = true },
 	};
-	void (*specs[])(struct es_pkt_spec *) = { spec_tcp_ack, spec_udp, spec_tcp_data,
-						  spec_tcp_ack6, spec_udp, spec_tcp_syn, spec_udp6 };
+	void (*specs[])(struct es_pkt_spec *) = {
+		spec_tcp_ack, spec_udp, spec_tcp_data, spec_tcp_ack6,
+		spec_udp, spec_tcp_syn, spec_udp6,
+	};
 	const int n = sizeof(cases) / sizeof(cases[0]);
 	struct bench_objs b = {};
 	struct bench_opts o = {};
