@@ -13,6 +13,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include "util/log.h"
+#include "net/tcp_info.h"
 #include "net/tcp_destroy.h"
 #include "replay/tcp_replay.h"
 #include "net/netns.h"
@@ -272,25 +273,57 @@ static enum es_mig_err op_verify(struct op_ctx *o, json_t **resp)
 	return ES_MIG_OK;
 }
 
+/*
+ * A replay that timed out: the restored socket's own TCP state (its
+ * window, what it has in flight, its retransmission back-off), which says
+ * why it stopped short of the old container's output. Empty when it
+ * cannot be read.
+ */
+static void restored_socket(struct op_ctx *o, char *buf, size_t len)
+{
+	struct es_tcp_tuple t = { .laddr = *es_mig_in6(o->key.svc_addr),
+				  .raddr = *es_mig_in6(o->key.user_addr),
+				  .lport = o->key.svc_port, .rport = o->key.user_port };
+	int ns = es_zdm_netns_open(o->z, o->key.svc_addr), r;
+	struct tcp_info ti;
+
+	buf[0] = '\0';
+	if (ns < ES_NETNS_OWN)
+		return;
+	r = es_tcp_conn_info(ns, &t, &ti);
+	es_zdm_netns_close(ns);
+	if (!r)
+		snprintf(buf, len, "; the restored socket is gone");
+	else if (r > 0)
+		snprintf(buf, len, "; the restored socket: state %u, congestion state %u, "
+			 "cwnd %u, %u segments unacknowledged, %u retransmitted, back-off %u, "
+			 "rto %u us, the user's window %u, %u bytes not sent",
+			 ti.tcpi_state, ti.tcpi_ca_state,
+			 ti.tcpi_snd_cwnd, ti.tcpi_unacked, ti.tcpi_retrans, ti.tcpi_backoff,
+			 ti.tcpi_rto, ti.tcpi_snd_wnd, ti.tcpi_notsent_bytes);
+}
+
 /* The replay's failure, as the answer says it. */
 static enum es_mig_err replay_failed(struct op_ctx *o, json_t **resp, int ret,
 				     const struct es_mig_tcp_replay *r)
 {
 	struct es_mig_session s;
-	char msg[512], why[320];
+	char msg[768] = "", why[320], sock[256] = "";
 
 	if (state_now(o, &s) == ES_MIG_ABORTED)
 		snprintf(msg, sizeof(msg), "the data plane gave the migration up: %s",
 			 es_mig_abort_why(s.abort_reason));
 	else if (ret == -ESTALE && es_zdm_group_aborted(o->z, o->id, why, sizeof(why)))
 		snprintf(msg, sizeof(msg), "the data plane gave the migration up: %s", why);
-	else
+	else if (ret == -ETIMEDOUT)
+		restored_socket(o, sock, sizeof(sock));
+	if (!msg[0])
 		snprintf(msg, sizeof(msg), "cannot replay the TCP session: %s (handed over %u "
 			 "segments, %u again, %u probes, %u acknowledgements lowered; the restored "
 			 "socket acknowledged up to %u of the user's %u and sent up to %u of the old "
-			 "container's %u; tcp_seen 0x%x)", strerror(-ret), r->injected, r->again,
+			 "container's %u; tcp_seen 0x%x%s)", strerror(-ret), r->injected, r->again,
 			 r->probes, r->acks_lowered, s.new_ack, r->user_end, s.new_snd_nxt,
-			 s.old_snd_nxt, s.tcp_seen);
+			 s.old_snd_nxt, s.tcp_seen, sock);
 	*resp = json_pack("{s:s}", "error", msg);
 	return ES_MIG_EBUSY;
 }

@@ -24,6 +24,16 @@ struct inet_diag_req_v2 *es_inet_diag_req(char *buf, uint16_t type, uint16_t fla
 /* Called for each socket; a non-zero return ends the dump with that value. */
 typedef int (*es_inet_diag_cb)(const struct inet_diag_msg *m, void *data);
 
+struct tcp_info;
+
+/*
+ * The same with the socket's TCP state (INET_DIAG_INFO): ti NULL when the
+ * kernel sent none; a copy in which what an older kernel's shorter struct
+ * lacks is zero.
+ */
+typedef int (*es_inet_diag_info_cb)(const struct inet_diag_msg *m, const struct tcp_info *ti,
+				    void *data);
+
 /*
  * Every socket of family (AF_INET, AF_INET6) and protocol whose TCP state
  * bit is in states (1 << TCP_ESTABLISHED ...; ~0U for all), in network
@@ -48,5 +58,8 @@ bool es_inet_diag_addr_is(int family, const uint32_t *id, const struct in6_addr 
  */
 int es_inet_diag_dump_all(int netns, int protocol, uint32_t states, es_inet_diag_cb cb,
 			  void *data);
+
+/* es_inet_diag_dump_all's TCP sockets in states, each with its tcp_info. */
+int es_inet_diag_dump_tcp_info(int netns, uint32_t states, es_inet_diag_info_cb cb, void *data);
 
 #endif

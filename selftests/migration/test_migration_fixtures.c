@@ -38,6 +38,7 @@
 #include "testing/pkt_build.h"
 #include "testing/tun_build.h"
 #include "net/netns.h"
+#include "net/tcp_info.h"
 #include "net/udp_rqueue.h"
 #include "util/clock.h"
 #include "harness.h"
@@ -1184,6 +1185,47 @@ TEST_F(mig, udp_receive_queue_measured_ipv6)
 	ASSERT_OK(sh("sysctl -q -w net.ipv6.conf.lo.disable_ipv6=0"), "IPv6 on lo");
 	rqueue_check(ES_NETNS_OWN, AF_INET6, (struct sockaddr *)&a, sizeof(a), &a.sin6_addr,
 		     a.sin6_port);
+}
+
+/*
+ * What a stalled TCP replay reports of the restored socket: one
+ * connection's tcp_info, found by its four-tuple (INET_DIAG_INFO); an
+ * unknown tuple has none.
+ */
+TEST_F(mig, tcp_info_of_one_connection)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(7997),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) }, c;
+	struct in6_addr lo = { .s6_addr32 = { 0, 0, htonl(0xffff), htonl(INADDR_LOOPBACK) } };
+	socklen_t clen = sizeof(c);
+	struct es_tcp_tuple t;
+	struct tcp_info ti;
+	char buf[1000] = { 0 };
+	int l, cl, sv;
+
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	cl = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_GE(l, 0, "socket");
+	ASSERT_GE(cl, 0, "socket");
+	ASSERT_OK(bind(l, (struct sockaddr *)&a, sizeof(a)), "bind");
+	ASSERT_OK(listen(l, 1), "listen");
+	ASSERT_OK(connect(cl, (struct sockaddr *)&a, sizeof(a)), "connect");
+	ASSERT_OK(getsockname(cl, (struct sockaddr *)&c, &clen), "getsockname");
+	sv = accept(l, NULL, NULL);
+	ASSERT_GE(sv, 0, "accept");
+	ASSERT_EQ(send(sv, buf, sizeof(buf), 0), (ssize_t)sizeof(buf), "send");
+	t = (struct es_tcp_tuple){ .laddr = lo, .raddr = lo, .lport = a.sin_port,
+				   .rport = c.sin_port };
+	ASSERT_EQ(es_tcp_conn_info(ES_NETNS_OWN, &t, &ti), 1, "the service's end found");
+	EXPECT_EQ(ti.tcpi_state, 1, "established (TCP_ESTABLISHED)");
+	EXPECT_GE(ti.tcpi_snd_cwnd, 1, "a congestion window");
+	EXPECT_GE(ti.tcpi_rto, 1, "a retransmission timeout");
+	EXPECT_GE(ti.tcpi_bytes_sent, sizeof(buf), "the bytes sent");
+	t.rport = htons(ntohs(c.sin_port) + 1);
+	EXPECT_EQ(es_tcp_conn_info(ES_NETNS_OWN, &t, &ti), 0, "another port: none");
+	close(sv);
+	close(cl);
+	close(l);
 }
 
 /* ---- the source-side hold (the old container's node) ---- */
