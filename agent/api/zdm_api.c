@@ -51,6 +51,7 @@ static enum MHD_Result peer_step(struct es_zdm *z, struct MHD_Connection *c, con
 		.source = arg(c, "source"), .cursor = arg(c, "cursor"), .remove = arg(c, "remove"),
 		.from = arg(c, "from"), .to = arg(c, "to"), .delivered = arg(c, "delivered"),
 		.reason = arg(c, "reason"), .reply_base = arg(c, "reply_base"),
+		.replies = arg(c, "replies"),
 	};
 	json_t *resp = NULL;
 	enum es_mig_err e;

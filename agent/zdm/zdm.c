@@ -427,6 +427,24 @@ static int cut_over(struct es_zdm *z, struct es_zdm_mig *zm)
 }
 
 /*
+ * What the source adds to its verify of UDP session s, asked once the old
+ * container has stopped: how many replies it sent back, the last ordinal
+ * the target is to wait for. A service that answers the last requests
+ * with no datagram sends nothing after cut_seq that the target's first
+ * check could wait for.
+ */
+static const char *verify_extra(struct es_zdm *z, const struct es_zdm_sess *s, char *buf,
+				size_t len)
+{
+	struct es_mig_remote r;
+
+	if (s->key.proto == IPPROTO_TCP || !z->dp_ready || es_mig_remote_get(&z->dp, &s->key, &r))
+		return NULL;
+	snprintf(buf, len, "&replies=%llu", (unsigned long long)r.replies);
+	return buf;
+}
+
+/*
  * The exactly-once check of session s, both nodes together: the target's
  * verdict on the replayed requests, and the old container got every
  * request up to cut_seq in sequence and none after it. False with the
@@ -437,6 +455,7 @@ static bool session_verified(struct es_zdm *z, struct es_zdm_mig *zm, struct es_
 {
 	struct es_mig_remote r;
 	json_t *eo, *resp;
+	char extra[48];
 	bool src_ok;
 
 	if (!s->cut) {
@@ -450,7 +469,7 @@ static bool session_verified(struct es_zdm *z, struct es_zdm_mig *zm, struct es_
 	 * it): ask for the check again, which waits for them once more.
 	 */
 	if ((!s->exactly_once || json_is_true(json_object_get(s->exactly_once, "timed_out"))) &&
-	    !target(z, zm, s, "verify", NULL, &resp)) {
+	    !target(z, zm, s, "verify", verify_extra(z, s, extra, sizeof(extra)), &resp)) {
 		pthread_mutex_lock(&z->lock);
 		json_decref(s->exactly_once);
 		s->exactly_once = json_incref(json_object_get(resp, "exactly_once"));

@@ -190,6 +190,8 @@ struct es_zdm_target_args {
 	const char	*remove;	/* abort: a restored container to remove */
 	const char	*reason;	/* abort: why */
 	const char	*delivered;	/* abort: the last request the source delivered */
+	const char	*replies;	/* verify (UDP): the source's reply count, the old container
+					 * stopped */
 };
 
 /*

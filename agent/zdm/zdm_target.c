@@ -38,12 +38,12 @@ struct op_ctx {
 	const struct es_zdm_target_args		*a;
 };
 
-/* A refused step: {error} in its answer, the reason with -errno e's text in fmt. */
+/* A refused step: {error} in its answer, the reason with -errno e's text in fmt (0: none). */
 static enum es_mig_err answer(json_t **resp, enum es_mig_err why, const char *fmt, int e)
 {
 	char msg[256];
 
-	snprintf(msg, sizeof(msg), fmt, strerror(-e));
+	snprintf(msg, sizeof(msg), fmt, e ? strerror(-e) : "");
 	*resp = json_pack("{s:s}", "error", msg);
 	return why;
 }
@@ -208,13 +208,16 @@ static enum es_mig_err op_cursor(struct op_ctx *o, json_t **resp)
 /* The test build's verify_timed_out fault: once per agent run. */
 static atomic_bool verify_faked;
 
-/* The exactly-once check of the replayed requests (es_mig_verify), as the answer carries it. */
-static json_t *verdict_json(struct op_ctx *o, unsigned int wait_ms)
+/*
+ * The exactly-once check of the replayed requests (es_mig_verify), as the
+ * answer carries it; old_end: the source's final reply count (es_mig_verify).
+ */
+static json_t *verdict_json(struct op_ctx *o, unsigned int wait_ms, __u64 old_end)
 {
 	struct es_mig_verdict v;
 	json_t *j;
 
-	if (es_mig_verify(&o->z->dp, &o->key, wait_ms, &v))
+	if (es_mig_verify(&o->z->dp, &o->key, wait_ms, old_end, &v))
 		return json_pack("{s:b,s:s}", "passed", 0, "error", "no session entry");
 	/*
 	 * The test build can say that the agent's first check timed out, as a
@@ -264,12 +267,22 @@ static json_t *tcp_verdict_json(struct op_ctx *o, const char *ev, unsigned int s
 	return j;
 }
 
-/* The check again, for a source agent that restarted after cut-over and lost the answer. */
+/*
+ * The check again, for a source agent that restarted after cut-over and
+ * lost the answer, or whose first answer timed out. A UDP source sends
+ * its reply count (replies) once the old container has stopped: a
+ * service that answered the last requests with no datagram sent no reply
+ * after cut_seq for the first check to wait for.
+ */
 static enum es_mig_err op_verify(struct op_ctx *o, json_t **resp)
 {
+	unsigned long long end = ES_MIG_OLD_END_UNKNOWN;
+
+	if (!num_arg(o->a->replies, &end))
+		return answer(resp, ES_MIG_EINVAL, "field 'replies' must be a number%s", 0);
 	*resp = json_pack("{s:o}", "exactly_once", o->key.proto == IPPROTO_TCP ?
 			  tcp_verdict_json(o, "zdm_verified", 0) :
-			  verdict_json(o, o->z->cfg->cutover_timeout_ms));
+			  verdict_json(o, o->z->cfg->cutover_timeout_ms, end));
 	return ES_MIG_OK;
 }
 
@@ -473,7 +486,9 @@ static enum es_mig_err op_cutover(struct op_ctx *o, json_t **resp)
 	*resp = json_pack("{s:i,s:I,s:I,s:b,s:o}", "replayed", replayed, "cut_seq",
 			  (json_int_t)s.cut_seq, "cursor", (json_int_t)s.cursor, "old_answered_all",
 			  /* the old side's wait is spent already: the check does not wait it twice */
-			  !ret, "exactly_once", verdict_json(o, ret ? 0 : o->z->cfg->cutover_timeout_ms));
+			  !ret, "exactly_once",
+			  verdict_json(o, ret ? 0 : o->z->cfg->cutover_timeout_ms,
+				       ES_MIG_OLD_END_UNKNOWN));
 	return ES_MIG_OK;
 }
 

@@ -221,20 +221,23 @@ int es_mig_wait_answered(const struct es_mig_dp *dp, const struct es_mig_key *ke
 /*
  * The old container answered all it was sent: nothing was sent to it
  * after the cursor, or a reply it sent after it was delivered cut_seq came
- * back (src_acked). One the WAN lost below it may still be on its way
- * again: the claims tell (es_mig_verify), not old_base, which the data
- * plane moves only a few ordinals a reply.
+ * back (src_acked), or (old_end: the source's count once the old
+ * container stopped) the last reply it sent came. One the WAN
+ * lost below it may still be on its way again: the claims tell
+ * (es_mig_verify), not old_base, which the data plane moves only a few
+ * ordinals a reply.
  */
-static bool old_done(const struct es_mig_session *s, __u64 unused)
+static bool old_done(const struct es_mig_session *s, __u64 old_end)
 {
-	(void)unused;
-	return s->cut_seq <= s->cursor || s->src_acked >= s->cut_seq;
+	return s->cut_seq <= s->cursor || s->src_acked >= s->cut_seq ||
+	       (old_end != ES_MIG_OLD_END_UNKNOWN &&
+		(s->old_replies >= old_end || s->reply_base >= old_end));
 }
 
 int es_mig_wait_old_done(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			 unsigned int timeout_ms)
 {
-	return wait_until(dp, key, timeout_ms, old_done, 0);
+	return wait_until(dp, key, timeout_ms, old_done, ES_MIG_OLD_END_UNKNOWN);
 }
 
 /* A count that is looked at again and again: has it stayed for ms? */
@@ -303,9 +306,9 @@ static __u64 overlap(const struct es_mig_session *s)
 }
 
 /* Both containers sent the whole overlap: the condition the verdict waits for. */
-static bool all_answered(const struct es_mig_session *s)
+static bool all_answered(const struct es_mig_session *s, __u64 old_end)
 {
-	return old_done(s, 0) && s->new_replies >= overlap(s);
+	return old_done(s, old_end) && s->new_replies >= overlap(s);
 }
 
 /* Counts the claims of the ordinals reply_base+1 .. old_replies into v. */
@@ -348,7 +351,7 @@ static bool verdict_holds(const struct es_mig_verdict *v)
  * so they are counted again until every one is claimed twice or time is up.
  */
 int es_mig_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
-		  unsigned int timeout_ms, struct es_mig_verdict *v)
+		  unsigned int timeout_ms, __u64 old_end, struct es_mig_verdict *v)
 {
 	__u64 end = es_now_ns() + timeout_ms * 1000000ULL;
 	struct timespec step = { 0, MIG_WAIT_STEP_NS };
@@ -360,7 +363,7 @@ int es_mig_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		ret = es_mig_session_get(dp, key, &s);
 		if (ret)
 			return ret;
-		if (all_answered(&s)) {
+		if (all_answered(&s, old_end)) {
 			count_claims(dp, key, &s, v);
 			if (verdict_holds(v))
 				break;

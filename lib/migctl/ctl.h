@@ -111,8 +111,18 @@ struct es_mig_verdict {
 				 * different, in time */
 };
 
+/* es_mig_verify's old_end before the old container has stopped. */
+#define ES_MIG_OLD_END_UNKNOWN	(~0ULL)
+
+/*
+ * old_end: the source's reply count once the old container has stopped
+ * (ES_MIG_OLD_END_UNKNOWN before). The old container's output has ended when a reply
+ * it sent after it was delivered cut_seq came back, or, for a service that
+ * answers the last requests with no datagram at all, when every reply up
+ * to old_end has come.
+ */
 int es_mig_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
-		  unsigned int timeout_ms, struct es_mig_verdict *v);
+		  unsigned int timeout_ms, __u64 old_end, struct es_mig_verdict *v);
 
 /*
  * The checkpoint was taken with the source-side hold (es_mig_src_hold):

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include "migctl/names.h"
+#include "net/udp_rqueue.h"
 #include "inject.h"
 #include "replay.h"
 #include "tunnel.h"
@@ -23,6 +25,8 @@
 #define MIG_REPLAY_WINDOW	32
 /* No answer from the restored container for this long: give up (abort). */
 #define MIG_REPLAY_STALL_MS	3000
+/* Replies behind for this long: look at what the service has read instead. */
+#define MIG_REPLAY_QUEUE_US	1000
 
 /*
  * A state change no request may slip past: step() handles every sequence
@@ -114,9 +118,29 @@ int es_mig_resume(const struct es_mig_dp *dp, const struct es_mig_key *key, __u6
 
 
 /*
+ * Has the restored service read every datagram handed to it (its
+ * socket's receive queue empty, sock_diag in its namespace)? A request
+ * may be answered by no datagram at all, so replies alone cannot pace a
+ * replay: a service that answers none stalled it after the first window.
+ */
+static bool replay_queue_empty(const struct es_mig_dp *dp, const struct es_mig_key *key)
+{
+	unsigned int socks = 0;
+	uint64_t bytes = 0;
+
+	if (es_udp_rqueue(dp->ct_netns, es_mig_in6(key->svc_addr), key->svc_port, &bytes, &socks))
+		return false;
+	if (!socks && es_udp_rqueue(dp->ct_netns, NULL, key->svc_port, &bytes, &socks))
+		return false;
+	return socks && !bytes;
+}
+
+/*
  * Waits until the restored container has answered all but `window` of the
  * requests replayed up to `sent` (its replies are counted by the reply
- * hook from the cursor on). -ETIMEDOUT when it stops answering.
+ * hook from the cursor on), or, replies behind for MIG_REPLAY_QUEUE_US,
+ * until it has read every one (replay_queue_empty). -ETIMEDOUT when it
+ * does neither.
  */
 static int replay_wait_window(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			      __u64 cursor, __u64 sent, __u64 window)
@@ -138,6 +162,8 @@ static int replay_wait_window(const struct es_mig_dp *dp, const struct es_mig_ke
 			last = answered;
 			waited_us = 0;
 		}
+		if (waited_us && !(waited_us % MIG_REPLAY_QUEUE_US) && replay_queue_empty(dp, key))
+			return 0;
 		if (waited_us >= MIG_REPLAY_STALL_MS * 1000L)
 			return -ETIMEDOUT;
 		nanosleep(&step, NULL);

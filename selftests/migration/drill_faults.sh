@@ -12,7 +12,7 @@ es_require_root drill_faults
 command -v criu >/dev/null || { es_plan 1; es_skip drill_faults "criu missing (tools/setup/install-deps)"; exit 0; }
 # shellcheck source=selftests/migration/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 36
+es_plan 41
 
 drill_run restore --rate 20 --count 100 --handoff-at 30 --fault restore_fail
 drill_expect_failed_clean "restore fails"
@@ -67,6 +67,20 @@ es_expect_eq "0 and 2 datagrams per request: every part once, every request appl
 es_expect_eq "0 and 2 datagrams per request: the catch-up compared without a wait running out" \
 	"$(jq -rs '[.[] | select(.event == "zdm_compared") | "\(.timed_out) \(.diverged)"] | join(", ")' \
 		"$ES_TMP/parts/events-node2.log")" "null 0"
+
+# A service that answers no request at all (every request "SEQ n
+# QUIET"), at 50 requests/s so that more than a replay window (32) is
+# replayed: the replay is paced on what the restored service has read
+# (its receive queue), not on replies that never come, and the check
+# after the cut-over learns where the old container's output ended from
+# the source's reply count, sent once the old container stopped. Before
+# either, such a migration failed (the replay stalled; then the check
+# waited for a reply after the last request).
+drill_run silent --rate 50 --count 300 --handoff-at 75 --quiet-every 1
+drill_expect_done "no datagram for any request"
+es_expect_eq "no datagram for any request: none answered, every request applied once, replayed past a window" \
+	"$(drill_q '.requests as $r | .migration.agents_exactly_once |
+		"\($r.answered) \($r.quiet) \(.passed) \(.replies) \(.replayed > 32)"')" "0 300 true 0 true"
 
 # A UDP service whose replies carry the time: before the cut-over the
 # restored container's replies are compared with the old one's and
