@@ -297,17 +297,18 @@ static void restored_socket(struct op_ctx *o, char *buf, size_t len)
 	struct es_tcp_tuple t = { .laddr = *es_mig_in6(o->key.svc_addr),
 				  .raddr = *es_mig_in6(o->key.user_addr),
 				  .lport = o->key.svc_port, .rport = o->key.user_port };
-	int ns = es_zdm_netns_open(o->z, o->key.svc_addr), r;
 	struct tcp_info ti;
+	int ns, r;
 
-	buf[0] = '\0';
-	if (ns < ES_NETNS_OWN)
-		return;
-	r = es_tcp_conn_info(ns, &t, &ti);
+	ns = es_zdm_netns_open(o->z, o->key.svc_addr);
+	r = ns < ES_NETNS_OWN ? ns : es_tcp_conn_info(ns, &t, &ti);
 	es_zdm_netns_close(ns);
-	if (!r)
-		snprintf(buf, len, "; the restored socket is gone");
-	else if (r > 0)
+	if (r < 0)
+		snprintf(buf, len, "; the restored socket's state cannot be read: %s",
+			 strerror(-r));
+	else if (!r)
+		snprintf(buf, len, "; no restored socket with its state (gone, or closing)");
+	else
 		snprintf(buf, len, "; the restored socket: state %u, congestion state %u, "
 			 "cwnd %u, %u segments unacknowledged, %u retransmitted, back-off %u, "
 			 "rto %u us, the user's window %u, %u bytes not sent",
@@ -410,7 +411,7 @@ static enum es_mig_err op_catchup_udp(struct op_ctx *o, json_t **resp)
 	if (!ret || ret == -ETIMEDOUT)
 		ret = es_mig_compared_set(&o->z->dp, &o->key, o->z->cfg->cutover_timeout_ms, &s);
 	if (ret == -ETIMEDOUT)
-		timed_out = "old_copies";
+		timed_out = timed_out ? "both" : "old_copies";
 	if (ret && ret != -ETIMEDOUT)
 		return refused(o, resp, "cannot compare the replies: %s", ret);
 	log_ev(o, "zdm_compared", json_pack("{s:i,s:I,s:I,s:I,s:s?}", "replayed", replayed,
@@ -418,7 +419,7 @@ static enum es_mig_err op_catchup_udp(struct op_ctx *o, json_t **resp)
 					    "old_replies",
 					    (json_int_t)(s.old_replies - s.reply_base),
 					    "diverged", (json_int_t)s.replies_diverged,
-					    "timed_out", timed_out));
+					    "wait_timed_out", timed_out));
 	if (s.replies_diverged) {
 		snprintf(msg, sizeof(msg), "the restored container's replies differ from the old "
 			 "one's (%llu of them): the service does not answer the same requests "

@@ -117,23 +117,26 @@ bool es_inet_diag_addr_is(int family, const uint32_t *id, const struct in6_addr 
 	return !memcmp(id, a, sizeof(*a));
 }
 
-int es_inet_diag_dump_all(int netns, int protocol, uint32_t states, es_inet_diag_cb cb,
-			  void *data)
+/* Both families on one socket: in another namespace each socket costs a thread. */
+static int dump_both(int netns, int protocol, uint32_t states, struct dump_ctx *c)
 {
-	struct dump_ctx c = { .cb = cb, .data = data };
-	/* one socket for both: in another namespace each socket costs a thread */
-	int ret = dump_families(netns, (const int[]){ AF_INET, AF_INET6, 0 }, protocol, states,
-				&c);
+	int ret = dump_families(netns, (const int[]){ AF_INET, AF_INET6, 0 }, protocol, states, c);
 
 	/* A kernel without IPv6 has no such sockets. */
 	return ret == -EAFNOSUPPORT ? 0 : ret;
 }
 
+int es_inet_diag_dump_all(int netns, int protocol, uint32_t states, es_inet_diag_cb cb,
+			  void *data)
+{
+	struct dump_ctx c = { .cb = cb, .data = data };
+
+	return dump_both(netns, protocol, states, &c);
+}
+
 int es_inet_diag_dump_tcp_info(int netns, uint32_t states, es_inet_diag_info_cb cb, void *data)
 {
 	struct dump_ctx c = { .info_cb = cb, .data = data };
-	int ret = dump_families(netns, (const int[]){ AF_INET, AF_INET6, 0 }, IPPROTO_TCP, states,
-				&c);
 
-	return ret == -EAFNOSUPPORT ? 0 : ret;
+	return dump_both(netns, IPPROTO_TCP, states, &c);
 }

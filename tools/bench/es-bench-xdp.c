@@ -95,7 +95,7 @@ struct bench_case {
 	const char	*what;
 	int		fd[P_MAX];	/* < 0: the column is absent */
 	bool		new_tuples;	/* the programs step the tuple themselves */
-	bool		v6;		/* IPv6: the columns without an IPv6 path are absent */
+	bool		v6;		/* IPv6 (case_init): columns without an IPv6 path absent */
 	uint8_t		pkt[256];
 	size_t		len;
 	double		ns[P_MAX][BENCH_ROUNDS];
@@ -722,6 +722,7 @@ static void case_init(struct bench_case *bc, const struct bench_objs *b,
 	struct es_pkt_spec spec;
 
 	spec_fn(&spec);
+	bc->v6 = spec.family == AF_INET6;
 	bc->len = es_pkt_build(&spec, bc->pkt, sizeof(bc->pkt));
 	if (bc->new_tuples) {
 		bc->fd[P_PASS] = bpf_program__fd(b->pass->progs.es_xdp_pass_new);
@@ -748,7 +749,7 @@ static void case_init(struct bench_case *bc, const struct bench_objs *b,
 	}
 	bc->fd[P_PASS] = bpf_program__fd(b->pass->progs.es_xdp_pass);
 	bc->fd[P_FLOOR] = bpf_program__fd(b->floor->progs.es_xdp_acct);
-	bc->fd[P_FLOOR_SLOT] = spec_fn == spec_tcp_ack6 ? -1 :
+	bc->fd[P_FLOOR_SLOT] = bc->v6 ? -1 :
 			       bpf_program__fd(b->floor->progs.es_xdp_slot);
 	bc->fd[P_ES] = bpf_program__fd(b->acct->progs.es_xdp_ingress);
 	bc->fd[P_BEFORE] = bpf_program__fd(b->before->progs.es_xdp_acct);
@@ -756,7 +757,7 @@ static void case_init(struct bench_case *bc, const struct bench_objs *b,
 	bc->fd[P_HASH] = bpf_program__fd(b->hash->progs.es_xdp_acct);
 	bc->fd[P_NORR] = bpf_program__fd(b->norr->progs.es_xdp_acct);
 	bc->fd[P_DEFER] = bpf_program__fd(b->defer->progs.es_xdp_acct);
-	bc->fd[P_TABLE] = spec_fn == spec_tcp_ack6 ? -1 :
+	bc->fd[P_TABLE] = bc->v6 ? -1 :
 			  bpf_program__fd(b->table->progs.es_xdp_acct);
 	bc->fd[P_OTHER] = other_fd(b, "es_xdp_acct");
 }
@@ -774,7 +775,7 @@ int main(int argc, char **argv)
 		{ .name = "tcp_new_v4", .what = "first packet (SYN) of a new TCP session, map full",
 		  .new_tuples = true },
 		{ .name = "udp_new_v6", .what = "first packet of a new IPv6 UDP session, map full",
-		  .new_tuples = true, .v6 = true },
+		  .new_tuples = true },
 	};
 	void (*specs[])(struct es_pkt_spec *) = {
 		spec_tcp_ack, spec_udp, spec_tcp_data, spec_tcp_ack6,

@@ -164,9 +164,21 @@ static int route_to(const union drill_addr *gw, const union drill_addr *src)
 	return ret;
 }
 
+/*
+ * The last request always wants a reply (unless every one is quiet): its
+ * counter shows the quiet ones before it took effect once, and the run
+ * waits for it before the service's counter is read.
+ */
 static bool is_quiet(const struct client *c, unsigned long seq)
 {
-	return c->quiet_every && !(seq % c->quiet_every);
+	return c->quiet_every && !(seq % c->quiet_every) &&
+	       (seq < c->count || c->quiet_every == 1);
+}
+
+/* Requests sent that want a reply and have none yet. */
+static unsigned long outstanding(const struct client *c)
+{
+	return c->sent - c->answered - c->quiet;
 }
 
 /* The part a reply is: 1, or k from its " PART k" (es-counter --udp-replies). */
@@ -345,7 +357,7 @@ static void progress(struct client *c, uint64_t start, bool end)
 	/* one line rewritten on a terminal, one line per second in a log */
 	fprintf(stderr, "%s  t=%5.1fs  sent %lu/%lu  answered %lu  outstanding %lu  dup %lu%s",
 		isatty(2) ? "\r" : "", (es_now_ns() - start) / 1e9, c->sent, c->count,
-		c->answered, c->sent - c->answered, c->dup, end || !isatty(2) ? "\n" : "");
+		c->answered, outstanding(c), c->dup, end || !isatty(2) ? "\n" : "");
 }
 
 /* Request seq's bytes into buf (at least ES_DRILL_REQ_MAX bytes); their length. */
@@ -582,7 +594,7 @@ static int cmd_client(int argc, char **argv)
 	printf("{\"sent\":%lu,\"answered\":%lu,\"quiet\":%lu,\"lost\":%lu,\"answered_twice\":%lu,"
 	       "\"out_of_order\":%lu,\"stray\":%lu,\"handoff_ns\":%llu,\"protocol\":\"%s\","
 	       "\"resets\":%lu,\"reset_ns\":%llu,\"reset_error\":\"%s\"}\n", c.sent,
-	       c.answered, c.quiet, c.sent - c.answered - c.quiet, c.dup, c.ooo, c.stray,
+	       c.answered, c.quiet, outstanding(&c), c.dup, c.ooo, c.stray,
 	       (unsigned long long)c.handoff_ns, c.redis_key ? "redis" : c.http_key ? "http" :
 	       c.tcp ? "tcp" : "udp", c.resets,
 	       (unsigned long long)c.reset_ns,
