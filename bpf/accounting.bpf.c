@@ -48,38 +48,31 @@ int es_xdp_ingress(struct xdp_md *ctx)
 }
 
 /*
- * Pull the headers into the linear part only when they are not all there.
- * The stack builds a sent packet's headers there and GRO keeps them there,
- * with the payload in page fragments, so a TCP super-packet's linear part
- * is its headers alone: pulling ES_PULL_LEN bytes whatever the packet
- * copied payload into it, and on TCP's clones (it transmits clones of its
- * queue) made a private copy of the head first, on every super-packet.
- */
-static __always_inline void es_tc_pull(struct __sk_buff *skb, __u32 pull)
-{
-	struct es_pkt p = {};
-
-	if (skb->data_end - skb->data >= pull)
-		return;
-	if (es_parse(es_skb_field(skb, data), es_skb_field(skb, data_end), &p) ==
-	    ES_SKIP_TRUNCATED)
-		bpf_skb_pull_data(skb, pull);
-}
-
-/*
  * tcx sees an skb with its Ethernet header in front (tcx pushes it back at
  * ingress) and, for GSO and GRO packets, a super-packet of gso_segs wire
- * segments.
+ * segments. The headers are parsed where they are and pulled into the
+ * linear part only when one runs past it, then parsed again: the stack
+ * builds a sent packet's headers there and GRO keeps them there, with the
+ * payload in page fragments, so a TCP super-packet's linear part is its
+ * headers alone. Pulling ES_PULL_LEN bytes whatever the packet copied
+ * payload into it, and on TCP's clones (it transmits clones of its queue)
+ * made a private copy of the head first, on every super-packet.
  */
 static __always_inline void es_tc_account(struct __sk_buff *skb, __u32 dir)
 {
 	__u32 len = skb->len, segs = skb->gso_segs, ifindex = skb->ifindex;
-	void *data, *data_end;
+	__u32 pull = len < ES_PULL_LEN ? len : ES_PULL_LEN;
+	struct es_ctx c;
+	int skip;
 
-	es_tc_pull(skb, len < ES_PULL_LEN ? len : ES_PULL_LEN);
-	data = es_skb_field(skb, data);
-	data_end = es_skb_field(skb, data_end);
-	es_account(data, data_end, ifindex, dir, len, segs);
+	es_account_init(&c, ifindex, dir, segs);
+	skip = es_account_parse(&c, es_skb_field(skb, data), es_skb_field(skb, data_end));
+	if (skip == ES_SKIP_TRUNCATED && skb->data_end - skb->data < pull) {
+		bpf_skb_pull_data(skb, pull);
+		skip = es_account_parse(&c, es_skb_field(skb, data), es_skb_field(skb, data_end));
+	}
+	if (es_account_begin(&c, skip, len))
+		es_account_session(&c);
 }
 
 SEC("tcx/egress")

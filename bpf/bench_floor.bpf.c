@@ -82,7 +82,7 @@ static __always_inline bool es_floor_count_pkt(void *data, void *data_end, __u32
 	struct es_floor_counts *n;
 	__u32 zero = 0;
 
-	/* what es_account_prep sets before the parse, no more */
+	/* what es_account_parse sets before the parse, no more */
 	p->hdr_len = 0;
 	p->tcp_flags = 0;
 	p->ports_fixed = 0;

@@ -648,16 +648,10 @@ static __always_inline void es_iface_count(struct es_ctx *c)
 	}
 }
 
-/*
- * Parse one packet (or GSO super-packet of segs segments) of len bytes
- * into c and count it in the interface totals. false: it is not for
- * session accounting, and was counted as skipped with its reason.
- */
-static __always_inline bool es_account_prep(struct es_ctx *c, void *data, void *data_end,
-					    __u32 ifindex, __u32 dir, __u64 len, __u32 segs)
+/* A packet (or GSO super-packet of segs segments) seen on ifindex in dir. */
+static __always_inline void es_account_init(struct es_ctx *c, __u32 ifindex, __u32 dir,
+					    __u32 segs)
 {
-	int skip;
-
 	c->ifs = NULL;
 	c->now = 0;
 	c->slot_match = false;
@@ -665,12 +659,26 @@ static __always_inline bool es_account_prep(struct es_ctx *c, void *data, void *
 	c->ifindex = ifindex;
 	c->dir = dir & 1;
 	c->segs = segs ? segs : 1;
+}
+
+/* Parse one packet into c->pkt: -1 (a session key), or its es_skip_reason. */
+static __always_inline int es_account_parse(struct es_ctx *c, void *data, void *data_end)
+{
 	c->pkt.hdr_len = 0;
 	c->pkt.tcp_flags = 0;
 	c->pkt.ports_fixed = 0;
 	c->pkt.icmp_echo = 0;
 	c->pkt.tcp_data = 0;
-	skip = es_parse(data, data_end, &c->pkt);
+	return es_parse(data, data_end, &c->pkt);
+}
+
+/*
+ * Count the packet es_account_parse read (skip: its answer), of len
+ * bytes, in the interface totals. false: it is not for session
+ * accounting, and was counted as skipped with its reason.
+ */
+static __always_inline bool es_account_begin(struct es_ctx *c, int skip, __u64 len)
+{
 	c->bytes = len;
 	if (skip < 0 && c->segs > 1)
 		c->bytes += (__u64)(c->segs - 1) * c->pkt.hdr_len;
@@ -682,12 +690,21 @@ static __always_inline bool es_account_prep(struct es_ctx *c, void *data, void *
 	c->tick_ns = es_tick_ns();
 	if (c->pkt.family == ES_FAMILY_INET6) {
 		__builtin_memset(c->pkt.k6.reserved, 0, sizeof(c->pkt.k6.reserved));
-		c->pkt.k6.ifindex = ifindex;
+		c->pkt.k6.ifindex = c->ifindex;
 	} else {
 		__builtin_memset(c->pkt.k4.reserved, 0, sizeof(c->pkt.k4.reserved));
-		c->pkt.k4.ifindex = ifindex;
+		c->pkt.k4.ifindex = c->ifindex;
 	}
 	return true;
+}
+
+/* A packet es_account_begin took, into its session. */
+static __always_inline void es_account_session(struct es_ctx *c)
+{
+	if (c->pkt.family == ES_FAMILY_INET6)
+		es_session_account(c, &es_sessions6, &es_session_state6, &c->pkt.k6, true);
+	else
+		ES_ACCOUNT4(c);
 }
 
 /*
@@ -698,13 +715,12 @@ static __always_inline void es_account(void *data, void *data_end, __u32 ifindex
 				       __u32 dir, __u64 len, __u32 segs)
 {
 	struct es_ctx c;
+	int skip;
 
-	if (!es_account_prep(&c, data, data_end, ifindex, dir, len, segs))
-		return;
-	if (c.pkt.family == ES_FAMILY_INET6)
-		es_session_account(&c, &es_sessions6, &es_session_state6, &c.pkt.k6, true);
-	else
-		ES_ACCOUNT4(&c);
+	es_account_init(&c, ifindex, dir, segs);
+	skip = es_account_parse(&c, data, data_end);
+	if (es_account_begin(&c, skip, len))
+		es_account_session(&c);
 }
 
 #endif /* EDGESHIFT_BPF_ACCOUNT_H */

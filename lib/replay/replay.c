@@ -128,11 +128,9 @@ static bool replay_queue_empty(const struct es_mig_dp *dp, const struct es_mig_k
 	unsigned int socks = 0;
 	uint64_t bytes = 0;
 
-	if (es_udp_rqueue(dp->ct_netns, es_mig_in6(key->svc_addr), key->svc_port, &bytes, &socks))
-		return false;
-	if (!socks && es_udp_rqueue(dp->ct_netns, NULL, key->svc_port, &bytes, &socks))
-		return false;
-	return socks && !bytes;
+	/* a socket bound to the any address is counted for the service's too */
+	return !es_udp_rqueue(dp->ct_netns, es_mig_in6(key->svc_addr), key->svc_port, &bytes,
+			      &socks) && socks && !bytes;
 }
 
 /*
