@@ -6,7 +6,7 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-/* IPv4 sessions in the session maps unless the loader turns the slot table on. */
+/* Sessions in the session maps unless the loader turns the slot table on. */
 #define ES_TBL_ON_DEFAULT	0
 #include "lib/slot_table.h"
 

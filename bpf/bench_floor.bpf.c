@@ -50,7 +50,7 @@ struct {
  * bpf/bench_floor128.bpf.c, two), for what a smaller entry would cost.
  */
 #ifndef ES_FLOOR_ENTRY_BYTES
-#define ES_FLOOR_ENTRY_BYTES	sizeof(struct es_tbl_entry4)
+#define ES_FLOOR_ENTRY_BYTES	sizeof(struct es_tbl_entry)
 #endif
 #define ES_FLOOR_WORDS		(ES_FLOOR_ENTRY_BYTES / 8)
 
@@ -114,7 +114,7 @@ static __always_inline void es_floor_touch(const struct es_session_key4 *k, __u6
 	__u32 j = (__u32)(h >> 40) & 7, i = b * ES_TBL_BUCKET_SLOTS + j;
 	struct es_tbl_bucket *bk = bpf_map_lookup_elem(&es_floor_tags, &b);
 	struct es_floor_entry *e = bpf_map_lookup_elem(&es_floor_entries, &i);
-	struct es_tbl_entry4 n;
+	struct es_tbl_entry n;
 	const __u64 *from = (const void *)&n;
 	int w;
 
@@ -123,7 +123,7 @@ static __always_inline void es_floor_touch(const struct es_session_key4 *k, __u6
 	__sync_val_compare_and_swap(&bk->tag[j], bk->tag[j], es_tbl_fp(h) | ES_TBL_LIVE);
 	/* each word of the entry stored once, as the table stores a new one */
 	__builtin_memset(&n, 0, sizeof(n));
-	n.key = *k;
+	n.key.k4 = *k;
 	n.c.pkts[0] = 1;
 	n.c.first_ns = n.c.last_ns = now;
 	n.st.created_ns = now;

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * bpf/bench_acct.bpf.c with IPv4 sessions in the slot table
+ * bpf/bench_acct.bpf.c with the sessions in the slot table
  * (bpf/lib/slot_table.h), for es-bench-xdp and
  * selftests/accounting/test_concurrency.c only: the candidate for a new
- * session under 300 ns. IPv6 takes the session maps as in the product.
+ * session under 300 ns.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

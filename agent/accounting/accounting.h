@@ -34,7 +34,7 @@ struct es_acct_config {
 	unsigned int		per_session_max;
 	bool			no_request_latency;	/* request_latency: false */
 	bool			tcp_request_latency;	/* tcp_request_latency: true */
-	bool			slots;		/* session_table: slots (IPv4 sessions in the slot table) */
+	bool			slots;		/* session_table: slots (the slot table) */
 };
 
 /* Buckets of the slot table this configuration asks for, 0 for the session maps. */

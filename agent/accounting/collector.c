@@ -5,7 +5,7 @@
  * still land in its entry, or when it has been idle for idle_timeout_ms.
  * Its final counters are read and deleted in one syscall and folded into the
  * pinned per-interface closed totals, so exported counters never go back.
- * With the slot table (session_table: slots) an IPv4 session's slot is
+ * With the slot table (session_table: slots) a session's slot is
  * reclaimed instead: marked during the scan, finished after one RCU grace
  * period for all of them (tbl_finish, docs/maps.md).
  */
@@ -124,7 +124,7 @@ static void collect(struct es_accounting *acct, const struct es_session *s, int 
 	struct es_session_key4 k4;
 	const void *key = &s->key;
 
-	if (!v6 && es_maps_slots(m)) {
+	if (es_maps_slots(m)) {
 		if (s->slot_tag && !es_slot_table_mark(&m->tbl, s->slot, s->slot_tag))
 			acct->tbl_pending = true;
 		return;	/* a slot that changed since the read is looked at next scan */
@@ -157,7 +157,7 @@ static void account_collected(struct es_accounting *acct, const struct es_sessio
 }
 
 /* A reclaimed slot's final entry, folded as a collected session; under no lock. */
-static int fold_slot(__u32 slot, __u32 tag, const struct es_tbl_entry4 *e, void *arg)
+static int fold_slot(__u32 slot, __u32 tag, const struct es_tbl_entry *e, void *arg)
 {
 	struct es_accounting *acct = arg;
 	struct es_session s;
@@ -388,11 +388,9 @@ static __u64 sum_deleted(struct es_accounting *acct)
 
 /*
  * LRU evictions are not reported by the kernel: what was created and is
- * neither alive nor collected by us was evicted.
- */
-/*
- * created is read before the table, so a session created meanwhile counts
- * as live but not as created: the estimate errs low, never high.
+ * neither alive nor collected by us was evicted. created is read before
+ * the table, so a session created meanwhile counts as live but not as
+ * created: the estimate errs low, never high.
  */
 static void update_evictions(struct es_accounting *acct, const struct es_snapshot *snap,
 			     __u64 created)

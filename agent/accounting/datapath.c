@@ -177,7 +177,7 @@ static bool is_table_map(const struct bpf_map *map)
 	return !strncmp(bpf_map__name(map), "es_tbl_", 7);
 }
 
-/* Every map is pinned, the slot table's only when it holds the IPv4 sessions. */
+/* Every map is pinned, the slot table's only when it holds the sessions. */
 static void set_pin_paths(struct es_datapath *dp, bool slots)
 {
 	char path[PATH_MAX];

@@ -216,9 +216,9 @@ static void render_pods(FILE *f, const struct iface_row *r, size_t n, const char
 }
 
 /*
- * The LRU maps evict when full: what they lost. With the slot table the
- * IPv6 sessions are still in the maps, so the series stays; the table
- * itself evicts nothing and adds nothing to it.
+ * The LRU maps evict when full: what they lost. The slot table evicts
+ * nothing (a session it has no room for is a no_slot skip), so with it the
+ * series stays 0 but for a key that raced into two slots (docs/maps.md).
  */
 static void render_evictions(FILE *f, const struct es_gc_stats *gc, const char *node)
 {
@@ -240,12 +240,12 @@ static void render_slots(FILE *f, const struct es_slot_table *t, const char *nod
 
 	es_slot_table_count(t, count);
 	es_prom_header(f, "edgeshift_session_slots", "gauge",
-		       "Slots of the IPv4 slot table by state (session_table: slots).");
+		       "Slots of the slot table by state (session_table: slots).");
 	for (st = 0; st < 4; st++)
 		fprintf(f, "edgeshift_session_slots{node=\"%s\",state=\"%s\"} %zu\n", node,
 			states[st], count[st]);
 	es_prom_header(f, "edgeshift_session_slots_capacity", "gauge",
-		       "Slots of the IPv4 slot table.");
+		       "Slots of the slot table.");
 	fprintf(f, "edgeshift_session_slots_capacity{node=\"%s\"} %llu\n", node,
 		(unsigned long long)t->nbuckets * ES_TBL_BUCKET_SLOTS);
 }
@@ -253,10 +253,10 @@ static void render_slots(FILE *f, const struct es_slot_table *t, const char *nod
 static void render_node(FILE *f, struct es_accounting *a, const char *node)
 {
 	const struct es_slot_table *t = &a->dp.maps.tbl;
-	/* IPv4's capacity: the table's slots when it holds them */
-	double cap4 = es_maps_slots(&a->dp.maps) ? (double)t->nbuckets * ES_TBL_BUCKET_SLOTS :
-			a->cfg->session_map_size;
-	double cap6 = a->cfg->session_map_size, p4, p6;
+	/* with the table, both families share its slots */
+	bool slots = es_maps_slots(&a->dp.maps);
+	double cap = slots ? (double)t->nbuckets * ES_TBL_BUCKET_SLOTS : a->cfg->session_map_size;
+	double p4, p6;
 	struct es_snapshot s;
 	struct es_gc_stats gc;
 
@@ -269,13 +269,14 @@ static void render_node(FILE *f, struct es_accounting *a, const char *node)
 	fprintf(f, "edgeshift_session_map_entries{node=\"%s\",family=\"ipv4\"} %zu\n", node, s.entries[0]);
 	fprintf(f, "edgeshift_session_map_entries{node=\"%s\",family=\"ipv6\"} %zu\n", node, s.entries[1]);
 	es_prom_header(f, "edgeshift_session_map_capacity", "gauge",
-		       "max_entries of each session map (IPv4 with the slot table: its slots).");
-	fprintf(f, "edgeshift_session_map_capacity{node=\"%s\",family=\"ipv4\"} %.0f\n", node, cap4);
-	fprintf(f, "edgeshift_session_map_capacity{node=\"%s\",family=\"ipv6\"} %.0f\n", node, cap6);
+		       "max_entries of each session map (with the slot table: its slots, "
+		       "which both families share).");
+	fprintf(f, "edgeshift_session_map_capacity{node=\"%s\",family=\"ipv4\"} %.0f\n", node, cap);
+	fprintf(f, "edgeshift_session_map_capacity{node=\"%s\",family=\"ipv6\"} %.0f\n", node, cap);
 	es_prom_header(f, "edgeshift_session_map_pressure", "gauge",
-		       "Fullest session map: entries over capacity (0 to 1).");
-	p4 = s.entries[0] / cap4;
-	p6 = s.entries[1] / cap6;
+		       "Fullest session map (or the slot table): entries over capacity (0 to 1).");
+	p4 = (s.entries[0] + (slots ? s.entries[1] : 0)) / cap;
+	p6 = s.entries[1] / cap;
 	fprintf(f, "edgeshift_session_map_pressure{node=\"%s\"} %.6f\n", node, p4 > p6 ? p4 : p6);
 	if (es_maps_slots(&a->dp.maps))
 		render_slots(f, &a->dp.maps.tbl, node);

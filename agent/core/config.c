@@ -145,7 +145,7 @@ static int parse_layout_policy(struct es_config *cfg, json_t *v, char *err, size
 	return 0;
 }
 
-/* Where IPv4 sessions live: "maps" (the LRU session maps) or "slots" (the slot table). */
+/* Where sessions live: "maps" (the LRU session maps) or "slots" (the slot table). */
 static int parse_session_table(struct es_config *cfg, json_t *v, char *err, size_t err_len)
 {
 	int slots;

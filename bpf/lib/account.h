@@ -48,15 +48,6 @@ static __always_inline bool es_rr_on(void)
 	return !es_rr_latency_off;
 }
 
-/*
- * Where an IPv4 session is accounted: the session maps, unless a
- * benchmark build puts it elsewhere (bpf/lib/slot_table.h).
- */
-#ifndef ES_ACCOUNT4
-#define ES_ACCOUNT4(c) \
-	es_session_account(c, &es_sessions4, &es_session_state4, &(c)->pkt.k4, false)
-#endif
-
 struct es_ctx {
 	struct es_pkt		pkt;
 	struct es_iface_stats	*ifs;	/* looked up only when needed */
@@ -698,13 +689,27 @@ static __always_inline bool es_account_begin(struct es_ctx *c, int skip, __u64 l
 	return true;
 }
 
-/* A packet es_account_begin took, into its session. */
-static __always_inline void es_account_session(struct es_ctx *c)
+/* A packet es_account_begin took, into its session in the session maps. */
+static __always_inline void es_maps_account(struct es_ctx *c)
 {
 	if (c->pkt.family == ES_FAMILY_INET6)
 		es_session_account(c, &es_sessions6, &es_session_state6, &c->pkt.k6, true);
 	else
-		ES_ACCOUNT4(c);
+		es_session_account(c, &es_sessions4, &es_session_state4, &c->pkt.k4, false);
+}
+
+/*
+ * A packet es_account_begin took, into its session: the session maps,
+ * unless the including object puts it elsewhere (ES_ACCOUNT_SESSION: the
+ * slot table, bpf/lib/slot_table.h).
+ */
+static __always_inline void es_account_session(struct es_ctx *c)
+{
+#ifdef ES_ACCOUNT_SESSION
+	ES_ACCOUNT_SESSION(c);
+#else
+	es_maps_account(c);
+#endif
 }
 
 /*

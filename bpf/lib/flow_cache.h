@@ -192,9 +192,9 @@ static long es_flow_sweep4(__u32 i, void *now)
 	if (s)
 		es_defer_settle4(i, s);
 #endif
-#ifdef ES_TBL_SWEEP4
+#ifdef ES_TBL_SWEEP
 	if (s && es_tbl_on) {
-		ES_TBL_SWEEP4(s, *(__u64 *)now);
+		ES_TBL_SWEEP(s, false, *(__u64 *)now);
 		return 0;
 	}
 #endif
@@ -210,6 +210,12 @@ static long es_flow_sweep6(__u32 i, void *now)
 #if ES_FLOW_DEFER
 	if (s)
 		es_defer_settle6(i, s);
+#endif
+#ifdef ES_TBL_SWEEP
+	if (s && es_tbl_on) {
+		ES_TBL_SWEEP(s, true, *(__u64 *)now);
+		return 0;
+	}
 #endif
 	if (s)
 		es_flow_sweep_slot(&s->n, &es_sessions6, &s->key, s->key.ifindex, *(__u64 *)now);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The slot table (include/edgeshift/slot_table.h): IPv4 sessions, in the
- * agent's object when its configuration says session_table: slots, and in
+ * The slot table (include/edgeshift/slot_table.h): sessions of both
+ * families, in the agent's object when its configuration says session_table: slots, and in
  * the benchmark object bpf/bench_table.bpf.c: sessions in
  * an mmap-able array, a key in one of two buckets of 15 slots, a slot
  * claimed with one compare-and-swap on its tag word. A new session costs
@@ -16,10 +16,10 @@
 #define EDGESHIFT_BPF_SLOT_TABLE_H
 
 /*
- * Where es_account (account.h) takes an IPv4 session: the table when
- * es_tbl_on, else the session maps; IPv6 always to the session maps. A
- * load-time constant: the loader sets it (the agent's session_table:
- * slots) and the verifier removes the path it makes dead. On unless the
+ * Where es_account (account.h) takes a session: the table when
+ * es_tbl_on, else the session maps. A load-time constant: the loader sets
+ * it (the agent's session_table: slots) and the verifier removes the path
+ * it makes dead. On unless the
  * including object says otherwise (the product object, bpf/accounting.bpf.c,
  * defaults to the maps; the benchmark objects measure the table).
  */
@@ -29,17 +29,23 @@
 const volatile __u32 es_tbl_on = ES_TBL_ON_DEFAULT;
 
 struct es_ctx;
-static __always_inline void es_tbl_account4(struct es_ctx *c);
-/* The flow cache's sweep (flow_cache.h) folds an IPv4 slot into the table when es_tbl_on. */
-struct es_flow_slot4;
-static __always_inline void es_tbl_sweep4(struct es_flow_slot4 *s, __u64 now);
-#define ES_TBL_SWEEP4(s, now)	es_tbl_sweep4(s, now)
-#define ES_ACCOUNT4(c) do {							\
-	if (es_tbl_on)								\
-		es_tbl_account4(c);						\
+static __always_inline void es_tbl_account(struct es_ctx *c, bool v6);
+/* The flow cache's sweep (flow_cache.h) folds a slot into the table when es_tbl_on. */
+static __always_inline void es_tbl_sweep(void *s, bool v6, __u64 now);
+#define ES_TBL_SWEEP(s, v6, now)	es_tbl_sweep(s, v6, now)
+/*
+ * Each family's table path inlined with its family a constant. One copy
+ * for both, the family a runtime value, took the verifier 2.4 times the
+ * instructions (739,653 in the tcx egress program against 305,828) and
+ * no less stack.
+ */
+#define ES_ACCOUNT_SESSION(c) do {						\
+	if (!es_tbl_on)								\
+		es_maps_account(c);						\
+	else if ((c)->pkt.family == ES_FAMILY_INET6)				\
+		es_tbl_account(c, true);					\
 	else									\
-		es_session_account(c, &es_sessions4, &es_session_state4,	\
-				   &(c)->pkt.k4, false);			\
+		es_tbl_account(c, false);					\
 } while (0)
 
 #include "account.h"
@@ -74,15 +80,15 @@ struct {
 	__uint(max_entries, ES_TBL_BUCKETS_DEFAULT);
 	__type(key, __u32);
 	__type(value, struct es_tbl_bucket);
-} es_tbl_tags4 SEC(".maps");
+} es_tbl_tags SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, ES_TBL_SLOTS_DEFAULT);
 	__type(key, __u32);
-	__type(value, struct es_tbl_entry4);
-} es_tbl_entries4 SEC(".maps");
+	__type(value, struct es_tbl_entry);
+} es_tbl_entries SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -124,13 +130,24 @@ static __always_inline struct es_tbl_stats *es_tbl_stats_get(void)
 	return bpf_map_lookup_elem(&es_tbl_stats, &zero);
 }
 
-static __always_inline struct es_tbl_entry4 *es_tbl_entry(__u32 b, __u32 j)
+static __always_inline struct es_tbl_entry *es_tbl_entry(__u32 b, __u32 j)
 {
 	__u32 i = b * ES_TBL_BUCKET_SLOTS + j;
 
 	if (j >= ES_TBL_BUCKET_SLOTS)
 		return NULL;
-	return bpf_map_lookup_elem(&es_tbl_entries4, &i);
+	return bpf_map_lookup_elem(&es_tbl_entries, &i);
+}
+
+/*
+ * Whether entry e holds key k of family v6 (a constant where this is
+ * inlined, so each family's code compares its own key only).
+ */
+static __always_inline bool es_tbl_holds(const struct es_tbl_entry *e, const void *k, bool v6)
+{
+	if (e->v6 != v6)
+		return false;
+	return v6 ? es_key6_eq(&e->key.k6, k) : es_key4_eq(&e->key.k4, k);
 }
 
 /* 1 when v is zero, else 0, without a branch (a branch per slot multiplies the verifier's paths). */
@@ -178,12 +195,11 @@ static __always_inline void es_tbl_settle(__u32 *tag)
  * slot holds the key, else NULL. A claim in progress there is waited for;
  * p->busy says one outlived the wait.
  */
-static __always_inline struct es_tbl_entry4 *es_tbl_check(struct es_tbl_probe *p, int i,
-							  const struct es_session_key4 *k,
-							  __u32 *match)
+static __always_inline struct es_tbl_entry *es_tbl_check(struct es_tbl_probe *p, int i,
+							 const void *k, bool v6, __u32 *match)
 {
 	struct es_tbl_bucket *bk = p->bk[i];
-	struct es_tbl_entry4 *e;
+	struct es_tbl_entry *e;
 	__u32 j, t;
 
 	if (!*match)
@@ -201,7 +217,7 @@ static __always_inline struct es_tbl_entry4 *es_tbl_check(struct es_tbl_probe *p
 	if (t != ES_TBL_LIVE)
 		return NULL;
 	e = es_tbl_entry(p->b[i], j);
-	if (!e || !es_key4_eq(&e->key, k))
+	if (!e || !es_tbl_holds(e, k, v6))
 		return NULL;
 	p->at = p->b[i] << 4 | j;
 	return e;
@@ -217,12 +233,12 @@ static __always_inline struct es_tbl_entry4 *es_tbl_check(struct es_tbl_probe *p
  * a bucket takes a 30-bit collision; an iterator over all of them cost a
  * known TCP session about 25 ns here). A third counts as busy, not as absent.
  */
-static __always_inline struct es_tbl_entry4 *es_tbl_scan(struct es_tbl_probe *p, int i,
-							 const struct es_session_key4 *k)
+static __always_inline struct es_tbl_entry *es_tbl_scan(struct es_tbl_probe *p, int i,
+							const void *k, bool v6)
 {
 	struct es_tbl_bucket *bk = p->bk[i];
 	__u32 t, empty = 0, match = 0;
-	struct es_tbl_entry4 *e;
+	struct es_tbl_entry *e;
 	int j;
 
 #pragma unroll
@@ -232,9 +248,9 @@ static __always_inline struct es_tbl_entry4 *es_tbl_scan(struct es_tbl_probe *p,
 		match |= es_is_zero((t & ~ES_TBL_STATE_MASK) ^ p->fp) << j;
 	}
 	p->empty[i] = empty;
-	e = es_tbl_check(p, i, k, &match);
+	e = es_tbl_check(p, i, k, v6, &match);
 	if (!e)
-		e = es_tbl_check(p, i, k, &match);
+		e = es_tbl_check(p, i, k, v6, &match);
 	if (!e)
 		p->busy |= !!match;
 	return e;
@@ -246,56 +262,77 @@ static __always_inline struct es_tbl_entry4 *es_tbl_scan(struct es_tbl_probe *p,
  * the first has overflowed (the key may be there) or has at most
  * ES_TBL_SPARE free slots (the key may go there).
  */
-static __always_inline struct es_tbl_entry4 *es_tbl_find(struct es_tbl_probe *p,
-							 const struct es_session_key4 *k)
+static __always_inline struct es_tbl_entry *es_tbl_find(struct es_tbl_probe *p, const void *k,
+							bool v6)
 {
-	struct es_tbl_entry4 *e;
+	struct es_tbl_entry *e;
 
 	p->busy = 0;
 	p->empty[1] = 0;
 	p->bk[1] = NULL;
-	p->bk[0] = bpf_map_lookup_elem(&es_tbl_tags4, &p->b[0]);
+	p->bk[0] = bpf_map_lookup_elem(&es_tbl_tags, &p->b[0]);
 	if (!p->bk[0])
 		return NULL;
-	e = es_tbl_scan(p, 0, k);
+	e = es_tbl_scan(p, 0, k, v6);
 	if (e)
 		return e;
 	if (es_popcount16(p->empty[0]) > ES_TBL_SPARE &&
 	    !*(volatile __u32 *)&p->bk[0]->overflow)
 		return NULL;
-	p->bk[1] = bpf_map_lookup_elem(&es_tbl_tags4, &p->b[1]);
+	p->bk[1] = bpf_map_lookup_elem(&es_tbl_tags, &p->b[1]);
 	if (!p->bk[1])
 		return NULL;
-	return es_tbl_scan(p, 1, k);
+	return es_tbl_scan(p, 1, k, v6);
 }
 
-static __always_inline void es_tbl_probe_init(struct es_tbl_probe *p,
-					      const struct es_session_key4 *k)
+static __always_inline void es_tbl_probe_init(struct es_tbl_probe *p, const void *k, bool v6)
 {
-	__u64 h = es_tbl_hash4(k);
+	__u64 h = v6 ? es_tbl_hash6(k) : es_tbl_hash4(k);
 
 	p->fp = es_tbl_fp(h);
 	p->b[0] = es_tbl_b1(h, es_tbl_nbuckets);
 	p->b[1] = es_tbl_b2(h, es_tbl_nbuckets);
 }
 
-/* A claimed entry (the tag is ours, BUSY) for key, first seen at ns, nothing counted yet. */
-static __always_inline void es_tbl_entry_init(struct es_tbl_entry4 *e,
-					      const struct es_session_key4 *key, __u64 ns)
+/*
+ * The key copied word by word, each word stored as it is read: a struct
+ * copy had the compiler read the 11 words of an IPv6 key first and spill
+ * them, 48 bytes of stack the verifier counts against its 512.
+ */
+static __always_inline void es_tbl_key_copy(union es_tbl_key *dst, const void *src, bool v6)
 {
-	e->key = *key;
-	e->reserved = 0;
+	const __u32 *from = src;
+	__u32 *to = (__u32 *)dst;
+	int i;
+
+#pragma unroll
+	for (i = 0; i < sizeof(struct es_session_key6) / 4; i++) {
+		if (!v6 && i == sizeof(struct es_session_key4) / 4)
+			break;
+		*(volatile __u32 *)&to[i] = from[i];
+	}
+}
+
+/*
+ * A claimed entry (the tag is ours, BUSY) for key of family v6, first seen
+ * at ns, nothing counted yet.
+ */
+static __always_inline void es_tbl_entry_init(struct es_tbl_entry *e, const void *key, bool v6,
+					      __u64 ns)
+{
+	e->v6 = v6;
 	__builtin_memset(&e->c, 0, sizeof(e->c));
 	e->c.first_ns = ns;
 	e->c.last_ns = ns;
+	es_tbl_key_copy(&e->key, key, v6);
 }
 
 /* A new session's entry with its first packet in it (the tag is ours, BUSY). */
-static __always_inline void es_tbl_fill(struct es_ctx *c, struct es_tbl_entry4 *e)
+static __always_inline void es_tbl_fill(struct es_ctx *c, struct es_tbl_entry *e, bool v6)
 {
 	__u32 dir = c->dir & 1;
 
-	es_tbl_entry_init(e, &c->pkt.k4, c->tick_ns);
+	es_tbl_entry_init(e, v6 ? (void *)&c->pkt.k6 : (void *)&c->pkt.k4, v6, c->tick_ns);
 	e->c.pkts[dir] = c->segs;
 	e->c.bytes[dir] = c->bytes;
 	e->c.tcp_flags[dir] = c->pkt.tcp_flags;
@@ -339,7 +376,7 @@ static __always_inline bool es_tbl_second(const struct es_tbl_probe *p)
  * the caller, once.
  */
 static __always_inline int es_tbl_claim(struct es_tbl_probe *p, __u32 **tag,
-					struct es_tbl_entry4 **e, struct es_tbl_stats *ts)
+					struct es_tbl_entry **e, struct es_tbl_stats *ts)
 {
 	__u32 b, j;
 
@@ -399,7 +436,7 @@ static __always_inline void es_tbl_count_created(__u32 ifindex)
 		ifs->sessions_created++;
 }
 
-static __always_inline void es_tbl_hit(struct es_ctx *c, struct es_tbl_entry4 *e)
+static __always_inline void es_tbl_hit(struct es_ctx *c, struct es_tbl_entry *e)
 {
 	if (es_needs_state(c, &e->c))
 		es_state_apply(c, &e->st);
@@ -414,18 +451,17 @@ static __always_inline void es_tbl_hit(struct es_ctx *c, struct es_tbl_entry4 *e
  * waited for where it is seen (es_tbl_scan); a claim lost to another CPU
  * looks again, at most ES_TBL_CLAIMS looks in all. p->at says where.
  */
-static __always_inline struct es_tbl_entry4 *es_tbl_get(struct es_tbl_probe *p,
-							const struct es_session_key4 *k,
-							struct es_tbl_stats *ts, __u32 **tag,
-							int *r)
+static __always_inline struct es_tbl_entry *es_tbl_get(struct es_tbl_probe *p, const void *k,
+						       bool v6, struct es_tbl_stats *ts,
+						       __u32 **tag, int *r)
 {
-	struct es_tbl_entry4 *e = NULL;
+	struct es_tbl_entry *e = NULL;
 	int n;
 
 	*r = 0;
-	es_tbl_probe_init(p, k);
+	es_tbl_probe_init(p, k, v6);
 	for (n = 0; n < ES_TBL_CLAIMS; n++) {
-		e = es_tbl_find(p, k);
+		e = es_tbl_find(p, k, v6);
 		if (e || p->busy)
 			break;
 		*r = es_tbl_claim(p, tag, &e, ts);
@@ -435,13 +471,13 @@ static __always_inline struct es_tbl_entry4 *es_tbl_get(struct es_tbl_probe *p,
 	return e;
 }
 
-/* Where es_tbl_locate found or claimed a key's slot: scalars only (see there). */
+/* Where es_tbl_locate4/6 found or claimed a key's slot (see there). */
 struct es_tbl_where {
 	__u32	at;	/* bucket << 4 | position of the slot, when found or claimed */
 	__u32	fp;	/* the key's fingerprint bits, for the tag that publishes a claim */
 };
 
-/* What es_tbl_locate says. */
+/* What es_tbl_locate4/6 say. */
 enum {
 	ES_TBL_FOUND	= 0,	/* the key is LIVE at w->at */
 	ES_TBL_CLAIMED	= 1,	/* w->at is claimed for the key (BUSY): the caller writes and publishes it */
@@ -454,22 +490,25 @@ enum {
  * the claim once, not again at each place that inlines them (a packet's
  * look-up and a cache slot's re-find, in each program): with them inlined
  * the tcx ingress program took 960,163 of the verifier's 1,000,000
- * instructions. A global function may not hand back a pointer to a map
- * value, so it says where (w), and the caller takes the entry and the tag
- * from their arrays. ts: this CPU's table stats, which the caller has
- * looked up already (a second claim goes to in_second).
+ * instructions. One per family (es_tbl_locate4/6), each with its key's own
+ * size and its family a constant. A global function may not hand back a
+ * pointer to a map value, so it says where (w), and the caller takes the
+ * entry and the tag from their arrays. ts: this CPU's table stats, which
+ * the caller has looked up already (a second claim goes to in_second).
+ *
+ * Its frame (112 bytes) adds to its caller's on the verifier's 512-byte
+ * combined stack: the migration object's XDP program, whose accounting is
+ * a call of its own (376), has 8 bytes to spare.
  */
-__attribute__((noinline)) int es_tbl_locate(const struct es_session_key4 *k,
-					    struct es_tbl_where *w, struct es_tbl_stats *ts)
+static __always_inline int es_tbl_locate(const void *k, bool v6, struct es_tbl_where *w,
+					 struct es_tbl_stats *ts)
 {
-	struct es_tbl_entry4 *e;
+	struct es_tbl_entry *e;
 	struct es_tbl_probe p;
 	__u32 *tag = NULL;
 	int r;
 
-	if (!k || !w || !ts)
-		return ES_TBL_GAVE_UP;
-	e = es_tbl_get(&p, k, ts, &tag, &r);
+	e = es_tbl_get(&p, k, v6, ts, &tag, &r);
 	w->at = p.at;
 	w->fp = p.fp;
 	if (r > 0 && e && tag)
@@ -477,6 +516,22 @@ __attribute__((noinline)) int es_tbl_locate(const struct es_session_key4 *k,
 	if (e)
 		return ES_TBL_FOUND;
 	return r < 0 ? ES_TBL_NO_ROOM : ES_TBL_GAVE_UP;
+}
+
+__attribute__((noinline)) int es_tbl_locate4(const struct es_session_key4 *k,
+					     struct es_tbl_where *w, struct es_tbl_stats *ts)
+{
+	if (!k || !w || !ts)
+		return ES_TBL_GAVE_UP;
+	return es_tbl_locate(k, false, w, ts);
+}
+
+__attribute__((noinline)) int es_tbl_locate6(const struct es_session_key6 *k,
+					     struct es_tbl_where *w, struct es_tbl_stats *ts)
+{
+	if (!k || !w || !ts)
+		return ES_TBL_GAVE_UP;
+	return es_tbl_locate(k, true, w, ts);
 }
 
 /* The tag word of slot at (bucket << 4 | position), or NULL. */
@@ -487,25 +542,25 @@ static __always_inline __u32 *es_tbl_tag_at(__u32 at)
 
 	if (j >= ES_TBL_BUCKET_SLOTS)
 		return NULL;
-	bk = bpf_map_lookup_elem(&es_tbl_tags4, &b);
+	bk = bpf_map_lookup_elem(&es_tbl_tags, &b);
 	return bk ? &bk->tag[j] : NULL;
 }
 
 /*
- * The key's slot, found or claimed (es_tbl_locate): its entry, *r the
+ * The key's slot, found or claimed (es_tbl_locate4/6): its entry, *r the
  * locate's answer, *tag the claimed slot's tag word when CLAIMED. A claim
  * whose entry or tag cannot be reached (cannot happen: both arrays have
  * every slot) is given back and reported as no room.
  */
-static __always_inline struct es_tbl_entry4 *es_tbl_take(const struct es_session_key4 *k,
-							 struct es_tbl_where *w,
-							 struct es_tbl_stats *ts, __u32 **tag,
-							 int *r)
+static __always_inline struct es_tbl_entry *es_tbl_take(const void *k, bool v6,
+							struct es_tbl_where *w,
+							struct es_tbl_stats *ts, __u32 **tag,
+							int *r)
 {
-	struct es_tbl_entry4 *e;
+	struct es_tbl_entry *e;
 
 	*tag = NULL;
-	*r = es_tbl_locate(k, w, ts);
+	*r = v6 ? es_tbl_locate6(k, w, ts) : es_tbl_locate4(k, w, ts);
 	if (*r < 0)
 		return NULL;
 	e = es_tbl_entry(w->at >> 4, w->at & 15);
@@ -520,26 +575,31 @@ static __always_inline struct es_tbl_entry4 *es_tbl_take(const struct es_session
 	return NULL;
 }
 
+/* The packet's key, of the family v6 says. */
+static __always_inline const void *es_tbl_pkt_key(const struct es_ctx *c, bool v6)
+{
+	return v6 ? (const void *)&c->pkt.k6 : (const void *)&c->pkt.k4;
+}
+
 /*
- * An IPv4 packet accounted in the table: added to its slot, a slot
- * claimed, or skipped with its reason. Its entry, or NULL when skipped;
- * *created: this packet made it.
+ * A packet accounted in the table: added to its slot, a slot claimed, or
+ * skipped with its reason. Its entry, or NULL when skipped; *created:
+ * this packet made it.
  */
-static __always_inline struct es_tbl_entry4 *es_tbl_count4(struct es_ctx *c,
-							   struct es_tbl_where *w,
-							   bool *created)
+static __always_inline struct es_tbl_entry *es_tbl_count(struct es_ctx *c, bool v6,
+							 struct es_tbl_where *w, bool *created)
 {
 	struct es_tbl_stats *ts = es_tbl_stats_get();
-	struct es_tbl_entry4 *e;
+	struct es_tbl_entry *e;
 	__u32 *tag;
 	int r;
 
 	if (!ts)
 		return NULL;
 	/* one place below writes a new entry and one adds to a known one: the verifier sees each once */
-	e = es_tbl_take(&c->pkt.k4, w, ts, &tag, &r);
+	e = es_tbl_take(es_tbl_pkt_key(c, v6), v6, w, ts, &tag, &r);
 	if (r == ES_TBL_CLAIMED && e && tag) {
-		es_tbl_fill(c, e);
+		es_tbl_fill(c, e, v6);
 		/* the entry is whole before the tag says LIVE (an exchange orders the stores) */
 		__sync_lock_test_and_set(tag, w->fp | ES_TBL_LIVE);
 		ts->created++;
@@ -560,11 +620,10 @@ static __always_inline struct es_tbl_entry4 *es_tbl_count4(struct es_ctx *c,
  * publishes LIVE, and the collector's reclaim waits a grace period after
  * taking LIVE away, so what is added here is in the entry it reads.
  */
-static __always_inline struct es_tbl_entry4 *es_tbl_at(__u32 at,
-						       const struct es_session_key4 *k)
+static __always_inline struct es_tbl_entry *es_tbl_at(__u32 at, const void *k, bool v6)
 {
 	struct es_tbl_bucket *bk;
-	struct es_tbl_entry4 *e;
+	struct es_tbl_entry *e;
 	__u32 b, j;
 
 	if (!at)
@@ -573,11 +632,11 @@ static __always_inline struct es_tbl_entry4 *es_tbl_at(__u32 at,
 	j = (at - 1) & 15;
 	if (j >= ES_TBL_BUCKET_SLOTS)
 		return NULL;
-	bk = bpf_map_lookup_elem(&es_tbl_tags4, &b);
+	bk = bpf_map_lookup_elem(&es_tbl_tags, &b);
 	if (!bk || (*(volatile __u32 *)&bk->tag[j] & ES_TBL_STATE_MASK) != ES_TBL_LIVE)
 		return NULL;
 	e = es_tbl_entry(b, j);
-	return e && es_key4_eq(&e->key, k) ? e : NULL;
+	return e && es_tbl_holds(e, k, v6) ? e : NULL;
 }
 
 /* A cache slot's counts that found no room in the table, as skipped packets. */
@@ -599,49 +658,85 @@ static __always_inline void es_tbl_fold_skip(const struct es_flow_counts *n, __u
 }
 
 /*
+ * A flow cache slot of either family (es_flow_slot4 or es_flow_slot6): its
+ * key (the slot's first member), its remembered table slot and its counts,
+ * taken where the slot was looked up.
+ */
+struct es_tbl_cslot {
+	void			*key;
+	__u32			*tbl_slot;
+	struct es_flow_counts	*n;
+};
+
+_Static_assert(__builtin_offsetof(struct es_flow_slot4, key) == 0 &&
+	       __builtin_offsetof(struct es_flow_slot6, key) == 0,
+	       "a cache slot is found by its key");
+_Static_assert(__builtin_offsetof(struct es_flow_slot4, n) ==
+	       __builtin_offsetof(struct es_flow_slot4, tbl_slot) + 4 &&
+	       __builtin_offsetof(struct es_flow_slot6, n) ==
+	       __builtin_offsetof(struct es_flow_slot6, tbl_slot) + 4,
+	       "a slot's tbl_slot is the word before its counts");
+
+static __always_inline void es_tbl_cslot_of(struct es_tbl_cslot *s, void *key,
+					    struct es_flow_counts *n)
+{
+	s->key = key;
+	s->tbl_slot = (__u32 *)n - 1;
+	s->n = n;
+}
+
+/* The interface of a cache slot's key (at the same offset of either key's slot, in bounds). */
+static __always_inline __u32 es_tbl_cslot_ifindex(const struct es_tbl_cslot *s, bool v6)
+{
+	return v6 ? ((const struct es_session_key6 *)s->key)->ifindex :
+		    ((const struct es_session_key4 *)s->key)->ifindex;
+}
+
+/*
  * A cache slot's session when its remembered table slot no longer holds
  * it (the collector reclaimed it while the cache still counted): where
  * the key is now, or a slot claimed for it, made as the session's next
  * packet would have made it (first seen at its latest packet), or NULL
  * with the counts skipped.
  */
-static __always_inline struct es_tbl_entry4 *es_tbl_refind4(struct es_flow_slot4 *s)
+static __always_inline struct es_tbl_entry *es_tbl_refind(struct es_tbl_cslot *s, bool v6)
 {
 	struct es_tbl_stats *ts = es_tbl_stats_get();
-	struct es_tbl_entry4 *e;
+	__u32 ifindex = es_tbl_cslot_ifindex(s, v6);
+	struct es_tbl_entry *e;
 	struct es_tbl_where w = {};
 	__u32 *tag;
 	int r;
 
 	if (!ts)
 		return NULL;
-	e = es_tbl_take(&s->key, &w, ts, &tag, &r);
+	e = es_tbl_take(s->key, v6, &w, ts, &tag, &r);
 	if (r == ES_TBL_CLAIMED && e && tag) {
-		es_tbl_entry_init(e, &s->key, s->n.last_ns);
+		es_tbl_entry_init(e, s->key, v6, s->n->last_ns);
 		__builtin_memset(&e->st, 0, sizeof(e->st));
-		e->st.created_ns = s->n.last_ns;
+		e->st.created_ns = s->n->last_ns;
 		__sync_lock_test_and_set(tag, w.fp | ES_TBL_LIVE);
 		ts->created++;
-		es_tbl_count_created(s->key.ifindex);
+		es_tbl_count_created(ifindex);
 	} else if (!e) {
-		es_tbl_fold_skip(&s->n, s->key.ifindex, ts, r == ES_TBL_NO_ROOM);
+		es_tbl_fold_skip(s->n, ifindex, ts, r == ES_TBL_NO_ROOM);
 		return NULL;
 	}
-	s->tbl_slot = w.at + 1;
+	*s->tbl_slot = w.at + 1;
 	return e;
 }
 
 /* Move a cache slot's counts into its table entry; on the slot's CPU only. */
-static __always_inline void es_tbl_fold4(struct es_flow_slot4 *s)
+static __always_inline void es_tbl_fold(struct es_tbl_cslot *s, bool v6)
 {
-	struct es_flow_counts *n = &s->n;
-	struct es_tbl_entry4 *e;
+	struct es_flow_counts *n = s->n;
+	struct es_tbl_entry *e;
 
 	if (!(n->pkts[ES_DIR_RX] | n->pkts[ES_DIR_TX]))
 		return;
-	e = es_tbl_at(s->tbl_slot, &s->key);
+	e = es_tbl_at(*s->tbl_slot, s->key, v6);
 	if (!e)
-		e = es_tbl_refind4(s);
+		e = es_tbl_refind(s, v6);
 	if (e) {
 		es_counters_add(&e->c, ES_DIR_RX, n->pkts[ES_DIR_RX], n->bytes[ES_DIR_RX],
 				n->tcp_flags[ES_DIR_RX], n->last_ns);
@@ -651,39 +746,44 @@ static __always_inline void es_tbl_fold4(struct es_flow_slot4 *s)
 	es_flow_clear(n);
 }
 
-/* The sweep timer's work on one IPv4 slot: fold; free it once idle a whole period. */
-static __always_inline void es_tbl_sweep4(struct es_flow_slot4 *s, __u64 now)
+/* The sweep timer's work on one slot (v6 a constant): fold; free it once idle a whole period. */
+static __always_inline void es_tbl_sweep(void *slot, bool v6, __u64 now)
 {
-	if (!s->n.valid)
+	struct es_tbl_cslot s;
+
+	es_tbl_cslot_of(&s, slot, v6 ? &((struct es_flow_slot6 *)slot)->n :
+					&((struct es_flow_slot4 *)slot)->n);
+	if (!s.n->valid)
 		return;
-	es_tbl_fold4(s);
-	if (now - s->n.last_ns >= ES_FLOW_SWEEP_NS)
-		s->n.valid = 0;
+	es_tbl_fold(&s, v6);
+	if (now - s.n->last_ns >= ES_FLOW_SWEEP_NS)
+		s.n->valid = 0;
 }
 
 /*
  * This CPU's cache slot for the packet's key (es_flow_slot, which hands
- * back the slot's key, the slot's first member); c->slot_match: it holds
- * the key.
+ * back the slot's key and counts) into *s; false: none. c->slot_match:
+ * it holds the key.
  */
-static __always_inline struct es_flow_slot4 *es_tbl_cache_slot(struct es_ctx *c)
+static __always_inline bool es_tbl_cache_slot(struct es_ctx *c, bool v6, struct es_tbl_cslot *s)
 {
+	struct es_flow_counts *n;
 	void *slot_key = NULL;
 
-	_Static_assert(__builtin_offsetof(struct es_flow_slot4, key) == 0,
-		       "the slot is found by its key");
-	if (!es_flow_slot(c, false, &slot_key))
-		return NULL;
-	return slot_key;
+	n = es_flow_slot(c, v6, &slot_key);
+	if (!n || !slot_key)
+		return false;
+	es_tbl_cslot_of(s, slot_key, n);
+	return true;
 }
 
 /*
  * The request/response bookkeeping on the entry's state, reached through
  * the remembered table slot without hashing the key; false: it is gone.
  */
-static __always_inline bool es_tbl_cache_rr(struct es_ctx *c, struct es_flow_slot4 *s)
+static __always_inline bool es_tbl_cache_rr(struct es_ctx *c, struct es_tbl_cslot *s, bool v6)
 {
-	struct es_tbl_entry4 *e = es_tbl_at(s->tbl_slot, &c->pkt.k4);
+	struct es_tbl_entry *e = es_tbl_at(*s->tbl_slot, es_tbl_pkt_key(c, v6), v6);
 
 	if (!e)
 		return false;
@@ -697,17 +797,17 @@ static __always_inline bool es_tbl_cache_rr(struct es_ctx *c, struct es_flow_slo
  * bookkeeping); UDP and ICMP echo after the same on the entry's state.
  * false: the table takes it.
  */
-static __always_inline bool es_tbl_cache_hit(struct es_ctx *c, struct es_flow_slot4 *s)
+static __always_inline bool es_tbl_cache_hit(struct es_ctx *c, struct es_tbl_cslot *s, bool v6)
 {
 	if (c->pkt.proto == IPPROTO_TCP) {
 		if (c->pkt.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST))
 			return false;
-		if (es_tcp_rr_packet(c) && !es_tbl_cache_rr(c, s))
+		if (es_tcp_rr_packet(c) && !es_tbl_cache_rr(c, s, v6))
 			return false;
-	} else if (es_rr_on() && !es_tbl_cache_rr(c, s)) {
+	} else if (es_rr_on() && !es_tbl_cache_rr(c, s, v6)) {
 		return false;
 	}
-	es_flow_count(&s->n, c->dir & 1, c->segs, c->bytes, c->pkt.tcp_flags, c->tick_ns);
+	es_flow_count(s->n, c->dir & 1, c->segs, c->bytes, c->pkt.tcp_flags, c->tick_ns);
 	return true;
 }
 
@@ -717,48 +817,51 @@ static __always_inline bool es_tbl_cache_hit(struct es_ctx *c, struct es_flow_sl
  * folds and frees the session's slot; a cacheable session takes the slot
  * from its second packet on, as in front of the maps (es_flow_after).
  */
-static __always_inline void es_tbl_cache_after(struct es_ctx *c, struct es_flow_slot4 *s,
-					       __u32 at, struct es_session_counters *sc)
+static __always_inline void es_tbl_cache_after(struct es_ctx *c, struct es_tbl_cslot *s,
+					       bool v6, __u32 at, struct es_session_counters *sc)
 {
 	if (c->pkt.tcp_flags & (TCP_FLAG_FIN | TCP_FLAG_RST)) {
 		if (c->slot_match) {
-			es_tbl_fold4(s);
-			s->n.valid = 0;
+			es_tbl_fold(s, v6);
+			s->n->valid = 0;
 		}
 		return;
 	}
 	if (c->slot_match) {
 		if (at)
-			s->tbl_slot = at;
+			*s->tbl_slot = at;
 		return;
 	}
 	if (!sc || !es_flow_cacheable(c, sc))
 		return;
-	if (s->n.valid)	/* another session's slot: its counts go home first */
-		es_tbl_fold4(s);
-	s->key = c->pkt.k4;
-	s->tbl_slot = at;
-	s->n.last_ns = c->tick_ns;
-	s->n.valid = 1;
+	if (s->n->valid)	/* another session's slot: its counts go home first */
+		es_tbl_fold(s, v6);
+	if (v6)
+		*(struct es_session_key6 *)s->key = c->pkt.k6;
+	else
+		*(struct es_session_key4 *)s->key = c->pkt.k4;
+	*s->tbl_slot = at;
+	s->n->last_ns = c->tick_ns;
+	s->n->valid = 1;
 	es_flow_arm();
 }
 
-/* An IPv4 packet: its cache slot when it holds the session, else the table. */
-static __always_inline void es_tbl_account4(struct es_ctx *c)
+/* A packet of family v6: its cache slot when it holds the session, else the table. */
+static __always_inline void es_tbl_account(struct es_ctx *c, bool v6)
 {
-	struct es_flow_slot4 *s = NULL;
 	struct es_tbl_where w = {};
-	struct es_tbl_entry4 *e;
-	bool created = false;
+	struct es_tbl_cslot s;
+	struct es_tbl_entry *e;
+	bool created = false, cached = false;
 
 	if (ES_TBL_FLOW_CACHE) {
-		s = es_tbl_cache_slot(c);
-		if (s && c->slot_match && es_tbl_cache_hit(c, s))
+		cached = es_tbl_cache_slot(c, v6, &s);
+		if (cached && c->slot_match && es_tbl_cache_hit(c, &s, v6))
 			return;
 	}
-	e = es_tbl_count4(c, &w, &created);
-	if (ES_TBL_FLOW_CACHE && s)
-		es_tbl_cache_after(c, s, e ? w.at + 1 : 0, e && !created ? &e->c : NULL);
+	e = es_tbl_count(c, v6, &w, &created);
+	if (ES_TBL_FLOW_CACHE && cached)
+		es_tbl_cache_after(c, &s, v6, e ? w.at + 1 : 0, e && !created ? &e->c : NULL);
 }
 
 #endif /* EDGESHIFT_BPF_SLOT_TABLE_H */

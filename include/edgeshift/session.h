@@ -21,7 +21,7 @@
  * es_meta map and refuses (or rebuilds, as configured) a pin directory
  * whose version differs, so old bytes are never read with new structs.
  */
-#define ES_MAP_LAYOUT_VERSION 4
+#define ES_MAP_LAYOUT_VERSION 5
 
 /* Direction of a packet relative to the interface the program sits on. */
 enum es_dir {
@@ -43,7 +43,7 @@ enum es_skip_reason {
 	ES_SKIP_OTHER_PROTO = 5,/* L4 protocol other than TCP, UDP, ICMP(v6) */
 	ES_SKIP_IPV6_EXT = 6,	/* IPv6 extension header chain too long */
 	ES_SKIP_MAP_FULL = 7,	/* session entry could not be created */
-	ES_SKIP_NO_SLOT = 8,	/* slot table: a new IPv4 session found both its buckets full */
+	ES_SKIP_NO_SLOT = 8,	/* slot table: a new session found both its buckets full */
 	ES_SKIP_SLOT_BUSY = 9,	/* slot table: another CPU's claim outlived the wait (slot_table.h) */
 	ES_SKIP_MAX = 10,
 };
@@ -158,7 +158,7 @@ struct es_flow_slot4 {
 
 struct es_flow_slot6 {
 	struct es_session_key6	key;	/* the session this slot holds when valid */
-	__u32			reserved;	/* zero; aligns the counts */
+	__u32			tbl_slot;	/* as es_flow_slot4's */
 	struct es_flow_counts	n;	/* what it counted since the last fold */
 };
 
@@ -310,10 +310,10 @@ struct es_close_event {
 struct es_meta {
 	__u32	layout_version;		/* ES_MAP_LAYOUT_VERSION of the creator */
 	__u32	session_map_size;	/* the configured session budget: max_entries of the session
-					 * maps (es_sessions4 and es_session_state4 are 1 when
-					 * table_buckets is set), and what the table is sized from */
+					 * maps (all four are 1 when table_buckets is set), and
+					 * what the table is sized from */
 	__u64	created_realtime_ns;	/* CLOCK_REALTIME ns when the pins were made */
-	__u32	table_buckets;		/* buckets of the slot table holding IPv4 sessions
+	__u32	table_buckets;		/* buckets of the slot table holding the sessions
 					 * (include/edgeshift/slot_table.h), 0: the session maps do */
 	__u32	reserved;		/* zero */
 };

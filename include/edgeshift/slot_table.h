@@ -1,25 +1,28 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The slot table: the IPv4 sessions when the agent's configuration says
- * session_table: slots (es_meta.table_buckets non-zero), in place of
- * es_sessions4 and es_session_state4 (issue 12, the new session under
- * 300 ns). The packet path is bpf/lib/slot_table.h, user space reads it
- * through lib/bpf/slot_reader.c; docs/maps.md ("The slot table").
+ * The slot table: the sessions of both families when the agent's
+ * configuration says session_table: slots (es_meta.table_buckets
+ * non-zero), in place of es_sessions4/6 and es_session_state4/6 (issue
+ * 12, the new session under 300 ns). One table for both families, as one
+ * session budget: an IPv6 entry costs 24 bytes more than an IPv4 one
+ * would alone (the key's union), which a second table would save at the
+ * price of a second set of maps, pins, walks and reclaims. The packet
+ * path is bpf/lib/slot_table.h, user space reads it through
+ * lib/bpf/slot_reader.c; docs/maps.md ("The slot table").
  *
  * Two BPF arrays made with BPF_F_MMAPABLE, which the programs index and
  * user space maps into its address space:
- * - es_tbl_tags4: ES_TBL_BUCKETS(slots) buckets, each one cache line of
+ * - es_tbl_tags: ES_TBL_BUCKETS(slots) buckets, each one cache line of
  *   ES_TBL_BUCKET_SLOTS 32-bit tag words and an overflow count;
- * - es_tbl_entries4: one struct es_tbl_entry4 per slot, slot number
+ * - es_tbl_entries: one struct es_tbl_entry per slot, slot number
  *   bucket * ES_TBL_BUCKET_SLOTS + position in the bucket.
- * A key lives in its first bucket (es_tbl_hash4) while that has room, else
+ * A key lives in its first bucket (es_tbl_hash) while that has room, else
  * in its second, and its first bucket's overflow counts it there: a packet
  * looks at the second bucket only when the first is full or has
  * overflowed, so a new session mostly touches one tag line and one entry.
  * There is no allocation, no lock and no eviction on the packet path: a
  * slot is claimed with one compare-and-swap on its tag, and a packet whose
- * key has no slot and
- * finds none free in its two buckets is counted as skipped
+ * key has no slot and finds none free in its two buckets is counted as skipped
  * (es_tbl_stats.no_slot and es_iface_stats.skipped[][ES_SKIP_NO_SLOT]).
  * Slots are freed by the collector only (docs/maps.md).
  *
@@ -45,7 +48,7 @@
 
 /*
  * A tag word: bits 0-1 the slot's state, bits 2-31 the key's fingerprint
- * (es_tbl_hash4) while the state is not ES_TBL_EMPTY. A packet compares
+ * (es_tbl_hash) while the state is not ES_TBL_EMPTY. A packet compares
  * keys only in slots whose fingerprint equals its own.
  */
 #define ES_TBL_STATE_MASK	3U
@@ -68,11 +71,20 @@ struct es_tbl_bucket {
  * the tag says ES_TBL_BUSY, then by any CPU with atomic adds (counters)
  * and the atomics of session.h (state) while ES_TBL_LIVE.
  */
-struct es_tbl_entry4 {
-	struct es_session_key4		key;		/* the session; meaningful unless the tag is EMPTY */
-	__u32				reserved;	/* zero; aligns the counters */
-	struct es_session_counters	c;		/* as es_sessions4's value */
-	struct es_session_state		st;		/* as es_session_state4's value */
+union es_tbl_key {
+	struct es_session_key4	k4;	/* an IPv4 session (the entry's v6 is 0); the
+					 * bytes after it are left as they were */
+	struct es_session_key6	k6;	/* an IPv6 session (v6 is 1) */
+};
+
+struct es_tbl_entry {
+	union es_tbl_key		key;	/* the session; meaningful unless the tag is
+						 * EMPTY */
+	__u32				v6;	/* 1: key.k6 holds the session, 0: key.k4;
+						 * keys of the two families never compare
+						 * equal */
+	struct es_session_counters	c;	/* as es_sessions4/6's value */
+	struct es_session_state		st;	/* as es_session_state4/6's value */
 };
 
 /*
@@ -93,22 +105,48 @@ struct es_tbl_stats {
 /*
  * Where a key may live: bucket one from the low bits, bucket two from bits
  * 20 and up (different when the table has two buckets or more), the
- * fingerprint from the high word. The same function in the programs and
+ * fingerprint from the high word. The same functions in the programs and
  * in every reader. Multiplies spread the words; the endpoints are already
  * in canonical order.
  */
+/* h, the addresses' words multiplied, with the rest of a key of either family. */
 static inline __attribute__((always_inline)) __u64
-es_tbl_hash4(const struct es_session_key4 *k)
+es_tbl_mix(__u64 h, __u16 port_lo, __u16 port_hi, __u32 ifindex, __u8 proto)
 {
-	__u64 h = ((__u64)k->addr_lo << 32 | k->addr_hi) * 0x9E3779B97F4A7C15ULL;
-
-	h ^= ((__u64)((__u32)k->port_lo | (__u32)k->port_hi << 16) << 32 | k->ifindex) *
+	h ^= ((__u64)((__u32)port_lo | (__u32)port_hi << 16) << 32 | ifindex) *
 	     0xC2B2AE3D27D4EB4FULL;
-	h ^= (__u64)k->proto * 0x165667B19E3779F9ULL;
+	h ^= (__u64)proto * 0x165667B19E3779F9ULL;
 	h ^= h >> 29;
 	h *= 0xBF58476D1CE4E5B9ULL;
 	h ^= h >> 32;
 	return h;
+}
+
+static inline __attribute__((always_inline)) __u64
+es_tbl_hash4(const struct es_session_key4 *k)
+{
+	return es_tbl_mix(((__u64)k->addr_lo << 32 | k->addr_hi) * 0x9E3779B97F4A7C15ULL,
+			  k->port_lo, k->port_hi, k->ifindex, k->proto);
+}
+
+/* An IPv6 key: each endpoint's address as two 64-bit words, each multiplied in. */
+static inline __attribute__((always_inline)) __u64
+es_tbl_hash6(const struct es_session_key6 *k)
+{
+	__u64 w[4];
+
+	__builtin_memcpy(w, k->addr_lo, 16);
+	__builtin_memcpy(w + 2, k->addr_hi, 16);
+	return es_tbl_mix(w[0] * 0x9E3779B97F4A7C15ULL ^ w[1] * 0xD6E8FEB86659FD93ULL ^
+			  w[2] * 0xA0761D6478BD642FULL ^ w[3] * 0xE7037ED1A0B428DBULL,
+			  k->port_lo, k->port_hi, k->ifindex, k->proto);
+}
+
+/* The hash of an entry's or a packet's key of either family. */
+static inline __attribute__((always_inline)) __u64
+es_tbl_hash(const union es_tbl_key *k, __u32 v6)
+{
+	return v6 ? es_tbl_hash6(&k->k6) : es_tbl_hash4(&k->k4);
 }
 
 /* The fingerprint bits of a tag word for hash h. */

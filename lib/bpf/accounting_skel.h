@@ -82,9 +82,9 @@ static inline __u32 es_tbl_buckets_for(__u32 entries)
 }
 
 /*
- * Call between open and load, after es_accounting_size_sessions: IPv4
- * sessions in a slot table of nbuckets buckets, es_sessions4 and
- * es_session_state4 then cut to one entry (no packet reaches them); 0
+ * Call between open and load, after es_accounting_size_sessions: the
+ * sessions of both families in a slot table of nbuckets buckets, the
+ * session maps then cut to one entry (no packet reaches them); 0
  * keeps them in the session maps and cuts the table's maps to one bucket
  * (the caller does not pin them).
  */
@@ -94,14 +94,16 @@ static inline void es_accounting_set_table(struct accounting *skel, __u32 nbucke
 
 	skel->rodata->es_tbl_on = nbuckets != 0;
 	skel->rodata->es_tbl_nbuckets = nbuckets ? nbuckets : 2;
-	bpf_map__set_max_entries(skel->maps.es_tbl_tags4, b);
-	bpf_map__set_max_entries(skel->maps.es_tbl_entries4, b * ES_TBL_BUCKET_SLOTS);
+	bpf_map__set_max_entries(skel->maps.es_tbl_tags, b);
+	bpf_map__set_max_entries(skel->maps.es_tbl_entries, b * ES_TBL_BUCKET_SLOTS);
 	if (!nbuckets) {
 		bpf_map__set_max_entries(skel->maps.es_tbl_created, 1);
 		return;
 	}
 	bpf_map__set_max_entries(skel->maps.es_sessions4, 1);
 	bpf_map__set_max_entries(skel->maps.es_session_state4, 1);
+	bpf_map__set_max_entries(skel->maps.es_sessions6, 1);
+	bpf_map__set_max_entries(skel->maps.es_session_state6, 1);
 }
 
 /*
@@ -145,8 +147,8 @@ static inline void es_maps_from_skel(struct es_maps *m, const struct accounting 
 	m->fd[ES_MAP_FLOW6] = bpf_map__fd(s->maps.es_flow_cache6);
 	m->fd[ES_MAP_FLOW_TIMERS] = bpf_map__fd(s->maps.es_flow_timers);
 	memset(&m->tbl, 0, sizeof(m->tbl));
-	m->tbl_fd[ES_TBL_MAP_TAGS4] = bpf_map__fd(s->maps.es_tbl_tags4);
-	m->tbl_fd[ES_TBL_MAP_ENTRIES4] = bpf_map__fd(s->maps.es_tbl_entries4);
+	m->tbl_fd[ES_TBL_MAP_TAGS] = bpf_map__fd(s->maps.es_tbl_tags);
+	m->tbl_fd[ES_TBL_MAP_ENTRIES] = bpf_map__fd(s->maps.es_tbl_entries);
 	m->tbl_fd[ES_TBL_MAP_STATS] = bpf_map__fd(s->maps.es_tbl_stats);
 	m->tbl_fd[ES_TBL_MAP_CREATED] = bpf_map__fd(s->maps.es_tbl_created);
 }

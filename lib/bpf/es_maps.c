@@ -26,8 +26,8 @@ static const char *const map_names[ES_MAP_COUNT] = {
 };
 
 static const char *const tbl_map_names[ES_TBL_MAP_COUNT] = {
-	[ES_TBL_MAP_TAGS4]	= "es_tbl_tags4",
-	[ES_TBL_MAP_ENTRIES4]	= "es_tbl_entries4",
+	[ES_TBL_MAP_TAGS]	= "es_tbl_tags",
+	[ES_TBL_MAP_ENTRIES]	= "es_tbl_entries",
 	[ES_TBL_MAP_STATS]	= "es_tbl_stats",
 	[ES_TBL_MAP_CREATED]	= "es_tbl_created",
 };
@@ -62,8 +62,8 @@ void es_maps_close(struct es_maps *m)
 
 int es_maps_map_table(struct es_maps *m)
 {
-	return es_slot_table_map(&m->tbl, m->tbl_fd[ES_TBL_MAP_TAGS4],
-				 m->tbl_fd[ES_TBL_MAP_ENTRIES4]);
+	return es_slot_table_map(&m->tbl, m->tbl_fd[ES_TBL_MAP_TAGS],
+				 m->tbl_fd[ES_TBL_MAP_ENTRIES]);
 }
 
 static int open_one(const char *pin_path, const char *name)
@@ -74,7 +74,7 @@ static int open_one(const char *pin_path, const char *name)
 	return bpf_obj_get(path);
 }
 
-/* The table's pins, when es_meta (of this layout) says it holds the IPv4 sessions. */
+/* The table's pins, when es_meta (of this layout) says it holds the sessions. */
 static int open_table(struct es_maps *m, const char *pin_path)
 {
 	struct es_meta meta = {};

@@ -31,11 +31,12 @@ enum es_map_id {
 /*
  * The slot table's maps (include/edgeshift/slot_table.h): pinned only by
  * an agent whose configuration says session_table: slots, and then they
- * hold the IPv4 sessions in place of es_sessions4 and es_session_state4.
+ * hold the sessions in place of the session maps (es_sessions4/6 and
+ * es_session_state4/6).
  */
 enum es_tbl_map_id {
-	ES_TBL_MAP_TAGS4,
-	ES_TBL_MAP_ENTRIES4,
+	ES_TBL_MAP_TAGS,
+	ES_TBL_MAP_ENTRIES,
 	ES_TBL_MAP_STATS,
 	ES_TBL_MAP_CREATED,
 	ES_TBL_MAP_COUNT,
@@ -44,12 +45,12 @@ enum es_tbl_map_id {
 struct es_maps {
 	int	fd[ES_MAP_COUNT];
 	int	ncpus;		/* possible CPUs: per-CPU values come in this many copies */
-	int	tbl_fd[ES_TBL_MAP_COUNT];	/* from pins: > 0 only when the table holds IPv4
+	int	tbl_fd[ES_TBL_MAP_COUNT];	/* from pins: > 0 only when the table holds the
 						 * sessions; from a skeleton: always */
 	struct es_slot_table	tbl;	/* mapped then (tbl.nbuckets > 0), else zero */
 };
 
-/* Whether the IPv4 sessions are in the slot table (mapped) rather than the session maps. */
+/* Whether the sessions are in the slot table (mapped) rather than the session maps. */
 static inline bool es_maps_slots(const struct es_maps *m)
 {
 	return m->tbl.nbuckets != 0;
@@ -66,7 +67,7 @@ const char *es_map_name(enum es_map_id id);
 
 /*
  * Open every map pinned under pin_path, and the slot table's maps (mapped)
- * when es_meta says the table holds the IPv4 sessions; 0 or -errno (all
+ * when es_meta says the table holds the sessions; 0 or -errno (all
  * closed on error).
  */
 int es_maps_open_pinned(struct es_maps *m, const char *pin_path);

@@ -203,10 +203,10 @@ static int read_slots(const struct es_maps *m, bool v6, const void *key,
 static int read_entry(const struct es_maps *m, bool v6, const void *key,
 		      struct es_session_counters *c)
 {
-	struct es_tbl_entry4 e;
+	struct es_tbl_entry e;
 
-	if (!v6 && es_maps_slots(m)) {
-		if (es_slot_table_lookup(&m->tbl, key, &e) < 0) {
+	if (es_maps_slots(m)) {
+		if (es_slot_table_lookup(&m->tbl, key, v6, &e) < 0) {
 			memset(c, 0, sizeof(*c));
 			return -ENOENT;
 		}

@@ -11,7 +11,7 @@
 
 /* Zeros when the interface has no entry (or is beyond the array map). */
 void es_iface_read_traffic(const struct es_maps *m, __u32 ifindex, struct es_iface_traffic *out);
-/* sessions_created includes the slot table's count (es_tbl_created) when it holds the IPv4 sessions. */
+/* sessions_created includes the slot table's count (es_tbl_created) when it holds the sessions. */
 void es_iface_read_stats(const struct es_maps *m, __u32 ifindex, struct es_iface_stats *out);
 
 #endif /* EDGESHIFT_IFACE_COUNTERS_H */

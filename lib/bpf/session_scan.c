@@ -22,12 +22,12 @@ size_t es_session_map_key(const struct es_session *s, void *buf)
 void es_session_fill_state(const struct es_maps *m, struct es_session *s)
 {
 	bool v6 = s->family == ES_FAMILY_INET6;
-	struct es_tbl_entry4 e;
 	struct es_session_key6 k;
+	struct es_tbl_entry e;
 
 	es_session_map_key(s, &k);
-	if (!v6 && es_maps_slots(m)) {
-		s->has_state = es_slot_table_lookup(&m->tbl, (void *)&k, &e) >= 0;
+	if (es_maps_slots(m)) {
+		s->has_state = es_slot_table_lookup(&m->tbl, &k, v6, &e) >= 0;
 		if (s->has_state)
 			s->st = e.st;
 	} else {
@@ -217,11 +217,16 @@ static int hand_batch(struct family_scan *fs, const char *keys, const char *vals
 }
 
 void es_session_from_slot(struct es_session *s, __u32 slot, __u32 tag,
-			  const struct es_tbl_entry4 *e)
+			  const struct es_tbl_entry *e)
 {
 	memset(s, 0, sizeof(*s));
-	s->family = ES_FAMILY_INET;
-	es_key6_from_key4(&s->key, &e->key);
+	if (e->v6) {
+		s->family = ES_FAMILY_INET6;
+		s->key = e->key.k6;
+	} else {
+		s->family = ES_FAMILY_INET;
+		es_key6_from_key4(&s->key, &e->key.k4);
+	}
 	s->c = e->c;
 	s->st = e->st;
 	s->has_state = true;
@@ -230,7 +235,7 @@ void es_session_from_slot(struct es_session *s, __u32 slot, __u32 tag,
 }
 
 /* One LIVE slot of the table as a session: its state is in the entry, joined for free. */
-static int hand_slot(__u32 slot, __u32 tag, const struct es_tbl_entry4 *e, void *arg)
+static int hand_slot(__u32 slot, __u32 tag, const struct es_tbl_entry *e, void *arg)
 {
 	struct family_scan *fs = arg;
 	struct es_session s;
@@ -289,12 +294,15 @@ int es_session_scan(const struct es_maps *m, enum es_scan_state mode, es_session
 	err = es_flow_index_read(&fs.flows, m);
 	if (err)
 		return err;
-	fs.family = ES_FAMILY_INET;
-	/* the table through its mmap: no syscall and no copy per session */
-	err = es_maps_slots(m) ? es_slot_table_walk(&m->tbl, hand_slot, &fs) : scan_family(&fs);
-	if (!err) {
-		fs.family = ES_FAMILY_INET6;
+	if (es_maps_slots(m)) {
+		/* the table, both families, through its mmap: no syscall and no copy per session */
+		err = es_slot_table_walk(&m->tbl, hand_slot, &fs);
+	} else {
+		fs.family = ES_FAMILY_INET;
 		err = scan_family(&fs);
+		fs.family = ES_FAMILY_INET6;
+		if (!err)
+			err = scan_family(&fs);
 	}
 	es_flow_index_free(&fs.flows);
 	return err;

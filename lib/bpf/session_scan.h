@@ -43,7 +43,7 @@ void es_session_fill_state(const struct es_maps *m, struct es_session *s);
 
 /* A slot of the table (its number, tag word and entry) as a session, state joined. */
 void es_session_from_slot(struct es_session *s, __u32 slot, __u32 tag,
-			  const struct es_tbl_entry4 *e);
+			  const struct es_tbl_entry *e);
 
 /* The map key of s (IPv4 keys are 20 bytes); returns its length. */
 size_t es_session_map_key(const struct es_session *s, void *buf);

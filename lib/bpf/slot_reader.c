@@ -5,6 +5,7 @@
  * counterparts of the programs' compare-and-swap and exchange.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
@@ -56,9 +57,15 @@ static __u32 *tag_of(const struct es_slot_table *t, __u32 slot)
 	return &t->tags[slot / ES_TBL_BUCKET_SLOTS].tag[slot % ES_TBL_BUCKET_SLOTS];
 }
 
+/* Whether entry e holds key k of family v6. */
+static bool holds(const struct es_tbl_entry *e, const void *k, bool v6)
+{
+	return e->v6 == v6 &&
+	       !memcmp(&e->key, k, v6 ? sizeof(e->key.k6) : sizeof(e->key.k4));
+}
+
 /* The slot of bucket b holding the key LIVE (h its hash), or -ENOENT. */
-static long find_in(const struct es_slot_table *t, __u32 b, __u64 h,
-		    const struct es_session_key4 *k)
+static long find_in(const struct es_slot_table *t, __u32 b, __u64 h, const void *k, bool v6)
 {
 	__u32 slot;
 	int j;
@@ -66,22 +73,21 @@ static long find_in(const struct es_slot_table *t, __u32 b, __u64 h,
 	for (j = 0; j < ES_TBL_BUCKET_SLOTS; j++) {
 		slot = b * ES_TBL_BUCKET_SLOTS + j;
 		if (__atomic_load_n(tag_of(t, slot), __ATOMIC_ACQUIRE) ==
-		    (es_tbl_fp(h) | ES_TBL_LIVE) &&
-		    !memcmp(&t->entries[slot].key, k, sizeof(*k)))
+		    (es_tbl_fp(h) | ES_TBL_LIVE) && holds(&t->entries[slot], k, v6))
 			return slot;
 	}
 	return -ENOENT;
 }
 
-long es_slot_table_find(const struct es_slot_table *t, const struct es_session_key4 *k)
+long es_slot_table_find(const struct es_slot_table *t, const void *k, bool v6)
 {
-	__u64 h = es_tbl_hash4(k);
-	long slot = find_in(t, es_tbl_b1(h, t->nbuckets), h, k);
+	__u64 h = es_tbl_hash(k, v6);
+	long slot = find_in(t, es_tbl_b1(h, t->nbuckets), h, k, v6);
 
-	return slot >= 0 ? slot : find_in(t, es_tbl_b2(h, t->nbuckets), h, k);
+	return slot >= 0 ? slot : find_in(t, es_tbl_b2(h, t->nbuckets), h, k, v6);
 }
 
-int es_slot_table_read(const struct es_slot_table *t, __u32 slot, struct es_tbl_entry4 *out)
+int es_slot_table_read(const struct es_slot_table *t, __u32 slot, struct es_tbl_entry *out)
 {
 	__u32 *tag = tag_of(t, slot);
 	__u32 before = __atomic_load_n(tag, __ATOMIC_ACQUIRE);
@@ -119,37 +125,36 @@ static void add_counters(struct es_session_counters *c, const struct es_session_
  * only after a race with a reclaim (docs/maps.md): the second bucket is
  * looked at only when the first has overflowed.
  */
-static int merge_copy(const struct es_slot_table *t, __u32 slot, struct es_tbl_entry4 *e)
+static int merge_copy(const struct es_slot_table *t, __u32 slot, struct es_tbl_entry *e)
 {
-	__u64 h = es_tbl_hash4(&e->key);
+	__u64 h = es_tbl_hash(&e->key, e->v6);
 	__u32 b1 = es_tbl_b1(h, t->nbuckets);
-	struct es_tbl_entry4 d;
+	struct es_tbl_entry d;
 	long other;
 
 	if (slot / ES_TBL_BUCKET_SLOTS != b1)
-		return find_in(t, b1, h, &e->key) >= 0;
+		return find_in(t, b1, h, &e->key, e->v6) >= 0;
 	if (!__atomic_load_n(&t->tags[b1].overflow, __ATOMIC_RELAXED))
 		return 0;
-	other = find_in(t, es_tbl_b2(h, t->nbuckets), h, &e->key);
-	if (other >= 0 && !es_slot_table_read(t, other, &d) &&
-	    !memcmp(&d.key, &e->key, sizeof(d.key))) {
+	other = find_in(t, es_tbl_b2(h, t->nbuckets), h, &e->key, e->v6);
+	if (other >= 0 && !es_slot_table_read(t, other, &d) && holds(&d, &e->key, e->v6)) {
 		add_counters(&e->c, &d.c);
 		e->st.flags |= d.st.flags;
 	}
 	return 0;
 }
 
-long es_slot_table_lookup(const struct es_slot_table *t, const struct es_session_key4 *k,
-			  struct es_tbl_entry4 *out)
+long es_slot_table_lookup(const struct es_slot_table *t, const void *k, bool v6,
+			  struct es_tbl_entry *out)
 {
 	long slot;
 	int i;
 
 	for (i = 0; i < WALK_TRIES; i++) {
-		slot = es_slot_table_find(t, k);
+		slot = es_slot_table_find(t, k, v6);
 		if (slot < 0)
 			return slot;
-		if (!es_slot_table_read(t, slot, out) && !memcmp(&out->key, k, sizeof(*k))) {
+		if (!es_slot_table_read(t, slot, out) && holds(out, k, v6)) {
 			merge_copy(t, slot, out);
 			return slot;
 		}
@@ -160,7 +165,7 @@ long es_slot_table_lookup(const struct es_slot_table *t, const struct es_session
 int es_slot_table_walk(const struct es_slot_table *t, es_slot_fn fn, void *arg)
 {
 	__u32 n = t->nbuckets * ES_TBL_BUCKET_SLOTS, slot, tag;
-	struct es_tbl_entry4 e;
+	struct es_tbl_entry e;
 	int i, ret;
 
 	for (slot = 0; slot < n; slot++) {
@@ -215,7 +220,7 @@ void es_slot_table_count(const struct es_slot_table *t, size_t count[4])
 int es_slot_table_finish_all(struct es_slot_table *t, es_slot_fn fn, void *arg)
 {
 	__u32 n = t->nbuckets * ES_TBL_BUCKET_SLOTS, slot, tag;
-	struct es_tbl_entry4 e;
+	struct es_tbl_entry e;
 	int ret = 0;
 
 	for (slot = 0; slot < n; slot++) {
@@ -230,7 +235,7 @@ int es_slot_table_finish_all(struct es_slot_table *t, es_slot_fn fn, void *arg)
 	return ret;
 }
 
-int es_slot_table_reclaim(struct es_slot_table *t, __u32 slot, struct es_tbl_entry4 *final)
+int es_slot_table_reclaim(struct es_slot_table *t, __u32 slot, struct es_tbl_entry *final)
 {
 	__u32 live = __atomic_load_n(tag_of(t, slot), __ATOMIC_ACQUIRE);
 	int err;
@@ -247,7 +252,8 @@ int es_slot_table_reclaim(struct es_slot_table *t, __u32 slot, struct es_tbl_ent
 
 void es_slot_table_free(struct es_slot_table *t, __u32 slot)
 {
-	__u32 b1 = es_tbl_b1(es_tbl_hash4(&t->entries[slot].key), t->nbuckets);
+	const struct es_tbl_entry *e = &t->entries[slot];
+	__u32 b1 = es_tbl_b1(es_tbl_hash(&e->key, e->v6), t->nbuckets);
 
 	if (slot / ES_TBL_BUCKET_SLOTS != b1)
 		__atomic_fetch_sub(&t->tags[b1].overflow, 1, __ATOMIC_RELAXED);

@@ -3,19 +3,20 @@
  * The slot table (include/edgeshift/slot_table.h) seen from user space:
  * its two arrays mapped into the reader's address space, read without a
  * syscall per session, and the collector's reclaim of a slot
- * (docs/maps.md, "The slot table"). The agent's readers take the IPv4
+ * (docs/maps.md, "The slot table"). The agent's readers take the
  * sessions from here when its configuration says session_table: slots
  * (lib/bpf/session_scan.c), and its collector reclaims through it.
  */
 #ifndef EDGESHIFT_SLOT_READER_H
 #define EDGESHIFT_SLOT_READER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <edgeshift/slot_table.h>
 
 struct es_slot_table {
 	struct es_tbl_bucket	*tags;		/* mapped read-write: the reclaim writes tags */
-	struct es_tbl_entry4	*entries;	/* mapped read-only */
+	struct es_tbl_entry	*entries;	/* mapped read-only */
 	size_t			tags_len, entries_len;
 	__u32			nbuckets;
 };
@@ -24,25 +25,25 @@ struct es_slot_table {
 int es_slot_table_map(struct es_slot_table *t, int tags_fd, int entries_fd);
 void es_slot_table_unmap(struct es_slot_table *t);
 
-/* The slot holding the key LIVE, or -ENOENT. */
-long es_slot_table_find(const struct es_slot_table *t, const struct es_session_key4 *k);
+/* The slot holding key k of family v6 (1: IPv6) LIVE, or -ENOENT. */
+long es_slot_table_find(const struct es_slot_table *t, const void *k, bool v6);
 
 /*
  * A copy of a LIVE slot's entry, consistent with its tag (read before and
  * after the copy): 0, or -EAGAIN when the slot is not LIVE or changed.
  */
-int es_slot_table_read(const struct es_slot_table *t, __u32 slot, struct es_tbl_entry4 *out);
+int es_slot_table_read(const struct es_slot_table *t, __u32 slot, struct es_tbl_entry *out);
 
 /*
- * A copy of the LIVE slot holding the key (found and read again when it
+ * A copy of the LIVE slot holding key k of family v6 (found and read again when it
  * changed under the copy, a few times): its slot number, or -ENOENT. A
  * second slot of the same key (the race in docs/maps.md) is added in.
  */
-long es_slot_table_lookup(const struct es_slot_table *t, const struct es_session_key4 *k,
-			  struct es_tbl_entry4 *out);
+long es_slot_table_lookup(const struct es_slot_table *t, const void *k, bool v6,
+			  struct es_tbl_entry *out);
 
 /* A slot handed over: its number, its tag word when read, its entry. 0 goes on. */
-typedef int (*es_slot_fn)(__u32 slot, __u32 tag, const struct es_tbl_entry4 *e, void *arg);
+typedef int (*es_slot_fn)(__u32 slot, __u32 tag, const struct es_tbl_entry *e, void *arg);
 
 /*
  * Every LIVE slot in slot order, each copied consistently with its tag (a
@@ -79,7 +80,7 @@ int es_slot_table_finish_all(struct es_slot_table *t, es_slot_fn fn, void *arg);
  * 0, -EAGAIN when the slot was not LIVE, or -errno of membarrier (the
  * slot is then left RECLAIM for a later try).
  */
-int es_slot_table_reclaim(struct es_slot_table *t, __u32 slot, struct es_tbl_entry4 *final);
+int es_slot_table_reclaim(struct es_slot_table *t, __u32 slot, struct es_tbl_entry *final);
 
 /*
  * The reclaim's last step alone: the first bucket's overflow taken back

@@ -70,10 +70,10 @@ static void size_like_pins(struct migration *skel, const char *pin_path)
 }
 
 static const char *const table_maps[] = {
-	"es_tbl_tags4", "es_tbl_entries4", "es_tbl_stats", "es_tbl_created",
+	"es_tbl_tags", "es_tbl_entries", "es_tbl_stats", "es_tbl_created",
 };
 
-/* Does the agent keep its IPv4 sessions in the slot table? Its buckets, or 0. */
+/* Does the agent keep its sessions in the slot table? Its buckets, or 0. */
 static __u32 agent_table(const char *pin_path)
 {
 	struct es_meta meta = {};
@@ -107,8 +107,8 @@ static void table_like_agent(struct migration *skel, const char *pin_path)
 	skel->rodata->es_tbl_nbuckets = buckets ? buckets : 2;
 	if (buckets)
 		return;
-	bpf_map__set_max_entries(skel->maps.es_tbl_tags4, 1);
-	bpf_map__set_max_entries(skel->maps.es_tbl_entries4, ES_TBL_BUCKET_SLOTS);
+	bpf_map__set_max_entries(skel->maps.es_tbl_tags, 1);
+	bpf_map__set_max_entries(skel->maps.es_tbl_entries, ES_TBL_BUCKET_SLOTS);
 	bpf_map__set_max_entries(skel->maps.es_tbl_created, 1);
 	for (i = 0; i < ARRAY_LEN(table_maps); i++) {
 		map = bpf_object__find_map_by_name(skel->obj, table_maps[i]);

@@ -5,11 +5,10 @@
 # the LRU maps), and the pinned links are real XDP and tcx links.
 . "$(dirname "$0")/../lib.sh"
 es_require_root bpftool_btf
-common=(es_sessions6 es_session_state6 es_iface_traffic es_iface_stats es_ifaces es_meta
-	es_flow_cache4 es_flow_cache6)
-slots_maps=(es_tbl_tags4 es_tbl_entries4)
-maps_maps=(es_sessions4 es_session_state4)
-es_plan $(( 2 * (${#common[@]} + 7) + ${#slots_maps[@]} + ${#maps_maps[@]} ))
+common=(es_iface_traffic es_iface_stats es_ifaces es_meta es_flow_cache4 es_flow_cache6)
+slots_maps=(es_tbl_tags es_tbl_entries)
+maps_maps=(es_sessions4 es_session_state4 es_sessions6 es_session_state6)
+es_plan $(( 2 * (${#common[@]} + 7) + ${#slots_maps[@]} + 1 + ${#maps_maps[@]} ))
 
 es_netns_add a && es_netns_add b || exit 1
 es_veth a va 10.246.0.1 b vb 10.246.0.2 fd00:246::1 fd00:246::2 || exit 1
@@ -46,7 +45,7 @@ run() {
 	sleep 0.2
 	# Before the linger ends, the reset session is still there, marked closed.
 	if [ "$kind" = slots ]; then
-		flags4='bpftool map dump pinned "$PIN/es_tbl_entries4" -j |
+		flags4='bpftool map dump pinned "$PIN/es_tbl_entries" -j |
 			jq "[.[] | .formatted.value.st.flags | select(. >= 16)] | length"'
 	else
 		flags4='bpftool map dump pinned "$PIN/es_session_state4" -j |
@@ -56,7 +55,12 @@ run() {
 	dumps "$kind" "${common[@]}"
 	if [ "$kind" = slots ]; then
 		dumps "$kind" "${slots_maps[@]}"
-		dump=$(bpftool map dump pinned "$PIN/es_tbl_entries4")
+		dump=$(bpftool map dump pinned "$PIN/es_tbl_entries")
+		es_expect_eq "$kind: the IPv6 ping's session in the table, its key's union named" \
+			"$(bpftool map dump pinned "$PIN/es_tbl_entries" -j | jq -r '[.[] |
+			   .formatted.value | select(.v6 == 1 and .key.k6.proto == 58 and
+			   .key.k6.port_lo == .key.k6.port_hi)] |
+			   "\(length) \(.[0].c.pkts[0]) \(.[0].c.pkts[1])"')" "1 2 2"
 	else
 		dumps "$kind" "${maps_maps[@]}"
 		dump=$(bpftool map dump pinned "$PIN/es_sessions4")

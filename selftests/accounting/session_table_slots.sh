@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# session_table: slots, through the agent: IPv4 sessions in a slot table
+# session_table: slots, through the agent: sessions in a slot table
 # of 1,920 slots (session_map_size 1024, the smallest). A UDP echo
 # exchange is counted exactly, packet for packet, with its latency
 # samples from the entry's state, in /v1/sessions and in the CLI reading
@@ -8,7 +8,8 @@
 # period, EMPTY) and its counts land in the closed totals; a flood of new
 # tuples fills the table and its overflow is counted as no_slot while a
 # live session keeps its exact counts (nothing is evicted); idle slots
-# are reclaimed and a new session gets one again; the migration object's
+# are reclaimed and a new session gets one again; IPv6 sessions take
+# slots of the same table; the migration object's
 # XDP programs account into the same table; a restart adopts the table,
 # and an agent that asks for the maps refuses its pins.
 . "$(dirname "$0")/../lib.sh"
@@ -16,7 +17,7 @@ es_require_root session_table_slots
 T=$ES_BUILD/es-traffic
 PER_PKT=$((100 + 8 + 20 + 14))	# UDP payload, UDP, IPv4 and Ethernet headers
 FLOOD=4000
-es_plan 23
+es_plan 27
 
 cat >"$ES_TMP/cfg.json" <<JSON
 {"session_table": "slots", "session_map_size": 1024, "idle_timeout_ms": 2000,
@@ -105,6 +106,28 @@ es_expect_eq "and it is counted exactly in a reclaimed slot" \
 	"$(es_api b "/v1/sessions?proto=udp&port=7700" | jq -r '.sessions[0] | "\(.rx.packets) \(.tx.packets)"')" \
 	"10 10"
 
+# IPv6 sessions share the table: a flood of new IPv6 tuples (the link
+# has no IPv6, so the stack drops them after XDP counted them), each a
+# slot of its own, listed as IPv6 with its packet, reclaimed once idle.
+created0=$(created)
+es_check "flood of 500 new IPv6 tuples sent" es_in a "$ES_BUILD/es-flood" --dev "$VA" \
+	--dst-mac "$MAC" --src-net fd00:201::/112 --dst fd00:238::2 --count 500 --rate 20000 \
+	--dport 9 --timeout 20
+v6() {
+	es_api b "/v1/sessions?port=9&limit=100000&source=live" |
+		jq -r '[.sessions[] | select(.family == "ipv6")] | "\(length) \(map(.rx.packets) | add)"'
+}
+for _ in $(seq 30); do
+	[ "$(v6)" = "500 500" ] && break
+	sleep 0.1
+done
+es_expect_eq "each IPv6 tuple a session in the table, its packet counted" \
+	"$(v6) $(( $(created) - created0 ))" "500 500 500"
+es_expect_eq "the IPv6 session maps cut to one entry: nothing goes there" \
+	"$(bpftool map show pinned "$PIN/es_sessions6" -j | jq .max_entries) \
+$(bpftool map show pinned "$PIN/es_session_state6" -j | jq .max_entries)" "1 1"
+es_check "the IPv6 flood's slots reclaimed once idle" wait_live 0
+
 # The migration object's XDP programs account too (es_mig_xdp_wan on a
 # node's interface towards the other nodes): into the agent's table, where
 # the agent reads, not into the session maps the table cut to one entry.
@@ -128,7 +151,7 @@ es_check "the migration pins removed" "$M" cleanup --pin "$PIN"
 
 # The pins carry the kind: a restart with the same configuration adopts the
 # table (the session is still there), one that asks for the maps is refused.
-tbl_id() { bpftool map show pinned "$PIN/es_tbl_entries4" -j | jq .id; }
+tbl_id() { bpftool map show pinned "$PIN/es_tbl_entries" -j | jq .id; }
 before="$(tbl_id) $(created)"
 kill -TERM "$ES_AGENT_PID"
 wait "$ES_AGENT_PID"

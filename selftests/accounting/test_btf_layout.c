@@ -278,7 +278,7 @@ LAYOUT_TEST(es_flow_slot4,
 
 LAYOUT_TEST(es_flow_slot6,
 	MEMBER(es_flow_slot6, key),
-	MEMBER(es_flow_slot6, reserved),
+	MEMBER(es_flow_slot6, tbl_slot),
 	MEMBER(es_flow_slot6, n))
 {
 	check_layout(&es_flow_slot6_desc);
@@ -409,11 +409,11 @@ LAYOUT_TEST(es_tbl_bucket, MEMBER(es_tbl_bucket, tag), MEMBER(es_tbl_bucket, ove
 	check_layout_in(&es_tbl_bucket_desc, "bench_table.bpf.o");
 }
 
-LAYOUT_TEST(es_tbl_entry4,
-	MEMBER(es_tbl_entry4, key), MEMBER(es_tbl_entry4, reserved),
-	MEMBER(es_tbl_entry4, c), MEMBER(es_tbl_entry4, st))
+LAYOUT_TEST(es_tbl_entry,
+	MEMBER(es_tbl_entry, key), MEMBER(es_tbl_entry, v6),
+	MEMBER(es_tbl_entry, c), MEMBER(es_tbl_entry, st))
 {
-	check_layout_in(&es_tbl_entry4_desc, "bench_table.bpf.o");
+	check_layout_in(&es_tbl_entry_desc, "bench_table.bpf.o");
 }
 
 LAYOUT_TEST(es_tbl_stats,

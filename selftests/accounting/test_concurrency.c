@@ -625,16 +625,18 @@ static void tbl_load(FIXTURE_DATA(tbl) *self, __u32 slots)
 	ASSERT_OK_PTR(skel, "bench_table__open");
 	self->skel = skel;
 	if (slots) {
-		ASSERT_OK(bpf_map__set_max_entries(skel->maps.es_tbl_entries4, slots), "size entries");
-		ASSERT_OK(bpf_map__set_max_entries(skel->maps.es_tbl_tags4, ES_TBL_BUCKETS(slots)),
+		ASSERT_OK(bpf_map__set_max_entries(skel->maps.es_tbl_entries, slots),
+			  "size entries");
+		ASSERT_OK(bpf_map__set_max_entries(skel->maps.es_tbl_tags, ES_TBL_BUCKETS(slots)),
 			  "size tags");
 		skel->rodata->es_tbl_nbuckets = ES_TBL_BUCKETS(slots);
 	}
 	ASSERT_OK(bench_table__load(skel), "bench_table__load");
 	self->xdp_fd = bpf_program__fd(skel->progs.es_xdp_acct);
 	self->tc_fd = -1;
-	ASSERT_OK(es_slot_table_map(&self->t, bpf_map__fd(skel->maps.es_tbl_tags4),
-				    bpf_map__fd(skel->maps.es_tbl_entries4)), "mmap of the slot table");
+	ASSERT_OK(es_slot_table_map(&self->t, bpf_map__fd(skel->maps.es_tbl_tags),
+				    bpf_map__fd(skel->maps.es_tbl_entries)),
+		  "mmap of the slot table");
 	ASSERT_EQ(self->t.nbuckets, skel->rodata->es_tbl_nbuckets, "buckets seen through the mmap");
 }
 
@@ -669,26 +671,32 @@ static bool tbl_live(FIXTURE_DATA(tbl) *self, __u32 slot)
  * yet, added to *sum (when given): how many CPUs' slots hold it, and in
  * *at the table slot the last of them remembers.
  */
-static int tbl_cache_read(FIXTURE_DATA(tbl) *self, const struct es_session_key4 *k,
+static int tbl_cache_read(FIXTURE_DATA(tbl) *self, const void *k, bool v6,
 			  struct es_session_counters *sum, __u32 *at)
 {
-	size_t stride = (sizeof(struct es_flow_slot4) + 7) & ~7UL;
-	__u32 idx = es_flow_index4(k);
-	char *vals = percpu_lookup(self->ncpus, self->skel->maps.es_flow_cache4, &idx,
-				   sizeof(struct es_flow_slot4));
+	size_t len = v6 ? sizeof(struct es_flow_slot6) : sizeof(struct es_flow_slot4);
+	size_t stride = (len + 7) & ~7UL, klen = v6 ? sizeof(struct es_session_key6) :
+						      sizeof(struct es_session_key4);
+	__u32 idx = v6 ? es_flow_index6(k) : es_flow_index4(k);
+	char *vals = percpu_lookup(self->ncpus, v6 ? self->skel->maps.es_flow_cache6 :
+				   self->skel->maps.es_flow_cache4, &idx, len);
+	const struct es_flow_counts *n;
 	int cpu, d, held = 0;
 
 	*at = 0;
 	for (cpu = 0; vals && cpu < self->ncpus; cpu++) {
-		const struct es_flow_slot4 *fs = (const void *)(vals + cpu * stride);
+		const char *slot = vals + cpu * stride;
 
-		if (!fs->n.valid || memcmp(&fs->key, k, sizeof(*k)))
+		n = (const void *)(slot + (v6 ? offsetof(struct es_flow_slot6, n) :
+					   offsetof(struct es_flow_slot4, n)));
+		if (!n->valid || memcmp(slot, k, klen))
 			continue;
 		held++;
-		*at = fs->tbl_slot;
+		*at = v6 ? ((const struct es_flow_slot6 *)slot)->tbl_slot :
+			   ((const struct es_flow_slot4 *)slot)->tbl_slot;
 		for (d = 0; sum && d < ES_DIR_MAX; d++) {
-			sum->pkts[d] += fs->n.pkts[d];
-			sum->bytes[d] += fs->n.bytes[d];
+			sum->pkts[d] += n->pkts[d];
+			sum->bytes[d] += n->bytes[d];
 		}
 	}
 	free(vals);
@@ -697,16 +705,16 @@ static int tbl_cache_read(FIXTURE_DATA(tbl) *self, const struct es_session_key4 
 
 /*
  * The key's counters in the table: the slots of its two buckets
- * (es_tbl_hash4) that are LIVE with its fingerprint and key; *copies says
+ * (es_tbl_hash) that are LIVE with its fingerprint and key; *copies says
  * how many slots held it (1 expected).
  */
-static struct es_session_counters tbl_read_slots(FIXTURE_DATA(tbl) *self,
-						 const struct es_session_key4 *k, int *copies)
+static struct es_session_counters tbl_read_slots(FIXTURE_DATA(tbl) *self, const void *k,
+						 bool v6, int *copies)
 {
 	struct es_session_counters sum = {};
-	__u64 h = es_tbl_hash4(k);
+	__u64 h = es_tbl_hash(k, v6);
 	__u32 b[2] = { es_tbl_b1(h, self->t.nbuckets), es_tbl_b2(h, self->t.nbuckets) }, slot;
-	struct es_tbl_entry4 e;
+	struct es_tbl_entry e;
 	int i, j, d;
 
 	*copies = 0;
@@ -716,7 +724,8 @@ static struct es_session_counters tbl_read_slots(FIXTURE_DATA(tbl) *self,
 			if (tbl_tag(self, slot) != (es_tbl_fp(h) | ES_TBL_LIVE))
 				continue;
 			ASSERT_OK(es_slot_table_read(&self->t, slot, &e), "consistent copy of a slot");
-			if (memcmp(&e.key, k, sizeof(*k)))
+			if (e.v6 != v6 || memcmp(&e.key, k, v6 ? sizeof(e.key.k6) :
+						 sizeof(e.key.k4)))
 				continue;
 			(*copies)++;
 			for (d = 0; d < ES_DIR_MAX; d++) {
@@ -733,18 +742,18 @@ static struct es_session_counters tbl_read_slots(FIXTURE_DATA(tbl) *self,
  * flow cache slots that hold it, read again until the table did not move
  * around the cache's read (a sweep's fold in between would count twice).
  */
-static struct es_session_counters tbl_read(FIXTURE_DATA(tbl) *self,
-					   const struct es_session_key4 *k, int *copies)
+static struct es_session_counters tbl_read(FIXTURE_DATA(tbl) *self, const void *k, bool v6,
+					   int *copies)
 {
 	struct es_session_counters before, after;
 	int tries;
 	__u32 at;
 
 	for (tries = 0; tries < 100; tries++) {
-		before = tbl_read_slots(self, k, copies);
-		tbl_cache_read(self, k, &before, &at);
-		after = tbl_read_slots(self, k, copies);
-		tbl_cache_read(self, k, &after, &at);
+		before = tbl_read_slots(self, k, v6, copies);
+		tbl_cache_read(self, k, v6, &before, &at);
+		after = tbl_read_slots(self, k, v6, copies);
+		tbl_cache_read(self, k, v6, &after, &at);
 		if (!memcmp(&before, &after, sizeof(before)))
 			break;
 	}
@@ -803,8 +812,8 @@ TEST_F(tbl, xdp_two_cpus_one_session_exact)
 	run_workers(self, w);
 	check_overlap(w);
 	since = es_now_ns() - (w[0].end_ns > w[1].end_ns ? w[0].end_ns : w[1].end_ns);
-	held = tbl_cache_read(self, &k, NULL, &at);
-	slot = es_slot_table_find(&self->t, &k);
+	held = tbl_cache_read(self, &k, false, NULL, &at);
+	slot = es_slot_table_find(&self->t, &k, false);
 	/* a sweep frees a slot idle for ES_FLOW_SWEEP_NS: only a quicker read must find them */
 	if (since < ES_FLOW_SWEEP_NS) {
 		EXPECT_EQ(held, 2, "both CPUs' flow cache slots hold the session");
@@ -817,12 +826,61 @@ TEST_F(tbl, xdp_two_cpus_one_session_exact)
 	}
 
 	EXPECT_EQ(tbl_count_live(self, &live_pkts), 1, "live slots");
-	sum = tbl_read(self, &k, &copies);
+	sum = tbl_read(self, &k, false, &copies);
 	EXPECT_EQ(copies, 1, "slots holding the session");
 	EXPECT_EQ(sum.pkts[ES_DIR_RX], 2ULL * REPEAT, "session pkts[RX]");
 	EXPECT_EQ(sum.bytes[ES_DIR_RX], 2ULL * REPEAT * pkt.len, "session bytes[RX]");
 	t = lo_traffic_of(self->ncpus, self->skel->maps.es_iface_traffic);
 	EXPECT_EQ(t.pkts[ES_DIR_RX], 2ULL * REPEAT, "es_iface_traffic pkts[RX]");
+	EXPECT_EQ(tbl_stats(self).created, 1, "es_tbl_stats.created");
+	EXPECT_EQ(tbl_created_lo(self), 1, "es_tbl_created");
+}
+
+/* build_tcp6's session, as the program must key it. */
+static struct es_session_key6 tcp6_key(void)
+{
+	struct es_session_key6 k = {
+		.port_lo = htons(3000),
+		.port_hi = htons(4000),
+		.ifindex = IFINDEX_LO,
+		.proto = IPPROTO_TCP,
+	};
+
+	inet_pton(AF_INET6, "2001:db8::1", k.addr_lo);
+	inet_pton(AF_INET6, "2001:db8::2", k.addr_hi);
+	return k;
+}
+
+/*
+ * Both CPUs hammer one IPv6 session in the table (ACKs, which its CPUs'
+ * flow cache slots count from the second on): one slot, an IPv6 entry,
+ * not a packet lost, and the readers find it as IPv6.
+ */
+TEST_F(tbl, xdp_two_cpus_one_ipv6_session_exact)
+{
+	struct es_session_key6 k = tcp6_key();
+	struct es_session_counters sum;
+	struct worker w[2] = {};
+	struct es_tbl_entry e;
+	__u64 live_pkts;
+	struct pkt pkt;
+	int copies;
+	long slot;
+
+	tbl_load(self, 0);
+	build_tcp6(&pkt, 0x10);
+	workers_share(w, &pkt, 1, REPEAT);
+	run_workers(self, w);
+	check_overlap(w);
+
+	EXPECT_EQ(tbl_count_live(self, &live_pkts), 1, "live slots");
+	sum = tbl_read(self, &k, true, &copies);
+	EXPECT_EQ(copies, 1, "slots holding the session");
+	EXPECT_EQ(sum.pkts[ES_DIR_RX], 2ULL * REPEAT, "session pkts[RX]");
+	EXPECT_EQ(sum.bytes[ES_DIR_RX], 2ULL * REPEAT * pkt.len, "session bytes[RX]");
+	slot = es_slot_table_lookup(&self->t, &k, true, &e);
+	ASSERT_TRUE(slot >= 0, "the reader finds the IPv6 key");
+	EXPECT_TRUE(e.v6 == 1 && !memcmp(&e.key.k6, &k, sizeof(k)), "an IPv6 entry with its key");
 	EXPECT_EQ(tbl_stats(self).created, 1, "es_tbl_stats.created");
 	EXPECT_EQ(tbl_created_lo(self), 1, "es_tbl_created");
 }
@@ -856,7 +914,7 @@ TEST_F(tbl, xdp_racing_session_creation)
 	EXPECT_EQ(live_pkts + ts.busy, 2ULL * N_NEW, "packets in the slots or counted busy");
 	for (i = 0; i < N_NEW; i++) {
 		struct es_session_key4 k = udp_key(10000 + i, 2000);
-		struct es_session_counters c = tbl_read(self, &k, &copies);
+		struct es_session_counters c = tbl_read(self, &k, false, &copies);
 
 		if (copies == 1 && c.pkts[ES_DIR_RX] >= 1 && c.pkts[ES_DIR_RX] <= 2 &&
 		    c.bytes[ES_DIR_RX] == c.pkts[ES_DIR_RX] * pkts[0].len)
@@ -922,7 +980,7 @@ static void *traffic_main(void *arg)
 
 /* One try: traffic of session sport on cpu[0], its slot reclaimed from cpu[1] meanwhile. */
 struct reclaim_try {
-	struct es_tbl_entry4		got;	/* the entry as reclaimed */
+	struct es_tbl_entry		got;	/* the entry as reclaimed */
 	struct es_session_counters	rest;	/* what the session holds after */
 	struct pkt			pkt;
 	bool				reclaimed;
@@ -950,13 +1008,13 @@ static void reclaim_once(FIXTURE_DATA(tbl) *self, uint16_t sport, struct reclaim
 	pthread_attr_destroy(&attr);
 	/* until the slot is there, however late the traffic starts, or the traffic is over */
 	while (slot < 0 && !__atomic_load_n(&w.end_ns, __ATOMIC_ACQUIRE))
-		slot = es_slot_table_find(&self->t, &k);
+		slot = es_slot_table_find(&self->t, &k, false);
 	if (slot < 0)
-		slot = es_slot_table_find(&self->t, &k);
+		slot = es_slot_table_find(&self->t, &k, false);
 	t->reclaimed = slot >= 0 && !es_slot_table_reclaim(&self->t, slot, &t->got);
 	ASSERT_OK(pthread_join(w.thread, NULL), "pthread_join");
 	ASSERT_OK(w.err, "XDP test run");
-	t->rest = tbl_read(self, &k, &t->copies);
+	t->rest = tbl_read(self, &k, false, &t->copies);
 }
 
 /*
@@ -1010,7 +1068,7 @@ struct walk_seen {
 	struct es_session_counters	c;
 };
 
-static int walk_one(__u32 slot, __u32 tag, const struct es_tbl_entry4 *e, void *arg)
+static int walk_one(__u32 slot, __u32 tag, const struct es_tbl_entry *e, void *arg)
 {
 	struct walk_seen *w = arg;
 
@@ -1044,7 +1102,7 @@ static struct walk_seen walk_key(FIXTURE_DATA(tbl) *self, const struct es_sessio
 TEST_F(tbl, walk_merges_a_key_in_two_slots)
 {
 	struct es_session_key4 k = udp_key(1000, 2000);
-	struct es_tbl_entry4 dup = {}, got;
+	struct es_tbl_entry dup = {}, got;
 	struct worker w = {};
 	struct walk_seen seen;
 	struct pkt pkt;
@@ -1058,7 +1116,7 @@ TEST_F(tbl, walk_merges_a_key_in_two_slots)
 	w.prog_fd = self->xdp_fd;
 	w.repeat = 3;
 	ASSERT_OK(run_once(&w, &pkt, &retval), "three packets of the session");
-	s1 = es_slot_table_find(&self->t, &k);
+	s1 = es_slot_table_find(&self->t, &k, false);
 	ASSERT_TRUE(s1 >= 0, "the session has a slot");
 	/* the third packet counted in the flow cache: its CPU's sweep folds it within 250 ms */
 	for (tries = 0; tries < 200 && self->t.entries[s1].c.pkts[ES_DIR_RX] < 3; tries++)
@@ -1068,11 +1126,11 @@ TEST_F(tbl, walk_merges_a_key_in_two_slots)
 	b1 = es_tbl_b1(h, self->t.nbuckets);
 	ASSERT_EQ(s1 / ES_TBL_BUCKET_SLOTS, b1, "the session in its first bucket");
 	s2 = es_tbl_b2(h, self->t.nbuckets) * ES_TBL_BUCKET_SLOTS;
-	dup.key = k;
+	dup.key.k4 = k;
 	dup.c.pkts[ES_DIR_RX] = 5;
 	dup.c.bytes[ES_DIR_RX] = 500;
 	dup.c.first_ns = dup.c.last_ns = 1;
-	ASSERT_OK(bpf_map_update_elem(bpf_map__fd(self->skel->maps.es_tbl_entries4), &s2, &dup,
+	ASSERT_OK(bpf_map_update_elem(bpf_map__fd(self->skel->maps.es_tbl_entries), &s2, &dup,
 				      BPF_ANY), "the copy's entry");
 	__atomic_fetch_add(&self->t.tags[b1].overflow, 1, __ATOMIC_RELAXED);
 	__atomic_store_n(&self->t.tags[s2 / ES_TBL_BUCKET_SLOTS].tag[0],
@@ -1083,7 +1141,7 @@ TEST_F(tbl, walk_merges_a_key_in_two_slots)
 	EXPECT_EQ(seen.slot, (__u32)s1, "at its first bucket's slot");
 	EXPECT_EQ(seen.c.pkts[ES_DIR_RX], 8, "both slots' packets");
 	EXPECT_EQ(seen.c.bytes[ES_DIR_RX], 3ULL * pkt.len + 500, "both slots' bytes");
-	EXPECT_TRUE(es_slot_table_lookup(&self->t, &k, &got) == s1 &&
+	EXPECT_TRUE(es_slot_table_lookup(&self->t, &k, false, &got) == s1 &&
 		    got.c.pkts[ES_DIR_RX] == 8, "a look-up of the key adds the copy too");
 
 	ASSERT_OK(es_slot_table_reclaim(&self->t, s1, &got), "reclaim the first slot");

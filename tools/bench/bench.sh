@@ -164,8 +164,8 @@ jq -n --slurpfile xdp "$OUT/xdp.json" \
 
 r=$OUT/results.json
 printf '\n%-44s %14s %14s %9s\n' "measurement" "without/ref" "with" "ratio"
-# the agent's default keeps IPv4 sessions in the slot table (the column
-# table; IPv6 is in the maps either way), the maps are the column edgeshift
+# the agent's default keeps the sessions in the slot table (the column
+# table), the maps are the column edgeshift
 jq -r '.xdp.cases[] | (.columns.table // {ns_per_pkt, ratio}) as $d |
 	[.case + " ns/pkt vs XDP_PASS", .xdp_pass_ns_per_pkt, $d.ns_per_pkt, $d.ratio],
 	[.case + " (maps) ns/pkt vs XDP_PASS", .xdp_pass_ns_per_pkt, .ns_per_pkt, .ratio] | @tsv' "$r" |

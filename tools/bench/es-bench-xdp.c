@@ -10,7 +10,7 @@
  * latency off (es_rr_latency_off, the agent's request_latency: false), the
  * candidate of bpf/bench_defer.bpf.c (new sessions in the flow cache only,
  * the maps filled by the sweep, whose work is timed right after each
- * new-session run), the candidate of bpf/bench_table.bpf.c (IPv4 sessions in
+ * new-session run), the candidate of bpf/bench_table.bpf.c (sessions in
  * an mmap-able open-addressing table, bpf/lib/slot_table.h), and
  * optionally an object
  * file given with --object (another build of bpf/bench_acct.bpf.c, say an
@@ -72,7 +72,7 @@ enum bench_prog {
 	P_HASH,		/* candidate: session maps without LRU */
 	P_NORR,		/* the same code with request/response latency off */
 	P_DEFER,	/* candidate: new sessions in the flow cache only, folded by the sweep */
-	P_TABLE,	/* candidate: IPv4 sessions in the mmap-able slot table */
+	P_TABLE,	/* candidate: sessions in the mmap-able slot table */
 	P_OTHER,	/* --object: any build of bpf/bench_acct.bpf.c */
 	P_MAX,
 };
@@ -183,6 +183,21 @@ static bool in_range(uint32_t a, uint32_t lo, uint32_t hi)
 }
 
 /*
+ * The address words a new-session run steps in an entry's key: an IPv4
+ * endpoint's address, an IPv6 one's second word (SADDR_OFF).
+ */
+static void entry_words(const struct es_tbl_entry *e, uint32_t w[2])
+{
+	if (!e->v6) {
+		w[0] = e->key.k4.addr_lo;
+		w[1] = e->key.k4.addr_hi;
+		return;
+	}
+	memcpy(&w[0], e->key.k6.addr_lo + 4, 4);
+	memcpy(&w[1], e->key.k6.addr_hi + 4, 4);
+}
+
+/*
  * Free the slots of the table's previous new-session run through the
  * mmap, as the collector would (no program runs now, so no grace period
  * is needed; docs/maps.md gives the collector's protocol), and note this
@@ -191,16 +206,15 @@ static bool in_range(uint32_t a, uint32_t lo, uint32_t hi)
 static void tbl_before_run(struct tbl_view *t, unsigned int repeat)
 {
 	size_t i, n = t->t.entries_len / sizeof(*t->t.entries);
-	const struct es_tbl_entry4 *e;
-	uint32_t tag;
+	uint32_t tag, w[2];
 
 	for (i = 0; !keep_full && i < n; i++) {
 		tag = t->t.tags[i / ES_TBL_BUCKET_SLOTS].tag[i % ES_TBL_BUCKET_SLOTS];
 		if ((tag & ES_TBL_STATE_MASK) != ES_TBL_LIVE)
 			continue;
-		e = &t->t.entries[i];
-		if (in_range(e->key.addr_lo, t->prev_lo, t->prev_hi) ||
-		    in_range(e->key.addr_hi, t->prev_lo, t->prev_hi))
+		entry_words(&t->t.entries[i], w);
+		if (in_range(w[0], t->prev_lo, t->prev_hi) ||
+		    in_range(w[1], t->prev_lo, t->prev_hi))
 			es_slot_table_free(&t->t, i);
 	}
 	t->prev_lo = next_saddr;
@@ -300,7 +314,7 @@ static unsigned int warm_repeat(const struct bench_case *bc, int p, const struct
 {
 	if (!bc->new_tuples)
 		return o->repeat / 10 + 1;
-	if (tbl[p].t.tags && !bc->v6)
+	if (tbl[p].t.tags)
 		return tbl[p].filled ? 1000 : DEFAULT_MAP;
 	return 2 * DEFAULT_MAP;
 }
@@ -403,7 +417,7 @@ static void print_table(const struct bench_case *cases, int n, const struct benc
 	}
 	printf("(ns/pkt and ratio to XDP_PASS: medians of %d interleaved rounds, a ratio the\n"
 	       " median of per-round ratios; edgeshift = the agent's code with\n"
-	       " session_table: maps (IPv4 in the LRU maps), table = the same with the\n"
+	       " session_table: maps (sessions in the LRU maps), table = the same with the\n"
 	       " agent's default, session_table: slots; floor = the header parse, the tick and one\n"
 	       " counter, plus for new tuples a tag CAS and an entry write at a random place of\n"
 	       " a default-size table (bpf/bench_floor.bpf.c); floor_slot = the floor and one\n"
@@ -411,9 +425,9 @@ static void print_table(const struct bench_case *cases, int n, const struct benc
 	       " without the flow cache; hash = session\n"
 	       " maps without LRU (%s before each new-session run); norr = without\n"
 	       " request/response latency; defer = new sessions in the flow cache only, the\n"
-	       " maps filled by the sweep (timed apart); table = IPv4 sessions in the\n"
+	       " maps filled by the sweep (timed apart); table = sessions in the\n"
 	       " mmap-able slot table of %u slots holding %u sessions throughout, the\n"
-	       " previous run's %s, IPv6 not in it (-); repeat %u, new-session runs of\n"
+	       " previous run's %s; repeat %u, new-session runs of\n"
 	       " %u new tuples into %u-entry maps filled first)\n", BENCH_ROUNDS,
 	       o->keep_full ? "left full" : "emptied", ES_TBL_SLOTS_DEFAULT, DEFAULT_MAP,
 	       o->keep_full ? "kept" : "freed", o->repeat, o->new_repeat, DEFAULT_MAP);
@@ -687,8 +701,8 @@ static void empty_init(const struct bench_objs *b, const struct bench_opts *o)
 /* A table through its mmap, as the collector would read it; 1: the object has none. */
 static int tbl_init_one(struct tbl_view *t, struct bpf_object *obj)
 {
-	struct bpf_map *tags = bpf_object__find_map_by_name(obj, "es_tbl_tags4");
-	struct bpf_map *entries = bpf_object__find_map_by_name(obj, "es_tbl_entries4");
+	struct bpf_map *tags = bpf_object__find_map_by_name(obj, "es_tbl_tags");
+	struct bpf_map *entries = bpf_object__find_map_by_name(obj, "es_tbl_entries");
 	struct bpf_map *stats = bpf_object__find_map_by_name(obj, "es_tbl_stats");
 	int err;
 
@@ -740,7 +754,7 @@ static void case_init(struct bench_case *bc, const struct bench_objs *b,
 		 * IPv6: the floors write an IPv4 slot, the hash and defer
 		 * candidates have no IPv6 path of their own (nor a way to empty
 		 * their IPv6 maps here). The table column is the product's
-		 * object with the table on, which keeps IPv6 in the maps.
+		 * object with the table on, both families in the table.
 		 */
 		if (bc->v6)
 			bc->fd[P_FLOOR] = bc->fd[P_FLOOR_SLOT] = bc->fd[P_HASH] =
@@ -757,8 +771,7 @@ static void case_init(struct bench_case *bc, const struct bench_objs *b,
 	bc->fd[P_HASH] = bpf_program__fd(b->hash->progs.es_xdp_acct);
 	bc->fd[P_NORR] = bpf_program__fd(b->norr->progs.es_xdp_acct);
 	bc->fd[P_DEFER] = bpf_program__fd(b->defer->progs.es_xdp_acct);
-	bc->fd[P_TABLE] = bc->v6 ? -1 :
-			  bpf_program__fd(b->table->progs.es_xdp_acct);
+	bc->fd[P_TABLE] = bpf_program__fd(b->table->progs.es_xdp_acct);
 	bc->fd[P_OTHER] = other_fd(b, "es_xdp_acct");
 }
 
