@@ -87,13 +87,13 @@ static void sleep_ms(unsigned int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* The UDP receive queue of the service of k, in the namespace the container runs in. */
-/* The UDP receive queue of k's service in namespace ns: its address, or any. */
+/*
+ * The UDP receive queue of k's service in namespace ns: sockets bound to
+ * its address or to the any address (es_udp_rqueue counts both).
+ */
 static int rqueue(int ns, const struct es_mig_key *k, uint64_t *bytes, unsigned int *socks)
 {
-	int ret = es_udp_rqueue(ns, es_mig_in6(k->svc_addr), k->svc_port, bytes, socks);
-
-	return ret ? es_udp_rqueue(ns, NULL, k->svc_port, bytes, socks) : 0;
+	return es_udp_rqueue(ns, es_mig_in6(k->svc_addr), k->svc_port, bytes, socks);
 }
 
 /*

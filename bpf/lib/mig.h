@@ -185,7 +185,7 @@ static __always_inline __u32 es_mig_claim(struct es_mig_session *s, const struct
 		return 0;
 	}
 	prev = __sync_fetch_and_or(&c->answered, side);
-	other = side == ES_MIG_ANS_OLD ? ES_MIG_ANS_NEW | ES_MIG_ANS_NEW_SEEN : ES_MIG_ANS_OLD;
+	other = side == ES_MIG_ANS_OLD ? ES_MIG_ANS_NEW_ANY : ES_MIG_ANS_OLD;
 	if ((prev & other) && c->digest != digest)
 		__sync_fetch_and_add(&s->replies_diverged, 1);
 	return prev & other;

@@ -318,6 +318,8 @@ struct es_mig_rclaim {
  * shown to the user.
  */
 #define ES_MIG_ANS_NEW_SEEN	(1U << 3)
+/* The restored container's copy came, passed or dropped. */
+#define ES_MIG_ANS_NEW_ANY	(ES_MIG_ANS_NEW | ES_MIG_ANS_NEW_SEEN)
 
 /* Key of the replay buffer: one record per mirrored request. */
 struct es_mig_record_key {

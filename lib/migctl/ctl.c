@@ -328,10 +328,9 @@ static void count_claims(const struct es_mig_dp *dp, const struct es_mig_key *ke
 	for (rk.seq = s->reply_base + 1; rk.seq <= s->old_replies; rk.seq++) {
 		if (bpf_map_lookup_elem(dp->rclaim_fd, &rk, &c))
 			v->missing++;
-		else if ((c.answered & ES_MIG_ANS_OLD) &&
-			 (c.answered & (ES_MIG_ANS_NEW | ES_MIG_ANS_NEW_SEEN)))
+		else if ((c.answered & ES_MIG_ANS_OLD) && (c.answered & ES_MIG_ANS_NEW_ANY))
 			v->both++;
-		else if (c.answered & (ES_MIG_ANS_OLD | ES_MIG_ANS_NEW | ES_MIG_ANS_NEW_SEEN))
+		else if (c.answered & (ES_MIG_ANS_OLD | ES_MIG_ANS_NEW_ANY))
 			v->one++;
 		else
 			v->none++;
