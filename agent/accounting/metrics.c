@@ -256,7 +256,7 @@ static void render_node(FILE *f, struct es_accounting *a, const char *node)
 	/* with the table, both families share its slots */
 	bool slots = es_maps_slots(&a->dp.maps);
 	double cap = slots ? (double)t->nbuckets * ES_TBL_BUCKET_SLOTS : a->cfg->session_map_size;
-	double p4, p6;
+	double pressure;
 	struct es_snapshot s;
 	struct es_gc_stats gc;
 
@@ -275,10 +275,13 @@ static void render_node(FILE *f, struct es_accounting *a, const char *node)
 	fprintf(f, "edgeshift_session_map_capacity{node=\"%s\",family=\"ipv6\"} %.0f\n", node, cap);
 	es_prom_header(f, "edgeshift_session_map_pressure", "gauge",
 		       "Fullest session map (or the slot table): entries over capacity (0 to 1).");
-	p4 = (s.entries[0] + (slots ? s.entries[1] : 0)) / cap;
-	p6 = s.entries[1] / cap;
-	fprintf(f, "edgeshift_session_map_pressure{node=\"%s\"} %.6f\n", node, p4 > p6 ? p4 : p6);
-	if (es_maps_slots(&a->dp.maps))
+	/* the table holds both families; of two maps, the fuller one */
+	if (slots)
+		pressure = (double)(s.entries[0] + s.entries[1]) / cap;
+	else
+		pressure = (double)(s.entries[0] > s.entries[1] ? s.entries[0] : s.entries[1]) / cap;
+	fprintf(f, "edgeshift_session_map_pressure{node=\"%s\"} %.6f\n", node, pressure);
+	if (slots)
 		render_slots(f, &a->dp.maps.tbl, node);
 	render_evictions(f, &gc, node);
 	es_prom_header(f, "edgeshift_gc_runs_total", "counter", "Collection scans run.");

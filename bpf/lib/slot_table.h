@@ -327,12 +327,18 @@ static __always_inline void es_tbl_entry_init(struct es_tbl_entry *e, const void
 	es_tbl_key_copy(&e->key, key, v6);
 }
 
+/* The packet's key, of the family v6 says. */
+static __always_inline const void *es_tbl_pkt_key(const struct es_ctx *c, bool v6)
+{
+	return v6 ? (const void *)&c->pkt.k6 : (const void *)&c->pkt.k4;
+}
+
 /* A new session's entry with its first packet in it (the tag is ours, BUSY). */
 static __always_inline void es_tbl_fill(struct es_ctx *c, struct es_tbl_entry *e, bool v6)
 {
 	__u32 dir = c->dir & 1;
 
-	es_tbl_entry_init(e, v6 ? (void *)&c->pkt.k6 : (void *)&c->pkt.k4, v6, c->tick_ns);
+	es_tbl_entry_init(e, es_tbl_pkt_key(c, v6), v6, c->tick_ns);
 	e->c.pkts[dir] = c->segs;
 	e->c.bytes[dir] = c->bytes;
 	e->c.tcp_flags[dir] = c->pkt.tcp_flags;
@@ -573,12 +579,6 @@ static __always_inline struct es_tbl_entry *es_tbl_take(const void *k, bool v6,
 		__sync_lock_test_and_set(*tag, ES_TBL_EMPTY);
 	*r = ES_TBL_NO_ROOM;
 	return NULL;
-}
-
-/* The packet's key, of the family v6 says. */
-static __always_inline const void *es_tbl_pkt_key(const struct es_ctx *c, bool v6)
-{
-	return v6 ? (const void *)&c->pkt.k6 : (const void *)&c->pkt.k4;
 }
 
 /*
