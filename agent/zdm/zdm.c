@@ -444,6 +444,21 @@ static const char *verify_extra(struct es_zdm *z, const struct es_zdm_sess *s, c
 	return buf;
 }
 
+/* Why a TCP session's check failed, in its own terms: the two streams' bytes. */
+static void tcp_failed(const struct es_zdm_sess *s, json_t *eo, char *why, size_t len)
+{
+	snprintf(why, len, "the exactly-once check of session %s failed: %llu of the %llu bytes "
+		 "both containers sent compared the same, %llu blocks different, %llu segments "
+		 "not hashed, restored stream caught up: %s, the old container was given nothing "
+		 "after the cut-over: %s", s->key_text,
+		 (unsigned long long)jint(eo, "bytes_compared", NULL),
+		 (unsigned long long)jint(eo, "bytes_both_sent", NULL),
+		 (unsigned long long)jint(eo, "blocks_diverged", NULL),
+		 (unsigned long long)jint(eo, "segments_unhashed", NULL),
+		 json_is_true(json_object_get(eo, "caught_up")) ? "yes" : "no",
+		 json_is_true(json_object_get(eo, "source_agrees")) ? "yes" : "no");
+}
+
 /*
  * The exactly-once check of session s, both nodes together: the target's
  * verdict on the replayed requests, and the old container got every
@@ -496,6 +511,10 @@ static bool session_verified(struct es_zdm *z, struct es_zdm_mig *zm, struct es_
 	pthread_mutex_unlock(&z->lock);
 	if (json_is_true(json_object_get(eo, "passed")) && src_ok)
 		return true;
+	if (s->key.proto == IPPROTO_TCP) {
+		tcp_failed(s, eo, why, len);
+		return false;
+	}
 	snprintf(why, len, "the exactly-once check of session %s failed: %llu requests replayed, "
 		 "%llu of %llu replies sent by both containers, %llu second copies dropped, %llu "
 		 "unclaimed, %llu different, source delivered up to %lld of %llu", s->key_text,

@@ -84,12 +84,15 @@ int es_mig_tcp_verify(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		      struct es_mig_tcp_verdict *v);
 /*
  * The same, taken again for up to settle_ms while it fails only because
- * the restored stream has not reached the old one's yet. Right after the
- * cut-over the old container may have answered the last request both
- * got, while the restored socket still holds the same answer back
- * (Nagle's algorithm, until the user's ACK of the old container's copy
- * reaches it, now directly). The wait starts again while the restored
- * stream still moves, up to five times settle_ms.
+ * the restored stream has not reached the old one's yet, or a block
+ * still misses bytes of one stream. Right after the cut-over the old
+ * container may have answered the last request both got, while the
+ * restored socket still holds the same answer back (Nagle's algorithm,
+ * until the user's ACK of the old container's copy reaches it, now
+ * directly); or the old container's answer came over a lossy WAN with a
+ * hole its retransmission fills. The wait starts again while the
+ * restored stream still moves or blocks are still compared, up to five
+ * times settle_ms.
  */
 int es_mig_tcp_verify_settled(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			      unsigned int settle_ms, struct es_mig_tcp_verdict *v);

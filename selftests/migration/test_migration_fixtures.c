@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -1643,6 +1644,68 @@ TEST_F_BOTH_FAMILIES(tcp_stream_hashed_out_of_order)
 	EXPECT_EQ(v.compared, 192, "192 bytes compared");
 	EXPECT_TRUE(v.passed, "the check passes");
 	EXPECT_EQ(session(self).tcp_unhashed, 0, "nothing left unhashed");
+}
+
+/* es_mig_tcp_verify_settled on a thread of its own, while the test sends segments. */
+struct settle_run {
+	const struct es_mig_dp		*dp;
+	const struct es_mig_key		*key;
+	unsigned int			settle_ms;
+	struct es_mig_tcp_verdict	v;
+	int				ret;
+	__u64				took_ns;
+};
+
+static void *settle_thread(void *arg)
+{
+	struct settle_run *sr = arg;
+	__u64 t0 = es_now_ns();
+
+	sr->ret = es_mig_tcp_verify_settled(sr->dp, sr->key, sr->settle_ms, &sr->v);
+	sr->took_ns = es_now_ns() - t0;
+	return NULL;
+}
+
+/*
+ * After the cut-over the old container's answer to the last request came
+ * over a lossy WAN with a hole: the restored stream has caught up, so
+ * only the hole's block is missing. The check waits for the old
+ * container's retransmission instead of failing at once (one CI run
+ * failed a migration so, the user unharmed), and fails when it does not
+ * come.
+ */
+TEST_F_BOTH_FAMILIES(tcp_check_after_cutover_waits_for_a_hole)
+{
+	struct settle_run sr = { .dp = &self->dp, .key = &self->key };
+	pthread_t th;
+	__u64 ss;
+
+	tcp_key(self);
+	make_session(self, ES_MIG_REPLAYING, 16);
+	EXPECT_EQ(tcp_old(self, 1, 1024, 5000, 64, 'a'), XDP_PASS, "old: block 16");
+	EXPECT_EQ((int)tcp_new(self, 1024, 5000, 192, 'a'), TC_ACT_REDIRECT,
+		  "restored: blocks 16 to 18");
+	ASSERT_OK(es_mig_set_state(&self->dp, &self->key, ES_MIG_REPLAYING, ES_MIG_CUTOVER,
+				   ES_MIG_ANY_SEQ, &ss), "cut over");
+	EXPECT_EQ(tcp_old(self, 2, 1152, 5000, 64, 'a'), XDP_PASS,
+		  "old, late: block 18, past a hole");
+	sr.settle_ms = 100;
+	settle_thread(&sr);
+	EXPECT_OK(sr.ret, "settled check");
+	EXPECT_TRUE(sr.v.caught_up && !sr.v.passed, "caught up, the hole's block not compared");
+	EXPECT_GE(sr.took_ns, 100 * 1000000ULL, "the check waited settle_ms for it ...");
+	EXPECT_EQ(sr.v.compared, 128, "... and failed with two blocks of three compared");
+	sr.settle_ms = 2000;
+	ASSERT_OK(pthread_create(&th, NULL, settle_thread, &sr), "check on a thread");
+	es_tcp_run_sleep_ms(50);
+	EXPECT_EQ(tcp_old(self, 3, 1088, 5000, 64, 'a'), XDP_PASS,
+		  "the old container's retransmission fills the hole");
+	pthread_join(th, NULL);
+	EXPECT_OK(sr.ret, "settled check");
+	EXPECT_TRUE(sr.v.passed, "the check waiting meanwhile passes");
+	EXPECT_EQ(sr.v.compared, 192, "with all three blocks compared");
+	EXPECT_GE(sr.took_ns, 50 * 1000000ULL, "once the hole was filled, not before");
+	EXPECT_LT(sr.took_ns, 2000 * 1000000ULL, "nor after settle_ms");
 }
 
 /*
