@@ -713,7 +713,10 @@ dp_dump() {
 	done
 	bpftool -j map dump pinned "$PIN2/es_mig_sessions" >"$OUT/bpftool-sessions.json" 2>/dev/null
 }
+# stopped at the drill's end with the clients: still looking for the hold
+# then, it wrote into $OUT while the test removed it, and left it behind
 dp_dump &
+OTHER_PIDS+=("$! $(es_pid_start $!)")
 # connections opened after the checkpoint: each its own key, 3 s at the
 # rate (through the cut-over at the drills' RTTs). Opened earlier, a
 # connection still in the listener's queue makes CRIU refuse the dump
