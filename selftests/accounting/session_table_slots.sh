@@ -9,15 +9,15 @@
 # tuples fills the table and its overflow is counted as no_slot while a
 # live session keeps its exact counts (nothing is evicted); idle slots
 # are reclaimed and a new session gets one again; IPv6 sessions take
-# slots of the same table; the migration object's
-# XDP programs account into the same table; a restart adopts the table,
-# and an agent that asks for the maps refuses its pins.
+# slots of the same table (/metrics' pressure counts both families); the
+# migration object's XDP programs account into the same table; a restart
+# adopts the table, and an agent that asks for the maps refuses its pins.
 . "$(dirname "$0")/../lib.sh"
 es_require_root session_table_slots
 T=$ES_BUILD/es-traffic
 PER_PKT=$((100 + 8 + 20 + 14))	# UDP payload, UDP, IPv4 and Ethernet headers
 FLOOD=4000
-es_plan 27
+es_plan 28
 
 cat >"$ES_TMP/cfg.json" <<JSON
 {"session_table": "slots", "session_map_size": 1024, "idle_timeout_ms": 2000,
@@ -109,6 +109,10 @@ es_expect_eq "and it is counted exactly in a reclaimed slot" \
 # IPv6 sessions share the table: a flood of new IPv6 tuples (the link
 # has no IPv6, so the stack drops them after XDP counted them), each a
 # slot of its own, listed as IPv6 with its packet, reclaimed once idle.
+# an IPv4 session live meanwhile: /metrics' pressure counts both families
+es_bg es_in b "$T" udp-server --port 7603 --timeout 30
+es_wait_listen b u 7603
+es_bg es_in a "$T" udp-client --to 10.238.0.2 --port 7603 --count 300 --size 100 --rate 100
 created0=$(created)
 es_check "flood of 500 new IPv6 tuples sent" es_in a "$ES_BUILD/es-flood" --dev "$VA" \
 	--dst-mac "$MAC" --src-net fd00:201::/112 --dst fd00:238::2 --count 500 --rate 20000 \
@@ -123,6 +127,23 @@ for _ in $(seq 30); do
 done
 es_expect_eq "each IPv6 tuple a session in the table, its packet counted" \
 	"$(v6) $(( $(created) - created0 ))" "500 500 500"
+# entries ipv4, ipv6, capacity, pressure: one scrape, one snapshot
+mixed() {
+	es_api b /metrics | awk -v n="$NODE" '
+		index($0, "edgeshift_session_map_entries{" n ",family=\"ipv4\"}") == 1 { e4 = $NF }
+		index($0, "edgeshift_session_map_entries{" n ",family=\"ipv6\"}") == 1 { e6 = $NF }
+		index($0, "edgeshift_session_map_capacity{" n ",family=\"ipv4\"}") == 1 { c = $NF }
+		index($0, "edgeshift_session_map_pressure{" n "}") == 1 { p = $NF }
+		END { printf "%d %d %d %s %.6f\n", (e4 > 0), (e6 >= 500), c, p, c ? (e4 + e6) / c : -1 }'
+}
+for _ in $(seq 30); do
+	m=$(mixed)
+	[ "${m%% *}" = 1 ] && [ "$(cut -d' ' -f2 <<<"$m")" = 1 ] && break
+	sleep 0.1
+done
+es_expect_eq "/metrics: both families live, pressure their sum over the table's slots" \
+	"$(awk '{ print $1, $2, $3, ($4 == $5) ? "equal" : $4 " against " $5 }' <<<"$m")" \
+	"1 1 1920 equal"
 es_expect_eq "the IPv6 session maps cut to one entry: nothing goes there" \
 	"$(bpftool map show pinned "$PIN/es_sessions6" -j | jq .max_entries) \
 $(bpftool map show pinned "$PIN/es_session_state6" -j | jq .max_entries)" "1 1"
