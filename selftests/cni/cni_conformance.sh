@@ -23,8 +23,9 @@ TABLE=${ES_CNI_TABLE:-$ES_TMP/table.md}
 # ref (REF "-": no reference plugin has the feature); each sets V.
 row() {
 	local sec=$1 lvl=$2 text=$3 fn=$4 ref=${5:-ref} o r
-	V=fail; "$fn" ours; o=$V
-	if [ "$ref" = - ]; then r=n/a; else V=fail; "$fn" ref; r=$V; fi
+	# pass_if judges its own command only: a row's later conditions (&&) fail it by status
+	V=fail; "$fn" ours || V=fail; o=$V
+	if [ "$ref" = - ]; then r=n/a; else V=fail; "$fn" ref || V=fail; r=$V; fi
 	echo "| $sec | $lvl | $text | $o | $r |" >>"$TABLE"
 	if [ "$o" = pass ]; then es_ok "[$sec $lvl] $text: edgeshift $o, reference $r"
 	else es_not_ok "[$sec $lvl] $text: edgeshift $o, reference $r"; fi
@@ -139,10 +140,12 @@ t_del_nonetns_hd() {
 	run "$1" ADD "$C" "$P" net0 "$c" host-device >/dev/null
 	run "$1" DEL "$C" "" net0 "$c" host-device >/dev/null
 	pass_if [ $? = 0 ] && [ "$(cni_host_link "$d")" = "$before" ]
+	local st=$?
 	# put it back for the next row whatever happened
 	es_in "$PN" ip link set net0 netns "$(es_ns host)" 2>/dev/null
 	ip -n "$(es_ns host)" link set net0 name "$d" 2>/dev/null
 	ip -n "$(es_ns host)" link set "$d" up 2>/dev/null
+	return $st
 }
 # an IPAM result whose route cannot be added: the plugin fails after IPAM
 bad_route_net() {
