@@ -260,9 +260,11 @@ es_cleanup() {
 	for p in "${ES_PIDS[@]}"; do
 		wait "$p" 2>/dev/null
 	done
-	# started by subshells: not our children, so poll until they are gone
+	# started by subshells: not our children, so poll until they are gone;
+	# one still there after 2 s is killed, not left writing into ES_TMP
 	while read -r p s; do
 		for _ in $(seq 40); do es_pid_ours "$p" "$s" || break; sleep 0.05; done
+		es_kill_ours -KILL "$p" "$s"
 	done <"$f"
 	for p in "${ES_PINS[@]}"; do
 		"$ES_BUILD/edgeshiftd" --cleanup -p "$p" 2>/dev/null || rm -rf "$p"

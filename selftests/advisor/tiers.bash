@@ -25,6 +25,9 @@ cg() { echo "$ES_PREFIX-$1"; }
 # Kills the tiers' processes: a run that has its answer need not drain its queue.
 tiers_stop() {
 	local t p
+	# a limit not yet applied must not land after the cleanup lifted the others
+	[ -n "${TIERS_LIMITER_PID:-}" ] &&
+		es_kill_ours "$TIERS_LIMITER_PID" "$TIERS_LIMITER_START"
 	[ -n "${TIERS_GEN_PID:-}" ] && es_kill_ours "$TIERS_GEN_PID" "$TIERS_GEN_START"
 	for t in $TIERS; do
 		for p in $(cat $CG/cpu/"$(cg $t)"/cgroup.procs 2>/dev/null); do
@@ -290,6 +293,8 @@ tiers_run() {
 	fi
 	if [ "$limited" != none ]; then
 		( sleep "$at"; tiers_limit "$limited" "$limit" ) &
+		TIERS_LIMITER_PID=$!
+		TIERS_LIMITER_START=$(es_pid_start $!)
 	fi
 	for _ in $(seq 100); do [ -f "$ES_TMP/perf" ] && break; sleep 0.05; done
 }

@@ -200,6 +200,8 @@ printf '%s\n' "$steps" >"$ES_TMP/steps.json"
 	"$ES_TMP/steps.json" "$ES_TMP/out.json" -- chromium --headless --no-sandbox --disable-gpu \
 	--no-first-run --user-data-dir="$ES_TMP/chrome" --window-size=1280,1400 2>"$ES_TMP/chrome.log" &
 page_pid=$!
+# es_cleanup stops it too if the test ends early (es_bg's list)
+echo "$page_pid $(es_pid_start "$page_pid")" >>"$ES_TMP/bg.pids"
 zdm_q() { jq -c '[.migrations[] | select(.kind == "zero-downtime")]'; }
 
 # The console's list as the migration runs: every state and step it saw.

@@ -296,12 +296,29 @@ ST2=$ES_TMP/state-2
 export EDGESHIFT_TOKEN=$TOKEN
 OTHER_PIDS=()
 
+# kill_tree PID START: a background shell function of the drill and what
+# it started, two levels down (its es_in subshells and their commands),
+# if PID is still the one started at START.
+kill_tree() {
+	local c
+	es_pid_ours "$1" "$2" || return 0
+	for c in $(pgrep -P "$1"); do
+		pkill -P "$c" 2>/dev/null
+		kill "$c" 2>/dev/null
+	done
+	kill "$1" 2>/dev/null
+}
+
 drill_cleanup() {
 	site_hold
 	# each pid with its start time: one the drill already waited for may
 	# name another test's process by now (es_pid_start in lib.sh)
 	[ -n "${FAULT_PID:-}" ] && es_kill_ours "$FAULT_PID" "$FAULT_START"
-	[ -n "${AB_PID:-}" ] && es_kill_ours "$AB_PID" "$AB_START"
+	# ab or redis-benchmark is the child of the es_in subshell recorded
+	[ -n "${AB_PID:-}" ] && kill_tree "$AB_PID" "$AB_START"
+	# both write into $OUT: not after the drill, while its caller removes it
+	[ -n "${DP_DUMP_PID:-}" ] && kill_tree "$DP_DUMP_PID" "$DP_DUMP_START"
+	[ -n "${LATE_PID:-}" ] && kill_tree "$LATE_PID" "$LATE_START"
 	# each is a subshell around nsenter: its child is the client
 	for pid in "${OTHER_PIDS[@]}"; do
 		# shellcheck disable=SC2086 # "pid start"
@@ -713,10 +730,11 @@ dp_dump() {
 	done
 	bpftool -j map dump pinned "$PIN2/es_mig_sessions" >"$OUT/bpftool-sessions.json" 2>/dev/null
 }
-# stopped at the drill's end with the clients: still looking for the hold
+# stopped at the drill's end (drill_cleanup): still looking for the hold
 # then, it wrote into $OUT while the test removed it, and left it behind
 dp_dump &
-OTHER_PIDS+=("$! $(es_pid_start $!)")
+DP_DUMP_PID=$!
+DP_DUMP_START=$(es_pid_start $!)
 # connections opened after the checkpoint: each its own key, 3 s at the
 # rate (through the cut-over at the drills' RTTs). Opened earlier, a
 # connection still in the listener's queue makes CRIU refuse the dump
@@ -745,6 +763,7 @@ late_clients() {
 if [ "$LATE" -gt 0 ]; then
 	late_clients &
 	LATE_PID=$!
+	LATE_START=$(es_pid_start $!)
 fi
 PROGRESS=--progress
 [ "$QUIET" = 1 ] && PROGRESS=""
@@ -784,6 +803,7 @@ FAULT_PID=""
 # the late connections: what they saw is reported (es-drill-report holds
 # them to the others' standard when the migration is done)
 [ -n "${LATE_PID:-}" ] && wait "$LATE_PID"
+LATE_PID=""
 
 say "migration outcome"
 state=none
