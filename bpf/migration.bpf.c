@@ -883,6 +883,16 @@ static __always_inline int es_mig_ctl_src_delivered(struct es_mig_cmd *cmd,
 	return 0;
 }
 
+/* The agent delivered kept request value after a later one (ES_MIG_CMD_SRC_LATE). */
+static __always_inline int es_mig_ctl_src_late(struct es_mig_cmd *cmd, struct es_mig_remote *r)
+{
+	if (cmd->value > r->last_seq)
+		return -ESTALE;
+	__sync_fetch_and_add(&r->delivered, 1);
+	__sync_fetch_and_add(&r->released, 1);
+	return 0;
+}
+
 /* Missing requests up to value are given up: they never reach the old container. */
 static __always_inline int es_mig_ctl_src_skip(struct es_mig_cmd *cmd, struct es_mig_remote *r)
 {
@@ -910,6 +920,8 @@ static __always_inline int es_mig_ctl_src(struct es_mig_cmd *cmd, struct es_mig_
 		return es_mig_ctl_src_delivered(cmd, r);
 	if (cmd->op == ES_MIG_CMD_SRC_SKIP)
 		return es_mig_ctl_src_skip(cmd, r);
+	if (cmd->op == ES_MIG_CMD_SRC_LATE)
+		return es_mig_ctl_src_late(cmd, r);
 	__sync_fetch_and_and(&r->flags, ~(__u32)cmd->value);
 	return 0;
 }
@@ -922,7 +934,8 @@ int es_mig_ctl(struct es_mig_cmd *cmd)
 
 	__builtin_memcpy(&k, &cmd->key, sizeof(k));
 	if ((cmd->op >= ES_MIG_CMD_SRC_HOLD && cmd->op <= ES_MIG_CMD_SRC_CLEAR) ||
-	    cmd->op == ES_MIG_CMD_SRC_DELIVERED || cmd->op == ES_MIG_CMD_SRC_SKIP)
+	    cmd->op == ES_MIG_CMD_SRC_DELIVERED || cmd->op == ES_MIG_CMD_SRC_SKIP ||
+	    cmd->op == ES_MIG_CMD_SRC_LATE)
 		return es_mig_ctl_src(cmd, &k);
 	if (cmd->op == ES_MIG_CMD_CREATE)
 		return es_mig_ctl_create(cmd, &k);

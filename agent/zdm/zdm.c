@@ -529,6 +529,9 @@ static bool session_verified(struct es_zdm *z, struct es_zdm_mig *zm, struct es_
 	return false;
 }
 
+/* How a failure after the cut-over starts: nothing is undone then. */
+#define AFTER_CUT	"after cut-over (the new container serves): "
+
 /*
  * Every session's check. "done" only when each held; after cut-over
  * nothing can be undone, so a failed check is reported as failed with the
@@ -547,8 +550,8 @@ static bool verified(struct es_zdm *z, struct es_zdm_mig *zm)
 	}
 	if (!failed)
 		return true;
-	snprintf(zm->error, sizeof(zm->error), "after cut-over (the new container serves): %.420s%s",
-		 first, failed > 1 ? " (and more sessions)" : "");
+	es_zdm_set_error(z, zm, AFTER_CUT "%.420s%s", first,
+			 failed > 1 ? " (and more sessions)" : "");
 	return false;
 }
 
@@ -585,23 +588,28 @@ static void close_old_connections(struct es_zdm *z, struct es_zdm_mig *zm)
 			     "found", found == tcp, "closed", found, "connections", tcp));
 }
 
-/* The service runs at the target now: a user coming back here is a handoff. */
-static void forward_returning_users(struct es_zdm *z, struct es_zdm_mig *zm)
+/*
+ * The service runs at the target now: a user coming back here is a
+ * handoff. 0, or -errno (a full services map, the target no known peer).
+ */
+static int forward_returning_users(struct es_zdm *z, struct es_zdm_mig *zm)
 {
 	unsigned int i;
 	__u32 node[4];
+	int ret = 0;
 
 	if (es_zdm_peer_addr(z, zm->to, node))
-		return;
-	for (i = 0; z->dp_ready && i < zm->n_sess; i++) {
+		return -ENOENT;
+	for (i = 0; !ret && z->dp_ready && i < zm->n_sess; i++) {
 		const struct es_mig_key *k = &zm->sess[i].key;
 		struct es_mig_svc_key sk = { .svc_port = k->svc_port, .proto = k->proto };
 
 		memcpy(sk.svc_addr, k->svc_addr, sizeof(sk.svc_addr));
 
-		es_mig_service_set(&z->dp, &sk, node, ES_MIG_SVC_FORWARD | ES_MIG_SVC_MIRROR,
-				   z->cfg->replay_limit);
+		ret = es_mig_service_set(&z->dp, &sk, node, ES_MIG_SVC_FORWARD | ES_MIG_SVC_MIRROR,
+					 z->cfg->replay_limit);
 	}
+	return ret;
 }
 
 static int finish_one(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s, void *unused)
@@ -628,7 +636,7 @@ static void complete(struct es_zdm *z, struct es_zdm_mig *zm)
 
 	/* before the old container goes, with its connections: who else it served */
 	unmoved = es_zdm_unmoved_connections(z, zm, first, sizeof(first));
-	if (unmoved)
+	if (unmoved > 0)
 		es_zdm_event(z, zm, "zdm_unmoved_connections", json_pack("{s:i,s:s}", "connections",
 			     unmoved, "first", first));
 	close_old_connections(z, zm);
@@ -640,31 +648,44 @@ static void complete(struct es_zdm *z, struct es_zdm_mig *zm)
 		es_error("zdm_stop_source_failed", "id=%s container=%s", zm->id, zm->container);
 	es_zdm_set_step(z, zm, ES_ZDM_SOURCE_STOPPED, NULL);
 	ok = verified(z, zm);
+	/* who else the old container served is not known: nor that none was cut off */
+	if (ok && unmoved < 0) {
+		es_zdm_set_error(z, zm, AFTER_CUT "the old container's connections could not "
+				 "be listed before it was stopped (%s): whether any besides the "
+				 "migrated ones closed with it is not known", strerror(-unmoved));
+		ok = false;
+	}
 	/*
 	 * A connection neither the catch-up rounds nor the seal took in was
 	 * not carried: it closed with the old container. Its user saw it
 	 * fail, so the migration did not keep every user's connection.
 	 */
-	if (ok && unmoved) {
-		snprintf(zm->error, sizeof(zm->error), "after cut-over (the new container serves): "
-			 "%d connection%s opened while the container moved (%s%s) could not be "
-			 "carried (not sealed at the target, from a user of this node, or past the "
-			 "%d sessions of one migration) and closed with the old container", unmoved,
-			 unmoved > 1 ? "s" : "", first, unmoved > 1 ? ", ..." : "",
-			 ES_ZDM_MAX_SESSIONS);
+	if (ok && unmoved > 0) {
+		es_zdm_set_error(z, zm, AFTER_CUT "%d connection%s opened while the container "
+				 "moved (%s%s) could not be carried (not sealed at the target, "
+				 "from a user of this node, or past the %d sessions of one "
+				 "migration) and closed with the old container", unmoved,
+				 unmoved > 1 ? "s" : "", first, unmoved > 1 ? ", ..." : "",
+				 ES_ZDM_MAX_SESSIONS);
 		ok = false;
 	}
 	/* an old container still running is not a migration done */
 	if (ok && ret) {
-		snprintf(zm->error, sizeof(zm->error), "after cut-over (the new container serves): "
-			 "the old container \"%s\" could not be stopped", zm->container);
+		es_zdm_set_error(z, zm, AFTER_CUT "the old container \"%s\" could not be stopped",
+				 zm->container);
 		ok = false;
 	}
 	remote_forget(z, zm);
 	finish_sessions(z, zm);
-	forward_returning_users(z, zm);
+	ret = forward_returning_users(z, zm);
+	/* the user who comes back would reach a node whose container is gone */
+	if (ok && ret) {
+		es_zdm_set_error(z, zm, AFTER_CUT "users coming back to this node cannot be "
+				 "forwarded to node %s: %s", zm->to, strerror(-ret));
+		ok = false;
+	}
 	if (ok) {
-		zm->error[0] = '\0';
+		es_zdm_set_error(z, zm, "%s", "");
 		es_zdm_set_step(z, zm, ES_ZDM_DONE, NULL);
 		return;
 	}
@@ -693,22 +714,30 @@ static void delivered_arg(struct es_zdm *z, const struct es_zdm_sess *s, char *e
 struct abort_args {
 	const char	*reason;	/* cut short: a long reason is what gets cut */
 	bool		restored;	/* the target runs the container: remove it */
-	bool		removed;	/* the first session's abort removed it */
+	bool		first_done;	/* the first session's abort was answered */
+	bool		removed;	/* an abort that asked for the removal was answered:
+					 * the target removed the container (it answers an
+					 * error when it cannot) */
 };
 
 static int abort_one(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess *s, void *arg)
 {
-	const struct abort_args *a = arg;
+	struct abort_args *a = arg;
+	bool remove = a->restored && !a->removed;
 	char extra[1024] = "";
+	int ret;
 
-	if (a->removed && s == &zm->sess[0])
+	if (a->first_done && s == &zm->sess[0])
 		return 0;	/* aborted first, on its own */
 	/* what the target may delete first: a long reason is what gets cut */
 	delivered_arg(z, s, extra, sizeof(extra));
-	if (a->restored && !a->removed)
+	if (remove)
 		es_zdm_query_add(extra, sizeof(extra), "remove", zm->container);
 	es_zdm_query_add(extra, sizeof(extra), "reason", a->reason);
-	return target(z, zm, s, "abort", extra, NULL);
+	ret = target(z, zm, s, "abort", extra, NULL);
+	if (!ret && remove)
+		a->removed = true;
+	return ret;
 }
 
 /* Before cut-over: the old container keeps serving, the target forgets the session. */
@@ -732,7 +761,7 @@ static void abort_migration(struct es_zdm *z, struct es_zdm_mig *zm)
 			     z->mcfg->request_timeout_ms, NULL, err, sizeof(err));
 		restored = zm->step >= ES_ZDM_RESTORED;
 	}
-	zm->error[0] = '\0';
+	es_zdm_set_error(z, zm, "%s", "");
 	/* es_mig_remote stays: the target keeps forwarding each session here */
 	/*
 	 * The first session's abort removes the restored container; the
@@ -741,12 +770,16 @@ static void abort_migration(struct es_zdm *z, struct es_zdm_mig *zm)
 	 * be answered, each of the others asks for the removal again.
 	 */
 	a.restored = restored;
-	a.removed = !abort_one(z, zm, &zm->sess[0], &a);
-	if (es_zdm_each(z, zm, abort_one, &a) || !a.removed)
+	a.first_done = !abort_one(z, zm, &zm->sess[0], &a);
+	if (es_zdm_each(z, zm, abort_one, &a) || !a.first_done)
 		es_warn("zdm_abort_unanswered", "id=%s error=\"%s\"", zm->id, zm->error);
-	snprintf(zm->error, sizeof(zm->error), "%s", reason);
+	/* the old container serves; a restored copy left running must be said */
+	if (restored && !a.removed)
+		es_error("zdm_restored_not_removed", "id=%s container=%s error=\"%s\"", zm->id,
+			 zm->container, zm->error);
+	es_zdm_set_error(z, zm, "%s", reason);
 	es_zdm_set_step(z, zm, ES_ZDM_FAILED, json_pack("{s:s,s:b}", "reason", reason,
-						 "restored_removed", restored));
+						 "restored_removed", restored && a.removed));
 }
 
 /*

@@ -144,6 +144,7 @@ struct es_zdm {
 	pthread_mutex_t			lock;	/* list and progress fields */
 	struct es_zdm_mig		*list;
 	pthread_t			events_thread;
+	bool				events_running;	/* events_thread was started */
 	atomic_bool			stopping;
 	/*
 	 * Source side: requests missing on the tunnel (zdm_gap.c). gap_lock

@@ -75,10 +75,15 @@ static int attach_all(struct es_zdm *z, char *err, size_t len)
 	return ret;
 }
 
-/* Services that run on other nodes: a user arriving here for one is a handoff. */
-static void register_services(struct es_zdm *z)
+/*
+ * Services that run on other nodes: a user arriving here for one is a
+ * handoff. 0, or -errno with err saying which service could not be
+ * written (a full map): its users would not be followed.
+ */
+static int register_services(struct es_zdm *z, char *err, size_t len)
 {
 	unsigned int i;
+	int ret;
 
 	for (i = 0; i < z->cfg->n_services; i++) {
 		const struct es_zdm_service *s = &z->cfg->services[i];
@@ -94,9 +99,15 @@ static void register_services(struct es_zdm *z)
 				s->node);
 			continue;
 		}
-		es_mig_service_set(&z->dp, &k, node, ES_MIG_SVC_FORWARD | ES_MIG_SVC_MIRROR,
-				   z->cfg->replay_limit);
+		ret = es_mig_service_set(&z->dp, &k, node, ES_MIG_SVC_FORWARD | ES_MIG_SVC_MIRROR,
+					 z->cfg->replay_limit);
+		if (ret) {
+			snprintf(err, len, "zero_downtime: cannot register service %u of container "
+				 "%s on node %s: %s", i, s->container, s->node, strerror(-ret));
+			return ret;
+		}
 	}
+	return 0;
 }
 
 /*
@@ -329,10 +340,14 @@ int es_zdm_start(struct es_zdm *z, const struct es_zdm_params *p, char *err, siz
 		return 0;
 	lo.records = z->cfg->records;
 	ret = es_mig_load(z->pin_path, &lo, &z->skel, err, err_len);
-	if (!ret)
-		ret = es_mig_dp_open(&z->dp, z->pin_path, err, err_len);
 	if (ret)
 		return ret;
+	ret = es_mig_dp_open(&z->dp, z->pin_path, err, err_len);
+	if (ret) {
+		es_mig_unload(z->skel);
+		z->skel = NULL;
+		return ret;
+	}
 	if (lo.rebuilt)
 		es_warn("zdm_layout_rebuilt", "pin_path=%s old=%u new=%u", z->pin_path,
 			lo.rebuilt_from, ES_MIG_LAYOUT_VERSION);
@@ -344,15 +359,15 @@ int es_zdm_start(struct es_zdm *z, const struct es_zdm_params *p, char *err, siz
 			 strerror(-ret));
 		return ret;
 	}
-	ret = attach_all(z, err, err_len);
+	ret = attach_all(z, err, err_len) ?: register_services(z, err, err_len);
 	if (ret)
 		return ret;
-	register_services(z);
 	keep_peer_neighbours(z);
 	if (pthread_create(&z->events_thread, NULL, events_thread, z)) {
 		snprintf(err, err_len, "zero_downtime: cannot start the events thread");
 		return -EAGAIN;
 	}
+	z->events_running = true;
 	es_info("zdm_ready", "pin_path=%s user_ifaces=%u wan_ifaces=%u services=%u auto=%d t=%llu",
 		z->pin_path, z->cfg->n_user, z->cfg->n_wan, z->cfg->n_services,
 		z->cfg->auto_migrate, (unsigned long long)es_realtime_ns());
@@ -371,7 +386,10 @@ void es_zdm_stop(struct es_zdm *z)
 	if (!z->dp_ready)
 		return;
 	atomic_store(&z->stopping, true);
-	pthread_join(z->events_thread, NULL);
+	/* a start that failed before the thread (an interface missing) stops here too */
+	if (z->events_running)
+		pthread_join(z->events_thread, NULL);
+	z->events_running = false;
 	es_zdm_gap_stop(z);
 	/* pins and links stay: the data plane keeps forwarding without the agent */
 	es_mig_dp_close(&z->dp);

@@ -267,12 +267,22 @@ static void probe_requests(struct es_zdm *z, struct gaps *gs, const struct es_mi
 		es_mig_send_records(&z->dp, k, last, last, &sent, NULL);
 }
 
+void es_zdm_requests_lost(const struct es_mig_key *k, unsigned int n)
+{
+	char key[ES_MIG_KEY_TEXT_LEN];
+
+	es_mig_key_format(k, key, sizeof(key));
+	es_error("zdm_requests_lost", "session=%s requests=%u reason=\"kept during the hold "
+		 "without their bytes (longer than a record, or unreadable): never delivered to "
+		 "the old container\"", key, n);
+}
+
 /* Source side, one REORDER entry: deliver what is in sequence, chase the missing. */
 static void fill_requests(struct es_zdm *z, struct gaps *gs, const struct es_mig_key *k)
 {
 	struct es_mig_remote r;
 	struct es_mig_dp dp;
-	unsigned int sent = 0;
+	unsigned int sent = 0, lost = 0;
 	__u64 from, to;
 	int ret = -ESTALE;
 
@@ -280,10 +290,14 @@ static void fill_requests(struct es_zdm *z, struct gaps *gs, const struct es_mig
 	if (!es_mig_remote_get(&z->dp, k, &r) &&
 	    r.hold >> ES_MIG_STATE_SHIFT == ES_MIG_SRC_REORDER) {
 		/* delivered into the old container's namespace */
-		ret = es_zdm_ct_dp(z, k, &dp) ?: es_mig_src_drain(&dp, k, &sent);
+		ret = es_zdm_ct_dp(z, k, &dp) ?: es_mig_src_drain(&dp, k, &sent, &lost);
 		es_zdm_ct_dp_put(&dp);
 	}
 	pthread_mutex_unlock(&z->gap_lock);
+	if (lost)
+		es_zdm_requests_lost(k, lost);
+	if (ret == -EPROTO)
+		ret = 0;	/* delivered, the lost ones said above */
 	if (ret != -EINPROGRESS) {
 		if (!ret)
 			gap_forget(gs, GAP_REQUESTS, k);

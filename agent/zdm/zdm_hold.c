@@ -45,7 +45,7 @@ static struct es_zdm_mig *find(struct es_zdm *z, const char *name, bool holding)
 /* Deliver what the hold kept of each UDP session and open it. */
 int es_zdm_hold_release(struct es_zdm *z, struct es_zdm_mig *zm)
 {
-	unsigned int i, sent, total = 0;
+	unsigned int i, sent, lost, total = 0;
 	struct es_mig_dp dp;
 	int ret, first = 0;
 
@@ -55,13 +55,18 @@ int es_zdm_hold_release(struct es_zdm *z, struct es_zdm_mig *zm)
 		if (zm->sess[i].key.proto != IPPROTO_UDP)
 			continue;
 		sent = 0;
+		lost = 0;
 		pthread_mutex_lock(&z->gap_lock);
 		ret = es_zdm_ct_dp(z, &zm->sess[i].key, &dp) ?:
-		      es_mig_src_release(&dp, &zm->sess[i].key, &sent);
+		      es_mig_src_release(&dp, &zm->sess[i].key, &sent, &lost);
 		es_zdm_ct_dp_put(&dp);
 		pthread_mutex_unlock(&z->gap_lock);
+		if (lost)
+			es_zdm_requests_lost(&zm->sess[i].key, lost);
 		if (ret == -ESTALE || ret == -ENOENT)
 			ret = 0;	/* not holding */
+		if (ret == -EPROTO)
+			ret = 0;	/* the rest delivered, the lost ones said above */
 		if (ret == -EINPROGRESS) {
 			/* a request is missing: the rest wait for it (zdm_gap.c) */
 			es_zdm_gap_kick(z);

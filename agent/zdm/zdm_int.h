@@ -95,6 +95,12 @@ bool es_zdm_group_aborted(struct es_zdm *z, const char *id, char *why, size_t le
 /* zdm_target.c: "from" and "to" of a resend, 1 <= from <= to, at most 4096 apart; 0 or -1. */
 int es_zdm_seq_range(const char *from, const char *to, __u64 *f, __u64 *t);
 void es_zdm_gap_kick(struct es_zdm *z);
+/*
+ * Requests of session k the hold kept without their bytes (longer than a
+ * record, or unreadable): the drain counted them delivered and never sent
+ * them to the old container. Logged as an error, never silently.
+ */
+void es_zdm_requests_lost(const struct es_mig_key *k, unsigned int n);
 void es_zdm_gap_stop(struct es_zdm *z);
 
 /*
@@ -112,7 +118,7 @@ json_t *es_zdm_verdict_json(const struct es_zdm_mig *zm);
  * Connections established to the container's TCP services that the
  * migration does not carry: opened while it ran, after its list was made
  * (not moved yet: they close with the old container). Their number, the
- * first one's session text in first.
+ * first one's session text in first; -errno when they could not be listed.
  */
 int es_zdm_unmoved_connections(struct es_zdm *z, struct es_zdm_mig *zm, char *first, size_t len);
 /*

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The record of a zero-downtime migration: step, events, progress file (zdm_record.h). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "util/clock.h"
 #include "util/errf.h"
+#include "util/log.h"
 #include "zdm_record.h"
 
 static const char *const step_names[ES_ZDM_STEP_MAX] = {
@@ -39,8 +41,10 @@ void es_zdm_persist(struct es_zdm *z, struct es_zdm_mig *zm)
 		      step_names[zm->step], "sessions", es_zdm_sessions_json(zm, false), "error",
 		      zm->error);
 	pthread_mutex_unlock(&z->lock);
-	if (j && !json_dump_file(j, tmp, JSON_COMPACT))
-		rename(tmp, path);
+	/* a restarted agent would resume from an older step: say so */
+	if (!j || json_dump_file(j, tmp, JSON_COMPACT) || rename(tmp, path))
+		es_error("zdm_persist_failed", "id=%s step=%s path=%s error=\"%s\"", zm->id,
+			 step_names[zm->step], path, j ? strerror(errno) : "out of memory");
 	json_decref(j);
 }
 
@@ -66,6 +70,17 @@ void es_zdm_set_step(struct es_zdm *z, struct es_zdm_mig *zm, enum es_zdm_step s
 	es_zdm_event(z, zm, s == ES_ZDM_DONE ? "zdm_done" : s == ES_ZDM_FAILED ? "zdm_failed" :
 			    s == ES_ZDM_SOURCE_STOPPED ? "zdm_source_stopped" : "zdm_step",
 		     json_pack("{s:s,s:o}", "step", step_names[s], "detail", f ?: json_object()));
+}
+
+void es_zdm_set_error(struct es_zdm *z, struct es_zdm_mig *zm, const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&z->lock);
+	va_start(ap, fmt);
+	vsnprintf(zm->error, sizeof(zm->error), fmt, ap);
+	va_end(ap);
+	pthread_mutex_unlock(&z->lock);
 }
 
 int es_zdm_fail(struct es_zdm *z, struct es_zdm_mig *zm, const char *fmt, ...)

@@ -19,5 +19,11 @@ void es_zdm_persist(struct es_zdm *z, struct es_zdm_mig *zm);
 /* Keep the first reason zm failed; returns -1. */
 int es_zdm_fail(struct es_zdm *z, struct es_zdm_mig *zm, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * Set zm's reason, replacing any, under z->lock: the API's threads read
+ * it (es_zdm_json) while the migration's thread writes it.
+ */
+void es_zdm_set_error(struct es_zdm *z, struct es_zdm_mig *zm, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -198,15 +198,17 @@ static int enumerate(struct es_zdm *z, const char *ct, struct es_zdm_sess *v, un
 /*
  * fn(k) for every connection established to the container's TCP services
  * that zm does not carry; how many there were past the ones a listing
- * holds (ES_ZDM_MAX_SESSIONS a service), which fn never sees.
+ * holds (ES_ZDM_MAX_SESSIONS a service), which fn never sees, or -errno
+ * when a service's connections could not be listed (none of its are
+ * seen: not the same as none there).
  */
-static unsigned int each_uncarried(struct es_zdm *z, struct es_zdm_mig *zm,
-				   void (*fn)(struct es_zdm *z, struct es_zdm_mig *zm,
-					      const struct es_mig_key *k, void *arg), void *arg)
+static int each_uncarried(struct es_zdm *z, struct es_zdm_mig *zm,
+			  void (*fn)(struct es_zdm *z, struct es_zdm_mig *zm,
+				     const struct es_mig_key *k, void *arg), void *arg)
 {
 	struct es_tcp_conn c[ES_ZDM_MAX_SESSIONS];
-	unsigned int i, past = 0;
-	int found, j;
+	int found, j, past = 0, ret = 0;
+	unsigned int i;
 
 	for (i = 0; i < z->cfg->n_services; i++) {
 		const struct es_zdm_service *svc = &z->cfg->services[i];
@@ -214,6 +216,10 @@ static unsigned int each_uncarried(struct es_zdm *z, struct es_zdm_mig *zm,
 		if (strcmp(svc->container, zm->container) || svc->proto != IPPROTO_TCP)
 			continue;
 		found = svc_conns(z, svc, c);
+		if (found < 0) {
+			ret = found;
+			continue;
+		}
 		for (j = 0; j < found && j < ES_ZDM_MAX_SESSIONS; j++) {
 			struct es_mig_key k = conn_key(svc, &c[j]);
 
@@ -224,7 +230,7 @@ static unsigned int each_uncarried(struct es_zdm *z, struct es_zdm_mig *zm,
 		if (found > ES_ZDM_MAX_SESSIONS)
 			past += found - ES_ZDM_MAX_SESSIONS;
 	}
-	return past;
+	return ret ?: past;
 }
 
 struct uncarried {
@@ -247,8 +253,10 @@ static void count_one(struct es_zdm *z, struct es_zdm_mig *zm, const struct es_m
 int es_zdm_unmoved_connections(struct es_zdm *z, struct es_zdm_mig *zm, char *first, size_t len)
 {
 	struct uncarried u = { 0, first, len };
-	unsigned int past = each_uncarried(z, zm, count_one, &u);
+	int past = each_uncarried(z, zm, count_one, &u);
 
+	if (past < 0)
+		return past;
 	/* more than were listed: every one past the list is one too */
 	return u.n + past;
 }
@@ -273,6 +281,7 @@ unsigned int es_zdm_sessions_add_late(struct es_zdm *z, struct es_zdm_mig *zm, c
 {
 	struct uncarried u = { 0, first, len };
 
+	/* a listing that failed adds none: the count before the stop says so (complete()) */
 	each_uncarried(z, zm, add_one, &u);
 	return u.n;
 }

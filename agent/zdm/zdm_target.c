@@ -633,12 +633,18 @@ static enum es_mig_err op_abort(struct op_ctx *o, json_t **resp)
 	ret = es_mig_records_delete(&o->z->dp, &o->key, 0, parse_seq(o->a->delivered, &upto) ?
 				    ES_MIG_SEQ_MASK : upto);
 	n = ret > 0 ? ret : 0;
+	ret = 0;
 	if (ct && es_safe_name(ct) && es_container_exists(rt, ct))
-		es_container_destroy(rt, ct);
+		ret = es_container_destroy(rt, ct);
 	forget_restored_connection(o);
 	seal_lift(o, false);
-	log_ev(o, "zdm_aborted", json_pack("{s:i,s:s}", "records_dropped", n, "reason",
-					   o->a->reason ?: "asked by the source"));
+	log_ev(o, "zdm_aborted", json_pack("{s:i,s:s,s:s?}", "records_dropped", n, "reason",
+					   o->a->reason ?: "asked by the source", "remove_error",
+					   ret ? strerror(-ret) : NULL));
+	/* the session is given up all the same; the source asks again with the next one */
+	if (ret)
+		return answer(resp, ES_MIG_EINTERNAL, "cannot remove the restored container: %s",
+			      ret);
 	*resp = json_pack("{s:i}", "records_dropped", n);
 	return ES_MIG_OK;
 }

@@ -612,7 +612,14 @@ enum es_mig_cmd_op {
 	ES_MIG_CMD_REPLY_SKIP = 14,
 	/* Target side: reply_base = value (the source's, sent with the cursor). */
 	ES_MIG_CMD_SET_REPLY_BASE = 15,
-	ES_MIG_CMD_MAX = 16,
+	/*
+	 * Source side: the agent delivered kept request value late, below
+	 * last_seq (passed by one the hold could not keep, which moved
+	 * last_seq over it): delivered and released count it, last_seq stays;
+	 * -ESTALE when value is past last_seq.
+	 */
+	ES_MIG_CMD_SRC_LATE = 16,
+	ES_MIG_CMD_MAX = 17,
 };
 
 #define ES_MIG_ANY_SEQ	(~0ULL)

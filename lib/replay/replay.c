@@ -6,6 +6,7 @@
  * in a state change that no newer request may slip past.
  */
 #include <errno.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -340,11 +341,68 @@ int es_mig_finish(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	return ret;
 }
 
+/* Most kept requests below last_seq one drain delivers; the next drain takes more. */
+#define LATE_MAX	64
+
+/*
+ * Send kept request hk (h) to the old container, say so with op
+ * (ES_MIG_CMD_SRC_DELIVERED or _LATE) and delete it. One without bytes
+ * counts in *lost: delivered as far as the sequence goes, nothing sent.
+ */
+static int deliver_one(const struct es_mig_dp *dp, const struct es_mig_key *key, int fd,
+		       const struct es_mig_record_key *hk, const struct es_mig_held *h, __u32 op,
+		       unsigned int *sent, unsigned int *lost)
+{
+	struct es_mig_cmd cmd = { .value = hk->seq };
+	int ret = 0;
+
+	if (h->len)
+		ret = es_mig_inject_packet(fd, h->data, h->len);
+	else
+		(*lost)++;
+	if (!ret)
+		ret = es_mig_cmd_run(dp, key, op, &cmd);
+	if (ret)
+		return ret;
+	bpf_map_delete_elem(dp->held_fd, hk);
+	(*sent)++;
+	return 0;
+}
+
+/*
+ * Deliver the kept requests below last_seq: a request the hold could not
+ * keep was delivered at once and moved last_seq over them (its order
+ * slips, ES_MIG_RF_HOLD_BROKEN). Late, but not lost: each is sent once,
+ * counted (ES_MIG_CMD_SRC_LATE) and deleted.
+ */
+static int src_deliver_late(const struct es_mig_dp *dp, const struct es_mig_key *key, int fd,
+			    __u64 last_seq, unsigned int *sent, unsigned int *lost)
+{
+	struct es_mig_record_key k, next, late[LATE_MAX];
+	unsigned int n = 0, i;
+	struct es_mig_held h;
+	int ret;
+
+	for (ret = bpf_map_get_next_key(dp->held_fd, NULL, &next); !ret && n < LATE_MAX;
+	     ret = bpf_map_get_next_key(dp->held_fd, &k, &next)) {
+		k = next;
+		if (!memcmp(&k.session, key, sizeof(*key)) && k.seq <= last_seq)
+			late[n++] = k;
+	}
+	for (i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(dp->held_fd, &late[i], &h))
+			continue;
+		ret = deliver_one(dp, key, fd, &late[i], &h, ES_MIG_CMD_SRC_LATE, sent, lost);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /*
  * Deliver the kept requests that come next in sequence (raw socket into
  * this node's stack, so each reaches the old container as a delivered one
- * does), deleting each. *lost counts kept ones whose bytes could not be
- * copied: they count as delivered, nothing is sent.
+ * does), deleting each, after the late ones of a broken hold.
  */
 static int src_deliver_next(const struct es_mig_dp *dp, const struct es_mig_key *key, int fd,
 			    unsigned int *sent, unsigned int *lost)
@@ -355,27 +413,20 @@ static int src_deliver_next(const struct es_mig_dp *dp, const struct es_mig_key 
 	int ret;
 
 	ret = es_mig_remote_get(dp, key, &r);
+	if (!ret && (r.flags & ES_MIG_RF_HOLD_BROKEN))
+		ret = src_deliver_late(dp, key, fd, r.last_seq, sent, lost);
 	if (ret)
 		return ret;
 	for (hk.seq = r.last_seq + 1; !bpf_map_lookup_elem(dp->held_fd, &hk, &h); hk.seq++) {
-		struct es_mig_cmd cmd = { .value = hk.seq };
-
-		if (h.len)
-			ret = es_mig_inject_packet(fd, h.data, h.len);
-		else
-			(*lost)++;
-		if (!ret)
-			ret = es_mig_cmd_run(dp, key, ES_MIG_CMD_SRC_DELIVERED, &cmd);
+		ret = deliver_one(dp, key, fd, &hk, &h, ES_MIG_CMD_SRC_DELIVERED, sent, lost);
 		if (ret)
 			return ret;
-		bpf_map_delete_elem(dp->held_fd, &hk);
-		(*sent)++;
 	}
 	return 0;
 }
 
 int es_mig_src_drain(const struct es_mig_dp *dp, const struct es_mig_key *key,
-		     unsigned int *sent)
+		     unsigned int *sent, unsigned int *lost_out)
 {
 	unsigned int n = 0, lost = 0;
 	struct es_mig_remote r;
@@ -399,23 +450,28 @@ int es_mig_src_drain(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	close(fd);
 	if (sent)
 		*sent = n;
+	/* gone from the map once counted: only this call can say they were lost */
+	if (lost_out)
+		*lost_out = lost;
 	return !ret && lost ? -EPROTO : ret;
 }
 
 int es_mig_src_release(const struct es_mig_dp *dp, const struct es_mig_key *key,
-		       unsigned int *sent)
+		       unsigned int *sent, unsigned int *lost)
 {
 	struct es_mig_remote r;
 	int ret;
 
 	if (sent)
 		*sent = 0;
+	if (lost)
+		*lost = 0;
 	ret = es_mig_remote_get(dp, key, &r);
 	if (ret)
 		return ret;
 	if (r.hold >> ES_MIG_STATE_SHIFT != ES_MIG_SRC_HOLD)
 		return -ESTALE;
-	return es_mig_src_drain(dp, key, sent);
+	return es_mig_src_drain(dp, key, sent, lost);
 }
 
 int es_mig_send_replies(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 from,

@@ -65,7 +65,7 @@ int es_mig_finish(const struct es_mig_dp *dp, const struct es_mig_key *key,
  * sequence (es_mig_src_drain). -ESTALE when not holding.
  */
 int es_mig_src_release(const struct es_mig_dp *dp, const struct es_mig_key *key,
-		       unsigned int *sent);
+		       unsigned int *sent, unsigned int *lost);
 
 /*
  * Deliver the kept requests that come next in sequence to the old container
@@ -73,10 +73,13 @@ int es_mig_src_release(const struct es_mig_dp *dp, const struct es_mig_key *key,
  * -> OPEN only when no request arrived meanwhile (else deliver the
  * newcomers and try again) and none is kept past a missing one:
  * -EINPROGRESS then, the state is REORDER (es_mig_src_gap says what is
- * missing). *sent counts them; -EPROTO when a kept one had no bytes.
+ * missing). *sent counts them; *lost (unless NULL) those of them that
+ * had no bytes (too long to keep, or not readable): counted delivered,
+ * never sent, and gone from the map, so the caller must report them.
+ * -EPROTO when there were such and nothing else failed.
  */
 int es_mig_src_drain(const struct es_mig_dp *dp, const struct es_mig_key *key,
-		     unsigned int *sent);
+		     unsigned int *sent, unsigned int *lost);
 
 /*
  * Target side: send the records from..to that exist to the source again

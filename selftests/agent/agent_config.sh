@@ -34,7 +34,7 @@ cases=(
 	'[1, 2]|top level|JSON object'
 	'{"a": 1, "a": 2}|duplicate|'
 )
-es_plan $(( ${#cases[@]} + 5 ))
+es_plan $(( ${#cases[@]} + 6 ))
 
 cfg=$ES_TMP/config.json
 for c in "${cases[@]}"; do
@@ -93,4 +93,21 @@ rc=$?
 ES_PINS+=("$(es_pin_path lst)")
 if [ $rc != 0 ] && grep -q "listen" "$ES_TMP/lst.log"; then es_ok "unusable listen address refused"
 else es_not_ok "unusable listen address refused" "$(cat "$ES_TMP/lst.log")"; fi
+
+# zero_downtime names an interface the node lacks: found only at start,
+# after the migration programs loaded; the agent says which, exits 1 (not
+# a crash on the way out) and removes what it pinned.
+printf '{"zero_downtime": {"tunnel_addr": "10.0.0.1", "user_interfaces": ["nosuch0"]}}\n' \
+	>"$ES_TMP/zdm.json"
+es_in c "$ES_BUILD/edgeshiftd" --config "$ES_TMP/zdm.json" -p "$(es_pin_path zdm)" \
+	-l 127.0.0.1:9464 >"$ES_TMP/zdm.log" 2>&1
+rc=$?
+ES_PINS+=("$(es_pin_path zdm)")
+if [ $rc = 1 ] && grep -q "zero_downtime: no interface nosuch0" "$ES_TMP/zdm.log" &&
+   [ ! -e "$(es_pin_path zdm)" ]; then
+	es_ok "a missing zero_downtime interface refused at start, its pins removed"
+else
+	es_not_ok "a missing zero_downtime interface refused at start, its pins removed" \
+		"exit $rc: $(tail -3 "$ES_TMP/zdm.log")"
+fi
 es_done

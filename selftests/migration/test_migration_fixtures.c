@@ -1338,15 +1338,61 @@ TEST_F(mig, source_release_delivers_held_in_order_then_opens)
 		tunnel_request(self, i, i, XDP_DROP);
 	ASSERT_OK(es_mig_src_cursor(&self->dp, &self->key, &cursor), "cursor");
 	EXPECT_EQ(cursor, 4, "cursor: the first held request's base");
-	ASSERT_OK(es_mig_src_release(&self->dp, &self->key, &sent), "release");
+	ASSERT_OK(es_mig_src_release(&self->dp, &self->key, &sent, NULL), "release");
 	EXPECT_EQ(sent, 3, "held requests delivered");
 	for (i = 5; i <= 7; i++)
 		expect_delivered(fd, i);
 	EXPECT_EQ(remote(self).hold >> ES_MIG_STATE_SHIFT, ES_MIG_SRC_OPEN, "open again");
 	EXPECT_EQ(remote(self).released, 3, "released");
-	EXPECT_EQ(es_mig_src_release(&self->dp, &self->key, &sent), -ESTALE, "not holding");
+	EXPECT_EQ(es_mig_src_release(&self->dp, &self->key, &sent, NULL), -ESTALE, "not holding");
 	tunnel_request(self, 8, 8, XDP_PASS);
 	EXPECT_EQ(remote(self).last_seq, 8, "the next one is delivered at once");
+	close(fd);
+}
+
+/*
+ * A request longer than a record arrives during the hold: it cannot be
+ * kept, so it is delivered at once (ES_MIG_RF_HOLD_BROKEN: its order
+ * slips) and last_seq moves past the ones kept before it. The release
+ * still delivers those, late (they were left in the map, never
+ * delivered, before ES_MIG_CMD_SRC_LATE), and opens.
+ */
+TEST_F(mig, source_release_delivers_requests_passed_by_one_it_could_not_keep)
+{
+	uint8_t big[PKT_MAX], tun[PKT_MAX];
+	unsigned int sent = 0, lost = 9;
+	struct es_pkt_spec spec;
+	__u64 hold_at = 0;
+	struct run r;
+	size_t len;
+	int fd;
+
+	fd = service_socket();
+	ASSERT_GE(fd, 0, "service socket");
+	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
+	ASSERT_OK(es_mig_src_hold(&self->dp, &self->key, NODE4(LOCAL), &hold_at), "hold");
+	tunnel_request(self, 5, 5, XDP_DROP);
+	es_pkt_spec_init(&spec);
+	ASSERT_OK(es_pkt_spec_addr(&spec, 0, user_ip), "source literal");
+	ASSERT_OK(es_pkt_spec_addr(&spec, 1, svc_ip), "destination literal");
+	spec.family = AF_INET;
+	spec.sport = USER_PORT;
+	spec.dport = SVC_PORT;
+	spec.payload = ES_MIG_RECORD_BYTES;	/* with its headers, longer than a record */
+	len = es_pkt_build(&spec, big, PKT_MAX);
+	ASSERT_GT(len, ES_MIG_RECORD_BYTES, "a request longer than a record");
+	run_xdp(self->wan_fd, 1, tun, tunnel_pkt(big, len, LOCAL, SOURCE, ES_MIG_TUN_REQUEST, 6,
+						  tun), &r);
+	EXPECT_EQ(r.retval, XDP_PASS, "6 cannot be kept: delivered at once");
+	EXPECT_TRUE(remote(self).flags & ES_MIG_RF_HOLD_BROKEN, "the hold marked broken");
+	EXPECT_EQ(remote(self).last_seq, 6, "last_seq past 5, which is kept");
+	tunnel_request(self, 7, 7, XDP_DROP);
+	ASSERT_OK(es_mig_src_release(&self->dp, &self->key, &sent, &lost), "release");
+	EXPECT_EQ(sent * 10 + lost, 20, "5 (late) and 7 delivered, none lost");
+	expect_delivered(fd, 5);
+	expect_delivered(fd, 7);
+	EXPECT_EQ(remote(self).hold >> ES_MIG_STATE_SHIFT, ES_MIG_SRC_OPEN, "open again");
+	EXPECT_EQ(remote(self).released, 2, "both released");
 	close(fd);
 }
 
@@ -1379,12 +1425,12 @@ TEST_F(mig, source_delivers_in_sequence_and_drops_duplicates)
 	EXPECT_EQ(e.ev[0].seq, 42, "request 42 is missing");
 	ASSERT_OK(es_mig_src_gap(&self->dp, &self->key, &from, &to), "gap");
 	EXPECT_EQ(from * 1000 + to, 42042, "gap: 42..42");
-	EXPECT_EQ(es_mig_src_drain(&self->dp, &self->key, &sent), -EINPROGRESS,
+	EXPECT_EQ(es_mig_src_drain(&self->dp, &self->key, &sent, NULL), -EINPROGRESS,
 		  "nothing to deliver while 42 is missing");
 	tunnel_request(self, 42, 42, XDP_DROP);
 	tunnel_request(self, 43, 43, XDP_DROP);
 	EXPECT_EQ(remote(self).dup, 2, "43 twice: dropped");
-	ASSERT_OK(es_mig_src_drain(&self->dp, &self->key, &sent), "drain");
+	ASSERT_OK(es_mig_src_drain(&self->dp, &self->key, &sent, NULL), "drain");
 	EXPECT_EQ(sent, 3, "42, 43, 44 delivered");
 	for (i = 42; i <= 44; i++)
 		expect_delivered(fd, i);
@@ -1410,7 +1456,7 @@ TEST_F(mig, source_gives_a_missing_request_up)
 	EXPECT_EQ(remote(self).last_seq, 0, "request 1 never arrived: it is missing, not skipped");
 	EXPECT_EQ(es_mig_src_skip(&self->dp, &self->key, 0), -ESTALE, "nothing to give up at 0");
 	ASSERT_OK(es_mig_src_skip(&self->dp, &self->key, 1), "give 1 up");
-	ASSERT_OK(es_mig_src_drain(&self->dp, &self->key, &sent), "drain");
+	ASSERT_OK(es_mig_src_drain(&self->dp, &self->key, &sent, NULL), "drain");
 	EXPECT_EQ(sent, 1, "2 delivered");
 	expect_delivered(fd, 2);
 	EXPECT_EQ(remote(self).skipped, 1, "skipped");
