@@ -76,6 +76,8 @@ case_once() {
 	if [ "$limited" != none ]; then
 		( sleep 2.5; rt_limit "$kind" "$limited" "$strength" ) &
 		lim=$!
+		RT_LIM_PID=$lim
+		RT_LIM_START=$(es_pid_start "$lim")
 	fi
 	rt_advise 16 "$@"
 	wait "$RT_AB_PID"
