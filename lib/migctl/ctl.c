@@ -6,6 +6,7 @@
  * replay buffer's records.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,39 +26,79 @@ int es_mig_config_get(const struct es_mig_dp *dp, struct es_mig_node_config *cfg
 	return bpf_map_lookup_elem(dp->config_fd, &zero, cfg) ? -errno : 0;
 }
 
+static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int es_mig_config_update(const struct es_mig_dp *dp,
+			 bool (*fn)(struct es_mig_node_config *cfg, void *arg), void *arg)
+{
+	struct es_mig_node_config cfg = {};
+	__u32 zero = 0;
+	int ret = 0;
+
+	pthread_mutex_lock(&config_lock);
+	if (bpf_map_lookup_elem(dp->config_fd, &zero, &cfg) && errno != ENOENT)
+		ret = -errno;
+	else if (fn(&cfg, arg) && bpf_map_update_elem(dp->config_fd, &zero, &cfg, BPF_ANY))
+		ret = -errno;
+	pthread_mutex_unlock(&config_lock);
+	return ret;
+}
+
+struct active_arg {
+	const struct es_mig_dp	*dp;
+	bool			on;
+};
+
+/* Under the lock: off only when both maps are empty now. */
+static bool active_fn(struct es_mig_node_config *cfg, void *arg)
+{
+	const struct active_arg *a = arg;
+	__u8 key[sizeof(struct es_mig_key)];
+
+	if (!a->on && (!bpf_map_get_next_key(a->dp->sessions_fd, NULL, key) ||
+		       !bpf_map_get_next_key(a->dp->services_fd, NULL, key)))
+		return false;
+	if (cfg->active == a->on)
+		return false;
+	cfg->active = a->on;
+	return true;
+}
+
 /*
  * The ingress program skips its lookups while nothing migrates: switch them
- * on before an entry exists, off once both maps are empty.
+ * on before an entry exists (and again after, ctl.h), off once both maps
+ * are empty.
  */
 int es_mig_set_active(const struct es_mig_dp *dp, bool on)
 {
-	struct es_mig_node_config cfg;
-	__u32 zero = 0;
-	__u8 key[sizeof(struct es_mig_key)];
+	struct active_arg a = { .dp = dp, .on = on };
 
-	if (!on && (!bpf_map_get_next_key(dp->sessions_fd, NULL, key) ||
-		    !bpf_map_get_next_key(dp->services_fd, NULL, key)))
-		return 0;
-	if (bpf_map_lookup_elem(dp->config_fd, &zero, &cfg))
-		return -errno;
-	if (cfg.active == on)
-		return 0;
-	cfg.active = on;
-	return bpf_map_update_elem(dp->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+	return es_mig_config_update(dp, active_fn, &a);
+}
+
+struct node_arg {
+	const __u32	*local_addr;
+	__u16		tunnel_port_host;
+	__u32		default_replay_limit;
+};
+
+static bool node_fn(struct es_mig_node_config *cfg, void *arg)
+{
+	const struct node_arg *a = arg;
+
+	cfg->layout_version = ES_MIG_LAYOUT_VERSION;
+	es_mig_addr_cpy(cfg->local_addr, a->local_addr);
+	cfg->tunnel_port = htons(a->tunnel_port_host);
+	cfg->default_replay_limit = a->default_replay_limit;
+	return true;
 }
 
 int es_mig_config_set(const struct es_mig_dp *dp, const __u32 *local_addr,
 		      __u16 tunnel_port_host, __u32 default_replay_limit)
 {
-	struct es_mig_node_config cfg = {};
-	__u32 zero = 0;
+	struct node_arg a = { local_addr, tunnel_port_host, default_replay_limit };
 
-	bpf_map_lookup_elem(dp->config_fd, &zero, &cfg);
-	cfg.layout_version = ES_MIG_LAYOUT_VERSION;
-	es_mig_addr_cpy(cfg.local_addr, local_addr);
-	cfg.tunnel_port = htons(tunnel_port_host);
-	cfg.default_replay_limit = default_replay_limit;
-	return bpf_map_update_elem(dp->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+	return es_mig_config_update(dp, node_fn, &a);
 }
 
 int es_mig_service_set(const struct es_mig_dp *dp, const struct es_mig_svc_key *key,
@@ -72,7 +113,9 @@ int es_mig_service_set(const struct es_mig_dp *dp, const struct es_mig_svc_key *
 	svc.replay_limit = replay_limit;
 	if (es_mig_set_active(dp, true))
 		return -errno;
-	return bpf_map_update_elem(dp->services_fd, key, &svc, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(dp->services_fd, key, &svc, BPF_ANY))
+		return -errno;
+	return es_mig_set_active(dp, true);
 }
 
 int es_mig_service_del(const struct es_mig_dp *dp, const struct es_mig_svc_key *key)
@@ -147,6 +190,8 @@ int es_mig_start(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	if (ret)
 		return ret;
 	ret = es_mig_cmd_run(dp, key, ES_MIG_CMD_CREATE, &cmd);
+	if (!ret)
+		ret = es_mig_set_active(dp, true);
 	if (ret != -EEXIST)
 		return ret;
 	/* Made on handoff detection: take it over where it is. */
@@ -423,6 +468,8 @@ int es_mig_src_hold(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	ret = es_mig_set_active(dp, true);
 	if (!ret)
 		ret = es_mig_cmd_run(dp, key, ES_MIG_CMD_SRC_HOLD, &cmd);
+	if (!ret)
+		ret = es_mig_set_active(dp, true);
 	if (ret && ret != -ESTALE)
 		return ret;
 	ret = es_mig_remote_get(dp, key, &r);

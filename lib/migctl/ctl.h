@@ -21,9 +21,20 @@ int es_mig_config_set(const struct es_mig_dp *dp, const __u32 *local_addr,
 		      __u16 tunnel_port_host, __u32 default_replay_limit);
 int es_mig_config_get(const struct es_mig_dp *dp, struct es_mig_node_config *cfg);
 /*
+ * A read-modify-write of es_mig_config: fn(cfg, arg) changes the value
+ * read, which is written back unless fn returns false. One lock in the
+ * process for all of them: the events thread's sweep, the API's threads
+ * and the migration engine each change one field, and two unlocked
+ * updates would lose one of them. 0 or -errno.
+ */
+int es_mig_config_update(const struct es_mig_dp *dp,
+			 bool (*fn)(struct es_mig_node_config *cfg, void *arg), void *arg);
+/*
  * es_mig_config.active: on, the ingress program looks sessions and services
  * up; off (only when both maps are empty), it does not. The functions
- * below that add or remove entries keep it right.
+ * below that add or remove entries keep it right: on before an entry is
+ * made and again after, so an off that looked at the maps just before the
+ * entry came cannot leave it unseen.
  */
 int es_mig_set_active(const struct es_mig_dp *dp, bool on);
 /* A service that runs on node_addr (another node): handoff detection. */

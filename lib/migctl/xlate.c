@@ -9,23 +9,33 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <bpf/bpf.h>
+#include "ctl.h"
 #include "xlate.h"
+
+struct flag_arg {
+	const struct es_mig_dp	*dp;
+	__u32			on;
+};
+
+/* Under es_mig_config_update's lock: off only with nothing left to translate now. */
+static bool flag_fn(struct es_mig_node_config *cfg, void *arg)
+{
+	const struct flag_arg *a = arg;
+	struct es_mig_key k;
+
+	if (!a->on && !bpf_map_get_next_key(a->dp->xlate_fd, NULL, &k))
+		return false;
+	if (cfg->xlate == a->on)
+		return false;
+	cfg->xlate = a->on;
+	return true;
+}
 
 static int set_flag(const struct es_mig_dp *dp, __u32 on)
 {
-	struct es_mig_node_config cfg;
-	struct es_mig_key k;
-	__u32 zero = 0;
+	struct flag_arg a = { .dp = dp, .on = on };
 
-	/* off only with nothing left to translate */
-	if (!on && !bpf_map_get_next_key(dp->xlate_fd, NULL, &k))
-		return 0;
-	if (bpf_map_lookup_elem(dp->config_fd, &zero, &cfg))
-		return -errno;
-	if (cfg.xlate == on)
-		return 0;
-	cfg.xlate = on;
-	return bpf_map_update_elem(dp->config_fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+	return es_mig_config_update(dp, flag_fn, &a);
 }
 
 static int add(const struct es_mig_dp *dp, const struct es_mig_key *k,
@@ -43,7 +53,8 @@ static int add(const struct es_mig_dp *dp, const struct es_mig_key *k,
 		set_flag(dp, 0);
 		return ret;
 	}
-	return 0;
+	/* again: an off that looked at the map just before the entry came */
+	return set_flag(dp, 1);
 }
 
 int es_mig_xlate_add(const struct es_mig_dp *dp, const struct es_mig_key *k, __u32 seq_delta,

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <net/if.h>
@@ -1318,6 +1319,52 @@ TEST_F(mig, source_hold_keeps_tunnelled_requests)
 	EXPECT_EQ(es_mig_ctl(&self->dp, &cmd), -EAGAIN,
 		  "release at a stale arrival count");
 	EXPECT_EQ(remote(self).hold >> ES_MIG_STATE_SHIFT, ES_MIG_SRC_HOLD, "still holding");
+}
+
+/* The sweep's "off" on a thread of its own, until told to stop. */
+struct sweep_run {
+	const struct es_mig_dp	*dp;
+	atomic_bool		stop;
+};
+
+static void *sweep_off(void *arg)
+{
+	struct sweep_run *sr = arg;
+
+	while (!atomic_load(&sr->stop))
+		es_mig_set_active(sr->dp, false);
+	return NULL;
+}
+
+/*
+ * The agent's sweep switches the lookups off while the API adds a
+ * service: an off that saw the maps empty just before the entry came
+ * must not leave the entry unseen (active 0 with a service in the map),
+ * and no update may be lost. Each round adds the service, reads the
+ * setting, and removes it again.
+ */
+TEST_F(mig, config_active_holds_against_a_concurrent_off)
+{
+	struct es_mig_svc_key sk = { .svc_port = htons(SVC_PORT), .proto = IPPROTO_UDP };
+	struct sweep_run sr = { .dp = &self->dp };
+	struct es_mig_node_config cfg;
+	unsigned int i, off = 0;
+	pthread_t th;
+
+	ASSERT_OK(es_mig_addr_parse(svc_ip, sk.svc_addr), "service address");
+	atomic_init(&sr.stop, false);
+	ASSERT_OK(pthread_create(&th, NULL, sweep_off, &sr), "sweep thread");
+	for (i = 0; i < 5000; i++) {
+		if (es_mig_service_set(&self->dp, &sk, NODE4(SOURCE), ES_MIG_SVC_FORWARD, 8))
+			break;
+		if (es_mig_config_get(&self->dp, &cfg) || !cfg.active)
+			off++;
+		es_mig_service_del(&self->dp, &sk);
+	}
+	atomic_store(&sr.stop, true);
+	pthread_join(th, NULL);
+	EXPECT_EQ(i, 5000, "every round's service added");
+	EXPECT_EQ(off, 0, "the lookups on whenever a service is in the map");
 }
 
 TEST_F(mig, source_release_delivers_held_in_order_then_opens)
