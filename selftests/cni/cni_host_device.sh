@@ -9,7 +9,7 @@
 . "$(dirname "$0")/cni_lib.bash"
 es_require_root "cni host-device"
 cni_require "cni host-device"
-es_plan 17
+es_plan 16
 cni_host || exit 1
 D1=$(es_ifname hd1); D2=$(es_ifname hd2)
 cni_standin "$D1" 1450 192.168.71.1/24 && cni_standin "$D2" 1400 192.168.72.1/24 || exit 1
@@ -51,8 +51,8 @@ es_expect_eq "DEL with the pod netns gone: success, address released" \
 es_expect_eq "... and the NIC is found by its alias and restored" "$(cni_host_link "$D1")" "$before"
 ref=$(cni_conf ref host-device 1.0.0 "{\"device\":\"$D1\",\"ipam\":$(hl ref)}")
 got=$(leak ref "$CNI_REF/host-device" "$ref")
-if [ "$got" = "0 0" ]; then es_ok "reference plugin: DEL without netns (fixed upstream?)"
-else es_ok "reference plugin: DEL without netns fails or leaks the address (got '$got')"; fi
+# what the reference does, for the record (docs/cni.md): not a check of ours
+es_diag <<<"reference plugin, DEL without netns (leaked links, addresses): $got"
 ip -n "$(es_ns host)" link set net0 name "$D1" 2>/dev/null
 
 # The meta form: two delegates, one with a device pool.

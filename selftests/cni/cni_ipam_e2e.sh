@@ -34,8 +34,11 @@ for _ in $(seq 50); do
 done
 # allocs: the server's allocations of vnet, one "containerId address" per line
 allocs() {
-	es_in host curl -sf -m 3 -u cni:s3cret "${IPAMD}v1/networks/vnet/allocations" |
-		jq -r '.allocations[] | "\(.containerId) \(.ips[0].address)"' | sort
+	local out
+	# a listing that failed is not an empty one ("released" would pass)
+	out=$(es_in host curl -sf -m 3 -u cni:s3cret "${IPAMD}v1/networks/vnet/allocations") ||
+		{ echo "ERROR: listing failed"; return; }
+	jq -r '.allocations[] | "\(.containerId) \(.ips[0].address)"' <<<"$out" | sort
 }
 # meta SERVERS_JSON: the multicni example of docs/cni.md, both delegates on vdhcp
 meta() {

@@ -10,7 +10,7 @@ es_require_root scheduler_input
 es_plan 33
 S=$ES_BUILD/edgeshift-scheduler
 
-es_check "--help exits 0 and names the verbs" sh -c "'$S' --help | grep -q 'POST <prefix>/filter'"
+es_check "--help exits 0 and names the verbs" bash -c "set -o pipefail; '$S' --help | grep -q 'POST <prefix>/filter'"
 echo '{"filter": {"max_utilisation": "high"}}' >"$ES_TMP/bad.json"
 out=$("$S" --check-config -c "$ES_TMP/bad.json" 2>&1); rc=$?
 es_expect_eq "--check-config: a bad field exits 2" "$rc" 2

@@ -844,9 +844,19 @@ if [ "$LATE" -gt 0 ]; then
 		resets: (map(.resets // 0) | add), replies_with_wrong_counter: (map(.wrong_counter // 0) | add)}')
 fi
 # connections to the service left half-open at the node that serves it
-# now (closed by the user, not by the container): none may stay
-halfopen=$(es_in "n$([ "$(runc --root "$ST2/runc" list -q 2>/dev/null | grep -cx svc)" = 1 ] && echo 2 || echo 1)" \
-	ss -Htan "sport = :$SVC_PORT" 2>/dev/null | grep -cvE '^(LISTEN|ESTAB|TIME-WAIT)')
+# now (closed by the user, not by the container): none may stay. Looked
+# for where the service's sockets are: its pod's namespace in pod mode
+# (the node's holds none of them); -1 when that cannot be read.
+svc_n=1
+[ "$(runc --root "$ST2/runc" list -q 2>/dev/null | grep -cx svc)" = 1 ] && svc_n=2
+svc_st=$ST1
+[ "$svc_n" = 2 ] && svc_st=$ST2
+ss_in=(es_in "n$svc_n")
+[ "$POD_NET" = true ] && ss_in=(nsenter --net="$svc_st/pods/svc/netns")
+halfopen=-1
+if sockets=$("${ss_in[@]}" ss -Htan "sport = :$SVC_PORT" 2>/dev/null); then
+	halfopen=$(printf '%s' "$sockets" | grep -cvE '^(LISTEN|ESTAB|TIME-WAIT)')
+fi
 # a container left paused on either node (an agent killed in the pause)
 paused=$(for st in "$ST1" "$ST2"; do runc --root "$st/runc" list -f json 2>/dev/null; done |
 	jq -s '[.[][]? | select(.status == "paused")] | length')
@@ -870,7 +880,7 @@ jq -n --arg s "$state" --argjson o "$old" --argjson n "$new" --arg w "$where" --
 	--argjson wd "${wan:-null}" --argjson rt "$RETRY" --argjson ur "$REPLIES" --arg pr "$PROTO" \
 	--argjson qe "$QUIET_EVERY" \
 	--argjson ck "$CLOCK" --argjson pz "${paused:-0}" --argjson oc "${others:-null}" \
-	--argjson ho "${halfopen:-0}" --argjson lc "${late:-null}" \
+	--argjson ho "${halfopen:--1}" --argjson lc "${late:-null}" \
 	--argjson ab "$ab" --arg ro "$REPLAY_ORDER" \
 	'{migration_state: $s, old_running: $o, new_running: $n, paused: $pz, serving_node: $w, fault: $f, mode: $m,
 	  rate: $r, wan_delay_ms: $d, wan_rate: $wr, handoff_at: $h, wan_dropped: $wd, retry: $rt,
