@@ -228,6 +228,20 @@ es_kill_ours() {
 	es_pid_ours "$1" "$2" && kill "$sig" "$1" 2>/dev/null
 }
 
+# es_kill_tree PID START: a background subshell (a shell function, or
+# es_in around a command) and what it started, two levels down, if PID is
+# still the one started at START: killing the subshell alone leaves its
+# command running.
+es_kill_tree() {
+	local c
+	es_pid_ours "$1" "$2" || return 0
+	for c in $(pgrep -P "$1"); do
+		pkill -P "$c" 2>/dev/null
+		kill "$c" 2>/dev/null
+	done
+	kill "$1" 2>/dev/null
+}
+
 # es_bg [--out FILE | --log FILE] [es_in NS] CMD...: start CMD in the background and
 # remember it for cleanup. nsenter replaces itself with CMD, so the pid
 # recorded is CMD's own (a backgrounded shell function would record a

@@ -296,8 +296,6 @@ static void fill_requests(struct es_zdm *z, struct gaps *gs, const struct es_mig
 	pthread_mutex_unlock(&z->gap_lock);
 	if (lost)
 		es_zdm_requests_lost(k, lost);
-	if (ret == -EPROTO)
-		ret = 0;	/* delivered, the lost ones said above */
 	if (ret != -EINPROGRESS) {
 		if (!ret)
 			gap_forget(gs, GAP_REQUESTS, k);

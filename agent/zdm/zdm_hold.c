@@ -65,8 +65,6 @@ int es_zdm_hold_release(struct es_zdm *z, struct es_zdm_mig *zm)
 			es_zdm_requests_lost(&zm->sess[i].key, lost);
 		if (ret == -ESTALE || ret == -ENOENT)
 			ret = 0;	/* not holding */
-		if (ret == -EPROTO)
-			ret = 0;	/* the rest delivered, the lost ones said above */
 		if (ret == -EINPROGRESS) {
 			/* a request is missing: the rest wait for it (zdm_gap.c) */
 			es_zdm_gap_kick(z);

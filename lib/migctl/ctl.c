@@ -36,7 +36,7 @@ int es_mig_config_update(const struct es_mig_dp *dp,
 	int ret = 0;
 
 	pthread_mutex_lock(&config_lock);
-	if (bpf_map_lookup_elem(dp->config_fd, &zero, &cfg) && errno != ENOENT)
+	if (bpf_map_lookup_elem(dp->config_fd, &zero, &cfg))
 		ret = -errno;
 	else if (fn(&cfg, arg) && bpf_map_update_elem(dp->config_fd, &zero, &cfg, BPF_ANY))
 		ret = -errno;

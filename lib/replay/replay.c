@@ -453,7 +453,7 @@ int es_mig_src_drain(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	/* gone from the map once counted: only this call can say they were lost */
 	if (lost_out)
 		*lost_out = lost;
-	return !ret && lost ? -EPROTO : ret;
+	return ret;
 }
 
 int es_mig_src_release(const struct es_mig_dp *dp, const struct es_mig_key *key,

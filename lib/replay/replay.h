@@ -76,7 +76,6 @@ int es_mig_src_release(const struct es_mig_dp *dp, const struct es_mig_key *key,
  * missing). *sent counts them; *lost (unless NULL) those of them that
  * had no bytes (too long to keep, or not readable): counted delivered,
  * never sent, and gone from the map, so the caller must report them.
- * -EPROTO when there were such and nothing else failed.
  */
 int es_mig_src_drain(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		     unsigned int *sent, unsigned int *lost);

@@ -45,10 +45,7 @@ rt_cleanup() {
 	# a limit not yet applied must not land after the cleanup
 	[ -n "${RT_LIM_PID:-}" ] && es_kill_ours "$RT_LIM_PID" "$RT_LIM_START"
 	# ab is the child of the es_in subshell recorded
-	if [ -n "${RT_AB_PID:-}" ] && es_pid_ours "$RT_AB_PID" "$RT_AB_START"; then
-		pkill -P "$RT_AB_PID" 2>/dev/null
-		kill "$RT_AB_PID" 2>/dev/null
-	fi
+	[ -n "${RT_AB_PID:-}" ] && es_kill_tree "$RT_AB_PID" "$RT_AB_START"
 	for c in $(rt_runc list -q 2>/dev/null); do
 		rt_runc delete -f "$c" >/dev/null 2>&1
 	done

@@ -199,9 +199,9 @@ FIXTURE_TEARDOWN(mig)
 
 /* ---- packets ---- */
 
-/* Ethernet + IPv4 + UDP from (src, sport) to (dst, dport); payload[0] = tag. */
-static size_t udp_pkt(const char *src, uint16_t sport, const char *dst, uint16_t dport,
-		      uint8_t tag, uint8_t *buf)
+/* Ethernet + IP + UDP from (src, sport) to (dst, dport), payload bytes; payload[0] = tag. */
+static size_t udp_pkt_n(const char *src, uint16_t sport, const char *dst, uint16_t dport,
+			uint8_t tag, size_t payload, uint8_t *buf)
 {
 	struct es_pkt_spec spec;
 	size_t len;
@@ -212,11 +212,17 @@ static size_t udp_pkt(const char *src, uint16_t sport, const char *dst, uint16_t
 	spec.family = strchr(src, ':') ? AF_INET6 : AF_INET;
 	spec.sport = sport;
 	spec.dport = dport;
-	spec.payload = PAYLOAD;
+	spec.payload = payload;
 	len = es_pkt_build(&spec, buf, PKT_MAX);
 	ASSERT_GT(len, 0, "es_pkt_build");
-	buf[len - PAYLOAD] = tag;
+	buf[len - payload] = tag;
 	return len;
+}
+
+static size_t udp_pkt(const char *src, uint16_t sport, const char *dst, uint16_t dport,
+		      uint8_t tag, uint8_t *buf)
+{
+	return udp_pkt_n(src, sport, dst, dport, tag, PAYLOAD, buf);
 }
 
 static size_t request(uint8_t tag, uint8_t *buf)
@@ -1408,7 +1414,6 @@ TEST_F(mig, source_release_delivers_requests_passed_by_one_it_could_not_keep)
 {
 	uint8_t big[PKT_MAX], tun[PKT_MAX];
 	unsigned int sent = 0, lost = 9;
-	struct es_pkt_spec spec;
 	__u64 hold_at = 0;
 	struct run r;
 	size_t len;
@@ -1419,14 +1424,8 @@ TEST_F(mig, source_release_delivers_requests_passed_by_one_it_could_not_keep)
 	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
 	ASSERT_OK(es_mig_src_hold(&self->dp, &self->key, NODE4(LOCAL), &hold_at), "hold");
 	tunnel_request(self, 5, 5, XDP_DROP);
-	es_pkt_spec_init(&spec);
-	ASSERT_OK(es_pkt_spec_addr(&spec, 0, user_ip), "source literal");
-	ASSERT_OK(es_pkt_spec_addr(&spec, 1, svc_ip), "destination literal");
-	spec.family = AF_INET;
-	spec.sport = USER_PORT;
-	spec.dport = SVC_PORT;
-	spec.payload = ES_MIG_RECORD_BYTES;	/* with its headers, longer than a record */
-	len = es_pkt_build(&spec, big, PKT_MAX);
+	/* with its headers, longer than a record */
+	len = udp_pkt_n(user_ip, USER_PORT, svc_ip, SVC_PORT, 6, ES_MIG_RECORD_BYTES, big);
 	ASSERT_GT(len, ES_MIG_RECORD_BYTES, "a request longer than a record");
 	run_xdp(self->wan_fd, 1, tun, tunnel_pkt(big, len, LOCAL, SOURCE, ES_MIG_TUN_REQUEST, 6,
 						  tun), &r);

@@ -296,36 +296,20 @@ ST2=$ES_TMP/state-2
 export EDGESHIFT_TOKEN=$TOKEN
 OTHER_PIDS=()
 
-# kill_tree PID START: a background shell function of the drill and what
-# it started, two levels down (its es_in subshells and their commands),
-# if PID is still the one started at START.
-kill_tree() {
-	local c
-	es_pid_ours "$1" "$2" || return 0
-	for c in $(pgrep -P "$1"); do
-		pkill -P "$c" 2>/dev/null
-		kill "$c" 2>/dev/null
-	done
-	kill "$1" 2>/dev/null
-}
-
 drill_cleanup() {
 	site_hold
 	# each pid with its start time: one the drill already waited for may
 	# name another test's process by now (es_pid_start in lib.sh)
 	[ -n "${FAULT_PID:-}" ] && es_kill_ours "$FAULT_PID" "$FAULT_START"
 	# ab or redis-benchmark is the child of the es_in subshell recorded
-	[ -n "${AB_PID:-}" ] && kill_tree "$AB_PID" "$AB_START"
+	[ -n "${AB_PID:-}" ] && es_kill_tree "$AB_PID" "$AB_START"
 	# both write into $OUT: not after the drill, while its caller removes it
-	[ -n "${DP_DUMP_PID:-}" ] && kill_tree "$DP_DUMP_PID" "$DP_DUMP_START"
-	[ -n "${LATE_PID:-}" ] && kill_tree "$LATE_PID" "$LATE_START"
+	[ -n "${DP_DUMP_PID:-}" ] && es_kill_tree "$DP_DUMP_PID" "$DP_DUMP_START"
+	[ -n "${LATE_PID:-}" ] && es_kill_tree "$LATE_PID" "$LATE_START"
 	# each is a subshell around nsenter: its child is the client
 	for pid in "${OTHER_PIDS[@]}"; do
 		# shellcheck disable=SC2086 # "pid start"
-		set -- $pid
-		es_pid_ours "$1" "$2" || continue
-		pkill -P "$1" 2>/dev/null
-		kill "$1" 2>/dev/null
+		es_kill_tree $pid
 	done
 	es_runc_cleanup "$ST1" "$ST2"
 	cp "$ES_TMP"/agent-*.log "$OUT/" 2>/dev/null
