@@ -658,6 +658,22 @@ fault_runner() {
 	[ "$RETRY" = true ] && retry_migration
 }
 
+# fault_wait_phase EVENT: waits up to 30 s for the phase's event, then
+# records in fault.json whether it came and whether the migration had
+# already ended: a fault struck after the end, or at no known step,
+# tests nothing, and the report fails the drill when the phase never came
+fault_wait_phase() {
+	local seen=false ended=false
+	for _ in $(seq 600); do
+		grep -q "\"event\":\"$1\"" "$OUT"/events-node*.log 2>/dev/null && { seen=true; break; }
+		sleep 0.05
+	done
+	grep -qE '"event":"zdm_(done|failed)"' "$OUT"/events-node*.log 2>/dev/null && ended=true
+	jq -n --arg e "$1" --argjson s "$seen" --argjson x "$ended" \
+		'{phase_event: $e, phase_seen: $s, migration_ended_first: $x}' >"$OUT/fault.json"
+	[ "$seen" = true ] || echo "fault: $1 not seen in 30 s, struck anyway" >>"$OUT/fault.log"
+}
+
 fault_inject() {
 	local phase_ev=${FAULT_AT}_start
 	# the replay and the cut-over are the target's steps, not engine phases
@@ -673,19 +689,16 @@ fault_inject() {
 		sleep 1; agent 2 >>"$OUT/fault.log" 2>&1
 		return
 	fi
-	for _ in $(seq 600); do
-		grep -q "\"event\":\"$phase_ev\"" "$OUT"/events-node*.log 2>/dev/null && break
-		sleep 0.05
-	done
+	fault_wait_phase "$phase_ev"
 	case "$FAULT" in
-	kill_source_agent) es_kill_ours -KILL "$AGENT1" "$AGENT1_START"; echo "fault: node 1's agent killed at $phase_ev" >"$OUT/fault.log"
+	kill_source_agent) es_kill_ours -KILL "$AGENT1" "$AGENT1_START"; echo "fault: node 1's agent killed at $phase_ev" >>"$OUT/fault.log"
 		sleep 1; agent 1 >>"$OUT/fault.log" 2>&1 ;;
-	kill_target_agent) es_kill_ours -KILL "$AGENT2" "$AGENT2_START"; echo "fault: node 2's agent killed at $phase_ev" >"$OUT/fault.log"
+	kill_target_agent) es_kill_ours -KILL "$AGENT2" "$AGENT2_START"; echo "fault: node 2's agent killed at $phase_ev" >>"$OUT/fault.log"
 		sleep 1; agent 2 >>"$OUT/fault.log" 2>&1 ;;
-	target_dies) es_kill_ours -KILL "$AGENT2" "$AGENT2_START"; echo "fault: node 2's agent killed at $phase_ev, not restarted" >"$OUT/fault.log" ;;
+	target_dies) es_kill_ours -KILL "$AGENT2" "$AGENT2_START"; echo "fault: node 2's agent killed at $phase_ev, not restarted" >>"$OUT/fault.log" ;;
 	wan_outage)
 		"$ES_BUILD/es-wan" ctl --control "$ES_WAN_CTL" loss=100 >/dev/null
-		echo "fault: WAN cut at $phase_ev for $OUTAGE_S s" >"$OUT/fault.log"
+		echo "fault: WAN cut at $phase_ev for $OUTAGE_S s" >>"$OUT/fault.log"
 		sleep "$OUTAGE_S"
 		"$ES_BUILD/es-wan" ctl --control "$ES_WAN_CTL" "${WLOSS_OPT[0]#--}=${WLOSS_OPT[1]}" \
 			>/dev/null ;;
@@ -859,17 +872,21 @@ ab=null
 if [ "$AB_N" -gt 0 ]; then
 	ab=$(ab_report "$AB_RC" "$state") || ab='{"passed": false, "error": "no report of the load client"}'
 fi
+# where the injected fault struck (fault_wait_phase); null: none was
+landing=$(jq -c . "$OUT/fault.json" 2>/dev/null) || landing=null
+[ -n "$landing" ] || landing=null
 jq -n --arg s "$state" --argjson o "$old" --argjson n "$new" --arg w "$where" --arg f "$FAULT" \
 	--arg m "$MODE" --argjson r "$RATE" --argjson d "$DELAY" --arg wr "$WRATE" --argjson h "$HANDOFF" \
 	--argjson wd "${wan:-null}" --argjson rt "$RETRY" --argjson ur "$REPLIES" --arg pr "$PROTO" \
 	--argjson qe "$QUIET_EVERY" \
 	--argjson ck "$CLOCK" --argjson pz "${paused:-0}" --argjson oc "${others:-null}" \
 	--argjson ho "${halfopen:--1}" --argjson lc "${late:-null}" \
-	--argjson ab "$ab" --arg ro "$REPLAY_ORDER" \
+	--argjson ab "$ab" --arg ro "$REPLAY_ORDER" --argjson fl "$landing" \
 	'{migration_state: $s, old_running: $o, new_running: $n, paused: $pz, serving_node: $w, fault: $f, mode: $m,
 	  rate: $r, wan_delay_ms: $d, wan_rate: $wr, handoff_at: $h, wan_dropped: $wd, retry: $rt,
 	  udp_replies: $ur, quiet_every: $qe, protocol: $pr, service_clock: $ck, other_connections: $oc,
-	  half_open_connections: $ho, late_connections: $lc, ab: $ab, replay_order: $ro}' \
+	  half_open_connections: $ho, late_connections: $lc, ab: $ab, replay_order: $ro,
+	  fault_landing: $fl}' \
 	>"$OUT/site.json"
 REPORT_ARGS=()
 [ "$JSON" = 1 ] && REPORT_ARGS=(--json)

@@ -410,6 +410,25 @@ static bool late_carried(json_t *lc, const char *state)
 	       !json_integer_value(json_object_get(lc, "replies_with_wrong_counter"));
 }
 
+/*
+ * Whether an injected fault struck where it was meant to: a fault that
+ * waits for a phase's event (an agent killed, the WAN cut) must have seen
+ * it, else it struck at no known step and the drill tested nothing of
+ * that step. The others (restore_fail and the limits) wait for nothing.
+ * Also says, in out, where it struck.
+ */
+static bool fault_landed(struct drill *d, const char *fault, json_t *out)
+{
+	json_t *fl = json_object_get(d->site, "fault_landing");
+	bool waits = !strncmp(fault, "kill_", 5) || !strcmp(fault, "target_dies") ||
+		     !strcmp(fault, "wan_outage");
+
+	if (!waits)
+		return true;
+	json_object_set(out, "fault_landing", fl ?: json_null());
+	return json_is_true(json_object_get(fl, "phase_seen"));
+}
+
 /* The verdict: nothing lost or doubled, exactly-once, and the right outcome. */
 static bool verdict(struct drill *d, json_t *out)
 {
@@ -447,7 +466,7 @@ static bool verdict(struct drill *d, json_t *out)
 	 */
 	bool shared = json_integer_value(json_object_get(ab, "concurrency")) > 1;
 	size_t i, wrong = 0;
-	bool order_ok, outcome_ok, counter_ok, others_ok, ab_ok, late_ok;
+	bool order_ok, outcome_ok, counter_ok, others_ok, ab_ok, late_ok, landed;
 
 	for (i = 0; i < d->n; i++)
 		if (d->r[i].recv && d->r[i].counter != d->r[i].seq)
@@ -488,9 +507,10 @@ static bool verdict(struct drill *d, json_t *out)
 		(json_int_t)wrong, "passed", counter_ok));
 	json_object_set_new(out, "old_stopped_after_new", stop_check(d, state, order_ok, oa));
 	json_object_set_new(out, "outcome_as_expected", json_boolean(outcome_ok));
+	landed = fault_landed(d, fault, out);
 	/* TCP: the user's one connection lived through it */
 	return !lost && !dup && !resets && counter_ok && others_ok && ab_ok && late_ok && order_ok &&
-	       outcome_ok;
+	       outcome_ok && landed;
 }
 
 /* A group of the user's connections added up: n of them, what they saw. */
@@ -600,6 +620,12 @@ static void print_table(json_t *o)
 		       json_integer_value(json_object_get(p, "source_last_seq")),
 		       json_is_true(json_object_get(p, "passed")) &&
 		       json_is_true(json_object_get(p, "source_agrees")) ? "PASSED" : "FAILED");
+	p = json_object_get(o, "fault_landing");
+	if (json_is_object(p))
+		printf("  fault           struck after %s: %s%s\n", str(p, "phase_event") ?: "?",
+		       json_is_true(json_object_get(p, "phase_seen")) ? "seen" : "NOT SEEN",
+		       json_is_true(json_object_get(p, "migration_ended_first")) ?
+		       ", the migration had ended" : "");
 	p = json_object_get(o, "old_stopped_after_new");
 	if (json_is_null(json_object_get(p, "passed")))
 		printf("  old stopped after the new one answered: not applicable (%s)\n",
