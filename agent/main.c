@@ -37,6 +37,7 @@ struct options {
 	const char		*log_level;
 	const char		*rx_hook;
 	const char		*cni_state_dir;
+	const char		*state_dir;
 	bool			cleanup;
 	bool			check_only;
 	bool			version;
@@ -63,6 +64,8 @@ static const struct es_opt opts[] = {
 		   "receive hook (default auto: tc on veth, XDP elsewhere)"),
 	ES_OPT_STR(F(cni_state_dir), "cni-state-dir", 0, "DIR",
 		   "edgeshift-cni's pod records (default /run/edgeshift/cni)"),
+	ES_OPT_STR(F(state_dir), "state-dir", 0, "DIR",
+		   "images, containers, migrations, events (default /var/lib/edgeshift)"),
 	ES_OPT_BOOL(F(check_only), "check-config", 0, "validate the configuration and exit"),
 	ES_OPT_BOOL(F(cleanup), "cleanup", 0,
 		    "remove every pin (detaches the programs) and exit"),
@@ -108,6 +111,13 @@ static int apply_flags(const struct options *o, struct es_config *cfg)
 		return fprintf(stderr, "edgeshiftd: --rx-hook must be auto, xdp or tc\n"), -1;
 	if (o->cni_state_dir)
 		snprintf(cfg->cni_state_dir, sizeof(cfg->cni_state_dir), "%s", o->cni_state_dir);
+	/* as state_dir in the file: an absolute path that fits */
+	if (o->state_dir && (o->state_dir[0] != '/' ||
+			     strlen(o->state_dir) >= sizeof(cfg->mig.state_dir)))
+		return fprintf(stderr, "edgeshiftd: --state-dir must be an absolute path of "
+			       "reasonable length (as state_dir in the file)\n"), -1;
+	if (o->state_dir)
+		snprintf(cfg->mig.state_dir, sizeof(cfg->mig.state_dir), "%s", o->state_dir);
 	return 0;
 }
 
@@ -468,7 +478,10 @@ int main(int argc, char **argv)
 	if (ret)
 		return ret > 0 ? 0 : 2;
 	if (o.check_only) {
-		printf("configuration is valid\n");
+		/* where events go is the one setting the environment decides (K_SINK) */
+		printf("configuration is valid\nevents: %s%s\n",
+		       es_events_config_on(&a->cfg.events) ? "to " : "off (no sink)",
+		       a->cfg.events.sink);
 		return 0;
 	}
 	if (o.cleanup) {

@@ -172,10 +172,40 @@ es_agent_launch() {
 	local ns=$1 name=$2
 	shift 2
 	ES_PINS+=("$(es_pin_path "$name")")
+	es_agent_dirs "$name" "$@"
 	es_bg --log "$ES_TMP/agent-$name.log" es_in "$ns" "$ES_BUILD/${ES_AGENT_BIN:-edgeshiftd}" \
 		-p "$(es_pin_path "$name")" -l "127.0.0.1:$ES_AGENT_PORT" \
-		--node-name "$ES_PREFIX-$ns" --log-level debug "$@"
+		--node-name "$ES_PREFIX-$ns" --log-level debug "${ES_AGENT_DIRS[@]}" "$@"
 	ES_AGENT_PID=$ES_BG_PID
+}
+
+# es_agent_dirs NAME [edgeshiftd args...]: ES_AGENT_DIRS, the agent's
+# --state-dir and --cni-state-dir in the test's ES_TMP, each unless the
+# arguments or their JSON config give one (a flag overrides the file). The
+# defaults, /var/lib/edgeshift and /run/edgeshift/cni, are the machine's:
+# a test's agent left its images, runc state and events log there, which
+# the next test's agent shared and nothing removed.
+es_agent_dirs() {
+	local name=$1 prev="" a cfg="" state=true cni=true
+	shift
+	for a in "$@"; do
+		case $prev in -c | --config) cfg=$a ;; esac
+		case $a in
+		--config=*) cfg=${a#--config=} ;;
+		--state-dir | --state-dir=*) state=false ;;
+		--cni-state-dir | --cni-state-dir=*) cni=false ;;
+		esac
+		prev=$a
+	done
+	# a file jq cannot read is left to the agent, with its own dirs
+	if [ -n "$cfg" ]; then
+		jq -e 'has("state_dir") | not' "$cfg" >/dev/null 2>&1 || state=false
+		jq -e 'has("cni_state_dir") | not' "$cfg" >/dev/null 2>&1 || cni=false
+	fi
+	ES_AGENT_DIRS=()
+	[ "$state" = true ] && ES_AGENT_DIRS+=(--state-dir "$ES_TMP/state-$name")
+	[ "$cni" = true ] && ES_AGENT_DIRS+=(--cni-state-dir "$ES_TMP/cni-$name")
+	return 0
 }
 
 es_agent_wait() {

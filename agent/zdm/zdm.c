@@ -1020,7 +1020,15 @@ json_t *es_zdm_list_json(struct es_zdm *z)
 	json_t *a = json_array();
 	struct es_zdm_mig *zm;
 
-	for (zm = z->list; zm; zm = zm->next)
+	/*
+	 * The head under the lock that add() sets it under: what it points
+	 * at, and every next after it, was written before. Migrations are
+	 * never taken off the list, so the walk needs no lock.
+	 */
+	pthread_mutex_lock(&z->lock);
+	zm = z->list;
+	pthread_mutex_unlock(&z->lock);
+	for (; zm; zm = zm->next)
 		json_array_append_new(a, es_zdm_json(z, zm));
 	return a;
 }

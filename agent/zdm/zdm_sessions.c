@@ -19,25 +19,37 @@
  * named without "/tcp" would be accepted, forwarded as datagrams that are
  * not there, and reported done while its clients saw the whole migration
  * as an outage. The sockets are looked for in the namespace of the pod
- * holding the service address, or this agent's.
+ * holding the service address, or this agent's. A look that fails (the
+ * pod's namespace gone, sock_diag refused) refuses the session too, with
+ * why: a request that cannot be checked is not taken as one that passed.
  */
 static int udp_served(struct es_zdm *z, const struct es_mig_key *k, char *err, size_t len)
 {
 	unsigned int socks = 0, any = 0;
-	uint64_t bytes;
 	char a[ES_MIG_ENDPOINT_LEN];
+	uint64_t bytes;
 	int ns, ret;
 
 	if (k->proto != IPPROTO_UDP)
 		return 0;
-	ns = es_zdm_netns_open(z, k->svc_addr);
-	ret = ns < ES_NETNS_OWN ||
-	      es_udp_rqueue(ns, es_mig_in6(k->svc_addr), k->svc_port, &bytes, &socks) ||
-	      es_udp_rqueue(ns, NULL, k->svc_port, &bytes, &any) || socks + any;
-	es_zdm_netns_close(ns);
-	if (ret)
-		return 0;
 	es_mig_endpoint_format(k->svc_addr, k->svc_port, a, sizeof(a));
+	ns = es_zdm_netns_open(z, k->svc_addr);
+	if (ns < ES_NETNS_OWN) {
+		snprintf(err, len, "field 'session': cannot look for the UDP socket serving %s: "
+			 "the network namespace of the pod holding it: %s", a, strerror(-ns));
+		return -1;
+	}
+	ret = es_udp_rqueue(ns, es_mig_in6(k->svc_addr), k->svc_port, &bytes, &socks);
+	if (!ret)
+		ret = es_udp_rqueue(ns, NULL, k->svc_port, &bytes, &any);
+	es_zdm_netns_close(ns);
+	if (ret) {
+		snprintf(err, len, "field 'session': cannot look for the UDP socket serving %s: %s",
+			 a, strerror(-ret));
+		return -1;
+	}
+	if (socks + any)
+		return 0;
 	snprintf(err, len, "field 'session': no UDP socket serves %s on this node (a TCP "
 		 "service? name the session USER:PORT>SVC:PORT/tcp)", a);
 	return -1;

@@ -88,7 +88,8 @@ else es_not_ok "refused config created no pins"; fi
 
 # The listen address is checked when the agent starts, before it serves.
 es_netns_add c || exit 1
-es_in c "$ES_BUILD/edgeshiftd" -p "$(es_pin_path lst)" -l "300.1.1.1:80" >"$ES_TMP/lst.log" 2>&1
+es_in c "$ES_BUILD/edgeshiftd" -p "$(es_pin_path lst)" -l "300.1.1.1:80" \
+	--state-dir "$ES_TMP/state" --cni-state-dir "$ES_TMP/cni" >"$ES_TMP/lst.log" 2>&1
 rc=$?
 ES_PINS+=("$(es_pin_path lst)")
 if [ $rc != 0 ] && grep -q "listen" "$ES_TMP/lst.log"; then es_ok "unusable listen address refused"
@@ -100,7 +101,7 @@ else es_not_ok "unusable listen address refused" "$(cat "$ES_TMP/lst.log")"; fi
 printf '{"zero_downtime": {"tunnel_addr": "10.0.0.1", "user_interfaces": ["nosuch0"]}}\n' \
 	>"$ES_TMP/zdm.json"
 es_in c "$ES_BUILD/edgeshiftd" --config "$ES_TMP/zdm.json" -p "$(es_pin_path zdm)" \
-	-l 127.0.0.1:9464 >"$ES_TMP/zdm.log" 2>&1
+	-l 127.0.0.1:9464 --state-dir "$ES_TMP/state" --cni-state-dir "$ES_TMP/cni" >"$ES_TMP/zdm.log" 2>&1
 rc=$?
 ES_PINS+=("$(es_pin_path zdm)")
 if [ $rc = 1 ] && grep -q "zero_downtime: no interface nosuch0" "$ES_TMP/zdm.log" &&

@@ -69,7 +69,8 @@ bpftool map update pinned "$PIN/es_meta" key 0 0 0 0 \
 	value 0x63 0 0 0 0 0 1 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 || es_diag <<<"bpftool update failed"
 cfg=$ES_TMP/refuse.json
 echo '{"on_layout_mismatch": "refuse"}' >"$cfg"
-out=$(es_in b "$ES_BUILD/edgeshiftd" --config "$cfg" --rx-hook xdp -p "$PIN" -i "$VB" -l 127.0.0.1:9464 2>&1)
+out=$(es_in b "$ES_BUILD/edgeshiftd" --config "$cfg" --rx-hook xdp -p "$PIN" -i "$VB" -l 127.0.0.1:9464 \
+	--state-dir "$ES_TMP/state" --cni-state-dir "$ES_TMP/cni" 2>&1)
 rc=$?
 if [ $rc != 0 ] && grep -q "layout version 99" <<<"$out"; then
 	es_ok "other layout refused with a clear message"

@@ -24,6 +24,7 @@ hold_port
 # start: the agent on VB with the port taken; its exit status
 start() {
 	es_in b "$ES_BUILD/edgeshiftd" -p "$PIN" -l 127.0.0.1:9464 -i "$VB" --rx-hook tc \
+		--state-dir "$ES_TMP/state" --cni-state-dir "$ES_TMP/cni" \
 		--log-level debug >"$ES_TMP/start.log" 2>&1
 	echo $?
 }

@@ -4,14 +4,19 @@
 # sessions --help` prints the usage; a malformed --addr is an error (400 from
 # the API, exit 2 and the reason from the CLI), not an empty list; an
 # interface pattern that matches nothing is warned about; --node-name ''
-# is refused like node_name "" in the file; latency is printed in a unit
-# that fits the column (ms for a 30 ms response time, not 30000us).
+# is refused like node_name "" in the file, --state-dir not absolute like
+# state_dir; the agent keeps its state where --state-dir says (the tests'
+# agents in their ES_TMP, not the machine's /var/lib/edgeshift); latency is
+# printed in a unit that fits the column (ms for a 30 ms response time,
+# not 30000us).
 . "$(dirname "$0")/../lib.sh"
 es_require_root cli_edges
-es_plan 9
+es_plan 11
 
 out=$("$ES_BUILD/edgeshiftd" --node-name '' --check-config 2>&1)
 es_expect_eq "--node-name '' refused (exit 2, the reason)" "$?/$(grep -c 'node-name must be a non-empty' <<<"$out")" "2/1"
+out=$("$ES_BUILD/edgeshiftd" --state-dir state --check-config 2>&1)
+es_expect_eq "--state-dir not absolute refused (exit 2, the reason)" "$?/$(grep -c 'state-dir must be an absolute path' <<<"$out")" "2/1"
 
 CLI=("$ES_BUILD/edgeshift" --api "http://127.0.0.1:$ES_AGENT_PORT" --pin-path "$(es_pin_path main)")
 es_netns_add a && es_netns_add b && es_no_ipv6 a b || exit 1
@@ -22,6 +27,8 @@ es_expect_eq "a pattern that matches nothing: warned" \
 	"$(es_agent_log main | grep 'interface_pattern_unmatched' | grep -c "pattern=\"${ES_PREFIX}zz\*\"")" 1
 es_expect_eq "a pattern that matches: no warning" \
 	"$(es_agent_log main | grep 'interface_pattern_unmatched' | grep -c "pattern=\"$VB\"")" 0
+es_expect_eq "the agent's state in the test's --state-dir (images, containers, migrations, runc)" \
+	"$(cd "$ES_TMP/state-main" 2>/dev/null && ls -d images containers migrations runc 2>/dev/null | wc -l)" 4
 
 out=$(es_in b "${CLI[@]}" sessions --help 2>&1)
 es_expect_eq "edgeshift sessions --help: exit 0 and the usage" "$?/$(grep -c '^Usage: edgeshift sessions' <<<"$out")" "0/1"

@@ -34,7 +34,7 @@ good='{"events": {"sink": "http://broker-ingress.knative-eventing.svc/ns/default
 	"types": ["user.attached", "migration.*", "io.edgeshift.session.closed"],
 	"services": ["10.96.0.10:80/tcp", "[fd00::1]:443", "10.96.0.11"],
 	"utilisation_threshold": 0.8, "latency_slo_ms": {"service": 50, "handshake": 20}}}'
-es_plan $(( ${#cases[@]} + 5 ))
+es_plan $(( ${#cases[@]} + 6 ))
 
 cfg=$ES_TMP/config.json
 check() {	# NAME WANT MORE [env...]: --check-config refuses, WANT and MORE in the message
@@ -58,7 +58,10 @@ echo "$good" >"$cfg"
 es_check "a full events object is valid" "$ES_BUILD/edgeshiftd" -c "$cfg" --check-config
 echo '{"events": {}}' >"$cfg"
 check "K_SINK that is no URL" "K_SINK must be an http" "" K_SINK=broker
-es_check "K_SINK gives the sink" env K_SINK=http://10.0.0.1/ "$ES_BUILD/edgeshiftd" -c "$cfg" --check-config
+out=$(env K_SINK=http://10.0.0.1/ "$ES_BUILD/edgeshiftd" -c "$cfg" --check-config 2>&1)
+es_expect_eq "K_SINK gives the sink (valid, events to it)" "$?/$(grep -cx 'events: to http://10.0.0.1/' <<<"$out")" "0/1"
+out=$("$ES_BUILD/edgeshiftd" -c "$cfg" --check-config 2>&1)
+es_expect_eq "without K_SINK or a sink: valid, events off" "$?/$(grep -cx 'events: off (no sink)' <<<"$out")" "0/1"
 check "K_CE_OVERRIDES with a core attribute" "extension 'type'" "" \
 	'K_CE_OVERRIDES={"extensions": {"type": "x"}}'
 check "K_CE_OVERRIDES that is no object" "K_CE_OVERRIDES must be" "" 'K_CE_OVERRIDES=[1]'

@@ -3,14 +3,15 @@
 # The zero-downtime API's refusals, on one agent with the migration data
 # plane: a session whose service no UDP socket serves (a TCP service named
 # without /tcp) is refused with the reason instead of being forwarded as
-# nothing and reported done, and so is a TCP session of a container without
+# nothing and reported done, so is one whose socket cannot be looked for
+# (its pod's namespace gone), and so is a TCP session of a container without
 # tcp_established; the peer steps that recover what the WAN lost check
 # their arguments. The agent has the kernel keep the peer node's neighbour
 # resolved (a managed entry), so a handoff's first tunnelled packets do not
 # wait for ARP across the WAN.
 . "$(dirname "$0")/../lib.sh"
 es_require_root zdm_api
-es_plan 14
+es_plan 15
 
 TOKEN=zdm-api-token-0123456789
 es_netns_add a && es_netns_add b && es_veth a w 10.250.0.1 b v 10.250.0.2 || exit 1
@@ -85,4 +86,11 @@ es_expect_eq "resend of replies for a session this node does not serve: 404" \
 	"$(post "/v1/zdm/source/resend?session=$S&from=1&to=2")" 404
 es_expect_eq "the source's steps: unknown step refused" \
 	"$(post "/v1/zdm/source/hold?session=$S")" 404
+# a pod record holding the service's address whose namespace is gone: the
+# UDP check cannot look, and says so, instead of letting the session through
+mkdir -p "$ES_TMP/state/pods/gone"
+echo '{"ips": [{"address": "10.250.1.3/32"}]}' >"$ES_TMP/state/pods/gone/cni.json"
+es_expect_eq "zdm of a UDP session whose pod's namespace is gone: 400, the reason" \
+	"$(post "/v1/zdm/migrations?container=svc&to=peer&session=10.250.0.9:4000%3E10.250.1.3:7002")/$(error | grep -c 'cannot look for the UDP socket serving 10.250.1.3:7002: the network namespace')" \
+	"400/1"
 es_done
