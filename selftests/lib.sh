@@ -188,19 +188,23 @@ es_agent_launch() {
 es_agent_dirs() {
 	local name=$1 prev="" a cfg="" state=true cni=true
 	shift
+	# getopt_long's spellings: -c F, -cF, --config F, --config=F and
+	# unambiguous prefixes of --config (--conf F), of --state-dir too
 	for a in "$@"; do
-		case $prev in -c | --config) cfg=$a ;; esac
+		case $prev in -c | --c | --co | --con | --conf | --confi | --config) cfg=$a ;; esac
 		case $a in
-		--config=*) cfg=${a#--config=} ;;
-		--state-dir | --state-dir=*) state=false ;;
-		--cni-state-dir | --cni-state-dir=*) cni=false ;;
+		-c?*) cfg=${a#-c} ;;
+		--st* | --cn*) [[ --state-dir == "${a%%=*}"* ]] && state=false
+			[[ --cni-state-dir == "${a%%=*}"* ]] && cni=false ;;
+		--co*=*) [[ --config == "${a%%=*}"* ]] && cfg=${a#*=} ;;
 		esac
 		prev=$a
 	done
-	# a file jq cannot read is left to the agent, with its own dirs
+	# a file jq cannot read (or a pipe, which jq would drain) is left to
+	# the agent, with its own dirs
 	if [ -n "$cfg" ]; then
-		jq -e 'has("state_dir") | not' "$cfg" >/dev/null 2>&1 || state=false
-		jq -e 'has("cni_state_dir") | not' "$cfg" >/dev/null 2>&1 || cni=false
+		[ -f "$cfg" ] && jq -e 'has("state_dir") | not' "$cfg" >/dev/null 2>&1 || state=false
+		[ -f "$cfg" ] && jq -e 'has("cni_state_dir") | not' "$cfg" >/dev/null 2>&1 || cni=false
 	fi
 	ES_AGENT_DIRS=()
 	[ "$state" = true ] && ES_AGENT_DIRS+=(--state-dir "$ES_TMP/state-$name")
@@ -310,8 +314,10 @@ es_cleanup() {
 		for _ in $(seq 40); do es_pid_ours "$p" "$s" || break; sleep 0.05; done
 		es_kill_ours -KILL "$p" "$s"
 	done <"$f"
+	# --state-dir: the release of a node netns hold stays in ES_TMP
+	# (the default would unmount the machine's /var/lib/edgeshift/netns)
 	for p in "${ES_PINS[@]}"; do
-		"$ES_BUILD/edgeshiftd" --cleanup -p "$p" 2>/dev/null || rm -rf "$p"
+		"$ES_BUILD/edgeshiftd" --cleanup -p "$p" --state-dir "$ES_TMP" 2>/dev/null || rm -rf "$p"
 	done
 	# what the test's agents mounted under ES_TMP (the node's netns held
 	# at STATE/netns), deepest first, so the namespaces can go

@@ -85,7 +85,7 @@ run() {
 	es_expect_eq "$kind: es_iface_closed dumps named fields: sessions[rst]" "$closed" 1
 	kill -TERM "$ES_AGENT_PID"
 	wait "$ES_AGENT_PID"
-	"$ES_BUILD/edgeshiftd" --cleanup -p "$PIN" >/dev/null 2>&1
+	"$ES_BUILD/edgeshiftd" --cleanup -p "$PIN" --state-dir "$ES_TMP" >/dev/null 2>&1
 }
 
 run slots

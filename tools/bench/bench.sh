@@ -47,7 +47,7 @@ PIN=$(es_pin_path bench)
 attach() { es_agent_start b bench -s 262144 -i "$VB" >/dev/null; }
 detach() {
 	kill "$ES_AGENT_PID"; wait "$ES_AGENT_PID" 2>/dev/null
-	"$ES_BUILD/edgeshiftd" --cleanup -p "$PIN"
+	"$ES_BUILD/edgeshiftd" --cleanup -p "$PIN" --state-dir "$ES_TMP"
 }
 
 step "2. TCP throughput (iperf3) and UDP request/response rate: $ROUNDS rounds of ${SECS}s, without and with interleaved"

@@ -24,7 +24,7 @@ agent() {
 }
 agent_stop() {
 	kill "$ES_AGENT_PID"; wait "$ES_AGENT_PID" 2>/dev/null
-	"$ES_BUILD/edgeshiftd" --cleanup -p "$(es_pin_path "$1")"
+	"$ES_BUILD/edgeshiftd" --cleanup -p "$(es_pin_path "$1")" --state-dir "$ES_TMP"
 }
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
