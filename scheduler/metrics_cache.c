@@ -100,7 +100,13 @@ static void refresh(struct metrics_cache *mc, struct es_http_conn *conn)
 	size_t n = 0;
 	int ret;
 
-	ret = prom_fetch(mc->cfg, conn, &nodes, &n, err, sizeof(err));
+	/* no client (libcurl could not be set up): a failed refresh, said as one */
+	if (!conn) {
+		snprintf(err, sizeof(err), "no HTTP client: libcurl could not be set up");
+		ret = -1;
+	} else {
+		ret = prom_fetch(mc->cfg, conn, &nodes, &n, err, sizeof(err));
+	}
 	if (!ret) {
 		s = metrics_snapshot_new(nodes, n, start);
 		if (!s) {
@@ -142,8 +148,9 @@ static void *refresher(void *arg)
 	pthread_mutex_lock(&mc->lock);
 	while (!mc->stop) {
 		pthread_mutex_unlock(&mc->lock);
-		if (conn)
-			refresh(mc, conn);
+		if (!conn)
+			conn = es_http_conn_new();
+		refresh(mc, conn);
 		pthread_mutex_lock(&mc->lock);
 		deadline = es_mono_deadline(mc->cfg->refresh_ms);
 		while (!mc->stop && pthread_cond_timedwait(&mc->wake, &mc->lock, &deadline) != ETIMEDOUT)

@@ -69,6 +69,7 @@ static int parse_vector(json_t *doc, const char *label, int sig, struct triples 
 	json_t *data = json_object_get(doc, "data"), *res, *e, *val;
 	const char *status = json_string_value(json_object_get(doc, "status"));
 	const char *node, *s, *type;
+	char *end;
 	size_t i;
 	double v;
 
@@ -87,9 +88,15 @@ static int parse_vector(json_t *doc, const char *label, int sig, struct triples 
 		node = json_string_value(json_object_get(json_object_get(e, "metric"), label));
 		val = json_object_get(e, "value");
 		s = json_string_value(json_array_get(val, 1));
-		if (!node || !*node || strlen(node) >= sizeof(((struct node_metrics *)0)->name) || !s)
+		if (!node || !*node || strlen(node) >= sizeof(((struct node_metrics *)0)->name))
 			continue;	/* no node label: not a per-node answer */
-		v = strtod(s, NULL);
+		/* Prometheus writes every value as a number, NaN or +-Inf: else it is no answer */
+		v = s ? strtod(s, &end) : 0;
+		if (!s || end == s || *end) {
+			snprintf(err, len, "node %s: sample value %s is not a number", node,
+				 s ? s : "(not a string)");
+			return -1;
+		}
 		if (!isnan(v) && push(t, node, sig, v)) {
 			snprintf(err, len, "out of memory");
 			return -1;

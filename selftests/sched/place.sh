@@ -16,9 +16,11 @@ place() { "$ES" place --regions "$1" --request "$2" --json "${@:3}"; }
 # the ranking as [id, rank, score] rows, to compare two runs
 rows() { jq -c '[.ranking[] | [.id, .rank, .score]]'; }
 
-# approx NAME GOT WANT: |GOT - WANT| < 5e-6 (the hand values have 6 digits)
+# approx NAME GOT WANT: GOT a number, |GOT - WANT| < 5e-6 (the hand values
+# have 6 digits); awk would take null or a word for 0
 approx() {
-	if awk -v g="$2" -v w="$3" 'BEGIN { d = g - w; exit !(g != "" && d < 5e-6 && d > -5e-6) }'
+	if [[ $2 =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]] &&
+	   awk -v g="$2" -v w="$3" 'BEGIN { d = g - w; exit !(d < 5e-6 && d > -5e-6) }'
 	then es_ok "$1"; else es_not_ok "$1" "got '$2', want $3"; fi
 }
 

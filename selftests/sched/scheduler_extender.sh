@@ -12,7 +12,7 @@ if ! command -v prometheus >/dev/null || ! command -v iperf3 >/dev/null; then
 	es_skip "scheduler extender" "prometheus or iperf3 missing (tools/setup/install-deps installs them)"
 	exit 0
 fi
-es_plan 26
+es_plan 27
 
 es_netns_add mon || exit 1
 for k in 1 2 3; do
@@ -185,6 +185,11 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 es_expect_eq "Prometheus down past the bound, on_metrics_unavailable error: Error names the cause" \
 	"$(jq -r '.Error | test("not placed: edgeshift metrics are [0-9.]+ s old \\(bound 3\\.0 s\\).*Couldn.t connect")' <<<"$r")" true
 es_expect_le "and the answer took under 1 s (ms)" "$ms" 1000
+code=$(es_in mon curl -s -m 10 -o "$ES_TMP/prio.json" -w '%{http_code}' -XPOST \
+	-H 'Content-Type: application/json' --data-binary "$(args_names "$AWARE" "$N1" "$N3")" \
+	http://127.0.0.1:8888/edgeshift/prioritize)
+es_expect_eq "... prioritize: 400 with the same cause" \
+	"$code/$(jq -r '.Error | test("not placed: edgeshift metrics are [0-9.]+ s old")' "$ES_TMP/prio.json")" "400/true"
 r=$(post 8889 filter "$(args_names "$AWARE" "$N1" "$N3")")
 es_expect_eq "on_metrics_unavailable pass: every node passes" "$(jq -c '[.NodeNames, .Error]' <<<"$r")" \
 	"[[\"$N1\",\"$N3\"],\"\"]"

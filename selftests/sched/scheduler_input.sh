@@ -1,13 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # edgeshift-scheduler against bad input and a Prometheus that never
-# answers: malformed ExtenderArgs and bad annotations get an error result
+# answers, or answers a value that is no number: malformed ExtenderArgs and
+# bad annotations get an error result
 # (filter: 200 with Error; prioritize: 400), never a crash; requests answer
 # at once while a refresh hangs; SIGTERM stops it within the query timeout;
 # --help and --check-config.
 . "$(dirname "$0")/../lib.sh"
 es_require_root scheduler_input
-es_plan 33
+es_plan 34
 S=$ES_BUILD/edgeshift-scheduler
 
 es_check "--help exits 0 and names the verbs" bash -c "set -o pipefail; '$S' --help | grep -q 'POST <prefix>/filter'"
@@ -16,7 +17,9 @@ out=$("$S" --check-config -c "$ES_TMP/bad.json" 2>&1); rc=$?
 es_expect_eq "--check-config: a bad field exits 2" "$rc" 2
 es_check "and names the field" grep -q "field 'filter.max_utilisation' must be a number" <<<"$out"
 echo '{"surprise": 1}' >"$ES_TMP/bad.json"
-es_check "an unknown field is named" sh -c "'$S' --check-config -c '$ES_TMP/bad.json' 2>&1 | grep -q \"field 'surprise' is not a known field\""
+out=$("$S" --check-config -c "$ES_TMP/bad.json" 2>&1); rc=$?
+es_expect_eq "an unknown field is named (exit 2)" \
+	"$rc/$(grep -c "field 'surprise' is not a known field" <<<"$out")" "2/1"
 
 # Prometheus at an address that never answers: 10.249.0.2 is routed to a
 # veth whose peer does not hold it, so every connect waits for ARP.
@@ -108,4 +111,34 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 es_expect_eq "SIGTERM: exit 0" "$rc" 0
 es_expect_le "within the 2 s query timeout and a margin (ms)" "$ms" 3000
 es_check "logs 'stopped'" grep -q 'event=stopped' "$ES_TMP/sched.log"
+
+# A Prometheus whose answer holds a sample value that is no number: the
+# refresh fails and names the value, where it was read as 0 (an idle node).
+es_bg es_in x python3 -c '
+import http.server, json
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        b = json.dumps({"status": "success", "data": {"resultType": "vector",
+            "result": [{"metric": {"node": "n1"}, "value": [0, "abc"]}]}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(b)))
+        self.end_headers()
+        self.wfile.write(b)
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("10.249.0.3", 9090), H).serve_forever()'
+es_wait_listen x t 9090 || es_diag <<<"the stub Prometheus did not listen"
+sed 's|10.249.0.2:9090|10.249.0.3:9090|; s|127.0.0.1:8888|127.0.0.1:8889|' "$ES_TMP/sched.json" \
+	>"$ES_TMP/sched-nan.json"
+es_bg --log "$ES_TMP/sched-nan.log" es_in s "$S" -c "$ES_TMP/sched-nan.json"
+nodes=
+for _ in $(seq 50); do
+	nodes=$(es_in s curl -s -m 1 http://127.0.0.1:8889/v1/nodes)
+	jq -e '.usable or (.error // "" | test("not a number"))' <<<"$nodes" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+es_expect_eq "a sample value that is no number: inputs unusable, the value named" \
+	"$(jq -r '"\(.usable) \(.error // "" | test("node n1: sample value abc is not a number"))"' <<<"$nodes")" \
+	"false true"
 es_done
