@@ -111,6 +111,16 @@ static int parse_nodes(struct ext_args *a, char *err, size_t len)
 	if (a->names && a->items && json_array_size(a->items) != a->n)
 		return es_errf(err, len, -EINVAL,
 			       MALFORMED "Nodes and NodeNames list different numbers of nodes");
+	/* both given: one node's verdict must not go out under another's name */
+	for (i = 0; a->names && a->items && i < a->n; i++) {
+		const char *n = json_string_value(get_ci(get_ci(json_array_get(a->items, i),
+								"metadata"), "name"));
+
+		if (strcmp(n, json_string_value(json_array_get(a->names, i))))
+			return es_errf(err, len, -EINVAL,
+				       MALFORMED "Nodes.items[%zu] is %.100s, NodeNames[%zu] %.100s",
+				       i, n, i, json_string_value(json_array_get(a->names, i)));
+	}
 	return 0;
 }
 

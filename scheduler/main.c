@@ -62,6 +62,11 @@ static int parse_args(int argc, char **argv, struct sched_config *cfg, struct op
 		return printf("edgeshift-scheduler %s\n", SCHED_VERSION), 1;
 	if (o->config_path && sched_config_load_file(cfg, o->config_path, err, sizeof(err)))
 		return fprintf(stderr, "edgeshift-scheduler: %s\n", err), -1;
+	/* refused when too long, as the file's fields are: never cut to fit */
+	if (o->listen && strlen(o->listen) >= sizeof(cfg->listen))
+		return fprintf(stderr, "edgeshift-scheduler: --listen is too long\n"), -1;
+	if (o->prom_url && strlen(o->prom_url) >= sizeof(cfg->prom_url))
+		return fprintf(stderr, "edgeshift-scheduler: --prometheus is too long\n"), -1;
 	if (o->listen)
 		snprintf(cfg->listen, sizeof(cfg->listen), "%s", o->listen);
 	if (o->prom_url)

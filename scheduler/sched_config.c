@@ -279,12 +279,14 @@ static int parse_field(struct sched_config *cfg, const char *key, json_t *v, cha
 	}
 	if (!strcmp(key, "on_metrics_unavailable")) {
 		ret = parse_choice(v, key, "pass", "error", &choice, err, len);
-		cfg->on_unavailable = choice ? UNAVAILABLE_ERROR : UNAVAILABLE_PASS;
+		if (!ret)
+			cfg->on_unavailable = choice ? UNAVAILABLE_ERROR : UNAVAILABLE_PASS;
 		return ret;
 	}
 	if (!strcmp(key, "on_node_without_data")) {
 		ret = parse_choice(v, key, "fail", "pass", &choice, err, len);
-		cfg->on_no_data = choice ? NO_DATA_PASS : NO_DATA_FAIL;
+		if (!ret)
+			cfg->on_no_data = choice ? NO_DATA_PASS : NO_DATA_FAIL;
 		return ret;
 	}
 	return unknown(err, len, "", key, "listen, threads, prometheus, filter, score, "

@@ -8,7 +8,7 @@
 # --help and --check-config.
 . "$(dirname "$0")/../lib.sh"
 es_require_root scheduler_input
-es_plan 34
+es_plan 36
 S=$ES_BUILD/edgeshift-scheduler
 
 es_check "--help exits 0 and names the verbs" bash -c "set -o pipefail; '$S' --help | grep -q 'POST <prefix>/filter'"
@@ -16,6 +16,9 @@ echo '{"filter": {"max_utilisation": "high"}}' >"$ES_TMP/bad.json"
 out=$("$S" --check-config -c "$ES_TMP/bad.json" 2>&1); rc=$?
 es_expect_eq "--check-config: a bad field exits 2" "$rc" 2
 es_check "and names the field" grep -q "field 'filter.max_utilisation' must be a number" <<<"$out"
+out=$("$S" --check-config --prometheus "http://$(printf 'p%.0s' $(seq 600)):9090" 2>&1); rc=$?
+es_expect_eq "--prometheus too long: exit 2, said, not cut to fit" \
+	"$rc/$(grep -c 'prometheus is too long' <<<"$out")" "2/1"
 echo '{"surprise": 1}' >"$ES_TMP/bad.json"
 out=$("$S" --check-config -c "$ES_TMP/bad.json" 2>&1); rc=$?
 es_expect_eq "an unknown field is named (exit 2)" \
@@ -70,6 +73,9 @@ filter_error "Nodes not an object" '{"Pod": {}, "Nodes": [1]}' "${M}Nodes is not
 filter_error "Nodes.items[1] without a name" \
 	'{"Pod": {}, "Nodes": {"items": [{"metadata": {"name": "a"}}, {"metadata": {}}]}}' \
 	"${M}Nodes.items\\[1\\].metadata.name is missing"
+filter_error "Nodes and NodeNames name different nodes" \
+	'{"Pod": {}, "NodeNames": ["a", "b"], "Nodes": {"items": [{"metadata": {"name": "a"}}, {"metadata": {"name": "c"}}]}}' \
+	"${M}Nodes.items\\[1\\] is c, NodeNames\\[1\\] b"
 filter_error "binary garbage" "$(head -c 300 /dev/urandom | tr -d '\0')" "${M}not JSON"
 POD='{"metadata": {"name": "p", "namespace": "edge", "annotations": {"edgeshift.io/placement": "network-aware", '
 filter_error "bad bandwidth annotation names it" "{\"Pod\": $POD\"edgeshift.io/bandwidth\": \"fast\"}}}, \"NodeNames\": [\"a\"]}" \
