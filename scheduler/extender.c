@@ -118,8 +118,9 @@ static int parse_nodes(struct ext_args *a, char *err, size_t len)
 
 		if (strcmp(n, json_string_value(json_array_get(a->names, i))))
 			return es_errf(err, len, -EINVAL,
-				       MALFORMED "Nodes.items[%zu] is %.100s, NodeNames[%zu] %.100s",
-				       i, n, i, json_string_value(json_array_get(a->names, i)));
+				       MALFORMED "Nodes.items[%zu] is %.100s, "
+				       "NodeNames[%zu] %.100s", i, n, i,
+				       json_string_value(json_array_get(a->names, i)));
 	}
 	return 0;
 }
