@@ -2,8 +2,10 @@
 /*
  * DEL, idempotent: IPAM is released first, so an address is never leaked
  * whatever happens to the link; a pod namespace or link that is already
- * gone is success.
+ * gone is success, a namespace that cannot be opened for another reason
+ * is an error.
  */
+#include <errno.h>
 #include <limits.h>
 #include <string.h>
 #include <unistd.h>
@@ -64,7 +66,17 @@ int cmd_del(struct cni_ctx *c)
 	 */
 	if (!c->env.netns[0])
 		c->env.netns = json_string_value(json_object_get(c->att, "netns")) ?: "";
-	c->pod_ns = c->env.netns[0] ? netns_open(c->env.netns) : -1;
+	c->pod_ns = c->env.netns[0] ? netns_open(c->env.netns) : -ENOENT;
+	/*
+	 * Only a namespace that is gone took its links with it. Another
+	 * error (EACCES, EMFILE) is no proof of that: taken for "gone", the
+	 * live link's ifindex went back to the pool and a host-device NIC
+	 * stayed in the pod, with DEL reporting success. The runtime retries.
+	 */
+	if (c->pod_ns < 0 && c->pod_ns != -ENOENT)
+		return cni_fail(&c->err, CNI_ERR_IO,
+				"cannot open the pod's network namespace %s: %s", c->env.netns,
+				strerror(-c->pod_ns));
 	if (c->pod_ns < 0)
 		c->pod_ns = -1;
 	return cni_del_attachment(c);

@@ -4,7 +4,9 @@
  * knows), both from CNI 1.1.0.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -146,6 +148,14 @@ static int gc_delegates(struct cni_ctx *c)
 	return ret;
 }
 
+/* NAME.json, the records' names */
+static bool is_record(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 5 && !strcmp(name + n - 5, ".json");
+}
+
 int cmd_gc(struct cni_ctx *c)
 {
 	char dir[PATH_MAX * 2], path[PATH_MAX * 3];
@@ -159,13 +169,25 @@ int cmd_gc(struct cni_ctx *c)
 		return -1;
 	snprintf(dir, sizeof(dir), "%s/attachments/%s", c->conf.state_dir, c->conf.name);
 	d = opendir(dir);
+	/* no directory: nothing was ever attached; any other error hides what was */
+	if (!d && errno != ENOENT)
+		return cni_fail(&c->err, CNI_ERR_IO, "GC: cannot list %s: %s", dir,
+				strerror(errno));
 	if (!d)
 		return gc_delegates(c);
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || !strstr(de->d_name, ".json"))
+		/* a record, not a write in progress (state_write's NAME.json.PID.tmp) */
+		if (de->d_name[0] == '.' || !is_record(de->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		rec = state_read(path);
+		/* one a DEL took meanwhile is gone, not unreadable */
+		if (!rec && !access(path, F_OK) && !ret) {
+			cni_fail(&c->err, CNI_ERR_IO, "GC: cannot read the attachment record %s",
+				 path);
+			first = c->err;	/* what it held is not collected: say so */
+			ret = -1;
+		}
 		if (!json_is_string(json_object_get(rec, "containerID")) ||
 		    !json_is_string(json_object_get(rec, "ifname")) ||
 		    still_valid(valid, json_string_value(json_object_get(rec, "containerID")),

@@ -221,7 +221,7 @@ int macvlan_add(struct cni_ctx *c, struct cni_link *out)
 static int del_detached(struct cni_ctx *c, struct nl *pod, int ifindex)
 {
 	char path[PATH_MAX];
-	int fd, null;
+	int fd, null, ret;
 	pid_t pid;
 
 	used_path(c, ifindex, path, sizeof(path));
@@ -243,7 +243,10 @@ static int del_detached(struct cni_ctx *c, struct nl *pod, int ifindex)
 		dup2(null, 2);
 	}
 	setsid();
-	nl_link_del(pod, ifindex);
+	/* a link still there keeps its index: only one deleted (or gone) goes back */
+	ret = nl_link_del(pod, ifindex);
+	if (ret && ret != -ENODEV)
+		_exit(1);
 	ifindex_pool_put(c->conf.state_dir, ifindex);
 	_exit(0);
 sync:

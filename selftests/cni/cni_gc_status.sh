@@ -12,7 +12,7 @@
 . "$(dirname "$0")/cni_lib.bash"
 es_require_root "cni gc status"
 cni_require "cni gc status"
-es_plan 20
+es_plan 21
 cni_host || exit 1
 HL=$ES_TMP/hl
 # run CMD CONF [CNI_PATH]: a command without attachment parameters
@@ -51,6 +51,13 @@ es_expect_eq "... the valid pods keep their links" \
 out=$(run GC "$(jq -c '. + {"cni.dev/valid-attachments": null}' <<<"$conf")")
 es_expect_eq "GC with valid-attachments null (an empty list): success" "$?:$(code "$out")" "0:0"
 es_expect_eq "... every attachment collected" "$(reserved) $(records)" "0 0"
+# a record GC cannot read: what it held cannot be collected, and GC says so
+bad=$CNI_STATE/attachments/$(jq -r .name <<<"$conf")/bad.json
+mkdir -p "${bad%/*}" && echo '{"containerID": ' >"$bad"
+out=$(run GC "$(jq -c '. + {"cni.dev/valid-attachments": null}' <<<"$conf")")
+es_expect_eq "GC with a record it cannot read: code 5 naming it" \
+	"$?:$(jq -r '"\(.code) \(.msg | contains("cannot read the attachment record"))"' <<<"$out")" "1:5 true"
+rm -f "$bad"
 
 # STATUS
 es_expect_eq "STATUS with host-local (a 1.0 plugin, present): ready" \

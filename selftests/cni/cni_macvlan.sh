@@ -6,7 +6,7 @@
 . "$(dirname "$0")/cni_lib.bash"
 es_require_root "cni macvlan"
 cni_require "cni macvlan"
-es_plan 16
+es_plan 18
 cni_host || exit 1
 ip -n "$(es_ns host)" addr add 10.90.0.1/24 dev "$CNI_MASTER"
 ip -n "$(es_ns wire)" addr add 10.90.0.254/24 dev "$(es_ifname m0p)"
@@ -16,8 +16,10 @@ net() {	# MODE: a config on a host-local range of its own per mode
 		\"ipam\":{\"type\":\"host-local\",\"subnet\":\"10.90.0.0/24\",\"rangeStart\":\"10.90.0.10\",
 		\"dataDir\":\"$ES_TMP/hl-$1\"}}"
 }
-add() {	# CONF POD CID: ADD, prints the pod's address
-	cni_exec "$CNI_BIN" ADD "$3" "/run/netns/$(es_ns "$2")" eth0 "$1" | jq -r '.ips[0].address' | cut -d/ -f1
+add() {	# CONF POD CID: ADD, prints the pod's address (nothing when ADD failed)
+	local out
+	out=$(cni_exec "$CNI_BIN" ADD "$3" "/run/netns/$(es_ns "$2")" eth0 "$1") || return 1
+	jq -re '.ips[0].address' <<<"$out" | cut -d/ -f1
 }
 ping1() { es_in "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1 && echo yes || echo no; }
 
@@ -25,6 +27,8 @@ for mode in bridge private; do
 	conf=$(net $mode)
 	cni_pod "a$mode" >/dev/null && cni_pod "b$mode" >/dev/null
 	A=$(add "$conf" "a$mode" "ca$mode"); B=$(add "$conf" "b$mode" "cb$mode")
+	# without both, "no" below would pass for want of a pod
+	es_expect_eq "$mode: both ADDs gave an address" "${A:+a}${B:+b}" ab
 	want=yes; [ $mode = private ] && want=no
 	es_expect_eq "$mode: pod to pod ($A -> $B)" "$(ping1 "a$mode" "$B")" "$want"
 	es_expect_eq "$mode: pod to the wire behind the master" "$(ping1 "a$mode" 10.90.0.254)" yes
