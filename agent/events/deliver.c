@@ -75,7 +75,13 @@ static long post(struct es_events *ev, struct target *t, const struct es_ce_msg 
 	struct es_http_request req = {
 		.url = t->url, .body = m->body, .content_type = m->content_type,
 		.headers = m->hdr, .conn = t->conn, .connect_ms = 5000,
-		.total_ms = ev->cfg.timeout_ns / NSEC_PER_MSEC, .max_answer = 64 << 10,
+		.total_ms = ev->cfg.timeout_ns / NSEC_PER_MSEC,
+		/*
+		 * A sink may answer a 2xx with a reply event of any size, and
+		 * accepted is accepted: a bound on the body made a large reply
+		 * a network error, retried and dead-lettered.
+		 */
+		.discard_answer = true,
 	};
 	struct es_http_response resp;
 	char err[256];

@@ -70,13 +70,14 @@ int es_events_emit(struct es_events *ev, enum es_ev_type type, const char *where
 	if (!ret) {
 		atomic_fetch_add(&ev->emitted[type], 1);
 	} else {
-		enum es_ev_drop d = ret == -ENOSPC ? ES_EV_DROP_FULL : ES_EV_DROP_WRITE;
+		enum es_ev_drop d = ret == -ENOBUFS ? ES_EV_DROP_FULL : ES_EV_DROP_WRITE;
 
 		/* Loud once per hundred: a full spool drops many in a row. */
 		if (atomic_fetch_add(&ev->dropped[d], 1) % 100 == 0)
-			es_warn("event_dropped", "type=%s reason=%s dropped=%llu",
+			es_warn("event_dropped", "type=%s reason=%s dropped=%llu error=\"%s\"",
 				es_ev_type_name(type), d == ES_EV_DROP_FULL ? "spool_full" :
-				"write_error", (unsigned long long)atomic_load(&ev->dropped[d]));
+				"write_error", (unsigned long long)atomic_load(&ev->dropped[d]),
+				strerror(-ret));
 	}
 	free(line);
 	return ret;
@@ -91,6 +92,8 @@ void es_events_stats(struct es_events *ev, struct es_events_stats *st)
 		st->emitted += atomic_load(&ev->emitted[i]);
 	for (i = 0; i < ES_EV_DROPS; i++)
 		st->dropped += atomic_load(&ev->dropped[i]);
+	st->dropped_full = atomic_load(&ev->dropped[ES_EV_DROP_FULL]);
+	st->dropped_write = atomic_load(&ev->dropped[ES_EV_DROP_WRITE]);
 	st->delivered = atomic_load(&ev->delivered);
 	st->retried = atomic_load(&ev->retried);
 	st->dead_lettered = atomic_load(&ev->dead_lettered);

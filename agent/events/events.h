@@ -127,6 +127,8 @@ int es_events_emit(struct es_events *ev, enum es_ev_type type, const char *where
 /* The counters of /metrics, for tools and tests. */
 struct es_events_stats {
 	uint64_t	emitted, delivered, retried, dead_lettered, attempts, dropped;
+	uint64_t	dropped_full;	/* of dropped: the spool held spool_max_events */
+	uint64_t	dropped_write;	/* of dropped: the spool could not be written */
 	uint64_t	spool_depth;
 };
 void es_events_stats(struct es_events *ev, struct es_events_stats *st);

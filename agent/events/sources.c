@@ -157,6 +157,9 @@ static void session_subject(const struct es_ev_session *s, char *buf, size_t len
 	snprintf(buf, len, "sessions/%s/%s/%s", proto_name(s->proto), client, service);
 }
 
+/* "pods/" + a namespace (63) + "/" + a pod name (253): no pod's source cut short */
+#define ES_EV_SRC_LEN	(5 + 63 + 1 + 253 + 1)
+
 static void where(const struct es_ev_session *s, char *buf, size_t len)
 {
 	if (s->pod)
@@ -199,7 +202,7 @@ static bool first_of_user(struct es_events *ev, const struct es_ev_session *s)
 
 void es_events_on_session_opened(struct es_events *ev, const struct es_ev_session *s)
 {
-	char subject[256], src[128], client[64], service[64];
+	char subject[256], src[ES_EV_SRC_LEN], client[64], service[64];
 
 	if (!ev || !service_wanted(&ev->cfg, s))
 		return;
@@ -222,7 +225,7 @@ void es_events_on_session_opened(struct es_events *ev, const struct es_ev_sessio
 
 void es_events_on_session_closed(struct es_events *ev, const struct es_ev_session *s)
 {
-	char subject[256], src[128];
+	char subject[256], src[ES_EV_SRC_LEN];
 
 	if (!ev || !service_wanted(&ev->cfg, s))
 		return;

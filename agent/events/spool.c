@@ -211,12 +211,20 @@ void es_spool_close(struct es_spool *sp)
 /* A full segment is closed durable and the next one started. Under lock. */
 static int rotate(struct es_spool *sp)
 {
-	int fd;
+	int fd, ret;
 
-	fdatasync(sp->wfd);
+	/* the segment left counts as synced to its end: it must be */
+	if (fdatasync(sp->wfd))
+		return -errno;
 	fd = seg_open(sp, sp->wseg + 1, O_RDWR | O_CREAT | O_APPEND | O_TRUNC);
 	if (fd < 0)
 		return -errno;
+	/* the new segment's name durable before a record in it is posted */
+	if (fsync(sp->dfd)) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
 	close(sp->wfd);
 	sp->wfd = fd;
 	sp->wseg++;
@@ -224,7 +232,6 @@ static int rotate(struct es_spool *sp)
 	sp->dirty = false;
 	sp->sseg = sp->wseg;	/* the segment left is synced to its end */
 	sp->soff = 0;
-	fsync(sp->dfd);
 	return 0;
 }
 
@@ -235,8 +242,9 @@ int es_spool_append(struct es_spool *sp, const char *line, size_t n)
 	int ret = 0;
 
 	pthread_mutex_lock(&sp->lock);
+	/* the bound, told apart from a disk that is full (ENOSPC from the write) */
 	if (sp->depth >= sp->max) {
-		ret = -ENOSPC;
+		ret = -ENOBUFS;
 		goto out;
 	}
 	if (sp->woff >= SEG_BYTES && (ret = rotate(sp)))
@@ -271,28 +279,30 @@ uint64_t es_spool_depth(struct es_spool *sp)
 
 void es_spool_sync(struct es_spool *sp)
 {
-	bool dirty;
-	int fd;
-
+	bool dirty, synced;
 	uint64_t seg, off;
+	int fd;
 
 	pthread_mutex_lock(&sp->lock);
 	dirty = sp->dirty;
-	sp->dirty = false;
 	seg = sp->wseg;
 	off = sp->woff;
 	fd = dirty ? dup(sp->wfd) : -1;
+	/* a dup that failed leaves it dirty, for the next sync */
+	sp->dirty = dirty && fd < 0;
 	pthread_mutex_unlock(&sp->lock);
 	/* Outside the lock: emitters keep appending while the disk syncs. */
-	if (fd >= 0) {
-		if (fdatasync(fd))
-			es_warn("events_spool_sync_failed", "error=\"%s\"", strerror(errno));
-		close(fd);
-	}
 	if (fd < 0)
 		return;	/* nothing new, or another thread's sync covers it */
+	synced = !fdatasync(fd);
+	if (!synced)
+		es_warn("events_spool_sync_failed", "error=\"%s\"", strerror(errno));
+	close(fd);
 	pthread_mutex_lock(&sp->lock);
-	if (seg > sp->sseg || (seg == sp->sseg && off > sp->soff)) {
+	/* not durable: not posted, and the next sync tries again */
+	if (!synced) {
+		sp->dirty = true;
+	} else if (seg > sp->sseg || (seg == sp->sseg && off > sp->soff)) {
 		sp->sseg = seg;
 		sp->soff = off;
 	}

@@ -54,7 +54,10 @@ struct es_spool {
 /* Opens or recovers DIR: a torn last line is cut, segments already acknowledged removed. */
 int es_spool_open(struct es_spool *sp, const char *dir, uint64_t max, char *err, size_t len);
 void es_spool_close(struct es_spool *sp);
-/* Appends one line (no newline in it); -ENOSPC when full, -errno when the write fails. */
+/*
+ * Appends one line (no newline in it); -ENOBUFS at spool_max_events,
+ * -errno when the write fails (-ENOSPC: the disk is full).
+ */
 int es_spool_append(struct es_spool *sp, const char *line, size_t n);
 uint64_t es_spool_depth(struct es_spool *sp);
 /* Makes the appends durable before any of them is posted. */

@@ -11,6 +11,7 @@ struct es_http_body {
 	size_t	len;
 	size_t	max;	/* bytes accepted before the transfer is failed; 0: no bound */
 	bool	over;	/* the answer went past max */
+	bool	discard;	/* read and thrown away: only the status matters */
 };
 
 /* CURLOPT_WRITEFUNCTION with CURLOPT_WRITEDATA pointing at a struct es_http_body. */

@@ -337,7 +337,8 @@ static int transport_errno(CURLcode rc, const struct es_http_body *b)
 int es_http_perform(const struct es_http_request *req, struct es_http_response *resp,
 		    char *err, size_t err_len)
 {
-	struct es_http_body b = { .max = req->max_answer ? req->max_answer : MAX_ANSWER };
+	struct es_http_body b = { .max = req->max_answer ? req->max_answer : MAX_ANSWER,
+				  .discard = req->discard_answer };
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *h;
 	CURLcode rc;

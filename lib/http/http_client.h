@@ -72,6 +72,7 @@ struct es_http_request {
 	long			connect_ms;	/* TCP and TLS set-up bound; 0: libcurl's */
 	long			total_ms;	/* whole exchange bound; 0: none */
 	size_t			max_answer;	/* 0: 1 MiB */
+	bool			discard_answer;	/* read the answer's body and drop it, any size */
 	struct es_http_conn	*conn;		/* NULL: a connection for this request alone */
 	struct es_http_pool	*pool;		/* ... or one of the pool's */
 	long			max_conn_age_s;	/* reuse no pooled connection older; 0: libcurl's */

@@ -9,9 +9,10 @@
 // 400 and recorded with "invalid".
 //
 //   node ce_receiver.js --port P --out FILE [--mode binary|structured|any]
-//        [--statuses 404,409,...] [--always CODE]
+//        [--statuses 404,409,...] [--always CODE] [--reply-bytes N]
 // --statuses: the answers to the first requests, in order (then 200);
-// --always: every answer (a broken broker, a dead-letter test).
+// --always: every answer (a broken broker, a dead-letter test);
+// --reply-bytes: a body of N bytes with every answer (a reply event).
 'use strict';
 const http = require('http');
 const fs = require('fs');
@@ -25,6 +26,7 @@ const out = args.out;
 const want = args.mode || 'any';
 const seq = args.statuses ? args.statuses.split(',').map(Number) : [];
 const always = args.always ? Number(args.always) : 0;
+const reply = args['reply-bytes'] ? 'r'.repeat(Number(args['reply-bytes'])) : '';
 
 const S = 'string', N = 'number';
 const session = { protocol: S, client: S, service: S, interface: S, first_seen_ns: N };
@@ -112,7 +114,7 @@ const server = http.createServer((req, res) => {
 		rec.status = status;
 		fs.appendFileSync(out, JSON.stringify(rec) + '\n');
 		res.writeHead(status);
-		res.end();
+		res.end(reply);
 	});
 });
 server.keepAliveTimeout = 60000;

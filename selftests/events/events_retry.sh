@@ -4,12 +4,13 @@
 # receivers answering chosen status codes: 404, 409, 429, 5xx and network
 # errors retried (same id each time), other 4xx never; the backoff between
 # attempts as configured (exponential, linear); then the dead-letter sink,
-# with Knative's knativeerror* extensions.
+# with Knative's knativeerror* extensions. A 2xx with a large reply body is
+# accepted, whatever its size.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/events_lib.sh"
 es_require_root events_retry
 ev_sdk_or_skip events_retry
-es_plan 20
+es_plan 21
 
 es_netns_add r || exit 1
 cfg() {	# NAME DELIVERY-JSON [more fields]
@@ -27,6 +28,15 @@ es_expect_eq "retryable codes: one event delivered after 7 retries" \
 es_expect_eq "the receiver answered $RETRYABLE then 200" \
 	"$(ev_jq retryable '[.[].status] | map(tostring) | join(",")')" "$RETRYABLE,200"
 es_expect_eq "every attempt carries the same id" "$(ev_jq retryable '[.[].id] | unique | length')" 1
+ev_stop "$EV_RX_PID"
+
+# A 2xx with a reply event of 100,000 bytes is accepted at once: the reply's
+# size does not make it a network error, retried and dropped.
+ev_receiver r bigreply 8080 --reply-bytes 100000 || exit 1
+out=$(ev_emit r "$(cfg bigreply '{"retry": 3, "backoffDelay": "PT0.01S"}')" --count 1)
+es_diag <<<"bigreply: $out"
+es_expect_eq "a 2xx with a large reply body: delivered on the first attempt" \
+	"$(jq '"\(.delivered) \(.attempts) \(.retried)"' <<<"$out")" '"1 1 0"'
 ev_stop "$EV_RX_PID"
 
 # Other 4xx: one attempt each, the event dropped and counted (no dead-letter sink).

@@ -4,13 +4,13 @@
 # with SIGKILL (twice: during the outage and in the middle of delivery),
 # are all delivered once the broker is back, by id, none missing (at least
 # once: a few may come twice, with the same id). A full spool drops new
-# events and counts every one.
+# events and counts every one; a full disk drops them as write errors.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/events_lib.sh"
 es_require_root events_spool
 ev_sdk_or_skip events_spool
 N=${ES_EVENTS_SPOOL_N:-20000}
-es_plan 11
+es_plan 12
 
 es_netns_add r || exit 1
 CFG="{\"sink\": \"http://127.0.0.1:8080/\", \"spool_dir\": \"$ES_TMP/spool\",
@@ -76,4 +76,19 @@ ev_receiver r bounded 8080 || exit 1
 ev_emit r "$BCFG" --count 0 >/dev/null
 es_expect_eq "the 100 kept are delivered, the first 100 emitted" \
 	"$(ev_jq bounded '[.[].subject | capture(":(?<p>[0-9]+)/").p | tonumber] | unique | "\(length) \(max)"')" "100 100"
+ev_stop "$EV_RX_PID"
+
+# 5. A full disk: the spool made on a tmpfs of 64 KiB, the rest of it
+# filled, then 50 events. Each write finds no room (ENOSPC): dropped as a
+# write error, not as the spool's bound, which it is far from (the old
+# code took ENOSPC for the bound).
+mkdir -p "$ES_TMP/tiny" && mount -t tmpfs -o size=64k tmpfs "$ES_TMP/tiny" || exit 1
+TCFG="{\"sink\": \"http://127.0.0.1:8080/\", \"spool_dir\": \"$ES_TMP/tiny/spool\",
+       \"types\": [\"session.opened\"], \"delivery\": {\"retry\": 0, \"backoffDelay\": \"PT0.05S\"}}"
+ev_emit r "$TCFG" --count 0 --wait 0.1 >/dev/null
+dd if=/dev/zero of="$ES_TMP/tiny/fill" bs=4k >/dev/null 2>&1
+out=$(ev_emit r "$TCFG" --count 50 --wait 0.3)
+es_expect_eq "a full disk: each event dropped as a write error, none as the spool's bound" \
+	"$(jq '"\(.emitted) \(.dropped_write_error) \(.dropped_spool_full)"' <<<"$out")" '"0 50 0"'
+umount "$ES_TMP/tiny"
 es_done
