@@ -100,7 +100,11 @@ static json_t *saved_state(struct cni_ctx *c, const struct nl_link *l)
 	char s[64];
 	int n = 0, i;
 
-	nl_addr_list(&c->nl, l->ifindex, a, MAX_SAVED_ADDRS, &n);
+	/* what DEL gives back: all of it, or the ADD does not take the device */
+	if (!addrs || nl_addr_list(&c->nl, l->ifindex, a, MAX_SAVED_ADDRS, &n)) {
+		json_decref(addrs);
+		return NULL;
+	}
 	for (i = 0; i < n; i++) {
 		/* IPv6 link-local addresses come back by themselves */
 		if (a[i].family == AF_INET6 && a[i].addr[0] == 0xfe && (a[i].addr[1] & 0xc0) == 0x80)
@@ -124,13 +128,20 @@ int host_device_add(struct cni_ctx *c, struct cni_link *out)
 {
 	struct nl_link_change mv = { .name = c->env.ifname, .netns_fd = c->pod_ns };
 	char alias[256];
+	json_t *saved;
 	struct nl_link l;
 	struct nl pod;
 	int ret;
 
 	if (cni_pod_name_free(c) || find_device(c, &l))
 		return -1;
-	json_object_set_new(c->att, "hostDevice", saved_state(c, &l));
+	saved = saved_state(c, &l);
+	if (!saved) {
+		devpool_release(c);
+		return cni_fail(&c->err, CNI_ERR_IO, "cannot read the state of %s (over %d "
+				"addresses?) to give it back at DEL", l.name, MAX_SAVED_ADDRS);
+	}
+	json_object_set_new(c->att, "hostDevice", saved);
 	owner_alias(c, l.name, alias, sizeof(alias));
 	mv.alias = alias;
 	ret = nl_link_set(&c->nl, l.ifindex, &mv);

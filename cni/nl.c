@@ -290,6 +290,7 @@ struct addr_iter {
 	int		ifindex;
 	struct nl_addr	*out;
 	int		max, n;
+	bool		over;	/* one more than max: the list is not whole */
 };
 
 static int addr_cb(const struct nlmsghdr *nlh, void *arg)
@@ -299,9 +300,13 @@ static int addr_cb(const struct nlmsghdr *nlh, void *arg)
 	const struct nlattr *a;
 	struct nl_addr *o;
 
-	if ((int)ifa->ifa_index != it->ifindex || it->n >= it->max ||
+	if ((int)ifa->ifa_index != it->ifindex ||
 	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6))
 		return MNL_CB_OK;
+	if (it->n >= it->max) {
+		it->over = true;
+		return MNL_CB_OK;
+	}
 	o = &it->out[it->n];
 	memset(o, 0, sizeof(*o));
 	mnl_attr_for_each(a, nlh, sizeof(*ifa)) {
@@ -327,24 +332,25 @@ int nl_addr_list(struct nl *nl, int ifindex, struct nl_addr *out, int max, int *
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct ifaddrmsg ifa = { .ifa_family = AF_UNSPEC };
-	struct addr_iter it = { ifindex, out, max, 0 };
+	struct addr_iter it = { .ifindex = ifindex, .out = out, .max = max };
 	int ret;
 
 	ret = nl_talk(nl, msg_start(buf, RTM_GETADDR, NLM_F_DUMP, &ifa, sizeof(ifa)),
 		      addr_cb, &it);
 	*n = it.n;
-	return ret;
+	/* a list cut at max is not the link's addresses: no caller may take it for them */
+	return ret ? ret : it.over ? -ENOBUFS : 0;
 }
 
 int nl_addr_settle(struct nl *nl, int ifindex, unsigned int timeout_ms)
 {
 	struct timespec step = { 0, 20 * 1000000L };
-	struct nl_addr a[16];
+	struct nl_addr a[64];
 	unsigned int waited;
 	int i, n, ret, tentative;
 
 	for (waited = 0;; waited += 20) {
-		ret = nl_addr_list(nl, ifindex, a, 16, &n);
+		ret = nl_addr_list(nl, ifindex, a, 64, &n);
 		if (ret)
 			return ret;
 		for (i = 0, tentative = 0; i < n; i++) {
@@ -395,6 +401,8 @@ int nl_route_add(struct nl *nl, const struct nl_route *r)
 struct route_iter {
 	struct nl_route	*out;
 	int		max, n;
+	bool		defaults_only;	/* default routes (/0) only */
+	bool		over;		/* one more than max: the list is not whole */
 };
 
 static int route_cb(const struct nlmsghdr *nlh, void *arg)
@@ -405,8 +413,12 @@ static int route_cb(const struct nlmsghdr *nlh, void *arg)
 	struct nl_route *o;
 	unsigned int table = rtm->rtm_table;
 
-	if (it->n >= it->max || rtm->rtm_type != RTN_UNICAST)
+	if (rtm->rtm_type != RTN_UNICAST || (it->defaults_only && rtm->rtm_dst_len))
 		return MNL_CB_OK;
+	if (it->n >= it->max) {
+		it->over = true;
+		return MNL_CB_OK;
+	}
 	o = &it->out[it->n];
 	memset(o, 0, sizeof(*o));
 	o->dst.family = rtm->rtm_family;
@@ -437,18 +449,25 @@ static int route_cb(const struct nlmsghdr *nlh, void *arg)
 	return MNL_CB_OK;
 }
 
-int nl_route_list(struct nl *nl, struct nl_route *out, int max, int *n)
+static int route_dump(struct nl *nl, struct route_iter *it)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct route_iter it = { out, max, 0 };
 	int fam[2] = { AF_INET, AF_INET6 }, i, ret = 0;
 
 	for (i = 0; i < 2 && !ret; i++) {
 		struct rtmsg rtm = { .rtm_family = fam[i] };
 
 		ret = nl_talk(nl, msg_start(buf, RTM_GETROUTE, NLM_F_DUMP, &rtm, sizeof(rtm)),
-			      route_cb, &it);
+			      route_cb, it);
 	}
+	return ret ? ret : it->over ? -ENOBUFS : 0;
+}
+
+int nl_route_list(struct nl *nl, struct nl_route *out, int max, int *n)
+{
+	struct route_iter it = { .out = out, .max = max };
+	int ret = route_dump(nl, &it);
+
 	*n = it.n;
 	return ret;
 }
@@ -456,11 +475,14 @@ int nl_route_list(struct nl *nl, struct nl_route *out, int max, int *n)
 int nl_default_route_oif(struct nl *nl, int *ifindex)
 {
 	struct nl_route *r = calloc(512, sizeof(*r));
+	/* default routes only: a host's other routes, however many, are not looked at */
+	struct route_iter it = { .out = r, .max = 512, .defaults_only = true };
 	int n = 0, i, ret, fam;
 
 	if (!r)
 		return -ENOMEM;
-	ret = nl_route_list(nl, r, 512, &n);
+	ret = route_dump(nl, &it);
+	n = it.n;
 	for (fam = AF_INET, ret = ret ? ret : -ENOENT; ret == -ENOENT; fam = AF_INET6) {
 		for (i = 0; i < n; i++) {
 			if (r[i].dst.family == fam && !r[i].dst.plen && r[i].oif) {

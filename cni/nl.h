@@ -87,7 +87,7 @@ int nl_link_del(struct nl *nl, int ifindex);
 int nl_link_set(struct nl *nl, int ifindex, const struct nl_link_change *c);
 
 int nl_addr_add(struct nl *nl, int ifindex, const struct nl_addr *a);
-/* Addresses of ifindex (global and link scope); *n set, at most max. */
+/* Addresses of ifindex (global and link scope); *n set; -ENOBUFS when more than max. */
 int nl_addr_list(struct nl *nl, int ifindex, struct nl_addr *out, int max, int *n);
 /*
  * Waits until no global IPv6 address of ifindex is tentative (duplicate address
@@ -99,7 +99,7 @@ int nl_addr_settle(struct nl *nl, int ifindex, unsigned int timeout_ms);
 
 /* Adds a route; EEXIST is reported. */
 int nl_route_add(struct nl *nl, const struct nl_route *r);
-/* Routes of the main table (IPv4 and IPv6); *n set, at most max. */
+/* Routes of the main table (IPv4 and IPv6); *n set; -ENOBUFS when more than max. */
 int nl_route_list(struct nl *nl, struct nl_route *out, int max, int *n);
 /* Output interface of the IPv4 (else IPv6) default route, -ENOENT if none. */
 int nl_default_route_oif(struct nl *nl, int *ifindex);

@@ -47,10 +47,14 @@ out=$(CNI_COMMAND=STATUS CNI_PATH=$CNI_REF nsenter --net="/run/netns/$(es_ns hos
 es_expect_eq "STATUS with a missing IPAM plugin: code 50" "$(jq -r .code <<<"$out")" 50
 # GC: a record the runtime no longer lists is undone
 gconf=$(jq -c '.cniVersion = "1.1.0"' <<<"$good")
+# the ADD must have made the link and GC said success: else "gone" proves nothing
 cni_exec "$CNI_BIN" ADD gc1 "$P" eth5 "$gconf" >/dev/null
+add_rc=$?
+made=$(es_in pod ip -br link show dev eth5 2>/dev/null | grep -c .)
 CNI_COMMAND=GC CNI_PATH=$CNI_REF nsenter --net="/run/netns/$(es_ns host)" "$CNI_BIN" \
 	<<<"$(jq -c '. + {"cni.dev/valid-attachments": []}' <<<"$gconf")" >/dev/null
+gc_rc=$?
 for _ in $(seq 300); do es_in pod ip link show dev eth5 >/dev/null 2>&1 || break; sleep 0.01; done
-es_expect_eq "GC removes an attachment not in cni.dev/valid-attachments" \
-	"$(es_in pod ip -br link show dev eth5 2>/dev/null)" ""
+es_expect_eq "GC removes an attachment not in cni.dev/valid-attachments (ADD, link, GC, gone)" \
+	"$add_rc/$made/$gc_rc/$(es_in pod ip -br link show dev eth5 2>/dev/null)" "0/1/0/"
 es_done
