@@ -98,21 +98,23 @@ static char *header(const char *name, const char *val)
 	return h;
 }
 
-static void add_header(struct es_ce_msg *m, const char *name, const char *val)
+/* -1 when the header cannot be added: a message without it is not sent */
+static int add_header(struct es_ce_msg *m, const char *name, const char *val)
 {
 	char *h;
 
-	if (m->n_hdr + 1 >= sizeof(m->hdr) / sizeof(m->hdr[0]))
-		return;
+	if (m->n_hdr + 1 >= ES_CE_MAX_HDR)
+		return -1;
 	h = header(name, val);
 	if (!h)
-		return;
+		return -1;
 	m->hdr_mem[m->n_hdr] = h;
 	m->hdr[m->n_hdr++] = h;
 	m->hdr[m->n_hdr] = NULL;
+	return 0;
 }
 
-static void binary(json_t *ce, struct es_ce_msg *m)
+static int binary(json_t *ce, struct es_ce_msg *m)
 {
 	const char *key;
 	char name[64];
@@ -122,17 +124,20 @@ static void binary(json_t *ce, struct es_ce_msg *m)
 		if (!strcmp(key, "data") || !strcmp(key, "datacontenttype") || !json_is_string(v))
 			continue;
 		snprintf(name, sizeof(name), "ce-%s", key);
-		add_header(m, name, json_string_value(v));
+		if (add_header(m, name, json_string_value(v)))
+			return -1;
 	}
 	m->content_type = "application/json";
 	m->body = json_dumps(json_object_get(ce, "data"), JSON_COMPACT | JSON_PRESERVE_ORDER |
 			     JSON_ENCODE_ANY);
+	return 0;
 }
 
 int es_ce_message(json_t *rec, enum es_ev_mode mode, const json_t *extra, struct es_ce_msg *m)
 {
 	json_t *ce = json_object_get(rec, "ce");
 	const char *id = json_string_value(json_object_get(ce, "id"));
+	int ret = 0;
 
 	memset(m, 0, sizeof(*m));
 	if (!json_is_object(ce) || !id || !json_is_integer(json_object_get(rec, "t")))
@@ -146,13 +151,16 @@ int es_ce_message(json_t *rec, enum es_ev_mode mode, const json_t *extra, struct
 		json_incref(ce);
 	}
 	if (mode == ES_EV_BINARY) {
-		binary(ce, m);
+		ret = binary(ce, m);
 	} else {
 		m->content_type = "application/cloudevents+json; charset=utf-8";
 		m->body = json_dumps(ce, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	}
 	json_decref(ce);
-	return m->body ? 0 : -1;
+	if (!ret && m->body)
+		return 0;
+	es_ce_message_free(m);	/* what was built of it */
+	return -1;
 }
 
 void es_ce_message_free(struct es_ce_msg *m)

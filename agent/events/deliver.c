@@ -23,6 +23,8 @@
 #include "events_int.h"
 
 #define BACKOFF_MAX_NS	(3600ULL * NSEC_PER_SEC)
+/* the least wait before a kept event is tried again */
+#define KEEP_PAUSE_NS	(100ULL * NSEC_PER_MSEC)
 
 const double es_ev_lat_bounds[ES_EV_LAT_BUCKETS] = {
 	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30, 300,
@@ -157,6 +159,7 @@ static enum outcome deliver_record(struct es_events *ev, struct target *sink,
 {
 	struct es_ce_msg dm;
 	long status, dstatus;
+	uint64_t pause;
 	bool sent;
 
 	if (!send_with_retries(ev, sink, m, &status))
@@ -183,9 +186,14 @@ static enum outcome deliver_record(struct es_events *ev, struct target *sink,
 			"deadLetterSink\"", m->id, status);
 		return DONE;
 	}
-	/* Nothing took it for a reason that may pass: wait the longest backoff, start again. */
+	/*
+	 * Nothing took it for a reason that may pass: wait the longest
+	 * backoff, at least KEEP_PAUSE_NS (a backoffDelay of PT0S would
+	 * post and log in a tight loop through an outage), start again.
+	 */
 	es_warn("event_undelivered", "id=%s status=%ld action=kept_in_spool", m->id, status);
-	return pause_ns(ev, backoff_ns(&ev->cfg, ev->cfg.retry + 1)) ? KEEP : STOPPED;
+	pause = backoff_ns(&ev->cfg, ev->cfg.retry + 1);
+	return pause_ns(ev, pause > KEEP_PAUSE_NS ? pause : KEEP_PAUSE_NS) ? KEEP : STOPPED;
 }
 
 struct worker {

@@ -61,21 +61,36 @@ static int fail(char *err, size_t len, const char *field, const char *want)
 	return es_cfg_fail_in(err, len, "events", field, want);
 }
 
-/* One number and its unit letter; the number may have a fraction. */
+/*
+ * One number and its unit letter: digits, a fraction if any ("1.5"), and
+ * nothing strtod would take besides (an exponent, hexadecimal, a sign).
+ */
 static int duration_part(const char **p, double *val, char *unit)
 {
-	char *end;
+	const char *q = *p;
 
-	if (**p < '0' || **p > '9')
+	while (*q >= '0' && *q <= '9')
+		q++;
+	if (q == *p)
 		return -1;
-	*val = strtod(*p, &end);
-	if (end == *p || !*end)
+	if (*q == '.') {
+		if (q[1] < '0' || q[1] > '9')
+			return -1;
+		for (q++; *q >= '0' && *q <= '9'; q++)
+			;
+	}
+	if (!*q)
 		return -1;
-	*unit = *end;
-	*p = end + 1;
+	*val = strtod(*p, NULL);
+	*unit = *q;
+	*p = q + 1;
 	return 0;
 }
 
+/*
+ * PnYnMnWnDTnHnMnS: each unit at most once and in that order ("PT1S1S"
+ * and "PT1S1H" are no durations), at least one, at most 366 days.
+ */
 int es_iso8601_duration(const char *s, uint64_t *ns)
 {
 	static const char date_units[] = "YMWD", time_units[] = "HMS";
@@ -84,6 +99,7 @@ int es_iso8601_duration(const char *s, uint64_t *ns)
 	const char *p = s, *u;
 	bool in_time = false, any = false;
 	double total = 0, v;
+	int next = 0;	/* the first unit of the section still allowed */
 	char unit;
 
 	if (!s || *p++ != 'P' || !*p)
@@ -93,14 +109,16 @@ int es_iso8601_duration(const char *s, uint64_t *ns)
 			if (in_time || !p[1])
 				return -1;
 			in_time = true;
+			next = 0;
 			p++;
 			continue;
 		}
 		if (duration_part(&p, &v, &unit))
 			return -1;
 		u = strchr(in_time ? time_units : date_units, unit);
-		if (!u || !unit)
+		if (!u || !unit || u - (in_time ? time_units : date_units) < next)
 			return -1;
+		next = u - (in_time ? time_units : date_units) + 1;
 		total += v * (in_time ? time_s[u - time_units] : date_s[u - date_units]);
 		any = true;
 	}

@@ -54,9 +54,16 @@ char *es_ce_record(const struct es_events *ev, enum es_ev_type type, const char 
 		   const char *subject, json_t *data);
 
 /* A spooled event ready to post: headers (NULL-ended), body, content type. */
+/*
+ * Headers of a binary-mode message: the record's attributes (the core
+ * ones and ours, under 16), every K_CE_OVERRIDES extension and the two
+ * knativeerror* of a dead letter, and the NULL that ends them.
+ */
+#define ES_CE_MAX_HDR	(16 + ES_EV_MAX_OVERRIDES + 2 + 1)
+
 struct es_ce_msg {
-	const char	*hdr[24];
-	char		*hdr_mem[24];
+	const char	*hdr[ES_CE_MAX_HDR];
+	char		*hdr_mem[ES_CE_MAX_HDR];
 	unsigned int	n_hdr;
 	char		*body;
 	const char	*content_type;
