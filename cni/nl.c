@@ -410,17 +410,11 @@ static int route_cb(const struct nlmsghdr *nlh, void *arg)
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 	struct route_iter *it = arg;
 	const struct nlattr *a;
-	struct nl_route *o;
+	struct nl_route r = {}, *o = &r;
 	unsigned int table = rtm->rtm_table;
 
 	if (rtm->rtm_type != RTN_UNICAST || (it->defaults_only && rtm->rtm_dst_len))
 		return MNL_CB_OK;
-	if (it->n >= it->max) {
-		it->over = true;
-		return MNL_CB_OK;
-	}
-	o = &it->out[it->n];
-	memset(o, 0, sizeof(*o));
 	o->dst.family = rtm->rtm_family;
 	o->dst.plen = rtm->rtm_dst_len;
 	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
@@ -444,8 +438,13 @@ static int route_cb(const struct nlmsghdr *nlh, void *arg)
 		}
 	}
 	o->table = table;
-	if (table == RT_TABLE_MAIN)
-		it->n++;
+	/* the main table's only: a route of another table does not fill the list */
+	if (table != RT_TABLE_MAIN)
+		return MNL_CB_OK;
+	if (it->n >= it->max)
+		it->over = true;
+	else
+		it->out[it->n++] = r;
 	return MNL_CB_OK;
 }
 

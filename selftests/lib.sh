@@ -200,11 +200,11 @@ es_agent_dirs() {
 		esac
 		prev=$a
 	done
-	# a file jq cannot read (or a pipe, which jq would drain) is left to
-	# the agent, with its own dirs
-	if [ -n "$cfg" ]; then
-		[ -f "$cfg" ] && jq -e 'has("state_dir") | not' "$cfg" >/dev/null 2>&1 || state=false
-		[ -f "$cfg" ] && jq -e 'has("cni_state_dir") | not' "$cfg" >/dev/null 2>&1 || cni=false
+	# a config that is no regular file (a pipe, which jq would drain) is
+	# not read: the test's dirs then win over any it names, never the machine's
+	if [ -f "$cfg" ]; then
+		jq -e 'has("state_dir") | not' "$cfg" >/dev/null 2>&1 || state=false
+		jq -e 'has("cni_state_dir") | not' "$cfg" >/dev/null 2>&1 || cni=false
 	fi
 	ES_AGENT_DIRS=()
 	[ "$state" = true ] && ES_AGENT_DIRS+=(--state-dir "$ES_TMP/state-$name")

@@ -117,8 +117,9 @@ void es_events_close(struct es_events *ev);
 /*
  * One event: its type, where it happened (appended to the node's source,
  * may be NULL), what it is about, and its data (consumed). Spooled before
- * it returns; 0, -ENOSPC when the spool is full (counted, the event
- * dropped), -EPERM when its type is not configured, or -errno. NULL ev is
+ * it returns; 0, -ENOBUFS when the spool is full (counted, the event
+ * dropped), -EPERM when its type is not configured, or -errno (-ENOSPC:
+ * the disk is full; counted as a write error). NULL ev is
  * a no-op returning -EPERM.
  */
 int es_events_emit(struct es_events *ev, enum es_ev_type type, const char *where,

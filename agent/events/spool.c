@@ -214,8 +214,12 @@ static int rotate(struct es_spool *sp)
 	int fd, ret;
 
 	/* the segment left counts as synced to its end: it must be */
-	if (fdatasync(sp->wfd))
+	if (sp->sync_failed)
+		return -EIO;
+	if (fdatasync(sp->wfd)) {
+		sp->sync_failed = true;
 		return -errno;
+	}
 	fd = seg_open(sp, sp->wseg + 1, O_RDWR | O_CREAT | O_APPEND | O_TRUNC);
 	if (fd < 0)
 		return -errno;
@@ -284,25 +288,28 @@ void es_spool_sync(struct es_spool *sp)
 	int fd;
 
 	pthread_mutex_lock(&sp->lock);
-	dirty = sp->dirty;
+	/* after a failed sync none is believed (sync_failed): nothing to try */
+	dirty = sp->dirty && !sp->sync_failed;
 	seg = sp->wseg;
 	off = sp->woff;
 	fd = dirty ? dup(sp->wfd) : -1;
 	/* a dup that failed leaves it dirty, for the next sync */
-	sp->dirty = dirty && fd < 0;
+	if (dirty)
+		sp->dirty = fd < 0;
 	pthread_mutex_unlock(&sp->lock);
 	/* Outside the lock: emitters keep appending while the disk syncs. */
 	if (fd < 0)
 		return;	/* nothing new, or another thread's sync covers it */
 	synced = !fdatasync(fd);
 	if (!synced)
-		es_warn("events_spool_sync_failed", "error=\"%s\"", strerror(errno));
+		es_warn("events_spool_sync_failed", "error=\"%s\" action=no_post_until_restart",
+			strerror(errno));
 	close(fd);
 	pthread_mutex_lock(&sp->lock);
-	/* not durable: not posted, and the next sync tries again */
-	if (!synced) {
-		sp->dirty = true;
-	} else if (seg > sp->sseg || (seg == sp->sseg && off > sp->soff)) {
+	/* not durable: not posted, now or after a later sync that says 0 for it */
+	if (!synced)
+		sp->sync_failed = true;
+	else if (!sp->sync_failed && (seg > sp->sseg || (seg == sp->sseg && off > sp->soff))) {
 		sp->sseg = seg;
 		sp->soff = off;
 	}

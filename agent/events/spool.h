@@ -32,6 +32,13 @@ struct es_spool {
 	int		wfd, dfd, ackfd;
 	uint64_t	wseg, woff;	/* where the next append goes */
 	bool		dirty;		/* appended since the last fdatasync */
+	/*
+	 * A sync failed: the kernel reports a writeback error once per open
+	 * file, so a second fdatasync of the same file says 0 for data it
+	 * lost. The synced mark stays where it was until the agent restarts
+	 * and recovers the spool from what the disk holds.
+	 */
+	bool		sync_failed;
 	uint64_t	sseg, soff;	/* synced up to here: what may be taken */
 	uint64_t	depth;		/* records not acknowledged */
 	uint64_t	max;

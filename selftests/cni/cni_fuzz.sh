@@ -9,7 +9,8 @@ SECS=${ES_CNI_FUZZ_SECS:-20}
 # skipped only for want of the runtime: a fuzzer that does not build is a failure
 printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n)\n{ return d && n && 0; }\n' \
 	>"$ES_TMP/probe.c"
-if ! clang -fsanitize=fuzzer -o "$ES_TMP/probe" "$ES_TMP/probe.c" >/dev/null 2>&1; then
+if ! "${CLANG:-clang}" -fsanitize=fuzzer,address,undefined -o "$ES_TMP/probe" "$ES_TMP/probe.c" \
+	>/dev/null 2>&1; then
 	es_skip "config parser fuzzed for ${SECS}s" "no clang with -fsanitize=fuzzer"
 	es_done
 fi

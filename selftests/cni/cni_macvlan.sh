@@ -19,7 +19,7 @@ net() {	# MODE: a config on a host-local range of its own per mode
 add() {	# CONF POD CID: ADD, prints the pod's address (nothing when ADD failed)
 	local out
 	out=$(cni_exec "$CNI_BIN" ADD "$3" "/run/netns/$(es_ns "$2")" eth0 "$1") || return 1
-	jq -re '.ips[0].address' <<<"$out" | cut -d/ -f1
+	jq -r '.ips[0].address // empty' <<<"$out" | cut -d/ -f1
 }
 ping1() { es_in "$1" ping -c 1 -W 1 "$2" >/dev/null 2>&1 && echo yes || echo no; }
 
