@@ -96,8 +96,10 @@ int es_iso8601_duration(const char *s, uint64_t *ns)
 	static const char date_units[] = "YMWD", time_units[] = "HMS";
 	static const double date_s[] = { 365 * 86400.0, 30 * 86400.0, 7 * 86400.0, 86400.0 };
 	static const double time_s[] = { 3600.0, 60.0, 1.0 };
-	const char *p = s, *u;
-	bool in_time = false, any = false;
+	/* the section's units and their seconds: the date's, then after T the time's */
+	const char *p = s, *units = date_units, *u;
+	const double *secs = date_s;
+	bool any = false;
 	double total = 0, v;
 	int next = 0;	/* the first unit of the section still allowed */
 	char unit;
@@ -106,20 +108,21 @@ int es_iso8601_duration(const char *s, uint64_t *ns)
 		return -1;
 	while (*p) {
 		if (*p == 'T') {
-			if (in_time || !p[1])
+			if (units == time_units || !p[1])
 				return -1;
-			in_time = true;
+			units = time_units;
+			secs = time_s;
 			next = 0;
 			p++;
 			continue;
 		}
 		if (duration_part(&p, &v, &unit))
 			return -1;
-		u = strchr(in_time ? time_units : date_units, unit);
-		if (!u || !unit || u - (in_time ? time_units : date_units) < next)
+		u = strchr(units, unit);
+		if (!u || !unit || u - units < next)
 			return -1;
-		next = u - (in_time ? time_units : date_units) + 1;
-		total += v * (in_time ? time_s[u - time_units] : date_s[u - date_units]);
+		next = u - units + 1;
+		total += v * secs[u - units];
 		any = true;
 	}
 	if (!any || total > 366.0 * 86400)
