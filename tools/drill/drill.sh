@@ -640,10 +640,13 @@ retry_migration() {
 	for try in 1 2 3; do
 		ans=$(api 1 POST "/v1/zdm/migrations?container=svc&to=$NODE2${session:+&session=$session}&mode=$MODE" 2>&1)
 		echo "retry $try: $ans" >>"$OUT/fault.log"
-		jq -e '.id' <<<"$ans" >/dev/null 2>&1 && break
+		if jq -e '.id' <<<"$ans" >/dev/null 2>&1; then
+			echo "retry: asked again" >>"$OUT/fault.log"
+			return
+		fi
 		sleep 2
 	done
-	echo "retry: asked again" >>"$OUT/fault.log"
+	echo "retry: refused 3 times, none started" >>"$OUT/fault.log"
 }
 
 # the operator's answer to "replay buffer full": node 2's agent restarted
