@@ -5,7 +5,8 @@
 # reads the command, args, env, securityContext, mounts and grace period
 # from the manifest (and the config from its ConfigMap), so the two cannot
 # drift. Differences, all of this machine and none of the manifest: the
-# node's network is a test namespace (the pod's hostNetwork), the ConfigMap's
+# node's network is a test namespace (the pod's hostNetwork), the node's
+# /var/lib/edgeshift is a directory of the test's (--host-path), the ConfigMap's
 # pin_path and interface patterns name this run's pin directory and veth,
 # and the rlimits fit a host without CAP_SYS_RESOURCE. Traffic crosses the
 # interface the agent attached to, /metrics is scraped, then a rolling
@@ -17,7 +18,7 @@ if ! command -v podman >/dev/null || ! command -v buildah >/dev/null ||
 	! python3 -c 'import yaml' 2>/dev/null; then
 	es_plan 1; es_skip agent_image "podman, buildah or python3-yaml missing (tools/setup/install-deps)"; exit 0
 fi
-es_plan 15
+es_plan 16
 
 MANIFEST=$ES_ROOT/deploy/edgeshiftd-daemonset.yaml
 IMAGE=localhost/$ES_PREFIX/edgeshiftd
@@ -51,6 +52,7 @@ ds_run() {
 	args=$(python3 "$ES_ROOT/tools/image/ds-podman.py" "$MANIFEST" --name "$CT-$1" \
 		--node-name "$NODE" --host-ip "$HOST_IP" --configmap-dir "$ES_TMP/configmap" \
 		--netns "/run/netns/$(es_ns n)" --image "$IMAGE:$1" \
+		--host-path "/var/lib/edgeshift=$ES_TMP/node-state" \
 		--ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit nproc=16384:16384) || return 1
 	echo "$args" >"$ES_TMP/podman-$1.json"
 	# the ConfigMap as the operator adapts it: this run's pins and veth
@@ -82,6 +84,12 @@ es_expect_eq "run as the manifest says: privileged, BPF PERFMON NET_ADMIN SYS_AD
 es_expect_eq "node name from spec.nodeName, the interface attached" \
 	"$(es_in n curl -sf -m 5 "http://$HOST_IP:9464/v1/status" | jq -r '"\(.node) \([.interfaces[].name] | join(","))"')" \
 	"$NODE $VN"
+# the node's state directory (hostPath /var/lib/edgeshift) is the test's:
+# the agent writes its CRIU configuration there at start
+es_expect_eq "the node's /var/lib/edgeshift is the test's directory" \
+	"$(jq -r '.[] | select(startswith("'"$ES_TMP"'/node-state:"))' "$ES_TMP/podman-1.json" |
+		cut -d: -f2) $(test -s "$ES_TMP/node-state/criu.conf" && echo written)" \
+	"/var/lib/edgeshift written"
 podman exec "$CT-1" edgeshift sessions --json >"$ES_TMP/exec.out" 2>&1
 rc=$?
 es_expect_eq "edgeshift in the container reaches the agent through EDGESHIFT_API" "$rc" 0

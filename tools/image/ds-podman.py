@@ -87,9 +87,12 @@ def security(c):
     return out
 
 
-def hostpath_volume(v, m):
+def hostpath_volume(v, m, a):
     hp = v["hostPath"]
     path, kind = hp["path"], hp.get("type", "")
+    # a test's own directory in place of the node's (--host-path): its
+    # state must not land in, or read from, the machine's
+    path = a.host_paths.pop(path, path)
     if kind == "DirectoryOrCreate":
         os.makedirs(path, exist_ok=True)
     elif kind == "Directory" and not os.path.isdir(path):
@@ -119,7 +122,7 @@ def mounts(pod, c, configmaps, a):
         if v is None:
             fail("volumeMount %s names no volume" % m["name"])
         if "hostPath" in v:
-            src = hostpath_volume(v, m)
+            src = hostpath_volume(v, m, a)
         elif "configMap" in v:
             src = configmap_volume(v, configmaps, a)
         else:
@@ -154,6 +157,9 @@ def podman_args(a):
            "--network", "ns:" + a.netns if a.netns else "host"]
     out += ["--stop-timeout", str(pod.get("terminationGracePeriodSeconds", 30))]
     out += security(c) + env_args + mounts(pod, c, configmaps, a)
+    if a.host_paths:
+        fail("--host-path names no hostPath the container mounts: %s"
+             % sorted(a.host_paths))
     for u in a.ulimit:
         out += ["--ulimit", u]
     if "command" in c:
@@ -173,7 +179,16 @@ def main():
     p.add_argument("--netns")
     p.add_argument("--image")
     p.add_argument("--ulimit", action="append", default=[])
-    print(json.dumps(podman_args(p.parse_args())))
+    p.add_argument("--host-path", action="append", default=[], metavar="NODE=HERE",
+                   help="mount HERE where the manifest mounts the node's NODE")
+    a = p.parse_args()
+    a.host_paths = {}
+    for hp in a.host_path:
+        node, sep, here = hp.partition("=")
+        if not sep or not os.path.isabs(node) or not os.path.isabs(here):
+            fail("--host-path %s: want NODE=HERE, both absolute" % hp)
+        a.host_paths[node] = here
+    print(json.dumps(podman_args(a)))
 
 
 if __name__ == "__main__":
