@@ -124,12 +124,13 @@ int es_tcp_fresh_inject(struct tcp_run *r, const struct es_mig_record *rec)
 	return es_mig_inject(r->fd, &copy);
 }
 
-bool es_tcp_fresh_detect(struct tcp_run *r)
+int es_tcp_fresh_detect(struct tcp_run *r)
 {
 	struct es_mig_record rec;
 	struct es_mig_xlate x;
 	__u32 hlen;
 	__u8 *h;
+	int in_image;
 
 	if (!es_mig_xlate_get(r->dp, r->key, &x)) {
 		/* a second call (cut-over after catch-up): go on from where the first left it */
@@ -139,21 +140,24 @@ bool es_tcp_fresh_detect(struct tcp_run *r)
 		r->ts = x.flags & ES_MIG_XLATE_TS;
 		r->ecr_lo = x.new_tsval;
 		r->ecr_ns = x.new_ns;
-		return true;
+		return 1;
 	}
 	if (r->cursor || es_mig_record_get(r->dp, r->key, r->next, &rec))
-		return false;
+		return 0;
 	h = tcp_hdr(&rec, &hlen);
 	if (!h || (h[13] & (TCP_SYN | TCP_ACK)) != TCP_SYN)
-		return false;
+		return 0;
 	/*
 	 * Opened after forwarding began but accepted before the dump, it is
 	 * in the image: the restored container has its socket, which takes
-	 * the replay as any restored one does (its SYN a duplicate).
+	 * the replay as any restored one does (its SYN a duplicate). A
+	 * listing that failed says neither: taken for "in the image", the
+	 * replay would wait for a socket that is not there until it timed out.
 	 */
-	return !es_tcp_conn_exists(r->dp->ct_netns, es_mig_in6(r->key->svc_addr),
-				   r->key->svc_port, es_mig_in6(r->key->user_addr),
-				   r->key->user_port);
+	in_image = es_tcp_conn_exists(r->dp->ct_netns, es_mig_in6(r->key->svc_addr),
+				      r->key->svc_port, es_mig_in6(r->key->user_addr),
+				      r->key->user_port);
+	return in_image < 0 ? in_image : !in_image;
 }
 
 /*

@@ -370,7 +370,7 @@ int es_tcp_run_begin(struct tcp_run *r)
 {
 	struct es_mig_session s;
 	__u64 ss;
-	int fd;
+	int fd, ret;
 
 	fd = es_mig_session_get(r->dp, r->key, &s);
 	if (fd)
@@ -390,7 +390,13 @@ int es_tcp_run_begin(struct tcp_run *r)
 	r->segs_at_start = s.suppressed_new;
 	r->ack_moved_ns = es_now_ns();
 	/* a fresh socket's send point is its SYN-ACK's: no probing */
-	r->fresh = es_tcp_fresh_detect(r);
+	ret = es_tcp_fresh_detect(r);
+	if (ret < 0) {
+		close(fd);
+		r->fd = -1;
+		return ret;
+	}
+	r->fresh = ret;
 	r->booted |= r->fresh;
 	return fd;
 }

@@ -64,8 +64,12 @@ struct tcp_run {
 	__u64				hole_since;	/* caught up with a block still holed, or 0 */
 };
 
-/* Is the session one opened after the checkpoint (or one whose translation began)? */
-bool es_tcp_fresh_detect(struct tcp_run *r);
+/*
+ * Is the session one opened after the checkpoint (or one whose translation
+ * began)? 1 yes, 0 no, -errno when the container's sockets could not be
+ * listed.
+ */
+int es_tcp_fresh_detect(struct tcp_run *r);
 /*
  * A fresh session's handshake: the translation in LEARN, then, once the
  * restored SYN-ACK was seen, on. ES_TCP_FRESH_SYN: hand its SYN (r->next)
