@@ -47,12 +47,18 @@ static int configure(struct cni_ctx *c, json_t *res, const struct cni_link *l, j
 	/* the configuration's dns, key by key, over what the IPAM gave */
 	if (c->d->dns)
 		json_object_update(json_object_get(res, "dns"), c->d->dns);
-	/* CHECK verifies these; the rest of a prevResult is other plugins' */
+	/*
+	 * Only the IPAM's addresses and routes are this link's, and CHECK
+	 * verifies only these: the rest of a prevResult is other plugins'
+	 * (an address without "interface" too), passed on in res.
+	 */
+	json_object_set_new(c->att, "ownIps",
+			    json_deep_copy(json_object_get(ipam, "ips")) ?: json_array());
 	json_object_set_new(c->att, "ownRoutes",
 			    json_deep_copy(json_object_get(ipam, "routes")) ?: json_array());
 	if (cni_pod_nl(c, &pod))
 		return -1;
-	ret = ipam_apply(&pod, l->ifindex, res, iface, json_object_get(ipam, "routes"), &c->err);
+	ret = ipam_apply(&pod, l->ifindex, ipam, &c->err);
 	nl_close(&pod);
 	return ret;
 }

@@ -56,6 +56,27 @@ static int check_link(struct cni_ctx *c, const struct nl_link *l, const json_t *
 	return 0;
 }
 
+/*
+ * The IPAM and the pod are asked about what ADD recorded as its own, on
+ * its own interface, only: prevResult also holds every other plugin's
+ * addresses and routes of the chain.
+ */
+static int check_own(struct cni_ctx *c, struct nl *pod, int ifindex, const json_t *prev,
+		     int iface)
+{
+	json_t *own = ipam_own_part(prev, iface, json_object_get(c->att, "ownIps"),
+				    json_object_get(c->att, "ownRoutes"));
+	int ret;
+
+	if (!own)
+		return cni_fail(&c->err, CNI_ERR_IO, "out of memory");
+	ret = cni_ipam_check(c, own);
+	if (!ret)
+		ret = ipam_verify(pod, ifindex, own, &c->err);
+	json_decref(own);
+	return ret;
+}
+
 int cmd_check(struct cni_ctx *c)
 {
 	const json_t *prev = c->conf.prev_result;
@@ -90,10 +111,7 @@ int cmd_check(struct cni_ctx *c)
 	else
 		ret = check_link(c, &l, json_array_get(json_object_get(prev, "interfaces"), iface));
 	if (!ret)
-		ret = cni_ipam_check(c, prev);
-	if (!ret)
-		ret = ipam_verify(&pod, l.ifindex, prev, iface,
-				  json_object_get(c->att, "ownRoutes"), &c->err);
+		ret = check_own(c, &pod, l.ifindex, prev, iface);
 	nl_close(&pod);
 	return ret ? -1 : 0;
 }

@@ -13,8 +13,8 @@ json_t *cni_result_new(void)
 json_t *cni_result_normalize(const json_t *prev)
 {
 	static const char *const lists[] = { "interfaces", "ips", "routes" };
-	json_t *res = json_deep_copy(prev), *ip;
-	size_t i;
+	json_t *res = json_deep_copy(prev), *ip, *idx;
+	size_t i, n;
 
 	json_object_del(res, "cniVersion");
 	for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
@@ -22,8 +22,15 @@ json_t *cni_result_normalize(const json_t *prev)
 			json_object_set_new(res, lists[i], json_array());
 	if (!json_is_object(json_object_get(res, "dns")))
 		json_object_set_new(res, "dns", json_object());
-	json_array_foreach(json_object_get(res, "ips"), i, ip)
+	n = json_array_size(json_object_get(res, "interfaces"));
+	json_array_foreach(json_object_get(res, "ips"), i, ip) {
 		json_object_del(ip, "version");	/* 0.3.x/0.4.0 only */
+		/* an index past the interfaces names none, and would name the next one added */
+		idx = json_object_get(ip, "interface");
+		if (idx && (!json_is_integer(idx) || json_integer_value(idx) < 0 ||
+			    json_integer_value(idx) >= (json_int_t)n))
+			json_object_del(ip, "interface");
+	}
 	return res;
 }
 

@@ -13,7 +13,10 @@
 /* {"interfaces":[],"ips":[],"routes":[],"dns":{}} */
 json_t *cni_result_new(void);
 
-/* A result of any supported version (prevResult) copied into the 1.1 shape. */
+/*
+ * A result of any supported version (prevResult) copied into the 1.1
+ * shape; an ip's "interface" that is no index of its interfaces is dropped.
+ */
 json_t *cni_result_normalize(const json_t *prev);
 
 /* Appends an interface; returns its index in "interfaces". */

@@ -201,13 +201,13 @@ int cni_ipam_del(struct cni_ctx *c)
 	return run_exec(c, "DEL", NULL);
 }
 
-int cni_ipam_check(struct cni_ctx *c, const json_t *prev)
+int cni_ipam_check(struct cni_ctx *c, const json_t *own)
 {
 	if (!c->d->ipam)
 		return 0;
 	if (ipam_http_handles(c->d->ipam))
 		return ipam_http_check(c->d->ipam, c->d->name, c->env.container_id, c->env.ifname,
-				       json_object_get(prev, "ips"), &c->err);
+				       json_object_get(own, "ips"), &c->err);
 	return run_exec(c, "CHECK", NULL);
 }
 
@@ -280,25 +280,17 @@ int cni_ipam_gc(struct cni_ctx *c)
 	return ret;
 }
 
-static int ip_of_iface(const json_t *ip, int iface)
-{
-	json_t *i = json_object_get(ip, "interface");
-
-	return !i || json_integer_value(i) == iface;
-}
-
-/* Gateway of the first address of this family that has one. */
-static int default_gw(const json_t *res, int family, int iface, unsigned char gw[16])
+/* Gateway of the first of own's addresses of this family that has one. */
+static int default_gw(const json_t *own, int family, unsigned char gw[16])
 {
 	struct nl_addr a;
 	json_t *ip;
 	size_t i;
 
-	json_array_foreach(json_object_get(res, "ips"), i, ip) {
+	json_array_foreach(json_object_get(own, "ips"), i, ip) {
 		const char *g = json_string_value(json_object_get(ip, "gateway"));
 
-		if (ip_of_iface(ip, iface) && g && !nl_addr_parse(g, &a, false) &&
-		    a.family == family) {
+		if (g && !nl_addr_parse(g, &a, false) && a.family == family) {
 			memcpy(gw, a.addr, 16);
 			return 1;
 		}
@@ -306,7 +298,7 @@ static int default_gw(const json_t *res, int family, int iface, unsigned char gw
 	return 0;
 }
 
-static int parse_route(const json_t *res, const json_t *rt, size_t k, int iface, int ifindex,
+static int parse_route(const json_t *own, const json_t *rt, size_t k, int ifindex,
 		       struct nl_route *r, struct cni_error *err)
 {
 	const char *dst = json_string_value(json_object_get(rt, "dst"));
@@ -325,7 +317,7 @@ static int parse_route(const json_t *res, const json_t *rt, size_t k, int iface,
 		memcpy(r->gw, g.addr, 16);
 		r->has_gw = true;
 	} else {
-		r->has_gw = default_gw(res, r->dst.family, iface, r->gw);
+		r->has_gw = default_gw(own, r->dst.family, r->gw);
 	}
 	r->oif = ifindex;
 	r->priority = json_is_integer(prio) ? json_integer_value(prio) : 0;
@@ -343,8 +335,7 @@ static int parse_ip(const json_t *ip, size_t k, struct nl_addr *a, struct cni_er
 	return 0;
 }
 
-int ipam_apply(struct nl *nl, int ifindex, const json_t *res, int iface, const json_t *routes,
-	       struct cni_error *err)
+int ipam_apply(struct nl *nl, int ifindex, const json_t *own, struct cni_error *err)
 {
 	struct nl_link_change up = { .up = 1 };
 	struct nl_route r;
@@ -353,9 +344,7 @@ int ipam_apply(struct nl *nl, int ifindex, const json_t *res, int iface, const j
 	size_t k;
 	int ret;
 
-	json_array_foreach(json_object_get(res, "ips"), k, ip) {
-		if (!ip_of_iface(ip, iface))
-			continue;
+	json_array_foreach(json_object_get(own, "ips"), k, ip) {
 		if (parse_ip(ip, k, &a, err))
 			return -1;
 		ret = nl_addr_add(nl, ifindex, &a);
@@ -373,8 +362,8 @@ int ipam_apply(struct nl *nl, int ifindex, const json_t *res, int iface, const j
 		return cni_fail(err, CNI_ERR_IO, "the interface's IPv6 addresses: %s",
 				ret == -EADDRINUSE ? "duplicate address detected" :
 				ret == -ETIMEDOUT ? "still tentative after 10 s" : strerror(-ret));
-	json_array_foreach(routes, k, rt) {
-		if (parse_route(res, rt, k, iface, ifindex, &r, err))
+	json_array_foreach(json_object_get(own, "routes"), k, rt) {
+		if (parse_route(own, rt, k, ifindex, &r, err))
 			return -1;
 		ret = nl_route_add(nl, &r);
 		if (ret && ret != -EEXIST)
@@ -418,22 +407,48 @@ static int same_str(const json_t *a, const json_t *b, const char *key)
 	return (!x && !y) || (x && y && !strcmp(x, y));
 }
 
-/* Is route rt one of own (NULL: everything is)? */
-static int is_own(const json_t *own, const json_t *rt)
+/* Is e one of list by key (and key2 when given)? A NULL list holds everything. */
+static int listed(const json_t *list, const json_t *e, const char *key, const char *key2)
 {
 	json_t *o;
 	size_t i;
 
-	if (!own)
+	if (!list)
 		return 1;
-	json_array_foreach(own, i, o)
-		if (same_str(o, rt, "dst") && same_str(o, rt, "gw"))
+	json_array_foreach(list, i, o)
+		if (same_str(o, e, key) && (!key2 || same_str(o, e, key2)))
 			return 1;
 	return 0;
 }
 
-int ipam_verify(struct nl *nl, int ifindex, const json_t *res, int iface, const json_t *own,
-		struct cni_error *err)
+/*
+ * The spec makes "interface" optional: an address without one, or with
+ * another index, is an earlier plugin's, on its own link.
+ */
+static int on_iface(const json_t *ip, int iface)
+{
+	json_t *i = json_object_get(ip, "interface");
+
+	return json_is_integer(i) && json_integer_value(i) == iface;
+}
+
+json_t *ipam_own_part(const json_t *res, int iface, const json_t *ips, const json_t *routes)
+{
+	json_t *own = json_pack("{s:[], s:[]}", "ips", "routes"), *e;
+	size_t k;
+
+	if (!own)
+		return NULL;
+	json_array_foreach(json_object_get(res, "ips"), k, e)
+		if (on_iface(e, iface) && listed(ips, e, "address", NULL))
+			json_array_append(json_object_get(own, "ips"), e);
+	json_array_foreach(json_object_get(res, "routes"), k, e)
+		if (listed(routes, e, "dst", "gw"))
+			json_array_append(json_object_get(own, "routes"), e);
+	return own;
+}
+
+int ipam_verify(struct nl *nl, int ifindex, const json_t *own, struct cni_error *err)
 {
 	struct nl_addr have[MAX_ADDRS], a;
 	struct nl_route *routes, r;
@@ -443,14 +458,12 @@ int ipam_verify(struct nl *nl, int ifindex, const json_t *res, int iface, const 
 
 	if (nl_addr_list(nl, ifindex, have, MAX_ADDRS, &n))
 		return cni_fail(err, CNI_ERR_IO, "cannot list the interface's addresses");
-	json_array_foreach(json_object_get(res, "ips"), k, ip) {
-		if (!ip_of_iface(ip, iface))
-			continue;
+	json_array_foreach(json_object_get(own, "ips"), k, ip) {
 		if (parse_ip(ip, k, &a, err))
 			return -1;
 		if (!has_addr(have, n, &a))
 			return cni_fail(err, CNI_ERR_CHECK_DIFFERS,
-					"ips[%zu]: address %s is missing from the interface", k,
+					"address %s is missing from the interface",
 					json_string_value(json_object_get(ip, "address")));
 	}
 	routes = calloc(MAX_ROUTES, sizeof(*routes));
@@ -458,14 +471,11 @@ int ipam_verify(struct nl *nl, int ifindex, const json_t *res, int iface, const 
 		free(routes);
 		return cni_fail(err, CNI_ERR_IO, "cannot list the pod's routes");
 	}
-	json_array_foreach(json_object_get(res, "routes"), k, rt) {
-		if (!is_own(own, rt))
-			continue;
-		ret = parse_route(res, rt, k, iface, ifindex, &r, err);
+	json_array_foreach(json_object_get(own, "routes"), k, rt) {
+		ret = parse_route(own, rt, k, ifindex, &r, err);
 		if (!ret && !r.table &&
 		    !has_route(routes, nr, &r, json_object_get(rt, "gw") != NULL))
-			ret = cni_fail(err, CNI_ERR_CHECK_DIFFERS,
-				       "routes[%zu]: route to %s is missing", k,
+			ret = cni_fail(err, CNI_ERR_CHECK_DIFFERS, "route to %s is missing",
 				       json_string_value(json_object_get(rt, "dst")));
 		if (ret)
 			break;

@@ -15,8 +15,12 @@
 int cni_ipam_add(struct cni_ctx *c, json_t **result);
 /* Releases; an allocation the IPAM does not know is not an error. */
 int cni_ipam_del(struct cni_ctx *c);
-/* Asks the IPAM to confirm the allocation behind prev (a 1.1 result). */
-int cni_ipam_check(struct cni_ctx *c, const json_t *prev);
+/*
+ * Asks the IPAM to confirm the allocation behind own, this plugin's part
+ * of prevResult (ipam_own_part): the HTTP IPAM compares its addresses; a
+ * plugin gets the configuration, with the whole prevResult, as the spec says.
+ */
+int cni_ipam_check(struct cni_ctx *c, const json_t *own);
 /*
  * STATUS: code 50 when the IPAM cannot serve an ADD now (no HTTP server
  * answers, the dhcp daemon is not listening, a 1.1 plugin's own STATUS
@@ -35,20 +39,24 @@ int cni_ipam_gc(struct cni_ctx *c);
 bool cni_ipam_needs_link(const struct cni_ctx *c);
 
 /*
- * In the current (pod) namespace: adds the result's addresses of
- * interface iface to ifindex, brings it up and adds `routes` (this
- * plugin's own: a prevResult's routes belong to the links of earlier
- * plugins and are only passed on).
+ * In the current (pod) namespace: adds the addresses of own (this
+ * plugin's IPAM result, NULL for none) to ifindex, brings it up and adds
+ * own's routes. A prevResult's addresses and routes belong to the links of
+ * earlier plugins: they are passed on in the result, never applied here.
  */
-int ipam_apply(struct nl *nl, int ifindex, const json_t *res, int iface, const json_t *routes,
-	       struct cni_error *err);
+int ipam_apply(struct nl *nl, int ifindex, const json_t *own, struct cni_error *err);
 /*
- * Verifies those addresses are on ifindex and the routes of res that are
- * in `own` (all of them when own is NULL) exist; a later plugin may have
- * moved a route to another link, which is tolerated. Code 111 names the
- * missing one.
+ * What of res (the prevResult CHECK gets) is this plugin's, as
+ * {"ips":[...],"routes":[...]}: the ips whose "interface" is iface and
+ * that ips lists, the routes that routes lists (by address, dst and gw;
+ * a NULL list, from a record without it, holds everything).
  */
-int ipam_verify(struct nl *nl, int ifindex, const json_t *res, int iface, const json_t *own,
-		struct cni_error *err);
+json_t *ipam_own_part(const json_t *res, int iface, const json_t *ips, const json_t *routes);
+/*
+ * Verifies that own's addresses (ipam_own_part) are on ifindex and its
+ * routes exist; a later plugin may have moved a route to another link,
+ * which is tolerated. Code 111 names the missing one.
+ */
+int ipam_verify(struct nl *nl, int ifindex, const json_t *own, struct cni_error *err);
 
 #endif

@@ -63,7 +63,8 @@ int ipam_http_status(const json_t *ipam, struct cni_error *err);
 
 /*
  * Confirms a server still holds the allocation with these addresses: `ips`
- * is the "ips" array of the prevResult. Code 3 when none holds it or the
+ * are the prevResult's addresses of this plugin's interface (a chain's
+ * other plugins' are not the server's). Code 3 when none holds it or the
  * addresses differ.
  */
 int ipam_http_check(const json_t *ipam, const char *network, const char *container_id,

@@ -5,13 +5,15 @@
 # left on its link), CHECK tolerating a route a later plugin added through
 # another link and failing (111) on our own missing address; CHECK of a
 # 1.1.0 network whose IPAM (static, host-local) speaks 1.0.0 only, the
-# prevResult converted for it; the result's dns (IPAM's, the network
-# configuration's key by key over it).
+# prevResult converted for it; a prevResult's addresses without
+# "interface", or with another plugin's, passed through, neither applied,
+# routed through nor checked on our link; the result's dns (IPAM's, the
+# network configuration's key by key over it).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/cni_lib.bash"
 es_require_root "cni chain"
 cni_require "cni chain"
-es_plan 14
+es_plan 18
 cni_host || exit 1
 cni_pod pa || exit 1; P=$(cni_pod_path pa)
 code() { if [ -z "$1" ]; then echo 0; else jq -r ".code // 0" <<<"$1"; fi; }
@@ -52,6 +54,34 @@ es_expect_eq "CHECK fails with 111 when our own address is missing" \
 	"$(jq -r '"\(.code) \(.msg | contains("10.78.0.5"))"' <<<"$res")" "111 true"
 cni_exec "$CNI_BIN" DEL c1 "$P" net1 "$chk" >/dev/null
 cni_exec "$CNI_REF/macvlan" DEL c1 "$P" eth0 "$first" >/dev/null
+
+# A prevResult's addresses that are not ours: the reference's on its eth0
+# (interface 0), one without "interface" (optional in the spec), one whose
+# index names no interface of the prevResult (it would name ours).
+cni_pod pc || exit 1; PC=$(cni_pod_path pc)
+prev=$(cni_exec "$CNI_REF/macvlan" ADD c2 "$PC" eth0 "$first" |
+	jq -c '.ips += [{address: "10.80.0.7/24", gateway: "10.80.0.1"},
+			{address: "10.82.0.7/24", interface: 1}]')
+own=$(cni_conf ours macvlan 1.0.0 "{\"master\":\"$CNI_MASTER\",\"ipam\":{\"type\":\"static\",
+	\"addresses\":[{\"address\":\"10.81.0.5/24\",\"gateway\":\"10.81.0.1\"}],
+	\"routes\":[{\"dst\":\"10.203.0.0/16\"}]}}")
+out=$(cni_exec "$CNI_BIN" ADD c2 "$PC" net1 "$(jq -c --argjson p "$prev" '.prevResult = $p' <<<"$own")")
+es_expect_eq "prevResult ips without or with another interface: net1 has only its IPAM's address" \
+	"$(es_in pc ip -j addr show dev net1 | jq -c '[.[0].addr_info[] | select(.family=="inet") | "\(.local)/\(.prefixlen)"]')" \
+	'["10.81.0.5/24"]'
+es_expect_eq "... its route without gw goes through its IPAM's gateway" \
+	"$(es_in pc ip -j route show 10.203.0.0/16 | jq -r '.[] | "\(.gateway) \(.dev)"')" "10.81.0.1 net1"
+es_expect_eq "... the result passes them through, each index naming its interface or none" \
+	"$(jq -c '{i: [.interfaces[].name], ips: [.ips[] | "\(.address)@\(.interface)"]}' <<<"$out")" \
+	"$(jq -c '{i: ["eth0", "net1"], ips: ([.ips[0] | "\(.address)@0"] +
+		["10.80.0.7/24@null", "10.82.0.7/24@null", "10.81.0.5/24@1"])}' <<<"$prev")"
+# later plugins' addresses, one without interface, one naming net1: on no link
+chk=$(jq -c --argjson p "$out" '.prevResult = ($p | .ips += [{address: "10.84.0.9/24"},
+	{address: "10.85.0.9/24", interface: 1}])' <<<"$own")
+es_check "CHECK verifies only its own IPAM's addresses" \
+	cni_exec "$CNI_BIN" CHECK c2 "$PC" net1 "$chk"
+cni_exec "$CNI_BIN" DEL c2 "$PC" net1 "$chk" >/dev/null
+cni_exec "$CNI_REF/macvlan" DEL c2 "$PC" eth0 "$first" >/dev/null
 
 # CHECK of a 1.1.0 network: the IPAM plugins speak 1.0.0 and parse the prevResult
 cni_pod pb || exit 1; PB=$(cni_pod_path pb)

@@ -13,7 +13,7 @@
 . "$(dirname "$0")/cni_lib.bash"
 es_require_root "cni conformance"
 cni_require "cni conformance"
-es_plan 51
+es_plan 52
 cni_host || exit 1
 N=0
 TABLE=${ES_CNI_TABLE:-$ES_TMP/table.md}
@@ -81,14 +81,15 @@ t_ifname_bad() {
 	pod "$1"; local o; o=$(run "$1" ADD "$C" "$P" "a-name-far-too-long" "$(net "$1" 1.0.0)")
 	pass_if [ -n "$(code_of "$o")" ] && [ "$(reserved "$1" "$C")" = 0 ]
 }
-# chained after the reference macvlan (eth0, default route via its gateway)
+# chained after the reference macvlan (eth0, default route via its gateway);
+# JQ, when given, edits its result before it becomes our prevResult
 chain() {
 	pod "$1"
 	FIRST=$(cni_conf ref macvlan 1.0.0 "{\"master\":\"$CNI_MASTER\",\"ipam\":{\"type\":\"host-local\",
 		\"subnet\":\"10.63.$N.0/24\",\"gateway\":\"10.63.$N.1\",
 		\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gw\":\"10.63.$N.1\"}],
 		\"dataDir\":\"$ES_TMP/hl-first\"}}")
-	PREV=$(run ref ADD "$C" "$P" eth0 "$FIRST")
+	PREV=$(run ref ADD "$C" "$P" eth0 "$FIRST" | jq -c "${2:-.}")
 	OUT=$(run "$1" ADD "$C" "$P" net1 "$(net "$1" 1.0.0 "" "{\"prevResult\":$PREV}")")
 }
 t_prev_pass() {
@@ -100,6 +101,15 @@ t_prev_not_applied() {
 	chain "$1"
 	pass_if [ -z "$(code_of "$OUT")" ] && has_if "$PN" net1 &&
 		[ "$(es_in "$PN" ip -j route show default | jq -r '[.[].dev] | join(",")')" = eth0 ]
+}
+# the spec makes ips[].interface optional: one without it is not this plugin's
+t_prev_ips() {
+	chain "$1" '.ips += [{address: "10.68.0.7/24"}]'
+	local have
+	have=$(es_in "$PN" ip -j addr show dev net1 | jq -c '[.[0].addr_info[] | select(.family == "inet")]')
+	pass_if [ -z "$(code_of "$OUT")" ] && [ "$(jq length <<<"$have")" = 1 ] &&
+		! grep -q 10.68.0.7 <<<"$have" &&
+		jq -e '.ips | any(.address == "10.68.0.7/24" and (has("interface") | not))' <<<"$OUT" >/dev/null
 }
 t_del() {
 	pod "$1"; local c; c=$(net "$1" 1.0.0)
@@ -358,6 +368,7 @@ row "2 ADD" MUST "errors when CNI_IFNAME exists in the container (and leaks noth
 row "2 params" MUST "errors when it cannot use CNI_IFNAME (and leaks nothing)" t_ifname_bad
 row "2 ADD" MUST "prevResult passed through (chained after macvlan)" t_prev_pass
 row "2 ADD" MUST "prevResult not re-applied on its own link" t_prev_not_applied
+row "2 ADD" MUST "prevResult's ips without interface passed through, not applied" t_prev_ips
 row "2 DEL" SHOULD "deletes the interface, releases IPAM" t_del
 row "2 DEL" MUST "accepts DEL twice, both succeed" t_del_twice
 row "2 DEL" SHOULD "DEL with the ADD's prevResult succeeds and releases" t_del_prev

@@ -2,16 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # edgeshift-cni end to end with the HTTP IPAM ("vdhcp", the multicni example
 # of docs/cni.md) against a real build/es-ipamd in the test host namespace: ADD,
-# CHECK, DEL as seen by the server, fifty parallel ADDs, a server that is
-# down, slow, answers garbage or refuses the password (right code within
-# the timeout, nothing left behind), a failover after a silent server
+# CHECK (in a chain too), DEL as seen by the server, fifty parallel ADDs, a
+# server that is down, slow, answers garbage or refuses the password (right
+# code within the timeout, nothing left behind), a failover after a silent server
 # (DEL retried until that server is heard from or configured away), and
 # host-device DEL with the pod namespace already gone.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/cni_lib.bash"
 es_require_root "cni http ipam e2e"
 cni_require "cni http ipam e2e"
-es_plan 29
+es_plan 30
 cni_host || exit 1
 STANDIN=$(dirname "$0")/cni_standin.py
 IPAMD=http://127.0.0.1:18480/ipam/
@@ -64,6 +64,9 @@ es_expect_eq "ADD: the server's default route is in the pod" \
 	"$(es_in a ip -j route show default | jq -r '.[0].gateway')" 10.96.0.1
 chk=$(jq -c --argjson r "$out" '. + {prevResult: $r}' <<<"$good")
 es_check "CHECK passes" cni_exec "$CNI_BIN" CHECK ca "$PA" eth0 "$chk"
+# in a chain the prevResult also lists other plugins' addresses (no "interface")
+es_check "CHECK asks the server about its own addresses only" cni_exec "$CNI_BIN" CHECK ca "$PA" \
+	eth0 "$(jq -c '.prevResult.ips += [{address: "10.97.0.9/24"}]' <<<"$chk")"
 es_check "DEL" cni_exec "$CNI_BIN" DEL ca "$PA" eth0 "$good"
 es_expect_eq "DEL: the server released the address" "$(allocs)" ""
 cni_gone a	# deleted in the background
