@@ -9,7 +9,6 @@
 #include "netns.h"
 #include "state.h"
 #include "ipam.h"
-#include "devpool.h"
 #include "select.h"
 #include "dataplane.h"
 #include "cni_result.h"
@@ -28,11 +27,12 @@ static void undo(struct cni_ctx *c, bool ipam_done)
 	cni_dataplane_abort(c);
 	if (ipam_done)
 		cni_ipam_del(c);
-	if (c->d->kind == CNI_KIND_MACVLAN)
-		macvlan_del(c);
-	else
-		host_device_del(c);
-	devpool_release(c);
+	c->err = saved;
+	if (c->d->kind == CNI_KIND_HOST_DEVICE) {
+		host_device_undo(c);
+		return;
+	}
+	macvlan_del(c);
 	c->err = saved;
 }
 

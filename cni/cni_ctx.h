@@ -38,6 +38,11 @@ struct cni_link {
 /* A socket in the pod's namespace (c->pod_ns); the caller closes it. */
 int cni_pod_nl(struct cni_ctx *c, struct nl *nl);
 
+/*
+ * The pod's link named name: 0 with *found the lookup's result (0, or
+ * -ENODEV and the like), -1 when netlink in the pod cannot be opened.
+ */
+int cni_pod_link_get(struct cni_ctx *c, const char *name, struct nl_link *l, int *found);
 /* Code 4 when the pod already has an interface named CNI_IFNAME. */
 int cni_pod_name_free(struct cni_ctx *c);
 /*
@@ -53,6 +58,12 @@ int macvlan_del(struct cni_ctx *c);
 int macvlan_check(struct cni_ctx *c, const struct nl_link *l);
 int host_device_add(struct cni_ctx *c, struct cni_link *out);
 int host_device_del(struct cni_ctx *c);
+/*
+ * An ADD that failed once the NIC was in the pod: gives it back as DEL
+ * does and releases its pool claim. c->err stays the cause of the failure
+ * (details say when giving back failed too).
+ */
+void host_device_undo(struct cni_ctx *c);
 int host_device_check(struct cni_ctx *c, const struct nl_link *l);
 
 #endif

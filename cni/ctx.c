@@ -29,16 +29,24 @@ void cni_attachment_path(const struct cni_ctx *c, char *buf, size_t len)
 			      buf, len);
 }
 
-int cni_pod_name_free(struct cni_ctx *c)
+int cni_pod_link_get(struct cni_ctx *c, const char *name, struct nl_link *l, int *found)
 {
-	struct nl_link l;
 	struct nl pod;
-	int ret;
 
 	if (cni_pod_nl(c, &pod))
 		return -1;
-	ret = nl_link_get(&pod, 0, c->env.ifname, &l);
+	*found = nl_link_get(&pod, 0, name, l);
 	nl_close(&pod);
+	return 0;
+}
+
+int cni_pod_name_free(struct cni_ctx *c)
+{
+	struct nl_link l;
+	int ret;
+
+	if (cni_pod_link_get(c, c->env.ifname, &l, &ret))
+		return -1;
 	if (!ret)
 		return cni_fail(&c->err, CNI_ERR_INVALID_ENV,
 				"CNI_IFNAME: the pod already has an interface named %s", c->env.ifname);

@@ -124,13 +124,37 @@ static void owner_alias(struct cni_ctx *c, const char *orig, char *buf, size_t l
 	snprintf(buf, len, ALIAS_TAG "%s:%s:%.200s", orig, c->env.ifname, c->env.container_id);
 }
 
+/*
+ * The NIC in the pod, under CNI_IFNAME. The kernel takes a name with a
+ * '%' for a pattern (net%d): the NIC is then there under another name.
+ */
+static int read_moved(struct cni_ctx *c, const char *orig, struct cni_link *out)
+{
+	struct nl_link l;
+	int ret;
+
+	if (cni_pod_link_get(c, c->env.ifname, &l, &ret))
+		return -1;
+	if (ret) {
+		cni_fail(&c->err, CNI_ERR_IO, "cannot find %s in the pod after moving %s there: %s",
+			 c->env.ifname, orig, strerror(-ret));
+		if (strchr(c->env.ifname, '%'))
+			snprintf(c->err.details, sizeof(c->err.details),
+				 "the kernel takes a '%%' in an interface name for a pattern");
+		return -1;
+	}
+	out->ifindex = l.ifindex;
+	out->mtu = l.mtu;
+	memcpy(out->mac, l.mac, 6);
+	return 0;
+}
+
 int host_device_add(struct cni_ctx *c, struct cni_link *out)
 {
 	struct nl_link_change mv = { .name = c->env.ifname, .netns_fd = c->pod_ns };
 	char alias[256];
 	json_t *saved;
 	struct nl_link l;
-	struct nl pod;
 	int ret;
 
 	if (cni_pod_name_free(c) || find_device(c, &l))
@@ -155,16 +179,10 @@ int host_device_add(struct cni_ctx *c, struct cni_link *out)
 		return cni_fail(&c->err, CNI_ERR_IO, "cannot move %s into %s: %s", l.name,
 				c->env.netns, strerror(-ret));
 	}
-	if (cni_pod_nl(c, &pod))
+	if (read_moved(c, l.name, out)) {
+		host_device_undo(c);
 		return -1;
-	ret = nl_link_get(&pod, 0, c->env.ifname, &l);
-	nl_close(&pod);
-	if (ret)
-		return cni_fail(&c->err, CNI_ERR_IO, "%s vanished from the pod: %s", c->env.ifname,
-				strerror(-ret));
-	out->ifindex = l.ifindex;
-	out->mtu = l.mtu;
-	memcpy(out->mac, l.mac, 6);
+	}
 	return 0;
 }
 
@@ -270,6 +288,14 @@ static int bring_home(struct cni_ctx *c, int *ifindex, char *alias)
 	if (ret)
 		return cni_fail(&c->err, CNI_ERR_IO, "cannot move %s back to the host: %s",
 				c->env.ifname, strerror(-ret));
+	/*
+	 * The kernel gives it another index when its pod index is taken in
+	 * the host: restored by that one, another host link got its name.
+	 */
+	ret = nl_link_get(&c->nl, 0, tmp, &l);
+	if (ret)
+		return cni_fail(&c->err, CNI_ERR_IO, "cannot find %s back in the host as %s: %s",
+				c->env.ifname, tmp, strerror(-ret));
 	*ifindex = l.ifindex;
 	strcpy(alias, l.alias);
 	return 0;
@@ -295,6 +321,22 @@ int host_device_del(struct cni_ctx *c)
 		strcpy(alias, l.alias);
 	}
 	return restore_in_host(c, ifindex, saved, alias);
+}
+
+void host_device_undo(struct cni_ctx *c)
+{
+	struct cni_error cause = c->err;
+
+	if (host_device_del(c))
+		snprintf(cause.details, sizeof(cause.details), "giving the device back failed: %s",
+			 c->err.msg);
+	/*
+	 * Released even when the NIC stayed in the pod: a device is claimed
+	 * only while it is in the host, and the runtime's DEL finds it by its
+	 * alias.
+	 */
+	devpool_release(c);
+	c->err = cause;
 }
 
 int host_device_check(struct cni_ctx *c, const struct nl_link *l)

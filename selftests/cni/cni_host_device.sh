@@ -4,12 +4,13 @@
 # NIC returned exactly as it was, DEL after the pod namespace is gone
 # (against the reference plugin, which leaks the IPAM address there), DEL
 # without CNI_NETNS, the device pool of a multicni delegate, delegate
-# selection by CNI_ARGS and promiscMode undone after the last pod.
+# selection by CNI_ARGS, promiscMode undone after the last pod, and an ADD
+# failing once the NIC is in the pod giving it back (its pool claim too).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/cni_lib.bash"
 es_require_root "cni host-device"
 cni_require "cni host-device"
-es_plan 16
+es_plan 24
 cni_host || exit 1
 D1=$(es_ifname hd1); D2=$(es_ifname hd2)
 cni_standin "$D1" 1450 192.168.71.1/24 && cni_standin "$D2" 1400 192.168.72.1/24 || exit 1
@@ -83,4 +84,49 @@ es_expect_eq "pool devices all back in the host" \
 	"$(ip -n "$(es_ns host)" -br link | grep -c -e "^$D1" -e "^$D2")" 2
 es_expect_eq "promiscMode: the master leaves promiscuous mode with its last pod" \
 	"$(ip -n "$(es_ns host)" -j link show dev "$CNI_MASTER" | jq -r '.[0].flags | index("PROMISC") != null')" false
+
+# An ADD that fails once the NIC is in the pod gives it back as DEL does
+# and releases its claim. hostview: every host link by name, MAC, MTU, up
+# state and addresses (a NIC restored by a stale index renames another).
+hostview() {
+	ip -n "$(es_ns host)" -j addr | jq -c '[.[] | {name: .ifname, mac: .address, mtu,
+		up: (.flags | index("UP") != null),
+		addresses: [.addr_info[] | select(.scope == "global") | "\(.local)/\(.prefixlen)"]}]
+		| sort_by(.name)'
+}
+# left CID POD: what the failed ADD left: pod links, pool claims, records
+left() {
+	echo "$(es_in "$2" ip -j link | jq -c '[.[].ifname] | sort') $(ls "$CNI_STATE/pool/esnet" 2>/dev/null)" \
+		"$(ls "$CNI_STATE/attachments/esnet" 2>/dev/null | grep -c "^$1-")"
+}
+D3=$(es_ifname hd3)
+cni_standin "$D3" 1420 192.168.74.1/24 || exit 1
+pool=$(cni_conf ours host-device 1.0.0 "{\"devices\":[\"$D3\"],\"ipam\":$(hl fail)}")
+before=$(hostview)
+cni_pod f1 >/dev/null; P=$(cni_pod_path f1)
+# the kernel takes a '%' for a pattern: the NIC lands as net0, not net%d
+r=$(cni_exec "$CNI_BIN" ADD f1 "$P" 'net%d' "$pool")
+es_expect_eq "ADD failing once the NIC is in the pod (CNI_IFNAME net%d): code 5 naming it" \
+	"$(jq -r '"\(.code) \(.msg | contains("net%d"))"' <<<"$r")" "5 true"
+es_expect_eq "... every host link as it was, the NIC back under its name" "$(hostview)" "$before"
+es_expect_eq "... nothing in the pod, no pool claim, no record" "$(left f1 f1)" '["lo"]  0'
+es_expect_eq "... the device can be taken again" \
+	"$(cni_exec "$CNI_BIN" ADD f1b "$P" net0 "$pool" | jq -r '.interfaces[0].name')" net0
+cni_exec "$CNI_BIN" DEL f1b "$P" net0 "$pool" >/dev/null
+# The pod holds the NIC's index, so the NIC gets another one there, which
+# a host link may hold: back in the host the kernel gives it yet another.
+cni_pod f2 >/dev/null; P=$(cni_pod_path f2)
+h=$(ip -n "$(es_ns host)" -j link show dev "$D3" | jq '.[0].ifindex')
+es_in f2 ip link add x0 index "$h" type veth peer name x1 index $((h + 1000))
+# an IPv6 address, which a test pod (IPv6 off, cni_pod) refuses
+bad=$(jq -c '.ipam = {type: "static", addresses: [{address: "fd00::5/64"}]}' <<<"$pool")
+r=$(cni_exec "$CNI_BIN" ADD f2 "$P" net0 "$bad")
+es_expect_eq "ADD failing on an address the pod refuses: code 5 naming it" \
+	"$(jq -r '"\(.code) \(.msg | contains("fd00::5"))"' <<<"$r")" "5 true"
+es_expect_eq "... every host link as it was, the NIC back under its name" "$(hostview)" "$before"
+es_expect_eq "... nothing in the pod but its own links, no pool claim, no record" \
+	"$(left f2 f2)" '["lo","x0","x1"]  0'
+cni_exec "$CNI_BIN" ADD f2 "$P" net0 "$pool" >/dev/null
+cni_exec "$CNI_BIN" DEL f2 "$P" net0 "$pool" >/dev/null
+es_expect_eq "DEL from such a pod: every host link as it was" "$(hostview)" "$before"
 es_done
