@@ -131,6 +131,8 @@ void es_agent_detector_sample(struct es_agent *a)
 		if (u >= 0)
 			es_events_on_utilisation(a->events, v.ifaces[i].ifname, u);
 	}
+	/* the interfaces not given (gone, or no known capacity) are forgotten */
+	es_events_utilisation_round_end(a->events);
 	es_node_view_free(&v);
 }
 

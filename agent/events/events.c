@@ -94,6 +94,7 @@ void es_events_stats(struct es_events *ev, struct es_events_stats *st)
 		st->dropped += atomic_load(&ev->dropped[i]);
 	st->dropped_full = atomic_load(&ev->dropped[ES_EV_DROP_FULL]);
 	st->dropped_write = atomic_load(&ev->dropped[ES_EV_DROP_WRITE]);
+	st->util_untracked = atomic_load(&ev->util_untracked);
 	st->delivered = atomic_load(&ev->delivered);
 	st->retried = atomic_load(&ev->retried);
 	st->dead_lettered = atomic_load(&ev->dead_lettered);
@@ -157,6 +158,9 @@ void es_events_render_metrics(FILE *f, struct es_events *ev, const char *node)
 	for (i = 0; i < ES_EV_DROPS; i++)
 		fprintf(f, "edgeshift_events_dropped_total{node=\"%s\",reason=\"%s\"} %llu\n", node,
 			drop_names[i], (unsigned long long)atomic_load(&ev->dropped[i]));
+	counter(f, "edgeshift_events_util_untracked_total",
+		"Interfaces whose utilisation a round did not judge: 64 others were tracked.",
+		node, atomic_load(&ev->util_untracked));
 	es_prom_header(f, "edgeshift_events_spool_depth", "gauge",
 		       "Events spooled and not yet acknowledged.");
 	fprintf(f, "edgeshift_events_spool_depth{node=\"%s\"} %llu\n", node,

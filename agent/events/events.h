@@ -130,6 +130,7 @@ struct es_events_stats {
 	uint64_t	emitted, delivered, retried, dead_lettered, attempts, dropped;
 	uint64_t	dropped_full;	/* of dropped: the spool held spool_max_events */
 	uint64_t	dropped_write;	/* of dropped: the spool could not be written */
+	uint64_t	util_untracked;	/* interfaces left out of a round: 64 tracked */
 	uint64_t	spool_depth;
 };
 void es_events_stats(struct es_events *ev, struct es_events_stats *st);
@@ -156,8 +157,15 @@ struct es_ev_session {
 
 void es_events_on_session_opened(struct es_events *ev, const struct es_ev_session *s);
 void es_events_on_session_closed(struct es_events *ev, const struct es_ev_session *s);
-/* An interface's utilisation (0..1) this window; emits when the threshold is crossed. */
+/*
+ * An interface's utilisation (0..1) this window; emits when the threshold
+ * is crossed. A round gives every interface's, then ends: the interfaces
+ * not given in a round are forgotten, so the 64 tracked at once are the
+ * live ones (pods' veths come and go under new names). One that finds 64
+ * live ones tracked is left out that round and counted (util_untracked).
+ */
 void es_events_on_utilisation(struct es_events *ev, const char *ifname, double util);
+void es_events_utilisation_round_end(struct es_events *ev);
 /*
  * The node's p99 latency of one kind ("handshake", "service", "response")
  * over the signals window, from samples; emits when it crosses the SLO.

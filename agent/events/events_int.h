@@ -10,7 +10,7 @@
 
 #define ES_EV_LAT_BUCKETS	12
 #define ES_EV_SEEN_SLOTS	4096	/* user.attached: remembered (user, service) pairs */
-#define ES_EV_UTIL_IFACES	64
+#define ES_EV_UTIL_IFACES	64	/* utilisation.crossed: interfaces tracked at once */
 
 enum es_ev_drop {
 	ES_EV_DROP_FULL,	/* the spool held spool_max_events */
@@ -23,6 +23,7 @@ enum es_ev_drop {
 struct es_ev_util_state {
 	char	ifname[16];
 	bool	above;
+	bool	seen;	/* reported since the last round's end */
 };
 
 struct es_events {
@@ -39,12 +40,21 @@ struct es_events {
 	atomic_uint_fast64_t	lat_bucket[ES_EV_LAT_BUCKETS + 1];	/* last: +Inf */
 	atomic_uint_fast64_t	lat_count;
 	_Atomic double		lat_sum;
-	/* sources.c: the pairs already announced, the interfaces above the threshold */
+	/*
+	 * sources.c: the pairs already announced; the interfaces of the last
+	 * rounds, above the threshold or not, and this round's that found the
+	 * table full (counted at the round's end, when it is known whether
+	 * the table is full of live interfaces or of gone ones)
+	 */
 	pthread_mutex_t		src_lock;
 	uint64_t		seen[ES_EV_SEEN_SLOTS];
 	struct es_ev_util_state	util[ES_EV_UTIL_IFACES];
 	unsigned int		n_util;
+	unsigned int		util_missed;
+	char			util_missed_name[16];
+	bool			util_full_logged;
 	bool			lat_above[ES_EV_LAT_KINDS];
+	atomic_uint_fast64_t	util_untracked;
 };
 
 extern const double es_ev_lat_bounds[ES_EV_LAT_BUCKETS];

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include "util/log.h"
 #include "events_int.h"
 
 /* The event log's names (event_log.h, zdm) for each phase; NULL ends. */
@@ -234,17 +235,76 @@ void es_events_on_session_closed(struct es_events *ev, const struct es_ev_sessio
 	es_events_emit(ev, ES_EV_SESSION_CLOSED, src, subject, session_data(s, true));
 }
 
+/*
+ * The interface's state, marked as reported this round. The table holds
+ * the interfaces of the last round and of this one (the round's end
+ * forgets the others); a newcomer that finds it full has no state this
+ * round and is noted for the round's end to count.
+ */
 static struct es_ev_util_state *util_state(struct es_events *ev, const char *ifname)
 {
+	struct es_ev_util_state *st = NULL;
 	unsigned int i;
 
-	for (i = 0; i < ev->n_util; i++)
+	for (i = 0; i < ev->n_util && !st; i++)
 		if (!strcmp(ev->util[i].ifname, ifname))
-			return &ev->util[i];
-	if (ev->n_util == ES_EV_UTIL_IFACES)
-		return NULL;
-	snprintf(ev->util[ev->n_util].ifname, sizeof(ev->util[0].ifname), "%s", ifname);
-	return &ev->util[ev->n_util++];
+			st = &ev->util[i];
+	if (!st && ev->n_util < ES_EV_UTIL_IFACES) {
+		/* below until told otherwise: a first report above it is a crossing */
+		st = &ev->util[ev->n_util++];
+		*st = (struct es_ev_util_state){ .above = false };
+		snprintf(st->ifname, sizeof(st->ifname), "%s", ifname);
+	}
+	if (st)
+		st->seen = true;
+	else if (!ev->util_missed++)
+		snprintf(ev->util_missed_name, sizeof(ev->util_missed_name), "%s", ifname);
+	return st;
+}
+
+/* Keeps the interfaces reported this round, in order; their number. */
+static unsigned int util_sweep(struct es_events *ev)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ev->n_util; i++) {
+		if (!ev->util[i].seen)
+			continue;
+		ev->util[n] = ev->util[i];
+		ev->util[n++].seen = false;
+	}
+	ev->n_util = n;
+	return n;
+}
+
+void es_events_utilisation_round_end(struct es_events *ev)
+{
+	char name[sizeof(ev->util_missed_name)];
+	unsigned int missed;
+	bool log;
+
+	if (!ev || ev->cfg.util_threshold <= 0)
+		return;
+	pthread_mutex_lock(&ev->src_lock);
+	/*
+	 * A newcomer that missed room a gone interface held gets it next
+	 * round: only one that the live interfaces keep out is untracked.
+	 */
+	missed = util_sweep(ev) == ES_EV_UTIL_IFACES ? ev->util_missed : 0;
+	ev->util_missed = 0;
+	/* once: a full table stays full round after round; the counter says how long */
+	log = missed && !ev->util_full_logged;
+	if (log)
+		ev->util_full_logged = true;
+	memcpy(name, ev->util_missed_name, sizeof(name));
+	pthread_mutex_unlock(&ev->src_lock);
+	if (!missed)
+		return;
+	atomic_fetch_add(&ev->util_untracked, missed);
+	if (log)
+		es_warn("utilisation_untracked",
+			"ifname=%s untracked=%u tracked=%d reason=\"table full, logged once\"",
+			name, missed, ES_EV_UTIL_IFACES);
 }
 
 void es_events_on_utilisation(struct es_events *ev, const char *ifname, double util)
