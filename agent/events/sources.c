@@ -69,7 +69,11 @@ void es_events_on_migration(struct es_events *ev, const json_t *rec)
 	if (type == ES_EV_MIG_FAILED && !json_object_get(data, "reason"))
 		json_object_set_new(data, "reason", json_string("unknown"));
 	if (type == ES_EV_HANDOFF_SEEN) {
-		/* "tcp 10.0.0.1:40000 10.96.0.10:80": a path, as a session's subject */
+		/*
+		 * The event log's session key as es_mig_key_format writes it,
+		 * "10.0.0.1:40000>10.96.0.10:80/tcp", under sessions/. The key
+		 * holds no space; one would become '/' to keep the subject a path.
+		 */
 		snprintf(subject, sizeof(subject), "sessions/%s", str(rec, "session") ?: "-");
 		for (i = 0; subject[i]; i++)
 			subject[i] = subject[i] == ' ' ? '/' : subject[i];
