@@ -21,8 +21,10 @@ ID=$(drill_q .migration.id)
 n1=$DRILL_DIR/ce-node1.jsonl n2=$DRILL_DIR/ce-node2.jsonl
 q() { jq -r -s "$2" "$1"; }	# FILE FILTER
 short() { sed 's/io\.edgeshift\.//g'; }
+# pipefail: a node's file missing must not pass as 0 invalid events of the other
 es_expect_eq "every event valid for the SDK and the schema (both nodes)" \
-	"$(cat "$n1" "$n2" | jq -s '[.[] | select(.invalid or .status != 200)] | length')" 0
+	"$(set -o pipefail; cat "$n1" "$n2" | jq -s '[.[] | select(.invalid or .status != 200)] | length' ||
+		echo "cat or jq failed")" 0
 es_expect_eq "source node: the migration's phases in order" \
 	"$(q "$n1" "[.[] | select(.subject == \"migrations/$ID\") | .type] | join(\" \")" | short)" \
 	"migration.started migration.checkpointed migration.restored"
