@@ -88,6 +88,19 @@ static void fmt_bps(char *buf, size_t len, double bps)
 		snprintf(buf, len, "%.0f kbit/s", bps / 1e3);
 }
 
+/*
+ * The agent leaves the latency series out when no sample fell in its
+ * window, so a node without it is idle only when its sample count says 0.
+ * Without the count, or with samples but no series, the latency query
+ * found nothing (a renamed metric, a dropped label): the latency is
+ * unknown, and scoring it as none would send pods there as if idle.
+ */
+static bool latency_missing(const struct node_metrics *m)
+{
+	return !m->has[SIG_LATENCY_SAMPLES] ||
+	       (!m->has[SIG_LATENCY] && m->v[SIG_LATENCY_SAMPLES] > 0);
+}
+
 static const char *missing_signal(const struct node_metrics *m)
 {
 	static const enum sched_signal needed[] = { SIG_CAPACITY, SIG_THROUGHPUT, SIG_SESSIONS };
@@ -96,7 +109,20 @@ static const char *missing_signal(const struct node_metrics *m)
 	for (i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
 		if (!m->has[needed[i]] || (needed[i] == SIG_CAPACITY && m->v[SIG_CAPACITY] <= 0))
 			return sched_signal_names[needed[i]];
-	return NULL;
+	return latency_missing(m) ? sched_signal_names[SIG_LATENCY] : NULL;
+}
+
+/* Where to look for the missing signal, for the reason. */
+static const char *missing_hint(const struct node_metrics *m, const char *miss, char *buf,
+				size_t len)
+{
+	if (!m || strcmp(miss, sched_signal_names[SIG_LATENCY]))
+		return "is edgeshiftd running and scraped there, with a link capacity?";
+	if (!m->has[SIG_LATENCY_SAMPLES])
+		return "no sample count: check prometheus.queries.latency_samples";
+	snprintf(buf, len, "%.0f samples, no series: check prometheus.queries.latency",
+		 m->v[SIG_LATENCY_SAMPLES]);
+	return buf;
 }
 
 static bool filter_node(const struct sched_config *cfg, const struct pod_request *req,
@@ -140,7 +166,10 @@ static int score_node(const struct sched_config *cfg, const struct pod_request *
 	double util = (m->v[SIG_THROUGHPUT] + req->bandwidth_bps) / m->v[SIG_CAPACITY];
 	double h_bw = clamp01(1 - util / u_max);
 	double h_s = clamp01(1 - (m->v[SIG_SESSIONS] + req->sessions) / s_cap);
-	/* No latency sample in the window: nothing waited, nothing to hold against the node. */
+	/*
+	 * No latency series, and missing_signal() let the node through: its count
+	 * says no sample fell in the window; nothing waited, nothing to hold against it.
+	 */
 	double h_l = m->has[SIG_LATENCY] ? clamp01(1 - m->v[SIG_LATENCY] * 1e3 / l_ref) : 1;
 	double w = cfg->w_bandwidth + cfg->w_sessions + cfg->w_latency;
 
@@ -152,6 +181,7 @@ void policy_evaluate(const struct sched_config *cfg, const struct pod_request *r
 		     const struct node_metrics *m, const char *node, struct node_verdict *v)
 {
 	const char *miss = m ? missing_signal(m) : "every signal";
+	char hint[64];
 
 	memset(v, 0, sizeof(*v));
 	v->pass = true;
@@ -164,8 +194,8 @@ void policy_evaluate(const struct sched_config *cfg, const struct pod_request *r
 		v->pass = false;
 		v->unresolvable = true;
 		snprintf(v->reason, sizeof(v->reason),
-			 "edgeshift: no %s data for node %.128s in Prometheus (is edgeshiftd running and scraped there, with a link capacity?)",
-			 miss, node);
+			 "edgeshift: no %s data for node %.128s in Prometheus (%s)",
+			 miss, node, missing_hint(m, miss, hint, sizeof(hint)));
 		return;
 	}
 	v->pass = filter_node(cfg, req, m, v);

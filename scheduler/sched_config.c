@@ -11,7 +11,7 @@
 #include "util/quantity.h"
 
 const char *const sched_signal_names[SIG_MAX] = {
-	"capacity", "throughput", "sessions", "latency",
+	"capacity", "throughput", "sessions", "latency", "latency_samples",
 };
 
 /* Default PromQL; %s is the node label. */
@@ -20,6 +20,8 @@ static const char *const default_queries[SIG_MAX] = {
 	"max by (%s) (edgeshift_node_link_throughput_bits_per_second)",
 	"max by (%s) (edgeshift_node_sessions_active)",
 	"max by (%s) (edgeshift_node_latency_seconds{kind=\"service\",quantile=\"0.99\"})",
+	/* the same kind as the latency query: its count says whether that series may be absent */
+	"max by (%s) (edgeshift_node_latency_window_samples{kind=\"service\"})",
 };
 
 void sched_config_defaults(struct sched_config *cfg)
@@ -82,7 +84,7 @@ static int parse_queries(struct sched_config *cfg, json_t *v, char *err, size_t 
 			;
 		if (s == SIG_MAX)
 			return unknown(err, len, "prometheus.queries", key,
-				       "capacity, throughput, sessions, latency");
+				       "capacity, throughput, sessions, latency, latency_samples");
 		snprintf(field, sizeof(field), "prometheus.queries.%s", key);
 		if (!json_is_string(q) || !*json_string_value(q) || json_string_length(q) > 4096)
 			return es_cfg_fail(err, len, field, "must be a PromQL expression (1 to 4096 characters)");

@@ -5,10 +5,12 @@
 # bad annotations get an error result
 # (filter: 200 with Error; prioritize: 400), never a crash; requests answer
 # at once while a refresh hangs; SIGTERM stops it within the query timeout;
-# --help and --check-config.
+# --help and --check-config. A stub Prometheus answering per query tells
+# an idle node (latency sample count 0, no latency series) from one whose
+# latency is unknown (samples but no series, or no count at all).
 . "$(dirname "$0")/../lib.sh"
 es_require_root scheduler_input
-es_plan 36
+es_plan 47
 S=$ES_BUILD/edgeshift-scheduler
 
 es_check "--help exits 0 and names the verbs" bash -c "set -o pipefail; '$S' --help | grep -q 'POST <prefix>/filter'"
@@ -23,6 +25,10 @@ echo '{"surprise": 1}' >"$ES_TMP/bad.json"
 out=$("$S" --check-config -c "$ES_TMP/bad.json" 2>&1); rc=$?
 es_expect_eq "an unknown field is named (exit 2)" \
 	"$rc/$(grep -c "field 'surprise' is not a known field" <<<"$out")" "2/1"
+echo '{"prometheus": {"queries": {"latency_samples": ""}}}' >"$ES_TMP/bad.json"
+out=$("$S" --check-config -c "$ES_TMP/bad.json" 2>&1); rc=$?
+es_expect_eq "the latency sample count query is configurable like the others (exit 2 when empty)" \
+	"$rc/$(grep -c "field 'prometheus.queries.latency_samples' must be a PromQL" <<<"$out")" "2/1"
 
 # Prometheus at an address that never answers: 10.249.0.2 is routed to a
 # veth whose peer does not hold it, so every connect waits for ARP.
@@ -118,14 +124,41 @@ es_expect_eq "SIGTERM: exit 0" "$rc" 0
 es_expect_le "within the 2 s query timeout and a margin (ms)" "$ms" 3000
 es_check "logs 'stopped'" grep -q 'event=stopped' "$ES_TMP/sched.log"
 
-# A Prometheus whose answer holds a sample value that is no number: the
-# refresh fails and names the value, where it was read as 0 (an idle node).
-es_bg es_in x python3 -c '
-import http.server, json
+# A stub Prometheus on PORT, writing each query to LOG. Without a MODE it
+# answers each query by the metric it names, for four nodes with a link, a
+# load and sessions: idle (latency sample count 0, no latency series, as
+# the agent exports a node where nothing waited), busy (a count and a 5 ms
+# p99), lost (a count of 5 but no latency series: the latency query misses
+# it) and uncounted (no count either); a query naming none of the metrics
+# gets an error, so the refresh fails. MODE nan answers every query with a
+# sample value that is no number.
+cat >"$ES_TMP/prom_stub.py" <<'PY'
+import http.server, json, sys, urllib.parse
+port, log, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
+nodes = ("idle", "busy", "lost", "uncounted")
+series = {
+    "edgeshift_node_link_capacity_bits_per_second": {n: 1e8 for n in nodes},
+    "edgeshift_node_link_throughput_bits_per_second": {n: 1e6 for n in nodes},
+    "edgeshift_node_sessions_active": {n: 2 for n in nodes},
+    "edgeshift_node_latency_seconds": {"busy": 0.005},
+    "edgeshift_node_latency_window_samples": {"idle": 0, "busy": 40, "lost": 5},
+}
+def answer(q):
+    names = [m for m in series if m in q]
+    if mode == ["nan"]:
+        res = [{"metric": {"node": "n1"}, "value": [0, "abc"]}]
+    elif len(names) == 1:
+        res = [{"metric": {"node": n}, "value": [0, str(v)]}
+               for n, v in series[names[0]].items()]
+    else:
+        return {"status": "error", "errorType": "bad_data", "error": "stub: no answer to " + q}
+    return {"status": "success", "data": {"resultType": "vector", "result": res}}
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        b = json.dumps({"status": "success", "data": {"resultType": "vector",
-            "result": [{"metric": {"node": "n1"}, "value": [0, "abc"]}]}}).encode()
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("query", [""])[0]
+        with open(log, "a") as f:
+            f.write(q + "\n")
+        b = json.dumps(answer(q)).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(b)))
@@ -133,7 +166,12 @@ class H(http.server.BaseHTTPRequestHandler):
         self.wfile.write(b)
     def log_message(self, *a):
         pass
-http.server.HTTPServer(("10.249.0.3", 9090), H).serve_forever()'
+http.server.HTTPServer(("10.249.0.3", port), H).serve_forever()
+PY
+
+# A Prometheus whose answer holds a sample value that is no number: the
+# refresh fails and names the value, where it was read as 0 (an idle node).
+es_bg es_in x python3 "$ES_TMP/prom_stub.py" 9090 "$ES_TMP/queries-nan.log" nan
 es_wait_listen x t 9090 || es_diag <<<"the stub Prometheus did not listen"
 sed 's|10.249.0.2:9090|10.249.0.3:9090|; s|127.0.0.1:8888|127.0.0.1:8889|' "$ES_TMP/sched.json" \
 	>"$ES_TMP/sched-nan.json"
@@ -147,4 +185,66 @@ done
 es_expect_eq "a sample value that is no number: inputs unusable, the value named" \
 	"$(jq -r '"\(.usable) \(.error // "" | test("node n1: sample value abc is not a number"))"' <<<"$nodes")" \
 	"false true"
+
+# The stub answering per query (above) tells idle from unknown latency.
+es_bg es_in x python3 "$ES_TMP/prom_stub.py" 9091 "$ES_TMP/queries.log"
+es_wait_listen x t 9091 || es_diag <<<"the per-query stub Prometheus did not listen"
+# Scheduler C scores by latency alone (a score is 10 x the latency
+# headroom) and fails nodes without data; D lets them pass with
+# no_data_score 3 and counts samples with a query of its own.
+cat >"$ES_TMP/sched-c.json" <<JSON
+{"listen": "127.0.0.1:8890",
+ "prometheus": {"url": "http://10.249.0.3:9091", "timeout_ms": 2000,
+                "refresh_interval_ms": 500, "max_staleness_ms": 3000},
+ "score": {"weights": {"bandwidth": 0, "sessions": 0, "latency": 1}},
+ "on_metrics_unavailable": "error"}
+JSON
+jq '.listen = "127.0.0.1:8891" | .on_node_without_data = "pass" | .no_data_score = 3 |
+	.prometheus.queries.latency_samples = "sum by (node) (edgeshift_node_latency_window_samples)"' \
+	"$ES_TMP/sched-c.json" >"$ES_TMP/sched-d.json"
+es_bg --log "$ES_TMP/sched-c.log" es_in s "$S" -c "$ES_TMP/sched-c.json"
+es_bg --log "$ES_TMP/sched-d.log" es_in s "$S" -c "$ES_TMP/sched-d.json"
+for port in 8890 8891; do
+	for _ in $(seq 50); do
+		es_in s curl -s -m 1 "http://127.0.0.1:$port/v1/nodes" | jq -e .usable >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+done
+# ask PORT VERB CLASS: the answer to a pod of latency class CLASS on the four nodes
+ask() {
+	es_in s curl -s -m 5 -XPOST -H 'Content-Type: application/json' \
+		--data-binary "{\"Pod\": {\"metadata\": {\"annotations\": {
+			\"edgeshift.io/placement\": \"network-aware\",
+			\"edgeshift.io/latency-class\": \"$3\"}}},
+			\"NodeNames\": [\"idle\", \"busy\", \"lost\", \"uncounted\"]}" \
+		"http://127.0.0.1:$1/$2"
+}
+nodes=$(es_in s curl -s -m 1 http://127.0.0.1:8890/v1/nodes)
+es_expect_eq "/v1/nodes: the sample count beside the latency (idle 0, lost 5 without latency, uncounted none)" \
+	"$(jq -c '[.nodes[] | [.node, .latency_samples, .latency]]' <<<"$nodes")" \
+	'[["busy",40,0.005],["idle",0,null],["lost",5,null],["uncounted",null,null]]'
+r=$(ask 8890 filter critical)
+es_expect_eq "only idle (sample count 0, no latency series) passes the 1 ms SLO of critical" \
+	"$(jq -c .NodeNames <<<"$r")" '["idle"]'
+es_expect_match "a known latency still fails the SLO" "$(jq -r .FailedNodes.busy <<<"$r")" \
+	'^edgeshift: latency 5\.000 ms is above the 1\.000 ms SLO of latency class critical$'
+es_expect_eq "5 samples, no latency series: unresolvable, the reason names latency and the count" \
+	"$(jq -r .FailedAndUnresolvableNodes.lost <<<"$r")" \
+	"edgeshift: no latency data for node lost in Prometheus (5 samples, no series: check prometheus.queries.latency)"
+es_expect_eq "no sample count: unresolvable, the reason names latency and the count's query" \
+	"$(jq -r .FailedAndUnresolvableNodes.uncounted <<<"$r")" \
+	"edgeshift: no latency data for node uncounted in Prometheus (no sample count: check prometheus.queries.latency_samples)"
+r=$(ask 8890 prioritize best-effort)
+es_expect_eq "prioritize: idle scores the full latency headroom (10), busy 5 (5 ms of 10)" \
+	"$(jq -c '[.[0:2][] | [.Host, .Score]]' <<<"$r")" '[["idle",10],["busy",5]]'
+es_expect_eq "prioritize: an unknown latency is not scored as idle (lost and uncounted 0)" \
+	"$(jq -c '[.[2:][] | .Score]' <<<"$r")" '[0,0]'
+r=$(ask 8891 filter critical)
+es_expect_eq "on_node_without_data pass: lost and uncounted pass as nodes without data" \
+	"$(jq -c '[.NodeNames, (.FailedNodes | keys)]' <<<"$r")" '[["idle","lost","uncounted"],["busy"]]'
+r=$(ask 8891 prioritize best-effort)
+es_expect_eq "on_node_without_data pass: they score no_data_score 3, not 10" \
+	"$(jq -c '[.[].Score]' <<<"$r")" '[10,5,3,3]'
+es_check "the configured sample count query is the one asked" \
+	grep -qxF 'sum by (node) (edgeshift_node_latency_window_samples)' "$ES_TMP/queries.log"
 es_done

@@ -19,7 +19,8 @@ done
 
 es_netns_add b || exit 1
 mkdir -p "$ES_TMP/www"
-# Node i: 1 Gbit/s uplink, (i % 90) % used, i % 50 sessions, p99 20 + i % 400 us.
+# Node i: 1 Gbit/s uplink, (i % 90) % used, i % 50 sessions, p99 20 + i % 400 us
+# over 100 + i % 50 latency samples (the count the extender needs beside it).
 awk -v n="$NODES_MAX" 'BEGIN {
 	for (i = 1; i <= n; i++) {
 		node = sprintf("node-%04d", i)
@@ -28,6 +29,7 @@ awk -v n="$NODES_MAX" 'BEGIN {
 		printf "edgeshift_node_link_throughput_bits_per_second{node=\"%s\",direction=\"tx\"} %d\n", node, (i % 45) * 1e7
 		printf "edgeshift_node_sessions_active{node=\"%s\"} %d\n", node, i % 50
 		printf "edgeshift_node_latency_seconds{node=\"%s\",kind=\"service\",quantile=\"0.99\"} %.6f\n", node, (20 + i % 400) / 1e6
+		printf "edgeshift_node_latency_window_samples{node=\"%s\",kind=\"service\"} %d\n", node, 100 + i % 50
 	}
 }' >"$ES_TMP/www/metrics"
 es_bg es_in b busybox httpd -f -p 127.0.0.1:9465 -h "$ES_TMP/www"
