@@ -12,7 +12,7 @@ if ! command -v prometheus >/dev/null || ! command -v iperf3 >/dev/null; then
 	es_skip "scheduler extender" "prometheus or iperf3 missing (tools/setup/install-deps installs them)"
 	exit 0
 fi
-es_plan 27
+es_plan 28
 
 es_netns_add mon || exit 1
 for k in 1 2 3; do
@@ -146,7 +146,13 @@ es_expect_eq "session cap: n2 fails with 15 more sessions" \
 	"$(jq -r --arg n "$N2" '.FailedNodes[$n] | test("sessions would be .* above max_sessions 20")' <<<"$r")" true
 es_expect_eq "session cap: n1 passes" "$(jq -c .NodeNames <<<"$r")" "[\"$N1\"]"
 
-# Latency SLO: n2 has service latency samples (tens of us), n1 none.
+# Latency SLO: n2 has service latency samples (tens of us), n1 none; the
+# agents' sample counts say so, which tells n1 idle rather than unknown.
+nodes=$(es_in mon curl -s -m 2 http://127.0.0.1:8888/v1/nodes)
+es_expect_eq "the agents' latency sample counts: n1 0 without a latency, n2 some with one" \
+	"$(jq -c --arg a "$N1" --arg b "$N2" '[(.nodes[] | select(.node == $a) | [.latency_samples, .latency]),
+		(.nodes[] | select(.node == $b) | [.latency_samples > 0, .latency > 0])]' <<<"$nodes")" \
+	'[[0,null],[true,true]]'
 r=$(post 8888 filter "$(args_names '{"edgeshift.io/placement": "network-aware", "edgeshift.io/latency-class": "ultra"}' "$N1" "$N2")")
 es_expect_eq "latency SLO of 1 us: n2 fails on latency, n1 (no samples, nothing waited) passes" \
 	"$(jq -r --arg n "$N2" '.FailedNodes[$n] | test("latency .* above the 0\\.001 ms SLO of latency class ultra")' <<<"$r") $(jq -c .NodeNames <<<"$r")" \
