@@ -64,15 +64,25 @@ static int check_link(struct cni_ctx *c, const struct nl_link *l, const json_t *
 static int check_own(struct cni_ctx *c, struct nl *pod, int ifindex, const json_t *prev,
 		     int iface)
 {
-	json_t *own = ipam_own_part(prev, iface, json_object_get(c->att, "ownIps"),
-				    json_object_get(c->att, "ownRoutes"));
+	json_t *ips = json_object_get(c->att, "ownIps");
+	json_t *own = ipam_own_part(prev, iface, ips, json_object_get(c->att, "ownRoutes"));
+	const char *lost;
 	int ret;
 
 	if (!own)
 		return cni_fail(&c->err, CNI_ERR_IO, "out of memory");
+	/* else CHECK would verify fewer addresses than ADD gave, and pass */
+	lost = ipam_own_missing(own, ips);
+	if (lost) {
+		ret = cni_fail(&c->err, CNI_ERR_CHECK_DIFFERS,
+			       "prevResult: address %s that ADD gave %s is not in it", lost,
+			       c->env.ifname);
+		goto out;
+	}
 	ret = cni_ipam_check(c, own);
 	if (!ret)
 		ret = ipam_verify(pod, ifindex, own, &c->err);
+out:
 	json_decref(own);
 	return ret;
 }

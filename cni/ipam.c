@@ -399,16 +399,27 @@ static int has_route(const struct nl_route *have, int n, const struct nl_route *
 	return 0;
 }
 
-static int same_str(const json_t *a, const json_t *b, const char *key)
+/*
+ * Do a and b give one address at key (with one prefix when plen), however
+ * spelt? A runtime hands back the result it stored re-encoded (libcni
+ * writes IPv6 lower case and shortened), not as the IPAM wrote it.
+ */
+static int same_addr(const json_t *a, const json_t *b, const char *key, bool plen)
 {
 	const char *x = json_string_value(json_object_get(a, key));
 	const char *y = json_string_value(json_object_get(b, key));
+	struct nl_addr p, q;
 
-	return (!x && !y) || (x && y && !strcmp(x, y));
+	if (!x || !y)
+		return !x && !y;
+	if (nl_addr_parse(x, &p, plen) || nl_addr_parse(y, &q, plen))
+		return !strcmp(x, y);
+	return p.family == q.family && (!plen || p.plen == q.plen) &&
+	       !memcmp(p.addr, q.addr, p.family == AF_INET ? 4 : 16);
 }
 
-/* Is e one of list by key (and key2 when given)? A NULL list holds everything. */
-static int listed(const json_t *list, const json_t *e, const char *key, const char *key2)
+/* Is e one of list (NULL: everything is), as an address or as a route? */
+static int listed(const json_t *list, const json_t *e, bool route)
 {
 	json_t *o;
 	size_t i;
@@ -416,7 +427,8 @@ static int listed(const json_t *list, const json_t *e, const char *key, const ch
 	if (!list)
 		return 1;
 	json_array_foreach(list, i, o)
-		if (same_str(o, e, key) && (!key2 || same_str(o, e, key2)))
+		if (route ? same_addr(o, e, "dst", true) && same_addr(o, e, "gw", false) :
+			    same_addr(o, e, "address", true))
 			return 1;
 	return 0;
 }
@@ -440,12 +452,23 @@ json_t *ipam_own_part(const json_t *res, int iface, const json_t *ips, const jso
 	if (!own)
 		return NULL;
 	json_array_foreach(json_object_get(res, "ips"), k, e)
-		if (on_iface(e, iface) && listed(ips, e, "address", NULL))
+		if (on_iface(e, iface) && listed(ips, e, false))
 			json_array_append(json_object_get(own, "ips"), e);
 	json_array_foreach(json_object_get(res, "routes"), k, e)
-		if (listed(routes, e, "dst", "gw"))
+		if (listed(routes, e, true))
 			json_array_append(json_object_get(own, "routes"), e);
 	return own;
+}
+
+const char *ipam_own_missing(const json_t *own, const json_t *ips)
+{
+	json_t *ip;
+	size_t k;
+
+	json_array_foreach(ips, k, ip)
+		if (!listed(json_object_get(own, "ips"), ip, false))
+			return json_string_value(json_object_get(ip, "address")) ?: "(no address)";
+	return NULL;
 }
 
 int ipam_verify(struct nl *nl, int ifindex, const json_t *own, struct cni_error *err)

@@ -48,10 +48,16 @@ int ipam_apply(struct nl *nl, int ifindex, const json_t *own, struct cni_error *
 /*
  * What of res (the prevResult CHECK gets) is this plugin's, as
  * {"ips":[...],"routes":[...]}: the ips whose "interface" is iface and
- * that ips lists, the routes that routes lists (by address, dst and gw;
- * a NULL list, from a record without it, holds everything).
+ * that ips lists, the routes that routes lists (by address, dst and gw,
+ * compared as addresses, not as text; a NULL list, from a record without
+ * it, holds everything).
  */
 json_t *ipam_own_part(const json_t *res, int iface, const json_t *ips, const json_t *routes);
+/*
+ * The first of ips (what ADD recorded as its IPAM's) that own (its part of
+ * prevResult) lacks, or NULL: a prevResult without it is not what ADD said.
+ */
+const char *ipam_own_missing(const json_t *own, const json_t *ips);
 /*
  * Verifies that own's addresses (ipam_own_part) are on ifindex and its
  * routes exist; a later plugin may have moved a route to another link,

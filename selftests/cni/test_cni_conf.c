@@ -10,6 +10,7 @@
 #include "cni_env.h"
 #include "cni_result.h"
 #include "cni_version.h"
+#include "ipam.h"
 
 static const struct {
 	const char	*conf;
@@ -111,6 +112,47 @@ TEST(cni_args)
 	EXPECT_EQ(cni_args_get("EDGESHIFT_NETWORKX=1", "EDGESHIFT_NETWORK", v, sizeof(v)), 0,
 		  "prefix of another key");
 	EXPECT_EQ(cni_version_num("1.1.0") > cni_version_num("1.0.0"), 1, "order");
+}
+
+/*
+ * CHECK's part of a prevResult: our interface's addresses that ADD
+ * recorded, matched as addresses (a runtime hands the result back
+ * re-encoded, IPv6 lower case and shortened), and a recorded address
+ * the prevResult lacks named.
+ */
+TEST(check_own_part_by_address)
+{
+	json_t *prev = json_loads("{\"ips\":[{\"address\":\"fd00::5/64\",\"interface\":1},"
+				  "{\"address\":\"10.1.0.2/24\"},"
+				  "{\"address\":\"10.2.0.2/24\",\"interface\":1}],"
+				  "\"routes\":[{\"dst\":\"fd01::/64\",\"gw\":\"fd00::1\"}]}",
+				  0, NULL);
+	json_t *ips = json_loads("[{\"address\":\"FD00:0:0::5/64\"},{\"address\":\"10.2.0.2/24\"}]",
+				 0, NULL);
+	json_t *routes = json_loads("[{\"dst\":\"FD01:0::/64\",\"gw\":\"FD00::1\"}]", 0, NULL);
+	json_t *lacking = json_loads("[{\"address\":\"10.3.0.2/24\"}]", 0, NULL);
+	json_t *own;
+
+	ASSERT_TRUE(prev && ips && routes && lacking, "test JSON parses");
+	own = ipam_own_part(prev, 1, ips, routes);
+	ASSERT_TRUE(own != NULL, "own part built");
+	EXPECT_EQ(json_array_size(json_object_get(own, "ips")), 2,
+		  "both recorded addresses found, the IPv6 one spelt otherwise");
+	EXPECT_EQ(json_array_size(json_object_get(own, "routes")), 1,
+		  "the route spelt otherwise found");
+	EXPECT_TRUE(ipam_own_missing(own, ips) == NULL, "nothing recorded is missing");
+	EXPECT_TRUE(ipam_own_missing(own, lacking) &&
+		    !strcmp(ipam_own_missing(own, lacking), "10.3.0.2/24"),
+		    "a recorded address prevResult lacks is named");
+	json_decref(own);
+	own = ipam_own_part(prev, 0, ips, routes);
+	EXPECT_EQ(json_array_size(json_object_get(own, "ips")), 0,
+		  "another interface's index, or none, is not ours");
+	json_decref(own);
+	json_decref(lacking);
+	json_decref(routes);
+	json_decref(ips);
+	json_decref(prev);
 }
 
 TEST_HARNESS_MAIN
