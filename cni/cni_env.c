@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The CNI_* environment variables and CNI_ARGS. */
+#include <ctype.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <net/if.h>
@@ -27,6 +29,25 @@ static const char *env_or_empty(const char *name)
 	const char *v = getenv(name);
 
 	return v ? v : "";
+}
+
+/*
+ * The kernel's rules for a link name (dev_valid_name), and no '%': the
+ * kernel takes a name with one for a pattern and makes its own (net%d
+ * becomes net0), so the pod's link would not be the name ADD reports.
+ * DEL keeps the rules before these (no '/', not . or .., under 16 bytes):
+ * a pod added before these rules must still be deletable.
+ */
+static bool ifname_valid(const char *name, bool del)
+{
+	const char *c;
+
+	if (!*name || strlen(name) >= IF_NAMESIZE || !strcmp(name, ".") || !strcmp(name, ".."))
+		return false;
+	for (c = name; *c; c++)
+		if (*c == '/' || (!del && (*c == ':' || *c == '%' || isspace((unsigned char)*c))))
+			return false;
+	return true;
 }
 
 int cni_env_load(struct cni_env *env, struct cni_error *err)
@@ -63,9 +84,7 @@ int cni_env_load(struct cni_env *env, struct cni_error *err)
 				"CNI_CONTAINERID: only letters, digits, '_', '.' and '-' are allowed");
 	if ((needs & NEED_NETNS) && !*env->netns)
 		return cni_fail(err, CNI_ERR_INVALID_ENV, "CNI_NETNS: not set");
-	if ((needs & NEED_IFNAME) && (!*env->ifname || strlen(env->ifname) >= IF_NAMESIZE ||
-				      strchr(env->ifname, '/') || !strcmp(env->ifname, ".") ||
-				      !strcmp(env->ifname, "..")))
+	if ((needs & NEED_IFNAME) && !ifname_valid(env->ifname, env->command == CNI_CMD_DEL))
 		return cni_fail(err, CNI_ERR_INVALID_ENV,
 				"CNI_IFNAME: \"%.32s\" is not a valid interface name", env->ifname);
 	if ((needs & NEED_PATH) && !*env->path)

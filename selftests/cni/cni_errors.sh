@@ -7,7 +7,7 @@
 . "$(dirname "$0")/cni_lib.bash"
 es_require_root "cni errors"
 cni_require "cni errors"
-es_plan 17
+es_plan 18
 cni_host || exit 1
 cni_pod pod || exit 1; P=$(cni_pod_path pod)
 links() { { ip -n "$(es_ns host)" -br link; es_in pod ip -br link; } | awk '{ print $1 }' | sort | tr '\n' ' '; }
@@ -39,6 +39,14 @@ cni_exec "$CNI_BIN" ADD c0 "$P" eth0 "$good" >/dev/null
 err "name clash in the pod: code 4 naming CNI_IFNAME" "$good" 4 CNI_IFNAME
 es_expect_eq "... and the clash left no extra link" "$(links | wc -w)" "$(($(echo "$clean" | wc -w) + 1))"
 cni_exec "$CNI_BIN" DEL c0 "$P" eth0 "$good" >/dev/null
+# names the kernel refuses (':', a space) or renames ('%' is a pattern:
+# net%d became net0 while ADD reported net%d): code 4 before any change
+for n in 'net%d' 'net:1' 'net 1'; do
+	out=$(cni_exec "$CNI_BIN" ADD c2 "$P" "$n" "$good")
+	printf '%s\n' "$(jq -r '"\(.code) \(.msg | contains("CNI_IFNAME"))"' <<<"$out" 2>&1)"
+done >"$ES_TMP/ifnames"
+es_expect_eq "CNI_IFNAME with '%', ':' or a space: code 4 naming it, no link made" \
+	"$(sort -u "$ES_TMP/ifnames") $(links)" "4 true $clean"
 es_expect_eq "VERSION lists the supported versions" \
 	"$(CNI_COMMAND=VERSION "$CNI_BIN" <<<'{"cniVersion":"0.4.0"}' | jq -c '[.cniVersion, .supportedVersions]')" \
 	'["0.4.0",["0.3.0","0.3.1","0.4.0","1.0.0","1.1.0"]]'

@@ -104,10 +104,11 @@ cni_standin "$D3" 1420 192.168.74.1/24 || exit 1
 pool=$(cni_conf ours host-device 1.0.0 "{\"devices\":[\"$D3\"],\"ipam\":$(hl fail)}")
 before=$(hostview)
 cni_pod f1 >/dev/null; P=$(cni_pod_path f1)
-# the kernel takes a '%' for a pattern: the NIC lands as net0, not net%d
+# the kernel takes a '%' for a pattern (the NIC would land as net0, not
+# net%d): refused before the NIC moves
 r=$(cni_exec "$CNI_BIN" ADD f1 "$P" 'net%d' "$pool")
-es_expect_eq "ADD failing once the NIC is in the pod (CNI_IFNAME net%d): code 5 naming it" \
-	"$(jq -r '"\(.code) \(.msg | contains("net%d"))"' <<<"$r")" "5 true"
+es_expect_eq "ADD with CNI_IFNAME net%d: code 4 naming it, before the NIC moves" \
+	"$(jq -r '"\(.code) \(.msg | contains("net%d"))"' <<<"$r")" "4 true"
 es_expect_eq "... every host link as it was, the NIC back under its name" "$(hostview)" "$before"
 es_expect_eq "... nothing in the pod, no pool claim, no record" "$(left f1 f1)" '["lo"]  0'
 es_expect_eq "... the device can be taken again" \
