@@ -27,7 +27,7 @@ enum sched_signal {
 	SIG_THROUGHPUT,		/* uplink throughput of the busier direction, bit/s */
 	SIG_SESSIONS,		/* live sessions */
 	SIG_LATENCY,		/* latency percentile, seconds */
-	SIG_LATENCY_SAMPLES,	/* latency samples in the agent's window: tells idle from unknown */
+	SIG_LATENCY_SAMPLES,	/* samples in the agent's window: idle, not unknown */
 	SIG_MAX,
 };
 

@@ -91,6 +91,15 @@ static int parse_queries(struct sched_config *cfg, json_t *v, char *err, size_t 
 		free(cfg->queries[s]);
 		cfg->queries[s] = strdup(json_string_value(q));
 	}
+	/*
+	 * The count says whether the latency series may be absent, so the two
+	 * must ask about one kind: a latency query of another kind beside the
+	 * default count would take a busy node for one without data, or an
+	 * unknown one for idle.
+	 */
+	if (!!json_object_get(v, "latency") != !!json_object_get(v, "latency_samples"))
+		return es_cfg_fail(err, len, "prometheus.queries",
+				   "latency and latency_samples are set together (the same kind)");
 	return 0;
 }
 

@@ -10,7 +10,7 @@
 # latency is unknown (samples but no series, or no count at all).
 . "$(dirname "$0")/../lib.sh"
 es_require_root scheduler_input
-es_plan 47
+es_plan 49
 S=$ES_BUILD/edgeshift-scheduler
 
 es_check "--help exits 0 and names the verbs" bash -c "set -o pipefail; '$S' --help | grep -q 'POST <prefix>/filter'"
@@ -29,6 +29,11 @@ echo '{"prometheus": {"queries": {"latency_samples": ""}}}' >"$ES_TMP/bad.json"
 out=$("$S" --check-config -c "$ES_TMP/bad.json" 2>&1); rc=$?
 es_expect_eq "the latency sample count query is configurable like the others (exit 2 when empty)" \
 	"$rc/$(grep -c "field 'prometheus.queries.latency_samples' must be a PromQL" <<<"$out")" "2/1"
+echo '{"prometheus": {"queries": {"latency": "max by (node) (edgeshift_node_latency_seconds)"}}}' \
+	>"$ES_TMP/bad.json"
+out=$("$S" --check-config -c "$ES_TMP/bad.json" 2>&1); rc=$?
+es_expect_eq "latency without latency_samples refused: the count must be of the same kind (exit 2)" \
+	"$rc/$(grep -c "latency and latency_samples are set together" <<<"$out")" "2/1"
 
 # Prometheus at an address that never answers: 10.249.0.2 is routed to a
 # veth whose peer does not hold it, so every connect waits for ARP.
@@ -155,9 +160,12 @@ def answer(q):
     return {"status": "success", "data": {"resultType": "vector", "result": res}}
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("query", [""])[0]
+        a = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        q = a.get("query", [""])[0]
         with open(log, "a") as f:
             f.write(q + "\n")
+        with open(log + ".time", "a") as f:
+            f.write(a.get("time", [""])[0] + "\n")
         b = json.dumps(answer(q)).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -200,7 +208,8 @@ cat >"$ES_TMP/sched-c.json" <<JSON
  "on_metrics_unavailable": "error"}
 JSON
 jq '.listen = "127.0.0.1:8891" | .on_node_without_data = "pass" | .no_data_score = 3 |
-	.prometheus.queries.latency_samples = "sum by (node) (edgeshift_node_latency_window_samples)"' \
+	.prometheus.queries.latency_samples = "sum by (node) (edgeshift_node_latency_window_samples)" |
+	.prometheus.queries.latency = "max by (node) (edgeshift_node_latency_seconds{kind=\"service\",quantile=\"0.99\"})"' \
 	"$ES_TMP/sched-c.json" >"$ES_TMP/sched-d.json"
 es_bg --log "$ES_TMP/sched-c.log" es_in s "$S" -c "$ES_TMP/sched-c.json"
 es_bg --log "$ES_TMP/sched-d.log" es_in s "$S" -c "$ES_TMP/sched-d.json"
@@ -247,4 +256,10 @@ es_expect_eq "on_node_without_data pass: they score no_data_score 3, not 10" \
 	"$(jq -c '[.[].Score]' <<<"$r")" '[10,5,3,3]'
 es_check "the configured sample count query is the one asked" \
 	grep -qxF 'sum by (node) (edgeshift_node_latency_window_samples)' "$ES_TMP/queries.log"
+# each refresh asks its five queries at one instant (time=), so a count
+# and its latency come from one scrape; the two schedulers' refreshes in
+# flight may be cut short by the log's end
+es_expect_eq "every query carries time=, a refresh's five the same one" \
+	"$(sort "$ES_TMP/queries.log.time" | uniq -c | awk '$2 == "" { e++ } $1 == 5 { f++ }
+		$1 % 5 { p++ } END { print (e + 0) " " (f > 0) " " (p <= 2) }')" "0 1 1"
 es_done
