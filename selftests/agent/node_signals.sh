@@ -33,7 +33,9 @@ cat >"$ES_TMP/agent.json" <<JSON
 JSON
 es_agent_start b main -c "$ES_TMP/agent.json" || exit 1
 es_bg es_in b iperf3 -s -p 5201
-sleep 0.3
+# listening before the client starts (a fixed 0.3 s was too short once in CI:
+# the client was refused and every traffic check failed)
+es_wait_listen b t 5201 || { es_diag <<<"iperf3 server not listening"; exit 1; }
 es_bg es_in a ping -q -i 0.2 -w 30 10.250.0.2
 # 30 Mbit/s of UDP into the pod for longer than the window.
 es_in a iperf3 -c 10.250.0.2 -u -b 30M -l 1400 -t 4.5 >/dev/null

@@ -47,7 +47,7 @@ for k in 1 2 3; do es_agent_wait "n$k" "n$k" "${pids[k]}" || exit 1; done
 # Loads: n2 25 Mbit/s, n3 60 Mbit/s of UDP; pings keep a session and
 # service latency samples on every node.
 for k in 2 3; do es_bg es_in "n$k" iperf3 -s -p 5201; done
-sleep 0.3
+for k in 2 3; do es_wait_listen "n$k" t 5201 || es_diag <<<"iperf3 server on n$k not listening"; done
 es_bg es_in mon iperf3 -c 10.247.2.2 -u -b 25M -t 40 -l 1400
 es_bg es_in mon iperf3 -c 10.247.3.2 -u -b 60M -t 40 -l 1400
 for k in 1 2 3; do es_bg es_in mon ping -q -i 0.2 -w 40 "10.247.$k.2"; done

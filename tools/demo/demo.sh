@@ -20,7 +20,7 @@ step "traffic: ping (IPv4, IPv6), 200 UDP requests, a 20 MB TCP transfer, 2 s of
 es_bg es_in b "$ES_BUILD/es-traffic" udp-server --port 5353 --timeout 60
 es_bg es_in b "$ES_BUILD/es-traffic" tcp-server --port 8080 --timeout 60
 es_bg es_in b iperf3 -s -1 -p 5201
-sleep 0.3
+es_wait_listen b t 5201 || { echo "demo: iperf3 server not listening" >&2; exit 1; }
 es_in a ping -q -c 4 -i 0.2 10.242.0.2 | tail -1 | sed 's/^/  ping:  /'
 es_in a ping -q -c 4 -i 0.2 fd00:242::2 | tail -1 | sed 's/^/  ping6: /'
 es_in a "$ES_BUILD/es-traffic" udp-client --to 10.242.0.2 --port 5353 --count 200 --size 200 \

@@ -143,7 +143,7 @@ iperf_pair() {
 	cni_exec "$(bin "$who" "$kind")" ADD pa /run/netns/"$(es_ns a)" eth0 "$ca" >/dev/null
 	cni_exec "$(bin "$who" "$kind")" ADD pb /run/netns/"$(es_ns b)" eth0 "$cb" >/dev/null
 	es_bg es_in b iperf3 -s -1 -p 5299
-	sleep 0.3
+	es_wait_listen b t 5299 || echo "cni bench: iperf3 server not listening" >&2
 	r=$(es_in a iperf3 -c 10.99.0.2 -p 5299 -t "$SECS" -J | jq '.end.sum_received.bits_per_second / 1e9')
 	wait "$ES_BG_PID" 2>/dev/null
 	cni_exec "$(bin "$who" "$kind")" DEL pa /run/netns/"$(es_ns a)" eth0 "$ca" >/dev/null
