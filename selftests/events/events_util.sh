@@ -42,8 +42,12 @@ log() { es_agent_log main; }
 logged() {	# EVENT NAME-PATTERN: agent log lines of EVENT (attached, ...) for those names
 	log | grep -c "event=$1 .*ifname=$ES_PREFIX$2"
 }
+# the waits say when they gave up, so a check after one on a loaded
+# machine fails with the reason, not only the figure
 wait_logged() {	# WANT EVENT NAME-PATTERN
-	for _ in $(seq 100); do [ "$(logged "$2" "$3")" -ge "$1" ] && return; sleep 0.05; done
+	for _ in $(seq 200); do [ "$(logged "$2" "$3")" -ge "$1" ] && return; sleep 0.05; done
+	es_diag <<<"waited 10 s for $1 $2 of $3: $(logged "$2" "$3")"
+	return 1
 }
 pairs() {	# add|del|rename FIRST LAST: veth pairs cNNN-dNNN in b (renamed: eNNN-fNNN)
 	local i p=$ES_PREFIX
@@ -71,6 +75,13 @@ wait_crossed() {	# IFNAME WANT: until its first events are WANT (later ones may 
 	local n
 	n=$(wc -w <<<"$2")
 	for _ in $(seq 100); do [ "$(crossed "$1" "$n")" = "$2" ] && return; sleep 0.1; done
+	es_diag <<<"waited 10 s for $1 to cross $2: $(crossed "$1")"
+	return 1
+}
+wait_unlisted() {	# NAME-PATTERN: until the agent reports none of those names
+	for _ in $(seq 200); do [ "$(listed "$1")" = 0 ] && return; sleep 0.05; done
+	es_diag <<<"waited 10 s for $1 to leave the agent's interfaces: $(listed "$1") left"
+	return 1
 }
 untracked() { es_metric b 'edgeshift_events_util_untracked_total{'; }
 
@@ -91,11 +102,13 @@ es_expect_eq "96 interfaces attached and detached" \
 es_veth a ga 10.247.1.1 b gb 10.247.1.2 || exit 1
 GB=$(es_ifname gb)
 wait_logged 1 attached gb
-es_bg es_in a ping -q -c 30 -i 0.1 10.247.1.2
+# pings until it is gone (at most 30 s): no quiet round before the delete
+es_bg es_in a ping -q -c 300 -i 0.1 10.247.1.2
+ping_pid=$ES_BG_PID ping_start=$ES_BG_START
 wait_crossed "$GB" up
 ip -n "$(es_ns b)" link del "$GB"
 wait_logged 1 detached gb
-wait "$ES_BG_PID"
+es_kill_tree "$ping_pid" "$ping_start"
 sleep 0.3
 es_expect_eq "an interface that went while above: up (gone before its down)" "$(crossed "$GB")" up
 
@@ -122,6 +135,8 @@ wait_crossed "$FB" "up down up"
 es_expect_eq "a tracked interface keeps its events" "$(crossed "$FB" 3)" "up down up"
 pairs del 101 134
 wait_logged 68 detached "[cd]1"
+# the agent's rounds over 69 interfaces have ended: untracked stays put
+wait_unlisted "[cd]1"
 sleep 0.3
 n=$(untracked)
 sleep 0.5
