@@ -92,7 +92,9 @@ def hostpath_volume(v, m, a):
     path, kind = hp["path"], hp.get("type", "")
     # a test's own directory in place of the node's (--host-path): its
     # state must not land in, or read from, the machine's
-    path = a.host_paths.pop(path, path)
+    if path in a.host_paths:
+        a.host_paths_used.add(path)
+        path = a.host_paths[path]
     if kind == "DirectoryOrCreate":
         os.makedirs(path, exist_ok=True)
     elif kind == "Directory" and not os.path.isdir(path):
@@ -157,9 +159,9 @@ def podman_args(a):
            "--network", "ns:" + a.netns if a.netns else "host"]
     out += ["--stop-timeout", str(pod.get("terminationGracePeriodSeconds", 30))]
     out += security(c) + env_args + mounts(pod, c, configmaps, a)
-    if a.host_paths:
-        fail("--host-path names no hostPath the container mounts: %s"
-             % sorted(a.host_paths))
+    unused = set(a.host_paths) - a.host_paths_used
+    if unused:
+        fail("--host-path names no hostPath the container mounts: %s" % sorted(unused))
     for u in a.ulimit:
         out += ["--ulimit", u]
     if "command" in c:
@@ -182,7 +184,7 @@ def main():
     p.add_argument("--host-path", action="append", default=[], metavar="NODE=HERE",
                    help="mount HERE where the manifest mounts the node's NODE")
     a = p.parse_args()
-    a.host_paths = {}
+    a.host_paths, a.host_paths_used = {}, set()
     for hp in a.host_path:
         node, sep, here = hp.partition("=")
         if not sep or not os.path.isabs(node) or not os.path.isabs(here):
