@@ -108,6 +108,16 @@ static bool wants_signals(const struct es_events_config *c)
 	return c->util_threshold > 0;
 }
 
+/* One interface's utilisation, named by its pod when it has one. */
+static void iface_utilisation(struct es_agent *a, const struct es_iface_signal *i, double u)
+{
+	char pod[sizeof(i->pod_namespace) + sizeof(i->pod_name)] = "";
+
+	if (i->pod_name[0])
+		snprintf(pod, sizeof(pod), "%s/%s", i->pod_namespace, i->pod_name);
+	es_events_on_utilisation(a->events, pod, i->ifname, u);
+}
+
 void es_agent_detector_sample(struct es_agent *a)
 {
 	struct es_node_view v;
@@ -129,7 +139,7 @@ void es_agent_detector_sample(struct es_agent *a)
 		if (v.ifaces[i].dir[ES_DIR_TX].utilisation > u)
 			u = v.ifaces[i].dir[ES_DIR_TX].utilisation;
 		if (u >= 0)
-			es_events_on_utilisation(a->events, v.ifaces[i].ifname, u);
+			iface_utilisation(a, &v.ifaces[i], u);
 	}
 	/* the interfaces not given (gone, or no known capacity) are forgotten */
 	es_events_utilisation_round_end(a->events);

@@ -158,13 +158,15 @@ struct es_ev_session {
 void es_events_on_session_opened(struct es_events *ev, const struct es_ev_session *s);
 void es_events_on_session_closed(struct es_events *ev, const struct es_ev_session *s);
 /*
- * An interface's utilisation (0..1) this window; emits when the threshold
+ * An interface's utilisation (0..1) this window, pod "namespace/name" for
+ * a pod's interface (NULL or "" for the node's own); emits when the threshold
  * is crossed. A round gives every interface's, then ends: the interfaces
  * not given in a round are forgotten, so the 64 tracked at once are the
- * live ones (pods' veths come and go under new names). One that finds 64
+ * live ones (pods come and go). One that finds 64
  * live ones tracked is left out that round and counted (util_untracked).
  */
-void es_events_on_utilisation(struct es_events *ev, const char *ifname, double util);
+void es_events_on_utilisation(struct es_events *ev, const char *pod, const char *ifname,
+			      double util);
 void es_events_utilisation_round_end(struct es_events *ev);
 /*
  * The node's p99 latency of one kind ("handshake", "service", "response")

@@ -20,7 +20,15 @@ enum es_ev_drop {
 	ES_EV_DROPS,
 };
 
+/* "namespace/name" of a pod: a namespace (63) and a name (253) */
+#define ES_EV_POD_LEN		(63 + 1 + 253 + 1)
+
+/*
+ * An interface is its pod's and its name: edgeshift-cni names every pod's
+ * interface by CNI_IFNAME, so two pods' eth0 are two interfaces.
+ */
 struct es_ev_util_state {
+	char	pod[ES_EV_POD_LEN];	/* "" for the node's own interfaces */
 	char	ifname[16];
 	bool	above;
 	bool	seen;	/* reported since the last round's end */
@@ -51,7 +59,7 @@ struct es_events {
 	struct es_ev_util_state	util[ES_EV_UTIL_IFACES];
 	unsigned int		n_util;
 	unsigned int		util_missed;
-	char			util_missed_name[16];
+	char			util_missed_name[ES_EV_POD_LEN + 16];
 	bool			util_full_logged;
 	bool			lat_above[ES_EV_LAT_KINDS];
 	atomic_uint_fast64_t	util_untracked;

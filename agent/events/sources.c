@@ -245,24 +245,27 @@ void es_events_on_session_closed(struct es_events *ev, const struct es_ev_sessio
  * forgets the others); a newcomer that finds it full has no state this
  * round and is noted for the round's end to count.
  */
-static struct es_ev_util_state *util_state(struct es_events *ev, const char *ifname)
+static struct es_ev_util_state *util_state(struct es_events *ev, const char *pod,
+					   const char *ifname)
 {
 	struct es_ev_util_state *st = NULL;
 	unsigned int i;
 
 	for (i = 0; i < ev->n_util && !st; i++)
-		if (!strcmp(ev->util[i].ifname, ifname))
+		if (!strcmp(ev->util[i].ifname, ifname) && !strcmp(ev->util[i].pod, pod))
 			st = &ev->util[i];
 	if (!st && ev->n_util < ES_EV_UTIL_IFACES) {
 		/* below until told otherwise: a first report above it is a crossing */
 		st = &ev->util[ev->n_util++];
 		*st = (struct es_ev_util_state){ .above = false };
+		snprintf(st->pod, sizeof(st->pod), "%s", pod);
 		snprintf(st->ifname, sizeof(st->ifname), "%s", ifname);
 	}
 	if (st)
 		st->seen = true;
 	else if (!ev->util_missed++)
-		snprintf(ev->util_missed_name, sizeof(ev->util_missed_name), "%s", ifname);
+		snprintf(ev->util_missed_name, sizeof(ev->util_missed_name), "%s%s%s", pod,
+			 *pod ? "/" : "", ifname);
 	return st;
 }
 
@@ -311,17 +314,20 @@ void es_events_utilisation_round_end(struct es_events *ev)
 			name, missed, ES_EV_UTIL_IFACES);
 }
 
-void es_events_on_utilisation(struct es_events *ev, const char *ifname, double util)
+void es_events_on_utilisation(struct es_events *ev, const char *pod, const char *ifname,
+			      double util)
 {
+	char src[ES_EV_SRC_LEN], subject[32];
 	struct es_ev_util_state *st;
 	bool above, crossed = false;
-	char src[64];
+	json_t *data;
 
 	if (!ev || ev->cfg.util_threshold <= 0)
 		return;
+	pod = pod ?: "";
 	above = util >= ev->cfg.util_threshold;
 	pthread_mutex_lock(&ev->src_lock);
-	st = util_state(ev, ifname);
+	st = util_state(ev, pod, ifname);
 	if (st && st->above != above) {
 		st->above = above;
 		crossed = true;
@@ -329,11 +335,18 @@ void es_events_on_utilisation(struct es_events *ev, const char *ifname, double u
 	pthread_mutex_unlock(&ev->src_lock);
 	if (!crossed)
 		return;
-	snprintf(src, sizeof(src), "interfaces/%s", ifname);
-	es_events_emit(ev, ES_EV_UTIL_CROSSED, src, src,
-		       json_pack("{s:s,s:s,s:f,s:f}", "interface", ifname, "direction",
-				 above ? "up" : "down", "utilisation", util, "threshold",
-				 ev->cfg.util_threshold));
+	snprintf(subject, sizeof(subject), "interfaces/%s", ifname);
+	/* a pod's interface comes from its pod, as its sessions' events do */
+	if (*pod)
+		snprintf(src, sizeof(src), "pods/%s", pod);
+	else
+		snprintf(src, sizeof(src), "%s", subject);
+	data = json_pack("{s:s,s:s,s:f,s:f}", "interface", ifname, "direction",
+			 above ? "up" : "down", "utilisation", util, "threshold",
+			 ev->cfg.util_threshold);
+	if (data && *pod)
+		json_object_set_new(data, "pod", json_string(pod));
+	es_events_emit(ev, ES_EV_UTIL_CROSSED, src, subject, data);
 }
 
 void es_events_on_latency(struct es_events *ev, const char *kind, double p99_ms,

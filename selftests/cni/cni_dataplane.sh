@@ -11,13 +11,9 @@
 es_require_root "cni dataplane"
 cni_require "cni dataplane"
 es_plan 15
-cni_host || exit 1
-ip -n "$(es_ns wire)" addr add 10.97.0.254/24 dev "$(es_ifname m0p)"
-CNI_PINS=$(es_pin_path agent)
-conf=$(cni_conf ours macvlan 1.0.0 "{\"master\":\"$CNI_MASTER\",
-	\"ipam\":{\"type\":\"host-local\",\"subnet\":\"10.97.0.0/24\",\"dataDir\":\"$ES_TMP/hl\"}}")
+cni_macvlan_net 97 || exit 1
+conf=$CNI_NET_CONF
 pins_of() { find "$CNI_PINS/links" -name "*_$1" | wc -l; }
-pod_args() { echo "K8S_POD_NAMESPACE=shop;K8S_POD_NAME=$1;K8S_POD_INFRA_CONTAINER_ID=x"; }
 metric_pod() { es_api host /metrics | grep -c "pod=\"$1\""; }
 session_pods() { es_in host "$ES_BUILD/edgeshift" sessions --json | jq -r '[.sessions[]?.pod // empty] | unique | join(",")'; }
 # pod_pkts POD DIR: packets of the pod's sessions in direction DIR (rx, tx)
@@ -29,7 +25,7 @@ link_ids() { for k in tci tcx; do bpftool -j link show pinned "$CNI_PINS/links/$
 
 # 1. No agent yet: ADD succeeds and leaves only a record.
 cni_pod early || exit 1; P1=$(cni_pod_path early)
-r=$(cni_exec "$CNI_BIN" ADD early "$P1" eth0 "$conf" "$(pod_args early-0)")
+r=$(cni_exec "$CNI_BIN" ADD early "$P1" eth0 "$conf" "$(cni_pod_args early-0)")
 es_expect_eq "ADD without an agent succeeds" "$(jq -r '.interfaces[0].name' <<<"$r")" eth0
 es_expect_eq "... and leaves a pod record" "$(jq -r .podName "$CNI_STATE/pods/early-eth0.json")" early-0
 
@@ -37,7 +33,7 @@ es_expect_eq "... and leaves a pod record" "$(jq -r .podName "$CNI_STATE/pods/ea
 es_agent_start host agent --cni-state-dir "$CNI_STATE" || exit 1
 cni_pod late || exit 1; P2=$(cni_pod_path late)
 kill -STOP "$ES_AGENT_PID"	# the links as the plugin made them, before the agent acts
-r=$(cni_exec "$CNI_BIN" ADD late "$P2" eth0 "$conf" "$(pod_args late-0)")
+r=$(cni_exec "$CNI_BIN" ADD late "$P2" eth0 "$conf" "$(cni_pod_args late-0)")
 IDX=$(es_in late ip -j link show dev eth0 | jq -r '.[0].ifindex')
 IDS=$(link_ids "$IDX")
 kill -CONT "$ES_AGENT_PID"
@@ -62,12 +58,12 @@ es_expect_ge "/metrics names the pod added while running" "$(metric_pod late-0)"
 # The agent is held up while one pod goes and the next takes its pooled
 # ifindex: it then sees both records change in one scan.
 kill -STOP "$ES_AGENT_PID"
-cni_exec "$CNI_BIN" DEL late "$P2" eth0 "$conf" "$(pod_args late-0)" >/dev/null
+cni_exec "$CNI_BIN" DEL late "$P2" eth0 "$conf" "$(cni_pod_args late-0)" >/dev/null
 es_expect_eq "DEL unpins the pod's links" "$(pins_of "$IDX")" 0
 cni_gone late
 for _ in $(seq 300); do [ -e "$CNI_STATE/ifindex/free/$IDX" ] && break; sleep 0.01; done
 cni_pod next || exit 1; P3=$(cni_pod_path next)
-cni_exec "$CNI_BIN" ADD next "$P3" eth0 "$conf" "$(pod_args next-0)" >/dev/null
+cni_exec "$CNI_BIN" ADD next "$P3" eth0 "$conf" "$(cni_pod_args next-0)" >/dev/null
 kill -CONT "$ES_AGENT_PID"
 es_expect_eq "the next pod reuses the pooled ifindex" \
 	"$(es_in next ip -j link show dev eth0 | jq -r '.[0].ifindex')" "$IDX"
@@ -75,7 +71,7 @@ es_in next ping -c 3 -i 0.2 -W 1 10.97.0.254 >/dev/null
 sleep 1.5
 es_expect_eq "the pod reusing the ifindex keeps its pinned links" "$(pins_of "$IDX")" 2
 es_expect_ge "... and its sessions are accounted and named" "$(pod_pkts next-0 tx)" 3
-cni_exec "$CNI_BIN" DEL next "$P3" eth0 "$conf" "$(pod_args next-0)" >/dev/null
+cni_exec "$CNI_BIN" DEL next "$P3" eth0 "$conf" "$(cni_pod_args next-0)" >/dev/null
 ip netns del "$(es_ns early)"
 for _ in $(seq 30); do [ -e "$CNI_STATE/pods/early-eth0.json" ] || break; sleep 0.1; done
 es_expect_eq "a record whose netns is gone is forgotten by the agent" \

@@ -28,6 +28,20 @@ cni_host() {
 	ip -n "$(es_ns wire)" link set "$(es_ifname m0p)" up
 }
 
+# cni_macvlan_net N: cni_host, with "wire" holding 10.N.0.254, CNI_PINS
+# the pins of the agent es_agent_start names "agent", and CNI_NET_CONF
+# edgeshift-cni's macvlan network over 10.N.0.0/24 (host-local IPAM).
+cni_macvlan_net() {
+	cni_host || return 1
+	ip -n "$(es_ns wire)" addr add "10.$1.0.254/24" dev "$(es_ifname m0p)"
+	CNI_PINS=$(es_pin_path agent)
+	CNI_NET_CONF=$(cni_conf ours macvlan 1.0.0 "{\"master\":\"$CNI_MASTER\",
+		\"ipam\":{\"type\":\"host-local\",\"subnet\":\"10.$1.0.0/24\",\"dataDir\":\"$ES_TMP/hl\"}}")
+}
+
+# cni_pod_args NAME: the kubelet's CNI_ARGS for pod shop/NAME.
+cni_pod_args() { echo "K8S_POD_NAMESPACE=shop;K8S_POD_NAME=$1;K8S_POD_INFRA_CONTAINER_ID=x"; }
+
 # cni_standin NAME MTU ADDR: a veth stand-in NIC in the host, peer in "wire".
 cni_standin() {
 	ip -n "$(es_ns host)" link add "$1" type veth peer name "${1}p" netns "$(es_ns wire)" || return 1
