@@ -138,10 +138,10 @@ void es_agent_detector_sample(struct es_agent *a)
 
 		if (v.ifaces[i].dir[ES_DIR_TX].utilisation > u)
 			u = v.ifaces[i].dir[ES_DIR_TX].utilisation;
-		if (u >= 0)
-			iface_utilisation(a, &v.ifaces[i], u);
+		/* u < 0, capacity unknown this round: still there, no verdict */
+		iface_utilisation(a, &v.ifaces[i], u);
 	}
-	/* the interfaces not given (gone, or no known capacity) are forgotten */
+	/* the interfaces not given (gone) are forgotten */
 	es_events_utilisation_round_end(a->events);
 	es_node_view_free(&v);
 }

@@ -158,7 +158,8 @@ struct es_ev_session {
 void es_events_on_session_opened(struct es_events *ev, const struct es_ev_session *s);
 void es_events_on_session_closed(struct es_events *ev, const struct es_ev_session *s);
 /*
- * An interface's utilisation (0..1) this window, pod "namespace/name" for
+ * An interface's utilisation (0..1; below 0: capacity unknown, the
+ * interface is still there) this window, pod "namespace/name" for
  * a pod's interface (NULL or "" for the node's own); emits when the threshold
  * is crossed. A round gives every interface's, then ends: the interfaces
  * not given in a round are forgotten, so the 64 tracked at once are the

@@ -243,10 +243,12 @@ void es_events_on_session_closed(struct es_events *ev, const struct es_ev_sessio
  * The interface's state, marked as reported this round. The table holds
  * the interfaces of the last round and of this one (the round's end
  * forgets the others); a newcomer that finds it full has no state this
- * round and is noted for the round's end to count.
+ * round and is noted for the round's end to count. One that cannot be
+ * judged (judged false: its capacity unknown) keeps a state it has and
+ * takes none.
  */
 static struct es_ev_util_state *util_state(struct es_events *ev, const char *pod,
-					   const char *ifname)
+					   const char *ifname, bool judged)
 {
 	struct es_ev_util_state *st = NULL;
 	unsigned int i;
@@ -254,6 +256,8 @@ static struct es_ev_util_state *util_state(struct es_events *ev, const char *pod
 	for (i = 0; i < ev->n_util && !st; i++)
 		if (!strcmp(ev->util[i].ifname, ifname) && !strcmp(ev->util[i].pod, pod))
 			st = &ev->util[i];
+	if (!st && !judged)
+		return NULL;
 	if (!st && ev->n_util < ES_EV_UTIL_IFACES) {
 		/* below until told otherwise: a first report above it is a crossing */
 		st = &ev->util[ev->n_util++];
@@ -327,8 +331,13 @@ void es_events_on_utilisation(struct es_events *ev, const char *pod, const char 
 	pod = pod ?: "";
 	above = util >= ev->cfg.util_threshold;
 	pthread_mutex_lock(&ev->src_lock);
-	st = util_state(ev, pod, ifname);
-	if (st && st->above != above) {
+	st = util_state(ev, pod, ifname, util >= 0);
+	/*
+	 * A capacity unknown for a while (its speed unreadable while the
+	 * carrier is down) keeps the state: forgotten, an interface above
+	 * the threshold would be announced up again with no down between.
+	 */
+	if (st && util >= 0 && st->above != above) {
 		st->above = above;
 		crossed = true;
 	}

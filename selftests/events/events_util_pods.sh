@@ -6,7 +6,9 @@
 # threshold), pod b is quiet: a's eth0 crosses up once, from a's source
 # (pods/NAMESPACE/NAME, subject interfaces/eth0, data.pod), b's never.
 # Keyed by the name alone, the one state flipped between the two pods
-# every round, an up and a down each time.
+# every round, an up and a down each time. The threshold is half of a
+# 10 kbit/s capacity: a's pings (about 8 kbit/s each way) cross it, the
+# ARP broadcasts b's macvlan also sees (under 1 kbit/s) do not.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/events_lib.sh"
 . "$(dirname "$0")/../cni/cni_lib.bash"
@@ -21,7 +23,7 @@ cat >"$ES_TMP/agent.json" <<JSON
 {"gc_interval_ms": 100,
  "signals": {"window_ms": 1000, "link_capacity_mbps": {"eth0": 0.01}},
  "events": {"sink": "http://127.0.0.1:8080/ce", "types": ["utilisation.crossed"],
-	    "utilisation_threshold": 0.01}}
+	    "utilisation_threshold": 0.5}}
 JSON
 ev_receiver host sink 8080 --mode binary || exit 1
 es_agent_start host agent -c "$ES_TMP/agent.json" --cni-state-dir "$CNI_STATE" || exit 1
@@ -42,9 +44,14 @@ events() {	# the utilisation.crossed events received: source subject direction p
 		.type == "io.edgeshift.utilisation.crossed") |
 		"\(.source | sub("^.*/pods/"; "pods/")) \(.subject) \(.data.direction) \(.data.pod)"'
 }
-es_in a ping -q -c 30 -i 0.1 -W 1 10.96.0.254 >/dev/null
-sleep 0.5
+# a pings for up to 20 s; a second of rounds after its first event
+# (ten rounds, each a flip were the state shared) and it stops
+es_bg es_in a ping -q -c 200 -i 0.1 -W 1 10.96.0.254
+ping_pid=$ES_BG_PID ping_start=$ES_BG_START
+for _ in $(seq 100); do [ "$(events | wc -l)" -ge 1 ] && break; sleep 0.1; done
+sleep 1
 events >"$ES_TMP/during"
+es_kill_tree "$ping_pid" "$ping_start"
 es_diag <"$ES_TMP/during"
 es_expect_eq "pod a's eth0 crosses up once, from its pod, while b's eth0 stays quiet" \
 	"$(cat "$ES_TMP/during")" "pods/shop/a-0 interfaces/eth0 up shop/a-0"
