@@ -115,7 +115,8 @@ static void iface_utilisation(struct es_agent *a, const struct es_iface_signal *
 
 	if (i->pod_name[0])
 		snprintf(pod, sizeof(pod), "%s/%s", i->pod_namespace, i->pod_name);
-	es_events_on_utilisation(a->events, pod, i->ifname, u);
+	es_events_on_utilisation(a->events, &(struct es_ev_iface){ .pod = pod, .ifname = i->ifname,
+								   .ifindex = i->ifindex }, u);
 }
 
 void es_agent_detector_sample(struct es_agent *a)

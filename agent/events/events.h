@@ -157,17 +157,29 @@ struct es_ev_session {
 
 void es_events_on_session_opened(struct es_events *ev, const struct es_ev_session *s);
 void es_events_on_session_closed(struct es_events *ev, const struct es_ev_session *s);
+
+/*
+ * An interface as the Detector tells interfaces apart: its pod, its name
+ * and its ifindex (edgeshift-cni names every pod's interface by
+ * CNI_IFNAME, and a pod outside Kubernetes has no pod name, so two pods'
+ * eth0 differ by ifindex alone: edgeshift-cni gives each pod interface a
+ * node-wide unique one).
+ */
+struct es_ev_iface {
+	const char	*pod;		/* "namespace/name"; NULL or "" for the node's own */
+	const char	*ifname;
+	uint32_t	ifindex;
+};
+
 /*
  * An interface's utilisation (0..1; below 0: capacity unknown, the
- * interface is still there) this window, pod "namespace/name" for
- * a pod's interface (NULL or "" for the node's own); emits when the threshold
+ * interface is still there) this window; emits when the threshold
  * is crossed. A round gives every interface's, then ends: the interfaces
  * not given in a round are forgotten, so the 64 tracked at once are the
  * live ones (pods come and go). One that finds 64
  * live ones tracked is left out that round and counted (util_untracked).
  */
-void es_events_on_utilisation(struct es_events *ev, const char *pod, const char *ifname,
-			      double util);
+void es_events_on_utilisation(struct es_events *ev, const struct es_ev_iface *f, double util);
 void es_events_utilisation_round_end(struct es_events *ev);
 /*
  * The node's p99 latency of one kind ("handshake", "service", "response")

@@ -20,18 +20,20 @@ enum es_ev_drop {
 	ES_EV_DROPS,
 };
 
-/* "namespace/name" of a pod: a namespace (63) and a name (253) */
-#define ES_EV_POD_LEN		(63 + 1 + 253 + 1)
-
 /*
- * An interface is its pod's and its name: edgeshift-cni names every pod's
- * interface by CNI_IFNAME, so two pods' eth0 are two interfaces.
+ * "namespace/name" of a pod, as the agent holds them (es_iface_signal: a
+ * namespace of 63 bytes, a name of 255): cut shorter, two pods could
+ * share a key, or one never match its own
  */
+#define ES_EV_POD_LEN		(63 + 1 + 255 + 1)
+
+/* One interface's utilisation state, keyed as es_ev_iface says. */
 struct es_ev_util_state {
-	char	pod[ES_EV_POD_LEN];	/* "" for the node's own interfaces */
-	char	ifname[16];
-	bool	above;
-	bool	seen;	/* reported since the last round's end */
+	char		pod[ES_EV_POD_LEN];	/* "" for the node's own interfaces */
+	char		ifname[16];
+	uint32_t	ifindex;
+	bool		above;
+	bool		seen;	/* reported since the last round's end */
 };
 
 struct es_events {
@@ -59,7 +61,7 @@ struct es_events {
 	struct es_ev_util_state	util[ES_EV_UTIL_IFACES];
 	unsigned int		n_util;
 	unsigned int		util_missed;
-	char			util_missed_name[ES_EV_POD_LEN + 16];
+	struct es_ev_util_state	util_missed_if;	/* the first left out this round */
 	bool			util_full_logged;
 	bool			lat_above[ES_EV_LAT_KINDS];
 	atomic_uint_fast64_t	util_untracked;

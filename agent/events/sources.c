@@ -162,8 +162,8 @@ static void session_subject(const struct es_ev_session *s, char *buf, size_t len
 	snprintf(buf, len, "sessions/%s/%s/%s", proto_name(s->proto), client, service);
 }
 
-/* "pods/" + a namespace (63) + "/" + a pod name (253): no pod's source cut short */
-#define ES_EV_SRC_LEN	(5 + 63 + 1 + 253 + 1)
+/* "pods/" + a pod's "namespace/name": no pod's source cut short */
+#define ES_EV_SRC_LEN	(5 + ES_EV_POD_LEN)
 
 static void where(const struct es_ev_session *s, char *buf, size_t len)
 {
@@ -247,29 +247,36 @@ void es_events_on_session_closed(struct es_events *ev, const struct es_ev_sessio
  * judged (judged false: its capacity unknown) keeps a state it has and
  * takes none.
  */
-static struct es_ev_util_state *util_state(struct es_events *ev, const char *pod,
-					   const char *ifname, bool judged)
+/* A fresh state for f: below until told otherwise (a first report above is a crossing). */
+static void util_name(struct es_ev_util_state *st, const struct es_ev_iface *f)
 {
-	struct es_ev_util_state *st = NULL;
+	*st = (struct es_ev_util_state){ .above = false, .ifindex = f->ifindex };
+	snprintf(st->pod, sizeof(st->pod), "%s", f->pod);
+	snprintf(st->ifname, sizeof(st->ifname), "%s", f->ifname);
+}
+
+static struct es_ev_util_state *util_state(struct es_events *ev, const struct es_ev_iface *f,
+					   bool judged)
+{
+	struct es_ev_util_state *st = NULL, *u;
 	unsigned int i;
 
-	for (i = 0; i < ev->n_util && !st; i++)
-		if (!strcmp(ev->util[i].ifname, ifname) && !strcmp(ev->util[i].pod, pod))
-			st = &ev->util[i];
+	for (i = 0; i < ev->n_util && !st; i++) {
+		u = &ev->util[i];
+		if (u->ifindex == f->ifindex && !strcmp(u->ifname, f->ifname) &&
+		    !strcmp(u->pod, f->pod))
+			st = u;
+	}
 	if (!st && !judged)
 		return NULL;
 	if (!st && ev->n_util < ES_EV_UTIL_IFACES) {
-		/* below until told otherwise: a first report above it is a crossing */
 		st = &ev->util[ev->n_util++];
-		*st = (struct es_ev_util_state){ .above = false };
-		snprintf(st->pod, sizeof(st->pod), "%s", pod);
-		snprintf(st->ifname, sizeof(st->ifname), "%s", ifname);
+		util_name(st, f);
 	}
 	if (st)
 		st->seen = true;
 	else if (!ev->util_missed++)
-		snprintf(ev->util_missed_name, sizeof(ev->util_missed_name), "%s%s%s", pod,
-			 *pod ? "/" : "", ifname);
+		util_name(&ev->util_missed_if, f);
 	return st;
 }
 
@@ -281,7 +288,8 @@ static unsigned int util_sweep(struct es_events *ev)
 	for (i = 0; i < ev->n_util; i++) {
 		if (!ev->util[i].seen)
 			continue;
-		ev->util[n] = ev->util[i];
+		if (n != i)
+			ev->util[n] = ev->util[i];
 		ev->util[n++].seen = false;
 	}
 	ev->n_util = n;
@@ -290,7 +298,7 @@ static unsigned int util_sweep(struct es_events *ev)
 
 void es_events_utilisation_round_end(struct es_events *ev)
 {
-	char name[sizeof(ev->util_missed_name)];
+	struct es_ev_util_state first;
 	unsigned int missed;
 	bool log;
 
@@ -307,31 +315,32 @@ void es_events_utilisation_round_end(struct es_events *ev)
 	log = missed && !ev->util_full_logged;
 	if (log)
 		ev->util_full_logged = true;
-	memcpy(name, ev->util_missed_name, sizeof(name));
+	first = ev->util_missed_if;
 	pthread_mutex_unlock(&ev->src_lock);
 	if (!missed)
 		return;
 	atomic_fetch_add(&ev->util_untracked, missed);
 	if (log)
 		es_warn("utilisation_untracked",
-			"ifname=%s untracked=%u tracked=%d reason=\"table full, logged once\"",
-			name, missed, ES_EV_UTIL_IFACES);
+			"ifname=%s ifindex=%u pod=\"%s\" untracked=%u tracked=%d "
+			"reason=\"table full, logged once\"", first.ifname, first.ifindex,
+			first.pod, missed, ES_EV_UTIL_IFACES);
 }
 
-void es_events_on_utilisation(struct es_events *ev, const char *pod, const char *ifname,
-			      double util)
+void es_events_on_utilisation(struct es_events *ev, const struct es_ev_iface *f, double util)
 {
 	char src[ES_EV_SRC_LEN], subject[32];
+	const char *pod = f->pod ?: "", *ifname = f->ifname;
+	struct es_ev_iface key = { .pod = pod, .ifname = ifname, .ifindex = f->ifindex };
 	struct es_ev_util_state *st;
 	bool above, crossed = false;
 	json_t *data;
 
 	if (!ev || ev->cfg.util_threshold <= 0)
 		return;
-	pod = pod ?: "";
 	above = util >= ev->cfg.util_threshold;
 	pthread_mutex_lock(&ev->src_lock);
-	st = util_state(ev, pod, ifname, util >= 0);
+	st = util_state(ev, &key, util >= 0);
 	/*
 	 * A capacity unknown for a while (its speed unreadable while the
 	 * carrier is down) keeps the state: forgotten, an interface above
