@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The CNI_* environment variables and CNI_ARGS. */
-#include <ctype.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +31,8 @@ static const char *env_or_empty(const char *name)
 }
 
 /*
- * The kernel's rules for a link name (dev_valid_name), and no '%': the
+ * The kernel's rules for a link name (dev_valid_name; its isspace()
+ * counts 0xa0 too), and no '%': the
  * kernel takes a name with one for a pattern and makes its own (net%d
  * becomes net0), so the pod's link would not be the name ADD reports.
  * DEL keeps the rules before these (no '/', not . or .., under 16 bytes):
@@ -45,7 +45,7 @@ static bool ifname_valid(const char *name, bool del)
 	if (!*name || strlen(name) >= IF_NAMESIZE || !strcmp(name, ".") || !strcmp(name, ".."))
 		return false;
 	for (c = name; *c; c++)
-		if (*c == '/' || (!del && (*c == ':' || *c == '%' || isspace((unsigned char)*c))))
+		if (*c == '/' || (!del && strchr(":% \t\n\v\f\r\xa0", *c)))
 			return false;
 	return true;
 }

@@ -400,22 +400,18 @@ static int has_route(const struct nl_route *have, int n, const struct nl_route *
 }
 
 /*
- * Do a and b give one address at key (with one prefix when plen), however
- * spelt? A runtime hands back the result it stored re-encoded (libcni
- * writes IPv6 lower case and shortened), not as the IPAM wrote it.
+ * Do a and b give one address at key, however spelt? A runtime hands back
+ * the result it stored re-encoded (libcni writes IPv6 lower case and
+ * shortened), not as the IPAM wrote it.
  */
-static int same_addr(const json_t *a, const json_t *b, const char *key, bool plen)
+static int same_addr(const json_t *a, const json_t *b, const char *key)
 {
 	const char *x = json_string_value(json_object_get(a, key));
 	const char *y = json_string_value(json_object_get(b, key));
-	struct nl_addr p, q;
 
 	if (!x || !y)
 		return !x && !y;
-	if (nl_addr_parse(x, &p, plen) || nl_addr_parse(y, &q, plen))
-		return !strcmp(x, y);
-	return p.family == q.family && (!plen || p.plen == q.plen) &&
-	       !memcmp(p.addr, q.addr, p.family == AF_INET ? 4 : 16);
+	return nl_addr_same(x, y);
 }
 
 /* Is e one of list (NULL: everything is), as an address or as a route? */
@@ -427,8 +423,8 @@ static int listed(const json_t *list, const json_t *e, bool route)
 	if (!list)
 		return 1;
 	json_array_foreach(list, i, o)
-		if (route ? same_addr(o, e, "dst", true) && same_addr(o, e, "gw", false) :
-			    same_addr(o, e, "address", true))
+		if (route ? same_addr(o, e, "dst") && same_addr(o, e, "gw") :
+			    same_addr(o, e, "address"))
 			return 1;
 	return 0;
 }

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include "http/http_client.h"
 #include "ipam_http.h"
+#include "nl.h"
 #include "util/clock.h"
 
 #define MAX_SERVERS		16
@@ -655,7 +655,7 @@ static int same_ips(const json_t *a, const json_t *b)
 			const char *sx = json_string_value(json_object_get(x, "address"));
 			const char *sy = json_string_value(json_object_get(y, "address"));
 
-			if (sx && sy && !strcasecmp(sx, sy))
+			if (sx && sy && nl_addr_same(sx, sy))
 				found = 1;
 		}
 		if (!found)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -525,6 +526,15 @@ int nl_addr_parse(const char *s, struct nl_addr *a, bool plen_required)
 		return -EINVAL;
 	a->plen = plen;
 	return 0;
+}
+
+bool nl_addr_same(const char *x, const char *y)
+{
+	struct nl_addr a, b;
+
+	if (nl_addr_parse(x, &a, false) || nl_addr_parse(y, &b, false))
+		return !strcasecmp(x, y);
+	return a.family == b.family && a.plen == b.plen && !memcmp(a.addr, b.addr, sizeof(a.addr));
 }
 
 void nl_addr_format(const struct nl_addr *a, char *buf, size_t len, bool with_plen)

@@ -106,6 +106,11 @@ int nl_default_route_oif(struct nl *nl, int *ifindex);
 
 /* "10.0.0.2/24" or "fd00::2/64" (plen_required); "10.0.0.1" plen 32. */
 int nl_addr_parse(const char *s, struct nl_addr *a, bool plen_required);
+/*
+ * Do x and y give one address (and one prefix, where written), however
+ * spelt? Text that is no address compares as text, ignoring case.
+ */
+bool nl_addr_same(const char *x, const char *y);
 void nl_addr_format(const struct nl_addr *a, char *buf, size_t len, bool with_plen);
 
 #endif

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/cni_lib.bash"
 es_require_root "cni errors"
 cni_require "cni errors"
-es_plan 18
+es_plan 19
 cni_host || exit 1
 cni_pod pod || exit 1; P=$(cni_pod_path pod)
 links() { { ip -n "$(es_ns host)" -br link; es_in pod ip -br link; } | awk '{ print $1 }' | sort | tr '\n' ' '; }
@@ -47,6 +47,11 @@ for n in 'net%d' 'net:1' 'net 1'; do
 done >"$ES_TMP/ifnames"
 es_expect_eq "CNI_IFNAME with '%', ':' or a space: code 4 naming it, no link made" \
 	"$(sort -u "$ES_TMP/ifnames") $(links)" "4 true $clean"
+# a pod added before these rules must still go: DEL keeps the old ones
+for n in 'net%d' 'net:1'; do
+	cni_exec "$CNI_BIN" DEL c2 "$P" "$n" "$good" >/dev/null; echo $?
+done >"$ES_TMP/dels"
+es_expect_eq "DEL of such a name still succeeds" "$(sort -u "$ES_TMP/dels")" 0
 es_expect_eq "VERSION lists the supported versions" \
 	"$(CNI_COMMAND=VERSION "$CNI_BIN" <<<'{"cniVersion":"0.4.0"}' | jq -c '[.cniVersion, .supportedVersions]')" \
 	'["0.4.0",["0.3.0","0.3.1","0.4.0","1.0.0","1.1.0"]]'

@@ -11,6 +11,7 @@
 #include "cni_result.h"
 #include "cni_version.h"
 #include "ipam.h"
+#include "nl.h"
 
 static const struct {
 	const char	*conf;
@@ -153,6 +154,17 @@ TEST(check_own_part_by_address)
 	json_decref(routes);
 	json_decref(ips);
 	json_decref(prev);
+}
+
+/* One address however spelt, for CHECK and the HTTP IPAM's comparison. */
+TEST(addresses_compare_however_spelt)
+{
+	EXPECT_TRUE(nl_addr_same("FD00:0:0::5/64", "fd00::5/64"), "IPv6 case and zeros");
+	EXPECT_TRUE(nl_addr_same("10.1.0.2/24", "10.1.0.2/24"), "IPv4");
+	EXPECT_TRUE(!nl_addr_same("fd00::5/64", "fd00::5/48"), "another prefix");
+	EXPECT_TRUE(!nl_addr_same("fd00::5/64", "fd00::6/64"), "another address");
+	EXPECT_TRUE(!nl_addr_same("10.1.0.2", "::ffff:10.1.0.2"), "another family");
+	EXPECT_TRUE(nl_addr_same("not-an-ip", "NOT-AN-IP"), "text as text");
 }
 
 TEST_HARNESS_MAIN
