@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "es_sched.h"
 #include "http/http_client.h"
 
@@ -107,7 +106,7 @@ static int parse_vector(json_t *doc, const char *label, int sig, struct triples 
 }
 
 static int run_query(const struct sched_config *cfg, struct es_http_conn *conn, int sig,
-		     double at, struct triples *t, char *err, size_t len)
+		     struct triples *t, char *err, size_t len)
 {
 	struct es_http_response r = {};
 	json_error_t jerr;
@@ -115,7 +114,7 @@ static int run_query(const struct sched_config *cfg, struct es_http_conn *conn, 
 	int ret = -1;
 
 	q = es_http_escape(cfg->queries[sig]);
-	if (!q || asprintf(&url, "%s/api/v1/query?query=%s&time=%.3f", cfg->prom_url, q, at) < 0) {
+	if (!q || asprintf(&url, "%s/api/v1/query?query=%s", cfg->prom_url, q) < 0) {
 		snprintf(err, len, "out of memory");
 		goto out;
 	}
@@ -174,19 +173,10 @@ int prom_fetch(const struct sched_config *cfg, struct es_http_conn *conn,
 	       struct node_metrics **nodes, size_t *n, char *err, size_t len)
 {
 	struct triples t = {};
-	struct timespec now;
 	int sig, ret = 0;
-	double at;
 
-	/*
-	 * Every query at one instant: the latency and its sample count are
-	 * read together, and a scrape landing between two queries would
-	 * pair a count with a series of another scrape.
-	 */
-	clock_gettime(CLOCK_REALTIME, &now);
-	at = now.tv_sec + now.tv_nsec / 1e9;
 	for (sig = 0; sig < SIG_MAX && !ret; sig++)
-		ret = run_query(cfg, conn, sig, at, &t, err, len);
+		ret = run_query(cfg, conn, sig, &t, err, len);
 	if (!ret) {
 		*nodes = merge(&t, n);
 		if (!*nodes) {
