@@ -27,6 +27,7 @@ static void undo(struct cni_ctx *c, bool ipam_done)
 	cni_dataplane_abort(c);
 	if (ipam_done)
 		cni_ipam_del(c);
+	/* host_device_undo keeps c->err as the cause; macvlan_del may overwrite it */
 	c->err = saved;
 	if (c->d->kind == CNI_KIND_HOST_DEVICE) {
 		host_device_undo(c);

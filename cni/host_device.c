@@ -124,10 +124,7 @@ static void owner_alias(struct cni_ctx *c, const char *orig, char *buf, size_t l
 	snprintf(buf, len, ALIAS_TAG "%s:%s:%.200s", orig, c->env.ifname, c->env.container_id);
 }
 
-/*
- * The NIC in the pod, under CNI_IFNAME. The kernel takes a name with a
- * '%' for a pattern (net%d): the NIC is then there under another name.
- */
+/* The NIC in the pod, under CNI_IFNAME. */
 static int read_moved(struct cni_ctx *c, const char *orig, struct cni_link *out)
 {
 	struct nl_link l;
@@ -138,9 +135,6 @@ static int read_moved(struct cni_ctx *c, const char *orig, struct cni_link *out)
 	if (ret) {
 		cni_fail(&c->err, CNI_ERR_IO, "cannot find %s in the pod after moving %s there: %s",
 			 c->env.ifname, orig, strerror(-ret));
-		if (strchr(c->env.ifname, '%'))
-			snprintf(c->err.details, sizeof(c->err.details),
-				 "the kernel takes a '%%' in an interface name for a pattern");
 		return -1;
 	}
 	out->ifindex = l.ifindex;

@@ -44,6 +44,15 @@ static const char *reason_name(int reason)
 	       reason == ES_CLOSE_IDLE ? "idle" : "unknown";
 }
 
+/* "namespace/name" in buf, or NULL for an interface of no pod. */
+static const char *pod_text(const char *ns, const char *name, char *buf, size_t len)
+{
+	if (!name[0])
+		return NULL;
+	snprintf(buf, len, "%s/%s", ns, name);
+	return buf;
+}
+
 /* Called by the collector under acct.lock (accounting.h). */
 static void on_session(void *arg, const struct es_session *s,
 		       const struct es_session_counters *c, int reason)
@@ -68,10 +77,8 @@ static void on_session(void *arg, const struct es_session *s,
 
 	memcpy(&e.client, hi ? k->addr_lo : k->addr_hi, 16);
 	memcpy(&e.service, hi ? k->addr_hi : k->addr_lo, 16);
-	if (att && att->info.pod_name[0]) {
-		snprintf(pod, sizeof(pod), "%s/%s", att->info.pod_namespace, att->info.pod_name);
-		e.pod = pod;
-	}
+	if (att)
+		e.pod = pod_text(att->info.pod_namespace, att->info.pod_name, pod, sizeof(pod));
 	if (reason < 0)
 		es_events_on_session_opened(a->events, &e);
 	else
@@ -111,10 +118,9 @@ static bool wants_signals(const struct es_events_config *c)
 /* One interface's utilisation, named by its pod when it has one. */
 static void iface_utilisation(struct es_agent *a, const struct es_iface_signal *i, double u)
 {
-	char pod[sizeof(i->pod_namespace) + sizeof(i->pod_name)] = "";
+	char buf[sizeof(i->pod_namespace) + sizeof(i->pod_name)];
+	const char *pod = pod_text(i->pod_namespace, i->pod_name, buf, sizeof(buf));
 
-	if (i->pod_name[0])
-		snprintf(pod, sizeof(pod), "%s/%s", i->pod_namespace, i->pod_name);
 	es_events_on_utilisation(a->events, &(struct es_ev_iface){ .pod = pod, .ifname = i->ifname,
 								   .ifindex = i->ifindex }, u);
 }

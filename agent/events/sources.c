@@ -239,14 +239,6 @@ void es_events_on_session_closed(struct es_events *ev, const struct es_ev_sessio
 	es_events_emit(ev, ES_EV_SESSION_CLOSED, src, subject, session_data(s, true));
 }
 
-/*
- * The interface's state, marked as reported this round. The table holds
- * the interfaces of the last round and of this one (the round's end
- * forgets the others); a newcomer that finds it full has no state this
- * round and is noted for the round's end to count. One that cannot be
- * judged (judged false: its capacity unknown) keeps a state it has and
- * takes none.
- */
 /* A fresh state for f: below until told otherwise (a first report above is a crossing). */
 static void util_name(struct es_ev_util_state *st, const struct es_ev_iface *f)
 {
@@ -255,6 +247,14 @@ static void util_name(struct es_ev_util_state *st, const struct es_ev_iface *f)
 	snprintf(st->ifname, sizeof(st->ifname), "%s", f->ifname);
 }
 
+/*
+ * The interface's state, marked as reported this round. The table holds
+ * the interfaces of the last round and of this one (the round's end
+ * forgets the others); a newcomer that finds it full has no state this
+ * round and is noted for the round's end to count. One that cannot be
+ * judged (judged false: its capacity unknown) keeps a state it has and
+ * takes none.
+ */
 static struct es_ev_util_state *util_state(struct es_events *ev, const struct es_ev_iface *f,
 					   bool judged)
 {
