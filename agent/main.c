@@ -178,7 +178,7 @@ static void on_link(const struct es_link_event *ev, void *arg)
 		if (rule)
 			es_datapath_attach(dp, ev->ifindex, ev->ifname,
 					   &(struct es_iface_owner){ rule->pod_namespace,
-								     rule->pod_name },
+								     rule->pod_name, NULL },
 					   es_rx_wants_xdp(a->cfg.rx_hook, ev->kind));
 		else if (es_datapath_find(dp, ev->ifindex))
 			/* renamed out of every rule */

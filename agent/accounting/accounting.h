@@ -44,6 +44,7 @@ __u32 es_acct_table_buckets(const struct es_acct_config *cfg);
 struct es_iface_owner {
 	const char	*pod_namespace;
 	const char	*pod_name;
+	const char	*netns;		/* the pod's network namespace (a path), or NULL */
 };
 
 /*
@@ -63,6 +64,12 @@ struct es_attachment {
 	struct bpf_link		*tcx;		/* tcx egress link */
 	bool			rx_xdp;		/* rx is an XDP link */
 	struct es_iface_info	info;
+	/*
+	 * The network namespace (a path) a pod's interface is in, where its
+	 * name means it; "" for the agent's own, or a pod's not known yet
+	 * (found pinned at start, before edgeshift-cni's record is read).
+	 */
+	char			netns[256];
 	bool			adopted;	/* found pinned at start */
 	bool			wanted;		/* matched a rule since start */
 	bool			seen;		/* present in the latest link dump */

@@ -404,6 +404,19 @@ fail:
 	return ret;
 }
 
+/* A path too long to keep leaves the namespace unknown, never truncated into another one. */
+static void netns_fill(struct es_attachment *a, const char *netns)
+{
+	if (!netns)
+		return;
+	if (strlen(netns) >= sizeof(a->netns)) {
+		es_warn("pod_netns_unkept", "ifindex=%u netns_len=%zu max=%zu", a->ifindex,
+			strlen(netns), sizeof(a->netns) - 1);
+		return;
+	}
+	strcpy(a->netns, netns);
+}
+
 static void info_fill(struct es_attachment *a, const char *ifname,
 		      const struct es_iface_owner *owner)
 {
@@ -411,10 +424,12 @@ static void info_fill(struct es_attachment *a, const char *ifname,
 	snprintf(a->info.ifname, sizeof(a->info.ifname), "%s", ifname);
 	memset(a->info.pod_namespace, 0, sizeof(a->info.pod_namespace));
 	memset(a->info.pod_name, 0, sizeof(a->info.pod_name));
+	a->netns[0] = '\0';
 	if (owner) {
 		snprintf(a->info.pod_namespace, sizeof(a->info.pod_namespace), "%s",
 			 owner->pod_namespace);
 		snprintf(a->info.pod_name, sizeof(a->info.pod_name), "%s", owner->pod_name);
+		netns_fill(a, owner->netns);
 	}
 	a->info.ifindex = a->ifindex;
 	a->info.attached = (a->rx ? (a->rx_xdp ? ATTACHED_XDP : ATTACHED_TCI) : 0) |

@@ -157,7 +157,7 @@ static void forget(struct es_pods *pods, struct es_pod *p, const char *why)
 static void adopt_record(struct es_pods *pods, const char *file)
 {
 	struct es_iface_rule rule = {};
-	struct es_iface_owner owner = { rule.pod_namespace, rule.pod_name };
+	struct es_iface_owner owner = { rule.pod_namespace, rule.pod_name, NULL };
 	char path[PATH_MAX * 2], ifname[IF_NAMESIZE];
 	const char *ns_path, *name;
 	struct es_pod *p;
@@ -172,6 +172,7 @@ static void adopt_record(struct es_pods *pods, const char *file)
 	if (!p)
 		goto out;
 	p->seen = true;
+	owner.netns = ns_path;
 	ns = open_netns(ns_path);
 	if (ns < 0) {
 		unlink(path);

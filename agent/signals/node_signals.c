@@ -8,6 +8,7 @@
  * so a scrape sees traffic up to the instant it asks.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "util/clock.h"
 #include "accounting/accounting.h"
 #include "bpf/iface_counters.h"
+#include "net/netns.h"
 #include "host_load.h"
 #include "signals.h"
 
@@ -84,6 +86,8 @@ void es_node_signals_free(struct es_node_signals *s)
 /* One interface as the signals see it, copied out under the accounting lock. */
 struct att_copy {
 	struct es_iface_info	info;
+	char			netns[sizeof(((struct es_attachment *)0)->netns)];
+	bool			wanted;		/* claimed by a rule or a pod record */
 	__u64			sessions;
 };
 
@@ -99,6 +103,8 @@ static struct att_copy *copy_attachments(struct es_accounting *a, size_t *n, __u
 	for (i = 0; c && i < *n; i++) {
 		c[i].info = a->dp.att[i].info;
 		c[i].info.ifindex = a->dp.att[i].ifindex;
+		memcpy(c[i].netns, a->dp.att[i].netns, sizeof(c[i].netns));
+		c[i].wanted = a->dp.att[i].wanted;
 		for (s = 0; s < a->snap.n_ifaces; s++) {
 			if (a->snap.ifaces[s].ifindex != a->dp.att[i].ifindex)
 				continue;
@@ -258,21 +264,40 @@ double es_lat_hist_quantile(const __u64 *buckets, double q)
 	return (double)(1ULL << (ES_LAT_BUCKETS - 1 + ES_LAT_BUCKET_SHIFT - 1)) / 1e9;
 }
 
-double es_link_speed_bps(const char *ifname)
+/* A socket to ask devices with: in netns (a path) when given, else in the agent's namespace. */
+static int speed_socket(const char *netns)
+{
+	int ns, fd;
+
+	/*
+	 * The ioctl asks the device in the socket's network namespace;
+	 * /sys/class/net shows the namespace sysfs was mounted in, which
+	 * need not be ours.
+	 */
+	if (!netns || !netns[0]) {
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		return fd;
+	}
+	ns = open(netns, O_RDONLY | O_CLOEXEC);
+	if (ns < 0)
+		return -1;
+	fd = es_netns_socket(ns, AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0)
+		fd = es_netns_socket(ns, AF_INET6, SOCK_DGRAM, 0);
+	close(ns);
+	return fd;
+}
+
+double es_link_speed_bps(const char *netns, const char *ifname)
 {
 	struct ethtool_cmd cmd = { .cmd = ETHTOOL_GSET };
 	struct ifreq ifr = {};
 	__u32 speed;
 	int fd, ret;
 
-	/*
-	 * The ioctl asks the device in the agent's network namespace;
-	 * /sys/class/net shows the namespace sysfs was mounted in, which
-	 * need not be ours.
-	 */
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = speed_socket(netns);
 	if (fd < 0)
 		return 0;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
@@ -285,7 +310,15 @@ double es_link_speed_bps(const char *ifname)
 	return speed && speed != (__u32)SPEED_UNKNOWN ? speed * 1e6 : 0;
 }
 
-static void set_capacity(const struct es_signals_config *sc, struct es_iface_signal *is)
+/*
+ * A pod's interface is asked for in the pod's namespace: its name (often
+ * eth0) means another device, or none, in the agent's. An interface found
+ * pinned at start that no rule or pod record has claimed yet may be a
+ * pod's whose namespace is not known: it has no capacity until then,
+ * rather than another device's.
+ */
+static void set_capacity(const struct es_signals_config *sc, struct es_iface_signal *is,
+			 const struct att_copy *att)
 {
 	unsigned int i;
 
@@ -296,7 +329,7 @@ static void set_capacity(const struct es_signals_config *sc, struct es_iface_sig
 			return;
 		}
 	}
-	is->capacity_bps = es_link_speed_bps(is->ifname);
+	is->capacity_bps = att->wanted ? es_link_speed_bps(att->netns, is->ifname) : 0;
 	is->cap_source = is->capacity_bps > 0 ? ES_CAP_DEVICE : ES_CAP_UNKNOWN;
 }
 
@@ -442,7 +475,7 @@ int es_node_view_compute(struct es_node_signals *s, struct es_node_view *v)
 		is->ifname[sizeof(is->ifname) - 1] = '\0';
 		is->sessions = atts[i].sessions;
 		is->uplink = is_uplink(sc, &atts[i].info);
-		set_capacity(sc, is);
+		set_capacity(sc, is, &atts[i]);
 		read_sample(s->acct, is->ifindex, &cur[i], es_now_ns());
 		span = iface_window(s, is, &cur[i]);
 		if (span > v->covered_s)

@@ -107,8 +107,11 @@ void es_node_view_free(struct es_node_view *v);
 /* Quantile q (0..1) of a log2 latency histogram in seconds, -1 when empty. */
 double es_lat_hist_quantile(const __u64 *buckets, double q);
 
-/* Interface capacity in bit/s from the device (SIOCETHTOOL), 0 if unknown. */
-double es_link_speed_bps(const char *ifname);
+/*
+ * Interface capacity in bit/s from the device (SIOCETHTOOL) named ifname
+ * in network namespace netns (a path; NULL or "": the agent's), 0 if unknown.
+ */
+double es_link_speed_bps(const char *netns, const char *ifname);
 
 /*
  * node_signals_render.c: the series appended to /metrics (node: the node
