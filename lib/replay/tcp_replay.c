@@ -13,6 +13,7 @@
 
 #define PROBE_MS	20	/* wait for the socket's answer to a probe */
 #define STALL_MS	200	/* bytes not taken: hand over what the socket dropped again */
+#define IDLE_PROBE_MS	600	/* an idle session's probe again (Linux answers one per 500 ms) */
 
 struct seg {
 	__u32	start, end, ack;
@@ -207,6 +208,70 @@ bool es_tcp_run_output_unacked(const struct tcp_run *r, const struct es_mig_sess
 }
 
 /*
+ * A bare ACK from the user to the service, seq and ack as given, no
+ * options: the IP header of the key's family, then 20 bytes of TCP.
+ */
+static void bare_ack(const struct es_mig_key *k, __u32 seq, __u32 ack,
+		     struct es_mig_record *rec)
+{
+	bool v4 = es_mig_addr_is4(k->svc_addr);
+	__u32 ihl = v4 ? 20 : 40;
+	__u8 *p = rec->data, *th = rec->data + ihl;
+
+	memset(rec, 0, sizeof(*rec));
+	if (v4) {
+		p[0] = 0x45;
+		p[6] = 0x40;		/* DF */
+		p[8] = 64;		/* TTL */
+		p[9] = IPPROTO_TCP;
+		memcpy(p + 12, &k->user_addr[3], 4);
+		memcpy(p + 16, &k->svc_addr[3], 4);
+	} else {
+		p[0] = 0x60;
+		p[6] = IPPROTO_TCP;
+		p[7] = 64;		/* hop limit */
+		memcpy(p + 8, k->user_addr, 16);
+		memcpy(p + 24, k->svc_addr, 16);
+	}
+	memcpy(th, &k->user_port, 2);
+	memcpy(th + 2, &k->svc_port, 2);
+	es_put_be32(th + 4, seq);
+	es_put_be32(th + 8, ack);
+	th[12] = 5 << 4;		/* 20 bytes of header */
+	th[13] = 0x10;			/* ACK */
+	th[14] = th[15] = 0xff;		/* window: not read, the segment is out of window */
+	rec->len = ihl + 20;
+	es_ip_set_len(p, rec->len);
+}
+
+/*
+ * A session with nothing to hand over (the user sent nothing since the
+ * checkpoint: an idle connection) has no segment to probe with, and what
+ * the restored socket sent at restore, a window probe, says one less than
+ * its send point (its seq is snd_una - 1). Its output would then never
+ * reach the old container's, and the replay would time out. A bare ACK
+ * one below the socket's receive point (its new_ack) is out of window:
+ * Linux answers it with a duplicate ACK from its send point, once per
+ * tcp_invalid_ratelimit (500 ms), hence sent again every IDLE_PROBE_MS.
+ */
+int es_tcp_run_probe_idle(struct tcp_run *r, const struct es_mig_session *s)
+{
+	struct es_mig_record rec;
+	int ret;
+
+	if (r->booted || r->fresh || !(s->tcp_seen & ES_MIG_TCP_NEW_ACK) ||
+	    r->now - r->probe_ns < IDLE_PROBE_MS * 1000000ULL)
+		return 0;
+	bare_ack(r->key, s->new_ack - 1, s->new_snd_nxt, &rec);
+	ret = es_mig_inject(r->fd, &rec);
+	if (ret)
+		return ret;
+	r->probe_ns = r->now;
+	r->out->probes++;
+	return 0;
+}
+
+/*
  * The user acknowledged more than the socket was handed: once the socket
  * has sent it, a pure ACK (the latest segment without its payload, at the
  * socket's receive point) hands the rest over.
@@ -336,6 +401,8 @@ static int replay_loop(struct tcp_run *r, unsigned int timeout_ms)
 			return -ESTALE;
 		head = es_mig_seq_of(s.seq_state);
 		ret = hand_over_all(r, &s, head);
+		if (!ret && r->next > head)
+			ret = es_tcp_run_probe_idle(r, &s);
 		if (!ret && r->next > head)
 			ret = es_tcp_run_ack_up(r, &s);
 		if (ret)

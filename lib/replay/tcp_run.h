@@ -86,6 +86,8 @@ int es_tcp_run_begin(struct tcp_run *r);
 void es_tcp_run_boot(struct tcp_run *r, const struct es_mig_session *s);
 /* Hand over segment r->next: 1 handed, 0 a probe not due yet, or -errno. */
 int es_tcp_run_hand_next(struct tcp_run *r, const struct es_mig_session *s);
+/* Nothing to hand over and the socket's send point unknown: probe it (tcp_replay.c). */
+int es_tcp_run_probe_idle(struct tcp_run *r, const struct es_mig_session *s);
 int es_tcp_run_ack_up(struct tcp_run *r, const struct es_mig_session *s);
 void es_tcp_run_rewind_if_stalled(struct tcp_run *r, const struct es_mig_session *s);
 /*
