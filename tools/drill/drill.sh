@@ -249,7 +249,7 @@ fi
 NAME=$(jq -r '.name // "drill"' "$SCENARIO")
 [ -n "$OUT" ] || OUT=$ES_BUILD/drill/$NAME
 mkdir -p "$OUT"
-rm -f "$OUT"/*.log "$OUT"/*.json* "$OUT"/*.svg
+rm -f "$OUT"/*.log "$OUT"/*.json* "$OUT"/*.svg "$OUT/retry.ended"
 
 say() { [ "$QUIET" = 1 ] || printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 die() { echo "drill: $*" >&2; exit 1; }
@@ -652,12 +652,29 @@ raise_target_limit() {
 	echo "retry: node 2's agent restarted with replay_limit $LIMIT" >>"$OUT/fault.log"
 }
 
+# retry_wait: a retry asked (two migrations listed) is waited for, up to
+# 120 s, so the clients hold their connections until it has moved them
+retry_wait() {
+	local z
+	for _ in $(seq 1200); do
+		z=$(api 1 GET /v1/zdm/migrations 2>/dev/null)
+		[ "$(jq length <<<"$z" 2>/dev/null)" = 2 ] || return 0
+		case $(jq -r '.[0].state' <<<"$z" 2>/dev/null) in done | failed) return 0 ;; esac
+		sleep 0.1
+	done
+	echo "retry: still running after 120 s; the clients let go" >>"$OUT/fault.log"
+}
+
 fault_runner() {
 	case "$FAULT" in
 	buffer_full | verify_timed_out) ;;	# the data plane's limit, the test build's agent
 	*) fault_inject ;;
 	esac
-	[ "$RETRY" = true ] && retry_migration
+	if [ "$RETRY" = true ]; then
+		retry_migration
+		retry_wait
+		touch "$OUT/retry.ended"
+	fi
 }
 
 # fault_wait_phase EVENT: waits up to 30 s for the phase's event, then
@@ -766,6 +783,12 @@ if [ "$LATE" -gt 0 ]; then
 fi
 PROGRESS=--progress
 [ "$QUIET" = 1 ] && PROGRESS=""
+# with a retry, every client keeps its connection until the retry has
+# ended: the retry names no session and takes the connections open when
+# it is asked, and a client done with its requests before that would have
+# closed its own
+HOLD=()
+[ "$RETRY" = true ] && HOLD=(--hold-until "$OUT/retry.ended")
 # the user's other connections: the same rate and count, no handoff of
 # their own (the route they share moves with the first one's)
 for k in $(seq 2 "$CONNS"); do
@@ -775,7 +798,7 @@ for k in $(seq 2 "$CONNS"); do
 	[ "$PIPELINE" -gt 1 ] && other+=(--pipeline "$PIPELINE")
 	es_in u "$ES_BUILD/es-drill" client --to "$(ep "$SVC" "$SVC_PORT")" \
 		--bind "$(ep "$USER_IP" $((USER_PORT + k - 1)))" \
-		--rate "$RATE" --count "$OTHERS_COUNT" --drain-ms "$DRAIN_MS" "${other[@]}" \
+		--rate "$RATE" --count "$OTHERS_COUNT" --drain-ms "$DRAIN_MS" "${other[@]}" "${HOLD[@]}" \
 		--log "$OUT/client-$k.jsonl" >"$OUT/client-$k-summary.json" 2>"$OUT/client-$k.err" &
 	OTHER_PIDS+=("$! $(es_pid_start $!)")
 done
@@ -785,7 +808,7 @@ if [ "$AB_N" -gt 0 ]; then
 fi
 es_in u "$ES_BUILD/es-drill" client --to "$(ep "$SVC" "$SVC_PORT")" --bind "$(ep "$USER_IP" "$USER_PORT")" \
 	--rate "$RATE" --count "$COUNT" --handoff-at "$HANDOFF" --handoff-gw "$GW2" --drain-ms "$DRAIN_MS" \
-	--parts "$REPLIES" --quiet-every "$QUIET_EVERY" "${CLIENT_PROTO[@]}" \
+	--parts "$REPLIES" --quiet-every "$QUIET_EVERY" "${CLIENT_PROTO[@]}" "${HOLD[@]}" \
 	--log "$OUT/client.jsonl" $PROGRESS >"$OUT/client-summary.json" || die "client failed"
 for pid in "${OTHER_PIDS[@]}"; do
 	wait "${pid%% *}" || die "a client of the user's other connections failed"

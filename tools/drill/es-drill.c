@@ -57,6 +57,11 @@
 #define ES_DRILL_PIPELINE_MAX	64
 /* Bytes of one request at most: an HTTP GET with a 64-byte key */
 #define ES_DRILL_REQ_MAX	160
+/*
+ * --hold-until: the longest a client waits for its file (the drill's retry
+ * waits up to 120 s for the first migration to fail, then for the retry).
+ */
+#define HOLD_MAX_S		240
 
 static volatile sig_atomic_t stop;
 
@@ -92,6 +97,7 @@ struct client {
 	unsigned long		quiet_every;	/* every K-th request wants no reply (0: none) */
 	union drill_addr	handoff_gw;	/* family 0: no handoff */
 	unsigned int		drain_ms;
+	const char		*hold_until;	/* answered: keep the connection until it exists */
 	FILE			*log;
 	bool			progress;
 	bool			tcp;	/* one TCP connection, line per request */
@@ -403,6 +409,30 @@ static int send_batch(struct client *c, int fd)
 	return 0;
 }
 
+/*
+ * --hold-until FILE: the connection stays open, still read, until FILE
+ * exists (HOLD_MAX_S at most). A migration asked without a session
+ * (the drill's retry) takes the connections open when it is asked: a
+ * client that had its answers and closed was not there to be moved.
+ */
+static void hold(struct client *c, int fd)
+{
+	uint64_t end = es_now_ns() + HOLD_MAX_S * 1000000000ULL;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (!c->hold_until)
+		return;
+	while (!stop && !c->resets && access(c->hold_until, F_OK)) {
+		if (es_now_ns() >= end) {
+			fprintf(stderr, "es-drill: %s did not appear within %d s: closing\n",
+				c->hold_until, HOLD_MAX_S);
+			return;
+		}
+		if (poll(&p, 1, 100) > 0)
+			drain_socket(c, fd);
+	}
+}
+
 static int client_loop(struct client *c, int fd)
 {
 	uint64_t start = es_now_ns(), gap = 1e9 / c->rate, next = start, end = 0;
@@ -430,6 +460,7 @@ static int client_loop(struct client *c, int fd)
 		if (poll(&p, 1, timeout < 0 ? 0 : timeout) > 0)
 			drain_socket(c, fd);
 	}
+	hold(c, fd);
 	/* replies answered twice arrive late too: a short extra listen */
 	for (int i = 0; i < 5 && !c->resets; i++) {
 		if (poll(&p, 1, 100) > 0)
@@ -504,6 +535,8 @@ static const struct es_opt client_opts[] = {
 	ES_OPT_FUNC("handoff-gw", 0, parse_gw, "GW", "the new access point"),
 	ES_OPT_UINT(F(c.drain_ms), "drain-ms", 0, 0, UINT32_MAX, "MS",
 		    "wait for late answers (default 3000)"),
+	ES_OPT_STR(F(c.hold_until), "hold-until", 0, "FILE",
+		   "once answered, keep the connection open until FILE exists (240 s at most)"),
 	ES_OPT_STR(F(log), "log", 0, "FILE", "one JSON line per request"),
 	ES_OPT_BOOL(F(c.progress), "progress", 0, "progress on stderr"),
 	ES_OPT_UINT(F(c.nparts), "parts", 0, 1, 8, "N",
@@ -525,7 +558,8 @@ static const struct es_opts cli = {
 	.mode	= "client",
 	.opts	= client_opts,
 	.usage	= "client --to SVC:PORT [--bind ADDR:PORT] [--rate R] [--count N]\n"
-		  "       [--handoff-at K --handoff-gw GW] [--drain-ms MS] [--log FILE]"
+		  "       [--handoff-at K --handoff-gw GW] [--drain-ms MS] [--hold-until FILE]\n"
+		  "       [--log FILE]"
 		  " [--progress] [--tcp] [--redis KEY | --http KEY] [--pipeline P]\n"
 		  "       [--parts N] [--quiet-every K]",
 	.doc	= "See tools/drill/drill.sh and docs/drills.md.\n",
