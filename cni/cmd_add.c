@@ -6,6 +6,7 @@
  */
 #include <limits.h>
 #include <string.h>
+#include <unistd.h>
 #include "netns.h"
 #include "state.h"
 #include "ipam.h"
@@ -79,6 +80,15 @@ static int save_attachment(struct cni_ctx *c, const struct cni_link *l, json_t *
 	return 0;
 }
 
+/* The record save_attachment wrote, of an ADD that is being undone. */
+static void drop_attachment(struct cni_ctx *c)
+{
+	char path[PATH_MAX];
+
+	cni_attachment_path(c, path, sizeof(path));
+	unlink(path);
+}
+
 /*
  * A DHCP client sends from the pod's link: up it goes before the IPAM
  * runs, once the accounting programs are attached (first packet counted).
@@ -134,7 +144,12 @@ int cmd_add(struct cni_ctx *c)
 		ret = -1;
 		goto out;
 	}
-	cni_dataplane_attach(c, &l);
+	if (cni_dataplane_attach(c, &l)) {
+		drop_attachment(c);
+		undo(c, true);
+		ret = -1;
+		goto out;
+	}
 	out = cni_result_for_version(res, c->conf.version);
 	cni_print(out);
 	json_decref(out);

@@ -203,14 +203,33 @@ static int attach(struct cni_ctx *c, int ifindex)
 	return ret;
 }
 
-void cni_dataplane_attach(struct cni_ctx *c, const struct cni_link *l)
+/* What attach() did: the two pins and the interface's names in es_ifaces. */
+static void unpin(struct cni_ctx *c, int ifindex)
+{
+	char path[PATH_MAX];
+	__u32 key = ifindex;
+	int k, fd;
+
+	for (k = 0; k < 2; k++) {
+		link_pin(c, k, ifindex, path, sizeof(path));
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/es_ifaces", c->conf.pin_path);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return;
+	bpf_map_delete_elem(fd, &key);
+	close(fd);
+}
+
+int cni_dataplane_attach(struct cni_ctx *c, const struct cni_link *l)
 {
 	char path[PATH_MAX];
 	json_t *rec;
-	int ret = 0;
+	int ret = 0, wr;
 
 	if (!c->conf.dataplane)
-		return;
+		return 0;
 	cni_dataplane_start(c, l);
 	ret = attach(c, l->ifindex);
 	if (ret < 0)
@@ -224,38 +243,30 @@ void cni_dataplane_attach(struct cni_ctx *c, const struct cni_link *l)
 			"pinPath", c->conf.pin_path, "attached", ret > 0,
 			"ifindexCollision", ret == -EEXIST);
 	state_pod_path(c->conf.state_dir, c->env.container_id, c->env.ifname, path, sizeof(path));
-	if (state_write(path, rec))
-		fprintf(stderr, "edgeshift-cni: cannot write the pod record %s\n", path);
+	wr = rec ? state_write(path, rec) : -ENOMEM;
 	json_decref(rec);
+	if (!wr)
+		return 0;
+	/* without the record no DEL finds the pins, and the agent never learns of them */
+	if (ret > 0)
+		unpin(c, l->ifindex);
+	return cni_fail(&c->err, CNI_ERR_IO, "stateDir: cannot write the pod record %s: %s",
+			path, strerror(-wr));
 }
 
 void cni_dataplane_detach(struct cni_ctx *c)
 {
 	char path[PATH_MAX];
 	json_t *rec;
-	int ifindex, k, fd;
-	__u32 key;
+	int ifindex;
 
 	state_pod_path(c->conf.state_dir, c->env.container_id, c->env.ifname, path, sizeof(path));
 	rec = state_read(path);
 	if (!rec)
 		return;
 	ifindex = json_integer_value(json_object_get(rec, "ifindex"));
-	if (json_is_true(json_object_get(rec, "attached")) && ifindex > 0) {
-		for (k = 0; k < 2; k++) {
-			char pin[PATH_MAX];
-
-			link_pin(c, k, ifindex, pin, sizeof(pin));
-			unlink(pin);
-		}
-		snprintf(path, sizeof(path), "%s/es_ifaces", c->conf.pin_path);
-		fd = bpf_obj_get(path);
-		key = ifindex;
-		if (fd >= 0)
-			bpf_map_delete_elem(fd, &key);
-		if (fd >= 0)
-			close(fd);
-	}
+	if (json_is_true(json_object_get(rec, "attached")) && ifindex > 0)
+		unpin(c, ifindex);
 	json_decref(rec);
 }
 

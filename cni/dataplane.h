@@ -23,10 +23,11 @@ void cni_dataplane_wait(struct cni_ctx *c);
 /* ADD failed: the attach is waited for and undone. */
 void cni_dataplane_abort(struct cni_ctx *c);
 /*
- * Finishes the attach (pins, names) and writes the pod record. Never fails
- * the ADD: problems are reported on stderr and in the record.
+ * Finishes the attach (pins, names) and writes the pod record. An attach
+ * that fails does not fail the ADD (stderr and the record say so); a
+ * record that cannot be written does (-1, code 5), its pins undone first.
  */
-void cni_dataplane_attach(struct cni_ctx *c, const struct cni_link *l);
+int cni_dataplane_attach(struct cni_ctx *c, const struct cni_link *l);
 /* Unpins what ADD pinned. */
 void cni_dataplane_detach(struct cni_ctx *c);
 /*

@@ -5,12 +5,13 @@
 # and /metrics; an interface added while no agent ran is adopted when the
 # agent starts; records whose namespace is gone are forgotten. The agent
 # keeps the links the plugin attached (no second attach) and a pod that
-# reuses a deleted pod's ifindex keeps its links.
+# reuses a deleted pod's ifindex keeps its links. An ADD whose pod record
+# cannot be written fails and takes back its pins.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/cni_lib.bash"
 es_require_root "cni dataplane"
 cni_require "cni dataplane"
-es_plan 15
+es_plan 17
 cni_macvlan_net 97 || exit 1
 conf=$CNI_NET_CONF
 pins_of() { find "$CNI_PINS/links" -name "*_$1" | wc -l; }
@@ -76,4 +77,23 @@ ip netns del "$(es_ns early)"
 for _ in $(seq 30); do [ -e "$CNI_STATE/pods/early-eth0.json" ] || break; sleep 0.1; done
 es_expect_eq "a record whose netns is gone is forgotten by the agent" \
 	"$([ -e "$CNI_STATE/pods/early-eth0.json" ] && echo kept || echo forgotten)" forgotten
+
+# 4. The pod record cannot be written (where its directory should be is a
+# file): ADD fails, since no DEL would find the pins without the record,
+# and undoes all it made. Pins are compared by name: the agent may still
+# be dropping those of the namespace deleted above.
+S2=$ES_TMP/cni-state-norec
+mkdir -p "$S2" && : >"$S2/pods"
+find "$CNI_PINS/links" -mindepth 1 | sort >"$ES_TMP/pins-before"
+cni_pod norec || exit 1; P4=$(cni_pod_path norec)
+r=$(cni_exec "$CNI_BIN" ADD norec "$P4" eth0 "$(jq -c --arg s "$S2" '.stateDir = $s' <<<"$conf")" \
+	"$(cni_pod_args norec-0)")
+es_expect_eq "ADD whose pod record cannot be written: code 5 naming the record" \
+	"$(jq -r '"\(.code) \(.msg | contains("pod record"))"' <<<"$r")" "5 true"
+cni_gone norec
+find "$CNI_PINS/links" -mindepth 1 | sort >"$ES_TMP/pins-after"
+es_expect_eq "... no new pin, pod name, link, attachment record or address left" \
+	"$(comm -13 "$ES_TMP/pins-before" "$ES_TMP/pins-after" | wc -l)/$(bpftool -j map dump \
+	pinned "$CNI_PINS/es_ifaces" | grep -c norec-0)/$(es_in norec ip -br link | grep -c eth0)/$(find \
+	"$S2/attachments" -name '*.json' | wc -l)/$(grep -rl norec "$ES_TMP/hl" | wc -l)" "0/0/0/0/0"
 es_done
