@@ -39,12 +39,21 @@ static int claim_owner(struct cni_ctx *c, const char *path)
 	return ours;
 }
 
+static int write_claim(struct cni_ctx *c, const char *path)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s}", "containerID", c->env.container_id,
+			      "ifname", c->env.ifname, "netns", c->env.netns);
+	int ret = j ? state_write(path, j) : -ENOMEM;
+
+	json_decref(j);
+	return ret;
+}
+
 int devpool_claim(struct cni_ctx *c, char dev[IF_NAMESIZE])
 {
 	char dir[PATH_MAX], path[PATH_MAX + IF_NAMESIZE + 2];
 	unsigned int i, busy = 0, absent = 0;
 	struct nl_link l;
-	json_t *j;
 	int lock, owner, ret = -1;
 
 	lock = pool_lock(c);
@@ -63,23 +72,23 @@ int devpool_claim(struct cni_ctx *c, char dev[IF_NAMESIZE])
 			absent++;
 			continue;
 		}
-		j = json_pack("{s:s, s:s, s:s}", "containerID", c->env.container_id,
-			      "ifname", c->env.ifname, "netns", c->env.netns);
-		if (owner < 0 && state_write(path, j)) {
-			json_decref(j);
-			break;
+		ret = owner < 0 ? write_claim(c, path) : 0;
+		/* a stateDir that fails (full, read-only) is no proof the pool is used up */
+		if (ret) {
+			cni_fail(&c->err, CNI_ERR_IO, "devices: cannot write the claim %s: %s",
+				 path, strerror(-ret));
+			goto out;
 		}
-		json_decref(j);
 		snprintf(dev, IF_NAMESIZE, "%s", c->d->pool[i]);
-		ret = 0;
 	}
-	close(lock);
 	if (ret)
 		cni_fail(&c->err, CNI_ERR_NO_FREE_DEVICE,
 			 "%s%sdevices: no free device in delegate \"%s\" (%u in use, %u absent of %u)",
 			 c->d->field, c->d->field[0] ? "." : "", c->d->name, busy, absent,
 			 c->d->n_pool);
-	return ret;
+out:
+	close(lock);
+	return ret ? -1 : 0;
 }
 
 int devpool_available(struct cni_ctx *c)

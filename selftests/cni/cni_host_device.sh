@@ -5,12 +5,13 @@
 # (against the reference plugin, which leaks the IPAM address there), DEL
 # without CNI_NETNS, the device pool of a multicni delegate, delegate
 # selection by CNI_ARGS, promiscMode undone after the last pod, and an ADD
-# failing once the NIC is in the pod giving it back (its pool claim too).
+# failing once the NIC is in the pod giving it back (its pool claim too),
+# and a pool claim that cannot be written (code 5, not "no free device").
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/cni_lib.bash"
 es_require_root "cni host-device"
 cni_require "cni host-device"
-es_plan 24
+es_plan 26
 cni_host || exit 1
 D1=$(es_ifname hd1); D2=$(es_ifname hd2)
 cni_standin "$D1" 1450 192.168.71.1/24 && cni_standin "$D2" 1400 192.168.72.1/24 || exit 1
@@ -130,4 +131,16 @@ es_expect_eq "... nothing in the pod but its own links, no pool claim, no record
 cni_exec "$CNI_BIN" ADD f2 "$P" net0 "$pool" >/dev/null
 cni_exec "$CNI_BIN" DEL f2 "$P" net0 "$pool" >/dev/null
 es_expect_eq "DEL from such a pod: every host link as it was" "$(hostview)" "$before"
+# The pool's directory on a file system with no inode left (a full
+# stateDir): the lock file fits, the claim does not. The tmpfs lives in a
+# mount namespace of the plugin's own and goes with it.
+cni_pod f3 >/dev/null; P=$(cni_pod_path f3)
+r=$(CNI_COMMAND=ADD CNI_CONTAINERID=f3 CNI_NETNS=$P CNI_IFNAME=net0 CNI_PATH=$CNI_REF \
+	unshare -m --propagation private sh -c 'mount -t tmpfs -o nr_inodes=2 none "$1" &&
+	exec nsenter --net="$2" "$3"' - "$CNI_STATE/pool/esnet" "/run/netns/$(es_ns host)" \
+	"$CNI_BIN" <<<"$pool")
+es_expect_eq "ADD whose pool claim cannot be written: code 5 naming the claim and why" \
+	"$(jq -r '"\(.code) \(.msg | test("claim .*No space left"))"' <<<"$r")" "5 true"
+es_expect_eq "... every host link as it was, nothing in the pod, no claim, no record" \
+	"$(hostview) $(left f3 f3)" "$before [\"lo\"]  0"
 es_done
