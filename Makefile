@@ -246,7 +246,8 @@ $(BUILD)/es-counter: $(ES_COUNTER_SRCS) lib/tool/opts.h lib/util/clock.h lib/uti
 
 # libFuzzer harness of edgeshift-cni's config parser; FUZZ_SECS bounds the run.
 FUZZ_SECS	?= 600
-CNI_FUZZ_SRCS	:= cni/fuzz/fuzz_conf.c cni/cni_conf.c cni/cni_env.c cni/cni_version.c cni/cni_error.c
+CNI_FUZZ_SRCS	:= cni/fuzz/fuzz_conf.c cni/cni_conf.c cni/cni_env.c cni/cni_version.c cni/cni_error.c \
+		   cni/ipam_http_conf.c
 .PHONY: fuzz-cni
 fuzz-cni: $(BUILD)/fuzz_cni_conf
 	@mkdir -p $(BUILD)/fuzz-corpus

@@ -8,12 +8,25 @@
 #include "bpf/es_maps.h"
 #include "cni_version.h"
 #include "cni_conf.h"
+#include "ipam_http.h"
 
 static int bad(struct cni_error *err, const struct cni_delegate *d, const char *field,
 	       const char *want)
 {
 	return cni_fail(err, CNI_ERR_INVALID_CONFIG, "%s%s%s: %s", d && d->field[0] ? d->field : "",
 			d && d->field[0] ? "." : "", field, want);
+}
+
+/* err's message names a field of d's; in the meta form, say which delegate's. */
+static int in_delegate(struct cni_error *err, const struct cni_delegate *d)
+{
+	char msg[sizeof(err->msg) + sizeof(d->field)];
+
+	if (!d->field[0])
+		return -1;
+	snprintf(msg, sizeof(msg), "%s.%s", d->field, err->msg);
+	snprintf(err->msg, sizeof(err->msg), "%.*s", (int)sizeof(err->msg) - 1, msg);
+	return -1;
 }
 
 int cni_parse_mac(const char *s, unsigned char mac[6])
@@ -202,6 +215,9 @@ static int parse_ipam(struct cni_delegate *d, struct cni_error *err)
 	    strchr(json_string_value(type), '/') ||
 	    strlen(json_string_value(type)) != json_string_length(type))
 		return bad(err, d, "ipam.type", "must name an IPAM plugin");
+	/* refused here, not once ADD has made the link: no call could succeed */
+	if (ipam_http_handles(ipam) && ipam_http_validate(ipam, err))
+		return in_delegate(err, d);
 	d->ipam = ipam;
 	return 0;
 }

@@ -37,6 +37,13 @@ static const struct {
 	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"m\",\"type\":\"multicni\",\"plugins\":[{\"name\":\"a\",\"type\":\"macvlan\"},{\"name\":\"b\",\"type\":\"macvlan\"}]}", 7, "default" },
 	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"m\",\"type\":\"multicni\",\"plugins\":[{\"name\":\"a\",\"type\":\"macvlan\"}],\"default\":\"z\"}", 7, "default" },
 	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"t\",\"kind\":\"macvlan\",\"stateDir\":\"rel\"}", 7, "stateDir" },
+	/* an HTTP IPAM without a server can serve no ADD: refused before one starts */
+	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"type\":\"t\",\"kind\":\"macvlan\","
+	  "\"ipam\":{\"type\":\"vdhcp\",\"servers\":[]}}", 7, "ipam.servers" },
+	{ "{\"cniVersion\":\"1.0.0\",\"name\":\"m\",\"type\":\"multicni\",\"default\":\"a\","
+	  "\"plugins\":[{\"name\":\"a\",\"type\":\"macvlan\"},{\"name\":\"b\","
+	  "\"type\":\"host-device\",\"device\":\"x\",\"ipam\":{\"type\":\"vdhcp\","
+	  "\"servers\":[]}}]}", 7, "plugins[1].ipam.servers" },
 };
 
 TEST(conf_table)
@@ -65,7 +72,8 @@ TEST(paper_b_multicni_keeps_its_field_names)
 		"{\"name\":\"macvlan\",\"type\":\"macvlan\",\"master\":\"NIC\",\"promiscMode\":true,"
 		"\"ipam\":{\"type\":\"vdhcp\",\"servers\":[{\"url\":\"http://h:1/p/\",\"user\":\"u\",\"password\":\"p\"}]}},"
 		"{\"name\":\"host-device\",\"type\":\"host-device\",\"devices\":[\"NIC1\",\"NIC2\"],"
-		"\"ipam\":{\"type\":\"vdhcp\",\"servers\":[]}}]}";
+		"\"ipam\":{\"type\":\"vdhcp\","
+		"\"servers\":[{\"url\":\"http://h:1/p/\"}]}}]}";
 	struct cni_error err = {};
 	struct cni_conf c;
 
