@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <linux/rtnetlink.h>
 #include <unistd.h>
 #include "cni_result.h"
 #include "cni_version.h"
@@ -467,11 +468,32 @@ const char *ipam_own_missing(const json_t *own, const json_t *ips)
 	return NULL;
 }
 
+/*
+ * Is r, which ADD added, in the pod's table of r (the result's "table",
+ * else the main one)? A route of another table does not count: that one
+ * is not what the pod routes by. have is scratch room for MAX_ROUTES.
+ */
+static int verify_route(struct nl *nl, struct nl_route *have, const struct nl_route *r, bool gw,
+			const char *dst, struct cni_error *err)
+{
+	unsigned int table = r->table ?: RT_TABLE_MAIN;
+	int n;
+
+	if (nl_route_list(nl, table, have, MAX_ROUTES, &n))
+		return cni_fail(err, CNI_ERR_IO, "cannot list the pod's routes of table %u", table);
+	if (has_route(have, n, r, gw))
+		return 0;
+	if (table == RT_TABLE_MAIN)
+		return cni_fail(err, CNI_ERR_CHECK_DIFFERS, "route to %s is missing", dst);
+	return cni_fail(err, CNI_ERR_CHECK_DIFFERS, "route to %s is missing from table %u", dst,
+			table);
+}
+
 int ipam_verify(struct nl *nl, int ifindex, const json_t *own, struct cni_error *err)
 {
 	struct nl_addr have[MAX_ADDRS], a;
 	struct nl_route *routes, r;
-	int n, nr, ret = 0;
+	int n, ret = 0;
 	json_t *ip, *rt;
 	size_t k;
 
@@ -486,16 +508,13 @@ int ipam_verify(struct nl *nl, int ifindex, const json_t *own, struct cni_error 
 					json_string_value(json_object_get(ip, "address")));
 	}
 	routes = calloc(MAX_ROUTES, sizeof(*routes));
-	if (!routes || nl_route_list(nl, routes, MAX_ROUTES, &nr)) {
-		free(routes);
-		return cni_fail(err, CNI_ERR_IO, "cannot list the pod's routes");
-	}
+	if (!routes)
+		return cni_fail(err, CNI_ERR_IO, "out of memory");
 	json_array_foreach(json_object_get(own, "routes"), k, rt) {
 		ret = parse_route(own, rt, k, ifindex, &r, err);
-		if (!ret && !r.table &&
-		    !has_route(routes, nr, &r, json_object_get(rt, "gw") != NULL))
-			ret = cni_fail(err, CNI_ERR_CHECK_DIFFERS, "route to %s is missing",
-				       json_string_value(json_object_get(rt, "dst")));
+		if (!ret)
+			ret = verify_route(nl, routes, &r, json_object_get(rt, "gw") != NULL,
+					   json_string_value(json_object_get(rt, "dst")), err);
 		if (ret)
 			break;
 	}

@@ -402,6 +402,7 @@ int nl_route_add(struct nl *nl, const struct nl_route *r)
 struct route_iter {
 	struct nl_route	*out;
 	int		max, n;
+	unsigned int	table;		/* the one table listed, 0: the main one */
 	bool		defaults_only;	/* default routes (/0) only */
 	bool		over;		/* one more than max: the list is not whole */
 };
@@ -439,8 +440,13 @@ static int route_cb(const struct nlmsghdr *nlh, void *arg)
 		}
 	}
 	o->table = table;
-	/* the main table's only: a route of another table does not fill the list */
-	if (table != RT_TABLE_MAIN)
+	/*
+	 * One table's only: a route of another does not fill the list. The
+	 * kernel filters a dump by RTA_TABLE only on a socket in strict mode
+	 * (NETLINK_GET_STRICT_CHK), which would judge every other request on
+	 * it by stricter rules too; the filter is therefore here.
+	 */
+	if (table != (it->table ?: RT_TABLE_MAIN))
 		return MNL_CB_OK;
 	if (it->n >= it->max)
 		it->over = true;
@@ -463,9 +469,9 @@ static int route_dump(struct nl *nl, struct route_iter *it)
 	return ret ? ret : it->over ? -ENOBUFS : 0;
 }
 
-int nl_route_list(struct nl *nl, struct nl_route *out, int max, int *n)
+int nl_route_list(struct nl *nl, unsigned int table, struct nl_route *out, int max, int *n)
 {
-	struct route_iter it = { .out = out, .max = max };
+	struct route_iter it = { .out = out, .max = max, .table = table };
 	int ret = route_dump(nl, &it);
 
 	*n = it.n;

@@ -99,8 +99,11 @@ int nl_addr_settle(struct nl *nl, int ifindex, unsigned int timeout_ms);
 
 /* Adds a route; EEXIST is reported. */
 int nl_route_add(struct nl *nl, const struct nl_route *r);
-/* Routes of the main table (IPv4 and IPv6); *n set; -ENOBUFS when more than max. */
-int nl_route_list(struct nl *nl, struct nl_route *out, int max, int *n);
+/*
+ * Unicast routes of one table (0: the main one), IPv4 and IPv6; *n set;
+ * -ENOBUFS when more than max.
+ */
+int nl_route_list(struct nl *nl, unsigned int table, struct nl_route *out, int max, int *n);
 /* Output interface of the IPv4 (else IPv6) default route, -ENOENT if none. */
 int nl_default_route_oif(struct nl *nl, int *ifindex);
 

@@ -7,13 +7,14 @@
 # 1.1.0 network whose IPAM (static, host-local) speaks 1.0.0 only, the
 # prevResult converted for it; a prevResult's addresses without
 # "interface", or with another plugin's, passed through, neither applied,
-# routed through nor checked on our link; the result's dns (IPAM's, the
-# network configuration's key by key over it).
+# routed through nor checked on our link; CHECK of a route the IPAM put
+# in another table, in that table; the result's dns (IPAM's, the network
+# configuration's key by key over it).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/cni_lib.bash"
 es_require_root "cni chain"
 cni_require "cni chain"
-es_plan 18
+es_plan 21
 cni_host || exit 1
 cni_pod pa || exit 1; P=$(cni_pod_path pa)
 code() { if [ -z "$1" ]; then echo 0; else jq -r ".code // 0" <<<"$1"; fi; }
@@ -96,6 +97,44 @@ for ipam in "{\"type\":\"static\",\"addresses\":[{\"address\":\"10.79.0.5/24\",\
 	cni_exec "$CNI_BIN" DEL "v$t" "$PB" eth0 "$c" >/dev/null
 	cni_gone pb
 done
+
+# A route with a "table" (CNI 1.1): ADD adds it there, CHECK looks for it
+# there. A stand-in IPAM gives it (Debian 12's plugins know no "table").
+mkdir -p "$ES_TMP/bin"
+cat >"$ES_TMP/bin/ipamtable" <<'EOF'
+#!/bin/bash
+cat >/dev/null
+case $CNI_COMMAND in
+VERSION) echo '{"cniVersion":"1.1.0","supportedVersions":["1.0.0","1.1.0"]}' ;;
+ADD) echo '{"cniVersion":"1.1.0","ips":[{"address":"10.86.0.5/24","gateway":"10.86.0.1"}],
+	"routes":[{"dst":"10.204.0.0/16","gw":"10.86.0.1","table":100}]}' ;;
+esac
+exit 0
+EOF
+chmod +x "$ES_TMP/bin/ipamtable"
+tc=$(cni_conf ours macvlan 1.1.0 "{\"master\":\"$CNI_MASTER\",\"ipam\":{\"type\":\"ipamtable\"}}")
+# tab CMD CONF: the plugin with the stand-in in CNI_PATH
+tab() {
+	CNI_COMMAND=$1 CNI_CONTAINERID=tab CNI_NETNS=$PB CNI_IFNAME=eth0 \
+		CNI_PATH=$ES_TMP/bin:$CNI_REF nsenter --net="/run/netns/$(es_ns host)" "$CNI_BIN" <<<"$2"
+}
+r=$(tab ADD "$tc")
+es_expect_eq "a route with table 100: ADD adds it to table 100, not to the main one" \
+	"$(es_in pb ip -j route show table 100 10.204.0.0/16 |
+		jq -r '.[] | "\(.gateway) \(.dev)"')/$(es_in pb ip -br route show 10.204.0.0/16)" \
+	"10.86.0.1 eth0/"
+tc=$(jq -c --argjson r "$r" '. + {prevResult: $r}' <<<"$tc")
+out=$(tab CHECK "$tc")
+es_expect_eq "... CHECK finds it there" "$?:$(code "$out")" "0:0"
+# the same route in the main table is not the one the result names
+es_in pb ip route del 10.204.0.0/16 table 100
+es_in pb ip route add 10.204.0.0/16 via 10.86.0.1 dev eth0
+out=$(tab CHECK "$tc")
+es_expect_eq "... CHECK fails with 111 once it left table 100 (even for the main one)" \
+	"$(jq -r '"\(.code) \(.msg | contains("10.204.0.0/16") and contains("table 100"))"' <<<"$out")" \
+	"111 true"
+tab DEL "$tc" >/dev/null
+cni_gone pb
 
 # dns: the IPAM's, with the network configuration's keys over it
 c=$(cni_conf ours macvlan 1.0.0 "{\"master\":\"$CNI_MASTER\",\"dns\":{\"nameservers\":[\"10.0.0.53\"]},
