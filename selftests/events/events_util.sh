@@ -26,7 +26,7 @@
 . "$(dirname "$0")/events_lib.sh"
 es_require_root events_util
 ev_sdk_or_skip events_util
-es_plan 12
+es_plan 13
 
 es_netns_add a && es_netns_add b || exit 1
 es_no_ipv6 a b
@@ -62,9 +62,15 @@ pairs() {	# add|del|rename FIRST LAST: veth pairs cNNN-dNNN in b (renamed: eNNN-
 		esac
 	done | ip -n "$(es_ns b)" -batch -
 }
-listed() {	# NAME-PATTERN: interfaces of those names the agent reports
-	local m=edgeshift_interface_link_capacity_bits_per_second
-	es_api b /metrics | grep -c "^$m{.*interface=\"$ES_PREFIX$1"
+# NAME-PATTERN: interfaces of those names the agent reports; nothing and
+# status 1 when the agent does not answer, which a count of 0 would hide
+listed() {
+	local m=edgeshift_interface_link_capacity_bits_per_second page
+	if ! page=$(es_api b /metrics); then
+		echo "listed: the agent did not answer GET /metrics" >&2
+		return 1
+	fi
+	grep -c "^$m{.*interface=\"$ES_PREFIX$1" <<<"$page" || true
 }
 crossed() {	# IFNAME [N]: the first N directions of its utilisation.crossed events, valid
 	ev_jq sink "[.[] | select(.status == 200 and (.invalid | not) and
@@ -78,9 +84,14 @@ wait_crossed() {	# IFNAME WANT: until its first events are WANT (later ones may 
 	es_diag <<<"waited 10 s for $1 to cross $2: $(crossed "$1")"
 	return 1
 }
-wait_unlisted() {	# NAME-PATTERN: until the agent reports none of those names
-	for _ in $(seq 200); do [ "$(listed "$1")" = 0 ] && return; sleep 0.05; done
-	es_diag <<<"waited 10 s for $1 to leave the agent's interfaces: $(listed "$1") left"
+wait_unlisted() {	# NAME-PATTERN: until the agent, answering, reports none of those names
+	local n
+	for _ in $(seq 200); do
+		n=$(listed "$1") || return 1
+		[ "$n" = 0 ] && return
+		sleep 0.05
+	done
+	echo "waited 10 s for $1 to leave the agent's interfaces: $n left"
 	return 1
 }
 untracked() { es_metric b 'edgeshift_events_util_untracked_total{'; }
@@ -136,7 +147,7 @@ es_expect_eq "a tracked interface keeps its events" "$(crossed "$FB" 3)" "up dow
 pairs del 101 134
 wait_logged 68 detached "[cd]1"
 # the agent's rounds over 69 interfaces have ended: untracked stays put
-wait_unlisted "[cd]1"
+es_check "the 68 left the agent's interfaces" wait_unlisted "[cd]1"
 sleep 0.3
 n=$(untracked)
 sleep 0.5
@@ -151,7 +162,11 @@ wait_logged 1 attached hb
 sleep 0.5
 n=$(untracked)
 pairs rename 201 231
-for _ in $(seq 100); do [ "$(listed "[ef]2")" -ge 62 ] && break; sleep 0.05; done
+for _ in $(seq 100); do
+	k=$(listed "[ef]2") || break
+	[ "$k" -ge 62 ] && break
+	sleep 0.05
+done
 sleep 0.5
 es_expect_eq "62 of 64 renamed: all seen under their new names" "$(listed "[ef]2")" 62
 es_expect_match "a table full of gone names: nothing untracked" "$n $(untracked)" '^([0-9]+) \1$'
