@@ -44,33 +44,51 @@ static json_t *rfc3339(uint64_t ns)
 	return json_sprintf("%s.%06luZ", buf, (unsigned long)(ns % NSEC_PER_SEC / NSEC_PER_USEC));
 }
 
+/*
+ * The attributes after the core ones; -1 when one cannot be set (a text
+ * not UTF-8, no memory): an event without its source or subject would be
+ * delivered as another's.
+ */
+static int attributes(const struct es_events *ev, json_t *ce, const char *where,
+		      const char *subject)
+{
+	unsigned int i;
+
+	if (where && *where &&
+	    json_object_set_new(ce, "source", json_sprintf("%s/%s", ev->source, where)))
+		return -1;
+	if (subject && *subject && json_object_set_new(ce, "subject", json_string(subject)))
+		return -1;
+	for (i = 0; i < ev->cfg.n_overrides; i++)
+		if (json_object_set_new(ce, ev->cfg.overrides[i].name,
+					json_string(ev->cfg.overrides[i].value)))
+			return -1;
+	return 0;
+}
+
 char *es_ce_record(const struct es_events *ev, enum es_ev_type type, const char *where,
 		   const char *subject, json_t *data)
 {
 	uint64_t now = es_realtime_ns();
-	json_t *ce, *rec;
-	char id[40], *line;
-	unsigned int i;
+	json_t *ce, *rec = NULL;
+	char id[40], *line = NULL;
 
 	uuid4(id, sizeof(id));
 	ce = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s}", "specversion", "1.0", "id", id,
 		       "type", es_ev_type_name(type), "source", ev->source, "time", rfc3339(now),
 		       "datacontenttype", "application/json");
-	if (!ce) {
+	if (!ce || attributes(ev, ce, where, subject)) {
 		json_decref(data);
-		return NULL;
+		goto out;
 	}
-	if (where && *where)
-		json_object_set_new(ce, "source", json_sprintf("%s/%s", ev->source, where));
-	if (subject && *subject)
-		json_object_set_new(ce, "subject", json_string(subject));
-	for (i = 0; i < ev->cfg.n_overrides; i++)
-		json_object_set_new(ce, ev->cfg.overrides[i].name,
-				    json_string(ev->cfg.overrides[i].value));
-	json_object_set_new(ce, "data", data ?: json_object());
-	rec = json_pack("{s:I,s:o}", "t", (json_int_t)now, "ce", ce);
+	/* set_new consumes data even when it fails */
+	if (json_object_set_new(ce, "data", data))
+		goto out;
+	rec = json_pack("{s:I,s:O}", "t", (json_int_t)now, "ce", ce);
 	line = rec ? json_dumps(rec, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+out:
 	json_decref(rec);
+	json_decref(ce);
 	return line;
 }
 

@@ -63,9 +63,14 @@ int es_events_emit(struct es_events *ev, enum es_ev_type type, const char *where
 		json_decref(data);
 		return -EPERM;
 	}
-	line = es_ce_record(ev, type, where, subject, data);
-	if (!line)
-		return -ENOMEM;
+	line = data ? es_ce_record(ev, type, where, subject, data) : NULL;
+	if (!line) {
+		/* once: a builder that fails on an interface's name fails every round */
+		if (!atomic_fetch_add(&ev->dropped[ES_EV_DROP_BUILD], 1))
+			es_warn("event_unbuilt", "type=%s reason=\"%s not built, logged once\"",
+				es_ev_type_name(type), data ? "record" : "data");
+		return -EINVAL;
+	}
 	ret = es_spool_append(&ev->spool, line, strlen(line));
 	if (!ret) {
 		atomic_fetch_add(&ev->emitted[type], 1);
@@ -94,6 +99,7 @@ void es_events_stats(struct es_events *ev, struct es_events_stats *st)
 		st->dropped += atomic_load(&ev->dropped[i]);
 	st->dropped_full = atomic_load(&ev->dropped[ES_EV_DROP_FULL]);
 	st->dropped_write = atomic_load(&ev->dropped[ES_EV_DROP_WRITE]);
+	st->dropped_build = atomic_load(&ev->dropped[ES_EV_DROP_BUILD]);
 	st->util_untracked = atomic_load(&ev->util_untracked);
 	st->delivered = atomic_load(&ev->delivered);
 	st->retried = atomic_load(&ev->retried);
@@ -135,7 +141,7 @@ static void render_latency(FILE *f, struct es_events *ev, const char *node)
 void es_events_render_metrics(FILE *f, struct es_events *ev, const char *node)
 {
 	static const char *const drop_names[ES_EV_DROPS] = { "spool_full", "write_error",
-							     "rejected", "corrupt" };
+							     "rejected", "corrupt", "build_error" };
 	int i;
 
 	if (!ev)

@@ -116,11 +116,13 @@ void es_events_close(struct es_events *ev);
 
 /*
  * One event: its type, where it happened (appended to the node's source,
- * may be NULL), what it is about, and its data (consumed). Spooled before
- * it returns; 0, -ENOBUFS when the spool is full (counted, the event
- * dropped), -EPERM when its type is not configured, or -errno (-ENOSPC:
- * the disk is full; counted as a write error). NULL ev is
- * a no-op returning -EPERM.
+ * may be NULL), what it is about, and its data (consumed; NULL: its
+ * builder failed). Spooled before it returns; 0, -ENOBUFS when the spool
+ * is full (counted, the event dropped), -EPERM when its type is not
+ * configured, -EINVAL when the data or the record cannot be built (an
+ * allocation failed, a text is not UTF-8: counted), or -errno (-ENOSPC:
+ * the disk is full; counted as a write error). NULL ev is a no-op
+ * returning -EPERM.
  */
 int es_events_emit(struct es_events *ev, enum es_ev_type type, const char *where,
 		   const char *subject, json_t *data);
@@ -130,6 +132,7 @@ struct es_events_stats {
 	uint64_t	emitted, delivered, retried, dead_lettered, attempts, dropped;
 	uint64_t	dropped_full;	/* of dropped: the spool held spool_max_events */
 	uint64_t	dropped_write;	/* of dropped: the spool could not be written */
+	uint64_t	dropped_build;	/* of dropped: the event could not be built */
 	uint64_t	util_untracked;	/* interfaces left out of a round: 64 tracked */
 	uint64_t	spool_depth;
 };

@@ -17,6 +17,7 @@ enum es_ev_drop {
 	ES_EV_DROP_WRITE,	/* the spool could not be written */
 	ES_EV_DROP_REJECTED,	/* a non-retryable answer and no dead-letter sink */
 	ES_EV_DROP_CORRUPT,	/* a spooled record that does not parse */
+	ES_EV_DROP_BUILD,	/* an event whose data or record could not be built */
 	ES_EV_DROPS,
 };
 
@@ -69,7 +70,10 @@ struct es_events {
 
 extern const double es_ev_lat_bounds[ES_EV_LAT_BUCKETS];
 
-/* ce.c: the spool record {"t": emitted ns, "ce": the event in structured form}. */
+/*
+ * ce.c: the spool record {"t": emitted ns, "ce": the event in structured
+ * form}; NULL when any part of it cannot be built (data consumed).
+ */
 char *es_ce_record(const struct es_events *ev, enum es_ev_type type, const char *where,
 		   const char *subject, json_t *data);
 

@@ -66,8 +66,12 @@ void es_events_on_migration(struct es_events *ev, const json_t *rec)
 	data = json_deep_copy(rec);
 	for (i = 0; drop[i]; i++)
 		json_object_del(data, drop[i]);
-	if (type == ES_EV_MIG_FAILED && !json_object_get(data, "reason"))
-		json_object_set_new(data, "reason", json_string("unknown"));
+	/* a failed migration's data without its reason is not its event: not built */
+	if (data && type == ES_EV_MIG_FAILED && !json_object_get(data, "reason") &&
+	    json_object_set_new(data, "reason", json_string("unknown"))) {
+		json_decref(data);
+		data = NULL;
+	}
 	if (type == ES_EV_HANDOFF_SEEN) {
 		/*
 		 * The event log's session key as es_mig_key_format writes it,
@@ -128,6 +132,7 @@ static bool service_wanted(const struct es_events_config *c, const struct es_ev_
 	return false;
 }
 
+/* NULL when any field cannot be built: a session's event without a field is not built */
 static json_t *session_data(const struct es_ev_session *s, bool totals)
 {
 	char client[64], service[64];
@@ -135,20 +140,22 @@ static json_t *session_data(const struct es_ev_session *s, bool totals)
 
 	addr_text(&s->client, s->client_port, client, sizeof(client));
 	addr_text(&s->service, s->service_port, service, sizeof(service));
-	d = json_pack("{s:s,s:s,s:s,s:s,s:I}", "protocol", proto_name(s->proto), "client", client,
-		      "service", service, "interface", s->ifname ?: "",
-		      "first_seen_ns", (json_int_t)s->first_ns);
-	if (s->pod)
-		json_object_set_new(d, "pod", json_string(s->pod));
-	if (totals) {
-		json_object_set_new(d, "last_seen_ns", json_integer(s->last_ns));
-		json_object_set_new(d, "duration_ms",
-				    json_integer((s->last_ns - s->first_ns) / 1000000));
-		json_object_set_new(d, "packets_in", json_integer(s->packets_in));
-		json_object_set_new(d, "packets_out", json_integer(s->packets_out));
-		json_object_set_new(d, "bytes_in", json_integer(s->bytes_in));
-		json_object_set_new(d, "bytes_out", json_integer(s->bytes_out));
-		json_object_set_new(d, "reason", json_string(s->reason ?: "unknown"));
+	/* s*: no "pod" for the node's own interfaces */
+	d = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s*}", "protocol", proto_name(s->proto),
+		      "client", client, "service", service, "interface", s->ifname ?: "",
+		      "first_seen_ns", (json_int_t)s->first_ns, "pod", s->pod);
+	if (d && totals &&
+	    json_object_update_new(d, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:s}",
+						"last_seen_ns", (json_int_t)s->last_ns,
+						"duration_ms",
+						(json_int_t)((s->last_ns - s->first_ns) / 1000000),
+						"packets_in", (json_int_t)s->packets_in,
+						"packets_out", (json_int_t)s->packets_out,
+						"bytes_in", (json_int_t)s->bytes_in,
+						"bytes_out", (json_int_t)s->bytes_out,
+						"reason", s->reason ?: "unknown"))) {
+		json_decref(d);
+		d = NULL;
 	}
 	return d;
 }
@@ -359,11 +366,10 @@ void es_events_on_utilisation(struct es_events *ev, const struct es_ev_iface *f,
 		snprintf(src, sizeof(src), "pods/%s", pod);
 	else
 		snprintf(src, sizeof(src), "%s", subject);
-	data = json_pack("{s:s,s:s,s:f,s:f}", "interface", ifname, "direction",
+	/* NULL (counted as not built) when a name is not UTF-8, which the kernel allows */
+	data = json_pack("{s:s,s:s,s:f,s:f,s:s*}", "interface", ifname, "direction",
 			 above ? "up" : "down", "utilisation", util, "threshold",
-			 ev->cfg.util_threshold);
-	if (data && *pod)
-		json_object_set_new(data, "pod", json_string(pod));
+			 ev->cfg.util_threshold, "pod", *pod ? pod : NULL);
 	es_events_emit(ev, ES_EV_UTIL_CROSSED, src, subject, data);
 }
 
