@@ -335,14 +335,23 @@ const struct sched_latency_class *sched_class_find(const struct sched_config *cf
 /* Cross-field checks; also fills the default queries with the node label. */
 int sched_config_validate(struct sched_config *cfg, char *err, size_t len)
 {
-	char *q;
+	char *q, want[160];
 	int s;
 
 	if (strncmp(cfg->prom_url, "http://", 7) && strncmp(cfg->prom_url, "https://", 8))
 		return es_cfg_fail(err, len, "prometheus.url", "must start with http:// or https://");
-	if (cfg->max_staleness_ms < cfg->refresh_ms)
-		return es_cfg_fail(err, len, "prometheus.max_staleness_ms",
-			    "must be at least prometheus.refresh_interval_ms");
+	/*
+	 * A snapshot is stamped when its refresh starts, and the next starts
+	 * refresh_interval_ms after it ends: with a bound no larger, every
+	 * snapshot is stale before the next refresh begins, and the verbs go
+	 * without inputs at every refresh.
+	 */
+	if (cfg->max_staleness_ms <= cfg->refresh_ms) {
+		snprintf(want, sizeof(want),
+			 "must be above prometheus.refresh_interval_ms (%u ms is not above %u ms)",
+			 cfg->max_staleness_ms, cfg->refresh_ms);
+		return es_cfg_fail(err, len, "prometheus.max_staleness_ms", want);
+	}
 	if (cfg->w_bandwidth + cfg->w_sessions + cfg->w_latency <= 0)
 		return es_cfg_fail(err, len, "score.weights", "must not all be 0");
 	if (!sched_class_find(cfg, cfg->default_class))

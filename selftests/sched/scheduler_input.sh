@@ -10,7 +10,7 @@
 # latency is unknown (samples but no series, or no count at all).
 . "$(dirname "$0")/../lib.sh"
 es_require_root scheduler_input
-es_plan 48
+es_plan 49
 S=$ES_BUILD/edgeshift-scheduler
 
 es_check "--help exits 0 and names the verbs" bash -c "set -o pipefail; '$S' --help | grep -q 'POST <prefix>/filter'"
@@ -38,6 +38,15 @@ es_expect_eq "latency without latency_samples refused: the count must be of the 
 # Prometheus at an address that never answers: 10.249.0.2 is routed to a
 # veth whose peer does not hold it, so every connect waits for ARP.
 es_netns_add s && es_netns_add x || exit 1
+
+# A staleness bound equal to the refresh period: every snapshot is stale
+# before the next refresh begins. Refused at start (in s: were it taken,
+# it would serve on its own port until the timeout), naming both fields.
+echo '{"prometheus": {"refresh_interval_ms": 500, "max_staleness_ms": 500}}' >"$ES_TMP/stale.json"
+out=$(es_in s timeout 5 "$S" -c "$ES_TMP/stale.json" 2>&1); rc=$?
+es_expect_eq "max_staleness_ms equal to refresh_interval_ms: refused at start (exit 2), both named" \
+	"$rc/$(grep -c "field 'prometheus.max_staleness_ms' must be above prometheus.refresh_interval_ms (500 ms is not above 500 ms)" <<<"$out")" \
+	"2/1"
 es_veth s vs 10.249.0.1 x vx 10.249.0.3 || exit 1
 cat >"$ES_TMP/sched.json" <<JSON
 {"listen": "127.0.0.1:8888",
