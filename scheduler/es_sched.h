@@ -86,11 +86,15 @@ const struct sched_latency_class *sched_class_find(const struct sched_config *cf
  */
 int sched_parse_bps(const char *s, double *out);
 
-/* One node's inputs; has[s] false when Prometheus returned nothing for it. */
+/*
+ * One node's inputs; has[s] false when Prometheus returned nothing for it,
+ * or several series (series[s] above 1): which one is the node's is unknown.
+ */
 struct node_metrics {
-	char	name[256];
-	double	v[SIG_MAX];
-	bool	has[SIG_MAX];
+	char		name[256];
+	double		v[SIG_MAX];
+	bool		has[SIG_MAX];
+	unsigned int	series[SIG_MAX];
 };
 
 /* An immutable set of node inputs, shared by reference count. */
@@ -136,7 +140,7 @@ struct node_verdict {
 	bool	pass;
 	bool	unresolvable;	/* preempting pods would not help */
 	int	score;		/* 0..10 */
-	char	reason[256];
+	char	reason[384];	/* the longest: a 128-byte node name and a hint */
 };
 
 /* Read the pod's annotations (NULL: none); 0, or -1 with err naming the annotation. */

@@ -23,6 +23,7 @@ struct metrics_cache {
 	pthread_cond_t			wake;
 	bool				stop;
 	bool				failing;	/* the latest refresh failed */
+	bool				ambiguous;	/* it had several series for a node */
 	struct metrics_snapshot		*cur;
 	uint64_t			refresh_ok, refresh_failed;
 	uint64_t			last_attempt_ns;
@@ -91,6 +92,30 @@ struct metrics_snapshot *metrics_cache_get(struct metrics_cache *mc, char *why, 
 	return s;
 }
 
+/*
+ * Logs a refresh's values that several series give for one node, when
+ * they appear: a query or a node name to fix, not a state of the network.
+ */
+static void note_ambiguous(struct metrics_cache *mc, const struct node_metrics *nodes, size_t n)
+{
+	const struct node_metrics *first = NULL;
+	size_t i, count = 0;
+	int s, fs = 0;
+
+	for (i = 0; i < n; i++)
+		for (s = 0; s < SIG_MAX; s++)
+			if (nodes[i].series[s] > 1 && !count++) {
+				first = &nodes[i];
+				fs = s;
+			}
+	if (count && !mc->ambiguous)
+		es_warn("metrics_ambiguous",
+			"values=%zu node=%s signal=%s series=%u reason=\"several series for one "
+			"node, none used; logged again when it ends and returns\"",
+			count, first->name, sched_signal_names[fs], first->series[fs]);
+	mc->ambiguous = count > 0;
+}
+
 static void refresh(struct metrics_cache *mc, struct es_http_conn *conn)
 {
 	struct metrics_snapshot *s = NULL, *old;
@@ -108,6 +133,7 @@ static void refresh(struct metrics_cache *mc, struct es_http_conn *conn)
 		ret = prom_fetch(mc->cfg, conn, &nodes, &n, err, sizeof(err));
 	}
 	if (!ret) {
+		note_ambiguous(mc, nodes, n);
 		s = metrics_snapshot_new(nodes, n, start);
 		if (!s) {
 			free(nodes);

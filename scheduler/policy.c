@@ -97,7 +97,7 @@ static void fmt_bps(char *buf, size_t len, double bps)
  */
 static bool latency_missing(const struct node_metrics *m)
 {
-	return !m->has[SIG_LATENCY_SAMPLES] ||
+	return !m->has[SIG_LATENCY_SAMPLES] || m->series[SIG_LATENCY] > 1 ||
 	       (!m->has[SIG_LATENCY] && m->v[SIG_LATENCY_SAMPLES] > 0);
 }
 
@@ -112,10 +112,30 @@ static const char *missing_signal(const struct node_metrics *m)
 	return latency_missing(m) ? sched_signal_names[SIG_LATENCY] : NULL;
 }
 
+/* The signal behind the missing one that has several series for the node, or -1. */
+static int ambiguous_signal(const struct node_metrics *m, const char *miss)
+{
+	bool latency = !strcmp(miss, sched_signal_names[SIG_LATENCY]);
+	int s;
+
+	for (s = 0; s < SIG_MAX; s++)
+		if (m->series[s] > 1 && (!strcmp(miss, sched_signal_names[s]) ||
+					 (latency && s == SIG_LATENCY_SAMPLES)))
+			return s;
+	return -1;
+}
+
 /* Where to look for the missing signal, for the reason. */
 static const char *missing_hint(const struct node_metrics *m, const char *miss, char *buf,
 				size_t len)
 {
+	int s = m ? ambiguous_signal(m, miss) : -1;
+
+	if (s >= 0) {
+		snprintf(buf, len, "%u series for the node, not one: check prometheus.queries.%s",
+			 m->series[s], sched_signal_names[s]);
+		return buf;
+	}
 	if (!m || strcmp(miss, sched_signal_names[SIG_LATENCY]))
 		return "is edgeshiftd running and scraped there, with a link capacity?";
 	if (!m->has[SIG_LATENCY_SAMPLES])
@@ -181,7 +201,7 @@ void policy_evaluate(const struct sched_config *cfg, const struct pod_request *r
 		     const struct node_metrics *m, const char *node, struct node_verdict *v)
 {
 	const char *miss = m ? missing_signal(m) : "every signal";
-	char hint[64];
+	char hint[128];
 
 	memset(v, 0, sizeof(*v));
 	v->pass = true;

@@ -151,6 +151,7 @@ static struct node_metrics *merge(struct triples *t, size_t *n)
 {
 	struct node_metrics *nodes = calloc(t->n + 1, sizeof(*nodes)), *cur = NULL;
 	size_t i;
+	int sig;
 
 	*n = 0;
 	if (!nodes)
@@ -161,10 +162,16 @@ static struct node_metrics *merge(struct triples *t, size_t *n)
 			cur = &nodes[(*n)++];
 			strcpy(cur->name, t->v[i].node);
 		}
-		/* Several series for one node: keep the largest, the cautious choice. */
-		if (!cur->has[t->v[i].sig] || t->v[i].v > cur->v[t->v[i].sig])
-			cur->v[t->v[i].sig] = t->v[i].v;
-		cur->has[t->v[i].sig] = true;
+		/*
+		 * Several series for one node (a query not aggregated by the node
+		 * label, two agents under one name): no value is the node's, and
+		 * no pick is safe for every signal (the largest capacity is the
+		 * optimistic one), so the node has none: the missing-data path.
+		 */
+		sig = t->v[i].sig;
+		if (!cur->series[sig]++)
+			cur->v[sig] = t->v[i].v;
+		cur->has[sig] = cur->series[sig] == 1;
 	}
 	return nodes;
 }

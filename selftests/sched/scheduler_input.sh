@@ -10,7 +10,7 @@
 # latency is unknown (samples but no series, or no count at all).
 . "$(dirname "$0")/../lib.sh"
 es_require_root scheduler_input
-es_plan 49
+es_plan 51
 S=$ES_BUILD/edgeshift-scheduler
 
 es_check "--help exits 0 and names the verbs" bash -c "set -o pipefail; '$S' --help | grep -q 'POST <prefix>/filter'"
@@ -145,7 +145,8 @@ es_check "logs 'stopped'" grep -q 'event=stopped' "$ES_TMP/sched.log"
 # p99), lost (a count of 5 but no latency series: the latency query misses
 # it) and uncounted (no count either); a query naming none of the metrics
 # gets an error, so the refresh fails. MODE nan answers every query with a
-# sample value that is no number.
+# sample value that is no number; MODE dup adds to the throughput answer a
+# second series for busy (another instance label, 90 Mbit/s).
 cat >"$ES_TMP/prom_stub.py" <<'PY'
 import http.server, json, sys, urllib.parse
 port, log, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
@@ -164,6 +165,8 @@ def answer(q):
     elif len(names) == 1:
         res = [{"metric": {"node": n}, "value": [0, str(v)]}
                for n, v in series[names[0]].items()]
+        if mode == ["dup"] and names[0] == "edgeshift_node_link_throughput_bits_per_second":
+            res.append({"metric": {"node": "busy", "instance": "b"}, "value": [0, "9e7"]})
     else:
         return {"status": "error", "errorType": "bad_data", "error": "stub: no answer to " + q}
     return {"status": "success", "data": {"resultType": "vector", "result": res}}
@@ -262,4 +265,24 @@ es_expect_eq "on_node_without_data pass: they score no_data_score 3, not 10" \
 	"$(jq -c '[.[].Score]' <<<"$r")" '[10,5,3,3]'
 es_check "the configured sample count query is the one asked" \
 	grep -qxF 'sum by (node) (edgeshift_node_latency_window_samples)' "$ES_TMP/queries.log"
+
+# Two throughput series for busy: which is busy's is unknown, so neither
+# is used (the larger, 90 Mbit/s of 100, would fail it on utilisation;
+# the smaller would pass it): the missing-data path, said and logged.
+es_bg es_in x python3 "$ES_TMP/prom_stub.py" 9092 "$ES_TMP/queries-dup.log" dup
+es_wait_listen x t 9092 || es_diag <<<"the duplicating stub Prometheus did not listen"
+jq '.listen = "127.0.0.1:8892" | .prometheus.url = "http://10.249.0.3:9092"' \
+	"$ES_TMP/sched-c.json" >"$ES_TMP/sched-e.json"
+es_bg --log "$ES_TMP/sched-e.log" es_in s "$S" -c "$ES_TMP/sched-e.json"
+for _ in $(seq 50); do
+	es_in s curl -s -m 1 http://127.0.0.1:8892/v1/nodes | jq -e .usable >/dev/null 2>&1 && break
+	sleep 0.1
+done
+r=$(ask 8892 filter best-effort)
+es_expect_eq "two series for one node: no value, unresolvable, the reason names the query" \
+	"$(jq -r '"\(.NodeNames | index("busy")) \(.FailedAndUnresolvableNodes.busy)"' <<<"$r")" \
+	"null edgeshift: no throughput data for node busy in Prometheus (2 series for the node, not one: check prometheus.queries.throughput)"
+sleep 1	# two more refreshes, each with the same two series
+es_expect_eq "logged once while it lasts" "$(grep -c 'event=metrics_ambiguous' "$ES_TMP/sched-e.log")" 1
+grep 'event=metrics_ambiguous' "$ES_TMP/sched-e.log" | es_diag
 es_done
