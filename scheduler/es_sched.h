@@ -119,6 +119,7 @@ const struct node_metrics *metrics_snapshot_find(const struct metrics_snapshot *
 						 const char *node);
 struct metrics_snapshot *metrics_snapshot_new(struct node_metrics *nodes, size_t n,
 					      uint64_t fetched_ns);
+/* GET /v1/nodes; NULL when it cannot be built (a value JSON cannot hold, no memory). */
 json_t *metrics_cache_json(struct metrics_cache *mc);
 void metrics_cache_counters(struct metrics_cache *mc, uint64_t *ok, uint64_t *failed,
 			    double *age_s);

@@ -138,49 +138,75 @@ static json_t *filter_error(const char *msg)
 			 "FailedAndUnresolvableNodes", "Error", msg);
 }
 
+/*
+ * NULL when any part cannot be built (a reason that is not UTF-8, no
+ * memory): a node left out of every list would be a verdict nobody gave.
+ */
 static json_t *filter_result(const struct ext_args *a, const struct node_verdict *v)
 {
 	json_t *items = json_array(), *names = json_array(), *failed = json_object();
-	json_t *unres = json_object(), *res;
+	json_t *unres = json_object(), *res = NULL;
 	size_t i;
 
+	if (!items || !names || !failed || !unres)
+		goto out;
 	for (i = 0; i < a->n; i++) {
 		if (v[i].pass) {
-			if (a->items)
-				json_array_append(items, json_array_get(a->items, i));
-			json_array_append_new(names, json_string(node_name(a, i)));
-		} else {
-			json_object_set_new(v[i].unresolvable ? unres : failed, node_name(a, i),
-					    json_string(v[i].reason));
+			if (a->items && json_array_append(items, json_array_get(a->items, i)))
+				goto out;
+			if (json_array_append_new(names, json_string(node_name(a, i))))
+				goto out;
+		} else if (json_object_set_new(v[i].unresolvable ? unres : failed, node_name(a, i),
+					       json_string(v[i].reason))) {
+			goto out;
 		}
 	}
-	res = json_pack("{s:o,s:o,s:s}", "FailedNodes", failed,
+	res = json_pack("{s:O,s:O,s:s}", "FailedNodes", failed,
 			"FailedAndUnresolvableNodes", unres, "Error", "");
 	/* Answer in the form asked: Nodes for Nodes, NodeNames for NodeNames. */
-	if (a->items) {
-		json_object_set_new(res, "Nodes", json_pack("{s:{},s:o}", "metadata", "items", items));
-	} else {
-		json_object_set_new(res, "Nodes", json_null());
-		json_decref(items);
+	if (res && (json_object_set_new(res, "Nodes", a->items ?
+					json_pack("{s:{},s:O}", "metadata", "items", items) :
+					json_null()) ||
+		    json_object_set_new(res, "NodeNames",
+					a->names ? json_incref(names) : json_null()))) {
+		json_decref(res);
+		res = NULL;
 	}
-	if (a->names) {
-		json_object_set_new(res, "NodeNames", names);
-	} else {
-		json_object_set_new(res, "NodeNames", json_null());
-		json_decref(names);
-	}
+out:
+	json_decref(items);
+	json_decref(names);
+	json_decref(failed);
+	json_decref(unres);
 	return res;
 }
 
+/* NULL when a host cannot be added: a host left out would be scored 0 unsaid. */
 static json_t *priority_list(const struct ext_args *a, const struct node_verdict *v)
 {
 	json_t *list = json_array();
 	size_t i;
 
-	for (i = 0; i < a->n; i++)
-		json_array_append_new(list, json_pack("{s:s,s:i}", "Host", node_name(a, i),
-						      "Score", v[i].pass ? v[i].score : 0));
+	for (i = 0; list && i < a->n; i++) {
+		if (json_array_append_new(list, json_pack("{s:s,s:i}", "Host", node_name(a, i),
+							  "Score", v[i].pass ? v[i].score : 0))) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
 	return list;
+}
+
+/* The answer when the real one could not be built: an error, never a partial answer. */
+static json_t *unbuilt(enum ext_verb verb, unsigned int *status)
+{
+	static const char msg[] = "edgeshift-scheduler: the answer could not be built "
+				  "(a node name or reason that is not UTF-8, or out of memory)";
+
+	es_warn("answer_unbuilt", "verb=%s", verb == VERB_FILTER ? "filter" : "prioritize");
+	if (verb == VERB_FILTER)
+		return filter_error(msg);
+	*status = 500;
+	return json_pack("{s:s}", "Error", msg);
 }
 
 /* Decide every node; 0, or -errno with err when the pod must not be placed now. */
@@ -259,6 +285,8 @@ json_t *extender_handle(const struct sched_config *cfg, struct metrics_cache *mc
 			 verb == VERB_FILTER ? "filter" : "prioritize", a.pod, a.n, passed,
 			 (es_now_ns() - start) / 1e3);
 	}
+	if (!res)
+		res = unbuilt(verb, status);
 	free(v);
 	json_decref(a.root);
 	return res;

@@ -93,6 +93,17 @@ static enum MHD_Result handle_verb(struct MHD_Connection *c, enum ext_verb verb,
 	return es_http_reply_json(c, status, res);
 }
 
+static enum MHD_Result reply_nodes(struct MHD_Connection *c)
+{
+	json_t *j = metrics_cache_json(srv.mc);
+
+	if (j)
+		return es_http_reply_json(c, MHD_HTTP_OK, j);
+	return es_http_reply_json(c, MHD_HTTP_INTERNAL_SERVER_ERROR, json_pack("{s:s}", "Error",
+			  "edgeshift-scheduler: /v1/nodes could not be built (a value JSON "
+			  "cannot hold, such as +Inf, or out of memory)"));
+}
+
 static enum MHD_Result handle_get(struct MHD_Connection *c, const char *url)
 {
 	if (!strcmp(url, "/healthz"))
@@ -100,7 +111,7 @@ static enum MHD_Result handle_get(struct MHD_Connection *c, const char *url)
 	if (!strcmp(url, "/metrics"))
 		return es_http_reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4", render_metrics());
 	if (!strcmp(url, "/v1/nodes"))
-		return es_http_reply_json(c, MHD_HTTP_OK, metrics_cache_json(srv.mc));
+		return reply_nodes(c);
 	return es_http_reply_json(c, MHD_HTTP_NOT_FOUND, json_pack("{s:s}", "Error",
 			  "unknown path (POST .../filter, .../prioritize; GET /v1/nodes, /metrics, /healthz)"));
 }

@@ -229,34 +229,62 @@ void metrics_cache_counters(struct metrics_cache *mc, uint64_t *ok, uint64_t *fa
 	pthread_mutex_unlock(&mc->lock);
 }
 
+/* NULL when a value cannot be written (json_real refuses +-Inf) or no memory. */
 static json_t *node_json(const struct node_metrics *m)
 {
 	json_t *j = json_pack("{s:s}", "node", m->name);
 	int s;
 
-	for (s = 0; s < SIG_MAX; s++)
-		json_object_set_new(j, sched_signal_names[s], m->has[s] ? json_real(m->v[s]) : json_null());
+	for (s = 0; j && s < SIG_MAX; s++) {
+		if (json_object_set_new(j, sched_signal_names[s],
+					m->has[s] ? json_real(m->v[s]) : json_null())) {
+			json_decref(j);
+			j = NULL;
+		}
+	}
 	return j;
 }
 
-/* GET /v1/nodes: what the verbs would decide with now. */
+static json_t *nodes_json(const struct metrics_snapshot *s)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; arr && i < s->n; i++) {
+		if (json_array_append_new(arr, node_json(&s->nodes[i]))) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	return arr;
+}
+
+/*
+ * GET /v1/nodes: what the verbs would decide with now; NULL when it cannot
+ * be built: a node or a value left out would say the verbs lack it.
+ */
 json_t *metrics_cache_json(struct metrics_cache *mc)
 {
 	char why[600] = "";
 	struct metrics_snapshot *s = metrics_cache_get(mc, why, sizeof(why));
-	json_t *root = json_object(), *arr = json_array();
-	size_t i;
+	json_t *root;
+	double age;
+	int bad;
 
-	json_object_set_new(root, "usable", json_boolean(s != NULL));
-	json_object_set_new(root, "max_staleness_s", json_real(mc->cfg->max_staleness_ms / 1e3));
+	root = json_pack("{s:b,s:f}", "usable", s != NULL,
+			 "max_staleness_s", mc->cfg->max_staleness_ms / 1e3);
 	if (s) {
-		json_object_set_new(root, "age_s", json_real((es_now_ns() - s->fetched_ns) / 1e9));
-		for (i = 0; i < s->n; i++)
-			json_array_append_new(arr, node_json(&s->nodes[i]));
+		age = (es_now_ns() - s->fetched_ns) / 1e9;
+		bad = !root || json_object_set_new(root, "age_s", json_real(age)) ||
+		      json_object_set_new(root, "nodes", nodes_json(s));
 		metrics_snapshot_put(mc, s);
 	} else {
-		json_object_set_new(root, "error", json_string(why));
+		bad = !root || json_object_set_new(root, "error", json_string(why)) ||
+		      json_object_set_new(root, "nodes", json_array());
 	}
-	json_object_set_new(root, "nodes", arr);
+	if (bad) {
+		json_decref(root);
+		root = NULL;
+	}
 	return root;
 }

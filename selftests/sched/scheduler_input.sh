@@ -10,7 +10,7 @@
 # latency is unknown (samples but no series, or no count at all).
 . "$(dirname "$0")/../lib.sh"
 es_require_root scheduler_input
-es_plan 51
+es_plan 54
 S=$ES_BUILD/edgeshift-scheduler
 
 es_check "--help exits 0 and names the verbs" bash -c "set -o pipefail; '$S' --help | grep -q 'POST <prefix>/filter'"
@@ -145,8 +145,9 @@ es_check "logs 'stopped'" grep -q 'event=stopped' "$ES_TMP/sched.log"
 # p99), lost (a count of 5 but no latency series: the latency query misses
 # it) and uncounted (no count either); a query naming none of the metrics
 # gets an error, so the refresh fails. MODE nan answers every query with a
-# sample value that is no number; MODE dup adds to the throughput answer a
-# second series for busy (another instance label, 90 Mbit/s).
+# sample value that is no number; MODE odd adds to the throughput answer a
+# second series for busy (another instance label, 90 Mbit/s) and answers
+# idle's sessions as +Inf, a number JSON cannot hold.
 cat >"$ES_TMP/prom_stub.py" <<'PY'
 import http.server, json, sys, urllib.parse
 port, log, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
@@ -165,8 +166,11 @@ def answer(q):
     elif len(names) == 1:
         res = [{"metric": {"node": n}, "value": [0, str(v)]}
                for n, v in series[names[0]].items()]
-        if mode == ["dup"] and names[0] == "edgeshift_node_link_throughput_bits_per_second":
+        if mode == ["odd"] and names[0] == "edgeshift_node_link_throughput_bits_per_second":
             res.append({"metric": {"node": "busy", "instance": "b"}, "value": [0, "9e7"]})
+        if mode == ["odd"] and names[0] == "edgeshift_node_sessions_active":
+            res = [dict(r, value=[0, "+Inf"]) if r["metric"]["node"] == "idle" else r
+                   for r in res]
     else:
         return {"status": "error", "errorType": "bad_data", "error": "stub: no answer to " + q}
     return {"status": "success", "data": {"resultType": "vector", "result": res}}
@@ -265,17 +269,30 @@ es_expect_eq "on_node_without_data pass: they score no_data_score 3, not 10" \
 	"$(jq -c '[.[].Score]' <<<"$r")" '[10,5,3,3]'
 es_check "the configured sample count query is the one asked" \
 	grep -qxF 'sum by (node) (edgeshift_node_latency_window_samples)' "$ES_TMP/queries.log"
+# A reason that is not UTF-8: the node name cut at 128 bytes in the middle
+# of a character (kube-scheduler's names are ASCII; this one is the fault).
+# The answer cannot be built: an Error, not a node left out of every list.
+big="n$(printf 'é%.0s' $(seq 100))"
+r=$(es_in s curl -s -m 5 -XPOST -H 'Content-Type: application/json' \
+	--data-binary "{\"Pod\": {\"metadata\": {\"annotations\": {
+		\"edgeshift.io/placement\": \"network-aware\"}}}, \"NodeNames\": [\"idle\", \"$big\"]}" \
+	http://127.0.0.1:8890/filter)
+es_expect_eq "filter: an answer that cannot be built is an Error, no node left out unsaid" \
+	"$(jq -r '"\(.NodeNames) \(.Error)"' <<<"$r")" \
+	"null edgeshift-scheduler: the answer could not be built (a node name or reason that is not UTF-8, or out of memory)"
+es_expect_eq "and logged" "$(grep -c 'event=answer_unbuilt verb=filter' "$ES_TMP/sched-c.log")" 1
 
 # Two throughput series for busy: which is busy's is unknown, so neither
 # is used (the larger, 90 Mbit/s of 100, would fail it on utilisation;
 # the smaller would pass it): the missing-data path, said and logged.
-es_bg es_in x python3 "$ES_TMP/prom_stub.py" 9092 "$ES_TMP/queries-dup.log" dup
+es_bg es_in x python3 "$ES_TMP/prom_stub.py" 9092 "$ES_TMP/queries-odd.log" odd
 es_wait_listen x t 9092 || es_diag <<<"the duplicating stub Prometheus did not listen"
 jq '.listen = "127.0.0.1:8892" | .prometheus.url = "http://10.249.0.3:9092"' \
 	"$ES_TMP/sched-c.json" >"$ES_TMP/sched-e.json"
 es_bg --log "$ES_TMP/sched-e.log" es_in s "$S" -c "$ES_TMP/sched-e.json"
+# its first refresh done (/v1/nodes cannot say: idle's +Inf, below)
 for _ in $(seq 50); do
-	es_in s curl -s -m 1 http://127.0.0.1:8892/v1/nodes | jq -e .usable >/dev/null 2>&1 && break
+	grep -q 'event=metrics_available' "$ES_TMP/sched-e.log" && break
 	sleep 0.1
 done
 r=$(ask 8892 filter best-effort)
@@ -285,4 +302,9 @@ es_expect_eq "two series for one node: no value, unresolvable, the reason names 
 sleep 1	# two more refreshes, each with the same two series
 es_expect_eq "logged once while it lasts" "$(grep -c 'event=metrics_ambiguous' "$ES_TMP/sched-e.log")" 1
 grep 'event=metrics_ambiguous' "$ES_TMP/sched-e.log" | es_diag
+# idle's sessions are +Inf: /v1/nodes cannot write them, and says so
+# rather than leave the field out
+r=$(es_in s curl -s -m 1 -w ' %{http_code}' http://127.0.0.1:8892/v1/nodes)
+es_expect_eq "/v1/nodes with a value JSON cannot hold: 500 with Error, not a node missing a field" \
+	"${r##* } $(jq -r '.Error | test("/v1/nodes could not be built")' <<<"${r% *}")" "500 true"
 es_done
