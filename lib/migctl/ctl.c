@@ -457,6 +457,18 @@ int es_mig_remote_get(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	return bpf_map_lookup_elem(dp->remote_fd, key, r) ? -errno : 0;
 }
 
+int es_mig_src_open(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		    const __u32 *peer_addr)
+{
+	/* NO_BASE: the first tunnelled request still sets last_seq from its header */
+	struct es_mig_remote r = { .flags = ES_MIG_RF_NO_BASE, .created_ns = es_now_ns() };
+
+	memcpy(r.peer_addr, peer_addr, sizeof(r.peer_addr));
+	if (bpf_map_update_elem(dp->remote_fd, key, &r, BPF_NOEXIST) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
 int es_mig_src_hold(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		    const __u32 *peer_addr, __u64 *hold_at)
 {

@@ -193,6 +193,14 @@ int es_mig_remote_get(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		      struct es_mig_remote *r);
 
 /*
+ * The source's entry of a session made now, with peer_addr, as its first
+ * tunnelled request would make it (0 when it is there already): the old
+ * container's segments then go back through the tunnel to the target.
+ */
+int es_mig_src_open(const struct es_mig_dp *dp, const struct es_mig_key *key,
+		    const __u32 *peer_addr);
+
+/*
  * OPEN (or REORDER) -> HOLD on es_mig_remote (made with peer_addr when
  * absent): later tunnelled requests are kept in es_mig_held. *hold_at:
  * requests delivered before the hold. Asked again while holding, it

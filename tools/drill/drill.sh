@@ -8,7 +8,7 @@
 #                  [--replay-limit N] [--retry-replay-limit N]
 #                  [--replay-order arrival|connection] [--service-replies N] [--quiet-every K]
 #                  [--service udp|tcp|redis|http] [--service-clock] [--connections N]
-#                  [--pipeline P] [--others-count N] [--records N]
+#                  [--pipeline P] [--others-count N] [--hold-connections] [--records N]
 #                  [--ab N | --redis-benchmark N] [--ab-concurrency C] [--ab-pace R]
 #                  [--wan-loss [requests:|replies:]P] [--ipv6] [--node-ipv6]
 #                  [--out DIR] [--json] [--quiet]
@@ -28,7 +28,10 @@
 # sending at the rate; the migration carries all of them. --pipeline P:
 # each connection writes P requests at a time (redis-benchmark -P).
 # --others-count N: the other connections send N requests and close (the
-# user closes connections while the container moves).
+# user closes connections while the container moves). --hold-connections:
+# every connection stays open after its last answer until the migration
+# has ended; with a small --others-count, the other connections are idle
+# while they move.
 # --late-connections N (redis, http): N more connections opened once the
 # checkpoint is taken (the source resumed), each sending at the rate for
 # 3 s: connections opened in the window, which the migration takes in and
@@ -83,6 +86,7 @@ while [ $# -gt 0 ]; do
 	--connections) OVR[connections]=$2; shift 2 ;;
 	--pipeline) OVR[pipeline]=$2; shift 2 ;;
 	--others-count) OVR[others_count]=$2; shift 2 ;;
+	--hold-connections) OVR[hold_connections]=true; shift ;;
 	--late-connections) OVR[late_connections]=$2; shift 2 ;;
 	--late-every) OVR[late_every_ms]=$2; shift 2 ;;
 	--late-count) OVR[late_count]=$2; shift 2 ;;
@@ -160,6 +164,8 @@ CLOCK=$(sc reply_clock .service.reply_clock false)
 CONNS=$(sc connections .service.connections 1)
 # requests each of the other connections sends before it closes
 OTHERS_COUNT=$(sc others_count .service.others_count "$COUNT")
+# the connections stay open once answered, until the migration has ended
+HOLD_CONNS=$(sc hold_connections .service.hold_connections false)
 # requests each connection writes at a time
 PIPELINE=$(sc pipeline .service.pipeline 1)
 # connections opened after the migration began forwarding
@@ -246,10 +252,14 @@ if [ "$POD_NET" != true ] && [ "$POD_NET" != false ]; then
 	echo "drill: pod_network must be true or false" >&2
 	exit 2
 fi
+if [ "$HOLD_CONNS" != true ] && [ "$HOLD_CONNS" != false ]; then
+	echo "drill: service.hold_connections must be true or false" >&2
+	exit 2
+fi
 NAME=$(jq -r '.name // "drill"' "$SCENARIO")
 [ -n "$OUT" ] || OUT=$ES_BUILD/drill/$NAME
 mkdir -p "$OUT"
-rm -f "$OUT"/*.log "$OUT"/*.json* "$OUT"/*.svg "$OUT/retry.ended"
+rm -f "$OUT"/*.log "$OUT"/*.json* "$OUT"/*.svg "$OUT/hold.ended"
 
 say() { [ "$QUIET" = 1 ] || printf '\033[1m== %s\033[0m\n' "$*" >&2; }
 die() { echo "drill: $*" >&2; exit 1; }
@@ -301,6 +311,7 @@ drill_cleanup() {
 	# each pid with its start time: one the drill already waited for may
 	# name another test's process by now (es_pid_start in lib.sh)
 	[ -n "${FAULT_PID:-}" ] && es_kill_ours "$FAULT_PID" "$FAULT_START"
+	[ -n "${HOLD_PID:-}" ] && es_kill_ours "$HOLD_PID" "$HOLD_START"
 	# ab or redis-benchmark is the child of the es_in subshell recorded
 	[ -n "${AB_PID:-}" ] && es_kill_tree "$AB_PID" "$AB_START"
 	# both write into $OUT: not after the drill, while its caller removes it
@@ -673,8 +684,21 @@ fault_runner() {
 	if [ "$RETRY" = true ]; then
 		retry_migration
 		retry_wait
-		touch "$OUT/retry.ended"
+		touch "$OUT/hold.ended"
 	fi
+}
+
+# hold_release: with --hold-connections (and no retry, whose end
+# fault_runner tells), the clients let go once the migration has ended
+hold_release() {
+	local _
+	for _ in $(seq 2400); do
+		case $(api 1 GET /v1/zdm/migrations 2>/dev/null | jq -r '.[0].state // empty' 2>/dev/null) in
+		done | failed) break ;;
+		esac
+		sleep 0.1
+	done
+	touch "$OUT/hold.ended"
 }
 
 # fault_wait_phase EVENT: waits up to 30 s for the phase's event, then
@@ -788,7 +812,12 @@ PROGRESS=--progress
 # it is asked, and a client done with its requests before that would have
 # closed its own
 HOLD=()
-[ "$RETRY" = true ] && HOLD=(--hold-until "$OUT/retry.ended")
+[ "$RETRY" = true ] || [ "$HOLD_CONNS" = true ] && HOLD=(--hold-until "$OUT/hold.ended")
+if [ "$HOLD_CONNS" = true ] && [ "$RETRY" != true ]; then
+	hold_release &
+	HOLD_PID=$!
+	HOLD_START=$(es_pid_start "$HOLD_PID")
+fi
 # the user's other connections: the same rate and count, no handoff of
 # their own (the route they share moves with the first one's)
 for k in $(seq 2 "$CONNS"); do
