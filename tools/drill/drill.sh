@@ -311,7 +311,9 @@ drill_cleanup() {
 	# each pid with its start time: one the drill already waited for may
 	# name another test's process by now (es_pid_start in lib.sh)
 	[ -n "${FAULT_PID:-}" ] && es_kill_ours "$FAULT_PID" "$FAULT_START"
-	[ -n "${HOLD_PID:-}" ] && es_kill_ours "$HOLD_PID" "$HOLD_START"
+	# the clients let go first: a hold ends with the drill
+	[ -n "$OUT" ] && touch "$OUT/hold.ended" 2>/dev/null
+	[ -n "${HOLD_PID:-}" ] && es_kill_tree "$HOLD_PID" "$HOLD_START"
 	# ab or redis-benchmark is the child of the es_in subshell recorded
 	[ -n "${AB_PID:-}" ] && es_kill_tree "$AB_PID" "$AB_START"
 	# both write into $OUT: not after the drill, while its caller removes it
@@ -666,17 +668,26 @@ raise_target_limit() {
 # retry_wait: a retry asked (two migrations listed) is waited for, up to
 # 120 s, so the clients hold their connections until it has moved them
 retry_wait() {
-	local z
+	local z n _
 	for _ in $(seq 1200); do
 		z=$(api 1 GET /v1/zdm/migrations 2>/dev/null)
-		[ "$(jq length <<<"$z" 2>/dev/null)" = 2 ] || return 0
-		case $(jq -r '.[0].state' <<<"$z" 2>/dev/null) in done | failed) return 0 ;; esac
+		n=$(jq length <<<"$z" 2>/dev/null)
+		# no answer (node 1's agent restarting, or slow): ask again; one
+		# migration listed: the retry was refused, nothing to wait for
+		[ -n "$n" ] && [ "$n" != 2 ] && return 0
+		[ "$n" = 2 ] && case $(jq -r '.[0].state' <<<"$z" 2>/dev/null) in
+			done | failed) return 0 ;;
+			esac
 		sleep 0.1
 	done
 	echo "retry: still running after 120 s; the clients let go" >>"$OUT/fault.log"
 }
 
+# Run in the background only (fault_runner &): with a retry, its EXIT
+# trap lets the clients go however it ends, a failed restart of node 2's
+# agent included (without one, hold_release tells when they may go).
 fault_runner() {
+	[ "$RETRY" = true ] && trap 'touch "$OUT/hold.ended"' EXIT
 	case "$FAULT" in
 	buffer_full | verify_timed_out) ;;	# the data plane's limit, the test build's agent
 	*) fault_inject ;;
@@ -684,7 +695,6 @@ fault_runner() {
 	if [ "$RETRY" = true ]; then
 		retry_migration
 		retry_wait
-		touch "$OUT/hold.ended"
 	fi
 }
 
@@ -692,13 +702,13 @@ fault_runner() {
 # fault_runner tells), the clients let go once the migration has ended
 hold_release() {
 	local _
+	trap 'touch "$OUT/hold.ended"' EXIT
 	for _ in $(seq 2400); do
 		case $(api 1 GET /v1/zdm/migrations 2>/dev/null | jq -r '.[0].state // empty' 2>/dev/null) in
 		done | failed) break ;;
 		esac
 		sleep 0.1
 	done
-	touch "$OUT/hold.ended"
 }
 
 # fault_wait_phase EVENT: waits up to 30 s for the phase's event, then
@@ -811,9 +821,13 @@ PROGRESS=--progress
 # ended: the retry names no session and takes the connections open when
 # it is asked, and a client done with its requests before that would have
 # closed its own
+# (a retry's end is fault_runner's to tell, so only when it runs; a hold
+# with no handoff would wait for a migration that never comes)
 HOLD=()
-[ "$RETRY" = true ] || [ "$HOLD_CONNS" = true ] && HOLD=(--hold-until "$OUT/hold.ended")
-if [ "$HOLD_CONNS" = true ] && [ "$RETRY" != true ]; then
+if [ "$RETRY" = true ] && [ -n "${FAULT_PID:-}" ]; then
+	HOLD=(--hold-until "$OUT/hold.ended")
+elif [ "$HOLD_CONNS" = true ] && [ "$HANDOFF" -gt 0 ]; then
+	HOLD=(--hold-until "$OUT/hold.ended")
 	hold_release &
 	HOLD_PID=$!
 	HOLD_START=$(es_pid_start "$HOLD_PID")
