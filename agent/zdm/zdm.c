@@ -145,7 +145,6 @@ static int start_one(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess
 	return target(z, zm, s, "start", extra, NULL);
 }
 
-/* Each session forwarded and mirrored at the target; true if one is UDP. */
 /*
  * Each TCP session's entry at this node made now, not by its first
  * tunnelled segment: a connection idle while it moves sends none, and
@@ -171,6 +170,7 @@ static int open_tcp_returns(struct es_zdm *z, struct es_zdm_mig *zm)
 	return 0;
 }
 
+/* Each session forwarded and mirrored at the target; true if one is UDP. */
 static int start_sessions(struct es_zdm *z, struct es_zdm_mig *zm, bool *any_udp)
 {
 	char extra[128], src[INET6_ADDRSTRLEN];

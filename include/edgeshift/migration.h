@@ -499,15 +499,19 @@ enum es_mig_src_state {
 						 * delivered: the checkpoint's cursor is not exact */
 #define ES_MIG_RF_SKIPPED	(1U << 1)	/* a missing request was given up (the target no longer
 						 * had it): the old container never got it */
-#define ES_MIG_RF_NO_BASE	(1U << 2)	/* made by the hold before any request arrived: the
+#define ES_MIG_RF_NO_BASE	(1U << 2)	/* made by the hold, or by the agent for a TCP
+						 * session, before any request arrived: the
 						 * first one's tunnel header gives last_seq */
 
 /*
  * Source-side view of a session whose requests arrive through the tunnel
  * (es_mig_remote, a hash keyed by es_mig_key): its replies go back to
  * peer_addr, encapsulated. Created by the decapsulating program on the
- * first tunnelled request (or by the source-side hold); deleted by the
- * agent when the old container stops.
+ * first tunnelled request, by the source-side hold, or by the agent for
+ * each TCP session when the migration starts (es_mig_src_open: an idle
+ * connection tunnels nothing); deleted by the agent when the migration is
+ * done (a failed one keeps it: es_mig_src_open makes one naming another
+ * target anew).
  *
  * Requests reach the old container once each and in sequence: last_seq is
  * the last one delivered; the next one (last_seq + 1) passes at once while
@@ -525,7 +529,7 @@ struct es_mig_remote {
 				 * were delivered or given up) */
 	__u64	replies;	/* BPF: replies encapsulated back (the latest one's ordinal) */
 	__u64	errors;		/* BPF: replies that could not be encapsulated or routed */
-	__u64	created_ns;	/* CLOCK_MONOTONIC ns of the first tunnelled request */
+	__u64	created_ns;	/* CLOCK_MONOTONIC ns the entry was made */
 	__u64	hold;		/* BPF+ctl: es_mig_src_state << 56 | tunnelled requests arrived (1, 2, ...) */
 	__u64	hold_at;	/* ctl: delivered when the latest hold began */
 	__u64	held;		/* BPF: requests kept in es_mig_held (hold or reorder) */

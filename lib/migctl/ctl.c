@@ -461,9 +461,18 @@ int es_mig_src_open(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		    const __u32 *peer_addr)
 {
 	/* NO_BASE: the first tunnelled request still sets last_seq from its header */
-	struct es_mig_remote r = { .flags = ES_MIG_RF_NO_BASE, .created_ns = es_now_ns() };
+	struct es_mig_remote r = { .flags = ES_MIG_RF_NO_BASE, .created_ns = es_now_ns() }, old;
 
 	memcpy(r.peer_addr, peer_addr, sizeof(r.peer_addr));
+	/*
+	 * An entry of an earlier attempt (a failed migration keeps it) that
+	 * names another target: its counts are that tunnel's, and an idle
+	 * session, which tunnels nothing to correct it, would send the old
+	 * container's segments there. It is made anew.
+	 */
+	if (!bpf_map_lookup_elem(dp->remote_fd, key, &old) &&
+	    memcmp(old.peer_addr, r.peer_addr, sizeof(old.peer_addr)))
+		bpf_map_delete_elem(dp->remote_fd, key);
 	if (bpf_map_update_elem(dp->remote_fd, key, &r, BPF_NOEXIST) && errno != EEXIST)
 		return -errno;
 	return 0;

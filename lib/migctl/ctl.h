@@ -194,7 +194,8 @@ int es_mig_remote_get(const struct es_mig_dp *dp, const struct es_mig_key *key,
 
 /*
  * The source's entry of a session made now, with peer_addr, as its first
- * tunnelled request would make it (0 when it is there already): the old
+ * tunnelled request would make it (0 when it is there already for the
+ * same target; one naming another target is made anew): the old
  * container's segments then go back through the tunnel to the target.
  */
 int es_mig_src_open(const struct es_mig_dp *dp, const struct es_mig_key *key,
