@@ -17,6 +17,7 @@ int state_write(const char *path, const json_t *j)
 	char dir[PATH_MAX], tmp[PATH_MAX + 32], *slash, *text;
 	int fd, ret = 0;
 	size_t len;
+	ssize_t n;
 
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
@@ -41,8 +42,10 @@ int state_write(const char *path, const json_t *j)
 		free(text);
 		return -errno;
 	}
-	if (write(fd, text, len) != (ssize_t)len)
-		ret = -EIO;
+	n = write(fd, text, len);
+	/* a short write is a full disk: its reason, not an I/O error, goes to the runtime */
+	if (n != (ssize_t)len)
+		ret = n < 0 ? -errno : -ENOSPC;
 	free(text);
 	if (close(fd) && !ret)
 		ret = -errno;
