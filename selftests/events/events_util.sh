@@ -91,7 +91,7 @@ wait_unlisted() {	# NAME-PATTERN: until the agent, answering, reports none of th
 		[ "$n" = 0 ] && return
 		sleep 0.05
 	done
-	echo "waited 10 s for $1 to leave the agent's interfaces: $n left"
+	es_diag <<<"waited 10 s for $1 to leave the agent's interfaces: $n left"
 	return 1
 }
 untracked() { es_metric b 'edgeshift_events_util_untracked_total{'; }
