@@ -101,6 +101,16 @@ static int run(struct sched_config *cfg)
 		cfg->listen, cfg->prom_url, cfg->refresh_ms, cfg->max_staleness_ms,
 		cfg->on_unavailable == UNAVAILABLE_PASS ? "pass" : "error",
 		cfg->on_no_data == NO_DATA_PASS ? "pass" : "fail");
+	/*
+	 * The snapshot in use ages by a refresh's queries (one after another,
+	 * each up to the timeout), the interval, and the next refresh's
+	 * queries: a bound below that leaves the verbs without inputs at each
+	 * refresh whenever Prometheus is slow.
+	 */
+	if (cfg->max_staleness_ms < cfg->refresh_ms + 2ULL * SIG_MAX * cfg->prom_timeout_ms)
+		es_warn("max_staleness_tight", "max_staleness_ms=%u refresh_ms=%u timeout_ms=%u "
+			"queries=%d reason=\"below refresh_ms + 2 x queries x timeout_ms\"",
+			cfg->max_staleness_ms, cfg->refresh_ms, cfg->prom_timeout_ms, SIG_MAX);
 	es_daemon_wait(&set);
 	sched_http_stop(http);
 	metrics_cache_stop(mc);

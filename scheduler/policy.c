@@ -216,8 +216,10 @@ void policy_evaluate(const struct sched_config *cfg, const struct pod_request *r
 		snprintf(v->reason, sizeof(v->reason),
 			 "edgeshift: no %s data for node %.128s in Prometheus (%s)",
 			 miss, node, missing_hint(m, miss, hint, sizeof(hint)));
+		es_text_utf8(v->reason);	/* the node's name may be cut inside a character */
 		return;
 	}
 	v->pass = filter_node(cfg, req, m, v);
 	v->score = score_node(cfg, req, m);
+	es_text_utf8(v->reason);
 }

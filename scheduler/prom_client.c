@@ -97,7 +97,11 @@ static int parse_vector(json_t *doc, const char *label, int sig, struct triples 
 				 s ? s : "(not a string)");
 			return -1;
 		}
-		if (!isnan(v) && push(t, node, sig, v)) {
+		/*
+		 * NaN or +-Inf (a recording rule's division by zero) is no
+		 * value: an infinite capacity would pass every utilisation filter.
+		 */
+		if (isfinite(v) && push(t, node, sig, v)) {
 			snprintf(err, len, "out of memory");
 			return -1;
 		}

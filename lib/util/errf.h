@@ -18,4 +18,12 @@ int es_errf(char *err, size_t err_len, int ret, const char *fmt, ...)
 int es_verrf(char *err, size_t err_len, int ret, const char *fmt, va_list ap)
 	__attribute__((format(printf, 4, 0)));
 
+/*
+ * Every byte of s that does not start or continue a whole UTF-8 character
+ * made '?': a message cut to its buffer, or by a precision (%.64s), may
+ * end inside a character, and a text put into JSON must be UTF-8 (jansson
+ * refuses it otherwise, and the message is lost). es_errf does it.
+ */
+void es_text_utf8(char *s);
+
 #endif /* EDGESHIFT_ERRF_H */

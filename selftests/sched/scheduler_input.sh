@@ -147,7 +147,7 @@ es_check "logs 'stopped'" grep -q 'event=stopped' "$ES_TMP/sched.log"
 # gets an error, so the refresh fails. MODE nan answers every query with a
 # sample value that is no number; MODE odd adds to the throughput answer a
 # second series for busy (another instance label, 90 Mbit/s) and answers
-# idle's sessions as +Inf, a number JSON cannot hold.
+# idle's capacity as +Inf.
 cat >"$ES_TMP/prom_stub.py" <<'PY'
 import http.server, json, sys, urllib.parse
 port, log, mode = int(sys.argv[1]), sys.argv[2], sys.argv[3:]
@@ -168,7 +168,7 @@ def answer(q):
                for n, v in series[names[0]].items()]
         if mode == ["odd"] and names[0] == "edgeshift_node_link_throughput_bits_per_second":
             res.append({"metric": {"node": "busy", "instance": "b"}, "value": [0, "9e7"]})
-        if mode == ["odd"] and names[0] == "edgeshift_node_sessions_active":
+        if mode == ["odd"] and names[0] == "edgeshift_node_link_capacity_bits_per_second":
             res = [dict(r, value=[0, "+Inf"]) if r["metric"]["node"] == "idle" else r
                    for r in res]
     else:
@@ -269,18 +269,19 @@ es_expect_eq "on_node_without_data pass: they score no_data_score 3, not 10" \
 	"$(jq -c '[.[].Score]' <<<"$r")" '[10,5,3,3]'
 es_check "the configured sample count query is the one asked" \
 	grep -qxF 'sum by (node) (edgeshift_node_latency_window_samples)' "$ES_TMP/queries.log"
-# A reason that is not UTF-8: the node name cut at 128 bytes in the middle
-# of a character (kube-scheduler's names are ASCII; this one is the fault).
-# The answer cannot be built: an Error, not a node left out of every list.
+# A node name of 100 "é": its reason cuts it at 128 bytes, inside a
+# character. Before, that reason was not UTF-8, jansson refused it, and
+# the node was left out of every list (later: the whole answer an Error).
+# The cut byte is now a '?' (es_text_utf8): the node fails with its reason.
 big="n$(printf 'é%.0s' $(seq 100))"
 r=$(es_in s curl -s -m 5 -XPOST -H 'Content-Type: application/json' \
 	--data-binary "{\"Pod\": {\"metadata\": {\"annotations\": {
 		\"edgeshift.io/placement\": \"network-aware\"}}}, \"NodeNames\": [\"idle\", \"$big\"]}" \
 	http://127.0.0.1:8890/filter)
-es_expect_eq "filter: an answer that cannot be built is an Error, no node left out unsaid" \
-	"$(jq -r '"\(.NodeNames) \(.Error)"' <<<"$r")" \
-	"null edgeshift-scheduler: the answer could not be built (a node name or reason that is not UTF-8, or out of memory)"
-es_expect_eq "and logged" "$(grep -c 'event=answer_unbuilt verb=filter' "$ES_TMP/sched-c.log")" 1
+es_expect_eq "filter: a reason cut inside a character is given, the cut byte a '?'" \
+	"$(jq -r --arg b "$big" '"[\(.Error)] \(.FailedAndUnresolvableNodes[$b] | test("é[?] in Prometheus"))"' \
+		<<<"$r")" "[] true"
+es_expect_eq "and the answer was built" "$(grep -c 'event=answer_unbuilt' "$ES_TMP/sched-c.log")" 0
 
 # Two throughput series for busy: which is busy's is unknown, so neither
 # is used (the larger, 90 Mbit/s of 100, would fail it on utilisation;
@@ -290,7 +291,7 @@ es_wait_listen x t 9092 || es_diag <<<"the duplicating stub Prometheus did not l
 jq '.listen = "127.0.0.1:8892" | .prometheus.url = "http://10.249.0.3:9092"' \
 	"$ES_TMP/sched-c.json" >"$ES_TMP/sched-e.json"
 es_bg --log "$ES_TMP/sched-e.log" es_in s "$S" -c "$ES_TMP/sched-e.json"
-# its first refresh done (/v1/nodes cannot say: idle's +Inf, below)
+# its first refresh done
 for _ in $(seq 50); do
 	grep -q 'event=metrics_available' "$ES_TMP/sched-e.log" && break
 	sleep 0.1
@@ -302,9 +303,9 @@ es_expect_eq "two series for one node: no value, unresolvable, the reason names 
 sleep 1	# two more refreshes, each with the same two series
 es_expect_eq "logged once while it lasts" "$(grep -c 'event=metrics_ambiguous' "$ES_TMP/sched-e.log")" 1
 grep 'event=metrics_ambiguous' "$ES_TMP/sched-e.log" | es_diag
-# idle's sessions are +Inf: /v1/nodes cannot write them, and says so
-# rather than leave the field out
-r=$(es_in s curl -s -m 1 -w ' %{http_code}' http://127.0.0.1:8892/v1/nodes)
-es_expect_eq "/v1/nodes with a value JSON cannot hold: 500 with Error, not a node missing a field" \
-	"${r##* } $(jq -r '.Error | test("/v1/nodes could not be built")' <<<"${r% *}")" "500 true"
+# idle's capacity is +Inf: no value, not a capacity every pod fits in
+# (before, its utilisation was 0 and it passed every filter)
+es_expect_eq "an infinite capacity is no value: idle unresolvable for want of it" \
+	"$(jq -r '.FailedAndUnresolvableNodes.idle | test("^edgeshift: no capacity data for node idle ")' \
+		<<<"$r")" true
 es_done
