@@ -10,7 +10,7 @@
 # latency is unknown (samples but no series, or no count at all).
 . "$(dirname "$0")/../lib.sh"
 es_require_root scheduler_input
-es_plan 54
+es_plan 55
 S=$ES_BUILD/edgeshift-scheduler
 
 es_check "--help exits 0 and names the verbs" bash -c "set -o pipefail; '$S' --help | grep -q 'POST <prefix>/filter'"
@@ -60,6 +60,11 @@ for _ in $(seq 50); do
 	es_in s curl -sf -m 1 http://127.0.0.1:8888/healthz >/dev/null && break
 	sleep 0.1
 done
+# 3000 ms against 500 + 2 x 5 queries x 2000: accepted, and warned about
+tight='event=max_staleness_tight max_staleness_ms=3000 refresh_ms=500 timeout_ms=2000 queries=5'
+for _ in $(seq 20); do grep -q "$tight" "$ES_TMP/sched.log" && break; sleep 0.1; done
+es_expect_eq "a staleness bound a slow refresh outlasts: warned about at start" \
+	"$(grep -c "$tight" "$ES_TMP/sched.log")" 1
 
 # post VERB BODY: prints "STATUS BODY"
 post() {
