@@ -48,9 +48,11 @@ drill_expect_connections "Redis over IPv6" redis $CONNS 120 $((CONNS + LATE))
 es_expect_eq "Redis over IPv6: the connections opened in the window: all answered, none reset" \
 	"$(drill_q '.site.late_connections | "\(.connections) \(.sent == .answered) \(.lost) \(.answered_twice) \(.resets) \(.replies_with_wrong_counter)"')" \
 	"$LATE true 0 0 0 0"
+# the ones that are not, by name: a failure says which (once in CI, unseen)
 es_expect_eq "Redis over IPv6: the sessions are the user's IPv6 connections" \
-	"$(jq -r '[.[0].sessions[].session | test("^\\[fd00:31:[0-9]+::2\\]:[0-9]+>\\[fd00:30:[0-9]+::1\\]:7000/tcp$")] | all' \
-		"$DRILL_DIR/zdm.json")" true
+	"$(jq -c '[.[0].sessions[].session |
+		select(test("^\\[fd00:31:[0-9]+::2\\]:[0-9]+>\\[fd00:30:[0-9]+::1\\]:7000/tcp$") | not)]' \
+		"$DRILL_DIR/zdm.json")" "[]"
 es_expect_eq "Redis over IPv6: the nodes joined by IPv6, the handoff names the source's IPv6 address" \
 	"$(grep '"event":"zdm_handoff"' "$DRILL_DIR/events-node2.log" | head -n 1 |
 		jq -r '.source_node | test("^fd00:b0:[0-9]+::1$")')" true

@@ -274,16 +274,18 @@ W1=$N.1
 W2=$N.2
 AP1=10.$((160 + RANDOM % 30)).$((RANDOM % 250))
 AP2=10.$((190 + RANDOM % 10)).$((RANDOM % 250))
+# IPv6 groups from 1: a group of 0 is written as "::" (fd00:31::2), and
+# the drills' checks, and one's eyes, want each address in one spelling
 if [ "$NODE_FAMILY" = 6 ]; then
-	N=fd00:b0:$((RANDOM % 250))
+	N=fd00:b0:$((1 + RANDOM % 250))
 	W1=$N::1
 	W2=$N::2
 fi
 if [ "$FAMILY" = 6 ]; then
-	USER_IP=fd00:31:$((RANDOM % 250))::2
-	SVC=fd00:30:$((RANDOM % 250))::1
-	AP1_6=fd00:a1:$((RANDOM % 250))::
-	AP2_6=fd00:a2:$((RANDOM % 250))::
+	USER_IP=fd00:31:$((1 + RANDOM % 250))::2
+	SVC=fd00:30:$((1 + RANDOM % 250))::1
+	AP1_6=fd00:a1:$((1 + RANDOM % 250))::
+	AP2_6=fd00:a2:$((1 + RANDOM % 250))::
 fi
 # pod mode: the pods' subnet (the service's address is a pod's) and
 # their gateway, the node's side
