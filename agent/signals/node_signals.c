@@ -29,6 +29,12 @@
 #define RING		32
 #define MIN_STEP_NS	100000000ULL	/* 100 ms */
 #define MIN_SPAN_NS	50000000ULL	/* rates over less than 50 ms are noise */
+/*
+ * A device's speed is asked again after this long: a pod's is asked from
+ * a thread of its own (setns), which every view of every pod interface
+ * would otherwise start.
+ */
+#define SPEED_TTL_NS	10000000000ULL
 
 struct sample {
 	__u64	t_ns;
@@ -41,6 +47,10 @@ struct iface_ring {
 	unsigned int	head;	/* next slot to write */
 	unsigned int	n;	/* samples held */
 	struct sample	s[RING];
+	/* the device's speed, read at speed_ns (0: never) in namespace speed_netns */
+	double		speed_bps;
+	__u64		speed_ns;
+	char		speed_netns[sizeof(((struct es_attachment *)0)->netns)];
 };
 
 /* The node's CPU time, sampled with the interfaces. */
@@ -317,9 +327,39 @@ double es_link_speed_bps(const char *netns, const char *ifname)
  * pod's whose namespace is not known: it has no capacity until then,
  * rather than another device's.
  */
-static void set_capacity(const struct es_signals_config *sc, struct es_iface_signal *is,
-			 const struct att_copy *att)
+static double device_speed(struct es_node_signals *s, const struct att_copy *att,
+			   const char *ifname, __u64 now)
 {
+	struct iface_ring *r;
+	double bps = 0;
+	bool cached;
+
+	pthread_mutex_lock(&s->lock);
+	r = ring_find(s, att->info.ifindex);
+	cached = r && r->speed_ns && now - r->speed_ns < SPEED_TTL_NS &&
+		 !strcmp(r->speed_netns, att->netns);
+	if (cached)
+		bps = r->speed_bps;
+	pthread_mutex_unlock(&s->lock);
+	if (cached)
+		return bps;
+	/* asked outside the lock: a scrape never waits for another's thread */
+	bps = es_link_speed_bps(att->netns, ifname);
+	pthread_mutex_lock(&s->lock);
+	r = ring_find(s, att->info.ifindex);
+	if (r) {
+		r->speed_bps = bps;
+		r->speed_ns = now;
+		memcpy(r->speed_netns, att->netns, sizeof(r->speed_netns));
+	}
+	pthread_mutex_unlock(&s->lock);
+	return bps;
+}
+
+static void set_capacity(struct es_node_signals *s, struct es_iface_signal *is,
+			 const struct att_copy *att, __u64 now)
+{
+	const struct es_signals_config *sc = s->cfg;
 	unsigned int i;
 
 	for (i = 0; i < sc->n_caps; i++) {
@@ -329,7 +369,7 @@ static void set_capacity(const struct es_signals_config *sc, struct es_iface_sig
 			return;
 		}
 	}
-	is->capacity_bps = att->wanted ? es_link_speed_bps(att->netns, is->ifname) : 0;
+	is->capacity_bps = att->wanted ? device_speed(s, att, is->ifname, now) : 0;
 	is->cap_source = is->capacity_bps > 0 ? ES_CAP_DEVICE : ES_CAP_UNKNOWN;
 }
 
@@ -475,7 +515,7 @@ int es_node_view_compute(struct es_node_signals *s, struct es_node_view *v)
 		is->ifname[sizeof(is->ifname) - 1] = '\0';
 		is->sessions = atts[i].sessions;
 		is->uplink = is_uplink(sc, &atts[i].info);
-		set_capacity(sc, is, &atts[i]);
+		set_capacity(s, is, &atts[i], es_now_ns());
 		read_sample(s->acct, is->ifindex, &cur[i], es_now_ns());
 		span = iface_window(s, is, &cur[i]);
 		if (span > v->covered_s)
