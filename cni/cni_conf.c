@@ -8,7 +8,7 @@
 #include "bpf/es_maps.h"
 #include "cni_version.h"
 #include "cni_conf.h"
-#include "ipam_http.h"
+#include "ipam_http_conf.h"
 
 static int bad(struct cni_error *err, const struct cni_delegate *d, const char *field,
 	       const char *want)

@@ -12,7 +12,6 @@
 #include <string.h>
 #include "http/http_client.h"
 #include "ipam_http.h"
-#include "ipam_http_conf.h"
 #include "nl.h"
 #include "util/clock.h"
 

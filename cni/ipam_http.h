@@ -18,12 +18,7 @@
 
 #include <jansson.h>
 #include "cni_error.h"
-
-/* True when the delegate's "ipam" object asks for this client. */
-int ipam_http_handles(const json_t *ipam);
-
-/* Checks the "ipam" object (servers, url, timeouts) without any I/O. */
-int ipam_http_validate(const json_t *ipam, struct cni_error *err);
+#include "ipam_http_conf.h"	/* ipam_http_handles: whether a delegate's ipam is ours */
 
 /*
  * Allocates an address for (network, container_id, ifname). On success

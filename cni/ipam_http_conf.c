@@ -2,7 +2,6 @@
 /* The HTTP IPAM's "ipam" object (ipam_http_conf.h). */
 #include <stdio.h>
 #include <string.h>
-#include "ipam_http.h"
 #include "ipam_http_conf.h"
 
 int ipam_http_handles(const json_t *ipam)

@@ -27,6 +27,12 @@ struct ipam_conf {
 	long			total_ms, connect_ms, server_ms;
 };
 
+/* True when the delegate's "ipam" object asks for this client. */
+int ipam_http_handles(const json_t *ipam);
+
+/* Checks the "ipam" object (servers, url, timeouts) without any I/O. */
+int ipam_http_validate(const json_t *ipam, struct cni_error *err);
+
 /* Fills c from ipam; 0, or -1 with err (code 7) naming the field. */
 int ipam_http_parse_conf(const json_t *ipam, struct ipam_conf *c, struct cni_error *err);
 
