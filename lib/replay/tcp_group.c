@@ -266,9 +266,7 @@ static int group_loop(struct group *g, unsigned int timeout_ms)
 			if (g->m[i].switched)
 				continue;
 			if (g->m[i].r.next > g->m[i].head)
-				ret = es_tcp_run_probe_idle(&g->m[i].r, &g->m[i].s);
-			if (!ret && g->m[i].r.next > g->m[i].head)
-				ret = es_tcp_run_ack_up(&g->m[i].r, &g->m[i].s);
+				ret = es_tcp_run_all_handed(&g->m[i].r, &g->m[i].s);
 			if (g->m[i].r.booted)
 				es_tcp_run_rewind_if_stalled(&g->m[i].r, &g->m[i].s);
 		}

@@ -254,7 +254,7 @@ static void bare_ack(const struct es_mig_key *k, __u32 seq, __u32 ack,
  * Linux answers it with a duplicate ACK from its send point, once per
  * tcp_invalid_ratelimit (500 ms), hence sent again every IDLE_PROBE_MS.
  */
-int es_tcp_run_probe_idle(struct tcp_run *r, const struct es_mig_session *s)
+static int probe_idle(struct tcp_run *r, const struct es_mig_session *s)
 {
 	struct es_mig_record rec;
 	int ret;
@@ -276,7 +276,7 @@ int es_tcp_run_probe_idle(struct tcp_run *r, const struct es_mig_session *s)
  * has sent it, a pure ACK (the latest segment without its payload, at the
  * socket's receive point) hands the rest over.
  */
-int es_tcp_run_ack_up(struct tcp_run *r, const struct es_mig_session *s)
+static int ack_up(struct tcp_run *r, const struct es_mig_session *s)
 {
 	struct es_mig_record rec = r->last;
 	struct seg g;
@@ -295,6 +295,11 @@ int es_tcp_run_ack_up(struct tcp_run *r, const struct es_mig_session *s)
 	rec.data[g.ihl + 13] = 0x10;	/* ACK only */
 	r->out->acks_lowered++;
 	return es_tcp_fresh_inject(r, &rec);
+}
+
+int es_tcp_run_all_handed(struct tcp_run *r, const struct es_mig_session *s)
+{
+	return r->booted ? ack_up(r, s) : probe_idle(r, s);
 }
 
 /*
@@ -402,9 +407,7 @@ static int replay_loop(struct tcp_run *r, unsigned int timeout_ms)
 		head = es_mig_seq_of(s.seq_state);
 		ret = hand_over_all(r, &s, head);
 		if (!ret && r->next > head)
-			ret = es_tcp_run_probe_idle(r, &s);
-		if (!ret && r->next > head)
-			ret = es_tcp_run_ack_up(r, &s);
+			ret = es_tcp_run_all_handed(r, &s);
 		if (ret)
 			return ret;
 		if (es_tcp_run_caught_up(r, &s, head) &&

@@ -86,9 +86,12 @@ int es_tcp_run_begin(struct tcp_run *r);
 void es_tcp_run_boot(struct tcp_run *r, const struct es_mig_session *s);
 /* Hand over segment r->next: 1 handed, 0 a probe not due yet, or -errno. */
 int es_tcp_run_hand_next(struct tcp_run *r, const struct es_mig_session *s);
-/* Nothing to hand over and the socket's send point unknown: probe it (tcp_replay.c). */
-int es_tcp_run_probe_idle(struct tcp_run *r, const struct es_mig_session *s);
-int es_tcp_run_ack_up(struct tcp_run *r, const struct es_mig_session *s);
+/*
+ * Everything up to head handed over: a socket that has not spoken since
+ * the replay began is probed (an idle session has no segment to probe
+ * with); one that has is handed the rest of the user's acknowledgement.
+ */
+int es_tcp_run_all_handed(struct tcp_run *r, const struct es_mig_session *s);
 void es_tcp_run_rewind_if_stalled(struct tcp_run *r, const struct es_mig_session *s);
 /*
  * Does rec carry bytes (or SYN, FIN) the socket has not acknowledged yet?
