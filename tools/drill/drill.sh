@@ -667,22 +667,22 @@ raise_target_limit() {
 	echo "retry: node 2's agent restarted with replay_limit $LIMIT" >>"$OUT/fault.log"
 }
 
-# retry_wait: a retry asked (two migrations listed) is waited for, up to
-# 120 s, so the clients hold their connections until it has moved them
-retry_wait() {
+# migration_ended [N]: until node 1's newest migration has ended (done or
+# failed), 240 s at most (status 2 then), with N listed when N is given:
+# another number answered returns 1 at once (a retry refused). No answer
+# (node 1's agent restarting, or slow) is asked again.
+migration_ended() {
 	local z n _
-	for _ in $(seq 1200); do
+	for _ in $(seq 2400); do
 		z=$(api 1 GET /v1/zdm/migrations 2>/dev/null)
 		n=$(jq length <<<"$z" 2>/dev/null)
-		# no answer (node 1's agent restarting, or slow): ask again; one
-		# migration listed: the retry was refused, nothing to wait for
-		[ -n "$n" ] && [ "$n" != 2 ] && return 0
-		[ "$n" = 2 ] && case $(jq -r '.[0].state' <<<"$z" 2>/dev/null) in
-			done | failed) return 0 ;;
-			esac
+		[ -n "$n" ] && [ -n "${1:-}" ] && [ "$n" != "$1" ] && return 1
+		case $(jq -r '.[0].state // empty' <<<"$z" 2>/dev/null) in
+		done | failed) return 0 ;;
+		esac
 		sleep 0.1
 	done
-	echo "retry: still running after 120 s; the clients let go" >>"$OUT/fault.log"
+	return 2
 }
 
 # Run in the background only (fault_runner &): with a retry, its EXIT
@@ -696,21 +696,18 @@ fault_runner() {
 	esac
 	if [ "$RETRY" = true ]; then
 		retry_migration
-		retry_wait
+		# the clients hold their connections until the retry has moved them
+		migration_ended 2
+		[ $? = 2 ] && echo "retry: still running after 240 s; the clients let go" \
+			>>"$OUT/fault.log"
 	fi
 }
 
 # hold_release: with --hold-connections (and no retry, whose end
 # fault_runner tells), the clients let go once the migration has ended
 hold_release() {
-	local _
 	trap 'touch "$OUT/hold.ended"' EXIT
-	for _ in $(seq 2400); do
-		case $(api 1 GET /v1/zdm/migrations 2>/dev/null | jq -r '.[0].state // empty' 2>/dev/null) in
-		done | failed) break ;;
-		esac
-		sleep 0.1
-	done
+	migration_ended
 }
 
 # fault_wait_phase EVENT: waits up to 30 s for the phase's event, then
@@ -822,9 +819,8 @@ PROGRESS=--progress
 # with a retry, every client keeps its connection until the retry has
 # ended: the retry names no session and takes the connections open when
 # it is asked, and a client done with its requests before that would have
-# closed its own
-# (a retry's end is fault_runner's to tell, so only when it runs; a hold
-# with no handoff would wait for a migration that never comes)
+# closed its own. A retry's end is fault_runner's to tell, so only when it
+# runs; a hold with no handoff would wait for a migration that never comes.
 HOLD=()
 if [ "$RETRY" = true ] && [ -n "${FAULT_PID:-}" ]; then
 	HOLD=(--hold-until "$OUT/hold.ended")

@@ -59,9 +59,10 @@
 #define ES_DRILL_REQ_MAX	160
 /*
  * --hold-until: the longest a client waits for its file (the drill's retry
- * waits up to 120 s for the first migration to fail, then for the retry).
+ * waits up to 120 s for the first migration to fail, then up to 240 s for
+ * the retry).
  */
-#define HOLD_MAX_S		240
+#define HOLD_MAX_S		360
 
 static volatile sig_atomic_t stop;
 
@@ -536,7 +537,7 @@ static const struct es_opt client_opts[] = {
 	ES_OPT_UINT(F(c.drain_ms), "drain-ms", 0, 0, UINT32_MAX, "MS",
 		    "wait for late answers (default 3000)"),
 	ES_OPT_STR(F(c.hold_until), "hold-until", 0, "FILE",
-		   "once answered, keep the connection open until FILE exists (240 s at most)"),
+		   "once answered, keep the connection open until FILE exists (360 s at most)"),
 	ES_OPT_STR(F(log), "log", 0, "FILE", "one JSON line per request"),
 	ES_OPT_BOOL(F(c.progress), "progress", 0, "progress on stderr"),
 	ES_OPT_UINT(F(c.nparts), "parts", 0, 1, 8, "N",
