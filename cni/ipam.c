@@ -468,20 +468,31 @@ const char *ipam_own_missing(const json_t *own, const json_t *ips)
 	return NULL;
 }
 
+/* The pod's routes of one table, dumped once for all of the result's routes in it. */
+struct route_dump {
+	struct nl_route	*have;		/* MAX_ROUTES of room */
+	int		n;
+	unsigned int	table;		/* the table dumped into have, 0: none yet */
+};
+
 /*
  * Is r, which ADD added, in the pod's table of r (the result's "table",
  * else the main one)? A route of another table does not count: that one
- * is not what the pod routes by. have is scratch room for MAX_ROUTES.
+ * is not what the pod routes by.
  */
-static int verify_route(struct nl *nl, struct nl_route *have, const struct nl_route *r, bool gw,
+static int verify_route(struct nl *nl, struct route_dump *d, const struct nl_route *r, bool gw,
 			const char *dst, struct cni_error *err)
 {
 	unsigned int table = r->table ?: RT_TABLE_MAIN;
-	int n;
 
-	if (nl_route_list(nl, table, have, MAX_ROUTES, &n))
-		return cni_fail(err, CNI_ERR_IO, "cannot list the pod's routes of table %u", table);
-	if (has_route(have, n, r, gw))
+	if (d->table != table) {
+		d->table = 0;
+		if (nl_route_list(nl, table, d->have, MAX_ROUTES, &d->n))
+			return cni_fail(err, CNI_ERR_IO, "cannot list the pod's routes of table %u",
+					table);
+		d->table = table;
+	}
+	if (has_route(d->have, d->n, r, gw))
 		return 0;
 	if (table == RT_TABLE_MAIN)
 		return cni_fail(err, CNI_ERR_CHECK_DIFFERS, "route to %s is missing", dst);
@@ -492,7 +503,8 @@ static int verify_route(struct nl *nl, struct nl_route *have, const struct nl_ro
 int ipam_verify(struct nl *nl, int ifindex, const json_t *own, struct cni_error *err)
 {
 	struct nl_addr have[MAX_ADDRS], a;
-	struct nl_route *routes, r;
+	struct route_dump d = { 0 };
+	struct nl_route r;
 	int n, ret = 0;
 	json_t *ip, *rt;
 	size_t k;
@@ -507,17 +519,17 @@ int ipam_verify(struct nl *nl, int ifindex, const json_t *own, struct cni_error 
 					"address %s is missing from the interface",
 					json_string_value(json_object_get(ip, "address")));
 	}
-	routes = calloc(MAX_ROUTES, sizeof(*routes));
-	if (!routes)
+	d.have = calloc(MAX_ROUTES, sizeof(*d.have));
+	if (!d.have)
 		return cni_fail(err, CNI_ERR_IO, "out of memory");
 	json_array_foreach(json_object_get(own, "routes"), k, rt) {
 		ret = parse_route(own, rt, k, ifindex, &r, err);
 		if (!ret)
-			ret = verify_route(nl, routes, &r, json_object_get(rt, "gw") != NULL,
+			ret = verify_route(nl, &d, &r, json_object_get(rt, "gw") != NULL,
 					   json_string_value(json_object_get(rt, "dst")), err);
 		if (ret)
 			break;
 	}
-	free(routes);
+	free(d.have);
 	return ret;
 }
