@@ -139,8 +139,9 @@ static json_t *filter_error(const char *msg)
 }
 
 /*
- * NULL when any part cannot be built (a reason that is not UTF-8, no
- * memory): a node left out of every list would be a verdict nobody gave.
+ * NULL when any part cannot be built (no memory; the texts are UTF-8:
+ * request names as jansson parsed them, reasons through es_text_utf8): a
+ * node left out of every list would be a verdict nobody gave.
  */
 static json_t *filter_result(const struct ext_args *a, const struct node_verdict *v)
 {
@@ -200,7 +201,7 @@ static json_t *priority_list(const struct ext_args *a, const struct node_verdict
 static json_t *unbuilt(enum ext_verb verb, unsigned int *status)
 {
 	static const char msg[] = "edgeshift-scheduler: the answer could not be built "
-				  "(a node name or reason that is not UTF-8, or out of memory)";
+				  "(out of memory)";
 
 	es_warn("answer_unbuilt", "verb=%s", verb == VERB_FILTER ? "filter" : "prioritize");
 	if (verb == VERB_FILTER)

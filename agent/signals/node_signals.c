@@ -321,11 +321,9 @@ double es_link_speed_bps(const char *netns, const char *ifname)
 }
 
 /*
- * A pod's interface is asked for in the pod's namespace: its name (often
- * eth0) means another device, or none, in the agent's. An interface found
- * pinned at start that no rule or pod record has claimed yet may be a
- * pod's whose namespace is not known: it has no capacity until then,
- * rather than another device's.
+ * The device's speed, kept in the interface's ring with the namespace it
+ * was read in and read again after SPEED_TTL_NS (or in another namespace:
+ * an ifindex a new pod took).
  */
 static double device_speed(struct es_node_signals *s, const struct att_copy *att,
 			   const char *ifname, __u64 now)
@@ -356,6 +354,13 @@ static double device_speed(struct es_node_signals *s, const struct att_copy *att
 	return bps;
 }
 
+/*
+ * The configured capacity, else the device's. A pod's interface is asked
+ * for in the pod's namespace: its name (often eth0) means another device,
+ * or none, in the agent's. An interface found pinned at start that no
+ * rule or pod record has claimed yet may be a pod's whose namespace is
+ * not known: it has no capacity until then, rather than another device's.
+ */
 static void set_capacity(struct es_node_signals *s, struct es_iface_signal *is,
 			 const struct att_copy *att, __u64 now)
 {
