@@ -11,7 +11,7 @@
 . "$(dirname "$0")/cni_lib.bash"
 es_require_root "cni host-device"
 cni_require "cni host-device"
-es_plan 26
+es_plan 28
 cni_host || exit 1
 D1=$(es_ifname hd1); D2=$(es_ifname hd2)
 cni_standin "$D1" 1450 192.168.71.1/24 && cni_standin "$D2" 1400 192.168.72.1/24 || exit 1
@@ -143,4 +143,17 @@ es_expect_eq "ADD whose pool claim cannot be written: code 5 naming the claim an
 	"$(jq -r '"\(.code) \(.msg | test("claim .*No space left"))"' <<<"$r")" "5 true"
 es_expect_eq "... every host link as it was, nothing in the pod, no claim, no record" \
 	"$(hostview) $(left f3 f3)" "$before [\"lo\"]  0"
+# The same directory with inodes left and no block: the claim's file is
+# made, its write fails. The runtime is told the disk is full, not that
+# an I/O error happened (a failed write was once reported as EIO).
+cni_pod f4 >/dev/null; P=$(cni_pod_path f4)
+r=$(CNI_COMMAND=ADD CNI_CONTAINERID=f4 CNI_NETNS=$P CNI_IFNAME=net0 CNI_PATH=$CNI_REF \
+	unshare -m --propagation private sh -c 'mount -t tmpfs -o size=4k,nr_inodes=64 none "$1" &&
+	head -c 4096 /dev/zero >"$1/fill" && exec nsenter --net="$2" "$3"' - \
+	"$CNI_STATE/pool/esnet" "/run/netns/$(es_ns host)" "$CNI_BIN" <<<"$pool")
+es_expect_eq "ADD whose pool claim finds no block to write: code 5, no space, no I/O error" \
+	"$(jq -r '"\(.code) \(.msg | test("claim .*No space left")) \(.msg | test("Input/output"))"' \
+	<<<"$r")" "5 true false"
+es_expect_eq "... every host link as it was, nothing in the pod, no claim, no record" \
+	"$(hostview) $(left f4 f4)" "$before [\"lo\"]  0"
 es_done
