@@ -6,11 +6,14 @@
  * replay buffer's records.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/file.h>
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -28,18 +31,52 @@ int es_mig_config_get(const struct es_mig_dp *dp, struct es_mig_node_config *cfg
 
 static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/*
+ * The pinned setting is shared with other processes (es-migctl beside
+ * the agent), which the mutex does not order: their read-modify-writes
+ * also take an exclusive flock on the pin directory, opened for each
+ * update, so the lock goes with the process that dies holding it. A
+ * handle without pins (a test's, a benchmark's) has no one to share with.
+ * *fd: the locked directory, or -1.
+ */
+static int pins_lock(const struct es_mig_dp *dp, int *fd)
+{
+	int ret;
+
+	*fd = -1;
+	if (!dp->pin_path[0])
+		return 0;
+	*fd = open(dp->pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*fd < 0)
+		return -errno;
+	while ((ret = flock(*fd, LOCK_EX)) && errno == EINTR)
+		;
+	if (!ret)
+		return 0;
+	ret = -errno;
+	close(*fd);
+	*fd = -1;
+	return ret;
+}
+
 int es_mig_config_update(const struct es_mig_dp *dp,
 			 bool (*fn)(struct es_mig_node_config *cfg, void *arg), void *arg)
 {
 	struct es_mig_node_config cfg = {};
 	__u32 zero = 0;
-	int ret = 0;
+	int ret, dir;
 
 	pthread_mutex_lock(&config_lock);
+	ret = pins_lock(dp, &dir);
+	if (ret)
+		goto out;
 	if (bpf_map_lookup_elem(dp->config_fd, &zero, &cfg))
 		ret = -errno;
 	else if (fn(&cfg, arg) && bpf_map_update_elem(dp->config_fd, &zero, &cfg, BPF_ANY))
 		ret = -errno;
+	if (dir >= 0)
+		close(dir);	/* the flock goes with it */
+out:
 	pthread_mutex_unlock(&config_lock);
 	return ret;
 }

@@ -25,7 +25,9 @@ int es_mig_config_get(const struct es_mig_dp *dp, struct es_mig_node_config *cfg
  * read, which is written back unless fn returns false. One lock in the
  * process for all of them: the events thread's sweep, the API's threads
  * and the migration engine each change one field, and two unlocked
- * updates would lose one of them. 0 or -errno.
+ * updates would lose one of them. A handle on pins also takes the pin
+ * directory's flock, which orders other processes (es-migctl). 0 or
+ * -errno (the flock's, when it cannot be taken).
  */
 int es_mig_config_update(const struct es_mig_dp *dp,
 			 bool (*fn)(struct es_mig_node_config *cfg, void *arg), void *arg);

@@ -21,6 +21,9 @@
 #include <stdint.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -1371,6 +1374,100 @@ TEST_F(mig, config_active_holds_against_a_concurrent_off)
 	pthread_join(th, NULL);
 	EXPECT_EQ(i, 5000, "every round's service added");
 	EXPECT_EQ(off, 0, "the lookups on whenever a service is in the map");
+}
+
+/* What the other process did, in memory shared with it. */
+struct other_run {
+	atomic_bool	stop;
+	atomic_uint	rounds;
+	atomic_uint	lost;	/* its settings read back other than it wrote them */
+};
+
+/*
+ * On its own CPU where there are two: one process preempting the other on
+ * a shared CPU seldom interleaves their updates, both running at once
+ * does every few rounds.
+ */
+static void on_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	if (libbpf_num_possible_cpus() < 2)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * es-migctl's config set, over and over, each read back, until told to
+ * stop (at most 60 s).
+ */
+static void other_config_sets(const struct es_mig_dp *dp, struct other_run *or)
+{
+	__u64 end = es_now_ns() + 60ULL * 1000 * 1000 * 1000;
+	struct es_mig_node_config cfg;
+	unsigned int n = 0;
+
+	while (!atomic_load(&or->stop) && es_now_ns() < end) {
+		if (es_mig_config_set(dp, NODE4(LOCAL), TUN_PORT, 1024 + (n & 1)) ||
+		    es_mig_config_get(dp, &cfg))
+			break;
+		if (cfg.default_replay_limit != 1024 + (n & 1))
+			atomic_fetch_add(&or->lost, 1);
+		atomic_store(&or->rounds, ++n);
+	}
+}
+
+/*
+ * es-migctl sets the node's settings from another process while the
+ * agent switches the lookups on and off: neither read-modify-write may
+ * write back a field it read before the other changed it. The mutex of
+ * es_mig_config_update is the agent's alone; a handle on pins also takes
+ * the pin directory's flock. The directory here is one of the test's,
+ * the maps the shared object's (empty, so an off is written).
+ */
+TEST_F(mig, config_updates_hold_against_another_process)
+{
+	struct es_mig_node_config cfg;
+	unsigned int i, lost = 0, rounds;
+	struct other_run *or;
+	pid_t pid;
+
+	or = mmap(NULL, sizeof(*or), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(or != MAP_FAILED, "shared memory");
+	atomic_init(&or->stop, false);
+	atomic_init(&or->rounds, 0);
+	atomic_init(&or->lost, 0);
+	snprintf(self->dp.pin_path, sizeof(self->dp.pin_path), "/sys/fs/bpf/es-t%d-cfglock",
+		 (int)getpid());
+	ASSERT_OK(mkdir(self->dp.pin_path, 0700) ? -errno : 0, "the pin directory");
+	pid = fork();
+	if (!pid) {
+		on_cpu(1);
+		other_config_sets(&self->dp, or);
+		_exit(0);
+	}
+	on_cpu(0);
+	while (pid > 0 && !atomic_load(&or->rounds) && !waitpid(pid, NULL, WNOHANG))
+		sched_yield();
+	for (i = 0; pid > 0 && i < 5000; i++) {
+		if (es_mig_set_active(&self->dp, i & 1) || es_mig_config_get(&self->dp, &cfg))
+			break;
+		lost += cfg.active != (i & 1);
+	}
+	atomic_store(&or->stop, true);
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+	rounds = atomic_load(&or->rounds);
+	rmdir(self->dp.pin_path);
+	EXPECT_TRUE(pid > 0, "the other process started");
+	EXPECT_EQ(i, 5000, "every round's switch written and read");
+	EXPECT_TRUE(rounds > 500, "the other process set the node's settings all along");
+	EXPECT_EQ(lost, 0, "the switch read back as the agent wrote it");
+	EXPECT_EQ(atomic_load(&or->lost), 0,
+		  "the settings read back as the other process wrote them");
+	munmap(or, sizeof(*or));
 }
 
 TEST_F(mig, source_release_delivers_held_in_order_then_opens)
