@@ -27,7 +27,10 @@
  *                     QUIET", which es-counter applies without a reply:
  *                     such a request is neither answered nor lost, and the
  *                     next reply's counter shows whether it took effect
- *                     once.
+ *                     once. --hold-until FILE keeps the connection open
+ *                     once answered until FILE exists; --after-hold N then
+ *                     sends N more requests on it (the next request of a
+ *                     connection that was idle while it moved).
  */
 #include <errno.h>
 #include <limits.h>
@@ -99,6 +102,7 @@ struct client {
 	union drill_addr	handoff_gw;	/* family 0: no handoff */
 	unsigned int		drain_ms;
 	const char		*hold_until;	/* answered: keep the connection until it exists */
+	unsigned long		after_hold;	/* requests sent once the hold has ended */
 	FILE			*log;
 	bool			progress;
 	bool			tcp;	/* one TCP connection, line per request */
@@ -434,9 +438,10 @@ static void hold(struct client *c, int fd)
 	}
 }
 
-static int client_loop(struct client *c, int fd)
+/* Requests up to c->count at the rate from now, until answered or drained. */
+static int exchange(struct client *c, int fd, uint64_t start)
 {
-	uint64_t start = es_now_ns(), gap = 1e9 / c->rate, next = start, end = 0;
+	uint64_t gap = 1e9 / c->rate, next = es_now_ns(), end = 0;
 	uint64_t last_progress = 0, now;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int timeout;
@@ -461,7 +466,26 @@ static int client_loop(struct client *c, int fd)
 		if (poll(&p, 1, timeout < 0 ? 0 : timeout) > 0)
 			drain_socket(c, fd);
 	}
+	return 0;
+}
+
+static int client_loop(struct client *c, int fd)
+{
+	uint64_t start = es_now_ns();
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (exchange(c, fd, start))
+		return -1;
 	hold(c, fd);
+	/*
+	 * --after-hold N: the connection, idle while it was held, asks again:
+	 * whoever serves it now must answer on it, in sequence.
+	 */
+	if (c->after_hold && !c->resets && !stop) {
+		c->count += c->after_hold;
+		if (exchange(c, fd, start))
+			return -1;
+	}
 	/* replies answered twice arrive late too: a short extra listen */
 	for (int i = 0; i < 5 && !c->resets; i++) {
 		if (poll(&p, 1, 100) > 0)
@@ -538,6 +562,8 @@ static const struct es_opt client_opts[] = {
 		    "wait for late answers (default 3000)"),
 	ES_OPT_STR(F(c.hold_until), "hold-until", 0, "FILE",
 		   "once answered, keep the connection open until FILE exists (360 s at most)"),
+	ES_OPT_UINT(F(c.after_hold), "after-hold", 0, 0, 10000, "N",
+		    "N more requests on the connection once FILE exists"),
 	ES_OPT_STR(F(log), "log", 0, "FILE", "one JSON line per request"),
 	ES_OPT_BOOL(F(c.progress), "progress", 0, "progress on stderr"),
 	ES_OPT_UINT(F(c.nparts), "parts", 0, 1, 8, "N",
@@ -559,7 +585,8 @@ static const struct es_opts cli = {
 	.mode	= "client",
 	.opts	= client_opts,
 	.usage	= "client --to SVC:PORT [--bind ADDR:PORT] [--rate R] [--count N]\n"
-		  "       [--handoff-at K --handoff-gw GW] [--drain-ms MS] [--hold-until FILE]\n"
+		  "       [--handoff-at K --handoff-gw GW] [--drain-ms MS]\n"
+		  "       [--hold-until FILE [--after-hold N]]\n"
 		  "       [--log FILE]"
 		  " [--progress] [--tcp] [--redis KEY | --http KEY] [--pipeline P]\n"
 		  "       [--parts N] [--quiet-every K]",
@@ -593,6 +620,8 @@ static int cmd_client(int argc, char **argv)
 		return es_opts_error(&cli, "--quiet-every: es-counter's protocol only"), 2;
 	if (c.pipeline > 1 && !c.tcp)
 		return es_opts_error(&cli, "--pipeline needs a TCP service (--tcp, --redis or --http)"), 2;
+	if (c.after_hold && !c.hold_until)
+		return es_opts_error(&cli, "--after-hold needs --hold-until"), 2;
 	if (a.log) {
 		c.log = fopen(a.log, "w");
 		if (!c.log) {
@@ -600,7 +629,7 @@ static int cmd_client(int argc, char **argv)
 			return 1;
 		}
 	}
-	c.r = calloc(c.count + 1, sizeof(*c.r));
+	c.r = calloc(c.count + c.after_hold + 1, sizeof(*c.r));
 	fd = socket(c.to.sa.sa_family, c.tcp ? SOCK_STREAM : SOCK_DGRAM, 0);
 	if (fd >= 0)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
