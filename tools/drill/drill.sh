@@ -5,10 +5,11 @@
 #   tools/drill/drill.sh [SCENARIO.json] [--rate R] [--count N] [--handoff-at K]
 #                  [--mode partial|complete] [--delay-ms D] [--wan-rate R]
 #                  [--fault KIND] [--fault-at PHASE] [--outage-s S] [--retry]
-#                  [--replay-limit N] [--retry-replay-limit N]
+#                  [--replay-limit N] [--retry-replay-limit N] [--retry-to-other]
 #                  [--replay-order arrival|connection] [--service-replies N] [--quiet-every K]
 #                  [--service udp|tcp|redis|http] [--service-clock] [--connections N]
-#                  [--pipeline P] [--others-count N] [--hold-connections] [--records N]
+#                  [--pipeline P] [--others-count N] [--hold-connections] [--after-hold N]
+#                  [--records N]
 #                  [--ab N | --redis-benchmark N] [--ab-concurrency C] [--ab-pace R]
 #                  [--wan-loss [requests:|replies:]P] [--ipv6] [--node-ipv6]
 #                  [--out DIR] [--json] [--quiet]
@@ -16,6 +17,11 @@
 # --retry-replay-limit N (with --fault buffer_full --retry): before the
 # retry, node 2's agent is restarted with zero_downtime.replay_limit N, as
 # an operator would raise it after a "replay buffer full" failure.
+# --retry-to-other (with --retry, IPv4): the site has a third node, node 3,
+# linked to node 1 beside the WAN, with an access point of its own; before
+# the retry the user moves on to it and the retry goes to node 3: a failed
+# migration keeps node 1's es_mig_remote entries, which name node 2, and
+# the retry must name node 3 in them (site.retry_remote counts them).
 # --service redis runs Debian's redis-server, unmodified, instead of
 # es-counter; the user's connections each INCR a key of their own.
 # --service http runs es-counter --http (HTTP/1.1 keep-alive, a counter
@@ -31,7 +37,8 @@
 # user closes connections while the container moves). --hold-connections:
 # every connection stays open after its last answer until the migration
 # has ended; with a small --others-count, the other connections are idle
-# while they move.
+# while they move. --after-hold N: once the hold ends, each connection
+# sends N more requests, which the container that serves it now answers.
 # --late-connections N (redis, http): N more connections opened once the
 # checkpoint is taken (the source resumed), each sending at the rate for
 # 3 s: connections opened in the window, which the migration takes in and
@@ -79,6 +86,7 @@ while [ $# -gt 0 ]; do
 	--replay-order) OVR[replay_order]=$2; shift 2 ;;
 	--retry) OVR[retry]=true; shift ;;
 	--retry-replay-limit) OVR[retry_replay_limit]=$2; shift 2 ;;
+	--retry-to-other) OVR[retry_to_other]=true; shift ;;
 	--service-replies) OVR[udp_replies]=$2; shift 2 ;;
 	--quiet-every) OVR[quiet_every]=$2; shift 2 ;;
 	--service) OVR[protocol]=$2; shift 2 ;;
@@ -87,6 +95,7 @@ while [ $# -gt 0 ]; do
 	--pipeline) OVR[pipeline]=$2; shift 2 ;;
 	--others-count) OVR[others_count]=$2; shift 2 ;;
 	--hold-connections) OVR[hold_connections]=true; shift ;;
+	--after-hold) OVR[after_hold]=$2; shift 2 ;;
 	--late-connections) OVR[late_connections]=$2; shift 2 ;;
 	--late-every) OVR[late_every_ms]=$2; shift 2 ;;
 	--late-count) OVR[late_count]=$2; shift 2 ;;
@@ -150,6 +159,8 @@ OUTAGE_S=$(sc outage_s '.faults[0].seconds' 3)
 RETRY=$(sc retry .retry false)
 # the target's replay_limit for the retry (node 2's agent restarted with it); 0: unchanged
 RETRY_LIMIT=$(sc retry_replay_limit .retry_replay_limit 0)
+# the retry goes to node 3, a third node, instead of node 2
+RETRY_OTHER=$(sc retry_to_other .retry_to_other false)
 # datagrams the service answers each request with (es-counter --udp-replies)
 REPLIES=$(sc udp_replies .service.udp_replies 1)
 # every K-th request wants no reply (es-counter's "SEQ n QUIET"); 0: none
@@ -166,6 +177,8 @@ CONNS=$(sc connections .service.connections 1)
 OTHERS_COUNT=$(sc others_count .service.others_count "$COUNT")
 # the connections stay open once answered, until the migration has ended
 HOLD_CONNS=$(sc hold_connections .service.hold_connections false)
+# requests each connection sends once its hold has ended
+AFTER_HOLD=$(sc after_hold .service.after_hold 0)
 # requests each connection writes at a time
 PIPELINE=$(sc pipeline .service.pipeline 1)
 # connections opened after the migration began forwarding
@@ -212,6 +225,12 @@ if ! [[ "$RETRY_LIMIT" =~ ^[0-9]+$ ]] || [ "$RETRY_LIMIT" -gt 1000000 ] ||
 	echo "drill: --retry-replay-limit must be 0 to 1000000, and needs --fault buffer_full --retry" >&2
 	exit 2
 fi
+if ! [[ "$AFTER_HOLD" =~ ^[0-9]+$ ]] || [ "$AFTER_HOLD" -gt 10000 ] ||
+	{ [ "$AFTER_HOLD" -gt 0 ] && { [ "$PROTO" = udp ] ||
+		{ [ "$RETRY" != true ] && [ "$HOLD_CONNS" != true ]; }; }; }; then
+	echo "drill: --after-hold must be 0 to 10000, and needs a TCP service and --retry or --hold-connections" >&2
+	exit 2
+fi
 if ! [[ "$LATE_EVERY" =~ ^[0-9]+$ ]] || [ "$LATE_EVERY" -gt 10000 ] ||
 	{ [ "$LATE_EVERY" -gt 0 ] && [ "$LATE" = 0 ]; }; then
 	echo "drill: --late-every must be 0 to 10000 ms, and needs --late-connections" >&2
@@ -252,6 +271,17 @@ if [ "$POD_NET" != true ] && [ "$POD_NET" != false ]; then
 	echo "drill: pod_network must be true or false" >&2
 	exit 2
 fi
+# the nodes: a third one only for a retry that goes there
+NODES="1 2"
+NEW_N=2
+if [ "$RETRY_OTHER" = true ]; then
+	if [ "$RETRY" != true ] || [ "$FAMILY" != 4 ] || [ "$NODE_FAMILY" != 4 ]; then
+		echo "drill: --retry-to-other needs --retry, and IPv4 users and nodes" >&2
+		exit 2
+	fi
+	NODES="1 2 3"
+	NEW_N=3
+fi
 if [ "$HOLD_CONNS" != true ] && [ "$HOLD_CONNS" != false ]; then
 	echo "drill: service.hold_connections must be true or false" >&2
 	exit 2
@@ -274,6 +304,10 @@ W1=$N.1
 W2=$N.2
 AP1=10.$((160 + RANDOM % 30)).$((RANDOM % 250))
 AP2=10.$((190 + RANDOM % 10)).$((RANDOM % 250))
+# --retry-to-other: node 3's access point and its link to node 1 (W3)
+AP3=10.$((150 + RANDOM % 10)).$((RANDOM % 250))
+N3=10.$((240 + RANDOM % 10)).$((RANDOM % 250))
+W3=$N3.3
 # IPv6 groups from 1: a group of 0 is written as "::" (fd00:31::2), and
 # the drills' checks, and one's eyes, want each address in one spelling
 if [ "$NODE_FAMILY" = 6 ]; then
@@ -303,8 +337,13 @@ USER_PORT=$((20000 + RANDOM % 20000))
 TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 NODE1=$ES_PREFIX-node1
 NODE2=$ES_PREFIX-node2
+NODE3=$ES_PREFIX-node3
 ST1=$ES_TMP/state-1
 ST2=$ES_TMP/state-2
+ST3=$ES_TMP/state-3
+# the node namespaces
+NODE_NS=()
+for n in $NODES; do NODE_NS+=("n$n"); done
 export EDGESHIFT_TOKEN=$TOKEN
 OTHER_PIDS=()
 
@@ -326,7 +365,7 @@ drill_cleanup() {
 		# shellcheck disable=SC2086 # "pid start"
 		es_kill_tree $pid
 	done
-	es_runc_cleanup "$ST1" "$ST2"
+	es_runc_cleanup "$ST1" "$ST2" "$ST3"
 	cp "$ES_TMP"/agent-*.log "$OUT/" 2>/dev/null
 	es_cleanup
 }
@@ -353,14 +392,14 @@ site_hold() {
 }
 
 say "site: user $(es_ns u), node 1 $(es_ns n1), node 2 $(es_ns n2), WAN $(es_ns wan) ($((2 * DELAY)) ms RTT, $WRATE)"
-for ns in u n1 n2; do es_netns_add $ns || die "namespace $ns"; done
+for ns in u "${NODE_NS[@]}"; do es_netns_add "$ns" || die "namespace $ns"; done
 # IPv6 where either family needs it; no duplicate address detection: a
 # node forwards to the user only once its link-local address is no
 # longer tentative
 V6_NS=()
 [ "$FAMILY" = 6 ] && V6_NS=(u n1 n2)
 [ "$FAMILY" = 4 ] && [ "$NODE_FAMILY" = 6 ] && { es_no_ipv6 u; V6_NS=(n1 n2); }
-[ "$FAMILY" = 4 ] && [ "$NODE_FAMILY" = 4 ] && es_no_ipv6 u n1 n2
+[ "$FAMILY" = 4 ] && [ "$NODE_FAMILY" = 4 ] && es_no_ipv6 u "${NODE_NS[@]}"
 for ns in "${V6_NS[@]}"; do
 	es_in $ns sysctl -q -w net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 	# the nodes route IPv6 (the XDP route look-up wants forwarding on too)
@@ -376,20 +415,34 @@ V6_1=() V6_2=()
 [ "$FAMILY" = 6 ] && V6_1=("${AP1_6}2" "${AP1_6}1") V6_2=("${AP2_6}2" "${AP2_6}1")
 es_veth u ua "$AP1.2" n1 ap "$AP1.1" "${V6_1[@]}" || die "access link 1"
 es_veth u ub "$AP2.2" n2 ap "$AP2.1" "${V6_2[@]}" || die "access link 2"
+# node 3's link to node 1, beside the WAN and without its delay: the retry
+# to node 3 tests where node 1 sends, not how long that takes; node 3
+# reaches node 1's tunnel address (on the WAN's link) through it
+node3_link() {
+	ip link add "$(es_ifname x3)" netns "$(es_ns n1)" type veth peer name "$(es_ifname x1)" \
+		netns "$(es_ns n3)" || return 1
+	ES_WAN_MTU=$((1500 + ENCAP)) es_wan_end n1 x3 "$N3.1" &&
+		ES_WAN_MTU=$((1500 + ENCAP)) es_wan_end n3 x1 "$W3" &&
+		es_in n3 ip route add "$W1/32" via "$N3.1"
+}
+if [ "$RETRY_OTHER" = true ]; then
+	es_veth u uc "$AP3.2" n3 ap "$AP3.1" || die "access link 3"
+	node3_link || die "link of node 1 and node 3"
+fi
 IF_AP=$(es_ifname ap)
 # pod mode: each node's pods are macvlan children (edgeshift-cni) of a
 # veth end standing for the node's pod NIC; the node reaches them
 # through a macvlan of its own on it (ps), their gateway, which
 # carries their replies into the node's stack (es_mig_tc_ctr)
 if [ "$POD_NET" = true ]; then
-	for n in 1 2; do
+	for n in $NODES; do
 		es_in n$n ip link add "$(es_ifname pd)" type veth peer name "$(es_ifname pp)" &&
 			es_in n$n ip link add "$(es_ifname ps)" link "$(es_ifname pd)" type macvlan mode bridge &&
 			for dev in pd pp ps; do es_in n$n ip link set "$(es_ifname $dev)" up; done ||
 			die "pod link of node $n"
 	done
 fi
-for ns in u n1 n2; do
+for ns in u "${NODE_NS[@]}"; do
 	for dev in $(es_in $ns ip -j link show | jq -r '.[] | select(.ifname != "lo") | .ifname'); do
 		# complete checksums: a tunnelled packet crosses the WAN relay as bytes
 		es_in $ns ethtool -K "$dev" tx off >/dev/null 2>&1
@@ -409,8 +462,8 @@ NODAD=()
 es_in u ip addr add "$USER_IP/$HOST" dev lo "${NODAD[@]}"
 es_in u ip route add default via "$GW1" src "$USER_IP"
 es_in u sysctl -q -w net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
-for n in 1 2; do
-	ap=$AP1.2; [ $n = 2 ] && ap=$AP2.2
+for n in $NODES; do
+	ap=$AP1.2; [ $n = 2 ] && ap=$AP2.2; [ $n = 3 ] && ap=$AP3.2
 	[ "$FAMILY" = 6 ] && { ap=${AP1_6}2; [ $n = 2 ] && ap=${AP2_6}2; }
 	if [ "$POD_NET" = true ]; then
 		es_in n$n ip addr add "$POD_GW/$POD_PLEN" dev "$(es_ifname ps)"
@@ -465,13 +518,32 @@ pod_network_config() { # N
 JSON
 	echo "\"pod_network\": { \"conf\": \"$ES_TMP/pods-$1.conf\", \"cni_path\": \"$ES_BUILD:/usr/lib/cni\" },"
 }
-node_config() { # N STATE PEER_NAME PEER_IP MY_W
+# node_peers N: node N's peers as JSON members: node 1 knows every other
+# node, the others know node 1
+node_peers() {
+	if [ "$1" != 1 ]; then
+		echo "\"$NODE1\": \"http://$(ep "$W1" $PORT)\""
+	elif [ "$RETRY_OTHER" = true ]; then
+		echo "\"$NODE2\": \"http://$(ep "$W2" $PORT)\", \"$NODE3\": \"http://$(ep "$W3" $PORT)\""
+	else
+		echo "\"$NODE2\": \"http://$(ep "$W2" $PORT)\""
+	fi
+}
+# node_wans N: node N's interfaces towards the other nodes, as JSON strings
+node_wans() {
+	case $1 in
+	1) echo "\"${ES_PREFIX}wa\"$([ "$RETRY_OTHER" = true ] && echo ", \"$(es_ifname x3)\"")" ;;
+	2) echo "\"${ES_PREFIX}wb\"" ;;
+	3) echo "\"$(es_ifname x1)\"" ;;
+	esac
+}
+node_config() { # N STATE MY_W
 	cat >"$ES_TMP/config-$1.json" <<JSON
 {
 	"state_dir": "$2",
 	"migration": {
 		"token": "$TOKEN",
-		"peers": { "$3": "http://$(ep "$4" $PORT)" },
+		"peers": { $(node_peers "$1") },
 		"event_log": "$OUT/events-node$1.log",
 		"connect_timeout_ms": 2000, "request_timeout_ms": 10000, "stall_timeout_ms": 5000,
 		$PEER_TCP
@@ -480,9 +552,9 @@ node_config() { # N STATE PEER_NAME PEER_IP MY_W
 	},
 	$(events_config "$1")
 	"zero_downtime": {
-		"tunnel_addr": "$5",
+		"tunnel_addr": "$3",
 		"user_interfaces": ["$IF_AP"],
-		"wan_interfaces": ["${ES_PREFIX}w$( [ "$1" = 1 ] && echo a || echo b)"],
+		"wan_interfaces": [$(node_wans "$1")],
 		$( [ "$POD_NET" = true ] && echo "\"pod_interfaces\": [\"$(es_ifname ps)\"],")
 		"replay_limit": $LIMIT,
 		"records": $RECORDS,
@@ -496,12 +568,10 @@ JSON
 	echo "$ES_TMP/config-$1.json"
 }
 agent_launch() { # N [extra env]: (re)start node N's agent, not waiting for it
-	local n=$1 cfg
-	if [ "$n" = 1 ]; then cfg=$(node_config 1 "$ST1" "$NODE2" "$W2" "$W1")
-	else cfg=$(node_config 2 "$ST2" "$NODE1" "$W1" "$W2"); fi
+	local n=$1 cfg st=ST$1 w=W$1 name=NODE$1
+	cfg=$(node_config "$n" "${!st}" "${!w}")
 	# the same pin directory across restarts, as on a real node
-	es_agent_launch "n$n" "n$n" --config "$cfg" -l "$(ep $LISTEN $PORT)" \
-		--node-name "$([ "$n" = 1 ] && echo "$NODE1" || echo "$NODE2")"
+	es_agent_launch "n$n" "n$n" --config "$cfg" -l "$(ep $LISTEN $PORT)" --node-name "${!name}"
 	eval "AGENT$n=\$ES_AGENT_PID AGENT${n}_START=\$ES_BG_START"
 	eval "PIN$n=\$(es_pin_path n$n)"
 }
@@ -516,13 +586,16 @@ api() { # N METHOD PATH
 }
 
 say "image and agents ($MODE mode)"
-mkdir -p "$ST1" "$ST2"
+for n in $NODES; do st=ST$n; mkdir -p "${!st}"; done
 IMAGE_OPT=()
 [ "$PROTO" = redis ] && IMAGE_OPT=(--redis)
 IMAGE=$(bash "$ES_ROOT/tools/fixtures/es-image.sh" --state-dir "$ST1" --image-mb "$IMAGE_MB" --build "$ES_BUILD" \
 	"${IMAGE_OPT[@]}") || die "image"
 if [ "$MODE" = partial ]; then
-	mkdir -p "$ST2/images" && cp -a "$ST1/images/$IMAGE" "$ST2/images/"
+	for n in $NODES; do
+		st=ST$n
+		[ "$n" = 1 ] || { mkdir -p "${!st}/images" && cp -a "$ST1/images/$IMAGE" "${!st}/images/"; }
+	done
 fi
 if [ -n "${ES_DRILL_CE_RECEIVER:-}" ]; then
 	for n in 1 2; do es_bg es_in "n$n" $ES_DRILL_CE_RECEIVER 8090 "$OUT/ce-node$n.jsonl"; done
@@ -540,8 +613,10 @@ esac
 [ "$FAULT" = verify_timed_out ] && export ES_AGENT_BIN=edgeshiftd-faults EDGESHIFTD_FAULT=verify_timed_out
 agent_launch 2
 unset ES_AGENT_BIN EDGESHIFTD_FAULT
+[ "$RETRY_OTHER" = true ] && agent_launch 3
 agent_wait 1 || die "agent on node 1"
 agent_wait 2 || die "agent on node 2"
+[ "$RETRY_OTHER" = false ] || agent_wait 3 || die "agent on node 3"
 site_write
 
 POD_IPS=""
@@ -650,11 +725,42 @@ retry_migration() {
 	# a TCP service's retry names no session: every connection again
 	[ "$PROTO" = udp ] || session=""
 	[ "$RETRY_LIMIT" -gt 0 ] && raise_target_limit
+	[ "$RETRY_OTHER" = true ] && user_moves_on
 	# the answer in fault.log: a refusal says why no retry was listed
-	ans=$(api 1 POST "/v1/zdm/migrations?container=svc&to=$NODE2${session:+&session=$session}&mode=$MODE" 2>&1)
+	ans=$(api 1 POST "/v1/zdm/migrations?container=svc&to=$(new_node)${session:+&session=$session}&mode=$MODE" 2>&1)
 	echo "retry: $ans" >>"$OUT/fault.log"
 	jq -e '.id' <<<"$ans" >/dev/null 2>&1 && echo "retry: asked again" >>"$OUT/fault.log" ||
 		echo "retry: refused, none started" >>"$OUT/fault.log"
+}
+
+# new_node: the name of the node the last migration goes to
+new_node() { local name=NODE$NEW_N; echo "${!name}"; }
+
+# --retry-to-other: the user reaches node 3 now. The route is moved here,
+# not by a request: a connection idle while it moves sends nothing that
+# would tell node 1 where the user went.
+user_moves_on() {
+	es_in u ip route replace default via "$AP3.1" src "$USER_IP"
+	echo "retry: the user moved on to node 3" >>"$OUT/fault.log"
+}
+
+# retry_remote_dump: node 1's es_mig_remote once the retry forwards (its
+# second forwarding step), before the retry, done, deletes the entries
+retry_remote_dump() {
+	for _ in $(seq 1200); do
+		[ "$(grep -c '"step":"forwarding"' "$OUT/events-node1.log" 2>/dev/null)" -ge 2 ] && break
+		sleep 0.05
+	done
+	bpftool -j map dump pinned "$PIN1/es_mig_remote" >"$OUT/bpftool-remote-retry.json" 2>/dev/null
+}
+
+# retry_remote: node 1's entries during the retry, counted by the node
+# each names (peer_addr: IPv4-mapped, its last word the address's bytes)
+retry_remote() {
+	jq -c --arg w2 "$W2" --arg w3 "$W3" '[.[].formatted.value.peer_addr[3] |
+		[., . / 256, . / 65536, . / 16777216] | map(floor % 256 | tostring) | join(".")] |
+		{entries: length, naming_node2: map(select(. == $w2)) | length,
+		 naming_node3: map(select(. == $w3)) | length}' "$OUT/bpftool-remote-retry.json" 2>/dev/null
 }
 
 # the operator's answer to "replay buffer full": node 2's agent restarted
@@ -696,6 +802,7 @@ fault_runner() {
 	esac
 	if [ "$RETRY" = true ]; then
 		retry_migration
+		[ "$RETRY_OTHER" = true ] && retry_remote_dump
 		# the clients hold their connections until the retry has moved them
 		migration_ended 2
 		[ $? = 2 ] && echo "retry: still running after 240 s; the clients let go" \
@@ -830,6 +937,7 @@ elif [ "$HOLD_CONNS" = true ] && [ "$HANDOFF" -gt 0 ]; then
 	HOLD_PID=$!
 	HOLD_START=$(es_pid_start "$HOLD_PID")
 fi
+[ "${#HOLD[@]}" -gt 0 ] && [ "$AFTER_HOLD" -gt 0 ] && HOLD+=(--after-hold "$AFTER_HOLD")
 # the user's other connections: the same rate and count, no handoff of
 # their own (the route they share moves with the first one's)
 for k in $(seq 2 "$CONNS"); do
@@ -910,10 +1018,12 @@ fi
 # now (closed by the user, not by the container): none may stay. Looked
 # for where the service's sockets are: its pod's namespace in pod mode
 # (the node's holds none of them); -1 when that cannot be read.
+ST_NEW=ST$NEW_N
+ST_NEW=${!ST_NEW}
 svc_n=1
-[ "$(runc --root "$ST2/runc" list -q 2>/dev/null | grep -cx svc)" = 1 ] && svc_n=2
+[ "$(runc --root "$ST_NEW/runc" list -q 2>/dev/null | grep -cx svc)" = 1 ] && svc_n=$NEW_N
 svc_st=$ST1
-[ "$svc_n" = 2 ] && svc_st=$ST2
+[ "$svc_n" = "$NEW_N" ] && svc_st=$ST_NEW
 ss_in=(es_in "n$svc_n")
 [ "$POD_NET" = true ] && ss_in=(nsenter --net="$svc_st/pods/svc/netns")
 halfopen=-1
@@ -921,12 +1031,12 @@ if sockets=$("${ss_in[@]}" ss -Htan "sport = :$SVC_PORT" 2>/dev/null); then
 	halfopen=$(printf '%s' "$sockets" | grep -cvE '^(LISTEN|ESTAB|TIME-WAIT)')
 fi
 # a container left paused on either node (an agent killed in the pause)
-paused=$(for st in "$ST1" "$ST2"; do runc --root "$st/runc" list -f json 2>/dev/null; done |
+paused=$(for st in "$ST1" "$ST2" "$ST3"; do runc --root "$st/runc" list -f json 2>/dev/null; done |
 	jq -s '[.[][]? | select(.status == "paused")] | length')
 old=$(runc --root "$ST1/runc" list -q 2>/dev/null | grep -cx svc)
-new=$(runc --root "$ST2/runc" list -q 2>/dev/null | grep -cx svc)
+new=$(runc --root "$ST_NEW/runc" list -q 2>/dev/null | grep -cx svc)
 where=1
-[ "$new" = 1 ] && [ "$old" = 0 ] && where=2
+[ "$new" = 1 ] && [ "$old" = 0 ] && where=$NEW_N
 check "$where" >"$OUT/check.json" 2>/dev/null || echo '{}' >"$OUT/check.json"
 # frames the WAN lost per direction (queue overflow, loss, the rest): a
 # request or reply of the tunnel can be among them
@@ -941,21 +1051,25 @@ fi
 # where the injected fault struck (fault_wait_phase); null: none was
 landing=$(jq -c . "$OUT/fault.json" 2>/dev/null) || landing=null
 [ -n "$landing" ] || landing=null
+# --retry-to-other: the node each of node 1's entries named in the retry
+remote=null
+[ "$RETRY_OTHER" = true ] && { remote=$(retry_remote) && [ -n "$remote" ] || remote=null; }
 jq -n --arg s "$state" --argjson o "$old" --argjson n "$new" --arg w "$where" --arg f "$FAULT" \
 	--arg m "$MODE" --argjson r "$RATE" --argjson d "$DELAY" --arg wr "$WRATE" --argjson h "$HANDOFF" \
 	--argjson wd "${wan:-null}" --argjson rt "$RETRY" --argjson ur "$REPLIES" --arg pr "$PROTO" \
 	--argjson qe "$QUIET_EVERY" \
 	--argjson ck "$CLOCK" --argjson pz "${paused:-0}" --argjson oc "${others:-null}" \
 	--argjson ho "${halfopen:--1}" --argjson lc "${late:-null}" \
-	--argjson ab "$ab" --arg ro "$REPLAY_ORDER" --argjson fl "$landing" \
+	--argjson ab "$ab" --arg ro "$REPLAY_ORDER" --argjson fl "$landing" --argjson rr "$remote" \
 	'{migration_state: $s, old_running: $o, new_running: $n, paused: $pz, serving_node: $w, fault: $f, mode: $m,
 	  rate: $r, wan_delay_ms: $d, wan_rate: $wr, handoff_at: $h, wan_dropped: $wd, retry: $rt,
 	  udp_replies: $ur, quiet_every: $qe, protocol: $pr, service_clock: $ck, other_connections: $oc,
 	  half_open_connections: $ho, late_connections: $lc, ab: $ab, replay_order: $ro,
-	  fault_landing: $fl}' \
+	  fault_landing: $fl, retry_remote: $rr}' \
 	>"$OUT/site.json"
 REPORT_ARGS=()
 [ "$JSON" = 1 ] && REPORT_ARGS=(--json)
+[ "$RETRY_OTHER" = true ] && REPORT_ARGS+=(--events "$OUT/events-node3.log")
 "$ES_BUILD/es-drill-report" --client "$OUT/client.jsonl" --summary "$OUT/client-summary.json" \
 	--events "$OUT/events-node1.log" --events "$OUT/events-node2.log" --check "$OUT/check.json" \
 	--site "$OUT/site.json" --zdm "$OUT/zdm.json" --json-out "$OUT/report.json" --svg "$OUT/response-time.svg" \
