@@ -576,7 +576,8 @@ static __always_inline struct es_mig_remote *es_mig_remote_of(const struct es_mi
 	struct es_mig_remote *r, nr = {};
 
 	r = bpf_map_lookup_elem(&es_mig_remote, k);
-	if (r && (r->flags & ES_MIG_RF_NO_BASE)) {
+	/* the base is its peer's to give: another node's request is not numbered alike */
+	if (r && (r->flags & ES_MIG_RF_NO_BASE) && es_mig_addr_eq(r->peer_addr, peer)) {
 		r->last_seq = base < seq ? base : seq - 1;
 		__sync_fetch_and_and(&r->flags, ~ES_MIG_RF_NO_BASE);
 	}
@@ -587,6 +588,57 @@ static __always_inline struct es_mig_remote *es_mig_remote_of(const struct es_mi
 	nr.last_seq = base < seq ? base : seq - 1;
 	bpf_map_update_elem(&es_mig_remote, k, &nr, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&es_mig_remote, k);
+}
+
+/*
+ * A request from the node whose tunnel the session used before its
+ * latest (include/edgeshift/migration.h, es_mig_remote): delivered once,
+ * as it comes. Its order against the latest node's requests is lost
+ * either way, and holding it for a node that has failed or that the user
+ * has left would hold it for ever. Those at most prev_last_seq were
+ * delivered before the shift; each of the 64 after it is marked in
+ * prev_seen as it passes, so late ones may come in any order; one past
+ * those passes unmarked (a copy of it would pass too).
+ */
+static __always_inline struct es_mig_held *es_mig_prev_seen(struct es_mig_remote *r, __u64 seq,
+							    bool *drop)
+{
+	__u64 n = seq - r->prev_last_seq - 1, bit;
+
+	if (seq <= r->prev_last_seq)
+		goto copy;
+	if (n < 64) {
+		bit = 1ULL << n;
+		if (__sync_fetch_and_or(&r->prev_seen, bit) & bit)
+			goto copy;
+	}
+	__sync_fetch_and_add(&r->delivered, 1);
+	return NULL;
+copy:
+	__sync_fetch_and_add(&r->dup, 1);
+	*drop = true;
+	return NULL;
+}
+
+/*
+ * A request from a node that is neither the session's peer nor the one
+ * before it: the user moved on again, or a migration goes to another
+ * node after one that failed. That node numbers the requests from its own
+ * start, so it becomes the peer with its base as last_seq, as a new entry
+ * would; the peer it replaces becomes prev_addr with its last_seq. Kept
+ * as they were, the old tunnel's numbers made the new node's first
+ * requests look like copies (dropped, 80 of 240 in a drill), and the
+ * cursor a checkpoint reads from the entry wrong.
+ */
+static __always_inline void es_mig_remote_shift(struct es_mig_remote *r, const __u32 *peer,
+						__u64 seq, __u32 base)
+{
+	es_mig_addr_cpy(r->prev_addr, r->peer_addr);
+	r->prev_last_seq = r->last_seq;
+	r->prev_seen = 0;
+	es_mig_addr_cpy(r->peer_addr, peer);
+	r->last_seq = base < seq ? base : seq - 1;
+	__sync_fetch_and_and(&r->flags, ~ES_MIG_RF_NO_BASE);
 }
 
 /* Keep request seq in es_mig_held; NULL when it is there already or cannot be. */
@@ -660,8 +712,11 @@ static __always_inline struct es_mig_held *es_mig_remote_seen(const struct es_mi
 	r = es_mig_remote_of(k, peer, seq, base);
 	if (!r)
 		return NULL;
-	/* A user that moves on again answers through its newest node. */
-	es_mig_addr_cpy(r->peer_addr, peer);
+	if (!es_mig_addr_eq(r->peer_addr, peer)) {
+		if (es_mig_addr_eq(r->prev_addr, peer))
+			return es_mig_prev_seen(r, seq, drop);
+		es_mig_remote_shift(r, peer, seq, base);
+	}
 	if (seq <= r->last_seq) {
 		__sync_fetch_and_add(&r->dup, 1);
 		*drop = true;

@@ -38,9 +38,11 @@
  *    sealed_ns);
  * 10: replies paired by their place in each container's stream, not by
  *    request, and compared (es_mig_rclaim, es_mig_session.reply_base,
- *    claims_failed, replies_diverged).
+ *    claims_failed, replies_diverged);
+ * 11: the tunnel a session used before its latest (es_mig_remote.prev_addr,
+ *    prev_last_seq, prev_seen).
  */
-#define ES_MIG_LAYOUT_VERSION	10
+#define ES_MIG_LAYOUT_VERSION	11
 
 /*
  * Where a session is in its migration (es_mig_session.seq_state >> 56).
@@ -510,8 +512,7 @@ enum es_mig_src_state {
  * first tunnelled request, by the source-side hold, or by the agent for
  * each TCP session when the migration starts (es_mig_src_open: an idle
  * connection tunnels nothing); deleted by the agent when the migration is
- * done (a failed one keeps it: es_mig_src_open makes one naming another
- * target anew).
+ * done (a failed one keeps it).
  *
  * Requests reach the old container once each and in sequence: last_seq is
  * the last one delivered; the next one (last_seq + 1) passes at once while
@@ -519,6 +520,16 @@ enum es_mig_src_state {
  * dropped; one past a missing one is kept and the state becomes REORDER,
  * until the agent has the missing one sent again by the target (from its
  * replay buffer) and delivers the kept ones in sequence.
+ *
+ * Each target numbers a session's requests from its own start, so the
+ * numbers above are peer_addr's. A request from another node (the user
+ * moved on again, or a migration goes to another node after one that
+ * failed) makes that node the peer, its request's base the new last_seq,
+ * and what the entry knew of the node before it prev_addr and
+ * prev_last_seq: that node's requests still on their way (a failed
+ * target's abort sends its held ones late) pass once each, unordered,
+ * and never move the new node's numbers. The agent does the same when a
+ * migration towards another node starts (es_mig_src_open).
  */
 struct es_mig_remote {
 	__u32	peer_addr[4];	/* target node that sent the requests (IPv6, or IPv4 mapped) */
@@ -538,6 +549,12 @@ struct es_mig_remote {
 	__u64	dup;		/* BPF: requests that arrived again (dropped) */
 	__u64	gaps;		/* BPF: times a request arrived past a missing one */
 	__u64	skipped;	/* ctl: missing requests given up (ES_MIG_RF_SKIPPED) */
+	__u32	prev_addr[4];	/* BPF+ctl: the node whose tunnel the session used before
+				 * peer_addr's (all zero: none) */
+	__u64	prev_last_seq;	/* BPF+ctl: peer_addr's last_seq when prev_addr took its
+				 * place: prev_addr's requests up to it are dropped as copies */
+	__u64	prev_seen;	/* BPF+ctl: bit n: prev_addr's request prev_last_seq + 1 + n
+				 * was delivered (a second copy is dropped) */
 };
 
 /*

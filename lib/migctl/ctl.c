@@ -505,11 +505,16 @@ int es_mig_src_open(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	 * An entry of an earlier attempt (a failed migration keeps it) that
 	 * names another target: its counts are that tunnel's, and an idle
 	 * session, which tunnels nothing to correct it, would send the old
-	 * container's segments there. It is made anew.
+	 * container's segments there. It is made anew, that target kept as
+	 * the one before (its requests still on their way pass once each),
+	 * as the data plane does when another node's request comes first.
 	 */
 	if (!bpf_map_lookup_elem(dp->remote_fd, key, &old) &&
-	    memcmp(old.peer_addr, r.peer_addr, sizeof(old.peer_addr)))
+	    memcmp(old.peer_addr, r.peer_addr, sizeof(old.peer_addr))) {
+		memcpy(r.prev_addr, old.peer_addr, sizeof(r.prev_addr));
+		r.prev_last_seq = old.flags & ES_MIG_RF_NO_BASE ? 0 : old.last_seq;
 		bpf_map_delete_elem(dp->remote_fd, key);
+	}
 	if (bpf_map_update_elem(dp->remote_fd, key, &r, BPF_NOEXIST) && errno != EEXIST)
 		return -errno;
 	return 0;

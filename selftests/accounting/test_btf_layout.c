@@ -540,7 +540,8 @@ LAYOUT_TEST(es_mig_remote,
 	MEMBER(es_mig_remote, hold_at), MEMBER(es_mig_remote, held),
 	MEMBER(es_mig_remote, released), MEMBER(es_mig_remote, hold_ns),
 	MEMBER(es_mig_remote, dup), MEMBER(es_mig_remote, gaps),
-	MEMBER(es_mig_remote, skipped))
+	MEMBER(es_mig_remote, skipped), MEMBER(es_mig_remote, prev_addr),
+	MEMBER(es_mig_remote, prev_last_seq), MEMBER(es_mig_remote, prev_seen))
 {
 	check_layout_in(&es_mig_remote_desc, "migration.bpf.o");
 }

@@ -11,14 +11,14 @@
 # its abort after the cut-over went to node 2, which gave it to the user:
 # every connection reset, and the source's exactly-once check failed. Once
 # the retry is done, each connection asks again and the new container
-# answers.
+# answers. Then the same with every connection busy throughout.
 . "$(dirname "$0")/../lib.sh"
 es_require_root drill_retry_other
 command -v criu >/dev/null || { es_plan 1; es_skip drill_retry_other "criu missing (tools/setup/install-deps)"; exit 0; }
 command -v redis-server >/dev/null || { es_plan 1; es_skip drill_retry_other "redis-server missing (tools/setup/install-deps)"; exit 0; }
 # shellcheck source=selftests/migration/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 12
+es_plan 21
 
 CONNS=3
 # requests of the first connection, the one that hands off
@@ -62,4 +62,22 @@ es_expect_eq "$NAME: each connection asked again once the retry was done, answer
 	"$(for l in "${logs[@]}"; do jq -s --argjson n "${l##*:}" --argjson a $AFTER \
 		'length == $n + $a and (.[-$a:] | all(.counter == .seq))' "${l%:*}"; done |
 		sort -u | tr '\n' ' ')" "true "
+
+# The same site with every connection busy throughout: node 3 tunnels the
+# user's requests from its own first number, often before the retry is
+# asked (node 3's handoff then starts the migration itself), while node 2's
+# abort may still send node 1 what it held. node 1's entries named node 2
+# with its numbers, so node 3's first requests looked like copies: 80 of
+# the first connection's 240 and 164 of the others' 480 were dropped, and
+# the migration failed in the replay. Each tunnel's numbers are now its
+# own (es_mig_remote.prev_addr).
+drill_run retry_busy --service redis --connections $CONNS --mode partial --rate 20 --count 240 \
+	--handoff-at 30 --others-count 240 --fault restore_fail --retry --retry-to-other \
+	--node-network
+NAME="Redis busy through a retry towards node 3"
+drill_expect_done "$NAME"
+drill_expect_connections "$NAME" redis $CONNS 240
+drill_expect_eq "$NAME: the first migration failed towards node 2, the next done at node 3" \
+	"$(jq -r '[.[] | "\(.state) \(.to | sub(".*-"; ""))"] | join(", ")' "$DRILL_DIR/zdm.json")" \
+	"done node3, failed node2"
 es_done

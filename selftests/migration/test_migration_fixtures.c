@@ -1250,15 +1250,21 @@ static struct es_mig_remote remote(FIXTURE_DATA(mig) *self)
 }
 
 /* A request tagged tag through the tunnel to this node (the source), sequence seq. */
-static void tunnel_request(FIXTURE_DATA(mig) *self, uint8_t tag, uint64_t seq, uint32_t verdict)
+static void tunnel_request_from(FIXTURE_DATA(mig) *self, const char *node, uint8_t tag,
+				uint64_t seq, uint32_t verdict)
 {
 	uint8_t req[PKT_MAX], tun[PKT_MAX];
 	size_t len = request(tag, req), tlen;
 	struct run r;
 
-	tlen = tunnel_pkt(req, len, LOCAL, SOURCE, ES_MIG_TUN_REQUEST, seq, tun);
+	tlen = tunnel_pkt(req, len, node, SOURCE, ES_MIG_TUN_REQUEST, seq, tun);
 	run_xdp(self->wan_fd, 1, tun, tlen, &r);
 	ASSERT_EQ(r.retval, verdict, "tunnelled request's verdict");
+}
+
+static void tunnel_request(FIXTURE_DATA(mig) *self, uint8_t tag, uint64_t seq, uint32_t verdict)
+{
+	tunnel_request_from(self, LOCAL, tag, seq, verdict);
 }
 
 /* The service's socket on this node, for requests the agent delivers. */
@@ -1468,6 +1474,87 @@ TEST_F(mig, config_updates_hold_against_another_process)
 	EXPECT_EQ(atomic_load(&or->lost), 0,
 		  "the settings read back as the other process wrote them");
 	munmap(or, sizeof(*or));
+}
+
+/* Two more targets of the source's sessions, beside LOCAL. */
+#define TARGET_B	"10.9.0.3"
+#define TARGET_C	"10.9.0.4"
+
+/*
+ * Each target numbers a session's requests from its own start: another
+ * node's requests must not be taken for copies of the first one's, and the
+ * first one's still on their way pass once each (es_mig_remote.prev_addr).
+ */
+TEST_F(mig, source_numbers_each_target_apart)
+{
+	struct es_mig_remote rem;
+	int i;
+
+	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
+	for (i = 1; i <= 5; i++)
+		tunnel_request(self, i, i, XDP_PASS);
+	tun_base = 0;	/* B began forwarding with its first */
+	tunnel_request_from(self, TARGET_B, 11, 1, XDP_PASS);
+	tunnel_request_from(self, TARGET_B, 12, 2, XDP_PASS);
+	rem = remote(self);
+	EXPECT_TRUE(es_mig_addr_eq(rem.peer_addr, NODE4(TARGET_B)), "replies go to B now");
+	EXPECT_EQ(rem.last_seq, 2, "B's numbers");
+	EXPECT_TRUE(es_mig_addr_eq(rem.prev_addr, NODE4(LOCAL)), "the target before B");
+	EXPECT_EQ(rem.prev_last_seq, 5, "its last delivered");
+	tun_base = -1;
+	tunnel_request(self, 7, 7, XDP_PASS);	/* late, out of order */
+	tunnel_request(self, 6, 6, XDP_PASS);
+	tunnel_request(self, 7, 7, XDP_DROP);	/* a copy */
+	tunnel_request(self, 4, 4, XDP_DROP);	/* delivered before B */
+	tun_base = 0;
+	tunnel_request_from(self, TARGET_B, 13, 3, XDP_PASS);
+	tunnel_request_from(self, TARGET_B, 12, 2, XDP_DROP);
+	rem = remote(self);
+	EXPECT_TRUE(es_mig_addr_eq(rem.peer_addr, NODE4(TARGET_B)), "late ones move no reply");
+	EXPECT_EQ(rem.last_seq, 3, "nor B's numbers");
+	EXPECT_EQ(rem.delivered, 10, "delivered: 5 + 2 + 2 late + 1");
+	EXPECT_EQ(rem.dup, 3, "copies dropped");
+	tunnel_request_from(self, TARGET_C, 21, 1, XDP_PASS);
+	rem = remote(self);
+	EXPECT_TRUE(es_mig_addr_eq(rem.prev_addr, NODE4(TARGET_B)),
+		    "a third node: B is the one before");
+	EXPECT_EQ(rem.prev_last_seq, 3, "with its numbers");
+	EXPECT_EQ(rem.prev_seen, 0, "none of B's after them seen yet");
+	tun_base = -1;
+}
+
+/*
+ * A migration towards another node than the failed one's: the agent's
+ * entry names the new target before any of its requests (NO_BASE), keeps
+ * the failed one's numbers for its late requests, and only the new
+ * target's first request gives the base.
+ */
+TEST_F(mig, source_open_towards_another_target_keeps_the_one_before)
+{
+	struct es_mig_remote rem;
+	int i;
+
+	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
+	for (i = 1; i <= 3; i++)
+		tunnel_request(self, i, i, XDP_PASS);
+	ASSERT_OK(es_mig_src_open(&self->dp, &self->key, NODE4(TARGET_B)), "open towards B");
+	rem = remote(self);
+	EXPECT_TRUE(es_mig_addr_eq(rem.peer_addr, NODE4(TARGET_B)), "names B");
+	EXPECT_TRUE(rem.flags & ES_MIG_RF_NO_BASE, "no base yet");
+	EXPECT_TRUE(es_mig_addr_eq(rem.prev_addr, NODE4(LOCAL)), "the failed target before it");
+	EXPECT_EQ(rem.prev_last_seq, 3, "with its last delivered");
+	tunnel_request(self, 4, 4, XDP_PASS);	/* the failed target's, late */
+	tunnel_request(self, 3, 3, XDP_DROP);
+	EXPECT_TRUE(remote(self).flags & ES_MIG_RF_NO_BASE, "another node's request gives no base");
+	tun_base = 0;
+	tunnel_request_from(self, TARGET_B, 11, 1, XDP_PASS);
+	tun_base = -1;
+	rem = remote(self);
+	EXPECT_TRUE(!(rem.flags & ES_MIG_RF_NO_BASE), "B's first gave it");
+	EXPECT_EQ(rem.last_seq, 1, "B's numbers");
+	ASSERT_OK(es_mig_src_open(&self->dp, &self->key, NODE4(TARGET_B)),
+		  "open again, same target");
+	EXPECT_EQ(remote(self).last_seq, 1, "an entry naming the target is kept");
 }
 
 TEST_F(mig, source_release_delivers_held_in_order_then_opens)
