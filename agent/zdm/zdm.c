@@ -151,8 +151,12 @@ static int start_one(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess
  * without the entry the old container's segments (the RST of its abort
  * after the cut-over, say) went to the user straight from here instead of
  * through the target, which drops them once the restored one serves.
+ * A UDP session's entry is still made by its first request, but one a
+ * failed migration left naming another target is made anew: else the
+ * checkpoint read that target's numbers as the cursor (the new target
+ * refused it: out of range).
  */
-static int open_tcp_returns(struct es_zdm *z, struct es_zdm_mig *zm)
+static int open_returns(struct es_zdm *z, struct es_zdm_mig *zm)
 {
 	__u32 peer[4] = { 0 };
 	unsigned int i;
@@ -160,9 +164,10 @@ static int open_tcp_returns(struct es_zdm *z, struct es_zdm_mig *zm)
 
 	es_zdm_peer_addr(z, zm->to, peer);	/* all zero when unknown, as in hold_all */
 	for (i = 0; z->dp_ready && i < zm->n_sess; i++) {
-		if (zm->sess[i].key.proto != IPPROTO_TCP)
-			continue;
-		ret = es_mig_src_open(&z->dp, &zm->sess[i].key, peer);
+		if (zm->sess[i].key.proto == IPPROTO_TCP)
+			ret = es_mig_src_open(&z->dp, &zm->sess[i].key, peer);
+		else
+			ret = es_mig_src_retarget(&z->dp, &zm->sess[i].key, peer);
 		if (ret)
 			return es_zdm_fail(z, zm, "the source's entry of session %s: %s",
 					   zm->sess[i].key_text, strerror(-ret));
@@ -179,7 +184,7 @@ static int start_sessions(struct es_zdm *z, struct es_zdm_mig *zm, bool *any_udp
 	es_mig_addr_format(z->cfg->tunnel_addr, src, sizeof(src));
 	extra[0] = '\0';
 	es_zdm_query_add(extra, sizeof(extra), "source", src);
-	if (es_zdm_each(z, zm, start_one, extra) || open_tcp_returns(z, zm))
+	if (es_zdm_each(z, zm, start_one, extra) || open_returns(z, zm))
 		return -1;
 	*any_udp = false;
 	for (i = 0; i < zm->n_sess; i++) {

@@ -638,6 +638,8 @@ static __always_inline void es_mig_remote_shift(struct es_mig_remote *r, const _
 	r->prev_seen = 0;
 	es_mig_addr_cpy(r->peer_addr, peer);
 	r->last_seq = base < seq ? base : seq - 1;
+	/* the new node counts the replies from its first too: 1..n are no gap */
+	r->replies = 0;
 	__sync_fetch_and_and(&r->flags, ~ES_MIG_RF_NO_BASE);
 }
 

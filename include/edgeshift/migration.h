@@ -525,11 +525,13 @@ enum es_mig_src_state {
  * numbers above are peer_addr's. A request from another node (the user
  * moved on again, or a migration goes to another node after one that
  * failed) makes that node the peer, its request's base the new last_seq,
- * and what the entry knew of the node before it prev_addr and
- * prev_last_seq: that node's requests still on their way (a failed
- * target's abort sends its held ones late) pass once each, unordered,
- * and never move the new node's numbers. The agent does the same when a
- * migration towards another node starts (es_mig_src_open).
+ * replies 0 (the new node counts them from its first too), and what the
+ * entry knew of the node before it prev_addr and prev_last_seq: that
+ * node's requests still on their way (a failed target's abort sends its
+ * held ones late) pass once each, unordered, and never move the new
+ * node's numbers. The agent does the same when a migration towards
+ * another node starts (es_mig_src_open for TCP, es_mig_src_retarget for
+ * UDP).
  */
 struct es_mig_remote {
 	__u32	peer_addr[4];	/* target node that sent the requests (IPv6, or IPv4 mapped) */

@@ -494,30 +494,69 @@ int es_mig_remote_get(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	return bpf_map_lookup_elem(dp->remote_fd, key, r) ? -errno : 0;
 }
 
+/*
+ * The entry an earlier attempt left (a failed migration keeps it) when it
+ * names another target, made anew for peer_addr: its counts are that
+ * tunnel's, and an idle session, which tunnels nothing to correct it,
+ * would send the old container's segments there. That target is kept as
+ * the one before (its requests still on their way pass once each), as
+ * the data plane does when another node's request comes first. *made:
+ * the entry was made anew.
+ */
+static int src_retarget(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			const struct es_mig_remote *r, bool *made)
+{
+	struct es_mig_remote old, nr = *r;
+
+	*made = false;
+	if (bpf_map_lookup_elem(dp->remote_fd, key, &old))
+		return errno == ENOENT ? 0 : -errno;
+	if (!memcmp(old.peer_addr, r->peer_addr, sizeof(old.peer_addr)))
+		return 0;
+	memcpy(nr.prev_addr, old.peer_addr, sizeof(nr.prev_addr));
+	nr.prev_last_seq = old.flags & ES_MIG_RF_NO_BASE ? 0 : old.last_seq;
+	bpf_map_delete_elem(dp->remote_fd, key);
+	if (bpf_map_update_elem(dp->remote_fd, key, &nr, BPF_NOEXIST) && errno != EEXIST)
+		return -errno;
+	*made = true;
+	return 0;
+}
+
+/* NO_BASE: the first tunnelled request still sets last_seq from its header */
+static void src_fresh(struct es_mig_remote *r, const __u32 *peer_addr)
+{
+	memset(r, 0, sizeof(*r));
+	r->flags = ES_MIG_RF_NO_BASE;
+	r->created_ns = es_now_ns();
+	memcpy(r->peer_addr, peer_addr, sizeof(r->peer_addr));
+}
+
 int es_mig_src_open(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		    const __u32 *peer_addr)
 {
-	/* NO_BASE: the first tunnelled request still sets last_seq from its header */
-	struct es_mig_remote r = { .flags = ES_MIG_RF_NO_BASE, .created_ns = es_now_ns() }, old;
+	struct es_mig_remote r;
+	bool made;
+	int ret;
 
-	memcpy(r.peer_addr, peer_addr, sizeof(r.peer_addr));
-	/*
-	 * An entry of an earlier attempt (a failed migration keeps it) that
-	 * names another target: its counts are that tunnel's, and an idle
-	 * session, which tunnels nothing to correct it, would send the old
-	 * container's segments there. It is made anew, that target kept as
-	 * the one before (its requests still on their way pass once each),
-	 * as the data plane does when another node's request comes first.
-	 */
-	if (!bpf_map_lookup_elem(dp->remote_fd, key, &old) &&
-	    memcmp(old.peer_addr, r.peer_addr, sizeof(old.peer_addr))) {
-		memcpy(r.prev_addr, old.peer_addr, sizeof(r.prev_addr));
-		r.prev_last_seq = old.flags & ES_MIG_RF_NO_BASE ? 0 : old.last_seq;
-		bpf_map_delete_elem(dp->remote_fd, key);
-	}
+	src_fresh(&r, peer_addr);
+	ret = src_retarget(dp, key, &r, &made);
+	if (ret || made)
+		return ret;
 	if (bpf_map_update_elem(dp->remote_fd, key, &r, BPF_NOEXIST) && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+int es_mig_src_retarget(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			const __u32 *peer_addr)
+{
+	struct es_mig_remote r;
+	bool made;
+
+	if (!es_mig_addr_set(peer_addr))
+		return 0;
+	src_fresh(&r, peer_addr);
+	return src_retarget(dp, key, &r, &made);
 }
 
 int es_mig_src_hold(const struct es_mig_dp *dp, const struct es_mig_key *key,

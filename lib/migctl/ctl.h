@@ -197,11 +197,21 @@ int es_mig_remote_get(const struct es_mig_dp *dp, const struct es_mig_key *key,
 /*
  * The source's entry of a session made now, with peer_addr, as its first
  * tunnelled request would make it (0 when it is there already for the
- * same target; one naming another target is made anew): the old
- * container's segments then go back through the tunnel to the target.
+ * same target; one naming another target is made anew, that target kept
+ * as the one before): the old container's segments then go back through
+ * the tunnel to the target.
  */
 int es_mig_src_open(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		    const __u32 *peer_addr);
+/*
+ * Only the second half of es_mig_src_open: an entry naming another target
+ * made anew for peer_addr (all zero: unknown, nothing done); none made
+ * where there is none. For a UDP session, whose first tunnelled request
+ * makes its entry, so that a checkpoint reads no cursor in another
+ * target's numbers.
+ */
+int es_mig_src_retarget(const struct es_mig_dp *dp, const struct es_mig_key *key,
+			const __u32 *peer_addr);
 
 /*
  * OPEN (or REORDER) -> HOLD on es_mig_remote (made with peer_addr when

@@ -11,14 +11,15 @@
 # its abort after the cut-over went to node 2, which gave it to the user:
 # every connection reset, and the source's exactly-once check failed. Once
 # the retry is done, each connection asks again and the new container
-# answers. Then the same with every connection busy throughout.
+# answers. Then the same with every connection busy throughout, and a
+# UDP service busy throughout.
 . "$(dirname "$0")/../lib.sh"
 es_require_root drill_retry_other
 command -v criu >/dev/null || { es_plan 1; es_skip drill_retry_other "criu missing (tools/setup/install-deps)"; exit 0; }
 command -v redis-server >/dev/null || { es_plan 1; es_skip drill_retry_other "redis-server missing (tools/setup/install-deps)"; exit 0; }
 # shellcheck source=selftests/migration/drill.inc
 . "$(dirname "$0")/drill.inc"
-es_plan 21
+es_plan 26
 
 CONNS=3
 # requests of the first connection, the one that hands off
@@ -77,6 +78,18 @@ drill_run retry_busy --service redis --connections $CONNS --mode partial --rate 
 NAME="Redis busy through a retry towards node 3"
 drill_expect_done "$NAME"
 drill_expect_connections "$NAME" redis $CONNS 240
+drill_expect_eq "$NAME: the first migration failed towards node 2, the next done at node 3" \
+	"$(jq -r '[.[] | "\(.state) \(.to | sub(".*-"; ""))"] | join(", ")' "$DRILL_DIR/zdm.json")" \
+	"done node3, failed node2"
+
+# UDP, the same way: node 1's entry named node 2 with its numbers, so the
+# checkpoint's cursor was node 2's (node 3 refused it: out of range), and
+# the old container's replies went on from node 2's count, which node 3
+# took for a gap of 106 replies and had sent again: 106 answered twice.
+drill_run retry_udp --service udp --rate 20 --count 240 --handoff-at 30 --fault restore_fail \
+	--retry --retry-to-other
+NAME="UDP busy through a retry towards node 3"
+drill_expect_done "$NAME"
 drill_expect_eq "$NAME: the first migration failed towards node 2, the next done at node 3" \
 	"$(jq -r '[.[] | "\(.state) \(.to | sub(".*-"; ""))"] | join(", ")' "$DRILL_DIR/zdm.json")" \
 	"done node3, failed node2"

@@ -1493,11 +1493,16 @@ TEST_F(mig, source_numbers_each_target_apart)
 	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
 	for (i = 1; i <= 5; i++)
 		tunnel_request(self, i, i, XDP_PASS);
+	/* as if the old container had answered five through LOCAL */
+	rem = remote(self);
+	rem.replies = 5;
+	ASSERT_OK(bpf_map_update_elem(self->dp.remote_fd, &self->key, &rem, BPF_EXIST), "replies");
 	tun_base = 0;	/* B began forwarding with its first */
 	tunnel_request_from(self, TARGET_B, 11, 1, XDP_PASS);
 	tunnel_request_from(self, TARGET_B, 12, 2, XDP_PASS);
 	rem = remote(self);
 	EXPECT_TRUE(es_mig_addr_eq(rem.peer_addr, NODE4(TARGET_B)), "replies go to B now");
+	EXPECT_EQ(rem.replies, 0, "numbered from B's first (B would see 1-5 as a gap)");
 	EXPECT_EQ(rem.last_seq, 2, "B's numbers");
 	EXPECT_TRUE(es_mig_addr_eq(rem.prev_addr, NODE4(LOCAL)), "the target before B");
 	EXPECT_EQ(rem.prev_last_seq, 5, "its last delivered");
@@ -1555,6 +1560,33 @@ TEST_F(mig, source_open_towards_another_target_keeps_the_one_before)
 	ASSERT_OK(es_mig_src_open(&self->dp, &self->key, NODE4(TARGET_B)),
 		  "open again, same target");
 	EXPECT_EQ(remote(self).last_seq, 1, "an entry naming the target is kept");
+}
+
+/*
+ * A UDP session's entry is made by its first tunnelled request; the agent
+ * only makes one anew that a failed migration left naming another target,
+ * so that the checkpoint reads no cursor in that target's numbers.
+ */
+TEST_F(mig, source_retarget_moves_only_an_entry_of_another_target)
+{
+	const __u32 unknown[4] = { 0 };
+	__u64 cursor = 0;
+	int i;
+
+	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
+	ASSERT_OK(es_mig_src_retarget(&self->dp, &self->key, NODE4(TARGET_B)), "none there");
+	EXPECT_EQ(es_mig_remote_get(&self->dp, &self->key, &(struct es_mig_remote){}), -ENOENT,
+		  "none made");
+	for (i = 1; i <= 3; i++)
+		tunnel_request(self, i, i, XDP_PASS);
+	ASSERT_OK(es_mig_src_retarget(&self->dp, &self->key, unknown), "peer unknown");
+	EXPECT_TRUE(es_mig_addr_eq(remote(self).peer_addr, NODE4(LOCAL)), "left alone");
+	ASSERT_OK(es_mig_src_retarget(&self->dp, &self->key, NODE4(LOCAL)), "the same target");
+	EXPECT_EQ(remote(self).last_seq, 3, "left alone");
+	ASSERT_OK(es_mig_src_retarget(&self->dp, &self->key, NODE4(TARGET_B)), "another target");
+	EXPECT_TRUE(es_mig_addr_eq(remote(self).prev_addr, NODE4(LOCAL)), "the one before");
+	ASSERT_OK(es_mig_src_cursor(&self->dp, &self->key, &cursor), "cursor");
+	EXPECT_EQ(cursor, ES_MIG_ANY_SEQ, "no cursor in LOCAL's numbers");
 }
 
 TEST_F(mig, source_release_delivers_held_in_order_then_opens)
