@@ -509,10 +509,13 @@ static __always_inline void es_mig_keep_sent(struct __sk_buff *skb, const struct
 	struct es_mig_held *h;
 	__u32 len = skb->len - ES_ETH_HLEN;
 
-	if (len == 0 || len > ES_MIG_RECORD_BYTES)
-		return;
 	sk.session = *k;
 	sk.seq = seq;
+	if (len == 0 || len > ES_MIG_RECORD_BYTES) {
+		/* no copy, and none of an earlier tunnel's under this ordinal either */
+		bpf_map_delete_elem(&es_mig_sent, &sk);
+		return;
+	}
 	if (bpf_map_update_elem(&es_mig_sent, &sk, &es_mig_held_zero, BPF_ANY))
 		return;
 	h = bpf_map_lookup_elem(&es_mig_sent, &sk);

@@ -146,15 +146,38 @@ static int start_one(struct es_zdm *z, struct es_zdm_mig *zm, struct es_zdm_sess
 }
 
 /*
+ * A session's entry left by a failed migration towards another peer, made
+ * anew for this one (es_mig_src_retarget), also one that peer never sent
+ * a request through (NO_BASE: the open or the hold of that migration made
+ * it, for an idle connection). Only an entry whose address is another
+ * peer's is: one that names the target, or an address no peer's URL has
+ * (a tunnel from another address, a host name), may be this target's
+ * own, and demoting it would set its requests aside for good.
+ */
+static int retire_stale(struct es_zdm *z, struct es_zdm_mig *zm, const struct es_mig_key *key,
+			const __u32 *peer)
+{
+	struct es_mig_remote r;
+	const char *who;
+
+	if (es_mig_remote_get(&z->dp, key, &r))
+		return 0;
+	who = es_zdm_peer_by_addr(z, r.peer_addr);
+	if (!who || !strcmp(who, zm->to))
+		return 0;
+	return es_mig_src_retarget(&z->dp, key, peer);
+}
+
+/*
  * Each TCP session's entry at this node made now, not by its first
  * tunnelled segment: a connection idle while it moves sends none, and
  * without the entry the old container's segments (the RST of its abort
  * after the cut-over, say) went to the user straight from here instead of
  * through the target, which drops them once the restored one serves.
- * A UDP session's entry is still made by its first request, but one a
- * failed migration left naming another target is made anew: else the
- * checkpoint read that target's numbers as the cursor (the new target
- * refused it: out of range).
+ * Before that, an entry of either protocol that a failed migration left
+ * naming another peer is made anew: else an idle connection's segments
+ * went to that peer, and the checkpoint read its numbers as the cursor
+ * (the new target refused it: out of range).
  */
 static int open_returns(struct es_zdm *z, struct es_zdm_mig *zm)
 {
@@ -164,10 +187,9 @@ static int open_returns(struct es_zdm *z, struct es_zdm_mig *zm)
 
 	es_zdm_peer_addr(z, zm->to, peer);	/* all zero when unknown, as in hold_all */
 	for (i = 0; z->dp_ready && i < zm->n_sess; i++) {
-		if (zm->sess[i].key.proto == IPPROTO_TCP)
+		ret = retire_stale(z, zm, &zm->sess[i].key, peer);
+		if (!ret && zm->sess[i].key.proto == IPPROTO_TCP)
 			ret = es_mig_src_open(&z->dp, &zm->sess[i].key, peer);
-		else
-			ret = es_mig_src_retarget(&z->dp, &zm->sess[i].key, peer);
 		if (ret)
 			return es_zdm_fail(z, zm, "the source's entry of session %s: %s",
 					   zm->sess[i].key_text, strerror(-ret));

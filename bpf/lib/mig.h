@@ -576,8 +576,13 @@ static __always_inline struct es_mig_remote *es_mig_remote_of(const struct es_mi
 	struct es_mig_remote *r, nr = {};
 
 	r = bpf_map_lookup_elem(&es_mig_remote, k);
-	/* the base is its peer's to give: another node's request is not numbered alike */
-	if (r && (r->flags & ES_MIG_RF_NO_BASE) && es_mig_addr_eq(r->peer_addr, peer)) {
+	/*
+	 * The agent names the peer by its URL's address, which may be none (a
+	 * host name) or not the one the tunnel comes from: the first request
+	 * from any node but the one before gives the base and is the peer.
+	 */
+	if (r && (r->flags & ES_MIG_RF_NO_BASE) && !es_mig_addr_eq(r->prev_addr, peer)) {
+		es_mig_addr_cpy(r->peer_addr, peer);
 		r->last_seq = base < seq ? base : seq - 1;
 		__sync_fetch_and_and(&r->flags, ~ES_MIG_RF_NO_BASE);
 	}
@@ -624,8 +629,11 @@ copy:
  * A request from a node that is neither the session's peer nor the one
  * before it: the user moved on again, or a migration goes to another
  * node after one that failed. That node numbers the requests from its own
- * start, so it becomes the peer with its base as last_seq, as a new entry
- * would; the peer it replaces becomes prev_addr with its last_seq. Kept
+ * start, so it becomes the peer with its base as last_seq, its counts of
+ * requests and replies from zero; the peer it replaces becomes prev_addr
+ * with its last_seq. The hold word and the flags stay: a hold under way
+ * goes on, and kept requests of the old numbers are not moved (see
+ * docs/migration.md, "Each target's numbers are its own"). Kept
  * as they were, the old tunnel's numbers made the new node's first
  * requests look like copies (dropped, 80 of 240 in a drill), and the
  * cursor a checkpoint reads from the entry wrong.
@@ -638,8 +646,12 @@ static __always_inline void es_mig_remote_shift(struct es_mig_remote *r, const _
 	r->prev_seen = 0;
 	es_mig_addr_cpy(r->peer_addr, peer);
 	r->last_seq = base < seq ? base : seq - 1;
-	/* the new node counts the replies from its first too: 1..n are no gap */
+	/*
+	 * The new node counts the replies from its first too (1..n are no
+	 * gap), and a hold compares replies with what was delivered.
+	 */
 	r->replies = 0;
+	r->delivered = 0;
 	__sync_fetch_and_and(&r->flags, ~ES_MIG_RF_NO_BASE);
 }
 

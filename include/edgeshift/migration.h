@@ -501,9 +501,10 @@ enum es_mig_src_state {
 						 * delivered: the checkpoint's cursor is not exact */
 #define ES_MIG_RF_SKIPPED	(1U << 1)	/* a missing request was given up (the target no longer
 						 * had it): the old container never got it */
-#define ES_MIG_RF_NO_BASE	(1U << 2)	/* made by the hold, or by the agent for a TCP
-						 * session, before any request arrived: the
-						 * first one's tunnel header gives last_seq */
+#define ES_MIG_RF_NO_BASE	(1U << 2)	/* made by the hold or by the agent before any
+						 * request arrived: the first one from a node
+						 * other than prev_addr gives last_seq, and
+						 * that node is the peer */
 
 /*
  * Source-side view of a session whose requests arrive through the tunnel
@@ -525,13 +526,14 @@ enum es_mig_src_state {
  * numbers above are peer_addr's. A request from another node (the user
  * moved on again, or a migration goes to another node after one that
  * failed) makes that node the peer, its request's base the new last_seq,
- * replies 0 (the new node counts them from its first too), and what the
- * entry knew of the node before it prev_addr and prev_last_seq: that
- * node's requests still on their way (a failed target's abort sends its
- * held ones late) pass once each, unordered, and never move the new
- * node's numbers. The agent does the same when a migration towards
- * another node starts (es_mig_src_open for TCP, es_mig_src_retarget for
- * UDP).
+ * its counts of requests and replies 0 (the new node counts the replies
+ * from its first too), and what the entry knew of the node before it
+ * prev_addr and prev_last_seq: that node's requests still on their way
+ * (a failed target's abort sends its held ones late) pass once each,
+ * unordered, and never move the new node's numbers. When a migration
+ * starts, the agent makes anew an entry naming another peer than the
+ * target (es_mig_src_retarget): NO_BASE, the peer it names then only a
+ * guess until the first request.
  */
 struct es_mig_remote {
 	__u32	peer_addr[4];	/* target node that sent the requests (IPv6, or IPv4 mapped) */

@@ -31,29 +31,37 @@ int es_mig_config_get(const struct es_mig_dp *dp, struct es_mig_node_config *cfg
 
 static pthread_mutex_t config_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* How long an update waits for another process's: theirs take microseconds. */
+#define PINS_LOCK_WAIT_NS	(2ULL * 1000 * 1000 * 1000)
+
 /*
  * The pinned setting is shared with other processes (es-migctl beside
  * the agent), which the mutex does not order: their read-modify-writes
  * also take an exclusive flock on the pin directory, opened for each
  * update, so the lock goes with the process that dies holding it. A
  * handle without pins (a test's, a benchmark's) has no one to share with.
- * *fd: the locked directory, or -1.
+ * -ETIMEDOUT: another process held it PINS_LOCK_WAIT_NS. *fd: the locked
+ * directory, or -1.
  */
 static int pins_lock(const struct es_mig_dp *dp, int *fd)
 {
+	__u64 end = es_now_ns() + PINS_LOCK_WAIT_NS;
 	int ret;
 
 	*fd = -1;
 	if (!dp->pin_path[0])
 		return 0;
 	*fd = open(dp->pin_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* pins removed under a running agent: no other process can open them either */
 	if (*fd < 0)
-		return -errno;
-	while ((ret = flock(*fd, LOCK_EX)) && errno == EINTR)
-		;
+		return errno == ENOENT ? 0 : -errno;
+	/* bounded: a stopped es-migctl must not stall every hold of the agent */
+	while ((ret = flock(*fd, LOCK_EX | LOCK_NB)) &&
+	       (errno == EWOULDBLOCK || errno == EINTR) && es_now_ns() < end)
+		usleep(50);
 	if (!ret)
 		return 0;
-	ret = -errno;
+	ret = errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
 	close(*fd);
 	*fd = -1;
 	return ret;
@@ -494,34 +502,6 @@ int es_mig_remote_get(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	return bpf_map_lookup_elem(dp->remote_fd, key, r) ? -errno : 0;
 }
 
-/*
- * The entry an earlier attempt left (a failed migration keeps it) when it
- * names another target, made anew for peer_addr: its counts are that
- * tunnel's, and an idle session, which tunnels nothing to correct it,
- * would send the old container's segments there. That target is kept as
- * the one before (its requests still on their way pass once each), as
- * the data plane does when another node's request comes first. *made:
- * the entry was made anew.
- */
-static int src_retarget(const struct es_mig_dp *dp, const struct es_mig_key *key,
-			const struct es_mig_remote *r, bool *made)
-{
-	struct es_mig_remote old, nr = *r;
-
-	*made = false;
-	if (bpf_map_lookup_elem(dp->remote_fd, key, &old))
-		return errno == ENOENT ? 0 : -errno;
-	if (!memcmp(old.peer_addr, r->peer_addr, sizeof(old.peer_addr)))
-		return 0;
-	memcpy(nr.prev_addr, old.peer_addr, sizeof(nr.prev_addr));
-	nr.prev_last_seq = old.flags & ES_MIG_RF_NO_BASE ? 0 : old.last_seq;
-	bpf_map_delete_elem(dp->remote_fd, key);
-	if (bpf_map_update_elem(dp->remote_fd, key, &nr, BPF_NOEXIST) && errno != EEXIST)
-		return -errno;
-	*made = true;
-	return 0;
-}
-
 /* NO_BASE: the first tunnelled request still sets last_seq from its header */
 static void src_fresh(struct es_mig_remote *r, const __u32 *peer_addr)
 {
@@ -535,13 +515,8 @@ int es_mig_src_open(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		    const __u32 *peer_addr)
 {
 	struct es_mig_remote r;
-	bool made;
-	int ret;
 
 	src_fresh(&r, peer_addr);
-	ret = src_retarget(dp, key, &r, &made);
-	if (ret || made)
-		return ret;
 	if (bpf_map_update_elem(dp->remote_fd, key, &r, BPF_NOEXIST) && errno != EEXIST)
 		return -errno;
 	return 0;
@@ -550,13 +525,24 @@ int es_mig_src_open(const struct es_mig_dp *dp, const struct es_mig_key *key,
 int es_mig_src_retarget(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			const __u32 *peer_addr)
 {
-	struct es_mig_remote r;
-	bool made;
+	struct es_mig_remote old, r;
 
-	if (!es_mig_addr_set(peer_addr))
+	if (bpf_map_lookup_elem(dp->remote_fd, key, &old))
+		return errno == ENOENT ? 0 : -errno;
+	if (!memcmp(old.peer_addr, peer_addr, sizeof(old.peer_addr)))
 		return 0;
 	src_fresh(&r, peer_addr);
-	return src_retarget(dp, key, &r, &made);
+	memcpy(r.prev_addr, old.peer_addr, sizeof(r.prev_addr));
+	r.prev_last_seq = old.flags & ES_MIG_RF_NO_BASE ? 0 : old.last_seq;
+	/*
+	 * A request between the two may make the entry again: from the new
+	 * target, it names it; from the old one, the new target's first
+	 * request moves it (the data plane's shift). Either way it heals.
+	 */
+	bpf_map_delete_elem(dp->remote_fd, key);
+	if (bpf_map_update_elem(dp->remote_fd, key, &r, BPF_NOEXIST) && errno != EEXIST)
+		return -errno;
+	return 0;
 }
 
 int es_mig_src_hold(const struct es_mig_dp *dp, const struct es_mig_key *key,

@@ -196,19 +196,23 @@ int es_mig_remote_get(const struct es_mig_dp *dp, const struct es_mig_key *key,
 
 /*
  * The source's entry of a session made now, with peer_addr, as its first
- * tunnelled request would make it (0 when it is there already for the
- * same target; one naming another target is made anew, that target kept
- * as the one before): the old container's segments then go back through
- * the tunnel to the target.
+ * tunnelled request would make it (0 when it is there already): the old
+ * container's segments then go back through the tunnel to the target.
+ * peer_addr may be a guess (a URL's address, or all zero): the first
+ * request from a node other than prev_addr gives the base and is the
+ * peer.
  */
 int es_mig_src_open(const struct es_mig_dp *dp, const struct es_mig_key *key,
 		    const __u32 *peer_addr);
 /*
- * Only the second half of es_mig_src_open: an entry naming another target
- * made anew for peer_addr (all zero: unknown, nothing done); none made
- * where there is none. For a UDP session, whose first tunnelled request
- * makes its entry, so that a checkpoint reads no cursor in another
- * target's numbers.
+ * An entry an earlier attempt left (a failed migration keeps it) made
+ * anew for peer_addr, the node it names kept as prev_addr with its
+ * last_seq (its requests still on their way pass once each): its numbers
+ * and counts are that tunnel's, a checkpoint would read them as the
+ * cursor, and an idle session, which tunnels nothing to correct it, would
+ * send the old container's segments there. Nothing when there is no
+ * entry or it names peer_addr. The caller knows the entry names another
+ * node (the agent: the address of another peer than the target).
  */
 int es_mig_src_retarget(const struct es_mig_dp *dp, const struct es_mig_key *key,
 			const __u32 *peer_addr);

@@ -1445,8 +1445,8 @@ TEST_F(mig, config_updates_hold_against_another_process)
 	atomic_init(&or->stop, false);
 	atomic_init(&or->rounds, 0);
 	atomic_init(&or->lost, 0);
-	snprintf(self->dp.pin_path, sizeof(self->dp.pin_path), "/sys/fs/bpf/es-t%d-cfglock",
-		 (int)getpid());
+	snprintf(self->dp.pin_path, sizeof(self->dp.pin_path), "/sys/fs/bpf/es%05x-cfglock",
+		 (unsigned int)getpid());
 	ASSERT_OK(mkdir(self->dp.pin_path, 0700) ? -errno : 0, "the pin directory");
 	pid = fork();
 	if (!pid) {
@@ -1517,7 +1517,7 @@ TEST_F(mig, source_numbers_each_target_apart)
 	rem = remote(self);
 	EXPECT_TRUE(es_mig_addr_eq(rem.peer_addr, NODE4(TARGET_B)), "late ones move no reply");
 	EXPECT_EQ(rem.last_seq, 3, "nor B's numbers");
-	EXPECT_EQ(rem.delivered, 10, "delivered: 5 + 2 + 2 late + 1");
+	EXPECT_EQ(rem.delivered, 5, "delivered since B came: 2 + 2 late + 1");
 	EXPECT_EQ(rem.dup, 3, "copies dropped");
 	tunnel_request_from(self, TARGET_C, 21, 1, XDP_PASS);
 	rem = remote(self);
@@ -1529,9 +1529,9 @@ TEST_F(mig, source_numbers_each_target_apart)
 }
 
 /*
- * A migration towards another node than the failed one's: the agent's
- * entry names the new target before any of its requests (NO_BASE), keeps
- * the failed one's numbers for its late requests, and only the new
+ * A migration towards another node than the failed one's: the agent makes
+ * the entry anew for the new target before any of its requests (NO_BASE),
+ * keeps the failed one's numbers for its late requests, and only the new
  * target's first request gives the base.
  */
 TEST_F(mig, source_open_towards_another_target_keeps_the_one_before)
@@ -1542,7 +1542,8 @@ TEST_F(mig, source_open_towards_another_target_keeps_the_one_before)
 	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
 	for (i = 1; i <= 3; i++)
 		tunnel_request(self, i, i, XDP_PASS);
-	ASSERT_OK(es_mig_src_open(&self->dp, &self->key, NODE4(TARGET_B)), "open towards B");
+	ASSERT_OK(es_mig_src_retarget(&self->dp, &self->key, NODE4(TARGET_B)), "towards B");
+	ASSERT_OK(es_mig_src_open(&self->dp, &self->key, NODE4(TARGET_B)), "open: there already");
 	rem = remote(self);
 	EXPECT_TRUE(es_mig_addr_eq(rem.peer_addr, NODE4(TARGET_B)), "names B");
 	EXPECT_TRUE(rem.flags & ES_MIG_RF_NO_BASE, "no base yet");
@@ -1557,15 +1558,18 @@ TEST_F(mig, source_open_towards_another_target_keeps_the_one_before)
 	rem = remote(self);
 	EXPECT_TRUE(!(rem.flags & ES_MIG_RF_NO_BASE), "B's first gave it");
 	EXPECT_EQ(rem.last_seq, 1, "B's numbers");
-	ASSERT_OK(es_mig_src_open(&self->dp, &self->key, NODE4(TARGET_B)),
-		  "open again, same target");
+	ASSERT_OK(es_mig_src_retarget(&self->dp, &self->key, NODE4(TARGET_B)),
+		  "towards B again");
+	ASSERT_OK(es_mig_src_open(&self->dp, &self->key, NODE4(TARGET_B)), "open again");
 	EXPECT_EQ(remote(self).last_seq, 1, "an entry naming the target is kept");
 }
 
 /*
- * A UDP session's entry is made by its first tunnelled request; the agent
- * only makes one anew that a failed migration left naming another target,
- * so that the checkpoint reads no cursor in that target's numbers.
+ * es_mig_src_retarget makes anew only an entry naming another address, and
+ * none where there is none (a UDP session's first request makes it). The
+ * address it is given may be a guess (the target's URL's, or none): the
+ * first request from a node other than the one before gives the base and
+ * becomes the peer, so a guess never sets the target's requests aside.
  */
 TEST_F(mig, source_retarget_moves_only_an_entry_of_another_target)
 {
@@ -1579,14 +1583,48 @@ TEST_F(mig, source_retarget_moves_only_an_entry_of_another_target)
 		  "none made");
 	for (i = 1; i <= 3; i++)
 		tunnel_request(self, i, i, XDP_PASS);
-	ASSERT_OK(es_mig_src_retarget(&self->dp, &self->key, unknown), "peer unknown");
-	EXPECT_TRUE(es_mig_addr_eq(remote(self).peer_addr, NODE4(LOCAL)), "left alone");
-	ASSERT_OK(es_mig_src_retarget(&self->dp, &self->key, NODE4(LOCAL)), "the same target");
+	ASSERT_OK(es_mig_src_retarget(&self->dp, &self->key, NODE4(LOCAL)), "the same address");
 	EXPECT_EQ(remote(self).last_seq, 3, "left alone");
-	ASSERT_OK(es_mig_src_retarget(&self->dp, &self->key, NODE4(TARGET_B)), "another target");
+	ASSERT_OK(es_mig_src_retarget(&self->dp, &self->key, unknown), "the target's unknown");
 	EXPECT_TRUE(es_mig_addr_eq(remote(self).prev_addr, NODE4(LOCAL)), "the one before");
 	ASSERT_OK(es_mig_src_cursor(&self->dp, &self->key, &cursor), "cursor");
 	EXPECT_EQ(cursor, ES_MIG_ANY_SEQ, "no cursor in LOCAL's numbers");
+	tunnel_request(self, 4, 4, XDP_PASS);	/* LOCAL's, late */
+	EXPECT_TRUE(remote(self).flags & ES_MIG_RF_NO_BASE, "the one before gives no base");
+	tun_base = 0;
+	tunnel_request_from(self, TARGET_B, 11, 1, XDP_PASS);
+	tunnel_request_from(self, TARGET_B, 12, 2, XDP_PASS);
+	tun_base = -1;
+	EXPECT_TRUE(es_mig_addr_eq(remote(self).peer_addr, NODE4(TARGET_B)), "B is the peer");
+	EXPECT_EQ(remote(self).last_seq, 2, "in B's numbers");
+}
+
+/*
+ * The agent's hold, open and retarget name the target by its URL's
+ * address, which may not be the tunnel's: the entry they make takes its
+ * base and its peer from the first request of any node but the one
+ * before, and that one stays the one before.
+ */
+TEST_F(mig, source_entry_named_by_a_guess_heals)
+{
+	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
+	ASSERT_OK(es_mig_src_open(&self->dp, &self->key, NODE4(TARGET_C)), "a guess");
+	tunnel_request(self, 1, 5, XDP_PASS);	/* LOCAL began forwarding at its 5th */
+	tunnel_request(self, 2, 6, XDP_PASS);
+	tunnel_request(self, 2, 6, XDP_DROP);
+	EXPECT_TRUE(es_mig_addr_eq(remote(self).peer_addr, NODE4(LOCAL)), "the tunnel's node");
+	EXPECT_EQ(remote(self).last_seq, 6, "its numbers");
+	EXPECT_EQ(remote(self).flags & ES_MIG_RF_NO_BASE, 0, "based");
+	/* made anew for the next target, named by a guess (C) while B's tunnel it is */
+	ASSERT_OK(es_mig_src_retarget(&self->dp, &self->key, NODE4(TARGET_C)), "towards C?");
+	tun_base = 0;
+	tunnel_request_from(self, TARGET_B, 11, 1, XDP_PASS);
+	tun_base = -1;
+	tunnel_request(self, 3, 7, XDP_PASS);	/* LOCAL's, late: one before, no new peer */
+	tunnel_request(self, 3, 7, XDP_DROP);
+	EXPECT_TRUE(es_mig_addr_eq(remote(self).peer_addr, NODE4(TARGET_B)), "B is the peer");
+	EXPECT_TRUE(es_mig_addr_eq(remote(self).prev_addr, NODE4(LOCAL)), "LOCAL the one before");
+	EXPECT_EQ(remote(self).last_seq, 1, "in B's numbers");
 }
 
 TEST_F(mig, source_release_delivers_held_in_order_then_opens)
