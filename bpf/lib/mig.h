@@ -565,10 +565,25 @@ static __noinline struct es_mig_session *es_mig_detect(const struct es_mig_key *
 struct es_mig_held es_mig_held_zero;
 
 /*
- * The source's entry of a session, made on its first tunnelled request:
- * base (the tunnel header's) is the last request the target never sent
- * here, so a first request lost on the way is missed, not skipped.
+ * The last request delivered when seq is the first to arrive: base (the
+ * tunnel header's) is the last request that node never sent here, so a
+ * first request lost on the way is missed, not skipped.
  */
+static __always_inline __u64 es_mig_base_seq(__u64 seq, __u32 base)
+{
+	return base < seq ? base : seq - 1;
+}
+
+/* The entry's numbers from now on are peer's, request seq the first of them. */
+static __always_inline void es_mig_remote_base(struct es_mig_remote *r, const __u32 *peer,
+					       __u64 seq, __u32 base)
+{
+	es_mig_addr_cpy(r->peer_addr, peer);
+	r->last_seq = es_mig_base_seq(seq, base);
+	__sync_fetch_and_and(&r->flags, ~ES_MIG_RF_NO_BASE);
+}
+
+/* The source's entry of a session, made on its first tunnelled request. */
 static __always_inline struct es_mig_remote *es_mig_remote_of(const struct es_mig_key *k,
 							      const __u32 *peer, __u64 seq,
 							      __u32 base)
@@ -581,16 +596,13 @@ static __always_inline struct es_mig_remote *es_mig_remote_of(const struct es_mi
 	 * host name) or not the one the tunnel comes from: the first request
 	 * from any node but the one before gives the base and is the peer.
 	 */
-	if (r && (r->flags & ES_MIG_RF_NO_BASE) && !es_mig_addr_eq(r->prev_addr, peer)) {
-		es_mig_addr_cpy(r->peer_addr, peer);
-		r->last_seq = base < seq ? base : seq - 1;
-		__sync_fetch_and_and(&r->flags, ~ES_MIG_RF_NO_BASE);
-	}
+	if (r && (r->flags & ES_MIG_RF_NO_BASE) && !es_mig_addr_eq(r->prev_addr, peer))
+		es_mig_remote_base(r, peer, seq, base);
 	if (r)
 		return r;
 	es_mig_addr_cpy(nr.peer_addr, peer);
+	nr.last_seq = es_mig_base_seq(seq, base);
 	nr.created_ns = bpf_ktime_get_ns();
-	nr.last_seq = base < seq ? base : seq - 1;
 	bpf_map_update_elem(&es_mig_remote, k, &nr, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&es_mig_remote, k);
 }
@@ -644,15 +656,13 @@ static __always_inline void es_mig_remote_shift(struct es_mig_remote *r, const _
 	es_mig_addr_cpy(r->prev_addr, r->peer_addr);
 	r->prev_last_seq = r->last_seq;
 	r->prev_seen = 0;
-	es_mig_addr_cpy(r->peer_addr, peer);
-	r->last_seq = base < seq ? base : seq - 1;
 	/*
 	 * The new node counts the replies from its first too (1..n are no
 	 * gap), and a hold compares replies with what was delivered.
 	 */
 	r->replies = 0;
 	r->delivered = 0;
-	__sync_fetch_and_and(&r->flags, ~ES_MIG_RF_NO_BASE);
+	es_mig_remote_base(r, peer, seq, base);
 }
 
 /* Keep request seq in es_mig_held; NULL when it is there already or cannot be. */

@@ -1480,6 +1480,16 @@ TEST_F(mig, config_updates_hold_against_another_process)
 #define TARGET_B	"10.9.0.3"
 #define TARGET_C	"10.9.0.4"
 
+/* This node the source, requests 1..n of the session tunnelled from LOCAL. */
+static void source_after(FIXTURE_DATA(mig) *self, int n)
+{
+	int i;
+
+	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
+	for (i = 1; i <= n; i++)
+		tunnel_request(self, i, i, XDP_PASS);
+}
+
 /*
  * Each target numbers a session's requests from its own start: another
  * node's requests must not be taken for copies of the first one's, and the
@@ -1488,11 +1498,8 @@ TEST_F(mig, config_updates_hold_against_another_process)
 TEST_F(mig, source_numbers_each_target_apart)
 {
 	struct es_mig_remote rem;
-	int i;
 
-	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
-	for (i = 1; i <= 5; i++)
-		tunnel_request(self, i, i, XDP_PASS);
+	source_after(self, 5);
 	/* as if the old container had answered five through LOCAL */
 	rem = remote(self);
 	rem.replies = 5;
@@ -1537,11 +1544,8 @@ TEST_F(mig, source_numbers_each_target_apart)
 TEST_F(mig, source_open_towards_another_target_keeps_the_one_before)
 {
 	struct es_mig_remote rem;
-	int i;
 
-	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
-	for (i = 1; i <= 3; i++)
-		tunnel_request(self, i, i, XDP_PASS);
+	source_after(self, 3);
 	ASSERT_OK(es_mig_src_retarget(&self->dp, &self->key, NODE4(TARGET_B)), "towards B");
 	ASSERT_OK(es_mig_src_open(&self->dp, &self->key, NODE4(TARGET_B)), "open: there already");
 	rem = remote(self);
@@ -1575,14 +1579,12 @@ TEST_F(mig, source_retarget_moves_only_an_entry_of_another_target)
 {
 	const __u32 unknown[4] = { 0 };
 	__u64 cursor = 0;
-	int i;
 
-	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
+	source_after(self, 0);
 	ASSERT_OK(es_mig_src_retarget(&self->dp, &self->key, NODE4(TARGET_B)), "none there");
 	EXPECT_EQ(es_mig_remote_get(&self->dp, &self->key, &(struct es_mig_remote){}), -ENOENT,
 		  "none made");
-	for (i = 1; i <= 3; i++)
-		tunnel_request(self, i, i, XDP_PASS);
+	source_after(self, 3);
 	ASSERT_OK(es_mig_src_retarget(&self->dp, &self->key, NODE4(LOCAL)), "the same address");
 	EXPECT_EQ(remote(self).last_seq, 3, "left alone");
 	ASSERT_OK(es_mig_src_retarget(&self->dp, &self->key, unknown), "the target's unknown");
