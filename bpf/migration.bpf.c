@@ -127,6 +127,13 @@ static __always_inline int es_mig_mirror(void *ctx, bool skb, struct es_mig_sess
 		err = bpf_xdp_load_bytes(ctx, ES_ETH_HLEN, rec->data, len);
 	if (err)
 		return ES_MIG_ABORT_TOO_BIG;
+	/*
+	 * Published last, by an exchange (ordered after the copy on every
+	 * architecture): the request's number was taken before its record was
+	 * made, so the agent may read the record while this runs on another
+	 * CPU, and must never take a half-copied request for the user's.
+	 */
+	__sync_lock_test_and_set(&rec->len, len);
 	__sync_fetch_and_add(&s->mirrored, 1);
 	return 0;
 }
@@ -281,10 +288,15 @@ static __noinline bool es_mig_remote_request(struct xdp_md *ctx, const __u32 *pe
 		return true;
 	if (!held)
 		return false;
-	/* Kept at the source: the agent delivers it in sequence. */
+	/*
+	 * Kept at the source: the agent delivers it in sequence, maybe while
+	 * this runs (its drain reads what it finds): len last, as a record's.
+	 * One not copied is reported, never delivered as junk.
+	 */
 	if (!len || len > ES_MIG_RECORD_BYTES ||
 	    bpf_xdp_load_bytes(ctx, ES_ETH_HLEN + hlen, held->data, len))
-		held->len = 0;	/* the agent reports it, never delivers junk */
+		len = ES_MIG_HELD_NO_COPY;
+	__sync_lock_test_and_set(&held->len, len);
 	return true;
 }
 
@@ -521,11 +533,14 @@ static __always_inline void es_mig_keep_sent(struct __sk_buff *skb, const struct
 	h = bpf_map_lookup_elem(&es_mig_sent, &sk);
 	if (!h)
 		return;
-	if (bpf_skb_load_bytes(skb, ES_ETH_HLEN, h->data, len))
+	if (bpf_skb_load_bytes(skb, ES_ETH_HLEN, h->data, len)) {
+		bpf_map_delete_elem(&es_mig_sent, &sk);
 		return;
+	}
 	h->seq = seq;
 	h->ts_ns = bpf_ktime_get_ns();
-	h->len = len;
+	/* last, as a record's: a resend may read the copy while this runs */
+	__sync_lock_test_and_set(&h->len, len);
 }
 
 /* Source side: send a reply of the old container back to the user's node. */

@@ -122,7 +122,8 @@ static __always_inline void es_mig_abort(struct es_mig_session *s, const struct 
 
 /*
  * Make the record of request seq and return it, or the es_mig_abort_reason
- * that forbids buffering it.
+ * that forbids buffering it. Its len stays 0 until the caller has filled
+ * it: readers take a record whose len is 0 as one being written.
  */
 static __always_inline int es_mig_record_new(struct es_mig_session *s, const struct es_mig_key *k,
 					     __u64 seq, __u32 len, struct es_mig_record **out)
@@ -144,7 +145,6 @@ static __always_inline int es_mig_record_new(struct es_mig_session *s, const str
 	if (!rec)
 		return ES_MIG_ABORT_MAP_FULL;
 	rec->ts_ns = bpf_ktime_get_ns();
-	rec->len = len;
 	*out = rec;
 	return 0;
 }
@@ -686,9 +686,9 @@ static __always_inline struct es_mig_held *es_mig_keep(struct es_mig_remote *r,
 	h = bpf_map_lookup_elem(&es_mig_held, &hk);
 	if (!h)
 		return NULL;
+	/* len stays 0, being made, until the caller has copied the request */
 	h->seq = seq;
 	h->ts_ns = bpf_ktime_get_ns();
-	h->len = len;
 	__sync_fetch_and_add(&r->held, 1);
 	return h;
 }

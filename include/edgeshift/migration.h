@@ -40,9 +40,11 @@
  *    request, and compared (es_mig_rclaim, es_mig_session.reply_base,
  *    claims_failed, replies_diverged);
  * 11: the tunnel a session used before its latest (es_mig_remote.prev_addr,
- *    prev_last_seq, prev_seen).
+ *    prev_last_seq, prev_seen);
+ * 12: es_mig_record.len and es_mig_held.len written last (0: being made),
+ *    ES_MIG_HELD_NO_COPY.
  */
-#define ES_MIG_LAYOUT_VERSION	11
+#define ES_MIG_LAYOUT_VERSION	12
 
 /*
  * Where a session is in its migration (es_mig_session.seq_state >> 56).
@@ -337,7 +339,10 @@ struct es_mig_record_key {
  */
 struct es_mig_record {
 	__u64	ts_ns;		/* CLOCK_MONOTONIC ns when the request arrived */
-	__u32	len;		/* bytes of data used: the IP packet as received */
+	__u32	len;		/* bytes of data used: the IP packet as received;
+				 * written last, by an atomic exchange: 0 while the
+				 * program is still making the record (the request's
+				 * number is taken first) */
 	__u32	answered;	/* ES_MIG_ANS_REPLAYED, set atomically (the claims of the
 				 * replies are in es_mig_rclaim since layout 10) */
 	__u8	data[ES_MIG_RECORD_BYTES];	/* IP header (4 or 6), L4 header, payload */
@@ -569,10 +574,14 @@ struct es_mig_remote {
  * tunnel (es_mig_sent, an LRU hash keyed by ordinal; seq: the ordinal),
  * kept to be sent again when the target misses it.
  */
+#define ES_MIG_HELD_NO_COPY	0xffffffffU	/* es_mig_held.len: bytes not copied */
 struct es_mig_held {
 	__u64	seq;		/* the request's sequence number in the tunnel header */
 	__u64	ts_ns;		/* CLOCK_MONOTONIC ns when it arrived */
-	__u32	len;		/* bytes of data used: the user's IP packet */
+	__u32	len;		/* bytes of data used: the user's IP packet; written
+				 * last, by an atomic exchange (0: being made), as
+				 * es_mig_record.len; ES_MIG_HELD_NO_COPY: kept, but
+				 * its bytes could not be copied */
 	__u32	reserved;	/* zero */
 	__u8	data[ES_MIG_RECORD_BYTES];	/* IP header (4 or 6), L4 header, payload */
 	__u8	reserved2[4];	/* zero; keeps the size a multiple of 8 */

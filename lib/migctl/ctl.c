@@ -21,6 +21,8 @@
 #include "ctl.h"
 
 #define MIG_WAIT_STEP_NS	(2 * 1000 * 1000)
+/* Between looks at a record being made: the program takes microseconds. */
+#define RECORD_POLL_US		20
 
 int es_mig_config_get(const struct es_mig_dp *dp, struct es_mig_node_config *cfg)
 {
@@ -706,7 +708,60 @@ int es_mig_record_get(const struct es_mig_dp *dp, const struct es_mig_key *key, 
 {
 	struct es_mig_record_key rk = { .session = *key, .seq = seq };
 
+	if (bpf_map_lookup_elem(dp->replay_fd, &rk, rec))
+		return -errno;
+	if (!rec->len)
+		return -EAGAIN;
+	/*
+	 * Published, but the kernel's copy of the value may have read the
+	 * bytes after len before the program wrote them (a string copy's
+	 * loads need not be in order): a copy made now, after len was seen,
+	 * holds them all.
+	 */
 	return bpf_map_lookup_elem(dp->replay_fd, &rk, rec) ? -errno : 0;
+}
+
+int es_mig_held_get(int map_fd, const struct es_mig_record_key *k, struct es_mig_held *h)
+{
+	struct timespec pause = { .tv_nsec = RECORD_POLL_US * 1000L };
+	__u64 until = es_now_ns() + ES_MIG_RECORD_WAIT_MS * 1000000ULL;
+
+	for (;;) {
+		if (bpf_map_lookup_elem(map_fd, k, h))
+			return -errno;
+		if (h->len)
+			break;
+		if (es_now_ns() > until)
+			return -ENODATA;
+		nanosleep(&pause, NULL);
+	}
+	/* seen written: a copy made now holds the bytes before len (es_mig_record_get) */
+	return bpf_map_lookup_elem(map_fd, k, h) ? -errno : 0;
+}
+
+int es_mig_record_wait(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 seq,
+		       struct es_mig_record *rec)
+{
+	struct timespec pause = { .tv_nsec = RECORD_POLL_US * 1000L };
+	__u64 until = es_now_ns() + ES_MIG_RECORD_WAIT_MS * 1000000ULL;
+	struct es_mig_session s;
+	int ret;
+
+	for (;;) {
+		ret = es_mig_record_get(dp, key, seq, rec);
+		if (ret != -ENOENT && ret != -EAGAIN)
+			return ret;
+		if (ret == -ENOENT) {
+			ret = es_mig_session_get(dp, key, &s);
+			if (ret)
+				return ret;
+			if (seq > es_mig_seq_of(s.seq_state))
+				return -ENOENT;
+		}
+		if (es_now_ns() > until)
+			return -ENODATA;
+		nanosleep(&pause, NULL);
+	}
 }
 
 /*

@@ -77,7 +77,7 @@ static int switch_state(struct drain *d, __u64 *head)
 static int send_to_source(struct drain *d, __u64 seq)
 {
 	struct es_mig_record rec;
-	int ret = es_mig_record_get(d->dp, d->key, seq, &rec);
+	int ret = es_mig_record_wait(d->dp, d->key, seq, &rec);
 
 	if (!ret)
 		ret = es_mig_tunnel_send(d->dp, d->fd, d->dst, seq, d->base, &rec);
@@ -177,7 +177,7 @@ static int replay_step(struct drain *d, __u64 seq)
 
 	ret = replay_wait_window(d->dp, d->key, d->cursor, seq - 1, MIG_REPLAY_WINDOW);
 	if (!ret)
-		ret = es_mig_record_get(d->dp, d->key, seq, &rec);
+		ret = es_mig_record_wait(d->dp, d->key, seq, &rec);
 	if (!ret)
 		ret = es_mig_inject(d->fd, &rec);
 	if (!ret)
@@ -260,6 +260,21 @@ int es_mig_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *k
 	return replay_run(dp, key, switch_state, replayed);
 }
 
+/*
+ * Record seq, to be sent again: one being filled is waited for; one absent
+ * too when every record of the range was kept (held requests, their only
+ * copy), else it is missing (lost on the WAN before a resend asked).
+ */
+static int record_to_send(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 seq,
+			  bool kept, struct es_mig_record *rec)
+{
+	int ret = es_mig_record_get(dp, key, seq, rec);
+
+	if (ret == -EAGAIN || (ret == -ENOENT && kept))
+		ret = es_mig_record_wait(dp, key, seq, rec);
+	return ret;
+}
+
 int es_mig_send_records(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 from,
 			__u64 to, unsigned int *sent, __u64 *first_missing)
 {
@@ -277,7 +292,7 @@ int es_mig_send_records(const struct es_mig_dp *dp, const struct es_mig_key *key
 	if (fd < 0)
 		return fd;
 	for (seq = from; seq <= to && !ret; seq++) {
-		if (es_mig_record_get(dp, key, seq, &rec)) {
+		if (record_to_send(dp, key, seq, !first_missing, &rec)) {
 			if (first_missing && !*first_missing)
 				*first_missing = seq;
 			continue;
@@ -346,8 +361,9 @@ int es_mig_finish(const struct es_mig_dp *dp, const struct es_mig_key *key,
 
 /*
  * Send kept request hk (h) to the old container, say so with op
- * (ES_MIG_CMD_SRC_DELIVERED or _LATE) and delete it. One without bytes
- * counts in *lost: delivered as far as the sequence goes, nothing sent.
+ * (ES_MIG_CMD_SRC_DELIVERED or _LATE) and delete it. One whose bytes the
+ * program could not copy (ES_MIG_HELD_NO_COPY) counts in *lost: delivered
+ * as far as the sequence goes, nothing sent.
  */
 static int deliver_one(const struct es_mig_dp *dp, const struct es_mig_key *key, int fd,
 		       const struct es_mig_record_key *hk, const struct es_mig_held *h, __u32 op,
@@ -356,7 +372,7 @@ static int deliver_one(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	struct es_mig_cmd cmd = { .value = hk->seq };
 	int ret = 0;
 
-	if (h->len)
+	if (h->len != ES_MIG_HELD_NO_COPY)
 		ret = es_mig_inject_packet(fd, h->data, h->len);
 	else
 		(*lost)++;
@@ -390,8 +406,11 @@ static int src_deliver_late(const struct es_mig_dp *dp, const struct es_mig_key 
 			late[n++] = k;
 	}
 	for (i = 0; i < n; i++) {
-		if (bpf_map_lookup_elem(dp->held_fd, &late[i], &h))
+		ret = es_mig_held_get(dp->held_fd, &late[i], &h);
+		if (ret == -ENOENT)
 			continue;
+		if (ret)
+			return ret;
 		ret = deliver_one(dp, key, fd, &late[i], &h, ES_MIG_CMD_SRC_LATE, sent, lost);
 		if (ret)
 			return ret;
@@ -417,12 +436,12 @@ static int src_deliver_next(const struct es_mig_dp *dp, const struct es_mig_key 
 		ret = src_deliver_late(dp, key, fd, r.last_seq, sent, lost);
 	if (ret)
 		return ret;
-	for (hk.seq = r.last_seq + 1; !bpf_map_lookup_elem(dp->held_fd, &hk, &h); hk.seq++) {
+	for (hk.seq = r.last_seq + 1; !(ret = es_mig_held_get(dp->held_fd, &hk, &h)); hk.seq++) {
 		ret = deliver_one(dp, key, fd, &hk, &h, ES_MIG_CMD_SRC_DELIVERED, sent, lost);
 		if (ret)
 			return ret;
 	}
-	return 0;
+	return ret == -ENOENT ? 0 : ret;
 }
 
 int es_mig_src_drain(const struct es_mig_dp *dp, const struct es_mig_key *key,
@@ -492,7 +511,7 @@ int es_mig_send_replies(const struct es_mig_dp *dp, const struct es_mig_key *key
 	if (fd < 0)
 		return fd;
 	for (sk.seq = from; sk.seq <= to && !ret; sk.seq++) {
-		if (bpf_map_lookup_elem(dp->sent_fd, &sk, &h) || !h.len) {
+		if (es_mig_held_get(dp->sent_fd, &sk, &h)) {
 			/* the missing ones from `from` on: the target gives them up */
 			if (run)
 				*missing_to = sk.seq;

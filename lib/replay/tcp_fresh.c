@@ -142,7 +142,7 @@ int es_tcp_fresh_detect(struct tcp_run *r)
 		r->ecr_ns = x.new_ns;
 		return 1;
 	}
-	if (r->cursor || es_mig_record_get(r->dp, r->key, r->next, &rec))
+	if (r->cursor || es_mig_record_wait(r->dp, r->key, r->next, &rec))
 		return 0;
 	h = tcp_hdr(&rec, &hlen);
 	if (!h || (h[13] & (TCP_SYN | TCP_ACK)) != TCP_SYN)
@@ -172,10 +172,15 @@ static int old_handshake(struct tcp_run *r, __u64 head, __u32 *isn, __u32 *tsval
 	__u32 hlen;
 	__u64 seq;
 	__u8 *h, *o;
+	int ret;
 
 	for (seq = r->cursor + 1; seq <= head; seq++) {
-		if (es_mig_record_get(r->dp, r->key, seq, &rec))
+		/* one being made may be that ACK: a later segment's may acknowledge more */
+		ret = es_mig_record_wait(r->dp, r->key, seq, &rec);
+		if (ret == -ENODATA)
 			continue;
+		if (ret)
+			return ret;
 		h = tcp_hdr(&rec, &hlen);
 		if (!h || !(h[13] & TCP_ACK))
 			continue;

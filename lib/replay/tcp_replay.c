@@ -142,7 +142,7 @@ int es_tcp_run_hand_next(struct tcp_run *r, const struct es_mig_session *s)
 		es_tcp_fresh_step(r, es_mig_seq_of(s->seq_state)) : 1;
 	if (fresh <= 0)
 		return fresh;
-	ret = es_mig_record_get(r->dp, r->key, r->next, &rec);
+	ret = es_mig_record_wait(r->dp, r->key, r->next, &rec);
 	if (ret)
 		return ret == -ENOENT ? -ENODATA : ret;
 	if (fresh == ES_TCP_FRESH_SYN) {

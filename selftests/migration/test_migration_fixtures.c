@@ -28,6 +28,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/ip.h>
 #include <linux/pkt_cls.h>
 #include <linux/udp.h>
@@ -35,6 +36,7 @@
 #include "migctl/ctl.h"
 #include "migctl/names.h"
 #include "migctl/seal.h"
+#include "replay/inject.h"
 #include "replay/replay.h"
 #include "replay/tcp_replay.h"
 #include "replay/tcp_run.h"
@@ -921,6 +923,151 @@ TEST_F(mig, abort_in_hold_sends_the_held_requests)
 	EXPECT_EQ(w0_tx_packets() - tx, 2, "two tunnel packets left towards the source");
 }
 
+/*
+ * A program numbers a request (one atomic on seq_state) before it makes
+ * its record and fills it (es_mig_mirror): a reader on another CPU may
+ * find the record absent, or there with len 0, for as long as that
+ * program runs; longer when a guest's vCPU is preempted meanwhile. This
+ * does it slowly from here: the record made after make_ms, filled
+ * fill_ms later.
+ */
+struct slow_record {
+	int				fd;		/* es_mig_replay, or es_mig_held */
+	struct es_mig_record_key	rk;
+	struct es_mig_record		rec;		/* as it is once filled */
+	struct es_mig_record		made;		/* as it is made: len 0 */
+	struct es_mig_held		*held;		/* es_mig_held's instead */
+	struct es_mig_held		held_made;
+	bool				made_first;	/* made already: only filled here */
+	unsigned int			make_ms, fill_ms;
+	int				ret;
+};
+
+static void *slow_record_thread(void *arg)
+{
+	struct slow_record *sr = arg;
+	const void *made = sr->held ? (void *)&sr->held_made : &sr->made;
+	const void *full = sr->held ? (void *)sr->held : &sr->rec;
+
+	usleep(sr->make_ms * 1000);
+	sr->ret = sr->made_first ? 0 : bpf_map_update_elem(sr->fd, &sr->rk, made, BPF_NOEXIST);
+	usleep(sr->fill_ms * 1000);
+	sr->ret = sr->ret ?: bpf_map_update_elem(sr->fd, &sr->rk, full, BPF_EXIST);
+	return NULL;
+}
+
+/* The session's next request numbered, its record made slowly with frame pkt's IP packet. */
+static void number_request(FIXTURE_DATA(mig) *self, struct slow_record *sr, const uint8_t *pkt,
+			   size_t len)
+{
+	struct es_mig_session s = session(self);
+
+	s.seq_state++;
+	ASSERT_OK(bpf_map_update_elem(self->dp.sessions_fd, &self->key, &s, BPF_EXIST),
+		  "a request numbered, as the program's first step");
+	sr->fd = self->dp.replay_fd;
+	sr->rk.session = self->key;
+	sr->rk.seq = es_mig_seq_of(s.seq_state);
+	sr->rec.ts_ns = es_now_ns();
+	sr->rec.len = len - ETH_HLEN;
+	memcpy(sr->rec.data, pkt + ETH_HLEN, sr->rec.len);
+	sr->made.ts_ns = sr->rec.ts_ns;
+}
+
+/*
+ * One CI run's replay read such a record as a malformed segment and gave
+ * the migration up ("Protocol error"); a held request's record read so
+ * after an abort would have been lost. es_mig_record_get says -EAGAIN for
+ * a record not filled yet; es_mig_record_wait waits for it, and gives a
+ * number never recorded up after ES_MIG_RECORD_WAIT_MS.
+ */
+TEST_F(mig, record_being_made_is_waited_for)
+{
+	struct slow_record sr = { .make_ms = 30, .fill_ms = 30 };
+	struct es_mig_record rec;
+	uint8_t pkt[PKT_MAX];
+	pthread_t th;
+	__u64 t0, took;
+
+	make_session(self, ES_MIG_FORWARDING, 16);
+	number_request(self, &sr, pkt, request(7, pkt));
+	EXPECT_EQ(es_mig_record_get(&self->dp, &self->key, 1, &rec), -ENOENT,
+		  "numbered, not made yet: none");
+	ASSERT_OK(pthread_create(&th, NULL, slow_record_thread, &sr), "the slow program");
+	t0 = es_now_ns();
+	EXPECT_OK(es_mig_record_wait(&self->dp, &self->key, 1, &rec), "waited for");
+	took = es_now_ns() - t0;
+	pthread_join(th, NULL);
+	ASSERT_OK(sr.ret, "the record made, then filled");
+	EXPECT_GE(took, 55 * 1000000ULL, "until it was filled");
+	EXPECT_EQ(rec.len, sr.rec.len, "the whole request");
+	EXPECT_TRUE(!memcmp(rec.data, sr.rec.data, rec.len), "its bytes");
+	EXPECT_EQ(es_mig_record_wait(&self->dp, &self->key, 2, &rec), -ENOENT,
+		  "past the last number: none, at once");
+	number_request(self, &sr, pkt, request(8, pkt));
+	ASSERT_OK(bpf_map_update_elem(sr.fd, &sr.rk, &(struct es_mig_record){ 0 }, BPF_NOEXIST),
+		  "record 2 made, never filled");
+	EXPECT_EQ(es_mig_record_get(&self->dp, &self->key, 2, &rec), -EAGAIN,
+		  "made, not filled: being made");
+	t0 = es_now_ns();
+	EXPECT_EQ(es_mig_record_wait(&self->dp, &self->key, 2, &rec), -ENODATA,
+		  "never filled: given up");
+	took = es_now_ns() - t0;
+	EXPECT_GE(took, ES_MIG_RECORD_WAIT_MS * 1000000ULL, "after ES_MIG_RECORD_WAIT_MS");
+	EXPECT_TRUE(took < 5 * ES_MIG_RECORD_WAIT_MS * 1000000ULL, "and not much later");
+}
+
+/* The tags of the tunnelled requests seen on w1 (socket fd) within 1 s, by seq; how many. */
+static int tunnel_tags(int fd, uint8_t *tags, int max)
+{
+	uint8_t buf[PKT_MAX];
+	struct es_mig_tunhdr th;
+	uint64_t seq;
+	ssize_t n;
+	int seen = 0;
+
+	while ((n = recv(fd, buf, sizeof(buf), 0)) > 28 + (ssize_t)sizeof(th) + 28) {
+		memcpy(&th, buf + 28, sizeof(th));
+		seq = be64toh(th.seq);
+		if (ntohs(th.magic) != ES_MIG_TUN_MAGIC || !seq || seq > (uint64_t)max)
+			continue;
+		/* outer IPv4 and UDP, the header, the request's IPv4 and UDP, its payload */
+		tags[seq - 1] = buf[28 + sizeof(th) + 28];
+		seen++;
+	}
+	return seen;
+}
+
+TEST_F(mig, abort_in_hold_sends_a_held_request_being_made)
+{
+	struct slow_record sr = { .make_ms = 20, .fill_ms = 30 };
+	struct timeval tv = { .tv_sec = 1 };
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP) };
+	uint8_t pkt[PKT_MAX], tags[2] = { 0 };
+	struct run r;
+	pthread_t th;
+	int cap;
+
+	ll.sll_ifindex = if_nametoindex("w1");
+	cap = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP));
+	ASSERT_GE(cap, 0, "a packet socket");
+	ASSERT_OK(bind(cap, (struct sockaddr *)&ll, sizeof(ll)), "on w1, the next hop's side");
+	ASSERT_OK(setsockopt(cap, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), "SO_RCVTIMEO");
+	make_session(self, ES_MIG_FORWARDING, 16);
+	ASSERT_OK(es_mig_hold(&self->dp, &self->key, NULL), "hold");
+	run_xdp(self->ingress_fd, 1, pkt, request(1, pkt), &r);
+	ASSERT_EQ(r.retval, XDP_DROP, "request 1 held");
+	number_request(self, &sr, pkt, request(2, pkt));
+	ASSERT_OK(pthread_create(&th, NULL, slow_record_thread, &sr), "request 2's slow program");
+	EXPECT_OK(es_mig_abort(&self->dp, &self->key), "abort, the held requests sent");
+	pthread_join(th, NULL);
+	ASSERT_OK(sr.ret, "record 2 made, then filled");
+	EXPECT_EQ(session(self).abort_seq, 2, "both numbered before the abort");
+	EXPECT_EQ(tunnel_tags(cap, tags, 2), 2, "two requests left towards the source");
+	EXPECT_EQ(tags[0] << 8 | tags[1], 1 << 8 | 2, "request 1, and request 2 whole");
+	close(cap);
+}
+
 TEST_F(mig, buffer_full_in_hold_marks_held_requests)
 {
 	uint8_t pkt[PKT_MAX];
@@ -1659,6 +1806,67 @@ TEST_F(mig, source_release_delivers_held_in_order_then_opens)
 	close(fd);
 }
 
+/* The service's socket at the source, holding, request 5 kept: how a release test begins. */
+static int source_holding_five(FIXTURE_DATA(mig) *self)
+{
+	__u64 hold_at = 0;
+	int fd = service_socket();
+
+	ASSERT_GE(fd, 0, "service socket");
+	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
+	ASSERT_OK(es_mig_src_hold(&self->dp, &self->key, NODE4(LOCAL), &hold_at), "hold");
+	tunnel_request(self, 5, 5, XDP_DROP);
+	return fd;
+}
+
+/*
+ * The source's drain meets a kept request its program is still copying
+ * (es_mig_keep made the entry, len 0). It waits and delivers it whole;
+ * before, it took it for one not copied: counted lost, deleted, never
+ * delivered. One the program could not copy (ES_MIG_HELD_NO_COPY) is
+ * counted lost, and nothing of it delivered.
+ */
+TEST_F(mig, source_release_waits_for_a_request_being_kept)
+{
+	struct es_mig_record_key k7 = { .session = self->key, .seq = 7 };
+	struct es_mig_held h6 = { .seq = 6 }, h7 = { .seq = 7, .len = ES_MIG_HELD_NO_COPY };
+	struct slow_record sr = { .held = &h6, .made_first = true, .fill_ms = 40 };
+	unsigned int sent = 0, lost = 0;
+	uint8_t req[PKT_MAX];
+	struct es_mig_remote r;
+	pthread_t th;
+	size_t len;
+	int fd;
+
+	fd = source_holding_five(self);
+	/* 6 and 7 arrive as the program takes them: counted, then kept */
+	r = remote(self);
+	r.hold += 2;
+	r.held += 2;
+	ASSERT_OK(bpf_map_update_elem(self->dp.remote_fd, &self->key, &r, BPF_EXIST),
+		  "6 and 7 counted");
+	ASSERT_OK(bpf_map_update_elem(self->dp.held_fd, &k7, &h7, BPF_NOEXIST),
+		  "7 kept, its bytes not copied");
+	len = request(6, req);
+	h6.len = len - ETH_HLEN;
+	memcpy(h6.data, req + ETH_HLEN, h6.len);
+	sr.fd = self->dp.held_fd;
+	sr.rk = (struct es_mig_record_key){ .session = self->key, .seq = 6 };
+	sr.held_made.seq = 6;
+	ASSERT_OK(bpf_map_update_elem(sr.fd, &sr.rk, &sr.held_made, BPF_NOEXIST),
+		  "6 kept, being copied");
+	ASSERT_OK(pthread_create(&th, NULL, slow_record_thread, &sr), "6's slow program");
+	ASSERT_OK(es_mig_src_release(&self->dp, &self->key, &sent, &lost), "release");
+	pthread_join(th, NULL);
+	ASSERT_OK(sr.ret, "6 copied, 40 ms later");
+	EXPECT_EQ(sent * 10 + lost, 31, "5, 6 and 7 through the sequence, 7 lost");
+	expect_delivered(fd, 5);
+	expect_delivered(fd, 6);
+	EXPECT_EQ(recv(fd, req, sizeof(req), MSG_DONTWAIT), -1, "nothing of 7");
+	EXPECT_EQ(remote(self).hold >> ES_MIG_STATE_SHIFT, ES_MIG_SRC_OPEN, "open again");
+	close(fd);
+}
+
 /*
  * A request longer than a record arrives during the hold: it cannot be
  * kept, so it is delivered at once (ES_MIG_RF_HOLD_BROKEN: its order
@@ -1670,16 +1878,11 @@ TEST_F(mig, source_release_delivers_requests_passed_by_one_it_could_not_keep)
 {
 	uint8_t big[PKT_MAX], tun[PKT_MAX];
 	unsigned int sent = 0, lost = 9;
-	__u64 hold_at = 0;
 	struct run r;
 	size_t len;
 	int fd;
 
-	fd = service_socket();
-	ASSERT_GE(fd, 0, "service socket");
-	ASSERT_OK(es_mig_config_set(&self->dp, NODE4(SOURCE), TUN_PORT, 1024), "config");
-	ASSERT_OK(es_mig_src_hold(&self->dp, &self->key, NODE4(LOCAL), &hold_at), "hold");
-	tunnel_request(self, 5, 5, XDP_DROP);
+	fd = source_holding_five(self);
 	/* with its headers, longer than a record */
 	len = udp_pkt_n(user_ip, USER_PORT, svc_ip, SVC_PORT, 6, ES_MIG_RECORD_BYTES, big);
 	ASSERT_GT(len, ES_MIG_RECORD_BYTES, "a request longer than a record");
@@ -1865,6 +2068,44 @@ TEST_F_BOTH_FAMILIES(tcp_segments_forwarded_and_mirrored)
 	EXPECT_EQ(session(self).mirrored, 1, "and copied into the replay buffer");
 	EXPECT_EQ(es_mig_record_get(&self->dp, &self->key, 1, &(struct es_mig_record){}), 0,
 		  "record 1 present");
+}
+
+/*
+ * The replay meets a segment whose record is being made (numbered, then
+ * made, then filled: record_being_made_is_waited_for). It hands it over
+ * once filled, whole; one CI run's replay took it for a malformed segment
+ * and gave a migration of twenty connections up ("Protocol error").
+ */
+TEST_F(mig, tcp_replay_hands_a_segment_being_recorded_over_whole)
+{
+	struct slow_record sr = { .make_ms = 20, .fill_ms = 30 };
+	struct es_mig_tcp_replay out = {};
+	struct tcp_run r = { .out = &out, .booted = true, .next = 1 };
+	struct es_mig_session s;
+	uint8_t pkt[PKT_MAX];
+	pthread_t th;
+	int ret;
+
+	tcp_key(self);
+	make_session(self, ES_MIG_REPLAYING, 16);
+	ASSERT_OK(sh("ip addr add " SVC "/32 dev lo"), "the service's address in this namespace");
+	r.dp = &self->dp;
+	r.key = &self->key;
+	r.now = es_now_ns();
+	r.fd = es_mig_inject_key_open(ES_NETNS_OWN, &self->key);
+	ASSERT_GE(r.fd, 0, "an injection socket");
+	number_request(self, &sr, pkt,
+		       tcp_pkt(user_ip, USER_PORT, svc_ip, SVC_PORT, 5000, 1000, 20, 'r', pkt));
+	ASSERT_OK(pthread_create(&th, NULL, slow_record_thread, &sr), "the slow program");
+	s = session(self);
+	ret = es_tcp_run_hand_next(&r, &s);
+	pthread_join(th, NULL);
+	ASSERT_OK(sr.ret, "the record made, then filled");
+	EXPECT_EQ(ret, 1, "handed over");
+	EXPECT_EQ(out.injected, 1, "once");
+	EXPECT_EQ(out.user_end, 5020, "the segment as the user sent it: its 20 bytes");
+	EXPECT_EQ(session(self).replayed, 1, "and counted replayed");
+	close(r.fd);
 }
 
 /*
