@@ -112,28 +112,28 @@ static __always_inline int es_mig_mirror(void *ctx, bool skb, struct es_mig_sess
 					 const struct es_mig_key *k, __u64 seq, __u32 len)
 {
 	struct es_mig_record *rec = NULL;
-	long err;
+	long err = -1;
 	int reason;
 
 	reason = es_mig_record_new(s, k, seq, len, &rec);
 	if (reason)
 		return reason;
-	if (!rec || len == 0 || len > ES_MIG_RECORD_BYTES)
+	if (!rec)
 		return ES_MIG_ABORT_TOO_BIG;
 	/* skb is a constant in each caller: only one helper is ever reached. */
-	if (skb)
-		err = bpf_skb_load_bytes(ctx, ES_ETH_HLEN, rec->data, len);
-	else
-		err = bpf_xdp_load_bytes(ctx, ES_ETH_HLEN, rec->data, len);
-	if (err)
-		return ES_MIG_ABORT_TOO_BIG;
+	if (len && len <= ES_MIG_RECORD_BYTES)
+		err = skb ? bpf_skb_load_bytes(ctx, ES_ETH_HLEN, rec->data, len) :
+			    bpf_xdp_load_bytes(ctx, ES_ETH_HLEN, rec->data, len);
 	/*
 	 * Published last, by an exchange (ordered after the copy on every
 	 * architecture): the request's number was taken before its record was
 	 * made, so the agent may read the record while this runs on another
-	 * CPU, and must never take a half-copied request for the user's.
+	 * CPU, and must never take a half-copied request for the user's. A
+	 * copy that failed says so (readers wait for one still being made).
 	 */
-	__sync_lock_test_and_set(&rec->len, len);
+	__sync_lock_test_and_set(&rec->len, err ? ES_MIG_NO_COPY : len);
+	if (err)
+		return ES_MIG_ABORT_TOO_BIG;
 	__sync_fetch_and_add(&s->mirrored, 1);
 	return 0;
 }
@@ -295,7 +295,7 @@ static __noinline bool es_mig_remote_request(struct xdp_md *ctx, const __u32 *pe
 	 */
 	if (!len || len > ES_MIG_RECORD_BYTES ||
 	    bpf_xdp_load_bytes(ctx, ES_ETH_HLEN + hlen, held->data, len))
-		len = ES_MIG_HELD_NO_COPY;
+		len = ES_MIG_NO_COPY;
 	__sync_lock_test_and_set(&held->len, len);
 	return true;
 }

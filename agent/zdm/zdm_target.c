@@ -650,13 +650,20 @@ static enum es_mig_err op_abort(struct op_ctx *o, json_t **resp)
 }
 
 
-/* The last of the records from `from` on that the buffer no longer has, up to `to`. */
+/*
+ * The last of the records from `from` on that the buffer no longer has (or
+ * whose copy failed), up to `to`.
+ */
 static __u64 missing_run(struct op_ctx *o, __u64 from, __u64 to)
 {
 	struct es_mig_record rec;
+	int ret;
 
-	while (from < to && es_mig_record_get(&o->z->dp, &o->key, from + 1, &rec) == -ENOENT)
-		from++;
+	for (; from < to; from++) {
+		ret = es_mig_record_get(&o->z->dp, &o->key, from + 1, &rec);
+		if (ret != -ENOENT && ret != -ENODATA)
+			break;
+	}
 	return from;
 }
 

@@ -42,7 +42,7 @@
  * 11: the tunnel a session used before its latest (es_mig_remote.prev_addr,
  *    prev_last_seq, prev_seen);
  * 12: es_mig_record.len and es_mig_held.len written last (0: being made),
- *    ES_MIG_HELD_NO_COPY.
+ *    ES_MIG_NO_COPY.
  */
 #define ES_MIG_LAYOUT_VERSION	12
 
@@ -337,12 +337,14 @@ struct es_mig_record_key {
  * Pinned, so it survives an agent restart until the agent deletes it
  * after cut-over or abort.
  */
+#define ES_MIG_NO_COPY	0xffffffffU	/* es_mig_record.len, es_mig_held.len: bytes not copied */
 struct es_mig_record {
 	__u64	ts_ns;		/* CLOCK_MONOTONIC ns when the request arrived */
 	__u32	len;		/* bytes of data used: the IP packet as received;
 				 * written last, by an atomic exchange: 0 while the
 				 * program is still making the record (the request's
-				 * number is taken first) */
+				 * number is taken first); ES_MIG_NO_COPY: its copy
+				 * failed (the session aborts) */
 	__u32	answered;	/* ES_MIG_ANS_REPLAYED, set atomically (the claims of the
 				 * replies are in es_mig_rclaim since layout 10) */
 	__u8	data[ES_MIG_RECORD_BYTES];	/* IP header (4 or 6), L4 header, payload */
@@ -574,13 +576,12 @@ struct es_mig_remote {
  * tunnel (es_mig_sent, an LRU hash keyed by ordinal; seq: the ordinal),
  * kept to be sent again when the target misses it.
  */
-#define ES_MIG_HELD_NO_COPY	0xffffffffU	/* es_mig_held.len: bytes not copied */
 struct es_mig_held {
 	__u64	seq;		/* the request's sequence number in the tunnel header */
 	__u64	ts_ns;		/* CLOCK_MONOTONIC ns when it arrived */
 	__u32	len;		/* bytes of data used: the user's IP packet; written
 				 * last, by an atomic exchange (0: being made), as
-				 * es_mig_record.len; ES_MIG_HELD_NO_COPY: kept, but
+				 * es_mig_record.len; ES_MIG_NO_COPY: kept, but
 				 * its bytes could not be copied */
 	__u32	reserved;	/* zero */
 	__u8	data[ES_MIG_RECORD_BYTES];	/* IP header (4 or 6), L4 header, payload */

@@ -712,12 +712,15 @@ int es_mig_record_get(const struct es_mig_dp *dp, const struct es_mig_key *key, 
 		return -errno;
 	if (!rec->len)
 		return -EAGAIN;
+	if (rec->len == ES_MIG_NO_COPY)
+		return -ENODATA;
 	/*
 	 * Published, but the kernel's copy of the value may have read the
 	 * bytes after len before the program wrote them (a string copy's
 	 * loads need not be in order): a copy made now, after len was seen,
 	 * holds them all.
 	 */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	return bpf_map_lookup_elem(dp->replay_fd, &rk, rec) ? -errno : 0;
 }
 
@@ -736,32 +739,53 @@ int es_mig_held_get(int map_fd, const struct es_mig_record_key *k, struct es_mig
 		nanosleep(&pause, NULL);
 	}
 	/* seen written: a copy made now holds the bytes before len (es_mig_record_get) */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	return bpf_map_lookup_elem(map_fd, k, h) ? -errno : 0;
+}
+
+/*
+ * Will record seq be there? A numbered request's past the cursor (those
+ * up to it are deleted at the resume) of a session that mirrors: 0, or
+ * -ENOENT when none will be.
+ */
+static int record_due(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 seq)
+{
+	struct es_mig_session s;
+	int ret = es_mig_session_get(dp, key, &s);
+
+	if (ret)
+		return ret;
+	if (seq > es_mig_seq_of(s.seq_state) || seq <= s.cursor || !(s.flags & ES_MIG_F_MIRROR))
+		return -ENOENT;
+	return 0;
+}
+
+int es_mig_record_wait_until(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 seq,
+			     struct es_mig_record *rec, __u64 until_ns)
+{
+	struct timespec pause = { .tv_nsec = RECORD_POLL_US * 1000L };
+	int ret;
+
+	for (;;) {
+		ret = es_mig_record_get(dp, key, seq, rec);
+		if (ret == -ENOENT) {
+			ret = record_due(dp, key, seq);
+			if (ret)
+				return ret;	/* none will come */
+		} else if (ret != -EAGAIN) {
+			return ret;
+		}
+		if (es_now_ns() > until_ns)
+			return -ENODATA;
+		nanosleep(&pause, NULL);
+	}
 }
 
 int es_mig_record_wait(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 seq,
 		       struct es_mig_record *rec)
 {
-	struct timespec pause = { .tv_nsec = RECORD_POLL_US * 1000L };
-	__u64 until = es_now_ns() + ES_MIG_RECORD_WAIT_MS * 1000000ULL;
-	struct es_mig_session s;
-	int ret;
-
-	for (;;) {
-		ret = es_mig_record_get(dp, key, seq, rec);
-		if (ret != -ENOENT && ret != -EAGAIN)
-			return ret;
-		if (ret == -ENOENT) {
-			ret = es_mig_session_get(dp, key, &s);
-			if (ret)
-				return ret;
-			if (seq > es_mig_seq_of(s.seq_state))
-				return -ENOENT;
-		}
-		if (es_now_ns() > until)
-			return -ENODATA;
-		nanosleep(&pause, NULL);
-	}
+	return es_mig_record_wait_until(dp, key, seq, rec,
+					es_now_ns() + ES_MIG_RECORD_WAIT_MS * 1000000ULL);
 }
 
 /*

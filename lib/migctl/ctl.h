@@ -179,7 +179,8 @@ static inline unsigned int es_mig_state_of(__u64 seq_state)
 
 /*
  * Record seq of the session: 0, -ENOENT when there is none, -EAGAIN when
- * it is there but not filled yet (its len still 0), or -errno.
+ * it is there but not filled yet (its len still 0), -ENODATA when its
+ * copy failed (ES_MIG_NO_COPY), or -errno.
  */
 int es_mig_record_get(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 seq,
 		      struct es_mig_record *rec);
@@ -187,19 +188,22 @@ int es_mig_record_get(const struct es_mig_dp *dp, const struct es_mig_key *key, 
  * A program numbers a request before it makes and fills its record, so
  * for a moment (longer when its CPU is preempted: a guest's vCPU) a
  * numbered request's record is absent or not filled. Record seq, waited
- * for while it is so, at most ES_MIG_RECORD_WAIT_MS: 0; -ENOENT when seq
- * is past the session's last number; -ENODATA when it did not come (never
- * made: a full map or a failed copy, which abort the session; or deleted
- * since); or -errno.
+ * for while it is so, at most ES_MIG_RECORD_WAIT_MS: 0; -ENOENT when none
+ * will come (seq past the session's last number, at or below its cursor,
+ * or a session that does not mirror); -ENODATA when it did not come
+ * (never made: a full map or a failed copy; or deleted since); or -errno.
+ * _until: waits until CLOCK_MONOTONIC until_ns, one bound for a range.
  */
 #define ES_MIG_RECORD_WAIT_MS	200
 int es_mig_record_wait(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 seq,
 		       struct es_mig_record *rec);
+int es_mig_record_wait_until(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 seq,
+			     struct es_mig_record *rec, __u64 until_ns);
 /*
  * Entry k of es_mig_held or es_mig_sent (map_fd), whose len is written
  * last in the same way: 0; -ENOENT when there is none; -ENODATA when it
  * stayed unfilled ES_MIG_RECORD_WAIT_MS; or -errno. A kept request whose
- * bytes could not be copied has len ES_MIG_HELD_NO_COPY.
+ * bytes could not be copied has len ES_MIG_NO_COPY.
  */
 int es_mig_held_get(int map_fd, const struct es_mig_record_key *k, struct es_mig_held *h);
 /* Delete the session's records with seq in [from, to]; returns how many. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "migctl/names.h"
+#include "util/clock.h"
 #include "net/udp_rqueue.h"
 #include "inject.h"
 #include "replay.h"
@@ -260,27 +261,13 @@ int es_mig_replay_cutover(const struct es_mig_dp *dp, const struct es_mig_key *k
 	return replay_run(dp, key, switch_state, replayed);
 }
 
-/*
- * Record seq, to be sent again: one being filled is waited for; one absent
- * too when every record of the range was kept (held requests, their only
- * copy), else it is missing (lost on the WAN before a resend asked).
- */
-static int record_to_send(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 seq,
-			  bool kept, struct es_mig_record *rec)
-{
-	int ret = es_mig_record_get(dp, key, seq, rec);
-
-	if (ret == -EAGAIN || (ret == -ENOENT && kept))
-		ret = es_mig_record_wait(dp, key, seq, rec);
-	return ret;
-}
-
 int es_mig_send_records(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 from,
 			__u64 to, unsigned int *sent, __u64 *first_missing)
 {
+	/* one bound for the range: a record that never comes costs it once */
+	__u64 until = es_now_ns() + ES_MIG_RECORD_WAIT_MS * 1000000ULL, seq;
 	struct es_mig_record rec;
 	struct es_mig_session s;
-	__u64 seq;
 	int fd, ret;
 
 	if (first_missing)
@@ -292,7 +279,7 @@ int es_mig_send_records(const struct es_mig_dp *dp, const struct es_mig_key *key
 	if (fd < 0)
 		return fd;
 	for (seq = from; seq <= to && !ret; seq++) {
-		if (record_to_send(dp, key, seq, !first_missing, &rec)) {
+		if (es_mig_record_wait_until(dp, key, seq, &rec, until)) {
 			if (first_missing && !*first_missing)
 				*first_missing = seq;
 			continue;
@@ -362,7 +349,7 @@ int es_mig_finish(const struct es_mig_dp *dp, const struct es_mig_key *key,
 /*
  * Send kept request hk (h) to the old container, say so with op
  * (ES_MIG_CMD_SRC_DELIVERED or _LATE) and delete it. One whose bytes the
- * program could not copy (ES_MIG_HELD_NO_COPY) counts in *lost: delivered
+ * program could not copy (ES_MIG_NO_COPY) counts in *lost: delivered
  * as far as the sequence goes, nothing sent.
  */
 static int deliver_one(const struct es_mig_dp *dp, const struct es_mig_key *key, int fd,
@@ -372,7 +359,7 @@ static int deliver_one(const struct es_mig_dp *dp, const struct es_mig_key *key,
 	struct es_mig_cmd cmd = { .value = hk->seq };
 	int ret = 0;
 
-	if (h->len != ES_MIG_HELD_NO_COPY)
+	if (h->len != ES_MIG_NO_COPY)
 		ret = es_mig_inject_packet(fd, h->data, h->len);
 	else
 		(*lost)++;

@@ -83,9 +83,10 @@ int es_mig_src_drain(const struct es_mig_dp *dp, const struct es_mig_key *key,
 /*
  * Target side: send the records from..to that exist to the source again
  * (a request the source reports missing); *first_missing is the first
- * that does not exist (0 when all did). Without first_missing, every
- * record of the range was kept (the held requests): one not there yet is
- * being made, and is waited for (es_mig_record_wait).
+ * that does not exist (0 when all did). One being made is waited for
+ * (es_mig_record_wait_until, one bound for the range): a request the
+ * source misses may be one whose record is not made yet, and one of the
+ * held requests sent after an abort has no other copy.
  */
 int es_mig_send_records(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 from,
 			__u64 to, unsigned int *sent, __u64 *first_missing);

@@ -177,7 +177,7 @@ static int old_handshake(struct tcp_run *r, __u64 head, __u32 *isn, __u32 *tsval
 	for (seq = r->cursor + 1; seq <= head; seq++) {
 		/* one being made may be that ACK: a later segment's may acknowledge more */
 		ret = es_mig_record_wait(r->dp, r->key, seq, &rec);
-		if (ret == -ENODATA)
+		if (ret == -ENODATA || ret == -ENOENT)
 			continue;
 		if (ret)
 			return ret;

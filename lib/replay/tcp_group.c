@@ -139,7 +139,8 @@ static int peek(struct group *g, unsigned int i)
 
 	if (m->ts_seq == m->r.next)
 		return 0;
-	if (es_mig_record_get(m->r.dp, m->r.key, m->r.next, &rec))
+	/* one being made is waited for: skipped, a later one would go before it */
+	if (es_mig_record_wait(m->r.dp, m->r.key, m->r.next, &rec))
 		return -1;
 	m->ts_seq = m->r.next;
 	m->ts = rec.ts_ns;
