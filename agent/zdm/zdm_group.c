@@ -58,13 +58,6 @@ void es_zdm_group_add(struct es_zdm *z, const char *id, const struct es_mig_key 
 	pthread_mutex_unlock(&z->group_lock);
 }
 
-void es_zdm_group_join(struct es_zdm *z, const char *id, const struct es_mig_key *key)
-{
-	pthread_mutex_lock(&z->group_lock);
-	add(z, id, key, false);
-	pthread_mutex_unlock(&z->group_lock);
-}
-
 /*
  * The group's sessions still to replay (not cut over); under group_lock.
  * -ESTALE when the data plane gave one up: the others' replay is moot.
@@ -149,6 +142,7 @@ static int together(struct es_zdm *z, struct es_zdm_group *g, const struct es_mi
 		    struct es_mig_tcp_replay *mine)
 {
 	struct es_mig_tcp_replay *outs = calloc(n, sizeof(*outs));
+	__u64 began = es_now_ns();
 	struct es_mig_dp dp;
 	unsigned int i;
 	int ret;
@@ -159,6 +153,8 @@ static int together(struct es_zdm *z, struct es_zdm_group *g, const struct es_mi
 	ret = es_zdm_ct_dp(z, key, &dp) ?:
 	      es_mig_tcp_replay_group(&dp, keys, n, z->cfg->cutover_timeout_ms, cut, outs);
 	es_zdm_ct_dp_put(&dp);
+	if (!ret && !cut)
+		g->caught_up_from_ns = began;
 	for (i = 0; i < n; i++) {
 		count(g, &keys[i], &outs[i]);
 		if (!memcmp(&keys[i], key, sizeof(*key)))
@@ -169,26 +165,45 @@ static int together(struct es_zdm *z, struct es_zdm_group *g, const struct es_mi
 }
 
 int es_zdm_group_replay(struct es_zdm *z, const char *id, const struct es_mig_key *key, bool cut,
-			struct es_mig_tcp_replay *mine)
+			bool *shared, struct es_mig_tcp_replay *mine)
 {
 	struct es_mig_key *keys = calloc(ES_ZDM_GROUP_MAX, sizeof(*keys));
+	__u64 asked = es_now_ns();
 	struct es_zdm_group *g;
 	struct es_mig_dp dp;
 	int n, i, ret;
 
 	memset(mine, 0, sizeof(*mine));
+	if (shared)
+		*shared = false;
 	if (!keys)
 		return -ENOMEM;
 	pthread_mutex_lock(&z->group_lock);
+	add(z, id, key, false);
 	g = find(z, id);
 	n = pending(z, g, keys);
+	/*
+	 * The source asks each session's catch-up, 16 side by side, and each
+	 * call replays all of them: one of those calls that began after this
+	 * one was asked, and caught every session up, is this one's too (the
+	 * same as a pass of its own would find, a moment earlier). A hundred
+	 * connections took a hundred passes one after another, seconds under
+	 * load, while the replay buffer filled.
+	 */
+	if (!cut && n > 0 && slot(g, key) >= 0 && g->caught_up_from_ns > asked) {
+		if (shared)
+			*shared = true;
+		n = -EALREADY;
+	}
 	/*
 	 * Alone, or not known here (this agent restarted since the start, or
 	 * the session is cut over already), or not in the group (past its
 	 * ES_ZDM_GROUP_MAX): on its own, as before. The group's replay hands
 	 * over its members only: one not among them would be left as it was.
 	 */
-	if (n < 0) {
+	if (n == -EALREADY) {
+		ret = 0;
+	} else if (n < 0) {
 		ret = n;
 	} else if (n > 1 && slot(g, key) >= 0 && !z->cfg->replay_per_connection) {
 		ret = together(z, g, keys, n, key, cut, mine);

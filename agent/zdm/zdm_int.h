@@ -78,17 +78,16 @@ void es_zdm_group_add(struct es_zdm *z, const char *id, const struct es_mig_key 
 /*
  * es_mig_tcp_replay of key, with the other sessions of migration id not cut
  * over yet, in their arrival order (es_mig_tcp_replay_group); *mine gets
- * key's figures (zero when an earlier call did its part).
+ * key's figures (zero when an earlier call did its part). A catch-up (cut
+ * false) that finds one of all the sessions begun since it was asked,
+ * and caught up, takes that one's (*shared true; may be NULL). A session
+ * the source took in after the start (a late connection, or one the seal
+ * named) joins the group of migration id here, if this agent has one, so
+ * that it is replayed and compared with the others before any cut-over.
  */
 int es_zdm_group_replay(struct es_zdm *z, const char *id, const struct es_mig_key *key, bool cut,
-			struct es_mig_tcp_replay *mine);
+			bool *shared, struct es_mig_tcp_replay *mine);
 /* When migration id first started a session here (CLOCK_MONOTONIC ns); false if not known. */
-/*
- * A session the source took in after the start (a late connection, or one
- * the seal named) joins the group of migration id, if this agent has one,
- * so that it is replayed and compared with the others before any cut-over.
- */
-void es_zdm_group_join(struct es_zdm *z, const char *id, const struct es_mig_key *key);
 bool es_zdm_group_since(struct es_zdm *z, const char *id, __u64 *since_ns);
 /* A session of migration id the data plane gave up: which and why, in why. */
 bool es_zdm_group_aborted(struct es_zdm *z, const char *id, char *why, size_t len);

@@ -354,8 +354,7 @@ static enum es_mig_err op_cutover_tcp(struct op_ctx *o, json_t **resp)
 	int ret;
 
 	log_ev(o, "zdm_replay_start", NULL);
-	es_zdm_group_join(o->z, o->id, &o->key);
-	ret = es_zdm_group_replay(o->z, o->id, &o->key, true, &r);
+	ret = es_zdm_group_replay(o->z, o->id, &o->key, true, NULL, &r);
 	if (ret == -ESTALE && state_now(o, &s) == ES_MIG_CUTOVER)
 		ret = 0;	/* asked again after a lost answer */
 	if (ret)
@@ -444,17 +443,18 @@ static enum es_mig_err op_catchup_udp(struct op_ctx *o, json_t **resp)
 static enum es_mig_err op_catchup(struct op_ctx *o, json_t **resp)
 {
 	struct es_mig_tcp_replay r;
+	bool shared;
 	int ret;
 
 	if (o->key.proto != IPPROTO_TCP)
 		return op_catchup_udp(o, resp);
 	log_ev(o, "zdm_replay_start", json_pack("{s:b}", "cut", 0));
-	es_zdm_group_join(o->z, o->id, &o->key);
-	ret = es_zdm_group_replay(o->z, o->id, &o->key, false, &r);
+	ret = es_zdm_group_replay(o->z, o->id, &o->key, false, &shared, &r);
 	if (ret)
 		return replay_failed(o, resp, ret, &r);
-	log_ev(o, "zdm_caught_up", json_pack("{s:i,s:i,s:i}", "replayed", r.injected,
-					     "handed_again", r.again, "probes", r.probes));
+	log_ev(o, "zdm_caught_up", json_pack("{s:i,s:i,s:i,s:b}", "replayed", r.injected,
+					     "handed_again", r.again, "probes", r.probes,
+					     "shared", shared));
 	*resp = json_pack("{s:i,s:o}", "replayed", r.injected, "streams",
 			  tcp_verdict_json(o, NULL, 0));
 	return ES_MIG_OK;
