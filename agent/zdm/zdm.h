@@ -121,8 +121,8 @@ struct es_zdm_group {
 	/* segments replayed into each so far, whichever call handed them */
 	unsigned int		replayed[ES_ZDM_GROUP_MAX];
 	unsigned int		again[ES_ZDM_GROUP_MAX];
-	/* CLOCK_MONOTONIC ns the latest catch-up of all that caught up began; 0 none */
-	__u64			caught_up_from_ns;
+	/* CLOCK_MONOTONIC ns the latest catch-up pass that caught each up began; 0 none */
+	__u64			caught_up_ns[ES_ZDM_GROUP_MAX];
 };
 
 /* What es_zdm_start needs of the agent (all outlive the instance). */

@@ -153,8 +153,10 @@ static int together(struct es_zdm *z, struct es_zdm_group *g, const struct es_mi
 	ret = es_zdm_ct_dp(z, key, &dp) ?:
 	      es_mig_tcp_replay_group(&dp, keys, n, z->cfg->cutover_timeout_ms, cut, outs);
 	es_zdm_ct_dp_put(&dp);
-	if (!ret && !cut)
-		g->caught_up_from_ns = began;
+	/* the sessions this pass caught up, each stamped (a late one joins after it) */
+	for (i = 0; !ret && !cut && i < n; i++)
+		if (slot(g, &keys[i]) >= 0)
+			g->caught_up_ns[slot(g, &keys[i])] = began;
 	for (i = 0; i < n; i++) {
 		count(g, &keys[i], &outs[i]);
 		if (!memcmp(&keys[i], key, sizeof(*key)))
@@ -184,13 +186,14 @@ int es_zdm_group_replay(struct es_zdm *z, const char *id, const struct es_mig_ke
 	n = pending(z, g, keys);
 	/*
 	 * The source asks each session's catch-up, 16 side by side, and each
-	 * call replays all of them: one of those calls that began after this
-	 * one was asked, and caught every session up, is this one's too (the
-	 * same as a pass of its own would find, a moment earlier). A hundred
-	 * connections took a hundred passes one after another, seconds under
-	 * load, while the replay buffer filled.
+	 * call replays all of them: a pass that began after this call was
+	 * asked, and caught this session up with the others, is this call's
+	 * too (the same as a pass of its own would find, a moment earlier). A
+	 * hundred connections took a hundred passes one after another,
+	 * seconds under load, while the replay buffer filled.
 	 */
-	if (!cut && n > 0 && slot(g, key) >= 0 && g->caught_up_from_ns > asked) {
+	i = slot(g, key);
+	if (!cut && n > 0 && i >= 0 && g->caught_up_ns[i] > asked) {
 		if (shared)
 			*shared = true;
 		n = -EALREADY;

@@ -79,8 +79,8 @@ void es_zdm_group_add(struct es_zdm *z, const char *id, const struct es_mig_key 
  * es_mig_tcp_replay of key, with the other sessions of migration id not cut
  * over yet, in their arrival order (es_mig_tcp_replay_group); *mine gets
  * key's figures (zero when an earlier call did its part). A catch-up (cut
- * false) that finds one of all the sessions begun since it was asked,
- * and caught up, takes that one's (*shared true; may be NULL). A session
+ * false) that finds a pass begun since it was asked, which caught key up
+ * with the others, takes that one's (*shared true; may be NULL). A session
  * the source took in after the start (a late connection, or one the seal
  * named) joins the group of migration id here, if this agent has one, so
  * that it is replayed and compared with the others before any cut-over.

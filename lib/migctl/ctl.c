@@ -746,16 +746,26 @@ int es_mig_held_get(int map_fd, const struct es_mig_record_key *k, struct es_mig
 /*
  * Will record seq be there? A numbered request's past the cursor (those
  * up to it are deleted at the resume) of a session that mirrors: 0, or
- * -ENOENT when none will be.
+ * -ENOENT when none will be. Aborted, the agent deletes what the source
+ * delivered and a failed copy makes none: only the held requests, which
+ * have no other copy, are waited for. Cut over, later numbers pass to the
+ * restored container unrecorded.
  */
 static int record_due(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 seq)
 {
 	struct es_mig_session s;
+	unsigned int st;
 	int ret = es_mig_session_get(dp, key, &s);
 
 	if (ret)
 		return ret;
+	st = es_mig_state_of(s.seq_state);
 	if (seq > es_mig_seq_of(s.seq_state) || seq <= s.cursor || !(s.flags & ES_MIG_F_MIRROR))
+		return -ENOENT;
+	if (st == ES_MIG_ABORTED && !((s.flags & ES_MIG_F_ABORT_HELD) && seq > s.hold_seq &&
+				      seq <= s.abort_seq))
+		return -ENOENT;
+	if (st == ES_MIG_CUTOVER && seq > s.cut_seq)
 		return -ENOENT;
 	return 0;
 }

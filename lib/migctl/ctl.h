@@ -190,8 +190,9 @@ int es_mig_record_get(const struct es_mig_dp *dp, const struct es_mig_key *key, 
  * numbered request's record is absent or not filled. Record seq, waited
  * for while it is so, at most ES_MIG_RECORD_WAIT_MS: 0; -ENOENT when none
  * will come (seq past the session's last number, at or below its cursor,
- * or a session that does not mirror); -ENODATA when it did not come
- * (never made: a full map or a failed copy; or deleted since); or -errno.
+ * past its cut-over, a session that does not mirror, or an aborted one's
+ * but for its held requests); -ENODATA when it did not come (never made:
+ * a full map or a failed copy; or deleted since); or -errno.
  * _until: waits until CLOCK_MONOTONIC until_ns, one bound for a range.
  */
 #define ES_MIG_RECORD_WAIT_MS	200

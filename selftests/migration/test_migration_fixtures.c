@@ -1017,6 +1017,52 @@ TEST_F(mig, record_being_made_is_waited_for)
 	EXPECT_TRUE(took < 5 * ES_MIG_RECORD_WAIT_MS * 1000000ULL, "and not much later");
 }
 
+/* How long es_mig_record_wait took for record seq, and what it said in *ret. */
+static __u64 wait_took(FIXTURE_DATA(mig) *self, __u64 seq, int *ret)
+{
+	struct es_mig_record rec;
+	__u64 t0 = es_now_ns();
+
+	*ret = es_mig_record_wait(&self->dp, &self->key, seq, &rec);
+	return es_now_ns() - t0;
+}
+
+/*
+ * Records that will not come are not waited for: past the cut-over (they
+ * pass unrecorded), up to the cursor (deleted at the resume), and an
+ * aborted session's but for its held requests (the agent deletes what the
+ * source delivered; a copy that fails there makes none). The gap thread's
+ * probe of the last request read such a record: waited for, it would have
+ * stood 200 ms per session and probe.
+ */
+TEST_F(mig, records_that_will_not_come_are_not_waited_for)
+{
+	const __u64 soon = ES_MIG_RECORD_WAIT_MS / 2 * 1000000ULL;
+	uint8_t pkt[PKT_MAX];
+	struct run r;
+	int ret;
+
+	make_session(self, ES_MIG_CUTOVER, 16);
+	run_xdp(self->ingress_fd, 1, pkt, request(1, pkt), &r);
+	EXPECT_EQ(r.retval, XDP_PASS, "cut over: to the restored container, unrecorded");
+	EXPECT_TRUE(wait_took(self, 1, &ret) < soon, "past the cut-over: at once");
+	EXPECT_EQ(ret, -ENOENT, "none");
+	ASSERT_OK(es_mig_finish(&self->dp, &self->key, NULL), "finished");
+	make_session(self, ES_MIG_FORWARDING, 16);
+	run_xdp(self->ingress_fd, 1, pkt, request(1, pkt), &r);
+	run_xdp(self->ingress_fd, 1, pkt, request(2, pkt), &r);
+	ASSERT_EQ(es_mig_records_delete(&self->dp, &self->key, 1, 2), 2, "both records deleted");
+	EXPECT_GE(wait_took(self, 2, &ret), ES_MIG_RECORD_WAIT_MS * 1000000ULL,
+		  "forwarding: due, waited for");
+	EXPECT_EQ(ret, -ENODATA, "and did not come");
+	set_cursor(self, 1);
+	EXPECT_TRUE(wait_took(self, 1, &ret) < soon, "up to the cursor: at once");
+	EXPECT_EQ(ret, -ENOENT, "none");
+	ASSERT_OK(es_mig_abort(&self->dp, &self->key), "aborted");
+	EXPECT_TRUE(wait_took(self, 2, &ret) < soon, "aborted, not held: at once");
+	EXPECT_EQ(ret, -ENOENT, "none");
+}
+
 /* The calling thread on CPU cpu, when there are two. */
 static void on_cpu(int cpu)
 {
