@@ -153,11 +153,10 @@ static int together(struct es_zdm *z, struct es_zdm_group *g, const struct es_mi
 	ret = es_zdm_ct_dp(z, key, &dp) ?:
 	      es_mig_tcp_replay_group(&dp, keys, n, z->cfg->cutover_timeout_ms, cut, outs);
 	es_zdm_ct_dp_put(&dp);
-	/* the sessions this pass caught up, each stamped (a late one joins after it) */
-	for (i = 0; !ret && !cut && i < n; i++)
-		if (slot(g, &keys[i]) >= 0)
-			g->caught_up_ns[slot(g, &keys[i])] = began;
 	for (i = 0; i < n; i++) {
+		/* each session this pass caught up stamped (a late one joins after it) */
+		if (!ret && !cut && slot(g, &keys[i]) >= 0)
+			g->caught_up_ns[slot(g, &keys[i])] = began;
 		count(g, &keys[i], &outs[i]);
 		if (!memcmp(&keys[i], key, sizeof(*key)))
 			*mine = outs[i];
@@ -174,10 +173,9 @@ int es_zdm_group_replay(struct es_zdm *z, const char *id, const struct es_mig_ke
 	struct es_zdm_group *g;
 	struct es_mig_dp dp;
 	int n, i, ret;
+	bool reuse;
 
 	memset(mine, 0, sizeof(*mine));
-	if (shared)
-		*shared = false;
 	if (!keys)
 		return -ENOMEM;
 	pthread_mutex_lock(&z->group_lock);
@@ -193,22 +191,20 @@ int es_zdm_group_replay(struct es_zdm *z, const char *id, const struct es_mig_ke
 	 * seconds under load, while the replay buffer filled.
 	 */
 	i = slot(g, key);
-	if (!cut && n > 0 && i >= 0 && g->caught_up_ns[i] > asked) {
-		if (shared)
-			*shared = true;
-		n = -EALREADY;
-	}
+	reuse = !cut && n > 0 && i >= 0 && g->caught_up_ns[i] > asked;
+	if (shared)
+		*shared = reuse;
 	/*
 	 * Alone, or not known here (this agent restarted since the start, or
 	 * the session is cut over already), or not in the group (past its
 	 * ES_ZDM_GROUP_MAX): on its own, as before. The group's replay hands
 	 * over its members only: one not among them would be left as it was.
 	 */
-	if (n == -EALREADY) {
+	if (reuse) {
 		ret = 0;
 	} else if (n < 0) {
 		ret = n;
-	} else if (n > 1 && slot(g, key) >= 0 && !z->cfg->replay_per_connection) {
+	} else if (n > 1 && i >= 0 && !z->cfg->replay_per_connection) {
 		ret = together(z, g, keys, n, key, cut, mine);
 	} else {
 		ret = es_zdm_ct_dp(z, key, &dp) ?:
@@ -217,7 +213,6 @@ int es_zdm_group_replay(struct es_zdm *z, const char *id, const struct es_mig_ke
 		count(g, key, mine);
 	}
 	/* the session's whole replay, whichever calls handed it over */
-	i = slot(g, key);
 	if (i >= 0) {
 		mine->injected = g->replayed[i];
 		mine->again = g->again[i];

@@ -703,44 +703,54 @@ int es_mig_src_skip(const struct es_mig_dp *dp, const struct es_mig_key *key, __
 
 /* ---- the replay buffer ---- */
 
+/*
+ * The value at k in map fd, whose *len (in val) the program writes last:
+ * -EAGAIN while it is 0. Once seen written it is read again: the kernel's
+ * copy of the value may have read the bytes after len before the program
+ * wrote them (a string copy's loads need not be in order), a copy made
+ * after len was seen holds them all.
+ */
+static int read_written(int fd, const void *k, void *val, const __u32 *len)
+{
+	if (bpf_map_lookup_elem(fd, k, val))
+		return -errno;
+	if (!*len)
+		return -EAGAIN;
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return bpf_map_lookup_elem(fd, k, val) ? -errno : 0;
+}
+
+/* A pause before the next look at an entry being made; -ENODATA once past until_ns. */
+static int pause_until(__u64 until_ns)
+{
+	struct timespec pause = { .tv_nsec = RECORD_POLL_US * 1000L };
+
+	if (es_now_ns() > until_ns)
+		return -ENODATA;
+	nanosleep(&pause, NULL);
+	return 0;
+}
+
 int es_mig_record_get(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 seq,
 		      struct es_mig_record *rec)
 {
 	struct es_mig_record_key rk = { .session = *key, .seq = seq };
+	int ret = read_written(dp->replay_fd, &rk, rec, &rec->len);
 
-	if (bpf_map_lookup_elem(dp->replay_fd, &rk, rec))
-		return -errno;
-	if (!rec->len)
-		return -EAGAIN;
-	if (rec->len == ES_MIG_NO_COPY)
-		return -ENODATA;
-	/*
-	 * Published, but the kernel's copy of the value may have read the
-	 * bytes after len before the program wrote them (a string copy's
-	 * loads need not be in order): a copy made now, after len was seen,
-	 * holds them all.
-	 */
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return bpf_map_lookup_elem(dp->replay_fd, &rk, rec) ? -errno : 0;
+	return !ret && rec->len == ES_MIG_NO_COPY ? -ENODATA : ret;
 }
 
 int es_mig_held_get(int map_fd, const struct es_mig_record_key *k, struct es_mig_held *h)
 {
-	struct timespec pause = { .tv_nsec = RECORD_POLL_US * 1000L };
 	__u64 until = es_now_ns() + ES_MIG_RECORD_WAIT_MS * 1000000ULL;
+	int ret;
 
-	for (;;) {
-		if (bpf_map_lookup_elem(map_fd, k, h))
-			return -errno;
-		if (h->len)
+	while ((ret = read_written(map_fd, k, h, &h->len)) == -EAGAIN) {
+		ret = pause_until(until);
+		if (ret)
 			break;
-		if (es_now_ns() > until)
-			return -ENODATA;
-		nanosleep(&pause, NULL);
 	}
-	/* seen written: a copy made now holds the bytes before len (es_mig_record_get) */
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	return bpf_map_lookup_elem(map_fd, k, h) ? -errno : 0;
+	return ret;
 }
 
 /*
@@ -773,21 +783,17 @@ static int record_due(const struct es_mig_dp *dp, const struct es_mig_key *key, 
 int es_mig_record_wait_until(const struct es_mig_dp *dp, const struct es_mig_key *key, __u64 seq,
 			     struct es_mig_record *rec, __u64 until_ns)
 {
-	struct timespec pause = { .tv_nsec = RECORD_POLL_US * 1000L };
 	int ret;
 
 	for (;;) {
 		ret = es_mig_record_get(dp, key, seq, rec);
-		if (ret == -ENOENT) {
-			ret = record_due(dp, key, seq);
-			if (ret)
-				return ret;	/* none will come */
-		} else if (ret != -EAGAIN) {
+		if (ret == -ENOENT)
+			ret = record_due(dp, key, seq) ?: -EAGAIN;	/* due: on its way */
+		if (ret != -EAGAIN)
 			return ret;
-		}
-		if (es_now_ns() > until_ns)
-			return -ENODATA;
-		nanosleep(&pause, NULL);
+		ret = pause_until(until_ns);
+		if (ret)
+			return ret;
 	}
 }
 

@@ -935,10 +935,7 @@ struct slow_record {
 	int				fd;		/* es_mig_replay, or es_mig_held */
 	struct es_mig_record_key	rk;
 	struct es_mig_record		rec;		/* as it is once filled */
-	struct es_mig_record		made;		/* as it is made: len 0 */
-	struct es_mig_held		*held;		/* es_mig_held's instead */
-	struct es_mig_held		held_made;
-	bool				made_first;	/* made already: only filled here */
+	struct es_mig_held		*held;		/* instead: made already, filled here */
 	unsigned int			make_ms, fill_ms;
 	int				ret;
 };
@@ -946,11 +943,11 @@ struct slow_record {
 static void *slow_record_thread(void *arg)
 {
 	struct slow_record *sr = arg;
-	const void *made = sr->held ? (void *)&sr->held_made : &sr->made;
+	struct es_mig_record made = { .ts_ns = sr->rec.ts_ns };	/* len 0 */
 	const void *full = sr->held ? (void *)sr->held : &sr->rec;
 
 	usleep(sr->make_ms * 1000);
-	sr->ret = sr->made_first ? 0 : bpf_map_update_elem(sr->fd, &sr->rk, made, BPF_NOEXIST);
+	sr->ret = sr->held ? 0 : bpf_map_update_elem(sr->fd, &sr->rk, &made, BPF_NOEXIST);
 	usleep(sr->fill_ms * 1000);
 	sr->ret = sr->ret ?: bpf_map_update_elem(sr->fd, &sr->rk, full, BPF_EXIST);
 	return NULL;
@@ -971,7 +968,6 @@ static void number_request(FIXTURE_DATA(mig) *self, struct slow_record *sr, cons
 	sr->rec.ts_ns = es_now_ns();
 	sr->rec.len = len - ETH_HLEN;
 	memcpy(sr->rec.data, pkt + ETH_HLEN, sr->rec.len);
-	sr->made.ts_ns = sr->rec.ts_ns;
 }
 
 /*
@@ -1945,7 +1941,7 @@ TEST_F(mig, source_release_waits_for_a_request_being_kept)
 {
 	struct es_mig_record_key k7 = { .session = self->key, .seq = 7 };
 	struct es_mig_held h6 = { .seq = 6 }, h7 = { .seq = 7, .len = ES_MIG_NO_COPY };
-	struct slow_record sr = { .held = &h6, .made_first = true, .fill_ms = 20 };
+	struct slow_record sr = { .held = &h6, .fill_ms = 20 };
 	unsigned int sent = 0, lost = 0;
 	uint8_t req[PKT_MAX];
 	struct es_mig_remote r;
@@ -1967,8 +1963,8 @@ TEST_F(mig, source_release_waits_for_a_request_being_kept)
 	memcpy(h6.data, req + ETH_HLEN, h6.len);
 	sr.fd = self->dp.held_fd;
 	sr.rk = (struct es_mig_record_key){ .session = self->key, .seq = 6 };
-	sr.held_made.seq = 6;
-	ASSERT_OK(bpf_map_update_elem(sr.fd, &sr.rk, &sr.held_made, BPF_NOEXIST),
+	ASSERT_OK(bpf_map_update_elem(sr.fd, &sr.rk, &(struct es_mig_held){ .seq = 6 },
+				       BPF_NOEXIST),
 		  "6 kept, being copied");
 	ASSERT_OK(pthread_create(&th, NULL, slow_record_thread, &sr), "6's slow program");
 	ASSERT_OK(es_mig_src_release(&self->dp, &self->key, &sent, &lost), "release");
